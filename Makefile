@@ -1,0 +1,161 @@
+# zt - a zero-trust access broker with MCP at its centre.
+#
+#   make deps    install the Debian packages and npm modules the build and
+#                tests need (idempotent; quiet when everything is there)
+#   make all     build ztbroker and ztctl into build/
+#   make check   unit tests (cmocka) and end-to-end tests (node:test)
+#   make asan    the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz    a short run of every libFuzzer target (build-fuzz/)
+#   make demo    bring up a broker with a user, in demo-run/
+#
+# SANITIZER=address selects the sanitizer build; FUZZ_SECONDS sets the
+# length of each fuzz run.
+
+PKGS      := libmicrohttpd libcjson openssl sqlite3 libqrencode
+SANITIZER ?=
+FUZZ_SECONDS ?= 15
+
+ifeq ($(SANITIZER),address)
+BUILD     := build-asan
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD     := build
+SANFLAGS  :=
+endif
+
+CFLAGS    ?= -O2 -g
+ZT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+             -Wstrict-prototypes -Wmissing-prototypes -I. -MMD -MP \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANFLAGS)
+LDLIBS_ZT := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# Modules of the shared library, in dependency order (programs -> mcp,
+# resources, policy, audit -> common).
+LIB_SRC    := $(wildcard audit/*.c) $(wildcard common/*.c)
+BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
+CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
+UNIT_SRC   := $(wildcard tests/unit/*_test.c)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+FUZZ_SRC   := $(wildcard fuzz/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBZT   := $(BUILD)/libzt.a
+LIBBRK  := $(BUILD)/libbrk.a
+LIBCLI  := $(BUILD)/libcli.a
+BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl
+UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+
+.PHONY: all deps check check-only unit e2e asan fuzz demo clean help
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(UNITS) $(TOOLS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ZT_CFLAGS) -c -o $@ $<
+
+$(LIBZT): $(call obj,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBBRK): $(call obj,$(BROKER_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBCLI): $(call obj,$(CLI_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ztbroker: $(call obj,broker/main.c) $(LIBBRK) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
+
+$(BUILD)/ztctl: $(call obj,cli/main.c) $(LIBCLI) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
+
+# Unit tests link only what they test: brk_*_test the broker's modules,
+# cli_*_test ztctl's, the others the shared library.
+$(BUILD)/tests/unit/brk_%_test: $(BUILD)/tests/unit/brk_%_test.o $(LIBBRK) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
+
+$(BUILD)/tests/unit/cli_%_test: $(BUILD)/tests/unit/cli_%_test.o $(LIBCLI) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
+
+$(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
+
+# Debian 12 packages: toolchain, the libraries, and the real peers the tests
+# start (sshd, Node for the end-to-end tests, clang's libFuzzer).
+DEB_PKGS := gcc make pkg-config clang libclang-rt-14-dev libmicrohttpd-dev libcjson-dev \
+            libssl-dev libsqlite3-dev libqrencode-dev libcmocka-dev libyaml-dev libssh-dev \
+            openssh-server openssh-client nodejs sqlite3 oathtool
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Test-only programs (never installed) that the end-to-end tests drive.
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
+
+deps:
+	@missing=; for p in $(DEB_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@if [ -f package-lock.json ] && ! cmp -s package-lock.json node_modules/.zt-lock; then \
+	  echo "deps: npm ci"; npm ci --no-audit --no-fund --loglevel=error && \
+	  cp package-lock.json node_modules/.zt-lock; fi
+
+check: deps
+	@$(MAKE) --no-print-directory check-only
+
+# The tests without the install step (used by check and asan).
+check-only: all
+	@$(MAKE) --no-print-directory unit e2e
+
+unit: $(UNITS)
+	@set -e; for t in $(UNITS); do echo "== $$t"; ZT_TEST_DATA=tests/unit/data $$t; done
+
+e2e: $(BINS) $(TOOLS)
+	ZT_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=2 tests/e2e/
+
+asan: deps
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory SANITIZER=address check-only
+
+# libFuzzer needs clang; each target links the library sources built with
+# -fsanitize=fuzzer-no-link so the fuzzer sees their coverage.
+FUZZ_BUILD  := build-fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+               -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC))
+FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_SRC))
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/%.c $(FUZZ_LIB_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ZT)
+
+fuzz: deps $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+	  n=$${f#$(FUZZ_BUILD)/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	      $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n 2>&1 | tail -n 2; \
+	done
+
+demo: deps all
+	@./examples/demo.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+help:
+	@sed -n '3,14p' Makefile
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

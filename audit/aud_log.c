@@ -1,0 +1,320 @@
+/*
+ * aud_log.c - the tamper-evident audit log: appending events, computing and
+ * verifying the hash chain, and printing the log for people and SIEMs.
+ *
+ * The store gives the rows an order and atomicity; this file gives them
+ * meaning. Each row's hash covers the previous row's hash, so editing,
+ * inserting or deleting a row in the file behind zt's back breaks the chain
+ * at that row. (Dropping rows from the end leaves a shorter chain that still
+ * verifies; keeping the head hash elsewhere is what catches that.)
+ */
+#include "audit/aud_log.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "common/dur.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/store.h"
+
+#define AUD_MAGIC "zt-audit-v1"
+#define AUD_FIELD_MAX 1024          /* bytes of type, actor, source, outcome */
+#define AUD_DETAILS_MAX (64 * 1024) /* bytes of the details JSON text */
+
+static int field_ok(const char *s)
+{
+	return s != NULL && strlen(s) <= AUD_FIELD_MAX;
+}
+
+int aud_append(struct store *st, int64_t now_ms, const char *type, const char *actor,
+    const char *source, const char *outcome, const cJSON *details)
+{
+	struct store_audit_row row;
+	char *text = NULL;
+	int r;
+
+	memset(&row, 0, sizeof(row));
+	if (st == NULL || !field_ok(type) || !field_ok(actor) || !field_ok(source) ||
+	    !field_ok(outcome) || (details != NULL && !cJSON_IsObject(details))) {
+		log_error("audit: refusing a malformed event");
+		r = ZT_ERR_INVALID;
+		goto out;
+	}
+	if (details != NULL && (text = json_print(details)) == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto out;
+	}
+	if (text != NULL && strlen(text) > AUD_DETAILS_MAX) {
+		log_error("audit: details of a %s event exceed %d bytes", type, AUD_DETAILS_MAX);
+		r = ZT_ERR_TOO_LARGE;
+		goto out;
+	}
+	row.time_ms = now_ms;
+	row.type = type;
+	row.actor = actor;
+	row.source = source;
+	row.outcome = outcome;
+	row.details = text != NULL ? text : "{}";
+	r = store_audit_append(st, &row, aud_hash_row, NULL);
+out:
+	free(text);
+	return r;
+}
+
+/* Decodes 64 hex digits into 32 bytes; ZT_ERR_INVALID if s is not that. */
+static int unhex32(const char *s, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < 2 * CRYPTO_SHA256_LEN; i++) {
+		int c = (unsigned char)s[i], v;
+
+		if (c >= '0' && c <= '9') {
+			v = c - '0';
+		} else if (c >= 'a' && c <= 'f') {
+			v = c - 'a' + 10;
+		} else {
+			return ZT_ERR_INVALID;
+		}
+		if (i % 2 == 0) {
+			out[i / 2] = (uint8_t)(v << 4);
+		} else {
+			out[i / 2] |= (uint8_t)v;
+		}
+	}
+	return s[i] == '\0' ? 0 : ZT_ERR_INVALID;
+}
+
+int aud_hash_row(struct store_audit_row *row, void *unused)
+{
+	const char *strs[5];
+	uint8_t prev[CRYPTO_SHA256_LEN], digest[CRYPTO_SHA256_LEN];
+	struct buf *b = NULL;
+	size_t i, need;
+	int r;
+
+	(void)unused;
+	if (row == NULL || row->type == NULL || row->actor == NULL || row->source == NULL ||
+	    row->outcome == NULL || row->details == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	if ((r = unhex32(row->prev_hash, prev)) != 0) {
+		goto out;
+	}
+	strs[0] = row->type;
+	strs[1] = row->actor;
+	strs[2] = row->source;
+	strs[3] = row->outcome;
+	strs[4] = row->details;
+	/* The buffer is sized to the exact message, which it may not exceed. */
+	need = strlen(AUD_MAGIC) + sizeof(prev) + 8 + 8;
+	for (i = 0; i < 5; i++) {
+		size_t n = strlen(strs[i]);
+
+		if (n > UINT32_MAX || need > SIZE_MAX - 4 - n) {
+			r = ZT_ERR_TOO_LARGE;
+			goto out;
+		}
+		need += 4 + n;
+	}
+	if ((b = buf_new(need)) == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = buf_put(b, AUD_MAGIC, strlen(AUD_MAGIC))) != 0 ||
+	    (r = buf_put(b, prev, sizeof(prev))) != 0 ||
+	    (r = buf_put_u64(b, (uint64_t)row->seq)) != 0 ||
+	    (r = buf_put_u64(b, (uint64_t)row->time_ms)) != 0) {
+		goto out;
+	}
+	for (i = 0; i < 5; i++) {
+		if ((r = buf_put_cstring(b, strs[i])) != 0) {
+			goto out;
+		}
+	}
+	crypto_sha256(buf_ptr(b), buf_len(b), digest);
+	r = crypto_hex(digest, sizeof(digest), row->hash, sizeof(row->hash));
+out:
+	buf_free(b);
+	return r;
+}
+
+struct verify_state {
+	struct aud_verify_result *res;
+	int64_t prev_seq;
+	char prev_hash[STORE_HASH_HEX];
+};
+
+static int verify_row(const struct store_audit_row *row, void *arg)
+{
+	struct verify_state *vs = arg;
+	struct store_audit_row copy = *row;
+	int r;
+
+	if (row->seq != vs->prev_seq + 1) {
+		vs->res->reason = "gap in sequence";
+	} else if (strcmp(row->prev_hash, vs->prev_hash) != 0) {
+		vs->res->reason = "broken link";
+	} else {
+		/* The link check above has made prev_hash well-formed hex. */
+		copy.hash[0] = '\0';
+		if ((r = aud_hash_row(&copy, NULL)) != 0) {
+			return r;
+		}
+		if (strcmp(copy.hash, row->hash) != 0) {
+			vs->res->reason = "hash mismatch";
+		}
+	}
+	if (vs->res->reason != NULL) {
+		vs->res->first_bad = row->seq;
+		return ZT_ERR_TAMPERED;
+	}
+	vs->res->checked++;
+	vs->prev_seq = row->seq;
+	memcpy(vs->prev_hash, row->hash, sizeof(vs->prev_hash));
+	return 0;
+}
+
+int aud_verify(struct store *st, struct aud_verify_result *res)
+{
+	struct verify_state vs;
+
+	if (st == NULL || res == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	memset(res, 0, sizeof(*res));
+	memset(&vs, 0, sizeof(vs));
+	vs.res = res;
+	memset(vs.prev_hash, '0', CRYPTO_SHA256_HEX_LEN);
+	return store_audit_each(st, 0, INT64_MIN, verify_row, &vs);
+}
+
+/* "2026-11-24T15:04:05.123Z" for a time in milliseconds. */
+static int iso_time_ms(int64_t ms, char *out, size_t outsz)
+{
+	int64_t secs = ms / 1000, frac = ms % 1000;
+	size_t n;
+	int r;
+
+	if (frac < 0) {
+		frac += 1000;
+		secs--;
+	}
+	if ((r = dur_format_time(secs, out, outsz)) != 0) {
+		return r;
+	}
+	n = strlen(out);
+	if (n == 0 || n + 4 >= outsz) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	snprintf(out + n - 1, outsz - (n - 1), ".%03dZ", (int)frac);
+	return 0;
+}
+
+/* Writes s with control bytes shown as '?', so that a row edited to hold
+ * terminal escapes cannot drive the reader's terminal; pads to width. */
+static void put_clean(FILE *fp, const char *s, int width)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		fputc(c < 0x20 || c == 0x7f ? '?' : c, fp);
+	}
+	for (; n < width; n++) {
+		fputc(' ', fp);
+	}
+}
+
+struct print_state {
+	FILE *fp;
+	int json;
+};
+
+static int print_json(const struct store_audit_row *row, const char *when, FILE *fp)
+{
+	cJSON *o = NULL, *details = NULL;
+	char *line = NULL;
+	int r = ZT_ERR_NOMEM;
+
+	if ((o = cJSON_CreateObject()) == NULL) {
+		goto out;
+	}
+	/* A row whose details are not a JSON object (only possible if the file
+	 * was edited) is still exported, as a string, rather than dropped. */
+	if (json_parse(row->details, strlen(row->details), AUD_DETAILS_MAX, JSON_DEFAULT_DEPTH,
+	    &details) != 0 || !cJSON_IsObject(details)) {
+		cJSON_Delete(details);
+		details = cJSON_CreateString(row->details);
+	}
+	if (details == NULL ||
+	    cJSON_AddNumberToObject(o, "seq", (double)row->seq) == NULL ||
+	    cJSON_AddStringToObject(o, "time", when) == NULL ||
+	    cJSON_AddNumberToObject(o, "time_ms", (double)row->time_ms) == NULL ||
+	    cJSON_AddStringToObject(o, "type", row->type) == NULL ||
+	    cJSON_AddStringToObject(o, "actor", row->actor) == NULL ||
+	    cJSON_AddStringToObject(o, "source", row->source) == NULL ||
+	    cJSON_AddStringToObject(o, "outcome", row->outcome) == NULL) {
+		cJSON_Delete(details);
+		goto out;
+	}
+	if (!cJSON_AddItemToObject(o, "details", details)) {
+		cJSON_Delete(details);
+		goto out;
+	}
+	if (cJSON_AddStringToObject(o, "hash", row->hash) == NULL ||
+	    (line = json_print(o)) == NULL) {
+		goto out;
+	}
+	r = fprintf(fp, "%s\n", line) < 0 ? ZT_ERR_IO : 0;
+out:
+	free(line);
+	cJSON_Delete(o);
+	return r;
+}
+
+static int print_row(const struct store_audit_row *row, void *arg)
+{
+	struct print_state *ps = arg;
+	char when[40];
+
+	if (iso_time_ms(row->time_ms, when, sizeof(when)) != 0) {
+		snprintf(when, sizeof(when), "(invalid time)");
+	}
+	if (ps->json) {
+		return print_json(row, when, ps->fp);
+	}
+	fprintf(ps->fp, "%s %6lld ", when, (long long)row->seq);
+	put_clean(ps->fp, row->type, 20);
+	fputc(' ', ps->fp);
+	put_clean(ps->fp, row->actor, 20);
+	fputc(' ', ps->fp);
+	put_clean(ps->fp, row->source, 15);
+	fputc(' ', ps->fp);
+	put_clean(ps->fp, row->outcome, 8);
+	fputc(' ', ps->fp);
+	put_clean(ps->fp, row->details, 0);
+	fputc('\n', ps->fp);
+	return ferror(ps->fp) ? ZT_ERR_IO : 0;
+}
+
+int aud_print(struct store *st, int64_t since_ms, int json, FILE *fp)
+{
+	struct print_state ps = { fp, json };
+	int r;
+
+	if (st == NULL || fp == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	if ((r = store_audit_each(st, 0, since_ms, print_row, &ps)) != 0) {
+		return r;
+	}
+	return fflush(fp) != 0 ? ZT_ERR_IO : 0;
+}

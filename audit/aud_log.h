@@ -1,0 +1,50 @@
+/*
+ * aud_log.h - the tamper-evident audit log.
+ *
+ * Every security-relevant event (enrolment, login success and failure,
+ * lockout, logout, user/bot/token change; later tool calls and decisions) is
+ * appended as a row whose hash is SHA-256 over the previous row's hash and
+ * this row's fields in an unambiguous length-prefixed encoding:
+ *
+ *   hash = SHA-256( "zt-audit-v1" || prev_hash(32 raw bytes) || u64 seq ||
+ *                   u64 time_ms || string type || string actor ||
+ *                   string source || string outcome || string details )
+ *
+ * (u64 big-endian; string = u32 length + bytes). The first row's prev_hash
+ * is 32 zero bytes. aud_verify() re-walks the chain and names the first row
+ * whose stored hash or link does not match. Details are a JSON object that
+ * must never contain a secret. Appends are durable before they return.
+ * Thread-safe (serialized by the store).
+ */
+#ifndef ZT_AUD_LOG_H
+#define ZT_AUD_LOG_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+struct store;
+struct store_audit_row;
+
+/* Appends one event. details may be NULL (stored as "{}"); it is borrowed.
+ * now_ms is the event time. 0 or a negative ZT_ERR_*. */
+int aud_append(struct store *st, int64_t now_ms, const char *type, const char *actor,
+    const char *source, const char *outcome, const cJSON *details);
+
+/* Computes row->hash from the row's fields and row->prev_hash. */
+int aud_hash_row(struct store_audit_row *row, void *unused);
+
+struct aud_verify_result {
+	int64_t checked;    /* rows that verified */
+	int64_t first_bad;  /* seq of the first broken row, 0 if none */
+	const char *reason; /* static text: "hash mismatch", "broken link", "gap in sequence" */
+};
+/* 0 if the whole chain verifies, ZT_ERR_TAMPERED (result says where),
+ * or another error. */
+int aud_verify(struct store *st, struct aud_verify_result *res);
+
+/* Prints rows with time_ms >= since_ms to fp: one JSON object per line
+ * (JSON lines, for a SIEM) when json, else aligned text. */
+#include <stdio.h>
+int aud_print(struct store *st, int64_t since_ms, int json, FILE *fp);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * brk.h - the broker's shared state, handed to every request handler.
+ *
+ * One struct brk lives for the whole `ztbroker serve` process: the open data
+ * directory (store, CAs), the configuration and the login rate limiter. The
+ * members it points to are themselves thread-safe.
+ */
+#ifndef ZT_BRK_H
+#define ZT_BRK_H
+
+#include <stdint.h>
+
+#include "broker/brk_limit.h"
+#include "common/crypto.h"
+
+struct store;
+struct ca;
+struct sshca;
+
+#define BRK_SESSION_TTL_DEFAULT (12 * 3600)
+#define BRK_SESSION_TTL_MAX (24 * 3600)
+#define BRK_INVITE_TTL 3600
+#define BRK_BOT_TTL_DEFAULT 3600
+#define BRK_BOT_TTL_MAX (7 * 86400)
+#define BRK_BODY_MAX (64 * 1024) /* bytes of a /v1 request body */
+
+/* Failed logins: per user and per source address within a window, then a
+ * block of the same length. */
+#define BRK_LOGIN_MAX_USER 5
+#define BRK_LOGIN_MAX_ADDR 20
+#define BRK_LOGIN_WINDOW_S 900
+#define BRK_LOGIN_BLOCK_S 900
+
+struct brk {
+	struct store *store;
+	struct ca *ca;
+	struct sshca *sshca;
+	struct brk_limit *limit;
+	int64_t session_ttl;        /* seconds */
+	/* A valid password hash of a random password: unknown user names are
+	 * checked against it so they take as long as known ones. */
+	char dummy_hash[CRYPTO_PWHASH_MAX];
+	/* The clock; tests may replace it. Returns unix seconds. */
+	int64_t (*now)(void);
+};
+
+/* Wall-clock unix seconds and milliseconds. */
+int64_t brk_now(void);
+int64_t brk_now_ms(void);
+
+#endif

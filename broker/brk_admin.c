@@ -1,0 +1,480 @@
+/*
+ * brk_admin.c - the offline admin verbs: users, bots, ca, audit.
+ */
+#include "broker/brk_admin.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "broker/brk_datadir.h"
+#include "common/ca.h"
+#include "common/crypto.h"
+#include "common/dur.h"
+#include "common/err.h"
+#include "common/sshca.h"
+#include "common/store.h"
+
+const char brk_admin_usage[] =
+	"  users add NAME --roles R1,R2     add a user; prints a one-time invite (1 h)\n"
+	"  users invite NAME                a new invite (resets password and TOTP)\n"
+	"  users ls                         list users\n"
+	"  users lock NAME | unlock NAME    lock (revokes sessions at once) or unlock\n"
+	"  users rm NAME                    delete a user and their sessions\n"
+	"  bots add NAME --roles R1,R2 [--ttl 1h]   add a bot; prints its bearer token\n"
+	"  bots token NAME [--ttl 1h]       a new token for a bot\n"
+	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
+	"  ca pin                           the CA pin clients need (sha256:...)\n"
+	"  ca ssh-user-pub                  the line for sshd's TrustedUserCAKeys\n"
+	"  audit ls [--since 24h|TIME] [--json]   show audit events\n"
+	"  audit verify                     check the audit log's hash chain\n";
+
+/* Parsed command line: positional words and the flags admin verbs take. */
+struct args {
+	const char *pos[4];
+	int npos;
+	const char *roles;
+	const char *ttl;
+	const char *since;
+	int json;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < argc; i++) {
+		const char **slot = NULL;
+
+		if (strcmp(argv[i], "--roles") == 0) {
+			slot = &a->roles;
+		} else if (strcmp(argv[i], "--ttl") == 0) {
+			slot = &a->ttl;
+		} else if (strcmp(argv[i], "--since") == 0) {
+			slot = &a->since;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			a->json = 1;
+			continue;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "ztbroker admin: unknown option %s\n", argv[i]);
+			return 2;
+		} else if (a->npos < 4) {
+			a->pos[a->npos++] = argv[i];
+			continue;
+		} else {
+			fprintf(stderr, "ztbroker admin: too many arguments\n");
+			return 2;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "ztbroker admin: %s needs a value\n", argv[i]);
+			return 2;
+		}
+		*slot = argv[++i];
+	}
+	return 0;
+}
+
+/* "admin:<unix user>" for audit events. */
+static void admin_actor(char *out, size_t outsz)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(out, outsz, "admin:%s", pw != NULL ? pw->pw_name : "unknown");
+}
+
+static int audit_admin(struct brk_datadir *dd, const char *type, cJSON *details)
+{
+	char actor[96];
+	int r;
+
+	admin_actor(actor, sizeof(actor));
+	r = aud_append(dd->store, brk_now_ms(), type, actor, "local", "success", details);
+	cJSON_Delete(details);
+	if (r != 0) {
+		fprintf(stderr, "ztbroker admin: cannot write the audit log: %s\n", zt_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+/* Roles are comma-separated names with the same rules as user names. */
+static int roles_valid(const char *roles)
+{
+	char copy[STORE_ROLES_MAX + 1], *save = NULL;
+
+	if (roles == NULL || strlen(roles) > STORE_ROLES_MAX) {
+		return 0;
+	}
+	snprintf(copy, sizeof(copy), "%s", roles);
+	if (copy[0] == '\0' || copy[strlen(copy) - 1] == ',' || strstr(copy, ",,") != NULL) {
+		return 0;
+	}
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		if (!store_name_valid(t)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static cJSON *name_json(const char *key, const char *name)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, key, name);
+	return d;
+}
+
+/* Mints an invite for user id and prints it. */
+static int print_invite(struct brk_datadir *dd, const char *name, int64_t id)
+{
+	char invite[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1];
+	int r;
+
+	if ((r = crypto_token_new("zti_", invite, sizeof(invite))) != 0) {
+		goto out;
+	}
+	crypto_token_hash(invite, hash);
+	if ((r = store_invite_add(dd->store, hash, id, brk_now() + BRK_INVITE_TTL)) != 0 ||
+	    (r = ca_pin(dd->ca, pin, sizeof(pin))) != 0) {
+		goto out;
+	}
+	printf("invite: %s\n", invite);
+	printf("The invite is valid for 1 h and works once. %s enrols with:\n", name);
+	printf("  ztctl enroll --broker https://BROKER:8443 --ca-pin %s --invite %s\n", pin,
+	    invite);
+	r = audit_admin(dd, "user.invite", name_json("user", name)) != 0 ? ZT_ERR_IO : 0;
+out:
+	crypto_wipe(invite, sizeof(invite));
+	if (r != 0) {
+		fprintf(stderr, "ztbroker admin: cannot create an invite: %s\n", zt_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+static int list_user(const struct store_user *u, void *arg)
+{
+	char when[32];
+
+	(void)arg;
+	dur_format_time(u->created_at, when, sizeof(when));
+	printf("%-24s %-10s %-32s %s\n", u->name,
+	    u->locked ? "locked" : u->totp_active ? "active" : "invited", u->roles, when);
+	return 0;
+}
+
+static int cmd_users(struct brk_datadir *dd, const struct args *a)
+{
+	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
+	struct store_user u;
+	int64_t id = 0;
+	int r;
+
+	if (strcmp(verb, "ls") == 0) {
+		printf("%-24s %-10s %-32s %s\n", "NAME", "STATE", "ROLES", "CREATED");
+		return store_user_each(dd->store, list_user, NULL) == 0 ? 0 : 1;
+	}
+	if (name == NULL) {
+		fprintf(stderr, "ztbroker admin: users %s needs a NAME\n", verb);
+		return 2;
+	}
+	if (strcmp(verb, "add") == 0) {
+		cJSON *d;
+
+		if (!store_name_valid(name)) {
+			fprintf(stderr, "ztbroker admin: invalid name \"%s\" (use a-z, 0-9, . _ -; "
+			    "at most 64)\n", name);
+			return 2;
+		}
+		if (!roles_valid(a->roles)) {
+			fprintf(stderr, "ztbroker admin: users add needs --roles R1,R2 "
+			    "(names of a-z, 0-9, . _ -)\n");
+			return 2;
+		}
+		r = store_user_add(dd->store, name, a->roles, brk_now(), &id);
+		if (r == ZT_ERR_EXISTS) {
+			fprintf(stderr, "ztbroker admin: a user or bot named %s already exists\n", name);
+			return 1;
+		}
+		if (r != 0) {
+			fprintf(stderr, "ztbroker admin: cannot add user: %s\n", zt_strerror(r));
+			return 1;
+		}
+		d = name_json("user", name);
+		cJSON_AddStringToObject(d, "roles", a->roles);
+		if (audit_admin(dd, "user.add", d) != 0) {
+			return 1;
+		}
+		printf("user %s added (roles: %s)\n", name, a->roles);
+		return print_invite(dd, name, id);
+	}
+	if (strcmp(verb, "invite") == 0) {
+		memset(&u, 0, sizeof(u));
+		r = store_user_get(dd->store, name, &u);
+		id = u.id;
+		store_user_wipe(&u);
+		if (r != 0) {
+			fprintf(stderr, "ztbroker admin: no user %s\n", name);
+			return 1;
+		}
+		return print_invite(dd, name, id);
+	}
+	if (strcmp(verb, "lock") == 0 || strcmp(verb, "unlock") == 0) {
+		int lock = strcmp(verb, "lock") == 0;
+
+		r = store_user_set_locked(dd->store, name, lock, brk_now());
+		if (r != 0) {
+			fprintf(stderr, "ztbroker admin: cannot %s %s: %s\n", verb, name,
+			    zt_strerror(r));
+			return 1;
+		}
+		if (audit_admin(dd, lock ? "user.lock" : "user.unlock", name_json("user", name))) {
+			return 1;
+		}
+		printf("user %s %s%s\n", name, lock ? "locked" : "unlocked",
+		    lock ? "; their sessions are revoked" : "");
+		return 0;
+	}
+	if (strcmp(verb, "rm") == 0) {
+		r = store_user_rm(dd->store, name);
+		if (r != 0) {
+			fprintf(stderr, "ztbroker admin: cannot remove %s: %s\n", name, zt_strerror(r));
+			return 1;
+		}
+		if (audit_admin(dd, "user.rm", name_json("user", name)) != 0) {
+			return 1;
+		}
+		printf("user %s removed\n", name);
+		return 0;
+	}
+	fprintf(stderr, "ztbroker admin: unknown users command \"%s\"\n", verb);
+	return 2;
+}
+
+/* Mints a bot token valid for ttl seconds and prints it. */
+static int print_bot_token(struct brk_datadir *dd, const struct store_bot *bot, int64_t ttl)
+{
+	char token[CRYPTO_TOKEN_MAX], when[32], pfx[13];
+	struct store_session s;
+	int64_t now = brk_now();
+	cJSON *d;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	if ((r = crypto_token_new("ztb_", token, sizeof(token))) != 0) {
+		goto out;
+	}
+	crypto_token_hash(token, s.token_hash);
+	s.kind = STORE_BOT;
+	s.principal_id = bot->id;
+	s.created_at = now;
+	s.expires_at = now + ttl;
+	snprintf(s.source, sizeof(s.source), "local");
+	if ((r = store_session_add(dd->store, &s)) != 0) {
+		goto out;
+	}
+	snprintf(pfx, sizeof(pfx), "%.12s", s.token_hash);
+	d = name_json("bot", bot->name);
+	cJSON_AddNumberToObject(d, "expires_at", (double)s.expires_at);
+	cJSON_AddStringToObject(d, "session", pfx);
+	if (audit_admin(dd, "bot.token", d) != 0) {
+		r = ZT_ERR_IO;
+		goto out;
+	}
+	dur_format_time(s.expires_at, when, sizeof(when));
+	printf("token: %s\n", token);
+	printf("expires: %s\n", when);
+	printf("Give it to the bot as \"Authorization: Bearer <token>\"; it is shown only once.\n");
+out:
+	crypto_wipe(token, sizeof(token));
+	if (r != 0) {
+		fprintf(stderr, "ztbroker admin: cannot mint a token: %s\n", zt_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+static int list_bot(const struct store_bot *bot, void *arg)
+{
+	char when[32];
+
+	(void)arg;
+	dur_format_time(bot->created_at, when, sizeof(when));
+	printf("%-24s %-32s %s\n", bot->name, bot->roles, when);
+	return 0;
+}
+
+static int cmd_bots(struct brk_datadir *dd, const struct args *a)
+{
+	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
+	struct store_bot bot;
+	int64_t ttl = BRK_BOT_TTL_DEFAULT, id = 0;
+	int r;
+
+	if (strcmp(verb, "ls") == 0) {
+		printf("%-24s %-32s %s\n", "NAME", "ROLES", "CREATED");
+		return store_bot_each(dd->store, list_bot, NULL) == 0 ? 0 : 1;
+	}
+	if (name == NULL) {
+		fprintf(stderr, "ztbroker admin: bots %s needs a NAME\n", verb);
+		return 2;
+	}
+	if (a->ttl != NULL && dur_parse(a->ttl, 1, BRK_BOT_TTL_MAX, &ttl) != 0) {
+		fprintf(stderr, "ztbroker admin: --ttl must be a duration from 1s to 7d "
+		    "(e.g. 30m, 1h)\n");
+		return 2;
+	}
+	memset(&bot, 0, sizeof(bot));
+	if (strcmp(verb, "add") == 0) {
+		cJSON *d;
+
+		if (!store_name_valid(name) || !roles_valid(a->roles)) {
+			fprintf(stderr, "ztbroker admin: bots add needs a valid NAME and "
+			    "--roles R1,R2\n");
+			return 2;
+		}
+		r = store_bot_add(dd->store, name, a->roles, brk_now(), &id);
+		if (r == ZT_ERR_EXISTS) {
+			fprintf(stderr, "ztbroker admin: a user or bot named %s already exists\n", name);
+			return 1;
+		}
+		if (r != 0 || (r = store_bot_get(dd->store, name, &bot)) != 0) {
+			fprintf(stderr, "ztbroker admin: cannot add bot: %s\n", zt_strerror(r));
+			return 1;
+		}
+		d = name_json("bot", name);
+		cJSON_AddStringToObject(d, "roles", a->roles);
+		if (audit_admin(dd, "bot.add", d) != 0) {
+			return 1;
+		}
+		printf("bot %s added (roles: %s)\n", name, a->roles);
+		return print_bot_token(dd, &bot, ttl);
+	}
+	if (strcmp(verb, "token") == 0) {
+		if (store_bot_get(dd->store, name, &bot) != 0) {
+			fprintf(stderr, "ztbroker admin: no bot %s\n", name);
+			return 1;
+		}
+		return print_bot_token(dd, &bot, ttl);
+	}
+	if (strcmp(verb, "rm") == 0) {
+		if ((r = store_bot_rm(dd->store, name)) != 0) {
+			fprintf(stderr, "ztbroker admin: cannot remove bot %s: %s\n", name,
+			    zt_strerror(r));
+			return 1;
+		}
+		if (audit_admin(dd, "bot.rm", name_json("bot", name)) != 0) {
+			return 1;
+		}
+		printf("bot %s removed; its tokens no longer work\n", name);
+		return 0;
+	}
+	fprintf(stderr, "ztbroker admin: unknown bots command \"%s\"\n", verb);
+	return 2;
+}
+
+static int cmd_ca(struct brk_datadir *dd, const struct args *a)
+{
+	const char *verb = a->npos > 1 ? a->pos[1] : "";
+	char pin[CA_PIN_LEN + 1];
+
+	if (strcmp(verb, "pin") == 0 && ca_pin(dd->ca, pin, sizeof(pin)) == 0) {
+		printf("%s\n", pin);
+		return 0;
+	}
+	if (strcmp(verb, "ssh-user-pub") == 0) {
+		printf("%s\n", sshca_pubkey_line(dd->sshca));
+		return 0;
+	}
+	fprintf(stderr, "ztbroker admin: ca pin | ca ssh-user-pub\n");
+	return 2;
+}
+
+/* --since: a duration back from now ("24h") or a UTC time
+ * "YYYY-MM-DDTHH:MM:SSZ". */
+static int parse_since(const char *s, int64_t *since_ms)
+{
+	struct tm tm;
+	int64_t d;
+	const char *end;
+
+	if (dur_parse(s, 0, INT64_MAX / 1000, &d) == 0) {
+		*since_ms = brk_now_ms() - d * 1000;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		return ZT_ERR_INVALID;
+	}
+	*since_ms = (int64_t)timegm(&tm) * 1000;
+	return 0;
+}
+
+static int cmd_audit(struct brk_datadir *dd, const struct args *a)
+{
+	const char *verb = a->npos > 1 ? a->pos[1] : "";
+	struct aud_verify_result res;
+	int64_t since = 0;
+	int r;
+
+	if (strcmp(verb, "ls") == 0) {
+		if (a->since != NULL && parse_since(a->since, &since) != 0) {
+			fprintf(stderr, "ztbroker admin: --since takes a duration (24h) or a UTC "
+			    "time (2026-01-31T12:00:00Z)\n");
+			return 2;
+		}
+		return aud_print(dd->store, since, a->json, stdout) == 0 ? 0 : 1;
+	}
+	if (strcmp(verb, "verify") == 0) {
+		memset(&res, 0, sizeof(res));
+		r = aud_verify(dd->store, &res);
+		if (r == 0) {
+			printf("audit log verified: %lld events, hash chain intact\n",
+			    (long long)res.checked);
+			return 0;
+		}
+		if (r == ZT_ERR_TAMPERED) {
+			printf("audit log TAMPERED: first broken event is #%lld (%s); "
+			    "%lld events before it verified\n", (long long)res.first_bad,
+			    res.reason != NULL ? res.reason : "mismatch", (long long)res.checked);
+			return 1;
+		}
+		fprintf(stderr, "ztbroker admin: cannot verify: %s\n", zt_strerror(r));
+		return 1;
+	}
+	fprintf(stderr, "ztbroker admin: audit ls | audit verify\n");
+	return 2;
+}
+
+int brk_admin_main(struct brk_datadir *dd, int argc, char **argv)
+{
+	struct args a;
+	int r;
+
+	if ((r = parse_args(argc, argv, &a)) != 0) {
+		return r;
+	}
+	if (a.npos == 0) {
+		fprintf(stderr, "usage: ztbroker admin --data-dir D COMMAND\n%s", brk_admin_usage);
+		return 2;
+	}
+	if (strcmp(a.pos[0], "users") == 0) {
+		return cmd_users(dd, &a);
+	}
+	if (strcmp(a.pos[0], "bots") == 0) {
+		return cmd_bots(dd, &a);
+	}
+	if (strcmp(a.pos[0], "ca") == 0) {
+		return cmd_ca(dd, &a);
+	}
+	if (strcmp(a.pos[0], "audit") == 0) {
+		return cmd_audit(dd, &a);
+	}
+	fprintf(stderr, "ztbroker admin: unknown command \"%s\"\n%s", a.pos[0], brk_admin_usage);
+	return 2;
+}

@@ -1,0 +1,281 @@
+/*
+ * brk_api.c - routing, body parsing and bearer authentication for /v1/.
+ *
+ * Every refusal is a JSON error with a stable code (docs/api.md). Bodies
+ * are parsed only after the route, method, media type and size are known to
+ * be acceptable, and only through json_parse's bounds.
+ */
+#include "broker/brk_api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+
+enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH };
+
+struct route {
+	const char *method;
+	const char *path;
+	enum route_kind kind;
+	void (*pub)(struct brk *, const struct brk_req *, const cJSON *, struct brk_resp *);
+	void (*auth)(struct brk *, const struct brk_req *, const struct store_session *,
+	    struct brk_resp *);
+};
+
+static const struct route routes[] = {
+	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL },
+	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL },
+	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami },
+	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout },
+};
+
+int64_t brk_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int64_t brk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void brk_resp_clear(struct brk_resp *resp)
+{
+	cJSON_Delete(resp->json);
+	memset(resp, 0, sizeof(*resp));
+}
+
+void brk_resp_error(struct brk_resp *resp, int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	cJSON *root, *err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cJSON_Delete(resp->json);
+	resp->json = NULL;
+	resp->status = status;
+	root = cJSON_CreateObject();
+	err = cJSON_AddObjectToObject(root, "error");
+	if (err != NULL) {
+		cJSON_AddStringToObject(err, "code", code);
+		cJSON_AddStringToObject(err, "message", msg);
+	}
+	resp->json = root;
+}
+
+void brk_actor(const struct store_session *who, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s:%s", who->kind == STORE_BOT ? "bot" : "user", who->name);
+}
+
+cJSON *brk_roles_json(const char *roles)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const char *p = roles;
+
+	while (arr != NULL && p != NULL && *p != '\0') {
+		const char *comma = strchr(p, ',');
+		size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		char role[STORE_ROLES_MAX + 1];
+
+		if (n > 0 && n < sizeof(role)) {
+			memcpy(role, p, n);
+			role[n] = '\0';
+			cJSON_AddItemToArray(arr, cJSON_CreateString(role));
+		}
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	return arr;
+}
+
+/* The token of an "Authorization: Bearer <token>" header, or NULL. */
+static const char *bearer_token(const char *h)
+{
+	const char *t;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		return NULL;
+	}
+	t = h + 7;
+	while (*t == ' ') {
+		t++;
+	}
+	if (*t == '\0' || strlen(t) >= CRYPTO_TOKEN_MAX) {
+		return NULL;
+	}
+	for (const char *c = t; *c != '\0'; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '-')) {
+			return NULL;
+		}
+	}
+	return t;
+}
+
+int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_session *who,
+    struct brk_resp *resp)
+{
+	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16];
+	const char *token, *code, *msg;
+	cJSON *details = NULL;
+	int r;
+
+	if (req->authorization == NULL) {
+		brk_resp_error(resp, 401, "missing_token",
+		    "authentication required: send Authorization: Bearer <token> "
+		    "(run ztctl login)");
+		resp->www_authenticate = 1;
+		return ZT_ERR_AUTH;
+	}
+	token = bearer_token(req->authorization);
+	if (token == NULL) {
+		r = ZT_ERR_NOT_FOUND;
+		hash[0] = '\0';
+	} else {
+		crypto_token_hash(token, hash);
+		r = store_session_get(b->store, hash, b->now(), who);
+	}
+	if (r == 0) {
+		return 0;
+	}
+	switch (r) {
+	case ZT_ERR_EXPIRED:
+		code = "token_expired";
+		msg = "token expired: run ztctl login again";
+		break;
+	case ZT_ERR_REVOKED:
+		code = "token_revoked";
+		msg = "token revoked: run ztctl login again";
+		break;
+	case ZT_ERR_LOCKED:
+		code = "account_locked";
+		msg = "account locked by an administrator";
+		break;
+	case ZT_ERR_NOT_FOUND:
+		code = "invalid_token";
+		msg = "invalid token";
+		break;
+	default:
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return r;
+	}
+	brk_resp_error(resp, r == ZT_ERR_LOCKED ? 423 : 401, code, "%s", msg);
+	resp->www_authenticate = r != ZT_ERR_LOCKED;
+	/* A short prefix of the token's hash lets the security team correlate
+	 * refusals without the log holding anything that authenticates. */
+	snprintf(tok, sizeof(tok), "%.12s", hash);
+	details = cJSON_CreateObject();
+	cJSON_AddStringToObject(details, "reason", code);
+	cJSON_AddStringToObject(details, "path", req->path);
+	if (hash[0] != '\0') {
+		cJSON_AddStringToObject(details, "token_sha256_prefix", tok);
+	}
+	if (aud_append(b->store, brk_now_ms(), "auth.token", "anonymous", req->source, "failure",
+	    details) != 0) {
+		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
+	}
+	cJSON_Delete(details);
+	return r;
+}
+
+/* True if the Content-Type is application/json (parameters allowed). */
+static int is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Parses the body of a public POST route: 0 with *out set, or an error
+ * response already filled. */
+static int parse_body(const struct brk_req *req, struct brk_resp *resp, cJSON **out)
+{
+	int r;
+
+	if (!is_json_type(req->content_type)) {
+		brk_resp_error(resp, 415, "unsupported_media_type",
+		    "request body must be application/json");
+		return ZT_ERR_INVALID;
+	}
+	if (req->body_len > BRK_BODY_MAX) {
+		brk_resp_error(resp, 413, "body_too_large", "request body over %d bytes",
+		    BRK_BODY_MAX);
+		return ZT_ERR_TOO_LARGE;
+	}
+	r = json_parse(req->body != NULL ? req->body : (const uint8_t *)"", req->body_len,
+	    BRK_BODY_MAX, JSON_DEFAULT_DEPTH, out);
+	if (r != 0) {
+		brk_resp_error(resp, 400, "invalid_request", "malformed JSON body: %s",
+		    zt_strerror(r));
+		return r;
+	}
+	if (!cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		brk_resp_error(resp, 400, "invalid_request", "request body must be a JSON object");
+		return ZT_ERR_TYPE;
+	}
+	return 0;
+}
+
+void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *resp)
+{
+	const struct route *rt = NULL;
+	int path_known = 0;
+	cJSON *body = NULL;
+	struct store_session who;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&who, 0, sizeof(who));
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(routes[i].path, req->path) != 0) {
+			continue;
+		}
+		path_known = 1;
+		if (strcmp(routes[i].method, req->method) == 0) {
+			rt = &routes[i];
+		}
+	}
+	if (rt == NULL) {
+		if (path_known) {
+			brk_resp_error(resp, 405, "method_not_allowed", "method %s not allowed here",
+			    req->method);
+		} else {
+			brk_resp_error(resp, 404, "not_found", "no such endpoint");
+		}
+		return;
+	}
+	if (rt->kind == ROUTE_PUBLIC) {
+		if (parse_body(req, resp, &body) != 0) {
+			return;
+		}
+		rt->pub(b, req, body, resp);
+		cJSON_Delete(body);
+		return;
+	}
+	if (req->body_len > BRK_BODY_MAX) {
+		brk_resp_error(resp, 413, "body_too_large", "request body over %d bytes",
+		    BRK_BODY_MAX);
+		return;
+	}
+	if (brk_api_authenticate(b, req, &who, resp) != 0) {
+		return;
+	}
+	rt->auth(b, req, &who, resp);
+}

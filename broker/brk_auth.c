@@ -1,0 +1,394 @@
+/*
+ * brk_auth.c - enrolment, login, whoami and logout.
+ *
+ * Enrolment turns a one-time invite into a password and a confirmed TOTP
+ * authenticator; login needs both and mints an opaque session token that is
+ * stored only as its hash. Every outcome, success or failure, is written to
+ * the audit log before the response leaves. Failures are counted per user
+ * and per source address (brk_limit.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "broker/brk_api.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/totp.h"
+
+#define PASSWORD_MIN 12
+
+/* Appends an audit event; on failure turns the response into a 500 so no
+ * action is reported done without its record. */
+static void audit(struct brk *b, struct brk_resp *resp, const char *type, const char *actor,
+    const char *source, const char *outcome, cJSON *details)
+{
+	if (aud_append(b->store, brk_now_ms(), type, actor, source, outcome, details) != 0) {
+		log_error("cannot write audit event %s", type);
+		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
+	}
+	cJSON_Delete(details);
+}
+
+/* {"reason": reason} plus an optional "user". */
+static cJSON *reason_json(const char *reason, const char *user)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "reason", reason);
+	if (user != NULL) {
+		cJSON_AddStringToObject(d, "user", user);
+	}
+	return d;
+}
+
+/* Fills resp with a 400 naming the field, for a getter's error r. */
+static void field_error(struct brk_resp *resp, const char *field, int r)
+{
+	const char *why = r == ZT_ERR_NOT_FOUND ? "is required" :
+	    r == ZT_ERR_TYPE ? "must be a string" :
+	    r == ZT_ERR_TOO_LARGE ? "is too long" : "is invalid";
+
+	brk_resp_error(resp, 400, "invalid_request", "field \"%s\" %s", field, why);
+}
+
+static void enroll_password(struct brk *b, const struct brk_req *req,
+    struct store_user *u, const char *password, struct brk_resp *resp)
+{
+	char pwhash[CRYPTO_PWHASH_MAX], b32[TOTP_B32_MAX], uri[TOTP_URI_MAX], actor[80];
+	uint8_t secret[TOTP_SECRET_LEN];
+	size_t plen = strlen(password);
+	int r;
+
+	if (plen < PASSWORD_MIN || plen > CRYPTO_PASSWORD_MAX) {
+		brk_resp_error(resp, 400, "invalid_request",
+		    "password must be %d to %d bytes long", PASSWORD_MIN, CRYPTO_PASSWORD_MAX);
+		return;
+	}
+	if ((r = crypto_password_hash(password, pwhash, sizeof(pwhash))) != 0 ||
+	    (r = crypto_random(secret, sizeof(secret))) != 0 ||
+	    (r = totp_base32_encode(secret, sizeof(secret), b32, sizeof(b32))) != 0 ||
+	    (r = totp_uri("zt", u->name, secret, sizeof(secret), uri, sizeof(uri))) != 0 ||
+	    (r = store_user_set_credentials(b->store, u->id, pwhash, secret, sizeof(secret))) != 0) {
+		log_error("enrolment of %s failed: %s", u->name, zt_strerror(r));
+		brk_resp_error(resp, 500, "internal", "internal error");
+		goto out;
+	}
+	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	resp->status = 200;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddStringToObject(resp->json, "user", u->name);
+	cJSON_AddStringToObject(resp->json, "totp_secret", b32);
+	cJSON_AddStringToObject(resp->json, "otpauth_uri", uri);
+	audit(b, resp, "user.enroll.password", actor, req->source, "success", NULL);
+out:
+	crypto_wipe(secret, sizeof(secret));
+	crypto_wipe(b32, sizeof(b32));
+	crypto_wipe(uri, sizeof(uri));
+	crypto_wipe(pwhash, sizeof(pwhash));
+}
+
+static void enroll_confirm(struct brk *b, const struct brk_req *req, struct store_user *u,
+    const char *invite_hash, const char *otp, struct brk_resp *resp)
+{
+	char actor[80];
+	int64_t step = 0;
+	int r;
+
+	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	if (u->totp_len == 0) {
+		brk_resp_error(resp, 409, "enroll_order",
+		    "enrolment not started: send the invite with a new password first");
+		return;
+	}
+	r = totp_verify(u->totp_secret, u->totp_len, otp, b->now(), u->totp_last_step, &step);
+	if (r == ZT_ERR_INVALID) {
+		brk_resp_error(resp, 400, "invalid_request", "field \"otp\" must be 6 digits");
+		return;
+	}
+	if (r != 0) {
+		brk_resp_error(resp, 401, r == ZT_ERR_REPLAY ? "otp_replayed" : "invalid_otp",
+		    r == ZT_ERR_REPLAY ? "enrolment failed: this code was already used" :
+		    "enrolment failed: wrong one-time code (check the authenticator's clock)");
+		audit(b, resp, "user.enroll", actor, req->source, "failure",
+		    reason_json(r == ZT_ERR_REPLAY ? "otp replayed" : "wrong otp", NULL));
+		return;
+	}
+	r = store_invite_use(b->store, invite_hash);
+	if (r == 0) {
+		r = store_user_activate_totp(b->store, u->id, step);
+	}
+	if (r == ZT_ERR_NOT_FOUND) {
+		brk_resp_error(resp, 401, "invalid_invite",
+		    "enrolment failed: unknown or already used invite");
+		return;
+	}
+	if (r != 0) {
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
+	resp->status = 200;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddStringToObject(resp->json, "user", u->name);
+	cJSON_AddBoolToObject(resp->json, "enrolled", 1);
+	audit(b, resp, "user.enroll", actor, req->source, "success", NULL);
+}
+
+void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body,
+    struct brk_resp *resp)
+{
+	static const char *const keys[] = { "invite", "password", "otp", NULL };
+	const char *invite = NULL, *password = NULL, *otp = NULL, *bad = NULL;
+	char hash[CRYPTO_SHA256_HEX_LEN + 1];
+	struct store_user u;
+	int64_t user_id = 0;
+	int r, rp, ro;
+
+	memset(&u, 0, sizeof(u));
+	if (json_only_keys(body, keys, &bad) != 0) {
+		brk_resp_error(resp, 400, "invalid_request", "unknown field \"%s\"", bad);
+		return;
+	}
+	if ((r = json_get_str(body, "invite", CRYPTO_TOKEN_MAX, 0, &invite)) != 0) {
+		field_error(resp, "invite", r);
+		return;
+	}
+	rp = json_get_str(body, "password", CRYPTO_PASSWORD_MAX, 0, &password);
+	ro = json_get_str(body, "otp", 16, 0, &otp);
+	if ((rp != 0 && rp != ZT_ERR_NOT_FOUND) || (ro != 0 && ro != ZT_ERR_NOT_FOUND)) {
+		field_error(resp, rp != 0 && rp != ZT_ERR_NOT_FOUND ? "password" : "otp",
+		    rp != 0 && rp != ZT_ERR_NOT_FOUND ? rp : ro);
+		return;
+	}
+	if ((password == NULL) == (otp == NULL)) {
+		brk_resp_error(resp, 400, "invalid_request",
+		    "send either \"password\" (step 1) or \"otp\" (step 2) with the invite");
+		return;
+	}
+	crypto_token_hash(invite, hash);
+	r = store_invite_get(b->store, hash, b->now(), &user_id);
+	if (r == 0) {
+		r = store_user_get_id(b->store, user_id, &u);
+	}
+	if (r == ZT_ERR_NOT_FOUND || r == ZT_ERR_EXPIRED) {
+		brk_resp_error(resp, 401, r == ZT_ERR_EXPIRED ? "invite_expired" : "invalid_invite",
+		    r == ZT_ERR_EXPIRED ?
+		    "enrolment failed: the invite expired; ask an administrator for a new one" :
+		    "enrolment failed: unknown or already used invite");
+		audit(b, resp, "user.enroll", "anonymous", req->source, "failure",
+		    reason_json(r == ZT_ERR_EXPIRED ? "invite expired" : "invalid invite", NULL));
+		goto out;
+	}
+	if (r != 0) {
+		brk_resp_error(resp, 500, "internal", "internal error");
+		goto out;
+	}
+	if (password != NULL) {
+		enroll_password(b, req, &u, password, resp);
+	} else {
+		enroll_confirm(b, req, &u, hash, otp, resp);
+	}
+out:
+	store_user_wipe(&u);
+}
+
+/* Records a failed login for the user and address keys and audits it; the
+ * lockout that a failure starts is audited as its own event. */
+static void login_failed(struct brk *b, const struct brk_req *req, const char *user,
+    int known, const char *reason, struct brk_resp *resp)
+{
+	char ukey[BRK_LIMIT_KEY_MAX], akey[BRK_LIMIT_KEY_MAX], actor[80];
+	int64_t now = b->now();
+
+	snprintf(ukey, sizeof(ukey), "u:%s", user);
+	snprintf(akey, sizeof(akey), "a:%s", req->source);
+	snprintf(actor, sizeof(actor), "user:%s", user);
+	audit(b, resp, "user.login", known ? actor : "anonymous", req->source, "failure",
+	    reason_json(reason, known ? NULL : user));
+	if (brk_limit_fail(b->limit, ukey, BRK_LOGIN_MAX_USER, BRK_LOGIN_WINDOW_S,
+	    BRK_LOGIN_BLOCK_S, now)) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(d, "scope", "user");
+		cJSON_AddStringToObject(d, "user", user);
+		cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
+		cJSON_AddNumberToObject(d, "failures", BRK_LOGIN_MAX_USER);
+		audit(b, resp, "user.lockout", known ? actor : "anonymous", req->source, "blocked", d);
+	}
+	if (brk_limit_fail(b->limit, akey, BRK_LOGIN_MAX_ADDR, BRK_LOGIN_WINDOW_S,
+	    BRK_LOGIN_BLOCK_S, now)) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(d, "scope", "address");
+		cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
+		cJSON_AddNumberToObject(d, "failures", BRK_LOGIN_MAX_ADDR);
+		audit(b, resp, "user.lockout", "anonymous", req->source, "blocked", d);
+	}
+}
+
+/* Mints a session for u and fills the response. */
+static void login_success(struct brk *b, const struct brk_req *req, const struct store_user *u,
+    struct brk_resp *resp)
+{
+	char token[CRYPTO_TOKEN_MAX], actor[80], pfx[13];
+	struct store_session s;
+	int64_t now = b->now();
+	cJSON *d;
+
+	memset(&s, 0, sizeof(s));
+	if (crypto_token_new("zts_", token, sizeof(token)) != 0) {
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
+	crypto_token_hash(token, s.token_hash);
+	s.kind = STORE_USER;
+	s.principal_id = u->id;
+	s.created_at = now;
+	s.expires_at = now + b->session_ttl;
+	s.mfa_verified_at = now;
+	snprintf(s.source, sizeof(s.source), "%s", req->source);
+	if (store_session_add(b->store, &s) != 0) {
+		brk_resp_error(resp, 500, "internal", "internal error");
+		goto out;
+	}
+	resp->status = 200;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddStringToObject(resp->json, "token", token);
+	cJSON_AddStringToObject(resp->json, "user", u->name);
+	cJSON_AddItemToObject(resp->json, "roles", brk_roles_json(u->roles));
+	cJSON_AddNumberToObject(resp->json, "expires_at", (double)s.expires_at);
+	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	/* The hash prefix names the session in later events; it cannot be
+	 * turned back into the token. */
+	snprintf(pfx, sizeof(pfx), "%.12s", s.token_hash);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "expires_at", (double)s.expires_at);
+	cJSON_AddStringToObject(d, "session", pfx);
+	audit(b, resp, "user.login", actor, req->source, "success", d);
+out:
+	crypto_wipe(token, sizeof(token));
+}
+
+void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
+    struct brk_resp *resp)
+{
+	static const char *const keys[] = { "user", "password", "otp", NULL };
+	const char *user = NULL, *password = NULL, *otp = NULL, *bad = NULL;
+	char ukey[BRK_LIMIT_KEY_MAX], akey[BRK_LIMIT_KEY_MAX];
+	int64_t retry = 0, step = 0, now = b->now();
+	struct store_user u;
+	int r, known;
+
+	memset(&u, 0, sizeof(u));
+	if (json_only_keys(body, keys, &bad) != 0) {
+		brk_resp_error(resp, 400, "invalid_request", "unknown field \"%s\"", bad);
+		return;
+	}
+	if ((r = json_get_str(body, "user", STORE_NAME_MAX, 0, &user)) != 0) {
+		field_error(resp, "user", r);
+		return;
+	}
+	if ((r = json_get_str(body, "password", CRYPTO_PASSWORD_MAX, 0, &password)) != 0) {
+		field_error(resp, "password", r);
+		return;
+	}
+	if ((r = json_get_str(body, "otp", 16, 0, &otp)) != 0) {
+		field_error(resp, "otp", r);
+		return;
+	}
+	snprintf(ukey, sizeof(ukey), "u:%s", user);
+	snprintf(akey, sizeof(akey), "a:%s", req->source);
+	if (brk_limit_check(b->limit, ukey, now, &retry) != 0 ||
+	    brk_limit_check(b->limit, akey, now, &retry) != 0) {
+		brk_resp_error(resp, 429, "rate_limited",
+		    "login refused: too many failed attempts; try again in %lld s", (long long)retry);
+		resp->retry_after = retry;
+		audit(b, resp, "user.login", "anonymous", req->source, "failure",
+		    reason_json("rate limited", user));
+		return;
+	}
+	r = store_user_get(b->store, user, &u);
+	if (r != 0 && r != ZT_ERR_NOT_FOUND) {
+		brk_resp_error(resp, 500, "internal", "internal error");
+		goto out;
+	}
+	known = r == 0;
+	/* Unknown users and users who never set a password cost one scrypt too. */
+	r = crypto_password_verify(password, known && u.pw_hash[0] != '\0' ? u.pw_hash :
+	    b->dummy_hash);
+	if (!known || u.pw_hash[0] == '\0' || r != 0) {
+		brk_resp_error(resp, 401, "invalid_credentials",
+		    "login failed: wrong user name or password");
+		login_failed(b, req, user, known, known ? "wrong password" : "unknown user", resp);
+		goto out;
+	}
+	if (u.locked) {
+		brk_resp_error(resp, 423, "account_locked",
+		    "login refused: the account is locked by an administrator");
+		login_failed(b, req, user, known, "account locked", resp);
+		goto out;
+	}
+	if (!u.totp_active) {
+		brk_resp_error(resp, 403, "not_enrolled",
+		    "login refused: enrolment is not finished (confirm the authenticator first)");
+		login_failed(b, req, user, known, "not enrolled", resp);
+		goto out;
+	}
+	r = totp_verify(u.totp_secret, u.totp_len, otp, now, u.totp_last_step, &step);
+	if (r == 0) {
+		/* Two logins racing with one code: only one wins the step. */
+		r = store_user_consume_step(b->store, u.id, step);
+	}
+	if (r == ZT_ERR_REPLAY) {
+		brk_resp_error(resp, 401, "otp_replayed",
+		    "login failed: this one-time code was already used; wait for the next one");
+		login_failed(b, req, user, known, "otp replayed", resp);
+		goto out;
+	}
+	if (r != 0) {
+		brk_resp_error(resp, 401, "invalid_otp",
+		    "login failed: wrong one-time code (check the authenticator's clock)");
+		login_failed(b, req, user, known, "wrong otp", resp);
+		goto out;
+	}
+	brk_limit_clear(b->limit, ukey);
+	login_success(b, req, &u, resp);
+out:
+	store_user_wipe(&u);
+}
+
+void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct store_session *who,
+    struct brk_resp *resp)
+{
+	(void)b;
+	(void)req;
+	resp->status = 200;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddStringToObject(resp->json, "kind", who->kind == STORE_BOT ? "bot" : "user");
+	cJSON_AddStringToObject(resp->json, "name", who->name);
+	cJSON_AddItemToObject(resp->json, "roles", brk_roles_json(who->roles));
+	cJSON_AddNumberToObject(resp->json, "created_at", (double)who->created_at);
+	cJSON_AddNumberToObject(resp->json, "expires_at", (double)who->expires_at);
+	cJSON_AddNumberToObject(resp->json, "mfa_verified_at", (double)who->mfa_verified_at);
+}
+
+void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct store_session *who,
+    struct brk_resp *resp)
+{
+	char actor[80];
+	int r;
+
+	r = store_session_revoke(b->store, who->token_hash, b->now());
+	if (r != 0) {
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
+	resp->status = 200;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddBoolToObject(resp->json, "revoked", 1);
+	brk_actor(who, actor, sizeof(actor));
+	audit(b, resp, "session.logout", actor, req->source, "success", NULL);
+}

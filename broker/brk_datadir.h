@@ -1,0 +1,31 @@
+/*
+ * brk_datadir.h - the broker's data directory: where its keys and database
+ * live.
+ *
+ *   D/            0700, owned by the broker's user (refused otherwise)
+ *   D/zt.db       SQLite store (0600)
+ *   D/tls-ca.key  TLS CA key (0600), D/tls-ca.crt
+ *   D/ssh-user-ca.key  SSH user CA key (0600)
+ *
+ * Both `ztbroker serve` and the offline `ztbroker admin` open it the same
+ * way; the first open creates everything.
+ */
+#ifndef ZT_BRK_DATADIR_H
+#define ZT_BRK_DATADIR_H
+
+struct store;
+struct ca;
+struct sshca;
+
+struct brk_datadir {
+	struct store *store;
+	struct ca *ca;
+	struct sshca *sshca;
+};
+
+/* Opens (creating if needed) the data directory at path. On error a clear
+ * reason has been logged. 0 or a negative ZT_ERR_*. */
+int brk_datadir_open(const char *path, struct brk_datadir *dd);
+void brk_datadir_close(struct brk_datadir *dd);
+
+#endif

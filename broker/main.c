@@ -1,0 +1,202 @@
+/*
+ * main.c - ztbroker: `serve` runs the broker, `admin` administers its data
+ * directory offline.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "broker/brk_admin.h"
+#include "broker/brk_datadir.h"
+#include "broker/brk_http.h"
+#include "common/ca.h"
+#include "common/crypto.h"
+#include "common/dur.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/store.h"
+
+#define SERVER_CERT_TTL (90 * 86400)
+#define MAX_SANS 16
+
+static const char usage[] =
+	"usage: ztbroker serve --data-dir D [--listen 127.0.0.1:8443] [--public-addr H[,H2]]\n"
+	"                      [--session-ttl 12h] [--log-level info]\n"
+	"       ztbroker admin --data-dir D COMMAND\n"
+	"admin commands:\n";
+
+static void print_usage(FILE *fp)
+{
+	fprintf(fp, "%s%s", usage, brk_admin_usage);
+}
+
+/* Splits "a,b" public addresses into sans[] after the fixed names; returns
+ * the count. The copy backs the strings. */
+static size_t collect_sans(char *copy, const char **sans)
+{
+	char *save = NULL;
+	size_t n = 0;
+
+	sans[n++] = "localhost";
+	sans[n++] = "127.0.0.1";
+	for (char *t = copy != NULL ? strtok_r(copy, ",", &save) : NULL;
+	    t != NULL && n < MAX_SANS; t = strtok_r(NULL, ",", &save)) {
+		sans[n++] = t;
+	}
+	return n;
+}
+
+static int serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "public-addr", required_argument, NULL, 'p' },
+		{ "session-ttl", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL;
+	char *public_addr = NULL, *chain = NULL, *key = NULL;
+	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
+	const char *sans[MAX_SANS];
+	struct brk_datadir dd;
+	struct brk b;
+	struct brk_http *http = NULL;
+	enum zt_log_level lvl = ZT_LOG_INFO;
+	unsigned bound = 0;
+	sigset_t sigs;
+	cJSON *d;
+	int c, sig = 0, rc = 1;
+
+	memset(&dd, 0, sizeof(dd));
+	memset(&b, 0, sizeof(b));
+	b.session_ttl = BRK_SESSION_TTL_DEFAULT;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'p': public_addr = optarg; break;
+		case 't': ttl = optarg; break;
+		case 'v':
+			if (log_level_parse(optarg, &lvl) != 0) {
+				fprintf(stderr, "ztbroker: --log-level is error, warn, info or debug\n");
+				return 2;
+			}
+			break;
+		default: print_usage(stderr); return 2;
+		}
+	}
+	if (dir == NULL || optind != argc) {
+		print_usage(stderr);
+		return 2;
+	}
+	if (ttl != NULL && dur_parse(ttl, 1, BRK_SESSION_TTL_MAX, &b.session_ttl) != 0) {
+		fprintf(stderr, "ztbroker: --session-ttl must be a duration from 1s to 24h\n");
+		return 2;
+	}
+	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
+		fprintf(stderr, "ztbroker: --listen takes HOST:PORT (IPv6 as [::1]:8443)\n");
+		return 2;
+	}
+	log_init("ztbroker", lvl);
+	/* Signals are taken by sigwait below; threads started later inherit
+	 * the mask. A peer closing a TLS connection must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (brk_datadir_open(dir, &dd) != 0) {
+		goto out;
+	}
+	b.store = dd.store;
+	b.ca = dd.ca;
+	b.sshca = dd.sshca;
+	b.now = brk_now;
+	b.limit = brk_limit_new();
+	if (b.limit == NULL || crypto_password_hash("zt-unknown-user", b.dummy_hash,
+	    sizeof(b.dummy_hash)) != 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	public_addr = public_addr != NULL ? strdup(public_addr) : NULL;
+	if (ca_issue_server(dd.ca, sans, collect_sans(public_addr, sans), brk_now(),
+	    SERVER_CERT_TTL, &chain, &key) != 0) {
+		log_error("cannot issue the server certificate");
+		goto out;
+	}
+	store_session_prune(dd.store, brk_now(), 86400);
+	if (brk_http_start(&b, listen, chain, key, &http, &bound) != 0) {
+		goto out;
+	}
+	ca_pin(dd.ca, pin, sizeof(pin));
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "listen", listen);
+	cJSON_AddNumberToObject(d, "port", bound);
+	aud_append(dd.store, brk_now_ms(), "broker.start", "system", "local", "success", d);
+	cJSON_Delete(d);
+	printf("zt broker listening on https://%s%s%s:%u\n", strchr(host, ':') ? "[" : "", host,
+	    strchr(host, ':') ? "]" : "", bound);
+	printf("CA pin: %s\n", pin);
+	fflush(stdout);
+	log_info("serving on %s port %u, data in %s", host, bound, dir);
+
+	sigwait(&sigs, &sig);
+	log_info("signal %d: shutting down", sig);
+	brk_http_stop(http);
+	http = NULL;
+	aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
+	rc = 0;
+out:
+	brk_http_stop(http);
+	brk_limit_free(b.limit);
+	free(chain);
+	crypto_free_str(key);
+	free(public_addr);
+	brk_datadir_close(&dd);
+	return rc;
+}
+
+static int admin(int argc, char **argv)
+{
+	struct brk_datadir dd;
+	int rc;
+
+	if (argc < 3 || strcmp(argv[1], "--data-dir") != 0) {
+		fprintf(stderr, "usage: ztbroker admin --data-dir D COMMAND\n%s", brk_admin_usage);
+		return 2;
+	}
+	log_init("ztbroker", ZT_LOG_WARN);
+	if (brk_datadir_open(argv[2], &dd) != 0) {
+		return 1;
+	}
+	rc = brk_admin_main(&dd, argc - 3, argv + 3);
+	brk_datadir_close(&dd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
+		return serve(argc - 1, argv + 1);
+	}
+	if (argc >= 2 && strcmp(argv[1], "admin") == 0) {
+		return admin(argc - 1, argv + 1);
+	}
+	if (argc >= 2 && (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0)) {
+		print_usage(stdout);
+		return 0;
+	}
+	print_usage(stderr);
+	return 2;
+}

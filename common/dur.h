@@ -1,0 +1,17 @@
+/*
+ * dur.h - durations as people type them: "90s", "30m", "12h", "7d", or a
+ * bare number of seconds.
+ */
+#ifndef ZT_DUR_H
+#define ZT_DUR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses s into seconds within [min_s, max_s]. 0, ZT_ERR_INVALID (not a
+ * duration, or out of bounds). */
+int dur_parse(const char *s, int64_t min_s, int64_t max_s, int64_t *out);
+/* Formats unix time t as "2026-11-24T15:04:05Z" into out (21 bytes). */
+int dur_format_time(int64_t t, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * json.h - parsing untrusted JSON with bounds, and typed, length-checked
+ * getters over cJSON.
+ *
+ * json_parse() refuses input over a size limit, nesting deeper than a depth
+ * limit, invalid UTF-8, embedded NULs, and anything after the value. Getters
+ * return 0, ZT_ERR_NOT_FOUND (absent; JSON null counts as absent),
+ * ZT_ERR_TYPE (present with the wrong type) or ZT_ERR_TOO_LARGE / ZT_ERR_INVALID
+ * (out of the caller's bounds), so callers can name the field in a clear
+ * error. Returned strings are borrowed from the cJSON tree.
+ */
+#ifndef ZT_JSON_H
+#define ZT_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#define JSON_DEFAULT_DEPTH 32
+
+/* Parses p[0..n) into *out (caller frees with cJSON_Delete).
+ * 0, ZT_ERR_TOO_LARGE (n > max_size, or nesting > max_depth),
+ * ZT_ERR_INVALID (not JSON, bad UTF-8, NUL byte), ZT_ERR_TRAILING. */
+int json_parse(const void *p, size_t n, size_t max_size, int max_depth, cJSON **out);
+
+/* String field, at most maxlen bytes, non-empty unless allow_empty. */
+int json_get_str(const cJSON *obj, const char *key, size_t maxlen, int allow_empty,
+    const char **out);
+/* Integer field: a JSON number with no fraction in [min, max]. */
+int json_get_int(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out);
+int json_get_bool(const cJSON *obj, const char *key, int *out);
+/* Object or array fields (borrowed). */
+int json_get_obj(const cJSON *obj, const char *key, const cJSON **out);
+int json_get_arr(const cJSON *obj, const char *key, size_t max_items, const cJSON **out);
+/* Refuses keys of obj not in the NULL-terminated list; *bad names the first
+ * unknown key (borrowed). 0 or ZT_ERR_INVALID. */
+int json_only_keys(const cJSON *obj, const char *const *allowed, const char **bad);
+
+/* Compact serialization, caller frees; NULL on ENOMEM. */
+char *json_print(const cJSON *v);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * store.h - zt's persistent state: the one storage interface.
+ *
+ * Today this is SQLite in the data directory (WAL, foreign keys on, a busy
+ * timeout, synchronous=FULL so that a committed write survives power loss);
+ * the interface is shaped so that a PostgreSQL backend can serve several
+ * brokers later. Schema changes are numbered migrations applied in order at
+ * open (PRAGMA user_version holds the version); a database from a newer zt
+ * is refused.
+ *
+ * Thread-safety: one struct store may be used from many threads; every call
+ * takes an internal mutex. Tokens and invites are stored only as hashes
+ * (crypto_token_hash); callers pass hashes, never the secrets themselves.
+ * Times are unix seconds unless a name says _ms.
+ */
+#ifndef ZT_STORE_H
+#define ZT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_NAME_MAX 64     /* user and bot names: [a-z0-9][a-z0-9._-]{0,63} */
+#define STORE_ROLES_MAX 1024  /* comma-separated role names */
+#define STORE_HASH_HEX 65     /* 64 hex chars + NUL */
+#define STORE_TOTP_MAX 64     /* bytes of a TOTP secret */
+
+struct store;
+
+/* Opens (creating if needed, mode 0600) the database at path and migrates
+ * it. 0, ZT_ERR_DB, ZT_ERR_IO, or ZT_ERR_INVALID for a newer schema. */
+int store_open(const char *path, struct store **out);
+void store_free(struct store *st);
+/* The schema version after migration. */
+int store_schema_version(struct store *st);
+
+/* True if s is a valid user/bot name. */
+int store_name_valid(const char *s);
+
+/* ---- users ---- */
+struct store_user {
+	int64_t id;
+	char name[STORE_NAME_MAX + 1];
+	char roles[STORE_ROLES_MAX + 1];
+	char pw_hash[160];            /* "" until enrolled */
+	uint8_t totp_secret[STORE_TOTP_MAX];
+	size_t totp_len;              /* 0 until enrolment's first step */
+	int totp_active;              /* 1 once the first code was confirmed */
+	int64_t totp_last_step;       /* last TOTP step accepted; -1 if none */
+	int locked;
+	int64_t created_at;
+};
+/* Wipes secrets held in u. */
+void store_user_wipe(struct store_user *u);
+
+/* ZT_ERR_EXISTS if a user or bot has this name. */
+int store_user_add(struct store *st, const char *name, const char *roles, int64_t now,
+    int64_t *id);
+int store_user_get(struct store *st, const char *name, struct store_user *out);
+int store_user_get_id(struct store *st, int64_t id, struct store_user *out);
+/* Calls fn for each user ordered by name (secrets left zeroed); stops and
+ * returns fn's value if non-zero. */
+int store_user_each(struct store *st, int (*fn)(const struct store_user *u, void *arg),
+    void *arg);
+/* Sets password hash and (inactive) TOTP secret during enrolment. */
+int store_user_set_credentials(struct store *st, int64_t id, const char *pw_hash,
+    const uint8_t *totp, size_t totp_len);
+/* Marks TOTP active and records the step of the confirming code. */
+int store_user_activate_totp(struct store *st, int64_t id, int64_t step);
+/* Atomically sets totp_last_step = step if step > the stored value:
+ * 0, or ZT_ERR_REPLAY if a code of this or a later step was already used. */
+int store_user_consume_step(struct store *st, int64_t id, int64_t step);
+/* Locking also revokes the user's sessions in the same transaction. */
+int store_user_set_locked(struct store *st, const char *name, int locked, int64_t now);
+/* Deletes the user with its invites and sessions. ZT_ERR_NOT_FOUND. */
+int store_user_rm(struct store *st, const char *name);
+
+/* ---- invites (enrolment) ---- */
+int store_invite_add(struct store *st, const char *token_hash, int64_t user_id,
+    int64_t expires_at);
+/* The user id an unused invite belongs to: 0, ZT_ERR_NOT_FOUND (unknown or
+ * already used), ZT_ERR_EXPIRED. */
+int store_invite_get(struct store *st, const char *token_hash, int64_t now, int64_t *user_id);
+/* Marks the invite used (0 or ZT_ERR_NOT_FOUND if unknown or used). */
+int store_invite_use(struct store *st, const char *token_hash);
+
+/* ---- bots ---- */
+struct store_bot {
+	int64_t id;
+	char name[STORE_NAME_MAX + 1];
+	char roles[STORE_ROLES_MAX + 1];
+	int64_t created_at;
+};
+/* ZT_ERR_EXISTS if a user or bot has this name. */
+int store_bot_add(struct store *st, const char *name, const char *roles, int64_t now,
+    int64_t *id);
+int store_bot_get(struct store *st, const char *name, struct store_bot *out);
+int store_bot_each(struct store *st, int (*fn)(const struct store_bot *b, void *arg), void *arg);
+/* Deletes the bot and its tokens. */
+int store_bot_rm(struct store *st, const char *name);
+
+/* ---- sessions and bearer tokens (user sessions and bot tokens) ---- */
+enum store_principal { STORE_USER = 1, STORE_BOT = 2 };
+struct store_session {
+	char token_hash[STORE_HASH_HEX];
+	enum store_principal kind;
+	int64_t principal_id;          /* users.id or bots.id */
+	char name[STORE_NAME_MAX + 1];  /* the user's or bot's name */
+	char roles[STORE_ROLES_MAX + 1];
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t mfa_verified_at;       /* 0 for bots */
+	char source[64];               /* address it was created from */
+};
+int store_session_add(struct store *st, const struct store_session *s);
+/* Looks a token hash up, joining the principal's current name, roles and
+ * lock state. Checks in this order: ZT_ERR_NOT_FOUND (unknown),
+ * ZT_ERR_REVOKED (logged out, or revoked by a lock), ZT_ERR_EXPIRED,
+ * ZT_ERR_LOCKED (the user is locked); else 0. */
+int store_session_get(struct store *st, const char *token_hash, int64_t now,
+    struct store_session *out);
+/* Revokes one token (the row stays, marked revoked, until it expires and
+ * is pruned, so a revoked token is told apart from an unknown one):
+ * 0 or ZT_ERR_NOT_FOUND (unknown or already revoked). */
+int store_session_revoke(struct store *st, const char *token_hash, int64_t now);
+/* Revokes every live token of a user or bot; returns how many or an error. */
+int store_session_revoke_all(struct store *st, enum store_principal kind, int64_t principal_id,
+    int64_t now);
+/* Deletes rows that expired before now - grace_s; returns how many or an error. */
+int store_session_prune(struct store *st, int64_t now, int64_t grace_s);
+
+/* ---- audit rows (the hash chain itself is computed by audit/) ---- */
+struct store_audit_row {
+	int64_t seq;          /* 1, 2, ...: assigned by store_audit_append */
+	int64_t time_ms;
+	const char *type;     /* e.g. "user.login" */
+	const char *actor;    /* "user:alice", "bot:ci", "admin:cli", "anonymous" */
+	const char *source;   /* remote address or "local" */
+	const char *outcome;  /* "success", "failure", "denied", ... */
+	const char *details;  /* compact JSON object text */
+	char prev_hash[STORE_HASH_HEX];
+	char hash[STORE_HASH_HEX];
+};
+/* Appends atomically: under one transaction reads the last row, sets
+ * row->seq and row->prev_hash (64 zeros for the first row), calls
+ * hash(row, arg) to fill row->hash, inserts and commits durably. */
+int store_audit_append(struct store *st, struct store_audit_row *row,
+    int (*hash)(struct store_audit_row *row, void *arg), void *arg);
+/* Calls fn for each row with seq > after_seq and time_ms >= since_ms in seq
+ * order (strings borrowed for the call); stops and returns fn's value if
+ * non-zero. */
+int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
+    int (*fn)(const struct store_audit_row *row, void *arg), void *arg);
+
+#endif

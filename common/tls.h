@@ -1,0 +1,45 @@
+/*
+ * tls.h - OpenSSL TLS client connections that trust exactly one pinned CA.
+ *
+ * zt clients (ztctl, ztagent) know the broker only by its CA pin
+ * ("sha256:<hex of the CA's SubjectPublicKeyInfo>"). During the handshake
+ * the server's presented chain must contain a certificate whose public key
+ * matches the pin; that certificate becomes the only trust anchor, and the
+ * leaf must verify against it and match the host name or address dialled.
+ * Anything else aborts the handshake before a byte of application data is
+ * sent: there is no trust on first use. TLS 1.2 minimum.
+ */
+#ifndef ZT_TLS_H
+#define ZT_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct tls_conn;
+struct x509_st; /* OpenSSL's X509 */
+
+#define TLS_PIN_LEN 71 /* "sha256:" + 64 lower-case hex digits */
+
+/* Connects to host:port (name or literal address) with a timeout in ms and
+ * completes a pinned handshake. ZT_ERR_NET, ZT_ERR_TLS, ZT_ERR_PIN (the
+ * chain does not lead to the pinned CA), ZT_ERR_TIMEOUT. */
+int tls_connect_pinned(const char *host, const char *port, const char *pin, int timeout_ms,
+    struct tls_conn **out);
+/* Writes all n bytes: 0 or ZT_ERR_IO. */
+int tls_write_all(struct tls_conn *c, const void *p, size_t n);
+/* Reads up to n bytes: count, 0 at EOF, or a negative ZT_ERR_*:
+ * ZT_ERR_TIMEOUT when nothing arrived within the timeout, ZT_ERR_TRUNCATED
+ * when the peer closed TCP without a TLS close_notify (what was read may be
+ * cut short), ZT_ERR_IO otherwise. The timeout given to tls_connect_pinned()
+ * bounds each read and each tls_write_all(). */
+ssize_t tls_read(struct tls_conn *c, void *p, size_t n);
+void tls_close(struct tls_conn *c);
+
+/* Checks that pin has the form "sha256:" + 64 lower-case hex digits. */
+int tls_pin_valid(const char *pin);
+/* The pin of a certificate's public key ("sha256:" + hex SHA-256 of its DER
+ * SubjectPublicKeyInfo) into out (TLS_PIN_LEN + 1 bytes). 0, ZT_ERR_INVALID
+ * or ZT_ERR_CRYPTO. */
+int tls_pin_of_x509(struct x509_st *x, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,163 @@
+// Helpers for end-to-end tests: start the real ztbroker on an ephemeral
+// port in a temp dir, run ztctl and `ztbroker admin`, compute TOTP codes,
+// and make raw HTTPS requests that trust the broker's CA.
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+
+export const BUILD = process.env.ZT_BUILD || path.resolve('build');
+export const ZTBROKER = path.join(BUILD, 'ztbroker');
+export const ZTCTL = path.join(BUILD, 'ztctl');
+
+export function tmpdir(prefix = 'zt-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// Reads lines from a stream until fn(line) returns a value, with a timeout.
+function waitLine(stream, fn, ms, what) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => { cleanup(); reject(new Error(`timeout waiting for ${what}`)); }, ms);
+    const onData = (d) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        const v = fn(line);
+        if (v !== undefined) { cleanup(); resolve(v); return; }
+      }
+    };
+    const cleanup = () => { clearTimeout(t); stream.off('data', onData); };
+    stream.on('data', onData);
+  });
+}
+
+// Starts `ztbroker serve` and resolves to {url, pin, port, dir, proc, log, stop}.
+export async function startBroker({ dir = tmpdir(), args = [] } = {}) {
+  const dataDir = path.join(dir, 'data');
+  const proc = spawn(ZTBROKER, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  proc.stderr.on('data', (d) => log.push(d.toString()));
+  const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
+  const info = {};
+  const ready = waitLine(proc.stdout, (line) => {
+    let m;
+    if ((m = line.match(/listening on (https:\/\/\S+:(\d+))/))) { info.url = m[1]; info.port = Number(m[2]); }
+    if ((m = line.match(/^CA pin: (sha256:[0-9a-f]{64})$/))) info.pin = m[1];
+    return info.url && info.pin ? info : undefined;
+  }, 20000, 'broker start');
+  const early = exited.then((e) => { throw new Error(`broker exited early ${JSON.stringify(e)}: ${log.join('')}`); });
+  await Promise.race([ready, early]);
+  early.catch(() => {});
+  return {
+    ...info, dir, dataDir, proc, log,
+    caPem: fs.readFileSync(path.join(dataDir, 'tls-ca.crt')),
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      const e = await exited;
+      clearTimeout(t);
+      return e;
+    },
+  };
+}
+
+export function admin(broker, ...args) {
+  const r = spawnSync(ZTBROKER, ['admin', '--data-dir', broker.dataDir, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Runs ztctl to completion with optional stdin text.
+export function ztctl(args, { home, input = '', env = {} } = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(ZTCTL, args, { env: { ...process.env, ZT_HOME: home, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(input);
+  });
+}
+
+// Enrols through ztctl: password on stdin, reads the secret ztctl prints,
+// answers with codeFor(secret). Resolves {code, stdout, stderr, secret}.
+export function ztctlEnroll(broker, invite, password, { home, codeFor, pin = broker.pin }) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(ZTCTL, ['enroll', '--broker', broker.url, '--ca-pin', pin, '--invite', invite,
+      '--password-stdin'], { env: { ...process.env, ZT_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', secret = null;
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      const m = stdout.match(/secret=([A-Z2-7]+)/);
+      if (m && !secret) { secret = m[1]; p.stdin.end(`${codeFor(secret)}\n`); }
+    });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('error', reject);
+    p.on('exit', (code) => { if (!secret) p.stdin.destroy(); resolve({ code, stdout, stderr, secret }); });
+    p.stdin.write(`${password}\n`);
+  });
+}
+
+// RFC 4648 base32 decoding.
+export function base32(s) {
+  const alpha = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, v = 0; const out = [];
+  for (const c of s.replace(/=+$/, '').toUpperCase()) {
+    v = (v << 5) | alpha.indexOf(c); bits += 5;
+    if (bits >= 8) { out.push((v >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for the given step.
+export function totp(secretB32, step) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const h = crypto.createHmac('sha1', base32(secretB32)).update(msg).digest();
+  const o = h[19] & 15;
+  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1000000).padStart(6, '0');
+}
+
+export const step = () => Math.floor(Date.now() / 1000 / 30);
+
+// Waits until at least `margin` seconds remain in the current 30 s step,
+// so codes computed now are still judged against the same step.
+export async function awayFromStepEdge(margin = 8) {
+  const left = 30 - ((Date.now() / 1000) % 30);
+  if (left < margin) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+}
+
+// A raw HTTPS request trusting only the broker's CA. Resolves
+// {status, headers, body (parsed JSON or text)}.
+export function request(broker, method, p, { body, token, headers = {}, raw } = {}) {
+  return new Promise((resolve, reject) => {
+    const data = raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : undefined;
+    const h = { ...headers };
+    if (data !== undefined && !('Content-Type' in h)) h['Content-Type'] = 'application/json';
+    if (token) h.Authorization = `Bearer ${token}`;
+    const req = https.request({ host: '127.0.0.1', port: broker.port, method, path: p, ca: broker.caPem, headers: h },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed = text;
+          try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+          resolve({ status: res.statusCode, headers: res.headers, body: parsed });
+        });
+      });
+    req.on('error', reject);
+    if (data !== undefined) req.write(data);
+    req.end();
+  });
+}
+
+export function mode(p) {
+  return fs.statSync(p).mode & 0o777;
+}

@@ -1,0 +1,442 @@
+/*
+ * audit_test.c - unit tests for audit/aud_log.c: the documented hash
+ * encoding, a clean chain verifying, and each way of editing the file
+ * behind zt's back (a changed row, a deleted row, a row rewritten with a
+ * consistent hash) being named by aud_verify; plus aud_print's output.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "audit/aud_log.h"
+#include "common/err.h"
+#include "common/store.h"
+
+#define T0 1700000000123LL /* 2023-11-14T22:13:20.123Z */
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static void rm_db(const char *path)
+{
+	char p[200];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+/* Appends five events at T0, T0+1000, ... with seq = i + 1. */
+static void append_five(struct store *st)
+{
+	cJSON *d;
+
+	for (int i = 0; i < 5; i++) {
+		d = cJSON_CreateObject();
+		assert_non_null(d);
+		assert_non_null(cJSON_AddNumberToObject(d, "n", i));
+		assert_non_null(cJSON_AddStringToObject(d, "note", "line\nbreak \"q\""));
+		assert_int_equal(aud_append(st, T0 + 1000 * i, "user.login", "user:alice",
+		    "192.0.2.1", i == 2 ? "failure" : "success", i == 4 ? NULL : d), 0);
+		cJSON_Delete(d);
+	}
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/zt-audit-test-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/zt.db", f->dir);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	append_five(f->st);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_free(f->st);
+	rm_db(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Edits the file as an attacker would: with plain SQLite, after dropping
+ * the triggers that guard against accidents. zt's store is closed first
+ * and reopened after. */
+static void tamper(struct fixture *f, const char *sql, const char *text, const char *hash)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n = 0;
+
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_no_update; "
+	    "DROP TRIGGER audit_no_delete;", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (text != NULL) {
+		assert_int_equal(sqlite3_bind_text(s, ++n, text, -1, SQLITE_STATIC), SQLITE_OK);
+	}
+	if (hash != NULL) {
+		assert_int_equal(sqlite3_bind_text(s, ++n, hash, -1, SQLITE_STATIC), SQLITE_OK);
+	}
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+}
+
+static void test_verify_clean(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+
+	assert_int_equal(aud_verify(f->st, &res), 0);
+	assert_int_equal(res.checked, 5);
+	assert_int_equal(res.first_bad, 0);
+	assert_null(res.reason);
+	/* And it keeps verifying as the log grows. */
+	assert_int_equal(aud_append(f->st, T0 + 9000, "user.logout", "user:alice", "local",
+	    "success", NULL), 0);
+	assert_int_equal(aud_verify(f->st, &res), 0);
+	assert_int_equal(res.checked, 6);
+}
+
+static void test_verify_empty(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+	struct store *st = NULL;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(aud_verify(st, &res), 0);
+	assert_int_equal(res.checked, 0);
+	store_free(st);
+	rm_db(path);
+}
+
+static void test_changed_row(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+
+	tamper(f, "UPDATE audit SET details = ? WHERE seq = 3", "{\"n\":2,\"note\":\"benign\"}",
+	    NULL);
+	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 3);
+	assert_string_equal(res.reason, "hash mismatch");
+	assert_int_equal(res.checked, 2);
+}
+
+static void test_changed_outcome(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+
+	tamper(f, "UPDATE audit SET outcome = ? WHERE seq = 3", "success", NULL);
+	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 3);
+	assert_string_equal(res.reason, "hash mismatch");
+}
+
+static void test_deleted_row(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+
+	tamper(f, "DELETE FROM audit WHERE seq = 3", NULL, NULL);
+	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 4);
+	assert_string_equal(res.reason, "gap in sequence");
+	assert_int_equal(res.checked, 2);
+}
+
+static void test_deleted_first_row(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+
+	tamper(f, "DELETE FROM audit WHERE seq = 1", NULL, NULL);
+	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 2);
+	assert_string_equal(res.reason, "gap in sequence");
+	assert_int_equal(res.checked, 0);
+}
+
+struct grab {
+	int64_t seq;
+	struct store_audit_row row;
+	char strs[5][256];
+};
+
+static int grab_row(const struct store_audit_row *row, void *arg)
+{
+	struct grab *g = arg;
+
+	if (row->seq != g->seq) {
+		return 0;
+	}
+	g->row = *row;
+	snprintf(g->strs[0], sizeof(g->strs[0]), "%s", row->type);
+	snprintf(g->strs[1], sizeof(g->strs[1]), "%s", row->actor);
+	snprintf(g->strs[2], sizeof(g->strs[2]), "%s", row->source);
+	snprintf(g->strs[3], sizeof(g->strs[3]), "%s", row->outcome);
+	snprintf(g->strs[4], sizeof(g->strs[4]), "%s", row->details);
+	g->row.type = g->strs[0];
+	g->row.actor = g->strs[1];
+	g->row.source = g->strs[2];
+	g->row.outcome = g->strs[3];
+	g->row.details = g->strs[4];
+	return 1;
+}
+
+static void test_relinked_row(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+	struct grab g;
+	char old[STORE_HASH_HEX];
+
+	memset(&g, 0, sizeof(g));
+	g.seq = 3;
+	assert_int_equal(store_audit_each(f->st, 0, 0, grab_row, &g), 1);
+	memcpy(old, g.row.hash, sizeof(old));
+	/* The attacker rewrites row 3 and gives it a hash that matches. */
+	g.row.details = "{\"n\":2,\"note\":\"nothing happened\"}";
+	assert_int_equal(aud_hash_row(&g.row, NULL), 0);
+	assert_string_not_equal(g.row.hash, old);
+	tamper(f, "UPDATE audit SET details = ?, hash = ? WHERE seq = 3", g.row.details,
+	    g.row.hash);
+	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 4);
+	assert_string_equal(res.reason, "broken link");
+	assert_int_equal(res.checked, 3);
+}
+
+static void test_bad_hash_text(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+
+	/* A hash of the wrong length is reported, not a database error. */
+	tamper(f, "UPDATE audit SET hash = ? WHERE seq = 5",
+	    "0123456789012345678901234567890123456789012345678901234567890123456789", NULL);
+	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 5);
+	assert_string_equal(res.reason, "hash mismatch");
+}
+
+/* The documented encoding, built here by hand without common/buf. */
+static void test_hash_encoding(void **state)
+{
+	struct fixture *f = *state;
+	struct store_audit_row row;
+	uint8_t msg[512], md[32];
+	const char *strs[5] = { "t", "a", "s", "o", "{}" };
+	char hex[65];
+	size_t n = 0;
+	unsigned int mdlen = 0;
+
+	(void)f;
+	memset(&row, 0, sizeof(row));
+	row.seq = 0x0102030405060708LL;
+	row.time_ms = T0;
+	row.type = strs[0];
+	row.actor = strs[1];
+	row.source = strs[2];
+	row.outcome = strs[3];
+	row.details = strs[4];
+	memset(row.prev_hash, 'a', 64);
+	assert_int_equal(aud_hash_row(&row, NULL), 0);
+
+	memcpy(msg, "zt-audit-v1", 11);
+	n = 11;
+	memset(msg + n, 0xaa, 32);
+	n += 32;
+	for (int i = 7; i >= 0; i--) {
+		msg[n++] = (uint8_t)((uint64_t)row.seq >> (8 * i));
+	}
+	for (int i = 7; i >= 0; i--) {
+		msg[n++] = (uint8_t)((uint64_t)row.time_ms >> (8 * i));
+	}
+	for (int i = 0; i < 5; i++) {
+		size_t l = strlen(strs[i]);
+
+		msg[n++] = 0;
+		msg[n++] = 0;
+		msg[n++] = 0;
+		msg[n++] = (uint8_t)l;
+		memcpy(msg + n, strs[i], l);
+		n += l;
+	}
+	assert_int_equal(EVP_Digest(msg, n, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (int i = 0; i < 32; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	}
+	assert_string_equal(row.hash, hex);
+
+	/* Moving a byte between adjacent fields changes the hash. */
+	row.type = "ta";
+	row.actor = "";
+	assert_int_equal(aud_hash_row(&row, NULL), 0);
+	assert_string_not_equal(row.hash, hex);
+
+	/* A prev_hash that is not 64 hex digits is refused. */
+	row.prev_hash[10] = 'X';
+	assert_int_equal(aud_hash_row(&row, NULL), ZT_ERR_INVALID);
+}
+
+static void test_append_invalid(void **state)
+{
+	struct fixture *f = *state;
+	cJSON *arr = cJSON_CreateArray();
+	char *big = malloc(2000);
+
+	assert_non_null(arr);
+	assert_non_null(big);
+	memset(big, 'x', 1999);
+	big[1999] = '\0';
+	assert_int_equal(aud_append(f->st, T0, "t", "a", "s", "o", arr), ZT_ERR_INVALID);
+	assert_int_equal(aud_append(f->st, T0, NULL, "a", "s", "o", NULL), ZT_ERR_INVALID);
+	assert_int_equal(aud_append(f->st, T0, big, "a", "s", "o", NULL), ZT_ERR_INVALID);
+	cJSON_Delete(arr);
+	free(big);
+}
+
+/* Reads everything aud_print wrote for (since_ms, json). */
+static char *print_all(struct store *st, int64_t since_ms, int json)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+
+	assert_non_null(fp);
+	assert_int_equal(aud_print(st, since_ms, json, fp), 0);
+	assert_int_equal(fclose(fp), 0);
+	return out;
+}
+
+static void test_print_json(void **state)
+{
+	struct fixture *f = *state;
+	char *out, *line, *save = NULL;
+	const cJSON *v;
+	cJSON *o;
+	int n = 0;
+
+	out = print_all(f->st, 0, 1);
+	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		o = cJSON_Parse(line);
+		assert_non_null(o);
+		assert_true(cJSON_IsObject(o));
+		v = cJSON_GetObjectItemCaseSensitive(o, "seq");
+		assert_true(cJSON_IsNumber(v));
+		assert_int_equal((int64_t)v->valuedouble, n + 1);
+		v = cJSON_GetObjectItemCaseSensitive(o, "time_ms");
+		assert_true(cJSON_IsNumber(v));
+		assert_int_equal((int64_t)v->valuedouble, T0 + 1000 * n);
+		v = cJSON_GetObjectItemCaseSensitive(o, "time");
+		assert_true(cJSON_IsString(v));
+		if (n == 0) {
+			assert_string_equal(v->valuestring, "2023-11-14T22:13:20.123Z");
+		}
+		v = cJSON_GetObjectItemCaseSensitive(o, "type");
+		assert_true(cJSON_IsString(v));
+		assert_string_equal(v->valuestring, "user.login");
+		v = cJSON_GetObjectItemCaseSensitive(o, "actor");
+		assert_string_equal(cJSON_GetStringValue(v), "user:alice");
+		v = cJSON_GetObjectItemCaseSensitive(o, "source");
+		assert_string_equal(cJSON_GetStringValue(v), "192.0.2.1");
+		v = cJSON_GetObjectItemCaseSensitive(o, "outcome");
+		assert_string_equal(cJSON_GetStringValue(v), n == 2 ? "failure" : "success");
+		v = cJSON_GetObjectItemCaseSensitive(o, "details");
+		assert_true(cJSON_IsObject(v));
+		if (n < 4) {
+			assert_int_equal(cJSON_GetObjectItemCaseSensitive(v, "n")->valueint, n);
+			assert_string_equal(cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(v, "note")), "line\nbreak \"q\"");
+		} else {
+			assert_null(v->child);   /* NULL details are stored as {} */
+		}
+		v = cJSON_GetObjectItemCaseSensitive(o, "hash");
+		assert_true(cJSON_IsString(v));
+		assert_int_equal(strlen(v->valuestring), 64);
+		cJSON_Delete(o);
+		n++;
+	}
+	assert_int_equal(n, 5);
+	free(out);
+
+	/* since_ms selects the later rows. */
+	out = print_all(f->st, T0 + 2000, 1);
+	n = 0;
+	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		n++;
+	}
+	assert_int_equal(n, 3);
+	free(out);
+}
+
+static void test_print_text(void **state)
+{
+	struct fixture *f = *state;
+	char *out;
+
+	tamper(f, "UPDATE audit SET actor = ? WHERE seq = 2", "user:\x1b[2Jevil", NULL);
+	out = print_all(f->st, 0, 0);
+	assert_non_null(strstr(out, "2023-11-14T22:13:20.123Z      1 user.login"));
+	assert_non_null(strstr(out, "2023-11-14T22:13:24.123Z      5 user.login"));
+	assert_non_null(strstr(out, "failure"));
+	assert_non_null(strstr(out, "{\"n\":0,\"note\":\"line\\nbreak \\\"q\\\"\"}"));
+	/* An escape sequence smuggled into the file is not passed through. */
+	assert_null(strchr(out, '\x1b'));
+	assert_non_null(strstr(out, "user:?[2Jevil"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_verify_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_outcome, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_first_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relinked_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_hash_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_encoding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_print_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_print_text, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,259 @@
+/*
+ * brk_api_test.c - the /v1 API without sockets: routing, bounds, and the
+ * enrolment/login/whoami/logout flow on a real SQLite store with a fixed
+ * clock, so TOTP steps are exact.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "broker/brk_api.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/store.h"
+#include "common/totp.h"
+
+static int64_t fake_now = 1800000000;
+static int64_t clock_fn(void)
+{
+	return fake_now;
+}
+
+struct fx {
+	char dir[64];
+	struct brk b;
+	char invite[CRYPTO_TOKEN_MAX];
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char db[128], hash[CRYPTO_SHA256_HEX_LEN + 1];
+	int64_t id = 0;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/zt-brk-api-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
+	assert_int_equal(store_open(db, &f->b.store), 0);
+	f->b.limit = brk_limit_new();
+	f->b.now = clock_fn;
+	f->b.session_ttl = 3600;
+	assert_int_equal(crypto_password_hash("dummy", f->b.dummy_hash, sizeof(f->b.dummy_hash)), 0);
+	assert_int_equal(store_user_add(f->b.store, "alice", "ops,dev", fake_now, &id), 0);
+	assert_int_equal(crypto_token_new("zti_", f->invite, sizeof(f->invite)), 0);
+	crypto_token_hash(f->invite, hash);
+	assert_int_equal(store_invite_add(f->b.store, hash, id, fake_now + 3600), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	store_free(f->b.store);
+	brk_limit_free(f->b.limit);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Calls the API; returns the status and leaves the response in *resp. */
+static int call(struct fx *f, const char *method, const char *path, const char *body,
+    const char *auth, struct brk_resp *resp)
+{
+	struct brk_req req = {
+		.method = method, .path = path, .source = "192.0.2.1", .authorization = auth,
+		.content_type = body != NULL ? "application/json" : NULL,
+		.body = (const uint8_t *)body, .body_len = body != NULL ? strlen(body) : 0,
+	};
+
+	brk_api_handle(&f->b, &req, resp);
+	return resp->status;
+}
+
+static const char *err_code(const struct brk_resp *resp)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(resp->json, "error");
+
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "code"));
+}
+
+static void code_at(const uint8_t *secret, int64_t step, char out[7])
+{
+	uint32_t c = 0;
+
+	assert_int_equal(totp_hotp("SHA1", secret, TOTP_SECRET_LEN, (uint64_t)step, 6, &c), 0);
+	snprintf(out, 7, "%06u", c);
+}
+
+/* Enrols alice with the code of the current step; returns the secret. */
+static void enrol(struct fx *f, uint8_t secret[TOTP_SECRET_LEN])
+{
+	struct brk_resp resp;
+	char body[512], code[7];
+	size_t n = 0;
+
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"password\":\"long enough pw\"}",
+	    f->invite);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 200);
+	assert_int_equal(totp_base32_decode(cJSON_GetStringValue(cJSON_GetObjectItem(resp.json,
+	    "totp_secret")), secret, TOTP_SECRET_LEN, &n), 0);
+	assert_int_equal(n, TOTP_SECRET_LEN);
+	brk_resp_clear(&resp);
+	code_at(secret, totp_step(fake_now), code);
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"otp\":\"%s\"}", f->invite, code);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 200);
+	brk_resp_clear(&resp);
+}
+
+static void test_routing_and_bounds(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	struct brk_req req = { .method = "POST", .path = "/v1/login", .source = "192.0.2.1",
+		.content_type = "text/plain", .body = (const uint8_t *)"x", .body_len = 1 };
+
+	assert_int_equal(call(f, "GET", "/nope", NULL, NULL, &resp), 404);
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "DELETE", "/v1/login", NULL, NULL, &resp), 405);
+	brk_resp_clear(&resp);
+	brk_api_handle(&f->b, &req, &resp);
+	assert_int_equal(resp.status, 415);
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "POST", "/v1/login", "{\"user\":", NULL, &resp), 400);
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "POST", "/v1/login", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]"
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", NULL, &resp), 400);
+	brk_resp_clear(&resp);
+	req.content_type = "application/json";
+	req.body_len = BRK_BODY_MAX + 1;
+	brk_api_handle(&f->b, &req, &resp);
+	assert_int_equal(resp.status, 413);
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, NULL, &resp), 401);
+	assert_string_equal(err_code(&resp), "missing_token");
+	assert_true(resp.www_authenticate);
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, "Bearer zts_!!", &resp), 401);
+	assert_string_equal(err_code(&resp), "invalid_token");
+	brk_resp_clear(&resp);
+}
+
+static void test_enrol_login_logout(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	uint8_t secret[TOTP_SECRET_LEN];
+	char body[512], code[7], auth[128];
+	int64_t s = totp_step(fake_now);
+
+	enrol(f, secret);
+	/* The enrolment code was the current step: login needs the next. */
+	code_at(secret, s, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &resp), 401);
+	assert_string_equal(err_code(&resp), "otp_replayed");
+	brk_resp_clear(&resp);
+	code_at(secret, s + 2, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &resp), 401);
+	assert_string_equal(err_code(&resp), "invalid_otp");
+	brk_resp_clear(&resp);
+	code_at(secret, s + 1, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &resp), 200);
+	snprintf(auth, sizeof(auth), "Bearer %s",
+	    cJSON_GetStringValue(cJSON_GetObjectItem(resp.json, "token")));
+	assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(resp.json,
+	    "expires_at")), fake_now + 3600);
+	brk_resp_clear(&resp);
+
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 200);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(resp.json, "name")), "alice");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(resp.json, "roles")), 2);
+	brk_resp_clear(&resp);
+
+	fake_now += 3601;
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 401);
+	assert_string_equal(err_code(&resp), "token_expired");
+	brk_resp_clear(&resp);
+	fake_now -= 3601;
+
+	assert_int_equal(call(f, "POST", "/v1/logout", NULL, auth, &resp), 200);
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 401);
+	assert_string_equal(err_code(&resp), "token_revoked");
+	brk_resp_clear(&resp);
+}
+
+static void test_enrol_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"otp\":\"123456\"}", f->invite);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 409);
+	brk_resp_clear(&resp);
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"password\":\"short\"}", f->invite);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 400);
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "POST", "/v1/enroll",
+	    "{\"invite\":\"zti_unknown\",\"password\":\"long enough pw\"}", NULL, &resp), 401);
+	assert_string_equal(err_code(&resp), "invalid_invite");
+	brk_resp_clear(&resp);
+	fake_now += 3601;
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"password\":\"long enough pw\"}",
+	    f->invite);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 401);
+	assert_string_equal(err_code(&resp), "invite_expired");
+	brk_resp_clear(&resp);
+	fake_now -= 3601;
+}
+
+static void test_lockout(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	struct aud_verify_result res;
+
+	for (int i = 0; i < BRK_LOGIN_MAX_USER; i++) {
+		assert_int_equal(call(f, "POST", "/v1/login", "{\"user\":\"alice\",\"password\":"
+		    "\"wrong password\",\"otp\":\"000000\"}", NULL, &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	assert_int_equal(call(f, "POST", "/v1/login", "{\"user\":\"alice\",\"password\":"
+	    "\"long enough pw\",\"otp\":\"000000\"}", NULL, &resp), 429);
+	assert_true(resp.retry_after > 0);
+	brk_resp_clear(&resp);
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	/* 5 failures, 1 lockout, 1 refusal while blocked. */
+	assert_int_equal(res.checked, 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_routing_and_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_login_logout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("brk_api", tests, NULL, NULL);
+}

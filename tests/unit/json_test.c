@@ -1,0 +1,336 @@
+/*
+ * json_test.c - unit tests for common/json: every refusal of json_parse
+ * (size, depth, trailing bytes, NUL, bad UTF-8, \u0000, repeated keys) and
+ * the typed getters' return codes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/json.h"
+
+/* json_parse over a C string with roomy limits. */
+static int parse(const char *s, cJSON **out)
+{
+	return json_parse(s, strlen(s), 1 << 16, JSON_DEFAULT_DEPTH, out);
+}
+
+static void expect(const char *s, int want)
+{
+	cJSON *v = NULL;
+	int r = parse(s, &v);
+
+	if (r != want) {
+		fail_msg("parse(%s) = %d, want %d", s, r, want);
+	}
+	if (want != 0) {
+		assert_null(v);
+	}
+	cJSON_Delete(v);
+}
+
+static void test_parse_ok(void **state)
+{
+	(void)state;
+	expect("{}", 0);
+	expect("[]", 0);
+	expect("1", 0);
+	expect("\"x\"", 0);
+	expect("null", 0);
+	expect(" \t\r\n{\"a\":[1,2,{\"b\":\"c\"}]} \n\t\r", 0);
+	expect("\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"", 0);
+	expect("\"\\u00e9\\ud83d\\ude00\"", 0);
+	expect("\"\\\\u0000\"", 0); /* an escaped backslash, then text "u0000" */
+	expect("\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"", 0);
+}
+
+static void test_size_limit(void **state)
+{
+	const char *s = "{\"a\":\"0123456789\"}";
+	cJSON *v = NULL;
+	(void)state;
+
+	assert_int_equal(json_parse(s, strlen(s), strlen(s) - 1, 8, &v), ZT_ERR_TOO_LARGE);
+	assert_null(v);
+	assert_int_equal(json_parse(s, strlen(s), strlen(s), 8, &v), 0);
+	assert_non_null(v);
+	cJSON_Delete(v);
+}
+
+static void test_depth_limit(void **state)
+{
+	char s[256];
+	cJSON *v = NULL;
+	int i;
+	(void)state;
+
+	for (i = 0; i < 5; i++) {
+		s[i] = '[';
+		s[9 - i] = ']';
+	}
+	s[10] = '\0';
+	assert_int_equal(json_parse(s, 10, 100, 5, &v), 0);
+	cJSON_Delete(v);
+	v = NULL;
+	assert_int_equal(json_parse(s, 10, 100, 4, &v), ZT_ERR_TOO_LARGE);
+	assert_null(v);
+	assert_int_equal(json_parse("{\"a\":{\"b\":[1]}}", 15, 100, 3, &v), 0);
+	cJSON_Delete(v);
+	v = NULL;
+	assert_int_equal(json_parse("{\"a\":{\"b\":[1]}}", 15, 100, 2, &v), ZT_ERR_TOO_LARGE);
+	/* Brackets inside strings, even after escaped quotes, do not count. */
+	assert_int_equal(json_parse("[\"\\\"[[[[\"]", 10, 100, 1, &v), 0);
+	cJSON_Delete(v);
+	v = NULL;
+	assert_int_equal(json_parse("1", 1, 100, 0, &v), 0);
+	cJSON_Delete(v);
+	v = NULL;
+	/* Far deeper than cJSON's own limit: refused before cJSON recurses. */
+	{
+		size_t n = 100000, k;
+		char *deep = malloc(n);
+
+		assert_non_null(deep);
+		for (k = 0; k < n; k++) {
+			deep[k] = k < n / 2 ? '[' : ']';
+		}
+		assert_int_equal(json_parse(deep, n, n, JSON_DEFAULT_DEPTH, &v), ZT_ERR_TOO_LARGE);
+		free(deep);
+	}
+}
+
+static void test_trailing(void **state)
+{
+	(void)state;
+	expect("{} x", ZT_ERR_TRAILING);
+	expect("{}{}", ZT_ERR_TRAILING);
+	expect("1 2", ZT_ERR_TRAILING);
+	expect("[1]]", ZT_ERR_TRAILING);
+	expect("{}  \n", 0);
+}
+
+static void test_nul_and_controls(void **state)
+{
+	cJSON *v = NULL;
+	(void)state;
+
+	assert_int_equal(json_parse("{}\0", 3, 100, 4, &v), ZT_ERR_INVALID);
+	assert_int_equal(json_parse("\"a\0b\"", 5, 100, 4, &v), ZT_ERR_INVALID);
+	assert_null(v);
+	expect("\"a\\u0000b\"", ZT_ERR_INVALID);
+	expect("{\"k\\u0000\":1}", ZT_ERR_INVALID);
+	expect("\"tab\there\"", ZT_ERR_INVALID);
+	expect("\x01{}", ZT_ERR_INVALID);
+	expect("[1,\x1f 2]", ZT_ERR_INVALID);
+	expect("", ZT_ERR_INVALID);
+	expect("\"unterminated", ZT_ERR_INVALID);
+	expect("\"\\", ZT_ERR_INVALID);
+	expect("{\"a\":}", ZT_ERR_INVALID);
+}
+
+static void test_bad_utf8(void **state)
+{
+	(void)state;
+	expect("\"\xc0\xaf\"", ZT_ERR_INVALID);         /* overlong '/' */
+	expect("\"\xe0\x80\xaf\"", ZT_ERR_INVALID);     /* overlong, 3 bytes */
+	expect("\"\xf0\x80\x80\xaf\"", ZT_ERR_INVALID); /* overlong, 4 bytes */
+	expect("\"\xed\xa0\x80\"", ZT_ERR_INVALID);     /* U+D800 surrogate */
+	expect("\"\xed\xbf\xbf\"", ZT_ERR_INVALID);     /* U+DFFF surrogate */
+	expect("\"\xf4\x90\x80\x80\"", ZT_ERR_INVALID); /* U+110000 */
+	expect("\"\xf5\x80\x80\x80\"", ZT_ERR_INVALID);
+	expect("\"\xff\"", ZT_ERR_INVALID);
+	expect("\"\x80\"", ZT_ERR_INVALID);             /* lone continuation */
+	expect("\"\xc3\"", ZT_ERR_INVALID);             /* truncated */
+	expect("\"\xe2\x82\"", ZT_ERR_INVALID);
+	expect("\"\xc3\x28\"", ZT_ERR_INVALID);         /* bad continuation */
+	expect("\"\xed\x9f\xbf\"", 0);                  /* U+D7FF, just below */
+	expect("\"\xee\x80\x80\"", 0);                  /* U+E000, just above */
+	/* Escaped lone surrogates are cJSON's to refuse. */
+	expect("\"\\ud800\"", ZT_ERR_INVALID);
+	expect("\"\\udc00\"", ZT_ERR_INVALID);
+}
+
+static void test_number_grammar(void **state)
+{
+	static const char *const bad[] = { "01", "-01", "1.", "1.e5", ".5", "+1", "-", "1e",
+		"1E+", "[01]", "{\"a\":00}", "1.2.3", "1e5e5", "--1", "NaN", "Infinity",
+		"[-]" };
+	static const char *const good[] = { "0", "-0", "0.5", "-0.5e-3", "1E+2", "10", "[0,-1]",
+		"123456789012345678901234567890", "1e-400" };
+	char big[80];
+	size_t i;
+	(void)state;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect(bad[i], ZT_ERR_INVALID);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		expect(good[i], 0);
+	}
+	expect("0x10", ZT_ERR_TRAILING);
+	/* A number longer than cJSON reads in one go is refused, not cut. */
+	memset(big, '1', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	expect(big, ZT_ERR_INVALID);
+}
+
+static void test_duplicate_keys(void **state)
+{
+	(void)state;
+	expect("{\"a\":1,\"a\":2}", ZT_ERR_INVALID);
+	expect("{\"x\":{\"b\":1,\"c\":2,\"b\":3}}", ZT_ERR_INVALID);
+	expect("[{\"a\":1},{\"a\":2}]", 0);
+	expect("{\"a\":1,\"A\":2}", 0);
+	expect("{\"\\u0061\":1,\"a\":2}", ZT_ERR_INVALID);
+}
+
+static void test_get_str(void **state)
+{
+	cJSON *v = NULL;
+	const char *s = NULL;
+	(void)state;
+
+	assert_int_equal(parse("{\"s\":\"hello\",\"e\":\"\",\"n\":null,\"i\":5,"
+	    "\"S\":\"x\"}", &v), 0);
+	assert_int_equal(json_get_str(v, "s", 5, 0, &s), 0);
+	assert_string_equal(s, "hello");
+	assert_int_equal(json_get_str(v, "s", 4, 0, &s), ZT_ERR_TOO_LARGE);
+	assert_null(s);
+	assert_int_equal(json_get_str(v, "e", 5, 0, &s), ZT_ERR_INVALID);
+	assert_int_equal(json_get_str(v, "e", 5, 1, &s), 0);
+	assert_string_equal(s, "");
+	assert_int_equal(json_get_str(v, "n", 5, 1, &s), ZT_ERR_NOT_FOUND);
+	assert_int_equal(json_get_str(v, "missing", 5, 1, &s), ZT_ERR_NOT_FOUND);
+	assert_int_equal(json_get_str(v, "i", 5, 1, &s), ZT_ERR_TYPE);
+	/* Keys are case-sensitive. */
+	assert_int_equal(json_get_str(v, "S", 5, 1, &s), 0);
+	assert_string_equal(s, "x");
+	assert_int_equal(json_get_str(v->child, "s", 5, 1, &s), ZT_ERR_TYPE);
+	cJSON_Delete(v);
+}
+
+static void test_get_int(void **state)
+{
+	cJSON *v = NULL;
+	int64_t i = 0;
+	(void)state;
+
+	assert_int_equal(parse("{\"a\":42,\"neg\":-7,\"f\":1.5,\"one\":1.0,\"e\":1e3,"
+	    "\"big\":9007199254740991,\"big2\":9007199254740992,\"big3\":9007199254740993,"
+	    "\"huge\":1e300,\"s\":\"5\",\"b\":true,\"n\":null,\"inf\":1e999}", &v), 0);
+	assert_int_equal(json_get_int(v, "a", 0, 100, &i), 0);
+	assert_int_equal(i, 42);
+	assert_int_equal(json_get_int(v, "a", 0, 41, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "a", 43, 100, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "neg", -10, 0, &i), 0);
+	assert_int_equal(i, -7);
+	assert_int_equal(json_get_int(v, "neg", 0, 10, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "f", INT64_MIN, INT64_MAX, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "one", 0, 10, &i), 0);
+	assert_int_equal(i, 1);
+	assert_int_equal(json_get_int(v, "e", 0, 1000, &i), 0);
+	assert_int_equal(i, 1000);
+	assert_int_equal(json_get_int(v, "big", INT64_MIN, INT64_MAX, &i), 0);
+	assert_true(i == 9007199254740991LL);
+	assert_int_equal(json_get_int(v, "big2", INT64_MIN, INT64_MAX, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "big3", INT64_MIN, INT64_MAX, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "huge", INT64_MIN, INT64_MAX, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "inf", INT64_MIN, INT64_MAX, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int(v, "s", 0, 10, &i), ZT_ERR_TYPE);
+	assert_int_equal(json_get_int(v, "b", 0, 10, &i), ZT_ERR_TYPE);
+	assert_int_equal(json_get_int(v, "n", 0, 10, &i), ZT_ERR_NOT_FOUND);
+	assert_int_equal(json_get_int(v, "nope", 0, 10, &i), ZT_ERR_NOT_FOUND);
+	cJSON_Delete(v);
+}
+
+static void test_get_bool_obj_arr(void **state)
+{
+	cJSON *v = NULL;
+	const cJSON *o = NULL;
+	int b = -1;
+	(void)state;
+
+	assert_int_equal(parse("{\"t\":true,\"f\":false,\"o\":{\"x\":1},\"a\":[1,2,3],"
+	    "\"n\":null,\"z\":0}", &v), 0);
+	assert_int_equal(json_get_bool(v, "t", &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(json_get_bool(v, "f", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(json_get_bool(v, "z", &b), ZT_ERR_TYPE);
+	assert_int_equal(json_get_bool(v, "n", &b), ZT_ERR_NOT_FOUND);
+	assert_int_equal(json_get_obj(v, "o", &o), 0);
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(o, "x"));
+	assert_int_equal(json_get_obj(v, "a", &o), ZT_ERR_TYPE);
+	assert_null(o);
+	assert_int_equal(json_get_obj(v, "n", &o), ZT_ERR_NOT_FOUND);
+	assert_int_equal(json_get_arr(v, "a", 3, &o), 0);
+	assert_int_equal(cJSON_GetArraySize(o), 3);
+	assert_int_equal(json_get_arr(v, "a", 2, &o), ZT_ERR_TOO_LARGE);
+	assert_int_equal(json_get_arr(v, "o", 10, &o), ZT_ERR_TYPE);
+	assert_int_equal(json_get_arr(v, "missing", 10, &o), ZT_ERR_NOT_FOUND);
+	cJSON_Delete(v);
+}
+
+static void test_only_keys(void **state)
+{
+	static const char *const allowed[] = { "name", "port", NULL };
+	cJSON *v = NULL;
+	const char *bad = NULL;
+	(void)state;
+
+	assert_int_equal(parse("{\"name\":\"a\",\"port\":22}", &v), 0);
+	assert_int_equal(json_only_keys(v, allowed, &bad), 0);
+	assert_null(bad);
+	cJSON_Delete(v);
+	assert_int_equal(parse("{\"name\":\"a\",\"Port\":22,\"x\":1}", &v), 0);
+	assert_int_equal(json_only_keys(v, allowed, &bad), ZT_ERR_INVALID);
+	assert_string_equal(bad, "Port");
+	cJSON_Delete(v);
+	assert_int_equal(parse("[1]", &v), 0);
+	assert_int_equal(json_only_keys(v, allowed, &bad), ZT_ERR_INVALID);
+	cJSON_Delete(v);
+	assert_int_equal(parse("{}", &v), 0);
+	assert_int_equal(json_only_keys(v, allowed, &bad), 0);
+	cJSON_Delete(v);
+}
+
+static void test_print(void **state)
+{
+	cJSON *v = NULL;
+	char *s = NULL;
+	(void)state;
+
+	assert_int_equal(parse(" { \"a\" : [ 1 , true , null , \"x\\n\" ] } ", &v), 0);
+	s = json_print(v);
+	assert_non_null(s);
+	assert_string_equal(s, "{\"a\":[1,true,null,\"x\\n\"]}");
+	free(s);
+	cJSON_Delete(v);
+	assert_null(json_print(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_trailing),
+		cmocka_unit_test(test_nul_and_controls),
+		cmocka_unit_test(test_bad_utf8),
+		cmocka_unit_test(test_number_grammar),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_get_str),
+		cmocka_unit_test(test_get_int),
+		cmocka_unit_test(test_get_bool_obj_arr),
+		cmocka_unit_test(test_only_keys),
+		cmocka_unit_test(test_print),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,755 @@
+/*
+ * store_test.c - unit tests for common/store.c: migrations, file mode,
+ * users and bots sharing one name space, credentials and TOTP replay,
+ * invites, sessions (the documented order of checks, revocation, locking,
+ * cascades, pruning) and the append-only audit table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "common/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static void rm_db(const char *path)
+{
+	char p[200];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/zt-store-test-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/zt.db", f->dir);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_free(f->st);
+	rm_db(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A hash of a token as the store keeps it: 64 hex digits from one char. */
+static const char *th(char c)
+{
+	static char buf[8][STORE_HASH_HEX];
+	static int i;
+	char *h = buf[i++ % 8];
+
+	memset(h, c, 64);
+	h[64] = '\0';
+	return h;
+}
+
+/* Runs SQL on the file through a separate, plain SQLite connection;
+ * returns the SQLite result code and copies the error message. */
+static int raw_sql(const char *path, const char *sql, char *err, size_t errsz)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (err != NULL) {
+		snprintf(err, errsz, "%s", msg != NULL ? msg : "");
+	}
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc;
+}
+
+static void test_migrations(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = 0;
+	struct store_user u;
+
+	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_user_add(f->st, "alice", "admin", 1000, &id), 0);
+	/* Reopening must not re-run migration 1 (its CREATE TABLEs would fail)
+	 * and must keep the data. */
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.id, id);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), 1);
+}
+
+static void test_newer_version_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = (struct store *)&st;
+
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 2", NULL, 0), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &st), ZT_ERR_INVALID);
+	assert_null(st);
+	/* Nothing was changed by the refused open. */
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 1", NULL, 0), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+}
+
+static void test_open_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(f->dir, &st), ZT_ERR_IO);
+	assert_null(st);
+	assert_int_equal(store_open("/nonexistent-dir-zt/zt.db", &st), ZT_ERR_IO);
+	assert_int_equal(store_open(NULL, &st), ZT_ERR_INVALID);
+	store_free(NULL);
+}
+
+static void test_file_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char path[160], p[200];
+	struct stat sb;
+	mode_t old;
+
+	/* With an open umask SQLite alone would create 0644 files. */
+	old = umask(0);
+	snprintf(path, sizeof(path), "%s/mode.db", f->dir);
+	assert_int_equal(store_open(path, &st), 0);
+	umask(old);
+	assert_int_equal(store_user_add(st, "alice", "", 1, NULL), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	store_free(st);
+	rm_db(path);
+}
+
+static void test_names(void **state)
+{
+	char n64[65], n65[66];
+
+	(void)state;
+	memset(n64, 'a', 64);
+	n64[64] = '\0';
+	memset(n65, 'a', 65);
+	n65[65] = '\0';
+	assert_true(store_name_valid("alice"));
+	assert_true(store_name_valid("a"));
+	assert_true(store_name_valid("0ps.bot_1-x"));
+	assert_true(store_name_valid(n64));
+	assert_false(store_name_valid(n65));
+	assert_false(store_name_valid(""));
+	assert_false(store_name_valid(NULL));
+	assert_false(store_name_valid("Alice"));
+	assert_false(store_name_valid("-x"));
+	assert_false(store_name_valid(".x"));
+	assert_false(store_name_valid("_x"));
+	assert_false(store_name_valid("a b"));
+	assert_false(store_name_valid("a/b"));
+	assert_false(store_name_valid("al\xc3\xa9"));
+}
+
+static int collect_users(const struct store_user *u, void *arg)
+{
+	char *out = arg;
+
+	assert_int_equal(u->totp_len, 0);
+	assert_string_equal(u->pw_hash, "");
+	strcat(out, u->name);
+	strcat(out, ",");
+	return 0;
+}
+
+static int collect_bots(const struct store_bot *b, void *arg)
+{
+	strcat(arg, b->name);
+	strcat(arg, ",");
+	return 0;
+}
+
+static int stop_at_second(const struct store_user *u, void *arg)
+{
+	int *n = arg;
+
+	(void)u;
+	return ++*n == 2 ? 42 : 0;
+}
+
+static void test_users_and_bots(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u;
+	struct store_bot b;
+	char list[256] = "", roles[STORE_ROLES_MAX + 2];
+	int64_t id = 0, id2 = 0, bid = 0;
+	int n = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "admin,ops", 1000, &id), 0);
+	assert_true(id > 0);
+	assert_int_equal(store_user_add(f->st, "alice", "x", 1000, NULL), ZT_ERR_EXISTS);
+	assert_int_equal(store_bot_add(f->st, "alice", "x", 1000, NULL), ZT_ERR_EXISTS);
+	assert_int_equal(store_bot_add(f->st, "ci", "deploy", 1001, &bid), 0);
+	assert_true(bid > 0);
+	assert_int_equal(store_user_add(f->st, "ci", "x", 1000, NULL), ZT_ERR_EXISTS);
+	assert_int_equal(store_bot_add(f->st, "ci", "x", 1000, NULL), ZT_ERR_EXISTS);
+	assert_int_equal(store_user_add(f->st, "Bad", "x", 1000, NULL), ZT_ERR_INVALID);
+	assert_int_equal(store_bot_add(f->st, "", "x", 1000, NULL), ZT_ERR_INVALID);
+	assert_int_equal(store_user_add(f->st, "bob", NULL, 1000, NULL), ZT_ERR_INVALID);
+	memset(roles, 'r', sizeof(roles) - 1);
+	roles[sizeof(roles) - 1] = '\0';
+	assert_int_equal(store_user_add(f->st, "bob", roles, 1000, NULL), ZT_ERR_INVALID);
+
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.id, id);
+	assert_string_equal(u.name, "alice");
+	assert_string_equal(u.roles, "admin,ops");
+	assert_string_equal(u.pw_hash, "");
+	assert_int_equal(u.totp_len, 0);
+	assert_int_equal(u.totp_active, 0);
+	assert_int_equal(u.totp_last_step, -1);
+	assert_int_equal(u.locked, 0);
+	assert_int_equal(u.created_at, 1000);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_string_equal(u.name, "alice");
+	assert_int_equal(store_user_get(f->st, "nobody", &u), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get(f->st, "NOT VALID", &u), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get_id(f->st, 9999, &u), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get(f->st, "ci", &u), ZT_ERR_NOT_FOUND);
+
+	assert_int_equal(store_bot_get(f->st, "ci", &b), 0);
+	assert_int_equal(b.id, bid);
+	assert_string_equal(b.roles, "deploy");
+	assert_int_equal(b.created_at, 1001);
+	assert_int_equal(store_bot_get(f->st, "alice", &b), ZT_ERR_NOT_FOUND);
+
+	assert_int_equal(store_user_add(f->st, "bob", "", 1000, &id2), 0);
+	assert_int_equal(store_user_add(f->st, "aaron", "", 1000, NULL), 0);
+	assert_int_equal(store_user_each(f->st, collect_users, list), 0);
+	assert_string_equal(list, "aaron,alice,bob,");
+	assert_int_equal(store_user_each(f->st, stop_at_second, &n), 42);
+	assert_int_equal(n, 2);
+	list[0] = '\0';
+	assert_int_equal(store_bot_add(f->st, "a-bot", "", 1000, NULL), 0);
+	assert_int_equal(store_bot_each(f->st, collect_bots, list), 0);
+	assert_string_equal(list, "a-bot,ci,");
+
+	assert_int_equal(store_bot_rm(f->st, "ci"), 0);
+	assert_int_equal(store_bot_rm(f->st, "ci"), ZT_ERR_NOT_FOUND);
+	/* The name is free again, for a user too. */
+	assert_int_equal(store_user_add(f->st, "ci", "", 1000, NULL), 0);
+}
+
+struct count {
+	int n;
+	char last[STORE_NAME_MAX + 1];
+	struct store *st;
+};
+
+static int count_user(const struct store_user *u, void *arg)
+{
+	struct count *c = arg;
+	struct store_user again;
+
+	/* Names come in order across pages, and the store may be called from
+	 * the callback. */
+	assert_true(strcmp(c->last, u->name) < 0);
+	snprintf(c->last, sizeof(c->last), "%s", u->name);
+	assert_int_equal(store_user_get(c->st, u->name, &again), 0);
+	c->n++;
+	return 0;
+}
+
+static void test_user_each_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct count c;
+	char name[16];
+
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "u%03d", i);
+		assert_int_equal(store_user_add(f->st, name, "", 1, NULL), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	c.st = f->st;
+	assert_int_equal(store_user_each(f->st, count_user, &c), 0);
+	assert_int_equal(c.n, 150);
+	assert_string_equal(c.last, "u149");
+}
+
+static void test_credentials(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t secret[20] = "12345678901234567890";
+	uint8_t big[STORE_TOTP_MAX + 1] = { 0 };
+	char pw[200];
+	struct store_user u;
+	int64_t id = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(store_user_set_credentials(f->st, id, "$scrypt$ln=15,r=8,p=1$s$k",
+	    secret, sizeof(secret)), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_string_equal(u.pw_hash, "$scrypt$ln=15,r=8,p=1$s$k");
+	assert_int_equal(u.totp_len, sizeof(secret));
+	assert_memory_equal(u.totp_secret, secret, sizeof(secret));
+	assert_int_equal(u.totp_active, 0);
+	assert_int_equal(u.totp_last_step, -1);
+	store_user_wipe(&u);
+	assert_int_equal(u.totp_len, 0);
+	assert_string_equal(u.pw_hash, "");
+	for (size_t i = 0; i < sizeof(u.totp_secret); i++) {
+		assert_int_equal(u.totp_secret[i], 0);
+	}
+	store_user_wipe(NULL);
+
+	assert_int_equal(store_user_set_credentials(f->st, id, "h", big, sizeof(big)),
+	    ZT_ERR_TOO_LARGE);
+	memset(pw, 'p', sizeof(pw) - 1);
+	pw[sizeof(pw) - 1] = '\0';
+	assert_int_equal(store_user_set_credentials(f->st, id, pw, secret, sizeof(secret)),
+	    ZT_ERR_TOO_LARGE);
+	assert_int_equal(store_user_set_credentials(f->st, 9999, "h", secret, sizeof(secret)),
+	    ZT_ERR_NOT_FOUND);
+
+	assert_int_equal(store_user_activate_totp(f->st, id, 100), 0);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_int_equal(u.totp_active, 1);
+	assert_int_equal(u.totp_last_step, 100);
+	store_user_wipe(&u);
+	assert_int_equal(store_user_activate_totp(f->st, 9999, 100), ZT_ERR_NOT_FOUND);
+
+	/* The confirming code's step, and older ones, are spent. */
+	assert_int_equal(store_user_consume_step(f->st, id, 100), ZT_ERR_REPLAY);
+	assert_int_equal(store_user_consume_step(f->st, id, 99), ZT_ERR_REPLAY);
+	assert_int_equal(store_user_consume_step(f->st, id, 101), 0);
+	assert_int_equal(store_user_consume_step(f->st, id, 101), ZT_ERR_REPLAY);
+	assert_int_equal(store_user_consume_step(f->st, id, 103), 0);
+	assert_int_equal(store_user_consume_step(f->st, id, 102), ZT_ERR_REPLAY);
+	assert_int_equal(store_user_consume_step(f->st, 9999, 500), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_int_equal(u.totp_last_step, 103);
+	store_user_wipe(&u);
+
+	/* Re-enrolment resets TOTP state. */
+	assert_int_equal(store_user_set_credentials(f->st, id, "h2", secret, 10), 0);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_int_equal(u.totp_active, 0);
+	assert_int_equal(u.totp_last_step, -1);
+	assert_int_equal(u.totp_len, 10);
+	store_user_wipe(&u);
+}
+
+struct race {
+	struct store *st;
+	int64_t id;
+	int rc;
+};
+
+static void *race_consume(void *arg)
+{
+	struct race *r = arg;
+
+	r->rc = store_user_consume_step(r->st, r->id, 5000);
+	return NULL;
+}
+
+static void test_consume_race(void **state)
+{
+	struct fixture *f = *state;
+	struct race r[8];
+	pthread_t t[8];
+	int64_t id = 0;
+	int ok = 0, replay = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	for (int i = 0; i < 8; i++) {
+		r[i].st = f->st;
+		r[i].id = id;
+		r[i].rc = 1;
+		assert_int_equal(pthread_create(&t[i], NULL, race_consume, &r[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		ok += r[i].rc == 0;
+		replay += r[i].rc == ZT_ERR_REPLAY;
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(replay, 7);
+}
+
+static void test_invites(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = 0, uid = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), ZT_ERR_EXISTS);
+	assert_int_equal(store_invite_add(f->st, th('b'), 9999, 1000), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_add(f->st, "abc", id, 1000), ZT_ERR_INVALID);
+	assert_int_equal(store_invite_add(f->st, th('A'), id, 1000), ZT_ERR_INVALID);
+
+	assert_int_equal(store_invite_get(f->st, th('a'), 999, &uid), 0);
+	assert_int_equal(uid, id);
+	assert_int_equal(store_invite_get(f->st, th('a'), 1000, &uid), ZT_ERR_EXPIRED);
+	assert_int_equal(uid, 0);
+	assert_int_equal(store_invite_get(f->st, th('c'), 1, &uid), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, "zz", 1, &uid), ZT_ERR_NOT_FOUND);
+
+	assert_int_equal(store_invite_use(f->st, th('a')), 0);
+	assert_int_equal(store_invite_use(f->st, th('a')), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_use(f->st, th('c')), ZT_ERR_NOT_FOUND);
+	/* Used beats expired: both say the invite is gone, not "expired". */
+	assert_int_equal(store_invite_get(f->st, th('a'), 1, &uid), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('a'), 5000, &uid), ZT_ERR_NOT_FOUND);
+}
+
+static void add_session(struct store *st, const char *hash, enum store_principal kind,
+    int64_t id, int64_t expires_at, int expect)
+{
+	struct store_session s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.token_hash, sizeof(s.token_hash), "%s", hash);
+	s.kind = kind;
+	s.principal_id = id;
+	s.created_at = 100;
+	s.expires_at = expires_at;
+	s.mfa_verified_at = kind == STORE_USER ? 150 : 0;
+	snprintf(s.source, sizeof(s.source), "192.0.2.7");
+	assert_int_equal(store_session_add(st, &s), expect);
+}
+
+static void test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	int64_t uid = 0, bid = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "ops", 1, &uid), 0);
+	assert_int_equal(store_bot_add(f->st, "ci", "deploy", 1, &bid), 0);
+	add_session(f->st, th('1'), STORE_USER, uid, 1000, 0);
+	add_session(f->st, th('2'), STORE_BOT, bid, 1000, 0);
+	add_session(f->st, th('1'), STORE_USER, uid, 1000, ZT_ERR_EXISTS);
+	add_session(f->st, th('3'), STORE_USER, 9999, 1000, ZT_ERR_NOT_FOUND);
+	add_session(f->st, th('3'), STORE_BOT, 9999, 1000, ZT_ERR_NOT_FOUND);
+	add_session(f->st, th('3'), (enum store_principal)3, uid, 1000, ZT_ERR_INVALID);
+	add_session(f->st, "nothex", STORE_USER, uid, 1000, ZT_ERR_INVALID);
+
+	assert_int_equal(store_session_get(f->st, th('1'), 500, &s), 0);
+	assert_string_equal(s.token_hash, th('1'));
+	assert_int_equal(s.kind, STORE_USER);
+	assert_int_equal(s.principal_id, uid);
+	assert_string_equal(s.name, "alice");
+	assert_string_equal(s.roles, "ops");
+	assert_int_equal(s.created_at, 100);
+	assert_int_equal(s.expires_at, 1000);
+	assert_int_equal(s.mfa_verified_at, 150);
+	assert_string_equal(s.source, "192.0.2.7");
+	assert_int_equal(store_session_get(f->st, th('2'), 500, &s), 0);
+	assert_int_equal(s.kind, STORE_BOT);
+	assert_int_equal(s.principal_id, bid);
+	assert_string_equal(s.name, "ci");
+	assert_string_equal(s.roles, "deploy");
+	assert_int_equal(s.mfa_verified_at, 0);
+
+	/* Unknown, then revoked, then expired, then locked. */
+	assert_int_equal(store_session_get(f->st, th('9'), 500, &s), ZT_ERR_NOT_FOUND);
+	assert_string_equal(s.name, "");
+	assert_int_equal(store_session_get(f->st, "short", 500, &s), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(f->st, th('1'), 1000, &s), ZT_ERR_EXPIRED);
+	assert_string_equal(s.name, "");
+	assert_int_equal(store_session_revoke(f->st, th('1'), 600), 0);
+	assert_int_equal(store_session_revoke(f->st, th('1'), 600), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_revoke(f->st, th('9'), 600), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(f->st, th('1'), 500, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('1'), 5000, &s), ZT_ERR_REVOKED);
+	/* A revocation at time 0 still counts. */
+	assert_int_equal(store_session_revoke(f->st, th('2'), 0), 0);
+	assert_int_equal(store_session_get(f->st, th('2'), 500, &s), ZT_ERR_REVOKED);
+
+	assert_int_equal(store_user_set_locked(f->st, "alice", 1, 700), 0);
+	add_session(f->st, th('4'), STORE_USER, uid, 1000, 0);
+	assert_int_equal(store_session_get(f->st, th('4'), 500, &s), ZT_ERR_LOCKED);
+	assert_string_equal(s.name, "");
+	assert_int_equal(store_session_get(f->st, th('4'), 1000, &s), ZT_ERR_EXPIRED);
+	assert_int_equal(store_user_set_locked(f->st, "alice", 0, 800), 0);
+	assert_int_equal(store_session_get(f->st, th('4'), 500, &s), 0);
+	assert_int_equal(store_user_set_locked(f->st, "nobody", 1, 800), ZT_ERR_NOT_FOUND);
+}
+
+static void test_revoke_all_and_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	struct store_user u;
+	int64_t uid = 0, uid2 = 0, bid = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &uid), 0);
+	assert_int_equal(store_user_add(f->st, "bob", "", 1, &uid2), 0);
+	assert_int_equal(store_bot_add(f->st, "ci", "", 1, &bid), 0);
+	add_session(f->st, th('1'), STORE_USER, uid, 1000, 0);
+	add_session(f->st, th('2'), STORE_USER, uid, 1000, 0);
+	add_session(f->st, th('3'), STORE_USER, uid, 1000, 0);
+	add_session(f->st, th('4'), STORE_USER, uid, 200, 0);      /* expired at 500 */
+	add_session(f->st, th('5'), STORE_USER, uid2, 1000, 0);
+	add_session(f->st, th('6'), STORE_BOT, bid, 1000, 0);
+	add_session(f->st, th('7'), STORE_BOT, bid, 1000, 0);
+	assert_int_equal(store_session_revoke(f->st, th('3'), 400), 0);
+
+	assert_int_equal(store_session_revoke_all(f->st, STORE_USER, uid, 500), 2);
+	assert_int_equal(store_session_revoke_all(f->st, STORE_USER, uid, 500), 0);
+	assert_int_equal(store_session_get(f->st, th('1'), 500, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('2'), 500, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('5'), 500, &s), 0);
+	assert_int_equal(store_session_get(f->st, th('6'), 500, &s), 0);
+	assert_int_equal(store_session_revoke_all(f->st, STORE_BOT, bid, 500), 2);
+	assert_int_equal(store_session_get(f->st, th('7'), 500, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_revoke_all(f->st, (enum store_principal)0, uid, 500),
+	    ZT_ERR_INVALID);
+
+	/* Locking bob revokes his session at once, in the same call. */
+	add_session(f->st, th('8'), STORE_USER, uid2, 1000, 0);
+	assert_int_equal(store_user_set_locked(f->st, "bob", 1, 600), 0);
+	assert_int_equal(store_user_get(f->st, "bob", &u), 0);
+	assert_int_equal(u.locked, 1);
+	assert_int_equal(store_session_get(f->st, th('5'), 600, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('8'), 600, &s), ZT_ERR_REVOKED);
+	/* Unlocking does not bring revoked sessions back. */
+	assert_int_equal(store_user_set_locked(f->st, "bob", 0, 700), 0);
+	assert_int_equal(store_session_get(f->st, th('8'), 700, &s), ZT_ERR_REVOKED);
+}
+
+static void test_rm_cascades(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	int64_t uid = 0, uid2 = 0, bid = 0, got = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &uid), 0);
+	assert_int_equal(store_user_add(f->st, "bob", "", 1, &uid2), 0);
+	assert_int_equal(store_bot_add(f->st, "ci", "", 1, &bid), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), uid, 1000), 0);
+	assert_int_equal(store_invite_add(f->st, th('b'), uid2, 1000), 0);
+	add_session(f->st, th('1'), STORE_USER, uid, 1000, 0);
+	add_session(f->st, th('2'), STORE_USER, uid2, 1000, 0);
+	add_session(f->st, th('3'), STORE_BOT, bid, 1000, 0);
+
+	assert_int_equal(store_user_rm(f->st, "alice"), 0);
+	assert_int_equal(store_user_rm(f->st, "alice"), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_rm(f->st, "Not Valid"), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(f->st, th('1'), 500, &s), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('a'), 500, &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(f->st, th('2'), 500, &s), 0);
+	assert_int_equal(store_invite_get(f->st, th('b'), 500, &got), 0);
+
+	assert_int_equal(store_bot_rm(f->st, "ci"), 0);
+	assert_int_equal(store_session_get(f->st, th('3'), 500, &s), ZT_ERR_NOT_FOUND);
+}
+
+static void test_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	int64_t uid = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &uid), 0);
+	add_session(f->st, th('1'), STORE_USER, uid, 100, 0);
+	add_session(f->st, th('2'), STORE_USER, uid, 200, 0);
+	add_session(f->st, th('3'), STORE_USER, uid, 300, 0);
+	assert_int_equal(store_session_revoke(f->st, th('2'), 150), 0);
+
+	/* Expired before 250 - 100 = 150: only the first. */
+	assert_int_equal(store_session_prune(f->st, 250, 100), 1);
+	assert_int_equal(store_session_get(f->st, th('1'), 50, &s), ZT_ERR_NOT_FOUND);
+	/* Within the grace period a revoked token is still told apart. */
+	assert_int_equal(store_session_get(f->st, th('2'), 250, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_prune(f->st, 250, 100), 0);
+	assert_int_equal(store_session_prune(f->st, 1000, 0), 2);
+	assert_int_equal(store_session_get(f->st, th('2'), 250, &s), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_prune(f->st, 1000, -1), ZT_ERR_INVALID);
+}
+
+static int fake_hash(struct store_audit_row *row, void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	snprintf(row->hash, sizeof(row->hash), "%064lld", (long long)row->seq);
+	return 0;
+}
+
+static int fail_hash(struct store_audit_row *row, void *arg)
+{
+	(void)row;
+	(void)arg;
+	return ZT_ERR_CRYPTO;
+}
+
+struct audit_seen {
+	int n;
+	int64_t seqs[200];
+	struct store *st;
+};
+
+static int see_row(const struct store_audit_row *row, void *arg)
+{
+	struct audit_seen *a = arg;
+	struct store_user u;
+
+	assert_true(a->n < 200);
+	a->seqs[a->n++] = row->seq;
+	assert_string_equal(row->type, "t");
+	assert_string_equal(row->details, "{}");
+	/* Calling the store from the callback must not deadlock. */
+	if (a->st != NULL) {
+		assert_int_equal(store_user_get(a->st, "nobody", &u), ZT_ERR_NOT_FOUND);
+	}
+	return 0;
+}
+
+static void audit_row_init(struct store_audit_row *row, int64_t time_ms)
+{
+	memset(row, 0, sizeof(*row));
+	row->time_ms = time_ms;
+	row->type = "t";
+	row->actor = "admin:cli";
+	row->source = "local";
+	row->outcome = "success";
+	row->details = "{}";
+}
+
+static void test_audit_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct store_audit_row row;
+	struct audit_seen seen;
+	char want[STORE_HASH_HEX];
+	int calls = 0;
+
+	for (int i = 0; i < 150; i++) {
+		audit_row_init(&row, 1000 + i);
+		assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
+		assert_int_equal(row.seq, i + 1);
+		if (i == 0) {
+			memset(want, '0', 64);
+		} else {
+			snprintf(want, sizeof(want), "%064d", i);
+		}
+		want[64] = '\0';
+		assert_string_equal(row.prev_hash, want);
+	}
+	assert_int_equal(calls, 150);
+
+	/* A failing hash function leaves nothing behind. */
+	assert_int_equal(store_audit_append(f->st, &row, fail_hash, NULL), ZT_ERR_CRYPTO);
+
+	memset(&seen, 0, sizeof(seen));
+	seen.st = f->st;
+	assert_int_equal(store_audit_each(f->st, 0, 0, see_row, &seen), 0);
+	assert_int_equal(seen.n, 150);
+	for (int i = 0; i < 150; i++) {
+		assert_int_equal(seen.seqs[i], i + 1);
+	}
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_each(f->st, 100, 0, see_row, &seen), 0);
+	assert_int_equal(seen.n, 50);
+	assert_int_equal(seen.seqs[0], 101);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_audit_each(f->st, 0, 1140, see_row, &seen), 0);
+	assert_int_equal(seen.n, 10);
+	assert_int_equal(seen.seqs[0], 141);
+}
+
+static void test_audit_append_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store_audit_row row;
+	char err[256];
+	int calls = 0;
+
+	audit_row_init(&row, 1);
+	assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
+	assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
+
+	assert_int_not_equal(raw_sql(f->path, "UPDATE audit SET details = '{\"x\":1}' "
+	    "WHERE seq = 1", err, sizeof(err)), SQLITE_OK);
+	assert_non_null(strstr(err, "audit log is append-only"));
+	assert_int_not_equal(raw_sql(f->path, "DELETE FROM audit WHERE seq = 2", err,
+	    sizeof(err)), SQLITE_OK);
+	assert_non_null(strstr(err, "audit log is append-only"));
+	assert_int_not_equal(raw_sql(f->path, "DELETE FROM audit", err, sizeof(err)),
+	    SQLITE_OK);
+	assert_non_null(strstr(err, "audit log is append-only"));
+	/* Appends still work and both rows are intact. */
+	assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
+	assert_int_equal(row.seq, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_users_and_bots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_each_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consume_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_all_and_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rm_cascades, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_append_only, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
