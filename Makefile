@@ -129,7 +129,7 @@ asan: deps
 # libFuzzer needs clang; each target links the library sources built with
 # -fsanitize=fuzzer-no-link so the fuzzer sees their coverage.
 FUZZ_BUILD  := build-fuzz
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_SRC))
@@ -138,7 +138,7 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/%.c $(FUZZ_LIB_OBJ)
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ZT)
 
 fuzz: deps $(FUZZ_BINS)
@@ -158,4 +158,4 @@ clean:
 help:
 	@sed -n '3,14p' Makefile
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

@@ -178,6 +178,8 @@ static int verify_row(const struct store_audit_row *row, void *arg)
 	vs->res->checked++;
 	vs->prev_seq = row->seq;
 	memcpy(vs->prev_hash, row->hash, sizeof(vs->prev_hash));
+	vs->res->head_seq = row->seq;
+	memcpy(vs->res->head_hash, row->hash, sizeof(vs->res->head_hash));
 	return 0;
 }
 

@@ -37,6 +37,10 @@ struct aud_verify_result {
 	int64_t checked;    /* rows that verified */
 	int64_t first_bad;  /* seq of the first broken row, 0 if none */
 	const char *reason; /* static text: "hash mismatch", "broken link", "gap in sequence" */
+	/* The last verified event: a chain check cannot see events cut off the
+	 * end, so operators record the head elsewhere and compare. */
+	int64_t head_seq;
+	char head_hash[65];
 };
 /* 0 if the whole chain verifies, ZT_ERR_TAMPERED (result says where),
  * or another error. */

@@ -183,6 +183,10 @@ int buf_put(struct buf *b, const void *p, size_t n)
 	if (p == NULL && n != 0) {
 		return ZT_ERR_INVALID;
 	}
+	if (n == 0) {
+		/* Nothing to place; an empty buffer may not even have storage. */
+		return b == NULL || b->readonly ? ZT_ERR_INVALID : 0;
+	}
 	if ((dst = buf_reserve(b, n, &r)) == NULL) {
 		return r;
 	}

@@ -8,6 +8,11 @@
  * leaf must verify against it and match the host name or address dialled.
  * Anything else aborts the handshake before a byte of application data is
  * sent: there is no trust on first use. TLS 1.2 minimum.
+ *
+ * Writes go through OpenSSL, which cannot pass MSG_NOSIGNAL: programs using
+ * this module must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN) in main) so that
+ * a peer closing early is an error return, not the death of the process.
+ * A connection belongs to one thread at a time.
  */
 #ifndef ZT_TLS_H
 #define ZT_TLS_H

@@ -260,6 +260,7 @@ describe('audit', () => {
     let v = admin(broker, 'audit', 'verify');
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /verified: \d+ events/);
+    assert.match(v.stdout, /^head: #\d+ sha256:[0-9a-f]{64}$/m);
     // An attacker with the file drops the append-only triggers and turns
     // a failed login into a success.
     const db = path.join(broker.dataDir, 'zt.db');

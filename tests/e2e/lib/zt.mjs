@@ -80,6 +80,7 @@ export function ztctl(args, { home, input = '', env = {} } = {}) {
     p.stdout.on('data', (d) => { stdout += d; });
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.on('error', () => {}); // ztctl may exit before reading stdin
     p.stdin.end(input);
   });
 }
@@ -98,6 +99,7 @@ export function ztctlEnroll(broker, invite, password, { home, codeFor, pin = bro
     });
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('error', reject);
+    p.stdin.on('error', () => {});
     p.on('exit', (code) => { if (!secret) p.stdin.destroy(); resolve({ code, stdout, stderr, secret }); });
     p.stdin.write(`${password}\n`);
   });

@@ -1,0 +1,20 @@
+/*
+ * cli_cmd_auth.h - ztctl's account commands: enroll, login, status, logout.
+ *
+ * Each takes the command's own argv (argv[0] is the command name) and
+ * returns the process exit code: CLI_EXIT_OK, CLI_EXIT_FAIL (refused or
+ * failed; one "ztctl: ..." line on stderr says why) or CLI_EXIT_USAGE.
+ */
+#ifndef ZT_CLI_CMD_AUTH_H
+#define ZT_CLI_CMD_AUTH_H
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+int cli_cmd_enroll(int argc, char **argv);
+int cli_cmd_login(int argc, char **argv);
+int cli_cmd_status(int argc, char **argv);
+int cli_cmd_logout(int argc, char **argv);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * main.c - ztctl, the zt command-line client: dispatches a command to its
+ * module and turns the result into the exit status.
+ *
+ * Exit status: 0 success, 1 refused or failed (one "ztctl: ..." line on
+ * stderr says why), 2 usage error. SIGPIPE is ignored for the whole process
+ * because OpenSSL cannot pass MSG_NOSIGNAL on its writes: a broker that
+ * closes the connection mid-request must be an error, not a silent death.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_cmd_auth.h"
+#include "common/log.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"enroll", cli_cmd_enroll, "finish an invitation: set a password and the authenticator"},
+	{"login", cli_cmd_login, "log in with password and one-time code; saves the session"},
+	{"status", cli_cmd_status, "show who the saved session is and when it expires"},
+	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: ztctl COMMAND [OPTIONS]   (ztctl COMMAND --help for its options)\n\n"
+	    "commands:\n", f);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	}
+	fputs("  help     show this text\n\n"
+	    "  ztctl enroll --broker URL --ca-pin PIN --invite CODE [--password-stdin]\n"
+	    "  ztctl login --broker URL --ca-pin PIN --user NAME [--password-stdin] [--otp CODE]\n"
+	    "  ztctl status\n"
+	    "  ztctl logout\n\n"
+	    "The session is kept in $ZT_HOME/profile.json (default ~/.zt). URL is\n"
+	    "https://HOST[:PORT] (port 8443 by default); PIN is the broker CA's pin,\n"
+	    "sha256:<64 hex digits>, as printed by ztbroker. With --password-stdin, or\n"
+	    "when standard input is not a terminal, the password is its first line and\n"
+	    "a one-time code, when one is asked for, the next line.\n"
+	    "Exit status: 0 success, 1 refused or failed, 2 usage error.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	enum zt_log_level lvl = ZT_LOG_WARN;
+	const char *env = getenv("ZT_LOG_LEVEL");
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (env != NULL && log_level_parse(env, &lvl) != 0) {
+		lvl = ZT_LOG_WARN;
+	}
+	log_init("ztctl", lvl);
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "ztctl: unknown command \"%s\" (see ztctl help)\n", argv[1]);
+	return CLI_EXIT_USAGE;
+}
