@@ -48,6 +48,7 @@ BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
+.SECONDARY:
 .PHONY: all deps check check-only unit e2e asan fuzz demo clean help
 .DEFAULT_GOAL := all
 
@@ -126,12 +127,13 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory SANITIZER=address check-only
 
-# libFuzzer needs clang; each target links the library sources built with
-# -fsanitize=fuzzer-no-link so the fuzzer sees their coverage.
+# libFuzzer needs clang; each target links the library, broker and ztctl
+# modules (not the mains) built with -fsanitize=fuzzer-no-link so the
+# fuzzer sees their coverage.
 FUZZ_BUILD  := build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) $(BROKER_SRC) $(CLI_SRC))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_SRC))
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -145,8 +147,11 @@ fuzz: deps $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
 	  n=$${f#$(FUZZ_BUILD)/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 	  echo "== fuzz $$n ($(FUZZ_SECONDS) s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
-	      $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n 2>&1 | tail -n 2; \
+	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	      $(FUZZ_BUILD)/corpus/$$n fuzz/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; then \
+	    tail -n 40 $(FUZZ_BUILD)/$$n.log; echo "fuzz $$n FAILED (log: $(FUZZ_BUILD)/$$n.log)"; \
+	    exit 1; fi; \
+	  tail -n 1 $(FUZZ_BUILD)/$$n.log; \
 	done
 
 demo: deps all

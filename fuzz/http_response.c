@@ -2,16 +2,16 @@
  * http_response.c - libFuzzer target for ztctl's strict HTTP response parser
  * (cli_http_parse_response).
  *
- * Fuzz targets link only common/ and audit/, so the parser's own file is
- * included here as part of this translation unit. Each input is parsed as
- * if the connection had closed cleanly and as if more might come; on
- * success the decoded body must fit the buffer and the status be in range.
+ * Each input is parsed as if the connection had closed cleanly and as if
+ * more might come; on success the decoded body must fit the buffer and the
+ * status be in range.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cli/cli_httpparse.c"
+#include "cli/cli_http.h"
+#include "common/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

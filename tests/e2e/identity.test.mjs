@@ -42,7 +42,12 @@ function login(name, code, extra = {}) {
 }
 
 before(async () => { broker = await startBroker(); });
-after(async () => { if (broker) await broker.stop(); });
+after(async () => {
+  if (!broker) return;
+  const e = await broker.stop();
+  assert.equal(e.code, 0, `broker exit ${JSON.stringify(e.code)} ${e.sig}: ${e.log.slice(-4000)}`);
+  assert.doesNotMatch(e.log, /AddressSanitizer|LeakSanitizer|runtime error/);
+});
 
 describe('broker start', () => {
   test('creates a private data dir with 0600 keys and prints the CA pin', () => {
