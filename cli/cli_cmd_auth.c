@@ -239,6 +239,17 @@ static void fmt_time(int64_t t, char *out, size_t outsz)
 	}
 }
 
+/* Names a failed cli_ask() for what ("password") in one line: eof_msg when
+ * the input ended before anything was given, else the reason. */
+static void ask_failed(int r, const char *what, const char *eof_msg)
+{
+	if (r == ZT_ERR_TRUNCATED) {
+		fail("%s", eof_msg);
+	} else {
+		fail("cannot read the %s: %s", what, zt_strerror(r));
+	}
+}
+
 /* The password from stdin (one line) or the terminal (asked twice when
  * confirm is set). */
 static int get_password(int from_stdin, int confirm, char *pw, size_t pwsz)
@@ -246,17 +257,9 @@ static int get_password(int from_stdin, int confirm, char *pw, size_t pwsz)
 	char again[CLI_PROMPT_MAX];
 	int r, ret = CLI_EXIT_FAIL;
 
-	if (from_stdin) {
-		r = cli_read_line(STDIN_FILENO, pw, pwsz);
-	} else {
-		r = cli_prompt_tty(confirm ? "New password: " : "Password: ", 0, pw, pwsz);
-	}
+	r = cli_ask(confirm ? "New password: " : "Password: ", 0, from_stdin, pw, pwsz);
 	if (r == ZT_ERR_NOT_FOUND) {
 		fail("no terminal to ask for the password on: use --password-stdin");
-		goto out;
-	}
-	if (r == ZT_ERR_TRUNCATED) {
-		fail("no password given (end of input)");
 		goto out;
 	}
 	if (r == ZT_ERR_TOO_LARGE) {
@@ -264,7 +267,7 @@ static int get_password(int from_stdin, int confirm, char *pw, size_t pwsz)
 		goto out;
 	}
 	if (r != 0) {
-		fail("cannot read the password: %s", zt_strerror(r));
+		ask_failed(r, "password", "no password given (end of input)");
 		goto out;
 	}
 	if (pw[0] == '\0') {
@@ -322,17 +325,9 @@ static int get_otp(const char *given, char out[TOTP_CODE_BUF])
 		}
 		return CLI_EXIT_OK;
 	}
-	if (isatty(STDIN_FILENO)) {
-		r = cli_prompt_tty("One-time code: ", 1, line, sizeof(line));
-	} else {
-		r = cli_read_line(STDIN_FILENO, line, sizeof(line));
-	}
-	if (r == ZT_ERR_TRUNCATED) {
-		fail("no one-time code given (end of standard input)");
-		goto out;
-	}
+	r = cli_ask("One-time code: ", 1, !isatty(STDIN_FILENO), line, sizeof(line));
 	if (r != 0) {
-		fail("cannot read the one-time code: %s", zt_strerror(r));
+		ask_failed(r, "one-time code", "no one-time code given (end of standard input)");
 		goto out;
 	}
 	if (normalize_otp(line, out) != 0) {

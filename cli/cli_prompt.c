@@ -127,3 +127,22 @@ int cli_prompt_tty(const char *prompt, int echo, char *out, size_t outsz)
 	}
 	return r;
 }
+
+int cli_ask(const char *prompt, int echo, int from_stdin, char *out, size_t outsz)
+{
+	int r;
+
+	if (out == NULL || outsz == 0) {
+		return ZT_ERR_INVALID;
+	}
+	if (from_stdin) {
+		r = cli_read_line(STDIN_FILENO, out, outsz);
+	} else {
+		r = cli_prompt_tty(prompt, echo, out, outsz);
+	}
+	if (r != 0) {
+		/* cli_prompt_tty() leaves out untouched when there is no terminal. */
+		crypto_wipe(out, outsz);
+	}
+	return r;
+}

@@ -28,4 +28,15 @@ int cli_read_line(int fd, char *out, size_t outsz);
  * 0, ZT_ERR_NOT_FOUND (no controlling terminal), or as cli_read_line. */
 int cli_prompt_tty(const char *prompt, int echo, char *out, size_t outsz);
 
+/* Asks for one line: the next line of standard input when from_stdin is set
+ * (prompt is then not shown), else prompt on the terminal as
+ * cli_prompt_tty() with echo. out is wiped on every failure.
+ * 0, or:
+ *   ZT_ERR_TRUNCATED   end of input before any byte (standard input closed,
+ *                      or ^D at the prompt): the user gave nothing;
+ *   ZT_ERR_NOT_FOUND   no controlling terminal (only when !from_stdin);
+ *   ZT_ERR_TOO_LARGE, ZT_ERR_EMBEDDED_NUL, ZT_ERR_IO, ZT_ERR_INVALID as
+ *   cli_read_line(). */
+int cli_ask(const char *prompt, int echo, int from_stdin, char *out, size_t outsz);
+
 #endif

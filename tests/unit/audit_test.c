@@ -22,25 +22,15 @@
 #include "audit/aud_log.h"
 #include "common/err.h"
 #include "common/store.h"
+#include "tests/unit/testutil.h"
 
 #define T0 1700000000123LL /* 2023-11-14T22:13:20.123Z */
 
 struct fixture {
-	char dir[64];
-	char path[128];
+	char dir[TU_DIR_MAX];
+	char path[TU_PATH_MAX];
 	struct store *st;
 };
-
-static void rm_db(const char *path)
-{
-	char p[200];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
 
 /* Appends five events at T0, T0+1000, ... with seq = i + 1. */
 static void append_five(struct store *st)
@@ -63,8 +53,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/zt-audit-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "audit-test"), 0);
 	snprintf(f->path, sizeof(f->path), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	append_five(f->st);
@@ -77,8 +66,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	store_free(f->st);
-	rm_db(f->path);
-	rmdir(f->dir);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -132,14 +120,13 @@ static void test_verify_empty(void **state)
 	struct fixture *f = *state;
 	struct aud_verify_result res;
 	struct store *st = NULL;
-	char path[160];
+	char path[TU_PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
 	assert_int_equal(store_open(path, &st), 0);
 	assert_int_equal(aud_verify(st, &res), 0);
 	assert_int_equal(res.checked, 0);
 	store_free(st);
-	rm_db(path);
 }
 
 static void test_changed_row(void **state)

@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "common/store.h"
 #include "common/totp.h"
+#include "tests/unit/testutil.h"
 
 static int64_t fake_now = 1800000000;
 static int64_t clock_fn(void)
@@ -28,7 +29,7 @@ static int64_t clock_fn(void)
 }
 
 struct fx {
-	char dir[64];
+	char dir[TU_DIR_MAX];
 	struct brk b;
 	char invite[CRYPTO_TOKEN_MAX];
 };
@@ -36,11 +37,11 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char db[128], hash[CRYPTO_SHA256_HEX_LEN + 1];
+	char db[TU_PATH_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1];
 	int64_t id = 0;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/zt-brk-api-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_non_null(f);
+	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-api"), 0);
 	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(db, &f->b.store), 0);
 	f->b.limit = brk_limit_new();
@@ -58,12 +59,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
 	store_free(f->b.store);
 	brk_limit_free(f->b.limit);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,30 +25,23 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "tests/unit/testutil.h"
 
 #define NOW ((int64_t)1700000000)
 #define DAY ((int64_t)86400)
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static char *make_dir(void)
 {
-	char *d = strdup("/tmp/zt-ca-test-XXXXXX");
+	char *d = malloc(TU_DIR_MAX);
 
 	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
+	assert_int_equal(tu_mkdtemp(d, TU_DIR_MAX, "ca-test"), 0);
 	return d;
 }
 
 static void remove_dir(char *d)
 {
-	assert_int_equal(nftw(d, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	tu_rmtree(d);
 	free(d);
 }
 

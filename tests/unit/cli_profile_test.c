@@ -16,13 +16,14 @@
 
 #include "cli/cli_profile.h"
 #include "common/err.h"
+#include "tests/unit/testutil.h"
 
 #define PIN "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 struct fx {
-	char root[64];
-	char dir[128];
-	char file[192];
+	char root[TU_DIR_MAX];
+	char dir[TU_PATH_MAX];
+	char file[TU_PATH_MAX + 16];
 };
 
 static int setup(void **state)
@@ -32,8 +33,7 @@ static int setup(void **state)
 	if (f == NULL) {
 		return -1;
 	}
-	snprintf(f->root, sizeof(f->root), "/tmp/cli_profile_test.XXXXXX");
-	if (mkdtemp(f->root) == NULL) {
+	if (tu_mkdtemp(f->root, sizeof(f->root), "cli-profile-test") != 0) {
 		free(f);
 		return -1;
 	}
@@ -47,9 +47,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	unlink(f->file);
-	rmdir(f->dir);
-	rmdir(f->root);
+	tu_rmtree(f->root);
 	free(f);
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +25,13 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/sshca.h"
+#include "tests/unit/testutil.h"
 
 #define T0 ((uint64_t)1700000000)
 #define CERT_TYPE "ssh-ed25519-cert-v01@openssh.com"
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 struct fixture {
-	char dir[64];
+	char dir[TU_DIR_MAX];
 	struct sshca *ca;
 	uint8_t ca_pub[32];
 };
@@ -64,8 +56,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/zt-sshca-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "sshca-test"), 0);
 	assert_int_equal(sshca_load_or_create(f->dir, &f->ca), 0);
 	pub_from_line(sshca_pubkey_line(f->ca), f->ca_pub);
 	*state = f;
@@ -77,7 +68,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	sshca_free(f->ca);
-	assert_int_equal(nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -109,7 +100,7 @@ static void test_ca_key_file(void **state)
 {
 	struct fixture *f = *state;
 	struct sshca *again = NULL;
-	char path[128];
+	char path[TU_PATH_MAX];
 	struct stat st;
 	const char *line = sshca_pubkey_line(f->ca);
 	size_t n = strlen(line);

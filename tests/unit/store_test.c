@@ -21,31 +21,20 @@
 
 #include "common/err.h"
 #include "common/store.h"
+#include "tests/unit/testutil.h"
 
 struct fixture {
-	char dir[64];
-	char path[128];
+	char dir[TU_DIR_MAX];
+	char path[TU_PATH_MAX];
 	struct store *st;
 };
-
-static void rm_db(const char *path)
-{
-	char p[200];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/zt-store-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "store-test"), 0);
 	snprintf(f->path, sizeof(f->path), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	*state = f;
@@ -57,8 +46,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	store_free(f->st);
-	rm_db(f->path);
-	rmdir(f->dir);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -146,7 +134,7 @@ static void test_file_mode(void **state)
 {
 	struct fixture *f = *state;
 	struct store *st = NULL;
-	char path[160], p[200];
+	char path[TU_PATH_MAX], p[TU_PATH_MAX + 8];
 	struct stat sb;
 	mode_t old;
 
@@ -165,7 +153,6 @@ static void test_file_mode(void **state)
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	store_free(st);
-	rm_db(path);
 }
 
 static void test_names(void **state)

@@ -1,0 +1,93 @@
+/*
+ * testutil.c - temporary directories for the unit tests (see testutil.h).
+ *
+ * Removal walks the tree with nftw() instead of running "rm -rf" through a
+ * shell, so a path is never parsed as a command line and a symbolic link
+ * planted in the tree is removed, never followed.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+#include "tests/unit/testutil.h"
+
+#define TU_TAG_MAX 32
+#define TU_NOPENFD 16 /* directories nftw may hold open at once */
+
+static int tag_valid(const char *tag)
+{
+	size_t i, n;
+
+	if (tag == NULL || (n = strlen(tag)) == 0 || n > TU_TAG_MAX) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!((tag[i] >= 'a' && tag[i] <= 'z') || (tag[i] >= 'A' && tag[i] <= 'Z') ||
+		    (tag[i] >= '0' && tag[i] <= '9') || tag[i] == '_' || tag[i] == '-')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int tu_mkdtemp(char *out, size_t outsz, const char *tag)
+{
+	const char *base = getenv("TMPDIR");
+	int n, r;
+
+	if (out == NULL || outsz == 0) {
+		return ZT_ERR_INVALID;
+	}
+	out[0] = '\0';
+	if (!tag_valid(tag)) {
+		r = ZT_ERR_INVALID;
+		goto out;
+	}
+	if (base == NULL || base[0] != '/') {
+		base = "/tmp";
+	}
+	n = snprintf(out, outsz, "%s/zt-%s-XXXXXX", base, tag);
+	if (n < 0 || (size_t)n >= outsz) {
+		r = ZT_ERR_TOO_LARGE;
+		goto out;
+	}
+	if (mkdtemp(out) == NULL) {
+		fprintf(stderr, "tu_mkdtemp: %s: %s\n", out, strerror(errno));
+		r = ZT_ERR_IO;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		out[0] = '\0';
+	}
+	return r;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0) {
+		fprintf(stderr, "tu_rmtree: cannot remove %s: %s\n", path, strerror(errno));
+	}
+	/* Keep going: remove as much as possible. */
+	return 0;
+}
+
+void tu_rmtree(const char *path)
+{
+	if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0) {
+		fprintf(stderr, "tu_rmtree: refusing to remove \"%s\"\n",
+		    path != NULL ? path : "(null)");
+		return;
+	}
+	if (nftw(path, rm_entry, TU_NOPENFD, FTW_DEPTH | FTW_PHYS) != 0) {
+		fprintf(stderr, "tu_rmtree: cannot walk %s: %s\n", path, strerror(errno));
+	}
+}
