@@ -32,11 +32,12 @@ CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # Modules of the shared library, in dependency order (programs -> mcp,
 # resources, policy, audit -> common).
-LIB_SRC    := $(wildcard audit/*.c) $(wildcard common/*.c)
+LIB_SRC    := $(wildcard mcp/*.c) $(wildcard audit/*.c) $(wildcard common/*.c)
 BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
 CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+CONF_SRC   := $(wildcard tests/conformance/*.c)
 FUZZ_SRC   := $(wildcard fuzz/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -47,12 +48,14 @@ LIBCLI  := $(BUILD)/libcli.a
 BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+TESTUTIL := $(BUILD)/tests/unit/testutil.o
+CONF_SERVER := $(BUILD)/tests/conformance/mcp-conformance-server
 
 .SECONDARY:
 .PHONY: all deps check check-only unit e2e asan fuzz demo clean help
 .DEFAULT_GOAL := all
 
-all: $(BINS) $(UNITS) $(TOOLS)
+all: $(BINS) $(UNITS) $(TOOLS) $(CONF_SERVER)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,14 +80,15 @@ $(BUILD)/ztctl: $(call obj,cli/main.c) $(LIBCLI) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 # Unit tests link only what they test: brk_*_test the broker's modules,
-# cli_*_test ztctl's, the others the shared library.
-$(BUILD)/tests/unit/brk_%_test: $(BUILD)/tests/unit/brk_%_test.o $(LIBBRK) $(LIBZT)
+# cli_*_test ztctl's, the others the shared library; all of them the shared
+# test helpers (tests/unit/testutil.c).
+$(BUILD)/tests/unit/brk_%_test: $(BUILD)/tests/unit/brk_%_test.o $(TESTUTIL) $(LIBBRK) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
 
-$(BUILD)/tests/unit/cli_%_test: $(BUILD)/tests/unit/cli_%_test.o $(LIBCLI) $(LIBZT)
+$(BUILD)/tests/unit/cli_%_test: $(BUILD)/tests/unit/cli_%_test.o $(TESTUTIL) $(LIBCLI) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
 
-$(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(LIBZT)
+$(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(TESTUTIL) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
 
 # Debian 12 packages: toolchain, the libraries, and the real peers the tests
@@ -98,6 +102,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
+# The MCP conformance server: the engine and the Streamable HTTP transport
+# with the official suite's fixtures, on plain HTTP loopback (test-only).
+$(CONF_SERVER): $(call obj,$(CONF_SRC)) $(LIBBRK) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
+
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -106,6 +115,8 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@command -v npm >/dev/null || { echo "deps: installing npm"; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
 	@if [ -f package-lock.json ] && ! cmp -s package-lock.json node_modules/.zt-lock; then \
 	  echo "deps: npm ci"; npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.zt-lock; fi
@@ -120,7 +131,7 @@ check-only: all
 unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; ZT_TEST_DATA=tests/unit/data $$t; done
 
-e2e: $(BINS) $(TOOLS)
+e2e: $(BINS) $(TOOLS) $(CONF_SERVER)
 	ZT_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=2 tests/e2e/
 
 asan: deps

@@ -14,6 +14,7 @@
 #include "common/crypto.h"
 
 struct store;
+struct brk_mcphttp;
 struct ca;
 struct sshca;
 
@@ -40,6 +41,10 @@ struct brk {
 	/* A valid password hash of a random password: unknown user names are
 	 * checked against it so they take as long as known ones. */
 	char dummy_hash[CRYPTO_PWHASH_MAX];
+	/* The MCP transport that serves /mcp; NULL when MCP is off. */
+	struct brk_mcphttp *mcp_http;
+	/* "https://host:port" as clients reach the broker. */
+	char base_url[300];
 	/* The clock; tests may replace it. Returns unix seconds. */
 	int64_t (*now)(void);
 };

@@ -20,7 +20,8 @@
 #include "common/json.h"
 #include "common/log.h"
 
-enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH };
+/* PUBLIC: a JSON body, no token; AUTH: a bearer token; INFO: neither. */
+enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH, ROUTE_INFO };
 
 struct route {
 	const char *method;
@@ -29,13 +30,32 @@ struct route {
 	void (*pub)(struct brk *, const struct brk_req *, const cJSON *, struct brk_resp *);
 	void (*auth)(struct brk *, const struct brk_req *, const struct store_session *,
 	    struct brk_resp *);
+	void (*info)(struct brk *, struct brk_resp *);
 };
 
+/* RFC 9728 protected resource metadata for the MCP endpoint: where a
+ * client learns that /mcp takes bearer tokens in the header. */
+static void resource_metadata(struct brk *b, struct brk_resp *resp)
+{
+	char url[sizeof(b->base_url) + 8];
+
+	snprintf(url, sizeof(url), "%s/mcp", b->base_url);
+	resp->status = 200;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddStringToObject(resp->json, "resource", url);
+	cJSON_AddItemToObject(resp->json, "bearer_methods_supported",
+	    cJSON_CreateStringArray((const char *const[]){ "header" }, 1));
+	cJSON_AddStringToObject(resp->json, "resource_name", "zt broker MCP endpoint");
+	cJSON_AddItemToObject(resp->json, "authorization_servers", cJSON_CreateArray());
+}
+
 static const struct route routes[] = {
-	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL },
-	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL },
-	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami },
-	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout },
+	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL, NULL },
+	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL, NULL },
+	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami, NULL },
+	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout, NULL },
+	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO, NULL, NULL,
+	    resource_metadata },
 };
 
 int64_t brk_now(void)
@@ -259,6 +279,10 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 		} else {
 			brk_resp_error(resp, 404, "not_found", "no such endpoint");
 		}
+		return;
+	}
+	if (rt->kind == ROUTE_INFO) {
+		rt->info(b, resp);
 		return;
 	}
 	if (rt->kind == ROUTE_PUBLIC) {

@@ -12,6 +12,7 @@
 
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_mcphttp.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -31,11 +32,16 @@ struct brk_http {
 	char *key;
 };
 
-/* Per-request state: the body collected so far. */
+/* Per-request state: the body collected so far, or, for the MCP path,
+ * the MCP transport's own state. */
 struct req_state {
 	struct buf *body;
 	int too_large;
+	int mcp;
+	void *mcp_cls;
 };
+
+#define MCP_PATH "/mcp"
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -54,11 +60,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct brk_http *h = cls;
 	struct req_state *rs = *con_cls;
 
-	(void)cls;
 	(void)c;
 	(void)toe;
+	if (rs != NULL && rs->mcp) {
+		brk_mcphttp_completed(h->b->mcp_http, &rs->mcp_cls);
+	}
 	if (rs != NULL) {
 		buf_free(rs->body); /* wipes: bodies carry passwords */
 		free(rs);
@@ -145,19 +154,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (rs == NULL) {
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-
 		rs = calloc(1, sizeof(*rs));
 		if (rs == NULL || (rs->body = buf_new(BRK_BODY_MAX)) == NULL) {
 			free(rs);
 			return MHD_NO;
 		}
 		*con_cls = rs;
-		if (cl != NULL && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > BRK_BODY_MAX)) {
-			return send_error(c, 413, "body_too_large", "request body over 65536 bytes");
+		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
+		if (!rs->mcp) {
+			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+			if (cl != NULL && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > BRK_BODY_MAX)) {
+				return send_error(c, 413, "body_too_large",
+				    "request body over 65536 bytes");
+			}
+			return MHD_YES;
 		}
-		return MHD_YES;
+	}
+	if (rs->mcp) {
+		return brk_mcphttp_request(h->b->mcp_http, c, method, upload_data, upload_size,
+		    &rs->mcp_cls);
 	}
 	if (*upload_size > 0) {
 		if (!rs->too_large && buf_put(rs->body, upload_data, *upload_size) != 0) {

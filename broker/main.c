@@ -15,6 +15,7 @@
 #include "broker/brk_admin.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
+#include "broker/brk_mcp.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -28,7 +29,7 @@
 
 static const char usage[] =
 	"usage: ztbroker serve --data-dir D [--listen 127.0.0.1:8443] [--public-addr H[,H2]]\n"
-	"                      [--session-ttl 12h] [--log-level info]\n"
+	"                      [--session-ttl 12h] [--log-level info] [--diagnostic-tools]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -61,12 +62,15 @@ static int serve(int argc, char **argv)
 		{ "public-addr", required_argument, NULL, 'p' },
 		{ "session-ttl", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "diagnostic-tools", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
-	const char *sans[MAX_SANS];
+	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
+	struct brk_mcp *mcp = NULL;
+	int diag = 0;
 	struct brk_datadir dd;
 	struct brk b;
 	struct brk_http *http = NULL;
@@ -75,6 +79,7 @@ static int serve(int argc, char **argv)
 	sigset_t sigs;
 	cJSON *d;
 	int c, sig = 0, rc = 1;
+	size_t nsans = 0;
 
 	memset(&dd, 0, sizeof(dd));
 	memset(&b, 0, sizeof(b));
@@ -86,6 +91,7 @@ static int serve(int argc, char **argv)
 		case 'l': listen = optarg; break;
 		case 'p': public_addr = optarg; break;
 		case 't': ttl = optarg; break;
+		case 'D': diag = 1; break;
 		case 'v':
 			if (log_level_parse(optarg, &lvl) != 0) {
 				fprintf(stderr, "ztbroker: --log-level is error, warn, info or debug\n");
@@ -130,15 +136,29 @@ static int serve(int argc, char **argv)
 		goto out;
 	}
 	public_addr = public_addr != NULL ? strdup(public_addr) : NULL;
-	if (ca_issue_server(dd.ca, sans, collect_sans(public_addr, sans), brk_now(),
-	    SERVER_CERT_TTL, &chain, &key) != 0) {
+	nsans = collect_sans(public_addr, sans);
+	if (ca_issue_server(dd.ca, sans, nsans, brk_now(), SERVER_CERT_TTL, &chain, &key) != 0) {
 		log_error("cannot issue the server certificate");
 		goto out;
 	}
+	/* MCP clients may name the broker by any of its certificate's names. */
+	for (size_t i = 2; i < nsans; i++) {
+		mcp_hosts[i - 2] = sans[i];
+	}
+	mcp_hosts[nsans - 2] = NULL;
 	store_session_prune(dd.store, brk_now(), 86400);
 	if (brk_http_start(&b, listen, chain, key, &http, &bound) != 0) {
 		goto out;
 	}
+	/* The base URL needs the bound port; MCP starts answering once set. */
+	snprintf(b.base_url, sizeof(b.base_url), "https://%s%s%s:%u",
+	    strchr(nsans > 2 ? sans[2] : host, ':') ? "[" : "", nsans > 2 ? sans[2] : host,
+	    strchr(nsans > 2 ? sans[2] : host, ':') ? "]" : "", bound);
+	if (brk_mcp_new(&b, mcp_hosts, diag, &mcp) != 0) {
+		log_error("cannot start the MCP endpoint");
+		goto out;
+	}
+	b.mcp_http = brk_mcp_http(mcp);
 	ca_pin(dd.ca, pin, sizeof(pin));
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "listen", listen);
@@ -153,12 +173,15 @@ static int serve(int argc, char **argv)
 
 	sigwait(&sigs, &sig);
 	log_info("signal %d: shutting down", sig);
+	brk_mcp_shutdown(mcp);
 	brk_http_stop(http);
 	http = NULL;
 	aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
 	rc = 0;
 out:
+	brk_mcp_shutdown(mcp);
 	brk_http_stop(http);
+	brk_mcp_free(mcp);
 	brk_limit_free(b.limit);
 	free(chain);
 	crypto_free_str(key);

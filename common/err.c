@@ -33,6 +33,7 @@ const char *zt_strerror(int err)
 	case ZT_ERR_TRAILING: return "unexpected trailing data";
 	case ZT_ERR_TIMEOUT: return "timed out";
 	case ZT_ERR_REVOKED: return "revoked";
+	case ZT_ERR_CANCELLED: return "cancelled";
 	}
 	return "unknown error";
 }

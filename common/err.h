@@ -36,6 +36,7 @@ enum zt_err {
 	ZT_ERR_TRAILING = -24,     /* bytes left after the last value */
 	ZT_ERR_TIMEOUT = -25,      /* deadline passed */
 	ZT_ERR_REVOKED = -26,      /* token was revoked (logout, lock) */
+	ZT_ERR_CANCELLED = -27,    /* the caller cancelled the operation */
 };
 
 /* A static, human-readable name for an error code; never NULL. */

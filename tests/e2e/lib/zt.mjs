@@ -6,7 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
+import tls from 'node:tls';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 
 export const BUILD = process.env.ZT_BUILD || path.resolve('build');
 export const ZTBROKER = path.join(BUILD, 'ztbroker');
@@ -36,37 +38,45 @@ function waitLine(stream, fn, ms, what) {
   });
 }
 
-// Starts `ztbroker serve` and resolves to {url, pin, port, dir, proc, log, stop}.
-export async function startBroker({ dir = tmpdir(), args = [] } = {}) {
-  const dataDir = path.join(dir, 'data');
-  const proc = spawn(ZTBROKER, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+// Spawns a daemon and waits until ready(line, info) returns info for a
+// line of its stdout. Resolves to {...info, proc, log, stop}: log collects
+// stderr; stop() sends SIGTERM (SIGKILL after 20 s) and resolves to the
+// exit {code, sig, log}: under `make asan` a leak makes the code non-zero,
+// which callers assert.
+export async function startDaemon(cmd, args, ready, what) {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   proc.stderr.on('data', (d) => log.push(d.toString()));
   const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
   const info = {};
-  const ready = waitLine(proc.stdout, (line) => {
-    let m;
-    if ((m = line.match(/listening on (https:\/\/\S+:(\d+))/))) { info.url = m[1]; info.port = Number(m[2]); }
-    if ((m = line.match(/^CA pin: (sha256:[0-9a-f]{64})$/))) info.pin = m[1];
-    return info.url && info.pin ? info : undefined;
-  }, 20000, 'broker start');
-  const early = exited.then((e) => { throw new Error(`broker exited early ${JSON.stringify(e)}: ${log.join('')}`); });
-  await Promise.race([ready, early]);
+  const up = waitLine(proc.stdout, (line) => ready(line, info), 20000, what);
+  const early = exited.then((e) => { throw new Error(`${what}: exited early ${JSON.stringify(e)}: ${log.join('')}`); });
+  await Promise.race([up, early]);
   early.catch(() => {});
   return {
-    ...info, dir, dataDir, proc, log,
-    caPem: fs.readFileSync(path.join(dataDir, 'tls-ca.crt')),
-    // Stops the broker and resolves to its exit; under `make asan` a leak
-    // or sanitizer report makes the exit non-zero, which callers assert.
+    ...info, proc, log,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 20000);
       const e = await exited;
       clearTimeout(t);
       return { ...e, log: log.join('') };
     },
   };
+}
+
+// Starts `ztbroker serve` and resolves to {url, pin, port, dir, dataDir,
+// caPem, proc, log, stop}.
+export async function startBroker({ dir = tmpdir(), args = [] } = {}) {
+  const dataDir = path.join(dir, 'data');
+  const d = await startDaemon(ZTBROKER, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...args],
+    (line, info) => {
+      let m;
+      if ((m = line.match(/listening on (https:\/\/\S+:(\d+))/))) { info.url = m[1]; info.port = Number(m[2]); }
+      if ((m = line.match(/^CA pin: (sha256:[0-9a-f]{64})$/))) info.pin = m[1];
+      return info.url && info.pin ? info : undefined;
+    }, 'broker start');
+  return { ...d, dir, dataDir, caPem: fs.readFileSync(path.join(dataDir, 'tls-ca.crt')) };
 }
 
 export function admin(broker, ...args) {
@@ -145,7 +155,12 @@ export function request(broker, method, p, { body, token, headers = {}, raw } = 
     const h = { ...headers };
     if (data !== undefined && !('Content-Type' in h)) h['Content-Type'] = 'application/json';
     if (token) h.Authorization = `Bearer ${token}`;
-    const req = https.request({ host: '127.0.0.1', port: broker.port, method, path: p, ca: broker.caPem, headers: h },
+    // The certificate is checked against the address dialled, even when a
+    // test sends a different Host header.
+    const req = https.request({
+      host: '127.0.0.1', port: broker.port, method, path: p, ca: broker.caPem, headers: h,
+      servername: '', checkServerIdentity: (_, cert) => tls.checkServerIdentity('127.0.0.1', cert),
+    },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -164,4 +179,60 @@ export function request(broker, method, p, { body, token, headers = {}, raw } = 
 
 export function mode(p) {
   return fs.statSync(p).mode & 0o777;
+}
+
+// A fetch() for the MCP SDK that trusts only the broker's CA, streaming
+// the body (SSE) as it arrives. Honours init.signal.
+export function brokerFetch(broker) {
+  return (url, init = {}) => new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const headers = {};
+    new Headers(init.headers || {}).forEach((v, k) => { headers[k] = v; });
+    const req = https.request({
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method: init.method || 'GET',
+      headers, ca: broker.caPem, signal: init.signal,
+    }, (res) => {
+      const h = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+      const body = [204, 304].includes(res.statusCode) ? null : Readable.toWeb(res);
+      resolve(new Response(body, { status: res.statusCode, headers: h }));
+    });
+    req.on('error', reject);
+    if (init.body) req.write(init.body);
+    req.end();
+  });
+}
+
+// The MCP SDK from the repo's node_modules.
+export async function sdk() {
+  const [{ Client }, { StreamableHTTPClientTransport }, { StdioClientTransport }, types] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]);
+  return { Client, StreamableHTTPClientTransport, StdioClientTransport, types };
+}
+
+// A bot with a fresh token: returns the token.
+export function botToken(broker, name, { roles = 'readonly', ttl = '1h' } = {}) {
+  const a = admin(broker, 'bots', 'add', name, '--roles', roles, '--ttl', ttl);
+  if (a.code !== 0) throw new Error(a.stderr);
+  return a.stdout.match(/^token: (ztb_\S+)$/m)[1];
+}
+
+// Adds, enrols and logs in a user through the HTTP API; returns its
+// session token.
+export async function userToken(broker, name, roles = 'ops') {
+  const a = admin(broker, 'users', 'add', name, '--roles', roles);
+  if (a.code !== 0) throw new Error(a.stderr);
+  const invite = a.stdout.match(/^invite: (\S+)$/m)[1];
+  const password = 'a long test password';
+  await awayFromStepEdge();
+  const e1 = await request(broker, 'POST', '/v1/enroll', { body: { invite, password } });
+  const secret = e1.body.totp_secret;
+  await request(broker, 'POST', '/v1/enroll', { body: { invite, otp: totp(secret, step() - 1) } });
+  const l = await request(broker, 'POST', '/v1/login', { body: { user: name, password, otp: totp(secret, step()) } });
+  if (l.status !== 200) throw new Error(JSON.stringify(l.body));
+  return l.body.token;
 }

@@ -1,0 +1,302 @@
+/*
+ * brk_mcp.c - the broker's MCP server and its glue to the broker: bearer
+ * tokens become MCP identities, transport events become audit events.
+ */
+#include "broker/brk_mcp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "broker/brk_api.h"
+#include "broker/brk_mcphttp.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/version.h"
+#include "mcp/mcp.h"
+
+#define MAX_HOSTS 20
+#define DIAG_MAX_STEPS 100
+#define DIAG_MAX_INTERVAL_MS 2000
+#define DIAG_ELICIT_TIMEOUT_MS 300000
+
+struct brk_mcp {
+	struct brk *b;
+	struct mcp_server *srv;
+	struct brk_mcphttp *http;
+	const char *hosts[MAX_HOSTS + 4];
+	char metadata_url[512];
+};
+
+/* ---- tools ---- */
+
+static int tool_whoami(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
+{
+	const struct mcp_identity *who = mcp_call_identity(call);
+	cJSON *sc = cJSON_CreateObject();
+	char text[1200];
+
+	(void)args;
+	(void)arg;
+	*result = mcp_result_new(0);
+	if (sc == NULL || *result == NULL) {
+		cJSON_Delete(sc);
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(sc, "kind", who->kind);
+	cJSON_AddStringToObject(sc, "name", who->name);
+	cJSON_AddItemToObject(sc, "roles", brk_roles_json(who->roles));
+	snprintf(text, sizeof(text), "%s %s (roles: %s)", who->kind, who->name,
+	    who->roles[0] != '\0' ? who->roles : "none");
+	mcp_result_add_text(*result, text);
+	cJSON_AddItemToObject(*result, "structuredContent", sc);
+	return 0;
+}
+
+static int tool_diag_progress(struct mcp_call *call, const cJSON *args, cJSON **result,
+    void *arg)
+{
+	int64_t steps = 5, interval = 100;
+	char text[64];
+	int r;
+
+	(void)arg;
+	if ((json_get_int(args, "steps", 1, DIAG_MAX_STEPS, &steps) != 0 &&
+	    cJSON_GetObjectItemCaseSensitive(args, "steps") != NULL) ||
+	    (json_get_int(args, "interval_ms", 0, DIAG_MAX_INTERVAL_MS, &interval) != 0 &&
+	    cJSON_GetObjectItemCaseSensitive(args, "interval_ms") != NULL)) {
+		*result = mcp_result_error("steps must be 1..%d and interval_ms 0..%d",
+		    DIAG_MAX_STEPS, DIAG_MAX_INTERVAL_MS);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	for (int64_t i = 1; i <= steps; i++) {
+		if ((r = mcp_call_sleep(call, (int)interval)) != 0) {
+			log_info("diag_progress: cancelled after %lld of %lld steps", (long long)(i - 1),
+			    (long long)steps);
+			return r; /* cancelled: no response */
+		}
+		snprintf(text, sizeof(text), "step %lld of %lld", (long long)i, (long long)steps);
+		mcp_call_progress(call, (double)i, (double)steps, text);
+	}
+	*result = mcp_result_new(0);
+	snprintf(text, sizeof(text), "completed %lld steps", (long long)steps);
+	mcp_result_add_text(*result, text);
+	cJSON_AddItemToObject(*result, "structuredContent",
+	    cJSON_CreateObject());
+	cJSON_AddNumberToObject(cJSON_GetObjectItem(*result, "structuredContent"), "steps",
+	    (double)steps);
+	return 0;
+}
+
+static int tool_diag_elicit(struct mcp_call *call, const cJSON *args, cJSON **result,
+    void *arg)
+{
+	const char *question = "Type anything to confirm the round trip";
+	cJSON *params, *schema, *props, *answer = NULL;
+	const cJSON *content, *action;
+	char *text;
+	int r;
+
+	(void)arg;
+	if (json_get_str(args, "question", 512, 0, &question) != 0 &&
+	    cJSON_GetObjectItemCaseSensitive(args, "question") != NULL) {
+		*result = mcp_result_error("question must be a string of at most 512 bytes");
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if (!mcp_call_client_supports(call, "elicitation")) {
+		*result = mcp_result_error("this client does not support elicitation");
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "message", question);
+	schema = cJSON_AddObjectToObject(params, "requestedSchema");
+	cJSON_AddStringToObject(schema, "type", "object");
+	props = cJSON_AddObjectToObject(schema, "properties");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(props, "answer"), "type", "string");
+	cJSON_AddItemToObject(schema, "required", cJSON_CreateStringArray(
+	    (const char *const[]){ "answer" }, 1));
+	r = mcp_call_request(call, "elicitation/create", params, DIAG_ELICIT_TIMEOUT_MS, &answer);
+	if (r == ZT_ERR_CANCELLED) {
+		cJSON_Delete(answer);
+		return r;
+	}
+	if (r != 0) {
+		cJSON_Delete(answer);
+		*result = mcp_result_error("elicitation failed: %s", zt_strerror(r));
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	action = cJSON_GetObjectItemCaseSensitive(answer, "action");
+	content = cJSON_GetObjectItemCaseSensitive(answer, "content");
+	*result = mcp_result_new(0);
+	text = cJSON_PrintUnformatted(answer);
+	mcp_result_add_text(*result, text != NULL ? text : "{}");
+	free(text);
+	cJSON_AddItemToObject(*result, "structuredContent", cJSON_CreateObject());
+	cJSON_AddStringToObject(cJSON_GetObjectItem(*result, "structuredContent"), "action",
+	    cJSON_IsString(action) ? action->valuestring : "");
+	if (cJSON_IsObject(content)) {
+		cJSON_AddItemToObject(cJSON_GetObjectItem(*result, "structuredContent"), "content",
+		    cJSON_Duplicate(content, 1));
+	}
+	cJSON_Delete(answer);
+	return 0;
+}
+
+static const struct mcp_tool whoami_tool = {
+	.name = "whoami",
+	.title = "Who am I",
+	.description = "Returns the identity zt authenticated for this connection: kind "
+	    "(user or bot), name and roles.",
+	.input_schema = "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
+	.output_schema = "{\"type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\"},"
+	    "\"name\":{\"type\":\"string\"},\"roles\":{\"type\":\"array\",\"items\":"
+	    "{\"type\":\"string\"}}},\"required\":[\"kind\",\"name\",\"roles\"]}",
+	.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+	.handler = tool_whoami,
+};
+
+static const struct mcp_tool diag_tools[] = {
+	{
+		.name = "diag_progress",
+		.description = "Diagnostics: sends a progress notification every interval_ms for "
+		    "steps steps, then returns; stops early when cancelled.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{\"steps\":{\"type\":\"integer\","
+		    "\"minimum\":1,\"maximum\":100},\"interval_ms\":{\"type\":\"integer\","
+		    "\"minimum\":0,\"maximum\":2000}}}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.handler = tool_diag_progress,
+	},
+	{
+		.name = "diag_elicit",
+		.description = "Diagnostics: asks the user a question through elicitation and "
+		    "returns the answer.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{\"question\":"
+		    "{\"type\":\"string\",\"maxLength\":512}}}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.handler = tool_diag_elicit,
+	},
+};
+
+/* ---- glue ---- */
+
+static int authenticate(void *arg, const char *authorization, const char *source,
+    struct mcp_identity *who, struct brk_resp *resp)
+{
+	struct brk_mcp *m = arg;
+	struct store_session s;
+	struct brk_req req;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = "/mcp";
+	req.source = source;
+	req.authorization = authorization;
+	memset(&s, 0, sizeof(s));
+	if ((r = brk_api_authenticate(m->b, &req, &s, resp)) != 0) {
+		return r;
+	}
+	memset(who, 0, sizeof(*who));
+	snprintf(who->kind, sizeof(who->kind), "%s", s.kind == STORE_BOT ? "bot" : "user");
+	snprintf(who->name, sizeof(who->name), "%s", s.name);
+	snprintf(who->roles, sizeof(who->roles), "%s", s.roles);
+	return 0;
+}
+
+static void audit(void *arg, const char *type, const struct mcp_identity *who,
+    const char *source, const char *outcome, const char *reason)
+{
+	struct brk_mcp *m = arg;
+	char actor[96];
+	cJSON *d = cJSON_CreateObject();
+
+	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	if (reason != NULL) {
+		cJSON_AddStringToObject(d, "reason", reason);
+	}
+	if (aud_append(m->b->store, brk_now_ms(), type, actor, source, outcome, d) != 0) {
+		log_error("cannot write audit event %s", type);
+	}
+	cJSON_Delete(d);
+}
+
+int brk_mcp_new(struct brk *b, const char *const *hosts, int diagnostic_tools,
+    struct brk_mcp **out)
+{
+	struct brk_mcphttp_config cfg;
+	struct brk_mcp *m = calloc(1, sizeof(*m));
+	size_t n = 0;
+	int r = ZT_ERR_NOMEM;
+
+	*out = NULL;
+	if (m == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	m->b = b;
+	m->hosts[n++] = "localhost";
+	m->hosts[n++] = "127.0.0.1";
+	m->hosts[n++] = "[::1]";
+	for (size_t i = 0; hosts != NULL && hosts[i] != NULL && i < MAX_HOSTS; i++) {
+		m->hosts[n++] = hosts[i];
+	}
+	m->hosts[n] = NULL;
+	snprintf(m->metadata_url, sizeof(m->metadata_url),
+	    "%s/.well-known/oauth-protected-resource/mcp", b->base_url);
+	m->srv = mcp_server_new("zt", ZT_VERSION,
+	    "zt gates every tool call on identity, role policy and MFA, and audits it.");
+	if (m->srv == NULL) {
+		goto fail;
+	}
+	if ((r = mcp_server_add_tool(m->srv, &whoami_tool)) != 0) {
+		goto fail;
+	}
+	for (size_t i = 0; diagnostic_tools && i < sizeof(diag_tools) / sizeof(diag_tools[0]);
+	    i++) {
+		if ((r = mcp_server_add_tool(m->srv, &diag_tools[i])) != 0) {
+			goto fail;
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.srv = m->srv;
+	cfg.authenticate = authenticate;
+	cfg.auth_arg = m;
+	cfg.allowed_hosts = m->hosts;
+	cfg.resource_metadata_url = m->metadata_url;
+	cfg.audit = audit;
+	cfg.audit_arg = m;
+	m->http = brk_mcphttp_new(&cfg);
+	if (m->http == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	brk_mcp_free(m);
+	return r;
+}
+
+struct brk_mcphttp *brk_mcp_http(struct brk_mcp *m)
+{
+	return m->http;
+}
+
+void brk_mcp_shutdown(struct brk_mcp *m)
+{
+	if (m != NULL) {
+		brk_mcphttp_shutdown(m->http);
+	}
+}
+
+void brk_mcp_free(struct brk_mcp *m)
+{
+	if (m == NULL) {
+		return;
+	}
+	brk_mcphttp_free(m->http);
+	mcp_server_free(m->srv);
+	free(m);
+}

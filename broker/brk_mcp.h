@@ -1,0 +1,31 @@
+/*
+ * brk_mcp.h - the broker's MCP endpoint: its mcp_server with the built-in
+ * tools, and the Streamable HTTP transport configured for the broker
+ * (bearer authentication through the session store, audit, DNS-rebinding
+ * allow lists from the broker's addresses).
+ *
+ * Built-in tools: whoami (the caller's identity). With diagnostic tools
+ * switched on (`ztbroker serve --diagnostic-tools`), also diag_progress
+ * (progress notifications, honours cancellation) and diag_elicit (an
+ * elicitation round trip), for checking an MCP client's handling of
+ * streaming; off by default.
+ */
+#ifndef ZT_BRK_MCP_H
+#define ZT_BRK_MCP_H
+
+struct brk;
+struct brk_mcp;
+struct brk_mcphttp;
+
+/* hosts: the names clients may use in Host/Origin besides loopback
+ * (NULL-terminated, borrowed). 0 or a negative ZT_ERR_*. */
+int brk_mcp_new(struct brk *b, const char *const *hosts, int diagnostic_tools,
+    struct brk_mcp **out);
+/* The transport to route the MCP path to (borrowed). */
+struct brk_mcphttp *brk_mcp_http(struct brk_mcp *m);
+/* Before the HTTP daemon stops: ends sessions, wakes streams. */
+void brk_mcp_shutdown(struct brk_mcp *m);
+/* After the HTTP daemon stopped. NULL is a no-op. */
+void brk_mcp_free(struct brk_mcp *m);
+
+#endif

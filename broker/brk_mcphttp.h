@@ -1,0 +1,78 @@
+/*
+ * brk_mcphttp.h - MCP's Streamable HTTP transport (2025-11-25) on
+ * libmicrohttpd, serving one mcp_server at one path (the broker's /mcp).
+ *
+ * POST carries one JSON-RPC message: initialize is answered with plain
+ * JSON and the new Mcp-Session-Id; any other request with an SSE stream
+ * (priming event, then progress, log and server-to-client requests, then
+ * the response, then the end of the stream); a notification or response
+ * gets 202. GET opens the session's standalone
+ * SSE stream, or resumes a stream with Last-Event-ID. DELETE ends the
+ * session. Sessions are named by a random Mcp-Session-Id bound to the
+ * identity that created them: another identity presenting it gets 404, as
+ * does an unknown or ended one. MCP-Protocol-Version is checked (400),
+ * Accept is checked (406), Origin and Host are checked against DNS
+ * rebinding (403). Every request is authenticated before anything else
+ * when an authenticate hook is set: 401 with WWW-Authenticate: Bearer
+ * resource_metadata="..." otherwise. The bearer token is never passed on.
+ *
+ * Needs a daemon in thread-per-connection mode: SSE responses block their
+ * connection's thread while they wait for events.
+ */
+#ifndef ZT_BRK_MCPHTTP_H
+#define ZT_BRK_MCPHTTP_H
+
+#include <stddef.h>
+#include <microhttpd.h>
+
+#include "mcp/mcp.h"
+
+struct brk_resp;
+struct brk_mcphttp;
+
+struct brk_mcphttp_config {
+	struct mcp_server *srv;
+	/* Authenticates one request from its Authorization header: 0 with *who
+	 * filled, or a negative ZT_ERR_* with resp set to the refusal (status,
+	 * JSON error). NULL lets everyone in as "anonymous" (the conformance
+	 * test server only). */
+	int (*authenticate)(void *arg, const char *authorization, const char *source,
+	    struct mcp_identity *who, struct brk_resp *resp);
+	void *auth_arg;
+	/* Allowed Origin values ("https://zt.example.com:8443"), NULL-terminated;
+	 * NULL allows only origins whose host is loopback or an allowed host. */
+	const char *const *allowed_origins;
+	/* Allowed Host header names (without port), NULL-terminated; NULL allows
+	 * localhost, 127.0.0.1 and [::1]. */
+	const char *const *allowed_hosts;
+	/* Absolute URL of the RFC 9728 metadata, for WWW-Authenticate; NULL
+	 * when there is no authentication. */
+	const char *resource_metadata_url;
+	size_t max_sessions; /* 0: 1024 */
+	/* Records identity-related events (session created/ended, a session id
+	 * presented by someone else); NULL for none. type e.g. "mcp.session",
+	 * outcome "success"/"failure", reason static text or NULL. */
+	void (*audit)(void *arg, const char *type, const struct mcp_identity *who,
+	    const char *source, const char *outcome, const char *reason);
+	void *audit_arg;
+};
+
+/* cfg is copied (its strings and arrays must outlive the transport). */
+struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg);
+/* Closes every session, cancels calls in flight and wakes every blocked
+ * stream so that the daemon's connection threads can finish: call before
+ * MHD_stop_daemon(). */
+void brk_mcphttp_shutdown(struct brk_mcphttp *h);
+/* Waits for request workers to finish, then frees; call after the daemon
+ * stopped. NULL is a no-op. */
+void brk_mcphttp_free(struct brk_mcphttp *h);
+
+/* The access handler for requests to the MCP path: arguments as
+ * libmicrohttpd's MHD_AccessHandlerCallback. *con_cls is the transport's
+ * for this request until brk_mcphttp_completed(). */
+enum MHD_Result brk_mcphttp_request(struct brk_mcphttp *h, struct MHD_Connection *c,
+    const char *method, const char *upload_data, size_t *upload_size, void **con_cls);
+/* From MHD_OPTION_NOTIFY_COMPLETED for a request this transport handled. */
+void brk_mcphttp_completed(struct brk_mcphttp *h, void **con_cls);
+
+#endif

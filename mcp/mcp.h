@@ -1,0 +1,238 @@
+/*
+ * mcp.h - the MCP protocol engine: JSON-RPC 2.0 and the Model Context
+ * Protocol (2025-11-25, 2025-06-18, 2025-03-26), independent of transport.
+ *
+ * A struct mcp_server holds what the server offers: tools, resource
+ * providers, prompts, completion; it is filled at start-up and read-only
+ * afterwards. A struct mcp_session is one client's conversation (one
+ * Mcp-Session-Id over HTTP, or one stdio connection): negotiated version,
+ * client capabilities, log level, subscriptions, the requests in flight.
+ * Transports (broker/brk_mcphttp.c, tests' stdio) decode each incoming
+ * message with mcp_decode(), then hand it to mcp_session_dispatch() with a
+ * sink through which the engine sends everything that belongs to that
+ * message: progress, log messages, server-to-client requests (elicitation,
+ * sampling) and finally the response.
+ *
+ * Handlers run on the thread that dispatched the request and may block;
+ * while they do, other messages of the same session (a cancellation, the
+ * answer to an elicitation) are dispatched on other threads. Every function
+ * here is thread-safe unless it says otherwise.
+ *
+ * Before initialize only ping is served; a second initialize is refused.
+ * Methods of a feature with nothing registered (tools, resources,
+ * prompts) answer -32601. Per session: at most 64 requests in flight and
+ * 256 subscriptions.
+ *
+ * Errors follow JSON-RPC: -32700 parse error, -32600 invalid request
+ * (including batches, which MCP no longer has), -32601 unknown method,
+ * -32602 invalid params or unknown tool/prompt, -32603 internal, -32002
+ * resource not found. A tool that fails returns a result with isError.
+ */
+#ifndef ZT_MCP_H
+#define ZT_MCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#define MCP_MSG_MAX (4 * 1024 * 1024) /* bytes of one JSON-RPC message */
+#define MCP_JSON_DEPTH 64
+#define MCP_PROTOCOL_LATEST "2025-11-25"
+
+#define MCP_ERR_PARSE (-32700)
+#define MCP_ERR_INVALID_REQUEST (-32600)
+#define MCP_ERR_METHOD_NOT_FOUND (-32601)
+#define MCP_ERR_INVALID_PARAMS (-32602)
+#define MCP_ERR_INTERNAL (-32603)
+#define MCP_ERR_RESOURCE_NOT_FOUND (-32002)
+
+/* Who is calling: set by the transport from its authentication. */
+struct mcp_identity {
+	char kind[12];     /* "user", "bot" or "anonymous" */
+	char name[65];
+	char roles[1025];  /* comma-separated */
+};
+
+struct mcp_server;
+struct mcp_session;
+struct mcp_call;
+
+/* ---- decoding ---- */
+
+enum mcp_msg_kind { MCP_REQUEST = 1, MCP_NOTIFICATION, MCP_RESPONSE };
+
+struct mcp_msg {
+	enum mcp_msg_kind kind;
+	cJSON *root;          /* owns everything below */
+	const cJSON *id;      /* request/response id: string or integer; NULL for notifications */
+	const char *method;   /* requests and notifications */
+	const cJSON *params;  /* object or NULL */
+	const cJSON *result;  /* responses */
+	const cJSON *error;   /* error responses */
+};
+
+/* Decodes one JSON-RPC 2.0 message from untrusted bytes. On failure fills
+ * *error_json (owned; NULL on ENOMEM) with the JSON-RPC error response to
+ * send, carrying the request id when one could be read, and returns:
+ * ZT_ERR_INVALID (not JSON: -32700), ZT_ERR_TOO_LARGE (over the size or
+ * depth limit: -32600), ZT_ERR_PROTOCOL (not one valid message: -32600, or
+ * -32602 for array params), ZT_ERR_NOMEM. */
+int mcp_decode(const void *p, size_t n, struct mcp_msg *out, char **error_json);
+void mcp_msg_clear(struct mcp_msg *m);
+
+/* Compact JSON-RPC texts (owned; NULL on ENOMEM). id is copied. */
+char *mcp_error_json(const cJSON *id, int code, const char *message, const cJSON *data);
+char *mcp_notification_json(const char *method, cJSON *params /* taken */);
+
+/* ---- the server: what is offered ---- */
+
+struct mcp_tool {
+	const char *name;
+	const char *title;          /* may be NULL */
+	const char *description;
+	const char *input_schema;   /* JSON object text */
+	const char *output_schema;  /* JSON object text or NULL */
+	const char *annotations;    /* JSON object text or NULL */
+	/* Whether who may see the tool in tools/list (and call it); NULL means
+	 * everyone. The policy hook. */
+	int (*visible)(const struct mcp_identity *who, void *arg);
+	/* Runs a call. args is the "arguments" object ({} when absent). On 0,
+	 * *result is a CallToolResult object (owned by the engine; see the
+	 * mcp_result_* helpers). ZT_ERR_CANCELLED: the call was cancelled and
+	 * no response is sent. Any other negative value becomes -32603. */
+	int (*handler)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
+	void *arg;
+};
+
+struct mcp_resource_provider {
+	/* Appends Resource objects the caller may see to resources (an array). */
+	int (*list)(struct mcp_call *call, cJSON *resources, void *arg);
+	/* Appends ResourceTemplate objects to templates; may be NULL. */
+	int (*templates)(struct mcp_call *call, cJSON *templates, void *arg);
+	/* Appends the contents of uri to contents (an array): 0, or
+	 * ZT_ERR_NOT_FOUND when uri is not this provider's. */
+	int (*read)(struct mcp_call *call, const char *uri, cJSON *contents, void *arg);
+	void *arg;
+};
+
+struct mcp_prompt {
+	const char *name;
+	const char *title;
+	const char *description;
+	const char *arguments;      /* JSON array text of PromptArgument, or NULL */
+	/* On 0, *result is a GetPromptResult object (owned by the engine).
+	 * ZT_ERR_INVALID (missing required argument) becomes -32602. */
+	int (*get)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
+	void *arg;
+};
+
+/* completion/complete: ref is {type: "ref/prompt"|"ref/resource", ...},
+ * argument {name, value}, context may be NULL. On 0 *completion is the
+ * {values, total?, hasMore?} object (owned by the engine). */
+typedef int (*mcp_complete_fn)(struct mcp_call *call, const cJSON *ref, const cJSON *argument,
+    const cJSON *context, cJSON **completion, void *arg);
+
+/* name/version go into serverInfo; instructions may be NULL. */
+struct mcp_server *mcp_server_new(const char *name, const char *version,
+    const char *instructions);
+void mcp_server_free(struct mcp_server *srv);
+/* Registration, before any session exists. Strings are copied; schemas
+ * are parsed once here (ZT_ERR_INVALID for bad JSON, ZT_ERR_EXISTS for a
+ * duplicate name). */
+int mcp_server_add_tool(struct mcp_server *srv, const struct mcp_tool *t);
+int mcp_server_add_resources(struct mcp_server *srv, const struct mcp_resource_provider *p);
+int mcp_server_add_prompt(struct mcp_server *srv, const struct mcp_prompt *p);
+void mcp_server_set_completion(struct mcp_server *srv, mcp_complete_fn fn, void *arg);
+/* Items per page of tools/list, resources/list, prompts/list (default 100). */
+void mcp_server_set_page_size(struct mcp_server *srv, size_t n);
+/* Sends notifications/resources/updated to every session subscribed to uri
+ * (through each session's stream). */
+void mcp_server_resource_updated(struct mcp_server *srv, const char *uri);
+
+/* ---- sessions ---- */
+
+/* Where the engine's messages go. send() gets one compact JSON-RPC text;
+ * it returns 0, or a negative ZT_ERR_* when the client is gone (the engine
+ * then stops sending on this sink). close_stream (may be NULL) asks the
+ * transport to end the current connection of a resumable stream now; the
+ * stream itself lives on and later sends go to the client when it resumes
+ * (SSE polling, SEP-1699). Called from the dispatching thread. */
+struct mcp_sink {
+	int (*send)(void *arg, const char *json);
+	void (*close_stream)(void *arg, int retry_ms);
+	void *arg;
+};
+
+/* A new session owned by the identity that created it (copied). Reference
+ * counted: starts at 1. */
+struct mcp_session *mcp_session_new(struct mcp_server *srv, const struct mcp_identity *owner);
+void mcp_session_ref(struct mcp_session *s);
+/* Drops a reference; the last one frees. NULL is a no-op. */
+void mcp_session_unref(struct mcp_session *s);
+/* Ends the session: cancels every call in flight (their waits return
+ * ZT_ERR_CANCELLED) and refuses further dispatches. */
+void mcp_session_close(struct mcp_session *s);
+const struct mcp_identity *mcp_session_owner(const struct mcp_session *s);
+/* The negotiated protocol version, or NULL before initialize. */
+const char *mcp_session_protocol_version(const struct mcp_session *s);
+/* 1 once notifications/initialized arrived. */
+int mcp_session_initialized(const struct mcp_session *s);
+/* The session's standalone stream (HTTP GET, or stdio) for messages that
+ * belong to no request; NULL detaches. The sink is copied. */
+void mcp_session_set_stream(struct mcp_session *s, const struct mcp_sink *sink);
+/* 1 if version is one this engine speaks. */
+int mcp_protocol_supported(const char *version);
+
+/* Handles one decoded message from who. For a request, runs it and sends
+ * its response (and anything before it) through sink; returns after the
+ * response was sent (or the call was cancelled). For a notification or a
+ * response to a server request, applies it and returns at once (sink
+ * unused, may be NULL). Returns 0, or ZT_ERR_INVALID when the session is
+ * closed. */
+int mcp_session_dispatch(struct mcp_session *s, const struct mcp_identity *who,
+    const struct mcp_msg *m, const struct mcp_sink *sink);
+
+/* ---- inside a handler ---- */
+
+const struct mcp_identity *mcp_call_identity(const struct mcp_call *call);
+struct mcp_session *mcp_call_session(struct mcp_call *call);
+/* The request id as text (for audit), e.g. "7" or "\"abc\"". */
+const char *mcp_call_id(const struct mcp_call *call);
+/* 1 once notifications/cancelled named this request, or the session closed. */
+int mcp_call_cancelled(const struct mcp_call *call);
+/* Sleeps up to ms; returns 0, or ZT_ERR_CANCELLED early on cancellation. */
+int mcp_call_sleep(struct mcp_call *call, int ms);
+/* Sends notifications/progress if the request carried a progressToken
+ * (else does nothing). total < 0 and message NULL are omitted. */
+int mcp_call_progress(struct mcp_call *call, double progress, double total, const char *message);
+/* Sends notifications/message if level is at or above the session's level
+ * (logging/setLevel; default "info"). data is taken. */
+int mcp_call_log(struct mcp_call *call, const char *level, const char *logger, cJSON *data);
+/* 1 if the client declared the capability at initialize: "elicitation",
+ * "elicitation.form", "elicitation.url", "sampling", "roots". */
+int mcp_call_client_supports(const struct mcp_call *call, const char *capability);
+/* Sends a request to the client on the call's sink and waits for the
+ * answer (timeout_ms <= 0: no deadline; the wait still ends on
+ * cancellation or session close). params is taken. On 0, *result is the
+ * result object (owned by the caller). ZT_ERR_PROTOCOL: the client
+ * answered with an error (*result is then the error object);
+ * ZT_ERR_TIMEOUT and ZT_ERR_CANCELLED, after which the engine has sent
+ * notifications/cancelled for its request. */
+int mcp_call_request(struct mcp_call *call, const char *method, cJSON *params, int timeout_ms,
+    cJSON **result);
+/* Asks the transport to close the call's stream connection now (see
+ * struct mcp_sink); later messages are replayed when the client resumes. */
+void mcp_call_close_stream(struct mcp_call *call, int retry_ms);
+
+/* ---- building results ---- */
+
+/* {"content": [], "isError": is_error} (owned). */
+cJSON *mcp_result_new(int is_error);
+/* Appends {"type":"text","text":text} to result's content. */
+int mcp_result_add_text(cJSON *result, const char *text);
+/* Appends image or audio content with base64 data. */
+int mcp_result_add_media(cJSON *result, const char *type, const char *base64, const char *mime);
+/* A tool error result with one text block (owned). */
+cJSON *mcp_result_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

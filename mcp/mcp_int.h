@@ -1,0 +1,173 @@
+/*
+ * mcp_int.h - private to mcp/: the bodies of the engine's opaque structs
+ * and the helpers its files share. Nothing outside mcp/ includes this;
+ * the contract is mcp.h.
+ *
+ * Locking: srv->lock guards the server's list of sessions; s->lock guards
+ * everything mutable in a session and the cancelled flags and pending
+ * answers of its calls; s->stream_lock serialises sends on the standalone
+ * stream; call->send_lock serialises sends on a call's sink. Order:
+ * srv->lock before s->lock; no send happens under s->lock.
+ */
+#ifndef ZT_MCP_INT_H
+#define ZT_MCP_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "mcp/mcp.h"
+
+/* Named limits on what a client may send or accumulate. */
+#define MCP_ID_MAX 256          /* bytes of a string request id */
+#define MCP_METHOD_MAX 256      /* bytes of a method name */
+#define MCP_NAME_MAX 256        /* bytes of a tool/prompt/argument name */
+#define MCP_URI_MAX 8192        /* bytes of a resource URI */
+#define MCP_VERSION_MAX 32      /* bytes of a protocolVersion */
+#define MCP_SUBS_MAX 256        /* resource subscriptions per session */
+#define MCP_CALLS_MAX 64        /* client requests in flight per session */
+#define MCP_PAGE_DEFAULT 100
+#define MCP_CURSOR_MAX 64       /* bytes of a pagination cursor */
+#define MCP_COMPLETION_MAX 100  /* values in one completion (spec) */
+/* Integer ids and tokens must be exact in a double: |v| <= 2^53 - 1. */
+#define MCP_INT_EXACT_MAX 9007199254740991LL
+
+struct mcp_srv_tool {
+	char *name;
+	char *title;
+	char *description;
+	cJSON *input_schema;
+	cJSON *output_schema;
+	cJSON *annotations;
+	int (*visible)(const struct mcp_identity *who, void *arg);
+	int (*handler)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
+	void *arg;
+};
+
+struct mcp_srv_prompt {
+	char *name;
+	char *title;
+	char *description;
+	cJSON *arguments;
+	int (*get)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
+	void *arg;
+};
+
+struct mcp_server {
+	char *name;
+	char *version;
+	char *instructions;
+	struct mcp_srv_tool *tools;
+	size_t ntools;
+	struct mcp_srv_prompt *prompts;
+	size_t nprompts;
+	struct mcp_resource_provider *providers;
+	size_t nproviders;
+	mcp_complete_fn complete;
+	void *complete_arg;
+	size_t page_size;
+	pthread_mutex_t lock;           /* guards sessions */
+	struct mcp_session *sessions;
+};
+
+/* A server-to-client request waiting for the client's answer. */
+struct mcp_pending {
+	int64_t id;
+	struct mcp_call *call;
+	cJSON *answer;                  /* the result or error object, owned */
+	int is_error;
+	int done;
+	struct mcp_pending *next;
+};
+
+enum mcp_log_level {
+	MCP_LOG_DEBUG = 0, MCP_LOG_INFO, MCP_LOG_NOTICE, MCP_LOG_WARNING, MCP_LOG_ERROR,
+	MCP_LOG_CRITICAL, MCP_LOG_ALERT, MCP_LOG_EMERGENCY
+};
+
+struct mcp_session {
+	struct mcp_server *srv;
+	struct mcp_identity owner;
+	pthread_mutex_t lock;
+	int refs;
+	int closed;
+	char version[MCP_VERSION_MAX + 1]; /* "" before initialize; then fixed */
+	int initialized;
+	cJSON *client_caps;
+	int log_level;
+	char **subs;
+	size_t nsubs;
+	struct mcp_call *calls;         /* client requests in flight */
+	size_t ncalls;
+	struct mcp_pending *pending;    /* our requests awaiting answers */
+	int64_t next_id;
+	pthread_mutex_t stream_lock;
+	struct mcp_sink stream;
+	int has_stream;
+	struct mcp_session *prev, *next; /* srv->sessions, under srv->lock */
+};
+
+/* One client request being handled; lives on the dispatching thread. */
+struct mcp_call {
+	struct mcp_session *s;
+	struct mcp_identity who;
+	const char *method;
+	cJSON *id;                      /* copy of the request id */
+	char *id_text;
+	cJSON *progress_token;          /* copy, or NULL */
+	pthread_mutex_t send_lock;
+	struct mcp_sink sink;
+	int has_sink;                   /* 0 once the sink failed */
+	int cancelled;                  /* under s->lock */
+	pthread_cond_t cond;            /* with s->lock: cancel, answers */
+	struct mcp_call *next;
+};
+
+/* A JSON-RPC error a method handler wants sent. */
+struct mcp_rpc_error {
+	int code;                       /* 0: none set, use -32603 */
+	char message[512];
+	cJSON *data;                    /* owned, or NULL */
+};
+
+/* mcp_jsonrpc.c */
+/* A copy of an id or progress token fit for printing: integers print
+ * exactly (no exponent), NULL becomes JSON null. NULL on ENOMEM. */
+cJSON *mcp_id_dup(const cJSON *id);
+/* 1 if two ids are the same string or the same number. */
+int mcp_id_equal(const cJSON *a, const cJSON *b);
+/* 1 if v is a string or an integer usable as a request id. */
+int mcp_id_valid(const cJSON *v);
+/* {"jsonrpc":"2.0","id":id,"result":result} (result taken); NULL on ENOMEM. */
+char *mcp_response_json(const cJSON *id, cJSON *result);
+/* {"jsonrpc":"2.0","id":id,"method":method,"params":params} (params taken). */
+char *mcp_request_json(int64_t id, const char *method, cJSON *params);
+
+/* mcp_result.c */
+/* After vsnprintf() into buf[size] returned written: on truncation, cuts
+ * buf back to a UTF-8 character boundary; on an error, empties it. */
+void mcp_text_cut(char *buf, size_t size, int written);
+
+/* mcp_methods.c */
+/* Runs the method of request call; see struct mcp_rpc_error. 0 with
+ * *result, ZT_ERR_CANCELLED, or another negative code with e filled. */
+int mcp_method_run(struct mcp_call *call, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e);
+/* Fills e and returns ZT_ERR_INVALID; data is taken. */
+int mcp_fail(struct mcp_rpc_error *e, int code, cJSON *data, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A level name's index, or -1. */
+int mcp_log_level_parse(const char *name);
+
+/* mcp_call.c */
+/* Sends json on the call's sink (0, or the sink's error; a failed sink
+ * is not used again). */
+int mcp_call_send(struct mcp_call *call, const char *json);
+/* CLOCK_MONOTONIC time ms from now. */
+void mcp_deadline(int ms, struct timespec *ts);
+
+/* mcp_session.c */
+/* Sends json on the session's standalone stream, if there is one. */
+int mcp_session_stream_send(struct mcp_session *s, const char *json);
+
+#endif

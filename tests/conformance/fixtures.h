@@ -1,0 +1,15 @@
+/*
+ * fixtures.h - the tools, resources, prompts and completion that the
+ * official MCP conformance suite calls by name (see SCENARIOS.md), for the
+ * test-only conformance server. Not part of zt.
+ */
+#ifndef ZT_TESTS_CONFORMANCE_FIXTURES_H
+#define ZT_TESTS_CONFORMANCE_FIXTURES_H
+
+#include "mcp/mcp.h"
+
+/* Registers every fixture on srv (before any session exists): 0 or a
+ * negative ZT_ERR_* from the registration that failed. */
+int fixtures_register(struct mcp_server *srv);
+
+#endif

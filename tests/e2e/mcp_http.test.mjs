@@ -1,0 +1,200 @@
+// MCP over Streamable HTTP against the real broker, with the official SDK
+// client: a bot token, tools, progress, cancellation, an elicitation round
+// trip; then every refusal the transport owes, each with the spec's status.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  admin, botToken, brokerFetch, request, sdk, startBroker, userToken,
+} from './lib/zt.mjs';
+
+let broker;
+let S;
+
+before(async () => {
+  S = await sdk();
+  broker = await startBroker({ args: ['--diagnostic-tools', '--log-level', process.env.ZT_LOG_LEVEL || 'info'] });
+});
+after(async () => {
+  if (!broker) return;
+  const e = await broker.stop();
+  assert.equal(e.code, 0, `broker exit ${e.code} ${e.sig}: ${e.log.slice(-4000)}`);
+  assert.doesNotMatch(e.log, /AddressSanitizer|LeakSanitizer|runtime error/);
+});
+
+async function connect(token, capabilities = {}) {
+  const client = new S.Client({ name: 'zt-e2e', version: '1.0.0' }, { capabilities });
+  const transport = new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker),
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+const INIT = {
+  jsonrpc: '2.0', id: 1, method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+const ACCEPT = 'application/json, text/event-stream';
+
+function mcp(token, body, headers = {}) {
+  return request(broker, 'POST', '/mcp', {
+    token, body, headers: { Accept: ACCEPT, ...headers },
+  });
+}
+
+describe('a bot over Streamable HTTP', () => {
+  let token;
+  let c;
+  before(async () => {
+    token = botToken(broker, 'mcp-bot');
+    c = await connect(token, { elicitation: {} });
+  });
+  after(async () => { await c?.client.close(); });
+
+  test('initialize negotiates the latest version and lists the tools', async () => {
+    assert.equal(c.transport.protocolVersion, '2025-11-25');
+    const { tools } = await c.client.listTools();
+    const names = tools.map((t) => t.name);
+    assert.ok(names.includes('whoami'));
+    assert.ok(names.includes('diag_progress'));
+    assert.equal(tools.find((t) => t.name === 'whoami').annotations.readOnlyHint, true);
+  });
+
+  test('whoami returns the caller\'s identity', async () => {
+    const r = await c.client.callTool({ name: 'whoami', arguments: {} });
+    assert.deepEqual(r.structuredContent, { kind: 'bot', name: 'mcp-bot', roles: ['readonly'] });
+    assert.match(r.content[0].text, /bot mcp-bot/);
+  });
+
+  test('progress notifications arrive during a call', async () => {
+    const seen = [];
+    const r = await c.client.callTool({ name: 'diag_progress', arguments: { steps: 3, interval_ms: 20 } },
+      undefined, { onprogress: (p) => seen.push(p) });
+    assert.equal(r.structuredContent.steps, 3);
+    assert.deepEqual(seen.map((p) => p.progress), [1, 2, 3]);
+    assert.equal(seen[2].total, 3);
+  });
+
+  test('cancellation stops the work on the broker', async () => {
+    const ac = new AbortController();
+    let first;
+    const started = new Promise((r) => { first = r; });
+    const t0 = Date.now();
+    const call = c.client.callTool({ name: 'diag_progress', arguments: { steps: 100, interval_ms: 100 } },
+      undefined, { signal: ac.signal, onprogress: () => first() });
+    await started;
+    ac.abort('test cancels');
+    await assert.rejects(call);
+    assert.ok(Date.now() - t0 < 5000);
+    // The broker noted that the call ended early, long before its 10 s.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.match(broker.log.join(''), /diag_progress: cancelled after \d+ of 100 steps/);
+    const w = await c.client.callTool({ name: 'whoami', arguments: {} });
+    assert.equal(w.structuredContent.name, 'mcp-bot');
+  });
+
+  test('an elicitation round trip', async () => {
+    let asked;
+    c.client.setRequestHandler(S.types.ElicitRequestSchema, async (req) => {
+      asked = req.params;
+      return { action: 'accept', content: { answer: 'forty-two' } };
+    });
+    const r = await c.client.callTool({ name: 'diag_elicit', arguments: { question: 'The answer?' } });
+    assert.equal(asked.message, 'The answer?');
+    assert.equal(r.structuredContent.action, 'accept');
+    assert.deepEqual(r.structuredContent.content, { answer: 'forty-two' });
+  });
+
+  test('an unknown tool is a JSON-RPC error', async () => {
+    await assert.rejects(c.client.callTool({ name: 'no_such_tool', arguments: {} }), /-32602|Unknown tool/);
+  });
+});
+
+describe('refusals', () => {
+  let token;
+  before(() => { token = botToken(broker, 'refusal-bot'); });
+
+  test('no token: 401 pointing at the resource metadata', async () => {
+    const r = await mcp(undefined, INIT);
+    assert.equal(r.status, 401);
+    assert.match(r.headers['www-authenticate'], /^Bearer resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
+    const m = await request(broker, 'GET', '/.well-known/oauth-protected-resource/mcp');
+    assert.equal(m.status, 200);
+    assert.equal(m.body.resource, `${broker.url}/mcp`);
+    assert.deepEqual(m.body.bearer_methods_supported, ['header']);
+  });
+
+  test('bad, expired and revoked tokens: 401 naming why', async () => {
+    let r = await mcp('ztb_not_a_real_token', INIT);
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'invalid_token');
+    const short = botToken(broker, 'short-bot', { ttl: '1s' });
+    await new Promise((res) => setTimeout(res, 2100));
+    r = await mcp(short, INIT);
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'token_expired');
+    const user = await userToken(broker, 'mcp-user');
+    r = await mcp(user, INIT);
+    assert.equal(r.status, 200);
+    await request(broker, 'POST', '/v1/logout', { token: user });
+    r = await mcp(user, INIT);
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'token_revoked');
+  });
+
+  test('a foreign Origin or Host: 403', async () => {
+    let r = await mcp(token, INIT, { Origin: 'https://evil.example.com' });
+    assert.equal(r.status, 403);
+    r = await mcp(token, INIT, { Host: 'evil.example.com' });
+    assert.equal(r.status, 403);
+    r = await mcp(token, INIT, { Origin: `https://127.0.0.1:${broker.port}` });
+    assert.equal(r.status, 200);
+  });
+
+  test('session ids: bound to their identity, unknown ones 404, DELETE ends them', async () => {
+    const r = await mcp(token, INIT);
+    assert.equal(r.status, 200);
+    const sid = r.headers['mcp-session-id'];
+    assert.match(sid, /^[A-Za-z0-9_-]{40,}$/);
+    const ping = { jsonrpc: '2.0', id: 2, method: 'ping' };
+    let p = await mcp(token, ping, { 'Mcp-Session-Id': sid });
+    assert.equal(p.status, 200);
+    const other = botToken(broker, 'other-bot');
+    p = await mcp(other, ping, { 'Mcp-Session-Id': sid });
+    assert.equal(p.status, 404);
+    p = await mcp(token, ping, { 'Mcp-Session-Id': 'no-such-session' });
+    assert.equal(p.status, 404);
+    p = await mcp(token, ping);
+    assert.equal(p.status, 400);
+    const d = await request(broker, 'DELETE', '/mcp', { token, headers: { 'Mcp-Session-Id': sid } });
+    assert.equal(d.status, 200);
+    p = await mcp(token, ping, { 'Mcp-Session-Id': sid });
+    assert.equal(p.status, 404);
+    const audit = admin(broker, 'audit', 'ls', '--json').stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(audit.some((e) => e.type === 'mcp.session' && e.actor === 'bot:other-bot' && e.outcome === 'failure'));
+  });
+
+  test('protocol version, Accept, size, JSON and message shape', async () => {
+    const s = await mcp(token, INIT);
+    const sid = s.headers['mcp-session-id'];
+    const ping = { jsonrpc: '2.0', id: 3, method: 'ping' };
+    let r = await mcp(token, ping, { 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '1999-01-01' });
+    assert.equal(r.status, 400);
+    r = await mcp(token, ping, { 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-06-18' });
+    assert.equal(r.status, 200);
+    r = await request(broker, 'POST', '/mcp', { token, body: ping, headers: { Accept: 'application/json', 'Mcp-Session-Id': sid } });
+    assert.equal(r.status, 406);
+    r = await request(broker, 'POST', '/mcp', { token, raw: `{"jsonrpc":"2.0","id":4,"method":"ping","params":{"x":"${'a'.repeat(5 * 1024 * 1024)}"}}`, headers: { Accept: ACCEPT, 'Mcp-Session-Id': sid } });
+    assert.equal(r.status, 413);
+    r = await request(broker, 'POST', '/mcp', { token, raw: '{"jsonrpc": "2.0", "id": 5,', headers: { Accept: ACCEPT, 'Mcp-Session-Id': sid } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, -32700);
+    r = await mcp(token, { jsonrpc: '2.0', id: 6, method: 'notifications/initialized' }, { 'Mcp-Session-Id': sid });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, -32600);
+    r = await mcp(token, [ping], { 'Mcp-Session-Id': sid });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, -32600);
+  });
+});
