@@ -22,6 +22,7 @@
 #define DIAG_MAX_STEPS 100
 #define DIAG_MAX_INTERVAL_MS 2000
 #define DIAG_ELICIT_TIMEOUT_MS 300000
+#define DIAG_RECONNECT_RETRY_MS 300
 
 struct brk_mcp {
 	struct brk *b;
@@ -145,6 +146,26 @@ static int tool_diag_elicit(struct mcp_call *call, const cJSON *args, cJSON **re
 	return 0;
 }
 
+static int tool_diag_reconnect(struct mcp_call *call, const cJSON *args, cJSON **result,
+    void *arg)
+{
+	int r;
+
+	(void)args;
+	(void)arg;
+	/* Ends the connection now; the answer waits for the client to resume. */
+	mcp_call_close_stream(call, DIAG_RECONNECT_RETRY_MS);
+	if ((r = mcp_call_sleep(call, 2 * DIAG_RECONNECT_RETRY_MS)) != 0) {
+		return r;
+	}
+	*result = mcp_result_new(0);
+	if (*result == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	mcp_result_add_text(*result, "the client resumed the stream and got this answer");
+	return 0;
+}
+
 static const struct mcp_tool whoami_tool = {
 	.name = "whoami",
 	.title = "Who am I",
@@ -177,6 +198,14 @@ static const struct mcp_tool diag_tools[] = {
 		    "{\"type\":\"string\",\"maxLength\":512}}}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
 		.handler = tool_diag_elicit,
+	},
+	{
+		.name = "diag_reconnect",
+		.description = "Diagnostics: closes the response stream before answering, so the "
+		    "client must resume it with Last-Event-ID (SSE polling).",
+		.input_schema = "{\"type\":\"object\",\"properties\":{}}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.handler = tool_diag_reconnect,
 	},
 };
 

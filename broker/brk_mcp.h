@@ -6,8 +6,9 @@
  *
  * Built-in tools: whoami (the caller's identity). With diagnostic tools
  * switched on (`ztbroker serve --diagnostic-tools`), also diag_progress
- * (progress notifications, honours cancellation) and diag_elicit (an
- * elicitation round trip), for checking an MCP client's handling of
+ * (progress notifications, honours cancellation), diag_elicit (an
+ * elicitation round trip) and diag_reconnect (closes the response stream
+ * before answering, so the client must resume it), for checking an MCP client's handling of
  * streaming; off by default.
  */
 #ifndef ZT_BRK_MCP_H

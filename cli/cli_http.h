@@ -53,6 +53,36 @@ int cli_http_parse_url(const char *url, char *host, size_t hostsz, char *port, s
  */
 int cli_http_parse_response(const uint8_t *p, size_t n, int eof, int *status, struct buf *body);
 
+/* How a response's body is delimited. */
+enum cli_http_framing {
+	CLI_HTTP_BODY_EOF,     /* by the end of the connection */
+	CLI_HTTP_BODY_LENGTH,  /* Content-Length */
+	CLI_HTTP_BODY_CHUNKED, /* Transfer-Encoding: chunked */
+	CLI_HTTP_BODY_NONE,    /* 204, 304 */
+};
+
+struct cli_http_head {
+	int status;
+	enum cli_http_framing framing;
+	size_t length;   /* Content-Length, for CLI_HTTP_BODY_LENGTH */
+	size_t head_len; /* bytes of the status line, headers and blank line */
+};
+
+/*
+ * Parses the status line and headers at the start of p[0..n), with the same
+ * rules as cli_http_parse_response(), for a reader that takes the body as it
+ * streams in (cli_stream.h). A Content-Length above length_max is refused.
+ * 0 with *out filled once the blank line ending the head arrived (bytes from
+ * out->head_len on are the body's), ZT_ERR_TRUNCATED when it has not yet,
+ * ZT_ERR_PROTOCOL or ZT_ERR_TOO_LARGE.
+ */
+int cli_http_parse_head(const uint8_t *p, size_t n, size_t length_max, struct cli_http_head *out);
+/* The value of the first header called name (case-insensitive) in a head
+ * that cli_http_parse_head() accepted, p[0..head_len): *v borrowed from p,
+ * trimmed, *vlen bytes, not NUL-terminated. 0 or ZT_ERR_NOT_FOUND. */
+int cli_http_head_value(const uint8_t *p, size_t head_len, const char *name, const uint8_t **v,
+    size_t *vlen);
+
 /*
  * Sends one request to the broker at url (see cli_http_parse_url), trusting
  * only the CA with the given pin. method is "GET" or "POST"; path starts with

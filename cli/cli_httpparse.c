@@ -2,12 +2,14 @@
  * cli_httpparse.c - the strict HTTP/1.x response parser behind ztctl's
  * broker client (cli_http_parse_response in cli/cli_http.h).
  *
- * It is its own file so the fuzz target (fuzz/http_response.c) can include
- * it as a single translation unit: fuzz targets link only common/ and audit/.
  * The parser is stateless; the caller feeds it everything received so far
  * and it says "complete", "need more" or "malformed". Anything it does not
  * expect from the broker (1xx, obsolete folding, odd framing) is refused
  * rather than guessed at, so a confused or hostile peer gets no leeway.
+ * Its head parser also serves the streaming reader (cli_stream.c, through
+ * cli_http_parse_head), and chunked bodies go through the streaming decoder
+ * of cli_sse.c, so each part of a response is read by one piece of code
+ * however it arrives.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,19 +17,17 @@
 #include <strings.h>
 
 #include "cli/cli_http.h"
+#include "cli/cli_sse.h"
 #include "common/buf.h"
+#include "common/crypto.h"
 #include "common/err.h"
-
-#define CHUNK_LINE_MAX 1024 /* bytes of a chunk-size line with extensions */
-#define CHUNK_HEX_MAX 8     /* hex digits of a chunk size */
-
-enum framing { FRAME_EOF, FRAME_LENGTH, FRAME_CHUNKED, FRAME_NONE };
 
 struct head {
 	int status;
 	int http11;
-	enum framing framing;
-	size_t length;     /* FRAME_LENGTH */
+	enum cli_http_framing framing;
+	size_t length;     /* CLI_HTTP_BODY_LENGTH */
+	size_t length_max; /* a larger Content-Length is refused */
 	int have_length;
 	int have_te;
 	size_t nheaders;
@@ -147,7 +147,7 @@ static int split_field(const uint8_t *p, size_t len, size_t *nlen, const uint8_t
 	return 0;
 }
 
-static int parse_length(const uint8_t *v, size_t vlen, size_t *out)
+static int parse_length(const uint8_t *v, size_t vlen, size_t max, size_t *out)
 {
 	size_t i, len = 0;
 
@@ -159,7 +159,7 @@ static int parse_length(const uint8_t *v, size_t vlen, size_t *out)
 			return ZT_ERR_PROTOCOL;
 		}
 		len = len * 10 + (size_t)(v[i] - '0');
-		if (len > CLI_HTTP_RESP_MAX) {
+		if (len > max) {
 			return ZT_ERR_TOO_LARGE;
 		}
 	}
@@ -185,7 +185,7 @@ static int header_field(const uint8_t *p, size_t len, struct head *h)
 			return ZT_ERR_PROTOCOL;
 		}
 		h->have_length = 1;
-		return parse_length(v, vlen, &h->length);
+		return parse_length(v, vlen, h->length_max, &h->length);
 	}
 	if (name_is(p, nlen, "transfer-encoding")) {
 		if (h->have_te || !h->http11 || vlen != 7 ||
@@ -198,12 +198,14 @@ static int header_field(const uint8_t *p, size_t len, struct head *h)
 }
 
 /* Parses the status line and headers; *off is set past the blank line. */
-static int parse_head(const uint8_t *p, size_t n, struct head *h, size_t *off)
+static int parse_head(const uint8_t *p, size_t n, size_t length_max, struct head *h,
+    size_t *off)
 {
 	size_t pos = 0, eol;
 	int r;
 
 	memset(h, 0, sizeof(*h));
+	h->length_max = length_max;
 	if ((r = find_eol(p, n, 0, CLI_HTTP_HEADERS_MAX, &eol)) != 0) {
 		return r;
 	}
@@ -231,124 +233,48 @@ static int parse_head(const uint8_t *p, size_t n, struct head *h, size_t *off)
 		return ZT_ERR_PROTOCOL;
 	}
 	if (h->status == 204 || h->status == 304) {
-		h->framing = FRAME_NONE;
+		h->framing = CLI_HTTP_BODY_NONE;
 	} else if (h->have_te) {
-		h->framing = FRAME_CHUNKED;
+		h->framing = CLI_HTTP_BODY_CHUNKED;
 	} else if (h->have_length) {
-		h->framing = FRAME_LENGTH;
+		h->framing = CLI_HTTP_BODY_LENGTH;
 	} else {
-		h->framing = FRAME_EOF;
+		h->framing = CLI_HTTP_BODY_EOF;
 	}
 	*off = pos;
 	return 0;
 }
 
-static int hexval(uint8_t c)
-{
-	if (is_digit(c)) {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* "1*HEXDIG [ ; extensions ]" of p[0..len). Extensions are ignored. */
-static int parse_chunk_size(const uint8_t *p, size_t len, size_t *size)
-{
-	size_t i, v = 0;
-	int d;
-
-	for (i = 0; i < len && (d = hexval(p[i])) >= 0; i++) {
-		if (i >= CHUNK_HEX_MAX) {
-			return ZT_ERR_TOO_LARGE;
-		}
-		v = v * 16 + (size_t)d;
-	}
-	if (i == 0) {
-		return ZT_ERR_PROTOCOL;
-	}
-	if (v > CLI_HTTP_RESP_MAX) {
-		return ZT_ERR_TOO_LARGE;
-	}
-	if (i < len) {
-		if (p[i] != ';' && p[i] != ' ' && p[i] != '\t') {
-			return ZT_ERR_PROTOCOL;
-		}
-		for (; i < len; i++) {
-			if (!is_vbyte(p[i])) {
-				return ZT_ERR_PROTOCOL;
-			}
-		}
-	}
-	*size = v;
-	return 0;
-}
-
-/* Trailer fields are checked like headers, counted, and otherwise ignored. */
-static int trailer_field(const uint8_t *p, size_t len, struct head *h)
-{
-	const uint8_t *v;
-	size_t nlen, vlen;
-
-	if (++h->nheaders > CLI_HTTP_HEADER_COUNT_MAX) {
-		return ZT_ERR_TOO_LARGE;
-	}
-	return split_field(p, len, &nlen, &v, &vlen);
-}
-
+/* A chunked body, decoded by the same decoder that reads a streamed one
+ * (cli_sse.c): chunks bounded by the response limit, trailer fields by
+ * what the header count left. */
 static int parse_chunked(const uint8_t *p, size_t n, size_t pos, struct head *h,
     struct buf *body)
 {
-	size_t eol, size, trailer_start;
-	int r;
+	struct cli_chunked *d;
+	uint8_t out[4096];
+	size_t used, got;
+	int r = 0;
 
-	for (;;) {
-		if ((r = find_eol(p, n, pos, CHUNK_LINE_MAX, &eol)) != 0) {
-			return r;
-		}
-		if ((r = parse_chunk_size(p + pos, eol - pos, &size)) != 0) {
-			return r;
-		}
-		pos = eol + 2;
-		if (size == 0) {
-			break;
-		}
-		if (n - pos < size + 2) {
-			return ZT_ERR_TRUNCATED;
-		}
-		if ((r = buf_put(body, p + pos, size)) != 0) {
-			return r;
-		}
-		pos += size;
-		if (p[pos] != '\r' || p[pos + 1] != '\n') {
-			return ZT_ERR_PROTOCOL;
-		}
-		pos += 2;
+	if ((d = cli_chunked_new(CLI_HTTP_RESP_MAX, CLI_HTTP_HEADER_COUNT_MAX - h->nheaders)) ==
+	    NULL) {
+		return ZT_ERR_NOMEM;
 	}
-	/* Trailer fields (ignored, but as strict and bounded as headers). */
-	trailer_start = pos;
-	for (;;) {
-		if (pos - trailer_start >= CLI_HTTP_HEADERS_MAX) {
-			return ZT_ERR_TOO_LARGE;
+	while (r == 0 && pos < n && !cli_chunked_done(d)) {
+		r = cli_chunked_decode(d, p + pos, n - pos, &used, out, sizeof(out), &got);
+		pos += used;
+		if (r == 0 && got > 0) {
+			r = buf_put(body, out, got);
 		}
-		if ((r = find_eol(p, n, pos, CLI_HTTP_HEADERS_MAX - (pos - trailer_start), &eol)) != 0) {
-			return r;
-		}
-		if (eol == pos) {
-			pos += 2;
-			break;
-		}
-		if ((r = trailer_field(p + pos, eol - pos, h)) != 0) {
-			return r;
-		}
-		pos = eol + 2;
 	}
-	return pos == n ? 0 : ZT_ERR_TRAILING;
+	if (r == 0 && !cli_chunked_done(d)) {
+		r = ZT_ERR_TRUNCATED;
+	} else if (r == 0 && pos != n) {
+		r = ZT_ERR_TRAILING;
+	}
+	cli_chunked_free(d);
+	crypto_wipe(out, sizeof(out));
+	return r;
 }
 
 /* buf_put of nothing is skipped: the buffer may not have memory yet. */
@@ -371,14 +297,14 @@ int cli_http_parse_response(const uint8_t *p, size_t n, int eof, int *status, st
 		r = ZT_ERR_TRUNCATED;
 		goto out;
 	}
-	if ((r = parse_head(p, n, &h, &pos)) != 0) {
+	if ((r = parse_head(p, n, CLI_HTTP_RESP_MAX, &h, &pos)) != 0) {
 		goto out;
 	}
 	switch (h.framing) {
-	case FRAME_NONE:
+	case CLI_HTTP_BODY_NONE:
 		r = pos == n ? 0 : ZT_ERR_TRAILING;
 		break;
-	case FRAME_LENGTH:
+	case CLI_HTTP_BODY_LENGTH:
 		if (n - pos < h.length) {
 			r = ZT_ERR_TRUNCATED;
 		} else if (n - pos > h.length) {
@@ -387,10 +313,10 @@ int cli_http_parse_response(const uint8_t *p, size_t n, int eof, int *status, st
 			r = put_body(body, p + pos, h.length);
 		}
 		break;
-	case FRAME_CHUNKED:
+	case CLI_HTTP_BODY_CHUNKED:
 		r = parse_chunked(p, n, pos, &h, body);
 		break;
-	case FRAME_EOF:
+	case CLI_HTTP_BODY_EOF:
 		r = eof ? put_body(body, p + pos, n - pos) : ZT_ERR_TRUNCATED;
 		break;
 	}
@@ -402,4 +328,59 @@ out:
 		buf_reset(body);
 	}
 	return r;
+}
+
+int cli_http_parse_head(const uint8_t *p, size_t n, size_t length_max, struct cli_http_head *out)
+{
+	struct head h;
+	size_t pos = 0;
+	int r;
+
+	if (out == NULL || (p == NULL && n != 0)) {
+		return ZT_ERR_INVALID;
+	}
+	memset(out, 0, sizeof(*out));
+	if (n == 0) {
+		return ZT_ERR_TRUNCATED;
+	}
+	if ((r = parse_head(p, n, length_max, &h, &pos)) != 0) {
+		return r;
+	}
+	out->status = h.status;
+	out->framing = h.framing;
+	out->length = h.length;
+	out->head_len = pos;
+	return 0;
+}
+
+int cli_http_head_value(const uint8_t *p, size_t head_len, const char *name, const uint8_t **v,
+    size_t *vlen)
+{
+	size_t pos, eol, nlen;
+
+	*v = NULL;
+	*vlen = 0;
+	/* The head was checked by cli_http_parse_head(): every line is well
+	 * formed and ends in CRLF within its limits. */
+	if (p == NULL || name == NULL ||
+	    find_eol(p, head_len, 0, CLI_HTTP_HEADERS_MAX, &eol) != 0) {
+		return ZT_ERR_INVALID;
+	}
+	for (pos = eol + 2; pos < head_len; pos = eol + 2) {
+		if (find_eol(p, head_len, pos, CLI_HTTP_HEADERS_MAX, &eol) != 0) {
+			return ZT_ERR_INVALID;
+		}
+		if (eol == pos) {
+			break;
+		}
+		if (split_field(p + pos, eol - pos, &nlen, v, vlen) != 0) {
+			return ZT_ERR_INVALID;
+		}
+		if (name_is(p + pos, nlen, name)) {
+			return 0;
+		}
+	}
+	*v = NULL;
+	*vlen = 0;
+	return ZT_ERR_NOT_FOUND;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli_cmd_auth.h"
+#include "cli/cli_mcp.h"
 #include "common/log.h"
 
 struct command {
@@ -26,6 +27,7 @@ static const struct command commands[] = {
 	{"login", cli_cmd_login, "log in with password and one-time code; saves the session"},
 	{"status", cli_cmd_status, "show who the saved session is and when it expires"},
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
+	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
 };
 
 static void usage(FILE *f)
@@ -41,7 +43,8 @@ static void usage(FILE *f)
 	    "  ztctl enroll --broker URL --ca-pin PIN --invite CODE [--password-stdin]\n"
 	    "  ztctl login --broker URL --ca-pin PIN --user NAME [--password-stdin] [--otp CODE]\n"
 	    "  ztctl status\n"
-	    "  ztctl logout\n\n"
+	    "  ztctl logout\n"
+	    "  ztctl mcp [config]\n\n"
 	    "The session is kept in $ZT_HOME/profile.json (default ~/.zt). URL is\n"
 	    "https://HOST[:PORT] (port 8443 by default); PIN is the broker CA's pin,\n"
 	    "sha256:<64 hex digits>, as printed by ztbroker. With --password-stdin, or\n"

@@ -359,6 +359,57 @@ static void test_request_refuses_before_connecting(void **state)
 	assert_non_null(strstr(err, "127.0.0.1:1"));
 }
 
+static int head(const char *r, struct cli_http_head *h)
+{
+	return cli_http_parse_head((const uint8_t *)r, strlen(r), 1024, h);
+}
+
+/* The head alone, for a reader that streams the body (cli/cli_stream.c). */
+static void test_parse_head(void **state)
+{
+	const char *r = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+	    "Mcp-Session-Id:  abc-123 \r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nid: 1_0";
+	struct cli_http_head h;
+	const uint8_t *v;
+	size_t vlen, i, head_len = strlen(r) - strlen("1a\r\nid: 1_0");
+
+	(void)state;
+	assert_int_equal(cli_http_parse_head((const uint8_t *)r, strlen(r), 1024, &h), 0);
+	assert_int_equal(h.status, 200);
+	assert_int_equal(h.framing, CLI_HTTP_BODY_CHUNKED);
+	assert_int_equal(h.head_len, head_len);
+	for (i = 0; i < head_len; i++) {
+		assert_int_equal(cli_http_parse_head((const uint8_t *)r, i, 1024, &h),
+		    ZT_ERR_TRUNCATED);
+	}
+	/* Header look-ups: case-insensitive names, trimmed values. */
+	assert_int_equal(cli_http_head_value((const uint8_t *)r, head_len, "mcp-session-id", &v,
+	    &vlen), 0);
+	assert_int_equal(vlen, 7);
+	assert_memory_equal(v, "abc-123", 7);
+	assert_int_equal(cli_http_head_value((const uint8_t *)r, head_len, "Content-Type", &v,
+	    &vlen), 0);
+	assert_memory_equal(v, "text/event-stream", vlen);
+	assert_int_equal(cli_http_head_value((const uint8_t *)r, head_len, "Content", &v, &vlen),
+	    ZT_ERR_NOT_FOUND);
+	assert_null(v);
+	/* The body is not searched for headers. */
+	assert_int_equal(cli_http_head_value((const uint8_t *)r, head_len, "id", &v, &vlen),
+	    ZT_ERR_NOT_FOUND);
+	/* Framings and the length bound the caller sets. */
+	assert_int_equal(head("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n", &h), 0);
+	assert_int_equal(h.framing, CLI_HTTP_BODY_LENGTH);
+	assert_int_equal(h.length, 0);
+	assert_int_equal(head("HTTP/1.1 200 OK\r\nContent-Length: 1025\r\n\r\n", &h),
+	    ZT_ERR_TOO_LARGE);
+	assert_int_equal(head("HTTP/1.1 204 No Content\r\n\r\n", &h), 0);
+	assert_int_equal(h.framing, CLI_HTTP_BODY_NONE);
+	assert_int_equal(head("HTTP/1.1 200 OK\r\n\r\nrest", &h), 0);
+	assert_int_equal(h.framing, CLI_HTTP_BODY_EOF);
+	assert_int_equal(h.head_len, 19);
+	assert_int_equal(head("HTTP/1.1 200 OK\nX: y\r\n\r\n", &h), ZT_ERR_PROTOCOL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_headers),
 		cmocka_unit_test(test_error_object),
 		cmocka_unit_test(test_request_refuses_before_connecting),
+		cmocka_unit_test(test_parse_head),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
