@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   admin, botToken, brokerFetch, request, sdk, startBroker, userToken,
 } from './lib/zt.mjs';
+import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
 let broker;
 let S;
@@ -67,48 +68,7 @@ describe('a bot over Streamable HTTP', () => {
     assert.match(r.content[0].text, /bot mcp-bot/);
   });
 
-  test('progress notifications arrive during a call', async () => {
-    const seen = [];
-    const r = await c.client.callTool({ name: 'diag_progress', arguments: { steps: 3, interval_ms: 20 } },
-      undefined, { onprogress: (p) => seen.push(p) });
-    assert.equal(r.structuredContent.steps, 3);
-    assert.deepEqual(seen.map((p) => p.progress), [1, 2, 3]);
-    assert.equal(seen[2].total, 3);
-  });
-
-  test('cancellation stops the work on the broker', async () => {
-    const ac = new AbortController();
-    let first;
-    const started = new Promise((r) => { first = r; });
-    const t0 = Date.now();
-    const call = c.client.callTool({ name: 'diag_progress', arguments: { steps: 100, interval_ms: 100 } },
-      undefined, { signal: ac.signal, onprogress: () => first() });
-    await started;
-    ac.abort('test cancels');
-    await assert.rejects(call);
-    assert.ok(Date.now() - t0 < 5000);
-    // The broker noted that the call ended early, long before its 10 s.
-    await new Promise((r) => setTimeout(r, 500));
-    assert.match(broker.log.join(''), /diag_progress: cancelled after \d+ of 100 steps/);
-    const w = await c.client.callTool({ name: 'whoami', arguments: {} });
-    assert.equal(w.structuredContent.name, 'mcp-bot');
-  });
-
-  test('an elicitation round trip', async () => {
-    let asked;
-    c.client.setRequestHandler(S.types.ElicitRequestSchema, async (req) => {
-      asked = req.params;
-      return { action: 'accept', content: { answer: 'forty-two' } };
-    });
-    const r = await c.client.callTool({ name: 'diag_elicit', arguments: { question: 'The answer?' } });
-    assert.equal(asked.message, 'The answer?');
-    assert.equal(r.structuredContent.action, 'accept');
-    assert.deepEqual(r.structuredContent.content, { answer: 'forty-two' });
-  });
-
-  test('an unknown tool is a JSON-RPC error', async () => {
-    await assert.rejects(c.client.callTool({ name: 'no_such_tool', arguments: {} }), /-32602|Unknown tool/);
-  });
+  toolBehaviourTests(() => ({ client: c.client, broker, S }));
 });
 
 describe('refusals', () => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import {
   admin, awayFromStepEdge, sdk, startBroker, step, tmpdir, totp, ZTCTL, ztctl, ztctlEnroll,
 } from './lib/zt.mjs';
+import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
 const PASSWORD = 'a long stdio test password';
 const USER = 'mcp-alice';
@@ -126,50 +127,10 @@ describe('the SDK client over ztctl mcp', () => {
     for (const r of rs) assert.equal(r.structuredContent.name, USER);
   });
 
-  test('an unknown tool is the broker\'s JSON-RPC error', async () => {
-    await assert.rejects(c.client.callTool({ name: 'no_such_tool', arguments: {} }), /-32602|Unknown tool/);
-  });
-
   // The broker's diagnostic tools exercise what the shim's threads are for:
   // events relayed while a call runs, and messages from the client that
   // must reach the broker while an earlier call still waits.
-  test('progress notifications arrive while a call runs', async () => {
-    const seen = [];
-    const r = await c.client.callTool({ name: 'diag_progress', arguments: { steps: 3, interval_ms: 20 } },
-      undefined, { onprogress: (p) => seen.push(p) });
-    assert.equal(r.structuredContent.steps, 3);
-    // The last one may be lost in the client: when it reaches the SDK in
-    // the same read as the response, the SDK drops the progress handler
-    // before it runs the notification's (typescript-sdk issue 2580).
-    assert.deepEqual(seen.map((p) => p.progress).slice(0, 2), [1, 2]);
-    assert.ok(seen.length <= 3);
-  });
-
-  test('a cancellation overtakes the call it cancels', async () => {
-    const ac = new AbortController();
-    let first;
-    const started = new Promise((r) => { first = r; });
-    const t0 = Date.now();
-    const call = c.client.callTool({ name: 'diag_progress', arguments: { steps: 100, interval_ms: 100 } },
-      undefined, { signal: ac.signal, onprogress: () => first() });
-    await started;
-    ac.abort('test cancels');
-    await assert.rejects(call);
-    await new Promise((r) => setTimeout(r, 500));
-    assert.match(broker.log.join(''), /diag_progress: cancelled after \d+ of 100 steps/);
-    assert.ok(Date.now() - t0 < 5000);
-  });
-
-  test('an elicitation round trip through stdin and stdout', async () => {
-    let asked;
-    c.client.setRequestHandler(S.types.ElicitRequestSchema, async (req) => {
-      asked = req.params;
-      return { action: 'accept', content: { answer: 'forty-two' } };
-    });
-    const r = await c.client.callTool({ name: 'diag_elicit', arguments: { question: 'The answer?' } });
-    assert.equal(asked.message, 'The answer?');
-    assert.deepEqual(r.structuredContent.content, { answer: 'forty-two' });
-  });
+  toolBehaviourTests(() => ({ client: c.client, broker, S }));
 
   // diag_reconnect ends its stream before it answers (SEP-1699 polling);
   // ztctl mcp must come back with Last-Event-ID and relay the answer.
