@@ -11,7 +11,7 @@
 # SANITIZER=address selects the sanitizer build; FUZZ_SECONDS sets the
 # length of each fuzz run.
 
-PKGS      := libmicrohttpd libcjson openssl sqlite3 libqrencode
+PKGS      := libmicrohttpd libcjson openssl sqlite3 libqrencode libssh yaml-0.1
 SANITIZER ?=
 FUZZ_SECONDS ?= 15
 
@@ -32,7 +32,8 @@ CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # Modules of the shared library, in dependency order (programs -> mcp,
 # resources, policy, audit -> common).
-LIB_SRC    := $(wildcard mcp/*.c) $(wildcard audit/*.c) $(wildcard common/*.c)
+LIB_SRC    := $(wildcard resources/*.c) $(wildcard mcp/*.c) $(wildcard policy/*.c) \
+              $(wildcard audit/*.c) $(wildcard common/*.c)
 BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
 CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
@@ -131,8 +132,13 @@ check-only: all
 unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; ZT_TEST_DATA=tests/unit/data $$t; done
 
+# The end-to-end tests run on the Node 22 that `npm ci` installs (package
+# "node"), whatever Node the system has: Debian 12's own is 18.
+NODE22 := node_modules/.bin/node
+E2E    := $(wildcard tests/e2e/*.test.mjs)
+
 e2e: $(BINS) $(TOOLS) $(CONF_SERVER)
-	ZT_BUILD=$(abspath $(BUILD)) node --test --test-concurrency=2 tests/e2e/
+	ZT_BUILD=$(abspath $(BUILD)) $(NODE22) --test --test-concurrency=2 $(E2E)
 
 asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
