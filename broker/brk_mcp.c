@@ -252,8 +252,8 @@ static void audit(void *arg, const char *type, const struct mcp_identity *who,
 	cJSON_Delete(d);
 }
 
-int brk_mcp_new(struct brk *b, const char *const *hosts, int diagnostic_tools,
-    struct brk_mcp **out)
+int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,
+    int diagnostic_tools, struct brk_mcp **out)
 {
 	struct brk_mcphttp_config cfg;
 	struct brk_mcp *m = calloc(1, sizeof(*m));
@@ -293,6 +293,7 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, int diagnostic_tools,
 	cfg.authenticate = authenticate;
 	cfg.auth_arg = m;
 	cfg.allowed_hosts = m->hosts;
+	cfg.allowed_origins = origins;
 	cfg.resource_metadata_url = m->metadata_url;
 	cfg.audit = audit;
 	cfg.audit_arg = m;

@@ -18,10 +18,12 @@ struct brk;
 struct brk_mcp;
 struct brk_mcphttp;
 
-/* hosts: the names clients may use in Host/Origin besides loopback
- * (NULL-terminated, borrowed). 0 or a negative ZT_ERR_*. */
-int brk_mcp_new(struct brk *b, const char *const *hosts, int diagnostic_tools,
-    struct brk_mcp **out);
+/* hosts: the names clients may use in Host/Origin besides loopback;
+ * origins: further allowed Origin values ("https://app.example.com"), for
+ * browser-based clients served from elsewhere. Both NULL-terminated and
+ * borrowed (may be NULL). 0 or a negative ZT_ERR_*. */
+int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,
+    int diagnostic_tools, struct brk_mcp **out);
 /* The transport to route the MCP path to (borrowed). */
 struct brk_mcphttp *brk_mcp_http(struct brk_mcp *m);
 /* Before the HTTP daemon stops: ends sessions, wakes streams. */

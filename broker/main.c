@@ -26,10 +26,12 @@
 
 #define SERVER_CERT_TTL (90 * 86400)
 #define MAX_SANS 16
+#define MAX_ORIGINS 16
 
 static const char usage[] =
 	"usage: ztbroker serve --data-dir D [--listen 127.0.0.1:8443] [--public-addr H[,H2]]\n"
 	"                      [--session-ttl 12h] [--log-level info] [--diagnostic-tools]\n"
+	"                      [--allowed-origin https://app.example.com ...]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -63,6 +65,7 @@ static int serve(int argc, char **argv)
 		{ "session-ttl", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "diagnostic-tools", no_argument, NULL, 'D' },
+		{ "allowed-origin", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL;
@@ -70,6 +73,8 @@ static int serve(int argc, char **argv)
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
 	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
 	struct brk_mcp *mcp = NULL;
+	const char *origins[MAX_ORIGINS + 1];
+	size_t norigins = 0;
 	int diag = 0;
 	struct brk_datadir dd;
 	struct brk b;
@@ -92,6 +97,15 @@ static int serve(int argc, char **argv)
 		case 'p': public_addr = optarg; break;
 		case 't': ttl = optarg; break;
 		case 'D': diag = 1; break;
+		case 'o':
+			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
+			    strstr(optarg, "://") == NULL) {
+				fprintf(stderr, "ztbroker: --allowed-origin takes an origin like "
+				    "https://app.example.com (at most %d)\n", MAX_ORIGINS);
+				return 2;
+			}
+			origins[norigins++] = optarg;
+			break;
 		case 'v':
 			if (log_level_parse(optarg, &lvl) != 0) {
 				fprintf(stderr, "ztbroker: --log-level is error, warn, info or debug\n");
@@ -154,7 +168,8 @@ static int serve(int argc, char **argv)
 	snprintf(b.base_url, sizeof(b.base_url), "https://%s%s%s:%u",
 	    strchr(nsans > 2 ? sans[2] : host, ':') ? "[" : "", nsans > 2 ? sans[2] : host,
 	    strchr(nsans > 2 ? sans[2] : host, ':') ? "]" : "", bound);
-	if (brk_mcp_new(&b, mcp_hosts, diag, &mcp) != 0) {
+	origins[norigins] = NULL;
+	if (brk_mcp_new(&b, mcp_hosts, origins, diag, &mcp) != 0) {
 		log_error("cannot start the MCP endpoint");
 		goto out;
 	}

@@ -13,7 +13,10 @@ let S;
 
 before(async () => {
   S = await sdk();
-  broker = await startBroker({ args: ['--diagnostic-tools', '--log-level', process.env.ZT_LOG_LEVEL || 'info'] });
+  broker = await startBroker({
+    args: ['--diagnostic-tools', '--allowed-origin', 'https://app.example.com',
+      '--log-level', process.env.ZT_LOG_LEVEL || 'info'],
+  });
 });
 after(async () => {
   if (!broker) return;
@@ -110,6 +113,11 @@ describe('refusals', () => {
     assert.equal(r.status, 403);
     r = await mcp(token, INIT, { Origin: `https://127.0.0.1:${broker.port}` });
     assert.equal(r.status, 200);
+    // An origin allowed with --allowed-origin; a look-alike is not.
+    r = await mcp(token, INIT, { Origin: 'https://app.example.com' });
+    assert.equal(r.status, 200);
+    r = await mcp(token, INIT, { Origin: 'https://app.example.com.evil.example' });
+    assert.equal(r.status, 403);
   });
 
   test('session ids: bound to their identity, unknown ones 404, DELETE ends them', async () => {
