@@ -1,10 +1,11 @@
 /*
- * brk_admin.c - the offline admin verbs: users, bots, ca, audit.
+ * brk_admin.c - the offline admin verbs: users, bots, tokens, ca, audit.
  */
 #include "broker/brk_admin.h"
 
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@ const char brk_admin_usage[] =
 	"  bots add NAME --roles R1,R2 [--ttl 1h]   add a bot; prints its bearer token\n"
 	"  bots token NAME [--ttl 1h]       a new token for a bot\n"
 	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
+	"  tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, uses 1..100)\n"
+	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
 	"  ca pin                           the CA pin clients need (sha256:...)\n"
 	"  ca ssh-user-pub                  the line for sshd's TrustedUserCAKeys\n"
 	"  audit ls [--since 24h|TIME] [--json]   show audit events\n"
@@ -40,6 +43,7 @@ struct args {
 	const char *roles;
 	const char *ttl;
 	const char *since;
+	const char *uses;
 	int json;
 };
 
@@ -55,6 +59,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			slot = &a->ttl;
 		} else if (strcmp(argv[i], "--since") == 0) {
 			slot = &a->since;
+		} else if (strcmp(argv[i], "--uses") == 0) {
+			slot = &a->uses;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			a->json = 1;
 			continue;
@@ -377,6 +383,159 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
+/* Agent join tokens: ztagent's first start trades one for a certificate. */
+#define ADMIN_JOIN_TTL_DEFAULT (30 * 60)
+#define ADMIN_JOIN_TTL_MIN 60
+#define ADMIN_JOIN_TTL_MAX (24 * 3600)
+#define ADMIN_JOIN_USES_MAX 100
+#define ADMIN_JOIN_PORT 3025  /* the default --tunnel-listen port */
+
+/* --uses: a plain decimal in 1..ADMIN_JOIN_USES_MAX. */
+static int parse_uses(const char *s, int64_t *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9') {
+		return ZT_ERR_INVALID;
+	}
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > ADMIN_JOIN_USES_MAX) {
+		return ZT_ERR_INVALID;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Mints a join token and prints it with the CA pin and the agent's
+ * command line. Only the hash is stored; the audit event names the first
+ * 12 hex digits of the hash, which `tokens ls` and `tokens rm` use too. */
+static int print_join_token(struct brk_datadir *dd, int64_t ttl, int64_t uses)
+{
+	char token[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1];
+	char when[32], pfx[13], actor[96];
+	int64_t now = brk_now();
+	cJSON *d;
+	int r;
+
+	if ((r = crypto_token_new("ztj_", token, sizeof(token))) != 0 ||
+	    (r = ca_pin(dd->ca, pin, sizeof(pin))) != 0) {
+		goto out;
+	}
+	crypto_token_hash(token, hash);
+	admin_actor(actor, sizeof(actor));
+	if ((r = store_join_token_add(dd->store, hash, now, now + ttl, uses, actor)) != 0) {
+		goto out;
+	}
+	snprintf(pfx, sizeof(pfx), "%.12s", hash);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "expires_at", (double)(now + ttl));
+	cJSON_AddNumberToObject(d, "uses", (double)uses);
+	cJSON_AddStringToObject(d, "token", pfx);
+	if (audit_admin(dd, "token.add", d) != 0) {
+		r = ZT_ERR_IO;
+		goto out;
+	}
+	dur_format_time(now + ttl, when, sizeof(when));
+	printf("token: %s\n", token);
+	printf("expires: %s\n", when);
+	printf("uses: %lld\n", (long long)uses);
+	printf("id: %s\n", pfx);
+	printf("CA pin: %s\n", pin);
+	printf("On the host, replace HOST with the broker's address and NAME with the "
+	    "host's name, then run:\n");
+	printf("  ztagent --broker HOST:%d --ca-pin %s --data-dir /var/lib/ztagent "
+	    "--name NAME --token %s\n", ADMIN_JOIN_PORT, pin, token);
+	printf("The token is shown only once.\n");
+out:
+	crypto_wipe(token, sizeof(token));
+	if (r != 0) {
+		fprintf(stderr, "ztbroker admin: cannot mint a join token: %s\n", zt_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+static int list_join_token(const struct store_join_token *t, void *arg)
+{
+	const int64_t *now = arg;
+	char when[32];
+
+	dur_format_time(t->expires_at, when, sizeof(when));
+	printf("%-14.12s %-22s %-6lld %-10s %s\n", t->token_hash, when, (long long)t->uses_left,
+	    t->uses_left <= 0 ? "used" : *now >= t->expires_at ? "expired" : "valid",
+	    t->created_by);
+	return 0;
+}
+
+static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
+{
+	const char *verb = a->npos > 1 ? a->pos[1] : "", *arg = a->npos > 2 ? a->pos[2] : NULL;
+	int64_t ttl = ADMIN_JOIN_TTL_DEFAULT, uses = 1, now = brk_now();
+	char pfx[13];
+	int r;
+
+	if (strcmp(verb, "add") == 0) {
+		if (arg != NULL) {
+			fprintf(stderr, "ztbroker admin: tokens add takes no NAME; the agent "
+			    "names itself\n");
+			return 2;
+		}
+		if (a->ttl != NULL && dur_parse(a->ttl, ADMIN_JOIN_TTL_MIN, ADMIN_JOIN_TTL_MAX,
+		    &ttl) != 0) {
+			fprintf(stderr, "ztbroker admin: --ttl must be a duration from 1m to 24h "
+			    "(e.g. 30m, 2h)\n");
+			return 2;
+		}
+		if (a->uses != NULL && parse_uses(a->uses, &uses) != 0) {
+			fprintf(stderr, "ztbroker admin: --uses must be a number from 1 to %d\n",
+			    ADMIN_JOIN_USES_MAX);
+			return 2;
+		}
+		return print_join_token(dd, ttl, uses);
+	}
+	if (a->ttl != NULL || a->uses != NULL) {
+		fprintf(stderr, "ztbroker admin: --ttl and --uses go with tokens add\n");
+		return 2;
+	}
+	if (strcmp(verb, "ls") == 0) {
+		printf("%-14s %-22s %-6s %-10s %s\n", "ID", "EXPIRES", "USES", "STATE", "CREATOR");
+		return store_join_token_each(dd->store, list_join_token, &now) == 0 ? 0 : 1;
+	}
+	if (strcmp(verb, "rm") == 0) {
+		if (arg == NULL) {
+			fprintf(stderr, "ztbroker admin: tokens rm needs the ID (12 or more hex "
+			    "digits) that tokens ls shows\n");
+			return 2;
+		}
+		r = store_join_token_rm(dd->store, arg);
+		if (r == ZT_ERR_INVALID) {
+			fprintf(stderr, "ztbroker admin: a token ID is 12 to 64 lower-case hex "
+			    "digits, as tokens ls shows\n");
+			return 2;
+		}
+		if (r == ZT_ERR_EXISTS) {
+			fprintf(stderr, "ztbroker admin: %s names more than one token; give more "
+			    "digits\n", arg);
+			return 1;
+		}
+		if (r != 0) {
+			fprintf(stderr, "ztbroker admin: cannot remove token %s: %s\n", arg,
+			    zt_strerror(r));
+			return 1;
+		}
+		snprintf(pfx, sizeof(pfx), "%.12s", arg);
+		if (audit_admin(dd, "token.rm", name_json("token", pfx)) != 0) {
+			return 1;
+		}
+		printf("token %s removed\n", pfx);
+		return 0;
+	}
+	fprintf(stderr, "ztbroker admin: tokens add [--ttl 30m] [--uses 1] | tokens ls | "
+	    "tokens rm ID\n");
+	return 2;
+}
+
 static int cmd_ca(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "";
@@ -471,6 +630,9 @@ int brk_admin_main(struct brk_datadir *dd, int argc, char **argv)
 	}
 	if (strcmp(a.pos[0], "bots") == 0) {
 		return cmd_bots(dd, &a);
+	}
+	if (strcmp(a.pos[0], "tokens") == 0) {
+		return cmd_tokens(dd, &a);
 	}
 	if (strcmp(a.pos[0], "ca") == 0) {
 		return cmd_ca(dd, &a);

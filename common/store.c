@@ -99,6 +99,13 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+	/* v2: agent join tokens */
+	"CREATE TABLE join_tokens ("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  uses_left INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1307,5 +1314,150 @@ out:
 		audit_copy_clear(&page[i]);
 	}
 	free(page);
+	return r;
+}
+
+/* ---- agent join tokens ---- */
+
+int store_join_token_add(struct store *st, const char *token_hash, int64_t now,
+    int64_t expires_at, int64_t uses, const char *created_by)
+{
+	int r;
+
+	if (!hash_valid(token_hash) || uses < 1 || uses > STORE_JOIN_USES_MAX ||
+	    created_by == NULL || *created_by == '\0' || expires_at <= now) {
+		return ZT_ERR_INVALID;
+	}
+	if (strlen(created_by) > STORE_JOIN_BY_MAX) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	lock(st);
+	r = write1(st, "add join token", NULL, "INSERT INTO join_tokens(token_hash, created_at, "
+	    "expires_at, uses_left, created_by) VALUES (?, ?, ?, ?, ?)", "tiiit", token_hash, now,
+	    expires_at, uses, created_by);
+	unlock(st);
+	return r;
+}
+
+int store_join_token_use(struct store *st, const char *token_hash, int64_t now)
+{
+	sqlite3_stmt *s = NULL;
+	int r, changes = 0;
+
+	if (!hash_valid(token_hash)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	lock(st);
+	/* One conditional UPDATE decides: of several joins racing for the last
+	 * use, only one changes the row, even across processes. */
+	if ((r = write1(st, "use join token", &changes, "UPDATE join_tokens "
+	    "SET uses_left = uses_left - 1 WHERE token_hash = ? AND uses_left > 0 AND "
+	    "expires_at > ?", "ti", token_hash, now)) != 0 || changes == 1) {
+		goto out;
+	}
+	/* Only naming the refusal; the decision is made. Used up beats
+	 * expired, as a replay is the more telling of the two. */
+	if ((r = query_row(st, "use join token", &s, "SELECT uses_left, expires_at "
+	    "FROM join_tokens WHERE token_hash = ?", "t", token_hash)) != 0) {
+		goto out;
+	}
+	r = sqlite3_column_int64(s, 0) <= 0 ? ZT_ERR_REPLAY : ZT_ERR_EXPIRED;
+out:
+	sqlite3_finalize(s);
+	unlock(st);
+	return r;
+}
+
+#define JOIN_COLS "token_hash, created_at, expires_at, uses_left, created_by"
+
+static int read_join_token(sqlite3_stmt *s, void *elem)
+{
+	struct store_join_token *t = elem;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if ((r = col_text(s, 0, t->token_hash, sizeof(t->token_hash), "read join token")) != 0 ||
+	    (r = col_text(s, 4, t->created_by, sizeof(t->created_by), "read join token")) != 0) {
+		return r;
+	}
+	t->created_at = sqlite3_column_int64(s, 1);
+	t->expires_at = sqlite3_column_int64(s, 2);
+	t->uses_left = sqlite3_column_int64(s, 3);
+	return 0;
+}
+
+struct join_each_ctx {
+	int (*fn)(const struct store_join_token *t, void *arg);
+	void *arg;
+};
+
+static int call_join_token(const void *elem, void *ctx)
+{
+	struct join_each_ctx *c = ctx;
+
+	return c->fn(elem, c->arg);
+}
+
+int store_join_token_each(struct store *st,
+    int (*fn)(const struct store_join_token *t, void *arg), void *arg)
+{
+	struct join_each_ctx c = { fn, arg };
+
+	if (fn == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	/* A hash is 64 characters: it pages like a name (STORE_NAME_MAX). */
+	return each_by_name(st, "SELECT " JOIN_COLS " FROM join_tokens WHERE token_hash > ? "
+	    "ORDER BY token_hash LIMIT ?", "list join tokens", sizeof(struct store_join_token),
+	    offsetof(struct store_join_token, token_hash), read_join_token, call_join_token, &c);
+}
+
+/* True if p is STORE_JOIN_PREFIX_MIN..64 lower-case hex digits. */
+static int hash_prefix_valid(const char *p)
+{
+	size_t i;
+
+	if (p == NULL) {
+		return 0;
+	}
+	for (i = 0; p[i] != '\0'; i++) {
+		if (i >= CRYPTO_SHA256_HEX_LEN ||
+		    !((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+			return 0;
+		}
+	}
+	return i >= STORE_JOIN_PREFIX_MIN;
+}
+
+int store_join_token_rm(struct store *st, const char *hash_prefix)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
+	int r;
+
+	if (!hash_prefix_valid(hash_prefix)) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = begin(st, "begin remove join token")) != 0) {
+		goto out;
+	}
+	/* substr(), not LIKE: LIKE ignores case and has wildcards. */
+	if ((r = query_row(st, "remove join token", &s, "SELECT count(*) FROM join_tokens "
+	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "t", hash_prefix)) != 0) {
+		r = r == ZT_ERR_NOT_FOUND ? ZT_ERR_DB : r;
+		goto out;
+	}
+	n = sqlite3_column_int64(s, 0);
+	if (n != 1) {
+		r = n == 0 ? ZT_ERR_NOT_FOUND : ZT_ERR_EXISTS;
+		goto out;
+	}
+	r = write1(st, "remove join token", NULL, "DELETE FROM join_tokens "
+	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "t", hash_prefix);
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit remove join token");
+	unlock(st);
 	return r;
 }

@@ -128,6 +128,41 @@ int store_session_revoke_all(struct store *st, enum store_principal kind, int64_
 /* Deletes rows that expired before now - grace_s; returns how many or an error. */
 int store_session_prune(struct store *st, int64_t now, int64_t grace_s);
 
+/* ---- agent join tokens ----
+ * An agent's first connection presents a join token (stored as its
+ * crypto_token_hash) with its CSR. A token expires and carries a number of
+ * uses; the row stays when the uses run out, so that a replay is told
+ * apart from an unknown token. */
+#define STORE_JOIN_USES_MAX 1000  /* uses one token may carry */
+#define STORE_JOIN_BY_MAX 127     /* bytes of created_by, e.g. "admin:root" */
+#define STORE_JOIN_PREFIX_MIN 12  /* hex digits that name a token in rm */
+struct store_join_token {
+	char token_hash[STORE_HASH_HEX];  /* the hash, never the token */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t uses_left;                /* 0 once used up */
+	char created_by[STORE_JOIN_BY_MAX + 1];
+};
+/* Adds a token hash valid until expires_at (> now) for uses (1..
+ * STORE_JOIN_USES_MAX) joins. 0, ZT_ERR_INVALID (bad hash or bounds),
+ * ZT_ERR_TOO_LARGE (created_by), ZT_ERR_EXISTS. */
+int store_join_token_add(struct store *st, const char *token_hash, int64_t now,
+    int64_t expires_at, int64_t uses, const char *created_by);
+/* Atomically consumes one use (a single conditional UPDATE, so of racing
+ * joins for the last use exactly one wins, across processes too):
+ * 0, ZT_ERR_NOT_FOUND (unknown or removed), ZT_ERR_REPLAY (no uses left;
+ * checked before expiry), ZT_ERR_EXPIRED (now >= expires_at). */
+int store_join_token_use(struct store *st, const char *token_hash, int64_t now);
+/* Calls fn for every token row (used up and expired ones too) ordered by
+ * hash; stops and returns fn's value if non-zero. */
+int store_join_token_each(struct store *st,
+    int (*fn)(const struct store_join_token *t, void *arg), void *arg);
+/* Deletes the one token whose hash is hash_prefix or starts with it: 12 to
+ * 64 lower-case hex digits. 0, ZT_ERR_INVALID (not such a prefix),
+ * ZT_ERR_NOT_FOUND (no token matches), ZT_ERR_EXISTS (ambiguous: several
+ * tokens match; nothing is deleted). */
+int store_join_token_rm(struct store *st, const char *hash_prefix);
+
 /* ---- audit rows (the hash chain itself is computed by audit/) ---- */
 struct store_audit_row {
 	int64_t seq;          /* 1, 2, ...: assigned by store_audit_append */

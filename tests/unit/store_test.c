@@ -87,20 +87,47 @@ static void test_migrations(void **state)
 	int64_t id = 0;
 	struct store_user u;
 
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), 2);
 	assert_int_equal(store_user_add(f->st, "alice", "admin", 1000, &id), 0);
 	/* Reopening must not re-run migration 1 (its CREATE TABLEs would fail)
 	 * and must keep the data. */
 	store_free(f->st);
 	f->st = NULL;
 	assert_int_equal(store_open(f->path, &f->st), 0);
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), 2);
 	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
 	assert_int_equal(u.id, id);
 	store_free(f->st);
 	f->st = NULL;
 	assert_int_equal(store_open(f->path, &f->st), 0);
-	assert_int_equal(store_schema_version(f->st), 1);
+	assert_int_equal(store_schema_version(f->st), 2);
+}
+
+/* A version 1 file (v2 only added join_tokens, so dropping it and setting
+ * the version back gives exactly the v1 schema) migrates to 2 and keeps
+ * its rows. */
+static void test_migrate_v1_to_v2(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u;
+	int64_t id = 0;
+	char err[256];
+
+	assert_int_equal(store_user_add(f->st, "alice", "admin", 1000, &id), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 5000), 0);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(raw_sql(f->path, "DROP TABLE join_tokens; PRAGMA user_version = 1",
+	    err, sizeof(err)), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
+	    SQLITE_ERROR);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), 2);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.id, id);
+	assert_int_equal(store_invite_get(f->st, th('a'), 10, &id), 0);
+	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root"), 0);
+	assert_int_equal(store_join_token_use(f->st, th('e'), 20), 0);
 }
 
 static void test_newer_version_refused(void **state)
@@ -110,11 +137,11 @@ static void test_newer_version_refused(void **state)
 
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 2", NULL, 0), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 3", NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &st), ZT_ERR_INVALID);
 	assert_null(st);
 	/* Nothing was changed by the refused open. */
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 1", NULL, 0), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 2", NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 }
 
@@ -370,34 +397,36 @@ static void test_credentials(void **state)
 	store_user_wipe(&u);
 }
 
+/* One call of the operation under test, from one of the racing threads. */
 struct race {
 	struct store *st;
 	int64_t id;
+	int (*op)(struct store *st, int64_t id);
 	int rc;
 };
 
-static void *race_consume(void *arg)
+static void *race_run(void *arg)
 {
 	struct race *r = arg;
 
-	r->rc = store_user_consume_step(r->st, r->id, 5000);
+	r->rc = r->op(r->st, r->id);
 	return NULL;
 }
 
-static void test_consume_race(void **state)
+/* Runs op(st, id) from 8 threads at once: exactly one may win, the other
+ * seven must see a replay. */
+static void race_one_wins(struct store *st, int64_t id, int (*op)(struct store *, int64_t))
 {
-	struct fixture *f = *state;
 	struct race r[8];
 	pthread_t t[8];
-	int64_t id = 0;
 	int ok = 0, replay = 0;
 
-	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
 	for (int i = 0; i < 8; i++) {
-		r[i].st = f->st;
+		r[i].st = st;
 		r[i].id = id;
+		r[i].op = op;
 		r[i].rc = 1;
-		assert_int_equal(pthread_create(&t[i], NULL, race_consume, &r[i]), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, race_run, &r[i]), 0);
 	}
 	for (int i = 0; i < 8; i++) {
 		pthread_join(t[i], NULL);
@@ -406,6 +435,20 @@ static void test_consume_race(void **state)
 	}
 	assert_int_equal(ok, 1);
 	assert_int_equal(replay, 7);
+}
+
+static int consume_step_5000(struct store *st, int64_t id)
+{
+	return store_user_consume_step(st, id, 5000);
+}
+
+static void test_consume_race(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	race_one_wins(f->st, id, consume_step_5000);
 }
 
 static void test_invites(void **state)
@@ -717,10 +760,156 @@ static void test_audit_append_only(void **state)
 	assert_int_equal(row.seq, 3);
 }
 
+static void test_join_token_expiry_and_uses(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root"), 0);
+	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root"),
+	    ZT_ERR_EXISTS);
+	assert_int_equal(store_join_token_add(f->st, "abc", 100, 200, 1, "a"), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('A'), 100, 200, 1, "a"), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 0, "a"), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 100, 1, "a"), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, ""), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, NULL), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, STORE_JOIN_USES_MAX + 1,
+	    "a"), ZT_ERR_INVALID);
+
+	/* Expiry: at expires_at the token no longer works, and a refused use
+	 * does not consume anything. */
+	assert_int_equal(store_join_token_use(f->st, th('1'), 200), ZT_ERR_EXPIRED);
+	assert_int_equal(store_join_token_use(f->st, th('1'), 5000), ZT_ERR_EXPIRED);
+	/* Single use, then a replay. */
+	assert_int_equal(store_join_token_use(f->st, th('1'), 199), 0);
+	assert_int_equal(store_join_token_use(f->st, th('1'), 199), ZT_ERR_REPLAY);
+	/* Used up beats expired. */
+	assert_int_equal(store_join_token_use(f->st, th('1'), 300), ZT_ERR_REPLAY);
+	/* Unknown and malformed. */
+	assert_int_equal(store_join_token_use(f->st, th('9'), 150), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, "zz", 150), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, NULL, 150), ZT_ERR_NOT_FOUND);
+
+	/* Multi-use: exactly three joins. */
+	assert_int_equal(store_join_token_add(f->st, th('3'), 100, 200, 3, "admin:root"), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_join_token_use(f->st, th('3'), 150), 0);
+	}
+	assert_int_equal(store_join_token_use(f->st, th('3'), 150), ZT_ERR_REPLAY);
+}
+
+struct join_list {
+	int n;
+	char hashes[4][STORE_HASH_HEX];
+	int64_t uses[4];
+	char by[4][STORE_JOIN_BY_MAX + 1];
+};
+
+static int collect_join(const struct store_join_token *t, void *arg)
+{
+	struct join_list *l = arg;
+
+	assert_true(l->n < 4);
+	memcpy(l->hashes[l->n], t->token_hash, STORE_HASH_HEX);
+	l->uses[l->n] = t->uses_left;
+	memcpy(l->by[l->n], t->created_by, sizeof(l->by[0]));
+	l->n++;
+	return 0;
+}
+
+static int stop_join(const struct store_join_token *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	return 42;
+}
+
+static void test_join_token_list_and_rm(void **state)
+{
+	struct fixture *f = *state;
+	struct join_list l;
+	char h1[STORE_HASH_HEX], h2[STORE_HASH_HEX], long_by[STORE_JOIN_BY_MAX + 2];
+
+	/* Two hashes that share their first 12 digits, and a third. */
+	memcpy(h1, th('b'), STORE_HASH_HEX);
+	memcpy(h2, th('b'), STORE_HASH_HEX);
+	h2[63] = 'c';
+	assert_int_equal(store_join_token_add(f->st, h1, 1, 100, 2, "admin:alice"), 0);
+	assert_int_equal(store_join_token_add(f->st, h2, 1, 100, 1, "admin:bob"), 0);
+	assert_int_equal(store_join_token_add(f->st, th('d'), 1, 100, 5, "user:carol"), 0);
+	memset(long_by, 'x', sizeof(long_by) - 1);
+	long_by[sizeof(long_by) - 1] = '\0';
+	assert_int_equal(store_join_token_add(f->st, th('e'), 1, 100, 5, long_by),
+	    ZT_ERR_TOO_LARGE);
+	assert_int_equal(store_join_token_use(f->st, h1, 2), 0);
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_join_token_each(f->st, collect_join, &l), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.hashes[0], h1);
+	assert_int_equal(l.uses[0], 1);
+	assert_string_equal(l.by[0], "admin:alice");
+	assert_string_equal(l.hashes[1], h2);
+	assert_string_equal(l.hashes[2], th('d'));
+	assert_int_equal(l.uses[2], 5);
+	assert_string_equal(l.by[2], "user:carol");
+	assert_int_equal(store_join_token_each(f->st, stop_join, NULL), 42);
+	assert_int_equal(store_join_token_each(f->st, NULL, NULL), ZT_ERR_INVALID);
+
+	/* Prefixes: too short, not hex, upper case, too long. */
+	assert_int_equal(store_join_token_rm(f->st, "bbbbbbbbbbb"), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_rm(f->st, "bbbbbbbbbbbg"), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_rm(f->st, "BBBBBBBBBBBB"), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_rm(f->st, NULL), ZT_ERR_INVALID);
+	/* A prefix that names two tokens removes neither. */
+	assert_int_equal(store_join_token_rm(f->st, "bbbbbbbbbbbb"), ZT_ERR_EXISTS);
+	assert_int_equal(store_join_token_rm(f->st, "ffffffffffff"), ZT_ERR_NOT_FOUND);
+	/* A unique 12-digit prefix, and a full hash. */
+	assert_int_equal(store_join_token_rm(f->st, "dddddddddddd"), 0);
+	assert_int_equal(store_join_token_rm(f->st, "dddddddddddd"), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, th('d'), 2), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_rm(f->st, h2), 0);
+	assert_int_equal(store_join_token_use(f->st, h2, 2), ZT_ERR_NOT_FOUND);
+	/* Now the shared prefix is unique. */
+	assert_int_equal(store_join_token_rm(f->st, "bbbbbbbbbbbb"), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_join_token_each(f->st, collect_join, &l), 0);
+	assert_int_equal(l.n, 0);
+}
+
+static int use_join_token_7(struct store *st, int64_t id)
+{
+	(void)id;
+	return store_join_token_use(st, th('7'), 150);
+}
+
+static void test_join_token_race(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(store_join_token_add(f->st, th('7'), 100, 200, 1, "admin:root"), 0);
+	race_one_wins(f->st, 0, use_join_token_7);
+}
+
+/* Two connections to one file (two broker processes): the conditional
+ * UPDATE still lets exactly one use through. */
+static void test_join_token_two_connections(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+
+	assert_int_equal(store_open(f->path, &other), 0);
+	assert_int_equal(store_join_token_add(f->st, th('8'), 100, 200, 1, "admin:root"), 0);
+	assert_int_equal(store_join_token_use(other, th('8'), 150), 0);
+	assert_int_equal(store_join_token_use(f->st, th('8'), 150), ZT_ERR_REPLAY);
+	store_free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
@@ -736,6 +925,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_token_expiry_and_uses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_token_list_and_rm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_token_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_token_two_connections, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,186 @@
+/*
+ * tun.h - the agent tunnel's wire protocol: frames and control messages.
+ *
+ * Pure code over bytes (no sockets), shared by the broker and ztagent.
+ *
+ * Framing. Every control message is one frame: a 4-byte big-endian length
+ * n, then n bytes of JSON (an object), 1 <= n <= TUN_FRAME_MAX. A length of
+ * 0 is a protocol error (ZT_ERR_PROTOCOL), one over TUN_FRAME_MAX is
+ * ZT_ERR_TOO_LARGE; either poisons the reader for good, since the stream
+ * can no longer be resynchronised: the caller closes the connection and
+ * logs the reason. A reader never holds more than one frame (TUN_FRAME_MAX
+ * bytes plus a few), however the bytes arrive.
+ *
+ * Messages. The JSON object carries "type" and the fields of that type,
+ * nothing else (an unknown key is refused). Every field is required unless
+ * marked optional. Strings are non-empty.
+ *
+ *   join      agent -> broker, first connection (TLS, server-authenticated
+ *             by the CA pin; no client certificate yet)
+ *     token         "ztj_" then 1..TUN_TOKEN_MAX-4 of [A-Za-z0-9_-]
+ *     csr           PEM "CERTIFICATE REQUEST", at most CA_CSR_MAX bytes
+ *     name          the host's name, as store_name_valid()
+ *     labels        optional object of at most TUN_LABELS_MAX string pairs;
+ *                   keys and values 1..TUN_LABEL_MAX of [A-Za-z0-9._-],
+ *                   keys unique
+ *     ssh_target    "host:port" the agent dials for "ssh": host a DNS name
+ *                   or IPv4 ([A-Za-z0-9.-]) or "[IPv6]", port 1..65535
+ *     ssh_host_key  "ssh-ed25519 <base64>" whose blob is a well-formed
+ *                   Ed25519 public key (no comment)
+ *   join_ok   broker -> agent: the agent's certificate and the CA
+ *     cert          PEM "CERTIFICATE", at most TUN_PEM_MAX bytes
+ *     ca            PEM "CERTIFICATE", at most TUN_PEM_MAX bytes
+ *   hello     agent -> broker, first frame of each control connection
+ *             (mTLS with the agent certificate)
+ *     name, labels (optional), ssh_target, ssh_host_key  as in join
+ *     version       the agent's version, 1..TUN_VERSION_MAX of
+ *                   [A-Za-z0-9._+-]
+ *   heartbeat either way on the control connection
+ *     seq           integer 0..TUN_SEQ_MAX (10^15 - 1: cJSON prints
+ *                   integers exactly up to there)
+ *   dial      broker -> agent on the control connection: open a stream
+ *     id            1..TUN_ID_MAX of [A-Za-z0-9_-]
+ *     target        "ssh" (the only target so far)
+ *   accept    agent -> broker, first frame of a new stream connection
+ *     id            as in dial
+ *   error     either way, before closing
+ *     code          1..TUN_CODE_MAX of [a-z0-9_.], e.g. "token_expired"
+ *     message       1..TUN_MESSAGE_MAX bytes, no control characters
+ *
+ * Decoding errors: ZT_ERR_INVALID / ZT_ERR_TOO_LARGE / ZT_ERR_TRAILING from
+ * json_parse (not JSON, too deep, ...); ZT_ERR_TYPE (not an object, or a
+ * field of the wrong JSON type); ZT_ERR_NOT_FOUND (a required field or
+ * "type" missing); ZT_ERR_PROTOCOL (unknown "type"); ZT_ERR_INVALID (an
+ * unknown key, or a field that breaks its syntax); ZT_ERR_TOO_LARGE (a
+ * field over its length, or too many labels). msg->why then says which
+ * field and what, for the log.
+ *
+ * Thread-safety: a reader or a message belongs to one thread at a time.
+ */
+#ifndef ZT_TUN_H
+#define ZT_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "common/ca.h"
+
+struct buf;
+
+#define TUN_FRAME_MAX 65536      /* bytes of one frame's JSON */
+#define TUN_HDR_LEN 4            /* the big-endian length before it */
+#define TUN_JSON_DEPTH 4         /* nesting of a message (labels: 2) */
+#define TUN_TOKEN_MAX 79         /* a join token, "ztj_..." */
+#define TUN_CSR_MAX CA_CSR_MAX
+#define TUN_PEM_MAX 16384        /* cert and ca in join_ok */
+#define TUN_NAME_MAX 64          /* as STORE_NAME_MAX */
+#define TUN_LABELS_MAX 32        /* label pairs */
+#define TUN_LABEL_MAX 63         /* bytes of a label key or value */
+#define TUN_TARGET_MAX 261       /* "[" 253 "]:" 65535 */
+#define TUN_HOSTKEY_MAX 128      /* "ssh-ed25519 " + 68 base64 chars */
+#define TUN_VERSION_MAX 32
+#define TUN_ID_MAX 64
+#define TUN_CODE_MAX 32
+#define TUN_MESSAGE_MAX 1024
+#define TUN_WHY_MAX 128
+#define TUN_SEQ_MAX INT64_C(999999999999999)
+
+/* ---- frames ---- */
+
+struct tun_reader;
+
+/* A new reader at a frame boundary; 0 or ZT_ERR_NOMEM. */
+int tun_reader_new(struct tun_reader **out);
+/* Wipes (frames may hold join tokens) and frees; NULL is a no-op. */
+void tun_reader_free(struct tun_reader *r);
+/*
+ * Feeds bytes p[0..n), split anywhere. Consumes bytes up to the end of the
+ * first frame that completes and sets *used to how many it took. Returns
+ * 1 when a frame is complete (tun_reader_frame() shows it until the next
+ * feed, which drops it first), 0 when all n bytes were taken and no frame
+ * is complete yet, or a negative error: ZT_ERR_PROTOCOL (length 0),
+ * ZT_ERR_TOO_LARGE (length > TUN_FRAME_MAX), ZT_ERR_NOMEM. After an error
+ * the reader is poisoned: every later feed returns the same error and
+ * consumes nothing. The caller loops while bytes remain.
+ */
+int tun_reader_feed(struct tun_reader *r, const void *p, size_t n, size_t *used);
+/* The complete frame's JSON (borrowed; valid until the next feed or free):
+ * 0, or ZT_ERR_NOT_FOUND when no frame is complete. */
+int tun_reader_frame(const struct tun_reader *r, const uint8_t **p, size_t *n);
+/* For end of stream: 0 at a frame boundary, ZT_ERR_TRUNCATED in the middle
+ * of a frame, or the poisoning error. */
+int tun_reader_eof(const struct tun_reader *r);
+
+/* Appends one frame holding msg's compact JSON to out, all or nothing:
+ * 0, ZT_ERR_INVALID (msg NULL), ZT_ERR_TOO_LARGE (JSON over TUN_FRAME_MAX
+ * or out full), ZT_ERR_NOMEM. */
+int tun_frame_encode(const cJSON *msg, struct buf *out);
+
+/* ---- messages ---- */
+
+enum tun_type {
+	TUN_NONE = 0,
+	TUN_JOIN,
+	TUN_JOIN_OK,
+	TUN_HELLO,
+	TUN_HEARTBEAT,
+	TUN_DIAL,
+	TUN_ACCEPT,
+	TUN_ERROR,
+};
+
+struct tun_label {
+	char key[TUN_LABEL_MAX + 1];
+	char value[TUN_LABEL_MAX + 1];
+};
+
+/*
+ * One message, tagged by type; only the fields of that type (see the top
+ * of this file) are set, the others are NULL / 0. Strings are owned,
+ * NUL-terminated copies, freed (the token wiped) by tun_msg_clear().
+ * Zero-initialise (or tun_msg_clear()) before first use.
+ */
+struct tun_msg {
+	enum tun_type type;
+	char *token;                               /* join */
+	char *csr;                                 /* join */
+	char *name;                                /* join, hello */
+	struct tun_label labels[TUN_LABELS_MAX];   /* join, hello */
+	size_t nlabels;
+	char *ssh_target;                          /* join, hello */
+	char *ssh_host_key;                        /* join, hello */
+	char *cert;                                /* join_ok */
+	char *ca;                                  /* join_ok */
+	char *version;                             /* hello */
+	int64_t seq;                               /* heartbeat */
+	char *id;                                  /* dial, accept */
+	char *target;                              /* dial */
+	char *code;                                /* error */
+	char *message;                             /* error */
+	/* After a failed decode or encode: the field and the reason, e.g.
+	 * "labels: more than 32 pairs" (never a field's value). */
+	char why[TUN_WHY_MAX];
+};
+
+/* Frees the strings (wiping the token) and zeroes m; NULL is a no-op. */
+void tun_msg_clear(struct tun_msg *m);
+/* "join", "join_ok", ...; "?" for anything else. */
+const char *tun_type_name(enum tun_type t);
+
+/* Decodes one frame's JSON p[0..n) into *m (cleared first, so any previous
+ * contents must have been cleared or be zero). 0 or an error as listed at
+ * the top of this file; on error m holds only type TUN_NONE and why. */
+int tun_msg_decode(const void *p, size_t n, struct tun_msg *m);
+/* Decodes a parsed object (borrowed); as tun_msg_decode. */
+int tun_msg_from_json(const cJSON *obj, struct tun_msg *m);
+/* m as a JSON object (caller frees), after checking every field of its type
+ * against the same rules as the decoder, so what one side sends the other
+ * accepts: 0, ZT_ERR_PROTOCOL (bad type), ZT_ERR_NOT_FOUND (a required field
+ * is NULL), ZT_ERR_INVALID, ZT_ERR_TOO_LARGE, ZT_ERR_NOMEM; m->why is not
+ * touched (m is const), so errors are named only by code. */
+int tun_msg_to_json(const struct tun_msg *m, cJSON **out);
+/* tun_msg_to_json() then tun_frame_encode(): appends one frame to out. */
+int tun_msg_encode(const struct tun_msg *m, struct buf *out);
+
+#endif

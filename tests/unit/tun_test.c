@@ -1,0 +1,539 @@
+/*
+ * tun_test.c - unit tests for common/tun: the frame reader fed every
+ * split, poisoning lengths, and every control message's round trip and
+ * refusals.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/tun.h"
+
+#define HOSTKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
+#define RSAKEY "ssh-ed25519 AAAAB3NzaC1yc2EAAAAgAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define TOKEN "ztj_abcdefghijklmnopqrstuvwxyz0123456789-_ABCDE"
+#define CSR "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
+#define CERT "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"
+
+/* Appends a frame with this length header and body to b. */
+static void put_frame(struct buf *b, uint32_t len, const char *body)
+{
+	assert_int_equal(buf_put_u32(b, len), 0);
+	assert_int_equal(buf_put(b, body, strlen(body)), 0);
+}
+
+/* Feeds p[0..n) split at `split` (and the rest whole); collects frames'
+ * bodies, NUL-terminated, into out (each at most 255 bytes). Returns the
+ * number of frames, or the reader's error. */
+static int feed_split(const uint8_t *p, size_t n, size_t split, char out[][256], int maxf)
+{
+	struct tun_reader *r = NULL;
+	size_t bounds[3] = { 0, split, n }, off, used;
+	const uint8_t *f;
+	size_t fn;
+	int nf = 0, rc = 0;
+
+	assert_int_equal(tun_reader_new(&r), 0);
+	for (int part = 0; part < 2 && rc >= 0; part++) {
+		off = bounds[part];
+		while (off < bounds[part + 1]) {
+			rc = tun_reader_feed(r, p + off, bounds[part + 1] - off, &used);
+			off += used;
+			if (rc < 0) {
+				break;
+			}
+			if (rc == 1) {
+				assert_int_equal(tun_reader_frame(r, &f, &fn), 0);
+				assert_true(nf < maxf && fn < 256);
+				memcpy(out[nf], f, fn);
+				out[nf][fn] = '\0';
+				nf++;
+			} else {
+				assert_int_equal(used, bounds[part + 1] - (off - used));
+			}
+		}
+	}
+	if (rc >= 0) {
+		assert_int_equal(tun_reader_eof(r), 0);
+	}
+	tun_reader_free(r);
+	return rc < 0 ? rc : nf;
+}
+
+static void test_frames_every_split(void **state)
+{
+	struct buf *b = buf_new(1024);
+	char out[4][256];
+
+	(void)state;
+	assert_non_null(b);
+	put_frame(b, 16, "{\"type\":\"accept\"");
+	put_frame(b, 2, "{}");
+	put_frame(b, 1, "x");
+	for (size_t split = 0; split <= buf_len(b); split++) {
+		memset(out, 0, sizeof(out));
+		assert_int_equal(feed_split(buf_ptr(b), buf_len(b), split, out, 4), 3);
+		assert_string_equal(out[0], "{\"type\":\"accept\"");
+		assert_string_equal(out[1], "{}");
+		assert_string_equal(out[2], "x");
+	}
+	buf_free(b);
+}
+
+/* One byte at a time, and the reader's state at a partial frame. */
+static void test_frames_bytewise_and_eof(void **state)
+{
+	struct tun_reader *r = NULL;
+	const uint8_t in[] = { 0, 0, 0, 3, 'a', 'b', 'c', 0, 0 };
+	const uint8_t *f = NULL;
+	size_t used = 0, fn = 0;
+	int frames = 0;
+
+	(void)state;
+	assert_int_equal(tun_reader_new(&r), 0);
+	assert_int_equal(tun_reader_frame(r, &f, &fn), ZT_ERR_NOT_FOUND);
+	for (size_t i = 0; i < sizeof(in); i++) {
+		int rc = tun_reader_feed(r, in + i, 1, &used);
+
+		assert_true(rc == 0 || rc == 1);
+		assert_int_equal(used, 1);
+		frames += rc;
+		if (i == 1) {
+			assert_int_equal(tun_reader_eof(r), ZT_ERR_TRUNCATED);
+		}
+		if (i == 6) {
+			assert_int_equal(rc, 1);
+			assert_int_equal(tun_reader_frame(r, &f, &fn), 0);
+			assert_int_equal(fn, 3);
+			assert_memory_equal(f, "abc", 3);
+			assert_int_equal(tun_reader_eof(r), 0);
+		}
+	}
+	assert_int_equal(frames, 1);
+	assert_int_equal(tun_reader_eof(r), ZT_ERR_TRUNCATED);
+	/* An empty feed is harmless. */
+	assert_int_equal(tun_reader_feed(r, NULL, 0, &used), 0);
+	assert_int_equal(used, 0);
+	assert_int_equal(tun_reader_feed(NULL, in, 1, &used), ZT_ERR_INVALID);
+	tun_reader_free(r);
+	tun_reader_free(NULL);
+}
+
+static void check_poison(uint32_t len, int err)
+{
+	struct tun_reader *r = NULL;
+	struct buf *b = buf_new(64);
+	size_t used = 99;
+
+	assert_non_null(b);
+	/* A good frame first, then the bad header. */
+	put_frame(b, 2, "{}");
+	put_frame(b, len, "{}");
+	assert_int_equal(tun_reader_new(&r), 0);
+	assert_int_equal(tun_reader_feed(r, buf_ptr(b), buf_len(b), &used), 1);
+	assert_int_equal(used, 6);
+	assert_int_equal(tun_reader_feed(r, buf_ptr(b) + 6, buf_len(b) - 6, &used), err);
+	assert_int_equal(used, 4);
+	/* Poisoned for good: nothing more is taken. */
+	assert_int_equal(tun_reader_feed(r, buf_ptr(b), buf_len(b), &used), err);
+	assert_int_equal(used, 0);
+	assert_int_equal(tun_reader_eof(r), err);
+	tun_reader_free(r);
+	buf_free(b);
+}
+
+static void test_frames_poison(void **state)
+{
+	char out[2][256];
+	const uint8_t big[] = { 0, 1, 0, 1, 'x' };
+
+	(void)state;
+	check_poison(0, ZT_ERR_PROTOCOL);
+	check_poison(TUN_FRAME_MAX + 1, ZT_ERR_TOO_LARGE);
+	check_poison(UINT32_MAX, ZT_ERR_TOO_LARGE);
+	/* The header is refused as soon as it is complete, whatever the split. */
+	for (size_t split = 0; split <= sizeof(big); split++) {
+		assert_int_equal(feed_split(big, sizeof(big), split, out, 2), ZT_ERR_TOO_LARGE);
+	}
+}
+
+/* A frame of exactly TUN_FRAME_MAX bytes passes; one more does not encode. */
+static void test_frames_max(void **state)
+{
+	struct tun_reader *r = NULL;
+	struct buf *b = buf_new(TUN_FRAME_MAX + 16);
+	cJSON *o = cJSON_CreateObject();
+	char *pad = malloc(TUN_FRAME_MAX);
+	const uint8_t *f;
+	size_t used, fn, padlen;
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(o);
+	assert_non_null(pad);
+	/* {"p":"..."} is 8 bytes plus the string. */
+	padlen = TUN_FRAME_MAX - 8;
+	memset(pad, 'a', padlen);
+	pad[padlen] = '\0';
+	cJSON_AddStringToObject(o, "p", pad);
+	assert_int_equal(tun_frame_encode(o, b), 0);
+	assert_int_equal(buf_len(b), TUN_HDR_LEN + TUN_FRAME_MAX);
+	assert_int_equal(tun_reader_new(&r), 0);
+	assert_int_equal(tun_reader_feed(r, buf_ptr(b), buf_len(b), &used), 1);
+	assert_int_equal(tun_reader_frame(r, &f, &fn), 0);
+	assert_int_equal(fn, TUN_FRAME_MAX);
+	tun_reader_free(r);
+
+	buf_reset(b);
+	pad[padlen] = 'a';
+	pad[padlen + 1] = '\0';
+	cJSON_ReplaceItemInObject(o, "p", cJSON_CreateString(pad));
+	assert_int_equal(tun_frame_encode(o, b), ZT_ERR_TOO_LARGE);
+	assert_int_equal(buf_len(b), 0);
+	/* A full output buffer: nothing is written. */
+	buf_free(b);
+	b = buf_new(8);
+	assert_non_null(b);
+	assert_int_equal(tun_frame_encode(o, b), ZT_ERR_TOO_LARGE);
+	assert_int_equal(buf_len(b), 0);
+	assert_int_equal(tun_frame_encode(NULL, b), ZT_ERR_INVALID);
+	free(pad);
+	cJSON_Delete(o);
+	buf_free(b);
+}
+
+/* Encodes m as a frame, reads it back with a reader, decodes it. */
+static void round_trip(const struct tun_msg *m, struct tun_msg *back)
+{
+	struct tun_reader *r = NULL;
+	struct buf *b = buf_new(TUN_FRAME_MAX + TUN_HDR_LEN);
+	const uint8_t *f;
+	size_t used, fn;
+
+	assert_non_null(b);
+	assert_int_equal(tun_msg_encode(m, b), 0);
+	assert_int_equal(tun_reader_new(&r), 0);
+	assert_int_equal(tun_reader_feed(r, buf_ptr(b), buf_len(b), &used), 1);
+	assert_int_equal(used, buf_len(b));
+	assert_int_equal(tun_reader_frame(r, &f, &fn), 0);
+	assert_int_equal(tun_msg_decode(f, fn, back), 0);
+	assert_int_equal(back->type, m->type);
+	tun_reader_free(r);
+	buf_free(b);
+}
+
+static void set_labels(struct tun_msg *m)
+{
+	snprintf(m->labels[0].key, sizeof(m->labels[0].key), "env");
+	snprintf(m->labels[0].value, sizeof(m->labels[0].value), "staging");
+	snprintf(m->labels[1].key, sizeof(m->labels[1].key), "team.Name_x-1");
+	snprintf(m->labels[1].value, sizeof(m->labels[1].value), "web");
+	m->nlabels = 2;
+}
+
+static void test_round_trips(void **state)
+{
+	struct tun_msg m, back;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	memset(&back, 0, sizeof(back));
+
+	m.type = TUN_JOIN;
+	m.token = TOKEN;
+	m.csr = CSR;
+	m.name = "web1";
+	m.ssh_target = "127.0.0.1:22";
+	m.ssh_host_key = HOSTKEY;
+	set_labels(&m);
+	round_trip(&m, &back);
+	assert_string_equal(back.token, TOKEN);
+	assert_string_equal(back.csr, CSR);
+	assert_string_equal(back.name, "web1");
+	assert_string_equal(back.ssh_target, "127.0.0.1:22");
+	assert_string_equal(back.ssh_host_key, HOSTKEY);
+	assert_int_equal(back.nlabels, 2);
+	assert_string_equal(back.labels[1].key, "team.Name_x-1");
+	assert_string_equal(back.labels[1].value, "web");
+	assert_null(back.version);
+	tun_msg_clear(&back);
+
+	/* hello, without labels and with an IPv6 target. */
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_HELLO;
+	m.name = "db-2.prod";
+	m.ssh_target = "[::1]:2222";
+	m.ssh_host_key = HOSTKEY;
+	m.version = "0.4.0+dev";
+	round_trip(&m, &back);
+	assert_string_equal(back.name, "db-2.prod");
+	assert_string_equal(back.ssh_target, "[::1]:2222");
+	assert_string_equal(back.version, "0.4.0+dev");
+	assert_int_equal(back.nlabels, 0);
+	tun_msg_clear(&back);
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_JOIN_OK;
+	m.cert = CERT;
+	m.ca = CERT;
+	round_trip(&m, &back);
+	assert_string_equal(back.cert, CERT);
+	assert_string_equal(back.ca, CERT);
+	tun_msg_clear(&back);
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_HEARTBEAT;
+	m.seq = TUN_SEQ_MAX;
+	round_trip(&m, &back);
+	assert_int_equal(back.seq, m.seq);
+	tun_msg_clear(&back);
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_DIAL;
+	m.id = "s_0123-abcXYZ";
+	m.target = "ssh";
+	round_trip(&m, &back);
+	assert_string_equal(back.id, "s_0123-abcXYZ");
+	assert_string_equal(back.target, "ssh");
+	tun_msg_clear(&back);
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_ACCEPT;
+	m.id = "s_0123-abcXYZ";
+	round_trip(&m, &back);
+	assert_string_equal(back.id, "s_0123-abcXYZ");
+	tun_msg_clear(&back);
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_ERROR;
+	m.code = "token_expired";
+	m.message = "the join token expired; ask for a new one";
+	round_trip(&m, &back);
+	assert_string_equal(back.code, "token_expired");
+	assert_string_equal(back.message, m.message);
+	tun_msg_clear(&back);
+	tun_msg_clear(NULL);
+	assert_string_equal(tun_type_name(TUN_JOIN_OK), "join_ok");
+	assert_string_equal(tun_type_name((enum tun_type)99), "?");
+}
+
+/* Decodes a JSON text; returns the error and leaves why for the caller. */
+static int dec(const char *json, struct tun_msg *m)
+{
+	int r = tun_msg_decode(json, strlen(json), m);
+
+	if (r != 0) {
+		assert_int_equal(m->type, TUN_NONE);
+		assert_null(m->name);
+		assert_true(m->why[0] != '\0');
+	}
+	tun_msg_clear(m);
+	return r;
+}
+
+static void test_refusals(void **state)
+{
+	struct tun_msg m;
+	char big[TUN_MESSAGE_MAX + 64], labels[4096];
+	size_t off;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\"}", &m), 0);
+	/* Not JSON, not an object, trailing bytes. */
+	assert_int_equal(dec("{", &m), ZT_ERR_INVALID);
+	assert_int_equal(dec("[1]", &m), ZT_ERR_TYPE);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\"} x", &m), ZT_ERR_TRAILING);
+	/* type: missing, wrong type, unknown, too long to be known. */
+	assert_int_equal(dec("{\"id\":\"a\"}", &m), ZT_ERR_NOT_FOUND);
+	assert_int_equal(dec("{\"type\":7,\"id\":\"a\"}", &m), ZT_ERR_TYPE);
+	assert_int_equal(dec("{\"type\":\"shell\",\"id\":\"a\"}", &m), ZT_ERR_PROTOCOL);
+	assert_int_equal(dec("{\"type\":\"acceptacceptaccepta\",\"id\":\"a\"}", &m),
+	    ZT_ERR_PROTOCOL);
+	/* An unknown key, even one another type has. */
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\",\"x\":1}", &m), ZT_ERR_INVALID);
+	{
+		const char *j = "{\"type\":\"accept\",\"id\":\"a\",\"xq\":1}";
+
+		assert_int_equal(tun_msg_decode(j, strlen(j), &m), ZT_ERR_INVALID);
+	}
+	assert_string_equal(m.why, "unknown key \"xq\"");
+	tun_msg_clear(&m);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\",\"target\":\"ssh\"}", &m),
+	    ZT_ERR_INVALID);
+	/* A repeated key, which another parser might read differently. */
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\",\"id\":\"b\"}", &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"id\":\"b\"}", &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"accept\",\"type\":\"dial\",\"id\":\"a\"}", &m),
+	    ZT_ERR_INVALID);
+	/* Missing, wrong type, bad syntax, too long. */
+	assert_int_equal(dec("{\"type\":\"accept\"}", &m), ZT_ERR_NOT_FOUND);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":null}", &m), ZT_ERR_NOT_FOUND);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":5}", &m), ZT_ERR_TYPE);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"\"}", &m), ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a b\"}", &m), ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a/b\"}", &m), ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"0123456789012345678901234567890123456789"
+	    "012345678901234567890123\"}", &m), 0);
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"0123456789012345678901234567890123456789"
+	    "0123456789012345678901234\"}", &m), ZT_ERR_TOO_LARGE);
+	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"target\":\"rdp\"}", &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"target\":\"ssh\"}", &m), 0);
+	/* heartbeat seq: wrong type, negative, fraction, too big. */
+	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":\"1\"}", &m), ZT_ERR_TYPE);
+	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":-1}", &m), ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":1.5}", &m), ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":1e300}", &m), ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":0}", &m), 0);
+	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":999999999999999}", &m), 0);
+	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":1000000000000000}", &m),
+	    ZT_ERR_INVALID);
+	/* error message: too long, control characters. */
+	off = (size_t)snprintf(big, sizeof(big), "{\"type\":\"error\",\"code\":\"x\",\"message\":\"");
+	memset(big + off, 'm', TUN_MESSAGE_MAX + 1);
+	snprintf(big + off + TUN_MESSAGE_MAX + 1, sizeof(big) - off - TUN_MESSAGE_MAX - 1, "\"}");
+	assert_int_equal(dec(big, &m), ZT_ERR_TOO_LARGE);
+	assert_int_equal(dec("{\"type\":\"error\",\"code\":\"x\",\"message\":\"a\\nb\"}", &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"error\",\"code\":\"Bad\",\"message\":\"a\"}", &m),
+	    ZT_ERR_INVALID);
+	/* Nesting beyond the message's depth. */
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":[[[[[1]]]]]}", &m), ZT_ERR_TOO_LARGE);
+
+	/* hello fields. */
+#define HELLO(name, labels, target, key) "{\"type\":\"hello\",\"name\":\"" name "\"," labels \
+	"\"ssh_target\":\"" target "\",\"ssh_host_key\":\"" key "\",\"version\":\"1\"}"
+	assert_int_equal(dec(HELLO("web1", "", "h.example:22", HOSTKEY), &m), 0);
+	assert_int_equal(dec(HELLO("Web1", "", "h:22", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("-web", "", "h:22", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h:0", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h:65536", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h:022", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", ":22", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h/x:22", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "[::g]:22", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "::1:22", HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h:22", RSAKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h:22", HOSTKEY " comment"), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "", "h:22", "ssh-ed25519 AAAA"), &m), ZT_ERR_INVALID);
+	/* labels */
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{\"env\":\"prod\"},", "h:22", HOSTKEY), &m),
+	    0);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{},", "h:22", HOSTKEY), &m), 0);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":[],", "h:22", HOSTKEY), &m), ZT_ERR_TYPE);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{\"env\":1},", "h:22", HOSTKEY), &m),
+	    ZT_ERR_TYPE);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{\"e v\":\"x\"},", "h:22", HOSTKEY), &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{\"env\":\"\"},", "h:22", HOSTKEY), &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{\"a\":\"1\",\"a\":\"2\"},", "h:22",
+	    HOSTKEY), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{\"k\":\"0123456789012345678901234567890"
+	    "12345678901234567890123456789012\"},", "h:22", HOSTKEY), &m), 0);
+	assert_int_equal(dec(HELLO("web1", "\"labels\":{\"k\":\"0123456789012345678901234567890"
+	    "123456789012345678901234567890123\"},", "h:22", HOSTKEY), &m), ZT_ERR_TOO_LARGE);
+	/* 32 pairs pass, 33 do not. */
+	for (int n = 32; n <= 33; n++) {
+		char doc[8192];
+
+		off = (size_t)snprintf(labels, sizeof(labels), "\"labels\":{");
+		for (int i = 0; i < n; i++) {
+			off += (size_t)snprintf(labels + off, sizeof(labels) - off, "%s\"k%d\":\"v\"",
+			    i ? "," : "", i);
+		}
+		snprintf(labels + off, sizeof(labels) - off, "},");
+		snprintf(doc, sizeof(doc), "{\"type\":\"hello\",\"name\":\"w\",%s\"ssh_target\":"
+		    "\"h:22\",\"ssh_host_key\":\"%s\",\"version\":\"1\"}", labels, HOSTKEY);
+		assert_int_equal(dec(doc, &m), n == 32 ? 0 : ZT_ERR_TOO_LARGE);
+	}
+	/* join: token, csr. */
+#define JOIN(tok, csr) "{\"type\":\"join\",\"token\":\"" tok "\",\"csr\":\"" csr "\"," \
+	"\"name\":\"w\",\"ssh_target\":\"h:22\",\"ssh_host_key\":\"" HOSTKEY "\"}"
+#define JCSR "-----BEGIN CERTIFICATE REQUEST-----\\nMIIB\\n-----END CERTIFICATE REQUEST-----\\n"
+	assert_int_equal(dec(JOIN(TOKEN, JCSR), &m), 0);
+	assert_int_equal(dec(JOIN("zts_abc", JCSR), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(JOIN("ztj_", JCSR), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(JOIN("ztj_a.b", JCSR), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(JOIN(TOKEN "0123456789012345678901234567890123", JCSR), &m),
+	    ZT_ERR_TOO_LARGE);
+	assert_int_equal(dec(JOIN(TOKEN, "-----BEGIN CERTIFICATE-----\\nx\\n"
+	    "-----END CERTIFICATE-----"), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(JOIN(TOKEN, "-----BEGIN CERTIFICATE REQUEST-----\\nx"), &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"join_ok\",\"cert\":\"" JCSR "\",\"ca\":\"" JCSR "\"}",
+	    &m), ZT_ERR_INVALID);
+	/* Hostile input that is NUL-laden. */
+	assert_int_equal(tun_msg_decode("{\"type\":\"accept\",\"id\":\"a\0\"}", 26, &m),
+	    ZT_ERR_INVALID);
+	tun_msg_clear(&m);
+}
+
+/* The encoder refuses what the decoder would. */
+static void test_encode_refusals(void **state)
+{
+	struct buf *b = buf_new(TUN_FRAME_MAX);
+	struct tun_msg m;
+	cJSON *o = (cJSON *)&o;
+
+	(void)state;
+	assert_non_null(b);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_PROTOCOL);
+	m.type = TUN_ACCEPT;
+	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_NOT_FOUND);
+	m.id = "a b";
+	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_INVALID);
+	m.id = "";
+	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_INVALID);
+	m.type = TUN_HEARTBEAT;
+	m.seq = -1;
+	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_INVALID);
+	m.type = TUN_HELLO;
+	m.name = "w";
+	m.ssh_target = "h:22";
+	m.ssh_host_key = HOSTKEY;
+	m.version = "1";
+	set_labels(&m);
+	snprintf(m.labels[1].key, sizeof(m.labels[1].key), "env");
+	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_INVALID);
+	m.nlabels = TUN_LABELS_MAX + 1;
+	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_TOO_LARGE);
+	m.nlabels = 0;
+	m.version = "1 2";
+	assert_int_equal(tun_msg_to_json(&m, &o), ZT_ERR_INVALID);
+	assert_null(o);
+	assert_int_equal(buf_len(b), 0);
+	m.version = "1";
+	assert_int_equal(tun_msg_encode(&m, b), 0);
+	assert_true(buf_len(b) > TUN_HDR_LEN);
+	assert_int_equal(tun_msg_to_json(NULL, &o), ZT_ERR_INVALID);
+	buf_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frames_every_split),
+		cmocka_unit_test(test_frames_bytewise_and_eof),
+		cmocka_unit_test(test_frames_poison),
+		cmocka_unit_test(test_frames_max),
+		cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_encode_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
