@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILD, startDaemon, tmpdir } from './lib/zt.mjs';
+import { BUILD, startDaemon, stopChecked, tmpdir } from './lib/zt.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVER = path.join(BUILD, 'tests', 'conformance', 'mcp-conformance-server');
@@ -112,11 +112,7 @@ before(async () => {
 
 after(async () => {
   try {
-    if (server) {
-      const e = await server.stop();
-      assert.equal(e.code, 0, `server exit ${JSON.stringify(e.code)} ${e.sig}: ${e.log.slice(-4000)}`);
-      assert.doesNotMatch(e.log, /AddressSanitizer|LeakSanitizer|runtime error/);
-    }
+    await stopChecked(server);
   } finally {
     if (work) fs.rmSync(work, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, awayFromStepEdge, mode, request, startBroker, step, tmpdir, totp, ztctl, ztctlEnroll,
+  stopChecked,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -42,12 +43,7 @@ function login(name, code, extra = {}) {
 }
 
 before(async () => { broker = await startBroker(); });
-after(async () => {
-  if (!broker) return;
-  const e = await broker.stop();
-  assert.equal(e.code, 0, `broker exit ${JSON.stringify(e.code)} ${e.sig}: ${e.log.slice(-4000)}`);
-  assert.doesNotMatch(e.log, /AddressSanitizer|LeakSanitizer|runtime error/);
-});
+after(() => stopChecked(broker));
 
 describe('broker start', () => {
   test('creates a private data dir with 0600 keys and prints the CA pin', () => {

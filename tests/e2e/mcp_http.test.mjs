@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   admin, botToken, brokerFetch, request, sdk, startBroker, userToken,
+  stopChecked,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -18,12 +19,7 @@ before(async () => {
       '--log-level', process.env.ZT_LOG_LEVEL || 'info'],
   });
 });
-after(async () => {
-  if (!broker) return;
-  const e = await broker.stop();
-  assert.equal(e.code, 0, `broker exit ${e.code} ${e.sig}: ${e.log.slice(-4000)}`);
-  assert.doesNotMatch(e.log, /AddressSanitizer|LeakSanitizer|runtime error/);
-});
+after(() => stopChecked(broker));
 
 async function connect(token, capabilities = {}) {
   const client = new S.Client({ name: 'zt-e2e', version: '1.0.0' }, { capabilities });

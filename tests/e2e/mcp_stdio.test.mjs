@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, awayFromStepEdge, sdk, startBroker, step, tmpdir, totp, ZTCTL, ztctl, ztctlEnroll,
+  stopChecked,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -94,12 +95,7 @@ before(async () => {
   broker = await startBroker({ args: ['--diagnostic-tools'] });
   home = await loggedIn(USER, 'ops');
 });
-after(async () => {
-  if (!broker) return;
-  const e = await broker.stop();
-  assert.equal(e.code, 0, `broker exit ${e.code} ${e.sig}: ${e.log.slice(-4000)}`);
-  assert.doesNotMatch(e.log, /AddressSanitizer|LeakSanitizer|runtime error/);
-});
+after(() => stopChecked(broker));
 
 describe('the SDK client over ztctl mcp', () => {
   let c;

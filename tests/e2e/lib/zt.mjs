@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import tls from 'node:tls';
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -63,6 +64,16 @@ export async function startDaemon(cmd, args, ready, what) {
       return { ...e, log: log.join('') };
     },
   };
+}
+
+// Stops a daemon from startDaemon() and asserts it exited 0 with no
+// sanitizer report (under `make asan` a leak makes the exit non-zero).
+// NULL (a failed start) is a no-op.
+export async function stopChecked(d) {
+  if (!d) return;
+  const e = await d.stop();
+  assert.equal(e.code, 0, `exit ${JSON.stringify(e.code)} ${e.sig}: ${e.log.slice(-4000)}`);
+  assert.doesNotMatch(e.log, /AddressSanitizer|LeakSanitizer|runtime error/);
 }
 
 // Starts `ztbroker serve` and resolves to {url, pin, port, dir, dataDir,
