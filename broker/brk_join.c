@@ -1,0 +1,91 @@
+/*
+ * brk_join.c - turning a join token and a CSR into an agent certificate.
+ */
+#include "broker/brk_join.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "common/ca.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/store.h"
+
+/* Fills reply with an error message; returns r. */
+static int refuse(struct tun_msg *reply, int r, const char *code, const char *message)
+{
+	memset(reply, 0, sizeof(*reply));
+	reply->type = TUN_ERROR;
+	reply->code = strdup(code);
+	reply->message = strdup(message);
+	return r;
+}
+
+static void audit(struct brk *b, const struct tun_msg *m, const char *source,
+    const char *outcome, const char *reason, const char *token_hash)
+{
+	char actor[96], pfx[13];
+	cJSON *d = cJSON_CreateObject();
+
+	snprintf(actor, sizeof(actor), "agent:%s", m->name != NULL ? m->name : "?");
+	snprintf(pfx, sizeof(pfx), "%.12s", token_hash);
+	cJSON_AddStringToObject(d, "token", pfx);
+	if (reason != NULL) {
+		cJSON_AddStringToObject(d, "reason", reason);
+	}
+	if (m->ssh_target != NULL) {
+		cJSON_AddStringToObject(d, "ssh_target", m->ssh_target);
+	}
+	if (aud_append(b->store, brk_now_ms(), "agent.join", actor, source, outcome, d) != 0) {
+		log_error("cannot write audit event agent.join");
+	}
+	cJSON_Delete(d);
+}
+
+int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct tun_msg *reply)
+{
+	char hash[CRYPTO_SHA256_HEX_LEN + 1];
+	char *cert = NULL;
+	int r;
+
+	memset(reply, 0, sizeof(*reply));
+	if (m->type != TUN_JOIN || m->token == NULL || m->csr == NULL || m->name == NULL) {
+		return refuse(reply, ZT_ERR_PROTOCOL, "bad_request", "expected a join message");
+	}
+	crypto_token_hash(m->token, hash);
+	r = store_join_token_use(b->store, hash, b->now());
+	if (r != 0) {
+		const char *code = r == ZT_ERR_EXPIRED ? "token_expired" :
+		    r == ZT_ERR_REPLAY ? "token_used" : r == ZT_ERR_NOT_FOUND ? "token_unknown" :
+		    "internal";
+		const char *msg = r == ZT_ERR_EXPIRED ?
+		    "join token expired: ask an administrator for a new one" :
+		    r == ZT_ERR_REPLAY ? "join token already used" :
+		    r == ZT_ERR_NOT_FOUND ? "unknown join token" : "internal error";
+
+		audit(b, m, source, "failure", code, hash);
+		return refuse(reply, r, code, msg);
+	}
+	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), m->name, b->now(), BRK_AGENT_CERT_TTL,
+	    &cert);
+	if (r != 0) {
+		/* The token is spent: a bad CSR must not let one token be tried
+		 * again and again. */
+		audit(b, m, source, "failure", "bad_csr", hash);
+		return refuse(reply, r, "bad_csr", "the certificate request was refused");
+	}
+	reply->type = TUN_JOIN_OK;
+	reply->cert = cert;
+	reply->ca = strdup(ca_cert_pem(b->ca));
+	if (reply->ca == NULL) {
+		tun_msg_clear(reply);
+		return refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
+	}
+	audit(b, m, source, "success", NULL, hash);
+	log_info("agent %s joined from %s", m->name, source);
+	return 0;
+}

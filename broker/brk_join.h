@@ -1,0 +1,28 @@
+/*
+ * brk_join.h - an agent's join: a one-time token and a CSR in, a
+ * short-lived agent certificate out.
+ *
+ * The tunnel listener hands each decoded `join` message here. The token is
+ * consumed atomically (store_join_token_use: unknown, expired and replayed
+ * tokens are refused and audited); the CSR's own signature must verify,
+ * and the certificate is issued by the broker's TLS CA for the agent's
+ * name (CN) with clientAuth only, valid BRK_AGENT_CERT_TTL. Pure request
+ * handling: no sockets, so it is unit-tested on a real store and CA.
+ */
+#ifndef ZT_BRK_JOIN_H
+#define ZT_BRK_JOIN_H
+
+#include "common/tun.h"
+
+struct brk;
+
+#define BRK_AGENT_CERT_TTL (12 * 3600)
+
+/* Handles a join (m->type == TUN_JOIN) from source. On 0, *reply is a
+ * join_ok (cert, ca); otherwise *reply is an error message whose code
+ * says why ("token_unknown", "token_expired", "token_used", "bad_csr",
+ * "internal") and the return value is the negative ZT_ERR_*. The caller
+ * clears *reply. */
+int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct tun_msg *reply);
+
+#endif
