@@ -1,0 +1,685 @@
+/*
+ * pol_role.c - parsing one role YAML document with libyaml's event API.
+ *
+ * The parser walks events in step with the schema (recursive descent over a
+ * fixed three-level shape), so anything unexpected - an unknown key, a list
+ * where a map belongs, an anchor - stops the walk at its own line before
+ * libyaml reads further. JSON (pol_role_from_json) is YAML flow style, so
+ * the same walk loads stored roles and every check lives in one place.
+ */
+#include "policy/pol_role.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "common/dur.h"
+#include "common/err.h"
+#include "policy/pol_priv.h"
+
+/* A role printed as JSON may be longer than its YAML (quotes, escapes). */
+#define POL_JSON_MAX (4 * POL_ROLE_MAX)
+
+struct rp {
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int have_ev;
+	const char *fname;
+	char *err;
+	size_t errsz;
+	struct pol_role *role;
+};
+
+static const char *const top_keys[] = { "kind", "name", "allow", "deny", "options", NULL };
+static const char *const sec_keys[] = { "hosts", "logins", "tools", NULL };
+static const char *const opt_keys[] = { "max_session_ttl", NULL };
+
+/* Copies s for an error message: bounded, non-printable bytes as '?'. */
+static void safe_copy(char *dst, size_t dstsz, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < dstsz; i++) {
+		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	}
+	dst[i] = '\0';
+}
+
+static size_t ev_line(const struct rp *s)
+{
+	return s->have_ev ? s->ev.start_mark.line + 1 : s->parser.mark.line + 1;
+}
+
+/* Formats "FILE:LINE: message" into the caller's buffer and returns code. */
+static int rp_fail(struct rp *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int rp_fail(struct rp *s, int code, const char *fmt, ...)
+{
+	char msg[POL_ERR_MAX];
+	va_list ap;
+
+	if (s->err != NULL && s->errsz > 0) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		snprintf(s->err, s->errsz, "%s:%zu: %s", s->fname, ev_line(s), msg);
+	}
+	return code;
+}
+
+static const char *ev_kind(yaml_event_type_t t)
+{
+	switch (t) {
+	case YAML_SCALAR_EVENT: return "a string";
+	case YAML_SEQUENCE_START_EVENT: return "a list";
+	case YAML_MAPPING_START_EVENT: return "a map";
+	case YAML_DOCUMENT_START_EVENT: return "a document";
+	default: return "end of input";
+	}
+}
+
+/* Reads the next event, refusing aliases, anchors and explicit tags. */
+static int rp_next(struct rp *s)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+	int implicit = 1;
+
+	if (s->have_ev) {
+		yaml_event_delete(&s->ev);
+		s->have_ev = 0;
+	}
+	if (!yaml_parser_parse(&s->parser, &s->ev)) {
+		if (s->parser.error == YAML_MEMORY_ERROR) {
+			return ZT_ERR_NOMEM;
+		}
+		if (s->err != NULL && s->errsz > 0) {
+			snprintf(s->err, s->errsz, "%s:%zu: YAML syntax error: %s", s->fname,
+			    s->parser.problem_mark.line + 1,
+			    s->parser.problem != NULL ? s->parser.problem : "unknown");
+		}
+		return ZT_ERR_INVALID;
+	}
+	s->have_ev = 1;
+	switch (s->ev.type) {
+	case YAML_ALIAS_EVENT:
+		return rp_fail(s, ZT_ERR_INVALID, "aliases are not allowed");
+	case YAML_SCALAR_EVENT:
+		anchor = s->ev.data.scalar.anchor;
+		tag = s->ev.data.scalar.tag;
+		implicit = s->ev.data.scalar.plain_implicit || s->ev.data.scalar.quoted_implicit;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = s->ev.data.sequence_start.anchor;
+		tag = s->ev.data.sequence_start.tag;
+		implicit = s->ev.data.sequence_start.implicit;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = s->ev.data.mapping_start.anchor;
+		tag = s->ev.data.mapping_start.tag;
+		implicit = s->ev.data.mapping_start.implicit;
+		break;
+	default:
+		break;
+	}
+	if (anchor != NULL) {
+		return rp_fail(s, ZT_ERR_INVALID, "anchors are not allowed");
+	}
+	if (tag != NULL || !implicit) {
+		return rp_fail(s, ZT_ERR_INVALID, "tags are not allowed");
+	}
+	return 0;
+}
+
+/* The current event as a string of 1..POL_MAX_STR bytes without NUL
+ * (borrowed from the event). */
+static int rp_str(struct rp *s, const char *what, const char **out)
+{
+	const char *v = NULL;
+	size_t len;
+
+	if (s->ev.type != YAML_SCALAR_EVENT) {
+		return rp_fail(s, ZT_ERR_TYPE, "%s must be a string, not %s", what,
+		    ev_kind(s->ev.type));
+	}
+	v = (const char *)s->ev.data.scalar.value;
+	len = s->ev.data.scalar.length;
+	if (len > POL_MAX_STR) {
+		return rp_fail(s, ZT_ERR_TOO_LARGE, "%s is longer than %d bytes", what,
+		    POL_MAX_STR);
+	}
+	if (len == 0 || memchr(v, '\0', len) != NULL) {
+		return rp_fail(s, ZT_ERR_INVALID, "%s must be a non-empty string", what);
+	}
+	*out = v;
+	return 0;
+}
+
+static int key_index(const char *key, const char *const *keys)
+{
+	int i;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (strcmp(key, keys[i]) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+static int unknown_key(struct rp *s, const char *key, const char *where,
+    const char *const *keys)
+{
+	char shown[POL_NAME_MAX + 1], expected[128];
+	size_t i, len = 0;
+
+	expected[0] = '\0';
+	for (i = 0; keys[i] != NULL; i++) {
+		len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
+		    i > 0 ? ", " : "", keys[i]);
+	}
+	safe_copy(shown, sizeof(shown), key);
+	return rp_fail(s, ZT_ERR_INVALID, "unknown key \"%s\" in %s (expected %s)", shown,
+	    where, expected);
+}
+
+static int valid_name(const char *s, int upper)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (upper && c >= 'A' && c <= 'Z');
+
+		if (!ok && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+			return 0;
+		}
+	}
+	return i >= 1 && i <= POL_NAME_MAX;
+}
+
+static int valid_pattern(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s < 0x20 || *s > 0x7e || *s == '/' || *s == '\\' || *s == '[' ||
+		    *s == ']') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int rp_pattern(struct rp *s, const char *what, char **out)
+{
+	const char *v = NULL;
+	int r;
+
+	if ((r = rp_str(s, what, &v)) != 0) {
+		return r;
+	}
+	if (!valid_pattern(v)) {
+		return rp_fail(s, ZT_ERR_INVALID, "%s: bad pattern (printable ASCII, "
+		    "wildcards '*' and '?', no '/', '\\', '[' or ']')", what);
+	}
+	if ((*out = strdup(v)) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Expects the current event to start a collection of the given type. */
+static int rp_expect(struct rp *s, yaml_event_type_t t, const char *what)
+{
+	if (s->ev.type != t) {
+		return rp_fail(s, ZT_ERR_TYPE, "%s must be %s, not %s", what, ev_kind(t),
+		    ev_kind(s->ev.type));
+	}
+	return 0;
+}
+
+/* A list of patterns; the current event is the value. */
+static int rp_list(struct rp *s, const char *what, char **items, size_t *n)
+{
+	int r;
+
+	if ((r = rp_expect(s, YAML_SEQUENCE_START_EVENT, what)) != 0) {
+		return r;
+	}
+	for (;;) {
+		if ((r = rp_next(s)) != 0) {
+			return r;
+		}
+		if (s->ev.type == YAML_SEQUENCE_END_EVENT) {
+			break;
+		}
+		if (*n >= POL_MAX_ITEMS) {
+			return rp_fail(s, ZT_ERR_TOO_LARGE, "%s has more than %d entries", what,
+			    POL_MAX_ITEMS);
+		}
+		if ((r = rp_pattern(s, what, &items[*n])) != 0) {
+			return r;
+		}
+		(*n)++;
+	}
+	if (*n == 0) {
+		return rp_fail(s, ZT_ERR_INVALID, "%s is empty (omit the key to match any)", what);
+	}
+	return 0;
+}
+
+/* hosts: a map of label key -> value glob; the current event is the value. */
+static int rp_hosts(struct rp *s, const char *what, struct pol_section *sec)
+{
+	const char *k = NULL;
+	size_t i;
+	int r;
+
+	if ((r = rp_expect(s, YAML_MAPPING_START_EVENT, what)) != 0) {
+		return r;
+	}
+	for (;;) {
+		if ((r = rp_next(s)) != 0) {
+			return r;
+		}
+		if (s->ev.type == YAML_MAPPING_END_EVENT) {
+			break;
+		}
+		if ((r = rp_str(s, "a label key", &k)) != 0) {
+			return r;
+		}
+		if (!valid_name(k, 1)) {
+			return rp_fail(s, ZT_ERR_INVALID, "%s: bad label key (expected "
+			    "[A-Za-z0-9][A-Za-z0-9._-]{0,63})", what);
+		}
+		for (i = 0; i < sec->nhosts; i++) {
+			if (strcmp(sec->hkey[i], k) == 0) {
+				return rp_fail(s, ZT_ERR_INVALID, "duplicate label \"%s\" in %s",
+				    k, what);
+			}
+		}
+		if (sec->nhosts >= POL_MAX_ITEMS) {
+			return rp_fail(s, ZT_ERR_TOO_LARGE, "%s has more than %d labels", what,
+			    POL_MAX_ITEMS);
+		}
+		if ((sec->hkey[sec->nhosts] = strdup(k)) == NULL) {
+			return ZT_ERR_NOMEM;
+		}
+		sec->nhosts++;
+		if ((r = rp_next(s)) != 0 ||
+		    (r = rp_pattern(s, what, &sec->hval[sec->nhosts - 1])) != 0) {
+			return r;
+		}
+	}
+	if (sec->nhosts == 0) {
+		return rp_fail(s, ZT_ERR_INVALID, "%s is empty (omit the key to match any)", what);
+	}
+	return 0;
+}
+
+/*
+ * Walks a map whose keys come from keys[], refusing unknown and duplicate
+ * ones; for each key, reads the value's first event and calls fn(s, index,
+ * arg) with it current. fn consumes the whole value.
+ */
+typedef int (*rp_value_fn)(struct rp *s, int idx, void *arg);
+
+static int rp_map(struct rp *s, const char *where, const char *const *keys, rp_value_fn fn,
+    void *arg)
+{
+	unsigned seen = 0;
+	int r, idx;
+
+	if ((r = rp_expect(s, YAML_MAPPING_START_EVENT, where)) != 0) {
+		return r;
+	}
+	for (;;) {
+		const char *k = NULL;
+
+		if ((r = rp_next(s)) != 0) {
+			return r;
+		}
+		if (s->ev.type == YAML_MAPPING_END_EVENT) {
+			return 0;
+		}
+		if ((r = rp_str(s, "a key", &k)) != 0) {
+			return r;
+		}
+		if ((idx = key_index(k, keys)) < 0) {
+			return unknown_key(s, k, where, keys);
+		}
+		if (seen & (1u << idx)) {
+			return rp_fail(s, ZT_ERR_INVALID, "duplicate key \"%s\" in %s", keys[idx],
+			    where);
+		}
+		seen |= 1u << idx;
+		if ((r = rp_next(s)) != 0 || (r = fn(s, idx, arg)) != 0) {
+			return r;
+		}
+	}
+}
+
+struct sec_arg {
+	struct pol_section *sec;
+	const char *name;
+};
+
+static int sec_value(struct rp *s, int idx, void *arg)
+{
+	struct sec_arg *a = arg;
+	char what[32];
+
+	snprintf(what, sizeof(what), "%s.%s", a->name, sec_keys[idx]);
+	switch (idx) {
+	case 0:
+		a->sec->has_hosts = 1;
+		return rp_hosts(s, what, a->sec);
+	case 1:
+		a->sec->has_logins = 1;
+		return rp_list(s, what, a->sec->logins, &a->sec->nlogins);
+	default:
+		a->sec->has_tools = 1;
+		return rp_list(s, what, a->sec->tools, &a->sec->ntools);
+	}
+}
+
+static int opt_value(struct rp *s, int idx, void *arg)
+{
+	struct pol_role *role = arg;
+	const char *v = NULL;
+	int r;
+
+	(void)idx;
+	if ((r = rp_str(s, "options.max_session_ttl", &v)) != 0) {
+		return r;
+	}
+	if (dur_parse(v, POL_TTL_MIN_S, POL_TTL_MAX_S, &role->max_session_ttl) != 0) {
+		return rp_fail(s, ZT_ERR_INVALID, "options.max_session_ttl: bad duration "
+		    "(e.g. 30m, 8h, 7d; between 1m and 30d)");
+	}
+	if ((role->ttl_text = strdup(v)) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+static int top_value(struct rp *s, int idx, void *arg)
+{
+	struct pol_role *role = s->role;
+	struct sec_arg a;
+	const char *v = NULL;
+	int r;
+
+	switch (idx) {
+	case 0:
+		if ((r = rp_str(s, "kind", &v)) != 0) {
+			return r;
+		}
+		if (strcmp(v, "role") != 0) {
+			return rp_fail(s, ZT_ERR_INVALID, "kind must be \"role\"");
+		}
+		*(int *)arg = 1;
+		return 0;
+	case 1:
+		if ((r = rp_str(s, "name", &v)) != 0) {
+			return r;
+		}
+		if (!valid_name(v, 0)) {
+			return rp_fail(s, ZT_ERR_INVALID, "bad name (expected "
+			    "[a-z0-9][a-z0-9._-]{0,63})");
+		}
+		memcpy(role->name, v, strlen(v) + 1);
+		return 0;
+	case 2:
+	case 3:
+		a.sec = idx == 2 ? &role->allow : &role->deny;
+		a.name = top_keys[idx];
+		a.sec->present = 1;
+		return rp_map(s, a.name, sec_keys, sec_value, &a);
+	default:
+		return rp_map(s, "options", opt_keys, opt_value, role);
+	}
+}
+
+static int rp_document(struct rp *s)
+{
+	int r, seen_kind;
+
+	if ((r = rp_next(s)) != 0) {
+		return r;
+	}
+	if (s->ev.type != YAML_STREAM_START_EVENT) {
+		return rp_fail(s, ZT_ERR_INTERNAL, "no stream start");
+	}
+	if ((r = rp_next(s)) != 0) {
+		return r;
+	}
+	if (s->ev.type != YAML_DOCUMENT_START_EVENT) {
+		return rp_fail(s, ZT_ERR_INVALID, "empty document (kind and name are required)");
+	}
+	if ((r = rp_next(s)) != 0) {
+		return r;
+	}
+	if (s->ev.type == YAML_SCALAR_EVENT && s->ev.data.scalar.length == 0) {
+		return rp_fail(s, ZT_ERR_INVALID, "empty document (kind and name are required)");
+	}
+	/* kind's value is checked in top_value; here only its presence. */
+	seen_kind = 0;
+	if ((r = rp_map(s, "role", top_keys, top_value, &seen_kind)) != 0) {
+		return r;
+	}
+	if (!seen_kind) {
+		return rp_fail(s, ZT_ERR_INVALID, "kind is required (kind: role)");
+	}
+	if (s->role->name[0] == '\0') {
+		return rp_fail(s, ZT_ERR_INVALID, "name is required");
+	}
+	if ((r = rp_next(s)) != 0) {
+		return r;
+	}
+	/* DOCUMENT_END, then nothing but the end of the stream. */
+	if ((r = rp_next(s)) != 0) {
+		return r;
+	}
+	if (s->ev.type != YAML_STREAM_END_EVENT) {
+		return rp_fail(s, ZT_ERR_INVALID, "more than one document");
+	}
+	return 0;
+}
+
+static void section_clear(struct pol_section *sec)
+{
+	size_t i;
+
+	for (i = 0; i < sec->nhosts; i++) {
+		free(sec->hkey[i]);
+		free(sec->hval[i]);
+	}
+	for (i = 0; i < sec->nlogins; i++) {
+		free(sec->logins[i]);
+	}
+	for (i = 0; i < sec->ntools; i++) {
+		free(sec->tools[i]);
+	}
+}
+
+void pol_role_free(struct pol_role *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	section_clear(&r->allow);
+	section_clear(&r->deny);
+	free(r->ttl_text);
+	free(r);
+}
+
+static int role_parse(const void *p, size_t n, size_t max, const char *fname,
+    struct pol_role **out, char *err, size_t errsz)
+{
+	struct rp s;
+	int r = ZT_ERR_INTERNAL;
+
+	memset(&s, 0, sizeof(s));
+	s.fname = fname != NULL ? fname : "role";
+	s.err = err;
+	s.errsz = errsz;
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (err != NULL && errsz > 0) {
+		err[0] = '\0';
+	}
+	if (out == NULL || (p == NULL && n > 0)) {
+		return rp_fail(&s, ZT_ERR_INVALID, "bad arguments");
+	}
+	if (n > max) {
+		return rp_fail(&s, ZT_ERR_TOO_LARGE, "role is larger than %zu bytes", max);
+	}
+	if ((s.role = calloc(1, sizeof(*s.role))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if (!yaml_parser_initialize(&s.parser)) {
+		free(s.role);
+		return ZT_ERR_NOMEM;
+	}
+	yaml_parser_set_input_string(&s.parser, n > 0 ? p : (const void *)"", n);
+	if ((r = rp_document(&s)) != 0) {
+		goto out;
+	}
+	*out = s.role;
+	s.role = NULL;
+	r = 0;
+out:
+	if (r == ZT_ERR_NOMEM && err != NULL && errsz > 0) {
+		snprintf(err, errsz, "%s: out of memory", s.fname);
+	}
+	if (s.have_ev) {
+		yaml_event_delete(&s.ev);
+	}
+	yaml_parser_delete(&s.parser);
+	pol_role_free(s.role);
+	return r;
+}
+
+int pol_role_parse(const void *p, size_t n, const char *fname, struct pol_role **out,
+    char *err, size_t errsz)
+{
+	return role_parse(p, n, POL_ROLE_MAX, fname, out, err, errsz);
+}
+
+const char *pol_role_name(const struct pol_role *r)
+{
+	return r != NULL ? r->name : "";
+}
+
+int64_t pol_role_max_session_ttl(const struct pol_role *r)
+{
+	return r != NULL ? r->max_session_ttl : 0;
+}
+
+static cJSON *list_json(char *const *items, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++) {
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(items[i]))) {
+			cJSON_Delete(a);
+			a = NULL;
+		}
+	}
+	return a;
+}
+
+static cJSON *section_json(const struct pol_section *sec)
+{
+	cJSON *o = cJSON_CreateObject(), *h = NULL;
+	size_t i;
+
+	if (o == NULL) {
+		return NULL;
+	}
+	if (sec->has_hosts) {
+		if ((h = cJSON_AddObjectToObject(o, "hosts")) == NULL) {
+			goto fail;
+		}
+		for (i = 0; i < sec->nhosts; i++) {
+			if (cJSON_AddStringToObject(h, sec->hkey[i], sec->hval[i]) == NULL) {
+				goto fail;
+			}
+		}
+	}
+	if (sec->has_logins &&
+	    !cJSON_AddItemToObject(o, "logins", list_json(sec->logins, sec->nlogins))) {
+		goto fail;
+	}
+	if (sec->has_tools &&
+	    !cJSON_AddItemToObject(o, "tools", list_json(sec->tools, sec->ntools))) {
+		goto fail;
+	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+int pol_role_to_json(const struct pol_role *r, cJSON **out)
+{
+	cJSON *o = NULL, *opt = NULL;
+	int ret = ZT_ERR_NOMEM;
+
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (r == NULL || out == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "kind", "role") == NULL ||
+	    cJSON_AddStringToObject(o, "name", r->name) == NULL) {
+		goto out;
+	}
+	if (r->allow.present && !cJSON_AddItemToObject(o, "allow", section_json(&r->allow))) {
+		goto out;
+	}
+	if (r->deny.present && !cJSON_AddItemToObject(o, "deny", section_json(&r->deny))) {
+		goto out;
+	}
+	if (r->ttl_text != NULL) {
+		if ((opt = cJSON_AddObjectToObject(o, "options")) == NULL ||
+		    cJSON_AddStringToObject(opt, "max_session_ttl", r->ttl_text) == NULL) {
+			goto out;
+		}
+	}
+	*out = o;
+	o = NULL;
+	ret = 0;
+out:
+	cJSON_Delete(o);
+	return ret;
+}
+
+int pol_role_from_json(const cJSON *j, struct pol_role **out, char *err, size_t errsz)
+{
+	char *text = NULL;
+	int r;
+
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (j == NULL || out == NULL) {
+		if (err != NULL && errsz > 0) {
+			snprintf(err, errsz, "role.json: bad arguments");
+		}
+		return ZT_ERR_INVALID;
+	}
+	if ((text = cJSON_PrintUnformatted(j)) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	r = role_parse(text, strlen(text), POL_JSON_MAX, "role.json", out, err, errsz);
+	free(text);
+	return r;
+}

@@ -1,0 +1,80 @@
+/*
+ * pol_role.h - roles: one YAML document naming what an identity may and may
+ * not do, parsed from untrusted bytes into an opaque, validated struct.
+ *
+ *   kind: role                      # required, exactly "role"
+ *   name: ai-ops-readonly           # required, [a-z0-9][a-z0-9._-]{0,63}
+ *   allow:                          # optional rule
+ *     hosts: { env: staging, team: "w*" }   # label selectors (globs)
+ *     logins: [ubuntu]                       # globs
+ *     tools: [ssh_exec, "file_*"]            # globs
+ *   deny:                           # optional rule, same keys as allow
+ *     tools: [file_write]
+ *   options:
+ *     max_session_ttl: 8h           # common/dur.h syntax, 1 minute .. 30 days
+ *
+ * Limits: input at most POL_ROLE_MAX bytes, at most POL_MAX_ITEMS entries in
+ * each list or map, strings at most POL_MAX_STR bytes and never empty. The
+ * schema fixes the nesting (three levels): any other structure is a type
+ * error as soon as it starts, so nesting cannot grow. Anchors, aliases, tags
+ * and a second document are refused; so are duplicate keys, unknown keys
+ * (named with their line) and empty lists or maps (ambiguous: omit the key
+ * to mean "any").
+ *
+ * Patterns (label values, logins, tools) are printable ASCII without '/',
+ * '\', '[' or ']': the only wildcards are '*' and '?', matched with
+ * fnmatch(3) and no flags. Label keys are [A-Za-z0-9][A-Za-z0-9._-]{0,63}.
+ * How rules decide is in policy/pol_eval.h.
+ *
+ * Errors are written to a caller-provided buffer as "FILE:LINE: message"
+ * (LINE counts from 1). A struct pol_role is immutable after parsing, so it
+ * may be shared between threads for reading.
+ */
+#ifndef ZT_POL_ROLE_H
+#define ZT_POL_ROLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#define POL_ROLE_MAX (64 * 1024)  /* bytes of one role document */
+#define POL_MAX_ITEMS 64          /* entries in one list or map */
+#define POL_MAX_STR 256           /* bytes of one string */
+#define POL_NAME_MAX 64           /* bytes of a role name or a label key */
+#define POL_TTL_MIN_S 60
+#define POL_TTL_MAX_S (30 * 86400)
+#define POL_ERR_MAX 256           /* enough room for any error message */
+
+struct pol_role;
+
+/* Parses one role document p[0..n). fname names the input in errors (NULL:
+ * "role"). On success *out owns a new role (free with pol_role_free). On
+ * failure *out is NULL, err (errsz bytes, may be 0) says what and where, and
+ * the return is ZT_ERR_TOO_LARGE (input over POL_ROLE_MAX, a list or map over
+ * POL_MAX_ITEMS, a string over POL_MAX_STR), ZT_ERR_TYPE (a value of the wrong
+ * kind: scalar, list or map), ZT_ERR_INVALID (anything else: YAML syntax,
+ * unknown or duplicate or missing key, bad name, pattern or duration, anchor,
+ * alias, tag, second document) or ZT_ERR_NOMEM. */
+int pol_role_parse(const void *p, size_t n, const char *fname, struct pol_role **out,
+    char *err, size_t errsz);
+
+/* No-op on NULL. */
+void pol_role_free(struct pol_role *r);
+
+/* The role's name (borrowed, lives as long as r). */
+const char *pol_role_name(const struct pol_role *r);
+
+/* options.max_session_ttl in seconds, or 0 when the role sets none. */
+int64_t pol_role_max_session_ttl(const struct pol_role *r);
+
+/* The role as a JSON object with the same keys as the YAML (for storage and
+ * listing; max_session_ttl stays the text the author wrote). *out is owned by
+ * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
+int pol_role_to_json(const struct pol_role *r, cJSON **out);
+
+/* Loads a role from the JSON pol_role_to_json made, with every check of
+ * pol_role_parse (JSON is read as YAML flow style; errors name "role.json").
+ * Same returns as pol_role_parse. */
+int pol_role_from_json(const cJSON *j, struct pol_role **out, char *err, size_t errsz);
+
+#endif
