@@ -4,6 +4,8 @@
 #include "broker/brk_admin.h"
 
 #include <pwd.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +15,15 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_datadir.h"
+#include "broker/brk_policy.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/dur.h"
 #include "common/err.h"
 #include "common/sshca.h"
 #include "common/store.h"
+#include "policy/pol_eval.h"
+#include "policy/pol_role.h"
 
 const char brk_admin_usage[] =
 	"  users add NAME --roles R1,R2     add a user; prints a one-time invite (1 h)\n"
@@ -31,6 +36,11 @@ const char brk_admin_usage[] =
 	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
 	"  tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, uses 1..100)\n"
 	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
+	"  roles apply -f ROLE.yaml         create or replace a role (see examples/roles/)\n"
+	"  roles ls | roles rm NAME         list or delete roles\n"
+	"  policy test --user U|--bot B --tool T [--host H --labels k=v,..] [--login L]\n"
+	"                                   the decision and the rule that made it\n"
+	"                                   (exit 0 allow, 1 deny)\n"
 	"  ca pin                           the CA pin clients need (sha256:...)\n"
 	"  ca ssh-user-pub                  the line for sshd's TrustedUserCAKeys\n"
 	"  audit ls [--since 24h|TIME] [--json]   show audit events\n"
@@ -40,11 +50,26 @@ const char brk_admin_usage[] =
 struct args {
 	const char *pos[4];
 	int npos;
-	const char *roles;
-	const char *ttl;
-	const char *since;
-	const char *uses;
+	const char *roles, *ttl, *since, *uses, *file, *user, *bot, *tool, *host, *labels, *login;
 	int json;
+};
+
+/* The flags that take a value, and where each goes. */
+static const struct {
+	const char *flag;
+	size_t off;
+} value_flags[] = {
+	{ "--roles", offsetof(struct args, roles) },
+	{ "--ttl", offsetof(struct args, ttl) },
+	{ "--since", offsetof(struct args, since) },
+	{ "--uses", offsetof(struct args, uses) },
+	{ "-f", offsetof(struct args, file) },
+	{ "--user", offsetof(struct args, user) },
+	{ "--bot", offsetof(struct args, bot) },
+	{ "--tool", offsetof(struct args, tool) },
+	{ "--host", offsetof(struct args, host) },
+	{ "--labels", offsetof(struct args, labels) },
+	{ "--login", offsetof(struct args, login) },
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -53,26 +78,26 @@ static int parse_args(int argc, char **argv, struct args *a)
 	for (int i = 0; i < argc; i++) {
 		const char **slot = NULL;
 
-		if (strcmp(argv[i], "--roles") == 0) {
-			slot = &a->roles;
-		} else if (strcmp(argv[i], "--ttl") == 0) {
-			slot = &a->ttl;
-		} else if (strcmp(argv[i], "--since") == 0) {
-			slot = &a->since;
-		} else if (strcmp(argv[i], "--uses") == 0) {
-			slot = &a->uses;
-		} else if (strcmp(argv[i], "--json") == 0) {
+		for (size_t k = 0; k < sizeof(value_flags) / sizeof(value_flags[0]); k++) {
+			if (strcmp(argv[i], value_flags[k].flag) == 0) {
+				slot = (const char **)(void *)((char *)a + value_flags[k].off);
+			}
+		}
+		if (slot == NULL && strcmp(argv[i], "--json") == 0) {
 			a->json = 1;
 			continue;
-		} else if (argv[i][0] == '-') {
+		}
+		if (slot == NULL && argv[i][0] == '-') {
 			fprintf(stderr, "ztbroker admin: unknown option %s\n", argv[i]);
 			return 2;
-		} else if (a->npos < 4) {
+		}
+		if (slot == NULL) {
+			if (a->npos >= 4) {
+				fprintf(stderr, "ztbroker admin: too many arguments\n");
+				return 2;
+			}
 			a->pos[a->npos++] = argv[i];
 			continue;
-		} else {
-			fprintf(stderr, "ztbroker admin: too many arguments\n");
-			return 2;
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "ztbroker admin: %s needs a value\n", argv[i]);
@@ -613,6 +638,179 @@ static int cmd_audit(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
+static int list_role(const struct store_role_ref *ref, void *arg)
+{
+	char when[32];
+
+	(void)arg;
+	dur_format_time(ref->updated_at, when, sizeof(when));
+	printf("%-32s %s\n", ref->name, when);
+	return 0;
+}
+
+/* Reads a whole file of at most max bytes (owned). */
+static int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *p = NULL;
+	size_t n;
+	int r = 0;
+
+	*out = NULL;
+	if (fp == NULL) {
+		return ZT_ERR_IO;
+	}
+	if ((p = malloc(max + 1)) == NULL) {
+		fclose(fp);
+		return ZT_ERR_NOMEM;
+	}
+	n = fread(p, 1, max + 1, fp);
+	if (ferror(fp)) {
+		r = ZT_ERR_IO;
+	} else if (n > max) {
+		r = ZT_ERR_TOO_LARGE;
+	}
+	fclose(fp);
+	if (r != 0) {
+		free(p);
+		return r;
+	}
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+static int cmd_roles(struct brk_datadir *dd, const struct args *a)
+{
+	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
+	char rname[STORE_NAME_MAX + 1], err[POL_ERR_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (strcmp(verb, "ls") == 0) {
+		printf("%-32s %s\n", "NAME", "UPDATED");
+		return store_role_each(dd->store, list_role, NULL) == 0 ? 0 : 1;
+	}
+	if (strcmp(verb, "apply") == 0) {
+		if (a->file == NULL) {
+			fprintf(stderr, "ztbroker admin: roles apply needs -f ROLE.yaml\n");
+			return 2;
+		}
+		if ((r = read_file(a->file, POL_ROLE_MAX, &text, &len)) != 0) {
+			fprintf(stderr, "ztbroker admin: cannot read %s: %s\n", a->file,
+			    zt_strerror(r));
+			return 1;
+		}
+		r = brk_policy_apply(dd->store, text, len, a->file, rname, sizeof(rname), err,
+		    sizeof(err), (long long)brk_now());
+		free(text);
+		if (r != 0) {
+			fprintf(stderr, "ztbroker admin: %s\n", err);
+			return 1;
+		}
+		if (audit_admin(dd, "role.apply", name_json("role", rname)) != 0) {
+			return 1;
+		}
+		printf("role %s applied\n", rname);
+		return 0;
+	}
+	if (strcmp(verb, "rm") == 0 && name != NULL) {
+		if ((r = store_role_rm(dd->store, name)) != 0) {
+			fprintf(stderr, "ztbroker admin: cannot remove role %s: %s\n", name,
+			    zt_strerror(r));
+			return 1;
+		}
+		if (audit_admin(dd, "role.rm", name_json("role", name)) != 0) {
+			return 1;
+		}
+		printf("role %s removed\n", name);
+		return 0;
+	}
+	fprintf(stderr, "ztbroker admin: roles apply -f FILE | roles ls | roles rm NAME\n");
+	return 2;
+}
+
+#define MAX_TEST_LABELS 32
+
+/* Splits "k=v,k2=v2" (in copy, modified) into labels. */
+static int split_labels(char *copy, struct pol_label *labels, size_t *n)
+{
+	char *save = NULL;
+
+	*n = 0;
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(t, '=');
+
+		if (eq == NULL || eq == t || eq[1] == '\0' || *n >= MAX_TEST_LABELS) {
+			return ZT_ERR_INVALID;
+		}
+		*eq = '\0';
+		labels[*n].key = t;
+		labels[*n].value = eq + 1;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int cmd_policy(struct brk_datadir *dd, const struct args *a)
+{
+	char labels_copy[1024], missing[STORE_ROLES_MAX + 1], roles[STORE_ROLES_MAX + 1];
+	struct pol_label labels[MAX_TEST_LABELS];
+	struct pol_role **set = NULL;
+	struct pol_request req;
+	struct pol_decision d;
+	struct store_user u;
+	struct store_bot bot;
+	size_t nlabels = 0, nroles = 0;
+	int r;
+
+	if (a->npos < 2 || strcmp(a->pos[1], "test") != 0 || a->tool == NULL ||
+	    (a->user == NULL) == (a->bot == NULL)) {
+		fprintf(stderr, "ztbroker admin: policy test --user U|--bot B --tool T "
+		    "[--host H --labels k=v,..] [--login L]\n");
+		return 2;
+	}
+	snprintf(labels_copy, sizeof(labels_copy), "%s", a->labels != NULL ? a->labels : "");
+	if (split_labels(labels_copy, labels, &nlabels) != 0) {
+		fprintf(stderr, "ztbroker admin: --labels takes k=v,k2=v2 (at most %d)\n",
+		    MAX_TEST_LABELS);
+		return 2;
+	}
+	memset(&u, 0, sizeof(u));
+	memset(&bot, 0, sizeof(bot));
+	r = a->user != NULL ? store_user_get(dd->store, a->user, &u) :
+	    store_bot_get(dd->store, a->bot, &bot);
+	snprintf(roles, sizeof(roles), "%s", a->user != NULL ? u.roles : bot.roles);
+	store_user_wipe(&u);
+	if (r != 0) {
+		fprintf(stderr, "ztbroker admin: no %s %s\n", a->user != NULL ? "user" : "bot",
+		    a->user != NULL ? a->user : a->bot);
+		return 1;
+	}
+	if ((r = brk_policy_load(dd->store, roles, &set, &nroles, missing, sizeof(missing))) != 0) {
+		fprintf(stderr, "ztbroker admin: cannot load roles: %s\n", zt_strerror(r));
+		return 1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.tool = a->tool;
+	req.host = a->host;
+	req.labels = labels;
+	req.nlabels = nlabels;
+	req.login = a->login;
+	r = pol_decide((const struct pol_role *const *)set, nroles, &req, &d);
+	brk_policy_free(set, nroles);
+	if (r != 0) {
+		fprintf(stderr, "ztbroker admin: cannot decide: %s\n", zt_strerror(r));
+		return 1;
+	}
+	if (missing[0] != '\0') {
+		printf("note: roles without a document (they allow nothing): %s\n", missing);
+	}
+	printf("%s\n%s\n", d.allow ? "ALLOW" : "DENY", d.rule);
+	return d.allow ? 0 : 1;
+}
+
 int brk_admin_main(struct brk_datadir *dd, int argc, char **argv)
 {
 	struct args a;
@@ -633,6 +831,12 @@ int brk_admin_main(struct brk_datadir *dd, int argc, char **argv)
 	}
 	if (strcmp(a.pos[0], "tokens") == 0) {
 		return cmd_tokens(dd, &a);
+	}
+	if (strcmp(a.pos[0], "roles") == 0) {
+		return cmd_roles(dd, &a);
+	}
+	if (strcmp(a.pos[0], "policy") == 0) {
+		return cmd_policy(dd, &a);
 	}
 	if (strcmp(a.pos[0], "ca") == 0) {
 		return cmd_ca(dd, &a);

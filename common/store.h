@@ -186,4 +186,21 @@ int store_audit_append(struct store *st, struct store_audit_row *row,
 int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
     int (*fn)(const struct store_audit_row *row, void *arg), void *arg);
 
+/* ---- roles (the policy module's JSON form of each role document) ---- */
+#define STORE_ROLE_DOC_MAX (256 * 1024)
+struct store_role_ref {
+	char name[STORE_NAME_MAX + 1];
+	int64_t updated_at;
+};
+/* Creates or replaces the role named name. 0 or ZT_ERR_INVALID. */
+int store_role_put(struct store *st, const char *name, const char *doc, int64_t now);
+/* The role's document, owned by the caller: 0 or ZT_ERR_NOT_FOUND. */
+int store_role_get(struct store *st, const char *name, char **doc);
+/* 0 or ZT_ERR_NOT_FOUND. */
+int store_role_rm(struct store *st, const char *name);
+/* Calls fn for each role in name order; stops and returns fn's value if
+ * non-zero. */
+int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref, void *arg),
+    void *arg);
+
 #endif

@@ -29,6 +29,9 @@ struct fixture {
 	struct store *st;
 };
 
+/* The schema version the current code migrates to. */
+#define STORE_TEST_VERSION 3
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -87,20 +90,20 @@ static void test_migrations(void **state)
 	int64_t id = 0;
 	struct store_user u;
 
-	assert_int_equal(store_schema_version(f->st), 2);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
 	assert_int_equal(store_user_add(f->st, "alice", "admin", 1000, &id), 0);
 	/* Reopening must not re-run migration 1 (its CREATE TABLEs would fail)
 	 * and must keep the data. */
 	store_free(f->st);
 	f->st = NULL;
 	assert_int_equal(store_open(f->path, &f->st), 0);
-	assert_int_equal(store_schema_version(f->st), 2);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
 	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
 	assert_int_equal(u.id, id);
 	store_free(f->st);
 	f->st = NULL;
 	assert_int_equal(store_open(f->path, &f->st), 0);
-	assert_int_equal(store_schema_version(f->st), 2);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
 }
 
 /* A version 1 file (v2 only added join_tokens, so dropping it and setting
@@ -117,12 +120,13 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(store_invite_add(f->st, th('a'), id, 5000), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "DROP TABLE join_tokens; PRAGMA user_version = 1",
+	assert_int_equal(raw_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; "
+	    "PRAGMA user_version = 1",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(raw_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
 	    SQLITE_ERROR);
 	assert_int_equal(store_open(f->path, &f->st), 0);
-	assert_int_equal(store_schema_version(f->st), 2);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
 	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
 	assert_int_equal(u.id, id);
 	assert_int_equal(store_invite_get(f->st, th('a'), 10, &id), 0);
@@ -137,11 +141,11 @@ static void test_newer_version_refused(void **state)
 
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 3", NULL, 0), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 4", NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &st), ZT_ERR_INVALID);
 	assert_null(st);
 	/* Nothing was changed by the refused open. */
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 2", NULL, 0), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 3", NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 }
 
@@ -905,12 +909,40 @@ static void test_join_token_two_connections(void **state)
 	store_free(other);
 }
 
+static int count_role(const struct store_role_ref *ref, void *arg)
+{
+	(void)ref;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_roles(void **state)
+{
+	struct fixture *f = *state;
+	char *doc = NULL;
+	int n = 0;
+
+	assert_int_equal(store_role_get(f->st, "ops", &doc), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_role_put(f->st, "ops", "{\"v\":1}", 100), 0);
+	assert_int_equal(store_role_put(f->st, "ops", "{\"v\":2}", 200), 0);
+	assert_int_equal(store_role_put(f->st, "dev", "{}", 200), 0);
+	assert_int_equal(store_role_put(f->st, "Bad Name", "{}", 200), ZT_ERR_INVALID);
+	assert_int_equal(store_role_get(f->st, "ops", &doc), 0);
+	assert_string_equal(doc, "{\"v\":2}");
+	free(doc);
+	assert_int_equal(store_role_each(f->st, count_role, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_role_rm(f->st, "ops"), 0);
+	assert_int_equal(store_role_rm(f->st, "ops"), ZT_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
 		cmocka_unit_test(test_names),

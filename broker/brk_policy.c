@@ -1,0 +1,111 @@
+/*
+ * brk_policy.c - role documents between the store and policy/.
+ */
+#include "broker/brk_policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/store.h"
+#include "policy/pol_role.h"
+
+int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fname,
+    char *name, size_t namesz, char *err, size_t errsz, long long now)
+{
+	struct pol_role *role = NULL;
+	cJSON *json = NULL;
+	char *text = NULL;
+	int r;
+
+	if ((r = pol_role_parse(p, n, fname, &role, err, errsz)) != 0) {
+		goto out;
+	}
+	if ((r = pol_role_to_json(role, &json)) != 0 ||
+	    (text = cJSON_PrintUnformatted(json)) == NULL) {
+		snprintf(err, errsz, "%s: cannot encode the role", fname);
+		r = r != 0 ? r : ZT_ERR_NOMEM;
+		goto out;
+	}
+	snprintf(name, namesz, "%s", pol_role_name(role));
+	if ((r = store_role_put(st, pol_role_name(role), text, (int64_t)now)) != 0) {
+		snprintf(err, errsz, "%s: cannot store the role: %s", fname, zt_strerror(r));
+	}
+out:
+	free(text);
+	cJSON_Delete(json);
+	pol_role_free(role);
+	return r;
+}
+
+/* Appends name to the comma-separated list in out. */
+static void note_missing(char *out, size_t outsz, const char *name)
+{
+	size_t len = strlen(out);
+
+	snprintf(out + len, outsz - len, "%s%s", len > 0 ? "," : "", name);
+}
+
+int brk_policy_load(struct store *st, const char *roles, struct pol_role ***out, size_t *n,
+    char *missing, size_t missingsz)
+{
+	char copy[STORE_ROLES_MAX + 1], *save = NULL, *doc = NULL, err[128];
+	struct pol_role **arr = NULL;
+	size_t cap = 0;
+	cJSON *json = NULL;
+	int r = 0;
+
+	*out = NULL;
+	*n = 0;
+	missing[0] = '\0';
+	snprintf(copy, sizeof(copy), "%s", roles != NULL ? roles : "");
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		struct pol_role *role = NULL;
+
+		r = store_role_get(st, t, &doc);
+		if (r == ZT_ERR_NOT_FOUND) {
+			note_missing(missing, missingsz, t);
+			r = 0;
+			continue;
+		}
+		if (r != 0) {
+			goto fail;
+		}
+		json = cJSON_Parse(doc);
+		r = json != NULL ? pol_role_from_json(json, &role, err, sizeof(err)) : ZT_ERR_INVALID;
+		cJSON_Delete(json);
+		json = NULL;
+		free(doc);
+		doc = NULL;
+		if (r != 0) {
+			goto fail;
+		}
+		if (*n == cap) {
+			struct pol_role **grown;
+
+			cap = cap == 0 ? 4 : cap * 2;
+			if ((grown = realloc(arr, cap * sizeof(*arr))) == NULL) {
+				pol_role_free(role);
+				r = ZT_ERR_NOMEM;
+				goto fail;
+			}
+			arr = grown;
+		}
+		arr[(*n)++] = role;
+	}
+	*out = arr;
+	return 0;
+fail:
+	brk_policy_free(arr, *n);
+	*n = 0;
+	return r;
+}
+
+void brk_policy_free(struct pol_role **roles, size_t n)
+{
+	for (size_t i = 0; roles != NULL && i < n; i++) {
+		pol_role_free(roles[i]);
+	}
+	free(roles);
+}

@@ -1,0 +1,29 @@
+/*
+ * brk_policy.h - roles as the broker keeps them: applying role documents to
+ * the store, and loading the roles an identity names for a decision.
+ *
+ * The decisions themselves are policy/ (pure code); this module is the
+ * glue to storage that the admin verbs, and later the MCP tool gate, use.
+ */
+#ifndef ZT_BRK_POLICY_H
+#define ZT_BRK_POLICY_H
+
+#include <stddef.h>
+
+struct store;
+struct pol_role;
+
+/* Parses one role document (YAML) from p[0..n) and stores it, replacing a
+ * role of the same name. name receives the role's name; err a message
+ * naming fname and the line on failure. 0 or a negative ZT_ERR_*. */
+int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fname,
+    char *name, size_t namesz, char *err, size_t errsz, long long now);
+/* Loads the stored roles named in roles ("a,b"). Names without a stored
+ * document are skipped (a role nobody defined allows nothing) and listed,
+ * comma-separated, in missing. *out is an owned array of *n roles (free
+ * with brk_policy_free). */
+int brk_policy_load(struct store *st, const char *roles, struct pol_role ***out, size_t *n,
+    char *missing, size_t missingsz);
+void brk_policy_free(struct pol_role **roles, size_t n);
+
+#endif
