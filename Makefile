@@ -36,6 +36,7 @@ LIB_SRC    := $(wildcard resources/*.c) $(wildcard mcp/*.c) $(wildcard policy/*.
               $(wildcard audit/*.c) $(wildcard common/*.c)
 BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
 CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
+AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 CONF_SRC   := $(wildcard tests/conformance/*.c)
@@ -46,7 +47,8 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBZT   := $(BUILD)/libzt.a
 LIBBRK  := $(BUILD)/libbrk.a
 LIBCLI  := $(BUILD)/libcli.a
-BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl
+LIBAGT  := $(BUILD)/libagt.a
+BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl $(BUILD)/ztagent
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 TESTUTIL := $(BUILD)/tests/unit/testutil.o
@@ -78,6 +80,13 @@ $(BUILD)/ztbroker: $(call obj,broker/main.c) $(LIBBRK) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 $(BUILD)/ztctl: $(call obj,cli/main.c) $(LIBCLI) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
+
+$(LIBAGT): $(call obj,$(AGENT_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ztagent: $(call obj,agent/main.c) $(LIBAGT) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 # Unit tests link only what they test: brk_*_test the broker's modules,

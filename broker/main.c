@@ -16,6 +16,7 @@
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
 #include "broker/brk_mcp.h"
+#include "broker/brk_tunnel.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -32,6 +33,7 @@ static const char usage[] =
 	"usage: ztbroker serve --data-dir D [--listen 127.0.0.1:8443] [--public-addr H[,H2]]\n"
 	"                      [--session-ttl 12h] [--log-level info] [--diagnostic-tools]\n"
 	"                      [--allowed-origin https://app.example.com ...]\n"
+	"                      [--tunnel-listen 127.0.0.1:3025]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -66,6 +68,7 @@ static int serve(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "diagnostic-tools", no_argument, NULL, 'D' },
 		{ "allowed-origin", required_argument, NULL, 'o' },
+		{ "tunnel-listen", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL;
@@ -73,6 +76,9 @@ static int serve(int argc, char **argv)
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
 	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
 	struct brk_mcp *mcp = NULL;
+	struct brk_tunnel *tunnel = NULL;
+	const char *tunnel_listen = NULL;
+	unsigned tunnel_port = 0;
 	const char *origins[MAX_ORIGINS + 1];
 	size_t norigins = 0;
 	int diag = 0;
@@ -97,6 +103,7 @@ static int serve(int argc, char **argv)
 		case 'p': public_addr = optarg; break;
 		case 't': ttl = optarg; break;
 		case 'D': diag = 1; break;
+		case 'T': tunnel_listen = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
 			    strstr(optarg, "://") == NULL) {
@@ -174,6 +181,10 @@ static int serve(int argc, char **argv)
 		goto out;
 	}
 	b.mcp_http = brk_mcp_http(mcp);
+	if (tunnel_listen != NULL &&
+	    brk_tunnel_start(&b, tunnel_listen, chain, key, &tunnel, &tunnel_port) != 0) {
+		goto out;
+	}
 	ca_pin(dd.ca, pin, sizeof(pin));
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "listen", listen);
@@ -182,18 +193,25 @@ static int serve(int argc, char **argv)
 	cJSON_Delete(d);
 	printf("zt broker listening on https://%s%s%s:%u\n", strchr(host, ':') ? "[" : "", host,
 	    strchr(host, ':') ? "]" : "", bound);
+	if (tunnel != NULL) {
+		printf("agent tunnel listening on %.*s:%u\n", (int)(strrchr(tunnel_listen, ':') -
+		    tunnel_listen), tunnel_listen, tunnel_port);
+	}
 	printf("CA pin: %s\n", pin);
 	fflush(stdout);
 	log_info("serving on %s port %u, data in %s", host, bound, dir);
 
 	sigwait(&sigs, &sig);
 	log_info("signal %d: shutting down", sig);
+	brk_tunnel_stop(tunnel);
+	tunnel = NULL;
 	brk_mcp_shutdown(mcp);
 	brk_http_stop(http);
 	http = NULL;
 	aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
 	rc = 0;
 out:
+	brk_tunnel_stop(tunnel);
 	brk_mcp_shutdown(mcp);
 	brk_http_stop(http);
 	brk_mcp_free(mcp);

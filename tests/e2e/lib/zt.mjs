@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 export const BUILD = process.env.ZT_BUILD || path.resolve('build');
 export const ZTBROKER = path.join(BUILD, 'ztbroker');
 export const ZTCTL = path.join(BUILD, 'ztctl');
+export const ZTAGENT = path.join(BUILD, 'ztagent');
 
 export function tmpdir(prefix = 'zt-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -84,6 +85,7 @@ export async function startBroker({ dir = tmpdir(), args = [] } = {}) {
     (line, info) => {
       let m;
       if ((m = line.match(/listening on (https:\/\/\S+:(\d+))/))) { info.url = m[1]; info.port = Number(m[2]); }
+      if ((m = line.match(/^agent tunnel listening on (\S+):(\d+)$/))) info.tunnelPort = Number(m[2]);
       if ((m = line.match(/^CA pin: (sha256:[0-9a-f]{64})$/))) info.pin = m[1];
       return info.url && info.pin ? info : undefined;
     }, 'broker start');

@@ -1,0 +1,186 @@
+/*
+ * agt_join.c - key, CSR and the join exchange.
+ */
+#include "agent/agt_join.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/ca.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/tls.h"
+
+#define JOIN_TIMEOUT_MS 15000
+
+int agt_joined(const char *data_dir)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/agent.crt", data_dir);
+	return stat(path, &st) == 0;
+}
+
+/* A PEM CSR for key with CN name (owned). */
+static int make_csr(EVP_PKEY *key, const char *name, char **out)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *subj = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n;
+	int r = ZT_ERR_CRYPTO;
+
+	*out = NULL;
+	if (req == NULL || bio == NULL || (subj = X509_REQ_get_subject_name(req)) == NULL ||
+	    X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)name, -1,
+	    -1, 0) != 1 || X509_REQ_set_pubkey(req, key) != 1 ||
+	    X509_REQ_sign(req, key, EVP_sha256()) <= 0 || PEM_write_bio_X509_REQ(bio, req) != 1) {
+		ca_openssl_fail("making the certificate request");
+		goto out;
+	}
+	n = BIO_get_mem_data(bio, &data);
+	if ((*out = strndup(data, (size_t)n)) == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto out;
+	}
+	r = 0;
+out:
+	BIO_free(bio);
+	X509_REQ_free(req);
+	return r;
+}
+
+/* Writes text to D/name with mode 0600, replacing it atomically. */
+static int save(const char *dir, const char *name, const char *text)
+{
+	char path[4096], tmp[4200];
+	size_t len = strlen(text);
+	int fd, r = ZT_ERR_IO;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return ZT_ERR_IO;
+	}
+	if (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0) {
+		r = 0;
+	}
+	close(fd);
+	if (r == 0 && rename(tmp, path) != 0) {
+		r = ZT_ERR_IO;
+	}
+	if (r != 0) {
+		unlink(tmp);
+	}
+	return r;
+}
+
+/* Sends m and reads one reply frame into reply. */
+static int exchange(struct tls_conn *c, const struct tun_msg *m, struct tun_msg *reply)
+{
+	struct buf *out = buf_new(TUN_HDR_LEN + TUN_FRAME_MAX);
+	struct tun_reader *rd = NULL;
+	uint8_t chunk[4096];
+	const uint8_t *f;
+	size_t used = 0, flen = 0;
+	ssize_t n;
+	int r;
+
+	if (out == NULL || (r = tun_reader_new(&rd)) != 0) {
+		buf_free(out);
+		return ZT_ERR_NOMEM;
+	}
+	if ((r = tun_msg_encode(m, out)) != 0 ||
+	    (r = tls_write_all(c, buf_ptr(out), buf_len(out))) != 0) {
+		goto out;
+	}
+	for (;;) {
+		if ((n = tls_read(c, chunk, sizeof(chunk))) <= 0) {
+			r = n == 0 ? ZT_ERR_TRUNCATED : (int)n;
+			break;
+		}
+		if ((r = tun_reader_feed(rd, chunk, (size_t)n, &used)) < 0) {
+			break;
+		}
+		if (r == 1) {
+			if ((r = tun_reader_frame(rd, &f, &flen)) == 0) {
+				r = tun_msg_decode(f, flen, reply);
+			}
+			break;
+		}
+	}
+out:
+	tun_reader_free(rd);
+	buf_free(out);
+	return r;
+}
+
+int agt_join(const struct agt_config *cfg, const char *token, char *err, size_t errsz)
+{
+	struct tun_msg m, reply;
+	struct tls_conn *c = NULL;
+	EVP_PKEY *key = NULL;
+	char *csr = NULL;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	memset(&reply, 0, sizeof(reply));
+	if ((r = ca_keyfile_load_or_create(cfg->data_dir, "agent.key", CA_KEY_P256, &key,
+	    NULL)) != 0 || (r = make_csr(key, cfg->name, &csr)) != 0) {
+		snprintf(err, errsz, "cannot make the agent key or request: %s", zt_strerror(r));
+		goto out;
+	}
+	if ((r = tls_connect_pinned(cfg->broker_host, cfg->broker_port, cfg->ca_pin,
+	    JOIN_TIMEOUT_MS, &c)) != 0) {
+		snprintf(err, errsz, "cannot reach the broker at %s:%s: %s", cfg->broker_host,
+		    cfg->broker_port, zt_strerror(r));
+		goto out;
+	}
+	m.type = TUN_JOIN;
+	m.token = (char *)token;
+	m.csr = csr;
+	m.name = (char *)cfg->name;
+	memcpy(m.labels, cfg->labels, sizeof(m.labels));
+	m.nlabels = cfg->nlabels;
+	m.ssh_target = (char *)cfg->ssh_target;
+	m.ssh_host_key = (char *)cfg->ssh_host_key;
+	if ((r = exchange(c, &m, &reply)) != 0) {
+		snprintf(err, errsz, "join failed: %s", zt_strerror(r));
+		goto out;
+	}
+	if (reply.type == TUN_ERROR) {
+		snprintf(err, errsz, "join refused by the broker: %s (%s)", reply.message,
+		    reply.code);
+		r = ZT_ERR_DENIED;
+		goto out;
+	}
+	if (reply.type != TUN_JOIN_OK) {
+		snprintf(err, errsz, "join failed: unexpected %s", tun_type_name(reply.type));
+		r = ZT_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = save(cfg->data_dir, "ca.crt", reply.ca)) != 0 ||
+	    (r = save(cfg->data_dir, "agent.crt", reply.cert)) != 0) {
+		snprintf(err, errsz, "cannot save the certificate in %s: %s", cfg->data_dir,
+		    zt_strerror(r));
+	}
+out:
+	tun_msg_clear(&reply);
+	tls_close(c);
+	free(csr);
+	EVP_PKEY_free(key);
+	return r;
+}

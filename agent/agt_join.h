@@ -1,0 +1,38 @@
+/*
+ * agt_join.h - ztagent's first start: its own key, a CSR, and a one-time
+ * join token exchanged for a short-lived agent certificate.
+ *
+ * Files in the agent's data directory D (0700):
+ *   D/agent.key  P-256 key, made here, never leaves the host (0600)
+ *   D/agent.crt  the certificate the broker issued (0600)
+ *   D/ca.crt     the broker's CA, as pinned
+ * The broker is reached over TLS pinned to the CA pin (common/tls.h); the
+ * token is sent once, inside TLS, and never logged.
+ */
+#ifndef ZT_AGT_JOIN_H
+#define ZT_AGT_JOIN_H
+
+#include <stddef.h>
+
+#include "common/tun.h"
+
+struct agt_config {
+	const char *broker_host;
+	const char *broker_port;
+	const char *ca_pin;
+	const char *data_dir;
+	const char *name;
+	struct tun_label labels[TUN_LABELS_MAX];
+	size_t nlabels;
+	const char *ssh_target;        /* "127.0.0.1:22" */
+	char ssh_host_key[TUN_HOSTKEY_MAX + 1]; /* "ssh-ed25519 AAAA..." */
+};
+
+/* 1 if D/agent.crt exists. */
+int agt_joined(const char *data_dir);
+/* Makes the key if needed, sends join with token and saves the issued
+ * certificate. On failure err says why, with the broker's reason when it
+ * gave one ("join token already used"). 0 or a negative ZT_ERR_*. */
+int agt_join(const struct agt_config *cfg, const char *token, char *err, size_t errsz);
+
+#endif

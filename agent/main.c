@@ -1,0 +1,162 @@
+/*
+ * main.c - ztagent: joins a zt broker with a one-time token.
+ *
+ * This step covers the first start: the agent makes its own key and
+ * exchanges a CSR and the token for its certificate. The control
+ * connection, heartbeats and streams come next (issue 4); until then
+ * ztagent exits after joining, or at once when it has joined before.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/agt_join.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/tls.h"
+
+static const char usage[] =
+	"usage: ztagent --broker HOST:PORT --ca-pin sha256:... --data-dir D --name NAME\n"
+	"               [--labels k=v,k2=v2] [--ssh 127.0.0.1:22]\n"
+	"               [--ssh-host-key /etc/ssh/ssh_host_ed25519_key.pub]\n"
+	"               [--token ztj_...]   (or the environment variable ZT_JOIN_TOKEN)\n";
+
+/* The "type base64" part of an OpenSSH public key file. */
+static int read_host_key(const char *path, char *out, size_t outsz)
+{
+	FILE *fp = fopen(path, "r");
+	char line[1024], *sp;
+
+	if (fp == NULL) {
+		return ZT_ERR_IO;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL) {
+		fclose(fp);
+		return ZT_ERR_INVALID;
+	}
+	fclose(fp);
+	line[strcspn(line, "\r\n")] = '\0';
+	sp = strchr(line, ' ');
+	if (sp != NULL && (sp = strchr(sp + 1, ' ')) != NULL) {
+		*sp = '\0'; /* drop the comment */
+	}
+	if (strlen(line) >= outsz) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	snprintf(out, outsz, "%s", line);
+	return 0;
+}
+
+static int parse_labels(char *s, struct agt_config *cfg)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(s, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(t, '=');
+
+		if (eq == NULL || cfg->nlabels >= TUN_LABELS_MAX ||
+		    (size_t)(eq - t) > TUN_LABEL_MAX || strlen(eq + 1) > TUN_LABEL_MAX) {
+			return ZT_ERR_INVALID;
+		}
+		*eq = '\0';
+		snprintf(cfg->labels[cfg->nlabels].key, sizeof(cfg->labels[0].key), "%s", t);
+		snprintf(cfg->labels[cfg->nlabels].value, sizeof(cfg->labels[0].value), "%s", eq + 1);
+		cfg->nlabels++;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "broker", required_argument, NULL, 'b' },
+		{ "ca-pin", required_argument, NULL, 'p' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "labels", required_argument, NULL, 'l' },
+		{ "ssh", required_argument, NULL, 's' },
+		{ "ssh-host-key", required_argument, NULL, 'k' },
+		{ "token", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agt_config cfg;
+	char host[NET_HOST_MAX], port[8], err[512];
+	const char *broker = NULL, *token = getenv("ZT_JOIN_TOKEN");
+	const char *host_key_file = "/etc/ssh/ssh_host_ed25519_key.pub";
+	struct stat st;
+	int c, r;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ssh_target = "127.0.0.1:22";
+	log_init("ztagent", ZT_LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': broker = optarg; break;
+		case 'p': cfg.ca_pin = optarg; break;
+		case 'd': cfg.data_dir = optarg; break;
+		case 'n': cfg.name = optarg; break;
+		case 'l':
+			if (parse_labels(optarg, &cfg) != 0) {
+				fprintf(stderr, "ztagent: --labels takes k=v,k2=v2 (at most %d, each "
+				    "at most %d bytes)\n", TUN_LABELS_MAX, TUN_LABEL_MAX);
+				return 2;
+			}
+			break;
+		case 's': cfg.ssh_target = optarg; break;
+		case 'k': host_key_file = optarg; break;
+		case 't': token = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (broker == NULL || cfg.ca_pin == NULL || cfg.data_dir == NULL || cfg.name == NULL ||
+	    optind != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (net_split_hostport(broker, host, sizeof(host), port, sizeof(port)) != 0 ||
+	    tls_pin_valid(cfg.ca_pin) != 0) {
+		fprintf(stderr, "ztagent: --broker takes HOST:PORT and --ca-pin sha256:<64 hex>\n");
+		return 2;
+	}
+	cfg.broker_host = host;
+	cfg.broker_port = port;
+	if (mkdir(cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "ztagent: cannot create %s: %s\n", cfg.data_dir, strerror(errno));
+		return 1;
+	}
+	if (stat(cfg.data_dir, &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) != 0) {
+		fprintf(stderr, "ztagent: %s must be a directory only its owner can read "
+		    "(chmod 700)\n", cfg.data_dir);
+		return 1;
+	}
+	if (agt_joined(cfg.data_dir)) {
+		printf("ztagent: joined earlier (%s/agent.crt); no new token needed\n", cfg.data_dir);
+		return 0;
+	}
+	if (token == NULL) {
+		fprintf(stderr, "ztagent: first start needs a join token: --token or "
+		    "ZT_JOIN_TOKEN (ztbroker admin tokens add)\n");
+		return 2;
+	}
+	if ((r = read_host_key(host_key_file, cfg.ssh_host_key, sizeof(cfg.ssh_host_key))) != 0) {
+		fprintf(stderr, "ztagent: cannot read the SSH host key %s: %s\n", host_key_file,
+		    zt_strerror(r));
+		return 1;
+	}
+	if (agt_join(&cfg, token, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ztagent: %s\n", err);
+		return 1;
+	}
+	printf("ztagent: joined as %s; certificate in %s/agent.crt\n", cfg.name, cfg.data_dir);
+	return 0;
+}

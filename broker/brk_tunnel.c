@@ -1,0 +1,343 @@
+/*
+ * brk_tunnel.c - the agent tunnel listener: TLS 1.3, tun.h frames, joins.
+ */
+#include "broker/brk_tunnel.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "broker/brk.h"
+#include "broker/brk_join.h"
+#include "common/buf.h"
+#include "common/ca.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/tun.h"
+
+struct brk_tunnel {
+	struct brk *b;
+	SSL_CTX *ctx;
+	int fd;
+	int stop_pipe[2];
+	pthread_t acceptor;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int conns;
+};
+
+struct conn {
+	struct brk_tunnel *t;
+	int fd;
+	char source[64];
+};
+
+/* Loads a PEM chain (leaf first) and key into ctx. */
+static int load_identity(SSL_CTX *ctx, const char *chain_pem, const char *key_pem)
+{
+	BIO *bio = BIO_new_mem_buf(chain_pem, -1), *kbio = BIO_new_mem_buf(key_pem, -1);
+	X509 *x = NULL;
+	EVP_PKEY *key = NULL;
+	int r = ZT_ERR_TLS, first = 1;
+
+	if (bio == NULL || kbio == NULL) {
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (first ? SSL_CTX_use_certificate(ctx, x) != 1 :
+		    SSL_CTX_add1_chain_cert(ctx, x) != 1) {
+			X509_free(x);
+			goto out;
+		}
+		first = 0;
+		X509_free(x);
+	}
+	ERR_clear_error(); /* the end of the PEM stream */
+	key = PEM_read_bio_PrivateKey(kbio, NULL, NULL, NULL);
+	if (first || key == NULL || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		ca_openssl_fail("tunnel: loading the server certificate");
+	}
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	BIO_free(kbio);
+	return r;
+}
+
+/* Reads one frame into m. 0 or a negative ZT_ERR_* (logged by the caller). */
+static int read_msg(SSL *ssl, struct tun_msg *m)
+{
+	struct tun_reader *rd = NULL;
+	uint8_t chunk[4096];
+	const uint8_t *f;
+	size_t used = 0, flen = 0;
+	int n, r;
+
+	if ((r = tun_reader_new(&rd)) != 0) {
+		return r;
+	}
+	for (;;) {
+		n = SSL_read(ssl, chunk, sizeof(chunk));
+		if (n <= 0) {
+			r = ZT_ERR_TRUNCATED;
+			break;
+		}
+		r = tun_reader_feed(rd, chunk, (size_t)n, &used);
+		if (r < 0) {
+			break;
+		}
+		if (r == 1) {
+			r = tun_reader_frame(rd, &f, &flen);
+			if (r == 0) {
+				r = tun_msg_decode(f, flen, m);
+			}
+			break;
+		}
+	}
+	tun_reader_free(rd);
+	return r;
+}
+
+static int write_msg(SSL *ssl, const struct tun_msg *m)
+{
+	struct buf *out = buf_new(TUN_HDR_LEN + TUN_FRAME_MAX);
+	int r;
+
+	if (out == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if ((r = tun_msg_encode(m, out)) == 0 &&
+	    SSL_write(ssl, buf_ptr(out), (int)buf_len(out)) != (int)buf_len(out)) {
+		r = ZT_ERR_IO;
+	}
+	buf_free(out);
+	return r;
+}
+
+static void refuse(SSL *ssl, const char *code, const char *message)
+{
+	struct tun_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_ERROR;
+	m.code = (char *)code;
+	m.message = (char *)message;
+	write_msg(ssl, &m);
+}
+
+static void serve_conn(struct conn *c)
+{
+	struct brk_tunnel *t = c->t;
+	struct tun_msg m, reply;
+	struct timeval tv = { BRK_TUNNEL_IO_TIMEOUT_S, 0 };
+	SSL *ssl = NULL;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	memset(&reply, 0, sizeof(reply));
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if ((ssl = SSL_new(t->ctx)) == NULL || SSL_set_fd(ssl, c->fd) != 1 ||
+	    SSL_accept(ssl) != 1) {
+		log_info("tunnel: TLS handshake with %s failed", c->source);
+		goto out;
+	}
+	if ((r = read_msg(ssl, &m)) != 0) {
+		log_warn("tunnel: %s sent no valid message (%s%s%s); closing", c->source,
+		    zt_strerror(r), m.why[0] != '\0' ? ": " : "", m.why);
+		refuse(ssl, "bad_message", "expected one valid tunnel message");
+		goto out;
+	}
+	if (m.type == TUN_JOIN) {
+		brk_join(t->b, &m, c->source, &reply);
+		write_msg(ssl, &reply);
+	} else {
+		log_warn("tunnel: %s sent %s, which this broker does not serve yet", c->source,
+		    tun_type_name(m.type));
+		refuse(ssl, "unsupported", "this broker serves joins only so far");
+	}
+	SSL_shutdown(ssl);
+out:
+	tun_msg_clear(&m);
+	tun_msg_clear(&reply);
+	SSL_free(ssl);
+	ERR_clear_error();
+	close(c->fd);
+}
+
+static void *conn_thread(void *arg)
+{
+	struct conn *c = arg;
+	struct brk_tunnel *t = c->t;
+
+	serve_conn(c);
+	free(c);
+	pthread_mutex_lock(&t->mu);
+	t->conns--;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+static void *accept_thread(void *arg)
+{
+	struct brk_tunnel *t = arg;
+	struct pollfd pfd[2] = { { t->fd, POLLIN, 0 }, { t->stop_pipe[0], POLLIN, 0 } };
+	struct sockaddr_storage sa;
+	pthread_attr_t attr;
+	pthread_t th;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		socklen_t len = sizeof(sa);
+		struct conn *c;
+		int fd;
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			break;
+		}
+		if (pfd[1].revents != 0) {
+			break;
+		}
+		if ((pfd[0].revents & POLLIN) == 0 ||
+		    (fd = accept(t->fd, (struct sockaddr *)&sa, &len)) < 0) {
+			continue;
+		}
+		pthread_mutex_lock(&t->mu);
+		if (t->conns >= BRK_TUNNEL_CONNS || (c = calloc(1, sizeof(*c))) == NULL) {
+			pthread_mutex_unlock(&t->mu);
+			log_warn("tunnel: too many connections; refusing one");
+			close(fd);
+			continue;
+		}
+		t->conns++;
+		pthread_mutex_unlock(&t->mu);
+		c->t = t;
+		c->fd = fd;
+		net_addr_str((struct sockaddr *)&sa, c->source, sizeof(c->source));
+		if (pthread_create(&th, &attr, conn_thread, c) != 0) {
+			close(fd);
+			free(c);
+			pthread_mutex_lock(&t->mu);
+			t->conns--;
+			pthread_mutex_unlock(&t->mu);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	return NULL;
+}
+
+int brk_tunnel_start(struct brk *b, const char *listen_addr, const char *chain_pem,
+    const char *key_pem, struct brk_tunnel **out, unsigned *port)
+{
+	struct brk_tunnel *t = NULL;
+	struct sockaddr_storage sa;
+	socklen_t salen = 0;
+	X509_STORE *store;
+	X509 *cax = NULL;
+	BIO *bio = NULL;
+	int one = 1, r;
+
+	*out = NULL;
+	if ((r = net_resolve_listen(listen_addr, &sa, &salen)) != 0) {
+		log_error("cannot use tunnel listen address %s", listen_addr);
+		return r;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	t->b = b;
+	t->fd = -1;
+	t->stop_pipe[0] = t->stop_pipe[1] = -1;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	r = ZT_ERR_TLS;
+	if ((t->ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION) != 1 ||
+	    (r = load_identity(t->ctx, chain_pem, key_pem)) != 0) {
+		goto fail;
+	}
+	/* Agents present their certificate on control connections (next
+	 * step); joins come without one. Only our CA is trusted either way. */
+	store = SSL_CTX_get_cert_store(t->ctx);
+	bio = BIO_new_mem_buf(ca_cert_pem(b->ca), -1);
+	cax = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	if (cax == NULL || X509_STORE_add_cert(store, cax) != 1) {
+		r = ZT_ERR_TLS;
+		goto fail;
+	}
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	r = ZT_ERR_NET;
+	if ((t->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(t->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(t->fd, (struct sockaddr *)&sa, salen) != 0 || listen(t->fd, 64) != 0 ||
+	    pipe(t->stop_pipe) != 0) {
+		log_error("cannot listen for agents on %s: %s", listen_addr, strerror(errno));
+		goto fail;
+	}
+	salen = sizeof(sa);
+	getsockname(t->fd, (struct sockaddr *)&sa, &salen);
+	*port = ntohs(sa.ss_family == AF_INET ? ((struct sockaddr_in *)(void *)&sa)->sin_port :
+	    ((struct sockaddr_in6 *)(void *)&sa)->sin6_port);
+	if (pthread_create(&t->acceptor, NULL, accept_thread, t) != 0) {
+		goto fail;
+	}
+	t->started = 1;
+	X509_free(cax);
+	BIO_free(bio);
+	*out = t;
+	return 0;
+fail:
+	X509_free(cax);
+	BIO_free(bio);
+	brk_tunnel_stop(t);
+	return r;
+}
+
+void brk_tunnel_stop(struct brk_tunnel *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	if (t->started) {
+		if (write(t->stop_pipe[1], "x", 1) != 1) {
+			log_warn("tunnel: cannot wake the acceptor");
+		}
+		pthread_join(t->acceptor, NULL);
+	}
+	pthread_mutex_lock(&t->mu);
+	while (t->conns > 0) {
+		pthread_cond_wait(&t->cv, &t->mu);
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (t->fd >= 0) {
+		close(t->fd);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (t->stop_pipe[i] >= 0) {
+			close(t->stop_pipe[i]);
+		}
+	}
+	SSL_CTX_free(t->ctx);
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
