@@ -88,43 +88,39 @@ static int save(const char *dir, const char *name, const char *text)
 	return r;
 }
 
-/* Sends m and reads one reply frame into reply. */
-static int exchange(struct tls_conn *c, const struct tun_msg *m, struct tun_msg *reply)
+long agt_tls_readfn(void *arg, void *p, size_t n)
+{
+	return (long)tls_read(arg, p, n);
+}
+
+int agt_send(struct tls_conn *c, const struct tun_msg *m)
 {
 	struct buf *out = buf_new(TUN_HDR_LEN + TUN_FRAME_MAX);
-	struct tun_reader *rd = NULL;
-	uint8_t chunk[4096];
-	const uint8_t *f;
-	size_t used = 0, flen = 0;
-	ssize_t n;
 	int r;
 
-	if (out == NULL || (r = tun_reader_new(&rd)) != 0) {
-		buf_free(out);
+	if (out == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	if ((r = tun_msg_encode(m, out)) != 0 ||
-	    (r = tls_write_all(c, buf_ptr(out), buf_len(out))) != 0) {
-		goto out;
+	if ((r = tun_msg_encode(m, out)) == 0) {
+		r = tls_write_all(c, buf_ptr(out), buf_len(out));
 	}
-	for (;;) {
-		if ((n = tls_read(c, chunk, sizeof(chunk))) <= 0) {
-			r = n == 0 ? ZT_ERR_TRUNCATED : (int)n;
-			break;
-		}
-		if ((r = tun_reader_feed(rd, chunk, (size_t)n, &used)) < 0) {
-			break;
-		}
-		if (r == 1) {
-			if ((r = tun_reader_frame(rd, &f, &flen)) == 0) {
-				r = tun_msg_decode(f, flen, reply);
-			}
-			break;
-		}
-	}
-out:
-	tun_reader_free(rd);
 	buf_free(out);
+	return r;
+}
+
+/* Sends m and reads one reply into reply. */
+static int exchange(struct tls_conn *c, const struct tun_msg *m, struct tun_msg *reply)
+{
+	struct tun_stream in;
+	int r;
+
+	if ((r = tun_stream_init(&in)) != 0) {
+		return r;
+	}
+	if ((r = agt_send(c, m)) == 0) {
+		r = tun_recv(&in, agt_tls_readfn, c, reply);
+	}
+	tun_stream_clear(&in);
 	return r;
 }
 

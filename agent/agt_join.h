@@ -28,6 +28,12 @@ struct agt_config {
 	char ssh_host_key[TUN_HOSTKEY_MAX + 1]; /* "ssh-ed25519 AAAA..." */
 };
 
+/* Frame I/O over a pinned TLS connection, shared with the control loop:
+ * agt_send writes one message; agt_tls_readfn is tun_recv()'s readfn. */
+struct tls_conn;
+int agt_send(struct tls_conn *c, const struct tun_msg *m);
+long agt_tls_readfn(void *arg, void *p, size_t n);
+
 /* 1 if D/agent.crt exists. */
 int agt_joined(const char *data_dir);
 /* Makes the key if needed, sends join with token and saves the issued

@@ -1,10 +1,7 @@
 /*
- * main.c - ztagent: joins a zt broker with a one-time token.
- *
- * This step covers the first start: the agent makes its own key and
- * exchanges a CSR and the token for its certificate. The control
- * connection, heartbeats and streams come next (issue 4); until then
- * ztagent exits after joining, or at once when it has joined before.
+ * main.c - ztagent: joins a zt broker with a one-time token on first
+ * start, then keeps its outbound control connection up until SIGTERM or
+ * SIGINT (agt_control.c). Streams to the SSH target come next.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,12 +12,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agt_control.h"
 #include "agent/agt_join.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "common/tls.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
 
 static const char usage[] =
 	"usage: ztagent --broker HOST:PORT --ca-pin sha256:... --data-dir D --name NAME\n"
@@ -98,6 +104,10 @@ int main(int argc, char **argv)
 	cfg.ssh_target = "127.0.0.1:22";
 	log_init("ztagent", ZT_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	/* From the start: a stop requested while joining ends the agent right
+	 * after the join instead of killing it halfway. */
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': broker = optarg; break;
@@ -139,24 +149,30 @@ int main(int argc, char **argv)
 		    "(chmod 700)\n", cfg.data_dir);
 		return 1;
 	}
+	if ((r = read_host_key(host_key_file, cfg.ssh_host_key, sizeof(cfg.ssh_host_key))) != 0) {
+		fprintf(stderr, "ztagent: cannot read the SSH host key %s: %s\n", host_key_file,
+		    zt_strerror(r));
+		return 1;
+	}
 	if (agt_joined(cfg.data_dir)) {
 		printf("ztagent: joined earlier (%s/agent.crt); no new token needed\n", cfg.data_dir);
-		return 0;
+		goto run;
 	}
 	if (token == NULL) {
 		fprintf(stderr, "ztagent: first start needs a join token: --token or "
 		    "ZT_JOIN_TOKEN (ztbroker admin tokens add)\n");
 		return 2;
 	}
-	if ((r = read_host_key(host_key_file, cfg.ssh_host_key, sizeof(cfg.ssh_host_key))) != 0) {
-		fprintf(stderr, "ztagent: cannot read the SSH host key %s: %s\n", host_key_file,
-		    zt_strerror(r));
-		return 1;
-	}
 	if (agt_join(&cfg, token, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ztagent: %s\n", err);
 		return 1;
 	}
 	printf("ztagent: joined as %s; certificate in %s/agent.crt\n", cfg.name, cfg.data_dir);
+run:
+	fflush(stdout);
+	if (agt_control_run(&cfg, &stop_flag) != 0) {
+		fprintf(stderr, "ztagent: the broker refused this agent; see the log above\n");
+		return 1;
+	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "common/crypto.h"
 
 struct store;
+struct brk_agents;
 struct brk_mcphttp;
 struct ca;
 struct sshca;
@@ -41,6 +42,8 @@ struct brk {
 	/* A valid password hash of a random password: unknown user names are
 	 * checked against it so they take as long as known ones. */
 	char dummy_hash[CRYPTO_PWHASH_MAX];
+	/* The agents known to this broker (brk_agents.h). */
+	struct brk_agents *agents;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */
 	struct brk_mcphttp *mcp_http;
 	/* "https://host:port" as clients reach the broker. */

@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,12 +19,15 @@
 #include <unistd.h>
 
 #include "broker/brk.h"
+#include "audit/aud_log.h"
+#include "broker/brk_agents.h"
 #include "broker/brk_join.h"
 #include "common/buf.h"
 #include "common/ca.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/tls.h"
 #include "common/tun.h"
 
 struct brk_tunnel {
@@ -81,38 +85,12 @@ out:
 	return r;
 }
 
-/* Reads one frame into m. 0 or a negative ZT_ERR_* (logged by the caller). */
-static int read_msg(SSL *ssl, struct tun_msg *m)
+/* readfn for tun_recv() over an SSL connection. */
+static long ssl_readfn(void *arg, void *p, size_t n)
 {
-	struct tun_reader *rd = NULL;
-	uint8_t chunk[4096];
-	const uint8_t *f;
-	size_t used = 0, flen = 0;
-	int n, r;
+	int got = SSL_read(arg, p, (int)(n > INT32_MAX ? INT32_MAX : n));
 
-	if ((r = tun_reader_new(&rd)) != 0) {
-		return r;
-	}
-	for (;;) {
-		n = SSL_read(ssl, chunk, sizeof(chunk));
-		if (n <= 0) {
-			r = ZT_ERR_TRUNCATED;
-			break;
-		}
-		r = tun_reader_feed(rd, chunk, (size_t)n, &used);
-		if (r < 0) {
-			break;
-		}
-		if (r == 1) {
-			r = tun_reader_frame(rd, &f, &flen);
-			if (r == 0) {
-				r = tun_msg_decode(f, flen, m);
-			}
-			break;
-		}
-	}
-	tun_reader_free(rd);
-	return r;
+	return got > 0 ? got : got == 0 ? 0 : ZT_ERR_IO;
 }
 
 static int write_msg(SSL *ssl, const struct tun_msg *m)
@@ -142,16 +120,101 @@ static void refuse(SSL *ssl, const char *code, const char *message)
 	write_msg(ssl, &m);
 }
 
+static void audit(struct brk *b, const char *type, const char *name, const char *source,
+    const char *outcome, const char *reason)
+{
+	char actor[96];
+	cJSON *d = cJSON_CreateObject();
+
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	if (reason != NULL) {
+		cJSON_AddStringToObject(d, "reason", reason);
+	}
+	if (aud_append(b->store, brk_now_ms(), type, actor, source, outcome, d) != 0) {
+		log_error("cannot write audit event %s", type);
+	}
+	cJSON_Delete(d);
+}
+
+/* A control connection: the agent's certificate must name the agent of the
+ * hello and carry the key its name is bound to; then heartbeats, echoed,
+ * until the connection ends or falls silent. */
+static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
+    const struct tun_msg *hello)
+{
+	struct brk_tunnel *t = c->t;
+	struct timeval tv = { BRK_TUNNEL_SILENCE_S, 0 };
+	char cn[TUN_NAME_MAX + 1] = "", pin[TLS_PIN_LEN + 1];
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	struct tun_msg m;
+	uint64_t gen = 0;
+	int r;
+
+	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK) {
+		audit(t->b, "agent.connect", hello->name, c->source, "failure", "no agent certificate");
+		refuse(ssl, "certificate_required", "join first: hello needs the agent certificate");
+		return;
+	}
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+	if (strcmp(cn, hello->name) != 0 || tls_pin_of_x509(cert, pin, sizeof(pin)) != 0) {
+		audit(t->b, "agent.connect", hello->name, c->source, "failure",
+		    "certificate issued for another name");
+		refuse(ssl, "name_mismatch", "the certificate was issued for another name");
+		return;
+	}
+	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), &gen);
+	if (r != 0) {
+		audit(t->b, "agent.connect", hello->name, c->source, "failure",
+		    r == ZT_ERR_EXISTS ? "name bound to another agent's key" : "registry full");
+		refuse(ssl, "name_taken", r == ZT_ERR_EXISTS ?
+		    "another agent holds this name" : "too many agents");
+		return;
+	}
+	audit(t->b, "agent.connect", hello->name, c->source, "success", NULL);
+	log_info("agent %s online from %s (ssh %s)", hello->name, c->source, hello->ssh_target);
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* The answer to hello: heartbeat 0 means accepted (a refusal is an
+	 * error frame), so the agent never writes into a closing connection. */
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_HEARTBEAT;
+	r = write_msg(ssl, &m);
+	memset(&m, 0, sizeof(m));
+	while (r == 0 && (r = tun_recv(in, ssl_readfn, ssl, &m)) == 0) {
+		if (m.type == TUN_HEARTBEAT) {
+			brk_agents_seen(t->b->agents, hello->name, gen, brk_now());
+			if (write_msg(ssl, &m) != 0) {
+				r = ZT_ERR_IO;
+				break;
+			}
+		} else {
+			log_warn("tunnel: agent %s sent %s on its control connection", hello->name,
+			    tun_type_name(m.type));
+			r = ZT_ERR_PROTOCOL;
+			break;
+		}
+		tun_msg_clear(&m);
+	}
+	tun_msg_clear(&m);
+	brk_agents_offline(t->b->agents, hello->name, gen);
+	audit(t->b, "agent.disconnect", hello->name, c->source, "success", zt_strerror(r));
+	log_info("agent %s offline (%s)", hello->name, zt_strerror(r));
+}
+
 static void serve_conn(struct conn *c)
 {
 	struct brk_tunnel *t = c->t;
 	struct tun_msg m, reply;
+	struct tun_stream in;
 	struct timeval tv = { BRK_TUNNEL_IO_TIMEOUT_S, 0 };
 	SSL *ssl = NULL;
 	int r;
 
 	memset(&m, 0, sizeof(m));
 	memset(&reply, 0, sizeof(reply));
+	if (tun_stream_init(&in) != 0) {
+		close(c->fd);
+		return;
+	}
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if ((ssl = SSL_new(t->ctx)) == NULL || SSL_set_fd(ssl, c->fd) != 1 ||
@@ -159,7 +222,7 @@ static void serve_conn(struct conn *c)
 		log_info("tunnel: TLS handshake with %s failed", c->source);
 		goto out;
 	}
-	if ((r = read_msg(ssl, &m)) != 0) {
+	if ((r = tun_recv(&in, ssl_readfn, ssl, &m)) != 0) {
 		log_warn("tunnel: %s sent no valid message (%s%s%s); closing", c->source,
 		    zt_strerror(r), m.why[0] != '\0' ? ": " : "", m.why);
 		refuse(ssl, "bad_message", "expected one valid tunnel message");
@@ -168,13 +231,15 @@ static void serve_conn(struct conn *c)
 	if (m.type == TUN_JOIN) {
 		brk_join(t->b, &m, c->source, &reply);
 		write_msg(ssl, &reply);
+	} else if (m.type == TUN_HELLO) {
+		serve_control(c, ssl, &in, &m);
 	} else {
-		log_warn("tunnel: %s sent %s, which this broker does not serve yet", c->source,
-		    tun_type_name(m.type));
-		refuse(ssl, "unsupported", "this broker serves joins only so far");
+		log_warn("tunnel: %s opened with %s", c->source, tun_type_name(m.type));
+		refuse(ssl, "unexpected", "a connection starts with join or hello");
 	}
 	SSL_shutdown(ssl);
 out:
+	tun_stream_clear(&in);
 	tun_msg_clear(&m);
 	tun_msg_clear(&reply);
 	SSL_free(ssl);

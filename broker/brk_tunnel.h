@@ -3,12 +3,17 @@
  * --tunnel-listen`, default 127.0.0.1:3025): TLS 1.3 only, with the
  * broker's server certificate.
  *
- * Each connection carries tun.h frames. Today it serves the join: a
- * connection without a client certificate sends one `join` and gets
- * `join_ok` (its agent certificate) or an `error` saying why, then the
- * connection ends. Control connections (`hello` over mutual TLS with the
- * agent certificate), heartbeats and streams are the next step; until
- * then they are refused with an error frame, and logged.
+ * Each connection carries tun.h frames and starts with one of:
+ *   join   (no client certificate): answered with join_ok (the agent's
+ *          certificate) or an error saying why; then the connection ends.
+ *   hello  (mutual TLS with the agent certificate, whose CN must be the
+ *          agent's name): the agent's control connection. The broker
+ *          answers heartbeat 0 (accepted) or an error (refused), before
+ *          the agent sends anything else. The agent is then registered
+ *          online (brk_agents.h), its heartbeats are echoed, and it
+ *          goes offline when the connection ends or is silent for
+ *          BRK_TUNNEL_SILENCE_S. Connects, refusals and disconnects are
+ *          audited. Streams (dial/accept) are the next step.
  *
  * One thread accepts; each connection runs in its own thread with read
  * and write timeouts, at most BRK_TUNNEL_CONNS at once.
@@ -21,6 +26,7 @@ struct brk_tunnel;
 
 #define BRK_TUNNEL_CONNS 256
 #define BRK_TUNNEL_IO_TIMEOUT_S 10
+#define BRK_TUNNEL_SILENCE_S 30 /* three missed agent heartbeats */
 
 /* Listens on listen ("HOST:PORT"; port 0 picks one) with the PEM chain
  * (leaf first) and key. *port receives the bound port. 0, ZT_ERR_INVALID,

@@ -12,6 +12,7 @@
 
 #include "audit/aud_log.h"
 #include "broker/brk.h"
+#include "broker/brk_agents.h"
 #include "broker/brk_admin.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
@@ -151,7 +152,8 @@ static int serve(int argc, char **argv)
 	b.sshca = dd.sshca;
 	b.now = brk_now;
 	b.limit = brk_limit_new();
-	if (b.limit == NULL || crypto_password_hash("zt-unknown-user", b.dummy_hash,
+	b.agents = brk_agents_new();
+	if (b.limit == NULL || b.agents == NULL || crypto_password_hash("zt-unknown-user", b.dummy_hash,
 	    sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
 		goto out;
@@ -216,6 +218,7 @@ out:
 	brk_http_stop(http);
 	brk_mcp_free(mcp);
 	brk_limit_free(b.limit);
+	brk_agents_free(b.agents);
 	free(chain);
 	crypto_free_str(key);
 	free(public_addr);

@@ -298,6 +298,12 @@ static int host_is_ip(const char *host)
 int tls_connect_pinned(const char *host, const char *port, const char *pin, int timeout_ms,
     struct tls_conn **out)
 {
+	return tls_connect_pinned_cert(host, port, pin, NULL, NULL, timeout_ms, out);
+}
+
+int tls_connect_pinned_cert(const char *host, const char *port, const char *pin,
+    const char *cert_file, const char *key_file, int timeout_ms, struct tls_conn **out)
+{
 	struct tls_conn *c = NULL;
 	int64_t deadline;
 	int r, ret;
@@ -328,6 +334,12 @@ int tls_connect_pinned(const char *host, const char *port, const char *pin, int 
 	/* VERIFY_PEER makes a failed callback abort the handshake. */
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_cert_verify_callback(c->ctx, verify_pinned, c);
+	if (cert_file != NULL && (SSL_CTX_use_certificate_file(c->ctx, cert_file,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_use_PrivateKey_file(c->ctx, key_file,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(c->ctx) != 1)) {
+		log_warn("cannot use the client certificate %s with key %s", cert_file, key_file);
+		goto out;
+	}
 
 	if ((r = connect_tcp(host, port, deadline, &c->fd)) != 0) {
 		goto out;

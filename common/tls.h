@@ -30,6 +30,11 @@ struct x509_st; /* OpenSSL's X509 */
  * chain does not lead to the pinned CA), ZT_ERR_TIMEOUT. */
 int tls_connect_pinned(const char *host, const char *port, const char *pin, int timeout_ms,
     struct tls_conn **out);
+/* The same, presenting a client certificate for mutual TLS: cert_file
+ * (PEM) and key_file (PEM), as ztagent's control connection does. A
+ * certificate that does not match its key is ZT_ERR_TLS. */
+int tls_connect_pinned_cert(const char *host, const char *port, const char *pin,
+    const char *cert_file, const char *key_file, int timeout_ms, struct tls_conn **out);
 /* Writes all n bytes: 0 or ZT_ERR_IO. */
 int tls_write_all(struct tls_conn *c, const void *p, size_t n);
 /* Reads up to n bytes: count, 0 at EOF, or a negative ZT_ERR_*:

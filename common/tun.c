@@ -788,3 +788,49 @@ int tun_msg_encode(const struct tun_msg *m, struct buf *out)
 	cJSON_Delete(o);
 	return r;
 }
+
+/* ---- message streams ---- */
+
+int tun_stream_init(struct tun_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	return tun_reader_new(&s->rd);
+}
+
+void tun_stream_clear(struct tun_stream *s)
+{
+	tun_reader_free(s->rd);
+	crypto_wipe(s->chunk, sizeof(s->chunk));
+	memset(s, 0, sizeof(*s));
+}
+
+int tun_recv(struct tun_stream *s, long (*readfn)(void *arg, void *p, size_t n), void *arg,
+    struct tun_msg *m)
+{
+	const uint8_t *f;
+	size_t used = 0, flen = 0;
+	long n;
+	int r;
+
+	for (;;) {
+		if (s->off == s->len) {
+			n = readfn(arg, s->chunk, sizeof(s->chunk));
+			if (n <= 0) {
+				return n == 0 ? ZT_ERR_TRUNCATED : (int)n;
+			}
+			s->len = (size_t)n;
+			s->off = 0;
+		}
+		r = tun_reader_feed(s->rd, s->chunk + s->off, s->len - s->off, &used);
+		if (r < 0) {
+			return r;
+		}
+		s->off += used;
+		if (r == 1) {
+			if ((r = tun_reader_frame(s->rd, &f, &flen)) != 0) {
+				return r;
+			}
+			return tun_msg_decode(f, flen, m);
+		}
+	}
+}

@@ -112,6 +112,24 @@ int tun_reader_frame(const struct tun_reader *r, const uint8_t **p, size_t *n);
  * of a frame, or the poisoning error. */
 int tun_reader_eof(const struct tun_reader *r);
 
+/*
+ * A message stream over any transport: a reader plus the bytes read past
+ * the last frame. tun_recv() returns the next message, reading through
+ * readfn (count, 0 at end of stream, or a negative ZT_ERR_*) as needed:
+ * 0 with *m decoded (clear it with tun_msg_clear), ZT_ERR_TRUNCATED at end
+ * of stream, a reader error, or readfn's error.
+ */
+struct tun_msg;
+struct tun_stream {
+	struct tun_reader *rd;
+	uint8_t chunk[4096];
+	size_t len, off;
+};
+int tun_stream_init(struct tun_stream *s);
+void tun_stream_clear(struct tun_stream *s);
+int tun_recv(struct tun_stream *s, long (*readfn)(void *arg, void *p, size_t n), void *arg,
+    struct tun_msg *m);
+
 /* Appends one frame holding msg's compact JSON to out, all or nothing:
  * 0, ZT_ERR_INVALID (msg NULL), ZT_ERR_TOO_LARGE (JSON over TUN_FRAME_MAX
  * or out full), ZT_ERR_NOMEM. */

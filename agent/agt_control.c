@@ -1,0 +1,123 @@
+/*
+ * agt_control.c - the control loop: connect, hello, heartbeats, backoff.
+ */
+#include "agent/agt_control.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/tls.h"
+#include "common/version.h"
+
+/* Sleeps ms in short slices so that a stop request is honoured quickly;
+ * returns 1 if asked to stop. */
+static int nap(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec ts = { 0, 100 * 1000000L };
+
+	for (int left = ms; left > 0 && !*stop; left -= 100) {
+		nanosleep(&ts, NULL);
+	}
+	return *stop != 0;
+}
+
+/* One connection's life: 0 when it ended (reconnect), ZT_ERR_DENIED when
+ * the broker refused the agent. */
+static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
+{
+	char cert[4200], key[4200];
+	struct tls_conn *c = NULL;
+	struct tun_stream in;
+	struct tun_msg hello, hb, reply;
+	int64_t seq = 0;
+	int r;
+
+	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
+	snprintf(key, sizeof(key), "%s/agent.key", cfg->data_dir);
+	memset(&reply, 0, sizeof(reply));
+	if ((r = tun_stream_init(&in)) != 0) {
+		return r;
+	}
+	if ((r = tls_connect_pinned_cert(cfg->broker_host, cfg->broker_port, cfg->ca_pin, cert,
+	    key, AGT_IO_TIMEOUT_MS, &c)) != 0) {
+		log_warn("cannot reach the broker at %s:%s: %s", cfg->broker_host, cfg->broker_port,
+		    zt_strerror(r));
+		goto out;
+	}
+	memset(&hello, 0, sizeof(hello));
+	hello.type = TUN_HELLO;
+	hello.name = (char *)cfg->name;
+	memcpy(hello.labels, cfg->labels, sizeof(hello.labels));
+	hello.nlabels = cfg->nlabels;
+	hello.ssh_target = (char *)cfg->ssh_target;
+	hello.ssh_host_key = (char *)cfg->ssh_host_key;
+	hello.version = ZT_VERSION;
+	/* Wait for the broker's answer before anything else: heartbeat 0 or
+	 * an error saying why the agent is refused. */
+	if ((r = agt_send(c, &hello)) != 0 ||
+	    (r = tun_recv(&in, agt_tls_readfn, c, &reply)) != 0) {
+		goto out;
+	}
+	if (reply.type == TUN_ERROR) {
+		log_error("the broker refused this agent: %s (%s)", reply.message, reply.code);
+		r = ZT_ERR_DENIED;
+		goto out;
+	}
+	tun_msg_clear(&reply);
+	log_info("connected to the broker as %s", cfg->name);
+	while (!*stop) {
+		memset(&hb, 0, sizeof(hb));
+		hb.type = TUN_HEARTBEAT;
+		hb.seq = seq++;
+		if ((r = agt_send(c, &hb)) != 0 ||
+		    (r = tun_recv(&in, agt_tls_readfn, c, &reply)) != 0) {
+			break;
+		}
+		if (reply.type == TUN_ERROR) {
+			log_warn("the broker closed the control connection: %s (%s)", reply.message,
+			    reply.code);
+			break;
+		}
+		tun_msg_clear(&reply);
+		if (nap(AGT_HEARTBEAT_S * 1000, stop)) {
+			break;
+		}
+	}
+	if (r != 0) {
+		log_warn("control connection lost: %s", zt_strerror(r));
+	}
+out:
+	tun_msg_clear(&reply);
+	tun_stream_clear(&in);
+	tls_close(c);
+	return r == ZT_ERR_DENIED ? r : 0;
+}
+
+int agt_control_run(const struct agt_config *cfg, volatile sig_atomic_t *stop)
+{
+	int backoff_ms = 1000, r;
+	uint32_t rnd = 0;
+
+	while (!*stop) {
+		time_t started = time(NULL);
+
+		if ((r = session(cfg, stop)) == ZT_ERR_DENIED) {
+			return r;
+		}
+		if (time(NULL) - started > 2 * AGT_HEARTBEAT_S) {
+			backoff_ms = 1000; /* it was up for a while: start over */
+		}
+		crypto_random(&rnd, sizeof(rnd));
+		/* +-25% jitter around the current backoff. */
+		if (nap(backoff_ms * 3 / 4 + (int)(rnd % (uint32_t)(backoff_ms / 2 + 1)), stop)) {
+			break;
+		}
+		backoff_ms = backoff_ms * 2 > AGT_BACKOFF_MAX_S * 1000 ? AGT_BACKOFF_MAX_S * 1000 :
+		    backoff_ms * 2;
+	}
+	return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * agt_control.h - ztagent's control connection: mutual TLS with the agent
+ * certificate (pinned to the broker's CA), a hello advertising the agent's
+ * name, labels and SSH target, then a heartbeat every AGT_HEARTBEAT_S that
+ * the broker echoes. When the connection fails or a heartbeat goes
+ * unanswered, the agent reconnects after an exponential backoff (1 s
+ * doubling to AGT_BACKOFF_MAX_S) with +-25% jitter, so that a restarted
+ * broker is not met by every agent at the same instant.
+ */
+#ifndef ZT_AGT_CONTROL_H
+#define ZT_AGT_CONTROL_H
+
+#include <signal.h>
+
+#include "agent/agt_join.h"
+
+#define AGT_HEARTBEAT_S 10
+#define AGT_BACKOFF_MAX_S 30
+#define AGT_IO_TIMEOUT_MS 15000
+
+/* Runs until *stop becomes non-zero (a signal handler sets it). Returns 0,
+ * or ZT_ERR_DENIED when the broker refused the agent for good (its name is
+ * bound to another agent's key, or the certificate is not accepted). */
+int agt_control_run(const struct agt_config *cfg, volatile sig_atomic_t *stop);
+
+#endif
