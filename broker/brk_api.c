@@ -54,6 +54,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL, NULL },
 	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami, NULL },
 	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout, NULL },
+	{ "GET", "/v1/hosts", ROUTE_AUTH, NULL, brk_hosts_api, NULL },
 	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO, NULL, NULL,
 	    resource_metadata },
 };

@@ -62,6 +62,10 @@ void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct stor
 void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct store_session *who,
     struct brk_resp *resp);
 
+/* GET /v1/hosts, in brk_hosts.c: {"hosts": [...]} the caller may see. */
+void brk_hosts_api(struct brk *b, const struct brk_req *req, const struct store_session *who,
+    struct brk_resp *resp);
+
 /* The roles text "a,b" as a JSON array (owned); NULL on ENOMEM. */
 cJSON *brk_roles_json(const char *roles);
 

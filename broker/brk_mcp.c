@@ -11,12 +11,15 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_hosts.h"
+#include "broker/brk_policy.h"
 #include "broker/brk_mcphttp.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "mcp/mcp.h"
+#include "policy/pol_eval.h"
 
 #define MAX_HOSTS 20
 #define DIAG_MAX_STEPS 100
@@ -166,6 +169,121 @@ static int tool_diag_reconnect(struct mcp_call *call, const cJSON *args, cJSON *
 	return 0;
 }
 
+/* The policy decision for a tool call without a host or login; fills
+ * *result with a tool error naming the rule when denied. 1 if allowed. */
+static int decide_tool(struct brk_mcp *m, struct mcp_call *call, const char *tool,
+    cJSON **result)
+{
+	const struct mcp_identity *who = mcp_call_identity(call);
+	char missing[STORE_ROLES_MAX + 1];
+	struct pol_role **set = NULL;
+	struct pol_request req;
+	struct pol_decision d;
+	size_t n = 0;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	memset(&d, 0, sizeof(d));
+	req.tool = tool;
+	r = brk_policy_load(m->b->store, who->roles, &set, &n, missing, sizeof(missing));
+	if (r == 0) {
+		r = pol_decide((const struct pol_role *const *)set, n, &req, &d);
+	}
+	brk_policy_free(set, n);
+	if (r != 0 || !d.allow) {
+		*result = mcp_result_error("denied: %s", r != 0 ? "policy unavailable" : d.rule);
+		return 0;
+	}
+	return 1;
+}
+
+static int tool_list_hosts(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
+{
+	struct brk_mcp *m = arg;
+	cJSON *hosts = NULL, *sc;
+	char *text;
+	int r;
+
+	(void)args;
+	if (!decide_tool(m, call, "list_hosts", result)) {
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if ((r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, NULL, &hosts)) != 0) {
+		return r;
+	}
+	*result = mcp_result_new(0);
+	sc = cJSON_AddObjectToObject(*result, "structuredContent");
+	text = cJSON_PrintUnformatted(hosts);
+	mcp_result_add_text(*result, text != NULL ? text : "[]");
+	free(text);
+	cJSON_AddItemToObject(sc, "hosts", hosts);
+	return 0;
+}
+
+static int list_hosts_visible(const struct mcp_identity *who, void *arg)
+{
+	struct brk_mcp *m = arg;
+
+	return brk_tool_possible(m->b, who->roles, "list_hosts");
+}
+
+static int hosts_list(struct mcp_call *call, cJSON *resources, void *arg)
+{
+	struct brk_mcp *m = arg;
+	cJSON *hosts = NULL, *h;
+	char uri[128];
+	int r;
+
+	if ((r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, NULL, &hosts)) != 0) {
+		return r;
+	}
+	cJSON_ArrayForEach(h, hosts) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(h, "name"));
+		cJSON *res = cJSON_CreateObject();
+
+		snprintf(uri, sizeof(uri), "%s%s", BRK_HOST_URI, name);
+		cJSON_AddStringToObject(res, "uri", uri);
+		cJSON_AddStringToObject(res, "name", name);
+		cJSON_AddStringToObject(res, "description", "A host reached through its zt agent");
+		cJSON_AddStringToObject(res, "mimeType", "application/json");
+		cJSON_AddItemToArray(resources, res);
+	}
+	cJSON_Delete(hosts);
+	return 0;
+}
+
+static int hosts_read(struct mcp_call *call, const char *uri, cJSON *contents, void *arg)
+{
+	struct brk_mcp *m = arg;
+	cJSON *hosts = NULL, *c;
+	char *text;
+	int r;
+
+	if (strncmp(uri, BRK_HOST_URI, strlen(BRK_HOST_URI)) != 0) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	if ((r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles,
+	    uri + strlen(BRK_HOST_URI), &hosts)) != 0) {
+		return r;
+	}
+	if (cJSON_GetArraySize(hosts) != 1) {
+		cJSON_Delete(hosts);
+		return ZT_ERR_NOT_FOUND; /* unknown, or not this caller's to see */
+	}
+	text = cJSON_PrintUnformatted(cJSON_GetArrayItem(hosts, 0));
+	cJSON_Delete(hosts);
+	if (text == NULL || (c = cJSON_CreateObject()) == NULL) {
+		free(text);
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(c, "uri", uri);
+	cJSON_AddStringToObject(c, "mimeType", "application/json");
+	cJSON_AddStringToObject(c, "text", text);
+	free(text);
+	cJSON_AddItemToArray(contents, c);
+	return 0;
+}
+
 static const struct mcp_tool whoami_tool = {
 	.name = "whoami",
 	.title = "Who am I",
@@ -281,6 +399,26 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 	}
 	if ((r = mcp_server_add_tool(m->srv, &whoami_tool)) != 0) {
 		goto fail;
+	}
+	{
+		struct mcp_tool lh = {
+			.name = "list_hosts",
+			.title = "List hosts",
+			.description = "Lists the hosts your roles let you see, with their labels and "
+			    "whether their agent is online.",
+			.input_schema = "{\"type\":\"object\",\"properties\":{},"
+			    "\"additionalProperties\":false}",
+			.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+			.visible = list_hosts_visible,
+			.handler = tool_list_hosts,
+			.arg = m,
+		};
+		struct mcp_resource_provider hp = { hosts_list, NULL, hosts_read, m };
+
+		if ((r = mcp_server_add_tool(m->srv, &lh)) != 0 ||
+		    (r = mcp_server_add_resources(m->srv, &hp)) != 0) {
+			goto fail;
+		}
 	}
 	for (size_t i = 0; diagnostic_tools && i < sizeof(diag_tools) / sizeof(diag_tools[0]);
 	    i++) {

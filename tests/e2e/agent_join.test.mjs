@@ -6,10 +6,12 @@
 // second agent under the same name is refused. All of it audited.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ZTAGENT, admin, mode, startBroker, stopChecked, tmpdir } from './lib/zt.mjs';
+import {
+  admin, mode, sshHostKey, startAgent, startBroker, stopChecked, tmpdir, until,
+} from './lib/zt.mjs';
 
 let broker;
 let hostKey;
@@ -17,9 +19,7 @@ let hostKey;
 before(async () => {
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
   assert.ok(broker.tunnelPort > 0);
-  const d = tmpdir('zt-hostkey-');
-  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(d, 'host')]);
-  hostKey = path.join(d, 'host.pub');
+  hostKey = sshHostKey();
 });
 after(() => stopChecked(broker));
 
@@ -29,47 +29,14 @@ function newToken(...args) {
   return r.stdout.match(/^token: (ztj_\S+)$/m)[1];
 }
 
-function agentArgs(dir, name, pin) {
-  return ['--broker', `127.0.0.1:${broker.tunnelPort}`, '--ca-pin', pin, '--data-dir', dir,
-    '--name', name, '--labels', 'env=staging,team=web', '--ssh', '127.0.0.1:22',
-    '--ssh-host-key', hostKey];
-}
-
-// Starts ztagent; resolves when it says it joined (then it keeps running:
-// {joined: true, proc, out, exited, stop}) or when it exits ({code, out}).
-function agent(dir, name, token, pin = broker.pin) {
-  const env = { ...process.env };
-  if (token) env.ZT_JOIN_TOKEN = token; else delete env.ZT_JOIN_TOKEN;
-  return new Promise((resolve) => {
-    const proc = spawn(ZTAGENT, agentArgs(dir, name, pin), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = { stdout: '', stderr: '' };
-    const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
-    proc.stdout.on('data', (d) => {
-      out.stdout += d;
-      if (/joined (as|earlier)/.test(out.stdout)) {
-        resolve({
-          joined: true, proc, out, exited,
-          async stop(sig = 'SIGTERM') { proc.kill(sig); return exited; },
-        });
-      }
-    });
-    proc.stderr.on('data', (d) => { out.stderr += d; });
-    exited.then((code) => resolve({ code, out }));
-  });
-}
+const agent = (dir, name, token, pin = broker.pin) =>
+  startAgent(broker, dir, name, { token, pin, hostKey, labels: 'env=staging,team=web' });
 
 function events(type) {
   const out = admin(broker, 'audit', 'ls', '--json').stdout;
   return out.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => !type || e.type === type);
 }
 
-async function until(fn, what, ms = 10000) {
-  for (const t0 = Date.now(); Date.now() - t0 < ms;) {
-    if (fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 test('a token and a CSR give an agent certificate; the agent comes online', async () => {
   const dir = path.join(tmpdir('zt-agent-'), 'data');

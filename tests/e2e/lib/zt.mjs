@@ -249,3 +249,47 @@ export async function userToken(broker, name, roles = 'ops') {
   if (l.status !== 200) throw new Error(JSON.stringify(l.body));
   return l.body.token;
 }
+
+// Starts ztagent against broker (run with --tunnel-listen); resolves when
+// it says it joined (then it keeps running: {joined: true, proc, out,
+// exited, stop}) or when it exits ({code, out}). token goes in
+// ZT_JOIN_TOKEN (null: none).
+export function startAgent(broker, dir, name, { token = null, pin = broker.pin, hostKey, labels } = {}) {
+  const env = { ...process.env };
+  if (token) env.ZT_JOIN_TOKEN = token; else delete env.ZT_JOIN_TOKEN;
+  const args = ['--broker', `127.0.0.1:${broker.tunnelPort}`, '--ca-pin', pin, '--data-dir', dir,
+    '--name', name, '--ssh', '127.0.0.1:22', '--ssh-host-key', hostKey];
+  if (labels) args.push('--labels', labels);
+  return new Promise((resolve) => {
+    const proc = spawn(ZTAGENT, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = { stdout: '', stderr: '' };
+    const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
+    proc.stdout.on('data', (d) => {
+      out.stdout += d;
+      if (/joined (as|earlier)/.test(out.stdout)) {
+        resolve({
+          joined: true, proc, out, exited,
+          async stop(sig = 'SIGTERM') { proc.kill(sig); return exited; },
+        });
+      }
+    });
+    proc.stderr.on('data', (d) => { out.stderr += d; });
+    exited.then((code) => resolve({ code, out }));
+  });
+}
+
+// An Ed25519 host key pair in a temp dir; returns the public key's path.
+export function sshHostKey() {
+  const d = tmpdir('zt-hostkey-');
+  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(d, 'host')]);
+  return path.join(d, 'host.pub');
+}
+
+// Polls fn() every 100 ms until it is true; fails after ms.
+export async function until(fn, what, ms = 10000) {
+  for (const t0 = Date.now(); Date.now() - t0 < ms;) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,113 @@
+/*
+ * brk_hosts.c - visible hosts as JSON, from the agent registry and policy.
+ */
+#include "broker/brk_hosts.h"
+
+#include <string.h>
+
+#include "broker/brk.h"
+#include "broker/brk_agents.h"
+#include "broker/brk_api.h"
+#include "broker/brk_policy.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/store.h"
+#include "policy/pol_eval.h"
+
+struct collect {
+	const struct pol_role *const *roles;
+	size_t nroles;
+	const char *only;
+	cJSON *arr;
+};
+
+static int add_host(const struct brk_agent_info *ag, void *arg)
+{
+	struct collect *c = arg;
+	struct pol_label labels[TUN_LABELS_MAX];
+	cJSON *h, *l;
+
+	if (c->only != NULL && strcmp(c->only, ag->name) != 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < ag->nlabels; i++) {
+		labels[i].key = ag->labels[i].key;
+		labels[i].value = ag->labels[i].value;
+	}
+	if (!pol_host_visible(c->roles, c->nroles, labels, ag->nlabels)) {
+		return 0;
+	}
+	if ((h = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(c->arr, h)) {
+		cJSON_Delete(h);
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(h, "name", ag->name);
+	l = cJSON_AddObjectToObject(h, "labels");
+	for (size_t i = 0; i < ag->nlabels; i++) {
+		cJSON_AddStringToObject(l, ag->labels[i].key, ag->labels[i].value);
+	}
+	cJSON_AddBoolToObject(h, "online", ag->online);
+	cJSON_AddNumberToObject(h, "last_seen", (double)ag->last_seen);
+	return 0;
+}
+
+int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON **out)
+{
+	char missing[STORE_ROLES_MAX + 1];
+	struct pol_role **set = NULL;
+	struct collect c;
+	size_t n = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = brk_policy_load(b->store, roles, &set, &n, missing, sizeof(missing))) != 0) {
+		log_error("cannot load roles %s: %s", roles, zt_strerror(r));
+		return r;
+	}
+	memset(&c, 0, sizeof(c));
+	c.roles = (const struct pol_role *const *)set;
+	c.nroles = n;
+	c.only = only;
+	if ((c.arr = cJSON_CreateArray()) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if (b->agents != NULL) {
+		r = brk_agents_each(b->agents, add_host, &c);
+	}
+	brk_policy_free(set, n);
+	if (r != 0) {
+		cJSON_Delete(c.arr);
+		return r;
+	}
+	*out = c.arr;
+	return 0;
+}
+
+int brk_tool_possible(struct brk *b, const char *roles, const char *tool)
+{
+	char missing[STORE_ROLES_MAX + 1];
+	struct pol_role **set = NULL;
+	size_t n = 0;
+	int ok;
+
+	if (brk_policy_load(b->store, roles, &set, &n, missing, sizeof(missing)) != 0) {
+		return 0;
+	}
+	ok = pol_tool_possible((const struct pol_role *const *)set, n, tool);
+	brk_policy_free(set, n);
+	return ok == 1;
+}
+
+void brk_hosts_api(struct brk *b, const struct brk_req *req, const struct store_session *who,
+    struct brk_resp *resp)
+{
+	cJSON *hosts = NULL;
+
+	(void)req;
+	if (brk_hosts_visible(b, who->roles, NULL, &hosts) != 0) {
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
+	resp->status = 200;
+	resp->json = cJSON_CreateObject();
+	cJSON_AddItemToObject(resp->json, "hosts", hosts);
+}

@@ -1,0 +1,85 @@
+// The hosts a caller may see, from real agents: the MCP list_hosts tool,
+// the zt://hosts/NAME resources and GET /v1/hosts agree, show labels and
+// online state, and show only what the caller's roles allow; a caller
+// whose roles never allow list_hosts does not see the tool at all.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  admin, botToken, brokerFetch, request, sdk, sshHostKey, startAgent, startBroker, stopChecked,
+  tmpdir, until,
+} from './lib/zt.mjs';
+
+let broker;
+let S;
+const agents = [];
+
+before(async () => {
+  S = await sdk();
+  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
+  const role = path.join(tmpdir('zt-role-'), 'r.yaml');
+  fs.writeFileSync(role, 'kind: role\nname: staging-viewer\nallow:\n  hosts: {env: staging}\n'
+    + '  tools: [list_hosts]\n');
+  assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
+  const hostKey = sshHostKey();
+  for (const [name, labels] of [['web1', 'env=staging,team=web'], ['db1', 'env=prod']]) {
+    const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
+    const a = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), name, { token, hostKey, labels });
+    assert.ok(a.joined, a.out?.stderr);
+    agents.push(a);
+  }
+});
+after(async () => {
+  for (const a of agents) await a.stop();
+  await stopChecked(broker);
+});
+
+async function connect(token) {
+  const client = new S.Client({ name: 'zt-e2e', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  }));
+  return client;
+}
+
+test('list_hosts, resources and /v1/hosts show the allowed hosts with their state', async () => {
+  const token = botToken(broker, 'viewer', { roles: 'staging-viewer' });
+  await until(async () => (await request(broker, 'GET', '/v1/hosts', { token })).body.hosts?.[0]?.online,
+    'web1 online');
+  const api = await request(broker, 'GET', '/v1/hosts', { token });
+  assert.equal(api.status, 200);
+  assert.deepEqual(api.body.hosts.map((h) => h.name), ['web1']);
+  assert.deepEqual(api.body.hosts[0].labels, { env: 'staging', team: 'web' });
+
+  const client = await connect(token);
+  const { tools } = await client.listTools();
+  assert.ok(tools.some((t) => t.name === 'list_hosts'));
+  const r = await client.callTool({ name: 'list_hosts', arguments: {} });
+  assert.deepEqual(r.structuredContent.hosts.map((h) => [h.name, h.online]), [['web1', true]]);
+  const { resources } = await client.listResources();
+  assert.deepEqual(resources.map((x) => x.uri), ['zt://hosts/web1']);
+  const read = await client.readResource({ uri: 'zt://hosts/web1' });
+  assert.equal(JSON.parse(read.contents[0].text).name, 'web1');
+  // A host the caller may not see is as unknown as one that does not exist.
+  await assert.rejects(client.readResource({ uri: 'zt://hosts/db1' }), /-32002|not found/i);
+  await client.close();
+});
+
+test('a stopped agent shows offline', async () => {
+  const token = botToken(broker, 'viewer2', { roles: 'staging-viewer' });
+  await agents[0].stop();
+  await until(async () => (await request(broker, 'GET', '/v1/hosts', { token })).body.hosts[0].online === false,
+    'web1 offline');
+});
+
+test('roles that never allow list_hosts hide the tool and every host', async () => {
+  const token = botToken(broker, 'nobody', { roles: 'no-such-role' });
+  const client = await connect(token);
+  const { tools } = await client.listTools();
+  assert.ok(!tools.some((t) => t.name === 'list_hosts'));
+  assert.deepEqual((await client.listResources()).resources, []);
+  await client.close();
+  const api = await request(broker, 'GET', '/v1/hosts', { token });
+  assert.deepEqual(api.body.hosts, []);
+});
