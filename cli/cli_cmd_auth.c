@@ -61,6 +61,7 @@ static const char *const usage_login =
     "       (--broker, --ca-pin and --user default to the saved profile's)\n";
 static const char *const usage_status = "usage: ztctl status\n";
 static const char *const usage_logout = "usage: ztctl logout\n";
+static const char *const usage_ls = "usage: ztctl ls\n";
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -748,6 +749,76 @@ int cli_cmd_status(int argc, char **argv)
 		printf("mfa:     verified at %s\n", mfa);
 	}
 	printf("broker:  %s\n", p->broker);
+	fflush(stdout);
+	ret = CLI_EXIT_OK;
+out:
+	cJSON_Delete(resp);
+	cli_profile_free(p);
+	return ret;
+}
+
+/* One host of GET /v1/hosts as a table row. */
+static void print_host(const cJSON *h)
+{
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(h, "labels"), *l;
+	const char *name = NULL;
+	char c[NAME_MAX_LEN + 1], lb[MSG_MAX] = "", kv[2 * NAME_MAX_LEN + 4];
+	int online = 0;
+
+	if (json_get_str(h, "name", NAME_MAX_LEN, 0, &name) != 0) {
+		return;
+	}
+	json_get_bool(h, "online", &online);
+	cJSON_ArrayForEach(l, labels) {
+		if (cJSON_IsString(l) && strlen(l->string) <= NAME_MAX_LEN &&
+		    strlen(l->valuestring) <= NAME_MAX_LEN) {
+			snprintf(kv, sizeof(kv), "%s%s=%s", lb[0] != '\0' ? "," : "", l->string,
+			    l->valuestring);
+			strncat(lb, kv, sizeof(lb) - strlen(lb) - 1);
+		}
+	}
+	printf("%-24s %-8s %s\n", clean(name, c, sizeof(c)), online ? "online" : "offline",
+	    clean(lb, kv, sizeof(kv)));
+}
+
+int cli_cmd_ls(int argc, char **argv)
+{
+	char dir[CLI_PROFILE_PATH_MAX], c[NAME_MAX_LEN + 1];
+	struct cli_profile *p = NULL;
+	const cJSON *hosts, *h;
+	cJSON *resp = NULL;
+	const char *why;
+	struct opts o;
+	int status, r, ret = CLI_EXIT_FAIL;
+
+	if ((r = parse_opts(argc, argv, 0, usage_ls, &o)) != CLI_EXIT_OK) {
+		return r < 0 ? CLI_EXIT_OK : r;
+	}
+	if ((ret = load_session(dir, sizeof(dir), &p)) != CLI_EXIT_OK) {
+		goto out;
+	}
+	ret = CLI_EXIT_FAIL;
+	if (call("ls", NULL, p->broker, p->ca_pin, "GET", "/v1/hosts", p->token, NULL, &status,
+	    &resp) != 0) {
+		goto out;
+	}
+	if (status != 200) {
+		if ((why = token_refusal(resp)) != NULL) {
+			fail("%s: run ztctl login --broker %s --ca-pin %s --user %s", why, p->broker,
+			    p->ca_pin, p->user != NULL ? clean(p->user, c, sizeof(c)) : "NAME");
+		} else {
+			refused("ls", NULL, status, resp);
+		}
+		goto out;
+	}
+	if (json_get_arr(resp, "hosts", 100000, &hosts) != 0) {
+		fail("ls: the broker's answer is malformed");
+		goto out;
+	}
+	printf("%-24s %-8s %s\n", "NAME", "STATE", "LABELS");
+	cJSON_ArrayForEach(h, hosts) {
+		print_host(h);
+	}
 	fflush(stdout);
 	ret = CLI_EXIT_OK;
 out:

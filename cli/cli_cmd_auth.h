@@ -15,6 +15,8 @@
 int cli_cmd_enroll(int argc, char **argv);
 int cli_cmd_login(int argc, char **argv);
 int cli_cmd_status(int argc, char **argv);
+/* ztctl ls: the hosts the logged-in identity may see (GET /v1/hosts). */
+int cli_cmd_ls(int argc, char **argv);
 int cli_cmd_logout(int argc, char **argv);
 
 #endif

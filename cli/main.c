@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"enroll", cli_cmd_enroll, "finish an invitation: set a password and the authenticator"},
 	{"login", cli_cmd_login, "log in with password and one-time code; saves the session"},
 	{"status", cli_cmd_status, "show who the saved session is and when it expires"},
+	{"ls", cli_cmd_ls, "list the hosts you may see, with labels and online state"},
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
 	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
 };

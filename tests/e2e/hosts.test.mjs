@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, botToken, brokerFetch, request, sdk, sshHostKey, startAgent, startBroker, stopChecked,
-  tmpdir, until,
+  tmpdir, until, ztctl,
 } from './lib/zt.mjs';
 
 let broker;
@@ -64,6 +64,17 @@ test('list_hosts, resources and /v1/hosts show the allowed hosts with their stat
   // A host the caller may not see is as unknown as one that does not exist.
   await assert.rejects(client.readResource({ uri: 'zt://hosts/db1' }), /-32002|not found/i);
   await client.close();
+  // ztctl ls shows the same, from a profile holding this identity's token.
+  const home = tmpdir('zt-home-');
+  fs.chmodSync(home, 0o700);
+  fs.writeFileSync(path.join(home, 'profile.json'), JSON.stringify({
+    broker: broker.url, ca_pin: broker.pin, user: 'viewer', token, roles: ['staging-viewer'],
+    expires_at: Math.floor(Date.now() / 1000) + 3600,
+  }), { mode: 0o600 });
+  const ls = await ztctl(['ls'], { home });
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, /^web1\s+online\s+env=staging,team=web$/m);
+  assert.doesNotMatch(ls.stdout, /db1/);
 });
 
 test('a stopped agent shows offline', async () => {
