@@ -1,0 +1,199 @@
+// ssh_exec.test.mjs - resources/ssh_exec.c proven against a real sshd (tests/fixtures/sshd.sh)
+// through tests/tools/ssh_exec_once: a fresh per-call certificate logs in as the requested
+// login, exit codes and stderr pass through, output is capped, timeout and cancellation close
+// the channel quickly, a wrong host key is refused before authentication, an unknown login
+// fails authentication, and sshd logs the per-call key id.
+import test, { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const build = process.env.ZT_BUILD ?? path.join(root, 'build');
+const mint = path.join(build, 'tests/tools/sshcert_mint');
+const once = path.join(build, 'tests/tools/ssh_exec_once');
+const fixture = path.join(root, 'tests/fixtures/sshd.sh');
+
+const dir = fs.mkdtempSync(os.tmpdir() + '/zt-');
+const caDir = path.join(dir, 'ca');
+const sshdDir = path.join(dir, 'sshd');
+const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+let port;
+let pid;
+let hostKey;
+let callNo = 0;
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function alive(p) {
+  try {
+    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function run(command, { port: p = port, login = user, timeoutMs = 10000, maxOutput, cancelAfterMs,
+  hostKeyFile = hostKey, callId } = {}) {
+  callId ??= `${process.pid}-${++callNo}`;
+  const args = ['--ca-dir', caDir, '--port', String(p), '--host-key-file', hostKeyFile,
+    '--login', login, '--timeout-ms', String(timeoutMs), '--call-id', callId,
+    '--serial', String(1000 + callNo)];
+  if (maxOutput !== undefined) args.push('--max-output', String(maxOutput));
+  if (cancelAfterMs !== undefined) args.push('--cancel-after-ms', String(cancelAfterMs));
+  args.push('--', command);
+  const t0 = Date.now();
+  const r = spawnSync(once, args, { encoding: 'utf8', timeout: 60000,
+    maxBuffer: 64 * 1024 * 1024 });
+  const wall = Date.now() - t0;
+  assert.equal(r.status, 0, `ssh_exec_once failed: ${r.stderr}`);
+  return { ...JSON.parse(r.stdout), wall, callId };
+}
+
+function log() {
+  return fs.readFileSync(path.join(sshdDir, 'sshd.log'), 'utf8');
+}
+
+// Asserts that sshd's log soon holds text (sshd writes it after the client is done).
+function assertLogged(text) {
+  let l = '';
+  for (let i = 0; i < 40; i++) {
+    l = log();
+    if (l.includes(text)) return;
+    sleep(50);
+  }
+  assert.fail(`sshd.log lacks ${JSON.stringify(text)}:\n${l}`);
+}
+
+before(() => {
+  const caLine = path.join(dir, 'user_ca.pub');
+  fs.writeFileSync(caLine, execFileSync(mint, ['--ca-dir', caDir, '--pub']));
+  port = Number(execFileSync(fixture, ['start'], {
+    encoding: 'utf8',
+    env: { ...process.env, SSHD_DIR: sshdDir, SSHD_PORT: '0', SSHD_USER_CA: caLine },
+  }).trim());
+  assert.ok(port > 0 && port < 65536, `fixture printed a port: ${port}`);
+  pid = Number(fs.readFileSync(path.join(sshdDir, 'sshd.pid'), 'utf8'));
+  hostKey = path.join(sshdDir, 'ssh_host_ed25519_key.pub');
+});
+
+after(() => {
+  if (pid > 0 && alive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(pid); i++) sleep(50);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('id -un returns the requested login and sshd logs the per-call key id', () => {
+  const r = run('id -un');
+  assert.equal(r.status, 'ok', r.error);
+  assert.equal(r.exit_code, 0);
+  assert.equal(r.stdout, `${user}\n`);
+  assert.equal(r.stderr, '');
+  assert.equal(r.error, '');
+  assert.equal(r.key_id, `zt:user:e2e:${r.callId}`);
+  assertLogged(`Accepted certificate ID "${r.key_id}" (serial ${r.serial})`);
+});
+
+test('exit codes pass through and stderr is captured separately', () => {
+  const r = run("echo to-out; echo to-err >&2; sh -c 'exit 3'");
+  assert.equal(r.status, 'ok', r.error);
+  assert.equal(r.exit_code, 3);
+  assert.equal(r.stdout, 'to-out\n');
+  assert.equal(r.stderr, 'to-err\n');
+  assert.equal(r.truncated_stdout, false);
+  assert.equal(r.truncated_stderr, false);
+});
+
+test('output past --max-output is truncated and flagged, on both streams', () => {
+  // 3 MB on each stream, interleaved: reading one stream only would deadlock.
+  const r = run('for i in 1 2 3; do head -c 1000000 /dev/zero | tr "\\0" a; ' +
+    'head -c 1000000 /dev/zero | tr "\\0" b >&2; done; exit 5', { maxOutput: 1000 });
+  assert.equal(r.status, 'ok', r.error);
+  assert.equal(r.exit_code, 5);
+  assert.equal(r.stdout, 'a'.repeat(1000));
+  assert.equal(r.stderr, 'b'.repeat(1000));
+  assert.equal(r.truncated_stdout, true);
+  assert.equal(r.truncated_stderr, true);
+  const small = run('echo 12345', { maxOutput: 6 });
+  assert.equal(small.stdout, '12345\n');
+  assert.equal(small.truncated_stdout, false);
+});
+
+test('a command outliving the timeout gives TIMEOUT quickly', () => {
+  const r = run('sleep 30', { timeoutMs: 1500 });
+  assert.equal(r.status, 'timeout');
+  assert.equal(r.exit_code, -1);
+  assert.match(r.error, /timed out.*channel closed/);
+  assert.ok(r.duration_ms >= 1400 && r.duration_ms < 3000, `duration ${r.duration_ms}`);
+  assert.ok(r.wall < 5000, `wall ${r.wall}`);
+});
+
+test('progress is reported about once a second while a command runs', () => {
+  const r = run('echo started; sleep 2.6; echo done');
+  assert.equal(r.status, 'ok', r.error);
+  assert.equal(r.stdout, 'started\ndone\n');
+  assert.ok(r.progress_calls >= 2 && r.progress_calls <= 3, `progress ${r.progress_calls}`);
+  assert.equal(r.progress_last_out, 'started\n'.length);
+});
+
+test('cancellation gives CANCELLED quickly', () => {
+  const r = run('sleep 30', { cancelAfterMs: 700 });
+  assert.equal(r.status, 'cancelled');
+  assert.equal(r.exit_code, -1);
+  assert.match(r.error, /cancelled/);
+  assert.ok(r.duration_ms >= 600 && r.duration_ms < 2000, `duration ${r.duration_ms}`);
+  assert.ok(r.wall < 5000, `wall ${r.wall}`);
+});
+
+test('a different host key gives HOSTKEY_MISMATCH before any auth attempt', () => {
+  const other = path.join(dir, 'other_host_key');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'other', '-f', other]);
+  const before = log().length;
+  const r = run('id -un', { hostKeyFile: `${other}.pub` });
+  assert.equal(r.status, 'hostkey_mismatch');
+  assert.equal(r.stdout, '');
+  assert.match(r.error, /host key/);
+  sleep(300);
+  const tail = log().slice(before);
+  assert.ok(!tail.includes(r.key_id), `sshd saw the key id:\n${tail}`);
+  assert.doesNotMatch(tail, /Accepted|Failed publickey|certificate/i, tail);
+});
+
+test('a login that does not exist on the host gives AUTH_FAILED', () => {
+  const login = `zt-nouser-${process.pid}`;
+  const r = run('id -un', { login });
+  assert.equal(r.status, 'auth_failed');
+  assert.equal(r.exit_code, -1);
+  assert.equal(r.stdout, '');
+  assert.ok(r.error.includes(login), r.error);
+  assertLogged(`Invalid user ${login}`);
+});
+
+test('a server that never answers: timeout and cancellation during the handshake', async () => {
+  // The kernel completes the TCP connection from the listen backlog; nothing ever speaks.
+  const server = net.createServer(() => {});
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const silent = server.address().port;
+  try {
+    const t = run('true', { port: silent, timeoutMs: 800 });
+    assert.equal(t.status, 'timeout');
+    assert.match(t.error, /during SSH handshake/);
+    assert.ok(t.duration_ms >= 700 && t.duration_ms < 2000, `duration ${t.duration_ms}`);
+    const c = run('true', { port: silent, timeoutMs: 10000, cancelAfterMs: 300 });
+    assert.equal(c.status, 'cancelled');
+    assert.match(c.error, /during SSH handshake/);
+    assert.ok(c.duration_ms < 1500, `duration ${c.duration_ms}`);
+  } finally {
+    server.close();
+  }
+});
