@@ -6,39 +6,22 @@
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep, startSshd } from './lib/sshd.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const build = process.env.ZT_BUILD ?? path.join(root, 'build');
-const mint = path.join(build, 'tests/tools/sshcert_mint');
 const once = path.join(build, 'tests/tools/ssh_exec_once');
-const fixture = path.join(root, 'tests/fixtures/sshd.sh');
 
-const dir = fs.mkdtempSync(os.tmpdir() + '/zt-');
-const caDir = path.join(dir, 'ca');
-const sshdDir = path.join(dir, 'sshd');
+let sshd;
+let dir;
+let caDir;
 const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
 let port;
-let pid;
 let hostKey;
 let callNo = 0;
-
-function sleep(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function alive(p) {
-  try {
-    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function run(command, { port: p = port, login = user, timeoutMs = 10000, maxOutput, cancelAfterMs,
   hostKeyFile = hostKey, callId } = {}) {
@@ -57,41 +40,13 @@ function run(command, { port: p = port, login = user, timeoutMs = 10000, maxOutp
   return { ...JSON.parse(r.stdout), wall, callId };
 }
 
-function log() {
-  return fs.readFileSync(path.join(sshdDir, 'sshd.log'), 'utf8');
-}
-
-// Asserts that sshd's log soon holds text (sshd writes it after the client is done).
-function assertLogged(text) {
-  let l = '';
-  for (let i = 0; i < 40; i++) {
-    l = log();
-    if (l.includes(text)) return;
-    sleep(50);
-  }
-  assert.fail(`sshd.log lacks ${JSON.stringify(text)}:\n${l}`);
-}
-
 before(() => {
-  const caLine = path.join(dir, 'user_ca.pub');
-  fs.writeFileSync(caLine, execFileSync(mint, ['--ca-dir', caDir, '--pub']));
-  port = Number(execFileSync(fixture, ['start'], {
-    encoding: 'utf8',
-    env: { ...process.env, SSHD_DIR: sshdDir, SSHD_PORT: '0', SSHD_USER_CA: caLine },
-  }).trim());
-  assert.ok(port > 0 && port < 65536, `fixture printed a port: ${port}`);
-  pid = Number(fs.readFileSync(path.join(sshdDir, 'sshd.pid'), 'utf8'));
-  hostKey = path.join(sshdDir, 'ssh_host_ed25519_key.pub');
+  sshd = startSshd();
+  ({ port, caDir, dir } = sshd);
+  hostKey = sshd.hostKey;
 });
 
-after(() => {
-  if (pid > 0 && alive(pid)) {
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) sleep(50);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => sshd?.stop());
 
 test('id -un returns the requested login and sshd logs the per-call key id', () => {
   const r = run('id -un');
@@ -101,7 +56,7 @@ test('id -un returns the requested login and sshd logs the per-call key id', () 
   assert.equal(r.stderr, '');
   assert.equal(r.error, '');
   assert.equal(r.key_id, `zt:user:e2e:${r.callId}`);
-  assertLogged(`Accepted certificate ID "${r.key_id}" (serial ${r.serial})`);
+  sshd.assertLogged(`Accepted certificate ID "${r.key_id}" (serial ${r.serial})`);
 });
 
 test('exit codes pass through and stderr is captured separately', () => {
@@ -158,13 +113,13 @@ test('cancellation gives CANCELLED quickly', () => {
 test('a different host key gives HOSTKEY_MISMATCH before any auth attempt', () => {
   const other = path.join(dir, 'other_host_key');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'other', '-f', other]);
-  const before = log().length;
+  const before = sshd.log().length;
   const r = run('id -un', { hostKeyFile: `${other}.pub` });
   assert.equal(r.status, 'hostkey_mismatch');
   assert.equal(r.stdout, '');
   assert.match(r.error, /host key/);
   sleep(300);
-  const tail = log().slice(before);
+  const tail = sshd.log().slice(before);
   assert.ok(!tail.includes(r.key_id), `sshd saw the key id:\n${tail}`);
   assert.doesNotMatch(tail, /Accepted|Failed publickey|certificate/i, tail);
 });
@@ -176,7 +131,7 @@ test('a login that does not exist on the host gives AUTH_FAILED', () => {
   assert.equal(r.exit_code, -1);
   assert.equal(r.stdout, '');
   assert.ok(r.error.includes(login), r.error);
-  assertLogged(`Invalid user ${login}`);
+  sshd.assertLogged(`Invalid user ${login}`);
 });
 
 test('a server that never answers: timeout and cancellation during the handshake', async () => {

@@ -5,35 +5,16 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MINT, startSshd } from './lib/sshd.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const build = process.env.ZT_BUILD ?? path.join(root, 'build');
-const mint = path.join(build, 'tests/tools/sshcert_mint');
-const fixture = path.join(root, 'tests/fixtures/sshd.sh');
-
-const dir = fs.mkdtempSync(os.tmpdir() + '/zt-');
-const caDir = path.join(dir, 'ca');
-const sshdDir = path.join(dir, 'sshd');
+let sshd;
+let dir;
+let caDir;
+let sshdDir;
 const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
 const now = Math.floor(Date.now() / 1000);
 let port;
-let pid;
-
-function sleep(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function alive(p) {
-  try {
-    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 // Mints a key pair and certificate; returns the private key's path.
 function mintCert(name, { principals = [user], after = now - 60, before = now + 300,
@@ -43,7 +24,7 @@ function mintCert(name, { principals = [user], after = now - 60, before = now + 
     '--valid-before', String(before), '--key-id', keyId, '--serial', String(serial),
     '--out', prefix];
   for (const p of principals) args.push('--principal', p);
-  execFileSync(mint, args);
+  execFileSync(MINT, args);
   return prefix;
 }
 
@@ -57,24 +38,11 @@ function ssh(prefix, command) {
 }
 
 before(() => {
-  const caLine = path.join(dir, 'user_ca.pub');
-  fs.writeFileSync(caLine, execFileSync(mint, ['--ca-dir', caDir, '--pub']));
-  port = Number(execFileSync(fixture, ['start'], {
-    encoding: 'utf8',
-    env: { ...process.env, SSHD_DIR: sshdDir, SSHD_PORT: '0', SSHD_USER_CA: caLine },
-  }).trim());
-  assert.ok(port > 0 && port < 65536, `fixture printed a port: ${port}`);
-  pid = Number(fs.readFileSync(path.join(sshdDir, 'sshd.pid'), 'utf8'));
+  sshd = startSshd();
+  ({ port, caDir, sshdDir, dir } = sshd);
 });
 
-after(() => {
-  if (pid > 0 && alive(pid)) {
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) sleep(50);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => sshd?.stop());
 
 test('the CA line is an ssh-ed25519 key', () => {
   const line = fs.readFileSync(path.join(dir, 'user_ca.pub'), 'utf8').trim();
@@ -108,24 +76,13 @@ test('ssh-keygen reads the certificate zt minted', () => {
   assert.equal(fp(['-l', '-f', `${prefix}.pub`]), fp(['-l', '-f', `${prefix}-cert.pub`]));
 });
 
-// Asserts that sshd's log soon holds text (sshd writes it after the client is done).
-function assertLogged(text) {
-  let log = '';
-  for (let i = 0; i < 40; i++) {
-    log = fs.readFileSync(path.join(sshdDir, 'sshd.log'), 'utf8');
-    if (log.includes(text)) return;
-    sleep(50);
-  }
-  assert.fail(`sshd.log lacks ${JSON.stringify(text)}:\n${log}`);
-}
-
 test('sshd accepts the certificate and logs its key ID', () => {
   const keyId = `zt:user:e2e:${process.pid}:login`;
   const prefix = mintCert('login', { keyId, serial: 77 });
   const r = ssh(prefix, 'id -un');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), user);
-  assertLogged(`Accepted certificate ID "${keyId}" (serial 77)`);
+  sshd.assertLogged(`Accepted certificate ID "${keyId}" (serial 77)`);
 });
 
 test('sshd refuses an expired certificate', () => {
@@ -135,8 +92,8 @@ test('sshd refuses an expired certificate', () => {
   assert.notEqual(r.status, 0);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /Permission denied/);
-  assertLogged(`ID ${keyId} (serial 1)`);
-  assertLogged('Certificate invalid: expired');
+  sshd.assertLogged(`ID ${keyId} (serial 1)`);
+  sshd.assertLogged('Certificate invalid: expired');
 });
 
 test('sshd refuses a certificate for another principal', () => {
@@ -146,6 +103,6 @@ test('sshd refuses a certificate for another principal', () => {
   assert.notEqual(r.status, 0);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /Permission denied/);
-  assertLogged(`ID ${keyId} (serial 1)`);
-  assertLogged('Certificate invalid: name is not a listed principal');
+  sshd.assertLogged(`ID ${keyId} (serial 1)`);
+  sshd.assertLogged('Certificate invalid: name is not a listed principal');
 });

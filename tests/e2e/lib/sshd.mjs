@@ -1,0 +1,67 @@
+// A real OpenSSH sshd for end-to-end tests (tests/fixtures/sshd.sh) that
+// trusts a zt SSH user CA made by tests/tools/sshcert_mint, in a temp dir,
+// on an ephemeral port, stopped by PID.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const BUILD = process.env.ZT_BUILD ?? path.join(ROOT, 'build');
+export const MINT = path.join(BUILD, 'tests/tools/sshcert_mint');
+const FIXTURE = path.join(ROOT, 'tests/fixtures/sshd.sh');
+
+export const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+// Exists and is not a zombie.
+function alive(p) {
+  try {
+    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+// Starts sshd; returns {dir, caDir, sshdDir, port, pid, hostKey, user,
+// log(), assertLogged(text), stop()}.
+export function startSshd() {
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/zt-`);
+  const caDir = path.join(dir, 'ca');
+  const sshdDir = path.join(dir, 'sshd');
+  const caLine = path.join(dir, 'user_ca.pub');
+  fs.writeFileSync(caLine, execFileSync(MINT, ['--ca-dir', caDir, '--pub']));
+  const port = Number(execFileSync(FIXTURE, ['start'], {
+    encoding: 'utf8',
+    env: { ...process.env, SSHD_DIR: sshdDir, SSHD_PORT: '0', SSHD_USER_CA: caLine },
+  }).trim());
+  assert.ok(port > 0 && port < 65536, `fixture printed a port: ${port}`);
+  const pid = Number(fs.readFileSync(path.join(sshdDir, 'sshd.pid'), 'utf8'));
+  const log = () => fs.readFileSync(path.join(sshdDir, 'sshd.log'), 'utf8');
+  return {
+    dir, caDir, sshdDir, port, pid, log,
+    hostKey: path.join(sshdDir, 'ssh_host_ed25519_key.pub'),
+    user: execFileSync('id', ['-un'], { encoding: 'utf8' }).trim(),
+    // Asserts that sshd's log soon holds text (sshd writes it after the
+    // client is done).
+    assertLogged(text) {
+      let l = '';
+      for (let i = 0; i < 40; i++) {
+        l = log();
+        if (l.includes(text)) return;
+        sleep(50);
+      }
+      assert.fail(`sshd.log lacks ${JSON.stringify(text)}:\n${l}`);
+    },
+    stop() {
+      if (pid > 0 && alive(pid)) {
+        process.kill(pid, 'SIGTERM');
+        for (let i = 0; i < 100 && alive(pid); i++) sleep(50);
+        if (alive(pid)) process.kill(pid, 'SIGKILL');
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
