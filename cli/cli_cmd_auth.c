@@ -698,36 +698,51 @@ static int load_session(char *dir, size_t dirsz, struct cli_profile **p)
 	return CLI_EXIT_OK;
 }
 
+/* GETs path with the saved session for the command named what: 0 with
+ * *p and *resp (a 200 answer) set, both owned by the caller even on
+ * failure; CLI_EXIT_FAIL after printing why (not logged in, the broker
+ * unreachable, the token refused with the login command to run). */
+static int session_get(const char *what, const char *path, struct cli_profile **p,
+    cJSON **resp)
+{
+	char dir[CLI_PROFILE_PATH_MAX], c[NAME_MAX_LEN + 1];
+	const char *why;
+	int status;
+
+	*resp = NULL;
+	if (load_session(dir, sizeof(dir), p) != CLI_EXIT_OK ||
+	    call(what, NULL, (*p)->broker, (*p)->ca_pin, "GET", path, (*p)->token, NULL, &status,
+	    resp) != 0) {
+		return CLI_EXIT_FAIL;
+	}
+	if (status == 200) {
+		return CLI_EXIT_OK;
+	}
+	if ((why = token_refusal(*resp)) != NULL) {
+		fail("%s: run ztctl login --broker %s --ca-pin %s --user %s", why, (*p)->broker,
+		    (*p)->ca_pin, (*p)->user != NULL ? clean((*p)->user, c, sizeof(c)) : "NAME");
+	} else {
+		refused(what, NULL, status, *resp);
+	}
+	return CLI_EXIT_FAIL;
+}
+
 int cli_cmd_status(int argc, char **argv)
 {
-	char dir[CLI_PROFILE_PATH_MAX], when[64], mfa[64], rolestr[MSG_MAX];
+	char when[64], mfa[64], rolestr[MSG_MAX];
 	char c[NAME_MAX_LEN + 1];
-	const char *roles[CLI_PROFILE_ROLES_MAX], *kind = NULL, *name = NULL, *why;
+	const char *roles[CLI_PROFILE_ROLES_MAX], *kind = NULL, *name = NULL;
 	struct cli_profile *p = NULL;
 	cJSON *resp = NULL;
 	int64_t expires = 0, mfa_at = 0;
 	size_t nroles = 0;
 	struct opts o;
-	int status, r, ret = CLI_EXIT_FAIL;
+	int r, ret = CLI_EXIT_FAIL;
 
 	if ((r = parse_opts(argc, argv, 0, usage_status, &o)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
-	if ((ret = load_session(dir, sizeof(dir), &p)) != CLI_EXIT_OK) {
-		goto out;
-	}
-	ret = CLI_EXIT_FAIL;
-	if (call("status", NULL, p->broker, p->ca_pin, "GET", "/v1/whoami", p->token, NULL, &status,
-	    &resp) != 0) {
-		goto out;
-	}
-	if (status != 200) {
-		if ((why = token_refusal(resp)) != NULL) {
-			fail("%s: run ztctl login --broker %s --ca-pin %s --user %s", why, p->broker,
-			    p->ca_pin, p->user != NULL ? clean(p->user, c, sizeof(c)) : "NAME");
-		} else {
-			refused("status", NULL, status, resp);
-		}
+	if (session_get("status", "/v1/whoami", &p, &resp) != CLI_EXIT_OK) {
 		goto out;
 	}
 	if (json_get_str(resp, "kind", NAME_MAX_LEN, 0, &kind) != 0 ||
@@ -783,32 +798,16 @@ static void print_host(const cJSON *h)
 
 int cli_cmd_ls(int argc, char **argv)
 {
-	char dir[CLI_PROFILE_PATH_MAX], c[NAME_MAX_LEN + 1];
 	struct cli_profile *p = NULL;
 	const cJSON *hosts, *h;
 	cJSON *resp = NULL;
-	const char *why;
 	struct opts o;
-	int status, r, ret = CLI_EXIT_FAIL;
+	int r, ret = CLI_EXIT_FAIL;
 
 	if ((r = parse_opts(argc, argv, 0, usage_ls, &o)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
-	if ((ret = load_session(dir, sizeof(dir), &p)) != CLI_EXIT_OK) {
-		goto out;
-	}
-	ret = CLI_EXIT_FAIL;
-	if (call("ls", NULL, p->broker, p->ca_pin, "GET", "/v1/hosts", p->token, NULL, &status,
-	    &resp) != 0) {
-		goto out;
-	}
-	if (status != 200) {
-		if ((why = token_refusal(resp)) != NULL) {
-			fail("%s: run ztctl login --broker %s --ca-pin %s --user %s", why, p->broker,
-			    p->ca_pin, p->user != NULL ? clean(p->user, c, sizeof(c)) : "NAME");
-		} else {
-			refused("ls", NULL, status, resp);
-		}
+	if (session_get("ls", "/v1/hosts", &p, &resp) != CLI_EXIT_OK) {
 		goto out;
 	}
 	if (json_get_arr(resp, "hosts", 100000, &hosts) != 0) {
