@@ -75,7 +75,7 @@ function raw(h, lines, { want = 0 } = {}) {
     p.stderr.on('data', (d) => { err += d; });
     p.on('error', reject);
     p.stdin.on('error', () => {});
-    p.on('exit', (code, sig) => resolve({
+    p.on('close', (code, sig) => resolve({
       code, sig, stderr: err, text: out, ms: Date.now() - ended,
       msgs: out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)),
     }));

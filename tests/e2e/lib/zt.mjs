@@ -49,7 +49,9 @@ export async function startDaemon(cmd, args, ready, what) {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   proc.stderr.on('data', (d) => log.push(d.toString()));
-  const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
+  // 'close', not 'exit': it comes after stderr is drained, so an early
+  // exit's message is in the log.
+  const exited = new Promise((resolve) => proc.on('close', (code, sig) => resolve({ code, sig })));
   const info = {};
   const up = waitLine(proc.stdout, (line) => ready(line, info), 20000, what);
   const early = exited.then((e) => { throw new Error(`${what}: exited early ${JSON.stringify(e)}: ${log.join('')}`); });
@@ -104,7 +106,7 @@ export function ztctl(args, { home, input = '', env = {} } = {}) {
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });
     p.stderr.on('data', (d) => { stderr += d; });
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
     p.stdin.on('error', () => {}); // ztctl may exit before reading stdin
     p.stdin.end(input);
   });
@@ -125,7 +127,7 @@ export function ztctlEnroll(broker, invite, password, { home, codeFor, pin = bro
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('error', reject);
     p.stdin.on('error', () => {});
-    p.on('exit', (code) => { if (!secret) p.stdin.destroy(); resolve({ code, stdout, stderr, secret }); });
+    p.on('close', (code) => { if (!secret) p.stdin.destroy(); resolve({ code, stdout, stderr, secret }); });
     p.stdin.write(`${password}\n`);
   });
 }
@@ -263,7 +265,7 @@ export function startAgent(broker, dir, name, { token = null, pin = broker.pin, 
   return new Promise((resolve) => {
     const proc = spawn(ZTAGENT, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
-    const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
+    const exited = new Promise((r) => proc.on('close', (code) => r(code)));
     proc.stdout.on('data', (d) => {
       out.stdout += d;
       if (/joined (as|earlier)/.test(out.stdout)) {
