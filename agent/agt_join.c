@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/buf.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -93,19 +92,14 @@ long agt_tls_readfn(void *arg, void *p, size_t n)
 	return (long)tls_read(arg, p, n);
 }
 
+static int tls_writefn(void *arg, const void *p, size_t n)
+{
+	return tls_write_all(arg, p, n);
+}
+
 int agt_send(struct tls_conn *c, const struct tun_msg *m)
 {
-	struct buf *out = buf_new(TUN_HDR_LEN + TUN_FRAME_MAX);
-	int r;
-
-	if (out == NULL) {
-		return ZT_ERR_NOMEM;
-	}
-	if ((r = tun_msg_encode(m, out)) == 0) {
-		r = tls_write_all(c, buf_ptr(out), buf_len(out));
-	}
-	buf_free(out);
-	return r;
+	return tun_send(m, tls_writefn, c);
 }
 
 /* Sends m and reads one reply into reply. */

@@ -22,7 +22,6 @@
 #include "audit/aud_log.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_join.h"
-#include "common/buf.h"
 #include "common/ca.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -93,20 +92,15 @@ static long ssl_readfn(void *arg, void *p, size_t n)
 	return got > 0 ? got : got == 0 ? 0 : ZT_ERR_IO;
 }
 
+/* writefn for tun_send() over an SSL connection (frames fit in an int). */
+static int ssl_writefn(void *arg, const void *p, size_t n)
+{
+	return SSL_write(arg, p, (int)n) == (int)n ? 0 : ZT_ERR_IO;
+}
+
 static int write_msg(SSL *ssl, const struct tun_msg *m)
 {
-	struct buf *out = buf_new(TUN_HDR_LEN + TUN_FRAME_MAX);
-	int r;
-
-	if (out == NULL) {
-		return ZT_ERR_NOMEM;
-	}
-	if ((r = tun_msg_encode(m, out)) == 0 &&
-	    SSL_write(ssl, buf_ptr(out), (int)buf_len(out)) != (int)buf_len(out)) {
-		r = ZT_ERR_IO;
-	}
-	buf_free(out);
-	return r;
+	return tun_send(m, ssl_writefn, ssl);
 }
 
 static void refuse(SSL *ssl, const char *code, const char *message)

@@ -834,3 +834,19 @@ int tun_recv(struct tun_stream *s, long (*readfn)(void *arg, void *p, size_t n),
 		}
 	}
 }
+
+int tun_send(const struct tun_msg *m, int (*writefn)(void *arg, const void *p, size_t n),
+    void *arg)
+{
+	struct buf *out = buf_new(TUN_HDR_LEN + TUN_FRAME_MAX);
+	int r;
+
+	if (out == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if ((r = tun_msg_encode(m, out)) == 0) {
+		r = writefn(arg, buf_ptr(out), buf_len(out));
+	}
+	buf_free(out); /* wipes: a join carries its token */
+	return r;
+}

@@ -129,6 +129,10 @@ int tun_stream_init(struct tun_stream *s);
 void tun_stream_clear(struct tun_stream *s);
 int tun_recv(struct tun_stream *s, long (*readfn)(void *arg, void *p, size_t n), void *arg,
     struct tun_msg *m);
+/* Encodes m as one frame and writes it whole through writefn (0 or a
+ * negative ZT_ERR_*): 0, an encoding error, or writefn's error. */
+int tun_send(const struct tun_msg *m, int (*writefn)(void *arg, const void *p, size_t n),
+    void *arg);
 
 /* Appends one frame holding msg's compact JSON to out, all or nothing:
  * 0, ZT_ERR_INVALID (msg NULL), ZT_ERR_TOO_LARGE (JSON over TUN_FRAME_MAX
