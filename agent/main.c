@@ -60,25 +60,6 @@ static int read_host_key(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
-static int parse_labels(char *s, struct agt_config *cfg)
-{
-	char *save = NULL;
-
-	for (char *t = strtok_r(s, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(t, '=');
-
-		if (eq == NULL || cfg->nlabels >= TUN_LABELS_MAX ||
-		    (size_t)(eq - t) > TUN_LABEL_MAX || strlen(eq + 1) > TUN_LABEL_MAX) {
-			return ZT_ERR_INVALID;
-		}
-		*eq = '\0';
-		snprintf(cfg->labels[cfg->nlabels].key, sizeof(cfg->labels[0].key), "%s", t);
-		snprintf(cfg->labels[cfg->nlabels].value, sizeof(cfg->labels[0].value), "%s", eq + 1);
-		cfg->nlabels++;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -115,7 +96,7 @@ int main(int argc, char **argv)
 		case 'd': cfg.data_dir = optarg; break;
 		case 'n': cfg.name = optarg; break;
 		case 'l':
-			if (parse_labels(optarg, &cfg) != 0) {
+			if (tun_labels_parse(optarg, cfg.labels, TUN_LABELS_MAX, &cfg.nlabels) != 0) {
 				fprintf(stderr, "ztagent: --labels takes k=v,k2=v2 (at most %d, each "
 				    "at most %d bytes)\n", TUN_LABELS_MAX, TUN_LABEL_MAX);
 				return 2;

@@ -22,6 +22,7 @@
 #include "common/err.h"
 #include "common/sshca.h"
 #include "common/store.h"
+#include "common/tun.h"
 #include "policy/pol_eval.h"
 #include "policy/pol_role.h"
 
@@ -731,32 +732,11 @@ static int cmd_roles(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
-#define MAX_TEST_LABELS 32
-
-/* Splits "k=v,k2=v2" (in copy, modified) into labels. */
-static int split_labels(char *copy, struct pol_label *labels, size_t *n)
-{
-	char *save = NULL;
-
-	*n = 0;
-	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(t, '=');
-
-		if (eq == NULL || eq == t || eq[1] == '\0' || *n >= MAX_TEST_LABELS) {
-			return ZT_ERR_INVALID;
-		}
-		*eq = '\0';
-		labels[*n].key = t;
-		labels[*n].value = eq + 1;
-		(*n)++;
-	}
-	return 0;
-}
-
 static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 {
 	char labels_copy[1024], missing[STORE_ROLES_MAX + 1], roles[STORE_ROLES_MAX + 1];
-	struct pol_label labels[MAX_TEST_LABELS];
+	struct tun_label parsed[TUN_LABELS_MAX];
+	struct pol_label labels[TUN_LABELS_MAX];
 	struct pol_role **set = NULL;
 	struct pol_request req;
 	struct pol_decision d;
@@ -772,10 +752,14 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 		return 2;
 	}
 	snprintf(labels_copy, sizeof(labels_copy), "%s", a->labels != NULL ? a->labels : "");
-	if (split_labels(labels_copy, labels, &nlabels) != 0) {
+	if (tun_labels_parse(labels_copy, parsed, TUN_LABELS_MAX, &nlabels) != 0) {
 		fprintf(stderr, "ztbroker admin: --labels takes k=v,k2=v2 (at most %d)\n",
-		    MAX_TEST_LABELS);
+		    TUN_LABELS_MAX);
 		return 2;
+	}
+	for (size_t i = 0; i < nlabels; i++) {
+		labels[i].key = parsed[i].key;
+		labels[i].value = parsed[i].value;
 	}
 	memset(&u, 0, sizeof(u));
 	memset(&bot, 0, sizeof(bot));

@@ -850,3 +850,22 @@ int tun_send(const struct tun_msg *m, int (*writefn)(void *arg, const void *p, s
 	buf_free(out); /* wipes: a join carries its token */
 	return r;
 }
+
+int tun_labels_parse(char *s, struct tun_label *labels, size_t max, size_t *n)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(s, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(t, '=');
+
+		if (eq == NULL || eq == t || eq[1] == '\0' || *n >= max ||
+		    (size_t)(eq - t) > TUN_LABEL_MAX || strlen(eq + 1) > TUN_LABEL_MAX) {
+			return ZT_ERR_INVALID;
+		}
+		*eq = '\0';
+		snprintf(labels[*n].key, sizeof(labels[*n].key), "%s", t);
+		snprintf(labels[*n].value, sizeof(labels[*n].value), "%s", eq + 1);
+		(*n)++;
+	}
+	return 0;
+}

@@ -129,6 +129,14 @@ int tun_stream_init(struct tun_stream *s);
 void tun_stream_clear(struct tun_stream *s);
 int tun_recv(struct tun_stream *s, long (*readfn)(void *arg, void *p, size_t n), void *arg,
     struct tun_msg *m);
+/* Parses "k=v,k2=v2" (s is modified in place) and appends the pairs to
+ * labels[*n..max), advancing *n: keys and values 1..TUN_LABEL_MAX bytes.
+ * 0 or ZT_ERR_INVALID (nothing appended is undone; callers stop). Syntax
+ * beyond the '=' split is checked where labels are used (tun_msg_encode,
+ * the policy module). */
+struct tun_label;
+int tun_labels_parse(char *s, struct tun_label *labels, size_t max, size_t *n);
+
 /* Encodes m as one frame and writes it whole through writefn (0 or a
  * negative ZT_ERR_*): 0, an encoding error, or writefn's error. */
 int tun_send(const struct tun_msg *m, int (*writefn)(void *arg, const void *p, size_t n),

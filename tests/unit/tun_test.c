@@ -523,9 +523,39 @@ static void test_encode_refusals(void **state)
 	buf_free(b);
 }
 
+static void test_labels_parse(void **state)
+{
+	struct tun_label l[3];
+	char a[] = "env=staging,team=web", b[] = "zone=eu", c[] = "x=1", empty_v[] = "k=",
+	    empty_k[] = "=v", no_eq[] = "k", long_v[TUN_LABEL_MAX + 8];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(tun_labels_parse(a, l, 3, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].key, "env");
+	assert_string_equal(l[1].value, "web");
+	/* Appends: --labels may be given more than once. */
+	assert_int_equal(tun_labels_parse(b, l, 3, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(l[2].key, "zone");
+	assert_int_equal(tun_labels_parse(c, l, 3, &n), ZT_ERR_INVALID); /* full */
+	n = 0;
+	assert_int_equal(tun_labels_parse(empty_v, l, 3, &n), ZT_ERR_INVALID);
+	assert_int_equal(tun_labels_parse(empty_k, l, 3, &n), ZT_ERR_INVALID);
+	assert_int_equal(tun_labels_parse(no_eq, l, 3, &n), ZT_ERR_INVALID);
+	memset(long_v, 'v', sizeof(long_v) - 1);
+	long_v[0] = 'k';
+	long_v[1] = '=';
+	long_v[sizeof(long_v) - 1] = '\0';
+	assert_int_equal(tun_labels_parse(long_v, l, 3, &n), ZT_ERR_INVALID);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_labels_parse),
 		cmocka_unit_test(test_frames_every_split),
 		cmocka_unit_test(test_frames_bytewise_and_eof),
 		cmocka_unit_test(test_frames_poison),
