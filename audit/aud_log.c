@@ -320,3 +320,18 @@ int aud_print(struct store *st, int64_t since_ms, int json, FILE *fp)
 	}
 	return fflush(fp) != 0 ? ZT_ERR_IO : 0;
 }
+
+int aud_append_reason(struct store *st, int64_t now_ms, const char *type, const char *actor,
+    const char *source, const char *outcome, const char *reason)
+{
+	cJSON *d = cJSON_CreateObject();
+	int r;
+
+	if (d == NULL || (reason != NULL && cJSON_AddStringToObject(d, "reason", reason) == NULL)) {
+		cJSON_Delete(d);
+		return ZT_ERR_NOMEM;
+	}
+	r = aud_append(st, now_ms, type, actor, source, outcome, d);
+	cJSON_Delete(d);
+	return r;
+}

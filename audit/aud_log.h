@@ -30,6 +30,10 @@ struct store_audit_row;
 int aud_append(struct store *st, int64_t now_ms, const char *type, const char *actor,
     const char *source, const char *outcome, const cJSON *details);
 
+/* aud_append() with details {"reason": reason} ({} when reason is NULL). */
+int aud_append_reason(struct store *st, int64_t now_ms, const char *type, const char *actor,
+    const char *source, const char *outcome, const char *reason);
+
 /* Computes row->hash from the row's fields and row->prev_hash. */
 int aud_hash_row(struct store_audit_row *row, void *unused);
 

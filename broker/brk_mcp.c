@@ -358,16 +358,12 @@ static void audit(void *arg, const char *type, const struct mcp_identity *who,
 {
 	struct brk_mcp *m = arg;
 	char actor[96];
-	cJSON *d = cJSON_CreateObject();
 
 	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
-	if (reason != NULL) {
-		cJSON_AddStringToObject(d, "reason", reason);
-	}
-	if (aud_append(m->b->store, brk_now_ms(), type, actor, source, outcome, d) != 0) {
+	if (aud_append_reason(m->b->store, brk_now_ms(), type, actor, source, outcome,
+	    reason) != 0) {
 		log_error("cannot write audit event %s", type);
 	}
-	cJSON_Delete(d);
 }
 
 int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,

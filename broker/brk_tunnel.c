@@ -118,16 +118,11 @@ static void audit(struct brk *b, const char *type, const char *name, const char 
     const char *outcome, const char *reason)
 {
 	char actor[96];
-	cJSON *d = cJSON_CreateObject();
 
 	snprintf(actor, sizeof(actor), "agent:%s", name);
-	if (reason != NULL) {
-		cJSON_AddStringToObject(d, "reason", reason);
-	}
-	if (aud_append(b->store, brk_now_ms(), type, actor, source, outcome, d) != 0) {
+	if (aud_append_reason(b->store, brk_now_ms(), type, actor, source, outcome, reason) != 0) {
 		log_error("cannot write audit event %s", type);
 	}
-	cJSON_Delete(d);
 }
 
 /* A control connection: the agent's certificate must name the agent of the
