@@ -1,5 +1,6 @@
 /*
- * agt_control.c - the control loop: connect, hello, heartbeats, backoff.
+ * agt_control.c - the control loop: connect, hello, heartbeats, dials,
+ * backoff.
  */
 #include "agent/agt_control.h"
 
@@ -7,9 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/agt_stream.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/tls.h"
 #include "common/version.h"
 
@@ -33,7 +36,7 @@ static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 	struct tls_conn *c = NULL;
 	struct tun_stream in;
 	struct tun_msg hello, hb, reply;
-	int64_t seq = 0;
+	int64_t seq = 0, next_hb, last_rx;
 	int r;
 
 	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
@@ -69,25 +72,50 @@ static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 	}
 	tun_msg_clear(&reply);
 	log_info("connected to the broker as %s", cfg->name);
+	next_hb = last_rx = net_mono_ms();
 	while (!*stop) {
-		memset(&hb, 0, sizeof(hb));
-		hb.type = TUN_HEARTBEAT;
-		hb.seq = seq++;
-		if ((r = agt_send(c, &hb)) != 0 ||
-		    (r = tun_recv(&in, agt_tls_readfn, c, &reply)) != 0) {
+		int64_t now = net_mono_ms();
+
+		if (now - last_rx > AGT_SILENCE_S * 1000) {
+			r = ZT_ERR_TIMEOUT; /* heartbeats went unanswered */
 			break;
 		}
-		if (reply.type == TUN_ERROR) {
+		if (now >= next_hb) {
+			memset(&hb, 0, sizeof(hb));
+			hb.type = TUN_HEARTBEAT;
+			hb.seq = seq++;
+			if ((r = agt_send(c, &hb)) != 0) {
+				break;
+			}
+			next_hb = now + AGT_HEARTBEAT_S * 1000;
+		}
+		/* Short waits, so that a stop request is honoured quickly. */
+		if ((r = tls_wait_readable(c, 200)) < 0) {
+			break;
+		}
+		if (r == 0) {
+			continue;
+		}
+		if ((r = tun_recv(&in, agt_tls_readfn, c, &reply)) != 0) {
+			break;
+		}
+		last_rx = net_mono_ms();
+		if (reply.type == TUN_DIAL) {
+			agt_stream_start(cfg, reply.id, reply.target);
+		} else if (reply.type == TUN_ERROR) {
 			log_warn("the broker closed the control connection: %s (%s)", reply.message,
 			    reply.code);
+			tun_msg_clear(&reply);
+			break;
+		} else if (reply.type != TUN_HEARTBEAT) {
+			log_warn("the broker sent %s on the control connection",
+			    tun_type_name(reply.type));
+			r = ZT_ERR_PROTOCOL;
 			break;
 		}
 		tun_msg_clear(&reply);
-		if (nap(AGT_HEARTBEAT_S * 1000, stop)) {
-			break;
-		}
 	}
-	if (r != 0) {
+	if (r < 0) {
 		log_warn("control connection lost: %s", zt_strerror(r));
 	}
 out:

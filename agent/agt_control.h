@@ -2,8 +2,9 @@
  * agt_control.h - ztagent's control connection: mutual TLS with the agent
  * certificate (pinned to the broker's CA), a hello advertising the agent's
  * name, labels and SSH target, then a heartbeat every AGT_HEARTBEAT_S that
- * the broker echoes. When the connection fails or a heartbeat goes
- * unanswered, the agent reconnects after an exponential backoff (1 s
+ * the broker echoes, and the broker's dials at any time (each starts a
+ * stream, agt_stream.h). When the connection fails or the broker is silent
+ * for AGT_SILENCE_S, the agent reconnects after an exponential backoff (1 s
  * doubling to AGT_BACKOFF_MAX_S) with +-25% jitter, so that a restarted
  * broker is not met by every agent at the same instant.
  */
@@ -15,6 +16,7 @@
 #include "agent/agt_join.h"
 
 #define AGT_HEARTBEAT_S 10
+#define AGT_SILENCE_S 30
 #define AGT_BACKOFF_MAX_S 30
 #define AGT_IO_TIMEOUT_MS 15000
 

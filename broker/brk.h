@@ -15,6 +15,7 @@
 
 struct store;
 struct brk_agents;
+struct brk_dials;
 struct brk_mcphttp;
 struct ca;
 struct sshca;
@@ -39,11 +40,14 @@ struct brk {
 	struct sshca *sshca;
 	struct brk_limit *limit;
 	int64_t session_ttl;        /* seconds */
+	int64_t exec_timeout_max_s; /* the largest timeout_s of ssh_exec */
 	/* A valid password hash of a random password: unknown user names are
 	 * checked against it so they take as long as known ones. */
 	char dummy_hash[CRYPTO_PWHASH_MAX];
 	/* The agents known to this broker (brk_agents.h). */
 	struct brk_agents *agents;
+	/* Streams waiting for an agent's accept (brk_dial.h). */
+	struct brk_dials *dials;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */
 	struct brk_mcphttp *mcp_http;
 	/* "https://host:port" as clients reach the broker. */

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@ struct entry {
 	struct brk_agent_info info;
 	char key_pin[TLS_PIN_LEN + 1];
 	uint64_t gen;
+	int wake_fd;                       /* -1 when offline */
+	char dials[BRK_AGENTS_DIALS][TUN_ID_MAX + 1];
+	size_t ndials;
 };
 
 struct brk_agents {
@@ -56,7 +60,7 @@ static struct entry *find(struct brk_agents *a, const char *name)
 }
 
 int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const char *key_pin,
-    int64_t now, uint64_t *gen)
+    int64_t now, int wake_fd, uint64_t *gen)
 {
 	struct entry *e;
 	int r = 0;
@@ -90,6 +94,8 @@ int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const c
 	snprintf(e->info.ssh_host_key, sizeof(e->info.ssh_host_key), "%s", hello->ssh_host_key);
 	e->info.online = 1;
 	e->info.last_seen = now;
+	e->wake_fd = wake_fd;
+	e->ndials = 0;
 	e->gen = *gen = ++a->next_gen;
 out:
 	pthread_mutex_unlock(&a->mu);
@@ -114,8 +120,61 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen)
 	pthread_mutex_lock(&a->mu);
 	if ((e = find(a, name)) != NULL && e->gen == gen) {
 		e->info.online = 0;
+		e->wake_fd = -1;
+		e->ndials = 0;
 	}
 	pthread_mutex_unlock(&a->mu);
+}
+
+int brk_agents_dial(struct brk_agents *a, const char *name, const char *id)
+{
+	struct entry *e;
+	int r = 0;
+
+	pthread_mutex_lock(&a->mu);
+	if ((e = find(a, name)) == NULL) {
+		r = ZT_ERR_NOT_FOUND;
+	} else if (!e->info.online || e->wake_fd < 0) {
+		r = ZT_ERR_OFFLINE;
+	} else if (e->ndials == BRK_AGENTS_DIALS || strlen(id) > TUN_ID_MAX) {
+		r = ZT_ERR_TOO_LARGE;
+	} else {
+		snprintf(e->dials[e->ndials++], sizeof(e->dials[0]), "%s", id);
+		/* A full pipe already holds a wake-up: losing this byte is fine. */
+		ssize_t w = write(e->wake_fd, "d", 1);
+
+		(void)w;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t gen,
+    char ids[][TUN_ID_MAX + 1], size_t max)
+{
+	struct entry *e;
+	size_t n = 0;
+
+	pthread_mutex_lock(&a->mu);
+	if ((e = find(a, name)) != NULL && e->gen == gen) {
+		n = e->ndials < max ? e->ndials : max;
+		memcpy(ids, e->dials, n * sizeof(e->dials[0]));
+		memmove(e->dials, e->dials + n, (e->ndials - n) * sizeof(e->dials[0]));
+		e->ndials -= n;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return n;
+}
+
+int brk_agents_bound_to(struct brk_agents *a, const char *name, const char *key_pin)
+{
+	struct entry *e;
+	int r;
+
+	pthread_mutex_lock(&a->mu);
+	r = (e = find(a, name)) != NULL && strcmp(e->key_pin, key_pin) == 0;
+	pthread_mutex_unlock(&a->mu);
+	return r;
 }
 
 int brk_agents_get(struct brk_agents *a, const char *name, struct brk_agent_info *out)

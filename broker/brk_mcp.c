@@ -14,6 +14,7 @@
 #include "broker/brk_hosts.h"
 #include "broker/brk_policy.h"
 #include "broker/brk_mcphttp.h"
+#include "broker/brk_sshexec.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -174,24 +175,14 @@ static int tool_diag_reconnect(struct mcp_call *call, const cJSON *args, cJSON *
 static int decide_tool(struct brk_mcp *m, struct mcp_call *call, const char *tool,
     cJSON **result)
 {
-	const struct mcp_identity *who = mcp_call_identity(call);
-	char missing[STORE_ROLES_MAX + 1];
-	struct pol_role **set = NULL;
 	struct pol_request req;
 	struct pol_decision d;
-	size_t n = 0;
-	int r;
 
 	memset(&req, 0, sizeof(req));
-	memset(&d, 0, sizeof(d));
 	req.tool = tool;
-	r = brk_policy_load(m->b->store, who->roles, &set, &n, missing, sizeof(missing));
-	if (r == 0) {
-		r = pol_decide((const struct pol_role *const *)set, n, &req, &d);
-	}
-	brk_policy_free(set, n);
-	if (r != 0 || !d.allow) {
-		*result = mcp_result_error("denied: %s", r != 0 ? "policy unavailable" : d.rule);
+	brk_policy_decide(m->b->store, mcp_call_identity(call)->roles, &req, &d);
+	if (!d.allow) {
+		*result = mcp_result_error("%s", d.rule);
 		return 0;
 	}
 	return 1;
@@ -393,7 +384,8 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 	if (m->srv == NULL) {
 		goto fail;
 	}
-	if ((r = mcp_server_add_tool(m->srv, &whoami_tool)) != 0) {
+	if ((r = mcp_server_add_tool(m->srv, &whoami_tool)) != 0 ||
+	    (r = brk_sshexec_register(m->srv, b)) != 0) {
 		goto fail;
 	}
 	{

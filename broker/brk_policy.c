@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/store.h"
+#include "policy/pol_eval.h"
 #include "policy/pol_role.h"
 
 int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fname,
@@ -108,4 +109,26 @@ void brk_policy_free(struct pol_role **roles, size_t n)
 		pol_role_free(roles[i]);
 	}
 	free(roles);
+}
+
+int brk_policy_decide(struct store *st, const char *roles, const struct pol_request *req,
+    struct pol_decision *d)
+{
+	char missing[STORE_ROLES_MAX + 1];
+	struct pol_role **set = NULL;
+	size_t n = 0;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	r = brk_policy_load(st, roles, &set, &n, missing, sizeof(missing));
+	if (r == 0) {
+		r = pol_decide((const struct pol_role *const *)set, n, req, d);
+	}
+	brk_policy_free(set, n);
+	if (r != 0) {
+		d->allow = 0;
+		snprintf(d->rule, sizeof(d->rule), "deny: the policy could not be read (%s)",
+		    zt_strerror(r));
+	}
+	return r;
 }

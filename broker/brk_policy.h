@@ -25,5 +25,12 @@ int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fnam
 int brk_policy_load(struct store *st, const char *roles, struct pol_role ***out, size_t *n,
     char *missing, size_t missingsz);
 void brk_policy_free(struct pol_role **roles, size_t n);
+/* Loads the roles named in roles and decides req (policy/pol_eval.h) into
+ * *d. On any error *d is a deny whose rule says the policy could not be
+ * read. 0 or a negative ZT_ERR_*. */
+struct pol_request;
+struct pol_decision;
+int brk_policy_decide(struct store *st, const char *roles, const struct pol_request *req,
+    struct pol_decision *d);
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * brk_tunnel.c - the agent tunnel listener: TLS 1.3, tun.h frames, joins.
+ * brk_tunnel.c - the agent tunnel listener: TLS 1.3, tun.h frames; joins,
+ * control connections and streams.
  */
 #include "broker/brk_tunnel.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -21,11 +23,13 @@
 #include "broker/brk.h"
 #include "audit/aud_log.h"
 #include "broker/brk_agents.h"
+#include "broker/brk_dial.h"
 #include "broker/brk_join.h"
 #include "common/ca.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/pump.h"
 #include "common/tls.h"
 #include "common/tun.h"
 
@@ -125,68 +129,191 @@ static void audit(struct brk *b, const char *type, const char *name, const char 
 	}
 }
 
+/* The agent a mutual-TLS peer is: its verified certificate's CN into name
+ * and its key's pin into pin. 0, or ZT_ERR_AUTH (no valid certificate). */
+static int peer_agent(SSL *ssl, char name[TUN_NAME_MAX + 1], char pin[TLS_PIN_LEN + 1])
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+
+	name[0] = pin[0] = '\0';
+	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name,
+	    TUN_NAME_MAX + 1) <= 0 || tls_pin_of_x509(cert, pin, TLS_PIN_LEN + 1) != 0) {
+		return ZT_ERR_AUTH;
+	}
+	return 0;
+}
+
+/* Sends the dials queued for this control connection. */
+static int send_dials(struct brk_tunnel *t, SSL *ssl, const char *name, uint64_t gen)
+{
+	char ids[BRK_AGENTS_DIALS][TUN_ID_MAX + 1];
+	size_t n = brk_agents_take_dials(t->b->agents, name, gen, ids, BRK_AGENTS_DIALS);
+	struct tun_msg m;
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = TUN_DIAL;
+		m.id = ids[i];
+		m.target = "ssh";
+		r = write_msg(ssl, &m);
+	}
+	return r;
+}
+
+/* Waits for the next thing to do on a control connection: 1 a message to
+ * read, 0 the doorbell rang (dials were sent), or an error: ZT_ERR_TIMEOUT
+ * (silent past the deadline), ZT_ERR_CANCELLED (the broker stops). */
+static int control_wait(struct conn *c, SSL *ssl, struct tun_stream *in, int wake_fd,
+    int64_t deadline, const char *name, uint64_t gen)
+{
+	struct pollfd pfd[3] = { { c->fd, POLLIN, 0 }, { wake_fd, POLLIN, 0 },
+	    { c->t->stop_pipe[0], POLLIN, 0 } };
+	const uint8_t *rest;
+	int64_t left = deadline - net_mono_ms();
+	char drain[64];
+
+	if (tun_stream_rest(in, &rest) > 0 || SSL_has_pending(ssl)) {
+		return 1;
+	}
+	if (left <= 0) {
+		return ZT_ERR_TIMEOUT;
+	}
+	if (poll(pfd, 3, (int)left) < 0 && errno != EINTR) {
+		return ZT_ERR_IO;
+	}
+	if (pfd[2].revents != 0) {
+		return ZT_ERR_CANCELLED;
+	}
+	if (pfd[1].revents != 0) {
+		while (read(wake_fd, drain, sizeof(drain)) > 0) {
+			/* emptied */
+		}
+		if (send_dials(c->t, ssl, name, gen) != 0) {
+			return ZT_ERR_IO;
+		}
+	}
+	return pfd[0].revents != 0 ? 1 : 0;
+}
+
 /* A control connection: the agent's certificate must name the agent of the
  * hello and carry the key its name is bound to; then heartbeats, echoed,
- * until the connection ends or falls silent. */
+ * and dials, sent when brk_dial() rings the doorbell, until the connection
+ * ends, falls silent or the broker stops. Only this thread touches ssl. */
 static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
     const struct tun_msg *hello)
 {
 	struct brk_tunnel *t = c->t;
-	struct timeval tv = { BRK_TUNNEL_SILENCE_S, 0 };
-	char cn[TUN_NAME_MAX + 1] = "", pin[TLS_PIN_LEN + 1];
-	X509 *cert = SSL_get0_peer_certificate(ssl);
+	char cn[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
+	int wake[2] = { -1, -1 };
 	struct tun_msg m;
+	int64_t deadline;
 	uint64_t gen = 0;
 	int r;
 
-	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK) {
+	if (peer_agent(ssl, cn, pin) != 0) {
 		audit(t->b, "agent.connect", hello->name, c->source, "failure", "no agent certificate");
 		refuse(ssl, "certificate_required", "join first: hello needs the agent certificate");
 		return;
 	}
-	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
-	if (strcmp(cn, hello->name) != 0 || tls_pin_of_x509(cert, pin, sizeof(pin)) != 0) {
+	if (strcmp(cn, hello->name) != 0) {
 		audit(t->b, "agent.connect", hello->name, c->source, "failure",
 		    "certificate issued for another name");
 		refuse(ssl, "name_mismatch", "the certificate was issued for another name");
 		return;
 	}
-	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), &gen);
+	if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+		refuse(ssl, "internal", "the broker cannot take this connection now");
+		return;
+	}
+	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), wake[1], &gen);
 	if (r != 0) {
 		audit(t->b, "agent.connect", hello->name, c->source, "failure",
 		    r == ZT_ERR_EXISTS ? "name bound to another agent's key" : "registry full");
 		refuse(ssl, "name_taken", r == ZT_ERR_EXISTS ?
 		    "another agent holds this name" : "too many agents");
-		return;
+		goto out;
 	}
 	audit(t->b, "agent.connect", hello->name, c->source, "success", NULL);
 	log_info("agent %s online from %s (ssh %s)", hello->name, c->source, hello->ssh_target);
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	net_keepalive(c->fd);
 	/* The answer to hello: heartbeat 0 means accepted (a refusal is an
 	 * error frame), so the agent never writes into a closing connection. */
 	memset(&m, 0, sizeof(m));
 	m.type = TUN_HEARTBEAT;
 	r = write_msg(ssl, &m);
-	memset(&m, 0, sizeof(m));
-	while (r == 0 && (r = tun_recv(in, ssl_readfn, ssl, &m)) == 0) {
+	deadline = net_mono_ms() + BRK_TUNNEL_SILENCE_S * 1000;
+	while (r == 0) {
+		if ((r = control_wait(c, ssl, in, wake[0], deadline, hello->name, gen)) <= 0) {
+			continue; /* 0: the doorbell; go on waiting */
+		}
+		if ((r = tun_recv(in, ssl_readfn, ssl, &m)) != 0) {
+			break;
+		}
 		if (m.type == TUN_HEARTBEAT) {
 			brk_agents_seen(t->b->agents, hello->name, gen, brk_now());
-			if (write_msg(ssl, &m) != 0) {
-				r = ZT_ERR_IO;
-				break;
-			}
+			deadline = net_mono_ms() + BRK_TUNNEL_SILENCE_S * 1000;
+			r = write_msg(ssl, &m);
 		} else {
 			log_warn("tunnel: agent %s sent %s on its control connection", hello->name,
 			    tun_type_name(m.type));
 			r = ZT_ERR_PROTOCOL;
-			break;
 		}
 		tun_msg_clear(&m);
 	}
 	tun_msg_clear(&m);
+	/* Offline first, so that no new dial queues; then fail the waiting. */
 	brk_agents_offline(t->b->agents, hello->name, gen);
+	brk_dials_fail_agent(t->b->dials, hello->name);
 	audit(t->b, "agent.disconnect", hello->name, c->source, "success", zt_strerror(r));
 	log_info("agent %s offline (%s)", hello->name, zt_strerror(r));
+out:
+	close(wake[0]);
+	close(wake[1]);
+}
+
+/* A stream connection: accept{id} from the agent a waiting dial was sent
+ * to, then the stream's bytes, pumped into the dialler's socket. */
+static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
+    const struct tun_msg *accept)
+{
+	struct brk_tunnel *t = c->t;
+	char name[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
+	const uint8_t *rest;
+	size_t nrest = tun_stream_rest(in, &rest);
+	int fd = -1, r;
+
+	if (peer_agent(ssl, name, pin) != 0 || !brk_agents_bound_to(t->b->agents, name, pin)) {
+		log_warn("tunnel: %s sent accept without the certificate of a known agent",
+		    c->source);
+		refuse(ssl, "certificate_required", "streams need the agent certificate");
+		return;
+	}
+	if (brk_dials_claim(t->b->dials, accept->id, name, &fd) != 0) {
+		log_warn("tunnel: agent %s accepted a dial that is not waiting for it", name);
+		refuse(ssl, "unknown_dial", "no such dial is waiting for this agent");
+		return;
+	}
+	net_keepalive(c->fd);
+	r = pump_run(ssl, fd, t->stop_pipe[0], rest, nrest);
+	log_debug("stream %s of agent %s ended: %s", accept->id, name, zt_strerror(r));
+	close(fd);
+}
+
+/* error{id} as a stream connection's first frame: the agent could not open
+ * the stream (its target refused, or it is busy). */
+static void stream_failed(struct conn *c, SSL *ssl, const struct tun_msg *e)
+{
+	char name[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
+
+	if (peer_agent(ssl, name, pin) != 0 || !brk_agents_bound_to(c->t->b->agents, name, pin)) {
+		log_warn("tunnel: %s answered a dial without the certificate of a known agent",
+		    c->source);
+		return;
+	}
+	log_info("agent %s could not open stream %s: %s (%s)", name, e->id, e->message, e->code);
+	brk_dials_fail(c->t->b->dials, e->id, name, e->code, e->message);
 }
 
 static void serve_conn(struct conn *c)
@@ -222,9 +349,13 @@ static void serve_conn(struct conn *c)
 		write_msg(ssl, &reply);
 	} else if (m.type == TUN_HELLO) {
 		serve_control(c, ssl, &in, &m);
+	} else if (m.type == TUN_ACCEPT) {
+		serve_stream(c, ssl, &in, &m);
+	} else if (m.type == TUN_ERROR && m.id != NULL) {
+		stream_failed(c, ssl, &m);
 	} else {
 		log_warn("tunnel: %s opened with %s", c->source, tun_type_name(m.type));
-		refuse(ssl, "unexpected", "a connection starts with join or hello");
+		refuse(ssl, "unexpected", "a connection starts with join, hello or accept");
 	}
 	SSL_shutdown(ssl);
 out:
@@ -329,8 +460,8 @@ int brk_tunnel_start(struct brk *b, const char *listen_addr, const char *chain_p
 	    (r = load_identity(t->ctx, chain_pem, key_pem)) != 0) {
 		goto fail;
 	}
-	/* Agents present their certificate on control connections (next
-	 * step); joins come without one. Only our CA is trusted either way. */
+	/* Agents present their certificate on control and stream
+	 * connections; joins come without one. Only our CA is trusted. */
 	store = SSL_CTX_get_cert_store(t->ctx);
 	bio = BIO_new_mem_buf(ca_cert_pem(b->ca), -1);
 	cax = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;

@@ -13,10 +13,17 @@
  *          online (brk_agents.h), its heartbeats are echoed, and it
  *          goes offline when the connection ends or is silent for
  *          BRK_TUNNEL_SILENCE_S. Connects, refusals and disconnects are
- *          audited. Streams (dial/accept) are the next step.
+ *          audited. The broker sends dial{id, "ssh"} on it when
+ *          brk_dial() asks for a stream (brk_dial.h).
+ *   accept (mutual TLS, the certificate of the agent the dial went to):
+ *          the rest of the connection is the stream's bytes, pumped into
+ *          the dialler's socket (common/pump.h).
+ *   error with an id (mutual TLS, likewise): the agent could not open the
+ *          stream; the dialler is told why.
  *
  * One thread accepts; each connection runs in its own thread with read
- * and write timeouts, at most BRK_TUNNEL_CONNS at once.
+ * and write timeouts, at most BRK_TUNNEL_CONNS at once. Stopping ends
+ * control connections and streams at once.
  */
 #ifndef ZT_BRK_TUNNEL_H
 #define ZT_BRK_TUNNEL_H
@@ -24,7 +31,7 @@
 struct brk;
 struct brk_tunnel;
 
-#define BRK_TUNNEL_CONNS 256
+#define BRK_TUNNEL_CONNS 2048
 #define BRK_TUNNEL_IO_TIMEOUT_S 10
 #define BRK_TUNNEL_SILENCE_S 30 /* three missed agent heartbeats */
 

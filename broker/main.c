@@ -13,10 +13,12 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
+#include "broker/brk_dial.h"
 #include "broker/brk_admin.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
 #include "broker/brk_mcp.h"
+#include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "common/ca.h"
 #include "common/crypto.h"
@@ -34,7 +36,7 @@ static const char usage[] =
 	"usage: ztbroker serve --data-dir D [--listen 127.0.0.1:8443] [--public-addr H[,H2]]\n"
 	"                      [--session-ttl 12h] [--log-level info] [--diagnostic-tools]\n"
 	"                      [--allowed-origin https://app.example.com ...]\n"
-	"                      [--tunnel-listen 127.0.0.1:3025]\n"
+	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -70,9 +72,10 @@ static int serve(int argc, char **argv)
 		{ "diagnostic-tools", no_argument, NULL, 'D' },
 		{ "allowed-origin", required_argument, NULL, 'o' },
 		{ "tunnel-listen", required_argument, NULL, 'T' },
+		{ "exec-timeout-max", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL;
+	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
 	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
@@ -96,6 +99,7 @@ static int serve(int argc, char **argv)
 	memset(&dd, 0, sizeof(dd));
 	memset(&b, 0, sizeof(b));
 	b.session_ttl = BRK_SESSION_TTL_DEFAULT;
+	b.exec_timeout_max_s = BRK_EXEC_TIMEOUT_MAX_S;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -105,6 +109,7 @@ static int serve(int argc, char **argv)
 		case 't': ttl = optarg; break;
 		case 'D': diag = 1; break;
 		case 'T': tunnel_listen = optarg; break;
+		case 'X': exec_max = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
 			    strstr(optarg, "://") == NULL) {
@@ -131,6 +136,10 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "ztbroker: --session-ttl must be a duration from 1s to 24h\n");
 		return 2;
 	}
+	if (exec_max != NULL && dur_parse(exec_max, 1, 24 * 3600, &b.exec_timeout_max_s) != 0) {
+		fprintf(stderr, "ztbroker: --exec-timeout-max must be a duration from 1s to 24h\n");
+		return 2;
+	}
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
 		fprintf(stderr, "ztbroker: --listen takes HOST:PORT (IPv6 as [::1]:8443)\n");
 		return 2;
@@ -153,8 +162,9 @@ static int serve(int argc, char **argv)
 	b.now = brk_now;
 	b.limit = brk_limit_new();
 	b.agents = brk_agents_new();
-	if (b.limit == NULL || b.agents == NULL || crypto_password_hash("zt-unknown-user", b.dummy_hash,
-	    sizeof(b.dummy_hash)) != 0) {
+	b.dials = brk_dials_new();
+	if (b.limit == NULL || b.agents == NULL || b.dials == NULL ||
+	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -219,6 +229,7 @@ out:
 	brk_mcp_free(mcp);
 	brk_limit_free(b.limit);
 	brk_agents_free(b.agents);
+	brk_dials_free(b.dials);
 	free(chain);
 	crypto_free_str(key);
 	free(public_addr);

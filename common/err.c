@@ -34,6 +34,7 @@ const char *zt_strerror(int err)
 	case ZT_ERR_TIMEOUT: return "timed out";
 	case ZT_ERR_REVOKED: return "revoked";
 	case ZT_ERR_CANCELLED: return "cancelled";
+	case ZT_ERR_OFFLINE: return "offline";
 	}
 	return "unknown error";
 }

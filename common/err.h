@@ -37,6 +37,7 @@ enum zt_err {
 	ZT_ERR_TIMEOUT = -25,      /* deadline passed */
 	ZT_ERR_REVOKED = -26,      /* token was revoked (logout, lock) */
 	ZT_ERR_CANCELLED = -27,    /* the caller cancelled the operation */
+	ZT_ERR_OFFLINE = -28,      /* the peer (an agent) is not connected */
 };
 
 /* A static, human-readable name for an error code; never NULL. */

@@ -18,6 +18,7 @@
 #include "common/json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,56 +28,88 @@
  * (2^53 - 1); anything past it may already have been rounded by strtod. */
 #define JSON_INT_EXACT_MAX 9007199254740991.0
 
-/* 1 if p[0..n) is well-formed UTF-8 (RFC 3629), else 0. */
+/* The length (1..4) of the well-formed UTF-8 sequence (RFC 3629) that
+ * starts p[0..n), n > 0; 0 if none does. */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+	size_t k, need;
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80) {
+		return 1;
+	}
+	/* lo..hi bounds the first continuation byte; the others are always
+	 * 80..BF. These ranges exclude overlongs (E0, F0), surrogates (ED)
+	 * and code points above U+10FFFF (F4). */
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		if (c == 0xe0) {
+			lo = 0xa0;
+		} else if (c == 0xed) {
+			hi = 0x9f;
+		}
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		if (c == 0xf0) {
+			lo = 0x90;
+		} else if (c == 0xf4) {
+			hi = 0x8f;
+		}
+	} else {
+		return 0;
+	}
+	if (n - 1 < need || p[1] < lo || p[1] > hi) {
+		return 0;
+	}
+	for (k = 2; k <= need; k++) {
+		if (p[k] < 0x80 || p[k] > 0xbf) {
+			return 0;
+		}
+	}
+	return need + 1;
+}
+
+/* 1 if p[0..n) is well-formed UTF-8, else 0. */
 static int json_utf8_valid(const uint8_t *p, size_t n)
 {
-	size_t i = 0, k, need;
-	uint8_t c, lo, hi;
+	size_t i = 0, k;
 
 	while (i < n) {
-		c = p[i];
-		if (c < 0x80) {
+		if ((k = utf8_seq(p + i, n - i)) == 0) {
+			return 0;
+		}
+		i += k;
+	}
+	return 1;
+}
+
+char *json_text_from_bytes(const void *p, size_t n)
+{
+	static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD */
+	const uint8_t *q = p;
+	size_t i = 0, o = 0, k;
+	char *out;
+
+	/* Each byte becomes at most 3 (one replacement character). */
+	if (n > (SIZE_MAX - 1) / 3 || (out = malloc(n * 3 + 1)) == NULL) {
+		return NULL;
+	}
+	while (i < n) {
+		k = q[i] == 0 ? 0 : utf8_seq(q + i, n - i);
+		if (k == 0) {
+			memcpy(out + o, repl, 3);
+			o += 3;
 			i++;
 			continue;
 		}
-		/* lo..hi bounds the first continuation byte; the others are
-		 * always 80..BF. These ranges exclude overlongs (E0, F0),
-		 * surrogates (ED) and code points above U+10FFFF (F4). */
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0) {
-				lo = 0xa0;
-			} else if (c == 0xed) {
-				hi = 0x9f;
-			}
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0) {
-				lo = 0x90;
-			} else if (c == 0xf4) {
-				hi = 0x8f;
-			}
-		} else {
-			return 0;
-		}
-		if (n - i - 1 < need) {
-			return 0;
-		}
-		if (p[i + 1] < lo || p[i + 1] > hi) {
-			return 0;
-		}
-		for (k = 2; k <= need; k++) {
-			if (p[i + k] < 0x80 || p[i + k] > 0xbf) {
-				return 0;
-			}
-		}
-		i += need + 1;
+		memcpy(out + o, q + i, k);
+		o += k;
+		i += k;
 	}
-	return 1;
+	out[o] = '\0';
+	return out;
 }
 
 static int json_isdigit(uint8_t c)

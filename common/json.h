@@ -38,5 +38,9 @@ int json_only_keys(const cJSON *obj, const char *const *allowed, const char **ba
 
 /* Compact serialization, caller frees; NULL on ENOMEM. */
 char *json_print(const cJSON *v);
+/* Bytes from outside (a command's output) as a JSON-safe string: a
+ * NUL-terminated copy in which every byte that is not part of well-formed
+ * UTF-8, and every NUL, became U+FFFD. Owned; NULL on ENOMEM. */
+char *json_text_from_bytes(const void *p, size_t n);
 
 #endif

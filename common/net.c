@@ -1,16 +1,24 @@
 /*
- * net.c - address parsing shared by every listener and dialer.
+ * net.c - address parsing, bounded connects and socket options shared by
+ * every listener and dialer.
  */
 #include "common/net.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/err.h"
+#include "common/log.h"
 
 int net_split_hostport(const char *s, char *host, size_t hostsz, char *port, size_t portsz)
 {
@@ -85,4 +93,116 @@ void net_addr_str(const struct sockaddr *sa, char *out, size_t outsz)
 	if (a == NULL || inet_ntop(sa->sa_family, a, out, (socklen_t)outsz) == NULL) {
 		snprintf(out, outsz, "unknown");
 	}
+}
+
+int64_t net_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int net_wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd;
+	int64_t left;
+	int r;
+
+	for (;;) {
+		left = deadline - net_mono_ms();
+		if (left <= 0) {
+			return ZT_ERR_TIMEOUT;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r > 0) {
+			/* POLLERR/POLLHUP: let the next I/O call report what happened. */
+			return 0;
+		}
+		if (r == 0) {
+			return ZT_ERR_TIMEOUT;
+		}
+		if (errno != EINTR) {
+			return ZT_ERR_NET;
+		}
+	}
+}
+
+/* One non-blocking connect to ai, bounded by the deadline. Returns the socket or
+ * a negative ZT_ERR_*. */
+static int connect_one(const struct addrinfo *ai, int64_t deadline)
+{
+	int fd, r, soerr = 0, one = 1;
+	socklen_t len = sizeof(soerr);
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0) {
+		return ZT_ERR_NET;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno != EINPROGRESS) {
+			r = ZT_ERR_NET;
+			goto fail;
+		}
+		if ((r = net_wait_fd(fd, POLLOUT, deadline)) != 0) {
+			goto fail;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
+			log_debug("connect: %s", strerror(soerr));
+			r = ZT_ERR_NET;
+			goto fail;
+		}
+	}
+	/* Messages are small and sent whole: do not wait for Nagle. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
+int net_connect(const char *host, const char *port, int64_t deadline, int *fdp)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int r, fd, err = ZT_ERR_NET;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		log_debug("cannot resolve %s: %s", host, gai_strerror(r));
+		res = NULL;
+		goto out;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = connect_one(ai, deadline)) >= 0) {
+			*fdp = fd;
+			err = 0;
+			goto out;
+		}
+		err = fd;
+		if (err == ZT_ERR_TIMEOUT) {
+			break;
+		}
+	}
+out:
+	if (res != NULL) {
+		freeaddrinfo(res);
+	}
+	return err;
+}
+
+void net_keepalive(int fd)
+{
+	int one = 1, idle = NET_KEEPALIVE_IDLE_S, intvl = NET_KEEPALIVE_INTVL_S,
+	    cnt = NET_KEEPALIVE_COUNT;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }

@@ -1,5 +1,6 @@
 /*
- * net.h - host:port parsing and listening sockets.
+ * net.h - host:port parsing, listening sockets, connects bounded by a
+ * deadline, and TCP keepalive.
  *
  * Addresses are written "HOST:PORT", with IPv6 literals in brackets
  * ("[::1]:8443"). Port 0 asks the kernel for an ephemeral port, which the
@@ -9,9 +10,14 @@
 #define ZT_NET_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define NET_HOST_MAX 256
+/* A peer that vanished is noticed after idle + intvl * count seconds. */
+#define NET_KEEPALIVE_IDLE_S 30
+#define NET_KEEPALIVE_INTVL_S 10
+#define NET_KEEPALIVE_COUNT 3
 
 /* Splits "HOST:PORT" into host (brackets removed) and port text; the port
  * must be 0..65535. 0 or ZT_ERR_INVALID. */
@@ -21,5 +27,20 @@ int net_split_hostport(const char *s, char *host, size_t hostsz, char *port, siz
 int net_resolve_listen(const char *s, struct sockaddr_storage *sa, socklen_t *salen);
 /* Text form of a socket address's host part ("127.0.0.1", "::1"). */
 void net_addr_str(const struct sockaddr *sa, char *out, size_t outsz);
+
+/* Monotonic clock in milliseconds, for deadlines. */
+int64_t net_mono_ms(void);
+/* Waits until fd is ready for events (poll flags) or the deadline
+ * (net_mono_ms() time) passes: 0 (ready, or an error condition that the
+ * next I/O call reports), ZT_ERR_TIMEOUT or ZT_ERR_NET. */
+int net_wait_fd(int fd, short events, int64_t deadline);
+/* Resolves host:port (name or literal) and connects to each address in
+ * turn until one answers or the deadline passes. On 0 *fd is a connected,
+ * non-blocking, close-on-exec TCP socket with TCP_NODELAY. ZT_ERR_NET
+ * (unresolvable, refused, unreachable), ZT_ERR_TIMEOUT. */
+int net_connect(const char *host, const char *port, int64_t deadline, int *fd);
+/* Turns on TCP keepalive with the NET_KEEPALIVE_* timing, so a peer that
+ * vanished without closing is noticed. Best effort. */
+void net_keepalive(int fd);
 
 #endif

@@ -38,6 +38,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/tls.h"
 
 #define TLS_PIN_PREFIX "sha256:"
@@ -171,118 +172,14 @@ out:
 	return ok;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until fd is ready for events or the deadline (monotonic ms) passes.
- * 0, ZT_ERR_TIMEOUT or ZT_ERR_NET. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd;
-	int64_t left;
-	int r;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0) {
-			return ZT_ERR_TIMEOUT;
-		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (r > 0) {
-			/* POLLERR/POLLHUP: let the next I/O call report what happened. */
-			return 0;
-		}
-		if (r == 0) {
-			return ZT_ERR_TIMEOUT;
-		}
-		if (errno != EINTR) {
-			return ZT_ERR_NET;
-		}
-	}
-}
-
-/* One non-blocking connect to ai, bounded by the deadline. Returns the socket or
- * a negative ZT_ERR_*. */
-static int connect_one(const struct addrinfo *ai, int64_t deadline)
-{
-	int fd, r, soerr = 0, one = 1;
-	socklen_t len = sizeof(soerr);
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd < 0) {
-		return ZT_ERR_NET;
-	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		if (errno != EINPROGRESS) {
-			r = ZT_ERR_NET;
-			goto fail;
-		}
-		if ((r = wait_fd(fd, POLLOUT, deadline)) != 0) {
-			goto fail;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
-			log_debug("connect: %s", strerror(soerr));
-			r = ZT_ERR_NET;
-			goto fail;
-		}
-	}
-	/* Requests are small and sent whole: do not wait for Nagle. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-fail:
-	close(fd);
-	return r;
-}
-
-/* Resolves host:port and tries each address in turn until the deadline. */
-static int connect_tcp(const char *host, const char *port, int64_t deadline, int *fdp)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	int r, fd, err = ZT_ERR_NET;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-		log_debug("cannot resolve %s: %s", host, gai_strerror(r));
-		res = NULL;
-		goto out;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = connect_one(ai, deadline)) >= 0) {
-			*fdp = fd;
-			err = 0;
-			goto out;
-		}
-		err = fd;
-		if (err == ZT_ERR_TIMEOUT) {
-			break;
-		}
-	}
-out:
-	if (res != NULL) {
-		freeaddrinfo(res);
-	}
-	return err;
-}
-
 /* Waits as SSL asked after a WANT_READ/WANT_WRITE, or maps the failure. */
 static int ssl_wait(struct tls_conn *c, int ret, int64_t deadline)
 {
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
-		return wait_fd(c->fd, POLLIN, deadline);
+		return net_wait_fd(c->fd, POLLIN, deadline);
 	case SSL_ERROR_WANT_WRITE:
-		return wait_fd(c->fd, POLLOUT, deadline);
+		return net_wait_fd(c->fd, POLLOUT, deadline);
 	default:
 		return ZT_ERR_TLS;
 	}
@@ -314,7 +211,7 @@ int tls_connect_pinned_cert(const char *host, const char *port, const char *pin,
 		r = ZT_ERR_INVALID;
 		goto out;
 	}
-	deadline = now_ms() + timeout_ms;
+	deadline = net_mono_ms() + timeout_ms;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		r = ZT_ERR_NOMEM;
 		goto out;
@@ -341,7 +238,7 @@ int tls_connect_pinned_cert(const char *host, const char *port, const char *pin,
 		goto out;
 	}
 
-	if ((r = connect_tcp(host, port, deadline, &c->fd)) != 0) {
+	if ((r = net_connect(host, port, deadline, &c->fd)) != 0) {
 		goto out;
 	}
 	r = ZT_ERR_TLS;
@@ -390,7 +287,7 @@ int tls_write_all(struct tls_conn *c, const void *p, size_t n)
 	if (c == NULL || c->ssl == NULL) {
 		return ZT_ERR_IO;
 	}
-	deadline = now_ms() + c->timeout_ms;
+	deadline = net_mono_ms() + c->timeout_ms;
 	while (off < n) {
 		ret = SSL_write_ex(c->ssl, q + off, n - off, &w);
 		if (ret == 1) {
@@ -403,6 +300,25 @@ int tls_write_all(struct tls_conn *c, const void *p, size_t n)
 		}
 	}
 	return 0;
+}
+
+int tls_wait_readable(struct tls_conn *c, int timeout_ms)
+{
+	int r;
+
+	if (c == NULL || c->ssl == NULL) {
+		return ZT_ERR_IO;
+	}
+	if (SSL_has_pending(c->ssl)) {
+		return 1;
+	}
+	r = net_wait_fd(c->fd, POLLIN, net_mono_ms() + timeout_ms);
+	return r == 0 ? 1 : r == ZT_ERR_TIMEOUT ? 0 : r;
+}
+
+SSL *tls_ssl(struct tls_conn *c)
+{
+	return c != NULL ? c->ssl : NULL;
 }
 
 ssize_t tls_read(struct tls_conn *c, void *p, size_t n)
@@ -418,7 +334,7 @@ ssize_t tls_read(struct tls_conn *c, void *p, size_t n)
 	if (n == 0) {
 		return 0;
 	}
-	deadline = now_ms() + c->timeout_ms;
+	deadline = net_mono_ms() + c->timeout_ms;
 	for (;;) {
 		ret = SSL_read_ex(c->ssl, p, n, &got);
 		if (ret == 1) {

@@ -22,6 +22,7 @@
 
 struct tls_conn;
 struct x509_st; /* OpenSSL's X509 */
+struct ssl_st;  /* OpenSSL's SSL */
 
 #define TLS_PIN_LEN 71 /* "sha256:" + 64 lower-case hex digits */
 
@@ -43,6 +44,13 @@ int tls_write_all(struct tls_conn *c, const void *p, size_t n);
  * cut short), ZT_ERR_IO otherwise. The timeout given to tls_connect_pinned()
  * bounds each read and each tls_write_all(). */
 ssize_t tls_read(struct tls_conn *c, void *p, size_t n);
+/* Waits up to timeout_ms for something to read (bytes already decrypted
+ * count): 1 ready (or the connection failed: the next read says so), 0
+ * nothing yet, or a negative ZT_ERR_*. */
+int tls_wait_readable(struct tls_conn *c, int timeout_ms);
+/* The connection's OpenSSL handle, for pump_run() (common/pump.h); it
+ * stays owned by c. */
+struct ssl_st *tls_ssl(struct tls_conn *c);
 void tls_close(struct tls_conn *c);
 
 /* Checks that pin has the form "sha256:" + 64 lower-case hex digits. */

@@ -356,7 +356,7 @@ struct tun_field {
 
 enum {
 	F_TOKEN, F_CSR, F_NAME, F_LABELS, F_SSH_TARGET, F_SSH_HOST_KEY, F_CERT, F_CA,
-	F_VERSION, F_SEQ, F_ID, F_TARGET, F_CODE, F_MESSAGE, F_END = -1
+	F_VERSION, F_SEQ, F_ID, F_TARGET, F_CODE, F_MESSAGE, F_ERR_ID, F_END = -1
 };
 
 static const struct tun_field fields[] = {
@@ -374,6 +374,7 @@ static const struct tun_field fields[] = {
 	[F_TARGET] = STR(target, 8, dial_target_ok),
 	[F_CODE] = STR(code, TUN_CODE_MAX, code_ok),
 	[F_MESSAGE] = STR(message, TUN_MESSAGE_MAX, message_ok),
+	[F_ERR_ID] = { "id", FK_STR, offsetof(struct tun_msg, id), TUN_ID_MAX, id_ok, 1 },
 };
 
 #define TUN_FIELDS_MAX 7
@@ -391,7 +392,7 @@ static const struct tun_type_def {
 	{ TUN_HEARTBEAT, "heartbeat", { F_SEQ, F_END } },
 	{ TUN_DIAL, "dial", { F_ID, F_TARGET, F_END } },
 	{ TUN_ACCEPT, "accept", { F_ID, F_END } },
-	{ TUN_ERROR, "error", { F_CODE, F_MESSAGE, F_END } },
+	{ TUN_ERROR, "error", { F_CODE, F_MESSAGE, F_ERR_ID, F_END } },
 };
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
 
@@ -628,7 +629,11 @@ int tun_msg_from_json(const cJSON *obj, struct tun_msg *m)
 			}
 			continue;
 		}
-		if ((r = json_get_str(obj, f->key, f->max, 0, &s)) == 0) {
+		if (f->optional && cJSON_GetObjectItemCaseSensitive(obj, f->key) == NULL) {
+			continue;
+		}
+		r = json_get_str(obj, f->key, f->max, 0, &s);
+		if (r == 0) {
 			r = str_check(f, s);
 		}
 		if (r != 0) {
@@ -754,6 +759,9 @@ int tun_msg_to_json(const struct tun_msg *m, cJSON **out)
 			continue;
 		}
 		if ((s = *str_cslot(m, f)) == NULL) {
+			if (f->optional) {
+				continue;
+			}
 			r = ZT_ERR_NOT_FOUND;
 			goto out;
 		}
@@ -833,6 +841,12 @@ int tun_recv(struct tun_stream *s, long (*readfn)(void *arg, void *p, size_t n),
 			return tun_msg_decode(f, flen, m);
 		}
 	}
+}
+
+size_t tun_stream_rest(const struct tun_stream *s, const uint8_t **p)
+{
+	*p = s->chunk + s->off;
+	return s->len - s->off;
 }
 
 int tun_send(const struct tun_msg *m, int (*writefn)(void *arg, const void *p, size_t n),

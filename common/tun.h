@@ -46,6 +46,10 @@
  *   error     either way, before closing
  *     code          1..TUN_CODE_MAX of [a-z0-9_.], e.g. "token_expired"
  *     message       1..TUN_MESSAGE_MAX bytes, no control characters
+ *     id            optional, as in dial: the first frame of a stream
+ *                   connection that answers dial id with a failure
+ *                   (e.g. "dial_failed": the target refused) instead
+ *                   of accept
  *
  * Decoding errors: ZT_ERR_INVALID / ZT_ERR_TOO_LARGE / ZT_ERR_TRAILING from
  * json_parse (not JSON, too deep, ...); ZT_ERR_TYPE (not an object, or a
@@ -129,6 +133,11 @@ int tun_stream_init(struct tun_stream *s);
 void tun_stream_clear(struct tun_stream *s);
 int tun_recv(struct tun_stream *s, long (*readfn)(void *arg, void *p, size_t n), void *arg,
     struct tun_msg *m);
+/* The bytes read past the last message returned (at most sizeof(chunk)):
+ * the count, *p pointing at them. Non-zero means tun_recv() can make
+ * progress without reading; after accept they are the stream's first
+ * bytes. */
+size_t tun_stream_rest(const struct tun_stream *s, const uint8_t **p);
 /* Parses "k=v,k2=v2" (s is modified in place) and appends the pairs to
  * labels[*n..max), advancing *n: keys and values 1..TUN_LABEL_MAX bytes.
  * 0 or ZT_ERR_INVALID (nothing appended is undone; callers stop). Syntax
@@ -184,7 +193,7 @@ struct tun_msg {
 	char *ca;                                  /* join_ok */
 	char *version;                             /* hello */
 	int64_t seq;                               /* heartbeat */
-	char *id;                                  /* dial, accept */
+	char *id;                                  /* dial, accept, error */
 	char *target;                              /* dial */
 	char *code;                                /* error */
 	char *message;                             /* error */

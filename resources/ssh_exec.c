@@ -414,7 +414,8 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 			next_progress += SSH_EXEC_PROGRESS_MS;
 		}
 		/* Data just came: look for more at once, still checking cancel and deadline. */
-		if ((r = ssh_wait(req, s, deadline, out, "while running; channel closed",
+		if ((r = ssh_wait(req, s, deadline, out, "while running; the command was sent "
+		    "KILL (sshd ignores that for root) and the channel closed",
 		    got_any ? 0 : SSH_EXEC_POLL_MS)) != 0) {
 			goto out;
 		}
@@ -428,6 +429,11 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 	out->status = SSH_EXEC_OK;
 	r = 0;
 out:
+	if (ch != NULL && (out->status == SSH_EXEC_TIMEOUT || out->status == SSH_EXEC_CANCELLED)) {
+		/* Closing the channel alone leaves the command running: sshd
+		 * kills the command's process group on a signal request. */
+		ssh_channel_request_send_signal(ch, "KILL");
+	}
 	if (ch != NULL) {
 		ssh_channel_close(ch);
 		ssh_channel_free(ch);

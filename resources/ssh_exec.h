@@ -23,8 +23,8 @@
 
 enum ssh_exec_status {
 	SSH_EXEC_OK = 0,            /* the command ran; any exit code */
-	SSH_EXEC_TIMEOUT,           /* deadline passed; channel closed */
-	SSH_EXEC_CANCELLED,         /* cancelled() returned 1; channel closed */
+	SSH_EXEC_TIMEOUT,           /* deadline passed; command killed, channel closed */
+	SSH_EXEC_CANCELLED,         /* cancelled() returned 1; likewise */
 	SSH_EXEC_HOSTKEY_MISMATCH,  /* server's host key is not req->host_key */
 	SSH_EXEC_AUTH_FAILED,       /* sshd refused the certificate */
 	SSH_EXEC_CONNECT_FAILED,    /* SSH handshake, channel or I/O failure */

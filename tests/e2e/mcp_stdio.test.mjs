@@ -9,8 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, awayFromStepEdge, sdk, startBroker, step, tmpdir, totp, ZTCTL, ztctl, ztctlEnroll,
-  stopChecked,
+  admin, sdk, startBroker, tmpdir, ZTCTL, ztctl, ztctlLogin, stopChecked,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -21,19 +20,7 @@ let S;
 let home;
 
 // Adds, enrols and logs in `name` into a fresh ZT_HOME through ztctl.
-async function loggedIn(name, roles) {
-  const a = admin(broker, 'users', 'add', name, '--roles', roles);
-  assert.equal(a.code, 0, a.stderr);
-  const invite = a.stdout.match(/^invite: (\S+)$/m)[1];
-  const h = tmpdir(`zt-home-${name}-`);
-  await awayFromStepEdge();
-  const e = await ztctlEnroll(broker, invite, PASSWORD, { home: h, codeFor: (s) => totp(s, step() - 1) });
-  assert.equal(e.code, 0, e.stderr);
-  const l = await ztctl(['login', '--broker', broker.url, '--ca-pin', broker.pin, '--user', name,
-    '--password-stdin', '--otp', totp(e.secret, step())], { home: h, input: `${PASSWORD}\n` });
-  assert.equal(l.code, 0, l.stderr);
-  return h;
-}
+const loggedIn = (name, roles) => ztctlLogin(broker, name, roles, PASSWORD);
 
 function profile(h) {
   return JSON.parse(fs.readFileSync(path.join(h, 'profile.json'), 'utf8'));

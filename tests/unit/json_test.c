@@ -314,6 +314,41 @@ static void test_print(void **state)
 	assert_null(json_print(NULL));
 }
 
+/* Output bytes become JSON-safe text: valid UTF-8 kept, the rest and NULs
+ * replaced by U+FFFD, one per bad byte; the result always parses back. */
+static void test_text_from_bytes(void **state)
+{
+	static const struct { const char *in; size_t n; const char *want; } cases[] = {
+		{ "", 0, "" },
+		{ "plain\n", 6, "plain\n" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "a\0b", 3, "a\xef\xbf\xbd" "b" },
+		{ "\xff\xfe", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc3", 1, "\xef\xbf\xbd" },                   /* cut short */
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },    /* overlong */
+		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
+	};
+	cJSON *v = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = json_text_from_bytes(cases[i].in, cases[i].n), *printed;
+		cJSON *s = NULL;
+
+		assert_non_null(t);
+		assert_string_equal(t, cases[i].want);
+		assert_non_null(s = cJSON_CreateString(t));
+		assert_non_null(printed = cJSON_PrintUnformatted(s));
+		assert_int_equal(json_parse(printed, strlen(printed), 1024, 4, &v), 0);
+		assert_string_equal(cJSON_GetStringValue(v), t);
+		cJSON_Delete(v);
+		cJSON_Delete(s);
+		free(printed);
+		free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_get_bool_obj_arr),
 		cmocka_unit_test(test_only_keys),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_text_from_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

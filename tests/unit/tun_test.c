@@ -319,7 +319,15 @@ static void test_round_trips(void **state)
 	round_trip(&m, &back);
 	assert_string_equal(back.code, "token_expired");
 	assert_string_equal(back.message, m.message);
+	assert_null(back.id);
 	tun_msg_clear(&back);
+	m.code = "dial_failed";
+	m.id = "d7";
+	round_trip(&m, &back);
+	assert_string_equal(back.id, "d7");
+	tun_msg_clear(&back);
+	m.id = "bad id";
+	assert_int_not_equal(tun_msg_to_json(&m, &(cJSON *){ NULL }), 0);
 	tun_msg_clear(NULL);
 	assert_string_equal(tun_type_name(TUN_JOIN_OK), "join_ok");
 	assert_string_equal(tun_type_name((enum tun_type)99), "?");
@@ -408,6 +416,14 @@ static void test_refusals(void **state)
 	    ZT_ERR_INVALID);
 	assert_int_equal(dec("{\"type\":\"error\",\"code\":\"Bad\",\"message\":\"a\"}", &m),
 	    ZT_ERR_INVALID);
+	/* error's optional id (a failed dial): absent, valid, null, bad. */
+	assert_int_equal(dec("{\"type\":\"error\",\"code\":\"x\",\"message\":\"a\"}", &m), 0);
+	assert_int_equal(dec("{\"type\":\"error\",\"code\":\"x\",\"message\":\"a\",\"id\":\"d1\"}",
+	    &m), 0);
+	assert_int_equal(dec("{\"type\":\"error\",\"code\":\"x\",\"message\":\"a\",\"id\":null}",
+	    &m), ZT_ERR_NOT_FOUND);
+	assert_int_equal(dec("{\"type\":\"error\",\"code\":\"x\",\"message\":\"a\",\"id\":\"a b\"}",
+	    &m), ZT_ERR_INVALID);
 	/* Nesting beyond the message's depth. */
 	assert_int_equal(dec("{\"type\":\"accept\",\"id\":[[[[[1]]]]]}", &m), ZT_ERR_TOO_LARGE);
 

@@ -25,14 +25,15 @@ function alive(p) {
   }
 }
 
-// Starts sshd; returns {dir, caDir, sshdDir, port, pid, hostKey, user,
-// log(), assertLogged(text), stop()}.
-export function startSshd() {
+// Starts sshd trusting userCa (the line of a CA public key; default: a
+// fresh sshcert_mint CA in caDir); returns {dir, caDir, sshdDir, port,
+// pid, hostKey, user, log(), assertLogged(text), stop()}.
+export function startSshd({ userCa } = {}) {
   const dir = fs.mkdtempSync(`${os.tmpdir()}/zt-`);
   const caDir = path.join(dir, 'ca');
   const sshdDir = path.join(dir, 'sshd');
   const caLine = path.join(dir, 'user_ca.pub');
-  fs.writeFileSync(caLine, execFileSync(MINT, ['--ca-dir', caDir, '--pub']));
+  fs.writeFileSync(caLine, userCa ?? execFileSync(MINT, ['--ca-dir', caDir, '--pub']));
   const port = Number(execFileSync(FIXTURE, ['start'], {
     encoding: 'utf8',
     env: { ...process.env, SSHD_DIR: sshdDir, SSHD_PORT: '0', SSHD_USER_CA: caLine },

@@ -252,15 +252,40 @@ export async function userToken(broker, name, roles = 'ops') {
   return l.body.token;
 }
 
+// Adds, enrols and logs in user name with roles through the real ztctl,
+// in a fresh ZT_HOME; returns that directory.
+export async function ztctlLogin(broker, name, roles, password = 'a long ztctl test password') {
+  const a = admin(broker, 'users', 'add', name, '--roles', roles);
+  if (a.code !== 0) throw new Error(a.stderr);
+  const invite = a.stdout.match(/^invite: (\S+)$/m)[1];
+  const h = tmpdir(`zt-home-${name}-`);
+  await awayFromStepEdge();
+  const e = await ztctlEnroll(broker, invite, password, { home: h, codeFor: (sec) => totp(sec, step() - 1) });
+  if (e.code !== 0) throw new Error(e.stderr);
+  const l = await ztctl(['login', '--broker', broker.url, '--ca-pin', broker.pin, '--user', name,
+    '--password-stdin', '--otp', totp(e.secret, step())], { home: h, input: `${password}\n` });
+  if (l.code !== 0) throw new Error(l.stderr);
+  return h;
+}
+
+// The audit events (admin audit ls --json), optionally only of one type.
+export function auditEvents(broker, type) {
+  const r = admin(broker, 'audit', 'ls', '--json');
+  if (r.code !== 0) throw new Error(r.stderr);
+  const all = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return type ? all.filter((e) => e.type === type) : all;
+}
+
 // Starts ztagent against broker (run with --tunnel-listen); resolves when
 // it says it joined (then it keeps running: {joined: true, proc, out,
 // exited, stop}) or when it exits ({code, out}). token goes in
-// ZT_JOIN_TOKEN (null: none).
-export function startAgent(broker, dir, name, { token = null, pin = broker.pin, hostKey, labels } = {}) {
+// ZT_JOIN_TOKEN (null: none); ssh is the target it advertises.
+export function startAgent(broker, dir, name,
+  { token = null, pin = broker.pin, hostKey, labels, ssh = '127.0.0.1:22' } = {}) {
   const env = { ...process.env };
   if (token) env.ZT_JOIN_TOKEN = token; else delete env.ZT_JOIN_TOKEN;
   const args = ['--broker', `127.0.0.1:${broker.tunnelPort}`, '--ca-pin', pin, '--data-dir', dir,
-    '--name', name, '--ssh', '127.0.0.1:22', '--ssh-host-key', hostKey];
+    '--name', name, '--ssh', ssh, '--ssh-host-key', hostKey];
   if (labels) args.push('--labels', labels);
   return new Promise((resolve) => {
     const proc = spawn(ZTAGENT, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,127 @@
+/*
+ * agt_stream.c - one thread per stream: target, accept, pump (agt_stream.h).
+ */
+#include "agent/agt_stream.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agt_control.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/pump.h"
+#include "common/tls.h"
+
+struct stream {
+	const struct agt_config *cfg;
+	char id[TUN_ID_MAX + 1];
+	char target[16];
+};
+
+static atomic_int running;
+
+/* Connects to the target a dial names: only "ssh", the advertised one. */
+static int connect_target(const struct agt_config *cfg, const char *target, int *fd,
+    char *why, size_t whysz)
+{
+	char host[NET_HOST_MAX], port[8];
+	int r;
+
+	if (strcmp(target, "ssh") != 0) {
+		snprintf(why, whysz, "this agent serves no target \"%s\"", target);
+		return ZT_ERR_NOT_FOUND;
+	}
+	if (net_split_hostport(cfg->ssh_target, host, sizeof(host), port, sizeof(port)) != 0) {
+		snprintf(why, whysz, "bad ssh target %s", cfg->ssh_target);
+		return ZT_ERR_INVALID;
+	}
+	if ((r = net_connect(host, port, net_mono_ms() + AGT_TARGET_TIMEOUT_MS, fd)) != 0) {
+		snprintf(why, whysz, "cannot connect to %s: %s", cfg->ssh_target, zt_strerror(r));
+	}
+	return r;
+}
+
+static void run(struct stream *s)
+{
+	const struct agt_config *cfg = s->cfg;
+	char cert[4200], key[4200], why[TUN_MESSAGE_MAX / 2] = "";
+	struct tls_conn *c = NULL;
+	struct tun_msg m;
+	int fd = -1, r, rt;
+
+	rt = connect_target(cfg, s->target, &fd, why, sizeof(why));
+	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
+	snprintf(key, sizeof(key), "%s/agent.key", cfg->data_dir);
+	if ((r = tls_connect_pinned_cert(cfg->broker_host, cfg->broker_port, cfg->ca_pin, cert,
+	    key, AGT_IO_TIMEOUT_MS, &c)) != 0) {
+		log_warn("stream %s: cannot reach the broker: %s", s->id, zt_strerror(r));
+		goto out;
+	}
+	memset(&m, 0, sizeof(m));
+	m.id = s->id;
+	if (rt != 0) {
+		log_warn("stream %s: %s", s->id, why);
+		m.type = TUN_ERROR;
+		m.code = "dial_failed";
+		m.message = why;
+		agt_send(c, &m);
+		goto out;
+	}
+	m.type = TUN_ACCEPT;
+	if ((r = agt_send(c, &m)) != 0) {
+		goto out;
+	}
+	net_keepalive(fd);
+	r = pump_run(tls_ssl(c), fd, -1, NULL, 0);
+	log_debug("stream %s ended: %s", s->id, zt_strerror(r));
+out:
+	tls_close(c);
+	if (fd >= 0) {
+		close(fd);
+	}
+}
+
+static void *stream_main(void *arg)
+{
+	struct stream *s = arg;
+
+	run(s);
+	free(s);
+	atomic_fetch_sub(&running, 1);
+	return NULL;
+}
+
+int agt_stream_start(const struct agt_config *cfg, const char *id, const char *target)
+{
+	struct stream *s = NULL;
+	pthread_attr_t attr;
+	pthread_t th;
+	int r = 0;
+
+	if (atomic_fetch_add(&running, 1) >= AGT_STREAMS_MAX) {
+		atomic_fetch_sub(&running, 1);
+		log_warn("stream %s refused: %d streams already open", id, AGT_STREAMS_MAX);
+		return ZT_ERR_TOO_LARGE;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		atomic_fetch_sub(&running, 1);
+		return ZT_ERR_NOMEM;
+	}
+	s->cfg = cfg;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->target, sizeof(s->target), "%s", target);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, stream_main, s) != 0) {
+		free(s);
+		atomic_fetch_sub(&running, 1);
+		r = ZT_ERR_NOMEM;
+	}
+	pthread_attr_destroy(&attr);
+	return r;
+}

@@ -1,0 +1,24 @@
+/*
+ * agt_stream.h - ztagent's streams: the answer to a dial from the broker.
+ *
+ * For dial{id, target} the agent connects to the target it advertised (the
+ * only target is "ssh", the --ssh address; nothing the broker names is ever
+ * dialled), then opens a new mutual-TLS connection to the broker and sends
+ * accept{id} followed by the stream's bytes (common/pump.h), or error{id,
+ * code, message} when the target cannot be reached. Each stream runs in its
+ * own detached thread, at most AGT_STREAMS_MAX at once.
+ */
+#ifndef ZT_AGT_STREAM_H
+#define ZT_AGT_STREAM_H
+
+#include "agent/agt_join.h"
+
+#define AGT_STREAMS_MAX 256
+#define AGT_TARGET_TIMEOUT_MS 5000
+
+/* Starts the stream for one dial (id and target as received; copied).
+ * Returns at once: 0, or ZT_ERR_TOO_LARGE (too many streams) /
+ * ZT_ERR_NOMEM, in which case the broker's dial times out. */
+int agt_stream_start(const struct agt_config *cfg, const char *id, const char *target);
+
+#endif

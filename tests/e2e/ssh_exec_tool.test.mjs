@@ -1,0 +1,282 @@
+// The ssh_exec MCP tool end to end: the official SDK client (over HTTP as a
+// bot, over stdio through `ztctl mcp` as a user) -> a real broker -> a real
+// ztagent's reverse tunnel -> a real OpenSSH sshd that trusts only the
+// broker's SSH user CA. Policy decides host, login and tool per call and
+// names the rule when it says no; every call is audited; a killed agent
+// makes calls fail fast and its restart (without a new token) serves again.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  admin, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker, stopChecked, tmpdir,
+  until, ZTCTL, ztctlLogin,
+} from './lib/zt.mjs';
+import { startSshd } from './lib/sshd.mjs';
+
+let broker;
+let sshd;
+let S;
+let bot;        // an MCP client as bot "exec-bot" (role web-ops)
+let agentDir;
+let web1;       // the agent of web1 (env=staging), reaching sshd
+let USER;       // the local account sshd lets in
+const agents = [];
+
+const pidAlive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+// After a timeout or cancellation the broker sends a KILL signal request,
+// which sshd honours (killpg) for sessions with privilege separation, i.e.
+// every login but root: for root, OpenSSH refuses session signals
+// ("session signalling requires privilege separation") and the command
+// lives on, which the tool's error says. Checked where it can be; the
+// stray process is reaped here either way.
+const signalsRefused = () => sshd.log().split('session signalling requires privilege separation')
+  .length - 1;
+async function killedOnHost(pid, what, refusedBefore) {
+  if (USER !== 'root') {
+    await until(() => !pidAlive(pid), `${what} is killed`, 5000);
+  } else {
+    await until(() => signalsRefused() > refusedBefore, 'the signal request reaches sshd', 5000);
+    process.kill(pid, 'SIGKILL');
+  }
+}
+
+async function connectHttp(token) {
+  const client = new S.Client({ name: 'zt-e2e-exec', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  }));
+  return client;
+}
+
+function applyRole(yaml) {
+  const f = path.join(tmpdir('zt-role-'), 'role.yaml');
+  fs.writeFileSync(f, yaml);
+  const r = admin(broker, 'roles', 'apply', '-f', f);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+async function addAgent(name, labels, ssh) {
+  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
+  const dir = path.join(tmpdir('zt-agent-'), 'data');
+  const a = await startAgent(broker, dir, name, { token, hostKey: sshd.hostKey, labels, ssh });
+  assert.ok(a.joined, a.out?.stderr);
+  agents.push(a);
+  return { a, dir };
+}
+
+const exec = (client, args, opts) => client.callTool({ name: 'ssh_exec', arguments: args },
+  undefined, opts);
+const text = (r) => r.content.map((c) => c.text).join('\n');
+
+before(async () => {
+  S = await sdk();
+  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--exec-timeout-max', '20s'] });
+  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  USER = sshd.user;
+  applyRole(`kind: role\nname: web-ops\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+    + '  tools: [ssh_exec, list_hosts]\ndeny:\n  tools: [ssh_exec]\n  hosts: {team: payments}\n');
+  applyRole('kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
+  const w = await addAgent('web1', 'env=staging,team=web', `127.0.0.1:${sshd.port}`);
+  web1 = w.a;
+  agentDir = w.dir;
+  await addAgent('db1', 'env=prod', `127.0.0.1:${sshd.port}`);
+  await addAgent('pay1', 'env=staging,team=payments', `127.0.0.1:${sshd.port}`);
+  // An agent whose SSH target has nothing listening.
+  const closed = net.createServer();
+  await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = closed.address().port;
+  await new Promise((r) => closed.close(r));
+  await addAgent('web9', 'env=staging', `127.0.0.1:${deadPort}`);
+  bot = await connectHttp(botToken(broker, 'exec-bot', { roles: 'web-ops' }));
+  await until(async () => {
+    const r = await bot.callTool({ name: 'list_hosts', arguments: {} });
+    return r.structuredContent.hosts.filter((h) => h.online).length === 3;
+  }, 'web1, pay1 and web9 online');
+});
+
+after(async () => {
+  await bot?.close();
+  for (const a of agents) await a.stop();
+  await stopChecked(broker);
+  sshd?.stop();
+});
+
+test('id -un returns the login; sshd logs the per-call key id and serial; both audited', async () => {
+  const r = await exec(bot, { host: 'web1', login: USER, command: 'id -un' });
+  assert.equal(r.isError, false, text(r));
+  assert.equal(r.structuredContent.exit_code, 0);
+  assert.equal(r.structuredContent.stdout, `${USER}\n`);
+  assert.equal(r.structuredContent.stderr, '');
+  assert.equal(r.structuredContent.truncated, false);
+  assert.ok(Number.isInteger(r.structuredContent.duration_ms));
+  assert.deepEqual(JSON.parse(text(r)), r.structuredContent);
+
+  const done = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+  assert.equal(done.actor, 'bot:exec-bot');
+  assert.equal(done.outcome, 'success');
+  assert.equal(done.details.exit_code, 0);
+  assert.equal(done.details.stdout_bytes, USER.length + 1);
+  const callId = done.details.call_id;
+  assert.match(callId, /^[0-9a-f]{16}$/);
+  assert.equal(done.details.key_id, `zt:bot:exec-bot:${callId}`);
+  sshd.assertLogged(`Accepted certificate ID "zt:bot:exec-bot:${callId}" (serial ${done.details.cert_serial})`);
+  const decided = auditEvents(broker, 'tool.ssh_exec').find((e) => e.details.call_id === callId);
+  assert.equal(decided.outcome, 'allowed');
+  assert.equal(decided.details.command, 'id -un');
+  assert.match(decided.details.rule, /^allow: role web-ops/);
+  assert.ok(decided.seq < done.seq, 'the decision is recorded before the outcome');
+});
+
+test('exit codes are results, stderr is separate, output past 1 MiB is cut and flagged', async () => {
+  let r = await exec(bot, { host: 'web1', login: USER, command: "echo out; echo err >&2; exit 7" });
+  assert.equal(r.isError, false, text(r));
+  assert.deepEqual([r.structuredContent.exit_code, r.structuredContent.stdout,
+    r.structuredContent.stderr], [7, 'out\n', 'err\n']);
+  // 3 MB through the tunnel: the pump carries it, the cap keeps 1 MiB.
+  r = await exec(bot, { host: 'web1', login: USER,
+    command: "head -c 3000000 /dev/zero | tr '\\0' a; printf '\\377' >&2" });
+  assert.equal(r.isError, false, text(r));
+  assert.equal(r.structuredContent.stdout.length, 1024 * 1024);
+  assert.equal(r.structuredContent.truncated, true);
+  assert.equal(r.structuredContent.stderr, '\ufffd', 'bytes that are not UTF-8 become U+FFFD');
+  const done = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+  assert.equal(done.details.stdout_bytes, 3000000);
+  assert.equal(done.details.truncated, true);
+});
+
+test('a denied host, login and tool each name the rule and are audited', async () => {
+  const cases = [
+    [{ host: 'db1', login: USER }, /^deny: no role allows tool ssh_exec on host db1 \(env=prod\)/],
+    [{ host: 'web1', login: 'nobody' }, /^deny: no role allows tool ssh_exec on host web1 .* as nobody/],
+    [{ host: 'pay1', login: USER }, /^deny: role web-ops denies tool ssh_exec on host pay1/],
+  ];
+  for (const [args, rule] of cases) {
+    const r = await exec(bot, { ...args, command: 'id -un' });
+    assert.equal(r.isError, true);
+    assert.match(text(r), rule);
+    const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
+    assert.equal(ev.outcome, 'denied');
+    assert.equal(ev.details.host, args.host);
+    assert.equal(ev.details.login, args.login);
+    assert.match(ev.details.reason, rule);
+  }
+  // Nothing reached sshd as "nobody".
+  assert.doesNotMatch(sshd.log(), /nobody/);
+  // A caller whose roles never allow ssh_exec does not even see it.
+  const viewer = await connectHttp(botToken(broker, 'viewer-bot', { roles: 'viewer' }));
+  const { tools } = await viewer.listTools();
+  assert.ok(!tools.some((t) => t.name === 'ssh_exec'));
+  await assert.rejects(exec(viewer, { host: 'web1', login: USER, command: 'id' }), /Unknown tool/);
+  await viewer.close();
+});
+
+test('bad arguments and unknown hosts get clear errors; nothing runs', async () => {
+  const cases = [
+    [{ host: 'web1', login: USER }, /command must be/],
+    [{ host: 'web1', login: USER, command: 'id', timeout_s: 21 }, /timeout_s must be an integer from 1 to 20/],
+    [{ host: 'web1', login: USER, command: 'id', timeout_s: '5' }, /timeout_s/],
+    [{ host: 'web1', login: '-oProxyCommand=x', command: 'id' }, /login must be/],
+    [{ host: 'web1', login: USER, command: 'id', extra: 1 }, /unknown argument "extra"/],
+    [{ host: '../etc', login: USER, command: 'id' }, /host must be/],
+    [{ host: 'nosuch', login: USER, command: 'id' }, /no host named nosuch/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await exec(bot, args);
+    assert.equal(r.isError, true, JSON.stringify(args));
+    assert.match(text(r), msg);
+  }
+});
+
+test('progress while it runs; a timeout kills the command and says so', async () => {
+  const progress = [];
+  let r = await exec(bot, { host: 'web1', login: USER, command: 'sleep 2.5; echo slept' },
+    { onprogress: (p) => progress.push(p), timeout: 20000 });
+  assert.equal(r.structuredContent.stdout, 'slept\n');
+  assert.ok(progress.length >= 1, 'at least one progress notification');
+  assert.match(progress[0].message, /running for \d+s/);
+
+  const pidFile = path.join(tmpdir('zt-exec-'), 'pid');
+  fs.chmodSync(path.dirname(pidFile), 0o777);
+  const refused = signalsRefused();
+  r = await exec(bot, { host: 'web1', login: USER, command: `echo $$ > ${pidFile}; exec sleep 60`,
+    timeout_s: 1 });
+  assert.equal(r.isError, true);
+  assert.match(text(r), /^timeout on web1/);
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  await killedOnHost(pid, 'the timed-out command', refused);
+  assert.equal(auditEvents(broker, 'tool.ssh_exec.result').at(-1).details.status, 'timeout');
+});
+
+test('cancellation stops the command on the host', async () => {
+  const pidFile = path.join(tmpdir('zt-exec-'), 'pid');
+  fs.chmodSync(path.dirname(pidFile), 0o777);
+  const refused = signalsRefused();
+  const ac = new AbortController();
+  const call = exec(bot, { host: 'web1', login: USER, command: `echo $$ > ${pidFile}; exec sleep 60` },
+    { signal: ac.signal });
+  await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '',
+    'the command started');
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  ac.abort('test cancels');
+  await assert.rejects(call);
+  await killedOnHost(pid, 'the cancelled command', refused);
+  let last;
+  await until(() => (last = auditEvents(broker, 'tool.ssh_exec.result').at(-1))?.details.status
+    === 'cancelled', 'the cancellation is audited').catch((e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(last)}`);
+  });
+});
+
+test('an agent that cannot reach its target says so at once', async () => {
+  const t0 = Date.now();
+  const r = await exec(bot, { host: 'web9', login: USER, command: 'id' });
+  assert.equal(r.isError, true);
+  assert.match(text(r), /the agent of web9 could not open the stream: cannot connect to 127\.0\.0\.1:\d+/);
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+});
+
+test('a killed agent fails calls fast with "host offline"; restarted, it serves again', async () => {
+  await web1.stop('SIGKILL');
+  await until(async () => {
+    const r = await bot.callTool({ name: 'list_hosts', arguments: {} });
+    return r.structuredContent.hosts.find((h) => h.name === 'web1')?.online === false;
+  }, 'web1 offline');
+  const t0 = Date.now();
+  const r = await exec(bot, { host: 'web1', login: USER, command: 'id -un' });
+  assert.equal(r.isError, true);
+  assert.match(text(r), /^host offline: the agent of web1 is not connected/);
+  assert.ok(Date.now() - t0 < 2000, `failed in ${Date.now() - t0} ms`);
+  assert.equal(auditEvents(broker, 'tool.ssh_exec').at(-1).details.reason,
+    'host offline: the agent of web1 is not connected');
+
+  // The same data directory, no token: the certificate is enough.
+  web1 = await startAgent(broker, agentDir, 'web1', { hostKey: sshd.hostKey,
+    labels: 'env=staging,team=web', ssh: `127.0.0.1:${sshd.port}` });
+  assert.ok(web1.joined, web1.out?.stderr);
+  assert.match(web1.out.stdout, /joined earlier/);
+  agents.push(web1);
+  await until(async () => {
+    const x = await exec(bot, { host: 'web1', login: USER, command: 'id -un' });
+    return !x.isError && x.structuredContent.stdout === `${USER}\n`;
+  }, 'web1 serves again');
+});
+
+test('over stdio: a user runs ssh_exec through ztctl mcp', async () => {
+  const home = await ztctlLogin(broker, 'exec-alice', 'web-ops');
+  const client = new S.Client({ name: 'zt-e2e-exec-stdio', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StdioClientTransport({ command: ZTCTL, args: ['mcp'], env: { ZT_HOME: home } }));
+  const r = await exec(client, { host: 'web1', login: USER, command: 'id -un; echo "$SSH_CONNECTION" | cut -d" " -f1' });
+  await client.close();
+  assert.equal(r.isError, false, text(r));
+  assert.equal(r.structuredContent.stdout, `${USER}\n127.0.0.1\n`);
+  const done = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+  assert.equal(done.actor, 'user:exec-alice');
+  sshd.assertLogged(`Accepted certificate ID "zt:user:exec-alice:${done.details.call_id}"`);
+  // The audit chain still verifies after all of the above.
+  assert.match(execFileSync(path.join(path.dirname(ZTCTL), 'ztbroker'),
+    ['admin', '--data-dir', broker.dataDir, 'audit', 'verify'], { encoding: 'utf8' }), /ok|verified/i);
+});
