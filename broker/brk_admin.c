@@ -1,5 +1,7 @@
 /*
- * brk_admin.c - the offline admin verbs: users, bots, tokens, ca, audit.
+ * brk_admin.c - the offline admin verbs (users, bots, tokens, roles, policy,
+ * ca, audit) and the token, role and policy-test logic they share with the
+ * API's admin endpoints (brk_apiadmin.c).
  */
 #include "broker/brk_admin.h"
 
@@ -14,6 +16,7 @@
 
 #include "audit/aud_log.h"
 #include "broker/brk.h"
+#include "broker/brk_agents.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_policy.h"
 #include "common/ca.h"
@@ -410,13 +413,14 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 }
 
 /* Agent join tokens: ztagent's first start trades one for a certificate. */
-#define ADMIN_JOIN_TTL_DEFAULT (30 * 60)
-#define ADMIN_JOIN_TTL_MIN 60
-#define ADMIN_JOIN_TTL_MAX (24 * 3600)
-#define ADMIN_JOIN_USES_MAX 100
 #define ADMIN_JOIN_PORT 3025  /* the default --tunnel-listen port */
 
-/* --uses: a plain decimal in 1..ADMIN_JOIN_USES_MAX. */
+int brk_admin_join_ttl(const char *s, int64_t *out)
+{
+	return dur_parse(s, BRK_JOIN_TTL_MIN, BRK_JOIN_TTL_MAX, out);
+}
+
+/* --uses: a plain decimal in 1..BRK_JOIN_USES_MAX. */
 static int parse_uses(const char *s, int64_t *out)
 {
 	char *end = NULL;
@@ -426,60 +430,130 @@ static int parse_uses(const char *s, int64_t *out)
 		return ZT_ERR_INVALID;
 	}
 	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > ADMIN_JOIN_USES_MAX) {
+	if (*end != '\0' || v < 1 || v > BRK_JOIN_USES_MAX) {
 		return ZT_ERR_INVALID;
 	}
 	*out = v;
 	return 0;
 }
 
-/* Mints a join token and prints it with the CA pin and the agent's
- * command line. Only the hash is stored; the audit event names the first
- * 12 hex digits of the hash, which `tokens ls` and `tokens rm` use too. */
-static int print_join_token(struct brk_datadir *dd, int64_t ttl, int64_t uses)
+/* Only the hash is stored; the audit details name the first 12 hex digits
+ * of the hash, which `tokens ls` and `tokens rm` use too. */
+int brk_admin_token_add(struct store *st, struct ca *ca, int64_t now, int64_t ttl,
+    int64_t uses, const char *creator, struct brk_join_minted *m, cJSON **details, char *err,
+    size_t errsz)
 {
-	char token[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1];
-	char when[32], pfx[13], actor[96];
-	int64_t now = brk_now();
-	cJSON *d;
+	char hash[CRYPTO_SHA256_HEX_LEN + 1];
+	cJSON *d = NULL;
 	int r;
 
-	if ((r = crypto_token_new("ztj_", token, sizeof(token))) != 0 ||
-	    (r = ca_pin(dd->ca, pin, sizeof(pin))) != 0) {
+	memset(m, 0, sizeof(*m));
+	*details = NULL;
+	if (ttl < BRK_JOIN_TTL_MIN || ttl > BRK_JOIN_TTL_MAX || uses < 1 ||
+	    uses > BRK_JOIN_USES_MAX) {
+		snprintf(err, errsz, "a join token lives 1m to 24h and allows 1 to %d uses",
+		    BRK_JOIN_USES_MAX);
+		return ZT_ERR_INVALID;
+	}
+	if ((r = crypto_token_new("ztj_", m->token, sizeof(m->token))) != 0 ||
+	    (r = ca_pin(ca, m->pin, sizeof(m->pin))) != 0) {
 		goto out;
 	}
-	crypto_token_hash(token, hash);
-	admin_actor(actor, sizeof(actor));
-	if ((r = store_join_token_add(dd->store, hash, now, now + ttl, uses, actor)) != 0) {
+	crypto_token_hash(m->token, hash);
+	if ((r = store_join_token_add(st, hash, now, now + ttl, uses, creator)) != 0) {
 		goto out;
 	}
-	snprintf(pfx, sizeof(pfx), "%.12s", hash);
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "expires_at", (double)(now + ttl));
-	cJSON_AddNumberToObject(d, "uses", (double)uses);
-	cJSON_AddStringToObject(d, "token", pfx);
-	if (audit_admin(dd, "token.add", d) != 0) {
-		r = ZT_ERR_IO;
+	snprintf(m->id, sizeof(m->id), "%.*s", BRK_JOIN_ID_LEN, hash);
+	m->expires_at = now + ttl;
+	m->uses = uses;
+	if ((d = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddNumberToObject(d, "expires_at", (double)m->expires_at) == NULL ||
+	    cJSON_AddNumberToObject(d, "uses", (double)uses) == NULL ||
+	    cJSON_AddStringToObject(d, "token", m->id) == NULL) {
+		r = ZT_ERR_NOMEM;
 		goto out;
 	}
-	dur_format_time(now + ttl, when, sizeof(when));
-	printf("token: %s\n", token);
-	printf("expires: %s\n", when);
-	printf("uses: %lld\n", (long long)uses);
-	printf("id: %s\n", pfx);
-	printf("CA pin: %s\n", pin);
-	printf("On the host, replace HOST with the broker's address and NAME with the "
-	    "host's name, then run:\n");
-	printf("  ztagent --broker HOST:%d --ca-pin %s --data-dir /var/lib/ztagent "
-	    "--name NAME --token %s\n", ADMIN_JOIN_PORT, pin, token);
-	printf("The token is shown only once.\n");
+	*details = d;
+	d = NULL;
 out:
-	crypto_wipe(token, sizeof(token));
+	cJSON_Delete(d);
 	if (r != 0) {
-		fprintf(stderr, "ztbroker admin: cannot mint a join token: %s\n", zt_strerror(r));
-		return 1;
+		crypto_wipe(m->token, sizeof(m->token));
+		snprintf(err, errsz, "cannot mint a join token: %s", zt_strerror(r));
 	}
-	return 0;
+	return r;
+}
+
+int brk_admin_join_command(const struct brk_join_minted *m, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "ztagent --broker HOST:%d --ca-pin %s --data-dir "
+	    "/var/lib/ztagent --name NAME --token %s", ADMIN_JOIN_PORT, m->pin, m->token);
+
+	return n < 0 || (size_t)n >= outsz ? ZT_ERR_TOO_LARGE : 0;
+}
+
+int brk_admin_join_text(const struct brk_join_minted *m, char *out, size_t outsz)
+{
+	char when[32], cmd[BRK_JOIN_TEXT_MAX];
+	int n, r;
+
+	if ((r = brk_admin_join_command(m, cmd, sizeof(cmd))) != 0) {
+		goto out;
+	}
+	dur_format_time(m->expires_at, when, sizeof(when));
+	n = snprintf(out, outsz, "token: %s\nexpires: %s\nuses: %lld\nid: %s\nCA pin: %s\n"
+	    "On the host, replace HOST with the broker's address and NAME with the host's "
+	    "name, then run:\n  %s\nThe token is shown only once.\n", m->token, when,
+	    (long long)m->uses, m->id, m->pin, cmd);
+	r = n < 0 || (size_t)n >= outsz ? ZT_ERR_TOO_LARGE : 0;
+out:
+	crypto_wipe(cmd, sizeof(cmd));
+	return r;
+}
+
+const char *brk_admin_token_state(const struct store_join_token *t, int64_t now)
+{
+	return t->uses_left <= 0 ? "used" : now >= t->expires_at ? "expired" : "valid";
+}
+
+int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *err,
+    size_t errsz)
+{
+	char pfx[BRK_JOIN_ID_LEN + 1];
+	int r;
+
+	*details = NULL;
+	r = store_join_token_rm(st, id);
+	switch (r) {
+	case 0:
+		snprintf(pfx, sizeof(pfx), "%.*s", BRK_JOIN_ID_LEN, id);
+		if ((*details = name_json("token", pfx)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return ZT_ERR_NOMEM;
+		}
+		return 0;
+	case ZT_ERR_INVALID:
+		snprintf(err, errsz, "a token ID is 12 to 64 lower-case hex digits, as tokens ls "
+		    "shows");
+		break;
+	case ZT_ERR_NOT_FOUND:
+		snprintf(err, errsz, "cannot remove token %.64s: not found", id);
+		break;
+	case ZT_ERR_EXISTS:
+		snprintf(err, errsz, "%.64s names more than one token; give more digits", id);
+		break;
+	default:
+		snprintf(err, errsz, "cannot remove token %.64s: %s", id, zt_strerror(r));
+		break;
+	}
+	return r;
+}
+
+/* The exit code for a shared function's error: 2 for bad input. */
+static int fail_exit(int r, const char *err)
+{
+	fprintf(stderr, "ztbroker admin: %s\n", err);
+	return r == ZT_ERR_INVALID ? 2 : 1;
 }
 
 static int list_join_token(const struct store_join_token *t, void *arg)
@@ -489,16 +563,17 @@ static int list_join_token(const struct store_join_token *t, void *arg)
 
 	dur_format_time(t->expires_at, when, sizeof(when));
 	printf("%-14.12s %-22s %-6lld %-10s %s\n", t->token_hash, when, (long long)t->uses_left,
-	    t->uses_left <= 0 ? "used" : *now >= t->expires_at ? "expired" : "valid",
-	    t->created_by);
+	    brk_admin_token_state(t, *now), t->created_by);
 	return 0;
 }
 
 static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *arg = a->npos > 2 ? a->pos[2] : NULL;
-	int64_t ttl = ADMIN_JOIN_TTL_DEFAULT, uses = 1, now = brk_now();
-	char pfx[13];
+	int64_t ttl = BRK_JOIN_TTL_DEFAULT, uses = 1, now = brk_now();
+	char err[POL_ERR_MAX], actor[96], text[BRK_JOIN_TEXT_MAX];
+	struct brk_join_minted m;
+	cJSON *details = NULL;
 	int r;
 
 	if (strcmp(verb, "add") == 0) {
@@ -507,18 +582,33 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 			    "names itself\n");
 			return 2;
 		}
-		if (a->ttl != NULL && dur_parse(a->ttl, ADMIN_JOIN_TTL_MIN, ADMIN_JOIN_TTL_MAX,
-		    &ttl) != 0) {
+		if (a->ttl != NULL && brk_admin_join_ttl(a->ttl, &ttl) != 0) {
 			fprintf(stderr, "ztbroker admin: --ttl must be a duration from 1m to 24h "
 			    "(e.g. 30m, 2h)\n");
 			return 2;
 		}
 		if (a->uses != NULL && parse_uses(a->uses, &uses) != 0) {
 			fprintf(stderr, "ztbroker admin: --uses must be a number from 1 to %d\n",
-			    ADMIN_JOIN_USES_MAX);
+			    BRK_JOIN_USES_MAX);
 			return 2;
 		}
-		return print_join_token(dd, ttl, uses);
+		admin_actor(actor, sizeof(actor));
+		r = brk_admin_token_add(dd->store, dd->ca, now, ttl, uses, actor, &m, &details, err,
+		    sizeof(err));
+		if (r != 0) {
+			return fail_exit(r, err);
+		}
+		r = audit_admin(dd, "token.add", details);
+		if (r == 0 && brk_admin_join_text(&m, text, sizeof(text)) != 0) {
+			fprintf(stderr, "ztbroker admin: cannot show the join token\n");
+			r = 1;
+		}
+		if (r == 0) {
+			fputs(text, stdout);
+		}
+		crypto_wipe(&m, sizeof(m));
+		crypto_wipe(text, sizeof(text));
+		return r;
 	}
 	if (a->ttl != NULL || a->uses != NULL) {
 		fprintf(stderr, "ztbroker admin: --ttl and --uses go with tokens add\n");
@@ -534,27 +624,13 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 			    "digits) that tokens ls shows\n");
 			return 2;
 		}
-		r = store_join_token_rm(dd->store, arg);
-		if (r == ZT_ERR_INVALID) {
-			fprintf(stderr, "ztbroker admin: a token ID is 12 to 64 lower-case hex "
-			    "digits, as tokens ls shows\n");
-			return 2;
+		if ((r = brk_admin_token_rm(dd->store, arg, &details, err, sizeof(err))) != 0) {
+			return fail_exit(r, err);
 		}
-		if (r == ZT_ERR_EXISTS) {
-			fprintf(stderr, "ztbroker admin: %s names more than one token; give more "
-			    "digits\n", arg);
+		if (audit_admin(dd, "token.rm", details) != 0) {
 			return 1;
 		}
-		if (r != 0) {
-			fprintf(stderr, "ztbroker admin: cannot remove token %s: %s\n", arg,
-			    zt_strerror(r));
-			return 1;
-		}
-		snprintf(pfx, sizeof(pfx), "%.12s", arg);
-		if (audit_admin(dd, "token.rm", name_json("token", pfx)) != 0) {
-			return 1;
-		}
-		printf("token %s removed\n", pfx);
+		printf("token %.12s removed\n", arg);
 		return 0;
 	}
 	fprintf(stderr, "ztbroker admin: tokens add [--ttl 30m] [--uses 1] | tokens ls | "
@@ -681,10 +757,45 @@ static int read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+int brk_admin_role_apply(struct store *st, const void *p, size_t n, const char *fname,
+    int64_t now, char *name, size_t namesz, cJSON **details, char *err, size_t errsz)
+{
+	int r;
+
+	*details = NULL;
+	if ((r = brk_policy_apply(st, p, n, fname, name, namesz, err, errsz,
+	    (long long)now)) != 0) {
+		return r;
+	}
+	if ((*details = name_json("role", name)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int brk_admin_role_rm(struct store *st, const char *name, cJSON **details, char *err,
+    size_t errsz)
+{
+	int r;
+
+	*details = NULL;
+	if ((r = store_role_rm(st, name)) != 0) {
+		snprintf(err, errsz, "cannot remove role %.64s: %s", name, zt_strerror(r));
+		return r;
+	}
+	if ((*details = name_json("role", name)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
 static int cmd_roles(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
 	char rname[STORE_NAME_MAX + 1], err[POL_ERR_MAX];
+	cJSON *details = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	int r;
@@ -703,26 +814,25 @@ static int cmd_roles(struct brk_datadir *dd, const struct args *a)
 			    zt_strerror(r));
 			return 1;
 		}
-		r = brk_policy_apply(dd->store, text, len, a->file, rname, sizeof(rname), err,
-		    sizeof(err), (long long)brk_now());
+		r = brk_admin_role_apply(dd->store, text, len, a->file, brk_now(), rname,
+		    sizeof(rname), &details, err, sizeof(err));
 		free(text);
 		if (r != 0) {
 			fprintf(stderr, "ztbroker admin: %s\n", err);
 			return 1;
 		}
-		if (audit_admin(dd, "role.apply", name_json("role", rname)) != 0) {
+		if (audit_admin(dd, "role.apply", details) != 0) {
 			return 1;
 		}
 		printf("role %s applied\n", rname);
 		return 0;
 	}
 	if (strcmp(verb, "rm") == 0 && name != NULL) {
-		if ((r = store_role_rm(dd->store, name)) != 0) {
-			fprintf(stderr, "ztbroker admin: cannot remove role %s: %s\n", name,
-			    zt_strerror(r));
+		if ((r = brk_admin_role_rm(dd->store, name, &details, err, sizeof(err))) != 0) {
+			fprintf(stderr, "ztbroker admin: %s\n", err);
 			return 1;
 		}
-		if (audit_admin(dd, "role.rm", name_json("role", name)) != 0) {
+		if (audit_admin(dd, "role.rm", details) != 0) {
 			return 1;
 		}
 		printf("role %s removed\n", name);
@@ -732,17 +842,99 @@ static int cmd_roles(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
-static int cmd_policy(struct brk_datadir *dd, const struct args *a)
+/* The labels a policy test runs with: q->labels parsed, or without them the
+ * labels the agent named q->host advertised (when agents knows it). */
+static int query_labels(struct brk_agents *agents, const struct brk_admin_query *q,
+    struct tun_label *parsed, size_t *n, char *err, size_t errsz)
 {
-	char labels_copy[1024], missing[STORE_ROLES_MAX + 1], roles[STORE_ROLES_MAX + 1];
+	struct brk_agent_info info;
+	char copy[1024];
+
+	*n = 0;
+	if (q->labels == NULL) {
+		if (q->host == NULL || agents == NULL ||
+		    brk_agents_get(agents, q->host, &info) != 0) {
+			return 0;
+		}
+		memcpy(parsed, info.labels, info.nlabels * sizeof(info.labels[0]));
+		*n = info.nlabels;
+		return 0;
+	}
+	if (strlen(q->labels) >= sizeof(copy)) {
+		snprintf(err, errsz, "labels are longer than %zu bytes", sizeof(copy) - 1);
+		return ZT_ERR_INVALID;
+	}
+	snprintf(copy, sizeof(copy), "%s", q->labels);
+	if (tun_labels_parse(copy, parsed, TUN_LABELS_MAX, n) != 0) {
+		snprintf(err, errsz, "labels take k=v,k2=v2 (at most %d)", TUN_LABELS_MAX);
+		return ZT_ERR_INVALID;
+	}
+	return 0;
+}
+
+int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
+    const struct brk_admin_query *q, struct pol_decision *d, char *missing, size_t missingsz,
+    char *err, size_t errsz)
+{
 	struct tun_label parsed[TUN_LABELS_MAX];
 	struct pol_label labels[TUN_LABELS_MAX];
+	char roles[STORE_ROLES_MAX + 1];
 	struct pol_role **set = NULL;
 	struct pol_request req;
-	struct pol_decision d;
 	struct store_user u;
 	struct store_bot bot;
 	size_t nlabels = 0, nroles = 0;
+	int r;
+
+	missing[0] = '\0';
+	if (q->tool == NULL || (q->user == NULL) == (q->bot == NULL)) {
+		snprintf(err, errsz, "a policy test needs a tool and either a user or a bot");
+		return ZT_ERR_INVALID;
+	}
+	if ((r = query_labels(agents, q, parsed, &nlabels, err, errsz)) != 0) {
+		return r;
+	}
+	for (size_t i = 0; i < nlabels; i++) {
+		labels[i].key = parsed[i].key;
+		labels[i].value = parsed[i].value;
+	}
+	memset(&u, 0, sizeof(u));
+	memset(&bot, 0, sizeof(bot));
+	r = q->user != NULL ? store_user_get(st, q->user, &u) : store_bot_get(st, q->bot, &bot);
+	snprintf(roles, sizeof(roles), "%s", q->user != NULL ? u.roles : bot.roles);
+	store_user_wipe(&u);
+	if (r == ZT_ERR_NOT_FOUND) {
+		snprintf(err, errsz, "no %s %.64s", q->user != NULL ? "user" : "bot",
+		    q->user != NULL ? q->user : q->bot);
+		return r;
+	}
+	if (r != 0) {
+		snprintf(err, errsz, "cannot look the identity up: %s", zt_strerror(r));
+		return r;
+	}
+	if ((r = brk_policy_load(st, roles, &set, &nroles, missing, missingsz)) != 0) {
+		snprintf(err, errsz, "cannot load roles: %s", zt_strerror(r));
+		return r;
+	}
+	memset(&req, 0, sizeof(req));
+	req.tool = q->tool;
+	req.host = q->host;
+	req.labels = labels;
+	req.nlabels = nlabels;
+	req.login = q->login;
+	r = pol_decide((const struct pol_role *const *)set, nroles, &req, d);
+	brk_policy_free(set, nroles);
+	if (r != 0) {
+		snprintf(err, errsz, "cannot decide: %s", zt_strerror(r));
+	}
+	return r;
+}
+
+static int cmd_policy(struct brk_datadir *dd, const struct args *a)
+{
+	char missing[STORE_ROLES_MAX + 1], err[POL_ERR_MAX];
+	struct brk_admin_query q;
+	struct pol_decision d;
 	int r;
 
 	if (a->npos < 2 || strcmp(a->pos[1], "test") != 0 || a->tool == NULL ||
@@ -751,42 +943,17 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 		    "[--host H --labels k=v,..] [--login L]\n");
 		return 2;
 	}
-	snprintf(labels_copy, sizeof(labels_copy), "%s", a->labels != NULL ? a->labels : "");
-	if (tun_labels_parse(labels_copy, parsed, TUN_LABELS_MAX, &nlabels) != 0) {
-		fprintf(stderr, "ztbroker admin: --labels takes k=v,k2=v2 (at most %d)\n",
-		    TUN_LABELS_MAX);
-		return 2;
-	}
-	for (size_t i = 0; i < nlabels; i++) {
-		labels[i].key = parsed[i].key;
-		labels[i].value = parsed[i].value;
-	}
-	memset(&u, 0, sizeof(u));
-	memset(&bot, 0, sizeof(bot));
-	r = a->user != NULL ? store_user_get(dd->store, a->user, &u) :
-	    store_bot_get(dd->store, a->bot, &bot);
-	snprintf(roles, sizeof(roles), "%s", a->user != NULL ? u.roles : bot.roles);
-	store_user_wipe(&u);
+	memset(&q, 0, sizeof(q));
+	q.user = a->user;
+	q.bot = a->bot;
+	q.tool = a->tool;
+	q.host = a->host;
+	q.labels = a->labels;
+	q.login = a->login;
+	r = brk_admin_policy_test(dd->store, NULL, &q, &d, missing, sizeof(missing), err,
+	    sizeof(err));
 	if (r != 0) {
-		fprintf(stderr, "ztbroker admin: no %s %s\n", a->user != NULL ? "user" : "bot",
-		    a->user != NULL ? a->user : a->bot);
-		return 1;
-	}
-	if ((r = brk_policy_load(dd->store, roles, &set, &nroles, missing, sizeof(missing))) != 0) {
-		fprintf(stderr, "ztbroker admin: cannot load roles: %s\n", zt_strerror(r));
-		return 1;
-	}
-	memset(&req, 0, sizeof(req));
-	req.tool = a->tool;
-	req.host = a->host;
-	req.labels = labels;
-	req.nlabels = nlabels;
-	req.login = a->login;
-	r = pol_decide((const struct pol_role *const *)set, nroles, &req, &d);
-	brk_policy_free(set, nroles);
-	if (r != 0) {
-		fprintf(stderr, "ztbroker admin: cannot decide: %s\n", zt_strerror(r));
-		return 1;
+		return fail_exit(r, err);
 	}
 	if (missing[0] != '\0') {
 		printf("note: roles without a document (they allow nothing): %s\n", missing);

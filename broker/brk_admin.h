@@ -1,18 +1,118 @@
 /*
- * brk_admin.h - `ztbroker admin`: offline administration on the data
- * directory, for bootstrap and recovery. Works whether or not a broker is
- * serving the same directory (SQLite WAL). Every change is audited with the
- * actor "admin:<unix user>" and source "local".
+ * brk_admin.h - administration: join tokens, roles and policy tests, shared
+ * by the offline `ztbroker admin` verbs and the admin endpoints of the API
+ * (brk_apiadmin.c), so both do exactly the same thing.
+ *
+ * `ztbroker admin` works on the data directory, for bootstrap and recovery,
+ * whether or not a broker is serving the same directory (SQLite WAL); its
+ * changes are audited with the actor "admin:<unix user>" and source
+ * "local". The API audits its calls with "user:NAME" and the client's
+ * address. The shared functions below do the work and hand back the audit
+ * details of what they did; the caller writes the event (and must not
+ * report the action done if that fails). They never audit, log or put in
+ * err a join token: it exists only in struct brk_join_minted.
+ *
+ * Every function that takes err fills it (errsz bytes) with one sentence
+ * for people on failure. ZT_ERR_INVALID always means the caller's input was
+ * wrong (a usage error, HTTP 400).
  */
 #ifndef ZT_BRK_ADMIN_H
 #define ZT_BRK_ADMIN_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "common/ca.h"
+#include "common/crypto.h"
+#include "common/store.h"
+#include "policy/pol_eval.h"
+
 struct brk_datadir;
+struct brk_agents;
 
 /* Runs one admin command (argv[0] is the first word after the data dir,
  * e.g. "users"). Returns the process exit code: 0 done, 1 failed, 2 usage. */
 int brk_admin_main(struct brk_datadir *dd, int argc, char **argv);
 /* The usage text of the admin commands. */
 extern const char brk_admin_usage[];
+
+/* ---- agent join tokens ---- */
+#define BRK_JOIN_TTL_DEFAULT (30 * 60)
+#define BRK_JOIN_TTL_MIN 60
+#define BRK_JOIN_TTL_MAX (24 * 3600)
+#define BRK_JOIN_USES_MAX 100
+#define BRK_JOIN_ID_LEN 12        /* hex digits of the hash that name a token */
+#define BRK_JOIN_TEXT_MAX 1024    /* bytes of brk_admin_join_text's output */
+
+/* A join token's lifetime as people type it ("30m", "2h"): 0 with *out in
+ * seconds, or ZT_ERR_INVALID outside BRK_JOIN_TTL_MIN..BRK_JOIN_TTL_MAX. */
+int brk_admin_join_ttl(const char *s, int64_t *out);
+
+struct brk_join_minted {
+	char token[CRYPTO_TOKEN_MAX];     /* the secret: crypto_wipe when done */
+	char id[BRK_JOIN_ID_LEN + 1];     /* what tokens ls/rm and the audit show */
+	char pin[CA_PIN_LEN + 1];         /* the broker CA's pin */
+	int64_t expires_at;
+	int64_t uses;
+};
+
+/* Mints a join token valid for ttl seconds from now and uses joins, and
+ * stores its hash with created_by = creator ("admin:root", "user:alice").
+ * On 0, *m holds the token (the caller wipes it) and *details the owned
+ * audit details of "token.add" (id, expiry, uses; never the token). On
+ * failure m->token is wiped. ZT_ERR_INVALID (ttl or uses out of bounds) or
+ * another ZT_ERR_*. */
+int brk_admin_token_add(struct store *st, struct ca *ca, int64_t now, int64_t ttl,
+    int64_t uses, const char *creator, struct brk_join_minted *m, cJSON **details, char *err,
+    size_t errsz);
+/* The agent's command line for m (it holds the token: wipe out after use).
+ * 0 or ZT_ERR_TOO_LARGE. */
+int brk_admin_join_command(const struct brk_join_minted *m, char *out, size_t outsz);
+/* What `tokens add` shows people: token, expiry, uses, id, CA pin and the
+ * agent's command line, several '\n'-ended lines (holds the token: wipe out
+ * after use). 0 or ZT_ERR_TOO_LARGE. */
+int brk_admin_join_text(const struct brk_join_minted *m, char *out, size_t outsz);
+/* "used", "expired" or "valid" at time now. */
+const char *brk_admin_token_state(const struct store_join_token *t, int64_t now);
+/* Removes the one token whose hash starts with id (12 to 64 lower-case hex
+ * digits). On 0, *details are the owned audit details of "token.rm".
+ * ZT_ERR_INVALID (malformed id), ZT_ERR_NOT_FOUND, ZT_ERR_EXISTS (id
+ * matches several tokens; nothing removed) or another ZT_ERR_*. */
+int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *err,
+    size_t errsz);
+
+/* ---- roles ---- */
+/* Parses the role document p[0..n) (errors name fname and the line) and
+ * creates or replaces the role; nothing is stored unless it is valid. On 0,
+ * name holds the role's name and *details the owned audit details of
+ * "role.apply". ZT_ERR_INVALID / ZT_ERR_TYPE / ZT_ERR_TOO_LARGE for a bad
+ * document (pol_role_parse), or another ZT_ERR_*. */
+int brk_admin_role_apply(struct store *st, const void *p, size_t n, const char *fname,
+    int64_t now, char *name, size_t namesz, cJSON **details, char *err, size_t errsz);
+/* Deletes a role. On 0, *details as above for "role.rm". ZT_ERR_NOT_FOUND
+ * or another ZT_ERR_*. */
+int brk_admin_role_rm(struct store *st, const char *name, cJSON **details, char *err,
+    size_t errsz);
+
+/* ---- policy test ---- */
+struct brk_admin_query {
+	const char *user;    /* exactly one of user and bot */
+	const char *bot;
+	const char *tool;    /* required */
+	const char *host;    /* optional */
+	const char *labels;  /* optional "k=v,k2=v2" (at most TUN_LABELS_MAX) */
+	const char *login;   /* optional */
+};
+
+/* Decides q against the stored roles of q's user or bot into *d, with
+ * pol_decide. Without labels, a host that agents (may be NULL: the offline
+ * verb knows no agents) has seen is tested with the labels it advertised.
+ * missing receives the identity's roles that have no document (they allow
+ * nothing), comma-separated. 0, ZT_ERR_INVALID (bad query), ZT_ERR_NOT_FOUND
+ * (no such user or bot), or another ZT_ERR_*. */
+int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
+    const struct brk_admin_query *q, struct pol_decision *d, char *missing, size_t missingsz,
+    char *err, size_t errsz);
 
 #endif

@@ -15,13 +15,15 @@
 
 #include "audit/aud_log.h"
 #include "broker/brk.h"
+#include "broker/brk_apiadmin.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
 
-/* PUBLIC: a JSON body, no token; AUTH: a bearer token; INFO: neither. */
-enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH, ROUTE_INFO };
+/* PUBLIC: a JSON body, no token; AUTH: a bearer token; INFO: neither;
+ * ADMIN: an administrator's bearer token and, for POST, a JSON body. */
+enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH, ROUTE_INFO, ROUTE_ADMIN };
 
 struct route {
 	const char *method;
@@ -31,6 +33,7 @@ struct route {
 	void (*auth)(struct brk *, const struct brk_req *, const struct store_session *,
 	    struct brk_resp *);
 	void (*info)(struct brk *, struct brk_resp *);
+	const struct brk_apiadmin_op *admin;
 };
 
 /* RFC 9728 protected resource metadata for the MCP endpoint: where a
@@ -50,13 +53,20 @@ static void resource_metadata(struct brk *b, struct brk_resp *resp)
 }
 
 static const struct route routes[] = {
-	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL, NULL },
-	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL, NULL },
-	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami, NULL },
-	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout, NULL },
-	{ "GET", "/v1/hosts", ROUTE_AUTH, NULL, brk_hosts_api, NULL },
+	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL, NULL, NULL },
+	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL, NULL, NULL },
+	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami, NULL, NULL },
+	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout, NULL, NULL },
+	{ "GET", "/v1/hosts", ROUTE_AUTH, NULL, brk_hosts_api, NULL, NULL },
+	{ "POST", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_add },
+	{ "GET", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_ls },
+	{ "POST", "/v1/tokens/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_rm },
+	{ "POST", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_apply },
+	{ "GET", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_ls },
+	{ "POST", "/v1/roles/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_rm },
+	{ "POST", "/v1/policy/test", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_policy_test },
 	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO, NULL, NULL,
-	    resource_metadata },
+	    resource_metadata, NULL },
 };
 
 int64_t brk_now(void)
@@ -223,8 +233,8 @@ static int is_json_type(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Parses the body of a public POST route: 0 with *out set, or an error
- * response already filled. */
+/* Parses the body of a public or admin POST route: 0 with *out set, or an
+ * error response already filled. */
 static int parse_body(const struct brk_req *req, struct brk_resp *resp, cJSON **out)
 {
 	int r;
@@ -253,6 +263,22 @@ static int parse_body(const struct brk_req *req, struct brk_resp *resp, cJSON **
 		return ZT_ERR_TYPE;
 	}
 	return 0;
+}
+
+/* An admin route: the caller must be an administrator, checked before the
+ * body is parsed, and the call is audited whatever its outcome. */
+static void admin_route(struct brk *b, const struct brk_apiadmin_op *op,
+    const struct brk_req *req, const struct store_session *who, struct brk_resp *resp)
+{
+	cJSON *body = NULL, *details = NULL;
+
+	if (brk_apiadmin_authorize(b, who, resp) == 0 &&
+	    (strcmp(req->method, "GET") == 0 || parse_body(req, resp, &body) == 0)) {
+		op->run(b, req, who, body, resp, &details);
+	}
+	brk_apiadmin_audit(b, req, who, op->event, details, resp);
+	cJSON_Delete(details);
+	cJSON_Delete(body);
 }
 
 void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *resp)
@@ -300,6 +326,10 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 		return;
 	}
 	if (brk_api_authenticate(b, req, &who, resp) != 0) {
+		return;
+	}
+	if (rt->kind == ROUTE_ADMIN) {
+		admin_route(b, rt->admin, req, &who, resp);
 		return;
 	}
 	rt->auth(b, req, &who, resp);

@@ -9,7 +9,6 @@
  * from every buffer and JSON tree that held them.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_http.h"
+#include "cli/cli_out.h"
 #include "cli/cli_profile.h"
 #include "cli/cli_prompt.h"
 #include "cli/cli_qr.h"
@@ -63,32 +63,6 @@ static const char *const usage_status = "usage: ztctl status\n";
 static const char *const usage_logout = "usage: ztctl logout\n";
 static const char *const usage_ls = "usage: ztctl ls\n";
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("ztctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* A copy of s safe to print: control bytes and non-ASCII become '?'. */
-static const char *clean(const char *s, char *out, size_t outsz)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < outsz; i++) {
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	}
-	out[i] = '\0';
-	return out;
-}
-
 /* Parses argv for the options in allowed (OPT_* bits). CLI_EXIT_OK to go on,
  * -1 after --help was printed, or CLI_EXIT_USAGE. */
 static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage, struct opts *o)
@@ -113,11 +87,11 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 			c = OPT_HELP;
 		}
 		if (c == ':') {
-			fail("%s: option %s needs a value", argv[0], argv[optind - 1]);
+			cli_fail("%s: option %s needs a value", argv[0], argv[optind - 1]);
 			goto usage;
 		}
 		if (c == '?' || ((unsigned)c & (allowed | OPT_HELP)) == 0) {
-			fail("%s: unknown option %s", argv[0], argv[optind - 1]);
+			cli_fail("%s: unknown option %s", argv[0], argv[optind - 1]);
 			goto usage;
 		}
 		switch (c) {
@@ -132,7 +106,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 		}
 	}
 	if (optind < argc) {
-		fail("%s: unexpected argument \"%s\"", argv[0], argv[optind]);
+		cli_fail("%s: unexpected argument \"%s\"", argv[0], argv[optind]);
 		goto usage;
 	}
 	return CLI_EXIT_OK;
@@ -147,12 +121,12 @@ static int check_target(const char *broker, const char *pin)
 	char host[CLI_HTTP_HOST_MAX + 1], port[CLI_HTTP_PORT_MAX];
 
 	if (cli_http_parse_url(broker, host, sizeof(host), port, sizeof(port)) != 0) {
-		fail("invalid broker URL (want https://HOST[:PORT], default port %s)",
+		cli_fail("invalid broker URL (want https://HOST[:PORT], default port %s)",
 		    CLI_HTTP_DEFAULT_PORT);
 		return CLI_EXIT_USAGE;
 	}
 	if (tls_pin_valid(pin) != 0) {
-		fail("invalid CA pin (want sha256: followed by 64 lower-case hex digits, "
+		cli_fail("invalid CA pin (want sha256: followed by 64 lower-case hex digits, "
 		    "as printed by ztbroker)");
 		return CLI_EXIT_USAGE;
 	}
@@ -189,14 +163,14 @@ static int call(const char *what, const char *suffix, const char *broker, const 
 
 	*resp = NULL;
 	if (body != NULL && (text = json_print(body)) == NULL) {
-		fail("out of memory");
+		cli_fail("out of memory");
 		return ZT_ERR_NOMEM;
 	}
 	r = cli_http_request(broker, pin, method, path, bearer, text, status, resp, err,
 	    sizeof(err));
 	crypto_free_str(text);
 	if (r != 0) {
-		fail("%s failed: %s%s", what, err, suffix != NULL ? suffix : "");
+		cli_fail("%s failed: %s%s", what, err, suffix != NULL ? suffix : "");
 	}
 	return r;
 }
@@ -213,11 +187,12 @@ static int refused(const char *what, const char *suffix, int status, const cJSON
 	}
 	cli_http_error(resp, &code, &msg);
 	if (msg != NULL) {
-		fail("%s%s", clean(msg, c, sizeof(c)), suffix);
+		cli_fail("%s%s", cli_clean(msg, 0, c, sizeof(c)), suffix);
 	} else if (code != NULL) {
-		fail("%s failed: %s (HTTP %d)%s", what, clean(code, c, sizeof(c)), status, suffix);
+		cli_fail("%s failed: %s (HTTP %d)%s", what, cli_clean(code, 0, c, sizeof(c)), status,
+		    suffix);
 	} else {
-		fail("%s failed: the broker answered HTTP %d%s", what, status, suffix);
+		cli_fail("%s failed: the broker answered HTTP %d%s", what, status, suffix);
 	}
 	return CLI_EXIT_FAIL;
 }
@@ -245,9 +220,9 @@ static void fmt_time(int64_t t, char *out, size_t outsz)
 static void ask_failed(int r, const char *what, const char *eof_msg)
 {
 	if (r == ZT_ERR_TRUNCATED) {
-		fail("%s", eof_msg);
+		cli_fail("%s", eof_msg);
 	} else {
-		fail("cannot read the %s: %s", what, zt_strerror(r));
+		cli_fail("cannot read the %s: %s", what, zt_strerror(r));
 	}
 }
 
@@ -260,11 +235,11 @@ static int get_password(int from_stdin, int confirm, char *pw, size_t pwsz)
 
 	r = cli_ask(confirm ? "New password: " : "Password: ", 0, from_stdin, pw, pwsz);
 	if (r == ZT_ERR_NOT_FOUND) {
-		fail("no terminal to ask for the password on: use --password-stdin");
+		cli_fail("no terminal to ask for the password on: use --password-stdin");
 		goto out;
 	}
 	if (r == ZT_ERR_TOO_LARGE) {
-		fail("password too long (at most %d bytes)", CLI_PROMPT_MAX - 1);
+		cli_fail("password too long (at most %d bytes)", CLI_PROMPT_MAX - 1);
 		goto out;
 	}
 	if (r != 0) {
@@ -272,16 +247,16 @@ static int get_password(int from_stdin, int confirm, char *pw, size_t pwsz)
 		goto out;
 	}
 	if (pw[0] == '\0') {
-		fail("empty password");
+		cli_fail("empty password");
 		goto out;
 	}
 	if (!from_stdin && confirm) {
 		if ((r = cli_prompt_tty("New password (again): ", 0, again, sizeof(again))) != 0) {
-			fail("cannot read the password: %s", zt_strerror(r));
+			cli_fail("cannot read the password: %s", zt_strerror(r));
 			goto out;
 		}
 		if (strcmp(pw, again) != 0) {
-			fail("the two passwords differ");
+			cli_fail("the two passwords differ");
 			goto out;
 		}
 	}
@@ -321,7 +296,7 @@ static int get_otp(const char *given, char out[TOTP_CODE_BUF])
 
 	if (given != NULL) {
 		if (normalize_otp(given, out) != 0) {
-			fail("--otp: the one-time code must be 6 digits");
+			cli_fail("--otp: the one-time code must be 6 digits");
 			return CLI_EXIT_USAGE;
 		}
 		return CLI_EXIT_OK;
@@ -332,7 +307,7 @@ static int get_otp(const char *given, char out[TOTP_CODE_BUF])
 		goto out;
 	}
 	if (normalize_otp(line, out) != 0) {
-		fail("the one-time code must be 6 digits");
+		cli_fail("the one-time code must be 6 digits");
 		goto out;
 	}
 	ret = CLI_EXIT_OK;
@@ -373,7 +348,7 @@ static void join_roles(const char *const *roles, size_t n, char *out, size_t out
 	}
 	for (i = 0; i < n; i++) {
 		w = snprintf(out + len, outsz - len, "%s%s", i > 0 ? "," : "",
-		    clean(roles[i], c, sizeof(c)));
+		    cli_clean(roles[i], 0, c, sizeof(c)));
 		if (w < 0 || (size_t)w >= outsz - len) {
 			return;
 		}
@@ -412,7 +387,7 @@ static int load_profile(const char *dir, struct cli_profile **p)
 
 	r = cli_profile_load(dir, p, err, sizeof(err));
 	if (r != 0 && r != ZT_ERR_NOT_FOUND) {
-		fail("%s", err);
+		cli_fail("%s", err);
 	}
 	return r;
 }
@@ -434,7 +409,7 @@ static int enroll_confirm(const struct opts *o, const char *user)
 		if ((body = cJSON_CreateObject()) == NULL ||
 		    cJSON_AddStringToObject(body, "invite", o->invite) == NULL ||
 		    cJSON_AddStringToObject(body, "otp", otp) == NULL) {
-			fail("out of memory");
+			cli_fail("out of memory");
 			goto out;
 		}
 		if (call("enrolment", NULL, o->broker, o->ca_pin, "POST", "/v1/enroll", NULL, body,
@@ -456,7 +431,7 @@ static int enroll_confirm(const struct opts *o, const char *user)
 		goto out;
 	}
 	printf("enrolled as %s; now run: ztctl login --broker %s --ca-pin %s --user %s\n",
-	    clean(user, c, sizeof(c)), o->broker, o->ca_pin, c);
+	    cli_clean(user, 0, c, sizeof(c)), o->broker, o->ca_pin, c);
 	fflush(stdout);
 	ret = CLI_EXIT_OK;
 out:
@@ -481,7 +456,7 @@ int cli_cmd_enroll(int argc, char **argv)
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
 	if (o.broker == NULL || o.ca_pin == NULL || o.invite == NULL) {
-		fail("enroll needs --broker, --ca-pin and --invite");
+		cli_fail("enroll needs --broker, --ca-pin and --invite");
 		fputs(usage_enroll, stderr);
 		return CLI_EXIT_USAGE;
 	}
@@ -494,7 +469,7 @@ int cli_cmd_enroll(int argc, char **argv)
 	if ((body = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(body, "invite", o.invite) == NULL ||
 	    cJSON_AddStringToObject(body, "password", pw) == NULL) {
-		fail("out of memory");
+		cli_fail("out of memory");
 		goto out;
 	}
 	crypto_wipe(pw, sizeof(pw));
@@ -510,14 +485,14 @@ int cli_cmd_enroll(int argc, char **argv)
 	    json_get_str(resp, "totp_secret", TOTP_B32_MAX, 0, &secret) != 0 ||
 	    json_get_str(resp, "otpauth_uri", TOTP_URI_MAX, 0, &uri) != 0 ||
 	    !is_base32(secret) || strncmp(uri, "otpauth://", 10) != 0 || !is_printable(uri)) {
-		fail("enrolment failed: the broker's answer lacks a valid TOTP secret");
+		cli_fail("enrolment failed: the broker's answer lacks a valid TOTP secret");
 		goto out;
 	}
 	/* The secret goes to stdout on purpose: the user must copy it into an
 	 * authenticator. It is shown once, here, and never stored by ztctl. */
 	printf("Add this account to your authenticator app: scan the QR code below,\n"
 	    "or open the otpauth URI, or type the secret by hand.\n");
-	printf("user: %s\n", clean(user, c, sizeof(c)));
+	printf("user: %s\n", cli_clean(user, 0, c, sizeof(c)));
 	printf("otpauth_uri: %s\n", uri);
 	printf("totp_secret: %s\n", secret);
 	if (cli_qr_print(stdout, uri, isatty(STDOUT_FILENO)) != 0) {
@@ -526,7 +501,7 @@ int cli_cmd_enroll(int argc, char **argv)
 	printf("Then enter the code the app shows to finish enrolment.\n");
 	fflush(stdout);
 	if ((user_copy = strdup(user)) == NULL) {
-		fail("out of memory");
+		cli_fail("out of memory");
 		goto out;
 	}
 	json_free_secret(resp);
@@ -559,7 +534,7 @@ int cli_cmd_login(int argc, char **argv)
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
 	if (cli_profile_dir(dir, sizeof(dir)) != 0) {
-		fail("cannot find the profile directory: set ZT_HOME or HOME");
+		cli_fail("cannot find the profile directory: set ZT_HOME or HOME");
 		goto out;
 	}
 	/* Missing options come from the saved profile, if there is one. */
@@ -575,7 +550,7 @@ int cli_cmd_login(int argc, char **argv)
 		}
 	}
 	if (o.broker == NULL || o.ca_pin == NULL || o.user == NULL) {
-		fail("login needs --broker, --ca-pin and --user (no saved profile has them)");
+		cli_fail("login needs --broker, --ca-pin and --user (no saved profile has them)");
 		fputs(usage_login, stderr);
 		ret = CLI_EXIT_USAGE;
 		goto out;
@@ -598,7 +573,7 @@ int cli_cmd_login(int argc, char **argv)
 	    cJSON_AddStringToObject(body, "user", o.user) == NULL ||
 	    cJSON_AddStringToObject(body, "password", pw) == NULL ||
 	    cJSON_AddStringToObject(body, "otp", otp) == NULL) {
-		fail("out of memory");
+		cli_fail("out of memory");
 		goto out;
 	}
 	crypto_wipe(pw, sizeof(pw));
@@ -615,25 +590,25 @@ int cli_cmd_login(int argc, char **argv)
 	    json_get_str(resp, "user", NAME_MAX_LEN, 0, &user) != 0 ||
 	    json_get_int(resp, "expires_at", 0, INT64_MAX, &expires) != 0 ||
 	    get_roles(resp, roles, &nroles) != 0) {
-		fail("login failed: the broker's answer is malformed");
+		cli_fail("login failed: the broker's answer is malformed");
 		goto out;
 	}
 	if ((p = cli_profile_new()) == NULL || cli_profile_set(&p->broker, o.broker) != 0 ||
 	    cli_profile_set(&p->ca_pin, o.ca_pin) != 0 || cli_profile_set(&p->user, user) != 0 ||
 	    cli_profile_set(&p->token, token) != 0 ||
 	    cli_profile_set_roles(p, roles, nroles) != 0) {
-		fail("out of memory");
+		cli_fail("out of memory");
 		goto out;
 	}
 	p->expires_at = expires;
 	if (cli_profile_save(dir, p, err, sizeof(err)) != 0) {
-		fail("logged in, but cannot save the session: %s", err);
+		cli_fail("logged in, but cannot save the session: %s", err);
 		goto out;
 	}
 	fmt_time(expires, when, sizeof(when));
 	join_roles(roles, nroles, rolestr, sizeof(rolestr));
-	printf("logged in as %s (roles: %s), session expires at %s\n", clean(user, c, sizeof(c)),
-	    rolestr, when);
+	printf("logged in as %s (roles: %s), session expires at %s\n",
+	    cli_clean(user, 0, c, sizeof(c)), rolestr, when);
 	fflush(stdout);
 	ret = CLI_EXIT_OK;
 out:
@@ -651,9 +626,9 @@ static void not_logged_in(const struct cli_profile *p)
 {
 	char c[NAME_MAX_LEN + 1];
 
-	fail("not logged in: run ztctl login --broker %s --ca-pin %s --user %s",
+	cli_fail("not logged in: run ztctl login --broker %s --ca-pin %s --user %s",
 	    p != NULL ? p->broker : "URL", p != NULL ? p->ca_pin : "PIN",
-	    p != NULL && p->user != NULL ? clean(p->user, c, sizeof(c)) : "NAME");
+	    p != NULL && p->user != NULL ? cli_clean(p->user, 0, c, sizeof(c)) : "NAME");
 }
 
 /* The reason a broker refused the session token, for people. */
@@ -681,7 +656,7 @@ static int load_session(char *dir, size_t dirsz, struct cli_profile **p)
 
 	*p = NULL;
 	if (cli_profile_dir(dir, dirsz) != 0) {
-		fail("cannot find the profile directory: set ZT_HOME or HOME");
+		cli_fail("cannot find the profile directory: set ZT_HOME or HOME");
 		return CLI_EXIT_FAIL;
 	}
 	if ((r = load_profile(dir, p)) == ZT_ERR_NOT_FOUND) {
@@ -719,8 +694,9 @@ static int session_get(const char *what, const char *path, struct cli_profile **
 		return CLI_EXIT_OK;
 	}
 	if ((why = token_refusal(*resp)) != NULL) {
-		fail("%s: run ztctl login --broker %s --ca-pin %s --user %s", why, (*p)->broker,
-		    (*p)->ca_pin, (*p)->user != NULL ? clean((*p)->user, c, sizeof(c)) : "NAME");
+		cli_fail("%s: run ztctl login --broker %s --ca-pin %s --user %s", why, (*p)->broker,
+		    (*p)->ca_pin,
+		    (*p)->user != NULL ? cli_clean((*p)->user, 0, c, sizeof(c)) : "NAME");
 	} else {
 		refused(what, NULL, status, *resp);
 	}
@@ -749,14 +725,14 @@ int cli_cmd_status(int argc, char **argv)
 	    json_get_str(resp, "name", NAME_MAX_LEN, 0, &name) != 0 ||
 	    json_get_int(resp, "expires_at", 0, INT64_MAX, &expires) != 0 ||
 	    get_roles(resp, roles, &nroles) != 0) {
-		fail("status: the broker's answer is malformed");
+		cli_fail("status: the broker's answer is malformed");
 		goto out;
 	}
 	r = json_get_int(resp, "mfa_verified_at", 0, INT64_MAX, &mfa_at);
 	fmt_time(expires, when, sizeof(when));
 	join_roles(roles, nroles, rolestr, sizeof(rolestr));
-	printf("user:    %s", clean(name, c, sizeof(c)));
-	printf(" (%s)\n", clean(kind, c, sizeof(c)));
+	printf("user:    %s", cli_clean(name, 0, c, sizeof(c)));
+	printf(" (%s)\n", cli_clean(kind, 0, c, sizeof(c)));
 	printf("roles:   %s\n", rolestr);
 	printf("expires: %s\n", when);
 	if (r == 0 && mfa_at > 0) {
@@ -792,8 +768,8 @@ static void print_host(const cJSON *h)
 			strncat(lb, kv, sizeof(lb) - strlen(lb) - 1);
 		}
 	}
-	printf("%-24s %-8s %s\n", clean(name, c, sizeof(c)), online ? "online" : "offline",
-	    clean(lb, kv, sizeof(kv)));
+	printf("%-24s %-8s %s\n", cli_clean(name, 0, c, sizeof(c)), online ? "online" : "offline",
+	    cli_clean(lb, 0, kv, sizeof(kv)));
 }
 
 int cli_cmd_ls(int argc, char **argv)
@@ -811,7 +787,7 @@ int cli_cmd_ls(int argc, char **argv)
 		goto out;
 	}
 	if (json_get_arr(resp, "hosts", 100000, &hosts) != 0) {
-		fail("ls: the broker's answer is malformed");
+		cli_fail("ls: the broker's answer is malformed");
 		goto out;
 	}
 	printf("%-24s %-8s %s\n", "NAME", "STATE", "LABELS");
@@ -856,7 +832,7 @@ int cli_cmd_logout(int argc, char **argv)
 	}
 	cli_profile_clear_session(p);
 	if (cli_profile_save(dir, p, err, sizeof(err)) != 0) {
-		fail("cannot remove the session from the profile: %s", err);
+		cli_fail("cannot remove the session from the profile: %s", err);
 		goto out;
 	}
 	if (why != NULL) {

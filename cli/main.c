@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_cmd_admin.h"
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_mcp.h"
 #include "common/log.h"
@@ -29,6 +30,9 @@ static const struct command commands[] = {
 	{"ls", cli_cmd_ls, "list the hosts you may see, with labels and online state"},
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
 	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
+	{"tokens", cli_cmd_tokens, "admin: agent join tokens (add, ls, rm)"},
+	{"roles", cli_cmd_roles, "admin: role documents (apply, ls, rm)"},
+	{"policy", cli_cmd_policy, "admin: test a decision and see the rule that made it"},
 };
 
 static void usage(FILE *f)
@@ -45,12 +49,17 @@ static void usage(FILE *f)
 	    "  ztctl login --broker URL --ca-pin PIN --user NAME [--password-stdin] [--otp CODE]\n"
 	    "  ztctl status\n"
 	    "  ztctl logout\n"
-	    "  ztctl mcp [config]\n\n"
+	    "  ztctl mcp [config]\n"
+	    "  ztctl tokens add [--ttl 30m] [--uses 1] | tokens ls | tokens rm ID\n"
+	    "  ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME\n"
+	    "  ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]\n"
+	    "                    [--login L]\n\n"
 	    "The session is kept in $ZT_HOME/profile.json (default ~/.zt). URL is\n"
 	    "https://HOST[:PORT] (port 8443 by default); PIN is the broker CA's pin,\n"
 	    "sha256:<64 hex digits>, as printed by ztbroker. With --password-stdin, or\n"
 	    "when standard input is not a terminal, the password is its first line and\n"
-	    "a one-time code, when one is asked for, the next line.\n"
+	    "a one-time code, when one is asked for, the next line. tokens, roles and\n"
+	    "policy need an administrator's session (a role with options: {admin: true}).\n"
 	    "Exit status: 0 success, 1 refused or failed, 2 usage error.\n", f);
 }
 

@@ -28,6 +28,8 @@ struct pol_role {
 	struct pol_section allow, deny;
 	int64_t max_session_ttl;          /* seconds, 0 = unset */
 	char *ttl_text;                   /* as written, NULL = unset */
+	int admin_set;                    /* options.admin appeared */
+	int admin;                        /* its value */
 };
 
 #endif

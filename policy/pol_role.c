@@ -34,7 +34,7 @@ struct rp {
 
 static const char *const top_keys[] = { "kind", "name", "allow", "deny", "options", NULL };
 static const char *const sec_keys[] = { "hosts", "logins", "tools", NULL };
-static const char *const opt_keys[] = { "max_session_ttl", NULL };
+static const char *const opt_keys[] = { "max_session_ttl", "admin", NULL };
 
 /* Copies s for an error message: bounded, non-printable bytes as '?'. */
 static void safe_copy(char *dst, size_t dstsz, const char *s)
@@ -385,13 +385,35 @@ static int sec_value(struct rp *s, int idx, void *arg)
 	}
 }
 
+/* options.admin: a plain (unquoted) true or false, nothing else. */
+static int rp_admin(struct rp *s, struct pol_role *role)
+{
+	const char *v;
+
+	if (s->ev.type != YAML_SCALAR_EVENT) {
+		return rp_fail(s, ZT_ERR_TYPE, "options.admin must be true or false, not %s",
+		    ev_kind(s->ev.type));
+	}
+	v = (const char *)s->ev.data.scalar.value;
+	if (s->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)) {
+		return rp_fail(s, ZT_ERR_INVALID, "options.admin must be true or false "
+		    "(unquoted)");
+	}
+	role->admin_set = 1;
+	role->admin = strcmp(v, "true") == 0;
+	return 0;
+}
+
 static int opt_value(struct rp *s, int idx, void *arg)
 {
 	struct pol_role *role = arg;
 	const char *v = NULL;
 	int r;
 
-	(void)idx;
+	if (idx == 1) {
+		return rp_admin(s, role);
+	}
 	if ((r = rp_str(s, "options.max_session_ttl", &v)) != 0) {
 		return r;
 	}
@@ -542,7 +564,7 @@ static int role_parse(const void *p, size_t n, size_t max, const char *fname,
 		return ZT_ERR_NOMEM;
 	}
 	if (!yaml_parser_initialize(&s.parser)) {
-		free(s.role);
+		pol_role_free(s.role);
 		return ZT_ERR_NOMEM;
 	}
 	yaml_parser_set_input_string(&s.parser, n > 0 ? p : (const void *)"", n);
@@ -578,6 +600,11 @@ const char *pol_role_name(const struct pol_role *r)
 int64_t pol_role_max_session_ttl(const struct pol_role *r)
 {
 	return r != NULL ? r->max_session_ttl : 0;
+}
+
+int pol_role_admin(const struct pol_role *r)
+{
+	return r != NULL && r->admin;
 }
 
 static cJSON *list_json(char *const *items, size_t n)
@@ -648,11 +675,16 @@ int pol_role_to_json(const struct pol_role *r, cJSON **out)
 	if (r->deny.present && !cJSON_AddItemToObject(o, "deny", section_json(&r->deny))) {
 		goto out;
 	}
-	if (r->ttl_text != NULL) {
-		if ((opt = cJSON_AddObjectToObject(o, "options")) == NULL ||
-		    cJSON_AddStringToObject(opt, "max_session_ttl", r->ttl_text) == NULL) {
-			goto out;
-		}
+	if ((r->ttl_text != NULL || r->admin_set) &&
+	    (opt = cJSON_AddObjectToObject(o, "options")) == NULL) {
+		goto out;
+	}
+	if (r->ttl_text != NULL &&
+	    cJSON_AddStringToObject(opt, "max_session_ttl", r->ttl_text) == NULL) {
+		goto out;
+	}
+	if (r->admin_set && cJSON_AddBoolToObject(opt, "admin", r->admin) == NULL) {
+		goto out;
 	}
 	*out = o;
 	o = NULL;

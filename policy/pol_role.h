@@ -12,6 +12,7 @@
  *     tools: [file_write]
  *   options:
  *     max_session_ttl: 8h           # common/dur.h syntax, 1 minute .. 30 days
+ *     admin: true                   # true or false, unquoted (default false)
  *
  * Limits: input at most POL_ROLE_MAX bytes, at most POL_MAX_ITEMS entries in
  * each list or map, strings at most POL_MAX_STR bytes and never empty. The
@@ -67,8 +68,15 @@ const char *pol_role_name(const struct pol_role *r);
 /* options.max_session_ttl in seconds, or 0 when the role sets none. */
 int64_t pol_role_max_session_ttl(const struct pol_role *r);
 
+/* 1 if the role says options.admin: true, else 0 (also for NULL). Holders
+ * of such a role administer the broker (join tokens, roles, policy tests
+ * over the API); the broker never grants that to bots, whatever their
+ * roles say. */
+int pol_role_admin(const struct pol_role *r);
+
 /* The role as a JSON object with the same keys as the YAML (for storage and
- * listing; max_session_ttl stays the text the author wrote). *out is owned by
+ * listing; max_session_ttl stays the text the author wrote, admin a JSON
+ * boolean). *out is owned by
  * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
 int pol_role_to_json(const struct pol_role *r, cJSON **out);
 

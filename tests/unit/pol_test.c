@@ -194,7 +194,19 @@ static const struct bad_case bad_cases[] = {
 	{ "kind: role\nname: x\ncolour: red\n", ZT_ERR_INVALID,
 	  "t.yaml:3: unknown key \"colour\" in role" },
 	{ "kind: role\nname: x\noptions: {mfa: none}\n", ZT_ERR_INVALID,
-	  "t.yaml:3: unknown key \"mfa\" in options (expected max_session_ttl)" },
+	  "t.yaml:3: unknown key \"mfa\" in options (expected max_session_ttl, admin)" },
+	{ "kind: role\nname: x\noptions:\n  admin: yes\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.admin must be true or false (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  admin: \"true\"\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.admin must be true or false (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  admin: True\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.admin must be true or false" },
+	{ "kind: role\nname: x\noptions:\n  admin: 1\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.admin must be true or false" },
+	{ "kind: role\nname: x\noptions:\n  admin: [true]\n", ZT_ERR_TYPE,
+	  "t.yaml:4: options.admin must be true or false, not a list" },
+	{ "kind: role\nname: x\noptions: {admin: true, admin: false}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: duplicate key \"admin\" in options" },
 	{ "kind: role\nname: x\nallow:\n  tools: ssh_exec\n", ZT_ERR_TYPE,
 	  "t.yaml:4: allow.tools must be a list, not a string" },
 	{ "kind: role\nname: x\ndeny:\n  - tools\n", ZT_ERR_TYPE,
@@ -349,7 +361,9 @@ static void test_json_round_trip(void **state)
 {
 	static const char *const docs[] = { R_RO, R_ADMIN, R_EMPTY, R_GLOB,
 	    "kind: role\nname: t\noptions: {max_session_ttl: \"3600\"}\n"
-	    "allow: {hosts: {k: \"say \\\"hi\\\"\"}}\n" };
+	    "allow: {hosts: {k: \"say \\\"hi\\\"\"}}\n",
+	    "kind: role\nname: a\noptions: {admin: true, max_session_ttl: 1h}\n",
+	    "kind: role\nname: b\noptions: {admin: false}\n" };
 	struct pol_role *a = NULL, *b = NULL;
 	cJSON *ja = NULL, *jb = NULL, *bad = NULL;
 	char err[POL_ERR_MAX], *sa = NULL, *sb = NULL;
@@ -367,6 +381,7 @@ static void test_json_round_trip(void **state)
 		assert_string_equal(sa, sb);
 		assert_string_equal(pol_role_name(a), pol_role_name(b));
 		assert_int_equal(pol_role_max_session_ttl(a), pol_role_max_session_ttl(b));
+		assert_int_equal(pol_role_admin(a), pol_role_admin(b));
 		free(sa);
 		free(sb);
 		cJSON_Delete(ja);
@@ -390,6 +405,7 @@ static void test_examples(void **state)
 	    "examples/roles/admin.yaml" };
 	static const char *const names[] = { "ai-ops-readonly", "admin" };
 	static const int64_t ttls[] = { 8 * 3600, 12 * 3600 };
+	static const int admins[] = { 0, 1 };
 	struct pol_role *role = NULL;
 	char err[POL_ERR_MAX], *text = NULL;
 	size_t i, n;
@@ -410,8 +426,49 @@ static void test_examples(void **state)
 		}
 		assert_string_equal(pol_role_name(role), names[i]);
 		assert_int_equal(pol_role_max_session_ttl(role), ttls[i]);
+		assert_int_equal(pol_role_admin(role), admins[i]);
 		pol_role_free(role);
 		free(text);
+	}
+}
+
+/* options.admin: absent and false both say no; only true says yes; the
+ * flag survives storage, and an admin role grants no access by itself. */
+static void test_admin_option(void **state)
+{
+	static const char *const docs[] = {
+	    "kind: role\nname: plain\n",
+	    "kind: role\nname: no\noptions: {admin: false}\n",
+	    "kind: role\nname: yes\noptions:\n  admin: true\n",
+	};
+	static const int want[] = { 0, 0, 1 };
+	static const struct pol_request req = { "ssh_exec", "web1", LBL(L_SW), "ubuntu" };
+	const struct pol_role *one[1];
+	struct pol_role *role = NULL, *back = NULL;
+	struct pol_decision d;
+	cJSON *j = NULL;
+	char err[POL_ERR_MAX];
+	size_t i;
+	(void)state;
+
+	assert_int_equal(pol_role_admin(NULL), 0);
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		if (pol_role_parse(docs[i], strlen(docs[i]), "t.yaml", &role, err,
+		    sizeof(err)) != 0) {
+			fail_msg("doc %zu: %s", i, err);
+		}
+		assert_int_equal(pol_role_admin(role), want[i]);
+		assert_int_equal(pol_role_to_json(role, &j), 0);
+		assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(j, "options"), "admin")), want[i]);
+		assert_int_equal(pol_role_from_json(j, &back, err, sizeof(err)), 0);
+		assert_int_equal(pol_role_admin(back), want[i]);
+		one[0] = back;
+		assert_int_equal(pol_decide(one, 1, &req, &d), 0);
+		assert_int_equal(d.allow, 0);
+		cJSON_Delete(j);
+		pol_role_free(back);
+		pol_role_free(role);
 	}
 }
 
@@ -424,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_possible_visible),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_admin_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,267 @@
+/*
+ * brk_admin_test.c - the administration logic shared by `ztbroker admin`
+ * and the admin API, on a real store and CA: join token bounds, the text
+ * people are shown, token states, removal by id, role documents that are
+ * applied or refused without a trace, and policy tests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "broker/brk_admin.h"
+#include "common/ca.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/store.h"
+#include "tests/unit/testutil.h"
+
+#define NOW 1800000000
+
+struct fx {
+	char dir[TU_DIR_MAX];
+	struct store *st;
+	struct ca *ca;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char db[TU_PATH_MAX];
+
+	assert_non_null(f);
+	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-admin"), 0);
+	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
+	assert_int_equal(store_open(db, &f->st), 0);
+	assert_int_equal(ca_load_or_create(f->dir, NOW, &f->ca), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_free(f->st);
+	ca_free(f->ca);
+	tu_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_ttl_and_state(void **state)
+{
+	struct store_join_token t;
+	int64_t ttl = 0;
+	(void)state;
+
+	assert_int_equal(brk_admin_join_ttl("30m", &ttl), 0);
+	assert_int_equal(ttl, 1800);
+	assert_int_equal(brk_admin_join_ttl("1m", &ttl), 0);
+	assert_int_equal(brk_admin_join_ttl("24h", &ttl), 0);
+	assert_int_equal(ttl, 86400);
+	assert_int_equal(brk_admin_join_ttl("59s", &ttl), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_join_ttl("25h", &ttl), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_join_ttl("soon", &ttl), ZT_ERR_INVALID);
+
+	memset(&t, 0, sizeof(t));
+	t.expires_at = NOW + 10;
+	t.uses_left = 1;
+	assert_string_equal(brk_admin_token_state(&t, NOW), "valid");
+	assert_string_equal(brk_admin_token_state(&t, NOW + 10), "expired");
+	t.uses_left = 0;
+	assert_string_equal(brk_admin_token_state(&t, NOW), "used"); /* before expired */
+}
+
+/* The instructions, to the byte: ztctl prints the broker's copy as is. */
+static void test_join_text(void **state)
+{
+	static const char want[] =
+	    "token: ztj_T\nexpires: 2027-01-15T08:00:00Z\nuses: 3\nid: 0123456789ab\n"
+	    "CA pin: sha256:P\n"
+	    "On the host, replace HOST with the broker's address and NAME with the host's "
+	    "name, then run:\n"
+	    "  ztagent --broker HOST:3025 --ca-pin sha256:P --data-dir /var/lib/ztagent "
+	    "--name NAME --token ztj_T\n"
+	    "The token is shown only once.\n";
+	struct brk_join_minted m;
+	char out[BRK_JOIN_TEXT_MAX], small[64];
+	(void)state;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.token, sizeof(m.token), "ztj_T");
+	snprintf(m.id, sizeof(m.id), "0123456789ab");
+	snprintf(m.pin, sizeof(m.pin), "sha256:P");
+	m.expires_at = NOW;
+	m.uses = 3;
+	assert_int_equal(brk_admin_join_text(&m, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(brk_admin_join_command(&m, out, sizeof(out)), 0);
+	assert_string_equal(out, "ztagent --broker HOST:3025 --ca-pin sha256:P --data-dir "
+	    "/var/lib/ztagent --name NAME --token ztj_T");
+	assert_int_equal(brk_admin_join_text(&m, small, sizeof(small)), ZT_ERR_TOO_LARGE);
+	assert_int_equal(brk_admin_join_command(&m, small, sizeof(small)), ZT_ERR_TOO_LARGE);
+}
+
+struct seen {
+	int n;
+	struct store_join_token t;
+};
+
+static int count_token(const struct store_join_token *t, void *arg)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	s->t = *t;
+	return 0;
+}
+
+/* A minted token is stored only as its hash, under its creator; the audit
+ * details name its id, never the token; removal goes by that id. */
+static void test_token_add_rm(void **state)
+{
+	struct fx *f = *state;
+	char err[POL_ERR_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], *text = NULL, pin[CA_PIN_LEN + 1];
+	struct brk_join_minted m;
+	struct seen s;
+	cJSON *d = NULL;
+
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 0, 1, "user:ada", &m, &d, err,
+	    sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 60, 101, "user:ada", &m, &d, err,
+	    sizeof(err)), ZT_ERR_INVALID);
+	assert_null(d);
+	assert_non_null(strstr(err, "1 to 100 uses"));
+
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 2, "user:ada", &m, &d, err,
+	    sizeof(err)), 0);
+	assert_int_equal(strncmp(m.token, "ztj_", 4), 0);
+	crypto_token_hash(m.token, hash);
+	assert_int_equal(strncmp(m.id, hash, 12), 0);
+	assert_int_equal(strlen(m.id), 12);
+	assert_int_equal(ca_pin(f->ca, pin, sizeof(pin)), 0);
+	assert_string_equal(m.pin, pin);
+	assert_int_equal(m.expires_at, NOW + 600);
+	text = cJSON_PrintUnformatted(d);
+	assert_null(strstr(text, m.token));
+	assert_non_null(strstr(text, m.id));
+	free(text);
+	cJSON_Delete(d);
+	d = NULL;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_join_token_each(f->st, count_token, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.t.token_hash, hash);
+	assert_string_equal(s.t.created_by, "user:ada");
+	assert_int_equal(s.t.uses_left, 2);
+
+	assert_int_equal(brk_admin_token_rm(f->st, "xyz", &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_non_null(strstr(err, "12 to 64 lower-case hex digits"));
+	assert_int_equal(brk_admin_token_rm(f->st, "000000000000", &d, err, sizeof(err)),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(brk_admin_token_rm(f->st, m.id, &d, err, sizeof(err)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "token")), m.id);
+	cJSON_Delete(d);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_join_token_each(f->st, count_token, &s), 0);
+	assert_int_equal(s.n, 0);
+	crypto_wipe(&m, sizeof(m));
+}
+
+/* A refused document leaves the stored role as it was. */
+static void test_roles(void **state)
+{
+	static const char good[] = "kind: role\nname: ops\nallow: {tools: [list_hosts]}\n";
+	static const char bad[] = "kind: role\nname: ops\nallow:\n  tool: [ssh_exec]\n";
+	struct fx *f = *state;
+	char err[POL_ERR_MAX], name[STORE_NAME_MAX + 1], *before = NULL, *after = NULL;
+	cJSON *d = NULL;
+
+	assert_int_equal(brk_admin_role_apply(f->st, good, strlen(good), "ops.yaml", NOW, name,
+	    sizeof(name), &d, err, sizeof(err)), 0);
+	assert_string_equal(name, "ops");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "role")), "ops");
+	cJSON_Delete(d);
+	assert_int_equal(store_role_get(f->st, "ops", &before), 0);
+
+	assert_int_equal(brk_admin_role_apply(f->st, bad, strlen(bad), "ops.yaml", NOW + 5, name,
+	    sizeof(name), &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_null(d);
+	assert_string_equal(err, "ops.yaml:4: unknown key \"tool\" in allow (expected hosts, "
+	    "logins, tools)");
+	assert_int_equal(store_role_get(f->st, "ops", &after), 0);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	assert_int_equal(brk_admin_role_rm(f->st, "ops", &d, err, sizeof(err)), 0);
+	cJSON_Delete(d);
+	assert_int_equal(brk_admin_role_rm(f->st, "ops", &d, err, sizeof(err)), ZT_ERR_NOT_FOUND);
+	assert_non_null(strstr(err, "cannot remove role ops"));
+}
+
+static void test_policy(void **state)
+{
+	static const char ro[] = "kind: role\nname: ro\nallow:\n  hosts: {env: staging}\n"
+	    "  tools: [ssh_exec]\n";
+	struct fx *f = *state;
+	char err[POL_ERR_MAX], name[STORE_NAME_MAX + 1], missing[STORE_ROLES_MAX + 1];
+	struct brk_admin_query q;
+	struct pol_decision d;
+	cJSON *det = NULL;
+	int64_t id = 0;
+
+	assert_int_equal(brk_admin_role_apply(f->st, ro, strlen(ro), "ro.yaml", NOW, name,
+	    sizeof(name), &det, err, sizeof(err)), 0);
+	cJSON_Delete(det);
+	assert_int_equal(store_bot_add(f->st, "ai", "ro,ghost", NOW, &id), 0);
+
+	memset(&q, 0, sizeof(q));
+	q.bot = "ai";
+	q.tool = "ssh_exec";
+	q.host = "web1";
+	q.labels = "env=staging";
+	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
+	    sizeof(err)), 0);
+	assert_int_equal(d.allow, 1);
+	assert_string_equal(d.rule,
+	    "allow: role ro allows tool ssh_exec on host web1 (env=staging)");
+	assert_string_equal(missing, "ghost");
+
+	/* Without labels and without an agent registry the host has none. */
+	q.labels = NULL;
+	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
+	    sizeof(err)), 0);
+	assert_int_equal(d.allow, 0);
+
+	q.labels = "env";
+	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
+	    sizeof(err)), ZT_ERR_INVALID);
+	q.labels = NULL;
+	q.user = "ai";
+	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
+	    sizeof(err)), ZT_ERR_INVALID);
+	q.bot = NULL;
+	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
+	    sizeof(err)), ZT_ERR_NOT_FOUND);
+	assert_string_equal(err, "no user ai");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ttl_and_state),
+		cmocka_unit_test(test_join_text),
+		cmocka_unit_test_setup_teardown(test_token_add_rm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
