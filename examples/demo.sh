@@ -1,79 +1,162 @@
 #!/usr/bin/env bash
-# make demo: a broker on 127.0.0.1 with one enrolled user, logged in through
-# ztctl, everything under ./demo-run. oathtool plays the user's
-# authenticator app. Ctrl-C stops the broker. DEMO_NO_WAIT=1 exits at once.
+# make demo: the whole chain on 127.0.0.1, everything under ./demo-run:
+#   a real OpenSSH sshd that trusts only the broker's SSH user CA,
+#   the broker (HTTPS + MCP on an ephemeral port, agent tunnel),
+#   an admin user enrolled and logged in through ztctl (oathtool plays the
+#     authenticator app), who mints the agent's join token with ztctl,
+#   ztagent for host "demo-host", dialling out to the broker,
+#   a bot "ai-assistant" with a read-only role (list_hosts only),
+#   one MCP call, ssh_exec through `ztctl mcp`, as an AI client makes it,
+# then prints what to paste into an MCP client. Ctrl-C stops everything;
+# DEMO_NO_WAIT=1 stops at once after the call.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=$PWD/build
-DIR=$PWD/demo-run
+ROOT=$PWD
+B=$ROOT/build
+NODE=$ROOT/node_modules/.bin/node
+DIR=$ROOT/demo-run
 PASSWORD='demo password 123'
+LOGIN=$(id -un)   # the local account sshd lets the certificate in as
 
 rm -rf "$DIR"
 mkdir -p "$DIR"
 chmod 700 "$DIR"
 export ZT_HOME=$DIR/home
 
-"$B/ztbroker" serve --data-dir "$DIR/data" --listen 127.0.0.1:0 >"$DIR/broker.out" 2>"$DIR/broker.log" &
-BROKER=$!
-echo "$BROKER" >"$DIR/broker.pid"
+PIDS=()
 stop() {
-	kill "$BROKER" 2>/dev/null || true
-	wait "$BROKER" 2>/dev/null || true
-	echo "broker stopped; everything is in $DIR"
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	SSHD_DIR=$DIR/sshd "$ROOT/tests/fixtures/sshd.sh" stop >/dev/null 2>&1 || true
+	echo "stopped; everything is in $DIR"
 }
 trap stop EXIT
 trap 'exit 0' INT TERM
 
-for _ in $(seq 100); do
-	grep -q '^CA pin:' "$DIR/broker.out" 2>/dev/null && break
-	kill -0 "$BROKER" 2>/dev/null || { cat "$DIR/broker.log"; exit 1; }
-	sleep 0.1
-done
+# Waits up to 10 s for a line matching $2 in file $1 while pid $3 lives.
+wait_for() {
+	for _ in $(seq 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || { cat "$1" "${1%.out}.log" 2>/dev/null; exit 1; }
+		sleep 0.1
+	done
+	echo "demo: timed out waiting for '$2' in $1" >&2
+	exit 1
+}
+
+echo "== broker"
+"$B/ztbroker" serve --data-dir "$DIR/data" --listen 127.0.0.1:0 \
+	--tunnel-listen 127.0.0.1:0 >"$DIR/broker.out" 2>"$DIR/broker.log" &
+BROKER=$!
+PIDS+=("$BROKER")
+wait_for "$DIR/broker.out" '^CA pin:' "$BROKER"
 URL=$(sed -n 's/^zt broker listening on //p' "$DIR/broker.out")
+TUNNEL=$(sed -n 's/^agent tunnel listening on //p' "$DIR/broker.out")
 PIN=$(sed -n 's/^CA pin: //p' "$DIR/broker.out")
-echo "== broker at $URL, CA pin $PIN"
+echo "   $URL, agent tunnel $TUNNEL, CA pin $PIN"
+admin() { "$B/ztbroker" admin --data-dir "$DIR/data" "$@"; }
 
-echo "== admin adds user demo"
-"$B/ztbroker" admin --data-dir "$DIR/data" users add demo --roles ops | tee "$DIR/invite.txt"
+echo "== sshd on 127.0.0.1, trusting only the broker's SSH user CA"
+admin ca ssh-user-pub >"$DIR/user_ca.pub"
+SSHD_PORT=$(SSHD_DIR=$DIR/sshd SSHD_PORT=0 SSHD_USER_CA=$DIR/user_ca.pub \
+	"$ROOT/tests/fixtures/sshd.sh" start 2>/dev/null)
+echo "   port $SSHD_PORT, log $DIR/sshd/sshd.log"
+
+echo "== roles: admin (examples/roles/admin.yaml) and ai-readonly"
+admin roles apply -f examples/roles/admin.yaml
+cat >"$DIR/ai-readonly.yaml" <<'EOT'
+# ai-readonly: an AI assistant may see the demo hosts and nothing more.
+kind: role
+name: ai-readonly
+allow:
+  hosts: {env: demo}
+  tools: [list_hosts]
+EOT
+admin roles apply -f "$DIR/ai-readonly.yaml"
+
+echo "== the admin user enrols and logs in with ztctl"
+admin users add admin --roles admin >"$DIR/invite.txt"
 INVITE=$(sed -n 's/^invite: //p' "$DIR/invite.txt")
-
-# The authenticator: codes of the previous step for enrolment, the current
-# step for login (each code works once).
+# The authenticator: the previous step's code for enrolment, the current
+# step's for login (each code works once).
 code() { oathtool --totp -b --now "$(date -u -d "@$(($(date +%s) - $1))" '+%Y-%m-%d %H:%M:%S UTC')" "$SECRET"; }
-
-echo "== demo enrols with ztctl (password, then the first TOTP code)"
 mkfifo "$DIR/enroll.in"
 "$B/ztctl" enroll --broker "$URL" --ca-pin "$PIN" --invite "$INVITE" --password-stdin \
 	<"$DIR/enroll.in" >"$DIR/enroll.out" &
 ENROLL=$!
 exec 3>"$DIR/enroll.in"
 echo "$PASSWORD" >&3
-for _ in $(seq 100); do
-	SECRET=$(sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' "$DIR/enroll.out" | head -1)
-	[ -n "$SECRET" ] && break
-	sleep 0.1
-done
+wait_for "$DIR/enroll.out" 'secret=' "$ENROLL"
+SECRET=$(sed -n 's/.*secret=\([A-Z2-7]*\).*/\1/p' "$DIR/enroll.out" | head -1)
 code 30 >&3
 exec 3>&-
 wait "$ENROLL"
-cat "$DIR/enroll.out"
-
-echo "== demo logs in"
-echo "$PASSWORD" | "$B/ztctl" login --broker "$URL" --ca-pin "$PIN" --user demo \
+echo "$PASSWORD" | "$B/ztctl" login --broker "$URL" --ca-pin "$PIN" --user admin \
 	--password-stdin --otp "$(code 0)"
-"$B/ztctl" status
+
+echo "== the admin mints a join token (ztctl tokens add) and the agent joins"
+"$B/ztctl" tokens add --ttl 10m >"$DIR/token.txt"
+TOKEN=$(sed -n 's/^token: //p' "$DIR/token.txt")
+ZT_JOIN_TOKEN=$TOKEN "$B/ztagent" --broker "$TUNNEL" --ca-pin "$PIN" \
+	--data-dir "$DIR/agent" --name demo-host --labels env=demo,team=web \
+	--ssh "127.0.0.1:$SSHD_PORT" --ssh-host-key "$DIR/sshd/ssh_host_ed25519_key.pub" \
+	>"$DIR/agent.out" 2>"$DIR/agent.log" &
+AGENT=$!
+PIDS+=("$AGENT")
+wait_for "$DIR/agent.log" 'connected to the broker' "$AGENT"
+"$B/ztctl" ls
+
+echo "== one MCP call through ztctl mcp: ssh_exec on demo-host as $LOGIN"
+# The JSON-RPC an AI client sends, one message per line; the pipe stays
+# open until the answer to the call (id 2) is back.
+mkfifo "$DIR/mcp.in"
+"$B/ztctl" mcp <"$DIR/mcp.in" >"$DIR/mcp.out" 2>"$DIR/mcp.log" &
+MCP=$!
+exec 4>"$DIR/mcp.in"
+echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"demo","version":"1"}}}' >&4
+wait_for "$DIR/mcp.out" '"id":1' "$MCP"
+echo '{"jsonrpc":"2.0","method":"notifications/initialized"}' >&4
+printf '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ssh_exec","arguments":{"host":"demo-host","login":"%s","command":"id -un; uname -sr"}}}\n' "$LOGIN" >&4
+wait_for "$DIR/mcp.out" '"id":2' "$MCP"
+exec 4>&-
+wait "$MCP" || true
+grep '"id":2' "$DIR/mcp.out" | "$NODE" -e '
+	const r = JSON.parse(require("fs").readFileSync(0, "utf8")).result;
+	if (r.isError) { console.log("   error:", r.content[0].text); process.exit(1); }
+	const s = r.structuredContent;
+	console.log(`   exit code ${s.exit_code} in ${s.duration_ms} ms; stdout:`);
+	process.stdout.write(s.stdout.replace(/^(?=.)/gm, "     "));'
+grep -o 'Accepted certificate ID "[^"]*" (serial [0-9]*)' "$DIR/sshd/sshd.log" | tail -1 |
+	sed 's/^/   sshd: /'
+
+echo "== the bot ai-assistant (role ai-readonly)"
+admin bots add ai-assistant --roles ai-readonly --ttl 12h >"$DIR/bot.txt"
+BOT_TOKEN=$(sed -n 's/^token: //p' "$DIR/bot.txt")
+cp "$DIR/data/tls-ca.crt" "$DIR/broker-ca.crt"
 
 echo "== the audit log"
-"$B/ztbroker" admin --data-dir "$DIR/data" audit ls
-"$B/ztbroker" admin --data-dir "$DIR/data" audit verify
+admin audit ls | tail -8
+admin audit verify
 
 cat <<EOT
 
-The broker keeps running at $URL (pid $BROKER, log $DIR/broker.log).
-Try, in another terminal:
-  ZT_HOME=$ZT_HOME $B/ztctl status
+== paste into an MCP client
+
+As the admin user, over stdio (Claude Desktop, Claude Code, Cursor, ...):
+  {"mcpServers": {"zt": {"command": "$B/ztctl", "args": ["mcp"],
+                         "env": {"ZT_HOME": "$ZT_HOME"}}}}
+
+As the bot ai-assistant, over Streamable HTTP (it may list hosts, not run
+commands; trust the broker's CA $DIR/broker-ca.crt, e.g.
+NODE_EXTRA_CA_CERTS for Node-based clients):
+  {"mcpServers": {"zt-bot": {"type": "http", "url": "$URL/mcp",
+                             "headers": {"Authorization": "Bearer $BOT_TOKEN"}}}}
+
+Running: broker $URL (log $DIR/broker.log), agent demo-host (log
+$DIR/agent.log), sshd 127.0.0.1:$SSHD_PORT. Try:
+  ZT_HOME=$ZT_HOME $B/ztctl ls
   $B/ztbroker admin --data-dir $DIR/data audit ls
-Ctrl-C stops it.
+Ctrl-C stops everything.
 EOT
 [ "${DEMO_NO_WAIT:-}" = 1 ] && exit 0
 wait "$BROKER"
