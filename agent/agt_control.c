@@ -28,6 +28,24 @@ static int nap(int ms, volatile sig_atomic_t *stop)
 	return *stop != 0;
 }
 
+/* Renews the certificate in the last third of its life; on failure the
+ * next heartbeat tries again (the control connection itself ends only
+ * when the certificate it was made with expires). */
+static void renew_if_due(const struct agt_config *cfg)
+{
+	char err[TUN_MESSAGE_MAX + 128];
+	int due = 0;
+
+	if (agt_renew_due(cfg->data_dir, &due) != 0 || !due) {
+		return;
+	}
+	if (agt_renew(cfg, err, sizeof(err)) != 0) {
+		log_warn("cannot renew the agent certificate yet: %s", err);
+		return;
+	}
+	log_info("renewed the agent certificate");
+}
+
 /* One connection's life: 0 when it ended (reconnect), ZT_ERR_DENIED when
  * the broker refused the agent. */
 static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
@@ -81,6 +99,7 @@ static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 			break;
 		}
 		if (now >= next_hb) {
+			renew_if_due(cfg);
 			memset(&hb, 0, sizeof(hb));
 			hb.type = TUN_HEARTBEAT;
 			hb.seq = seq++;

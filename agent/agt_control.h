@@ -3,7 +3,8 @@
  * certificate (pinned to the broker's CA), a hello advertising the agent's
  * name, labels and SSH target, then a heartbeat every AGT_HEARTBEAT_S that
  * the broker echoes, and the broker's dials at any time (each starts a
- * stream, agt_stream.h). When the connection fails or the broker is silent
+ * stream, agt_stream.h). At each heartbeat it renews its certificate once
+ * two thirds of its life are gone. When the connection fails or the broker is silent
  * for AGT_SILENCE_S, the agent reconnects after an exponential backoff (1 s
  * doubling to AGT_BACKOFF_MAX_S) with +-25% jitter, so that a restarted
  * broker is not met by every agent at the same instant.

@@ -4,6 +4,7 @@
 #include "agent/agt_join.h"
 
 #include <fcntl.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -118,8 +119,13 @@ static int exchange(struct tls_conn *c, const struct tun_msg *m, struct tun_msg 
 	return r;
 }
 
-int agt_join(const struct agt_config *cfg, const char *token, char *err, size_t errsz)
+/* Asks the broker for a certificate for agent.key: with a join token over
+ * server-authenticated TLS (token != NULL), or as a renewal over mutual
+ * TLS with the current certificate (token == NULL). Saves what it gets. */
+static int obtain(const struct agt_config *cfg, const char *token, char *err, size_t errsz)
 {
+	const char *what = token != NULL ? "join" : "renewal";
+	char cert[4200], keyf[4200];
 	struct tun_msg m, reply;
 	struct tls_conn *c = NULL;
 	EVP_PKEY *key = NULL;
@@ -128,37 +134,47 @@ int agt_join(const struct agt_config *cfg, const char *token, char *err, size_t 
 
 	memset(&m, 0, sizeof(m));
 	memset(&reply, 0, sizeof(reply));
+	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
+	snprintf(keyf, sizeof(keyf), "%s/agent.key", cfg->data_dir);
 	if ((r = ca_keyfile_load_or_create(cfg->data_dir, "agent.key", CA_KEY_P256, &key,
 	    NULL)) != 0 || (r = make_csr(key, cfg->name, &csr)) != 0) {
 		snprintf(err, errsz, "cannot make the agent key or request: %s", zt_strerror(r));
 		goto out;
 	}
-	if ((r = tls_connect_pinned(cfg->broker_host, cfg->broker_port, cfg->ca_pin,
-	    JOIN_TIMEOUT_MS, &c)) != 0) {
+	r = token != NULL ?
+	    tls_connect_pinned(cfg->broker_host, cfg->broker_port, cfg->ca_pin, JOIN_TIMEOUT_MS,
+	    &c) :
+	    tls_connect_pinned_cert(cfg->broker_host, cfg->broker_port, cfg->ca_pin, cert, keyf,
+	    JOIN_TIMEOUT_MS, &c);
+	if (r != 0) {
 		snprintf(err, errsz, "cannot reach the broker at %s:%s: %s", cfg->broker_host,
 		    cfg->broker_port, zt_strerror(r));
 		goto out;
 	}
-	m.type = TUN_JOIN;
-	m.token = (char *)token;
 	m.csr = csr;
-	m.name = (char *)cfg->name;
-	memcpy(m.labels, cfg->labels, sizeof(m.labels));
-	m.nlabels = cfg->nlabels;
-	m.ssh_target = (char *)cfg->ssh_target;
-	m.ssh_host_key = (char *)cfg->ssh_host_key;
+	if (token != NULL) {
+		m.type = TUN_JOIN;
+		m.token = (char *)token;
+		m.name = (char *)cfg->name;
+		memcpy(m.labels, cfg->labels, sizeof(m.labels));
+		m.nlabels = cfg->nlabels;
+		m.ssh_target = (char *)cfg->ssh_target;
+		m.ssh_host_key = (char *)cfg->ssh_host_key;
+	} else {
+		m.type = TUN_RENEW;
+	}
 	if ((r = exchange(c, &m, &reply)) != 0) {
-		snprintf(err, errsz, "join failed: %s", zt_strerror(r));
+		snprintf(err, errsz, "%s failed: %s", what, zt_strerror(r));
 		goto out;
 	}
 	if (reply.type == TUN_ERROR) {
-		snprintf(err, errsz, "join refused by the broker: %s (%s)", reply.message,
+		snprintf(err, errsz, "%s refused by the broker: %s (%s)", what, reply.message,
 		    reply.code);
 		r = ZT_ERR_DENIED;
 		goto out;
 	}
 	if (reply.type != TUN_JOIN_OK) {
-		snprintf(err, errsz, "join failed: unexpected %s", tun_type_name(reply.type));
+		snprintf(err, errsz, "%s failed: unexpected %s", what, tun_type_name(reply.type));
 		r = ZT_ERR_PROTOCOL;
 		goto out;
 	}
@@ -172,5 +188,43 @@ out:
 	tls_close(c);
 	free(csr);
 	EVP_PKEY_free(key);
+	return r;
+}
+
+int agt_join(const struct agt_config *cfg, const char *token, char *err, size_t errsz)
+{
+	return obtain(cfg, token, err, errsz);
+}
+
+int agt_renew(const struct agt_config *cfg, char *err, size_t errsz)
+{
+	return obtain(cfg, NULL, err, errsz);
+}
+
+int agt_renew_due(const char *data_dir, int *due)
+{
+	char path[4096];
+	X509 *x = NULL;
+	FILE *fp;
+	int life_d = 0, life_s = 0, left_d = 0, left_s = 0, r = ZT_ERR_INVALID;
+
+	*due = 0;
+	snprintf(path, sizeof(path), "%s/agent.crt", data_dir);
+	if ((fp = fopen(path, "r")) == NULL) {
+		return ZT_ERR_IO;
+	}
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (x != NULL &&
+	    ASN1_TIME_diff(&life_d, &life_s, X509_get0_notBefore(x), X509_get0_notAfter(x)) == 1 &&
+	    ASN1_TIME_diff(&left_d, &left_s, NULL, X509_get0_notAfter(x)) == 1) {
+		int64_t life = (int64_t)life_d * 86400 + life_s;
+		int64_t left = (int64_t)left_d * 86400 + left_s;
+
+		*due = left * 3 <= life; /* the last third of its life */
+		r = 0;
+	}
+	X509_free(x);
+	ERR_clear_error();
 	return r;
 }

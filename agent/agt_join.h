@@ -1,6 +1,8 @@
 /*
- * agt_join.h - ztagent's first start: its own key, a CSR, and a one-time
- * join token exchanged for a short-lived agent certificate.
+ * agt_join.h - ztagent's certificate: on first start its own key, a CSR,
+ * and a one-time join token exchanged for a short-lived agent certificate;
+ * later, renewals of that certificate for the same key, before it expires
+ * (over mutual TLS with the current one: no token).
  *
  * Files in the agent's data directory D (0700):
  *   D/agent.key  P-256 key, made here, never leaves the host (0600)
@@ -40,5 +42,11 @@ int agt_joined(const char *data_dir);
  * certificate. On failure err says why, with the broker's reason when it
  * gave one ("join token already used"). 0 or a negative ZT_ERR_*. */
 int agt_join(const struct agt_config *cfg, const char *token, char *err, size_t errsz);
+/* Renews D/agent.crt for the same key; err says why not. 0 or a negative
+ * ZT_ERR_* (ZT_ERR_DENIED: the broker refused). */
+int agt_renew(const struct agt_config *cfg, char *err, size_t errsz);
+/* *due = 1 when D/agent.crt is in the last third of its life (or past
+ * it). 0, ZT_ERR_IO (unreadable), ZT_ERR_INVALID (not a certificate). */
+int agt_renew_due(const char *data_dir, int *due);
 
 #endif

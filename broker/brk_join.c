@@ -46,6 +46,11 @@ static void audit(struct brk *b, const struct tun_msg *m, const char *source,
 	cJSON_Delete(d);
 }
 
+static int64_t cert_ttl(const struct brk *b)
+{
+	return b->agent_cert_ttl > 0 ? b->agent_cert_ttl : BRK_AGENT_CERT_TTL;
+}
+
 int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct tun_msg *reply)
 {
 	char hash[CRYPTO_SHA256_HEX_LEN + 1];
@@ -70,8 +75,7 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 		audit(b, m, source, "failure", code, hash);
 		return refuse(reply, r, code, msg);
 	}
-	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), m->name, b->now(), BRK_AGENT_CERT_TTL,
-	    &cert);
+	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), m->name, b->now(), cert_ttl(b), &cert);
 	if (r != 0) {
 		/* The token is spent: a bad CSR must not let one token be tried
 		 * again and again. */
@@ -87,5 +91,48 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 	}
 	audit(b, m, source, "success", NULL, hash);
 	log_info("agent %s joined from %s", m->name, source);
+	return 0;
+}
+
+int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const char *key_pin,
+    const char *source, struct tun_msg *reply)
+{
+	char actor[96], pin[CA_PIN_LEN + 1];
+	const char *code = NULL;
+	char *cert = NULL;
+	int r;
+
+	memset(reply, 0, sizeof(*reply));
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	if (m->type != TUN_RENEW || m->csr == NULL) {
+		return refuse(reply, ZT_ERR_PROTOCOL, "bad_request", "expected a renew message");
+	}
+	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), name, b->now(), cert_ttl(b), &cert);
+	if (r != 0) {
+		code = "bad_csr";
+	} else if ((r = ca_pin_of_pem(cert, pin, sizeof(pin))) != 0) {
+		code = "internal";
+	} else if (strcmp(pin, key_pin) != 0) {
+		r = ZT_ERR_DENIED;
+		code = "key_changed";
+	}
+	if (code != NULL) {
+		free(cert);
+		aud_append_reason(b->store, brk_now_ms(), "agent.renew", actor, source, "failure", code);
+		return refuse(reply, r, code, strcmp(code, "key_changed") == 0 ?
+		    "a renewal keeps the key: join again with a token to use a new key" :
+		    "the certificate request was refused");
+	}
+	reply->type = TUN_JOIN_OK;
+	reply->cert = cert;
+	if ((reply->ca = strdup(ca_cert_pem(b->ca))) == NULL) {
+		tun_msg_clear(reply);
+		return refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
+	}
+	if (aud_append_reason(b->store, brk_now_ms(), "agent.renew", actor, source, "success",
+	    NULL) != 0) {
+		log_error("cannot write audit event agent.renew");
+	}
+	log_info("agent %s renewed its certificate from %s", name, source);
 	return 0;
 }

@@ -1,13 +1,14 @@
 /*
  * brk_join.h - an agent's join: a one-time token and a CSR in, a
- * short-lived agent certificate out.
+ * short-lived agent certificate out; and its renewal before expiry.
  *
  * The tunnel listener hands each decoded `join` message here. The token is
  * consumed atomically (store_join_token_use: unknown, expired and replayed
  * tokens are refused and audited); the CSR's own signature must verify,
  * and the certificate is issued by the broker's TLS CA for the agent's
- * name (CN) with clientAuth only, valid BRK_AGENT_CERT_TTL. Pure request
- * handling: no sockets, so it is unit-tested on a real store and CA.
+ * name (CN) with clientAuth only, valid b->agent_cert_ttl (default
+ * BRK_AGENT_CERT_TTL). Pure request handling: no sockets, so it is
+ * unit-tested on a real store and CA.
  */
 #ifndef ZT_BRK_JOIN_H
 #define ZT_BRK_JOIN_H
@@ -24,5 +25,14 @@ struct brk;
  * "internal") and the return value is the negative ZT_ERR_*. The caller
  * clears *reply. */
 int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct tun_msg *reply);
+
+/* Handles a renew (m->type == TUN_RENEW) from the agent name whose valid
+ * certificate, presented over mutual TLS, carries the key key_pin (the
+ * caller checked both, and that name is bound to that key). The CSR must
+ * be for the same key: a renewal extends a key's life, it never moves a
+ * name to another key. Replies and returns as brk_join; error codes
+ * "bad_csr", "key_changed", "internal". Audited as agent.renew. */
+int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const char *key_pin,
+    const char *source, struct tun_msg *reply);
 
 #endif

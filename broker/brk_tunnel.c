@@ -130,15 +130,37 @@ static void audit(struct brk *b, const char *type, const char *name, const char 
 }
 
 /* The agent a mutual-TLS peer is: its verified certificate's CN into name
- * and its key's pin into pin. 0, or ZT_ERR_AUTH (no valid certificate). */
-static int peer_agent(SSL *ssl, char name[TUN_NAME_MAX + 1], char pin[TLS_PIN_LEN + 1])
+ * and its key's pin into pin; *ends (if not NULL) is when the certificate
+ * expires, on the net_mono_ms() clock. 0, or ZT_ERR_AUTH (no valid
+ * certificate). */
+static int peer_agent(SSL *ssl, char name[TUN_NAME_MAX + 1], char pin[TLS_PIN_LEN + 1],
+    int64_t *ends)
 {
 	X509 *cert = SSL_get0_peer_certificate(ssl);
+	int days = 0, secs = 0;
 
 	name[0] = pin[0] = '\0';
 	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
 	    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name,
-	    TUN_NAME_MAX + 1) <= 0 || tls_pin_of_x509(cert, pin, TLS_PIN_LEN + 1) != 0) {
+	    TUN_NAME_MAX + 1) <= 0 || tls_pin_of_x509(cert, pin, TLS_PIN_LEN + 1) != 0 ||
+	    ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert)) != 1) {
+		return ZT_ERR_AUTH;
+	}
+	if (ends != NULL) {
+		*ends = net_mono_ms() + ((int64_t)days * 86400 + secs) * 1000;
+	}
+	return 0;
+}
+
+/* A peer whose certificate names an agent bound to its key: 0, or
+ * ZT_ERR_AUTH after a warning naming what the connection tried. */
+static int known_agent(struct conn *c, SSL *ssl, const char *what, char name[TUN_NAME_MAX + 1],
+    char pin[TLS_PIN_LEN + 1])
+{
+	if (peer_agent(ssl, name, pin, NULL) != 0 ||
+	    !brk_agents_bound_to(c->t->b->agents, name, pin)) {
+		log_warn("tunnel: %s sent %s without the certificate of a known agent", c->source,
+		    what);
 		return ZT_ERR_AUTH;
 	}
 	return 0;
@@ -208,11 +230,11 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	char cn[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
 	int wake[2] = { -1, -1 };
 	struct tun_msg m;
-	int64_t deadline;
+	int64_t deadline, cert_ends = 0;
 	uint64_t gen = 0;
 	int r;
 
-	if (peer_agent(ssl, cn, pin) != 0) {
+	if (peer_agent(ssl, cn, pin, &cert_ends) != 0) {
 		audit(t->b, "agent.connect", hello->name, c->source, "failure", "no agent certificate");
 		refuse(ssl, "certificate_required", "join first: hello needs the agent certificate");
 		return;
@@ -245,7 +267,15 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	r = write_msg(ssl, &m);
 	deadline = net_mono_ms() + BRK_TUNNEL_SILENCE_S * 1000;
 	while (r == 0) {
-		if ((r = control_wait(c, ssl, in, wake[0], deadline, hello->name, gen)) <= 0) {
+		/* A control connection lives no longer than its certificate: the
+		 * agent renews it before then and reconnects with the new one. */
+		r = control_wait(c, ssl, in, wake[0], deadline < cert_ends ? deadline : cert_ends,
+		    hello->name, gen);
+		if (r == ZT_ERR_TIMEOUT && net_mono_ms() >= cert_ends) {
+			refuse(ssl, "certificate_expired", "the agent certificate expired");
+			r = ZT_ERR_EXPIRED;
+		}
+		if (r <= 0) {
 			continue; /* 0: the doorbell; go on waiting */
 		}
 		if ((r = tun_recv(in, ssl_readfn, ssl, &m)) != 0) {
@@ -284,9 +314,7 @@ static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
 	size_t nrest = tun_stream_rest(in, &rest);
 	int fd = -1, r;
 
-	if (peer_agent(ssl, name, pin) != 0 || !brk_agents_bound_to(t->b->agents, name, pin)) {
-		log_warn("tunnel: %s sent accept without the certificate of a known agent",
-		    c->source);
+	if (known_agent(c, ssl, "accept", name, pin) != 0) {
 		refuse(ssl, "certificate_required", "streams need the agent certificate");
 		return;
 	}
@@ -301,15 +329,28 @@ static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
 	close(fd);
 }
 
+/* renew: a new certificate for the key of a known agent's valid one. */
+static void serve_renew(struct conn *c, SSL *ssl, const struct tun_msg *m)
+{
+	char name[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
+	struct tun_msg reply;
+
+	if (known_agent(c, ssl, "renew", name, pin) != 0) {
+		refuse(ssl, "certificate_required", "renewing needs the current agent certificate");
+		return;
+	}
+	brk_renew(c->t->b, m, name, pin, c->source, &reply);
+	write_msg(ssl, &reply);
+	tun_msg_clear(&reply);
+}
+
 /* error{id} as a stream connection's first frame: the agent could not open
  * the stream (its target refused, or it is busy). */
 static void stream_failed(struct conn *c, SSL *ssl, const struct tun_msg *e)
 {
 	char name[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
 
-	if (peer_agent(ssl, name, pin) != 0 || !brk_agents_bound_to(c->t->b->agents, name, pin)) {
-		log_warn("tunnel: %s answered a dial without the certificate of a known agent",
-		    c->source);
+	if (known_agent(c, ssl, "a dial's error", name, pin) != 0) {
 		return;
 	}
 	log_info("agent %s could not open stream %s: %s (%s)", name, e->id, e->message, e->code);
@@ -351,6 +392,8 @@ static void serve_conn(struct conn *c)
 		serve_control(c, ssl, &in, &m);
 	} else if (m.type == TUN_ACCEPT) {
 		serve_stream(c, ssl, &in, &m);
+	} else if (m.type == TUN_RENEW) {
+		serve_renew(c, ssl, &m);
 	} else if (m.type == TUN_ERROR && m.id != NULL) {
 		stream_failed(c, ssl, &m);
 	} else {

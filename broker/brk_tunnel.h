@@ -20,6 +20,10 @@
  *          the dialler's socket (common/pump.h).
  *   error with an id (mutual TLS, likewise): the agent could not open the
  *          stream; the dialler is told why.
+ *   renew  (mutual TLS, a known agent's valid certificate): a new
+ *          certificate for the same key (brk_join.h), answered join_ok.
+ * A control connection ends when its certificate expires: the agent has
+ * renewed by then and reconnects with the new one.
  *
  * One thread accepts; each connection runs in its own thread with read
  * and write timeouts, at most BRK_TUNNEL_CONNS at once. Stopping ends

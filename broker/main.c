@@ -37,6 +37,7 @@ static const char usage[] =
 	"                      [--session-ttl 12h] [--log-level info] [--diagnostic-tools]\n"
 	"                      [--allowed-origin https://app.example.com ...]\n"
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
+	"                      [--agent-cert-ttl 12h]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -73,9 +74,11 @@ static int serve(int argc, char **argv)
 		{ "allowed-origin", required_argument, NULL, 'o' },
 		{ "tunnel-listen", required_argument, NULL, 'T' },
 		{ "exec-timeout-max", required_argument, NULL, 'X' },
+		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
+	const char *agent_ttl = NULL;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
 	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
@@ -110,6 +113,7 @@ static int serve(int argc, char **argv)
 		case 'D': diag = 1; break;
 		case 'T': tunnel_listen = optarg; break;
 		case 'X': exec_max = optarg; break;
+		case 'A': agent_ttl = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
 			    strstr(optarg, "://") == NULL) {
@@ -138,6 +142,11 @@ static int serve(int argc, char **argv)
 	}
 	if (exec_max != NULL && dur_parse(exec_max, 1, 24 * 3600, &b.exec_timeout_max_s) != 0) {
 		fprintf(stderr, "ztbroker: --exec-timeout-max must be a duration from 1s to 24h\n");
+		return 2;
+	}
+	/* Short lifetimes are for tests of renewal; agents renew at 2/3. */
+	if (agent_ttl != NULL && dur_parse(agent_ttl, 15, 7 * 86400, &b.agent_cert_ttl) != 0) {
+		fprintf(stderr, "ztbroker: --agent-cert-ttl must be a duration from 15s to 7d\n");
 		return 2;
 	}
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {

@@ -393,6 +393,7 @@ static const struct tun_type_def {
 	{ TUN_DIAL, "dial", { F_ID, F_TARGET, F_END } },
 	{ TUN_ACCEPT, "accept", { F_ID, F_END } },
 	{ TUN_ERROR, "error", { F_CODE, F_MESSAGE, F_ERR_ID, F_END } },
+	{ TUN_RENEW, "renew", { F_CSR, F_END } },
 };
 #define N_TYPES (sizeof(types) / sizeof(types[0]))
 

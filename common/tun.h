@@ -35,6 +35,10 @@
  *     name, labels (optional), ssh_target, ssh_host_key  as in join
  *     version       the agent's version, 1..TUN_VERSION_MAX of
  *                   [A-Za-z0-9._+-]
+ *   renew     agent -> broker, first frame of a connection with mutual TLS
+ *             (the agent certificate still valid): a new certificate for
+ *             the same key, answered with join_ok or error
+ *     csr           as in join; its key must be the certificate's
  *   heartbeat either way on the control connection
  *     seq           integer 0..TUN_SEQ_MAX (10^15 - 1: cJSON prints
  *                   integers exactly up to there)
@@ -167,6 +171,7 @@ enum tun_type {
 	TUN_DIAL,
 	TUN_ACCEPT,
 	TUN_ERROR,
+	TUN_RENEW,
 };
 
 struct tun_label {
@@ -183,7 +188,7 @@ struct tun_label {
 struct tun_msg {
 	enum tun_type type;
 	char *token;                               /* join */
-	char *csr;                                 /* join */
+	char *csr;                                 /* join, renew */
 	char *name;                                /* join, hello */
 	struct tun_label labels[TUN_LABELS_MAX];   /* join, hello */
 	size_t nlabels;

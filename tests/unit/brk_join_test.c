@@ -190,9 +190,57 @@ static void test_join_refusals_are_audited(void **state)
 	assert_int_equal(res.checked, 5);
 }
 
+/* A renewal signs the same key again for the name; another key, a bad CSR
+ * or a wrong message type are refused, and each outcome is audited. */
+static void test_renew_keeps_the_key(void **state)
+{
+	struct fx *f = *state;
+	struct tun_msg m, reply;
+	char pin[CA_PIN_LEN + 1], again[CA_PIN_LEN + 1];
+	char *other = make_csr();
+	struct aud_verify_result res;
+
+	f->b.agent_cert_ttl = 600;
+	add_token(f, "ztj_r", 600, 1);
+	assert_int_equal(join(f, "ztj_r", f->csr, &reply), 0);
+	assert_int_equal(ca_pin_of_pem(reply.cert, pin, sizeof(pin)), 0);
+	tun_msg_clear(&reply);
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_RENEW;
+	m.csr = f->csr;
+	fake_now += 400;
+	assert_int_equal(brk_renew(&f->b, &m, "web1", pin, "192.0.2.9", &reply), 0);
+	assert_int_equal(reply.type, TUN_JOIN_OK);
+	assert_int_equal(ca_pin_of_pem(reply.cert, again, sizeof(again)), 0);
+	assert_string_equal(again, pin);
+	tun_msg_clear(&reply);
+	fake_now -= 400;
+
+	m.csr = other;
+	assert_int_equal(brk_renew(&f->b, &m, "web1", pin, "192.0.2.9", &reply), ZT_ERR_DENIED);
+	assert_int_equal(reply.type, TUN_ERROR);
+	assert_string_equal(reply.code, "key_changed");
+	assert_null(reply.cert);
+	tun_msg_clear(&reply);
+	m.csr = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+	assert_true(brk_renew(&f->b, &m, "web1", pin, "192.0.2.9", &reply) < 0);
+	assert_string_equal(reply.code, "bad_csr");
+	tun_msg_clear(&reply);
+	m.type = TUN_JOIN;
+	assert_int_equal(brk_renew(&f->b, &m, "web1", pin, "192.0.2.9", &reply), ZT_ERR_PROTOCOL);
+	tun_msg_clear(&reply);
+	free(other);
+
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	assert_int_equal(res.checked, 4); /* the join, one renewal, two refusals */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_renew_keeps_the_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_issues_a_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_refusals_are_audited, setup, teardown),
 	};

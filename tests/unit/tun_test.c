@@ -306,6 +306,14 @@ static void test_round_trips(void **state)
 	tun_msg_clear(&back);
 
 	memset(&m, 0, sizeof(m));
+	m.type = TUN_RENEW;
+	m.csr = CSR;
+	round_trip(&m, &back);
+	assert_string_equal(back.csr, CSR);
+	assert_null(back.name);
+	tun_msg_clear(&back);
+
+	memset(&m, 0, sizeof(m));
 	m.type = TUN_ACCEPT;
 	m.id = "s_0123-abcXYZ";
 	round_trip(&m, &back);
