@@ -84,8 +84,14 @@ static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 		goto out;
 	}
 	if (reply.type == TUN_ERROR) {
-		log_error("the broker refused this agent: %s (%s)", reply.message, reply.code);
-		r = ZT_ERR_DENIED;
+		/* Refusals about who the agent is are final; the broker's own
+		 * trouble (internal, registry_full) is worth a retry. */
+		int final = strcmp(reply.code, "internal") != 0 &&
+		    strcmp(reply.code, "registry_full") != 0;
+
+		log_error("the broker refused this agent%s: %s (%s)", final ? "" : " for now",
+		    reply.message, reply.code);
+		r = final ? ZT_ERR_DENIED : ZT_ERR_IO;
 		goto out;
 	}
 	tun_msg_clear(&reply);

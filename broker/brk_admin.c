@@ -1,7 +1,7 @@
 /*
- * brk_admin.c - the offline admin verbs (users, bots, tokens, roles, policy,
- * ca, audit) and the token, role and policy-test logic they share with the
- * API's admin endpoints (brk_apiadmin.c).
+ * brk_admin.c - the offline admin verbs (users, bots, tokens, agents, roles,
+ * policy, ca, audit) and the token, agent, role and policy-test logic they
+ * share with the API's admin endpoints (brk_apiadmin.c).
  */
 #include "broker/brk_admin.h"
 
@@ -23,6 +23,7 @@
 #include "common/crypto.h"
 #include "common/dur.h"
 #include "common/err.h"
+#include "common/json.h"
 #include "common/sshca.h"
 #include "common/store.h"
 #include "common/tun.h"
@@ -40,6 +41,11 @@ const char brk_admin_usage[] =
 	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
 	"  tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, uses 1..100)\n"
 	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
+	"  agents ls                        known agents: name, bound key, last seen, labels\n"
+	"  agents rm NAME                   free a name bound to an agent's key (a host\n"
+	"                                   rebuilt with a new key); stop its agent first.\n"
+	"                                   A running broker frees the name at the next\n"
+	"                                   connection but lists the host until restarted\n"
 	"  roles apply -f ROLE.yaml         create or replace a role (see examples/roles/)\n"
 	"  roles ls | roles rm NAME         list or delete roles\n"
 	"  policy test --user U|--bot B --tool T [--host H --labels k=v,..] [--login L]\n"
@@ -638,6 +644,122 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
+int brk_admin_agent_rm(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz)
+{
+	struct store_agent *row = NULL;
+	int r;
+
+	*details = NULL;
+	if (!store_name_valid(name)) {
+		snprintf(err, errsz, "an agent's name is 1 to 64 of [a-z0-9._-], starting with "
+		    "a letter or digit");
+		return ZT_ERR_INVALID;
+	}
+	if ((row = calloc(1, sizeof(*row))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return ZT_ERR_NOMEM;
+	}
+	/* The key it was bound to, for the audit. A registry may know a name
+	 * the store no longer does. */
+	if ((r = store_agent_get(st, name, row)) != 0 && r != ZT_ERR_NOT_FOUND) {
+		snprintf(err, errsz, "cannot look agent %s up: %s", name, zt_strerror(r));
+		goto out;
+	}
+	r = agents != NULL ? brk_agents_remove(agents, name) : store_agent_rm(st, name);
+	switch (r) {
+	case 0:
+		if ((*details = name_json("agent", name)) == NULL ||
+		    (row->key_pin[0] != '\0' &&
+		    cJSON_AddStringToObject(*details, "key_pin", row->key_pin) == NULL)) {
+			cJSON_Delete(*details);
+			*details = NULL;
+			snprintf(err, errsz, "out of memory");
+			r = ZT_ERR_NOMEM;
+		}
+		break;
+	case ZT_ERR_NOT_FOUND:
+		snprintf(err, errsz, "no agent %s", name);
+		break;
+	case ZT_ERR_EXISTS:
+		snprintf(err, errsz, "agent %s is online: stop it first", name);
+		break;
+	default:
+		snprintf(err, errsz, "cannot remove agent %s: %s", name, zt_strerror(r));
+		break;
+	}
+out:
+	free(row);
+	return r;
+}
+
+/* Stored labels (a JSON object) as "k=v,k2=v2" for people; "?" if the
+ * text is not such an object. */
+static void labels_text(const char *json, char *out, size_t outsz)
+{
+	const cJSON *it;
+	cJSON *o = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (json_parse(json, strlen(json), STORE_AGENT_LABELS_MAX, 1, &o) != 0 ||
+	    !cJSON_IsObject(o)) {
+		snprintf(out, outsz, "?");
+		goto out;
+	}
+	cJSON_ArrayForEach(it, o) {
+		int n = snprintf(out + len, outsz - len, "%s%s=%s", len > 0 ? "," : "", it->string,
+		    cJSON_IsString(it) ? it->valuestring : "?");
+
+		if (n < 0 || (size_t)n >= outsz - len) {
+			break;
+		}
+		len += (size_t)n;
+	}
+out:
+	cJSON_Delete(o);
+}
+
+static int list_agent(const struct store_agent *ag, void *arg)
+{
+	char when[32], labels[STORE_AGENT_LABELS_MAX + 1];
+
+	(void)arg;
+	dur_format_time(ag->last_seen, when, sizeof(when));
+	labels_text(ag->labels, labels, sizeof(labels));
+	/* The pin's first 12 hex digits name the key well enough for people. */
+	printf("%-24s %-20.19s %-22s %s\n", ag->name, ag->key_pin, when, labels);
+	return 0;
+}
+
+static int cmd_agents(struct brk_datadir *dd, const struct args *a)
+{
+	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
+	char err[POL_ERR_MAX];
+	cJSON *details = NULL;
+	int r;
+
+	if (strcmp(verb, "ls") == 0 && name == NULL) {
+		printf("%-24s %-20s %-22s %s\n", "NAME", "KEY", "LAST SEEN", "LABELS");
+		return store_agent_each(dd->store, list_agent, NULL) == 0 ? 0 : 1;
+	}
+	if (strcmp(verb, "rm") == 0 && name != NULL && a->npos == 3) {
+		if ((r = brk_admin_agent_rm(dd->store, NULL, name, &details, err,
+		    sizeof(err))) != 0) {
+			return fail_exit(r, err);
+		}
+		if (audit_admin(dd, "agent.unbind", details) != 0) {
+			return 1;
+		}
+		printf("agent %s removed: its name is free for a new key\n", name);
+		return 0;
+	}
+	fprintf(stderr, "ztbroker admin: agents ls | agents rm NAME (stop the agent first; a "
+	    "running broker\nfrees the name at the next connection but lists the host until "
+	    "restarted)\n");
+	return 2;
+}
+
 static int cmd_ca(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "";
@@ -982,6 +1104,9 @@ int brk_admin_main(struct brk_datadir *dd, int argc, char **argv)
 	}
 	if (strcmp(a.pos[0], "tokens") == 0) {
 		return cmd_tokens(dd, &a);
+	}
+	if (strcmp(a.pos[0], "agents") == 0) {
+		return cmd_agents(dd, &a);
 	}
 	if (strcmp(a.pos[0], "roles") == 0) {
 		return cmd_roles(dd, &a);

@@ -1,5 +1,5 @@
 /*
- * brk_admin.h - administration: join tokens, roles and policy tests, shared
+ * brk_admin.h - administration: join tokens, agents, roles and policy tests, shared
  * by the offline `ztbroker admin` verbs and the admin endpoints of the API
  * (brk_apiadmin.c), so both do exactly the same thing.
  *
@@ -81,6 +81,19 @@ const char *brk_admin_token_state(const struct store_join_token *t, int64_t now)
  * matches several tokens; nothing removed) or another ZT_ERR_*. */
 int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *err,
     size_t errsz);
+
+/* ---- agents ---- */
+/* Forgets agent name and the key its name is bound to, freeing the name
+ * for another key (a host rebuilt with a new key). With agents (a running
+ * broker's registry) an online agent is refused and its entry goes too;
+ * with agents NULL (the offline verb) only the store's row goes: a broker
+ * serving the same data directory honours that at the next connection
+ * under the name, but lists the host until it restarts. On 0, *details are
+ * the owned audit details of "agent.unbind" (agent, key_pin).
+ * ZT_ERR_INVALID (not a valid name), ZT_ERR_NOT_FOUND, ZT_ERR_EXISTS (the
+ * agent is online) or another ZT_ERR_*. */
+int brk_admin_agent_rm(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz);
 
 /* ---- roles ---- */
 /* Parses the role document p[0..n) (errors name fname and the line) and

@@ -6,9 +6,16 @@
  * A name is bound to the public key of the first agent certificate that
  * connected with it; another key presenting the same name is refused
  * (ZT_ERR_EXISTS), so a second machine cannot take over a host's name.
- * The binding lives as long as the broker process (persisting it is a
- * later step). While an agent is online, its entry also holds the dials
- * waiting to be sent on its control connection. Thread-safe.
+ * With a store, the binding and the last advertisement are kept in it
+ * (store_agent_*): a restarted broker lists every known host, offline until
+ * its agent connects again, and still refuses another key under its name.
+ * The store is the authority on bindings: brk_agents_online() checks it at
+ * every connection, so a binding removed there (brk_agents_remove, or the
+ * offline `ztbroker admin agents rm` while this broker runs) is honoured
+ * at the next connection under that name. Without a store (NULL) the
+ * bindings live as long as the registry. While an agent is online, its
+ * entry also holds the dials waiting to be sent on its control connection.
+ * Thread-safe.
  */
 #ifndef ZT_BRK_AGENTS_H
 #define ZT_BRK_AGENTS_H
@@ -33,19 +40,38 @@ struct brk_agent_info {
 
 struct brk_agents;
 
-struct brk_agents *brk_agents_new(void);
+struct store;
+
+/* A registry keeping its bindings in st (borrowed; it must outlive the
+ * registry), loaded from it: every stored agent starts offline with the
+ * labels, target, host key and last_seen it had (at most BRK_AGENTS_MAX;
+ * the rest are logged and left to the store). st NULL: memory only. NULL
+ * if memory or the store fails (logged). */
+struct brk_agents *brk_agents_new(struct store *st);
 void brk_agents_free(struct brk_agents *a);
-/* Marks the agent of a hello online, bound to key_pin. *gen identifies
- * this connection for brk_agents_seen/offline/take_dials (a newer
- * connection of the same agent supersedes it). wake_fd is the connection's
- * doorbell: brk_agents_dial() writes a byte to it (non-blocking) after
- * queueing a dial; it is forgotten at offline, before the caller closes it.
- * 0, ZT_ERR_EXISTS (name bound to another key), ZT_ERR_TOO_LARGE (registry
- * full). */
+/* Marks the agent of a hello online, bound to key_pin: with a store, the
+ * binding is checked, or made, there first and the advertisement and
+ * last_seen recorded with it; an agent whose binding could not be checked
+ * is refused. *gen identifies this connection for brk_agents_seen/offline/
+ * take_dials (a newer connection of the same agent supersedes it). wake_fd
+ * is the connection's doorbell: brk_agents_dial() writes a byte to it
+ * (non-blocking) after queueing a dial; it is forgotten at offline, before
+ * the caller closes it. 0, ZT_ERR_EXISTS (name bound to another key),
+ * ZT_ERR_TOO_LARGE (registry full), ZT_ERR_NOMEM, or the store's error
+ * (ZT_ERR_DB, logged). */
 int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const char *key_pin,
     int64_t now, int wake_fd, uint64_t *gen);
+/* A heartbeat: last_seen in memory only (the store gets it at offline). */
 void brk_agents_seen(struct brk_agents *a, const char *name, uint64_t gen, int64_t now);
+/* Connection gen ended: the agent is offline, its last_seen written to
+ * the store (a failure is logged). */
 void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen);
+/* Forgets an offline agent and its binding (store and memory), freeing the
+ * name for another key, e.g. a host rebuilt with a new key. 0,
+ * ZT_ERR_NOT_FOUND (neither the registry nor the store knows it),
+ * ZT_ERR_EXISTS (it is online: its connection exists; stop the agent
+ * first), or the store's error. */
+int brk_agents_remove(struct brk_agents *a, const char *name);
 /* Queues dial id for the control connection of agent name and rings its
  * doorbell: 0, ZT_ERR_NOT_FOUND (no such agent), ZT_ERR_OFFLINE (not
  * connected), ZT_ERR_TOO_LARGE (BRK_AGENTS_DIALS already queued). */

@@ -252,9 +252,15 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), wake[1], &gen);
 	if (r != 0) {
 		audit(t->b, "agent.connect", hello->name, c->source, "failure",
-		    r == ZT_ERR_EXISTS ? "name bound to another agent's key" : "registry full");
-		refuse(ssl, "name_taken", r == ZT_ERR_EXISTS ?
-		    "another agent holds this name" : "too many agents");
+		    r == ZT_ERR_EXISTS ? "name bound to another agent's key" :
+		    r == ZT_ERR_TOO_LARGE ? "registry full" : "binding could not be checked");
+		if (r == ZT_ERR_EXISTS) {
+			refuse(ssl, "name_taken", "another agent holds this name");
+		} else if (r == ZT_ERR_TOO_LARGE) {
+			refuse(ssl, "registry_full", "too many agents");
+		} else {
+			refuse(ssl, "internal", "the broker cannot check this agent now; retry later");
+		}
 		goto out;
 	}
 	audit(t->b, "agent.connect", hello->name, c->source, "success", NULL);

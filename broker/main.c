@@ -170,7 +170,7 @@ static int serve(int argc, char **argv)
 	b.sshca = dd.sshca;
 	b.now = brk_now;
 	b.limit = brk_limit_new();
-	b.agents = brk_agents_new();
+	b.agents = brk_agents_new(dd.store);
 	b.dials = brk_dials_new();
 	if (b.limit == NULL || b.agents == NULL || b.dials == NULL ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {

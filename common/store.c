@@ -111,6 +111,15 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  doc TEXT NOT NULL,"
 	"  updated_at INTEGER NOT NULL);",
+	/* v4: the agents the broker knows, each name bound to one key */
+	"CREATE TABLE agents ("
+	"  name TEXT PRIMARY KEY,"
+	"  key_pin TEXT NOT NULL,"
+	"  labels TEXT NOT NULL DEFAULT '{}',"
+	"  ssh_target TEXT NOT NULL DEFAULT '',"
+	"  ssh_host_key TEXT NOT NULL DEFAULT '',"
+	"  bound_at INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1548,4 +1557,122 @@ int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref
 	return each_by_name(st, "SELECT name, updated_at FROM roles WHERE name > ? ORDER BY name "
 	    "LIMIT ?", "list roles", sizeof(struct store_role_ref),
 	    offsetof(struct store_role_ref, name), read_role, call_role, &c);
+}
+
+/* ---- agents ---- */
+
+/* True if p is a key pin: "sha256:" and 64 lower-case hex digits. */
+static int pin_valid(const char *p)
+{
+	return p != NULL && strncmp(p, "sha256:", 7) == 0 && hash_valid(p + 7);
+}
+
+/* True if the char array a (an array, not a pointer) holds a string. */
+#define FITS(a) (memchr((a), '\0', sizeof(a)) != NULL)
+
+int store_agent_bind(struct store *st, const struct store_agent *ag, int64_t now)
+{
+	int r, changes = 0;
+
+	if (ag == NULL || !store_name_valid(ag->name) || !pin_valid(ag->key_pin) ||
+	    !FITS(ag->labels) || ag->labels[0] == '\0' || !FITS(ag->ssh_target) ||
+	    !FITS(ag->ssh_host_key)) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	/* One statement decides: the upsert's WHERE leaves a name bound to
+	 * another key untouched (no row changed), so of two connections racing
+	 * for a new name, even from two processes, exactly one key wins. */
+	r = write1(st, "bind agent", &changes, "INSERT INTO agents(name, key_pin, labels, "
+	    "ssh_target, ssh_host_key, bound_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
+	    "ON CONFLICT(name) DO UPDATE SET labels = excluded.labels, "
+	    "ssh_target = excluded.ssh_target, ssh_host_key = excluded.ssh_host_key, "
+	    "last_seen = excluded.last_seen WHERE agents.key_pin = excluded.key_pin", "ttttti",
+	    ag->name, ag->key_pin, ag->labels, ag->ssh_target, ag->ssh_host_key, now);
+	unlock(st);
+	return r == 0 && changes == 0 ? ZT_ERR_EXISTS : r;
+}
+
+int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now)
+{
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return change1(st, "record agent seen", "UPDATE agents SET last_seen = ? "
+	    "WHERE name = ? AND key_pin = ?", "itt", now, name, key_pin);
+}
+
+#define AGENT_COLS "name, key_pin, labels, ssh_target, ssh_host_key, bound_at, last_seen"
+
+static int read_agent(sqlite3_stmt *s, void *elem)
+{
+	struct store_agent *ag = elem;
+	int r;
+
+	memset(ag, 0, sizeof(*ag));
+	if ((r = col_text(s, 0, ag->name, sizeof(ag->name), "read agent")) != 0 ||
+	    (r = col_text(s, 1, ag->key_pin, sizeof(ag->key_pin), "read agent")) != 0 ||
+	    (r = col_text(s, 2, ag->labels, sizeof(ag->labels), "read agent")) != 0 ||
+	    (r = col_text(s, 3, ag->ssh_target, sizeof(ag->ssh_target), "read agent")) != 0 ||
+	    (r = col_text(s, 4, ag->ssh_host_key, sizeof(ag->ssh_host_key), "read agent")) != 0) {
+		return r;
+	}
+	ag->bound_at = sqlite3_column_int64(s, 5);
+	ag->last_seen = sqlite3_column_int64(s, 6);
+	return 0;
+}
+
+int store_agent_get(struct store *st, const char *name, struct store_agent *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (out == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	memset(out, 0, sizeof(*out));
+	if (!store_name_valid(name)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	lock(st);
+	if ((r = query_row(st, "get agent", &s, "SELECT " AGENT_COLS " FROM agents "
+	    "WHERE name = ?", "t", name)) == 0) {
+		r = read_agent(s, out);
+	}
+	sqlite3_finalize(s);
+	unlock(st);
+	return r;
+}
+
+struct agent_each_ctx {
+	int (*fn)(const struct store_agent *ag, void *arg);
+	void *arg;
+};
+
+static int call_agent(const void *elem, void *ctx)
+{
+	struct agent_each_ctx *c = ctx;
+
+	return c->fn(elem, c->arg);
+}
+
+int store_agent_each(struct store *st, int (*fn)(const struct store_agent *ag, void *arg),
+    void *arg)
+{
+	struct agent_each_ctx c = { fn, arg };
+
+	if (fn == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	return each_by_name(st, "SELECT " AGENT_COLS " FROM agents WHERE name > ? "
+	    "ORDER BY name LIMIT ?", "list agents", sizeof(struct store_agent),
+	    offsetof(struct store_agent, name), read_agent, call_agent, &c);
+}
+
+int store_agent_rm(struct store *st, const char *name)
+{
+	if (!store_name_valid(name)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return change1(st, "remove agent", "DELETE FROM agents WHERE name = ?", "t", name);
 }

@@ -203,4 +203,46 @@ int store_role_rm(struct store *st, const char *name);
 int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref, void *arg),
     void *arg);
 
+/* ---- agents (the broker's registry of hosts, kept across restarts) ----
+ * A host's name is bound to the key pin of the first agent certificate
+ * that connected with it; the row also keeps what that agent last
+ * advertised, so that a restarted broker lists the host (offline) and still
+ * refuses another key under the same name. Only an operator's
+ * store_agent_rm frees a name. */
+#define STORE_AGENT_PIN_LEN 71          /* "sha256:" + 64 lower-case hex digits */
+#define STORE_AGENT_LABELS_MAX 8192     /* bytes of the labels' JSON text */
+#define STORE_AGENT_TARGET_MAX 261      /* bytes of ssh_target (as TUN_TARGET_MAX) */
+#define STORE_AGENT_HOSTKEY_MAX 128     /* bytes of ssh_host_key (as TUN_HOSTKEY_MAX) */
+struct store_agent {
+	char name[STORE_NAME_MAX + 1];
+	char key_pin[STORE_AGENT_PIN_LEN + 1];
+	char labels[STORE_AGENT_LABELS_MAX + 1];  /* a JSON object's text, e.g. "{}" */
+	char ssh_target[STORE_AGENT_TARGET_MAX + 1];
+	char ssh_host_key[STORE_AGENT_HOSTKEY_MAX + 1];
+	int64_t bound_at;                         /* when the name was bound */
+	int64_t last_seen;                        /* last connection or disconnection */
+};
+/* Binds ag->name to ag->key_pin and records what the agent advertised
+ * (labels, ssh_target, ssh_host_key) with last_seen = now, as one
+ * statement, so that of two connections racing for a new name (from two
+ * processes too) exactly one key wins. A new name is inserted with
+ * bound_at = now; a name bound to this pin is updated (bound_at kept); a
+ * name bound to another pin is left untouched. ag->bound_at and
+ * ag->last_seen are ignored. The store does not parse labels. 0,
+ * ZT_ERR_EXISTS (bound to another pin), ZT_ERR_INVALID (bad name or pin, a
+ * field not NUL-terminated in its array, empty labels), ZT_ERR_DB. */
+int store_agent_bind(struct store *st, const struct store_agent *ag, int64_t now);
+/* Sets last_seen = now of agent name if it is still bound to key_pin (at
+ * disconnection): 0 or ZT_ERR_NOT_FOUND (unknown, or removed since). */
+int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now);
+/* One agent's row: 0 or ZT_ERR_NOT_FOUND. */
+int store_agent_get(struct store *st, const char *name, struct store_agent *out);
+/* Calls fn for each agent in name order; stops and returns fn's value if
+ * non-zero. */
+int store_agent_each(struct store *st, int (*fn)(const struct store_agent *ag, void *arg),
+    void *arg);
+/* Forgets an agent and frees its name for another key: 0 or
+ * ZT_ERR_NOT_FOUND. */
+int store_agent_rm(struct store *st, const char *name);
+
 #endif

@@ -2,7 +2,8 @@
  * store_test.c - unit tests for common/store.c: migrations, file mode,
  * users and bots sharing one name space, credentials and TOTP replay,
  * invites, sessions (the documented order of checks, revocation, locking,
- * cascades, pruning) and the append-only audit table.
+ * cascades, pruning), the append-only audit table, join tokens, roles and
+ * the agent registry (a name bound to one key, across reopening).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +31,7 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 3
+#define STORE_TEST_VERSION 4
 
 static int setup(void **state)
 {
@@ -120,7 +121,7 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(store_invite_add(f->st, th('a'), id, 5000), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; "
+	assert_int_equal(raw_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
 	    "PRAGMA user_version = 1",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(raw_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
@@ -141,11 +142,11 @@ static void test_newer_version_refused(void **state)
 
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 4", NULL, 0), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 5", NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &st), ZT_ERR_INVALID);
 	assert_null(st);
 	/* Nothing was changed by the refused open. */
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 3", NULL, 0), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 4", NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 }
 
@@ -936,6 +937,247 @@ static void test_roles(void **state)
 	assert_int_equal(store_role_rm(f->st, "ops"), ZT_ERR_NOT_FOUND);
 }
 
+/* An agent row as a broker binds it: pin "sha256:" and 64 times c. */
+static void agent_row(struct store_agent *ag, const char *name, char c, const char *labels)
+{
+	memset(ag, 0, sizeof(*ag));
+	snprintf(ag->name, sizeof(ag->name), "%s", name);
+	/* Not th(): its static buffers are not for the racing threads. */
+	memcpy(ag->key_pin, "sha256:", 7);
+	memset(ag->key_pin + 7, c, 64);
+	snprintf(ag->labels, sizeof(ag->labels), "%s", labels);
+	snprintf(ag->ssh_target, sizeof(ag->ssh_target), "127.0.0.1:22");
+	snprintf(ag->ssh_host_key, sizeof(ag->ssh_host_key), "ssh-ed25519 AAAAC3Nz");
+}
+
+static void test_agents_bind(void **state)
+{
+	struct fixture *f = *state;
+	struct store_agent ag, got;
+	char pin_a[STORE_AGENT_PIN_LEN + 1];
+
+	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
+	snprintf(pin_a, sizeof(pin_a), "%s", ag.key_pin);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_string_equal(got.name, "web1");
+	assert_string_equal(got.key_pin, pin_a);
+	assert_string_equal(got.labels, "{\"env\":\"prod\"}");
+	assert_string_equal(got.ssh_target, "127.0.0.1:22");
+	assert_string_equal(got.ssh_host_key, "ssh-ed25519 AAAAC3Nz");
+	assert_int_equal(got.bound_at, 100);
+	assert_int_equal(got.last_seen, 100);
+
+	/* The same key again: the advertisement and last_seen are updated,
+	 * bound_at is kept. */
+	snprintf(ag.labels, sizeof(ag.labels), "{}");
+	snprintf(ag.ssh_target, sizeof(ag.ssh_target), "[::1]:2222");
+	assert_int_equal(store_agent_bind(f->st, &ag, 200), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_string_equal(got.labels, "{}");
+	assert_string_equal(got.ssh_target, "[::1]:2222");
+	assert_int_equal(got.bound_at, 100);
+	assert_int_equal(got.last_seen, 200);
+
+	/* Another key under the name is refused and changes nothing. */
+	agent_row(&ag, "web1", 'b', "{\"env\":\"evil\"}");
+	assert_int_equal(store_agent_bind(f->st, &ag, 300), ZT_ERR_EXISTS);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_string_equal(got.key_pin, pin_a);
+	assert_string_equal(got.labels, "{}");
+	assert_int_equal(got.last_seen, 200);
+
+	/* last_seen at disconnection, only for the bound key. */
+	assert_int_equal(store_agent_seen(f->st, "web1", pin_a, 400), 0);
+	assert_int_equal(store_agent_seen(f->st, "web1", ag.key_pin, 500), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "nobody", pin_a, 500), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "web1", "sha256:zz", 500), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.last_seen, 400);
+
+	/* Bad input. */
+	agent_row(&ag, "Web 1", 'a', "{}");
+	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	agent_row(&ag, "web2", 'A', "{}");
+	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	agent_row(&ag, "web2", 'a', "{}");
+	memcpy(ag.key_pin, "sha1:", 5);
+	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	agent_row(&ag, "web2", 'a', "");
+	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	agent_row(&ag, "web2", 'a', "{}");
+	memset(ag.ssh_target, 'x', sizeof(ag.ssh_target));
+	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_bind(f->st, NULL, 1), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_get(f->st, "web2", &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_get(f->st, "Not Valid", &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_get(f->st, "web1", NULL), ZT_ERR_INVALID);
+}
+
+static void test_agents_survive_reopen_and_rm(void **state)
+{
+	struct fixture *f = *state;
+	struct store_agent ag, got;
+	char big[STORE_AGENT_LABELS_MAX + 1];
+
+	/* The largest labels text fits, and comes back whole. */
+	memset(big, 'l', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	agent_row(&ag, "db1", 'c', big);
+	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_agent_get(f->st, "db1", &got), 0);
+	assert_string_equal(got.labels, big);
+	assert_int_equal(got.bound_at, 100);
+	/* The binding outlived the connection: another key is still refused. */
+	agent_row(&ag, "db1", 'd', "{}");
+	assert_int_equal(store_agent_bind(f->st, &ag, 200), ZT_ERR_EXISTS);
+
+	/* Removing frees the name for the new key. */
+	assert_int_equal(store_agent_rm(f->st, "db1"), 0);
+	assert_int_equal(store_agent_rm(f->st, "db1"), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_rm(f->st, "Not Valid"), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_get(f->st, "db1", &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_bind(f->st, &ag, 300), 0);
+	assert_int_equal(store_agent_get(f->st, "db1", &got), 0);
+	assert_int_equal(got.key_pin[7], 'd');
+	assert_int_equal(got.bound_at, 300);
+}
+
+struct agent_list {
+	int n;
+	char last[STORE_NAME_MAX + 1];
+};
+
+static int collect_agent(const struct store_agent *ag, void *arg)
+{
+	struct agent_list *l = arg;
+
+	assert_true(strcmp(l->last, ag->name) < 0);
+	snprintf(l->last, sizeof(l->last), "%s", ag->name);
+	assert_string_equal(ag->labels, "{}");
+	l->n++;
+	return 0;
+}
+
+static int stop_agent(const struct store_agent *ag, void *arg)
+{
+	(void)ag;
+	return ++*(int *)arg == 3 ? 42 : 0;
+}
+
+static void test_agents_each(void **state)
+{
+	struct fixture *f = *state;
+	struct store_agent ag;
+	struct agent_list l;
+	char name[16];
+	int n = 0;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_agent_each(f->st, collect_agent, &l), 0);
+	assert_int_equal(l.n, 0);
+	/* More than a page, added out of order. */
+	for (int i = 149; i >= 0; i--) {
+		snprintf(name, sizeof(name), "h%03d", i);
+		agent_row(&ag, name, 'e', "{}");
+		assert_int_equal(store_agent_bind(f->st, &ag, i), 0);
+	}
+	assert_int_equal(store_agent_each(f->st, collect_agent, &l), 0);
+	assert_int_equal(l.n, 150);
+	assert_string_equal(l.last, "h149");
+	assert_int_equal(store_agent_each(f->st, stop_agent, &n), 42);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_agent_each(f->st, NULL, NULL), ZT_ERR_INVALID);
+}
+
+/* Two brokers on one file, and eight connections racing for a new name
+ * with eight keys: exactly one key is bound. */
+struct bind_race {
+	struct store *st;
+	char c;
+	int rc;
+};
+
+static void *bind_race_run(void *arg)
+{
+	struct bind_race *b = arg;
+	struct store_agent ag;
+
+	agent_row(&ag, "race", b->c, "{}");
+	b->rc = store_agent_bind(b->st, &ag, 1);
+	return NULL;
+}
+
+static void test_agents_race(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+	struct store_agent ag, got;
+	struct bind_race b[8];
+	pthread_t t[8];
+	int ok = 0, exists = 0, winner = -1;
+
+	assert_int_equal(store_open(f->path, &other), 0);
+	agent_row(&ag, "web1", '1', "{}");
+	assert_int_equal(store_agent_bind(f->st, &ag, 1), 0);
+	agent_row(&ag, "web1", '2', "{}");
+	assert_int_equal(store_agent_bind(other, &ag, 2), ZT_ERR_EXISTS);
+
+	for (int i = 0; i < 8; i++) {
+		b[i].st = i % 2 == 0 ? f->st : other;
+		b[i].c = "13579bdf"[i];
+		b[i].rc = 1;
+		assert_int_equal(pthread_create(&t[i], NULL, bind_race_run, &b[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		if (b[i].rc == 0) {
+			ok++;
+			winner = i;
+		}
+		exists += b[i].rc == ZT_ERR_EXISTS;
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(exists, 7);
+	assert_int_equal(store_agent_get(other, "race", &got), 0);
+	assert_int_equal(got.key_pin[7], b[winner].c);
+	store_free(other);
+}
+
+/* A version 3 file (v4 only added agents) migrates to 4 and keeps its
+ * rows; the new table works at once. */
+static void test_migrate_v3_to_v4(void **state)
+{
+	struct fixture *f = *state;
+	struct store_agent ag, got;
+	char *doc = NULL;
+	char err[256];
+
+	assert_int_equal(store_role_put(f->st, "ops", "{\"v\":1}", 100), 0);
+	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root"), 0);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(raw_sql(f->path, "DROP TABLE agents; PRAGMA user_version = 3",
+	    err, sizeof(err)), SQLITE_OK);
+	assert_int_equal(raw_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
+	    SQLITE_ERROR);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
+	assert_int_equal(store_role_get(f->st, "ops", &doc), 0);
+	assert_string_equal(doc, "{\"v\":1}");
+	free(doc);
+	assert_int_equal(store_join_token_use(f->st, th('e'), 20), 0);
+	agent_row(&ag, "web1", 'a', "{}");
+	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(raw_sql(f->path, "SELECT name, key_pin, labels, ssh_target, "
+	    "ssh_host_key, bound_at, last_seen FROM agents", err, sizeof(err)), SQLITE_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -961,6 +1203,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_join_token_list_and_rm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_token_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_token_two_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_survive_reopen_and_rm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
