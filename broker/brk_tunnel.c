@@ -466,6 +466,7 @@ static void *accept_thread(void *arg)
 		pthread_mutex_unlock(&t->mu);
 		c->t = t;
 		c->fd = fd;
+		net_nodelay(fd);
 		net_addr_str((struct sockaddr *)&sa, c->source, sizeof(c->source));
 		if (pthread_create(&th, &attr, conn_thread, c) != 0) {
 			close(fd);

@@ -135,7 +135,7 @@ int net_wait_fd(int fd, short events, int64_t deadline)
  * a negative ZT_ERR_*. */
 static int connect_one(const struct addrinfo *ai, int64_t deadline)
 {
-	int fd, r, soerr = 0, one = 1;
+	int fd, r, soerr = 0;
 	socklen_t len = sizeof(soerr);
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
@@ -156,8 +156,7 @@ static int connect_one(const struct addrinfo *ai, int64_t deadline)
 			goto fail;
 		}
 	}
-	/* Messages are small and sent whole: do not wait for Nagle. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	net_nodelay(fd);
 	return fd;
 fail:
 	close(fd);
@@ -194,6 +193,13 @@ out:
 		freeaddrinfo(res);
 	}
 	return err;
+}
+
+void net_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void net_keepalive(int fd)

@@ -39,6 +39,9 @@ int net_wait_fd(int fd, short events, int64_t deadline);
  * non-blocking, close-on-exec TCP socket with TCP_NODELAY. ZT_ERR_NET
  * (unresolvable, refused, unreachable), ZT_ERR_TIMEOUT. */
 int net_connect(const char *host, const char *port, int64_t deadline, int *fd);
+/* Turns off Nagle's algorithm: our writes are whole messages (frames, SSH
+ * packets) and a round trip must not wait for an ACK. Best effort. */
+void net_nodelay(int fd);
 /* Turns on TCP keepalive with the NET_KEEPALIVE_* timing, so a peer that
  * vanished without closing is noticed. Best effort. */
 void net_keepalive(int fd);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,24 @@ static int64_t ssh_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Closes lib_fd, the descriptor libssh was given, unless libssh closed it: libssh
+ * 0.10 closes it on some paths (a failed handshake) but not after
+ * ssh_disconnect(), and a descriptor left open keeps the SSH connection, the
+ * tunnel stream and sshd's session alive. lib_fd is still ours exactly when it
+ * still names the caller's socket, which stays open until we return (a number
+ * libssh freed and another thread reused names some other file).
+ */
+static void close_dup(int lib_fd, int caller_fd)
+{
+	struct stat a, b;
+
+	if (lib_fd >= 0 && caller_fd >= 0 && fstat(lib_fd, &a) == 0 &&
+	    fstat(caller_fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		close(lib_fd);
+	}
 }
 
 static int ssh_fail(struct ssh_exec_result *out, enum ssh_exec_status st, int err,
@@ -314,7 +333,7 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 	if ((r = ssh_make_identity(req, out, &priv)) != 0) {
 		goto out;
 	}
-	/* libssh closes the fd it is given; the caller keeps its own. */
+	/* libssh gets a descriptor of its own (close_dup() ends it). */
 	if ((fd = fcntl(req->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		r = ssh_fail(out, SSH_EXEC_CONNECT_FAILED, ZT_ERR_IO, "dup: %s", strerror(errno));
 		goto out;
@@ -339,7 +358,6 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 		    ssh_get_error(s));
 		goto out;
 	}
-	fd = -1; /* now libssh's */
 	if (strcmp(type, "ssh-ed25519") == 0 &&
 	    ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519") != 0) {
 		r = ssh_fail(out, SSH_EXEC_ERROR, ZT_ERR_INTERNAL, "ssh hostkeys option");
@@ -442,9 +460,7 @@ out:
 		ssh_disconnect(s);
 		ssh_free(s);
 	}
-	if (fd >= 0) {
-		close(fd);
-	}
+	close_dup(fd, req != NULL ? req->fd : -1);
 	ssh_key_free(priv);
 	ssh_key_free(want);
 	ssh_key_free(got);

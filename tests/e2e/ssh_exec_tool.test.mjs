@@ -131,6 +131,19 @@ test('id -un returns the login; sshd logs the per-call key id and serial; both a
   assert.ok(decided.seq < done.seq, 'the decision is recorded before the outcome');
 });
 
+test('each call ends its SSH connection: the agent holds no stream after it', async () => {
+  // Each stream costs the agent a thread, a TLS connection and a TCP
+  // connection to sshd; a call that left its SSH connection open kept all
+  // three (and sshd's session) until the agent ran out of streams.
+  const fds = () => fs.readdirSync(`/proc/${web1.proc.pid}/fd`).length;
+  const idle = fds();
+  for (let i = 0; i < 5; i++) {
+    const r = await exec(bot, { host: 'web1', login: USER, command: 'true' });
+    assert.equal(r.isError, false, text(r));
+  }
+  await until(() => fds() <= idle, `web1's descriptors back to ${idle} (now ${fds()})`);
+});
+
 test('exit codes are results, stderr is separate, output past 1 MiB is cut and flagged', async () => {
   let r = await exec(bot, { host: 'web1', login: USER, command: "echo out; echo err >&2; exit 7" });
   assert.equal(r.isError, false, text(r));
