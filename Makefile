@@ -2,11 +2,12 @@
 #
 #   make deps    install the Debian packages and npm modules the build and
 #                tests need (idempotent; quiet when everything is there)
-#   make all     build ztbroker and ztctl into build/
+#   make all     build ztbroker, ztctl, ztagent and the test programs into build/
 #   make check   unit tests (cmocka) and end-to-end tests (node:test)
 #   make asan    the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz    a short run of every libFuzzer target (build-fuzz/)
-#   make demo    bring up a broker with a user, in demo-run/
+#   make bench   ssh_exec through zt vs direct OpenSSH and libssh (ratios)
+#   make demo    sshd, broker, agent, an admin and a bot; one MCP call (demo-run/)
 #
 # SANITIZER=address selects the sanitizer build; FUZZ_SECONDS sets the
 # length of each fuzz run.
@@ -55,7 +56,7 @@ TESTUTIL := $(BUILD)/tests/unit/testutil.o
 CONF_SERVER := $(BUILD)/tests/conformance/mcp-conformance-server
 
 .SECONDARY:
-.PHONY: all deps check check-only unit e2e asan fuzz demo clean help
+.PHONY: all deps check check-only unit e2e asan fuzz bench demo clean help
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNITS) $(TOOLS) $(CONF_SERVER)
@@ -180,6 +181,11 @@ fuzz: deps $(FUZZ_BINS)
 	  tail -n 1 $(FUZZ_BUILD)/$$n.log; \
 	done
 
+# Benchmarks against peers in the same run (bench/README.md): numbers and
+# ratios, never pass/fail.
+bench: deps all
+	ZT_BUILD=$(abspath $(BUILD)) $(NODE22) bench/ssh_exec.mjs
+
 demo: deps all
 	@./examples/demo.sh
 
@@ -187,6 +193,6 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,15p' Makefile
 
 -include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
