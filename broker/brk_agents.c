@@ -451,7 +451,10 @@ int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info 
 		snap[i] = a->v[i].info;
 	}
 	pthread_mutex_unlock(&a->mu);
-	qsort(snap, n, sizeof(*snap), by_name);
+	/* An empty list has no array, and qsort() must not see its NULL. */
+	if (n > 1) {
+		qsort(snap, n, sizeof(*snap), by_name);
+	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		r = fn(&snap[i], arg);
 	}
