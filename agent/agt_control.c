@@ -46,6 +46,33 @@ static void renew_if_due(const struct agt_config *cfg)
 	log_info("renewed the agent certificate");
 }
 
+/* Starts the stream a dial asks for; when the agent cannot (too many open,
+ * no memory) it says so at once with error{id} on the control connection,
+ * so the caller hears "busy" instead of waiting out the broker's dial
+ * timeout. 0, or the error of that write. */
+static int dial(struct tls_conn *c, const struct agt_config *cfg, const struct tun_msg *d)
+{
+	struct tun_msg m;
+	char why[96];
+	int r;
+
+	if ((r = agt_stream_start(cfg, d->id, d->target)) == 0) {
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_ERROR;
+	m.id = d->id;
+	if (r == ZT_ERR_TOO_LARGE) {
+		m.code = "busy";
+		snprintf(why, sizeof(why), "at its limit of %d open streams", cfg->max_streams);
+	} else {
+		m.code = "internal";
+		snprintf(why, sizeof(why), "cannot start a stream: %s", zt_strerror(r));
+	}
+	m.message = why;
+	return agt_send(c, &m);
+}
+
 /* One connection's life: 0 when it ended (reconnect), ZT_ERR_DENIED when
  * the broker refused the agent. */
 static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
@@ -126,7 +153,9 @@ static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 		}
 		last_rx = net_mono_ms();
 		if (reply.type == TUN_DIAL) {
-			agt_stream_start(cfg, reply.id, reply.target);
+			if ((r = dial(c, cfg, &reply)) != 0) {
+				break;
+			}
 		} else if (reply.type == TUN_ERROR) {
 			log_warn("the broker closed the control connection: %s (%s)", reply.message,
 			    reply.code);

@@ -28,6 +28,7 @@ struct agt_config {
 	size_t nlabels;
 	const char *ssh_target;        /* "127.0.0.1:22" */
 	char ssh_host_key[TUN_HOSTKEY_MAX + 1]; /* "ssh-ed25519 AAAA..." */
+	int max_streams;               /* streams open at once, 1..AGT_STREAMS_MAX */
 };
 
 /* Frame I/O over a pinned TLS connection, shared with the control loop:

@@ -103,9 +103,9 @@ int agt_stream_start(const struct agt_config *cfg, const char *id, const char *t
 	pthread_t th;
 	int r = 0;
 
-	if (atomic_fetch_add(&running, 1) >= AGT_STREAMS_MAX) {
+	if (atomic_fetch_add(&running, 1) >= cfg->max_streams) {
 		atomic_fetch_sub(&running, 1);
-		log_warn("stream %s refused: %d streams already open", id, AGT_STREAMS_MAX);
+		log_warn("stream %s refused: at the limit of %d open streams", id, cfg->max_streams);
 		return ZT_ERR_TOO_LARGE;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {

@@ -6,19 +6,22 @@
  * dialled), then opens a new mutual-TLS connection to the broker and sends
  * accept{id} followed by the stream's bytes (common/pump.h), or error{id,
  * code, message} when the target cannot be reached. Each stream runs in its
- * own detached thread, at most AGT_STREAMS_MAX at once.
+ * own detached thread, at most cfg->max_streams (--max-streams) at once; a
+ * dial past that is refused at once on the control connection with
+ * error{id, "busy", ...} (agt_control.c).
  */
 #ifndef ZT_AGT_STREAM_H
 #define ZT_AGT_STREAM_H
 
 #include "agent/agt_join.h"
 
-#define AGT_STREAMS_MAX 256
+#define AGT_STREAMS_DEFAULT 256
+#define AGT_STREAMS_MAX 4096
 #define AGT_TARGET_TIMEOUT_MS 5000
 
 /* Starts the stream for one dial (id and target as received; copied).
- * Returns at once: 0, or ZT_ERR_TOO_LARGE (too many streams) /
- * ZT_ERR_NOMEM, in which case the broker's dial times out. */
+ * Returns at once: 0, or ZT_ERR_TOO_LARGE (cfg->max_streams are open) /
+ * ZT_ERR_NOMEM; then the caller tells the broker. */
 int agt_stream_start(const struct agt_config *cfg, const char *id, const char *target);
 
 #endif

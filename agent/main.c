@@ -14,6 +14,7 @@
 
 #include "agent/agt_control.h"
 #include "agent/agt_join.h"
+#include "agent/agt_stream.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -32,6 +33,7 @@ static const char usage[] =
 	"usage: ztagent --broker HOST:PORT --ca-pin sha256:... --data-dir D --name NAME\n"
 	"               [--labels k=v,k2=v2] [--ssh 127.0.0.1:22]\n"
 	"               [--ssh-host-key /etc/ssh/ssh_host_ed25519_key.pub]\n"
+	"               [--max-streams 256]\n"
 	"               [--token ztj_...]   (or the environment variable ZT_JOIN_TOKEN)\n";
 
 /* The "type base64" part of an OpenSSH public key file. */
@@ -60,6 +62,24 @@ static int read_host_key(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
+/* --max-streams: 1..AGT_STREAMS_MAX, digits only. */
+static int parse_streams(const char *s, int *out)
+{
+	char *end = NULL;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9') {
+		return ZT_ERR_INVALID;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > AGT_STREAMS_MAX) {
+		return ZT_ERR_INVALID;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -71,6 +91,7 @@ int main(int argc, char **argv)
 		{ "ssh", required_argument, NULL, 's' },
 		{ "ssh-host-key", required_argument, NULL, 'k' },
 		{ "token", required_argument, NULL, 't' },
+		{ "max-streams", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,6 +104,7 @@ int main(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ssh_target = "127.0.0.1:22";
+	cfg.max_streams = AGT_STREAMS_DEFAULT;
 	log_init("ztagent", ZT_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	/* From the start: a stop requested while joining ends the agent right
@@ -105,6 +127,13 @@ int main(int argc, char **argv)
 		case 's': cfg.ssh_target = optarg; break;
 		case 'k': host_key_file = optarg; break;
 		case 't': token = optarg; break;
+		case 'm':
+			if (parse_streams(optarg, &cfg.max_streams) != 0) {
+				fprintf(stderr, "ztagent: --max-streams takes a number from 1 to %d\n",
+				    AGT_STREAMS_MAX);
+				return 2;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}

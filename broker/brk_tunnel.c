@@ -291,6 +291,11 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 			brk_agents_seen(t->b->agents, hello->name, gen, brk_now());
 			deadline = net_mono_ms() + BRK_TUNNEL_SILENCE_S * 1000;
 			r = write_msg(ssl, &m);
+		} else if (m.type == TUN_ERROR && m.id != NULL) {
+			/* A dial the agent cannot take (busy): fail it now. */
+			log_warn("tunnel: agent %s refused stream %s: %s (%s)", hello->name, m.id,
+			    m.message, m.code);
+			brk_dials_fail(t->b->dials, m.id, hello->name, m.code, m.message);
 		} else {
 			log_warn("tunnel: agent %s sent %s on its control connection", hello->name,
 			    tun_type_name(m.type));

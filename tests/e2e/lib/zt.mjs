@@ -281,12 +281,13 @@ export function auditEvents(broker, type) {
 // exited, stop}) or when it exits ({code, out}). token goes in
 // ZT_JOIN_TOKEN (null: none); ssh is the target it advertises.
 export function startAgent(broker, dir, name,
-  { token = null, pin = broker.pin, hostKey, labels, ssh = '127.0.0.1:22' } = {}) {
+  { token = null, pin = broker.pin, hostKey, labels, ssh = '127.0.0.1:22', extra = [] } = {}) {
   const env = { ...process.env };
   if (token) env.ZT_JOIN_TOKEN = token; else delete env.ZT_JOIN_TOKEN;
   const args = ['--broker', `127.0.0.1:${broker.tunnelPort}`, '--ca-pin', pin, '--data-dir', dir,
     '--name', name, '--ssh', ssh, '--ssh-host-key', hostKey];
   if (labels) args.push('--labels', labels);
+  args.push(...extra);
   return new Promise((resolve) => {
     const proc = spawn(ZTAGENT, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
