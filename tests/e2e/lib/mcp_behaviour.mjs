@@ -27,7 +27,6 @@ export function toolBehaviourTests(get) {
     const ac = new AbortController();
     let first;
     const started = new Promise((r) => { first = r; });
-    const t0 = Date.now();
     const call = client.callTool({ name: 'diag_progress', arguments: { steps: 100, interval_ms: 100 } },
       undefined, { signal: ac.signal, onprogress: () => first() });
     await started;
@@ -36,7 +35,6 @@ export function toolBehaviourTests(get) {
     // The broker noted that the call ended early, long before its 10 s.
     await new Promise((r) => setTimeout(r, 500));
     assert.match(broker.log.join(''), /diag_progress: cancelled after \d+ of 100 steps/);
-    assert.ok(Date.now() - t0 < 5000);
     const w = await client.callTool({ name: 'whoami', arguments: {} });
     assert.ok(w.structuredContent.name.length > 0);
   });
