@@ -34,9 +34,10 @@ static int nap(int ms, volatile sig_atomic_t *stop)
 static void renew_if_due(const struct agt_config *cfg)
 {
 	char err[TUN_MESSAGE_MAX + 128];
-	int due = 0;
+	int64_t life, left;
 
-	if (agt_renew_due(cfg->data_dir, &due) != 0 || !due) {
+	/* Not before the last third of its life. */
+	if (agt_cert_life(cfg->data_dir, &life, &left) != 0 || left * 3 > life) {
 		return;
 	}
 	if (agt_renew(cfg, err, sizeof(err)) != 0) {
@@ -186,7 +187,13 @@ int agt_control_run(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 
 	while (!*stop) {
 		time_t started = time(NULL);
+		int64_t life, left;
 
+		if (agt_cert_life(cfg->data_dir, &life, &left) == 0 && left <= 0) {
+			log_error("the agent certificate expired %lld s ago: join again with a new "
+			    "token", (long long)-left);
+			return ZT_ERR_EXPIRED;
+		}
 		if ((r = session(cfg, stop)) == ZT_ERR_DENIED) {
 			return r;
 		}

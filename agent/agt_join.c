@@ -201,14 +201,14 @@ int agt_renew(const struct agt_config *cfg, char *err, size_t errsz)
 	return obtain(cfg, NULL, err, errsz);
 }
 
-int agt_renew_due(const char *data_dir, int *due)
+int agt_cert_life(const char *data_dir, int64_t *life, int64_t *left)
 {
 	char path[4096];
 	X509 *x = NULL;
 	FILE *fp;
 	int life_d = 0, life_s = 0, left_d = 0, left_s = 0, r = ZT_ERR_INVALID;
 
-	*due = 0;
+	*life = *left = 0;
 	snprintf(path, sizeof(path), "%s/agent.crt", data_dir);
 	if ((fp = fopen(path, "r")) == NULL) {
 		return ZT_ERR_IO;
@@ -218,10 +218,8 @@ int agt_renew_due(const char *data_dir, int *due)
 	if (x != NULL &&
 	    ASN1_TIME_diff(&life_d, &life_s, X509_get0_notBefore(x), X509_get0_notAfter(x)) == 1 &&
 	    ASN1_TIME_diff(&left_d, &left_s, NULL, X509_get0_notAfter(x)) == 1) {
-		int64_t life = (int64_t)life_d * 86400 + life_s;
-		int64_t left = (int64_t)left_d * 86400 + left_s;
-
-		*due = left * 3 <= life; /* the last third of its life */
+		*life = (int64_t)life_d * 86400 + life_s;
+		*left = (int64_t)left_d * 86400 + left_s;
 		r = 0;
 	}
 	X509_free(x);

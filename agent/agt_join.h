@@ -15,6 +15,7 @@
 #define ZT_AGT_JOIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/tun.h"
 
@@ -46,8 +47,9 @@ int agt_join(const struct agt_config *cfg, const char *token, char *err, size_t 
 /* Renews D/agent.crt for the same key; err says why not. 0 or a negative
  * ZT_ERR_* (ZT_ERR_DENIED: the broker refused). */
 int agt_renew(const struct agt_config *cfg, char *err, size_t errsz);
-/* *due = 1 when D/agent.crt is in the last third of its life (or past
- * it). 0, ZT_ERR_IO (unreadable), ZT_ERR_INVALID (not a certificate). */
-int agt_renew_due(const char *data_dir, int *due);
+/* The whole life of D/agent.crt and what is left of it, in seconds (left
+ * <= 0 once it expired). 0, ZT_ERR_IO (unreadable), ZT_ERR_INVALID (not a
+ * certificate). */
+int agt_cert_life(const char *data_dir, int64_t *life, int64_t *left);
 
 #endif

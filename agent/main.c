@@ -165,10 +165,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (agt_joined(cfg.data_dir)) {
-		printf("ztagent: joined earlier (%s/agent.crt); no new token needed\n", cfg.data_dir);
-		goto run;
-	}
-	if (token == NULL) {
+		int64_t life, left;
+
+		if ((r = agt_cert_life(cfg.data_dir, &life, &left)) != 0) {
+			fprintf(stderr, "ztagent: cannot read %s/agent.crt: %s\n", cfg.data_dir,
+			    zt_strerror(r));
+			return 1;
+		}
+		if (left > 0) {
+			printf("ztagent: joined earlier (%s/agent.crt); no new token needed\n",
+			    cfg.data_dir);
+			goto run;
+		}
+		if (token == NULL) {
+			fprintf(stderr, "ztagent: the agent certificate %s/agent.crt expired %lld s "
+			    "ago: join again with a new token (--token or ZT_JOIN_TOKEN; "
+			    "ztctl tokens add or ztbroker admin tokens add)\n", cfg.data_dir, (long long)-left);
+			return 2;
+		}
+		printf("ztagent: the agent certificate expired; joining again with the token\n");
+	} else if (token == NULL) {
 		fprintf(stderr, "ztagent: first start needs a join token: --token or "
 		    "ZT_JOIN_TOKEN (ztbroker admin tokens add)\n");
 		return 2;
@@ -180,7 +196,12 @@ int main(int argc, char **argv)
 	printf("ztagent: joined as %s; certificate in %s/agent.crt\n", cfg.name, cfg.data_dir);
 run:
 	fflush(stdout);
-	if (agt_control_run(&cfg, &stop_flag) != 0) {
+	if ((r = agt_control_run(&cfg, &stop_flag)) == ZT_ERR_EXPIRED) {
+		fprintf(stderr, "ztagent: the agent certificate expired; join again with a new "
+		    "token (ztctl tokens add)\n");
+		return 1;
+	}
+	if (r != 0) {
 		fprintf(stderr, "ztagent: the broker refused this agent; see the log above\n");
 		return 1;
 	}

@@ -3,7 +3,9 @@
 // renews in the last third of its certificate's life, the broker ends the
 // control connection made with the old one when it expires, and the agent
 // comes back with the new one. A renewal presenting no certificate is
-// refused; every renewal is audited.
+// refused; every renewal is audited. An agent whose certificate expired (it
+// was down, or could not reach the broker, for the last third of its life)
+// says so and stops; a new token brings it back under the same name.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -16,12 +18,29 @@ import {
 
 let broker;
 let agent;
+let downDir;    // web2 joined, then stopped: its certificate runs out
+let cutOff;     // web3, whose broker went away: it cannot renew
+
+const TTL = ['--tunnel-listen', '127.0.0.1:0', '--agent-cert-ttl', '15s'];
+const joinToken = (b) => admin(b, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
 
 before(async () => {
-  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--agent-cert-ttl', '15s'] });
+  broker = await startBroker({ args: TTL });
+  // Both clocks start now and run while the first test waits for a renewal.
+  downDir = path.join(tmpdir('zt-agent-'), 'data');
+  const web2 = await startAgent(broker, downDir, 'web2', { token: joinToken(broker),
+    hostKey: sshHostKey(), labels: 'env=staging' });
+  assert.ok(web2.joined, web2.out?.stderr);
+  await web2.stop();
+  const other = await startBroker({ args: TTL });
+  cutOff = await startAgent(other, path.join(tmpdir('zt-agent-'), 'data'), 'web3',
+    { token: joinToken(other), hostKey: sshHostKey() });
+  assert.ok(cutOff.joined, cutOff.out?.stderr);
+  await stopChecked(other);
 });
 after(async () => {
   await agent?.stop();
+  if (cutOff?.proc.exitCode === null) await cutOff.stop();
   await stopChecked(broker);
 });
 
@@ -30,9 +49,8 @@ const keyOf = (f) => new crypto.X509Certificate(fs.readFileSync(f)).publicKey
   .export({ type: 'spki', format: 'der' }).toString('hex');
 
 test('a 15 s certificate is renewed for the same key and the agent stays in service', async () => {
-  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
   const dir = path.join(tmpdir('zt-agent-'), 'data');
-  agent = await startAgent(broker, dir, 'web1', { token, hostKey: sshHostKey(), labels: 'env=staging' });
+  agent = await startAgent(broker, dir, 'web1', { token: joinToken(broker), hostKey: sshHostKey(), labels: 'env=staging' });
   assert.ok(agent.joined, agent.out?.stderr);
   const crt = path.join(dir, 'agent.crt');
   const first = notAfter(crt);
@@ -77,4 +95,34 @@ test('a renew without a client certificate is refused', async () => {
   const msg = JSON.parse(answer.subarray(4, 4 + answer.readUInt32BE(0)).toString());
   assert.equal(msg.type, 'error');
   assert.equal(msg.code, 'certificate_required');
+});
+
+test('an expired agent certificate stops the agent; a new token brings it back', async () => {
+  // web3 could not renew: it stops by itself once its certificate ran out.
+  await until(() => cutOff.proc.exitCode !== null, 'web3 stopped', 20000);
+  assert.equal(cutOff.proc.exitCode, 1, cutOff.out.stderr);
+  assert.match(cutOff.out.stderr, /the agent certificate expired \d+ s ago: join again with a new token/);
+
+  // web2 was down: without a token it refuses to start and says why.
+  await until(() => notAfter(path.join(downDir, 'agent.crt')) < new Date(), 'web2 expired', 20000);
+  const bare = await startAgent(broker, downDir, 'web2', { hostKey: sshHostKey() });
+  assert.equal(bare.joined, undefined);
+  assert.equal(bare.code, 2);
+  assert.match(bare.out.stderr, /agent\.crt expired \d+ s ago: join again with a new token/);
+
+  // With a token it joins again, same key, same name, and comes online.
+  const key = keyOf(path.join(downDir, 'agent.crt'));
+  const connects = () => auditEvents(broker, 'agent.connect')
+    .filter((e) => e.actor === 'agent:web2' && e.outcome === 'success').length;
+  const seen = connects();
+  const again = await startAgent(broker, downDir, 'web2', { token: joinToken(broker),
+    hostKey: sshHostKey(), labels: 'env=staging' });
+  try {
+    assert.ok(again.joined, again.out?.stderr);
+    assert.match(again.out.stdout, /certificate expired; joining again with the token/);
+    assert.equal(keyOf(path.join(downDir, 'agent.crt')), key);
+    await until(() => connects() > seen, 'web2 online again');
+  } finally {
+    await again.stop?.();
+  }
 });
