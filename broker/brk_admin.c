@@ -1055,6 +1055,7 @@ int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
 static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 {
 	char missing[STORE_ROLES_MAX + 1], err[POL_ERR_MAX];
+	struct brk_agents *known = NULL;
 	struct brk_admin_query q;
 	struct pol_decision d;
 	int r;
@@ -1072,8 +1073,14 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	q.host = a->host;
 	q.labels = a->labels;
 	q.login = a->login;
-	r = brk_admin_policy_test(dd->store, NULL, &q, &d, missing, sizeof(missing), err,
+	/* The hosts the broker knows, with the labels they last advertised, as
+	 * the API's policy test sees them (online or not makes no difference). */
+	if (q.labels == NULL && q.host != NULL && (known = brk_agents_new(dd->store)) == NULL) {
+		return fail_exit(ZT_ERR_DB, "cannot read the known agents");
+	}
+	r = brk_admin_policy_test(dd->store, known, &q, &d, missing, sizeof(missing), err,
 	    sizeof(err));
+	brk_agents_free(known);
 	if (r != 0) {
 		return fail_exit(r, err);
 	}

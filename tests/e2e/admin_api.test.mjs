@@ -239,10 +239,12 @@ describe('policy test', () => {
   });
 
   test('without --labels, a known host is tested with the labels its agent advertised', async () => {
-    const r = await zt(['policy', 'test', '--bot', 'ops-ai', '--tool', 'ssh_exec', '--host', 'web1',
-      '--login', 'ubuntu']);
+    const args = ['--bot', 'ops-ai', '--tool', 'ssh_exec', '--host', 'web1', '--login', 'ubuntu'];
+    const r = await zt(['policy', 'test', ...args]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^ALLOW\nallow: .* on host web1 \(env=staging, team=web\) as ubuntu$/m);
+    // The admin verb reads the same labels from the store.
+    assert.equal(admin(broker, 'policy', 'test', ...args).stdout, r.stdout);
   });
 
   test('an unknown identity or bad labels are refused', async () => {
