@@ -357,6 +357,43 @@ static void audit(void *arg, const char *type, const struct mcp_identity *who,
 	}
 }
 
+/*
+ * tools/call of a tool the caller's roles never allow, or of none. A tool
+ * that exists is refused like any denied call: audited as tool.NAME, denied,
+ * with the rule, and answered with an error result naming it. A name that
+ * is no tool is audited as tool.unknown and answered "Unknown tool".
+ */
+static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, void *arg)
+{
+	const struct mcp_identity *who = mcp_call_identity(call);
+	struct brk_mcp *m = arg;
+	struct pol_request req;
+	struct pol_decision d;
+	char actor[96], type[64];
+	cJSON *det = cJSON_CreateObject(), *res = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.tool = name;
+	if (exists) {
+		/* Decided as the tool alone (no host, no login): the rule that
+		 * hid it. */
+		(void)brk_policy_decide(m->b->store, who->roles, &req, &d);
+	}
+	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	snprintf(type, sizeof(type), "tool.%s", exists ? name : "unknown");
+	if (det == NULL || cJSON_AddStringToObject(det, "tool", name) == NULL ||
+	    cJSON_AddStringToObject(det, "request_id", mcp_call_id(call)) == NULL ||
+	    (exists && cJSON_AddStringToObject(det, "rule", d.rule) == NULL) ||
+	    cJSON_AddStringToObject(det, "reason", exists ? d.rule : "no such tool") == NULL ||
+	    aud_append(m->b->store, brk_now_ms(), type, actor, "mcp", "denied", det) != 0) {
+		log_error("cannot write audit event %s", type);
+	} else if (exists) {
+		res = mcp_result_error("%s", d.rule);
+	}
+	cJSON_Delete(det);
+	return res;
+}
+
 int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,
     int diagnostic_tools, struct brk_mcp **out)
 {
@@ -388,6 +425,7 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 	    (r = brk_sshexec_register(m->srv, b)) != 0) {
 		goto fail;
 	}
+	mcp_server_set_refused_tool(m->srv, refused_tool, m);
 	{
 		struct mcp_tool lh = {
 			.name = "list_hosts",

@@ -143,6 +143,16 @@ int mcp_server_add_tool(struct mcp_server *srv, const struct mcp_tool *t);
 int mcp_server_add_resources(struct mcp_server *srv, const struct mcp_resource_provider *p);
 int mcp_server_add_prompt(struct mcp_server *srv, const struct mcp_prompt *p);
 void mcp_server_set_completion(struct mcp_server *srv, mcp_complete_fn fn, void *arg);
+/* Called when tools/call names a tool the caller may not see (exists 1) or
+ * none at all (exists 0): where the policy layer records the attempt and
+ * says why. For a tool that exists it may return the answer, a
+ * CallToolResult (owned by the engine; isError, e.g. naming the rule that
+ * denies the tool); when it returns NULL, and always for a tool that does
+ * not exist, the caller gets -32602 "Unknown tool". name is the requested
+ * name (untrusted; at most 256 bytes). */
+typedef cJSON *(*mcp_refused_tool_fn)(struct mcp_call *call, const char *name, int exists,
+    void *arg);
+void mcp_server_set_refused_tool(struct mcp_server *srv, mcp_refused_tool_fn fn, void *arg);
 /* Items per page of tools/list, resources/list, prompts/list (default 100). */
 void mcp_server_set_page_size(struct mcp_server *srv, size_t n);
 /* Sends notifications/resources/updated to every session subscribed to uri

@@ -65,6 +65,8 @@ struct mcp_server {
 	size_t nproviders;
 	mcp_complete_fn complete;
 	void *complete_arg;
+	mcp_refused_tool_fn refused_tool;
+	void *refused_tool_arg;
 	size_t page_size;
 	pthread_mutex_t lock;           /* guards sessions */
 	struct mcp_session *sessions;

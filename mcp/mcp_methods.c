@@ -400,8 +400,16 @@ static int m_tools_call(struct mcp_call *c, const cJSON *params, cJSON **result,
 			break;
 		}
 	}
-	/* A tool the caller may not see does not exist for it. */
+	/* A tool the caller may not see is refused: with the policy's answer
+	 * when the hook gives one, else as if it did not exist. */
 	if (t == NULL || !tool_visible(t, &c->who)) {
+		res = srv->refused_tool != NULL ?
+		    srv->refused_tool(c, name, t != NULL, srv->refused_tool_arg) : NULL;
+		if (t != NULL && cJSON_IsObject(res)) {
+			*result = res;
+			return 0;
+		}
+		cJSON_Delete(res);
 		return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL, "Unknown tool: %s", name);
 	}
 	if ((r = param_obj(params, "arguments", 0, &args, e)) != 0) {

@@ -269,6 +269,15 @@ void mcp_server_set_completion(struct mcp_server *srv, mcp_complete_fn fn, void 
 	srv->complete_arg = arg;
 }
 
+void mcp_server_set_refused_tool(struct mcp_server *srv, mcp_refused_tool_fn fn, void *arg)
+{
+	if (srv == NULL) {
+		return;
+	}
+	srv->refused_tool = fn;
+	srv->refused_tool_arg = arg;
+}
+
 void mcp_server_set_page_size(struct mcp_server *srv, size_t n)
 {
 	if (srv == NULL) {

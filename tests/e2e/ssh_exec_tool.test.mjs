@@ -179,11 +179,23 @@ test('a denied host, login and tool each name the rule and are audited', async (
   }
   // Nothing reached sshd as "nobody".
   assert.doesNotMatch(sshd.log(), /nobody/);
-  // A caller whose roles never allow ssh_exec does not even see it.
+  // A caller whose roles never allow ssh_exec does not see it in tools/list;
+  // calling it anyway is refused with the rule, audited, and runs nothing.
   const viewer = await connectHttp(botToken(broker, 'viewer-bot', { roles: 'viewer' }));
   const { tools } = await viewer.listTools();
   assert.ok(!tools.some((t) => t.name === 'ssh_exec'));
-  await assert.rejects(exec(viewer, { host: 'web1', login: USER, command: 'id' }), /Unknown tool/);
+  const hidden = await exec(viewer, { host: 'web1', login: USER, command: 'id' });
+  assert.equal(hidden.isError, true);
+  assert.equal(text(hidden), 'deny: no role allows tool ssh_exec');
+  const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  assert.equal(ev.actor, 'bot:viewer-bot');
+  assert.equal(ev.outcome, 'denied');
+  assert.equal(ev.details.rule, 'deny: no role allows tool ssh_exec');
+  // A name that is no tool at all: -32602, audited as tool.unknown.
+  await assert.rejects(viewer.callTool({ name: 'rm_rf', arguments: {} }), /Unknown tool: rm_rf/);
+  const unknown = auditEvents(broker, 'tool.unknown').at(-1);
+  assert.equal(unknown.actor, 'bot:viewer-bot');
+  assert.equal(unknown.details.tool, 'rm_rf');
   await viewer.close();
 });
 

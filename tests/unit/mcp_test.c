@@ -914,11 +914,33 @@ static void test_tools_list_pages(void **state)
 	cJSON_Delete(r);
 }
 
+/* What the refused-tool hook saw, and what it answers (NULL: nothing). */
+struct refused_seen {
+	int calls;
+	int exists;
+	char name[64];
+	const char *answer;
+};
+
+static cJSON *record_refused(struct mcp_call *call, const char *name, int exists, void *arg)
+{
+	struct refused_seen *u = arg;
+
+	assert_non_null(mcp_call_identity(call));
+	u->calls++;
+	u->exists = exists;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	return u->answer != NULL ? mcp_result_error("%s", u->answer) : NULL;
+}
+
 static void test_tools_call(void **state)
 {
 	struct fix *f = *state;
+	struct refused_seen seen = { 0, -1, "", "deny: no role allows it" };
 	cJSON *r = NULL;
 	const cJSON *res = NULL;
+
+	mcp_server_set_refused_tool(f->srv, record_refused, &seen);
 
 	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
 	    "{\"name\":\"a_echo\",\"arguments\":{\"msg\":\"hi\"}}}");
@@ -933,15 +955,35 @@ static void test_tools_call(void **state)
 	assert_int_equal(err_code(r), MCP_ERR_INVALID_PARAMS);
 	assert_string_equal(err_message(r), "Unknown tool: nope");
 	cJSON_Delete(r);
-	/* Invisible is unknown. */
+	/* Told, but its answer is not used for a tool that does not exist. */
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.exists, 0);
+	assert_string_equal(seen.name, "nope");
+	/* An invisible tool gets the hook's answer... */
+	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"e_secret\",\"arguments\":{\"msg\":\"x\"}}}");
+	res = res_of(r);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(res, "isError")));
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(res,
+	    "content"), 0), "text")->valuestring, "deny: no role allows it");
+	cJSON_Delete(r);
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(seen.exists, 1);
+	assert_string_equal(seen.name, "e_secret");
+	/* ...or, without one, is unknown. */
+	seen.answer = NULL;
 	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
 	    "{\"name\":\"e_secret\",\"arguments\":{\"msg\":\"x\"}}}");
 	assert_string_equal(err_message(r), "Unknown tool: e_secret");
 	cJSON_Delete(r);
+	assert_int_equal(seen.calls, 3);
 	r = rpc_as(f, &admin, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
 	    "{\"name\":\"e_secret\",\"arguments\":{\"msg\":\"x\"}}}");
 	res_of(r);
 	cJSON_Delete(r);
+	/* Calls that reach a tool do not call the hook. */
+	assert_int_equal(seen.calls, 3);
+	mcp_server_set_refused_tool(f->srv, NULL, NULL);
 
 	expect_error(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":"
 	    "{\"name\":\"a_echo\",\"arguments\":[1]}}", MCP_ERR_INVALID_PARAMS);
