@@ -84,7 +84,8 @@ int64_t brk_now_ms(void)
 
 void brk_resp_clear(struct brk_resp *resp)
 {
-	cJSON_Delete(resp->json);
+	/* Responses carry session and join tokens. */
+	json_delete_wiped(resp->json);
 	memset(resp, 0, sizeof(*resp));
 }
 
@@ -257,7 +258,7 @@ static int parse_body(const struct brk_req *req, struct brk_resp *resp, cJSON **
 		return r;
 	}
 	if (!cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
+		json_delete_wiped(*out);
 		*out = NULL;
 		brk_resp_error(resp, 400, "invalid_request", "request body must be a JSON object");
 		return ZT_ERR_TYPE;
@@ -278,7 +279,7 @@ static void admin_route(struct brk *b, const struct brk_apiadmin_op *op,
 	}
 	brk_apiadmin_audit(b, req, who, op->event, details, resp);
 	cJSON_Delete(details);
-	cJSON_Delete(body);
+	json_delete_wiped(body);
 }
 
 void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *resp)
@@ -317,7 +318,7 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 			return;
 		}
 		rt->pub(b, req, body, resp);
-		cJSON_Delete(body);
+		json_delete_wiped(body);
 		return;
 	}
 	if (req->body_len > BRK_BODY_MAX) {

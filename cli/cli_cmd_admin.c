@@ -173,17 +173,6 @@ static int usage_error(const char *usage)
 	return CLI_EXIT_USAGE;
 }
 
-/* Wipes the top-level strings of resp (they held a join token), frees it. */
-static void json_free_secret(cJSON *resp)
-{
-	for (cJSON *it = resp != NULL ? resp->child : NULL; it != NULL; it = it->next) {
-		if (cJSON_IsString(it) && it->valuestring != NULL) {
-			crypto_wipe(it->valuestring, strlen(it->valuestring));
-		}
-	}
-	cJSON_Delete(resp);
-}
-
 static int tokens_add(const struct aopts *o)
 {
 	const char *text = NULL;
@@ -220,7 +209,7 @@ static int tokens_add(const struct aopts *o)
 	ret = CLI_EXIT_OK;
 out:
 	crypto_wipe(shown, sizeof(shown));
-	json_free_secret(resp);
+	json_delete_wiped(resp);
 	cJSON_Delete(body);
 	return ret;
 }

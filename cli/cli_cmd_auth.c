@@ -133,23 +133,6 @@ static int check_target(const char *broker, const char *pin)
 	return CLI_EXIT_OK;
 }
 
-/* Wipes the top-level strings of a flat JSON object (they held a password, a
- * code or a token), then frees it. */
-static void json_free_secret(cJSON *v)
-{
-	cJSON *it;
-
-	if (v == NULL) {
-		return;
-	}
-	for (it = v->child; it != NULL; it = it->next) {
-		if (cJSON_IsString(it) && it->valuestring != NULL) {
-			crypto_wipe(it->valuestring, strlen(it->valuestring));
-		}
-	}
-	cJSON_Delete(v);
-}
-
 /* One API call for the command named what. body (may be NULL) is serialized,
  * sent and wiped. 0 when a response arrived (any status); otherwise the error
  * was printed, followed by suffix (may be NULL). */
@@ -403,7 +386,7 @@ static int enroll_confirm(const struct opts *o, const char *user)
 			ret = r;
 			goto out;
 		}
-		json_free_secret(body);
+		json_delete_wiped(body);
 		cJSON_Delete(resp);
 		resp = NULL;
 		if ((body = cJSON_CreateObject()) == NULL ||
@@ -436,7 +419,7 @@ static int enroll_confirm(const struct opts *o, const char *user)
 	ret = CLI_EXIT_OK;
 out:
 	crypto_wipe(otp, sizeof(otp));
-	json_free_secret(body);
+	json_delete_wiped(body);
 	cJSON_Delete(resp);
 	return ret;
 }
@@ -504,13 +487,13 @@ int cli_cmd_enroll(int argc, char **argv)
 		cli_fail("out of memory");
 		goto out;
 	}
-	json_free_secret(resp);
+	json_delete_wiped(resp);
 	resp = NULL;
 	ret = enroll_confirm(&o, user_copy);
 out:
 	crypto_wipe(pw, sizeof(pw));
-	json_free_secret(body);
-	json_free_secret(resp);
+	json_delete_wiped(body);
+	json_delete_wiped(resp);
 	free(user_copy);
 	return ret;
 }
@@ -614,8 +597,8 @@ int cli_cmd_login(int argc, char **argv)
 out:
 	crypto_wipe(pw, sizeof(pw));
 	crypto_wipe(otp, sizeof(otp));
-	json_free_secret(body);
-	json_free_secret(resp);
+	json_delete_wiped(body);
+	json_delete_wiped(resp);
 	cli_profile_free(old);
 	cli_profile_free(p);
 	return ret;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/err.h"
 
 /* Largest integer a double holds exactly together with all smaller ones
@@ -513,4 +514,36 @@ char *json_print(const cJSON *v)
 	}
 	/* cJSON's API is not const-correct; printing does not modify v. */
 	return cJSON_PrintUnformatted((cJSON *)(uintptr_t)v);
+}
+
+/* Wipes v's own strings and its children's; not v's siblings. */
+static void wipe_item(cJSON *v)
+{
+	/* A reference points at memory cJSON does not own (maybe read-only). */
+	if ((v->type & cJSON_IsReference) != 0) {
+		return;
+	}
+	if (v->valuestring != NULL) {
+		crypto_wipe(v->valuestring, strlen(v->valuestring));
+	}
+	/* A key cJSON does not own (cJSON_StringIsConst) is a literal. */
+	if (v->string != NULL && (v->type & cJSON_StringIsConst) == 0) {
+		crypto_wipe(v->string, strlen(v->string));
+	}
+	for (cJSON *c = v->child; c != NULL; c = c->next) {
+		wipe_item(c);
+	}
+}
+
+void json_wipe(cJSON *v)
+{
+	if (v != NULL) {
+		wipe_item(v);
+	}
+}
+
+void json_delete_wiped(cJSON *v)
+{
+	json_wipe(v);
+	cJSON_Delete(v);
 }

@@ -38,6 +38,12 @@ int json_only_keys(const cJSON *obj, const char *const *allowed, const char **ba
 
 /* Compact serialization, caller frees; NULL on ENOMEM. */
 char *json_print(const cJSON *v);
+/* Overwrites every string in the tree, values and keys, with zero bytes (the
+ * tree stays valid: its strings become empty). For trees that held secrets:
+ * passwords in request bodies, tokens in responses. */
+void json_wipe(cJSON *v);
+/* json_wipe(), then cJSON_Delete(). NULL is fine. */
+void json_delete_wiped(cJSON *v);
 /* Bytes from outside (a command's output) as a JSON-safe string: a
  * NUL-terminated copy in which every byte that is not part of well-formed
  * UTF-8, and every NUL, became U+FFFD. Owned; NULL on ENOMEM. */

@@ -349,6 +349,39 @@ static void test_text_from_bytes(void **state)
 	}
 }
 
+/* Every string in the tree is zeroed in place, keys included; the tree
+ * stays valid; a literal key (cJSON_AddItemToObjectCS) is left alone. */
+static void test_wipe(void **state)
+{
+	const char *text = "{\"token\":\"ztb_secret\",\"n\":[\"pw1\",{\"otp\":\"123456\"}],"
+	    "\"k\":7}";
+	cJSON *v = cJSON_Parse(text), *tok, *arr, *inner, *lit;
+	size_t len;
+
+	(void)state;
+	assert_non_null(v);
+	lit = cJSON_CreateString("also secret");
+	assert_non_null(lit);
+	assert_true(cJSON_AddItemToObjectCS(v, "literal", lit));
+	tok = cJSON_GetObjectItem(v, "token");
+	arr = cJSON_GetObjectItem(v, "n");
+	inner = cJSON_GetArrayItem(arr, 1)->child;
+	len = strlen(tok->valuestring);
+	json_wipe(v);
+	for (size_t i = 0; i < len; i++) {
+		assert_int_equal(tok->valuestring[i], 0);
+	}
+	assert_int_equal(tok->string[0], 0);
+	assert_int_equal(cJSON_GetArrayItem(arr, 0)->valuestring[0], 0);
+	assert_int_equal(inner->valuestring[0], 0);
+	assert_int_equal(inner->string[0], 0);
+	assert_string_equal(lit->string, "literal");
+	assert_int_equal(lit->valuestring[0], 0);
+	assert_true(cJSON_IsNumber(cJSON_GetArrayItem(v, 2)));
+	json_delete_wiped(v);
+	json_delete_wiped(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_only_keys),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_text_from_bytes),
+		cmocka_unit_test(test_wipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
