@@ -34,6 +34,13 @@ struct sshca;
 #define BRK_LOGIN_WINDOW_S 900
 #define BRK_LOGIN_BLOCK_S 900
 
+/* Bad bearer tokens from one address: past this many within the window,
+ * further bad tokens from it get 429 and are not audited one by one for the
+ * quiet period (the start of it is). Valid tokens always pass. */
+#define BRK_TOKEN_FAIL_MAX_ADDR 20
+#define BRK_TOKEN_FAIL_WINDOW_S 60
+#define BRK_TOKEN_FAIL_QUIET_S 300
+
 struct brk {
 	struct store *store;
 	struct ca *ca;

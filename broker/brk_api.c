@@ -162,9 +162,10 @@ static const char *bearer_token(const char *h)
 int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_session *who,
     struct brk_resp *resp)
 {
-	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16];
+	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16], key[BRK_LIMIT_KEY_MAX];
 	const char *token, *code, *msg;
 	cJSON *details = NULL;
+	int64_t now, retry = 0;
 	int r;
 
 	if (req->authorization == NULL) {
@@ -206,6 +207,17 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return r;
 	}
+	/* An address sending bad tokens fast gets a quiet period: 429, and no
+	 * audit event for each (a token cannot be guessed; this spares the
+	 * audit log and the disk). Its valid tokens passed above. */
+	now = b->now();
+	snprintf(key, sizeof(key), "t:%s", req->source);
+	if (brk_limit_check(b->limit, key, now, &retry) != 0) {
+		brk_resp_error(resp, 429, "rate_limited", "too many bad tokens from this address; "
+		    "try again in %lld s", (long long)retry);
+		resp->retry_after = retry;
+		return ZT_ERR_RATE_LIMITED;
+	}
 	brk_resp_error(resp, r == ZT_ERR_LOCKED ? 423 : 401, code, "%s", msg);
 	resp->www_authenticate = r != ZT_ERR_LOCKED;
 	/* A short prefix of the token's hash lets the security team correlate
@@ -222,6 +234,19 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
 	}
 	cJSON_Delete(details);
+	if (brk_limit_fail(b->limit, key, BRK_TOKEN_FAIL_MAX_ADDR, BRK_TOKEN_FAIL_WINDOW_S,
+	    BRK_TOKEN_FAIL_QUIET_S, now) &&
+	    (details = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(details, "scope", "address");
+		cJSON_AddNumberToObject(details, "failures", BRK_TOKEN_FAIL_MAX_ADDR);
+		cJSON_AddNumberToObject(details, "window_s", BRK_TOKEN_FAIL_WINDOW_S);
+		cJSON_AddNumberToObject(details, "quiet_s", BRK_TOKEN_FAIL_QUIET_S);
+		if (aud_append(b->store, brk_now_ms(), "auth.token", "anonymous", req->source,
+		    "blocked", details) != 0) {
+			log_error("cannot write audit event auth.token");
+		}
+		cJSON_Delete(details);
+	}
 	return r;
 }
 

@@ -955,6 +955,10 @@ static int precheck(struct brk_mcphttp *h, struct MHD_Connection *c, const char 
 				    h->cfg.resource_metadata_url : "");
 				MHD_add_response_header(r, "WWW-Authenticate", www);
 			}
+			if (resp.retry_after > 0) {
+				snprintf(www, sizeof(www), "%lld", (long long)resp.retry_after);
+				MHD_add_response_header(r, "Retry-After", www);
+			}
 			*ret = MHD_queue_response(c, (unsigned)(resp.status != 0 ? resp.status : 401),
 			    r);
 			MHD_destroy_response(r);

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  admin, botToken, brokerFetch, request, sdk, startBroker, userToken,
+  admin, auditEvents, botToken, brokerFetch, request, sdk, startBroker, userToken,
   stopChecked,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
@@ -100,6 +100,27 @@ describe('refusals', () => {
     r = await mcp(user, INIT);
     assert.equal(r.status, 401);
     assert.equal(r.body.error.code, 'token_revoked');
+  });
+
+  test('a flood of bad tokens from one address: 429, and the audit log stays quiet', async () => {
+    // A broker of its own: the quiet period would touch the other tests.
+    const b = await startBroker();
+    try {
+      const post = (token) => request(b, 'POST', '/mcp', { token, body: INIT,
+        headers: { Accept: ACCEPT } });
+      for (let i = 0; i < 20; i++) assert.equal((await post(`ztb_bad_${i}`)).status, 401);
+      const r = await post('ztb_bad_more');
+      assert.equal(r.status, 429);
+      assert.equal(r.body.error.code, 'rate_limited');
+      assert.ok(Number(r.headers['retry-after']) > 0, JSON.stringify(r.headers));
+      const ev = auditEvents(b, 'auth.token');
+      assert.equal(ev.filter((e) => e.outcome === 'failure').length, 20);
+      assert.equal(ev.filter((e) => e.outcome === 'blocked').length, 1);
+      // A valid token from the same address is not held back.
+      assert.equal((await post(botToken(b, 'flood-bot'))).status, 200);
+    } finally {
+      await stopChecked(b);
+    }
   });
 
   test('a foreign Origin or Host: 403', async () => {

@@ -245,6 +245,46 @@ static void test_lockout(void **state)
 	assert_int_equal(res.checked, 7);
 }
 
+/* Bad tokens from one address: each is refused and audited until the
+ * limit, then 429 without an event each, the quiet period audited once;
+ * a valid token from that address still passes. */
+static void test_bad_token_quiet(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	struct aud_verify_result res;
+	struct store_session s;
+	char tok[CRYPTO_TOKEN_MAX], auth[CRYPTO_TOKEN_MAX + 16];
+
+	for (int i = 0; i < BRK_TOKEN_FAIL_MAX_ADDR; i++) {
+		assert_int_equal(call(f, "GET", "/v1/whoami", NULL, "Bearer ztb_nope", &resp), 401);
+		assert_string_equal(err_code(&resp), "invalid_token");
+		brk_resp_clear(&resp);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(call(f, "GET", "/v1/whoami", NULL, "Bearer ztb_nope", &resp), 429);
+		assert_string_equal(err_code(&resp), "rate_limited");
+		assert_true(resp.retry_after > 0 && resp.retry_after <= BRK_TOKEN_FAIL_QUIET_S);
+		brk_resp_clear(&resp);
+	}
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	assert_int_equal(res.checked, BRK_TOKEN_FAIL_MAX_ADDR + 1);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(crypto_token_new("ztb_", tok, sizeof(tok)), 0);
+	crypto_token_hash(tok, s.token_hash);
+	s.kind = STORE_USER;
+	s.principal_id = 1;
+	s.created_at = fake_now;
+	s.expires_at = fake_now + 3600;
+	s.mfa_verified_at = fake_now;
+	assert_int_equal(store_session_add(f->b.store, &s), 0);
+	snprintf(auth, sizeof(auth), "Bearer %s", tok);
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 200);
+	brk_resp_clear(&resp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +292,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enrol_login_logout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_token_quiet, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_api", tests, NULL, NULL);
