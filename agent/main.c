@@ -180,7 +180,8 @@ int main(int argc, char **argv)
 		if (token == NULL) {
 			fprintf(stderr, "ztagent: the agent certificate %s/agent.crt expired %lld s "
 			    "ago: join again with a new token (--token or ZT_JOIN_TOKEN; "
-			    "ztctl tokens add or ztbroker admin tokens add)\n", cfg.data_dir, (long long)-left);
+			    "ztctl tokens add or ztbroker admin tokens add)\n", cfg.data_dir,
+			    (long long)-left);
 			return 2;
 		}
 		printf("ztagent: the agent certificate expired; joining again with the token\n");
