@@ -25,6 +25,7 @@
 #define SSH_EXEC_CERT_BEFORE 30
 #define SSH_EXEC_CERT_AFTER 120
 #define SSH_EXEC_LINE_MAX 1024
+#define SSH_EXEC_KILL_MS 3000
 
 struct ssh_stream {
 	char *buf;
@@ -262,6 +263,40 @@ static void ssh_set_timeout(ssh_session s, int64_t deadline)
 }
 
 /*
+ * Kills what a timed-out or cancelled command left running. sshd honours the
+ * KILL signal request only under privilege separation, so not for root
+ * logins. A second session on the same connection, as the same login, kills
+ * the process group of every other command this connection started: they
+ * are children of the same sshd process ($PPID), each a session leader (sshd
+ * setsid()s it), so its process group id is its pid. Needs /bin/sh, pgrep
+ * and pkill (procps) on the host. 1 when a process group was killed. At most
+ * SSH_EXEC_KILL_MS.
+ */
+static int kill_siblings(ssh_session s)
+{
+	static const char script[] = "exec /bin/sh -c 'k=1; for p in $(pgrep -P $PPID); do "
+	    "if [ \"$p\" != \"$$\" ] && pkill -KILL -g \"$p\"; then k=0; fi; done; exit $k'";
+	ssh_channel k;
+	char drain[256];
+	int rc = -1;
+
+	ssh_set_timeout(s, ssh_now_ms() + SSH_EXEC_KILL_MS);
+	if ((k = ssh_channel_new(s)) == NULL) {
+		return 0;
+	}
+	if (ssh_channel_open_session(k) == SSH_OK &&
+	    ssh_channel_request_exec(k, script) == SSH_OK) {
+		while (ssh_channel_read(k, drain, sizeof(drain), 0) > 0) {
+			/* nothing to keep */
+		}
+		rc = ssh_channel_get_exit_status(k);
+	}
+	ssh_channel_close(k);
+	ssh_channel_free(k);
+	return rc == 0;
+}
+
+/*
  * One wait step of a non-blocking phase: polls cancellation and the deadline,
  * then waits at most max_ms for the socket. 0 to go on, else the
  * failure (already recorded in out). what names the phase for the error text.
@@ -432,8 +467,7 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 			next_progress += SSH_EXEC_PROGRESS_MS;
 		}
 		/* Data just came: look for more at once, still checking cancel and deadline. */
-		if ((r = ssh_wait(req, s, deadline, out, "while running; the command was sent "
-		    "KILL (sshd ignores that for root) and the channel closed",
+		if ((r = ssh_wait(req, s, deadline, out, "while running",
 		    got_any ? 0 : SSH_EXEC_POLL_MS)) != 0) {
 			goto out;
 		}
@@ -448,9 +482,16 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 	r = 0;
 out:
 	if (ch != NULL && (out->status == SSH_EXEC_TIMEOUT || out->status == SSH_EXEC_CANCELLED)) {
-		/* Closing the channel alone leaves the command running: sshd
-		 * kills the command's process group on a signal request. */
+		/* Closing the channel alone leaves the command running: a signal
+		 * request, then (for root, which sshd does not signal) a kill
+		 * from a second session, before the channel closes. */
+		size_t used = strlen(out->error);
+
 		ssh_channel_request_send_signal(ch, "KILL");
+		snprintf(out->error + used, sizeof(out->error) - used, "%s",
+		    kill_siblings(s) ? "; the command was killed and the channel closed" :
+		    "; the channel was closed, but the command could not be killed "
+		    "(no pkill on the host?) and may still run");
 	}
 	if (ch != NULL) {
 		ssh_channel_close(ch);
