@@ -17,6 +17,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/tun.h"
 
 enum state { WAITING, CONNECTED, FAILED };
@@ -98,29 +99,18 @@ static void close_fd(int *fd)
 static int wait_answer(struct brk_dials *d, struct pending *p, int timeout_ms,
     int (*cancelled)(void *arg), void *arg)
 {
-	struct timespec end, slice;
+	int64_t end = net_mono_ms() + timeout_ms, left;
+	struct timespec slice;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
 	while (p->state == WAITING) {
 		if (cancelled != NULL && cancelled(arg)) {
 			return ZT_ERR_CANCELLED;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &slice);
-		if (slice.tv_sec > end.tv_sec ||
-		    (slice.tv_sec == end.tv_sec && slice.tv_nsec >= end.tv_nsec)) {
+		if ((left = end - net_mono_ms()) <= 0) {
 			return ZT_ERR_TIMEOUT;
 		}
-		slice.tv_nsec += 100 * 1000000L;
-		if (slice.tv_nsec >= 1000000000L) {
-			slice.tv_sec++;
-			slice.tv_nsec -= 1000000000L;
-		}
+		/* Slices of at most 100 ms, to see cancellation. */
+		net_mono_deadline(left < 100 ? left : 100, &slice);
 		pthread_cond_timedwait(&d->cv, &d->mu, &slice);
 	}
 	return 0;

@@ -49,6 +49,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/net.h"
 
 #define MCP_PATH "/mcp"
 #define JSON_DEPTH 64
@@ -143,41 +144,27 @@ static void say(char *out, size_t outsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits on sh->cv (caller holds sh->mu) until deadline (now_ms() time). */
+/* Waits on sh->cv (caller holds sh->mu) until deadline (net_mono_ms() time). */
 static void wait_until(struct shim *sh, int64_t deadline)
 {
 	struct timespec ts;
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - net_mono_ms();
 
 	if (left <= 0) {
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += left / 1000;
-	ts.tv_nsec += (left % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	net_mono_deadline(left, &ts);
 	(void)pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
 }
 
 /* Sleeps ms unless the shim is stopping: 1 if it is. */
 static int nap(struct shim *sh, long ms)
 {
-	int64_t deadline = now_ms() + ms;
+	int64_t deadline = net_mono_ms() + ms;
 	int stopping;
 
 	pthread_mutex_lock(&sh->mu);
-	while (!sh->stopping && now_ms() < deadline) {
+	while (!sh->stopping && net_mono_ms() < deadline) {
 		wait_until(sh, deadline);
 	}
 	stopping = sh->stopping;
@@ -593,14 +580,14 @@ static int on_event(void *arg, const struct cli_sse_event *ev)
 static int pump(struct relay_ctx *c, struct cli_stream *s, struct cli_sse *p)
 {
 	uint8_t chunk[READ_CHUNK];
-	int64_t idle_since = now_ms();
+	int64_t idle_since = net_mono_ms();
 	ssize_t got;
 	int r;
 
 	for (;;) {
 		got = cli_stream_read(s, chunk, sizeof(chunk));
 		if (got == ZT_ERR_TIMEOUT) {
-			if (now_ms() - idle_since >= IDLE_MAX_MS) {
+			if (net_mono_ms() - idle_since >= IDLE_MAX_MS) {
 				log_warn("mcp: no word from the broker for %d s; reconnecting",
 				    IDLE_MAX_MS / 1000);
 				return ZT_ERR_TIMEOUT;
@@ -613,7 +600,7 @@ static int pump(struct relay_ctx *c, struct cli_stream *s, struct cli_sse *p)
 		if (got <= 0) {
 			return (int)got;
 		}
-		idle_since = now_ms();
+		idle_since = net_mono_ms();
 		if ((r = cli_sse_feed(p, chunk, (size_t)got, on_event, c)) != 0) {
 			log_warn("mcp: the broker's event stream is unusable: %s", zt_strerror(r));
 			return r;
@@ -1251,18 +1238,18 @@ int cli_mcp_run(int in_fd, int out_fd, const char *dir)
 
 	/* The client is gone: let relays under way finish briefly, end the
 	 * session (which also ends its streams), then wait for the rest. */
-	t0 = now_ms();
+	t0 = net_mono_ms();
 	deadline = t0 + CLI_MCP_DRAIN_MS;
 	pthread_mutex_lock(&sh->mu);
 	sh->stopping = 1;
 	pthread_cond_broadcast(&sh->cv);
-	while (sh->workers > sh->standalone_running && now_ms() < t0 + POST_DRAIN_MS) {
+	while (sh->workers > sh->standalone_running && net_mono_ms() < t0 + POST_DRAIN_MS) {
 		wait_until(sh, t0 + POST_DRAIN_MS);
 	}
 	pthread_mutex_unlock(&sh->mu);
 	end_session(sh);
 	pthread_mutex_lock(&sh->mu);
-	while (sh->workers > 0 && now_ms() < deadline) {
+	while (sh->workers > 0 && net_mono_ms() < deadline) {
 		wait_until(sh, deadline);
 	}
 	left = sh->workers;

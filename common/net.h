@@ -30,6 +30,10 @@ void net_addr_str(const struct sockaddr *sa, char *out, size_t outsz);
 
 /* Monotonic clock in milliseconds, for deadlines. */
 int64_t net_mono_ms(void);
+/* *ts = the CLOCK_MONOTONIC time ms from now (a negative ms counts as 0),
+ * for pthread_cond_timedwait() on a condition variable set to that clock. */
+struct timespec;
+void net_mono_deadline(int64_t ms, struct timespec *ts);
 /* Waits until fd is ready for events (poll flags) or the deadline
  * (net_mono_ms() time) passes: 0 (ready, or an error condition that the
  * next I/O call reports), ZT_ERR_TIMEOUT or ZT_ERR_NET. */

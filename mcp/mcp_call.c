@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "mcp/mcp_int.h"
 
 static const char *const mcp_log_levels[] = {
@@ -39,20 +40,6 @@ int mcp_log_level_parse(const char *name)
 		}
 	}
 	return -1;
-}
-
-void mcp_deadline(int ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	if (ms < 0) {
-		ms = 0;
-	}
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 int mcp_call_send(struct mcp_call *call, const char *json)
@@ -111,7 +98,7 @@ int mcp_call_sleep(struct mcp_call *call, int ms)
 	if (call == NULL) {
 		return ZT_ERR_INVALID;
 	}
-	mcp_deadline(ms, &until);
+	net_mono_deadline(ms, &until);
 	pthread_mutex_lock(&call->s->lock);
 	while (!call->cancelled) {
 		r = pthread_cond_timedwait(&call->cond, &call->s->lock, &until);
@@ -286,7 +273,7 @@ int mcp_call_request(struct mcp_call *call, const char *method, cJSON *params, i
 		goto out;
 	}
 	if (timeout_ms > 0) {
-		mcp_deadline(timeout_ms, &until);
+		net_mono_deadline(timeout_ms, &until);
 	}
 	pthread_mutex_lock(&s->lock);
 	r = ZT_ERR_TIMEOUT;

@@ -165,8 +165,6 @@ int mcp_log_level_parse(const char *name);
 /* Sends json on the call's sink (0, or the sink's error; a failed sink
  * is not used again). */
 int mcp_call_send(struct mcp_call *call, const char *json);
-/* CLOCK_MONOTONIC time ms from now. */
-void mcp_deadline(int ms, struct timespec *ts);
 
 /* mcp_session.c */
 /* Sends json on the session's standalone stream, if there is one. */

@@ -17,6 +17,7 @@
 
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/net.h"
 #include "common/sshca.h"
 #include "resources/ssh_exec.h"
 
@@ -34,14 +35,6 @@ struct ssh_stream {
 	size_t total;
 	int truncated;
 };
-
-static int64_t ssh_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Closes lib_fd, the descriptor libssh was given, unless libssh closed it: libssh
@@ -247,7 +240,7 @@ out:
 
 static int64_t ssh_remaining(int64_t deadline)
 {
-	int64_t left = deadline - ssh_now_ms();
+	int64_t left = deadline - net_mono_ms();
 
 	return left > 0 ? left : 0;
 }
@@ -280,7 +273,7 @@ static int kill_siblings(ssh_session s)
 	char drain[256];
 	int rc = -1;
 
-	ssh_set_timeout(s, ssh_now_ms() + SSH_EXEC_KILL_MS);
+	ssh_set_timeout(s, net_mono_ms() + SSH_EXEC_KILL_MS);
 	if ((k = ssh_channel_new(s)) == NULL) {
 		return 0;
 	}
@@ -341,7 +334,7 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 
 	memset(&so, 0, sizeof(so));
 	memset(&se, 0, sizeof(se));
-	start = ssh_now_ms();
+	start = net_mono_ms();
 	if (out == NULL) {
 		return ZT_ERR_INVALID;
 	}
@@ -438,7 +431,7 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 		    ssh_get_error(s));
 		goto out;
 	}
-	next_progress = ssh_now_ms() + SSH_EXEC_PROGRESS_MS;
+	next_progress = net_mono_ms() + SSH_EXEC_PROGRESS_MS;
 	for (;;) {
 		int got_any = 0, is_err;
 
@@ -462,8 +455,8 @@ int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out)
 			eof = 1;
 			break;
 		}
-		if (req->progress != NULL && ssh_now_ms() >= next_progress) {
-			req->progress(req->arg, so.total, se.total, ssh_now_ms() - start);
+		if (req->progress != NULL && net_mono_ms() >= next_progress) {
+			req->progress(req->arg, so.total, se.total, net_mono_ms() - start);
 			next_progress += SSH_EXEC_PROGRESS_MS;
 		}
 		/* Data just came: look for more at once, still checking cancel and deadline. */
@@ -516,6 +509,6 @@ out:
 	out->stderr_len = se.len;
 	out->stderr_total = se.total;
 	out->truncated_stderr = se.truncated;
-	out->duration_ms = ssh_now_ms() - start;
+	out->duration_ms = net_mono_ms() - start;
 	return r;
 }
