@@ -965,17 +965,19 @@ static int cmd_roles(struct brk_datadir *dd, const struct args *a)
 }
 
 /* The labels a policy test runs with: q->labels parsed, or without them the
- * labels the agent named q->host advertised (when agents knows it). */
-static int query_labels(struct brk_agents *agents, const struct brk_admin_query *q,
-    struct tun_label *parsed, size_t *n, char *err, size_t errsz)
+ * labels the agent named q->host last advertised (from agents, or with
+ * agents NULL from the store), if it is known. */
+static int query_labels(struct store *st, struct brk_agents *agents,
+    const struct brk_admin_query *q, struct tun_label *parsed, size_t *n, char *err,
+    size_t errsz)
 {
 	struct brk_agent_info info;
 	char copy[1024];
 
 	*n = 0;
 	if (q->labels == NULL) {
-		if (q->host == NULL || agents == NULL ||
-		    brk_agents_get(agents, q->host, &info) != 0) {
+		if (q->host == NULL || (agents != NULL ? brk_agents_get(agents, q->host, &info) :
+		    brk_agents_stored(st, q->host, &info)) != 0) {
 			return 0;
 		}
 		memcpy(parsed, info.labels, info.nlabels * sizeof(info.labels[0]));
@@ -1013,13 +1015,10 @@ int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
 		snprintf(err, errsz, "a policy test needs a tool and either a user or a bot");
 		return ZT_ERR_INVALID;
 	}
-	if ((r = query_labels(agents, q, parsed, &nlabels, err, errsz)) != 0) {
+	if ((r = query_labels(st, agents, q, parsed, &nlabels, err, errsz)) != 0) {
 		return r;
 	}
-	for (size_t i = 0; i < nlabels; i++) {
-		labels[i].key = parsed[i].key;
-		labels[i].value = parsed[i].value;
-	}
+	brk_policy_labels(parsed, nlabels, labels);
 	memset(&u, 0, sizeof(u));
 	memset(&bot, 0, sizeof(bot));
 	r = q->user != NULL ? store_user_get(st, q->user, &u) : store_bot_get(st, q->bot, &bot);
@@ -1055,7 +1054,6 @@ int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
 static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 {
 	char missing[STORE_ROLES_MAX + 1], err[POL_ERR_MAX];
-	struct brk_agents *known = NULL;
 	struct brk_admin_query q;
 	struct pol_decision d;
 	int r;
@@ -1073,14 +1071,9 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	q.host = a->host;
 	q.labels = a->labels;
 	q.login = a->login;
-	/* The hosts the broker knows, with the labels they last advertised, as
-	 * the API's policy test sees them (online or not makes no difference). */
-	if (q.labels == NULL && q.host != NULL && (known = brk_agents_new(dd->store)) == NULL) {
-		return fail_exit(ZT_ERR_DB, "cannot read the known agents");
-	}
-	r = brk_admin_policy_test(dd->store, known, &q, &d, missing, sizeof(missing), err,
+	/* No registry here: a known host's labels come from the store. */
+	r = brk_admin_policy_test(dd->store, NULL, &q, &d, missing, sizeof(missing), err,
 	    sizeof(err));
-	brk_agents_free(known);
 	if (r != 0) {
 		return fail_exit(r, err);
 	}

@@ -119,8 +119,9 @@ struct brk_admin_query {
 };
 
 /* Decides q against the stored roles of q's user or bot into *d, with
- * pol_decide. Without labels, a host that agents (may be NULL: the offline
- * verb knows no agents) has seen is tested with the labels it advertised.
+ * pol_decide. Without labels, a known host is tested with the labels it last
+ * advertised: from agents, or with agents NULL (the offline verb) from the
+ * store.
  * missing receives the identity's roles that have no document (they allow
  * nothing), comma-separated. 0, ZT_ERR_INVALID (bad query), ZT_ERR_NOT_FOUND
  * (no such user or bot), or another ZT_ERR_*. */

@@ -105,12 +105,7 @@ static int labels_to_json(const struct tun_label *l, size_t n, char *out, size_t
 	char *text = NULL;
 	int r = 0;
 
-	for (size_t i = 0; o != NULL && i < n; i++) {
-		if (cJSON_AddStringToObject(o, l[i].key, l[i].value) == NULL) {
-			r = ZT_ERR_NOMEM;
-		}
-	}
-	if (o == NULL || r != 0 || (text = json_print(o)) == NULL) {
+	if (o == NULL || tun_labels_to_json(l, n, o) != 0 || (text = json_print(o)) == NULL) {
 		r = ZT_ERR_NOMEM;
 	} else if (snprintf(out, outsz, "%s", text) >= (int)outsz) {
 		r = ZT_ERR_TOO_LARGE;
@@ -152,12 +147,20 @@ out:
 	cJSON_Delete(o);
 }
 
+/* What a stored row says of an agent (info->name and online are left). */
+static void info_from_row(const struct store_agent *ag, struct brk_agent_info *info)
+{
+	labels_from_json(ag->name, ag->labels, info->labels, &info->nlabels);
+	snprintf(info->ssh_target, sizeof(info->ssh_target), "%s", ag->ssh_target);
+	snprintf(info->ssh_host_key, sizeof(info->ssh_host_key), "%s", ag->ssh_host_key);
+	info->last_seen = ag->last_seen;
+}
+
 /* One stored agent into the registry being built (no lock: not shared
  * yet). Past BRK_AGENTS_MAX the rest are only counted. */
 static int load_one(const struct store_agent *ag, void *arg)
 {
 	struct brk_agents *a = arg;
-	struct entry *e;
 	int r;
 
 	if ((r = reserve(a)) == ZT_ERR_TOO_LARGE) {
@@ -168,12 +171,25 @@ static int load_one(const struct store_agent *ag, void *arg)
 	if (r != 0) {
 		return r;
 	}
-	e = append(a, ag->name, ag->key_pin);
-	labels_from_json(ag->name, ag->labels, e->info.labels, &e->info.nlabels);
-	snprintf(e->info.ssh_target, sizeof(e->info.ssh_target), "%s", ag->ssh_target);
-	snprintf(e->info.ssh_host_key, sizeof(e->info.ssh_host_key), "%s", ag->ssh_host_key);
-	e->info.last_seen = ag->last_seen;
+	info_from_row(ag, &append(a, ag->name, ag->key_pin)->info);
 	return 0;
+}
+
+int brk_agents_stored(struct store *st, const char *name, struct brk_agent_info *out)
+{
+	struct store_agent *row = calloc(1, sizeof(*row));
+	int r;
+
+	if (row == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	memset(out, 0, sizeof(*out));
+	if ((r = store_agent_get(st, name, row)) == 0) {
+		snprintf(out->name, sizeof(out->name), "%s", row->name);
+		info_from_row(row, out);
+	}
+	free(row);
+	return r;
 }
 
 struct brk_agents *brk_agents_new(struct store *st)

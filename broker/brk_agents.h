@@ -85,6 +85,10 @@ size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t ge
 int brk_agents_bound_to(struct brk_agents *a, const char *name, const char *key_pin);
 /* A copy of one agent's entry: 0 or ZT_ERR_NOT_FOUND. */
 int brk_agents_get(struct brk_agents *a, const char *name, struct brk_agent_info *out);
+/* What the store keeps of one agent, without a registry (offline admin
+ * verbs): as brk_agents_get() gives it after a restart, offline. 0,
+ * ZT_ERR_NOT_FOUND or the store's error. */
+int brk_agents_stored(struct store *st, const char *name, struct brk_agent_info *out);
 /* Calls fn for a snapshot of every agent in name order. */
 int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info *ag, void *arg),
     void *arg);

@@ -30,10 +30,7 @@ static int add_host(const struct brk_agent_info *ag, void *arg)
 	if (c->only != NULL && strcmp(c->only, ag->name) != 0) {
 		return 0;
 	}
-	for (size_t i = 0; i < ag->nlabels; i++) {
-		labels[i].key = ag->labels[i].key;
-		labels[i].value = ag->labels[i].value;
-	}
+	brk_policy_labels(ag->labels, ag->nlabels, labels);
 	if (!pol_host_visible(c->roles, c->nroles, labels, ag->nlabels)) {
 		return 0;
 	}
@@ -42,9 +39,9 @@ static int add_host(const struct brk_agent_info *ag, void *arg)
 		return ZT_ERR_NOMEM;
 	}
 	cJSON_AddStringToObject(h, "name", ag->name);
-	l = cJSON_AddObjectToObject(h, "labels");
-	for (size_t i = 0; i < ag->nlabels; i++) {
-		cJSON_AddStringToObject(l, ag->labels[i].key, ag->labels[i].value);
+	if ((l = cJSON_AddObjectToObject(h, "labels")) == NULL ||
+	    tun_labels_to_json(ag->labels, ag->nlabels, l) != 0) {
+		return ZT_ERR_NOMEM;
 	}
 	cJSON_AddBoolToObject(h, "online", ag->online);
 	cJSON_AddNumberToObject(h, "last_seen", (double)ag->last_seen);

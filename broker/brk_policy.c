@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/store.h"
+#include "common/tun.h"
 #include "policy/pol_eval.h"
 #include "policy/pol_role.h"
 
@@ -131,4 +132,12 @@ int brk_policy_decide(struct store *st, const char *roles, const struct pol_requ
 		    zt_strerror(r));
 	}
 	return r;
+}
+
+void brk_policy_labels(const struct tun_label *in, size_t n, struct pol_label *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i].key = in[i].key;
+		out[i].value = in[i].value;
+	}
 }

@@ -32,5 +32,10 @@ struct pol_request;
 struct pol_decision;
 int brk_policy_decide(struct store *st, const char *roles, const struct pol_request *req,
     struct pol_decision *d);
+/* The policy's view of n labels as agents advertise them: out[i] points
+ * into in[i] (borrowed; in must outlive out). */
+struct tun_label;
+struct pol_label;
+void brk_policy_labels(const struct tun_label *in, size_t n, struct pol_label *out);
 
 #endif

@@ -297,10 +297,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 		    "use)", x.host);
 		return refuse(&x, "denied", "unknown host", msg, result);
 	}
-	for (size_t i = 0; i < ag.nlabels; i++) {
-		labels[i].key = ag.labels[i].key;
-		labels[i].value = ag.labels[i].value;
-	}
+	brk_policy_labels(ag.labels, ag.nlabels, labels);
 	memset(&preq, 0, sizeof(preq));
 	preq.tool = TOOL;
 	preq.host = x.host;

@@ -735,16 +735,10 @@ int tun_msg_to_json(const struct tun_msg *m, cJSON **out)
 			if ((r = labels_check(m->labels, m->nlabels, why, sizeof(why))) != 0) {
 				goto out;
 			}
-			if ((lab = cJSON_AddObjectToObject(o, "labels")) == NULL) {
+			if ((lab = cJSON_AddObjectToObject(o, "labels")) == NULL ||
+			    tun_labels_to_json(m->labels, m->nlabels, lab) != 0) {
 				r = ZT_ERR_NOMEM;
 				goto out;
-			}
-			for (size_t j = 0; j < m->nlabels; j++) {
-				if (cJSON_AddStringToObject(lab, m->labels[j].key,
-				    m->labels[j].value) == NULL) {
-					r = ZT_ERR_NOMEM;
-					goto out;
-				}
 			}
 			continue;
 		}
@@ -881,6 +875,16 @@ int tun_labels_parse(char *s, struct tun_label *labels, size_t max, size_t *n)
 		snprintf(labels[*n].key, sizeof(labels[*n].key), "%s", t);
 		snprintf(labels[*n].value, sizeof(labels[*n].value), "%s", eq + 1);
 		(*n)++;
+	}
+	return 0;
+}
+
+int tun_labels_to_json(const struct tun_label *l, size_t n, cJSON *obj)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cJSON_AddStringToObject(obj, l[i].key, l[i].value) == NULL) {
+			return ZT_ERR_NOMEM;
+		}
 	}
 	return 0;
 }

@@ -149,6 +149,10 @@ size_t tun_stream_rest(const struct tun_stream *s, const uint8_t **p);
  * the policy module). */
 struct tun_label;
 int tun_labels_parse(char *s, struct tun_label *labels, size_t max, size_t *n);
+/* Adds l[0..n) to the JSON object obj as "key": "value" members, the form
+ * labels take on the wire, in the store and in API answers. 0 or
+ * ZT_ERR_NOMEM. */
+int tun_labels_to_json(const struct tun_label *l, size_t n, cJSON *obj);
 
 /* Encodes m as one frame and writes it whole through writefn (0 or a
  * negative ZT_ERR_*): 0, an encoding error, or writefn's error. */
