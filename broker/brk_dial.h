@@ -5,8 +5,9 @@
  * advertised: it queues dial{id, "ssh"} for the agent's control connection
  * (brk_agents_dial) and waits. The agent opens a new mutual-TLS connection
  * to the tunnel listener and sends accept{id} (or error{id} when its target
- * refused); the tunnel's connection thread claims the waiting dial
- * (brk_dials_claim) and pumps that connection into one end of a socketpair,
+ * refused; or, when it is busy, error{id} on the control connection); the
+ * tunnel's connection thread claims the waiting dial (brk_dials_claim) and
+ * pumps that connection into one end of a socketpair,
  * whose other end brk_dial() returns: a plain file descriptor that libssh
  * can use as if it were a TCP connection to the target.
  *

@@ -166,6 +166,14 @@ static int known_agent(struct conn *c, SSL *ssl, const char *what, char name[TUN
 	return 0;
 }
 
+/* The agent name could not open the stream of dial e->id (its target
+ * refused, or it is busy): the dialler hears why at once. */
+static void dial_failed(struct brk_tunnel *t, const char *name, const struct tun_msg *e)
+{
+	log_info("agent %s could not open stream %s: %s (%s)", name, e->id, e->message, e->code);
+	brk_dials_fail(t->b->dials, e->id, name, e->code, e->message);
+}
+
 /* Sends the dials queued for this control connection. */
 static int send_dials(struct brk_tunnel *t, SSL *ssl, const char *name, uint64_t gen)
 {
@@ -292,10 +300,7 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 			deadline = net_mono_ms() + BRK_TUNNEL_SILENCE_S * 1000;
 			r = write_msg(ssl, &m);
 		} else if (m.type == TUN_ERROR && m.id != NULL) {
-			/* A dial the agent cannot take (busy): fail it now. */
-			log_warn("tunnel: agent %s refused stream %s: %s (%s)", hello->name, m.id,
-			    m.message, m.code);
-			brk_dials_fail(t->b->dials, m.id, hello->name, m.code, m.message);
+			dial_failed(t, hello->name, &m); /* busy: it started no stream */
 		} else {
 			log_warn("tunnel: agent %s sent %s on its control connection", hello->name,
 			    tun_type_name(m.type));
@@ -355,8 +360,8 @@ static void serve_renew(struct conn *c, SSL *ssl, const struct tun_msg *m)
 	tun_msg_clear(&reply);
 }
 
-/* error{id} as a stream connection's first frame: the agent could not open
- * the stream (its target refused, or it is busy). */
+/* error{id} as a stream connection's first frame: the agent's target
+ * refused the stream. */
 static void stream_failed(struct conn *c, SSL *ssl, const struct tun_msg *e)
 {
 	char name[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
@@ -364,8 +369,7 @@ static void stream_failed(struct conn *c, SSL *ssl, const struct tun_msg *e)
 	if (known_agent(c, ssl, "a dial's error", name, pin) != 0) {
 		return;
 	}
-	log_info("agent %s could not open stream %s: %s (%s)", name, e->id, e->message, e->code);
-	brk_dials_fail(c->t->b->dials, e->id, name, e->code, e->message);
+	dial_failed(c->t, name, e);
 }
 
 static void serve_conn(struct conn *c)
@@ -409,7 +413,8 @@ static void serve_conn(struct conn *c)
 		stream_failed(c, ssl, &m);
 	} else {
 		log_warn("tunnel: %s opened with %s", c->source, tun_type_name(m.type));
-		refuse(ssl, "unexpected", "a connection starts with join, hello or accept");
+		refuse(ssl, "unexpected", "a connection starts with join, hello, accept, renew or "
+		    "error");
 	}
 	SSL_shutdown(ssl);
 out:
