@@ -44,30 +44,29 @@ struct field {
 	int64_t *i;
 };
 
-/* Reads body's fields as described by f[0..n) and refuses any other key:
- * 0, or ZT_ERR_INVALID with a 400 naming the field filled in resp. */
+#define FIELDS_MAX 8
+
+/* Reads body's fields as described by f[0..n) (n <= FIELDS_MAX) and refuses
+ * any other key: 0, or ZT_ERR_INVALID with a 400 naming the field filled in
+ * resp. */
 static int read_fields(const cJSON *body, const struct field *f, size_t n,
     struct brk_resp *resp)
 {
+	const char *allowed[FIELDS_MAX + 1], *bad = NULL;
 	char expected[128] = "";
-	const cJSON *c;
 	size_t len = 0;
 	int r;
 
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < n && k < FIELDS_MAX; k++) {
+		allowed[k] = f[k].key;
 		len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
 		    k > 0 ? ", " : "", f[k].key);
 	}
-	for (c = body != NULL ? body->child : NULL; c != NULL; c = c->next) {
-		size_t k;
-
-		for (k = 0; k < n && strcmp(c->string, f[k].key) != 0; k++) {
-		}
-		if (k == n) {
-			brk_resp_error(resp, 400, "invalid_request", "unknown field \"%.64s\" "
-			    "(expected %s)", c->string, expected);
-			return ZT_ERR_INVALID;
-		}
+	allowed[n < FIELDS_MAX ? n : FIELDS_MAX] = NULL;
+	if (body != NULL && json_only_keys(body, allowed, &bad) != 0) {
+		brk_resp_error(resp, 400, "invalid_request", "unknown field \"%.64s\" "
+		    "(expected %s)", bad != NULL ? bad : "?", expected);
+		return ZT_ERR_INVALID;
 	}
 	for (size_t k = 0; k < n; k++) {
 		const char *s = NULL;
