@@ -51,20 +51,10 @@ int cli_session_call(const char *what, const char *method, const char *path,
 	struct cli_profile *p = NULL;
 	const char *code = NULL, *msg = NULL;
 	char *text = NULL;
-	int status = 0, r, ret = CLI_EXIT_FAIL;
+	int status = 0, ret = CLI_EXIT_FAIL;
 
 	*resp = NULL;
-	if (cli_profile_dir(dir, sizeof(dir)) != 0) {
-		cli_fail("cannot find the profile directory: set ZT_HOME or HOME");
-		goto out;
-	}
-	r = cli_profile_load(dir, &p, err, sizeof(err));
-	if (r == ZT_ERR_NOT_FOUND || (r == 0 && p->token == NULL)) {
-		cli_fail("%s: not logged in: run ztctl login", what);
-		goto out;
-	}
-	if (r != 0) {
-		cli_fail("%s", err);
+	if (cli_session_load(dir, sizeof(dir), &p) != CLI_EXIT_OK) {
 		goto out;
 	}
 	if (body != NULL && (text = json_print(body)) == NULL) {

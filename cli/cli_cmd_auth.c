@@ -632,8 +632,7 @@ static const char *token_refusal(const cJSON *resp)
 	return NULL;
 }
 
-/* Loads the profile for a command that needs a session. */
-static int load_session(char *dir, size_t dirsz, struct cli_profile **p)
+int cli_session_load(char *dir, size_t dirsz, struct cli_profile **p)
 {
 	int r;
 
@@ -668,7 +667,7 @@ static int session_get(const char *what, const char *path, struct cli_profile **
 	int status;
 
 	*resp = NULL;
-	if (load_session(dir, sizeof(dir), p) != CLI_EXIT_OK ||
+	if (cli_session_load(dir, sizeof(dir), p) != CLI_EXIT_OK ||
 	    call(what, NULL, (*p)->broker, (*p)->ca_pin, "GET", path, (*p)->token, NULL, &status,
 	    resp) != 0) {
 		return CLI_EXIT_FAIL;
@@ -799,7 +798,7 @@ int cli_cmd_logout(int argc, char **argv)
 	if ((r = parse_opts(argc, argv, 0, usage_logout, &o)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
-	if ((ret = load_session(dir, sizeof(dir), &p)) != CLI_EXIT_OK) {
+	if ((ret = cli_session_load(dir, sizeof(dir), &p)) != CLI_EXIT_OK) {
 		goto out;
 	}
 	ret = CLI_EXIT_FAIL;
