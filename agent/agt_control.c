@@ -78,21 +78,17 @@ static int dial(struct tls_conn *c, const struct agt_config *cfg, const struct t
  * the broker refused the agent. */
 static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 {
-	char cert[4200], key[4200];
 	struct tls_conn *c = NULL;
 	struct tun_stream in;
 	struct tun_msg hello, hb, reply;
 	int64_t seq = 0, next_hb, last_rx;
 	int r;
 
-	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
-	snprintf(key, sizeof(key), "%s/agent.key", cfg->data_dir);
 	memset(&reply, 0, sizeof(reply));
 	if ((r = tun_stream_init(&in)) != 0) {
 		return r;
 	}
-	if ((r = tls_connect_pinned_cert(cfg->broker_host, cfg->broker_port, cfg->ca_pin, cert,
-	    key, AGT_IO_TIMEOUT_MS, &c)) != 0) {
+	if ((r = agt_connect(cfg, AGT_IO_TIMEOUT_MS, &c)) != 0) {
 		log_warn("cannot reach the broker at %s:%s: %s", cfg->broker_host, cfg->broker_port,
 		    zt_strerror(r));
 		goto out;

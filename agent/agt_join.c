@@ -88,6 +88,16 @@ static int save(const char *dir, const char *name, const char *text)
 	return r;
 }
 
+int agt_connect(const struct agt_config *cfg, int timeout_ms, struct tls_conn **c)
+{
+	char cert[4200], key[4200];
+
+	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
+	snprintf(key, sizeof(key), "%s/agent.key", cfg->data_dir);
+	return tls_connect_pinned_cert(cfg->broker_host, cfg->broker_port, cfg->ca_pin, cert, key,
+	    timeout_ms, c);
+}
+
 long agt_tls_readfn(void *arg, void *p, size_t n)
 {
 	return (long)tls_read(arg, p, n);
@@ -125,7 +135,6 @@ static int exchange(struct tls_conn *c, const struct tun_msg *m, struct tun_msg 
 static int obtain(const struct agt_config *cfg, const char *token, char *err, size_t errsz)
 {
 	const char *what = token != NULL ? "join" : "renewal";
-	char cert[4200], keyf[4200];
 	struct tun_msg m, reply;
 	struct tls_conn *c = NULL;
 	EVP_PKEY *key = NULL;
@@ -134,8 +143,6 @@ static int obtain(const struct agt_config *cfg, const char *token, char *err, si
 
 	memset(&m, 0, sizeof(m));
 	memset(&reply, 0, sizeof(reply));
-	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
-	snprintf(keyf, sizeof(keyf), "%s/agent.key", cfg->data_dir);
 	if ((r = ca_keyfile_load_or_create(cfg->data_dir, "agent.key", CA_KEY_P256, &key,
 	    NULL)) != 0 || (r = make_csr(key, cfg->name, &csr)) != 0) {
 		snprintf(err, errsz, "cannot make the agent key or request: %s", zt_strerror(r));
@@ -143,9 +150,7 @@ static int obtain(const struct agt_config *cfg, const char *token, char *err, si
 	}
 	r = token != NULL ?
 	    tls_connect_pinned(cfg->broker_host, cfg->broker_port, cfg->ca_pin, JOIN_TIMEOUT_MS,
-	    &c) :
-	    tls_connect_pinned_cert(cfg->broker_host, cfg->broker_port, cfg->ca_pin, cert, keyf,
-	    JOIN_TIMEOUT_MS, &c);
+	    &c) : agt_connect(cfg, JOIN_TIMEOUT_MS, &c);
 	if (r != 0) {
 		snprintf(err, errsz, "cannot reach the broker at %s:%s: %s", cfg->broker_host,
 		    cfg->broker_port, zt_strerror(r));

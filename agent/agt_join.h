@@ -32,9 +32,14 @@ struct agt_config {
 	int max_streams;               /* streams open at once, 1..AGT_STREAMS_MAX */
 };
 
+/* A TLS connection to the broker pinned to its CA, presenting the agent
+ * certificate and key from cfg->data_dir (control, stream and renewal
+ * connections). 0 or tls_connect_pinned_cert()'s error. */
+struct tls_conn;
+int agt_connect(const struct agt_config *cfg, int timeout_ms, struct tls_conn **c);
+
 /* Frame I/O over a pinned TLS connection, shared with the control loop:
  * agt_send writes one message; agt_tls_readfn is tun_recv()'s readfn. */
-struct tls_conn;
 int agt_send(struct tls_conn *c, const struct tun_msg *m);
 long agt_tls_readfn(void *arg, void *p, size_t n);
 

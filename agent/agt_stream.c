@@ -49,16 +49,13 @@ static int connect_target(const struct agt_config *cfg, const char *target, int 
 static void run(struct stream *s)
 {
 	const struct agt_config *cfg = s->cfg;
-	char cert[4200], key[4200], why[TUN_MESSAGE_MAX / 2] = "";
+	char why[TUN_MESSAGE_MAX / 2] = "";
 	struct tls_conn *c = NULL;
 	struct tun_msg m;
 	int fd = -1, r, rt;
 
 	rt = connect_target(cfg, s->target, &fd, why, sizeof(why));
-	snprintf(cert, sizeof(cert), "%s/agent.crt", cfg->data_dir);
-	snprintf(key, sizeof(key), "%s/agent.key", cfg->data_dir);
-	if ((r = tls_connect_pinned_cert(cfg->broker_host, cfg->broker_port, cfg->ca_pin, cert,
-	    key, AGT_IO_TIMEOUT_MS, &c)) != 0) {
+	if ((r = agt_connect(cfg, AGT_IO_TIMEOUT_MS, &c)) != 0) {
 		log_warn("stream %s: cannot reach the broker: %s", s->id, zt_strerror(r));
 		goto out;
 	}
