@@ -24,12 +24,23 @@ BUILD     := build
 SANFLAGS  :=
 endif
 
+# The libraries' flags come from pkg-config, and pkg-config can only answer
+# once `make deps` has installed the packages. So every goal that builds
+# includes $(CONFIG): make first remakes it (after deps, its order-only
+# prerequisite, which runs at every build and installs what is missing),
+# then restarts with the flags it wrote. A library that is still missing
+# stops the build with its name.
+CONFIG    := build/config.mk
+NOBUILD   := deps clean help
+ifneq ($(filter-out $(NOBUILD),$(or $(MAKECMDGOALS),all)),)
+include $(CONFIG)
+endif
+
 CFLAGS    ?= -O2 -g
 ZT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
              -Wstrict-prototypes -Wmissing-prototypes -I. -MMD -MP \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANFLAGS)
-LDLIBS_ZT := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
-CMOCKA    := $(shell pkg-config --libs cmocka 2>/dev/null)
+             $(PKG_CFLAGS) $(SANFLAGS)
+LDLIBS_ZT := $(PKG_LIBS) -lpthread
 
 # Modules of the shared library, in dependency order (programs -> mcp,
 # resources, policy, audit -> common).
@@ -108,6 +119,22 @@ DEB_PKGS := gcc make pkg-config clang libclang-rt-14-dev libmicrohttpd-dev libcj
             libssl-dev libsqlite3-dev libqrencode-dev libcmocka-dev libyaml-dev libssh-dev \
             openssh-server openssh-client nodejs sqlite3 oathtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# pkg-config module -> the Debian package that provides it, for errors.
+PKG_DEB  := libmicrohttpd=libmicrohttpd-dev libcjson=libcjson-dev openssl=libssl-dev \
+            sqlite3=libsqlite3-dev libqrencode=libqrencode-dev libssh=libssh-dev \
+            yaml-0.1=libyaml-dev cmocka=libcmocka-dev
+
+$(CONFIG): Makefile | deps
+	@mkdir -p $(dir $@)
+	@missing=; for p in $(PKGS) cmocka; do pkg-config --exists $$p || \
+	  missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  for p in $$missing; do for m in $(PKG_DEB); do [ "$${m%%=*}" = $$p ] && \
+	    echo "make: library $$p is missing (Debian package $${m#*=}; make deps installs it)" >&2; \
+	  done; done; exit 1; fi
+	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	  echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	  echo "CMOCKA := $$(pkg-config --libs cmocka)"; } >$@.tmp && mv $@.tmp $@
 
 # Test-only programs (never installed) that the end-to-end tests drive.
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBZT)
@@ -119,8 +146,10 @@ $(CONF_SERVER): $(call obj,$(CONF_SRC)) $(LIBBRK) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 deps:
-	@missing=; for p in $(DEB_PKGS); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@have=" $$(dpkg-query -W -f='$${db:Status-Status}:$${Package}\n' $(DEB_PKGS) 2>/dev/null | \
+	  sed -n 's/^installed://p' | tr '\n' ' ')"; \
+	missing=; for p in $(DEB_PKGS); do case "$$have" in *" $$p "*) ;; \
+	  *) missing="$$missing $$p";; esac; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -158,7 +187,7 @@ asan: deps
 # modules (not the mains) built with -fsanitize=fuzzer-no-link so the
 # fuzzer sees their coverage.
 FUZZ_BUILD  := build-fuzz
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -MMD -MP $(PKG_CFLAGS) \
                -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) $(BROKER_SRC) $(CLI_SRC))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_SRC))
