@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_apiadmin.h"
@@ -207,15 +208,19 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return r;
 	}
-	/* An address sending bad tokens fast gets a quiet period: 429, and no
-	 * audit event for each (a token cannot be guessed; this spares the
-	 * audit log and the disk). Its valid tokens passed above. */
+	/* Bad tokens cost the client nothing: they are audited once per kind,
+	 * address and period (aud_agg), and an address sending them fast gets
+	 * a quiet period of 429s. Its valid tokens passed above. */
 	now = b->now();
 	snprintf(key, sizeof(key), "t:%s", req->source);
 	if (brk_limit_check(b->limit, key, now, &retry) != 0) {
 		brk_resp_error(resp, 429, "rate_limited", "too many bad tokens from this address; "
 		    "try again in %lld s", (long long)retry);
 		resp->retry_after = retry;
+		if (aud_agg_append(b->agg, b->store, brk_now_ms(), "auth.token", "anonymous",
+		    req->source, "failure", "rate_limited", NULL) != 0) {
+			log_error("cannot write audit event auth.token");
+		}
 		return ZT_ERR_RATE_LIMITED;
 	}
 	brk_resp_error(resp, r == ZT_ERR_LOCKED ? 423 : 401, code, "%s", msg);
@@ -224,13 +229,12 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 	 * refusals without the log holding anything that authenticates. */
 	snprintf(tok, sizeof(tok), "%.12s", hash);
 	details = cJSON_CreateObject();
-	cJSON_AddStringToObject(details, "reason", code);
 	cJSON_AddStringToObject(details, "path", req->path);
 	if (hash[0] != '\0') {
 		cJSON_AddStringToObject(details, "token_sha256_prefix", tok);
 	}
-	if (aud_append(b->store, brk_now_ms(), "auth.token", "anonymous", req->source, "failure",
-	    details) != 0) {
+	if (aud_agg_append(b->agg, b->store, brk_now_ms(), "auth.token", "anonymous",
+	    req->source, "failure", code, details) != 0) {
 		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
 	}
 	cJSON_Delete(details);

@@ -105,21 +105,33 @@ describe('refusals', () => {
   test('a flood of bad tokens from one address: 429, and the audit log stays quiet', async () => {
     // A broker of its own: the quiet period would touch the other tests.
     const b = await startBroker();
+    let stopped = false;
     try {
       const post = (token) => request(b, 'POST', '/mcp', { token, body: INIT,
         headers: { Accept: ACCEPT } });
       for (let i = 0; i < 20; i++) assert.equal((await post(`ztb_bad_${i}`)).status, 401);
-      const r = await post('ztb_bad_more');
-      assert.equal(r.status, 429);
-      assert.equal(r.body.error.code, 'rate_limited');
-      assert.ok(Number(r.headers['retry-after']) > 0, JSON.stringify(r.headers));
-      const ev = auditEvents(b, 'auth.token');
-      assert.equal(ev.filter((e) => e.outcome === 'failure').length, 20);
+      for (let i = 0; i < 5; i++) {
+        const r = await post(`ztb_bad_more_${i}`);
+        assert.equal(r.status, 429);
+        assert.equal(r.body.error.code, 'rate_limited');
+        assert.ok(Number(r.headers['retry-after']) > 0, JSON.stringify(r.headers));
+      }
+      // One event per kind while the period runs: the first bad token, the
+      // first 429; and the start of the quiet period.
+      let ev = auditEvents(b, 'auth.token');
+      assert.deepEqual(ev.filter((e) => e.outcome === 'failure').map((e) => e.details.reason),
+        ['invalid_token', 'rate_limited']);
       assert.equal(ev.filter((e) => e.outcome === 'blocked').length, 1);
       // A valid token from the same address is not held back.
       assert.equal((await post(botToken(b, 'flood-bot'))).status, 200);
-    } finally {
+      // At stop, the summaries count the rest: nothing went unrecorded.
       await stopChecked(b);
+      stopped = true;
+      ev = auditEvents(b, 'auth.token').filter((e) => e.details.aggregated);
+      assert.deepEqual(ev.map((e) => [e.details.reason, e.details.repeats, e.source]).sort(),
+        [['invalid_token', 19, '127.0.0.1'], ['rate_limited', 4, '127.0.0.1']]);
+    } finally {
+      if (!stopped) await stopChecked(b);
     }
   });
 
