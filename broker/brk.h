@@ -14,6 +14,8 @@
 #include "common/crypto.h"
 
 struct store;
+struct aud_agg;
+struct brk_watch;
 struct brk_agents;
 struct brk_dials;
 struct brk_mcphttp;
@@ -35,17 +37,27 @@ struct sshca;
 #define BRK_LOGIN_BLOCK_S 900
 
 /* Bad bearer tokens from one address: past this many within the window,
- * further bad tokens from it get 429 and are not audited one by one for the
- * quiet period (the start of it is). Valid tokens always pass. */
+ * further bad tokens from it get 429 for the quiet period (whose start is
+ * audited). Valid tokens always pass. */
 #define BRK_TOKEN_FAIL_MAX_ADDR 20
 #define BRK_TOKEN_FAIL_WINDOW_S 60
 #define BRK_TOKEN_FAIL_QUIET_S 300
+
+/* Events that unauthenticated clients can cause without limit are audited
+ * once per kind and period, then summarized (audit/aud_agg.h). */
+#define BRK_AUDIT_AGG_PERIOD_MS 60000
 
 struct brk {
 	struct store *store;
 	struct ca *ca;
 	struct sshca *sshca;
 	struct brk_limit *limit;
+	/* Aggregated audit of unauthenticated failures (bad tokens, unknown
+	 * invites and join tokens, logins refused during a lockout). */
+	struct aud_agg *agg;
+	/* Housekeeping: chores run once a second (brk_watch.h); NULL in tests
+	 * that have none. */
+	struct brk_watch *watch;
 	int64_t session_ttl;        /* seconds */
 	int64_t exec_timeout_max_s; /* the largest timeout_s of ssh_exec */
 	int64_t agent_cert_ttl;     /* seconds; 0 means BRK_AGENT_CERT_TTL */

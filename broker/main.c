@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
@@ -20,6 +21,7 @@
 #include "broker/brk_mcp.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
+#include "broker/brk_watch.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -37,7 +39,7 @@ static const char usage[] =
 	"                      [--session-ttl 12h] [--log-level info] [--diagnostic-tools]\n"
 	"                      [--allowed-origin https://app.example.com ...]\n"
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
-	"                      [--agent-cert-ttl 12h]\n"
+	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -62,6 +64,16 @@ static size_t collect_sans(char *copy, const char **sans)
 	return n;
 }
 
+/* A housekeeping chore: the summaries of aggregated audit events whose
+ * period ended, and all of them at stop. */
+static void flush_audit(struct brk *b, const struct brk_watch_round *rd, void *arg)
+{
+	(void)arg;
+	if (b->agg != NULL && aud_agg_flush(b->agg, b->store, rd->now_ms, rd->final) != 0) {
+		log_error("cannot write aggregated audit summaries");
+	}
+}
+
 static int serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -75,10 +87,12 @@ static int serve(int argc, char **argv)
 		{ "tunnel-listen", required_argument, NULL, 'T' },
 		{ "exec-timeout-max", required_argument, NULL, 'X' },
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
+		{ "audit-aggregate", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
-	const char *agent_ttl = NULL;
+	const char *agent_ttl = NULL, *agg_period = NULL;
+	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
 	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
@@ -114,6 +128,7 @@ static int serve(int argc, char **argv)
 		case 'T': tunnel_listen = optarg; break;
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
+		case 'G': agg_period = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
 			    strstr(optarg, "://") == NULL) {
@@ -149,6 +164,10 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "ztbroker: --agent-cert-ttl must be a duration from 15s to 7d\n");
 		return 2;
 	}
+	if (agg_period != NULL && dur_parse(agg_period, 1, 3600, &agg_s) != 0) {
+		fprintf(stderr, "ztbroker: --audit-aggregate must be a duration from 1s to 1h\n");
+		return 2;
+	}
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
 		fprintf(stderr, "ztbroker: --listen takes HOST:PORT (IPv6 as [::1]:8443)\n");
 		return 2;
@@ -172,7 +191,10 @@ static int serve(int argc, char **argv)
 	b.limit = brk_limit_new();
 	b.agents = brk_agents_new(dd.store);
 	b.dials = brk_dials_new();
-	if (b.limit == NULL || b.agents == NULL || b.dials == NULL ||
+	b.agg = aud_agg_new(agg_s * 1000);
+	b.watch = brk_watch_new(&b);
+	if (b.limit == NULL || b.agents == NULL || b.dials == NULL || b.agg == NULL ||
+	    b.watch == NULL || brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
 		goto out;
@@ -206,6 +228,9 @@ static int serve(int argc, char **argv)
 	    brk_tunnel_start(&b, tunnel_listen, chain, key, &tunnel, &tunnel_port) != 0) {
 		goto out;
 	}
+	if (brk_watch_start(b.watch) != 0) {
+		goto out;
+	}
 	ca_pin(dd.ca, pin, sizeof(pin));
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "listen", listen);
@@ -229,14 +254,18 @@ static int serve(int argc, char **argv)
 	brk_mcp_shutdown(mcp);
 	brk_http_stop(http);
 	http = NULL;
+	brk_watch_stop(b.watch); /* its last round flushes the audit summaries */
 	aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
 	rc = 0;
 out:
 	brk_tunnel_stop(tunnel);
 	brk_mcp_shutdown(mcp);
 	brk_http_stop(http);
+	/* Before what its chores use is freed. */
+	brk_watch_free(b.watch);
 	brk_mcp_free(mcp);
 	brk_limit_free(b.limit);
+	aud_agg_free(b.agg);
 	brk_agents_free(b.agents);
 	brk_dials_free(b.dials);
 	free(chain);

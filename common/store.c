@@ -604,6 +604,24 @@ void store_free(struct store *st)
 	free(st);
 }
 
+int store_data_version(struct store *st, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	lock(st);
+	r = query(st, "data_version", &s, "PRAGMA data_version", "");
+	if (r == 0 && (r = step(st, s, "data_version")) == 1) {
+		*out = sqlite3_column_int64(s, 0);
+		r = 0;
+	} else if (r == 0) {
+		r = ZT_ERR_DB;
+	}
+	sqlite3_finalize(s);
+	unlock(st);
+	return r;
+}
+
 int store_schema_version(struct store *st)
 {
 	int v;

@@ -32,6 +32,11 @@ int store_open(const char *path, struct store **out);
 void store_free(struct store *st);
 /* The schema version after migration. */
 int store_schema_version(struct store *st);
+/* A number that changes whenever another connection (another process on
+ * the same file, e.g. `ztbroker admin` while the broker serves) committed
+ * a write since the last call; this connection's own writes leave it
+ * alone (SQLite's PRAGMA data_version). 0 or ZT_ERR_DB. */
+int store_data_version(struct store *st, int64_t *out);
 
 /* True if s is a valid user/bot name. */
 int store_name_valid(const char *s);
