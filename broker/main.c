@@ -26,6 +26,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/proc.h"
 #include "common/store.h"
 
 #define SERVER_CERT_TTL (90 * 86400)
@@ -266,6 +267,11 @@ static int admin(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* serve and admin both load the CA keys: no core file may hold them. */
+	if (proc_harden() != 0) {
+		fprintf(stderr, "ztbroker: cannot switch off core dumps (prctl, setrlimit)\n");
+		return 1;
+	}
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
 		return serve(argc - 1, argv + 1);
 	}
