@@ -41,6 +41,8 @@ static const char R_NOROOT[] =
     "kind: role\nname: noroot\ndeny: {logins: [root], tools: [ssh_exec]}\n";
 static const char R_ANYLOGIN[] =
     "kind: role\nname: anylogin\nallow: {logins: [\"*\"]}\n";
+static const char R_NOADM[] =
+    "kind: role\nname: no-adm\ndeny: {logins: [\"adm*\", Ops]}\n";
 
 static const struct pol_label L_SW[] = { { "env", "staging" }, { "team", "web" } };
 static const struct pol_label L_PROD[] = { { "env", "prod" } };
@@ -132,6 +134,24 @@ static const struct decide_case decide_cases[] = {
 	/* 29 the first matching allow names the role */
 	{ { R_ANYLOGIN, R_ADMIN }, { "ssh_exec", "web1", LBL(L_SW), "u" }, 1,
 	  "allow: role anylogin" },
+	/* 30-35 a deny of a login refuses it in any case (pol_eval.c says why) */
+	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "ROOT" }, 0,
+	  "deny: role admin denies tool ssh_exec on host db1 (env=prod) as ROOT" },
+	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "Root" }, 0,
+	  "deny: role admin denies tool ssh_exec on host db1 (env=prod) as Root" },
+	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", "h", LBL(L_SW), "rOoT" }, 0,
+	  "deny: role noroot denies tool ssh_exec on host h (env=staging, team=web) as rOoT" },
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ADMIN" }, 0,
+	  "deny: role no-adm denies tool ssh_exec on host h as ADMIN" },
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ops" }, 0,
+	  "deny: role no-adm denies tool ssh_exec on host h as ops" },
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "bdmin" }, 1,
+	  "allow: role anylogin" },
+	/* 36-38 an allow of a login is exact: another case is another account */
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "Ubuntu" }, 0,
+	  "deny: no role allows tool ssh_exec on host web1 (env=staging, team=web) as Ubuntu" },
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "UBUNTU" }, 0, "deny: no role allows" },
+	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "UBUNTU2" }, 0, "deny: no role allows" },
 };
 
 static void load_roles(const char *const *yaml, struct pol_role **roles, size_t *n)
