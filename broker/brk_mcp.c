@@ -36,6 +36,21 @@ struct brk_mcp {
 	char metadata_url[512];
 };
 
+int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
+    const char *outcome, const cJSON *details)
+{
+	const struct mcp_identity *who = mcp_call_identity(call);
+	char actor[96];
+	int r;
+
+	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	if ((r = aud_append(b->store, brk_now_ms(), type, actor, who->source, outcome,
+	    details)) != 0) {
+		log_error("cannot write audit event %s of %s: %s", type, actor, zt_strerror(r));
+	}
+	return r;
+}
+
 /* ---- tools ---- */
 
 static int tool_whoami(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
@@ -369,7 +384,7 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	struct brk_mcp *m = arg;
 	struct pol_request req;
 	struct pol_decision d;
-	char actor[96], type[64];
+	char type[64];
 	cJSON *det = cJSON_CreateObject(), *res = NULL;
 
 	memset(&req, 0, sizeof(req));
@@ -379,15 +394,13 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 		 * hid it. */
 		(void)brk_policy_decide(m->b->store, who->roles, &req, &d);
 	}
-	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
 	snprintf(type, sizeof(type), "tool.%s", exists ? name : "unknown");
 	if (det == NULL || cJSON_AddStringToObject(det, "tool", name) == NULL ||
 	    cJSON_AddStringToObject(det, "request_id", mcp_call_id(call)) == NULL ||
 	    (exists && cJSON_AddStringToObject(det, "rule", d.rule) == NULL) ||
-	    cJSON_AddStringToObject(det, "reason", exists ? d.rule : "no such tool") == NULL ||
-	    aud_append(m->b->store, brk_now_ms(), type, actor, "mcp", "denied", det) != 0) {
-		log_error("cannot write audit event %s", type);
-	} else if (exists) {
+	    cJSON_AddStringToObject(det, "reason", exists ? d.rule : "no such tool") == NULL) {
+		log_error("cannot write audit event %s: out of memory", type);
+	} else if (brk_mcp_audit(m->b, call, type, "denied", det) == 0 && exists) {
 		res = mcp_result_error("%s", d.rule);
 	}
 	cJSON_Delete(det);

@@ -8,16 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_dial.h"
 #include "broker/brk_hosts.h"
+#include "broker/brk_mcp.h"
 #include "broker/brk_policy.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/log.h"
 #include "common/store.h"
 #include "mcp/mcp.h"
 #include "policy/pol_eval.h"
@@ -108,16 +107,12 @@ static cJSON *details(const struct exec_call *x)
 	return d;
 }
 
-/* Appends an event; an audit failure is an error: nothing runs unaudited. */
+/* Appends an event (d is taken); an audit failure is an error: nothing
+ * runs unaudited. */
 static int audit(const struct exec_call *x, const char *type, const char *outcome, cJSON *d)
 {
-	int r = d != NULL ? aud_append(x->b->store, brk_now_ms(), type, x->actor, "mcp", outcome,
-	    d) : ZT_ERR_NOMEM;
+	int r = d != NULL ? brk_mcp_audit(x->b, x->call, type, outcome, d) : ZT_ERR_NOMEM;
 
-	if (r != 0) {
-		log_error("cannot write audit event %s for call %s: %s", type, x->call_id,
-		    zt_strerror(r));
-	}
 	cJSON_Delete(d);
 	return r;
 }

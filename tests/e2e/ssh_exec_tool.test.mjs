@@ -124,6 +124,9 @@ test('id -un returns the login; sshd logs the per-call key id and serial; both a
   assert.equal(decided.details.command, 'id -un');
   assert.match(decided.details.rule, /^allow: role web-ops/);
   assert.ok(decided.seq < done.seq, 'the decision is recorded before the outcome');
+  // Both name the address the client connected from, not the transport.
+  assert.equal(decided.source, '127.0.0.1');
+  assert.equal(done.source, '127.0.0.1');
 });
 
 test('each call ends its SSH connection: the agent holds no stream after it', async () => {
@@ -168,6 +171,7 @@ test('a denied host, login and tool each name the rule and are audited', async (
     assert.match(text(r), rule);
     const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
     assert.equal(ev.outcome, 'denied');
+    assert.equal(ev.source, '127.0.0.1');
     assert.equal(ev.details.host, args.host);
     assert.equal(ev.details.login, args.login);
     assert.match(ev.details.reason, rule);
@@ -185,12 +189,14 @@ test('a denied host, login and tool each name the rule and are audited', async (
   const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
   assert.equal(ev.actor, 'bot:viewer-bot');
   assert.equal(ev.outcome, 'denied');
+  assert.equal(ev.source, '127.0.0.1');
   assert.equal(ev.details.rule, 'deny: no role allows tool ssh_exec');
   // A name that is no tool at all: -32602, audited as tool.unknown.
   await assert.rejects(viewer.callTool({ name: 'rm_rf', arguments: {} }), /Unknown tool: rm_rf/);
   const unknown = auditEvents(broker, 'tool.unknown').at(-1);
   assert.equal(unknown.actor, 'bot:viewer-bot');
   assert.equal(unknown.details.tool, 'rm_rf');
+  assert.equal(unknown.source, '127.0.0.1');
   await viewer.close();
 });
 
@@ -317,6 +323,8 @@ test('over stdio: a user runs ssh_exec through ztctl mcp', async () => {
   assert.equal(r.structuredContent.stdout, `${USER}\n127.0.0.1\n`);
   const done = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
   assert.equal(done.actor, 'user:exec-alice');
+  // ztctl mcp relays over HTTPS: the broker sees where ztctl runs.
+  assert.equal(done.source, '127.0.0.1');
   sshd.assertLogged(`Accepted certificate ID "zt:user:exec-alice:${done.details.call_id}"`);
   // The audit chain still verifies after all of the above.
   assert.match(execFileSync(path.join(path.dirname(ZTCTL), 'ztbroker'),
