@@ -3,11 +3,13 @@
  */
 #include "broker/brk_sshexec.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_dial.h"
@@ -23,7 +25,14 @@
 #include "resources/ssh_exec.h"
 
 #define TOOL "ssh_exec"
-#define AUDIT_COMMAND_MAX 1024 /* bytes of the command kept in audit details */
+/* What the details of one event hold besides the command, generously: the
+ * rule (POL_RULE_MAX), the reason or error, names, numbers, keys. */
+#define AUDIT_REST_MAX (8 * 1024)
+
+/* Every event of a call holds the whole command, so the audit says exactly
+ * what ran: it must fit even if JSON escapes every byte to six. */
+_Static_assert(6 * BRK_EXEC_COMMAND_MAX + AUDIT_REST_MAX <= AUD_DETAILS_MAX,
+    "an ssh_exec command must fit whole in an audit event");
 
 /* One call's context, for the callbacks and the audit helpers. */
 struct exec_call {
@@ -32,6 +41,7 @@ struct exec_call {
 	char actor[96];            /* "bot:name" */
 	char call_id[17];          /* 64 random bits, hex */
 	const char *host, *login, *command;
+	char command_sha256[CRYPTO_SHA256_HEX_LEN + 1];
 	int64_t timeout_s;
 };
 
@@ -51,6 +61,7 @@ static int login_ok(const char *s)
 static int parse_args(struct exec_call *x, const cJSON *args, cJSON **result)
 {
 	static const char *const keys[] = { "host", "login", "command", "timeout_s", NULL };
+	uint8_t digest[CRYPTO_SHA256_LEN];
 	const char *bad = NULL;
 
 	x->timeout_s = BRK_EXEC_TIMEOUT_DEFAULT_S;
@@ -75,6 +86,8 @@ static int parse_args(struct exec_call *x, const cJSON *args, cJSON **result)
 		    BRK_EXEC_COMMAND_MAX);
 		return ZT_ERR_INVALID;
 	}
+	crypto_sha256(x->command, strlen(x->command), digest);
+	crypto_hex(digest, sizeof(digest), x->command_sha256, sizeof(x->command_sha256));
 	if (cJSON_GetObjectItemCaseSensitive(args, "timeout_s") != NULL &&
 	    json_get_int(args, "timeout_s", 1, x->b->exec_timeout_max_s, &x->timeout_s) != 0) {
 		*result = mcp_result_error("timeout_s must be an integer from 1 to %lld",
@@ -84,26 +97,23 @@ static int parse_args(struct exec_call *x, const cJSON *args, cJSON **result)
 	return 0;
 }
 
-/* The request part every audit event of the call carries. */
+/* The request part every audit event of the call carries: the whole
+ * command, its length and its SHA-256 (to match it against other records). */
 static cJSON *details(const struct exec_call *x)
 {
 	cJSON *d = cJSON_CreateObject();
-	char cmd[AUDIT_COMMAND_MAX + 1];
-	size_t n = strlen(x->command);
 
 	if (d == NULL) {
 		return NULL;
 	}
-	snprintf(cmd, sizeof(cmd), "%s", x->command);
 	cJSON_AddStringToObject(d, "tool", TOOL);
 	cJSON_AddStringToObject(d, "call_id", x->call_id);
 	cJSON_AddStringToObject(d, "request_id", mcp_call_id(x->call));
 	cJSON_AddStringToObject(d, "host", x->host);
 	cJSON_AddStringToObject(d, "login", x->login);
-	cJSON_AddStringToObject(d, "command", cmd);
-	if (n > AUDIT_COMMAND_MAX) {
-		cJSON_AddNumberToObject(d, "command_bytes", (double)n);
-	}
+	cJSON_AddStringToObject(d, "command", x->command);
+	cJSON_AddNumberToObject(d, "command_bytes", (double)strlen(x->command));
+	cJSON_AddStringToObject(d, "command_sha256", x->command_sha256);
 	return d;
 }
 

@@ -16,6 +16,8 @@
  *      progress, cancellation and timeout (the command is killed);
  *   6. the outcome is audited (serial, key id, exit code, bytes, duration)
  *      before the result returns.
+ * Every event of a call carries its call_id, host, login and the whole
+ * command with command_bytes and command_sha256.
  * Output: structuredContent {exit_code, stdout, stderr, truncated,
  * duration_ms} and the same JSON as text. isError when the command could
  * not run (denied, unknown or offline host, authentication, timeout), not

@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -127,6 +128,35 @@ test('id -un returns the login; sshd logs the per-call key id and serial; both a
   // Both name the address the client connected from, not the transport.
   assert.equal(decided.source, '127.0.0.1');
   assert.equal(done.source, '127.0.0.1');
+});
+
+test('every event of a call holds the whole command and its SHA-256: padding hides nothing', async () => {
+  const sha256 = (s) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+  // 15 KiB of blanks, then the part that acts.
+  const padded = `${' '.repeat(15 * 1024)}echo zt-tail-7f3a`;
+  // At the tool's limit, and every byte but a few escaped by JSON six-fold
+  // (\u0001): it still fits in the audit whole.
+  const escaped = `echo zt-ctl #${'\x01'.repeat(16384 - 'echo zt-ctl #'.length)}`;
+  for (const [command, out] of [[padded, 'zt-tail-7f3a\n'], [escaped, 'zt-ctl\n']]) {
+    const r = await exec(bot, { host: 'web1', login: USER, command });
+    assert.equal(r.isError, false, text(r));
+    assert.equal(r.structuredContent.stdout, out);
+    const done = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+    const events = auditEvents(broker).filter((e) => e.details.call_id === done.details.call_id);
+    assert.deepEqual(events.map((e) => e.outcome), ['allowed', 'success']);
+    for (const e of events) {
+      assert.equal(e.details.command, command);
+      assert.equal(e.details.command_bytes, Buffer.byteLength(command));
+      assert.equal(e.details.command_sha256, sha256(command));
+    }
+  }
+  // A refused call's event holds it too.
+  const r = await exec(bot, { host: 'pay1', login: USER, command: padded });
+  assert.equal(r.isError, true);
+  const denied = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  assert.equal(denied.outcome, 'denied');
+  assert.match(denied.details.command, /echo zt-tail-7f3a$/);
+  assert.equal(denied.details.command_sha256, sha256(padded));
 });
 
 test('each call ends its SSH connection: the agent holds no stream after it', async () => {
