@@ -127,15 +127,19 @@ static int audit(const struct exec_call *x, const char *type, const char *outcom
 	return r;
 }
 
-/* Audits a call that did not run (reason) and makes the tool error
- * (message). */
+/* Audits a call that did not run (reason; dec, when a policy decision
+ * refused it, adds its rule) and makes the tool error (message). */
 static int refuse(struct exec_call *x, const char *outcome, const char *reason,
-    const char *message, cJSON **result)
+    const struct pol_decision *dec, const char *message, cJSON **result)
 {
 	cJSON *d = details(x);
 
 	if (d != NULL) {
 		cJSON_AddStringToObject(d, "reason", reason);
+		if (dec != NULL) {
+			cJSON_AddStringToObject(d, "rule", dec->rule);
+			cJSON_AddBoolToObject(d, "host_hidden", dec->host_hidden);
+		}
 	}
 	if (audit(x, "tool.ssh_exec", outcome, d) != 0) {
 		*result = mcp_result_error("the audit log cannot be written; nothing was run");
@@ -209,11 +213,11 @@ static int run(struct exec_call *x, const struct brk_agent_info *ag, cJSON **res
 	memset(&res, 0, sizeof(res));
 	r = brk_dial(x->b, x->host, BRK_DIAL_TIMEOUT_MS, is_cancelled, x, &fd, why, sizeof(why));
 	if (r == ZT_ERR_CANCELLED) {
-		refuse(x, "cancelled", why, why, result);
+		refuse(x, "cancelled", why, NULL, why, result);
 		return ZT_ERR_CANCELLED;
 	}
 	if (r != 0) {
-		return refuse(x, "failure", why, why, result);
+		return refuse(x, "failure", why, NULL, why, result);
 	}
 	while (serial == 0) {
 		crypto_random(&serial, sizeof(serial));
@@ -281,6 +285,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	struct pol_label labels[TUN_LABELS_MAX];
 	struct pol_request preq;
 	struct pol_decision dec;
+	char unknown[160];
 	uint8_t rnd[8];
 	cJSON *d;
 
@@ -295,12 +300,12 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	if (parse_args(&x, args, result) != 0) {
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
+	/* A host the caller may not see gets this answer too, word for word:
+	 * its name, its labels and even its existence stay hidden. */
+	snprintf(unknown, sizeof(unknown), "no host named %s (list_hosts shows the hosts you may "
+	    "use)", x.host);
 	if (brk_agents_get(x.b->agents, x.host, &ag) != 0) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "no host named %s (list_hosts shows the hosts you may "
-		    "use)", x.host);
-		return refuse(&x, "denied", "unknown host", msg, result);
+		return refuse(&x, "denied", "unknown host", NULL, unknown, result);
 	}
 	brk_policy_labels(ag.labels, ag.nlabels, labels);
 	memset(&preq, 0, sizeof(preq));
@@ -310,8 +315,11 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	preq.nlabels = ag.nlabels;
 	preq.login = x.login;
 	brk_policy_decide(x.b->store, who->roles, &preq, &dec);
+	if (dec.host_hidden) {
+		return refuse(&x, "denied", dec.rule, &dec, unknown, result);
+	}
 	if (!dec.allow) {
-		return refuse(&x, "denied", dec.rule, dec.rule, result);
+		return refuse(&x, "denied", dec.rule, &dec, dec.rule, result);
 	}
 	/* The decision is on record before anything runs. */
 	if ((d = details(&x)) != NULL) {
@@ -326,7 +334,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 		char why[BRK_DIAL_WHY_MAX];
 
 		snprintf(why, sizeof(why), "host offline: the agent of %s is not connected", x.host);
-		return refuse(&x, "failure", why, why, result);
+		return refuse(&x, "failure", why, NULL, why, result);
 	}
 	return run(&x, &ag, result);
 }

@@ -6,7 +6,8 @@
  *   1. arguments checked (clear tool errors for bad input);
  *   2. policy: pol_decide(tool ssh_exec, the host's labels, login) on the
  *      caller's stored roles; a deny is audited and the tool error names
- *      the rule;
+ *      the rule, except for a host the roles may not see: its error is the
+ *      one of an unknown host, word for word (the audit keeps the rule);
  *   3. the decision is audited (durable) before anything runs;
  *   4. a stream through the host's agent (brk_dial.h): an offline host
  *      fails at once with "host offline";

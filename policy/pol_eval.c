@@ -174,6 +174,8 @@ int pol_decide(const struct pol_role *const *roles, size_t nroles,
 		snprintf(out->rule, sizeof(out->rule), "deny: invalid request");
 		return ZT_ERR_INVALID;
 	}
+	out->host_hidden = req->host != NULL &&
+	    !pol_host_visible(roles, nroles, req->labels, req->nlabels);
 	for (i = 0; i < nroles; i++) {
 		if (section_match(&roles[i]->deny, req, 1)) {
 			decide_by(out, roles[i], 0, req);

@@ -53,6 +53,11 @@ struct pol_decision {
 	 * db1 (env=prod) as root"; non-printable bytes are shown as '?', and an
 	 * over-long text ends in "...". */
 	char rule[POL_RULE_MAX];
+	/* 1 when req names a host these roles may not see (pol_host_visible):
+	 * always a deny. Callers then answer exactly as for a host that does
+	 * not exist, so that hidden hosts cannot be discovered, and keep the
+	 * rule (which names the host's labels) for the audit only. */
+	int host_hidden;
 };
 
 /* Decides req against roles[0..nroles) into *out. The first deny section that

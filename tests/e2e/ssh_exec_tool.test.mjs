@@ -189,9 +189,29 @@ test('exit codes are results, stderr is separate, output past 1 MiB is cut and f
   assert.equal(done.details.truncated, true);
 });
 
+test('a host the caller may not see is refused word for word like one that does not exist', async () => {
+  // db1 (env=prod) is outside web-ops' hosts: the caller learns nothing of
+  // it, not even that it exists; the audit keeps the rule and the reason.
+  const hidden = await exec(bot, { host: 'db1', login: USER, command: 'id -un' });
+  const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  const none = await exec(bot, { host: 'nosuch', login: USER, command: 'id -un' });
+  assert.deepEqual(JSON.parse(JSON.stringify(hidden).replaceAll('db1', 'NAME')),
+    JSON.parse(JSON.stringify(none).replaceAll('nosuch', 'NAME')));
+  assert.equal(hidden.isError, true);
+  assert.equal(text(hidden), 'no host named db1 (list_hosts shows the hosts you may use)');
+  assert.doesNotMatch(JSON.stringify(hidden), /env|prod|deny|rule/);
+  assert.equal(ev.outcome, 'denied');
+  assert.equal(ev.details.host, 'db1');
+  assert.equal(ev.details.host_hidden, true);
+  assert.equal(ev.details.rule, `deny: no role allows tool ssh_exec on host db1 (env=prod) as ${USER}`);
+  assert.equal(ev.details.reason, ev.details.rule);
+  const unknown = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  assert.deepEqual([unknown.outcome, unknown.details.host, unknown.details.reason],
+    ['denied', 'nosuch', 'unknown host']);
+});
+
 test('a denied host, login and tool each name the rule and are audited', async () => {
   const cases = [
-    [{ host: 'db1', login: USER }, /^deny: no role allows tool ssh_exec on host db1 \(env=prod\)/],
     [{ host: 'web1', login: 'nobody' }, /^deny: no role allows tool ssh_exec on host web1 .* as nobody/],
     [{ host: 'pay1', login: USER }, /^deny: role web-ops denies tool ssh_exec on host pay1/],
   ];
@@ -205,6 +225,8 @@ test('a denied host, login and tool each name the rule and are audited', async (
     assert.equal(ev.details.host, args.host);
     assert.equal(ev.details.login, args.login);
     assert.match(ev.details.reason, rule);
+    assert.match(ev.details.rule, rule);
+    assert.equal(ev.details.host_hidden, false);
   }
   // Nothing reached sshd as "nobody".
   assert.doesNotMatch(sshd.log(), /nobody/);
