@@ -24,7 +24,6 @@
 #include "common/store.h"
 
 #define AUD_MAGIC "zt-audit-v1"
-#define AUD_FIELD_MAX 1024          /* bytes of type, actor, source, outcome */
 
 static int field_ok(const char *s)
 {

@@ -25,6 +25,7 @@
 struct store;
 struct store_audit_row;
 
+#define AUD_FIELD_MAX 1024  /* bytes of type, actor, source, outcome */
 /* Bytes of an event's details as JSON text. Room for the largest: an
  * ssh_exec event holds the whole command (16 KiB), which JSON may escape
  * to six times its size (\u0001), and the rule and request around it. */

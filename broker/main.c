@@ -18,6 +18,7 @@
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
 #include "broker/brk_mcp.h"
+#include "broker/brk_run.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "common/ca.h"
@@ -93,6 +94,7 @@ static int serve(int argc, char **argv)
 	struct brk_datadir dd;
 	struct brk b;
 	struct brk_http *http = NULL;
+	struct brk_run *run = NULL;
 	enum zt_log_level lvl = ZT_LOG_INFO;
 	unsigned bound = 0;
 	sigset_t sigs;
@@ -164,6 +166,11 @@ static int serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	if (brk_datadir_open(dir, &dd) != 0) {
+		goto out;
+	}
+	/* Before anything can take a request: one serve per data directory,
+	 * and the calls a killed run left open are closed in the audit. */
+	if (brk_run_begin(dir, dd.store, brk_now_ms(), &run) != 0) {
 		goto out;
 	}
 	b.store = dd.store;
@@ -243,6 +250,8 @@ out:
 	free(chain);
 	crypto_free_str(key);
 	free(public_addr);
+	/* Every worker has finished and audited its call: a clean stop. */
+	brk_run_end(run);
 	brk_datadir_close(&dd);
 	return rc;
 }
