@@ -306,6 +306,7 @@ test('cancellation stops the command on the host', async () => {
     === 'cancelled', 'the cancellation is audited').catch((e) => {
     throw new Error(`${e.message}: ${JSON.stringify(last)}`);
   });
+  assert.equal(last.outcome, 'cancelled');
 });
 
 test('an agent that cannot reach its target says so at once', async () => {
