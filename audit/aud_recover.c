@@ -46,7 +46,8 @@ static int track(struct scan *sc, const struct store_audit_row *row, const char 
 	struct open_call *c;
 
 	/* Its outcome's type must be a valid field too. */
-	if (sc->n == AUD_RECOVER_CALLS_MAX || strlen(row->type) + strlen(".result") > AUD_FIELD_MAX) {
+	if (sc->n == AUD_RECOVER_CALLS_MAX ||
+	    strlen(row->type) + strlen(".result") > AUD_FIELD_MAX) {
 		sc->res.unchecked++;
 		cJSON_Delete(d);
 		return 0;
@@ -73,7 +74,8 @@ static void untrack(struct scan *sc, const char *id)
 	for (size_t i = 0; i < sc->n; i++) {
 		if (strcmp(sc->calls[i].call_id, id) == 0) {
 			open_call_clear(&sc->calls[i]);
-			memmove(&sc->calls[i], &sc->calls[i + 1], (sc->n - i - 1) * sizeof(sc->calls[0]));
+			memmove(&sc->calls[i], &sc->calls[i + 1],
+			    (sc->n - i - 1) * sizeof(sc->calls[0]));
 			sc->n--;
 			memset(&sc->calls[sc->n], 0, sizeof(sc->calls[0]));
 			return;

@@ -79,9 +79,9 @@ static int recover(struct brk_run *run, struct store *st, int64_t now_ms)
 	    "stop cleanly" : "the previous run of ztbroker serve did not stop cleanly; "
 	    BRK_RUN_FILE " was unreadable, so no call was checked", &res);
 	if (r == 0) {
-		log_warn("the previous run did not stop cleanly: %lld audit events checked, "
-		    "%lld calls without an outcome closed as interrupted", (long long)res.scanned,
-		    (long long)res.closed);
+		log_warn("the previous run did not stop cleanly: %lld audit events checked; "
+		    "calls without an outcome, now closed as interrupted: %lld",
+		    (long long)res.scanned, (long long)res.closed);
 	}
 	return r;
 }

@@ -70,7 +70,8 @@ static size_t escape(const char *msg, size_t n, char *out, size_t outsz, size_t 
 			k = k == 0 ? 1 : k;
 			m = 0;
 			for (size_t j = 0; j < k; j++) {
-				m += (size_t)snprintf(esc + m, sizeof(esc) - m, "\\x%02x", p[i + j]);
+				m += (size_t)snprintf(esc + m, sizeof(esc) - m, "\\x%02x",
+				    p[i + j]);
 			}
 		} else {
 			memcpy(esc, p + i, k);

@@ -97,8 +97,10 @@ static void test_every_kind_of_byte(void **state)
 		{ "nul-free C0 \x01\x1f and DEL \x7f", "nul-free C0 \\x01\\x1f and DEL \\x7f" },
 		/* U+009B is CSI to terminals that obey C1 controls. */
 		{ "C1 \xc2\x9b" "31m, U+00A0 \xc2\xa0", "C1 \\xc2\\x9b31m, U+00A0 \xc2\xa0" },
-		{ "UTF-8 stays: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91", "UTF-8 stays: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91" },
-		{ "not UTF-8: \xff \xc3( \xed\xa0\x80 \xc0\xaf", "not UTF-8: \\xff \\xc3( \\xed\\xa0\\x80 \\xc0\\xaf" },
+		{ "UTF-8 stays: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91",
+		  "UTF-8 stays: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91" },
+		{ "not UTF-8: \xff \xc3( \xed\xa0\x80 \xc0\xaf",
+		  "not UTF-8: \\xff \\xc3( \\xed\\xa0\\x80 \\xc0\\xaf" },
 		{ "a cut sequence \xe2\x82", "a cut sequence \\xe2\\x82" },
 		{ "backslashes \\n stay", "backslashes \\n stay" },
 		{ "one trailing newline goes\n", "one trailing newline goes" },
