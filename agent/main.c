@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/proc.h"
 #include "common/tls.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -102,6 +103,11 @@ int main(int argc, char **argv)
 	struct stat st;
 	int c, r;
 
+	/* Before the agent key is read: no core file may hold it. */
+	if (proc_harden() != 0) {
+		fprintf(stderr, "ztagent: cannot switch off core dumps (prctl, setrlimit)\n");
+		return 1;
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ssh_target = "127.0.0.1:22";
 	cfg.max_streams = AGT_STREAMS_DEFAULT;

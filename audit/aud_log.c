@@ -24,8 +24,6 @@
 #include "common/store.h"
 
 #define AUD_MAGIC "zt-audit-v1"
-#define AUD_FIELD_MAX 1024          /* bytes of type, actor, source, outcome */
-#define AUD_DETAILS_MAX (64 * 1024) /* bytes of the details JSON text */
 
 static int field_ok(const char *s)
 {

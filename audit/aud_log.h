@@ -25,8 +25,15 @@
 struct store;
 struct store_audit_row;
 
+#define AUD_FIELD_MAX 1024  /* bytes of type, actor, source, outcome */
+/* Bytes of an event's details as JSON text. Room for the largest: an
+ * ssh_exec event holds the whole command (16 KiB), which JSON may escape
+ * to six times its size (\u0001), and the rule and request around it. */
+#define AUD_DETAILS_MAX (128 * 1024)
+
 /* Appends one event. details may be NULL (stored as "{}"); it is borrowed.
- * now_ms is the event time. 0 or a negative ZT_ERR_*. */
+ * now_ms is the event time. 0 or a negative ZT_ERR_* (ZT_ERR_TOO_LARGE:
+ * details over AUD_DETAILS_MAX). */
 int aud_append(struct store *st, int64_t now_ms, const char *type, const char *actor,
     const char *source, const char *outcome, const cJSON *details);
 

@@ -6,6 +6,8 @@
  *   D/zt.db       SQLite store (0600)
  *   D/tls-ca.key  TLS CA key (0600), D/tls-ca.crt
  *   D/ssh-user-ca.key  SSH user CA key (0600)
+ *   D/serve.lock  held by the running serve; says whether the last run
+ *                 stopped cleanly (brk_run.h)
  *
  * Both `ztbroker serve` and the offline `ztbroker admin` open it the same
  * way; the first open creates everything.

@@ -48,10 +48,13 @@ static int add_host(const struct brk_agent_info *ag, void *arg)
 	return 0;
 }
 
-int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON **out)
+int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON **out,
+    struct pol_decision *dec)
 {
 	char missing[STORE_ROLES_MAX + 1];
 	struct pol_role **set = NULL;
+	struct pol_request req;
+	struct pol_decision d;
 	struct collect c;
 	size_t n = 0;
 	int r;
@@ -61,10 +64,22 @@ int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON 
 		log_error("cannot load roles %s: %s", roles, zt_strerror(r));
 		return r;
 	}
+	memset(&req, 0, sizeof(req));
+	req.tool = BRK_HOSTS_TOOL;
 	memset(&c, 0, sizeof(c));
 	c.roles = (const struct pol_role *const *)set;
 	c.nroles = n;
 	c.only = only;
+	if ((r = pol_decide(c.roles, n, &req, &d)) == 0 && !d.allow) {
+		r = ZT_ERR_DENIED;
+	}
+	if (dec != NULL) {
+		*dec = d;
+	}
+	if (r != 0) {
+		brk_policy_free(set, n);
+		return r;
+	}
 	if ((c.arr = cJSON_CreateArray()) == NULL) {
 		r = ZT_ERR_NOMEM;
 	} else if (b->agents != NULL) {
@@ -97,10 +112,16 @@ int brk_tool_possible(struct brk *b, const char *roles, const char *tool)
 void brk_hosts_api(struct brk *b, const struct brk_req *req, const struct store_session *who,
     struct brk_resp *resp)
 {
+	struct pol_decision dec;
 	cJSON *hosts = NULL;
+	int r;
 
 	(void)req;
-	if (brk_hosts_visible(b, who->roles, NULL, &hosts) != 0) {
+	if ((r = brk_hosts_visible(b, who->roles, NULL, &hosts, &dec)) == ZT_ERR_DENIED) {
+		brk_resp_error(resp, 403, "forbidden", "%s", dec.rule);
+		return;
+	}
+	if (r != 0) {
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return;
 	}

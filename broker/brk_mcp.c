@@ -36,6 +36,21 @@ struct brk_mcp {
 	char metadata_url[512];
 };
 
+int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
+    const char *outcome, const cJSON *details)
+{
+	const struct mcp_identity *who = mcp_call_identity(call);
+	char actor[96];
+	int r;
+
+	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	if ((r = aud_append(b->store, brk_now_ms(), type, actor, who->source, outcome,
+	    details)) != 0) {
+		log_error("cannot write audit event %s of %s: %s", type, actor, zt_strerror(r));
+	}
+	return r;
+}
+
 /* ---- tools ---- */
 
 static int tool_whoami(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
@@ -170,37 +185,47 @@ static int tool_diag_reconnect(struct mcp_call *call, const cJSON *args, cJSON *
 	return 0;
 }
 
-/* The policy decision for a tool call without a host or login; fills
- * *result with a tool error naming the rule when denied. 1 if allowed. */
-static int decide_tool(struct brk_mcp *m, struct mcp_call *call, const char *tool,
-    cJSON **result)
+/* Audits a list_hosts call: the decision's rule and, when it was allowed,
+ * how many hosts it showed. 0 or a ZT_ERR_*. */
+static int audit_list_hosts(struct brk_mcp *m, struct mcp_call *call,
+    const struct pol_decision *dec, const cJSON *hosts)
 {
-	struct pol_request req;
-	struct pol_decision d;
+	cJSON *d = cJSON_CreateObject();
+	int r = ZT_ERR_NOMEM;
 
-	memset(&req, 0, sizeof(req));
-	req.tool = tool;
-	brk_policy_decide(m->b->store, mcp_call_identity(call)->roles, &req, &d);
-	if (!d.allow) {
-		*result = mcp_result_error("%s", d.rule);
-		return 0;
+	if (d != NULL && cJSON_AddStringToObject(d, "tool", BRK_HOSTS_TOOL) != NULL &&
+	    cJSON_AddStringToObject(d, "request_id", mcp_call_id(call)) != NULL &&
+	    cJSON_AddStringToObject(d, "rule", dec->rule) != NULL &&
+	    (dec->allow ? cJSON_AddNumberToObject(d, "hosts", cJSON_GetArraySize(hosts)) :
+	    cJSON_AddStringToObject(d, "reason", dec->rule)) != NULL) {
+		r = brk_mcp_audit(m->b, call, "tool." BRK_HOSTS_TOOL,
+		    dec->allow ? "success" : "denied", d);
 	}
-	return 1;
+	cJSON_Delete(d);
+	return r;
 }
 
 static int tool_list_hosts(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
 {
 	struct brk_mcp *m = arg;
+	struct pol_decision dec;
 	cJSON *hosts = NULL, *sc;
 	char *text;
 	int r;
 
 	(void)args;
-	if (!decide_tool(m, call, "list_hosts", result)) {
+	r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, NULL, &hosts, &dec);
+	if (r != 0 && r != ZT_ERR_DENIED) {
+		return r;
+	}
+	if (audit_list_hosts(m, call, &dec, hosts) != 0) {
+		cJSON_Delete(hosts);
+		*result = mcp_result_error("the audit log cannot be written; no hosts are shown");
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
-	if ((r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, NULL, &hosts)) != 0) {
-		return r;
+	if (r == ZT_ERR_DENIED) {
+		*result = mcp_result_error("%s", dec.rule);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
 	*result = mcp_result_new(0);
 	sc = cJSON_AddObjectToObject(*result, "structuredContent");
@@ -215,7 +240,7 @@ static int list_hosts_visible(const struct mcp_identity *who, void *arg)
 {
 	struct brk_mcp *m = arg;
 
-	return brk_tool_possible(m->b, who->roles, "list_hosts");
+	return brk_tool_possible(m->b, who->roles, BRK_HOSTS_TOOL);
 }
 
 static int hosts_list(struct mcp_call *call, cJSON *resources, void *arg)
@@ -225,7 +250,11 @@ static int hosts_list(struct mcp_call *call, cJSON *resources, void *arg)
 	char uri[128];
 	int r;
 
-	if ((r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, NULL, &hosts)) != 0) {
+	r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, NULL, &hosts, NULL);
+	if (r == ZT_ERR_DENIED) {
+		return 0; /* no inventory for this caller: no hosts */
+	}
+	if (r != 0) {
 		return r;
 	}
 	cJSON_ArrayForEach(h, hosts) {
@@ -253,11 +282,12 @@ static int hosts_read(struct mcp_call *call, const char *uri, cJSON *contents, v
 	if (strncmp(uri, BRK_HOST_URI, strlen(BRK_HOST_URI)) != 0) {
 		return ZT_ERR_NOT_FOUND;
 	}
-	if ((r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles,
-	    uri + strlen(BRK_HOST_URI), &hosts)) != 0) {
+	r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, uri + strlen(BRK_HOST_URI),
+	    &hosts, NULL);
+	if (r != 0 && r != ZT_ERR_DENIED) {
 		return r;
 	}
-	if (cJSON_GetArraySize(hosts) != 1) {
+	if (r == ZT_ERR_DENIED || cJSON_GetArraySize(hosts) != 1) {
 		cJSON_Delete(hosts);
 		return ZT_ERR_NOT_FOUND; /* unknown, or not this caller's to see */
 	}
@@ -369,7 +399,7 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	struct brk_mcp *m = arg;
 	struct pol_request req;
 	struct pol_decision d;
-	char actor[96], type[64];
+	char type[64];
 	cJSON *det = cJSON_CreateObject(), *res = NULL;
 
 	memset(&req, 0, sizeof(req));
@@ -379,15 +409,13 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 		 * hid it. */
 		(void)brk_policy_decide(m->b->store, who->roles, &req, &d);
 	}
-	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
 	snprintf(type, sizeof(type), "tool.%s", exists ? name : "unknown");
 	if (det == NULL || cJSON_AddStringToObject(det, "tool", name) == NULL ||
 	    cJSON_AddStringToObject(det, "request_id", mcp_call_id(call)) == NULL ||
 	    (exists && cJSON_AddStringToObject(det, "rule", d.rule) == NULL) ||
-	    cJSON_AddStringToObject(det, "reason", exists ? d.rule : "no such tool") == NULL ||
-	    aud_append(m->b->store, brk_now_ms(), type, actor, "mcp", "denied", det) != 0) {
-		log_error("cannot write audit event %s", type);
-	} else if (exists) {
+	    cJSON_AddStringToObject(det, "reason", exists ? d.rule : "no such tool") == NULL) {
+		log_error("cannot write audit event %s: out of memory", type);
+	} else if (brk_mcp_audit(m->b, call, type, "denied", det) == 0 && exists) {
 		res = mcp_result_error("%s", d.rule);
 	}
 	cJSON_Delete(det);
@@ -428,7 +456,7 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 	mcp_server_set_refused_tool(m->srv, refused_tool, m);
 	{
 		struct mcp_tool lh = {
-			.name = "list_hosts",
+			.name = BRK_HOSTS_TOOL,
 			.title = "List hosts",
 			.description = "Lists the hosts your roles let you see, with their labels and "
 			    "whether their agent is online.",

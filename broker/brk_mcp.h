@@ -14,9 +14,12 @@
 #ifndef ZT_BRK_MCP_H
 #define ZT_BRK_MCP_H
 
+#include <cjson/cJSON.h>
+
 struct brk;
 struct brk_mcp;
 struct brk_mcphttp;
+struct mcp_call;
 
 /* hosts: the names clients may use in Host/Origin besides loopback;
  * origins: further allowed Origin values ("https://app.example.com"), for
@@ -30,5 +33,12 @@ struct brk_mcphttp *brk_mcp_http(struct brk_mcp *m);
 void brk_mcp_shutdown(struct brk_mcp *m);
 /* After the HTTP daemon stopped. NULL is a no-op. */
 void brk_mcp_free(struct brk_mcp *m);
+
+/* Appends an audit event about a tool call: the actor ("bot:ci") and the
+ * source (the client's address) are the call's identity's; details are
+ * borrowed (may be NULL). 0 or a negative ZT_ERR_* (also logged). Every
+ * tool's events go through here. */
+int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
+    const char *outcome, const cJSON *details);
 
 #endif

@@ -969,6 +969,7 @@ static int precheck(struct brk_mcphttp *h, struct MHD_Connection *c, const char 
 		snprintf(rq->who.kind, sizeof(rq->who.kind), "anonymous");
 		snprintf(rq->who.name, sizeof(rq->who.name), "anonymous");
 	}
+	snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
 	if (strcmp(method, "POST") == 0) {
 		const char *acc = header(c, "Accept");
 

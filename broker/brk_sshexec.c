@@ -3,6 +3,7 @@
  */
 #include "broker/brk_sshexec.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,25 @@
 #include "broker/brk_agents.h"
 #include "broker/brk_dial.h"
 #include "broker/brk_hosts.h"
+#include "broker/brk_mcp.h"
 #include "broker/brk_policy.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/log.h"
 #include "common/store.h"
 #include "mcp/mcp.h"
 #include "policy/pol_eval.h"
 #include "resources/ssh_exec.h"
 
 #define TOOL "ssh_exec"
-#define AUDIT_COMMAND_MAX 1024 /* bytes of the command kept in audit details */
+/* What the details of one event hold besides the command, generously: the
+ * rule (POL_RULE_MAX), the reason or error, names, numbers, keys. */
+#define AUDIT_REST_MAX (8 * 1024)
+
+/* Every event of a call holds the whole command, so the audit says exactly
+ * what ran: it must fit even if JSON escapes every byte to six. */
+_Static_assert(6 * BRK_EXEC_COMMAND_MAX + AUDIT_REST_MAX <= AUD_DETAILS_MAX,
+    "an ssh_exec command must fit whole in an audit event");
 
 /* One call's context, for the callbacks and the audit helpers. */
 struct exec_call {
@@ -33,6 +41,7 @@ struct exec_call {
 	char actor[96];            /* "bot:name" */
 	char call_id[17];          /* 64 random bits, hex */
 	const char *host, *login, *command;
+	char command_sha256[CRYPTO_SHA256_HEX_LEN + 1];
 	int64_t timeout_s;
 };
 
@@ -52,6 +61,7 @@ static int login_ok(const char *s)
 static int parse_args(struct exec_call *x, const cJSON *args, cJSON **result)
 {
 	static const char *const keys[] = { "host", "login", "command", "timeout_s", NULL };
+	uint8_t digest[CRYPTO_SHA256_LEN];
 	const char *bad = NULL;
 
 	x->timeout_s = BRK_EXEC_TIMEOUT_DEFAULT_S;
@@ -76,6 +86,8 @@ static int parse_args(struct exec_call *x, const cJSON *args, cJSON **result)
 		    BRK_EXEC_COMMAND_MAX);
 		return ZT_ERR_INVALID;
 	}
+	crypto_sha256(x->command, strlen(x->command), digest);
+	crypto_hex(digest, sizeof(digest), x->command_sha256, sizeof(x->command_sha256));
 	if (cJSON_GetObjectItemCaseSensitive(args, "timeout_s") != NULL &&
 	    json_get_int(args, "timeout_s", 1, x->b->exec_timeout_max_s, &x->timeout_s) != 0) {
 		*result = mcp_result_error("timeout_s must be an integer from 1 to %lld",
@@ -85,52 +97,49 @@ static int parse_args(struct exec_call *x, const cJSON *args, cJSON **result)
 	return 0;
 }
 
-/* The request part every audit event of the call carries. */
+/* The request part every audit event of the call carries: the whole
+ * command, its length and its SHA-256 (to match it against other records). */
 static cJSON *details(const struct exec_call *x)
 {
 	cJSON *d = cJSON_CreateObject();
-	char cmd[AUDIT_COMMAND_MAX + 1];
-	size_t n = strlen(x->command);
 
 	if (d == NULL) {
 		return NULL;
 	}
-	snprintf(cmd, sizeof(cmd), "%s", x->command);
 	cJSON_AddStringToObject(d, "tool", TOOL);
 	cJSON_AddStringToObject(d, "call_id", x->call_id);
 	cJSON_AddStringToObject(d, "request_id", mcp_call_id(x->call));
 	cJSON_AddStringToObject(d, "host", x->host);
 	cJSON_AddStringToObject(d, "login", x->login);
-	cJSON_AddStringToObject(d, "command", cmd);
-	if (n > AUDIT_COMMAND_MAX) {
-		cJSON_AddNumberToObject(d, "command_bytes", (double)n);
-	}
+	cJSON_AddStringToObject(d, "command", x->command);
+	cJSON_AddNumberToObject(d, "command_bytes", (double)strlen(x->command));
+	cJSON_AddStringToObject(d, "command_sha256", x->command_sha256);
 	return d;
 }
 
-/* Appends an event; an audit failure is an error: nothing runs unaudited. */
+/* Appends an event (d is taken); an audit failure is an error: nothing
+ * runs unaudited. */
 static int audit(const struct exec_call *x, const char *type, const char *outcome, cJSON *d)
 {
-	int r = d != NULL ? aud_append(x->b->store, brk_now_ms(), type, x->actor, "mcp", outcome,
-	    d) : ZT_ERR_NOMEM;
+	int r = d != NULL ? brk_mcp_audit(x->b, x->call, type, outcome, d) : ZT_ERR_NOMEM;
 
-	if (r != 0) {
-		log_error("cannot write audit event %s for call %s: %s", type, x->call_id,
-		    zt_strerror(r));
-	}
 	cJSON_Delete(d);
 	return r;
 }
 
-/* Audits a call that did not run (reason) and makes the tool error
- * (message). */
+/* Audits a call that did not run (reason; dec, when a policy decision
+ * refused it, adds its rule) and makes the tool error (message). */
 static int refuse(struct exec_call *x, const char *outcome, const char *reason,
-    const char *message, cJSON **result)
+    const struct pol_decision *dec, const char *message, cJSON **result)
 {
 	cJSON *d = details(x);
 
 	if (d != NULL) {
 		cJSON_AddStringToObject(d, "reason", reason);
+		if (dec != NULL) {
+			cJSON_AddStringToObject(d, "rule", dec->rule);
+			cJSON_AddBoolToObject(d, "host_hidden", dec->host_hidden);
+		}
 	}
 	if (audit(x, "tool.ssh_exec", outcome, d) != 0) {
 		*result = mcp_result_error("the audit log cannot be written; nothing was run");
@@ -204,11 +213,11 @@ static int run(struct exec_call *x, const struct brk_agent_info *ag, cJSON **res
 	memset(&res, 0, sizeof(res));
 	r = brk_dial(x->b, x->host, BRK_DIAL_TIMEOUT_MS, is_cancelled, x, &fd, why, sizeof(why));
 	if (r == ZT_ERR_CANCELLED) {
-		refuse(x, "cancelled", why, why, result);
+		refuse(x, "cancelled", why, NULL, why, result);
 		return ZT_ERR_CANCELLED;
 	}
 	if (r != 0) {
-		return refuse(x, "failure", why, why, result);
+		return refuse(x, "failure", why, NULL, why, result);
 	}
 	while (serial == 0) {
 		crypto_random(&serial, sizeof(serial));
@@ -248,7 +257,10 @@ static int run(struct exec_call *x, const struct brk_agent_info *ag, cJSON **res
 			cJSON_AddStringToObject(d, "error", res.error);
 		}
 	}
-	if (audit(x, "tool.ssh_exec.result", r == 0 ? "success" : "failure", d) != 0) {
+	/* A cancellation (by the client, or because the identity was locked or
+	 * removed) says so in the outcome itself, not only in status. */
+	if (audit(x, "tool.ssh_exec.result", r == 0 ? "success" : r == ZT_ERR_CANCELLED ?
+	    "cancelled" : "failure", d) != 0) {
 		ssh_exec_result_free(&res);
 		*result = mcp_result_error("the command ran but its outcome could not be audited; "
 		    "its output is withheld");
@@ -276,6 +288,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	struct pol_label labels[TUN_LABELS_MAX];
 	struct pol_request preq;
 	struct pol_decision dec;
+	char unknown[160];
 	uint8_t rnd[8];
 	cJSON *d;
 
@@ -290,12 +303,12 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	if (parse_args(&x, args, result) != 0) {
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
+	/* A host the caller may not see gets this answer too, word for word:
+	 * its name, its labels and even its existence stay hidden. */
+	snprintf(unknown, sizeof(unknown), "no host named %s (list_hosts shows the hosts you may "
+	    "use)", x.host);
 	if (brk_agents_get(x.b->agents, x.host, &ag) != 0) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "no host named %s (list_hosts shows the hosts you may "
-		    "use)", x.host);
-		return refuse(&x, "denied", "unknown host", msg, result);
+		return refuse(&x, "denied", "unknown host", NULL, unknown, result);
 	}
 	brk_policy_labels(ag.labels, ag.nlabels, labels);
 	memset(&preq, 0, sizeof(preq));
@@ -305,8 +318,11 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	preq.nlabels = ag.nlabels;
 	preq.login = x.login;
 	brk_policy_decide(x.b->store, who->roles, &preq, &dec);
+	if (dec.host_hidden) {
+		return refuse(&x, "denied", dec.rule, &dec, unknown, result);
+	}
 	if (!dec.allow) {
-		return refuse(&x, "denied", dec.rule, dec.rule, result);
+		return refuse(&x, "denied", dec.rule, &dec, dec.rule, result);
 	}
 	/* The decision is on record before anything runs. */
 	if ((d = details(&x)) != NULL) {
@@ -321,7 +337,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 		char why[BRK_DIAL_WHY_MAX];
 
 		snprintf(why, sizeof(why), "host offline: the agent of %s is not connected", x.host);
-		return refuse(&x, "failure", why, why, result);
+		return refuse(&x, "failure", why, NULL, why, result);
 	}
 	return run(&x, &ag, result);
 }

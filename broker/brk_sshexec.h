@@ -6,7 +6,8 @@
  *   1. arguments checked (clear tool errors for bad input);
  *   2. policy: pol_decide(tool ssh_exec, the host's labels, login) on the
  *      caller's stored roles; a deny is audited and the tool error names
- *      the rule;
+ *      the rule, except for a host the roles may not see: its error is the
+ *      one of an unknown host, word for word (the audit keeps the rule);
  *   3. the decision is audited (durable) before anything runs;
  *   4. a stream through the host's agent (brk_dial.h): an offline host
  *      fails at once with "host offline";
@@ -16,6 +17,8 @@
  *      progress, cancellation and timeout (the command is killed);
  *   6. the outcome is audited (serial, key id, exit code, bytes, duration)
  *      before the result returns.
+ * Every event of a call carries its call_id, host, login and the whole
+ * command with command_bytes and command_sha256.
  * Output: structuredContent {exit_code, stdout, stderr, truncated,
  * duration_ms} and the same JSON as text. isError when the command could
  * not run (denied, unknown or offline host, authentication, timeout), not

@@ -19,6 +19,7 @@
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
 #include "broker/brk_mcp.h"
+#include "broker/brk_run.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
@@ -28,6 +29,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/proc.h"
 #include "common/store.h"
 
 #define SERVER_CERT_TTL (90 * 86400)
@@ -106,6 +108,7 @@ static int serve(int argc, char **argv)
 	struct brk_datadir dd;
 	struct brk b;
 	struct brk_http *http = NULL;
+	struct brk_run *run = NULL;
 	enum zt_log_level lvl = ZT_LOG_INFO;
 	unsigned bound = 0;
 	sigset_t sigs;
@@ -182,6 +185,11 @@ static int serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	if (brk_datadir_open(dir, &dd) != 0) {
+		goto out;
+	}
+	/* Before anything can take a request: one serve per data directory,
+	 * and the calls a killed run left open are closed in the audit. */
+	if (brk_run_begin(dir, dd.store, brk_now_ms(), &run) != 0) {
 		goto out;
 	}
 	b.store = dd.store;
@@ -271,6 +279,8 @@ out:
 	free(chain);
 	crypto_free_str(key);
 	free(public_addr);
+	/* Every worker has finished and audited its call: a clean stop. */
+	brk_run_end(run);
 	brk_datadir_close(&dd);
 	return rc;
 }
@@ -295,6 +305,11 @@ static int admin(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* serve and admin both load the CA keys: no core file may hold them. */
+	if (proc_harden() != 0) {
+		fprintf(stderr, "ztbroker: cannot switch off core dumps (prctl, setrlimit)\n");
+		return 1;
+	}
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
 		return serve(argc - 1, argv + 1);
 	}

@@ -29,10 +29,9 @@
  * (2^53 - 1); anything past it may already have been rounded by strtod. */
 #define JSON_INT_EXACT_MAX 9007199254740991.0
 
-/* The length (1..4) of the well-formed UTF-8 sequence (RFC 3629) that
- * starts p[0..n), n > 0; 0 if none does. */
-static size_t utf8_seq(const uint8_t *p, size_t n)
+size_t json_utf8_seq(const void *bytes, size_t n)
 {
+	const uint8_t *p = bytes;
 	size_t k, need;
 	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
 
@@ -78,7 +77,7 @@ static int json_utf8_valid(const uint8_t *p, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
-		if ((k = utf8_seq(p + i, n - i)) == 0) {
+		if ((k = json_utf8_seq(p + i, n - i)) == 0) {
 			return 0;
 		}
 		i += k;
@@ -98,7 +97,7 @@ char *json_text_from_bytes(const void *p, size_t n)
 		return NULL;
 	}
 	while (i < n) {
-		k = q[i] == 0 ? 0 : utf8_seq(q + i, n - i);
+		k = q[i] == 0 ? 0 : json_utf8_seq(q + i, n - i);
 		if (k == 0) {
 			memcpy(out + o, repl, 3);
 			o += 3;

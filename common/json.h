@@ -48,5 +48,9 @@ void json_delete_wiped(cJSON *v);
  * NUL-terminated copy in which every byte that is not part of well-formed
  * UTF-8, and every NUL, became U+FFFD. Owned; NULL on ENOMEM. */
 char *json_text_from_bytes(const void *p, size_t n);
+/* The length (1..4) of the well-formed UTF-8 sequence (RFC 3629: no
+ * overlong forms, surrogates or code points past U+10FFFF) that starts
+ * p[0..n), n > 0; 0 if none does. */
+size_t json_utf8_seq(const void *p, size_t n);
 
 #endif

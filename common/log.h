@@ -5,9 +5,20 @@
  * code or secret, token, private key). Audit events are not log lines: they
  * are data written by audit/. The level check happens before the arguments
  * are formatted. Thread-safe: each line is written with a single write(2).
+ *
+ * One call writes one line whatever its arguments hold: in the formatted
+ * message, \n, \r and \t are written as those two-character escapes, and
+ * other control bytes (C0, DEL, C1 as UTF-8) and bytes that are not
+ * well-formed UTF-8 as \xHH; one trailing newline is dropped. Backslashes
+ * are kept as they are, so "\n" in a log line may also be those two
+ * characters. A message past LOG_MSG_MAX bytes, or a line past
+ * LOG_LINE_MAX, is cut and ends in "...".
  */
 #ifndef ZT_LOG_H
 #define ZT_LOG_H
+
+#define LOG_MSG_MAX 2048   /* bytes of a formatted message before escaping */
+#define LOG_LINE_MAX 4096  /* bytes of a written line, newline included */
 
 enum zt_log_level { ZT_LOG_ERROR = 0, ZT_LOG_WARN, ZT_LOG_INFO, ZT_LOG_DEBUG };
 

@@ -1294,6 +1294,23 @@ static int read_audit(sqlite3_stmt *s, struct audit_copy *c)
 	return 0;
 }
 
+int store_audit_head(struct store *st, int64_t *seq)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*seq = 0;
+	lock(st);
+	r = query_row(st, "read audit head", &s, "SELECT seq FROM audit ORDER BY seq DESC LIMIT 1",
+	    "");
+	if (r == 0) {
+		*seq = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	unlock(st);
+	return r == ZT_ERR_NOT_FOUND ? 0 : r;
+}
+
 int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
     int (*fn)(const struct store_audit_row *row, void *arg), void *arg)
 {

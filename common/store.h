@@ -190,6 +190,9 @@ int store_audit_append(struct store *st, struct store_audit_row *row,
  * non-zero. */
 int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
     int (*fn)(const struct store_audit_row *row, void *arg), void *arg);
+/* The seq of the last row, 0 when there is none (a lookup by primary key,
+ * not a scan). 0 or ZT_ERR_DB. */
+int store_audit_head(struct store *st, int64_t *seq);
 
 /* ---- roles (the policy module's JSON form of each role document) ---- */
 #define STORE_ROLE_DOC_MAX (256 * 1024)

@@ -252,7 +252,7 @@ static void feed(struct mcp_session *s, const struct mcp_identity *who, const ui
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct mcp_identity who = { "user", "fuzz", "a,b" };
+	static const struct mcp_identity who = { "user", "fuzz", "a,b", "192.0.2.1" };
 	struct mcp_session *s = NULL;
 	const uint8_t *p = data, *nl = NULL, *end = data + size;
 	int i;

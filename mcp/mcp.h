@@ -51,6 +51,8 @@ struct mcp_identity {
 	char kind[12];     /* "user", "bot" or "anonymous" */
 	char name[65];
 	char roles[1025];  /* comma-separated */
+	char source[64];   /* the client's address as the transport saw it, for
+	                    * audit ("127.0.0.1", "::1"); "" when it has none */
 };
 
 struct mcp_server;

@@ -16,12 +16,13 @@ static int glob_match(const char *pattern, const char *s)
 	return fnmatch(pattern, s, 0) == 0;
 }
 
-static int any_match(char *const *pats, size_t n, const char *s)
+/* flags: fnmatch(3) flags, 0 or FNM_CASEFOLD. */
+static int any_match(char *const *pats, size_t n, const char *s, int flags)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (glob_match(pats[i], s)) {
+		if (fnmatch(pats[i], s, flags) == 0) {
 			return 1;
 		}
 	}
@@ -48,14 +49,21 @@ static int hosts_match(const struct pol_section *sec, const struct pol_label *la
 }
 
 /* is_deny: a selector on a field the request lacks never matches a deny and
- * never restricts an allow (see pol_eval.h). */
+ * never restricts an allow (see pol_eval.h).
+ *
+ * Logins in a deny match whatever the case: an account database may not
+ * care (AD or LDAP through sssd, Windows OpenSSH), so "ROOT" can be root,
+ * and a deny that such a spelling walks past denies nothing. Logins in an
+ * allow stay exact: on an ordinary Linux host "Admin" and "admin" are two
+ * accounts, and an allow of one must not grant the other. So a login that
+ * differs from an allowed one only in case is denied, never let through. */
 static int section_match(const struct pol_section *sec, const struct pol_request *req,
     int is_deny)
 {
 	if (!sec->has_hosts && !sec->has_logins && !sec->has_tools) {
 		return 0;
 	}
-	if (sec->has_tools && !any_match(sec->tools, sec->ntools, req->tool)) {
+	if (sec->has_tools && !any_match(sec->tools, sec->ntools, req->tool, 0)) {
 		return 0;
 	}
 	if (sec->has_hosts) {
@@ -72,7 +80,8 @@ static int section_match(const struct pol_section *sec, const struct pol_request
 			if (is_deny) {
 				return 0;
 			}
-		} else if (!any_match(sec->logins, sec->nlogins, req->login)) {
+		} else if (!any_match(sec->logins, sec->nlogins, req->login,
+		    is_deny ? FNM_CASEFOLD : 0)) {
 			return 0;
 		}
 	}
@@ -165,6 +174,8 @@ int pol_decide(const struct pol_role *const *roles, size_t nroles,
 		snprintf(out->rule, sizeof(out->rule), "deny: invalid request");
 		return ZT_ERR_INVALID;
 	}
+	out->host_hidden = req->host != NULL &&
+	    !pol_host_visible(roles, nroles, req->labels, req->nlabels);
 	for (i = 0; i < nroles; i++) {
 		if (section_match(&roles[i]->deny, req, 1)) {
 			decide_by(out, roles[i], 0, req);
@@ -199,7 +210,7 @@ struct selector {
 static int selector_match(const struct pol_section *sec, const struct selector *sel)
 {
 	if (sel->tool != NULL) {
-		return sec->has_tools ? any_match(sec->tools, sec->ntools, sel->tool) : -1;
+		return sec->has_tools ? any_match(sec->tools, sec->ntools, sel->tool, 0) : -1;
 	}
 	return sec->has_hosts ? hosts_match(sec, sel->labels, sel->nlabels) : -1;
 }

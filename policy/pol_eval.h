@@ -7,7 +7,10 @@
  *   hosts   every label selector matches one of the host's labels: the label
  *           must exist and its value match the glob; "*" therefore requires
  *           the label to exist (with any value);
- *   logins  the request's login matches one of the globs;
+ *   logins  the request's login matches one of the globs: exactly in an
+ *           allow section, ignoring ASCII case in a deny section (so
+ *           "deny: logins: [root]" also refuses ROOT and Root, and
+ *           "allow: logins: [ubuntu]" does not allow Ubuntu);
  *   tools   the request's tool matches one of the globs.
  * An absent key matches anything; a section with no keys matches nothing.
  * A request may lack a host (host == NULL, e.g. list_hosts) or a login
@@ -50,6 +53,11 @@ struct pol_decision {
 	 * db1 (env=prod) as root"; non-printable bytes are shown as '?', and an
 	 * over-long text ends in "...". */
 	char rule[POL_RULE_MAX];
+	/* 1 when req names a host these roles may not see (pol_host_visible):
+	 * always a deny. Callers then answer exactly as for a host that does
+	 * not exist, so that hidden hosts cannot be discovered, and keep the
+	 * rule (which names the host's labels) for the audit only. */
+	int host_hidden;
 };
 
 /* Decides req against roles[0..nroles) into *out. The first deny section that

@@ -232,6 +232,13 @@ describe('policy test', () => {
       '--labels', 'env=prod', '--login', 'root']);
     assert.equal(root.code, 1);
     assert.match(root.stdout, /^DENY\ndeny: role admin denies tool ssh_exec on host db1 \(env=prod\) as root$/m);
+    // The deny of root holds whatever the case of the login.
+    for (const login of ['ROOT', 'Root']) {
+      const p = admin(broker, 'policy', 'test', '--user', 'ada', '--tool', 'ssh_exec', '--host', 'db1',
+        '--labels', 'env=prod', '--login', login);
+      assert.equal(p.code, 1, p.stdout);
+      assert.equal(p.stdout, `DENY\ndeny: role admin denies tool ssh_exec on host db1 (env=prod) as ${login}\n`);
+    }
 
     const ev = events('policy.test').filter((e) => e.actor === 'user:ada');
     assert.ok(ev.some((e) => e.details.bot === 'ops-ai' && e.details.allow === true));

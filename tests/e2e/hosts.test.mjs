@@ -1,14 +1,14 @@
 // The hosts a caller may see, from real agents: the MCP list_hosts tool,
 // the zt://hosts/NAME resources and GET /v1/hosts agree, show labels and
 // online state, and show only what the caller's roles allow; a caller
-// whose roles never allow list_hosts does not see the tool at all.
+// whose roles do not allow list_hosts sees no host through any of them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, botToken, brokerFetch, request, sdk, sshHostKey, startAgent, startBroker, stopChecked,
-  tmpdir, until, ztctl,
+  admin, auditEvents, botToken, brokerFetch, request, sdk, sshHostKey, startAgent, startBroker,
+  stopChecked, tmpdir, until, ztctl,
 } from './lib/zt.mjs';
 
 let broker;
@@ -18,10 +18,18 @@ const agents = [];
 before(async () => {
   S = await sdk();
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
-  const role = path.join(tmpdir('zt-role-'), 'r.yaml');
-  fs.writeFileSync(role, 'kind: role\nname: staging-viewer\nallow:\n  hosts: {env: staging}\n'
-    + '  tools: [list_hosts]\n');
-  assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
+  const roles = {
+    'staging-viewer': 'allow:\n  hosts: {env: staging}\n  tools: [list_hosts]\n',
+    // May act on staging hosts, but was never given the inventory.
+    'staging-exec': 'allow:\n  hosts: {env: staging}\n  tools: [ssh_exec]\n',
+    // Every tool on staging hosts except the inventory.
+    'no-inventory': 'allow:\n  hosts: {env: staging}\ndeny:\n  tools: [list_hosts]\n',
+  };
+  for (const [name, body] of Object.entries(roles)) {
+    const role = path.join(tmpdir('zt-role-'), 'r.yaml');
+    fs.writeFileSync(role, `kind: role\nname: ${name}\n${body}`);
+    assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
+  }
   const hostKey = sshHostKey();
   for (const [name, labels] of [['web1', 'env=staging,team=web'], ['db1', 'env=prod']]) {
     const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
@@ -57,6 +65,10 @@ test('list_hosts, resources and /v1/hosts show the allowed hosts with their stat
   assert.ok(tools.some((t) => t.name === 'list_hosts'));
   const r = await client.callTool({ name: 'list_hosts', arguments: {} });
   assert.deepEqual(r.structuredContent.hosts.map((h) => [h.name, h.online]), [['web1', true]]);
+  const ev = auditEvents(broker, 'tool.list_hosts').at(-1);
+  assert.deepEqual([ev.actor, ev.source, ev.outcome, ev.details.hosts],
+    ['bot:viewer', '127.0.0.1', 'success', 1]);
+  assert.equal(ev.details.rule, 'allow: role staging-viewer allows tool list_hosts');
   const { resources } = await client.listResources();
   assert.deepEqual(resources.map((x) => x.uri), ['zt://hosts/web1']);
   const read = await client.readResource({ uri: 'zt://hosts/web1' });
@@ -84,13 +96,41 @@ test('a stopped agent shows offline', async () => {
     'web1 offline');
 });
 
-test('roles that never allow list_hosts hide the tool and every host', async () => {
-  const token = botToken(broker, 'nobody', { roles: 'no-such-role' });
-  const client = await connect(token);
-  const { tools } = await client.listTools();
-  assert.ok(!tools.some((t) => t.name === 'list_hosts'));
-  assert.deepEqual((await client.listResources()).resources, []);
-  await client.close();
-  const api = await request(broker, 'GET', '/v1/hosts', { token });
-  assert.deepEqual(api.body.hosts, []);
-});
+// Every way to the inventory asks the same question (the list_hosts
+// decision), so none of them shows a host to a caller it refuses.
+for (const [name, roles, rule] of [
+  ['with no role at all', 'no-such-role', 'deny: no role allows tool list_hosts'],
+  ['that allow other tools only', 'staging-exec', 'deny: no role allows tool list_hosts'],
+  ['that deny list_hosts', 'no-inventory', 'deny: role no-inventory denies tool list_hosts'],
+]) {
+  test(`roles ${name} see no host through any way to the inventory`, async () => {
+    const token = botToken(broker, `bot-${roles}`, { roles });
+    const api = await request(broker, 'GET', '/v1/hosts', { token });
+    assert.equal(api.status, 403, JSON.stringify(api.body));
+    assert.deepEqual(api.body.error, { code: 'forbidden', message: rule });
+    const client = await connect(token);
+    const { tools } = await client.listTools();
+    assert.ok(!tools.some((t) => t.name === 'list_hosts'));
+    assert.deepEqual((await client.listResources()).resources, []);
+    for (const uri of ['zt://hosts/web1', 'zt://hosts/db1', 'zt://hosts/nosuch']) {
+      await assert.rejects(client.readResource({ uri }), (e) => e.code === -32002, uri);
+    }
+    const r = await client.callTool({ name: 'list_hosts', arguments: {} });
+    assert.equal(r.isError, true);
+    assert.equal(r.content[0].text, rule);
+    const ev = auditEvents(broker, 'tool.list_hosts').at(-1);
+    assert.deepEqual([ev.actor, ev.source, ev.outcome, ev.details.rule],
+      [`bot:bot-${roles}`, '127.0.0.1', 'denied', rule]);
+    await client.close();
+    const home = tmpdir('zt-home-');
+    fs.chmodSync(home, 0o700);
+    fs.writeFileSync(path.join(home, 'profile.json'), JSON.stringify({
+      broker: broker.url, ca_pin: broker.pin, user: `bot-${roles}`, token, roles: [roles],
+      expires_at: Math.floor(Date.now() / 1000) + 3600,
+    }), { mode: 0o600 });
+    const ls = await ztctl(['ls'], { home });
+    assert.equal(ls.code, 1, ls.stdout);
+    assert.match(ls.stderr, new RegExp(rule));
+    assert.doesNotMatch(ls.stdout, /web1/);
+  });
+}

@@ -126,7 +126,11 @@ test('progress is reported about once a second while a command runs', () => {
   // second the call took (plus the first).
   assert.ok(r.progress_calls >= 2 && r.progress_calls <= Math.floor(r.duration_ms / 1000) + 1,
     `progress ${r.progress_calls} in ${r.duration_ms} ms`);
-  assert.equal(r.progress_last_out, 'started\n'.length);
+  // The last report counts the output so far: "started", or all of it when
+  // the command started late on a busy host and its third second came
+  // after "done" arrived (before EOF). Either way, not a fixed timing.
+  assert.ok(['started\n'.length, 'started\ndone\n'.length].includes(r.progress_last_out),
+    `progress_last_out ${r.progress_last_out}`);
 });
 
 test('cancellation gives CANCELLED, not the output after it, and kills the command', () => {

@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -124,6 +125,38 @@ test('id -un returns the login; sshd logs the per-call key id and serial; both a
   assert.equal(decided.details.command, 'id -un');
   assert.match(decided.details.rule, /^allow: role web-ops/);
   assert.ok(decided.seq < done.seq, 'the decision is recorded before the outcome');
+  // Both name the address the client connected from, not the transport.
+  assert.equal(decided.source, '127.0.0.1');
+  assert.equal(done.source, '127.0.0.1');
+});
+
+test('every event of a call holds the whole command and its SHA-256: padding hides nothing', async () => {
+  const sha256 = (s) => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+  // 15 KiB of blanks, then the part that acts.
+  const padded = `${' '.repeat(15 * 1024)}echo zt-tail-7f3a`;
+  // At the tool's limit, and every byte but a few escaped by JSON six-fold
+  // (\u0001): it still fits in the audit whole.
+  const escaped = `echo zt-ctl #${'\x01'.repeat(16384 - 'echo zt-ctl #'.length)}`;
+  for (const [command, out] of [[padded, 'zt-tail-7f3a\n'], [escaped, 'zt-ctl\n']]) {
+    const r = await exec(bot, { host: 'web1', login: USER, command });
+    assert.equal(r.isError, false, text(r));
+    assert.equal(r.structuredContent.stdout, out);
+    const done = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+    const events = auditEvents(broker).filter((e) => e.details.call_id === done.details.call_id);
+    assert.deepEqual(events.map((e) => e.outcome), ['allowed', 'success']);
+    for (const e of events) {
+      assert.equal(e.details.command, command);
+      assert.equal(e.details.command_bytes, Buffer.byteLength(command));
+      assert.equal(e.details.command_sha256, sha256(command));
+    }
+  }
+  // A refused call's event holds it too.
+  const r = await exec(bot, { host: 'pay1', login: USER, command: padded });
+  assert.equal(r.isError, true);
+  const denied = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  assert.equal(denied.outcome, 'denied');
+  assert.match(denied.details.command, /echo zt-tail-7f3a$/);
+  assert.equal(denied.details.command_sha256, sha256(padded));
 });
 
 test('each call ends its SSH connection: the agent holds no stream after it', async () => {
@@ -156,9 +189,29 @@ test('exit codes are results, stderr is separate, output past 1 MiB is cut and f
   assert.equal(done.details.truncated, true);
 });
 
+test('a host the caller may not see is refused word for word like one that does not exist', async () => {
+  // db1 (env=prod) is outside web-ops' hosts: the caller learns nothing of
+  // it, not even that it exists; the audit keeps the rule and the reason.
+  const hidden = await exec(bot, { host: 'db1', login: USER, command: 'id -un' });
+  const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  const none = await exec(bot, { host: 'nosuch', login: USER, command: 'id -un' });
+  assert.deepEqual(JSON.parse(JSON.stringify(hidden).replaceAll('db1', 'NAME')),
+    JSON.parse(JSON.stringify(none).replaceAll('nosuch', 'NAME')));
+  assert.equal(hidden.isError, true);
+  assert.equal(text(hidden), 'no host named db1 (list_hosts shows the hosts you may use)');
+  assert.doesNotMatch(JSON.stringify(hidden), /env|prod|deny|rule/);
+  assert.equal(ev.outcome, 'denied');
+  assert.equal(ev.details.host, 'db1');
+  assert.equal(ev.details.host_hidden, true);
+  assert.equal(ev.details.rule, `deny: no role allows tool ssh_exec on host db1 (env=prod) as ${USER}`);
+  assert.equal(ev.details.reason, ev.details.rule);
+  const unknown = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  assert.deepEqual([unknown.outcome, unknown.details.host, unknown.details.reason],
+    ['denied', 'nosuch', 'unknown host']);
+});
+
 test('a denied host, login and tool each name the rule and are audited', async () => {
   const cases = [
-    [{ host: 'db1', login: USER }, /^deny: no role allows tool ssh_exec on host db1 \(env=prod\)/],
     [{ host: 'web1', login: 'nobody' }, /^deny: no role allows tool ssh_exec on host web1 .* as nobody/],
     [{ host: 'pay1', login: USER }, /^deny: role web-ops denies tool ssh_exec on host pay1/],
   ];
@@ -168,9 +221,12 @@ test('a denied host, login and tool each name the rule and are audited', async (
     assert.match(text(r), rule);
     const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
     assert.equal(ev.outcome, 'denied');
+    assert.equal(ev.source, '127.0.0.1');
     assert.equal(ev.details.host, args.host);
     assert.equal(ev.details.login, args.login);
     assert.match(ev.details.reason, rule);
+    assert.match(ev.details.rule, rule);
+    assert.equal(ev.details.host_hidden, false);
   }
   // Nothing reached sshd as "nobody".
   assert.doesNotMatch(sshd.log(), /nobody/);
@@ -185,12 +241,14 @@ test('a denied host, login and tool each name the rule and are audited', async (
   const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
   assert.equal(ev.actor, 'bot:viewer-bot');
   assert.equal(ev.outcome, 'denied');
+  assert.equal(ev.source, '127.0.0.1');
   assert.equal(ev.details.rule, 'deny: no role allows tool ssh_exec');
   // A name that is no tool at all: -32602, audited as tool.unknown.
   await assert.rejects(viewer.callTool({ name: 'rm_rf', arguments: {} }), /Unknown tool: rm_rf/);
   const unknown = auditEvents(broker, 'tool.unknown').at(-1);
   assert.equal(unknown.actor, 'bot:viewer-bot');
   assert.equal(unknown.details.tool, 'rm_rf');
+  assert.equal(unknown.source, '127.0.0.1');
   await viewer.close();
 });
 
@@ -248,6 +306,7 @@ test('cancellation stops the command on the host', async () => {
     === 'cancelled', 'the cancellation is audited').catch((e) => {
     throw new Error(`${e.message}: ${JSON.stringify(last)}`);
   });
+  assert.equal(last.outcome, 'cancelled');
 });
 
 test('an agent that cannot reach its target says so at once', async () => {
@@ -317,6 +376,8 @@ test('over stdio: a user runs ssh_exec through ztctl mcp', async () => {
   assert.equal(r.structuredContent.stdout, `${USER}\n127.0.0.1\n`);
   const done = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
   assert.equal(done.actor, 'user:exec-alice');
+  // ztctl mcp relays over HTTPS: the broker sees where ztctl runs.
+  assert.equal(done.source, '127.0.0.1');
   sshd.assertLogged(`Accepted certificate ID "zt:user:exec-alice:${done.details.call_id}"`);
   // The audit chain still verifies after all of the above.
   assert.match(execFileSync(path.join(path.dirname(ZTCTL), 'ztbroker'),

@@ -2,7 +2,11 @@
  * audit_test.c - unit tests for audit/aud_log.c: the documented hash
  * encoding, a clean chain verifying, and each way of editing the file
  * behind zt's back (a changed row, a deleted row, a row rewritten with a
- * consistent hash) being named by aud_verify; plus aud_print's output.
+ * consistent hash) being named by aud_verify; aud_print's output; and
+ * audit/aud_recover.c: which calls count as open (decided, no outcome),
+ * that only events after the given seq are read, what the broker.recover
+ * and "interrupted" events hold, and that a second run closes nothing
+ * twice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "audit/aud_log.h"
+#include "audit/aud_recover.h"
 #include "common/err.h"
 #include "common/store.h"
 #include "tests/unit/testutil.h"
@@ -115,17 +120,21 @@ static void test_verify_clean(void **state)
 	assert_int_equal(res.checked, 6);
 }
 
+/* An empty log verifies, and its head is 0. */
 static void test_verify_empty(void **state)
 {
 	struct fixture *f = *state;
 	struct aud_verify_result res;
 	struct store *st = NULL;
 	char path[TU_PATH_MAX];
+	int64_t head = -1;
 
 	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
 	assert_int_equal(store_open(path, &st), 0);
 	assert_int_equal(aud_verify(st, &res), 0);
 	assert_int_equal(res.checked, 0);
+	assert_int_equal(store_audit_head(st, &head), 0);
+	assert_int_equal(head, 0);
 	store_free(st);
 }
 
@@ -408,6 +417,170 @@ static void test_print_text(void **state)
 	free(out);
 }
 
+/* ---- aud_recover ---- */
+
+/* Appends one event of a call (call_id may be NULL: no call). */
+static void event(struct store *st, const char *type, const char *outcome, const char *call_id)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	assert_non_null(d);
+	if (call_id != NULL) {
+		cJSON_AddStringToObject(d, "tool", "ssh_exec");
+		cJSON_AddStringToObject(d, "call_id", call_id);
+		cJSON_AddStringToObject(d, "host", "web1");
+		cJSON_AddStringToObject(d, "command", "sleep 30");
+		cJSON_AddStringToObject(d, "command_sha256", "c0ffee");
+		cJSON_AddStringToObject(d, "rule", "allow: role ops allows tool ssh_exec");
+	}
+	assert_int_equal(aud_append(st, T0, type, "bot:ci", "192.0.2.7", outcome, d), 0);
+	cJSON_Delete(d);
+}
+
+/* The events after seq, as parsed JSON objects {seq, type, actor, source,
+ * outcome, details} in an array. */
+static int collect(const struct store_audit_row *row, void *arg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	assert_non_null(o);
+	cJSON_AddNumberToObject(o, "seq", (double)row->seq);
+	cJSON_AddStringToObject(o, "type", row->type);
+	cJSON_AddStringToObject(o, "actor", row->actor);
+	cJSON_AddStringToObject(o, "source", row->source);
+	cJSON_AddStringToObject(o, "outcome", row->outcome);
+	cJSON_AddItemToObject(o, "details", cJSON_Parse(row->details));
+	cJSON_AddItemToArray(arg, o);
+	return 0;
+}
+
+static cJSON *events_after(struct store *st, int64_t seq)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	assert_int_equal(store_audit_each(st, seq, INT64_MIN, collect, arr), 0);
+	return arr;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static void test_recover_closes_open_calls_only(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_recover_result res;
+	struct aud_verify_result vr;
+	cJSON *ev, *rec, *out, *d;
+	int64_t head;
+
+	/* After the fixture's five events; before the run that stopped, an
+	 * open call it must not touch. */
+	event(f->st, "tool.ssh_exec", "allowed", "old0");              /* seq 6 */
+	event(f->st, "broker.start", "success", NULL);                 /* 7 */
+	/* The run: */
+	event(f->st, "tool.ssh_exec", "allowed", "open1");             /* 8: never ends */
+	event(f->st, "tool.ssh_exec", "allowed", "done2");             /* 9 */
+	event(f->st, "tool.ssh_exec.result", "success", "done2");
+	event(f->st, "tool.ssh_exec", "allowed", "fail3");             /* 11 */
+	event(f->st, "tool.ssh_exec", "failure", "fail3");             /* host offline */
+	event(f->st, "tool.ssh_exec", "denied", "deny4");              /* never allowed */
+	event(f->st, "user.login", "success", NULL);
+	event(f->st, "tool.ssh_exec", "allowed", "open5");             /* 15: never ends */
+
+	assert_int_equal(aud_recover(f->st, T0 + 5, 7, "test stop", &res), 0);
+	assert_int_equal(res.scanned, 8);
+	assert_int_equal(res.closed, 2);
+	assert_int_equal(res.unchecked, 0);
+
+	ev = events_after(f->st, 15);
+	assert_int_equal(cJSON_GetArraySize(ev), 3);
+	rec = cJSON_GetArrayItem(ev, 0);
+	assert_string_equal(str(rec, "type"), "broker.recover");
+	assert_string_equal(str(rec, "actor"), "system");
+	d = cJSON_GetObjectItemCaseSensitive(rec, "details");
+	assert_string_equal(str(d, "reason"), "test stop");
+	assert_int_equal((int64_t)num(d, "after_seq"), 7);
+	assert_int_equal((int64_t)num(d, "events_scanned"), 8);
+	assert_int_equal((int64_t)num(d, "open_calls"), 2);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(d, "call_ids"), 0)), "open1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(d, "call_ids"), 1)), "open5");
+
+	for (int i = 0; i < 2; i++) {
+		out = cJSON_GetArrayItem(ev, 1 + i);
+		d = cJSON_GetObjectItemCaseSensitive(out, "details");
+		assert_string_equal(str(out, "type"), "tool.ssh_exec.result");
+		assert_string_equal(str(out, "outcome"), "interrupted");
+		assert_string_equal(str(out, "actor"), "bot:ci");
+		assert_string_equal(str(out, "source"), "192.0.2.7");
+		assert_string_equal(str(d, "call_id"), i == 0 ? "open1" : "open5");
+		assert_string_equal(str(d, "status"), "interrupted");
+		assert_int_equal((int64_t)num(d, "allowed_seq"), i == 0 ? 8 : 15);
+		assert_string_equal(str(d, "host"), "web1");
+		assert_string_equal(str(d, "command_sha256"), "c0ffee");
+		assert_null(cJSON_GetObjectItemCaseSensitive(d, "command"));
+		assert_non_null(strstr(str(d, "reason"), "stopped before"));
+	}
+	cJSON_Delete(ev);
+
+	/* Again over the same events: the outcomes above close those calls. */
+	assert_int_equal(store_audit_head(f->st, &head), 0);
+	assert_int_equal(head, 18);
+	assert_int_equal(aud_recover(f->st, T0 + 6, 7, "again", &res), 0);
+	assert_int_equal(res.closed, 0);
+	assert_int_equal(res.scanned, 11);
+	ev = events_after(f->st, head);
+	assert_int_equal(cJSON_GetArraySize(ev), 1);
+	assert_string_equal(str(cJSON_GetArrayItem(ev, 0), "type"), "broker.recover");
+	cJSON_Delete(ev);
+
+	assert_int_equal(aud_verify(f->st, &vr), 0);
+	assert_int_equal(vr.checked, 19);
+}
+
+static void test_recover_nothing_and_bad_arguments(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_recover_result res;
+	int64_t head = -1;
+
+	/* A run that stopped before it logged anything. */
+	assert_int_equal(store_audit_head(f->st, &head), 0);
+	assert_int_equal(head, 5);
+	assert_int_equal(aud_recover(f->st, T0, head, "nothing ran", &res), 0);
+	assert_int_equal(res.scanned, 0);
+	assert_int_equal(res.closed, 0);
+	assert_int_equal(store_audit_head(f->st, &head), 0);
+	assert_int_equal(head, 6);
+	assert_int_equal(aud_recover(NULL, T0, 0, "x", NULL), ZT_ERR_INVALID);
+	assert_int_equal(aud_recover(f->st, T0, 0, NULL, NULL), ZT_ERR_INVALID);
+}
+
+/* More decisions open at once than are tracked: counted, never a crash,
+ * and those that are tracked are still closed. */
+static void test_recover_too_many_open(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_recover_result res;
+	char id[32];
+
+	for (int i = 0; i < AUD_RECOVER_CALLS_MAX + 3; i++) {
+		snprintf(id, sizeof(id), "c%d", i);
+		event(f->st, "tool.ssh_exec", "allowed", id);
+	}
+	assert_int_equal(aud_recover(f->st, T0, 5, "many", &res), 0);
+	assert_int_equal(res.closed, AUD_RECOVER_CALLS_MAX);
+	assert_int_equal(res.unchecked, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +596,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_closes_open_calls_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_nothing_and_bad_arguments, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_recover_too_many_open, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

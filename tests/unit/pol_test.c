@@ -41,6 +41,8 @@ static const char R_NOROOT[] =
     "kind: role\nname: noroot\ndeny: {logins: [root], tools: [ssh_exec]}\n";
 static const char R_ANYLOGIN[] =
     "kind: role\nname: anylogin\nallow: {logins: [\"*\"]}\n";
+static const char R_NOADM[] =
+    "kind: role\nname: no-adm\ndeny: {logins: [\"adm*\", Ops]}\n";
 
 static const struct pol_label L_SW[] = { { "env", "staging" }, { "team", "web" } };
 static const struct pol_label L_PROD[] = { { "env", "prod" } };
@@ -132,6 +134,24 @@ static const struct decide_case decide_cases[] = {
 	/* 29 the first matching allow names the role */
 	{ { R_ANYLOGIN, R_ADMIN }, { "ssh_exec", "web1", LBL(L_SW), "u" }, 1,
 	  "allow: role anylogin" },
+	/* 30-35 a deny of a login refuses it in any case (pol_eval.c says why) */
+	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "ROOT" }, 0,
+	  "deny: role admin denies tool ssh_exec on host db1 (env=prod) as ROOT" },
+	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "Root" }, 0,
+	  "deny: role admin denies tool ssh_exec on host db1 (env=prod) as Root" },
+	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", "h", LBL(L_SW), "rOoT" }, 0,
+	  "deny: role noroot denies tool ssh_exec on host h (env=staging, team=web) as rOoT" },
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ADMIN" }, 0,
+	  "deny: role no-adm denies tool ssh_exec on host h as ADMIN" },
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ops" }, 0,
+	  "deny: role no-adm denies tool ssh_exec on host h as ops" },
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "bdmin" }, 1,
+	  "allow: role anylogin" },
+	/* 36-38 an allow of a login is exact: another case is another account */
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "Ubuntu" }, 0,
+	  "deny: no role allows tool ssh_exec on host web1 (env=staging, team=web) as Ubuntu" },
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "UBUNTU" }, 0, "deny: no role allows" },
+	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "UBUNTU2" }, 0, "deny: no role allows" },
 };
 
 static void load_roles(const char *const *yaml, struct pol_role **roles, size_t *n)
@@ -177,6 +197,50 @@ static void test_decide_table(void **state)
 			    i + 1, d.allow, d.rule, c->allow, c->rule);
 		}
 		assert_true(d.allow ? d.role[0] != '\0' : 1);
+		/* What may be done may be seen. */
+		assert_false(d.allow && d.host_hidden);
+		free_roles(roles, n);
+	}
+}
+
+/* Which denials are of a host the roles may not see (pol_decision's
+ * host_hidden), so that callers answer as for a host that does not exist. */
+static void test_hidden_hosts(void **state)
+{
+	static const struct {
+		const char *roles[MAX_ROLES];
+		struct pol_request req;
+		int hidden;
+	} cases[] = {
+		/* outside every allow's hosts selector */
+		{ { R_RO }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu" }, 1 },
+		{ { R_STAR }, { "ssh_exec", "w2", LBL(L_TEAM), "ubuntu" }, 1 },
+		{ { NULL }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu" }, 1 },
+		/* a deny of nothing but hosts hides them */
+		{ { R_ADMIN, R_DENY_PROD }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu" }, 1 },
+		/* seen, but the login or the tool is denied */
+		{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "root" }, 0 },
+		{ { R_RO }, { "file_write", "web1", LBL(L_SW), "ubuntu" }, 0 },
+		/* a deny of hosts with logins hides nothing */
+		{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "root" }, 0 },
+		/* no host in the request, nothing to hide */
+		{ { NULL }, { "list_hosts", NULL, NULL, 0, NULL }, 0 },
+	};
+	struct pol_role *roles[MAX_ROLES] = { NULL };
+	struct pol_decision d;
+	size_t i, n;
+	(void)state;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		load_roles(cases[i].roles, roles, &n);
+		assert_int_equal(pol_decide((const struct pol_role *const *)roles, n,
+		    &cases[i].req, &d), 0);
+		if (d.host_hidden != cases[i].hidden || d.allow) {
+			fail_msg("case %zu: got hidden=%d allow=%d (%s); want hidden=%d, a deny",
+			    i + 1, d.host_hidden, d.allow, d.rule, cases[i].hidden);
+		}
+		/* The rule still says why, for the audit. */
+		assert_non_null(strstr(d.rule, "deny: "));
 		free_roles(roles, n);
 	}
 }
@@ -476,6 +540,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide_table),
+		cmocka_unit_test(test_hidden_hosts),
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_possible_visible),

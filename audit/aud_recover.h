@@ -1,0 +1,46 @@
+/*
+ * aud_recover.h - after an unclean stop (kill -9, a crash, a power cut):
+ * saying so in the audit log, and closing the calls that it shows as
+ * started but never finished.
+ *
+ * A call is the run of events that share a details.call_id. It is open when
+ * its decision event (outcome "allowed") has no later event of the same
+ * call_id: the action may have run, and nobody recorded how it ended. The
+ * outcome event of a call whose decision is of type T is of type "T.result"
+ * (tool.ssh_exec -> tool.ssh_exec.result).
+ */
+#ifndef ZT_AUD_RECOVER_H
+#define ZT_AUD_RECOVER_H
+
+#include <stdint.h>
+
+struct store;
+
+#define AUD_RECOVER_CALLS_MAX 1024 /* calls tracked open at once during a scan */
+#define AUD_CALL_ID_MAX 64         /* bytes of a call_id that is tracked */
+
+struct aud_recover_result {
+	int64_t scanned;    /* events read */
+	int64_t closed;     /* open calls closed with an "interrupted" outcome */
+	int64_t unchecked;  /* decisions not tracked: more than AUD_RECOVER_CALLS_MAX
+	                     * were open at once (some may have ended) */
+};
+
+/* Reads the events after after_seq (the caller keeps where the run that
+ * stopped uncleanly began, so the scan covers that run and nothing older),
+ * then appends:
+ *   - one "broker.recover" event (actor "system", source "local", outcome
+ *     "success") with reason (borrowed), after_seq, what was scanned, and
+ *     the call_ids it closes;
+ *   - for each open call, in order, "T.result" with outcome "interrupted"
+ *     and the decision's actor and source; its details are the decision's
+ *     (without the command text, whose command_sha256 and command_bytes
+ *     stay), plus status "interrupted", allowed_seq (the decision event,
+ *     which holds the whole command) and a reason.
+ * Running it twice over the same events closes nothing twice: the first
+ * run's outcomes close those calls. res may be NULL. 0 or a negative
+ * ZT_ERR_*. */
+int aud_recover(struct store *st, int64_t now_ms, int64_t after_seq, const char *reason,
+    struct aud_recover_result *res);
+
+#endif

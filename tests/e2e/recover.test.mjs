@@ -1,0 +1,106 @@
+// An unclean stop, end to end: a real broker runs a long ssh_exec through a
+// real agent and sshd, is killed with SIGKILL mid-call, and on its next
+// start records broker.recover and closes the call with an "interrupted"
+// outcome; the chain still verifies. A clean stop leaves nothing to
+// recover, and a second serve on the same data directory is refused.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  admin, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker, stopChecked, tmpdir,
+  until, ZTBROKER,
+} from './lib/zt.mjs';
+import { startSshd } from './lib/sshd.mjs';
+
+const TUNNEL = ['--tunnel-listen', '127.0.0.1:0'];
+let broker;
+let sshd;
+let agent;
+let S;
+let pid;        // the command's process on the host, killed at the end
+
+before(async () => {
+  S = await sdk();
+  broker = await startBroker({ args: TUNNEL });
+  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  const role = path.join(tmpdir('zt-role-'), 'r.yaml');
+  fs.writeFileSync(role, `kind: role\nname: runner\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
+    + '  tools: [ssh_exec, list_hosts]\n');
+  assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
+  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
+  agent = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'box1',
+    { token, hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
+  assert.ok(agent.joined, agent.out?.stderr);
+});
+
+after(async () => {
+  if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+  await agent?.stop();
+  await stopChecked(broker);
+  sshd?.stop();
+});
+
+test('a call cut by kill -9 is closed as interrupted at the next start', async () => {
+  const client = new S.Client({ name: 'zt-e2e-recover', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker),
+    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, 'runner-bot', { roles: 'runner' })}` } },
+  }));
+  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
+    .structuredContent.hosts.some((h) => h.online), 'box1 online');
+
+  const pidFile = path.join(tmpdir('zt-recover-'), 'pid');
+  fs.chmodSync(path.dirname(pidFile), 0o777);
+  const call = client.callTool({ name: 'ssh_exec', arguments: { host: 'box1', login: sshd.user,
+    command: `echo $$ > ${pidFile}; exec sleep 30` } }, undefined, { timeout: 60000 });
+  call.catch(() => {}); // the broker dies under it
+  await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '',
+    'the command runs');
+  pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  const allowed = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  assert.equal(allowed.outcome, 'allowed');
+  const callId = allowed.details.call_id;
+
+  // While it runs, the data directory is this broker's alone.
+  await assert.rejects(startBroker({ dir: broker.dir, args: TUNNEL }),
+    /another ztbroker serve is running on .*data \(it holds .*serve\.lock\)/);
+
+  broker.proc.kill('SIGKILL');
+  const killed = await broker.stop();
+  assert.equal(killed.sig, 'SIGKILL');
+  await client.close().catch(() => {});
+  assert.equal(auditEvents(broker, 'tool.ssh_exec.result').filter((e) => e.details.call_id === callId)
+    .length, 0, 'nothing recorded how the call ended');
+
+  broker = await startBroker({ dir: broker.dir, args: TUNNEL });
+  const all = auditEvents(broker);
+  const recover = all.filter((e) => e.type === 'broker.recover');
+  assert.equal(recover.length, 1);
+  assert.deepEqual(recover[0].details.call_ids, [callId]);
+  assert.equal(recover[0].details.open_calls, 1);
+  assert.match(recover[0].details.reason, /did not stop cleanly/);
+  // Bounded: only the killed run's events, which begin after its start.
+  assert.ok(recover[0].details.after_seq >= all.find((e) => e.type === 'broker.start').seq - 1);
+  const outcome = all.filter((e) => e.details.call_id === callId);
+  assert.deepEqual(outcome.map((e) => [e.type, e.outcome]),
+    [['tool.ssh_exec', 'allowed'], ['tool.ssh_exec.result', 'interrupted']]);
+  const closed = outcome[1];
+  assert.equal(closed.actor, 'bot:runner-bot');
+  assert.equal(closed.source, '127.0.0.1');
+  assert.equal(closed.details.status, 'interrupted');
+  assert.equal(closed.details.allowed_seq, allowed.seq);
+  assert.equal(closed.details.command_sha256, allowed.details.command_sha256);
+  assert.ok(recover[0].seq < closed.seq && closed.seq < all.filter((e) => e.type === 'broker.start').at(-1).seq);
+  assert.match(broker.log.join(''),
+    /did not stop cleanly: \d+ audit events checked; calls without an outcome, now closed as interrupted: 1/);
+  assert.match(execFileSync(ZTBROKER, ['admin', '--data-dir', broker.dataDir, 'audit', 'verify'],
+    { encoding: 'utf8' }), /ok|verified/i);
+
+  // A clean stop leaves nothing to recover.
+  await stopChecked(broker);
+  broker = await startBroker({ dir: broker.dir, args: TUNNEL });
+  assert.equal(auditEvents(broker, 'broker.recover').length, 1);
+  assert.equal(fs.statSync(path.join(broker.dataDir, 'serve.lock')).mode & 0o777, 0o600);
+});
