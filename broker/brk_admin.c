@@ -32,7 +32,10 @@
 
 const char brk_admin_usage[] =
 	"  users add NAME --roles R1,R2     add a user; prints a one-time invite (1 h)\n"
-	"  users invite NAME                a new invite (resets password and TOTP)\n"
+	"  users invite NAME                a new invite for a user not yet enrolled\n"
+	"                                   (earlier invites stop working)\n"
+	"  users reset NAME                 clear an enrolled user's password and TOTP,\n"
+	"                                   revoke their sessions; prints a new invite\n"
 	"  users ls                         list users\n"
 	"  users lock NAME | unlock NAME    lock (revokes sessions at once) or unlock\n"
 	"  users rm NAME                    delete a user and their sessions\n"
@@ -169,32 +172,58 @@ static cJSON *name_json(const char *key, const char *name)
 	return d;
 }
 
-/* Mints an invite for user id and prints it. */
-static int print_invite(struct brk_datadir *dd, const char *name, int64_t id)
+/* Mints an invite for user name (id) and prints it. With reset, the
+ * account is reset in the same transaction that stores the invite
+ * (store_user_reset: credentials cleared, sessions revoked); without, an
+ * enrolled user is refused (store_invite_add). Either way the user's
+ * earlier invites stop working. */
+static int issue_invite(struct brk_datadir *dd, const char *name, int64_t id, int reset)
 {
 	char invite[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1];
-	int r;
+	int64_t now = brk_now();
+	int r, revoked = 0;
+	cJSON *d = NULL;
 
-	if ((r = crypto_token_new("zti_", invite, sizeof(invite))) != 0) {
-		goto out;
-	}
-	crypto_token_hash(invite, hash);
-	if ((r = store_invite_add(dd->store, hash, id, brk_now() + BRK_INVITE_TTL)) != 0 ||
+	if ((r = crypto_token_new("zti_", invite, sizeof(invite))) != 0 ||
 	    (r = ca_pin(dd->ca, pin, sizeof(pin))) != 0) {
 		goto out;
 	}
+	crypto_token_hash(invite, hash);
+	r = reset ? store_user_reset(dd->store, name, now, hash, now + BRK_INVITE_TTL, &revoked) :
+	    store_invite_add(dd->store, hash, id, now + BRK_INVITE_TTL);
+	if (r == ZT_ERR_EXISTS && !reset) {
+		fprintf(stderr, "ztbroker admin: %s is enrolled: an invite would let its holder "
+		    "replace the password and TOTP.\nTo enrol %s again, run: users reset %s "
+		    "(clears both and revokes their sessions)\n", name, name, name);
+		r = 1;
+		goto out;
+	}
+	if (r != 0) {
+		goto out;
+	}
+	d = name_json("user", name);
+	if (reset) {
+		cJSON_AddNumberToObject(d, "sessions_revoked", revoked);
+	}
+	if (audit_admin(dd, reset ? "user.reset" : "user.invite", d) != 0) {
+		r = 1;
+		goto out;
+	}
+	if (reset) {
+		printf("user %s reset: password and TOTP cleared, %d session%s revoked\n", name,
+		    revoked, revoked == 1 ? "" : "s");
+	}
 	printf("invite: %s\n", invite);
-	printf("The invite is valid for 1 h and works once. %s enrols with:\n", name);
+	printf("The invite is valid for 1 h and works once; earlier invites of %s no longer "
+	    "work. %s enrols with:\n", name, name);
 	printf("  ztctl enroll --broker https://BROKER:8443 --ca-pin %s --invite %s\n", pin,
 	    invite);
-	r = audit_admin(dd, "user.invite", name_json("user", name)) != 0 ? ZT_ERR_IO : 0;
 out:
 	crypto_wipe(invite, sizeof(invite));
-	if (r != 0) {
+	if (r < 0) {
 		fprintf(stderr, "ztbroker admin: cannot create an invite: %s\n", zt_strerror(r));
-		return 1;
 	}
-	return 0;
+	return r != 0 ? 1 : 0;
 }
 
 static int list_user(const struct store_user *u, void *arg)
@@ -251,9 +280,9 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 			return 1;
 		}
 		printf("user %s added (roles: %s)\n", name, a->roles);
-		return print_invite(dd, name, id);
+		return issue_invite(dd, name, id, 0);
 	}
-	if (strcmp(verb, "invite") == 0) {
+	if (strcmp(verb, "invite") == 0 || strcmp(verb, "reset") == 0) {
 		memset(&u, 0, sizeof(u));
 		r = store_user_get(dd->store, name, &u);
 		id = u.id;
@@ -262,7 +291,7 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 			fprintf(stderr, "ztbroker admin: no user %s\n", name);
 			return 1;
 		}
-		return print_invite(dd, name, id);
+		return issue_invite(dd, name, id, strcmp(verb, "reset") == 0);
 	}
 	if (strcmp(verb, "lock") == 0 || strcmp(verb, "unlock") == 0) {
 		int lock = strcmp(verb, "lock") == 0;

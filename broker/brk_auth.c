@@ -55,6 +55,18 @@ static void field_error(struct brk_resp *resp, const char *field, int r)
 	brk_resp_error(resp, 400, "invalid_request", "field \"%s\" %s", field, why);
 }
 
+/* An invite of an enrolled account (one issued before zt retired such
+ * invites) must not replace its password and TOTP: only an administrator's
+ * reset does. */
+static void already_enrolled(struct brk *b, const struct brk_req *req, const char *actor,
+    struct brk_resp *resp)
+{
+	brk_resp_error(resp, 409, "already_enrolled", "enrolment refused: the account is "
+	    "already enrolled; an administrator can reset it (ztbroker admin users reset)");
+	audit(b, resp, "user.enroll", actor, req->source, "failure",
+	    reason_json("already enrolled", NULL));
+}
+
 static void enroll_password(struct brk *b, const struct brk_req *req,
     struct store_user *u, const char *password, struct brk_resp *resp)
 {
@@ -68,16 +80,24 @@ static void enroll_password(struct brk *b, const struct brk_req *req,
 		    "password must be %d to %d bytes long", PASSWORD_MIN, CRYPTO_PASSWORD_MAX);
 		return;
 	}
+	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	if (u->totp_active) {
+		already_enrolled(b, req, actor, resp);
+		return;
+	}
 	if ((r = crypto_password_hash(password, pwhash, sizeof(pwhash))) != 0 ||
 	    (r = crypto_random(secret, sizeof(secret))) != 0 ||
 	    (r = totp_base32_encode(secret, sizeof(secret), b32, sizeof(b32))) != 0 ||
 	    (r = totp_uri("zt", u->name, secret, sizeof(secret), uri, sizeof(uri))) != 0 ||
 	    (r = store_user_set_credentials(b->store, u->id, pwhash, secret, sizeof(secret))) != 0) {
+		if (r == ZT_ERR_EXISTS) {
+			already_enrolled(b, req, actor, resp);
+			goto out;
+		}
 		log_error("enrolment of %s failed: %s", u->name, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");
 		goto out;
 	}
-	snprintf(actor, sizeof(actor), "user:%s", u->name);
 	resp->status = 200;
 	resp->json = cJSON_CreateObject();
 	cJSON_AddStringToObject(resp->json, "user", u->name);
@@ -99,6 +119,10 @@ static void enroll_confirm(struct brk *b, const struct brk_req *req, struct stor
 	int r;
 
 	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	if (u->totp_active) {
+		already_enrolled(b, req, actor, resp);
+		return;
+	}
 	if (u->totp_len == 0) {
 		brk_resp_error(resp, 409, "enroll_order",
 		    "enrolment not started: send the invite with a new password first");
@@ -117,13 +141,23 @@ static void enroll_confirm(struct brk *b, const struct brk_req *req, struct stor
 		    reason_json(r == ZT_ERR_REPLAY ? "otp replayed" : "wrong otp", NULL));
 		return;
 	}
-	r = store_invite_use(b->store, invite_hash);
-	if (r == 0) {
-		r = store_user_activate_totp(b->store, u->id, step);
+	/* One transaction uses the invite up and activates the very secret
+	 * the code was checked against. */
+	r = store_user_enroll(b->store, invite_hash, b->now(), u->id, u->totp_secret, u->totp_len,
+	    step);
+	if (r == ZT_ERR_EXISTS) {
+		already_enrolled(b, req, actor, resp);
+		return;
 	}
-	if (r == ZT_ERR_NOT_FOUND) {
-		brk_resp_error(resp, 401, "invalid_invite",
-		    "enrolment failed: unknown or already used invite");
+	if (r == ZT_ERR_NOT_FOUND || r == ZT_ERR_EXPIRED) {
+		brk_resp_error(resp, 401, r == ZT_ERR_EXPIRED ? "invite_expired" : "invalid_invite",
+		    "enrolment failed: the invite %s", r == ZT_ERR_EXPIRED ? "expired" :
+		    "was used or replaced meanwhile");
+		return;
+	}
+	if (r == ZT_ERR_AUTH) {
+		brk_resp_error(resp, 409, "enroll_order", "enrolment failed: the password was "
+		    "set again meanwhile; confirm the authenticator of the last step 1");
 		return;
 	}
 	if (r != 0) {

@@ -120,6 +120,12 @@ static const char *const migrations[] = {
 	"  ssh_host_key TEXT NOT NULL DEFAULT '',"
 	"  bound_at INTEGER NOT NULL,"
 	"  last_seen INTEGER NOT NULL);",
+	/* v5: a user holds one usable invite at most, and none once enrolled
+	 * (store_invite_add keeps it so from now on): retire the rest. */
+	"UPDATE invites SET used = 1 WHERE used = 0 AND"
+	"  user_id IN (SELECT id FROM users WHERE totp_active = 1);"
+	"UPDATE invites SET used = 1 WHERE used = 0 AND rowid < (SELECT max(i.rowid)"
+	"  FROM invites i WHERE i.user_id = invites.user_id AND i.used = 0);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -849,6 +855,9 @@ static int change1(struct store *st, const char *what, const char *sql, const ch
 int store_user_set_credentials(struct store *st, int64_t id, const char *pw_hash,
     const uint8_t *totp, size_t totp_len)
 {
+	sqlite3_stmt *s = NULL;
+	int r;
+
 	if (pw_hash == NULL || (totp == NULL && totp_len != 0)) {
 		return ZT_ERR_INVALID;
 	}
@@ -856,15 +865,85 @@ int store_user_set_credentials(struct store *st, int64_t id, const char *pw_hash
 	    totp_len > STORE_TOTP_MAX) {
 		return ZT_ERR_TOO_LARGE;
 	}
-	return change1(st, "set credentials", "UPDATE users SET pw_hash = ?, totp_secret = ?, "
-	    "totp_active = 0, totp_last_step = -1 WHERE id = ?", "tbi", pw_hash,
-	    (const void *)totp, totp_len, id);
+	/* Conditional on totp_active = 0: an enrolled account is never
+	 * re-enrolled here, whatever raced. */
+	r = change1(st, "set credentials", "UPDATE users SET pw_hash = ?, totp_secret = ?, "
+	    "totp_active = 0, totp_last_step = -1 WHERE id = ? AND totp_active = 0", "tbi",
+	    pw_hash, (const void *)totp, totp_len, id);
+	if (r == ZT_ERR_NOT_FOUND) {
+		/* Only naming the refusal; the decision is made. */
+		lock(st);
+		r = query_row(st, "set credentials", &s, "SELECT 1 FROM users WHERE id = ?", "i", id);
+		sqlite3_finalize(s);
+		unlock(st);
+		r = r == 0 ? ZT_ERR_EXISTS : r;
+	}
+	return r;
 }
 
-int store_user_activate_totp(struct store *st, int64_t id, int64_t step_no)
+/* The user an invite belongs to, if it is usable at now: 0, ZT_ERR_NOT_FOUND
+ * (unknown, used or retired), ZT_ERR_EXPIRED. Caller holds the lock. */
+static int invite_check(struct store *st, const char *token_hash, int64_t now, int64_t *user_id)
 {
-	return change1(st, "activate TOTP", "UPDATE users SET totp_active = 1, "
-	    "totp_last_step = ? WHERE id = ? AND totp_secret IS NOT NULL", "ii", step_no, id);
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*user_id = 0;
+	if (!hash_valid(token_hash)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	if ((r = query_row(st, "get invite", &s, "SELECT user_id, expires_at, used "
+	    "FROM invites WHERE token_hash = ?", "t", token_hash)) != 0) {
+		goto out;
+	}
+	if (sqlite3_column_int(s, 2) != 0) {
+		r = ZT_ERR_NOT_FOUND;
+	} else if (now >= sqlite3_column_int64(s, 1)) {
+		r = ZT_ERR_EXPIRED;
+	} else {
+		*user_id = sqlite3_column_int64(s, 0);
+	}
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int store_user_enroll(struct store *st, const char *invite_hash, int64_t now, int64_t id,
+    const uint8_t *totp, size_t totp_len, int64_t step_no)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t owner = 0;
+	int r, changes = 0;
+
+	if (totp == NULL || totp_len == 0 || totp_len > STORE_TOTP_MAX) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = begin(st, "begin enrol")) != 0 ||
+	    (r = invite_check(st, invite_hash, now, &owner)) != 0) {
+		goto out;
+	}
+	if (owner != id) {
+		r = ZT_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = write1(st, "use invite", NULL, "UPDATE invites SET used = 1 "
+	    "WHERE token_hash = ?", "t", invite_hash)) != 0 ||
+	    (r = write1(st, "activate TOTP", &changes, "UPDATE users SET totp_active = 1, "
+	    "totp_last_step = ? WHERE id = ? AND totp_active = 0 AND totp_secret = ?", "iib",
+	    step_no, id, (const void *)totp, totp_len)) != 0 || changes == 1) {
+		goto out;
+	}
+	/* Only naming the refusal; the transaction is rolled back. */
+	if ((r = query_row(st, "enrol", &s, "SELECT totp_active FROM users WHERE id = ?", "i",
+	    id)) == 0) {
+		r = sqlite3_column_int(s, 0) != 0 ? ZT_ERR_EXISTS : ZT_ERR_AUTH;
+	}
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit enrol");
+	unlock(st);
+	return r;
 }
 
 int store_user_consume_step(struct store *st, int64_t id, int64_t step_no)
@@ -936,61 +1015,97 @@ int store_user_rm(struct store *st, const char *name)
 	return change1(st, "delete user", "DELETE FROM users WHERE name = ?", "t", name);
 }
 
+/* Retires the user's unused invites and adds token_hash for the user, so
+ * that a user holds one usable invite at most. Caller holds the lock and a
+ * transaction. */
+static int invite_replace(struct store *st, const char *token_hash, int64_t user_id,
+    int64_t expires_at)
+{
+	int r;
+
+	if ((r = write1(st, "retire invites", NULL, "UPDATE invites SET used = 1 "
+	    "WHERE user_id = ? AND used = 0", "i", user_id)) != 0) {
+		return r;
+	}
+	return write1(st, "add invite", NULL, "INSERT INTO invites(token_hash, user_id, "
+	    "expires_at) VALUES (?, ?, ?)", "tii", token_hash, user_id, expires_at);
+}
+
+int store_user_reset(struct store *st, const char *name, int64_t now, const char *invite_hash,
+    int64_t expires_at, int *revoked)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t id;
+	int r, count = 0;
+
+	if (!hash_valid(invite_hash)) {
+		return ZT_ERR_INVALID;
+	}
+	if (!store_name_valid(name)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	lock(st);
+	if ((r = begin(st, "begin reset")) != 0 ||
+	    (r = query_row(st, "reset user", &s, "UPDATE users SET pw_hash = '', "
+	    "totp_secret = NULL, totp_active = 0, totp_last_step = -1 WHERE name = ? "
+	    "RETURNING id", "t", name)) != 0) {
+		goto out;
+	}
+	id = sqlite3_column_int64(s, 0);
+	if ((r = step(st, s, "reset user")) < 0 ||
+	    (r = revoke_principal(st, STORE_USER, id, now, &count)) != 0) {
+		goto out;
+	}
+	r = invite_replace(st, invite_hash, id, expires_at);
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit reset");
+	unlock(st);
+	if (r == 0 && revoked != NULL) {
+		*revoked = count;
+	}
+	return r;
+}
+
 /* ---- invites ---- */
 
 int store_invite_add(struct store *st, const char *token_hash, int64_t user_id,
     int64_t expires_at)
 {
+	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (!hash_valid(token_hash)) {
 		return ZT_ERR_INVALID;
 	}
 	lock(st);
-	r = write1(st, "add invite", NULL, "INSERT INTO invites(token_hash, user_id, expires_at) "
-	    "VALUES (?, ?, ?)", "tii", token_hash, user_id, expires_at);
+	if ((r = begin(st, "begin add invite")) != 0 ||
+	    (r = query_row(st, "add invite", &s, "SELECT totp_active FROM users WHERE id = ?",
+	    "i", user_id)) != 0) {
+		goto out;
+	}
+	/* An invite lets its holder set the password and TOTP secret: for an
+	 * enrolled account, that is an administrator's explicit reset. */
+	r = sqlite3_column_int(s, 0) != 0 ? ZT_ERR_EXISTS :
+	    invite_replace(st, token_hash, user_id, expires_at);
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit add invite");
 	unlock(st);
 	return r;
 }
 
 int store_invite_get(struct store *st, const char *token_hash, int64_t now, int64_t *user_id)
 {
-	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (user_id == NULL) {
 		return ZT_ERR_INVALID;
 	}
-	*user_id = 0;
-	if (!hash_valid(token_hash)) {
-		return ZT_ERR_NOT_FOUND;
-	}
 	lock(st);
-	if ((r = query_row(st, "get invite", &s, "SELECT user_id, expires_at, used "
-	    "FROM invites WHERE token_hash = ?", "t", token_hash)) != 0) {
-		goto out;
-	}
-	if (sqlite3_column_int(s, 2) != 0) {
-		r = ZT_ERR_NOT_FOUND;
-	} else if (now >= sqlite3_column_int64(s, 1)) {
-		r = ZT_ERR_EXPIRED;
-	} else {
-		*user_id = sqlite3_column_int64(s, 0);
-	}
-out:
-	sqlite3_finalize(s);
+	r = invite_check(st, token_hash, now, user_id);
 	unlock(st);
 	return r;
-}
-
-int store_invite_use(struct store *st, const char *token_hash)
-{
-	if (!hash_valid(token_hash)) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	/* Conditional on used = 0, so of two racing enrolments one wins. */
-	return change1(st, "use invite", "UPDATE invites SET used = 1 "
-	    "WHERE token_hash = ? AND used = 0", "t", token_hash);
 }
 
 /* ---- bots ---- */

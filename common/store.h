@@ -66,11 +66,23 @@ int store_user_get_id(struct store *st, int64_t id, struct store_user *out);
  * returns fn's value if non-zero. */
 int store_user_each(struct store *st, int (*fn)(const struct store_user *u, void *arg),
     void *arg);
-/* Sets password hash and (inactive) TOTP secret during enrolment. */
+/* Enrolment's first step: sets the password hash and a new, inactive TOTP
+ * secret, only while the user is not enrolled (TOTP not active), so that an
+ * enrolled account's credentials change only through store_user_reset.
+ * 0, ZT_ERR_NOT_FOUND (no such user), ZT_ERR_EXISTS (the user is enrolled),
+ * ZT_ERR_TOO_LARGE. */
 int store_user_set_credentials(struct store *st, int64_t id, const char *pw_hash,
     const uint8_t *totp, size_t totp_len);
-/* Marks TOTP active and records the step of the confirming code. */
-int store_user_activate_totp(struct store *st, int64_t id, int64_t step);
+/* Enrolment's second step, in one transaction: uses up the invite (unused,
+ * unexpired, belonging to user id) and activates the user's TOTP secret,
+ * recording the step of the confirming code, if the stored secret is still
+ * totp[0..totp_len) (the one the code was checked against: a first step
+ * run again meanwhile replaced it). 0, ZT_ERR_NOT_FOUND (invite unknown,
+ * used, retired or another user's), ZT_ERR_EXPIRED, ZT_ERR_EXISTS (the user
+ * is enrolled already), ZT_ERR_AUTH (the secret changed); on error nothing
+ * changed. */
+int store_user_enroll(struct store *st, const char *invite_hash, int64_t now, int64_t id,
+    const uint8_t *totp, size_t totp_len, int64_t step);
 /* Atomically sets totp_last_step = step if step > the stored value:
  * 0, or ZT_ERR_REPLAY if a code of this or a later step was already used. */
 int store_user_consume_step(struct store *st, int64_t id, int64_t step);
@@ -78,15 +90,28 @@ int store_user_consume_step(struct store *st, int64_t id, int64_t step);
 int store_user_set_locked(struct store *st, const char *name, int locked, int64_t now);
 /* Deletes the user with its invites and sessions. ZT_ERR_NOT_FOUND. */
 int store_user_rm(struct store *st, const char *name);
+/* An administrator's reset, in one transaction: clears the user's password
+ * and TOTP secret (the account is no longer enrolled), revokes the user's
+ * live sessions, retires the user's invites and adds the invite
+ * invite_hash valid until expires_at, with which the user enrols again.
+ * *revoked (may be NULL) gets how many sessions were revoked. 0,
+ * ZT_ERR_NOT_FOUND (no such user), ZT_ERR_INVALID (bad hash), ZT_ERR_EXISTS
+ * (hash taken); on error nothing changed. */
+int store_user_reset(struct store *st, const char *name, int64_t now, const char *invite_hash,
+    int64_t expires_at, int *revoked);
 
-/* ---- invites (enrolment) ---- */
+/* ---- invites (enrolment) ----
+ * A user holds at most one usable invite: adding one retires the earlier
+ * ones, and enrolment uses it up (store_user_enroll). */
+/* Adds an invite for a user who is not enrolled and retires the user's
+ * earlier invites, in one transaction. 0, ZT_ERR_INVALID (bad hash),
+ * ZT_ERR_NOT_FOUND (no such user), ZT_ERR_EXISTS (the user is enrolled:
+ * that takes store_user_reset; or the hash is taken). */
 int store_invite_add(struct store *st, const char *token_hash, int64_t user_id,
     int64_t expires_at);
-/* The user id an unused invite belongs to: 0, ZT_ERR_NOT_FOUND (unknown or
- * already used), ZT_ERR_EXPIRED. */
+/* The user id an unused invite belongs to: 0, ZT_ERR_NOT_FOUND (unknown,
+ * used or retired), ZT_ERR_EXPIRED. */
 int store_invite_get(struct store *st, const char *token_hash, int64_t now, int64_t *user_id);
-/* Marks the invite used (0 or ZT_ERR_NOT_FOUND if unknown or used). */
-int store_invite_use(struct store *st, const char *token_hash);
 
 /* ---- bots ---- */
 struct store_bot {

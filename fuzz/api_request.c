@@ -43,6 +43,7 @@ static int64_t fixed_now(void)
 static void init(void)
 {
 	char dir[] = "/dev/shm/zt-fuzz-api-XXXXXX", db[64], cmd[96];
+	char invite[CRYPTO_SHA256_HEX_LEN + 1];
 	uint8_t secret[20] = { 1, 2, 3 };
 	int64_t id = 0;
 
@@ -63,9 +64,12 @@ static void init(void)
 	B.now = fixed_now;
 	B.session_ttl = 3600;
 	snprintf(B.dummy_hash, sizeof(B.dummy_hash), "%s", CHEAP_HASH);
+	memset(invite, 'a', CRYPTO_SHA256_HEX_LEN);
+	invite[CRYPTO_SHA256_HEX_LEN] = '\0';
 	if (store_user_add(B.store, "alice", "ops", now_s, &id) != 0 ||
+	    store_invite_add(B.store, invite, id, now_s + 60) != 0 ||
 	    store_user_set_credentials(B.store, id, CHEAP_HASH, secret, sizeof(secret)) != 0 ||
-	    store_user_activate_totp(B.store, id, 0) != 0) {
+	    store_user_enroll(B.store, invite, now_s, id, secret, sizeof(secret), 0) != 0) {
 		abort();
 	}
 }

@@ -227,6 +227,62 @@ static void test_enrol_refusals(void **state)
 	fake_now -= 3601;
 }
 
+/* Logs alice in with password pw and the code of step s: the status. */
+static int login_at(struct fx *f, const char *pw, const uint8_t *secret, int64_t s)
+{
+	struct brk_resp resp;
+	char body[512], code[7];
+	int status;
+
+	code_at(secret, s, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"%s\",\"otp\":\"%s\"}",
+	    pw, code);
+	status = call(f, "POST", "/v1/login", body, NULL, &resp);
+	brk_resp_clear(&resp);
+	return status;
+}
+
+/* The takeover: `users add` printed invite A, `users invite` printed B,
+ * alice enrolled with B. Whoever holds A must not reset her password. */
+static void test_old_invite_cannot_take_over(void **state)
+{
+	struct fx *f = *state;
+	char old[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], body[512], db[TU_PATH_MAX];
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct brk_resp resp;
+	struct store_user u;
+
+	memcpy(old, f->invite, sizeof(old));
+	assert_int_equal(store_user_get(f->b.store, "alice", &u), 0);
+	assert_int_equal(crypto_token_new("zti_", f->invite, sizeof(f->invite)), 0);
+	crypto_token_hash(f->invite, hash);
+	assert_int_equal(store_invite_add(f->b.store, hash, u.id, fake_now + 3600), 0);
+	enrol(f, secret);
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"password\":\"attacker password\"}",
+	    old);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 401);
+	assert_string_equal(err_code(&resp), "invalid_invite");
+	brk_resp_clear(&resp);
+	assert_int_equal(login_at(f, "attacker password", secret, totp_step(fake_now) + 1), 401);
+	assert_int_equal(login_at(f, "long enough pw", secret, totp_step(fake_now) + 1), 200);
+
+	/* An invite of an enrolled account left over from an older zt (the
+	 * store no longer issues one) cannot re-enrol it either. */
+	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
+	assert_int_equal(tu_sql(db, "UPDATE invites SET used = 0", NULL, 0), 0);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 409);
+	assert_string_equal(err_code(&resp), "already_enrolled");
+	brk_resp_clear(&resp);
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"otp\":\"123456\"}", old);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 409);
+	assert_string_equal(err_code(&resp), "already_enrolled");
+	brk_resp_clear(&resp);
+	fake_now += 60;
+	assert_int_equal(login_at(f, "long enough pw", secret, totp_step(fake_now)), 200);
+	fake_now -= 60;
+	store_user_wipe(&u);
+}
+
 static void test_lockout(void **state)
 {
 	struct fx *f = *state;
@@ -300,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_routing_and_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_login_logout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_invite_cannot_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_token_quiet, setup, teardown),
 	};

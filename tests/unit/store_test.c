@@ -31,7 +31,7 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 4
+#define STORE_TEST_VERSION 5
 
 static int setup(void **state)
 {
@@ -65,24 +65,6 @@ static const char *th(char c)
 	memset(h, c, 64);
 	h[64] = '\0';
 	return h;
-}
-
-/* Runs SQL on the file through a separate, plain SQLite connection;
- * returns the SQLite result code and copies the error message. */
-static int raw_sql(const char *path, const char *sql, char *err, size_t errsz)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-	int rc;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (err != NULL) {
-		snprintf(err, errsz, "%s", msg != NULL ? msg : "");
-	}
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc;
 }
 
 static void test_migrations(void **state)
@@ -121,10 +103,10 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(store_invite_add(f->st, th('a'), id, 5000), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
+	assert_int_equal(tu_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
 	    "PRAGMA user_version = 1",
 	    err, sizeof(err)), SQLITE_OK);
-	assert_int_equal(raw_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
+	assert_int_equal(tu_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
 	    SQLITE_ERROR);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
@@ -139,14 +121,17 @@ static void test_newer_version_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct store *st = (struct store *)&st;
+	char sql[64];
 
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 5", NULL, 0), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_TEST_VERSION + 1);
+	assert_int_equal(tu_sql(f->path, sql, NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &st), ZT_ERR_INVALID);
 	assert_null(st);
 	/* Nothing was changed by the refused open. */
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 4", NULL, 0), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_TEST_VERSION);
+	assert_int_equal(tu_sql(f->path, sql, NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 }
 
@@ -374,12 +359,14 @@ static void test_credentials(void **state)
 	assert_int_equal(store_user_set_credentials(f->st, 9999, "h", secret, sizeof(secret)),
 	    ZT_ERR_NOT_FOUND);
 
-	assert_int_equal(store_user_activate_totp(f->st, id, 100), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), 0);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, 9999, secret, sizeof(secret), 100),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 100), 0);
 	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
 	assert_int_equal(u.totp_active, 1);
 	assert_int_equal(u.totp_last_step, 100);
 	store_user_wipe(&u);
-	assert_int_equal(store_user_activate_totp(f->st, 9999, 100), ZT_ERR_NOT_FOUND);
 
 	/* The confirming code's step, and older ones, are spent. */
 	assert_int_equal(store_user_consume_step(f->st, id, 100), ZT_ERR_REPLAY);
@@ -393,7 +380,15 @@ static void test_credentials(void **state)
 	assert_int_equal(u.totp_last_step, 103);
 	store_user_wipe(&u);
 
-	/* Re-enrolment resets TOTP state. */
+	/* An enrolled account's credentials change only through a reset,
+	 * which also resets the TOTP state. */
+	assert_int_equal(store_user_set_credentials(f->st, id, "h2", secret, 10), ZT_ERR_EXISTS);
+	assert_int_equal(store_user_reset(f->st, "alice", 20, th('b'), 1000, NULL), 0);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_int_equal(u.totp_active, 0);
+	assert_int_equal(u.totp_len, 0);
+	assert_string_equal(u.pw_hash, "");
+	store_user_wipe(&u);
 	assert_int_equal(store_user_set_credentials(f->st, id, "h2", secret, 10), 0);
 	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
 	assert_int_equal(u.totp_active, 0);
@@ -475,10 +470,9 @@ static void test_invites(void **state)
 	assert_int_equal(store_invite_get(f->st, th('c'), 1, &uid), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_invite_get(f->st, "zz", 1, &uid), ZT_ERR_NOT_FOUND);
 
-	assert_int_equal(store_invite_use(f->st, th('a')), 0);
-	assert_int_equal(store_invite_use(f->st, th('a')), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_invite_use(f->st, th('c')), ZT_ERR_NOT_FOUND);
-	/* Used beats expired: both say the invite is gone, not "expired". */
+	/* A newer invite retires it; retired beats expired: both say the
+	 * invite is gone, not "expired". */
+	assert_int_equal(store_invite_add(f->st, th('b'), id, 1000), 0);
 	assert_int_equal(store_invite_get(f->st, th('a'), 1, &uid), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_invite_get(f->st, th('a'), 5000, &uid), ZT_ERR_NOT_FOUND);
 }
@@ -497,6 +491,82 @@ static void add_session(struct store *st, const char *hash, enum store_principal
 	s.mfa_verified_at = kind == STORE_USER ? 150 : 0;
 	snprintf(s.source, sizeof(s.source), "192.0.2.7");
 	assert_int_equal(store_session_add(st, &s), expect);
+}
+
+/* Enrolment's second step activates only the secret the code was checked
+ * against, once, with a usable invite of that user; a refusal changes
+ * nothing. */
+static void test_enroll(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t secret[20] = "12345678901234567890", other[20] = "abcdefghijabcdefghij";
+	struct store_user u;
+	int64_t id = 0, bob = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(store_user_add(f->st, "bob", "", 1, &bob), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), 0);
+	assert_int_equal(store_invite_add(f->st, th('b'), bob, 1000), 0);
+	assert_int_equal(store_user_set_credentials(f->st, id, "h", secret, sizeof(secret)), 0);
+	/* A step 1 run again meanwhile replaced the secret. */
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, other, sizeof(other), 5),
+	    ZT_ERR_AUTH);
+	assert_int_equal(store_user_enroll(f->st, th('b'), 10, id, secret, sizeof(secret), 5),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 1000, id, secret, sizeof(secret), 5),
+	    ZT_ERR_EXPIRED);
+	assert_int_equal(store_user_enroll(f->st, th('c'), 10, id, secret, sizeof(secret), 5),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, 0, 5), ZT_ERR_INVALID);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_int_equal(u.totp_active, 0);
+	store_user_wipe(&u);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 5), 0);
+	/* The invite is used up; an enrolled user takes no new invite. */
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 6),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_add(f->st, th('d'), id, 1000), ZT_ERR_EXISTS);
+	assert_int_equal(store_invite_get(f->st, th('d'), 10, &bob), ZT_ERR_NOT_FOUND);
+}
+
+/* The takeover this prevents: invite A, then invite B, the user enrols
+ * with B; A must not work, before or after. A reset revokes the user's
+ * sessions and retires every invite but its own. */
+static void test_invite_retires_and_reset(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t secret[20] = "12345678901234567890";
+	struct store_session s;
+	int64_t id = 0, got = 0;
+	int revoked = -1;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), 0);
+	assert_int_equal(store_invite_add(f->st, th('b'), id, 1000), 0);
+	assert_int_equal(store_invite_get(f->st, th('a'), 10, &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('b'), 10, &got), 0);
+	assert_int_equal(store_user_set_credentials(f->st, id, "h", secret, sizeof(secret)), 0);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 5),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('b'), 10, id, secret, sizeof(secret), 5), 0);
+	add_session(f->st, th('1'), STORE_USER, id, 1000, 0);
+	add_session(f->st, th('2'), STORE_USER, id, 1000, 0);
+
+	assert_int_equal(store_user_reset(f->st, "nobody", 20, th('c'), 1000, NULL),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_reset(f->st, "alice", 20, "xyz", 1000, NULL), ZT_ERR_INVALID);
+	/* A taken hash rolls the whole reset back. */
+	assert_int_equal(store_user_reset(f->st, "alice", 20, th('b'), 1000, NULL), ZT_ERR_EXISTS);
+	assert_int_equal(store_session_get(f->st, th('1'), 30, &s), 0);
+	assert_int_equal(store_user_reset(f->st, "alice", 20, th('c'), 1000, &revoked), 0);
+	assert_int_equal(revoked, 2);
+	assert_int_equal(store_session_get(f->st, th('1'), 30, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('2'), 30, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_invite_get(f->st, th('c'), 30, &got), 0);
+	assert_int_equal(got, id);
+	/* A new invite before the user enrolled again retires the reset's. */
+	assert_int_equal(store_invite_add(f->st, th('d'), id, 1000), 0);
+	assert_int_equal(store_invite_get(f->st, th('c'), 30, &got), ZT_ERR_NOT_FOUND);
 }
 
 static void test_sessions(void **state)
@@ -751,13 +821,13 @@ static void test_audit_append_only(void **state)
 	assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
 	assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
 
-	assert_int_not_equal(raw_sql(f->path, "UPDATE audit SET details = '{\"x\":1}' "
+	assert_int_not_equal(tu_sql(f->path, "UPDATE audit SET details = '{\"x\":1}' "
 	    "WHERE seq = 1", err, sizeof(err)), SQLITE_OK);
 	assert_non_null(strstr(err, "audit log is append-only"));
-	assert_int_not_equal(raw_sql(f->path, "DELETE FROM audit WHERE seq = 2", err,
+	assert_int_not_equal(tu_sql(f->path, "DELETE FROM audit WHERE seq = 2", err,
 	    sizeof(err)), SQLITE_OK);
 	assert_non_null(strstr(err, "audit log is append-only"));
-	assert_int_not_equal(raw_sql(f->path, "DELETE FROM audit", err, sizeof(err)),
+	assert_int_not_equal(tu_sql(f->path, "DELETE FROM audit", err, sizeof(err)),
 	    SQLITE_OK);
 	assert_non_null(strstr(err, "audit log is append-only"));
 	/* Appends still work and both rows are intact. */
@@ -1161,9 +1231,9 @@ static void test_migrate_v3_to_v4(void **state)
 	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root"), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "DROP TABLE agents; PRAGMA user_version = 3",
+	assert_int_equal(tu_sql(f->path, "DROP TABLE agents; PRAGMA user_version = 3",
 	    err, sizeof(err)), SQLITE_OK);
-	assert_int_equal(raw_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
+	assert_int_equal(tu_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
 	    SQLITE_ERROR);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
@@ -1174,8 +1244,37 @@ static void test_migrate_v3_to_v4(void **state)
 	agent_row(&ag, "web1", 'a', "{}");
 	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
-	assert_int_equal(raw_sql(f->path, "SELECT name, key_pin, labels, ssh_target, "
+	assert_int_equal(tu_sql(f->path, "SELECT name, key_pin, labels, ssh_target, "
 	    "ssh_host_key, bound_at, last_seen FROM agents", err, sizeof(err)), SQLITE_OK);
+}
+
+/* Version 5 retires the invites that older versions left usable: every
+ * invite of an enrolled user, and all but the newest of anyone else. */
+static void test_migrate_v4_to_v5(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t secret[20] = "12345678901234567890";
+	int64_t alice = 0, bob = 0, got = 0;
+	char sql[512], err[256];
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &alice), 0);
+	assert_int_equal(store_user_add(f->st, "bob", "", 1, &bob), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), alice, 1000), 0);
+	assert_int_equal(store_user_set_credentials(f->st, alice, "h", secret, sizeof(secret)), 0);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, alice, secret, sizeof(secret), 5),
+	    0);
+	store_free(f->st);
+	f->st = NULL;
+	snprintf(sql, sizeof(sql), "INSERT INTO invites(token_hash, user_id, expires_at) VALUES "
+	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); PRAGMA user_version = 4",
+	    th('b'), (long long)alice, th('c'), (long long)bob, th('d'), (long long)bob);
+	assert_int_equal(tu_sql(f->path, sql, err, sizeof(err)), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
+	assert_int_equal(store_invite_get(f->st, th('b'), 10, &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('c'), 10, &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('d'), 10, &got), 0);
+	assert_int_equal(got, bob);
 }
 
 int main(void)
@@ -1193,6 +1292,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consume_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enroll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invite_retires_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_all_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_cascades, setup, teardown),
@@ -1208,6 +1309,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agents_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4_to_v5, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

