@@ -38,6 +38,7 @@ const char brk_admin_usage[] =
 	"                                   revoke their sessions; prints a new invite\n"
 	"  users ls                         list users\n"
 	"  users lock NAME | unlock NAME    lock (revokes sessions at once) or unlock\n"
+	"                                   (also lifts a block after failed logins)\n"
 	"  users rm NAME                    delete a user and their sessions\n"
 	"  bots add NAME --roles R1,R2 [--ttl 1h]   add a bot; prints its bearer token\n"
 	"  bots token NAME [--ttl 1h]       a new token for a bot\n"
@@ -232,8 +233,9 @@ static int list_user(const struct store_user *u, void *arg)
 
 	(void)arg;
 	dur_format_time(u->created_at, when, sizeof(when));
-	printf("%-24s %-10s %-32s %s\n", u->name,
-	    u->locked ? "locked" : u->totp_active ? "active" : "invited", u->roles, when);
+	printf("%-24s %-10s %-32s %s\n", u->name, u->locked ? "locked" :
+	    u->login.blocked_until > brk_now() ? "blocked" : u->totp_active ? "active" : "invited",
+	    u->roles, when);
 	return 0;
 }
 

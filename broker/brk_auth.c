@@ -4,14 +4,17 @@
  * Enrolment turns a one-time invite into a password and a confirmed TOTP
  * authenticator; login needs both and mints an opaque session token that is
  * stored only as its hash. Every outcome, success or failure, is written to
- * the audit log before the response leaves. Failures are counted per user
- * and per source address (brk_limit.c).
+ * the audit log before the response leaves. A login is counted against its
+ * user and its source address before the password is checked (brk_limit.h),
+ * and only BRK_PW_CHECKS_MAX password checks run at once.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
+#include "broker/brk_quota.h"
 #include "broker/brk_api.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -55,6 +58,34 @@ static void field_error(struct brk_resp *resp, const char *field, int r)
 	brk_resp_error(resp, 400, "invalid_request", "field \"%s\" %s", field, why);
 }
 
+/* The key of the one quota all password checks share. */
+#define PW_CHECK_KEY "scrypt"
+
+/* Takes a place among the password checks running at once (each costs
+ * ~100 ms of CPU and 32 MiB): 0, or a 503 in resp, answered at once so
+ * that a flood queues nothing. */
+static int pw_check_begin(struct brk *b, const struct brk_req *req, const char *what,
+    struct brk_resp *resp)
+{
+	if (brk_quota_take(b->limits.pw_checks, PW_CHECK_KEY) == 0) {
+		return 0;
+	}
+	brk_resp_error(resp, 503, "busy", "%s refused: too many password checks at once; try "
+	    "again in %d s", what, BRK_PW_BUSY_RETRY_S);
+	resp->retry_after = BRK_PW_BUSY_RETRY_S;
+	if (aud_agg_append(b->agg, b->store, brk_now_ms(), strcmp(what, "login") == 0 ?
+	    "user.login" : "user.enroll", "anonymous", req->source, "failure", "busy",
+	    NULL) != 0) {
+		log_error("cannot write audit event for a busy %s", what);
+	}
+	return ZT_ERR_RATE_LIMITED;
+}
+
+static void pw_check_end(struct brk *b)
+{
+	brk_quota_give(b->limits.pw_checks, PW_CHECK_KEY);
+}
+
 /* An invite of an enrolled account (one issued before zt retired such
  * invites) must not replace its password and TOTP: only an administrator's
  * reset does. */
@@ -85,7 +116,12 @@ static void enroll_password(struct brk *b, const struct brk_req *req,
 		already_enrolled(b, req, actor, resp);
 		return;
 	}
-	if ((r = crypto_password_hash(password, pwhash, sizeof(pwhash))) != 0 ||
+	if (pw_check_begin(b, req, "enrolment", resp) != 0) {
+		return;
+	}
+	r = crypto_password_hash(password, pwhash, sizeof(pwhash));
+	pw_check_end(b);
+	if (r != 0 ||
 	    (r = crypto_random(secret, sizeof(secret))) != 0 ||
 	    (r = totp_base32_encode(secret, sizeof(secret), b32, sizeof(b32))) != 0 ||
 	    (r = totp_uri("zt", u->name, secret, sizeof(secret), uri, sizeof(uri))) != 0 ||
@@ -229,38 +265,132 @@ out:
 	store_user_wipe(&u);
 }
 
-/* Records a failed login for the user and address keys and audits it; the
- * lockout that a failure starts is audited as its own event. */
-static void login_failed(struct brk *b, const struct brk_req *req, const char *user,
-    int known, const char *reason, struct brk_resp *resp)
+/* One login attempt and the counters it is charged to: the source
+ * address's, and the user name's (a known user's row in the store, else
+ * the table of unknown names, so both lock out alike). */
+struct attempt {
+	struct brk *b;
+	const struct brk_req *req;
+	const char *user;
+	const struct store_user *u;  /* NULL: no such user */
+	int64_t now;
+};
+
+struct count_arg {
+	enum brk_limit_op op;
+	int64_t now;
+	int64_t retry;
+};
+
+static int count_row(struct store_fail_count *c, void *arg)
 {
-	char ukey[BRK_LIMIT_KEY_MAX], akey[BRK_LIMIT_KEY_MAX], actor[80];
-	int64_t now = b->now();
+	struct count_arg *ca = arg;
 
-	snprintf(ukey, sizeof(ukey), "u:%s", user);
-	snprintf(akey, sizeof(akey), "a:%s", req->source);
-	snprintf(actor, sizeof(actor), "user:%s", user);
-	audit(b, resp, "user.login", known ? actor : "anonymous", req->source, "failure",
-	    reason_json(reason, known ? NULL : user));
-	if (brk_limit_fail(b->limit, ukey, BRK_LOGIN_MAX_USER, BRK_LOGIN_WINDOW_S,
-	    BRK_LOGIN_BLOCK_S, now)) {
-		cJSON *d = cJSON_CreateObject();
+	return brk_limit_count(c, &brk_limit_login_user, ca->op, ca->now, &ca->retry);
+}
 
-		cJSON_AddStringToObject(d, "scope", "user");
-		cJSON_AddStringToObject(d, "user", user);
-		cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
-		cJSON_AddNumberToObject(d, "failures", BRK_LOGIN_MAX_USER);
-		audit(b, resp, "user.lockout", known ? actor : "anonymous", req->source, "blocked", d);
+/* Applies op to the user name's counter (brk_limit_count's returns, or a
+ * store error). */
+static int count_user(const struct attempt *a, enum brk_limit_op op, int64_t *retry)
+{
+	struct count_arg ca = { op, a->now, 0 };
+	int r;
+
+	if (a->u == NULL) {
+		return brk_limit_apply(a->b->limits.login_name, a->user, op, a->now, retry);
 	}
-	if (brk_limit_fail(b->limit, akey, BRK_LOGIN_MAX_ADDR, BRK_LOGIN_WINDOW_S,
-	    BRK_LOGIN_BLOCK_S, now)) {
-		cJSON *d = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(d, "scope", "address");
-		cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
-		cJSON_AddNumberToObject(d, "failures", BRK_LOGIN_MAX_ADDR);
-		audit(b, resp, "user.lockout", "anonymous", req->source, "blocked", d);
+	r = store_user_login_update(a->b->store, a->u->id, count_row, &ca);
+	if (retry != NULL) {
+		*retry = ca.retry;
 	}
+	return r;
+}
+
+/* Counts the attempt against the address and the user name before the
+ * password is checked, each in one step with its check, so that attempts
+ * at once cannot all pass: 0, or a 429 (or 500) in resp. */
+static int attempt_take(const struct attempt *a, struct brk_resp *resp)
+{
+	int64_t retry = 0;
+	int r;
+
+	r = brk_limit_apply(a->b->limits.login_addr, a->req->source, BRK_LIMIT_TAKE, a->now,
+	    &retry);
+	if (r == 0 && (r = count_user(a, BRK_LIMIT_TAKE, &retry)) != 0) {
+		brk_limit_apply(a->b->limits.login_addr, a->req->source, BRK_LIMIT_GIVE, a->now, NULL);
+	}
+	if (r == ZT_ERR_RATE_LIMITED) {
+		brk_resp_error(resp, 429, "rate_limited",
+		    "login refused: too many failed attempts; try again in %lld s", (long long)retry);
+		resp->retry_after = retry;
+		audit(a->b, resp, "user.login", "anonymous", a->req->source, "failure",
+		    reason_json("rate limited", a->user));
+	} else if (r != 0) {
+		log_error("cannot count a login of %s: %s", a->user, zt_strerror(r));
+		brk_resp_error(resp, 500, "internal", "internal error");
+	}
+	return r;
+}
+
+/* Audits the block that a failure started. */
+static void audit_lockout(const struct attempt *a, const char *scope, int failures,
+    struct brk_resp *resp)
+{
+	char actor[80];
+	cJSON *d = cJSON_CreateObject();
+
+	snprintf(actor, sizeof(actor), "user:%s", a->user);
+	cJSON_AddStringToObject(d, "scope", scope);
+	if (strcmp(scope, "user") == 0) {
+		cJSON_AddStringToObject(d, "user", a->user);
+	}
+	cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
+	cJSON_AddNumberToObject(d, "failures", failures);
+	audit(a->b, resp, "user.lockout", a->u != NULL && strcmp(scope, "user") == 0 ? actor :
+	    "anonymous", a->req->source, "blocked", d);
+}
+
+enum outcome { ATTEMPT_FAILED, ATTEMPT_NOT_MADE, ATTEMPT_SUCCEEDED };
+
+/* Settles the counts attempt_take() made: a failure keeps them (and may
+ * start a block, audited), an attempt not made gives them back, a success
+ * clears the user's and gives the address's back. */
+static void attempt_settle(const struct attempt *a, enum outcome how, struct brk_resp *resp)
+{
+	struct brk_limit *addr = a->b->limits.login_addr;
+	int r;
+
+	switch (how) {
+	case ATTEMPT_FAILED:
+		if ((r = count_user(a, BRK_LIMIT_FAIL, NULL)) == 1) {
+			audit_lockout(a, "user", BRK_LOGIN_MAX_USER, resp);
+		} else if (r < 0) {
+			log_error("cannot count a failed login of %s: %s", a->user, zt_strerror(r));
+		}
+		if (brk_limit_apply(addr, a->req->source, BRK_LIMIT_FAIL, a->now, NULL) == 1) {
+			audit_lockout(a, "address", BRK_LOGIN_MAX_ADDR, resp);
+		}
+		break;
+	case ATTEMPT_NOT_MADE:
+	case ATTEMPT_SUCCEEDED:
+		r = count_user(a, how == ATTEMPT_SUCCEEDED ? BRK_LIMIT_CLEAR : BRK_LIMIT_GIVE, NULL);
+		if (r < 0) {
+			log_error("cannot settle a login of %s: %s", a->user, zt_strerror(r));
+		}
+		brk_limit_apply(addr, a->req->source, BRK_LIMIT_GIVE, a->now, NULL);
+		break;
+	}
+}
+
+/* Audits a failed login and settles its counts. */
+static void login_failed(const struct attempt *a, const char *reason, struct brk_resp *resp)
+{
+	char actor[80];
+
+	snprintf(actor, sizeof(actor), "user:%s", a->user);
+	audit(a->b, resp, "user.login", a->u != NULL ? actor : "anonymous", a->req->source,
+	    "failure", reason_json(reason, a->u != NULL ? NULL : a->user));
+	attempt_settle(a, ATTEMPT_FAILED, resp);
 }
 
 /* Mints a session for u and fills the response. */
@@ -311,9 +441,9 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 {
 	static const char *const keys[] = { "user", "password", "otp", NULL };
 	const char *user = NULL, *password = NULL, *otp = NULL, *bad = NULL;
-	char ukey[BRK_LIMIT_KEY_MAX], akey[BRK_LIMIT_KEY_MAX];
-	int64_t retry = 0, step = 0, now = b->now();
+	int64_t step = 0, now = b->now();
 	struct store_user u;
+	struct attempt a;
 	int r, known;
 
 	memset(&u, 0, sizeof(u));
@@ -333,42 +463,40 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 		field_error(resp, "otp", r);
 		return;
 	}
-	snprintf(ukey, sizeof(ukey), "u:%s", user);
-	snprintf(akey, sizeof(akey), "a:%s", req->source);
-	if (brk_limit_check(b->limit, ukey, now, &retry) != 0 ||
-	    brk_limit_check(b->limit, akey, now, &retry) != 0) {
-		brk_resp_error(resp, 429, "rate_limited",
-		    "login refused: too many failed attempts; try again in %lld s", (long long)retry);
-		resp->retry_after = retry;
-		audit(b, resp, "user.login", "anonymous", req->source, "failure",
-		    reason_json("rate limited", user));
-		return;
-	}
 	r = store_user_get(b->store, user, &u);
 	if (r != 0 && r != ZT_ERR_NOT_FOUND) {
 		brk_resp_error(resp, 500, "internal", "internal error");
 		goto out;
 	}
 	known = r == 0;
+	a = (struct attempt){ b, req, user, known ? &u : NULL, now };
+	if (attempt_take(&a, resp) != 0) {
+		goto out;
+	}
+	if (pw_check_begin(b, req, "login", resp) != 0) {
+		attempt_settle(&a, ATTEMPT_NOT_MADE, resp);
+		goto out;
+	}
 	/* Unknown users and users who never set a password cost one scrypt too. */
 	r = crypto_password_verify(password, known && u.pw_hash[0] != '\0' ? u.pw_hash :
 	    b->dummy_hash);
+	pw_check_end(b);
 	if (!known || u.pw_hash[0] == '\0' || r != 0) {
 		brk_resp_error(resp, 401, "invalid_credentials",
 		    "login failed: wrong user name or password");
-		login_failed(b, req, user, known, known ? "wrong password" : "unknown user", resp);
+		login_failed(&a, known ? "wrong password" : "unknown user", resp);
 		goto out;
 	}
 	if (u.locked) {
 		brk_resp_error(resp, 423, "account_locked",
 		    "login refused: the account is locked by an administrator");
-		login_failed(b, req, user, known, "account locked", resp);
+		login_failed(&a, "account locked", resp);
 		goto out;
 	}
 	if (!u.totp_active) {
 		brk_resp_error(resp, 403, "not_enrolled",
 		    "login refused: enrolment is not finished (confirm the authenticator first)");
-		login_failed(b, req, user, known, "not enrolled", resp);
+		login_failed(&a, "not enrolled", resp);
 		goto out;
 	}
 	r = totp_verify(u.totp_secret, u.totp_len, otp, now, u.totp_last_step, &step);
@@ -379,16 +507,16 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 	if (r == ZT_ERR_REPLAY) {
 		brk_resp_error(resp, 401, "otp_replayed",
 		    "login failed: this one-time code was already used; wait for the next one");
-		login_failed(b, req, user, known, "otp replayed", resp);
+		login_failed(&a, "otp replayed", resp);
 		goto out;
 	}
 	if (r != 0) {
 		brk_resp_error(resp, 401, "invalid_otp",
 		    "login failed: wrong one-time code (check the authenticator's clock)");
-		login_failed(b, req, user, known, "wrong otp", resp);
+		login_failed(&a, "wrong otp", resp);
 		goto out;
 	}
-	brk_limit_clear(b->limit, ukey);
+	attempt_settle(&a, ATTEMPT_SUCCEEDED, resp);
 	login_success(b, req, &u, resp);
 out:
 	store_user_wipe(&u);

@@ -120,8 +120,12 @@ static const char *const migrations[] = {
 	"  ssh_host_key TEXT NOT NULL DEFAULT '',"
 	"  bound_at INTEGER NOT NULL,"
 	"  last_seen INTEGER NOT NULL);",
-	/* v5: a user holds one usable invite at most, and none once enrolled
-	 * (store_invite_add keeps it so from now on): retire the rest. */
+	/* v5: failed logins are counted in the user's row; a user holds one
+	 * usable invite at most, and none once enrolled (store_invite_add
+	 * keeps it so from now on): retire the rest. */
+	"ALTER TABLE users ADD COLUMN login_failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN login_window_start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN login_blocked_until INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE invites SET used = 1 WHERE used = 0 AND"
 	"  user_id IN (SELECT id FROM users WHERE totp_active = 1);"
 	"UPDATE invites SET used = 1 WHERE used = 0 AND rowid < (SELECT max(i.rowid)"
@@ -718,7 +722,7 @@ int store_user_add(struct store *st, const char *name, const char *roles, int64_
 }
 
 #define USER_COLS "id, name, roles, pw_hash, totp_secret, totp_active, totp_last_step, " \
-	"locked, created_at"
+	"locked, created_at, login_failures, login_window_start, login_blocked_until"
 
 /* Reads a row of USER_COLS; with_secrets 0 leaves pw_hash and the TOTP
  * secret zeroed. */
@@ -754,6 +758,9 @@ static int read_user(sqlite3_stmt *s, int with_secrets, struct store_user *u)
 	u->totp_last_step = sqlite3_column_int64(s, 6);
 	u->locked = sqlite3_column_int(s, 7) != 0;
 	u->created_at = sqlite3_column_int64(s, 8);
+	u->login.failures = sqlite3_column_int64(s, 9);
+	u->login.window_start = sqlite3_column_int64(s, 10);
+	u->login.blocked_until = sqlite3_column_int64(s, 11);
 out:
 	if (r != 0) {
 		store_user_wipe(u);
@@ -989,8 +996,12 @@ int store_user_set_locked(struct store *st, const char *name, int locked, int64_
 		return ZT_ERR_NOT_FOUND;
 	}
 	lock(st);
+	/* Unlocking is an administrator's word that the account may log in
+	 * again: the failed-login block goes too. */
 	if ((r = begin(st, "begin lock")) != 0 ||
-	    (r = query_row(st, "lock user", &s, "UPDATE users SET locked = ? WHERE name = ? "
+	    (r = query_row(st, "lock user", &s, "UPDATE users SET locked = ?1, "
+	    "login_failures = iif(?1, login_failures, 0), "
+	    "login_blocked_until = iif(?1, login_blocked_until, 0) WHERE name = ?2 "
 	    "RETURNING id", "it", (int64_t)(locked != 0), name)) != 0) {
 		goto out;
 	}
@@ -1004,6 +1015,42 @@ out:
 	r = finish(st, r, "commit lock");
 	unlock(st);
 	return r;
+}
+
+int store_user_login_update(struct store *st, int64_t id,
+    int (*fn)(struct store_fail_count *c, void *arg), void *arg)
+{
+	struct store_fail_count c;
+	sqlite3_stmt *s = NULL;
+	int r, ret = 0;
+
+	if (fn == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = exec(st, "PRAGMA synchronous = NORMAL", "set synchronous")) != 0 ||
+	    (r = begin(st, "begin login count")) != 0 ||
+	    (r = query_row(st, "read login count", &s, "SELECT login_failures, "
+	    "login_window_start, login_blocked_until FROM users WHERE id = ?", "i", id)) != 0) {
+		goto out;
+	}
+	c.failures = sqlite3_column_int64(s, 0);
+	c.window_start = sqlite3_column_int64(s, 1);
+	c.blocked_until = sqlite3_column_int64(s, 2);
+	if ((ret = fn(&c, arg)) >= 0) {
+		r = write1(st, "write login count", NULL, "UPDATE users SET login_failures = ?, "
+		    "login_window_start = ?, login_blocked_until = ? WHERE id = ?", "iiii",
+		    c.failures, c.window_start, c.blocked_until, id);
+	}
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit login count");
+	/* Every other write stays durable before it returns. */
+	if (exec(st, "PRAGMA synchronous = FULL", "set synchronous") != 0) {
+		r = ZT_ERR_DB;
+	}
+	unlock(st);
+	return r != 0 ? r : ret;
 }
 
 int store_user_rm(struct store *st, const char *name)
@@ -1047,8 +1094,8 @@ int store_user_reset(struct store *st, const char *name, int64_t now, const char
 	lock(st);
 	if ((r = begin(st, "begin reset")) != 0 ||
 	    (r = query_row(st, "reset user", &s, "UPDATE users SET pw_hash = '', "
-	    "totp_secret = NULL, totp_active = 0, totp_last_step = -1 WHERE name = ? "
-	    "RETURNING id", "t", name)) != 0) {
+	    "totp_secret = NULL, totp_active = 0, totp_last_step = -1, login_failures = 0, "
+	    "login_blocked_until = 0 WHERE name = ? RETURNING id", "t", name)) != 0) {
 		goto out;
 	}
 	id = sqlite3_column_int64(s, 0);

@@ -42,6 +42,14 @@ int store_data_version(struct store *st, int64_t *out);
 int store_name_valid(const char *s);
 
 /* ---- users ---- */
+/* A failure counter with a block (broker/brk_limit.h does the counting):
+ * failures counted since window_start, and a block until blocked_until
+ * (0 or a past time: none). */
+struct store_fail_count {
+	int64_t failures;
+	int64_t window_start;
+	int64_t blocked_until;
+};
 struct store_user {
 	int64_t id;
 	char name[STORE_NAME_MAX + 1];
@@ -53,6 +61,7 @@ struct store_user {
 	int64_t totp_last_step;       /* last TOTP step accepted; -1 if none */
 	int locked;
 	int64_t created_at;
+	struct store_fail_count login;  /* failed logins (store_user_login_update) */
 };
 /* Wipes secrets held in u. */
 void store_user_wipe(struct store_user *u);
@@ -86,12 +95,26 @@ int store_user_enroll(struct store *st, const char *invite_hash, int64_t now, in
 /* Atomically sets totp_last_step = step if step > the stored value:
  * 0, or ZT_ERR_REPLAY if a code of this or a later step was already used. */
 int store_user_consume_step(struct store *st, int64_t id, int64_t step);
-/* Locking also revokes the user's sessions in the same transaction. */
+/* Locking also revokes the user's sessions in the same transaction;
+ * unlocking also clears the failed-login counter and its block. */
 int store_user_set_locked(struct store *st, const char *name, int locked, int64_t now);
+/* The user's failed-login counter, kept in the user's row so that no other
+ * traffic can push it out and it survives a restart: in one write
+ * transaction reads it, calls fn(c, arg), and writes *c back if fn
+ * returned >= 0, so that callers at once (other processes too) each see
+ * the others' changes. fn runs under the store's lock and must not call
+ * the store. Returns fn's value, ZT_ERR_NOT_FOUND (no such user) or a
+ * store error. The commit does not wait for the disk (synchronous=NORMAL
+ * for this transaction): a power cut may lose the counter's last changes,
+ * a crash of the process does not, and a login of a known user costs no
+ * more than one of an unknown name, which must not be told apart. */
+int store_user_login_update(struct store *st, int64_t id,
+    int (*fn)(struct store_fail_count *c, void *arg), void *arg);
 /* Deletes the user with its invites and sessions. ZT_ERR_NOT_FOUND. */
 int store_user_rm(struct store *st, const char *name);
-/* An administrator's reset, in one transaction: clears the user's password
- * and TOTP secret (the account is no longer enrolled), revokes the user's
+/* An administrator's reset, in one transaction: clears the user's password,
+ * TOTP secret (the account is no longer enrolled) and failed-login
+ * counter, revokes the user's
  * live sessions, retires the user's invites and adds the invite
  * invite_hash valid until expires_at, with which the user enrols again.
  * *revoked (may be NULL) gets how many sessions were revoked. 0,

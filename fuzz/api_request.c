@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/aud_agg.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "common/crypto.h"
@@ -60,7 +61,10 @@ static void init(void)
 	if (system(cmd) != 0) {
 		abort();
 	}
-	B.limit = brk_limit_new();
+	B.agg = aud_agg_new(60000);
+	if (B.agg == NULL || brk_limits_init(&B.limits) != 0) {
+		abort();
+	}
 	B.now = fixed_now;
 	B.session_ttl = 3600;
 	snprintf(B.dummy_hash, sizeof(B.dummy_hash), "%s", CHEAP_HASH);
@@ -92,7 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * audit table does not fill tmpfs on long runs. */
 	if (B.store != NULL && ++runs % RUNS_PER_STORE == 0) {
 		store_free(B.store);
-		brk_limit_free(B.limit);
+		brk_limits_fini(&B.limits);
+		aud_agg_free(B.agg);
 		memset(&B, 0, sizeof(B));
 	}
 	if (B.store == NULL) {

@@ -30,8 +30,8 @@ async function enrol(inv, password = PASSWORD) {
   return secret;
 }
 
-function login(user, password, code) {
-  return request(broker, 'POST', '/v1/login', { body: { user, password, otp: code } });
+function login(user, password, code, from = undefined) {
+  return request(broker, 'POST', '/v1/login', { body: { user, password, otp: code }, from });
 }
 
 // Adds and enrols a user; returns the TOTP secret.
@@ -93,5 +93,53 @@ describe('invites and resets', () => {
     assert.equal(ev[0].details.user, 'inv-carol');
     assert.equal(ev[0].details.sessions_revoked, 1);
     assert.equal(ev[0].outcome, 'success');
+  });
+});
+
+const WRONG = 'not the password at all';
+
+describe('the login lockout', () => {
+  test('30 wrong logins at once for one user: at most 5 reach the password check', async () => {
+    await addUser('lock-dave');
+    const res = await Promise.all(Array.from({ length: 30 }, () => login('lock-dave', WRONG, '000000')));
+    const statuses = res.map((r) => r.status);
+    for (const s of statuses) assert.ok([401, 429, 503].includes(s), `status ${s}`);
+    const checked = statuses.filter((s) => s === 401).length;
+    assert.ok(checked >= 1 && checked <= 5, `${checked} reached the password check`);
+    const wrong = auditEvents(broker, 'user.login').filter((e) => e.actor === 'user:lock-dave'
+      && e.details.reason === 'wrong password');
+    assert.equal(wrong.length, checked);
+    for (const r of res.filter((x) => x.status !== 401)) assert.ok(Number(r.headers['retry-after']) > 0);
+  });
+
+  test('a user\'s count survives a restart and traffic from many addresses', async () => {
+    const secret = await addUser('lock-erin');
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await login('lock-erin', WRONG, '000000', '127.0.8.1')).status, 401);
+    }
+    await stopChecked(broker);
+    broker = await startBroker({ dir: broker.dir });
+    // Bad tokens and failed logins of unknown names from 200 addresses.
+    const froms = Array.from({ length: 200 }, (_, i) => `127.0.${1 + Math.floor(i / 200)}.${2 + (i % 200)}`);
+    for (let i = 0; i < froms.length; i += 25) {
+      await Promise.all(froms.slice(i, i + 25).map((from) => request(broker, 'GET', '/v1/whoami',
+        { token: `ztb_nope${from.replaceAll('.', '')}`, from })));
+    }
+    for (const from of froms.slice(0, 10)) {
+      const r = await request(broker, 'POST', '/v1/login', { body: { user: `nobody-${from}`, password: WRONG, otp: '000000' }, from });
+      assert.equal(r.status, 401);
+    }
+    assert.equal(auditEvents(broker, 'user.lockout').filter((e) => e.details.user === 'lock-erin').length, 0);
+    const fifth = await login('lock-erin', WRONG, '000000', '127.0.9.9');
+    assert.equal(fifth.status, 401);
+    assert.equal(auditEvents(broker, 'user.lockout').filter((e) => e.details.user === 'lock-erin').length, 1);
+    const r = await login('lock-erin', PASSWORD, totp(secret, step()), '127.0.9.10');
+    assert.equal(r.status, 429);
+    assert.equal(r.body.error.code, 'rate_limited');
+    // An administrator's unlock lifts the block.
+    assert.equal(admin(broker, 'users', 'unlock', 'lock-erin').code, 0);
+    await awayFromStepEdge();
+    const ok = await login('lock-erin', PASSWORD, totp(secret, step()), '127.0.9.10');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
 });

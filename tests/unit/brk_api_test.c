@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ static int setup(void **state)
 	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-api"), 0);
 	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(db, &f->b.store), 0);
-	f->b.limit = brk_limit_new();
+	assert_int_equal(brk_limits_init(&f->b.limits), 0);
 	f->b.agg = aud_agg_new(BRK_AUDIT_AGG_PERIOD_MS);
 	f->b.now = clock_fn;
 	f->b.session_ttl = 3600;
@@ -63,19 +64,20 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_free(f->b.store);
-	brk_limit_free(f->b.limit);
+	brk_limits_fini(&f->b.limits);
 	aud_agg_free(f->b.agg);
 	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
 
-/* Calls the API; returns the status and leaves the response in *resp. */
-static int call(struct fx *f, const char *method, const char *path, const char *body,
-    const char *auth, struct brk_resp *resp)
+/* Calls the API from source; returns the status and leaves the response
+ * in *resp. */
+static int call_from(struct fx *f, const char *source, const char *method, const char *path,
+    const char *body, const char *auth, struct brk_resp *resp)
 {
 	struct brk_req req = {
-		.method = method, .path = path, .source = "192.0.2.1", .authorization = auth,
+		.method = method, .path = path, .source = source, .authorization = auth,
 		.content_type = body != NULL ? "application/json" : NULL,
 		.body = (const uint8_t *)body, .body_len = body != NULL ? strlen(body) : 0,
 	};
@@ -83,6 +85,46 @@ static int call(struct fx *f, const char *method, const char *path, const char *
 	brk_api_handle(&f->b, &req, resp);
 	return resp->status;
 }
+
+static int call(struct fx *f, const char *method, const char *path, const char *body,
+    const char *auth, struct brk_resp *resp)
+{
+	return call_from(f, "192.0.2.1", method, path, body, auth, resp);
+}
+
+/* Counts the audit events of one type whose details carry "reason":
+ * reason (any when NULL). */
+struct audit_count {
+	const char *type;
+	const char *reason;
+	int n;
+};
+
+static int count_event(const struct store_audit_row *row, void *arg)
+{
+	struct audit_count *c = arg;
+	cJSON *d = NULL;
+	const char *reason;
+
+	if (strcmp(row->type, c->type) != 0) {
+		return 0;
+	}
+	d = cJSON_Parse(row->details);
+	reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "reason"));
+	c->n += c->reason == NULL || (reason != NULL && strcmp(reason, c->reason) == 0);
+	cJSON_Delete(d);
+	return 0;
+}
+
+static int events(struct fx *f, const char *type, const char *reason)
+{
+	struct audit_count c = { type, reason, 0 };
+
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_event, &c), 0);
+	return c.n;
+}
+
+#define WRONG_LOGIN "{\"user\":\"alice\",\"password\":\"wrong password\",\"otp\":\"000000\"}"
 
 static const char *err_code(const struct brk_resp *resp)
 {
@@ -304,6 +346,81 @@ static void test_lockout(void **state)
 	assert_int_equal(res.checked, 7);
 }
 
+/* The count of a known user's failures is kept in the user's row: 4
+ * failures, then a restart and 5,000 bad tokens from as many addresses,
+ * and the fifth failure locks alice (a shared table of 4,096 slots in
+ * memory lost it to either). */
+static void test_lockout_survives_restart_and_traffic(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	char db[TU_PATH_MAX], src[32];
+
+	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
+		assert_int_equal(call(f, "POST", "/v1/login", WRONG_LOGIN, NULL, &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	/* A restart: a new store connection and new in-memory limiters. */
+	store_free(f->b.store);
+	brk_limits_fini(&f->b.limits);
+	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
+	assert_int_equal(store_open(db, &f->b.store), 0);
+	assert_int_equal(brk_limits_init(&f->b.limits), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(src, sizeof(src), "10.%d.%d.%d", i / 65536, i / 256 % 256, i % 256);
+		assert_int_equal(call_from(f, src, "GET", "/v1/whoami", NULL, "Bearer ztb_nope",
+		    &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	assert_int_equal(events(f, "user.lockout", NULL), 0);
+	assert_int_equal(call_from(f, "192.0.2.99", "POST", "/v1/login", WRONG_LOGIN, NULL, &resp),
+	    401);
+	brk_resp_clear(&resp);
+	assert_int_equal(events(f, "user.lockout", NULL), 1);
+	assert_int_equal(call_from(f, "192.0.2.98", "POST", "/v1/login", WRONG_LOGIN, NULL, &resp),
+	    429);
+	brk_resp_clear(&resp);
+}
+
+struct racer {
+	struct fx *f;
+	int status;
+};
+
+static void *race_login(void *arg)
+{
+	struct racer *r = arg;
+	struct brk_resp resp;
+
+	r->status = call(r->f, "POST", "/v1/login", WRONG_LOGIN, NULL, &resp);
+	brk_resp_clear(&resp);
+	return NULL;
+}
+
+/* 30 wrong logins for one user at once: each is counted before its
+ * password check, so at most BRK_LOGIN_MAX_USER reach it; the others get
+ * 429, or 503 while BRK_PW_CHECKS_MAX checks run. */
+static void test_concurrent_guesses_are_counted_first(void **state)
+{
+	struct fx *f = *state;
+	struct racer r[30];
+	pthread_t t[30];
+	int checked = 0;
+
+	for (int i = 0; i < 30; i++) {
+		r[i].f = f;
+		r[i].status = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, race_login, &r[i]), 0);
+	}
+	for (int i = 0; i < 30; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(r[i].status == 401 || r[i].status == 429 || r[i].status == 503);
+		checked += r[i].status == 401;
+	}
+	assert_true(checked >= 1 && checked <= BRK_LOGIN_MAX_USER);
+	assert_int_equal(events(f, "user.login", "wrong password"), checked);
+}
+
 /* Bad tokens from one address: each is refused until the limit, then 429
  * for the quiet period. The audit log gets one event per kind (the first
  * bad token, the first 429), the start of the quiet period, and at the
@@ -358,6 +475,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enrol_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_invite_cannot_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_survives_restart_and_traffic, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_guesses_are_counted_first, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_token_quiet, setup, teardown),
 	};
 

@@ -33,6 +33,12 @@ struct fixture {
 /* The schema version the current code migrates to. */
 #define STORE_TEST_VERSION 5
 
+/* SQL that takes a current file back to version 4's tables, for the tests
+ * that migrate an older file (v5 only added columns to users). */
+#define UNDO_V5 "ALTER TABLE users DROP COLUMN login_failures; " \
+	"ALTER TABLE users DROP COLUMN login_window_start; " \
+	"ALTER TABLE users DROP COLUMN login_blocked_until; "
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -104,7 +110,7 @@ static void test_migrate_v1_to_v2(void **state)
 	store_free(f->st);
 	f->st = NULL;
 	assert_int_equal(tu_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
-	    "PRAGMA user_version = 1",
+	    UNDO_V5 "PRAGMA user_version = 1",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(tu_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
 	    SQLITE_ERROR);
@@ -395,6 +401,76 @@ static void test_credentials(void **state)
 	assert_int_equal(u.totp_last_step, -1);
 	assert_int_equal(u.totp_len, 10);
 	store_user_wipe(&u);
+}
+
+/* A counting step for store_user_login_update: adds *arg failures and
+ * returns the new count, or with *arg < 0 returns it untouched. */
+static int add_failures(struct store_fail_count *c, void *arg)
+{
+	int64_t n = *(int64_t *)arg;
+
+	if (n < 0) {
+		c->failures = 99;
+		return (int)n;
+	}
+	c->failures += n;
+	c->blocked_until = c->failures >= 5 ? 1000 : 0;
+	return (int)c->failures;
+}
+
+static void *add_one(void *arg)
+{
+	int64_t one = 1;
+
+	assert_true(store_user_login_update(arg, 1, add_failures, &one) > 0);
+	return NULL;
+}
+
+/* A user's failed-login counter lives in the row: updates at once are
+ * each counted, a refusing step writes nothing, unlock and reset clear it,
+ * and it survives reopening the file. */
+static void test_login_count(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u;
+	pthread_t t[8];
+	int64_t id = 0, n;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(id, 1);
+	n = 1;
+	assert_int_equal(store_user_login_update(f->st, 999, add_failures, &n), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_login_update(f->st, id, NULL, &n), ZT_ERR_INVALID);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, add_one, f->st), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+	}
+	n = -15;
+	assert_int_equal(store_user_login_update(f->st, id, add_failures, &n), -15);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 8);
+	assert_int_equal(u.login.blocked_until, 1000);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 8);
+	/* Locking keeps the count; unlocking clears it and its block. */
+	assert_int_equal(store_user_set_locked(f->st, "alice", 1, 10), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.blocked_until, 1000);
+	assert_int_equal(store_user_set_locked(f->st, "alice", 0, 10), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 0);
+	assert_int_equal(u.login.blocked_until, 0);
+	n = 6;
+	assert_int_equal(store_user_login_update(f->st, id, add_failures, &n), 6);
+	assert_int_equal(store_user_reset(f->st, "alice", 10, th('e'), 1000, NULL), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 0);
+	assert_int_equal(u.login.blocked_until, 0);
 }
 
 /* One call of the operation under test, from one of the racing threads. */
@@ -1231,7 +1307,7 @@ static void test_migrate_v3_to_v4(void **state)
 	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root"), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(tu_sql(f->path, "DROP TABLE agents; PRAGMA user_version = 3",
+	assert_int_equal(tu_sql(f->path, UNDO_V5 "DROP TABLE agents; PRAGMA user_version = 3",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(tu_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
 	    SQLITE_ERROR);
@@ -1266,7 +1342,8 @@ static void test_migrate_v4_to_v5(void **state)
 	store_free(f->st);
 	f->st = NULL;
 	snprintf(sql, sizeof(sql), "INSERT INTO invites(token_hash, user_id, expires_at) VALUES "
-	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); PRAGMA user_version = 4",
+	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); " UNDO_V5
+	    "PRAGMA user_version = 4",
 	    th('b'), (long long)alice, th('c'), (long long)bob, th('d'), (long long)bob);
 	assert_int_equal(tu_sql(f->path, sql, err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
@@ -1291,6 +1368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_each_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consume_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enroll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invite_retires_and_reset, setup, teardown),
