@@ -473,6 +473,18 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 	if (attempt_take(&a, resp) != 0) {
 		goto out;
 	}
+	/* A locked account gets one answer whatever the password (checking
+	 * it first made 423 say the password was right). The account holder
+	 * needs to know it is locked, and the answer tells nothing else: the
+	 * name's existence, which only a locked account gives away, and a
+	 * locked account lets nobody in. No scrypt runs; unknown names and
+	 * unlocked accounts still cost one each, alike. */
+	if (known && u.locked) {
+		brk_resp_error(resp, 423, "account_locked",
+		    "login refused: the account is locked by an administrator");
+		login_failed(&a, "account locked", resp);
+		goto out;
+	}
 	if (pw_check_begin(b, req, "login", resp) != 0) {
 		attempt_settle(&a, ATTEMPT_NOT_MADE, resp);
 		goto out;
@@ -485,12 +497,6 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 		brk_resp_error(resp, 401, "invalid_credentials",
 		    "login failed: wrong user name or password");
 		login_failed(&a, known ? "wrong password" : "unknown user", resp);
-		goto out;
-	}
-	if (u.locked) {
-		brk_resp_error(resp, 423, "account_locked",
-		    "login refused: the account is locked by an administrator");
-		login_failed(&a, "account locked", resp);
 		goto out;
 	}
 	if (!u.totp_active) {

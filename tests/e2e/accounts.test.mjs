@@ -143,3 +143,16 @@ describe('the login lockout', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
 });
+
+describe('a locked account', () => {
+  test('answers the same whether the password is right or wrong', async () => {
+    const secret = await addUser('locked-fay');
+    assert.equal(admin(broker, 'users', 'lock', 'locked-fay').code, 0);
+    const right = await login('locked-fay', PASSWORD, totp(secret, step()), '127.0.10.1');
+    const wrong = await login('locked-fay', WRONG, '000000', '127.0.10.1');
+    assert.equal(right.status, 423);
+    assert.equal(wrong.status, 423);
+    assert.deepEqual(right.body, wrong.body);
+    assert.equal(right.body.error.code, 'account_locked');
+  });
+});

@@ -421,6 +421,27 @@ static void test_concurrent_guesses_are_counted_first(void **state)
 	assert_int_equal(events(f, "user.login", "wrong password"), checked);
 }
 
+/* A locked account answers the same to the right and a wrong password. */
+static void test_locked_answer_ignores_password(void **state)
+{
+	struct fx *f = *state;
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct brk_resp right, wrong;
+	char body[512], code[7];
+
+	enrol(f, secret);
+	assert_int_equal(store_user_set_locked(f->b.store, "alice", 1, fake_now), 0);
+	code_at(secret, totp_step(fake_now) + 1, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &right), 423);
+	assert_int_equal(call(f, "POST", "/v1/login", WRONG_LOGIN, NULL, &wrong), 423);
+	assert_string_equal(err_code(&right), "account_locked");
+	assert_true(cJSON_Compare(right.json, wrong.json, 1));
+	brk_resp_clear(&right);
+	brk_resp_clear(&wrong);
+}
+
 /* Bad tokens from one address: each is refused until the limit, then 429
  * for the quiet period. The audit log gets one event per kind (the first
  * bad token, the first 429), the start of the quiet period, and at the
@@ -475,6 +496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enrol_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_invite_cannot_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_answer_ignores_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart_and_traffic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_guesses_are_counted_first, setup,
