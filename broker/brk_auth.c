@@ -4,7 +4,9 @@
  * Enrolment turns a one-time invite into a password and a confirmed TOTP
  * authenticator; login needs both and mints an opaque session token that is
  * stored only as its hash. Every outcome, success or failure, is written to
- * the audit log before the response leaves. A login is counted against its
+ * the audit log before the response leaves; what unauthenticated clients can
+ * repeat without limit (refusals during a lockout, unknown invites, busy
+ * answers) is aggregated (audit/aud_agg.h). A login is counted against its
  * user and its source address before the password is checked (brk_limit.h),
  * and only BRK_PW_CHECKS_MAX password checks run at once.
  */
@@ -34,6 +36,21 @@ static void audit(struct brk *b, struct brk_resp *resp, const char *type, const 
 		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
 	}
 	cJSON_Delete(details);
+}
+
+/* Appends an event that unauthenticated clients can repeat without limit
+ * through the aggregator (audit/aud_agg.h): the first of its kind (type,
+ * source, reason) in a period is written, the repeats are summarised when
+ * the period ends. details (may be NULL) is borrowed. On failure the
+ * response becomes a 500, as with audit(). */
+static void audit_agg(struct brk *b, struct brk_resp *resp, const char *type,
+    const char *source, const char *reason, const cJSON *details)
+{
+	if (aud_agg_append(b->agg, b->store, brk_now_ms(), type, "anonymous", source, "failure",
+	    reason, details) != 0) {
+		log_error("cannot write audit event %s", type);
+		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
+	}
 }
 
 /* {"reason": reason} plus an optional "user". */
@@ -73,11 +90,8 @@ static int pw_check_begin(struct brk *b, const struct brk_req *req, const char *
 	brk_resp_error(resp, 503, "busy", "%s refused: too many password checks at once; try "
 	    "again in %d s", what, BRK_PW_BUSY_RETRY_S);
 	resp->retry_after = BRK_PW_BUSY_RETRY_S;
-	if (aud_agg_append(b->agg, b->store, brk_now_ms(), strcmp(what, "login") == 0 ?
-	    "user.login" : "user.enroll", "anonymous", req->source, "failure", "busy",
-	    NULL) != 0) {
-		log_error("cannot write audit event for a busy %s", what);
-	}
+	audit_agg(b, resp, strcmp(what, "login") == 0 ? "user.login" : "user.enroll", req->source,
+	    "busy", NULL);
 	return ZT_ERR_RATE_LIMITED;
 }
 
@@ -248,8 +262,9 @@ void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body
 		    r == ZT_ERR_EXPIRED ?
 		    "enrolment failed: the invite expired; ask an administrator for a new one" :
 		    "enrolment failed: unknown or already used invite");
-		audit(b, resp, "user.enroll", "anonymous", req->source, "failure",
-		    reason_json(r == ZT_ERR_EXPIRED ? "invite expired" : "invalid invite", NULL));
+		/* Anyone can send these, as fast as they like. */
+		audit_agg(b, resp, "user.enroll", req->source,
+		    r == ZT_ERR_EXPIRED ? "invite expired" : "invalid invite", NULL);
 		goto out;
 	}
 	if (r != 0) {
@@ -320,11 +335,15 @@ static int attempt_take(const struct attempt *a, struct brk_resp *resp)
 		brk_limit_apply(a->b->limits.login_addr, a->req->source, BRK_LIMIT_GIVE, a->now, NULL);
 	}
 	if (r == ZT_ERR_RATE_LIMITED) {
+		cJSON *d = reason_json("rate limited", a->user);
+
 		brk_resp_error(resp, 429, "rate_limited",
 		    "login refused: too many failed attempts; try again in %lld s", (long long)retry);
 		resp->retry_after = retry;
-		audit(a->b, resp, "user.login", "anonymous", a->req->source, "failure",
-		    reason_json("rate limited", a->user));
+		/* Refusals during a block cost the client nothing and go on for
+		 * as long as it likes: one event per address and period. */
+		audit_agg(a->b, resp, "user.login", a->req->source, "rate limited", d);
+		cJSON_Delete(d);
 	} else if (r != 0) {
 		log_error("cannot count a login of %s: %s", a->user, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  admin, auditEvents, awayFromStepEdge, request, startBroker, step, stopChecked, totp,
+  admin, auditEvents, awayFromStepEdge, request, startBroker, step, stopChecked, totp, until,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long account test password';
@@ -41,7 +41,10 @@ async function addUser(name, roles = 'ops') {
   return enrol(invite(a.stdout));
 }
 
-before(async () => { broker = await startBroker(); });
+// Aggregated audit summaries come after 2 s instead of a minute.
+const BROKER_ARGS = ['--audit-aggregate', '2s'];
+
+before(async () => { broker = await startBroker({ args: BROKER_ARGS }); });
 after(() => stopChecked(broker));
 
 describe('invites and resets', () => {
@@ -118,7 +121,7 @@ describe('the login lockout', () => {
       assert.equal((await login('lock-erin', WRONG, '000000', '127.0.8.1')).status, 401);
     }
     await stopChecked(broker);
-    broker = await startBroker({ dir: broker.dir });
+    broker = await startBroker({ dir: broker.dir, args: BROKER_ARGS });
     // Bad tokens and failed logins of unknown names from 200 addresses.
     const froms = Array.from({ length: 200 }, (_, i) => `127.0.${1 + Math.floor(i / 200)}.${2 + (i % 200)}`);
     for (let i = 0; i < froms.length; i += 25) {
@@ -154,5 +157,31 @@ describe('a locked account', () => {
     assert.equal(wrong.status, 423);
     assert.deepEqual(right.body, wrong.body);
     assert.equal(right.body.error.code, 'account_locked');
+  });
+});
+
+describe('the audit of what anyone can repeat', () => {
+  test('refusals during a lockout and unknown invites: one event per kind and address, then a summary', async () => {
+    const from = '127.0.11.1';
+    await addUser('agg-gus');
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await login('agg-gus', WRONG, '000000', from)).status, 401);
+    }
+    for (let i = 0; i < 30; i++) {
+      assert.equal((await login('agg-gus', WRONG, '000000', from)).status, 429);
+      const e = await request(broker, 'POST', '/v1/enroll', { body: { invite: `zti_guess${i}`, password: PASSWORD }, from });
+      assert.equal(e.status, 401);
+    }
+    const mine = (type, reason) => auditEvents(broker, type).filter((e) => e.source === from
+      && e.details.reason === reason);
+    assert.equal(mine('user.login', 'wrong password').length, 5);
+    await until(() => mine('user.login', 'rate limited').some((e) => e.details.aggregated)
+      && mine('user.enroll', 'invalid invite').some((e) => e.details.aggregated), 'the summaries');
+    for (const [type, reason] of [['user.login', 'rate limited'], ['user.enroll', 'invalid invite']]) {
+      const ev = mine(type, reason);
+      assert.equal(ev.length, 2, `${type} ${reason}: ${JSON.stringify(ev)}`);
+      assert.equal(ev[1].details.repeats, 29);
+      assert.equal(ev[1].outcome, 'failure');
+    }
   });
 });

@@ -98,6 +98,7 @@ struct audit_count {
 	const char *type;
 	const char *reason;
 	int n;
+	int repeats;  /* summed over aggregated summaries */
 };
 
 static int count_event(const struct store_audit_row *row, void *arg)
@@ -105,23 +106,37 @@ static int count_event(const struct store_audit_row *row, void *arg)
 	struct audit_count *c = arg;
 	cJSON *d = NULL;
 	const char *reason;
+	double rep;
 
 	if (strcmp(row->type, c->type) != 0) {
 		return 0;
 	}
 	d = cJSON_Parse(row->details);
 	reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "reason"));
-	c->n += c->reason == NULL || (reason != NULL && strcmp(reason, c->reason) == 0);
+	rep = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "repeats"));
+	if (c->reason == NULL || (reason != NULL && strcmp(reason, c->reason) == 0)) {
+		c->n++;
+		c->repeats += rep > 0 ? (int)rep : 0;
+	}
 	cJSON_Delete(d);
 	return 0;
 }
 
 static int events(struct fx *f, const char *type, const char *reason)
 {
-	struct audit_count c = { type, reason, 0 };
+	struct audit_count c = { type, reason, 0, 0 };
 
 	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_event, &c), 0);
 	return c.n;
+}
+
+/* The repeats that the summaries of these events counted. */
+static int repeats(struct fx *f, const char *type, const char *reason)
+{
+	struct audit_count c = { type, reason, 0, 0 };
+
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_event, &c), 0);
+	return c.repeats;
 }
 
 #define WRONG_LOGIN "{\"user\":\"alice\",\"password\":\"wrong password\",\"otp\":\"000000\"}"
@@ -421,6 +436,32 @@ static void test_concurrent_guesses_are_counted_first(void **state)
 	assert_int_equal(events(f, "user.login", "wrong password"), checked);
 }
 
+/* Refusals during a lockout and enrolments with unknown invites are
+ * audited once per kind, address and period, then summarised; the wrong
+ * passwords before the lockout stay one event each. */
+static void test_unauthenticated_refusals_aggregated(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+
+	for (int i = 0; i < BRK_LOGIN_MAX_USER + 20; i++) {
+		assert_int_equal(call(f, "POST", "/v1/login", WRONG_LOGIN, NULL, &resp),
+		    i < BRK_LOGIN_MAX_USER ? 401 : 429);
+		brk_resp_clear(&resp);
+		assert_int_equal(call(f, "POST", "/v1/enroll",
+		    "{\"invite\":\"zti_unknown\",\"password\":\"long enough pw\"}", NULL, &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	assert_int_equal(events(f, "user.login", "wrong password"), BRK_LOGIN_MAX_USER);
+	assert_int_equal(events(f, "user.login", "rate limited"), 1);
+	assert_int_equal(events(f, "user.enroll", "invalid invite"), 1);
+	assert_int_equal(aud_agg_flush(f->b.agg, f->b.store, brk_now_ms(), 1), 0);
+	assert_int_equal(events(f, "user.login", "rate limited"), 2);
+	assert_int_equal(repeats(f, "user.login", "rate limited"), 19);
+	assert_int_equal(events(f, "user.enroll", "invalid invite"), 2);
+	assert_int_equal(repeats(f, "user.enroll", "invalid invite"), BRK_LOGIN_MAX_USER + 19);
+}
+
 /* A locked account answers the same to the right and a wrong password. */
 static void test_locked_answer_ignores_password(void **state)
 {
@@ -497,6 +538,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_old_invite_cannot_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_answer_ignores_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unauthenticated_refusals_aggregated, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart_and_traffic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_guesses_are_counted_first, setup,
