@@ -25,8 +25,6 @@ struct sshca;
 #define BRK_SESSION_TTL_DEFAULT (12 * 3600)
 #define BRK_SESSION_TTL_MAX (24 * 3600)
 #define BRK_INVITE_TTL 3600
-#define BRK_BOT_TTL_DEFAULT 3600
-#define BRK_BOT_TTL_MAX (7 * 86400)
 #define BRK_BODY_MAX (64 * 1024) /* bytes of a /v1 request body */
 
 /* Events that unauthenticated clients can cause without limit are audited

@@ -17,6 +17,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
+#include "broker/brk_bots.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_policy.h"
 #include "common/ca.h"
@@ -41,7 +42,8 @@ const char brk_admin_usage[] =
 	"                                   (also lifts a block after failed logins)\n"
 	"  users rm NAME                    delete a user and their sessions\n"
 	"  bots add NAME --roles R1,R2 [--ttl 1h]   add a bot; prints its bearer token\n"
-	"  bots token NAME [--ttl 1h]       a new token for a bot\n"
+	"  bots token NAME [--ttl 1h]       a new token for a bot (--ttl at most 7d, and\n"
+	"                                   at most the roles' max_session_ttl)\n"
 	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
 	"  tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, uses 1..100)\n"
 	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
@@ -327,47 +329,37 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
-/* Mints a bot token valid for ttl seconds and prints it. */
-static int print_bot_token(struct brk_datadir *dd, const struct store_bot *bot, int64_t ttl)
+/* Mints a token for bot name valid for ttl seconds (or less, as its roles
+ * say), audits and prints it. */
+static int print_bot_token(struct brk_datadir *dd, const char *name, int64_t ttl)
 {
-	char token[CRYPTO_TOKEN_MAX], when[32], pfx[13];
-	struct store_session s;
-	int64_t now = brk_now();
-	cJSON *d;
+	char when[32], err[POL_ERR_MAX], asked[32], got[32];
+	struct brk_bot_minted m;
+	cJSON *d = NULL;
 	int r;
 
-	memset(&s, 0, sizeof(s));
-	if ((r = crypto_token_new("ztb_", token, sizeof(token))) != 0) {
-		goto out;
-	}
-	crypto_token_hash(token, s.token_hash);
-	s.kind = STORE_BOT;
-	s.principal_id = bot->id;
-	s.created_at = now;
-	s.expires_at = now + ttl;
-	snprintf(s.source, sizeof(s.source), "local");
-	if ((r = store_session_add(dd->store, &s)) != 0) {
-		goto out;
-	}
-	snprintf(pfx, sizeof(pfx), "%.12s", s.token_hash);
-	d = name_json("bot", bot->name);
-	cJSON_AddNumberToObject(d, "expires_at", (double)s.expires_at);
-	cJSON_AddStringToObject(d, "session", pfx);
-	if (audit_admin(dd, "bot.token", d) != 0) {
-		r = ZT_ERR_IO;
-		goto out;
-	}
-	dur_format_time(s.expires_at, when, sizeof(when));
-	printf("token: %s\n", token);
-	printf("expires: %s\n", when);
-	printf("Give it to the bot as \"Authorization: Bearer <token>\"; it is shown only once.\n");
-out:
-	crypto_wipe(token, sizeof(token));
-	if (r != 0) {
-		fprintf(stderr, "ztbroker admin: cannot mint a token: %s\n", zt_strerror(r));
+	if ((r = brk_bots_token(dd->store, name, brk_now(), ttl, &m, &d, err, sizeof(err))) != 0) {
+		fprintf(stderr, "ztbroker admin: %s\n", err);
 		return 1;
 	}
-	return 0;
+	if (audit_admin(dd, "bot.token", d) != 0) {
+		r = 1;
+		goto out;
+	}
+	dur_format_time(m.expires_at, when, sizeof(when));
+	printf("token: %s\n", m.token);
+	printf("id: %s\n", m.id);
+	printf("expires: %s\n", when);
+	if (m.capped_by[0] != '\0') {
+		dur_format(ttl, asked, sizeof(asked));
+		dur_format(m.ttl, got, sizeof(got));
+		printf("note: the token lasts %s, not %s: role %s sets max_session_ttl %s\n", got,
+		    asked, m.capped_by, got);
+	}
+	printf("Give it to the bot as \"Authorization: Bearer <token>\"; it is shown only once.\n");
+out:
+	crypto_wipe(&m, sizeof(m));
+	return r;
 }
 
 static int list_bot(const struct store_bot *bot, void *arg)
@@ -383,7 +375,6 @@ static int list_bot(const struct store_bot *bot, void *arg)
 static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
-	struct store_bot bot;
 	int64_t ttl = BRK_BOT_TTL_DEFAULT, id = 0;
 	int r;
 
@@ -400,7 +391,6 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 		    "(e.g. 30m, 1h)\n");
 		return 2;
 	}
-	memset(&bot, 0, sizeof(bot));
 	if (strcmp(verb, "add") == 0) {
 		cJSON *d;
 
@@ -414,7 +404,7 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 			fprintf(stderr, "ztbroker admin: a user or bot named %s already exists\n", name);
 			return 1;
 		}
-		if (r != 0 || (r = store_bot_get(dd->store, name, &bot)) != 0) {
+		if (r != 0) {
 			fprintf(stderr, "ztbroker admin: cannot add bot: %s\n", zt_strerror(r));
 			return 1;
 		}
@@ -424,14 +414,10 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 			return 1;
 		}
 		printf("bot %s added (roles: %s)\n", name, a->roles);
-		return print_bot_token(dd, &bot, ttl);
+		return print_bot_token(dd, name, ttl);
 	}
 	if (strcmp(verb, "token") == 0) {
-		if (store_bot_get(dd->store, name, &bot) != 0) {
-			fprintf(stderr, "ztbroker admin: no bot %s\n", name);
-			return 1;
-		}
-		return print_bot_token(dd, &bot, ttl);
+		return print_bot_token(dd, name, ttl);
 	}
 	if (strcmp(verb, "rm") == 0) {
 		if ((r = store_bot_rm(dd->store, name)) != 0) {

@@ -16,8 +16,9 @@
 #include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
-#include "broker/brk_quota.h"
 #include "broker/brk_api.h"
+#include "broker/brk_policy.h"
+#include "broker/brk_quota.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -416,12 +417,20 @@ static void login_failed(const struct attempt *a, const char *reason, struct brk
 static void login_success(struct brk *b, const struct brk_req *req, const struct store_user *u,
     struct brk_resp *resp)
 {
-	char token[CRYPTO_TOKEN_MAX], actor[80], pfx[13];
+	char token[CRYPTO_TOKEN_MAX], actor[80], pfx[13], by[STORE_NAME_MAX + 1];
 	struct store_session s;
-	int64_t now = b->now();
+	int64_t now = b->now(), ttl = 0;
 	cJSON *d;
+	int r;
 
 	memset(&s, 0, sizeof(s));
+	/* The roles bound the session: the smallest max_session_ttl. */
+	if ((r = brk_policy_session_ttl(b->store, u->roles, b->session_ttl, &ttl, by,
+	    sizeof(by))) != 0) {
+		log_error("cannot read the roles of %s: %s", u->name, zt_strerror(r));
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
 	if (crypto_token_new("zts_", token, sizeof(token)) != 0) {
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return;
@@ -430,7 +439,7 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 	s.kind = STORE_USER;
 	s.principal_id = u->id;
 	s.created_at = now;
-	s.expires_at = now + b->session_ttl;
+	s.expires_at = now + ttl;
 	s.mfa_verified_at = now;
 	snprintf(s.source, sizeof(s.source), "%s", req->source);
 	if (store_session_add(b->store, &s) != 0) {
@@ -450,6 +459,9 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "expires_at", (double)s.expires_at);
 	cJSON_AddStringToObject(d, "session", pfx);
+	if (by[0] != '\0') {
+		cJSON_AddStringToObject(d, "ttl_capped_by", by);
+	}
 	audit(b, resp, "user.login", actor, req->source, "success", d);
 out:
 	crypto_wipe(token, sizeof(token));

@@ -5,8 +5,10 @@
 // audit of what unauthenticated clients can repeat without limit.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
-  admin, auditEvents, awayFromStepEdge, request, startBroker, step, stopChecked, totp, until,
+  admin, auditEvents, awayFromStepEdge, request, startBroker, step, stopChecked, tmpdir, totp, until,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long account test password';
@@ -183,5 +185,40 @@ describe('the audit of what anyone can repeat', () => {
       assert.equal(ev[1].details.repeats, 29);
       assert.equal(ev[1].outcome, 'failure');
     }
+  });
+});
+
+describe('session lifetimes', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  before(() => {
+    const f = path.join(tmpdir('zt-role-'), 'short.yaml');
+    fs.writeFileSync(f, 'kind: role\nname: short-ttl\noptions:\n  max_session_ttl: 2m\n');
+    const a = admin(broker, 'roles', 'apply', '-f', f);
+    assert.equal(a.code, 0, a.stderr);
+  });
+
+  test('a login lasts at most the smallest max_session_ttl of the roles', async () => {
+    const secret = await addUser('ttl-hal', 'ops,short-ttl');
+    const l = await login('ttl-hal', PASSWORD, totp(secret, step()));
+    assert.equal(l.status, 200, JSON.stringify(l.body));
+    assert.ok(Math.abs(l.body.expires_at - (now() + 120)) <= 5, `expires_at ${l.body.expires_at}`);
+    const w = await request(broker, 'GET', '/v1/whoami', { token: l.body.token });
+    assert.equal(w.status, 200);
+    assert.equal(w.body.expires_at, l.body.expires_at);
+    const ev = auditEvents(broker, 'user.login').filter((e) => e.actor === 'user:ttl-hal' && e.outcome === 'success');
+    assert.equal(ev[0].details.ttl_capped_by, 'short-ttl');
+  });
+
+  test('bots token --ttl beyond the roles is shortened, and says so', async () => {
+    const a = admin(broker, 'bots', 'add', 'ttl-bot', '--roles', 'short-ttl', '--ttl', '1h');
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^note: the token lasts 2m, not 1h: role short-ttl sets max_session_ttl 2m$/m);
+    const token = a.stdout.match(/^token: (ztb_\S+)$/m)[1];
+    const w = await request(broker, 'GET', '/v1/whoami', { token });
+    assert.equal(w.status, 200);
+    assert.ok(Math.abs(w.body.expires_at - (now() + 120)) <= 5, `expires_at ${w.body.expires_at}`);
+    const b = admin(broker, 'bots', 'token', 'ttl-bot', '--ttl', '90s');
+    assert.equal(b.code, 0, b.stderr);
+    assert.doesNotMatch(b.stdout, /note:/);
   });
 });

@@ -18,6 +18,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_policy.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/store.h"
@@ -462,6 +463,42 @@ static void test_unauthenticated_refusals_aggregated(void **state)
 	assert_int_equal(repeats(f, "user.enroll", "invalid invite"), BRK_LOGIN_MAX_USER + 19);
 }
 
+/* A session lasts at most the smallest max_session_ttl of the roles, and
+ * the broker's --session-ttl; login and whoami say when it ends. */
+static void test_session_ttl_from_roles(void **state)
+{
+	static const char ops[] = "kind: role\nname: ops\noptions: {max_session_ttl: 10m}\n";
+	static const char dev[] = "kind: role\nname: dev\noptions: {max_session_ttl: 30m}\n";
+	struct fx *f = *state;
+	char err[256], name[STORE_NAME_MAX + 1], body[512], code[7], auth[128];
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct brk_resp resp;
+
+	assert_int_equal(brk_policy_apply(f->b.store, ops, strlen(ops), "ops.yaml", name,
+	    sizeof(name), err, sizeof(err), fake_now), 0);
+	assert_int_equal(brk_policy_apply(f->b.store, dev, strlen(dev), "dev.yaml", name,
+	    sizeof(name), err, sizeof(err), fake_now), 0);
+	enrol(f, secret);
+	code_at(secret, totp_step(fake_now) + 1, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &resp), 200);
+	assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(resp.json,
+	    "expires_at")), fake_now + 600);
+	snprintf(auth, sizeof(auth), "Bearer %s",
+	    cJSON_GetStringValue(cJSON_GetObjectItem(resp.json, "token")));
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 200);
+	assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(resp.json,
+	    "expires_at")), fake_now + 600);
+	brk_resp_clear(&resp);
+	fake_now += 600;
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 401);
+	assert_string_equal(err_code(&resp), "token_expired");
+	brk_resp_clear(&resp);
+	fake_now -= 600;
+}
+
 /* A locked account answers the same to the right and a wrong password. */
 static void test_locked_answer_ignores_password(void **state)
 {
@@ -538,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_old_invite_cannot_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_answer_ignores_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_ttl_from_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthenticated_refusals_aggregated, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart_and_traffic, setup,
