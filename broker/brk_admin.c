@@ -42,8 +42,11 @@ const char brk_admin_usage[] =
 	"                                   (also lifts a block after failed logins)\n"
 	"  users rm NAME                    delete a user and their sessions\n"
 	"  bots add NAME --roles R1,R2 [--ttl 1h]   add a bot; prints its bearer token\n"
-	"  bots token NAME [--ttl 1h]       a new token for a bot (--ttl at most 7d, and\n"
-	"                                   at most the roles' max_session_ttl)\n"
+	"  bots token NAME [--ttl 1h] [--rotate]   a new token for a bot (--ttl at most\n"
+	"                                   7d and the roles' max_session_ttl); --rotate\n"
+	"                                   revokes the bot's earlier tokens with it\n"
+	"  bots tokens NAME                 a bot's live tokens: ID (hash prefix), expiry\n"
+	"  bots revoke NAME ID              revoke one token by its ID (12+ hex digits)\n"
 	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
 	"  tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, uses 1..100)\n"
 	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
@@ -67,7 +70,7 @@ struct args {
 	const char *pos[4];
 	int npos;
 	const char *roles, *ttl, *since, *uses, *file, *user, *bot, *tool, *host, *labels, *login;
-	int json;
+	int json, rotate;
 };
 
 /* The flags that take a value, and where each goes. */
@@ -101,6 +104,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		if (slot == NULL && strcmp(argv[i], "--json") == 0) {
 			a->json = 1;
+			continue;
+		}
+		if (slot == NULL && strcmp(argv[i], "--rotate") == 0) {
+			a->rotate = 1;
 			continue;
 		}
 		if (slot == NULL && argv[i][0] == '-') {
@@ -145,6 +152,13 @@ static int audit_admin(struct brk_datadir *dd, const char *type, cJSON *details)
 		return 1;
 	}
 	return 0;
+}
+
+/* The exit code for a shared function's error: 2 for bad input. */
+static int fail_exit(int r, const char *err)
+{
+	fprintf(stderr, "ztbroker admin: %s\n", err);
+	return r == ZT_ERR_INVALID ? 2 : 1;
 }
 
 /* Roles are comma-separated names with the same rules as user names. */
@@ -330,15 +344,16 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 }
 
 /* Mints a token for bot name valid for ttl seconds (or less, as its roles
- * say), audits and prints it. */
-static int print_bot_token(struct brk_datadir *dd, const char *name, int64_t ttl)
+ * say), with rotate revoking the earlier ones; audits and prints it. */
+static int print_bot_token(struct brk_datadir *dd, const char *name, int64_t ttl, int rotate)
 {
 	char when[32], err[POL_ERR_MAX], asked[32], got[32];
 	struct brk_bot_minted m;
 	cJSON *d = NULL;
 	int r;
 
-	if ((r = brk_bots_token(dd->store, name, brk_now(), ttl, &m, &d, err, sizeof(err))) != 0) {
+	if ((r = brk_bots_token(dd->store, name, brk_now(), ttl, rotate, &m, &d, err,
+	    sizeof(err))) != 0) {
 		fprintf(stderr, "ztbroker admin: %s\n", err);
 		return 1;
 	}
@@ -356,6 +371,10 @@ static int print_bot_token(struct brk_datadir *dd, const char *name, int64_t ttl
 		printf("note: the token lasts %s, not %s: role %s sets max_session_ttl %s\n", got,
 		    asked, m.capped_by, got);
 	}
+	if (rotate) {
+		printf("rotated: %d earlier token%s of %s revoked\n", m.revoked,
+		    m.revoked == 1 ? "" : "s", name);
+	}
 	printf("Give it to the bot as \"Authorization: Bearer <token>\"; it is shown only once.\n");
 out:
 	crypto_wipe(&m, sizeof(m));
@@ -372,10 +391,24 @@ static int list_bot(const struct store_bot *bot, void *arg)
 	return 0;
 }
 
+static int list_bot_token(const struct store_session *s, void *arg)
+{
+	char expires[32], created[32];
+
+	(void)arg;
+	dur_format_time(s->expires_at, expires, sizeof(expires));
+	dur_format_time(s->created_at, created, sizeof(created));
+	printf("%-14.*s %-22s %-22s %s\n", BRK_BOT_ID_LEN, s->token_hash, expires, created,
+	    s->source);
+	return 0;
+}
+
 static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
 	int64_t ttl = BRK_BOT_TTL_DEFAULT, id = 0;
+	char err[POL_ERR_MAX];
+	cJSON *d = NULL;
 	int r;
 
 	if (strcmp(verb, "ls") == 0) {
@@ -391,9 +424,11 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 		    "(e.g. 30m, 1h)\n");
 		return 2;
 	}
+	if (a->rotate && strcmp(verb, "token") != 0) {
+		fprintf(stderr, "ztbroker admin: --rotate goes with bots token\n");
+		return 2;
+	}
 	if (strcmp(verb, "add") == 0) {
-		cJSON *d;
-
 		if (!store_name_valid(name) || !roles_valid(a->roles)) {
 			fprintf(stderr, "ztbroker admin: bots add needs a valid NAME and "
 			    "--roles R1,R2\n");
@@ -414,10 +449,34 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 			return 1;
 		}
 		printf("bot %s added (roles: %s)\n", name, a->roles);
-		return print_bot_token(dd, name, ttl);
+		return print_bot_token(dd, name, ttl, 0);
 	}
 	if (strcmp(verb, "token") == 0) {
-		return print_bot_token(dd, name, ttl);
+		return print_bot_token(dd, name, ttl, a->rotate);
+	}
+	if (strcmp(verb, "tokens") == 0) {
+		printf("%-14s %-22s %-22s %s\n", "ID", "EXPIRES", "CREATED", "SOURCE");
+		if ((r = brk_bots_tokens(dd->store, name, brk_now(), list_bot_token, NULL, err,
+		    sizeof(err))) != 0) {
+			return fail_exit(r, err);
+		}
+		return 0;
+	}
+	if (strcmp(verb, "revoke") == 0) {
+		if (a->npos != 4) {
+			fprintf(stderr, "ztbroker admin: bots revoke NAME ID (the id bots tokens "
+			    "shows)\n");
+			return 2;
+		}
+		if ((r = brk_bots_revoke(dd->store, name, a->pos[3], brk_now(), &d, err,
+		    sizeof(err))) != 0) {
+			return fail_exit(r, err);
+		}
+		if (audit_admin(dd, "bot.revoke", d) != 0) {
+			return 1;
+		}
+		printf("token %.12s of bot %s revoked\n", a->pos[3], name);
+		return 0;
 	}
 	if (strcmp(verb, "rm") == 0) {
 		if ((r = store_bot_rm(dd->store, name)) != 0) {
@@ -570,13 +629,6 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
 		break;
 	}
 	return r;
-}
-
-/* The exit code for a shared function's error: 2 for bad input. */
-static int fail_exit(int r, const char *err)
-{
-	fprintf(stderr, "ztbroker admin: %s\n", err);
-	return r == ZT_ERR_INVALID ? 2 : 1;
 }
 
 static int list_join_token(const struct store_join_token *t, void *arg)

@@ -356,12 +356,13 @@ static char *col_dup(sqlite3_stmt *s, int col)
 }
 
 /*
- * Pages through a table of named rows (users, bots) in name order: sql
- * takes (name after, limit). read fills one element of size bytes whose
- * name is at name_off; call hands an element to the caller's function.
+ * Pages through rows in the order of a text key (a name, or a token hash,
+ * which fits the same buffer): sql takes (?1 key after, ?2 limit), then
+ * ?3.. the nextra values of extra. read fills one element of size bytes
+ * whose key is at key_off; call hands an element to the caller's function.
  */
-static int each_by_name(struct store *st, const char *sql, const char *what, size_t size,
-    size_t name_off, int (*read)(sqlite3_stmt *s, void *elem),
+static int each_page(struct store *st, const char *sql, const char *what, size_t size,
+    size_t key_off, const int64_t *extra, int nextra, int (*read)(sqlite3_stmt *s, void *elem),
     int (*call)(const void *elem, void *ctx), void *ctx)
 {
 	char after[STORE_NAME_MAX + 1] = "";
@@ -375,7 +376,13 @@ static int each_by_name(struct store *st, const char *sql, const char *what, siz
 	do {
 		n = 0;
 		lock(st);
-		if ((r = query(st, what, &s, sql, "ti", after, (int64_t)STORE_PAGE)) == 0) {
+		r = query(st, what, &s, sql, "ti", after, (int64_t)STORE_PAGE);
+		for (int k = 0; r == 0 && k < nextra; k++) {
+			if (sqlite3_bind_int64(s, 3 + k, extra[k]) != SQLITE_OK) {
+				r = db_fail(st, what);
+			}
+		}
+		if (r == 0) {
 			while (n < STORE_PAGE && (r = step(st, s, what)) == 1) {
 				if ((r = read(s, page + (size_t)n * size)) != 0) {
 					break;
@@ -395,13 +402,64 @@ static int each_by_name(struct store *st, const char *sql, const char *what, siz
 			}
 		}
 		if (n > 0) {
-			memcpy(after, page + (size_t)(n - 1) * size + name_off, sizeof(after));
+			memcpy(after, page + (size_t)(n - 1) * size + key_off, sizeof(after));
 		}
 	} while (n == STORE_PAGE);
 	r = 0;
 out:
 	free(page);
 	return r;
+}
+
+/* each_page over a table of named rows (users, bots, roles, agents) in
+ * name order, with no further parameters. */
+static int each_by_name(struct store *st, const char *sql, const char *what, size_t size,
+    size_t name_off, int (*read)(sqlite3_stmt *s, void *elem),
+    int (*call)(const void *elem, void *ctx), void *ctx)
+{
+	return each_page(st, sql, what, size, name_off, NULL, 0, read, call, ctx);
+}
+
+/*
+ * In one transaction, counts the rows that count_sql counts and, when
+ * there is exactly one, runs change_sql (an UPDATE or DELETE of the same
+ * rows); both take the same parameters (types and the values after it).
+ * 0, ZT_ERR_NOT_FOUND (no row), ZT_ERR_EXISTS (several: nothing changed)
+ * or a store error. Caller holds the lock. It serves removal and
+ * revocation by a hash prefix, which must name one token, not several.
+ */
+static int change_unique(struct store *st, const char *what, const char *count_sql,
+    const char *change_sql, const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap, again;
+	int64_t n;
+	int r;
+
+	va_start(ap, types);
+	va_copy(again, ap);
+	if ((r = begin(st, what)) != 0 || (r = vquery(st, what, &s, count_sql, types, ap)) != 0) {
+		goto out;
+	}
+	if ((r = step(st, s, what)) != 1) {
+		r = r == 0 ? ZT_ERR_DB : r;
+		goto out;
+	}
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (n != 1) {
+		r = n == 0 ? ZT_ERR_NOT_FOUND : ZT_ERR_EXISTS;
+		goto out;
+	}
+	if ((r = vquery(st, what, &s, change_sql, types, again)) == 0) {
+		r = run(st, s, what, NULL);
+	}
+out:
+	sqlite3_finalize(s);
+	va_end(again);
+	va_end(ap);
+	return finish(st, r, what);
 }
 
 /* True if h is the stored form of a token: 64 lower-case hex digits. */
@@ -418,6 +476,23 @@ static int hash_valid(const char *h)
 		}
 	}
 	return h[i] == '\0';
+}
+
+/* True if p is STORE_JOIN_PREFIX_MIN..64 lower-case hex digits. */
+static int hash_prefix_valid(const char *p)
+{
+	size_t i;
+
+	if (p == NULL) {
+		return 0;
+	}
+	for (i = 0; p[i] != '\0'; i++) {
+		if (i >= CRYPTO_SHA256_HEX_LEN ||
+		    !((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+			return 0;
+		}
+	}
+	return i >= STORE_JOIN_PREFIX_MIN;
 }
 
 static int roles_valid(const char *roles)
@@ -1239,10 +1314,11 @@ int store_bot_rm(struct store *st, const char *name)
 
 /* ---- sessions ---- */
 
-int store_session_add(struct store *st, const struct store_session *ss)
+/* Inserts a session row: 0, ZT_ERR_INVALID (malformed) or a store error.
+ * Caller holds the lock. */
+static int session_insert(struct store *st, const struct store_session *ss)
 {
 	int64_t user_id, bot_id;
-	int r;
 
 	if (ss == NULL || !hash_valid(ss->token_hash) ||
 	    (ss->kind != STORE_USER && ss->kind != STORE_BOT) ||
@@ -1251,16 +1327,40 @@ int store_session_add(struct store *st, const struct store_session *ss)
 	}
 	user_id = ss->kind == STORE_USER ? ss->principal_id : 0;
 	bot_id = ss->kind == STORE_BOT ? ss->principal_id : 0;
-	lock(st);
 	/* nullif() gives the other principal's column the NULL that the CHECK
 	 * constraint wants; ids start at 1. */
-	r = write1(st, "add session", NULL, "INSERT INTO sessions(token_hash, kind, user_id, "
+	return write1(st, "add session", NULL, "INSERT INTO sessions(token_hash, kind, user_id, "
 	    "bot_id, created_at, expires_at, mfa_verified_at, source) "
 	    "VALUES (?, ?, nullif(?, 0), nullif(?, 0), ?, ?, ?, ?)", "tiiiiiit", ss->token_hash,
 	    (int64_t)ss->kind, user_id, bot_id, ss->created_at, ss->expires_at,
 	    ss->kind == STORE_USER ? ss->mfa_verified_at : (int64_t)0, ss->source);
+}
+
+int store_session_add(struct store *st, const struct store_session *ss)
+{
+	int r;
+
+	lock(st);
+	r = session_insert(st, ss);
 	unlock(st);
 	return r;
+}
+
+int store_session_replace(struct store *st, const struct store_session *ss)
+{
+	int r, count = 0;
+
+	if (ss == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = begin(st, "begin replace sessions")) == 0 &&
+	    (r = revoke_principal(st, ss->kind, ss->principal_id, ss->created_at, &count)) == 0) {
+		r = session_insert(st, ss);
+	}
+	r = finish(st, r, "commit replace sessions");
+	unlock(st);
+	return r != 0 ? r : count;
 }
 
 int store_session_get(struct store *st, const char *token_hash, int64_t now,
@@ -1339,6 +1439,77 @@ int store_session_revoke_all(struct store *st, enum store_principal kind, int64_
 	r = revoke_principal(st, kind, principal_id, now, &count);
 	unlock(st);
 	return r != 0 ? r : count;
+}
+
+/* The live sessions of one principal: ?3 kind, ?4 its id, ?5 now (?1 and
+ * ?2 are each_page's key and limit, or a hash prefix and an unused 0). */
+#define LIVE_OF_PRINCIPAL "((?3 = 1 AND user_id = ?4) OR (?3 = 2 AND bot_id = ?4)) AND " \
+	"revoked_at = 0 AND expires_at > ?5"
+
+int store_session_revoke_prefix(struct store *st, enum store_principal kind,
+    int64_t principal_id, const char *hash_prefix, int64_t now)
+{
+	int r;
+
+	if (!hash_prefix_valid(hash_prefix) || (kind != STORE_USER && kind != STORE_BOT)) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	/* substr(), not LIKE: LIKE ignores case and has wildcards. */
+	r = change_unique(st, "revoke session", "SELECT count(*) FROM sessions WHERE "
+	    "substr(token_hash, 1, length(?1)) = ?1 AND " LIVE_OF_PRINCIPAL,
+	    "UPDATE sessions SET revoked_at = max(?5, 1) WHERE "
+	    "substr(token_hash, 1, length(?1)) = ?1 AND " LIVE_OF_PRINCIPAL, "tiiii", hash_prefix,
+	    (int64_t)0, (int64_t)kind, principal_id, now);
+	unlock(st);
+	return r;
+}
+
+static int read_session(sqlite3_stmt *s, void *elem)
+{
+	struct store_session *ss = elem;
+	int r;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((r = col_text(s, 0, ss->token_hash, sizeof(ss->token_hash), "read session")) != 0 ||
+	    (r = col_text(s, 5, ss->source, sizeof(ss->source), "read session")) != 0) {
+		return r;
+	}
+	ss->kind = sqlite3_column_int(s, 1) == STORE_BOT ? STORE_BOT : STORE_USER;
+	ss->created_at = sqlite3_column_int64(s, 2);
+	ss->expires_at = sqlite3_column_int64(s, 3);
+	ss->mfa_verified_at = sqlite3_column_int64(s, 4);
+	ss->principal_id = sqlite3_column_int64(s, 6);
+	return 0;
+}
+
+struct session_each_ctx {
+	int (*fn)(const struct store_session *s, void *arg);
+	void *arg;
+};
+
+static int call_session(const void *elem, void *ctx)
+{
+	struct session_each_ctx *c = ctx;
+
+	return c->fn(elem, c->arg);
+}
+
+int store_session_each(struct store *st, enum store_principal kind, int64_t principal_id,
+    int64_t now, int (*fn)(const struct store_session *s, void *arg), void *arg)
+{
+	struct session_each_ctx c = { fn, arg };
+	const int64_t extra[] = { (int64_t)kind, principal_id, now };
+
+	if (fn == NULL || (kind != STORE_USER && kind != STORE_BOT)) {
+		return ZT_ERR_INVALID;
+	}
+	/* A hash is 64 characters: it pages like a name (STORE_NAME_MAX). */
+	return each_page(st, "SELECT token_hash, kind, created_at, expires_at, mfa_verified_at, "
+	    "source, coalesce(user_id, bot_id) FROM sessions WHERE token_hash > ?1 AND "
+	    LIVE_OF_PRINCIPAL " ORDER BY token_hash LIMIT ?2", "list sessions",
+	    sizeof(struct store_session), offsetof(struct store_session, token_hash), extra, 3,
+	    read_session, call_session, &c);
 }
 
 int store_session_prune(struct store *st, int64_t now, int64_t grace_s)
@@ -1606,52 +1777,18 @@ int store_join_token_each(struct store *st,
 	    offsetof(struct store_join_token, token_hash), read_join_token, call_join_token, &c);
 }
 
-/* True if p is STORE_JOIN_PREFIX_MIN..64 lower-case hex digits. */
-static int hash_prefix_valid(const char *p)
-{
-	size_t i;
-
-	if (p == NULL) {
-		return 0;
-	}
-	for (i = 0; p[i] != '\0'; i++) {
-		if (i >= CRYPTO_SHA256_HEX_LEN ||
-		    !((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
-			return 0;
-		}
-	}
-	return i >= STORE_JOIN_PREFIX_MIN;
-}
-
 int store_join_token_rm(struct store *st, const char *hash_prefix)
 {
-	sqlite3_stmt *s = NULL;
-	int64_t n = 0;
 	int r;
 
 	if (!hash_prefix_valid(hash_prefix)) {
 		return ZT_ERR_INVALID;
 	}
 	lock(st);
-	if ((r = begin(st, "begin remove join token")) != 0) {
-		goto out;
-	}
 	/* substr(), not LIKE: LIKE ignores case and has wildcards. */
-	if ((r = query_row(st, "remove join token", &s, "SELECT count(*) FROM join_tokens "
-	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "t", hash_prefix)) != 0) {
-		r = r == ZT_ERR_NOT_FOUND ? ZT_ERR_DB : r;
-		goto out;
-	}
-	n = sqlite3_column_int64(s, 0);
-	if (n != 1) {
-		r = n == 0 ? ZT_ERR_NOT_FOUND : ZT_ERR_EXISTS;
-		goto out;
-	}
-	r = write1(st, "remove join token", NULL, "DELETE FROM join_tokens "
+	r = change_unique(st, "remove join token", "SELECT count(*) FROM join_tokens "
+	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "DELETE FROM join_tokens "
 	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "t", hash_prefix);
-out:
-	sqlite3_finalize(s);
-	r = finish(st, r, "commit remove join token");
 	unlock(st);
 	return r;
 }

@@ -165,6 +165,10 @@ struct store_session {
 	char source[64];               /* address it was created from */
 };
 int store_session_add(struct store *st, const struct store_session *s);
+/* Adds s and, in the same transaction, revokes every other live token of
+ * its principal (at s->created_at): a rotation. Returns how many it
+ * revoked, or an error (then nothing changed). */
+int store_session_replace(struct store *st, const struct store_session *s);
 /* Looks a token hash up, joining the principal's current name, roles and
  * lock state. Checks in this order: ZT_ERR_NOT_FOUND (unknown),
  * ZT_ERR_REVOKED (logged out, or revoked by a lock), ZT_ERR_EXPIRED,
@@ -178,6 +182,18 @@ int store_session_revoke(struct store *st, const char *token_hash, int64_t now);
 /* Revokes every live token of a user or bot; returns how many or an error. */
 int store_session_revoke_all(struct store *st, enum store_principal kind, int64_t principal_id,
     int64_t now);
+/* Revokes the one live token of a user or bot whose hash is hash_prefix
+ * or starts with it (STORE_JOIN_PREFIX_MIN to 64 lower-case hex digits, as
+ * the audit names tokens): 0, ZT_ERR_INVALID (not such a prefix),
+ * ZT_ERR_NOT_FOUND (no live token of the principal matches), ZT_ERR_EXISTS
+ * (several do; nothing is revoked). */
+int store_session_revoke_prefix(struct store *st, enum store_principal kind,
+    int64_t principal_id, const char *hash_prefix, int64_t now);
+/* Calls fn for each live (not revoked, not expired at now) token of a user
+ * or bot, in hash order; name and roles are left empty. Stops and returns
+ * fn's value if non-zero. */
+int store_session_each(struct store *st, enum store_principal kind, int64_t principal_id,
+    int64_t now, int (*fn)(const struct store_session *s, void *arg), void *arg);
 /* Deletes rows that expired before now - grace_s; returns how many or an error. */
 int store_session_prune(struct store *st, int64_t now, int64_t grace_s);
 

@@ -222,3 +222,58 @@ describe('session lifetimes', () => {
     assert.doesNotMatch(b.stdout, /note:/);
   });
 });
+
+describe('bot tokens', () => {
+  const tokenOf = (out) => out.match(/^token: (ztb_\S+)$/m)[1];
+  const idOf = (out) => out.match(/^id: ([0-9a-f]{12})$/m)[1];
+  const whoami = (token) => request(broker, 'GET', '/v1/whoami', { token });
+
+  test('--rotate revokes the earlier tokens at once; the new one works', async () => {
+    const a = admin(broker, 'bots', 'add', 'rot-bot', '--roles', 'ops');
+    assert.equal(a.code, 0, a.stderr);
+    const b = admin(broker, 'bots', 'token', 'rot-bot');
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal((await whoami(tokenOf(a.stdout))).status, 200);
+    const c = admin(broker, 'bots', 'token', 'rot-bot', '--rotate');
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /^rotated: 2 earlier tokens of rot-bot revoked$/m);
+    for (const old of [a, b]) {
+      const w = await whoami(tokenOf(old.stdout));
+      assert.equal(w.status, 401);
+      assert.equal(w.body.error.code, 'token_revoked');
+    }
+    const w = await whoami(tokenOf(c.stdout));
+    assert.equal(w.status, 200);
+    assert.equal(w.body.name, 'rot-bot');
+    const ev = auditEvents(broker, 'bot.token').filter((e) => e.details.bot === 'rot-bot');
+    assert.equal(ev.length, 3);
+    assert.equal(ev[2].details.revoked, 2);
+    assert.equal(ev[2].details.session, idOf(c.stdout));
+  });
+
+  test('bots tokens lists the live ones by id; bots revoke revokes one', async () => {
+    const c = admin(broker, 'bots', 'token', 'rot-bot', '--rotate');
+    const d = admin(broker, 'bots', 'token', 'rot-bot');
+    assert.equal(d.code, 0, d.stderr);
+    let l = admin(broker, 'bots', 'tokens', 'rot-bot');
+    assert.equal(l.code, 0, l.stderr);
+    const ids = (out) => out.split('\n').slice(1).filter(Boolean).map((line) => line.split(/\s+/)[0]);
+    assert.deepEqual(ids(l.stdout).sort(), [idOf(c.stdout), idOf(d.stdout)].sort());
+    assert.doesNotMatch(l.stdout, /ztb_/);
+    const r = admin(broker, 'bots', 'revoke', 'rot-bot', idOf(d.stdout));
+    assert.equal(r.code, 0, r.stderr);
+    const w = await whoami(tokenOf(d.stdout));
+    assert.equal(w.status, 401);
+    assert.equal(w.body.error.code, 'token_revoked');
+    assert.equal((await whoami(tokenOf(c.stdout))).status, 200);
+    l = admin(broker, 'bots', 'tokens', 'rot-bot');
+    assert.deepEqual(ids(l.stdout), [idOf(c.stdout)]);
+    const ev = auditEvents(broker, 'bot.revoke');
+    assert.equal(ev.length, 1);
+    assert.deepEqual(ev[0].details, { bot: 'rot-bot', session: idOf(d.stdout) });
+    const again = admin(broker, 'bots', 'revoke', 'rot-bot', idOf(d.stdout));
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no live token/);
+    assert.equal(admin(broker, 'bots', 'revoke', 'rot-bot', '1234').code, 2);
+  });
+});

@@ -1,6 +1,8 @@
 /*
  * brk_bots_test.c - bot tokens on a real store: the roles' max_session_ttl
- * shortens a token, and the audit details name it by id, never by token.
+ * shortens a token, rotation revokes the earlier ones, one is revoked by
+ * its id, the live ones are listed; the audit details name a token by id,
+ * never by token.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,14 +54,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Mints a token for ci valid ttl seconds; returns its session row. */
-static void mint(struct fx *f, int64_t ttl, struct brk_bot_minted *m,
+/* Mints a token for ci valid ttl seconds (rotating); returns its session
+ * row. */
+static void mint_rotate(struct fx *f, int64_t ttl, int rotate, struct brk_bot_minted *m,
     struct store_session *s)
 {
 	char err[256], hash[CRYPTO_SHA256_HEX_LEN + 1], *text;
 	cJSON *d = NULL;
 
-	assert_int_equal(brk_bots_token(f->st, "ci", NOW, ttl, m, &d, err, sizeof(err)), 0);
+	assert_int_equal(brk_bots_token(f->st, "ci", NOW, ttl, rotate, m, &d, err, sizeof(err)),
+	    0);
 	crypto_token_hash(m->token, hash);
 	assert_int_equal(strncmp(hash, m->id, BRK_BOT_ID_LEN), 0);
 	assert_int_equal(store_session_get(f->st, hash, NOW, s), 0);
@@ -67,7 +71,14 @@ static void mint(struct fx *f, int64_t ttl, struct brk_bot_minted *m,
 	assert_null(strstr(text, m->token));
 	assert_non_null(strstr(text, m->id));
 	free(text);
+	assert_true(cJSON_HasObjectItem(d, "revoked") == (rotate != 0));
 	cJSON_Delete(d);
+}
+
+static void mint(struct fx *f, int64_t ttl, struct brk_bot_minted *m,
+    struct store_session *s)
+{
+	mint_rotate(f, ttl, 0, m, s);
 }
 
 static void test_ttl_capped_by_roles(void **state)
@@ -88,21 +99,76 @@ static void test_ttl_capped_by_roles(void **state)
 	assert_int_equal(s.expires_at, NOW + 1800);
 	assert_string_equal(m.capped_by, "");
 
-	assert_int_equal(brk_bots_token(f->st, "ci", NOW, 0, &m, &d, err, sizeof(err)),
+	assert_int_equal(brk_bots_token(f->st, "ci", NOW, 0, 0, &m, &d, err, sizeof(err)),
 	    ZT_ERR_INVALID);
-	assert_int_equal(brk_bots_token(f->st, "ci", NOW, BRK_BOT_TTL_MAX + 1, &m, &d, err,
+	assert_int_equal(brk_bots_token(f->st, "ci", NOW, BRK_BOT_TTL_MAX + 1, 0, &m, &d, err,
 	    sizeof(err)), ZT_ERR_INVALID);
-	assert_int_equal(brk_bots_token(f->st, "nobody", NOW, 60, &m, &d, err, sizeof(err)),
+	assert_int_equal(brk_bots_token(f->st, "nobody", NOW, 60, 0, &m, &d, err, sizeof(err)),
 	    ZT_ERR_NOT_FOUND);
 	assert_string_equal(err, "no bot nobody");
 	assert_null(d);
 	crypto_wipe(&m, sizeof(m));
 }
 
+static int count_token(const struct store_session *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Rotation: the new token works and, in the same step, every earlier one
+ * is revoked; then one token is revoked by its id. */
+static void test_rotate_and_revoke(void **state)
+{
+	struct fx *f = *state;
+	struct brk_bot_minted a, b, c;
+	struct store_session s;
+	char err[256], hash[CRYPTO_SHA256_HEX_LEN + 1];
+	cJSON *d = NULL;
+	int n = 0;
+
+	mint(f, 600, &a, &s);
+	mint(f, 600, &b, &s);
+	assert_int_equal(brk_bots_tokens(f->st, "ci", NOW, count_token, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	mint_rotate(f, 600, 1, &c, &s);
+	assert_int_equal(c.revoked, 2);
+	crypto_token_hash(a.token, hash);
+	assert_int_equal(store_session_get(f->st, hash, NOW, &s), ZT_ERR_REVOKED);
+	crypto_token_hash(b.token, hash);
+	assert_int_equal(store_session_get(f->st, hash, NOW, &s), ZT_ERR_REVOKED);
+	n = 0;
+	assert_int_equal(brk_bots_tokens(f->st, "ci", NOW, count_token, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+
+	assert_int_equal(brk_bots_revoke(f->st, "ci", "12345", NOW, &d, err, sizeof(err)),
+	    ZT_ERR_INVALID);
+	assert_int_equal(brk_bots_revoke(f->st, "ci", a.id, NOW, &d, err, sizeof(err)),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(brk_bots_revoke(f->st, "nobody", c.id, NOW, &d, err, sizeof(err)),
+	    ZT_ERR_NOT_FOUND);
+	assert_null(d);
+	assert_int_equal(brk_bots_revoke(f->st, "ci", c.id, NOW, &d, err, sizeof(err)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "session")), c.id);
+	cJSON_Delete(d);
+	crypto_token_hash(c.token, hash);
+	assert_int_equal(store_session_get(f->st, hash, NOW, &s), ZT_ERR_REVOKED);
+	n = 0;
+	assert_int_equal(brk_bots_tokens(f->st, "ci", NOW, count_token, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(brk_bots_tokens(f->st, "nobody", NOW, count_token, &n, err, sizeof(err)),
+	    ZT_ERR_NOT_FOUND);
+	crypto_wipe(&a, sizeof(a));
+	crypto_wipe(&b, sizeof(b));
+	crypto_wipe(&c, sizeof(c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ttl_capped_by_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_and_revoke, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_bots", tests, NULL, NULL);

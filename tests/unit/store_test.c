@@ -745,6 +745,92 @@ static void test_revoke_all_and_lock(void **state)
 	assert_int_equal(store_session_get(f->st, th('8'), 700, &s), ZT_ERR_REVOKED);
 }
 
+static int collect_session(const struct store_session *s, void *arg)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	/* The first digit of each hash (th() repeats one digit). */
+	seen[n] = s->token_hash[0];
+	seen[n + 1] = '\0';
+	return 0;
+}
+
+/* A bot's tokens: rotation revokes the others in the same transaction,
+ * one is revoked by a prefix of its hash, and the live ones are listed. */
+static void test_session_rotate_revoke_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	char seen[16] = "", prefix[16];
+	int64_t bid = 0, other = 0, uid = 0;
+
+	assert_int_equal(store_bot_add(f->st, "ci", "", 1, &bid), 0);
+	assert_int_equal(store_bot_add(f->st, "cd", "", 1, &other), 0);
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &uid), 0);
+	add_session(f->st, th('1'), STORE_BOT, bid, 1000, 0);
+	add_session(f->st, th('2'), STORE_BOT, bid, 1000, 0);
+	add_session(f->st, th('3'), STORE_BOT, bid, 150, 0);  /* expired at 200 */
+	add_session(f->st, th('4'), STORE_BOT, other, 1000, 0);
+	add_session(f->st, th('5'), STORE_USER, uid, 1000, 0);
+	assert_int_equal(store_session_each(f->st, STORE_BOT, bid, 200, collect_session, seen), 0);
+	assert_string_equal(seen, "12");
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.token_hash, sizeof(s.token_hash), "%s", th('6'));
+	s.kind = STORE_BOT;
+	s.principal_id = bid;
+	s.created_at = 200;
+	s.expires_at = 1000;
+	assert_int_equal(store_session_replace(f->st, &s), 2);
+	assert_int_equal(store_session_get(f->st, th('1'), 300, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('2'), 300, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('6'), 300, &s), 0);
+	assert_int_equal(store_session_get(f->st, th('4'), 300, &s), 0);
+	assert_int_equal(store_session_get(f->st, th('5'), 300, &s), 0);
+	/* A failed rotation (the hash is taken) revokes nothing. */
+	add_session(f->st, th('7'), STORE_BOT, bid, 1000, 0);
+	snprintf(s.token_hash, sizeof(s.token_hash), "%s", th('4'));
+	s.kind = STORE_BOT;
+	s.principal_id = bid;
+	s.created_at = 300;
+	s.expires_at = 1000;
+	assert_int_equal(store_session_replace(f->st, &s), ZT_ERR_EXISTS);
+	assert_int_equal(store_session_get(f->st, th('7'), 300, &s), 0);
+	seen[0] = '\0';
+	assert_int_equal(store_session_each(f->st, STORE_BOT, bid, 300, collect_session, seen), 0);
+	assert_string_equal(seen, "67");
+
+	/* Revocation by prefix: only this bot's live tokens count. */
+	snprintf(prefix, sizeof(prefix), "%.12s", th('7'));
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "7777", 300),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "77777777777G", 300),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, other, prefix, 300),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, prefix, 300), 0);
+	assert_int_equal(store_session_get(f->st, th('7'), 300, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, prefix, 300),
+	    ZT_ERR_NOT_FOUND);
+	snprintf(prefix, sizeof(prefix), "%.12s", th('1'));
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, prefix, 300),
+	    ZT_ERR_NOT_FOUND);
+	/* Two live tokens under one prefix: ambiguous, nothing revoked. */
+	add_session(f->st, "aaaaaaaaaaaaaaaa000000000000000000000000000000000000000000000000",
+	    STORE_BOT, bid, 1000, 0);
+	add_session(f->st, "aaaaaaaaaaaaaaaa111111111111111111111111111111111111111111111111",
+	    STORE_BOT, bid, 1000, 0);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "aaaaaaaaaaaaaaaa",
+	    300), ZT_ERR_EXISTS);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "aaaaaaaaaaaaaaaa0",
+	    300), 0);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "aaaaaaaaaaaaaaaa",
+	    300), 0);
+	assert_int_equal(store_session_each(f->st, (enum store_principal)0, bid, 300,
+	    collect_session, seen), ZT_ERR_INVALID);
+}
+
 static void test_rm_cascades(void **state)
 {
 	struct fixture *f = *state;
@@ -1374,6 +1460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invite_retires_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_all_and_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_rotate_revoke_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_cascades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
