@@ -106,8 +106,8 @@ int store_user_set_locked(struct store *st, const char *name, int locked, int64_
  * the store. Returns fn's value, ZT_ERR_NOT_FOUND (no such user) or a
  * store error. The commit does not wait for the disk (synchronous=NORMAL
  * for this transaction): a power cut may lose the counter's last changes,
- * a crash of the process does not, and a login of a known user costs no
- * more than one of an unknown name, which must not be told apart. */
+ * a crash of the process does not, and counting a known user's login adds
+ * no disk wait that would tell it from an unknown name's. */
 int store_user_login_update(struct store *st, int64_t id,
     int (*fn)(struct store_fail_count *c, void *arg), void *arg);
 /* Deletes the user with its invites and sessions. ZT_ERR_NOT_FOUND. */
