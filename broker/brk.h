@@ -2,7 +2,7 @@
  * brk.h - the broker's shared state, handed to every request handler.
  *
  * One struct brk lives for the whole `ztbroker serve` process: the open data
- * directory (store, CAs), the configuration and the login rate limiter. The
+ * directory (store, CAs), the configuration and the rate limiters. The
  * members it points to are themselves thread-safe.
  */
 #ifndef ZT_BRK_H
@@ -25,23 +25,7 @@ struct sshca;
 #define BRK_SESSION_TTL_DEFAULT (12 * 3600)
 #define BRK_SESSION_TTL_MAX (24 * 3600)
 #define BRK_INVITE_TTL 3600
-#define BRK_BOT_TTL_DEFAULT 3600
-#define BRK_BOT_TTL_MAX (7 * 86400)
 #define BRK_BODY_MAX (64 * 1024) /* bytes of a /v1 request body */
-
-/* Failed logins: per user and per source address within a window, then a
- * block of the same length. */
-#define BRK_LOGIN_MAX_USER 5
-#define BRK_LOGIN_MAX_ADDR 20
-#define BRK_LOGIN_WINDOW_S 900
-#define BRK_LOGIN_BLOCK_S 900
-
-/* Bad bearer tokens from one address: past this many within the window,
- * further bad tokens from it get 429 for the quiet period (whose start is
- * audited). Valid tokens always pass. */
-#define BRK_TOKEN_FAIL_MAX_ADDR 20
-#define BRK_TOKEN_FAIL_WINDOW_S 60
-#define BRK_TOKEN_FAIL_QUIET_S 300
 
 /* Events that unauthenticated clients can cause without limit are audited
  * once per kind and period, then summarized (audit/aud_agg.h). */
@@ -51,7 +35,8 @@ struct brk {
 	struct store *store;
 	struct ca *ca;
 	struct sshca *sshca;
-	struct brk_limit *limit;
+	/* Failed logins, bad tokens, password checks at once (brk_limit.h). */
+	struct brk_limits limits;
 	/* Aggregated audit of unauthenticated failures (bad tokens, unknown
 	 * invites and join tokens, logins refused during a lockout). */
 	struct aud_agg *agg;

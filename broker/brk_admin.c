@@ -17,6 +17,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
+#include "broker/brk_bots.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_policy.h"
 #include "common/ca.h"
@@ -32,12 +33,20 @@
 
 const char brk_admin_usage[] =
 	"  users add NAME --roles R1,R2     add a user; prints a one-time invite (1 h)\n"
-	"  users invite NAME                a new invite (resets password and TOTP)\n"
+	"  users invite NAME                a new invite for a user not yet enrolled\n"
+	"                                   (earlier invites stop working)\n"
+	"  users reset NAME                 clear an enrolled user's password and TOTP,\n"
+	"                                   revoke their sessions; prints a new invite\n"
 	"  users ls                         list users\n"
 	"  users lock NAME | unlock NAME    lock (revokes sessions at once) or unlock\n"
+	"                                   (also lifts a block after failed logins)\n"
 	"  users rm NAME                    delete a user and their sessions\n"
 	"  bots add NAME --roles R1,R2 [--ttl 1h]   add a bot; prints its bearer token\n"
-	"  bots token NAME [--ttl 1h]       a new token for a bot\n"
+	"  bots token NAME [--ttl 1h] [--rotate]   a new token for a bot (--ttl at most\n"
+	"                                   7d and the roles' max_session_ttl); --rotate\n"
+	"                                   revokes the bot's earlier tokens with it\n"
+	"  bots tokens NAME                 a bot's live tokens: ID (hash prefix), expiry\n"
+	"  bots revoke NAME ID              revoke one token by its ID (12+ hex digits)\n"
 	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
 	"  tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, uses 1..100)\n"
 	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
@@ -61,7 +70,7 @@ struct args {
 	const char *pos[4];
 	int npos;
 	const char *roles, *ttl, *since, *uses, *file, *user, *bot, *tool, *host, *labels, *login;
-	int json;
+	int json, rotate;
 };
 
 /* The flags that take a value, and where each goes. */
@@ -95,6 +104,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		if (slot == NULL && strcmp(argv[i], "--json") == 0) {
 			a->json = 1;
+			continue;
+		}
+		if (slot == NULL && strcmp(argv[i], "--rotate") == 0) {
+			a->rotate = 1;
 			continue;
 		}
 		if (slot == NULL && argv[i][0] == '-') {
@@ -141,6 +154,13 @@ static int audit_admin(struct brk_datadir *dd, const char *type, cJSON *details)
 	return 0;
 }
 
+/* The exit code for a shared function's error: 2 for bad input. */
+static int fail_exit(int r, const char *err)
+{
+	fprintf(stderr, "ztbroker admin: %s\n", err);
+	return r == ZT_ERR_INVALID ? 2 : 1;
+}
+
 /* Roles are comma-separated names with the same rules as user names. */
 static int roles_valid(const char *roles)
 {
@@ -169,32 +189,58 @@ static cJSON *name_json(const char *key, const char *name)
 	return d;
 }
 
-/* Mints an invite for user id and prints it. */
-static int print_invite(struct brk_datadir *dd, const char *name, int64_t id)
+/* Mints an invite for user name (id) and prints it. With reset, the
+ * account is reset in the same transaction that stores the invite
+ * (store_user_reset: credentials cleared, sessions revoked); without, an
+ * enrolled user is refused (store_invite_add). Either way the user's
+ * earlier invites stop working. */
+static int issue_invite(struct brk_datadir *dd, const char *name, int64_t id, int reset)
 {
 	char invite[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1];
-	int r;
+	int64_t now = brk_now();
+	int r, revoked = 0;
+	cJSON *d = NULL;
 
-	if ((r = crypto_token_new("zti_", invite, sizeof(invite))) != 0) {
-		goto out;
-	}
-	crypto_token_hash(invite, hash);
-	if ((r = store_invite_add(dd->store, hash, id, brk_now() + BRK_INVITE_TTL)) != 0 ||
+	if ((r = crypto_token_new("zti_", invite, sizeof(invite))) != 0 ||
 	    (r = ca_pin(dd->ca, pin, sizeof(pin))) != 0) {
 		goto out;
 	}
+	crypto_token_hash(invite, hash);
+	r = reset ? store_user_reset(dd->store, name, now, hash, now + BRK_INVITE_TTL, &revoked) :
+	    store_invite_add(dd->store, hash, id, now + BRK_INVITE_TTL);
+	if (r == ZT_ERR_EXISTS && !reset) {
+		fprintf(stderr, "ztbroker admin: %s is enrolled: an invite would let its holder "
+		    "replace the password and TOTP.\nTo enrol %s again, run: users reset %s "
+		    "(clears both and revokes their sessions)\n", name, name, name);
+		r = 1;
+		goto out;
+	}
+	if (r != 0) {
+		goto out;
+	}
+	d = name_json("user", name);
+	if (reset) {
+		cJSON_AddNumberToObject(d, "sessions_revoked", revoked);
+	}
+	if (audit_admin(dd, reset ? "user.reset" : "user.invite", d) != 0) {
+		r = 1;
+		goto out;
+	}
+	if (reset) {
+		printf("user %s reset: password and TOTP cleared, %d session%s revoked\n", name,
+		    revoked, revoked == 1 ? "" : "s");
+	}
 	printf("invite: %s\n", invite);
-	printf("The invite is valid for 1 h and works once. %s enrols with:\n", name);
+	printf("The invite is valid for 1 h and works once; earlier invites of %s no longer "
+	    "work. %s enrols with:\n", name, name);
 	printf("  ztctl enroll --broker https://BROKER:8443 --ca-pin %s --invite %s\n", pin,
 	    invite);
-	r = audit_admin(dd, "user.invite", name_json("user", name)) != 0 ? ZT_ERR_IO : 0;
 out:
 	crypto_wipe(invite, sizeof(invite));
-	if (r != 0) {
+	if (r < 0) {
 		fprintf(stderr, "ztbroker admin: cannot create an invite: %s\n", zt_strerror(r));
-		return 1;
 	}
-	return 0;
+	return r != 0 ? 1 : 0;
 }
 
 static int list_user(const struct store_user *u, void *arg)
@@ -203,8 +249,9 @@ static int list_user(const struct store_user *u, void *arg)
 
 	(void)arg;
 	dur_format_time(u->created_at, when, sizeof(when));
-	printf("%-24s %-10s %-32s %s\n", u->name,
-	    u->locked ? "locked" : u->totp_active ? "active" : "invited", u->roles, when);
+	printf("%-24s %-10s %-32s %s\n", u->name, u->locked ? "locked" :
+	    u->login.blocked_until > brk_now() ? "blocked" : u->totp_active ? "active" : "invited",
+	    u->roles, when);
 	return 0;
 }
 
@@ -251,9 +298,9 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 			return 1;
 		}
 		printf("user %s added (roles: %s)\n", name, a->roles);
-		return print_invite(dd, name, id);
+		return issue_invite(dd, name, id, 0);
 	}
-	if (strcmp(verb, "invite") == 0) {
+	if (strcmp(verb, "invite") == 0 || strcmp(verb, "reset") == 0) {
 		memset(&u, 0, sizeof(u));
 		r = store_user_get(dd->store, name, &u);
 		id = u.id;
@@ -262,7 +309,7 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 			fprintf(stderr, "ztbroker admin: no user %s\n", name);
 			return 1;
 		}
-		return print_invite(dd, name, id);
+		return issue_invite(dd, name, id, strcmp(verb, "reset") == 0);
 	}
 	if (strcmp(verb, "lock") == 0 || strcmp(verb, "unlock") == 0) {
 		int lock = strcmp(verb, "lock") == 0;
@@ -296,47 +343,42 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
-/* Mints a bot token valid for ttl seconds and prints it. */
-static int print_bot_token(struct brk_datadir *dd, const struct store_bot *bot, int64_t ttl)
+/* Mints a token for bot name valid for ttl seconds (or less, as its roles
+ * say), with rotate revoking the earlier ones; audits and prints it. */
+static int print_bot_token(struct brk_datadir *dd, const char *name, int64_t ttl, int rotate)
 {
-	char token[CRYPTO_TOKEN_MAX], when[32], pfx[13];
-	struct store_session s;
-	int64_t now = brk_now();
-	cJSON *d;
+	char when[32], err[POL_ERR_MAX], asked[32], got[32];
+	struct brk_bot_minted m;
+	cJSON *d = NULL;
 	int r;
 
-	memset(&s, 0, sizeof(s));
-	if ((r = crypto_token_new("ztb_", token, sizeof(token))) != 0) {
-		goto out;
-	}
-	crypto_token_hash(token, s.token_hash);
-	s.kind = STORE_BOT;
-	s.principal_id = bot->id;
-	s.created_at = now;
-	s.expires_at = now + ttl;
-	snprintf(s.source, sizeof(s.source), "local");
-	if ((r = store_session_add(dd->store, &s)) != 0) {
-		goto out;
-	}
-	snprintf(pfx, sizeof(pfx), "%.12s", s.token_hash);
-	d = name_json("bot", bot->name);
-	cJSON_AddNumberToObject(d, "expires_at", (double)s.expires_at);
-	cJSON_AddStringToObject(d, "session", pfx);
-	if (audit_admin(dd, "bot.token", d) != 0) {
-		r = ZT_ERR_IO;
-		goto out;
-	}
-	dur_format_time(s.expires_at, when, sizeof(when));
-	printf("token: %s\n", token);
-	printf("expires: %s\n", when);
-	printf("Give it to the bot as \"Authorization: Bearer <token>\"; it is shown only once.\n");
-out:
-	crypto_wipe(token, sizeof(token));
-	if (r != 0) {
-		fprintf(stderr, "ztbroker admin: cannot mint a token: %s\n", zt_strerror(r));
+	if ((r = brk_bots_token(dd->store, name, brk_now(), ttl, rotate, &m, &d, err,
+	    sizeof(err))) != 0) {
+		fprintf(stderr, "ztbroker admin: %s\n", err);
 		return 1;
 	}
-	return 0;
+	if (audit_admin(dd, "bot.token", d) != 0) {
+		r = 1;
+		goto out;
+	}
+	dur_format_time(m.expires_at, when, sizeof(when));
+	printf("token: %s\n", m.token);
+	printf("id: %s\n", m.id);
+	printf("expires: %s\n", when);
+	if (m.capped_by[0] != '\0') {
+		dur_format(ttl, asked, sizeof(asked));
+		dur_format(m.ttl, got, sizeof(got));
+		printf("note: the token lasts %s, not %s: role %s sets max_session_ttl %s\n", got,
+		    asked, m.capped_by, got);
+	}
+	if (rotate) {
+		printf("rotated: %d earlier token%s of %s revoked\n", m.revoked,
+		    m.revoked == 1 ? "" : "s", name);
+	}
+	printf("Give it to the bot as \"Authorization: Bearer <token>\"; it is shown only once.\n");
+out:
+	crypto_wipe(&m, sizeof(m));
+	return r;
 }
 
 static int list_bot(const struct store_bot *bot, void *arg)
@@ -349,11 +391,24 @@ static int list_bot(const struct store_bot *bot, void *arg)
 	return 0;
 }
 
+static int list_bot_token(const struct store_session *s, void *arg)
+{
+	char expires[32], created[32];
+
+	(void)arg;
+	dur_format_time(s->expires_at, expires, sizeof(expires));
+	dur_format_time(s->created_at, created, sizeof(created));
+	printf("%-14.*s %-22s %-22s %s\n", BRK_BOT_ID_LEN, s->token_hash, expires, created,
+	    s->source);
+	return 0;
+}
+
 static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
-	struct store_bot bot;
 	int64_t ttl = BRK_BOT_TTL_DEFAULT, id = 0;
+	char err[POL_ERR_MAX];
+	cJSON *d = NULL;
 	int r;
 
 	if (strcmp(verb, "ls") == 0) {
@@ -369,10 +424,11 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 		    "(e.g. 30m, 1h)\n");
 		return 2;
 	}
-	memset(&bot, 0, sizeof(bot));
+	if (a->rotate && strcmp(verb, "token") != 0) {
+		fprintf(stderr, "ztbroker admin: --rotate goes with bots token\n");
+		return 2;
+	}
 	if (strcmp(verb, "add") == 0) {
-		cJSON *d;
-
 		if (!store_name_valid(name) || !roles_valid(a->roles)) {
 			fprintf(stderr, "ztbroker admin: bots add needs a valid NAME and "
 			    "--roles R1,R2\n");
@@ -383,7 +439,7 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 			fprintf(stderr, "ztbroker admin: a user or bot named %s already exists\n", name);
 			return 1;
 		}
-		if (r != 0 || (r = store_bot_get(dd->store, name, &bot)) != 0) {
+		if (r != 0) {
 			fprintf(stderr, "ztbroker admin: cannot add bot: %s\n", zt_strerror(r));
 			return 1;
 		}
@@ -393,14 +449,34 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 			return 1;
 		}
 		printf("bot %s added (roles: %s)\n", name, a->roles);
-		return print_bot_token(dd, &bot, ttl);
+		return print_bot_token(dd, name, ttl, 0);
 	}
 	if (strcmp(verb, "token") == 0) {
-		if (store_bot_get(dd->store, name, &bot) != 0) {
-			fprintf(stderr, "ztbroker admin: no bot %s\n", name);
+		return print_bot_token(dd, name, ttl, a->rotate);
+	}
+	if (strcmp(verb, "tokens") == 0) {
+		printf("%-14s %-22s %-22s %s\n", "ID", "EXPIRES", "CREATED", "SOURCE");
+		if ((r = brk_bots_tokens(dd->store, name, brk_now(), list_bot_token, NULL, err,
+		    sizeof(err))) != 0) {
+			return fail_exit(r, err);
+		}
+		return 0;
+	}
+	if (strcmp(verb, "revoke") == 0) {
+		if (a->npos != 4) {
+			fprintf(stderr, "ztbroker admin: bots revoke NAME ID (the id bots tokens "
+			    "shows)\n");
+			return 2;
+		}
+		if ((r = brk_bots_revoke(dd->store, name, a->pos[3], brk_now(), &d, err,
+		    sizeof(err))) != 0) {
+			return fail_exit(r, err);
+		}
+		if (audit_admin(dd, "bot.revoke", d) != 0) {
 			return 1;
 		}
-		return print_bot_token(dd, &bot, ttl);
+		printf("token %.12s of bot %s revoked\n", a->pos[3], name);
+		return 0;
 	}
 	if (strcmp(verb, "rm") == 0) {
 		if ((r = store_bot_rm(dd->store, name)) != 0) {
@@ -553,13 +629,6 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
 		break;
 	}
 	return r;
-}
-
-/* The exit code for a shared function's error: 2 for bad input. */
-static int fail_exit(int r, const char *err)
-{
-	fprintf(stderr, "ztbroker admin: %s\n", err);
-	return r == ZT_ERR_INVALID ? 2 : 1;
 }
 
 static int list_join_token(const struct store_join_token *t, void *arg)

@@ -163,7 +163,7 @@ static const char *bearer_token(const char *h)
 int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_session *who,
     struct brk_resp *resp)
 {
-	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16], key[BRK_LIMIT_KEY_MAX];
+	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16];
 	const char *token, *code, *msg;
 	cJSON *details = NULL;
 	int64_t now, retry = 0;
@@ -212,8 +212,7 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 	 * address and period (aud_agg), and an address sending them fast gets
 	 * a quiet period of 429s. Its valid tokens passed above. */
 	now = b->now();
-	snprintf(key, sizeof(key), "t:%s", req->source);
-	if (brk_limit_check(b->limit, key, now, &retry) != 0) {
+	if (brk_limit_apply(b->limits.token_addr, req->source, BRK_LIMIT_TAKE, now, &retry) != 0) {
 		brk_resp_error(resp, 429, "rate_limited", "too many bad tokens from this address; "
 		    "try again in %lld s", (long long)retry);
 		resp->retry_after = retry;
@@ -238,8 +237,7 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
 	}
 	cJSON_Delete(details);
-	if (brk_limit_fail(b->limit, key, BRK_TOKEN_FAIL_MAX_ADDR, BRK_TOKEN_FAIL_WINDOW_S,
-	    BRK_TOKEN_FAIL_QUIET_S, now) &&
+	if (brk_limit_apply(b->limits.token_addr, req->source, BRK_LIMIT_FAIL, now, NULL) == 1 &&
 	    (details = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(details, "scope", "address");
 		cJSON_AddNumberToObject(details, "failures", BRK_TOKEN_FAIL_MAX_ADDR);

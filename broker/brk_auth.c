@@ -4,15 +4,21 @@
  * Enrolment turns a one-time invite into a password and a confirmed TOTP
  * authenticator; login needs both and mints an opaque session token that is
  * stored only as its hash. Every outcome, success or failure, is written to
- * the audit log before the response leaves. Failures are counted per user
- * and per source address (brk_limit.c).
+ * the audit log before the response leaves; what unauthenticated clients can
+ * repeat without limit (refusals during a lockout, unknown invites, busy
+ * answers) is aggregated (audit/aud_agg.h). A login is counted against its
+ * user and its source address before the password is checked (brk_limit.h),
+ * and only BRK_PW_CHECKS_MAX password checks run at once.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_policy.h"
+#include "broker/brk_quota.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -31,6 +37,21 @@ static void audit(struct brk *b, struct brk_resp *resp, const char *type, const 
 		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
 	}
 	cJSON_Delete(details);
+}
+
+/* Appends an event that unauthenticated clients can repeat without limit
+ * through the aggregator (audit/aud_agg.h): the first of its kind (type,
+ * source, reason) in a period is written, the repeats are summarised when
+ * the period ends. details (may be NULL) is borrowed. On failure the
+ * response becomes a 500, as with audit(). */
+static void audit_agg(struct brk *b, struct brk_resp *resp, const char *type,
+    const char *source, const char *reason, const cJSON *details)
+{
+	if (aud_agg_append(b->agg, b->store, brk_now_ms(), type, "anonymous", source, "failure",
+	    reason, details) != 0) {
+		log_error("cannot write audit event %s", type);
+		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
+	}
 }
 
 /* {"reason": reason} plus an optional "user". */
@@ -55,6 +76,43 @@ static void field_error(struct brk_resp *resp, const char *field, int r)
 	brk_resp_error(resp, 400, "invalid_request", "field \"%s\" %s", field, why);
 }
 
+/* The key of the one quota all password checks share. */
+#define PW_CHECK_KEY "scrypt"
+
+/* Takes a place among the password checks running at once (each costs
+ * ~100 ms of CPU and 32 MiB): 0, or a 503 in resp, answered at once so
+ * that a flood queues nothing. */
+static int pw_check_begin(struct brk *b, const struct brk_req *req, const char *what,
+    struct brk_resp *resp)
+{
+	if (brk_quota_take(b->limits.pw_checks, PW_CHECK_KEY) == 0) {
+		return 0;
+	}
+	brk_resp_error(resp, 503, "busy", "%s refused: too many password checks at once; try "
+	    "again in %d s", what, BRK_PW_BUSY_RETRY_S);
+	resp->retry_after = BRK_PW_BUSY_RETRY_S;
+	audit_agg(b, resp, strcmp(what, "login") == 0 ? "user.login" : "user.enroll", req->source,
+	    "busy", NULL);
+	return ZT_ERR_RATE_LIMITED;
+}
+
+static void pw_check_end(struct brk *b)
+{
+	brk_quota_give(b->limits.pw_checks, PW_CHECK_KEY);
+}
+
+/* An invite of an enrolled account (one issued before zt retired such
+ * invites) must not replace its password and TOTP: only an administrator's
+ * reset does. */
+static void already_enrolled(struct brk *b, const struct brk_req *req, const char *actor,
+    struct brk_resp *resp)
+{
+	brk_resp_error(resp, 409, "already_enrolled", "enrolment refused: the account is "
+	    "already enrolled; an administrator can reset it (ztbroker admin users reset)");
+	audit(b, resp, "user.enroll", actor, req->source, "failure",
+	    reason_json("already enrolled", NULL));
+}
+
 static void enroll_password(struct brk *b, const struct brk_req *req,
     struct store_user *u, const char *password, struct brk_resp *resp)
 {
@@ -68,16 +126,29 @@ static void enroll_password(struct brk *b, const struct brk_req *req,
 		    "password must be %d to %d bytes long", PASSWORD_MIN, CRYPTO_PASSWORD_MAX);
 		return;
 	}
-	if ((r = crypto_password_hash(password, pwhash, sizeof(pwhash))) != 0 ||
+	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	if (u->totp_active) {
+		already_enrolled(b, req, actor, resp);
+		return;
+	}
+	if (pw_check_begin(b, req, "enrolment", resp) != 0) {
+		return;
+	}
+	r = crypto_password_hash(password, pwhash, sizeof(pwhash));
+	pw_check_end(b);
+	if (r != 0 ||
 	    (r = crypto_random(secret, sizeof(secret))) != 0 ||
 	    (r = totp_base32_encode(secret, sizeof(secret), b32, sizeof(b32))) != 0 ||
 	    (r = totp_uri("zt", u->name, secret, sizeof(secret), uri, sizeof(uri))) != 0 ||
 	    (r = store_user_set_credentials(b->store, u->id, pwhash, secret, sizeof(secret))) != 0) {
+		if (r == ZT_ERR_EXISTS) {
+			already_enrolled(b, req, actor, resp);
+			goto out;
+		}
 		log_error("enrolment of %s failed: %s", u->name, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");
 		goto out;
 	}
-	snprintf(actor, sizeof(actor), "user:%s", u->name);
 	resp->status = 200;
 	resp->json = cJSON_CreateObject();
 	cJSON_AddStringToObject(resp->json, "user", u->name);
@@ -99,6 +170,10 @@ static void enroll_confirm(struct brk *b, const struct brk_req *req, struct stor
 	int r;
 
 	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	if (u->totp_active) {
+		already_enrolled(b, req, actor, resp);
+		return;
+	}
 	if (u->totp_len == 0) {
 		brk_resp_error(resp, 409, "enroll_order",
 		    "enrolment not started: send the invite with a new password first");
@@ -117,13 +192,23 @@ static void enroll_confirm(struct brk *b, const struct brk_req *req, struct stor
 		    reason_json(r == ZT_ERR_REPLAY ? "otp replayed" : "wrong otp", NULL));
 		return;
 	}
-	r = store_invite_use(b->store, invite_hash);
-	if (r == 0) {
-		r = store_user_activate_totp(b->store, u->id, step);
+	/* One transaction uses the invite up and activates the very secret
+	 * the code was checked against. */
+	r = store_user_enroll(b->store, invite_hash, b->now(), u->id, u->totp_secret, u->totp_len,
+	    step);
+	if (r == ZT_ERR_EXISTS) {
+		already_enrolled(b, req, actor, resp);
+		return;
 	}
-	if (r == ZT_ERR_NOT_FOUND) {
-		brk_resp_error(resp, 401, "invalid_invite",
-		    "enrolment failed: unknown or already used invite");
+	if (r == ZT_ERR_NOT_FOUND || r == ZT_ERR_EXPIRED) {
+		brk_resp_error(resp, 401, r == ZT_ERR_EXPIRED ? "invite_expired" : "invalid_invite",
+		    "enrolment failed: the invite %s", r == ZT_ERR_EXPIRED ? "expired" :
+		    "was used or replaced meanwhile");
+		return;
+	}
+	if (r == ZT_ERR_AUTH) {
+		brk_resp_error(resp, 409, "enroll_order", "enrolment failed: the password was "
+		    "set again meanwhile; confirm the authenticator of the last step 1");
 		return;
 	}
 	if (r != 0) {
@@ -178,8 +263,9 @@ void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body
 		    r == ZT_ERR_EXPIRED ?
 		    "enrolment failed: the invite expired; ask an administrator for a new one" :
 		    "enrolment failed: unknown or already used invite");
-		audit(b, resp, "user.enroll", "anonymous", req->source, "failure",
-		    reason_json(r == ZT_ERR_EXPIRED ? "invite expired" : "invalid invite", NULL));
+		/* Anyone can send these, as fast as they like. */
+		audit_agg(b, resp, "user.enroll", req->source,
+		    r == ZT_ERR_EXPIRED ? "invite expired" : "invalid invite", NULL);
 		goto out;
 	}
 	if (r != 0) {
@@ -195,50 +281,156 @@ out:
 	store_user_wipe(&u);
 }
 
-/* Records a failed login for the user and address keys and audits it; the
- * lockout that a failure starts is audited as its own event. */
-static void login_failed(struct brk *b, const struct brk_req *req, const char *user,
-    int known, const char *reason, struct brk_resp *resp)
+/* One login attempt and the counters it is charged to: the source
+ * address's, and the user name's (a known user's row in the store, else
+ * the table of unknown names, so both lock out alike). */
+struct attempt {
+	struct brk *b;
+	const struct brk_req *req;
+	const char *user;
+	const struct store_user *u;  /* NULL: no such user */
+	int64_t now;
+};
+
+struct count_arg {
+	enum brk_limit_op op;
+	int64_t now;
+	int64_t retry;
+};
+
+static int count_row(struct store_fail_count *c, void *arg)
 {
-	char ukey[BRK_LIMIT_KEY_MAX], akey[BRK_LIMIT_KEY_MAX], actor[80];
-	int64_t now = b->now();
+	struct count_arg *ca = arg;
 
-	snprintf(ukey, sizeof(ukey), "u:%s", user);
-	snprintf(akey, sizeof(akey), "a:%s", req->source);
-	snprintf(actor, sizeof(actor), "user:%s", user);
-	audit(b, resp, "user.login", known ? actor : "anonymous", req->source, "failure",
-	    reason_json(reason, known ? NULL : user));
-	if (brk_limit_fail(b->limit, ukey, BRK_LOGIN_MAX_USER, BRK_LOGIN_WINDOW_S,
-	    BRK_LOGIN_BLOCK_S, now)) {
-		cJSON *d = cJSON_CreateObject();
+	return brk_limit_count(c, &brk_limit_login_user, ca->op, ca->now, &ca->retry);
+}
 
-		cJSON_AddStringToObject(d, "scope", "user");
-		cJSON_AddStringToObject(d, "user", user);
-		cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
-		cJSON_AddNumberToObject(d, "failures", BRK_LOGIN_MAX_USER);
-		audit(b, resp, "user.lockout", known ? actor : "anonymous", req->source, "blocked", d);
+/* Applies op to the user name's counter (brk_limit_count's returns, or a
+ * store error). */
+static int count_user(const struct attempt *a, enum brk_limit_op op, int64_t *retry)
+{
+	struct count_arg ca = { op, a->now, 0 };
+	int r;
+
+	if (a->u == NULL) {
+		return brk_limit_apply(a->b->limits.login_name, a->user, op, a->now, retry);
 	}
-	if (brk_limit_fail(b->limit, akey, BRK_LOGIN_MAX_ADDR, BRK_LOGIN_WINDOW_S,
-	    BRK_LOGIN_BLOCK_S, now)) {
-		cJSON *d = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(d, "scope", "address");
-		cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
-		cJSON_AddNumberToObject(d, "failures", BRK_LOGIN_MAX_ADDR);
-		audit(b, resp, "user.lockout", "anonymous", req->source, "blocked", d);
+	r = store_user_login_update(a->b->store, a->u->id, count_row, &ca);
+	if (retry != NULL) {
+		*retry = ca.retry;
 	}
+	return r;
+}
+
+/* Counts the attempt against the address and the user name before the
+ * password is checked, each in one step with its check, so that attempts
+ * at once cannot all pass: 0, or a 429 (or 500) in resp. */
+static int attempt_take(const struct attempt *a, struct brk_resp *resp)
+{
+	int64_t retry = 0;
+	int r;
+
+	r = brk_limit_apply(a->b->limits.login_addr, a->req->source, BRK_LIMIT_TAKE, a->now,
+	    &retry);
+	if (r == 0 && (r = count_user(a, BRK_LIMIT_TAKE, &retry)) != 0) {
+		brk_limit_apply(a->b->limits.login_addr, a->req->source, BRK_LIMIT_GIVE, a->now, NULL);
+	}
+	if (r == ZT_ERR_RATE_LIMITED) {
+		cJSON *d = reason_json("rate limited", a->user);
+
+		brk_resp_error(resp, 429, "rate_limited",
+		    "login refused: too many failed attempts; try again in %lld s", (long long)retry);
+		resp->retry_after = retry;
+		/* Refusals during a block cost the client nothing and go on for
+		 * as long as it likes: one event per address and period. */
+		audit_agg(a->b, resp, "user.login", a->req->source, "rate limited", d);
+		cJSON_Delete(d);
+	} else if (r != 0) {
+		log_error("cannot count a login of %s: %s", a->user, zt_strerror(r));
+		brk_resp_error(resp, 500, "internal", "internal error");
+	}
+	return r;
+}
+
+/* Audits the block that a failure started. */
+static void audit_lockout(const struct attempt *a, const char *scope, int failures,
+    struct brk_resp *resp)
+{
+	char actor[80];
+	cJSON *d = cJSON_CreateObject();
+
+	snprintf(actor, sizeof(actor), "user:%s", a->user);
+	cJSON_AddStringToObject(d, "scope", scope);
+	if (strcmp(scope, "user") == 0) {
+		cJSON_AddStringToObject(d, "user", a->user);
+	}
+	cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
+	cJSON_AddNumberToObject(d, "failures", failures);
+	audit(a->b, resp, "user.lockout", a->u != NULL && strcmp(scope, "user") == 0 ? actor :
+	    "anonymous", a->req->source, "blocked", d);
+}
+
+enum outcome { ATTEMPT_FAILED, ATTEMPT_NOT_MADE, ATTEMPT_SUCCEEDED };
+
+/* Settles the counts attempt_take() made: a failure keeps them (and may
+ * start a block, audited), an attempt not made gives them back, a success
+ * clears the user's and gives the address's back. */
+static void attempt_settle(const struct attempt *a, enum outcome how, struct brk_resp *resp)
+{
+	struct brk_limit *addr = a->b->limits.login_addr;
+	int r;
+
+	switch (how) {
+	case ATTEMPT_FAILED:
+		if ((r = count_user(a, BRK_LIMIT_FAIL, NULL)) == 1) {
+			audit_lockout(a, "user", BRK_LOGIN_MAX_USER, resp);
+		} else if (r < 0) {
+			log_error("cannot count a failed login of %s: %s", a->user, zt_strerror(r));
+		}
+		if (brk_limit_apply(addr, a->req->source, BRK_LIMIT_FAIL, a->now, NULL) == 1) {
+			audit_lockout(a, "address", BRK_LOGIN_MAX_ADDR, resp);
+		}
+		break;
+	case ATTEMPT_NOT_MADE:
+	case ATTEMPT_SUCCEEDED:
+		r = count_user(a, how == ATTEMPT_SUCCEEDED ? BRK_LIMIT_CLEAR : BRK_LIMIT_GIVE, NULL);
+		if (r < 0) {
+			log_error("cannot settle a login of %s: %s", a->user, zt_strerror(r));
+		}
+		brk_limit_apply(addr, a->req->source, BRK_LIMIT_GIVE, a->now, NULL);
+		break;
+	}
+}
+
+/* Audits a failed login and settles its counts. */
+static void login_failed(const struct attempt *a, const char *reason, struct brk_resp *resp)
+{
+	char actor[80];
+
+	snprintf(actor, sizeof(actor), "user:%s", a->user);
+	audit(a->b, resp, "user.login", a->u != NULL ? actor : "anonymous", a->req->source,
+	    "failure", reason_json(reason, a->u != NULL ? NULL : a->user));
+	attempt_settle(a, ATTEMPT_FAILED, resp);
 }
 
 /* Mints a session for u and fills the response. */
 static void login_success(struct brk *b, const struct brk_req *req, const struct store_user *u,
     struct brk_resp *resp)
 {
-	char token[CRYPTO_TOKEN_MAX], actor[80], pfx[13];
+	char token[CRYPTO_TOKEN_MAX], actor[80], pfx[13], by[STORE_NAME_MAX + 1];
 	struct store_session s;
-	int64_t now = b->now();
+	int64_t now = b->now(), ttl = 0;
 	cJSON *d;
+	int r;
 
 	memset(&s, 0, sizeof(s));
+	/* The roles bound the session: the smallest max_session_ttl. */
+	if ((r = brk_policy_session_ttl(b->store, u->roles, b->session_ttl, &ttl, by,
+	    sizeof(by))) != 0) {
+		log_error("cannot read the roles of %s: %s", u->name, zt_strerror(r));
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
 	if (crypto_token_new("zts_", token, sizeof(token)) != 0) {
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return;
@@ -247,7 +439,7 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 	s.kind = STORE_USER;
 	s.principal_id = u->id;
 	s.created_at = now;
-	s.expires_at = now + b->session_ttl;
+	s.expires_at = now + ttl;
 	s.mfa_verified_at = now;
 	snprintf(s.source, sizeof(s.source), "%s", req->source);
 	if (store_session_add(b->store, &s) != 0) {
@@ -267,6 +459,9 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "expires_at", (double)s.expires_at);
 	cJSON_AddStringToObject(d, "session", pfx);
+	if (by[0] != '\0') {
+		cJSON_AddStringToObject(d, "ttl_capped_by", by);
+	}
 	audit(b, resp, "user.login", actor, req->source, "success", d);
 out:
 	crypto_wipe(token, sizeof(token));
@@ -277,9 +472,9 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 {
 	static const char *const keys[] = { "user", "password", "otp", NULL };
 	const char *user = NULL, *password = NULL, *otp = NULL, *bad = NULL;
-	char ukey[BRK_LIMIT_KEY_MAX], akey[BRK_LIMIT_KEY_MAX];
-	int64_t retry = 0, step = 0, now = b->now();
+	int64_t step = 0, now = b->now();
 	struct store_user u;
+	struct attempt a;
 	int r, known;
 
 	memset(&u, 0, sizeof(u));
@@ -299,42 +494,46 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 		field_error(resp, "otp", r);
 		return;
 	}
-	snprintf(ukey, sizeof(ukey), "u:%s", user);
-	snprintf(akey, sizeof(akey), "a:%s", req->source);
-	if (brk_limit_check(b->limit, ukey, now, &retry) != 0 ||
-	    brk_limit_check(b->limit, akey, now, &retry) != 0) {
-		brk_resp_error(resp, 429, "rate_limited",
-		    "login refused: too many failed attempts; try again in %lld s", (long long)retry);
-		resp->retry_after = retry;
-		audit(b, resp, "user.login", "anonymous", req->source, "failure",
-		    reason_json("rate limited", user));
-		return;
-	}
 	r = store_user_get(b->store, user, &u);
 	if (r != 0 && r != ZT_ERR_NOT_FOUND) {
 		brk_resp_error(resp, 500, "internal", "internal error");
 		goto out;
 	}
 	known = r == 0;
+	a = (struct attempt){ b, req, user, known ? &u : NULL, now };
+	if (attempt_take(&a, resp) != 0) {
+		goto out;
+	}
+	/* A locked account gets one answer whatever the password (checking
+	 * it first made 423 say the password was right). The account holder
+	 * needs to know it is locked, and the answer tells nothing else: the
+	 * name's existence, which only a locked account gives away, and a
+	 * locked account lets nobody in. No scrypt runs; unknown names and
+	 * unlocked accounts still cost one each, alike. */
+	if (known && u.locked) {
+		brk_resp_error(resp, 423, "account_locked",
+		    "login refused: the account is locked by an administrator");
+		login_failed(&a, "account locked", resp);
+		goto out;
+	}
+	if (pw_check_begin(b, req, "login", resp) != 0) {
+		attempt_settle(&a, ATTEMPT_NOT_MADE, resp);
+		goto out;
+	}
 	/* Unknown users and users who never set a password cost one scrypt too. */
 	r = crypto_password_verify(password, known && u.pw_hash[0] != '\0' ? u.pw_hash :
 	    b->dummy_hash);
+	pw_check_end(b);
 	if (!known || u.pw_hash[0] == '\0' || r != 0) {
 		brk_resp_error(resp, 401, "invalid_credentials",
 		    "login failed: wrong user name or password");
-		login_failed(b, req, user, known, known ? "wrong password" : "unknown user", resp);
-		goto out;
-	}
-	if (u.locked) {
-		brk_resp_error(resp, 423, "account_locked",
-		    "login refused: the account is locked by an administrator");
-		login_failed(b, req, user, known, "account locked", resp);
+		login_failed(&a, known ? "wrong password" : "unknown user", resp);
 		goto out;
 	}
 	if (!u.totp_active) {
 		brk_resp_error(resp, 403, "not_enrolled",
 		    "login refused: enrolment is not finished (confirm the authenticator first)");
-		login_failed(b, req, user, known, "not enrolled", resp);
+		login_failed(&a, "not enrolled", resp);
 		goto out;
 	}
 	r = totp_verify(u.totp_secret, u.totp_len, otp, now, u.totp_last_step, &step);
@@ -345,16 +544,16 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 	if (r == ZT_ERR_REPLAY) {
 		brk_resp_error(resp, 401, "otp_replayed",
 		    "login failed: this one-time code was already used; wait for the next one");
-		login_failed(b, req, user, known, "otp replayed", resp);
+		login_failed(&a, "otp replayed", resp);
 		goto out;
 	}
 	if (r != 0) {
 		brk_resp_error(resp, 401, "invalid_otp",
 		    "login failed: wrong one-time code (check the authenticator's clock)");
-		login_failed(b, req, user, known, "wrong otp", resp);
+		login_failed(&a, "wrong otp", resp);
 		goto out;
 	}
-	brk_limit_clear(b->limit, ukey);
+	attempt_settle(&a, ATTEMPT_SUCCEEDED, resp);
 	login_success(b, req, &u, resp);
 out:
 	store_user_wipe(&u);

@@ -1,34 +1,78 @@
 /*
- * brk_limit.c - a fixed-size table of failure counters with blocking.
+ * brk_limit.c - the counting step, and fixed-size tables of counters.
  */
 #include "broker/brk_limit.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/brk_quota.h"
 #include "common/err.h"
 
 struct slot {
 	char key[BRK_LIMIT_KEY_MAX];
-	int64_t window_start;
-	int64_t blocked_until;
+	struct store_fail_count c;
 	int64_t last;
-	int failures;
 };
 
 struct brk_limit {
 	pthread_mutex_t mu;
+	struct brk_limit_rule rule;
 	struct slot slots[BRK_LIMIT_SLOTS];
 };
 
-struct brk_limit *brk_limit_new(void)
+int brk_limit_count(struct store_fail_count *c, const struct brk_limit_rule *rule,
+    enum brk_limit_op op, int64_t now, int64_t *retry_after_s)
 {
-	struct brk_limit *l = calloc(1, sizeof(*l));
-
-	if (l != NULL) {
-		pthread_mutex_init(&l->mu, NULL);
+	switch (op) {
+	case BRK_LIMIT_TAKE:
+		if (c->blocked_until > now) {
+			*retry_after_s = c->blocked_until - now;
+			return ZT_ERR_RATE_LIMITED;
+		}
+		if (c->failures == 0 || now - c->window_start >= rule->window_s) {
+			c->window_start = now;
+			c->failures = 0;
+		}
+		if (c->failures >= rule->max_failures) {
+			/* The allowance is taken by attempts still in flight; if they
+			 * fail, the block lasts this long. */
+			*retry_after_s = rule->block_s;
+			return ZT_ERR_RATE_LIMITED;
+		}
+		c->failures++;
+		return 0;
+	case BRK_LIMIT_FAIL:
+		if (c->failures >= rule->max_failures && c->blocked_until <= now) {
+			c->blocked_until = now + rule->block_s;
+			c->failures = 0;
+			return 1;
+		}
+		return 0;
+	case BRK_LIMIT_GIVE:
+		if (c->failures > 0) {
+			c->failures--;
+		}
+		return 0;
+	case BRK_LIMIT_CLEAR:
+		c->failures = 0;
+		return 0;
 	}
+	return ZT_ERR_INVALID;
+}
+
+struct brk_limit *brk_limit_new(const struct brk_limit_rule *rule)
+{
+	struct brk_limit *l;
+
+	if (rule == NULL || rule->max_failures < 1 || rule->window_s < 1 || rule->block_s < 1 ||
+	    (l = calloc(1, sizeof(*l))) == NULL) {
+		return NULL;
+	}
+	l->rule = *rule;
+	pthread_mutex_init(&l->mu, NULL);
 	return l;
 }
 
@@ -65,7 +109,7 @@ static struct slot *claim(struct brk_limit *l, const char *key, int64_t now)
 			best = s;
 			break;
 		}
-		if (s->blocked_until > now) {
+		if (s->c.blocked_until > now) {
 			continue;
 		}
 		if (best == NULL || s->last < best->last) {
@@ -74,66 +118,64 @@ static struct slot *claim(struct brk_limit *l, const char *key, int64_t now)
 	}
 	if (best != NULL) {
 		memset(best, 0, sizeof(*best));
-		strncpy(best->key, key, sizeof(best->key) - 1);
+		snprintf(best->key, sizeof(best->key), "%s", key);
 	}
 	return best;
 }
 
-int brk_limit_check(struct brk_limit *l, const char *key, int64_t now, int64_t *retry_after_s)
+int brk_limit_apply(struct brk_limit *l, const char *key, enum brk_limit_op op, int64_t now,
+    int64_t *retry_after_s)
 {
+	char k[BRK_LIMIT_KEY_MAX];
 	struct slot *s;
 	int r = 0;
 
+	/* Cut to the slot's size, so a long key finds its own slot. */
+	snprintf(k, sizeof(k), "%s", key);
 	pthread_mutex_lock(&l->mu);
-	s = find(l, key);
-	if (s != NULL && s->blocked_until > now) {
-		*retry_after_s = s->blocked_until - now;
-		r = ZT_ERR_RATE_LIMITED;
+	s = find(l, k);
+	if (s == NULL && op == BRK_LIMIT_TAKE) {
+		s = claim(l, k, now);
+	}
+	if (s != NULL) {
+		r = brk_limit_count(&s->c, &l->rule, op, now, retry_after_s);
+		s->last = now;
 	}
 	pthread_mutex_unlock(&l->mu);
 	return r;
 }
 
-int brk_limit_fail(struct brk_limit *l, const char *key, int max_failures, int64_t window_s,
-    int64_t block_s, int64_t now)
-{
-	struct slot *s;
-	int started = 0;
+const struct brk_limit_rule brk_limit_login_user = {
+	BRK_LOGIN_MAX_USER, BRK_LOGIN_WINDOW_S, BRK_LOGIN_BLOCK_S,
+};
 
-	pthread_mutex_lock(&l->mu);
-	s = find(l, key);
-	if (s == NULL) {
-		s = claim(l, key, now);
+int brk_limits_init(struct brk_limits *ls)
+{
+	static const struct brk_limit_rule login_addr = {
+		BRK_LOGIN_MAX_ADDR, BRK_LOGIN_WINDOW_S, BRK_LOGIN_BLOCK_S,
+	};
+	static const struct brk_limit_rule token_addr = {
+		BRK_TOKEN_FAIL_MAX_ADDR, BRK_TOKEN_FAIL_WINDOW_S, BRK_TOKEN_FAIL_QUIET_S,
+	};
+
+	memset(ls, 0, sizeof(*ls));
+	ls->login_addr = brk_limit_new(&login_addr);
+	ls->login_name = brk_limit_new(&brk_limit_login_user);
+	ls->token_addr = brk_limit_new(&token_addr);
+	ls->pw_checks = brk_quota_new(BRK_PW_CHECKS_MAX, BRK_PW_CHECKS_MAX);
+	if (ls->login_addr == NULL || ls->login_name == NULL || ls->token_addr == NULL ||
+	    ls->pw_checks == NULL) {
+		brk_limits_fini(ls);
+		return ZT_ERR_NOMEM;
 	}
-	if (s == NULL) {
-		goto out;
-	}
-	if (s->failures == 0 || now - s->window_start >= window_s) {
-		s->window_start = now;
-		s->failures = 0;
-	}
-	s->failures++;
-	s->last = now;
-	if (s->failures >= max_failures && s->blocked_until <= now) {
-		s->blocked_until = now + block_s;
-		s->failures = 0;
-		started = 1;
-	}
-out:
-	pthread_mutex_unlock(&l->mu);
-	return started;
+	return 0;
 }
 
-void brk_limit_clear(struct brk_limit *l, const char *key)
+void brk_limits_fini(struct brk_limits *ls)
 {
-	struct slot *s;
-
-	pthread_mutex_lock(&l->mu);
-	s = find(l, key);
-	if (s != NULL && s->blocked_until == 0) {
-		memset(s, 0, sizeof(*s));
-	} else if (s != NULL) {
-		s->failures = 0;
-	}
-	pthread_mutex_unlock(&l->mu);
+	brk_limit_free(ls->login_addr);
+	brk_limit_free(ls->login_name);
+	brk_limit_free(ls->token_addr);
+	brk_quota_free(ls->pw_checks);
+	memset(ls, 0, sizeof(*ls));
 }

@@ -112,6 +112,31 @@ void brk_policy_free(struct pol_role **roles, size_t n)
 	free(roles);
 }
 
+int brk_policy_session_ttl(struct store *st, const char *roles, int64_t cap, int64_t *ttl,
+    char *by, size_t bysz)
+{
+	char missing[STORE_ROLES_MAX + 1];
+	struct pol_role **set = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = brk_policy_load(st, roles, &set, &n, missing, sizeof(missing))) != 0) {
+		return r;
+	}
+	*ttl = cap;
+	by[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = pol_role_max_session_ttl(set[i]);
+
+		if (t > 0 && t < *ttl) {
+			*ttl = t;
+			snprintf(by, bysz, "%s", pol_role_name(set[i]));
+		}
+	}
+	brk_policy_free(set, n);
+	return 0;
+}
+
 int brk_policy_decide(struct store *st, const char *roles, const struct pol_request *req,
     struct pol_decision *d)
 {

@@ -9,6 +9,7 @@
 #define ZT_BRK_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct pol_role;
@@ -25,6 +26,14 @@ int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fnam
 int brk_policy_load(struct store *st, const char *roles, struct pol_role ***out, size_t *n,
     char *missing, size_t missingsz);
 void brk_policy_free(struct pol_role **roles, size_t n);
+/* The longest a session (a login or a bot token) of an identity holding
+ * roles ("a,b") may last: the smallest options.max_session_ttl among the
+ * stored documents of those roles, or cap (seconds) if that is smaller or
+ * no role sets one. by (bysz bytes) gets the name of the role that set
+ * *ttl, or "" when cap did. 0, or brk_policy_load's error (the caller then
+ * mints nothing: a policy that cannot be read grants no session). */
+int brk_policy_session_ttl(struct store *st, const char *roles, int64_t cap, int64_t *ttl,
+    char *by, size_t bysz);
 /* Loads the roles named in roles and decides req (policy/pol_eval.h) into
  * *d. On any error *d is a deny whose rule says the policy could not be
  * read. 0 or a negative ZT_ERR_*. */

@@ -196,12 +196,11 @@ static int serve(int argc, char **argv)
 	b.ca = dd.ca;
 	b.sshca = dd.sshca;
 	b.now = brk_now;
-	b.limit = brk_limit_new();
 	b.agents = brk_agents_new(dd.store);
 	b.dials = brk_dials_new();
 	b.agg = aud_agg_new(agg_s * 1000);
 	b.watch = brk_watch_new(&b);
-	if (b.limit == NULL || b.agents == NULL || b.dials == NULL || b.agg == NULL ||
+	if (brk_limits_init(&b.limits) != 0 || b.agents == NULL || b.dials == NULL || b.agg == NULL ||
 	    b.watch == NULL || brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
@@ -272,7 +271,7 @@ out:
 	/* Before what its chores use is freed. */
 	brk_watch_free(b.watch);
 	brk_mcp_free(mcp);
-	brk_limit_free(b.limit);
+	brk_limits_fini(&b.limits);
 	aud_agg_free(b.agg);
 	brk_agents_free(b.agents);
 	brk_dials_free(b.dials);

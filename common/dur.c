@@ -1,5 +1,5 @@
 /*
- * dur.c - parsing durations and formatting timestamps.
+ * dur.c - parsing and formatting durations, formatting timestamps.
  */
 #include "common/dur.h"
 
@@ -38,6 +38,30 @@ int dur_parse(const char *s, int64_t min_s, int64_t max_s, int64_t *out)
 		return ZT_ERR_INVALID;
 	}
 	*out = v;
+	return 0;
+}
+
+int dur_format(int64_t s, char *out, size_t outsz)
+{
+	static const struct {
+		int64_t mult;
+		char unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' } };
+	int64_t mult = 1;
+	char unit = 's';
+	int n;
+
+	for (size_t i = 0; s > 0 && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (s % units[i].mult == 0) {
+			mult = units[i].mult;
+			unit = units[i].unit;
+			break;
+		}
+	}
+	if (s < 0 || (n = snprintf(out, outsz, "%lld%c", (long long)(s / mult), unit)) < 0 ||
+	    (size_t)n >= outsz) {
+		return ZT_ERR_INVALID;
+	}
 	return 0;
 }
 

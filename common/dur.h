@@ -1,6 +1,6 @@
 /*
  * dur.h - durations as people type them: "90s", "30m", "12h", "7d", or a
- * bare number of seconds.
+ * bare number of seconds; and the same back for people to read.
  */
 #ifndef ZT_DUR_H
 #define ZT_DUR_H
@@ -11,6 +11,10 @@
 /* Parses s into seconds within [min_s, max_s]. 0, ZT_ERR_INVALID (not a
  * duration, or out of bounds). */
 int dur_parse(const char *s, int64_t min_s, int64_t max_s, int64_t *out);
+/* Formats s seconds (>= 0) the way dur_parse reads them, in the largest
+ * unit that divides it: "8h", "90m", "45s", "7d". 0 or ZT_ERR_INVALID
+ * (negative, or out too small). */
+int dur_format(int64_t s, char *out, size_t outsz);
 /* Formats unix time t as "2026-11-24T15:04:05Z" into out (21 bytes). */
 int dur_format_time(int64_t t, char *out, size_t outsz);
 

@@ -120,6 +120,16 @@ static const char *const migrations[] = {
 	"  ssh_host_key TEXT NOT NULL DEFAULT '',"
 	"  bound_at INTEGER NOT NULL,"
 	"  last_seen INTEGER NOT NULL);",
+	/* v5: failed logins are counted in the user's row; a user holds one
+	 * usable invite at most, and none once enrolled (store_invite_add
+	 * keeps it so from now on): retire the rest. */
+	"ALTER TABLE users ADD COLUMN login_failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN login_window_start INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN login_blocked_until INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE invites SET used = 1 WHERE used = 0 AND"
+	"  user_id IN (SELECT id FROM users WHERE totp_active = 1);"
+	"UPDATE invites SET used = 1 WHERE used = 0 AND rowid < (SELECT max(i.rowid)"
+	"  FROM invites i WHERE i.user_id = invites.user_id AND i.used = 0);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -346,12 +356,13 @@ static char *col_dup(sqlite3_stmt *s, int col)
 }
 
 /*
- * Pages through a table of named rows (users, bots) in name order: sql
- * takes (name after, limit). read fills one element of size bytes whose
- * name is at name_off; call hands an element to the caller's function.
+ * Pages through rows in the order of a text key (a name, or a token hash,
+ * which fits the same buffer): sql takes (?1 key after, ?2 limit), then
+ * ?3.. the nextra values of extra. read fills one element of size bytes
+ * whose key is at key_off; call hands an element to the caller's function.
  */
-static int each_by_name(struct store *st, const char *sql, const char *what, size_t size,
-    size_t name_off, int (*read)(sqlite3_stmt *s, void *elem),
+static int each_page(struct store *st, const char *sql, const char *what, size_t size,
+    size_t key_off, const int64_t *extra, int nextra, int (*read)(sqlite3_stmt *s, void *elem),
     int (*call)(const void *elem, void *ctx), void *ctx)
 {
 	char after[STORE_NAME_MAX + 1] = "";
@@ -365,7 +376,13 @@ static int each_by_name(struct store *st, const char *sql, const char *what, siz
 	do {
 		n = 0;
 		lock(st);
-		if ((r = query(st, what, &s, sql, "ti", after, (int64_t)STORE_PAGE)) == 0) {
+		r = query(st, what, &s, sql, "ti", after, (int64_t)STORE_PAGE);
+		for (int k = 0; r == 0 && k < nextra; k++) {
+			if (sqlite3_bind_int64(s, 3 + k, extra[k]) != SQLITE_OK) {
+				r = db_fail(st, what);
+			}
+		}
+		if (r == 0) {
 			while (n < STORE_PAGE && (r = step(st, s, what)) == 1) {
 				if ((r = read(s, page + (size_t)n * size)) != 0) {
 					break;
@@ -385,13 +402,64 @@ static int each_by_name(struct store *st, const char *sql, const char *what, siz
 			}
 		}
 		if (n > 0) {
-			memcpy(after, page + (size_t)(n - 1) * size + name_off, sizeof(after));
+			memcpy(after, page + (size_t)(n - 1) * size + key_off, sizeof(after));
 		}
 	} while (n == STORE_PAGE);
 	r = 0;
 out:
 	free(page);
 	return r;
+}
+
+/* each_page over a table of named rows (users, bots, roles, agents) in
+ * name order, with no further parameters. */
+static int each_by_name(struct store *st, const char *sql, const char *what, size_t size,
+    size_t name_off, int (*read)(sqlite3_stmt *s, void *elem),
+    int (*call)(const void *elem, void *ctx), void *ctx)
+{
+	return each_page(st, sql, what, size, name_off, NULL, 0, read, call, ctx);
+}
+
+/*
+ * In one transaction, counts the rows that count_sql counts and, when
+ * there is exactly one, runs change_sql (an UPDATE or DELETE of the same
+ * rows); both take the same parameters (types and the values after it).
+ * 0, ZT_ERR_NOT_FOUND (no row), ZT_ERR_EXISTS (several: nothing changed)
+ * or a store error. Caller holds the lock. It serves removal and
+ * revocation by a hash prefix, which must name one token, not several.
+ */
+static int change_unique(struct store *st, const char *what, const char *count_sql,
+    const char *change_sql, const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap, again;
+	int64_t n;
+	int r;
+
+	va_start(ap, types);
+	va_copy(again, ap);
+	if ((r = begin(st, what)) != 0 || (r = vquery(st, what, &s, count_sql, types, ap)) != 0) {
+		goto out;
+	}
+	if ((r = step(st, s, what)) != 1) {
+		r = r == 0 ? ZT_ERR_DB : r;
+		goto out;
+	}
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (n != 1) {
+		r = n == 0 ? ZT_ERR_NOT_FOUND : ZT_ERR_EXISTS;
+		goto out;
+	}
+	if ((r = vquery(st, what, &s, change_sql, types, again)) == 0) {
+		r = run(st, s, what, NULL);
+	}
+out:
+	sqlite3_finalize(s);
+	va_end(again);
+	va_end(ap);
+	return finish(st, r, what);
 }
 
 /* True if h is the stored form of a token: 64 lower-case hex digits. */
@@ -408,6 +476,23 @@ static int hash_valid(const char *h)
 		}
 	}
 	return h[i] == '\0';
+}
+
+/* True if p is STORE_JOIN_PREFIX_MIN..64 lower-case hex digits. */
+static int hash_prefix_valid(const char *p)
+{
+	size_t i;
+
+	if (p == NULL) {
+		return 0;
+	}
+	for (i = 0; p[i] != '\0'; i++) {
+		if (i >= CRYPTO_SHA256_HEX_LEN ||
+		    !((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+			return 0;
+		}
+	}
+	return i >= STORE_JOIN_PREFIX_MIN;
 }
 
 static int roles_valid(const char *roles)
@@ -712,7 +797,7 @@ int store_user_add(struct store *st, const char *name, const char *roles, int64_
 }
 
 #define USER_COLS "id, name, roles, pw_hash, totp_secret, totp_active, totp_last_step, " \
-	"locked, created_at"
+	"locked, created_at, login_failures, login_window_start, login_blocked_until"
 
 /* Reads a row of USER_COLS; with_secrets 0 leaves pw_hash and the TOTP
  * secret zeroed. */
@@ -748,6 +833,9 @@ static int read_user(sqlite3_stmt *s, int with_secrets, struct store_user *u)
 	u->totp_last_step = sqlite3_column_int64(s, 6);
 	u->locked = sqlite3_column_int(s, 7) != 0;
 	u->created_at = sqlite3_column_int64(s, 8);
+	u->login.failures = sqlite3_column_int64(s, 9);
+	u->login.window_start = sqlite3_column_int64(s, 10);
+	u->login.blocked_until = sqlite3_column_int64(s, 11);
 out:
 	if (r != 0) {
 		store_user_wipe(u);
@@ -849,6 +937,9 @@ static int change1(struct store *st, const char *what, const char *sql, const ch
 int store_user_set_credentials(struct store *st, int64_t id, const char *pw_hash,
     const uint8_t *totp, size_t totp_len)
 {
+	sqlite3_stmt *s = NULL;
+	int r;
+
 	if (pw_hash == NULL || (totp == NULL && totp_len != 0)) {
 		return ZT_ERR_INVALID;
 	}
@@ -856,15 +947,85 @@ int store_user_set_credentials(struct store *st, int64_t id, const char *pw_hash
 	    totp_len > STORE_TOTP_MAX) {
 		return ZT_ERR_TOO_LARGE;
 	}
-	return change1(st, "set credentials", "UPDATE users SET pw_hash = ?, totp_secret = ?, "
-	    "totp_active = 0, totp_last_step = -1 WHERE id = ?", "tbi", pw_hash,
-	    (const void *)totp, totp_len, id);
+	/* Conditional on totp_active = 0: an enrolled account is never
+	 * re-enrolled here, whatever raced. */
+	r = change1(st, "set credentials", "UPDATE users SET pw_hash = ?, totp_secret = ?, "
+	    "totp_active = 0, totp_last_step = -1 WHERE id = ? AND totp_active = 0", "tbi",
+	    pw_hash, (const void *)totp, totp_len, id);
+	if (r == ZT_ERR_NOT_FOUND) {
+		/* Only naming the refusal; the decision is made. */
+		lock(st);
+		r = query_row(st, "set credentials", &s, "SELECT 1 FROM users WHERE id = ?", "i", id);
+		sqlite3_finalize(s);
+		unlock(st);
+		r = r == 0 ? ZT_ERR_EXISTS : r;
+	}
+	return r;
 }
 
-int store_user_activate_totp(struct store *st, int64_t id, int64_t step_no)
+/* The user an invite belongs to, if it is usable at now: 0, ZT_ERR_NOT_FOUND
+ * (unknown, used or retired), ZT_ERR_EXPIRED. Caller holds the lock. */
+static int invite_check(struct store *st, const char *token_hash, int64_t now, int64_t *user_id)
 {
-	return change1(st, "activate TOTP", "UPDATE users SET totp_active = 1, "
-	    "totp_last_step = ? WHERE id = ? AND totp_secret IS NOT NULL", "ii", step_no, id);
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*user_id = 0;
+	if (!hash_valid(token_hash)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	if ((r = query_row(st, "get invite", &s, "SELECT user_id, expires_at, used "
+	    "FROM invites WHERE token_hash = ?", "t", token_hash)) != 0) {
+		goto out;
+	}
+	if (sqlite3_column_int(s, 2) != 0) {
+		r = ZT_ERR_NOT_FOUND;
+	} else if (now >= sqlite3_column_int64(s, 1)) {
+		r = ZT_ERR_EXPIRED;
+	} else {
+		*user_id = sqlite3_column_int64(s, 0);
+	}
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int store_user_enroll(struct store *st, const char *invite_hash, int64_t now, int64_t id,
+    const uint8_t *totp, size_t totp_len, int64_t step_no)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t owner = 0;
+	int r, changes = 0;
+
+	if (totp == NULL || totp_len == 0 || totp_len > STORE_TOTP_MAX) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = begin(st, "begin enrol")) != 0 ||
+	    (r = invite_check(st, invite_hash, now, &owner)) != 0) {
+		goto out;
+	}
+	if (owner != id) {
+		r = ZT_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = write1(st, "use invite", NULL, "UPDATE invites SET used = 1 "
+	    "WHERE token_hash = ?", "t", invite_hash)) != 0 ||
+	    (r = write1(st, "activate TOTP", &changes, "UPDATE users SET totp_active = 1, "
+	    "totp_last_step = ? WHERE id = ? AND totp_active = 0 AND totp_secret = ?", "iib",
+	    step_no, id, (const void *)totp, totp_len)) != 0 || changes == 1) {
+		goto out;
+	}
+	/* Only naming the refusal; the transaction is rolled back. */
+	if ((r = query_row(st, "enrol", &s, "SELECT totp_active FROM users WHERE id = ?", "i",
+	    id)) == 0) {
+		r = sqlite3_column_int(s, 0) != 0 ? ZT_ERR_EXISTS : ZT_ERR_AUTH;
+	}
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit enrol");
+	unlock(st);
+	return r;
 }
 
 int store_user_consume_step(struct store *st, int64_t id, int64_t step_no)
@@ -910,8 +1071,12 @@ int store_user_set_locked(struct store *st, const char *name, int locked, int64_
 		return ZT_ERR_NOT_FOUND;
 	}
 	lock(st);
+	/* Unlocking is an administrator's word that the account may log in
+	 * again: the failed-login block goes too. */
 	if ((r = begin(st, "begin lock")) != 0 ||
-	    (r = query_row(st, "lock user", &s, "UPDATE users SET locked = ? WHERE name = ? "
+	    (r = query_row(st, "lock user", &s, "UPDATE users SET locked = ?1, "
+	    "login_failures = iif(?1, login_failures, 0), "
+	    "login_blocked_until = iif(?1, login_blocked_until, 0) WHERE name = ?2 "
 	    "RETURNING id", "it", (int64_t)(locked != 0), name)) != 0) {
 		goto out;
 	}
@@ -927,6 +1092,42 @@ out:
 	return r;
 }
 
+int store_user_login_update(struct store *st, int64_t id,
+    int (*fn)(struct store_fail_count *c, void *arg), void *arg)
+{
+	struct store_fail_count c;
+	sqlite3_stmt *s = NULL;
+	int r, ret = 0;
+
+	if (fn == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = exec(st, "PRAGMA synchronous = NORMAL", "set synchronous")) != 0 ||
+	    (r = begin(st, "begin login count")) != 0 ||
+	    (r = query_row(st, "read login count", &s, "SELECT login_failures, "
+	    "login_window_start, login_blocked_until FROM users WHERE id = ?", "i", id)) != 0) {
+		goto out;
+	}
+	c.failures = sqlite3_column_int64(s, 0);
+	c.window_start = sqlite3_column_int64(s, 1);
+	c.blocked_until = sqlite3_column_int64(s, 2);
+	if ((ret = fn(&c, arg)) >= 0) {
+		r = write1(st, "write login count", NULL, "UPDATE users SET login_failures = ?, "
+		    "login_window_start = ?, login_blocked_until = ? WHERE id = ?", "iiii",
+		    c.failures, c.window_start, c.blocked_until, id);
+	}
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit login count");
+	/* Every other write stays durable before it returns. */
+	if (exec(st, "PRAGMA synchronous = FULL", "set synchronous") != 0) {
+		r = ZT_ERR_DB;
+	}
+	unlock(st);
+	return r != 0 ? r : ret;
+}
+
 int store_user_rm(struct store *st, const char *name)
 {
 	if (!store_name_valid(name)) {
@@ -936,61 +1137,97 @@ int store_user_rm(struct store *st, const char *name)
 	return change1(st, "delete user", "DELETE FROM users WHERE name = ?", "t", name);
 }
 
+/* Retires the user's unused invites and adds token_hash for the user, so
+ * that a user holds one usable invite at most. Caller holds the lock and a
+ * transaction. */
+static int invite_replace(struct store *st, const char *token_hash, int64_t user_id,
+    int64_t expires_at)
+{
+	int r;
+
+	if ((r = write1(st, "retire invites", NULL, "UPDATE invites SET used = 1 "
+	    "WHERE user_id = ? AND used = 0", "i", user_id)) != 0) {
+		return r;
+	}
+	return write1(st, "add invite", NULL, "INSERT INTO invites(token_hash, user_id, "
+	    "expires_at) VALUES (?, ?, ?)", "tii", token_hash, user_id, expires_at);
+}
+
+int store_user_reset(struct store *st, const char *name, int64_t now, const char *invite_hash,
+    int64_t expires_at, int *revoked)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t id;
+	int r, count = 0;
+
+	if (!hash_valid(invite_hash)) {
+		return ZT_ERR_INVALID;
+	}
+	if (!store_name_valid(name)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	lock(st);
+	if ((r = begin(st, "begin reset")) != 0 ||
+	    (r = query_row(st, "reset user", &s, "UPDATE users SET pw_hash = '', "
+	    "totp_secret = NULL, totp_active = 0, totp_last_step = -1, login_failures = 0, "
+	    "login_blocked_until = 0 WHERE name = ? RETURNING id", "t", name)) != 0) {
+		goto out;
+	}
+	id = sqlite3_column_int64(s, 0);
+	if ((r = step(st, s, "reset user")) < 0 ||
+	    (r = revoke_principal(st, STORE_USER, id, now, &count)) != 0) {
+		goto out;
+	}
+	r = invite_replace(st, invite_hash, id, expires_at);
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit reset");
+	unlock(st);
+	if (r == 0 && revoked != NULL) {
+		*revoked = count;
+	}
+	return r;
+}
+
 /* ---- invites ---- */
 
 int store_invite_add(struct store *st, const char *token_hash, int64_t user_id,
     int64_t expires_at)
 {
+	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (!hash_valid(token_hash)) {
 		return ZT_ERR_INVALID;
 	}
 	lock(st);
-	r = write1(st, "add invite", NULL, "INSERT INTO invites(token_hash, user_id, expires_at) "
-	    "VALUES (?, ?, ?)", "tii", token_hash, user_id, expires_at);
+	if ((r = begin(st, "begin add invite")) != 0 ||
+	    (r = query_row(st, "add invite", &s, "SELECT totp_active FROM users WHERE id = ?",
+	    "i", user_id)) != 0) {
+		goto out;
+	}
+	/* An invite lets its holder set the password and TOTP secret: for an
+	 * enrolled account, that is an administrator's explicit reset. */
+	r = sqlite3_column_int(s, 0) != 0 ? ZT_ERR_EXISTS :
+	    invite_replace(st, token_hash, user_id, expires_at);
+out:
+	sqlite3_finalize(s);
+	r = finish(st, r, "commit add invite");
 	unlock(st);
 	return r;
 }
 
 int store_invite_get(struct store *st, const char *token_hash, int64_t now, int64_t *user_id)
 {
-	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (user_id == NULL) {
 		return ZT_ERR_INVALID;
 	}
-	*user_id = 0;
-	if (!hash_valid(token_hash)) {
-		return ZT_ERR_NOT_FOUND;
-	}
 	lock(st);
-	if ((r = query_row(st, "get invite", &s, "SELECT user_id, expires_at, used "
-	    "FROM invites WHERE token_hash = ?", "t", token_hash)) != 0) {
-		goto out;
-	}
-	if (sqlite3_column_int(s, 2) != 0) {
-		r = ZT_ERR_NOT_FOUND;
-	} else if (now >= sqlite3_column_int64(s, 1)) {
-		r = ZT_ERR_EXPIRED;
-	} else {
-		*user_id = sqlite3_column_int64(s, 0);
-	}
-out:
-	sqlite3_finalize(s);
+	r = invite_check(st, token_hash, now, user_id);
 	unlock(st);
 	return r;
-}
-
-int store_invite_use(struct store *st, const char *token_hash)
-{
-	if (!hash_valid(token_hash)) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	/* Conditional on used = 0, so of two racing enrolments one wins. */
-	return change1(st, "use invite", "UPDATE invites SET used = 1 "
-	    "WHERE token_hash = ? AND used = 0", "t", token_hash);
 }
 
 /* ---- bots ---- */
@@ -1077,10 +1314,11 @@ int store_bot_rm(struct store *st, const char *name)
 
 /* ---- sessions ---- */
 
-int store_session_add(struct store *st, const struct store_session *ss)
+/* Inserts a session row: 0, ZT_ERR_INVALID (malformed) or a store error.
+ * Caller holds the lock. */
+static int session_insert(struct store *st, const struct store_session *ss)
 {
 	int64_t user_id, bot_id;
-	int r;
 
 	if (ss == NULL || !hash_valid(ss->token_hash) ||
 	    (ss->kind != STORE_USER && ss->kind != STORE_BOT) ||
@@ -1089,16 +1327,40 @@ int store_session_add(struct store *st, const struct store_session *ss)
 	}
 	user_id = ss->kind == STORE_USER ? ss->principal_id : 0;
 	bot_id = ss->kind == STORE_BOT ? ss->principal_id : 0;
-	lock(st);
 	/* nullif() gives the other principal's column the NULL that the CHECK
 	 * constraint wants; ids start at 1. */
-	r = write1(st, "add session", NULL, "INSERT INTO sessions(token_hash, kind, user_id, "
+	return write1(st, "add session", NULL, "INSERT INTO sessions(token_hash, kind, user_id, "
 	    "bot_id, created_at, expires_at, mfa_verified_at, source) "
 	    "VALUES (?, ?, nullif(?, 0), nullif(?, 0), ?, ?, ?, ?)", "tiiiiiit", ss->token_hash,
 	    (int64_t)ss->kind, user_id, bot_id, ss->created_at, ss->expires_at,
 	    ss->kind == STORE_USER ? ss->mfa_verified_at : (int64_t)0, ss->source);
+}
+
+int store_session_add(struct store *st, const struct store_session *ss)
+{
+	int r;
+
+	lock(st);
+	r = session_insert(st, ss);
 	unlock(st);
 	return r;
+}
+
+int store_session_replace(struct store *st, const struct store_session *ss)
+{
+	int r, count = 0;
+
+	if (ss == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = begin(st, "begin replace sessions")) == 0 &&
+	    (r = revoke_principal(st, ss->kind, ss->principal_id, ss->created_at, &count)) == 0) {
+		r = session_insert(st, ss);
+	}
+	r = finish(st, r, "commit replace sessions");
+	unlock(st);
+	return r != 0 ? r : count;
 }
 
 int store_session_get(struct store *st, const char *token_hash, int64_t now,
@@ -1177,6 +1439,77 @@ int store_session_revoke_all(struct store *st, enum store_principal kind, int64_
 	r = revoke_principal(st, kind, principal_id, now, &count);
 	unlock(st);
 	return r != 0 ? r : count;
+}
+
+/* The live sessions of one principal: ?3 kind, ?4 its id, ?5 now (?1 and
+ * ?2 are each_page's key and limit, or a hash prefix and an unused 0). */
+#define LIVE_OF_PRINCIPAL "((?3 = 1 AND user_id = ?4) OR (?3 = 2 AND bot_id = ?4)) AND " \
+	"revoked_at = 0 AND expires_at > ?5"
+
+int store_session_revoke_prefix(struct store *st, enum store_principal kind,
+    int64_t principal_id, const char *hash_prefix, int64_t now)
+{
+	int r;
+
+	if (!hash_prefix_valid(hash_prefix) || (kind != STORE_USER && kind != STORE_BOT)) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	/* substr(), not LIKE: LIKE ignores case and has wildcards. */
+	r = change_unique(st, "revoke session", "SELECT count(*) FROM sessions WHERE "
+	    "substr(token_hash, 1, length(?1)) = ?1 AND " LIVE_OF_PRINCIPAL,
+	    "UPDATE sessions SET revoked_at = max(?5, 1) WHERE "
+	    "substr(token_hash, 1, length(?1)) = ?1 AND " LIVE_OF_PRINCIPAL, "tiiii", hash_prefix,
+	    (int64_t)0, (int64_t)kind, principal_id, now);
+	unlock(st);
+	return r;
+}
+
+static int read_session(sqlite3_stmt *s, void *elem)
+{
+	struct store_session *ss = elem;
+	int r;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((r = col_text(s, 0, ss->token_hash, sizeof(ss->token_hash), "read session")) != 0 ||
+	    (r = col_text(s, 5, ss->source, sizeof(ss->source), "read session")) != 0) {
+		return r;
+	}
+	ss->kind = sqlite3_column_int(s, 1) == STORE_BOT ? STORE_BOT : STORE_USER;
+	ss->created_at = sqlite3_column_int64(s, 2);
+	ss->expires_at = sqlite3_column_int64(s, 3);
+	ss->mfa_verified_at = sqlite3_column_int64(s, 4);
+	ss->principal_id = sqlite3_column_int64(s, 6);
+	return 0;
+}
+
+struct session_each_ctx {
+	int (*fn)(const struct store_session *s, void *arg);
+	void *arg;
+};
+
+static int call_session(const void *elem, void *ctx)
+{
+	struct session_each_ctx *c = ctx;
+
+	return c->fn(elem, c->arg);
+}
+
+int store_session_each(struct store *st, enum store_principal kind, int64_t principal_id,
+    int64_t now, int (*fn)(const struct store_session *s, void *arg), void *arg)
+{
+	struct session_each_ctx c = { fn, arg };
+	const int64_t extra[] = { (int64_t)kind, principal_id, now };
+
+	if (fn == NULL || (kind != STORE_USER && kind != STORE_BOT)) {
+		return ZT_ERR_INVALID;
+	}
+	/* A hash is 64 characters: it pages like a name (STORE_NAME_MAX). */
+	return each_page(st, "SELECT token_hash, kind, created_at, expires_at, mfa_verified_at, "
+	    "source, coalesce(user_id, bot_id) FROM sessions WHERE token_hash > ?1 AND "
+	    LIVE_OF_PRINCIPAL " ORDER BY token_hash LIMIT ?2", "list sessions",
+	    sizeof(struct store_session), offsetof(struct store_session, token_hash), extra, 3,
+	    read_session, call_session, &c);
 }
 
 int store_session_prune(struct store *st, int64_t now, int64_t grace_s)
@@ -1461,52 +1794,18 @@ int store_join_token_each(struct store *st,
 	    offsetof(struct store_join_token, token_hash), read_join_token, call_join_token, &c);
 }
 
-/* True if p is STORE_JOIN_PREFIX_MIN..64 lower-case hex digits. */
-static int hash_prefix_valid(const char *p)
-{
-	size_t i;
-
-	if (p == NULL) {
-		return 0;
-	}
-	for (i = 0; p[i] != '\0'; i++) {
-		if (i >= CRYPTO_SHA256_HEX_LEN ||
-		    !((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
-			return 0;
-		}
-	}
-	return i >= STORE_JOIN_PREFIX_MIN;
-}
-
 int store_join_token_rm(struct store *st, const char *hash_prefix)
 {
-	sqlite3_stmt *s = NULL;
-	int64_t n = 0;
 	int r;
 
 	if (!hash_prefix_valid(hash_prefix)) {
 		return ZT_ERR_INVALID;
 	}
 	lock(st);
-	if ((r = begin(st, "begin remove join token")) != 0) {
-		goto out;
-	}
 	/* substr(), not LIKE: LIKE ignores case and has wildcards. */
-	if ((r = query_row(st, "remove join token", &s, "SELECT count(*) FROM join_tokens "
-	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "t", hash_prefix)) != 0) {
-		r = r == ZT_ERR_NOT_FOUND ? ZT_ERR_DB : r;
-		goto out;
-	}
-	n = sqlite3_column_int64(s, 0);
-	if (n != 1) {
-		r = n == 0 ? ZT_ERR_NOT_FOUND : ZT_ERR_EXISTS;
-		goto out;
-	}
-	r = write1(st, "remove join token", NULL, "DELETE FROM join_tokens "
+	r = change_unique(st, "remove join token", "SELECT count(*) FROM join_tokens "
+	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "DELETE FROM join_tokens "
 	    "WHERE substr(token_hash, 1, length(?1)) = ?1", "t", hash_prefix);
-out:
-	sqlite3_finalize(s);
-	r = finish(st, r, "commit remove join token");
 	unlock(st);
 	return r;
 }

@@ -42,6 +42,14 @@ int store_data_version(struct store *st, int64_t *out);
 int store_name_valid(const char *s);
 
 /* ---- users ---- */
+/* A failure counter with a block (broker/brk_limit.h does the counting):
+ * failures counted since window_start, and a block until blocked_until
+ * (0 or a past time: none). */
+struct store_fail_count {
+	int64_t failures;
+	int64_t window_start;
+	int64_t blocked_until;
+};
 struct store_user {
 	int64_t id;
 	char name[STORE_NAME_MAX + 1];
@@ -53,6 +61,7 @@ struct store_user {
 	int64_t totp_last_step;       /* last TOTP step accepted; -1 if none */
 	int locked;
 	int64_t created_at;
+	struct store_fail_count login;  /* failed logins (store_user_login_update) */
 };
 /* Wipes secrets held in u. */
 void store_user_wipe(struct store_user *u);
@@ -66,27 +75,66 @@ int store_user_get_id(struct store *st, int64_t id, struct store_user *out);
  * returns fn's value if non-zero. */
 int store_user_each(struct store *st, int (*fn)(const struct store_user *u, void *arg),
     void *arg);
-/* Sets password hash and (inactive) TOTP secret during enrolment. */
+/* Enrolment's first step: sets the password hash and a new, inactive TOTP
+ * secret, only while the user is not enrolled (TOTP not active), so that an
+ * enrolled account's credentials change only through store_user_reset.
+ * 0, ZT_ERR_NOT_FOUND (no such user), ZT_ERR_EXISTS (the user is enrolled),
+ * ZT_ERR_TOO_LARGE. */
 int store_user_set_credentials(struct store *st, int64_t id, const char *pw_hash,
     const uint8_t *totp, size_t totp_len);
-/* Marks TOTP active and records the step of the confirming code. */
-int store_user_activate_totp(struct store *st, int64_t id, int64_t step);
+/* Enrolment's second step, in one transaction: uses up the invite (unused,
+ * unexpired, belonging to user id) and activates the user's TOTP secret,
+ * recording the step of the confirming code, if the stored secret is still
+ * totp[0..totp_len) (the one the code was checked against: a first step
+ * run again meanwhile replaced it). 0, ZT_ERR_NOT_FOUND (invite unknown,
+ * used, retired or another user's), ZT_ERR_EXPIRED, ZT_ERR_EXISTS (the user
+ * is enrolled already), ZT_ERR_AUTH (the secret changed); on error nothing
+ * changed. */
+int store_user_enroll(struct store *st, const char *invite_hash, int64_t now, int64_t id,
+    const uint8_t *totp, size_t totp_len, int64_t step);
 /* Atomically sets totp_last_step = step if step > the stored value:
  * 0, or ZT_ERR_REPLAY if a code of this or a later step was already used. */
 int store_user_consume_step(struct store *st, int64_t id, int64_t step);
-/* Locking also revokes the user's sessions in the same transaction. */
+/* Locking also revokes the user's sessions in the same transaction;
+ * unlocking also clears the failed-login counter and its block. */
 int store_user_set_locked(struct store *st, const char *name, int locked, int64_t now);
+/* The user's failed-login counter, kept in the user's row so that no other
+ * traffic can push it out and it survives a restart: in one write
+ * transaction reads it, calls fn(c, arg), and writes *c back if fn
+ * returned >= 0, so that callers at once (other processes too) each see
+ * the others' changes. fn runs under the store's lock and must not call
+ * the store. Returns fn's value, ZT_ERR_NOT_FOUND (no such user) or a
+ * store error. The commit does not wait for the disk (synchronous=NORMAL
+ * for this transaction): a power cut may lose the counter's last changes,
+ * a crash of the process does not, and counting a known user's login adds
+ * no disk wait that would tell it from an unknown name's. */
+int store_user_login_update(struct store *st, int64_t id,
+    int (*fn)(struct store_fail_count *c, void *arg), void *arg);
 /* Deletes the user with its invites and sessions. ZT_ERR_NOT_FOUND. */
 int store_user_rm(struct store *st, const char *name);
+/* An administrator's reset, in one transaction: clears the user's password,
+ * TOTP secret (the account is no longer enrolled) and failed-login
+ * counter, revokes the user's
+ * live sessions, retires the user's invites and adds the invite
+ * invite_hash valid until expires_at, with which the user enrols again.
+ * *revoked (may be NULL) gets how many sessions were revoked. 0,
+ * ZT_ERR_NOT_FOUND (no such user), ZT_ERR_INVALID (bad hash), ZT_ERR_EXISTS
+ * (hash taken); on error nothing changed. */
+int store_user_reset(struct store *st, const char *name, int64_t now, const char *invite_hash,
+    int64_t expires_at, int *revoked);
 
-/* ---- invites (enrolment) ---- */
+/* ---- invites (enrolment) ----
+ * A user holds at most one usable invite: adding one retires the earlier
+ * ones, and enrolment uses it up (store_user_enroll). */
+/* Adds an invite for a user who is not enrolled and retires the user's
+ * earlier invites, in one transaction. 0, ZT_ERR_INVALID (bad hash),
+ * ZT_ERR_NOT_FOUND (no such user), ZT_ERR_EXISTS (the user is enrolled:
+ * that takes store_user_reset; or the hash is taken). */
 int store_invite_add(struct store *st, const char *token_hash, int64_t user_id,
     int64_t expires_at);
-/* The user id an unused invite belongs to: 0, ZT_ERR_NOT_FOUND (unknown or
- * already used), ZT_ERR_EXPIRED. */
+/* The user id an unused invite belongs to: 0, ZT_ERR_NOT_FOUND (unknown,
+ * used or retired), ZT_ERR_EXPIRED. */
 int store_invite_get(struct store *st, const char *token_hash, int64_t now, int64_t *user_id);
-/* Marks the invite used (0 or ZT_ERR_NOT_FOUND if unknown or used). */
-int store_invite_use(struct store *st, const char *token_hash);
 
 /* ---- bots ---- */
 struct store_bot {
@@ -117,6 +165,10 @@ struct store_session {
 	char source[64];               /* address it was created from */
 };
 int store_session_add(struct store *st, const struct store_session *s);
+/* Adds s and, in the same transaction, revokes every other live token of
+ * its principal (at s->created_at): a rotation. Returns how many it
+ * revoked, or an error (then nothing changed). */
+int store_session_replace(struct store *st, const struct store_session *s);
 /* Looks a token hash up, joining the principal's current name, roles and
  * lock state. Checks in this order: ZT_ERR_NOT_FOUND (unknown),
  * ZT_ERR_REVOKED (logged out, or revoked by a lock), ZT_ERR_EXPIRED,
@@ -130,6 +182,18 @@ int store_session_revoke(struct store *st, const char *token_hash, int64_t now);
 /* Revokes every live token of a user or bot; returns how many or an error. */
 int store_session_revoke_all(struct store *st, enum store_principal kind, int64_t principal_id,
     int64_t now);
+/* Revokes the one live token of a user or bot whose hash is hash_prefix
+ * or starts with it (STORE_JOIN_PREFIX_MIN to 64 lower-case hex digits, as
+ * the audit names tokens): 0, ZT_ERR_INVALID (not such a prefix),
+ * ZT_ERR_NOT_FOUND (no live token of the principal matches), ZT_ERR_EXISTS
+ * (several do; nothing is revoked). */
+int store_session_revoke_prefix(struct store *st, enum store_principal kind,
+    int64_t principal_id, const char *hash_prefix, int64_t now);
+/* Calls fn for each live (not revoked, not expired at now) token of a user
+ * or bot, in hash order; name and roles are left empty. Stops and returns
+ * fn's value if non-zero. */
+int store_session_each(struct store *st, enum store_principal kind, int64_t principal_id,
+    int64_t now, int (*fn)(const struct store_session *s, void *arg), void *arg);
 /* Deletes rows that expired before now - grace_s; returns how many or an error. */
 int store_session_prune(struct store *st, int64_t now, int64_t grace_s);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/aud_agg.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "common/crypto.h"
@@ -43,6 +44,7 @@ static int64_t fixed_now(void)
 static void init(void)
 {
 	char dir[] = "/dev/shm/zt-fuzz-api-XXXXXX", db[64], cmd[96];
+	char invite[CRYPTO_SHA256_HEX_LEN + 1];
 	uint8_t secret[20] = { 1, 2, 3 };
 	int64_t id = 0;
 
@@ -59,13 +61,19 @@ static void init(void)
 	if (system(cmd) != 0) {
 		abort();
 	}
-	B.limit = brk_limit_new();
+	B.agg = aud_agg_new(60000);
+	if (B.agg == NULL || brk_limits_init(&B.limits) != 0) {
+		abort();
+	}
 	B.now = fixed_now;
 	B.session_ttl = 3600;
 	snprintf(B.dummy_hash, sizeof(B.dummy_hash), "%s", CHEAP_HASH);
+	memset(invite, 'a', CRYPTO_SHA256_HEX_LEN);
+	invite[CRYPTO_SHA256_HEX_LEN] = '\0';
 	if (store_user_add(B.store, "alice", "ops", now_s, &id) != 0 ||
+	    store_invite_add(B.store, invite, id, now_s + 60) != 0 ||
 	    store_user_set_credentials(B.store, id, CHEAP_HASH, secret, sizeof(secret)) != 0 ||
-	    store_user_activate_totp(B.store, id, 0) != 0) {
+	    store_user_enroll(B.store, invite, now_s, id, secret, sizeof(secret), 0) != 0) {
 		abort();
 	}
 }
@@ -88,7 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * audit table does not fill tmpfs on long runs. */
 	if (B.store != NULL && ++runs % RUNS_PER_STORE == 0) {
 		store_free(B.store);
-		brk_limit_free(B.limit);
+		brk_limits_fini(&B.limits);
+		aud_agg_free(B.agg);
 		memset(&B, 0, sizeof(B));
 	}
 	if (B.store == NULL) {

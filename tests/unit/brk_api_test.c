@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_policy.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/store.h"
@@ -45,7 +47,7 @@ static int setup(void **state)
 	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-api"), 0);
 	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(db, &f->b.store), 0);
-	f->b.limit = brk_limit_new();
+	assert_int_equal(brk_limits_init(&f->b.limits), 0);
 	f->b.agg = aud_agg_new(BRK_AUDIT_AGG_PERIOD_MS);
 	f->b.now = clock_fn;
 	f->b.session_ttl = 3600;
@@ -63,19 +65,20 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_free(f->b.store);
-	brk_limit_free(f->b.limit);
+	brk_limits_fini(&f->b.limits);
 	aud_agg_free(f->b.agg);
 	tu_rmtree(f->dir);
 	free(f);
 	return 0;
 }
 
-/* Calls the API; returns the status and leaves the response in *resp. */
-static int call(struct fx *f, const char *method, const char *path, const char *body,
-    const char *auth, struct brk_resp *resp)
+/* Calls the API from source; returns the status and leaves the response
+ * in *resp. */
+static int call_from(struct fx *f, const char *source, const char *method, const char *path,
+    const char *body, const char *auth, struct brk_resp *resp)
 {
 	struct brk_req req = {
-		.method = method, .path = path, .source = "192.0.2.1", .authorization = auth,
+		.method = method, .path = path, .source = source, .authorization = auth,
 		.content_type = body != NULL ? "application/json" : NULL,
 		.body = (const uint8_t *)body, .body_len = body != NULL ? strlen(body) : 0,
 	};
@@ -83,6 +86,61 @@ static int call(struct fx *f, const char *method, const char *path, const char *
 	brk_api_handle(&f->b, &req, resp);
 	return resp->status;
 }
+
+static int call(struct fx *f, const char *method, const char *path, const char *body,
+    const char *auth, struct brk_resp *resp)
+{
+	return call_from(f, "192.0.2.1", method, path, body, auth, resp);
+}
+
+/* Counts the audit events of one type whose details carry "reason":
+ * reason (any when NULL). */
+struct audit_count {
+	const char *type;
+	const char *reason;
+	int n;
+	int repeats;  /* summed over aggregated summaries */
+};
+
+static int count_event(const struct store_audit_row *row, void *arg)
+{
+	struct audit_count *c = arg;
+	cJSON *d = NULL;
+	const char *reason;
+	double rep;
+
+	if (strcmp(row->type, c->type) != 0) {
+		return 0;
+	}
+	d = cJSON_Parse(row->details);
+	reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "reason"));
+	rep = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "repeats"));
+	if (c->reason == NULL || (reason != NULL && strcmp(reason, c->reason) == 0)) {
+		c->n++;
+		c->repeats += rep > 0 ? (int)rep : 0;
+	}
+	cJSON_Delete(d);
+	return 0;
+}
+
+static int events(struct fx *f, const char *type, const char *reason)
+{
+	struct audit_count c = { type, reason, 0, 0 };
+
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_event, &c), 0);
+	return c.n;
+}
+
+/* The repeats that the summaries of these events counted. */
+static int repeats(struct fx *f, const char *type, const char *reason)
+{
+	struct audit_count c = { type, reason, 0, 0 };
+
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_event, &c), 0);
+	return c.repeats;
+}
+
+#define WRONG_LOGIN "{\"user\":\"alice\",\"password\":\"wrong password\",\"otp\":\"000000\"}"
 
 static const char *err_code(const struct brk_resp *resp)
 {
@@ -227,6 +285,62 @@ static void test_enrol_refusals(void **state)
 	fake_now -= 3601;
 }
 
+/* Logs alice in with password pw and the code of step s: the status. */
+static int login_at(struct fx *f, const char *pw, const uint8_t *secret, int64_t s)
+{
+	struct brk_resp resp;
+	char body[512], code[7];
+	int status;
+
+	code_at(secret, s, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"%s\",\"otp\":\"%s\"}",
+	    pw, code);
+	status = call(f, "POST", "/v1/login", body, NULL, &resp);
+	brk_resp_clear(&resp);
+	return status;
+}
+
+/* The takeover: `users add` printed invite A, `users invite` printed B,
+ * alice enrolled with B. Whoever holds A must not reset her password. */
+static void test_old_invite_cannot_take_over(void **state)
+{
+	struct fx *f = *state;
+	char old[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], body[512], db[TU_PATH_MAX];
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct brk_resp resp;
+	struct store_user u;
+
+	memcpy(old, f->invite, sizeof(old));
+	assert_int_equal(store_user_get(f->b.store, "alice", &u), 0);
+	assert_int_equal(crypto_token_new("zti_", f->invite, sizeof(f->invite)), 0);
+	crypto_token_hash(f->invite, hash);
+	assert_int_equal(store_invite_add(f->b.store, hash, u.id, fake_now + 3600), 0);
+	enrol(f, secret);
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"password\":\"attacker password\"}",
+	    old);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 401);
+	assert_string_equal(err_code(&resp), "invalid_invite");
+	brk_resp_clear(&resp);
+	assert_int_equal(login_at(f, "attacker password", secret, totp_step(fake_now) + 1), 401);
+	assert_int_equal(login_at(f, "long enough pw", secret, totp_step(fake_now) + 1), 200);
+
+	/* An invite of an enrolled account left over from an older zt (the
+	 * store no longer issues one) cannot re-enrol it either. */
+	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
+	assert_int_equal(tu_sql(db, "UPDATE invites SET used = 0", NULL, 0), 0);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 409);
+	assert_string_equal(err_code(&resp), "already_enrolled");
+	brk_resp_clear(&resp);
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"otp\":\"123456\"}", old);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 409);
+	assert_string_equal(err_code(&resp), "already_enrolled");
+	brk_resp_clear(&resp);
+	fake_now += 60;
+	assert_int_equal(login_at(f, "long enough pw", secret, totp_step(fake_now)), 200);
+	fake_now -= 60;
+	store_user_wipe(&u);
+}
+
 static void test_lockout(void **state)
 {
 	struct fx *f = *state;
@@ -246,6 +360,164 @@ static void test_lockout(void **state)
 	assert_int_equal(aud_verify(f->b.store, &res), 0);
 	/* 5 failures, 1 lockout, 1 refusal while blocked. */
 	assert_int_equal(res.checked, 7);
+}
+
+/* The count of a known user's failures is kept in the user's row: 4
+ * failures, then a restart and 5,000 bad tokens from as many addresses,
+ * and the fifth failure locks alice (a shared table of 4,096 slots in
+ * memory lost it to either). */
+static void test_lockout_survives_restart_and_traffic(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	char db[TU_PATH_MAX], src[32];
+
+	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
+		assert_int_equal(call(f, "POST", "/v1/login", WRONG_LOGIN, NULL, &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	/* A restart: a new store connection and new in-memory limiters. */
+	store_free(f->b.store);
+	brk_limits_fini(&f->b.limits);
+	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
+	assert_int_equal(store_open(db, &f->b.store), 0);
+	assert_int_equal(brk_limits_init(&f->b.limits), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(src, sizeof(src), "10.%d.%d.%d", i / 65536, i / 256 % 256, i % 256);
+		assert_int_equal(call_from(f, src, "GET", "/v1/whoami", NULL, "Bearer ztb_nope",
+		    &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	assert_int_equal(events(f, "user.lockout", NULL), 0);
+	assert_int_equal(call_from(f, "192.0.2.99", "POST", "/v1/login", WRONG_LOGIN, NULL, &resp),
+	    401);
+	brk_resp_clear(&resp);
+	assert_int_equal(events(f, "user.lockout", NULL), 1);
+	assert_int_equal(call_from(f, "192.0.2.98", "POST", "/v1/login", WRONG_LOGIN, NULL, &resp),
+	    429);
+	brk_resp_clear(&resp);
+}
+
+struct racer {
+	struct fx *f;
+	int status;
+};
+
+static void *race_login(void *arg)
+{
+	struct racer *r = arg;
+	struct brk_resp resp;
+
+	r->status = call(r->f, "POST", "/v1/login", WRONG_LOGIN, NULL, &resp);
+	brk_resp_clear(&resp);
+	return NULL;
+}
+
+/* 30 wrong logins for one user at once: each is counted before its
+ * password check, so at most BRK_LOGIN_MAX_USER reach it; the others get
+ * 429, or 503 while BRK_PW_CHECKS_MAX checks run. */
+static void test_concurrent_guesses_are_counted_first(void **state)
+{
+	struct fx *f = *state;
+	struct racer r[30];
+	pthread_t t[30];
+	int checked = 0;
+
+	for (int i = 0; i < 30; i++) {
+		r[i].f = f;
+		r[i].status = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, race_login, &r[i]), 0);
+	}
+	for (int i = 0; i < 30; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(r[i].status == 401 || r[i].status == 429 || r[i].status == 503);
+		checked += r[i].status == 401;
+	}
+	assert_true(checked >= 1 && checked <= BRK_LOGIN_MAX_USER);
+	assert_int_equal(events(f, "user.login", "wrong password"), checked);
+}
+
+/* Refusals during a lockout and enrolments with unknown invites are
+ * audited once per kind, address and period, then summarised; the wrong
+ * passwords before the lockout stay one event each. */
+static void test_unauthenticated_refusals_aggregated(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+
+	for (int i = 0; i < BRK_LOGIN_MAX_USER + 20; i++) {
+		assert_int_equal(call(f, "POST", "/v1/login", WRONG_LOGIN, NULL, &resp),
+		    i < BRK_LOGIN_MAX_USER ? 401 : 429);
+		brk_resp_clear(&resp);
+		assert_int_equal(call(f, "POST", "/v1/enroll",
+		    "{\"invite\":\"zti_unknown\",\"password\":\"long enough pw\"}", NULL, &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	assert_int_equal(events(f, "user.login", "wrong password"), BRK_LOGIN_MAX_USER);
+	assert_int_equal(events(f, "user.login", "rate limited"), 1);
+	assert_int_equal(events(f, "user.enroll", "invalid invite"), 1);
+	assert_int_equal(aud_agg_flush(f->b.agg, f->b.store, brk_now_ms(), 1), 0);
+	assert_int_equal(events(f, "user.login", "rate limited"), 2);
+	assert_int_equal(repeats(f, "user.login", "rate limited"), 19);
+	assert_int_equal(events(f, "user.enroll", "invalid invite"), 2);
+	assert_int_equal(repeats(f, "user.enroll", "invalid invite"), BRK_LOGIN_MAX_USER + 19);
+}
+
+/* A session lasts at most the smallest max_session_ttl of the roles, and
+ * the broker's --session-ttl; login and whoami say when it ends. */
+static void test_session_ttl_from_roles(void **state)
+{
+	static const char ops[] = "kind: role\nname: ops\noptions: {max_session_ttl: 10m}\n";
+	static const char dev[] = "kind: role\nname: dev\noptions: {max_session_ttl: 30m}\n";
+	struct fx *f = *state;
+	char err[256], name[STORE_NAME_MAX + 1], body[512], code[7], auth[128];
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct brk_resp resp;
+
+	assert_int_equal(brk_policy_apply(f->b.store, ops, strlen(ops), "ops.yaml", name,
+	    sizeof(name), err, sizeof(err), fake_now), 0);
+	assert_int_equal(brk_policy_apply(f->b.store, dev, strlen(dev), "dev.yaml", name,
+	    sizeof(name), err, sizeof(err), fake_now), 0);
+	enrol(f, secret);
+	code_at(secret, totp_step(fake_now) + 1, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &resp), 200);
+	assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(resp.json,
+	    "expires_at")), fake_now + 600);
+	snprintf(auth, sizeof(auth), "Bearer %s",
+	    cJSON_GetStringValue(cJSON_GetObjectItem(resp.json, "token")));
+	brk_resp_clear(&resp);
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 200);
+	assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(resp.json,
+	    "expires_at")), fake_now + 600);
+	brk_resp_clear(&resp);
+	fake_now += 600;
+	assert_int_equal(call(f, "GET", "/v1/whoami", NULL, auth, &resp), 401);
+	assert_string_equal(err_code(&resp), "token_expired");
+	brk_resp_clear(&resp);
+	fake_now -= 600;
+}
+
+/* A locked account answers the same to the right and a wrong password. */
+static void test_locked_answer_ignores_password(void **state)
+{
+	struct fx *f = *state;
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct brk_resp right, wrong;
+	char body[512], code[7];
+
+	enrol(f, secret);
+	assert_int_equal(store_user_set_locked(f->b.store, "alice", 1, fake_now), 0);
+	code_at(secret, totp_step(fake_now) + 1, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &right), 423);
+	assert_int_equal(call(f, "POST", "/v1/login", WRONG_LOGIN, NULL, &wrong), 423);
+	assert_string_equal(err_code(&right), "account_locked");
+	assert_true(cJSON_Compare(right.json, wrong.json, 1));
+	brk_resp_clear(&right);
+	brk_resp_clear(&wrong);
 }
 
 /* Bad tokens from one address: each is refused until the limit, then 429
@@ -300,7 +572,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_routing_and_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_login_logout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_invite_cannot_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_answer_ignores_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_ttl_from_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unauthenticated_refusals_aggregated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_survives_restart_and_traffic, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_guesses_are_counted_first, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_token_quiet, setup, teardown),
 	};
 

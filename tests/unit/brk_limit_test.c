@@ -1,5 +1,7 @@
 /*
- * brk_limit_test.c - failed-login counting and blocking.
+ * brk_limit_test.c - failure counting: the step (take before the work,
+ * then fail, give back or clear), blocking, windows, and tables that keep
+ * one purpose each and never evict a running block.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,84 +11,181 @@
 #include <cmocka.h>
 
 #include "broker/brk_limit.h"
+#include "broker/brk_quota.h"
 #include "common/err.h"
+
+static const struct brk_limit_rule rule5 = { 5, 900, 900 };
+
+/* A failed attempt: taken, then failed. Returns FAIL's value. */
+static int fail_once(struct brk_limit *l, const char *key, int64_t now)
+{
+	int64_t retry = 0;
+
+	assert_int_equal(brk_limit_apply(l, key, BRK_LIMIT_TAKE, now, &retry), 0);
+	return brk_limit_apply(l, key, BRK_LIMIT_FAIL, now, NULL);
+}
 
 static void test_blocks_after_max_failures(void **state)
 {
-	struct brk_limit *l = brk_limit_new();
+	struct brk_limit *l = brk_limit_new(&rule5);
 	int64_t retry = 0;
 
 	(void)state;
 	assert_non_null(l);
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(brk_limit_fail(l, "u:bob", 5, 900, 900, 1000 + i), 0);
-		assert_int_equal(brk_limit_check(l, "u:bob", 1000 + i, &retry), 0);
+		assert_int_equal(fail_once(l, "bob", 1000 + i), 0);
 	}
-	assert_int_equal(brk_limit_fail(l, "u:bob", 5, 900, 900, 1010), 1);
-	assert_int_equal(brk_limit_check(l, "u:bob", 1011, &retry), ZT_ERR_RATE_LIMITED);
+	assert_int_equal(fail_once(l, "bob", 1010), 1);
+	assert_int_equal(brk_limit_apply(l, "bob", BRK_LIMIT_TAKE, 1011, &retry),
+	    ZT_ERR_RATE_LIMITED);
 	assert_int_equal(retry, 899);
 	/* Another key is unaffected; the block ends on time. */
-	assert_int_equal(brk_limit_check(l, "u:alice", 1011, &retry), 0);
-	assert_int_equal(brk_limit_check(l, "u:bob", 1910, &retry), 0);
+	assert_int_equal(brk_limit_apply(l, "alice", BRK_LIMIT_TAKE, 1011, &retry), 0);
+	assert_int_equal(brk_limit_apply(l, "bob", BRK_LIMIT_TAKE, 1910, &retry), 0);
 	brk_limit_free(l);
+}
+
+/* Attempts are counted when they start: a sixth one while five are in
+ * flight is refused before any of them finished. */
+static void test_take_counts_before_the_work(void **state)
+{
+	struct store_fail_count c = { 0, 0, 0 };
+	int64_t retry = 0;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_TAKE, 100, &retry), 0);
+	}
+	assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_TAKE, 100, &retry),
+	    ZT_ERR_RATE_LIMITED);
+	assert_int_equal(retry, 900);
+	/* One attempt was not made after all: its place is free again. */
+	assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_GIVE, 100, NULL), 0);
+	assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_TAKE, 100, &retry), 0);
+	/* The first failure of a full count starts the block, once. */
+	assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_FAIL, 101, NULL), 1);
+	assert_int_equal(c.blocked_until, 1001);
+	assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_FAIL, 101, NULL), 0);
+	assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_TAKE, 101, &retry),
+	    ZT_ERR_RATE_LIMITED);
+	assert_int_equal(retry, 900);
+	/* A give-back never goes below zero. */
+	c.failures = 0;
+	assert_int_equal(brk_limit_count(&c, &rule5, BRK_LIMIT_GIVE, 101, NULL), 0);
+	assert_int_equal(c.failures, 0);
 }
 
 static void test_window_resets(void **state)
 {
-	struct brk_limit *l = brk_limit_new();
-	int64_t retry = 0;
+	struct brk_limit *l = brk_limit_new(&rule5);
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		brk_limit_fail(l, "a:1.2.3.4", 5, 900, 900, 1000);
+		assert_int_equal(fail_once(l, "1.2.3.4", 1000), 0);
 	}
 	/* The fifth failure comes after the window: counting starts again. */
-	assert_int_equal(brk_limit_fail(l, "a:1.2.3.4", 5, 900, 900, 2000), 0);
-	assert_int_equal(brk_limit_check(l, "a:1.2.3.4", 2000, &retry), 0);
+	assert_int_equal(fail_once(l, "1.2.3.4", 2000), 0);
 	brk_limit_free(l);
 }
 
 static void test_clear_keeps_running_block(void **state)
 {
-	struct brk_limit *l = brk_limit_new();
+	static const struct brk_limit_rule rule3 = { 3, 900, 60 };
+	struct brk_limit *l = brk_limit_new(&rule3);
 	int64_t retry = 0;
 
 	(void)state;
 	for (int i = 0; i < 3; i++) {
-		brk_limit_fail(l, "u:c", 3, 900, 60, 100);
+		fail_once(l, "c", 100);
 	}
-	brk_limit_clear(l, "u:c");
-	assert_int_equal(brk_limit_check(l, "u:c", 101, &retry), ZT_ERR_RATE_LIMITED);
-	brk_limit_fail(l, "u:d", 3, 900, 60, 100);
-	brk_limit_fail(l, "u:d", 3, 900, 60, 100);
-	brk_limit_clear(l, "u:d");
-	assert_int_equal(brk_limit_fail(l, "u:d", 3, 900, 60, 100), 0);
+	assert_int_equal(brk_limit_apply(l, "c", BRK_LIMIT_CLEAR, 100, NULL), 0);
+	assert_int_equal(brk_limit_apply(l, "c", BRK_LIMIT_TAKE, 101, &retry),
+	    ZT_ERR_RATE_LIMITED);
+	fail_once(l, "d", 100);
+	fail_once(l, "d", 100);
+	assert_int_equal(brk_limit_apply(l, "d", BRK_LIMIT_CLEAR, 100, NULL), 0);
+	assert_int_equal(fail_once(l, "d", 100), 0);
+	/* Ops other than TAKE on an unknown key change nothing. */
+	assert_int_equal(brk_limit_apply(l, "e", BRK_LIMIT_FAIL, 100, NULL), 0);
+	assert_int_equal(brk_limit_apply(l, "e", BRK_LIMIT_GIVE, 100, NULL), 0);
 	brk_limit_free(l);
 }
 
 static void test_table_full_never_evicts_blocks(void **state)
 {
-	struct brk_limit *l = brk_limit_new();
+	static const struct brk_limit_rule rule1 = { 1, 900, 100000 };
+	struct brk_limit *l = brk_limit_new(&rule1);
 	char key[32];
 	int64_t retry = 0;
 
 	(void)state;
-	brk_limit_fail(l, "u:victim-block", 1, 900, 100000, 100);
+	fail_once(l, "victim-block", 100);
 	for (int i = 0; i < BRK_LIMIT_SLOTS * 2; i++) {
-		snprintf(key, sizeof(key), "a:10.0.%d.%d", i / 256, i % 256);
-		brk_limit_fail(l, key, 5, 900, 900, 100 + i);
+		snprintf(key, sizeof(key), "10.0.%d.%d", i / 256, i % 256);
+		brk_limit_apply(l, key, BRK_LIMIT_TAKE, 100 + i, &retry);
 	}
-	assert_int_equal(brk_limit_check(l, "u:victim-block", 9000, &retry), ZT_ERR_RATE_LIMITED);
+	assert_int_equal(brk_limit_apply(l, "victim-block", BRK_LIMIT_TAKE, 9000, &retry),
+	    ZT_ERR_RATE_LIMITED);
 	brk_limit_free(l);
+}
+
+/* Each purpose has its table: 4 failures of a user name, then 5,000
+ * failures and bad tokens from as many addresses, and the fifth failure
+ * of that name still blocks it (one shared table of 4,096 slots evicted
+ * it). */
+static void test_purposes_do_not_evict_each_other(void **state)
+{
+	struct brk_limits ls;
+	char key[32];
+	int64_t retry = 0;
+
+	(void)state;
+	assert_int_equal(brk_limits_init(&ls), 0);
+	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
+		assert_int_equal(fail_once(ls.login_name, "nobody", 100), 0);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "10.1.%d.%d", i / 256, i % 256);
+		brk_limit_apply(ls.token_addr, key, BRK_LIMIT_TAKE, 101 + i, &retry);
+		brk_limit_apply(ls.token_addr, key, BRK_LIMIT_FAIL, 101 + i, NULL);
+		brk_limit_apply(ls.login_addr, key, BRK_LIMIT_TAKE, 101 + i, &retry);
+		brk_limit_apply(ls.login_addr, key, BRK_LIMIT_FAIL, 101 + i, NULL);
+	}
+	assert_int_equal(fail_once(ls.login_name, "nobody", 200), 1);
+	assert_int_equal(brk_limit_apply(ls.login_name, "nobody", BRK_LIMIT_TAKE, 201, &retry),
+	    ZT_ERR_RATE_LIMITED);
+	/* One quota bounds the password checks of all callers together. */
+	for (int i = 0; i < BRK_PW_CHECKS_MAX; i++) {
+		assert_int_equal(brk_quota_take(ls.pw_checks, "scrypt"), 0);
+	}
+	assert_int_equal(brk_quota_take(ls.pw_checks, "scrypt"), ZT_ERR_RATE_LIMITED);
+	for (int i = 0; i < BRK_PW_CHECKS_MAX; i++) {
+		brk_quota_give(ls.pw_checks, "scrypt");
+	}
+	brk_limits_fini(&ls);
+	brk_limits_fini(&ls);
+}
+
+static void test_bad_rules(void **state)
+{
+	static const struct brk_limit_rule zero = { 0, 900, 900 };
+
+	(void)state;
+	assert_null(brk_limit_new(&zero));
+	assert_null(brk_limit_new(NULL));
+	brk_limit_free(NULL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocks_after_max_failures),
+		cmocka_unit_test(test_take_counts_before_the_work),
 		cmocka_unit_test(test_window_resets),
 		cmocka_unit_test(test_clear_keeps_running_block),
 		cmocka_unit_test(test_table_full_never_evicts_blocks),
+		cmocka_unit_test(test_purposes_do_not_evict_each_other),
+		cmocka_unit_test(test_bad_rules),
 	};
 
 	return cmocka_run_group_tests_name("brk_limit", tests, NULL, NULL);

@@ -31,7 +31,13 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 4
+#define STORE_TEST_VERSION 5
+
+/* SQL that takes a current file back to version 4's tables, for the tests
+ * that migrate an older file (v5 only added columns to users). */
+#define UNDO_V5 "ALTER TABLE users DROP COLUMN login_failures; " \
+	"ALTER TABLE users DROP COLUMN login_window_start; " \
+	"ALTER TABLE users DROP COLUMN login_blocked_until; "
 
 static int setup(void **state)
 {
@@ -65,24 +71,6 @@ static const char *th(char c)
 	memset(h, c, 64);
 	h[64] = '\0';
 	return h;
-}
-
-/* Runs SQL on the file through a separate, plain SQLite connection;
- * returns the SQLite result code and copies the error message. */
-static int raw_sql(const char *path, const char *sql, char *err, size_t errsz)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-	int rc;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (err != NULL) {
-		snprintf(err, errsz, "%s", msg != NULL ? msg : "");
-	}
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc;
 }
 
 static void test_migrations(void **state)
@@ -121,10 +109,10 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(store_invite_add(f->st, th('a'), id, 5000), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
-	    "PRAGMA user_version = 1",
+	assert_int_equal(tu_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
+	    UNDO_V5 "PRAGMA user_version = 1",
 	    err, sizeof(err)), SQLITE_OK);
-	assert_int_equal(raw_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
+	assert_int_equal(tu_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
 	    SQLITE_ERROR);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
@@ -139,14 +127,17 @@ static void test_newer_version_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct store *st = (struct store *)&st;
+	char sql[64];
 
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 5", NULL, 0), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_TEST_VERSION + 1);
+	assert_int_equal(tu_sql(f->path, sql, NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &st), ZT_ERR_INVALID);
 	assert_null(st);
 	/* Nothing was changed by the refused open. */
-	assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 4", NULL, 0), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_TEST_VERSION);
+	assert_int_equal(tu_sql(f->path, sql, NULL, 0), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 }
 
@@ -374,12 +365,14 @@ static void test_credentials(void **state)
 	assert_int_equal(store_user_set_credentials(f->st, 9999, "h", secret, sizeof(secret)),
 	    ZT_ERR_NOT_FOUND);
 
-	assert_int_equal(store_user_activate_totp(f->st, id, 100), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), 0);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, 9999, secret, sizeof(secret), 100),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 100), 0);
 	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
 	assert_int_equal(u.totp_active, 1);
 	assert_int_equal(u.totp_last_step, 100);
 	store_user_wipe(&u);
-	assert_int_equal(store_user_activate_totp(f->st, 9999, 100), ZT_ERR_NOT_FOUND);
 
 	/* The confirming code's step, and older ones, are spent. */
 	assert_int_equal(store_user_consume_step(f->st, id, 100), ZT_ERR_REPLAY);
@@ -393,13 +386,91 @@ static void test_credentials(void **state)
 	assert_int_equal(u.totp_last_step, 103);
 	store_user_wipe(&u);
 
-	/* Re-enrolment resets TOTP state. */
+	/* An enrolled account's credentials change only through a reset,
+	 * which also resets the TOTP state. */
+	assert_int_equal(store_user_set_credentials(f->st, id, "h2", secret, 10), ZT_ERR_EXISTS);
+	assert_int_equal(store_user_reset(f->st, "alice", 20, th('b'), 1000, NULL), 0);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_int_equal(u.totp_active, 0);
+	assert_int_equal(u.totp_len, 0);
+	assert_string_equal(u.pw_hash, "");
+	store_user_wipe(&u);
 	assert_int_equal(store_user_set_credentials(f->st, id, "h2", secret, 10), 0);
 	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
 	assert_int_equal(u.totp_active, 0);
 	assert_int_equal(u.totp_last_step, -1);
 	assert_int_equal(u.totp_len, 10);
 	store_user_wipe(&u);
+}
+
+/* A counting step for store_user_login_update: adds *arg failures and
+ * returns the new count, or with *arg < 0 returns it untouched. */
+static int add_failures(struct store_fail_count *c, void *arg)
+{
+	int64_t n = *(int64_t *)arg;
+
+	if (n < 0) {
+		c->failures = 99;
+		return (int)n;
+	}
+	c->failures += n;
+	c->blocked_until = c->failures >= 5 ? 1000 : 0;
+	return (int)c->failures;
+}
+
+static void *add_one(void *arg)
+{
+	int64_t one = 1;
+
+	assert_true(store_user_login_update(arg, 1, add_failures, &one) > 0);
+	return NULL;
+}
+
+/* A user's failed-login counter lives in the row: updates at once are
+ * each counted, a refusing step writes nothing, unlock and reset clear it,
+ * and it survives reopening the file. */
+static void test_login_count(void **state)
+{
+	struct fixture *f = *state;
+	struct store_user u;
+	pthread_t t[8];
+	int64_t id = 0, n;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(id, 1);
+	n = 1;
+	assert_int_equal(store_user_login_update(f->st, 999, add_failures, &n), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_login_update(f->st, id, NULL, &n), ZT_ERR_INVALID);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, add_one, f->st), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+	}
+	n = -15;
+	assert_int_equal(store_user_login_update(f->st, id, add_failures, &n), -15);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 8);
+	assert_int_equal(u.login.blocked_until, 1000);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 8);
+	/* Locking keeps the count; unlocking clears it and its block. */
+	assert_int_equal(store_user_set_locked(f->st, "alice", 1, 10), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.blocked_until, 1000);
+	assert_int_equal(store_user_set_locked(f->st, "alice", 0, 10), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 0);
+	assert_int_equal(u.login.blocked_until, 0);
+	n = 6;
+	assert_int_equal(store_user_login_update(f->st, id, add_failures, &n), 6);
+	assert_int_equal(store_user_reset(f->st, "alice", 10, th('e'), 1000, NULL), 0);
+	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
+	assert_int_equal(u.login.failures, 0);
+	assert_int_equal(u.login.blocked_until, 0);
 }
 
 /* One call of the operation under test, from one of the racing threads. */
@@ -475,10 +546,9 @@ static void test_invites(void **state)
 	assert_int_equal(store_invite_get(f->st, th('c'), 1, &uid), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_invite_get(f->st, "zz", 1, &uid), ZT_ERR_NOT_FOUND);
 
-	assert_int_equal(store_invite_use(f->st, th('a')), 0);
-	assert_int_equal(store_invite_use(f->st, th('a')), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_invite_use(f->st, th('c')), ZT_ERR_NOT_FOUND);
-	/* Used beats expired: both say the invite is gone, not "expired". */
+	/* A newer invite retires it; retired beats expired: both say the
+	 * invite is gone, not "expired". */
+	assert_int_equal(store_invite_add(f->st, th('b'), id, 1000), 0);
 	assert_int_equal(store_invite_get(f->st, th('a'), 1, &uid), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_invite_get(f->st, th('a'), 5000, &uid), ZT_ERR_NOT_FOUND);
 }
@@ -497,6 +567,82 @@ static void add_session(struct store *st, const char *hash, enum store_principal
 	s.mfa_verified_at = kind == STORE_USER ? 150 : 0;
 	snprintf(s.source, sizeof(s.source), "192.0.2.7");
 	assert_int_equal(store_session_add(st, &s), expect);
+}
+
+/* Enrolment's second step activates only the secret the code was checked
+ * against, once, with a usable invite of that user; a refusal changes
+ * nothing. */
+static void test_enroll(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t secret[20] = "12345678901234567890", other[20] = "abcdefghijabcdefghij";
+	struct store_user u;
+	int64_t id = 0, bob = 0;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(store_user_add(f->st, "bob", "", 1, &bob), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), 0);
+	assert_int_equal(store_invite_add(f->st, th('b'), bob, 1000), 0);
+	assert_int_equal(store_user_set_credentials(f->st, id, "h", secret, sizeof(secret)), 0);
+	/* A step 1 run again meanwhile replaced the secret. */
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, other, sizeof(other), 5),
+	    ZT_ERR_AUTH);
+	assert_int_equal(store_user_enroll(f->st, th('b'), 10, id, secret, sizeof(secret), 5),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 1000, id, secret, sizeof(secret), 5),
+	    ZT_ERR_EXPIRED);
+	assert_int_equal(store_user_enroll(f->st, th('c'), 10, id, secret, sizeof(secret), 5),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, 0, 5), ZT_ERR_INVALID);
+	assert_int_equal(store_user_get_id(f->st, id, &u), 0);
+	assert_int_equal(u.totp_active, 0);
+	store_user_wipe(&u);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 5), 0);
+	/* The invite is used up; an enrolled user takes no new invite. */
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 6),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_add(f->st, th('d'), id, 1000), ZT_ERR_EXISTS);
+	assert_int_equal(store_invite_get(f->st, th('d'), 10, &bob), ZT_ERR_NOT_FOUND);
+}
+
+/* The takeover this prevents: invite A, then invite B, the user enrols
+ * with B; A must not work, before or after. A reset revokes the user's
+ * sessions and retires every invite but its own. */
+static void test_invite_retires_and_reset(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t secret[20] = "12345678901234567890";
+	struct store_session s;
+	int64_t id = 0, got = 0;
+	int revoked = -1;
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &id), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), id, 1000), 0);
+	assert_int_equal(store_invite_add(f->st, th('b'), id, 1000), 0);
+	assert_int_equal(store_invite_get(f->st, th('a'), 10, &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('b'), 10, &got), 0);
+	assert_int_equal(store_user_set_credentials(f->st, id, "h", secret, sizeof(secret)), 0);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, id, secret, sizeof(secret), 5),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_enroll(f->st, th('b'), 10, id, secret, sizeof(secret), 5), 0);
+	add_session(f->st, th('1'), STORE_USER, id, 1000, 0);
+	add_session(f->st, th('2'), STORE_USER, id, 1000, 0);
+
+	assert_int_equal(store_user_reset(f->st, "nobody", 20, th('c'), 1000, NULL),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_reset(f->st, "alice", 20, "xyz", 1000, NULL), ZT_ERR_INVALID);
+	/* A taken hash rolls the whole reset back. */
+	assert_int_equal(store_user_reset(f->st, "alice", 20, th('b'), 1000, NULL), ZT_ERR_EXISTS);
+	assert_int_equal(store_session_get(f->st, th('1'), 30, &s), 0);
+	assert_int_equal(store_user_reset(f->st, "alice", 20, th('c'), 1000, &revoked), 0);
+	assert_int_equal(revoked, 2);
+	assert_int_equal(store_session_get(f->st, th('1'), 30, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('2'), 30, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_invite_get(f->st, th('c'), 30, &got), 0);
+	assert_int_equal(got, id);
+	/* A new invite before the user enrolled again retires the reset's. */
+	assert_int_equal(store_invite_add(f->st, th('d'), id, 1000), 0);
+	assert_int_equal(store_invite_get(f->st, th('c'), 30, &got), ZT_ERR_NOT_FOUND);
 }
 
 static void test_sessions(void **state)
@@ -597,6 +743,92 @@ static void test_revoke_all_and_lock(void **state)
 	/* Unlocking does not bring revoked sessions back. */
 	assert_int_equal(store_user_set_locked(f->st, "bob", 0, 700), 0);
 	assert_int_equal(store_session_get(f->st, th('8'), 700, &s), ZT_ERR_REVOKED);
+}
+
+static int collect_session(const struct store_session *s, void *arg)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	/* The first digit of each hash (th() repeats one digit). */
+	seen[n] = s->token_hash[0];
+	seen[n + 1] = '\0';
+	return 0;
+}
+
+/* A bot's tokens: rotation revokes the others in the same transaction,
+ * one is revoked by a prefix of its hash, and the live ones are listed. */
+static void test_session_rotate_revoke_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session s;
+	char seen[16] = "", prefix[16];
+	int64_t bid = 0, other = 0, uid = 0;
+
+	assert_int_equal(store_bot_add(f->st, "ci", "", 1, &bid), 0);
+	assert_int_equal(store_bot_add(f->st, "cd", "", 1, &other), 0);
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &uid), 0);
+	add_session(f->st, th('1'), STORE_BOT, bid, 1000, 0);
+	add_session(f->st, th('2'), STORE_BOT, bid, 1000, 0);
+	add_session(f->st, th('3'), STORE_BOT, bid, 150, 0);  /* expired at 200 */
+	add_session(f->st, th('4'), STORE_BOT, other, 1000, 0);
+	add_session(f->st, th('5'), STORE_USER, uid, 1000, 0);
+	assert_int_equal(store_session_each(f->st, STORE_BOT, bid, 200, collect_session, seen), 0);
+	assert_string_equal(seen, "12");
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.token_hash, sizeof(s.token_hash), "%s", th('6'));
+	s.kind = STORE_BOT;
+	s.principal_id = bid;
+	s.created_at = 200;
+	s.expires_at = 1000;
+	assert_int_equal(store_session_replace(f->st, &s), 2);
+	assert_int_equal(store_session_get(f->st, th('1'), 300, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('2'), 300, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_get(f->st, th('6'), 300, &s), 0);
+	assert_int_equal(store_session_get(f->st, th('4'), 300, &s), 0);
+	assert_int_equal(store_session_get(f->st, th('5'), 300, &s), 0);
+	/* A failed rotation (the hash is taken) revokes nothing. */
+	add_session(f->st, th('7'), STORE_BOT, bid, 1000, 0);
+	snprintf(s.token_hash, sizeof(s.token_hash), "%s", th('4'));
+	s.kind = STORE_BOT;
+	s.principal_id = bid;
+	s.created_at = 300;
+	s.expires_at = 1000;
+	assert_int_equal(store_session_replace(f->st, &s), ZT_ERR_EXISTS);
+	assert_int_equal(store_session_get(f->st, th('7'), 300, &s), 0);
+	seen[0] = '\0';
+	assert_int_equal(store_session_each(f->st, STORE_BOT, bid, 300, collect_session, seen), 0);
+	assert_string_equal(seen, "67");
+
+	/* Revocation by prefix: only this bot's live tokens count. */
+	snprintf(prefix, sizeof(prefix), "%.12s", th('7'));
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "7777", 300),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "77777777777G", 300),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, other, prefix, 300),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, prefix, 300), 0);
+	assert_int_equal(store_session_get(f->st, th('7'), 300, &s), ZT_ERR_REVOKED);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, prefix, 300),
+	    ZT_ERR_NOT_FOUND);
+	snprintf(prefix, sizeof(prefix), "%.12s", th('1'));
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, prefix, 300),
+	    ZT_ERR_NOT_FOUND);
+	/* Two live tokens under one prefix: ambiguous, nothing revoked. */
+	add_session(f->st, "aaaaaaaaaaaaaaaa000000000000000000000000000000000000000000000000",
+	    STORE_BOT, bid, 1000, 0);
+	add_session(f->st, "aaaaaaaaaaaaaaaa111111111111111111111111111111111111111111111111",
+	    STORE_BOT, bid, 1000, 0);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "aaaaaaaaaaaaaaaa",
+	    300), ZT_ERR_EXISTS);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "aaaaaaaaaaaaaaaa0",
+	    300), 0);
+	assert_int_equal(store_session_revoke_prefix(f->st, STORE_BOT, bid, "aaaaaaaaaaaaaaaa",
+	    300), 0);
+	assert_int_equal(store_session_each(f->st, (enum store_principal)0, bid, 300,
+	    collect_session, seen), ZT_ERR_INVALID);
 }
 
 static void test_rm_cascades(void **state)
@@ -751,13 +983,13 @@ static void test_audit_append_only(void **state)
 	assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
 	assert_int_equal(store_audit_append(f->st, &row, fake_hash, &calls), 0);
 
-	assert_int_not_equal(raw_sql(f->path, "UPDATE audit SET details = '{\"x\":1}' "
+	assert_int_not_equal(tu_sql(f->path, "UPDATE audit SET details = '{\"x\":1}' "
 	    "WHERE seq = 1", err, sizeof(err)), SQLITE_OK);
 	assert_non_null(strstr(err, "audit log is append-only"));
-	assert_int_not_equal(raw_sql(f->path, "DELETE FROM audit WHERE seq = 2", err,
+	assert_int_not_equal(tu_sql(f->path, "DELETE FROM audit WHERE seq = 2", err,
 	    sizeof(err)), SQLITE_OK);
 	assert_non_null(strstr(err, "audit log is append-only"));
-	assert_int_not_equal(raw_sql(f->path, "DELETE FROM audit", err, sizeof(err)),
+	assert_int_not_equal(tu_sql(f->path, "DELETE FROM audit", err, sizeof(err)),
 	    SQLITE_OK);
 	assert_non_null(strstr(err, "audit log is append-only"));
 	/* Appends still work and both rows are intact. */
@@ -1161,9 +1393,9 @@ static void test_migrate_v3_to_v4(void **state)
 	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root"), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(raw_sql(f->path, "DROP TABLE agents; PRAGMA user_version = 3",
+	assert_int_equal(tu_sql(f->path, UNDO_V5 "DROP TABLE agents; PRAGMA user_version = 3",
 	    err, sizeof(err)), SQLITE_OK);
-	assert_int_equal(raw_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
+	assert_int_equal(tu_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
 	    SQLITE_ERROR);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
@@ -1174,8 +1406,38 @@ static void test_migrate_v3_to_v4(void **state)
 	agent_row(&ag, "web1", 'a', "{}");
 	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
-	assert_int_equal(raw_sql(f->path, "SELECT name, key_pin, labels, ssh_target, "
+	assert_int_equal(tu_sql(f->path, "SELECT name, key_pin, labels, ssh_target, "
 	    "ssh_host_key, bound_at, last_seen FROM agents", err, sizeof(err)), SQLITE_OK);
+}
+
+/* Version 5 retires the invites that older versions left usable: every
+ * invite of an enrolled user, and all but the newest of anyone else. */
+static void test_migrate_v4_to_v5(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t secret[20] = "12345678901234567890";
+	int64_t alice = 0, bob = 0, got = 0;
+	char sql[512], err[256];
+
+	assert_int_equal(store_user_add(f->st, "alice", "", 1, &alice), 0);
+	assert_int_equal(store_user_add(f->st, "bob", "", 1, &bob), 0);
+	assert_int_equal(store_invite_add(f->st, th('a'), alice, 1000), 0);
+	assert_int_equal(store_user_set_credentials(f->st, alice, "h", secret, sizeof(secret)), 0);
+	assert_int_equal(store_user_enroll(f->st, th('a'), 10, alice, secret, sizeof(secret), 5),
+	    0);
+	store_free(f->st);
+	f->st = NULL;
+	snprintf(sql, sizeof(sql), "INSERT INTO invites(token_hash, user_id, expires_at) VALUES "
+	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); " UNDO_V5
+	    "PRAGMA user_version = 4",
+	    th('b'), (long long)alice, th('c'), (long long)bob, th('d'), (long long)bob);
+	assert_int_equal(tu_sql(f->path, sql, err, sizeof(err)), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
+	assert_int_equal(store_invite_get(f->st, th('b'), 10, &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('c'), 10, &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_invite_get(f->st, th('d'), 10, &got), 0);
+	assert_int_equal(got, bob);
 }
 
 int main(void)
@@ -1192,9 +1454,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_each_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consume_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enroll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invite_retires_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_all_and_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_rotate_revoke_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rm_cascades, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
@@ -1208,6 +1474,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agents_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v4_to_v5, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,9 @@
  * Removal walks the tree with nftw() instead of running "rm -rf" through a
  * shell, so a path is never parsed as a command line and a symbolic link
  * planted in the tree is removed, never followed.
+ *
+ * tu_sql() reaches a database behind the store's back, as an attacker with
+ * the file (or an older zt) would.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -11,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "common/err.h"
 #include "tests/unit/testutil.h"
@@ -90,4 +95,22 @@ void tu_rmtree(const char *path)
 	if (nftw(path, rm_entry, TU_NOPENFD, FTW_DEPTH | FTW_PHYS) != 0) {
 		fprintf(stderr, "tu_rmtree: cannot walk %s: %s\n", path, strerror(errno));
 	}
+}
+
+int tu_sql(const char *path, const char *sql, char *err, size_t errsz)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = sqlite3_open(path, &db)) == SQLITE_OK) {
+		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	}
+	if (err != NULL && errsz > 0) {
+		snprintf(err, errsz, "%s", msg != NULL ? msg : rc != SQLITE_OK ? sqlite3_errstr(rc) :
+		    "");
+	}
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc;
 }

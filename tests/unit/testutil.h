@@ -1,6 +1,7 @@
 /*
  * testutil.h - helpers shared by the unit tests: a private temporary
- * directory per test and its removal afterwards.
+ * directory per test and its removal afterwards, and SQL run on a store's
+ * file behind its back.
  *
  * Test code only; never linked into ztbroker or ztctl.
  */
@@ -24,5 +25,10 @@ int tu_mkdtemp(char *out, size_t outsz, const char *tag);
  * (nftw, depth first). NULL, "" and "/" are refused. Failures are reported
  * on stderr, naming the entry; the test goes on. */
 void tu_rmtree(const char *path);
+
+/* Runs sql on the SQLite file at path through a connection of its own
+ * (not the store's): the SQLite result code; err (may be NULL) gets
+ * SQLite's message. */
+int tu_sql(const char *path, const char *sql, char *err, size_t errsz);
 
 #endif

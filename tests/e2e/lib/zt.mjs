@@ -162,9 +162,10 @@ export async function awayFromStepEdge(margin = 8) {
   if (left < margin) await new Promise((r) => setTimeout(r, left * 1000 + 200));
 }
 
-// A raw HTTPS request trusting only the broker's CA. Resolves
-// {status, headers, body (parsed JSON or text)}.
-export function request(broker, method, p, { body, token, headers = {}, raw } = {}) {
+// A raw HTTPS request trusting only the broker's CA, from the local
+// address `from` (any of 127/8) if given. Resolves {status, headers, body
+// (parsed JSON or text)}.
+export function request(broker, method, p, { body, token, headers = {}, raw, from } = {}) {
   return new Promise((resolve, reject) => {
     const data = raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : undefined;
     const h = { ...headers };
@@ -174,7 +175,8 @@ export function request(broker, method, p, { body, token, headers = {}, raw } = 
     // test sends a different Host header.
     const req = https.request({
       host: '127.0.0.1', port: broker.port, method, path: p, ca: broker.caPem, headers: h,
-      servername: '', checkServerIdentity: (_, cert) => tls.checkServerIdentity('127.0.0.1', cert),
+      servername: '', localAddress: from,
+      checkServerIdentity: (_, cert) => tls.checkServerIdentity('127.0.0.1', cert),
     },
       (res) => {
         const chunks = [];
