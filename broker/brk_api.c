@@ -17,6 +17,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_apiadmin.h"
+#include "broker/brk_httphdr.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -254,22 +255,13 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 	return r;
 }
 
-/* True if the Content-Type is application/json (parameters allowed). */
-static int is_json_type(const char *ct)
-{
-	size_t n = strlen("application/json");
-
-	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
-	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
 /* Parses the body of a public or admin POST route: 0 with *out set, or an
  * error response already filled. */
 static int parse_body(const struct brk_req *req, struct brk_resp *resp, cJSON **out)
 {
 	int r;
 
-	if (!is_json_type(req->content_type)) {
+	if (!brk_hdr_media_type_is(req->content_type, "application/json")) {
 		brk_resp_error(resp, 415, "unsupported_media_type",
 		    "request body must be application/json");
 		return ZT_ERR_INVALID;

@@ -435,12 +435,26 @@ static int host_allowed(const struct brk_mcphttp *h, const char *host)
 	return 0;
 }
 
-/* DNS rebinding defence: the Host must be one we serve, and an Origin, if
- * sent, must be an allowed origin or name an allowed host. */
+/* The port the daemon serving c listens on (0 if unknown). */
+static unsigned bound_port(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+	const union MHD_DaemonInfo *di = ci != NULL ?
+	    MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+
+	return di != NULL ? di->port : 0;
+}
+
+/* DNS rebinding and cross-origin defence: the Host must be one we serve,
+ * and an Origin, if sent, must be one of ours (our scheme, one of our host
+ * names, the port we listen on) or one allowed by configuration: scheme,
+ * host and port all count, so http://localhost:31337 (another local
+ * service's page) is not https://localhost:8443. */
 static int origin_ok(const struct brk_mcphttp *h, struct MHD_Connection *c)
 {
 	const char *hosth = header(c, "Host"), *origin = header(c, "Origin");
 	char host[NET_HOST_MAX];
+	struct brk_origin o;
 
 	if (brk_hdr_host(hosth, host, sizeof(host)) != 0 || !host_allowed(h, host)) {
 		return 0;
@@ -450,11 +464,13 @@ static int origin_ok(const struct brk_mcphttp *h, struct MHD_Connection *c)
 	}
 	for (size_t i = 0; h->cfg.allowed_origins != NULL && h->cfg.allowed_origins[i] != NULL;
 	    i++) {
-		if (strcasecmp(h->cfg.allowed_origins[i], origin) == 0) {
+		if (brk_hdr_same_origin(h->cfg.allowed_origins[i], origin)) {
 			return 1;
 		}
 	}
-	return brk_hdr_origin_host(origin, host, sizeof(host)) == 0 && host_allowed(h, host);
+	return brk_hdr_origin(origin, &o) == 0 &&
+	    strcmp(o.scheme, h->cfg.scheme != NULL ? h->cfg.scheme : "https") == 0 &&
+	    host_allowed(h, o.host) && o.port == bound_port(c);
 }
 
 /* ---- SSE connections ---- */
@@ -978,7 +994,7 @@ static int precheck(struct brk_mcphttp *h, struct MHD_Connection *c, const char 
 			return ZT_ERR_INVALID;
 		}
 		ct = header(c, "Content-Type");
-		if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0) {
+		if (!brk_hdr_media_type_is(ct, "application/json")) {
 			*ret = respond_rpc_error(c, 415, MCP_ERR_INVALID_REQUEST,
 			    "Unsupported Media Type: send application/json");
 			return ZT_ERR_INVALID;

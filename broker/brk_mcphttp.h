@@ -11,10 +11,11 @@
  * session. Sessions are named by a random Mcp-Session-Id bound to the
  * identity that created them: another identity presenting it gets 404, as
  * does an unknown or ended one. MCP-Protocol-Version is checked (400),
- * Accept is checked (406), Origin and Host are checked against DNS
- * rebinding (403). Every request is authenticated before anything else
- * when an authenticate hook is set: 401 with WWW-Authenticate: Bearer
- * resource_metadata="..." otherwise. The bearer token is never passed on.
+ * Accept is checked (406), Content-Type must be application/json (415),
+ * Origin (scheme, host and port) and Host are checked against DNS
+ * rebinding and cross-origin requests (403). Every request is
+ * authenticated before anything else when an authenticate hook is set: 401
+ * with WWW-Authenticate: Bearer resource_metadata="..." otherwise. The bearer token is never passed on.
  *
  * Needs a daemon in thread-per-connection mode: SSE responses block their
  * connection's thread while they wait for events.
@@ -39,8 +40,13 @@ struct brk_mcphttp_config {
 	int (*authenticate)(void *arg, const char *authorization, const char *source,
 	    struct mcp_identity *who, struct brk_resp *resp);
 	void *auth_arg;
-	/* Allowed Origin values ("https://zt.example.com:8443"), NULL-terminated;
-	 * NULL allows only origins whose host is loopback or an allowed host. */
+	/* The scheme clients reach us by: "https" (NULL) or "http". An Origin
+	 * is ours when it has this scheme, an allowed host (below) and the port
+	 * the daemon listens on. */
+	const char *scheme;
+	/* Further allowed Origin values ("https://app.example.com"; scheme,
+	 * host and port must all match, a default port may be left out),
+	 * NULL-terminated; may be NULL. Any other Origin is refused. */
 	const char *const *allowed_origins;
 	/* Allowed Host header names (without port), NULL-terminated; NULL allows
 	 * localhost, 127.0.0.1 and [::1]. */

@@ -18,6 +18,7 @@
 #include "broker/brk_admin.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
+#include "broker/brk_httphdr.h"
 #include "broker/brk_mcp.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
@@ -102,6 +103,7 @@ static int serve(int argc, char **argv)
 	unsigned tunnel_port = 0;
 	const char *origins[MAX_ORIGINS + 1];
 	size_t norigins = 0;
+	struct brk_origin origin;
 	int diag = 0;
 	struct brk_datadir dd;
 	struct brk b;
@@ -130,10 +132,9 @@ static int serve(int argc, char **argv)
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
 		case 'o':
-			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
-			    strstr(optarg, "://") == NULL) {
+			if (norigins >= MAX_ORIGINS || brk_hdr_origin(optarg, &origin) != 0) {
 				fprintf(stderr, "ztbroker: --allowed-origin takes an origin like "
-				    "https://app.example.com (at most %d)\n", MAX_ORIGINS);
+				    "https://app.example.com[:port] (at most %d)\n", MAX_ORIGINS);
 				return 2;
 			}
 			origins[norigins++] = optarg;

@@ -145,6 +145,7 @@ int main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.srv = srv;
 	cfg.authenticate = NULL; /* everyone is "anonymous": test-only */
+	cfg.scheme = "http";
 	if ((h = brk_mcphttp_new(&cfg)) == NULL) {
 		log_error("cannot create the MCP transport");
 		goto out;

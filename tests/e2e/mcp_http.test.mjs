@@ -149,6 +149,37 @@ describe('refusals', () => {
     assert.equal(r.status, 403);
   });
 
+  test('an Origin must match scheme, host and port, not the host alone', async () => {
+    // Another local service's page (http, another port) is not the broker.
+    for (const origin of ['http://localhost:31337', `http://127.0.0.1:${broker.port}`,
+      'https://localhost:31337', `https://localhost:${broker.port + 1}`, 'https://localhost',
+      'http://app.example.com', 'https://app.example.com:8443', 'null']) {
+      const r = await mcp(token, INIT, { Origin: origin });
+      assert.equal(r.status, 403, origin);
+      assert.equal(r.body.error.code, -32600, origin);
+    }
+    for (const origin of [`https://localhost:${broker.port}`, `https://LOCALHOST:${broker.port}`,
+      'https://app.example.com:443']) {
+      const r = await mcp(token, INIT, { Origin: origin });
+      assert.equal(r.status, 200, origin);
+    }
+  });
+
+  test('the body must be application/json exactly (parameters allowed)', async () => {
+    for (const type of ['application/jsonx', 'application/json x', 'application/json-seq',
+      'text/plain']) {
+      const r = await mcp(token, INIT, { 'Content-Type': type });
+      assert.equal(r.status, 415, type);
+    }
+    const r = await mcp(token, INIT, { 'Content-Type': 'application/json; charset=utf-8' });
+    assert.equal(r.status, 200);
+    // The JSON API is as strict.
+    const l = await request(broker, 'POST', '/v1/login', { body: { user: 'x', password: 'y', otp: '1' },
+      headers: { 'Content-Type': 'application/jsonx' } });
+    assert.equal(l.status, 415);
+    assert.equal(l.body.error.code, 'unsupported_media_type');
+  });
+
   test('session ids: bound to their identity, unknown ones 404, DELETE ends them', async () => {
     const r = await mcp(token, INIT);
     assert.equal(r.status, 200);
