@@ -394,9 +394,41 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	return res;
 }
 
-int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,
-    int diagnostic_tools, struct brk_mcp **out)
+/* Only identities whose roles name a stored role document get a session:
+ * with none, every tool but whoami would be refused, and the session
+ * would only take a place in the table. */
+static int admit(void *arg, const struct mcp_identity *who, char *why, size_t whysz)
 {
+	struct brk_mcp *m = arg;
+	struct pol_role **roles = NULL;
+	char missing[STORE_ROLES_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	r = brk_policy_load(m->b->store, who->roles, &roles, &n, missing, sizeof(missing));
+	brk_policy_free(roles, n);
+	if (r != 0) {
+		snprintf(why, whysz, "the roles of %s:%s cannot be read (%s)", who->kind, who->name,
+		    zt_strerror(r));
+		return r;
+	}
+	if (n > 0) {
+		return 0;
+	}
+	if (who->roles[0] == '\0') {
+		snprintf(why, whysz, "%s:%s has no role, so it could call no tool; an administrator "
+		    "must give it a role before it opens MCP sessions", who->kind, who->name);
+	} else {
+		snprintf(why, whysz, "%s:%s has no usable role: no role document named %s is stored, "
+		    "so it could call no tool; an administrator must apply the role first",
+		    who->kind, who->name, missing);
+	}
+	return ZT_ERR_DENIED;
+}
+
+int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp **out)
+{
+	const char *const *hosts = mc->hosts;
 	struct brk_mcphttp_config cfg;
 	struct brk_mcp *m = calloc(1, sizeof(*m));
 	size_t n = 0;
@@ -446,7 +478,7 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 			goto fail;
 		}
 	}
-	for (size_t i = 0; diagnostic_tools && i < sizeof(diag_tools) / sizeof(diag_tools[0]);
+	for (size_t i = 0; mc->diagnostic_tools && i < sizeof(diag_tools) / sizeof(diag_tools[0]);
 	    i++) {
 		if ((r = mcp_server_add_tool(m->srv, &diag_tools[i])) != 0) {
 			goto fail;
@@ -457,7 +489,10 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 	cfg.authenticate = authenticate;
 	cfg.auth_arg = m;
 	cfg.allowed_hosts = m->hosts;
-	cfg.allowed_origins = origins;
+	cfg.allowed_origins = mc->origins;
+	cfg.sessions_per_identity = mc->sessions_per_identity;
+	cfg.admit = admit;
+	cfg.admit_arg = m;
 	cfg.resource_metadata_url = m->metadata_url;
 	cfg.audit = audit;
 	cfg.audit_arg = m;

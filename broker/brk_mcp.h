@@ -4,6 +4,10 @@
  * (bearer authentication through the session store, audit, DNS-rebinding
  * allow lists from the broker's addresses).
  *
+ * Sessions are admitted only for identities with a usable role: one whose
+ * roles name at least one stored role document (otherwise it could call
+ * no tool but whoami).
+ *
  * Built-in tools: whoami (the caller's identity). With diagnostic tools
  * switched on (`ztbroker serve --diagnostic-tools`), also diag_progress
  * (progress notifications, honours cancellation), diag_elicit (an
@@ -14,16 +18,27 @@
 #ifndef ZT_BRK_MCP_H
 #define ZT_BRK_MCP_H
 
+#include <stddef.h>
+
 struct brk;
 struct brk_mcp;
 struct brk_mcphttp;
 
-/* hosts: the names clients may use in Host/Origin besides loopback;
- * origins: further allowed Origin values ("https://app.example.com"), for
- * browser-based clients served from elsewhere. Both NULL-terminated and
- * borrowed (may be NULL). 0 or a negative ZT_ERR_*. */
-int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,
-    int diagnostic_tools, struct brk_mcp **out);
+struct brk_mcp_config {
+	/* The names clients may use in Host/Origin besides loopback,
+	 * NULL-terminated and borrowed (may be NULL). */
+	const char *const *hosts;
+	/* Further allowed Origin values ("https://app.example.com"), for
+	 * browser-based clients served from elsewhere; likewise. */
+	const char *const *origins;
+	int diagnostic_tools;
+	/* Sessions one identity may hold at once (0: the default). */
+	size_t sessions_per_identity;
+};
+
+/* 0 or a negative ZT_ERR_*. cfg is read during the call only (the arrays
+ * it points to must outlive the endpoint). */
+int brk_mcp_new(struct brk *b, const struct brk_mcp_config *cfg, struct brk_mcp **out);
 /* The transport to route the MCP path to (borrowed). */
 struct brk_mcphttp *brk_mcp_http(struct brk_mcp *m);
 /* Before the HTTP daemon stops: ends sessions, wakes streams. */

@@ -28,6 +28,7 @@
 
 #include "broker/brk_api.h"
 #include "broker/brk_httphdr.h"
+#include "broker/brk_quota.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -79,6 +80,7 @@ struct hsession {
 	char id[64];
 	struct mcp_session *ms;
 	struct mcp_identity owner;
+	char owner_key[96];        /* "kind:name": its unit of h->quota */
 	struct stream *streams;
 	uint64_t stream_no;
 	int64_t last_used;
@@ -95,6 +97,7 @@ struct brk_mcphttp {
 	int stopping;
 	struct hsession *sessions;
 	size_t nsessions;
+	struct brk_quota *quota;   /* sessions per identity and in all */
 };
 
 /* Per-request state of one HTTP request (MHD's con_cls). */
@@ -336,6 +339,7 @@ static void hsession_end(struct brk_mcphttp *h, struct hsession *hs,
 		if (*pp == hs) {
 			*pp = hs->next;
 			h->nsessions--;
+			brk_quota_give(h->quota, hs->owner_key);
 			break;
 		}
 	}
@@ -376,6 +380,12 @@ static void sweep_idle(struct brk_mcphttp *h, struct hsession **closing)
 static int same_identity(const struct mcp_identity *a, const struct mcp_identity *b)
 {
 	return strcmp(a->kind, b->kind) == 0 && strcmp(a->name, b->name) == 0;
+}
+
+/* "kind:name", the identity's key in h->quota. */
+static void identity_key(const struct mcp_identity *who, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s:%s", who->kind, who->name);
 }
 
 /* ---- HTTP helpers ---- */
@@ -765,54 +775,102 @@ static int lookup(struct brk_mcphttp *h, struct MHD_Connection *c, const struct 
 	return 0;
 }
 
+/* Takes a session unit for who: 0, or a response queued (403 when the
+ * admission hook refuses who, 429 past the identity's share, 503 past the
+ * total or while stopping). */
+static int session_admit(struct brk_mcphttp *h, struct MHD_Connection *c, struct req *rq,
+    const char *key, enum MHD_Result *ret)
+{
+	struct hsession *closing = NULL;
+	char why[300], msg[512];
+	int r = 0, stopping;
+
+	if (h->cfg.admit != NULL && h->cfg.admit(h->cfg.admit_arg, &rq->who, why, sizeof(why)) != 0) {
+		audit(h, "mcp.session", &rq->who, rq->source, "failure", why);
+		snprintf(msg, sizeof(msg), "Forbidden: %s", why);
+		*ret = respond_rpc_error(c, 403, MCP_ERR_INVALID_REQUEST, msg);
+		return ZT_ERR_DENIED;
+	}
+	pthread_mutex_lock(&h->mu);
+	sweep_idle(h, &closing);
+	stopping = h->stopping;
+	if (!stopping) {
+		r = brk_quota_take(h->quota, key);
+	}
+	pthread_mutex_unlock(&h->mu);
+	close_sessions(h, closing);
+	if (stopping || (r != 0 && brk_quota_held(h->quota, key) < h->cfg.sessions_per_identity)) {
+		*ret = respond_rpc_error(c, 503, MCP_ERR_INTERNAL, stopping ?
+		    "the server is stopping" : "too many MCP sessions on this server; try later");
+		return ZT_ERR_RATE_LIMITED;
+	}
+	if (r != 0) {
+		audit(h, "mcp.session", &rq->who, rq->source, "failure", "too many sessions");
+		snprintf(msg, sizeof(msg), "Too many MCP sessions: %s already holds %zu, the most one "
+		    "identity may hold at once; end sessions it no longer uses (HTTP DELETE with "
+		    "their Mcp-Session-Id) or let them expire after %d s idle", key,
+		    h->cfg.sessions_per_identity, SESSION_IDLE_S);
+		*ret = respond_rpc_error(c, 429, MCP_ERR_INVALID_REQUEST, msg);
+		return ZT_ERR_RATE_LIMITED;
+	}
+	return 0;
+}
+
 /* initialize: a new session, answered with JSON and its Mcp-Session-Id. */
 static enum MHD_Result post_initialize(struct brk_mcphttp *h, struct MHD_Connection *c,
     struct req *rq, struct mcp_msg *msg)
 {
 	uint8_t rnd[SESSION_ID_BYTES];
-	char *last = NULL;
+	char *last = NULL, key[sizeof(((struct hsession *)0)->owner_key)];
+	char sid[sizeof(((struct hsession *)0)->id)];
 	struct mcp_sink sink = { capture_send, NULL, &last };
-	struct hsession *hs = calloc(1, sizeof(*hs)), *closing = NULL;
-	size_t max = h->cfg.max_sessions != 0 ? h->cfg.max_sessions : 1024;
+	struct hsession *hs = NULL;
+	enum MHD_Result ret = MHD_NO;
 	cJSON *resp = NULL;
 	int ok;
 
-	if (hs == NULL || crypto_random(rnd, sizeof(rnd)) != 0 ||
+	identity_key(&rq->who, key, sizeof(key));
+	if (session_admit(h, c, rq, key, &ret) != 0) {
+		return ret;
+	}
+	if ((hs = calloc(1, sizeof(*hs))) == NULL || crypto_random(rnd, sizeof(rnd)) != 0 ||
 	    crypto_b64url(rnd, sizeof(rnd), hs->id, sizeof(hs->id)) != 0 ||
 	    (hs->ms = mcp_session_new(h->cfg.srv, &rq->who)) == NULL) {
 		free(hs);
+		brk_quota_give(h->quota, key);
 		return respond_rpc_error(c, 500, MCP_ERR_INTERNAL, "cannot create a session");
 	}
 	hs->h = h;
 	hs->owner = rq->who;
+	memcpy(hs->owner_key, key, sizeof(key));
 	hs->refs = 1;
 	hs->last_used = now_s();
 	mcp_session_dispatch(hs->ms, &rq->who, msg, &sink);
 	resp = last != NULL ? cJSON_Parse(last) : NULL;
 	ok = cJSON_GetObjectItemCaseSensitive(resp, "result") != NULL;
 	cJSON_Delete(resp);
-	if (!ok) {
+	pthread_mutex_lock(&h->mu);
+	if (ok && !h->stopping) {
+		memcpy(sid, hs->id, sizeof(sid));
+		hs->next = h->sessions;
+		h->sessions = hs;
+		h->nsessions++;
+		hs = NULL;
+	}
+	pthread_mutex_unlock(&h->mu);
+	if (hs != NULL) {
+		/* Refused by the engine (its error is the answer), or stopping. */
+		brk_quota_give(h->quota, key);
 		mcp_session_unref(hs->ms);
 		free(hs);
+		if (ok) {
+			free(last);
+			return respond_rpc_error(c, 503, MCP_ERR_INTERNAL, "the server is stopping");
+		}
 		return respond(c, 200, "application/json", last, NULL);
 	}
-	pthread_mutex_lock(&h->mu);
-	sweep_idle(h, &closing);
-	if (h->nsessions >= max || h->stopping) {
-		pthread_mutex_unlock(&h->mu);
-		close_sessions(h, closing);
-		mcp_session_unref(hs->ms);
-		free(hs);
-		free(last);
-		return respond_rpc_error(c, 503, MCP_ERR_INTERNAL, "too many MCP sessions");
-	}
-	hs->next = h->sessions;
-	h->sessions = hs;
-	h->nsessions++;
-	pthread_mutex_unlock(&h->mu);
-	close_sessions(h, closing);
 	audit(h, "mcp.session", &rq->who, rq->source, "success", "created");
-	return respond(c, 200, "application/json", last, hs->id);
+	return respond(c, 200, "application/json", last, sid);
 }
 
 static enum MHD_Result do_post(struct brk_mcphttp *h, struct MHD_Connection *c, struct req *rq)
@@ -1073,6 +1131,19 @@ struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 		return NULL;
 	}
 	h->cfg = *cfg;
+	if (h->cfg.max_sessions == 0) {
+		h->cfg.max_sessions = BRK_MCP_SESSIONS_MAX;
+	}
+	if (h->cfg.sessions_per_identity == 0) {
+		h->cfg.sessions_per_identity = BRK_MCP_SESSIONS_PER_IDENTITY;
+	}
+	if (h->cfg.sessions_per_identity > h->cfg.max_sessions) {
+		h->cfg.sessions_per_identity = h->cfg.max_sessions;
+	}
+	if ((h->quota = brk_quota_new(h->cfg.sessions_per_identity, h->cfg.max_sessions)) == NULL) {
+		free(h);
+		return NULL;
+	}
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->workers_cv, NULL);
 	return h;
@@ -1107,5 +1178,6 @@ void brk_mcphttp_free(struct brk_mcphttp *h)
 	pthread_mutex_unlock(&h->mu);
 	pthread_cond_destroy(&h->workers_cv);
 	pthread_mutex_destroy(&h->mu);
+	brk_quota_free(h->quota);
 	free(h);
 }

@@ -31,6 +31,14 @@
 struct brk_resp;
 struct brk_mcphttp;
 
+/* One identity may hold this many sessions at once: enough for an agent
+ * framework that opens a session per task, small enough that one identity
+ * (a bot with a leaked token) cannot take the table from everyone else. */
+#define BRK_MCP_SESSIONS_PER_IDENTITY 128
+/* Sessions in all: each costs a little memory and, while streams are
+ * retained for resumption, their events (bounded separately). */
+#define BRK_MCP_SESSIONS_MAX 4096
+
 struct brk_mcphttp_config {
 	struct mcp_server *srv;
 	/* Authenticates one request from its Authorization header: 0 with *who
@@ -54,7 +62,16 @@ struct brk_mcphttp_config {
 	/* Absolute URL of the RFC 9728 metadata, for WWW-Authenticate; NULL
 	 * when there is no authentication. */
 	const char *resource_metadata_url;
-	size_t max_sessions; /* 0: 1024 */
+	/* Sessions at once: per identity (0: BRK_MCP_SESSIONS_PER_IDENTITY)
+	 * and in all (0: BRK_MCP_SESSIONS_MAX). Past its share an identity's
+	 * initialize gets 429, past the total everyone's gets 503. */
+	size_t sessions_per_identity;
+	size_t max_sessions;
+	/* Decides whether who may open a session at all: 0, or a negative
+	 * ZT_ERR_* with why set (initialize is then answered 403 with a
+	 * JSON-RPC error carrying why). NULL admits everyone. */
+	int (*admit)(void *arg, const struct mcp_identity *who, char *why, size_t whysz);
+	void *admit_arg;
 	/* Records identity-related events (session created/ended, a session id
 	 * presented by someone else); NULL for none. type e.g. "mcp.session",
 	 * outcome "success"/"failure", reason static text or NULL. */

@@ -3,6 +3,7 @@
  * directory offline.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "broker/brk_http.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_mcp.h"
+#include "broker/brk_mcphttp.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
@@ -41,8 +43,39 @@ static const char usage[] =
 	"                      [--allowed-origin https://app.example.com ...]\n"
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
+	"                      [--mcp-sessions-per-identity 128]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
+
+/* A count or a size as people type it: digits, optionally followed by K,
+ * M or G (powers of 1024), within [min, max]. 0 or ZT_ERR_INVALID. */
+static int parse_amount(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (s == NULL || *s < '0' || *s > '9') {
+		return ZT_ERR_INVALID;
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10) {
+			return ZT_ERR_INVALID;
+		}
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	switch (*p) {
+	case '\0': break;
+	case 'K': mult = 1024; p++; break;
+	case 'M': mult = 1024 * 1024; p++; break;
+	case 'G': mult = 1024 * 1024 * 1024; p++; break;
+	default: return ZT_ERR_INVALID;
+	}
+	if (*p != '\0' || v > UINT64_MAX / mult || v * mult < min || v * mult > max) {
+		return ZT_ERR_INVALID;
+	}
+	*out = v * mult;
+	return 0;
+}
 
 static void print_usage(FILE *fp)
 {
@@ -89,10 +122,13 @@ static int serve(int argc, char **argv)
 		{ "exec-timeout-max", required_argument, NULL, 'X' },
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ "audit-aggregate", required_argument, NULL, 'G' },
+		{ "mcp-sessions-per-identity", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	const char *agent_ttl = NULL, *agg_period = NULL;
+	struct brk_mcp_config mc;
+	uint64_t amount;
 	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
@@ -117,6 +153,7 @@ static int serve(int argc, char **argv)
 
 	memset(&dd, 0, sizeof(dd));
 	memset(&b, 0, sizeof(b));
+	memset(&mc, 0, sizeof(mc));
 	b.session_ttl = BRK_SESSION_TTL_DEFAULT;
 	b.exec_timeout_max_s = BRK_EXEC_TIMEOUT_MAX_S;
 	optind = 1;
@@ -131,6 +168,14 @@ static int serve(int argc, char **argv)
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
+		case 'S':
+			if (parse_amount(optarg, 1, BRK_MCP_SESSIONS_MAX, &amount) != 0) {
+				fprintf(stderr, "ztbroker: --mcp-sessions-per-identity must be from 1 to %d\n",
+				    BRK_MCP_SESSIONS_MAX);
+				return 2;
+			}
+			mc.sessions_per_identity = (size_t)amount;
+			break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || brk_hdr_origin(optarg, &origin) != 0) {
 				fprintf(stderr, "ztbroker: --allowed-origin takes an origin like "
@@ -220,7 +265,10 @@ static int serve(int argc, char **argv)
 	    strchr(nsans > 2 ? sans[2] : host, ':') ? "[" : "", nsans > 2 ? sans[2] : host,
 	    strchr(nsans > 2 ? sans[2] : host, ':') ? "]" : "", bound);
 	origins[norigins] = NULL;
-	if (brk_mcp_new(&b, mcp_hosts, origins, diag, &mcp) != 0) {
+	mc.hosts = mcp_hosts;
+	mc.origins = origins;
+	mc.diagnostic_tools = diag;
+	if (brk_mcp_new(&b, &mc, &mcp) != 0) {
 		log_error("cannot start the MCP endpoint");
 		goto out;
 	}

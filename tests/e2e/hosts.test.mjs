@@ -85,7 +85,11 @@ test('a stopped agent shows offline', async () => {
 });
 
 test('roles that never allow list_hosts hide the tool and every host', async () => {
-  const token = botToken(broker, 'nobody', { roles: 'no-such-role' });
+  const role = path.join(tmpdir('zt-role-'), 'r.yaml');
+  fs.writeFileSync(role, 'kind: role\nname: exec-only\nallow:\n  hosts: {env: lab}\n'
+    + '  tools: [ssh_exec]\n');
+  assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
+  const token = botToken(broker, 'nobody', { roles: 'exec-only' });
   const client = await connect(token);
   const { tools } = await client.listTools();
   assert.ok(!tools.some((t) => t.name === 'list_hosts'));
@@ -93,4 +97,8 @@ test('roles that never allow list_hosts hide the tool and every host', async () 
   await client.close();
   const api = await request(broker, 'GET', '/v1/hosts', { token });
   assert.deepEqual(api.body.hosts, []);
+  // Roles with no stored document allow nothing: no MCP session at all.
+  const none = botToken(broker, 'nobody2', { roles: 'no-such-role' });
+  await assert.rejects(connect(none), /no usable role/);
+  assert.deepEqual((await request(broker, 'GET', '/v1/hosts', { token: none })).body.hosts, []);
 });
