@@ -350,6 +350,7 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	if (brk_api_authenticate(b, req, &who, resp) != 0) {
 		return;
 	}
+	brk_actor(&who, resp->actor, sizeof(resp->actor));
 	if (rt->kind == ROUTE_ADMIN) {
 		admin_route(b, rt->admin, req, &who, resp);
 		return;

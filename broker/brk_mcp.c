@@ -15,9 +15,11 @@
 #include "broker/brk_policy.h"
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_sshexec.h"
+#include "broker/brk_watch.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/version.h"
 #include "mcp/mcp.h"
 #include "policy/pol_eval.h"
@@ -394,6 +396,16 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	return res;
 }
 
+/* Housekeeping, once a second: keepalives of SSE streams, idle sessions. */
+static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
+{
+	struct brk_mcp *m = arg;
+
+	(void)b;
+	(void)rd;
+	brk_mcphttp_tick(m->http, net_mono_ms());
+}
+
 /* Only identities whose roles name a stored role document get a session:
  * with none, every tool but whoami would be refused, and the session
  * would only take a place in the table. */
@@ -491,13 +503,14 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	cfg.allowed_hosts = m->hosts;
 	cfg.allowed_origins = mc->origins;
 	cfg.sessions_per_identity = mc->sessions_per_identity;
+	cfg.work = b->work;
 	cfg.admit = admit;
 	cfg.admit_arg = m;
 	cfg.resource_metadata_url = m->metadata_url;
 	cfg.audit = audit;
 	cfg.audit_arg = m;
 	m->http = brk_mcphttp_new(&cfg);
-	if (m->http == NULL) {
+	if (m->http == NULL || (b->watch != NULL && brk_watch_add(b->watch, chore, m) != 0)) {
 		r = ZT_ERR_NOMEM;
 		goto fail;
 	}

@@ -17,13 +17,22 @@
  * authenticated before anything else when an authenticate hook is set: 401
  * with WWW-Authenticate: Bearer resource_metadata="..." otherwise. The bearer token is never passed on.
  *
- * Needs a daemon in thread-per-connection mode: SSE responses block their
- * connection's thread while they wait for events.
+ * Needs a daemon started with MHD_ALLOW_SUSPEND_RESUME and a worker pool
+ * (cfg.work, brk_work.h): the access handler never waits on the daemon's
+ * event-loop thread. Authentication and each method run on a worker with
+ * the connection suspended; POSTed requests run on threads of the
+ * transport's own (at most BRK_MCP_CALLS_MAX at once, then 503); SSE
+ * responses suspend their connection while they have nothing to send.
+ * brk_mcphttp_tick() must be called about once a second (keepalives of
+ * SSE streams, idle sessions). When the transport is used behind
+ * brk_http.c, the connection is counted against the identity a request
+ * authenticated (brk_conn.h).
  */
 #ifndef ZT_BRK_MCPHTTP_H
 #define ZT_BRK_MCPHTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <microhttpd.h>
 
 #include "mcp/mcp.h"
@@ -38,9 +47,17 @@ struct brk_mcphttp;
 /* Sessions in all: each costs a little memory and, while streams are
  * retained for resumption, their events (bounded separately). */
 #define BRK_MCP_SESSIONS_MAX 4096
+/* POSTed requests running at once (each on a thread: a tool call may wait
+ * minutes for a host); past it, 503 with Retry-After. */
+#define BRK_MCP_CALLS_MAX 256
+
+struct brk_work;
 
 struct brk_mcphttp_config {
 	struct mcp_server *srv;
+	/* Workers for the steps that may block (authentication, the methods);
+	 * required, borrowed. */
+	struct brk_work *work;
 	/* Authenticates one request from its Authorization header: 0 with *who
 	 * filled, or a negative ZT_ERR_* with resp set to the refusal (status,
 	 * JSON error). NULL lets everyone in as "anonymous" (the conformance
@@ -80,11 +97,12 @@ struct brk_mcphttp_config {
 	void *audit_arg;
 };
 
-/* cfg is copied (its strings and arrays must outlive the transport). */
+/* cfg is copied (its strings and arrays must outlive the transport). NULL
+ * on ENOMEM or without cfg->work. */
 struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg);
-/* Closes every session, cancels calls in flight and wakes every blocked
- * stream so that the daemon's connection threads can finish: call before
- * MHD_stop_daemon(). */
+/* Closes every session, cancels calls in flight and resumes every
+ * suspended stream: call before brk_work_close(cfg.work) and
+ * MHD_stop_daemon() (which must find no connection suspended). */
 void brk_mcphttp_shutdown(struct brk_mcphttp *h);
 /* Waits for request workers to finish, then frees; call after the daemon
  * stopped. NULL is a no-op. */
@@ -97,5 +115,8 @@ enum MHD_Result brk_mcphttp_request(struct brk_mcphttp *h, struct MHD_Connection
     const char *method, const char *upload_data, size_t *upload_size, void **con_cls);
 /* From MHD_OPTION_NOTIFY_COMPLETED for a request this transport handled. */
 void brk_mcphttp_completed(struct brk_mcphttp *h, void **con_cls);
+/* About once a second: keepalives of idle SSE streams (now_ms from
+ * net_mono_ms()), sessions idle past their time. */
+void brk_mcphttp_tick(struct brk_mcphttp *h, int64_t now_ms);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -25,6 +26,7 @@
 #include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
+#include "broker/brk_work.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -44,6 +46,7 @@ static const char usage[] =
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
 	"                      [--mcp-sessions-per-identity 128]\n"
+	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -98,6 +101,33 @@ static size_t collect_sans(char *copy, const char **sans)
 	return n;
 }
 
+/* Raises the descriptor limit to its hard limit and returns how many HTTPS
+ * connections to allow: three quarters of the descriptors (the agent
+ * tunnel, its streams, the store and the logs need the rest), at most
+ * BRK_HTTP_CONN_MAX. */
+static size_t http_conn_max(void)
+{
+	struct rlimit rl;
+	uint64_t n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return 256;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the descriptor limit to %llu",
+			    (unsigned long long)rl.rlim_max);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	n = rl.rlim_cur == RLIM_INFINITY ? BRK_HTTP_CONN_MAX : (uint64_t)rl.rlim_cur / 4 * 3;
+	n = n < BRK_HTTP_CONN_MAX ? n : BRK_HTTP_CONN_MAX;
+	log_info("descriptor limit %llu: at most %llu HTTPS connections",
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)n);
+	return n > 0 ? (size_t)n : 1;
+}
+
 /* A housekeeping chore: the summaries of aggregated audit events whose
  * period ended, and all of them at stop. */
 static void flush_audit(struct brk *b, const struct brk_watch_round *rd, void *arg)
@@ -123,11 +153,15 @@ static int serve(int argc, char **argv)
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ "audit-aggregate", required_argument, NULL, 'G' },
 		{ "mcp-sessions-per-identity", required_argument, NULL, 'S' },
+		{ "http-head-timeout", required_argument, NULL, 'H' },
+		{ "http-body-timeout", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
-	const char *agent_ttl = NULL, *agg_period = NULL;
+	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
 	struct brk_mcp_config mc;
+	struct brk_http_config hc;
+	int64_t secs;
 	uint64_t amount;
 	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
@@ -154,6 +188,7 @@ static int serve(int argc, char **argv)
 	memset(&dd, 0, sizeof(dd));
 	memset(&b, 0, sizeof(b));
 	memset(&mc, 0, sizeof(mc));
+	memset(&hc, 0, sizeof(hc));
 	b.session_ttl = BRK_SESSION_TTL_DEFAULT;
 	b.exec_timeout_max_s = BRK_EXEC_TIMEOUT_MAX_S;
 	optind = 1;
@@ -168,6 +203,8 @@ static int serve(int argc, char **argv)
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
+		case 'H': head_to = optarg; break;
+		case 'B': body_to = optarg; break;
 		case 'S':
 			if (parse_amount(optarg, 1, BRK_MCP_SESSIONS_MAX, &amount) != 0) {
 				fprintf(stderr, "ztbroker: --mcp-sessions-per-identity must be from 1 to %d\n",
@@ -214,6 +251,20 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "ztbroker: --audit-aggregate must be a duration from 1s to 1h\n");
 		return 2;
 	}
+	if (head_to != NULL) {
+		if (dur_parse(head_to, 1, 3600, &secs) != 0) {
+			fprintf(stderr, "ztbroker: --http-head-timeout must be a duration from 1s to 1h\n");
+			return 2;
+		}
+		hc.head_timeout_ms = secs * 1000;
+	}
+	if (body_to != NULL) {
+		if (dur_parse(body_to, 1, 3600, &secs) != 0) {
+			fprintf(stderr, "ztbroker: --http-body-timeout must be a duration from 1s to 1h\n");
+			return 2;
+		}
+		hc.body_timeout_ms = secs * 1000;
+	}
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
 		fprintf(stderr, "ztbroker: --listen takes HOST:PORT (IPv6 as [::1]:8443)\n");
 		return 2;
@@ -227,6 +278,7 @@ static int serve(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	hc.conn_max = http_conn_max();
 	if (brk_datadir_open(dir, &dd) != 0) {
 		goto out;
 	}
@@ -239,8 +291,9 @@ static int serve(int argc, char **argv)
 	b.dials = brk_dials_new();
 	b.agg = aud_agg_new(agg_s * 1000);
 	b.watch = brk_watch_new(&b);
+	b.work = brk_work_new(BRK_HTTP_WORKERS, BRK_HTTP_QUEUE);
 	if (b.limit == NULL || b.agents == NULL || b.dials == NULL || b.agg == NULL ||
-	    b.watch == NULL || brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
+	    b.watch == NULL || b.work == NULL || brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
 		goto out;
@@ -257,7 +310,10 @@ static int serve(int argc, char **argv)
 	}
 	mcp_hosts[nsans - 2] = NULL;
 	store_session_prune(dd.store, brk_now(), 86400);
-	if (brk_http_start(&b, listen, chain, key, &http, &bound) != 0) {
+	hc.listen = listen;
+	hc.chain_pem = chain;
+	hc.key_pem = key;
+	if (brk_http_start(&b, &hc, &http, &bound) != 0) {
 		goto out;
 	}
 	/* The base URL needs the bound port; MCP starts answering once set. */
@@ -298,21 +354,23 @@ static int serve(int argc, char **argv)
 
 	sigwait(&sigs, &sig);
 	log_info("signal %d: shutting down", sig);
-	brk_tunnel_stop(tunnel);
-	tunnel = NULL;
-	brk_mcp_shutdown(mcp);
-	brk_http_stop(http);
-	http = NULL;
-	brk_watch_stop(b.watch); /* its last round flushes the audit summaries */
-	aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
 	rc = 0;
 out:
+	/* First the watch, whose chores use everything below; its last round
+	 * flushes the audit summaries. Then no request may stay suspended
+	 * when the daemon stops: the MCP streams are woken and the workers
+	 * drained first. */
+	brk_watch_stop(b.watch);
 	brk_tunnel_stop(tunnel);
 	brk_mcp_shutdown(mcp);
+	brk_work_close(b.work);
 	brk_http_stop(http);
-	/* Before what its chores use is freed. */
+	if (rc == 0) {
+		aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
+	}
 	brk_watch_free(b.watch);
 	brk_mcp_free(mcp);
+	brk_work_free(b.work);
 	brk_limit_free(b.limit);
 	aud_agg_free(b.agg);
 	brk_agents_free(b.agents);

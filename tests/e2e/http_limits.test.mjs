@@ -1,0 +1,163 @@
+// The HTTPS port under clients that hold connections without finishing
+// their requests (slowloris): request deadlines close them, idle ones cost
+// no thread, and one address holds at most its share of unauthenticated
+// connections, so normal clients from other addresses are still served.
+// Client addresses 127.0.0.2.. are loopback too (all of 127/8 on Linux).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import {
+  applyRole, auditEvents, botToken, brokerFetch, READONLY_ROLE, sdk, startBroker, stopChecked,
+  until, userToken,
+} from './lib/zt.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A raw TCP connection from localAddress that sends nothing: to the broker,
+// a client still in its TLS handshake. Resolves once connected; its
+// `closed` turns true once the connection ended.
+function idleConnection(broker, localAddress) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port: broker.port, localAddress });
+    s.on('error', () => {});
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+async function whoami(broker, token, S) {
+  const client = new S.Client({ name: 'zt-e2e-limits', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  }));
+  const r = await client.callTool({ name: 'whoami', arguments: {} });
+  await client.close();
+  return r.structuredContent.name;
+}
+
+describe('request deadlines', () => {
+  let broker;
+  before(async () => {
+    broker = await startBroker({ args: ['--http-head-timeout', '3s', '--http-body-timeout', '3s',
+      '--audit-aggregate', '1s'] });
+  });
+  after(() => stopChecked(broker));
+
+  test('a head sent one byte a second is cut off at the deadline', async () => {
+    const head = 'GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n\r\n';
+    const s = tls.connect({ host: '127.0.0.1', port: broker.port, ca: broker.caPem,
+      checkServerIdentity: () => undefined });
+    let closed = false;
+    let answer = '';
+    s.on('close', () => { closed = true; });
+    s.on('error', () => {});
+    s.on('data', (d) => { answer += d; });
+    await new Promise((r) => s.once('secureConnect', r));
+    // Each byte keeps the connection busy enough for an idle timeout; the
+    // head takes a minute this way, the deadline is 3 s.
+    let sent = 0;
+    while (!closed && sent < head.length) {
+      s.write(head[sent++]);
+      await sleep(1000);
+    }
+    assert.ok(closed, 'the broker closed the connection');
+    assert.ok(sent < head.length, `closed after ${sent} of ${head.length} bytes`);
+    assert.equal(answer, '', 'no request was served');
+    s.destroy();
+  });
+
+  test('a TLS handshake that never comes is cut off too', async () => {
+    const s = await idleConnection(broker, '127.0.0.1');
+    await until(() => s.closed, 'the silent connection is closed', 15000);
+    s.destroy();
+  });
+
+  test('a body sent too slowly is cut off', async () => {
+    const s = tls.connect({ host: '127.0.0.1', port: broker.port, ca: broker.caPem,
+      checkServerIdentity: () => undefined });
+    let closed = false;
+    let answer = '';
+    s.on('close', () => { closed = true; });
+    s.on('error', () => {});
+    s.on('data', (d) => { answer += d; });
+    await new Promise((r) => s.once('secureConnect', r));
+    const body = JSON.stringify({ user: 'nobody', password: 'x'.repeat(40), otp: '123456' });
+    s.write(`POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`
+      + `Content-Length: ${body.length}\r\n\r\n`);
+    let sent = 0;
+    while (!closed && sent < body.length) {
+      s.write(body[sent++]);
+      await sleep(1000);
+    }
+    assert.ok(closed && sent < body.length, `closed after ${sent} of ${body.length} bytes`);
+    assert.equal(answer, '');
+    s.destroy();
+  });
+
+  test('the cut-off connections are audited, once per kind and address', async () => {
+    await until(() => auditEvents(broker, 'http.connection').some((e) => e.outcome === 'timeout'
+      && e.details.reason === 'request body not received in time'), 'the timeouts audited');
+    const ev = auditEvents(broker, 'http.connection').filter((e) => !e.details.aggregated);
+    assert.ok(ev.some((e) => e.details.reason === 'request head not received in time'));
+    assert.ok(ev.every((e) => e.source === '127.0.0.1' && e.actor === 'anonymous'));
+  });
+});
+
+describe('slow clients from many addresses', () => {
+  let broker;
+  let S;
+  before(async () => {
+    S = await sdk();
+    // Deadlines long enough that the slow connections outlive the test.
+    broker = await startBroker({ args: ['--http-head-timeout', '120s'] });
+    applyRole(broker, READONLY_ROLE);
+  });
+  after(() => stopChecked(broker));
+
+  test('512 idle connections from 8 addresses do not stop a client at another', async () => {
+    // 64 from each of 8 addresses: a thread each, and every connection of
+    // the broker, before it had an event loop and request deadlines.
+    const slow = [];
+    for (let a = 2; a <= 9; a++) {
+      for (let i = 0; i < 64; i++) slow.push(idleConnection(broker, `127.0.0.${a}`));
+    }
+    const conns = await Promise.all(slow);
+    try {
+      const token = await userToken(broker, 'busy-alice', 'readonly');
+      assert.match(token, /^zt/);
+      assert.equal(await whoami(broker, botToken(broker, 'busy-bot'), S), 'busy-bot');
+      assert.equal(conns.filter((s) => s.closed).length, 0, 'the slow ones were all kept');
+    } finally {
+      for (const s of conns) s.destroy();
+    }
+  });
+
+  test('one address holds at most 128 unauthenticated connections', async () => {
+    const conns = [];
+    for (let i = 0; i < 140; i++) conns.push(await idleConnection(broker, '127.0.0.10'));
+    try {
+      // The ones past the share are shut down as they are accepted.
+      await until(() => conns.filter((s) => s.closed).length >= 12, '12 refused');
+      await sleep(500);
+      assert.equal(conns.filter((s) => s.closed).length, 12);
+      // That address gets nothing more; another one is served.
+      const extra = await idleConnection(broker, '127.0.0.10');
+      await until(() => extra.closed, 'the next one from 127.0.0.10 is refused');
+      assert.equal(await whoami(broker, botToken(broker, 'other-bot'), S), 'other-bot');
+    } finally {
+      for (const s of conns) s.destroy();
+    }
+    // Its connections closed, the address has its share again.
+    await until(async () => {
+      const s = await idleConnection(broker, '127.0.0.10');
+      await sleep(300);
+      const kept = !s.closed;
+      s.destroy();
+      return kept;
+    }, '127.0.0.10 may connect again');
+    const ev = auditEvents(broker, 'http.connection');
+    assert.ok(ev.some((e) => e.outcome === 'refused' && e.source === '127.0.0.10'
+      && e.details.reason === 'too many unauthenticated connections from this address'));
+  });
+});
