@@ -161,3 +161,45 @@ describe('slow clients from many addresses', () => {
       && e.details.reason === 'too many unauthenticated connections from this address'));
   });
 });
+
+describe('a busy client behind one address', () => {
+  let broker;
+  let S;
+  before(async () => {
+    S = await sdk();
+    broker = await startBroker();
+    applyRole(broker, READONLY_ROLE);
+  });
+  after(() => stopChecked(broker));
+
+  test('200 MCP sessions from 127.0.0.1, each with its SSE stream, all served', async () => {
+    // Authenticated connections count against their identity, not against
+    // the address's share of unauthenticated ones (128), which 200 open
+    // GET streams would exceed.
+    const tokens = ['nat-a', 'nat-b', 'nat-c', 'nat-d'].map((n) => [n, botToken(broker, n)]);
+    const clients = [];
+    try {
+      for (let round = 0; round < 50; round += 5) {
+        // A few at a time, as a client that reuses its connections opens them.
+        await Promise.all(tokens.flatMap(([name, token]) => [0, 1, 2, 3, 4].map(async () => {
+          const client = new S.Client({ name: 'zt-e2e-nat', version: '1.0.0' }, { capabilities: {} });
+          await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+            fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
+          }));
+          clients.push([name, client]);
+        })));
+      }
+      assert.equal(clients.length, 200);
+      // Every session calls a tool, 20 at a time: the calls reuse the
+      // connections the sessions opened.
+      const names = [];
+      for (let i = 0; i < clients.length; i += 20) {
+        names.push(...await Promise.all(clients.slice(i, i + 20).map(async ([, c]) =>
+          (await c.callTool({ name: 'whoami', arguments: {} })).structuredContent.name)));
+      }
+      assert.deepEqual(names, clients.map(([n]) => n));
+    } finally {
+      await Promise.all(clients.map(([, c]) => c.close()));
+    }
+  });
+});
