@@ -5,7 +5,8 @@
  *
  * A /v1 request goes through stages on its connection's event-loop thread:
  * the head arrives (the body deadline starts), the body is collected
- * (bounded), then the connection is suspended and the request runs on a
+ * (bounded; one declared too large is read and dropped before its 413,
+ * brk_body.h), then the connection is suspended and the request runs on a
  * worker (brk_api_handle may run scrypt and write the audit); when it is
  * done the worker resumes the connection and libmicrohttpd calls the
  * access handler again, which sends the response the worker prepared.
@@ -21,6 +22,7 @@
 #include "audit/aud_agg.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_body.h"
 #include "broker/brk_conn.h"
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_watch.h"
@@ -33,6 +35,7 @@
 
 /* GnuTLS priority string: TLS 1.2 and 1.3 only, GnuTLS's normal suites. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define BODY_TOO_LARGE "request body over 65536 bytes"
 /* Retry-After of a 503 when the workers are all busy. */
 #define BUSY_RETRY_S 1
 
@@ -53,8 +56,7 @@ struct req_state {
 	struct brk *b;
 	struct MHD_Connection *c;
 	enum stage stage;
-	struct buf *body;
-	int too_large;
+	struct brk_body body;
 	int mcp;
 	void *mcp_cls;
 	char source[64];
@@ -91,7 +93,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		brk_mcphttp_completed(h->b->mcp_http, &rs->mcp_cls);
 	}
 	if (rs != NULL) {
-		buf_free(rs->body); /* wipes: bodies carry passwords */
+		buf_free(rs->body.kept); /* wipes: bodies carry passwords */
 		brk_resp_clear(&rs->resp);
 		free(rs);
 		*con_cls = NULL;
@@ -190,7 +192,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (rs == NULL) {
 		rs = calloc(1, sizeof(*rs));
-		if (rs == NULL || (rs->body = buf_new(BRK_BODY_MAX)) == NULL) {
+		if (rs == NULL || (rs->body.kept = buf_new(BRK_BODY_MAX)) == NULL) {
 			free(rs);
 			return MHD_NO;
 		}
@@ -200,14 +202,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* The head is in: from now on the body deadline runs. */
 		brk_conn_phase(c, BRK_CONN_BODY);
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
-		if (!rs->mcp) {
-			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-			    MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-			if (cl != NULL && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > BRK_BODY_MAX)) {
-				return send_error(c, 413, "body_too_large", 0,
-				    "request body over 65536 bytes");
+		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX)) {
+			if (brk_body_answer_first(c)) {
+				return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
 			}
+			rs->body.too_large = 1; /* read and drop it, then answer */
+		}
+		if (!rs->mcp) {
 			return MHD_YES;
 		}
 	}
@@ -216,11 +217,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		    &rs->mcp_cls);
 	}
 	if (*upload_size > 0) {
-		if (!rs->too_large && buf_put(rs->body, upload_data, *upload_size) != 0) {
-			rs->too_large = 1; /* keep draining, answer 413 at the end */
-		}
+		ret = brk_body_put(&rs->body, upload_data, *upload_size) == 0 ? MHD_YES : MHD_NO;
 		*upload_size = 0;
-		return MHD_YES;
+		return ret;
 	}
 	if (rs->stage == STAGE_DONE) {
 		ret = send_resp(c, &rs->resp);
@@ -230,8 +229,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (rs->stage == STAGE_WORKING) {
 		return MHD_YES; /* not ours to answer yet (cannot happen: suspended) */
 	}
-	if (rs->too_large) {
-		return send_error(c, 413, "body_too_large", 0, "request body over 65536 bytes");
+	if (rs->body.too_large) {
+		return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
 	}
 	brk_conn_phase(c, BRK_CONN_BUSY);
 	client_addr(c, rs->source, sizeof(rs->source));
@@ -242,8 +241,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	rs->req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	rs->req.body = buf_len(rs->body) > 0 ? buf_ptr(rs->body) : NULL;
-	rs->req.body_len = buf_len(rs->body);
+	rs->req.body = buf_len(rs->body.kept) > 0 ? buf_ptr(rs->body.kept) : NULL;
+	rs->req.body_len = buf_len(rs->body.kept);
 	rs->stage = STAGE_WORKING;
 	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
 		rs->stage = STAGE_BODY;

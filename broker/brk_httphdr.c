@@ -160,6 +160,21 @@ int brk_hdr_media_type_is(const char *ct, const char *type)
 	return *ct == '\0' || *ct == ';';
 }
 
+int brk_hdr_content_length(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > 19 || strspn(s, "0123456789") != n) {
+		return ZT_ERR_INVALID;
+	}
+	for (; *s != '\0'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0'); /* 19 digits fit in 64 bits */
+	}
+	*out = v;
+	return 0;
+}
+
 int brk_hdr_event_id(const char *s, uint64_t *stream, uint64_t *seq)
 {
 	char *end = NULL;

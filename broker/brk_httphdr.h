@@ -38,6 +38,9 @@ int brk_hdr_same_origin(const char *a, const char *b);
  * "application/json; charset=utf-8" is application/json,
  * "application/jsonx" and "application/json x" are not. */
 int brk_hdr_media_type_is(const char *content_type, const char *type);
+/* Parses a Content-Length value: 1 to 19 decimal digits, nothing else
+ * (libmicrohttpd refuses the request otherwise). 0 or ZT_ERR_INVALID. */
+int brk_hdr_content_length(const char *s, uint64_t *out);
 /* Parses an SSE event id of the form "<stream>_<sequence>" (decimal).
  * 0 or ZT_ERR_INVALID. */
 int brk_hdr_event_id(const char *s, uint64_t *stream, uint64_t *seq);

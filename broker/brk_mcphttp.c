@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "broker/brk_api.h"
+#include "broker/brk_body.h"
 #include "broker/brk_conn.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_mcphttp_int.h"
@@ -36,6 +37,7 @@
 #include "common/log.h"
 #include "common/net.h"
 
+#define MSG_TOO_LARGE "message larger than the limit of 4 MiB"
 /* Retry-After of a 503 when every worker is busy. */
 #define BUSY_RETRY_S 1
 
@@ -48,9 +50,8 @@ struct req {
 	struct MHD_Connection *c;
 	enum rq_stage stage;
 	const char *method;
-	struct buf *body;
-	int too_large;
-	int answered;              /* a response was queued before the body */
+	struct brk_body body;
+	int answered;              /* answered before the body (brk_body.h) */
 	struct mcp_identity who;
 	char source[64];
 	/* The answer a job prepared, queued by the access handler. */
@@ -520,13 +521,12 @@ static void do_post(struct brk_mcphttp *h, struct req *rq)
 	struct hsession *hs = NULL;
 	char *err = NULL;
 
-	if (rq->too_large) {
-		answer_rpc_error(rq, 413, MCP_ERR_INVALID_REQUEST,
-		    "message larger than the limit of 4 MiB");
+	if (rq->body.too_large) {
+		answer_rpc_error(rq, 413, MCP_ERR_INVALID_REQUEST, MSG_TOO_LARGE);
 		return;
 	}
 	memset(&msg, 0, sizeof(msg));
-	if (mcp_decode(buf_ptr(rq->body), buf_len(rq->body), &msg, &err) != 0) {
+	if (mcp_decode(buf_ptr(rq->body.kept), buf_len(rq->body.kept), &msg, &err) != 0) {
 		answer(rq, 400, "application/json", err, NULL);
 		return;
 	}
@@ -688,7 +688,7 @@ static void auth_job(void *arg)
  * media types, size. 0 to go on, or an answer set. */
 static int check_head(struct req *rq)
 {
-	const char *cl, *ct, *acc;
+	const char *ct, *acc;
 
 	if (strcmp(rq->method, "POST") == 0) {
 		acc = header(rq->c, "Accept");
@@ -704,10 +704,8 @@ static int check_head(struct req *rq)
 			    "Unsupported Media Type: send application/json");
 			return ZT_ERR_INVALID;
 		}
-		cl = header(rq->c, "Content-Length");
-		if (cl != NULL && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > MCP_MSG_MAX)) {
-			answer_rpc_error(rq, 413, MCP_ERR_INVALID_REQUEST,
-			    "message larger than the limit of 4 MiB");
+		if (brk_body_declared_over(rq->c, MCP_MSG_MAX)) {
+			answer_rpc_error(rq, 413, MCP_ERR_INVALID_REQUEST, MSG_TOO_LARGE);
 			return ZT_ERR_TOO_LARGE;
 		}
 		return 0;
@@ -719,6 +717,19 @@ static int check_head(struct req *rq)
 	return ZT_ERR_INVALID;
 }
 
+/* Sends an answer decided before the body: now, or once the body was read
+ * and dropped, so that the client sees it (brk_body.h). */
+static enum MHD_Result answer_early(struct req *rq)
+{
+	rq->answered = 1;
+	if (brk_body_answer_first(rq->c)) {
+		return send_answer(rq->c, rq);
+	}
+	buf_free(rq->body.kept);
+	rq->body.kept = NULL; /* keep nothing of it */
+	return MHD_YES;
+}
+
 /* Runs fn on a worker with the connection suspended; 503 when every
  * worker is busy. */
 static enum MHD_Result defer(struct brk_mcphttp *h, struct req *rq, brk_job_fn *fn)
@@ -728,8 +739,11 @@ static enum MHD_Result defer(struct brk_mcphttp *h, struct req *rq, brk_job_fn *
 		log_warn("mcp: 503 for %s: every worker busy", rq->source);
 		answer_rpc_error(rq, 503, MCP_ERR_INTERNAL,
 		    "the server is busy: try again in a moment");
-		rq->answered = 1;
-		return send_answer(rq->c, rq);
+		if (rq->stage == RQ_RUN) {
+			rq->answered = 1;
+			return send_answer(rq->c, rq);
+		}
+		return answer_early(rq);
 	}
 	return MHD_YES;
 }
@@ -747,8 +761,7 @@ static enum MHD_Result on_head(struct brk_mcphttp *h, struct req *rq)
 			log_warn("mcp: refused Host/Origin from %s", rq->source);
 			answer_rpc_error(rq, 403, MCP_ERR_INVALID_REQUEST,
 			    "Forbidden: Host or Origin not allowed");
-			rq->answered = 1;
-			return send_answer(rq->c, rq);
+			return answer_early(rq);
 		}
 		rq->stage = RQ_AUTH;
 		if (h->cfg.authenticate != NULL) {
@@ -763,18 +776,18 @@ static enum MHD_Result on_head(struct brk_mcphttp *h, struct req *rq)
 		brk_conn_phase(rq->c, BRK_CONN_BODY);
 		return MHD_YES;
 	}
-	rq->answered = 1;
-	return send_answer(rq->c, rq);
+	return answer_early(rq);
 }
 
 enum MHD_Result brk_mcphttp_request(struct brk_mcphttp *h, struct MHD_Connection *c,
     const char *method, const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct req *rq = *con_cls;
+	int r;
 
 	if (rq == NULL) {
 		rq = calloc(1, sizeof(*rq));
-		if (rq == NULL || (rq->body = buf_new(MCP_MSG_MAX)) == NULL) {
+		if (rq == NULL || (rq->body.kept = buf_new(MCP_MSG_MAX)) == NULL) {
 			free(rq);
 			return MHD_NO;
 		}
@@ -783,22 +796,21 @@ enum MHD_Result brk_mcphttp_request(struct brk_mcphttp *h, struct MHD_Connection
 		rq->method = method;
 		*con_cls = rq;
 	}
-	if (rq->answered) {
+	if (*upload_size > 0) {
+		/* Only in RQ_BODY, or while dropping the body of an early answer. */
+		r = brk_body_put(&rq->body, upload_data, *upload_size);
 		*upload_size = 0;
-		return MHD_YES;
+		return r == 0 ? MHD_YES : MHD_NO;
+	}
+	if (rq->answered) {
+		/* The body of an early answer is in: now the answer. */
+		return rq->resp != NULL ? send_answer(c, rq) : MHD_YES;
 	}
 	switch (rq->stage) {
 	case RQ_NEW:
 	case RQ_AUTH:
 		return on_head(h, rq);
 	case RQ_BODY:
-		if (*upload_size > 0) {
-			if (!rq->too_large && buf_put(rq->body, upload_data, *upload_size) != 0) {
-				rq->too_large = 1;
-			}
-			*upload_size = 0;
-			return MHD_YES;
-		}
 		rq->stage = RQ_RUN;
 		return defer(h, rq, run_job);
 	case RQ_RUN:
@@ -818,7 +830,7 @@ void brk_mcphttp_completed(struct brk_mcphttp *h, void **con_cls)
 		if (rq->resp != NULL) {
 			MHD_destroy_response(rq->resp); /* prepared, never sent */
 		}
-		buf_free(rq->body);
+		buf_free(rq->body.kept);
 		free(rq);
 		*con_cls = NULL;
 	}

@@ -1,7 +1,7 @@
 /*
  * http_headers.c - libFuzzer target for the MCP transport's header parsers
- * (broker/brk_httphdr.h): Accept, Content-Type, Host, Origin and
- * Last-Event-ID values.
+ * (broker/brk_httphdr.h): Accept, Content-Type, Content-Length, Host,
+ * Origin and Last-Event-ID values.
  *
  * The input is one NUL-free header value; every parser sees it. Results
  * are checked for the properties callers rely on: a parsed host is
@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)brk_hdr_media_type_is(s, "application/json");
+	(void)brk_hdr_content_length(s, &a);
 	(void)brk_hdr_event_id(s, &a, &b);
 	free(s);
 	return 0;

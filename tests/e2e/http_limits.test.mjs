@@ -5,7 +5,9 @@
 // Client addresses 127.0.0.2.. are loopback too (all of 127/8 on Linux).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import {
   applyRole, auditEvents, botToken, brokerFetch, READONLY_ROLE, sdk, startBroker, stopChecked,
@@ -201,5 +203,67 @@ describe('a busy client behind one address', () => {
     } finally {
       await Promise.all(clients.map(([, c]) => c.close()));
     }
+  });
+});
+
+// Runs Node's own fetch (undici, as the MCP SDK uses it) in a child that
+// trusts the broker's CA: POSTs `mib` MiB of JSON-ish bytes to url.
+// Resolves {status, body} or {error}.
+function fetchBig(broker, url, mib, headers) {
+  const caFile = path.join(broker.dataDir, 'tls-ca.crt');
+  const code = `
+    const body = Buffer.alloc(${mib} * 1024 * 1024, 0x61);
+    try {
+      const r = await fetch(${JSON.stringify(url)}, { method: 'POST', body,
+        headers: ${JSON.stringify(headers)} });
+      console.log(JSON.stringify({ status: r.status, body: await r.json() }));
+    } catch (e) {
+      console.log(JSON.stringify({ error: String(e.cause?.code ?? e.cause ?? e) }));
+    }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code],
+    { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile }, encoding: 'utf8' });
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+describe('oversized bodies', () => {
+  let broker;
+  before(async () => {
+    broker = await startBroker();
+    applyRole(broker, READONLY_ROLE);
+  });
+  after(() => stopChecked(broker));
+
+  test('Node\'s fetch posting 32 MiB sees the 413 and its JSON error, not a reset', () => {
+    const token = botToken(broker, 'big-bot');
+    const mcp = fetchBig(broker, `${broker.url}/mcp`, 32, {
+      'Content-Type': 'application/json', Accept: 'application/json, text/event-stream',
+      Authorization: `Bearer ${token}` });
+    assert.equal(mcp.status, 413, JSON.stringify(mcp));
+    assert.equal(mcp.body.error.code, -32600);
+    assert.match(mcp.body.error.message, /larger than the limit of 4 MiB/);
+    const login = fetchBig(broker, `${broker.url}/v1/login`, 32, { 'Content-Type': 'application/json' });
+    assert.equal(login.status, 413, JSON.stringify(login));
+    assert.equal(login.body.error.code, 'body_too_large');
+    // A refusal decided before the body reaches the client the same way.
+    const anon = fetchBig(broker, `${broker.url}/mcp`, 8, {
+      'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' });
+    assert.equal(anon.status, 401, JSON.stringify(anon));
+    assert.equal(anon.body.error.code, 'missing_token');
+  });
+
+  test('with Expect: 100-continue the 413 comes before any body is sent', async () => {
+    const s = tls.connect({ host: '127.0.0.1', port: broker.port, ca: broker.caPem,
+      checkServerIdentity: () => undefined });
+    let answer = '';
+    s.on('data', (d) => { answer += d; });
+    s.on('error', () => {});
+    await new Promise((r) => s.once('secureConnect', r));
+    s.write('POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+      + `Content-Length: ${32 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n`);
+    await until(() => /\r\n\r\n\{.*\}$/s.test(answer), 'the answer');
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(answer, /100 Continue/);
+    assert.match(answer, /"code":"body_too_large"/);
+    s.destroy();
   });
 });

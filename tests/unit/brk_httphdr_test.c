@@ -72,12 +72,31 @@ static void test_media_type(void **state)
 	assert_false(brk_hdr_media_type_is(NULL, "application/json"));
 }
 
+static void test_content_length(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(brk_hdr_content_length("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(brk_hdr_content_length("33554432", &v), 0);
+	assert_int_equal(v, 33554432);
+	assert_int_equal(brk_hdr_content_length("9999999999999999999", &v), 0);
+	assert_true(v == 9999999999999999999ULL);
+	static const char *const bad[] = { "", "-1", "+1", " 1", "1 ", "0x10", "1e3",
+	    "12345678901234567890" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(brk_hdr_content_length(bad[i], &v), ZT_ERR_INVALID);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_origin_parts),
 		cmocka_unit_test(test_same_origin),
 		cmocka_unit_test(test_media_type),
+		cmocka_unit_test(test_content_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
