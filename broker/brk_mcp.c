@@ -29,6 +29,7 @@
 #define DIAG_MAX_INTERVAL_MS 2000
 #define DIAG_ELICIT_TIMEOUT_MS 300000
 #define DIAG_RECONNECT_RETRY_MS 300
+#define DIAG_OUTPUT_MAX (8 * 1024 * 1024) /* bytes of a diag_output answer */
 
 struct brk_mcp {
 	struct brk *b;
@@ -170,6 +171,40 @@ static int tool_diag_reconnect(struct mcp_call *call, const cJSON *args, cJSON *
 	}
 	mcp_result_add_text(*result, "the client resumed the stream and got this answer");
 	return 0;
+}
+
+static int tool_diag_output(struct mcp_call *call, const cJSON *args, cJSON **result,
+    void *arg)
+{
+	const cJSON *reconnect = cJSON_GetObjectItemCaseSensitive(args, "reconnect");
+	int64_t bytes = 0;
+	char *text;
+	int r;
+
+	(void)arg;
+	if (json_get_int(args, "bytes", 0, DIAG_OUTPUT_MAX, &bytes) != 0 ||
+	    (reconnect != NULL && !cJSON_IsBool(reconnect))) {
+		*result = mcp_result_error("bytes must be 0..%d and reconnect a boolean",
+		    DIAG_OUTPUT_MAX);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if (cJSON_IsTrue(reconnect)) {
+		/* As diag_reconnect: the answer waits for the client to resume. */
+		mcp_call_close_stream(call, DIAG_RECONNECT_RETRY_MS);
+		if ((r = mcp_call_sleep(call, 2 * DIAG_RECONNECT_RETRY_MS)) != 0) {
+			return r;
+		}
+	}
+	if ((text = malloc((size_t)bytes + 1)) == NULL ||
+	    (*result = mcp_result_new(0)) == NULL) {
+		free(text);
+		return ZT_ERR_NOMEM;
+	}
+	memset(text, 'x', (size_t)bytes);
+	text[bytes] = '\0';
+	r = mcp_result_add_text(*result, text);
+	free(text);
+	return r;
 }
 
 /* The policy decision for a tool call without a host or login; fills
@@ -317,6 +352,16 @@ static const struct mcp_tool diag_tools[] = {
 		.input_schema = "{\"type\":\"object\",\"properties\":{}}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
 		.handler = tool_diag_reconnect,
+	},
+	{
+		.name = "diag_output",
+		.description = "Diagnostics: answers with a text of `bytes` bytes; with reconnect, "
+		    "closes the response stream first, so the client must resume it.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{\"bytes\":{\"type\":\"integer\","
+		    "\"minimum\":0,\"maximum\":8388608},\"reconnect\":{\"type\":\"boolean\"}},"
+		    "\"required\":[\"bytes\"]}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.handler = tool_diag_output,
 	},
 };
 
@@ -504,6 +549,8 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	cfg.allowed_origins = mc->origins;
 	cfg.sessions_per_identity = mc->sessions_per_identity;
 	cfg.work = b->work;
+	cfg.retained_session_max = mc->retained_session_max;
+	cfg.retained_max = mc->retained_max;
 	cfg.admit = admit;
 	cfg.admit_arg = m;
 	cfg.resource_metadata_url = m->metadata_url;

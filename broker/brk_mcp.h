@@ -11,9 +11,11 @@
  * Built-in tools: whoami (the caller's identity). With diagnostic tools
  * switched on (`ztbroker serve --diagnostic-tools`), also diag_progress
  * (progress notifications, honours cancellation), diag_elicit (an
- * elicitation round trip) and diag_reconnect (closes the response stream
- * before answering, so the client must resume it), for checking an MCP client's handling of
- * streaming; off by default.
+ * elicitation round trip), diag_reconnect (closes the response stream
+ * before answering, so the client must resume it) and diag_output (an
+ * answer of a given size, optionally after closing the stream), for
+ * checking an MCP client's handling of streaming and the transport's
+ * bounds; off by default.
  */
 #ifndef ZT_BRK_MCP_H
 #define ZT_BRK_MCP_H
@@ -34,6 +36,10 @@ struct brk_mcp_config {
 	int diagnostic_tools;
 	/* Sessions one identity may hold at once (0: the default). */
 	size_t sessions_per_identity;
+	/* Bytes of SSE events kept per session and in all (0: defaults;
+	 * brk_mcphttp.h). */
+	size_t retained_session_max;
+	size_t retained_max;
 };
 
 /* 0 or a negative ZT_ERR_*. cfg is read during the call only (the arrays

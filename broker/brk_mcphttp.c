@@ -290,6 +290,8 @@ static void call_job(void *arg)
 	mcp_session_dispatch(w->hs->ms, &w->who, &w->msg, &sink);
 	mcp_msg_clear(&w->msg);
 	pthread_mutex_lock(&h->mu);
+	log_debug("mcp: stream %llu of a session of %s:%s finished, %zu bytes kept",
+	    (unsigned long long)w->s->no, w->who.kind, w->who.name, w->s->bytes);
 	sse_stream_finish(w->s);
 	w->hs->busy--;
 	sse_stream_unref(w->s);
@@ -307,7 +309,7 @@ static void post_streaming(struct brk_mcphttp *h, struct req *rq, struct hsessio
 	int r = ZT_ERR_NOMEM;
 
 	pthread_mutex_lock(&h->mu);
-	if (w == NULL || h->stopping || (w->s = sse_stream_new(hs)) == NULL) {
+	if (w == NULL || h->stopping || (w->s = sse_stream_new(hs, msg->id)) == NULL) {
 		pthread_mutex_unlock(&h->mu);
 		free(w);
 		mcp_msg_clear(msg);
@@ -584,7 +586,9 @@ static void do_get(struct brk_mcphttp *h, struct req *rq)
 		cn = s != NULL ? sse_reader_attach(h, s, rq->c, seq) : NULL;
 		pthread_mutex_unlock(&h->mu);
 		if (s == NULL) {
-			answer_rpc_error(rq, 404, MCP_ERR_INVALID_REQUEST,
+			answer_rpc_error(rq, 404, MCP_ERR_INVALID_REQUEST, no > 0 &&
+			    no <= hs->stream_no ? "the events of this stream are no longer kept: a "
+			    "session keeps its newest streams and a bounded number of bytes" :
 			    "no stream to resume for this Last-Event-ID");
 		} else {
 			answer_sse(rq, cn);
@@ -597,9 +601,8 @@ static void do_get(struct brk_mcphttp *h, struct req *rq)
 			sse_stream_finish(o);
 		}
 	}
-	s = sse_stream_new(hs);
+	s = sse_stream_new(hs, NULL);
 	if (s != NULL) {
-		s->standalone = 1;
 		cn = sse_reader_attach(h, s, rq->c, 0);
 		sink.arg = hs;
 	}
@@ -863,6 +866,15 @@ struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 	}
 	if (h->cfg.sessions_per_identity > h->cfg.max_sessions) {
 		h->cfg.sessions_per_identity = h->cfg.max_sessions;
+	}
+	if (h->cfg.retained_max == 0) {
+		h->cfg.retained_max = BRK_MCP_RETAINED_MAX;
+	}
+	if (h->cfg.retained_session_max == 0) {
+		h->cfg.retained_session_max = BRK_MCP_RETAINED_SESSION_MAX;
+	}
+	if (h->cfg.retained_session_max > h->cfg.retained_max) {
+		h->cfg.retained_session_max = h->cfg.retained_max;
 	}
 	h->quota = brk_quota_new(h->cfg.sessions_per_identity, h->cfg.max_sessions);
 	h->calls = brk_work_new(BRK_MCP_CALLS_MAX, 0);

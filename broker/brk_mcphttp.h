@@ -47,6 +47,13 @@ struct brk_mcphttp;
 /* Sessions in all: each costs a little memory and, while streams are
  * retained for resumption, their events (bounded separately). */
 #define BRK_MCP_SESSIONS_MAX 4096
+/* Bytes of SSE events the transport keeps, per session and in all: what a
+ * reader has not been sent yet, and what was sent, for a client that
+ * resumes a dropped connection with Last-Event-ID. A session must hold its
+ * largest event (an ssh_exec result with 1 MiB of output each way, in the
+ * worst case all escaped control bytes, is about 27 MB of JSON). */
+#define BRK_MCP_RETAINED_SESSION_MAX (32u * 1024 * 1024)
+#define BRK_MCP_RETAINED_MAX (256u * 1024 * 1024)
 /* POSTed requests running at once (each on a thread: a tool call may wait
  * minutes for a host); past it, 503 with Retry-After. */
 #define BRK_MCP_CALLS_MAX 256
@@ -84,6 +91,9 @@ struct brk_mcphttp_config {
 	 * initialize gets 429, past the total everyone's gets 503. */
 	size_t sessions_per_identity;
 	size_t max_sessions;
+	/* Retained SSE bytes per session and in all (0: the defaults above). */
+	size_t retained_session_max;
+	size_t retained_max;
 	/* Decides whether who may open a session at all: 0, or a negative
 	 * ZT_ERR_* with why set (initialize is then answered 403 with a
 	 * JSON-RPC error carrying why). NULL admits everyone. */

@@ -37,6 +37,7 @@ struct event {
 	struct event *next;
 	uint64_t seq;
 	size_t len;
+	size_t size;               /* bytes it holds in memory, counted */
 	char text[];
 };
 
@@ -49,9 +50,13 @@ struct stream {
 	struct stream *next;       /* in the session's list, newest first */
 	struct hsession *hs;
 	uint64_t no;
+	uint64_t born;             /* creation order among all streams */
+	cJSON *req_id;             /* the POSTed request's id; NULL: standalone */
 	uint64_t next_seq;         /* sequence of the next event */
 	struct event *head, *tail;
 	size_t nevents;
+	size_t bytes;              /* of its retained events */
+	uint64_t dropped_through;  /* highest sequence dropped (0: none) */
 	struct conn *reader;       /* the connection reading it now, or NULL */
 	uint64_t sent_seq;         /* last event written in full to the reader */
 	size_t off;                /* bytes of the event after it written */
@@ -71,8 +76,9 @@ struct conn {
 	int primed;                /* the priming event was written */
 	int suspended;             /* waiting for an event, a keepalive or the end */
 	int keepalive_due;
+	int ending;                /* end once pending is written */
 	int64_t wake_ms;           /* net_mono_ms() of the next keepalive */
-	char pending[64];          /* priming / keepalive text */
+	char *pending;             /* text to write before any event (owned) */
 	size_t pending_len, pending_off;
 };
 
@@ -86,6 +92,7 @@ struct hsession {
 	char owner_key[96];        /* "kind:name": its unit of h->quota */
 	struct stream *streams;
 	uint64_t stream_no;
+	size_t bytes;              /* of its streams' retained events */
 	int64_t last_used;
 	int busy;                  /* requests running and connected readers */
 	int ended;
@@ -101,13 +108,16 @@ struct brk_mcphttp {
 	struct brk_quota *quota;   /* sessions per identity and in all */
 	struct brk_work *calls;    /* runs POSTed requests */
 	struct conn *sleepers;     /* SSE readers suspended for want of events */
+	size_t bytes;              /* of all retained events */
+	uint64_t streams_born;
 };
 
 /* ---- brk_mcpstream.c ---- */
 
-/* A new stream of hs (NULL on ENOMEM), on its list; forgets the oldest
- * finished streams past SESSION_MAX_STREAMS. */
-struct stream *sse_stream_new(struct hsession *hs);
+/* A new stream of hs for the request whose id is req_id (copied; NULL for
+ * the standalone stream), on its list (NULL on ENOMEM); forgets the
+ * oldest finished streams past SESSION_MAX_STREAMS. */
+struct stream *sse_stream_new(struct hsession *hs, const cJSON *req_id);
 void sse_stream_unref(struct stream *s);
 /* Takes s out of its session's list (dropping the list's reference). */
 void sse_stream_detach(struct stream *s);
@@ -122,7 +132,9 @@ int sse_standalone_send(void *arg, const char *json);
 
 /* A reader for stream s on connection mc, delivering from after event
  * sequence `from` (a Last-Event-ID's; 0 for a new stream); it supersedes
- * the stream's previous reader. NULL on ENOMEM. */
+ * the stream's previous reader. Events after `from` that were dropped
+ * are not skipped in silence: the reader says so first (see
+ * brk_mcpstream.c). NULL on ENOMEM. */
 struct conn *sse_reader_attach(struct brk_mcphttp *h, struct stream *s,
     struct MHD_Connection *mc, uint64_t from);
 /* The SSE response of a reader from sse_reader_attach() (taken: on

@@ -1,11 +1,28 @@
 /*
  * brk_mcpstream.c - the SSE streams of the MCP transport and their readers.
  *
- * A stream keeps its events (bounded) so that a client whose connection
- * ended (a dropped network, or the server closing it on purpose for
- * polling, SEP-1699) can resume with GET and Last-Event-ID; the events it
- * had not seen are sent again. Event ids are "<stream number>_<sequence>",
+ * A stream keeps its events so that a client whose connection ended (a
+ * dropped network, or the server closing it on purpose for polling,
+ * SEP-1699) can resume with GET and Last-Event-ID; the events it had not
+ * seen are sent again. Event ids are "<stream number>_<sequence>",
  * sequence 0 being the priming event.
+ *
+ * What is kept is bounded in bytes, per session and in all
+ * (cfg.retained_session_max, cfg.retained_max). When an event would not
+ * fit, older events are dropped, in this order, oldest stream first:
+ * (1) the events of finished streams that no connection reads (their
+ * client went away before the end), (2) events already written to a
+ * connected reader (kept only in case its connection breaks), (3) the
+ * events of unfinished streams that no connection reads. Events a
+ * connected reader has not been sent are never dropped; when the new
+ * event still does not fit, it is the one not kept: a request's stream
+ * then ends (the engine's send fails and the call's further messages are
+ * lost), the standalone stream goes on. Nothing is skipped in silence:
+ * a reader that reaches a gap (events dropped after what it was sent, or
+ * after the Last-Event-ID it resumed from) sends, on a request's stream,
+ * a JSON-RPC error response to that request saying its events were
+ * dropped, and ends; on the standalone stream, an error log notification
+ * saying how many were lost, and goes on.
  *
  * A reader is the response side of one SSE connection. Its content reader
  * runs on libmicrohttpd's event-loop thread and must never wait there:
@@ -64,6 +81,94 @@ void sse_readers_wake(struct brk_mcphttp *h, int64_t now_ms)
 	}
 }
 
+/* ---- retained bytes ---- */
+
+static size_t session_max(const struct brk_mcphttp *h)
+{
+	return h->cfg.retained_session_max;
+}
+
+/* Drops the oldest event of s. */
+static void drop_head(struct stream *s)
+{
+	struct event *e = s->head;
+	struct brk_mcphttp *h = s->hs->h;
+
+	s->head = e->next;
+	if (s->head == NULL) {
+		s->tail = NULL;
+	}
+	s->nevents--;
+	s->bytes -= e->size;
+	s->hs->bytes -= e->size;
+	h->bytes -= e->size;
+	if (e->seq > s->dropped_through) {
+		s->dropped_through = e->seq;
+	}
+	free(e);
+}
+
+/* Which of the classes of the top of this file the head of s is in
+ * (1..3), or 0 when it may not be dropped. */
+static int drop_class(const struct stream *s)
+{
+	if (s->head == NULL) {
+		return 0;
+	}
+	if (s->reader != NULL) {
+		return s->head->seq <= s->sent_seq ? 2 : 0;
+	}
+	return s->finished ? 1 : 3;
+}
+
+/* The oldest stream whose head may be dropped with the lowest class, in
+ * hs, or in every session when hs is NULL. */
+static struct stream *pick_victim(struct brk_mcphttp *h, struct hsession *hs)
+{
+	struct stream *best = NULL;
+	int best_class = 4, c;
+
+	for (struct hsession *x = hs != NULL ? hs : h->sessions; x != NULL;
+	    x = hs != NULL ? NULL : x->next) {
+		for (struct stream *s = x->streams; s != NULL; s = s->next) {
+			c = drop_class(s);
+			if (c != 0 && (c < best_class || (c == best_class && s->born < best->born))) {
+				best = s;
+				best_class = c;
+			}
+		}
+	}
+	return best;
+}
+
+/* Drops events until need more bytes fit in hs and in all: 0, or
+ * ZT_ERR_TOO_LARGE when only events a connected reader was not sent are
+ * left. */
+static int make_room(struct brk_mcphttp *h, struct hsession *hs, size_t need)
+{
+	struct stream *v;
+	int c;
+
+	for (;;) {
+		if (hs->bytes + need > session_max(h)) {
+			v = pick_victim(h, hs);
+		} else if (h->bytes + need > h->cfg.retained_max) {
+			v = pick_victim(h, NULL);
+		} else {
+			return 0;
+		}
+		if (v == NULL) {
+			return ZT_ERR_TOO_LARGE;
+		}
+		/* The whole stream's worth of its class at once: fewer scans. */
+		c = drop_class(v);
+		while (drop_class(v) == c && (hs->bytes + need > session_max(h) ||
+		    h->bytes + need > h->cfg.retained_max)) {
+			drop_head(v);
+		}
+	}
+}
+
 /* ---- streams ---- */
 
 /* Forgets the oldest finished, unread streams past SESSION_MAX_STREAMS:
@@ -89,18 +194,21 @@ static void stream_trim(struct hsession *hs)
 	}
 }
 
-struct stream *sse_stream_new(struct hsession *hs)
+struct stream *sse_stream_new(struct hsession *hs, const cJSON *req_id)
 {
 	struct stream *s = calloc(1, sizeof(*s));
 
-	if (s == NULL) {
+	if (s == NULL || (req_id != NULL && (s->req_id = cJSON_Duplicate(req_id, 1)) == NULL)) {
+		free(s);
 		return NULL;
 	}
 	s->hs = hs;
 	s->no = ++hs->stream_no;
+	s->born = ++hs->h->streams_born;
 	s->next_seq = 1;
 	s->refs = 1; /* the session's list */
 	s->retry_ms = RETRY_DEFAULT_MS;
+	s->standalone = req_id == NULL;
 	s->next = hs->streams;
 	hs->streams = s;
 	hs->refs++;
@@ -110,15 +218,13 @@ struct stream *sse_stream_new(struct hsession *hs)
 
 void sse_stream_unref(struct stream *s)
 {
-	struct event *e, *n;
-
 	if (s == NULL || --s->refs > 0) {
 		return;
 	}
-	for (e = s->head; e != NULL; e = n) {
-		n = e->next;
-		free(e);
+	while (s->head != NULL) {
+		drop_head(s);
 	}
+	cJSON_Delete(s->req_id);
 	mcphttp_session_unref(s->hs);
 	free(s);
 }
@@ -147,11 +253,14 @@ struct stream *sse_stream_find(struct hsession *hs, uint64_t no)
 	return NULL;
 }
 
-/* Appends one event; the oldest is dropped past STREAM_MAX_EVENTS. */
+/* Appends one event, making room for it (see the top of this file); the
+ * oldest is dropped past STREAM_MAX_EVENTS. 0, ZT_ERR_NOMEM, or
+ * ZT_ERR_TOO_LARGE when it was not kept and the (request's) stream ended. */
 static int stream_push(struct stream *s, const char *json)
 {
 	size_t jl = strlen(json), cap = jl + 64;
 	struct event *e = malloc(sizeof(*e) + cap);
+	struct brk_mcphttp *h = s->hs->h;
 	int n;
 
 	if (e == NULL) {
@@ -159,21 +268,31 @@ static int stream_push(struct stream *s, const char *json)
 	}
 	e->next = NULL;
 	e->seq = s->next_seq++;
+	e->size = sizeof(*e) + cap;
 	n = snprintf(e->text, cap, "id: %llu_%llu\ndata: %s\n\n", (unsigned long long)s->no,
 	    (unsigned long long)e->seq, json);
 	e->len = (size_t)n;
+	if (make_room(h, s->hs, e->size) != 0) {
+		/* Not kept: its reader reports the gap when it gets there. */
+		s->dropped_through = e->seq;
+		free(e);
+		if (!s->standalone) {
+			s->finished = 1;
+		}
+		reader_wake(s->reader);
+		return s->standalone ? 0 : ZT_ERR_TOO_LARGE;
+	}
 	if (s->tail != NULL) {
 		s->tail->next = e;
 	} else {
 		s->head = e;
 	}
 	s->tail = e;
+	s->bytes += e->size;
+	s->hs->bytes += e->size;
+	h->bytes += e->size;
 	if (++s->nevents > STREAM_MAX_EVENTS) {
-		struct event *old = s->head;
-
-		s->head = old->next;
-		free(old);
-		s->nevents--;
+		drop_head(s);
 	}
 	reader_wake(s->reader);
 	return 0;
@@ -242,6 +361,48 @@ void sse_sink_close(void *arg, int retry_ms)
 
 /* ---- readers ---- */
 
+/* Sets text (taken; NULL on ENOMEM) to be written before anything else. */
+static void set_pending(struct conn *cn, char *text)
+{
+	free(cn->pending);
+	cn->pending = text;
+	cn->pending_len = text != NULL ? strlen(text) : 0;
+	cn->pending_off = 0;
+}
+
+/* The text that tells a reader at a gap (see the top of this file). */
+static char *gap_text(const struct brk_mcphttp *h, const struct stream *s, uint64_t lost)
+{
+	char msg[512], *json, *text = NULL;
+	cJSON *params;
+	size_t n;
+
+	if (s->standalone) {
+		snprintf(msg, sizeof(msg), "%llu message(s) of this stream were dropped: they were "
+		    "no longer kept when this connection reached them (a session keeps at most "
+		    "%zu bytes of events)", (unsigned long long)lost,
+		    h->cfg.retained_session_max);
+		params = cJSON_CreateObject();
+		cJSON_AddStringToObject(params, "level", "error");
+		cJSON_AddStringToObject(params, "logger", "zt");
+		cJSON_AddStringToObject(params, "data", msg);
+		json = mcp_notification_json("notifications/message", params);
+	} else {
+		snprintf(msg, sizeof(msg), "the messages of this request after event %llu_%llu were "
+		    "dropped before they could be delivered (a session keeps at most %zu bytes of "
+		    "events it has not delivered or that were not acknowledged, %zu in all); its "
+		    "outcome is unknown to this client: check before sending it again",
+		    (unsigned long long)s->no, (unsigned long long)s->sent_seq,
+		    h->cfg.retained_session_max, h->cfg.retained_max);
+		json = mcp_error_json(s->req_id, MCP_ERR_INTERNAL, msg, NULL);
+	}
+	if (json != NULL && (text = malloc((n = strlen(json) + 16))) != NULL) {
+		snprintf(text, n, "data: %s\n\n", json);
+	}
+	free(json);
+	return text;
+}
+
 /* Content reader of an SSE response. Never waits: with nothing to send it
  * suspends its connection and returns 0 (see the top of this file). */
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -251,6 +412,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct stream *s = cn->s;
 	ssize_t ret;
 	struct event *e;
+	char prime[96];
+	uint64_t gap;
 	size_t n;
 
 	(void)pos;
@@ -264,21 +427,33 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			ret = (ssize_t)n;
 			break;
 		}
-		if (h->stopping || s->reader != cn) {
-			/* Stopping, or a newer connection took the stream over. */
+		if (h->stopping || s->reader != cn || cn->ending) {
+			/* Stopping, a newer connection took the stream over, or the
+			 * stream cannot go on past a gap. */
 			ret = MHD_CONTENT_READER_END_OF_STREAM;
 			break;
 		}
 		if (!cn->primed) {
 			/* The priming event: an id to resume from, before anything. */
 			cn->primed = 1;
-			cn->pending_len = (size_t)snprintf(cn->pending, sizeof(cn->pending),
-			    "id: %llu_%llu\nretry: %d\ndata: \n\n", (unsigned long long)s->no,
-			    (unsigned long long)s->sent_seq, s->retry_ms);
-			cn->pending_off = 0;
+			snprintf(prime, sizeof(prime), "id: %llu_%llu\nretry: %d\ndata: \n\n",
+			    (unsigned long long)s->no, (unsigned long long)s->sent_seq, s->retry_ms);
+			set_pending(cn, strdup(prime));
 			continue;
 		}
 		e = stream_after(s, s->sent_seq);
+		if (s->off == 0 && (e != NULL ? e->seq > s->sent_seq + 1 :
+		    s->dropped_through > s->sent_seq)) {
+			/* A gap: the next event was dropped. Say so, not skip it. */
+			gap = (e != NULL ? e->seq - 1 : s->dropped_through) - s->sent_seq;
+			set_pending(cn, gap_text(h, s, gap));
+			if (s->standalone) {
+				s->sent_seq += gap;
+			} else {
+				cn->ending = 1;
+			}
+			continue;
+		}
 		if (e != NULL) {
 			n = e->len - s->off;
 			n = n < max ? n : max;
@@ -306,9 +481,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		if (cn->keepalive_due) {
 			/* A comment line keeps proxies open and finds dead clients. */
 			cn->keepalive_due = 0;
-			cn->pending_len = (size_t)snprintf(cn->pending, sizeof(cn->pending),
-			    ": keepalive\n\n");
-			cn->pending_off = 0;
+			set_pending(cn, strdup(": keepalive\n\n"));
 			continue;
 		}
 		/* Nothing yet: sleep until something wakes us. */
@@ -341,12 +514,16 @@ static void sse_free(void *cls)
 		s->reader = NULL;
 	}
 	s->hs->busy--;
-	/* A finished stream whose last event went out is done with. */
-	if (s->finished && stream_after(s, s->sent_seq) == NULL && s->off == 0) {
+	/* A finished stream whose last event (or the word of its gap) went
+	 * out is done with. */
+	if (s->finished && stream_after(s, s->sent_seq) == NULL && s->off == 0 &&
+	    (s->dropped_through <= s->sent_seq ||
+	    (cn->ending && cn->pending_off == cn->pending_len))) {
 		sse_stream_detach(s);
 	}
 	sse_stream_unref(s);
 	pthread_mutex_unlock(&h->mu);
+	free(cn->pending);
 	free(cn);
 }
 

@@ -46,6 +46,7 @@ static const char usage[] =
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
 	"                      [--mcp-sessions-per-identity 128]\n"
+	"                      [--mcp-retained-bytes-per-session 32M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
@@ -153,6 +154,8 @@ static int serve(int argc, char **argv)
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ "audit-aggregate", required_argument, NULL, 'G' },
 		{ "mcp-sessions-per-identity", required_argument, NULL, 'S' },
+		{ "mcp-retained-bytes-per-session", required_argument, NULL, 'R' },
+		{ "mcp-retained-bytes", required_argument, NULL, 'r' },
 		{ "http-head-timeout", required_argument, NULL, 'H' },
 		{ "http-body-timeout", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
@@ -203,6 +206,16 @@ static int serve(int argc, char **argv)
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
+		case 'R':
+		case 'r':
+			/* Small bounds are for tests of what happens past them. */
+			if (parse_amount(optarg, 4096, (uint64_t)1 << 40, &amount) != 0) {
+				fprintf(stderr, "ztbroker: --mcp-retained-bytes%s takes a size from 4K "
+				    "to 1024G\n", c == 'R' ? "-per-session" : "");
+				return 2;
+			}
+			*(c == 'R' ? &mc.retained_session_max : &mc.retained_max) = (size_t)amount;
+			break;
 		case 'H': head_to = optarg; break;
 		case 'B': body_to = optarg; break;
 		case 'S':
