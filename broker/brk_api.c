@@ -18,6 +18,7 @@
 #include "broker/brk.h"
 #include "broker/brk_apiadmin.h"
 #include "broker/brk_httphdr.h"
+#include "broker/brk_watch.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -353,7 +354,12 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	brk_actor(&who, resp->actor, sizeof(resp->actor));
 	if (rt->kind == ROUTE_ADMIN) {
 		admin_route(b, rt->admin, req, &who, resp);
-		return;
+	} else {
+		rt->auth(b, req, &who, resp);
 	}
-	rt->auth(b, req, &who, resp);
+	/* A change by a caller (a logout, an admin verb) may revoke what runs
+	 * now: the housekeeping checks at once (brk_watch.h). */
+	if (strcmp(req->method, "POST") == 0 && resp->status < 300) {
+		brk_watch_kick(b->watch);
+	}
 }

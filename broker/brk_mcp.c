@@ -25,6 +25,8 @@
 #include "policy/pol_eval.h"
 
 #define MAX_HOSTS 20
+/* Sessions' tokens are checked at least this often (expiry). */
+#define BRK_MCP_REVOKE_CHECK_MS 10000
 #define DIAG_MAX_STEPS 100
 #define DIAG_MAX_INTERVAL_MS 2000
 #define DIAG_ELICIT_TIMEOUT_MS 300000
@@ -35,6 +37,7 @@ struct brk_mcp {
 	struct brk *b;
 	struct mcp_server *srv;
 	struct brk_mcphttp *http;
+	int64_t checked_ms;        /* the last check of the sessions' tokens */
 	const char *hosts[MAX_HOSTS + 4];
 	char metadata_url[512];
 };
@@ -368,7 +371,7 @@ static const struct mcp_tool diag_tools[] = {
 /* ---- glue ---- */
 
 static int authenticate(void *arg, const char *authorization, const char *source,
-    struct mcp_identity *who, struct brk_resp *resp)
+    struct mcp_identity *who, char *binding, size_t bindingsz, struct brk_resp *resp)
 {
 	struct brk_mcp *m = arg;
 	struct store_session s;
@@ -388,7 +391,51 @@ static int authenticate(void *arg, const char *authorization, const char *source
 	snprintf(who->kind, sizeof(who->kind), "%s", s.kind == STORE_BOT ? "bot" : "user");
 	snprintf(who->name, sizeof(who->name), "%s", s.name);
 	snprintf(who->roles, sizeof(who->roles), "%s", s.roles);
+	/* Sessions are bound to the token's hash: it names the token without
+	 * being one. */
+	snprintf(binding, bindingsz, "%s", s.token_hash);
 	return 0;
+}
+
+/* Whether the token a session is bound to still authenticates its owner:
+ * the same check as every request's (store_session_get), for the sessions
+ * the store changed under. */
+static int token_valid(void *arg, const struct mcp_identity *who, const char *binding,
+    const char **why)
+{
+	struct brk_mcp *m = arg;
+	struct store_session s;
+	struct store_user u;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	r = store_session_get(m->b->store, binding, m->b->now(), &s);
+	switch (r) {
+	case 0:
+		return 0;
+	case ZT_ERR_EXPIRED:
+		*why = "token expired";
+		break;
+	case ZT_ERR_LOCKED:
+		*why = "identity locked";
+		break;
+	case ZT_ERR_REVOKED:
+		/* A lock revokes the user's tokens: say which it was. */
+		memset(&u, 0, sizeof(u));
+		*why = strcmp(who->kind, "user") == 0 &&
+		    store_user_get(m->b->store, who->name, &u) == 0 && u.locked ?
+		    "identity locked" : "token revoked";
+		store_user_wipe(&u);
+		break;
+	case ZT_ERR_NOT_FOUND:
+		*why = "identity removed or token deleted";
+		break;
+	default:
+		/* The store could not say: keep the session, check again later. */
+		log_error("mcp: cannot check a session's token: %s", zt_strerror(r));
+		return 0;
+	}
+	return r;
 }
 
 static void audit(void *arg, const char *type, const struct mcp_identity *who,
@@ -441,14 +488,22 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	return res;
 }
 
-/* Housekeeping, once a second: keepalives of SSE streams, idle sessions. */
+/* Housekeeping, once a second: keepalives of SSE streams, idle sessions;
+ * and the sessions whose token no longer authenticates are ended, at once
+ * when the store changed (a lock, a removal, a logout: revocation takes
+ * effect on what already runs), and every BRK_MCP_REVOKE_CHECK_MS anyway
+ * (expiry needs no write). */
 static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
 	struct brk_mcp *m = arg;
 
 	(void)b;
-	(void)rd;
 	brk_mcphttp_tick(m->http, net_mono_ms());
+	if (!rd->final && (rd->store_changed ||
+	    rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS)) {
+		m->checked_ms = rd->now_ms;
+		brk_mcphttp_revoke(m->http, token_valid, m);
+	}
 }
 
 /* Only identities whose roles name a stored role document get a session:

@@ -38,6 +38,8 @@
 #include "common/net.h"
 
 #define MSG_TOO_LARGE "message larger than the limit of 4 MiB"
+/* JSON-RPC code for a session that is gone: as "Session not found". */
+#define SESSION_GONE (-32001)
 /* Retry-After of a 503 when every worker is busy. */
 #define BUSY_RETRY_S 1
 
@@ -53,6 +55,7 @@ struct req {
 	struct brk_body body;
 	int answered;              /* answered before the body (brk_body.h) */
 	struct mcp_identity who;
+	char binding[72];          /* the credential that authenticated it */
 	char source[64];
 	/* The answer a job prepared, queued by the access handler. */
 	struct MHD_Response *resp;
@@ -79,16 +82,22 @@ void mcphttp_session_unref(struct hsession *hs)
  * puts it on *closing, keeping the table's reference; the caller passes
  * that list to close_sessions() after dropping h->mu, because the engine
  * may call back into our sinks, which take h->mu. Caller holds h->mu. */
-static void hsession_end(struct brk_mcphttp *h, struct hsession *hs,
+static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char *why,
     struct hsession **closing)
 {
 	struct hsession **pp;
+	char msg[160];
 
 	if (hs->ended) {
 		return;
 	}
 	hs->ended = 1;
+	snprintf(msg, sizeof(msg), "the MCP session ended: %s", why != NULL ? why : "");
 	while (hs->streams != NULL) {
+		/* Requests still open learn why they get no result. */
+		if (why != NULL) {
+			sse_stream_fail(hs->streams, SESSION_GONE, msg);
+		}
 		sse_stream_finish(hs->streams);
 		sse_stream_detach(hs->streams);
 	}
@@ -129,7 +138,7 @@ static void sweep_idle(struct brk_mcphttp *h, struct hsession **closing)
 	for (; hs != NULL; hs = next) {
 		next = hs->next;
 		if (hs->busy == 0 && now - hs->last_used > SESSION_IDLE_S) {
-			hsession_end(h, hs, closing);
+			hsession_end(h, hs, NULL, closing);
 		}
 	}
 }
@@ -137,6 +146,13 @@ static void sweep_idle(struct brk_mcphttp *h, struct hsession **closing)
 static int same_identity(const struct mcp_identity *a, const struct mcp_identity *b)
 {
 	return strcmp(a->kind, b->kind) == 0 && strcmp(a->name, b->name) == 0;
+}
+
+static int same_binding(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return n == strlen(b) && crypto_ct_equal(a, b, n);
 }
 
 /* "kind:name", the identity's key in h->quota. */
@@ -391,17 +407,22 @@ static int lookup(struct brk_mcphttp *h, struct req *rq, struct hsession **out)
 			break;
 		}
 	}
-	if (hs != NULL && !same_identity(&hs->owner, &rq->who)) {
+	if (hs != NULL && (!same_identity(&hs->owner, &rq->who) ||
+	    !same_binding(hs->binding, rq->binding))) {
+		int other = !same_identity(&hs->owner, &rq->who);
+
 		pthread_mutex_unlock(&h->mu);
-		/* Someone else's session id: as unknown to them as a random one. */
-		audit(h, "mcp.session", &rq->who, rq->source, "failure",
-		    "session id of another identity");
-		answer_rpc_error(rq, 404, -32001, "Session not found");
+		/* Someone else's session id, or one shown with another token of
+		 * the same identity: as unknown as a random one. A session lives
+		 * no longer than the token that opened it. */
+		audit(h, "mcp.session", &rq->who, rq->source, "failure", other ?
+		    "session id of another identity" : "session id with another token");
+		answer_rpc_error(rq, 404, SESSION_GONE, "Session not found");
 		return ZT_ERR_NOT_FOUND;
 	}
 	if (hs == NULL) {
 		pthread_mutex_unlock(&h->mu);
-		answer_rpc_error(rq, 404, -32001, "Session not found");
+		answer_rpc_error(rq, 404, SESSION_GONE, "Session not found");
 		return ZT_ERR_NOT_FOUND;
 	}
 	hs->refs++;
@@ -484,6 +505,8 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	hs->h = h;
 	hs->owner = rq->who;
 	memcpy(hs->owner_key, key, sizeof(key));
+	memcpy(hs->binding, rq->binding, sizeof(hs->binding));
+	memcpy(hs->source, rq->source, sizeof(hs->source));
 	hs->refs = 1;
 	hs->last_used = now_s();
 	mcp_session_dispatch(hs->ms, &rq->who, msg, &sink);
@@ -623,7 +646,7 @@ static void do_delete(struct brk_mcphttp *h, struct req *rq)
 		return;
 	}
 	pthread_mutex_lock(&h->mu);
-	hsession_end(h, hs, &closing);
+	hsession_end(h, hs, NULL, &closing);
 	pthread_mutex_unlock(&h->mu);
 	close_sessions(h, closing);
 	session_put(h, hs);
@@ -659,7 +682,7 @@ static void auth_job(void *arg)
 
 	memset(&resp, 0, sizeof(resp));
 	if (h->cfg.authenticate(h->cfg.auth_arg, header(rq->c, "Authorization"), rq->source,
-	    &rq->who, &resp) == 0) {
+	    &rq->who, rq->binding, sizeof(rq->binding), &resp) == 0) {
 		identity_key(&rq->who, key, sizeof(key));
 		brk_conn_authenticated(rq->c, key);
 		return;
@@ -850,6 +873,54 @@ void brk_mcphttp_tick(struct brk_mcphttp *h, int64_t now_ms)
 	close_sessions(h, closing);
 }
 
+size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg)
+{
+	struct hsession **all = NULL, *closing = NULL;
+	const char **why = NULL;
+	size_t n = 0, ended = 0;
+
+	/* A snapshot with a reference each: check() reads the store, which
+	 * may wait, and runs without h->mu. */
+	pthread_mutex_lock(&h->mu);
+	if (h->nsessions > 0 && (all = calloc(h->nsessions, sizeof(*all))) != NULL &&
+	    (why = calloc(h->nsessions, sizeof(*why))) != NULL) {
+		for (struct hsession *hs = h->sessions; hs != NULL; hs = hs->next) {
+			hs->refs++;
+			all[n++] = hs;
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (check(arg, &all[i]->owner, all[i]->binding, &why[i]) == 0) {
+			why[i] = NULL;
+		} else if (why[i] == NULL) {
+			why[i] = "credential no longer valid";
+		}
+	}
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (why[i] != NULL && !all[i]->ended) {
+			hsession_end(h, all[i], why[i], &closing);
+		} else {
+			why[i] = NULL; /* ended meanwhile: not ours to audit */
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	close_sessions(h, closing);
+	for (size_t i = 0; i < n; i++) {
+		if (why[i] != NULL) {
+			log_info("mcp: ended a session of %s:%s: %s", all[i]->owner.kind,
+			    all[i]->owner.name, why[i]);
+			audit(h, "mcp.session", &all[i]->owner, all[i]->source, "revoked", why[i]);
+			ended++;
+		}
+		session_put(h, all[i]);
+	}
+	free(all);
+	free(why);
+	return ended;
+}
+
 struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 {
 	struct brk_mcphttp *h = calloc(1, sizeof(*h));
@@ -898,7 +969,7 @@ void brk_mcphttp_shutdown(struct brk_mcphttp *h)
 	pthread_mutex_lock(&h->mu);
 	h->stopping = 1;
 	while (h->sessions != NULL) {
-		hsession_end(h, h->sessions, &closing);
+		hsession_end(h, h->sessions, NULL, &closing);
 	}
 	/* Readers never suspend again once stopping is set. */
 	sse_readers_wake(h, -1);

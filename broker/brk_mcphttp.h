@@ -9,8 +9,10 @@
  * gets 202. GET opens the session's standalone
  * SSE stream, or resumes a stream with Last-Event-ID. DELETE ends the
  * session. Sessions are named by a random Mcp-Session-Id bound to the
- * identity that created them: another identity presenting it gets 404, as
- * does an unknown or ended one. MCP-Protocol-Version is checked (400),
+ * credential (bearer token) that created it: a request with another
+ * credential, even of the same identity, gets 404, as does an unknown or
+ * ended session. brk_mcphttp_revoke() ends the sessions whose credential
+ * is no longer valid. MCP-Protocol-Version is checked (400),
  * Accept is checked (406), Content-Type must be application/json (415),
  * Origin (scheme, host and port) and Host are checked against DNS
  * rebinding and cross-origin requests (403). Every request is
@@ -66,11 +68,13 @@ struct brk_mcphttp_config {
 	 * required, borrowed. */
 	struct brk_work *work;
 	/* Authenticates one request from its Authorization header: 0 with *who
-	 * filled, or a negative ZT_ERR_* with resp set to the refusal (status,
-	 * JSON error). NULL lets everyone in as "anonymous" (the conformance
-	 * test server only). */
+	 * filled and binding set to a text naming the credential (the token's
+	 * hash: a session is bound to the credential that created it), or a
+	 * negative ZT_ERR_* with resp set to the refusal (status, JSON error).
+	 * NULL lets everyone in as "anonymous" (the conformance test server
+	 * only). */
 	int (*authenticate)(void *arg, const char *authorization, const char *source,
-	    struct mcp_identity *who, struct brk_resp *resp);
+	    struct mcp_identity *who, char *binding, size_t bindingsz, struct brk_resp *resp);
 	void *auth_arg;
 	/* The scheme clients reach us by: "https" (NULL) or "http". An Origin
 	 * is ours when it has this scheme, an allowed host (below) and the port
@@ -128,5 +132,17 @@ void brk_mcphttp_completed(struct brk_mcphttp *h, void **con_cls);
 /* About once a second: keepalives of idle SSE streams (now_ms from
  * net_mono_ms()), sessions idle past their time. */
 void brk_mcphttp_tick(struct brk_mcphttp *h, int64_t now_ms);
+
+/* Whether the credential a session is bound to is still good: 0, or a
+ * negative ZT_ERR_* with why set (static text: "token revoked"...). */
+typedef int brk_mcphttp_check_fn(void *arg, const struct mcp_identity *who,
+    const char *binding, const char **why);
+/* Ends every session whose credential check fails: its calls are
+ * cancelled (a tool's work stops; no result is delivered), each request
+ * still open gets a JSON-RPC error saying the session ended and why, its
+ * streams end, and the end is audited (mcp.session, outcome "revoked",
+ * reason why). check runs without the transport's lock (it may read the
+ * store). Returns how many sessions it ended. */
+size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg);
 
 #endif

@@ -90,6 +90,8 @@ struct hsession {
 	struct mcp_session *ms;
 	struct mcp_identity owner;
 	char owner_key[96];        /* "kind:name": its unit of h->quota */
+	char binding[72];          /* the credential it is bound to */
+	char source[64];           /* the address that created it */
 	struct stream *streams;
 	uint64_t stream_no;
 	size_t bytes;              /* of its streams' retained events */
@@ -124,6 +126,9 @@ void sse_stream_detach(struct stream *s);
 struct stream *sse_stream_find(struct hsession *hs, uint64_t no);
 /* No more events: its reader ends after the last one. */
 void sse_stream_finish(struct stream *s);
+/* Ends a request's stream with a JSON-RPC error response to its request
+ * (code, message), unless it already finished. */
+void sse_stream_fail(struct stream *s, int code, const char *message);
 /* Sinks for the engine (they take h->mu): a request's stream (arg: the
  * stream) and a session's standalone stream (arg: the session). */
 int sse_sink_send(void *arg, const char *json);

@@ -315,6 +315,20 @@ void sse_stream_finish(struct stream *s)
 	reader_wake(s->reader);
 }
 
+void sse_stream_fail(struct stream *s, int code, const char *message)
+{
+	char *json;
+
+	if (s->finished || s->req_id == NULL) {
+		return;
+	}
+	if ((json = mcp_error_json(s->req_id, code, message, NULL)) != NULL) {
+		(void)stream_push(s, json); /* a gap is reported if it did not fit */
+		free(json);
+	}
+	sse_stream_finish(s);
+}
+
 int sse_sink_send(void *arg, const char *json)
 {
 	struct stream *s = arg;

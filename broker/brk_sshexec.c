@@ -248,7 +248,8 @@ static int run(struct exec_call *x, const struct brk_agent_info *ag, cJSON **res
 			cJSON_AddStringToObject(d, "error", res.error);
 		}
 	}
-	if (audit(x, "tool.ssh_exec.result", r == 0 ? "success" : "failure", d) != 0) {
+	if (audit(x, "tool.ssh_exec.result", r == 0 ? "success" :
+	    r == ZT_ERR_CANCELLED ? "cancelled" : "failure", d) != 0) {
 		ssh_exec_result_free(&res);
 		*result = mcp_result_error("the command ran but its outcome could not be audited; "
 		    "its output is withheld");
