@@ -6,18 +6,29 @@
  * JSON and the new Mcp-Session-Id; any other request with an SSE stream
  * (priming event, then progress, log and server-to-client requests, then
  * the response, then the end of the stream); a notification or response
- * gets 202. GET opens the session's standalone
- * SSE stream, or resumes a stream with Last-Event-ID. DELETE ends the
- * session. Sessions are named by a random Mcp-Session-Id bound to the
- * credential (bearer token) that created it: a request with another
- * credential, even of the same identity, gets 404, as does an unknown or
- * ended session. brk_mcphttp_revoke() ends the sessions whose credential
- * is no longer valid. MCP-Protocol-Version is checked (400),
- * Accept is checked (406), Content-Type must be application/json (415),
- * Origin (scheme, host and port) and Host are checked against DNS
- * rebinding and cross-origin requests (403). Every request is
- * authenticated before anything else when an authenticate hook is set: 401
- * with WWW-Authenticate: Bearer resource_metadata="..." otherwise. The bearer token is never passed on.
+ * gets 202. GET opens the session's standalone SSE stream, or resumes a
+ * stream with Last-Event-ID. DELETE ends the session.
+ *
+ * Sessions are named by a random Mcp-Session-Id bound to the credential
+ * (bearer token) that created it: a request with another credential, even
+ * of the same identity, gets 404, as does an unknown or ended session.
+ * brk_mcphttp_revoke() ends the sessions whose credential is no longer
+ * valid. Each identity holds at most its share of sessions (429), all
+ * together at most max_sessions (503); the admission hook may refuse an
+ * identity any session (403).
+ *
+ * What a stream keeps for resumption is bounded in bytes per session and
+ * in all; past the bounds the oldest events nobody needs first are
+ * dropped, and a client that reaches a gap is told (a JSON-RPC error for
+ * its request, or a log notification on the standalone stream), never
+ * handed a silent gap: brk_mcpstream.c says how.
+ *
+ * MCP-Protocol-Version is checked (400), Accept (406), Content-Type must
+ * be application/json (415), Origin (scheme, host and port) and Host are
+ * checked against DNS rebinding and cross-origin requests (403). Every
+ * request is authenticated before anything else when an authenticate hook
+ * is set: 401 with WWW-Authenticate: Bearer resource_metadata="..."
+ * otherwise. The bearer token is never passed on.
  *
  * Needs a daemon started with MHD_ALLOW_SUSPEND_RESUME and a worker pool
  * (cfg.work, brk_work.h): the access handler never waits on the daemon's
