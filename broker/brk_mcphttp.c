@@ -81,7 +81,10 @@ void mcphttp_session_unref(struct hsession *hs)
 /* Ends a session: finishes its streams, takes it out of the table and
  * puts it on *closing, keeping the table's reference; the caller passes
  * that list to close_sessions() after dropping h->mu, because the engine
- * may call back into our sinks, which take h->mu. Caller holds h->mu. */
+ * may call back into our sinks, which take h->mu. When the server ends it
+ * (why: static text), each request still open is answered with an error
+ * saying so; NULL when the client ended it or left it idle. Caller holds
+ * h->mu. */
 static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char *why,
     struct hsession **closing)
 {
@@ -325,12 +328,17 @@ static void post_streaming(struct brk_mcphttp *h, struct req *rq, struct hsessio
 	int r = ZT_ERR_NOMEM;
 
 	pthread_mutex_lock(&h->mu);
-	if (w == NULL || h->stopping || (w->s = sse_stream_new(hs, msg->id)) == NULL) {
+	if (w == NULL || hs->ended || (w->s = sse_stream_new(hs, msg->id)) == NULL) {
+		/* Ended since lookup() (revoked, deleted, stopping), or ENOMEM. */
+		r = hs->ended;
 		pthread_mutex_unlock(&h->mu);
 		free(w);
 		mcp_msg_clear(msg);
-		answer_rpc_error(rq, 503, MCP_ERR_INTERNAL, h->stopping ? "the server is stopping" :
-		    "out of memory");
+		if (r) {
+			answer_rpc_error(rq, 404, SESSION_GONE, "Session not found");
+		} else {
+			answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "out of memory");
+		}
 		return;
 	}
 	w->h = h;

@@ -28,6 +28,29 @@ function idleConnection(broker, localAddress) {
   });
 }
 
+// A TLS connection to the broker, once its handshake is done:
+// {s, answer()} (what the broker sent so far).
+async function tlsConnection(broker) {
+  const s = tls.connect({ host: '127.0.0.1', port: broker.port, ca: broker.caPem,
+    checkServerIdentity: () => undefined });
+  let answer = '';
+  s.on('error', () => {});
+  s.on('data', (d) => { answer += d; });
+  await new Promise((r) => s.once('secureConnect', r));
+  return { s, answer: () => answer };
+}
+
+// Writes text one byte a second until all of it went or the broker closed
+// the connection; resolves to how many bytes went.
+async function trickle(s, text) {
+  let sent = 0;
+  while (!s.closed && sent < text.length) {
+    s.write(text[sent++]);
+    await sleep(1000);
+  }
+  return sent;
+}
+
 async function whoami(broker, token, S) {
   const client = new S.Client({ name: 'zt-e2e-limits', version: '1.0.0' }, { capabilities: {} });
   await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
@@ -48,25 +71,13 @@ describe('request deadlines', () => {
 
   test('a head sent one byte a second is cut off at the deadline', async () => {
     const head = 'GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n\r\n';
-    const s = tls.connect({ host: '127.0.0.1', port: broker.port, ca: broker.caPem,
-      checkServerIdentity: () => undefined });
-    let closed = false;
-    let answer = '';
-    s.on('close', () => { closed = true; });
-    s.on('error', () => {});
-    s.on('data', (d) => { answer += d; });
-    await new Promise((r) => s.once('secureConnect', r));
+    const c = await tlsConnection(broker);
     // Each byte keeps the connection busy enough for an idle timeout; the
     // head takes a minute this way, the deadline is 3 s.
-    let sent = 0;
-    while (!closed && sent < head.length) {
-      s.write(head[sent++]);
-      await sleep(1000);
-    }
-    assert.ok(closed, 'the broker closed the connection');
-    assert.ok(sent < head.length, `closed after ${sent} of ${head.length} bytes`);
-    assert.equal(answer, '', 'no request was served');
-    s.destroy();
+    const sent = await trickle(c.s, head);
+    assert.ok(c.s.closed && sent < head.length, `closed after ${sent} of ${head.length} bytes`);
+    assert.equal(c.answer(), '', 'no request was served');
+    c.s.destroy();
   });
 
   test('a TLS handshake that never comes is cut off too', async () => {
@@ -76,25 +87,14 @@ describe('request deadlines', () => {
   });
 
   test('a body sent too slowly is cut off', async () => {
-    const s = tls.connect({ host: '127.0.0.1', port: broker.port, ca: broker.caPem,
-      checkServerIdentity: () => undefined });
-    let closed = false;
-    let answer = '';
-    s.on('close', () => { closed = true; });
-    s.on('error', () => {});
-    s.on('data', (d) => { answer += d; });
-    await new Promise((r) => s.once('secureConnect', r));
+    const c = await tlsConnection(broker);
     const body = JSON.stringify({ user: 'nobody', password: 'x'.repeat(40), otp: '123456' });
-    s.write(`POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`
+    c.s.write(`POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`
       + `Content-Length: ${body.length}\r\n\r\n`);
-    let sent = 0;
-    while (!closed && sent < body.length) {
-      s.write(body[sent++]);
-      await sleep(1000);
-    }
-    assert.ok(closed && sent < body.length, `closed after ${sent} of ${body.length} bytes`);
-    assert.equal(answer, '');
-    s.destroy();
+    const sent = await trickle(c.s, body);
+    assert.ok(c.s.closed && sent < body.length, `closed after ${sent} of ${body.length} bytes`);
+    assert.equal(c.answer(), '');
+    c.s.destroy();
   });
 
   test('the cut-off connections are audited, once per kind and address', async () => {
@@ -252,18 +252,13 @@ describe('oversized bodies', () => {
   });
 
   test('with Expect: 100-continue the 413 comes before any body is sent', async () => {
-    const s = tls.connect({ host: '127.0.0.1', port: broker.port, ca: broker.caPem,
-      checkServerIdentity: () => undefined });
-    let answer = '';
-    s.on('data', (d) => { answer += d; });
-    s.on('error', () => {});
-    await new Promise((r) => s.once('secureConnect', r));
-    s.write('POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+    const c = await tlsConnection(broker);
+    c.s.write('POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
       + `Content-Length: ${32 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n`);
-    await until(() => /\r\n\r\n\{.*\}$/s.test(answer), 'the answer');
-    assert.match(answer, /^HTTP\/1\.1 413 /);
-    assert.doesNotMatch(answer, /100 Continue/);
-    assert.match(answer, /"code":"body_too_large"/);
-    s.destroy();
+    await until(() => /\r\n\r\n\{.*\}$/s.test(c.answer()), 'the answer');
+    assert.match(c.answer(), /^HTTP\/1\.1 413 /);
+    assert.doesNotMatch(c.answer(), /100 Continue/);
+    assert.match(c.answer(), /"code":"body_too_large"/);
+    c.s.destroy();
   });
 });
