@@ -16,6 +16,7 @@
 struct store;
 struct aud_agg;
 struct brk_watch;
+struct brk_work;
 struct brk_agents;
 struct brk_dials;
 struct brk_mcphttp;
@@ -43,6 +44,10 @@ struct brk {
 	/* Housekeeping: chores run once a second (brk_watch.h); NULL in tests
 	 * that have none. */
 	struct brk_watch *watch;
+	/* Workers for request handlers that block (brk_work.h): the HTTP
+	 * event loop hands them every /v1 request and the MCP transport's
+	 * blocking steps. */
+	struct brk_work *work;
 	int64_t session_ttl;        /* seconds */
 	int64_t exec_timeout_max_s; /* the largest timeout_s of ssh_exec */
 	int64_t agent_cert_ttl;     /* seconds; 0 means BRK_AGENT_CERT_TTL */

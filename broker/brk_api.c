@@ -17,6 +17,8 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_apiadmin.h"
+#include "broker/brk_httphdr.h"
+#include "broker/brk_watch.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -252,22 +254,13 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 	return r;
 }
 
-/* True if the Content-Type is application/json (parameters allowed). */
-static int is_json_type(const char *ct)
-{
-	size_t n = strlen("application/json");
-
-	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
-	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
 /* Parses the body of a public or admin POST route: 0 with *out set, or an
  * error response already filled. */
 static int parse_body(const struct brk_req *req, struct brk_resp *resp, cJSON **out)
 {
 	int r;
 
-	if (!is_json_type(req->content_type)) {
+	if (!brk_hdr_media_type_is(req->content_type, "application/json")) {
 		brk_resp_error(resp, 415, "unsupported_media_type",
 		    "request body must be application/json");
 		return ZT_ERR_INVALID;
@@ -356,9 +349,15 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	if (brk_api_authenticate(b, req, &who, resp) != 0) {
 		return;
 	}
+	brk_actor(&who, resp->actor, sizeof(resp->actor));
 	if (rt->kind == ROUTE_ADMIN) {
 		admin_route(b, rt->admin, req, &who, resp);
-		return;
+	} else {
+		rt->auth(b, req, &who, resp);
 	}
-	rt->auth(b, req, &who, resp);
+	/* A change by a caller (a logout, an admin verb) may revoke what runs
+	 * now: the housekeeping checks at once (brk_watch.h). */
+	if (strcmp(req->method, "POST") == 0 && resp->status < 300) {
+		brk_watch_kick(b->watch);
+	}
 }

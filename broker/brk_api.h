@@ -33,6 +33,9 @@ struct brk_resp {
 	cJSON *json;           /* owned by the response */
 	int64_t retry_after;   /* > 0 adds Retry-After */
 	int www_authenticate;  /* adds WWW-Authenticate: Bearer */
+	/* The caller a bearer token authenticated ("bot:NAME"), "" when none:
+	 * the connection is then counted against that identity (brk_conn.h). */
+	char actor[96];
 };
 
 /* Handles one request; always fills resp (status and JSON body). */

@@ -1,6 +1,15 @@
 /*
- * brk_http.c - libmicrohttpd glue: TLS, request bounds, and the hand-off of
- * each complete request to brk_api.c.
+ * brk_http.c - libmicrohttpd glue: TLS, the event loop, request bounds,
+ * connection accounting, and the hand-off of each complete /v1 request to
+ * brk_api.c on a worker thread.
+ *
+ * A /v1 request goes through stages on its connection's event-loop thread:
+ * the head arrives (the body deadline starts), the body is collected
+ * (bounded; one declared too large is read and dropped before its 413,
+ * brk_body.h), then the connection is suspended and the request runs on a
+ * worker (brk_api_handle may run scrypt and write the audit); when it is
+ * done the worker resumes the connection and libmicrohttpd calls the
+ * access handler again, which sends the response the worker prepared.
  */
 #include "broker/brk_http.h"
 
@@ -10,9 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/aud_agg.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_body.h"
+#include "broker/brk_conn.h"
 #include "broker/brk_mcphttp.h"
+#include "broker/brk_watch.h"
+#include "broker/brk_work.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -21,24 +35,33 @@
 
 /* GnuTLS priority string: TLS 1.2 and 1.3 only, GnuTLS's normal suites. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define CONN_LIMIT 512
-#define CONN_PER_IP 64
-#define CONN_TIMEOUT_S 60
+#define BODY_TOO_LARGE "request body over 65536 bytes"
+/* Retry-After of a 503 when the workers are all busy. */
+#define BUSY_RETRY_S 1
 
 struct brk_http {
 	struct MHD_Daemon *d;
 	struct brk *b;
+	struct brk_conns *conns;
 	char *chain;
 	char *key;
 };
 
-/* Per-request state: the body collected so far, or, for the MCP path,
- * the MCP transport's own state. */
+enum stage { STAGE_BODY, STAGE_WORKING, STAGE_DONE };
+
+/* Per-request state: the body collected so far and, once complete, the
+ * request and the response the worker prepares; for the MCP path, the MCP
+ * transport's own state. */
 struct req_state {
-	struct buf *body;
-	int too_large;
+	struct brk *b;
+	struct MHD_Connection *c;
+	enum stage stage;
+	struct brk_body body;
 	int mcp;
 	void *mcp_cls;
+	char source[64];
+	struct brk_req req;
+	struct brk_resp resp;
 };
 
 #define MCP_PATH "/mcp"
@@ -63,13 +86,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct brk_http *h = cls;
 	struct req_state *rs = *con_cls;
 
-	(void)c;
 	(void)toe;
+	/* A kept-alive connection waits for its next head from now. */
+	brk_conn_phase(c, BRK_CONN_HEAD);
 	if (rs != NULL && rs->mcp) {
 		brk_mcphttp_completed(h->b->mcp_http, &rs->mcp_cls);
 	}
 	if (rs != NULL) {
-		buf_free(rs->body); /* wipes: bodies carry passwords */
+		buf_free(rs->body.kept); /* wipes: bodies carry passwords */
+		brk_resp_clear(&rs->resp);
 		free(rs);
 		*con_cls = NULL;
 	}
@@ -120,13 +145,14 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *code,
-    const char *msg)
+    int64_t retry_after, const char *msg)
 {
 	struct brk_resp resp;
 	enum MHD_Result ret;
 
 	memset(&resp, 0, sizeof(resp));
 	brk_resp_error(&resp, status, code, "%s", msg);
+	resp.retry_after = retry_after;
 	ret = send_resp(c, &resp);
 	brk_resp_clear(&resp);
 	return ret;
@@ -141,34 +167,48 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t outsz)
 	net_addr_str(ci != NULL ? ci->client_addr : NULL, out, outsz);
 }
 
+/* A worker runs the request: its connection is suspended meanwhile, so
+ * the request's header values (in the connection's memory) stay valid. */
+static void api_job(void *arg)
+{
+	struct req_state *rs = arg;
+
+	brk_api_handle(rs->b, &rs->req, &rs->resp);
+	if (rs->resp.actor[0] != '\0') {
+		brk_conn_authenticated(rs->c, rs->resp.actor);
+	}
+	log_info("%s %s %d from %s", rs->req.method, rs->req.path, rs->resp.status, rs->source);
+	rs->stage = STAGE_DONE;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data, size_t *upload_size,
     void **con_cls)
 {
 	struct brk_http *h = cls;
 	struct req_state *rs = *con_cls;
-	struct brk_req req;
-	struct brk_resp resp;
-	char source[64];
 	enum MHD_Result ret;
 
 	(void)version;
 	if (rs == NULL) {
 		rs = calloc(1, sizeof(*rs));
-		if (rs == NULL || (rs->body = buf_new(BRK_BODY_MAX)) == NULL) {
+		if (rs == NULL || (rs->body.kept = buf_new(BRK_BODY_MAX)) == NULL) {
 			free(rs);
 			return MHD_NO;
 		}
 		*con_cls = rs;
+		rs->b = h->b;
+		rs->c = c;
+		/* The head is in: from now on the body deadline runs. */
+		brk_conn_phase(c, BRK_CONN_BODY);
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
-		if (!rs->mcp) {
-			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-			    MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-			if (cl != NULL && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > BRK_BODY_MAX)) {
-				return send_error(c, 413, "body_too_large",
-				    "request body over 65536 bytes");
+		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX)) {
+			if (brk_body_answer_first(c)) {
+				return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
 			}
+			rs->body.too_large = 1; /* read and drop it, then answer */
+		}
+		if (!rs->mcp) {
 			return MHD_YES;
 		}
 	}
@@ -177,57 +217,97 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		    &rs->mcp_cls);
 	}
 	if (*upload_size > 0) {
-		if (!rs->too_large && buf_put(rs->body, upload_data, *upload_size) != 0) {
-			rs->too_large = 1; /* keep draining, answer 413 at the end */
-		}
+		ret = brk_body_put(&rs->body, upload_data, *upload_size) == 0 ? MHD_YES : MHD_NO;
 		*upload_size = 0;
-		return MHD_YES;
+		return ret;
 	}
-	if (rs->too_large) {
-		return send_error(c, 413, "body_too_large", "request body over 65536 bytes");
+	if (rs->stage == STAGE_DONE) {
+		ret = send_resp(c, &rs->resp);
+		brk_resp_clear(&rs->resp);
+		return ret;
 	}
-	client_addr(c, source, sizeof(source));
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.path = url;
-	req.source = source;
-	req.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	if (rs->stage == STAGE_WORKING) {
+		return MHD_YES; /* not ours to answer yet (cannot happen: suspended) */
+	}
+	if (rs->body.too_large) {
+		return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
+	}
+	brk_conn_phase(c, BRK_CONN_BUSY);
+	client_addr(c, rs->source, sizeof(rs->source));
+	rs->req.method = method;
+	rs->req.path = url;
+	rs->req.source = rs->source;
+	rs->req.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
-	req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	rs->req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	req.body = buf_len(rs->body) > 0 ? buf_ptr(rs->body) : NULL;
-	req.body_len = buf_len(rs->body);
-	brk_api_handle(h->b, &req, &resp);
-	log_info("%s %s %d from %s", method, url, resp.status, source);
-	ret = send_resp(c, &resp);
-	brk_resp_clear(&resp);
-	return ret;
+	rs->req.body = buf_len(rs->body.kept) > 0 ? buf_ptr(rs->body.kept) : NULL;
+	rs->req.body_len = buf_len(rs->body.kept);
+	rs->stage = STAGE_WORKING;
+	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
+		rs->stage = STAGE_BODY;
+		log_warn("%s %s from %s: 503, every worker busy", method, url, rs->source);
+		return send_error(c, 503, "busy", BUSY_RETRY_S,
+		    "the server is busy: try again in a moment");
+	}
+	return MHD_YES;
 }
 
-int brk_http_start(struct brk *b, const char *listen, const char *chain_pem,
-    const char *key_pem, struct brk_http **out, unsigned *port)
+/* Where brk_conn reports refused and timed-out connections: audited once
+ * per kind, address and period (clients cause these without limit). */
+static void conn_event(void *arg, const char *source, const char *outcome, const char *reason)
+{
+	struct brk_http *h = arg;
+
+	if (h->b->agg != NULL && aud_agg_append(h->b->agg, h->b->store, brk_now_ms(),
+	    "http.connection", "anonymous", source, outcome, reason, NULL) != 0) {
+		log_error("cannot write audit event http.connection");
+	}
+}
+
+/* The housekeeping chore: connections past their request deadlines. */
+static void expire_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
+{
+	struct brk_http *h = arg;
+
+	(void)b;
+	(void)rd;
+	brk_conns_expire(h->conns, net_mono_ms());
+}
+
+int brk_http_start(struct brk *b, const struct brk_http_config *cfg, struct brk_http **out,
+    unsigned *port)
 {
 	struct sockaddr_storage sa;
 	socklen_t salen = 0;
 	struct brk_http *h = NULL;
 	const union MHD_DaemonInfo *di;
+	size_t conn_max = cfg->conn_max != 0 ? cfg->conn_max : BRK_HTTP_CONN_MAX;
 	unsigned flags;
 	int r;
 
 	*out = NULL;
-	if ((r = net_resolve_listen(listen, &sa, &salen)) != 0) {
-		log_error("cannot use listen address %s", listen);
+	if ((r = net_resolve_listen(cfg->listen, &sa, &salen)) != 0) {
+		log_error("cannot use listen address %s", cfg->listen);
 		return r;
 	}
 	h = calloc(1, sizeof(*h));
-	if (h == NULL || (h->chain = strdup(chain_pem)) == NULL ||
-	    (h->key = strdup(key_pem)) == NULL) {
+	if (h == NULL || (h->chain = strdup(cfg->chain_pem)) == NULL ||
+	    (h->key = strdup(cfg->key_pem)) == NULL) {
 		r = ZT_ERR_NOMEM;
 		goto out;
 	}
 	h->b = b;
-	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	    MHD_USE_TLS | MHD_USE_ERROR_LOG;
+	h->conns = brk_conns_new(conn_max,
+	    cfg->head_timeout_ms > 0 ? cfg->head_timeout_ms : BRK_CONN_HEAD_TIMEOUT_MS,
+	    cfg->body_timeout_ms > 0 ? cfg->body_timeout_ms : BRK_CONN_BODY_TIMEOUT_MS,
+	    conn_event, h);
+	if (h->conns == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto out;
+	}
+	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TLS |
+	    MHD_USE_ERROR_LOG;
 	if (sa.ss_family == AF_INET6) {
 		flags |= MHD_USE_IPv6;
 	}
@@ -237,18 +317,27 @@ int brk_http_start(struct brk *b, const char *listen, const char *chain_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, h->chain,
 	    MHD_OPTION_HTTPS_MEM_KEY, h->key,
 	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)BRK_HTTP_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conn_max,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)BRK_HTTP_IDLE_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_CONNECTION, brk_conns_notify, h->conns,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
-		log_error("cannot serve HTTPS on %s (address in use, or bad certificate)", listen);
+		log_error("cannot serve HTTPS on %s (address in use, or bad certificate)",
+		    cfg->listen);
 		r = ZT_ERR_NET;
+		goto out;
+	}
+	/* Last: once added, the chore must find h alive until the watch stops. */
+	if (b->watch != NULL && brk_watch_add(b->watch, expire_chore, h) != 0) {
+		r = ZT_ERR_NOMEM;
 		goto out;
 	}
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	*port = di != NULL ? di->port : 0;
+	log_info("http: %d event-loop threads, at most %zu connections", BRK_HTTP_THREADS,
+	    conn_max);
 	*out = h;
 	h = NULL;
 	r = 0;
@@ -265,6 +354,7 @@ void brk_http_stop(struct brk_http *h)
 	if (h->d != NULL) {
 		MHD_stop_daemon(h->d);
 	}
+	brk_conns_free(h->conns);
 	free(h->chain);
 	crypto_free_str(h->key);
 	free(h);

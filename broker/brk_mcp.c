@@ -15,23 +15,29 @@
 #include "broker/brk_policy.h"
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_sshexec.h"
+#include "broker/brk_watch.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/version.h"
 #include "mcp/mcp.h"
 #include "policy/pol_eval.h"
 
 #define MAX_HOSTS 20
+/* Sessions' tokens are checked at least this often (expiry). */
+#define BRK_MCP_REVOKE_CHECK_MS 10000
 #define DIAG_MAX_STEPS 100
 #define DIAG_MAX_INTERVAL_MS 2000
 #define DIAG_ELICIT_TIMEOUT_MS 300000
 #define DIAG_RECONNECT_RETRY_MS 300
+#define DIAG_OUTPUT_MAX (8 * 1024 * 1024) /* bytes of a diag_output answer */
 
 struct brk_mcp {
 	struct brk *b;
 	struct mcp_server *srv;
 	struct brk_mcphttp *http;
+	int64_t checked_ms;        /* the last check of the sessions' tokens */
 	const char *hosts[MAX_HOSTS + 4];
 	char metadata_url[512];
 };
@@ -183,6 +189,40 @@ static int tool_diag_reconnect(struct mcp_call *call, const cJSON *args, cJSON *
 	}
 	mcp_result_add_text(*result, "the client resumed the stream and got this answer");
 	return 0;
+}
+
+static int tool_diag_output(struct mcp_call *call, const cJSON *args, cJSON **result,
+    void *arg)
+{
+	const cJSON *reconnect = cJSON_GetObjectItemCaseSensitive(args, "reconnect");
+	int64_t bytes = 0;
+	char *text;
+	int r;
+
+	(void)arg;
+	if (json_get_int(args, "bytes", 0, DIAG_OUTPUT_MAX, &bytes) != 0 ||
+	    (reconnect != NULL && !cJSON_IsBool(reconnect))) {
+		*result = mcp_result_error("bytes must be 0..%d and reconnect a boolean",
+		    DIAG_OUTPUT_MAX);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if (cJSON_IsTrue(reconnect)) {
+		/* As diag_reconnect: the answer waits for the client to resume. */
+		mcp_call_close_stream(call, DIAG_RECONNECT_RETRY_MS);
+		if ((r = mcp_call_sleep(call, 2 * DIAG_RECONNECT_RETRY_MS)) != 0) {
+			return r;
+		}
+	}
+	if ((text = malloc((size_t)bytes + 1)) == NULL ||
+	    (*result = mcp_result_new(0)) == NULL) {
+		free(text);
+		return ZT_ERR_NOMEM;
+	}
+	memset(text, 'x', (size_t)bytes);
+	text[bytes] = '\0';
+	r = mcp_result_add_text(*result, text);
+	free(text);
+	return r;
 }
 
 /* Audits a list_hosts call: the decision's rule and, when it was allowed,
@@ -346,12 +386,22 @@ static const struct mcp_tool diag_tools[] = {
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
 		.handler = tool_diag_reconnect,
 	},
+	{
+		.name = "diag_output",
+		.description = "Diagnostics: answers with a text of `bytes` bytes; with reconnect, "
+		    "closes the response stream first, so the client must resume it.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{\"bytes\":{\"type\":\"integer\","
+		    "\"minimum\":0,\"maximum\":8388608},\"reconnect\":{\"type\":\"boolean\"}},"
+		    "\"required\":[\"bytes\"]}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.handler = tool_diag_output,
+	},
 };
 
 /* ---- glue ---- */
 
 static int authenticate(void *arg, const char *authorization, const char *source,
-    struct mcp_identity *who, struct brk_resp *resp)
+    struct mcp_identity *who, char *binding, size_t bindingsz, struct brk_resp *resp)
 {
 	struct brk_mcp *m = arg;
 	struct store_session s;
@@ -371,7 +421,51 @@ static int authenticate(void *arg, const char *authorization, const char *source
 	snprintf(who->kind, sizeof(who->kind), "%s", s.kind == STORE_BOT ? "bot" : "user");
 	snprintf(who->name, sizeof(who->name), "%s", s.name);
 	snprintf(who->roles, sizeof(who->roles), "%s", s.roles);
+	/* Sessions are bound to the token's hash: it names the token without
+	 * being one. */
+	snprintf(binding, bindingsz, "%s", s.token_hash);
 	return 0;
+}
+
+/* Whether the token a session is bound to still authenticates its owner:
+ * the same check as every request's (store_session_get), for the sessions
+ * the store changed under. */
+static int token_valid(void *arg, const struct mcp_identity *who, const char *binding,
+    const char **why)
+{
+	struct brk_mcp *m = arg;
+	struct store_session s;
+	struct store_user u;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	r = store_session_get(m->b->store, binding, m->b->now(), &s);
+	switch (r) {
+	case 0:
+		return 0;
+	case ZT_ERR_EXPIRED:
+		*why = "token expired";
+		break;
+	case ZT_ERR_LOCKED:
+		*why = "identity locked";
+		break;
+	case ZT_ERR_REVOKED:
+		/* A lock revokes the user's tokens: say which it was. */
+		memset(&u, 0, sizeof(u));
+		*why = strcmp(who->kind, "user") == 0 &&
+		    store_user_get(m->b->store, who->name, &u) == 0 && u.locked ?
+		    "identity locked" : "token revoked";
+		store_user_wipe(&u);
+		break;
+	case ZT_ERR_NOT_FOUND:
+		*why = "identity removed or token deleted";
+		break;
+	default:
+		/* The store could not say: keep the session, check again later. */
+		log_error("mcp: cannot check a session's token: %s", zt_strerror(r));
+		return 0;
+	}
+	return r;
 }
 
 static void audit(void *arg, const char *type, const struct mcp_identity *who,
@@ -422,9 +516,59 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	return res;
 }
 
-int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,
-    int diagnostic_tools, struct brk_mcp **out)
+/* Housekeeping, once a second: keepalives of SSE streams, idle sessions;
+ * and the sessions whose token no longer authenticates are ended, at once
+ * when the store changed (a lock, a removal, a logout: revocation takes
+ * effect on what already runs), and every BRK_MCP_REVOKE_CHECK_MS anyway
+ * (expiry needs no write). */
+static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
+	struct brk_mcp *m = arg;
+
+	(void)b;
+	brk_mcphttp_tick(m->http, net_mono_ms());
+	if (!rd->final && (rd->store_changed ||
+	    rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS)) {
+		m->checked_ms = rd->now_ms;
+		brk_mcphttp_revoke(m->http, token_valid, m);
+	}
+}
+
+/* Only identities whose roles name a stored role document get a session:
+ * with none, every tool but whoami would be refused, and the session
+ * would only take a place in the table. */
+static int admit(void *arg, const struct mcp_identity *who, char *why, size_t whysz)
+{
+	struct brk_mcp *m = arg;
+	struct pol_role **roles = NULL;
+	char missing[STORE_ROLES_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	r = brk_policy_load(m->b->store, who->roles, &roles, &n, missing, sizeof(missing));
+	brk_policy_free(roles, n);
+	if (r != 0) {
+		snprintf(why, whysz, "the roles of %s:%s cannot be read (%s)", who->kind, who->name,
+		    zt_strerror(r));
+		return r;
+	}
+	if (n > 0) {
+		return 0;
+	}
+	if (who->roles[0] == '\0') {
+		snprintf(why, whysz, "%s:%s has no role, so it could call no tool; an administrator "
+		    "must give it a role before it opens MCP sessions", who->kind, who->name);
+	} else {
+		snprintf(why, whysz, "%s:%s has no usable role: no role document named %s is stored, "
+		    "so it could call no tool; an administrator must apply the role first",
+		    who->kind, who->name, missing);
+	}
+	return ZT_ERR_DENIED;
+}
+
+int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp **out)
+{
+	const char *const *hosts = mc->hosts;
 	struct brk_mcphttp_config cfg;
 	struct brk_mcp *m = calloc(1, sizeof(*m));
 	size_t n = 0;
@@ -474,7 +618,7 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 			goto fail;
 		}
 	}
-	for (size_t i = 0; diagnostic_tools && i < sizeof(diag_tools) / sizeof(diag_tools[0]);
+	for (size_t i = 0; mc->diagnostic_tools && i < sizeof(diag_tools) / sizeof(diag_tools[0]);
 	    i++) {
 		if ((r = mcp_server_add_tool(m->srv, &diag_tools[i])) != 0) {
 			goto fail;
@@ -485,12 +629,18 @@ int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *orig
 	cfg.authenticate = authenticate;
 	cfg.auth_arg = m;
 	cfg.allowed_hosts = m->hosts;
-	cfg.allowed_origins = origins;
+	cfg.allowed_origins = mc->origins;
+	cfg.sessions_per_identity = mc->sessions_per_identity;
+	cfg.work = b->work;
+	cfg.retained_session_max = mc->retained_session_max;
+	cfg.retained_max = mc->retained_max;
+	cfg.admit = admit;
+	cfg.admit_arg = m;
 	cfg.resource_metadata_url = m->metadata_url;
 	cfg.audit = audit;
 	cfg.audit_arg = m;
 	m->http = brk_mcphttp_new(&cfg);
-	if (m->http == NULL) {
+	if (m->http == NULL || (b->watch != NULL && brk_watch_add(b->watch, chore, m) != 0)) {
 		r = ZT_ERR_NOMEM;
 		goto fail;
 	}

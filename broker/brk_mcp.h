@@ -4,16 +4,23 @@
  * (bearer authentication through the session store, audit, DNS-rebinding
  * allow lists from the broker's addresses).
  *
+ * Sessions are admitted only for identities with a usable role: one whose
+ * roles name at least one stored role document (otherwise it could call
+ * no tool but whoami).
+ *
  * Built-in tools: whoami (the caller's identity). With diagnostic tools
  * switched on (`ztbroker serve --diagnostic-tools`), also diag_progress
  * (progress notifications, honours cancellation), diag_elicit (an
- * elicitation round trip) and diag_reconnect (closes the response stream
- * before answering, so the client must resume it), for checking an MCP client's handling of
- * streaming; off by default.
+ * elicitation round trip), diag_reconnect (closes the response stream
+ * before answering, so the client must resume it) and diag_output (an
+ * answer of a given size, optionally after closing the stream), for
+ * checking an MCP client's handling of streaming and the transport's
+ * bounds; off by default.
  */
 #ifndef ZT_BRK_MCP_H
 #define ZT_BRK_MCP_H
 
+#include <stddef.h>
 #include <cjson/cJSON.h>
 
 struct brk;
@@ -21,12 +28,25 @@ struct brk_mcp;
 struct brk_mcphttp;
 struct mcp_call;
 
-/* hosts: the names clients may use in Host/Origin besides loopback;
- * origins: further allowed Origin values ("https://app.example.com"), for
- * browser-based clients served from elsewhere. Both NULL-terminated and
- * borrowed (may be NULL). 0 or a negative ZT_ERR_*. */
-int brk_mcp_new(struct brk *b, const char *const *hosts, const char *const *origins,
-    int diagnostic_tools, struct brk_mcp **out);
+struct brk_mcp_config {
+	/* The names clients may use in Host/Origin besides loopback,
+	 * NULL-terminated and borrowed (may be NULL). */
+	const char *const *hosts;
+	/* Further allowed Origin values ("https://app.example.com"), for
+	 * browser-based clients served from elsewhere; likewise. */
+	const char *const *origins;
+	int diagnostic_tools;
+	/* Sessions one identity may hold at once (0: the default). */
+	size_t sessions_per_identity;
+	/* Bytes of SSE events kept per session and in all (0: defaults;
+	 * brk_mcphttp.h). */
+	size_t retained_session_max;
+	size_t retained_max;
+};
+
+/* 0 or a negative ZT_ERR_*. cfg is read during the call only (the arrays
+ * it points to must outlive the endpoint). */
+int brk_mcp_new(struct brk *b, const struct brk_mcp_config *cfg, struct brk_mcp **out);
 /* The transport to route the MCP path to (borrowed). */
 struct brk_mcphttp *brk_mcp_http(struct brk_mcp *m);
 /* Before the HTTP daemon stops: ends sessions, wakes streams. */

@@ -3,10 +3,12 @@
  * directory offline.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -18,11 +20,14 @@
 #include "broker/brk_admin.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_http.h"
+#include "broker/brk_httphdr.h"
 #include "broker/brk_mcp.h"
+#include "broker/brk_mcphttp.h"
 #include "broker/brk_run.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
+#include "broker/brk_work.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -42,8 +47,41 @@ static const char usage[] =
 	"                      [--allowed-origin https://app.example.com ...]\n"
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
+	"                      [--mcp-sessions-per-identity 128]\n"
+	"                      [--mcp-retained-bytes-per-session 32M] [--mcp-retained-bytes 256M]\n"
+	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
+
+/* A count or a size as people type it: digits, optionally followed by K,
+ * M or G (powers of 1024), within [min, max]. 0 or ZT_ERR_INVALID. */
+static int parse_amount(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (s == NULL || *s < '0' || *s > '9') {
+		return ZT_ERR_INVALID;
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10) {
+			return ZT_ERR_INVALID;
+		}
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	switch (*p) {
+	case '\0': break;
+	case 'K': mult = 1024; p++; break;
+	case 'M': mult = 1024 * 1024; p++; break;
+	case 'G': mult = 1024 * 1024 * 1024; p++; break;
+	default: return ZT_ERR_INVALID;
+	}
+	if (*p != '\0' || v > UINT64_MAX / mult || v * mult < min || v * mult > max) {
+		return ZT_ERR_INVALID;
+	}
+	*out = v * mult;
+	return 0;
+}
 
 static void print_usage(FILE *fp)
 {
@@ -64,6 +102,33 @@ static size_t collect_sans(char *copy, const char **sans)
 		sans[n++] = t;
 	}
 	return n;
+}
+
+/* Raises the descriptor limit to its hard limit and returns how many HTTPS
+ * connections to allow: three quarters of the descriptors (the agent
+ * tunnel, its streams, the store and the logs need the rest), at most
+ * BRK_HTTP_CONN_MAX. */
+static size_t http_conn_max(void)
+{
+	struct rlimit rl;
+	uint64_t n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		return 256;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the descriptor limit to %llu",
+			    (unsigned long long)rl.rlim_max);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	n = rl.rlim_cur == RLIM_INFINITY ? BRK_HTTP_CONN_MAX : (uint64_t)rl.rlim_cur / 4 * 3;
+	n = n < BRK_HTTP_CONN_MAX ? n : BRK_HTTP_CONN_MAX;
+	log_info("descriptor limit %llu: at most %llu HTTPS connections",
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)n);
+	return n > 0 ? (size_t)n : 1;
 }
 
 /* A housekeeping chore: the summaries of aggregated audit events whose
@@ -90,10 +155,19 @@ static int serve(int argc, char **argv)
 		{ "exec-timeout-max", required_argument, NULL, 'X' },
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ "audit-aggregate", required_argument, NULL, 'G' },
+		{ "mcp-sessions-per-identity", required_argument, NULL, 'S' },
+		{ "mcp-retained-bytes-per-session", required_argument, NULL, 'R' },
+		{ "mcp-retained-bytes", required_argument, NULL, 'r' },
+		{ "http-head-timeout", required_argument, NULL, 'H' },
+		{ "http-body-timeout", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
-	const char *agent_ttl = NULL, *agg_period = NULL;
+	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
+	struct brk_mcp_config mc;
+	struct brk_http_config hc;
+	int64_t secs;
+	uint64_t amount;
 	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
@@ -104,6 +178,7 @@ static int serve(int argc, char **argv)
 	unsigned tunnel_port = 0;
 	const char *origins[MAX_ORIGINS + 1];
 	size_t norigins = 0;
+	struct brk_origin origin;
 	int diag = 0;
 	struct brk_datadir dd;
 	struct brk b;
@@ -118,6 +193,8 @@ static int serve(int argc, char **argv)
 
 	memset(&dd, 0, sizeof(dd));
 	memset(&b, 0, sizeof(b));
+	memset(&mc, 0, sizeof(mc));
+	memset(&hc, 0, sizeof(hc));
 	b.session_ttl = BRK_SESSION_TTL_DEFAULT;
 	b.exec_timeout_max_s = BRK_EXEC_TIMEOUT_MAX_S;
 	optind = 1;
@@ -132,11 +209,30 @@ static int serve(int argc, char **argv)
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
+		case 'R':
+		case 'r':
+			/* Small bounds are for tests of what happens past them. */
+			if (parse_amount(optarg, 4096, (uint64_t)1 << 40, &amount) != 0) {
+				fprintf(stderr, "ztbroker: --mcp-retained-bytes%s takes a size from 4K "
+				    "to 1024G\n", c == 'R' ? "-per-session" : "");
+				return 2;
+			}
+			*(c == 'R' ? &mc.retained_session_max : &mc.retained_max) = (size_t)amount;
+			break;
+		case 'H': head_to = optarg; break;
+		case 'B': body_to = optarg; break;
+		case 'S':
+			if (parse_amount(optarg, 1, BRK_MCP_SESSIONS_MAX, &amount) != 0) {
+				fprintf(stderr, "ztbroker: --mcp-sessions-per-identity must be from 1 to %d\n",
+				    BRK_MCP_SESSIONS_MAX);
+				return 2;
+			}
+			mc.sessions_per_identity = (size_t)amount;
+			break;
 		case 'o':
-			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
-			    strstr(optarg, "://") == NULL) {
+			if (norigins >= MAX_ORIGINS || brk_hdr_origin(optarg, &origin) != 0) {
 				fprintf(stderr, "ztbroker: --allowed-origin takes an origin like "
-				    "https://app.example.com (at most %d)\n", MAX_ORIGINS);
+				    "https://app.example.com[:port] (at most %d)\n", MAX_ORIGINS);
 				return 2;
 			}
 			origins[norigins++] = optarg;
@@ -171,6 +267,20 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "ztbroker: --audit-aggregate must be a duration from 1s to 1h\n");
 		return 2;
 	}
+	if (head_to != NULL) {
+		if (dur_parse(head_to, 1, 3600, &secs) != 0) {
+			fprintf(stderr, "ztbroker: --http-head-timeout must be a duration from 1s to 1h\n");
+			return 2;
+		}
+		hc.head_timeout_ms = secs * 1000;
+	}
+	if (body_to != NULL) {
+		if (dur_parse(body_to, 1, 3600, &secs) != 0) {
+			fprintf(stderr, "ztbroker: --http-body-timeout must be a duration from 1s to 1h\n");
+			return 2;
+		}
+		hc.body_timeout_ms = secs * 1000;
+	}
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
 		fprintf(stderr, "ztbroker: --listen takes HOST:PORT (IPv6 as [::1]:8443)\n");
 		return 2;
@@ -184,6 +294,7 @@ static int serve(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	hc.conn_max = http_conn_max();
 	if (brk_datadir_open(dir, &dd) != 0) {
 		goto out;
 	}
@@ -200,8 +311,10 @@ static int serve(int argc, char **argv)
 	b.dials = brk_dials_new();
 	b.agg = aud_agg_new(agg_s * 1000);
 	b.watch = brk_watch_new(&b);
-	if (brk_limits_init(&b.limits) != 0 || b.agents == NULL || b.dials == NULL || b.agg == NULL ||
-	    b.watch == NULL || brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
+	b.work = brk_work_new(BRK_HTTP_WORKERS, BRK_HTTP_QUEUE);
+	if (brk_limits_init(&b.limits) != 0 || b.agents == NULL || b.dials == NULL ||
+	    b.agg == NULL || b.watch == NULL || b.work == NULL ||
+	    brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
 		goto out;
@@ -218,7 +331,10 @@ static int serve(int argc, char **argv)
 	}
 	mcp_hosts[nsans - 2] = NULL;
 	store_session_prune(dd.store, brk_now(), 86400);
-	if (brk_http_start(&b, listen, chain, key, &http, &bound) != 0) {
+	hc.listen = listen;
+	hc.chain_pem = chain;
+	hc.key_pem = key;
+	if (brk_http_start(&b, &hc, &http, &bound) != 0) {
 		goto out;
 	}
 	/* The base URL needs the bound port; MCP starts answering once set. */
@@ -226,7 +342,10 @@ static int serve(int argc, char **argv)
 	    strchr(nsans > 2 ? sans[2] : host, ':') ? "[" : "", nsans > 2 ? sans[2] : host,
 	    strchr(nsans > 2 ? sans[2] : host, ':') ? "]" : "", bound);
 	origins[norigins] = NULL;
-	if (brk_mcp_new(&b, mcp_hosts, origins, diag, &mcp) != 0) {
+	mc.hosts = mcp_hosts;
+	mc.origins = origins;
+	mc.diagnostic_tools = diag;
+	if (brk_mcp_new(&b, &mc, &mcp) != 0) {
 		log_error("cannot start the MCP endpoint");
 		goto out;
 	}
@@ -256,21 +375,27 @@ static int serve(int argc, char **argv)
 
 	sigwait(&sigs, &sig);
 	log_info("signal %d: shutting down", sig);
-	brk_tunnel_stop(tunnel);
-	tunnel = NULL;
-	brk_mcp_shutdown(mcp);
-	brk_http_stop(http);
-	http = NULL;
-	brk_watch_stop(b.watch); /* its last round flushes the audit summaries */
-	aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
 	rc = 0;
 out:
+	/* First the watch, whose chores use everything below; its last round
+	 * flushes the audit summaries. Then no request may stay suspended
+	 * when the daemon stops: the MCP streams are woken and the workers
+	 * drained first. */
+	brk_watch_stop(b.watch);
 	brk_tunnel_stop(tunnel);
 	brk_mcp_shutdown(mcp);
+	brk_work_close(b.work);
 	brk_http_stop(http);
-	/* Before what its chores use is freed. */
+	/* Summaries of what the last requests added to the aggregates. */
+	if (b.agg != NULL && aud_agg_flush(b.agg, dd.store, brk_now_ms(), 1) != 0) {
+		log_error("cannot write aggregated audit summaries");
+	}
+	if (rc == 0) {
+		aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
+	}
 	brk_watch_free(b.watch);
 	brk_mcp_free(mcp);
+	brk_work_free(b.work);
 	brk_limits_fini(&b.limits);
 	aud_agg_free(b.agg);
 	brk_agents_free(b.agents);

@@ -22,18 +22,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
 #include "broker/brk_mcphttp.h"
+#include "broker/brk_work.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "mcp/mcp.h"
 #include "tests/conformance/fixtures.h"
 
 #define MCP_PATH "/mcp"
 #define CONN_LIMIT 256
 #define CONN_TIMEOUT_S 120
+/* As the broker serves /mcp: a few event-loop threads, workers for what
+ * blocks (brk_work.h). */
+#define THREADS 2
+#define WORKERS 8
+#define WORK_QUEUE 64
 
 static const char not_found[] = "{\"error\":\"not found\"}";
 
@@ -109,7 +117,9 @@ int main(int argc, char **argv)
 {
 	struct mcp_server *srv = NULL;
 	struct brk_mcphttp *h = NULL;
+	struct brk_work *work = NULL;
 	struct MHD_Daemon *d = NULL;
+	struct timespec tick = { 1, 0 };
 	struct brk_mcphttp_config cfg;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *di;
@@ -142,9 +152,15 @@ int main(int argc, char **argv)
 		log_error("cannot register the fixtures: %s", zt_strerror(r));
 		goto out;
 	}
+	if ((work = brk_work_new(WORKERS, WORK_QUEUE)) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.srv = srv;
+	cfg.work = work;
 	cfg.authenticate = NULL; /* everyone is "anonymous": test-only */
+	cfg.scheme = "http";
 	if ((h = brk_mcphttp_new(&cfg)) == NULL) {
 		log_error("cannot create the MCP transport");
 		goto out;
@@ -154,10 +170,11 @@ int main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)THREADS,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
@@ -174,18 +191,25 @@ int main(int argc, char **argv)
 	printf("listening on http://127.0.0.1:%u%s\n", (unsigned)di->port, MCP_PATH);
 	fflush(stdout);
 
-	if (sigwait(&stop, &sig) != 0) {
-		log_error("sigwait failed");
-		goto out;
+	/* The transport's tick, once a second, until a stop signal. */
+	while ((sig = sigtimedwait(&stop, NULL, &tick)) < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			log_error("sigtimedwait failed");
+			goto out;
+		}
+		brk_mcphttp_tick(h, net_mono_ms());
 	}
 	rc = 0;
 out:
-	/* Wake every blocked stream first so that the connection threads end. */
+	/* No connection may stay suspended when the daemon stops: streams are
+	 * woken and the workers drained first. */
 	brk_mcphttp_shutdown(h);
+	brk_work_close(work);
 	if (d != NULL) {
 		MHD_stop_daemon(d);
 	}
 	brk_mcphttp_free(h);
+	brk_work_free(work);
 	mcp_server_free(srv);
 	return rc;
 }

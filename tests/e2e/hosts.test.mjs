@@ -98,6 +98,23 @@ test('a stopped agent shows offline', async () => {
 
 // Every way to the inventory asks the same question (the list_hosts
 // decision), so none of them shows a host to a caller it refuses.
+async function refusedOverMcp(token, roles, rule) {
+  const client = await connect(token);
+  const { tools } = await client.listTools();
+  assert.ok(!tools.some((t) => t.name === 'list_hosts'));
+  assert.deepEqual((await client.listResources()).resources, []);
+  for (const uri of ['zt://hosts/web1', 'zt://hosts/db1', 'zt://hosts/nosuch']) {
+    await assert.rejects(client.readResource({ uri }), (e) => e.code === -32002, uri);
+  }
+  const r = await client.callTool({ name: 'list_hosts', arguments: {} });
+  assert.equal(r.isError, true);
+  assert.equal(r.content[0].text, rule);
+  const ev = auditEvents(broker, 'tool.list_hosts').at(-1);
+  assert.deepEqual([ev.actor, ev.source, ev.outcome, ev.details.rule],
+    [`bot:bot-${roles}`, '127.0.0.1', 'denied', rule]);
+  await client.close();
+}
+
 for (const [name, roles, rule] of [
   ['with no role at all', 'no-such-role', 'deny: no role allows tool list_hosts'],
   ['that allow other tools only', 'staging-exec', 'deny: no role allows tool list_hosts'],
@@ -108,20 +125,12 @@ for (const [name, roles, rule] of [
     const api = await request(broker, 'GET', '/v1/hosts', { token });
     assert.equal(api.status, 403, JSON.stringify(api.body));
     assert.deepEqual(api.body.error, { code: 'forbidden', message: rule });
-    const client = await connect(token);
-    const { tools } = await client.listTools();
-    assert.ok(!tools.some((t) => t.name === 'list_hosts'));
-    assert.deepEqual((await client.listResources()).resources, []);
-    for (const uri of ['zt://hosts/web1', 'zt://hosts/db1', 'zt://hosts/nosuch']) {
-      await assert.rejects(client.readResource({ uri }), (e) => e.code === -32002, uri);
+    if (roles === 'no-such-role') {
+      // Roles with no stored document allow nothing: no MCP session at all.
+      await assert.rejects(connect(token), /no usable role/);
+    } else {
+      await refusedOverMcp(token, roles, rule);
     }
-    const r = await client.callTool({ name: 'list_hosts', arguments: {} });
-    assert.equal(r.isError, true);
-    assert.equal(r.content[0].text, rule);
-    const ev = auditEvents(broker, 'tool.list_hosts').at(-1);
-    assert.deepEqual([ev.actor, ev.source, ev.outcome, ev.details.rule],
-      [`bot:bot-${roles}`, '127.0.0.1', 'denied', rule]);
-    await client.close();
     const home = tmpdir('zt-home-');
     fs.chmodSync(home, 0o700);
     fs.writeFileSync(path.join(home, 'profile.json'), JSON.stringify({

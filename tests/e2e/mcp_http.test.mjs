@@ -4,8 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  admin, auditEvents, botToken, brokerFetch, request, sdk, startBroker, userToken,
-  stopChecked,
+  admin, applyRole, auditEvents, botToken, brokerFetch, READONLY_ROLE, request, sdk, startBroker,
+  userToken, stopChecked,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -18,6 +18,7 @@ before(async () => {
     args: ['--diagnostic-tools', '--allowed-origin', 'https://app.example.com',
       '--log-level', process.env.ZT_LOG_LEVEL || 'info'],
   });
+  applyRole(broker, READONLY_ROLE);
 });
 after(() => stopChecked(broker));
 
@@ -93,7 +94,7 @@ describe('refusals', () => {
     r = await mcp(short, INIT);
     assert.equal(r.status, 401);
     assert.equal(r.body.error.code, 'token_expired');
-    const user = await userToken(broker, 'mcp-user');
+    const user = await userToken(broker, 'mcp-user', 'readonly');
     r = await mcp(user, INIT);
     assert.equal(r.status, 200);
     await request(broker, 'POST', '/v1/logout', { token: user });
@@ -105,6 +106,7 @@ describe('refusals', () => {
   test('a flood of bad tokens from one address: 429, and the audit log stays quiet', async () => {
     // A broker of its own: the quiet period would touch the other tests.
     const b = await startBroker();
+    applyRole(b, READONLY_ROLE);
     let stopped = false;
     try {
       const post = (token) => request(b, 'POST', '/mcp', { token, body: INIT,
@@ -147,6 +149,37 @@ describe('refusals', () => {
     assert.equal(r.status, 200);
     r = await mcp(token, INIT, { Origin: 'https://app.example.com.evil.example' });
     assert.equal(r.status, 403);
+  });
+
+  test('an Origin must match scheme, host and port, not the host alone', async () => {
+    // Another local service's page (http, another port) is not the broker.
+    for (const origin of ['http://localhost:31337', `http://127.0.0.1:${broker.port}`,
+      'https://localhost:31337', `https://localhost:${broker.port + 1}`, 'https://localhost',
+      'http://app.example.com', 'https://app.example.com:8443', 'null']) {
+      const r = await mcp(token, INIT, { Origin: origin });
+      assert.equal(r.status, 403, origin);
+      assert.equal(r.body.error.code, -32600, origin);
+    }
+    for (const origin of [`https://localhost:${broker.port}`, `https://LOCALHOST:${broker.port}`,
+      'https://app.example.com:443']) {
+      const r = await mcp(token, INIT, { Origin: origin });
+      assert.equal(r.status, 200, origin);
+    }
+  });
+
+  test('the body must be application/json exactly (parameters allowed)', async () => {
+    for (const type of ['application/jsonx', 'application/json x', 'application/json-seq',
+      'text/plain']) {
+      const r = await mcp(token, INIT, { 'Content-Type': type });
+      assert.equal(r.status, 415, type);
+    }
+    const r = await mcp(token, INIT, { 'Content-Type': 'application/json; charset=utf-8' });
+    assert.equal(r.status, 200);
+    // The JSON API is as strict.
+    const l = await request(broker, 'POST', '/v1/login', { body: { user: 'x', password: 'y', otp: '1' },
+      headers: { 'Content-Type': 'application/jsonx' } });
+    assert.equal(l.status, 415);
+    assert.equal(l.body.error.code, 'unsupported_media_type');
   });
 
   test('session ids: bound to their identity, unknown ones 404, DELETE ends them', async () => {
@@ -193,5 +226,57 @@ describe('refusals', () => {
     r = await mcp(token, [ping], { 'Mcp-Session-Id': sid });
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, -32600);
+  });
+});
+
+describe('sessions per identity', () => {
+  let b;
+  before(async () => {
+    b = await startBroker({ args: ['--mcp-sessions-per-identity', '3'] });
+    applyRole(b, READONLY_ROLE);
+  });
+  after(() => stopChecked(b));
+  const init = (token) => request(b, 'POST', '/mcp', { token, body: INIT, headers: { Accept: ACCEPT } });
+
+  test('one identity cannot take every session: past its share, a clear 429', async () => {
+    const a = botToken(b, 'bot-a');
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await init(a);
+      assert.equal(r.status, 200);
+      ids.push(r.headers['mcp-session-id']);
+    }
+    const r = await init(a);
+    assert.equal(r.status, 429);
+    assert.equal(r.body.error.code, -32600);
+    assert.match(r.body.error.message, /Too many MCP sessions: bot:bot-a already holds 3/);
+    assert.match(r.body.error.message, /DELETE/);
+    // Another identity still gets one.
+    const other = await init(botToken(b, 'bot-b'));
+    assert.equal(other.status, 200);
+    // A session ended gives its place back.
+    const d = await request(b, 'DELETE', '/mcp', { token: a, headers: { 'Mcp-Session-Id': ids[0] } });
+    assert.equal(d.status, 200);
+    assert.equal((await init(a)).status, 200);
+    const ev = auditEvents(b, 'mcp.session').filter((e) => e.actor === 'bot:bot-a');
+    assert.ok(ev.some((e) => e.outcome === 'failure' && e.details.reason === 'too many sessions'));
+  });
+
+  test('an identity whose roles allow nothing gets no session', async () => {
+    for (const [name, roles, why] of [
+      ['bot-ghost', 'ghost,gone', /bot:bot-ghost has no usable role: no role document named ghost,gone is stored/],
+      ['bot-ghost2', 'ghost', /bot:bot-ghost2 has no usable role: no role document named ghost is stored/]]) {
+      const token = botToken(b, name, { roles });
+      const r = await init(token);
+      assert.equal(r.status, 403, name);
+      assert.equal(r.body.error.code, -32600);
+      assert.match(r.body.error.message, why);
+      assert.equal(r.headers['mcp-session-id'], undefined);
+      const ev = auditEvents(b, 'mcp.session').filter((e) => e.actor === `bot:${name}`);
+      assert.equal(ev.at(-1).outcome, 'failure');
+      assert.match(ev.at(-1).details.reason, why);
+    }
+    // One stored role among the names is enough.
+    assert.equal((await init(botToken(b, 'bot-some', { roles: 'ghost,readonly' }))).status, 200);
   });
 });

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, sdk, startBroker, tmpdir, ZTCTL, ztctl, ztctlLogin, stopChecked,
+  admin, applyRole, READONLY_ROLE, sdk, startBroker, tmpdir, ZTCTL, ztctl, ztctlLogin, stopChecked,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -80,6 +80,8 @@ const INITIALIZED = { jsonrpc: '2.0', method: 'notifications/initialized' };
 before(async () => {
   S = await sdk();
   broker = await startBroker({ args: ['--diagnostic-tools'] });
+  applyRole(broker, READONLY_ROLE);
+  applyRole(broker, 'kind: role\nname: ops\nallow:\n  tools: [list_hosts]\n');
   home = await loggedIn(USER, 'ops');
 });
 after(() => stopChecked(broker));

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  admin, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker, stopChecked, tmpdir,
+  admin, applyRole, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker, stopChecked, tmpdir,
   until, ZTCTL, ztctlLogin,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
@@ -48,12 +48,6 @@ async function connectHttp(token) {
   return client;
 }
 
-function applyRole(yaml) {
-  const f = path.join(tmpdir('zt-role-'), 'role.yaml');
-  fs.writeFileSync(f, yaml);
-  const r = admin(broker, 'roles', 'apply', '-f', f);
-  assert.equal(r.code, 0, r.stderr);
-}
 
 async function addAgent(name, labels, ssh, extra = []) {
   const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
@@ -73,9 +67,9 @@ before(async () => {
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--exec-timeout-max', '20s'] });
   sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
   USER = sshd.user;
-  applyRole(`kind: role\nname: web-ops\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+  applyRole(broker, `kind: role\nname: web-ops\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
     + '  tools: [ssh_exec, list_hosts]\ndeny:\n  tools: [ssh_exec]\n  hosts: {team: payments}\n');
-  applyRole('kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
+  applyRole(broker, 'kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
   const w = await addAgent('web1', 'env=staging,team=web', `127.0.0.1:${sshd.port}`);
   web1 = w.a;
   agentDir = w.dir;

@@ -231,6 +231,18 @@ export async function sdk() {
   return { Client, StreamableHTTPClientTransport, StdioClientTransport, types };
 }
 
+// Stores a role document (YAML text) with `ztbroker admin roles apply`.
+export function applyRole(broker, yaml) {
+  const f = path.join(tmpdir('zt-role-'), 'role.yaml');
+  fs.writeFileSync(f, yaml);
+  const r = admin(broker, 'roles', 'apply', '-f', f);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+// A role that lets its holders list the hosts they may see: enough for an
+// identity to be let into MCP (identities without a stored role are not).
+export const READONLY_ROLE = 'kind: role\nname: readonly\nallow:\n  tools: [list_hosts]\n';
+
 // A bot with a fresh token: returns the token.
 export function botToken(broker, name, { roles = 'readonly', ttl = '1h' } = {}) {
   const a = admin(broker, 'bots', 'add', name, '--roles', roles, '--ttl', ttl);
