@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "common/ca.h"
@@ -25,22 +26,34 @@ static int refuse(struct tun_msg *reply, int r, const char *code, const char *me
 	return r;
 }
 
+/* Audits a join. Refusals before a token is accepted (unknown, expired,
+ * used up) cost the client nothing and can come without end: they go
+ * through b->agg, once per kind and period. The rest (a certificate
+ * issued, a token spent on a bad CSR) are bounded by the tokens an
+ * administrator minted and are each written durably. */
 static void audit(struct brk *b, const struct tun_msg *m, const char *source,
-    const char *outcome, const char *reason, const char *token_hash)
+    const char *outcome, const char *reason, const char *token_hash, int aggregate)
 {
 	char actor[96], pfx[13];
 	cJSON *d = cJSON_CreateObject();
+	int r;
 
 	snprintf(actor, sizeof(actor), "agent:%s", m->name != NULL ? m->name : "?");
 	snprintf(pfx, sizeof(pfx), "%.12s", token_hash);
 	cJSON_AddStringToObject(d, "token", pfx);
-	if (reason != NULL) {
-		cJSON_AddStringToObject(d, "reason", reason);
-	}
 	if (m->ssh_target != NULL) {
 		cJSON_AddStringToObject(d, "ssh_target", m->ssh_target);
 	}
-	if (aud_append(b->store, brk_now_ms(), "agent.join", actor, source, outcome, d) != 0) {
+	if (aggregate) {
+		r = aud_agg_append(b->agg, b->store, brk_now_ms(), "agent.join", actor, source,
+		    outcome, reason, d);
+	} else {
+		if (reason != NULL) {
+			cJSON_AddStringToObject(d, "reason", reason);
+		}
+		r = aud_append(b->store, brk_now_ms(), "agent.join", actor, source, outcome, d);
+	}
+	if (r != 0) {
 		log_error("cannot write audit event agent.join");
 	}
 	cJSON_Delete(d);
@@ -72,14 +85,15 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 		    r == ZT_ERR_REPLAY ? "join token already used" :
 		    r == ZT_ERR_NOT_FOUND ? "unknown join token" : "internal error";
 
-		audit(b, m, source, "failure", code, hash);
+		/* The broker's own trouble is rare and worth each record. */
+		audit(b, m, source, "failure", code, hash, strcmp(code, "internal") != 0);
 		return refuse(reply, r, code, msg);
 	}
 	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), m->name, b->now(), cert_ttl(b), &cert);
 	if (r != 0) {
 		/* The token is spent: a bad CSR must not let one token be tried
 		 * again and again. */
-		audit(b, m, source, "failure", "bad_csr", hash);
+		audit(b, m, source, "failure", "bad_csr", hash, 0);
 		return refuse(reply, r, "bad_csr", "the certificate request was refused");
 	}
 	reply->type = TUN_JOIN_OK;
@@ -89,7 +103,7 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 		tun_msg_clear(reply);
 		return refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
 	}
-	audit(b, m, source, "success", NULL, hash);
+	audit(b, m, source, "success", NULL, hash, 0);
 	log_info("agent %s joined from %s", m->name, source);
 	return 0;
 }

@@ -4,7 +4,9 @@
  *
  * The tunnel listener hands each decoded `join` message here. The token is
  * consumed atomically (store_join_token_use: unknown, expired and replayed
- * tokens are refused and audited); the CSR's own signature must verify,
+ * tokens are refused, and audited through b->agg, once per kind, address
+ * and period, since anyone can send them without end); the CSR's own
+ * signature must verify,
  * and the certificate is issued by the broker's TLS CA for the agent's
  * name (CN) with clientAuth only, valid b->agent_cert_ttl (default
  * BRK_AGENT_CERT_TTL). Pure request handling: no sockets, so it is

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_join.h"
@@ -70,6 +71,7 @@ static int setup(void **state)
 	assert_int_equal(store_open(db, &f->b.store), 0);
 	assert_int_equal(ca_load_or_create(f->dir, fake_now, &f->b.ca), 0);
 	f->b.now = clock_fn;
+	assert_non_null(f->b.agg = aud_agg_new(60000));
 	f->csr = make_csr();
 	*state = f;
 	return 0;
@@ -79,6 +81,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	aud_agg_free(f->b.agg);
 	store_free(f->b.store);
 	ca_free(f->b.ca);
 	free(f->csr);
@@ -190,6 +193,53 @@ static void test_join_refusals_are_audited(void **state)
 	assert_int_equal(res.checked, 5);
 }
 
+/* agent.join events, and the aggregated summaries among them. */
+struct join_count {
+	int events, summaries;
+	char details[512]; /* the last summary's */
+};
+
+static int count_row(const struct store_audit_row *row, void *arg)
+{
+	struct join_count *c = arg;
+
+	if (strcmp(row->type, "agent.join") == 0) {
+		c->events++;
+		if (strstr(row->details, "\"aggregated\":true") != NULL) {
+			c->summaries++;
+			snprintf(c->details, sizeof(c->details), "%s", row->details);
+		}
+	}
+	return 0;
+}
+
+/* Joins with unknown tokens cost the client nothing: fifty of them from
+ * one address are one event while the period runs, then one summary. */
+static void test_unknown_tokens_are_aggregated(void **state)
+{
+	struct fx *f = *state;
+	struct tun_msg reply;
+	struct join_count c;
+
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(join(f, "ztj_never_issued", f->csr, &reply), ZT_ERR_NOT_FOUND);
+		assert_string_equal(reply.code, "token_unknown");
+		tun_msg_clear(&reply);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_row, &c), 0);
+	assert_int_equal(c.events, 1);
+	assert_int_equal(c.summaries, 0);
+
+	assert_int_equal(aud_agg_flush(f->b.agg, f->b.store, 0, 1), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_row, &c), 0);
+	assert_int_equal(c.events, 2);
+	assert_int_equal(c.summaries, 1);
+	assert_non_null(strstr(c.details, "\"repeats\":49"));
+	assert_non_null(strstr(c.details, "\"reason\":\"token_unknown\""));
+}
+
 /* A renewal signs the same key again for the name; another key, a bad CSR
  * or a wrong message type are refused, and each outcome is audited. */
 static void test_renew_keeps_the_key(void **state)
@@ -243,6 +293,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_renew_keeps_the_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_issues_a_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_refusals_are_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_tokens_are_aggregated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_join", tests, NULL, NULL);
