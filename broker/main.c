@@ -40,6 +40,7 @@ static const char usage[] =
 	"                      [--allowed-origin https://app.example.com ...]\n"
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
+	"                      [--tunnel-handshake-timeout 10s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -88,11 +89,12 @@ static int serve(int argc, char **argv)
 		{ "exec-timeout-max", required_argument, NULL, 'X' },
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ "audit-aggregate", required_argument, NULL, 'G' },
+		{ "tunnel-handshake-timeout", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
-	const char *agent_ttl = NULL, *agg_period = NULL;
-	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000;
+	const char *agent_ttl = NULL, *agg_period = NULL, *handshake = NULL;
+	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000, handshake_s = BRK_TUNNEL_HANDSHAKE_S;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
 	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
@@ -129,6 +131,7 @@ static int serve(int argc, char **argv)
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
+		case 'H': handshake = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || strncmp(optarg, "http", 4) != 0 ||
 			    strstr(optarg, "://") == NULL) {
@@ -166,6 +169,11 @@ static int serve(int argc, char **argv)
 	}
 	if (agg_period != NULL && dur_parse(agg_period, 1, 3600, &agg_s) != 0) {
 		fprintf(stderr, "ztbroker: --audit-aggregate must be a duration from 1s to 1h\n");
+		return 2;
+	}
+	if (handshake != NULL && dur_parse(handshake, 1, 300, &handshake_s) != 0) {
+		fprintf(stderr, "ztbroker: --tunnel-handshake-timeout must be a duration from 1s "
+		    "to 5m\n");
 		return 2;
 	}
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
@@ -225,7 +233,8 @@ static int serve(int argc, char **argv)
 	}
 	b.mcp_http = brk_mcp_http(mcp);
 	if (tunnel_listen != NULL &&
-	    brk_tunnel_start(&b, tunnel_listen, chain, key, &tunnel, &tunnel_port) != 0) {
+	    brk_tunnel_start(&b, tunnel_listen, handshake_s * 1000, chain, key, &tunnel,
+	    &tunnel_port) != 0) {
 		goto out;
 	}
 	if (brk_watch_start(b.watch) != 0) {
