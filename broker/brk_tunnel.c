@@ -270,21 +270,132 @@ static int control_wait(struct conn *c, SSL *ssl, struct tun_stream *in, int wak
 	return pfd[0].revents != 0 ? 1 : 0;
 }
 
+/* agent.connect's details: what the hello advertised (host key as its
+ * fingerprint), how it compared with the approved claims, and why it was
+ * refused. NULL on ENOMEM. */
+static cJSON *connect_details(const struct brk_hello *h, int r, const char *reason)
+{
+	static const char *const compared[] = {
+		[BRK_CLAIMS_APPROVED] = "approved", [BRK_CLAIMS_FIRST] = "first",
+		[BRK_CLAIMS_PENDING] = "pending", [BRK_CLAIMS_STILL_PENDING] = "pending",
+	};
+	cJSON *d = cJSON_CreateObject(), *adv = brk_agent_claims_json(&h->advertised);
+
+	if (d == NULL || adv == NULL || !cJSON_AddItemToObject(d, "advertised", adv)) {
+		cJSON_Delete(adv);
+		cJSON_Delete(d);
+		return NULL;
+	}
+	if (((r == 0 || h->host_key_changed) &&
+	    cJSON_AddStringToObject(d, "claims", compared[h->claims]) == NULL) ||
+	    (h->token_labels && cJSON_AddBoolToObject(d, "token_labels", 1) == NULL) ||
+	    (reason != NULL && cJSON_AddStringToObject(d, "reason", reason) == NULL)) {
+		cJSON_Delete(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* agent.claims: a change of claims refused (recorded as pending, or a
+ * host key that is another agent's), with the old and new values. */
+static void audit_claims(struct brk *b, const char *name, const char *source,
+    const struct brk_hello *h)
+{
+	const int taken = h->key_owner[0] != '\0';
+	cJSON *d = cJSON_CreateObject(), *v;
+	char actor[96];
+
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	if (d == NULL || (v = brk_agent_claims_json(&h->before.claims)) == NULL ||
+	    !cJSON_AddItemToObject(d, "old", v) ||
+	    (v = brk_agent_claims_json(taken ? &h->advertised : &h->pending)) == NULL ||
+	    !cJSON_AddItemToObject(d, "new", v) ||
+	    (taken && cJSON_AddStringToObject(d, "host_key_of", h->key_owner) == NULL)) {
+		log_error("cannot write audit event agent.claims: out of memory");
+	} else if (aud_append(b->store, brk_now_ms(), "agent.claims", actor, source,
+	    taken ? "denied" : "pending", d) != 0) {
+		log_error("cannot write audit event agent.claims");
+	}
+	cJSON_Delete(d);
+}
+
+/* Audits a hello as brk_agents_online() answered it (r, h), and says no
+ * to a refused agent. Returns r. */
+static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
+    const struct brk_hello *h)
+{
+	const char *reason = NULL, *code = NULL, *msg = NULL;
+	char actor[96], why[TUN_MESSAGE_MAX];
+	cJSON *d;
+
+	switch (r) {
+	case 0:
+		break;
+	case ZT_ERR_EXISTS:
+		reason = "name bound to another agent's key";
+		code = "name_taken";
+		msg = "another agent holds this name";
+		break;
+	case ZT_ERR_DENIED:
+		if (h->key_owner[0] != '\0') {
+			snprintf(why, sizeof(why), "its SSH host key is approved for agent %s",
+			    h->key_owner);
+			reason = why;
+			code = "host_key_taken";
+			msg = "this SSH host key belongs to another agent";
+		} else {
+			reason = "its SSH host key changed: waiting for approval";
+			code = "host_key_changed";
+			msg = "the SSH host key differs from the approved one: an administrator "
+			    "must approve it (agents approve NAME) before this agent is let in";
+		}
+		break;
+	case ZT_ERR_TOO_LARGE:
+		reason = "registry full";
+		code = "registry_full";
+		msg = "too many agents";
+		break;
+	default:
+		reason = "binding could not be checked";
+		code = "internal";
+		msg = "the broker cannot check this agent now; retry later";
+		break;
+	}
+	if (h->claims == BRK_CLAIMS_PENDING || h->key_owner[0] != '\0') {
+		audit_claims(c->t->b, name, c->source, h);
+	}
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	d = connect_details(h, r, reason);
+	if (aud_append(c->t->b->store, brk_now_ms(), "agent.connect", actor, c->source,
+	    r == 0 ? "success" : "failure", d) != 0) {
+		log_error("cannot write audit event agent.connect");
+	}
+	cJSON_Delete(d);
+	if (r != 0) {
+		log_warn("tunnel: agent %s from %s refused: %s", name, c->source, reason);
+		refuse(ssl, code, msg);
+	}
+	return r;
+}
+
 /* A control connection: the agent's certificate must name the agent of the
- * hello and carry the key its name is bound to; then heartbeats, echoed,
- * and dials, sent when brk_dial() rings the doorbell, until the connection
- * ends, falls silent or the broker stops. Only this thread touches ssl. */
+ * hello and carry the key its name is bound to, and its claims must be
+ * ones it may make (brk_agents.h); then heartbeats, echoed, and dials,
+ * sent when brk_dial() rings the doorbell, until the connection ends,
+ * falls silent or the broker stops. Only this thread touches ssl. */
 static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
     const struct tun_msg *hello)
 {
 	struct brk_tunnel *t = c->t;
 	char cn[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
 	int wake[2] = { -1, -1 };
+	struct brk_hello *h = NULL;
 	struct tun_msg m;
 	int64_t deadline, cert_ends = 0;
 	uint64_t gen = 0;
 	int r;
 
+	memset(&m, 0, sizeof(m));
 	if (peer_agent(ssl, cn, pin, &cert_ends) != 0) {
 		audit(t->b, "agent.connect", hello->name, c->source, "failure", "no agent certificate");
 		refuse(ssl, "certificate_required", "join first: hello needs the agent certificate");
@@ -296,26 +407,17 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 		refuse(ssl, "name_mismatch", "the certificate was issued for another name");
 		return;
 	}
-	if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+	if ((h = calloc(1, sizeof(*h))) == NULL || pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) {
 		refuse(ssl, "internal", "the broker cannot take this connection now");
-		return;
-	}
-	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), wake[1], &gen);
-	if (r != 0) {
-		audit(t->b, "agent.connect", hello->name, c->source, "failure",
-		    r == ZT_ERR_EXISTS ? "name bound to another agent's key" :
-		    r == ZT_ERR_TOO_LARGE ? "registry full" : "binding could not be checked");
-		if (r == ZT_ERR_EXISTS) {
-			refuse(ssl, "name_taken", "another agent holds this name");
-		} else if (r == ZT_ERR_TOO_LARGE) {
-			refuse(ssl, "registry_full", "too many agents");
-		} else {
-			refuse(ssl, "internal", "the broker cannot check this agent now; retry later");
-		}
 		goto out;
 	}
-	audit(t->b, "agent.connect", hello->name, c->source, "success", NULL);
-	log_info("agent %s online from %s (ssh %s)", hello->name, c->source, hello->ssh_target);
+	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), wake[1], &gen, h);
+	if (answer_hello(c, ssl, hello->name, r, h) != 0) {
+		goto out;
+	}
+	log_info("agent %s online from %s (ssh %s%s)", hello->name, c->source, hello->ssh_target,
+	    h->claims == BRK_CLAIMS_PENDING || h->claims == BRK_CLAIMS_STILL_PENDING ?
+	    "; its new claims wait for approval" : "");
 	net_keepalive(c->fd);
 	/* The answer to hello: heartbeat 0 means accepted (a refusal is an
 	 * error frame), so the agent never writes into a closing connection. */
@@ -358,8 +460,11 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	audit(t->b, "agent.disconnect", hello->name, c->source, "success", zt_strerror(r));
 	log_info("agent %s offline (%s)", hello->name, zt_strerror(r));
 out:
-	close(wake[0]);
-	close(wake[1]);
+	free(h);
+	if (wake[0] >= 0) {
+		close(wake[0]);
+		close(wake[1]);
+	}
 }
 
 /* A stream connection: accept{id} from the agent a waiting dial was sent

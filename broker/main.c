@@ -75,6 +75,16 @@ static void flush_audit(struct brk *b, const struct brk_watch_round *rd, void *a
 	}
 }
 
+/* A housekeeping chore: what another process wrote of the agents (`ztbroker
+ * admin agents approve|rm`) reaches the registry within a round. */
+static void sync_agents(struct brk *b, const struct brk_watch_round *rd, void *arg)
+{
+	(void)arg;
+	if (rd->store_changed && !rd->final) {
+		brk_agents_sync(b->agents, NULL);
+	}
+}
+
 static int serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -203,6 +213,7 @@ static int serve(int argc, char **argv)
 	b.watch = brk_watch_new(&b);
 	if (b.limit == NULL || b.agents == NULL || b.dials == NULL || b.agg == NULL ||
 	    b.watch == NULL || brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
+	    brk_watch_add(b.watch, sync_agents, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
 		goto out;

@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  admin, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker, stopChecked, tmpdir,
-  until, ZTCTL, ztctlLogin,
+  admin, auditEvents, botToken, brokerFetch, sdk, sshHostKey, startAgent, startBroker,
+  stopChecked, tmpdir, until, ZTCTL, ztctlLogin,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -54,10 +54,12 @@ function applyRole(yaml) {
   assert.equal(r.code, 0, r.stderr);
 }
 
-async function addAgent(name, labels, ssh, extra = []) {
+// An agent of sshd (its host key), or with hostKey of a host of its own
+// that no call reaches (a host key belongs to one name).
+async function addAgent(name, labels, ssh, extra = [], hostKey = sshHostKey()) {
   const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
   const dir = path.join(tmpdir('zt-agent-'), 'data');
-  const a = await startAgent(broker, dir, name, { token, hostKey: sshd.hostKey, labels, ssh, extra });
+  const a = await startAgent(broker, dir, name, { token, hostKey, labels, ssh, extra });
   assert.ok(a.joined, a.out?.stderr);
   agents.push(a);
   return { a, dir };
@@ -75,7 +77,8 @@ before(async () => {
   applyRole(`kind: role\nname: web-ops\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
     + '  tools: [ssh_exec, list_hosts]\ndeny:\n  tools: [ssh_exec]\n  hosts: {team: payments}\n');
   applyRole('kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
-  const w = await addAgent('web1', 'env=staging,team=web', `127.0.0.1:${sshd.port}`);
+  const w = await addAgent('web1', 'env=staging,team=web', `127.0.0.1:${sshd.port}`, [],
+    sshd.hostKey);
   web1 = w.a;
   agentDir = w.dir;
   await addAgent('db1', 'env=prod', `127.0.0.1:${sshd.port}`);
@@ -282,8 +285,12 @@ test('a killed agent fails calls fast with "host offline"; restarted, it serves 
   }, 'web1 serves again');
 });
 
-test('an agent at its stream limit refuses a dial at once with "busy"', async () => {
-  await addAgent('web8', 'env=staging', `127.0.0.1:${sshd.port}`, ['--max-streams', '1']);
+test('an agent at its stream limit refuses a dial at once with "busy"', async (t) => {
+  // A host of its own: sshd's host key is web1's.
+  const sshd8 = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  t.after(() => sshd8.stop());
+  await addAgent('web8', 'env=staging', `127.0.0.1:${sshd8.port}`, ['--max-streams', '1'],
+    sshd8.hostKey);
   await until(async () => {
     const r = await bot.callTool({ name: 'list_hosts', arguments: {} });
     return r.structuredContent.hosts.find((h) => h.name === 'web8')?.online;

@@ -1,8 +1,10 @@
 /*
  * brk_join_test.c - an agent's join on a real store and CA: a valid token
  * and CSR give a certificate the CA verifies with the agent's name; used,
- * expired and unknown tokens and a tampered CSR are refused and audited,
- * and a bad CSR still spends the token.
+ * expired and unknown tokens and a tampered CSR are refused and audited
+ * (the token refusals once per kind and period), and a bad CSR still
+ * spends the token; a token bound to a name joins it only, and its labels
+ * are kept for the agent's first hello.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,10 +99,11 @@ static void add_token(struct fx *f, const char *token, int64_t ttl, int uses)
 
 	crypto_token_hash(token, hash);
 	assert_int_equal(store_join_token_add(f->b.store, hash, fake_now, fake_now + ttl, uses,
-	    "admin:test"), 0);
+	    "admin:test", NULL), 0);
 }
 
-static int join(struct fx *f, const char *token, char *csr, struct tun_msg *reply)
+static int join_as(struct fx *f, const char *name, const char *token, char *csr,
+    struct tun_msg *reply)
 {
 	struct tun_msg m;
 
@@ -108,9 +111,14 @@ static int join(struct fx *f, const char *token, char *csr, struct tun_msg *repl
 	m.type = TUN_JOIN;
 	m.token = (char *)token;
 	m.csr = csr;
-	m.name = "web1";
+	m.name = (char *)name;
 	m.ssh_target = "127.0.0.1:22";
 	return brk_join(&f->b, &m, "192.0.2.9", reply);
+}
+
+static int join(struct fx *f, const char *token, char *csr, struct tun_msg *reply)
+{
+	return join_as(f, "web1", token, csr, reply);
 }
 
 static void test_join_issues_a_cert(void **state)
@@ -191,6 +199,33 @@ static void test_join_refusals_are_audited(void **state)
 	memset(&res, 0, sizeof(res));
 	assert_int_equal(aud_verify(f->b.store, &res), 0);
 	assert_int_equal(res.checked, 5);
+}
+
+/* A token bound to a name joins that name only (and is not spent by
+ * another); the labels it grants wait for the new key's first hello. */
+static void test_token_claims(void **state)
+{
+	struct fx *f = *state;
+	struct store_join_claims c;
+	char hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1], labels[64];
+	struct tun_msg reply;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "db1");
+	snprintf(c.labels, sizeof(c.labels), "{\"env\":\"prod\"}");
+	crypto_token_hash("ztj_bound", hash);
+	assert_int_equal(store_join_token_add(f->b.store, hash, fake_now, fake_now + 600, 1,
+	    "admin:test", &c), 0);
+	assert_int_equal(join(f, "ztj_bound", f->csr, &reply), ZT_ERR_DENIED); /* as web1 */
+	assert_string_equal(reply.code, "token_name");
+	assert_string_equal(reply.message, "this join token is for another name");
+	tun_msg_clear(&reply);
+
+	assert_int_equal(join_as(f, "db1", "ztj_bound", f->csr, &reply), 0);
+	assert_int_equal(ca_pin_of_pem(reply.cert, pin, sizeof(pin)), 0);
+	tun_msg_clear(&reply);
+	assert_int_equal(store_agent_join_get(f->b.store, "db1", pin, labels, sizeof(labels)), 0);
+	assert_string_equal(labels, "{\"env\":\"prod\"}");
 }
 
 /* agent.join events, and the aggregated summaries among them. */
@@ -294,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_join_issues_a_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_refusals_are_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_tokens_are_aggregated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_claims, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_join", tests, NULL, NULL);
