@@ -48,6 +48,8 @@ const char brk_admin_usage[] =
 	"                                   labels, and claims waiting for approval\n"
 	"  agents approve NAME              apply the claims (labels, SSH target, host key)\n"
 	"                                   an agent advertised since its join\n"
+	"  agents lock NAME | unlock NAME   cut an agent off (a running broker ends its\n"
+	"                                   connections within a second) or let it back\n"
 	"  agents rm NAME                   free a name bound to an agent's key (a host\n"
 	"                                   rebuilt with a new key); stop its agent first\n"
 	"  roles apply -f ROLE.yaml         create or replace a role (see examples/roles/)\n"
@@ -889,6 +891,7 @@ static int list_agent(const struct brk_agent_info *ag, void *arg)
 	if (cJSON_AddStringToObject(o, "name", ag->name) == NULL ||
 	    cJSON_AddStringToObject(o, "key_pin", ag->key_pin) == NULL ||
 	    cJSON_AddBoolToObject(o, "online", ag->online) == NULL ||
+	    cJSON_AddBoolToObject(o, "locked", ag->locked) == NULL ||
 	    cJSON_AddNumberToObject(o, "last_seen", (double)ag->last_seen) == NULL ||
 	    (c = brk_agent_claims_json(&ag->claims)) == NULL ||
 	    !cJSON_AddItemToObject(o, "claims", c)) {
@@ -904,7 +907,7 @@ static int list_agent(const struct brk_agent_info *ag, void *arg)
 	labels_line(&ag->claims, labels, sizeof(labels));
 	/* The pin's first 12 hex digits name the key well enough for people. */
 	r = buf_putf(l->text, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
-	    ag->pending_at > 0 ? "pending" : "approved", labels);
+	    ag->locked ? "locked" : ag->pending_at > 0 ? "pending" : "approved", labels);
 	return r == 0 && ag->pending_at > 0 ? pending_text(ag, l->text) : r;
 }
 
@@ -998,6 +1001,38 @@ out:
 	return r;
 }
 
+int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+    int lock, cJSON **details, char *err, size_t errsz)
+{
+	int r;
+
+	*details = NULL;
+	if (!store_name_valid(name)) {
+		snprintf(err, errsz, "an agent's name is 1 to 64 of [a-z0-9._-], starting with "
+		    "a letter or digit");
+		return ZT_ERR_INVALID;
+	}
+	if ((r = store_agent_set_locked(st, name, lock)) != 0) {
+		if (r == ZT_ERR_NOT_FOUND) {
+			snprintf(err, errsz, "no agent %s", name);
+		} else {
+			snprintf(err, errsz, "cannot %s agent %s: %s", lock ? "lock" : "unlock", name,
+			    zt_strerror(r));
+		}
+		return r;
+	}
+	/* A running broker cuts a locked agent off now: its control
+	 * connection and its streams end. */
+	if (agents != NULL) {
+		brk_agents_sync(agents, name);
+	}
+	if ((*details = name_json("agent", name)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
 static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
@@ -1037,8 +1072,23 @@ static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 		printf("agent %s: its claims are approved\n", name);
 		return 0;
 	}
-	fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents rm NAME (stop "
-	    "the agent first)\n");
+	if ((strcmp(verb, "lock") == 0 || strcmp(verb, "unlock") == 0) && name != NULL &&
+	    a->npos == 3) {
+		int lock = strcmp(verb, "lock") == 0;
+
+		if ((r = brk_admin_agent_lock(dd->store, NULL, name, lock, &details, err,
+		    sizeof(err))) != 0) {
+			return fail_exit(r, err);
+		}
+		if (audit_admin(dd, lock ? "agent.lock" : "agent.unlock", details) != 0) {
+			return 1;
+		}
+		printf("agent %s %s\n", name, lock ? "locked: a running broker cuts it off within "
+		    "a second" : "unlocked");
+		return 0;
+	}
+	fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock NAME | "
+	    "agents unlock NAME | agents rm NAME (stop the agent first)\n");
 	return 2;
 }
 

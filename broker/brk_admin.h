@@ -103,7 +103,7 @@ int brk_admin_agent_rm(struct store *st, struct brk_agents *agents, const char *
 
 #define BRK_AGENTS_TEXT_MAX (8 * 1024 * 1024) /* bytes of the agents listing */
 /* Every known agent: *list the API's JSON array ({name, key_pin, online,
- * last_seen, claims, pending (with since) if claims wait}) and *text what
+ * locked, last_seen, claims, pending (with since) if claims wait}) and *text what
  * `agents ls` prints, both owned. With agents (a running broker's
  * registry) online is known; with agents NULL (offline) the store's rows
  * are listed, all offline. 0 or a ZT_ERR_*. */
@@ -119,6 +119,16 @@ int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **lis
  * another name) or another ZT_ERR_*. */
 int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const char *name,
     cJSON **details, char *err, size_t errsz);
+
+/* Locks (lock != 0) or unlocks agent name: a locked agent is refused at
+ * hello, renewal and stream accept. With agents (a running broker's
+ * registry) its control connection and streams end at once; without it
+ * (offline) the broker's housekeeping sees the lock within a second. On 0,
+ * *details are the owned audit details of "agent.lock" / "agent.unlock"
+ * (agent). ZT_ERR_INVALID (bad name), ZT_ERR_NOT_FOUND, or another
+ * ZT_ERR_*. */
+int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+    int lock, cJSON **details, char *err, size_t errsz);
 
 /* ---- roles ---- */
 /* Parses the role document p[0..n) (errors name fname and the line) and

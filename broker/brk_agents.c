@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -46,13 +47,21 @@ struct entry {
 	int synced;                        /* seen in the store by the current sync */
 };
 
+/* A stream connection of an agent, so that locking it ends the stream. */
+struct brk_agent_stream {
+	char name[TUN_NAME_MAX + 1];
+	int fd;                           /* the tunnel's; its owner closes it */
+	struct brk_agent_stream *prev, *next;
+};
+
 struct brk_agents {
-	pthread_mutex_t mu;       /* the entries below */
+	pthread_mutex_t mu;       /* the entries and streams below */
 	pthread_mutex_t bind_mu;  /* online, remove and sync; taken before mu */
 	struct store *st;         /* borrowed */
 	struct entry *v;
 	size_t n, cap;
 	uint64_t next_gen;
+	struct brk_agent_stream *streams;
 };
 
 /* The entry for name, or NULL. Caller holds the mutex. */
@@ -175,6 +184,7 @@ void brk_agents_from_row(const struct store_agent *ag, struct brk_agent_info *in
 		claims_from_row(ag->name, &ag->pending, &info->pending);
 	}
 	info->last_seen = ag->last_seen;
+	info->locked = ag->locked;
 }
 
 /* One stored agent into the registry being built (no lock: not shared
@@ -426,6 +436,8 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		compare = r == 0 && res->token_labels;
 	} else if (r == 0 && strcmp(row->key_pin, key_pin) != 0) {
 		r = ZT_ERR_EXISTS;
+	} else if (r == 0 && row->locked) {
+		r = ZT_ERR_LOCKED; /* cut off: what it claims is not even looked at */
 	} else if (r == 0) {
 		/* A later join with a token that carried labels: the operator's
 		 * word replaces the approved labels. */
@@ -459,7 +471,7 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		claims_from_row(name, &row->pending, &res->pending);
 	}
 out:
-	if (r != 0 && r != ZT_ERR_EXISTS && r != ZT_ERR_DENIED) {
+	if (r != 0 && r != ZT_ERR_EXISTS && r != ZT_ERR_DENIED && r != ZT_ERR_LOCKED) {
 		log_error("agents: cannot check %s against the store: %s; refusing it", name,
 		    zt_strerror(r));
 	}
@@ -602,6 +614,23 @@ out:
 	return r;
 }
 
+/* A locked agent's connections end now: its control connection's thread
+ * hears the doorbell and finds it locked (brk_agents_locked), its streams
+ * are shut down under their pumps. Caller holds mu. */
+static void cut_off(struct brk_agents *a, struct entry *e)
+{
+	if (e->wake_fd >= 0) {
+		ssize_t w = write(e->wake_fd, "l", 1); /* a full pipe rings already */
+
+		(void)w;
+	}
+	for (struct brk_agent_stream *st = a->streams; st != NULL; st = st->next) {
+		if (strcmp(st->name, e->info.name) == 0) {
+			shutdown(st->fd, SHUT_RDWR);
+		}
+	}
+}
+
 /* One stored row into the registry (sync): the entry's claims follow it;
  * a row it lacks is added, offline. Caller holds bind_mu, so no entry is
  * added or removed meanwhile; mu is taken for the memory work only. */
@@ -630,6 +659,9 @@ static int sync_one(const struct store_agent *ag, void *arg)
 	e->info.online = online;
 	e->info.last_seen = seen > ag->last_seen ? seen : ag->last_seen;
 	e->synced = 1;
+	if (e->info.locked) {
+		cut_off(a, e);
+	}
 out:
 	pthread_mutex_unlock(&a->mu);
 	return 0;
@@ -692,6 +724,8 @@ int brk_agents_dial(struct brk_agents *a, const char *name, const char *id)
 	pthread_mutex_lock(&a->mu);
 	if ((e = find(a, name)) == NULL) {
 		r = ZT_ERR_NOT_FOUND;
+	} else if (e->info.locked) {
+		r = ZT_ERR_LOCKED;
 	} else if (!e->info.online || e->wake_fd < 0) {
 		r = ZT_ERR_OFFLINE;
 	} else if (e->ndials == BRK_AGENTS_DIALS || strlen(id) > TUN_ID_MAX) {
@@ -722,6 +756,60 @@ size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t ge
 	}
 	pthread_mutex_unlock(&a->mu);
 	return n;
+}
+
+int brk_agents_locked(struct brk_agents *a, const char *name)
+{
+	struct entry *e;
+	int r;
+
+	pthread_mutex_lock(&a->mu);
+	r = (e = find(a, name)) != NULL && e->info.locked;
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+int brk_agents_stream_add(struct brk_agents *a, const char *name, int fd,
+    struct brk_agent_stream **out)
+{
+	struct brk_agent_stream *st = NULL;
+	struct entry *e;
+	int r = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&a->mu);
+	if ((e = find(a, name)) == NULL) {
+		r = ZT_ERR_NOT_FOUND;
+	} else if (e->info.locked) {
+		r = ZT_ERR_LOCKED;
+	} else if ((st = calloc(1, sizeof(*st))) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else {
+		snprintf(st->name, sizeof(st->name), "%s", name);
+		st->fd = fd;
+		st->next = a->streams;
+		if (a->streams != NULL) {
+			a->streams->prev = st;
+		}
+		a->streams = st;
+		*out = st;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+void brk_agents_stream_end(struct brk_agents *a, struct brk_agent_stream *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	*(st->prev != NULL ? &st->prev->next : &a->streams) = st->next;
+	if (st->next != NULL) {
+		st->next->prev = st->prev;
+	}
+	pthread_mutex_unlock(&a->mu);
+	free(st);
 }
 
 int brk_agents_bound_to(struct brk_agents *a, const char *name, const char *key_pin)

@@ -27,8 +27,10 @@
  * binding removed there (brk_agents_remove, or the offline `ztbroker admin
  * agents rm` while this broker runs) is honoured at the next connection
  * under that name, and brk_agents_sync() brings the registry up to what
- * other processes wrote. While an agent is online, its entry also holds
- * the dials waiting to be sent on its control connection. Thread-safe.
+ * other processes wrote. An agent an operator locked is refused, and its
+ * connections are ended at the sync that sees the lock. While an agent is
+ * online, its entry also holds the dials waiting to be sent on its control
+ * connection. Thread-safe.
  */
 #ifndef ZT_BRK_AGENTS_H
 #define ZT_BRK_AGENTS_H
@@ -62,6 +64,7 @@ struct brk_agent_info {
 	 * pending_at is 0 when nothing waits. */
 	struct brk_agent_claims pending;
 	int64_t pending_at;
+	int locked;                 /* an operator cut it off (store_agent_set_locked) */
 };
 
 /* How a hello's claims compared with the approved ones. */
@@ -98,16 +101,16 @@ struct store;
  * store fails (logged). */
 struct brk_agents *brk_agents_new(struct store *st);
 void brk_agents_free(struct brk_agents *a);
-/* Checks the agent of a hello against the store (binding, claims; see the
- * top of this file) and marks it online, bound to key_pin, with last_seen
- * now. *gen identifies this connection for brk_agents_seen/offline/
+/* Checks the agent of a hello against the store (binding, lock, claims;
+ * see the top of this file) and marks it online, bound to key_pin, with
+ * last_seen now. *gen identifies this connection for brk_agents_seen/offline/
  * take_dials (a newer connection of the same agent supersedes it).
  * wake_fd is the connection's doorbell: brk_agents_dial() writes a byte to
  * it (non-blocking) after queueing a dial; it is forgotten at offline,
  * before the caller closes it. *res says what was found. 0, ZT_ERR_EXISTS
- * (name bound to another key), ZT_ERR_DENIED (claims refused: see res),
- * ZT_ERR_TOO_LARGE (registry full), ZT_ERR_NOMEM, or the store's error
- * (ZT_ERR_DB, logged). */
+ * (name bound to another key), ZT_ERR_LOCKED (an operator locked it),
+ * ZT_ERR_DENIED (claims refused: see res), ZT_ERR_TOO_LARGE (registry
+ * full), ZT_ERR_NOMEM, or the store's error (ZT_ERR_DB, logged). */
 int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const char *key_pin,
     int64_t now, int wake_fd, uint64_t *gen, struct brk_hello *res);
 /* A heartbeat: last_seen in memory only (the store gets it at offline). */
@@ -122,14 +125,29 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen);
  * first), or the store's error. */
 int brk_agents_remove(struct brk_agents *a, const char *name);
 /* Brings the entry of agent name (NULL: every entry) up to the store:
- * approved and pending claims; an offline entry whose row is gone is
- * forgotten, a row the registry lacks is added offline. For changes made
- * elsewhere (an approval, or another process). 0 or the store's error. */
+ * approved and pending claims, and the lock; an offline entry whose row is
+ * gone is forgotten, a row the registry lacks is added offline. For
+ * changes made elsewhere (an approval, a lock, or another process). A
+ * locked agent is cut off at once: its control connection's doorbell rings
+ * (its thread finds brk_agents_locked() and ends it) and its streams are
+ * shut down. 0 or the store's error. */
 int brk_agents_sync(struct brk_agents *a, const char *name);
+/* 1 if agent name is locked (as of the last sync or hello), else 0. */
+int brk_agents_locked(struct brk_agents *a, const char *name);
 /* Queues dial id for the control connection of agent name and rings its
- * doorbell: 0, ZT_ERR_NOT_FOUND (no such agent), ZT_ERR_OFFLINE (not
- * connected), ZT_ERR_TOO_LARGE (BRK_AGENTS_DIALS already queued). */
+ * doorbell: 0, ZT_ERR_NOT_FOUND (no such agent), ZT_ERR_LOCKED (locked),
+ * ZT_ERR_OFFLINE (not connected), ZT_ERR_TOO_LARGE (BRK_AGENTS_DIALS
+ * already queued). */
 int brk_agents_dial(struct brk_agents *a, const char *name, const char *id);
+/* A stream connection (socket fd, owned by the caller) of agent name
+ * starts: registered, so that locking the agent shuts it down. 0 with *out
+ * (hand it to brk_agents_stream_end() before closing fd), ZT_ERR_LOCKED,
+ * ZT_ERR_NOT_FOUND or ZT_ERR_NOMEM. */
+struct brk_agent_stream;
+int brk_agents_stream_add(struct brk_agents *a, const char *name, int fd,
+    struct brk_agent_stream **out);
+/* The stream ended; NULL is a no-op. */
+void brk_agents_stream_end(struct brk_agents *a, struct brk_agent_stream *st);
 /* Moves up to max dial ids queued for connection gen of agent name into
  * ids; returns how many (0 when the connection was superseded). */
 size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t gen,

@@ -69,6 +69,9 @@ static const struct route routes[] = {
 	{ "GET", "/v1/agents", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_ls },
 	{ "POST", "/v1/agents/approve", ROUTE_ADMIN, NULL, NULL, NULL,
 	    &brk_apiadmin_agent_approve },
+	{ "POST", "/v1/agents/lock", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_lock },
+	{ "POST", "/v1/agents/unlock", ROUTE_ADMIN, NULL, NULL, NULL,
+	    &brk_apiadmin_agent_unlock },
 	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO, NULL, NULL,
 	    resource_metadata, NULL },
 };

@@ -541,6 +541,49 @@ static void agent_approve(struct brk *b, const struct brk_req *req,
 	}
 }
 
+/* POST /v1/agents/lock and /v1/agents/unlock {"name": "web1"} */
+static void agent_lock_to(struct brk *b, const cJSON *body, struct brk_resp *resp,
+    cJSON **details, int lock)
+{
+	const char *name = NULL;
+	const struct field f[] = {
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
+	};
+	char err[POL_ERR_MAX];
+	cJSON *o;
+	int r;
+
+	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
+		return;
+	}
+	if ((r = brk_admin_agent_lock(b->store, b->agents, name, lock, details, err,
+	    sizeof(err))) != 0) {
+		admin_error(resp, r, "invalid_request", err);
+		return;
+	}
+	if ((o = ok_object(resp)) != NULL) {
+		cJSON_AddStringToObject(o, lock ? "locked" : "unlocked", name);
+	}
+}
+
+static void agent_lock(struct brk *b, const struct brk_req *req,
+    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	(void)req;
+	(void)who;
+	agent_lock_to(b, body, resp, details, 1);
+}
+
+static void agent_unlock(struct brk *b, const struct brk_req *req,
+    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	(void)req;
+	(void)who;
+	agent_lock_to(b, body, resp, details, 0);
+}
+
 const struct brk_apiadmin_op brk_apiadmin_token_add = { "token.add", token_add };
 const struct brk_apiadmin_op brk_apiadmin_token_ls = { "token.ls", token_ls };
 const struct brk_apiadmin_op brk_apiadmin_token_rm = { "token.rm", token_rm };
@@ -550,3 +593,5 @@ const struct brk_apiadmin_op brk_apiadmin_role_rm = { "role.rm", role_rm };
 const struct brk_apiadmin_op brk_apiadmin_policy_test = { "policy.test", policy_test };
 const struct brk_apiadmin_op brk_apiadmin_agent_ls = { "agent.ls", agent_ls };
 const struct brk_apiadmin_op brk_apiadmin_agent_approve = { "agent.approve", agent_approve };
+const struct brk_apiadmin_op brk_apiadmin_agent_lock = { "agent.lock", agent_lock };
+const struct brk_apiadmin_op brk_apiadmin_agent_unlock = { "agent.unlock", agent_unlock };

@@ -41,6 +41,8 @@ extern const struct brk_apiadmin_op brk_apiadmin_role_rm;     /* POST /v1/roles/
 extern const struct brk_apiadmin_op brk_apiadmin_policy_test; /* POST /v1/policy/test */
 extern const struct brk_apiadmin_op brk_apiadmin_agent_ls;    /* GET /v1/agents */
 extern const struct brk_apiadmin_op brk_apiadmin_agent_approve; /* POST /v1/agents/approve */
+extern const struct brk_apiadmin_op brk_apiadmin_agent_lock;  /* POST /v1/agents/lock */
+extern const struct brk_apiadmin_op brk_apiadmin_agent_unlock; /* POST /v1/agents/unlock */
 
 /* 0 if who may administer; otherwise resp is a 403 "forbidden" saying why
  * (or a 500) and the return is ZT_ERR_DENIED (or another ZT_ERR_*). */

@@ -152,6 +152,24 @@ out:
 	return r;
 }
 
+/* Whether the store says agent name is locked: 0, ZT_ERR_LOCKED, or the
+ * store's error (a renewal is then refused: revocation fails closed). A
+ * name the store no longer knows is not locked; the caller checked that
+ * the registry knows it. */
+static int locked(struct brk *b, const char *name)
+{
+	struct store_agent *row = calloc(1, sizeof(*row));
+	int r;
+
+	if (row == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	r = store_agent_get(b->store, name, row);
+	r = r == 0 && row->locked ? ZT_ERR_LOCKED : r == ZT_ERR_NOT_FOUND ? 0 : r;
+	free(row);
+	return r;
+}
+
 int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const char *key_pin,
     const char *source, struct tun_msg *reply)
 {
@@ -164,6 +182,15 @@ int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const ch
 	snprintf(actor, sizeof(actor), "agent:%s", name);
 	if (m->type != TUN_RENEW || m->csr == NULL) {
 		return refuse(reply, ZT_ERR_PROTOCOL, "bad_request", "expected a renew message");
+	}
+	if ((r = locked(b, name)) != 0) {
+		if (r == ZT_ERR_LOCKED && aud_agg_append(b->agg, b->store, brk_now_ms(),
+		    "agent.renew", actor, source, "failure", "locked", NULL) != 0) {
+			log_error("cannot write audit event agent.renew");
+		}
+		return r == ZT_ERR_LOCKED ? refuse(reply, r, "locked",
+		    "agent locked by an administrator") : refuse(reply, r, "internal",
+		    "internal error");
 	}
 	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), name, b->now(), cert_ttl(b), &cert);
 	if (r != 0) {

@@ -34,8 +34,9 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
  * certificate, presented over mutual TLS, carries the key key_pin (the
  * caller checked both, and that name is bound to that key). The CSR must
  * be for the same key: a renewal extends a key's life, it never moves a
- * name to another key. Replies and returns as brk_join; error codes
- * "bad_csr", "key_changed", "internal". Audited as agent.renew. */
+ * name to another key, and a locked agent gets none (its refusals are
+ * audited through b->agg). Replies and returns as brk_join; error codes
+ * "bad_csr", "key_changed", "locked", "internal". Audited as agent.renew. */
 int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const char *key_pin,
     const char *source, struct tun_msg *reply);
 

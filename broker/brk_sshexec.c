@@ -320,7 +320,8 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	if (!ag.online) {
 		char why[BRK_DIAL_WHY_MAX];
 
-		snprintf(why, sizeof(why), "host offline: the agent of %s is not connected", x.host);
+		snprintf(why, sizeof(why), ag.locked ? "host locked: an administrator locked the "
+		    "agent of %s" : "host offline: the agent of %s is not connected", x.host);
 		return refuse(&x, "failure", why, why, result);
 	}
 	return run(&x, &ag, result);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "broker/brk.h"
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_dial.h"
@@ -172,6 +173,22 @@ static void audit(struct brk *b, const char *type, const char *name, const char 
 	}
 }
 
+#define LOCKED_MESSAGE "agent locked by an administrator"
+
+/* A locked agent refused (at hello or stream accept): once per kind,
+ * address and period, since it may try again and again. */
+static void locked_refusal(struct brk *b, const char *type, const char *name,
+    const char *source)
+{
+	char actor[96];
+
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	if (aud_agg_append(b->agg, b->store, brk_now_ms(), type, actor, source, "failure",
+	    "locked", NULL) != 0) {
+		log_error("cannot write audit event %s", type);
+	}
+}
+
 /* The agent a mutual-TLS peer is: its verified certificate's CN into name
  * and its key's pin into pin; *ends (if not NULL) is when the certificate
  * expires, on the net_mono_ms() clock. 0, or ZT_ERR_AUTH (no valid
@@ -237,7 +254,8 @@ static int send_dials(struct brk_tunnel *t, SSL *ssl, const char *name, uint64_t
 
 /* Waits for the next thing to do on a control connection: 1 a message to
  * read, 0 the doorbell rang (dials were sent), or an error: ZT_ERR_TIMEOUT
- * (silent past the deadline), ZT_ERR_CANCELLED (the broker stops). */
+ * (silent past the deadline), ZT_ERR_CANCELLED (the broker stops),
+ * ZT_ERR_LOCKED (an operator locked the agent). */
 static int control_wait(struct conn *c, SSL *ssl, struct tun_stream *in, int wake_fd,
     int64_t deadline, const char *name, uint64_t gen)
 {
@@ -265,6 +283,10 @@ static int control_wait(struct conn *c, SSL *ssl, struct tun_stream *in, int wak
 		}
 		if (send_dials(c->t, ssl, name, gen) != 0) {
 			return ZT_ERR_IO;
+		}
+		/* The doorbell also rings when an operator locks the agent. */
+		if (brk_agents_locked(c->t->b->agents, name)) {
+			return ZT_ERR_LOCKED;
 		}
 	}
 	return pfd[0].revents != 0 ? 1 : 0;
@@ -350,6 +372,11 @@ static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
 			    "must approve it (agents approve NAME) before this agent is let in";
 		}
 		break;
+	case ZT_ERR_LOCKED:
+		reason = "locked by an administrator";
+		code = "locked";
+		msg = LOCKED_MESSAGE;
+		break;
 	case ZT_ERR_TOO_LARGE:
 		reason = "registry full";
 		code = "registry_full";
@@ -366,7 +393,10 @@ static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
 	}
 	snprintf(actor, sizeof(actor), "agent:%s", name);
 	d = connect_details(h, r, reason);
-	if (aud_append(c->t->b->store, brk_now_ms(), "agent.connect", actor, c->source,
+	if (r == ZT_ERR_LOCKED) {
+		/* A locked agent may knock without end. */
+		locked_refusal(c->t->b, "agent.connect", name, c->source);
+	} else if (aud_append(c->t->b->store, brk_now_ms(), "agent.connect", actor, c->source,
 	    r == 0 ? "success" : "failure", d) != 0) {
 		log_error("cannot write audit event agent.connect");
 	}
@@ -434,6 +464,9 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 			refuse(ssl, "certificate_expired", "the agent certificate expired");
 			r = ZT_ERR_EXPIRED;
 		}
+		if (r == ZT_ERR_LOCKED) {
+			refuse(ssl, "locked", LOCKED_MESSAGE);
+		}
 		if (r <= 0) {
 			continue; /* 0: the doorbell; go on waiting */
 		}
@@ -457,8 +490,10 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	/* Offline first, so that no new dial queues; then fail the waiting. */
 	brk_agents_offline(t->b->agents, hello->name, gen);
 	brk_dials_fail_agent(t->b->dials, hello->name);
-	audit(t->b, "agent.disconnect", hello->name, c->source, "success", zt_strerror(r));
-	log_info("agent %s offline (%s)", hello->name, zt_strerror(r));
+	audit(t->b, "agent.disconnect", hello->name, c->source, "success",
+	    r == ZT_ERR_LOCKED ? "locked by an administrator" : zt_strerror(r));
+	log_info("agent %s offline (%s)", hello->name,
+	    r == ZT_ERR_LOCKED ? "locked by an administrator" : zt_strerror(r));
 out:
 	free(h);
 	if (wake[0] >= 0) {
@@ -468,11 +503,13 @@ out:
 }
 
 /* A stream connection: accept{id} from the agent a waiting dial was sent
- * to, then the stream's bytes, pumped into the dialler's socket. */
+ * to, then the stream's bytes, pumped into the dialler's socket. It is
+ * registered with the agent, so that locking the agent ends it. */
 static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
     const struct tun_msg *accept)
 {
 	struct brk_tunnel *t = c->t;
+	struct brk_agent_stream *reg = NULL;
 	char name[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
 	const uint8_t *rest;
 	size_t nrest = tun_stream_rest(in, &rest);
@@ -482,15 +519,27 @@ static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
 		refuse(ssl, "certificate_required", "streams need the agent certificate");
 		return;
 	}
+	if ((r = brk_agents_stream_add(t->b->agents, name, c->fd, &reg)) != 0) {
+		if (r == ZT_ERR_LOCKED) {
+			locked_refusal(t->b, "agent.stream", name, c->source);
+			brk_dials_fail(t->b->dials, accept->id, name, "locked", LOCKED_MESSAGE);
+			refuse(ssl, "locked", LOCKED_MESSAGE);
+		} else {
+			refuse(ssl, "internal", "the broker cannot take this stream now");
+		}
+		return;
+	}
 	if (brk_dials_claim(t->b->dials, accept->id, name, &fd) != 0) {
 		log_warn("tunnel: agent %s accepted a dial that is not waiting for it", name);
 		refuse(ssl, "unknown_dial", "no such dial is waiting for this agent");
-		return;
+		goto out;
 	}
 	net_keepalive(c->fd);
 	r = pump_run(ssl, fd, t->stop_pipe[0], rest, nrest);
 	log_debug("stream %s of agent %s ended: %s", accept->id, name, zt_strerror(r));
 	close(fd);
+out:
+	brk_agents_stream_end(t->b->agents, reg);
 }
 
 /* renew: a new certificate for the key of a known agent's valid one. */

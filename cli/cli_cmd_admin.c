@@ -41,7 +41,10 @@ static const char usage_tokens[] =
 static const char usage_agents[] =
     "usage: ztctl agents ls             known agents, and claims waiting for approval\n"
     "       ztctl agents approve NAME   apply the labels, SSH target and host key an\n"
-    "                                   agent advertised since its join\n";
+    "                                   agent advertised since its join\n"
+    "       ztctl agents lock NAME      cut an agent off at once: its connections end,\n"
+    "                                   it is refused until unlocked\n"
+    "       ztctl agents unlock NAME    let it back\n";
 static const char usage_roles[] =
     "usage: ztctl roles apply -f ROLE.yaml   create or replace a role\n"
     "       ztctl roles ls | roles rm NAME   list or delete roles\n";
@@ -426,6 +429,13 @@ int cli_cmd_agents(int argc, char **argv)
 	if (is_verb(&o, "approve", 1)) {
 		return agent_verb("agents approve", "/v1/agents/approve", o.pos[1],
 		    "its claims are approved");
+	}
+	if (is_verb(&o, "lock", 1)) {
+		return agent_verb("agents lock", "/v1/agents/lock", o.pos[1],
+		    "locked: its connections are ended");
+	}
+	if (is_verb(&o, "unlock", 1)) {
+		return agent_verb("agents unlock", "/v1/agents/unlock", o.pos[1], "unlocked");
 	}
 	return usage_error(usage_agents);
 }

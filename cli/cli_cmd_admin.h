@@ -17,7 +17,7 @@
 /* ztctl tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..] |
  * tokens ls | tokens rm ID */
 int cli_cmd_tokens(int argc, char **argv);
-/* ztctl agents ls | agents approve NAME */
+/* ztctl agents ls | agents approve NAME | agents lock NAME | agents unlock NAME */
 int cli_cmd_agents(int argc, char **argv);
 /* ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME */
 int cli_cmd_roles(int argc, char **argv);

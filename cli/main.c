@@ -31,7 +31,7 @@ static const struct command commands[] = {
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
 	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
 	{"tokens", cli_cmd_tokens, "admin: agent join tokens (add, ls, rm)"},
-	{"agents", cli_cmd_agents, "admin: agents and the claims they wait to have approved"},
+	{"agents", cli_cmd_agents, "admin: agents: their claims, approvals, locks"},
 	{"roles", cli_cmd_roles, "admin: role documents (apply, ls, rm)"},
 	{"policy", cli_cmd_policy, "admin: test a decision and see the rule that made it"},
 };
@@ -53,7 +53,7 @@ static void usage(FILE *f)
 	    "  ztctl mcp [config]\n"
 	    "  ztctl tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..]\n"
 	    "  ztctl tokens ls | tokens rm ID\n"
-	    "  ztctl agents ls | agents approve NAME\n"
+	    "  ztctl agents ls | agents approve NAME | agents lock NAME | agents unlock NAME\n"
 	    "  ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME\n"
 	    "  ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]\n"
 	    "                    [--login L]\n\n"

@@ -121,14 +121,15 @@ static const char *const migrations[] = {
 	"  bound_at INTEGER NOT NULL,"
 	"  last_seen INTEGER NOT NULL);",
 	/* v5: what a join token grants; an agent's approved claims (the v4
-	 * columns) and what it advertised since (pending); a join's labels
-	 * waiting for the agent's first hello */
+	 * columns) and what it advertised since (pending); an agent locked by
+	 * an operator; a join's labels waiting for the agent's first hello */
 	"ALTER TABLE join_tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE join_tokens ADD COLUMN labels TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE agents ADD COLUMN pending_labels TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE agents ADD COLUMN pending_target TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE agents ADD COLUMN pending_host_key TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE agents ADD COLUMN pending_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE agents ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX agents_host_key ON agents(ssh_host_key);"
 	"CREATE TABLE agent_joins ("
 	"  name TEXT NOT NULL,"
@@ -1719,6 +1720,15 @@ int store_agent_set_labels(struct store *st, const char *name, const char *key_p
 	    "WHERE name = ? AND key_pin = ?", "ttt", labels, name, key_pin);
 }
 
+int store_agent_set_locked(struct store *st, const char *name, int locked)
+{
+	if (!store_name_valid(name)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return change1(st, "lock agent", "UPDATE agents SET locked = ? WHERE name = ?", "it",
+	    (int64_t)(locked != 0), name);
+}
+
 int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now)
 {
 	if (!store_name_valid(name) || !pin_valid(key_pin)) {
@@ -1729,7 +1739,7 @@ int store_agent_seen(struct store *st, const char *name, const char *key_pin, in
 }
 
 #define AGENT_COLS "name, key_pin, labels, ssh_target, ssh_host_key, bound_at, last_seen, " \
-	"pending_labels, pending_target, pending_host_key, pending_at"
+	"pending_labels, pending_target, pending_host_key, pending_at, locked"
 
 static int read_claims(sqlite3_stmt *s, int col, struct store_agent_claims *c)
 {
@@ -1757,6 +1767,7 @@ static int read_agent(sqlite3_stmt *s, void *elem)
 	ag->bound_at = sqlite3_column_int64(s, 5);
 	ag->last_seen = sqlite3_column_int64(s, 6);
 	ag->pending_at = sqlite3_column_int64(s, 10);
+	ag->locked = sqlite3_column_int(s, 11) != 0;
 	return 0;
 }
 

@@ -247,6 +247,7 @@ struct store_agent {
 	struct store_agent_claims claims;         /* approved */
 	struct store_agent_claims pending;        /* advertised, not approved ("" each) */
 	int64_t pending_at;                       /* when pending was recorded; 0: none */
+	int locked;                               /* an operator cut it off */
 	int64_t bound_at;                         /* when the name was bound */
 	int64_t last_seen;                        /* last connection or disconnection */
 };
@@ -279,6 +280,9 @@ int store_agent_set_labels(struct store *st, const char *name, const char *key_p
  * agent), ZT_ERR_INVALID (nothing pending), ZT_ERR_EXISTS (the pending
  * host key is approved for another name: nothing changed). */
 int store_agent_approve(struct store *st, const char *name, struct store_agent *before);
+/* Locks (locked != 0) or unlocks agent name: a locked agent's connections
+ * are refused and ended by the broker. 0 or ZT_ERR_NOT_FOUND. */
+int store_agent_set_locked(struct store *st, const char *name, int locked);
 /* Sets last_seen = now of agent name if it is still bound to key_pin (at
  * disconnection): 0 or ZT_ERR_NOT_FOUND (unknown, or removed since). */
 int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now);

@@ -149,6 +149,6 @@ test('agents rm checks its argument', () => {
   assert.equal(r.code, 2);
   r = admin(broker, 'agents', 'rm');
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /agents ls \| agents approve NAME \| agents rm NAME/);
+  assert.match(r.stderr, /agents ls \| agents approve NAME \| agents lock NAME \| agents unlock NAME \| agents rm NAME/);
   assert.equal(auditEvents(broker, 'agent.unbind').length, unbinds);
 });

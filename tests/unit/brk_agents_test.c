@@ -1,7 +1,8 @@
 /*
  * brk_agents_test.c - the agent registry on a real SQLite file: names bound
  * to keys (also across a reopen), claims fixed at the first hello and
- * later changes held for approval, host keys bound to one name, dials
+ * later changes held for approval, host keys bound to one name, locks
+ * that cut an agent off, dials
  * queued for the current control connection only and its doorbell rung,
  * removal of an offline agent.
  */
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -333,6 +335,43 @@ static void test_sync(void **state)
 	store_free(other);
 }
 
+/* A lock seen at a sync cuts the agent off: its doorbell rings, dials and
+ * new streams are refused, its streams are shut down, its hellos refused;
+ * unlocked, it is let back. */
+static void test_lock(void **state)
+{
+	struct fx *f = *state;
+	struct brk_agent_stream *st = NULL;
+	int sp[2];
+	uint64_t gen = 0;
+	char bell[8];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(brk_agents_stream_add(f->a, "web1", sp[0], &st), 0);
+	assert_int_equal(brk_agents_locked(f->a, "web1"), 0);
+
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 1), 0);
+	assert_int_equal(brk_agents_sync(f->a, "web1"), 0);
+	assert_int_equal(brk_agents_locked(f->a, "web1"), 1);
+	assert_true(read(f->wake[0], bell, sizeof(bell)) >= 1);
+	assert_int_equal(read(sp[1], bell, sizeof(bell)), 0); /* shut down */
+	assert_int_equal(brk_agents_dial(f->a, "web1", "d1"), ZT_ERR_LOCKED);
+	brk_agents_stream_end(f->a, st);
+	assert_int_equal(brk_agents_stream_add(f->a, "web1", sp[0], &st), ZT_ERR_LOCKED);
+	assert_null(st);
+	brk_agents_offline(f->a, "web1", gen);
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen),
+	    ZT_ERR_LOCKED);
+
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 0), 0);
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(brk_agents_locked(f->a, "web1"), 0);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "d2"), 0);
+	close(sp[0]);
+	close(sp[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_key_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_agents", tests, NULL, NULL);

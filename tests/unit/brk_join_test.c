@@ -283,6 +283,7 @@ static void test_renew_keeps_the_key(void **state)
 	struct tun_msg m, reply;
 	char pin[CA_PIN_LEN + 1], again[CA_PIN_LEN + 1];
 	char *other = make_csr();
+	struct store_agent_claims claims;
 	struct aud_verify_result res;
 
 	f->b.agent_cert_ttl = 600;
@@ -317,9 +318,21 @@ static void test_renew_keeps_the_key(void **state)
 	tun_msg_clear(&reply);
 	free(other);
 
+	/* A locked agent gets no certificate (audited through b->agg). */
+	memset(&claims, 0, sizeof(claims));
+	snprintf(claims.labels, sizeof(claims.labels), "{}");
+	assert_int_equal(store_agent_bind(f->b.store, "web1", pin, &claims, fake_now), 0);
+	assert_int_equal(store_agent_set_locked(f->b.store, "web1", 1), 0);
+	m.type = TUN_RENEW;
+	m.csr = f->csr;
+	assert_int_equal(brk_renew(&f->b, &m, "web1", pin, "192.0.2.9", &reply), ZT_ERR_LOCKED);
+	assert_string_equal(reply.code, "locked");
+	assert_null(reply.cert);
+	tun_msg_clear(&reply);
+
 	memset(&res, 0, sizeof(res));
 	assert_int_equal(aud_verify(f->b.store, &res), 0);
-	assert_int_equal(res.checked, 4); /* the join, one renewal, two refusals */
+	assert_int_equal(res.checked, 5); /* the join, one renewal, three refusals */
 }
 
 int main(void)

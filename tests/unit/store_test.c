@@ -1121,6 +1121,16 @@ static void test_agents_pending_and_approve(void **state)
 	assert_int_equal(store_agent_key_owner(f->st, web1.claims.ssh_host_key, "x", got.name),
 	    ZT_ERR_NOT_FOUND);
 
+	/* Locked and unlocked by name; the claims stay as they are. */
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 1), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.locked, 1);
+	assert_string_equal(got.claims.ssh_target, "10.0.0.1:22");
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 0), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.locked, 0);
+	assert_int_equal(store_agent_set_locked(f->st, "nobody", 1), ZT_ERR_NOT_FOUND);
+
 	/* A later join's labels replace the approved ones. */
 	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "{\"a\":\"b\"}"), 0);
 	assert_int_equal(store_agent_set_labels(f->st, "web1", db1.key_pin, "{}"),
@@ -1294,7 +1304,7 @@ static void test_agents_race(void **state)
 	"ALTER TABLE agents DROP COLUMN pending_labels; " \
 	"ALTER TABLE agents DROP COLUMN pending_target; " \
 	"ALTER TABLE agents DROP COLUMN pending_host_key; " \
-	"ALTER TABLE agents DROP COLUMN pending_at; " \
+	"ALTER TABLE agents DROP COLUMN pending_at; ALTER TABLE agents DROP COLUMN locked; " \
 	"ALTER TABLE join_tokens DROP COLUMN name; ALTER TABLE join_tokens DROP COLUMN labels; "
 
 /* A version 3 file (v4 only added agents) migrates and keeps its rows; the
@@ -1349,6 +1359,7 @@ static void test_migrate_v4_to_v5(void **state)
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
 	assert_string_equal(got.claims.ssh_host_key, ag.claims.ssh_host_key);
 	assert_int_equal(got.pending_at, 0);
+	assert_int_equal(got.locked, 0);
 	assert_int_equal(store_join_token_use(f->st, th('e'), 20, "web2", &c), 0);
 	assert_string_equal(c.labels, "");
 }
