@@ -1033,11 +1033,23 @@ int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char
 	return 0;
 }
 
+/* The agent verbs that act on one NAME: each is audited as its event and
+ * says what it did after "agent NAME". */
+static const struct {
+	const char *verb, *event, *done;
+} agent_verbs[] = {
+	{ "rm", "agent.unbind", " removed: its name is free for a new key" },
+	{ "approve", "agent.approve", ": its claims are approved" },
+	{ "lock", "agent.lock", " locked: a running broker cuts it off within a second" },
+	{ "unlock", "agent.unlock", " unlocked" },
+};
+
 static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
 	char err[POL_ERR_MAX], *text = NULL;
 	cJSON *details = NULL, *list = NULL;
+	size_t k;
 	int r;
 
 	if (strcmp(verb, "ls") == 0 && name == NULL) {
@@ -1050,46 +1062,28 @@ static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 		cJSON_Delete(list);
 		return 0;
 	}
-	if (strcmp(verb, "rm") == 0 && name != NULL && a->npos == 3) {
-		if ((r = brk_admin_agent_rm(dd->store, NULL, name, &details, err,
-		    sizeof(err))) != 0) {
-			return fail_exit(r, err);
+	for (k = 0; k < sizeof(agent_verbs) / sizeof(agent_verbs[0]); k++) {
+		if (strcmp(verb, agent_verbs[k].verb) == 0) {
+			break;
 		}
-		if (audit_admin(dd, "agent.unbind", details) != 0) {
-			return 1;
-		}
-		printf("agent %s removed: its name is free for a new key\n", name);
-		return 0;
 	}
-	if (strcmp(verb, "approve") == 0 && name != NULL && a->npos == 3) {
-		if ((r = brk_admin_agent_approve(dd->store, NULL, name, &details, err,
-		    sizeof(err))) != 0) {
-			return fail_exit(r, err);
-		}
-		if (audit_admin(dd, "agent.approve", details) != 0) {
-			return 1;
-		}
-		printf("agent %s: its claims are approved\n", name);
-		return 0;
+	if (k == sizeof(agent_verbs) / sizeof(agent_verbs[0]) || name == NULL || a->npos != 3) {
+		fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock NAME | "
+		    "agents unlock NAME | agents rm NAME (stop the agent first)\n");
+		return 2;
 	}
-	if ((strcmp(verb, "lock") == 0 || strcmp(verb, "unlock") == 0) && name != NULL &&
-	    a->npos == 3) {
-		int lock = strcmp(verb, "lock") == 0;
-
-		if ((r = brk_admin_agent_lock(dd->store, NULL, name, lock, &details, err,
-		    sizeof(err))) != 0) {
-			return fail_exit(r, err);
-		}
-		if (audit_admin(dd, lock ? "agent.lock" : "agent.unlock", details) != 0) {
-			return 1;
-		}
-		printf("agent %s %s\n", name, lock ? "locked: a running broker cuts it off within "
-		    "a second" : "unlocked");
-		return 0;
+	/* No registry here: a running broker syncs within a second. */
+	r = k == 0 ? brk_admin_agent_rm(dd->store, NULL, name, &details, err, sizeof(err)) :
+	    k == 1 ? brk_admin_agent_approve(dd->store, NULL, name, &details, err, sizeof(err)) :
+	    brk_admin_agent_lock(dd->store, NULL, name, k == 2, &details, err, sizeof(err));
+	if (r != 0) {
+		return fail_exit(r, err);
 	}
-	fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock NAME | "
-	    "agents unlock NAME | agents rm NAME (stop the agent first)\n");
-	return 2;
+	if (audit_admin(dd, agent_verbs[k].event, details) != 0) {
+		return 1;
+	}
+	printf("agent %s%s\n", name, agent_verbs[k].done);
+	return 0;
 }
 
 static int cmd_ca(struct brk_datadir *dd, const struct args *a)

@@ -614,16 +614,24 @@ out:
 	return r;
 }
 
+/* Rings the doorbell of e's control connection, if it has one. A full
+ * pipe already holds a wake-up: losing this byte is fine. Caller holds
+ * mu. */
+static void ring(struct entry *e)
+{
+	if (e->wake_fd >= 0) {
+		ssize_t w = write(e->wake_fd, "d", 1);
+
+		(void)w;
+	}
+}
+
 /* A locked agent's connections end now: its control connection's thread
  * hears the doorbell and finds it locked (brk_agents_locked), its streams
  * are shut down under their pumps. Caller holds mu. */
 static void cut_off(struct brk_agents *a, struct entry *e)
 {
-	if (e->wake_fd >= 0) {
-		ssize_t w = write(e->wake_fd, "l", 1); /* a full pipe rings already */
-
-		(void)w;
-	}
+	ring(e);
 	for (struct brk_agent_stream *st = a->streams; st != NULL; st = st->next) {
 		if (strcmp(st->name, e->info.name) == 0) {
 			shutdown(st->fd, SHUT_RDWR);
@@ -716,26 +724,31 @@ int brk_agents_sync(struct brk_agents *a, const char *name)
 	return r;
 }
 
+/* The entry of name if the agent may be used (not locked): 0 with *e,
+ * ZT_ERR_NOT_FOUND or ZT_ERR_LOCKED. Caller holds mu. */
+static int find_usable(struct brk_agents *a, const char *name, struct entry **e)
+{
+	if ((*e = find(a, name)) == NULL) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return (*e)->info.locked ? ZT_ERR_LOCKED : 0;
+}
+
 int brk_agents_dial(struct brk_agents *a, const char *name, const char *id)
 {
 	struct entry *e;
-	int r = 0;
+	int r;
 
 	pthread_mutex_lock(&a->mu);
-	if ((e = find(a, name)) == NULL) {
-		r = ZT_ERR_NOT_FOUND;
-	} else if (e->info.locked) {
-		r = ZT_ERR_LOCKED;
-	} else if (!e->info.online || e->wake_fd < 0) {
-		r = ZT_ERR_OFFLINE;
-	} else if (e->ndials == BRK_AGENTS_DIALS || strlen(id) > TUN_ID_MAX) {
-		r = ZT_ERR_TOO_LARGE;
-	} else {
-		snprintf(e->dials[e->ndials++], sizeof(e->dials[0]), "%s", id);
-		/* A full pipe already holds a wake-up: losing this byte is fine. */
-		ssize_t w = write(e->wake_fd, "d", 1);
-
-		(void)w;
+	if ((r = find_usable(a, name, &e)) == 0) {
+		if (!e->info.online || e->wake_fd < 0) {
+			r = ZT_ERR_OFFLINE;
+		} else if (e->ndials == BRK_AGENTS_DIALS || strlen(id) > TUN_ID_MAX) {
+			r = ZT_ERR_TOO_LARGE;
+		} else {
+			snprintf(e->dials[e->ndials++], sizeof(e->dials[0]), "%s", id);
+			ring(e);
+		}
 	}
 	pthread_mutex_unlock(&a->mu);
 	return r;
@@ -764,7 +777,7 @@ int brk_agents_locked(struct brk_agents *a, const char *name)
 	int r;
 
 	pthread_mutex_lock(&a->mu);
-	r = (e = find(a, name)) != NULL && e->info.locked;
+	r = find_usable(a, name, &e) == ZT_ERR_LOCKED;
 	pthread_mutex_unlock(&a->mu);
 	return r;
 }
@@ -774,17 +787,13 @@ int brk_agents_stream_add(struct brk_agents *a, const char *name, int fd,
 {
 	struct brk_agent_stream *st = NULL;
 	struct entry *e;
-	int r = 0;
+	int r;
 
 	*out = NULL;
 	pthread_mutex_lock(&a->mu);
-	if ((e = find(a, name)) == NULL) {
-		r = ZT_ERR_NOT_FOUND;
-	} else if (e->info.locked) {
-		r = ZT_ERR_LOCKED;
-	} else if ((st = calloc(1, sizeof(*st))) == NULL) {
+	if ((r = find_usable(a, name, &e)) == 0 && (st = calloc(1, sizeof(*st))) == NULL) {
 		r = ZT_ERR_NOMEM;
-	} else {
+	} else if (r == 0) {
 		snprintf(st->name, sizeof(st->name), "%s", name);
 		st->fd = fd;
 		st->next = a->streams;

@@ -509,61 +509,46 @@ static void agent_ls(struct brk *b, const struct brk_req *req,
 	free(text);
 }
 
-/* POST /v1/agents/approve {"name": "web1"} */
+/* What an agent endpoint does to the agent its body names. */
+enum agent_act { AGENT_APPROVE, AGENT_LOCK, AGENT_UNLOCK };
+
+/* POST /v1/agents/approve, /lock and /unlock {"name": "web1"}: {"approved"
+ * (or "locked", "unlocked"): "web1"} */
+static void agent_act(struct brk *b, const cJSON *body, struct brk_resp *resp,
+    cJSON **details, enum agent_act act)
+{
+	static const char *const done[] = { "approved", "locked", "unlocked" };
+	const char *name = NULL;
+	const struct field f[] = {
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
+	};
+	char err[POL_ERR_MAX];
+	cJSON *o;
+	int r;
+
+	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
+		return;
+	}
+	r = act == AGENT_APPROVE ?
+	    brk_admin_agent_approve(b->store, b->agents, name, details, err, sizeof(err)) :
+	    brk_admin_agent_lock(b->store, b->agents, name, act == AGENT_LOCK, details, err,
+	    sizeof(err));
+	if (r == ZT_ERR_EXISTS) {
+		brk_resp_error(resp, 409, "conflict", "%s", err);
+	} else if (r != 0) {
+		admin_error(resp, r, "invalid_request", err);
+	} else if ((o = ok_object(resp)) != NULL) {
+		cJSON_AddStringToObject(o, done[act], name);
+	}
+}
+
 static void agent_approve(struct brk *b, const struct brk_req *req,
     const struct store_session *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
-	const char *name = NULL;
-	const struct field f[] = {
-		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
-	};
-	char err[POL_ERR_MAX];
-	cJSON *o;
-	int r;
-
 	(void)req;
 	(void)who;
-	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
-		return;
-	}
-	if ((r = brk_admin_agent_approve(b->store, b->agents, name, details, err,
-	    sizeof(err))) != 0) {
-		if (r == ZT_ERR_EXISTS) {
-			brk_resp_error(resp, 409, "conflict", "%s", err);
-		} else {
-			admin_error(resp, r, "invalid_request", err);
-		}
-		return;
-	}
-	if ((o = ok_object(resp)) != NULL) {
-		cJSON_AddStringToObject(o, "approved", name);
-	}
-}
-
-/* POST /v1/agents/lock and /v1/agents/unlock {"name": "web1"} */
-static void agent_lock_to(struct brk *b, const cJSON *body, struct brk_resp *resp,
-    cJSON **details, int lock)
-{
-	const char *name = NULL;
-	const struct field f[] = {
-		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
-	};
-	char err[POL_ERR_MAX];
-	cJSON *o;
-	int r;
-
-	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
-		return;
-	}
-	if ((r = brk_admin_agent_lock(b->store, b->agents, name, lock, details, err,
-	    sizeof(err))) != 0) {
-		admin_error(resp, r, "invalid_request", err);
-		return;
-	}
-	if ((o = ok_object(resp)) != NULL) {
-		cJSON_AddStringToObject(o, lock ? "locked" : "unlocked", name);
-	}
+	agent_act(b, body, resp, details, AGENT_APPROVE);
 }
 
 static void agent_lock(struct brk *b, const struct brk_req *req,
@@ -572,7 +557,7 @@ static void agent_lock(struct brk *b, const struct brk_req *req,
 {
 	(void)req;
 	(void)who;
-	agent_lock_to(b, body, resp, details, 1);
+	agent_act(b, body, resp, details, AGENT_LOCK);
 }
 
 static void agent_unlock(struct brk *b, const struct brk_req *req,
@@ -581,7 +566,7 @@ static void agent_unlock(struct brk *b, const struct brk_req *req,
 {
 	(void)req;
 	(void)who;
-	agent_lock_to(b, body, resp, details, 0);
+	agent_act(b, body, resp, details, AGENT_UNLOCK);
 }
 
 const struct brk_apiadmin_op brk_apiadmin_token_add = { "token.add", token_add };

@@ -315,29 +315,38 @@ out:
 	return ret;
 }
 
+/* POSTs {key: value} to path: CLI_EXIT_OK with *resp (owned), or
+ * CLI_EXIT_FAIL after saying why. */
+static int post_one(const char *what, const char *path, const char *key, const char *value,
+    cJSON **resp)
+{
+	cJSON *body = cJSON_CreateObject();
+	int ret = CLI_EXIT_FAIL;
+
+	*resp = NULL;
+	if (body == NULL || cJSON_AddStringToObject(body, key, value) == NULL) {
+		cli_fail("out of memory");
+	} else {
+		ret = cli_session_call(what, "POST", path, body, resp);
+	}
+	cJSON_Delete(body);
+	return ret;
+}
+
 /* POSTs {key: value} to path; prints "<noun> <answer's removed> removed". */
 static int remove_one(const char *what, const char *path, const char *key, const char *value,
     const char *noun)
 {
 	char shown[FIELD_MAX + 1];
-	cJSON *body = NULL, *resp = NULL;
-	int ret = CLI_EXIT_FAIL;
+	cJSON *resp = NULL;
 
-	if ((body = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(body, key, value) == NULL) {
-		cli_fail("out of memory");
-		goto out;
-	}
-	if (cli_session_call(what, "POST", path, body, &resp) != CLI_EXIT_OK) {
-		goto out;
+	if (post_one(what, path, key, value, &resp) != CLI_EXIT_OK) {
+		return CLI_EXIT_FAIL;
 	}
 	printf("%s %s removed\n", noun, str_of(resp, "removed", shown, sizeof(shown)));
 	fflush(stdout);
-	ret = CLI_EXIT_OK;
-out:
 	cJSON_Delete(resp);
-	cJSON_Delete(body);
-	return ret;
+	return CLI_EXIT_OK;
 }
 
 int cli_cmd_tokens(int argc, char **argv)
@@ -370,24 +379,15 @@ int cli_cmd_tokens(int argc, char **argv)
 static int agent_verb(const char *what, const char *path, const char *name, const char *done)
 {
 	char shown[FIELD_MAX + 1];
-	cJSON *body = NULL, *resp = NULL;
-	int ret = CLI_EXIT_FAIL;
+	cJSON *resp = NULL;
 
-	if ((body = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(body, "name", name) == NULL) {
-		cli_fail("out of memory");
-		goto out;
-	}
-	if (cli_session_call(what, "POST", path, body, &resp) != CLI_EXIT_OK) {
-		goto out;
+	if (post_one(what, path, "name", name, &resp) != CLI_EXIT_OK) {
+		return CLI_EXIT_FAIL;
 	}
 	printf("agent %s: %s\n", cli_clean(name, 0, shown, sizeof(shown)), done);
 	fflush(stdout);
-	ret = CLI_EXIT_OK;
-out:
 	cJSON_Delete(resp);
-	cJSON_Delete(body);
-	return ret;
+	return CLI_EXIT_OK;
 }
 
 /* What the broker's `agents ls` prints, as it prints it. */

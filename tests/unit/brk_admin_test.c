@@ -77,6 +77,17 @@ static void test_ttl_and_state(void **state)
 	assert_string_equal(brk_admin_token_state(&t, NOW), "used"); /* before expired */
 }
 
+/* A token as brk_admin_token_add would have minted it, at NOW. */
+static void minted(struct brk_join_minted *m, int64_t uses)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->token, sizeof(m->token), "ztj_T");
+	snprintf(m->id, sizeof(m->id), "0123456789ab");
+	snprintf(m->pin, sizeof(m->pin), "sha256:P");
+	m->expires_at = NOW;
+	m->uses = uses;
+}
+
 /* The instructions, to the byte: ztctl prints the broker's copy as is. */
 static void test_join_text(void **state)
 {
@@ -92,12 +103,7 @@ static void test_join_text(void **state)
 	char out[BRK_JOIN_TEXT_MAX], small[64];
 	(void)state;
 
-	memset(&m, 0, sizeof(m));
-	snprintf(m.token, sizeof(m.token), "ztj_T");
-	snprintf(m.id, sizeof(m.id), "0123456789ab");
-	snprintf(m.pin, sizeof(m.pin), "sha256:P");
-	m.expires_at = NOW;
-	m.uses = 3;
+	minted(&m, 3);
 	assert_int_equal(brk_admin_join_text(&m, out, sizeof(out)), 0);
 	assert_string_equal(out, want);
 	assert_int_equal(brk_admin_join_command(&m, out, sizeof(out)), 0);
@@ -123,14 +129,9 @@ static void test_join_text_bound(void **state)
 	char out[BRK_JOIN_TEXT_MAX];
 	(void)state;
 
-	memset(&m, 0, sizeof(m));
-	snprintf(m.token, sizeof(m.token), "ztj_T");
-	snprintf(m.id, sizeof(m.id), "0123456789ab");
-	snprintf(m.pin, sizeof(m.pin), "sha256:P");
+	minted(&m, 1);
 	snprintf(m.name, sizeof(m.name), "web1");
 	snprintf(m.labels, sizeof(m.labels), "env=prod,team=web");
-	m.expires_at = NOW;
-	m.uses = 1;
 	assert_int_equal(brk_admin_join_text(&m, out, sizeof(out)), 0);
 	assert_string_equal(out, want);
 }
