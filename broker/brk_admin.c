@@ -719,8 +719,8 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 			return 2;
 		}
 		admin_actor(actor, sizeof(actor));
-		r = brk_admin_token_add(dd->store, dd->ca, now, ttl, uses, actor, a->name, a->labels,
-		    &m, &details, err, sizeof(err));
+		r = brk_admin_token_add(dd->store, dd->ca, now, ttl, uses, actor, a->name,
+		    a->labels, &m, &details, err, sizeof(err));
 		if (r != 0) {
 			return fail_exit(r, err);
 		}
@@ -982,8 +982,10 @@ int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const c
 	brk_agents_from_row(row, was);
 	r = ZT_ERR_NOMEM;
 	if ((d = name_json("agent", name)) == NULL ||
-	    (c = brk_agent_claims_json(&was->claims)) == NULL || !cJSON_AddItemToObject(d, "old", c) ||
-	    (c = brk_agent_claims_json(&was->pending)) == NULL || !cJSON_AddItemToObject(d, "new", c)) {
+	    (c = brk_agent_claims_json(&was->claims)) == NULL ||
+	    !cJSON_AddItemToObject(d, "old", c) ||
+	    (c = brk_agent_claims_json(&was->pending)) == NULL ||
+	    !cJSON_AddItemToObject(d, "new", c)) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
@@ -1016,8 +1018,8 @@ int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char
 		if (r == ZT_ERR_NOT_FOUND) {
 			snprintf(err, errsz, "no agent %s", name);
 		} else {
-			snprintf(err, errsz, "cannot %s agent %s: %s", lock ? "lock" : "unlock", name,
-			    zt_strerror(r));
+			snprintf(err, errsz, "cannot %s agent %s: %s", lock ? "lock" : "unlock",
+			    name, zt_strerror(r));
 		}
 		return r;
 	}
@@ -1068,8 +1070,8 @@ static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 		}
 	}
 	if (k == sizeof(agent_verbs) / sizeof(agent_verbs[0]) || name == NULL || a->npos != 3) {
-		fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock NAME | "
-		    "agents unlock NAME | agents rm NAME (stop the agent first)\n");
+		fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock "
+		    "NAME | agents unlock NAME | agents rm NAME (stop the agent first)\n");
 		return 2;
 	}
 	/* No registry here: a running broker syncs within a second. */

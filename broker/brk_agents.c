@@ -382,7 +382,8 @@ static int check_claims(struct brk_agents *a, const struct store_agent *ag,
 	    ok->nlabels)) && strcmp(adv->ssh_target, ok->ssh_target) == 0 && !key_changed) {
 		res->claims = BRK_CLAIMS_APPROVED;
 		/* Back to what was approved: nothing waits any more. */
-		return ag->pending_at > 0 ? store_agent_pend(a->st, ag->name, ag->key_pin, NULL, now) :
+		return ag->pending_at > 0 ?
+		    store_agent_pend(a->st, ag->name, ag->key_pin, NULL, now) :
 		    store_agent_seen(a->st, ag->name, ag->key_pin, now);
 	}
 	if (key_changed && store_agent_key_owner(a->st, adv->ssh_host_key, ag->name,

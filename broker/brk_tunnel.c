@@ -348,7 +348,7 @@ static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
 {
 	const char *reason = NULL, *code = NULL, *msg = NULL;
 	char actor[96], why[TUN_MESSAGE_MAX];
-	cJSON *d;
+	cJSON *d = NULL;
 
 	switch (r) {
 	case 0:
@@ -392,11 +392,11 @@ static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
 		audit_claims(c->t->b, name, c->source, h);
 	}
 	snprintf(actor, sizeof(actor), "agent:%s", name);
-	d = connect_details(h, r, reason);
 	if (r == ZT_ERR_LOCKED) {
 		/* A locked agent may knock without end. */
 		locked_refusal(c->t->b, "agent.connect", name, c->source);
-	} else if (aud_append(c->t->b->store, brk_now_ms(), "agent.connect", actor, c->source,
+	} else if ((d = connect_details(h, r, reason)) == NULL ||
+	    aud_append(c->t->b->store, brk_now_ms(), "agent.connect", actor, c->source,
 	    r == 0 ? "success" : "failure", d) != 0) {
 		log_error("cannot write audit event agent.connect");
 	}
@@ -620,7 +620,8 @@ static void serve_conn(struct conn *c)
 	}
 	if ((r = tun_recv(&in, ssl_readfn, ssl, &m)) != 0) {
 		if (r == ZT_ERR_IO || r == ZT_ERR_TRUNCATED) {
-			log_info("tunnel: %s %s (no first message)", c->source, handshake_failure(c));
+			log_info("tunnel: %s %s (no first message)", c->source,
+			    handshake_failure(c));
 			goto out;
 		}
 		log_warn("tunnel: %s sent no valid message (%s%s%s); closing", c->source,
@@ -827,8 +828,8 @@ static void *accept_thread(void *arg)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			resume = net_mono_ms() + pause_ms;
 			if (quiet_due(&t->emfile_log, &n)) {
-				log_warn("tunnel: cannot accept connections: %s; pausing (%lu times since "
-				    "the last such message)", strerror(errno), n);
+				log_warn("tunnel: cannot accept connections: %s; pausing (%lu "
+				    "times since the last such message)", strerror(errno), n);
 			}
 			pause_ms = pause_ms * 2 > ACCEPT_PAUSE_MAX_MS ? ACCEPT_PAUSE_MAX_MS :
 			    pause_ms * 2;

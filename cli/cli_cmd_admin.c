@@ -269,8 +269,9 @@ static const char *labels_of(const cJSON *t, char *out, size_t outsz)
 	raw[0] = '\0';
 	if (json_get_obj(t, "labels", &l) == 0) {
 		cJSON_ArrayForEach(it, l) {
-			int n = snprintf(raw + len, sizeof(raw) - len, "%s%s=%s", len > 0 ? "," : "",
-			    it->string, cJSON_IsString(it) ? it->valuestring : "?");
+			int n = snprintf(raw + len, sizeof(raw) - len, "%s%s=%s",
+			    len > 0 ? "," : "", it->string,
+			    cJSON_IsString(it) ? it->valuestring : "?");
 
 			if (n < 0 || (size_t)n >= sizeof(raw) - len) {
 				break;
@@ -301,7 +302,8 @@ static int tokens_ls(void)
 		json_get_int(t, "uses_left", INT32_MIN, INT32_MAX, &uses);
 		n = NULL;
 		json_get_str(t, "name", FIELD_MAX, 1, &n);
-		printf("%-14.12s %-22s %-6lld %-10s %-24s %-16s %s\n", str_of(t, "id", id, sizeof(id)),
+		printf("%-14.12s %-22s %-6lld %-10s %-24s %-16s %s\n",
+		    str_of(t, "id", id, sizeof(id)),
 		    time_of(t, "expires_at", when, sizeof(when)), (long long)uses,
 		    str_of(t, "state", state, sizeof(state)),
 		    str_of(t, "created_by", by, sizeof(by)),

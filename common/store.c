@@ -1891,8 +1891,8 @@ int store_agent_join_put(struct store *st, const char *name, const char *key_pin
 	    "WHERE joined_at < ?", "i", now - STORE_AGENT_JOIN_KEEP_S)) == 0) {
 		r = write1(st, "put join", NULL, "INSERT INTO agent_joins(name, key_pin, labels, "
 		    "joined_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name, key_pin) DO UPDATE SET "
-		    "labels = excluded.labels, joined_at = excluded.joined_at", "ttti", name, key_pin,
-		    labels, now);
+		    "labels = excluded.labels, joined_at = excluded.joined_at", "ttti", name,
+		    key_pin, labels, now);
 	}
 out:
 	r = finish(st, r, "commit put join");

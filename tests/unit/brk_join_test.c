@@ -341,7 +341,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_renew_keeps_the_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_issues_a_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_refusals_are_audited, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_tokens_are_aggregated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_tokens_are_aggregated, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_token_claims, setup, teardown),
 	};
 

@@ -775,12 +775,18 @@ static void test_join_token_expiry_and_uses(void **state)
 	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root", NULL), 0);
 	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root", NULL),
 	    ZT_ERR_EXISTS);
-	assert_int_equal(store_join_token_add(f->st, "abc", 100, 200, 1, "a", NULL), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('A'), 100, 200, 1, "a", NULL), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 0, "a", NULL), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 100, 1, "a", NULL), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, "", NULL), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, NULL, NULL), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, "abc", 100, 200, 1, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('A'), 100, 200, 1, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 0, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 100, 1, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, "", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, NULL, NULL),
+	    ZT_ERR_INVALID);
 	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, STORE_JOIN_USES_MAX + 1,
 	    "a", NULL), ZT_ERR_INVALID);
 
