@@ -109,9 +109,10 @@ static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 	}
 	if (reply.type == TUN_ERROR) {
 		/* Refusals about who the agent is are final; the broker's own
-		 * trouble (internal, registry_full) is worth a retry. */
+		 * trouble (internal, registry_full) is worth a retry, and so is a
+		 * lock: an administrator may lift it. */
 		int final = strcmp(reply.code, "internal") != 0 &&
-		    strcmp(reply.code, "registry_full") != 0;
+		    strcmp(reply.code, "registry_full") != 0 && strcmp(reply.code, "locked") != 0;
 
 		log_error("the broker refused this agent%s: %s (%s)", final ? "" : " for now",
 		    reply.message, reply.code);

@@ -9,7 +9,10 @@
  * backoff (1 s doubling to AGT_BACKOFF_MAX_S) with +-25% jitter, so that a
  * restarted broker is not met by every agent at the same instant; it stops
  * once its certificate expired (the broker was out of reach for the last
- * third of its life): only a new join token brings it back.
+ * third of its life): only a new join token brings it back. An agent an
+ * administrator locked is refused (and its connection ended) with
+ * "locked": it keeps retrying with the same backoff, so an unlock lets it
+ * back without a restart.
  */
 #ifndef ZT_AGT_CONTROL_H
 #define ZT_AGT_CONTROL_H
@@ -25,8 +28,9 @@
 
 /* Runs until *stop becomes non-zero (a signal handler sets it). Returns 0,
  * ZT_ERR_DENIED when the broker refused the agent for good (its name is
- * bound to another agent's key, or the certificate is not accepted), or
- * ZT_ERR_EXPIRED when the agent certificate expired. */
+ * bound to another agent's key, the certificate is not accepted, or its
+ * claims are refused), or ZT_ERR_EXPIRED when the agent certificate
+ * expired. */
 int agt_control_run(const struct agt_config *cfg, volatile sig_atomic_t *stop);
 
 #endif

@@ -20,6 +20,7 @@
 #include "broker/brk_bots.h"
 #include "broker/brk_datadir.h"
 #include "broker/brk_policy.h"
+#include "common/buf.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -48,13 +49,18 @@ const char brk_admin_usage[] =
 	"  bots tokens NAME                 a bot's live tokens: ID (hash prefix), expiry\n"
 	"  bots revoke NAME ID              revoke one token by its ID (12+ hex digits)\n"
 	"  bots ls | bots rm NAME           list or delete bots (rm revokes tokens)\n"
-	"  tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, uses 1..100)\n"
+	"  tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..]\n"
+	"                                   an agent join token (ttl 1m..24h, uses 1..100),\n"
+	"                                   for that name only and with those labels\n"
 	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
-	"  agents ls                        known agents: name, bound key, last seen, labels\n"
+	"  agents ls                        known agents: name, bound key, last seen, state,\n"
+	"                                   labels, and claims waiting for approval\n"
+	"  agents approve NAME              apply the claims (labels, SSH target, host key)\n"
+	"                                   an agent advertised since its join\n"
+	"  agents lock NAME | unlock NAME   cut an agent off (a running broker ends its\n"
+	"                                   connections within a second) or let it back\n"
 	"  agents rm NAME                   free a name bound to an agent's key (a host\n"
-	"                                   rebuilt with a new key); stop its agent first.\n"
-	"                                   A running broker frees the name at the next\n"
-	"                                   connection but lists the host until restarted\n"
+	"                                   rebuilt with a new key); stop its agent first\n"
 	"  roles apply -f ROLE.yaml         create or replace a role (see examples/roles/)\n"
 	"  roles ls | roles rm NAME         list or delete roles\n"
 	"  policy test --user U|--bot B --tool T [--host H --labels k=v,..] [--login L]\n"
@@ -70,6 +76,7 @@ struct args {
 	const char *pos[4];
 	int npos;
 	const char *roles, *ttl, *since, *uses, *file, *user, *bot, *tool, *host, *labels, *login;
+	const char *name;
 	int json, rotate;
 };
 
@@ -89,6 +96,7 @@ static const struct {
 	{ "--host", offsetof(struct args, host) },
 	{ "--labels", offsetof(struct args, labels) },
 	{ "--login", offsetof(struct args, login) },
+	{ "--name", offsetof(struct args, name) },
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -519,13 +527,66 @@ static int parse_uses(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Adds the JSON text json (written by us) to obj as key. 0 or ZT_ERR_NOMEM. */
+static int add_json(cJSON *obj, const char *key, const char *json)
+{
+	cJSON *v = NULL;
+
+	if (json_parse(json, strlen(json), STORE_AGENT_LABELS_MAX, JSON_DEFAULT_DEPTH, &v) != 0 ||
+	    !cJSON_AddItemToObject(obj, key, v)) {
+		cJSON_Delete(v);
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Labels as people write them ("k=v,k2=v2") into their stored JSON form,
+ * checked as the wire format checks an agent's: 0 or ZT_ERR_INVALID with
+ * err filled. */
+static int labels_from_text(const char *text, char *json, size_t jsonsz, char *err,
+    size_t errsz)
+{
+	struct tun_label l[TUN_LABELS_MAX];
+	char copy[BRK_JOIN_LABELS_TEXT_MAX + 1], why[TUN_WHY_MAX];
+	cJSON *o = NULL;
+	char *out = NULL;
+	size_t n = 0;
+	int r = ZT_ERR_INVALID;
+
+	if (strlen(text) > BRK_JOIN_LABELS_TEXT_MAX) {
+		snprintf(err, errsz, "labels are longer than %d bytes", BRK_JOIN_LABELS_TEXT_MAX);
+		return ZT_ERR_INVALID;
+	}
+	snprintf(copy, sizeof(copy), "%s", text);
+	if (tun_labels_parse(copy, l, TUN_LABELS_MAX, &n) != 0 || n == 0) {
+		snprintf(err, errsz, "labels take k=v,k2=v2 (1 to %d pairs)", TUN_LABELS_MAX);
+		goto out;
+	}
+	if (tun_labels_check(l, n, why, sizeof(why)) != 0) {
+		snprintf(err, errsz, "%s", why);
+		goto out;
+	}
+	r = ZT_ERR_NOMEM;
+	if ((o = cJSON_CreateObject()) == NULL || tun_labels_to_json(l, n, o) != 0 ||
+	    (out = json_print(o)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto out;
+	}
+	r = snprintf(json, jsonsz, "%s", out) >= (int)jsonsz ? ZT_ERR_TOO_LARGE : 0;
+out:
+	free(out);
+	cJSON_Delete(o);
+	return r;
+}
+
 /* Only the hash is stored; the audit details name the first 12 hex digits
  * of the hash, which `tokens ls` and `tokens rm` use too. */
 int brk_admin_token_add(struct store *st, struct ca *ca, int64_t now, int64_t ttl,
-    int64_t uses, const char *creator, struct brk_join_minted *m, cJSON **details, char *err,
-    size_t errsz)
+    int64_t uses, const char *creator, const char *name, const char *labels,
+    struct brk_join_minted *m, cJSON **details, char *err, size_t errsz)
 {
 	char hash[CRYPTO_SHA256_HEX_LEN + 1];
+	struct store_join_claims *claims = NULL;
 	cJSON *d = NULL;
 	int r;
 
@@ -537,12 +598,29 @@ int brk_admin_token_add(struct store *st, struct ca *ca, int64_t now, int64_t tt
 		    BRK_JOIN_USES_MAX);
 		return ZT_ERR_INVALID;
 	}
+	if (name != NULL && !store_name_valid(name)) {
+		snprintf(err, errsz, "an agent's name is 1 to 64 of [a-z0-9._-], starting with "
+		    "a letter or digit");
+		return ZT_ERR_INVALID;
+	}
+	if ((claims = calloc(1, sizeof(*claims))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return ZT_ERR_NOMEM;
+	}
+	snprintf(claims->name, sizeof(claims->name), "%s", name != NULL ? name : "");
+	if (labels != NULL && (r = labels_from_text(labels, claims->labels,
+	    sizeof(claims->labels), err, errsz)) != 0) {
+		free(claims);
+		return r;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", claims->name);
+	snprintf(m->labels, sizeof(m->labels), "%s", labels != NULL ? labels : "");
 	if ((r = crypto_token_new("ztj_", m->token, sizeof(m->token))) != 0 ||
 	    (r = ca_pin(ca, m->pin, sizeof(m->pin))) != 0) {
 		goto out;
 	}
 	crypto_token_hash(m->token, hash);
-	if ((r = store_join_token_add(st, hash, now, now + ttl, uses, creator)) != 0) {
+	if ((r = store_join_token_add(st, hash, now, now + ttl, uses, creator, claims)) != 0) {
 		goto out;
 	}
 	snprintf(m->id, sizeof(m->id), "%.*s", BRK_JOIN_ID_LEN, hash);
@@ -551,7 +629,9 @@ int brk_admin_token_add(struct store *st, struct ca *ca, int64_t now, int64_t tt
 	if ((d = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddNumberToObject(d, "expires_at", (double)m->expires_at) == NULL ||
 	    cJSON_AddNumberToObject(d, "uses", (double)uses) == NULL ||
-	    cJSON_AddStringToObject(d, "token", m->id) == NULL) {
+	    cJSON_AddStringToObject(d, "token", m->id) == NULL ||
+	    (name != NULL && cJSON_AddStringToObject(d, "name", name) == NULL) ||
+	    (labels != NULL && add_json(d, "labels", claims->labels) != 0)) {
 		r = ZT_ERR_NOMEM;
 		goto out;
 	}
@@ -559,6 +639,7 @@ int brk_admin_token_add(struct store *st, struct ca *ca, int64_t now, int64_t tt
 	d = NULL;
 out:
 	cJSON_Delete(d);
+	free(claims);
 	if (r != 0) {
 		crypto_wipe(m->token, sizeof(m->token));
 		snprintf(err, errsz, "cannot mint a join token: %s", zt_strerror(r));
@@ -569,24 +650,31 @@ out:
 int brk_admin_join_command(const struct brk_join_minted *m, char *out, size_t outsz)
 {
 	int n = snprintf(out, outsz, "ztagent --broker HOST:%d --ca-pin %s --data-dir "
-	    "/var/lib/ztagent --name NAME --token %s", ADMIN_JOIN_PORT, m->pin, m->token);
+	    "/var/lib/ztagent --name %s --token %s", ADMIN_JOIN_PORT, m->pin,
+	    m->name[0] != '\0' ? m->name : "NAME", m->token);
 
 	return n < 0 || (size_t)n >= outsz ? ZT_ERR_TOO_LARGE : 0;
 }
 
 int brk_admin_join_text(const struct brk_join_minted *m, char *out, size_t outsz)
 {
-	char when[32], cmd[BRK_JOIN_TEXT_MAX];
+	char when[32], cmd[BRK_JOIN_TEXT_MAX], bound[BRK_JOIN_LABELS_TEXT_MAX + 160];
 	int n, r;
 
 	if ((r = brk_admin_join_command(m, cmd, sizeof(cmd))) != 0) {
 		goto out;
 	}
 	dur_format_time(m->expires_at, when, sizeof(when));
-	n = snprintf(out, outsz, "token: %s\nexpires: %s\nuses: %lld\nid: %s\nCA pin: %s\n"
-	    "On the host, replace HOST with the broker's address and NAME with the host's "
-	    "name, then run:\n  %s\nThe token is shown only once.\n", m->token, when,
-	    (long long)m->uses, m->id, m->pin, cmd);
+	n = snprintf(bound, sizeof(bound), "%s%s%s%s%s", m->name[0] != '\0' ? "name: " : "",
+	    m->name, m->name[0] != '\0' ? " (the only name this token joins)\n" : "",
+	    m->labels[0] != '\0' ? "labels: " : "", m->labels);
+	if (m->labels[0] != '\0' && n >= 0 && (size_t)n < sizeof(bound)) {
+		snprintf(bound + n, sizeof(bound) - (size_t)n, " (the agent's own are not used)\n");
+	}
+	n = snprintf(out, outsz, "token: %s\nexpires: %s\nuses: %lld\nid: %s\n%sCA pin: %s\n"
+	    "On the host, replace HOST with the broker's address%s, then run:\n  %s\n"
+	    "The token is shown only once.\n", m->token, when, (long long)m->uses, m->id, bound,
+	    m->pin, m->name[0] != '\0' ? "" : " and NAME with the host's name", cmd);
 	r = n < 0 || (size_t)n >= outsz ? ZT_ERR_TOO_LARGE : 0;
 out:
 	crypto_wipe(cmd, sizeof(cmd));
@@ -631,14 +719,46 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
 	return r;
 }
 
+/* Stored labels (a JSON object) as "k=v,k2=v2" for people; "" for "", "?"
+ * if the text is not such an object. */
+static void labels_text(const char *json, char *out, size_t outsz)
+{
+	const cJSON *it;
+	cJSON *o = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (json[0] == '\0') {
+		return;
+	}
+	if (json_parse(json, strlen(json), STORE_AGENT_LABELS_MAX, 1, &o) != 0 ||
+	    !cJSON_IsObject(o)) {
+		snprintf(out, outsz, "?");
+		goto out;
+	}
+	cJSON_ArrayForEach(it, o) {
+		int n = snprintf(out + len, outsz - len, "%s%s=%s", len > 0 ? "," : "", it->string,
+		    cJSON_IsString(it) ? it->valuestring : "?");
+
+		if (n < 0 || (size_t)n >= outsz - len) {
+			break;
+		}
+		len += (size_t)n;
+	}
+out:
+	cJSON_Delete(o);
+}
+
 static int list_join_token(const struct store_join_token *t, void *arg)
 {
 	const int64_t *now = arg;
-	char when[32];
+	char when[32], labels[STORE_AGENT_LABELS_MAX + 1];
 
 	dur_format_time(t->expires_at, when, sizeof(when));
-	printf("%-14.12s %-22s %-6lld %-10s %s\n", t->token_hash, when, (long long)t->uses_left,
-	    brk_admin_token_state(t, *now), t->created_by);
+	labels_text(t->claims.labels, labels, sizeof(labels));
+	printf("%-14.12s %-22s %-6lld %-10s %-24s %-16s %s\n", t->token_hash, when,
+	    (long long)t->uses_left, brk_admin_token_state(t, *now), t->created_by,
+	    t->claims.name[0] != '\0' ? t->claims.name : "-", labels[0] != '\0' ? labels : "-");
 	return 0;
 }
 
@@ -653,8 +773,8 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 
 	if (strcmp(verb, "add") == 0) {
 		if (arg != NULL) {
-			fprintf(stderr, "ztbroker admin: tokens add takes no NAME; the agent "
-			    "names itself\n");
+			fprintf(stderr, "ztbroker admin: tokens add takes no NAME: --name NAME "
+			    "binds the token to a name\n");
 			return 2;
 		}
 		if (a->ttl != NULL && brk_admin_join_ttl(a->ttl, &ttl) != 0) {
@@ -668,8 +788,8 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 			return 2;
 		}
 		admin_actor(actor, sizeof(actor));
-		r = brk_admin_token_add(dd->store, dd->ca, now, ttl, uses, actor, &m, &details, err,
-		    sizeof(err));
+		r = brk_admin_token_add(dd->store, dd->ca, now, ttl, uses, actor, a->name,
+		    a->labels, &m, &details, err, sizeof(err));
 		if (r != 0) {
 			return fail_exit(r, err);
 		}
@@ -685,12 +805,14 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 		crypto_wipe(text, sizeof(text));
 		return r;
 	}
-	if (a->ttl != NULL || a->uses != NULL) {
-		fprintf(stderr, "ztbroker admin: --ttl and --uses go with tokens add\n");
+	if (a->ttl != NULL || a->uses != NULL || a->name != NULL || a->labels != NULL) {
+		fprintf(stderr, "ztbroker admin: --ttl, --uses, --name and --labels go with "
+		    "tokens add\n");
 		return 2;
 	}
 	if (strcmp(verb, "ls") == 0) {
-		printf("%-14s %-22s %-6s %-10s %s\n", "ID", "EXPIRES", "USES", "STATE", "CREATOR");
+		printf("%-14s %-22s %-6s %-10s %-24s %-16s %s\n", "ID", "EXPIRES", "USES", "STATE",
+		    "CREATOR", "NAME", "LABELS");
 		return store_join_token_each(dd->store, list_join_token, &now) == 0 ? 0 : 1;
 	}
 	if (strcmp(verb, "rm") == 0) {
@@ -708,8 +830,8 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 		printf("token %.12s removed\n", arg);
 		return 0;
 	}
-	fprintf(stderr, "ztbroker admin: tokens add [--ttl 30m] [--uses 1] | tokens ls | "
-	    "tokens rm ID\n");
+	fprintf(stderr, "ztbroker admin: tokens add [--ttl 30m] [--uses 1] [--name NAME] "
+	    "[--labels k=v,..] | tokens ls | tokens rm ID\n");
 	return 2;
 }
 
@@ -762,71 +884,277 @@ out:
 	return r;
 }
 
-/* Stored labels (a JSON object) as "k=v,k2=v2" for people; "?" if the
- * text is not such an object. */
-static void labels_text(const char *json, char *out, size_t outsz)
+/* The claims' host key as a fingerprint, for people. */
+static void fingerprint(const char *key, char *out, size_t outsz)
 {
-	const cJSON *it;
-	cJSON *o = NULL;
+	if (tun_hostkey_fingerprint(key, out, outsz) != 0) {
+		snprintf(out, outsz, "?");
+	}
+}
+
+/* Labels as "k=v,k2=v2" for people. */
+static void labels_line(const struct brk_agent_claims *c, char *out, size_t outsz)
+{
 	size_t len = 0;
 
 	out[0] = '\0';
-	if (json_parse(json, strlen(json), STORE_AGENT_LABELS_MAX, 1, &o) != 0 ||
-	    !cJSON_IsObject(o)) {
-		snprintf(out, outsz, "?");
-		goto out;
-	}
-	cJSON_ArrayForEach(it, o) {
-		int n = snprintf(out + len, outsz - len, "%s%s=%s", len > 0 ? "," : "", it->string,
-		    cJSON_IsString(it) ? it->valuestring : "?");
+	for (size_t i = 0; i < c->nlabels; i++) {
+		int n = snprintf(out + len, outsz - len, "%s%s=%s", i > 0 ? "," : "",
+		    c->labels[i].key, c->labels[i].value);
 
 		if (n < 0 || (size_t)n >= outsz - len) {
 			break;
 		}
 		len += (size_t)n;
 	}
-out:
-	cJSON_Delete(o);
 }
 
-static int list_agent(const struct store_agent *ag, void *arg)
-{
-	char when[32], labels[STORE_AGENT_LABELS_MAX + 1];
+struct agents_ls {
+	cJSON *arr;
+	struct buf *text;
+};
 
-	(void)arg;
+/* The line under an agent whose pending claims wait: each claim that
+ * differs, with the approved value. */
+static int pending_text(const struct brk_agent_info *ag, struct buf *b)
+{
+	char when[32], now_l[TUN_LABELS_MAX * 130], was_l[TUN_LABELS_MAX * 130];
+	char now_k[TUN_HOSTKEY_FP_MAX], was_k[TUN_HOSTKEY_FP_MAX];
+	const char *sep = "";
+	int r;
+
+	dur_format_time(ag->pending_at, when, sizeof(when));
+	labels_line(&ag->pending, now_l, sizeof(now_l));
+	labels_line(&ag->claims, was_l, sizeof(was_l));
+	fingerprint(ag->pending.ssh_host_key, now_k, sizeof(now_k));
+	fingerprint(ag->claims.ssh_host_key, was_k, sizeof(was_k));
+	r = buf_putf(b, "  pending since %s:", when);
+	if (r == 0 && strcmp(now_l, was_l) != 0) {
+		r = buf_putf(b, " labels %s (approved: %s)", now_l[0] != '\0' ? now_l : "none",
+		    was_l[0] != '\0' ? was_l : "none");
+		sep = ";";
+	}
+	if (r == 0 && strcmp(ag->pending.ssh_target, ag->claims.ssh_target) != 0) {
+		r = buf_putf(b, "%s ssh_target %s (approved: %s)", sep, ag->pending.ssh_target,
+		    ag->claims.ssh_target);
+		sep = ";";
+	}
+	if (r == 0 && strcmp(now_k, was_k) != 0) {
+		r = buf_putf(b, "%s host key %s (approved: %s)", sep, now_k, was_k);
+	}
+	return r == 0 ? buf_putf(b, "\n") : r;
+}
+
+/* One agent into the listing: its JSON and its lines. */
+static int list_agent(const struct brk_agent_info *ag, void *arg)
+{
+	struct agents_ls *l = arg;
+	char when[32], labels[TUN_LABELS_MAX * 130];
+	cJSON *o = cJSON_CreateObject(), *c = NULL;
+	int r;
+
+	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
+		cJSON_Delete(o);
+		return ZT_ERR_NOMEM;
+	}
+	if (cJSON_AddStringToObject(o, "name", ag->name) == NULL ||
+	    cJSON_AddStringToObject(o, "key_pin", ag->key_pin) == NULL ||
+	    cJSON_AddBoolToObject(o, "online", ag->online) == NULL ||
+	    cJSON_AddBoolToObject(o, "locked", ag->locked) == NULL ||
+	    cJSON_AddNumberToObject(o, "last_seen", (double)ag->last_seen) == NULL ||
+	    (c = brk_agent_claims_json(&ag->claims)) == NULL ||
+	    !cJSON_AddItemToObject(o, "claims", c)) {
+		cJSON_Delete(c);
+		return ZT_ERR_NOMEM;
+	}
+	if (ag->pending_at > 0 && ((c = brk_agent_claims_json(&ag->pending)) == NULL ||
+	    !cJSON_AddItemToObject(o, "pending", c) ||
+	    cJSON_AddNumberToObject(c, "since", (double)ag->pending_at) == NULL)) {
+		return ZT_ERR_NOMEM;
+	}
 	dur_format_time(ag->last_seen, when, sizeof(when));
-	labels_text(ag->labels, labels, sizeof(labels));
+	labels_line(&ag->claims, labels, sizeof(labels));
 	/* The pin's first 12 hex digits name the key well enough for people. */
-	printf("%-24s %-20.19s %-22s %s\n", ag->name, ag->key_pin, when, labels);
+	r = buf_putf(l->text, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
+	    ag->locked ? "locked" : ag->pending_at > 0 ? "pending" : "approved", labels);
+	return r == 0 && ag->pending_at > 0 ? pending_text(ag, l->text) : r;
+}
+
+int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **list,
+    char **text)
+{
+	struct agents_ls l;
+	int r = ZT_ERR_NOMEM;
+
+	*list = NULL;
+	*text = NULL;
+	l.arr = cJSON_CreateArray();
+	l.text = buf_new(BRK_AGENTS_TEXT_MAX);
+	if (l.arr == NULL || l.text == NULL ||
+	    (r = buf_putf(l.text, "%-24s %-20s %-22s %-9s %s\n", "NAME", "KEY", "LAST SEEN",
+	    "STATE", "LABELS")) != 0) {
+		goto out;
+	}
+	r = agents != NULL ? brk_agents_each(agents, list_agent, &l) :
+	    brk_agents_stored_each(st, list_agent, &l);
+	if (r == 0 && (r = buf_dup_cstring(l.text, text)) == 0) {
+		*list = l.arr;
+		l.arr = NULL;
+	}
+out:
+	cJSON_Delete(l.arr);
+	buf_free(l.text);
+	return r;
+}
+
+int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz)
+{
+	struct store_agent *row = NULL;
+	struct brk_agent_info *was = NULL;
+	char owner[STORE_NAME_MAX + 1];
+	cJSON *d = NULL, *c;
+	int r;
+
+	*details = NULL;
+	if (!store_name_valid(name)) {
+		snprintf(err, errsz, "an agent's name is 1 to 64 of [a-z0-9._-], starting with "
+		    "a letter or digit");
+		return ZT_ERR_INVALID;
+	}
+	if ((row = calloc(1, sizeof(*row))) == NULL || (was = calloc(1, sizeof(*was))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		r = ZT_ERR_NOMEM;
+		goto out;
+	}
+	switch ((r = store_agent_approve(st, name, row))) {
+	case 0:
+		break;
+	case ZT_ERR_NOT_FOUND:
+		snprintf(err, errsz, "no agent %s", name);
+		goto out;
+	case ZT_ERR_INVALID:
+		snprintf(err, errsz, "agent %s has no claims waiting for approval", name);
+		goto out;
+	case ZT_ERR_EXISTS:
+		if (store_agent_key_owner(st, row->pending.ssh_host_key, name, owner) != 0) {
+			snprintf(owner, sizeof(owner), "another agent");
+		}
+		snprintf(err, errsz, "the host key agent %s advertises is approved for %s: a host "
+		    "key belongs to one name", name, owner);
+		goto out;
+	default:
+		snprintf(err, errsz, "cannot approve the claims of %s: %s", name, zt_strerror(r));
+		goto out;
+	}
+	/* What changed, as the store had it: the audit names old and new. */
+	brk_agents_from_row(row, was);
+	r = ZT_ERR_NOMEM;
+	if ((d = name_json("agent", name)) == NULL ||
+	    (c = brk_agent_claims_json(&was->claims)) == NULL ||
+	    !cJSON_AddItemToObject(d, "old", c) ||
+	    (c = brk_agent_claims_json(&was->pending)) == NULL ||
+	    !cJSON_AddItemToObject(d, "new", c)) {
+		snprintf(err, errsz, "out of memory");
+		goto out;
+	}
+	/* A running broker's registry applies them at once. */
+	if (agents != NULL) {
+		brk_agents_sync(agents, name);
+	}
+	*details = d;
+	d = NULL;
+	r = 0;
+out:
+	cJSON_Delete(d);
+	free(row);
+	free(was);
+	return r;
+}
+
+int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+    int lock, cJSON **details, char *err, size_t errsz)
+{
+	int r;
+
+	*details = NULL;
+	if (!store_name_valid(name)) {
+		snprintf(err, errsz, "an agent's name is 1 to 64 of [a-z0-9._-], starting with "
+		    "a letter or digit");
+		return ZT_ERR_INVALID;
+	}
+	if ((r = store_agent_set_locked(st, name, lock)) != 0) {
+		if (r == ZT_ERR_NOT_FOUND) {
+			snprintf(err, errsz, "no agent %s", name);
+		} else {
+			snprintf(err, errsz, "cannot %s agent %s: %s", lock ? "lock" : "unlock",
+			    name, zt_strerror(r));
+		}
+		return r;
+	}
+	/* A running broker cuts a locked agent off now: its control
+	 * connection and its streams end. */
+	if (agents != NULL) {
+		brk_agents_sync(agents, name);
+	}
+	if ((*details = name_json("agent", name)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return ZT_ERR_NOMEM;
+	}
 	return 0;
 }
+
+/* The agent verbs that act on one NAME: each is audited as its event and
+ * says what it did after "agent NAME". */
+static const struct {
+	const char *verb, *event, *done;
+} agent_verbs[] = {
+	{ "rm", "agent.unbind", " removed: its name is free for a new key" },
+	{ "approve", "agent.approve", ": its claims are approved" },
+	{ "lock", "agent.lock", " locked: a running broker cuts it off within a second" },
+	{ "unlock", "agent.unlock", " unlocked" },
+};
 
 static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
-	char err[POL_ERR_MAX];
-	cJSON *details = NULL;
+	char err[POL_ERR_MAX], *text = NULL;
+	cJSON *details = NULL, *list = NULL;
+	size_t k;
 	int r;
 
 	if (strcmp(verb, "ls") == 0 && name == NULL) {
-		printf("%-24s %-20s %-22s %s\n", "NAME", "KEY", "LAST SEEN", "LABELS");
-		return store_agent_each(dd->store, list_agent, NULL) == 0 ? 0 : 1;
-	}
-	if (strcmp(verb, "rm") == 0 && name != NULL && a->npos == 3) {
-		if ((r = brk_admin_agent_rm(dd->store, NULL, name, &details, err,
-		    sizeof(err))) != 0) {
-			return fail_exit(r, err);
-		}
-		if (audit_admin(dd, "agent.unbind", details) != 0) {
+		if ((r = brk_admin_agents_ls(dd->store, NULL, &list, &text)) != 0) {
+			fprintf(stderr, "ztbroker admin: cannot list agents: %s\n", zt_strerror(r));
 			return 1;
 		}
-		printf("agent %s removed: its name is free for a new key\n", name);
+		fputs(text, stdout);
+		free(text);
+		cJSON_Delete(list);
 		return 0;
 	}
-	fprintf(stderr, "ztbroker admin: agents ls | agents rm NAME (stop the agent first; a "
-	    "running broker\nfrees the name at the next connection but lists the host until "
-	    "restarted)\n");
-	return 2;
+	for (k = 0; k < sizeof(agent_verbs) / sizeof(agent_verbs[0]); k++) {
+		if (strcmp(verb, agent_verbs[k].verb) == 0) {
+			break;
+		}
+	}
+	if (k == sizeof(agent_verbs) / sizeof(agent_verbs[0]) || name == NULL || a->npos != 3) {
+		fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock "
+		    "NAME | agents unlock NAME | agents rm NAME (stop the agent first)\n");
+		return 2;
+	}
+	/* No registry here: a running broker syncs within a second. */
+	r = k == 0 ? brk_admin_agent_rm(dd->store, NULL, name, &details, err, sizeof(err)) :
+	    k == 1 ? brk_admin_agent_approve(dd->store, NULL, name, &details, err, sizeof(err)) :
+	    brk_admin_agent_lock(dd->store, NULL, name, k == 2, &details, err, sizeof(err));
+	if (r != 0) {
+		return fail_exit(r, err);
+	}
+	if (audit_admin(dd, agent_verbs[k].event, details) != 0) {
+		return 1;
+	}
+	printf("agent %s%s\n", name, agent_verbs[k].done);
+	return 0;
 }
 
 static int cmd_ca(struct brk_datadir *dd, const struct args *a)
@@ -1049,8 +1377,9 @@ static int query_labels(struct store *st, struct brk_agents *agents,
 		    brk_agents_stored(st, q->host, &info)) != 0) {
 			return 0;
 		}
-		memcpy(parsed, info.labels, info.nlabels * sizeof(info.labels[0]));
-		*n = info.nlabels;
+		/* The approved labels: what the agent advertises decides nothing. */
+		memcpy(parsed, info.claims.labels, info.claims.nlabels * sizeof(parsed[0]));
+		*n = info.claims.nlabels;
 		return 0;
 	}
 	if (strlen(q->labels) >= sizeof(copy)) {

@@ -43,7 +43,8 @@ extern const char brk_admin_usage[];
 #define BRK_JOIN_TTL_MAX (24 * 3600)
 #define BRK_JOIN_USES_MAX 100
 #define BRK_JOIN_ID_LEN 12        /* hex digits of the hash that name a token */
-#define BRK_JOIN_TEXT_MAX 1024    /* bytes of brk_admin_join_text's output */
+#define BRK_JOIN_LABELS_TEXT_MAX 1023  /* bytes of "k=v,k2=v2" a token may carry */
+#define BRK_JOIN_TEXT_MAX 4096    /* bytes of brk_admin_join_text's output */
 
 /* A join token's lifetime as people type it ("30m", "2h"): 0 with *out in
  * seconds, or ZT_ERR_INVALID outside BRK_JOIN_TTL_MIN..BRK_JOIN_TTL_MAX. */
@@ -55,17 +56,21 @@ struct brk_join_minted {
 	char pin[CA_PIN_LEN + 1];         /* the broker CA's pin */
 	int64_t expires_at;
 	int64_t uses;
+	char name[STORE_NAME_MAX + 1];    /* "" unless bound to a name */
+	char labels[BRK_JOIN_LABELS_TEXT_MAX + 1]; /* "" unless it grants labels */
 };
 
 /* Mints a join token valid for ttl seconds from now and uses joins, and
  * stores its hash with created_by = creator ("admin:root", "user:alice").
- * On 0, *m holds the token (the caller wipes it) and *details the owned
- * audit details of "token.add" (id, expiry, uses; never the token). On
- * failure m->token is wiped. ZT_ERR_INVALID (ttl or uses out of bounds) or
- * another ZT_ERR_*. */
+ * name (NULL: any) is the only name an agent may join with it; labels
+ * (NULL: the agent's own; else "k=v,k2=v2", checked as an agent's labels
+ * are) are the labels it gets. On 0, *m holds the token (the caller wipes
+ * it) and *details the owned audit details of "token.add" (id, expiry,
+ * uses, name, labels; never the token). On failure m->token is wiped.
+ * ZT_ERR_INVALID (ttl, uses, name or labels wrong) or another ZT_ERR_*. */
 int brk_admin_token_add(struct store *st, struct ca *ca, int64_t now, int64_t ttl,
-    int64_t uses, const char *creator, struct brk_join_minted *m, cJSON **details, char *err,
-    size_t errsz);
+    int64_t uses, const char *creator, const char *name, const char *labels,
+    struct brk_join_minted *m, cJSON **details, char *err, size_t errsz);
 /* The agent's command line for m (it holds the token: wipe out after use).
  * 0 or ZT_ERR_TOO_LARGE. */
 int brk_admin_join_command(const struct brk_join_minted *m, char *out, size_t outsz);
@@ -88,12 +93,42 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
  * broker's registry) an online agent is refused and its entry goes too;
  * with agents NULL (the offline verb) only the store's row goes: a broker
  * serving the same data directory honours that at the next connection
- * under the name, but lists the host until it restarts. On 0, *details are
+ * under the name and forgets the host within a second (its housekeeping
+ * syncs the registry). On 0, *details are
  * the owned audit details of "agent.unbind" (agent, key_pin).
  * ZT_ERR_INVALID (not a valid name), ZT_ERR_NOT_FOUND, ZT_ERR_EXISTS (the
  * agent is online) or another ZT_ERR_*. */
 int brk_admin_agent_rm(struct store *st, struct brk_agents *agents, const char *name,
     cJSON **details, char *err, size_t errsz);
+
+#define BRK_AGENTS_TEXT_MAX (8 * 1024 * 1024) /* bytes of the agents listing */
+/* Every known agent: *list the API's JSON array ({name, key_pin, online,
+ * locked, last_seen, claims, pending (with since) if claims wait}) and *text what
+ * `agents ls` prints, both owned. With agents (a running broker's
+ * registry) online is known; with agents NULL (offline) the store's rows
+ * are listed, all offline. 0 or a ZT_ERR_*. */
+int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **list,
+    char **text);
+/* Approves the claims agent name advertised since its join (labels, SSH
+ * target, host key), so that policy and the host-key pin use them; with
+ * agents the running broker's registry applies them at once, without it
+ * (offline) the broker's housekeeping does within a second. On 0,
+ * *details are the owned audit details of "agent.approve" (agent, old and
+ * new claims). ZT_ERR_INVALID (bad name, or nothing waits),
+ * ZT_ERR_NOT_FOUND, ZT_ERR_EXISTS (its new host key is approved for
+ * another name) or another ZT_ERR_*. */
+int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz);
+
+/* Locks (lock != 0) or unlocks agent name: a locked agent is refused at
+ * hello, renewal and stream accept. With agents (a running broker's
+ * registry) its control connection and streams end at once; without it
+ * (offline) the broker's housekeeping sees the lock within a second. On 0,
+ * *details are the owned audit details of "agent.lock" / "agent.unlock"
+ * (agent). ZT_ERR_INVALID (bad name), ZT_ERR_NOT_FOUND, or another
+ * ZT_ERR_*. */
+int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+    int lock, cJSON **details, char *err, size_t errsz);
 
 /* ---- roles ---- */
 /* Parses the role document p[0..n) (errors name fname and the line) and

@@ -1,14 +1,14 @@
 /*
- * brk_agents.c - the agent registry: entries in memory, bindings and the
- * last advertisements in the store.
+ * brk_agents.c - the agent registry: entries in memory, bindings and
+ * claims in the store.
  *
  * Two mutexes. mu guards the entries and is held only for memory work, so
  * dials, heartbeats and listings never wait for the disk. bind_mu
- * serialises the calls that change bindings (online, remove) across their
- * store write and their memory update, so that a removal cannot slip
- * between an agent's store check and its entry; it is always taken before
- * mu. Writes to the store happen at connection and disconnection only,
- * never per heartbeat.
+ * serialises the calls that change bindings or claims (online, remove,
+ * sync) across their store work and their memory update, so that a
+ * removal cannot slip between an agent's store check and its entry; it is
+ * always taken before mu. Writes to the store happen at connection and
+ * disconnection only, never per heartbeat.
  */
 #include "broker/brk_agents.h"
 
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -31,6 +32,7 @@ _Static_assert(STORE_AGENT_PIN_LEN == TLS_PIN_LEN, "pin sizes differ");
 _Static_assert(STORE_NAME_MAX == TUN_NAME_MAX, "name sizes differ");
 _Static_assert(STORE_AGENT_TARGET_MAX == TUN_TARGET_MAX, "target sizes differ");
 _Static_assert(STORE_AGENT_HOSTKEY_MAX == TUN_HOSTKEY_MAX, "host key sizes differ");
+_Static_assert(TUN_HOSTKEY_FP_MAX <= TUN_HOSTKEY_MAX, "fingerprints fit a key's room");
 /* Labels as JSON: at most 32 pairs of 63-byte [A-Za-z0-9._-] strings. */
 _Static_assert(TUN_LABELS_MAX * (2 * TUN_LABEL_MAX + 6) + 2 <= STORE_AGENT_LABELS_MAX,
     "labels JSON may not fit");
@@ -42,15 +44,24 @@ struct entry {
 	int wake_fd;                       /* -1 when offline */
 	char dials[BRK_AGENTS_DIALS][TUN_ID_MAX + 1];
 	size_t ndials;
+	int synced;                        /* seen in the store by the current sync */
+};
+
+/* A stream connection of an agent, so that locking it ends the stream. */
+struct brk_agent_stream {
+	char name[TUN_NAME_MAX + 1];
+	int fd;                           /* the tunnel's; its owner closes it */
+	struct brk_agent_stream *prev, *next;
 };
 
 struct brk_agents {
-	pthread_mutex_t mu;       /* the entries below */
-	pthread_mutex_t bind_mu;  /* online and remove; taken before mu */
-	struct store *st;         /* borrowed; NULL: memory only */
+	pthread_mutex_t mu;       /* the entries and streams below */
+	pthread_mutex_t bind_mu;  /* online, remove and sync; taken before mu */
+	struct store *st;         /* borrowed */
 	struct entry *v;
 	size_t n, cap;
 	uint64_t next_gen;
+	struct brk_agent_stream *streams;
 };
 
 /* The entry for name, or NULL. Caller holds the mutex. */
@@ -84,6 +95,13 @@ static int reserve(struct brk_agents *a)
 	a->v = v;
 	a->cap = cap;
 	return 0;
+}
+
+/* Removes entry e. Caller holds the mutex. */
+static void drop(struct brk_agents *a, struct entry *e)
+{
+	memmove(e, e + 1, (size_t)(a->v + a->n - (e + 1)) * sizeof(*e));
+	a->n--;
 }
 
 /* Appends an offline entry; reserve() succeeded. */
@@ -147,13 +165,26 @@ out:
 	cJSON_Delete(o);
 }
 
-/* What a stored row says of an agent (info->name and online are left). */
-static void info_from_row(const struct store_agent *ag, struct brk_agent_info *info)
+/* Stored claims (store_agent_claims) as claims. */
+static void claims_from_row(const char *name, const struct store_agent_claims *in,
+    struct brk_agent_claims *out)
 {
-	labels_from_json(ag->name, ag->labels, info->labels, &info->nlabels);
-	snprintf(info->ssh_target, sizeof(info->ssh_target), "%s", ag->ssh_target);
-	snprintf(info->ssh_host_key, sizeof(info->ssh_host_key), "%s", ag->ssh_host_key);
+	labels_from_json(name, in->labels, out->labels, &out->nlabels);
+	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", in->ssh_target);
+	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", in->ssh_host_key);
+}
+
+void brk_agents_from_row(const struct store_agent *ag, struct brk_agent_info *info)
+{
+	snprintf(info->name, sizeof(info->name), "%s", ag->name);
+	snprintf(info->key_pin, sizeof(info->key_pin), "%s", ag->key_pin);
+	claims_from_row(ag->name, &ag->claims, &info->claims);
+	memset(&info->pending, 0, sizeof(info->pending));
+	if ((info->pending_at = ag->pending_at) > 0) {
+		claims_from_row(ag->name, &ag->pending, &info->pending);
+	}
 	info->last_seen = ag->last_seen;
+	info->locked = ag->locked;
 }
 
 /* One stored agent into the registry being built (no lock: not shared
@@ -171,7 +202,7 @@ static int load_one(const struct store_agent *ag, void *arg)
 	if (r != 0) {
 		return r;
 	}
-	info_from_row(ag, &append(a, ag->name, ag->key_pin)->info);
+	brk_agents_from_row(ag, &append(a, ag->name, ag->key_pin)->info);
 	return 0;
 }
 
@@ -185,10 +216,40 @@ int brk_agents_stored(struct store *st, const char *name, struct brk_agent_info 
 	}
 	memset(out, 0, sizeof(*out));
 	if ((r = store_agent_get(st, name, row)) == 0) {
-		snprintf(out->name, sizeof(out->name), "%s", row->name);
-		info_from_row(row, out);
+		brk_agents_from_row(row, out);
 	}
 	free(row);
+	return r;
+}
+
+struct stored_each {
+	int (*fn)(const struct brk_agent_info *ag, void *arg);
+	void *arg;
+	struct brk_agent_info info;
+};
+
+static int call_stored(const struct store_agent *ag, void *arg)
+{
+	struct stored_each *c = arg;
+
+	memset(&c->info, 0, sizeof(c->info));
+	brk_agents_from_row(ag, &c->info);
+	return c->fn(&c->info, c->arg);
+}
+
+int brk_agents_stored_each(struct store *st,
+    int (*fn)(const struct brk_agent_info *ag, void *arg), void *arg)
+{
+	struct stored_each *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	c->fn = fn;
+	c->arg = arg;
+	r = store_agent_each(st, call_stored, c);
+	free(c);
 	return r;
 }
 
@@ -197,13 +258,14 @@ struct brk_agents *brk_agents_new(struct store *st)
 	struct brk_agents *a = calloc(1, sizeof(*a));
 	int r;
 
-	if (a == NULL) {
+	if (a == NULL || st == NULL) {
+		free(a);
 		return NULL;
 	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->bind_mu, NULL);
 	a->st = st;
-	if (st != NULL && (r = store_agent_each(st, load_one, a)) != 0) {
+	if ((r = store_agent_each(st, load_one, a)) != 0) {
 		log_error("agents: cannot load the known agents: %s", zt_strerror(r));
 		brk_agents_free(a);
 		return NULL;
@@ -226,39 +288,212 @@ void brk_agents_free(struct brk_agents *a)
 	free(a);
 }
 
-/* Checks or makes the binding of hello's name to key_pin in the store and
- * records the advertisement. */
-static int bind_stored(struct brk_agents *a, const struct tun_msg *hello, const char *key_pin,
-    int64_t now)
+/* Whether two label sets hold the same pairs, in any order. */
+static int labels_equal(const struct tun_label *x, size_t nx, const struct tun_label *y,
+    size_t ny)
 {
-	struct store_agent *row = calloc(1, sizeof(*row));
+	if (nx != ny) {
+		return 0;
+	}
+	for (size_t i = 0; i < nx; i++) {
+		size_t j = 0;
+
+		while (j < ny && (strcmp(x[i].key, y[j].key) != 0 ||
+		    strcmp(x[i].value, y[j].value) != 0)) {
+			j++;
+		}
+		if (j == ny) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int by_key(const void *x, const void *y)
+{
+	return strcmp(((const struct tun_label *)x)->key, ((const struct tun_label *)y)->key);
+}
+
+/* Claims as the store keeps them; labels ordered by key, so that the same
+ * set is always the same text. */
+static int claims_to_row(const struct brk_agent_claims *c, struct store_agent_claims *out)
+{
+	struct tun_label sorted[TUN_LABELS_MAX];
+
+	memcpy(sorted, c->labels, c->nlabels * sizeof(sorted[0]));
+	if (c->nlabels > 1) {
+		qsort(sorted, c->nlabels, sizeof(sorted[0]), by_key);
+	}
+	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", c->ssh_target);
+	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", c->ssh_host_key);
+	return labels_to_json(sorted, c->nlabels, out->labels, sizeof(out->labels));
+}
+
+/* The claims of a hello, its host key in the one spelling that compares. */
+static int claims_of_hello(const struct tun_msg *hello, struct brk_agent_claims *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->labels, hello->labels, sizeof(out->labels));
+	out->nlabels = hello->nlabels;
+	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", hello->ssh_target);
+	return tun_hostkey_canonical(hello->ssh_host_key, out->ssh_host_key,
+	    sizeof(out->ssh_host_key));
+}
+
+/* A new name's first hello: binds it with the advertised claims approved,
+ * the labels of its join token if it had some. */
+static int bind_first(struct brk_agents *a, const char *name, const char *key_pin,
+    const char *join_labels, int64_t now, struct brk_hello *res)
+{
+	struct store_agent_claims *row = calloc(1, sizeof(*row));
 	int r;
 
 	if (row == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	snprintf(row->name, sizeof(row->name), "%s", hello->name);
-	snprintf(row->key_pin, sizeof(row->key_pin), "%s", key_pin);
-	snprintf(row->ssh_target, sizeof(row->ssh_target), "%s", hello->ssh_target);
-	snprintf(row->ssh_host_key, sizeof(row->ssh_host_key), "%s", hello->ssh_host_key);
-	if ((r = labels_to_json(hello->labels, hello->nlabels, row->labels,
-	    sizeof(row->labels))) == 0) {
-		r = store_agent_bind(a->st, row, now);
+	res->claims = BRK_CLAIMS_FIRST;
+	if ((r = claims_to_row(&res->advertised, row)) != 0) {
+		goto out;
 	}
-	if (r != 0 && r != ZT_ERR_EXISTS) {
-		log_error("agents: cannot check the binding of %s: %s; refusing it", hello->name,
-		    zt_strerror(r));
+	if (join_labels[0] != '\0') {
+		snprintf(row->labels, sizeof(row->labels), "%s", join_labels);
+		res->token_labels = 1;
 	}
+	if ((r = store_agent_bind(a->st, name, key_pin, row, now)) == ZT_ERR_EXISTS &&
+	    store_agent_key_owner(a->st, row->ssh_host_key, name, res->key_owner) == 0) {
+		r = ZT_ERR_DENIED;
+	}
+out:
 	free(row);
 	return r;
 }
 
-int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const char *key_pin,
-    int64_t now, int wake_fd, uint64_t *gen)
+/* A known name's hello: its advertisement against its approved claims.
+ * Differences are recorded as pending (a host key approved for another
+ * name is refused instead); a new host key is refused until approved. */
+static int check_claims(struct brk_agents *a, const struct store_agent *ag,
+    int64_t now, struct brk_hello *res)
 {
+	const struct brk_agent_claims *adv = &res->advertised, *ok = &res->before.claims;
+	struct store_agent_claims *pend = NULL;
+	int key_changed = strcmp(adv->ssh_host_key, ok->ssh_host_key) != 0, r;
+
+	if ((adv->nlabels == 0 || labels_equal(adv->labels, adv->nlabels, ok->labels,
+	    ok->nlabels)) && strcmp(adv->ssh_target, ok->ssh_target) == 0 && !key_changed) {
+		res->claims = BRK_CLAIMS_APPROVED;
+		/* Back to what was approved: nothing waits any more. */
+		return ag->pending_at > 0 ?
+		    store_agent_pend(a->st, ag->name, ag->key_pin, NULL, now) :
+		    store_agent_seen(a->st, ag->name, ag->key_pin, now);
+	}
+	if (key_changed && store_agent_key_owner(a->st, adv->ssh_host_key, ag->name,
+	    res->key_owner) == 0) {
+		return ZT_ERR_DENIED;
+	}
+	if ((pend = calloc(1, sizeof(*pend))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if ((r = claims_to_row(adv, pend)) != 0) {
+		goto out;
+	}
+	if (adv->nlabels == 0) {
+		/* Silent about labels: the approved ones stand. */
+		memcpy(pend->labels, ag->claims.labels, sizeof(pend->labels));
+	}
+	res->claims = ag->pending_at > 0 && strcmp(pend->labels, ag->pending.labels) == 0 &&
+	    strcmp(pend->ssh_target, ag->pending.ssh_target) == 0 &&
+	    strcmp(pend->ssh_host_key, ag->pending.ssh_host_key) == 0 ?
+	    BRK_CLAIMS_STILL_PENDING : BRK_CLAIMS_PENDING;
+	if ((r = store_agent_pend(a->st, ag->name, ag->key_pin, pend, now)) == 0 && key_changed) {
+		res->host_key_changed = 1;
+		r = ZT_ERR_DENIED;
+	}
+out:
+	free(pend);
+	return r;
+}
+
+/* The store's part of a hello: binding, join labels, claims. On 0 and on
+ * ZT_ERR_DENIED, row is the agent's row after it (name "" if there is
+ * none: a new name refused). */
+static int hello_stored(struct brk_agents *a, const char *name, const char *key_pin,
+    int64_t now, struct brk_hello *res, struct store_agent *row)
+{
+	char *join = NULL;
+	int r, compare = 0;
+
+	if ((join = calloc(1, STORE_AGENT_LABELS_MAX + 1)) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if ((r = store_agent_join_get(a->st, name, key_pin, join,
+	    STORE_AGENT_LABELS_MAX + 1)) != 0 && r != ZT_ERR_NOT_FOUND) {
+		goto out;
+	}
+	r = store_agent_get(a->st, name, row);
+	if (r == ZT_ERR_NOT_FOUND) {
+		r = bind_first(a, name, key_pin, join, now, res);
+		/* Bound with its token's labels: what the agent said of labels is
+		 * compared with them below, and waits if it differs. */
+		compare = r == 0 && res->token_labels;
+	} else if (r == 0 && strcmp(row->key_pin, key_pin) != 0) {
+		r = ZT_ERR_EXISTS;
+	} else if (r == 0 && row->locked) {
+		r = ZT_ERR_LOCKED; /* cut off: what it claims is not even looked at */
+	} else if (r == 0) {
+		/* A later join with a token that carried labels: the operator's
+		 * word replaces the approved labels. */
+		if (join[0] != '\0' && (r = store_agent_set_labels(a->st, name, key_pin,
+		    join)) == 0) {
+			res->token_labels = 1;
+		}
+		compare = 1;
+	}
+	if (r == 0 && compare && (r = store_agent_get(a->st, name, row)) == 0) {
+		int first = res->claims == BRK_CLAIMS_FIRST;
+
+		brk_agents_from_row(row, &res->before);
+		r = check_claims(a, row, now, res);
+		if (first && res->claims == BRK_CLAIMS_APPROVED) {
+			res->claims = BRK_CLAIMS_FIRST;
+		}
+	}
+	if (r != 0 && r != ZT_ERR_DENIED) {
+		goto out;
+	}
+	if (res->token_labels) {
+		store_agent_join_rm(a->st, name, key_pin); /* applied: once only */
+	}
+	/* What the store holds now (nothing for a new name refused). */
+	if ((r == 0 || res->claims != BRK_CLAIMS_FIRST) &&
+	    (r = store_agent_get(a->st, name, row)) == 0) {
+		r = res->key_owner[0] != '\0' || res->host_key_changed ? ZT_ERR_DENIED : 0;
+	}
+	if (row->pending_at > 0) {
+		claims_from_row(name, &row->pending, &res->pending);
+	}
+out:
+	if (r != 0 && r != ZT_ERR_EXISTS && r != ZT_ERR_DENIED && r != ZT_ERR_LOCKED) {
+		log_error("agents: cannot check %s against the store: %s; refusing it", name,
+		    zt_strerror(r));
+	}
+	free(join);
+	return r;
+}
+
+int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const char *key_pin,
+    int64_t now, int wake_fd, uint64_t *gen, struct brk_hello *res)
+{
+	struct store_agent *row = NULL;
 	struct entry *e;
 	int r = 0;
 
+	memset(res, 0, sizeof(*res));
+	if (claims_of_hello(hello, &res->advertised) != 0) {
+		return ZT_ERR_INVALID; /* the decoder checked the key: not reached */
+	}
+	if ((row = calloc(1, sizeof(*row))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
 	pthread_mutex_lock(&a->bind_mu);
 	/* Room first, so that the store never binds a name we then refuse;
 	 * only calls holding bind_mu add entries, so the room stays. */
@@ -270,39 +505,44 @@ int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const c
 	if (r != 0) {
 		goto out;
 	}
-	if (a->st != NULL && (r = bind_stored(a, hello, key_pin, now)) != 0) {
+	r = hello_stored(a, hello->name, key_pin, now, res, row);
+	/* The entry follows the row, refused or not (a pending claim shows at
+	 * once); only an accepted hello turns it online. */
+	if ((r != 0 && r != ZT_ERR_DENIED) || row->name[0] == '\0') {
 		goto out;
 	}
 	pthread_mutex_lock(&a->mu);
 	e = find(a, hello->name);
 	if (e != NULL && strcmp(e->key_pin, key_pin) != 0) {
-		if (a->st == NULL) {
-			r = ZT_ERR_EXISTS;
-			pthread_mutex_unlock(&a->mu);
-			goto out;
-		}
 		/* The store just bound the name to this key: an operator
 		 * removed the old binding (admin agents rm) since it was
 		 * loaded. A connection under the old key is superseded. */
 		log_warn("agents: %s is now bound to a new key; its old binding was removed",
 		    hello->name);
 		snprintf(e->key_pin, sizeof(e->key_pin), "%s", key_pin);
+		e->info.online = 0;
+		e->wake_fd = -1;
 	}
 	if (e == NULL) {
 		e = append(a, hello->name, key_pin);
 	}
-	memcpy(e->info.labels, hello->labels, sizeof(e->info.labels));
-	e->info.nlabels = hello->nlabels;
-	snprintf(e->info.ssh_target, sizeof(e->info.ssh_target), "%s", hello->ssh_target);
-	snprintf(e->info.ssh_host_key, sizeof(e->info.ssh_host_key), "%s", hello->ssh_host_key);
-	e->info.online = 1;
-	e->info.last_seen = now;
-	e->wake_fd = wake_fd;
-	e->ndials = 0;
-	e->gen = *gen = ++a->next_gen;
+	if (r == 0) {
+		brk_agents_from_row(row, &e->info);
+		e->info.online = 1;
+		e->info.last_seen = now;
+		e->wake_fd = wake_fd;
+		e->ndials = 0;
+		e->gen = *gen = ++a->next_gen;
+	} else {
+		int online = e->info.online;
+
+		brk_agents_from_row(row, &e->info);
+		e->info.online = online;
+	}
 	pthread_mutex_unlock(&a->mu);
 out:
 	pthread_mutex_unlock(&a->bind_mu);
+	free(row);
 	return r;
 }
 
@@ -331,7 +571,7 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen)
 		e->ndials = 0;
 		memcpy(pin, e->key_pin, sizeof(pin));
 		last_seen = e->info.last_seen;
-		write = a->st != NULL;
+		write = 1;
 	}
 	pthread_mutex_unlock(&a->mu);
 	/* Outside the lock: the disk never holds up dials. A binding removed
@@ -361,17 +601,13 @@ int brk_agents_remove(struct brk_agents *a, const char *name)
 	/* Only online() turns an entry online, and it waits for bind_mu. The
 	 * store may know a name the memory does not (past BRK_AGENTS_MAX), or
 	 * no longer know one (removed by the offline admin verb). */
-	if (a->st != NULL) {
-		if ((r = store_agent_rm(a->st, name)) != 0 && r != ZT_ERR_NOT_FOUND) {
-			goto out;
-		}
-		known |= r == 0;
+	if ((r = store_agent_rm(a->st, name)) != 0 && r != ZT_ERR_NOT_FOUND) {
+		goto out;
 	}
-	r = known ? 0 : ZT_ERR_NOT_FOUND;
+	r = known || r == 0 ? 0 : ZT_ERR_NOT_FOUND;
 	pthread_mutex_lock(&a->mu);
 	if ((e = find(a, name)) != NULL) {
-		memmove(e, e + 1, (size_t)(a->v + a->n - (e + 1)) * sizeof(*e));
-		a->n--;
+		drop(a, e);
 	}
 	pthread_mutex_unlock(&a->mu);
 out:
@@ -379,24 +615,141 @@ out:
 	return r;
 }
 
-int brk_agents_dial(struct brk_agents *a, const char *name, const char *id)
+/* Rings the doorbell of e's control connection, if it has one. A full
+ * pipe already holds a wake-up: losing this byte is fine. Caller holds
+ * mu. */
+static void ring(struct entry *e)
 {
-	struct entry *e;
-	int r = 0;
-
-	pthread_mutex_lock(&a->mu);
-	if ((e = find(a, name)) == NULL) {
-		r = ZT_ERR_NOT_FOUND;
-	} else if (!e->info.online || e->wake_fd < 0) {
-		r = ZT_ERR_OFFLINE;
-	} else if (e->ndials == BRK_AGENTS_DIALS || strlen(id) > TUN_ID_MAX) {
-		r = ZT_ERR_TOO_LARGE;
-	} else {
-		snprintf(e->dials[e->ndials++], sizeof(e->dials[0]), "%s", id);
-		/* A full pipe already holds a wake-up: losing this byte is fine. */
+	if (e->wake_fd >= 0) {
 		ssize_t w = write(e->wake_fd, "d", 1);
 
 		(void)w;
+	}
+}
+
+/* A locked agent's connections end now: its control connection's thread
+ * hears the doorbell and finds it locked (brk_agents_locked), its streams
+ * are shut down under their pumps. Caller holds mu. */
+static void cut_off(struct brk_agents *a, struct entry *e)
+{
+	ring(e);
+	for (struct brk_agent_stream *st = a->streams; st != NULL; st = st->next) {
+		if (strcmp(st->name, e->info.name) == 0) {
+			shutdown(st->fd, SHUT_RDWR);
+		}
+	}
+}
+
+/* One stored row into the registry (sync): the entry's claims follow it;
+ * a row it lacks is added, offline. Caller holds bind_mu, so no entry is
+ * added or removed meanwhile; mu is taken for the memory work only. */
+static int sync_one(const struct store_agent *ag, void *arg)
+{
+	struct brk_agents *a = arg;
+	struct entry *e;
+	int online;
+	int64_t seen;
+
+	pthread_mutex_lock(&a->mu);
+	if ((e = find(a, ag->name)) == NULL) {
+		if (reserve(a) != 0) {
+			goto out; /* full: left to the store, as at load */
+		}
+		e = append(a, ag->name, ag->key_pin);
+	} else if (strcmp(e->key_pin, ag->key_pin) != 0) {
+		if (e->info.online) {
+			goto out; /* rebound elsewhere; its connection ends on its own */
+		}
+		snprintf(e->key_pin, sizeof(e->key_pin), "%s", ag->key_pin);
+	}
+	online = e->info.online;
+	seen = e->info.last_seen;
+	brk_agents_from_row(ag, &e->info);
+	e->info.online = online;
+	e->info.last_seen = seen > ag->last_seen ? seen : ag->last_seen;
+	e->synced = 1;
+	if (e->info.locked) {
+		cut_off(a, e);
+	}
+out:
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+/* Forgets the offline entries sync did not find in the store (removed by
+ * another process), or the one of name. Caller holds bind_mu. */
+static void sync_drop(struct brk_agents *a, const char *name)
+{
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = a->n; i-- > 0;) {
+		struct entry *e = &a->v[i];
+
+		if (!e->synced && !e->info.online &&
+		    (name == NULL || strcmp(e->info.name, name) == 0)) {
+			drop(a, e);
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+int brk_agents_sync(struct brk_agents *a, const char *name)
+{
+	struct store_agent *row = NULL;
+	int r;
+
+	pthread_mutex_lock(&a->bind_mu);
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < a->n; i++) {
+		a->v[i].synced = 0;
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (name == NULL) {
+		/* The rows come in pages, each handed over without the store's
+		 * lock held; mu is held per row, never across the disk. */
+		r = store_agent_each(a->st, sync_one, a);
+	} else if ((row = calloc(1, sizeof(*row))) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if ((r = store_agent_get(a->st, name, row)) == 0) {
+		sync_one(row, a);
+	} else if (r == ZT_ERR_NOT_FOUND) {
+		r = 0;
+	}
+	if (r == 0) {
+		sync_drop(a, name);
+	}
+	pthread_mutex_unlock(&a->bind_mu);
+	free(row);
+	if (r != 0) {
+		log_warn("agents: cannot read the store's agents: %s", zt_strerror(r));
+	}
+	return r;
+}
+
+/* The entry of name if the agent may be used (not locked): 0 with *e,
+ * ZT_ERR_NOT_FOUND or ZT_ERR_LOCKED. Caller holds mu. */
+static int find_usable(struct brk_agents *a, const char *name, struct entry **e)
+{
+	if ((*e = find(a, name)) == NULL) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return (*e)->info.locked ? ZT_ERR_LOCKED : 0;
+}
+
+int brk_agents_dial(struct brk_agents *a, const char *name, const char *id)
+{
+	struct entry *e;
+	int r;
+
+	pthread_mutex_lock(&a->mu);
+	if ((r = find_usable(a, name, &e)) == 0) {
+		if (!e->info.online || e->wake_fd < 0) {
+			r = ZT_ERR_OFFLINE;
+		} else if (e->ndials == BRK_AGENTS_DIALS || strlen(id) > TUN_ID_MAX) {
+			r = ZT_ERR_TOO_LARGE;
+		} else {
+			snprintf(e->dials[e->ndials++], sizeof(e->dials[0]), "%s", id);
+			ring(e);
+		}
 	}
 	pthread_mutex_unlock(&a->mu);
 	return r;
@@ -417,6 +770,56 @@ size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t ge
 	}
 	pthread_mutex_unlock(&a->mu);
 	return n;
+}
+
+int brk_agents_locked(struct brk_agents *a, const char *name)
+{
+	struct entry *e;
+	int r;
+
+	pthread_mutex_lock(&a->mu);
+	r = find_usable(a, name, &e) == ZT_ERR_LOCKED;
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+int brk_agents_stream_add(struct brk_agents *a, const char *name, int fd,
+    struct brk_agent_stream **out)
+{
+	struct brk_agent_stream *st = NULL;
+	struct entry *e;
+	int r;
+
+	*out = NULL;
+	pthread_mutex_lock(&a->mu);
+	if ((r = find_usable(a, name, &e)) == 0 && (st = calloc(1, sizeof(*st))) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if (r == 0) {
+		snprintf(st->name, sizeof(st->name), "%s", name);
+		st->fd = fd;
+		st->next = a->streams;
+		if (a->streams != NULL) {
+			a->streams->prev = st;
+		}
+		a->streams = st;
+		*out = st;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+void brk_agents_stream_end(struct brk_agents *a, struct brk_agent_stream *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	*(st->prev != NULL ? &st->prev->next : &a->streams) = st->next;
+	if (st->next != NULL) {
+		st->next->prev = st->prev;
+	}
+	pthread_mutex_unlock(&a->mu);
+	free(st);
 }
 
 int brk_agents_bound_to(struct brk_agents *a, const char *name, const char *key_pin)
@@ -476,4 +879,22 @@ int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info 
 	}
 	free(snap);
 	return r;
+}
+
+cJSON *brk_agent_claims_json(const struct brk_agent_claims *c)
+{
+	char fp[TUN_HOSTKEY_FP_MAX];
+	cJSON *o = cJSON_CreateObject(), *l;
+
+	if (tun_hostkey_fingerprint(c->ssh_host_key, fp, sizeof(fp)) != 0) {
+		snprintf(fp, sizeof(fp), "?");
+	}
+	if (o == NULL || (l = cJSON_AddObjectToObject(o, "labels")) == NULL ||
+	    tun_labels_to_json(c->labels, c->nlabels, l) != 0 ||
+	    cJSON_AddStringToObject(o, "ssh_target", c->ssh_target) == NULL ||
+	    cJSON_AddStringToObject(o, "ssh_host_key", fp) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
 }

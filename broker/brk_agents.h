@@ -1,21 +1,36 @@
 /*
- * brk_agents.h - the agents the broker knows: what each advertised (labels,
- * SSH target and host key), whether its control connection is up, and the
- * key its name is bound to.
+ * brk_agents.h - the agents the broker knows: the claims each may make
+ * (labels, SSH target and host key), whether its control connection is
+ * up, and the key its name is bound to.
  *
  * A name is bound to the public key of the first agent certificate that
  * connected with it; another key presenting the same name is refused
  * (ZT_ERR_EXISTS), so a second machine cannot take over a host's name.
- * With a store, the binding and the last advertisement are kept in it
- * (store_agent_*): a restarted broker lists every known host, offline until
- * its agent connects again, and still refuses another key under its name.
- * The store is the authority on bindings: brk_agents_online() checks it at
- * every connection, so a binding removed there (brk_agents_remove, or the
- * offline `ztbroker admin agents rm` while this broker runs) is honoured
- * at the next connection under that name. Without a store (NULL) the
- * bindings live as long as the registry. While an agent is online, its
- * entry also holds the dials waiting to be sent on its control connection.
- * Thread-safe.
+ *
+ * What a name may claim is fixed when it joins. At the first hello of a
+ * new name, what the agent advertises becomes its approved claims, except
+ * the labels when its join token carried some: those win. Later hellos
+ * never change approved claims: an advertisement that differs is recorded
+ * as pending (store_agent_pend) for an operator to approve
+ * (store_agent_approve, then brk_agents_sync), and the agent goes on with
+ * its approved claims, unless its host key changed: then it is refused
+ * until the change is approved, since a new host key means a new sshd
+ * behind the name (rebuilt, or not the host it was). An advertisement
+ * without labels says nothing about labels. A host key is approved for
+ * one name at most: another name advertising it is refused. Policy and
+ * the host-key pin use approved claims only.
+ *
+ * The store (store_agent_*) holds bindings and claims: a restarted broker
+ * lists every known host, offline until its agent connects again, with
+ * its claims, and still refuses another key under its name. It is the
+ * authority: brk_agents_online() checks it at every connection, so a
+ * binding removed there (brk_agents_remove, or the offline `ztbroker admin
+ * agents rm` while this broker runs) is honoured at the next connection
+ * under that name, and brk_agents_sync() brings the registry up to what
+ * other processes wrote. An agent an operator locked is refused, and its
+ * connections are ended at the sync that sees the lock. While an agent is
+ * online, its entry also holds the dials waiting to be sent on its control
+ * connection. Thread-safe.
  */
 #ifndef ZT_BRK_AGENTS_H
 #define ZT_BRK_AGENTS_H
@@ -23,44 +38,81 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/tls.h"
 #include "common/tun.h"
 
 #define BRK_AGENTS_MAX 4096
 #define BRK_AGENTS_DIALS 16 /* dials queued for one control connection */
 
-struct brk_agent_info {
-	char name[TUN_NAME_MAX + 1];
+/* What an agent claims to be: its labels, where it dials for "ssh" and
+ * the host key of the sshd there (canonical, tun_hostkey_canonical). */
+struct brk_agent_claims {
 	struct tun_label labels[TUN_LABELS_MAX];
 	size_t nlabels;
 	char ssh_target[TUN_TARGET_MAX + 1];
 	char ssh_host_key[TUN_HOSTKEY_MAX + 1];
+};
+
+struct brk_agent_info {
+	char name[TUN_NAME_MAX + 1];
+	char key_pin[TLS_PIN_LEN + 1];
+	/* The approved claims: what policy and the host-key pin use. */
+	struct brk_agent_claims claims;
 	int online;
 	int64_t last_seen;
+	/* What the agent advertised that differs, waiting for an operator;
+	 * pending_at is 0 when nothing waits. */
+	struct brk_agent_claims pending;
+	int64_t pending_at;
+	int locked;                 /* an operator cut it off (store_agent_set_locked) */
+};
+
+/* How a hello's claims compared with the approved ones. */
+enum brk_claims {
+	BRK_CLAIMS_APPROVED = 0,  /* as approved */
+	BRK_CLAIMS_FIRST,         /* a new name: approved now */
+	BRK_CLAIMS_PENDING,       /* they differ, and are now recorded as pending */
+	BRK_CLAIMS_STILL_PENDING, /* they differ, as already recorded */
+};
+
+/* What brk_agents_online() found, for the caller's audit and answer. */
+struct brk_hello {
+	enum brk_claims claims;
+	struct brk_agent_claims advertised; /* the hello's, host key canonical */
+	/* The agent as the hello found it (its join token's labels applied;
+	 * name "" if it is new), and its pending claims after the hello
+	 * (those of a hello silent about labels keep the approved ones). */
+	struct brk_agent_info before;
+	struct brk_agent_claims pending;
+	int token_labels;                 /* its join token's labels were applied */
+	/* ZT_ERR_DENIED says why: */
+	char key_owner[TUN_NAME_MAX + 1]; /* the name the host key is approved for */
+	int host_key_changed;             /* or: a new host key, now pending */
 };
 
 struct brk_agents;
 
 struct store;
 
-/* A registry keeping its bindings in st (borrowed; it must outlive the
- * registry), loaded from it: every stored agent starts offline with the
- * labels, target, host key and last_seen it had (at most BRK_AGENTS_MAX;
- * the rest are logged and left to the store). st NULL: memory only. NULL
- * if memory or the store fails (logged). */
+/* A registry keeping its bindings and claims in st (borrowed; it must
+ * outlive the registry), loaded from it: every stored agent starts
+ * offline with what the store keeps (at most BRK_AGENTS_MAX; the rest are
+ * logged and left to the store). NULL if st is NULL, or memory or the
+ * store fails (logged). */
 struct brk_agents *brk_agents_new(struct store *st);
 void brk_agents_free(struct brk_agents *a);
-/* Marks the agent of a hello online, bound to key_pin: with a store, the
- * binding is checked, or made, there first and the advertisement and
- * last_seen recorded with it; an agent whose binding could not be checked
- * is refused. *gen identifies this connection for brk_agents_seen/offline/
- * take_dials (a newer connection of the same agent supersedes it). wake_fd
- * is the connection's doorbell: brk_agents_dial() writes a byte to it
- * (non-blocking) after queueing a dial; it is forgotten at offline, before
- * the caller closes it. 0, ZT_ERR_EXISTS (name bound to another key),
- * ZT_ERR_TOO_LARGE (registry full), ZT_ERR_NOMEM, or the store's error
- * (ZT_ERR_DB, logged). */
+/* Checks the agent of a hello against the store (binding, lock, claims;
+ * see the top of this file) and marks it online, bound to key_pin, with
+ * last_seen now. *gen identifies this connection for brk_agents_seen/offline/
+ * take_dials (a newer connection of the same agent supersedes it).
+ * wake_fd is the connection's doorbell: brk_agents_dial() writes a byte to
+ * it (non-blocking) after queueing a dial; it is forgotten at offline,
+ * before the caller closes it. *res says what was found. 0, ZT_ERR_EXISTS
+ * (name bound to another key), ZT_ERR_LOCKED (an operator locked it),
+ * ZT_ERR_DENIED (claims refused: see res), ZT_ERR_TOO_LARGE (registry
+ * full), ZT_ERR_NOMEM, or the store's error (ZT_ERR_DB, logged). */
 int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const char *key_pin,
-    int64_t now, int wake_fd, uint64_t *gen);
+    int64_t now, int wake_fd, uint64_t *gen, struct brk_hello *res);
 /* A heartbeat: last_seen in memory only (the store gets it at offline). */
 void brk_agents_seen(struct brk_agents *a, const char *name, uint64_t gen, int64_t now);
 /* Connection gen ended: the agent is offline, its last_seen written to
@@ -72,10 +124,30 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen);
  * ZT_ERR_EXISTS (it is online: its connection exists; stop the agent
  * first), or the store's error. */
 int brk_agents_remove(struct brk_agents *a, const char *name);
+/* Brings the entry of agent name (NULL: every entry) up to the store:
+ * approved and pending claims, and the lock; an offline entry whose row is
+ * gone is forgotten, a row the registry lacks is added offline. For
+ * changes made elsewhere (an approval, a lock, or another process). A
+ * locked agent is cut off at once: its control connection's doorbell rings
+ * (its thread finds brk_agents_locked() and ends it) and its streams are
+ * shut down. 0 or the store's error. */
+int brk_agents_sync(struct brk_agents *a, const char *name);
+/* 1 if agent name is locked (as of the last sync or hello), else 0. */
+int brk_agents_locked(struct brk_agents *a, const char *name);
 /* Queues dial id for the control connection of agent name and rings its
- * doorbell: 0, ZT_ERR_NOT_FOUND (no such agent), ZT_ERR_OFFLINE (not
- * connected), ZT_ERR_TOO_LARGE (BRK_AGENTS_DIALS already queued). */
+ * doorbell: 0, ZT_ERR_NOT_FOUND (no such agent), ZT_ERR_LOCKED (locked),
+ * ZT_ERR_OFFLINE (not connected), ZT_ERR_TOO_LARGE (BRK_AGENTS_DIALS
+ * already queued). */
 int brk_agents_dial(struct brk_agents *a, const char *name, const char *id);
+/* A stream connection (socket fd, owned by the caller) of agent name
+ * starts: registered, so that locking the agent shuts it down. 0 with *out
+ * (hand it to brk_agents_stream_end() before closing fd), ZT_ERR_LOCKED,
+ * ZT_ERR_NOT_FOUND or ZT_ERR_NOMEM. */
+struct brk_agent_stream;
+int brk_agents_stream_add(struct brk_agents *a, const char *name, int fd,
+    struct brk_agent_stream **out);
+/* The stream ended; NULL is a no-op. */
+void brk_agents_stream_end(struct brk_agents *a, struct brk_agent_stream *st);
 /* Moves up to max dial ids queued for connection gen of agent name into
  * ids; returns how many (0 when the connection was superseded). */
 size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t gen,
@@ -92,5 +164,16 @@ int brk_agents_stored(struct store *st, const char *name, struct brk_agent_info 
 /* Calls fn for a snapshot of every agent in name order. */
 int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info *ag, void *arg),
     void *arg);
+/* The same for what the store keeps, without a registry (offline). */
+int brk_agents_stored_each(struct store *st,
+    int (*fn)(const struct brk_agent_info *ag, void *arg), void *arg);
+/* What a stored row says of an agent, offline; a label that does not fit
+ * the wire format's bounds is skipped (logged). */
+struct store_agent;
+void brk_agents_from_row(const struct store_agent *row, struct brk_agent_info *out);
+
+/* The claims as an audit or API object: {"labels": {...}, "ssh_target",
+ * "ssh_host_key": its SHA256 fingerprint}. NULL on ENOMEM. */
+cJSON *brk_agent_claims_json(const struct brk_agent_claims *c);
 
 #endif

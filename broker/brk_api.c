@@ -68,6 +68,12 @@ static const struct route routes[] = {
 	{ "GET", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_ls },
 	{ "POST", "/v1/roles/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_rm },
 	{ "POST", "/v1/policy/test", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_policy_test },
+	{ "GET", "/v1/agents", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_ls },
+	{ "POST", "/v1/agents/approve", ROUTE_ADMIN, NULL, NULL, NULL,
+	    &brk_apiadmin_agent_approve },
+	{ "POST", "/v1/agents/lock", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_lock },
+	{ "POST", "/v1/agents/unlock", ROUTE_ADMIN, NULL, NULL, NULL,
+	    &brk_apiadmin_agent_unlock },
 	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO, NULL, NULL,
 	    resource_metadata, NULL },
 };

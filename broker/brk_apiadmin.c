@@ -1,6 +1,6 @@
 /*
- * brk_apiadmin.c - join tokens, roles and policy tests over the API, for
- * administrators (brk_apiadmin.h).
+ * brk_apiadmin.c - join tokens, agents, roles and policy tests over the
+ * API, for administrators (brk_apiadmin.h).
  *
  * Each handler checks its body field by field (known keys only, typed and
  * bounded), then calls the same function of brk_admin.c that the offline
@@ -12,6 +12,7 @@
 #include "broker/brk_apiadmin.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/aud_log.h"
@@ -191,16 +192,19 @@ void brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
 	}
 }
 
-/* POST /v1/tokens {"ttl": "30m", "uses": 1} */
+/* POST /v1/tokens {"ttl": "30m", "uses": 1, "name": "web1",
+ * "labels": "env=prod,team=web"} */
 static void token_add(struct brk *b, const struct brk_req *req,
     const struct store_session *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
-	const char *ttl_text = NULL;
+	const char *ttl_text = NULL, *name = NULL, *labels = NULL;
 	int64_t ttl = BRK_JOIN_TTL_DEFAULT, uses = 1;
 	const struct field f[] = {
 		{ "ttl", 0, TTL_TEXT_MAX, &ttl_text, 0, 0, 0, NULL },
 		{ "uses", 0, 0, NULL, 1, 1, BRK_JOIN_USES_MAX, &uses },
+		{ "name", 0, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
+		{ "labels", 0, BRK_JOIN_LABELS_TEXT_MAX, &labels, 0, 0, 0, NULL },
 	};
 	char actor[ACTOR_MAX], err[POL_ERR_MAX], cmd[BRK_JOIN_TEXT_MAX], text[BRK_JOIN_TEXT_MAX];
 	struct brk_join_minted m;
@@ -218,8 +222,8 @@ static void token_add(struct brk *b, const struct brk_req *req,
 		return;
 	}
 	brk_actor(who, actor, sizeof(actor));
-	r = brk_admin_token_add(b->store, b->ca, b->now(), ttl, uses, actor, &m, details, err,
-	    sizeof(err));
+	r = brk_admin_token_add(b->store, b->ca, b->now(), ttl, uses, actor, name, labels, &m,
+	    details, err, sizeof(err));
 	if (r != 0) {
 		admin_error(resp, r, "invalid_request", err);
 		return;
@@ -261,7 +265,11 @@ static int add_token(const struct store_join_token *t, void *arg)
 	    cJSON_AddNumberToObject(o, "expires_at", (double)t->expires_at) == NULL ||
 	    cJSON_AddNumberToObject(o, "uses_left", (double)t->uses_left) == NULL ||
 	    cJSON_AddStringToObject(o, "state", brk_admin_token_state(t, l->now)) == NULL ||
-	    cJSON_AddStringToObject(o, "created_by", t->created_by) == NULL) {
+	    cJSON_AddStringToObject(o, "created_by", t->created_by) == NULL ||
+	    (t->claims.name[0] != '\0' &&
+	    cJSON_AddStringToObject(o, "name", t->claims.name) == NULL) ||
+	    (t->claims.labels[0] != '\0' &&
+	    cJSON_AddRawToObject(o, "labels", t->claims.labels) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
 	return 0;
@@ -472,6 +480,95 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 	*details = dt;
 }
 
+/* GET /v1/agents: {"agents": [...], "text": what `agents ls` prints} */
+static void agent_ls(struct brk *b, const struct brk_req *req,
+    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	cJSON *o, *list = NULL;
+	char *text = NULL;
+	int r;
+
+	(void)req;
+	(void)who;
+	(void)body;
+	(void)details;
+	if ((r = brk_admin_agents_ls(b->store, b->agents, &list, &text)) != 0) {
+		log_error("admin API: cannot list agents: %s", zt_strerror(r));
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
+	if ((o = ok_object(resp)) == NULL) {
+		cJSON_Delete(list);
+	} else if (!cJSON_AddItemToObject(o, "agents", list)) {
+		cJSON_Delete(list);
+		brk_resp_error(resp, 500, "internal", "internal error: out of memory");
+	} else if (cJSON_AddStringToObject(o, "text", text) == NULL) {
+		brk_resp_error(resp, 500, "internal", "internal error: out of memory");
+	}
+	free(text);
+}
+
+/* What an agent endpoint does to the agent its body names. */
+enum agent_act { AGENT_APPROVE, AGENT_LOCK, AGENT_UNLOCK };
+
+/* POST /v1/agents/approve, /lock and /unlock {"name": "web1"}: {"approved"
+ * (or "locked", "unlocked"): "web1"} */
+static void agent_act(struct brk *b, const cJSON *body, struct brk_resp *resp,
+    cJSON **details, enum agent_act act)
+{
+	static const char *const done[] = { "approved", "locked", "unlocked" };
+	const char *name = NULL;
+	const struct field f[] = {
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
+	};
+	char err[POL_ERR_MAX];
+	cJSON *o;
+	int r;
+
+	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
+		return;
+	}
+	r = act == AGENT_APPROVE ?
+	    brk_admin_agent_approve(b->store, b->agents, name, details, err, sizeof(err)) :
+	    brk_admin_agent_lock(b->store, b->agents, name, act == AGENT_LOCK, details, err,
+	    sizeof(err));
+	if (r == ZT_ERR_EXISTS) {
+		brk_resp_error(resp, 409, "conflict", "%s", err);
+	} else if (r != 0) {
+		admin_error(resp, r, "invalid_request", err);
+	} else if ((o = ok_object(resp)) != NULL) {
+		cJSON_AddStringToObject(o, done[act], name);
+	}
+}
+
+static void agent_approve(struct brk *b, const struct brk_req *req,
+    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	(void)req;
+	(void)who;
+	agent_act(b, body, resp, details, AGENT_APPROVE);
+}
+
+static void agent_lock(struct brk *b, const struct brk_req *req,
+    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	(void)req;
+	(void)who;
+	agent_act(b, body, resp, details, AGENT_LOCK);
+}
+
+static void agent_unlock(struct brk *b, const struct brk_req *req,
+    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	(void)req;
+	(void)who;
+	agent_act(b, body, resp, details, AGENT_UNLOCK);
+}
+
 const struct brk_apiadmin_op brk_apiadmin_token_add = { "token.add", token_add };
 const struct brk_apiadmin_op brk_apiadmin_token_ls = { "token.ls", token_ls };
 const struct brk_apiadmin_op brk_apiadmin_token_rm = { "token.rm", token_rm };
@@ -479,3 +576,7 @@ const struct brk_apiadmin_op brk_apiadmin_role_apply = { "role.apply", role_appl
 const struct brk_apiadmin_op brk_apiadmin_role_ls = { "role.ls", role_ls };
 const struct brk_apiadmin_op brk_apiadmin_role_rm = { "role.rm", role_rm };
 const struct brk_apiadmin_op brk_apiadmin_policy_test = { "policy.test", policy_test };
+const struct brk_apiadmin_op brk_apiadmin_agent_ls = { "agent.ls", agent_ls };
+const struct brk_apiadmin_op brk_apiadmin_agent_approve = { "agent.approve", agent_approve };
+const struct brk_apiadmin_op brk_apiadmin_agent_lock = { "agent.lock", agent_lock };
+const struct brk_apiadmin_op brk_apiadmin_agent_unlock = { "agent.unlock", agent_unlock };

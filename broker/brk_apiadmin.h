@@ -1,7 +1,8 @@
 /*
- * brk_apiadmin.h - the API's admin endpoints: agent join tokens, roles and
- * policy tests over HTTP (docs/api.md), the remote twins of `ztbroker admin
- * tokens|roles|policy`, doing the same work through brk_admin.h.
+ * brk_apiadmin.h - the API's admin endpoints: agent join tokens, agents,
+ * roles and policy tests over HTTP (docs/api.md), the remote twins of
+ * `ztbroker admin tokens|agents|roles|policy`, doing the same work through
+ * brk_admin.h.
  *
  * Only users administer: a user is an administrator when one of its stored
  * roles says options: {admin: true}. Bots never are, whatever their roles
@@ -38,6 +39,10 @@ extern const struct brk_apiadmin_op brk_apiadmin_role_apply;  /* POST /v1/roles 
 extern const struct brk_apiadmin_op brk_apiadmin_role_ls;     /* GET /v1/roles */
 extern const struct brk_apiadmin_op brk_apiadmin_role_rm;     /* POST /v1/roles/rm */
 extern const struct brk_apiadmin_op brk_apiadmin_policy_test; /* POST /v1/policy/test */
+extern const struct brk_apiadmin_op brk_apiadmin_agent_ls;    /* GET /v1/agents */
+extern const struct brk_apiadmin_op brk_apiadmin_agent_approve; /* POST /v1/agents/approve */
+extern const struct brk_apiadmin_op brk_apiadmin_agent_lock;  /* POST /v1/agents/lock */
+extern const struct brk_apiadmin_op brk_apiadmin_agent_unlock; /* POST /v1/agents/unlock */
 
 /* 0 if who may administer; otherwise resp is a 403 "forbidden" saying why
  * (or a 500) and the return is ZT_ERR_DENIED (or another ZT_ERR_*). */

@@ -165,6 +165,9 @@ int brk_dial(struct brk *b, const char *host, int timeout_ms, int (*cancelled)(v
 	case ZT_ERR_NOT_FOUND:
 		snprintf(why, whysz, "no host named %s", host);
 		break;
+	case ZT_ERR_LOCKED:
+		snprintf(why, whysz, "host locked: an administrator locked the agent of %s", host);
+		break;
 	case ZT_ERR_OFFLINE:
 		snprintf(why, whysz, "host offline: the agent of %s is not connected%s%s", host,
 		    p->why[0] != '\0' ? "; " : "", p->why);

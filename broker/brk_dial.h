@@ -34,7 +34,8 @@ void brk_dials_free(struct brk_dials *d);
  * timeout_ms for the agent. cancelled (may be NULL) is polled every 100 ms.
  * On 0, *fd is a connected stream socket (the caller closes it). Errors,
  * with a sentence for people in why: ZT_ERR_NOT_FOUND (no agent of that
- * name), ZT_ERR_OFFLINE (its control connection is down, or went down
+ * name), ZT_ERR_LOCKED (an operator locked the agent), ZT_ERR_OFFLINE (its
+ * control connection is down, or went down
  * while waiting), ZT_ERR_TIMEOUT (no answer in time), ZT_ERR_NET (the agent
  * could not reach its target), ZT_ERR_TOO_LARGE (too many dials waiting for
  * that agent), ZT_ERR_CANCELLED, ZT_ERR_IO/ZT_ERR_NOMEM.

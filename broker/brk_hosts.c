@@ -30,8 +30,8 @@ static int add_host(const struct brk_agent_info *ag, void *arg)
 	if (c->only != NULL && strcmp(c->only, ag->name) != 0) {
 		return 0;
 	}
-	brk_policy_labels(ag->labels, ag->nlabels, labels);
-	if (!pol_host_visible(c->roles, c->nroles, labels, ag->nlabels)) {
+	brk_policy_labels(ag->claims.labels, ag->claims.nlabels, labels);
+	if (!pol_host_visible(c->roles, c->nroles, labels, ag->claims.nlabels)) {
 		return 0;
 	}
 	if ((h = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(c->arr, h)) {
@@ -40,7 +40,7 @@ static int add_host(const struct brk_agent_info *ag, void *arg)
 	}
 	cJSON_AddStringToObject(h, "name", ag->name);
 	if ((l = cJSON_AddObjectToObject(h, "labels")) == NULL ||
-	    tun_labels_to_json(ag->labels, ag->nlabels, l) != 0) {
+	    tun_labels_to_json(ag->claims.labels, ag->claims.nlabels, l) != 0) {
 		return ZT_ERR_NOMEM;
 	}
 	cJSON_AddBoolToObject(h, "online", ag->online);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "common/ca.h"
@@ -25,22 +26,34 @@ static int refuse(struct tun_msg *reply, int r, const char *code, const char *me
 	return r;
 }
 
+/* Audits a join. Refusals before a token is accepted (unknown, expired,
+ * used up) cost the client nothing and can come without end: they go
+ * through b->agg, once per kind and period. The rest (a certificate
+ * issued, a token spent on a bad CSR) are bounded by the tokens an
+ * administrator minted and are each written durably. */
 static void audit(struct brk *b, const struct tun_msg *m, const char *source,
-    const char *outcome, const char *reason, const char *token_hash)
+    const char *outcome, const char *reason, const char *token_hash, int aggregate)
 {
 	char actor[96], pfx[13];
 	cJSON *d = cJSON_CreateObject();
+	int r;
 
 	snprintf(actor, sizeof(actor), "agent:%s", m->name != NULL ? m->name : "?");
 	snprintf(pfx, sizeof(pfx), "%.12s", token_hash);
 	cJSON_AddStringToObject(d, "token", pfx);
-	if (reason != NULL) {
-		cJSON_AddStringToObject(d, "reason", reason);
-	}
 	if (m->ssh_target != NULL) {
 		cJSON_AddStringToObject(d, "ssh_target", m->ssh_target);
 	}
-	if (aud_append(b->store, brk_now_ms(), "agent.join", actor, source, outcome, d) != 0) {
+	if (aggregate) {
+		r = aud_agg_append(b->agg, b->store, brk_now_ms(), "agent.join", actor, source,
+		    outcome, reason, d);
+	} else {
+		if (reason != NULL) {
+			cJSON_AddStringToObject(d, "reason", reason);
+		}
+		r = aud_append(b->store, brk_now_ms(), "agent.join", actor, source, outcome, d);
+	}
+	if (r != 0) {
 		log_error("cannot write audit event agent.join");
 	}
 	cJSON_Delete(d);
@@ -51,9 +64,42 @@ static int64_t cert_ttl(const struct brk *b)
 	return b->agent_cert_ttl > 0 ? b->agent_cert_ttl : BRK_AGENT_CERT_TTL;
 }
 
+/* What a token's refusal is called on the wire, and told to the agent. */
+static const char *refusal_code(int r)
+{
+	return r == ZT_ERR_EXPIRED ? "token_expired" : r == ZT_ERR_REPLAY ? "token_used" :
+	    r == ZT_ERR_NOT_FOUND ? "token_unknown" : r == ZT_ERR_DENIED ? "token_name" :
+	    "internal";
+}
+
+static const char *refusal_message(int r)
+{
+	return r == ZT_ERR_EXPIRED ? "join token expired: ask an administrator for a new one" :
+	    r == ZT_ERR_REPLAY ? "join token already used" :
+	    r == ZT_ERR_NOT_FOUND ? "unknown join token" :
+	    r == ZT_ERR_DENIED ? "this join token is for another name" : "internal error";
+}
+
+/* Keeps the labels the token granted for the agent's first hello, which
+ * comes on another connection with the certificate's key. */
+static int keep_labels(struct brk *b, const char *name, const char *cert, const char *labels)
+{
+	char pin[CA_PIN_LEN + 1];
+	int r;
+
+	if (labels[0] == '\0') {
+		return 0;
+	}
+	if ((r = ca_pin_of_pem(cert, pin, sizeof(pin))) == 0) {
+		r = store_agent_join_put(b->store, name, pin, labels, b->now());
+	}
+	return r;
+}
+
 int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct tun_msg *reply)
 {
 	char hash[CRYPTO_SHA256_HEX_LEN + 1];
+	struct store_join_claims *claims = NULL;
 	char *cert = NULL;
 	int r;
 
@@ -61,37 +107,67 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 	if (m->type != TUN_JOIN || m->token == NULL || m->csr == NULL || m->name == NULL) {
 		return refuse(reply, ZT_ERR_PROTOCOL, "bad_request", "expected a join message");
 	}
+	if ((claims = calloc(1, sizeof(*claims))) == NULL) {
+		return refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
+	}
 	crypto_token_hash(m->token, hash);
-	r = store_join_token_use(b->store, hash, b->now());
+	r = store_join_token_use(b->store, hash, b->now(), m->name, claims);
 	if (r != 0) {
-		const char *code = r == ZT_ERR_EXPIRED ? "token_expired" :
-		    r == ZT_ERR_REPLAY ? "token_used" : r == ZT_ERR_NOT_FOUND ? "token_unknown" :
-		    "internal";
-		const char *msg = r == ZT_ERR_EXPIRED ?
-		    "join token expired: ask an administrator for a new one" :
-		    r == ZT_ERR_REPLAY ? "join token already used" :
-		    r == ZT_ERR_NOT_FOUND ? "unknown join token" : "internal error";
-
-		audit(b, m, source, "failure", code, hash);
-		return refuse(reply, r, code, msg);
+		/* The broker's own trouble is rare and worth each record. */
+		audit(b, m, source, "failure", refusal_code(r), hash,
+		    strcmp(refusal_code(r), "internal") != 0);
+		refuse(reply, r, refusal_code(r), refusal_message(r));
+		goto out;
 	}
 	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), m->name, b->now(), cert_ttl(b), &cert);
 	if (r != 0) {
 		/* The token is spent: a bad CSR must not let one token be tried
 		 * again and again. */
-		audit(b, m, source, "failure", "bad_csr", hash);
-		return refuse(reply, r, "bad_csr", "the certificate request was refused");
+		audit(b, m, source, "failure", "bad_csr", hash, 0);
+		refuse(reply, r, "bad_csr", "the certificate request was refused");
+		goto out;
+	}
+	/* No certificate without the token's labels on record: its first
+	 * hello would otherwise have its own approved. */
+	if ((r = keep_labels(b, m->name, cert, claims->labels)) != 0) {
+		log_error("cannot keep the labels of the join of %s: %s", m->name, zt_strerror(r));
+		audit(b, m, source, "failure", "internal", hash, 0);
+		free(cert);
+		refuse(reply, r, "internal", "internal error");
+		goto out;
 	}
 	reply->type = TUN_JOIN_OK;
 	reply->cert = cert;
 	reply->ca = strdup(ca_cert_pem(b->ca));
 	if (reply->ca == NULL) {
 		tun_msg_clear(reply);
-		return refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
+		r = refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
+		goto out;
 	}
-	audit(b, m, source, "success", NULL, hash);
-	log_info("agent %s joined from %s", m->name, source);
-	return 0;
+	audit(b, m, source, "success", NULL, hash, 0);
+	log_info("agent %s joined from %s%s", m->name, source,
+	    claims->labels[0] != '\0' ? " with the labels of its token" : "");
+out:
+	free(claims);
+	return r;
+}
+
+/* Whether the store says agent name is locked: 0, ZT_ERR_LOCKED, or the
+ * store's error (a renewal is then refused: revocation fails closed). A
+ * name the store no longer knows is not locked; the caller checked that
+ * the registry knows it. */
+static int locked(struct brk *b, const char *name)
+{
+	struct store_agent *row = calloc(1, sizeof(*row));
+	int r;
+
+	if (row == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	r = store_agent_get(b->store, name, row);
+	r = r == 0 && row->locked ? ZT_ERR_LOCKED : r == ZT_ERR_NOT_FOUND ? 0 : r;
+	free(row);
+	return r;
 }
 
 int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const char *key_pin,
@@ -106,6 +182,15 @@ int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const ch
 	snprintf(actor, sizeof(actor), "agent:%s", name);
 	if (m->type != TUN_RENEW || m->csr == NULL) {
 		return refuse(reply, ZT_ERR_PROTOCOL, "bad_request", "expected a renew message");
+	}
+	if ((r = locked(b, name)) != 0) {
+		if (r == ZT_ERR_LOCKED && aud_agg_append(b->agg, b->store, brk_now_ms(),
+		    "agent.renew", actor, source, "failure", "locked", NULL) != 0) {
+			log_error("cannot write audit event agent.renew");
+		}
+		return r == ZT_ERR_LOCKED ? refuse(reply, r, "locked",
+		    "agent locked by an administrator") : refuse(reply, r, "internal",
+		    "internal error");
 	}
 	r = ca_sign_csr(b->ca, m->csr, strlen(m->csr), name, b->now(), cert_ttl(b), &cert);
 	if (r != 0) {

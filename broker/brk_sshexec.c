@@ -224,7 +224,7 @@ static int run(struct exec_call *x, const struct brk_agent_info *ag, cJSON **res
 	}
 	memset(&req, 0, sizeof(req));
 	req.fd = fd;
-	req.host_key = ag->ssh_host_key;
+	req.host_key = ag->claims.ssh_host_key;
 	req.ca = x->b->sshca;
 	req.login = x->login;
 	req.command = x->command;
@@ -310,12 +310,12 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	if (brk_agents_get(x.b->agents, x.host, &ag) != 0) {
 		return refuse(&x, "denied", "unknown host", NULL, unknown, result);
 	}
-	brk_policy_labels(ag.labels, ag.nlabels, labels);
+	brk_policy_labels(ag.claims.labels, ag.claims.nlabels, labels);
 	memset(&preq, 0, sizeof(preq));
 	preq.tool = TOOL;
 	preq.host = x.host;
 	preq.labels = labels;
-	preq.nlabels = ag.nlabels;
+	preq.nlabels = ag.claims.nlabels;
 	preq.login = x.login;
 	brk_policy_decide(x.b->store, who->roles, &preq, &dec);
 	if (dec.host_hidden) {
@@ -336,7 +336,8 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	if (!ag.online) {
 		char why[BRK_DIAL_WHY_MAX];
 
-		snprintf(why, sizeof(why), "host offline: the agent of %s is not connected", x.host);
+		snprintf(why, sizeof(why), ag.locked ? "host locked: an administrator locked the "
+		    "agent of %s" : "host offline: the agent of %s is not connected", x.host);
 		return refuse(&x, "failure", why, NULL, why, result);
 	}
 	return run(&x, &ag, result);

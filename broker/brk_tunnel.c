@@ -21,10 +21,12 @@
 #include <unistd.h>
 
 #include "broker/brk.h"
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_dial.h"
 #include "broker/brk_join.h"
+#include "broker/brk_quota.h"
 #include "common/ca.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -33,6 +35,20 @@
 #include "common/tls.h"
 #include "common/tun.h"
 
+/* After running out of descriptors, accepting pauses for this long,
+ * doubling up to the most while it goes on. */
+#define ACCEPT_PAUSE_MIN_MS 50
+#define ACCEPT_PAUSE_MAX_MS 1000
+/* Refusals the acceptor makes without end (out of descriptors, too many
+ * handshakes) are logged at most once per period, with their count. */
+#define REFUSAL_LOG_PERIOD_MS 60000
+
+/* A warning that may come without end, logged once per period. */
+struct quiet_log {
+	int64_t next_ms;         /* net_mono_ms() when the next one may be logged */
+	unsigned long count;     /* occasions since the last one logged */
+};
+
 struct brk_tunnel {
 	struct brk *b;
 	SSL_CTX *ctx;
@@ -40,16 +56,44 @@ struct brk_tunnel {
 	int stop_pipe[2];
 	pthread_t acceptor;
 	int started;
+	int64_t handshake_ms;
+	/* Connections still in their handshake, per client address. */
+	struct brk_quota *handshakes;
+	/* Touched by the acceptor thread only. */
+	struct quiet_log emfile_log, busy_log;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int conns;
+	struct conn *list;           /* every connection, under mu */
 };
 
 struct conn {
 	struct brk_tunnel *t;
-	int fd;
+	int fd;                      /* closed only after the conn left the list */
 	char source[64];
+	char key[64];                /* its address as t->handshakes counts it */
+	/* Under t->mu: the net_mono_ms() time by which the handshake (TLS and
+	 * the first message) must be done, 0 once it is; cut is set when the
+	 * acceptor shut the socket down because that time passed. */
+	int64_t deadline;
+	int cut;
+	struct conn *prev, *next;
 };
+
+/* Whether a warning of q is due now; *n receives the occasions it covers. */
+static int quiet_due(struct quiet_log *q, unsigned long *n)
+{
+	int64_t now = net_mono_ms();
+
+	q->count++;
+	if (now < q->next_ms) {
+		return 0;
+	}
+	*n = q->count;
+	q->count = 0;
+	q->next_ms = now + REFUSAL_LOG_PERIOD_MS;
+	return 1;
+}
 
 /* Loads a PEM chain (leaf first) and key into ctx. */
 static int load_identity(SSL_CTX *ctx, const char *chain_pem, const char *key_pem)
@@ -129,6 +173,22 @@ static void audit(struct brk *b, const char *type, const char *name, const char 
 	}
 }
 
+#define LOCKED_MESSAGE "agent locked by an administrator"
+
+/* A locked agent refused (at hello or stream accept): once per kind,
+ * address and period, since it may try again and again. */
+static void locked_refusal(struct brk *b, const char *type, const char *name,
+    const char *source)
+{
+	char actor[96];
+
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	if (aud_agg_append(b->agg, b->store, brk_now_ms(), type, actor, source, "failure",
+	    "locked", NULL) != 0) {
+		log_error("cannot write audit event %s", type);
+	}
+}
+
 /* The agent a mutual-TLS peer is: its verified certificate's CN into name
  * and its key's pin into pin; *ends (if not NULL) is when the certificate
  * expires, on the net_mono_ms() clock. 0, or ZT_ERR_AUTH (no valid
@@ -194,7 +254,8 @@ static int send_dials(struct brk_tunnel *t, SSL *ssl, const char *name, uint64_t
 
 /* Waits for the next thing to do on a control connection: 1 a message to
  * read, 0 the doorbell rang (dials were sent), or an error: ZT_ERR_TIMEOUT
- * (silent past the deadline), ZT_ERR_CANCELLED (the broker stops). */
+ * (silent past the deadline), ZT_ERR_CANCELLED (the broker stops),
+ * ZT_ERR_LOCKED (an operator locked the agent). */
 static int control_wait(struct conn *c, SSL *ssl, struct tun_stream *in, int wake_fd,
     int64_t deadline, const char *name, uint64_t gen)
 {
@@ -223,25 +284,148 @@ static int control_wait(struct conn *c, SSL *ssl, struct tun_stream *in, int wak
 		if (send_dials(c->t, ssl, name, gen) != 0) {
 			return ZT_ERR_IO;
 		}
+		/* The doorbell also rings when an operator locks the agent. */
+		if (brk_agents_locked(c->t->b->agents, name)) {
+			return ZT_ERR_LOCKED;
+		}
 	}
 	return pfd[0].revents != 0 ? 1 : 0;
 }
 
+/* agent.connect's details: what the hello advertised (host key as its
+ * fingerprint), how it compared with the approved claims, and why it was
+ * refused. NULL on ENOMEM. */
+static cJSON *connect_details(const struct brk_hello *h, int r, const char *reason)
+{
+	static const char *const compared[] = {
+		[BRK_CLAIMS_APPROVED] = "approved", [BRK_CLAIMS_FIRST] = "first",
+		[BRK_CLAIMS_PENDING] = "pending", [BRK_CLAIMS_STILL_PENDING] = "pending",
+	};
+	cJSON *d = cJSON_CreateObject(), *adv = brk_agent_claims_json(&h->advertised);
+
+	if (d == NULL || adv == NULL || !cJSON_AddItemToObject(d, "advertised", adv)) {
+		cJSON_Delete(adv);
+		cJSON_Delete(d);
+		return NULL;
+	}
+	if (((r == 0 || h->host_key_changed) &&
+	    cJSON_AddStringToObject(d, "claims", compared[h->claims]) == NULL) ||
+	    (h->token_labels && cJSON_AddBoolToObject(d, "token_labels", 1) == NULL) ||
+	    (reason != NULL && cJSON_AddStringToObject(d, "reason", reason) == NULL)) {
+		cJSON_Delete(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* agent.claims: a change of claims refused (recorded as pending, or a
+ * host key that is another agent's), with the old and new values. */
+static void audit_claims(struct brk *b, const char *name, const char *source,
+    const struct brk_hello *h)
+{
+	const int taken = h->key_owner[0] != '\0';
+	cJSON *d = cJSON_CreateObject(), *v;
+	char actor[96];
+
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	if (d == NULL || (v = brk_agent_claims_json(&h->before.claims)) == NULL ||
+	    !cJSON_AddItemToObject(d, "old", v) ||
+	    (v = brk_agent_claims_json(taken ? &h->advertised : &h->pending)) == NULL ||
+	    !cJSON_AddItemToObject(d, "new", v) ||
+	    (taken && cJSON_AddStringToObject(d, "host_key_of", h->key_owner) == NULL)) {
+		log_error("cannot write audit event agent.claims: out of memory");
+	} else if (aud_append(b->store, brk_now_ms(), "agent.claims", actor, source,
+	    taken ? "denied" : "pending", d) != 0) {
+		log_error("cannot write audit event agent.claims");
+	}
+	cJSON_Delete(d);
+}
+
+/* Audits a hello as brk_agents_online() answered it (r, h), and says no
+ * to a refused agent. Returns r. */
+static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
+    const struct brk_hello *h)
+{
+	const char *reason = NULL, *code = NULL, *msg = NULL;
+	char actor[96], why[TUN_MESSAGE_MAX];
+	cJSON *d = NULL;
+
+	switch (r) {
+	case 0:
+		break;
+	case ZT_ERR_EXISTS:
+		reason = "name bound to another agent's key";
+		code = "name_taken";
+		msg = "another agent holds this name";
+		break;
+	case ZT_ERR_DENIED:
+		if (h->key_owner[0] != '\0') {
+			snprintf(why, sizeof(why), "its SSH host key is approved for agent %s",
+			    h->key_owner);
+			reason = why;
+			code = "host_key_taken";
+			msg = "this SSH host key belongs to another agent";
+		} else {
+			reason = "its SSH host key changed: waiting for approval";
+			code = "host_key_changed";
+			msg = "the SSH host key differs from the approved one: an administrator "
+			    "must approve it (agents approve NAME) before this agent is let in";
+		}
+		break;
+	case ZT_ERR_LOCKED:
+		reason = "locked by an administrator";
+		code = "locked";
+		msg = LOCKED_MESSAGE;
+		break;
+	case ZT_ERR_TOO_LARGE:
+		reason = "registry full";
+		code = "registry_full";
+		msg = "too many agents";
+		break;
+	default:
+		reason = "binding could not be checked";
+		code = "internal";
+		msg = "the broker cannot check this agent now; retry later";
+		break;
+	}
+	if (h->claims == BRK_CLAIMS_PENDING || h->key_owner[0] != '\0') {
+		audit_claims(c->t->b, name, c->source, h);
+	}
+	snprintf(actor, sizeof(actor), "agent:%s", name);
+	if (r == ZT_ERR_LOCKED) {
+		/* A locked agent may knock without end. */
+		locked_refusal(c->t->b, "agent.connect", name, c->source);
+	} else if ((d = connect_details(h, r, reason)) == NULL ||
+	    aud_append(c->t->b->store, brk_now_ms(), "agent.connect", actor, c->source,
+	    r == 0 ? "success" : "failure", d) != 0) {
+		log_error("cannot write audit event agent.connect");
+	}
+	cJSON_Delete(d);
+	if (r != 0) {
+		log_warn("tunnel: agent %s from %s refused: %s", name, c->source, reason);
+		refuse(ssl, code, msg);
+	}
+	return r;
+}
+
 /* A control connection: the agent's certificate must name the agent of the
- * hello and carry the key its name is bound to; then heartbeats, echoed,
- * and dials, sent when brk_dial() rings the doorbell, until the connection
- * ends, falls silent or the broker stops. Only this thread touches ssl. */
+ * hello and carry the key its name is bound to, and its claims must be
+ * ones it may make (brk_agents.h); then heartbeats, echoed, and dials,
+ * sent when brk_dial() rings the doorbell, until the connection ends,
+ * falls silent or the broker stops. Only this thread touches ssl. */
 static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
     const struct tun_msg *hello)
 {
 	struct brk_tunnel *t = c->t;
 	char cn[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
 	int wake[2] = { -1, -1 };
+	struct brk_hello *h = NULL;
 	struct tun_msg m;
 	int64_t deadline, cert_ends = 0;
 	uint64_t gen = 0;
 	int r;
 
+	memset(&m, 0, sizeof(m));
 	if (peer_agent(ssl, cn, pin, &cert_ends) != 0) {
 		audit(t->b, "agent.connect", hello->name, c->source, "failure", "no agent certificate");
 		refuse(ssl, "certificate_required", "join first: hello needs the agent certificate");
@@ -253,26 +437,17 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 		refuse(ssl, "name_mismatch", "the certificate was issued for another name");
 		return;
 	}
-	if (pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+	if ((h = calloc(1, sizeof(*h))) == NULL || pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) {
 		refuse(ssl, "internal", "the broker cannot take this connection now");
-		return;
-	}
-	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), wake[1], &gen);
-	if (r != 0) {
-		audit(t->b, "agent.connect", hello->name, c->source, "failure",
-		    r == ZT_ERR_EXISTS ? "name bound to another agent's key" :
-		    r == ZT_ERR_TOO_LARGE ? "registry full" : "binding could not be checked");
-		if (r == ZT_ERR_EXISTS) {
-			refuse(ssl, "name_taken", "another agent holds this name");
-		} else if (r == ZT_ERR_TOO_LARGE) {
-			refuse(ssl, "registry_full", "too many agents");
-		} else {
-			refuse(ssl, "internal", "the broker cannot check this agent now; retry later");
-		}
 		goto out;
 	}
-	audit(t->b, "agent.connect", hello->name, c->source, "success", NULL);
-	log_info("agent %s online from %s (ssh %s)", hello->name, c->source, hello->ssh_target);
+	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), wake[1], &gen, h);
+	if (answer_hello(c, ssl, hello->name, r, h) != 0) {
+		goto out;
+	}
+	log_info("agent %s online from %s (ssh %s%s)", hello->name, c->source, hello->ssh_target,
+	    h->claims == BRK_CLAIMS_PENDING || h->claims == BRK_CLAIMS_STILL_PENDING ?
+	    "; its new claims wait for approval" : "");
 	net_keepalive(c->fd);
 	/* The answer to hello: heartbeat 0 means accepted (a refusal is an
 	 * error frame), so the agent never writes into a closing connection. */
@@ -288,6 +463,9 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 		if (r == ZT_ERR_TIMEOUT && net_mono_ms() >= cert_ends) {
 			refuse(ssl, "certificate_expired", "the agent certificate expired");
 			r = ZT_ERR_EXPIRED;
+		}
+		if (r == ZT_ERR_LOCKED) {
+			refuse(ssl, "locked", LOCKED_MESSAGE);
 		}
 		if (r <= 0) {
 			continue; /* 0: the doorbell; go on waiting */
@@ -312,19 +490,26 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	/* Offline first, so that no new dial queues; then fail the waiting. */
 	brk_agents_offline(t->b->agents, hello->name, gen);
 	brk_dials_fail_agent(t->b->dials, hello->name);
-	audit(t->b, "agent.disconnect", hello->name, c->source, "success", zt_strerror(r));
-	log_info("agent %s offline (%s)", hello->name, zt_strerror(r));
+	audit(t->b, "agent.disconnect", hello->name, c->source, "success",
+	    r == ZT_ERR_LOCKED ? "locked by an administrator" : zt_strerror(r));
+	log_info("agent %s offline (%s)", hello->name,
+	    r == ZT_ERR_LOCKED ? "locked by an administrator" : zt_strerror(r));
 out:
-	close(wake[0]);
-	close(wake[1]);
+	free(h);
+	if (wake[0] >= 0) {
+		close(wake[0]);
+		close(wake[1]);
+	}
 }
 
 /* A stream connection: accept{id} from the agent a waiting dial was sent
- * to, then the stream's bytes, pumped into the dialler's socket. */
+ * to, then the stream's bytes, pumped into the dialler's socket. It is
+ * registered with the agent, so that locking the agent ends it. */
 static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
     const struct tun_msg *accept)
 {
 	struct brk_tunnel *t = c->t;
+	struct brk_agent_stream *reg = NULL;
 	char name[TUN_NAME_MAX + 1], pin[TLS_PIN_LEN + 1];
 	const uint8_t *rest;
 	size_t nrest = tun_stream_rest(in, &rest);
@@ -334,15 +519,27 @@ static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
 		refuse(ssl, "certificate_required", "streams need the agent certificate");
 		return;
 	}
+	if ((r = brk_agents_stream_add(t->b->agents, name, c->fd, &reg)) != 0) {
+		if (r == ZT_ERR_LOCKED) {
+			locked_refusal(t->b, "agent.stream", name, c->source);
+			brk_dials_fail(t->b->dials, accept->id, name, "locked", LOCKED_MESSAGE);
+			refuse(ssl, "locked", LOCKED_MESSAGE);
+		} else {
+			refuse(ssl, "internal", "the broker cannot take this stream now");
+		}
+		return;
+	}
 	if (brk_dials_claim(t->b->dials, accept->id, name, &fd) != 0) {
 		log_warn("tunnel: agent %s accepted a dial that is not waiting for it", name);
 		refuse(ssl, "unknown_dial", "no such dial is waiting for this agent");
-		return;
+		goto out;
 	}
 	net_keepalive(c->fd);
 	r = pump_run(ssl, fd, t->stop_pipe[0], rest, nrest);
 	log_debug("stream %s of agent %s ended: %s", accept->id, name, zt_strerror(r));
 	close(fd);
+out:
+	brk_agents_stream_end(t->b->agents, reg);
 }
 
 /* renew: a new certificate for the key of a known agent's valid one. */
@@ -372,6 +569,32 @@ static void stream_failed(struct conn *c, SSL *ssl, const struct tun_msg *e)
 	dial_failed(c->t, name, e);
 }
 
+/* The handshake of c is over (its first message arrived, or it ended):
+ * it no longer counts against its address. */
+static void handshake_over(struct conn *c)
+{
+	int was;
+
+	pthread_mutex_lock(&c->t->mu);
+	was = c->deadline != 0;
+	c->deadline = 0;
+	pthread_mutex_unlock(&c->t->mu);
+	if (was) {
+		brk_quota_give(c->t->handshakes, c->key);
+	}
+}
+
+/* Why a handshake failed, for the log: its deadline, or the peer. */
+static const char *handshake_failure(struct conn *c)
+{
+	int cut;
+
+	pthread_mutex_lock(&c->t->mu);
+	cut = c->cut;
+	pthread_mutex_unlock(&c->t->mu);
+	return cut ? "did not finish its handshake in time" : "failed its handshake";
+}
+
 static void serve_conn(struct conn *c)
 {
 	struct brk_tunnel *t = c->t;
@@ -384,22 +607,29 @@ static void serve_conn(struct conn *c)
 	memset(&m, 0, sizeof(m));
 	memset(&reply, 0, sizeof(reply));
 	if (tun_stream_init(&in) != 0) {
-		close(c->fd);
 		return;
 	}
+	/* Each read and write has its own timeout; the acceptor bounds the
+	 * handshake as a whole (t->handshake_ms). */
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if ((ssl = SSL_new(t->ctx)) == NULL || SSL_set_fd(ssl, c->fd) != 1 ||
 	    SSL_accept(ssl) != 1) {
-		log_info("tunnel: TLS handshake with %s failed", c->source);
+		log_info("tunnel: %s %s (TLS)", c->source, handshake_failure(c));
 		goto out;
 	}
 	if ((r = tun_recv(&in, ssl_readfn, ssl, &m)) != 0) {
+		if (r == ZT_ERR_IO || r == ZT_ERR_TRUNCATED) {
+			log_info("tunnel: %s %s (no first message)", c->source,
+			    handshake_failure(c));
+			goto out;
+		}
 		log_warn("tunnel: %s sent no valid message (%s%s%s); closing", c->source,
 		    zt_strerror(r), m.why[0] != '\0' ? ": " : "", m.why);
 		refuse(ssl, "bad_message", "expected one valid tunnel message");
 		goto out;
 	}
+	handshake_over(c);
 	if (m.type == TUN_JOIN) {
 		brk_join(t->b, &m, c->source, &reply);
 		write_msg(ssl, &reply);
@@ -423,7 +653,6 @@ out:
 	tun_msg_clear(&reply);
 	SSL_free(ssl);
 	ERR_clear_error();
-	close(c->fd);
 }
 
 static void *conn_thread(void *arg)
@@ -432,66 +661,185 @@ static void *conn_thread(void *arg)
 	struct brk_tunnel *t = c->t;
 
 	serve_conn(c);
-	free(c);
+	handshake_over(c);
 	pthread_mutex_lock(&t->mu);
+	*(c->prev != NULL ? &c->prev->next : &t->list) = c->next;
+	if (c->next != NULL) {
+		c->next->prev = c->prev;
+	}
 	t->conns--;
 	pthread_cond_broadcast(&t->cv);
 	pthread_mutex_unlock(&t->mu);
+	/* Out of the list: nothing else touches the descriptor now. */
+	close(c->fd);
+	free(c);
 	return NULL;
 }
 
+/* Shuts down the connections whose handshake outlived its deadline (their
+ * threads then fail and end); returns the milliseconds until the next
+ * deadline, or -1 if none. */
+static int cut_late(struct brk_tunnel *t)
+{
+	int64_t now = net_mono_ms(), next = -1;
+
+	pthread_mutex_lock(&t->mu);
+	for (struct conn *c = t->list; c != NULL; c = c->next) {
+		if (c->deadline == 0 || c->cut) {
+			continue;
+		}
+		if (c->deadline <= now) {
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = 1;
+		} else if (next < 0 || c->deadline - now < next) {
+			next = c->deadline - now;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return next < 0 ? -1 : next > INT32_MAX ? INT32_MAX : (int)next;
+}
+
+/* The key a client address is counted under: the address itself, or for
+ * IPv6 its /64, which one client holds as easily as one address. */
+static void address_key(const struct sockaddr *sa, const char *source, char *out,
+    size_t outsz)
+{
+	struct in6_addr a;
+
+	if (sa->sa_family != AF_INET6) {
+		snprintf(out, outsz, "%s", source);
+		return;
+	}
+	a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(&a)) {
+		snprintf(out, outsz, "%s", source);
+		return;
+	}
+	memset(a.s6_addr + 8, 0, 8);
+	if (inet_ntop(AF_INET6, &a, out, (socklen_t)outsz) == NULL) {
+		snprintf(out, outsz, "%s", source);
+		return;
+	}
+	snprintf(out + strlen(out), outsz - strlen(out), "/64");
+}
+
+/* Refuses an accepted connection the broker has no room for, logging it
+ * once per period. */
+static void turn_away(struct brk_tunnel *t, int fd, const char *source, const char *why)
+{
+	unsigned long n = 0;
+
+	close(fd);
+	if (quiet_due(&t->busy_log, &n)) {
+		log_warn("tunnel: refused a connection from %s: %s (%lu refused since the last "
+		    "such message)", source, why, n);
+	}
+}
+
+/* Hands an accepted connection to a thread of its own, if its address
+ * may start one more handshake and the listener one more connection. */
+static void admit(struct brk_tunnel *t, int fd, const struct sockaddr *sa)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		turn_away(t, fd, "?", "out of memory");
+		return;
+	}
+	c->t = t;
+	c->fd = fd;
+	net_addr_str(sa, c->source, sizeof(c->source));
+	address_key(sa, c->source, c->key, sizeof(c->key));
+	if (brk_quota_take(t->handshakes, c->key) != 0) {
+		turn_away(t, fd, c->source, "too many of its connections are in their handshake");
+		free(c);
+		return;
+	}
+	pthread_mutex_lock(&t->mu);
+	if (t->conns >= BRK_TUNNEL_CONNS) {
+		pthread_mutex_unlock(&t->mu);
+		brk_quota_give(t->handshakes, c->key);
+		turn_away(t, fd, c->source, "too many connections");
+		free(c);
+		return;
+	}
+	c->deadline = net_mono_ms() + t->handshake_ms;
+	c->next = t->list;
+	if (t->list != NULL) {
+		t->list->prev = c;
+	}
+	t->list = c;
+	t->conns++;
+	pthread_mutex_unlock(&t->mu);
+	net_nodelay(fd);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, conn_thread, c) != 0) {
+		log_warn("tunnel: cannot start a thread for %s", c->source);
+		shutdown(fd, SHUT_RDWR);
+		conn_thread(c); /* its clean-up: the handshake fails at once */
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* One thread accepts, and cuts the handshakes that outlive their deadline.
+ * When the process runs out of descriptors (or the kernel of memory),
+ * accept() fails while the connection stays queued, so polling again at
+ * once would spin: accepting pauses instead, longer while it goes on, and
+ * the condition is logged once per period. */
 static void *accept_thread(void *arg)
 {
 	struct brk_tunnel *t = arg;
-	struct pollfd pfd[2] = { { t->fd, POLLIN, 0 }, { t->stop_pipe[0], POLLIN, 0 } };
-	struct sockaddr_storage sa;
-	pthread_attr_t attr;
-	pthread_t th;
+	struct pollfd pfd[2] = { { t->stop_pipe[0], POLLIN, 0 }, { t->fd, POLLIN, 0 } };
+	int64_t resume = 0;
+	int pause_ms = ACCEPT_PAUSE_MIN_MS;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
+		struct sockaddr_storage sa;
 		socklen_t len = sizeof(sa);
-		struct conn *c;
-		int fd;
+		int64_t now;
+		int timeout = cut_late(t), paused, fd;
+		unsigned long n = 0;
 
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+		now = net_mono_ms();
+		paused = resume > now;
+		if (paused && (timeout < 0 || resume - now < timeout)) {
+			timeout = (int)(resume - now);
+		}
+		pfd[1].revents = 0;
+		if (poll(pfd, paused ? 1 : 2, timeout) < 0 && errno != EINTR) {
+			log_error("tunnel: poll: %s", strerror(errno));
 			break;
 		}
-		if (pfd[1].revents != 0) {
+		if (pfd[0].revents != 0) {
 			break;
 		}
-		if ((pfd[0].revents & POLLIN) == 0 ||
-		    (fd = accept(t->fd, (struct sockaddr *)&sa, &len)) < 0) {
+		if ((pfd[1].revents & POLLIN) == 0) {
 			continue;
 		}
-		pthread_mutex_lock(&t->mu);
-		if (t->conns >= BRK_TUNNEL_CONNS || (c = calloc(1, sizeof(*c))) == NULL) {
-			pthread_mutex_unlock(&t->mu);
-			log_warn("tunnel: too many connections; refusing one");
-			close(fd);
+		fd = accept4(t->fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			pause_ms = ACCEPT_PAUSE_MIN_MS;
+			admit(t, fd, (struct sockaddr *)&sa);
 			continue;
 		}
-		t->conns++;
-		pthread_mutex_unlock(&t->mu);
-		c->t = t;
-		c->fd = fd;
-		net_nodelay(fd);
-		net_addr_str((struct sockaddr *)&sa, c->source, sizeof(c->source));
-		if (pthread_create(&th, &attr, conn_thread, c) != 0) {
-			close(fd);
-			free(c);
-			pthread_mutex_lock(&t->mu);
-			t->conns--;
-			pthread_mutex_unlock(&t->mu);
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			resume = net_mono_ms() + pause_ms;
+			if (quiet_due(&t->emfile_log, &n)) {
+				log_warn("tunnel: cannot accept connections: %s; pausing (%lu "
+				    "times since the last such message)", strerror(errno), n);
+			}
+			pause_ms = pause_ms * 2 > ACCEPT_PAUSE_MAX_MS ? ACCEPT_PAUSE_MAX_MS :
+			    pause_ms * 2;
 		}
 	}
-	pthread_attr_destroy(&attr);
 	return NULL;
 }
 
-int brk_tunnel_start(struct brk *b, const char *listen_addr, const char *chain_pem,
-    const char *key_pem, struct brk_tunnel **out, unsigned *port)
+int brk_tunnel_start(struct brk *b, const char *listen_addr, int64_t handshake_ms,
+    const char *chain_pem, const char *key_pem, struct brk_tunnel **out, unsigned *port)
 {
 	struct brk_tunnel *t = NULL;
 	struct sockaddr_storage sa;
@@ -512,8 +860,14 @@ int brk_tunnel_start(struct brk *b, const char *listen_addr, const char *chain_p
 	t->b = b;
 	t->fd = -1;
 	t->stop_pipe[0] = t->stop_pipe[1] = -1;
+	t->handshake_ms = handshake_ms > 0 ? handshake_ms : BRK_TUNNEL_HANDSHAKE_S * 1000;
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
+	r = ZT_ERR_NOMEM;
+	if ((t->handshakes = brk_quota_new(BRK_TUNNEL_HANDSHAKES_ADDR,
+	    BRK_TUNNEL_HANDSHAKES)) == NULL) {
+		goto fail;
+	}
 	r = ZT_ERR_TLS;
 	if ((t->ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
 	    SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION) != 1 ||
@@ -569,6 +923,12 @@ void brk_tunnel_stop(struct brk_tunnel *t)
 		pthread_join(t->acceptor, NULL);
 	}
 	pthread_mutex_lock(&t->mu);
+	/* Handshakes waiting for a slow peer end now too. */
+	for (struct conn *c = t->list; c != NULL; c = c->next) {
+		if (c->deadline != 0) {
+			shutdown(c->fd, SHUT_RDWR);
+		}
+	}
 	while (t->conns > 0) {
 		pthread_cond_wait(&t->cv, &t->mu);
 	}
@@ -582,6 +942,7 @@ void brk_tunnel_stop(struct brk_tunnel *t)
 		}
 	}
 	SSL_CTX_free(t->ctx);
+	brk_quota_free(t->handshakes);
 	pthread_cond_destroy(&t->cv);
 	pthread_mutex_destroy(&t->mu);
 	free(t);

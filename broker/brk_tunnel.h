@@ -26,8 +26,17 @@
  * renewed by then and reconnects with the new one.
  *
  * One thread accepts; each connection runs in its own thread with read
- * and write timeouts, at most BRK_TUNNEL_CONNS at once. Stopping ends
- * control connections and streams at once.
+ * and write timeouts, at most BRK_TUNNEL_CONNS at once. A connection's
+ * handshake (TLS and its first message) must be done within the handshake
+ * deadline, however slowly its bytes trickle in, and one client address
+ * (an IPv6 /64) has at most BRK_TUNNEL_HANDSHAKES_ADDR connections in
+ * their handshake at once: a client that never finishes holds a thread
+ * for that long at most, and many of them cannot take the room agents need
+ * for their stream connections (established connections do not count).
+ * Connections past a bound are closed at once. When the process runs out
+ * of descriptors, accepting pauses (50 ms doubling to 1 s) instead of
+ * spinning; such refusals are logged once a minute with their count.
+ * Stopping ends handshakes, control connections and streams at once.
  */
 #ifndef ZT_BRK_TUNNEL_H
 #define ZT_BRK_TUNNEL_H
@@ -35,15 +44,21 @@
 struct brk;
 struct brk_tunnel;
 
+#include <stdint.h>
+
 #define BRK_TUNNEL_CONNS 2048
-#define BRK_TUNNEL_IO_TIMEOUT_S 10
+#define BRK_TUNNEL_IO_TIMEOUT_S 10     /* each read and write */
+#define BRK_TUNNEL_HANDSHAKE_S 10      /* TLS and the first message, together */
+#define BRK_TUNNEL_HANDSHAKES 512      /* connections in their handshake, in all */
+#define BRK_TUNNEL_HANDSHAKES_ADDR 16  /* ... and from one address */
 #define BRK_TUNNEL_SILENCE_S 30 /* three missed agent heartbeats */
 
 /* Listens on listen ("HOST:PORT"; port 0 picks one) with the PEM chain
- * (leaf first) and key. *port receives the bound port. 0, ZT_ERR_INVALID,
- * ZT_ERR_NET, ZT_ERR_TLS. */
-int brk_tunnel_start(struct brk *b, const char *listen, const char *chain_pem,
-    const char *key_pem, struct brk_tunnel **out, unsigned *port);
+ * (leaf first) and key; handshake_ms is the handshake deadline (0:
+ * BRK_TUNNEL_HANDSHAKE_S). *port receives the bound port. 0,
+ * ZT_ERR_INVALID, ZT_ERR_NET, ZT_ERR_TLS, ZT_ERR_NOMEM. */
+int brk_tunnel_start(struct brk *b, const char *listen, int64_t handshake_ms,
+    const char *chain_pem, const char *key_pem, struct brk_tunnel **out, unsigned *port);
 /* Stops accepting, waits for connection threads. NULL is a no-op. */
 void brk_tunnel_stop(struct brk_tunnel *t);
 

@@ -50,6 +50,7 @@ static const char usage[] =
 	"                      [--mcp-sessions-per-identity 128]\n"
 	"                      [--mcp-retained-bytes-per-session 32M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
+	"                      [--tunnel-handshake-timeout 10s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -141,6 +142,16 @@ static void flush_audit(struct brk *b, const struct brk_watch_round *rd, void *a
 	}
 }
 
+/* A housekeeping chore: what another process wrote of the agents (`ztbroker
+ * admin agents approve|rm`) reaches the registry within a round. */
+static void sync_agents(struct brk *b, const struct brk_watch_round *rd, void *arg)
+{
+	(void)arg;
+	if (rd->store_changed && !rd->final) {
+		brk_agents_sync(b->agents, NULL);
+	}
+}
+
 static int serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -160,15 +171,17 @@ static int serve(int argc, char **argv)
 		{ "mcp-retained-bytes", required_argument, NULL, 'r' },
 		{ "http-head-timeout", required_argument, NULL, 'H' },
 		{ "http-body-timeout", required_argument, NULL, 'B' },
+		{ "tunnel-handshake-timeout", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
+	const char *handshake = NULL;
 	struct brk_mcp_config mc;
 	struct brk_http_config hc;
 	int64_t secs;
 	uint64_t amount;
-	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000;
+	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000, handshake_s = BRK_TUNNEL_HANDSHAKE_S;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
 	const char *sans[MAX_SANS], *mcp_hosts[MAX_SANS + 1];
@@ -229,6 +242,7 @@ static int serve(int argc, char **argv)
 			}
 			mc.sessions_per_identity = (size_t)amount;
 			break;
+		case 'K': handshake = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || brk_hdr_origin(optarg, &origin) != 0) {
 				fprintf(stderr, "ztbroker: --allowed-origin takes an origin like "
@@ -281,6 +295,11 @@ static int serve(int argc, char **argv)
 		}
 		hc.body_timeout_ms = secs * 1000;
 	}
+	if (handshake != NULL && dur_parse(handshake, 1, 300, &handshake_s) != 0) {
+		fprintf(stderr, "ztbroker: --tunnel-handshake-timeout must be a duration from 1s "
+		    "to 5m\n");
+		return 2;
+	}
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
 		fprintf(stderr, "ztbroker: --listen takes HOST:PORT (IPv6 as [::1]:8443)\n");
 		return 2;
@@ -315,6 +334,7 @@ static int serve(int argc, char **argv)
 	if (brk_limits_init(&b.limits) != 0 || b.agents == NULL || b.dials == NULL ||
 	    b.agg == NULL || b.watch == NULL || b.work == NULL ||
 	    brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
+	    brk_watch_add(b.watch, sync_agents, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
 		log_error("out of memory");
 		goto out;
@@ -351,7 +371,8 @@ static int serve(int argc, char **argv)
 	}
 	b.mcp_http = brk_mcp_http(mcp);
 	if (tunnel_listen != NULL &&
-	    brk_tunnel_start(&b, tunnel_listen, chain, key, &tunnel, &tunnel_port) != 0) {
+	    brk_tunnel_start(&b, tunnel_listen, handshake_s * 1000, chain, key, &tunnel,
+	    &tunnel_port) != 0) {
 		goto out;
 	}
 	if (brk_watch_start(b.watch) != 0) {

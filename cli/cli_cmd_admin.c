@@ -1,6 +1,6 @@
 /*
- * cli_cmd_admin.c - `ztctl tokens`, `roles` and `policy`: administration
- * through the broker's admin API (docs/api.md).
+ * cli_cmd_admin.c - `ztctl tokens`, `agents`, `roles` and `policy`:
+ * administration through the broker's admin API (docs/api.md).
  *
  * ztctl only turns the command line into a request: the broker checks every
  * value with the same code as `ztbroker admin`, so the rules, the messages
@@ -28,13 +28,23 @@
 
 #define MSG_MAX 512
 #define TEXT_MAX 4096     /* bytes of the instructions `tokens add` prints */
+#define AGENTS_TEXT_MAX (8 * 1024 * 1024) /* bytes of what `agents ls` prints */
 #define FIELD_MAX 1024    /* bytes of any other string in an answer */
 #define LIST_MAX 100000   /* entries of a listing */
 
 static const char usage_tokens[] =
-    "usage: ztctl tokens add [--ttl 30m] [--uses 1]   an agent join token (ttl 1m..24h, "
-    "uses 1..100)\n"
-    "       ztctl tokens ls | tokens rm ID           list join tokens or remove one\n";
+    "usage: ztctl tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..]\n"
+    "                        an agent join token (ttl 1m..24h, uses 1..100), for that\n"
+    "                        name only and with those labels (the agent's own are not\n"
+    "                        used)\n"
+    "       ztctl tokens ls | tokens rm ID   list join tokens or remove one\n";
+static const char usage_agents[] =
+    "usage: ztctl agents ls             known agents, and claims waiting for approval\n"
+    "       ztctl agents approve NAME   apply the labels, SSH target and host key an\n"
+    "                                   agent advertised since its join\n"
+    "       ztctl agents lock NAME      cut an agent off at once: its connections end,\n"
+    "                                   it is refused until unlocked\n"
+    "       ztctl agents unlock NAME    let it back\n";
 static const char usage_roles[] =
     "usage: ztctl roles apply -f ROLE.yaml   create or replace a role\n"
     "       ztctl roles ls | roles rm NAME   list or delete roles\n";
@@ -86,7 +96,8 @@ out:
 
 /* The options of the admin commands; each command allows some of them. */
 enum {
-	O_TTL = 1, O_USES, O_FILE, O_USER, O_BOT, O_TOOL, O_HOST, O_LABELS, O_LOGIN, O_HELP
+	O_TTL = 1, O_USES, O_FILE, O_USER, O_BOT, O_TOOL, O_HOST, O_LABELS, O_LOGIN, O_NAME,
+	O_HELP
 };
 #define BIT(o) (1u << (o))
 
@@ -111,6 +122,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 		{"host", required_argument, NULL, O_HOST},
 		{"labels", required_argument, NULL, O_LABELS},
 		{"login", required_argument, NULL, O_LOGIN},
+		{"name", required_argument, NULL, O_NAME},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -183,7 +195,11 @@ static int tokens_add(const struct aopts *o)
 	    (OPT(o, O_TTL) != NULL &&
 	    cJSON_AddStringToObject(body, "ttl", OPT(o, O_TTL)) == NULL) ||
 	    (OPT(o, O_USES) != NULL &&
-	    cJSON_AddNumberToObject(body, "uses", (double)uses) == NULL)) {
+	    cJSON_AddNumberToObject(body, "uses", (double)uses) == NULL) ||
+	    (OPT(o, O_NAME) != NULL &&
+	    cJSON_AddStringToObject(body, "name", OPT(o, O_NAME)) == NULL) ||
+	    (OPT(o, O_LABELS) != NULL &&
+	    cJSON_AddStringToObject(body, "labels", OPT(o, O_LABELS)) == NULL)) {
 		cli_fail("out of memory");
 		goto out;
 	}
@@ -242,9 +258,35 @@ static const cJSON *get_list(const char *what, const char *path, const char *key
 	return arr;
 }
 
+/* A token's labels ({"k": "v", ...}) as "k=v,k2=v2", cleaned; "-" for
+ * none. */
+static const char *labels_of(const cJSON *t, char *out, size_t outsz)
+{
+	const cJSON *l = NULL, *it;
+	char raw[FIELD_MAX + 1];
+	size_t len = 0;
+
+	raw[0] = '\0';
+	if (json_get_obj(t, "labels", &l) == 0) {
+		cJSON_ArrayForEach(it, l) {
+			int n = snprintf(raw + len, sizeof(raw) - len, "%s%s=%s",
+			    len > 0 ? "," : "", it->string,
+			    cJSON_IsString(it) ? it->valuestring : "?");
+
+			if (n < 0 || (size_t)n >= sizeof(raw) - len) {
+				break;
+			}
+			len += (size_t)n;
+		}
+	}
+	return cli_clean(raw[0] != '\0' ? raw : "-", 0, out, outsz);
+}
+
 static int tokens_ls(void)
 {
-	char id[16], when[32], state[16], by[FIELD_MAX + 1];
+	char id[16], when[32], state[16], by[FIELD_MAX + 1], name[FIELD_MAX + 1];
+	char labels[FIELD_MAX + 1];
+	const char *n = NULL;
 	const cJSON *arr, *t;
 	cJSON *resp = NULL;
 	int64_t uses = 0;
@@ -253,19 +295,43 @@ static int tokens_ls(void)
 	if ((arr = get_list("tokens ls", "/v1/tokens", "tokens", &resp)) == NULL) {
 		goto out;
 	}
-	printf("%-14s %-22s %-6s %-10s %s\n", "ID", "EXPIRES", "USES", "STATE", "CREATOR");
+	printf("%-14s %-22s %-6s %-10s %-24s %-16s %s\n", "ID", "EXPIRES", "USES", "STATE",
+	    "CREATOR", "NAME", "LABELS");
 	cJSON_ArrayForEach(t, arr) {
 		uses = 0;
 		json_get_int(t, "uses_left", INT32_MIN, INT32_MAX, &uses);
-		printf("%-14.12s %-22s %-6lld %-10s %s\n", str_of(t, "id", id, sizeof(id)),
+		n = NULL;
+		json_get_str(t, "name", FIELD_MAX, 1, &n);
+		printf("%-14.12s %-22s %-6lld %-10s %-24s %-16s %s\n",
+		    str_of(t, "id", id, sizeof(id)),
 		    time_of(t, "expires_at", when, sizeof(when)), (long long)uses,
 		    str_of(t, "state", state, sizeof(state)),
-		    str_of(t, "created_by", by, sizeof(by)));
+		    str_of(t, "created_by", by, sizeof(by)),
+		    cli_clean(n != NULL ? n : "-", 0, name, sizeof(name)),
+		    labels_of(t, labels, sizeof(labels)));
 	}
 	fflush(stdout);
 	ret = CLI_EXIT_OK;
 out:
 	cJSON_Delete(resp);
+	return ret;
+}
+
+/* POSTs {key: value} to path: CLI_EXIT_OK with *resp (owned), or
+ * CLI_EXIT_FAIL after saying why. */
+static int post_one(const char *what, const char *path, const char *key, const char *value,
+    cJSON **resp)
+{
+	cJSON *body = cJSON_CreateObject();
+	int ret = CLI_EXIT_FAIL;
+
+	*resp = NULL;
+	if (body == NULL || cJSON_AddStringToObject(body, key, value) == NULL) {
+		cli_fail("out of memory");
+	} else {
+		ret = cli_session_call(what, "POST", path, body, resp);
+	}
+	cJSON_Delete(body);
 	return ret;
 }
 
@@ -274,24 +340,15 @@ static int remove_one(const char *what, const char *path, const char *key, const
     const char *noun)
 {
 	char shown[FIELD_MAX + 1];
-	cJSON *body = NULL, *resp = NULL;
-	int ret = CLI_EXIT_FAIL;
+	cJSON *resp = NULL;
 
-	if ((body = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(body, key, value) == NULL) {
-		cli_fail("out of memory");
-		goto out;
-	}
-	if (cli_session_call(what, "POST", path, body, &resp) != CLI_EXIT_OK) {
-		goto out;
+	if (post_one(what, path, key, value, &resp) != CLI_EXIT_OK) {
+		return CLI_EXIT_FAIL;
 	}
 	printf("%s %s removed\n", noun, str_of(resp, "removed", shown, sizeof(shown)));
 	fflush(stdout);
-	ret = CLI_EXIT_OK;
-out:
 	cJSON_Delete(resp);
-	cJSON_Delete(body);
-	return ret;
+	return CLI_EXIT_OK;
 }
 
 int cli_cmd_tokens(int argc, char **argv)
@@ -299,14 +356,16 @@ int cli_cmd_tokens(int argc, char **argv)
 	struct aopts o;
 	int r;
 
-	if ((r = parse_opts(argc, argv, BIT(O_TTL) | BIT(O_USES), usage_tokens, &o)) != 0) {
+	if ((r = parse_opts(argc, argv, BIT(O_TTL) | BIT(O_USES) | BIT(O_NAME) | BIT(O_LABELS),
+	    usage_tokens, &o)) != 0) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
 	if (is_verb(&o, "add", 0)) {
 		return tokens_add(&o);
 	}
-	if (OPT(&o, O_TTL) != NULL || OPT(&o, O_USES) != NULL) {
-		cli_fail("tokens: --ttl and --uses go with tokens add");
+	if (OPT(&o, O_TTL) != NULL || OPT(&o, O_USES) != NULL || OPT(&o, O_NAME) != NULL ||
+	    OPT(&o, O_LABELS) != NULL) {
+		cli_fail("tokens: --ttl, --uses, --name and --labels go with tokens add");
 		return usage_error(usage_tokens);
 	}
 	if (is_verb(&o, "ls", 0)) {
@@ -316,6 +375,71 @@ int cli_cmd_tokens(int argc, char **argv)
 		return remove_one("tokens rm", "/v1/tokens/rm", "id", o.pos[1], "token");
 	}
 	return usage_error(usage_tokens);
+}
+
+/* POSTs {"name": name} to path; prints "agent NAME: done". */
+static int agent_verb(const char *what, const char *path, const char *name, const char *done)
+{
+	char shown[FIELD_MAX + 1];
+	cJSON *resp = NULL;
+
+	if (post_one(what, path, "name", name, &resp) != CLI_EXIT_OK) {
+		return CLI_EXIT_FAIL;
+	}
+	printf("agent %s: %s\n", cli_clean(name, 0, shown, sizeof(shown)), done);
+	fflush(stdout);
+	cJSON_Delete(resp);
+	return CLI_EXIT_OK;
+}
+
+/* What the broker's `agents ls` prints, as it prints it. */
+static int agents_ls(void)
+{
+	const char *text = NULL;
+	char *shown = NULL;
+	cJSON *resp = NULL;
+	int ret = CLI_EXIT_FAIL;
+
+	if (cli_session_call("agents ls", "GET", "/v1/agents", NULL, &resp) != CLI_EXIT_OK) {
+		goto out;
+	}
+	if (json_get_str(resp, "text", AGENTS_TEXT_MAX, 0, &text) != 0 ||
+	    (shown = malloc(strlen(text) + 1)) == NULL) {
+		cli_fail("agents ls: the broker's answer is malformed");
+		goto out;
+	}
+	fputs(cli_clean(text, 1, shown, strlen(text) + 1), stdout);
+	fflush(stdout);
+	ret = CLI_EXIT_OK;
+out:
+	free(shown);
+	cJSON_Delete(resp);
+	return ret;
+}
+
+int cli_cmd_agents(int argc, char **argv)
+{
+	struct aopts o;
+	int r;
+
+	if ((r = parse_opts(argc, argv, 0, usage_agents, &o)) != 0) {
+		return r < 0 ? CLI_EXIT_OK : r;
+	}
+	if (is_verb(&o, "ls", 0)) {
+		return agents_ls();
+	}
+	if (is_verb(&o, "approve", 1)) {
+		return agent_verb("agents approve", "/v1/agents/approve", o.pos[1],
+		    "its claims are approved");
+	}
+	if (is_verb(&o, "lock", 1)) {
+		return agent_verb("agents lock", "/v1/agents/lock", o.pos[1],
+		    "locked: its connections are ended");
+	}
+	if (is_verb(&o, "unlock", 1)) {
+		return agent_verb("agents unlock", "/v1/agents/unlock", o.pos[1], "unlocked");
+	}
+	return usage_error(usage_agents);
 }
 
 /* Reads the role document at path (at most POL_ROLE_MAX bytes, no NUL) into

@@ -1,6 +1,7 @@
 /*
- * cli_cmd_admin.h - ztctl's admin commands: `tokens`, `roles` and `policy`,
- * the remote twins of `ztbroker admin tokens|roles|policy` over the broker's
+ * cli_cmd_admin.h - ztctl's admin commands: `tokens`, `agents`, `roles` and
+ * `policy`, the remote twins of `ztbroker admin tokens|agents|roles|policy`
+ * over the broker's
  * admin API (docs/api.md), with the saved session (an administrator's).
  *
  * Each command takes its own argv (argv[0] is the command name) and returns
@@ -13,8 +14,11 @@
 
 #include <cjson/cJSON.h>
 
-/* ztctl tokens add [--ttl 30m] [--uses 1] | tokens ls | tokens rm ID */
+/* ztctl tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..] |
+ * tokens ls | tokens rm ID */
 int cli_cmd_tokens(int argc, char **argv);
+/* ztctl agents ls | agents approve NAME | agents lock NAME | agents unlock NAME */
+int cli_cmd_agents(int argc, char **argv);
 /* ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME */
 int cli_cmd_roles(int argc, char **argv);
 /* ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
 	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
 	{"tokens", cli_cmd_tokens, "admin: agent join tokens (add, ls, rm)"},
+	{"agents", cli_cmd_agents, "admin: agents: their claims, approvals, locks"},
 	{"roles", cli_cmd_roles, "admin: role documents (apply, ls, rm)"},
 	{"policy", cli_cmd_policy, "admin: test a decision and see the rule that made it"},
 };
@@ -50,7 +51,9 @@ static void usage(FILE *f)
 	    "  ztctl status\n"
 	    "  ztctl logout\n"
 	    "  ztctl mcp [config]\n"
-	    "  ztctl tokens add [--ttl 30m] [--uses 1] | tokens ls | tokens rm ID\n"
+	    "  ztctl tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..]\n"
+	    "  ztctl tokens ls | tokens rm ID\n"
+	    "  ztctl agents ls | agents approve NAME | agents lock NAME | agents unlock NAME\n"
 	    "  ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME\n"
 	    "  ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]\n"
 	    "                    [--login L]\n\n"
@@ -58,8 +61,9 @@ static void usage(FILE *f)
 	    "https://HOST[:PORT] (port 8443 by default); PIN is the broker CA's pin,\n"
 	    "sha256:<64 hex digits>, as printed by ztbroker. With --password-stdin, or\n"
 	    "when standard input is not a terminal, the password is its first line and\n"
-	    "a one-time code, when one is asked for, the next line. tokens, roles and\n"
-	    "policy need an administrator's session (a role with options: {admin: true}).\n"
+	    "a one-time code, when one is asked for, the next line. tokens, agents, roles\n"
+	    "and policy need an administrator's session (a role with options:\n"
+	    "{admin: true}).\n"
 	    "Exit status: 0 success, 1 refused or failed, 2 usage error.\n", f);
 }
 

@@ -130,6 +130,23 @@ static const char *const migrations[] = {
 	"  user_id IN (SELECT id FROM users WHERE totp_active = 1);"
 	"UPDATE invites SET used = 1 WHERE used = 0 AND rowid < (SELECT max(i.rowid)"
 	"  FROM invites i WHERE i.user_id = invites.user_id AND i.used = 0);",
+	/* v6: what a join token grants; an agent's approved claims (the v4
+	 * columns) and what it advertised since (pending); an agent locked by
+	 * an operator; a join's labels waiting for the agent's first hello */
+	"ALTER TABLE join_tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE join_tokens ADD COLUMN labels TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE agents ADD COLUMN pending_labels TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE agents ADD COLUMN pending_target TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE agents ADD COLUMN pending_host_key TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE agents ADD COLUMN pending_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE agents ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX agents_host_key ON agents(ssh_host_key);"
+	"CREATE TABLE agent_joins ("
+	"  name TEXT NOT NULL,"
+	"  key_pin TEXT NOT NULL,"
+	"  labels TEXT NOT NULL,"
+	"  joined_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, key_pin));",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1701,13 +1718,21 @@ out:
 
 /* ---- agent join tokens ---- */
 
+/* True if the char array a (an array, not a pointer) holds a string. */
+#define FITS(a) (memchr((a), '\0', sizeof(a)) != NULL)
+
 int store_join_token_add(struct store *st, const char *token_hash, int64_t now,
-    int64_t expires_at, int64_t uses, const char *created_by)
+    int64_t expires_at, int64_t uses, const char *created_by,
+    const struct store_join_claims *claims)
 {
+	const char *name = claims != NULL ? claims->name : "";
+	const char *labels = claims != NULL ? claims->labels : "";
 	int r;
 
 	if (!hash_valid(token_hash) || uses < 1 || uses > STORE_JOIN_USES_MAX ||
-	    created_by == NULL || *created_by == '\0' || expires_at <= now) {
+	    created_by == NULL || *created_by == '\0' || expires_at <= now ||
+	    (claims != NULL && (!FITS(claims->name) || !FITS(claims->labels) ||
+	    (name[0] != '\0' && !store_name_valid(name))))) {
 		return ZT_ERR_INVALID;
 	}
 	if (strlen(created_by) > STORE_JOIN_BY_MAX) {
@@ -1715,42 +1740,66 @@ int store_join_token_add(struct store *st, const char *token_hash, int64_t now,
 	}
 	lock(st);
 	r = write1(st, "add join token", NULL, "INSERT INTO join_tokens(token_hash, created_at, "
-	    "expires_at, uses_left, created_by) VALUES (?, ?, ?, ?, ?)", "tiiit", token_hash, now,
-	    expires_at, uses, created_by);
+	    "expires_at, uses_left, created_by, name, labels) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    "tiiittt", token_hash, now, expires_at, uses, created_by, name, labels);
 	unlock(st);
 	return r;
 }
 
-int store_join_token_use(struct store *st, const char *token_hash, int64_t now)
+int store_join_token_use(struct store *st, const char *token_hash, int64_t now,
+    const char *name, struct store_join_claims *claims)
 {
+	struct store_join_claims got;
 	sqlite3_stmt *s = NULL;
-	int r, changes = 0;
+	int r;
 
+	if (claims != NULL) {
+		memset(claims, 0, sizeof(*claims));
+	}
+	memset(&got, 0, sizeof(got));
 	if (!hash_valid(token_hash)) {
 		return ZT_ERR_NOT_FOUND;
 	}
+	name = name != NULL ? name : "";
 	lock(st);
 	/* One conditional UPDATE decides: of several joins racing for the last
 	 * use, only one changes the row, even across processes. */
-	if ((r = write1(st, "use join token", &changes, "UPDATE join_tokens "
+	if ((r = query(st, "use join token", &s, "UPDATE join_tokens "
 	    "SET uses_left = uses_left - 1 WHERE token_hash = ? AND uses_left > 0 AND "
-	    "expires_at > ?", "ti", token_hash, now)) != 0 || changes == 1) {
+	    "expires_at > ? AND (name = '' OR name = ?) RETURNING name, labels", "tit", token_hash,
+	    now, name)) != 0) {
 		goto out;
 	}
-	/* Only naming the refusal; the decision is made. Used up beats
-	 * expired, as a replay is the more telling of the two. */
-	if ((r = query_row(st, "use join token", &s, "SELECT uses_left, expires_at "
+	if ((r = step(st, s, "use join token")) == 1) {
+		if ((r = col_text(s, 0, got.name, sizeof(got.name), "use join token")) == 0 &&
+		    (r = col_text(s, 1, got.labels, sizeof(got.labels), "use join token")) == 0) {
+			r = step(st, s, "use join token"); /* runs the UPDATE to its end */
+		}
+		goto out;
+	}
+	if (r != 0) {
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* Only naming the refusal; the decision is made. Used up beats the
+	 * rest, as a replay is the most telling. */
+	if ((r = query_row(st, "use join token", &s, "SELECT uses_left, expires_at, name "
 	    "FROM join_tokens WHERE token_hash = ?", "t", token_hash)) != 0) {
 		goto out;
 	}
-	r = sqlite3_column_int64(s, 0) <= 0 ? ZT_ERR_REPLAY : ZT_ERR_EXPIRED;
+	r = sqlite3_column_int64(s, 0) <= 0 ? ZT_ERR_REPLAY :
+	    sqlite3_column_int64(s, 1) <= now ? ZT_ERR_EXPIRED : ZT_ERR_DENIED;
 out:
 	sqlite3_finalize(s);
 	unlock(st);
+	if (r == 0 && claims != NULL) {
+		*claims = got;
+	}
 	return r;
 }
 
-#define JOIN_COLS "token_hash, created_at, expires_at, uses_left, created_by"
+#define JOIN_COLS "token_hash, created_at, expires_at, uses_left, created_by, name, labels"
 
 static int read_join_token(sqlite3_stmt *s, void *elem)
 {
@@ -1759,7 +1808,10 @@ static int read_join_token(sqlite3_stmt *s, void *elem)
 
 	memset(t, 0, sizeof(*t));
 	if ((r = col_text(s, 0, t->token_hash, sizeof(t->token_hash), "read join token")) != 0 ||
-	    (r = col_text(s, 4, t->created_by, sizeof(t->created_by), "read join token")) != 0) {
+	    (r = col_text(s, 4, t->created_by, sizeof(t->created_by), "read join token")) != 0 ||
+	    (r = col_text(s, 5, t->claims.name, sizeof(t->claims.name), "read join token")) != 0 ||
+	    (r = col_text(s, 6, t->claims.labels, sizeof(t->claims.labels),
+	    "read join token")) != 0) {
 		return r;
 	}
 	t->created_at = sqlite3_column_int64(s, 1);
@@ -1901,30 +1953,96 @@ static int pin_valid(const char *p)
 	return p != NULL && strncmp(p, "sha256:", 7) == 0 && hash_valid(p + 7);
 }
 
-/* True if the char array a (an array, not a pointer) holds a string. */
-#define FITS(a) (memchr((a), '\0', sizeof(a)) != NULL)
+/* True if c holds three strings, labels not empty. */
+static int claims_valid(const struct store_agent_claims *c)
+{
+	return c != NULL && FITS(c->labels) && c->labels[0] != '\0' && FITS(c->ssh_target) &&
+	    FITS(c->ssh_host_key);
+}
 
-int store_agent_bind(struct store *st, const struct store_agent *ag, int64_t now)
+int store_agent_bind(struct store *st, const char *name, const char *key_pin,
+    const struct store_agent_claims *c, int64_t now)
 {
 	int r, changes = 0;
 
-	if (ag == NULL || !store_name_valid(ag->name) || !pin_valid(ag->key_pin) ||
-	    !FITS(ag->labels) || ag->labels[0] == '\0' || !FITS(ag->ssh_target) ||
-	    !FITS(ag->ssh_host_key)) {
+	if (!store_name_valid(name) || !pin_valid(key_pin) || !claims_valid(c)) {
 		return ZT_ERR_INVALID;
 	}
 	lock(st);
-	/* One statement decides: the upsert's WHERE leaves a name bound to
-	 * another key untouched (no row changed), so of two connections racing
-	 * for a new name, even from two processes, exactly one key wins. */
+	/* One statement decides: a name bound already, or a host key approved
+	 * for another name, inserts nothing, so of two connections racing for
+	 * a new name, even from two processes, exactly one key wins. */
 	r = write1(st, "bind agent", &changes, "INSERT INTO agents(name, key_pin, labels, "
-	    "ssh_target, ssh_host_key, bound_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
-	    "ON CONFLICT(name) DO UPDATE SET labels = excluded.labels, "
-	    "ssh_target = excluded.ssh_target, ssh_host_key = excluded.ssh_host_key, "
-	    "last_seen = excluded.last_seen WHERE agents.key_pin = excluded.key_pin", "ttttti",
-	    ag->name, ag->key_pin, ag->labels, ag->ssh_target, ag->ssh_host_key, now);
+	    "ssh_target, ssh_host_key, bound_at, last_seen) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 "
+	    "WHERE NOT EXISTS (SELECT 1 FROM agents WHERE ssh_host_key = ?5) "
+	    "ON CONFLICT(name) DO NOTHING", "ttttti", name, key_pin, c->labels, c->ssh_target,
+	    c->ssh_host_key, now);
 	unlock(st);
 	return r == 0 && changes == 0 ? ZT_ERR_EXISTS : r;
+}
+
+int store_agent_key_owner(struct store *st, const char *host_key, const char *except,
+    char owner[STORE_NAME_MAX + 1])
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	owner[0] = '\0';
+	if (host_key == NULL || except == NULL) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	lock(st);
+	if ((r = query_row(st, "find host key", &s, "SELECT name FROM agents "
+	    "WHERE ssh_host_key = ? AND name != ? ORDER BY name LIMIT 1", "tt", host_key,
+	    except)) == 0) {
+		r = col_text(s, 0, owner, STORE_NAME_MAX + 1, "find host key");
+	}
+	sqlite3_finalize(s);
+	unlock(st);
+	return r;
+}
+
+int store_agent_pend(struct store *st, const char *name, const char *key_pin,
+    const struct store_agent_claims *c, int64_t now)
+{
+	static const struct store_agent_claims none;
+
+	if (c != NULL && !claims_valid(c)) {
+		return ZT_ERR_INVALID;
+	}
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	c = c != NULL ? c : &none;
+	/* pending_at marks a change: the same claims again keep their time. */
+	return change1(st, "record pending claims", "UPDATE agents SET "
+	    "pending_at = CASE WHEN ?1 = '' THEN 0 WHEN pending_labels = ?1 AND "
+	    "pending_target = ?2 AND pending_host_key = ?3 AND pending_at > 0 THEN pending_at "
+	    "ELSE ?4 END, pending_labels = ?1, pending_target = ?2, pending_host_key = ?3, "
+	    "last_seen = ?4 WHERE name = ?5 AND key_pin = ?6", "tttitt", c->labels, c->ssh_target,
+	    c->ssh_host_key, now, name, key_pin);
+}
+
+int store_agent_set_labels(struct store *st, const char *name, const char *key_pin,
+    const char *labels)
+{
+	if (labels == NULL || labels[0] == '\0' || strlen(labels) > STORE_AGENT_LABELS_MAX) {
+		return ZT_ERR_INVALID;
+	}
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return change1(st, "set agent labels", "UPDATE agents SET labels = ? "
+	    "WHERE name = ? AND key_pin = ?", "ttt", labels, name, key_pin);
+}
+
+int store_agent_set_locked(struct store *st, const char *name, int locked)
+{
+	if (!store_name_valid(name)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return change1(st, "lock agent", "UPDATE agents SET locked = ? WHERE name = ?", "it",
+	    (int64_t)(locked != 0), name);
 }
 
 int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now)
@@ -1936,7 +2054,19 @@ int store_agent_seen(struct store *st, const char *name, const char *key_pin, in
 	    "WHERE name = ? AND key_pin = ?", "itt", now, name, key_pin);
 }
 
-#define AGENT_COLS "name, key_pin, labels, ssh_target, ssh_host_key, bound_at, last_seen"
+#define AGENT_COLS "name, key_pin, labels, ssh_target, ssh_host_key, bound_at, last_seen, " \
+	"pending_labels, pending_target, pending_host_key, pending_at, locked"
+
+static int read_claims(sqlite3_stmt *s, int col, struct store_agent_claims *c)
+{
+	int r;
+
+	if ((r = col_text(s, col, c->labels, sizeof(c->labels), "read agent")) != 0 ||
+	    (r = col_text(s, col + 1, c->ssh_target, sizeof(c->ssh_target), "read agent")) != 0) {
+		return r;
+	}
+	return col_text(s, col + 2, c->ssh_host_key, sizeof(c->ssh_host_key), "read agent");
+}
 
 static int read_agent(sqlite3_stmt *s, void *elem)
 {
@@ -1946,19 +2076,33 @@ static int read_agent(sqlite3_stmt *s, void *elem)
 	memset(ag, 0, sizeof(*ag));
 	if ((r = col_text(s, 0, ag->name, sizeof(ag->name), "read agent")) != 0 ||
 	    (r = col_text(s, 1, ag->key_pin, sizeof(ag->key_pin), "read agent")) != 0 ||
-	    (r = col_text(s, 2, ag->labels, sizeof(ag->labels), "read agent")) != 0 ||
-	    (r = col_text(s, 3, ag->ssh_target, sizeof(ag->ssh_target), "read agent")) != 0 ||
-	    (r = col_text(s, 4, ag->ssh_host_key, sizeof(ag->ssh_host_key), "read agent")) != 0) {
+	    (r = read_claims(s, 2, &ag->claims)) != 0 ||
+	    (r = read_claims(s, 7, &ag->pending)) != 0) {
 		return r;
 	}
 	ag->bound_at = sqlite3_column_int64(s, 5);
 	ag->last_seen = sqlite3_column_int64(s, 6);
+	ag->pending_at = sqlite3_column_int64(s, 10);
+	ag->locked = sqlite3_column_int(s, 11) != 0;
 	return 0;
+}
+
+/* One agent's row, with st->mu held. */
+static int agent_get(struct store *st, const char *name, struct store_agent *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if ((r = query_row(st, "get agent", &s, "SELECT " AGENT_COLS " FROM agents "
+	    "WHERE name = ?", "t", name)) == 0) {
+		r = read_agent(s, out);
+	}
+	sqlite3_finalize(s);
+	return r;
 }
 
 int store_agent_get(struct store *st, const char *name, struct store_agent *out)
 {
-	sqlite3_stmt *s = NULL;
 	int r;
 
 	if (out == NULL) {
@@ -1969,12 +2113,46 @@ int store_agent_get(struct store *st, const char *name, struct store_agent *out)
 		return ZT_ERR_NOT_FOUND;
 	}
 	lock(st);
-	if ((r = query_row(st, "get agent", &s, "SELECT " AGENT_COLS " FROM agents "
-	    "WHERE name = ?", "t", name)) == 0) {
-		r = read_agent(s, out);
-	}
-	sqlite3_finalize(s);
+	r = agent_get(st, name, out);
 	unlock(st);
+	return r;
+}
+
+int store_agent_approve(struct store *st, const char *name, struct store_agent *before)
+{
+	struct store_agent *row = calloc(1, sizeof(*row));
+	int r, changes = 0;
+
+	if (row == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if (!store_name_valid(name)) {
+		free(row);
+		return ZT_ERR_NOT_FOUND;
+	}
+	lock(st);
+	if ((r = begin(st, "begin approve agent")) != 0 || (r = agent_get(st, name, row)) != 0) {
+		goto out;
+	}
+	if (row->pending_at <= 0) {
+		r = ZT_ERR_INVALID;
+		goto out;
+	}
+	if ((r = write1(st, "approve agent", &changes, "UPDATE agents SET "
+	    "labels = pending_labels, ssh_target = pending_target, "
+	    "ssh_host_key = pending_host_key, pending_labels = '', pending_target = '', "
+	    "pending_host_key = '', pending_at = 0 WHERE name = ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM agents o WHERE o.name != ?1 AND "
+	    "o.ssh_host_key = agents.pending_host_key)", "t", name)) == 0 && changes == 0) {
+		r = ZT_ERR_EXISTS;
+	}
+out:
+	r = finish(st, r, "commit approve agent");
+	unlock(st);
+	if (before != NULL) {
+		*before = *row;
+	}
+	free(row);
 	return r;
 }
 
@@ -2009,4 +2187,60 @@ int store_agent_rm(struct store *st, const char *name)
 		return ZT_ERR_NOT_FOUND;
 	}
 	return change1(st, "remove agent", "DELETE FROM agents WHERE name = ?", "t", name);
+}
+
+int store_agent_join_put(struct store *st, const char *name, const char *key_pin,
+    const char *labels, int64_t now)
+{
+	int r;
+
+	if (!store_name_valid(name) || !pin_valid(key_pin) || labels == NULL ||
+	    strlen(labels) > STORE_AGENT_LABELS_MAX) {
+		return ZT_ERR_INVALID;
+	}
+	lock(st);
+	if ((r = begin(st, "begin put join")) != 0) {
+		goto out;
+	}
+	/* Joins whose agent never said hello are forgotten after a while. */
+	if ((r = write1(st, "forget old joins", NULL, "DELETE FROM agent_joins "
+	    "WHERE joined_at < ?", "i", now - STORE_AGENT_JOIN_KEEP_S)) == 0) {
+		r = write1(st, "put join", NULL, "INSERT INTO agent_joins(name, key_pin, labels, "
+		    "joined_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name, key_pin) DO UPDATE SET "
+		    "labels = excluded.labels, joined_at = excluded.joined_at", "ttti", name,
+		    key_pin, labels, now);
+	}
+out:
+	r = finish(st, r, "commit put join");
+	unlock(st);
+	return r;
+}
+
+int store_agent_join_get(struct store *st, const char *name, const char *key_pin,
+    char *labels, size_t labelssz)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	labels[0] = '\0';
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	lock(st);
+	if ((r = query_row(st, "get join", &s, "SELECT labels FROM agent_joins WHERE name = ? "
+	    "AND key_pin = ?", "tt", name, key_pin)) == 0) {
+		r = col_text(s, 0, labels, labelssz, "get join");
+	}
+	sqlite3_finalize(s);
+	unlock(st);
+	return r;
+}
+
+int store_agent_join_rm(struct store *st, const char *name, const char *key_pin)
+{
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return change1(st, "remove join", "DELETE FROM agent_joins WHERE name = ? AND "
+	    "key_pin = ?", "tt", name, key_pin);
 }

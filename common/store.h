@@ -201,27 +201,42 @@ int store_session_prune(struct store *st, int64_t now, int64_t grace_s);
  * An agent's first connection presents a join token (stored as its
  * crypto_token_hash) with its CSR. A token expires and carries a number of
  * uses; the row stays when the uses run out, so that a replay is told
- * apart from an unknown token. */
+ * apart from an unknown token. A token may also say who joins with it: a
+ * name the agent must use, and the labels it gets (its own are not
+ * taken). */
 #define STORE_JOIN_USES_MAX 1000  /* uses one token may carry */
 #define STORE_JOIN_BY_MAX 127     /* bytes of created_by, e.g. "admin:root" */
 #define STORE_JOIN_PREFIX_MIN 12  /* hex digits that name a token in rm */
+#define STORE_AGENT_LABELS_MAX 8192  /* bytes of labels' JSON text */
+/* What a join token grants. */
+struct store_join_claims {
+	char name[STORE_NAME_MAX + 1];            /* "": the agent names itself */
+	char labels[STORE_AGENT_LABELS_MAX + 1];  /* "": the agent's own; else a JSON
+	                                           * object's text (not parsed here) */
+};
 struct store_join_token {
 	char token_hash[STORE_HASH_HEX];  /* the hash, never the token */
 	int64_t created_at;
 	int64_t expires_at;
 	int64_t uses_left;                /* 0 once used up */
 	char created_by[STORE_JOIN_BY_MAX + 1];
+	struct store_join_claims claims;
 };
 /* Adds a token hash valid until expires_at (> now) for uses (1..
- * STORE_JOIN_USES_MAX) joins. 0, ZT_ERR_INVALID (bad hash or bounds),
+ * STORE_JOIN_USES_MAX) joins, granting claims (NULL: none). 0,
+ * ZT_ERR_INVALID (bad hash, bounds, or a name that is not a valid name),
  * ZT_ERR_TOO_LARGE (created_by), ZT_ERR_EXISTS. */
 int store_join_token_add(struct store *st, const char *token_hash, int64_t now,
-    int64_t expires_at, int64_t uses, const char *created_by);
-/* Atomically consumes one use (a single conditional UPDATE, so of racing
- * joins for the last use exactly one wins, across processes too):
- * 0, ZT_ERR_NOT_FOUND (unknown or removed), ZT_ERR_REPLAY (no uses left;
- * checked before expiry), ZT_ERR_EXPIRED (now >= expires_at). */
-int store_join_token_use(struct store *st, const char *token_hash, int64_t now);
+    int64_t expires_at, int64_t uses, const char *created_by,
+    const struct store_join_claims *claims);
+/* Atomically consumes one use for an agent called name (a single
+ * conditional UPDATE, so of racing joins for the last use exactly one
+ * wins, across processes too); *claims (may be NULL) receives what the
+ * token grants. 0, ZT_ERR_NOT_FOUND (unknown or removed), ZT_ERR_REPLAY
+ * (no uses left; checked first), ZT_ERR_EXPIRED (now >= expires_at),
+ * ZT_ERR_DENIED (the token is for another name; no use is consumed). */
+int store_join_token_use(struct store *st, const char *token_hash, int64_t now,
+    const char *name, struct store_join_claims *claims);
 /* Calls fn for every token row (used up and expired ones too) ordered by
  * hash; stops and returns fn's value if non-zero. */
 int store_join_token_each(struct store *st,
@@ -277,33 +292,64 @@ int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref
 
 /* ---- agents (the broker's registry of hosts, kept across restarts) ----
  * A host's name is bound to the key pin of the first agent certificate
- * that connected with it; the row also keeps what that agent last
- * advertised, so that a restarted broker lists the host (offline) and still
- * refuses another key under the same name. Only an operator's
- * store_agent_rm frees a name. */
+ * that connected with it. The row keeps the agent's approved claims (its
+ * labels, SSH target and host key, which policy and the host-key pin use),
+ * what it advertised since that differs from them (pending, until an
+ * operator approves it), and when it was last seen, so that a restarted
+ * broker lists the host (offline) and still refuses another key under the
+ * same name. Only an operator's store_agent_rm frees a name. A host key is
+ * approved for at most one name. */
 #define STORE_AGENT_PIN_LEN 71          /* "sha256:" + 64 lower-case hex digits */
-#define STORE_AGENT_LABELS_MAX 8192     /* bytes of the labels' JSON text */
 #define STORE_AGENT_TARGET_MAX 261      /* bytes of ssh_target (as TUN_TARGET_MAX) */
 #define STORE_AGENT_HOSTKEY_MAX 128     /* bytes of ssh_host_key (as TUN_HOSTKEY_MAX) */
-struct store_agent {
-	char name[STORE_NAME_MAX + 1];
-	char key_pin[STORE_AGENT_PIN_LEN + 1];
+#define STORE_AGENT_JOIN_KEEP_S (7 * 86400) /* a join's claims wait this long for a hello */
+struct store_agent_claims {
 	char labels[STORE_AGENT_LABELS_MAX + 1];  /* a JSON object's text, e.g. "{}" */
 	char ssh_target[STORE_AGENT_TARGET_MAX + 1];
 	char ssh_host_key[STORE_AGENT_HOSTKEY_MAX + 1];
+};
+struct store_agent {
+	char name[STORE_NAME_MAX + 1];
+	char key_pin[STORE_AGENT_PIN_LEN + 1];
+	struct store_agent_claims claims;         /* approved */
+	struct store_agent_claims pending;        /* advertised, not approved ("" each) */
+	int64_t pending_at;                       /* when pending was recorded; 0: none */
+	int locked;                               /* an operator cut it off */
 	int64_t bound_at;                         /* when the name was bound */
 	int64_t last_seen;                        /* last connection or disconnection */
 };
-/* Binds ag->name to ag->key_pin and records what the agent advertised
- * (labels, ssh_target, ssh_host_key) with last_seen = now, as one
- * statement, so that of two connections racing for a new name (from two
- * processes too) exactly one key wins. A new name is inserted with
- * bound_at = now; a name bound to this pin is updated (bound_at kept); a
- * name bound to another pin is left untouched. ag->bound_at and
- * ag->last_seen are ignored. The store does not parse labels. 0,
- * ZT_ERR_EXISTS (bound to another pin), ZT_ERR_INVALID (bad name or pin, a
- * field not NUL-terminated in its array, empty labels), ZT_ERR_DB. */
-int store_agent_bind(struct store *st, const struct store_agent *ag, int64_t now);
+/* Binds a new name to key_pin with claims approved and last_seen = now,
+ * as one statement, so that of two connections racing for a new name
+ * (from two processes too) exactly one key wins. 0, ZT_ERR_EXISTS (the
+ * name is bound already, or claims->ssh_host_key is approved for another
+ * name: nothing changed), ZT_ERR_INVALID (bad name or pin, a field not
+ * NUL-terminated in its array, empty labels), ZT_ERR_DB. The store does
+ * not parse labels. */
+int store_agent_bind(struct store *st, const char *name, const char *key_pin,
+    const struct store_agent_claims *claims, int64_t now);
+/* The name other than except whose approved host key is host_key into
+ * owner: 0 or ZT_ERR_NOT_FOUND. */
+int store_agent_key_owner(struct store *st, const char *host_key, const char *except,
+    char owner[STORE_NAME_MAX + 1]);
+/* Records claims (NULL: clears them) as agent name's pending claims if it
+ * is still bound to key_pin, and last_seen = now. pending_at becomes now
+ * when the pending claims change, and is kept when they stay the same. 0,
+ * ZT_ERR_NOT_FOUND (unknown, or removed since), ZT_ERR_INVALID. */
+int store_agent_pend(struct store *st, const char *name, const char *key_pin,
+    const struct store_agent_claims *claims, int64_t now);
+/* Replaces the approved labels of agent name if it is still bound to
+ * key_pin (a join token's labels at a later join): 0, ZT_ERR_NOT_FOUND,
+ * ZT_ERR_INVALID. */
+int store_agent_set_labels(struct store *st, const char *name, const char *key_pin,
+    const char *labels);
+/* Approves agent name's pending claims, as one transaction; *before (may
+ * be NULL) receives the row as it was. 0, ZT_ERR_NOT_FOUND (no such
+ * agent), ZT_ERR_INVALID (nothing pending), ZT_ERR_EXISTS (the pending
+ * host key is approved for another name: nothing changed). */
+int store_agent_approve(struct store *st, const char *name, struct store_agent *before);
+/* Locks (locked != 0) or unlocks agent name: a locked agent's connections
+ * are refused and ended by the broker. 0 or ZT_ERR_NOT_FOUND. */
+int store_agent_set_locked(struct store *st, const char *name, int locked);
 /* Sets last_seen = now of agent name if it is still bound to key_pin (at
  * disconnection): 0 or ZT_ERR_NOT_FOUND (unknown, or removed since). */
 int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now);
@@ -316,5 +362,17 @@ int store_agent_each(struct store *st, int (*fn)(const struct store_agent *ag, v
 /* Forgets an agent and frees its name for another key: 0 or
  * ZT_ERR_NOT_FOUND. */
 int store_agent_rm(struct store *st, const char *name);
+
+/* The labels a join token granted the key key_pin joining as name, kept
+ * for the agent's next hello (a join and its hello are two connections):
+ * put replaces what an earlier join of the same key left and forgets joins
+ * older than STORE_AGENT_JOIN_KEEP_S; get reads it (0 with labels in
+ * labelssz bytes, or ZT_ERR_NOT_FOUND); rm forgets it once applied (0 or
+ * ZT_ERR_NOT_FOUND). */
+int store_agent_join_put(struct store *st, const char *name, const char *key_pin,
+    const char *labels, int64_t now);
+int store_agent_join_get(struct store *st, const char *name, const char *key_pin,
+    char *labels, size_t labelssz);
+int store_agent_join_rm(struct store *st, const char *name, const char *key_pin);
 
 #endif

@@ -438,8 +438,7 @@ static int str_check(const struct tun_field *f, const char *s)
 	return 0;
 }
 
-/* Checks a label set: count, syntax, unique keys. */
-static int labels_check(const struct tun_label *l, size_t n, char *why, size_t whysz)
+int tun_labels_check(const struct tun_label *l, size_t n, char *why, size_t whysz)
 {
 	if (n > TUN_LABELS_MAX) {
 		snprintf(why, whysz, "labels: more than %d pairs", TUN_LABELS_MAX);
@@ -509,7 +508,7 @@ static int labels_decode(const cJSON *obj, struct tun_msg *m)
 		n++;
 	}
 	m->nlabels = n;
-	return labels_check(m->labels, n, m->why, sizeof(m->why));
+	return tun_labels_check(m->labels, n, m->why, sizeof(m->why));
 }
 
 static const char *err_word(int r)
@@ -732,7 +731,7 @@ int tun_msg_to_json(const struct tun_msg *m, cJSON **out)
 			if (m->nlabels == 0) {
 				continue;
 			}
-			if ((r = labels_check(m->labels, m->nlabels, why, sizeof(why))) != 0) {
+			if ((r = tun_labels_check(m->labels, m->nlabels, why, sizeof(why))) != 0) {
 				goto out;
 			}
 			if ((lab = cJSON_AddObjectToObject(o, "labels")) == NULL ||
@@ -887,4 +886,57 @@ int tun_labels_to_json(const struct tun_label *l, size_t n, cJSON *obj)
 		}
 	}
 	return 0;
+}
+
+/* The blob of an "ssh-ed25519 <base64>" key that hostkey_ok() accepted. */
+static int hostkey_blob(const char *key, uint8_t **blob, size_t *n)
+{
+	if (key == NULL || !hostkey_ok(key)) {
+		return ZT_ERR_INVALID;
+	}
+	return crypto_b64_decode(key + 12, strlen(key + 12), blob, n);
+}
+
+int tun_hostkey_canonical(const char *key, char *out, size_t outsz)
+{
+	uint8_t *blob = NULL;
+	char *b64 = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = hostkey_blob(key, &blob, &n)) != 0) {
+		return r;
+	}
+	if ((b64 = crypto_b64_dup(blob, n)) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if (snprintf(out, outsz, "ssh-ed25519 %s", b64) >= (int)outsz) {
+		r = ZT_ERR_TOO_LARGE;
+	}
+	free(b64);
+	free(blob);
+	return r;
+}
+
+int tun_hostkey_fingerprint(const char *key, char *out, size_t outsz)
+{
+	uint8_t *blob = NULL, sum[CRYPTO_SHA256_LEN];
+	char *b64 = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = hostkey_blob(key, &blob, &n)) != 0) {
+		return r;
+	}
+	crypto_sha256(blob, n, sum);
+	if ((b64 = crypto_b64_dup(sum, sizeof(sum))) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else {
+		b64[strcspn(b64, "=")] = '\0'; /* as ssh-keygen -l prints it */
+		if (snprintf(out, outsz, "SHA256:%s", b64) >= (int)outsz) {
+			r = ZT_ERR_TOO_LARGE;
+		}
+	}
+	free(b64);
+	free(blob);
+	return r;
 }

@@ -153,6 +153,21 @@ int tun_labels_parse(char *s, struct tun_label *labels, size_t max, size_t *n);
  * labels take on the wire, in the store and in API answers. 0 or
  * ZT_ERR_NOMEM. */
 int tun_labels_to_json(const struct tun_label *l, size_t n, cJSON *obj);
+/* Checks a label set as the wire format does: at most TUN_LABELS_MAX
+ * pairs, keys and values 1..TUN_LABEL_MAX of [A-Za-z0-9._-], keys unique.
+ * 0, ZT_ERR_TOO_LARGE or ZT_ERR_INVALID with why saying which (for
+ * people). */
+int tun_labels_check(const struct tun_label *l, size_t n, char *why, size_t whysz);
+
+/* Host keys ("ssh-ed25519 <base64>", as ssh_host_key on the wire). */
+#define TUN_HOSTKEY_FP_MAX 51 /* "SHA256:" + 43 base64 digits + NUL */
+/* The key in its one spelling: its blob's base64 re-encoded, so that two
+ * spellings of one key (base64 allows a few) compare equal as strings.
+ * 0, ZT_ERR_INVALID (not such a key), ZT_ERR_TOO_LARGE, ZT_ERR_NOMEM. */
+int tun_hostkey_canonical(const char *key, char *out, size_t outsz);
+/* Its fingerprint as `ssh-keygen -l` prints it: "SHA256:" and the
+ * unpadded base64 of the SHA-256 of its blob. Errors as above. */
+int tun_hostkey_fingerprint(const char *key, char *out, size_t outsz);
 
 /* Encodes m as one frame and writes it whole through writefn (0 or a
  * negative ZT_ERR_*): 0, an encoding error, or writefn's error. */

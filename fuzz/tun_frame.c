@@ -7,8 +7,9 @@
  * generator seeded by that byte (1 byte up to a few KiB, so frames split
  * at every kind of boundary); every complete frame is decoded as a
  * message. A decoded message must encode again and decode to the same
- * type: what the decoder accepts, the encoder must not refuse. A poisoned
- * reader must stay poisoned and take no more bytes.
+ * type: what the decoder accepts, the encoder must not refuse. A host key it
+ * accepts has a canonical spelling and a fingerprint. A poisoned reader
+ * must stay poisoned and take no more bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,16 @@ static void decode_frame(const uint8_t *p, size_t n)
 	check(buf_len(b) > TUN_HDR_LEN);
 	check(tun_msg_decode(buf_ptr(b) + TUN_HDR_LEN, buf_len(b) - TUN_HDR_LEN, &back) == 0);
 	check(back.type == m.type && back.nlabels == m.nlabels && back.seq == m.seq);
+	if (m.ssh_host_key != NULL) {
+		/* A host key the decoder took has one canonical spelling, which
+		 * is a host key too, and a fingerprint. */
+		char canon[TUN_HOSTKEY_MAX + 1], again[TUN_HOSTKEY_MAX + 1], fp[TUN_HOSTKEY_FP_MAX];
+
+		check(tun_hostkey_canonical(m.ssh_host_key, canon, sizeof(canon)) == 0);
+		check(tun_hostkey_canonical(canon, again, sizeof(again)) == 0);
+		check(strcmp(canon, again) == 0);
+		check(tun_hostkey_fingerprint(m.ssh_host_key, fp, sizeof(fp)) == 0);
+	}
 	tun_msg_clear(&back);
 	tun_msg_clear(&m);
 	buf_free(b);

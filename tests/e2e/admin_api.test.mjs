@@ -122,10 +122,10 @@ describe('join tokens', () => {
     const id = add.stdout.match(/^id: ([0-9a-f]{12})$/m)[1];
     const ls = await zt(['tokens', 'ls']);
     assert.equal(ls.code, 0, ls.stderr);
-    assert.match(ls.stdout, /^ID\s+EXPIRES\s+USES\s+STATE\s+CREATOR$/m);
+    assert.match(ls.stdout, /^ID\s+EXPIRES\s+USES\s+STATE\s+CREATOR\s+NAME\s+LABELS$/m);
     assert.doesNotMatch(ls.stdout, /ztj_/);
     const row = ls.stdout.split('\n').find((l) => l.startsWith(id));
-    assert.match(row, /^[0-9a-f]{12}\s+\d{4}-\d\d-\d\dT\S+Z\s+1\s+valid\s+user:ada$/);
+    assert.match(row, /^[0-9a-f]{12}\s+\d{4}-\d\d-\d\dT\S+Z\s+1\s+valid\s+user:ada\s+-\s+-$/);
     // The listing matches the admin verb's, row for row.
     assert.equal(ls.stdout, admin(broker, 'tokens', 'ls').stdout);
 
@@ -323,7 +323,11 @@ describe('bad input', () => {
     ['POST', '/v1/tokens', { uses: 0 }, /field "uses" must be an integer from 1 to 100/],
     ['POST', '/v1/tokens', { uses: 1.5 }, /field "uses" must be an integer/],
     ['POST', '/v1/tokens', { uses: '2' }, /field "uses" must be an integer/],
-    ['POST', '/v1/tokens', { ttl: '1h', colour: 'red' }, /unknown field "colour" \(expected ttl, uses\)/],
+    ['POST', '/v1/tokens', { ttl: '1h', colour: 'red' }, /unknown field "colour" \(expected ttl, uses, name, labels\)/],
+    ['POST', '/v1/tokens', { name: 'Web 1' }, /an agent's name is 1 to 64 of/],
+    ['POST', '/v1/tokens', { labels: 'env' }, /labels take k=v,k2=v2/],
+    ['POST', '/v1/tokens', { labels: 'env=a,env=b' }, /a key appears twice/],
+    ['POST', '/v1/agents/approve', {}, /field "name" is required/],
     ['POST', '/v1/tokens/rm', {}, /field "id" is required/],
     ['POST', '/v1/tokens/rm', { id: 'abc' }, /a token ID is 12 to 64 lower-case hex digits/],
     ['POST', '/v1/tokens/rm', { id: 'a'.repeat(65) }, /field "id" is longer than 64 bytes/],

@@ -14,12 +14,10 @@ import {
 } from './lib/zt.mjs';
 
 let broker;
-let hostKey;
 
 before(async () => {
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
   assert.ok(broker.tunnelPort > 0);
-  hostKey = sshHostKey();
 });
 after(() => stopChecked(broker));
 
@@ -29,8 +27,12 @@ function newToken(...args) {
   return r.stdout.match(/^token: (ztj_\S+)$/m)[1];
 }
 
+// Each host its own sshd host key: a host key belongs to one name.
+const hostKeys = {};
 const agent = (dir, name, token, pin = broker.pin) =>
-  startAgent(broker, dir, name, { token, pin, hostKey, labels: 'env=staging,team=web' });
+  startAgent(broker, dir, name, {
+    token, pin, hostKey: (hostKeys[name] ??= sshHostKey()), labels: 'env=staging,team=web',
+  });
 
 function events(type) {
   const out = admin(broker, 'audit', 'ls', '--json').stdout;

@@ -56,7 +56,7 @@ async function host(name) {
 function listedPin(name) {
   const r = admin(broker, 'agents', 'ls');
   assert.equal(r.code, 0, r.stderr);
-  const m = r.stdout.match(new RegExp(`^${name}\\s+(sha256:[0-9a-f]{12})\\s+(\\S+)\\s+(.*)$`, 'm'));
+  const m = r.stdout.match(new RegExp(`^${name}\\s+(sha256:[0-9a-f]{12})\\s+(\\S+)\\s+approved\\s+(.*)$`, 'm'));
   return m && { pin: m[1], lastSeen: m[2], labels: m[3] };
 }
 
@@ -149,6 +149,6 @@ test('agents rm checks its argument', () => {
   assert.equal(r.code, 2);
   r = admin(broker, 'agents', 'rm');
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /agents ls \| agents rm NAME/);
+  assert.match(r.stderr, /agents ls \| agents approve NAME \| agents lock NAME \| agents unlock NAME \| agents rm NAME/);
   assert.equal(auditEvents(broker, 'agent.unbind').length, unbinds);
 });

@@ -19,6 +19,7 @@ import {
 let broker;
 let agent;
 let downDir;    // web2 joined, then stopped: its certificate runs out
+const web2Key = sshHostKey(); // web2's sshd, the same whenever web2 runs
 let cutOff;     // web3, whose broker went away: it cannot renew
 
 const TTL = ['--tunnel-listen', '127.0.0.1:0', '--agent-cert-ttl', '15s'];
@@ -29,7 +30,7 @@ before(async () => {
   // Both clocks start now and run while the first test waits for a renewal.
   downDir = path.join(tmpdir('zt-agent-'), 'data');
   const web2 = await startAgent(broker, downDir, 'web2', { token: joinToken(broker),
-    hostKey: sshHostKey(), labels: 'env=staging' });
+    hostKey: web2Key, labels: 'env=staging' });
   assert.ok(web2.joined, web2.out?.stderr);
   await web2.stop();
   const other = await startBroker({ args: TTL });
@@ -105,7 +106,7 @@ test('an expired agent certificate stops the agent; a new token brings it back',
 
   // web2 was down: without a token it refuses to start and says why.
   await until(() => notAfter(path.join(downDir, 'agent.crt')) < new Date(), 'web2 expired', 20000);
-  const bare = await startAgent(broker, downDir, 'web2', { hostKey: sshHostKey() });
+  const bare = await startAgent(broker, downDir, 'web2', { hostKey: web2Key });
   assert.equal(bare.joined, undefined);
   assert.equal(bare.code, 2);
   assert.match(bare.out.stderr, /agent\.crt expired \d+ s ago: join again with a new token/);
@@ -116,7 +117,7 @@ test('an expired agent certificate stops the agent; a new token brings it back',
     .filter((e) => e.actor === 'agent:web2' && e.outcome === 'success').length;
   const seen = connects();
   const again = await startAgent(broker, downDir, 'web2', { token: joinToken(broker),
-    hostKey: sshHostKey(), labels: 'env=staging' });
+    hostKey: web2Key, labels: 'env=staging' });
   try {
     assert.ok(again.joined, again.out?.stderr);
     assert.match(again.out.stdout, /certificate expired; joining again with the token/);

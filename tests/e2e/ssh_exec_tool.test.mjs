@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker, stopChecked, tmpdir,
-  until, ZTCTL, ztctlLogin,
+  admin, applyRole, auditEvents, botToken, brokerFetch, sdk, sshHostKey, startAgent,
+  startBroker, stopChecked, tmpdir, until, ZTCTL, ztctlLogin,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -49,10 +49,12 @@ async function connectHttp(token) {
 }
 
 
-async function addAgent(name, labels, ssh, extra = []) {
+// An agent of sshd (its host key), or with hostKey of a host of its own
+// that no call reaches (a host key belongs to one name).
+async function addAgent(name, labels, ssh, extra = [], hostKey = sshHostKey()) {
   const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
   const dir = path.join(tmpdir('zt-agent-'), 'data');
-  const a = await startAgent(broker, dir, name, { token, hostKey: sshd.hostKey, labels, ssh, extra });
+  const a = await startAgent(broker, dir, name, { token, hostKey, labels, ssh, extra });
   assert.ok(a.joined, a.out?.stderr);
   agents.push(a);
   return { a, dir };
@@ -70,7 +72,8 @@ before(async () => {
   applyRole(broker, `kind: role\nname: web-ops\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
     + '  tools: [ssh_exec, list_hosts]\ndeny:\n  tools: [ssh_exec]\n  hosts: {team: payments}\n');
   applyRole(broker, 'kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
-  const w = await addAgent('web1', 'env=staging,team=web', `127.0.0.1:${sshd.port}`);
+  const w = await addAgent('web1', 'env=staging,team=web', `127.0.0.1:${sshd.port}`, [],
+    sshd.hostKey);
   web1 = w.a;
   agentDir = w.dir;
   await addAgent('db1', 'env=prod', `127.0.0.1:${sshd.port}`);
@@ -335,8 +338,12 @@ test('a killed agent fails calls fast with "host offline"; restarted, it serves 
   }, 'web1 serves again');
 });
 
-test('an agent at its stream limit refuses a dial at once with "busy"', async () => {
-  await addAgent('web8', 'env=staging', `127.0.0.1:${sshd.port}`, ['--max-streams', '1']);
+test('an agent at its stream limit refuses a dial at once with "busy"', async (t) => {
+  // A host of its own: sshd's host key is web1's.
+  const sshd8 = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  t.after(() => sshd8.stop());
+  await addAgent('web8', 'env=staging', `127.0.0.1:${sshd8.port}`, ['--max-streams', '1'],
+    sshd8.hostKey);
   await until(async () => {
     const r = await bot.callTool({ name: 'list_hosts', arguments: {} });
     return r.structuredContent.hosts.find((h) => h.name === 'web8')?.online;

@@ -77,6 +77,17 @@ static void test_ttl_and_state(void **state)
 	assert_string_equal(brk_admin_token_state(&t, NOW), "used"); /* before expired */
 }
 
+/* A token as brk_admin_token_add would have minted it, at NOW. */
+static void minted(struct brk_join_minted *m, int64_t uses)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->token, sizeof(m->token), "ztj_T");
+	snprintf(m->id, sizeof(m->id), "0123456789ab");
+	snprintf(m->pin, sizeof(m->pin), "sha256:P");
+	m->expires_at = NOW;
+	m->uses = uses;
+}
+
 /* The instructions, to the byte: ztctl prints the broker's copy as is. */
 static void test_join_text(void **state)
 {
@@ -92,12 +103,7 @@ static void test_join_text(void **state)
 	char out[BRK_JOIN_TEXT_MAX], small[64];
 	(void)state;
 
-	memset(&m, 0, sizeof(m));
-	snprintf(m.token, sizeof(m.token), "ztj_T");
-	snprintf(m.id, sizeof(m.id), "0123456789ab");
-	snprintf(m.pin, sizeof(m.pin), "sha256:P");
-	m.expires_at = NOW;
-	m.uses = 3;
+	minted(&m, 3);
 	assert_int_equal(brk_admin_join_text(&m, out, sizeof(out)), 0);
 	assert_string_equal(out, want);
 	assert_int_equal(brk_admin_join_command(&m, out, sizeof(out)), 0);
@@ -105,6 +111,29 @@ static void test_join_text(void **state)
 	    "/var/lib/ztagent --name NAME --token ztj_T");
 	assert_int_equal(brk_admin_join_text(&m, small, sizeof(small)), ZT_ERR_TOO_LARGE);
 	assert_int_equal(brk_admin_join_command(&m, small, sizeof(small)), ZT_ERR_TOO_LARGE);
+}
+
+/* A token bound to a name and labels says so, and names the agent. */
+static void test_join_text_bound(void **state)
+{
+	static const char want[] =
+	    "token: ztj_T\nexpires: 2027-01-15T08:00:00Z\nuses: 1\nid: 0123456789ab\n"
+	    "name: web1 (the only name this token joins)\n"
+	    "labels: env=prod,team=web (the agent's own are not used)\n"
+	    "CA pin: sha256:P\n"
+	    "On the host, replace HOST with the broker's address, then run:\n"
+	    "  ztagent --broker HOST:3025 --ca-pin sha256:P --data-dir /var/lib/ztagent "
+	    "--name web1 --token ztj_T\n"
+	    "The token is shown only once.\n";
+	struct brk_join_minted m;
+	char out[BRK_JOIN_TEXT_MAX];
+	(void)state;
+
+	minted(&m, 1);
+	snprintf(m.name, sizeof(m.name), "web1");
+	snprintf(m.labels, sizeof(m.labels), "env=prod,team=web");
+	assert_int_equal(brk_admin_join_text(&m, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
 }
 
 struct seen {
@@ -131,15 +160,15 @@ static void test_token_add_rm(void **state)
 	struct seen s;
 	cJSON *d = NULL;
 
-	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 0, 1, "user:ada", &m, &d, err,
-	    sizeof(err)), ZT_ERR_INVALID);
-	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 60, 101, "user:ada", &m, &d, err,
-	    sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 0, 1, "user:ada", NULL, NULL,
+	    &m, &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 60, 101, "user:ada", NULL, NULL,
+	    &m, &d, err, sizeof(err)), ZT_ERR_INVALID);
 	assert_null(d);
 	assert_non_null(strstr(err, "1 to 100 uses"));
 
-	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 2, "user:ada", &m, &d, err,
-	    sizeof(err)), 0);
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 2, "user:ada", NULL, NULL,
+	    &m, &d, err, sizeof(err)), 0);
 	assert_int_equal(strncmp(m.token, "ztj_", 4), 0);
 	crypto_token_hash(m.token, hash);
 	assert_int_equal(strncmp(m.id, hash, 12), 0);
@@ -171,6 +200,28 @@ static void test_token_add_rm(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(store_join_token_each(f->st, count_token, &s), 0);
 	assert_int_equal(s.n, 0);
+
+	/* Bound to a name and labels, which are checked as an agent's are. */
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 1, "user:ada", "Web 1", NULL,
+	    &m, &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 1, "user:ada", "web1",
+	    "env=prod,env=dev", &m, &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_non_null(strstr(err, "a key appears twice"));
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 1, "user:ada", "web1",
+	    "env=pr*d", &m, &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 1, "user:ada", "web1",
+	    "env", &m, &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_token_add(f->st, f->ca, NOW, 600, 1, "user:ada", "web1",
+	    "env=prod,team=web", &m, &d, err, sizeof(err)), 0);
+	assert_string_equal(m.name, "web1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "name")), "web1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(d,
+	    "labels"), "team")), "web");
+	cJSON_Delete(d);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_join_token_each(f->st, count_token, &s), 0);
+	assert_string_equal(s.t.claims.name, "web1");
+	assert_string_equal(s.t.claims.labels, "{\"env\":\"prod\",\"team\":\"web\"}");
 	crypto_wipe(&m, sizeof(m));
 }
 
@@ -258,6 +309,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ttl_and_state),
 		cmocka_unit_test(test_join_text),
+		cmocka_unit_test(test_join_text_bound),
 		cmocka_unit_test_setup_teardown(test_token_add_rm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),

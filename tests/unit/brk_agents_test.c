@@ -1,7 +1,10 @@
 /*
  * brk_agents_test.c - the agent registry on a real SQLite file: names bound
- * to keys (also across a reopen), dials queued for the current control
- * connection only and its doorbell rung, removal of an offline agent.
+ * to keys (also across a reopen), claims fixed at the first hello and
+ * later changes held for approval, host keys bound to one name, locks
+ * that cut an agent off, dials
+ * queued for the current control connection only and its doorbell rung,
+ * removal of an offline agent.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -21,6 +25,8 @@
 
 #define PIN_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define PIN_B "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HOSTKEY_1 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+#define HOSTKEY_2 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICv041V/x64EisqHM97CfZnJmmrTuhi0oz0vN2lOwGGU"
 
 struct fx {
 	char dir[TU_DIR_MAX];
@@ -28,6 +34,7 @@ struct fx {
 	struct store *st;
 	struct brk_agents *a;
 	int wake[2];
+	struct brk_hello *h;    /* the last hello's findings */
 };
 
 static int setup(void **state)
@@ -35,6 +42,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	assert_non_null(f->h = calloc(1, sizeof(*f->h)));
 	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-agents"), 0);
 	snprintf(f->db, sizeof(f->db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(f->db, &f->st), 0);
@@ -53,6 +61,7 @@ static int teardown(void **state)
 	close(f->wake[0]);
 	close(f->wake[1]);
 	tu_rmtree(f->dir);
+	free(f->h);
 	free(f);
 	return 0;
 }
@@ -65,7 +74,7 @@ static struct tun_msg hello(const char *name)
 	m.type = TUN_HELLO;
 	m.name = (char *)name;
 	m.ssh_target = "127.0.0.1:22";
-	m.ssh_host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+	m.ssh_host_key = HOSTKEY_1;
 	m.nlabels = 1;
 	snprintf(m.labels[0].key, sizeof(m.labels[0].key), "env");
 	snprintf(m.labels[0].value, sizeof(m.labels[0].value), "staging");
@@ -81,8 +90,8 @@ static void test_binding(void **state)
 	struct brk_agent_info info;
 	uint64_t g1 = 0, g2 = 0;
 
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &g1), 0);
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 101, f->wake[1], &g2),
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &g1, f->h), 0);
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 101, f->wake[1], &g2, f->h),
 	    ZT_ERR_EXISTS);
 	assert_true(brk_agents_bound_to(f->a, "web1", PIN_A));
 	assert_false(brk_agents_bound_to(f->a, "web1", PIN_B));
@@ -93,11 +102,11 @@ static void test_binding(void **state)
 	assert_non_null(f->a = brk_agents_new(f->st));
 	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
 	assert_int_equal(info.online, 0);
-	assert_int_equal(info.nlabels, 1);
-	assert_string_equal(info.labels[0].value, "staging");
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 102, f->wake[1], &g2),
+	assert_int_equal(info.claims.nlabels, 1);
+	assert_string_equal(info.claims.labels[0].value, "staging");
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 102, f->wake[1], &g2, f->h),
 	    ZT_ERR_EXISTS);
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 103, f->wake[1], &g2), 0);
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 103, f->wake[1], &g2, f->h), 0);
 }
 
 /* Dials go to the current connection and ring its doorbell; a superseded
@@ -111,8 +120,8 @@ static void test_dials(void **state)
 	uint64_t old = 0, gen = 0;
 
 	assert_int_equal(brk_agents_dial(f->a, "nosuch", "d1"), ZT_ERR_NOT_FOUND);
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &old), 0);
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 101, f->wake[1], &gen), 0);
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &old, f->h), 0);
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 101, f->wake[1], &gen, f->h), 0);
 	assert_int_equal(brk_agents_dial(f->a, "web1", "d1"), 0);
 	assert_int_equal(brk_agents_dial(f->a, "web1", "d2"), 0);
 	assert_true(read(f->wake[0], bell, sizeof(bell)) >= 1);
@@ -140,12 +149,227 @@ static void test_remove(void **state)
 	uint64_t gen = 0;
 
 	assert_int_equal(brk_agents_remove(f->a, "web1"), ZT_ERR_NOT_FOUND);
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &gen), 0);
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &gen, f->h), 0);
 	assert_int_not_equal(brk_agents_remove(f->a, "web1"), 0);
 	brk_agents_offline(f->a, "web1", gen);
 	assert_int_equal(brk_agents_remove(f->a, "web1"), 0);
-	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 101, f->wake[1], &gen), 0);
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 101, f->wake[1], &gen, f->h), 0);
 	assert_true(brk_agents_bound_to(f->a, "web1", PIN_B));
+}
+
+/* A hello of web1 as pin, from a known state, with labels "env=value"
+ * (value NULL: none). */
+static int hello_as(struct fx *f, const char *pin, const char *value, const char *target,
+    const char *key, uint64_t *gen)
+{
+	struct tun_msg h = hello("web1");
+
+	h.nlabels = value != NULL;
+	if (value != NULL) {
+		snprintf(h.labels[0].value, sizeof(h.labels[0].value), "%s", value);
+	}
+	h.ssh_target = (char *)target;
+	h.ssh_host_key = (char *)key;
+	return brk_agents_online(f->a, &h, pin, 100, f->wake[1], gen, f->h);
+}
+
+/* The first hello's claims are approved; later ones that differ wait for
+ * approval while the agent keeps its approved claims, and are applied once
+ * approved; a new host key keeps the agent out until then. */
+static void test_claims(void **state)
+{
+	struct fx *f = *state;
+	struct brk_agent_info info;
+	uint64_t gen = 0;
+
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_FIRST);
+	brk_agents_offline(f->a, "web1", gen);
+
+	/* Relabelled: refused as a claim, the connection goes on. */
+	assert_int_equal(hello_as(f, PIN_A, "prod", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_PENDING);
+	assert_string_equal(f->h->before.claims.labels[0].value, "dev");
+	assert_string_equal(f->h->pending.labels[0].value, "prod");
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_int_equal(info.online, 1);
+	assert_string_equal(info.claims.labels[0].value, "dev");
+	assert_string_equal(info.pending.labels[0].value, "prod");
+	assert_true(info.pending_at > 0);
+	brk_agents_offline(f->a, "web1", gen);
+	assert_int_equal(hello_as(f, PIN_A, "prod", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_STILL_PENDING);
+	brk_agents_offline(f->a, "web1", gen);
+
+	/* Back to its approved claims: nothing waits; silent about labels:
+	 * no claim about them. */
+	assert_int_equal(hello_as(f, PIN_A, NULL, "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_APPROVED);
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_int_equal(info.pending_at, 0);
+	assert_string_equal(info.claims.labels[0].value, "dev");
+	brk_agents_offline(f->a, "web1", gen);
+
+	/* Another target: pending, labels as approved. */
+	assert_int_equal(hello_as(f, PIN_A, NULL, "10.0.0.9:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_PENDING);
+	assert_string_equal(f->h->pending.labels[0].value, "dev");
+	assert_string_equal(f->h->pending.ssh_target, "10.0.0.9:22");
+	brk_agents_offline(f->a, "web1", gen);
+
+	/* Another host key: refused until approved. */
+	assert_int_equal(hello_as(f, PIN_A, "prod", "10.0.0.9:22", HOSTKEY_2, &gen),
+	    ZT_ERR_DENIED);
+	assert_int_equal(f->h->host_key_changed, 1);
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_int_equal(info.online, 0);
+	assert_string_equal(info.pending.ssh_host_key, HOSTKEY_2);
+	assert_string_equal(info.claims.ssh_host_key, HOSTKEY_1);
+
+	/* Approved: applied at once to the registry. */
+	assert_int_equal(store_agent_approve(f->st, "web1", NULL), 0);
+	assert_int_equal(brk_agents_sync(f->a, "web1"), 0);
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_string_equal(info.claims.labels[0].value, "prod");
+	assert_string_equal(info.claims.ssh_target, "10.0.0.9:22");
+	assert_string_equal(info.claims.ssh_host_key, HOSTKEY_2);
+	assert_int_equal(info.pending_at, 0);
+	assert_int_equal(hello_as(f, PIN_A, "prod", "10.0.0.9:22", HOSTKEY_2, &gen), 0);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_APPROVED);
+}
+
+/* A host key is approved for one name: another name advertising it, new
+ * or known, is refused and told whose it is. */
+static void test_host_key_bound(void **state)
+{
+	struct fx *f = *state;
+	struct tun_msg h = hello("db1");
+	struct brk_agent_info info;
+	uint64_t gen = 0;
+
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 100, f->wake[1], &gen, f->h),
+	    ZT_ERR_DENIED);
+	assert_string_equal(f->h->key_owner, "web1");
+	assert_int_equal(brk_agents_get(f->a, "db1", &info), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_get(f->st, "db1", &(struct store_agent){ 0 }),
+	    ZT_ERR_NOT_FOUND);
+
+	h.ssh_host_key = HOSTKEY_2;
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 100, f->wake[1], &gen, f->h), 0);
+	h.ssh_host_key = HOSTKEY_1;
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 100, f->wake[1], &gen, f->h),
+	    ZT_ERR_DENIED);
+	assert_string_equal(f->h->key_owner, "web1");
+	assert_int_equal(brk_agents_get(f->a, "db1", &info), 0);
+	assert_string_equal(info.claims.ssh_host_key, HOSTKEY_2);
+	assert_int_equal(info.pending_at, 0);
+}
+
+/* db1 with its own host key and no labels. */
+static int hello_db1(struct fx *f, const char *pin, uint64_t *gen)
+{
+	struct tun_msg h = hello("db1");
+
+	h.nlabels = 0;
+	h.ssh_host_key = HOSTKEY_2;
+	return brk_agents_online(f->a, &h, pin, 100, f->wake[1], gen, f->h);
+}
+
+/* The labels of a join token win over the agent's, at its first hello and
+ * at a later join's. */
+static void test_token_labels(void **state)
+{
+	struct fx *f = *state;
+	struct brk_agent_info info;
+	char left[64];
+	uint64_t gen = 0;
+
+	assert_int_equal(store_agent_join_put(f->st, "web1", PIN_A, "{\"env\":\"staging\"}", 90),
+	    0);
+	assert_int_equal(hello_as(f, PIN_A, "prod", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->token_labels, 1);
+	/* Its own labels are on record, waiting: not applied. */
+	assert_int_equal(f->h->claims, BRK_CLAIMS_PENDING);
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_int_equal(info.claims.nlabels, 1);
+	assert_string_equal(info.claims.labels[0].value, "staging");
+	assert_string_equal(info.pending.labels[0].value, "prod");
+	assert_int_equal(store_agent_join_get(f->st, "web1", PIN_A, left, sizeof(left)),
+	    ZT_ERR_NOT_FOUND);
+	brk_agents_offline(f->a, "web1", gen);
+	/* Silent about labels, with a token's: the first hello is approved. */
+	assert_int_equal(store_agent_join_put(f->st, "db1", PIN_B, "{\"env\":\"prod\"}", 90), 0);
+	assert_int_equal(hello_db1(f, PIN_B, &gen), 0);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_FIRST);
+	assert_int_equal(f->h->token_labels, 1);
+
+	/* Joined again with a token carrying labels: they replace the
+	 * approved ones; the agent's differing ones wait. */
+	assert_int_equal(store_agent_join_put(f->st, "web1", PIN_A, "{\"env\":\"qa\"}", 95), 0);
+	assert_int_equal(hello_as(f, PIN_A, "prod", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->token_labels, 1);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_STILL_PENDING);
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_string_equal(info.claims.labels[0].value, "qa");
+}
+
+/* What another process wrote reaches the registry at a sync: a removed
+ * agent is forgotten once offline, an approval is applied. */
+static void test_sync(void **state)
+{
+	struct fx *f = *state;
+	struct brk_agent_info info;
+	struct store *other = NULL;
+	uint64_t gen = 0;
+
+	assert_int_equal(store_open(f->db, &other), 0);
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(hello_db1(f, PIN_B, &gen), 0);
+	brk_agents_offline(f->a, "db1", gen);
+	assert_int_equal(store_agent_rm(other, "web1"), 0);
+	assert_int_equal(store_agent_rm(other, "db1"), 0);
+	assert_int_equal(brk_agents_sync(f->a, NULL), 0);
+	assert_int_equal(brk_agents_get(f->a, "db1", &info), ZT_ERR_NOT_FOUND);
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0); /* online: kept */
+	store_free(other);
+}
+
+/* A lock seen at a sync cuts the agent off: its doorbell rings, dials and
+ * new streams are refused, its streams are shut down, its hellos refused;
+ * unlocked, it is let back. */
+static void test_lock(void **state)
+{
+	struct fx *f = *state;
+	struct brk_agent_stream *st = NULL;
+	int sp[2];
+	uint64_t gen = 0;
+	char bell[8];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(brk_agents_stream_add(f->a, "web1", sp[0], &st), 0);
+	assert_int_equal(brk_agents_locked(f->a, "web1"), 0);
+
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 1), 0);
+	assert_int_equal(brk_agents_sync(f->a, "web1"), 0);
+	assert_int_equal(brk_agents_locked(f->a, "web1"), 1);
+	assert_true(read(f->wake[0], bell, sizeof(bell)) >= 1);
+	assert_int_equal(read(sp[1], bell, sizeof(bell)), 0); /* shut down */
+	assert_int_equal(brk_agents_dial(f->a, "web1", "d1"), ZT_ERR_LOCKED);
+	brk_agents_stream_end(f->a, st);
+	assert_int_equal(brk_agents_stream_add(f->a, "web1", sp[0], &st), ZT_ERR_LOCKED);
+	assert_null(st);
+	brk_agents_offline(f->a, "web1", gen);
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen),
+	    ZT_ERR_LOCKED);
+
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 0), 0);
+	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(brk_agents_locked(f->a, "web1"), 0);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "d2"), 0);
+	close(sp[0]);
+	close(sp[1]);
 }
 
 int main(void)
@@ -154,6 +378,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_key_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_labels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_agents", tests, NULL, NULL);

@@ -1,8 +1,10 @@
 /*
  * brk_join_test.c - an agent's join on a real store and CA: a valid token
  * and CSR give a certificate the CA verifies with the agent's name; used,
- * expired and unknown tokens and a tampered CSR are refused and audited,
- * and a bad CSR still spends the token.
+ * expired and unknown tokens and a tampered CSR are refused and audited
+ * (the token refusals once per kind and period), and a bad CSR still
+ * spends the token; a token bound to a name joins it only, and its labels
+ * are kept for the agent's first hello.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_join.h"
@@ -70,6 +73,7 @@ static int setup(void **state)
 	assert_int_equal(store_open(db, &f->b.store), 0);
 	assert_int_equal(ca_load_or_create(f->dir, fake_now, &f->b.ca), 0);
 	f->b.now = clock_fn;
+	assert_non_null(f->b.agg = aud_agg_new(60000));
 	f->csr = make_csr();
 	*state = f;
 	return 0;
@@ -79,6 +83,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	aud_agg_free(f->b.agg);
 	store_free(f->b.store);
 	ca_free(f->b.ca);
 	free(f->csr);
@@ -94,10 +99,11 @@ static void add_token(struct fx *f, const char *token, int64_t ttl, int uses)
 
 	crypto_token_hash(token, hash);
 	assert_int_equal(store_join_token_add(f->b.store, hash, fake_now, fake_now + ttl, uses,
-	    "admin:test"), 0);
+	    "admin:test", NULL), 0);
 }
 
-static int join(struct fx *f, const char *token, char *csr, struct tun_msg *reply)
+static int join_as(struct fx *f, const char *name, const char *token, char *csr,
+    struct tun_msg *reply)
 {
 	struct tun_msg m;
 
@@ -105,9 +111,14 @@ static int join(struct fx *f, const char *token, char *csr, struct tun_msg *repl
 	m.type = TUN_JOIN;
 	m.token = (char *)token;
 	m.csr = csr;
-	m.name = "web1";
+	m.name = (char *)name;
 	m.ssh_target = "127.0.0.1:22";
 	return brk_join(&f->b, &m, "192.0.2.9", reply);
+}
+
+static int join(struct fx *f, const char *token, char *csr, struct tun_msg *reply)
+{
+	return join_as(f, "web1", token, csr, reply);
 }
 
 static void test_join_issues_a_cert(void **state)
@@ -190,6 +201,80 @@ static void test_join_refusals_are_audited(void **state)
 	assert_int_equal(res.checked, 5);
 }
 
+/* A token bound to a name joins that name only (and is not spent by
+ * another); the labels it grants wait for the new key's first hello. */
+static void test_token_claims(void **state)
+{
+	struct fx *f = *state;
+	struct store_join_claims c;
+	char hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1], labels[64];
+	struct tun_msg reply;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "db1");
+	snprintf(c.labels, sizeof(c.labels), "{\"env\":\"prod\"}");
+	crypto_token_hash("ztj_bound", hash);
+	assert_int_equal(store_join_token_add(f->b.store, hash, fake_now, fake_now + 600, 1,
+	    "admin:test", &c), 0);
+	assert_int_equal(join(f, "ztj_bound", f->csr, &reply), ZT_ERR_DENIED); /* as web1 */
+	assert_string_equal(reply.code, "token_name");
+	assert_string_equal(reply.message, "this join token is for another name");
+	tun_msg_clear(&reply);
+
+	assert_int_equal(join_as(f, "db1", "ztj_bound", f->csr, &reply), 0);
+	assert_int_equal(ca_pin_of_pem(reply.cert, pin, sizeof(pin)), 0);
+	tun_msg_clear(&reply);
+	assert_int_equal(store_agent_join_get(f->b.store, "db1", pin, labels, sizeof(labels)), 0);
+	assert_string_equal(labels, "{\"env\":\"prod\"}");
+}
+
+/* agent.join events, and the aggregated summaries among them. */
+struct join_count {
+	int events, summaries;
+	char details[512]; /* the last summary's */
+};
+
+static int count_row(const struct store_audit_row *row, void *arg)
+{
+	struct join_count *c = arg;
+
+	if (strcmp(row->type, "agent.join") == 0) {
+		c->events++;
+		if (strstr(row->details, "\"aggregated\":true") != NULL) {
+			c->summaries++;
+			snprintf(c->details, sizeof(c->details), "%s", row->details);
+		}
+	}
+	return 0;
+}
+
+/* Joins with unknown tokens cost the client nothing: fifty of them from
+ * one address are one event while the period runs, then one summary. */
+static void test_unknown_tokens_are_aggregated(void **state)
+{
+	struct fx *f = *state;
+	struct tun_msg reply;
+	struct join_count c;
+
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(join(f, "ztj_never_issued", f->csr, &reply), ZT_ERR_NOT_FOUND);
+		assert_string_equal(reply.code, "token_unknown");
+		tun_msg_clear(&reply);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_row, &c), 0);
+	assert_int_equal(c.events, 1);
+	assert_int_equal(c.summaries, 0);
+
+	assert_int_equal(aud_agg_flush(f->b.agg, f->b.store, 0, 1), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_each(f->b.store, 0, 0, count_row, &c), 0);
+	assert_int_equal(c.events, 2);
+	assert_int_equal(c.summaries, 1);
+	assert_non_null(strstr(c.details, "\"repeats\":49"));
+	assert_non_null(strstr(c.details, "\"reason\":\"token_unknown\""));
+}
+
 /* A renewal signs the same key again for the name; another key, a bad CSR
  * or a wrong message type are refused, and each outcome is audited. */
 static void test_renew_keeps_the_key(void **state)
@@ -198,6 +283,7 @@ static void test_renew_keeps_the_key(void **state)
 	struct tun_msg m, reply;
 	char pin[CA_PIN_LEN + 1], again[CA_PIN_LEN + 1];
 	char *other = make_csr();
+	struct store_agent_claims claims;
 	struct aud_verify_result res;
 
 	f->b.agent_cert_ttl = 600;
@@ -232,9 +318,21 @@ static void test_renew_keeps_the_key(void **state)
 	tun_msg_clear(&reply);
 	free(other);
 
+	/* A locked agent gets no certificate (audited through b->agg). */
+	memset(&claims, 0, sizeof(claims));
+	snprintf(claims.labels, sizeof(claims.labels), "{}");
+	assert_int_equal(store_agent_bind(f->b.store, "web1", pin, &claims, fake_now), 0);
+	assert_int_equal(store_agent_set_locked(f->b.store, "web1", 1), 0);
+	m.type = TUN_RENEW;
+	m.csr = f->csr;
+	assert_int_equal(brk_renew(&f->b, &m, "web1", pin, "192.0.2.9", &reply), ZT_ERR_LOCKED);
+	assert_string_equal(reply.code, "locked");
+	assert_null(reply.cert);
+	tun_msg_clear(&reply);
+
 	memset(&res, 0, sizeof(res));
 	assert_int_equal(aud_verify(f->b.store, &res), 0);
-	assert_int_equal(res.checked, 4); /* the join, one renewal, two refusals */
+	assert_int_equal(res.checked, 5); /* the join, one renewal, three refusals */
 }
 
 int main(void)
@@ -243,6 +341,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_renew_keeps_the_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_issues_a_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_refusals_are_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_tokens_are_aggregated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_token_claims, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_join", tests, NULL, NULL);

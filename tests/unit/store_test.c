@@ -31,10 +31,11 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 5
+#define STORE_TEST_VERSION 6
 
-/* SQL that takes a current file back to version 4's tables, for the tests
- * that migrate an older file (v5 only added columns to users). */
+/* SQL that takes a file of version 5 back to version 4's tables, for the
+ * tests that migrate an older file (v5 only added columns to users); v6's
+ * is UNDO_V6 below. */
 #define UNDO_V5 "ALTER TABLE users DROP COLUMN login_failures; " \
 	"ALTER TABLE users DROP COLUMN login_window_start; " \
 	"ALTER TABLE users DROP COLUMN login_blocked_until; "
@@ -110,7 +111,7 @@ static void test_migrate_v1_to_v2(void **state)
 	store_free(f->st);
 	f->st = NULL;
 	assert_int_equal(tu_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
-	    UNDO_V5 "PRAGMA user_version = 1",
+	    "DROP TABLE agent_joins; " UNDO_V5 "PRAGMA user_version = 1",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(tu_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
 	    SQLITE_ERROR);
@@ -119,8 +120,8 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(store_user_get(f->st, "alice", &u), 0);
 	assert_int_equal(u.id, id);
 	assert_int_equal(store_invite_get(f->st, th('a'), 10, &id), 0);
-	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root"), 0);
-	assert_int_equal(store_join_token_use(f->st, th('e'), 20), 0);
+	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root", NULL), 0);
+	assert_int_equal(store_join_token_use(f->st, th('e'), 20, NULL, NULL), 0);
 }
 
 static void test_newer_version_refused(void **state)
@@ -1001,38 +1002,77 @@ static void test_join_token_expiry_and_uses(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root"), 0);
-	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root"),
+	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root", NULL), 0);
+	assert_int_equal(store_join_token_add(f->st, th('1'), 100, 200, 1, "admin:root", NULL),
 	    ZT_ERR_EXISTS);
-	assert_int_equal(store_join_token_add(f->st, "abc", 100, 200, 1, "a"), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('A'), 100, 200, 1, "a"), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 0, "a"), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 100, 1, "a"), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, ""), ZT_ERR_INVALID);
-	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, NULL), ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, "abc", 100, 200, 1, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('A'), 100, 200, 1, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 0, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 100, 1, "a", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, "", NULL),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, 1, NULL, NULL),
+	    ZT_ERR_INVALID);
 	assert_int_equal(store_join_token_add(f->st, th('2'), 100, 200, STORE_JOIN_USES_MAX + 1,
-	    "a"), ZT_ERR_INVALID);
+	    "a", NULL), ZT_ERR_INVALID);
 
 	/* Expiry: at expires_at the token no longer works, and a refused use
 	 * does not consume anything. */
-	assert_int_equal(store_join_token_use(f->st, th('1'), 200), ZT_ERR_EXPIRED);
-	assert_int_equal(store_join_token_use(f->st, th('1'), 5000), ZT_ERR_EXPIRED);
+	assert_int_equal(store_join_token_use(f->st, th('1'), 200, NULL, NULL), ZT_ERR_EXPIRED);
+	assert_int_equal(store_join_token_use(f->st, th('1'), 5000, NULL, NULL), ZT_ERR_EXPIRED);
 	/* Single use, then a replay. */
-	assert_int_equal(store_join_token_use(f->st, th('1'), 199), 0);
-	assert_int_equal(store_join_token_use(f->st, th('1'), 199), ZT_ERR_REPLAY);
+	assert_int_equal(store_join_token_use(f->st, th('1'), 199, NULL, NULL), 0);
+	assert_int_equal(store_join_token_use(f->st, th('1'), 199, NULL, NULL), ZT_ERR_REPLAY);
 	/* Used up beats expired. */
-	assert_int_equal(store_join_token_use(f->st, th('1'), 300), ZT_ERR_REPLAY);
+	assert_int_equal(store_join_token_use(f->st, th('1'), 300, NULL, NULL), ZT_ERR_REPLAY);
 	/* Unknown and malformed. */
-	assert_int_equal(store_join_token_use(f->st, th('9'), 150), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_join_token_use(f->st, "zz", 150), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_join_token_use(f->st, NULL, 150), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, th('9'), 150, NULL, NULL), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, "zz", 150, NULL, NULL), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, NULL, 150, NULL, NULL), ZT_ERR_NOT_FOUND);
 
 	/* Multi-use: exactly three joins. */
-	assert_int_equal(store_join_token_add(f->st, th('3'), 100, 200, 3, "admin:root"), 0);
+	assert_int_equal(store_join_token_add(f->st, th('3'), 100, 200, 3, "admin:root", NULL), 0);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(store_join_token_use(f->st, th('3'), 150), 0);
+		assert_int_equal(store_join_token_use(f->st, th('3'), 150, NULL, NULL), 0);
 	}
-	assert_int_equal(store_join_token_use(f->st, th('3'), 150), ZT_ERR_REPLAY);
+	assert_int_equal(store_join_token_use(f->st, th('3'), 150, NULL, NULL), ZT_ERR_REPLAY);
+}
+
+/* A token bound to a name joins that name only, without spending a use on
+ * another; the labels it grants come back with the use. */
+static void test_join_token_claims(void **state)
+{
+	struct fixture *f = *state;
+	struct store_join_claims c, got;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "web1");
+	snprintf(c.labels, sizeof(c.labels), "{\"env\":\"prod\"}");
+	assert_int_equal(store_join_token_add(f->st, th('4'), 100, 200, 1, "a", &c), 0);
+	assert_int_equal(store_join_token_use(f->st, th('4'), 150, "web2", &got), ZT_ERR_DENIED);
+	assert_int_equal(store_join_token_use(f->st, th('4'), 150, NULL, &got), ZT_ERR_DENIED);
+	assert_int_equal(store_join_token_use(f->st, th('4'), 150, "web1", &got), 0);
+	assert_string_equal(got.name, "web1");
+	assert_string_equal(got.labels, "{\"env\":\"prod\"}");
+	/* Used up beats the wrong name. */
+	assert_int_equal(store_join_token_use(f->st, th('4'), 150, "web2", &got), ZT_ERR_REPLAY);
+	assert_string_equal(got.labels, "");
+
+	/* Labels without a name: any name joins, and gets them. */
+	memset(&c, 0, sizeof(c));
+	snprintf(c.labels, sizeof(c.labels), "{\"team\":\"web\"}");
+	assert_int_equal(store_join_token_add(f->st, th('5'), 100, 200, 2, "a", &c), 0);
+	assert_int_equal(store_join_token_use(f->st, th('5'), 150, "db1", &got), 0);
+	assert_string_equal(got.name, "");
+	assert_string_equal(got.labels, "{\"team\":\"web\"}");
+
+	snprintf(c.name, sizeof(c.name), "Not A Name");
+	assert_int_equal(store_join_token_add(f->st, th('6'), 100, 200, 1, "a", &c),
+	    ZT_ERR_INVALID);
 }
 
 struct join_list {
@@ -1071,14 +1111,14 @@ static void test_join_token_list_and_rm(void **state)
 	memcpy(h1, th('b'), STORE_HASH_HEX);
 	memcpy(h2, th('b'), STORE_HASH_HEX);
 	h2[63] = 'c';
-	assert_int_equal(store_join_token_add(f->st, h1, 1, 100, 2, "admin:alice"), 0);
-	assert_int_equal(store_join_token_add(f->st, h2, 1, 100, 1, "admin:bob"), 0);
-	assert_int_equal(store_join_token_add(f->st, th('d'), 1, 100, 5, "user:carol"), 0);
+	assert_int_equal(store_join_token_add(f->st, h1, 1, 100, 2, "admin:alice", NULL), 0);
+	assert_int_equal(store_join_token_add(f->st, h2, 1, 100, 1, "admin:bob", NULL), 0);
+	assert_int_equal(store_join_token_add(f->st, th('d'), 1, 100, 5, "user:carol", NULL), 0);
 	memset(long_by, 'x', sizeof(long_by) - 1);
 	long_by[sizeof(long_by) - 1] = '\0';
-	assert_int_equal(store_join_token_add(f->st, th('e'), 1, 100, 5, long_by),
+	assert_int_equal(store_join_token_add(f->st, th('e'), 1, 100, 5, long_by, NULL),
 	    ZT_ERR_TOO_LARGE);
-	assert_int_equal(store_join_token_use(f->st, h1, 2), 0);
+	assert_int_equal(store_join_token_use(f->st, h1, 2, NULL, NULL), 0);
 
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(store_join_token_each(f->st, collect_join, &l), 0);
@@ -1104,9 +1144,9 @@ static void test_join_token_list_and_rm(void **state)
 	/* A unique 12-digit prefix, and a full hash. */
 	assert_int_equal(store_join_token_rm(f->st, "dddddddddddd"), 0);
 	assert_int_equal(store_join_token_rm(f->st, "dddddddddddd"), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_join_token_use(f->st, th('d'), 2), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, th('d'), 2, NULL, NULL), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_join_token_rm(f->st, h2), 0);
-	assert_int_equal(store_join_token_use(f->st, h2, 2), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_join_token_use(f->st, h2, 2, NULL, NULL), ZT_ERR_NOT_FOUND);
 	/* Now the shared prefix is unique. */
 	assert_int_equal(store_join_token_rm(f->st, "bbbbbbbbbbbb"), 0);
 	memset(&l, 0, sizeof(l));
@@ -1117,14 +1157,14 @@ static void test_join_token_list_and_rm(void **state)
 static int use_join_token_7(struct store *st, int64_t id)
 {
 	(void)id;
-	return store_join_token_use(st, th('7'), 150);
+	return store_join_token_use(st, th('7'), 150, NULL, NULL);
 }
 
 static void test_join_token_race(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(store_join_token_add(f->st, th('7'), 100, 200, 1, "admin:root"), 0);
+	assert_int_equal(store_join_token_add(f->st, th('7'), 100, 200, 1, "admin:root", NULL), 0);
 	race_one_wins(f->st, 0, use_join_token_7);
 }
 
@@ -1136,9 +1176,9 @@ static void test_join_token_two_connections(void **state)
 	struct store *other = NULL;
 
 	assert_int_equal(store_open(f->path, &other), 0);
-	assert_int_equal(store_join_token_add(f->st, th('8'), 100, 200, 1, "admin:root"), 0);
-	assert_int_equal(store_join_token_use(other, th('8'), 150), 0);
-	assert_int_equal(store_join_token_use(f->st, th('8'), 150), ZT_ERR_REPLAY);
+	assert_int_equal(store_join_token_add(f->st, th('8'), 100, 200, 1, "admin:root", NULL), 0);
+	assert_int_equal(store_join_token_use(other, th('8'), 150, NULL, NULL), 0);
+	assert_int_equal(store_join_token_use(f->st, th('8'), 150, NULL, NULL), ZT_ERR_REPLAY);
 	store_free(other);
 }
 
@@ -1169,7 +1209,8 @@ static void test_roles(void **state)
 	assert_int_equal(store_role_rm(f->st, "ops"), ZT_ERR_NOT_FOUND);
 }
 
-/* An agent row as a broker binds it: pin "sha256:" and 64 times c. */
+/* An agent row as a broker binds it: pin "sha256:" and 64 times c, a host
+ * key of its own (the store does not parse keys). */
 static void agent_row(struct store_agent *ag, const char *name, char c, const char *labels)
 {
 	memset(ag, 0, sizeof(*ag));
@@ -1177,48 +1218,57 @@ static void agent_row(struct store_agent *ag, const char *name, char c, const ch
 	/* Not th(): its static buffers are not for the racing threads. */
 	memcpy(ag->key_pin, "sha256:", 7);
 	memset(ag->key_pin + 7, c, 64);
-	snprintf(ag->labels, sizeof(ag->labels), "%s", labels);
-	snprintf(ag->ssh_target, sizeof(ag->ssh_target), "127.0.0.1:22");
-	snprintf(ag->ssh_host_key, sizeof(ag->ssh_host_key), "ssh-ed25519 AAAAC3Nz");
+	snprintf(ag->claims.labels, sizeof(ag->claims.labels), "%s", labels);
+	snprintf(ag->claims.ssh_target, sizeof(ag->claims.ssh_target), "127.0.0.1:22");
+	snprintf(ag->claims.ssh_host_key, sizeof(ag->claims.ssh_host_key), "ssh-ed25519 %s-%c",
+	    name, c);
+}
+
+static int bind(struct store *st, const struct store_agent *ag, int64_t now)
+{
+	return store_agent_bind(st, ag->name, ag->key_pin, &ag->claims, now);
 }
 
 static void test_agents_bind(void **state)
 {
 	struct fixture *f = *state;
 	struct store_agent ag, got;
-	char pin_a[STORE_AGENT_PIN_LEN + 1];
+	char pin_a[STORE_AGENT_PIN_LEN + 1], owner[STORE_NAME_MAX + 1];
 
 	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
 	snprintf(pin_a, sizeof(pin_a), "%s", ag.key_pin);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
+	assert_int_equal(bind(f->st, &ag, 100), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.name, "web1");
 	assert_string_equal(got.key_pin, pin_a);
-	assert_string_equal(got.labels, "{\"env\":\"prod\"}");
-	assert_string_equal(got.ssh_target, "127.0.0.1:22");
-	assert_string_equal(got.ssh_host_key, "ssh-ed25519 AAAAC3Nz");
+	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
+	assert_string_equal(got.claims.ssh_target, "127.0.0.1:22");
+	assert_string_equal(got.claims.ssh_host_key, "ssh-ed25519 web1-a");
+	assert_int_equal(got.pending_at, 0);
+	assert_string_equal(got.pending.labels, "");
 	assert_int_equal(got.bound_at, 100);
 	assert_int_equal(got.last_seen, 100);
 
-	/* The same key again: the advertisement and last_seen are updated,
-	 * bound_at is kept. */
-	snprintf(ag.labels, sizeof(ag.labels), "{}");
-	snprintf(ag.ssh_target, sizeof(ag.ssh_target), "[::1]:2222");
-	assert_int_equal(store_agent_bind(f->st, &ag, 200), 0);
-	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
-	assert_string_equal(got.labels, "{}");
-	assert_string_equal(got.ssh_target, "[::1]:2222");
-	assert_int_equal(got.bound_at, 100);
-	assert_int_equal(got.last_seen, 200);
-
-	/* Another key under the name is refused and changes nothing. */
+	/* Bound: binding again changes nothing, whatever the key. */
+	snprintf(ag.claims.labels, sizeof(ag.claims.labels), "{}");
+	assert_int_equal(bind(f->st, &ag, 200), ZT_ERR_EXISTS);
 	agent_row(&ag, "web1", 'b', "{\"env\":\"evil\"}");
-	assert_int_equal(store_agent_bind(f->st, &ag, 300), ZT_ERR_EXISTS);
+	assert_int_equal(bind(f->st, &ag, 300), ZT_ERR_EXISTS);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.key_pin, pin_a);
-	assert_string_equal(got.labels, "{}");
-	assert_int_equal(got.last_seen, 200);
+	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
+	assert_int_equal(got.last_seen, 100);
+
+	/* A host key is approved for one name: another name is refused. */
+	agent_row(&ag, "web2", 'b', "{}");
+	snprintf(ag.claims.ssh_host_key, sizeof(ag.claims.ssh_host_key), "ssh-ed25519 web1-a");
+	assert_int_equal(bind(f->st, &ag, 300), ZT_ERR_EXISTS);
+	assert_int_equal(store_agent_get(f->st, "web2", &got), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_key_owner(f->st, "ssh-ed25519 web1-a", "web2", owner), 0);
+	assert_string_equal(owner, "web1");
+	assert_int_equal(store_agent_key_owner(f->st, "ssh-ed25519 web1-a", "web1", owner),
+	    ZT_ERR_NOT_FOUND);
 
 	/* last_seen at disconnection, only for the bound key. */
 	assert_int_equal(store_agent_seen(f->st, "web1", pin_a, 400), 0);
@@ -1230,21 +1280,126 @@ static void test_agents_bind(void **state)
 
 	/* Bad input. */
 	agent_row(&ag, "Web 1", 'a', "{}");
-	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
 	agent_row(&ag, "web2", 'A', "{}");
-	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
 	agent_row(&ag, "web2", 'a', "{}");
 	memcpy(ag.key_pin, "sha1:", 5);
-	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
 	agent_row(&ag, "web2", 'a', "");
-	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
 	agent_row(&ag, "web2", 'a', "{}");
-	memset(ag.ssh_target, 'x', sizeof(ag.ssh_target));
-	assert_int_equal(store_agent_bind(f->st, &ag, 1), ZT_ERR_INVALID);
-	assert_int_equal(store_agent_bind(f->st, NULL, 1), ZT_ERR_INVALID);
+	memset(ag.claims.ssh_target, 'x', sizeof(ag.claims.ssh_target));
+	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_bind(f->st, "web2", pin_a, NULL, 1), ZT_ERR_INVALID);
 	assert_int_equal(store_agent_get(f->st, "web2", &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "Not Valid", &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "web1", NULL), ZT_ERR_INVALID);
+}
+
+/* Claims that differ wait as pending, with the time they first did; the
+ * approval moves them to the approved ones, unless their host key is
+ * another name's. */
+static void test_agents_pending_and_approve(void **state)
+{
+	struct fixture *f = *state;
+	struct store_agent web1, db1, got, before;
+	struct store_agent_claims c;
+
+	agent_row(&web1, "web1", 'a', "{\"env\":\"dev\"}");
+	agent_row(&db1, "db1", 'b', "{\"env\":\"prod\"}");
+	assert_int_equal(bind(f->st, &web1, 100), 0);
+	assert_int_equal(bind(f->st, &db1, 100), 0);
+	assert_int_equal(store_agent_approve(f->st, "web1", NULL), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_approve(f->st, "nobody", NULL), ZT_ERR_NOT_FOUND);
+
+	c = web1.claims;
+	snprintf(c.labels, sizeof(c.labels), "{\"env\":\"prod\"}");
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 200), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", db1.key_pin, &c, 200), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 300), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.pending_at, 200);
+	assert_int_equal(got.last_seen, 300);
+	assert_string_equal(got.pending.labels, "{\"env\":\"prod\"}");
+	assert_string_equal(got.claims.labels, "{\"env\":\"dev\"}");
+
+	/* Another change restarts the clock; the same claims again keep it. */
+	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "%s", db1.claims.ssh_host_key);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 400), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.pending_at, 400);
+	/* db1's host key: not approvable for web1, and nothing changes. */
+	assert_int_equal(store_agent_approve(f->st, "web1", &before), ZT_ERR_EXISTS);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_string_equal(got.claims.ssh_host_key, web1.claims.ssh_host_key);
+	assert_int_equal(got.pending_at, 400);
+
+	/* Cleared when the agent is back to its approved claims. */
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, NULL, 500), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.pending_at, 0);
+	assert_string_equal(got.pending.ssh_host_key, "");
+	assert_int_equal(store_agent_approve(f->st, "web1", NULL), ZT_ERR_INVALID);
+
+	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "ssh-ed25519 web1-new");
+	snprintf(c.ssh_target, sizeof(c.ssh_target), "10.0.0.1:22");
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 600), 0);
+	assert_int_equal(store_agent_approve(f->st, "web1", &before), 0);
+	assert_string_equal(before.claims.labels, "{\"env\":\"dev\"}");
+	assert_string_equal(before.pending.ssh_target, "10.0.0.1:22");
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
+	assert_string_equal(got.claims.ssh_target, "10.0.0.1:22");
+	assert_string_equal(got.claims.ssh_host_key, "ssh-ed25519 web1-new");
+	assert_int_equal(got.pending_at, 0);
+	/* Its old key is free for another name now. */
+	assert_int_equal(store_agent_key_owner(f->st, web1.claims.ssh_host_key, "x", got.name),
+	    ZT_ERR_NOT_FOUND);
+
+	/* Locked and unlocked by name; the claims stay as they are. */
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 1), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.locked, 1);
+	assert_string_equal(got.claims.ssh_target, "10.0.0.1:22");
+	assert_int_equal(store_agent_set_locked(f->st, "web1", 0), 0);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_int_equal(got.locked, 0);
+	assert_int_equal(store_agent_set_locked(f->st, "nobody", 1), ZT_ERR_NOT_FOUND);
+
+	/* A later join's labels replace the approved ones. */
+	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "{\"a\":\"b\"}"), 0);
+	assert_int_equal(store_agent_set_labels(f->st, "web1", db1.key_pin, "{}"),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, ""), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_string_equal(got.claims.labels, "{\"a\":\"b\"}");
+}
+
+/* A join's labels wait for the first hello of its key, once. */
+static void test_agent_joins(void **state)
+{
+	struct fixture *f = *state;
+	char labels[STORE_AGENT_LABELS_MAX + 1];
+	const char *pin = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"a\"}", 100), 0);
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"b\"}", 110), 0);
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)), 0);
+	assert_string_equal(labels, "{\"env\":\"b\"}");
+	assert_int_equal(store_agent_join_get(f->st, "web2", pin, labels, sizeof(labels)),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_join_rm(f->st, "web1", pin), 0);
+	assert_int_equal(store_agent_join_rm(f->st, "web1", pin), ZT_ERR_NOT_FOUND);
+	/* One that never said hello is forgotten after a while. */
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{}", 100), 0);
+	assert_int_equal(store_agent_join_put(f->st, "web2", pin, "{}",
+	    100 + STORE_AGENT_JOIN_KEEP_S + 1), 0);
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_join_put(f->st, "web1", "sha256:x", "{}", 1), ZT_ERR_INVALID);
 }
 
 static void test_agents_survive_reopen_and_rm(void **state)
@@ -1257,23 +1412,23 @@ static void test_agents_survive_reopen_and_rm(void **state)
 	memset(big, 'l', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	agent_row(&ag, "db1", 'c', big);
-	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
+	assert_int_equal(bind(f->st, &ag, 100), 0);
 	store_free(f->st);
 	f->st = NULL;
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	assert_int_equal(store_agent_get(f->st, "db1", &got), 0);
-	assert_string_equal(got.labels, big);
+	assert_string_equal(got.claims.labels, big);
 	assert_int_equal(got.bound_at, 100);
 	/* The binding outlived the connection: another key is still refused. */
 	agent_row(&ag, "db1", 'd', "{}");
-	assert_int_equal(store_agent_bind(f->st, &ag, 200), ZT_ERR_EXISTS);
+	assert_int_equal(bind(f->st, &ag, 200), ZT_ERR_EXISTS);
 
 	/* Removing frees the name for the new key. */
 	assert_int_equal(store_agent_rm(f->st, "db1"), 0);
 	assert_int_equal(store_agent_rm(f->st, "db1"), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_rm(f->st, "Not Valid"), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "db1", &got), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_bind(f->st, &ag, 300), 0);
+	assert_int_equal(bind(f->st, &ag, 300), 0);
 	assert_int_equal(store_agent_get(f->st, "db1", &got), 0);
 	assert_int_equal(got.key_pin[7], 'd');
 	assert_int_equal(got.bound_at, 300);
@@ -1290,7 +1445,7 @@ static int collect_agent(const struct store_agent *ag, void *arg)
 
 	assert_true(strcmp(l->last, ag->name) < 0);
 	snprintf(l->last, sizeof(l->last), "%s", ag->name);
-	assert_string_equal(ag->labels, "{}");
+	assert_string_equal(ag->claims.labels, "{}");
 	l->n++;
 	return 0;
 }
@@ -1316,7 +1471,7 @@ static void test_agents_each(void **state)
 	for (int i = 149; i >= 0; i--) {
 		snprintf(name, sizeof(name), "h%03d", i);
 		agent_row(&ag, name, 'e', "{}");
-		assert_int_equal(store_agent_bind(f->st, &ag, i), 0);
+		assert_int_equal(bind(f->st, &ag, i), 0);
 	}
 	assert_int_equal(store_agent_each(f->st, collect_agent, &l), 0);
 	assert_int_equal(l.n, 150);
@@ -1340,7 +1495,7 @@ static void *bind_race_run(void *arg)
 	struct store_agent ag;
 
 	agent_row(&ag, "race", b->c, "{}");
-	b->rc = store_agent_bind(b->st, &ag, 1);
+	b->rc = bind(b->st, &ag, 1);
 	return NULL;
 }
 
@@ -1355,9 +1510,9 @@ static void test_agents_race(void **state)
 
 	assert_int_equal(store_open(f->path, &other), 0);
 	agent_row(&ag, "web1", '1', "{}");
-	assert_int_equal(store_agent_bind(f->st, &ag, 1), 0);
+	assert_int_equal(bind(f->st, &ag, 1), 0);
 	agent_row(&ag, "web1", '2', "{}");
-	assert_int_equal(store_agent_bind(other, &ag, 2), ZT_ERR_EXISTS);
+	assert_int_equal(bind(other, &ag, 2), ZT_ERR_EXISTS);
 
 	for (int i = 0; i < 8; i++) {
 		b[i].st = i % 2 == 0 ? f->st : other;
@@ -1380,8 +1535,16 @@ static void test_agents_race(void **state)
 	store_free(other);
 }
 
-/* A version 3 file (v4 only added agents) migrates to 4 and keeps its
- * rows; the new table works at once. */
+/* SQL that takes a current file back to version 5's tables. */
+#define UNDO_V6 "DROP TABLE agent_joins; DROP INDEX agents_host_key; " \
+	"ALTER TABLE agents DROP COLUMN pending_labels; " \
+	"ALTER TABLE agents DROP COLUMN pending_target; " \
+	"ALTER TABLE agents DROP COLUMN pending_host_key; " \
+	"ALTER TABLE agents DROP COLUMN pending_at; ALTER TABLE agents DROP COLUMN locked; " \
+	"ALTER TABLE join_tokens DROP COLUMN name; ALTER TABLE join_tokens DROP COLUMN labels; "
+
+/* A version 3 file (v4 only added agents) migrates and keeps its rows; the
+ * new table works at once. */
 static void test_migrate_v3_to_v4(void **state)
 {
 	struct fixture *f = *state;
@@ -1390,10 +1553,10 @@ static void test_migrate_v3_to_v4(void **state)
 	char err[256];
 
 	assert_int_equal(store_role_put(f->st, "ops", "{\"v\":1}", 100), 0);
-	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root"), 0);
+	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root", NULL), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(tu_sql(f->path, UNDO_V5 "DROP TABLE agents; PRAGMA user_version = 3",
+	assert_int_equal(tu_sql(f->path, UNDO_V6 UNDO_V5 "DROP TABLE agents; PRAGMA user_version = 3",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(tu_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
 	    SQLITE_ERROR);
@@ -1402,9 +1565,9 @@ static void test_migrate_v3_to_v4(void **state)
 	assert_int_equal(store_role_get(f->st, "ops", &doc), 0);
 	assert_string_equal(doc, "{\"v\":1}");
 	free(doc);
-	assert_int_equal(store_join_token_use(f->st, th('e'), 20), 0);
+	assert_int_equal(store_join_token_use(f->st, th('e'), 20, NULL, NULL), 0);
 	agent_row(&ag, "web1", 'a', "{}");
-	assert_int_equal(store_agent_bind(f->st, &ag, 100), 0);
+	assert_int_equal(bind(f->st, &ag, 100), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(tu_sql(f->path, "SELECT name, key_pin, labels, ssh_target, "
 	    "ssh_host_key, bound_at, last_seen FROM agents", err, sizeof(err)), SQLITE_OK);
@@ -1417,7 +1580,7 @@ static void test_migrate_v4_to_v5(void **state)
 	struct fixture *f = *state;
 	const uint8_t secret[20] = "12345678901234567890";
 	int64_t alice = 0, bob = 0, got = 0;
-	char sql[512], err[256];
+	char sql[2048], err[256];
 
 	assert_int_equal(store_user_add(f->st, "alice", "", 1, &alice), 0);
 	assert_int_equal(store_user_add(f->st, "bob", "", 1, &bob), 0);
@@ -1428,7 +1591,7 @@ static void test_migrate_v4_to_v5(void **state)
 	store_free(f->st);
 	f->st = NULL;
 	snprintf(sql, sizeof(sql), "INSERT INTO invites(token_hash, user_id, expires_at) VALUES "
-	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); " UNDO_V5
+	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); " UNDO_V6 UNDO_V5
 	    "PRAGMA user_version = 4",
 	    th('b'), (long long)alice, th('c'), (long long)bob, th('d'), (long long)bob);
 	assert_int_equal(tu_sql(f->path, sql, err, sizeof(err)), SQLITE_OK);
@@ -1438,6 +1601,33 @@ static void test_migrate_v4_to_v5(void **state)
 	assert_int_equal(store_invite_get(f->st, th('c'), 10, &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_invite_get(f->st, th('d'), 10, &got), 0);
 	assert_int_equal(got, bob);
+}
+
+/* A version 5 file: its agents keep their claims as the approved ones,
+ * nothing pending; its tokens grant nothing beyond a join. */
+static void test_migrate_v5_to_v6(void **state)
+{
+	struct fixture *f = *state;
+	struct store_join_claims c;
+	struct store_agent ag, got;
+	char err[256];
+
+	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
+	assert_int_equal(bind(f->st, &ag, 100), 0);
+	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root", NULL), 0);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(tu_sql(f->path, UNDO_V6 "PRAGMA user_version = 5", err, sizeof(err)),
+	    SQLITE_OK);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
+	assert_string_equal(got.claims.ssh_host_key, ag.claims.ssh_host_key);
+	assert_int_equal(got.pending_at, 0);
+	assert_int_equal(got.locked, 0);
+	assert_int_equal(store_join_token_use(f->st, th('e'), 20, "web2", &c), 0);
+	assert_string_equal(c.labels, "");
 }
 
 int main(void)
@@ -1466,15 +1656,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_append_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_token_expiry_and_uses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_token_claims, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_token_list_and_rm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_token_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_token_two_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_pending_and_approve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_joins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_survive_reopen_and_rm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v4_to_v5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v5_to_v6, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,10 +80,13 @@ export async function stopChecked(d) {
 }
 
 // Starts `ztbroker serve` and resolves to {url, pin, port, dir, dataDir,
-// caPem, proc, log, stop}.
-export async function startBroker({ dir = tmpdir(), args = [] } = {}) {
+// caPem, proc, log, stop}. fdLimit, if set, is the broker's RLIMIT_NOFILE.
+export async function startBroker({ dir = tmpdir(), args = [], fdLimit } = {}) {
   const dataDir = path.join(dir, 'data');
-  const d = await startDaemon(ZTBROKER, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...args],
+  const argv = ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...args];
+  const [cmd, cmdArgs] = fdLimit ? ['sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ZTBROKER, ...argv]]
+    : [ZTBROKER, argv];
+  const d = await startDaemon(cmd, cmdArgs,
     (line, info) => {
       let m;
       if ((m = line.match(/listening on (https:\/\/\S+:(\d+))/))) { info.url = m[1]; info.port = Number(m[2]); }
@@ -231,6 +234,17 @@ export async function sdk() {
   return { Client, StreamableHTTPClientTransport, StdioClientTransport, types };
 }
 
+// An MCP client of the official SDK over Streamable HTTP with a bearer
+// token; close() it when done.
+export async function mcpConnect(broker, token) {
+  const S = await sdk();
+  const client = new S.Client({ name: 'zt-e2e', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  }));
+  return client;
+}
+
 // Stores a role document (YAML text) with `ztbroker admin roles apply`.
 export function applyRole(broker, yaml) {
   const f = path.join(tmpdir('zt-role-'), 'role.yaml');
@@ -242,6 +256,13 @@ export function applyRole(broker, yaml) {
 // A role that lets its holders list the hosts they may see: enough for an
 // identity to be let into MCP (identities without a stored role are not).
 export const READONLY_ROLE = 'kind: role\nname: readonly\nallow:\n  tools: [list_hosts]\n';
+
+// A new join token from `ztbroker admin tokens add` with extra arguments.
+export function joinToken(broker, ...args) {
+  const r = admin(broker, 'tokens', 'add', ...args);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.match(/^token: (ztj_\S+)$/m)[1];
+}
 
 // A bot with a fresh token: returns the token.
 export function botToken(broker, name, { roles = 'readonly', ttl = '1h' } = {}) {
