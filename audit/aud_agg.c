@@ -17,6 +17,7 @@
 #include "audit/aud_log.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 
 #define BUCKETS 1024
 #define OVERFLOW_SOURCE "*"
@@ -150,7 +151,9 @@ int aud_agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const ch
 	int overflow = 0, r;
 
 	copy(t, type);
-	copy(s, source);
+	/* Kinds count an IPv6 client by its /64, as every per-address limit
+	 * does: one client holds a whole /64. */
+	net_addr_key(source, s, sizeof(s));
 	copy(o, outcome);
 	copy(rs, reason);
 	pthread_mutex_lock(&g->mu);

@@ -23,6 +23,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/net.h"
 
 /* PUBLIC: a JSON body, no token; AUTH: a bearer token; INFO: neither;
  * ADMIN: an administrator's bearer token and, for POST, a JSON body. */
@@ -171,7 +172,7 @@ static const char *bearer_token(const char *h)
 int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_session *who,
     struct brk_resp *resp)
 {
-	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16];
+	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16], addr[NET_ADDR_KEY_MAX];
 	const char *token, *code, *msg;
 	cJSON *details = NULL;
 	int64_t now, retry = 0;
@@ -220,7 +221,8 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 	 * address and period (aud_agg), and an address sending them fast gets
 	 * a quiet period of 429s. Its valid tokens passed above. */
 	now = b->now();
-	if (brk_limit_apply(b->limits.token_addr, req->source, BRK_LIMIT_TAKE, now, &retry) != 0) {
+	net_addr_key(req->source, addr, sizeof(addr));
+	if (brk_limit_apply(b->limits.token_addr, addr, BRK_LIMIT_TAKE, now, &retry) != 0) {
 		brk_resp_error(resp, 429, "rate_limited", "too many bad tokens from this address; "
 		    "try again in %lld s", (long long)retry);
 		resp->retry_after = retry;
@@ -245,7 +247,7 @@ int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_
 		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
 	}
 	cJSON_Delete(details);
-	if (brk_limit_apply(b->limits.token_addr, req->source, BRK_LIMIT_FAIL, now, NULL) == 1 &&
+	if (brk_limit_apply(b->limits.token_addr, addr, BRK_LIMIT_FAIL, now, NULL) == 1 &&
 	    (details = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(details, "scope", "address");
 		cJSON_AddNumberToObject(details, "failures", BRK_TOKEN_FAIL_MAX_ADDR);

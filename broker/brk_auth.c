@@ -23,6 +23,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "common/totp.h"
 
 #define PASSWORD_MIN 12
@@ -290,6 +291,7 @@ struct attempt {
 	const char *user;
 	const struct store_user *u;  /* NULL: no such user */
 	int64_t now;
+	char addr[NET_ADDR_KEY_MAX]; /* the source address's key (net_addr_key) */
 };
 
 struct count_arg {
@@ -330,10 +332,10 @@ static int attempt_take(const struct attempt *a, struct brk_resp *resp)
 	int64_t retry = 0;
 	int r;
 
-	r = brk_limit_apply(a->b->limits.login_addr, a->req->source, BRK_LIMIT_TAKE, a->now,
+	r = brk_limit_apply(a->b->limits.login_addr, a->addr, BRK_LIMIT_TAKE, a->now,
 	    &retry);
 	if (r == 0 && (r = count_user(a, BRK_LIMIT_TAKE, &retry)) != 0) {
-		brk_limit_apply(a->b->limits.login_addr, a->req->source, BRK_LIMIT_GIVE, a->now, NULL);
+		brk_limit_apply(a->b->limits.login_addr, a->addr, BRK_LIMIT_GIVE, a->now, NULL);
 	}
 	if (r == ZT_ERR_RATE_LIMITED) {
 		cJSON *d = reason_json("rate limited", a->user);
@@ -387,7 +389,7 @@ static void attempt_settle(const struct attempt *a, enum outcome how, struct brk
 		} else if (r < 0) {
 			log_error("cannot count a failed login of %s: %s", a->user, zt_strerror(r));
 		}
-		if (brk_limit_apply(addr, a->req->source, BRK_LIMIT_FAIL, a->now, NULL) == 1) {
+		if (brk_limit_apply(addr, a->addr, BRK_LIMIT_FAIL, a->now, NULL) == 1) {
 			audit_lockout(a, "address", BRK_LOGIN_MAX_ADDR, resp);
 		}
 		break;
@@ -397,7 +399,7 @@ static void attempt_settle(const struct attempt *a, enum outcome how, struct brk
 		if (r < 0) {
 			log_error("cannot settle a login of %s: %s", a->user, zt_strerror(r));
 		}
-		brk_limit_apply(addr, a->req->source, BRK_LIMIT_GIVE, a->now, NULL);
+		brk_limit_apply(addr, a->addr, BRK_LIMIT_GIVE, a->now, NULL);
 		break;
 	}
 }
@@ -500,7 +502,8 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 		goto out;
 	}
 	known = r == 0;
-	a = (struct attempt){ b, req, user, known ? &u : NULL, now };
+	a = (struct attempt){ b, req, user, known ? &u : NULL, now, "" };
+	net_addr_key(req->source, a.addr, sizeof(a.addr));
 	if (attempt_take(&a, resp) != 0) {
 		goto out;
 	}

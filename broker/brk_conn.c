@@ -20,7 +20,8 @@ struct rec {
 	struct rec *prev, *next;
 	struct brk_conns *t;
 	int fd;
-	char addr[64];             /* the address's share key */
+	char addr[64];             /* the client's address, for the audit */
+	char key[NET_ADDR_KEY_MAX]; /* its share's key (net_addr_key: an IPv6 /64) */
 	char identity[BRK_QUOTA_KEY_MAX + 1]; /* "" while counted by address */
 	int counted;               /* holds a unit of addr's share */
 	int shut;                  /* shut down by us */
@@ -135,7 +136,8 @@ static void started(struct brk_conns *t, struct MHD_Connection *c, void **ctx)
 	r->fd = ci != NULL ? ci->connect_fd : -1;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	net_addr_str(ci != NULL ? ci->client_addr : NULL, r->addr, sizeof(r->addr));
-	refused = brk_quota_take(t->by_addr, r->addr) != 0;
+	net_addr_key(r->addr, r->key, sizeof(r->key));
+	refused = brk_quota_take(t->by_addr, r->key) != 0;
 	r->counted = !refused;
 	pthread_mutex_lock(&t->mu);
 	set_phase(t, r, BRK_CONN_HEAD);
@@ -182,7 +184,7 @@ static void closed(struct brk_conns *t, void **ctx)
 	if (r->identity[0] != '\0') {
 		brk_quota_give(t->by_identity, r->identity);
 	} else if (r->counted) {
-		brk_quota_give(t->by_addr, r->addr);
+		brk_quota_give(t->by_addr, r->key);
 	}
 	free(r);
 	*ctx = NULL;
@@ -275,7 +277,7 @@ void brk_conn_authenticated(struct MHD_Connection *c, const char *identity)
 		return; /* the identity is at its share: the address keeps it */
 	}
 	if (r->counted) {
-		brk_quota_give(t->by_addr, r->addr);
+		brk_quota_give(t->by_addr, r->key);
 	}
 	pthread_mutex_lock(&t->mu);
 	snprintf(r->identity, sizeof(r->identity), "%s", identity);

@@ -699,30 +699,6 @@ static int cut_late(struct brk_tunnel *t)
 	return next < 0 ? -1 : next > INT32_MAX ? INT32_MAX : (int)next;
 }
 
-/* The key a client address is counted under: the address itself, or for
- * IPv6 its /64, which one client holds as easily as one address. */
-static void address_key(const struct sockaddr *sa, const char *source, char *out,
-    size_t outsz)
-{
-	struct in6_addr a;
-
-	if (sa->sa_family != AF_INET6) {
-		snprintf(out, outsz, "%s", source);
-		return;
-	}
-	a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (IN6_IS_ADDR_V4MAPPED(&a)) {
-		snprintf(out, outsz, "%s", source);
-		return;
-	}
-	memset(a.s6_addr + 8, 0, 8);
-	if (inet_ntop(AF_INET6, &a, out, (socklen_t)outsz) == NULL) {
-		snprintf(out, outsz, "%s", source);
-		return;
-	}
-	snprintf(out + strlen(out), outsz - strlen(out), "/64");
-}
-
 /* Refuses an accepted connection the broker has no room for, logging it
  * once per period. */
 static void turn_away(struct brk_tunnel *t, int fd, const char *source, const char *why)
@@ -751,7 +727,7 @@ static void admit(struct brk_tunnel *t, int fd, const struct sockaddr *sa)
 	c->t = t;
 	c->fd = fd;
 	net_addr_str(sa, c->source, sizeof(c->source));
-	address_key(sa, c->source, c->key, sizeof(c->key));
+	net_addr_key(c->source, c->key, sizeof(c->key));
 	if (brk_quota_take(t->handshakes, c->key) != 0) {
 		turn_away(t, fd, c->source, "too many of its connections are in their handshake");
 		free(c);

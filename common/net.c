@@ -95,6 +95,32 @@ void net_addr_str(const struct sockaddr *sa, char *out, size_t outsz)
 	}
 }
 
+void net_addr_key(const char *addr, char *out, size_t outsz)
+{
+	char text[INET6_ADDRSTRLEN + 4];
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, addr, &a) != 1) {
+		if (out != addr) {
+			snprintf(out, outsz, "%s", addr);
+		}
+		return;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&a)) {
+		if (inet_ntop(AF_INET, a.s6_addr + 12, text, sizeof(text)) == NULL) {
+			snprintf(text, sizeof(text), "unknown");
+		}
+	} else {
+		memset(a.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a, text, sizeof(text) - 3) == NULL) {
+			snprintf(text, sizeof(text), "unknown");
+		} else {
+			strcat(text, "/64");
+		}
+	}
+	snprintf(out, outsz, "%s", text);
+}
+
 int64_t net_mono_ms(void)
 {
 	struct timespec ts;

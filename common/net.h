@@ -27,6 +27,15 @@ int net_split_hostport(const char *s, char *host, size_t hostsz, char *port, siz
 int net_resolve_listen(const char *s, struct sockaddr_storage *sa, socklen_t *salen);
 /* Text form of a socket address's host part ("127.0.0.1", "::1"). */
 void net_addr_str(const struct sockaddr *sa, char *out, size_t outsz);
+/* The key that per-address limits count a client address under (the text
+ * net_addr_str() gives): an IPv4 address as it is; an IPv6 address by its
+ * /64 ("2001:db8:1:2::/64"), because one client holds a whole /64 as easily
+ * as one IPv4 address; an IPv4-mapped IPv6 address as the IPv4 address.
+ * Anything else is copied. out may be addr. Every per-address limit of the
+ * broker (HTTPS connections, logins, bad tokens, tunnel handshakes) uses
+ * this one key. */
+#define NET_ADDR_KEY_MAX 64
+void net_addr_key(const char *addr, char *out, size_t outsz);
 
 /* Monotonic clock in milliseconds, for deadlines. */
 int64_t net_mono_ms(void);

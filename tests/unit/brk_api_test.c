@@ -398,6 +398,43 @@ static void test_lockout_survives_restart_and_traffic(void **state)
 	brk_resp_clear(&resp);
 }
 
+/* Per-address counters count an IPv6 client by its /64: addresses of one
+ * /64 share them (bad tokens and failed logins alike), another /64 has its
+ * own. Without that a client walks its /64 past every address limit. */
+static void test_ipv6_counts_by_64(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	char src[64], body[128];
+
+	for (int i = 1; i <= BRK_TOKEN_FAIL_MAX_ADDR; i++) {
+		snprintf(src, sizeof(src), "2001:db8:1:2::%x", i);
+		assert_int_equal(call_from(f, src, "GET", "/v1/whoami", NULL, "Bearer ztb_nope",
+		    &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	assert_int_equal(call_from(f, "2001:db8:1:2:ffff::1", "GET", "/v1/whoami", NULL,
+	    "Bearer ztb_nope", &resp), 429);
+	brk_resp_clear(&resp);
+	assert_int_equal(call_from(f, "2001:db8:1:3::1", "GET", "/v1/whoami", NULL,
+	    "Bearer ztb_nope", &resp), 401);
+	brk_resp_clear(&resp);
+
+	/* Failed logins, each for another (unknown) name so that only the
+	 * address's count can stop them. */
+	for (int i = 1; i <= BRK_LOGIN_MAX_ADDR; i++) {
+		snprintf(src, sizeof(src), "2001:db8:5:6::%x", i);
+		snprintf(body, sizeof(body), "{\"user\":\"nobody%d\",\"password\":\"wrong "
+		    "password\",\"otp\":\"000000\"}", i);
+		assert_int_equal(call_from(f, src, "POST", "/v1/login", body, NULL, &resp), 401);
+		brk_resp_clear(&resp);
+	}
+	assert_int_equal(call_from(f, "2001:db8:5:6:abcd::9", "POST", "/v1/login",
+	    "{\"user\":\"nobody99\",\"password\":\"wrong password\",\"otp\":\"000000\"}",
+	    NULL, &resp), 429);
+	brk_resp_clear(&resp);
+}
+
 struct racer {
 	struct fx *f;
 	int status;
@@ -583,6 +620,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_guesses_are_counted_first, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_token_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_counts_by_64, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("brk_api", tests, NULL, NULL);
