@@ -527,8 +527,7 @@ static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 
 	(void)b;
 	brk_mcphttp_tick(m->http, net_mono_ms());
-	if (!rd->final && (rd->store_changed ||
-	    rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS)) {
+	if (rd->store_changed || rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS) {
 		m->checked_ms = rd->now_ms;
 		brk_mcphttp_revoke(m->http, token_valid, m);
 	}

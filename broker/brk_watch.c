@@ -89,7 +89,7 @@ static int store_changed(struct brk_watch *w)
 }
 
 /* One round: every chore, in the order they were added. */
-static void round_run(struct brk_watch *w, int kicked, int final)
+static void round_run(struct brk_watch *w, int kicked)
 {
 	struct brk_watch_round rd;
 	struct chore chores[BRK_WATCH_CHORES];
@@ -103,7 +103,6 @@ static void round_run(struct brk_watch *w, int kicked, int final)
 	pthread_mutex_unlock(&w->mu);
 	rd.now_ms = brk_now_ms();
 	rd.store_changed = store_changed(w) || kicked;
-	rd.final = final;
 	for (size_t i = 0; i < n; i++) {
 		chores[i].fn(w->b, &rd, chores[i].arg);
 	}
@@ -135,7 +134,7 @@ static void *watch_thread(void *arg)
 		kicked = w->kicked;
 		w->kicked = 0;
 		pthread_mutex_unlock(&w->mu);
-		round_run(w, kicked, 0);
+		round_run(w, kicked);
 	}
 	return NULL;
 }
@@ -174,7 +173,6 @@ void brk_watch_stop(struct brk_watch *w)
 		pthread_join(w->th, NULL);
 	}
 	w->stopped = 1;
-	round_run(w, 1, 1);
 }
 
 void brk_watch_free(struct brk_watch *w)

@@ -11,7 +11,7 @@
  * (end the MCP sessions of a locked identity, disconnect a locked agent)
  * look at the store when it changed and now and then anyway (expiry needs
  * no write); chores that flush (aggregated audit summaries) run every
- * round. The last round, at stop, has final set.
+ * round. What a chore holds at stop is its owner's to finish.
  *
  * Chores run on the watch's thread, one after another; they must not
  * block for long. Thread-safe.
@@ -30,7 +30,6 @@ struct brk_watch;
 struct brk_watch_round {
 	int64_t now_ms;      /* wall clock, unix milliseconds */
 	int store_changed;   /* another process wrote, or a kick since the last round */
-	int final;           /* the last round: the broker stops */
 };
 
 typedef void brk_chore_fn(struct brk *b, const struct brk_watch_round *round, void *arg);
@@ -43,8 +42,7 @@ int brk_watch_add(struct brk_watch *w, brk_chore_fn *fn, void *arg);
 int brk_watch_start(struct brk_watch *w);
 /* Asks for a round now, with store_changed set. NULL is a no-op. */
 void brk_watch_kick(struct brk_watch *w);
-/* Stops the thread after one last round (final set), so that what the
- * chores hold is flushed. A watch never started runs that round too. */
+/* Stops the thread: no round runs after it returns. NULL is a no-op. */
 void brk_watch_stop(struct brk_watch *w);
 /* Stops if needed and frees. NULL is a no-op. */
 void brk_watch_free(struct brk_watch *w);

@@ -133,11 +133,11 @@ static size_t http_conn_max(void)
 }
 
 /* A housekeeping chore: the summaries of aggregated audit events whose
- * period ended, and all of them at stop. */
+ * period ended (serve writes the rest after the HTTP daemon stopped). */
 static void flush_audit(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
 	(void)arg;
-	if (b->agg != NULL && aud_agg_flush(b->agg, b->store, rd->now_ms, rd->final) != 0) {
+	if (b->agg != NULL && aud_agg_flush(b->agg, b->store, rd->now_ms, 0) != 0) {
 		log_error("cannot write aggregated audit summaries");
 	}
 }
@@ -147,7 +147,7 @@ static void flush_audit(struct brk *b, const struct brk_watch_round *rd, void *a
 static void sync_agents(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
 	(void)arg;
-	if (rd->store_changed && !rd->final) {
+	if (rd->store_changed) {
 		brk_agents_sync(b->agents, NULL);
 	}
 }
