@@ -31,6 +31,7 @@ struct kind {
 	char reason[AUD_AGG_FIELD_MAX + 1];
 	char actor[AUD_AGG_FIELD_MAX + 1];
 	int actors_differ;
+	int by_actor;           /* the actor is part of the kind */
 	int overflow;           /* not counted in nkinds */
 	int64_t period_start;   /* time of the event that was appended */
 	int64_t first_ms, last_ms;
@@ -77,12 +78,12 @@ static void copy(char *dst, const char *src)
 }
 
 static size_t hash(const char *type, const char *source, const char *outcome,
-    const char *reason)
+    const char *reason, const char *actor)
 {
-	const char *parts[4] = { type, source, outcome, reason };
+	const char *parts[5] = { type, source, outcome, reason, actor != NULL ? actor : "" };
 	uint32_t h = 2166136261u;
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		for (const unsigned char *p = (const unsigned char *)parts[i]; *p != '\0'; p++) {
 			h = (h ^ *p) * 16777619u;
 		}
@@ -91,15 +92,18 @@ static size_t hash(const char *type, const char *source, const char *outcome,
 	return h % BUCKETS;
 }
 
-/* The kind of these (already cut to AUD_AGG_FIELD_MAX) fields, or NULL.
- * Caller holds the mutex. */
+/* The kind of these (already cut to AUD_AGG_FIELD_MAX) fields, or NULL;
+ * actor is NULL for kinds that do not count actors apart. Caller holds the
+ * mutex. */
 static struct kind *find(struct aud_agg *g, const char *type, const char *source,
-    const char *outcome, const char *reason)
+    const char *outcome, const char *reason, const char *actor)
 {
-	for (struct kind *k = g->buckets[hash(type, source, outcome, reason)]; k != NULL;
+	for (struct kind *k = g->buckets[hash(type, source, outcome, reason, actor)]; k != NULL;
 	    k = k->next) {
 		if (strcmp(k->type, type) == 0 && strcmp(k->source, source) == 0 &&
-		    strcmp(k->outcome, outcome) == 0 && strcmp(k->reason, reason) == 0) {
+		    strcmp(k->outcome, outcome) == 0 && strcmp(k->reason, reason) == 0 &&
+		    k->by_actor == (actor != NULL) && (actor == NULL ||
+		    strcmp(k->actor, actor) == 0)) {
 			return k;
 		}
 	}
@@ -107,7 +111,8 @@ static struct kind *find(struct aud_agg *g, const char *type, const char *source
 }
 
 static struct kind *add(struct aud_agg *g, const char *type, const char *source,
-    const char *outcome, const char *reason, const char *actor, int64_t now_ms, int overflow)
+    const char *outcome, const char *reason, const char *actor, int by_actor, int64_t now_ms,
+    int overflow)
 {
 	struct kind *k = calloc(1, sizeof(*k));
 	size_t h;
@@ -120,9 +125,10 @@ static struct kind *add(struct aud_agg *g, const char *type, const char *source,
 	copy(k->outcome, outcome);
 	copy(k->reason, reason);
 	copy(k->actor, actor);
+	k->by_actor = by_actor;
 	k->overflow = overflow;
 	k->period_start = now_ms;
-	h = hash(k->type, k->source, k->outcome, k->reason);
+	h = hash(k->type, k->source, k->outcome, k->reason, by_actor ? k->actor : NULL);
 	k->next = g->buckets[h];
 	g->buckets[h] = k;
 	g->nkinds += !overflow;
@@ -140,12 +146,13 @@ static void count(struct kind *k, const char *actor, int64_t now_ms)
 	}
 }
 
-int aud_agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const char *type,
+static int agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const char *type,
     const char *actor, const char *source, const char *outcome, const char *reason,
-    const cJSON *details)
+    const cJSON *details, int by_actor)
 {
 	char t[AUD_AGG_FIELD_MAX + 1], s[AUD_AGG_FIELD_MAX + 1], o[AUD_AGG_FIELD_MAX + 1];
-	char rs[AUD_AGG_FIELD_MAX + 1];
+	char rs[AUD_AGG_FIELD_MAX + 1], a[AUD_AGG_FIELD_MAX + 1];
+	const char *ka = NULL;
 	struct kind *k;
 	cJSON *d = NULL;
 	int overflow = 0, r;
@@ -156,22 +163,28 @@ int aud_agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const ch
 	net_addr_key(source, s, sizeof(s));
 	copy(o, outcome);
 	copy(rs, reason);
+	if (by_actor) {
+		copy(a, actor);
+		ka = a;
+	}
 	pthread_mutex_lock(&g->mu);
-	k = find(g, t, s, o, rs);
+	k = find(g, t, s, o, rs, ka);
 	if (k == NULL && g->nkinds >= AUD_AGG_KINDS) {
 		/* Too many kinds in this period: the new one is counted under its
 		 * type's overflow kind, whose first event is appended as usual. */
 		overflow = 1;
 		copy(s, OVERFLOW_SOURCE);
 		copy(rs, OVERFLOW_REASON);
-		k = find(g, t, s, o, rs);
+		by_actor = 0;
+		ka = NULL;
+		k = find(g, t, s, o, rs, NULL);
 	}
 	if (k != NULL) {
 		count(k, actor, now_ms);
 		pthread_mutex_unlock(&g->mu);
 		return 0;
 	}
-	k = add(g, t, s, o, rs, actor, now_ms, overflow);
+	k = add(g, t, s, o, rs, actor, by_actor, now_ms, overflow);
 	pthread_mutex_unlock(&g->mu);
 	if (k == NULL) {
 		return ZT_ERR_NOMEM;
@@ -185,6 +198,20 @@ int aud_agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const ch
 	}
 	cJSON_Delete(d);
 	return r;
+}
+
+int aud_agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const char *type,
+    const char *actor, const char *source, const char *outcome, const char *reason,
+    const cJSON *details)
+{
+	return agg_append(g, st, now_ms, type, actor, source, outcome, reason, details, 0);
+}
+
+int aud_agg_append_by_actor(struct aud_agg *g, struct store *st, int64_t now_ms,
+    const char *type, const char *actor, const char *source, const char *outcome,
+    const char *reason, const cJSON *details)
+{
+	return agg_append(g, st, now_ms, type, actor, source, outcome, reason, details, 1);
 }
 
 /* Appends the summary of k (which is off the table). */

@@ -48,6 +48,15 @@ int aud_agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const ch
     const char *actor, const char *source, const char *outcome, const char *reason,
     const cJSON *details);
 
+/* aud_agg_append() for refusals of an authenticated identity (a bot
+ * without a usable role opening MCP sessions over and over): the actor is
+ * part of the kind, so each identity's refusals are counted apart and the
+ * summary names it. Unauthenticated events must not use this: their
+ * actor is the client's claim, which would let it dodge aggregation. */
+int aud_agg_append_by_actor(struct aud_agg *g, struct store *st, int64_t now_ms,
+    const char *type, const char *actor, const char *source, const char *outcome,
+    const char *reason, const cJSON *details);
+
 /* Appends the summary of every kind whose period ended by now_ms (every
  * kind when all is set) and forgets those kinds. 0, or the first append
  * error (the other summaries are still written; a summary that failed is

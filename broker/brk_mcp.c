@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
@@ -475,8 +476,14 @@ static void audit(void *arg, const char *type, const struct mcp_identity *who,
 	char actor[96];
 
 	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
-	if (aud_append_reason(m->b->store, brk_now_ms(), type, actor, source, outcome,
-	    reason) != 0) {
+	/* A refusal (no usable role, no session left in its share, another
+	 * identity's session id) can be asked for again and again: once per
+	 * identity, kind and period, then a summary. */
+	if ((strcmp(outcome, "failure") == 0 ?
+	    aud_agg_append_by_actor(m->b->agg, m->b->store, brk_now_ms(), type, actor, source,
+	    outcome, reason != NULL ? reason : "refused", NULL) :
+	    aud_append_reason(m->b->store, brk_now_ms(), type, actor, source, outcome,
+	    reason)) != 0) {
 		log_error("cannot write audit event %s", type);
 	}
 }

@@ -207,6 +207,36 @@ static void test_kinds_apart(void **state)
 	clear(&rs);
 }
 
+/* Refusals of authenticated identities count each actor apart: one event
+ * per actor and period, and a summary naming it. */
+static void test_by_actor(void **state)
+{
+	struct fixture *f = *state;
+	struct rows rs = { .n = 0 };
+
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(aud_agg_append_by_actor(f->g, f->st, T0 + i, "mcp.session",
+		    i % 2 == 0 ? "bot:a" : "bot:b", "192.0.2.7", "failure", "no usable role", NULL),
+		    0);
+	}
+	/* The same shape without the actor is a kind of its own. */
+	assert_int_equal(aud_agg_append(f->g, f->st, T0, "mcp.session", "bot:a", "192.0.2.7",
+	    "failure", "no usable role", NULL), 0);
+	load(f, &rs);
+	assert_int_equal(rs.n, 3);
+	assert_string_equal(rs.v[0].actor, "bot:a");
+	assert_string_equal(rs.v[1].actor, "bot:b");
+	assert_int_equal(aud_agg_flush(f->g, f->st, T0 + PERIOD + 5, 0), 0);
+	load(f, &rs);
+	assert_int_equal(rs.n, 5);
+	for (size_t i = 3; i < 5; i++) {
+		assert_int_equal((int)num(rs.v[i].details, "repeats"), 2);
+		assert_true(strcmp(rs.v[i].actor, "bot:a") == 0 || strcmp(rs.v[i].actor, "bot:b") == 0);
+	}
+	assert_string_not_equal(rs.v[3].actor, rs.v[4].actor);
+	clear(&rs);
+}
+
 static void test_kinds_bounded(void **state)
 {
 	struct fixture *f = *state;
@@ -245,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_then_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kinds_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_by_actor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kinds_bounded, setup, teardown),
 	};
 
