@@ -5,6 +5,7 @@
 
 #include <strings.h>
 
+#include "broker/brk_conn.h"
 #include "broker/brk_httphdr.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -26,7 +27,9 @@ int brk_body_declared_over(struct MHD_Connection *c, uint64_t max)
 	return declared(c, &len) == 0 && len > max;
 }
 
-int brk_body_answer_first(struct MHD_Connection *c)
+/* 1 if an answer decided before c's body should be sent now rather than
+ * after the body was read and dropped. */
+static int answer_first(struct MHD_Connection *c)
 {
 	const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_EXPECT);
@@ -44,14 +47,26 @@ int brk_body_answer_first(struct MHD_Connection *c)
 	return r != 0 || len == 0 || len > BRK_BODY_DISCARD_MAX;
 }
 
+int brk_body_refuse(struct MHD_Connection *c, struct brk_body *b)
+{
+	if (answer_first(c)) {
+		return 1;
+	}
+	buf_free(b->kept);
+	b->kept = NULL; /* keep nothing of it */
+	b->too_large = 1;
+	brk_conn_phase(c, BRK_CONN_BODY);
+	return 0;
+}
+
 int brk_body_put(struct brk_body *b, const void *p, size_t n)
 {
 	b->received += n;
 	if (b->received > BRK_BODY_DISCARD_MAX) {
 		return ZT_ERR_TOO_LARGE;
 	}
-	if (b->kept == NULL || b->too_large || buf_put(b->kept, p, n) != 0) {
-		b->too_large = b->kept != NULL;
+	if (b->kept != NULL && !b->too_large && buf_put(b->kept, p, n) != 0) {
+		b->too_large = 1;
 	}
 	return 0;
 }

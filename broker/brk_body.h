@@ -31,17 +31,20 @@ struct buf;
 struct brk_body {
 	struct buf *kept;          /* what is kept (bounded by its max); NULL: none */
 	uint64_t received;         /* bytes received in all */
-	int too_large;             /* more came than kept may hold */
+	int too_large;             /* more came than kept may hold, or refused */
 };
 
 /* 1 if c's request declares (Content-Length) a body of more than max
  * bytes. */
 int brk_body_declared_over(struct MHD_Connection *c, uint64_t max);
-/* 1 if an answer decided before c's body should be sent now rather than
- * after the body was read and dropped (see above). */
-int brk_body_answer_first(struct MHD_Connection *c);
+/* An answer was decided before c's body came (a refusal): 1 if it goes
+ * now (the client waits for it, or sends no body: see above); else 0 after dropping what b kept and
+ * setting c's phase back to the body's (brk_conn.h), so that the body
+ * deadline bounds the time the client may take to send what is dropped.
+ * Every refusal made before the body goes through here. */
+int brk_body_refuse(struct MHD_Connection *c, struct brk_body *b);
 /* Takes n bytes of body: kept while they fit, dropped (too_large set)
- * after; all dropped when kept is NULL. 0, or ZT_ERR_TOO_LARGE once more
+ * after; all dropped when kept is NULL (a refused body). 0, or ZT_ERR_TOO_LARGE once more
  * than BRK_BODY_DISCARD_MAX came in all: close the connection. */
 int brk_body_put(struct brk_body *b, const void *p, size_t n);
 

@@ -202,11 +202,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* The head is in: from now on the body deadline runs. */
 		brk_conn_phase(c, BRK_CONN_BODY);
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
-		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX)) {
-			if (brk_body_answer_first(c)) {
-				return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
-			}
-			rs->body.too_large = 1; /* read and drop it, then answer */
+		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX) &&
+		    brk_body_refuse(c, &rs->body)) {
+			return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
 		}
 		if (!rs->mcp) {
 			return MHD_YES;

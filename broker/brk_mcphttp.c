@@ -758,12 +758,10 @@ static int check_head(struct req *rq)
 static enum MHD_Result answer_early(struct req *rq)
 {
 	rq->answered = 1;
-	if (brk_body_answer_first(rq->c)) {
+	if (brk_body_refuse(rq->c, &rq->body)) {
 		return send_answer(rq->c, rq);
 	}
-	buf_free(rq->body.kept);
-	rq->body.kept = NULL; /* keep nothing of it */
-	return MHD_YES;
+	return MHD_YES; /* read and drop the body, then answer */
 }
 
 /* Runs fn on a worker with the connection suspended; 503 when every

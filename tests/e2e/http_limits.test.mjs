@@ -86,16 +86,28 @@ describe('request deadlines', () => {
     s.destroy();
   });
 
-  test('a body sent too slowly is cut off', async () => {
-    const c = await tlsConnection(broker);
-    const body = JSON.stringify({ user: 'nobody', password: 'x'.repeat(40), otp: '123456' });
-    c.s.write(`POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`
-      + `Content-Length: ${body.length}\r\n\r\n`);
-    const sent = await trickle(c.s, body);
-    assert.ok(c.s.closed && sent < body.length, `closed after ${sent} of ${body.length} bytes`);
-    assert.equal(c.answer(), '');
-    c.s.destroy();
-  });
+  // On /v1, and on /mcp whether the body is wanted or already refused
+  // (no token, a bad token, a method /mcp does not take): a refused body is
+  // read and dropped so that the client sees the answer, and its deadline
+  // still runs.
+  for (const [what, head] of [
+    ['/v1/login', 'POST /v1/login HTTP/1.1\r\n'],
+    ['/mcp without a token', 'POST /mcp HTTP/1.1\r\nAccept: application/json, text/event-stream\r\n'],
+    ['/mcp with a bad token', 'POST /mcp HTTP/1.1\r\nAuthorization: Bearer ztb_nope\r\n'
+      + 'Accept: application/json, text/event-stream\r\n'],
+    ['/mcp with PUT', 'PUT /mcp HTTP/1.1\r\n'],
+  ]) {
+    test(`a body sent too slowly is cut off: ${what}`, async () => {
+      const c = await tlsConnection(broker);
+      const body = JSON.stringify({ user: 'nobody', password: 'x'.repeat(40), otp: '123456' });
+      c.s.write(`${head}Host: 127.0.0.1\r\nContent-Type: application/json\r\n`
+        + `Content-Length: ${body.length}\r\n\r\n`);
+      const sent = await trickle(c.s, body);
+      assert.ok(c.s.closed && sent < body.length, `closed after ${sent} of ${body.length} bytes`);
+      assert.equal(c.answer(), '');
+      c.s.destroy();
+    });
+  }
 
   test('the cut-off connections are audited, once per kind and address', async () => {
     await until(() => auditEvents(broker, 'http.connection').some((e) => e.outcome === 'timeout'
