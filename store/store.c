@@ -15,7 +15,7 @@
  * and only then call the caller's function: a long walk (aud_verify over a
  * large log) never blocks appends, and the callback may call the store.
  */
-#include "common/store.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
