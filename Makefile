@@ -43,9 +43,9 @@ ZT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 LDLIBS_ZT := $(PKG_LIBS) -lpthread
 
 # Modules of the shared library, in dependency order (programs -> mcp,
-# resources, policy, audit -> common).
+# resources, policy, audit, store -> common).
 LIB_SRC    := $(wildcard resources/*.c) $(wildcard mcp/*.c) $(wildcard policy/*.c) \
-              $(wildcard audit/*.c) $(wildcard common/*.c)
+              $(wildcard audit/*.c) $(wildcard store/*.c) $(wildcard common/*.c)
 BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
 CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))

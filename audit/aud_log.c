@@ -21,7 +21,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "common/store.h"
+#include "store/store.h"
 
 #define AUD_MAGIC "zt-audit-v1"
 

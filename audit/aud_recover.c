@@ -14,7 +14,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "common/store.h"
+#include "store/store.h"
 
 #define INTERRUPTED_REASON "the broker stopped before the call's outcome was recorded"
 

@@ -27,10 +27,10 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/sshca.h"
-#include "common/store.h"
 #include "common/tun.h"
 #include "policy/pol_eval.h"
 #include "policy/pol_role.h"
+#include "store/store.h"
 
 const char brk_admin_usage[] =
 	"  users add NAME --roles R1,R2     add a user; prints a one-time invite (1 h)\n"

@@ -25,8 +25,8 @@
 
 #include "common/ca.h"
 #include "common/crypto.h"
-#include "common/store.h"
 #include "policy/pol_eval.h"
+#include "store/store.h"
 
 struct brk_datadir;
 struct brk_agents;

@@ -24,8 +24,8 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "common/store.h"
 #include "common/tls.h"
+#include "store/store.h"
 
 /* The store's columns hold what a hello carries. */
 _Static_assert(STORE_AGENT_PIN_LEN == TLS_PIN_LEN, "pin sizes differ");

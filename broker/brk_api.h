@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "common/store.h"
+#include "store/store.h"
 
 struct brk;
 

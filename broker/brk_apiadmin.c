@@ -23,8 +23,8 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "common/store.h"
 #include "policy/pol_role.h"
+#include "store/store.h"
 
 #define ACTOR_MAX 96
 #define TTL_TEXT_MAX 16     /* bytes of "ttl" ("30m", "24h", "86400") */

@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/crypto.h"
-#include "common/store.h"
+#include "store/store.h"
 
 #define BRK_BOT_TTL_DEFAULT 3600
 #define BRK_BOT_TTL_MAX (7 * 86400)

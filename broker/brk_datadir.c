@@ -14,7 +14,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/sshca.h"
-#include "common/store.h"
+#include "store/store.h"
 
 /* Creates path 0700 or checks that it is a private directory of ours. */
 static int check_dir(const char *path)

@@ -11,8 +11,8 @@
 #include "broker/brk_policy.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/store.h"
 #include "policy/pol_eval.h"
+#include "store/store.h"
 
 struct collect {
 	const struct pol_role *const *roles;

@@ -14,7 +14,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/store.h"
+#include "store/store.h"
 
 /* Fills reply with an error message; returns r. */
 static int refuse(struct tun_msg *reply, int r, const char *code, const char *message)

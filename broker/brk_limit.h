@@ -32,7 +32,7 @@
 
 #include <stdint.h>
 
-#include "common/store.h"
+#include "store/store.h"
 
 #define BRK_LIMIT_SLOTS 4096
 #define BRK_LIMIT_KEY_MAX 96  /* bytes of a key kept; longer keys are cut */

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/store.h"
 #include "common/tun.h"
 #include "policy/pol_eval.h"
 #include "policy/pol_role.h"
+#include "store/store.h"
 
 int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fname,
     char *name, size_t namesz, char *err, size_t errsz, long long now)

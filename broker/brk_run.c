@@ -16,7 +16,7 @@
 #include "audit/aud_recover.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/store.h"
+#include "store/store.h"
 
 #define RUN_TEXT_MAX 32 /* bytes of the file: a decimal seq and a newline */
 

@@ -19,10 +19,10 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/store.h"
 #include "mcp/mcp.h"
 #include "policy/pol_eval.h"
 #include "resources/ssh_exec.h"
+#include "store/store.h"
 
 #define TOOL "ssh_exec"
 /* What the details of one event hold besides the command, generously: the

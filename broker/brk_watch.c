@@ -11,7 +11,7 @@
 #include "broker/brk.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/store.h"
+#include "store/store.h"
 
 struct chore {
 	brk_chore_fn *fn;

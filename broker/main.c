@@ -35,7 +35,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/proc.h"
-#include "common/store.h"
+#include "store/store.h"
 
 #define SERVER_CERT_TTL (90 * 86400)
 #define MAX_SANS 16

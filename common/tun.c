@@ -17,7 +17,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/store.h"
+#include "store/store.h"
 
 /* ---- frames ---- */
 

@@ -20,7 +20,7 @@
 #include "broker/brk_api.h"
 #include "common/crypto.h"
 #include "common/log.h"
-#include "common/store.h"
+#include "store/store.h"
 
 /* scrypt(ln=10, r=1, p=1) of "fuzz password 1". */
 #define CHEAP_HASH "$scrypt$ln=10,r=1,p=1$enQtZnV6ei1zYWx0LTE2Yg==$" \

@@ -20,7 +20,7 @@
 #include "audit/aud_agg.h"
 #include "audit/aud_log.h"
 #include "common/err.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 #define T0 1700000000000LL

@@ -26,7 +26,7 @@
 #include "audit/aud_log.h"
 #include "audit/aud_recover.h"
 #include "common/err.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 #define T0 1700000000123LL /* 2023-11-14T22:13:20.123Z */

@@ -17,7 +17,7 @@
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 #define NOW 1800000000

@@ -20,7 +20,7 @@
 
 #include "broker/brk_agents.h"
 #include "common/err.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 #define PIN_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

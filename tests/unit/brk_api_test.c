@@ -21,8 +21,8 @@
 #include "broker/brk_policy.h"
 #include "common/crypto.h"
 #include "common/err.h"
-#include "common/store.h"
 #include "common/totp.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 static int64_t fake_now = 1800000000;

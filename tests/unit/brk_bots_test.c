@@ -17,7 +17,7 @@
 #include "broker/brk_policy.h"
 #include "common/crypto.h"
 #include "common/err.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 #define NOW 1800000000

@@ -26,7 +26,7 @@
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 static int64_t fake_now = 1800000000;

@@ -21,7 +21,7 @@
 #include "broker/brk_watch.h"
 #include "common/err.h"
 #include "common/net.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 struct seen {

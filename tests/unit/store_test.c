@@ -1,5 +1,5 @@
 /*
- * store_test.c - unit tests for common/store.c: migrations, file mode,
+ * store_test.c - unit tests for store/: migrations, file mode,
  * users and bots sharing one name space, credentials and TOTP replay,
  * invites, sessions (the documented order of checks, revocation, locking,
  * cascades, pruning), the append-only audit table, join tokens, roles and
@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 #include "common/err.h"
-#include "common/store.h"
+#include "store/store.h"
 #include "tests/unit/testutil.h"
 
 struct fixture {
