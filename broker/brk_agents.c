@@ -368,13 +368,15 @@ out:
 	return r;
 }
 
-/* A known name's hello: its advertisement against its approved claims.
- * Differences are recorded as pending (a host key approved for another
- * name is refused instead); a new host key is refused until approved. */
+/* A known name's hello: what it claims (adv: its advertisement, or that
+ * with the labels of a join token that did not name it) against its
+ * approved claims. Differences are recorded as pending (a host key
+ * approved for another name is refused instead); a new host key is
+ * refused until approved. */
 static int check_claims(struct brk_agents *a, const struct store_agent *ag,
-    int64_t now, struct brk_hello *res)
+    const struct brk_agent_claims *adv, int64_t now, struct brk_hello *res)
 {
-	const struct brk_agent_claims *adv = &res->advertised, *ok = &res->before.claims;
+	const struct brk_agent_claims *ok = &res->before.claims;
 	struct store_agent_claims *pend = NULL;
 	int key_changed = strcmp(adv->ssh_host_key, ok->ssh_host_key) != 0, r;
 
@@ -419,14 +421,18 @@ out:
 static int hello_stored(struct brk_agents *a, const char *name, const char *key_pin,
     int64_t now, struct brk_hello *res, struct store_agent *row)
 {
+	const struct brk_agent_claims *claimed = &res->advertised;
+	struct brk_agent_claims *token = NULL;
 	char *join = NULL;
-	int r, compare = 0;
+	int r, compare = 0, named = 0;
 
-	if ((join = calloc(1, STORE_AGENT_LABELS_MAX + 1)) == NULL) {
-		return ZT_ERR_NOMEM;
+	if ((join = calloc(1, STORE_AGENT_LABELS_MAX + 1)) == NULL ||
+	    (token = calloc(1, sizeof(*token))) == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto out;
 	}
 	if ((r = store_agent_join_get(a->st, name, key_pin, join,
-	    STORE_AGENT_LABELS_MAX + 1)) != 0 && r != ZT_ERR_NOT_FOUND) {
+	    STORE_AGENT_LABELS_MAX + 1, &named)) != 0 && r != ZT_ERR_NOT_FOUND) {
 		goto out;
 	}
 	r = store_agent_get(a->st, name, row);
@@ -439,11 +445,21 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		r = ZT_ERR_EXISTS;
 	} else if (r == 0 && row->locked) {
 		r = ZT_ERR_LOCKED; /* cut off: what it claims is not even looked at */
-	} else if (r == 0) {
-		/* A later join with a token that carried labels: the operator's
+	} else if (r == 0 && join[0] != '\0' && named) {
+		/* A later join with a token bound to this name: the operator's
 		 * word replaces the approved labels. */
-		if (join[0] != '\0' && (r = store_agent_set_labels(a->st, name, key_pin,
-		    join)) == 0) {
+		if ((r = store_agent_set_labels(a->st, name, key_pin, join)) == 0) {
+			res->token_labels = 1;
+		}
+		compare = 1;
+	} else if (r == 0) {
+		/* A token that did not name it is anyone's who holds it (a
+		 * multi-use onboarding token): its labels are claimed like the
+		 * agent's own, and wait for approval if they differ. */
+		if (join[0] != '\0') {
+			*token = res->advertised;
+			labels_from_json(name, join, token->labels, &token->nlabels);
+			claimed = token;
 			res->token_labels = 1;
 		}
 		compare = 1;
@@ -452,7 +468,7 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		int first = res->claims == BRK_CLAIMS_FIRST;
 
 		brk_agents_from_row(row, &res->before);
-		r = check_claims(a, row, now, res);
+		r = check_claims(a, row, claimed, now, res);
 		if (first && res->claims == BRK_CLAIMS_APPROVED) {
 			res->claims = BRK_CLAIMS_FIRST;
 		}
@@ -461,7 +477,7 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		goto out;
 	}
 	if (res->token_labels) {
-		store_agent_join_rm(a->st, name, key_pin); /* applied: once only */
+		store_agent_join_rm(a->st, name, key_pin); /* used: once only */
 	}
 	/* What the store holds now (nothing for a new name refused). */
 	if ((r == 0 || res->claims != BRK_CLAIMS_FIRST) &&
@@ -476,6 +492,7 @@ out:
 		log_error("agents: cannot check %s against the store: %s; refusing it", name,
 		    zt_strerror(r));
 	}
+	free(token);
 	free(join);
 	return r;
 }

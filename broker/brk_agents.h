@@ -9,10 +9,14 @@
  *
  * What a name may claim is fixed when it joins. At the first hello of a
  * new name, what the agent advertises becomes its approved claims, except
- * the labels when its join token carried some: those win. Later hellos
- * never change approved claims: an advertisement that differs is recorded
- * as pending (store_agent_pend) for an operator to approve
- * (store_agent_approve, then brk_agents_sync), and the agent goes on with
+ * the labels when its join token carried some: those win. A known name
+ * that joins again gets its token's labels approved only if the token
+ * named it (an administrator's word for that host); the labels of a token
+ * that did not name it stand in for the agent's own in the comparison
+ * below, since anyone may hold such a token. Later hellos never change
+ * approved claims: an advertisement that differs is recorded as pending
+ * (store_agent_pend) for an operator to approve (store_agent_approve,
+ * then brk_agents_sync), and the agent goes on with
  * its approved claims, unless its host key changed: then it is refused
  * until the change is approved, since a new host key means a new sshd
  * behind the name (rebuilt, or not the host it was). An advertisement
@@ -84,7 +88,8 @@ struct brk_hello {
 	 * (those of a hello silent about labels keep the approved ones). */
 	struct brk_agent_info before;
 	struct brk_agent_claims pending;
-	int token_labels;                 /* its join token's labels were applied */
+	int token_labels;                 /* its join token's labels were used
+	                                   * (approved, or claimed in its stead) */
 	/* ZT_ERR_DENIED says why: */
 	char key_owner[TUN_NAME_MAX + 1]; /* the name the host key is approved for */
 	int host_key_changed;             /* or: a new host key, now pending */

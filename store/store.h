@@ -203,7 +203,7 @@ int store_session_prune(struct store *st, int64_t now, int64_t grace_s);
  * uses; the row stays when the uses run out, so that a replay is told
  * apart from an unknown token. A token may also say who joins with it: a
  * name the agent must use, and the labels it gets (its own are not
- * taken). */
+ * taken; brk_agents.h says when they are approved). */
 #define STORE_JOIN_USES_MAX 1000  /* uses one token may carry */
 #define STORE_JOIN_BY_MAX 127     /* bytes of created_by, e.g. "admin:root" */
 #define STORE_JOIN_PREFIX_MIN 12  /* hex digits that name a token in rm */
@@ -338,8 +338,8 @@ int store_agent_key_owner(struct store *st, const char *host_key, const char *ex
 int store_agent_pend(struct store *st, const char *name, const char *key_pin,
     const struct store_agent_claims *claims, int64_t now);
 /* Replaces the approved labels of agent name if it is still bound to
- * key_pin (a join token's labels at a later join): 0, ZT_ERR_NOT_FOUND,
- * ZT_ERR_INVALID. */
+ * key_pin (at a later join, with a token bound to that name): 0,
+ * ZT_ERR_NOT_FOUND, ZT_ERR_INVALID. */
 int store_agent_set_labels(struct store *st, const char *name, const char *key_pin,
     const char *labels);
 /* Approves agent name's pending claims, as one transaction; *before (may
@@ -363,16 +363,17 @@ int store_agent_each(struct store *st, int (*fn)(const struct store_agent *ag, v
  * ZT_ERR_NOT_FOUND. */
 int store_agent_rm(struct store *st, const char *name);
 
-/* The labels a join token granted the key key_pin joining as name, kept
- * for the agent's next hello (a join and its hello are two connections):
- * put replaces what an earlier join of the same key left and forgets joins
- * older than STORE_AGENT_JOIN_KEEP_S; get reads it (0 with labels in
- * labelssz bytes, or ZT_ERR_NOT_FOUND); rm forgets it once applied (0 or
- * ZT_ERR_NOT_FOUND). */
+/* The labels a join token granted the key key_pin joining as name, and
+ * whether the token named that agent (named != 0: it was bound to name),
+ * kept for the agent's next hello (a join and its hello are two
+ * connections): put replaces what an earlier join of the same key left and
+ * forgets joins older than STORE_AGENT_JOIN_KEEP_S; get reads it (0 with
+ * labels in labelssz bytes and *named, or ZT_ERR_NOT_FOUND); rm forgets it
+ * once used (0 or ZT_ERR_NOT_FOUND). */
 int store_agent_join_put(struct store *st, const char *name, const char *key_pin,
-    const char *labels, int64_t now);
+    const char *labels, int named, int64_t now);
 int store_agent_join_get(struct store *st, const char *name, const char *key_pin,
-    char *labels, size_t labelssz);
+    char *labels, size_t labelssz, int *named);
 int store_agent_join_rm(struct store *st, const char *name, const char *key_pin);
 
 #endif

@@ -409,7 +409,7 @@ int store_agent_rm(struct store *st, const char *name)
 }
 
 int store_agent_join_put(struct store *st, const char *name, const char *key_pin,
-    const char *labels, int64_t now)
+    const char *labels, int named, int64_t now)
 {
 	int r;
 
@@ -425,9 +425,10 @@ int store_agent_join_put(struct store *st, const char *name, const char *key_pin
 	if ((r = st_write1(st, "forget old joins", NULL, "DELETE FROM agent_joins "
 	    "WHERE joined_at < ?", "i", now - STORE_AGENT_JOIN_KEEP_S)) == 0) {
 		r = st_write1(st, "put join", NULL, "INSERT INTO agent_joins(name, key_pin, "
-		    "labels, joined_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name, key_pin) "
-		    "DO UPDATE SET labels = excluded.labels, joined_at = excluded.joined_at",
-		    "ttti", name, key_pin, labels, now);
+		    "labels, named, joined_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+		    "ON CONFLICT(name, key_pin) DO UPDATE SET labels = excluded.labels, "
+		    "named = excluded.named, joined_at = excluded.joined_at", "tttii", name,
+		    key_pin, labels, (int64_t)(named != 0), now);
 	}
 out:
 	r = st_finish(st, r, "commit put join");
@@ -436,19 +437,21 @@ out:
 }
 
 int store_agent_join_get(struct store *st, const char *name, const char *key_pin,
-    char *labels, size_t labelssz)
+    char *labels, size_t labelssz, int *named)
 {
 	sqlite3_stmt *s = NULL;
 	int r;
 
 	labels[0] = '\0';
+	*named = 0;
 	if (!store_name_valid(name) || !pin_valid(key_pin)) {
 		return ZT_ERR_NOT_FOUND;
 	}
 	st_lock(st);
-	if ((r = st_query_row(st, "get join", &s, "SELECT labels FROM agent_joins WHERE name = ? "
-	    "AND key_pin = ?", "tt", name, key_pin)) == 0) {
-		r = st_col_text(s, 0, labels, labelssz, "get join");
+	if ((r = st_query_row(st, "get join", &s, "SELECT labels, named FROM agent_joins "
+	    "WHERE name = ? AND key_pin = ?", "tt", name, key_pin)) == 0 &&
+	    (r = st_col_text(s, 0, labels, labelssz, "get join")) == 0) {
+		*named = sqlite3_column_int(s, 1) != 0;
 	}
 	sqlite3_finalize(s);
 	st_unlock(st);

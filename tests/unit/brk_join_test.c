@@ -209,6 +209,7 @@ static void test_token_claims(void **state)
 	struct store_join_claims c;
 	char hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1], labels[64];
 	struct tun_msg reply;
+	int named = 0;
 
 	memset(&c, 0, sizeof(c));
 	snprintf(c.name, sizeof(c.name), "db1");
@@ -224,8 +225,23 @@ static void test_token_claims(void **state)
 	assert_int_equal(join_as(f, "db1", "ztj_bound", f->csr, &reply), 0);
 	assert_int_equal(ca_pin_of_pem(reply.cert, pin, sizeof(pin)), 0);
 	tun_msg_clear(&reply);
-	assert_int_equal(store_agent_join_get(f->b.store, "db1", pin, labels, sizeof(labels)), 0);
+	assert_int_equal(store_agent_join_get(f->b.store, "db1", pin, labels, sizeof(labels),
+	    &named), 0);
 	assert_string_equal(labels, "{\"env\":\"prod\"}");
+	assert_int_equal(named, 1);
+
+	/* A token for any name: its labels are kept as not naming the agent. */
+	snprintf(c.name, sizeof(c.name), "%s", "");
+	crypto_token_hash("ztj_anyone", hash);
+	assert_int_equal(store_join_token_add(f->b.store, hash, fake_now, fake_now + 600, 5,
+	    "admin:test", &c), 0);
+	assert_int_equal(join(f, "ztj_anyone", f->csr, &reply), 0);
+	assert_int_equal(ca_pin_of_pem(reply.cert, pin, sizeof(pin)), 0);
+	tun_msg_clear(&reply);
+	assert_int_equal(store_agent_join_get(f->b.store, "web1", pin, labels, sizeof(labels),
+	    &named), 0);
+	assert_string_equal(labels, "{\"env\":\"prod\"}");
+	assert_int_equal(named, 0);
 }
 
 /* agent.join events, and the aggregated summaries among them. */

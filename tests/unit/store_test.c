@@ -1376,30 +1376,42 @@ static void test_agents_pending_and_approve(void **state)
 	assert_string_equal(got.claims.labels, "{\"a\":\"b\"}");
 }
 
-/* A join's labels wait for the first hello of its key, once. */
+/* A join's labels, and whether its token named the agent, wait for the
+ * next hello of its key, once. */
 static void test_agent_joins(void **state)
 {
 	struct fixture *f = *state;
 	char labels[STORE_AGENT_LABELS_MAX + 1];
 	const char *pin = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	int named = -1;
 
-	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)),
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
 	    ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"a\"}", 100), 0);
-	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"b\"}", 110), 0);
-	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)), 0);
+	assert_int_equal(named, 0);
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"a\"}", 1, 100),
+	    0);
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
+	    0);
+	assert_int_equal(named, 1);
+	/* A later join of the same key replaces it, named or not. */
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"b\"}", 0, 110),
+	    0);
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
+	    0);
 	assert_string_equal(labels, "{\"env\":\"b\"}");
-	assert_int_equal(store_agent_join_get(f->st, "web2", pin, labels, sizeof(labels)),
+	assert_int_equal(named, 0);
+	assert_int_equal(store_agent_join_get(f->st, "web2", pin, labels, sizeof(labels), &named),
 	    ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_join_rm(f->st, "web1", pin), 0);
 	assert_int_equal(store_agent_join_rm(f->st, "web1", pin), ZT_ERR_NOT_FOUND);
 	/* One that never said hello is forgotten after a while. */
-	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{}", 100), 0);
-	assert_int_equal(store_agent_join_put(f->st, "web2", pin, "{}",
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{}", 0, 100), 0);
+	assert_int_equal(store_agent_join_put(f->st, "web2", pin, "{}", 0,
 	    100 + STORE_AGENT_JOIN_KEEP_S + 1), 0);
-	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)),
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
 	    ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_join_put(f->st, "web1", "sha256:x", "{}", 1), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_join_put(f->st, "web1", "sha256:x", "{}", 0, 1),
+	    ZT_ERR_INVALID);
 }
 
 static void test_agents_survive_reopen_and_rm(void **state)
@@ -1628,6 +1640,7 @@ static void test_migrate_v5_to_v6(void **state)
 	assert_int_equal(got.locked, 0);
 	assert_int_equal(store_join_token_use(f->st, th('e'), 20, "web2", &c), 0);
 	assert_string_equal(c.labels, "");
+	assert_int_equal(store_agent_join_put(f->st, "web1", ag.key_pin, "{}", 1, 100), 0);
 }
 
 int main(void)
