@@ -341,40 +341,43 @@ static int claims_of_hello(const struct tun_msg *hello, struct brk_agent_claims 
 }
 
 /* A new name's first hello: binds it with the advertised claims approved,
- * the labels of its join token if it had some. */
+ * the labels of its join token if it had some; row receives the new
+ * row. */
 static int bind_first(struct brk_agents *a, const char *name, const char *key_pin,
-    const char *join_labels, int64_t now, struct brk_hello *res)
+    const char *join_labels, int64_t now, struct brk_hello *res, struct store_agent *row)
 {
-	struct store_agent_claims *row = calloc(1, sizeof(*row));
+	struct store_agent_claims *c = calloc(1, sizeof(*c));
 	int r;
 
-	if (row == NULL) {
+	if (c == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	res->claims = BRK_CLAIMS_FIRST;
-	if ((r = claims_to_row(&res->advertised, row)) != 0) {
+	if ((r = claims_to_row(&res->advertised, c)) != 0) {
 		goto out;
 	}
 	if (join_labels[0] != '\0') {
-		snprintf(row->labels, sizeof(row->labels), "%s", join_labels);
+		snprintf(c->labels, sizeof(c->labels), "%s", join_labels);
 		res->token_labels = 1;
 	}
-	if ((r = store_agent_bind(a->st, name, key_pin, row, now)) == ZT_ERR_EXISTS &&
-	    store_agent_key_owner(a->st, row->ssh_host_key, name, res->key_owner) == 0) {
+	if ((r = store_agent_bind(a->st, name, key_pin, c, now, row)) == ZT_ERR_EXISTS &&
+	    store_agent_key_owner(a->st, c->ssh_host_key, name, res->key_owner) == 0) {
 		r = ZT_ERR_DENIED;
 	}
 out:
-	free(row);
+	free(c);
 	return r;
 }
 
 /* A known name's hello: what it claims (adv: its advertisement, or that
  * with the labels of a join token that did not name it) against its
- * approved claims. Differences are recorded as pending (a host key
- * approved for another name is refused instead); a new host key is
- * refused until approved. */
-static int check_claims(struct brk_agents *a, const struct store_agent *ag,
-    const struct brk_agent_claims *adv, int64_t now, struct brk_hello *res)
+ * approved claims, those of row (res->before). Differences are recorded
+ * as pending (a host key approved for another name is refused instead); a
+ * new host key is refused until approved. row follows what the store
+ * wrote. */
+static int check_claims(struct brk_agents *a, const char *name, const char *key_pin,
+    struct store_agent *row, const struct brk_agent_claims *adv, int64_t now,
+    struct brk_hello *res)
 {
 	const struct brk_agent_claims *ok = &res->before.claims;
 	struct store_agent_claims *pend = NULL;
@@ -384,11 +387,10 @@ static int check_claims(struct brk_agents *a, const struct store_agent *ag,
 	    ok->nlabels)) && strcmp(adv->ssh_target, ok->ssh_target) == 0 && !key_changed) {
 		res->claims = BRK_CLAIMS_APPROVED;
 		/* Back to what was approved: nothing waits any more. */
-		return ag->pending_at > 0 ?
-		    store_agent_pend(a->st, ag->name, ag->key_pin, NULL, now) :
-		    store_agent_seen(a->st, ag->name, ag->key_pin, now);
+		return row->pending_at > 0 ? store_agent_pend(a->st, name, key_pin, NULL, now, row) :
+		    store_agent_seen(a->st, name, key_pin, now, row);
 	}
-	if (key_changed && store_agent_key_owner(a->st, adv->ssh_host_key, ag->name,
+	if (key_changed && store_agent_key_owner(a->st, adv->ssh_host_key, name,
 	    res->key_owner) == 0) {
 		return ZT_ERR_DENIED;
 	}
@@ -400,13 +402,13 @@ static int check_claims(struct brk_agents *a, const struct store_agent *ag,
 	}
 	if (adv->nlabels == 0) {
 		/* Silent about labels: the approved ones stand. */
-		memcpy(pend->labels, ag->claims.labels, sizeof(pend->labels));
+		memcpy(pend->labels, row->claims.labels, sizeof(pend->labels));
 	}
-	res->claims = ag->pending_at > 0 && strcmp(pend->labels, ag->pending.labels) == 0 &&
-	    strcmp(pend->ssh_target, ag->pending.ssh_target) == 0 &&
-	    strcmp(pend->ssh_host_key, ag->pending.ssh_host_key) == 0 ?
+	res->claims = row->pending_at > 0 && strcmp(pend->labels, row->pending.labels) == 0 &&
+	    strcmp(pend->ssh_target, row->pending.ssh_target) == 0 &&
+	    strcmp(pend->ssh_host_key, row->pending.ssh_host_key) == 0 ?
 	    BRK_CLAIMS_STILL_PENDING : BRK_CLAIMS_PENDING;
-	if ((r = store_agent_pend(a->st, ag->name, ag->key_pin, pend, now)) == 0 && key_changed) {
+	if ((r = store_agent_pend(a->st, name, key_pin, pend, now, row)) == 0 && key_changed) {
 		res->host_key_changed = 1;
 		r = ZT_ERR_DENIED;
 	}
@@ -415,9 +417,10 @@ out:
 	return r;
 }
 
-/* The store's part of a hello: binding, join labels, claims. On 0 and on
- * ZT_ERR_DENIED, row is the agent's row after it (name "" if there is
- * none: a new name refused). */
+/* The store's part of a hello: binding, join labels, claims. The row is
+ * read once; each write hands back the row it left. On 0 and on
+ * ZT_ERR_DENIED, row is the agent's row after the hello (name "" if there
+ * is none: a new name refused). */
 static int hello_stored(struct brk_agents *a, const char *name, const char *key_pin,
     int64_t now, struct brk_hello *res, struct store_agent *row)
 {
@@ -437,7 +440,7 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 	}
 	r = store_agent_get(a->st, name, row);
 	if (r == ZT_ERR_NOT_FOUND) {
-		r = bind_first(a, name, key_pin, join, now, res);
+		r = bind_first(a, name, key_pin, join, now, res, row);
 		/* Bound with its token's labels: what the agent said of labels is
 		 * compared with them below, and waits if it differs. */
 		compare = r == 0 && res->token_labels;
@@ -448,7 +451,7 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 	} else if (r == 0 && join[0] != '\0' && named) {
 		/* A later join with a token bound to this name: the operator's
 		 * word replaces the approved labels. */
-		if ((r = store_agent_set_labels(a->st, name, key_pin, join)) == 0) {
+		if ((r = store_agent_set_labels(a->st, name, key_pin, join, row)) == 0) {
 			res->token_labels = 1;
 		}
 		compare = 1;
@@ -464,11 +467,11 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		}
 		compare = 1;
 	}
-	if (r == 0 && compare && (r = store_agent_get(a->st, name, row)) == 0) {
+	if (r == 0 && compare) {
 		int first = res->claims == BRK_CLAIMS_FIRST;
 
 		brk_agents_from_row(row, &res->before);
-		r = check_claims(a, row, claimed, now, res);
+		r = check_claims(a, name, key_pin, row, claimed, now, res);
 		if (first && res->claims == BRK_CLAIMS_APPROVED) {
 			res->claims = BRK_CLAIMS_FIRST;
 		}
@@ -478,11 +481,6 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 	}
 	if (res->token_labels) {
 		store_agent_join_rm(a->st, name, key_pin); /* used: once only */
-	}
-	/* What the store holds now (nothing for a new name refused). */
-	if ((r == 0 || res->claims != BRK_CLAIMS_FIRST) &&
-	    (r = store_agent_get(a->st, name, row)) == 0) {
-		r = res->key_owner[0] != '\0' || res->host_key_changed ? ZT_ERR_DENIED : 0;
 	}
 	if (row->pending_at > 0) {
 		claims_from_row(name, &row->pending, &res->pending);
@@ -593,7 +591,7 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen)
 	pthread_mutex_unlock(&a->mu);
 	/* Outside the lock: the disk never holds up dials. A binding removed
 	 * meanwhile is simply not found. */
-	if (write && (r = store_agent_seen(a->st, name, pin, last_seen)) != 0 &&
+	if (write && (r = store_agent_seen(a->st, name, pin, last_seen, NULL)) != 0 &&
 	    r != ZT_ERR_NOT_FOUND) {
 		log_warn("agents: cannot record when %s was last seen: %s", name, zt_strerror(r));
 	}

@@ -82,6 +82,12 @@ int st_write1(struct store *st, const char *what, int *changes, const char *sql,
 /* Runs one UPDATE or DELETE under the lock (taken here): ZT_ERR_NOT_FOUND
  * if it touched no row. */
 int st_change1(struct store *st, const char *what, const char *sql, const char *types, ...);
+/* Runs one INSERT or UPDATE of a single row whose RETURNING clause gives
+ * the row as it is after the change, under the lock (taken here): 0 with
+ * read(s, elem) filled from it (elem may be NULL: not read), or
+ * ZT_ERR_NOT_FOUND if it changed no row (elem untouched). */
+int st_change_row(struct store *st, const char *what, int (*read)(sqlite3_stmt *s, void *elem),
+    void *elem, const char *sql, const char *types, ...);
 /*
  * In one transaction, counts the rows that count_sql counts and, when
  * there is exactly one, runs change_sql (an UPDATE or DELETE of the same

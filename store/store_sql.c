@@ -207,6 +207,32 @@ int st_change1(struct store *st, const char *what, const char *sql, const char *
 	return r;
 }
 
+int st_change_row(struct store *st, const char *what, int (*read)(sqlite3_stmt *s, void *elem),
+    void *elem, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	int r, done;
+
+	st_lock(st);
+	va_start(ap, types);
+	r = vquery(st, what, &s, sql, types, ap);
+	va_end(ap);
+	if (r == 0 && (r = st_step(st, s, what)) == 1) {
+		r = elem != NULL ? read(s, elem) : 0;
+		/* Stepped to its end whatever the reading gave: the change is
+		 * made either way. */
+		if ((done = st_step(st, s, what)) != 0) {
+			r = done == 1 ? ZT_ERR_DB : done;
+		}
+	} else if (r == 0) {
+		r = ZT_ERR_NOT_FOUND;
+	}
+	sqlite3_finalize(s);
+	st_unlock(st);
+	return r;
+}
+
 int st_col_text(sqlite3_stmt *s, int col, char *dst, size_t dstsz,
     const char *what)
 {

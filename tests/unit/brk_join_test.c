@@ -337,7 +337,8 @@ static void test_renew_keeps_the_key(void **state)
 	/* A locked agent gets no certificate (audited through b->agg). */
 	memset(&claims, 0, sizeof(claims));
 	snprintf(claims.labels, sizeof(claims.labels), "{}");
-	assert_int_equal(store_agent_bind(f->b.store, "web1", pin, &claims, fake_now), 0);
+	assert_int_equal(store_agent_bind(f->b.store, "web1", pin, &claims, fake_now, NULL),
+	    0);
 	assert_int_equal(store_agent_set_locked(f->b.store, "web1", 1), 0);
 	m.type = TUN_RENEW;
 	m.csr = f->csr;

@@ -1226,20 +1226,22 @@ static void agent_row(struct store_agent *ag, const char *name, char c, const ch
 
 static int bind(struct store *st, const struct store_agent *ag, int64_t now)
 {
-	return store_agent_bind(st, ag->name, ag->key_pin, &ag->claims, now);
+	return store_agent_bind(st, ag->name, ag->key_pin, &ag->claims, now, NULL);
 }
 
 static void test_agents_bind(void **state)
 {
 	struct fixture *f = *state;
-	struct store_agent ag, got;
+	struct store_agent ag, got, ret;
 	char pin_a[STORE_AGENT_PIN_LEN + 1], owner[STORE_NAME_MAX + 1];
 
 	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
 	snprintf(pin_a, sizeof(pin_a), "%s", ag.key_pin);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), ZT_ERR_NOT_FOUND);
-	assert_int_equal(bind(f->st, &ag, 100), 0);
+	/* The row comes back from the statement that made it. */
+	assert_int_equal(store_agent_bind(f->st, ag.name, ag.key_pin, &ag.claims, 100, &ret), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_memory_equal(&ret, &got, sizeof(got));
 	assert_string_equal(got.name, "web1");
 	assert_string_equal(got.key_pin, pin_a);
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
@@ -1254,7 +1256,10 @@ static void test_agents_bind(void **state)
 	snprintf(ag.claims.labels, sizeof(ag.claims.labels), "{}");
 	assert_int_equal(bind(f->st, &ag, 200), ZT_ERR_EXISTS);
 	agent_row(&ag, "web1", 'b', "{\"env\":\"evil\"}");
-	assert_int_equal(bind(f->st, &ag, 300), ZT_ERR_EXISTS);
+	memset(&ret, 'x', sizeof(ret));
+	assert_int_equal(store_agent_bind(f->st, ag.name, ag.key_pin, &ag.claims, 300, &ret),
+	    ZT_ERR_EXISTS);
+	assert_int_equal(ret.name[0], 'x'); /* untouched */
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.key_pin, pin_a);
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
@@ -1271,10 +1276,13 @@ static void test_agents_bind(void **state)
 	    ZT_ERR_NOT_FOUND);
 
 	/* last_seen at disconnection, only for the bound key. */
-	assert_int_equal(store_agent_seen(f->st, "web1", pin_a, 400), 0);
-	assert_int_equal(store_agent_seen(f->st, "web1", ag.key_pin, 500), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_seen(f->st, "nobody", pin_a, 500), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_seen(f->st, "web1", "sha256:zz", 500), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "web1", pin_a, 400, &ret), 0);
+	assert_int_equal(ret.last_seen, 400);
+	assert_string_equal(ret.claims.labels, "{\"env\":\"prod\"}");
+	assert_int_equal(store_agent_seen(f->st, "web1", ag.key_pin, 500, NULL), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "nobody", pin_a, 500, NULL), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "web1", "sha256:zz", 500, NULL),
+	    ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.last_seen, 400);
 
@@ -1291,7 +1299,7 @@ static void test_agents_bind(void **state)
 	agent_row(&ag, "web2", 'a', "{}");
 	memset(ag.claims.ssh_target, 'x', sizeof(ag.claims.ssh_target));
 	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
-	assert_int_equal(store_agent_bind(f->st, "web2", pin_a, NULL, 1), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_bind(f->st, "web2", pin_a, NULL, 1, NULL), ZT_ERR_INVALID);
 	assert_int_equal(store_agent_get(f->st, "web2", &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "Not Valid", &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "web1", NULL), ZT_ERR_INVALID);
@@ -1303,7 +1311,7 @@ static void test_agents_bind(void **state)
 static void test_agents_pending_and_approve(void **state)
 {
 	struct fixture *f = *state;
-	struct store_agent web1, db1, got, before;
+	struct store_agent web1, db1, got, before, ret;
 	struct store_agent_claims c;
 
 	agent_row(&web1, "web1", 'a', "{\"env\":\"dev\"}");
@@ -1315,10 +1323,12 @@ static void test_agents_pending_and_approve(void **state)
 
 	c = web1.claims;
 	snprintf(c.labels, sizeof(c.labels), "{\"env\":\"prod\"}");
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 200), 0);
-	assert_int_equal(store_agent_pend(f->st, "web1", db1.key_pin, &c, 200), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 300), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 200, NULL), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", db1.key_pin, &c, 200, NULL),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 300, &ret), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_memory_equal(&ret, &got, sizeof(got));
 	assert_int_equal(got.pending_at, 200);
 	assert_int_equal(got.last_seen, 300);
 	assert_string_equal(got.pending.labels, "{\"env\":\"prod\"}");
@@ -1326,7 +1336,7 @@ static void test_agents_pending_and_approve(void **state)
 
 	/* Another change restarts the clock; the same claims again keep it. */
 	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "%s", db1.claims.ssh_host_key);
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 400), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 400, NULL), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.pending_at, 400);
 	/* db1's host key: not approvable for web1, and nothing changes. */
@@ -1336,7 +1346,7 @@ static void test_agents_pending_and_approve(void **state)
 	assert_int_equal(got.pending_at, 400);
 
 	/* Cleared when the agent is back to its approved claims. */
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, NULL, 500), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, NULL, 500, NULL), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.pending_at, 0);
 	assert_string_equal(got.pending.ssh_host_key, "");
@@ -1344,7 +1354,7 @@ static void test_agents_pending_and_approve(void **state)
 
 	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "ssh-ed25519 web1-new");
 	snprintf(c.ssh_target, sizeof(c.ssh_target), "10.0.0.1:22");
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 600), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 600, NULL), 0);
 	assert_int_equal(store_agent_approve(f->st, "web1", &before), 0);
 	assert_string_equal(before.claims.labels, "{\"env\":\"dev\"}");
 	assert_string_equal(before.pending.ssh_target, "10.0.0.1:22");
@@ -1368,12 +1378,15 @@ static void test_agents_pending_and_approve(void **state)
 	assert_int_equal(store_agent_set_locked(f->st, "nobody", 1), ZT_ERR_NOT_FOUND);
 
 	/* A later join's labels replace the approved ones. */
-	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "{\"a\":\"b\"}"), 0);
-	assert_int_equal(store_agent_set_labels(f->st, "web1", db1.key_pin, "{}"),
+	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "{\"a\":\"b\"}",
+	    &ret), 0);
+	assert_int_equal(store_agent_set_labels(f->st, "web1", db1.key_pin, "{}", NULL),
 	    ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, ""), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "", NULL),
+	    ZT_ERR_INVALID);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.claims.labels, "{\"a\":\"b\"}");
+	assert_memory_equal(&ret, &got, sizeof(got));
 }
 
 /* A join's labels, and whether its token named the agent, wait for the
