@@ -910,23 +910,40 @@ static void labels_line(const struct brk_agent_claims *c, char *out, size_t outs
 }
 
 struct agents_ls {
+	struct store *st;
 	cJSON *arr;
 	struct buf *text;
+	struct store_agent row;            /* scratch: an agent's stored row */
+	struct brk_agent_claims pending;   /* the pending claims of the agent at hand */
 };
+
+/* The claims waiting for approval of agent ag into l->pending, from the
+ * store (the registry keeps only when they began): their time, or 0 when
+ * none wait (any more). */
+static int64_t pending_of(struct agents_ls *l, const struct brk_agent_info *ag)
+{
+	if (ag->pending_at <= 0 || store_agent_get(l->st, ag->name, &l->row) != 0 ||
+	    l->row.pending_at <= 0) {
+		return 0;
+	}
+	brk_agent_claims_from_row(ag->name, &l->row.pending, &l->pending);
+	return l->row.pending_at;
+}
 
 /* The line under an agent whose pending claims wait: each claim that
  * differs, with the approved value. */
-static int pending_text(const struct brk_agent_info *ag, struct buf *b)
+static int pending_text(const struct brk_agent_info *ag, const struct brk_agent_claims *p,
+    int64_t since, struct buf *b)
 {
 	char when[32], now_l[TUN_LABELS_MAX * 130], was_l[TUN_LABELS_MAX * 130];
 	char now_k[TUN_HOSTKEY_FP_MAX], was_k[TUN_HOSTKEY_FP_MAX];
 	const char *sep = "";
 	int r;
 
-	dur_format_time(ag->pending_at, when, sizeof(when));
-	labels_line(&ag->pending, now_l, sizeof(now_l));
+	dur_format_time(since, when, sizeof(when));
+	labels_line(p, now_l, sizeof(now_l));
 	labels_line(&ag->claims, was_l, sizeof(was_l));
-	fingerprint(ag->pending.ssh_host_key, now_k, sizeof(now_k));
+	fingerprint(p->ssh_host_key, now_k, sizeof(now_k));
 	fingerprint(ag->claims.ssh_host_key, was_k, sizeof(was_k));
 	r = buf_putf(b, "  pending since %s:", when);
 	if (r == 0 && strcmp(now_l, was_l) != 0) {
@@ -934,8 +951,8 @@ static int pending_text(const struct brk_agent_info *ag, struct buf *b)
 		    was_l[0] != '\0' ? was_l : "none");
 		sep = ";";
 	}
-	if (r == 0 && strcmp(ag->pending.ssh_target, ag->claims.ssh_target) != 0) {
-		r = buf_putf(b, "%s ssh_target %s (approved: %s)", sep, ag->pending.ssh_target,
+	if (r == 0 && strcmp(p->ssh_target, ag->claims.ssh_target) != 0) {
+		r = buf_putf(b, "%s ssh_target %s (approved: %s)", sep, p->ssh_target,
 		    ag->claims.ssh_target);
 		sep = ";";
 	}
@@ -951,6 +968,7 @@ static int list_agent(const struct brk_agent_info *ag, void *arg)
 	struct agents_ls *l = arg;
 	char when[32], labels[TUN_LABELS_MAX * 130];
 	cJSON *o = cJSON_CreateObject(), *c = NULL;
+	int64_t since = pending_of(l, ag);
 	int r;
 
 	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
@@ -967,43 +985,48 @@ static int list_agent(const struct brk_agent_info *ag, void *arg)
 		cJSON_Delete(c);
 		return ZT_ERR_NOMEM;
 	}
-	if (ag->pending_at > 0 && ((c = brk_agent_claims_json(&ag->pending)) == NULL ||
+	if (since > 0 && ((c = brk_agent_claims_json(&l->pending)) == NULL ||
 	    !cJSON_AddItemToObject(o, "pending", c) ||
-	    cJSON_AddNumberToObject(c, "since", (double)ag->pending_at) == NULL)) {
+	    cJSON_AddNumberToObject(c, "since", (double)since) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
 	dur_format_time(ag->last_seen, when, sizeof(when));
 	labels_line(&ag->claims, labels, sizeof(labels));
 	/* The pin's first 12 hex digits name the key well enough for people. */
 	r = buf_putf(l->text, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
-	    ag->locked ? "locked" : ag->pending_at > 0 ? "pending" : "approved", labels);
-	return r == 0 && ag->pending_at > 0 ? pending_text(ag, l->text) : r;
+	    ag->locked ? "locked" : since > 0 ? "pending" : "approved", labels);
+	return r == 0 && since > 0 ? pending_text(ag, &l->pending, since, l->text) : r;
 }
 
 int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **list,
     char **text)
 {
-	struct agents_ls l;
+	struct agents_ls *l = calloc(1, sizeof(*l));
 	int r = ZT_ERR_NOMEM;
 
 	*list = NULL;
 	*text = NULL;
-	l.arr = cJSON_CreateArray();
-	l.text = buf_new(BRK_AGENTS_TEXT_MAX);
-	if (l.arr == NULL || l.text == NULL ||
-	    (r = buf_putf(l.text, "%-24s %-20s %-22s %-9s %s\n", "NAME", "KEY", "LAST SEEN",
+	if (l == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	l->st = st;
+	l->arr = cJSON_CreateArray();
+	l->text = buf_new(BRK_AGENTS_TEXT_MAX);
+	if (l->arr == NULL || l->text == NULL ||
+	    (r = buf_putf(l->text, "%-24s %-20s %-22s %-9s %s\n", "NAME", "KEY", "LAST SEEN",
 	    "STATE", "LABELS")) != 0) {
 		goto out;
 	}
-	r = agents != NULL ? brk_agents_each(agents, list_agent, &l) :
-	    brk_agents_stored_each(st, list_agent, &l);
-	if (r == 0 && (r = buf_dup_cstring(l.text, text)) == 0) {
-		*list = l.arr;
-		l.arr = NULL;
+	r = agents != NULL ? brk_agents_each(agents, list_agent, l) :
+	    brk_agents_stored_each(st, list_agent, l);
+	if (r == 0 && (r = buf_dup_cstring(l->text, text)) == 0) {
+		*list = l->arr;
+		l->arr = NULL;
 	}
 out:
-	cJSON_Delete(l.arr);
-	buf_free(l.text);
+	cJSON_Delete(l->arr);
+	buf_free(l->text);
+	free(l);
 	return r;
 }
 
@@ -1011,7 +1034,7 @@ int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const c
     cJSON **details, char *err, size_t errsz)
 {
 	struct store_agent *row = NULL;
-	struct brk_agent_info *was = NULL;
+	struct brk_agent_claims *was = NULL;   /* [0] approved, [1] pending */
 	char owner[STORE_NAME_MAX + 1];
 	cJSON *d = NULL, *c;
 	int r;
@@ -1022,7 +1045,7 @@ int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const c
 		    "a letter or digit");
 		return ZT_ERR_INVALID;
 	}
-	if ((row = calloc(1, sizeof(*row))) == NULL || (was = calloc(1, sizeof(*was))) == NULL) {
+	if ((row = calloc(1, sizeof(*row))) == NULL || (was = calloc(2, sizeof(*was))) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		r = ZT_ERR_NOMEM;
 		goto out;
@@ -1048,12 +1071,13 @@ int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const c
 		goto out;
 	}
 	/* What changed, as the store had it: the audit names old and new. */
-	brk_agents_from_row(row, was);
+	brk_agent_claims_from_row(name, &row->claims, &was[0]);
+	brk_agent_claims_from_row(name, &row->pending, &was[1]);
 	r = ZT_ERR_NOMEM;
 	if ((d = name_json("agent", name)) == NULL ||
-	    (c = brk_agent_claims_json(&was->claims)) == NULL ||
+	    (c = brk_agent_claims_json(&was[0])) == NULL ||
 	    !cJSON_AddItemToObject(d, "old", c) ||
-	    (c = brk_agent_claims_json(&was->pending)) == NULL ||
+	    (c = brk_agent_claims_json(&was[1])) == NULL ||
 	    !cJSON_AddItemToObject(d, "new", c)) {
 		snprintf(err, errsz, "out of memory");
 		goto out;

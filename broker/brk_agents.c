@@ -165,8 +165,7 @@ out:
 	cJSON_Delete(o);
 }
 
-/* Stored claims (store_agent_claims) as claims. */
-static void claims_from_row(const char *name, const struct store_agent_claims *in,
+void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
     struct brk_agent_claims *out)
 {
 	labels_from_json(name, in->labels, out->labels, &out->nlabels);
@@ -178,11 +177,8 @@ void brk_agents_from_row(const struct store_agent *ag, struct brk_agent_info *in
 {
 	snprintf(info->name, sizeof(info->name), "%s", ag->name);
 	snprintf(info->key_pin, sizeof(info->key_pin), "%s", ag->key_pin);
-	claims_from_row(ag->name, &ag->claims, &info->claims);
-	memset(&info->pending, 0, sizeof(info->pending));
-	if ((info->pending_at = ag->pending_at) > 0) {
-		claims_from_row(ag->name, &ag->pending, &info->pending);
-	}
+	brk_agent_claims_from_row(ag->name, &ag->claims, &info->claims);
+	info->pending_at = ag->pending_at;
 	info->last_seen = ag->last_seen;
 	info->locked = ag->locked;
 }
@@ -483,7 +479,7 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		store_agent_join_rm(a->st, name, key_pin); /* used: once only */
 	}
 	if (row->pending_at > 0) {
-		claims_from_row(name, &row->pending, &res->pending);
+		brk_agent_claims_from_row(name, &row->pending, &res->pending);
 	}
 out:
 	if (r != 0 && r != ZT_ERR_EXISTS && r != ZT_ERR_DENIED && r != ZT_ERR_LOCKED) {

@@ -64,9 +64,10 @@ struct brk_agent_info {
 	struct brk_agent_claims claims;
 	int online;
 	int64_t last_seen;
-	/* What the agent advertised that differs, waiting for an operator;
-	 * pending_at is 0 when nothing waits. */
-	struct brk_agent_claims pending;
+	/* Since when claims that differ wait for an operator, 0 when none do.
+	 * The claims themselves stay in the store (struct store_agent's
+	 * pending): only `agents ls` shows them, and every copy of an entry
+	 * would carry them. */
 	int64_t pending_at;
 	int locked;                 /* an operator cut it off (store_agent_set_locked) */
 };
@@ -130,8 +131,8 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen);
  * first), or the store's error. */
 int brk_agents_remove(struct brk_agents *a, const char *name);
 /* Brings the entry of agent name (NULL: every entry) up to the store:
- * approved and pending claims, and the lock; an offline entry whose row is
- * gone is forgotten, a row the registry lacks is added offline. For
+ * approved claims, whether others wait, and the lock; an offline entry
+ * whose row is gone is forgotten, a row the registry lacks is added offline. For
  * changes made elsewhere (an approval, a lock, or another process). A
  * locked agent is cut off at once: its control connection's doorbell rings
  * (its thread finds brk_agents_locked() and ends it) and its streams are
@@ -176,6 +177,10 @@ int brk_agents_stored_each(struct store *st,
  * the wire format's bounds is skipped (logged). */
 struct store_agent;
 void brk_agents_from_row(const struct store_agent *row, struct brk_agent_info *out);
+/* Stored claims (approved or pending) of agent name as claims, likewise. */
+struct store_agent_claims;
+void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
+    struct brk_agent_claims *out);
 
 /* The claims as an audit or API object: {"labels": {...}, "ssh_target",
  * "ssh_host_key": its SHA256 fingerprint}. NULL on ENOMEM. */
