@@ -548,10 +548,8 @@ static int labels_from_text(const char *text, char *json, size_t jsonsz, char *e
 {
 	struct tun_label l[TUN_LABELS_MAX];
 	char copy[BRK_JOIN_LABELS_TEXT_MAX + 1], why[TUN_WHY_MAX];
-	cJSON *o = NULL;
-	char *out = NULL;
 	size_t n = 0;
-	int r = ZT_ERR_INVALID;
+	int r;
 
 	if (strlen(text) > BRK_JOIN_LABELS_TEXT_MAX) {
 		snprintf(err, errsz, "labels are longer than %d bytes", BRK_JOIN_LABELS_TEXT_MAX);
@@ -560,22 +558,15 @@ static int labels_from_text(const char *text, char *json, size_t jsonsz, char *e
 	snprintf(copy, sizeof(copy), "%s", text);
 	if (tun_labels_parse(copy, l, TUN_LABELS_MAX, &n) != 0 || n == 0) {
 		snprintf(err, errsz, "labels take k=v,k2=v2 (1 to %d pairs)", TUN_LABELS_MAX);
-		goto out;
+		return ZT_ERR_INVALID;
 	}
 	if (tun_labels_check(l, n, why, sizeof(why)) != 0) {
 		snprintf(err, errsz, "%s", why);
-		goto out;
+		return ZT_ERR_INVALID;
 	}
-	r = ZT_ERR_NOMEM;
-	if ((o = cJSON_CreateObject()) == NULL || tun_labels_to_json(l, n, o) != 0 ||
-	    (out = json_print(o)) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		goto out;
+	if ((r = tun_labels_json_text(l, n, json, jsonsz)) != 0) {
+		snprintf(err, errsz, "cannot keep the labels: %s", zt_strerror(r));
 	}
-	r = snprintf(json, jsonsz, "%s", out) >= (int)jsonsz ? ZT_ERR_TOO_LARGE : 0;
-out:
-	free(out);
-	cJSON_Delete(o);
 	return r;
 }
 
@@ -719,40 +710,29 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
 	return r;
 }
 
-/* Stored labels (a JSON object) as "k=v,k2=v2" for people; "" for "", "?"
- * if the text is not such an object. */
+/* Stored labels (a JSON object's text) as "k=v,k2=v2" for people; "" for
+ * "", "?" if the text is not such an object. */
 static void labels_text(const char *json, char *out, size_t outsz)
 {
-	const cJSON *it;
-	cJSON *o = NULL;
-	size_t len = 0;
+	struct tun_label l[TUN_LABELS_MAX];
+	char why[TUN_WHY_MAX];
+	size_t n = 0;
 
 	out[0] = '\0';
 	if (json[0] == '\0') {
 		return;
 	}
-	if (json_parse(json, strlen(json), STORE_AGENT_LABELS_MAX, 1, &o) != 0 ||
-	    !cJSON_IsObject(o)) {
+	if (tun_labels_from_json_text(json, l, &n, why, sizeof(why)) != 0) {
 		snprintf(out, outsz, "?");
-		goto out;
+		return;
 	}
-	cJSON_ArrayForEach(it, o) {
-		int n = snprintf(out + len, outsz - len, "%s%s=%s", len > 0 ? "," : "", it->string,
-		    cJSON_IsString(it) ? it->valuestring : "?");
-
-		if (n < 0 || (size_t)n >= outsz - len) {
-			break;
-		}
-		len += (size_t)n;
-	}
-out:
-	cJSON_Delete(o);
+	tun_labels_format(l, n, out, outsz);
 }
 
 static int list_join_token(const struct store_join_token *t, void *arg)
 {
 	const int64_t *now = arg;
-	char when[32], labels[STORE_AGENT_LABELS_MAX + 1];
+	char when[32], labels[TUN_LABELS_TEXT_MAX];
 
 	dur_format_time(t->expires_at, when, sizeof(when));
 	labels_text(t->claims.labels, labels, sizeof(labels));
@@ -892,23 +872,6 @@ static void fingerprint(const char *key, char *out, size_t outsz)
 	}
 }
 
-/* Labels as "k=v,k2=v2" for people. */
-static void labels_line(const struct brk_agent_claims *c, char *out, size_t outsz)
-{
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < c->nlabels; i++) {
-		int n = snprintf(out + len, outsz - len, "%s%s=%s", i > 0 ? "," : "",
-		    c->labels[i].key, c->labels[i].value);
-
-		if (n < 0 || (size_t)n >= outsz - len) {
-			break;
-		}
-		len += (size_t)n;
-	}
-}
-
 struct agents_ls {
 	struct store *st;
 	cJSON *arr;
@@ -935,14 +898,14 @@ static int64_t pending_of(struct agents_ls *l, const struct brk_agent_info *ag)
 static int pending_text(const struct brk_agent_info *ag, const struct brk_agent_claims *p,
     int64_t since, struct buf *b)
 {
-	char when[32], now_l[TUN_LABELS_MAX * 130], was_l[TUN_LABELS_MAX * 130];
+	char when[32], now_l[TUN_LABELS_TEXT_MAX], was_l[TUN_LABELS_TEXT_MAX];
 	char now_k[TUN_HOSTKEY_FP_MAX], was_k[TUN_HOSTKEY_FP_MAX];
 	const char *sep = "";
 	int r;
 
 	dur_format_time(since, when, sizeof(when));
-	labels_line(p, now_l, sizeof(now_l));
-	labels_line(&ag->claims, was_l, sizeof(was_l));
+	tun_labels_format(p->labels, p->nlabels, now_l, sizeof(now_l));
+	tun_labels_format(ag->claims.labels, ag->claims.nlabels, was_l, sizeof(was_l));
 	fingerprint(p->ssh_host_key, now_k, sizeof(now_k));
 	fingerprint(ag->claims.ssh_host_key, was_k, sizeof(was_k));
 	r = buf_putf(b, "  pending since %s:", when);
@@ -966,7 +929,7 @@ static int pending_text(const struct brk_agent_info *ag, const struct brk_agent_
 static int list_agent(const struct brk_agent_info *ag, void *arg)
 {
 	struct agents_ls *l = arg;
-	char when[32], labels[TUN_LABELS_MAX * 130];
+	char when[32], labels[TUN_LABELS_TEXT_MAX];
 	cJSON *o = cJSON_CreateObject(), *c = NULL;
 	int64_t since = pending_of(l, ag);
 	int r;
@@ -991,7 +954,7 @@ static int list_agent(const struct brk_agent_info *ag, void *arg)
 		return ZT_ERR_NOMEM;
 	}
 	dur_format_time(ag->last_seen, when, sizeof(when));
-	labels_line(&ag->claims, labels, sizeof(labels));
+	tun_labels_format(ag->claims.labels, ag->claims.nlabels, labels, sizeof(labels));
 	/* The pin's first 12 hex digits name the key well enough for people. */
 	r = buf_putf(l->text, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
 	    ag->locked ? "locked" : since > 0 ? "pending" : "approved", labels);

@@ -22,7 +22,6 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
-#include "common/json.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "store/store.h"
@@ -33,9 +32,7 @@ _Static_assert(STORE_NAME_MAX == TUN_NAME_MAX, "name sizes differ");
 _Static_assert(STORE_AGENT_TARGET_MAX == TUN_TARGET_MAX, "target sizes differ");
 _Static_assert(STORE_AGENT_HOSTKEY_MAX == TUN_HOSTKEY_MAX, "host key sizes differ");
 _Static_assert(TUN_HOSTKEY_FP_MAX <= TUN_HOSTKEY_MAX, "fingerprints fit a key's room");
-/* Labels as JSON: at most 32 pairs of 63-byte [A-Za-z0-9._-] strings. */
-_Static_assert(TUN_LABELS_MAX * (2 * TUN_LABEL_MAX + 6) + 2 <= STORE_AGENT_LABELS_MAX,
-    "labels JSON may not fit");
+_Static_assert(TUN_LABELS_JSON_MAX <= STORE_AGENT_LABELS_MAX, "labels JSON may not fit");
 
 struct entry {
 	struct brk_agent_info info;
@@ -116,59 +113,22 @@ static struct entry *append(struct brk_agents *a, const char *name, const char *
 	return e;
 }
 
-/* The labels as the store keeps them: a JSON object's compact text. */
-static int labels_to_json(const struct tun_label *l, size_t n, char *out, size_t outsz)
+/* Stored labels of agent name into pairs. The store was written by us,
+ * but labels that break the wire format's rules are not trusted: none
+ * then (logged). */
+static void stored_labels(const char *name, const char *text, struct tun_label *l, size_t *n)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *text = NULL;
-	int r = 0;
+	char why[TUN_WHY_MAX];
 
-	if (o == NULL || tun_labels_to_json(l, n, o) != 0 || (text = json_print(o)) == NULL) {
-		r = ZT_ERR_NOMEM;
-	} else if (snprintf(out, outsz, "%s", text) >= (int)outsz) {
-		r = ZT_ERR_TOO_LARGE;
+	if (tun_labels_from_json_text(text, l, n, why, sizeof(why)) != 0) {
+		log_warn("agents: the stored labels of %s are refused (%s); ignored", name, why);
 	}
-	free(text);
-	cJSON_Delete(o);
-	return r;
-}
-
-/* Stored labels back into pairs. The store was written by us, but a pair
- * that does not fit the wire format's bounds is skipped (logged) rather
- * than trusted. */
-static void labels_from_json(const char *name, const char *text, struct tun_label *l,
-    size_t *n)
-{
-	cJSON *o = NULL;
-	const cJSON *it;
-
-	*n = 0;
-	if (json_parse(text, strlen(text), STORE_AGENT_LABELS_MAX, 1, &o) != 0 ||
-	    !cJSON_IsObject(o)) {
-		log_warn("agents: stored labels of %s are not a JSON object; ignored", name);
-		goto out;
-	}
-	cJSON_ArrayForEach(it, o) {
-		size_t kn = it->string != NULL ? strlen(it->string) : 0;
-		size_t vn = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
-
-		if (*n == TUN_LABELS_MAX || kn == 0 || kn > TUN_LABEL_MAX || vn == 0 ||
-		    vn > TUN_LABEL_MAX) {
-			log_warn("agents: a stored label of %s is out of bounds; ignored", name);
-			continue;
-		}
-		memcpy(l[*n].key, it->string, kn + 1);
-		memcpy(l[*n].value, it->valuestring, vn + 1);
-		(*n)++;
-	}
-out:
-	cJSON_Delete(o);
 }
 
 void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
     struct brk_agent_claims *out)
 {
-	labels_from_json(name, in->labels, out->labels, &out->nlabels);
+	stored_labels(name, in->labels, out->labels, &out->nlabels);
 	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", in->ssh_target);
 	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", in->ssh_host_key);
 }
@@ -305,24 +265,13 @@ static int labels_equal(const struct tun_label *x, size_t nx, const struct tun_l
 	return 1;
 }
 
-static int by_key(const void *x, const void *y)
-{
-	return strcmp(((const struct tun_label *)x)->key, ((const struct tun_label *)y)->key);
-}
-
-/* Claims as the store keeps them; labels ordered by key, so that the same
- * set is always the same text. */
+/* Claims as the store keeps them; labels in their one spelling
+ * (tun_labels_json_text), so that the same set is always the same text. */
 static int claims_to_row(const struct brk_agent_claims *c, struct store_agent_claims *out)
 {
-	struct tun_label sorted[TUN_LABELS_MAX];
-
-	memcpy(sorted, c->labels, c->nlabels * sizeof(sorted[0]));
-	if (c->nlabels > 1) {
-		qsort(sorted, c->nlabels, sizeof(sorted[0]), by_key);
-	}
 	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", c->ssh_target);
 	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", c->ssh_host_key);
-	return labels_to_json(sorted, c->nlabels, out->labels, sizeof(out->labels));
+	return tun_labels_json_text(c->labels, c->nlabels, out->labels, sizeof(out->labels));
 }
 
 /* The claims of a hello, its host key in the one spelling that compares. */
@@ -457,7 +406,7 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		 * agent's own, and wait for approval if they differ. */
 		if (join[0] != '\0') {
 			*token = res->advertised;
-			labels_from_json(name, join, token->labels, &token->nlabels);
+			stored_labels(name, join, token->labels, &token->nlabels);
 			claimed = token;
 			res->token_labels = 1;
 		}

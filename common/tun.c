@@ -475,10 +475,62 @@ static int label_copy(char dst[TUN_LABEL_MAX + 1], const char *s)
 	return 0;
 }
 
+int tun_labels_from_json(const cJSON *obj, struct tun_label *l, size_t *n, char *why,
+    size_t whysz)
+{
+	const cJSON *c;
+	size_t k = 0;
+	int r;
+
+	*n = 0;
+	if (!cJSON_IsObject(obj)) {
+		snprintf(why, whysz, "labels: not an object");
+		return ZT_ERR_TYPE;
+	}
+	for (c = obj->child; c != NULL; c = c->next) {
+		if (k >= TUN_LABELS_MAX) {
+			snprintf(why, whysz, "labels: more than %d pairs", TUN_LABELS_MAX);
+			return ZT_ERR_TOO_LARGE;
+		}
+		if (!cJSON_IsString(c) || c->valuestring == NULL) {
+			snprintf(why, whysz, "labels: values are strings");
+			return ZT_ERR_TYPE;
+		}
+		if ((r = label_copy(l[k].key, c->string)) != 0 ||
+		    (r = label_copy(l[k].value, c->valuestring)) != 0) {
+			snprintf(why, whysz, "labels: a key or value is over %d bytes",
+			    TUN_LABEL_MAX);
+			return r;
+		}
+		k++;
+	}
+	if ((r = tun_labels_check(l, k, why, whysz)) != 0) {
+		return r;
+	}
+	*n = k;
+	return 0;
+}
+
+int tun_labels_from_json_text(const char *text, struct tun_label *l, size_t *n, char *why,
+    size_t whysz)
+{
+	cJSON *o = NULL;
+	int r;
+
+	*n = 0;
+	if ((r = json_parse(text, strlen(text), TUN_LABELS_JSON_MAX, 1, &o)) != 0) {
+		snprintf(why, whysz, "labels: not a JSON object of at most %d bytes",
+		    TUN_LABELS_JSON_MAX);
+		return r;
+	}
+	r = tun_labels_from_json(o, l, n, why, whysz);
+	cJSON_Delete(o);
+	return r;
+}
+
 static int labels_decode(const cJSON *obj, struct tun_msg *m)
 {
-	const cJSON *lab = NULL, *c;
-	size_t n = 0;
+	const cJSON *lab = NULL;
 	int r;
 
 	r = json_get_obj(obj, "labels", &lab);
@@ -489,26 +541,7 @@ static int labels_decode(const cJSON *obj, struct tun_msg *m)
 		snprintf(m->why, sizeof(m->why), "labels: not an object");
 		return r;
 	}
-	for (c = lab->child; c != NULL; c = c->next) {
-		if (n >= TUN_LABELS_MAX) {
-			snprintf(m->why, sizeof(m->why), "labels: more than %d pairs",
-			    TUN_LABELS_MAX);
-			return ZT_ERR_TOO_LARGE;
-		}
-		if (!cJSON_IsString(c) || c->valuestring == NULL) {
-			snprintf(m->why, sizeof(m->why), "labels: values are strings");
-			return ZT_ERR_TYPE;
-		}
-		if ((r = label_copy(m->labels[n].key, c->string)) != 0 ||
-		    (r = label_copy(m->labels[n].value, c->valuestring)) != 0) {
-			snprintf(m->why, sizeof(m->why), "labels: a key or value is over %d bytes",
-			    TUN_LABEL_MAX);
-			return r;
-		}
-		n++;
-	}
-	m->nlabels = n;
-	return tun_labels_check(m->labels, n, m->why, sizeof(m->why));
+	return tun_labels_from_json(lab, m->labels, &m->nlabels, m->why, sizeof(m->why));
 }
 
 static const char *err_word(int r)
@@ -884,6 +917,55 @@ int tun_labels_to_json(const struct tun_label *l, size_t n, cJSON *obj)
 		if (cJSON_AddStringToObject(obj, l[i].key, l[i].value) == NULL) {
 			return ZT_ERR_NOMEM;
 		}
+	}
+	return 0;
+}
+
+static int by_key(const void *x, const void *y)
+{
+	return strcmp(((const struct tun_label *)x)->key, ((const struct tun_label *)y)->key);
+}
+
+int tun_labels_json_text(const struct tun_label *l, size_t n, char *out, size_t outsz)
+{
+	struct tun_label sorted[TUN_LABELS_MAX];
+	cJSON *o = NULL;
+	char *text = NULL;
+	int r = 0;
+
+	if (n > TUN_LABELS_MAX) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	memcpy(sorted, l, n * sizeof(sorted[0]));
+	/* qsort() must not see a NULL array, which an empty set may be. */
+	if (n > 1) {
+		qsort(sorted, n, sizeof(sorted[0]), by_key);
+	}
+	if ((o = cJSON_CreateObject()) == NULL || tun_labels_to_json(sorted, n, o) != 0 ||
+	    (text = json_print(o)) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if (snprintf(out, outsz, "%s", text) >= (int)outsz) {
+		r = ZT_ERR_TOO_LARGE;
+	}
+	free(text);
+	cJSON_Delete(o);
+	return r;
+}
+
+int tun_labels_format(const struct tun_label *l, size_t n, char *out, size_t outsz)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(out + len, outsz - len, "%s%s=%s", i > 0 ? "," : "", l[i].key,
+		    l[i].value);
+
+		if (w < 0 || (size_t)w >= outsz - len) {
+			out[len] = '\0'; /* cut at the last whole pair */
+			return ZT_ERR_TOO_LARGE;
+		}
+		len += (size_t)w;
 	}
 	return 0;
 }
