@@ -1,7 +1,8 @@
 /*
  * brk_limit_test.c - failure counting: the step (take before the work,
  * then fail, give back or clear), blocking, windows, and tables that keep
- * one purpose each and never evict a running block.
+ * one purpose each, never evict a running block, reuse lapsed counts
+ * first, and never forget an unknown name's live count.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +28,7 @@ static int fail_once(struct brk_limit *l, const char *key, int64_t now)
 
 static void test_blocks_after_max_failures(void **state)
 {
-	struct brk_limit *l = brk_limit_new(&rule5);
+	struct brk_limit *l = brk_limit_new(&rule5, BRK_LIMIT_EVICT);
 	int64_t retry = 0;
 
 	(void)state;
@@ -77,7 +78,7 @@ static void test_take_counts_before_the_work(void **state)
 
 static void test_window_resets(void **state)
 {
-	struct brk_limit *l = brk_limit_new(&rule5);
+	struct brk_limit *l = brk_limit_new(&rule5, BRK_LIMIT_EVICT);
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
@@ -91,7 +92,7 @@ static void test_window_resets(void **state)
 static void test_clear_keeps_running_block(void **state)
 {
 	static const struct brk_limit_rule rule3 = { 3, 900, 60 };
-	struct brk_limit *l = brk_limit_new(&rule3);
+	struct brk_limit *l = brk_limit_new(&rule3, BRK_LIMIT_EVICT);
 	int64_t retry = 0;
 
 	(void)state;
@@ -114,7 +115,7 @@ static void test_clear_keeps_running_block(void **state)
 static void test_table_full_never_evicts_blocks(void **state)
 {
 	static const struct brk_limit_rule rule1 = { 1, 900, 100000 };
-	struct brk_limit *l = brk_limit_new(&rule1);
+	struct brk_limit *l = brk_limit_new(&rule1, BRK_LIMIT_EVICT);
 	char key[32];
 	int64_t retry = 0;
 
@@ -127,6 +128,67 @@ static void test_table_full_never_evicts_blocks(void **state)
 	assert_int_equal(brk_limit_apply(l, "victim-block", BRK_LIMIT_TAKE, 9000, &retry),
 	    ZT_ERR_RATE_LIMITED);
 	brk_limit_free(l);
+}
+
+/* A full table takes the slot of a count that lapsed before any live one:
+ * 4 failures of a key, then as many keys as the table holds, each given
+ * back (nothing counted), and a new key does not push the first out. */
+static void test_full_table_reuses_lapsed_counts(void **state)
+{
+	struct brk_limit *l = brk_limit_new(&rule5, BRK_LIMIT_EVICT);
+	char key[32];
+	int64_t retry = 0;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(fail_once(l, "victim", 100), 0);
+	}
+	for (int i = 0; i < BRK_LIMIT_SLOTS; i++) {
+		snprintf(key, sizeof(key), "10.2.%d.%d", i / 256, i % 256);
+		assert_int_equal(brk_limit_apply(l, key, BRK_LIMIT_TAKE, 200, &retry), 0);
+		assert_int_equal(brk_limit_apply(l, key, BRK_LIMIT_GIVE, 200, NULL), 0);
+	}
+	assert_int_equal(brk_limit_apply(l, "newcomer", BRK_LIMIT_TAKE, 201, &retry), 0);
+	assert_int_equal(fail_once(l, "victim", 202), 1);
+	brk_limit_free(l);
+}
+
+/* An unknown name's live count is never pushed out, as a real name's is
+ * not (it lives in the user's row): 4 failures of a name, then 5,000
+ * other names failing once each within the window, and its 5th failure
+ * still blocks it. The names past the table's room share one counter,
+ * which blocks them sooner, never later; once their window is over their
+ * counts lapse and a new name counts on its own again. */
+static void test_names_are_never_forgotten(void **state)
+{
+	struct brk_limits ls;
+	char key[32];
+	int64_t retry = 0;
+
+	(void)state;
+	assert_int_equal(brk_limits_init(&ls), 0);
+	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
+		assert_int_equal(fail_once(ls.login_name, "nobody", 100), 0);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "name%d", i);
+		if (brk_limit_apply(ls.login_name, key, BRK_LIMIT_TAKE, 101, &retry) == 0) {
+			brk_limit_apply(ls.login_name, key, BRK_LIMIT_FAIL, 101, NULL);
+		}
+	}
+	assert_int_equal(fail_once(ls.login_name, "nobody", 102), 1);
+	assert_int_equal(brk_limit_apply(ls.login_name, "nobody", BRK_LIMIT_TAKE, 103, &retry),
+	    ZT_ERR_RATE_LIMITED);
+	/* No room for a new name's own count: the shared one, which the flood
+	 * blocked. */
+	assert_int_equal(brk_limit_apply(ls.login_name, "newcomer", BRK_LIMIT_TAKE, 104, &retry),
+	    ZT_ERR_RATE_LIMITED);
+	/* A window later the flood's counts have lapsed. */
+	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
+		assert_int_equal(fail_once(ls.login_name, "newcomer", 101 + BRK_LOGIN_WINDOW_S), 0);
+	}
+	assert_int_equal(fail_once(ls.login_name, "newcomer", 101 + BRK_LOGIN_WINDOW_S), 1);
+	brk_limits_fini(&ls);
 }
 
 /* Each purpose has its table: 4 failures of a user name, then 5,000
@@ -171,8 +233,8 @@ static void test_bad_rules(void **state)
 	static const struct brk_limit_rule zero = { 0, 900, 900 };
 
 	(void)state;
-	assert_null(brk_limit_new(&zero));
-	assert_null(brk_limit_new(NULL));
+	assert_null(brk_limit_new(&zero, BRK_LIMIT_EVICT));
+	assert_null(brk_limit_new(NULL, BRK_LIMIT_EVICT));
 	brk_limit_free(NULL);
 }
 
@@ -184,6 +246,8 @@ int main(void)
 		cmocka_unit_test(test_window_resets),
 		cmocka_unit_test(test_clear_keeps_running_block),
 		cmocka_unit_test(test_table_full_never_evicts_blocks),
+		cmocka_unit_test(test_full_table_reuses_lapsed_counts),
+		cmocka_unit_test(test_names_are_never_forgotten),
 		cmocka_unit_test(test_purposes_do_not_evict_each_other),
 		cmocka_unit_test(test_bad_rules),
 	};
