@@ -109,9 +109,12 @@ char *st_col_dup(sqlite3_stmt *s, int col);
 
 /* ---- iterators (they take the lock themselves, a page at a time) ---- */
 
+/* The text keys st_each_page pages by: names, and token hashes. */
+#define ST_PAGE_KEY_MAX (STORE_NAME_MAX > STORE_HASH_HEX - 1 ? STORE_NAME_MAX : \
+	STORE_HASH_HEX - 1)
 /*
- * Pages through rows in the order of a text key (a name, or a token hash,
- * which fits the same buffer): sql takes (?1 key after, ?2 limit), then
+ * Pages through rows in the order of a text key (a name, or a token hash;
+ * at most ST_PAGE_KEY_MAX bytes): sql takes (?1 key after, ?2 limit), then
  * ?3.. the nextra values of extra. read fills one element of size bytes
  * whose key is at key_off; call hands an element to the caller's function.
  * Each page of STORE_PAGE rows is read under the lock, which is released

@@ -7,6 +7,7 @@
 #include "store/store.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,7 +264,7 @@ int st_each_page(struct store *st, const char *sql, const char *what, size_t siz
     size_t key_off, const int64_t *extra, int nextra, int (*read)(sqlite3_stmt *s, void *elem),
     int (*call)(const void *elem, void *ctx), void *ctx)
 {
-	char after[STORE_NAME_MAX + 1] = "";
+	char after[ST_PAGE_KEY_MAX + 1] = "";
 	sqlite3_stmt *s = NULL;
 	uint8_t *page = NULL;
 	int r = 0, n, i;
@@ -299,8 +300,11 @@ int st_each_page(struct store *st, const char *sql, const char *what, size_t siz
 				goto out;
 			}
 		}
-		if (n > 0) {
-			memcpy(after, page + (size_t)(n - 1) * size + key_off, sizeof(after));
+		/* Up to its NUL: the key field may be shorter than after. */
+		if (n > 0 && snprintf(after, sizeof(after), "%s",
+		    (const char *)(page + (size_t)(n - 1) * size + key_off)) >= (int)sizeof(after)) {
+			r = ZT_ERR_INTERNAL; /* not a key this pages by */
+			goto out;
 		}
 	} while (n == STORE_PAGE);
 	r = 0;

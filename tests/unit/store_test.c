@@ -331,6 +331,39 @@ static void test_user_each_pages(void **state)
 	assert_string_equal(c.last, "u149");
 }
 
+struct hash_count {
+	int n;
+	char last[STORE_HASH_HEX];
+};
+
+static int count_join(const struct store_join_token *t, void *arg)
+{
+	struct hash_count *c = arg;
+
+	assert_true(strcmp(t->token_hash, c->last) > 0); /* in order, each once */
+	memcpy(c->last, t->token_hash, sizeof(c->last));
+	c->n++;
+	return 0;
+}
+
+/* Join tokens page by their hash, a key as long as a name is. */
+static void test_join_tokens_page_by_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct hash_count c;
+	char h[STORE_HASH_HEX];
+
+	for (int i = 0; i < 150; i++) {
+		memcpy(h, th('f'), sizeof(h));
+		snprintf(h + 61, 4, "%03d", i);
+		assert_int_equal(store_join_token_add(f->st, h, 1, 100, 1, "admin:root", NULL), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_join_token_each(f->st, count_join, &c), 0);
+	assert_int_equal(c.n, 150);
+	assert_string_equal(c.last + 61, "149");
+}
+
 static void test_credentials(void **state)
 {
 	struct fixture *f = *state;
@@ -1689,6 +1722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agents_bind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_pending_and_approve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_joins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_tokens_page_by_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_survive_reopen_and_rm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_race, setup, teardown),
