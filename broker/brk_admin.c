@@ -815,7 +815,7 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
-int brk_admin_agent_rm(struct store *st, struct brk_agents *agents, const char *name,
+static int agent_rm(struct store *st, struct brk_agents *agents, const char *name,
     cJSON **details, char *err, size_t errsz)
 {
 	struct store_agent *row = NULL;
@@ -993,7 +993,7 @@ out:
 	return r;
 }
 
-int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const char *name,
+static int agent_approve(struct store *st, struct brk_agents *agents, const char *name,
     cJSON **details, char *err, size_t errsz)
 {
 	struct store_agent *row = NULL;
@@ -1059,7 +1059,7 @@ out:
 	return r;
 }
 
-int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+static int agent_set_lock(struct store *st, struct brk_agents *agents, const char *name,
     int lock, cJSON **details, char *err, size_t errsz)
 {
 	int r;
@@ -1091,23 +1091,42 @@ int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char
 	return 0;
 }
 
-/* The agent verbs that act on one NAME: each is audited as its event and
- * says what it did after "agent NAME". */
-static const struct {
-	const char *verb, *event, *done;
-} agent_verbs[] = {
-	{ "rm", "agent.unbind", " removed: its name is free for a new key" },
-	{ "approve", "agent.approve", ": its claims are approved" },
-	{ "lock", "agent.lock", " locked: a running broker cuts it off within a second" },
-	{ "unlock", "agent.unlock", " unlocked" },
+static int agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz)
+{
+	return agent_set_lock(st, agents, name, 1, details, err, errsz);
+}
+
+static int agent_unlock(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz)
+{
+	return agent_set_lock(st, agents, name, 0, details, err, errsz);
+}
+
+static const struct brk_admin_agent_verb agent_verbs[] = {
+	{ "rm", "agent.unbind", "removed", " removed: its name is free for a new key", agent_rm },
+	{ "approve", "agent.approve", "approved", ": its claims are approved", agent_approve },
+	{ "lock", "agent.lock", "locked", " locked: a running broker cuts it off within a second",
+	    agent_lock },
+	{ "unlock", "agent.unlock", "unlocked", " unlocked", agent_unlock },
 };
+
+const struct brk_admin_agent_verb *brk_admin_agent_verb(const char *verb)
+{
+	for (size_t k = 0; k < sizeof(agent_verbs) / sizeof(agent_verbs[0]); k++) {
+		if (strcmp(verb, agent_verbs[k].verb) == 0) {
+			return &agent_verbs[k];
+		}
+	}
+	return NULL;
+}
 
 static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
+	const struct brk_admin_agent_verb *v = brk_admin_agent_verb(verb);
 	char err[POL_ERR_MAX], *text = NULL;
 	cJSON *details = NULL, *list = NULL;
-	size_t k;
 	int r;
 
 	if (strcmp(verb, "ls") == 0 && name == NULL) {
@@ -1120,27 +1139,19 @@ static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 		cJSON_Delete(list);
 		return 0;
 	}
-	for (k = 0; k < sizeof(agent_verbs) / sizeof(agent_verbs[0]); k++) {
-		if (strcmp(verb, agent_verbs[k].verb) == 0) {
-			break;
-		}
-	}
-	if (k == sizeof(agent_verbs) / sizeof(agent_verbs[0]) || name == NULL || a->npos != 3) {
+	if (v == NULL || name == NULL || a->npos != 3) {
 		fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock "
 		    "NAME | agents unlock NAME | agents rm NAME (stop the agent first)\n");
 		return 2;
 	}
 	/* No registry here: a running broker syncs within a second. */
-	r = k == 0 ? brk_admin_agent_rm(dd->store, NULL, name, &details, err, sizeof(err)) :
-	    k == 1 ? brk_admin_agent_approve(dd->store, NULL, name, &details, err, sizeof(err)) :
-	    brk_admin_agent_lock(dd->store, NULL, name, k == 2, &details, err, sizeof(err));
-	if (r != 0) {
+	if ((r = v->run(dd->store, NULL, name, &details, err, sizeof(err))) != 0) {
 		return fail_exit(r, err);
 	}
-	if (audit_admin(dd, agent_verbs[k].event, details) != 0) {
+	if (audit_admin(dd, v->event, details) != 0) {
 		return 1;
 	}
-	printf("agent %s%s\n", name, agent_verbs[k].done);
+	printf("agent %s%s\n", name, v->message);
 	return 0;
 }
 

@@ -2,8 +2,8 @@
  * brk_admin_test.c - the administration logic shared by `ztbroker admin`
  * and the admin API, on a real store and CA: join token bounds, the text
  * people are shown, token states, removal by id, role documents that are
- * applied or refused without a trace, policy tests, and the agents
- * listing.
+ * applied or refused without a trace, policy tests, the agents listing
+ * and the agent verbs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 
 #include "broker/brk_admin.h"
 #include "broker/brk_agents.h"
+#include "broker/brk_apiadmin.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -384,6 +385,64 @@ static void test_agents_ls(void **state)
 	free(h);
 }
 
+/* One table of agent verbs serves the offline verbs and the API: each
+ * verb runs, and the API's routes audit under the verbs' events. */
+static void test_agent_verbs(void **state)
+{
+	static const struct {
+		const struct brk_apiadmin_op *op;
+		const char *verb;
+	} api[] = {
+		{ &brk_apiadmin_agent_approve, "approve" },
+		{ &brk_apiadmin_agent_lock, "lock" },
+		{ &brk_apiadmin_agent_unlock, "unlock" },
+	};
+	struct fx *f = *state;
+	const struct brk_admin_agent_verb *v;
+	struct store_agent row;
+	char err[POL_ERR_MAX];
+	cJSON *d = NULL;
+	uint64_t gen = 0;
+	struct brk_hello *h = calloc(1, sizeof(*h));
+	struct brk_agents *a = brk_agents_new(f->st);
+
+	assert_non_null(h);
+	assert_non_null(a);
+	for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
+		assert_non_null(v = brk_admin_agent_verb(api[i].verb));
+		assert_string_equal(api[i].op->event, v->event);
+	}
+	assert_null(brk_admin_agent_verb("ls"));
+	assert_null(brk_admin_agent_verb("Lock"));
+
+	assert_int_equal(hello_web1(a, "dev", &gen, h), 0);
+	v = brk_admin_agent_verb("lock");
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "agent")), "web1");
+	cJSON_Delete(d);
+	assert_int_equal(brk_agents_locked(a, "web1"), 1);
+	assert_int_equal(v->run(f->st, a, "nobody", &d, err, sizeof(err)), ZT_ERR_NOT_FOUND);
+	assert_string_equal(err, "no agent nobody");
+	assert_int_equal(v->run(f->st, NULL, "Not A Name", &d, err, sizeof(err)), ZT_ERR_INVALID);
+	v = brk_admin_agent_verb("unlock");
+	assert_int_equal(v->run(f->st, NULL, "web1", &d, err, sizeof(err)), 0);
+	cJSON_Delete(d);
+	assert_int_equal(store_agent_get(f->st, "web1", &row), 0);
+	assert_int_equal(row.locked, 0);
+	v = brk_admin_agent_verb("approve");
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_string_equal(err, "agent web1 has no claims waiting for approval");
+	v = brk_admin_agent_verb("rm");
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), ZT_ERR_EXISTS);
+	brk_agents_offline(a, "web1", gen);
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "key_pin")), PIN_A);
+	cJSON_Delete(d);
+	assert_int_equal(store_agent_get(f->st, "web1", &row), ZT_ERR_NOT_FOUND);
+	brk_agents_free(a);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +453,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_verbs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
