@@ -864,18 +864,11 @@ out:
 	return r;
 }
 
-/* The claims' host key as a fingerprint, for people. */
-static void fingerprint(const char *key, char *out, size_t outsz)
-{
-	if (tun_hostkey_fingerprint(key, out, outsz) != 0) {
-		snprintf(out, outsz, "?");
-	}
-}
-
+/* A listing under way: the JSON array, or the text, or both, as asked. */
 struct agents_ls {
 	struct store *st;
-	cJSON *arr;
-	struct buf *text;
+	cJSON *arr;                        /* NULL: not asked for */
+	struct buf *text;                  /* NULL: not asked for */
 	struct store_agent row;            /* scratch: an agent's stored row */
 	struct brk_agent_claims pending;   /* the pending claims of the agent at hand */
 };
@@ -898,16 +891,14 @@ static int64_t pending_of(struct agents_ls *l, const struct brk_agent_info *ag)
 static int pending_text(const struct brk_agent_info *ag, const struct brk_agent_claims *p,
     int64_t since, struct buf *b)
 {
+	const char *now_k = p->ssh_host_key_fp, *was_k = ag->claims.ssh_host_key_fp;
 	char when[32], now_l[TUN_LABELS_TEXT_MAX], was_l[TUN_LABELS_TEXT_MAX];
-	char now_k[TUN_HOSTKEY_FP_MAX], was_k[TUN_HOSTKEY_FP_MAX];
 	const char *sep = "";
 	int r;
 
 	dur_format_time(since, when, sizeof(when));
 	tun_labels_format(p->labels, p->nlabels, now_l, sizeof(now_l));
 	tun_labels_format(ag->claims.labels, ag->claims.nlabels, was_l, sizeof(was_l));
-	fingerprint(p->ssh_host_key, now_k, sizeof(now_k));
-	fingerprint(ag->claims.ssh_host_key, was_k, sizeof(was_k));
 	r = buf_putf(b, "  pending since %s:", when);
 	if (r == 0 && strcmp(now_l, was_l) != 0) {
 		r = buf_putf(b, " labels %s (approved: %s)", now_l[0] != '\0' ? now_l : "none",
@@ -925,16 +916,13 @@ static int pending_text(const struct brk_agent_info *ag, const struct brk_agent_
 	return r == 0 ? buf_putf(b, "\n") : r;
 }
 
-/* One agent into the listing: its JSON and its lines. */
-static int list_agent(const struct brk_agent_info *ag, void *arg)
+/* One agent as an object of the API's array. */
+static int agent_json(const struct brk_agent_info *ag, const struct brk_agent_claims *pending,
+    int64_t since, cJSON *arr)
 {
-	struct agents_ls *l = arg;
-	char when[32], labels[TUN_LABELS_TEXT_MAX];
 	cJSON *o = cJSON_CreateObject(), *c = NULL;
-	int64_t since = pending_of(l, ag);
-	int r;
 
-	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
 		cJSON_Delete(o);
 		return ZT_ERR_NOMEM;
 	}
@@ -948,17 +936,43 @@ static int list_agent(const struct brk_agent_info *ag, void *arg)
 		cJSON_Delete(c);
 		return ZT_ERR_NOMEM;
 	}
-	if (since > 0 && ((c = brk_agent_claims_json(&l->pending)) == NULL ||
+	if (since > 0 && ((c = brk_agent_claims_json(pending)) == NULL ||
 	    !cJSON_AddItemToObject(o, "pending", c) ||
 	    cJSON_AddNumberToObject(c, "since", (double)since) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
+	return 0;
+}
+
+/* One agent as the lines `agents ls` prints. */
+static int agent_text(const struct brk_agent_info *ag, const struct brk_agent_claims *pending,
+    int64_t since, struct buf *b)
+{
+	char when[32], labels[TUN_LABELS_TEXT_MAX];
+	int r;
+
 	dur_format_time(ag->last_seen, when, sizeof(when));
 	tun_labels_format(ag->claims.labels, ag->claims.nlabels, labels, sizeof(labels));
 	/* The pin's first 12 hex digits name the key well enough for people. */
-	r = buf_putf(l->text, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
+	r = buf_putf(b, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
 	    ag->locked ? "locked" : since > 0 ? "pending" : "approved", labels);
-	return r == 0 && since > 0 ? pending_text(ag, &l->pending, since, l->text) : r;
+	return r == 0 && since > 0 ? pending_text(ag, pending, since, b) : r;
+}
+
+/* One agent into the listing, in each form asked for. */
+static int list_agent(const struct brk_agent_info *ag, void *arg)
+{
+	struct agents_ls *l = arg;
+	int64_t since = pending_of(l, ag);
+	int r = 0;
+
+	if (l->arr != NULL) {
+		r = agent_json(ag, &l->pending, since, l->arr);
+	}
+	if (r == 0 && l->text != NULL) {
+		r = agent_text(ag, &l->pending, since, l->text);
+	}
+	return r;
 }
 
 int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **list,
@@ -967,22 +981,28 @@ int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **lis
 	struct agents_ls *l = calloc(1, sizeof(*l));
 	int r = ZT_ERR_NOMEM;
 
-	*list = NULL;
-	*text = NULL;
+	if (list != NULL) {
+		*list = NULL;
+	}
+	if (text != NULL) {
+		*text = NULL;
+	}
 	if (l == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	l->st = st;
-	l->arr = cJSON_CreateArray();
-	l->text = buf_new(BRK_AGENTS_TEXT_MAX);
-	if (l->arr == NULL || l->text == NULL ||
-	    (r = buf_putf(l->text, "%-24s %-20s %-22s %-9s %s\n", "NAME", "KEY", "LAST SEEN",
-	    "STATE", "LABELS")) != 0) {
+	if ((list != NULL && (l->arr = cJSON_CreateArray()) == NULL) ||
+	    (text != NULL && ((l->text = buf_new(BRK_AGENTS_TEXT_MAX)) == NULL ||
+	    buf_putf(l->text, "%-24s %-20s %-22s %-9s %s\n", "NAME", "KEY", "LAST SEEN", "STATE",
+	    "LABELS") != 0))) {
 		goto out;
 	}
 	r = agents != NULL ? brk_agents_each(agents, list_agent, l) :
 	    brk_agents_stored_each(st, list_agent, l);
-	if (r == 0 && (r = buf_dup_cstring(l->text, text)) == 0) {
+	if (r == 0 && text != NULL) {
+		r = buf_dup_cstring(l->text, text);
+	}
+	if (r == 0 && list != NULL) {
 		*list = l->arr;
 		l->arr = NULL;
 	}
@@ -1126,17 +1146,16 @@ static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
 	const struct brk_admin_agent_verb *v = brk_admin_agent_verb(verb);
 	char err[POL_ERR_MAX], *text = NULL;
-	cJSON *details = NULL, *list = NULL;
+	cJSON *details = NULL;
 	int r;
 
 	if (strcmp(verb, "ls") == 0 && name == NULL) {
-		if ((r = brk_admin_agents_ls(dd->store, NULL, &list, &text)) != 0) {
+		if ((r = brk_admin_agents_ls(dd->store, NULL, NULL, &text)) != 0) {
 			fprintf(stderr, "ztbroker admin: cannot list agents: %s\n", zt_strerror(r));
 			return 1;
 		}
 		fputs(text, stdout);
 		free(text);
-		cJSON_Delete(list);
 		return 0;
 	}
 	if (v == NULL || name == NULL || a->npos != 3) {

@@ -89,11 +89,13 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
 
 /* ---- agents ---- */
 #define BRK_AGENTS_TEXT_MAX (8 * 1024 * 1024) /* bytes of the agents listing */
-/* Every known agent: *list the API's JSON array ({name, key_pin, online,
- * locked, last_seen, claims, pending (with since) if claims wait}) and *text what
- * `agents ls` prints, both owned. With agents (a running broker's
+/* Every known agent, in the forms asked for (list or text NULL: not
+ * made): *list the API's JSON array ({name, key_pin, online, locked,
+ * last_seen, claims, pending (with since) if claims wait}), *text what
+ * `agents ls` prints; both owned. With agents (a running broker's
  * registry) online is known; with agents NULL (offline) the store's rows
- * are listed, all offline. 0 or a ZT_ERR_*. */
+ * are listed, all offline. Pending claims are read from the store. 0 or a
+ * ZT_ERR_*. */
 int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **list,
     char **text);
 

@@ -125,12 +125,22 @@ static void stored_labels(const char *name, const char *text, struct tun_label *
 	}
 }
 
+/* c's host key fingerprint, from its host key. */
+static void claims_fingerprint(struct brk_agent_claims *c)
+{
+	if (tun_hostkey_fingerprint(c->ssh_host_key, c->ssh_host_key_fp,
+	    sizeof(c->ssh_host_key_fp)) != 0) {
+		snprintf(c->ssh_host_key_fp, sizeof(c->ssh_host_key_fp), "?");
+	}
+}
+
 void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
     struct brk_agent_claims *out)
 {
 	stored_labels(name, in->labels, out->labels, &out->nlabels);
 	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", in->ssh_target);
 	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", in->ssh_host_key);
+	claims_fingerprint(out);
 }
 
 void brk_agents_from_row(const struct store_agent *ag, struct brk_agent_info *info)
@@ -277,12 +287,17 @@ static int claims_to_row(const struct brk_agent_claims *c, struct store_agent_cl
 /* The claims of a hello, its host key in the one spelling that compares. */
 static int claims_of_hello(const struct tun_msg *hello, struct brk_agent_claims *out)
 {
+	int r;
+
 	memset(out, 0, sizeof(*out));
 	memcpy(out->labels, hello->labels, sizeof(out->labels));
 	out->nlabels = hello->nlabels;
 	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", hello->ssh_target);
-	return tun_hostkey_canonical(hello->ssh_host_key, out->ssh_host_key,
-	    sizeof(out->ssh_host_key));
+	if ((r = tun_hostkey_canonical(hello->ssh_host_key, out->ssh_host_key,
+	    sizeof(out->ssh_host_key))) == 0) {
+		claims_fingerprint(out);
+	}
+	return r;
 }
 
 /* A new name's first hello: binds it with the advertised claims approved,
@@ -843,16 +858,12 @@ int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info 
 
 cJSON *brk_agent_claims_json(const struct brk_agent_claims *c)
 {
-	char fp[TUN_HOSTKEY_FP_MAX];
 	cJSON *o = cJSON_CreateObject(), *l;
 
-	if (tun_hostkey_fingerprint(c->ssh_host_key, fp, sizeof(fp)) != 0) {
-		snprintf(fp, sizeof(fp), "?");
-	}
 	if (o == NULL || (l = cJSON_AddObjectToObject(o, "labels")) == NULL ||
 	    tun_labels_to_json(c->labels, c->nlabels, l) != 0 ||
 	    cJSON_AddStringToObject(o, "ssh_target", c->ssh_target) == NULL ||
-	    cJSON_AddStringToObject(o, "ssh_host_key", fp) == NULL) {
+	    cJSON_AddStringToObject(o, "ssh_host_key", c->ssh_host_key_fp) == NULL) {
 		cJSON_Delete(o);
 		return NULL;
 	}

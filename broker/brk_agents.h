@@ -49,12 +49,15 @@
 #define BRK_AGENTS_DIALS 16 /* dials queued for one control connection */
 
 /* What an agent claims to be: its labels, where it dials for "ssh" and
- * the host key of the sshd there (canonical, tun_hostkey_canonical). */
+ * the host key of the sshd there (canonical, tun_hostkey_canonical), with
+ * the key's fingerprint that people are shown, worked out once when the
+ * claims are read ("?" if there is no valid key). */
 struct brk_agent_claims {
 	struct tun_label labels[TUN_LABELS_MAX];
 	size_t nlabels;
 	char ssh_target[TUN_TARGET_MAX + 1];
 	char ssh_host_key[TUN_HOSTKEY_MAX + 1];
+	char ssh_host_key_fp[TUN_HOSTKEY_FP_MAX];
 };
 
 struct brk_agent_info {

@@ -480,7 +480,9 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 	*details = dt;
 }
 
-/* GET /v1/agents: {"agents": [...], "text": what `agents ls` prints} */
+/* GET /v1/agents: {"agents": [...], "text": what `agents ls` prints}.
+ * Both forms are made: the answer carries both (docs/api.md), the array
+ * for programs and the text for ztctl, which prints it as is. */
 static void agent_ls(struct brk *b, const struct brk_req *req,
     const struct store_session *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)

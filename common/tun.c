@@ -272,34 +272,48 @@ static int target_ok(const char *s)
 	return hl <= 253 && host[0] != '-' && host[0] != '.' && all_of(host, ".-", 1);
 }
 
-/* "ssh-ed25519 <base64>": the blob is string "ssh-ed25519", string of 32
- * bytes, nothing after. */
-static int hostkey_ok(const char *s)
+/* The blob of "ssh-ed25519 <base64>" into *blob (owned) and *bloblen, if
+ * it is string "ssh-ed25519", string of 32 bytes, nothing after: 0,
+ * ZT_ERR_INVALID (not such a key) or ZT_ERR_NOMEM. */
+static int hostkey_decode(const char *s, uint8_t **blob, size_t *bloblen)
 {
 	static const char pfx[] = "ssh-ed25519 ";
 	struct buf *b = NULL;
-	uint8_t *blob = NULL;
 	const uint8_t *p = NULL;
-	size_t bloblen = 0, n = 0;
-	int ok = 0;
+	size_t n = 0;
+	int r = ZT_ERR_INVALID;
 
-	if (strncmp(s, pfx, sizeof(pfx) - 1) != 0 || !all_of(s + sizeof(pfx) - 1, "+/=", 1)) {
-		return 0;
+	*blob = NULL;
+	if (s == NULL || strncmp(s, pfx, sizeof(pfx) - 1) != 0 ||
+	    !all_of(s + sizeof(pfx) - 1, "+/=", 1) ||
+	    crypto_b64_decode(s + sizeof(pfx) - 1, strlen(s + sizeof(pfx) - 1), blob,
+	    bloblen) != 0) {
+		return ZT_ERR_INVALID;
 	}
-	if (crypto_b64_decode(s + sizeof(pfx) - 1, strlen(s + sizeof(pfx) - 1), &blob,
-	    &bloblen) != 0) {
-		return 0;
-	}
-	if ((b = buf_from(blob, bloblen)) == NULL) {
+	if ((b = buf_from(*blob, *bloblen)) == NULL) {
+		r = ZT_ERR_NOMEM;
 		goto out;
 	}
 	if (buf_get_string_peek(b, &p, &n) != 0 || n != 11 || memcmp(p, "ssh-ed25519", 11) != 0 ||
 	    buf_get_string_peek(b, &p, &n) != 0 || n != 32 || buf_get_end(b) != 0) {
 		goto out;
 	}
-	ok = 1;
+	r = 0;
 out:
 	buf_free(b);
+	if (r != 0) {
+		free(*blob);
+		*blob = NULL;
+	}
+	return r;
+}
+
+static int hostkey_ok(const char *s)
+{
+	uint8_t *blob = NULL;
+	size_t n = 0;
+	int ok = hostkey_decode(s, &blob, &n) == 0;
+
 	free(blob);
 	return ok;
 }
@@ -970,15 +984,6 @@ int tun_labels_format(const struct tun_label *l, size_t n, char *out, size_t out
 	return 0;
 }
 
-/* The blob of an "ssh-ed25519 <base64>" key that hostkey_ok() accepted. */
-static int hostkey_blob(const char *key, uint8_t **blob, size_t *n)
-{
-	if (key == NULL || !hostkey_ok(key)) {
-		return ZT_ERR_INVALID;
-	}
-	return crypto_b64_decode(key + 12, strlen(key + 12), blob, n);
-}
-
 int tun_hostkey_canonical(const char *key, char *out, size_t outsz)
 {
 	uint8_t *blob = NULL;
@@ -986,7 +991,7 @@ int tun_hostkey_canonical(const char *key, char *out, size_t outsz)
 	size_t n = 0;
 	int r;
 
-	if ((r = hostkey_blob(key, &blob, &n)) != 0) {
+	if ((r = hostkey_decode(key, &blob, &n)) != 0) {
 		return r;
 	}
 	if ((b64 = crypto_b64_dup(blob, n)) == NULL) {
@@ -1006,7 +1011,7 @@ int tun_hostkey_fingerprint(const char *key, char *out, size_t outsz)
 	size_t n = 0;
 	int r;
 
-	if ((r = hostkey_blob(key, &blob, &n)) != 0) {
+	if ((r = hostkey_decode(key, &blob, &n)) != 0) {
 		return r;
 	}
 	crypto_sha256(blob, n, sum);

@@ -309,7 +309,6 @@ static void test_policy(void **state)
 
 #define PIN_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HOSTKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
-#define HOSTKEY_FP "SHA256:"
 
 /* A hello of web1 with the label env=value. */
 static int hello_web1(struct brk_agents *a, const char *value, uint64_t *gen,
@@ -338,7 +337,7 @@ static void test_agents_ls(void **state)
 	struct brk_hello *h = calloc(1, sizeof(*h));
 	const cJSON *ag, *p;
 	cJSON *list = NULL;
-	char *text = NULL, *offline = NULL;
+	char *text = NULL, *offline = NULL, fp[TUN_HOSTKEY_FP_MAX];
 	uint64_t gen = 0;
 
 	assert_non_null(a);
@@ -360,8 +359,18 @@ static void test_agents_ls(void **state)
 	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(p, "since")), NOW);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
 	    cJSON_GetObjectItem(ag, "claims"), "labels")->child), "dev");
-	assert_int_equal(strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "ssh_host_key")),
-	    HOSTKEY_FP, strlen(HOSTKEY_FP)), 0);
+	assert_int_equal(tun_hostkey_fingerprint(HOSTKEY, fp, sizeof(fp)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(p, "ssh_host_key")), fp);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(ag, "claims"), "ssh_host_key")), fp);
+	cJSON_Delete(list);
+
+	/* Each form alone is the same as with the other. */
+	assert_int_equal(brk_admin_agents_ls(f->st, a, NULL, &offline), 0);
+	assert_string_equal(offline, text);
+	free(offline);
+	assert_int_equal(brk_admin_agents_ls(f->st, a, &list, NULL), 0);
+	assert_int_equal(cJSON_GetArraySize(list), 1);
 	cJSON_Delete(list);
 
 	/* Offline, the same lines. */
