@@ -26,6 +26,51 @@ static int fail_once(struct brk_limit *l, const char *key, int64_t now)
 	return brk_limit_apply(l, key, BRK_LIMIT_FAIL, now, NULL);
 }
 
+/* One failed attempt of each of n keys, prefix then two numbers, at now;
+ * an attempt refused (a block, the overflow's) is not made. */
+static void flood(struct brk_limit *l, const char *prefix, int n, int64_t now)
+{
+	char key[32];
+	int64_t retry = 0;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s%d.%d", prefix, i / 256, i % 256);
+		if (brk_limit_apply(l, key, BRK_LIMIT_TAKE, now, &retry) == 0) {
+			brk_limit_apply(l, key, BRK_LIMIT_FAIL, now, NULL);
+		}
+	}
+}
+
+/* A user name's failures at now: as many as pass, then the one that
+ * blocks it. */
+static void name_blocks_at_its_limit(struct brk_limit *l, const char *name, int64_t now)
+{
+	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
+		assert_int_equal(fail_once(l, name, now), 0);
+	}
+	assert_int_equal(fail_once(l, name, now), 1);
+}
+
+/* 4 failures of the user name "nobody" at 100, then 5,000 keys of prefix
+ * failing once each in every table of flooded at 101, within the name's
+ * window: the name's 5th failure still blocks it, and its next attempt
+ * is refused. */
+static void name_outlives_flood(struct brk_limits *ls, struct brk_limit *const *flooded,
+    size_t n, const char *prefix)
+{
+	int64_t retry = 0;
+
+	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
+		assert_int_equal(fail_once(ls->login_name, "nobody", 100), 0);
+	}
+	for (size_t k = 0; k < n; k++) {
+		flood(flooded[k], prefix, 5000, 101);
+	}
+	assert_int_equal(fail_once(ls->login_name, "nobody", 102), 1);
+	assert_int_equal(brk_limit_apply(ls->login_name, "nobody", BRK_LIMIT_TAKE, 103, &retry),
+	    ZT_ERR_RATE_LIMITED);
+}
+
 static void test_blocks_after_max_failures(void **state)
 {
 	struct brk_limit *l = brk_limit_new(&rule5, BRK_LIMIT_EVICT);
@@ -162,32 +207,17 @@ static void test_full_table_reuses_lapsed_counts(void **state)
 static void test_names_are_never_forgotten(void **state)
 {
 	struct brk_limits ls;
-	char key[32];
 	int64_t retry = 0;
 
 	(void)state;
 	assert_int_equal(brk_limits_init(&ls), 0);
-	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
-		assert_int_equal(fail_once(ls.login_name, "nobody", 100), 0);
-	}
-	for (int i = 0; i < 5000; i++) {
-		snprintf(key, sizeof(key), "name%d", i);
-		if (brk_limit_apply(ls.login_name, key, BRK_LIMIT_TAKE, 101, &retry) == 0) {
-			brk_limit_apply(ls.login_name, key, BRK_LIMIT_FAIL, 101, NULL);
-		}
-	}
-	assert_int_equal(fail_once(ls.login_name, "nobody", 102), 1);
-	assert_int_equal(brk_limit_apply(ls.login_name, "nobody", BRK_LIMIT_TAKE, 103, &retry),
-	    ZT_ERR_RATE_LIMITED);
+	name_outlives_flood(&ls, &ls.login_name, 1, "name");
 	/* No room for a new name's own count: the shared one, which the flood
 	 * blocked. */
 	assert_int_equal(brk_limit_apply(ls.login_name, "newcomer", BRK_LIMIT_TAKE, 104, &retry),
 	    ZT_ERR_RATE_LIMITED);
 	/* A window later the flood's counts have lapsed. */
-	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
-		assert_int_equal(fail_once(ls.login_name, "newcomer", 101 + BRK_LOGIN_WINDOW_S), 0);
-	}
-	assert_int_equal(fail_once(ls.login_name, "newcomer", 101 + BRK_LOGIN_WINDOW_S), 1);
+	name_blocks_at_its_limit(ls.login_name, "newcomer", 101 + BRK_LOGIN_WINDOW_S);
 	brk_limits_fini(&ls);
 }
 
@@ -201,30 +231,12 @@ static void test_names_are_never_forgotten(void **state)
 static void test_purposes_do_not_evict_each_other(void **state)
 {
 	struct brk_limits ls;
-	char key[32];
-	int64_t retry = 0;
 
 	(void)state;
 	assert_int_equal(brk_limits_init(&ls), 0);
-	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
-		assert_int_equal(fail_once(ls.login_name, "nobody", 100), 0);
-	}
-	for (int i = 0; i < 5000; i++) {
-		snprintf(key, sizeof(key), "10.1.%d.%d", i / 256, i % 256);
-		if (brk_limit_apply(ls.token_addr, key, BRK_LIMIT_TAKE, 101, &retry) == 0) {
-			brk_limit_apply(ls.token_addr, key, BRK_LIMIT_FAIL, 101, NULL);
-		}
-		if (brk_limit_apply(ls.login_addr, key, BRK_LIMIT_TAKE, 101, &retry) == 0) {
-			brk_limit_apply(ls.login_addr, key, BRK_LIMIT_FAIL, 101, NULL);
-		}
-	}
-	assert_int_equal(fail_once(ls.login_name, "nobody", 102), 1);
-	assert_int_equal(brk_limit_apply(ls.login_name, "nobody", BRK_LIMIT_TAKE, 103, &retry),
-	    ZT_ERR_RATE_LIMITED);
-	for (int i = 0; i < BRK_LOGIN_MAX_USER - 1; i++) {
-		assert_int_equal(fail_once(ls.login_name, "somebody", 104), 0);
-	}
-	assert_int_equal(fail_once(ls.login_name, "somebody", 104), 1);
+	name_outlives_flood(&ls, (struct brk_limit *const[]){ ls.token_addr, ls.login_addr }, 2,
+	    "10.1.");
+	name_blocks_at_its_limit(ls.login_name, "somebody", 104);
 	/* One quota bounds the password checks of all callers together. */
 	for (int i = 0; i < BRK_PW_CHECKS_MAX; i++) {
 		assert_int_equal(brk_quota_take(ls.pw_checks, "scrypt"), 0);
