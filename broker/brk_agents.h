@@ -16,13 +16,13 @@
  * below, since anyone may hold such a token. Later hellos never change
  * approved claims: an advertisement that differs is recorded as pending
  * (store_agent_pend) for an operator to approve (store_agent_approve,
- * then brk_agents_sync), and the agent goes on with
- * its approved claims, unless its host key changed: then it is refused
- * until the change is approved, since a new host key means a new sshd
- * behind the name (rebuilt, or not the host it was). An advertisement
- * without labels says nothing about labels. A host key is approved for
- * one name at most: another name advertising it is refused. Policy and
- * the host-key pin use approved claims only.
+ * then brk_agents_sync), and the agent goes on with its approved claims,
+ * unless its host key changed: then it is refused until the change is
+ * approved, since a new host key means a new sshd behind the name
+ * (rebuilt, or not the host it was). An advertisement without labels
+ * says nothing about labels. A host key is approved for one name at most:
+ * another name advertising it is refused. Policy and the host-key pin use
+ * approved claims only.
  *
  * The store (store_agent_*) holds bindings and claims: a restarted broker
  * lists every known host, offline until its agent connects again, with
@@ -135,11 +135,11 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen);
 int brk_agents_remove(struct brk_agents *a, const char *name);
 /* Brings the entry of agent name (NULL: every entry) up to the store:
  * approved claims, whether others wait, and the lock; an offline entry
- * whose row is gone is forgotten, a row the registry lacks is added offline. For
- * changes made elsewhere (an approval, a lock, or another process). A
- * locked agent is cut off at once: its control connection's doorbell rings
- * (its thread finds brk_agents_locked() and ends it) and its streams are
- * shut down. 0 or the store's error. */
+ * whose row is gone is forgotten, a row the registry lacks is added
+ * offline. For changes made elsewhere (an approval, a lock, or another
+ * process). A locked agent is cut off at once: its control connection's
+ * doorbell rings (its thread finds brk_agents_locked() and ends it) and
+ * its streams are shut down. 0 or the store's error. */
 int brk_agents_sync(struct brk_agents *a, const char *name);
 /* 1 if agent name is locked (as of the last sync or hello), else 0. */
 int brk_agents_locked(struct brk_agents *a, const char *name);
@@ -176,8 +176,8 @@ int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info 
 /* The same for what the store keeps, without a registry (offline). */
 int brk_agents_stored_each(struct store *st,
     int (*fn)(const struct brk_agent_info *ag, void *arg), void *arg);
-/* What a stored row says of an agent, offline; a label that does not fit
- * the wire format's bounds is skipped (logged). */
+/* What a stored row says of an agent, offline; stored labels that break
+ * the wire format's rules are ignored (logged). */
 struct store_agent;
 void brk_agents_from_row(const struct store_agent *row, struct brk_agent_info *out);
 /* Stored claims (approved or pending) of agent name as claims, likewise. */
