@@ -548,10 +548,8 @@ static int labels_from_text(const char *text, char *json, size_t jsonsz, char *e
 {
 	struct tun_label l[TUN_LABELS_MAX];
 	char copy[BRK_JOIN_LABELS_TEXT_MAX + 1], why[TUN_WHY_MAX];
-	cJSON *o = NULL;
-	char *out = NULL;
 	size_t n = 0;
-	int r = ZT_ERR_INVALID;
+	int r;
 
 	if (strlen(text) > BRK_JOIN_LABELS_TEXT_MAX) {
 		snprintf(err, errsz, "labels are longer than %d bytes", BRK_JOIN_LABELS_TEXT_MAX);
@@ -560,22 +558,15 @@ static int labels_from_text(const char *text, char *json, size_t jsonsz, char *e
 	snprintf(copy, sizeof(copy), "%s", text);
 	if (tun_labels_parse(copy, l, TUN_LABELS_MAX, &n) != 0 || n == 0) {
 		snprintf(err, errsz, "labels take k=v,k2=v2 (1 to %d pairs)", TUN_LABELS_MAX);
-		goto out;
+		return ZT_ERR_INVALID;
 	}
 	if (tun_labels_check(l, n, why, sizeof(why)) != 0) {
 		snprintf(err, errsz, "%s", why);
-		goto out;
+		return ZT_ERR_INVALID;
 	}
-	r = ZT_ERR_NOMEM;
-	if ((o = cJSON_CreateObject()) == NULL || tun_labels_to_json(l, n, o) != 0 ||
-	    (out = json_print(o)) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		goto out;
+	if ((r = tun_labels_json_text(l, n, json, jsonsz)) != 0) {
+		snprintf(err, errsz, "cannot keep the labels: %s", zt_strerror(r));
 	}
-	r = snprintf(json, jsonsz, "%s", out) >= (int)jsonsz ? ZT_ERR_TOO_LARGE : 0;
-out:
-	free(out);
-	cJSON_Delete(o);
 	return r;
 }
 
@@ -719,40 +710,29 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
 	return r;
 }
 
-/* Stored labels (a JSON object) as "k=v,k2=v2" for people; "" for "", "?"
- * if the text is not such an object. */
+/* Stored labels (a JSON object's text) as "k=v,k2=v2" for people; "" for
+ * "", "?" if the text is not such an object. */
 static void labels_text(const char *json, char *out, size_t outsz)
 {
-	const cJSON *it;
-	cJSON *o = NULL;
-	size_t len = 0;
+	struct tun_label l[TUN_LABELS_MAX];
+	char why[TUN_WHY_MAX];
+	size_t n = 0;
 
 	out[0] = '\0';
 	if (json[0] == '\0') {
 		return;
 	}
-	if (json_parse(json, strlen(json), STORE_AGENT_LABELS_MAX, 1, &o) != 0 ||
-	    !cJSON_IsObject(o)) {
+	if (tun_labels_from_json_text(json, l, &n, why, sizeof(why)) != 0) {
 		snprintf(out, outsz, "?");
-		goto out;
+		return;
 	}
-	cJSON_ArrayForEach(it, o) {
-		int n = snprintf(out + len, outsz - len, "%s%s=%s", len > 0 ? "," : "", it->string,
-		    cJSON_IsString(it) ? it->valuestring : "?");
-
-		if (n < 0 || (size_t)n >= outsz - len) {
-			break;
-		}
-		len += (size_t)n;
-	}
-out:
-	cJSON_Delete(o);
+	tun_labels_format(l, n, out, outsz);
 }
 
 static int list_join_token(const struct store_join_token *t, void *arg)
 {
 	const int64_t *now = arg;
-	char when[32], labels[STORE_AGENT_LABELS_MAX + 1];
+	char when[32], labels[TUN_LABELS_TEXT_MAX];
 
 	dur_format_time(t->expires_at, when, sizeof(when));
 	labels_text(t->claims.labels, labels, sizeof(labels));
@@ -835,7 +815,7 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 	return 2;
 }
 
-int brk_admin_agent_rm(struct store *st, struct brk_agents *agents, const char *name,
+static int agent_rm(struct store *st, struct brk_agents *agents, const char *name,
     cJSON **details, char *err, size_t errsz)
 {
 	struct store_agent *row = NULL;
@@ -884,58 +864,49 @@ out:
 	return r;
 }
 
-/* The claims' host key as a fingerprint, for people. */
-static void fingerprint(const char *key, char *out, size_t outsz)
-{
-	if (tun_hostkey_fingerprint(key, out, outsz) != 0) {
-		snprintf(out, outsz, "?");
-	}
-}
-
-/* Labels as "k=v,k2=v2" for people. */
-static void labels_line(const struct brk_agent_claims *c, char *out, size_t outsz)
-{
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < c->nlabels; i++) {
-		int n = snprintf(out + len, outsz - len, "%s%s=%s", i > 0 ? "," : "",
-		    c->labels[i].key, c->labels[i].value);
-
-		if (n < 0 || (size_t)n >= outsz - len) {
-			break;
-		}
-		len += (size_t)n;
-	}
-}
-
+/* A listing under way: the JSON array, or the text, or both, as asked. */
 struct agents_ls {
-	cJSON *arr;
-	struct buf *text;
+	struct store *st;
+	cJSON *arr;                        /* NULL: not asked for */
+	struct buf *text;                  /* NULL: not asked for */
+	struct store_agent row;            /* scratch: an agent's stored row */
+	struct brk_agent_claims pending;   /* the pending claims of the agent at hand */
 };
+
+/* The claims waiting for approval of agent ag into l->pending, from the
+ * store (the registry keeps only when they began): their time, or 0 when
+ * none wait (any more). */
+static int64_t pending_of(struct agents_ls *l, const struct brk_agent_info *ag)
+{
+	if (ag->pending_at <= 0 || store_agent_get(l->st, ag->name, &l->row) != 0 ||
+	    l->row.pending_at <= 0) {
+		return 0;
+	}
+	brk_agent_claims_from_row(ag->name, &l->row.pending, &l->pending);
+	return l->row.pending_at;
+}
 
 /* The line under an agent whose pending claims wait: each claim that
  * differs, with the approved value. */
-static int pending_text(const struct brk_agent_info *ag, struct buf *b)
+static int pending_text(const struct brk_agent_info *ag, const struct brk_agent_claims *p,
+    int64_t since, struct buf *b)
 {
-	char when[32], now_l[TUN_LABELS_MAX * 130], was_l[TUN_LABELS_MAX * 130];
-	char now_k[TUN_HOSTKEY_FP_MAX], was_k[TUN_HOSTKEY_FP_MAX];
+	const char *now_k = p->ssh_host_key_fp, *was_k = ag->claims.ssh_host_key_fp;
+	char when[32], now_l[TUN_LABELS_TEXT_MAX], was_l[TUN_LABELS_TEXT_MAX];
 	const char *sep = "";
 	int r;
 
-	dur_format_time(ag->pending_at, when, sizeof(when));
-	labels_line(&ag->pending, now_l, sizeof(now_l));
-	labels_line(&ag->claims, was_l, sizeof(was_l));
-	fingerprint(ag->pending.ssh_host_key, now_k, sizeof(now_k));
-	fingerprint(ag->claims.ssh_host_key, was_k, sizeof(was_k));
+	dur_format_time(since, when, sizeof(when));
+	tun_labels_format(p->labels, p->nlabels, now_l, sizeof(now_l));
+	tun_labels_format(ag->claims.labels, ag->claims.nlabels, was_l, sizeof(was_l));
 	r = buf_putf(b, "  pending since %s:", when);
 	if (r == 0 && strcmp(now_l, was_l) != 0) {
 		r = buf_putf(b, " labels %s (approved: %s)", now_l[0] != '\0' ? now_l : "none",
 		    was_l[0] != '\0' ? was_l : "none");
 		sep = ";";
 	}
-	if (r == 0 && strcmp(ag->pending.ssh_target, ag->claims.ssh_target) != 0) {
-		r = buf_putf(b, "%s ssh_target %s (approved: %s)", sep, ag->pending.ssh_target,
+	if (r == 0 && strcmp(p->ssh_target, ag->claims.ssh_target) != 0) {
+		r = buf_putf(b, "%s ssh_target %s (approved: %s)", sep, p->ssh_target,
 		    ag->claims.ssh_target);
 		sep = ";";
 	}
@@ -945,15 +916,13 @@ static int pending_text(const struct brk_agent_info *ag, struct buf *b)
 	return r == 0 ? buf_putf(b, "\n") : r;
 }
 
-/* One agent into the listing: its JSON and its lines. */
-static int list_agent(const struct brk_agent_info *ag, void *arg)
+/* One agent as an object of the API's array. */
+static int agent_json(const struct brk_agent_info *ag, const struct brk_agent_claims *pending,
+    int64_t since, cJSON *arr)
 {
-	struct agents_ls *l = arg;
-	char when[32], labels[TUN_LABELS_MAX * 130];
 	cJSON *o = cJSON_CreateObject(), *c = NULL;
-	int r;
 
-	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
 		cJSON_Delete(o);
 		return ZT_ERR_NOMEM;
 	}
@@ -967,51 +936,88 @@ static int list_agent(const struct brk_agent_info *ag, void *arg)
 		cJSON_Delete(c);
 		return ZT_ERR_NOMEM;
 	}
-	if (ag->pending_at > 0 && ((c = brk_agent_claims_json(&ag->pending)) == NULL ||
+	if (since > 0 && ((c = brk_agent_claims_json(pending)) == NULL ||
 	    !cJSON_AddItemToObject(o, "pending", c) ||
-	    cJSON_AddNumberToObject(c, "since", (double)ag->pending_at) == NULL)) {
+	    cJSON_AddNumberToObject(c, "since", (double)since) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
+	return 0;
+}
+
+/* One agent as the lines `agents ls` prints. */
+static int agent_text(const struct brk_agent_info *ag, const struct brk_agent_claims *pending,
+    int64_t since, struct buf *b)
+{
+	char when[32], labels[TUN_LABELS_TEXT_MAX];
+	int r;
+
 	dur_format_time(ag->last_seen, when, sizeof(when));
-	labels_line(&ag->claims, labels, sizeof(labels));
+	tun_labels_format(ag->claims.labels, ag->claims.nlabels, labels, sizeof(labels));
 	/* The pin's first 12 hex digits name the key well enough for people. */
-	r = buf_putf(l->text, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
-	    ag->locked ? "locked" : ag->pending_at > 0 ? "pending" : "approved", labels);
-	return r == 0 && ag->pending_at > 0 ? pending_text(ag, l->text) : r;
+	r = buf_putf(b, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
+	    ag->locked ? "locked" : since > 0 ? "pending" : "approved", labels);
+	return r == 0 && since > 0 ? pending_text(ag, pending, since, b) : r;
+}
+
+/* One agent into the listing, in each form asked for. */
+static int list_agent(const struct brk_agent_info *ag, void *arg)
+{
+	struct agents_ls *l = arg;
+	int64_t since = pending_of(l, ag);
+	int r = 0;
+
+	if (l->arr != NULL) {
+		r = agent_json(ag, &l->pending, since, l->arr);
+	}
+	if (r == 0 && l->text != NULL) {
+		r = agent_text(ag, &l->pending, since, l->text);
+	}
+	return r;
 }
 
 int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **list,
     char **text)
 {
-	struct agents_ls l;
+	struct agents_ls *l = calloc(1, sizeof(*l));
 	int r = ZT_ERR_NOMEM;
 
-	*list = NULL;
-	*text = NULL;
-	l.arr = cJSON_CreateArray();
-	l.text = buf_new(BRK_AGENTS_TEXT_MAX);
-	if (l.arr == NULL || l.text == NULL ||
-	    (r = buf_putf(l.text, "%-24s %-20s %-22s %-9s %s\n", "NAME", "KEY", "LAST SEEN",
-	    "STATE", "LABELS")) != 0) {
+	if (list != NULL) {
+		*list = NULL;
+	}
+	if (text != NULL) {
+		*text = NULL;
+	}
+	if (l == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	l->st = st;
+	if ((list != NULL && (l->arr = cJSON_CreateArray()) == NULL) ||
+	    (text != NULL && ((l->text = buf_new(BRK_AGENTS_TEXT_MAX)) == NULL ||
+	    buf_putf(l->text, "%-24s %-20s %-22s %-9s %s\n", "NAME", "KEY", "LAST SEEN", "STATE",
+	    "LABELS") != 0))) {
 		goto out;
 	}
-	r = agents != NULL ? brk_agents_each(agents, list_agent, &l) :
-	    brk_agents_stored_each(st, list_agent, &l);
-	if (r == 0 && (r = buf_dup_cstring(l.text, text)) == 0) {
-		*list = l.arr;
-		l.arr = NULL;
+	r = agents != NULL ? brk_agents_each(agents, list_agent, l) :
+	    brk_agents_stored_each(st, list_agent, l);
+	if (r == 0 && text != NULL) {
+		r = buf_dup_cstring(l->text, text);
+	}
+	if (r == 0 && list != NULL) {
+		*list = l->arr;
+		l->arr = NULL;
 	}
 out:
-	cJSON_Delete(l.arr);
-	buf_free(l.text);
+	cJSON_Delete(l->arr);
+	buf_free(l->text);
+	free(l);
 	return r;
 }
 
-int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const char *name,
+static int agent_approve(struct store *st, struct brk_agents *agents, const char *name,
     cJSON **details, char *err, size_t errsz)
 {
 	struct store_agent *row = NULL;
-	struct brk_agent_info *was = NULL;
+	struct brk_agent_claims *was = NULL;   /* [0] approved, [1] pending */
 	char owner[STORE_NAME_MAX + 1];
 	cJSON *d = NULL, *c;
 	int r;
@@ -1022,7 +1028,7 @@ int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const c
 		    "a letter or digit");
 		return ZT_ERR_INVALID;
 	}
-	if ((row = calloc(1, sizeof(*row))) == NULL || (was = calloc(1, sizeof(*was))) == NULL) {
+	if ((row = calloc(1, sizeof(*row))) == NULL || (was = calloc(2, sizeof(*was))) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		r = ZT_ERR_NOMEM;
 		goto out;
@@ -1048,12 +1054,13 @@ int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const c
 		goto out;
 	}
 	/* What changed, as the store had it: the audit names old and new. */
-	brk_agents_from_row(row, was);
+	brk_agent_claims_from_row(name, &row->claims, &was[0]);
+	brk_agent_claims_from_row(name, &row->pending, &was[1]);
 	r = ZT_ERR_NOMEM;
 	if ((d = name_json("agent", name)) == NULL ||
-	    (c = brk_agent_claims_json(&was->claims)) == NULL ||
+	    (c = brk_agent_claims_json(&was[0])) == NULL ||
 	    !cJSON_AddItemToObject(d, "old", c) ||
-	    (c = brk_agent_claims_json(&was->pending)) == NULL ||
+	    (c = brk_agent_claims_json(&was[1])) == NULL ||
 	    !cJSON_AddItemToObject(d, "new", c)) {
 		snprintf(err, errsz, "out of memory");
 		goto out;
@@ -1072,7 +1079,7 @@ out:
 	return r;
 }
 
-int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+static int agent_set_lock(struct store *st, struct brk_agents *agents, const char *name,
     int lock, cJSON **details, char *err, size_t errsz)
 {
 	int r;
@@ -1104,56 +1111,66 @@ int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char
 	return 0;
 }
 
-/* The agent verbs that act on one NAME: each is audited as its event and
- * says what it did after "agent NAME". */
-static const struct {
-	const char *verb, *event, *done;
-} agent_verbs[] = {
-	{ "rm", "agent.unbind", " removed: its name is free for a new key" },
-	{ "approve", "agent.approve", ": its claims are approved" },
-	{ "lock", "agent.lock", " locked: a running broker cuts it off within a second" },
-	{ "unlock", "agent.unlock", " unlocked" },
+static int agent_lock(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz)
+{
+	return agent_set_lock(st, agents, name, 1, details, err, errsz);
+}
+
+static int agent_unlock(struct store *st, struct brk_agents *agents, const char *name,
+    cJSON **details, char *err, size_t errsz)
+{
+	return agent_set_lock(st, agents, name, 0, details, err, errsz);
+}
+
+static const struct brk_admin_agent_verb agent_verbs[] = {
+	{ "rm", "agent.unbind", "removed", " removed: its name is free for a new key", agent_rm },
+	{ "approve", "agent.approve", "approved", ": its claims are approved", agent_approve },
+	{ "lock", "agent.lock", "locked", " locked: a running broker cuts it off within a second",
+	    agent_lock },
+	{ "unlock", "agent.unlock", "unlocked", " unlocked", agent_unlock },
 };
+
+const struct brk_admin_agent_verb *brk_admin_agent_verb(const char *verb)
+{
+	for (size_t k = 0; k < sizeof(agent_verbs) / sizeof(agent_verbs[0]); k++) {
+		if (strcmp(verb, agent_verbs[k].verb) == 0) {
+			return &agent_verbs[k];
+		}
+	}
+	return NULL;
+}
 
 static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
+	const struct brk_admin_agent_verb *v = brk_admin_agent_verb(verb);
 	char err[POL_ERR_MAX], *text = NULL;
-	cJSON *details = NULL, *list = NULL;
-	size_t k;
+	cJSON *details = NULL;
 	int r;
 
 	if (strcmp(verb, "ls") == 0 && name == NULL) {
-		if ((r = brk_admin_agents_ls(dd->store, NULL, &list, &text)) != 0) {
+		if ((r = brk_admin_agents_ls(dd->store, NULL, NULL, &text)) != 0) {
 			fprintf(stderr, "ztbroker admin: cannot list agents: %s\n", zt_strerror(r));
 			return 1;
 		}
 		fputs(text, stdout);
 		free(text);
-		cJSON_Delete(list);
 		return 0;
 	}
-	for (k = 0; k < sizeof(agent_verbs) / sizeof(agent_verbs[0]); k++) {
-		if (strcmp(verb, agent_verbs[k].verb) == 0) {
-			break;
-		}
-	}
-	if (k == sizeof(agent_verbs) / sizeof(agent_verbs[0]) || name == NULL || a->npos != 3) {
+	if (v == NULL || name == NULL || a->npos != 3) {
 		fprintf(stderr, "ztbroker admin: agents ls | agents approve NAME | agents lock "
 		    "NAME | agents unlock NAME | agents rm NAME (stop the agent first)\n");
 		return 2;
 	}
 	/* No registry here: a running broker syncs within a second. */
-	r = k == 0 ? brk_admin_agent_rm(dd->store, NULL, name, &details, err, sizeof(err)) :
-	    k == 1 ? brk_admin_agent_approve(dd->store, NULL, name, &details, err, sizeof(err)) :
-	    brk_admin_agent_lock(dd->store, NULL, name, k == 2, &details, err, sizeof(err));
-	if (r != 0) {
+	if ((r = v->run(dd->store, NULL, name, &details, err, sizeof(err))) != 0) {
 		return fail_exit(r, err);
 	}
-	if (audit_admin(dd, agent_verbs[k].event, details) != 0) {
+	if (audit_admin(dd, v->event, details) != 0) {
 		return 1;
 	}
-	printf("agent %s%s\n", name, agent_verbs[k].done);
+	printf("agent %s%s\n", name, v->message);
 	return 0;
 }
 

@@ -88,47 +88,52 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
     size_t errsz);
 
 /* ---- agents ---- */
-/* Forgets agent name and the key its name is bound to, freeing the name
- * for another key (a host rebuilt with a new key). With agents (a running
- * broker's registry) an online agent is refused and its entry goes too;
- * with agents NULL (the offline verb) only the store's row goes: a broker
- * serving the same data directory honours that at the next connection
- * under the name and forgets the host within a second (its housekeeping
- * syncs the registry). On 0, *details are
- * the owned audit details of "agent.unbind" (agent, key_pin).
- * ZT_ERR_INVALID (not a valid name), ZT_ERR_NOT_FOUND, ZT_ERR_EXISTS (the
- * agent is online) or another ZT_ERR_*. */
-int brk_admin_agent_rm(struct store *st, struct brk_agents *agents, const char *name,
-    cJSON **details, char *err, size_t errsz);
-
 #define BRK_AGENTS_TEXT_MAX (8 * 1024 * 1024) /* bytes of the agents listing */
-/* Every known agent: *list the API's JSON array ({name, key_pin, online,
- * locked, last_seen, claims, pending (with since) if claims wait}) and *text what
- * `agents ls` prints, both owned. With agents (a running broker's
+/* Every known agent, in the forms asked for (list or text NULL: not
+ * made): *list the API's JSON array ({name, key_pin, online, locked,
+ * last_seen, claims, pending (with since) if claims wait}), *text what
+ * `agents ls` prints; both owned. With agents (a running broker's
  * registry) online is known; with agents NULL (offline) the store's rows
- * are listed, all offline. 0 or a ZT_ERR_*. */
+ * are listed, all offline. Pending claims are read from the store. 0 or a
+ * ZT_ERR_*. */
 int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **list,
     char **text);
-/* Approves the claims agent name advertised since its join (labels, SSH
- * target, host key), so that policy and the host-key pin use them; with
- * agents the running broker's registry applies them at once, without it
- * (offline) the broker's housekeeping does within a second. On 0,
- * *details are the owned audit details of "agent.approve" (agent, old and
- * new claims). ZT_ERR_INVALID (bad name, or nothing waits),
- * ZT_ERR_NOT_FOUND, ZT_ERR_EXISTS (its new host key is approved for
- * another name) or another ZT_ERR_*. */
-int brk_admin_agent_approve(struct store *st, struct brk_agents *agents, const char *name,
-    cJSON **details, char *err, size_t errsz);
 
-/* Locks (lock != 0) or unlocks agent name: a locked agent is refused at
- * hello, renewal and stream accept. With agents (a running broker's
- * registry) its control connection and streams end at once; without it
- * (offline) the broker's housekeeping sees the lock within a second. On 0,
- * *details are the owned audit details of "agent.lock" / "agent.unlock"
- * (agent). ZT_ERR_INVALID (bad name), ZT_ERR_NOT_FOUND, or another
- * ZT_ERR_*. */
-int brk_admin_agent_lock(struct store *st, struct brk_agents *agents, const char *name,
-    int lock, cJSON **details, char *err, size_t errsz);
+/*
+ * The verbs that act on one agent by name, one table for `ztbroker admin
+ * agents VERB NAME` and POST /v1/agents/VERB {"name"} alike. run does the
+ * work: with agents (a running broker's registry) it takes effect at once;
+ * with agents NULL (the offline verb) only the store changes, and a broker
+ * serving the same data directory catches up within a second (its
+ * housekeeping syncs the registry). On 0, *details are the owned audit
+ * details of event; otherwise err says why: ZT_ERR_INVALID (not a valid
+ * name, or as below), ZT_ERR_NOT_FOUND (no such agent), or another
+ * ZT_ERR_*.
+ *   rm       frees a name bound to an agent's key for another key (a host
+ *            rebuilt with a new key). With agents an online agent is
+ *            refused and its entry goes too; offline, a broker honours the
+ *            removal at the next connection under the name. Details: agent,
+ *            key_pin. ZT_ERR_EXISTS: the agent is online. Offline only.
+ *   approve  applies the claims the agent advertised since its join
+ *            (labels, SSH target, host key), so that policy and the
+ *            host-key pin use them. Details: agent, old and new claims.
+ *            ZT_ERR_INVALID also when nothing waits; ZT_ERR_EXISTS: its new
+ *            host key is approved for another name.
+ *   lock     cuts the agent off: it is refused at hello, renewal and stream
+ *            accept, and with agents its control connection and streams end
+ *            at once. Details: agent.
+ *   unlock   lets it back. Details: agent.
+ */
+struct brk_admin_agent_verb {
+	const char *verb;     /* "approve" */
+	const char *event;    /* its audit event, "agent.approve" */
+	const char *done;     /* the API's answer, {"approved": NAME} */
+	const char *message;  /* what the offline verb prints after "agent NAME" */
+	int (*run)(struct store *st, struct brk_agents *agents, const char *name,
+	    cJSON **details, char *err, size_t errsz);
+};
+/* The agent verb named verb, or NULL. */
+const struct brk_admin_agent_verb *brk_admin_agent_verb(const char *verb);
 
 /* ---- roles ---- */
 /* Parses the role document p[0..n) (errors name fname and the line) and

@@ -22,7 +22,6 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
-#include "common/json.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "store/store.h"
@@ -33,9 +32,7 @@ _Static_assert(STORE_NAME_MAX == TUN_NAME_MAX, "name sizes differ");
 _Static_assert(STORE_AGENT_TARGET_MAX == TUN_TARGET_MAX, "target sizes differ");
 _Static_assert(STORE_AGENT_HOSTKEY_MAX == TUN_HOSTKEY_MAX, "host key sizes differ");
 _Static_assert(TUN_HOSTKEY_FP_MAX <= TUN_HOSTKEY_MAX, "fingerprints fit a key's room");
-/* Labels as JSON: at most 32 pairs of 63-byte [A-Za-z0-9._-] strings. */
-_Static_assert(TUN_LABELS_MAX * (2 * TUN_LABEL_MAX + 6) + 2 <= STORE_AGENT_LABELS_MAX,
-    "labels JSON may not fit");
+_Static_assert(TUN_LABELS_JSON_MAX <= STORE_AGENT_LABELS_MAX, "labels JSON may not fit");
 
 struct entry {
 	struct brk_agent_info info;
@@ -116,73 +113,42 @@ static struct entry *append(struct brk_agents *a, const char *name, const char *
 	return e;
 }
 
-/* The labels as the store keeps them: a JSON object's compact text. */
-static int labels_to_json(const struct tun_label *l, size_t n, char *out, size_t outsz)
+/* Stored labels of agent name into pairs. The store was written by us,
+ * but labels that break the wire format's rules are not trusted: none
+ * then (logged). */
+static void stored_labels(const char *name, const char *text, struct tun_label *l, size_t *n)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *text = NULL;
-	int r = 0;
+	char why[TUN_WHY_MAX];
 
-	if (o == NULL || tun_labels_to_json(l, n, o) != 0 || (text = json_print(o)) == NULL) {
-		r = ZT_ERR_NOMEM;
-	} else if (snprintf(out, outsz, "%s", text) >= (int)outsz) {
-		r = ZT_ERR_TOO_LARGE;
+	if (tun_labels_from_json_text(text, l, n, why, sizeof(why)) != 0) {
+		log_warn("agents: the stored labels of %s are refused (%s); ignored", name, why);
 	}
-	free(text);
-	cJSON_Delete(o);
-	return r;
 }
 
-/* Stored labels back into pairs. The store was written by us, but a pair
- * that does not fit the wire format's bounds is skipped (logged) rather
- * than trusted. */
-static void labels_from_json(const char *name, const char *text, struct tun_label *l,
-    size_t *n)
+/* c's host key fingerprint, from its host key. */
+static void claims_fingerprint(struct brk_agent_claims *c)
 {
-	cJSON *o = NULL;
-	const cJSON *it;
-
-	*n = 0;
-	if (json_parse(text, strlen(text), STORE_AGENT_LABELS_MAX, 1, &o) != 0 ||
-	    !cJSON_IsObject(o)) {
-		log_warn("agents: stored labels of %s are not a JSON object; ignored", name);
-		goto out;
+	if (tun_hostkey_fingerprint(c->ssh_host_key, c->ssh_host_key_fp,
+	    sizeof(c->ssh_host_key_fp)) != 0) {
+		snprintf(c->ssh_host_key_fp, sizeof(c->ssh_host_key_fp), "?");
 	}
-	cJSON_ArrayForEach(it, o) {
-		size_t kn = it->string != NULL ? strlen(it->string) : 0;
-		size_t vn = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
-
-		if (*n == TUN_LABELS_MAX || kn == 0 || kn > TUN_LABEL_MAX || vn == 0 ||
-		    vn > TUN_LABEL_MAX) {
-			log_warn("agents: a stored label of %s is out of bounds; ignored", name);
-			continue;
-		}
-		memcpy(l[*n].key, it->string, kn + 1);
-		memcpy(l[*n].value, it->valuestring, vn + 1);
-		(*n)++;
-	}
-out:
-	cJSON_Delete(o);
 }
 
-/* Stored claims (store_agent_claims) as claims. */
-static void claims_from_row(const char *name, const struct store_agent_claims *in,
+void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
     struct brk_agent_claims *out)
 {
-	labels_from_json(name, in->labels, out->labels, &out->nlabels);
+	stored_labels(name, in->labels, out->labels, &out->nlabels);
 	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", in->ssh_target);
 	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", in->ssh_host_key);
+	claims_fingerprint(out);
 }
 
 void brk_agents_from_row(const struct store_agent *ag, struct brk_agent_info *info)
 {
 	snprintf(info->name, sizeof(info->name), "%s", ag->name);
 	snprintf(info->key_pin, sizeof(info->key_pin), "%s", ag->key_pin);
-	claims_from_row(ag->name, &ag->claims, &info->claims);
-	memset(&info->pending, 0, sizeof(info->pending));
-	if ((info->pending_at = ag->pending_at) > 0) {
-		claims_from_row(ag->name, &ag->pending, &info->pending);
-	}
+	brk_agent_claims_from_row(ag->name, &ag->claims, &info->claims);
+	info->pending_at = ag->pending_at;
 	info->last_seen = ag->last_seen;
 	info->locked = ag->locked;
 }
@@ -309,72 +275,71 @@ static int labels_equal(const struct tun_label *x, size_t nx, const struct tun_l
 	return 1;
 }
 
-static int by_key(const void *x, const void *y)
-{
-	return strcmp(((const struct tun_label *)x)->key, ((const struct tun_label *)y)->key);
-}
-
-/* Claims as the store keeps them; labels ordered by key, so that the same
- * set is always the same text. */
+/* Claims as the store keeps them; labels in their one spelling
+ * (tun_labels_json_text), so that the same set is always the same text. */
 static int claims_to_row(const struct brk_agent_claims *c, struct store_agent_claims *out)
 {
-	struct tun_label sorted[TUN_LABELS_MAX];
-
-	memcpy(sorted, c->labels, c->nlabels * sizeof(sorted[0]));
-	if (c->nlabels > 1) {
-		qsort(sorted, c->nlabels, sizeof(sorted[0]), by_key);
-	}
 	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", c->ssh_target);
 	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", c->ssh_host_key);
-	return labels_to_json(sorted, c->nlabels, out->labels, sizeof(out->labels));
+	return tun_labels_json_text(c->labels, c->nlabels, out->labels, sizeof(out->labels));
 }
 
 /* The claims of a hello, its host key in the one spelling that compares. */
 static int claims_of_hello(const struct tun_msg *hello, struct brk_agent_claims *out)
 {
+	int r;
+
 	memset(out, 0, sizeof(*out));
 	memcpy(out->labels, hello->labels, sizeof(out->labels));
 	out->nlabels = hello->nlabels;
 	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", hello->ssh_target);
-	return tun_hostkey_canonical(hello->ssh_host_key, out->ssh_host_key,
-	    sizeof(out->ssh_host_key));
-}
-
-/* A new name's first hello: binds it with the advertised claims approved,
- * the labels of its join token if it had some. */
-static int bind_first(struct brk_agents *a, const char *name, const char *key_pin,
-    const char *join_labels, int64_t now, struct brk_hello *res)
-{
-	struct store_agent_claims *row = calloc(1, sizeof(*row));
-	int r;
-
-	if (row == NULL) {
-		return ZT_ERR_NOMEM;
+	if ((r = tun_hostkey_canonical(hello->ssh_host_key, out->ssh_host_key,
+	    sizeof(out->ssh_host_key))) == 0) {
+		claims_fingerprint(out);
 	}
-	res->claims = BRK_CLAIMS_FIRST;
-	if ((r = claims_to_row(&res->advertised, row)) != 0) {
-		goto out;
-	}
-	if (join_labels[0] != '\0') {
-		snprintf(row->labels, sizeof(row->labels), "%s", join_labels);
-		res->token_labels = 1;
-	}
-	if ((r = store_agent_bind(a->st, name, key_pin, row, now)) == ZT_ERR_EXISTS &&
-	    store_agent_key_owner(a->st, row->ssh_host_key, name, res->key_owner) == 0) {
-		r = ZT_ERR_DENIED;
-	}
-out:
-	free(row);
 	return r;
 }
 
-/* A known name's hello: its advertisement against its approved claims.
- * Differences are recorded as pending (a host key approved for another
- * name is refused instead); a new host key is refused until approved. */
-static int check_claims(struct brk_agents *a, const struct store_agent *ag,
-    int64_t now, struct brk_hello *res)
+/* A new name's first hello: binds it with the advertised claims approved,
+ * the labels of its join token if it had some; row receives the new
+ * row. */
+static int bind_first(struct brk_agents *a, const char *name, const char *key_pin,
+    const char *join_labels, int64_t now, struct brk_hello *res, struct store_agent *row)
 {
-	const struct brk_agent_claims *adv = &res->advertised, *ok = &res->before.claims;
+	struct store_agent_claims *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	res->claims = BRK_CLAIMS_FIRST;
+	if ((r = claims_to_row(&res->advertised, c)) != 0) {
+		goto out;
+	}
+	if (join_labels[0] != '\0') {
+		snprintf(c->labels, sizeof(c->labels), "%s", join_labels);
+		res->token_labels = 1;
+	}
+	if ((r = store_agent_bind(a->st, name, key_pin, c, now, row)) == ZT_ERR_EXISTS &&
+	    store_agent_key_owner(a->st, c->ssh_host_key, name, res->key_owner) == 0) {
+		r = ZT_ERR_DENIED;
+	}
+out:
+	free(c);
+	return r;
+}
+
+/* A known name's hello: what it claims (adv: its advertisement, or that
+ * with the labels of a join token that did not name it) against its
+ * approved claims, those of row (res->before). Differences are recorded
+ * as pending (a host key approved for another name is refused instead); a
+ * new host key is refused until approved. row follows what the store
+ * wrote. */
+static int check_claims(struct brk_agents *a, const char *name, const char *key_pin,
+    struct store_agent *row, const struct brk_agent_claims *adv, int64_t now,
+    struct brk_hello *res)
+{
+	const struct brk_agent_claims *ok = &res->before.claims;
 	struct store_agent_claims *pend = NULL;
 	int key_changed = strcmp(adv->ssh_host_key, ok->ssh_host_key) != 0, r;
 
@@ -382,11 +347,10 @@ static int check_claims(struct brk_agents *a, const struct store_agent *ag,
 	    ok->nlabels)) && strcmp(adv->ssh_target, ok->ssh_target) == 0 && !key_changed) {
 		res->claims = BRK_CLAIMS_APPROVED;
 		/* Back to what was approved: nothing waits any more. */
-		return ag->pending_at > 0 ?
-		    store_agent_pend(a->st, ag->name, ag->key_pin, NULL, now) :
-		    store_agent_seen(a->st, ag->name, ag->key_pin, now);
+		return row->pending_at > 0 ? store_agent_pend(a->st, name, key_pin, NULL, now, row) :
+		    store_agent_seen(a->st, name, key_pin, now, row);
 	}
-	if (key_changed && store_agent_key_owner(a->st, adv->ssh_host_key, ag->name,
+	if (key_changed && store_agent_key_owner(a->st, adv->ssh_host_key, name,
 	    res->key_owner) == 0) {
 		return ZT_ERR_DENIED;
 	}
@@ -398,13 +362,13 @@ static int check_claims(struct brk_agents *a, const struct store_agent *ag,
 	}
 	if (adv->nlabels == 0) {
 		/* Silent about labels: the approved ones stand. */
-		memcpy(pend->labels, ag->claims.labels, sizeof(pend->labels));
+		memcpy(pend->labels, row->claims.labels, sizeof(pend->labels));
 	}
-	res->claims = ag->pending_at > 0 && strcmp(pend->labels, ag->pending.labels) == 0 &&
-	    strcmp(pend->ssh_target, ag->pending.ssh_target) == 0 &&
-	    strcmp(pend->ssh_host_key, ag->pending.ssh_host_key) == 0 ?
+	res->claims = row->pending_at > 0 && strcmp(pend->labels, row->pending.labels) == 0 &&
+	    strcmp(pend->ssh_target, row->pending.ssh_target) == 0 &&
+	    strcmp(pend->ssh_host_key, row->pending.ssh_host_key) == 0 ?
 	    BRK_CLAIMS_STILL_PENDING : BRK_CLAIMS_PENDING;
-	if ((r = store_agent_pend(a->st, ag->name, ag->key_pin, pend, now)) == 0 && key_changed) {
+	if ((r = store_agent_pend(a->st, name, key_pin, pend, now, row)) == 0 && key_changed) {
 		res->host_key_changed = 1;
 		r = ZT_ERR_DENIED;
 	}
@@ -413,25 +377,30 @@ out:
 	return r;
 }
 
-/* The store's part of a hello: binding, join labels, claims. On 0 and on
- * ZT_ERR_DENIED, row is the agent's row after it (name "" if there is
- * none: a new name refused). */
+/* The store's part of a hello: binding, join labels, claims. The row is
+ * read once; each write hands back the row it left. On 0 and on
+ * ZT_ERR_DENIED, row is the agent's row after the hello (name "" if there
+ * is none: a new name refused). */
 static int hello_stored(struct brk_agents *a, const char *name, const char *key_pin,
     int64_t now, struct brk_hello *res, struct store_agent *row)
 {
+	const struct brk_agent_claims *claimed = &res->advertised;
+	struct brk_agent_claims *token = NULL;
 	char *join = NULL;
-	int r, compare = 0;
+	int r, compare = 0, named = 0;
 
-	if ((join = calloc(1, STORE_AGENT_LABELS_MAX + 1)) == NULL) {
-		return ZT_ERR_NOMEM;
+	if ((join = calloc(1, STORE_AGENT_LABELS_MAX + 1)) == NULL ||
+	    (token = calloc(1, sizeof(*token))) == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto out;
 	}
 	if ((r = store_agent_join_get(a->st, name, key_pin, join,
-	    STORE_AGENT_LABELS_MAX + 1)) != 0 && r != ZT_ERR_NOT_FOUND) {
+	    STORE_AGENT_LABELS_MAX + 1, &named)) != 0 && r != ZT_ERR_NOT_FOUND) {
 		goto out;
 	}
 	r = store_agent_get(a->st, name, row);
 	if (r == ZT_ERR_NOT_FOUND) {
-		r = bind_first(a, name, key_pin, join, now, res);
+		r = bind_first(a, name, key_pin, join, now, res, row);
 		/* Bound with its token's labels: what the agent said of labels is
 		 * compared with them below, and waits if it differs. */
 		compare = r == 0 && res->token_labels;
@@ -439,20 +408,30 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		r = ZT_ERR_EXISTS;
 	} else if (r == 0 && row->locked) {
 		r = ZT_ERR_LOCKED; /* cut off: what it claims is not even looked at */
-	} else if (r == 0) {
-		/* A later join with a token that carried labels: the operator's
+	} else if (r == 0 && join[0] != '\0' && named) {
+		/* A later join with a token bound to this name: the operator's
 		 * word replaces the approved labels. */
-		if (join[0] != '\0' && (r = store_agent_set_labels(a->st, name, key_pin,
-		    join)) == 0) {
+		if ((r = store_agent_set_labels(a->st, name, key_pin, join, row)) == 0) {
+			res->token_labels = 1;
+		}
+		compare = 1;
+	} else if (r == 0) {
+		/* A token that did not name it is anyone's who holds it (a
+		 * multi-use onboarding token): its labels are claimed like the
+		 * agent's own, and wait for approval if they differ. */
+		if (join[0] != '\0') {
+			*token = res->advertised;
+			stored_labels(name, join, token->labels, &token->nlabels);
+			claimed = token;
 			res->token_labels = 1;
 		}
 		compare = 1;
 	}
-	if (r == 0 && compare && (r = store_agent_get(a->st, name, row)) == 0) {
+	if (r == 0 && compare) {
 		int first = res->claims == BRK_CLAIMS_FIRST;
 
 		brk_agents_from_row(row, &res->before);
-		r = check_claims(a, row, now, res);
+		r = check_claims(a, name, key_pin, row, claimed, now, res);
 		if (first && res->claims == BRK_CLAIMS_APPROVED) {
 			res->claims = BRK_CLAIMS_FIRST;
 		}
@@ -461,21 +440,17 @@ static int hello_stored(struct brk_agents *a, const char *name, const char *key_
 		goto out;
 	}
 	if (res->token_labels) {
-		store_agent_join_rm(a->st, name, key_pin); /* applied: once only */
-	}
-	/* What the store holds now (nothing for a new name refused). */
-	if ((r == 0 || res->claims != BRK_CLAIMS_FIRST) &&
-	    (r = store_agent_get(a->st, name, row)) == 0) {
-		r = res->key_owner[0] != '\0' || res->host_key_changed ? ZT_ERR_DENIED : 0;
+		store_agent_join_rm(a->st, name, key_pin); /* used: once only */
 	}
 	if (row->pending_at > 0) {
-		claims_from_row(name, &row->pending, &res->pending);
+		brk_agent_claims_from_row(name, &row->pending, &res->pending);
 	}
 out:
 	if (r != 0 && r != ZT_ERR_EXISTS && r != ZT_ERR_DENIED && r != ZT_ERR_LOCKED) {
 		log_error("agents: cannot check %s against the store: %s; refusing it", name,
 		    zt_strerror(r));
 	}
+	free(token);
 	free(join);
 	return r;
 }
@@ -576,7 +551,7 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen)
 	pthread_mutex_unlock(&a->mu);
 	/* Outside the lock: the disk never holds up dials. A binding removed
 	 * meanwhile is simply not found. */
-	if (write && (r = store_agent_seen(a->st, name, pin, last_seen)) != 0 &&
+	if (write && (r = store_agent_seen(a->st, name, pin, last_seen, NULL)) != 0 &&
 	    r != ZT_ERR_NOT_FOUND) {
 		log_warn("agents: cannot record when %s was last seen: %s", name, zt_strerror(r));
 	}
@@ -883,16 +858,12 @@ int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info 
 
 cJSON *brk_agent_claims_json(const struct brk_agent_claims *c)
 {
-	char fp[TUN_HOSTKEY_FP_MAX];
 	cJSON *o = cJSON_CreateObject(), *l;
 
-	if (tun_hostkey_fingerprint(c->ssh_host_key, fp, sizeof(fp)) != 0) {
-		snprintf(fp, sizeof(fp), "?");
-	}
 	if (o == NULL || (l = cJSON_AddObjectToObject(o, "labels")) == NULL ||
 	    tun_labels_to_json(c->labels, c->nlabels, l) != 0 ||
 	    cJSON_AddStringToObject(o, "ssh_target", c->ssh_target) == NULL ||
-	    cJSON_AddStringToObject(o, "ssh_host_key", fp) == NULL) {
+	    cJSON_AddStringToObject(o, "ssh_host_key", c->ssh_host_key_fp) == NULL) {
 		cJSON_Delete(o);
 		return NULL;
 	}

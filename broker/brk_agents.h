@@ -9,16 +9,20 @@
  *
  * What a name may claim is fixed when it joins. At the first hello of a
  * new name, what the agent advertises becomes its approved claims, except
- * the labels when its join token carried some: those win. Later hellos
- * never change approved claims: an advertisement that differs is recorded
- * as pending (store_agent_pend) for an operator to approve
- * (store_agent_approve, then brk_agents_sync), and the agent goes on with
- * its approved claims, unless its host key changed: then it is refused
- * until the change is approved, since a new host key means a new sshd
- * behind the name (rebuilt, or not the host it was). An advertisement
- * without labels says nothing about labels. A host key is approved for
- * one name at most: another name advertising it is refused. Policy and
- * the host-key pin use approved claims only.
+ * the labels when its join token carried some: those win. A known name
+ * that joins again gets its token's labels approved only if the token
+ * named it (an administrator's word for that host); the labels of a token
+ * that did not name it stand in for the agent's own in the comparison
+ * below, since anyone may hold such a token. Later hellos never change
+ * approved claims: an advertisement that differs is recorded as pending
+ * (store_agent_pend) for an operator to approve (store_agent_approve,
+ * then brk_agents_sync), and the agent goes on with its approved claims,
+ * unless its host key changed: then it is refused until the change is
+ * approved, since a new host key means a new sshd behind the name
+ * (rebuilt, or not the host it was). An advertisement without labels
+ * says nothing about labels. A host key is approved for one name at most:
+ * another name advertising it is refused. Policy and the host-key pin use
+ * approved claims only.
  *
  * The store (store_agent_*) holds bindings and claims: a restarted broker
  * lists every known host, offline until its agent connects again, with
@@ -45,12 +49,15 @@
 #define BRK_AGENTS_DIALS 16 /* dials queued for one control connection */
 
 /* What an agent claims to be: its labels, where it dials for "ssh" and
- * the host key of the sshd there (canonical, tun_hostkey_canonical). */
+ * the host key of the sshd there (canonical, tun_hostkey_canonical), with
+ * the key's fingerprint that people are shown, worked out once when the
+ * claims are read ("?" if there is no valid key). */
 struct brk_agent_claims {
 	struct tun_label labels[TUN_LABELS_MAX];
 	size_t nlabels;
 	char ssh_target[TUN_TARGET_MAX + 1];
 	char ssh_host_key[TUN_HOSTKEY_MAX + 1];
+	char ssh_host_key_fp[TUN_HOSTKEY_FP_MAX];
 };
 
 struct brk_agent_info {
@@ -60,9 +67,10 @@ struct brk_agent_info {
 	struct brk_agent_claims claims;
 	int online;
 	int64_t last_seen;
-	/* What the agent advertised that differs, waiting for an operator;
-	 * pending_at is 0 when nothing waits. */
-	struct brk_agent_claims pending;
+	/* Since when claims that differ wait for an operator, 0 when none do.
+	 * The claims themselves stay in the store (struct store_agent's
+	 * pending): only `agents ls` shows them, and every copy of an entry
+	 * would carry them. */
 	int64_t pending_at;
 	int locked;                 /* an operator cut it off (store_agent_set_locked) */
 };
@@ -84,7 +92,8 @@ struct brk_hello {
 	 * (those of a hello silent about labels keep the approved ones). */
 	struct brk_agent_info before;
 	struct brk_agent_claims pending;
-	int token_labels;                 /* its join token's labels were applied */
+	int token_labels;                 /* its join token's labels were used
+	                                   * (approved, or claimed in its stead) */
 	/* ZT_ERR_DENIED says why: */
 	char key_owner[TUN_NAME_MAX + 1]; /* the name the host key is approved for */
 	int host_key_changed;             /* or: a new host key, now pending */
@@ -125,12 +134,12 @@ void brk_agents_offline(struct brk_agents *a, const char *name, uint64_t gen);
  * first), or the store's error. */
 int brk_agents_remove(struct brk_agents *a, const char *name);
 /* Brings the entry of agent name (NULL: every entry) up to the store:
- * approved and pending claims, and the lock; an offline entry whose row is
- * gone is forgotten, a row the registry lacks is added offline. For
- * changes made elsewhere (an approval, a lock, or another process). A
- * locked agent is cut off at once: its control connection's doorbell rings
- * (its thread finds brk_agents_locked() and ends it) and its streams are
- * shut down. 0 or the store's error. */
+ * approved claims, whether others wait, and the lock; an offline entry
+ * whose row is gone is forgotten, a row the registry lacks is added
+ * offline. For changes made elsewhere (an approval, a lock, or another
+ * process). A locked agent is cut off at once: its control connection's
+ * doorbell rings (its thread finds brk_agents_locked() and ends it) and
+ * its streams are shut down. 0 or the store's error. */
 int brk_agents_sync(struct brk_agents *a, const char *name);
 /* 1 if agent name is locked (as of the last sync or hello), else 0. */
 int brk_agents_locked(struct brk_agents *a, const char *name);
@@ -167,10 +176,14 @@ int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info 
 /* The same for what the store keeps, without a registry (offline). */
 int brk_agents_stored_each(struct store *st,
     int (*fn)(const struct brk_agent_info *ag, void *arg), void *arg);
-/* What a stored row says of an agent, offline; a label that does not fit
- * the wire format's bounds is skipped (logged). */
+/* What a stored row says of an agent, offline; stored labels that break
+ * the wire format's rules are ignored (logged). */
 struct store_agent;
 void brk_agents_from_row(const struct store_agent *row, struct brk_agent_info *out);
+/* Stored claims (approved or pending) of agent name as claims, likewise. */
+struct store_agent_claims;
+void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
+    struct brk_agent_claims *out);
 
 /* The claims as an audit or API object: {"labels": {...}, "ssh_target",
  * "ssh_host_key": its SHA256 fingerprint}. NULL on ENOMEM. */

@@ -480,7 +480,9 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 	*details = dt;
 }
 
-/* GET /v1/agents: {"agents": [...], "text": what `agents ls` prints} */
+/* GET /v1/agents: {"agents": [...], "text": what `agents ls` prints}.
+ * Both forms are made: the answer carries both (docs/api.md), the array
+ * for programs and the text for ztctl, which prints it as is. */
 static void agent_ls(struct brk *b, const struct brk_req *req,
     const struct store_session *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
@@ -509,15 +511,14 @@ static void agent_ls(struct brk *b, const struct brk_req *req,
 	free(text);
 }
 
-/* What an agent endpoint does to the agent its body names. */
-enum agent_act { AGENT_APPROVE, AGENT_LOCK, AGENT_UNLOCK };
-
-/* POST /v1/agents/approve, /lock and /unlock {"name": "web1"}: {"approved"
- * (or "locked", "unlocked"): "web1"} */
-static void agent_act(struct brk *b, const cJSON *body, struct brk_resp *resp,
-    cJSON **details, enum agent_act act)
+/* POST /v1/agents/approve, /lock and /unlock {"name": "web1"}: the agent
+ * verb (brk_admin.h) that the path ends with; {"approved" (or "locked",
+ * "unlocked"): "web1"}. */
+static void agent_verb(struct brk *b, const struct brk_req *req,
+    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
 {
-	static const char *const done[] = { "approved", "locked", "unlocked" };
+	const struct brk_admin_agent_verb *v = brk_admin_agent_verb(strrchr(req->path, '/') + 1);
 	const char *name = NULL;
 	const struct field f[] = {
 		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
@@ -526,47 +527,23 @@ static void agent_act(struct brk *b, const cJSON *body, struct brk_resp *resp,
 	cJSON *o;
 	int r;
 
+	(void)who;
+	if (v == NULL) {
+		log_error("admin API: %s names no agent verb", req->path);
+		brk_resp_error(resp, 500, "internal", "internal error");
+		return;
+	}
 	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
 		return;
 	}
-	r = act == AGENT_APPROVE ?
-	    brk_admin_agent_approve(b->store, b->agents, name, details, err, sizeof(err)) :
-	    brk_admin_agent_lock(b->store, b->agents, name, act == AGENT_LOCK, details, err,
-	    sizeof(err));
+	r = v->run(b->store, b->agents, name, details, err, sizeof(err));
 	if (r == ZT_ERR_EXISTS) {
 		brk_resp_error(resp, 409, "conflict", "%s", err);
 	} else if (r != 0) {
 		admin_error(resp, r, "invalid_request", err);
 	} else if ((o = ok_object(resp)) != NULL) {
-		cJSON_AddStringToObject(o, done[act], name);
+		cJSON_AddStringToObject(o, v->done, name);
 	}
-}
-
-static void agent_approve(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
-    cJSON **details)
-{
-	(void)req;
-	(void)who;
-	agent_act(b, body, resp, details, AGENT_APPROVE);
-}
-
-static void agent_lock(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
-    cJSON **details)
-{
-	(void)req;
-	(void)who;
-	agent_act(b, body, resp, details, AGENT_LOCK);
-}
-
-static void agent_unlock(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
-    cJSON **details)
-{
-	(void)req;
-	(void)who;
-	agent_act(b, body, resp, details, AGENT_UNLOCK);
 }
 
 const struct brk_apiadmin_op brk_apiadmin_token_add = { "token.add", token_add };
@@ -577,6 +554,7 @@ const struct brk_apiadmin_op brk_apiadmin_role_ls = { "role.ls", role_ls };
 const struct brk_apiadmin_op brk_apiadmin_role_rm = { "role.rm", role_rm };
 const struct brk_apiadmin_op brk_apiadmin_policy_test = { "policy.test", policy_test };
 const struct brk_apiadmin_op brk_apiadmin_agent_ls = { "agent.ls", agent_ls };
-const struct brk_apiadmin_op brk_apiadmin_agent_approve = { "agent.approve", agent_approve };
-const struct brk_apiadmin_op brk_apiadmin_agent_lock = { "agent.lock", agent_lock };
-const struct brk_apiadmin_op brk_apiadmin_agent_unlock = { "agent.unlock", agent_unlock };
+/* Their events are the verbs' (brk_admin_test checks they agree). */
+const struct brk_apiadmin_op brk_apiadmin_agent_approve = { "agent.approve", agent_verb };
+const struct brk_apiadmin_op brk_apiadmin_agent_lock = { "agent.lock", agent_verb };
+const struct brk_apiadmin_op brk_apiadmin_agent_unlock = { "agent.unlock", agent_verb };

@@ -82,9 +82,10 @@ static void field_error(struct brk_resp *resp, const char *field, int r)
 
 /* Takes a place among the password checks running at once (each costs
  * ~100 ms of CPU and 32 MiB): 0, or a 503 in resp, answered at once so
- * that a flood queues nothing. */
+ * that a flood queues nothing, saying what was refused and audited as
+ * event. */
 static int pw_check_begin(struct brk *b, const struct brk_req *req, const char *what,
-    struct brk_resp *resp)
+    const char *event, struct brk_resp *resp)
 {
 	if (brk_quota_take(b->limits.pw_checks, PW_CHECK_KEY) == 0) {
 		return 0;
@@ -92,8 +93,7 @@ static int pw_check_begin(struct brk *b, const struct brk_req *req, const char *
 	brk_resp_error(resp, 503, "busy", "%s refused: too many password checks at once; try "
 	    "again in %d s", what, BRK_PW_BUSY_RETRY_S);
 	resp->retry_after = BRK_PW_BUSY_RETRY_S;
-	audit_agg(b, resp, strcmp(what, "login") == 0 ? "user.login" : "user.enroll", req->source,
-	    "busy", NULL);
+	audit_agg(b, resp, event, req->source, "busy", NULL);
 	return ZT_ERR_RATE_LIMITED;
 }
 
@@ -132,7 +132,7 @@ static void enroll_password(struct brk *b, const struct brk_req *req,
 		already_enrolled(b, req, actor, resp);
 		return;
 	}
-	if (pw_check_begin(b, req, "enrolment", resp) != 0) {
+	if (pw_check_begin(b, req, "enrolment", "user.enroll", resp) != 0) {
 		return;
 	}
 	r = crypto_password_hash(password, pwhash, sizeof(pwhash));
@@ -519,7 +519,7 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 		login_failed(&a, "account locked", resp);
 		goto out;
 	}
-	if (pw_check_begin(b, req, "login", resp) != 0) {
+	if (pw_check_begin(b, req, "login", "user.login", resp) != 0) {
 		attempt_settle(&a, ATTEMPT_NOT_MADE, resp);
 		goto out;
 	}

@@ -80,18 +80,21 @@ static const char *refusal_message(int r)
 	    r == ZT_ERR_DENIED ? "this join token is for another name" : "internal error";
 }
 
-/* Keeps the labels the token granted for the agent's first hello, which
- * comes on another connection with the certificate's key. */
-static int keep_labels(struct brk *b, const char *name, const char *cert, const char *labels)
+/* Keeps the labels the token granted, and whether it named the agent,
+ * for the agent's next hello, which comes on another connection with the
+ * certificate's key (brk_agents.h says what they become there). */
+static int keep_labels(struct brk *b, const char *name, const char *cert,
+    const struct store_join_claims *claims)
 {
 	char pin[CA_PIN_LEN + 1];
 	int r;
 
-	if (labels[0] == '\0') {
+	if (claims->labels[0] == '\0') {
 		return 0;
 	}
 	if ((r = ca_pin_of_pem(cert, pin, sizeof(pin))) == 0) {
-		r = store_agent_join_put(b->store, name, pin, labels, b->now());
+		r = store_agent_join_put(b->store, name, pin, claims->labels,
+		    claims->name[0] != '\0', b->now());
 	}
 	return r;
 }
@@ -129,7 +132,7 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 	}
 	/* No certificate without the token's labels on record: its first
 	 * hello would otherwise have its own approved. */
-	if ((r = keep_labels(b, m->name, cert, claims->labels)) != 0) {
+	if ((r = keep_labels(b, m->name, cert, claims)) != 0) {
 		log_error("cannot keep the labels of the join of %s: %s", m->name, zt_strerror(r));
 		audit(b, m, source, "failure", "internal", hash, 0);
 		free(cert);

@@ -22,10 +22,12 @@ struct brk;
 #define BRK_AGENT_CERT_TTL (12 * 3600)
 
 /* Handles a join (m->type == TUN_JOIN) from source. A token bound to a
- * name joins that name only; the labels a token grants are kept
- * (store_agent_join_put) for the agent's first hello, where they win over
- * its own (brk_agents.h). On 0, *reply is a join_ok (cert, ca); otherwise
- * *reply is an error message whose code says why ("token_unknown",
+ * name joins that name only; the labels a token grants are kept, with
+ * whether the token named the agent (store_agent_join_put), for the
+ * agent's next hello, where they win over its own: approved for a new
+ * name, or for a known one that the token named; otherwise claimed, and
+ * held for approval (brk_agents.h). On 0, *reply is a join_ok (cert,
+ * ca); otherwise *reply is an error message whose code says why ("token_unknown",
  * "token_expired", "token_used", "token_name", "bad_csr", "internal") and
  * the return value is the negative ZT_ERR_*. The caller clears *reply. */
 int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct tun_msg *reply);

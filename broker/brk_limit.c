@@ -20,7 +20,9 @@ struct slot {
 struct brk_limit {
 	pthread_mutex_t mu;
 	struct brk_limit_rule rule;
+	enum brk_limit_full full;
 	struct slot slots[BRK_LIMIT_SLOTS];
+	struct slot overflow;  /* BRK_LIMIT_SHARE: the new keys of a full table */
 };
 
 int brk_limit_count(struct store_fail_count *c, const struct brk_limit_rule *rule,
@@ -63,15 +65,17 @@ int brk_limit_count(struct store_fail_count *c, const struct brk_limit_rule *rul
 	return ZT_ERR_INVALID;
 }
 
-struct brk_limit *brk_limit_new(const struct brk_limit_rule *rule)
+struct brk_limit *brk_limit_new(const struct brk_limit_rule *rule, enum brk_limit_full full)
 {
 	struct brk_limit *l;
 
 	if (rule == NULL || rule->max_failures < 1 || rule->window_s < 1 || rule->block_s < 1 ||
+	    (full != BRK_LIMIT_EVICT && full != BRK_LIMIT_SHARE) ||
 	    (l = calloc(1, sizeof(*l))) == NULL) {
 		return NULL;
 	}
 	l->rule = *rule;
+	l->full = full;
 	pthread_mutex_init(&l->mu, NULL);
 	return l;
 }
@@ -96,26 +100,38 @@ static struct slot *find(struct brk_limit *l, const char *key)
 	return NULL;
 }
 
-/* A free slot, or the least recently used one that is not blocking. NULL
- * when every slot blocks (then the new key simply is not counted). */
+/* Whether s counts something that must not be forgotten at now: a
+ * running block, or failures within the window. */
+static int live(const struct brk_limit *l, const struct slot *s, int64_t now)
+{
+	return s->c.blocked_until > now ||
+	    (s->c.failures > 0 && now - s->c.window_start < l->rule.window_s);
+}
+
+/* A slot for key: a free one, else the least recently used one whose
+ * count lapsed, else (BRK_LIMIT_EVICT) the least recently used one that is
+ * not blocking. NULL when there is none: the new key is then not counted
+ * (BRK_LIMIT_EVICT), or counted under the overflow (BRK_LIMIT_SHARE). */
 static struct slot *claim(struct brk_limit *l, const char *key, int64_t now)
 {
-	struct slot *best = NULL;
+	struct slot *lapsed = NULL, *idle = NULL, *best;
 
 	for (size_t i = 0; i < BRK_LIMIT_SLOTS; i++) {
 		struct slot *s = &l->slots[i];
 
 		if (s->key[0] == '\0') {
-			best = s;
+			lapsed = s;
 			break;
 		}
-		if (s->c.blocked_until > now) {
-			continue;
-		}
-		if (best == NULL || s->last < best->last) {
-			best = s;
+		if (!live(l, s, now)) {
+			if (lapsed == NULL || s->last < lapsed->last) {
+				lapsed = s;
+			}
+		} else if (s->c.blocked_until <= now && (idle == NULL || s->last < idle->last)) {
+			idle = s;
 		}
 	}
+	best = lapsed != NULL ? lapsed : l->full == BRK_LIMIT_EVICT ? idle : NULL;
 	if (best != NULL) {
 		memset(best, 0, sizeof(*best));
 		snprintf(best->key, sizeof(best->key), "%s", key);
@@ -136,6 +152,9 @@ int brk_limit_apply(struct brk_limit *l, const char *key, enum brk_limit_op op, 
 	s = find(l, k);
 	if (s == NULL && op == BRK_LIMIT_TAKE) {
 		s = claim(l, k, now);
+	}
+	if (s == NULL && l->full == BRK_LIMIT_SHARE) {
+		s = &l->overflow;
 	}
 	if (s != NULL) {
 		r = brk_limit_count(&s->c, &l->rule, op, now, retry_after_s);
@@ -159,9 +178,11 @@ int brk_limits_init(struct brk_limits *ls)
 	};
 
 	memset(ls, 0, sizeof(*ls));
-	ls->login_addr = brk_limit_new(&login_addr);
-	ls->login_name = brk_limit_new(&brk_limit_login_user);
-	ls->token_addr = brk_limit_new(&token_addr);
+	/* An address's count may be lost to a flood from thousands of others,
+	 * which have their own; a name's may not (brk_limit.h). */
+	ls->login_addr = brk_limit_new(&login_addr, BRK_LIMIT_EVICT);
+	ls->login_name = brk_limit_new(&brk_limit_login_user, BRK_LIMIT_SHARE);
+	ls->token_addr = brk_limit_new(&token_addr, BRK_LIMIT_EVICT);
 	ls->pw_checks = brk_quota_new(BRK_PW_CHECKS_MAX, BRK_PW_CHECKS_MAX);
 	if (ls->login_addr == NULL || ls->login_name == NULL || ls->token_addr == NULL ||
 	    ls->pw_checks == NULL) {

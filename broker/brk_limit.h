@@ -22,10 +22,17 @@
  * one purpose, with one rule: failed logins per address, failed logins per
  * unknown user name, bad bearer tokens per address each have a table of
  * their own (struct brk_limits), so one kind of traffic cannot push out
- * another's counters. A table holds BRK_LIMIT_SLOTS keys; when it is full,
- * the stalest entry that is not blocking is reused (a running block is
- * never evicted); when every entry blocks, a new key is not counted.
- * Tables are thread-safe.
+ * another's counters. A table holds BRK_LIMIT_SLOTS keys. A new key takes
+ * a free slot, or the stalest one whose count has lapsed (no failure
+ * within the window, no block). When every slot holds a live count, the
+ * table does as it was made to (enum brk_limit_full): an address table
+ * reuses the stalest slot that is not blocking (a running block is never
+ * evicted; when every slot blocks, a new key is not counted), while the
+ * table of unknown user names never forgets a live count, since a name
+ * whose count was forgotten could fail more often than a real one, which
+ * would tell the names apart: its new keys share one overflow counter
+ * (they may block sooner than a real name would, never later). Tables
+ * are thread-safe.
  */
 #ifndef ZT_BRK_LIMIT_H
 #define ZT_BRK_LIMIT_H
@@ -85,11 +92,19 @@ int brk_limit_count(struct store_fail_count *c, const struct brk_limit_rule *rul
 
 struct brk_limit;
 
+/* What a table does with a new key when every slot holds a live count. */
+enum brk_limit_full {
+	BRK_LIMIT_EVICT,  /* reuse the stalest slot that is not blocking */
+	BRK_LIMIT_SHARE,  /* count it under the table's one overflow counter */
+};
+
 /* A table of counters under one rule. NULL on ENOMEM or a bad rule. */
-struct brk_limit *brk_limit_new(const struct brk_limit_rule *rule);
+struct brk_limit *brk_limit_new(const struct brk_limit_rule *rule, enum brk_limit_full full);
 void brk_limit_free(struct brk_limit *l);
 /* Applies op to key's counter (as brk_limit_count). An op other than TAKE
- * on a key the table does not hold is a no-op returning 0. */
+ * on a key the table does not hold is a no-op returning 0 (BRK_LIMIT_EVICT)
+ * or applies to the overflow counter, where its TAKE was counted
+ * (BRK_LIMIT_SHARE). */
 int brk_limit_apply(struct brk_limit *l, const char *key, enum brk_limit_op op, int64_t now,
     int64_t *retry_after_s);
 
@@ -101,7 +116,8 @@ struct brk_limits {
 	struct brk_limit *login_addr;  /* failed logins per source address */
 	struct brk_limit *login_name;  /* failed logins per unknown user name, which
 	                                * lock out like known ones so a lockout
-	                                * does not tell which names exist */
+	                                * does not tell which names exist
+	                                * (BRK_LIMIT_SHARE) */
 	struct brk_limit *token_addr;  /* bad bearer tokens per source address */
 	struct brk_quota *pw_checks;   /* password checks running at once (one key) */
 };

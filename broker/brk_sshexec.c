@@ -333,13 +333,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 		*result = mcp_result_error("the audit log cannot be written; nothing was run");
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
-	if (!ag.online) {
-		char why[BRK_DIAL_WHY_MAX];
-
-		snprintf(why, sizeof(why), ag.locked ? "host locked: an administrator locked the "
-		    "agent of %s" : "host offline: the agent of %s is not connected", x.host);
-		return refuse(&x, "failure", why, NULL, why, result);
-	}
+	/* brk_dial refuses a locked or offline host at once, and says so. */
 	return run(&x, &ag, result);
 }
 

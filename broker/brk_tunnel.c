@@ -63,21 +63,24 @@ struct brk_tunnel {
 	struct quiet_log emfile_log, busy_log;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int conns;
-	struct conn *list;           /* every connection, under mu */
+	int conns;                   /* every connection, under mu */
+	/* The connections still in their handshake, under mu: the only ones
+	 * with a deadline, so the only ones the acceptor walks. */
+	struct conn *handshaking;
 };
 
 struct conn {
 	struct brk_tunnel *t;
-	int fd;                      /* closed only after the conn left the list */
+	int fd;                      /* closed only once off t->handshaking */
 	char source[64];
 	char key[64];                /* its address as t->handshakes counts it */
 	/* Under t->mu: the net_mono_ms() time by which the handshake (TLS and
-	 * the first message) must be done, 0 once it is; cut is set when the
-	 * acceptor shut the socket down because that time passed. */
+	 * the first message) must be done, 0 once it is (the connection is
+	 * then off t->handshaking); cut is set when the acceptor shut the
+	 * socket down because that time passed. */
 	int64_t deadline;
 	int cut;
-	struct conn *prev, *next;
+	struct conn *prev, *next;    /* on t->handshaking */
 };
 
 /* Whether a warning of q is due now; *n receives the occasions it covers. */
@@ -570,17 +573,25 @@ static void stream_failed(struct conn *c, SSL *ssl, const struct tun_msg *e)
 }
 
 /* The handshake of c is over (its first message arrived, or it ended):
- * it no longer counts against its address. */
+ * it leaves the handshakes the acceptor watches, and no longer counts
+ * against its address. Once only: later calls do nothing. */
 static void handshake_over(struct conn *c)
 {
+	struct brk_tunnel *t = c->t;
 	int was;
 
-	pthread_mutex_lock(&c->t->mu);
-	was = c->deadline != 0;
-	c->deadline = 0;
-	pthread_mutex_unlock(&c->t->mu);
+	pthread_mutex_lock(&t->mu);
+	if ((was = c->deadline != 0)) {
+		*(c->prev != NULL ? &c->prev->next : &t->handshaking) = c->next;
+		if (c->next != NULL) {
+			c->next->prev = c->prev;
+		}
+		c->prev = c->next = NULL;
+		c->deadline = 0;
+	}
+	pthread_mutex_unlock(&t->mu);
 	if (was) {
-		brk_quota_give(c->t->handshakes, c->key);
+		brk_quota_give(t->handshakes, c->key);
 	}
 }
 
@@ -661,17 +672,13 @@ static void *conn_thread(void *arg)
 	struct brk_tunnel *t = c->t;
 
 	serve_conn(c);
-	handshake_over(c);
+	handshake_over(c); /* if it ended in its handshake */
+	/* Off the handshakes: nothing else touches the descriptor now. */
+	close(c->fd);
 	pthread_mutex_lock(&t->mu);
-	*(c->prev != NULL ? &c->prev->next : &t->list) = c->next;
-	if (c->next != NULL) {
-		c->next->prev = c->prev;
-	}
 	t->conns--;
 	pthread_cond_broadcast(&t->cv);
 	pthread_mutex_unlock(&t->mu);
-	/* Out of the list: nothing else touches the descriptor now. */
-	close(c->fd);
 	free(c);
 	return NULL;
 }
@@ -684,8 +691,8 @@ static int cut_late(struct brk_tunnel *t)
 	int64_t now = net_mono_ms(), next = -1;
 
 	pthread_mutex_lock(&t->mu);
-	for (struct conn *c = t->list; c != NULL; c = c->next) {
-		if (c->deadline == 0 || c->cut) {
+	for (struct conn *c = t->handshaking; c != NULL; c = c->next) {
+		if (c->cut) {
 			continue;
 		}
 		if (c->deadline <= now) {
@@ -742,11 +749,11 @@ static void admit(struct brk_tunnel *t, int fd, const struct sockaddr *sa)
 		return;
 	}
 	c->deadline = net_mono_ms() + t->handshake_ms;
-	c->next = t->list;
-	if (t->list != NULL) {
-		t->list->prev = c;
+	c->next = t->handshaking;
+	if (t->handshaking != NULL) {
+		t->handshaking->prev = c;
 	}
-	t->list = c;
+	t->handshaking = c;
 	t->conns++;
 	pthread_mutex_unlock(&t->mu);
 	net_nodelay(fd);
@@ -900,10 +907,8 @@ void brk_tunnel_stop(struct brk_tunnel *t)
 	}
 	pthread_mutex_lock(&t->mu);
 	/* Handshakes waiting for a slow peer end now too. */
-	for (struct conn *c = t->list; c != NULL; c = c->next) {
-		if (c->deadline != 0) {
-			shutdown(c->fd, SHUT_RDWR);
-		}
+	for (struct conn *c = t->handshaking; c != NULL; c = c->next) {
+		shutdown(c->fd, SHUT_RDWR);
 	}
 	while (t->conns > 0) {
 		pthread_cond_wait(&t->cv, &t->mu);

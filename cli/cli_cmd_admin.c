@@ -24,6 +24,7 @@
 #include "common/dur.h"
 #include "common/err.h"
 #include "common/json.h"
+#include "common/tun.h"
 #include "policy/pol_role.h"
 
 #define MSG_MAX 512
@@ -258,34 +259,10 @@ static const cJSON *get_list(const char *what, const char *path, const char *key
 	return arr;
 }
 
-/* A token's labels ({"k": "v", ...}) as "k=v,k2=v2", cleaned; "-" for
- * none. */
-static const char *labels_of(const cJSON *t, char *out, size_t outsz)
-{
-	const cJSON *l = NULL, *it;
-	char raw[FIELD_MAX + 1];
-	size_t len = 0;
-
-	raw[0] = '\0';
-	if (json_get_obj(t, "labels", &l) == 0) {
-		cJSON_ArrayForEach(it, l) {
-			int n = snprintf(raw + len, sizeof(raw) - len, "%s%s=%s",
-			    len > 0 ? "," : "", it->string,
-			    cJSON_IsString(it) ? it->valuestring : "?");
-
-			if (n < 0 || (size_t)n >= sizeof(raw) - len) {
-				break;
-			}
-			len += (size_t)n;
-		}
-	}
-	return cli_clean(raw[0] != '\0' ? raw : "-", 0, out, outsz);
-}
-
 static int tokens_ls(void)
 {
 	char id[16], when[32], state[16], by[FIELD_MAX + 1], name[FIELD_MAX + 1];
-	char labels[FIELD_MAX + 1];
+	char labels[TUN_LABELS_TEXT_MAX];
 	const char *n = NULL;
 	const cJSON *arr, *t;
 	cJSON *resp = NULL;
@@ -308,7 +285,7 @@ static int tokens_ls(void)
 		    str_of(t, "state", state, sizeof(state)),
 		    str_of(t, "created_by", by, sizeof(by)),
 		    cli_clean(n != NULL ? n : "-", 0, name, sizeof(name)),
-		    labels_of(t, labels, sizeof(labels)));
+		    cli_labels(t, labels, sizeof(labels))[0] != '\0' ? labels : "-");
 	}
 	fflush(stdout);
 	ret = CLI_EXIT_OK;

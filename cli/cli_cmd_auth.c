@@ -26,6 +26,7 @@
 #include "common/json.h"
 #include "common/tls.h"
 #include "common/totp.h"
+#include "common/tun.h"
 
 #define MSG_MAX 512
 #define NAME_MAX_LEN 256
@@ -733,25 +734,16 @@ out:
 /* One host of GET /v1/hosts as a table row. */
 static void print_host(const cJSON *h)
 {
-	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(h, "labels"), *l;
 	const char *name = NULL;
-	char c[NAME_MAX_LEN + 1], lb[MSG_MAX] = "", kv[2 * NAME_MAX_LEN + 4];
+	char c[NAME_MAX_LEN + 1], lb[TUN_LABELS_TEXT_MAX];
 	int online = 0;
 
 	if (json_get_str(h, "name", NAME_MAX_LEN, 0, &name) != 0) {
 		return;
 	}
 	json_get_bool(h, "online", &online);
-	cJSON_ArrayForEach(l, labels) {
-		if (cJSON_IsString(l) && strlen(l->string) <= NAME_MAX_LEN &&
-		    strlen(l->valuestring) <= NAME_MAX_LEN) {
-			snprintf(kv, sizeof(kv), "%s%s=%s", lb[0] != '\0' ? "," : "", l->string,
-			    l->valuestring);
-			strncat(lb, kv, sizeof(lb) - strlen(lb) - 1);
-		}
-	}
 	printf("%-24s %-8s %s\n", cli_clean(name, 0, c, sizeof(c)), online ? "online" : "offline",
-	    cli_clean(lb, 0, kv, sizeof(kv)));
+	    cli_labels(h, lb, sizeof(lb)));
 }
 
 int cli_cmd_ls(int argc, char **argv)

@@ -272,34 +272,48 @@ static int target_ok(const char *s)
 	return hl <= 253 && host[0] != '-' && host[0] != '.' && all_of(host, ".-", 1);
 }
 
-/* "ssh-ed25519 <base64>": the blob is string "ssh-ed25519", string of 32
- * bytes, nothing after. */
-static int hostkey_ok(const char *s)
+/* The blob of "ssh-ed25519 <base64>" into *blob (owned) and *bloblen, if
+ * it is string "ssh-ed25519", string of 32 bytes, nothing after: 0,
+ * ZT_ERR_INVALID (not such a key) or ZT_ERR_NOMEM. */
+static int hostkey_decode(const char *s, uint8_t **blob, size_t *bloblen)
 {
 	static const char pfx[] = "ssh-ed25519 ";
 	struct buf *b = NULL;
-	uint8_t *blob = NULL;
 	const uint8_t *p = NULL;
-	size_t bloblen = 0, n = 0;
-	int ok = 0;
+	size_t n = 0;
+	int r = ZT_ERR_INVALID;
 
-	if (strncmp(s, pfx, sizeof(pfx) - 1) != 0 || !all_of(s + sizeof(pfx) - 1, "+/=", 1)) {
-		return 0;
+	*blob = NULL;
+	if (s == NULL || strncmp(s, pfx, sizeof(pfx) - 1) != 0 ||
+	    !all_of(s + sizeof(pfx) - 1, "+/=", 1) ||
+	    crypto_b64_decode(s + sizeof(pfx) - 1, strlen(s + sizeof(pfx) - 1), blob,
+	    bloblen) != 0) {
+		return ZT_ERR_INVALID;
 	}
-	if (crypto_b64_decode(s + sizeof(pfx) - 1, strlen(s + sizeof(pfx) - 1), &blob,
-	    &bloblen) != 0) {
-		return 0;
-	}
-	if ((b = buf_from(blob, bloblen)) == NULL) {
+	if ((b = buf_from(*blob, *bloblen)) == NULL) {
+		r = ZT_ERR_NOMEM;
 		goto out;
 	}
 	if (buf_get_string_peek(b, &p, &n) != 0 || n != 11 || memcmp(p, "ssh-ed25519", 11) != 0 ||
 	    buf_get_string_peek(b, &p, &n) != 0 || n != 32 || buf_get_end(b) != 0) {
 		goto out;
 	}
-	ok = 1;
+	r = 0;
 out:
 	buf_free(b);
+	if (r != 0) {
+		free(*blob);
+		*blob = NULL;
+	}
+	return r;
+}
+
+static int hostkey_ok(const char *s)
+{
+	uint8_t *blob = NULL;
+	size_t n = 0;
+	int ok = hostkey_decode(s, &blob, &n) == 0;
+
 	free(blob);
 	return ok;
 }
@@ -475,10 +489,62 @@ static int label_copy(char dst[TUN_LABEL_MAX + 1], const char *s)
 	return 0;
 }
 
+int tun_labels_from_json(const cJSON *obj, struct tun_label *l, size_t *n, char *why,
+    size_t whysz)
+{
+	const cJSON *c;
+	size_t k = 0;
+	int r;
+
+	*n = 0;
+	if (!cJSON_IsObject(obj)) {
+		snprintf(why, whysz, "labels: not an object");
+		return ZT_ERR_TYPE;
+	}
+	for (c = obj->child; c != NULL; c = c->next) {
+		if (k >= TUN_LABELS_MAX) {
+			snprintf(why, whysz, "labels: more than %d pairs", TUN_LABELS_MAX);
+			return ZT_ERR_TOO_LARGE;
+		}
+		if (!cJSON_IsString(c) || c->valuestring == NULL) {
+			snprintf(why, whysz, "labels: values are strings");
+			return ZT_ERR_TYPE;
+		}
+		if ((r = label_copy(l[k].key, c->string)) != 0 ||
+		    (r = label_copy(l[k].value, c->valuestring)) != 0) {
+			snprintf(why, whysz, "labels: a key or value is over %d bytes",
+			    TUN_LABEL_MAX);
+			return r;
+		}
+		k++;
+	}
+	if ((r = tun_labels_check(l, k, why, whysz)) != 0) {
+		return r;
+	}
+	*n = k;
+	return 0;
+}
+
+int tun_labels_from_json_text(const char *text, struct tun_label *l, size_t *n, char *why,
+    size_t whysz)
+{
+	cJSON *o = NULL;
+	int r;
+
+	*n = 0;
+	if ((r = json_parse(text, strlen(text), TUN_LABELS_JSON_MAX, 1, &o)) != 0) {
+		snprintf(why, whysz, "labels: not a JSON object of at most %d bytes",
+		    TUN_LABELS_JSON_MAX);
+		return r;
+	}
+	r = tun_labels_from_json(o, l, n, why, whysz);
+	cJSON_Delete(o);
+	return r;
+}
+
 static int labels_decode(const cJSON *obj, struct tun_msg *m)
 {
-	const cJSON *lab = NULL, *c;
-	size_t n = 0;
+	const cJSON *lab = NULL;
 	int r;
 
 	r = json_get_obj(obj, "labels", &lab);
@@ -489,26 +555,7 @@ static int labels_decode(const cJSON *obj, struct tun_msg *m)
 		snprintf(m->why, sizeof(m->why), "labels: not an object");
 		return r;
 	}
-	for (c = lab->child; c != NULL; c = c->next) {
-		if (n >= TUN_LABELS_MAX) {
-			snprintf(m->why, sizeof(m->why), "labels: more than %d pairs",
-			    TUN_LABELS_MAX);
-			return ZT_ERR_TOO_LARGE;
-		}
-		if (!cJSON_IsString(c) || c->valuestring == NULL) {
-			snprintf(m->why, sizeof(m->why), "labels: values are strings");
-			return ZT_ERR_TYPE;
-		}
-		if ((r = label_copy(m->labels[n].key, c->string)) != 0 ||
-		    (r = label_copy(m->labels[n].value, c->valuestring)) != 0) {
-			snprintf(m->why, sizeof(m->why), "labels: a key or value is over %d bytes",
-			    TUN_LABEL_MAX);
-			return r;
-		}
-		n++;
-	}
-	m->nlabels = n;
-	return tun_labels_check(m->labels, n, m->why, sizeof(m->why));
+	return tun_labels_from_json(lab, m->labels, &m->nlabels, m->why, sizeof(m->why));
 }
 
 static const char *err_word(int r)
@@ -888,13 +935,53 @@ int tun_labels_to_json(const struct tun_label *l, size_t n, cJSON *obj)
 	return 0;
 }
 
-/* The blob of an "ssh-ed25519 <base64>" key that hostkey_ok() accepted. */
-static int hostkey_blob(const char *key, uint8_t **blob, size_t *n)
+static int by_key(const void *x, const void *y)
 {
-	if (key == NULL || !hostkey_ok(key)) {
-		return ZT_ERR_INVALID;
+	return strcmp(((const struct tun_label *)x)->key, ((const struct tun_label *)y)->key);
+}
+
+int tun_labels_json_text(const struct tun_label *l, size_t n, char *out, size_t outsz)
+{
+	struct tun_label sorted[TUN_LABELS_MAX];
+	cJSON *o = NULL;
+	char *text = NULL;
+	int r = 0;
+
+	if (n > TUN_LABELS_MAX) {
+		return ZT_ERR_TOO_LARGE;
 	}
-	return crypto_b64_decode(key + 12, strlen(key + 12), blob, n);
+	memcpy(sorted, l, n * sizeof(sorted[0]));
+	/* qsort() must not see a NULL array, which an empty set may be. */
+	if (n > 1) {
+		qsort(sorted, n, sizeof(sorted[0]), by_key);
+	}
+	if ((o = cJSON_CreateObject()) == NULL || tun_labels_to_json(sorted, n, o) != 0 ||
+	    (text = json_print(o)) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if (snprintf(out, outsz, "%s", text) >= (int)outsz) {
+		r = ZT_ERR_TOO_LARGE;
+	}
+	free(text);
+	cJSON_Delete(o);
+	return r;
+}
+
+int tun_labels_format(const struct tun_label *l, size_t n, char *out, size_t outsz)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(out + len, outsz - len, "%s%s=%s", i > 0 ? "," : "", l[i].key,
+		    l[i].value);
+
+		if (w < 0 || (size_t)w >= outsz - len) {
+			out[len] = '\0'; /* cut at the last whole pair */
+			return ZT_ERR_TOO_LARGE;
+		}
+		len += (size_t)w;
+	}
+	return 0;
 }
 
 int tun_hostkey_canonical(const char *key, char *out, size_t outsz)
@@ -904,7 +991,7 @@ int tun_hostkey_canonical(const char *key, char *out, size_t outsz)
 	size_t n = 0;
 	int r;
 
-	if ((r = hostkey_blob(key, &blob, &n)) != 0) {
+	if ((r = hostkey_decode(key, &blob, &n)) != 0) {
 		return r;
 	}
 	if ((b64 = crypto_b64_dup(blob, n)) == NULL) {
@@ -924,7 +1011,7 @@ int tun_hostkey_fingerprint(const char *key, char *out, size_t outsz)
 	size_t n = 0;
 	int r;
 
-	if ((r = hostkey_blob(key, &blob, &n)) != 0) {
+	if ((r = hostkey_decode(key, &blob, &n)) != 0) {
 		return r;
 	}
 	crypto_sha256(blob, n, sum);

@@ -149,10 +149,31 @@ size_t tun_stream_rest(const struct tun_stream *s, const uint8_t **p);
  * the policy module). */
 struct tun_label;
 int tun_labels_parse(char *s, struct tun_label *labels, size_t max, size_t *n);
-/* Adds l[0..n) to the JSON object obj as "key": "value" members, the form
- * labels take on the wire, in the store and in API answers. 0 or
- * ZT_ERR_NOMEM. */
+/* Labels have one form in JSON, an object of "key": "value" members: on
+ * the wire, in the store and in API answers. */
+#define TUN_LABELS_JSON_MAX (TUN_LABELS_MAX * (2 * TUN_LABEL_MAX + 6) + 2) /* its bytes */
+#define TUN_LABELS_TEXT_MAX (TUN_LABELS_MAX * (2 * TUN_LABEL_MAX + 2)) /* "k=v,..", NUL */
+/* Adds l[0..n) to the JSON object obj as "key": "value" members, in their
+ * order. 0 or ZT_ERR_NOMEM. */
 int tun_labels_to_json(const struct tun_label *l, size_t n, cJSON *obj);
+/* l[0..n) as the compact text of such an object with its keys sorted,
+ * the one spelling of a set that compares as a string (the store keeps
+ * labels so). 0, ZT_ERR_TOO_LARGE (more than TUN_LABELS_MAX, or outsz),
+ * ZT_ERR_NOMEM. */
+int tun_labels_json_text(const struct tun_label *l, size_t n, char *out, size_t outsz);
+/* The pairs of such an object into l (room for TUN_LABELS_MAX) and *n,
+ * checked as tun_labels_check; from a parsed object, or from its text (at
+ * most TUN_LABELS_JSON_MAX bytes). 0, or ZT_ERR_TYPE (not an object, a
+ * value not a string), ZT_ERR_TOO_LARGE, ZT_ERR_INVALID, a json_parse
+ * error, with why saying which (for people) and *n 0. */
+int tun_labels_from_json(const cJSON *obj, struct tun_label *l, size_t *n, char *why,
+    size_t whysz);
+int tun_labels_from_json_text(const char *text, struct tun_label *l, size_t *n, char *why,
+    size_t whysz);
+/* l[0..n) as people write them, "k=v,k2=v2" ("" for none; outsz of
+ * TUN_LABELS_TEXT_MAX always suffices). 0, or ZT_ERR_TOO_LARGE with out
+ * cut after the last pair that fit. */
+int tun_labels_format(const struct tun_label *l, size_t n, char *out, size_t outsz);
 /* Checks a label set as the wire format does: at most TUN_LABELS_MAX
  * pairs, keys and values 1..TUN_LABEL_MAX of [A-Za-z0-9._-], keys unique.
  * 0, ZT_ERR_TOO_LARGE or ZT_ERR_INVALID with why saying which (for

@@ -8,7 +8,8 @@
  * at every kind of boundary); every complete frame is decoded as a
  * message. A decoded message must encode again and decode to the same
  * type: what the decoder accepts, the encoder must not refuse. A host key it
- * accepts has a canonical spelling and a fingerprint. A poisoned reader
+ * accepts has a canonical spelling and a fingerprint; labels it accepts
+ * have their stored and printed forms. A poisoned reader
  * must stay poisoned and take no more bytes.
  */
 #include <stdint.h>
@@ -57,6 +58,18 @@ static void decode_frame(const uint8_t *p, size_t n)
 		check(tun_hostkey_canonical(canon, again, sizeof(again)) == 0);
 		check(strcmp(canon, again) == 0);
 		check(tun_hostkey_fingerprint(m.ssh_host_key, fp, sizeof(fp)) == 0);
+	}
+	if (m.nlabels > 0) {
+		/* Labels the decoder took have a stored form that reads back
+		 * as a set as large, and a form for people within its bound. */
+		char json[TUN_LABELS_JSON_MAX + 1], text[TUN_LABELS_TEXT_MAX], why[TUN_WHY_MAX];
+		struct tun_label l[TUN_LABELS_MAX];
+		size_t n = 0;
+
+		check(tun_labels_json_text(m.labels, m.nlabels, json, sizeof(json)) == 0);
+		check(tun_labels_from_json_text(json, l, &n, why, sizeof(why)) == 0);
+		check(n == m.nlabels);
+		check(tun_labels_format(m.labels, m.nlabels, text, sizeof(text)) == 0);
 	}
 	tun_msg_clear(&back);
 	tun_msg_clear(&m);

@@ -128,7 +128,8 @@ static const char *const migrations[] = {
 	"  FROM invites i WHERE i.user_id = invites.user_id AND i.used = 0);",
 	/* v6: what a join token grants; an agent's approved claims (the v4
 	 * columns) and what it advertised since (pending); an agent locked by
-	 * an operator; a join's labels waiting for the agent's first hello */
+	 * an operator; a join's labels waiting for the agent's next hello, and
+	 * whether its token named the agent */
 	"ALTER TABLE join_tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE join_tokens ADD COLUMN labels TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE agents ADD COLUMN pending_labels TEXT NOT NULL DEFAULT '';"
@@ -141,6 +142,7 @@ static const char *const migrations[] = {
 	"  name TEXT NOT NULL,"
 	"  key_pin TEXT NOT NULL,"
 	"  labels TEXT NOT NULL,"
+	"  named INTEGER NOT NULL,"
 	"  joined_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (name, key_pin));",
 };

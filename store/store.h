@@ -203,7 +203,7 @@ int store_session_prune(struct store *st, int64_t now, int64_t grace_s);
  * uses; the row stays when the uses run out, so that a replay is told
  * apart from an unknown token. A token may also say who joins with it: a
  * name the agent must use, and the labels it gets (its own are not
- * taken). */
+ * taken; brk_agents.h says when they are approved). */
 #define STORE_JOIN_USES_MAX 1000  /* uses one token may carry */
 #define STORE_JOIN_BY_MAX 127     /* bytes of created_by, e.g. "admin:root" */
 #define STORE_JOIN_PREFIX_MIN 12  /* hex digits that name a token in rm */
@@ -324,9 +324,10 @@ struct store_agent {
  * name is bound already, or claims->ssh_host_key is approved for another
  * name: nothing changed), ZT_ERR_INVALID (bad name or pin, a field not
  * NUL-terminated in its array, empty labels), ZT_ERR_DB. The store does
- * not parse labels. */
+ * not parse labels. Here and below, out (may be NULL) receives the row
+ * as the change left it, from the same statement. */
 int store_agent_bind(struct store *st, const char *name, const char *key_pin,
-    const struct store_agent_claims *claims, int64_t now);
+    const struct store_agent_claims *claims, int64_t now, struct store_agent *out);
 /* The name other than except whose approved host key is host_key into
  * owner: 0 or ZT_ERR_NOT_FOUND. */
 int store_agent_key_owner(struct store *st, const char *host_key, const char *except,
@@ -336,12 +337,12 @@ int store_agent_key_owner(struct store *st, const char *host_key, const char *ex
  * when the pending claims change, and is kept when they stay the same. 0,
  * ZT_ERR_NOT_FOUND (unknown, or removed since), ZT_ERR_INVALID. */
 int store_agent_pend(struct store *st, const char *name, const char *key_pin,
-    const struct store_agent_claims *claims, int64_t now);
+    const struct store_agent_claims *claims, int64_t now, struct store_agent *out);
 /* Replaces the approved labels of agent name if it is still bound to
- * key_pin (a join token's labels at a later join): 0, ZT_ERR_NOT_FOUND,
- * ZT_ERR_INVALID. */
+ * key_pin (at a later join, with a token bound to that name): 0,
+ * ZT_ERR_NOT_FOUND, ZT_ERR_INVALID. */
 int store_agent_set_labels(struct store *st, const char *name, const char *key_pin,
-    const char *labels);
+    const char *labels, struct store_agent *out);
 /* Approves agent name's pending claims, as one transaction; *before (may
  * be NULL) receives the row as it was. 0, ZT_ERR_NOT_FOUND (no such
  * agent), ZT_ERR_INVALID (nothing pending), ZT_ERR_EXISTS (the pending
@@ -352,7 +353,8 @@ int store_agent_approve(struct store *st, const char *name, struct store_agent *
 int store_agent_set_locked(struct store *st, const char *name, int locked);
 /* Sets last_seen = now of agent name if it is still bound to key_pin (at
  * disconnection): 0 or ZT_ERR_NOT_FOUND (unknown, or removed since). */
-int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now);
+int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now,
+    struct store_agent *out);
 /* One agent's row: 0 or ZT_ERR_NOT_FOUND. */
 int store_agent_get(struct store *st, const char *name, struct store_agent *out);
 /* Calls fn for each agent in name order; stops and returns fn's value if
@@ -363,16 +365,17 @@ int store_agent_each(struct store *st, int (*fn)(const struct store_agent *ag, v
  * ZT_ERR_NOT_FOUND. */
 int store_agent_rm(struct store *st, const char *name);
 
-/* The labels a join token granted the key key_pin joining as name, kept
- * for the agent's next hello (a join and its hello are two connections):
- * put replaces what an earlier join of the same key left and forgets joins
- * older than STORE_AGENT_JOIN_KEEP_S; get reads it (0 with labels in
- * labelssz bytes, or ZT_ERR_NOT_FOUND); rm forgets it once applied (0 or
- * ZT_ERR_NOT_FOUND). */
+/* The labels a join token granted the key key_pin joining as name, and
+ * whether the token named that agent (named != 0: it was bound to name),
+ * kept for the agent's next hello (a join and its hello are two
+ * connections): put replaces what an earlier join of the same key left and
+ * forgets joins older than STORE_AGENT_JOIN_KEEP_S; get reads it (0 with
+ * labels in labelssz bytes and *named, or ZT_ERR_NOT_FOUND); rm forgets it
+ * once used (0 or ZT_ERR_NOT_FOUND). */
 int store_agent_join_put(struct store *st, const char *name, const char *key_pin,
-    const char *labels, int64_t now);
+    const char *labels, int named, int64_t now);
 int store_agent_join_get(struct store *st, const char *name, const char *key_pin,
-    char *labels, size_t labelssz);
+    char *labels, size_t labelssz, int *named);
 int store_agent_join_rm(struct store *st, const char *name, const char *key_pin);
 
 #endif

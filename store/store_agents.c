@@ -171,107 +171,6 @@ static int pin_valid(const char *p)
 	return p != NULL && strncmp(p, "sha256:", 7) == 0 && st_hash_valid(p + 7);
 }
 
-/* True if c holds three strings, labels not empty. */
-static int claims_valid(const struct store_agent_claims *c)
-{
-	return c != NULL && FITS(c->labels) && c->labels[0] != '\0' && FITS(c->ssh_target) &&
-	    FITS(c->ssh_host_key);
-}
-
-int store_agent_bind(struct store *st, const char *name, const char *key_pin,
-    const struct store_agent_claims *c, int64_t now)
-{
-	int r, changes = 0;
-
-	if (!store_name_valid(name) || !pin_valid(key_pin) || !claims_valid(c)) {
-		return ZT_ERR_INVALID;
-	}
-	st_lock(st);
-	/* One statement decides: a name bound already, or a host key approved
-	 * for another name, inserts nothing, so of two connections racing for
-	 * a new name, even from two processes, exactly one key wins. */
-	r = st_write1(st, "bind agent", &changes, "INSERT INTO agents(name, key_pin, labels, "
-	    "ssh_target, ssh_host_key, bound_at, last_seen) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 "
-	    "WHERE NOT EXISTS (SELECT 1 FROM agents WHERE ssh_host_key = ?5) "
-	    "ON CONFLICT(name) DO NOTHING", "ttttti", name, key_pin, c->labels, c->ssh_target,
-	    c->ssh_host_key, now);
-	st_unlock(st);
-	return r == 0 && changes == 0 ? ZT_ERR_EXISTS : r;
-}
-
-int store_agent_key_owner(struct store *st, const char *host_key, const char *except,
-    char owner[STORE_NAME_MAX + 1])
-{
-	sqlite3_stmt *s = NULL;
-	int r;
-
-	owner[0] = '\0';
-	if (host_key == NULL || except == NULL) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	st_lock(st);
-	if ((r = st_query_row(st, "find host key", &s, "SELECT name FROM agents "
-	    "WHERE ssh_host_key = ? AND name != ? ORDER BY name LIMIT 1", "tt", host_key,
-	    except)) == 0) {
-		r = st_col_text(s, 0, owner, STORE_NAME_MAX + 1, "find host key");
-	}
-	sqlite3_finalize(s);
-	st_unlock(st);
-	return r;
-}
-
-int store_agent_pend(struct store *st, const char *name, const char *key_pin,
-    const struct store_agent_claims *c, int64_t now)
-{
-	static const struct store_agent_claims none;
-
-	if (c != NULL && !claims_valid(c)) {
-		return ZT_ERR_INVALID;
-	}
-	if (!store_name_valid(name) || !pin_valid(key_pin)) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	c = c != NULL ? c : &none;
-	/* pending_at marks a change: the same claims again keep their time. */
-	return st_change1(st, "record pending claims", "UPDATE agents SET "
-	    "pending_at = CASE WHEN ?1 = '' THEN 0 WHEN pending_labels = ?1 AND "
-	    "pending_target = ?2 AND pending_host_key = ?3 AND pending_at > 0 THEN pending_at "
-	    "ELSE ?4 END, pending_labels = ?1, pending_target = ?2, pending_host_key = ?3, "
-	    "last_seen = ?4 WHERE name = ?5 AND key_pin = ?6", "tttitt", c->labels, c->ssh_target,
-	    c->ssh_host_key, now, name, key_pin);
-}
-
-int store_agent_set_labels(struct store *st, const char *name, const char *key_pin,
-    const char *labels)
-{
-	if (labels == NULL || labels[0] == '\0' || strlen(labels) > STORE_AGENT_LABELS_MAX) {
-		return ZT_ERR_INVALID;
-	}
-	if (!store_name_valid(name) || !pin_valid(key_pin)) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	return st_change1(st, "set agent labels", "UPDATE agents SET labels = ? "
-	    "WHERE name = ? AND key_pin = ?", "ttt", labels, name, key_pin);
-}
-
-int store_agent_set_locked(struct store *st, const char *name, int locked)
-{
-	if (!store_name_valid(name)) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	return st_change1(st, "lock agent", "UPDATE agents SET locked = ? WHERE name = ?", "it",
-	    (int64_t)(locked != 0), name);
-}
-
-int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now)
-{
-	if (!store_name_valid(name) || !pin_valid(key_pin)) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	return st_change1(st, "record agent seen", "UPDATE agents SET last_seen = ? "
-	    "WHERE name = ? AND key_pin = ?", "itt", now, name, key_pin);
-}
-
 #define AGENT_COLS "name, key_pin, labels, ssh_target, ssh_host_key, bound_at, last_seen, " \
 	"pending_labels, pending_target, pending_host_key, pending_at, locked"
 
@@ -304,6 +203,109 @@ static int read_agent(sqlite3_stmt *s, void *elem)
 	ag->pending_at = sqlite3_column_int64(s, 10);
 	ag->locked = sqlite3_column_int(s, 11) != 0;
 	return 0;
+}
+
+/* True if c holds three strings, labels not empty. */
+static int claims_valid(const struct store_agent_claims *c)
+{
+	return c != NULL && FITS(c->labels) && c->labels[0] != '\0' && FITS(c->ssh_target) &&
+	    FITS(c->ssh_host_key);
+}
+
+int store_agent_bind(struct store *st, const char *name, const char *key_pin,
+    const struct store_agent_claims *c, int64_t now, struct store_agent *out)
+{
+	int r;
+
+	if (!store_name_valid(name) || !pin_valid(key_pin) || !claims_valid(c)) {
+		return ZT_ERR_INVALID;
+	}
+	/* One statement decides: a name bound already, or a host key approved
+	 * for another name, inserts nothing, so of two connections racing for
+	 * a new name, even from two processes, exactly one key wins. */
+	r = st_change_row(st, "bind agent", read_agent, out, "INSERT INTO agents(name, key_pin, "
+	    "labels, ssh_target, ssh_host_key, bound_at, last_seen) "
+	    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 "
+	    "WHERE NOT EXISTS (SELECT 1 FROM agents WHERE ssh_host_key = ?5) "
+	    "ON CONFLICT(name) DO NOTHING RETURNING " AGENT_COLS, "ttttti", name, key_pin,
+	    c->labels, c->ssh_target, c->ssh_host_key, now);
+	return r == ZT_ERR_NOT_FOUND ? ZT_ERR_EXISTS : r;
+}
+
+int store_agent_key_owner(struct store *st, const char *host_key, const char *except,
+    char owner[STORE_NAME_MAX + 1])
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	owner[0] = '\0';
+	if (host_key == NULL || except == NULL) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	st_lock(st);
+	if ((r = st_query_row(st, "find host key", &s, "SELECT name FROM agents "
+	    "WHERE ssh_host_key = ? AND name != ? ORDER BY name LIMIT 1", "tt", host_key,
+	    except)) == 0) {
+		r = st_col_text(s, 0, owner, STORE_NAME_MAX + 1, "find host key");
+	}
+	sqlite3_finalize(s);
+	st_unlock(st);
+	return r;
+}
+
+int store_agent_pend(struct store *st, const char *name, const char *key_pin,
+    const struct store_agent_claims *c, int64_t now, struct store_agent *out)
+{
+	static const struct store_agent_claims none;
+
+	if (c != NULL && !claims_valid(c)) {
+		return ZT_ERR_INVALID;
+	}
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	c = c != NULL ? c : &none;
+	/* pending_at marks a change: the same claims again keep their time. */
+	return st_change_row(st, "record pending claims", read_agent, out, "UPDATE agents SET "
+	    "pending_at = CASE WHEN ?1 = '' THEN 0 WHEN pending_labels = ?1 AND "
+	    "pending_target = ?2 AND pending_host_key = ?3 AND pending_at > 0 THEN pending_at "
+	    "ELSE ?4 END, pending_labels = ?1, pending_target = ?2, pending_host_key = ?3, "
+	    "last_seen = ?4 WHERE name = ?5 AND key_pin = ?6 RETURNING " AGENT_COLS, "tttitt",
+	    c->labels, c->ssh_target, c->ssh_host_key, now, name, key_pin);
+}
+
+int store_agent_set_labels(struct store *st, const char *name, const char *key_pin,
+    const char *labels, struct store_agent *out)
+{
+	if (labels == NULL || labels[0] == '\0' || strlen(labels) > STORE_AGENT_LABELS_MAX) {
+		return ZT_ERR_INVALID;
+	}
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return st_change_row(st, "set agent labels", read_agent, out, "UPDATE agents "
+	    "SET labels = ? WHERE name = ? AND key_pin = ? RETURNING " AGENT_COLS, "ttt", labels,
+	    name, key_pin);
+}
+
+int store_agent_set_locked(struct store *st, const char *name, int locked)
+{
+	if (!store_name_valid(name)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return st_change1(st, "lock agent", "UPDATE agents SET locked = ? WHERE name = ?", "it",
+	    (int64_t)(locked != 0), name);
+}
+
+int store_agent_seen(struct store *st, const char *name, const char *key_pin, int64_t now,
+    struct store_agent *out)
+{
+	if (!store_name_valid(name) || !pin_valid(key_pin)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return st_change_row(st, "record agent seen", read_agent, out, "UPDATE agents "
+	    "SET last_seen = ? WHERE name = ? AND key_pin = ? RETURNING " AGENT_COLS, "itt", now,
+	    name, key_pin);
 }
 
 /* One agent's row, with st->mu held. */
@@ -409,7 +411,7 @@ int store_agent_rm(struct store *st, const char *name)
 }
 
 int store_agent_join_put(struct store *st, const char *name, const char *key_pin,
-    const char *labels, int64_t now)
+    const char *labels, int named, int64_t now)
 {
 	int r;
 
@@ -425,9 +427,10 @@ int store_agent_join_put(struct store *st, const char *name, const char *key_pin
 	if ((r = st_write1(st, "forget old joins", NULL, "DELETE FROM agent_joins "
 	    "WHERE joined_at < ?", "i", now - STORE_AGENT_JOIN_KEEP_S)) == 0) {
 		r = st_write1(st, "put join", NULL, "INSERT INTO agent_joins(name, key_pin, "
-		    "labels, joined_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name, key_pin) "
-		    "DO UPDATE SET labels = excluded.labels, joined_at = excluded.joined_at",
-		    "ttti", name, key_pin, labels, now);
+		    "labels, named, joined_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+		    "ON CONFLICT(name, key_pin) DO UPDATE SET labels = excluded.labels, "
+		    "named = excluded.named, joined_at = excluded.joined_at", "tttii", name,
+		    key_pin, labels, (int64_t)(named != 0), now);
 	}
 out:
 	r = st_finish(st, r, "commit put join");
@@ -436,19 +439,21 @@ out:
 }
 
 int store_agent_join_get(struct store *st, const char *name, const char *key_pin,
-    char *labels, size_t labelssz)
+    char *labels, size_t labelssz, int *named)
 {
 	sqlite3_stmt *s = NULL;
 	int r;
 
 	labels[0] = '\0';
+	*named = 0;
 	if (!store_name_valid(name) || !pin_valid(key_pin)) {
 		return ZT_ERR_NOT_FOUND;
 	}
 	st_lock(st);
-	if ((r = st_query_row(st, "get join", &s, "SELECT labels FROM agent_joins WHERE name = ? "
-	    "AND key_pin = ?", "tt", name, key_pin)) == 0) {
-		r = st_col_text(s, 0, labels, labelssz, "get join");
+	if ((r = st_query_row(st, "get join", &s, "SELECT labels, named FROM agent_joins "
+	    "WHERE name = ? AND key_pin = ?", "tt", name, key_pin)) == 0 &&
+	    (r = st_col_text(s, 0, labels, labelssz, "get join")) == 0) {
+		*named = sqlite3_column_int(s, 1) != 0;
 	}
 	sqlite3_finalize(s);
 	st_unlock(st);

@@ -82,6 +82,12 @@ int st_write1(struct store *st, const char *what, int *changes, const char *sql,
 /* Runs one UPDATE or DELETE under the lock (taken here): ZT_ERR_NOT_FOUND
  * if it touched no row. */
 int st_change1(struct store *st, const char *what, const char *sql, const char *types, ...);
+/* Runs one INSERT or UPDATE of a single row whose RETURNING clause gives
+ * the row as it is after the change, under the lock (taken here): 0 with
+ * read(s, elem) filled from it (elem may be NULL: not read), or
+ * ZT_ERR_NOT_FOUND if it changed no row (elem untouched). */
+int st_change_row(struct store *st, const char *what, int (*read)(sqlite3_stmt *s, void *elem),
+    void *elem, const char *sql, const char *types, ...);
 /*
  * In one transaction, counts the rows that count_sql counts and, when
  * there is exactly one, runs change_sql (an UPDATE or DELETE of the same
@@ -103,9 +109,12 @@ char *st_col_dup(sqlite3_stmt *s, int col);
 
 /* ---- iterators (they take the lock themselves, a page at a time) ---- */
 
+/* The text keys st_each_page pages by: names, and token hashes. */
+#define ST_PAGE_KEY_MAX (STORE_NAME_MAX > STORE_HASH_HEX - 1 ? STORE_NAME_MAX : \
+	STORE_HASH_HEX - 1)
 /*
- * Pages through rows in the order of a text key (a name, or a token hash,
- * which fits the same buffer): sql takes (?1 key after, ?2 limit), then
+ * Pages through rows in the order of a text key (a name, or a token hash;
+ * at most ST_PAGE_KEY_MAX bytes): sql takes (?1 key after, ?2 limit), then
  * ?3.. the nextra values of extra. read fills one element of size bytes
  * whose key is at key_off; call hands an element to the caller's function.
  * Each page of STORE_PAGE rows is read under the lock, which is released

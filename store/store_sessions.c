@@ -16,14 +16,18 @@
 #include "common/err.h"
 #include "store/store_int.h"
 
+/* The live sessions of one principal: ?3 kind, ?4 its id, ?5 now (?1 and
+ * ?2 are each_page's key and limit, a hash prefix and an unused 0, or both
+ * unused). SQLite serves either kind from its index (a multi-index OR). */
+#define LIVE_OF_PRINCIPAL "((?3 = 1 AND user_id = ?4) OR (?3 = 2 AND bot_id = ?4)) AND " \
+	"revoked_at = 0 AND expires_at > ?5"
+
 int st_revoke_principal(struct store *st, enum store_principal kind, int64_t id,
     int64_t now, int *count)
 {
-	return st_write1(st, "revoke sessions", count, kind == STORE_USER ?
-	    "UPDATE sessions SET revoked_at = max(?, 1) "
-	    "WHERE user_id = ? AND revoked_at = 0 AND expires_at > ?" :
-	    "UPDATE sessions SET revoked_at = max(?, 1) "
-	    "WHERE bot_id = ? AND revoked_at = 0 AND expires_at > ?", "iii", now, id, now);
+	return st_write1(st, "revoke sessions", count, "UPDATE sessions SET "
+	    "revoked_at = max(?5, 1) WHERE " LIVE_OF_PRINCIPAL, "iiiii", (int64_t)0, (int64_t)0,
+	    (int64_t)kind, id, now);
 }
 
 /* Inserts a session row: 0, ZT_ERR_INVALID (malformed) or a store error.
@@ -153,11 +157,6 @@ int store_session_revoke_all(struct store *st, enum store_principal kind, int64_
 	st_unlock(st);
 	return r != 0 ? r : count;
 }
-
-/* The live sessions of one principal: ?3 kind, ?4 its id, ?5 now (?1 and
- * ?2 are each_page's key and limit, or a hash prefix and an unused 0). */
-#define LIVE_OF_PRINCIPAL "((?3 = 1 AND user_id = ?4) OR (?3 = 2 AND bot_id = ?4)) AND " \
-	"revoked_at = 0 AND expires_at > ?5"
 
 int store_session_revoke_prefix(struct store *st, enum store_principal kind,
     int64_t principal_id, const char *hash_prefix, int64_t now)

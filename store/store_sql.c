@@ -7,6 +7,7 @@
 #include "store/store.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,32 @@ int st_change1(struct store *st, const char *what, const char *sql, const char *
 	return r;
 }
 
+int st_change_row(struct store *st, const char *what, int (*read)(sqlite3_stmt *s, void *elem),
+    void *elem, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	int r, done;
+
+	st_lock(st);
+	va_start(ap, types);
+	r = vquery(st, what, &s, sql, types, ap);
+	va_end(ap);
+	if (r == 0 && (r = st_step(st, s, what)) == 1) {
+		r = elem != NULL ? read(s, elem) : 0;
+		/* Stepped to its end whatever the reading gave: the change is
+		 * made either way. */
+		if ((done = st_step(st, s, what)) != 0) {
+			r = done == 1 ? ZT_ERR_DB : done;
+		}
+	} else if (r == 0) {
+		r = ZT_ERR_NOT_FOUND;
+	}
+	sqlite3_finalize(s);
+	st_unlock(st);
+	return r;
+}
+
 int st_col_text(sqlite3_stmt *s, int col, char *dst, size_t dstsz,
     const char *what)
 {
@@ -237,7 +264,7 @@ int st_each_page(struct store *st, const char *sql, const char *what, size_t siz
     size_t key_off, const int64_t *extra, int nextra, int (*read)(sqlite3_stmt *s, void *elem),
     int (*call)(const void *elem, void *ctx), void *ctx)
 {
-	char after[STORE_NAME_MAX + 1] = "";
+	char after[ST_PAGE_KEY_MAX + 1] = "";
 	sqlite3_stmt *s = NULL;
 	uint8_t *page = NULL;
 	int r = 0, n, i;
@@ -273,8 +300,11 @@ int st_each_page(struct store *st, const char *sql, const char *what, size_t siz
 				goto out;
 			}
 		}
-		if (n > 0) {
-			memcpy(after, page + (size_t)(n - 1) * size + key_off, sizeof(after));
+		/* Up to its NUL: the key field may be shorter than after. */
+		if (n > 0 && snprintf(after, sizeof(after), "%s",
+		    (const char *)(page + (size_t)(n - 1) * size + key_off)) >= (int)sizeof(after)) {
+			r = ZT_ERR_INTERNAL; /* not a key this pages by */
+			goto out;
 		}
 	} while (n == STORE_PAGE);
 	r = 0;

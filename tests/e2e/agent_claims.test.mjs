@@ -204,3 +204,46 @@ test('a token bound to a name refuses another name; the labels it carries win', 
   assert.equal(admin(broker, 'tokens', 'add', '--name', 'Web 7').code, 2);
   assert.equal(admin(broker, 'tokens', 'add', '--labels', 'env').code, 2);
 });
+
+test('a known agent joining again: a token that names it relabels it, one that does not waits', async () => {
+  const dir = path.join(tmpdir('zt-agent-'), 'data');
+  const hostKey = sshHostKey();
+  // Joins again with its key: the certificate gone, a token in hand.
+  const rejoin = async (token) => {
+    fs.rmSync(path.join(dir, 'agent.crt'));
+    return agent(dir, 'web8', { token, hostKey, labels: 'env=dev' });
+  };
+  let a = await agent(dir, 'web8', { token: joinToken(broker), hostKey, labels: 'env=dev' });
+  assert.ok(a.joined, a.out?.stderr);
+  await until(() => online('web8'), 'web8 online');
+  assert.equal(await a.stop(), 0);
+
+  // A multi-use onboarding token that names no agent, in the hands of a
+  // compromised web8: its labels wait for approval like an advertised change.
+  a = await rejoin(joinToken(broker, '--uses', '5', '--labels', 'env=prod'));
+  assert.ok(a.joined, a.out?.stderr);
+  await until(() => connects('web8').length === 2, 'web8 back');
+  const c = connects('web8').at(-1);
+  assert.equal(c.outcome, 'success');
+  assert.equal(c.details.claims, 'pending');
+  assert.equal(c.details.token_labels, true);
+  assert.deepEqual(await hostLabels('web8'), { env: 'dev' });
+  assert.match(await decision('web8'), /^ALLOW\n.*\(env=dev\)/);
+  const claim = auditEvents(broker, 'agent.claims').at(-1);
+  assert.equal(claim.actor, 'agent:web8');
+  assert.equal(claim.outcome, 'pending');
+  assert.deepEqual([claim.details.old.labels, claim.details.new.labels],
+    [{ env: 'dev' }, { env: 'prod' }]);
+  assert.match(admin(broker, 'agents', 'ls').stdout,
+    /^web8\s+\S+\s+\S+\s+pending\s+env=dev\n {2}pending since \S+: labels env=prod \(approved: env=dev\)$/m);
+  assert.equal(await a.stop(), 0);
+
+  // A token bound to web8 is an administrator's word for it: its labels apply.
+  a = await rejoin(joinToken(broker, '--name', 'web8', '--labels', 'env=qa'));
+  assert.ok(a.joined, a.out?.stderr);
+  await until(() => connects('web8').length === 3, 'web8 back again');
+  assert.equal(connects('web8').at(-1).details.token_labels, true);
+  assert.deepEqual(await hostLabels('web8'), { env: 'qa' });
+  assert.match(await decision('web8'), /^DENY\n/);
+  assert.equal(await a.stop(), 0);
+});

@@ -2,7 +2,8 @@
  * brk_admin_test.c - the administration logic shared by `ztbroker admin`
  * and the admin API, on a real store and CA: join token bounds, the text
  * people are shown, token states, removal by id, role documents that are
- * applied or refused without a trace, and policy tests.
+ * applied or refused without a trace, policy tests, the agents listing
+ * and the agent verbs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include <cmocka.h>
 
 #include "broker/brk_admin.h"
+#include "broker/brk_agents.h"
+#include "broker/brk_apiadmin.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -304,6 +307,151 @@ static void test_policy(void **state)
 	assert_string_equal(err, "no user ai");
 }
 
+#define PIN_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HOSTKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+
+/* A hello of web1 with the label env=value. */
+static int hello_web1(struct brk_agents *a, const char *value, uint64_t *gen,
+    struct brk_hello *h)
+{
+	struct tun_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_HELLO;
+	m.name = "web1";
+	m.ssh_target = "127.0.0.1:22";
+	m.ssh_host_key = HOSTKEY;
+	m.nlabels = 1;
+	snprintf(m.labels[0].key, sizeof(m.labels[0].key), "env");
+	snprintf(m.labels[0].value, sizeof(m.labels[0].value), "%s", value);
+	return brk_agents_online(a, &m, PIN_A, NOW, -1, gen, h);
+}
+
+/* The listing, from a running registry and offline from the store alike:
+ * an agent's approved claims, and the claims that wait, read from the
+ * store. */
+static void test_agents_ls(void **state)
+{
+	struct fx *f = *state;
+	struct brk_agents *a = brk_agents_new(f->st);
+	struct brk_hello *h = calloc(1, sizeof(*h));
+	const cJSON *ag, *p;
+	cJSON *list = NULL;
+	char *text = NULL, *offline = NULL, fp[TUN_HOSTKEY_FP_MAX];
+	uint64_t gen = 0;
+
+	assert_non_null(a);
+	assert_non_null(h);
+	assert_int_equal(hello_web1(a, "dev", &gen, h), 0);
+	brk_agents_offline(a, "web1", gen);
+	assert_int_equal(hello_web1(a, "prod", &gen, h), 0);
+	assert_int_equal(h->claims, BRK_CLAIMS_PENDING);
+
+	assert_int_equal(brk_admin_agents_ls(f->st, a, &list, &text), 0);
+	assert_non_null(strstr(text, "\nweb1 "));
+	assert_non_null(strstr(text, " pending   env=dev\n  pending since "));
+	assert_non_null(strstr(text, ": labels env=prod (approved: env=dev)\n"));
+	ag = cJSON_GetArrayItem(list, 0);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(ag, "online")));
+	p = cJSON_GetObjectItem(ag, "pending");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(p, "labels"), "env")), "prod");
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(p, "since")), NOW);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(ag, "claims"), "labels")->child), "dev");
+	assert_int_equal(tun_hostkey_fingerprint(HOSTKEY, fp, sizeof(fp)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(p, "ssh_host_key")), fp);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(ag, "claims"), "ssh_host_key")), fp);
+	cJSON_Delete(list);
+
+	/* Each form alone is the same as with the other. */
+	assert_int_equal(brk_admin_agents_ls(f->st, a, NULL, &offline), 0);
+	assert_string_equal(offline, text);
+	free(offline);
+	assert_int_equal(brk_admin_agents_ls(f->st, a, &list, NULL), 0);
+	assert_int_equal(cJSON_GetArraySize(list), 1);
+	cJSON_Delete(list);
+
+	/* Offline, the same lines. */
+	assert_int_equal(brk_admin_agents_ls(f->st, NULL, &list, &offline), 0);
+	assert_string_equal(offline, text);
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "online")));
+	cJSON_Delete(list);
+	free(offline);
+	free(text);
+
+	/* Approved meanwhile in the store: nothing waits, whatever the
+	 * registry last saw. */
+	assert_int_equal(store_agent_approve(f->st, "web1", NULL), 0);
+	assert_int_equal(brk_admin_agents_ls(f->st, a, &list, &text), 0);
+	assert_non_null(strstr(text, " approved  env=dev\n"));
+	assert_null(strstr(text, "pending since"));
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "pending"));
+	cJSON_Delete(list);
+	free(text);
+	brk_agents_free(a);
+	free(h);
+}
+
+/* One table of agent verbs serves the offline verbs and the API: each
+ * verb runs, and the API's routes audit under the verbs' events. */
+static void test_agent_verbs(void **state)
+{
+	static const struct {
+		const struct brk_apiadmin_op *op;
+		const char *verb;
+	} api[] = {
+		{ &brk_apiadmin_agent_approve, "approve" },
+		{ &brk_apiadmin_agent_lock, "lock" },
+		{ &brk_apiadmin_agent_unlock, "unlock" },
+	};
+	struct fx *f = *state;
+	const struct brk_admin_agent_verb *v;
+	struct store_agent row;
+	char err[POL_ERR_MAX];
+	cJSON *d = NULL;
+	uint64_t gen = 0;
+	struct brk_hello *h = calloc(1, sizeof(*h));
+	struct brk_agents *a = brk_agents_new(f->st);
+
+	assert_non_null(h);
+	assert_non_null(a);
+	for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
+		assert_non_null(v = brk_admin_agent_verb(api[i].verb));
+		assert_string_equal(api[i].op->event, v->event);
+	}
+	assert_null(brk_admin_agent_verb("ls"));
+	assert_null(brk_admin_agent_verb("Lock"));
+
+	assert_int_equal(hello_web1(a, "dev", &gen, h), 0);
+	v = brk_admin_agent_verb("lock");
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "agent")), "web1");
+	cJSON_Delete(d);
+	assert_int_equal(brk_agents_locked(a, "web1"), 1);
+	assert_int_equal(v->run(f->st, a, "nobody", &d, err, sizeof(err)), ZT_ERR_NOT_FOUND);
+	assert_string_equal(err, "no agent nobody");
+	assert_int_equal(v->run(f->st, NULL, "Not A Name", &d, err, sizeof(err)), ZT_ERR_INVALID);
+	v = brk_admin_agent_verb("unlock");
+	assert_int_equal(v->run(f->st, NULL, "web1", &d, err, sizeof(err)), 0);
+	cJSON_Delete(d);
+	assert_int_equal(store_agent_get(f->st, "web1", &row), 0);
+	assert_int_equal(row.locked, 0);
+	v = brk_admin_agent_verb("approve");
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_string_equal(err, "agent web1 has no claims waiting for approval");
+	v = brk_admin_agent_verb("rm");
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), ZT_ERR_EXISTS);
+	brk_agents_offline(a, "web1", gen);
+	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "key_pin")), PIN_A);
+	cJSON_Delete(d);
+	assert_int_equal(store_agent_get(f->st, "web1", &row), ZT_ERR_NOT_FOUND);
+	brk_agents_free(a);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +461,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_token_add_rm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agents_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_verbs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,6 +157,16 @@ static void test_remove(void **state)
 	assert_true(brk_agents_bound_to(f->a, "web1", PIN_B));
 }
 
+/* The pending claims the store keeps for name (the registry keeps only
+ * since when they wait). */
+static const struct store_agent_claims *stored_pending(struct fx *f, const char *name)
+{
+	static struct store_agent row;
+
+	assert_int_equal(store_agent_get(f->st, name, &row), 0);
+	return &row.pending;
+}
+
 /* A hello of web1 as pin, from a known state, with labels "env=value"
  * (value NULL: none). */
 static int hello_as(struct fx *f, const char *pin, const char *value, const char *target,
@@ -194,7 +204,7 @@ static void test_claims(void **state)
 	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
 	assert_int_equal(info.online, 1);
 	assert_string_equal(info.claims.labels[0].value, "dev");
-	assert_string_equal(info.pending.labels[0].value, "prod");
+	assert_string_equal(stored_pending(f, "web1")->labels, "{\"env\":\"prod\"}");
 	assert_true(info.pending_at > 0);
 	brk_agents_offline(f->a, "web1", gen);
 	assert_int_equal(hello_as(f, PIN_A, "prod", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
@@ -223,7 +233,7 @@ static void test_claims(void **state)
 	assert_int_equal(f->h->host_key_changed, 1);
 	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
 	assert_int_equal(info.online, 0);
-	assert_string_equal(info.pending.ssh_host_key, HOSTKEY_2);
+	assert_string_equal(stored_pending(f, "web1")->ssh_host_key, HOSTKEY_2);
 	assert_string_equal(info.claims.ssh_host_key, HOSTKEY_1);
 
 	/* Approved: applied at once to the registry. */
@@ -276,17 +286,19 @@ static int hello_db1(struct fx *f, const char *pin, uint64_t *gen)
 	return brk_agents_online(f->a, &h, pin, 100, f->wake[1], gen, f->h);
 }
 
-/* The labels of a join token win over the agent's, at its first hello and
- * at a later join's. */
+/* The labels of a join token win over the agent's: at its first hello,
+ * and at a later join's if the token named it; a later join's token that
+ * did not name it only claims them, held for approval. */
 static void test_token_labels(void **state)
 {
 	struct fx *f = *state;
 	struct brk_agent_info info;
 	char left[64];
 	uint64_t gen = 0;
+	int named = 0;
 
-	assert_int_equal(store_agent_join_put(f->st, "web1", PIN_A, "{\"env\":\"staging\"}", 90),
-	    0);
+	assert_int_equal(store_agent_join_put(f->st, "web1", PIN_A, "{\"env\":\"staging\"}", 0,
+	    90), 0);
 	assert_int_equal(hello_as(f, PIN_A, "prod", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
 	assert_int_equal(f->h->token_labels, 1);
 	/* Its own labels are on record, waiting: not applied. */
@@ -294,24 +306,47 @@ static void test_token_labels(void **state)
 	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
 	assert_int_equal(info.claims.nlabels, 1);
 	assert_string_equal(info.claims.labels[0].value, "staging");
-	assert_string_equal(info.pending.labels[0].value, "prod");
-	assert_int_equal(store_agent_join_get(f->st, "web1", PIN_A, left, sizeof(left)),
+	assert_string_equal(stored_pending(f, "web1")->labels, "{\"env\":\"prod\"}");
+	assert_int_equal(store_agent_join_get(f->st, "web1", PIN_A, left, sizeof(left), &named),
 	    ZT_ERR_NOT_FOUND);
 	brk_agents_offline(f->a, "web1", gen);
 	/* Silent about labels, with a token's: the first hello is approved. */
-	assert_int_equal(store_agent_join_put(f->st, "db1", PIN_B, "{\"env\":\"prod\"}", 90), 0);
+	assert_int_equal(store_agent_join_put(f->st, "db1", PIN_B, "{\"env\":\"prod\"}", 0, 90),
+	    0);
 	assert_int_equal(hello_db1(f, PIN_B, &gen), 0);
 	assert_int_equal(f->h->claims, BRK_CLAIMS_FIRST);
 	assert_int_equal(f->h->token_labels, 1);
 
-	/* Joined again with a token carrying labels: they replace the
+	/* Joined again with a token that named it: its labels replace the
 	 * approved ones; the agent's differing ones wait. */
-	assert_int_equal(store_agent_join_put(f->st, "web1", PIN_A, "{\"env\":\"qa\"}", 95), 0);
+	assert_int_equal(store_agent_join_put(f->st, "web1", PIN_A, "{\"env\":\"qa\"}", 1, 95),
+	    0);
 	assert_int_equal(hello_as(f, PIN_A, "prod", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
 	assert_int_equal(f->h->token_labels, 1);
 	assert_int_equal(f->h->claims, BRK_CLAIMS_STILL_PENDING);
 	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
 	assert_string_equal(info.claims.labels[0].value, "qa");
+	brk_agents_offline(f->a, "web1", gen);
+
+	/* Joined again with a token for any name (a multi-use onboarding
+	 * token in a compromised host's hands): its labels are a claim, not
+	 * the approved ones, whatever the agent itself advertises. */
+	assert_int_equal(store_agent_join_put(f->st, "web1", PIN_A, "{\"env\":\"prod2\"}", 0,
+	    96), 0);
+	assert_int_equal(hello_as(f, PIN_A, "qa", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
+	assert_int_equal(f->h->token_labels, 1);
+	assert_int_equal(f->h->claims, BRK_CLAIMS_PENDING);
+	assert_string_equal(f->h->before.claims.labels[0].value, "qa");
+	assert_string_equal(f->h->pending.labels[0].value, "prod2");
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_string_equal(info.claims.labels[0].value, "qa");
+	assert_int_equal(store_agent_join_get(f->st, "web1", PIN_A, left, sizeof(left), &named),
+	    ZT_ERR_NOT_FOUND);
+	/* Approved, they apply as any pending claim does. */
+	assert_int_equal(store_agent_approve(f->st, "web1", NULL), 0);
+	assert_int_equal(brk_agents_sync(f->a, "web1"), 0);
+	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
+	assert_string_equal(info.claims.labels[0].value, "prod2");
 }
 
 /* What another process wrote reaches the registry at a sync: a removed

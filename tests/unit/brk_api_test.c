@@ -19,6 +19,7 @@
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_quota.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/totp.h"
@@ -500,6 +501,31 @@ static void test_unauthenticated_refusals_aggregated(void **state)
 	assert_int_equal(repeats(f, "user.enroll", "invalid invite"), BRK_LOGIN_MAX_USER + 19);
 }
 
+/* With every password check place taken, a login and an enrolment step
+ * are answered 503 at once, each audited under its own event. */
+static void test_password_checks_busy(void **state)
+{
+	struct fx *f = *state;
+	struct brk_resp resp;
+	char body[512];
+
+	for (int i = 0; i < BRK_PW_CHECKS_MAX; i++) {
+		assert_int_equal(brk_quota_take(f->b.limits.pw_checks, "scrypt"), 0);
+	}
+	assert_int_equal(call(f, "POST", "/v1/login", WRONG_LOGIN, NULL, &resp), 503);
+	assert_string_equal(err_code(&resp), "busy");
+	brk_resp_clear(&resp);
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"password\":\"long enough pw\"}",
+	    f->invite);
+	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 503);
+	brk_resp_clear(&resp);
+	assert_int_equal(events(f, "user.login", "busy"), 1);
+	assert_int_equal(events(f, "user.enroll", "busy"), 1);
+	for (int i = 0; i < BRK_PW_CHECKS_MAX; i++) {
+		brk_quota_give(f->b.limits.pw_checks, "scrypt");
+	}
+}
+
 /* A session lasts at most the smallest max_session_ttl of the roles, and
  * the broker's --session-ttl; login and whoami say when it ends. */
 static void test_session_ttl_from_roles(void **state)
@@ -612,6 +638,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_old_invite_cannot_take_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_answer_ignores_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_checks_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_ttl_from_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthenticated_refusals_aggregated, setup,
 		    teardown),

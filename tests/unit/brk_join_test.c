@@ -201,13 +201,31 @@ static void test_join_refusals_are_audited(void **state)
 	assert_int_equal(res.checked, 5);
 }
 
+/* Joins as name with token; labels receive the labels the join kept for
+ * the new certificate's key. Returns whether the token named the agent. */
+static int join_kept(struct fx *f, const char *name, const char *token, char *labels,
+    size_t labelssz)
+{
+	char pin[CA_PIN_LEN + 1];
+	struct tun_msg reply;
+	int named = -1;
+
+	assert_int_equal(join_as(f, name, token, f->csr, &reply), 0);
+	assert_int_equal(ca_pin_of_pem(reply.cert, pin, sizeof(pin)), 0);
+	tun_msg_clear(&reply);
+	assert_int_equal(store_agent_join_get(f->b.store, name, pin, labels, labelssz, &named),
+	    0);
+	return named;
+}
+
 /* A token bound to a name joins that name only (and is not spent by
- * another); the labels it grants wait for the new key's first hello. */
+ * another); the labels it grants wait for the new key's next hello, with
+ * whether the token named the agent. */
 static void test_token_claims(void **state)
 {
 	struct fx *f = *state;
 	struct store_join_claims c;
-	char hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1], labels[64];
+	char hash[CRYPTO_SHA256_HEX_LEN + 1], labels[64];
 	struct tun_msg reply;
 
 	memset(&c, 0, sizeof(c));
@@ -221,10 +239,15 @@ static void test_token_claims(void **state)
 	assert_string_equal(reply.message, "this join token is for another name");
 	tun_msg_clear(&reply);
 
-	assert_int_equal(join_as(f, "db1", "ztj_bound", f->csr, &reply), 0);
-	assert_int_equal(ca_pin_of_pem(reply.cert, pin, sizeof(pin)), 0);
-	tun_msg_clear(&reply);
-	assert_int_equal(store_agent_join_get(f->b.store, "db1", pin, labels, sizeof(labels)), 0);
+	assert_int_equal(join_kept(f, "db1", "ztj_bound", labels, sizeof(labels)), 1);
+	assert_string_equal(labels, "{\"env\":\"prod\"}");
+
+	/* A token for any name: its labels are kept as not naming the agent. */
+	snprintf(c.name, sizeof(c.name), "%s", "");
+	crypto_token_hash("ztj_anyone", hash);
+	assert_int_equal(store_join_token_add(f->b.store, hash, fake_now, fake_now + 600, 5,
+	    "admin:test", &c), 0);
+	assert_int_equal(join_kept(f, "web1", "ztj_anyone", labels, sizeof(labels)), 0);
 	assert_string_equal(labels, "{\"env\":\"prod\"}");
 }
 
@@ -321,7 +344,8 @@ static void test_renew_keeps_the_key(void **state)
 	/* A locked agent gets no certificate (audited through b->agg). */
 	memset(&claims, 0, sizeof(claims));
 	snprintf(claims.labels, sizeof(claims.labels), "{}");
-	assert_int_equal(store_agent_bind(f->b.store, "web1", pin, &claims, fake_now), 0);
+	assert_int_equal(store_agent_bind(f->b.store, "web1", pin, &claims, fake_now, NULL),
+	    0);
 	assert_int_equal(store_agent_set_locked(f->b.store, "web1", 1), 0);
 	m.type = TUN_RENEW;
 	m.csr = f->csr;

@@ -331,6 +331,39 @@ static void test_user_each_pages(void **state)
 	assert_string_equal(c.last, "u149");
 }
 
+struct hash_count {
+	int n;
+	char last[STORE_HASH_HEX];
+};
+
+static int count_join(const struct store_join_token *t, void *arg)
+{
+	struct hash_count *c = arg;
+
+	assert_true(strcmp(t->token_hash, c->last) > 0); /* in order, each once */
+	memcpy(c->last, t->token_hash, sizeof(c->last));
+	c->n++;
+	return 0;
+}
+
+/* Join tokens page by their hash, a key as long as a name is. */
+static void test_join_tokens_page_by_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct hash_count c;
+	char h[STORE_HASH_HEX];
+
+	for (int i = 0; i < 150; i++) {
+		memcpy(h, th('f'), sizeof(h));
+		snprintf(h + 61, 4, "%03d", i);
+		assert_int_equal(store_join_token_add(f->st, h, 1, 100, 1, "admin:root", NULL), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_join_token_each(f->st, count_join, &c), 0);
+	assert_int_equal(c.n, 150);
+	assert_string_equal(c.last + 61, "149");
+}
+
 static void test_credentials(void **state)
 {
 	struct fixture *f = *state;
@@ -1226,20 +1259,22 @@ static void agent_row(struct store_agent *ag, const char *name, char c, const ch
 
 static int bind(struct store *st, const struct store_agent *ag, int64_t now)
 {
-	return store_agent_bind(st, ag->name, ag->key_pin, &ag->claims, now);
+	return store_agent_bind(st, ag->name, ag->key_pin, &ag->claims, now, NULL);
 }
 
 static void test_agents_bind(void **state)
 {
 	struct fixture *f = *state;
-	struct store_agent ag, got;
+	struct store_agent ag, got, ret;
 	char pin_a[STORE_AGENT_PIN_LEN + 1], owner[STORE_NAME_MAX + 1];
 
 	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
 	snprintf(pin_a, sizeof(pin_a), "%s", ag.key_pin);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), ZT_ERR_NOT_FOUND);
-	assert_int_equal(bind(f->st, &ag, 100), 0);
+	/* The row comes back from the statement that made it. */
+	assert_int_equal(store_agent_bind(f->st, ag.name, ag.key_pin, &ag.claims, 100, &ret), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_memory_equal(&ret, &got, sizeof(got));
 	assert_string_equal(got.name, "web1");
 	assert_string_equal(got.key_pin, pin_a);
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
@@ -1254,7 +1289,10 @@ static void test_agents_bind(void **state)
 	snprintf(ag.claims.labels, sizeof(ag.claims.labels), "{}");
 	assert_int_equal(bind(f->st, &ag, 200), ZT_ERR_EXISTS);
 	agent_row(&ag, "web1", 'b', "{\"env\":\"evil\"}");
-	assert_int_equal(bind(f->st, &ag, 300), ZT_ERR_EXISTS);
+	memset(&ret, 'x', sizeof(ret));
+	assert_int_equal(store_agent_bind(f->st, ag.name, ag.key_pin, &ag.claims, 300, &ret),
+	    ZT_ERR_EXISTS);
+	assert_int_equal(ret.name[0], 'x'); /* untouched */
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.key_pin, pin_a);
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
@@ -1271,10 +1309,13 @@ static void test_agents_bind(void **state)
 	    ZT_ERR_NOT_FOUND);
 
 	/* last_seen at disconnection, only for the bound key. */
-	assert_int_equal(store_agent_seen(f->st, "web1", pin_a, 400), 0);
-	assert_int_equal(store_agent_seen(f->st, "web1", ag.key_pin, 500), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_seen(f->st, "nobody", pin_a, 500), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_seen(f->st, "web1", "sha256:zz", 500), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "web1", pin_a, 400, &ret), 0);
+	assert_int_equal(ret.last_seen, 400);
+	assert_string_equal(ret.claims.labels, "{\"env\":\"prod\"}");
+	assert_int_equal(store_agent_seen(f->st, "web1", ag.key_pin, 500, NULL), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "nobody", pin_a, 500, NULL), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_seen(f->st, "web1", "sha256:zz", 500, NULL),
+	    ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.last_seen, 400);
 
@@ -1291,7 +1332,7 @@ static void test_agents_bind(void **state)
 	agent_row(&ag, "web2", 'a', "{}");
 	memset(ag.claims.ssh_target, 'x', sizeof(ag.claims.ssh_target));
 	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
-	assert_int_equal(store_agent_bind(f->st, "web2", pin_a, NULL, 1), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_bind(f->st, "web2", pin_a, NULL, 1, NULL), ZT_ERR_INVALID);
 	assert_int_equal(store_agent_get(f->st, "web2", &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "Not Valid", &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "web1", NULL), ZT_ERR_INVALID);
@@ -1303,7 +1344,7 @@ static void test_agents_bind(void **state)
 static void test_agents_pending_and_approve(void **state)
 {
 	struct fixture *f = *state;
-	struct store_agent web1, db1, got, before;
+	struct store_agent web1, db1, got, before, ret;
 	struct store_agent_claims c;
 
 	agent_row(&web1, "web1", 'a', "{\"env\":\"dev\"}");
@@ -1315,10 +1356,12 @@ static void test_agents_pending_and_approve(void **state)
 
 	c = web1.claims;
 	snprintf(c.labels, sizeof(c.labels), "{\"env\":\"prod\"}");
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 200), 0);
-	assert_int_equal(store_agent_pend(f->st, "web1", db1.key_pin, &c, 200), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 300), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 200, NULL), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", db1.key_pin, &c, 200, NULL),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 300, &ret), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	assert_memory_equal(&ret, &got, sizeof(got));
 	assert_int_equal(got.pending_at, 200);
 	assert_int_equal(got.last_seen, 300);
 	assert_string_equal(got.pending.labels, "{\"env\":\"prod\"}");
@@ -1326,7 +1369,7 @@ static void test_agents_pending_and_approve(void **state)
 
 	/* Another change restarts the clock; the same claims again keep it. */
 	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "%s", db1.claims.ssh_host_key);
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 400), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 400, NULL), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.pending_at, 400);
 	/* db1's host key: not approvable for web1, and nothing changes. */
@@ -1336,7 +1379,7 @@ static void test_agents_pending_and_approve(void **state)
 	assert_int_equal(got.pending_at, 400);
 
 	/* Cleared when the agent is back to its approved claims. */
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, NULL, 500), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, NULL, 500, NULL), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.pending_at, 0);
 	assert_string_equal(got.pending.ssh_host_key, "");
@@ -1344,7 +1387,7 @@ static void test_agents_pending_and_approve(void **state)
 
 	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "ssh-ed25519 web1-new");
 	snprintf(c.ssh_target, sizeof(c.ssh_target), "10.0.0.1:22");
-	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 600), 0);
+	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 600, NULL), 0);
 	assert_int_equal(store_agent_approve(f->st, "web1", &before), 0);
 	assert_string_equal(before.claims.labels, "{\"env\":\"dev\"}");
 	assert_string_equal(before.pending.ssh_target, "10.0.0.1:22");
@@ -1368,38 +1411,53 @@ static void test_agents_pending_and_approve(void **state)
 	assert_int_equal(store_agent_set_locked(f->st, "nobody", 1), ZT_ERR_NOT_FOUND);
 
 	/* A later join's labels replace the approved ones. */
-	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "{\"a\":\"b\"}"), 0);
-	assert_int_equal(store_agent_set_labels(f->st, "web1", db1.key_pin, "{}"),
+	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "{\"a\":\"b\"}",
+	    &ret), 0);
+	assert_int_equal(store_agent_set_labels(f->st, "web1", db1.key_pin, "{}", NULL),
 	    ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, ""), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_set_labels(f->st, "web1", web1.key_pin, "", NULL),
+	    ZT_ERR_INVALID);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.claims.labels, "{\"a\":\"b\"}");
+	assert_memory_equal(&ret, &got, sizeof(got));
 }
 
-/* A join's labels wait for the first hello of its key, once. */
+/* A join's labels, and whether its token named the agent, wait for the
+ * next hello of its key, once. */
 static void test_agent_joins(void **state)
 {
 	struct fixture *f = *state;
 	char labels[STORE_AGENT_LABELS_MAX + 1];
 	const char *pin = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	int named = -1;
 
-	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)),
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
 	    ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"a\"}", 100), 0);
-	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"b\"}", 110), 0);
-	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)), 0);
+	assert_int_equal(named, 0);
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"a\"}", 1, 100),
+	    0);
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
+	    0);
+	assert_int_equal(named, 1);
+	/* A later join of the same key replaces it, named or not. */
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{\"env\":\"b\"}", 0, 110),
+	    0);
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
+	    0);
 	assert_string_equal(labels, "{\"env\":\"b\"}");
-	assert_int_equal(store_agent_join_get(f->st, "web2", pin, labels, sizeof(labels)),
+	assert_int_equal(named, 0);
+	assert_int_equal(store_agent_join_get(f->st, "web2", pin, labels, sizeof(labels), &named),
 	    ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_join_rm(f->st, "web1", pin), 0);
 	assert_int_equal(store_agent_join_rm(f->st, "web1", pin), ZT_ERR_NOT_FOUND);
 	/* One that never said hello is forgotten after a while. */
-	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{}", 100), 0);
-	assert_int_equal(store_agent_join_put(f->st, "web2", pin, "{}",
+	assert_int_equal(store_agent_join_put(f->st, "web1", pin, "{}", 0, 100), 0);
+	assert_int_equal(store_agent_join_put(f->st, "web2", pin, "{}", 0,
 	    100 + STORE_AGENT_JOIN_KEEP_S + 1), 0);
-	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels)),
+	assert_int_equal(store_agent_join_get(f->st, "web1", pin, labels, sizeof(labels), &named),
 	    ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_join_put(f->st, "web1", "sha256:x", "{}", 1), ZT_ERR_INVALID);
+	assert_int_equal(store_agent_join_put(f->st, "web1", "sha256:x", "{}", 0, 1),
+	    ZT_ERR_INVALID);
 }
 
 static void test_agents_survive_reopen_and_rm(void **state)
@@ -1628,6 +1686,7 @@ static void test_migrate_v5_to_v6(void **state)
 	assert_int_equal(got.locked, 0);
 	assert_int_equal(store_join_token_use(f->st, th('e'), 20, "web2", &c), 0);
 	assert_string_equal(c.labels, "");
+	assert_int_equal(store_agent_join_put(f->st, "web1", ag.key_pin, "{}", 1, 100), 0);
 }
 
 int main(void)
@@ -1663,6 +1722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agents_bind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_pending_and_approve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_joins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_tokens_page_by_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_survive_reopen_and_rm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agents_race, setup, teardown),

@@ -576,10 +576,70 @@ static void test_labels_parse(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Labels in their other forms: the stored JSON text (one spelling, keys
+ * sorted), back from it (checked as the wire checks them), and the
+ * "k=v,k2=v2" people read. */
+static void test_labels_forms(void **state)
+{
+	struct tun_label l[TUN_LABELS_MAX], back[TUN_LABELS_MAX];
+	char json[TUN_LABELS_JSON_MAX + 1], text[TUN_LABELS_TEXT_MAX], why[TUN_WHY_MAX], small[12];
+	char in[] = "team=web,env=staging";
+	size_t n = 0, nb = 0;
+
+	(void)state;
+	assert_int_equal(tun_labels_parse(in, l, TUN_LABELS_MAX, &n), 0);
+	assert_int_equal(tun_labels_json_text(l, n, json, sizeof(json)), 0);
+	assert_string_equal(json, "{\"env\":\"staging\",\"team\":\"web\"}");
+	assert_int_equal(tun_labels_json_text(l, 0, json, sizeof(json)), 0);
+	assert_string_equal(json, "{}");
+	assert_int_equal(tun_labels_json_text(l, n, small, sizeof(small)), ZT_ERR_TOO_LARGE);
+
+	assert_int_equal(tun_labels_from_json_text("{\"b\":\"2\",\"a\":\"1\"}", back, &nb, why,
+	    sizeof(why)), 0);
+	assert_int_equal(nb, 2);
+	assert_string_equal(back[0].key, "b");
+	assert_int_equal(tun_labels_format(back, nb, text, sizeof(text)), 0);
+	assert_string_equal(text, "b=2,a=1");
+	assert_int_equal(tun_labels_format(back, 0, text, sizeof(text)), 0);
+	assert_string_equal(text, "");
+	/* Cut after the last pair that fits. */
+	assert_int_equal(tun_labels_format(back, nb, small, 5), ZT_ERR_TOO_LARGE);
+	assert_string_equal(small, "b=2");
+
+	/* The wire format's rules, with why. */
+	assert_int_equal(tun_labels_from_json_text("[]", back, &nb, why, sizeof(why)),
+	    ZT_ERR_TYPE);
+	assert_int_equal(tun_labels_from_json_text("{\"e v\":\"x\"}", back, &nb, why,
+	    sizeof(why)), ZT_ERR_INVALID);
+	assert_int_equal(nb, 0);
+	assert_int_equal(tun_labels_from_json_text("{\"a\":1}", back, &nb, why, sizeof(why)),
+	    ZT_ERR_TYPE);
+	assert_string_equal(why, "labels: values are strings");
+	assert_int_not_equal(tun_labels_from_json_text("{", back, &nb, why, sizeof(why)), 0);
+	assert_int_not_equal(tun_labels_from_json_text("", back, &nb, why, sizeof(why)), 0);
+
+	/* The largest set fits each form's named bound. */
+	for (size_t i = 0; i < TUN_LABELS_MAX; i++) {
+		memset(l[i].key, 'k', TUN_LABEL_MAX);
+		l[i].key[TUN_LABEL_MAX] = '\0';
+		l[i].key[0] = (char)('a' + (int)(i % 26));
+		l[i].key[1] = (char)('A' + (int)(i / 26));
+		memset(l[i].value, 'v', TUN_LABEL_MAX);
+		l[i].value[TUN_LABEL_MAX] = '\0';
+	}
+	assert_int_equal(tun_labels_json_text(l, TUN_LABELS_MAX, json, sizeof(json)), 0);
+	assert_int_equal(strlen(json), TUN_LABELS_JSON_MAX - 1);
+	assert_int_equal(tun_labels_from_json_text(json, back, &nb, why, sizeof(why)), 0);
+	assert_int_equal(nb, TUN_LABELS_MAX);
+	assert_int_equal(tun_labels_format(l, TUN_LABELS_MAX, text, sizeof(text)), 0);
+	assert_int_equal(strlen(text), sizeof(text) - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_labels_parse),
+		cmocka_unit_test(test_labels_forms),
 		cmocka_unit_test(test_frames_every_split),
 		cmocka_unit_test(test_frames_bytewise_and_eof),
 		cmocka_unit_test(test_frames_poison),
