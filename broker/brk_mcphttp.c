@@ -452,7 +452,6 @@ static void session_put(struct brk_mcphttp *h, struct hsession *hs)
  * total or while stopping). */
 static int session_admit(struct brk_mcphttp *h, struct req *rq, const char *key)
 {
-	struct hsession *closing = NULL;
 	char why[300], msg[512];
 	int r = 0, stopping;
 
@@ -463,17 +462,15 @@ static int session_admit(struct brk_mcphttp *h, struct req *rq, const char *key)
 		return ZT_ERR_DENIED;
 	}
 	pthread_mutex_lock(&h->mu);
-	sweep_idle(h, &closing);
 	stopping = h->stopping;
 	if (!stopping) {
 		r = brk_quota_take(h->quota, key);
 	}
 	pthread_mutex_unlock(&h->mu);
-	close_sessions(h, closing);
-	if (stopping || (r != 0 && brk_quota_held(h->quota, key) < h->cfg.sessions_per_identity)) {
+	if (stopping || (r != 0 && r != ZT_ERR_RATE_LIMITED)) {
 		answer_rpc_error(rq, 503, MCP_ERR_INTERNAL, stopping ?
 		    "the server is stopping" : "too many MCP sessions on this server; try later");
-		return ZT_ERR_RATE_LIMITED;
+		return ZT_ERR_BUSY;
 	}
 	if (r != 0) {
 		audit(h, "mcp.session", &rq->who, rq->source, "failure", "too many sessions");

@@ -103,8 +103,12 @@ int brk_quota_take(struct brk_quota *q, const char *key)
 	pthread_mutex_lock(&q->mu);
 	link = find(q, key);
 	k = *link;
-	if (q->held >= q->total || (k != NULL && k->held >= q->per_key)) {
+	if (k != NULL && k->held >= q->per_key) {
 		r = ZT_ERR_RATE_LIMITED;
+		goto out;
+	}
+	if (q->held >= q->total) {
+		r = ZT_ERR_BUSY;
 		goto out;
 	}
 	if (k == NULL) {
