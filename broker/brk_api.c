@@ -120,9 +120,14 @@ void brk_resp_error(struct brk_resp *resp, int status, const char *code, const c
 	resp->json = root;
 }
 
+void brk_identity_key(const char *kind, const char *name, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s:%s", kind, name);
+}
+
 void brk_actor(const struct store_session *who, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%s:%s", who->kind == STORE_BOT ? "bot" : "user", who->name);
+	brk_identity_key(who->kind == STORE_BOT ? "bot" : "user", who->name, out, outsz);
 }
 
 cJSON *brk_roles_json(const char *roles)

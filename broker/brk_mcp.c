@@ -47,10 +47,10 @@ int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
     const char *outcome, const cJSON *details)
 {
 	const struct mcp_identity *who = mcp_call_identity(call);
-	char actor[96];
+	char actor[BRK_IDENTITY_KEY_MAX];
 	int r;
 
-	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
 	if ((r = aud_append(b->store, brk_now_ms(), type, actor, who->source, outcome,
 	    details)) != 0) {
 		log_error("cannot write audit event %s of %s: %s", type, actor, zt_strerror(r));
@@ -473,9 +473,9 @@ static void audit(void *arg, const char *type, const struct mcp_identity *who,
     const char *source, const char *outcome, const char *reason)
 {
 	struct brk_mcp *m = arg;
-	char actor[96];
+	char actor[BRK_IDENTITY_KEY_MAX];
 
-	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
 	/* A refusal (no usable role, no session left in its share, another
 	 * identity's session id) can be asked for again and again: once per
 	 * identity, kind and period, then a summary. */

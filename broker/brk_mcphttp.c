@@ -158,12 +158,6 @@ static int same_binding(const char *a, const char *b)
 	return n == strlen(b) && crypto_ct_equal(a, b, n);
 }
 
-/* "kind:name", the identity's key in h->quota. */
-static void identity_key(const struct mcp_identity *who, char *out, size_t outsz)
-{
-	snprintf(out, outsz, "%s:%s", who->kind, who->name);
-}
-
 /* ---- answers ---- */
 
 static void free_text(void *p)
@@ -495,7 +489,7 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	cJSON *resp = NULL;
 	int ok;
 
-	identity_key(&rq->who, key, sizeof(key));
+	brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
 	if (session_admit(h, rq, key) != 0) {
 		return;
 	}
@@ -682,7 +676,7 @@ static void auth_job(void *arg)
 	struct req *rq = arg;
 	struct brk_mcphttp *h = rq->h;
 	struct brk_resp resp;
-	char *text, www[512], key[96];
+	char *text, www[512], key[BRK_IDENTITY_KEY_MAX];
 	struct MHD_Response *r;
 
 	memset(&resp, 0, sizeof(resp));
@@ -690,7 +684,7 @@ static void auth_job(void *arg)
 	    &rq->who, rq->binding, sizeof(rq->binding), &resp) == 0) {
 		/* Tool events name the client's address (the identity's source). */
 		snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
-		identity_key(&rq->who, key, sizeof(key));
+		brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
 		brk_conn_authenticated(rq->c, key);
 		return;
 	}

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <microhttpd.h>
 
+#include "broker/brk_api.h"
 #include "broker/brk_mcphttp.h"
 
 #define SESSION_ID_BYTES 32
@@ -89,7 +90,7 @@ struct hsession {
 	char id[64];
 	struct mcp_session *ms;
 	struct mcp_identity owner;
-	char owner_key[96];        /* "kind:name": its unit of h->quota */
+	char owner_key[BRK_IDENTITY_KEY_MAX]; /* brk_identity_key(): its unit of h->quota */
 	char binding[72];          /* the credential it is bound to */
 	char source[64];           /* the address that created it */
 	struct stream *streams;
