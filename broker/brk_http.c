@@ -105,18 +105,16 @@ static void free_text(void *p)
 	crypto_free_str(p);
 }
 
-/* Sends resp as JSON with the broker's standard headers. */
-static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp *resp)
+struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 	char *text = resp->json != NULL ? cJSON_PrintUnformatted(resp->json) : NULL;
 	size_t len;
 
 	if (text == NULL) {
 		text = strdup("{}");
 		if (text == NULL) {
-			return MHD_NO;
+			return NULL;
 		}
 	}
 	len = strlen(text);
@@ -124,7 +122,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp
 	r = MHD_create_response_from_buffer_with_free_callback(len, text, free_text);
 	if (r == NULL) {
 		crypto_free_str(text);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -137,7 +135,20 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp
 		MHD_add_response_header(r, "Retry-After", ra);
 	}
 	if (resp->www_authenticate) {
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"zt\"");
+		MHD_add_response_header(r, "WWW-Authenticate",
+		    challenge != NULL ? challenge : "Bearer realm=\"zt\"");
+	}
+	return r;
+}
+
+/* Sends resp as JSON with the broker's standard headers. */
+static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp *resp)
+{
+	struct MHD_Response *r = brk_http_response(resp, NULL);
+	enum MHD_Result ret;
+
+	if (r == NULL) {
+		return MHD_NO;
 	}
 	ret = MHD_queue_response(c, (unsigned)resp->status, r);
 	MHD_destroy_response(r);

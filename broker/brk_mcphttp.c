@@ -27,6 +27,7 @@
 #include "broker/brk_api.h"
 #include "broker/brk_body.h"
 #include "broker/brk_conn.h"
+#include "broker/brk_http.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_mcphttp_int.h"
 #include "broker/brk_quota.h"
@@ -676,8 +677,7 @@ static void auth_job(void *arg)
 	struct req *rq = arg;
 	struct brk_mcphttp *h = rq->h;
 	struct brk_resp resp;
-	char *text, www[512], key[BRK_IDENTITY_KEY_MAX];
-	struct MHD_Response *r;
+	char www[512], key[BRK_IDENTITY_KEY_MAX];
 
 	memset(&resp, 0, sizeof(resp));
 	if (h->cfg.authenticate(h->cfg.auth_arg, header(rq->c, "Authorization"), rq->source,
@@ -688,26 +688,16 @@ static void auth_job(void *arg)
 		brk_conn_authenticated(rq->c, key);
 		return;
 	}
-	text = resp.json != NULL ? cJSON_PrintUnformatted(resp.json) : NULL;
-	r = MHD_create_response_from_buffer_with_free_callback(text != NULL ? strlen(text) : 0,
-	    text, free_text);
-	if (r == NULL) {
-		free(text);
-		brk_resp_clear(&resp);
-		return;
+	/* The API's refusal with the port's standard headers; a client that
+	 * must authenticate learns where the metadata is (RFC 9728). */
+	snprintf(www, sizeof(www), "Bearer resource_metadata=\"%s\"",
+	    h->cfg.resource_metadata_url != NULL ? h->cfg.resource_metadata_url : "");
+	if (resp.status == 0) {
+		resp.status = 401;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	if (resp.status == 401) {
-		snprintf(www, sizeof(www), "Bearer resource_metadata=\"%s\"",
-		    h->cfg.resource_metadata_url != NULL ? h->cfg.resource_metadata_url : "");
-		MHD_add_response_header(r, "WWW-Authenticate", www);
-	}
-	if (resp.retry_after > 0) {
-		snprintf(www, sizeof(www), "%lld", (long long)resp.retry_after);
-		MHD_add_response_header(r, "Retry-After", www);
-	}
-	rq->resp = r;
-	rq->status = (unsigned)(resp.status != 0 ? resp.status : 401);
+	resp.www_authenticate |= resp.status == 401;
+	rq->resp = brk_http_response(&resp, www);
+	rq->status = (unsigned)resp.status;
 	brk_resp_clear(&resp);
 }
 

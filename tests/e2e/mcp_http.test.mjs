@@ -78,7 +78,12 @@ describe('refusals', () => {
   test('no token: 401 pointing at the resource metadata', async () => {
     const r = await mcp(undefined, INIT);
     assert.equal(r.status, 401);
-    assert.match(r.headers['www-authenticate'], /^Bearer resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
+    assert.match(r.headers['www-authenticate'], /^Bearer resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource\/mcp"$/);
+    // The port's standard headers, as on every /v1 answer.
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.match(r.headers['strict-transport-security'], /^max-age=\d+/);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.equal(r.body.error.code, 'missing_token');
     const m = await request(broker, 'GET', '/.well-known/oauth-protected-resource/mcp');
     assert.equal(m.status, 200);
     assert.equal(m.body.resource, `${broker.url}/mcp`);
@@ -117,6 +122,7 @@ describe('refusals', () => {
         assert.equal(r.status, 429);
         assert.equal(r.body.error.code, 'rate_limited');
         assert.ok(Number(r.headers['retry-after']) > 0, JSON.stringify(r.headers));
+        assert.equal(r.headers['x-content-type-options'], 'nosniff');
       }
       // One event per kind while the period runs: the first bad token, the
       // first 429; and the start of the quiet period.
