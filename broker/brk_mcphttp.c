@@ -55,6 +55,7 @@ struct req {
 	const char *method;
 	struct brk_body body;
 	int answered;              /* answered before the body (brk_body.h) */
+	int authenticated;         /* who is set: only then may the request go on */
 	struct mcp_identity who;
 	char binding[72];          /* the credential that authenticated it */
 	char source[64];
@@ -671,7 +672,8 @@ static void run_job(void *arg)
 /* ---- the stages before the method ---- */
 
 /* Authentication, on a worker with the connection suspended: it reads the
- * store and may write the audit. On a refusal the answer is set. */
+ * store and may write the audit. On success rq->authenticated is set; on a
+ * refusal the answer is, unless there was no memory to build it. */
 static void auth_job(void *arg)
 {
 	struct req *rq = arg;
@@ -686,6 +688,7 @@ static void auth_job(void *arg)
 		snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
 		brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
 		brk_conn_authenticated(rq->c, key);
+		rq->authenticated = 1;
 		return;
 	}
 	/* The API's refusal with the port's standard headers; a client that
@@ -785,9 +788,15 @@ static enum MHD_Result on_head(struct brk_mcphttp *h, struct req *rq)
 		snprintf(rq->who.kind, sizeof(rq->who.kind), "anonymous");
 		snprintf(rq->who.name, sizeof(rq->who.name), "anonymous");
 		snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
+		rq->authenticated = 1;
 	}
-	/* Authenticated (or refused, with the answer set). */
-	if (rq->resp == NULL && check_head(rq) == 0) {
+	if (!rq->authenticated) {
+		/* Refused, with the answer set; or with none (no memory for it):
+		 * then nothing can be said, and the connection is closed. Never
+		 * on as someone. */
+		return rq->resp != NULL ? answer_early(rq) : MHD_NO;
+	}
+	if (check_head(rq) == 0) {
 		rq->stage = RQ_BODY;
 		brk_conn_phase(rq->c, BRK_CONN_BODY);
 		return MHD_YES;
@@ -819,8 +828,9 @@ enum MHD_Result brk_mcphttp_request(struct brk_mcphttp *h, struct MHD_Connection
 		return r == 0 ? MHD_YES : MHD_NO;
 	}
 	if (rq->answered) {
-		/* The body of an early answer is in: now the answer. */
-		return rq->resp != NULL ? send_answer(c, rq) : MHD_YES;
+		/* The body of an early answer is in: now the answer (none, on
+		 * ENOMEM: the connection is closed rather than left waiting). */
+		return send_answer(c, rq);
 	}
 	switch (rq->stage) {
 	case RQ_NEW:
