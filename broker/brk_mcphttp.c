@@ -589,6 +589,7 @@ static void do_get(struct brk_mcphttp *h, struct req *rq)
 	struct conn *cn = NULL;
 	uint64_t no = 0, seq = 0;
 	struct mcp_sink sink = { sse_standalone_send, NULL, NULL };
+	int gone;
 
 	if (!brk_hdr_accepts(header(rq->c, "Accept"), "text/event-stream")) {
 		answer_rpc_error(rq, 406, MCP_ERR_INVALID_REQUEST,
@@ -608,11 +609,14 @@ static void do_get(struct brk_mcphttp *h, struct req *rq)
 		/* Resumption of any of the session's streams. */
 		s = brk_hdr_event_id(last, &no, &seq) == 0 ? sse_stream_find(hs, no) : NULL;
 		cn = s != NULL ? sse_reader_attach(h, s, rq->c, seq) : NULL;
+		/* Read under the lock: a request of the session may be adding a
+		 * stream now. */
+		gone = no > 0 && no <= hs->stream_no;
 		pthread_mutex_unlock(&h->mu);
 		if (s == NULL) {
-			answer_rpc_error(rq, 404, MCP_ERR_INVALID_REQUEST, no > 0 &&
-			    no <= hs->stream_no ? "the events of this stream are no longer kept: a "
-			    "session keeps its newest streams and a bounded number of bytes" :
+			answer_rpc_error(rq, 404, MCP_ERR_INVALID_REQUEST, gone ?
+			    "the events of this stream are no longer kept: a session keeps its "
+			    "newest streams and a bounded number of bytes" :
 			    "no stream to resume for this Last-Event-ID");
 		} else {
 			answer_sse(rq, cn);

@@ -529,9 +529,10 @@ static void sse_free(void *cls)
 	}
 	s->hs->busy--;
 	/* A finished stream whose last event (or the word of its gap) went
-	 * out is done with. */
-	if (s->finished && stream_after(s, s->sent_seq) == NULL && s->off == 0 &&
-	    (s->dropped_through <= s->sent_seq ||
+	 * out is done with. Only when no reader took it over: sent_seq and
+	 * off are then this reader's, not a successor's still reading. */
+	if (s->reader == NULL && s->finished && stream_after(s, s->sent_seq) == NULL &&
+	    s->off == 0 && (s->dropped_through <= s->sent_seq ||
 	    (cn->ending && cn->pending_off == cn->pending_len))) {
 		sse_stream_detach(s);
 	}
