@@ -35,7 +35,6 @@
 
 /* GnuTLS priority string: TLS 1.2 and 1.3 only, GnuTLS's normal suites. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define BODY_TOO_LARGE "request body over 65536 bytes"
 /* Retry-After of a 503 when the workers are all busy. */
 #define BUSY_RETRY_S 1
 
@@ -47,15 +46,13 @@ struct brk_http {
 	char *key;
 };
 
-enum stage { STAGE_BODY, STAGE_WORKING, STAGE_DONE };
-
 /* Per-request state: the body collected so far and, once complete, the
  * request and the response the worker prepares; for the MCP path, the MCP
  * transport's own state. */
 struct req_state {
 	struct brk *b;
 	struct MHD_Connection *c;
-	enum stage stage;
+	int done;                  /* api_job prepared resp */
 	struct brk_body body;
 	int mcp;
 	void *mcp_cls;
@@ -169,6 +166,15 @@ static enum MHD_Result send_error(struct MHD_Connection *c, int status, const ch
 	return ret;
 }
 
+/* 413 for a /v1 body over BRK_BODY_MAX, as brk_api.c words it. */
+static enum MHD_Result send_too_large(struct MHD_Connection *c)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "request body over %d bytes", BRK_BODY_MAX);
+	return send_error(c, 413, "body_too_large", 0, msg);
+}
+
 /* The client's address as text. */
 static void client_addr(struct MHD_Connection *c, char *out, size_t outsz)
 {
@@ -189,7 +195,7 @@ static void api_job(void *arg)
 		brk_conn_authenticated(rs->c, rs->resp.actor);
 	}
 	log_info("%s %s %d from %s", rs->req.method, rs->req.path, rs->resp.status, rs->source);
-	rs->stage = STAGE_DONE;
+	rs->done = 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -215,7 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
 		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX) &&
 		    brk_body_refuse(c, &rs->body)) {
-			return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
+			return send_too_large(c);
 		}
 		if (!rs->mcp) {
 			return MHD_YES;
@@ -230,16 +236,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return ret;
 	}
-	if (rs->stage == STAGE_DONE) {
+	/* The connection stays suspended while api_job runs: libmicrohttpd
+	 * calls again only once the job is done. */
+	if (rs->done) {
 		ret = send_resp(c, &rs->resp);
 		brk_resp_clear(&rs->resp);
 		return ret;
 	}
-	if (rs->stage == STAGE_WORKING) {
-		return MHD_YES; /* not ours to answer yet (cannot happen: suspended) */
-	}
 	if (rs->body.too_large) {
-		return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
+		return send_too_large(c);
 	}
 	brk_conn_phase(c, BRK_CONN_BUSY);
 	client_addr(c, rs->source, sizeof(rs->source));
@@ -252,9 +257,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	rs->req.body = buf_len(rs->body.kept) > 0 ? buf_ptr(rs->body.kept) : NULL;
 	rs->req.body_len = buf_len(rs->body.kept);
-	rs->stage = STAGE_WORKING;
 	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
-		rs->stage = STAGE_BODY;
 		log_warn("%s %s from %s: 503, every worker busy", method, url, rs->source);
 		return send_error(c, 503, "busy", BUSY_RETRY_S,
 		    "the server is busy: try again in a moment");
