@@ -3,9 +3,11 @@
 // trip; then every refusal the transport owes, each with the spec's status.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import {
   admin, applyRole, auditEvents, botToken, brokerFetch, READONLY_ROLE, request, sdk, startBroker,
-  userToken, stopChecked,
+  userToken, stopChecked, tmpdir, ZTBROKER,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -266,6 +268,25 @@ describe('sessions per identity', () => {
     assert.equal((await init(a)).status, 200);
     const ev = auditEvents(b, 'mcp.session').filter((e) => e.actor === 'bot:bot-a');
     assert.ok(ev.some((e) => e.outcome === 'failure' && e.details.reason === 'too many sessions'));
+  });
+
+  test('the bounds\' flags: a count is a plain number, a size may say K, M or G', () => {
+    // Each is refused before the broker starts; a value it took would
+    // start it, and the spawn would time out.
+    const serve = (...args) => spawnSync(ZTBROKER, ['serve', '--data-dir',
+      path.join(tmpdir(), 'data'), '--listen', '127.0.0.1:0', ...args],
+    { encoding: 'utf8', timeout: 10000 });
+    for (const [args, why] of [
+      [['--mcp-sessions-per-identity', '1K'], /--mcp-sessions-per-identity must be from 1 to 4096/],
+      [['--mcp-sessions-per-identity', '0'], /--mcp-sessions-per-identity must be from 1 to 4096/],
+      [['--mcp-retained-bytes', '1T'], /--mcp-retained-bytes takes a size from 4K to 1024G/],
+      [['--http-head-timeout', '2h'], /--http-head-timeout must be a duration from 1s to 1h/],
+      [['--session-ttl', '0'], /--session-ttl must be a duration from 1s to 1d/],
+    ]) {
+      const r = serve(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, why);
+    }
   });
 
   test('an identity whose roles allow nothing gets no session', async () => {
