@@ -39,6 +39,7 @@ struct brk_mcp {
 	struct mcp_server *srv;
 	struct brk_mcphttp *http;
 	int64_t checked_ms;        /* the last check of the sessions' tokens */
+	int recheck;               /* the last check was not complete: again */
 	const char *hosts[MAX_HOSTS + 4];
 	char metadata_url[512];
 };
@@ -462,8 +463,10 @@ static int token_valid(void *arg, const struct mcp_identity *who, const char *bi
 		*why = "identity removed or token deleted";
 		break;
 	default:
-		/* The store could not say: keep the session, check again later. */
+		/* The store could not say: keep the session, check again at the
+		 * next round. */
 		log_error("mcp: cannot check a session's token: %s", zt_strerror(r));
+		m->recheck = 1;
 		return 0;
 	}
 	return r;
@@ -527,16 +530,21 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
  * and the sessions whose token no longer authenticates are ended, at once
  * when the store changed (a lock, a removal, a logout: revocation takes
  * effect on what already runs), and every BRK_MCP_REVOKE_CHECK_MS anyway
- * (expiry needs no write). */
+ * (expiry needs no write). A check that could not be made in full (no
+ * memory, the store could not answer) is made again at the next round. */
 static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
 	struct brk_mcp *m = arg;
 
 	(void)b;
 	brk_mcphttp_tick(m->http, net_mono_ms());
-	if (rd->store_changed || rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS) {
+	if (rd->store_changed || m->recheck ||
+	    rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS) {
 		m->checked_ms = rd->now_ms;
-		brk_mcphttp_revoke(m->http, token_valid, m);
+		m->recheck = 0;
+		if (brk_mcphttp_revoke(m->http, token_valid, m, NULL) != 0) {
+			m->recheck = 1;
+		}
 	}
 }
 

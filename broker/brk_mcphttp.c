@@ -877,30 +877,62 @@ void brk_mcphttp_tick(struct brk_mcphttp *h, int64_t now_ms)
 	close_sessions(h, closing);
 }
 
-size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg)
+/* Orders sessions by the credential they are bound to (and their owner,
+ * which one credential always has), so that brk_mcphttp_revoke() checks
+ * each credential once. Bindings are hashes the server made: no secret is
+ * compared here. */
+static int by_binding(const void *a, const void *b)
+{
+	const struct hsession *x = *(struct hsession *const *)a;
+	const struct hsession *y = *(struct hsession *const *)b;
+	int c = strcmp(x->binding, y->binding);
+
+	return c != 0 ? c : strcmp(x->owner_key, y->owner_key);
+}
+
+int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg,
+    size_t *ended)
 {
 	struct hsession **all = NULL, *closing = NULL;
 	const char **why = NULL;
-	size_t n = 0, ended = 0;
+	size_t n = 0, want, checked = 0, nended = 0;
 
+	if (ended != NULL) {
+		*ended = 0;
+	}
 	/* A snapshot with a reference each: check() reads the store, which
 	 * may wait, and runs without h->mu. */
 	pthread_mutex_lock(&h->mu);
-	if (h->nsessions > 0 && (all = calloc(h->nsessions, sizeof(*all))) != NULL &&
-	    (why = calloc(h->nsessions, sizeof(*why))) != NULL) {
-		for (struct hsession *hs = h->sessions; hs != NULL; hs = hs->next) {
-			hs->refs++;
-			all[n++] = hs;
-		}
+	want = h->nsessions;
+	if (want > 0 && ((all = calloc(want, sizeof(*all))) == NULL ||
+	    (why = calloc(want, sizeof(*why))) == NULL)) {
+		pthread_mutex_unlock(&h->mu);
+		free(all);
+		log_error("mcp: no memory to check the credentials of %zu session(s); nothing was "
+		    "revoked in this round", want);
+		return ZT_ERR_NOMEM;
+	}
+	for (struct hsession *hs = h->sessions; hs != NULL; hs = hs->next) {
+		hs->refs++;
+		all[n++] = hs;
 	}
 	pthread_mutex_unlock(&h->mu);
+	if (n > 1) {
+		qsort(all, n, sizeof(*all), by_binding);
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && by_binding(&all[i - 1], &all[i]) == 0) {
+			why[i] = why[i - 1]; /* the same credential: one answer */
+			continue;
+		}
+		checked++;
 		if (check(arg, &all[i]->owner, all[i]->binding, &why[i]) == 0) {
 			why[i] = NULL;
 		} else if (why[i] == NULL) {
 			why[i] = "credential no longer valid";
 		}
 	}
+	log_debug("mcp: checked %zu credential(s) of %zu session(s)", checked, n);
 	pthread_mutex_lock(&h->mu);
 	for (size_t i = 0; i < n; i++) {
 		if (why[i] != NULL && !all[i]->ended) {
@@ -913,16 +945,18 @@ size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, vo
 	close_sessions(h, closing);
 	for (size_t i = 0; i < n; i++) {
 		if (why[i] != NULL) {
-			log_info("mcp: ended a session of %s:%s: %s", all[i]->owner.kind,
-			    all[i]->owner.name, why[i]);
+			log_info("mcp: ended a session of %s: %s", all[i]->owner_key, why[i]);
 			audit(h, "mcp.session", &all[i]->owner, all[i]->source, "revoked", why[i]);
-			ended++;
+			nended++;
 		}
 		session_put(h, all[i]);
 	}
 	free(all);
 	free(why);
-	return ended;
+	if (ended != NULL) {
+		*ended = nended;
+	}
+	return 0;
 }
 
 struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)

@@ -152,8 +152,12 @@ typedef int brk_mcphttp_check_fn(void *arg, const struct mcp_identity *who,
  * cancelled (a tool's work stops; no result is delivered), each request
  * still open gets a JSON-RPC error saying the session ended and why, its
  * streams end, and the end is audited (mcp.session, outcome "revoked",
- * reason why). check runs without the transport's lock (it may read the
- * store). Returns how many sessions it ended. */
-size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg);
+ * reason why). check runs once per credential (sessions opened with one
+ * token share it), without the transport's lock (it may read the store).
+ * 0 with *ended (may be NULL) set to how many sessions it ended, or
+ * ZT_ERR_NOMEM when it could check none (logged): call again soon, as
+ * nothing was revoked. */
+int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg,
+    size_t *ended);
 
 #endif
