@@ -35,6 +35,7 @@
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/net.h"
 
@@ -77,7 +78,65 @@ void mcphttp_session_unref(struct hsession *hs)
 		return;
 	}
 	mcp_session_unref(hs->ms);
+	retain_scope_fini(&hs->kept);
 	free(hs);
+}
+
+/* The chain of h->by_id a session id is on. */
+static struct hsession **id_chain(struct brk_mcphttp *h, const char *id)
+{
+	return &h->by_id[hash_str(id) & (h->nbuckets - 1)];
+}
+
+/* Puts hs in the table: on h->sessions and its chain of h->by_id. */
+static void session_insert(struct brk_mcphttp *h, struct hsession *hs)
+{
+	struct hsession **chain = id_chain(h, hs->id);
+
+	hs->prev = NULL;
+	hs->next = h->sessions;
+	if (h->sessions != NULL) {
+		h->sessions->prev = hs;
+	}
+	h->sessions = hs;
+	hs->next_id = *chain;
+	*chain = hs;
+	h->nsessions++;
+}
+
+/* Takes hs (in the table) out of it. */
+static void session_remove(struct brk_mcphttp *h, struct hsession *hs)
+{
+	struct hsession **pp;
+
+	if (hs->prev != NULL) {
+		hs->prev->next = hs->next;
+	} else {
+		h->sessions = hs->next;
+	}
+	if (hs->next != NULL) {
+		hs->next->prev = hs->prev;
+	}
+	for (pp = id_chain(h, hs->id); *pp != hs; pp = &(*pp)->next_id) {
+		/* on its chain: it is in the table */
+	}
+	*pp = hs->next_id;
+	h->nsessions--;
+}
+
+/* The session with id sid, or NULL. The ids of a chain are compared in
+ * constant time: the time taken tells nothing of how much of an id is
+ * right. */
+static struct hsession *session_find(struct brk_mcphttp *h, const char *sid)
+{
+	size_t n = strlen(sid);
+
+	for (struct hsession *hs = *id_chain(h, sid); hs != NULL; hs = hs->next_id) {
+		if (strlen(hs->id) == n && crypto_ct_equal(hs->id, sid, n)) {
+			return hs;
+		}
+	}
+	return NULL;
 }
 
 /* Ends a session: finishes its streams, takes it out of the table and
@@ -90,7 +149,6 @@ void mcphttp_session_unref(struct hsession *hs)
 static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char *why,
     struct hsession **closing)
 {
-	struct hsession **pp;
 	char msg[160];
 
 	if (hs->ended) {
@@ -106,14 +164,9 @@ static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char 
 		sse_stream_finish(hs->streams);
 		sse_stream_detach(hs->streams);
 	}
-	for (pp = &h->sessions; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == hs) {
-			*pp = hs->next;
-			h->nsessions--;
-			brk_quota_give(h->quota, hs->owner_key);
-			break;
-		}
-	}
+	/* Not ended, so in the table (it leaves it only here). */
+	session_remove(h, hs);
+	brk_quota_give(h->quota, hs->owner_key);
 	hs->next_closed = *closing;
 	*closing = hs;
 }
@@ -405,12 +458,7 @@ static int lookup(struct brk_mcphttp *h, struct req *rq, struct hsession **out)
 		return ZT_ERR_INVALID;
 	}
 	pthread_mutex_lock(&h->mu);
-	for (hs = h->sessions; hs != NULL; hs = hs->next) {
-		if (strlen(hs->id) == strlen(sid) &&
-		    crypto_ct_equal(hs->id, sid, strlen(sid))) {
-			break;
-		}
-	}
+	hs = session_find(h, sid);
 	if (hs != NULL && (!same_identity(&hs->owner, &rq->who) ||
 	    !same_binding(hs->binding, rq->binding))) {
 		int other = !same_identity(&hs->owner, &rq->who);
@@ -503,6 +551,7 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 		answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "cannot create a session");
 		return;
 	}
+	retain_scope_init(&hs->kept, SCOPE_SESSION, h->cfg.retained_session_max);
 	hs->h = h;
 	hs->owner = rq->who;
 	memcpy(hs->owner_key, key, sizeof(key));
@@ -517,17 +566,14 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	pthread_mutex_lock(&h->mu);
 	if (ok && !h->stopping) {
 		memcpy(sid, hs->id, sizeof(sid));
-		hs->next = h->sessions;
-		h->sessions = hs;
-		h->nsessions++;
+		session_insert(h, hs);
 		hs = NULL;
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (hs != NULL) {
 		/* Refused by the engine (its error is the answer), or stopping. */
 		brk_quota_give(h->quota, key);
-		mcp_session_unref(hs->ms);
-		free(hs);
+		mcphttp_session_unref(hs); /* it has no stream: no lock needed */
 		if (ok) {
 			free(last);
 			answer_rpc_error(rq, 503, MCP_ERR_INTERNAL, "the server is stopping");
@@ -985,9 +1031,16 @@ struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 	if (h->cfg.retained_session_max > h->cfg.retained_max) {
 		h->cfg.retained_session_max = h->cfg.retained_max;
 	}
+	retain_scope_init(&h->kept, SCOPE_ALL, h->cfg.retained_max);
+	/* About one session per chain when the table is full. */
+	for (h->nbuckets = 16; h->nbuckets < h->cfg.max_sessions && h->nbuckets < 65536;) {
+		h->nbuckets *= 2;
+	}
+	h->by_id = calloc(h->nbuckets, sizeof(*h->by_id));
 	h->quota = brk_quota_new(h->cfg.sessions_per_identity, h->cfg.max_sessions);
 	h->calls = brk_work_new(BRK_MCP_CALLS_MAX, 0);
-	if (h->cfg.work == NULL || h->quota == NULL || h->calls == NULL) {
+	if (h->cfg.work == NULL || h->by_id == NULL || h->quota == NULL || h->calls == NULL) {
+		free(h->by_id);
 		brk_quota_free(h->quota);
 		brk_work_free(h->calls);
 		free(h);
@@ -1024,5 +1077,7 @@ void brk_mcphttp_free(struct brk_mcphttp *h)
 	brk_work_free(h->calls); /* waits for the calls, cancelled above */
 	pthread_mutex_destroy(&h->mu);
 	brk_quota_free(h->quota);
+	retain_scope_fini(&h->kept);
+	free(h->by_id);
 	free(h);
 }
