@@ -645,6 +645,7 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	cfg.allowed_hosts = m->hosts;
 	cfg.allowed_origins = mc->origins;
 	cfg.sessions_per_identity = mc->sessions_per_identity;
+	cfg.calls_per_identity = mc->calls_per_identity;
 	cfg.work = b->work;
 	cfg.retained_session_max = mc->retained_session_max;
 	cfg.retained_max = mc->retained_max;

@@ -42,6 +42,9 @@
 #define MSG_TOO_LARGE "message larger than the limit of 4 MiB"
 /* JSON-RPC code for a session that is gone: as "Session not found". */
 #define SESSION_GONE (-32001)
+/* JSON-RPC code for a request refused because its identity runs its share
+ * of calls: implementation-defined server error, 29 as in HTTP 429. */
+#define TOO_MANY_CALLS (-32029)
 /* Retry-After of a 503 when every worker is busy. */
 #define BUSY_RETRY_S 1
 
@@ -338,6 +341,14 @@ static int origin_ok(const struct brk_mcphttp *h, struct MHD_Connection *c)
 	    host_allowed(h, o.host) && o.port == bound_port(c);
 }
 
+static void audit(struct brk_mcphttp *h, const char *type, const struct mcp_identity *who,
+    const char *source, const char *outcome, const char *reason)
+{
+	if (h->cfg.audit != NULL) {
+		h->cfg.audit(h->cfg.audit_arg, type, who, source, outcome, reason);
+	}
+}
+
 /* ---- POSTed requests ---- */
 
 struct work {
@@ -357,6 +368,7 @@ static void call_job(void *arg)
 
 	mcp_session_dispatch(w->hs->ms, &w->who, &w->msg, &sink);
 	mcp_msg_clear(&w->msg);
+	brk_quota_give(h->call_quota, w->hs->owner_key);
 	pthread_mutex_lock(&h->mu);
 	log_debug("mcp: stream %llu of a session of %s:%s finished, %zu bytes kept",
 	    (unsigned long long)w->s->no, w->who.kind, w->who.name, w->s->bytes);
@@ -368,19 +380,59 @@ static void call_job(void *arg)
 	free(w);
 }
 
+/* Takes a unit of h->call_quota for the session's owner: 0, or an answer
+ * set (an error for the request past the identity's share, 503 past the
+ * total). */
+static int call_admit(struct brk_mcphttp *h, struct req *rq, struct hsession *hs,
+    const cJSON *id)
+{
+	char msg[512];
+	int r = brk_quota_take(h->call_quota, hs->owner_key);
+
+	if (r == 0) {
+		return 0;
+	}
+	if (r != ZT_ERR_RATE_LIMITED) {
+		log_warn("mcp: 503 for %s: %d requests running, the most at once", rq->source,
+		    BRK_MCP_CALLS_MAX);
+		answer_rpc_error(rq, 503, MCP_ERR_INTERNAL,
+		    "too many requests running on this server; try again in a moment");
+		return ZT_ERR_BUSY;
+	}
+	audit(h, "mcp.call", &rq->who, rq->source, "failure", "too many calls");
+	snprintf(msg, sizeof(msg), "Too many requests running: %s already runs %zu, the most "
+	    "one identity may run at once (other identities are not held back); send this one "
+	    "again once one of them ended, or cancel one (notifications/cancelled)",
+	    hs->owner_key, h->cfg.calls_per_identity);
+	/* The JSON-RPC error response to this request, as plain JSON with 200,
+	 * not an HTTP 429: every client matches it to its request by id and
+	 * fails that call alone, with this message. An HTTP error for a POSTed
+	 * request is handled poorly: the MCP Python SDK before 2.0 left the
+	 * call waiting forever, and the TypeScript SDK reports a transport
+	 * error holding the body as text. */
+	answer(rq, 200, "application/json", mcp_error_json(id, TOO_MANY_CALLS, msg, NULL), NULL);
+	return ZT_ERR_RATE_LIMITED;
+}
+
 /* Runs a request on h->calls and answers with its SSE stream. Takes msg. */
 static void post_streaming(struct brk_mcphttp *h, struct req *rq, struct hsession *hs,
     struct mcp_msg *msg)
 {
-	struct work *w = calloc(1, sizeof(*w));
+	struct work *w = NULL;
 	struct conn *cn = NULL;
 	int r = ZT_ERR_NOMEM;
 
+	if (call_admit(h, rq, hs, msg->id) != 0) {
+		mcp_msg_clear(msg);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
 	pthread_mutex_lock(&h->mu);
 	if (w == NULL || hs->ended || (w->s = sse_stream_new(hs, msg->id)) == NULL) {
 		/* Ended since lookup() (revoked, deleted, stopping), or ENOMEM. */
 		r = hs->ended;
 		pthread_mutex_unlock(&h->mu);
+		brk_quota_give(h->call_quota, hs->owner_key);
 		free(w);
 		mcp_msg_clear(msg);
 		if (r) {
@@ -410,6 +462,7 @@ static void post_streaming(struct brk_mcphttp *h, struct req *rq, struct hsessio
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (r != 0) {
+		brk_quota_give(h->call_quota, hs->owner_key);
 		mcp_msg_clear(&w->msg);
 		free(w);
 		log_warn("mcp: 503 for %s: every call thread busy", rq->source);
@@ -436,14 +489,6 @@ static int capture_send(void *arg, const char *json)
 }
 
 /* ---- the methods ---- */
-
-static void audit(struct brk_mcphttp *h, const char *type, const struct mcp_identity *who,
-    const char *source, const char *outcome, const char *reason)
-{
-	if (h->cfg.audit != NULL) {
-		h->cfg.audit(h->cfg.audit_arg, type, who, source, outcome, reason);
-	}
-}
 
 /* Looks the request's session up for who: 0 with a reference taken, or an
  * answer set (400 missing, 404 unknown/ended/foreign). */
@@ -1037,11 +1082,18 @@ struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 		h->nbuckets *= 2;
 	}
 	h->by_id = calloc(h->nbuckets, sizeof(*h->by_id));
+	if (h->cfg.calls_per_identity == 0 || h->cfg.calls_per_identity > BRK_MCP_CALLS_MAX) {
+		h->cfg.calls_per_identity = h->cfg.calls_per_identity == 0 ?
+		    BRK_MCP_CALLS_PER_IDENTITY : BRK_MCP_CALLS_MAX;
+	}
 	h->quota = brk_quota_new(h->cfg.sessions_per_identity, h->cfg.max_sessions);
+	h->call_quota = brk_quota_new(h->cfg.calls_per_identity, BRK_MCP_CALLS_MAX);
 	h->calls = brk_work_new(BRK_MCP_CALLS_MAX, 0);
-	if (h->cfg.work == NULL || h->by_id == NULL || h->quota == NULL || h->calls == NULL) {
+	if (h->cfg.work == NULL || h->by_id == NULL || h->quota == NULL ||
+	    h->call_quota == NULL || h->calls == NULL) {
 		free(h->by_id);
 		brk_quota_free(h->quota);
+		brk_quota_free(h->call_quota);
 		brk_work_free(h->calls);
 		free(h);
 		return NULL;
@@ -1077,6 +1129,7 @@ void brk_mcphttp_free(struct brk_mcphttp *h)
 	brk_work_free(h->calls); /* waits for the calls, cancelled above */
 	pthread_mutex_destroy(&h->mu);
 	brk_quota_free(h->quota);
+	brk_quota_free(h->call_quota);
 	retain_scope_fini(&h->kept);
 	free(h->by_id);
 	free(h);

@@ -34,7 +34,8 @@
  * (cfg.work, brk_work.h): the access handler never waits on the daemon's
  * event-loop thread. Authentication and each method run on a worker with
  * the connection suspended; POSTed requests run on threads of the
- * transport's own (at most BRK_MCP_CALLS_MAX at once, then 503); SSE
+ * transport's own (each identity at most its share at once, then a
+ * JSON-RPC error; all together at most BRK_MCP_CALLS_MAX, then 503); SSE
  * responses suspend their connection while they have nothing to send.
  * brk_mcphttp_tick() must be called about once a second (keepalives of
  * SSE streams, idle sessions). When the transport is used behind
@@ -70,6 +71,11 @@ struct brk_mcphttp;
 /* POSTed requests running at once (each on a thread: a tool call may wait
  * minutes for a host); past it, 503 with Retry-After. */
 #define BRK_MCP_CALLS_MAX 256
+/* Requests one identity may run at once: plenty for an agent that works on
+ * a few hosts in parallel, while 8 identities together cannot take every
+ * thread (a bot with a leaked token, or a loop, holds its share and no
+ * more). */
+#define BRK_MCP_CALLS_PER_IDENTITY 32
 
 struct brk_work;
 
@@ -106,6 +112,11 @@ struct brk_mcphttp_config {
 	 * initialize gets 429, past the total everyone's gets 503. */
 	size_t sessions_per_identity;
 	size_t max_sessions;
+	/* POSTed requests one identity runs at once, over all its sessions (0:
+	 * BRK_MCP_CALLS_PER_IDENTITY; at most BRK_MCP_CALLS_MAX). Past it the
+	 * request is answered with a JSON-RPC error (-32029) naming the bound,
+	 * audited as mcp.call, outcome failure. */
+	size_t calls_per_identity;
 	/* Retained SSE bytes per session and in all (0: the defaults above). */
 	size_t retained_session_max;
 	size_t retained_max;

@@ -143,6 +143,7 @@ struct brk_mcphttp {
 	struct hsession **by_id;
 	size_t nbuckets;           /* a power of two */
 	struct brk_quota *quota;   /* sessions per identity and in all */
+	struct brk_quota *call_quota; /* POSTed requests running, likewise */
 	struct brk_work *calls;    /* runs POSTed requests */
 	struct conn *sleepers;     /* SSE readers suspended for want of events */
 	struct retain_scope kept;  /* all retained events */

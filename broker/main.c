@@ -47,7 +47,7 @@ static const char usage[] =
 	"                      [--allowed-origin https://app.example.com ...]\n"
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
-	"                      [--mcp-sessions-per-identity 128]\n"
+	"                      [--mcp-sessions-per-identity 128] [--mcp-calls-per-identity 32]\n"
 	"                      [--mcp-retained-bytes-per-session 32M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"                      [--tunnel-handshake-timeout 10s]\n"
@@ -211,6 +211,7 @@ static int serve(int argc, char **argv)
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ "audit-aggregate", required_argument, NULL, 'G' },
 		{ "mcp-sessions-per-identity", required_argument, NULL, 'S' },
+		{ "mcp-calls-per-identity", required_argument, NULL, 'C' },
 		{ "mcp-retained-bytes-per-session", required_argument, NULL, 'R' },
 		{ "mcp-retained-bytes", required_argument, NULL, 'r' },
 		{ "http-head-timeout", required_argument, NULL, 'H' },
@@ -285,6 +286,14 @@ static int serve(int argc, char **argv)
 				return 2;
 			}
 			mc.sessions_per_identity = (size_t)amount;
+			break;
+		case 'C':
+			if (parse_count(optarg, 1, BRK_MCP_CALLS_MAX, &amount) != 0) {
+				fprintf(stderr, "ztbroker: --mcp-calls-per-identity must be from 1 to %d\n",
+				    BRK_MCP_CALLS_MAX);
+				return 2;
+			}
+			mc.calls_per_identity = (size_t)amount;
 			break;
 		case 'K': handshake = optarg; break;
 		case 'o':

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   admin, applyRole, auditEvents, botToken, brokerFetch, READONLY_ROLE, request, sdk, startBroker,
-  userToken, stopChecked, tmpdir, ZTBROKER,
+  userToken, stopChecked, tmpdir, until, ZTBROKER,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -308,5 +308,61 @@ describe('sessions per identity', () => {
     }
     // One stored role among the names is enough.
     assert.equal((await init(botToken(b, 'bot-some', { roles: 'ghost,readonly' }))).status, 200);
+  });
+});
+
+describe('calls per identity', () => {
+  let b;
+  before(async () => {
+    b = await startBroker({ args: ['--diagnostic-tools', '--mcp-calls-per-identity', '2'] });
+    applyRole(b, READONLY_ROLE);
+  });
+  after(() => stopChecked(b));
+  const client = async (token) => {
+    const c = new S.Client({ name: 'zt-e2e-calls', version: '1.0.0' }, { capabilities: {} });
+    await c.connect(new S.StreamableHTTPClientTransport(new URL(`${b.url}/mcp`), {
+      fetch: brokerFetch(b), requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    return c;
+  };
+  const whoami = async (c) => (await c.callTool({ name: 'whoami', arguments: {} })).structuredContent.name;
+
+  test('one identity cannot take every call thread: past its share, that call fails clearly', async () => {
+    const token = botToken(b, 'busy-bot');
+    const [one, two, other] = [await client(token), await client(token), await client(botToken(b, 'calm-bot'))];
+    // Two long calls of busy-bot, over two sessions; both run once each
+    // sent a progress notification.
+    const stops = [new AbortController(), new AbortController()];
+    const running = [false, false];
+    const calls = [one, two].map((c, i) => c.callTool({ name: 'diag_progress',
+      arguments: { steps: 100, interval_ms: 500 } }, undefined,
+    { signal: stops[i].signal, timeout: 120000, onprogress: () => { running[i] = true; } }));
+    calls.forEach((c) => c.catch(() => {}));
+    try {
+      await until(() => running[0] && running[1], 'both calls run');
+      // A third call of busy-bot, from either session, is refused at once:
+      // a JSON-RPC error for that request, naming the bound.
+      for (const c of [one, two]) {
+        await assert.rejects(whoami(c), (e) => {
+          assert.equal(e.code, -32029);
+          assert.match(e.message, /bot:busy-bot already runs 2, the most one identity may run at once/);
+          return true;
+        });
+      }
+      // Another identity is not held back.
+      assert.equal(await whoami(other), 'calm-bot');
+      // A call that ends gives its place back.
+      stops[0].abort('test cancels');
+      await until(async () => whoami(two).then(() => true, () => false), 'a place again');
+      // Audited once per identity and period; the repeats are summed up
+      // when it ends.
+      const ev = auditEvents(b, 'mcp.call').filter((e) => e.actor === 'bot:busy-bot'
+        && !e.details.aggregated);
+      assert.equal(ev.length, 1, JSON.stringify(ev));
+      assert.equal(ev[0].outcome, 'failure');
+      assert.equal(ev[0].details.reason, 'too many calls');
+    } finally {
+      stops.forEach((s) => s.abort('done'));
+      await Promise.all([one, two, other].map((c) => c.close()));
+    }
   });
 });
