@@ -648,6 +648,7 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	cfg.calls_per_identity = mc->calls_per_identity;
 	cfg.work = b->work;
 	cfg.retained_session_max = mc->retained_session_max;
+	cfg.retained_identity_max = mc->retained_identity_max;
 	cfg.retained_max = mc->retained_max;
 	cfg.admit = admit;
 	cfg.admit_arg = m;

@@ -40,9 +40,10 @@ struct brk_mcp_config {
 	 * once (0: the defaults of brk_mcphttp.h). */
 	size_t sessions_per_identity;
 	size_t calls_per_identity;
-	/* Bytes of SSE events kept per session and in all (0: defaults;
-	 * brk_mcphttp.h). */
+	/* Bytes of SSE events kept per session, per identity and in all (0:
+	 * defaults; brk_mcphttp.h). */
 	size_t retained_session_max;
+	size_t retained_identity_max;
 	size_t retained_max;
 };
 

@@ -75,10 +75,58 @@ static int64_t now_s(void)
 
 /* ---- sessions ---- */
 
+/* The chain of h->idents an identity key is on. */
+static struct hident **ident_chain(struct brk_mcphttp *h, const char *key)
+{
+	return &h->idents[hash_str(key) & (h->nbuckets - 1)];
+}
+
+/* The identity record of key, with a reference taken (made on first use):
+ * NULL on ENOMEM. */
+static struct hident *ident_hold(struct brk_mcphttp *h, const char *key)
+{
+	struct hident **chain = ident_chain(h, key), *id;
+
+	for (id = *chain; id != NULL && strcmp(id->key, key) != 0; id = id->next) {
+		/* on to the next */
+	}
+	if (id == NULL) {
+		if ((id = calloc(1, sizeof(*id))) == NULL) {
+			return NULL;
+		}
+		snprintf(id->key, sizeof(id->key), "%s", key);
+		retain_scope_init(&id->kept, SCOPE_IDENTITY, h->cfg.retained_identity_max);
+		id->next = *chain;
+		*chain = id;
+	}
+	id->refs++;
+	return id;
+}
+
+/* Drops a reference to id; the last one forgets it (its sessions, and so
+ * their streams and events, are gone). */
+static void ident_drop(struct brk_mcphttp *h, struct hident *id)
+{
+	struct hident **pp;
+
+	if (--id->refs > 0) {
+		return;
+	}
+	for (pp = ident_chain(h, id->key); *pp != id; pp = &(*pp)->next) {
+		/* it is on its chain */
+	}
+	*pp = id->next;
+	retain_scope_fini(&id->kept);
+	free(id);
+}
+
 void mcphttp_session_unref(struct hsession *hs)
 {
 	if (hs == NULL || --hs->refs > 0) {
 		return;
+	}
+	if (hs->ident != NULL) {
+		ident_drop(hs->h, hs->ident);
 	}
 	mcp_session_unref(hs->ms);
 	retain_scope_fini(&hs->kept);
@@ -582,7 +630,7 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	struct mcp_sink sink = { capture_send, NULL, &last };
 	struct hsession *hs = NULL;
 	cJSON *resp = NULL;
-	int ok;
+	int ok, stopping;
 
 	brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
 	if (session_admit(h, rq, key) != 0) {
@@ -609,19 +657,22 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	ok = cJSON_GetObjectItemCaseSensitive(resp, "result") != NULL;
 	cJSON_Delete(resp);
 	pthread_mutex_lock(&h->mu);
-	if (ok && !h->stopping) {
+	stopping = h->stopping;
+	if (ok && !stopping && (hs->ident = ident_hold(h, key)) != NULL) {
 		memcpy(sid, hs->id, sizeof(sid));
 		session_insert(h, hs);
 		hs = NULL;
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (hs != NULL) {
-		/* Refused by the engine (its error is the answer), or stopping. */
+		/* Refused by the engine (its error is the answer), stopping, or
+		 * ENOMEM. It has no identity record and no stream: no lock. */
 		brk_quota_give(h->quota, key);
-		mcphttp_session_unref(hs); /* it has no stream: no lock needed */
+		mcphttp_session_unref(hs);
 		if (ok) {
 			free(last);
-			answer_rpc_error(rq, 503, MCP_ERR_INTERNAL, "the server is stopping");
+			answer_rpc_error(rq, stopping ? 503 : 500, MCP_ERR_INTERNAL, stopping ?
+			    "the server is stopping" : "cannot create a session");
 		} else {
 			answer(rq, 200, "application/json", last, NULL);
 		}
@@ -1073,15 +1124,22 @@ struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 	if (h->cfg.retained_session_max == 0) {
 		h->cfg.retained_session_max = BRK_MCP_RETAINED_SESSION_MAX;
 	}
-	if (h->cfg.retained_session_max > h->cfg.retained_max) {
-		h->cfg.retained_session_max = h->cfg.retained_max;
+	if (h->cfg.retained_identity_max == 0) {
+		h->cfg.retained_identity_max = BRK_MCP_RETAINED_IDENTITY_MAX;
+	}
+	if (h->cfg.retained_identity_max > h->cfg.retained_max) {
+		h->cfg.retained_identity_max = h->cfg.retained_max;
+	}
+	if (h->cfg.retained_session_max > h->cfg.retained_identity_max) {
+		h->cfg.retained_session_max = h->cfg.retained_identity_max;
 	}
 	retain_scope_init(&h->kept, SCOPE_ALL, h->cfg.retained_max);
-	/* About one session per chain when the table is full. */
+	/* About one session (or identity) per chain when the table is full. */
 	for (h->nbuckets = 16; h->nbuckets < h->cfg.max_sessions && h->nbuckets < 65536;) {
 		h->nbuckets *= 2;
 	}
 	h->by_id = calloc(h->nbuckets, sizeof(*h->by_id));
+	h->idents = calloc(h->nbuckets, sizeof(*h->idents));
 	if (h->cfg.calls_per_identity == 0 || h->cfg.calls_per_identity > BRK_MCP_CALLS_MAX) {
 		h->cfg.calls_per_identity = h->cfg.calls_per_identity == 0 ?
 		    BRK_MCP_CALLS_PER_IDENTITY : BRK_MCP_CALLS_MAX;
@@ -1089,9 +1147,10 @@ struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 	h->quota = brk_quota_new(h->cfg.sessions_per_identity, h->cfg.max_sessions);
 	h->call_quota = brk_quota_new(h->cfg.calls_per_identity, BRK_MCP_CALLS_MAX);
 	h->calls = brk_work_new(BRK_MCP_CALLS_MAX, 0);
-	if (h->cfg.work == NULL || h->by_id == NULL || h->quota == NULL ||
+	if (h->cfg.work == NULL || h->by_id == NULL || h->idents == NULL || h->quota == NULL ||
 	    h->call_quota == NULL || h->calls == NULL) {
 		free(h->by_id);
+		free(h->idents);
 		brk_quota_free(h->quota);
 		brk_quota_free(h->call_quota);
 		brk_work_free(h->calls);
@@ -1132,5 +1191,6 @@ void brk_mcphttp_free(struct brk_mcphttp *h)
 	brk_quota_free(h->call_quota);
 	retain_scope_fini(&h->kept);
 	free(h->by_id);
+	free(h->idents); /* empty: every session, so every identity, is gone */
 	free(h);
 }

@@ -17,8 +17,8 @@
  * together at most max_sessions (503); the admission hook may refuse an
  * identity any session (403).
  *
- * What a stream keeps for resumption is bounded in bytes per session and
- * in all; past the bounds the oldest events nobody needs first are
+ * What a stream keeps for resumption is bounded in bytes per session, per
+ * identity and in all; past the bounds the oldest events nobody needs first are
  * dropped, and a client that reaches a gap is told (a JSON-RPC error for
  * its request, or a log notification on the standalone stream), never
  * handed a silent gap: brk_mcpstream.c says how.
@@ -61,12 +61,15 @@ struct brk_mcphttp;
 /* Sessions in all: each costs a little memory and, while streams are
  * retained for resumption, their events (bounded separately). */
 #define BRK_MCP_SESSIONS_MAX 4096
-/* Bytes of SSE events the transport keeps, per session and in all: what a
- * reader has not been sent yet, and what was sent, for a client that
- * resumes a dropped connection with Last-Event-ID. A session must hold its
- * largest event (an ssh_exec result with 1 MiB of output each way, in the
- * worst case all escaped control bytes, is about 27 MB of JSON). */
+/* Bytes of SSE events the transport keeps, per session, per identity (over
+ * all its sessions) and in all: what a reader has not been sent yet, and
+ * what was sent, for a client that resumes a dropped connection with
+ * Last-Event-ID. A session must hold its largest event (an ssh_exec result
+ * with 1 MiB of output each way, in the worst case all escaped control
+ * bytes, is about 27 MB of JSON); an identity, two sessions' worth, so that
+ * no identity holds more than a quarter of what all share. */
 #define BRK_MCP_RETAINED_SESSION_MAX (32u * 1024 * 1024)
+#define BRK_MCP_RETAINED_IDENTITY_MAX (64u * 1024 * 1024)
 #define BRK_MCP_RETAINED_MAX (256u * 1024 * 1024)
 /* POSTed requests running at once (each on a thread: a tool call may wait
  * minutes for a host); past it, 503 with Retry-After. */
@@ -117,8 +120,10 @@ struct brk_mcphttp_config {
 	 * request is answered with a JSON-RPC error (-32029) naming the bound,
 	 * audited as mcp.call, outcome failure. */
 	size_t calls_per_identity;
-	/* Retained SSE bytes per session and in all (0: the defaults above). */
+	/* Retained SSE bytes per session, per identity and in all (0: the
+	 * defaults above; each is at most the next). */
 	size_t retained_session_max;
+	size_t retained_identity_max;
 	size_t retained_max;
 	/* Decides whether who may open a session at all: 0, or a negative
 	 * ZT_ERR_* with why set (initialize is then answered 403 with a

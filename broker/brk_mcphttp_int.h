@@ -47,9 +47,10 @@ struct hsession;
 struct conn;
 struct stream;
 
-/* Where retained bytes are counted and bounded: a session, and the whole
- * transport. The index of each in a stream's at[]. */
-enum { SCOPE_SESSION, SCOPE_ALL, SCOPES };
+/* Where retained bytes are counted and bounded: a session, its owner's
+ * identity (over all its sessions), and the whole transport. The index of
+ * each in a stream's at[]. */
+enum { SCOPE_SESSION, SCOPE_IDENTITY, SCOPE_ALL, SCOPES };
 
 /* A binary heap of streams, the oldest (lowest born) on top. */
 struct sheap {
@@ -112,6 +113,14 @@ struct conn {
 	size_t pending_len, pending_off;
 };
 
+/* An identity that holds sessions: what all its sessions retain. */
+struct hident {
+	struct hident *next;       /* its chain of h->idents */
+	char key[BRK_IDENTITY_KEY_MAX];
+	struct retain_scope kept;
+	int refs;                  /* its sessions */
+};
+
 struct hsession {
 	struct hsession *prev, *next; /* h->sessions */
 	struct hsession *next_id;  /* its chain of h->by_id */
@@ -121,6 +130,7 @@ struct hsession {
 	struct mcp_session *ms;
 	struct mcp_identity owner;
 	char owner_key[BRK_IDENTITY_KEY_MAX]; /* brk_identity_key(): its unit of h->quota */
+	struct hident *ident;      /* its owner's; set while in the table, and after */
 	char binding[72];          /* the credential it is bound to */
 	char source[64];           /* the address that created it */
 	struct stream *streams;
@@ -141,7 +151,8 @@ struct brk_mcphttp {
 	/* Sessions by id (hash_str of the id): the lookup of every request
 	 * walks one short chain, not the table. */
 	struct hsession **by_id;
-	size_t nbuckets;           /* a power of two */
+	struct hident **idents;    /* identities holding sessions, by key */
+	size_t nbuckets;           /* of each table; a power of two */
 	struct brk_quota *quota;   /* sessions per identity and in all */
 	struct brk_quota *call_quota; /* POSTed requests running, likewise */
 	struct brk_work *calls;    /* runs POSTed requests */

@@ -2,10 +2,13 @@
  * brk_mcpretain.c - what the MCP transport's streams keep for resumption,
  * and what goes first when a new event would not fit.
  *
- * What is kept is bounded in bytes, per session and in all
- * (cfg.retained_session_max, cfg.retained_max): each is a scope, and an
- * event counts in the scopes of its stream. When an event would not fit
- * in one of them, older events of that scope are dropped, in this order,
+ * What is kept is bounded in bytes, per session, per identity (over all
+ * its sessions) and in all (cfg.retained_session_max,
+ * cfg.retained_identity_max, cfg.retained_max): each is a scope, and an
+ * event counts in the three scopes of its stream, so that one identity
+ * cannot fill what all share. When an event would not fit in one of them
+ * (the session's checked first, then the identity's, then the whole),
+ * older events of that scope are dropped, in this order,
  * oldest stream first: (1) the events of finished streams that no
  * connection reads (their client went away before the end), (2) events
  * already written to a connected reader (kept only in case its connection
@@ -139,6 +142,7 @@ static int scope_reserve(struct retain_scope *sc)
 static void scopes_of(struct stream *s, struct retain_scope *sc[SCOPES])
 {
 	sc[SCOPE_SESSION] = &s->hs->kept;
+	sc[SCOPE_IDENTITY] = &s->hs->ident->kept;
 	sc[SCOPE_ALL] = &s->hs->h->kept;
 }
 

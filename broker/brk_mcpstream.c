@@ -307,10 +307,10 @@ static char *gap_text(const struct brk_mcphttp *h, const struct stream *s, uint6
 	} else {
 		snprintf(msg, sizeof(msg), "the messages of this request after event %llu_%llu were "
 		    "dropped before they could be delivered (a session keeps at most %zu bytes of "
-		    "events it has not delivered or that were not acknowledged, %zu in all); its "
-		    "outcome is unknown to this client: check before sending it again",
-		    (unsigned long long)s->no, (unsigned long long)s->sent_seq,
-		    h->cfg.retained_session_max, h->cfg.retained_max);
+		    "events it has not delivered or that were not acknowledged, an identity %zu, "
+		    "%zu in all); its outcome is unknown to this client: check before sending it "
+		    "again", (unsigned long long)s->no, (unsigned long long)s->sent_seq,
+		    h->cfg.retained_session_max, h->cfg.retained_identity_max, h->cfg.retained_max);
 		json = mcp_error_json(s->req_id, MCP_ERR_INTERNAL, msg, NULL);
 	}
 	if (json != NULL && (text = malloc((n = strlen(json) + 16))) != NULL) {

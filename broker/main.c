@@ -48,7 +48,8 @@ static const char usage[] =
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
 	"                      [--mcp-sessions-per-identity 128] [--mcp-calls-per-identity 32]\n"
-	"                      [--mcp-retained-bytes-per-session 32M] [--mcp-retained-bytes 256M]\n"
+	"                      [--mcp-retained-bytes-per-session 32M]\n"
+	"                      [--mcp-retained-bytes-per-identity 64M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"                      [--tunnel-handshake-timeout 10s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
@@ -213,6 +214,7 @@ static int serve(int argc, char **argv)
 		{ "mcp-sessions-per-identity", required_argument, NULL, 'S' },
 		{ "mcp-calls-per-identity", required_argument, NULL, 'C' },
 		{ "mcp-retained-bytes-per-session", required_argument, NULL, 'R' },
+		{ "mcp-retained-bytes-per-identity", required_argument, NULL, 'I' },
 		{ "mcp-retained-bytes", required_argument, NULL, 'r' },
 		{ "http-head-timeout", required_argument, NULL, 'H' },
 		{ "http-body-timeout", required_argument, NULL, 'B' },
@@ -268,14 +270,16 @@ static int serve(int argc, char **argv)
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
 		case 'R':
+		case 'I':
 		case 'r':
 			/* Small bounds are for tests of what happens past them. */
 			if (parse_size(optarg, 4096, (uint64_t)1 << 40, &amount) != 0) {
 				fprintf(stderr, "ztbroker: --mcp-retained-bytes%s takes a size from 4K "
-				    "to 1024G\n", c == 'R' ? "-per-session" : "");
+				    "to 1024G\n", c == 'R' ? "-per-session" : c == 'I' ? "-per-identity" : "");
 				return 2;
 			}
-			*(c == 'R' ? &mc.retained_session_max : &mc.retained_max) = (size_t)amount;
+			*(c == 'R' ? &mc.retained_session_max : c == 'I' ? &mc.retained_identity_max :
+			    &mc.retained_max) = (size_t)amount;
 			break;
 		case 'H': head_to = optarg; break;
 		case 'B': body_to = optarg; break;

@@ -1,9 +1,10 @@
 /*
  * brk_mcpretain_test.c - the MCP transport's retained events: the victims
- * its per-class heaps choose are those of the rule (brk_mcpretain.c), as a
- * plain scan over every stream finds them, through thousands of random
- * steps (events kept, readers coming, sending and going, streams ending
- * and leaving their session).
+ * its per-class heaps choose, in each scope (a session, an identity, all),
+ * are those of the rule (brk_mcpretain.c), as a plain scan over every
+ * stream finds them, through thousands of random steps (events kept,
+ * readers coming, sending and going, streams ending and leaving their
+ * session).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,10 +18,12 @@
 #include "broker/brk_mcphttp_int.h"
 #include "common/err.h"
 
-#define SESSIONS 3
+#define SESSIONS 4         /* of two identities: session k is identity k % 2's */
+#define IDENTITIES 2
 #define STREAMS 24
 #define EVENTS_MAX 64      /* a model stream's events; far below the bound */
 #define SESSION_MAX 1000   /* bytes */
+#define IDENTITY_MAX 1500
 #define ALL_MAX 2000
 
 /* What the rule says, kept apart from the code under test: each stream's
@@ -39,16 +42,27 @@ struct model {
 	struct mstream s[STREAMS];
 	size_t n;
 	int victims[4];            /* victims chosen, per class */
+	int full[3];               /* scopes that needed room: session, identity, all */
 	int refused;               /* events that did not fit */
 };
 
-static size_t m_bytes(const struct model *m, int session)
+/* Which streams a scope holds: one session, one identity, or all. */
+struct mscope {
+	int session, identity; /* -1: any */
+};
+
+static int m_in(const struct mstream *s, struct mscope sc)
+{
+	return (sc.session < 0 || s->session == sc.session) &&
+	    (sc.identity < 0 || s->session % IDENTITIES == sc.identity);
+}
+
+static size_t m_bytes(const struct model *m, struct mscope sc)
 {
 	size_t b = 0;
 
 	for (size_t i = 0; i < m->n; i++) {
-		for (size_t k = 0; k < m->s[i].n && (session < 0 || m->s[i].session == session);
-		    k++) {
+		for (size_t k = 0; k < m->s[i].n && m_in(&m->s[i], sc); k++) {
 			b += m->s[i].size[k];
 		}
 	}
@@ -67,13 +81,13 @@ static int m_class(const struct mstream *s)
 }
 
 /* The scan the transport made before it kept heaps: the oldest stream of
- * the lowest class, in one session or (-1) in all. */
-static int m_victim(const struct model *m, int session)
+ * the lowest class in the scope. */
+static int m_victim(const struct model *m, struct mscope sc)
 {
 	int best = -1, best_class = 4, c;
 
 	for (size_t i = 0; i < m->n; i++) {
-		if (session >= 0 && m->s[i].session != session) {
+		if (!m_in(&m->s[i], sc)) {
 			continue;
 		}
 		c = m_class(&m->s[i]);
@@ -93,9 +107,20 @@ static void m_drop_head(struct mstream *s)
 	s->n--;
 }
 
-static int m_over(const struct model *m, int session, size_t need)
+/* The first scope of a stream of session k that need more bytes would
+ * overflow (0 session, 1 identity, 2 all), or -1. */
+static int m_over(const struct model *m, int k, size_t need, struct mscope *sc)
 {
-	return m_bytes(m, session) + need > SESSION_MAX || m_bytes(m, -1) + need > ALL_MAX;
+	const struct mscope scopes[3] = { { k, -1 }, { -1, k % IDENTITIES }, { -1, -1 } };
+	const size_t max[3] = { SESSION_MAX, IDENTITY_MAX, ALL_MAX };
+
+	for (int i = 0; i < 3; i++) {
+		if (m_bytes(m, scopes[i]) + need > max[i]) {
+			*sc = scopes[i];
+			return i;
+		}
+	}
+	return -1;
 }
 
 /* Appends an event of size bytes to stream i as the rule says: 1 if kept. */
@@ -103,23 +128,19 @@ static int m_append(struct model *m, size_t i, size_t size)
 {
 	struct mstream *s = &m->s[i];
 	uint64_t seq = s->next_seq++;
-	int v, c;
+	struct mscope sc;
+	int v, c, f;
 
-	for (;;) {
-		if (m_bytes(m, s->session) + size > SESSION_MAX) {
-			v = m_victim(m, s->session);
-		} else if (m_bytes(m, -1) + size > ALL_MAX) {
-			v = m_victim(m, -1);
-		} else {
-			break;
-		}
+	while ((f = m_over(m, s->session, size, &sc)) >= 0) {
+		m->full[f]++;
+		v = m_victim(m, sc);
 		if (v < 0) {
 			m->refused++;
 			return 0;
 		}
 		c = m_class(&m->s[v]);
 		m->victims[c]++;
-		while (m_class(&m->s[v]) == c && m_over(m, s->session, size)) {
+		while (m_class(&m->s[v]) == c && m_over(m, s->session, size, &sc) >= 0) {
 			m_drop_head(&m->s[v]);
 		}
 	}
@@ -132,6 +153,7 @@ static int m_append(struct model *m, size_t i, size_t size)
 /* The code under test: the transport's structures, without a daemon. */
 struct real {
 	struct brk_mcphttp *h;
+	struct hident *id[IDENTITIES];
 	struct hsession *hs[SESSIONS];
 	struct stream *s[STREAMS];
 	struct conn reader;        /* only its address matters */
@@ -166,9 +188,12 @@ static void same(const struct model *m, const struct real *r)
 		assert_null(e);
 	}
 	for (int k = 0; k < SESSIONS; k++) {
-		assert_int_equal(r->hs[k]->kept.bytes, m_bytes(m, k));
+		assert_int_equal(r->hs[k]->kept.bytes, m_bytes(m, (struct mscope){ k, -1 }));
 	}
-	assert_int_equal(r->h->kept.bytes, m_bytes(m, -1));
+	for (int k = 0; k < IDENTITIES; k++) {
+		assert_int_equal(r->id[k]->kept.bytes, m_bytes(m, (struct mscope){ -1, k }));
+	}
+	assert_int_equal(r->h->kept.bytes, m_bytes(m, (struct mscope){ -1, -1 }));
 }
 
 static uint32_t rnd_state = 12345;
@@ -226,9 +251,14 @@ static void test_same_victims_as_a_scan(void **state)
 	memset(&r, 0, sizeof(r));
 	assert_non_null(r.h = calloc(1, sizeof(*r.h)));
 	retain_scope_init(&r.h->kept, SCOPE_ALL, ALL_MAX);
+	for (int k = 0; k < IDENTITIES; k++) {
+		assert_non_null(r.id[k] = calloc(1, sizeof(*r.id[k])));
+		retain_scope_init(&r.id[k]->kept, SCOPE_IDENTITY, IDENTITY_MAX);
+	}
 	for (int k = 0; k < SESSIONS; k++) {
 		assert_non_null(r.hs[k] = calloc(1, sizeof(*r.hs[k])));
 		r.hs[k]->h = r.h;
+		r.hs[k]->ident = r.id[k % IDENTITIES];
 		retain_scope_init(&r.hs[k]->kept, SCOPE_SESSION, SESSION_MAX);
 	}
 	for (int step = 0; step < 20000; step++) {
@@ -288,6 +318,9 @@ static void test_same_victims_as_a_scan(void **state)
 	for (int c = 1; c <= 3; c++) {
 		assert_true(m->victims[c] > 100);
 	}
+	for (int f = 0; f < 3; f++) {
+		assert_true(m->full[f] > 100);
+	}
 	assert_true(m->refused > 100);
 	for (i = 0; i < m->n; i++) {
 		if (!m->s[i].detached) {
@@ -303,6 +336,12 @@ static void test_same_victims_as_a_scan(void **state)
 		assert_int_equal(r.hs[k]->kept.nstreams, 0);
 		retain_scope_fini(&r.hs[k]->kept);
 		free(r.hs[k]);
+	}
+	for (int k = 0; k < IDENTITIES; k++) {
+		assert_int_equal(r.id[k]->kept.bytes, 0);
+		assert_int_equal(r.id[k]->kept.nstreams, 0);
+		retain_scope_fini(&r.id[k]->kept);
+		free(r.id[k]);
 	}
 	assert_int_equal(r.h->kept.bytes, 0);
 	retain_scope_fini(&r.h->kept);
