@@ -112,6 +112,44 @@ static int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* The value of the count flag --name, if given (v not NULL), into *out
+ * within [min, max]: 0, or ZT_ERR_INVALID after saying on stderr what the
+ * flag takes. */
+static int count_flag(const char *name, const char *v, uint64_t min, uint64_t max,
+    size_t *out)
+{
+	uint64_t n;
+
+	if (v == NULL) {
+		return 0;
+	}
+	if (parse_count(v, min, max, &n) == 0) {
+		*out = (size_t)n;
+		return 0;
+	}
+	fprintf(stderr, "ztbroker: --%s must be from %llu to %llu\n", name,
+	    (unsigned long long)min, (unsigned long long)max);
+	return ZT_ERR_INVALID;
+}
+
+/* The value of the size flag --name, if given, into *out: from 4K (small
+ * bounds are for tests of what happens past them) to 1024G. 0, or
+ * ZT_ERR_INVALID after saying so on stderr. */
+static int size_flag(const char *name, const char *v, size_t *out)
+{
+	uint64_t n;
+
+	if (v == NULL) {
+		return 0;
+	}
+	if (parse_size(v, 4096, (uint64_t)1 << 40, &n) == 0) {
+		*out = (size_t)n;
+		return 0;
+	}
+	fprintf(stderr, "ztbroker: --%s takes a size from 4K to 1024G\n", name);
+	return ZT_ERR_INVALID;
+}
+
 /* The value of the duration flag --name, if given (v not NULL), into *out
  * seconds within [min, max]: 0, or ZT_ERR_INVALID after saying on stderr
  * what the flag takes. */
@@ -223,11 +261,11 @@ static int serve(int argc, char **argv)
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
-	const char *handshake = NULL;
+	const char *handshake = NULL, *sessions_pi = NULL, *calls_pi = NULL;
+	const char *kept_session = NULL, *kept_identity = NULL, *kept_all = NULL;
 	struct brk_mcp_config mc;
 	struct brk_http_config hc;
 	int64_t head_s = 0, body_s = 0; /* 0: the default */
-	uint64_t amount;
 	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000, handshake_s = BRK_TUNNEL_HANDSHAKE_S;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
@@ -269,36 +307,13 @@ static int serve(int argc, char **argv)
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
-		case 'R':
-		case 'I':
-		case 'r':
-			/* Small bounds are for tests of what happens past them. */
-			if (parse_size(optarg, 4096, (uint64_t)1 << 40, &amount) != 0) {
-				fprintf(stderr, "ztbroker: --mcp-retained-bytes%s takes a size from 4K "
-				    "to 1024G\n", c == 'R' ? "-per-session" : c == 'I' ? "-per-identity" : "");
-				return 2;
-			}
-			*(c == 'R' ? &mc.retained_session_max : c == 'I' ? &mc.retained_identity_max :
-			    &mc.retained_max) = (size_t)amount;
-			break;
+		case 'R': kept_session = optarg; break;
+		case 'I': kept_identity = optarg; break;
+		case 'r': kept_all = optarg; break;
 		case 'H': head_to = optarg; break;
 		case 'B': body_to = optarg; break;
-		case 'S':
-			if (parse_count(optarg, 1, BRK_MCP_SESSIONS_MAX, &amount) != 0) {
-				fprintf(stderr, "ztbroker: --mcp-sessions-per-identity must be from 1 to %d\n",
-				    BRK_MCP_SESSIONS_MAX);
-				return 2;
-			}
-			mc.sessions_per_identity = (size_t)amount;
-			break;
-		case 'C':
-			if (parse_count(optarg, 1, BRK_MCP_CALLS_MAX, &amount) != 0) {
-				fprintf(stderr, "ztbroker: --mcp-calls-per-identity must be from 1 to %d\n",
-				    BRK_MCP_CALLS_MAX);
-				return 2;
-			}
-			mc.calls_per_identity = (size_t)amount;
-			break;
+		case 'S': sessions_pi = optarg; break;
+		case 'C': calls_pi = optarg; break;
 		case 'K': handshake = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || brk_hdr_origin(optarg, &origin) != 0) {
@@ -322,7 +337,8 @@ static int serve(int argc, char **argv)
 		return 2;
 	}
 	/* Short agent lifetimes are for tests of renewal (agents renew at
-	 * 2/3), short deadlines for tests of what happens past them. */
+	 * 2/3), short deadlines and small bounds for tests of what happens
+	 * past them. */
 	if (duration_flag("session-ttl", ttl, 1, BRK_SESSION_TTL_MAX, &b.session_ttl) != 0 ||
 	    duration_flag("exec-timeout-max", exec_max, 1, 24 * 3600,
 	    &b.exec_timeout_max_s) != 0 ||
@@ -330,7 +346,16 @@ static int serve(int argc, char **argv)
 	    duration_flag("audit-aggregate", agg_period, 1, 3600, &agg_s) != 0 ||
 	    duration_flag("http-head-timeout", head_to, 1, 3600, &head_s) != 0 ||
 	    duration_flag("http-body-timeout", body_to, 1, 3600, &body_s) != 0 ||
-	    duration_flag("tunnel-handshake-timeout", handshake, 1, 300, &handshake_s) != 0) {
+	    duration_flag("tunnel-handshake-timeout", handshake, 1, 300, &handshake_s) != 0 ||
+	    count_flag("mcp-sessions-per-identity", sessions_pi, 1, BRK_MCP_SESSIONS_MAX,
+	    &mc.sessions_per_identity) != 0 ||
+	    count_flag("mcp-calls-per-identity", calls_pi, 1, BRK_MCP_CALLS_MAX,
+	    &mc.calls_per_identity) != 0 ||
+	    size_flag("mcp-retained-bytes-per-session", kept_session,
+	    &mc.retained_session_max) != 0 ||
+	    size_flag("mcp-retained-bytes-per-identity", kept_identity,
+	    &mc.retained_identity_max) != 0 ||
+	    size_flag("mcp-retained-bytes", kept_all, &mc.retained_max) != 0) {
 		return 2;
 	}
 	hc.head_timeout_ms = head_s * 1000;
