@@ -38,7 +38,14 @@ struct route {
 	    struct brk_resp *);
 	void (*info)(struct brk *, struct brk_resp *);
 	const struct brk_apiadmin_op *admin;
+	/* Its success may end access that runs now (a token revoked, an agent
+	 * locked, or changed so that the running registry must notice): the
+	 * housekeeping looks at once (brk_watch.h). The others leave it to its
+	 * next round: each kick has every revocation chore re-read the store. */
+	int kicks;
 };
+
+enum { NO_KICK, KICK };
 
 /* RFC 9728 protected resource metadata for the MCP endpoint: where a
  * client learns that /mcp takes bearer tokens in the header. */
@@ -57,26 +64,28 @@ static void resource_metadata(struct brk *b, struct brk_resp *resp)
 }
 
 static const struct route routes[] = {
-	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL, NULL, NULL },
-	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL, NULL, NULL },
-	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami, NULL, NULL },
-	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout, NULL, NULL },
-	{ "GET", "/v1/hosts", ROUTE_AUTH, NULL, brk_hosts_api, NULL, NULL },
-	{ "POST", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_add },
-	{ "GET", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_ls },
-	{ "POST", "/v1/tokens/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_rm },
-	{ "POST", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_apply },
-	{ "GET", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_ls },
-	{ "POST", "/v1/roles/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_rm },
-	{ "POST", "/v1/policy/test", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_policy_test },
-	{ "GET", "/v1/agents", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_ls },
+	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL, NULL, NULL, NO_KICK },
+	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL, NULL, NULL, NO_KICK },
+	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami, NULL, NULL, NO_KICK },
+	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout, NULL, NULL, KICK },
+	{ "GET", "/v1/hosts", ROUTE_AUTH, NULL, brk_hosts_api, NULL, NULL, NO_KICK },
+	{ "POST", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_add, NO_KICK },
+	{ "GET", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_ls, NO_KICK },
+	{ "POST", "/v1/tokens/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_rm, KICK },
+	{ "POST", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_apply, NO_KICK },
+	{ "GET", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_ls, NO_KICK },
+	{ "POST", "/v1/roles/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_rm, NO_KICK },
+	{ "POST", "/v1/policy/test", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_policy_test,
+	    NO_KICK },
+	{ "GET", "/v1/agents", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_ls, NO_KICK },
 	{ "POST", "/v1/agents/approve", ROUTE_ADMIN, NULL, NULL, NULL,
-	    &brk_apiadmin_agent_approve },
-	{ "POST", "/v1/agents/lock", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_lock },
+	    &brk_apiadmin_agent_approve, KICK },
+	{ "POST", "/v1/agents/lock", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_lock,
+	    KICK },
 	{ "POST", "/v1/agents/unlock", ROUTE_ADMIN, NULL, NULL, NULL,
-	    &brk_apiadmin_agent_unlock },
+	    &brk_apiadmin_agent_unlock, KICK },
 	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO, NULL, NULL,
-	    resource_metadata, NULL },
+	    resource_metadata, NULL, NO_KICK },
 };
 
 int64_t brk_now(void)
@@ -120,9 +129,14 @@ void brk_resp_error(struct brk_resp *resp, int status, const char *code, const c
 	resp->json = root;
 }
 
+void brk_identity_key(const char *kind, const char *name, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s:%s", kind, name);
+}
+
 void brk_actor(const struct store_session *who, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%s:%s", who->kind == STORE_BOT ? "bot" : "user", who->name);
+	brk_identity_key(who->kind == STORE_BOT ? "bot" : "user", who->name, out, outsz);
 }
 
 cJSON *brk_roles_json(const char *roles)
@@ -363,9 +377,9 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	} else {
 		rt->auth(b, req, &who, resp);
 	}
-	/* A change by a caller (a logout, an admin verb) may revoke what runs
-	 * now: the housekeeping checks at once (brk_watch.h). */
-	if (strcmp(req->method, "POST") == 0 && resp->status < 300) {
+	/* A logout or an admin verb that ends access reaches what runs now at
+	 * once (brk_watch.h). */
+	if (rt->kicks && resp->status < 300) {
 		brk_watch_kick(b->watch);
 	}
 }

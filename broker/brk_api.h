@@ -18,6 +18,10 @@
 
 struct brk;
 
+/* Bytes of an identity's key, with its NUL: "kind:name" with a kind of
+ * at most 11 bytes and a name of at most STORE_NAME_MAX. */
+#define BRK_IDENTITY_KEY_MAX 96
+
 struct brk_req {
 	const char *method;
 	const char *path;
@@ -35,7 +39,7 @@ struct brk_resp {
 	int www_authenticate;  /* adds WWW-Authenticate: Bearer */
 	/* The caller a bearer token authenticated ("bot:NAME"), "" when none:
 	 * the connection is then counted against that identity (brk_conn.h). */
-	char actor[96];
+	char actor[BRK_IDENTITY_KEY_MAX];
 };
 
 /* Handles one request; always fills resp (status and JSON body). */
@@ -51,6 +55,11 @@ void brk_resp_error(struct brk_resp *resp, int status, const char *code, const c
 int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_session *who,
     struct brk_resp *resp);
 
+/* The one name of an identity across the broker, "kind:name" ("bot:ci",
+ * "user:alice"): the actor of its audit events, and the key of its shares
+ * (its connections, brk_conn.h; its MCP sessions and calls), which only
+ * add up when every place names it alike. Every place formats it here. */
+void brk_identity_key(const char *kind, const char *name, char *out, size_t outsz);
 /* The audit actor for a principal: "user:NAME" or "bot:NAME". */
 void brk_actor(const struct store_session *who, char *out, size_t outsz);
 

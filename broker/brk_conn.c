@@ -45,7 +45,6 @@ struct brk_conns {
 	struct event events[EVENTS_MAX];
 	size_t nevents, dropped;
 	struct rec *head;
-	size_t n, nauth;
 	int64_t head_ms, body_ms;
 	struct brk_quota *by_addr, *by_identity;
 	brk_conn_event_fn *event;
@@ -146,7 +145,6 @@ static void started(struct brk_conns *t, struct MHD_Connection *c, void **ctx)
 		t->head->prev = r;
 	}
 	t->head = r;
-	t->n++;
 	if (refused && r->fd >= 0) {
 		/* Past its address's share: ended before it costs a handshake.
 		 * The descriptor is open: we are in its STARTED callback. */
@@ -175,10 +173,6 @@ static void closed(struct brk_conns *t, void **ctx)
 	}
 	if (r->next != NULL) {
 		r->next->prev = r->prev;
-	}
-	t->n--;
-	if (r->identity[0] != '\0') {
-		t->nauth--;
 	}
 	pthread_mutex_unlock(&t->mu);
 	if (r->identity[0] != '\0') {
@@ -234,14 +228,6 @@ size_t brk_conns_expire(struct brk_conns *t, int64_t now_ms)
 	return n;
 }
 
-void brk_conns_count(struct brk_conns *t, size_t *all, size_t *authenticated)
-{
-	pthread_mutex_lock(&t->mu);
-	*all = t->n;
-	*authenticated = t->nauth;
-	pthread_mutex_unlock(&t->mu);
-}
-
 static struct rec *rec_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -282,6 +268,5 @@ void brk_conn_authenticated(struct MHD_Connection *c, const char *identity)
 	pthread_mutex_lock(&t->mu);
 	snprintf(r->identity, sizeof(r->identity), "%s", identity);
 	r->counted = 0;
-	t->nauth++;
 	pthread_mutex_unlock(&t->mu);
 }

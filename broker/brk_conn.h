@@ -86,9 +86,6 @@ void brk_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context
  * themselves). Returns how many connections it shut down. Call once a
  * second. */
 size_t brk_conns_expire(struct brk_conns *t, int64_t now_ms);
-/* Connections registered now, and of them those counted against an
- * identity. */
-void brk_conns_count(struct brk_conns *t, size_t *all, size_t *authenticated);
 
 /* Sets what the server waits for on c (see enum brk_conn_phase); a
  * deadline starts now. */

@@ -35,7 +35,6 @@
 
 /* GnuTLS priority string: TLS 1.2 and 1.3 only, GnuTLS's normal suites. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define BODY_TOO_LARGE "request body over 65536 bytes"
 /* Retry-After of a 503 when the workers are all busy. */
 #define BUSY_RETRY_S 1
 
@@ -47,15 +46,13 @@ struct brk_http {
 	char *key;
 };
 
-enum stage { STAGE_BODY, STAGE_WORKING, STAGE_DONE };
-
 /* Per-request state: the body collected so far and, once complete, the
  * request and the response the worker prepares; for the MCP path, the MCP
  * transport's own state. */
 struct req_state {
 	struct brk *b;
 	struct MHD_Connection *c;
-	enum stage stage;
+	int done;                  /* api_job prepared resp */
 	struct brk_body body;
 	int mcp;
 	void *mcp_cls;
@@ -105,18 +102,16 @@ static void free_text(void *p)
 	crypto_free_str(p);
 }
 
-/* Sends resp as JSON with the broker's standard headers. */
-static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp *resp)
+struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 	char *text = resp->json != NULL ? cJSON_PrintUnformatted(resp->json) : NULL;
 	size_t len;
 
 	if (text == NULL) {
 		text = strdup("{}");
 		if (text == NULL) {
-			return MHD_NO;
+			return NULL;
 		}
 	}
 	len = strlen(text);
@@ -124,7 +119,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp
 	r = MHD_create_response_from_buffer_with_free_callback(len, text, free_text);
 	if (r == NULL) {
 		crypto_free_str(text);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -137,7 +132,20 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp
 		MHD_add_response_header(r, "Retry-After", ra);
 	}
 	if (resp->www_authenticate) {
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"zt\"");
+		MHD_add_response_header(r, "WWW-Authenticate",
+		    challenge != NULL ? challenge : "Bearer realm=\"zt\"");
+	}
+	return r;
+}
+
+/* Sends resp as JSON with the broker's standard headers. */
+static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp *resp)
+{
+	struct MHD_Response *r = brk_http_response(resp, NULL);
+	enum MHD_Result ret;
+
+	if (r == NULL) {
+		return MHD_NO;
 	}
 	ret = MHD_queue_response(c, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
@@ -156,6 +164,15 @@ static enum MHD_Result send_error(struct MHD_Connection *c, int status, const ch
 	ret = send_resp(c, &resp);
 	brk_resp_clear(&resp);
 	return ret;
+}
+
+/* 413 for a /v1 body over BRK_BODY_MAX, as brk_api.c words it. */
+static enum MHD_Result send_too_large(struct MHD_Connection *c)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "request body over %d bytes", BRK_BODY_MAX);
+	return send_error(c, 413, "body_too_large", 0, msg);
 }
 
 /* The client's address as text. */
@@ -178,7 +195,7 @@ static void api_job(void *arg)
 		brk_conn_authenticated(rs->c, rs->resp.actor);
 	}
 	log_info("%s %s %d from %s", rs->req.method, rs->req.path, rs->resp.status, rs->source);
-	rs->stage = STAGE_DONE;
+	rs->done = 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -204,7 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
 		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX) &&
 		    brk_body_refuse(c, &rs->body)) {
-			return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
+			return send_too_large(c);
 		}
 		if (!rs->mcp) {
 			return MHD_YES;
@@ -219,16 +236,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return ret;
 	}
-	if (rs->stage == STAGE_DONE) {
+	/* The connection stays suspended while api_job runs: libmicrohttpd
+	 * calls again only once the job is done. */
+	if (rs->done) {
 		ret = send_resp(c, &rs->resp);
 		brk_resp_clear(&rs->resp);
 		return ret;
 	}
-	if (rs->stage == STAGE_WORKING) {
-		return MHD_YES; /* not ours to answer yet (cannot happen: suspended) */
-	}
 	if (rs->body.too_large) {
-		return send_error(c, 413, "body_too_large", 0, BODY_TOO_LARGE);
+		return send_too_large(c);
 	}
 	brk_conn_phase(c, BRK_CONN_BUSY);
 	client_addr(c, rs->source, sizeof(rs->source));
@@ -241,9 +257,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	rs->req.body = buf_len(rs->body.kept) > 0 ? buf_ptr(rs->body.kept) : NULL;
 	rs->req.body_len = buf_len(rs->body.kept);
-	rs->stage = STAGE_WORKING;
 	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
-		rs->stage = STAGE_BODY;
 		log_warn("%s %s from %s: 503, every worker busy", method, url, rs->source);
 		return send_error(c, 503, "busy", BUSY_RETRY_S,
 		    "the server is busy: try again in a moment");

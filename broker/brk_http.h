@@ -24,6 +24,8 @@
 
 struct brk;
 struct brk_http;
+struct brk_resp;
+struct MHD_Response;
 
 /* Event-loop threads. TLS handshakes run on them, so a few; everything
  * that blocks runs elsewhere. */
@@ -55,6 +57,16 @@ struct brk_http_config {
  * listen), ZT_ERR_NOMEM. */
 int brk_http_start(struct brk *b, const struct brk_http_config *cfg, struct brk_http **out,
     unsigned *port);
+/* resp (brk_api.h) as a response with the broker's standard headers,
+ * for every JSON answer of the port: its JSON ("{}" when it has none;
+ * the buffer is wiped when freed, as it may hold a fresh token),
+ * Content-Type, Cache-Control: no-store, X-Content-Type-Options: nosniff,
+ * Strict-Transport-Security, Retry-After when resp sets one, and
+ * WWW-Authenticate when resp asks for it, with challenge as its value
+ * (NULL: Bearer realm="zt"). The caller queues it with resp->status and
+ * destroys it. NULL on ENOMEM. */
+struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge);
+
 /* Stops the daemon and frees. Before: brk_mcp_shutdown() and
  * brk_work_close(b->work), so that no connection is left suspended, and
  * brk_watch_stop(), whose chore uses the server. NULL is a no-op. */

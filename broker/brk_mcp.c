@@ -39,6 +39,7 @@ struct brk_mcp {
 	struct mcp_server *srv;
 	struct brk_mcphttp *http;
 	int64_t checked_ms;        /* the last check of the sessions' tokens */
+	int recheck;               /* the last check was not complete: again */
 	const char *hosts[MAX_HOSTS + 4];
 	char metadata_url[512];
 };
@@ -47,10 +48,10 @@ int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
     const char *outcome, const cJSON *details)
 {
 	const struct mcp_identity *who = mcp_call_identity(call);
-	char actor[96];
+	char actor[BRK_IDENTITY_KEY_MAX];
 	int r;
 
-	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
 	if ((r = aud_append(b->store, brk_now_ms(), type, actor, who->source, outcome,
 	    details)) != 0) {
 		log_error("cannot write audit event %s of %s: %s", type, actor, zt_strerror(r));
@@ -462,8 +463,10 @@ static int token_valid(void *arg, const struct mcp_identity *who, const char *bi
 		*why = "identity removed or token deleted";
 		break;
 	default:
-		/* The store could not say: keep the session, check again later. */
+		/* The store could not say: keep the session, check again at the
+		 * next round. */
 		log_error("mcp: cannot check a session's token: %s", zt_strerror(r));
+		m->recheck = 1;
 		return 0;
 	}
 	return r;
@@ -473,9 +476,9 @@ static void audit(void *arg, const char *type, const struct mcp_identity *who,
     const char *source, const char *outcome, const char *reason)
 {
 	struct brk_mcp *m = arg;
-	char actor[96];
+	char actor[BRK_IDENTITY_KEY_MAX];
 
-	snprintf(actor, sizeof(actor), "%s:%s", who->kind, who->name);
+	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
 	/* A refusal (no usable role, no session left in its share, another
 	 * identity's session id) can be asked for again and again: once per
 	 * identity, kind and period, then a summary. */
@@ -527,16 +530,21 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
  * and the sessions whose token no longer authenticates are ended, at once
  * when the store changed (a lock, a removal, a logout: revocation takes
  * effect on what already runs), and every BRK_MCP_REVOKE_CHECK_MS anyway
- * (expiry needs no write). */
+ * (expiry needs no write). A check that could not be made in full (no
+ * memory, the store could not answer) is made again at the next round. */
 static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
 	struct brk_mcp *m = arg;
 
 	(void)b;
 	brk_mcphttp_tick(m->http, net_mono_ms());
-	if (rd->store_changed || rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS) {
+	if (rd->store_changed || m->recheck ||
+	    rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS) {
 		m->checked_ms = rd->now_ms;
-		brk_mcphttp_revoke(m->http, token_valid, m);
+		m->recheck = 0;
+		if (brk_mcphttp_revoke(m->http, token_valid, m, NULL) != 0) {
+			m->recheck = 1;
+		}
 	}
 }
 
@@ -637,8 +645,10 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	cfg.allowed_hosts = m->hosts;
 	cfg.allowed_origins = mc->origins;
 	cfg.sessions_per_identity = mc->sessions_per_identity;
+	cfg.calls_per_identity = mc->calls_per_identity;
 	cfg.work = b->work;
 	cfg.retained_session_max = mc->retained_session_max;
+	cfg.retained_identity_max = mc->retained_identity_max;
 	cfg.retained_max = mc->retained_max;
 	cfg.admit = admit;
 	cfg.admit_arg = m;

@@ -36,11 +36,14 @@ struct brk_mcp_config {
 	 * browser-based clients served from elsewhere; likewise. */
 	const char *const *origins;
 	int diagnostic_tools;
-	/* Sessions one identity may hold at once (0: the default). */
+	/* Sessions one identity may hold at once, and requests it may run at
+	 * once (0: the defaults of brk_mcphttp.h). */
 	size_t sessions_per_identity;
-	/* Bytes of SSE events kept per session and in all (0: defaults;
-	 * brk_mcphttp.h). */
+	size_t calls_per_identity;
+	/* Bytes of SSE events kept per session, per identity and in all (0:
+	 * defaults; brk_mcphttp.h). */
 	size_t retained_session_max;
+	size_t retained_identity_max;
 	size_t retained_max;
 };
 

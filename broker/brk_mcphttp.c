@@ -27,6 +27,7 @@
 #include "broker/brk_api.h"
 #include "broker/brk_body.h"
 #include "broker/brk_conn.h"
+#include "broker/brk_http.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_mcphttp_int.h"
 #include "broker/brk_quota.h"
@@ -34,12 +35,16 @@
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/net.h"
 
 #define MSG_TOO_LARGE "message larger than the limit of 4 MiB"
 /* JSON-RPC code for a session that is gone: as "Session not found". */
 #define SESSION_GONE (-32001)
+/* JSON-RPC code for a request refused because its identity runs its share
+ * of calls: implementation-defined server error, 29 as in HTTP 429. */
+#define TOO_MANY_CALLS (-32029)
 /* Retry-After of a 503 when every worker is busy. */
 #define BUSY_RETRY_S 1
 
@@ -54,6 +59,7 @@ struct req {
 	const char *method;
 	struct brk_body body;
 	int answered;              /* answered before the body (brk_body.h) */
+	int authenticated;         /* who is set: only then may the request go on */
 	struct mcp_identity who;
 	char binding[72];          /* the credential that authenticated it */
 	char source[64];
@@ -69,13 +75,119 @@ static int64_t now_s(void)
 
 /* ---- sessions ---- */
 
+/* The chain of h->idents an identity key is on. */
+static struct hident **ident_chain(struct brk_mcphttp *h, const char *key)
+{
+	return &h->idents[hash_str(key) & (h->nbuckets - 1)];
+}
+
+/* The identity record of key, with a reference taken (made on first use):
+ * NULL on ENOMEM. */
+static struct hident *ident_hold(struct brk_mcphttp *h, const char *key)
+{
+	struct hident **chain = ident_chain(h, key), *id;
+
+	for (id = *chain; id != NULL && strcmp(id->key, key) != 0; id = id->next) {
+		/* on to the next */
+	}
+	if (id == NULL) {
+		if ((id = calloc(1, sizeof(*id))) == NULL) {
+			return NULL;
+		}
+		snprintf(id->key, sizeof(id->key), "%s", key);
+		retain_scope_init(&id->kept, SCOPE_IDENTITY, h->cfg.retained_identity_max);
+		id->next = *chain;
+		*chain = id;
+	}
+	id->refs++;
+	return id;
+}
+
+/* Drops a reference to id; the last one forgets it (its sessions, and so
+ * their streams and events, are gone). */
+static void ident_drop(struct brk_mcphttp *h, struct hident *id)
+{
+	struct hident **pp;
+
+	if (--id->refs > 0) {
+		return;
+	}
+	for (pp = ident_chain(h, id->key); *pp != id; pp = &(*pp)->next) {
+		/* it is on its chain */
+	}
+	*pp = id->next;
+	retain_scope_fini(&id->kept);
+	free(id);
+}
+
 void mcphttp_session_unref(struct hsession *hs)
 {
 	if (hs == NULL || --hs->refs > 0) {
 		return;
 	}
+	if (hs->ident != NULL) {
+		ident_drop(hs->h, hs->ident);
+	}
 	mcp_session_unref(hs->ms);
+	retain_scope_fini(&hs->kept);
 	free(hs);
+}
+
+/* The chain of h->by_id a session id is on. */
+static struct hsession **id_chain(struct brk_mcphttp *h, const char *id)
+{
+	return &h->by_id[hash_str(id) & (h->nbuckets - 1)];
+}
+
+/* Puts hs in the table: on h->sessions and its chain of h->by_id. */
+static void session_insert(struct brk_mcphttp *h, struct hsession *hs)
+{
+	struct hsession **chain = id_chain(h, hs->id);
+
+	hs->prev = NULL;
+	hs->next = h->sessions;
+	if (h->sessions != NULL) {
+		h->sessions->prev = hs;
+	}
+	h->sessions = hs;
+	hs->next_id = *chain;
+	*chain = hs;
+	h->nsessions++;
+}
+
+/* Takes hs (in the table) out of it. */
+static void session_remove(struct brk_mcphttp *h, struct hsession *hs)
+{
+	struct hsession **pp;
+
+	if (hs->prev != NULL) {
+		hs->prev->next = hs->next;
+	} else {
+		h->sessions = hs->next;
+	}
+	if (hs->next != NULL) {
+		hs->next->prev = hs->prev;
+	}
+	for (pp = id_chain(h, hs->id); *pp != hs; pp = &(*pp)->next_id) {
+		/* on its chain: it is in the table */
+	}
+	*pp = hs->next_id;
+	h->nsessions--;
+}
+
+/* The session with id sid, or NULL. The ids of a chain are compared in
+ * constant time: the time taken tells nothing of how much of an id is
+ * right. */
+static struct hsession *session_find(struct brk_mcphttp *h, const char *sid)
+{
+	size_t n = strlen(sid);
+
+	for (struct hsession *hs = *id_chain(h, sid); hs != NULL; hs = hs->next_id) {
+		if (strlen(hs->id) == n && crypto_ct_equal(hs->id, sid, n)) {
+			return hs;
+		}
+	}
+	return NULL;
 }
 
 /* Ends a session: finishes its streams, takes it out of the table and
@@ -88,7 +200,6 @@ void mcphttp_session_unref(struct hsession *hs)
 static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char *why,
     struct hsession **closing)
 {
-	struct hsession **pp;
 	char msg[160];
 
 	if (hs->ended) {
@@ -104,14 +215,9 @@ static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char 
 		sse_stream_finish(hs->streams);
 		sse_stream_detach(hs->streams);
 	}
-	for (pp = &h->sessions; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == hs) {
-			*pp = hs->next;
-			h->nsessions--;
-			brk_quota_give(h->quota, hs->owner_key);
-			break;
-		}
-	}
+	/* Not ended, so in the table (it leaves it only here). */
+	session_remove(h, hs);
+	brk_quota_give(h->quota, hs->owner_key);
 	hs->next_closed = *closing;
 	*closing = hs;
 }
@@ -156,12 +262,6 @@ static int same_binding(const char *a, const char *b)
 	size_t n = strlen(a);
 
 	return n == strlen(b) && crypto_ct_equal(a, b, n);
-}
-
-/* "kind:name", the identity's key in h->quota. */
-static void identity_key(const struct mcp_identity *who, char *out, size_t outsz)
-{
-	snprintf(out, outsz, "%s:%s", who->kind, who->name);
 }
 
 /* ---- answers ---- */
@@ -289,6 +389,14 @@ static int origin_ok(const struct brk_mcphttp *h, struct MHD_Connection *c)
 	    host_allowed(h, o.host) && o.port == bound_port(c);
 }
 
+static void audit(struct brk_mcphttp *h, const char *type, const struct mcp_identity *who,
+    const char *source, const char *outcome, const char *reason)
+{
+	if (h->cfg.audit != NULL) {
+		h->cfg.audit(h->cfg.audit_arg, type, who, source, outcome, reason);
+	}
+}
+
 /* ---- POSTed requests ---- */
 
 struct work {
@@ -308,6 +416,7 @@ static void call_job(void *arg)
 
 	mcp_session_dispatch(w->hs->ms, &w->who, &w->msg, &sink);
 	mcp_msg_clear(&w->msg);
+	brk_quota_give(h->call_quota, w->hs->owner_key);
 	pthread_mutex_lock(&h->mu);
 	log_debug("mcp: stream %llu of a session of %s:%s finished, %zu bytes kept",
 	    (unsigned long long)w->s->no, w->who.kind, w->who.name, w->s->bytes);
@@ -319,19 +428,59 @@ static void call_job(void *arg)
 	free(w);
 }
 
+/* Takes a unit of h->call_quota for the session's owner: 0, or an answer
+ * set (an error for the request past the identity's share, 503 past the
+ * total). */
+static int call_admit(struct brk_mcphttp *h, struct req *rq, struct hsession *hs,
+    const cJSON *id)
+{
+	char msg[512];
+	int r = brk_quota_take(h->call_quota, hs->owner_key);
+
+	if (r == 0) {
+		return 0;
+	}
+	if (r != ZT_ERR_RATE_LIMITED) {
+		log_warn("mcp: 503 for %s: %d requests running, the most at once", rq->source,
+		    BRK_MCP_CALLS_MAX);
+		answer_rpc_error(rq, 503, MCP_ERR_INTERNAL,
+		    "too many requests running on this server; try again in a moment");
+		return ZT_ERR_BUSY;
+	}
+	audit(h, "mcp.call", &rq->who, rq->source, "failure", "too many calls");
+	snprintf(msg, sizeof(msg), "Too many requests running: %s already runs %zu, the most "
+	    "one identity may run at once (other identities are not held back); send this one "
+	    "again once one of them ended, or cancel one (notifications/cancelled)",
+	    hs->owner_key, h->cfg.calls_per_identity);
+	/* The JSON-RPC error response to this request, as plain JSON with 200,
+	 * not an HTTP 429: every client matches it to its request by id and
+	 * fails that call alone, with this message. An HTTP error for a POSTed
+	 * request is handled poorly: the MCP Python SDK before 2.0 left the
+	 * call waiting forever, and the TypeScript SDK reports a transport
+	 * error holding the body as text. */
+	answer(rq, 200, "application/json", mcp_error_json(id, TOO_MANY_CALLS, msg, NULL), NULL);
+	return ZT_ERR_RATE_LIMITED;
+}
+
 /* Runs a request on h->calls and answers with its SSE stream. Takes msg. */
 static void post_streaming(struct brk_mcphttp *h, struct req *rq, struct hsession *hs,
     struct mcp_msg *msg)
 {
-	struct work *w = calloc(1, sizeof(*w));
+	struct work *w = NULL;
 	struct conn *cn = NULL;
 	int r = ZT_ERR_NOMEM;
 
+	if (call_admit(h, rq, hs, msg->id) != 0) {
+		mcp_msg_clear(msg);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
 	pthread_mutex_lock(&h->mu);
 	if (w == NULL || hs->ended || (w->s = sse_stream_new(hs, msg->id)) == NULL) {
 		/* Ended since lookup() (revoked, deleted, stopping), or ENOMEM. */
 		r = hs->ended;
 		pthread_mutex_unlock(&h->mu);
+		brk_quota_give(h->call_quota, hs->owner_key);
 		free(w);
 		mcp_msg_clear(msg);
 		if (r) {
@@ -361,6 +510,7 @@ static void post_streaming(struct brk_mcphttp *h, struct req *rq, struct hsessio
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (r != 0) {
+		brk_quota_give(h->call_quota, hs->owner_key);
 		mcp_msg_clear(&w->msg);
 		free(w);
 		log_warn("mcp: 503 for %s: every call thread busy", rq->source);
@@ -388,14 +538,6 @@ static int capture_send(void *arg, const char *json)
 
 /* ---- the methods ---- */
 
-static void audit(struct brk_mcphttp *h, const char *type, const struct mcp_identity *who,
-    const char *source, const char *outcome, const char *reason)
-{
-	if (h->cfg.audit != NULL) {
-		h->cfg.audit(h->cfg.audit_arg, type, who, source, outcome, reason);
-	}
-}
-
 /* Looks the request's session up for who: 0 with a reference taken, or an
  * answer set (400 missing, 404 unknown/ended/foreign). */
 static int lookup(struct brk_mcphttp *h, struct req *rq, struct hsession **out)
@@ -409,12 +551,7 @@ static int lookup(struct brk_mcphttp *h, struct req *rq, struct hsession **out)
 		return ZT_ERR_INVALID;
 	}
 	pthread_mutex_lock(&h->mu);
-	for (hs = h->sessions; hs != NULL; hs = hs->next) {
-		if (strlen(hs->id) == strlen(sid) &&
-		    crypto_ct_equal(hs->id, sid, strlen(sid))) {
-			break;
-		}
-	}
+	hs = session_find(h, sid);
 	if (hs != NULL && (!same_identity(&hs->owner, &rq->who) ||
 	    !same_binding(hs->binding, rq->binding))) {
 		int other = !same_identity(&hs->owner, &rq->who);
@@ -452,7 +589,6 @@ static void session_put(struct brk_mcphttp *h, struct hsession *hs)
  * total or while stopping). */
 static int session_admit(struct brk_mcphttp *h, struct req *rq, const char *key)
 {
-	struct hsession *closing = NULL;
 	char why[300], msg[512];
 	int r = 0, stopping;
 
@@ -463,17 +599,15 @@ static int session_admit(struct brk_mcphttp *h, struct req *rq, const char *key)
 		return ZT_ERR_DENIED;
 	}
 	pthread_mutex_lock(&h->mu);
-	sweep_idle(h, &closing);
 	stopping = h->stopping;
 	if (!stopping) {
 		r = brk_quota_take(h->quota, key);
 	}
 	pthread_mutex_unlock(&h->mu);
-	close_sessions(h, closing);
-	if (stopping || (r != 0 && brk_quota_held(h->quota, key) < h->cfg.sessions_per_identity)) {
+	if (stopping || (r != 0 && r != ZT_ERR_RATE_LIMITED)) {
 		answer_rpc_error(rq, 503, MCP_ERR_INTERNAL, stopping ?
 		    "the server is stopping" : "too many MCP sessions on this server; try later");
-		return ZT_ERR_RATE_LIMITED;
+		return ZT_ERR_BUSY;
 	}
 	if (r != 0) {
 		audit(h, "mcp.session", &rq->who, rq->source, "failure", "too many sessions");
@@ -496,9 +630,9 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	struct mcp_sink sink = { capture_send, NULL, &last };
 	struct hsession *hs = NULL;
 	cJSON *resp = NULL;
-	int ok;
+	int ok, stopping;
 
-	identity_key(&rq->who, key, sizeof(key));
+	brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
 	if (session_admit(h, rq, key) != 0) {
 		return;
 	}
@@ -510,6 +644,7 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 		answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "cannot create a session");
 		return;
 	}
+	retain_scope_init(&hs->kept, SCOPE_SESSION, h->cfg.retained_session_max);
 	hs->h = h;
 	hs->owner = rq->who;
 	memcpy(hs->owner_key, key, sizeof(key));
@@ -522,22 +657,22 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	ok = cJSON_GetObjectItemCaseSensitive(resp, "result") != NULL;
 	cJSON_Delete(resp);
 	pthread_mutex_lock(&h->mu);
-	if (ok && !h->stopping) {
+	stopping = h->stopping;
+	if (ok && !stopping && (hs->ident = ident_hold(h, key)) != NULL) {
 		memcpy(sid, hs->id, sizeof(sid));
-		hs->next = h->sessions;
-		h->sessions = hs;
-		h->nsessions++;
+		session_insert(h, hs);
 		hs = NULL;
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (hs != NULL) {
-		/* Refused by the engine (its error is the answer), or stopping. */
+		/* Refused by the engine (its error is the answer), stopping, or
+		 * ENOMEM. It has no identity record and no stream: no lock. */
 		brk_quota_give(h->quota, key);
-		mcp_session_unref(hs->ms);
-		free(hs);
+		mcphttp_session_unref(hs);
 		if (ok) {
 			free(last);
-			answer_rpc_error(rq, 503, MCP_ERR_INTERNAL, "the server is stopping");
+			answer_rpc_error(rq, stopping ? 503 : 500, MCP_ERR_INTERNAL, stopping ?
+			    "the server is stopping" : "cannot create a session");
 		} else {
 			answer(rq, 200, "application/json", last, NULL);
 		}
@@ -596,6 +731,7 @@ static void do_get(struct brk_mcphttp *h, struct req *rq)
 	struct conn *cn = NULL;
 	uint64_t no = 0, seq = 0;
 	struct mcp_sink sink = { sse_standalone_send, NULL, NULL };
+	int gone;
 
 	if (!brk_hdr_accepts(header(rq->c, "Accept"), "text/event-stream")) {
 		answer_rpc_error(rq, 406, MCP_ERR_INVALID_REQUEST,
@@ -615,11 +751,14 @@ static void do_get(struct brk_mcphttp *h, struct req *rq)
 		/* Resumption of any of the session's streams. */
 		s = brk_hdr_event_id(last, &no, &seq) == 0 ? sse_stream_find(hs, no) : NULL;
 		cn = s != NULL ? sse_reader_attach(h, s, rq->c, seq) : NULL;
+		/* Read under the lock: a request of the session may be adding a
+		 * stream now. */
+		gone = no > 0 && no <= hs->stream_no;
 		pthread_mutex_unlock(&h->mu);
 		if (s == NULL) {
-			answer_rpc_error(rq, 404, MCP_ERR_INVALID_REQUEST, no > 0 &&
-			    no <= hs->stream_no ? "the events of this stream are no longer kept: a "
-			    "session keeps its newest streams and a bounded number of bytes" :
+			answer_rpc_error(rq, 404, MCP_ERR_INVALID_REQUEST, gone ?
+			    "the events of this stream are no longer kept: a session keeps its "
+			    "newest streams and a bounded number of bytes" :
 			    "no stream to resume for this Last-Event-ID");
 		} else {
 			answer_sse(rq, cn);
@@ -679,44 +818,35 @@ static void run_job(void *arg)
 /* ---- the stages before the method ---- */
 
 /* Authentication, on a worker with the connection suspended: it reads the
- * store and may write the audit. On a refusal the answer is set. */
+ * store and may write the audit. On success rq->authenticated is set; on a
+ * refusal the answer is, unless there was no memory to build it. */
 static void auth_job(void *arg)
 {
 	struct req *rq = arg;
 	struct brk_mcphttp *h = rq->h;
 	struct brk_resp resp;
-	char *text, www[512], key[96];
-	struct MHD_Response *r;
+	char www[512], key[BRK_IDENTITY_KEY_MAX];
 
 	memset(&resp, 0, sizeof(resp));
 	if (h->cfg.authenticate(h->cfg.auth_arg, header(rq->c, "Authorization"), rq->source,
 	    &rq->who, rq->binding, sizeof(rq->binding), &resp) == 0) {
 		/* Tool events name the client's address (the identity's source). */
 		snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
-		identity_key(&rq->who, key, sizeof(key));
+		brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
 		brk_conn_authenticated(rq->c, key);
+		rq->authenticated = 1;
 		return;
 	}
-	text = resp.json != NULL ? cJSON_PrintUnformatted(resp.json) : NULL;
-	r = MHD_create_response_from_buffer_with_free_callback(text != NULL ? strlen(text) : 0,
-	    text, free_text);
-	if (r == NULL) {
-		free(text);
-		brk_resp_clear(&resp);
-		return;
+	/* The API's refusal with the port's standard headers; a client that
+	 * must authenticate learns where the metadata is (RFC 9728). */
+	snprintf(www, sizeof(www), "Bearer resource_metadata=\"%s\"",
+	    h->cfg.resource_metadata_url != NULL ? h->cfg.resource_metadata_url : "");
+	if (resp.status == 0) {
+		resp.status = 401;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	if (resp.status == 401) {
-		snprintf(www, sizeof(www), "Bearer resource_metadata=\"%s\"",
-		    h->cfg.resource_metadata_url != NULL ? h->cfg.resource_metadata_url : "");
-		MHD_add_response_header(r, "WWW-Authenticate", www);
-	}
-	if (resp.retry_after > 0) {
-		snprintf(www, sizeof(www), "%lld", (long long)resp.retry_after);
-		MHD_add_response_header(r, "Retry-After", www);
-	}
-	rq->resp = r;
-	rq->status = (unsigned)(resp.status != 0 ? resp.status : 401);
+	resp.www_authenticate |= resp.status == 401;
+	rq->resp = brk_http_response(&resp, www);
+	rq->status = (unsigned)resp.status;
 	brk_resp_clear(&resp);
 }
 
@@ -804,9 +934,15 @@ static enum MHD_Result on_head(struct brk_mcphttp *h, struct req *rq)
 		snprintf(rq->who.kind, sizeof(rq->who.kind), "anonymous");
 		snprintf(rq->who.name, sizeof(rq->who.name), "anonymous");
 		snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
+		rq->authenticated = 1;
 	}
-	/* Authenticated (or refused, with the answer set). */
-	if (rq->resp == NULL && check_head(rq) == 0) {
+	if (!rq->authenticated) {
+		/* Refused, with the answer set; or with none (no memory for it):
+		 * then nothing can be said, and the connection is closed. Never
+		 * on as someone. */
+		return rq->resp != NULL ? answer_early(rq) : MHD_NO;
+	}
+	if (check_head(rq) == 0) {
 		rq->stage = RQ_BODY;
 		brk_conn_phase(rq->c, BRK_CONN_BODY);
 		return MHD_YES;
@@ -838,8 +974,9 @@ enum MHD_Result brk_mcphttp_request(struct brk_mcphttp *h, struct MHD_Connection
 		return r == 0 ? MHD_YES : MHD_NO;
 	}
 	if (rq->answered) {
-		/* The body of an early answer is in: now the answer. */
-		return rq->resp != NULL ? send_answer(c, rq) : MHD_YES;
+		/* The body of an early answer is in: now the answer (none, on
+		 * ENOMEM: the connection is closed rather than left waiting). */
+		return send_answer(c, rq);
 	}
 	switch (rq->stage) {
 	case RQ_NEW:
@@ -882,30 +1019,62 @@ void brk_mcphttp_tick(struct brk_mcphttp *h, int64_t now_ms)
 	close_sessions(h, closing);
 }
 
-size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg)
+/* Orders sessions by the credential they are bound to (and their owner,
+ * which one credential always has), so that brk_mcphttp_revoke() checks
+ * each credential once. Bindings are hashes the server made: no secret is
+ * compared here. */
+static int by_binding(const void *a, const void *b)
+{
+	const struct hsession *x = *(struct hsession *const *)a;
+	const struct hsession *y = *(struct hsession *const *)b;
+	int c = strcmp(x->binding, y->binding);
+
+	return c != 0 ? c : strcmp(x->owner_key, y->owner_key);
+}
+
+int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg,
+    size_t *ended)
 {
 	struct hsession **all = NULL, *closing = NULL;
 	const char **why = NULL;
-	size_t n = 0, ended = 0;
+	size_t n = 0, want, checked = 0, nended = 0;
 
+	if (ended != NULL) {
+		*ended = 0;
+	}
 	/* A snapshot with a reference each: check() reads the store, which
 	 * may wait, and runs without h->mu. */
 	pthread_mutex_lock(&h->mu);
-	if (h->nsessions > 0 && (all = calloc(h->nsessions, sizeof(*all))) != NULL &&
-	    (why = calloc(h->nsessions, sizeof(*why))) != NULL) {
-		for (struct hsession *hs = h->sessions; hs != NULL; hs = hs->next) {
-			hs->refs++;
-			all[n++] = hs;
-		}
+	want = h->nsessions;
+	if (want > 0 && ((all = calloc(want, sizeof(*all))) == NULL ||
+	    (why = calloc(want, sizeof(*why))) == NULL)) {
+		pthread_mutex_unlock(&h->mu);
+		free(all);
+		log_error("mcp: no memory to check the credentials of %zu session(s); nothing was "
+		    "revoked in this round", want);
+		return ZT_ERR_NOMEM;
+	}
+	for (struct hsession *hs = h->sessions; hs != NULL; hs = hs->next) {
+		hs->refs++;
+		all[n++] = hs;
 	}
 	pthread_mutex_unlock(&h->mu);
+	if (n > 1) {
+		qsort(all, n, sizeof(*all), by_binding);
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && by_binding(&all[i - 1], &all[i]) == 0) {
+			why[i] = why[i - 1]; /* the same credential: one answer */
+			continue;
+		}
+		checked++;
 		if (check(arg, &all[i]->owner, all[i]->binding, &why[i]) == 0) {
 			why[i] = NULL;
 		} else if (why[i] == NULL) {
 			why[i] = "credential no longer valid";
 		}
 	}
+	log_debug("mcp: checked %zu credential(s) of %zu session(s)", checked, n);
 	pthread_mutex_lock(&h->mu);
 	for (size_t i = 0; i < n; i++) {
 		if (why[i] != NULL && !all[i]->ended) {
@@ -918,16 +1087,18 @@ size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, vo
 	close_sessions(h, closing);
 	for (size_t i = 0; i < n; i++) {
 		if (why[i] != NULL) {
-			log_info("mcp: ended a session of %s:%s: %s", all[i]->owner.kind,
-			    all[i]->owner.name, why[i]);
+			log_info("mcp: ended a session of %s: %s", all[i]->owner_key, why[i]);
 			audit(h, "mcp.session", &all[i]->owner, all[i]->source, "revoked", why[i]);
-			ended++;
+			nended++;
 		}
 		session_put(h, all[i]);
 	}
 	free(all);
 	free(why);
-	return ended;
+	if (ended != NULL) {
+		*ended = nended;
+	}
+	return 0;
 }
 
 struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
@@ -953,13 +1124,35 @@ struct brk_mcphttp *brk_mcphttp_new(const struct brk_mcphttp_config *cfg)
 	if (h->cfg.retained_session_max == 0) {
 		h->cfg.retained_session_max = BRK_MCP_RETAINED_SESSION_MAX;
 	}
-	if (h->cfg.retained_session_max > h->cfg.retained_max) {
-		h->cfg.retained_session_max = h->cfg.retained_max;
+	if (h->cfg.retained_identity_max == 0) {
+		h->cfg.retained_identity_max = BRK_MCP_RETAINED_IDENTITY_MAX;
+	}
+	if (h->cfg.retained_identity_max > h->cfg.retained_max) {
+		h->cfg.retained_identity_max = h->cfg.retained_max;
+	}
+	if (h->cfg.retained_session_max > h->cfg.retained_identity_max) {
+		h->cfg.retained_session_max = h->cfg.retained_identity_max;
+	}
+	retain_scope_init(&h->kept, SCOPE_ALL, h->cfg.retained_max);
+	/* About one session (or identity) per chain when the table is full. */
+	for (h->nbuckets = 16; h->nbuckets < h->cfg.max_sessions && h->nbuckets < 65536;) {
+		h->nbuckets *= 2;
+	}
+	h->by_id = calloc(h->nbuckets, sizeof(*h->by_id));
+	h->idents = calloc(h->nbuckets, sizeof(*h->idents));
+	if (h->cfg.calls_per_identity == 0 || h->cfg.calls_per_identity > BRK_MCP_CALLS_MAX) {
+		h->cfg.calls_per_identity = h->cfg.calls_per_identity == 0 ?
+		    BRK_MCP_CALLS_PER_IDENTITY : BRK_MCP_CALLS_MAX;
 	}
 	h->quota = brk_quota_new(h->cfg.sessions_per_identity, h->cfg.max_sessions);
+	h->call_quota = brk_quota_new(h->cfg.calls_per_identity, BRK_MCP_CALLS_MAX);
 	h->calls = brk_work_new(BRK_MCP_CALLS_MAX, 0);
-	if (h->cfg.work == NULL || h->quota == NULL || h->calls == NULL) {
+	if (h->cfg.work == NULL || h->by_id == NULL || h->idents == NULL || h->quota == NULL ||
+	    h->call_quota == NULL || h->calls == NULL) {
+		free(h->by_id);
+		free(h->idents);
 		brk_quota_free(h->quota);
+		brk_quota_free(h->call_quota);
 		brk_work_free(h->calls);
 		free(h);
 		return NULL;
@@ -995,5 +1188,9 @@ void brk_mcphttp_free(struct brk_mcphttp *h)
 	brk_work_free(h->calls); /* waits for the calls, cancelled above */
 	pthread_mutex_destroy(&h->mu);
 	brk_quota_free(h->quota);
+	brk_quota_free(h->call_quota);
+	retain_scope_fini(&h->kept);
+	free(h->by_id);
+	free(h->idents); /* empty: every session, so every identity, is gone */
 	free(h);
 }

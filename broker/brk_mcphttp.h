@@ -17,8 +17,8 @@
  * together at most max_sessions (503); the admission hook may refuse an
  * identity any session (403).
  *
- * What a stream keeps for resumption is bounded in bytes per session and
- * in all; past the bounds the oldest events nobody needs first are
+ * What a stream keeps for resumption is bounded in bytes per session, per
+ * identity and in all; past the bounds the oldest events nobody needs first are
  * dropped, and a client that reaches a gap is told (a JSON-RPC error for
  * its request, or a log notification on the standalone stream), never
  * handed a silent gap: brk_mcpstream.c says how.
@@ -34,7 +34,8 @@
  * (cfg.work, brk_work.h): the access handler never waits on the daemon's
  * event-loop thread. Authentication and each method run on a worker with
  * the connection suspended; POSTed requests run on threads of the
- * transport's own (at most BRK_MCP_CALLS_MAX at once, then 503); SSE
+ * transport's own (each identity at most its share at once, then a
+ * JSON-RPC error; all together at most BRK_MCP_CALLS_MAX, then 503); SSE
  * responses suspend their connection while they have nothing to send.
  * brk_mcphttp_tick() must be called about once a second (keepalives of
  * SSE streams, idle sessions). When the transport is used behind
@@ -60,16 +61,24 @@ struct brk_mcphttp;
 /* Sessions in all: each costs a little memory and, while streams are
  * retained for resumption, their events (bounded separately). */
 #define BRK_MCP_SESSIONS_MAX 4096
-/* Bytes of SSE events the transport keeps, per session and in all: what a
- * reader has not been sent yet, and what was sent, for a client that
- * resumes a dropped connection with Last-Event-ID. A session must hold its
- * largest event (an ssh_exec result with 1 MiB of output each way, in the
- * worst case all escaped control bytes, is about 27 MB of JSON). */
+/* Bytes of SSE events the transport keeps, per session, per identity (over
+ * all its sessions) and in all: what a reader has not been sent yet, and
+ * what was sent, for a client that resumes a dropped connection with
+ * Last-Event-ID. A session must hold its largest event (an ssh_exec result
+ * with 1 MiB of output each way, in the worst case all escaped control
+ * bytes, is about 27 MB of JSON); an identity, two sessions' worth, so that
+ * no identity holds more than a quarter of what all share. */
 #define BRK_MCP_RETAINED_SESSION_MAX (32u * 1024 * 1024)
+#define BRK_MCP_RETAINED_IDENTITY_MAX (64u * 1024 * 1024)
 #define BRK_MCP_RETAINED_MAX (256u * 1024 * 1024)
 /* POSTed requests running at once (each on a thread: a tool call may wait
  * minutes for a host); past it, 503 with Retry-After. */
 #define BRK_MCP_CALLS_MAX 256
+/* Requests one identity may run at once: plenty for an agent that works on
+ * a few hosts in parallel, while 8 identities together cannot take every
+ * thread (a bot with a leaked token, or a loop, holds its share and no
+ * more). */
+#define BRK_MCP_CALLS_PER_IDENTITY 32
 
 struct brk_work;
 
@@ -106,8 +115,15 @@ struct brk_mcphttp_config {
 	 * initialize gets 429, past the total everyone's gets 503. */
 	size_t sessions_per_identity;
 	size_t max_sessions;
-	/* Retained SSE bytes per session and in all (0: the defaults above). */
+	/* POSTed requests one identity runs at once, over all its sessions (0:
+	 * BRK_MCP_CALLS_PER_IDENTITY; at most BRK_MCP_CALLS_MAX). Past it the
+	 * request is answered with a JSON-RPC error (-32029) naming the bound,
+	 * audited as mcp.call, outcome failure. */
+	size_t calls_per_identity;
+	/* Retained SSE bytes per session, per identity and in all (0: the
+	 * defaults above; each is at most the next). */
 	size_t retained_session_max;
+	size_t retained_identity_max;
 	size_t retained_max;
 	/* Decides whether who may open a session at all: 0, or a negative
 	 * ZT_ERR_* with why set (initialize is then answered 403 with a
@@ -152,8 +168,12 @@ typedef int brk_mcphttp_check_fn(void *arg, const struct mcp_identity *who,
  * cancelled (a tool's work stops; no result is delivered), each request
  * still open gets a JSON-RPC error saying the session ended and why, its
  * streams end, and the end is audited (mcp.session, outcome "revoked",
- * reason why). check runs without the transport's lock (it may read the
- * store). Returns how many sessions it ended. */
-size_t brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg);
+ * reason why). check runs once per credential (sessions opened with one
+ * token share it), without the transport's lock (it may read the store).
+ * 0 with *ended (may be NULL) set to how many sessions it ended, or
+ * ZT_ERR_NOMEM when it could check none (logged): call again soon, as
+ * nothing was revoked. */
+int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void *arg,
+    size_t *ended);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * brk_mcphttp_int.h - private to the MCP Streamable HTTP transport:
- * brk_mcphttp.c (sessions, requests, methods) and brk_mcpstream.c (SSE
- * streams, their retained events and their readers). The contract is
+ * brk_mcphttp.c (sessions, requests, methods), brk_mcpstream.c (SSE
+ * streams and their readers) and brk_mcpretain.c (the events streams keep,
+ * and which go first when they would not fit). The contract is
  * brk_mcphttp.h.
  *
  * Locking: h->mu guards every session, stream, event and reader of one
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <microhttpd.h>
 
+#include "broker/brk_api.h"
 #include "broker/brk_mcphttp.h"
 
 #define SESSION_ID_BYTES 32
@@ -43,6 +45,32 @@ struct event {
 
 struct hsession;
 struct conn;
+struct stream;
+
+/* Where retained bytes are counted and bounded: a session, its owner's
+ * identity (over all its sessions), and the whole transport. The index of
+ * each in a stream's at[]. */
+enum { SCOPE_SESSION, SCOPE_IDENTITY, SCOPE_ALL, SCOPES };
+
+/* A binary heap of streams, the oldest (lowest born) on top. */
+struct sheap {
+	struct stream **v;
+	size_t n;
+};
+
+/* One scope of retained bytes (brk_mcpretain.c). Its heaps hold the
+ * streams whose oldest event may be dropped, one heap per drop class, so
+ * that the next victim is found at once, not by a scan; each heap has
+ * room for every stream of the scope, so that filing a stream never
+ * allocates. */
+struct retain_scope {
+	size_t bytes;              /* of the events its streams keep */
+	size_t max;                /* its bound */
+	int slot;                  /* SCOPE_*: its index in a stream's at[] */
+	size_t nstreams;           /* streams in it (joined, not yet left) */
+	size_t cap;                /* room in each heap */
+	struct sheap q[3];         /* droppable streams of class 1, 2, 3 */
+};
 
 /* One logical SSE stream: the answer to one POSTed request, or the
  * session's standalone GET stream. */
@@ -65,6 +93,9 @@ struct stream {
 	int standalone;            /* the session's GET stream */
 	int retry_ms;
 	int refs;                  /* the session's list, readers, a worker */
+	int detached;              /* out of its session's list: never a victim */
+	int cls;                   /* its drop class as filed (0: on no heap) */
+	size_t at[SCOPES];         /* its place on that class's heap, per scope */
 };
 
 /* The reading side of one SSE connection. */
@@ -82,19 +113,29 @@ struct conn {
 	size_t pending_len, pending_off;
 };
 
+/* An identity that holds sessions: what all its sessions retain. */
+struct hident {
+	struct hident *next;       /* its chain of h->idents */
+	char key[BRK_IDENTITY_KEY_MAX];
+	struct retain_scope kept;
+	int refs;                  /* its sessions */
+};
+
 struct hsession {
-	struct hsession *next;
+	struct hsession *prev, *next; /* h->sessions */
+	struct hsession *next_id;  /* its chain of h->by_id */
 	struct hsession *next_closed; /* on a list of sessions to close */
 	struct brk_mcphttp *h;
 	char id[64];
 	struct mcp_session *ms;
 	struct mcp_identity owner;
-	char owner_key[96];        /* "kind:name": its unit of h->quota */
+	char owner_key[BRK_IDENTITY_KEY_MAX]; /* brk_identity_key(): its unit of h->quota */
+	struct hident *ident;      /* its owner's; set while in the table, and after */
 	char binding[72];          /* the credential it is bound to */
 	char source[64];           /* the address that created it */
 	struct stream *streams;
 	uint64_t stream_no;
-	size_t bytes;              /* of its streams' retained events */
+	struct retain_scope kept;  /* its streams' retained events */
 	int64_t last_used;
 	int busy;                  /* requests running and connected readers */
 	int ended;
@@ -107,12 +148,41 @@ struct brk_mcphttp {
 	int stopping;
 	struct hsession *sessions;
 	size_t nsessions;
+	/* Sessions by id (hash_str of the id): the lookup of every request
+	 * walks one short chain, not the table. */
+	struct hsession **by_id;
+	struct hident **idents;    /* identities holding sessions, by key */
+	size_t nbuckets;           /* of each table; a power of two */
 	struct brk_quota *quota;   /* sessions per identity and in all */
+	struct brk_quota *call_quota; /* POSTed requests running, likewise */
 	struct brk_work *calls;    /* runs POSTed requests */
 	struct conn *sleepers;     /* SSE readers suspended for want of events */
-	size_t bytes;              /* of all retained events */
+	struct retain_scope kept;  /* all retained events */
 	uint64_t streams_born;
 };
+
+/* ---- brk_mcpretain.c ---- */
+
+/* An empty scope for slot (SCOPE_*) bounded to max bytes; _fini frees its
+ * heaps (its streams are gone). */
+void retain_scope_init(struct retain_scope *sc, int slot, size_t max);
+void retain_scope_fini(struct retain_scope *sc);
+/* A new stream s (of s->hs, with no event yet) joins its scopes: 0, or
+ * ZT_ERR_NOMEM (nothing changed). */
+int retain_join(struct stream *s);
+/* s leaves its session's list: it is no victim any more (its events still
+ * count until they are dropped). Once per joined stream. */
+void retain_leave(struct stream *s);
+/* Files s anew after a change of what makes its oldest event droppable:
+ * its first event, its reader, the reader's sent_seq, finished. Every
+ * such change calls it. */
+void retain_update(struct stream *s);
+/* Keeps event e at the end of s, first dropping older events (s's own or
+ * others') until it fits; past STREAM_MAX_EVENTS s's oldest goes. 0, or
+ * ZT_ERR_TOO_LARGE: e does not fit (not kept; the caller frees it). */
+int retain_append(struct stream *s, struct event *e);
+/* Drops the oldest event of s (there is one). */
+void retain_drop_head(struct stream *s);
 
 /* ---- brk_mcpstream.c ---- */
 

@@ -7,17 +7,13 @@
  * seen are sent again. Event ids are "<stream number>_<sequence>",
  * sequence 0 being the priming event.
  *
- * What is kept is bounded in bytes, per session and in all
- * (cfg.retained_session_max, cfg.retained_max). When an event would not
- * fit, older events are dropped, in this order, oldest stream first:
- * (1) the events of finished streams that no connection reads (their
- * client went away before the end), (2) events already written to a
- * connected reader (kept only in case its connection breaks), (3) the
- * events of unfinished streams that no connection reads. Events a
- * connected reader has not been sent are never dropped; when the new
- * event still does not fit, it is the one not kept: a request's stream
- * then ends (the engine's send fails and the call's further messages are
- * lost), the standalone stream goes on. Nothing is skipped in silence:
+ * What is kept is bounded in bytes; brk_mcpretain.c says which older
+ * events are dropped to make room. When a new event still does not fit,
+ * it is the one not kept: a request's stream then ends (the engine's send
+ * fails and the call's further messages are lost), the standalone stream
+ * goes on. Every change of what makes a stream's oldest event droppable
+ * (its reader, what it was sent, its end) is told to retain_update().
+ * Nothing is skipped in silence:
  * a reader that reaches a gap (events dropped after what it was sent, or
  * after the Last-Event-ID it resumed from) sends, on a request's stream,
  * a JSON-RPC error response to that request saying its events were
@@ -81,94 +77,6 @@ void sse_readers_wake(struct brk_mcphttp *h, int64_t now_ms)
 	}
 }
 
-/* ---- retained bytes ---- */
-
-static size_t session_max(const struct brk_mcphttp *h)
-{
-	return h->cfg.retained_session_max;
-}
-
-/* Drops the oldest event of s. */
-static void drop_head(struct stream *s)
-{
-	struct event *e = s->head;
-	struct brk_mcphttp *h = s->hs->h;
-
-	s->head = e->next;
-	if (s->head == NULL) {
-		s->tail = NULL;
-	}
-	s->nevents--;
-	s->bytes -= e->size;
-	s->hs->bytes -= e->size;
-	h->bytes -= e->size;
-	if (e->seq > s->dropped_through) {
-		s->dropped_through = e->seq;
-	}
-	free(e);
-}
-
-/* Which of the classes of the top of this file the head of s is in
- * (1..3), or 0 when it may not be dropped. */
-static int drop_class(const struct stream *s)
-{
-	if (s->head == NULL) {
-		return 0;
-	}
-	if (s->reader != NULL) {
-		return s->head->seq <= s->sent_seq ? 2 : 0;
-	}
-	return s->finished ? 1 : 3;
-}
-
-/* The oldest stream whose head may be dropped with the lowest class, in
- * hs, or in every session when hs is NULL. */
-static struct stream *pick_victim(struct brk_mcphttp *h, struct hsession *hs)
-{
-	struct stream *best = NULL;
-	int best_class = 4, c;
-
-	for (struct hsession *x = hs != NULL ? hs : h->sessions; x != NULL;
-	    x = hs != NULL ? NULL : x->next) {
-		for (struct stream *s = x->streams; s != NULL; s = s->next) {
-			c = drop_class(s);
-			if (c != 0 && (c < best_class || (c == best_class && s->born < best->born))) {
-				best = s;
-				best_class = c;
-			}
-		}
-	}
-	return best;
-}
-
-/* Drops events until need more bytes fit in hs and in all: 0, or
- * ZT_ERR_TOO_LARGE when only events a connected reader was not sent are
- * left. */
-static int make_room(struct brk_mcphttp *h, struct hsession *hs, size_t need)
-{
-	struct stream *v;
-	int c;
-
-	for (;;) {
-		if (hs->bytes + need > session_max(h)) {
-			v = pick_victim(h, hs);
-		} else if (h->bytes + need > h->cfg.retained_max) {
-			v = pick_victim(h, NULL);
-		} else {
-			return 0;
-		}
-		if (v == NULL) {
-			return ZT_ERR_TOO_LARGE;
-		}
-		/* The whole stream's worth of its class at once: fewer scans. */
-		c = drop_class(v);
-		while (drop_class(v) == c && (hs->bytes + need > session_max(h) ||
-		    h->bytes + need > h->cfg.retained_max)) {
-			drop_head(v);
-		}
-	}
-}
-
 /* ---- streams ---- */
 
 /* Forgets the oldest finished, unread streams past SESSION_MAX_STREAMS:
@@ -203,6 +111,11 @@ struct stream *sse_stream_new(struct hsession *hs, const cJSON *req_id)
 		return NULL;
 	}
 	s->hs = hs;
+	if (retain_join(s) != 0) {
+		cJSON_Delete(s->req_id);
+		free(s);
+		return NULL;
+	}
 	s->no = ++hs->stream_no;
 	s->born = ++hs->h->streams_born;
 	s->next_seq = 1;
@@ -222,7 +135,7 @@ void sse_stream_unref(struct stream *s)
 		return;
 	}
 	while (s->head != NULL) {
-		drop_head(s);
+		retain_drop_head(s);
 	}
 	cJSON_Delete(s->req_id);
 	mcphttp_session_unref(s->hs);
@@ -237,6 +150,7 @@ void sse_stream_detach(struct stream *s)
 		if (*pp == s) {
 			*pp = s->next;
 			s->next = NULL;
+			retain_leave(s);
 			sse_stream_unref(s);
 			return;
 		}
@@ -253,14 +167,13 @@ struct stream *sse_stream_find(struct hsession *hs, uint64_t no)
 	return NULL;
 }
 
-/* Appends one event, making room for it (see the top of this file); the
- * oldest is dropped past STREAM_MAX_EVENTS. 0, ZT_ERR_NOMEM, or
- * ZT_ERR_TOO_LARGE when it was not kept and the (request's) stream ended. */
+/* Appends one event, making room for it (brk_mcpretain.c). 0,
+ * ZT_ERR_NOMEM, or ZT_ERR_TOO_LARGE when it was not kept and the
+ * (request's) stream ended. */
 static int stream_push(struct stream *s, const char *json)
 {
 	size_t jl = strlen(json), cap = jl + 64;
 	struct event *e = malloc(sizeof(*e) + cap);
-	struct brk_mcphttp *h = s->hs->h;
 	int n;
 
 	if (e == NULL) {
@@ -272,27 +185,16 @@ static int stream_push(struct stream *s, const char *json)
 	n = snprintf(e->text, cap, "id: %llu_%llu\ndata: %s\n\n", (unsigned long long)s->no,
 	    (unsigned long long)e->seq, json);
 	e->len = (size_t)n;
-	if (make_room(h, s->hs, e->size) != 0) {
+	if (retain_append(s, e) != 0) {
 		/* Not kept: its reader reports the gap when it gets there. */
 		s->dropped_through = e->seq;
 		free(e);
 		if (!s->standalone) {
 			s->finished = 1;
+			retain_update(s);
 		}
 		reader_wake(s->reader);
 		return s->standalone ? 0 : ZT_ERR_TOO_LARGE;
-	}
-	if (s->tail != NULL) {
-		s->tail->next = e;
-	} else {
-		s->head = e;
-	}
-	s->tail = e;
-	s->bytes += e->size;
-	s->hs->bytes += e->size;
-	h->bytes += e->size;
-	if (++s->nevents > STREAM_MAX_EVENTS) {
-		drop_head(s);
 	}
 	reader_wake(s->reader);
 	return 0;
@@ -312,6 +214,7 @@ static struct event *stream_after(struct stream *s, uint64_t seq)
 void sse_stream_finish(struct stream *s)
 {
 	s->finished = 1;
+	retain_update(s);
 	reader_wake(s->reader);
 }
 
@@ -404,10 +307,10 @@ static char *gap_text(const struct brk_mcphttp *h, const struct stream *s, uint6
 	} else {
 		snprintf(msg, sizeof(msg), "the messages of this request after event %llu_%llu were "
 		    "dropped before they could be delivered (a session keeps at most %zu bytes of "
-		    "events it has not delivered or that were not acknowledged, %zu in all); its "
-		    "outcome is unknown to this client: check before sending it again",
-		    (unsigned long long)s->no, (unsigned long long)s->sent_seq,
-		    h->cfg.retained_session_max, h->cfg.retained_max);
+		    "events it has not delivered or that were not acknowledged, an identity %zu, "
+		    "%zu in all); its outcome is unknown to this client: check before sending it "
+		    "again", (unsigned long long)s->no, (unsigned long long)s->sent_seq,
+		    h->cfg.retained_session_max, h->cfg.retained_identity_max, h->cfg.retained_max);
 		json = mcp_error_json(s->req_id, MCP_ERR_INTERNAL, msg, NULL);
 	}
 	if (json != NULL && (text = malloc((n = strlen(json) + 16))) != NULL) {
@@ -463,6 +366,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			set_pending(cn, gap_text(h, s, gap));
 			if (s->standalone) {
 				s->sent_seq += gap;
+				retain_update(s);
 			} else {
 				cn->ending = 1;
 			}
@@ -476,6 +380,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			if (s->off == e->len) {
 				s->sent_seq = e->seq;
 				s->off = 0;
+				retain_update(s);
 			}
 			ret = (ssize_t)n;
 			break;
@@ -485,6 +390,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			 * Last-Event-ID after retry_ms. */
 			s->close_conn = 0;
 			s->reader = NULL;
+			retain_update(s);
 			ret = MHD_CONTENT_READER_END_OF_STREAM;
 			break;
 		}
@@ -526,12 +432,14 @@ static void sse_free(void *cls)
 	}
 	if (s->reader == cn) {
 		s->reader = NULL;
+		retain_update(s);
 	}
 	s->hs->busy--;
 	/* A finished stream whose last event (or the word of its gap) went
-	 * out is done with. */
-	if (s->finished && stream_after(s, s->sent_seq) == NULL && s->off == 0 &&
-	    (s->dropped_through <= s->sent_seq ||
+	 * out is done with. Only when no reader took it over: sent_seq and
+	 * off are then this reader's, not a successor's still reading. */
+	if (s->reader == NULL && s->finished && stream_after(s, s->sent_seq) == NULL &&
+	    s->off == 0 && (s->dropped_through <= s->sent_seq ||
 	    (cn->ending && cn->pending_off == cn->pending_len))) {
 		sse_stream_detach(s);
 	}
@@ -559,6 +467,7 @@ struct conn *sse_reader_attach(struct brk_mcphttp *h, struct stream *s,
 	s->reader = cn;
 	s->sent_seq = from;
 	s->off = 0;
+	retain_update(s);
 	return cn;
 }
 

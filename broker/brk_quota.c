@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/log.h"
 
 struct qkey {
@@ -67,16 +68,11 @@ void brk_quota_free(struct brk_quota *q)
 	free(q);
 }
 
-/* FNV-1a. Keys come from clients, who could aim them at one bucket; a
- * chain is still never longer than the total. */
+/* Keys come from clients, who could aim them at one bucket; a chain is
+ * still never longer than the total. */
 static size_t bucket(const struct brk_quota *q, const char *key)
 {
-	uint32_t h = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++) {
-		h = (h ^ *p) * 16777619u;
-	}
-	return h & (q->nbuckets - 1);
+	return hash_str(key) & (q->nbuckets - 1);
 }
 
 /* The link pointing at key's entry (*link NULL when absent). Caller holds
@@ -103,8 +99,12 @@ int brk_quota_take(struct brk_quota *q, const char *key)
 	pthread_mutex_lock(&q->mu);
 	link = find(q, key);
 	k = *link;
-	if (q->held >= q->total || (k != NULL && k->held >= q->per_key)) {
+	if (k != NULL && k->held >= q->per_key) {
 		r = ZT_ERR_RATE_LIMITED;
+		goto out;
+	}
+	if (q->held >= q->total) {
+		r = ZT_ERR_BUSY;
 		goto out;
 	}
 	if (k == NULL) {

@@ -25,9 +25,11 @@ struct brk_quota *brk_quota_new(size_t per_key, size_t total);
 void brk_quota_free(struct brk_quota *q);
 
 /* Takes one unit for key: 0, or ZT_ERR_RATE_LIMITED when key already holds
- * per_key units or all keys together hold total; ZT_ERR_INVALID for a key
- * that is empty or longer than BRK_QUOTA_KEY_MAX. Nothing is taken on
- * error. */
+ * per_key units (this key is at its share; when the total is reached too,
+ * this is the answer), ZT_ERR_BUSY when all keys together hold total (the
+ * key is not to blame), ZT_ERR_INVALID for a key that is empty or longer
+ * than BRK_QUOTA_KEY_MAX, ZT_ERR_NOMEM. Nothing is taken on error. Callers
+ * that need not tell the refusals apart treat any non-zero as one. */
 int brk_quota_take(struct brk_quota *q, const char *key);
 /* Gives back one unit that brk_quota_take() gave key. A key holding
  * nothing is a no-op (and logged: it is a bug). */

@@ -12,6 +12,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
+#include "broker/brk_api.h"
 #include "broker/brk_dial.h"
 #include "broker/brk_hosts.h"
 #include "broker/brk_mcp.h"
@@ -38,7 +39,7 @@ _Static_assert(6 * BRK_EXEC_COMMAND_MAX + AUDIT_REST_MAX <= AUD_DETAILS_MAX,
 struct exec_call {
 	struct brk *b;
 	struct mcp_call *call;
-	char actor[96];            /* "bot:name" */
+	char actor[BRK_IDENTITY_KEY_MAX]; /* "bot:name" */
 	char call_id[17];          /* 64 random bits, hex */
 	const char *host, *login, *command;
 	char command_sha256[CRYPTO_SHA256_HEX_LEN + 1];
@@ -295,7 +296,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	memset(&x, 0, sizeof(x));
 	x.b = arg;
 	x.call = call;
-	snprintf(x.actor, sizeof(x.actor), "%s:%s", who->kind, who->name);
+	brk_identity_key(who->kind, who->name, x.actor, sizeof(x.actor));
 	if (crypto_random(rnd, sizeof(rnd)) != 0 ||
 	    crypto_hex(rnd, sizeof(rnd), x.call_id, sizeof(x.call_id)) != 0) {
 		return ZT_ERR_CRYPTO;

@@ -47,28 +47,56 @@ static const char usage[] =
 	"                      [--allowed-origin https://app.example.com ...]\n"
 	"                      [--tunnel-listen 127.0.0.1:3025] [--exec-timeout-max 10m]\n"
 	"                      [--agent-cert-ttl 12h] [--audit-aggregate 60s]\n"
-	"                      [--mcp-sessions-per-identity 128]\n"
-	"                      [--mcp-retained-bytes-per-session 32M] [--mcp-retained-bytes 256M]\n"
+	"                      [--mcp-sessions-per-identity 128] [--mcp-calls-per-identity 32]\n"
+	"                      [--mcp-retained-bytes-per-session 32M]\n"
+	"                      [--mcp-retained-bytes-per-identity 64M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"                      [--tunnel-handshake-timeout 10s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
-/* A count or a size as people type it: digits, optionally followed by K,
- * M or G (powers of 1024), within [min, max]. 0 or ZT_ERR_INVALID. */
-static int parse_amount(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+/* The decimal digits at the start of s (at least one): 0 with *v set and
+ * *end after them, or ZT_ERR_INVALID (none, or past UINT64_MAX). */
+static int digits(const char *s, const char **end, uint64_t *v)
 {
-	uint64_t v = 0, mult = 1;
 	const char *p = s;
 
+	*v = 0;
 	if (s == NULL || *s < '0' || *s > '9') {
 		return ZT_ERR_INVALID;
 	}
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10) {
+		if (*v > (UINT64_MAX - 9) / 10) {
 			return ZT_ERR_INVALID;
 		}
-		v = v * 10 + (uint64_t)(*p - '0');
+		*v = *v * 10 + (uint64_t)(*p - '0');
+	}
+	*end = p;
+	return 0;
+}
+
+/* A count: plain decimal digits within [min, max]. 0 or ZT_ERR_INVALID. */
+static int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *p = NULL;
+	uint64_t v;
+
+	if (digits(s, &p, &v) != 0 || *p != '\0' || v < min || v > max) {
+		return ZT_ERR_INVALID;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A size as people type it: digits, optionally followed by K, M or G
+ * (powers of 1024), within [min, max]. 0 or ZT_ERR_INVALID. */
+static int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *p = NULL;
+	uint64_t v, mult = 1;
+
+	if (digits(s, &p, &v) != 0) {
+		return ZT_ERR_INVALID;
 	}
 	switch (*p) {
 	case '\0': break;
@@ -82,6 +110,61 @@ static int parse_amount(const char *s, uint64_t min, uint64_t max, uint64_t *out
 	}
 	*out = v * mult;
 	return 0;
+}
+
+/* The value of the count flag --name, if given (v not NULL), into *out
+ * within [min, max]: 0, or ZT_ERR_INVALID after saying on stderr what the
+ * flag takes. */
+static int count_flag(const char *name, const char *v, uint64_t min, uint64_t max,
+    size_t *out)
+{
+	uint64_t n;
+
+	if (v == NULL) {
+		return 0;
+	}
+	if (parse_count(v, min, max, &n) == 0) {
+		*out = (size_t)n;
+		return 0;
+	}
+	fprintf(stderr, "ztbroker: --%s must be from %llu to %llu\n", name,
+	    (unsigned long long)min, (unsigned long long)max);
+	return ZT_ERR_INVALID;
+}
+
+/* The value of the size flag --name, if given, into *out: from 4K (small
+ * bounds are for tests of what happens past them) to 1024G. 0, or
+ * ZT_ERR_INVALID after saying so on stderr. */
+static int size_flag(const char *name, const char *v, size_t *out)
+{
+	uint64_t n;
+
+	if (v == NULL) {
+		return 0;
+	}
+	if (parse_size(v, 4096, (uint64_t)1 << 40, &n) == 0) {
+		*out = (size_t)n;
+		return 0;
+	}
+	fprintf(stderr, "ztbroker: --%s takes a size from 4K to 1024G\n", name);
+	return ZT_ERR_INVALID;
+}
+
+/* The value of the duration flag --name, if given (v not NULL), into *out
+ * seconds within [min, max]: 0, or ZT_ERR_INVALID after saying on stderr
+ * what the flag takes. */
+static int duration_flag(const char *name, const char *v, int64_t min, int64_t max,
+    int64_t *out)
+{
+	char lo[16], hi[16];
+
+	if (v == NULL || dur_parse(v, min, max, out) == 0) {
+		return 0;
+	}
+	dur_format(min, lo, sizeof(lo));
+	dur_format(max, hi, sizeof(hi));
+	fprintf(stderr, "ztbroker: --%s must be a duration from %s to %s\n", name, lo, hi);
+	return ZT_ERR_INVALID;
 }
 
 static void print_usage(FILE *fp)
@@ -167,7 +250,9 @@ static int serve(int argc, char **argv)
 		{ "agent-cert-ttl", required_argument, NULL, 'A' },
 		{ "audit-aggregate", required_argument, NULL, 'G' },
 		{ "mcp-sessions-per-identity", required_argument, NULL, 'S' },
+		{ "mcp-calls-per-identity", required_argument, NULL, 'C' },
 		{ "mcp-retained-bytes-per-session", required_argument, NULL, 'R' },
+		{ "mcp-retained-bytes-per-identity", required_argument, NULL, 'I' },
 		{ "mcp-retained-bytes", required_argument, NULL, 'r' },
 		{ "http-head-timeout", required_argument, NULL, 'H' },
 		{ "http-body-timeout", required_argument, NULL, 'B' },
@@ -176,11 +261,11 @@ static int serve(int argc, char **argv)
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
-	const char *handshake = NULL;
+	const char *handshake = NULL, *sessions_pi = NULL, *calls_pi = NULL;
+	const char *kept_session = NULL, *kept_identity = NULL, *kept_all = NULL;
 	struct brk_mcp_config mc;
 	struct brk_http_config hc;
-	int64_t secs;
-	uint64_t amount;
+	int64_t head_s = 0, body_s = 0; /* 0: the default */
 	int64_t agg_s = BRK_AUDIT_AGG_PERIOD_MS / 1000, handshake_s = BRK_TUNNEL_HANDSHAKE_S;
 	char *public_addr = NULL, *chain = NULL, *key = NULL;
 	char pin[CA_PIN_LEN + 1], host[NET_HOST_MAX], port[8];
@@ -222,26 +307,13 @@ static int serve(int argc, char **argv)
 		case 'X': exec_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
-		case 'R':
-		case 'r':
-			/* Small bounds are for tests of what happens past them. */
-			if (parse_amount(optarg, 4096, (uint64_t)1 << 40, &amount) != 0) {
-				fprintf(stderr, "ztbroker: --mcp-retained-bytes%s takes a size from 4K "
-				    "to 1024G\n", c == 'R' ? "-per-session" : "");
-				return 2;
-			}
-			*(c == 'R' ? &mc.retained_session_max : &mc.retained_max) = (size_t)amount;
-			break;
+		case 'R': kept_session = optarg; break;
+		case 'I': kept_identity = optarg; break;
+		case 'r': kept_all = optarg; break;
 		case 'H': head_to = optarg; break;
 		case 'B': body_to = optarg; break;
-		case 'S':
-			if (parse_amount(optarg, 1, BRK_MCP_SESSIONS_MAX, &amount) != 0) {
-				fprintf(stderr, "ztbroker: --mcp-sessions-per-identity must be from 1 to %d\n",
-				    BRK_MCP_SESSIONS_MAX);
-				return 2;
-			}
-			mc.sessions_per_identity = (size_t)amount;
-			break;
+		case 'S': sessions_pi = optarg; break;
+		case 'C': calls_pi = optarg; break;
 		case 'K': handshake = optarg; break;
 		case 'o':
 			if (norigins >= MAX_ORIGINS || brk_hdr_origin(optarg, &origin) != 0) {
@@ -264,42 +336,30 @@ static int serve(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
-	if (ttl != NULL && dur_parse(ttl, 1, BRK_SESSION_TTL_MAX, &b.session_ttl) != 0) {
-		fprintf(stderr, "ztbroker: --session-ttl must be a duration from 1s to 24h\n");
+	/* Short agent lifetimes are for tests of renewal (agents renew at
+	 * 2/3), short deadlines and small bounds for tests of what happens
+	 * past them. */
+	if (duration_flag("session-ttl", ttl, 1, BRK_SESSION_TTL_MAX, &b.session_ttl) != 0 ||
+	    duration_flag("exec-timeout-max", exec_max, 1, 24 * 3600,
+	    &b.exec_timeout_max_s) != 0 ||
+	    duration_flag("agent-cert-ttl", agent_ttl, 15, 7 * 86400, &b.agent_cert_ttl) != 0 ||
+	    duration_flag("audit-aggregate", agg_period, 1, 3600, &agg_s) != 0 ||
+	    duration_flag("http-head-timeout", head_to, 1, 3600, &head_s) != 0 ||
+	    duration_flag("http-body-timeout", body_to, 1, 3600, &body_s) != 0 ||
+	    duration_flag("tunnel-handshake-timeout", handshake, 1, 300, &handshake_s) != 0 ||
+	    count_flag("mcp-sessions-per-identity", sessions_pi, 1, BRK_MCP_SESSIONS_MAX,
+	    &mc.sessions_per_identity) != 0 ||
+	    count_flag("mcp-calls-per-identity", calls_pi, 1, BRK_MCP_CALLS_MAX,
+	    &mc.calls_per_identity) != 0 ||
+	    size_flag("mcp-retained-bytes-per-session", kept_session,
+	    &mc.retained_session_max) != 0 ||
+	    size_flag("mcp-retained-bytes-per-identity", kept_identity,
+	    &mc.retained_identity_max) != 0 ||
+	    size_flag("mcp-retained-bytes", kept_all, &mc.retained_max) != 0) {
 		return 2;
 	}
-	if (exec_max != NULL && dur_parse(exec_max, 1, 24 * 3600, &b.exec_timeout_max_s) != 0) {
-		fprintf(stderr, "ztbroker: --exec-timeout-max must be a duration from 1s to 24h\n");
-		return 2;
-	}
-	/* Short lifetimes are for tests of renewal; agents renew at 2/3. */
-	if (agent_ttl != NULL && dur_parse(agent_ttl, 15, 7 * 86400, &b.agent_cert_ttl) != 0) {
-		fprintf(stderr, "ztbroker: --agent-cert-ttl must be a duration from 15s to 7d\n");
-		return 2;
-	}
-	if (agg_period != NULL && dur_parse(agg_period, 1, 3600, &agg_s) != 0) {
-		fprintf(stderr, "ztbroker: --audit-aggregate must be a duration from 1s to 1h\n");
-		return 2;
-	}
-	if (head_to != NULL) {
-		if (dur_parse(head_to, 1, 3600, &secs) != 0) {
-			fprintf(stderr, "ztbroker: --http-head-timeout must be a duration from 1s to 1h\n");
-			return 2;
-		}
-		hc.head_timeout_ms = secs * 1000;
-	}
-	if (body_to != NULL) {
-		if (dur_parse(body_to, 1, 3600, &secs) != 0) {
-			fprintf(stderr, "ztbroker: --http-body-timeout must be a duration from 1s to 1h\n");
-			return 2;
-		}
-		hc.body_timeout_ms = secs * 1000;
-	}
-	if (handshake != NULL && dur_parse(handshake, 1, 300, &handshake_s) != 0) {
-		fprintf(stderr, "ztbroker: --tunnel-handshake-timeout must be a duration from 1s "
-		    "to 5m\n");
-		return 2;
-	}
+	hc.head_timeout_ms = head_s * 1000;
+	hc.body_timeout_ms = body_s * 1000;
 	if (net_split_hostport(listen, host, sizeof(host), port, sizeof(port)) != 0) {
 		fprintf(stderr, "ztbroker: --listen takes HOST:PORT (IPv6 as [::1]:8443)\n");
 		return 2;

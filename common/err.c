@@ -35,6 +35,7 @@ const char *zt_strerror(int err)
 	case ZT_ERR_REVOKED: return "revoked";
 	case ZT_ERR_CANCELLED: return "cancelled";
 	case ZT_ERR_OFFLINE: return "offline";
+	case ZT_ERR_BUSY: return "busy, try again later";
 	}
 	return "unknown error";
 }

@@ -38,6 +38,7 @@ enum zt_err {
 	ZT_ERR_REVOKED = -26,      /* token was revoked (logout, lock) */
 	ZT_ERR_CANCELLED = -27,    /* the caller cancelled the operation */
 	ZT_ERR_OFFLINE = -28,      /* the peer (an agent) is not connected */
+	ZT_ERR_BUSY = -29,         /* a bound of all together reached; retry later */
 };
 
 /* A static, human-readable name for an error code; never NULL. */

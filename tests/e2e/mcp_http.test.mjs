@@ -3,9 +3,11 @@
 // trip; then every refusal the transport owes, each with the spec's status.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import {
   admin, applyRole, auditEvents, botToken, brokerFetch, READONLY_ROLE, request, sdk, startBroker,
-  userToken, stopChecked,
+  userToken, stopChecked, tmpdir, until, ZTBROKER,
 } from './lib/zt.mjs';
 import { toolBehaviourTests } from './lib/mcp_behaviour.mjs';
 
@@ -78,7 +80,12 @@ describe('refusals', () => {
   test('no token: 401 pointing at the resource metadata', async () => {
     const r = await mcp(undefined, INIT);
     assert.equal(r.status, 401);
-    assert.match(r.headers['www-authenticate'], /^Bearer resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
+    assert.match(r.headers['www-authenticate'], /^Bearer resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource\/mcp"$/);
+    // The port's standard headers, as on every /v1 answer.
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.match(r.headers['strict-transport-security'], /^max-age=\d+/);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.equal(r.body.error.code, 'missing_token');
     const m = await request(broker, 'GET', '/.well-known/oauth-protected-resource/mcp');
     assert.equal(m.status, 200);
     assert.equal(m.body.resource, `${broker.url}/mcp`);
@@ -117,6 +124,7 @@ describe('refusals', () => {
         assert.equal(r.status, 429);
         assert.equal(r.body.error.code, 'rate_limited');
         assert.ok(Number(r.headers['retry-after']) > 0, JSON.stringify(r.headers));
+        assert.equal(r.headers['x-content-type-options'], 'nosniff');
       }
       // One event per kind while the period runs: the first bad token, the
       // first 429; and the start of the quiet period.
@@ -262,6 +270,25 @@ describe('sessions per identity', () => {
     assert.ok(ev.some((e) => e.outcome === 'failure' && e.details.reason === 'too many sessions'));
   });
 
+  test('the bounds\' flags: a count is a plain number, a size may say K, M or G', () => {
+    // Each is refused before the broker starts; a value it took would
+    // start it, and the spawn would time out.
+    const serve = (...args) => spawnSync(ZTBROKER, ['serve', '--data-dir',
+      path.join(tmpdir(), 'data'), '--listen', '127.0.0.1:0', ...args],
+    { encoding: 'utf8', timeout: 10000 });
+    for (const [args, why] of [
+      [['--mcp-sessions-per-identity', '1K'], /--mcp-sessions-per-identity must be from 1 to 4096/],
+      [['--mcp-sessions-per-identity', '0'], /--mcp-sessions-per-identity must be from 1 to 4096/],
+      [['--mcp-retained-bytes', '1T'], /--mcp-retained-bytes takes a size from 4K to 1024G/],
+      [['--http-head-timeout', '2h'], /--http-head-timeout must be a duration from 1s to 1h/],
+      [['--session-ttl', '0'], /--session-ttl must be a duration from 1s to 1d/],
+    ]) {
+      const r = serve(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, why);
+    }
+  });
+
   test('an identity whose roles allow nothing gets no session', async () => {
     for (const [name, roles, why] of [
       ['bot-ghost', 'ghost,gone', /bot:bot-ghost has no usable role: no role document named ghost,gone is stored/],
@@ -281,5 +308,61 @@ describe('sessions per identity', () => {
     }
     // One stored role among the names is enough.
     assert.equal((await init(botToken(b, 'bot-some', { roles: 'ghost,readonly' }))).status, 200);
+  });
+});
+
+describe('calls per identity', () => {
+  let b;
+  before(async () => {
+    b = await startBroker({ args: ['--diagnostic-tools', '--mcp-calls-per-identity', '2'] });
+    applyRole(b, READONLY_ROLE);
+  });
+  after(() => stopChecked(b));
+  const client = async (token) => {
+    const c = new S.Client({ name: 'zt-e2e-calls', version: '1.0.0' }, { capabilities: {} });
+    await c.connect(new S.StreamableHTTPClientTransport(new URL(`${b.url}/mcp`), {
+      fetch: brokerFetch(b), requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    return c;
+  };
+  const whoami = async (c) => (await c.callTool({ name: 'whoami', arguments: {} })).structuredContent.name;
+
+  test('one identity cannot take every call thread: past its share, that call fails clearly', async () => {
+    const token = botToken(b, 'busy-bot');
+    const [one, two, other] = [await client(token), await client(token), await client(botToken(b, 'calm-bot'))];
+    // Two long calls of busy-bot, over two sessions; both run once each
+    // sent a progress notification.
+    const stops = [new AbortController(), new AbortController()];
+    const running = [false, false];
+    const calls = [one, two].map((c, i) => c.callTool({ name: 'diag_progress',
+      arguments: { steps: 100, interval_ms: 500 } }, undefined,
+    { signal: stops[i].signal, timeout: 120000, onprogress: () => { running[i] = true; } }));
+    calls.forEach((c) => c.catch(() => {}));
+    try {
+      await until(() => running[0] && running[1], 'both calls run');
+      // A third call of busy-bot, from either session, is refused at once:
+      // a JSON-RPC error for that request, naming the bound.
+      for (const c of [one, two]) {
+        await assert.rejects(whoami(c), (e) => {
+          assert.equal(e.code, -32029);
+          assert.match(e.message, /bot:busy-bot already runs 2, the most one identity may run at once/);
+          return true;
+        });
+      }
+      // Another identity is not held back.
+      assert.equal(await whoami(other), 'calm-bot');
+      // A call that ends gives its place back.
+      stops[0].abort('test cancels');
+      await until(async () => whoami(two).then(() => true, () => false), 'a place again');
+      // Audited once per identity and period; the repeats are summed up
+      // when it ends.
+      const ev = auditEvents(b, 'mcp.call').filter((e) => e.actor === 'bot:busy-bot'
+        && !e.details.aggregated);
+      assert.equal(ev.length, 1, JSON.stringify(ev));
+      assert.equal(ev[0].outcome, 'failure');
+      assert.equal(ev[0].details.reason, 'too many calls');
+    } finally {
+      stops.forEach((s) => s.abort('done'));
+      await Promise.all([one, two, other].map((c) => c.close()));
+    }
   });
 });

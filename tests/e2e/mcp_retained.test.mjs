@@ -22,17 +22,17 @@ after(() => stopChecked(broker));
 
 const ACCEPT = 'application/json, text/event-stream';
 
-// A raw session: post(body) and resume(lastEventId) resolve to the SSE
-// events as [{id, data}], data parsed.
-async function session(name) {
-  const token = botToken(broker, name);
-  const init = await request(broker, 'POST', '/mcp', { token, headers: { Accept: ACCEPT }, body: {
+// A raw session of bot name (on broker b, with token if given): call(id,
+// args) and resume(lastEventId) resolve to the SSE events as [{id, data}],
+// data parsed.
+async function session(name, { b = broker, token = botToken(b, name) } = {}) {
+  const init = await request(b, 'POST', '/mcp', { token, headers: { Accept: ACCEPT }, body: {
     jsonrpc: '2.0', id: 1, method: 'initialize',
     params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } } });
   assert.equal(init.status, 200);
   const sid = init.headers['mcp-session-id'];
   const headers = { Accept: ACCEPT, 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-11-25' };
-  await request(broker, 'POST', '/mcp', { token, headers, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+  await request(b, 'POST', '/mcp', { token, headers, body: { jsonrpc: '2.0', method: 'notifications/initialized' } });
   const events = (text) => String(text).split('\n\n').filter((b) => /^data: ./m.test(b)).map((b) => ({
     id: b.match(/^id: (\S+)$/m)?.[1],
     data: JSON.parse(b.match(/^data: (.*)$/m)[1]),
@@ -40,22 +40,22 @@ async function session(name) {
   const priming = (text) => String(text).match(/^id: (\S+)$/m)?.[1];
   return {
     async call(id, args) {
-      const r = await request(broker, 'POST', '/mcp', { token, headers, body: {
+      const r = await request(b, 'POST', '/mcp', { token, headers, body: {
         jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'diag_output', arguments: args } } });
       assert.equal(r.status, 200);
       return { lastId: priming(r.body), events: events(r.body) };
     },
     async resume(lastId) {
-      const r = await request(broker, 'GET', '/mcp', { token, headers: {
+      const r = await request(b, 'GET', '/mcp', { token, headers: {
         ...headers, Accept: 'text/event-stream', 'Last-Event-ID': lastId } });
       return { status: r.status, events: r.status === 200 ? events(r.body) : [], body: r.body };
     },
   };
 }
 
-// Waits until the broker says the stream of `who` finished (debug log).
-const finished = (no, who) => until(() => new RegExp(`stream ${no} of a session of ${who} finished, \\d+ bytes kept`)
-  .test(broker.log.join('')), `stream ${no} of ${who} finished`);
+// Waits until broker b says the stream of `who` finished (debug log).
+const finished = (no, who, b = broker) => until(() => new RegExp(`stream ${no} of a session of ${who} finished, \\d+ bytes kept`)
+  .test(b.log.join('')), `stream ${no} of ${who} finished`);
 
 test('a client that resumes in time gets the answer it missed', async () => {
   const s = await session('replay-ok');
@@ -110,4 +110,43 @@ test('an answer larger than a session may keep is a clear error, not a hang', as
   const r = await client.callTool({ name: 'diag_output', arguments: { bytes: 10 } });
   assert.equal(r.content[0].text, 'xxxxxxxxxx');
   await client.close();
+});
+
+test('one identity\'s sessions together keep at most its share; others\' answers stay', async () => {
+  // A broker of its own: 100 kB per session, 150 kB per identity, plenty
+  // in all.
+  const b = await startBroker({ args: ['--diagnostic-tools', '--log-level', 'debug',
+    '--mcp-retained-bytes-per-session', '100K', '--mcp-retained-bytes-per-identity', '150K',
+    '--mcp-retained-bytes', '1M'] });
+  try {
+    applyRole(b, READONLY_ROLE);
+    // The oldest unread answer is another identity's.
+    const other = await session('hoard-other', { b });
+    const o = await other.call(2, { bytes: 60000, reconnect: true });
+    await finished(1, 'bot:hoard-other', b);
+    // Two unread answers of one bot, in two sessions: 120 kB of its 150.
+    const token = botToken(b, 'hoarder');
+    const [s1, s2, s3] = [await session('', { b, token }), await session('', { b, token }),
+      await session('', { b, token })];
+    const a1 = await s1.call(2, { bytes: 60000, reconnect: true });
+    await until(() => (b.log.join('').match(/stream 1 of a session of bot:hoarder finished/g) ?? []).length === 1,
+      'the first unread answer kept');
+    const a2 = await s2.call(2, { bytes: 60000, reconnect: true });
+    await until(() => (b.log.join('').match(/stream 1 of a session of bot:hoarder finished/g) ?? []).length === 2,
+      'the second unread answer kept');
+    // A third answer of the bot, in a third session, does not fit in its
+    // share: the bot's oldest unread answer goes, not the other bot's.
+    const a3 = await s3.call(2, { bytes: 60000 });
+    assert.equal(a3.events.at(-1).data.result.content[0].text.length, 60000);
+    const r1 = await s1.resume(a1.lastId);
+    assert.equal(r1.events.at(-1).data.id, 2);
+    assert.match(r1.events.at(-1).data.error.message, /were dropped before they could be delivered/);
+    assert.match(r1.events.at(-1).data.error.message, /an identity 153600/);
+    for (const [s, a] of [[s2, a2], [other, o]]) {
+      const r = await s.resume(a.lastId);
+      assert.equal(r.events.at(-1).data.result.content[0].text.length, 60000);
+    }
+  } finally {
+    await stopChecked(b);
+  }
 });

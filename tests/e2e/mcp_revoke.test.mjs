@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, request, sdk, startAgent, startBroker,
-  stopChecked, tmpdir, until, userToken,
+  admin, applyRole, auditEvents, botToken, brokerFetch, READONLY_ROLE, request, sdk, startAgent,
+  startBroker, stopChecked, tmpdir, until, userToken,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -147,4 +147,25 @@ test('a session ends when its token expires', async () => {
   const end = auditEvents(broker, 'mcp.session').filter((e) => e.actor === 'bot:brief-bot').at(-1);
   assert.equal(end.details.reason, 'token expired');
   await c.client.close();
+});
+
+test('the sessions of one token cost one check of it', async () => {
+  // A broker of its own, so that its log counts only these sessions.
+  const b = await startBroker({ args: ['--log-level', 'debug'] });
+  try {
+    applyRole(b, READONLY_ROLE);
+    const one = botToken(b, 'many-sessions-bot');
+    const other = botToken(b, 'one-session-bot');
+    const init = (token) => request(b, 'POST', '/mcp', { token, headers: { Accept: 'application/json, text/event-stream' },
+      body: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25',
+        capabilities: {}, clientInfo: { name: 'raw', version: '1' } } } });
+    for (const token of [one, one, one, other]) assert.equal((await init(token)).status, 200);
+    // A write from another process: the broker checks the tokens at once.
+    botToken(b, 'bystander-bot');
+    await until(() => /checked 2 credential\(s\) of 4 session\(s\)/.test(b.log.join('')),
+      'one check per token');
+    assert.doesNotMatch(b.log.join(''), /checked [34] credential/);
+  } finally {
+    await stopChecked(b);
+  }
 });

@@ -20,6 +20,7 @@
 #include "broker/brk_api.h"
 #include "broker/brk_policy.h"
 #include "broker/brk_quota.h"
+#include "broker/brk_watch.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/totp.h"
@@ -176,6 +177,19 @@ static void enrol(struct fx *f, uint8_t secret[TOTP_SECRET_LEN])
 	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"otp\":\"%s\"}", f->invite, code);
 	assert_int_equal(call(f, "POST", "/v1/enroll", body, NULL, &resp), 200);
 	brk_resp_clear(&resp);
+}
+
+/* Logs enrolled alice in with the code of the step after the current one
+ * (enrolment used the current one): 200, the answer left in *resp. */
+static void login_next_step(struct fx *f, const uint8_t secret[TOTP_SECRET_LEN],
+    struct brk_resp *resp)
+{
+	char body[512], code[7];
+
+	code_at(secret, totp_step(fake_now) + 1, code);
+	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
+	    "\"otp\":\"%s\"}", code);
+	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, resp), 200);
 }
 
 static void test_routing_and_bounds(void **state)
@@ -533,7 +547,7 @@ static void test_session_ttl_from_roles(void **state)
 	static const char ops[] = "kind: role\nname: ops\noptions: {max_session_ttl: 10m}\n";
 	static const char dev[] = "kind: role\nname: dev\noptions: {max_session_ttl: 30m}\n";
 	struct fx *f = *state;
-	char err[256], name[STORE_NAME_MAX + 1], body[512], code[7], auth[128];
+	char err[256], name[STORE_NAME_MAX + 1], auth[128];
 	uint8_t secret[TOTP_SECRET_LEN];
 	struct brk_resp resp;
 
@@ -542,10 +556,7 @@ static void test_session_ttl_from_roles(void **state)
 	assert_int_equal(brk_policy_apply(f->b.store, dev, strlen(dev), "dev.yaml", name,
 	    sizeof(name), err, sizeof(err), fake_now), 0);
 	enrol(f, secret);
-	code_at(secret, totp_step(fake_now) + 1, code);
-	snprintf(body, sizeof(body), "{\"user\":\"alice\",\"password\":\"long enough pw\","
-	    "\"otp\":\"%s\"}", code);
-	assert_int_equal(call(f, "POST", "/v1/login", body, NULL, &resp), 200);
+	login_next_step(f, secret, &resp);
 	assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(resp.json,
 	    "expires_at")), fake_now + 600);
 	snprintf(auth, sizeof(auth), "Bearer %s",
@@ -560,6 +571,86 @@ static void test_session_ttl_from_roles(void **state)
 	assert_string_equal(err_code(&resp), "token_expired");
 	brk_resp_clear(&resp);
 	fake_now -= 600;
+}
+
+/* The housekeeping's rounds, and how many of them were told the store
+ * changed. */
+struct rounds {
+	pthread_mutex_t mu;
+	int n, changed;
+};
+
+static void count_round(struct brk *b, const struct brk_watch_round *rd, void *arg)
+{
+	struct rounds *r = arg;
+
+	(void)b;
+	pthread_mutex_lock(&r->mu);
+	r->n++;
+	r->changed += rd->store_changed;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* How many rounds were told of a change, once two more rounds ran: the
+ * first may have begun before the caller's last request. */
+static int changes_two_rounds_on(struct rounds *r)
+{
+	int n0, n, changed;
+
+	pthread_mutex_lock(&r->mu);
+	n0 = r->n;
+	pthread_mutex_unlock(&r->mu);
+	do {
+		usleep(20000);
+		pthread_mutex_lock(&r->mu);
+		n = r->n;
+		changed = r->changed;
+		pthread_mutex_unlock(&r->mu);
+	} while (n < n0 + 2);
+	return changed;
+}
+
+/* Only what may end access that runs now kicks the housekeeping: each
+ * kick has the revocation chores re-read the store. */
+static void test_only_revocations_kick(void **state)
+{
+	static const char ops[] = "kind: role\nname: ops\noptions: {admin: true}\n";
+	struct fx *f = *state;
+	char err[256], name[STORE_NAME_MAX + 1], body[512], auth[128];
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct rounds r;
+	struct brk_resp resp;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.mu, NULL);
+	assert_int_equal(brk_policy_apply(f->b.store, ops, strlen(ops), "ops.yaml", name,
+	    sizeof(name), err, sizeof(err), fake_now), 0);
+	enrol(f, secret);
+	login_next_step(f, secret, &resp);
+	snprintf(auth, sizeof(auth), "Bearer %s",
+	    cJSON_GetStringValue(cJSON_GetObjectItem(resp.json, "token")));
+	brk_resp_clear(&resp);
+	assert_non_null(f->b.watch = brk_watch_new(&f->b));
+	assert_int_equal(brk_watch_add(f->b.watch, count_round, &r), 0);
+	assert_int_equal(brk_watch_start(f->b.watch), 0);
+
+	/* Successful POSTs that end no access: a policy question, a role
+	 * written. No round hears of a change. */
+	assert_int_equal(call(f, "POST", "/v1/policy/test",
+	    "{\"user\":\"alice\",\"tool\":\"whoami\"}", auth, &resp), 200);
+	brk_resp_clear(&resp);
+	snprintf(body, sizeof(body), "{\"yaml\":\"kind: role\\nname: dev\\n\"}");
+	assert_int_equal(call(f, "POST", "/v1/roles", body, auth, &resp), 200);
+	brk_resp_clear(&resp);
+	assert_int_equal(changes_two_rounds_on(&r), 0);
+	/* A logout revokes a token: the housekeeping hears of it. */
+	assert_int_equal(call(f, "POST", "/v1/logout", NULL, auth, &resp), 200);
+	brk_resp_clear(&resp);
+	assert_int_equal(changes_two_rounds_on(&r), 1);
+
+	brk_watch_free(f->b.watch);
+	f->b.watch = NULL;
+	pthread_mutex_destroy(&r.mu);
 }
 
 /* A locked account answers the same to the right and a wrong password. */
@@ -640,6 +731,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_answer_ignores_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_checks_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_ttl_from_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_revocations_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauthenticated_refusals_aggregated, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart_and_traffic, setup,

@@ -30,6 +30,15 @@ static void test_per_key_bound(void **state)
 	brk_quota_give(q, "a:192.0.2.1");
 	assert_int_equal(brk_quota_take(q, "a:192.0.2.1"), 0);
 	brk_quota_free(q);
+	/* A key at its share when the total is reached too is told it is at
+	 * its share: that is what it can act on. */
+	q = brk_quota_new(2, 2);
+	assert_non_null(q);
+	assert_int_equal(brk_quota_take(q, "k"), 0);
+	assert_int_equal(brk_quota_take(q, "k"), 0);
+	assert_int_equal(brk_quota_take(q, "k"), ZT_ERR_RATE_LIMITED);
+	assert_int_equal(brk_quota_take(q, "other"), ZT_ERR_BUSY);
+	brk_quota_free(q);
 }
 
 static void test_total_bound(void **state)
@@ -42,9 +51,11 @@ static void test_total_bound(void **state)
 		snprintf(key, sizeof(key), "k%d", i);
 		assert_int_equal(brk_quota_take(q, key), 0);
 	}
-	/* Many keys cannot take more than the total either. */
-	assert_int_equal(brk_quota_take(q, "k9"), ZT_ERR_RATE_LIMITED);
-	assert_int_equal(brk_quota_take(q, "k0"), ZT_ERR_RATE_LIMITED);
+	/* Many keys cannot take more than the total either; a key below its
+	 * share learns that the total is to blame, not itself. */
+	assert_int_equal(brk_quota_take(q, "k9"), ZT_ERR_BUSY);
+	assert_int_equal(brk_quota_take(q, "k0"), ZT_ERR_BUSY);
+	assert_int_equal(brk_quota_held(q, "k9"), 0);
 	brk_quota_give(q, "k3");
 	assert_int_equal(brk_quota_held(q, "k3"), 0);
 	assert_int_equal(brk_quota_take(q, "k9"), 0);
