@@ -145,6 +145,18 @@ static const char *const migrations[] = {
 	"  named INTEGER NOT NULL,"
 	"  joined_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (name, key_pin));",
+	/* v7: a number that every change of the roles table raises, so that a
+	 * process can keep parsed roles until another one changes them */
+	"CREATE TABLE role_generation ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  gen INTEGER NOT NULL);"
+	"INSERT INTO role_generation(id, gen) VALUES (1, 0);"
+	"CREATE TRIGGER roles_gen_insert AFTER INSERT ON roles BEGIN"
+	"  UPDATE role_generation SET gen = gen + 1; END;"
+	"CREATE TRIGGER roles_gen_update AFTER UPDATE ON roles BEGIN"
+	"  UPDATE role_generation SET gen = gen + 1; END;"
+	"CREATE TRIGGER roles_gen_delete AFTER DELETE ON roles BEGIN"
+	"  UPDATE role_generation SET gen = gen + 1; END;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

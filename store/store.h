@@ -289,6 +289,11 @@ int store_role_rm(struct store *st, const char *name);
  * non-zero. */
 int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref, void *arg),
     void *arg);
+/* The roles' generation: a number that every change of a role (put or
+ * rm, by any process using the database) raises, and nothing else does;
+ * so parsed roles stay true while it stays the same. A lookup of one row.
+ * 0 or ZT_ERR_DB. */
+int store_role_generation(struct store *st, int64_t *gen);
 
 /* ---- agents (the broker's registry of hosts, kept across restarts) ----
  * A host's name is bound to the key pin of the first agent certificate

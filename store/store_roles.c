@@ -92,3 +92,22 @@ int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref
 	    "ORDER BY name LIMIT ?", "list roles", sizeof(struct store_role_ref),
 	    offsetof(struct store_role_ref, name), read_role, call_role, &c);
 }
+
+int store_role_generation(struct store *st, int64_t *gen)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*gen = 0;
+	st_lock(st);
+	r = st_query_row(st, "read the roles' generation", &s,
+	    "SELECT gen FROM role_generation WHERE id = 1", "");
+	if (r == 0) {
+		*gen = sqlite3_column_int64(s, 0);
+	} else if (r == ZT_ERR_NOT_FOUND) {
+		r = ZT_ERR_DB;
+	}
+	sqlite3_finalize(s);
+	st_unlock(st);
+	return r;
+}

@@ -31,11 +31,13 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 6
+#define STORE_TEST_VERSION 7
 
 /* SQL that takes a file of version 5 back to version 4's tables, for the
  * tests that migrate an older file (v5 only added columns to users); v6's
- * is UNDO_V6 below. */
+ * is UNDO_V6 below, v7's UNDO_V7. */
+#define UNDO_V7 "DROP TRIGGER roles_gen_insert; DROP TRIGGER roles_gen_update; " \
+	"DROP TRIGGER roles_gen_delete; DROP TABLE role_generation; "
 #define UNDO_V5 "ALTER TABLE users DROP COLUMN login_failures; " \
 	"ALTER TABLE users DROP COLUMN login_window_start; " \
 	"ALTER TABLE users DROP COLUMN login_blocked_until; "
@@ -110,8 +112,8 @@ static void test_migrate_v1_to_v2(void **state)
 	assert_int_equal(store_invite_add(f->st, th('a'), id, 5000), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(tu_sql(f->path, "DROP TABLE join_tokens; DROP TABLE roles; DROP TABLE agents; "
-	    "DROP TABLE agent_joins; " UNDO_V5 "PRAGMA user_version = 1",
+	assert_int_equal(tu_sql(f->path, UNDO_V7 "DROP TABLE join_tokens; DROP TABLE roles; "
+	    "DROP TABLE agents; DROP TABLE agent_joins; " UNDO_V5 "PRAGMA user_version = 1",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(tu_sql(f->path, "SELECT * FROM join_tokens", err, sizeof(err)),
 	    SQLITE_ERROR);
@@ -1242,6 +1244,39 @@ static void test_roles(void **state)
 	assert_int_equal(store_role_rm(f->st, "ops"), ZT_ERR_NOT_FOUND);
 }
 
+/* Every change of a role raises the generation, whichever process makes
+ * it; reads, refused changes and other tables leave it alone. */
+static void test_role_generation(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = NULL;
+	int64_t g0 = -1, g = -1;
+	char *doc = NULL;
+
+	assert_int_equal(store_role_generation(f->st, &g0), 0);
+	assert_int_equal(store_role_put(f->st, "ops", "{\"v\":1}", 100), 0);
+	assert_int_equal(store_role_generation(f->st, &g), 0);
+	assert_true(g > g0);
+	g0 = g;
+	assert_int_equal(store_role_put(f->st, "ops", "{\"v\":2}", 200), 0);
+	assert_int_equal(store_role_generation(f->st, &g), 0);
+	assert_true(g > g0);
+	g0 = g;
+	assert_int_equal(store_role_get(f->st, "ops", &doc), 0);
+	free(doc);
+	assert_int_equal(store_role_put(f->st, "Bad Name", "{}", 300), ZT_ERR_INVALID);
+	assert_int_equal(store_role_rm(f->st, "ghost"), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_user_add(f->st, "alice", "ops", 300, NULL), 0);
+	assert_int_equal(store_role_generation(f->st, &g), 0);
+	assert_true(g == g0);
+	/* Another process: ztbroker admin while the broker serves. */
+	assert_int_equal(store_open(f->path, &other), 0);
+	assert_int_equal(store_role_rm(other, "ops"), 0);
+	store_free(other);
+	assert_int_equal(store_role_generation(f->st, &g), 0);
+	assert_true(g > g0);
+}
+
 /* An agent row as a broker binds it: pin "sha256:" and 64 times c, a host
  * key of its own (the store does not parse keys). */
 static void agent_row(struct store_agent *ag, const char *name, char c, const char *labels)
@@ -1614,7 +1649,8 @@ static void test_migrate_v3_to_v4(void **state)
 	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root", NULL), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(tu_sql(f->path, UNDO_V6 UNDO_V5 "DROP TABLE agents; PRAGMA user_version = 3",
+	assert_int_equal(tu_sql(f->path, UNDO_V7 UNDO_V6 UNDO_V5
+	    "DROP TABLE agents; PRAGMA user_version = 3",
 	    err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(tu_sql(f->path, "SELECT * FROM agents", err, sizeof(err)),
 	    SQLITE_ERROR);
@@ -1649,7 +1685,7 @@ static void test_migrate_v4_to_v5(void **state)
 	store_free(f->st);
 	f->st = NULL;
 	snprintf(sql, sizeof(sql), "INSERT INTO invites(token_hash, user_id, expires_at) VALUES "
-	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); " UNDO_V6 UNDO_V5
+	    "('%s', %lld, 1000), ('%s', %lld, 1000), ('%s', %lld, 1000); " UNDO_V7 UNDO_V6 UNDO_V5
 	    "PRAGMA user_version = 4",
 	    th('b'), (long long)alice, th('c'), (long long)bob, th('d'), (long long)bob);
 	assert_int_equal(tu_sql(f->path, sql, err, sizeof(err)), SQLITE_OK);
@@ -1675,7 +1711,7 @@ static void test_migrate_v5_to_v6(void **state)
 	assert_int_equal(store_join_token_add(f->st, th('e'), 10, 100, 1, "admin:root", NULL), 0);
 	store_free(f->st);
 	f->st = NULL;
-	assert_int_equal(tu_sql(f->path, UNDO_V6 "PRAGMA user_version = 5", err, sizeof(err)),
+	assert_int_equal(tu_sql(f->path, UNDO_V7 UNDO_V6 "PRAGMA user_version = 5", err, sizeof(err)),
 	    SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
@@ -1696,6 +1732,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_role_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
 		cmocka_unit_test(test_names),
