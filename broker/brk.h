@@ -18,6 +18,7 @@ struct aud_agg;
 struct brk_watch;
 struct brk_work;
 struct brk_agents;
+struct brk_roles;
 struct brk_dials;
 struct brk_mcphttp;
 struct ca;
@@ -34,6 +35,8 @@ struct sshca;
 
 struct brk {
 	struct store *store;
+	/* The store's roles, parsed once per change (brk_roles.h). */
+	struct brk_roles *roles;
 	struct ca *ca;
 	struct sshca *sshca;
 	/* Failed logins, bad tokens, password checks at once (brk_limit.h). */

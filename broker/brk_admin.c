@@ -360,7 +360,7 @@ static int print_bot_token(struct brk_datadir *dd, const char *name, int64_t ttl
 	cJSON *d = NULL;
 	int r;
 
-	if ((r = brk_bots_token(dd->store, name, brk_now(), ttl, rotate, &m, &d, err,
+	if ((r = brk_bots_token(dd->store, dd->roles, name, brk_now(), ttl, rotate, &m, &d, err,
 	    sizeof(err))) != 0) {
 		fprintf(stderr, "ztbroker admin: %s\n", err);
 		return 1;
@@ -1411,18 +1411,18 @@ static int query_labels(struct store *st, struct brk_agents *agents,
 	return 0;
 }
 
-int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
-    const struct brk_admin_query *q, struct pol_decision *d, char *missing, size_t missingsz,
-    char *err, size_t errsz)
+int brk_admin_policy_test(struct store *st, struct brk_roles *rc,
+    struct brk_agents *agents, const struct brk_admin_query *q, struct pol_decision *d,
+    char *missing, size_t missingsz, char *err, size_t errsz)
 {
 	struct tun_label parsed[TUN_LABELS_MAX];
 	struct pol_label labels[TUN_LABELS_MAX];
 	char roles[STORE_ROLES_MAX + 1];
-	struct pol_role **set = NULL;
+	struct brk_policy_set set;
 	struct pol_request req;
 	struct store_user u;
 	struct store_bot bot;
-	size_t nlabels = 0, nroles = 0;
+	size_t nlabels = 0;
 	int r;
 
 	missing[0] = '\0';
@@ -1448,18 +1448,19 @@ int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
 		snprintf(err, errsz, "cannot look the identity up: %s", zt_strerror(r));
 		return r;
 	}
-	if ((r = brk_policy_load(st, roles, &set, &nroles, missing, missingsz)) != 0) {
+	if ((r = brk_policy_load(rc, roles, &set)) != 0) {
 		snprintf(err, errsz, "cannot load roles: %s", zt_strerror(r));
 		return r;
 	}
+	snprintf(missing, missingsz, "%s", set.missing);
 	memset(&req, 0, sizeof(req));
 	req.tool = q->tool;
 	req.host = q->host;
 	req.labels = labels;
 	req.nlabels = nlabels;
 	req.login = q->login;
-	r = pol_decide((const struct pol_role *const *)set, nroles, &req, d);
-	brk_policy_free(set, nroles);
+	r = pol_decide(set.roles, set.n, &req, d);
+	brk_policy_release(&set);
 	if (r != 0) {
 		snprintf(err, errsz, "cannot decide: %s", zt_strerror(r));
 	}
@@ -1487,7 +1488,7 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	q.labels = a->labels;
 	q.login = a->login;
 	/* No registry here: a known host's labels come from the store. */
-	r = brk_admin_policy_test(dd->store, NULL, &q, &d, missing, sizeof(missing), err,
+	r = brk_admin_policy_test(dd->store, dd->roles, NULL, &q, &d, missing, sizeof(missing), err,
 	    sizeof(err));
 	if (r != 0) {
 		return fail_exit(r, err);

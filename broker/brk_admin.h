@@ -30,6 +30,7 @@
 
 struct brk_datadir;
 struct brk_agents;
+struct brk_roles;
 
 /* Runs one admin command (argv[0] is the first word after the data dir,
  * e.g. "users"). Returns the process exit code: 0 done, 1 failed, 2 usage. */
@@ -158,15 +159,15 @@ struct brk_admin_query {
 	const char *login;   /* optional */
 };
 
-/* Decides q against the stored roles of q's user or bot into *d, with
- * pol_decide. Without labels, a known host is tested with the labels it last
+/* Decides q against the roles (rc, over st) of q's user or bot into *d,
+ * with pol_decide. Without labels, a known host is tested with the labels it last
  * advertised: from agents, or with agents NULL (the offline verb) from the
  * store.
  * missing receives the identity's roles that have no document (they allow
  * nothing), comma-separated. 0, ZT_ERR_INVALID (bad query), ZT_ERR_NOT_FOUND
  * (no such user or bot), or another ZT_ERR_*. */
-int brk_admin_policy_test(struct store *st, struct brk_agents *agents,
-    const struct brk_admin_query *q, struct pol_decision *d, char *missing, size_t missingsz,
-    char *err, size_t errsz);
+int brk_admin_policy_test(struct store *st, struct brk_roles *rc,
+    struct brk_agents *agents, const struct brk_admin_query *q, struct pol_decision *d,
+    char *missing, size_t missingsz, char *err, size_t errsz);
 
 #endif

@@ -142,9 +142,7 @@ static cJSON *ok_object(struct brk_resp *resp)
 int brk_apiadmin_authorize(struct brk *b, const struct store_session *who,
     struct brk_resp *resp)
 {
-	char missing[STORE_ROLES_MAX + 1];
-	struct pol_role **set = NULL;
-	size_t n = 0;
+	struct brk_policy_set set;
 	int r, admin = 0;
 
 	if (who->kind == STORE_BOT) {
@@ -152,15 +150,15 @@ int brk_apiadmin_authorize(struct brk *b, const struct store_session *who,
 		    "never mint join tokens or change policy, whatever their roles say", who->name);
 		return ZT_ERR_DENIED;
 	}
-	if ((r = brk_policy_load(b->store, who->roles, &set, &n, missing, sizeof(missing))) != 0) {
+	if ((r = brk_policy_load(b->roles, who->roles, &set)) != 0) {
 		log_error("cannot load the roles of %s: %s", who->name, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return r;
 	}
-	for (size_t i = 0; i < n; i++) {
-		admin |= pol_role_admin(set[i]);
+	for (size_t i = 0; i < set.n; i++) {
+		admin |= pol_role_admin(set.roles[i]);
 	}
-	brk_policy_free(set, n);
+	brk_policy_release(&set);
 	if (!admin) {
 		brk_resp_error(resp, 403, "forbidden", "user %s is not an administrator: that "
 		    "takes a role with options: {admin: true}", who->name);
@@ -451,8 +449,8 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
 		return;
 	}
-	r = brk_admin_policy_test(b->store, b->agents, &q, &d, missing, sizeof(missing), err,
-	    sizeof(err));
+	r = brk_admin_policy_test(b->store, b->roles, b->agents, &q, &d, missing, sizeof(missing),
+	    err, sizeof(err));
 	if (r != 0) {
 		admin_error(resp, r, "invalid_request", err);
 		return;

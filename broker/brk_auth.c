@@ -427,7 +427,7 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 
 	memset(&s, 0, sizeof(s));
 	/* The roles bound the session: the smallest max_session_ttl. */
-	if ((r = brk_policy_session_ttl(b->store, u->roles, b->session_ttl, &ttl, by,
+	if ((r = brk_policy_session_ttl(b->roles, u->roles, b->session_ttl, &ttl, by,
 	    sizeof(by))) != 0) {
 		log_error("cannot read the roles of %s: %s", u->name, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");

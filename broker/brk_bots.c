@@ -22,8 +22,9 @@ static int bot_get(struct store *st, const char *name, struct store_bot *bot, ch
 	return r;
 }
 
-int brk_bots_token(struct store *st, const char *name, int64_t now, int64_t ttl, int rotate,
-    struct brk_bot_minted *m, cJSON **details, char *err, size_t errsz)
+int brk_bots_token(struct store *st, struct brk_roles *rc, const char *name, int64_t now,
+    int64_t ttl, int rotate, struct brk_bot_minted *m, cJSON **details, char *err,
+    size_t errsz)
 {
 	struct store_session s;
 	struct store_bot bot;
@@ -40,7 +41,7 @@ int brk_bots_token(struct store *st, const char *name, int64_t now, int64_t ttl,
 	if ((r = bot_get(st, name, &bot, err, errsz)) != 0) {
 		return r;
 	}
-	if ((r = brk_policy_session_ttl(st, bot.roles, ttl, &m->ttl, m->capped_by,
+	if ((r = brk_policy_session_ttl(rc, bot.roles, ttl, &m->ttl, m->capped_by,
 	    sizeof(m->capped_by))) != 0) {
 		snprintf(err, errsz, "cannot read the roles of bot %s: %s", name, zt_strerror(r));
 		return r;

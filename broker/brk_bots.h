@@ -20,6 +20,8 @@
 #include "common/crypto.h"
 #include "store/store.h"
 
+struct brk_roles;
+
 #define BRK_BOT_TTL_DEFAULT 3600
 #define BRK_BOT_TTL_MAX (7 * 86400)
 #define BRK_BOT_ID_LEN 12  /* hex digits of the token's hash that name it */
@@ -34,8 +36,9 @@ struct brk_bot_minted {
 };
 
 /* Mints a token for bot name, valid from now for ttl seconds (1 to
- * BRK_BOT_TTL_MAX) or for less when one of the bot's roles sets a shorter
- * options.max_session_ttl: then capped_by names that role. The roles bound
+ * BRK_BOT_TTL_MAX) or for less when one of the bot's roles (from rc, over
+ * st) sets a shorter options.max_session_ttl: then capped_by names that
+ * role. The roles bound
  * every session of their holders; a longer --ttl is shortened rather than
  * refused so that `bots add` with the default ttl works for any role, and
  * the caller shows the true expiry and says why it is shorter. With
@@ -46,8 +49,9 @@ struct brk_bot_minted {
  * session id, expiry, ttl_capped_by, and with rotate "revoked"). On
  * failure m->token is wiped and nothing changed. ZT_ERR_INVALID (ttl out
  * of bounds), ZT_ERR_NOT_FOUND (no such bot), or another ZT_ERR_*. */
-int brk_bots_token(struct store *st, const char *name, int64_t now, int64_t ttl, int rotate,
-    struct brk_bot_minted *m, cJSON **details, char *err, size_t errsz);
+int brk_bots_token(struct store *st, struct brk_roles *rc, const char *name, int64_t now,
+    int64_t ttl, int rotate, struct brk_bot_minted *m, cJSON **details, char *err,
+    size_t errsz);
 /* Revokes the one live token of bot name whose hash starts with id (12 to
  * 64 lower-case hex digits: the "session" of its audit events, the ID of
  * brk_bots_tokens). On 0, *details are the owned audit details of

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/brk_roles.h"
 #include "common/ca.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -59,6 +60,10 @@ int brk_datadir_open(const char *path, struct brk_datadir *dd)
 		log_error("cannot open database %s: %s", db, zt_strerror(r));
 		goto fail;
 	}
+	if ((r = brk_roles_new(dd->store, &dd->roles)) != 0) {
+		log_error("cannot keep the roles: %s", zt_strerror(r));
+		goto fail;
+	}
 	if ((r = ca_load_or_create(path, (int64_t)time(NULL), &dd->ca)) != 0) {
 		log_error("cannot load the TLS CA in %s: %s", path, zt_strerror(r));
 		goto fail;
@@ -77,6 +82,7 @@ void brk_datadir_close(struct brk_datadir *dd)
 {
 	sshca_free(dd->sshca);
 	ca_free(dd->ca);
+	brk_roles_free(dd->roles);
 	store_free(dd->store);
 	memset(dd, 0, sizeof(*dd));
 }

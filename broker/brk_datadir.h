@@ -16,11 +16,13 @@
 #define ZT_BRK_DATADIR_H
 
 struct store;
+struct brk_roles;
 struct ca;
 struct sshca;
 
 struct brk_datadir {
 	struct store *store;
+	struct brk_roles *roles;   /* the store's roles, parsed (brk_roles.h) */
 	struct ca *ca;
 	struct sshca *sshca;
 };

@@ -51,33 +51,31 @@ static int add_host(const struct brk_agent_info *ag, void *arg)
 int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON **out,
     struct pol_decision *dec)
 {
-	char missing[STORE_ROLES_MAX + 1];
-	struct pol_role **set = NULL;
+	struct brk_policy_set set;
 	struct pol_request req;
 	struct pol_decision d;
 	struct collect c;
-	size_t n = 0;
 	int r;
 
 	*out = NULL;
-	if ((r = brk_policy_load(b->store, roles, &set, &n, missing, sizeof(missing))) != 0) {
+	if ((r = brk_policy_load(b->roles, roles, &set)) != 0) {
 		log_error("cannot load roles %s: %s", roles, zt_strerror(r));
 		return r;
 	}
 	memset(&req, 0, sizeof(req));
 	req.tool = BRK_HOSTS_TOOL;
 	memset(&c, 0, sizeof(c));
-	c.roles = (const struct pol_role *const *)set;
-	c.nroles = n;
+	c.roles = set.roles;
+	c.nroles = set.n;
 	c.only = only;
-	if ((r = pol_decide(c.roles, n, &req, &d)) == 0 && !d.allow) {
+	if ((r = pol_decide(c.roles, c.nroles, &req, &d)) == 0 && !d.allow) {
 		r = ZT_ERR_DENIED;
 	}
 	if (dec != NULL) {
 		*dec = d;
 	}
 	if (r != 0) {
-		brk_policy_free(set, n);
+		brk_policy_release(&set);
 		return r;
 	}
 	if ((c.arr = cJSON_CreateArray()) == NULL) {
@@ -85,7 +83,7 @@ int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON 
 	} else if (b->agents != NULL) {
 		r = brk_agents_each(b->agents, add_host, &c);
 	}
-	brk_policy_free(set, n);
+	brk_policy_release(&set);
 	if (r != 0) {
 		cJSON_Delete(c.arr);
 		return r;
@@ -96,16 +94,14 @@ int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON 
 
 int brk_tool_possible(struct brk *b, const char *roles, const char *tool)
 {
-	char missing[STORE_ROLES_MAX + 1];
-	struct pol_role **set = NULL;
-	size_t n = 0;
+	struct brk_policy_set set;
 	int ok;
 
-	if (brk_policy_load(b->store, roles, &set, &n, missing, sizeof(missing)) != 0) {
+	if (brk_policy_load(b->roles, roles, &set) != 0) {
 		return 0;
 	}
-	ok = pol_tool_possible((const struct pol_role *const *)set, n, tool);
-	brk_policy_free(set, n);
+	ok = pol_tool_possible(set.roles, set.n, tool);
+	brk_policy_release(&set);
 	return ok == 1;
 }
 

@@ -511,7 +511,7 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	if (exists) {
 		/* Decided as the tool alone (no host, no login): the rule that
 		 * hid it. */
-		(void)brk_policy_decide(m->b->store, who->roles, &req, &d);
+		(void)brk_policy_decide(m->b->roles, who->roles, &req, &d);
 	}
 	snprintf(type, sizeof(type), "tool.%s", exists ? name : "unknown");
 	if (det == NULL || cJSON_AddStringToObject(det, "tool", name) == NULL ||
@@ -554,13 +554,15 @@ static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 static int admit(void *arg, const struct mcp_identity *who, char *why, size_t whysz)
 {
 	struct brk_mcp *m = arg;
-	struct pol_role **roles = NULL;
 	char missing[STORE_ROLES_MAX + 1];
-	size_t n = 0;
+	struct brk_policy_set set;
+	size_t n;
 	int r;
 
-	r = brk_policy_load(m->b->store, who->roles, &roles, &n, missing, sizeof(missing));
-	brk_policy_free(roles, n);
+	r = brk_policy_load(m->b->roles, who->roles, &set);
+	n = set.n;
+	snprintf(missing, sizeof(missing), "%s", set.missing);
+	brk_policy_release(&set);
 	if (r != 0) {
 		snprintf(why, whysz, "the roles of %s:%s cannot be read (%s)", who->kind, who->name,
 		    zt_strerror(r));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/brk_roles.h"
 #include "common/err.h"
 #include "common/tun.h"
 #include "policy/pol_eval.h"
@@ -49,108 +50,78 @@ static void note_missing(char *out, size_t outsz, const char *name)
 	snprintf(out + len, outsz - len, "%s%s", len > 0 ? "," : "", name);
 }
 
-int brk_policy_load(struct store *st, const char *roles, struct pol_role ***out, size_t *n,
-    char *missing, size_t missingsz)
+int brk_policy_load(struct brk_roles *rc, const char *roles, struct brk_policy_set *set)
 {
-	char copy[STORE_ROLES_MAX + 1], *save = NULL, *doc = NULL, err[128];
-	struct pol_role **arr = NULL;
-	size_t cap = 0;
-	cJSON *json = NULL;
-	int r = 0;
-
-	*out = NULL;
-	*n = 0;
-	missing[0] = '\0';
-	snprintf(copy, sizeof(copy), "%s", roles != NULL ? roles : "");
-	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-		struct pol_role *role = NULL;
-
-		r = store_role_get(st, t, &doc);
-		if (r == ZT_ERR_NOT_FOUND) {
-			note_missing(missing, missingsz, t);
-			r = 0;
-			continue;
-		}
-		if (r != 0) {
-			goto fail;
-		}
-		json = cJSON_Parse(doc);
-		r = json != NULL ? pol_role_from_json(json, &role, err, sizeof(err)) : ZT_ERR_INVALID;
-		cJSON_Delete(json);
-		json = NULL;
-		free(doc);
-		doc = NULL;
-		if (r != 0) {
-			goto fail;
-		}
-		if (*n == cap) {
-			struct pol_role **grown;
-
-			cap = cap == 0 ? 4 : cap * 2;
-			if ((grown = realloc(arr, cap * sizeof(*arr))) == NULL) {
-				pol_role_free(role);
-				r = ZT_ERR_NOMEM;
-				goto fail;
-			}
-			arr = grown;
-		}
-		arr[(*n)++] = role;
-	}
-	*out = arr;
-	return 0;
-fail:
-	brk_policy_free(arr, *n);
-	*n = 0;
-	return r;
-}
-
-void brk_policy_free(struct pol_role **roles, size_t n)
-{
-	for (size_t i = 0; roles != NULL && i < n; i++) {
-		pol_role_free(roles[i]);
-	}
-	free(roles);
-}
-
-int brk_policy_session_ttl(struct store *st, const char *roles, int64_t cap, int64_t *ttl,
-    char *by, size_t bysz)
-{
-	char missing[STORE_ROLES_MAX + 1];
-	struct pol_role **set = NULL;
-	size_t n = 0;
+	char copy[STORE_ROLES_MAX + 1], *save = NULL;
+	size_t max = 1;
 	int r;
 
-	if ((r = brk_policy_load(st, roles, &set, &n, missing, sizeof(missing))) != 0) {
+	memset(set, 0, sizeof(*set));
+	snprintf(copy, sizeof(copy), "%s", roles != NULL ? roles : "");
+	for (const char *p = copy; *p != '\0'; p++) {
+		max += *p == ',';
+	}
+	if ((r = brk_roles_current(rc, &set->gen)) != 0) {
+		return r;
+	}
+	if ((set->roles = calloc(max, sizeof(*set->roles))) == NULL) {
+		brk_policy_release(set);
+		return ZT_ERR_NOMEM;
+	}
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		const struct pol_role *role = brk_roleset_find(set->gen, t);
+
+		if (role != NULL) {
+			set->roles[set->n++] = role;
+		} else {
+			note_missing(set->missing, sizeof(set->missing), t);
+		}
+	}
+	return 0;
+}
+
+void brk_policy_release(struct brk_policy_set *set)
+{
+	brk_roleset_release(set->gen);
+	free(set->roles);
+	memset(set, 0, sizeof(*set));
+}
+
+int brk_policy_session_ttl(struct brk_roles *rc, const char *roles, int64_t cap, int64_t *ttl,
+    char *by, size_t bysz)
+{
+	struct brk_policy_set set;
+	int r;
+
+	if ((r = brk_policy_load(rc, roles, &set)) != 0) {
 		return r;
 	}
 	*ttl = cap;
 	by[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		int64_t t = pol_role_max_session_ttl(set[i]);
+	for (size_t i = 0; i < set.n; i++) {
+		int64_t t = pol_role_max_session_ttl(set.roles[i]);
 
 		if (t > 0 && t < *ttl) {
 			*ttl = t;
-			snprintf(by, bysz, "%s", pol_role_name(set[i]));
+			snprintf(by, bysz, "%s", pol_role_name(set.roles[i]));
 		}
 	}
-	brk_policy_free(set, n);
+	brk_policy_release(&set);
 	return 0;
 }
 
-int brk_policy_decide(struct store *st, const char *roles, const struct pol_request *req,
+int brk_policy_decide(struct brk_roles *rc, const char *roles, const struct pol_request *req,
     struct pol_decision *d)
 {
-	char missing[STORE_ROLES_MAX + 1];
-	struct pol_role **set = NULL;
-	size_t n = 0;
+	struct brk_policy_set set;
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	r = brk_policy_load(st, roles, &set, &n, missing, sizeof(missing));
+	r = brk_policy_load(rc, roles, &set);
 	if (r == 0) {
-		r = pol_decide((const struct pol_role *const *)set, n, req, d);
+		r = pol_decide(set.roles, set.n, req, d);
 	}
-	brk_policy_free(set, n);
+	brk_policy_release(&set);
 	if (r != 0) {
 		d->allow = 0;
 		snprintf(d->rule, sizeof(d->rule), "deny: the policy could not be read (%s)",

@@ -4,6 +4,8 @@
  *
  * The decisions themselves are policy/ (pure code); this module is the
  * glue to storage that the admin verbs, and later the MCP tool gate, use.
+ * Roles come parsed from a brk_roles (brk_roles.h), so a decision parses
+ * nothing unless a role changed.
  */
 #ifndef ZT_BRK_POLICY_H
 #define ZT_BRK_POLICY_H
@@ -11,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct store;
+#include "store/store.h"
+
+struct brk_roles;
+struct brk_roleset;
 struct pol_role;
 
 /* Parses one role document (YAML) from p[0..n) and stores it, replacing a
@@ -19,27 +24,34 @@ struct pol_role;
  * naming fname and the line on failure. 0 or a negative ZT_ERR_*. */
 int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fname,
     char *name, size_t namesz, char *err, size_t errsz, long long now);
-/* Loads the stored roles named in roles ("a,b"). Names without a stored
- * document are skipped (a role nobody defined allows nothing) and listed,
- * comma-separated, in missing. *out is an owned array of *n roles (free
- * with brk_policy_free). */
-int brk_policy_load(struct store *st, const char *roles, struct pol_role ***out, size_t *n,
-    char *missing, size_t missingsz);
-void brk_policy_free(struct pol_role **roles, size_t n);
+/* The roles an identity holds, as one generation of rc parsed them. */
+struct brk_policy_set {
+	struct brk_roleset *gen;   /* holds roles[] */
+	const struct pol_role **roles;
+	size_t n;
+	/* The names without a stored document, comma-separated: skipped (a
+	 * role nobody defined allows nothing). */
+	char missing[STORE_ROLES_MAX + 1];
+};
+/* The stored roles named in roles ("a,b") into *set, held until
+ * brk_policy_release(): 0 or brk_roles_current's error (then *set holds
+ * nothing, and release is a no-op). */
+int brk_policy_load(struct brk_roles *rc, const char *roles, struct brk_policy_set *set);
+void brk_policy_release(struct brk_policy_set *set);
 /* The longest a session (a login or a bot token) of an identity holding
  * roles ("a,b") may last: the smallest options.max_session_ttl among the
  * stored documents of those roles, or cap (seconds) if that is smaller or
  * no role sets one. by (bysz bytes) gets the name of the role that set
  * *ttl, or "" when cap did. 0, or brk_policy_load's error (the caller then
  * mints nothing: a policy that cannot be read grants no session). */
-int brk_policy_session_ttl(struct store *st, const char *roles, int64_t cap, int64_t *ttl,
+int brk_policy_session_ttl(struct brk_roles *rc, const char *roles, int64_t cap, int64_t *ttl,
     char *by, size_t bysz);
 /* Loads the roles named in roles and decides req (policy/pol_eval.h) into
  * *d. On any error *d is a deny whose rule says the policy could not be
  * read. 0 or a negative ZT_ERR_*. */
 struct pol_request;
 struct pol_decision;
-int brk_policy_decide(struct store *st, const char *roles, const struct pol_request *req,
+int brk_policy_decide(struct brk_roles *rc, const char *roles, const struct pol_request *req,
     struct pol_decision *d);
 /* The policy's view of n labels as agents advertise them: out[i] points
  * into in[i] (borrowed; in must outlive out). */

@@ -318,7 +318,7 @@ static int tool_ssh_exec(struct mcp_call *call, const cJSON *args, cJSON **resul
 	preq.labels = labels;
 	preq.nlabels = ag.claims.nlabels;
 	preq.login = x.login;
-	brk_policy_decide(x.b->store, who->roles, &preq, &dec);
+	brk_policy_decide(x.b->roles, who->roles, &preq, &dec);
 	if (dec.host_hidden) {
 		return refuse(&x, "denied", dec.rule, &dec, unknown, result);
 	}

@@ -383,6 +383,7 @@ static int serve(int argc, char **argv)
 		goto out;
 	}
 	b.store = dd.store;
+	b.roles = dd.roles;
 	b.ca = dd.ca;
 	b.sshca = dd.sshca;
 	b.now = brk_now;

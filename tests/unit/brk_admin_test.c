@@ -17,6 +17,7 @@
 #include "broker/brk_admin.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_apiadmin.h"
+#include "broker/brk_roles.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -28,6 +29,7 @@
 struct fx {
 	char dir[TU_DIR_MAX];
 	struct store *st;
+	struct brk_roles *rc;
 	struct ca *ca;
 };
 
@@ -40,6 +42,7 @@ static int setup(void **state)
 	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-admin"), 0);
 	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(db, &f->st), 0);
+	assert_int_equal(brk_roles_new(f->st, &f->rc), 0);
 	assert_int_equal(ca_load_or_create(f->dir, NOW, &f->ca), 0);
 	*state = f;
 	return 0;
@@ -49,6 +52,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	brk_roles_free(f->rc);
 	store_free(f->st);
 	ca_free(f->ca);
 	tu_rmtree(f->dir);
@@ -281,8 +285,8 @@ static void test_policy(void **state)
 	q.tool = "ssh_exec";
 	q.host = "web1";
 	q.labels = "env=staging";
-	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
-	    sizeof(err)), 0);
+	assert_int_equal(brk_admin_policy_test(f->st, f->rc, NULL, &q, &d, missing,
+	    sizeof(missing), err, sizeof(err)), 0);
 	assert_int_equal(d.allow, 1);
 	assert_string_equal(d.rule,
 	    "allow: role ro allows tool ssh_exec on host web1 (env=staging)");
@@ -290,20 +294,20 @@ static void test_policy(void **state)
 
 	/* Without labels and without an agent registry the host has none. */
 	q.labels = NULL;
-	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
-	    sizeof(err)), 0);
+	assert_int_equal(brk_admin_policy_test(f->st, f->rc, NULL, &q, &d, missing,
+	    sizeof(missing), err, sizeof(err)), 0);
 	assert_int_equal(d.allow, 0);
 
 	q.labels = "env";
-	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
-	    sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_policy_test(f->st, f->rc, NULL, &q, &d, missing,
+	    sizeof(missing), err, sizeof(err)), ZT_ERR_INVALID);
 	q.labels = NULL;
 	q.user = "ai";
-	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
-	    sizeof(err)), ZT_ERR_INVALID);
+	assert_int_equal(brk_admin_policy_test(f->st, f->rc, NULL, &q, &d, missing,
+	    sizeof(missing), err, sizeof(err)), ZT_ERR_INVALID);
 	q.bot = NULL;
-	assert_int_equal(brk_admin_policy_test(f->st, NULL, &q, &d, missing, sizeof(missing), err,
-	    sizeof(err)), ZT_ERR_NOT_FOUND);
+	assert_int_equal(brk_admin_policy_test(f->st, f->rc, NULL, &q, &d, missing,
+	    sizeof(missing), err, sizeof(err)), ZT_ERR_NOT_FOUND);
 	assert_string_equal(err, "no user ai");
 }
 

@@ -21,6 +21,7 @@
 #include "broker/brk_policy.h"
 #include "broker/brk_quota.h"
 #include "broker/brk_watch.h"
+#include "broker/brk_roles.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/totp.h"
@@ -49,6 +50,7 @@ static int setup(void **state)
 	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-api"), 0);
 	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(db, &f->b.store), 0);
+	assert_int_equal(brk_roles_new(f->b.store, &f->b.roles), 0);
 	assert_int_equal(brk_limits_init(&f->b.limits), 0);
 	f->b.agg = aud_agg_new(BRK_AUDIT_AGG_PERIOD_MS);
 	f->b.now = clock_fn;
@@ -66,6 +68,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	brk_roles_free(f->b.roles);
 	store_free(f->b.store);
 	brk_limits_fini(&f->b.limits);
 	aud_agg_free(f->b.agg);
@@ -392,10 +395,12 @@ static void test_lockout_survives_restart_and_traffic(void **state)
 		brk_resp_clear(&resp);
 	}
 	/* A restart: a new store connection and new in-memory limiters. */
+	brk_roles_free(f->b.roles);
 	store_free(f->b.store);
 	brk_limits_fini(&f->b.limits);
 	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(db, &f->b.store), 0);
+	assert_int_equal(brk_roles_new(f->b.store, &f->b.roles), 0);
 	assert_int_equal(brk_limits_init(&f->b.limits), 0);
 	for (int i = 0; i < 5000; i++) {
 		snprintf(src, sizeof(src), "10.%d.%d.%d", i / 65536, i / 256 % 256, i % 256);

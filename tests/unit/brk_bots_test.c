@@ -15,6 +15,7 @@
 
 #include "broker/brk_bots.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_roles.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "store/store.h"
@@ -25,6 +26,7 @@
 struct fx {
 	char dir[TU_DIR_MAX];
 	struct store *st;
+	struct brk_roles *rc;
 };
 
 static int setup(void **state)
@@ -37,6 +39,7 @@ static int setup(void **state)
 	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-bots"), 0);
 	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
 	assert_int_equal(store_open(db, &f->st), 0);
+	assert_int_equal(brk_roles_new(f->st, &f->rc), 0);
 	assert_int_equal(brk_policy_apply(f->st, ops, strlen(ops), "ops.yaml", name,
 	    sizeof(name), err, sizeof(err), NOW), 0);
 	assert_int_equal(store_bot_add(f->st, "ci", "ops,ghost", NOW, NULL), 0);
@@ -48,6 +51,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	brk_roles_free(f->rc);
 	store_free(f->st);
 	tu_rmtree(f->dir);
 	free(f);
@@ -62,7 +66,7 @@ static void mint_rotate(struct fx *f, int64_t ttl, int rotate, struct brk_bot_mi
 	char err[256], hash[CRYPTO_SHA256_HEX_LEN + 1], *text;
 	cJSON *d = NULL;
 
-	assert_int_equal(brk_bots_token(f->st, "ci", NOW, ttl, rotate, m, &d, err, sizeof(err)),
+	assert_int_equal(brk_bots_token(f->st, f->rc, "ci", NOW, ttl, rotate, m, &d, err, sizeof(err)),
 	    0);
 	crypto_token_hash(m->token, hash);
 	assert_int_equal(strncmp(hash, m->id, BRK_BOT_ID_LEN), 0);
@@ -99,11 +103,11 @@ static void test_ttl_capped_by_roles(void **state)
 	assert_int_equal(s.expires_at, NOW + 1800);
 	assert_string_equal(m.capped_by, "");
 
-	assert_int_equal(brk_bots_token(f->st, "ci", NOW, 0, 0, &m, &d, err, sizeof(err)),
+	assert_int_equal(brk_bots_token(f->st, f->rc, "ci", NOW, 0, 0, &m, &d, err, sizeof(err)),
 	    ZT_ERR_INVALID);
-	assert_int_equal(brk_bots_token(f->st, "ci", NOW, BRK_BOT_TTL_MAX + 1, 0, &m, &d, err,
+	assert_int_equal(brk_bots_token(f->st, f->rc, "ci", NOW, BRK_BOT_TTL_MAX + 1, 0, &m, &d, err,
 	    sizeof(err)), ZT_ERR_INVALID);
-	assert_int_equal(brk_bots_token(f->st, "nobody", NOW, 60, 0, &m, &d, err, sizeof(err)),
+	assert_int_equal(brk_bots_token(f->st, f->rc, "nobody", NOW, 60, 0, &m, &d, err, sizeof(err)),
 	    ZT_ERR_NOT_FOUND);
 	assert_string_equal(err, "no bot nobody");
 	assert_null(d);
