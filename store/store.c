@@ -351,20 +351,9 @@ void store_free(struct store *st)
 
 int store_data_version(struct store *st, int64_t *out)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	int r = st_query_int64(st, "data_version", "PRAGMA data_version", out);
 
-	st_lock(st);
-	r = st_query(st, "data_version", &s, "PRAGMA data_version", "");
-	if (r == 0 && (r = st_step(st, s, "data_version")) == 1) {
-		*out = sqlite3_column_int64(s, 0);
-		r = 0;
-	} else if (r == 0) {
-		r = ZT_ERR_DB;
-	}
-	sqlite3_finalize(s);
-	st_unlock(st);
-	return r;
+	return r == ZT_ERR_NOT_FOUND ? ZT_ERR_DB : r;
 }
 
 int store_schema_version(struct store *st)

@@ -116,18 +116,9 @@ static int read_audit(sqlite3_stmt *s, struct audit_copy *c)
 
 int store_audit_head(struct store *st, int64_t *seq)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	int r = st_query_int64(st, "read audit head",
+	    "SELECT seq FROM audit ORDER BY seq DESC LIMIT 1", seq);
 
-	*seq = 0;
-	st_lock(st);
-	r = st_query_row(st, "read audit head", &s,
-	    "SELECT seq FROM audit ORDER BY seq DESC LIMIT 1", "");
-	if (r == 0) {
-		*seq = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	st_unlock(st);
 	return r == ZT_ERR_NOT_FOUND ? 0 : r;
 }
 

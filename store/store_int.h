@@ -75,6 +75,10 @@ int st_run(struct store *st, sqlite3_stmt *s, const char *what, int *changes);
  * ZT_ERR_NOT_FOUND if there is none, or an error. The caller finalizes. */
 int st_query_row(struct store *st, const char *what, sqlite3_stmt **out, const char *sql,
     const char *types, ...);
+/* Under the lock: the integer in the first column of the first row of sql
+ * (no parameters) into *out. 0, ZT_ERR_NOT_FOUND when there is no row
+ * (*out is 0), or an error. */
+int st_query_int64(struct store *st, const char *what, const char *sql, int64_t *out);
 /* Runs one statement that returns no rows: 0 or an error from st_step();
  * *changes (may be NULL) gets the number of rows it changed. */
 int st_write1(struct store *st, const char *what, int *changes, const char *sql,

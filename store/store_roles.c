@@ -95,19 +95,9 @@ int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref
 
 int store_role_generation(struct store *st, int64_t *gen)
 {
-	sqlite3_stmt *s = NULL;
-	int r;
+	int r = st_query_int64(st, "read the roles' generation",
+	    "SELECT gen FROM role_generation WHERE id = 1", gen);
 
-	*gen = 0;
-	st_lock(st);
-	r = st_query_row(st, "read the roles' generation", &s,
-	    "SELECT gen FROM role_generation WHERE id = 1", "");
-	if (r == 0) {
-		*gen = sqlite3_column_int64(s, 0);
-	} else if (r == ZT_ERR_NOT_FOUND) {
-		r = ZT_ERR_DB;
-	}
-	sqlite3_finalize(s);
-	st_unlock(st);
-	return r;
+	/* Migration v7 made the row; it is never removed. */
+	return r == ZT_ERR_NOT_FOUND ? ZT_ERR_DB : r;
 }

@@ -157,6 +157,22 @@ int st_run(struct store *st, sqlite3_stmt *s, const char *what, int *changes)
 	return r;
 }
 
+int st_query_int64(struct store *st, const char *what, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	*out = 0;
+	st_lock(st);
+	r = st_query_row(st, what, &s, sql, "");
+	if (r == 0) {
+		*out = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	st_unlock(st);
+	return r;
+}
+
 int st_query_row(struct store *st, const char *what, sqlite3_stmt **out, const char *sql,
     const char *types, ...)
 {
