@@ -554,32 +554,28 @@ static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 static int admit(void *arg, const struct mcp_identity *who, char *why, size_t whysz)
 {
 	struct brk_mcp *m = arg;
-	char missing[STORE_ROLES_MAX + 1];
 	struct brk_policy_set set;
-	size_t n;
 	int r;
 
-	r = brk_policy_load(m->b->roles, who->roles, &set);
-	n = set.n;
-	snprintf(missing, sizeof(missing), "%s", set.missing);
-	brk_policy_release(&set);
-	if (r != 0) {
+	if ((r = brk_policy_load(m->b->roles, who->roles, &set)) != 0) {
 		snprintf(why, whysz, "the roles of %s:%s cannot be read (%s)", who->kind, who->name,
 		    zt_strerror(r));
 		return r;
 	}
-	if (n > 0) {
-		return 0;
-	}
-	if (who->roles[0] == '\0') {
+	if (set.n > 0) {
+		r = 0;
+	} else if (who->roles[0] == '\0') {
 		snprintf(why, whysz, "%s:%s has no role, so it could call no tool; an administrator "
 		    "must give it a role before it opens MCP sessions", who->kind, who->name);
+		r = ZT_ERR_DENIED;
 	} else {
 		snprintf(why, whysz, "%s:%s has no usable role: no role document named %s is stored, "
 		    "so it could call no tool; an administrator must apply the role first",
-		    who->kind, who->name, missing);
+		    who->kind, who->name, set.missing);
+		r = ZT_ERR_DENIED;
 	}
-	return ZT_ERR_DENIED;
+	brk_policy_release(&set);
+	return r;
 }
 
 int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp **out)
