@@ -17,11 +17,12 @@
  * (actor: the events' actor when they all had the same, else "anonymous").
  * The source of a kind is net_addr_key()'s: an IPv6 client counts by its
  * /64 (the summary names the /64; the first event its own address). So one
- * source costs at most two events per kind and period, whatever it sends. The table of kinds is bounded: past AUD_AGG_KINDS kinds in a
- * period, a new kind is counted under its type and outcome with source "*"
- * and reason "many sources". Summaries are written by aud_agg_flush(),
- * which the owner calls regularly (the broker: once a second) and once
- * with all set at shutdown. Thread-safe; no thread of its own.
+ * source costs at most two events per kind and period, whatever it sends.
+ * The table of kinds is bounded: past AUD_AGG_KINDS kinds in a period, a
+ * new kind is counted under its type and outcome with source "*" and
+ * reason "many sources". Summaries are written by aud_agg_flush(), which
+ * the owner calls regularly (the broker: once a second) and once with all
+ * set at shutdown. Thread-safe; no thread of its own.
  */
 #ifndef ZT_AUD_AGG_H
 #define ZT_AUD_AGG_H

@@ -1488,8 +1488,8 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	q.labels = a->labels;
 	q.login = a->login;
 	/* No registry here: a known host's labels come from the store. */
-	r = brk_admin_policy_test(dd->store, dd->roles, NULL, &q, &d, missing, sizeof(missing), err,
-	    sizeof(err));
+	r = brk_admin_policy_test(dd->store, dd->roles, NULL, &q, &d, missing, sizeof(missing),
+	    err, sizeof(err));
 	if (r != 0) {
 		return fail_exit(r, err);
 	}
