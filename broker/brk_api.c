@@ -34,7 +34,7 @@ struct route {
 	const char *path;
 	enum route_kind kind;
 	void (*pub)(struct brk *, const struct brk_req *, const cJSON *, struct brk_resp *);
-	void (*auth)(struct brk *, const struct brk_req *, const struct store_session *,
+	void (*auth)(struct brk *, const struct brk_req *, const struct brk_identity *,
 	    struct brk_resp *);
 	void (*info)(struct brk *, struct brk_resp *);
 	const struct brk_apiadmin_op *admin;
@@ -129,16 +129,6 @@ void brk_resp_error(struct brk_resp *resp, int status, const char *code, const c
 	resp->json = root;
 }
 
-void brk_identity_key(const char *kind, const char *name, char *out, size_t outsz)
-{
-	snprintf(out, outsz, "%s:%s", kind, name);
-}
-
-void brk_actor(const struct store_session *who, char *out, size_t outsz)
-{
-	brk_identity_key(who->kind == STORE_BOT ? "bot" : "user", who->name, out, outsz);
-}
-
 cJSON *brk_roles_json(const char *roles)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -157,123 +147,6 @@ cJSON *brk_roles_json(const char *roles)
 		p = comma != NULL ? comma + 1 : NULL;
 	}
 	return arr;
-}
-
-/* The token of an "Authorization: Bearer <token>" header, or NULL. */
-static const char *bearer_token(const char *h)
-{
-	const char *t;
-
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
-		return NULL;
-	}
-	t = h + 7;
-	while (*t == ' ') {
-		t++;
-	}
-	if (*t == '\0' || strlen(t) >= CRYPTO_TOKEN_MAX) {
-		return NULL;
-	}
-	for (const char *c = t; *c != '\0'; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '-')) {
-			return NULL;
-		}
-	}
-	return t;
-}
-
-int brk_api_authenticate(struct brk *b, const struct brk_req *req, struct store_session *who,
-    struct brk_resp *resp)
-{
-	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16], addr[NET_ADDR_KEY_MAX];
-	const char *token, *code, *msg;
-	cJSON *details = NULL;
-	int64_t now, retry = 0;
-	int r;
-
-	if (req->authorization == NULL) {
-		brk_resp_error(resp, 401, "missing_token",
-		    "authentication required: send Authorization: Bearer <token> "
-		    "(run ztctl login)");
-		resp->www_authenticate = 1;
-		return ZT_ERR_AUTH;
-	}
-	token = bearer_token(req->authorization);
-	if (token == NULL) {
-		r = ZT_ERR_NOT_FOUND;
-		hash[0] = '\0';
-	} else {
-		crypto_token_hash(token, hash);
-		r = store_session_get(b->store, hash, b->now(), who);
-	}
-	if (r == 0) {
-		return 0;
-	}
-	switch (r) {
-	case ZT_ERR_EXPIRED:
-		code = "token_expired";
-		msg = "token expired: run ztctl login again";
-		break;
-	case ZT_ERR_REVOKED:
-		code = "token_revoked";
-		msg = "token revoked: run ztctl login again";
-		break;
-	case ZT_ERR_LOCKED:
-		code = "account_locked";
-		msg = "account locked by an administrator";
-		break;
-	case ZT_ERR_NOT_FOUND:
-		code = "invalid_token";
-		msg = "invalid token";
-		break;
-	default:
-		brk_resp_error(resp, 500, "internal", "internal error");
-		return r;
-	}
-	/* Bad tokens cost the client nothing: they are audited once per kind,
-	 * address and period (aud_agg), and an address sending them fast gets
-	 * a quiet period of 429s. Its valid tokens passed above. */
-	now = b->now();
-	net_addr_key(req->source, addr, sizeof(addr));
-	if (brk_limit_apply(b->limits.token_addr, addr, BRK_LIMIT_TAKE, now, &retry) != 0) {
-		brk_resp_error(resp, 429, "rate_limited", "too many bad tokens from this address; "
-		    "try again in %lld s", (long long)retry);
-		resp->retry_after = retry;
-		if (aud_agg_append(b->agg, b->store, brk_now_ms(), "auth.token", "anonymous",
-		    req->source, "failure", "rate_limited", NULL) != 0) {
-			log_error("cannot write audit event auth.token");
-		}
-		return ZT_ERR_RATE_LIMITED;
-	}
-	brk_resp_error(resp, r == ZT_ERR_LOCKED ? 423 : 401, code, "%s", msg);
-	resp->www_authenticate = r != ZT_ERR_LOCKED;
-	/* A short prefix of the token's hash lets the security team correlate
-	 * refusals without the log holding anything that authenticates. */
-	snprintf(tok, sizeof(tok), "%.12s", hash);
-	details = cJSON_CreateObject();
-	cJSON_AddStringToObject(details, "path", req->path);
-	if (hash[0] != '\0') {
-		cJSON_AddStringToObject(details, "token_sha256_prefix", tok);
-	}
-	if (aud_agg_append(b->agg, b->store, brk_now_ms(), "auth.token", "anonymous",
-	    req->source, "failure", code, details) != 0) {
-		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
-	}
-	cJSON_Delete(details);
-	if (brk_limit_apply(b->limits.token_addr, addr, BRK_LIMIT_FAIL, now, NULL) == 1 &&
-	    (details = cJSON_CreateObject()) != NULL) {
-		cJSON_AddStringToObject(details, "scope", "address");
-		cJSON_AddNumberToObject(details, "failures", BRK_TOKEN_FAIL_MAX_ADDR);
-		cJSON_AddNumberToObject(details, "window_s", BRK_TOKEN_FAIL_WINDOW_S);
-		cJSON_AddNumberToObject(details, "quiet_s", BRK_TOKEN_FAIL_QUIET_S);
-		if (aud_append(b->store, brk_now_ms(), "auth.token", "anonymous", req->source,
-		    "blocked", details) != 0) {
-			log_error("cannot write audit event auth.token");
-		}
-		cJSON_Delete(details);
-	}
-	return r;
 }
 
 /* Parses the body of a public or admin POST route: 0 with *out set, or an
@@ -311,7 +184,7 @@ static int parse_body(const struct brk_req *req, struct brk_resp *resp, cJSON **
 /* An admin route: the caller must be an administrator, checked before the
  * body is parsed, and the call is audited whatever its outcome. */
 static void admin_route(struct brk *b, const struct brk_apiadmin_op *op,
-    const struct brk_req *req, const struct store_session *who, struct brk_resp *resp)
+    const struct brk_req *req, const struct brk_identity *who, struct brk_resp *resp)
 {
 	cJSON *body = NULL, *details = NULL;
 
@@ -329,7 +202,7 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	const struct route *rt = NULL;
 	int path_known = 0;
 	cJSON *body = NULL;
-	struct store_session who;
+	struct brk_identity who;
 
 	memset(resp, 0, sizeof(*resp));
 	memset(&who, 0, sizeof(who));
@@ -368,10 +241,10 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 		    BRK_BODY_MAX);
 		return;
 	}
-	if (brk_api_authenticate(b, req, &who, resp) != 0) {
+	if (brk_identity_authenticate(b, req, &who, resp) != 0) {
 		return;
 	}
-	brk_actor(&who, resp->actor, sizeof(resp->actor));
+	snprintf(resp->actor, sizeof(resp->actor), "%s", who.actor);
 	if (rt->kind == ROUTE_ADMIN) {
 		admin_route(b, rt->admin, req, &who, resp);
 	} else {

@@ -26,7 +26,6 @@
 #include "policy/pol_role.h"
 #include "store/store.h"
 
-#define ACTOR_MAX 96
 #define TTL_TEXT_MAX 16     /* bytes of "ttl" ("30m", "24h", "86400") */
 #define FILE_NAME_MAX 255   /* bytes of "file", which names the role in errors */
 #define LABELS_TEXT_MAX 1023
@@ -139,7 +138,7 @@ static cJSON *ok_object(struct brk_resp *resp)
 	return resp->json;
 }
 
-int brk_apiadmin_authorize(struct brk *b, const struct store_session *who,
+int brk_apiadmin_authorize(struct brk *b, const struct brk_identity *who,
     struct brk_resp *resp)
 {
 	struct brk_policy_set set;
@@ -168,20 +167,18 @@ int brk_apiadmin_authorize(struct brk *b, const struct store_session *who,
 }
 
 void brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const char *event, const cJSON *details,
+    const struct brk_identity *who, const char *event, const cJSON *details,
     struct brk_resp *resp)
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(resp->json, "error");
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
-	char actor[ACTOR_MAX];
 	int r;
 
-	brk_actor(who, actor, sizeof(actor));
 	if (resp->status >= 200 && resp->status < 300) {
-		r = aud_append(b->store, brk_now_ms(), event, actor, req->source, "success",
+		r = aud_append(b->store, brk_now_ms(), event, who->actor, req->source, "success",
 		    details);
 	} else {
-		r = aud_append_reason(b->store, brk_now_ms(), event, actor, req->source,
+		r = aud_append_reason(b->store, brk_now_ms(), event, who->actor, req->source,
 		    resp->status == 403 ? "denied" : "failure", msg);
 	}
 	if (r != 0) {
@@ -193,7 +190,7 @@ void brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
 /* POST /v1/tokens {"ttl": "30m", "uses": 1, "name": "web1",
  * "labels": "env=prod,team=web"} */
 static void token_add(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	const char *ttl_text = NULL, *name = NULL, *labels = NULL;
@@ -204,7 +201,7 @@ static void token_add(struct brk *b, const struct brk_req *req,
 		{ "name", 0, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
 		{ "labels", 0, BRK_JOIN_LABELS_TEXT_MAX, &labels, 0, 0, 0, NULL },
 	};
-	char actor[ACTOR_MAX], err[POL_ERR_MAX], cmd[BRK_JOIN_TEXT_MAX], text[BRK_JOIN_TEXT_MAX];
+	char err[POL_ERR_MAX], cmd[BRK_JOIN_TEXT_MAX], text[BRK_JOIN_TEXT_MAX];
 	struct brk_join_minted m;
 	cJSON *o;
 	int r;
@@ -219,8 +216,7 @@ static void token_add(struct brk *b, const struct brk_req *req,
 		    "from 1m to 24h (e.g. 30m, 2h)");
 		return;
 	}
-	brk_actor(who, actor, sizeof(actor));
-	r = brk_admin_token_add(b->store, b->ca, b->now(), ttl, uses, actor, name, labels, &m,
+	r = brk_admin_token_add(b->store, b->ca, b->now(), ttl, uses, who->actor, name, labels, &m,
 	    details, err, sizeof(err));
 	if (r != 0) {
 		admin_error(resp, r, "invalid_request", err);
@@ -275,7 +271,7 @@ static int add_token(const struct store_join_token *t, void *arg)
 
 /* GET /v1/tokens */
 static void token_ls(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	struct token_list l;
@@ -324,7 +320,7 @@ static void remove_named(struct brk *b, const cJSON *body, struct brk_resp *resp
 
 /* POST /v1/tokens/rm {"id": "0123456789ab"} */
 static void token_rm(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	(void)req;
@@ -345,7 +341,7 @@ static int printable(const char *s)
 
 /* POST /v1/roles {"yaml": "kind: role\n...", "file": "role.yaml"} */
 static void role_apply(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	const char *yaml = NULL, *file = "role.yaml";
@@ -395,7 +391,7 @@ static int add_role(const struct store_role_ref *ref, void *arg)
 
 /* GET /v1/roles */
 static void role_ls(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	cJSON *o, *arr;
@@ -416,7 +412,7 @@ static void role_ls(struct brk *b, const struct brk_req *req,
 
 /* POST /v1/roles/rm {"name": "ops"} */
 static void role_rm(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	(void)req;
@@ -426,7 +422,7 @@ static void role_rm(struct brk *b, const struct brk_req *req,
 
 /* POST /v1/policy/test {"user"|"bot", "tool", "host", "labels", "login"} */
 static void policy_test(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	struct brk_admin_query q;
@@ -482,7 +478,7 @@ static void policy_test(struct brk *b, const struct brk_req *req,
  * Both forms are made: the answer carries both (docs/api.md), the array
  * for programs and the text for ztctl, which prints it as is. */
 static void agent_ls(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	cJSON *o, *list = NULL;
@@ -513,7 +509,7 @@ static void agent_ls(struct brk *b, const struct brk_req *req,
  * verb (brk_admin.h) that the path ends with; {"approved" (or "locked",
  * "unlocked"): "web1"}. */
 static void agent_verb(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
 	const struct brk_admin_agent_verb *v = brk_admin_agent_verb(strrchr(req->path, '/') + 1);

@@ -23,7 +23,7 @@
  * request's JSON object (NULL for GET). Fills resp; on success (2xx) sets
  * *details to the owned audit details of what was done (may stay NULL). */
 typedef void brk_apiadmin_fn(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const cJSON *body, struct brk_resp *resp,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details);
 
 /* One admin endpoint: its handler and the audit event type it writes. */
@@ -46,7 +46,7 @@ extern const struct brk_apiadmin_op brk_apiadmin_agent_unlock; /* POST /v1/agent
 
 /* 0 if who may administer; otherwise resp is a 403 "forbidden" saying why
  * (or a 500) and the return is ZT_ERR_DENIED (or another ZT_ERR_*). */
-int brk_apiadmin_authorize(struct brk *b, const struct store_session *who,
+int brk_apiadmin_authorize(struct brk *b, const struct brk_identity *who,
     struct brk_resp *resp);
 
 /* Writes the audit event of an admin call as resp ended it: "success" with
@@ -54,7 +54,7 @@ int brk_apiadmin_authorize(struct brk *b, const struct store_session *who,
  * message as the reason. If the event cannot be written, resp becomes a
  * 500: nothing is reported done without its record. */
 void brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
-    const struct store_session *who, const char *event, const cJSON *details,
+    const struct brk_identity *who, const char *event, const cJSON *details,
     struct brk_resp *resp);
 
 #endif

@@ -117,7 +117,7 @@ static void already_enrolled(struct brk *b, const struct brk_req *req, const cha
 static void enroll_password(struct brk *b, const struct brk_req *req,
     struct store_user *u, const char *password, struct brk_resp *resp)
 {
-	char pwhash[CRYPTO_PWHASH_MAX], b32[TOTP_B32_MAX], uri[TOTP_URI_MAX], actor[80];
+	char pwhash[CRYPTO_PWHASH_MAX], b32[TOTP_B32_MAX], uri[TOTP_URI_MAX], actor[BRK_IDENTITY_KEY_MAX];
 	uint8_t secret[TOTP_SECRET_LEN];
 	size_t plen = strlen(password);
 	int r;
@@ -127,7 +127,7 @@ static void enroll_password(struct brk *b, const struct brk_req *req,
 		    "password must be %d to %d bytes long", PASSWORD_MIN, CRYPTO_PASSWORD_MAX);
 		return;
 	}
-	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	brk_identity_key("user", u->name, actor, sizeof(actor));
 	if (u->totp_active) {
 		already_enrolled(b, req, actor, resp);
 		return;
@@ -166,11 +166,11 @@ out:
 static void enroll_confirm(struct brk *b, const struct brk_req *req, struct store_user *u,
     const char *invite_hash, const char *otp, struct brk_resp *resp)
 {
-	char actor[80];
+	char actor[BRK_IDENTITY_KEY_MAX];
 	int64_t step = 0;
 	int r;
 
-	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	brk_identity_key("user", u->name, actor, sizeof(actor));
 	if (u->totp_active) {
 		already_enrolled(b, req, actor, resp);
 		return;
@@ -358,10 +358,10 @@ static int attempt_take(const struct attempt *a, struct brk_resp *resp)
 static void audit_lockout(const struct attempt *a, const char *scope, int failures,
     struct brk_resp *resp)
 {
-	char actor[80];
+	char actor[BRK_IDENTITY_KEY_MAX];
 	cJSON *d = cJSON_CreateObject();
 
-	snprintf(actor, sizeof(actor), "user:%s", a->user);
+	brk_identity_key("user", a->user, actor, sizeof(actor));
 	cJSON_AddStringToObject(d, "scope", scope);
 	if (strcmp(scope, "user") == 0) {
 		cJSON_AddStringToObject(d, "user", a->user);
@@ -407,9 +407,9 @@ static void attempt_settle(const struct attempt *a, enum outcome how, struct brk
 /* Audits a failed login and settles its counts. */
 static void login_failed(const struct attempt *a, const char *reason, struct brk_resp *resp)
 {
-	char actor[80];
+	char actor[BRK_IDENTITY_KEY_MAX];
 
-	snprintf(actor, sizeof(actor), "user:%s", a->user);
+	brk_identity_key("user", a->user, actor, sizeof(actor));
 	audit(a->b, resp, "user.login", a->u != NULL ? actor : "anonymous", a->req->source,
 	    "failure", reason_json(reason, a->u != NULL ? NULL : a->user));
 	attempt_settle(a, ATTEMPT_FAILED, resp);
@@ -419,7 +419,7 @@ static void login_failed(const struct attempt *a, const char *reason, struct brk
 static void login_success(struct brk *b, const struct brk_req *req, const struct store_user *u,
     struct brk_resp *resp)
 {
-	char token[CRYPTO_TOKEN_MAX], actor[80], pfx[13], by[STORE_NAME_MAX + 1];
+	char token[CRYPTO_TOKEN_MAX], actor[BRK_IDENTITY_KEY_MAX], pfx[13], by[STORE_NAME_MAX + 1];
 	struct store_session s;
 	int64_t now = b->now(), ttl = 0;
 	cJSON *d;
@@ -454,7 +454,7 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 	cJSON_AddStringToObject(resp->json, "user", u->name);
 	cJSON_AddItemToObject(resp->json, "roles", brk_roles_json(u->roles));
 	cJSON_AddNumberToObject(resp->json, "expires_at", (double)s.expires_at);
-	snprintf(actor, sizeof(actor), "user:%s", u->name);
+	brk_identity_key("user", u->name, actor, sizeof(actor));
 	/* The hash prefix names the session in later events; it cannot be
 	 * turned back into the token. */
 	snprintf(pfx, sizeof(pfx), "%.12s", s.token_hash);
@@ -562,14 +562,14 @@ out:
 	store_user_wipe(&u);
 }
 
-void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct store_session *who,
+void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     struct brk_resp *resp)
 {
 	(void)b;
 	(void)req;
 	resp->status = 200;
 	resp->json = cJSON_CreateObject();
-	cJSON_AddStringToObject(resp->json, "kind", who->kind == STORE_BOT ? "bot" : "user");
+	cJSON_AddStringToObject(resp->json, "kind", brk_identity_kind(who));
 	cJSON_AddStringToObject(resp->json, "name", who->name);
 	cJSON_AddItemToObject(resp->json, "roles", brk_roles_json(who->roles));
 	cJSON_AddNumberToObject(resp->json, "created_at", (double)who->created_at);
@@ -577,10 +577,9 @@ void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct stor
 	cJSON_AddNumberToObject(resp->json, "mfa_verified_at", (double)who->mfa_verified_at);
 }
 
-void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct store_session *who,
+void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     struct brk_resp *resp)
 {
-	char actor[80];
 	int r;
 
 	r = store_session_revoke(b->store, who->token_hash, b->now());
@@ -591,6 +590,5 @@ void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct stor
 	resp->status = 200;
 	resp->json = cJSON_CreateObject();
 	cJSON_AddBoolToObject(resp->json, "revoked", 1);
-	brk_actor(who, actor, sizeof(actor));
-	audit(b, resp, "session.logout", actor, req->source, "success", NULL);
+	audit(b, resp, "session.logout", who->actor, req->source, "success", NULL);
 }

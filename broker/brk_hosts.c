@@ -105,7 +105,7 @@ int brk_tool_possible(struct brk *b, const char *roles, const char *tool)
 	return ok == 1;
 }
 
-void brk_hosts_api(struct brk *b, const struct brk_req *req, const struct store_session *who,
+void brk_hosts_api(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     struct brk_resp *resp)
 {
 	struct pol_decision dec;

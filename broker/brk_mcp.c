@@ -12,10 +12,10 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_gate.h"
 #include "broker/brk_hosts.h"
 #include "broker/brk_policy.h"
 #include "broker/brk_mcphttp.h"
-#include "broker/brk_sshexec.h"
 #include "broker/brk_watch.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -37,6 +37,7 @@
 struct brk_mcp {
 	struct brk *b;
 	struct mcp_server *srv;
+	struct brk_tools *tools;   /* what srv's tool entries point to */
 	struct brk_mcphttp *http;
 	int64_t checked_ms;        /* the last check of the sessions' tokens */
 	int recheck;               /* the last check was not complete: again */
@@ -60,29 +61,6 @@ int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
 }
 
 /* ---- tools ---- */
-
-static int tool_whoami(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
-{
-	const struct mcp_identity *who = mcp_call_identity(call);
-	cJSON *sc = cJSON_CreateObject();
-	char text[1200];
-
-	(void)args;
-	(void)arg;
-	*result = mcp_result_new(0);
-	if (sc == NULL || *result == NULL) {
-		cJSON_Delete(sc);
-		return ZT_ERR_NOMEM;
-	}
-	cJSON_AddStringToObject(sc, "kind", who->kind);
-	cJSON_AddStringToObject(sc, "name", who->name);
-	cJSON_AddItemToObject(sc, "roles", brk_roles_json(who->roles));
-	snprintf(text, sizeof(text), "%s %s (roles: %s)", who->kind, who->name,
-	    who->roles[0] != '\0' ? who->roles : "none");
-	mcp_result_add_text(*result, text);
-	cJSON_AddItemToObject(*result, "structuredContent", sc);
-	return 0;
-}
 
 static int tool_diag_progress(struct mcp_call *call, const cJSON *args, cJSON **result,
     void *arg)
@@ -227,64 +205,6 @@ static int tool_diag_output(struct mcp_call *call, const cJSON *args, cJSON **re
 	return r;
 }
 
-/* Audits a list_hosts call: the decision's rule and, when it was allowed,
- * how many hosts it showed. 0 or a ZT_ERR_*. */
-static int audit_list_hosts(struct brk_mcp *m, struct mcp_call *call,
-    const struct pol_decision *dec, const cJSON *hosts)
-{
-	cJSON *d = cJSON_CreateObject();
-	int r = ZT_ERR_NOMEM;
-
-	if (d != NULL && cJSON_AddStringToObject(d, "tool", BRK_HOSTS_TOOL) != NULL &&
-	    cJSON_AddStringToObject(d, "request_id", mcp_call_id(call)) != NULL &&
-	    cJSON_AddStringToObject(d, "rule", dec->rule) != NULL &&
-	    (dec->allow ? cJSON_AddNumberToObject(d, "hosts", cJSON_GetArraySize(hosts)) :
-	    cJSON_AddStringToObject(d, "reason", dec->rule)) != NULL) {
-		r = brk_mcp_audit(m->b, call, "tool." BRK_HOSTS_TOOL,
-		    dec->allow ? "success" : "denied", d);
-	}
-	cJSON_Delete(d);
-	return r;
-}
-
-static int tool_list_hosts(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
-{
-	struct brk_mcp *m = arg;
-	struct pol_decision dec;
-	cJSON *hosts = NULL, *sc;
-	char *text;
-	int r;
-
-	(void)args;
-	r = brk_hosts_visible(m->b, mcp_call_identity(call)->roles, NULL, &hosts, &dec);
-	if (r != 0 && r != ZT_ERR_DENIED) {
-		return r;
-	}
-	if (audit_list_hosts(m, call, &dec, hosts) != 0) {
-		cJSON_Delete(hosts);
-		*result = mcp_result_error("the audit log cannot be written; no hosts are shown");
-		return *result != NULL ? 0 : ZT_ERR_NOMEM;
-	}
-	if (r == ZT_ERR_DENIED) {
-		*result = mcp_result_error("%s", dec.rule);
-		return *result != NULL ? 0 : ZT_ERR_NOMEM;
-	}
-	*result = mcp_result_new(0);
-	sc = cJSON_AddObjectToObject(*result, "structuredContent");
-	text = cJSON_PrintUnformatted(hosts);
-	mcp_result_add_text(*result, text != NULL ? text : "[]");
-	free(text);
-	cJSON_AddItemToObject(sc, "hosts", hosts);
-	return 0;
-}
-
-static int list_hosts_visible(const struct mcp_identity *who, void *arg)
-{
-	struct brk_mcp *m = arg;
-
-	return brk_tool_possible(m->b, who->roles, BRK_HOSTS_TOOL);
-}
-
 static int hosts_list(struct mcp_call *call, cJSON *resources, void *arg)
 {
 	struct brk_mcp *m = arg;
@@ -347,19 +267,6 @@ static int hosts_read(struct mcp_call *call, const char *uri, cJSON *contents, v
 	return 0;
 }
 
-static const struct mcp_tool whoami_tool = {
-	.name = "whoami",
-	.title = "Who am I",
-	.description = "Returns the identity zt authenticated for this connection: kind "
-	    "(user or bot), name and roles.",
-	.input_schema = "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
-	.output_schema = "{\"type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\"},"
-	    "\"name\":{\"type\":\"string\"},\"roles\":{\"type\":\"array\",\"items\":"
-	    "{\"type\":\"string\"}}},\"required\":[\"kind\",\"name\",\"roles\"]}",
-	.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
-	.handler = tool_whoami,
-};
-
 static const struct mcp_tool diag_tools[] = {
 	{
 		.name = "diag_progress",
@@ -406,7 +313,7 @@ static int authenticate(void *arg, const char *authorization, const char *source
     struct mcp_identity *who, char *binding, size_t bindingsz, struct brk_resp *resp)
 {
 	struct brk_mcp *m = arg;
-	struct store_session s;
+	struct brk_identity id;
 	struct brk_req req;
 	int r;
 
@@ -415,18 +322,25 @@ static int authenticate(void *arg, const char *authorization, const char *source
 	req.path = "/mcp";
 	req.source = source;
 	req.authorization = authorization;
-	memset(&s, 0, sizeof(s));
-	if ((r = brk_api_authenticate(m->b, &req, &s, resp)) != 0) {
+	if ((r = brk_identity_authenticate(m->b, &req, &id, resp)) != 0) {
 		return r;
 	}
 	memset(who, 0, sizeof(*who));
-	snprintf(who->kind, sizeof(who->kind), "%s", s.kind == STORE_BOT ? "bot" : "user");
-	snprintf(who->name, sizeof(who->name), "%s", s.name);
-	snprintf(who->roles, sizeof(who->roles), "%s", s.roles);
+	snprintf(who->kind, sizeof(who->kind), "%s", brk_identity_kind(&id));
+	snprintf(who->name, sizeof(who->name), "%s", id.name);
+	snprintf(who->roles, sizeof(who->roles), "%s", id.roles);
+	snprintf(who->credential, sizeof(who->credential), "%s", id.token_hash);
 	/* Sessions are bound to the token's hash: it names the token without
 	 * being one. */
-	snprintf(binding, bindingsz, "%s", s.token_hash);
+	snprintf(binding, bindingsz, "%s", id.token_hash);
 	return 0;
+}
+
+int brk_mcp_identity(struct brk *b, const struct mcp_call *call, struct brk_identity *who)
+{
+	const struct mcp_identity *mi = mcp_call_identity(call);
+
+	return brk_identity_load(b, mi->credential, mi->source, who);
 }
 
 /* Whether the token a session is bound to still authenticates its owner:
@@ -605,28 +519,18 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	if (m->srv == NULL) {
 		goto fail;
 	}
-	if ((r = mcp_server_add_tool(m->srv, &whoami_tool)) != 0 ||
-	    (r = brk_sshexec_register(m->srv, b)) != 0) {
+	if ((m->tools = brk_tools_new(b)) == NULL) {
+		r = ZT_ERR_NOMEM;
+		goto fail;
+	}
+	if ((r = brk_tools_register(m->tools, m->srv)) != 0) {
 		goto fail;
 	}
 	mcp_server_set_refused_tool(m->srv, refused_tool, m);
 	{
-		struct mcp_tool lh = {
-			.name = BRK_HOSTS_TOOL,
-			.title = "List hosts",
-			.description = "Lists the hosts your roles let you see, with their labels and "
-			    "whether their agent is online.",
-			.input_schema = "{\"type\":\"object\",\"properties\":{},"
-			    "\"additionalProperties\":false}",
-			.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
-			.visible = list_hosts_visible,
-			.handler = tool_list_hosts,
-			.arg = m,
-		};
 		struct mcp_resource_provider hp = { hosts_list, NULL, hosts_read, m };
 
-		if ((r = mcp_server_add_tool(m->srv, &lh)) != 0 ||
-		    (r = mcp_server_add_resources(m->srv, &hp)) != 0) {
+		if ((r = mcp_server_add_resources(m->srv, &hp)) != 0) {
 			goto fail;
 		}
 	}
@@ -684,5 +588,6 @@ void brk_mcp_free(struct brk_mcp *m)
 	}
 	brk_mcphttp_free(m->http);
 	mcp_server_free(m->srv);
+	brk_tools_free(m->tools);
 	free(m);
 }

@@ -57,6 +57,12 @@ void brk_mcp_shutdown(struct brk_mcp *m);
 /* After the HTTP daemon stopped. NULL is a no-op. */
 void brk_mcp_free(struct brk_mcp *m);
 
+/* The identity of a call's caller as the store has it now (roles, lock,
+ * the last MFA proof): 0, or the reason its credential no longer holds
+ * (store_session_get's errors). */
+struct brk_identity;
+int brk_mcp_identity(struct brk *b, const struct mcp_call *call, struct brk_identity *who);
+
 /* Appends an audit event about a tool call: the actor ("bot:ci") and the
  * source (the client's address) are the call's identity's; details are
  * borrowed (may be NULL). 0 or a negative ZT_ERR_* (also logged). Every

@@ -53,6 +53,10 @@ struct mcp_identity {
 	char roles[1025];  /* comma-separated */
 	char source[64];   /* the client's address as the transport saw it, for
 	                    * audit ("127.0.0.1", "::1"); "" when it has none */
+	/* What names the credential that authenticated it, for the embedding
+	 * application to look the identity up again (the broker: its token's
+	 * hash); "" when none. Never the credential itself. */
+	char credential[72];
 };
 
 struct mcp_server;

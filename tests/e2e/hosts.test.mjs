@@ -65,10 +65,13 @@ test('list_hosts, resources and /v1/hosts show the allowed hosts with their stat
   assert.ok(tools.some((t) => t.name === 'list_hosts'));
   const r = await client.callTool({ name: 'list_hosts', arguments: {} });
   assert.deepEqual(r.structuredContent.hosts.map((h) => [h.name, h.online]), [['web1', true]]);
+  // The gate's two events: the decision with its rule, then the outcome.
   const ev = auditEvents(broker, 'tool.list_hosts').at(-1);
-  assert.deepEqual([ev.actor, ev.source, ev.outcome, ev.details.hosts],
-    ['bot:viewer', '127.0.0.1', 'success', 1]);
-  assert.equal(ev.details.rule, 'allow: role staging-viewer allows tool list_hosts');
+  assert.deepEqual([ev.actor, ev.source, ev.outcome, ev.details.rule],
+    ['bot:viewer', '127.0.0.1', 'allowed', 'allow: role staging-viewer allows tool list_hosts']);
+  const done = auditEvents(broker, 'tool.list_hosts.result').at(-1);
+  assert.deepEqual([done.actor, done.outcome, done.details.hosts, done.details.call_id],
+    ['bot:viewer', 'success', 1, ev.details.call_id]);
   const { resources } = await client.listResources();
   assert.deepEqual(resources.map((x) => x.uri), ['zt://hosts/web1']);
   const read = await client.readResource({ uri: 'zt://hosts/web1' });

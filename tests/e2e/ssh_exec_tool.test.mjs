@@ -323,8 +323,9 @@ test('a killed agent fails calls fast with "host offline"; restarted, it serves 
   const r = await exec(bot, { host: 'web1', login: USER, command: 'id -un' });
   assert.equal(r.isError, true);
   assert.match(text(r), /^host offline: the agent of web1 is not connected/);
-  assert.equal(auditEvents(broker, 'tool.ssh_exec').at(-1).details.reason,
-    'host offline: the agent of web1 is not connected');
+  const failed = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+  assert.deepEqual([failed.outcome, failed.details.status, failed.details.error],
+    ['failure', 'unreachable', 'host offline: the agent of web1 is not connected']);
 
   // The same data directory, no token: the certificate is enough.
   web1 = await startAgent(broker, agentDir, 'web1', { hostKey: sshd.hostKey,

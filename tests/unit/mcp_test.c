@@ -150,8 +150,8 @@ static cJSON *sink_wait_method(struct sink_buf *b, const char *method)
 
 /* ---- the server under test ---- */
 
-static const struct mcp_identity anon = { "anonymous", "", "", "" };
-static const struct mcp_identity admin = { "user", "alice", "admin,ops", "192.0.2.1" };
+static const struct mcp_identity anon = { "anonymous", "", "", "", "" };
+static const struct mcp_identity admin = { "user", "alice", "admin,ops", "192.0.2.1", "" };
 
 /* What the sleeper tool saw, for the cancellation tests. */
 static pthread_mutex_t sleep_mu = PTHREAD_MUTEX_INITIALIZER;

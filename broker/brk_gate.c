@@ -1,0 +1,328 @@
+/*
+ * brk_gate.c - the steps every tool call walks (brk_gate.h).
+ */
+#include "broker/brk_gate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/aud_log.h"
+#include "broker/brk.h"
+#include "broker/brk_hosts.h"
+#include "broker/brk_mcp.h"
+#include "broker/brk_policy.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "mcp/mcp.h"
+
+/* ---- the canonical request ---- */
+
+static int canon_value(struct buf *out, const cJSON *v, int depth);
+
+struct member {
+	const cJSON *v;
+	size_t pos;        /* its place in the object as written */
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c = strcmp(x->v->string, y->v->string);
+
+	/* Duplicate keys keep their order: both are hashed, so neither hides. */
+	return c != 0 ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
+}
+
+static int canon_object(struct buf *out, const cJSON *o, int depth)
+{
+	struct member *kids = NULL;
+	const cJSON *k;
+	size_t n = 0, i = 0;
+	int r;
+
+	cJSON_ArrayForEach(k, o) {
+		n++;
+	}
+	if (n > 0 && (kids = calloc(n, sizeof(*kids))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_ArrayForEach(k, o) {
+		kids[i].v = k;
+		kids[i].pos = i;
+		i++;
+	}
+	if (n > 1) {
+		qsort(kids, n, sizeof(*kids), by_key);
+	}
+	r = buf_put_u8(out, 'o');
+	if (r == 0) {
+		r = buf_put_u32(out, (uint32_t)n);
+	}
+	for (i = 0; r == 0 && i < n; i++) {
+		if ((r = buf_put_cstring(out, kids[i].v->string)) == 0) {
+			r = canon_value(out, kids[i].v, depth + 1);
+		}
+	}
+	free(kids);
+	return r;
+}
+
+/* One JSON value, typed and length-prefixed, objects with sorted keys. */
+static int canon_value(struct buf *out, const cJSON *v, int depth)
+{
+	const cJSON *k;
+	uint32_t n = 0;
+	int r;
+
+	if (depth > MCP_JSON_DEPTH) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	if (cJSON_IsObject(v)) {
+		return canon_object(out, v, depth);
+	}
+	if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(k, v) {
+			n++;
+		}
+		if ((r = buf_put_u8(out, 'a')) != 0 || (r = buf_put_u32(out, n)) != 0) {
+			return r;
+		}
+		cJSON_ArrayForEach(k, v) {
+			if ((r = canon_value(out, k, depth + 1)) != 0) {
+				return r;
+			}
+		}
+		return 0;
+	}
+	if (cJSON_IsString(v)) {
+		return (r = buf_put_u8(out, 's')) != 0 ? r : buf_put_cstring(out, v->valuestring);
+	}
+	if (cJSON_IsNumber(v)) {
+		return (r = buf_put_u8(out, 'n')) != 0 ? r : buf_putf(out, "%.17g;", v->valuedouble);
+	}
+	return buf_put_u8(out, cJSON_IsTrue(v) ? 't' : cJSON_IsFalse(v) ? 'f' : 'z');
+}
+
+int brk_gate_request_hash(const char *actor, const char *tool, const cJSON *args,
+    char out[CRYPTO_SHA256_HEX_LEN + 1])
+{
+	struct buf *b = buf_new(2 * MCP_MSG_MAX);
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	int r = ZT_ERR_NOMEM;
+
+	out[0] = '\0';
+	if (b != NULL && (r = buf_put_cstring(b, "zt-request-v1")) == 0 &&
+	    (r = buf_put_cstring(b, actor)) == 0 && (r = buf_put_cstring(b, tool)) == 0 &&
+	    (r = canon_value(b, args, 0)) == 0) {
+		crypto_sha256(buf_ptr(b), buf_len(b), digest);
+		r = crypto_hex(digest, sizeof(digest), out, CRYPTO_SHA256_HEX_LEN + 1);
+	}
+	buf_free(b);
+	return r;
+}
+
+/* ---- audit ---- */
+
+/* The request part every event of a call carries. NULL on ENOMEM. */
+static cJSON *details(const struct brk_call *c)
+{
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	char hex[CRYPTO_SHA256_HEX_LEN + 1];
+	cJSON *d = cJSON_CreateObject();
+
+	if (d == NULL) {
+		return NULL;
+	}
+	cJSON_AddStringToObject(d, "tool", c->tool->name);
+	cJSON_AddStringToObject(d, "call_id", c->id);
+	cJSON_AddStringToObject(d, "request_id", mcp_call_id(c->mcp));
+	if (c->host != NULL) {
+		cJSON_AddStringToObject(d, "host", c->host);
+	}
+	if (c->login != NULL) {
+		cJSON_AddStringToObject(d, "login", c->login);
+	}
+	if (c->command != NULL) {
+		crypto_sha256(c->command, strlen(c->command), digest);
+		crypto_hex(digest, sizeof(digest), hex, sizeof(hex));
+		cJSON_AddStringToObject(d, "command", c->command);
+		cJSON_AddNumberToObject(d, "command_bytes", (double)strlen(c->command));
+		cJSON_AddStringToObject(d, "command_sha256", hex);
+	}
+	if (c->request_sha256[0] != '\0') {
+		cJSON_AddStringToObject(d, "request_sha256", c->request_sha256);
+	}
+	return d;
+}
+
+/* Appends an event of the call (d is taken). 0 or a ZT_ERR_*: a call is
+ * never on record only in part, so the caller stops on an error. */
+static int audit(const struct brk_call *c, const char *suffix, const char *outcome, cJSON *d)
+{
+	char type[96];
+	int r;
+
+	snprintf(type, sizeof(type), "tool.%s%s", c->tool->name, suffix);
+	if (d == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if ((r = aud_append(c->b->store, brk_now_ms(), type, c->who.actor,
+	    c->who.source, outcome, d)) != 0) {
+		log_error("cannot write audit event %s of %s: %s", type, c->who.actor,
+		    zt_strerror(r));
+	}
+	cJSON_Delete(d);
+	return r;
+}
+
+/* Audits a call that does not run (reason; the rule when a decision made
+ * it) and answers with a tool error saying message. */
+static int refuse(struct brk_call *c, const char *outcome, const char *reason, int with_rule,
+    const char *message, cJSON **result)
+{
+	cJSON *d = details(c);
+
+	if (d != NULL) {
+		cJSON_AddStringToObject(d, "reason", reason);
+		if (with_rule) {
+			cJSON_AddStringToObject(d, "rule", c->dec.rule);
+			cJSON_AddBoolToObject(d, "host_hidden", c->dec.host_hidden);
+		}
+	}
+	if (audit(c, "", outcome, d) != 0) {
+		*result = mcp_result_error("the audit log cannot be written; nothing was run");
+	} else {
+		*result = mcp_result_error("%s", message);
+	}
+	return *result != NULL ? 0 : ZT_ERR_NOMEM;
+}
+
+/* ---- the steps ---- */
+
+static int decide(struct brk_call *c, char *unknown, size_t unknownsz, cJSON **result)
+{
+	struct pol_label labels[TUN_LABELS_MAX];
+	struct pol_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.tool = c->tool->name;
+	req.login = c->login;
+	if (c->tool->flags & BRK_TOOL_HOST) {
+		/* A host the caller may not see gets this answer too, word for
+		 * word: its name, its labels and even its existence stay hidden. */
+		snprintf(unknown, unknownsz, "no host named %s (list_hosts shows the hosts you "
+		    "may use)", c->host);
+		if (brk_agents_get(c->b->agents, c->host, &c->agent) != 0) {
+			refuse(c, "denied", "unknown host", 0, unknown, result);
+			return ZT_ERR_DENIED;
+		}
+		brk_policy_labels(c->agent.claims.labels, c->agent.claims.nlabels, labels);
+		req.host = c->host;
+		req.labels = labels;
+		req.nlabels = c->agent.claims.nlabels;
+	}
+	brk_policy_decide(c->b->roles, c->who.roles, &req, &c->dec);
+	if (c->dec.host_hidden) {
+		refuse(c, "denied", c->dec.rule, 1, unknown, result);
+		return ZT_ERR_DENIED;
+	}
+	if (!c->dec.allow) {
+		refuse(c, "denied", c->dec.rule, 1, c->dec.rule, result);
+		return ZT_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* Runs the tool and audits its outcome; a result whose outcome is not on
+ * record is withheld. */
+static int run(struct brk_call *c, cJSON **result)
+{
+	const char *outcome;
+	cJSON *d;
+	int r;
+
+	if ((c->outcome = cJSON_CreateObject()) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	r = c->tool->run(c, result);
+	outcome = r == ZT_ERR_CANCELLED ? "cancelled" : (r != 0 || c->failed) ? "failure" :
+	    "success";
+	if ((d = details(c)) != NULL) {
+		const cJSON *k;
+
+		cJSON_ArrayForEach(k, c->outcome) {
+			cJSON_AddItemToObject(d, k->string, cJSON_Duplicate(k, 1));
+		}
+	}
+	if (audit(c, ".result", outcome, d) != 0) {
+		cJSON_Delete(*result);
+		*result = mcp_result_error("the call ran but its outcome could not be audited; "
+		    "its result is withheld");
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if (r == ZT_ERR_CANCELLED) {
+		cJSON_Delete(*result);
+		*result = NULL;
+	}
+	return r;
+}
+
+int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
+    const cJSON *args, cJSON **result)
+{
+	struct brk_call c;
+	char err[BRK_GATE_ERR_MAX], unknown[160];
+	uint8_t rnd[BRK_GATE_CALL_ID_LEN / 2];
+	cJSON *d;
+	int r;
+
+	*result = NULL;
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	c.mcp = mcp;
+	c.tool = t;
+	c.args = args;
+	if ((r = brk_mcp_identity(b, mcp, &c.who)) != 0) {
+		*result = mcp_result_error("your credential no longer holds (%s): log in again",
+		    zt_strerror(r));
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if (crypto_random(rnd, sizeof(rnd)) != 0 ||
+	    crypto_hex(rnd, sizeof(rnd), c.id, sizeof(c.id)) != 0) {
+		return ZT_ERR_CRYPTO;
+	}
+	if (t->parse != NULL && t->parse(&c, args, err, sizeof(err)) != 0) {
+		*result = mcp_result_error("%s", err);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if (t->flags & BRK_TOOL_OPEN) {
+		return t->run(&c, result);
+	}
+	if ((r = brk_gate_request_hash(c.who.actor, t->name, args, c.request_sha256)) != 0) {
+		return r;
+	}
+	if (decide(&c, unknown, sizeof(unknown), result) != 0) {
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	/* The decision is on record before anything runs. */
+	if ((d = details(&c)) != NULL) {
+		cJSON_AddStringToObject(d, "rule", c.dec.rule);
+		if (c.timeout_s > 0) {
+			cJSON_AddNumberToObject(d, "timeout_s", (double)c.timeout_s);
+		}
+	}
+	if (audit(&c, "", "allowed", d) != 0) {
+		*result = mcp_result_error("the audit log cannot be written; nothing was run");
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	r = run(&c, result);
+	cJSON_Delete(c.outcome);
+	return r;
+}
+
+int brk_gate_visible(struct brk *b, const struct brk_tool *t, const char *roles)
+{
+	return (t->flags & BRK_TOOL_OPEN) || brk_tool_possible(b, roles, t->name);
+}

@@ -1,0 +1,130 @@
+/*
+ * brk_gate.h - the one way a tool call runs: identity, policy, what the
+ * policy requires, audit, work, audit.
+ *
+ * Every tool is an entry of the tool table (brk_tools.c): its name,
+ * schemas and annotations, flags, and two functions that hold nothing but
+ * the tool's own logic: parse (arguments into the request) and run (the
+ * work). brk_gate_call() walks the same steps for every tool, so none can
+ * forget one:
+ *
+ *   1. the caller's identity as the store has it now (brk_identity.h): a
+ *      credential revoked since the request began ends the call here;
+ *   2. parse: a clear tool error for bad arguments (nothing was asked);
+ *   3. a tool that acts on a host: the host's agent and labels; an unknown
+ *      host is refused like a hidden one, word for word;
+ *   4. the policy decision on {identity, tool, host and its labels, login,
+ *      command} (policy/pol_eval.h): a deny is audited and the error names
+ *      the rule;
+ *   5. the decision is audited, durably, before anything runs: "tool.NAME"
+ *      allowed, with the rule;
+ *   6. run;
+ *   7. the outcome is audited, durably, before the result returns:
+ *      "tool.NAME.result" with what run reported. A result whose outcome
+ *      could not be recorded is withheld.
+ * Every event of a call carries the call id, the MCP request id, the tool,
+ * and the request (host, login, the whole command with its length and
+ * SHA-256) and the SHA-256 of the canonical request (brk_gate_request_hash).
+ */
+#ifndef ZT_BRK_GATE_H
+#define ZT_BRK_GATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "broker/brk_agents.h"
+#include "broker/brk_identity.h"
+#include "common/crypto.h"
+#include "policy/pol_eval.h"
+
+struct brk;
+struct mcp_call;
+struct mcp_server;
+
+#define BRK_GATE_CALL_ID_LEN 16   /* hex digits of a call id (64 random bits) */
+#define BRK_GATE_ERR_MAX 512      /* bytes of a parse error */
+
+/* The tool acts on one host: parse sets host, and the gate decides on the
+ * host's labels and hands run the host's agent. */
+#define BRK_TOOL_HOST 0x1u
+/* Every identity may call it and it touches nothing but the caller's own
+ * view (whoami): no policy decision, no audit. */
+#define BRK_TOOL_OPEN 0x2u
+
+struct brk_call;
+
+struct brk_tool {
+	const char *name;
+	const char *title;
+	const char *description;
+	const char *input_schema;   /* JSON object text */
+	const char *output_schema;  /* JSON object text or NULL */
+	const char *annotations;    /* JSON object text or NULL */
+	unsigned flags;             /* BRK_TOOL_* */
+	/* Reads args (the "arguments" object, {} when absent) into c: host,
+	 * login, command, timeout_s as the tool has them. 0, or
+	 * ZT_ERR_INVALID with err (errsz bytes) saying what is wrong in words
+	 * the caller can act on. NULL: the tool takes no arguments. */
+	int (*parse)(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
+	/* Does the work. On 0 *result is a CallToolResult (owned by the
+	 * caller); c->outcome (created by the gate) takes what the outcome
+	 * event should say, and c->failed says whether the work failed (the
+	 * event's outcome "failure"; a tool error result alone is no failure).
+	 * ZT_ERR_CANCELLED: the call was cancelled; *result may still hold a
+	 * result, which is dropped. */
+	int (*run)(struct brk_call *c, cJSON **result);
+};
+
+/* One call, as the gate walks it. The tool's parse and run read and fill
+ * it; nothing outlives the call. */
+struct brk_call {
+	struct brk *b;
+	struct mcp_call *mcp;       /* progress, cancellation, the request id */
+	const struct brk_tool *tool;
+	struct brk_identity who;
+	char id[BRK_GATE_CALL_ID_LEN + 1];
+	/* The request, as parse set it (borrowed from the arguments). */
+	const char *host;           /* BRK_TOOL_HOST tools */
+	const char *login;          /* NULL: no login */
+	const char *command;        /* NULL: no command */
+	int64_t timeout_s;          /* 0: the tool has no deadline */
+	const cJSON *args;
+	char request_sha256[CRYPTO_SHA256_HEX_LEN + 1];
+	/* The host's agent (BRK_TOOL_HOST), and the decision. */
+	struct brk_agent_info agent;
+	struct pol_decision dec;
+	/* Filled by run for the outcome event. */
+	cJSON *outcome;
+	int failed;
+};
+
+/* Runs one call of t through the steps above; the mcp_tool handler of
+ * every gated tool. On 0, *result is the CallToolResult (owned by the
+ * caller); ZT_ERR_CANCELLED: no response is due; another negative value:
+ * an internal error (-32603). */
+int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
+    const cJSON *args, cJSON **result);
+
+/* 1 if the holder of roles ("a,b") may see t in tools/list: an open tool,
+ * or one its roles could ever allow (pol_tool_possible). */
+int brk_gate_visible(struct brk *b, const struct brk_tool *t, const char *roles);
+
+/* The SHA-256 (hex) of a call's canonical request: the caller's identity
+ * key, the tool, and the arguments with every object's keys sorted, in a
+ * length-prefixed encoding; what an approval is bound to. Two calls hash
+ * alike exactly when they would do the same thing as the same identity.
+ * 0 or ZT_ERR_NOMEM. */
+int brk_gate_request_hash(const char *actor, const char *tool, const cJSON *args,
+    char out[CRYPTO_SHA256_HEX_LEN + 1]);
+
+/* The tool table (brk_tools.c) bound to one broker: what the MCP server's
+ * tool entries point to. b must outlive it; it must outlive the server. */
+struct brk_tools;
+struct brk_tools *brk_tools_new(struct brk *b);
+void brk_tools_free(struct brk_tools *t);
+/* Adds every tool of the table to srv, each run through the gate. 0 or a
+ * ZT_ERR_*. */
+int brk_tools_register(struct brk_tools *t, struct mcp_server *srv);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * brk_tools.c - the tool table: every MCP tool of the broker that the gate
+ * runs (brk_gate.h), and the two small ones that live here, whoami and
+ * list_hosts. A new tool is a new entry: its schemas, its flags, a parse
+ * and a run.
+ */
+#include "broker/brk_gate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/brk.h"
+#include "broker/brk_api.h"
+#include "broker/brk_hosts.h"
+#include "broker/brk_sshexec.h"
+#include "common/err.h"
+#include "mcp/mcp.h"
+
+/* ---- whoami ---- */
+
+static int whoami_run(struct brk_call *c, cJSON **result)
+{
+	const struct brk_identity *who = &c->who;
+	cJSON *sc = cJSON_CreateObject();
+	char text[STORE_ROLES_MAX + 128];
+
+	*result = mcp_result_new(0);
+	if (sc == NULL || *result == NULL) {
+		cJSON_Delete(sc);
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(sc, "kind", brk_identity_kind(who));
+	cJSON_AddStringToObject(sc, "name", who->name);
+	cJSON_AddItemToObject(sc, "roles", brk_roles_json(who->roles));
+	snprintf(text, sizeof(text), "%s %s (roles: %s)", brk_identity_kind(who), who->name,
+	    who->roles[0] != '\0' ? who->roles : "none");
+	mcp_result_add_text(*result, text);
+	cJSON_AddItemToObject(*result, "structuredContent", sc);
+	return 0;
+}
+
+/* ---- list_hosts ---- */
+
+static int list_hosts_run(struct brk_call *c, cJSON **result)
+{
+	struct pol_decision dec;
+	cJSON *hosts = NULL, *sc;
+	char *text;
+	int r;
+
+	r = brk_hosts_visible(c->b, c->who.roles, NULL, &hosts, &dec);
+	if (r == ZT_ERR_DENIED) {
+		/* The roles changed between the decision and now. */
+		c->failed = 1;
+		cJSON_AddStringToObject(c->outcome, "error", dec.rule);
+		*result = mcp_result_error("%s", dec.rule);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	if (r != 0) {
+		return r;
+	}
+	cJSON_AddNumberToObject(c->outcome, "hosts", cJSON_GetArraySize(hosts));
+	*result = mcp_result_new(0);
+	sc = cJSON_AddObjectToObject(*result, "structuredContent");
+	text = cJSON_PrintUnformatted(hosts);
+	mcp_result_add_text(*result, text != NULL ? text : "[]");
+	free(text);
+	cJSON_AddItemToObject(sc, "hosts", hosts);
+	return 0;
+}
+
+/* ---- the table ---- */
+
+static const struct brk_tool table[] = {
+	{
+		.name = "whoami",
+		.title = "Who am I",
+		.description = "Returns the identity zt authenticated for this connection: kind "
+		    "(user or bot), name and roles.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{},"
+		    "\"additionalProperties\":false}",
+		.output_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"kind\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
+		    "\"roles\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
+		    "\"required\":[\"kind\",\"name\",\"roles\"]}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.flags = BRK_TOOL_OPEN,
+		.run = whoami_run,
+	},
+	{
+		.name = BRK_HOSTS_TOOL,
+		.title = "List hosts",
+		.description = "Lists the hosts your roles let you see, with their labels and "
+		    "whether their agent is online.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{},"
+		    "\"additionalProperties\":false}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.run = list_hosts_run,
+	},
+	{
+		.name = BRK_SSHEXEC_TOOL,
+		.title = "Run a command over SSH",
+		.description = "Runs one command on a host as a login, over SSH through the host's "
+		    "zt agent, with a certificate made for this call alone. Your roles decide which "
+		    "hosts, logins and commands you may use; list_hosts shows the hosts. Returns "
+		    "exit_code, stdout and stderr (each capped at 1 MiB; truncated says if output "
+		    "was cut). A non-zero exit code is a result, not an error.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"host\":{\"type\":\"string\",\"description\":\"the host's name\"},"
+		    "\"login\":{\"type\":\"string\",\"description\":\"the account to run as\"},"
+		    "\"command\":{\"type\":\"string\",\"description\":\"the command line, run by "
+		    "the login's shell\"},"
+		    "\"timeout_s\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"seconds "
+		    "before the command is killed (default 60)\"}},"
+		    "\"required\":[\"host\",\"login\",\"command\"],\"additionalProperties\":false}",
+		.output_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"exit_code\":{\"type\":\"integer\"},\"stdout\":{\"type\":\"string\"},"
+		    "\"stderr\":{\"type\":\"string\"},\"truncated\":{\"type\":\"boolean\"},"
+		    "\"duration_ms\":{\"type\":\"integer\"}},"
+		    "\"required\":[\"exit_code\",\"stdout\",\"stderr\",\"truncated\","
+		    "\"duration_ms\"]}",
+		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
+		    "\"idempotentHint\":false,\"openWorldHint\":true}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_sshexec_parse,
+		.run = brk_sshexec_run,
+	},
+};
+
+#define NTOOLS (sizeof(table) / sizeof(table[0]))
+
+/* What each MCP tool entry points to: the broker and its row. */
+struct slot {
+	struct brk *b;
+	const struct brk_tool *t;
+};
+
+struct brk_tools {
+	struct slot slots[NTOOLS];
+};
+
+static int handler(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
+{
+	const struct slot *s = arg;
+
+	return brk_gate_call(s->b, s->t, call, args, result);
+}
+
+static int visible(const struct mcp_identity *who, void *arg)
+{
+	const struct slot *s = arg;
+
+	return brk_gate_visible(s->b, s->t, who->roles);
+}
+
+struct brk_tools *brk_tools_new(struct brk *b)
+{
+	struct brk_tools *t = calloc(1, sizeof(*t));
+
+	for (size_t i = 0; t != NULL && i < NTOOLS; i++) {
+		t->slots[i].b = b;
+		t->slots[i].t = &table[i];
+	}
+	return t;
+}
+
+void brk_tools_free(struct brk_tools *t)
+{
+	free(t);
+}
+
+int brk_tools_register(struct brk_tools *t, struct mcp_server *srv)
+{
+	int r;
+
+	for (size_t i = 0; i < NTOOLS; i++) {
+		const struct brk_tool *e = &table[i];
+		const struct mcp_tool m = {
+			.name = e->name,
+			.title = e->title,
+			.description = e->description,
+			.input_schema = e->input_schema,
+			.output_schema = e->output_schema,
+			.annotations = e->annotations,
+			.visible = (e->flags & BRK_TOOL_OPEN) ? NULL : visible,
+			.handler = handler,
+			.arg = &t->slots[i],
+		};
+
+		if ((r = mcp_server_add_tool(srv, &m)) != 0) {
+			return r;
+		}
+	}
+	return 0;
+}
