@@ -58,6 +58,13 @@ void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct brk_
 void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     struct brk_resp *resp);
 
+/* A fresh one-time code of who (a user) for a step-up or an approval:
+ * counted against the user's and the address's failures like a login's
+ * (and refused during a block), single use, and on failure audited as
+ * event ("mfa.stepup") and answered in resp. 0 or the reason. */
+int brk_auth_stepup(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
+    const char *otp, const char *event, struct brk_resp *resp);
+
 /* GET /v1/hosts, in brk_hosts.c: {"hosts": [...]} the caller may see. */
 void brk_hosts_api(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     struct brk_resp *resp);

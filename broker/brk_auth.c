@@ -288,6 +288,7 @@ out:
 struct attempt {
 	struct brk *b;
 	const struct brk_req *req;
+	const char *event;           /* its audit event: "user.login", "mfa.stepup" */
 	const char *user;
 	const struct store_user *u;  /* NULL: no such user */
 	int64_t now;
@@ -345,7 +346,7 @@ static int attempt_take(const struct attempt *a, struct brk_resp *resp)
 		resp->retry_after = retry;
 		/* Refusals during a block cost the client nothing and go on for
 		 * as long as it likes: one event per address and period. */
-		audit_agg(a->b, resp, "user.login", a->req->source, "rate limited", d);
+		audit_agg(a->b, resp, a->event, a->req->source, "rate limited", d);
 		cJSON_Delete(d);
 	} else if (r != 0) {
 		log_error("cannot count a login of %s: %s", a->user, zt_strerror(r));
@@ -410,9 +411,82 @@ static void login_failed(const struct attempt *a, const char *reason, struct brk
 	char actor[BRK_IDENTITY_KEY_MAX];
 
 	brk_identity_key("user", a->user, actor, sizeof(actor));
-	audit(a->b, resp, "user.login", a->u != NULL ? actor : "anonymous", a->req->source,
+	audit(a->b, resp, a->event, a->u != NULL ? actor : "anonymous", a->req->source,
 	    "failure", reason_json(reason, a->u != NULL ? NULL : a->user));
 	attempt_settle(a, ATTEMPT_FAILED, resp);
+}
+
+/* The one-time code of an attempt whose user is known and past its
+ * password (if any): single use (a code's step is consumed, so two
+ * requests racing with one code cannot both pass) and counted like a
+ * password. 0; else the failure is in resp, audited, and counted. what
+ * starts the messages ("login", "step-up"). */
+static int otp_check(const struct attempt *a, const char *otp, const char *what,
+    struct brk_resp *resp)
+{
+	int64_t step = 0;
+	int r;
+
+	if (!a->u->totp_active) {
+		brk_resp_error(resp, 403, "not_enrolled",
+		    "%s refused: enrolment is not finished (confirm the authenticator first)", what);
+		login_failed(a, "not enrolled", resp);
+		return ZT_ERR_DENIED;
+	}
+	r = totp_verify(a->u->totp_secret, a->u->totp_len, otp, a->now, a->u->totp_last_step,
+	    &step);
+	if (r == 0) {
+		r = store_user_consume_step(a->b->store, a->u->id, step);
+	}
+	if (r == ZT_ERR_REPLAY) {
+		brk_resp_error(resp, 401, "otp_replayed", "%s failed: this one-time code was "
+		    "already used; wait for the next one", what);
+		login_failed(a, "otp replayed", resp);
+		return r;
+	}
+	if (r != 0) {
+		brk_resp_error(resp, 401, "invalid_otp", "%s failed: wrong one-time code (check "
+		    "the authenticator's clock)", what);
+		login_failed(a, "wrong otp", resp);
+		return r;
+	}
+	attempt_settle(a, ATTEMPT_SUCCEEDED, resp);
+	return 0;
+}
+
+int brk_auth_stepup(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
+    const char *otp, const char *event, struct brk_resp *resp)
+{
+	struct store_user u;
+	struct attempt a;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if (who->kind != STORE_USER) {
+		brk_resp_error(resp, 403, "forbidden", "bots have no second factor");
+		return ZT_ERR_DENIED;
+	}
+	if ((r = store_user_get(b->store, who->name, &u)) != 0) {
+		brk_resp_error(resp, r == ZT_ERR_NOT_FOUND ? 401 : 500, r == ZT_ERR_NOT_FOUND ?
+		    "invalid_token" : "internal", r == ZT_ERR_NOT_FOUND ? "no such user" :
+		    "internal error");
+		goto out;
+	}
+	a = (struct attempt){ b, req, event, who->name, &u, b->now(), "" };
+	net_addr_key(req->source, a.addr, sizeof(a.addr));
+	if ((r = attempt_take(&a, resp)) != 0) {
+		goto out;
+	}
+	if (u.locked) {
+		brk_resp_error(resp, 423, "account_locked", "account locked by an administrator");
+		login_failed(&a, "account locked", resp);
+		r = ZT_ERR_LOCKED;
+		goto out;
+	}
+	r = otp_check(&a, otp, "step-up", resp);
+out:
+	store_user_wipe(&u);
+	return r;
 }
 
 /* Mints a session for u and fills the response. */
@@ -474,7 +548,7 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 {
 	static const char *const keys[] = { "user", "password", "otp", NULL };
 	const char *user = NULL, *password = NULL, *otp = NULL, *bad = NULL;
-	int64_t step = 0, now = b->now();
+	int64_t now = b->now();
 	struct store_user u;
 	struct attempt a;
 	int r, known;
@@ -502,7 +576,7 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 		goto out;
 	}
 	known = r == 0;
-	a = (struct attempt){ b, req, user, known ? &u : NULL, now, "" };
+	a = (struct attempt){ b, req, "user.login", user, known ? &u : NULL, now, "" };
 	net_addr_key(req->source, a.addr, sizeof(a.addr));
 	if (attempt_take(&a, resp) != 0) {
 		goto out;
@@ -533,27 +607,7 @@ void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
 		login_failed(&a, known ? "wrong password" : "unknown user", resp);
 		goto out;
 	}
-	if (!u.totp_active) {
-		brk_resp_error(resp, 403, "not_enrolled",
-		    "login refused: enrolment is not finished (confirm the authenticator first)");
-		login_failed(&a, "not enrolled", resp);
-		goto out;
-	}
-	r = totp_verify(u.totp_secret, u.totp_len, otp, now, u.totp_last_step, &step);
-	if (r == 0) {
-		/* Two logins racing with one code: only one wins the step. */
-		r = store_user_consume_step(b->store, u.id, step);
-	}
-	if (r == ZT_ERR_REPLAY) {
-		brk_resp_error(resp, 401, "otp_replayed",
-		    "login failed: this one-time code was already used; wait for the next one");
-		login_failed(&a, "otp replayed", resp);
-		goto out;
-	}
-	if (r != 0) {
-		brk_resp_error(resp, 401, "invalid_otp",
-		    "login failed: wrong one-time code (check the authenticator's clock)");
-		login_failed(&a, "wrong otp", resp);
+	if (otp_check(&a, otp, "login", resp) != 0) {
 		goto out;
 	}
 	attempt_settle(&a, ATTEMPT_SUCCEEDED, resp);
