@@ -157,6 +157,35 @@ static const char *const migrations[] = {
 	"  UPDATE role_generation SET gen = gen + 1; END;"
 	"CREATE TRIGGER roles_gen_delete AFTER DELETE ON roles BEGIN"
 	"  UPDATE role_generation SET gen = gen + 1; END;",
+	/* v8: calls held for a person (an MFA step-up, another's approval) */
+	"CREATE TABLE approvals ("
+	"  id TEXT PRIMARY KEY,"
+	"  actor TEXT NOT NULL,"
+	"  token_hash TEXT NOT NULL,"
+	"  tool TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  login TEXT NOT NULL,"
+	"  command TEXT,"
+	"  args TEXT NOT NULL,"
+	"  request_sha256 TEXT NOT NULL,"
+	"  generation INTEGER NOT NULL,"
+	"  rule TEXT NOT NULL,"
+	"  need_mfa INTEGER NOT NULL,"
+	"  need_approval INTEGER NOT NULL,"
+	"  approvers TEXT NOT NULL,"
+	"  grant_max INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  mfa_at INTEGER NOT NULL DEFAULT 0,"
+	"  approved_by TEXT NOT NULL DEFAULT '',"
+	"  approved_at INTEGER NOT NULL DEFAULT 0,"
+	"  grant_until INTEGER NOT NULL DEFAULT 0,"
+	"  answered_by TEXT NOT NULL DEFAULT '',"
+	"  answered_at INTEGER NOT NULL DEFAULT 0,"
+	"  reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX approvals_state ON approvals(state, expires_at);"
+	"CREATE INDEX approvals_grant ON approvals(request_sha256, grant_until);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

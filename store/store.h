@@ -179,6 +179,9 @@ int store_session_get(struct store *st, const char *token_hash, int64_t now,
  * is pruned, so a revoked token is told apart from an unknown one):
  * 0 or ZT_ERR_NOT_FOUND (unknown or already revoked). */
 int store_session_revoke(struct store *st, const char *token_hash, int64_t now);
+/* Records a second-factor proof (a step-up) on a live token at `at`:
+ * 0 or ZT_ERR_NOT_FOUND (unknown, revoked or expired). */
+int store_session_set_mfa(struct store *st, const char *token_hash, int64_t at);
 /* Revokes every live token of a user or bot; returns how many or an error. */
 int store_session_revoke_all(struct store *st, enum store_principal kind, int64_t principal_id,
     int64_t now);
@@ -294,6 +297,77 @@ int store_role_each(struct store *st, int (*fn)(const struct store_role_ref *ref
  * so parsed roles stay true while it stays the same. A lookup of one row.
  * 0 or ZT_ERR_DB. */
 int store_role_generation(struct store *st, int64_t *gen);
+
+/* ---- approvals: calls held for a person ----
+ * A held call waits for its caller's MFA step-up and/or another person's
+ * approval, bound to the SHA-256 of its canonical request. States:
+ * pending -> approved (every requirement met) -> used (the call ran; once),
+ * or pending -> denied | expired | withdrawn. An approval may carry a grant
+ * window: until grant_until, the same request (same hash, same role
+ * generation) needs no new approval. */
+#define STORE_APPROVAL_ID_LEN 32   /* hex digits */
+#define STORE_ACTOR_MAX 96
+#define STORE_REASON_MAX 512
+#define STORE_RULE_MAX 512
+#define STORE_APPROVERS_MAX 4160
+
+struct store_approval {
+	char id[STORE_APPROVAL_ID_LEN + 1];
+	char actor[STORE_ACTOR_MAX];        /* the caller, "user:alice" */
+	char token_hash[STORE_HASH_HEX];    /* the caller's credential */
+	char tool[STORE_NAME_MAX + 1];
+	char host[STORE_NAME_MAX + 1];      /* "" when none */
+	char login[STORE_NAME_MAX + 1];     /* "" when none */
+	char *command;                      /* owned; NULL when none */
+	char *args;                         /* owned: the arguments as JSON */
+	char request_sha256[STORE_HASH_HEX];
+	int64_t generation;                 /* the role generation it was decided at */
+	char rule[STORE_RULE_MAX];
+	int need_mfa;                       /* 0 none, 1 per_session, 2 per_call */
+	int need_approval;
+	char approvers[STORE_APPROVERS_MAX]; /* role names, comma-separated */
+	int64_t grant_max;                  /* seconds: the longest grant window */
+	int64_t created_at, expires_at;
+	char state[16];
+	int64_t mfa_at;                     /* the caller's step-up, 0 until then */
+	char approved_by[STORE_ACTOR_MAX];
+	int64_t approved_at, grant_until;
+	char answered_by[STORE_ACTOR_MAX];  /* who denied, or "" */
+	int64_t answered_at;
+	char reason[STORE_REASON_MAX];
+};
+/* Frees the owned fields (command, args); the struct may be reused. */
+void store_approval_clear(struct store_approval *a);
+/* Adds a pending request (state is set to "pending"). 0, ZT_ERR_EXISTS. */
+int store_approval_add(struct store *st, const struct store_approval *a);
+/* 0 with *out filled (clear it after), or ZT_ERR_NOT_FOUND. */
+int store_approval_get(struct store *st, const char *id, struct store_approval *out);
+/* The caller stepped up for request id at `at`: records it, and makes the
+ * request approved if no other requirement is left. 0, or
+ * ZT_ERR_NOT_FOUND when id is not pending before now (or already has a
+ * step-up). */
+int store_approval_stepup(struct store *st, const char *id, int64_t at);
+/* Another person (by) approved request id at `at`, with a grant window
+ * until grant_until (0: none): records it, and makes the request approved
+ * if no step-up is missing. Same returns as store_approval_stepup. */
+int store_approval_approve(struct store *st, const char *id, const char *by, int64_t at,
+    int64_t grant_until);
+/* Ends a pending request: state "denied" (by someone), "expired" or
+ * "withdrawn"; by and reason may be "". ZT_ERR_NOT_FOUND if not pending. */
+int store_approval_end(struct store *st, const char *id, const char *state, const char *by,
+    const char *reason, int64_t at);
+/* Marks an approved request used: 0 once, ZT_ERR_NOT_FOUND after (or when
+ * it is not approved). */
+int store_approval_use(struct store *st, const char *id);
+/* A grant covering request_sha256 at generation and now: 0 with the id of
+ * the approval that granted it in id (STORE_APPROVAL_ID_LEN + 1 bytes), or
+ * ZT_ERR_NOT_FOUND. */
+int store_approval_grant(struct store *st, const char *request_sha256, int64_t generation,
+    int64_t now, char *id);
+/* Calls fn for each request still pending at now, oldest first (fn may use
+ * the store). Returns 0, fn's non-zero value, or an error. */
+int store_approval_each_pending(struct store *st, int64_t now,
+    int (*fn)(const struct store_approval *a, void *arg), void *arg);
 
 /* ---- agents (the broker's registry of hosts, kept across restarts) ----
  * A host's name is bound to the key pin of the first agent certificate

@@ -237,3 +237,12 @@ int store_session_prune(struct store *st, int64_t now, int64_t grace_s)
 	st_unlock(st);
 	return r != 0 ? r : changes;
 }
+
+int store_session_set_mfa(struct store *st, const char *token_hash, int64_t at)
+{
+	if (!st_hash_valid(token_hash)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return st_change1(st, "record step-up", "UPDATE sessions SET mfa_verified_at = ?1 "
+	    "WHERE token_hash = ?2 AND revoked_at = 0 AND expires_at > ?1", "it", at, token_hash);
+}

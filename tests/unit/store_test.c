@@ -31,12 +31,13 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 7
+#define STORE_TEST_VERSION 8
 
 /* SQL that takes a file of version 5 back to version 4's tables, for the
  * tests that migrate an older file (v5 only added columns to users); v6's
- * is UNDO_V6 below, v7's UNDO_V7. */
-#define UNDO_V7 "DROP TRIGGER roles_gen_insert; DROP TRIGGER roles_gen_update; " \
+ * is UNDO_V6 below, v7's UNDO_V7, v8's UNDO_V8. */
+#define UNDO_V8 "DROP TABLE approvals; "
+#define UNDO_V7 UNDO_V8 "DROP TRIGGER roles_gen_insert; DROP TRIGGER roles_gen_update; " \
 	"DROP TRIGGER roles_gen_delete; DROP TABLE role_generation; "
 #define UNDO_V5 "ALTER TABLE users DROP COLUMN login_failures; " \
 	"ALTER TABLE users DROP COLUMN login_window_start; " \
@@ -1246,6 +1247,115 @@ static void test_roles(void **state)
 
 /* Every change of a role raises the generation, whichever process makes
  * it; reads, refused changes and other tables leave it alone. */
+
+/* A held call's life: each change of state happens once, from pending
+ * only, and an approval is used once. */
+static void approval(struct store_approval *a, char c, const char *hash, int mfa, int appr)
+{
+	memset(a, 0, sizeof(*a));
+	memset(a->id, c, STORE_APPROVAL_ID_LEN);
+	snprintf(a->actor, sizeof(a->actor), "user:alice");
+	snprintf(a->token_hash, sizeof(a->token_hash), "%s", th('9'));
+	snprintf(a->tool, sizeof(a->tool), "ssh_exec");
+	snprintf(a->host, sizeof(a->host), "web1");
+	snprintf(a->login, sizeof(a->login), "ubuntu");
+	a->command = "uptime";
+	a->args = "{\"command\":\"uptime\"}";
+	snprintf(a->request_sha256, sizeof(a->request_sha256), "%s", hash);
+	a->generation = 3;
+	snprintf(a->rule, sizeof(a->rule), "allow: role ops allows tool ssh_exec");
+	a->need_mfa = mfa;
+	a->need_approval = appr;
+	snprintf(a->approvers, sizeof(a->approvers), "oncall");
+	a->grant_max = 600;
+	a->created_at = 1000;
+	a->expires_at = 1600;
+}
+
+static int count_pending(const struct store_approval *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_approvals(void **state)
+{
+	struct fixture *f = *state;
+	struct store_approval a, got;
+	char id[STORE_APPROVAL_ID_LEN + 1];
+	int n = 0;
+
+	/* Both requirements: a step-up alone or an approval alone is not enough. */
+	approval(&a, 'a', th('1'), 2, 1);
+	assert_int_equal(store_approval_add(f->st, &a), 0);
+	assert_int_equal(store_approval_add(f->st, &a), ZT_ERR_EXISTS);
+	assert_int_equal(store_approval_get(f->st, a.id, &got), 0);
+	assert_string_equal(got.state, "pending");
+	assert_string_equal(got.command, "uptime");
+	assert_int_equal(got.generation, 3);
+	store_approval_clear(&got);
+	assert_int_equal(store_approval_approve(f->st, a.id, "user:bob", 1100, 1700), 0);
+	assert_int_equal(store_approval_approve(f->st, a.id, "user:carol", 1101, 0),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_get(f->st, a.id, &got), 0);
+	assert_string_equal(got.state, "pending");
+	assert_string_equal(got.approved_by, "user:bob");
+	store_approval_clear(&got);
+	assert_int_equal(store_approval_use(f->st, a.id), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_stepup(f->st, a.id, 1200), 0);
+	assert_int_equal(store_approval_stepup(f->st, a.id, 1201), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_get(f->st, a.id, &got), 0);
+	assert_string_equal(got.state, "approved");
+	store_approval_clear(&got);
+	assert_int_equal(store_approval_use(f->st, a.id), 0);
+	assert_int_equal(store_approval_use(f->st, a.id), ZT_ERR_NOT_FOUND);
+	/* Its grant covers the same hash at the same generation until 1700. */
+	assert_int_equal(store_approval_grant(f->st, th('1'), 3, 1699, id), 0);
+	assert_string_equal(id, a.id);
+	assert_int_equal(store_approval_grant(f->st, th('1'), 3, 1700, id), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_grant(f->st, th('1'), 4, 1300, id), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_grant(f->st, th('2'), 3, 1300, id), ZT_ERR_NOT_FOUND);
+
+	/* MFA only: a step-up approves; approving is not a thing for it. */
+	approval(&a, 'b', th('3'), 2, 0);
+	assert_int_equal(store_approval_add(f->st, &a), 0);
+	assert_int_equal(store_approval_approve(f->st, a.id, "user:bob", 1100, 0),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_stepup(f->st, a.id, 1100), 0);
+	assert_int_equal(store_approval_get(f->st, a.id, &got), 0);
+	assert_string_equal(got.state, "approved");
+	store_approval_clear(&got);
+
+	/* Denied, expired, withdrawn: final; nothing after; too late is too late. */
+	approval(&a, 'c', th('4'), 0, 1);
+	assert_int_equal(store_approval_add(f->st, &a), 0);
+	approval(&a, 'd', th('5'), 0, 1);
+	assert_int_equal(store_approval_add(f->st, &a), 0);
+	assert_int_equal(store_approval_approve(f->st, a.id, "user:bob", 1600, 0),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_each_pending(f->st, 1100, count_pending, &n), 0);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(store_approval_each_pending(f->st, 1600, count_pending, &n), 0);
+	assert_int_equal(n, 0);
+	memset(id, 'c', STORE_APPROVAL_ID_LEN);
+	id[STORE_APPROVAL_ID_LEN] = '\0';
+	assert_int_equal(store_approval_end(f->st, id, "denied", "user:bob", "no", 1100), 0);
+	assert_int_equal(store_approval_end(f->st, id, "expired", "", "", 1100),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_approve(f->st, id, "user:bob", 1100, 0),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_approval_end(f->st, id, "approved", "", "", 1100),
+	    ZT_ERR_INVALID);
+	assert_int_equal(store_approval_get(f->st, id, &got), 0);
+	assert_string_equal(got.state, "denied");
+	assert_string_equal(got.answered_by, "user:bob");
+	assert_string_equal(got.reason, "no");
+	store_approval_clear(&got);
+	assert_int_equal(store_approval_get(f->st, "../etc", &got), ZT_ERR_NOT_FOUND);
+}
+
 static void test_role_generation(void **state)
 {
 	struct fixture *f = *state;
@@ -1733,6 +1843,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_role_generation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approvals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
 		cmocka_unit_test(test_names),
