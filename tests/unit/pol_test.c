@@ -1,7 +1,8 @@
 /*
  * pol_test.c - unit tests for policy/: role parsing (good and bad documents,
- * with the line each error names), decisions with the rule that made them,
- * tools/list and host filtering, and the JSON round trip. Table-driven.
+ * with the line each error names; commands, paths and the MFA, approval and
+ * shell options), decisions with the rule that made them, tools/list and
+ * host filtering, and the JSON round trip. Table-driven.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,17 @@ static const char R_ANYLOGIN[] =
     "kind: role\nname: anylogin\nallow: {logins: [\"*\"]}\n";
 static const char R_NOADM[] =
     "kind: role\nname: no-adm\ndeny: {logins: [\"adm*\", Ops]}\n";
+
+/* Every key a role may have. */
+static const char R_FULL[] =
+    "kind: role\nname: full\n"
+    "allow:\n  hosts: {env: prod}\n  logins: [ubuntu]\n  tools: [ssh_exec]\n"
+    "  commands: [uptime, \"systemctl status *\", \"/usr/bin/df -h\"]\n"
+    "  paths: [\"/var/log/**\", \"/etc/nginx/*.conf\", /]\n"
+    "deny:\n  commands: [\"*rm -rf*\"]\n  paths: [\"/etc/**/shadow\"]\n"
+    "options:\n  max_session_ttl: 8h\n  admin: false\n  shell: true\n"
+    "  mfa: per_session\n  mfa_window: 600\n"
+    "  approval:\n    by: [oncall, sre]\n    ttl: 15m\n";
 
 static const struct pol_label L_SW[] = { { "env", "staging" }, { "team", "web" } };
 static const struct pol_label L_PROD[] = { { "env", "prod" } };
@@ -254,11 +266,13 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ "kind: role\nname: x\nallow:\n  hosts: {env: a}\n  tool: [ssh_exec]\n",
 	  ZT_ERR_INVALID,
-	  "t.yaml:5: unknown key \"tool\" in allow (expected hosts, logins, tools)" },
+	  "t.yaml:5: unknown key \"tool\" in allow (expected hosts, logins, tools, commands, "
+	  "paths)" },
 	{ "kind: role\nname: x\ncolour: red\n", ZT_ERR_INVALID,
 	  "t.yaml:3: unknown key \"colour\" in role" },
-	{ "kind: role\nname: x\noptions: {mfa: none}\n", ZT_ERR_INVALID,
-	  "t.yaml:3: unknown key \"mfa\" in options (expected max_session_ttl, admin)" },
+	{ "kind: role\nname: x\noptions: {mfa_windw: 5m}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: unknown key \"mfa_windw\" in options (expected max_session_ttl, admin, "
+	  "shell, mfa, mfa_window, approval)" },
 	{ "kind: role\nname: x\noptions:\n  admin: yes\n", ZT_ERR_INVALID,
 	  "t.yaml:4: options.admin must be true or false (unquoted)" },
 	{ "kind: role\nname: x\noptions:\n  admin: \"true\"\n", ZT_ERR_INVALID,
@@ -311,6 +325,102 @@ static const struct bad_case bad_cases[] = {
 	{ "kind: role\nname: x\nallow: {tools: [a, b\n", ZT_ERR_INVALID,
 	  "YAML syntax error" },
 	{ "- a\n- b\n", ZT_ERR_TYPE, "t.yaml:1: role must be a map, not a list" },
+	/* commands: globs with spaces and '/', still no '\', '[' or ']' */
+	{ "kind: role\nname: x\nallow:\n  commands: uptime\n", ZT_ERR_TYPE,
+	  "t.yaml:4: allow.commands must be a list, not a string" },
+	{ "kind: role\nname: x\ndeny:\n  tools: [a]\n  commands: [\"a\\\\b\"]\n", ZT_ERR_INVALID,
+	  "t.yaml:5: deny.commands: bad pattern (printable ASCII, wildcards '*' and '?', "
+	  "no '\\', '[' or ']')" },
+	{ "kind: role\nname: x\nallow: {commands: [\"ls [ab]\"]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.commands: bad pattern" },
+	{ "kind: role\nname: x\nallow: {commands: [\"ls\\tx\"]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.commands: bad pattern" },
+	{ "kind: role\nname: x\nallow: {commands: [{ls: x}]}\n", ZT_ERR_TYPE,
+	  "t.yaml:3: allow.commands must be a string, not a map" },
+	{ "kind: role\nname: x\nallow: {commands: []}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.commands is empty" },
+	{ "kind: role\nname: x\nallow: {commands: [a], commands: [b]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: duplicate key \"commands\" in allow" },
+	/* paths: absolute, normalised, "**" only as a whole segment */
+	{ "kind: role\nname: x\nallow:\n  paths:\n    - /var/log\n    - relative\n",
+	  ZT_ERR_INVALID, "t.yaml:6: allow.paths: bad path pattern: not absolute" },
+	{ "kind: role\nname: x\nallow: {paths: [/a/../b]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: a \".\" or \"..\" segment" },
+	{ "kind: role\nname: x\nallow: {paths: [/a/./b]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: a \".\" or \"..\" segment" },
+	{ "kind: role\nname: x\nallow: {paths: [/a/..]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: a \".\" or \"..\" segment" },
+	{ "kind: role\nname: x\ndeny:\n  paths: [/a//b]\n", ZT_ERR_INVALID,
+	  "t.yaml:4: deny.paths: bad path pattern: an empty segment (\"//\")" },
+	{ "kind: role\nname: x\nallow: {paths: [\"/a/**x\"]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: \"**\" within a segment" },
+	{ "kind: role\nname: x\nallow: {paths: [\"/a/***\"]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: \"**\" within a segment" },
+	{ "kind: role\nname: x\nallow: {paths: [/a/]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: it ends in '/'" },
+	{ "kind: role\nname: x\nallow: {paths: [\"/a/[bc]\"]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: not printable ASCII" },
+	{ "kind: role\nname: x\nallow: {paths: [\"/a\\\\b\"]}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: allow.paths: bad path pattern: not printable ASCII" },
+	/* shell: a boolean, read like admin */
+	{ "kind: role\nname: x\noptions:\n  shell: yes\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.shell must be true or false (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  shell: \"true\"\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.shell must be true or false (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  shell: {a: b}\n", ZT_ERR_TYPE,
+	  "t.yaml:4: options.shell must be true or false, not a map" },
+	/* mfa: a word */
+	{ "kind: role\nname: x\noptions:\n  mfa: always\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.mfa must be none, per_session or per_call (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  mfa: \"per_call\"\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.mfa must be none, per_session or per_call (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  mfa: [per_call]\n", ZT_ERR_TYPE,
+	  "t.yaml:4: options.mfa must be none, per_session or per_call, not a list" },
+	/* mfa_window: 1m .. 24h, and only with mfa: per_session (checked once
+	 * options are read, at the line of options) */
+	{ "kind: role\nname: x\noptions:\n  mfa: per_session\n  mfa_window: 30s\n",
+	  ZT_ERR_INVALID, "t.yaml:5: options.mfa_window: bad duration (e.g. 5m, 1h; between "
+	  "1m and 24h)" },
+	{ "kind: role\nname: x\noptions:\n  mfa: per_session\n  mfa_window: 2d\n",
+	  ZT_ERR_INVALID, "t.yaml:5: options.mfa_window: bad duration" },
+	{ "kind: role\nname: x\noptions:\n  mfa_window: 10m\n  mfa: per_call\n",
+	  ZT_ERR_INVALID, "t.yaml:3: options.mfa_window needs mfa: per_session" },
+	{ "kind: role\nname: x\nallow: {tools: [a]}\noptions: {mfa_window: 10m}\n",
+	  ZT_ERR_INVALID, "t.yaml:4: options.mfa_window needs mfa: per_session" },
+	/* approval: a map whose by names roles */
+	{ "kind: role\nname: x\noptions:\n  mfa: per_call\n  approval:\n    ttl: 5m\n",
+	  ZT_ERR_INVALID, "t.yaml:5: options.approval needs by" },
+	{ "kind: role\nname: x\noptions: {approval: {}}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: options.approval needs by" },
+	{ "kind: role\nname: x\noptions: {approval: [oncall]}\n", ZT_ERR_TYPE,
+	  "t.yaml:3: options.approval must be a map, not a list" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: []\n", ZT_ERR_INVALID,
+	  "t.yaml:5: options.approval.by is empty (name at least one role)" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: oncall\n", ZT_ERR_TYPE,
+	  "t.yaml:5: options.approval.by must be a list, not a string" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: [oncall, On-Call]\n",
+	  ZT_ERR_INVALID, "t.yaml:5: options.approval.by: bad role name (expected "
+	  "[a-z0-9][a-z0-9._-]{0,63})" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: [\"sre*\"]\n", ZT_ERR_INVALID,
+	  "t.yaml:5: options.approval.by: bad role name" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: [sre, oncall, sre]\n",
+	  ZT_ERR_INVALID, "t.yaml:5: duplicate role \"sre\" in options.approval.by" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: [[sre]]\n", ZT_ERR_TYPE,
+	  "t.yaml:5: options.approval.by must be a string, not a list" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: [sre]\n    ttl: 25h\n",
+	  ZT_ERR_INVALID, "t.yaml:6: options.approval.ttl: bad duration" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: [sre]\n    ttl: {a: 1}\n",
+	  ZT_ERR_TYPE, "t.yaml:6: options.approval.ttl must be a string, not a map" },
+	{ "kind: role\nname: x\noptions:\n  approval:\n    by: [sre]\n    when: always\n",
+	  ZT_ERR_INVALID, "t.yaml:6: unknown key \"when\" in options.approval (expected by, "
+	  "ttl)" },
+	{ "kind: role\nname: x\noptions: {approval: {by: [a], by: [b]}}\n", ZT_ERR_INVALID,
+	  "t.yaml:3: duplicate key \"by\" in options.approval" },
+	/* the fourth level exists under options.approval only */
+	{ "kind: role\nname: x\nallow: {hosts: {env: {by: [a]}}}\n", ZT_ERR_TYPE,
+	  "t.yaml:3: allow.hosts must be a string, not a map" },
+	{ "kind: role\nname: x\noptions: {mfa: {approval: x}}\n", ZT_ERR_TYPE,
+	  "t.yaml:3: options.mfa must be none, per_session or per_call, not a map" },
 };
 
 static void test_bad_table(void **state)
@@ -427,7 +537,10 @@ static void test_json_round_trip(void **state)
 	    "kind: role\nname: t\noptions: {max_session_ttl: \"3600\"}\n"
 	    "allow: {hosts: {k: \"say \\\"hi\\\"\"}}\n",
 	    "kind: role\nname: a\noptions: {admin: true, max_session_ttl: 1h}\n",
-	    "kind: role\nname: b\noptions: {admin: false}\n" };
+	    "kind: role\nname: b\noptions: {admin: false}\n", R_FULL,
+	    "kind: role\nname: c\noptions: {mfa: none, shell: false}\n"
+	    "deny: {commands: [\"*rm -rf*\"], paths: [/]}\n",
+	    "kind: role\nname: d\noptions: {mfa: per_session, approval: {by: [a, b, c]}}\n" };
 	struct pol_role *a = NULL, *b = NULL;
 	cJSON *ja = NULL, *jb = NULL, *bad = NULL;
 	char err[POL_ERR_MAX], *sa = NULL, *sb = NULL;
@@ -446,6 +559,7 @@ static void test_json_round_trip(void **state)
 		assert_string_equal(pol_role_name(a), pol_role_name(b));
 		assert_int_equal(pol_role_max_session_ttl(a), pol_role_max_session_ttl(b));
 		assert_int_equal(pol_role_admin(a), pol_role_admin(b));
+		assert_int_equal(pol_role_mfa(a), pol_role_mfa(b));
 		free(sa);
 		free(sb);
 		cJSON_Delete(ja);
@@ -536,6 +650,73 @@ static void test_admin_option(void **state)
 	}
 }
 
+/* The new options as accessors and as stored JSON: durations as written,
+ * booleans as JSON booleans, mfa as its word; defaults stay implicit. */
+static void test_options(void **state)
+{
+	static const char *const bad_json[] = {
+		"{\"kind\":\"role\",\"name\":\"x\",\"options\":{\"mfa\":\"always\"}}",
+		"{\"kind\":\"role\",\"name\":\"x\",\"options\":{\"shell\":\"true\"}}",
+		"{\"kind\":\"role\",\"name\":\"x\",\"options\":{\"mfa\":true}}",
+		"{\"kind\":\"role\",\"name\":\"x\",\"options\":{\"approval\":{\"ttl\":\"5m\"}}}",
+	};
+	static const char R_PER_CALL[] = "kind: role\nname: x\noptions: {mfa: per_call}\n";
+	struct pol_role *role = NULL, *back = NULL;
+	cJSON *j = NULL, *opt = NULL, *ap = NULL, *bad = NULL;
+	char err[POL_ERR_MAX];
+	size_t i;
+	(void)state;
+
+	assert_int_equal(pol_role_mfa(NULL), POL_MFA_NONE);
+	assert_string_equal(pol_mfa_name(POL_MFA_NONE), "none");
+	assert_string_equal(pol_mfa_name(POL_MFA_PER_SESSION), "per_session");
+	assert_string_equal(pol_mfa_name(POL_MFA_PER_CALL), "per_call");
+	assert_string_equal(pol_mfa_name((enum pol_mfa)7), "?");
+
+	assert_int_equal(pol_role_parse(R_FULL, strlen(R_FULL), "t.yaml", &role, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pol_role_mfa(role), POL_MFA_PER_SESSION);
+	assert_int_equal(pol_role_to_json(role, &j), 0);
+	opt = cJSON_GetObjectItemCaseSensitive(j, "options");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opt, "shell")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(opt, "admin")));
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(opt, "mfa")->valuestring,
+	    "per_session");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(opt, "mfa_window")->valuestring,
+	    "600");
+	ap = cJSON_GetObjectItemCaseSensitive(opt, "approval");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(ap, "ttl")->valuestring, "15m");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ap, "by")), 2);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "allow"), "paths")), 3);
+	assert_int_equal(pol_role_from_json(j, &back, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_mfa(back), POL_MFA_PER_SESSION);
+	cJSON_Delete(j);
+	pol_role_free(back);
+	pol_role_free(role);
+
+	/* An option left out stays out of the JSON (its default applies). */
+	assert_int_equal(pol_role_parse(R_PER_CALL, strlen(R_PER_CALL), "t.yaml", &role, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pol_role_mfa(role), POL_MFA_PER_CALL);
+	assert_int_equal(pol_role_to_json(role, &j), 0);
+	opt = cJSON_GetObjectItemCaseSensitive(j, "options");
+	assert_int_equal(cJSON_GetArraySize(opt), 1);
+	cJSON_Delete(j);
+	pol_role_free(role);
+
+	/* Stored JSON gets every check: words, booleans, a required by. */
+	for (i = 0; i < sizeof(bad_json) / sizeof(bad_json[0]); i++) {
+		bad = cJSON_Parse(bad_json[i]);
+		assert_non_null(bad);
+		if (pol_role_from_json(bad, &back, err, sizeof(err)) == 0 || back != NULL ||
+		    strncmp(err, "role.json:1: options.", 21) != 0) {
+			fail_msg("bad json %zu accepted or wrong error: %s", i, err);
+		}
+		cJSON_Delete(bad);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_admin_option),
+		cmocka_unit_test(test_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
