@@ -11,26 +11,58 @@
  *           allow section, ignoring ASCII case in a deny section (so
  *           "deny: logins: [root]" also refuses ROOT and Root, and
  *           "allow: logins: [ubuntu]" does not allow Ubuntu);
- *   tools   the request's tool matches one of the globs.
+ *   tools   the request's tool matches one of the globs;
+ *   commands  the request's command line, whole, matches one of the globs
+ *           (fnmatch(3), no flags: '*' also matches '/' and spaces). In an
+ *           allow section of a role without options.shell: true, a command
+ *           holding shell syntax (pol_shell_syntax) matches nothing, so
+ *           "uptime; id" is not allowed by "uptime*". A deny section
+ *           matches the command as written and with each run of blanks made
+ *           one space and the ends trimmed ("rm  -rf /" is denied by
+ *           "*rm -rf*");
+ *   paths   parsed and validated (pol_role.h), not yet decided: a request
+ *           has no path until the file tools exist (pol_path_match is the
+ *           matcher they will use), so, as for any field a request lacks
+ *           (below), a paths key restricts no allow and matches no deny.
+ * Rule texts name the request whole, its command quoted and shortened to
+ * 160 bytes ("... as ubuntu command \"uptime; id\""). When no role allows
+ * a request, the rule says the most specific reason it can: a role whose
+ * allow section matched all but shell syntax gives "deny: role R allows no
+ * shell syntax (';') in tool ssh_exec on ... command \"uptime; id\"", a
+ * role that would allow a bot but for MFA gives "deny: role R requires MFA
+ * (per_call), which a bot cannot give, and names no approver, for tool
+ * ...", otherwise "deny: no role allows tool ...".
  * An absent key matches anything; a section with no keys matches nothing.
  * A request may lack a host (host == NULL, e.g. list_hosts) or a login
- * (login == NULL, e.g. list_hosts, or a tool that runs as no account). A
+ * (login == NULL, e.g. list_hosts, or a tool that runs as no account) or a
+ * command (command == NULL: a tool that runs none). A
  * selector on a field the request lacks is satisfied in an allow section
  * (there is nothing to restrict) and not matched in a deny section (there is
  * nothing to deny). Callers therefore MUST pass the host and the login for
  * every tool that acts on a host or as a login.
  *
  * Deny beats allow across all roles; when nothing matches, the request is
- * denied. All functions are pure: no I/O, no globals, safe from any thread.
+ * denied. When several roles allow a request, the least demanding applies
+ * (pol_demand_cmp): no approval before approval, then mfa none before
+ * per_session before per_call; among equals the first in role order. The
+ * decision carries that role's requirements. A bot cannot give an MFA
+ * code: for a bot, a role's MFA requirement becomes a requirement of
+ * approval when the role names approvers (approval.by), and the role allows
+ * nothing when it names none (the rule then says why, if no other role
+ * allows the request).
+ * All functions are pure: no I/O, no globals, safe from any thread.
  */
 #ifndef ZT_POL_EVAL_H
 #define ZT_POL_EVAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy/pol_role.h"
 
 #define POL_RULE_MAX 512
+/* Bytes of a comma-separated list of approver roles, with its NUL. */
+#define POL_APPROVERS_MAX (POL_MAX_ITEMS * (POL_NAME_MAX + 1))
 
 struct pol_label {
 	const char *key;
@@ -43,6 +75,18 @@ struct pol_request {
 	const struct pol_label *labels; /* the host's labels (ignored if no host) */
 	size_t nlabels;
 	const char *login;              /* NULL: the tool uses no login */
+	const char *command;            /* NULL: the tool runs no command */
+	int bot;                        /* the caller is a bot (cannot do MFA) */
+};
+
+/* What an allowed request still needs before it runs. */
+struct pol_requirements {
+	enum pol_mfa mfa;               /* POL_MFA_NONE for a bot (see above) */
+	int64_t mfa_window;             /* seconds (per_session) */
+	int approval;                   /* 1: another person must approve */
+	/* The roles whose holders may approve, comma-separated ("oncall,sre"). */
+	char approvers[POL_APPROVERS_MAX];
+	int64_t approval_ttl;           /* seconds a request waits for an answer */
 };
 
 struct pol_decision {
@@ -58,12 +102,40 @@ struct pol_decision {
 	 * not exist, so that hidden hosts cannot be discovered, and keep the
 	 * rule (which names the host's labels) for the audit only. */
 	int host_hidden;
+	/* When allow: what the deciding role requires (all zero when nothing). */
+	struct pol_requirements req;
 };
 
+/* Orders two requirement sets from least to most demanding: <0 if a asks
+ * less than b, 0 if the same, >0 if more. */
+int pol_demand_cmp(const struct pol_requirements *a, const struct pol_requirements *b);
+
+/* "MFA step-up (per call); approval by a holder of oncall or sre within
+ * 10m", or "nothing" when r requires nothing: for `policy test` and the
+ * approval page. out gets at most outsz bytes (truncated with "..."). */
+void pol_requirements_text(const struct pol_requirements *r, char *out, size_t outsz);
+
+/* 1 if path (absolute, already normalised by the caller) matches pattern
+ * as pol_role.h describes path patterns: '*' and '?' within one segment,
+ * a "**" segment any number of segments (also none). 0 otherwise (also
+ * for an invalid pattern, a relative path, or one with empty, "." or ".."
+ * segments, a trailing '/' included). Bounded work: at most pattern
+ * segments times path segments comparisons of one segment. */
+int pol_path_match(const char *pattern, const char *path);
+
+/* 1 if command holds shell syntax that could run more or other than the
+ * command a glob allowed: ; | & $ ` > < ( ) a backslash, a newline or a
+ * carriage return. what (may be NULL) gets a pointer to the first such
+ * byte. */
+int pol_shell_syntax(const char *command, const char **what);
+
 /* Decides req against roles[0..nroles) into *out. The first deny section that
- * matches (in role order) decides; otherwise the first allow section;
- * otherwise "no role allows". 0, or ZT_ERR_INVALID (NULL req, out or tool, a
- * NULL role or label key/value); on error *out says deny. */
+ * matches (in role order) decides; otherwise the least demanding allowing
+ * role (pol_demand_cmp; the first in role order among equals), whose
+ * requirements out->req carries; otherwise a deny with the most specific
+ * reason (see above). 0, or ZT_ERR_INVALID (NULL req, out or tool, a NULL
+ * role or label key/value) or ZT_ERR_NOMEM (a copy of the command for deny
+ * sections); on error *out says deny. */
 int pol_decide(const struct pol_role *const *roles, size_t nroles,
     const struct pol_request *req, struct pol_decision *out);
 

@@ -13,7 +13,7 @@
 
 struct pol_section {
 	int present;                      /* the section key appeared */
-	int has_hosts, has_logins, has_tools;
+	int has_hosts, has_logins, has_tools, has_commands, has_paths;
 	char *hkey[POL_MAX_ITEMS];        /* label selectors: key = glob */
 	char *hval[POL_MAX_ITEMS];
 	size_t nhosts;
@@ -21,6 +21,10 @@ struct pol_section {
 	size_t nlogins;
 	char *tools[POL_MAX_ITEMS];
 	size_t ntools;
+	char *commands[POL_MAX_ITEMS];
+	size_t ncommands;
+	char *paths[POL_MAX_ITEMS];
+	size_t npaths;
 };
 
 struct pol_role {
@@ -30,6 +34,21 @@ struct pol_role {
 	char *ttl_text;                   /* as written, NULL = unset */
 	int admin_set;                    /* options.admin appeared */
 	int admin;                        /* its value */
+	int shell_set;                    /* options.shell appeared */
+	int shell;                        /* its value */
+	int mfa_set;                      /* options.mfa appeared */
+	enum pol_mfa mfa;
+	int64_t mfa_window;               /* seconds; the default when per_session */
+	char *mfa_window_text;            /* as written, NULL = unset */
+	int approval;                     /* options.approval appeared */
+	char *approvers[POL_MAX_ITEMS];   /* approval.by, role names */
+	size_t napprovers;
+	int64_t approval_ttl;             /* seconds; the default when approval */
+	char *approval_ttl_text;          /* as written, NULL = unset */
 };
+
+/* NULL if p is a valid path pattern (pol_role.h), else why not (a static
+ * string for an error message). */
+const char *pol_path_pattern_error(const char *p);
 
 #endif

@@ -2,10 +2,12 @@
  * pol_role.c - parsing one role YAML document with libyaml's event API.
  *
  * The parser walks events in step with the schema (recursive descent over a
- * fixed three-level shape), so anything unexpected - an unknown key, a list
- * where a map belongs, an anchor - stops the walk at its own line before
- * libyaml reads further. JSON (pol_role_from_json) is YAML flow style, so
- * the same walk loads stored roles and every check lives in one place.
+ * fixed shape: three levels of maps, a fourth only under options.approval),
+ * so anything unexpected - an unknown key, a list where a map belongs, an
+ * anchor - stops the walk at its own line before libyaml reads further.
+ * JSON (pol_role_from_json) is YAML flow style, so the same walk loads
+ * stored roles and every check lives in one place; the one difference is
+ * that JSON has no unquoted words, so there options.mfa may be a string.
  */
 #include "policy/pol_role.h"
 
@@ -30,11 +32,34 @@ struct rp {
 	char *err;
 	size_t errsz;
 	struct pol_role *role;
+	int json;                       /* reading pol_role_to_json's output */
+	size_t key_line;                /* line of the key whose value is read */
 };
 
+/* The schema: each map's keys, in the order errors list them. The enums
+ * index the arrays. */
+enum { TOP_KIND, TOP_NAME, TOP_ALLOW, TOP_DENY, TOP_OPTIONS };
 static const char *const top_keys[] = { "kind", "name", "allow", "deny", "options", NULL };
-static const char *const sec_keys[] = { "hosts", "logins", "tools", NULL };
-static const char *const opt_keys[] = { "max_session_ttl", "admin", NULL };
+enum { SEC_HOSTS, SEC_LOGINS, SEC_TOOLS, SEC_COMMANDS, SEC_PATHS };
+static const char *const sec_keys[] = { "hosts", "logins", "tools", "commands", "paths",
+    NULL };
+enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL };
+static const char *const opt_keys[] = { "max_session_ttl", "admin", "shell", "mfa",
+    "mfa_window", "approval", NULL };
+enum { APPR_BY, APPR_TTL };
+static const char *const appr_keys[] = { "by", "ttl", NULL };
+
+/* Words of options values, indexed by their meaning (pol_mfa, booleans). */
+static const char *const mfa_words[] = { "none", "per_session", "per_call", NULL };
+static const char *const bool_words[] = { "false", "true", NULL };
+
+/* What list entries must look like. */
+enum item_kind {
+	ITEM_GLOB,                      /* label values, logins, tools */
+	ITEM_COMMAND,                   /* like a glob, with '/' */
+	ITEM_PATH,                      /* pol_path_pattern_error */
+	ITEM_ROLE,                      /* a role name, no wildcards */
+};
 
 /* Copies s for an error message: bounded, non-printable bytes as '?'. */
 static void safe_copy(char *dst, size_t dstsz, const char *s)
@@ -53,20 +78,43 @@ static size_t ev_line(const struct rp *s)
 }
 
 /* Formats "FILE:LINE: message" into the caller's buffer and returns code. */
+static int rp_vfail(struct rp *s, size_t line, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 static int rp_fail(struct rp *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static int rp_fail_at(struct rp *s, size_t line, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static int rp_fail(struct rp *s, int code, const char *fmt, ...)
+static int rp_vfail(struct rp *s, size_t line, int code, const char *fmt, va_list ap)
 {
 	char msg[POL_ERR_MAX];
-	va_list ap;
 
 	if (s->err != NULL && s->errsz > 0) {
-		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
-		snprintf(s->err, s->errsz, "%s:%zu: %s", s->fname, ev_line(s), msg);
+		snprintf(s->err, s->errsz, "%s:%zu: %s", s->fname, line, msg);
 	}
+	return code;
+}
+
+/* At the current event's line. */
+static int rp_fail(struct rp *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = rp_vfail(s, ev_line(s), code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* At a line read earlier: for checks made once a whole map has been read. */
+static int rp_fail_at(struct rp *s, size_t line, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = rp_vfail(s, line, code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
@@ -201,28 +249,79 @@ static int valid_name(const char *s, int upper)
 	return i >= 1 && i <= POL_NAME_MAX;
 }
 
-static int valid_pattern(const char *s)
+/* Printable ASCII without '\', '[' or ']' (so '*' and '?' are the only
+ * wildcards), and without '/' unless slash_ok. */
+static int valid_pattern(const char *s, int slash_ok)
 {
 	for (; *s != '\0'; s++) {
-		if (*s < 0x20 || *s > 0x7e || *s == '/' || *s == '\\' || *s == '[' ||
-		    *s == ']') {
+		if (*s < 0x20 || *s > 0x7e || (*s == '/' && !slash_ok) || *s == '\\' ||
+		    *s == '[' || *s == ']') {
 			return 0;
 		}
 	}
 	return 1;
 }
 
-static int rp_pattern(struct rp *s, const char *what, char **out)
+const char *pol_path_pattern_error(const char *p)
 {
-	const char *v = NULL;
+	const char *seg = NULL;
+	size_t len;
+
+	if (p == NULL || p[0] != '/') {
+		return "not absolute (it must start with '/')";
+	}
+	if (!valid_pattern(p, 1)) {
+		return "not printable ASCII without '\\', '[' or ']'";
+	}
+	if (strcmp(p, "/") == 0) {
+		return NULL;
+	}
+	for (seg = p + 1;; seg += len + 1) {
+		len = strcspn(seg, "/");
+		if (len == 0) {
+			return seg[0] == '\0' ? "it ends in '/'" : "an empty segment (\"//\")";
+		}
+		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.')) {
+			return "a \".\" or \"..\" segment";
+		}
+		if (len != 2 && memmem(seg, len, "**", 2) != NULL) {
+			return "\"**\" within a segment (only a whole segment)";
+		}
+		if (seg[len] == '\0') {
+			return NULL;
+		}
+	}
+}
+
+/* One list entry (or label value) of the given kind, copied into *out. */
+static int rp_item(struct rp *s, const char *what, enum item_kind kind, char **out)
+{
+	const char *v = NULL, *why = NULL;
 	int r;
 
 	if ((r = rp_str(s, what, &v)) != 0) {
 		return r;
 	}
-	if (!valid_pattern(v)) {
-		return rp_fail(s, ZT_ERR_INVALID, "%s: bad pattern (printable ASCII, "
-		    "wildcards '*' and '?', no '/', '\\', '[' or ']')", what);
+	switch (kind) {
+	case ITEM_GLOB:
+	case ITEM_COMMAND:
+		if (!valid_pattern(v, kind == ITEM_COMMAND)) {
+			return rp_fail(s, ZT_ERR_INVALID, "%s: bad pattern (printable ASCII, "
+			    "wildcards '*' and '?', no %s'\\', '[' or ']')", what,
+			    kind == ITEM_COMMAND ? "" : "'/', ");
+		}
+		break;
+	case ITEM_PATH:
+		if ((why = pol_path_pattern_error(v)) != NULL) {
+			return rp_fail(s, ZT_ERR_INVALID, "%s: bad path pattern: %s", what, why);
+		}
+		break;
+	case ITEM_ROLE:
+		if (!valid_name(v, 0)) {
+			return rp_fail(s, ZT_ERR_INVALID, "%s: bad role name (expected "
+			    "[a-z0-9][a-z0-9._-]{0,63})", what);
+		}
+		break;
 	}
 	if ((*out = strdup(v)) == NULL) {
 		return ZT_ERR_NOMEM;
@@ -240,9 +339,12 @@ static int rp_expect(struct rp *s, yaml_event_type_t t, const char *what)
 	return 0;
 }
 
-/* A list of patterns; the current event is the value. */
-static int rp_list(struct rp *s, const char *what, char **items, size_t *n)
+/* A list of entries of one kind; the current event is the value. Role
+ * names may not repeat (an approver named twice is a slip, not a rule). */
+static int rp_list(struct rp *s, const char *what, enum item_kind kind, char **items,
+    size_t *n)
 {
+	size_t i;
 	int r;
 
 	if ((r = rp_expect(s, YAML_SEQUENCE_START_EVENT, what)) != 0) {
@@ -259,13 +361,20 @@ static int rp_list(struct rp *s, const char *what, char **items, size_t *n)
 			return rp_fail(s, ZT_ERR_TOO_LARGE, "%s has more than %d entries", what,
 			    POL_MAX_ITEMS);
 		}
-		if ((r = rp_pattern(s, what, &items[*n])) != 0) {
+		if ((r = rp_item(s, what, kind, &items[*n])) != 0) {
 			return r;
 		}
 		(*n)++;
+		for (i = 0; kind == ITEM_ROLE && i + 1 < *n; i++) {
+			if (strcmp(items[i], items[*n - 1]) == 0) {
+				return rp_fail(s, ZT_ERR_INVALID, "duplicate role \"%s\" in %s",
+				    items[i], what);
+			}
+		}
 	}
 	if (*n == 0) {
-		return rp_fail(s, ZT_ERR_INVALID, "%s is empty (omit the key to match any)", what);
+		return rp_fail(s, ZT_ERR_INVALID, "%s is empty (%s)", what,
+		    kind == ITEM_ROLE ? "name at least one role" : "omit the key to match any");
 	}
 	return 0;
 }
@@ -309,7 +418,7 @@ static int rp_hosts(struct rp *s, const char *what, struct pol_section *sec)
 		}
 		sec->nhosts++;
 		if ((r = rp_next(s)) != 0 ||
-		    (r = rp_pattern(s, what, &sec->hval[sec->nhosts - 1])) != 0) {
+		    (r = rp_item(s, what, ITEM_GLOB, &sec->hval[sec->nhosts - 1])) != 0) {
 			return r;
 		}
 	}
@@ -322,7 +431,9 @@ static int rp_hosts(struct rp *s, const char *what, struct pol_section *sec)
 /*
  * Walks a map whose keys come from keys[], refusing unknown and duplicate
  * ones; for each key, reads the value's first event and calls fn(s, index,
- * arg) with it current. fn consumes the whole value.
+ * arg) with it current (and s->key_line the key's line). fn consumes the
+ * whole value. Only value functions open further maps or lists, so the
+ * schema alone fixes how deep a document may nest.
  */
 typedef int (*rp_value_fn)(struct rp *s, int idx, void *arg);
 
@@ -355,6 +466,7 @@ static int rp_map(struct rp *s, const char *where, const char *const *keys, rp_v
 			    where);
 		}
 		seen |= 1u << idx;
+		s->key_line = ev_line(s);
 		if ((r = rp_next(s)) != 0 || (r = fn(s, idx, arg)) != 0) {
 			return r;
 		}
@@ -369,60 +481,168 @@ struct sec_arg {
 static int sec_value(struct rp *s, int idx, void *arg)
 {
 	struct sec_arg *a = arg;
+	struct pol_section *sec = a->sec;
 	char what[32];
 
 	snprintf(what, sizeof(what), "%s.%s", a->name, sec_keys[idx]);
 	switch (idx) {
-	case 0:
-		a->sec->has_hosts = 1;
-		return rp_hosts(s, what, a->sec);
-	case 1:
-		a->sec->has_logins = 1;
-		return rp_list(s, what, a->sec->logins, &a->sec->nlogins);
+	case SEC_HOSTS:
+		sec->has_hosts = 1;
+		return rp_hosts(s, what, sec);
+	case SEC_LOGINS:
+		sec->has_logins = 1;
+		return rp_list(s, what, ITEM_GLOB, sec->logins, &sec->nlogins);
+	case SEC_TOOLS:
+		sec->has_tools = 1;
+		return rp_list(s, what, ITEM_GLOB, sec->tools, &sec->ntools);
+	case SEC_COMMANDS:
+		sec->has_commands = 1;
+		return rp_list(s, what, ITEM_COMMAND, sec->commands, &sec->ncommands);
 	default:
-		a->sec->has_tools = 1;
-		return rp_list(s, what, a->sec->tools, &a->sec->ntools);
+		sec->has_paths = 1;
+		return rp_list(s, what, ITEM_PATH, sec->paths, &sec->npaths);
 	}
 }
 
-/* options.admin: a plain (unquoted) true or false, nothing else. */
-static int rp_admin(struct rp *s, struct pol_role *role)
+/* One of words[], written plain (unquoted): "true" in quotes is a string
+ * that only looks like a boolean, and YAML readers disagree on such
+ * strings. Its index goes to *out. expected lists the words for messages.
+ * JSON has no plain words but true and false, so a stored role may give a
+ * non-boolean word as a JSON string (json_string_ok). */
+static int rp_word(struct rp *s, const char *what, const char *const *words,
+    const char *expected, int json_string_ok, int *out)
 {
-	const char *v;
+	const char *v = NULL;
+	int idx, style_ok;
 
 	if (s->ev.type != YAML_SCALAR_EVENT) {
-		return rp_fail(s, ZT_ERR_TYPE, "options.admin must be true or false, not %s",
+		return rp_fail(s, ZT_ERR_TYPE, "%s must be %s, not %s", what, expected,
 		    ev_kind(s->ev.type));
 	}
 	v = (const char *)s->ev.data.scalar.value;
-	if (s->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)) {
-		return rp_fail(s, ZT_ERR_INVALID, "options.admin must be true or false "
-		    "(unquoted)");
+	style_ok = s->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
+	    (s->json && json_string_ok &&
+	    s->ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	if (!style_ok || strlen(v) != s->ev.data.scalar.length ||
+	    (idx = key_index(v, words)) < 0) {
+		return rp_fail(s, ZT_ERR_INVALID, "%s must be %s (unquoted)", what, expected);
 	}
-	role->admin_set = 1;
-	role->admin = strcmp(v, "true") == 0;
+	*out = idx;
+	return 0;
+}
+
+/* options.admin and options.shell: true or false. */
+static int rp_bool(struct rp *s, const char *what, int *set, int *val)
+{
+	int r;
+
+	if ((r = rp_word(s, what, bool_words, "true or false", 0, val)) == 0) {
+		*set = 1;
+	}
+	return r;
+}
+
+/* A duration (common/dur.h) within [min_s, max_s]: seconds to *secs, the
+ * text as written to *text (kept for pol_role_to_json). hint gives
+ * examples and the bounds for the message. */
+static int rp_dur(struct rp *s, const char *what, int64_t min_s, int64_t max_s,
+    const char *hint, int64_t *secs, char **text)
+{
+	const char *v = NULL;
+	int r;
+
+	if ((r = rp_str(s, what, &v)) != 0) {
+		return r;
+	}
+	if (dur_parse(v, min_s, max_s, secs) != 0) {
+		return rp_fail(s, ZT_ERR_INVALID, "%s: bad duration (%s)", what, hint);
+	}
+	if ((*text = strdup(v)) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+#define WINDOW_HINT "e.g. 5m, 1h; between 1m and 24h"
+
+static int appr_value(struct rp *s, int idx, void *arg)
+{
+	struct pol_role *role = arg;
+
+	if (idx == APPR_BY) {
+		return rp_list(s, "options.approval.by", ITEM_ROLE, role->approvers,
+		    &role->napprovers);
+	}
+	return rp_dur(s, "options.approval.ttl", POL_WINDOW_MIN_S, POL_WINDOW_MAX_S,
+	    WINDOW_HINT, &role->approval_ttl, &role->approval_ttl_text);
+}
+
+/* options.approval: a map whose by is required. */
+static int rp_approval(struct rp *s, struct pol_role *role)
+{
+	size_t line = s->key_line;
+	int r;
+
+	role->approval = 1;
+	if ((r = rp_map(s, "options.approval", appr_keys, appr_value, role)) != 0) {
+		return r;
+	}
+	if (role->napprovers == 0) {
+		return rp_fail_at(s, line, ZT_ERR_INVALID, "options.approval needs by (the "
+		    "roles whose holders may approve)");
+	}
+	if (role->approval_ttl_text == NULL) {
+		role->approval_ttl = POL_APPROVAL_TTL_DEFAULT_S;
+	}
 	return 0;
 }
 
 static int opt_value(struct rp *s, int idx, void *arg)
 {
 	struct pol_role *role = arg;
-	const char *v = NULL;
+	int mfa = 0, r;
+
+	switch (idx) {
+	case OPT_TTL:
+		return rp_dur(s, "options.max_session_ttl", POL_TTL_MIN_S, POL_TTL_MAX_S,
+		    "e.g. 30m, 8h, 7d; between 1m and 30d", &role->max_session_ttl,
+		    &role->ttl_text);
+	case OPT_ADMIN:
+		return rp_bool(s, "options.admin", &role->admin_set, &role->admin);
+	case OPT_SHELL:
+		return rp_bool(s, "options.shell", &role->shell_set, &role->shell);
+	case OPT_MFA:
+		if ((r = rp_word(s, "options.mfa", mfa_words, "none, per_session or per_call",
+		    1, &mfa)) != 0) {
+			return r;
+		}
+		role->mfa_set = 1;
+		role->mfa = (enum pol_mfa)mfa;
+		return 0;
+	case OPT_MFA_WINDOW:
+		return rp_dur(s, "options.mfa_window", POL_WINDOW_MIN_S, POL_WINDOW_MAX_S,
+		    WINDOW_HINT, &role->mfa_window, &role->mfa_window_text);
+	default:
+		return rp_approval(s, role);
+	}
+}
+
+/* options; the checks between keys wait until the whole map is read, so
+ * the order of keys does not matter, and name the line of options. */
+static int rp_options(struct rp *s, struct pol_role *role)
+{
+	size_t line = s->key_line;
 	int r;
 
-	if (idx == 1) {
-		return rp_admin(s, role);
-	}
-	if ((r = rp_str(s, "options.max_session_ttl", &v)) != 0) {
+	if ((r = rp_map(s, "options", opt_keys, opt_value, role)) != 0) {
 		return r;
 	}
-	if (dur_parse(v, POL_TTL_MIN_S, POL_TTL_MAX_S, &role->max_session_ttl) != 0) {
-		return rp_fail(s, ZT_ERR_INVALID, "options.max_session_ttl: bad duration "
-		    "(e.g. 30m, 8h, 7d; between 1m and 30d)");
+	if (role->mfa_window_text != NULL && role->mfa != POL_MFA_PER_SESSION) {
+		return rp_fail_at(s, line, ZT_ERR_INVALID, "options.mfa_window needs "
+		    "mfa: per_session (it sets how long a step-up lasts)");
 	}
-	if ((role->ttl_text = strdup(v)) == NULL) {
-		return ZT_ERR_NOMEM;
+	if (role->mfa == POL_MFA_PER_SESSION && role->mfa_window_text == NULL) {
+		role->mfa_window = POL_MFA_WINDOW_DEFAULT_S;
 	}
 	return 0;
 }
@@ -435,7 +655,7 @@ static int top_value(struct rp *s, int idx, void *arg)
 	int r;
 
 	switch (idx) {
-	case 0:
+	case TOP_KIND:
 		if ((r = rp_str(s, "kind", &v)) != 0) {
 			return r;
 		}
@@ -444,7 +664,7 @@ static int top_value(struct rp *s, int idx, void *arg)
 		}
 		*(int *)arg = 1;
 		return 0;
-	case 1:
+	case TOP_NAME:
 		if ((r = rp_str(s, "name", &v)) != 0) {
 			return r;
 		}
@@ -454,14 +674,14 @@ static int top_value(struct rp *s, int idx, void *arg)
 		}
 		memcpy(role->name, v, strlen(v) + 1);
 		return 0;
-	case 2:
-	case 3:
-		a.sec = idx == 2 ? &role->allow : &role->deny;
+	case TOP_ALLOW:
+	case TOP_DENY:
+		a.sec = idx == TOP_ALLOW ? &role->allow : &role->deny;
 		a.name = top_keys[idx];
 		a.sec->present = 1;
 		return rp_map(s, a.name, sec_keys, sec_value, &a);
 	default:
-		return rp_map(s, "options", opt_keys, opt_value, role);
+		return rp_options(s, role);
 	}
 }
 
@@ -511,20 +731,23 @@ static int rp_document(struct rp *s)
 	return 0;
 }
 
-static void section_clear(struct pol_section *sec)
+static void list_free(char **items, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < sec->nhosts; i++) {
-		free(sec->hkey[i]);
-		free(sec->hval[i]);
+	for (i = 0; i < n; i++) {
+		free(items[i]);
 	}
-	for (i = 0; i < sec->nlogins; i++) {
-		free(sec->logins[i]);
-	}
-	for (i = 0; i < sec->ntools; i++) {
-		free(sec->tools[i]);
-	}
+}
+
+static void section_clear(struct pol_section *sec)
+{
+	list_free(sec->hkey, sec->nhosts);
+	list_free(sec->hval, sec->nhosts);
+	list_free(sec->logins, sec->nlogins);
+	list_free(sec->tools, sec->ntools);
+	list_free(sec->commands, sec->ncommands);
+	list_free(sec->paths, sec->npaths);
 }
 
 void pol_role_free(struct pol_role *r)
@@ -535,16 +758,23 @@ void pol_role_free(struct pol_role *r)
 	section_clear(&r->allow);
 	section_clear(&r->deny);
 	free(r->ttl_text);
+	free(r->mfa_window_text);
+	list_free(r->approvers, r->napprovers);
+	free(r->approval_ttl_text);
 	free(r);
 }
 
-static int role_parse(const void *p, size_t n, size_t max, const char *fname,
+/* json: p is pol_role_to_json's output (a larger limit, JSON strings for
+ * words; see the top of this file). */
+static int role_parse(const void *p, size_t n, int json, const char *fname,
     struct pol_role **out, char *err, size_t errsz)
 {
+	const size_t max = json ? POL_JSON_MAX : POL_ROLE_MAX;
 	struct rp s;
 	int r = ZT_ERR_INTERNAL;
 
 	memset(&s, 0, sizeof(s));
+	s.json = json;
 	s.fname = fname != NULL ? fname : "role";
 	s.err = err;
 	s.errsz = errsz;
@@ -589,7 +819,7 @@ out:
 int pol_role_parse(const void *p, size_t n, const char *fname, struct pol_role **out,
     char *err, size_t errsz)
 {
-	return role_parse(p, n, POL_ROLE_MAX, fname, out, err, errsz);
+	return role_parse(p, n, 0, fname, out, err, errsz);
 }
 
 const char *pol_role_name(const struct pol_role *r)
@@ -605,6 +835,16 @@ int64_t pol_role_max_session_ttl(const struct pol_role *r)
 int pol_role_admin(const struct pol_role *r)
 {
 	return r != NULL && r->admin;
+}
+
+enum pol_mfa pol_role_mfa(const struct pol_role *r)
+{
+	return r != NULL ? r->mfa : POL_MFA_NONE;
+}
+
+const char *pol_mfa_name(enum pol_mfa m)
+{
+	return (unsigned)m < sizeof(mfa_words) / sizeof(mfa_words[0]) - 1 ? mfa_words[m] : "?";
 }
 
 static cJSON *list_json(char *const *items, size_t n)
@@ -647,15 +887,56 @@ static cJSON *section_json(const struct pol_section *sec)
 	    !cJSON_AddItemToObject(o, "tools", list_json(sec->tools, sec->ntools))) {
 		goto fail;
 	}
+	if (sec->has_commands &&
+	    !cJSON_AddItemToObject(o, "commands", list_json(sec->commands, sec->ncommands))) {
+		goto fail;
+	}
+	if (sec->has_paths &&
+	    !cJSON_AddItemToObject(o, "paths", list_json(sec->paths, sec->npaths))) {
+		goto fail;
+	}
 	return o;
 fail:
 	cJSON_Delete(o);
 	return NULL;
 }
 
+/* options, when the role gives any, as the author wrote them. */
+static int options_json(const struct pol_role *r, cJSON *o)
+{
+	cJSON *opt = NULL, *ap = NULL;
+
+	if (r->ttl_text == NULL && !r->admin_set && !r->shell_set && !r->mfa_set &&
+	    r->mfa_window_text == NULL && !r->approval) {
+		return 0;
+	}
+	if ((opt = cJSON_AddObjectToObject(o, "options")) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if ((r->ttl_text != NULL &&
+	    cJSON_AddStringToObject(opt, "max_session_ttl", r->ttl_text) == NULL) ||
+	    (r->admin_set && cJSON_AddBoolToObject(opt, "admin", r->admin) == NULL) ||
+	    (r->shell_set && cJSON_AddBoolToObject(opt, "shell", r->shell) == NULL) ||
+	    (r->mfa_set && cJSON_AddStringToObject(opt, "mfa", pol_mfa_name(r->mfa)) == NULL) ||
+	    (r->mfa_window_text != NULL &&
+	    cJSON_AddStringToObject(opt, "mfa_window", r->mfa_window_text) == NULL)) {
+		return ZT_ERR_NOMEM;
+	}
+	if (!r->approval) {
+		return 0;
+	}
+	if ((ap = cJSON_AddObjectToObject(opt, "approval")) == NULL ||
+	    !cJSON_AddItemToObject(ap, "by", list_json(r->approvers, r->napprovers)) ||
+	    (r->approval_ttl_text != NULL &&
+	    cJSON_AddStringToObject(ap, "ttl", r->approval_ttl_text) == NULL)) {
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
 int pol_role_to_json(const struct pol_role *r, cJSON **out)
 {
-	cJSON *o = NULL, *opt = NULL;
+	cJSON *o = NULL;
 	int ret = ZT_ERR_NOMEM;
 
 	if (out != NULL) {
@@ -675,15 +956,7 @@ int pol_role_to_json(const struct pol_role *r, cJSON **out)
 	if (r->deny.present && !cJSON_AddItemToObject(o, "deny", section_json(&r->deny))) {
 		goto out;
 	}
-	if ((r->ttl_text != NULL || r->admin_set) &&
-	    (opt = cJSON_AddObjectToObject(o, "options")) == NULL) {
-		goto out;
-	}
-	if (r->ttl_text != NULL &&
-	    cJSON_AddStringToObject(opt, "max_session_ttl", r->ttl_text) == NULL) {
-		goto out;
-	}
-	if (r->admin_set && cJSON_AddBoolToObject(opt, "admin", r->admin) == NULL) {
+	if ((ret = options_json(r, o)) != 0) {
 		goto out;
 	}
 	*out = o;
@@ -711,7 +984,7 @@ int pol_role_from_json(const cJSON *j, struct pol_role **out, char *err, size_t 
 	if ((text = cJSON_PrintUnformatted(j)) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	r = role_parse(text, strlen(text), POL_JSON_MAX, "role.json", out, err, errsz);
+	r = role_parse(text, strlen(text), 1, "role.json", out, err, errsz);
 	free(text);
 	return r;
 }

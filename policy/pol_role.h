@@ -8,23 +8,44 @@
  *     hosts: { env: staging, team: "w*" }   # label selectors (globs)
  *     logins: [ubuntu]                       # globs
  *     tools: [ssh_exec, "file_*"]            # globs
+ *     commands: ["uptime", "systemctl status *"]   # globs, whole command line
+ *     paths: ["/var/log/app-*.log", "/etc/nginx"]  # path globs (below)
  *   deny:                           # optional rule, same keys as allow
  *     tools: [file_write]
+ *     commands: ["*rm -rf*"]
  *   options:
  *     max_session_ttl: 8h           # common/dur.h syntax, 1 minute .. 30 days
  *     admin: true                   # true or false, unquoted (default false)
+ *     shell: true                   # allow.commands may use shell syntax
+ *                                   # (default false; pol_eval.h)
+ *     mfa: per_call                 # none (default) | per_session | per_call
+ *     mfa_window: 5m                # per_session only: how long a step-up
+ *                                   # lasts, 1m .. 24h (default 5m)
+ *     approval:                     # another person approves each call
+ *       by: [oncall]                # role names whose holders may approve
+ *       ttl: 10m                    # how long a request waits, 1m .. 24h
+ *                                   # (default 10m)
  *
  * Limits: input at most POL_ROLE_MAX bytes, at most POL_MAX_ITEMS entries in
  * each list or map, strings at most POL_MAX_STR bytes and never empty. The
- * schema fixes the nesting (three levels): any other structure is a type
- * error as soon as it starts, so nesting cannot grow. Anchors, aliases, tags
+ * schema fixes the nesting (three levels, four under options.approval): any
+ * other structure is a type error as soon as it starts, so nesting cannot
+ * grow. Anchors, aliases, tags
  * and a second document are refused; so are duplicate keys, unknown keys
  * (named with their line) and empty lists or maps (ambiguous: omit the key
  * to mean "any").
  *
  * Patterns (label values, logins, tools) are printable ASCII without '/',
  * '\', '[' or ']': the only wildcards are '*' and '?', matched with
- * fnmatch(3) and no flags. Label keys are [A-Za-z0-9][A-Za-z0-9._-]{0,63}.
+ * fnmatch(3) and no flags. Command patterns are printable ASCII (spaces and
+ * '/' allowed) without '\', '[' or ']'. Path patterns are absolute ("/..."),
+ * printable ASCII without '\', '[', ']', empty segments ("//"), "." or ".."
+ * segments; '*' and '?' match within one segment and a whole "**" segment
+ * matches any number of segments. Label keys are
+ * [A-Za-z0-9][A-Za-z0-9._-]{0,63}; approver names are role names.
+ * Option values that are words (true, false, none, per_session, per_call)
+ * are unquoted. mfa_window without mfa: per_session is an error (it would
+ * mean nothing); so is approval without by.
  * How rules decide is in policy/pol_eval.h.
  *
  * Errors are written to a caller-provided buffer as "FILE:LINE: message"
@@ -44,6 +65,10 @@
 #define POL_NAME_MAX 64           /* bytes of a role name or a label key */
 #define POL_TTL_MIN_S 60
 #define POL_TTL_MAX_S (30 * 86400)
+#define POL_WINDOW_MIN_S 60            /* mfa_window and approval.ttl */
+#define POL_WINDOW_MAX_S 86400
+#define POL_MFA_WINDOW_DEFAULT_S 300
+#define POL_APPROVAL_TTL_DEFAULT_S 600
 #define POL_ERR_MAX 256           /* enough room for any error message */
 
 struct pol_role;
@@ -68,6 +93,12 @@ const char *pol_role_name(const struct pol_role *r);
 /* options.max_session_ttl in seconds, or 0 when the role sets none. */
 int64_t pol_role_max_session_ttl(const struct pol_role *r);
 
+/* options.mfa; POL_MFA_NONE when unset (also for NULL). */
+enum pol_mfa { POL_MFA_NONE = 0, POL_MFA_PER_SESSION, POL_MFA_PER_CALL };
+enum pol_mfa pol_role_mfa(const struct pol_role *r);
+/* "none", "per_session", "per_call" ("?" for any other value). */
+const char *pol_mfa_name(enum pol_mfa m);
+
 /* 1 if the role says options.admin: true, else 0 (also for NULL). Holders
  * of such a role administer the broker (join tokens, roles, policy tests
  * over the API); the broker never grants that to bots, whatever their
@@ -75,13 +106,14 @@ int64_t pol_role_max_session_ttl(const struct pol_role *r);
 int pol_role_admin(const struct pol_role *r);
 
 /* The role as a JSON object with the same keys as the YAML (for storage and
- * listing; max_session_ttl stays the text the author wrote, admin a JSON
- * boolean). *out is owned by
+ * listing; durations stay the text the author wrote, admin and shell JSON
+ * booleans, mfa its word as a JSON string). *out is owned by
  * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
 int pol_role_to_json(const struct pol_role *r, cJSON **out);
 
 /* Loads a role from the JSON pol_role_to_json made, with every check of
- * pol_role_parse (JSON is read as YAML flow style; errors name "role.json").
+ * pol_role_parse (JSON is read as YAML flow style, where options.mfa may be
+ * a string; errors name "role.json").
  * Same returns as pol_role_parse. */
 int pol_role_from_json(const cJSON *j, struct pol_role **out, char *err, size_t errsz);
 
