@@ -27,11 +27,14 @@ static void decide_some(const struct pol_role *role)
 	static const struct pol_label labels[] = { { "env", "staging" }, { "team", "web" } };
 	const struct pol_role *const roles[] = { role, role };
 	const struct pol_request reqs[] = {
-		{ "ssh_exec", "web1", labels, 2, "ubuntu" },
-		{ "file_write", "db1", labels, 1, "root" },
-		{ "list_hosts", NULL, NULL, 0, NULL },
+		{ "ssh_exec", "web1", labels, 2, "ubuntu", "uptime", 0 },
+		{ "ssh_exec", "web1", labels, 2, "ubuntu", "uptime; id", 0 },
+		{ "ssh_exec", "web1", labels, 2, "ubuntu", "  rm   -rf / ", 1 },
+		{ "file_write", "db1", labels, 1, "root", NULL, 1 },
+		{ "list_hosts", NULL, NULL, 0, NULL, NULL, 0 },
 	};
 	struct pol_decision d;
+	char text[256];
 	size_t i;
 
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
@@ -39,7 +42,13 @@ static void decide_some(const struct pol_role *role)
 		check(d.allow == 0 || d.allow == 1);
 		check(strlen(d.rule) < sizeof(d.rule));
 		check(!d.allow || strncmp(d.rule, "allow: ", 7) == 0);
+		/* A bot is never asked for MFA: its role's approvers stand in. */
+		check(!d.allow || !reqs[i].bot || d.req.mfa == POL_MFA_NONE);
+		check(!d.req.approval || d.req.approvers[0] != '\0');
+		pol_requirements_text(&d.req, text, sizeof(text));
+		check(strlen(text) < sizeof(text));
 	}
+	(void)pol_path_match("/var/log/**", "/var/log/a/b");
 	(void)pol_tool_possible(roles, 2, "ssh_exec");
 	(void)pol_host_visible(roles, 2, labels, 2);
 }

@@ -145,10 +145,12 @@ static enum match commands_match(const struct pol_section *sec, const struct eva
 		    any_match(sec->commands, sec->ncommands, er->squeezed, 0)) ?
 		    MATCH_YES : MATCH_NO;
 	}
-	if (!any_match(sec->commands, sec->ncommands, cmd, 0)) {
-		return MATCH_NO;
+	/* Shell syntax is refused before the globs: the rule then says why,
+	 * also for "uptime; id" against "uptime". */
+	if (!shell_ok && pol_shell_syntax(cmd, NULL)) {
+		return MATCH_SHELL;
 	}
-	return shell_ok || !pol_shell_syntax(cmd, NULL) ? MATCH_YES : MATCH_SHELL;
+	return any_match(sec->commands, sec->ncommands, cmd, 0) ? MATCH_YES : MATCH_NO;
 }
 
 static int section_empty(const struct pol_section *sec)

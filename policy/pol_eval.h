@@ -27,7 +27,8 @@
  * Rule texts name the request whole, its command quoted and shortened to
  * 160 bytes ("... as ubuntu command \"uptime; id\""). When no role allows
  * a request, the rule says the most specific reason it can: a role whose
- * allow section matched all but shell syntax gives "deny: role R allows no
+ * allow section matched all but a command holding shell syntax (which a
+ * command restriction refuses before its globs) gives "deny: role R allows no
  * shell syntax (';') in tool ssh_exec on ... command \"uptime; id\"", a
  * role that would allow a bot but for MFA gives "deny: role R requires MFA
  * (per_call), which a bot cannot give, and names no approver, for tool

@@ -190,7 +190,7 @@ describe('roles', () => {
     const f = writeRole('kind: role\nname: keep\nallow:\n  tool: [ssh_exec]\n');
     const r = await zt(['roles', 'apply', '-f', f]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `ztctl: ${f}:4: unknown key "tool" in allow (expected hosts, logins, tools)\n`);
+    assert.equal(r.stderr, `ztctl: ${f}:4: unknown key "tool" in allow (expected hosts, logins, tools, commands, paths)\n`);
     // Over the API: 400 invalid_role, and YAML syntax errors name the line too.
     const api = await request(broker, 'POST', '/v1/roles', { token: adminToken,
       body: { yaml: 'kind: role\nname: keep\nallow: {tools: [a, b\n' } });

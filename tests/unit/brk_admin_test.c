@@ -252,7 +252,7 @@ static void test_roles(void **state)
 	    sizeof(name), &d, err, sizeof(err)), ZT_ERR_INVALID);
 	assert_null(d);
 	assert_string_equal(err, "ops.yaml:4: unknown key \"tool\" in allow (expected hosts, "
-	    "logins, tools)");
+	    "logins, tools, commands, paths)");
 	assert_int_equal(store_role_get(f->st, "ops", &after), 0);
 	assert_string_equal(before, after);
 	free(before);

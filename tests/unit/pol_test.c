@@ -279,17 +279,22 @@ static const struct req_case req_cases[] = {
 	  "allow: role cmd allows tool ssh_exec" ON "\"uptime\"", NOTHING },
 	{ { R_CMD }, U("df -h"), 1, "cmd", "allow: role cmd allows tool ssh_exec" ON "\"df -h\"",
 	  NOTHING },
-	/* 3-8 anything more is another command */
+	/* 3-8 anything more is another command; shell syntax is refused
+	 * before the globs, and the rule says so */
 	{ { R_CMD }, U("uptime; id"), 0, "",
-	  "deny: no role allows tool ssh_exec" ON "\"uptime; id\"", NOTHING },
+	  "deny: role cmd allows no shell syntax (';') in tool ssh_exec" ON "\"uptime; id\"",
+	  NOTHING },
 	{ { R_CMD }, U("df -h /"), 0, "", "deny: no role allows tool ssh_exec" ON "\"df -h /\"",
 	  NOTHING },
-	{ { R_CMD }, U("$(id)"), 0, "", "deny: no role allows tool ssh_exec" ON "\"$(id)\"",
-	  NOTHING },
+	{ { R_CMD }, U("$(id)"), 0, "",
+	  "deny: role cmd allows no shell syntax ('$') in tool ssh_exec" ON "\"$(id)\"", NOTHING },
 	{ { R_CMD }, U("uptime\nid"), 0, "",
-	  "deny: no role allows tool ssh_exec" ON "\"uptime?id\"", NOTHING },
-	{ { R_CMD }, U("uptime && id"), 0, "", "*deny: no role allows", NOTHING },
-	{ { R_CMD }, U("echo `id`"), 0, "", "*deny: no role allows", NOTHING },
+	  "deny: role cmd allows no shell syntax ('\\n') in tool ssh_exec" ON "\"uptime?id\"",
+	  NOTHING },
+	{ { R_CMD }, U("uptime && id"), 0, "", "*deny: role cmd allows no shell syntax ('&')",
+	  NOTHING },
+	{ { R_CMD }, U("echo `id`"), 0, "", "*deny: role cmd allows no shell syntax ('`')",
+	  NOTHING },
 	/* 9-17 a glob that would match, but for shell syntax: the rule says so */
 	{ { R_UPSTAR }, U("uptime; id"), 0, "",
 	  "deny: role upstar allows no shell syntax (';') in tool ssh_exec" ON
@@ -374,7 +379,7 @@ static const struct req_case req_cases[] = {
 	{ { R_MFA, R_UPSTAR }, B("uptime; id"), 0, "",
 	  "*deny: role mfa requires MFA (per_call), which a bot", NOTHING },
 	{ { R_CMD, R_UPSTAR }, U("uptime; id"), 0, "",
-	  "*deny: role upstar allows no shell syntax (';')", NOTHING },
+	  "*deny: role cmd allows no shell syntax (';')", NOTHING },
 	/* 47 among equals, the first in role order */
 	{ { R_ANYCMD, R_CMD }, U("uptime"), 1, "anycmd", "*allow: role anycmd", NOTHING },
 	/* 48 a bot with a role that asks nothing */
