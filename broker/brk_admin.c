@@ -64,6 +64,7 @@ const char brk_admin_usage[] =
 	"  roles apply -f ROLE.yaml         create or replace a role (see examples/roles/)\n"
 	"  roles ls | roles rm NAME         list or delete roles\n"
 	"  policy test --user U|--bot B --tool T [--host H --labels k=v,..] [--login L]\n"
+	"              [--command 'CMD']\n"
 	"                                   the decision and the rule that made it\n"
 	"                                   (exit 0 allow, 1 deny)\n"
 	"  ca pin                           the CA pin clients need (sha256:...)\n"
@@ -75,7 +76,8 @@ const char brk_admin_usage[] =
 struct args {
 	const char *pos[4];
 	int npos;
-	const char *roles, *ttl, *since, *uses, *file, *user, *bot, *tool, *host, *labels, *login;
+	const char *roles, *ttl, *since, *uses, *file, *user, *bot, *tool, *host, *labels, *login,
+	    *command;
 	const char *name;
 	int json, rotate;
 };
@@ -96,6 +98,7 @@ static const struct {
 	{ "--host", offsetof(struct args, host) },
 	{ "--labels", offsetof(struct args, labels) },
 	{ "--login", offsetof(struct args, login) },
+	{ "--command", offsetof(struct args, command) },
 	{ "--name", offsetof(struct args, name) },
 };
 
@@ -1459,6 +1462,8 @@ int brk_admin_policy_test(struct store *st, struct brk_roles *rc,
 	req.labels = labels;
 	req.nlabels = nlabels;
 	req.login = q->login;
+	req.command = q->command;
+	req.bot = q->bot != NULL;
 	r = pol_decide(set.roles, set.n, &req, d);
 	brk_policy_release(&set);
 	if (r != 0) {
@@ -1477,7 +1482,7 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	if (a->npos < 2 || strcmp(a->pos[1], "test") != 0 || a->tool == NULL ||
 	    (a->user == NULL) == (a->bot == NULL)) {
 		fprintf(stderr, "ztbroker admin: policy test --user U|--bot B --tool T "
-		    "[--host H --labels k=v,..] [--login L]\n");
+		    "[--host H --labels k=v,..] [--login L] [--command 'CMD']\n");
 		return 2;
 	}
 	memset(&q, 0, sizeof(q));
@@ -1487,6 +1492,7 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	q.host = a->host;
 	q.labels = a->labels;
 	q.login = a->login;
+	q.command = a->command;
 	/* No registry here: a known host's labels come from the store. */
 	r = brk_admin_policy_test(dd->store, dd->roles, NULL, &q, &d, missing, sizeof(missing),
 	    err, sizeof(err));
@@ -1497,6 +1503,12 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 		printf("note: roles without a document (they allow nothing): %s\n", missing);
 	}
 	printf("%s\n%s\n", d.allow ? "ALLOW" : "DENY", d.rule);
+	if (d.allow) {
+		char need[POL_APPROVERS_MAX + 128];
+
+		pol_requirements_text(&d.req, need, sizeof(need));
+		printf("requires: %s\n", need);
+	}
 	return d.allow ? 0 : 1;
 }
 

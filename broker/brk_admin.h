@@ -157,6 +157,7 @@ struct brk_admin_query {
 	const char *host;    /* optional */
 	const char *labels;  /* optional "k=v,k2=v2" (at most TUN_LABELS_MAX) */
 	const char *login;   /* optional */
+	const char *command; /* optional: the command line of ssh_exec */
 };
 
 /* Decides q against the roles (rc, over st) of q's user or bot into *d,

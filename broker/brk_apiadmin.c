@@ -19,10 +19,12 @@
 #include "broker/brk.h"
 #include "broker/brk_admin.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_sshexec.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "policy/pol_eval.h"
 #include "policy/pol_role.h"
 #include "store/store.h"
 
@@ -433,8 +435,9 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 		{ "host", 0, HOST_MAX, &q.host, 0, 0, 0, NULL },
 		{ "labels", 0, LABELS_TEXT_MAX, &q.labels, 0, 0, 0, NULL },
 		{ "login", 0, LOGIN_MAX, &q.login, 0, 0, 0, NULL },
+		{ "command", 0, BRK_EXEC_COMMAND_MAX, &q.command, 0, 0, 0, NULL },
 	};
-	char missing[STORE_ROLES_MAX + 1], err[POL_ERR_MAX];
+	char missing[STORE_ROLES_MAX + 1], err[POL_ERR_MAX], need[POL_APPROVERS_MAX + 128];
 	struct pol_decision d;
 	cJSON *o, *dt;
 	int r;
@@ -458,6 +461,20 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 	cJSON_AddStringToObject(o, "rule", d.rule);
 	cJSON_AddStringToObject(o, "role", d.role);
 	cJSON_AddItemToObject(o, "missing_roles", brk_roles_json(missing));
+	if (d.allow) {
+		cJSON *rq = cJSON_AddObjectToObject(o, "requires");
+
+		pol_requirements_text(&d.req, need, sizeof(need));
+		cJSON_AddStringToObject(o, "requires_text", need);
+		cJSON_AddStringToObject(rq, "mfa", pol_mfa_name(d.req.mfa));
+		if (d.req.mfa == POL_MFA_PER_SESSION) {
+			cJSON_AddNumberToObject(rq, "mfa_window_s", (double)d.req.mfa_window);
+		}
+		if (d.req.approval) {
+			cJSON_AddItemToObject(rq, "approval_by", brk_roles_json(d.req.approvers));
+			cJSON_AddNumberToObject(rq, "approval_ttl_s", (double)d.req.approval_ttl);
+		}
+	}
 	/* The audit names the question and the answer. */
 	if ((dt = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(dt, q.user != NULL ? "user" : "bot",
@@ -468,6 +485,9 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 		}
 		if (q.login != NULL) {
 			cJSON_AddStringToObject(dt, "login", q.login);
+		}
+		if (q.command != NULL) {
+			cJSON_AddStringToObject(dt, "command", q.command);
 		}
 		cJSON_AddBoolToObject(dt, "allow", d.allow);
 	}

@@ -218,7 +218,7 @@ describe('policy test', () => {
     const allow = await zt(['policy', 'test', ...args]);
     assert.equal(allow.code, 0, allow.stderr);
     assert.equal(allow.stdout, 'ALLOW\nallow: role ai-ops-readonly allows tool ssh_exec on host web1 '
-      + '(env=staging, team=web) as ubuntu\n');
+      + '(env=staging, team=web) as ubuntu\nrequires: nothing\n');
     assert.equal(allow.stdout, admin(broker, 'policy', 'test', ...args).stdout);
 
     const denyArgs = ['--bot', 'ops-ai', '--tool', 'file_write', '--host', 'web1', '--labels',

@@ -43,6 +43,31 @@ test('apply the example role, list it, and explain decisions', () => {
   assert.match(r.stdout, /deny: role ai-ops-readonly denies tool file_write/);
 });
 
+test('policy test names what a call requires, and judges the command line', () => {
+  let r = admin(broker, 'roles', 'apply', '-f', writeRole('kind: role\nname: db-ops\nallow:\n'
+    + '  tools: [ssh_exec]\n  commands: ["systemctl status *", "df -h"]\noptions:\n  mfa: per_session\n'
+    + '  mfa_window: 10m\n  approval: {by: [oncall, dba], ttl: 15m}\n'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(admin(broker, 'users', 'add', 'dora', '--roles', 'db-ops').code, 0);
+  assert.equal(admin(broker, 'bots', 'add', 'db-bot', '--roles', 'db-ops').code, 0);
+  const test = (who, command) => admin(broker, 'policy', 'test', ...who, '--tool', 'ssh_exec',
+    '--host', 'db1', '--labels', 'env=prod', '--login', 'postgres', '--command', command);
+  r = test(['--user', 'dora'], 'systemctl status postgresql');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'ALLOW\nallow: role db-ops allows tool ssh_exec on host db1 (env=prod) as '
+    + 'postgres command "systemctl status postgresql"\n'
+    + 'requires: MFA step-up (once per 10m); approval by a holder of oncall or dba within 15m\n');
+  // A bot cannot step up: the approvers stand in for its MFA.
+  r = test(['--bot', 'db-bot'], 'df -h');
+  assert.match(r.stdout, /^requires: approval by a holder of oncall or dba within 15m$/m);
+  r = test(['--user', 'dora'], 'systemctl status postgresql; rm -rf /');
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^DENY\ndeny: role db-ops allows no shell syntax \(';'\)/);
+  r = test(['--user', 'dora'], 'df -h /');
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^DENY\ndeny: no role allows tool ssh_exec .* command "df -h \/"$/m);
+});
+
 test('a bad document names the file and line and changes nothing', () => {
   const f = writeRole('kind: role\nname: broken\nallow:\n  tool: [ssh_exec]\n');
   const r = admin(broker, 'roles', 'apply', '-f', f);
