@@ -117,7 +117,7 @@ $(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(TESTUTIL) $(LIBZT)
 # start (sshd, Node for the end-to-end tests, clang's libFuzzer).
 DEB_PKGS := gcc make pkg-config clang libclang-rt-14-dev libmicrohttpd-dev libcjson-dev \
             libssl-dev libsqlite3-dev libqrencode-dev libcmocka-dev libyaml-dev libssh-dev \
-            openssh-server openssh-client nodejs sqlite3 oathtool
+            openssh-server openssh-client nodejs sqlite3 oathtool chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # pkg-config module -> the Debian package that provides it, for errors.
 PKG_DEB  := libmicrohttpd=libmicrohttpd-dev libcjson=libcjson-dev openssl=libssl-dev \

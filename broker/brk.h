@@ -63,6 +63,9 @@ struct brk {
 	struct brk_dials *dials;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */
 	struct brk_mcphttp *mcp_http;
+	/* Signs the CSRF tokens of the browser pages (brk_web.h); random at
+	 * start, so a restart voids the forms open in browsers. */
+	uint8_t web_key[32];
 	/* "https://host:port" as clients reach the broker. */
 	char base_url[300];
 	/* The clock; tests may replace it. Returns unix seconds. */

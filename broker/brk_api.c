@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_apiadmin.h"
+#include "broker/brk_approvals.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_watch.h"
 #include "common/crypto.h"
@@ -25,9 +27,10 @@
 #include "common/log.h"
 #include "common/net.h"
 
-/* PUBLIC: a JSON body, no token; AUTH: a bearer token; INFO: neither;
- * ADMIN: an administrator's bearer token and, for POST, a JSON body. */
-enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH, ROUTE_INFO, ROUTE_ADMIN };
+/* PUBLIC: a JSON body, no token; AUTH: a bearer token; AUTH_BODY: a bearer
+ * token and a JSON body; INFO: neither; ADMIN: an administrator's bearer
+ * token and, for POST, a JSON body. */
+enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH, ROUTE_AUTH_BODY, ROUTE_INFO, ROUTE_ADMIN };
 
 struct route {
 	const char *method;
@@ -43,6 +46,8 @@ struct route {
 	 * housekeeping looks at once (brk_watch.h). The others leave it to its
 	 * next round: each kick has every revocation chore re-read the store. */
 	int kicks;
+	void (*auth_body)(struct brk *, const struct brk_req *, const struct brk_identity *,
+	    const cJSON *, struct brk_resp *);
 };
 
 enum { NO_KICK, KICK };
@@ -64,28 +69,31 @@ static void resource_metadata(struct brk *b, struct brk_resp *resp)
 }
 
 static const struct route routes[] = {
-	{ "POST", "/v1/enroll", ROUTE_PUBLIC, brk_auth_enroll, NULL, NULL, NULL, NO_KICK },
-	{ "POST", "/v1/login", ROUTE_PUBLIC, brk_auth_login, NULL, NULL, NULL, NO_KICK },
-	{ "GET", "/v1/whoami", ROUTE_AUTH, NULL, brk_auth_whoami, NULL, NULL, NO_KICK },
-	{ "POST", "/v1/logout", ROUTE_AUTH, NULL, brk_auth_logout, NULL, NULL, KICK },
-	{ "GET", "/v1/hosts", ROUTE_AUTH, NULL, brk_hosts_api, NULL, NULL, NO_KICK },
-	{ "POST", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_add, NO_KICK },
-	{ "GET", "/v1/tokens", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_ls, NO_KICK },
-	{ "POST", "/v1/tokens/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_token_rm, KICK },
-	{ "POST", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_apply, NO_KICK },
-	{ "GET", "/v1/roles", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_ls, NO_KICK },
-	{ "POST", "/v1/roles/rm", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_role_rm, NO_KICK },
-	{ "POST", "/v1/policy/test", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_policy_test,
-	    NO_KICK },
-	{ "GET", "/v1/agents", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_ls, NO_KICK },
-	{ "POST", "/v1/agents/approve", ROUTE_ADMIN, NULL, NULL, NULL,
-	    &brk_apiadmin_agent_approve, KICK },
-	{ "POST", "/v1/agents/lock", ROUTE_ADMIN, NULL, NULL, NULL, &brk_apiadmin_agent_lock,
-	    KICK },
-	{ "POST", "/v1/agents/unlock", ROUTE_ADMIN, NULL, NULL, NULL,
-	    &brk_apiadmin_agent_unlock, KICK },
-	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO, NULL, NULL,
-	    resource_metadata, NULL, NO_KICK },
+	{ "POST", "/v1/enroll", ROUTE_PUBLIC, .pub = brk_auth_enroll },
+	{ "POST", "/v1/login", ROUTE_PUBLIC, .pub = brk_auth_login },
+	{ "GET", "/v1/whoami", ROUTE_AUTH, .auth = brk_auth_whoami },
+	{ "POST", "/v1/logout", ROUTE_AUTH, .auth = brk_auth_logout, .kicks = KICK },
+	{ "GET", "/v1/hosts", ROUTE_AUTH, .auth = brk_hosts_api },
+	{ "GET", "/v1/approvals", ROUTE_AUTH, .auth = brk_approvals_ls },
+	{ "POST", "/v1/approvals/approve", ROUTE_AUTH_BODY, .auth_body = brk_approvals_approve },
+	{ "POST", "/v1/approvals/deny", ROUTE_AUTH_BODY, .auth_body = brk_approvals_deny },
+	{ "POST", "/v1/tokens", ROUTE_ADMIN, .admin = &brk_apiadmin_token_add },
+	{ "GET", "/v1/tokens", ROUTE_ADMIN, .admin = &brk_apiadmin_token_ls },
+	{ "POST", "/v1/tokens/rm", ROUTE_ADMIN,
+	    .admin = &brk_apiadmin_token_rm, .kicks = KICK },
+	{ "POST", "/v1/roles", ROUTE_ADMIN, .admin = &brk_apiadmin_role_apply },
+	{ "GET", "/v1/roles", ROUTE_ADMIN, .admin = &brk_apiadmin_role_ls },
+	{ "POST", "/v1/roles/rm", ROUTE_ADMIN, .admin = &brk_apiadmin_role_rm },
+	{ "POST", "/v1/policy/test", ROUTE_ADMIN, .admin = &brk_apiadmin_policy_test },
+	{ "GET", "/v1/agents", ROUTE_ADMIN, .admin = &brk_apiadmin_agent_ls },
+	{ "POST", "/v1/agents/approve", ROUTE_ADMIN,
+	    .admin = &brk_apiadmin_agent_approve, .kicks = KICK },
+	{ "POST", "/v1/agents/lock", ROUTE_ADMIN,
+	    .admin = &brk_apiadmin_agent_lock, .kicks = KICK },
+	{ "POST", "/v1/agents/unlock", ROUTE_ADMIN,
+	    .admin = &brk_apiadmin_agent_unlock, .kicks = KICK },
+	{ "GET", "/.well-known/oauth-protected-resource/mcp", ROUTE_INFO,
+	    .info = resource_metadata },
 };
 
 int64_t brk_now(void)
@@ -105,6 +113,8 @@ void brk_resp_clear(struct brk_resp *resp)
 {
 	/* Responses carry session and join tokens. */
 	json_delete_wiped(resp->json);
+	free(resp->html);
+	crypto_wipe(resp->set_cookie, sizeof(resp->set_cookie));
 	memset(resp, 0, sizeof(*resp));
 }
 
@@ -247,6 +257,11 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	snprintf(resp->actor, sizeof(resp->actor), "%s", who.actor);
 	if (rt->kind == ROUTE_ADMIN) {
 		admin_route(b, rt->admin, req, &who, resp);
+	} else if (rt->kind == ROUTE_AUTH_BODY) {
+		if (parse_body(req, resp, &body) == 0) {
+			rt->auth_body(b, req, &who, body, resp);
+		}
+		json_delete_wiped(body);
 	} else {
 		rt->auth(b, req, &who, resp);
 	}

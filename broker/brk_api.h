@@ -19,6 +19,27 @@
 
 struct brk;
 
+/* The fields of a form a browser posted (application/x-www-form-urlencoded,
+ * decoded by libmicrohttpd's post processor; brk_form_add keeps them). */
+#define BRK_FORM_FIELDS 8
+#define BRK_FORM_KEY_MAX 32
+#define BRK_FORM_VALUE_MAX 1024
+struct brk_form {
+	size_t n;
+	char key[BRK_FORM_FIELDS][BRK_FORM_KEY_MAX];
+	char value[BRK_FORM_FIELDS][BRK_FORM_VALUE_MAX + 1];
+	size_t len[BRK_FORM_FIELDS];
+	/* Set for good by a field too long or with a NUL, too many fields, a
+	 * key repeated: the form is refused whole. */
+	int bad;
+};
+/* Appends size bytes at offset off of field key (libmicrohttpd hands a
+ * value in pieces); 0, or ZT_ERR_INVALID after marking f bad. */
+int brk_form_add(struct brk_form *f, const char *key, uint64_t off, const char *data,
+    size_t size);
+/* The value of key, or NULL when the form has none (or is bad). */
+const char *brk_form_get(const struct brk_form *f, const char *key);
+
 struct brk_req {
 	const char *method;
 	const char *path;
@@ -27,7 +48,14 @@ struct brk_req {
 	const char *content_type;  /* Content-Type header or NULL */
 	const uint8_t *body;       /* NULL when there is none */
 	size_t body_len;
+	/* Browser pages only (brk_web.h): the cookies they use, and the
+	 * posted form; NULL when absent. /v1 never reads them. */
+	const char *cookie_session;
+	const char *cookie_csrf;
+	const struct brk_form *form;
 };
+
+#define BRK_COOKIE_MAX 256
 
 struct brk_resp {
 	int status;
@@ -37,6 +65,11 @@ struct brk_resp {
 	/* The caller a bearer token authenticated ("bot:NAME"), "" when none:
 	 * the connection is then counted against that identity (brk_conn.h). */
 	char actor[BRK_IDENTITY_KEY_MAX];
+	/* A page for a browser instead of JSON: the HTML (owned), the
+	 * Set-Cookie values to send, and Location for a redirect. */
+	char *html;
+	char set_cookie[2][BRK_COOKIE_MAX];
+	char location[256];
 };
 
 /* Handles one request; always fills resp (status and JSON body). */
@@ -53,6 +86,9 @@ void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body
     struct brk_resp *resp);
 void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
     struct brk_resp *resp);
+/* The same, for a session of at most cap seconds (a web session). */
+void brk_auth_login_for(struct brk *b, const struct brk_req *req, const cJSON *body,
+    int64_t cap, struct brk_resp *resp);
 void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     struct brk_resp *resp);
 void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct brk_identity *who,

@@ -9,6 +9,7 @@
 
 #include "audit/aud_log.h"
 #include "broker/brk.h"
+#include "broker/brk_approvals.h"
 #include "broker/brk_hosts.h"
 #include "broker/brk_mcp.h"
 #include "broker/brk_policy.h"
@@ -223,7 +224,9 @@ static int decide(struct brk_call *c, char *unknown, size_t unknownsz, cJSON **r
 		req.labels = labels;
 		req.nlabels = c->agent.claims.nlabels;
 	}
-	brk_policy_decide(c->b->roles, c->who.roles, &req, &c->dec);
+	req.command = c->command;
+	req.bot = c->who.kind == STORE_BOT;
+	brk_policy_decide(c->b->roles, c->who.roles, &req, &c->dec, &c->generation);
 	if (c->dec.host_hidden) {
 		refuse(c, "denied", c->dec.rule, 1, unknown, result);
 		return ZT_ERR_DENIED;
@@ -306,9 +309,21 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 	if (decide(&c, unknown, sizeof(unknown), result) != 0) {
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
+	if ((r = brk_approvals_gate(&c, result)) != 0) {
+		if (r == ZT_ERR_DENIED) {
+			return *result != NULL ? 0 : ZT_ERR_NOMEM;
+		}
+		return r;
+	}
 	/* The decision is on record before anything runs. */
 	if ((d = details(&c)) != NULL) {
 		cJSON_AddStringToObject(d, "rule", c.dec.rule);
+		if (c.released[0] != '\0') {
+			cJSON_AddStringToObject(d, "released_by", c.released);
+		}
+		if (c.approval_id[0] != '\0') {
+			cJSON_AddStringToObject(d, "approval_id", c.approval_id);
+		}
 		if (c.timeout_s > 0) {
 			cJSON_AddNumberToObject(d, "timeout_s", (double)c.timeout_s);
 		}

@@ -16,10 +16,12 @@
  *   4. the policy decision on {identity, tool, host and its labels, login,
  *      command} (policy/pol_eval.h): a deny is audited and the error names
  *      the rule;
- *   5. the decision is audited, durably, before anything runs: "tool.NAME"
- *      allowed, with the rule;
- *   6. run;
- *   7. the outcome is audited, durably, before the result returns:
+ *   5. what the decision requires of a person (an MFA step-up, another's
+ *      approval; brk_approvals.h) is met, or the call waits for it, or ends;
+ *   6. the decision is audited, durably, before anything runs: "tool.NAME"
+ *      allowed, with the rule and what released it;
+ *   7. run;
+ *   8. the outcome is audited, durably, before the result returns:
  *      "tool.NAME.result" with what run reported. A result whose outcome
  *      could not be recorded is withheld.
  * Every event of a call carries the call id, the MCP request id, the tool,
@@ -91,9 +93,16 @@ struct brk_call {
 	int64_t timeout_s;          /* 0: the tool has no deadline */
 	const cJSON *args;
 	char request_sha256[CRYPTO_SHA256_HEX_LEN + 1];
-	/* The host's agent (BRK_TOOL_HOST), and the decision. */
+	/* The host's agent (BRK_TOOL_HOST), the decision and the role
+	 * generation it was made on. */
 	struct brk_agent_info agent;
 	struct pol_decision dec;
+	int64_t generation;
+	/* When the policy required a person (brk_approvals.h): the request
+	 * that held the call, and what released it ("user:bob", "step-up",
+	 * "grant ...", "session step-up"); "" when nothing was required. */
+	char approval_id[STORE_APPROVAL_ID_LEN + 1];
+	char released[STORE_ACTOR_MAX + 48];
 	/* Filled by run for the outcome event. */
 	cJSON *outcome;
 	int failed;

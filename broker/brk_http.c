@@ -26,6 +26,7 @@
 #include "broker/brk_conn.h"
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_watch.h"
+#include "broker/brk_web.h"
 #include "broker/brk_work.h"
 #include "common/buf.h"
 #include "common/crypto.h"
@@ -56,6 +57,11 @@ struct req_state {
 	struct brk_body body;
 	int mcp;
 	void *mcp_cls;
+	/* A browser page (brk_web.h): its form, read by libmicrohttpd's post
+	 * processor. */
+	int web;
+	struct MHD_PostProcessor *pp;
+	struct brk_form form;
 	char source[64];
 	struct brk_req req;
 	struct brk_resp resp;
@@ -90,6 +96,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		brk_mcphttp_completed(h->b->mcp_http, &rs->mcp_cls);
 	}
 	if (rs != NULL) {
+		if (rs->pp != NULL) {
+			MHD_destroy_post_processor(rs->pp);
+		}
+		crypto_wipe(&rs->form, sizeof(rs->form)); /* forms carry passwords */
 		buf_free(rs->body.kept); /* wipes: bodies carry passwords */
 		brk_resp_clear(&rs->resp);
 		free(rs);
@@ -102,11 +112,51 @@ static void free_text(void *p)
 	crypto_free_str(p);
 }
 
+/* A page for a browser: HTML (or a redirect) with the headers that keep
+ * it from being framed, cached, scripted or leaking its URL. */
+static struct MHD_Response *page_response(const struct brk_resp *resp)
+{
+	const char *html = resp->html != NULL ? resp->html : "";
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(html), (void *)html,
+	    MHD_RESPMEM_MUST_COPY);
+
+	if (r == NULL) {
+		return NULL;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	MHD_add_response_header(r, "Content-Security-Policy", BRK_WEB_CSP);
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
+	for (size_t i = 0; i < sizeof(resp->set_cookie) / sizeof(resp->set_cookie[0]); i++) {
+		if (resp->set_cookie[i][0] != '\0') {
+			MHD_add_response_header(r, "Set-Cookie", resp->set_cookie[i]);
+		}
+	}
+	if (resp->location[0] != '\0') {
+		MHD_add_response_header(r, "Location", resp->location);
+	}
+	if (resp->retry_after > 0) {
+		char ra[24];
+
+		snprintf(ra, sizeof(ra), "%lld", (long long)resp->retry_after);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+	return r;
+}
+
 struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge)
 {
 	struct MHD_Response *r;
-	char *text = resp->json != NULL ? cJSON_PrintUnformatted(resp->json) : NULL;
+	char *text;
 	size_t len;
+
+	if (resp->html != NULL || resp->location[0] != '\0') {
+		return page_response(resp);
+	}
+	text = resp->json != NULL ? cJSON_PrintUnformatted(resp->json) : NULL;
 
 	if (text == NULL) {
 		text = strdup("{}");
@@ -190,12 +240,31 @@ static void api_job(void *arg)
 {
 	struct req_state *rs = arg;
 
-	brk_api_handle(rs->b, &rs->req, &rs->resp);
+	if (rs->web) {
+		brk_web_handle(rs->b, &rs->req, &rs->resp);
+	} else {
+		brk_api_handle(rs->b, &rs->req, &rs->resp);
+	}
 	if (rs->resp.actor[0] != '\0') {
 		brk_conn_authenticated(rs->c, rs->resp.actor);
 	}
 	log_info("%s %s %d from %s", rs->req.method, rs->req.path, rs->resp.status, rs->source);
 	rs->done = 1;
+}
+
+/* libmicrohttpd's post processor hands each decoded form field here. */
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *filename, const char *content_type, const char *transfer_encoding,
+    const char *data, uint64_t off, size_t size)
+{
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (filename != NULL) {
+		((struct brk_form *)cls)->bad = 1; /* no uploads on these pages */
+		return MHD_NO;
+	}
+	return brk_form_add(cls, key, off, data, size) == 0 ? MHD_YES : MHD_NO;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -219,9 +288,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* The head is in: from now on the body deadline runs. */
 		brk_conn_phase(c, BRK_CONN_BODY);
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
+		rs->web = brk_web_path(url);
 		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX) &&
 		    brk_body_refuse(c, &rs->body)) {
 			return send_too_large(c);
+		}
+		if (rs->web && strcmp(method, "POST") == 0) {
+			/* NULL for a body that is no form: the page says so. */
+			rs->pp = MHD_create_post_processor(c, 4096, form_field, &rs->form);
+			rs->form.bad = rs->pp == NULL;
 		}
 		if (!rs->mcp) {
 			return MHD_YES;
@@ -232,6 +307,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		    &rs->mcp_cls);
 	}
 	if (*upload_size > 0) {
+		if (rs->web) {
+			/* Past the form's bounds the rest is read and dropped. */
+			if (rs->pp != NULL && !rs->form.bad && (rs->body.received += *upload_size) <=
+			    BRK_BODY_MAX && MHD_post_process(rs->pp, upload_data, *upload_size) !=
+			    MHD_YES) {
+				rs->form.bad = 1;
+			}
+			rs->form.bad |= rs->body.received > BRK_BODY_MAX;
+			*upload_size = 0;
+			return MHD_YES;
+		}
 		ret = brk_body_put(&rs->body, upload_data, *upload_size) == 0 ? MHD_YES : MHD_NO;
 		*upload_size = 0;
 		return ret;
@@ -257,6 +343,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	rs->req.body = buf_len(rs->body.kept) > 0 ? buf_ptr(rs->body.kept) : NULL;
 	rs->req.body_len = buf_len(rs->body.kept);
+	if (rs->web) {
+		rs->req.cookie_session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+		    BRK_WEB_SESSION_COOKIE);
+		rs->req.cookie_csrf = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+		    BRK_WEB_CSRF_COOKIE);
+		rs->req.form = &rs->form;
+	}
 	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
 		log_warn("%s %s from %s: 503, every worker busy", method, url, rs->source);
 		return send_error(c, 503, "busy", BUSY_RETRY_S,

@@ -61,18 +61,9 @@ int brk_identity_load(struct brk *b, const char *token_hash, const char *source,
 	return 0;
 }
 
-/* The token of an "Authorization: Bearer <token>" header, or NULL. */
-static const char *bearer_token(const char *h)
+/* t if it has the shape of a token, else NULL. */
+static const char *bearer_token_text(const char *t)
 {
-	const char *t;
-
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
-		return NULL;
-	}
-	t = h + 7;
-	while (*t == ' ') {
-		t++;
-	}
 	if (*t == '\0' || strlen(t) >= CRYPTO_TOKEN_MAX) {
 		return NULL;
 	}
@@ -85,24 +76,32 @@ static const char *bearer_token(const char *h)
 	return t;
 }
 
-int brk_identity_authenticate(struct brk *b, const struct brk_req *req,
+/* The token of an "Authorization: Bearer <token>" header, or NULL. */
+static const char *bearer_token(const char *h)
+{
+	const char *t;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		return NULL;
+	}
+	t = h + 7;
+	while (*t == ' ') {
+		t++;
+	}
+	return bearer_token_text(t);
+}
+
+/* The identity of a token (NULL: not one), or a refusal in resp. */
+static int from_token(struct brk *b, const struct brk_req *req, const char *token,
     struct brk_identity *who, struct brk_resp *resp)
 {
 	struct store_session s;
 	char hash[CRYPTO_SHA256_HEX_LEN + 1], tok[16], addr[NET_ADDR_KEY_MAX];
-	const char *token, *code, *msg;
+	const char *code, *msg;
 	cJSON *details = NULL;
 	int64_t now, retry = 0;
 	int r;
 
-	if (req->authorization == NULL) {
-		brk_resp_error(resp, 401, "missing_token",
-		    "authentication required: send Authorization: Bearer <token> "
-		    "(run ztctl login)");
-		resp->www_authenticate = 1;
-		return ZT_ERR_AUTH;
-	}
-	token = bearer_token(req->authorization);
 	if (token == NULL) {
 		r = ZT_ERR_NOT_FOUND;
 		hash[0] = '\0';
@@ -181,3 +180,25 @@ int brk_identity_authenticate(struct brk *b, const struct brk_req *req,
 	return r;
 }
 
+
+int brk_identity_authenticate(struct brk *b, const struct brk_req *req,
+    struct brk_identity *who, struct brk_resp *resp)
+{
+	if (req->authorization == NULL) {
+		brk_resp_error(resp, 401, "missing_token",
+		    "authentication required: send Authorization: Bearer <token> "
+		    "(run ztctl login)");
+		resp->www_authenticate = 1;
+		return ZT_ERR_AUTH;
+	}
+	return from_token(b, req, bearer_token(req->authorization), who, resp);
+}
+
+int brk_identity_from_cookie(struct brk *b, const struct brk_req *req,
+    struct brk_identity *who, struct brk_resp *resp)
+{
+	if (req->cookie_session == NULL) {
+		return ZT_ERR_AUTH;
+	}
+	return from_token(b, req, bearer_token_text(req->cookie_session), who, resp);
+}

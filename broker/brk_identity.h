@@ -49,6 +49,13 @@ struct brk_identity {
 int brk_identity_authenticate(struct brk *b, const struct brk_req *req,
     struct brk_identity *who, struct brk_resp *resp);
 
+/* The same for a browser: the web session cookie (req->cookie_session)
+ * instead of the header. ZT_ERR_AUTH when there is no cookie (resp
+ * untouched); else as brk_identity_authenticate. Only pages with CSRF
+ * tokens call it: /v1 never takes a cookie. */
+int brk_identity_from_cookie(struct brk *b, const struct brk_req *req,
+    struct brk_identity *who, struct brk_resp *resp);
+
 /* Reads the identity behind a token hash again, as it is now (roles,
  * lock, the last MFA proof), for work that outlives the request that
  * authenticated it (a held call, a long MCP session). source is kept.

@@ -425,7 +425,7 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	if (exists) {
 		/* Decided as the tool alone (no host, no login): the rule that
 		 * hid it. */
-		(void)brk_policy_decide(m->b->roles, who->roles, &req, &d);
+		(void)brk_policy_decide(m->b->roles, who->roles, &req, &d, NULL);
 	}
 	snprintf(type, sizeof(type), "tool.%s", exists ? name : "unknown");
 	if (det == NULL || cJSON_AddStringToObject(det, "tool", name) == NULL ||

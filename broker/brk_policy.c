@@ -111,7 +111,7 @@ int brk_policy_session_ttl(struct brk_roles *rc, const char *roles, int64_t cap,
 }
 
 int brk_policy_decide(struct brk_roles *rc, const char *roles, const struct pol_request *req,
-    struct pol_decision *d)
+    struct pol_decision *d, int64_t *gen)
 {
 	struct brk_policy_set set;
 	int r;
@@ -120,6 +120,9 @@ int brk_policy_decide(struct brk_roles *rc, const char *roles, const struct pol_
 	r = brk_policy_load(rc, roles, &set);
 	if (r == 0) {
 		r = pol_decide(set.roles, set.n, req, d);
+		if (gen != NULL) {
+			*gen = brk_roleset_generation(set.gen);
+		}
 	}
 	brk_policy_release(&set);
 	if (r != 0) {
@@ -128,6 +131,18 @@ int brk_policy_decide(struct brk_roles *rc, const char *roles, const struct pol_
 		    zt_strerror(r));
 	}
 	return r;
+}
+
+int64_t brk_policy_generation(struct brk_roles *rc)
+{
+	struct brk_roleset *set = NULL;
+	int64_t gen = -1;
+
+	if (brk_roles_current(rc, &set) == 0) {
+		gen = brk_roleset_generation(set);
+		brk_roleset_release(set);
+	}
+	return gen;
 }
 
 void brk_policy_labels(const struct tun_label *in, size_t n, struct pol_label *out)

@@ -47,12 +47,15 @@ void brk_policy_release(struct brk_policy_set *set);
 int brk_policy_session_ttl(struct brk_roles *rc, const char *roles, int64_t cap, int64_t *ttl,
     char *by, size_t bysz);
 /* Loads the roles named in roles and decides req (policy/pol_eval.h) into
- * *d. On any error *d is a deny whose rule says the policy could not be
- * read. 0 or a negative ZT_ERR_*. */
+ * *d; gen (may be NULL) gets the role generation it decided on. On any
+ * error *d is a deny whose rule says the policy could not be read. 0 or a
+ * negative ZT_ERR_*. */
 struct pol_request;
 struct pol_decision;
 int brk_policy_decide(struct brk_roles *rc, const char *roles, const struct pol_request *req,
-    struct pol_decision *d);
+    struct pol_decision *d, int64_t *gen);
+/* The role generation stored now, or -1 when it cannot be read. */
+int64_t brk_policy_generation(struct brk_roles *rc);
 /* The policy's view of n labels as agents advertise them: out[i] points
  * into in[i] (borrowed; in must outlive out). */
 struct tun_label;

@@ -163,6 +163,11 @@ int brk_roles_current(struct brk_roles *rc, struct brk_roleset **out)
 	return 0;
 }
 
+int64_t brk_roleset_generation(const struct brk_roleset *set)
+{
+	return set != NULL ? set->gen : 0;
+}
+
 const struct pol_role *brk_roleset_find(const struct brk_roleset *set, const char *name)
 {
 	size_t lo = 0, hi = set->n;

@@ -17,6 +17,7 @@
 #define ZT_BRK_ROLES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct pol_role;
@@ -34,6 +35,8 @@ void brk_roles_free(struct brk_roles *rc);
  * parse: nothing is decided on part of the policy). */
 int brk_roles_current(struct brk_roles *rc, struct brk_roleset **out);
 void brk_roleset_release(struct brk_roleset *set);
+/* The store's role generation set was read at. */
+int64_t brk_roleset_generation(const struct brk_roleset *set);
 /* The role named name in set, or NULL when none is stored. */
 const struct pol_role *brk_roleset_find(const struct brk_roleset *set, const char *name);
 

@@ -396,7 +396,8 @@ static int serve(int argc, char **argv)
 	    b.agg == NULL || b.watch == NULL || b.work == NULL ||
 	    brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    brk_watch_add(b.watch, sync_agents, NULL) != 0 ||
-	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0) {
+	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0 ||
+	    crypto_random(b.web_key, sizeof(b.web_key)) != 0) {
 		log_error("out of memory");
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli_cmd_admin.h"
+#include "cli/cli_cmd_approve.h"
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_mcp.h"
 #include "common/log.h"
@@ -29,6 +30,9 @@ static const struct command commands[] = {
 	{"status", cli_cmd_status, "show who the saved session is and when it expires"},
 	{"ls", cli_cmd_ls, "list the hosts you may see, with labels and online state"},
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
+	{"approvals", cli_cmd_approvals, "list the held calls you may answer (approvals ls)"},
+	{"approve", cli_cmd_approve, "approve a held call, or step up for your own, with a fresh code"},
+	{"deny", cli_cmd_deny, "deny a held call (or withdraw your own)"},
 	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
 	{"tokens", cli_cmd_tokens, "admin: agent join tokens (add, ls, rm)"},
 	{"agents", cli_cmd_agents, "admin: agents: their claims, approvals, locks"},
@@ -56,7 +60,7 @@ static void usage(FILE *f)
 	    "  ztctl agents ls | agents approve NAME | agents lock NAME | agents unlock NAME\n"
 	    "  ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME\n"
 	    "  ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]\n"
-	    "                    [--login L]\n\n"
+	    "                    [--login L] [--command 'CMD']\n\n"
 	    "The session is kept in $ZT_HOME/profile.json (default ~/.zt). URL is\n"
 	    "https://HOST[:PORT] (port 8443 by default); PIN is the broker CA's pin,\n"
 	    "sha256:<64 hex digits>, as printed by ztbroker. With --password-stdin, or\n"

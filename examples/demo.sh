@@ -7,6 +7,8 @@
 #   ztagent for host "demo-host", dialling out to the broker,
 #   a bot "ai-assistant" with a read-only role (list_hosts only),
 #   one MCP call, ssh_exec through `ztctl mcp`, as an AI client makes it,
+#   one call held for approval: the bot ai-ops runs uptime, the admin
+#     approves it with `ztctl approve`,
 # then prints what to paste into an MCP client. Ctrl-C stops everything;
 # DEMO_NO_WAIT=1 stops at once after the call.
 set -euo pipefail
@@ -42,6 +44,16 @@ wait_for() {
 	done
 	echo "demo: timed out waiting for '$2' in $1" >&2
 	exit 1
+}
+
+# Prints the answer to the call with id 2 in MCP output file $1.
+show_result() {
+	grep '"id":2' "$1" | "$NODE" -e '
+		const r = JSON.parse(require("fs").readFileSync(0, "utf8")).result;
+		if (r.isError) { console.log("   error:", r.content[0].text); process.exit(1); }
+		const s = r.structuredContent;
+		console.log(`   exit code ${s.exit_code} in ${s.duration_ms} ms; stdout:`);
+		process.stdout.write(s.stdout.replace(/^(?=.)/gm, "     "));'
 }
 
 echo "== broker"
@@ -120,14 +132,52 @@ printf '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ssh_exec
 wait_for "$DIR/mcp.out" '"id":2' "$MCP"
 exec 4>&-
 wait "$MCP" || true
-grep '"id":2' "$DIR/mcp.out" | "$NODE" -e '
-	const r = JSON.parse(require("fs").readFileSync(0, "utf8")).result;
-	if (r.isError) { console.log("   error:", r.content[0].text); process.exit(1); }
-	const s = r.structuredContent;
-	console.log(`   exit code ${s.exit_code} in ${s.duration_ms} ms; stdout:`);
-	process.stdout.write(s.stdout.replace(/^(?=.)/gm, "     "));'
+show_result "$DIR/mcp.out"
 grep -o 'Accepted certificate ID "[^"]*" (serial [0-9]*)' "$DIR/sshd/sshd.log" | tail -1 |
 	sed 's/^/   sshd: /'
+
+echo "== a held call: the bot ai-ops runs uptime; its role wants an admin's approval"
+cat >"$DIR/ai-ops.yaml" <<EOT
+# ai-ops: a few read-only commands on the demo hosts, each approved by an
+# admin with a fresh one-time code.
+kind: role
+name: ai-ops
+allow:
+  hosts: {env: demo}
+  logins: [$LOGIN]
+  tools: [ssh_exec]
+  commands: ["uptime", "df -h", "systemctl status *"]
+options:
+  approval: {by: [admin], ttl: 10m}
+EOT
+admin roles apply -f "$DIR/ai-ops.yaml"
+admin bots add ai-ops --roles ai-ops --ttl 1h >"$DIR/ai-ops.txt"
+OPS_HOME=$DIR/ai-ops-home
+mkdir -m 700 "$OPS_HOME"
+(umask 077; printf '{"broker":"%s","ca_pin":"%s","user":"ai-ops","token":"%s","roles":["ai-ops"],"expires_at":%s}\n' \
+	"$URL" "$PIN" "$(sed -n 's/^token: //p' "$DIR/ai-ops.txt")" "$(($(date +%s) + 3600))" \
+	>"$OPS_HOME/profile.json")
+mkfifo "$DIR/ops.in"
+ZT_HOME=$OPS_HOME "$B/ztctl" mcp <"$DIR/ops.in" >"$DIR/ops.out" 2>"$DIR/ops.log" &
+OPS=$!
+exec 5>"$DIR/ops.in"
+echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"demo-bot","version":"1"}}}' >&5
+wait_for "$DIR/ops.out" '"id":1' "$OPS"
+echo '{"jsonrpc":"2.0","method":"notifications/initialized"}' >&5
+printf '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ssh_exec","arguments":{"host":"demo-host","login":"%s","command":"uptime"}}}\n' "$LOGIN" >&5
+for _ in $(seq 50); do
+	"$B/ztctl" approvals ls >"$DIR/approvals.txt"
+	grep -q ' uptime$' "$DIR/approvals.txt" && break
+	sleep 0.2
+done
+sed 's/^/   /' "$DIR/approvals.txt"
+HELD=$(awk '/ uptime$/ {print $1; exit}' "$DIR/approvals.txt")
+echo "   the admin approves it (ztctl approve $HELD, with the next one-time code):"
+"$B/ztctl" approve "$HELD" --otp "$(code -30)" | sed 's/^/   /'
+wait_for "$DIR/ops.out" '"id":2' "$OPS"
+exec 5>&-
+wait "$OPS" || true
+show_result "$DIR/ops.out"
 
 echo "== the bot ai-assistant (role ai-readonly)"
 admin bots add ai-assistant --roles ai-readonly --ttl 12h >"$DIR/bot.txt"
@@ -135,7 +185,7 @@ BOT_TOKEN=$(sed -n 's/^token: //p' "$DIR/bot.txt")
 cp "$DIR/data/tls-ca.crt" "$DIR/broker-ca.crt"
 
 echo "== the audit log"
-admin audit ls | tail -8
+admin audit ls | tail -12
 admin audit verify
 
 cat <<EOT

@@ -224,6 +224,9 @@ int mcp_call_progress(struct mcp_call *call, double progress, double total, cons
 /* Sends notifications/message if level is at or above the session's level
  * (logging/setLevel; default "info"). data is taken. */
 int mcp_call_log(struct mcp_call *call, const char *level, const char *logger, cJSON *data);
+/* Sends a notification that belongs to this request on its sink (e.g.
+ * notifications/elicitation/complete); params is taken (may be NULL). */
+int mcp_call_notify(struct mcp_call *call, const char *method, cJSON *params);
 /* 1 if the client declared the capability at initialize: "elicitation",
  * "elicitation.form", "elicitation.url", "sampling", "roots". */
 int mcp_call_client_supports(const struct mcp_call *call, const char *capability);

@@ -180,6 +180,15 @@ int mcp_call_log(struct mcp_call *call, const char *level, const char *logger, c
 	return call_notify(call, "notifications/message", p);
 }
 
+int mcp_call_notify(struct mcp_call *call, const char *method, cJSON *params)
+{
+	if (call == NULL || method == NULL) {
+		cJSON_Delete(params);
+		return ZT_ERR_INVALID;
+	}
+	return call_notify(call, method, params);
+}
+
 int mcp_call_client_supports(const struct mcp_call *call, const char *capability)
 {
 	const cJSON *caps = NULL, *el = NULL;

@@ -72,7 +72,7 @@ static int allows(struct fx *f, const char *roles, const char *tool)
 
 	memset(&req, 0, sizeof(req));
 	req.tool = tool;
-	assert_int_equal(brk_policy_decide(f->rc, roles, &req, &d), 0);
+	assert_int_equal(brk_policy_decide(f->rc, roles, &req, &d, NULL), 0);
 	return d.allow;
 }
 
@@ -138,7 +138,7 @@ static void test_unreadable_role_denies(void **state)
 	assert_int_equal(store_role_put(f->st, "dev", "{\"broken\":", NOW), 0);
 	memset(&req, 0, sizeof(req));
 	req.tool = "whoami";
-	assert_int_equal(brk_policy_decide(f->rc, "dev", &req, &d), ZT_ERR_INVALID);
+	assert_int_equal(brk_policy_decide(f->rc, "dev", &req, &d, NULL), ZT_ERR_INVALID);
 	assert_false(d.allow);
 	assert_non_null(strstr(d.rule, "could not be read"));
 	assert_int_equal(brk_roles_current(f->rc, &s), ZT_ERR_INVALID);

@@ -289,7 +289,13 @@ export async function userToken(broker, name, roles = 'ops') {
 
 // Adds, enrols and logs in user name with roles through the real ztctl,
 // in a fresh ZT_HOME; returns that directory.
-export async function ztctlLogin(broker, name, roles, password = 'a long ztctl test password') {
+export async function ztctlLogin(broker, name, roles, password) {
+  return (await ztctlAccount(broker, name, roles, password)).home;
+}
+
+// As ztctlLogin; resolves {home, secret (the TOTP secret, base32), step
+// (the last step its codes were used for)}.
+export async function ztctlAccount(broker, name, roles, password = 'a long ztctl test password') {
   const a = admin(broker, 'users', 'add', name, '--roles', roles);
   if (a.code !== 0) throw new Error(a.stderr);
   const invite = a.stdout.match(/^invite: (\S+)$/m)[1];
@@ -297,10 +303,11 @@ export async function ztctlLogin(broker, name, roles, password = 'a long ztctl t
   await awayFromStepEdge();
   const e = await ztctlEnroll(broker, invite, password, { home: h, codeFor: (sec) => totp(sec, step() - 1) });
   if (e.code !== 0) throw new Error(e.stderr);
+  const at = step();
   const l = await ztctl(['login', '--broker', broker.url, '--ca-pin', broker.pin, '--user', name,
-    '--password-stdin', '--otp', totp(e.secret, step())], { home: h, input: `${password}\n` });
+    '--password-stdin', '--otp', totp(e.secret, at)], { home: h, input: `${password}\n` });
   if (l.code !== 0) throw new Error(l.stderr);
-  return h;
+  return { home: h, secret: e.secret, step: at };
 }
 
 // The audit events (admin audit ls --json), optionally only of one type.

@@ -1,0 +1,81 @@
+/*
+ * brk_approvals.h - a person in the loop of a call: MFA step-ups and
+ * approvals by another person, bound to the exact request.
+ *
+ * When the policy allows a call but requires something of a person
+ * (policy/pol_eval.h: struct pol_requirements), the gate asks
+ * brk_approvals_gate(). What is already met passes at once: a per_session
+ * step-up younger than the role's mfa_window, an approval granted for a
+ * window to the same request (same canonical hash, same role generation).
+ * Anything else holds the call: a pending request is stored (store.h,
+ * "approvals") and audited (approval.requested), and the caller is told
+ * where to answer:
+ *   - a client that declared elicitation.url gets elicitation/create in URL
+ *     mode with the page https://BROKER/approve/<id> (never a form asking
+ *     for a code: MCP forbids sensitive data there), and
+ *     notifications/elicitation/complete once the request is answered;
+ *   - every client gets notifications/message with the page and the
+ *     command `ztctl approve <id>`, and progress while it waits (when the
+ *     request carried a progressToken).
+ * The call then waits until the request is approved (it runs, and the
+ * approval is used up), denied (a tool error naming who and why), expired
+ * (fails closed: a tool error that says so) or cancelled by the client
+ * (the request is withdrawn). A role change while it waits (another role
+ * generation, or other roles for the caller) voids it: nothing runs.
+ *
+ * Answers come through the /v1/approvals API (ztctl approvals, approve,
+ * deny) and, later, the approval page: the caller steps up for their own
+ * call with a fresh one-time code; only a holder of an approval.by role,
+ * never the caller, approves (also with a fresh code), optionally as a
+ * grant for a window of at most the role's approval.ttl. Each answer is
+ * audited: mfa.stepup, approval.approved, approval.denied; and the end of
+ * each request: approval.expired, approval.withdrawn.
+ */
+#ifndef ZT_BRK_APPROVALS_H
+#define ZT_BRK_APPROVALS_H
+
+#include <cjson/cJSON.h>
+
+struct brk;
+struct brk_call;
+struct brk_identity;
+struct brk_req;
+struct brk_resp;
+
+/* Polling interval of a held call, and how often it reports progress. */
+#define BRK_APPROVAL_POLL_MS 250
+#define BRK_APPROVAL_PROGRESS_MS 5000
+/* How long a request for a step-up alone waits (an approval's wait is the
+ * role's approval.ttl). */
+#define BRK_STEPUP_TTL_S 600
+
+/* Whether c (allowed by c->dec, decided at c->generation) may run now:
+ * 0 (every requirement met; c->released says how, for the audit), or
+ * ZT_ERR_DENIED with *result the tool error (denied, expired, voided; each
+ * audited), ZT_ERR_CANCELLED (withdrawn by the client; no result), or
+ * another error. */
+int brk_approvals_gate(struct brk_call *c, cJSON **result);
+
+/* Request id as who may see it: the entry of GET /v1/approvals plus
+ * "state". 0 with *out owned (pending, and who's to answer); ZT_ERR_INVALID
+ * with *out owned (who's to answer once, but no longer pending: its state
+ * says why); ZT_ERR_NOT_FOUND (no such request, or not who's to see:
+ * neither the caller nor an approver, told apart from nothing) or another
+ * error. */
+int brk_approvals_view(struct brk *b, const struct brk_identity *who, const char *id,
+    cJSON **out);
+
+/* The /v1 handlers (ROUTE_AUTH):
+ *   GET  /v1/approvals          the pending requests who may answer
+ *   POST /v1/approvals/approve  {id, otp, for?}: a step-up for one's own
+ *                               call, or an approval of another's
+ *   POST /v1/approvals/deny     {id, reason?}: by an approver, or the
+ *                               caller withdrawing their own */
+void brk_approvals_ls(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, struct brk_resp *resp);
+void brk_approvals_approve(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp);
+void brk_approvals_deny(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp);
+
+#endif
