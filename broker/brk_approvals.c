@@ -112,12 +112,35 @@ static void page_url(struct brk *b, const char *id, char *out, size_t outsz)
 
 /* ---- holding a call ---- */
 
+struct settled_arg {
+	struct brk *b;
+	const char *id;
+};
+
+/* 1 once request id is no longer pending (answered, or past its time). */
+static int settled(void *arg)
+{
+	struct settled_arg *sa = arg;
+	struct store_approval a;
+	int done;
+
+	if (store_approval_get(sa->b->store, sa->id, &a) != 0) {
+		return 1;
+	}
+	done = strcmp(a.state, "pending") != 0 || a.expires_at <= sa->b->now();
+	store_approval_clear(&a);
+	return done;
+}
+
 /* Tells the caller where to answer: URL-mode elicitation when the client
- * takes it (answered at once by the client: whether the person agreed to
- * open the page), and always a log message. 0, or ZT_ERR_CANCELLED when the
- * client declined or cancelled the elicitation. */
+ * takes it, and always a log message. The elicitation is answered by the
+ * client (whether the person agreed to open the page) or made moot by an
+ * answer given elsewhere (ztctl, the page opened from the log message),
+ * then its request is withdrawn. 0, or ZT_ERR_CANCELLED when the client
+ * declined or cancelled the elicitation. */
 static int tell(struct brk_call *c, const struct store_approval *a, const char *url)
 {
+	struct settled_arg sa = { c->b, a->id };
 	char msg[STORE_APPROVERS_MAX + 1024], need[STORE_APPROVERS_MAX + 64];
 	cJSON *p, *answer = NULL, *log;
 	const char *action;
@@ -144,13 +167,13 @@ static int tell(struct brk_call *c, const struct store_approval *a, const char *
 	cJSON_AddStringToObject(p, "url", url);
 	cJSON_AddStringToObject(p, "elicitationId", a->id);
 	cJSON_AddStringToObject(p, "message", msg);
-	r = mcp_call_request(c->mcp, "elicitation/create", p,
-	    (int)((a->expires_at - c->b->now()) * 1000), &answer);
+	r = mcp_call_request_until(c->mcp, "elicitation/create", p,
+	    (int)((a->expires_at - c->b->now()) * 1000), settled, &sa, &answer);
 	action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "action"));
 	if (r == 0 && action != NULL && strcmp(action, "accept") != 0) {
 		r = ZT_ERR_CANCELLED; /* the person said no to the page: withdrawn */
-	} else if (r == ZT_ERR_PROTOCOL || r == ZT_ERR_TIMEOUT) {
-		r = 0; /* the page and ztctl still answer */
+	} else if (r == ZT_ERR_PROTOCOL || r == ZT_ERR_TIMEOUT || r == ZT_ERR_STOPPED) {
+		r = 0; /* the page and ztctl still answer, or one did */
 	}
 	cJSON_Delete(answer);
 	return r;

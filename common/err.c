@@ -36,6 +36,7 @@ const char *zt_strerror(int err)
 	case ZT_ERR_CANCELLED: return "cancelled";
 	case ZT_ERR_OFFLINE: return "offline";
 	case ZT_ERR_BUSY: return "busy, try again later";
+	case ZT_ERR_STOPPED: return "no longer needed";
 	}
 	return "unknown error";
 }

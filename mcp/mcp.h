@@ -239,6 +239,14 @@ int mcp_call_client_supports(const struct mcp_call *call, const char *capability
  * notifications/cancelled for its request. */
 int mcp_call_request(struct mcp_call *call, const char *method, cJSON *params, int timeout_ms,
     cJSON **result);
+/* mcp_call_request() that also gives up when stop(arg) says so (checked
+ * about every MCP_STOP_POLL_MS, outside the engine's locks): then it sends
+ * notifications/cancelled for its request ("no longer needed") and returns
+ * ZT_ERR_STOPPED. For a question that may be settled another way (an
+ * approval given elsewhere while the client still shows the page). */
+#define MCP_STOP_POLL_MS 250
+int mcp_call_request_until(struct mcp_call *call, const char *method, cJSON *params,
+    int timeout_ms, int (*stop)(void *arg), void *arg, cJSON **result);
 /* Asks the transport to close the call's stream connection now (see
  * struct mcp_sink); later messages are replayed when the client resumes. */
 void mcp_call_close_stream(struct mcp_call *call, int retry_ms);

@@ -242,6 +242,31 @@ static void pending_unlink(struct mcp_session *s, struct mcp_pending *p)
 int mcp_call_request(struct mcp_call *call, const char *method, cJSON *params, int timeout_ms,
     cJSON **result)
 {
+	return mcp_call_request_until(call, method, params, timeout_ms, NULL, NULL, result);
+}
+
+/* Waits on call->cond (s->lock held) until `until` (NULL: no deadline) or
+ * the stop poll's next slice: ETIMEDOUT only when `until` passed. */
+static int wait_slice(struct mcp_call *call, const struct timespec *until, int sliced)
+{
+	struct timespec slice;
+
+	if (!sliced) {
+		return until != NULL ? pthread_cond_timedwait(&call->cond, &call->s->lock, until) :
+		    pthread_cond_wait(&call->cond, &call->s->lock);
+	}
+	net_mono_deadline(MCP_STOP_POLL_MS, &slice);
+	if (until != NULL && (slice.tv_sec > until->tv_sec ||
+	    (slice.tv_sec == until->tv_sec && slice.tv_nsec >= until->tv_nsec))) {
+		return pthread_cond_timedwait(&call->cond, &call->s->lock, until);
+	}
+	(void)pthread_cond_timedwait(&call->cond, &call->s->lock, &slice);
+	return 0;
+}
+
+int mcp_call_request_until(struct mcp_call *call, const char *method, cJSON *params,
+    int timeout_ms, int (*stop)(void *arg), void *arg, cJSON **result)
+{
 	struct mcp_session *s = NULL;
 	struct mcp_pending *p = NULL;
 	struct timespec until;
@@ -287,13 +312,19 @@ int mcp_call_request(struct mcp_call *call, const char *method, cJSON *params, i
 	pthread_mutex_lock(&s->lock);
 	r = ZT_ERR_TIMEOUT;
 	while (!p->done && !call->cancelled) {
-		if (timeout_ms > 0) {
-			w = pthread_cond_timedwait(&call->cond, &s->lock, &until);
-			if (w == ETIMEDOUT) {
+		w = wait_slice(call, timeout_ms > 0 ? &until : NULL, stop != NULL);
+		if (w == ETIMEDOUT) {
+			break;
+		}
+		if (stop != NULL && !p->done && !call->cancelled) {
+			/* The predicate may take other locks (a store): not under ours. */
+			pthread_mutex_unlock(&s->lock);
+			w = stop(arg);
+			pthread_mutex_lock(&s->lock);
+			if (w) {
+				r = ZT_ERR_STOPPED;
 				break;
 			}
-		} else {
-			pthread_cond_wait(&call->cond, &s->lock);
 		}
 	}
 	/* A cancelled call wins over an answer that raced it: its response
@@ -319,8 +350,8 @@ int mcp_call_request(struct mcp_call *call, const char *method, cJSON *params, i
 		if ((cp = cJSON_CreateObject()) != NULL &&
 		    (rid = cJSON_CreateNumber((double)p->id)) != NULL) {
 			cJSON_AddItemToObject(cp, "requestId", rid);
-			cJSON_AddStringToObject(cp, "reason",
-			    r == ZT_ERR_TIMEOUT ? "timed out" : "cancelled");
+			cJSON_AddStringToObject(cp, "reason", r == ZT_ERR_TIMEOUT ? "timed out" :
+			    r == ZT_ERR_STOPPED ? "no longer needed" : "cancelled");
 			call_notify(call, "notifications/cancelled", cp);
 		} else {
 			cJSON_Delete(cp);

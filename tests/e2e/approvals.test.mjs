@@ -192,6 +192,31 @@ test('a grant for a window releases the same request again, and nothing else', a
   assert.equal((await too).isError, true);
 });
 
+test('an approval given elsewhere ends the elicitation the client still shows', async () => {
+  const client = new S.Client({ name: 'zt-e2e-elicit', version: '1.0.0' },
+    { capabilities: { elicitation: { url: {} } } });
+  let shown = null;
+  let withdrawn = false;
+  // The person never answers the client's dialog.
+  client.setRequestHandler(S.types.ElicitRequestSchema, (req, extra) => new Promise((resolve) => {
+    shown = req.params;
+    extra.signal.addEventListener('abort', () => { withdrawn = true; resolve({ action: 'cancel' }); });
+  }));
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker), requestInit: { headers: {
+      Authorization: `Bearer ${botToken(broker, 'elicit-bot', { roles: 'guarded' })}` } },
+  }));
+  clients.push(client);
+  const ivan = await approver('ivan');
+  const call = exec(client, 'echo elsewhere');
+  await until(() => shown !== null, 'the client shows the page');
+  const yes = await ztctl(['approve', shown.elicitationId, '--otp', ivan.code()], { home: ivan.home });
+  assert.equal(yes.code, 0, yes.stderr);
+  const r = await call;
+  assert.equal(r.structuredContent?.stdout, 'elsewhere\n', JSON.stringify(r));
+  await until(() => withdrawn, 'the elicitation is cancelled as no longer needed');
+});
+
 test('the caller cannot approve their own call', async () => {
   // frank holds the approvers' role himself, and still may not.
   const frank = await ztctlAccount(broker, 'frank', 'guarded,oncall');

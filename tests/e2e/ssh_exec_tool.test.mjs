@@ -200,7 +200,7 @@ test('a host the caller may not see is refused word for word like one that does 
   assert.equal(ev.outcome, 'denied');
   assert.equal(ev.details.host, 'db1');
   assert.equal(ev.details.host_hidden, true);
-  assert.equal(ev.details.rule, `deny: no role allows tool ssh_exec on host db1 (env=prod) as ${USER}`);
+  assert.equal(ev.details.rule, `deny: no role allows tool ssh_exec on host db1 (env=prod) as ${USER} command "id -un"`);
   assert.equal(ev.details.reason, ev.details.rule);
   const unknown = auditEvents(broker, 'tool.ssh_exec').at(-1);
   assert.deepEqual([unknown.outcome, unknown.details.host, unknown.details.reason],
