@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "audit/aud_log.h"
 #include "audit/aud_recover.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -86,6 +87,29 @@ static int recover(struct brk_run *run, struct store *st, int64_t now_ms)
 	return r;
 }
 
+/* No call waits at start: requests a previous run left pending are ended
+ * (a crash skips the shutdown that withdraws them one by one). */
+static int withdraw_pending(struct store *st, int64_t now_ms)
+{
+	static const char why[] = "the broker restarted: the held call ended with it";
+	int64_t n = 0;
+	cJSON *d;
+	int r;
+
+	if ((r = store_approval_end_pending(st, why, now_ms / 1000, &n)) != 0 || n == 0) {
+		return r;
+	}
+	if ((d = cJSON_CreateObject()) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddNumberToObject(d, "requests", (double)n);
+	cJSON_AddStringToObject(d, "reason", why);
+	r = aud_append(st, now_ms, "approval.withdrawn", "broker", "local", "success", d);
+	cJSON_Delete(d);
+	log_warn("%lld held calls of the previous run withdrawn", (long long)n);
+	return r;
+}
+
 /* Closes the file, which releases the lock; its contents stay. */
 static void release(struct brk_run *run)
 {
@@ -125,7 +149,8 @@ int brk_run_begin(const char *dir, struct store *st, int64_t now_ms, struct brk_
 		}
 		goto fail;
 	}
-	if ((r = recover(run, st, now_ms)) != 0 || (r = record_start(run, st)) != 0) {
+	if ((r = recover(run, st, now_ms)) != 0 || (r = withdraw_pending(st, now_ms)) != 0 ||
+	    (r = record_start(run, st)) != 0) {
 		goto fail;
 	}
 	*out = run;

@@ -13,6 +13,8 @@
  *     "interrupted" outcome for each call it left open, reading only the
  *     events after the seq the file holds;
  *   - empty or absent: nothing to recover.
+ * Either way, approval requests a previous run left pending are ended as
+ * withdrawn (no call waits for them any more; approval.withdrawn).
  */
 #ifndef ZT_BRK_RUN_H
 #define ZT_BRK_RUN_H

@@ -356,6 +356,9 @@ int store_approval_approve(struct store *st, const char *id, const char *by, int
  * "withdrawn"; by and reason may be "". ZT_ERR_NOT_FOUND if not pending. */
 int store_approval_end(struct store *st, const char *id, const char *state, const char *by,
     const char *reason, int64_t at);
+/* Ends every pending request as "withdrawn" with reason, at `at` (a
+ * restarted broker: no call waits for them any more). *n gets how many. */
+int store_approval_end_pending(struct store *st, const char *reason, int64_t at, int64_t *n);
 /* Marks an approved request used: 0 once, ZT_ERR_NOT_FOUND after (or when
  * it is not approved). */
 int store_approval_use(struct store *st, const char *id);

@@ -160,6 +160,19 @@ int store_approval_end(struct store *st, const char *id, const char *state, cons
 	    reason != NULL ? reason : "", (int64_t)(STORE_REASON_MAX - 1), id);
 }
 
+int store_approval_end_pending(struct store *st, const char *reason, int64_t at, int64_t *n)
+{
+	int changes = 0, r;
+
+	st_lock(st);
+	r = st_write1(st, "withdraw approvals", &changes, "UPDATE approvals SET "
+	    "state = 'withdrawn', answered_at = ?, reason = substr(?, 1, ?) "
+	    "WHERE state = 'pending'", "iti", at, reason, (int64_t)(STORE_REASON_MAX - 1));
+	st_unlock(st);
+	*n = changes;
+	return r;
+}
+
 int store_approval_use(struct store *st, const char *id)
 {
 	if (!id_valid(id)) {

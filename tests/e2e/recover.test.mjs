@@ -2,7 +2,9 @@
 // real agent and sshd, is killed with SIGKILL mid-call, and on its next
 // start records broker.recover and closes the call with an "interrupted"
 // outcome; the chain still verifies. A clean stop leaves nothing to
-// recover, and a second serve on the same data directory is refused.
+// recover, and a second serve on the same data directory is refused. A
+// call held for approval when the broker dies is withdrawn at the next
+// start.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -103,4 +105,34 @@ test('a call cut by kill -9 is closed as interrupted at the next start', async (
   broker = await startBroker({ dir: broker.dir, args: TUNNEL });
   assert.equal(auditEvents(broker, 'broker.recover').length, 1);
   assert.equal(fs.statSync(path.join(broker.dataDir, 'serve.lock')).mode & 0o777, 0o600);
+});
+
+test('a call held for approval when the broker dies is withdrawn at the next start', async () => {
+  const role = path.join(tmpdir('zt-role-'), 'held.yaml');
+  fs.writeFileSync(role, `kind: role\nname: held\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
+    + '  tools: [ssh_exec]\noptions:\n  approval: {by: [oncall]}\n');
+  assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
+  const client = new S.Client({ name: 'zt-e2e-recover', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker),
+    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, 'held-bot', { roles: 'held' })}` } },
+  }));
+  const call = client.callTool({ name: 'ssh_exec', arguments: { host: 'box1', login: sshd.user,
+    command: 'echo never' } }, undefined, { timeout: 60000 });
+  call.catch(() => {}); // the broker dies under it
+  let requested;
+  await until(() => (requested = auditEvents(broker, 'approval.requested').at(-1)), 'the call is held');
+  broker.proc.kill('SIGKILL');
+  await broker.stop();
+  await client.close().catch(() => {});
+  broker = await startBroker({ dir: broker.dir, args: TUNNEL });
+  const withdrawn = auditEvents(broker, 'approval.withdrawn').at(-1);
+  assert.deepEqual([withdrawn.actor, withdrawn.details.requests], ['broker', 1]);
+  assert.match(withdrawn.details.reason, /the broker restarted/);
+  assert.ok(withdrawn.seq > requested.seq);
+  // A clean restart finds nothing more to withdraw, and nothing ran.
+  await stopChecked(broker);
+  broker = await startBroker({ dir: broker.dir, args: TUNNEL });
+  assert.equal(auditEvents(broker, 'approval.withdrawn').at(-1).seq, withdrawn.seq);
+  assert.equal(auditEvents(broker, 'tool.ssh_exec').filter((e) => e.actor === 'bot:held-bot').length, 0);
 });
