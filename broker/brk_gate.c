@@ -289,7 +289,7 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 	c.args = args;
 	if ((r = brk_mcp_identity(b, mcp, &c.who)) != 0) {
 		*result = mcp_result_error("your credential no longer holds (%s): log in again",
-		    zt_strerror(r));
+		    brk_identity_refusal(r));
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
 	if (crypto_random(rnd, sizeof(rnd)) != 0 ||

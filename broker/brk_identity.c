@@ -26,6 +26,17 @@ const char *brk_identity_kind(const struct brk_identity *who)
 	return who->kind == STORE_BOT ? "bot" : "user";
 }
 
+const char *brk_identity_refusal(int err)
+{
+	switch (err) {
+	case ZT_ERR_EXPIRED: return "token expired";
+	case ZT_ERR_REVOKED: return "token revoked";
+	case ZT_ERR_LOCKED: return "identity locked";
+	case ZT_ERR_NOT_FOUND: return "identity removed or token deleted";
+	default: return zt_strerror(err);
+	}
+}
+
 /* The one place an identity is made: from the session row its credential
  * names, and the address the request came from. */
 static void from_session(const struct store_session *s, const char *source,

@@ -69,6 +69,11 @@ int brk_identity_load(struct brk *b, const char *token_hash, const char *source,
  * add up when every place names it alike. Every place formats it here. */
 void brk_identity_key(const char *kind, const char *name, char *out, size_t outsz);
 
+/* Why a credential does not hold, in words, for store_session_get's
+ * errors: "token expired", "token revoked", "identity locked", "identity
+ * removed or token deleted"; zt_strerror() for others. */
+const char *brk_identity_refusal(int err);
+
 /* "user" or "bot". */
 const char *brk_identity_kind(const struct brk_identity *who);
 

@@ -359,22 +359,18 @@ static int token_valid(void *arg, const struct mcp_identity *who, const char *bi
 	switch (r) {
 	case 0:
 		return 0;
-	case ZT_ERR_EXPIRED:
-		*why = "token expired";
-		break;
-	case ZT_ERR_LOCKED:
-		*why = "identity locked";
-		break;
 	case ZT_ERR_REVOKED:
 		/* A lock revokes the user's tokens: say which it was. */
 		memset(&u, 0, sizeof(u));
 		*why = strcmp(who->kind, "user") == 0 &&
 		    store_user_get(m->b->store, who->name, &u) == 0 && u.locked ?
-		    "identity locked" : "token revoked";
+		    "identity locked" : brk_identity_refusal(r);
 		store_user_wipe(&u);
 		break;
+	case ZT_ERR_EXPIRED:
+	case ZT_ERR_LOCKED:
 	case ZT_ERR_NOT_FOUND:
-		*why = "identity removed or token deleted";
+		*why = brk_identity_refusal(r);
 		break;
 	default:
 		/* The store could not say: keep the session, check again at the

@@ -1,7 +1,10 @@
 /*
- * brk_gate_test.c - the canonical request an approval is bound to: the
- * same call hashes alike however its JSON was written, and any change to
- * what it would do, or to who asks, changes the hash.
+ * brk_gate_test.c - the gate every tool call walks, through the real MCP
+ * engine and the broker's tool table on a real SQLite store: what each
+ * kind of call answers and which audit events it leaves (table-driven);
+ * and the canonical request an approval is bound to: the same call hashes
+ * alike however its JSON was written, and any change to what it would do,
+ * or to who asks, changes the hash.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +13,317 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "audit/aud_agg.h"
+#include "broker/brk.h"
+#include "broker/brk_agents.h"
+#include "broker/brk_dial.h"
 #include "broker/brk_gate.h"
+#include "broker/brk_policy.h"
+#include "broker/brk_roles.h"
+#include "common/crypto.h"
 #include "common/err.h"
+#include "mcp/mcp.h"
+#include "store/store.h"
+#include "testutil.h"
+
+#define NOW 1800000000
+
+static int64_t fake_now(void)
+{
+	return NOW;
+}
+
+/* ---- a broker with its tool table behind the MCP engine ---- */
+
+struct fx {
+	char dir[TU_DIR_MAX];
+	struct brk b;
+	struct brk_tools *tools;
+	struct mcp_server *srv;
+	struct mcp_session *s;
+	struct mcp_identity who;
+	char token_hash[STORE_HASH_HEX];
+	char *last;          /* the last message the engine sent */
+	struct mcp_sink sink;
+};
+
+static int sink_send(void *arg, const char *json)
+{
+	struct fx *f = arg;
+
+	free(f->last);
+	f->last = strdup(json);
+	return 0;
+}
+
+static void apply(struct fx *f, const char *doc)
+{
+	char err[256], name[STORE_NAME_MAX + 1];
+
+	assert_int_equal(brk_policy_apply(f->b.store, doc, strlen(doc), "role.yaml", name,
+	    sizeof(name), err, sizeof(err), NOW), 0);
+}
+
+static void dispatch(struct fx *f, const char *json)
+{
+	struct mcp_msg m;
+	char *err = NULL;
+
+	assert_int_equal(mcp_decode(json, strlen(json), &m, &err), 0);
+	assert_int_equal(mcp_session_dispatch(f->s, &f->who, &m, &f->sink), 0);
+	mcp_msg_clear(&m);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct store_agent_claims claims;
+	struct store_session sess;
+	char db[TU_PATH_MAX], token[CRYPTO_TOKEN_MAX];
+	int64_t id = 0;
+
+	assert_non_null(f);
+	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-gate"), 0);
+	snprintf(db, sizeof(db), "%s/zt.db", f->dir);
+	assert_int_equal(store_open(db, &f->b.store), 0);
+	assert_int_equal(brk_roles_new(f->b.store, &f->b.roles), 0);
+	f->b.now = fake_now;
+	f->b.exec_timeout_max_s = 600;
+	f->b.agg = aud_agg_new(BRK_AUDIT_AGG_PERIOD_MS);
+	f->b.dials = brk_dials_new();
+	snprintf(f->b.base_url, sizeof(f->b.base_url), "https://127.0.0.1:8443");
+	apply(f, "kind: role\nname: ops\nallow:\n  hosts: {env: staging}\n  logins: [ubuntu]\n"
+	    "  tools: [ssh_exec, list_hosts]\n  commands: [uptime]\n");
+	/* web1 is known (offline): its agent joined once. */
+	memset(&claims, 0, sizeof(claims));
+	snprintf(claims.labels, sizeof(claims.labels), "{\"env\":\"staging\"}");
+	snprintf(claims.ssh_target, sizeof(claims.ssh_target), "127.0.0.1:22");
+	assert_int_equal(store_agent_bind(f->b.store, "web1", "sha256:"
+	    "0000000000000000000000000000000000000000000000000000000000000000", &claims, NOW, NULL),
+	    0);
+	assert_non_null(f->b.agents = brk_agents_new(f->b.store));
+	/* The caller: bot ci, role ops, with a live token. */
+	assert_int_equal(store_bot_add(f->b.store, "ci", "ops", NOW, &id), 0);
+	assert_int_equal(crypto_token_new("ztb_", token, sizeof(token)), 0);
+	memset(&sess, 0, sizeof(sess));
+	crypto_token_hash(token, sess.token_hash);
+	sess.kind = STORE_BOT;
+	sess.principal_id = id;
+	sess.created_at = NOW;
+	sess.expires_at = NOW + 3600;
+	assert_int_equal(store_session_add(f->b.store, &sess), 0);
+	snprintf(f->token_hash, sizeof(f->token_hash), "%s", sess.token_hash);
+	snprintf(f->who.kind, sizeof(f->who.kind), "bot");
+	snprintf(f->who.name, sizeof(f->who.name), "ci");
+	snprintf(f->who.roles, sizeof(f->who.roles), "ops");
+	snprintf(f->who.source, sizeof(f->who.source), "192.0.2.7");
+	snprintf(f->who.credential, sizeof(f->who.credential), "%s", sess.token_hash);
+	assert_non_null(f->srv = mcp_server_new("zt", "test", NULL));
+	assert_non_null(f->tools = brk_tools_new(&f->b));
+	assert_int_equal(brk_tools_register(f->tools, f->srv), 0);
+	assert_non_null(f->s = mcp_session_new(f->srv, &f->who));
+	f->sink.send = sink_send;
+	f->sink.arg = f;
+	dispatch(f, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
+	    "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":"
+	    "{\"name\":\"t\",\"version\":\"1\"}}}");
+	dispatch(f, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	mcp_session_close(f->s);
+	mcp_session_unref(f->s);
+	mcp_server_free(f->srv);
+	brk_tools_free(f->tools);
+	brk_agents_free(f->b.agents);
+	brk_dials_free(f->b.dials);
+	brk_roles_free(f->b.roles);
+	aud_agg_free(f->b.agg);
+	store_free(f->b.store);
+	free(f->last);
+	tu_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* The audit events after seq `after`, as "type outcome" lines, and the
+ * details of the last one. */
+struct events {
+	char text[1024];
+	char last_details[4096];
+	char sha[8][CRYPTO_SHA256_HEX_LEN + 1];
+	size_t n;
+};
+
+static int add_event(const struct store_audit_row *row, void *arg)
+{
+	struct events *e = arg;
+	cJSON *d = cJSON_Parse(row->details);
+	const char *h = cJSON_GetStringValue(cJSON_GetObjectItem(d, "request_sha256"));
+	size_t len = strlen(e->text);
+
+	snprintf(e->text + len, sizeof(e->text) - len, "%s%s %s", len > 0 ? "; " : "", row->type,
+	    row->outcome);
+	snprintf(e->last_details, sizeof(e->last_details), "%s", row->details);
+	if (e->n < 8) {
+		snprintf(e->sha[e->n++], sizeof(e->sha[0]), "%s", h != NULL ? h : "");
+	}
+	cJSON_Delete(d);
+	return 0;
+}
+
+/* Calls tool with args (JSON text); returns the CallToolResult's text and
+ * isError, and the events the call left. */
+static void call_tool(struct fx *f, const char *tool, const char *args, int *is_error,
+    char *text, size_t textsz, struct events *ev)
+{
+	char req[1024];
+	int64_t head = 0;
+	cJSON *resp, *result;
+
+	assert_int_equal(store_audit_head(f->b.store, &head), 0);
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", tool, args);
+	dispatch(f, req);
+	assert_non_null(resp = cJSON_Parse(f->last));
+	result = cJSON_GetObjectItem(resp, "result");
+	if (result == NULL) {
+		fail_msg("%s %s: no result: %s", tool, args, f->last);
+	}
+	*is_error = cJSON_IsTrue(cJSON_GetObjectItem(result, "isError"));
+	snprintf(text, textsz, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(result, "content"), 0), "text")));
+	cJSON_Delete(resp);
+	memset(ev, 0, sizeof(*ev));
+	assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, ev), 0);
+}
+
+static const struct gate_case {
+	const char *tool, *args;
+	int is_error;
+	const char *text;      /* a prefix of the answer's text */
+	const char *events;    /* "type outcome; ..." the call left */
+} gate_cases[] = {
+	/* open: no decision, no audit */
+	{ "whoami", "{}", 0, "bot ci (roles: ops)", "" },
+	/* allowed: the decision, then the outcome */
+	{ "list_hosts", "{}", 0, "[{\"name\":\"web1\"",
+	  "tool.list_hosts allowed; tool.list_hosts.result success" },
+	/* bad arguments: a clear error, nothing asked, nothing audited */
+	{ "ssh_exec", "{}", 1, "host must be a host name", "" },
+	{ "ssh_exec", "{\"host\":\"web1\",\"login\":\"ubuntu\",\"command\":\"uptime\","
+	  "\"x\":1}", 1, "unknown argument \"x\"", "" },
+	{ "ssh_exec", "{\"host\":\"web1\",\"login\":\"-oProxy\",\"command\":\"uptime\"}",
+	  1, "login must be an account name", "" },
+	/* refused: audited with the rule; an unknown host as a hidden one */
+	{ "ssh_exec", "{\"host\":\"nosuch\",\"login\":\"ubuntu\",\"command\":\"uptime\"}",
+	  1, "no host named nosuch (list_hosts shows", "tool.ssh_exec denied" },
+	{ "ssh_exec", "{\"host\":\"web1\",\"login\":\"root\",\"command\":\"uptime\"}", 1,
+	  "deny: no role allows tool ssh_exec on host web1 (env=staging) as root command "
+	  "\"uptime\"", "tool.ssh_exec denied" },
+	{ "ssh_exec", "{\"host\":\"web1\",\"login\":\"ubuntu\",\"command\":\"uptime; id\"}",
+	  1, "deny: role ops allows no shell syntax (';')", "tool.ssh_exec denied" },
+	/* allowed, then the work fails (the agent is offline): both recorded */
+	{ "ssh_exec", "{\"host\":\"web1\",\"login\":\"ubuntu\",\"command\":\"uptime\"}", 1,
+	  "host offline: the agent of web1 is not connected",
+	  "tool.ssh_exec allowed; tool.ssh_exec.result failure" },
+};
+
+static void test_gate_table(void **state)
+{
+	struct fx *f = *state;
+	char text[1024], want[CRYPTO_SHA256_HEX_LEN + 1];
+	struct events ev;
+	int is_error;
+
+	for (size_t i = 0; i < sizeof(gate_cases) / sizeof(gate_cases[0]); i++) {
+		const struct gate_case *c = &gate_cases[i];
+
+		call_tool(f, c->tool, c->args, &is_error, text, sizeof(text), &ev);
+		if (is_error != c->is_error || strncmp(text, c->text, strlen(c->text)) != 0 ||
+		    strcmp(ev.text, c->events) != 0) {
+			fail_msg("case %zu (%s %s): got isError=%d \"%s\" events \"%s\"; want "
+			    "isError=%d \"%s\" events \"%s\"", i, c->tool, c->args, is_error, text,
+			    ev.text, c->is_error, c->text, c->events);
+		}
+		/* Every event of a call carries the hash of its canonical request. */
+		if (ev.n > 0) {
+			cJSON *args = cJSON_Parse(c->args);
+
+			assert_int_equal(brk_gate_request_hash("bot:ci", c->tool, args, want), 0);
+			cJSON_Delete(args);
+			for (size_t k = 0; k < ev.n; k++) {
+				assert_string_equal(ev.sha[k], want);
+			}
+		}
+	}
+}
+
+/* The identity is read again for each call: a token revoked since the
+ * session began ends the call before anything is asked. */
+static void test_gate_revoked_credential(void **state)
+{
+	struct fx *f = *state;
+	char text[1024];
+	struct events ev;
+	int is_error;
+
+	assert_int_equal(store_session_revoke(f->b.store, f->token_hash, NOW), 0);
+	call_tool(f, "ssh_exec", "{\"host\":\"web1\",\"login\":\"ubuntu\",\"command\":"
+	    "\"uptime\"}", &is_error, text, sizeof(text), &ev);
+	assert_true(is_error);
+	assert_string_equal(text, "your credential no longer holds (token revoked): log in again");
+	assert_string_equal(ev.text, "");
+}
+
+/* A role that wants a person: the call is held (approval.requested), and
+ * when its client cancels it the request is withdrawn and nothing runs. */
+static void *held_call(void *arg)
+{
+	struct fx *f = arg;
+
+	dispatch(f, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"ssh_exec\",\"arguments\":{\"host\":\"web1\",\"login\":\"ubuntu\","
+	    "\"command\":\"uptime\"}}}");
+	return NULL;
+}
+
+static void test_gate_held_call_withdrawn(void **state)
+{
+	struct fx *f = *state;
+	struct events ev;
+	pthread_t t;
+	int64_t head = 0;
+
+	apply(f, "kind: role\nname: ops\nallow:\n  hosts: {env: staging}\n  logins: [ubuntu]\n"
+	    "  tools: [ssh_exec]\noptions:\n  approval: {by: [oncall], ttl: 1m}\n");
+	assert_int_equal(store_audit_head(f->b.store, &head), 0);
+	assert_int_equal(pthread_create(&t, NULL, held_call, f), 0);
+	for (int i = 0; i < 200; i++) {
+		memset(&ev, 0, sizeof(ev));
+		assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, &ev), 0);
+		if (strcmp(ev.text, "approval.requested success") == 0) {
+			break;
+		}
+		usleep(25000);
+	}
+	assert_string_equal(ev.text, "approval.requested success");
+	dispatch(f, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
+	    "{\"requestId\":8}}");
+	assert_int_equal(pthread_join(t, NULL), 0);
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, &ev), 0);
+	assert_string_equal(ev.text, "approval.requested success; approval.withdrawn success");
+}
 
 static void hash(const char *actor, const char *tool, const char *args, char *out)
 {
@@ -110,6 +420,9 @@ static void test_depth_is_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_gate_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_revoked_credential, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_held_call_withdrawn, setup, teardown),
 		cmocka_unit_test(test_same_call_same_hash),
 		cmocka_unit_test(test_any_change_changes_hash),
 		cmocka_unit_test(test_depth_is_bounded),
