@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, applyRole, auditEvents, botToken, brokerFetch, request, sdk, startAgent, startBroker,
-  stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
+  step, stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -68,6 +68,7 @@ before(async () => {
   applyRole(broker, `kind: role\nname: guarded\n${base}options:\n  approval: {by: [oncall], ttl: 20m}\n`);
   applyRole(broker, `kind: role\nname: guarded-fast\n${base}options:\n  approval: {by: [oncall], ttl: 1m}\n`);
   applyRole(broker, `kind: role\nname: stepup\n${base}options:\n  mfa: per_call\n`);
+  applyRole(broker, `kind: role\nname: recent\n${base}options:\n  mfa: per_session\n  mfa_window: 1m\n`);
   applyRole(broker, 'kind: role\nname: oncall\nallow:\n  tools: [list_hosts]\n');
   const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
   const a = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
@@ -111,6 +112,22 @@ let unanswered;
 test('a bot call held for approval that nobody answers fails closed', async () => {
   const bot = await connect(botToken(broker, 'slow-bot', { roles: 'guarded-fast' }));
   unanswered = { started: Date.now(), call: exec(bot, 'echo never') };
+});
+
+// per_session: a login younger than mfa_window is the step-up; checked
+// again at the end, when the window has passed.
+let recent;
+
+test('mfa per_session: a fresh login passes without asking', async () => {
+  const pat = await ztctlAccount(broker, 'pat', 'recent');
+  const client = new S.Client({ name: 'zt-e2e-stdio', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StdioClientTransport({ command: ZTCTL, args: ['mcp'],
+    env: { ...process.env, ZT_HOME: pat.home } }));
+  clients.push(client);
+  recent = { pat, client, loggedIn: Date.now() };
+  const r = await exec(client, 'echo fresh');
+  assert.equal(r.structuredContent.stdout, 'fresh\n');
+  assert.equal(auditEvents(broker, 'tool.ssh_exec').at(-1).details.released_by, 'session step-up');
 });
 
 test('a bot call waits for an oncall approver: approve runs it, deny fails it', async () => {
@@ -266,6 +283,20 @@ test('mfa per_call: a user steps up for the call with ztctl approve; a code is u
   assert.equal((await next).isError, true);
   const ok = auditEvents(broker, 'mfa.stepup').find((e) => e.outcome === 'success');
   assert.deepEqual([ok.actor, ok.details.approval_id], ['user:hank', id]);
+});
+
+test('mfa per_session: past the window the call waits for a step-up, which lasts a window', async () => {
+  const { pat, client, loggedIn } = recent;
+  const wait = loggedIn + 62000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const call = exec(client, 'echo stale');
+  const id = await heldId(pat.home, 'echo stale');
+  const up = await ztctl(['approve', id, '--otp', totp(pat.secret, step())], { home: pat.home });
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal((await call).structuredContent.stdout, 'stale\n');
+  const again = await exec(client, 'echo again');
+  assert.equal(again.structuredContent.stdout, 'again\n');
+  assert.equal(auditEvents(broker, 'tool.ssh_exec').at(-1).details.released_by, 'session step-up');
 });
 
 test('the unanswered call failed closed after its ttl, and the chain verifies', async () => {
