@@ -24,9 +24,9 @@
 
 /* ---- shared ---- */
 
-/* The event's details for request a: its id, the call's, the request
- * hash, the call itself. NULL on ENOMEM. */
-static cJSON *details(const struct store_approval *a, const char *call_id)
+/* The event's details for request a: its id, the held call's, the
+ * request hash, the call itself. NULL on ENOMEM. */
+static cJSON *details(const struct store_approval *a)
 {
 	cJSON *d = cJSON_CreateObject();
 
@@ -34,9 +34,7 @@ static cJSON *details(const struct store_approval *a, const char *call_id)
 		return NULL;
 	}
 	cJSON_AddStringToObject(d, "approval_id", a->id);
-	if (call_id != NULL) {
-		cJSON_AddStringToObject(d, "call_id", call_id);
-	}
+	cJSON_AddStringToObject(d, "call_id", a->call_id);
 	cJSON_AddStringToObject(d, "caller", a->actor);
 	cJSON_AddStringToObject(d, "tool", a->tool);
 	if (a->host[0] != '\0') {
@@ -185,7 +183,7 @@ static void end(struct brk_call *c, struct store_approval *a, const char *state,
 {
 	if (store_approval_end(c->b->store, a->id, state, "", why, c->b->now()) == 0) {
 		char type[32];
-		cJSON *d = details(a, c->id);
+		cJSON *d = details(a);
 
 		snprintf(type, sizeof(type), "approval.%s", state);
 		if (d != NULL) {
@@ -267,6 +265,7 @@ static int request(struct brk_call *c, int need_mfa, int need_approval,
 	    (r = crypto_hex(rnd, sizeof(rnd), a->id, sizeof(a->id))) != 0) {
 		return r;
 	}
+	snprintf(a->call_id, sizeof(a->call_id), "%s", c->id);
 	snprintf(a->actor, sizeof(a->actor), "%s", c->who.actor);
 	snprintf(a->token_hash, sizeof(a->token_hash), "%s", c->who.token_hash);
 	snprintf(a->tool, sizeof(a->tool), "%s", c->tool->name);
@@ -286,7 +285,7 @@ static int request(struct brk_call *c, int need_mfa, int need_approval,
 	a->created_at = c->b->now();
 	a->expires_at = a->created_at + (need_approval ? req->approval_ttl : BRK_STEPUP_TTL_S);
 	snprintf(a->state, sizeof(a->state), "pending");
-	if ((r = store_approval_add(c->b->store, a)) == 0 && (d = details(a, c->id)) != NULL) {
+	if ((r = store_approval_add(c->b->store, a)) == 0 && (d = details(a)) != NULL) {
 		char need[STORE_APPROVERS_MAX + 64];
 
 		missing_text(a, need, sizeof(need));
@@ -564,7 +563,7 @@ void brk_approvals_approve(struct brk *b, const struct brk_req *req,
 		    "answered or expired meanwhile" : "internal error", a.id);
 		goto out;
 	}
-	if ((d = details(&a, NULL)) != NULL && grant > 0) {
+	if ((d = details(&a)) != NULL && grant > 0) {
 		cJSON_AddNumberToObject(d, "grant_until", (double)(now + grant));
 	}
 	if (audit(b, answer == 'S' ? "mfa.stepup" : "approval.approved", who->actor,
@@ -614,7 +613,7 @@ void brk_approvals_deny(struct brk *b, const struct brk_req *req,
 		goto out;
 	}
 	{
-		cJSON *d = details(&a, NULL);
+		cJSON *d = details(&a);
 
 		if (d != NULL) {
 			cJSON_AddStringToObject(d, "reason", reason);

@@ -160,6 +160,7 @@ static const char *const migrations[] = {
 	/* v8: calls held for a person (an MFA step-up, another's approval) */
 	"CREATE TABLE approvals ("
 	"  id TEXT PRIMARY KEY,"
+	"  call_id TEXT NOT NULL,"
 	"  actor TEXT NOT NULL,"
 	"  token_hash TEXT NOT NULL,"
 	"  tool TEXT NOT NULL,"

@@ -311,8 +311,10 @@ int store_role_generation(struct store *st, int64_t *gen);
 #define STORE_RULE_MAX 512
 #define STORE_APPROVERS_MAX 4160
 
+#define STORE_CALL_ID_MAX 32
 struct store_approval {
 	char id[STORE_APPROVAL_ID_LEN + 1];
+	char call_id[STORE_CALL_ID_MAX + 1];  /* the held call's id (its audit events') */
 	char actor[STORE_ACTOR_MAX];        /* the caller, "user:alice" */
 	char token_hash[STORE_HASH_HEX];    /* the caller's credential */
 	char tool[STORE_NAME_MAX + 1];

@@ -16,7 +16,7 @@
 /* At most this many pending requests are listed at once. */
 #define PENDING_MAX 256
 
-#define COLUMNS "id, actor, token_hash, tool, host, login, command, args, request_sha256, " \
+#define COLUMNS "id, call_id, actor, token_hash, tool, host, login, command, args, request_sha256, " \
 	"generation, rule, need_mfa, need_approval, approvers, grant_max, created_at, " \
 	"expires_at, state, mfa_at, approved_by, approved_at, grant_until, answered_by, " \
 	"answered_at, reason"
@@ -45,35 +45,36 @@ static int read_approval(sqlite3_stmt *s, void *elem)
 
 	memset(a, 0, sizeof(*a));
 	if ((r = st_col_text(s, 0, a->id, sizeof(a->id), w)) != 0 ||
-	    (r = st_col_text(s, 1, a->actor, sizeof(a->actor), w)) != 0 ||
-	    (r = st_col_text(s, 2, a->token_hash, sizeof(a->token_hash), w)) != 0 ||
-	    (r = st_col_text(s, 3, a->tool, sizeof(a->tool), w)) != 0 ||
-	    (r = st_col_text(s, 4, a->host, sizeof(a->host), w)) != 0 ||
-	    (r = st_col_text(s, 5, a->login, sizeof(a->login), w)) != 0 ||
-	    (r = st_col_text(s, 8, a->request_sha256, sizeof(a->request_sha256), w)) != 0 ||
-	    (r = st_col_text(s, 10, a->rule, sizeof(a->rule), w)) != 0 ||
-	    (r = st_col_text(s, 13, a->approvers, sizeof(a->approvers), w)) != 0 ||
-	    (r = st_col_text(s, 17, a->state, sizeof(a->state), w)) != 0 ||
-	    (r = st_col_text(s, 19, a->approved_by, sizeof(a->approved_by), w)) != 0 ||
-	    (r = st_col_text(s, 22, a->answered_by, sizeof(a->answered_by), w)) != 0 ||
-	    (r = st_col_text(s, 24, a->reason, sizeof(a->reason), w)) != 0) {
+	    (r = st_col_text(s, 1, a->call_id, sizeof(a->call_id), w)) != 0 ||
+	    (r = st_col_text(s, 2, a->actor, sizeof(a->actor), w)) != 0 ||
+	    (r = st_col_text(s, 3, a->token_hash, sizeof(a->token_hash), w)) != 0 ||
+	    (r = st_col_text(s, 4, a->tool, sizeof(a->tool), w)) != 0 ||
+	    (r = st_col_text(s, 5, a->host, sizeof(a->host), w)) != 0 ||
+	    (r = st_col_text(s, 6, a->login, sizeof(a->login), w)) != 0 ||
+	    (r = st_col_text(s, 9, a->request_sha256, sizeof(a->request_sha256), w)) != 0 ||
+	    (r = st_col_text(s, 11, a->rule, sizeof(a->rule), w)) != 0 ||
+	    (r = st_col_text(s, 14, a->approvers, sizeof(a->approvers), w)) != 0 ||
+	    (r = st_col_text(s, 18, a->state, sizeof(a->state), w)) != 0 ||
+	    (r = st_col_text(s, 20, a->approved_by, sizeof(a->approved_by), w)) != 0 ||
+	    (r = st_col_text(s, 23, a->answered_by, sizeof(a->answered_by), w)) != 0 ||
+	    (r = st_col_text(s, 25, a->reason, sizeof(a->reason), w)) != 0) {
 		return r;
 	}
-	if ((sqlite3_column_type(s, 6) != SQLITE_NULL &&
-	    (a->command = st_col_dup(s, 6)) == NULL) || (a->args = st_col_dup(s, 7)) == NULL) {
+	if ((sqlite3_column_type(s, 7) != SQLITE_NULL &&
+	    (a->command = st_col_dup(s, 7)) == NULL) || (a->args = st_col_dup(s, 8)) == NULL) {
 		store_approval_clear(a);
 		return ZT_ERR_NOMEM;
 	}
-	a->generation = sqlite3_column_int64(s, 9);
-	a->need_mfa = sqlite3_column_int(s, 11);
-	a->need_approval = sqlite3_column_int(s, 12);
-	a->grant_max = sqlite3_column_int64(s, 14);
-	a->created_at = sqlite3_column_int64(s, 15);
-	a->expires_at = sqlite3_column_int64(s, 16);
-	a->mfa_at = sqlite3_column_int64(s, 18);
-	a->approved_at = sqlite3_column_int64(s, 20);
-	a->grant_until = sqlite3_column_int64(s, 21);
-	a->answered_at = sqlite3_column_int64(s, 23);
+	a->generation = sqlite3_column_int64(s, 10);
+	a->need_mfa = sqlite3_column_int(s, 12);
+	a->need_approval = sqlite3_column_int(s, 13);
+	a->grant_max = sqlite3_column_int64(s, 15);
+	a->created_at = sqlite3_column_int64(s, 16);
+	a->expires_at = sqlite3_column_int64(s, 17);
+	a->mfa_at = sqlite3_column_int64(s, 19);
+	a->approved_at = sqlite3_column_int64(s, 21);
+	a->grant_until = sqlite3_column_int64(s, 22);
+	a->answered_at = sqlite3_column_int64(s, 24);
 	return 0;
 }
 
@@ -87,11 +88,11 @@ int store_approval_add(struct store *st, const struct store_approval *a)
 		return ZT_ERR_INVALID;
 	}
 	st_lock(st);
-	r = st_query(st, "add approval", &s, "INSERT INTO approvals(id, actor, token_hash, tool, "
-	    "host, login, command, args, request_sha256, generation, rule, need_mfa, "
-	    "need_approval, approvers, grant_max, created_at, expires_at, state) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-	    "ttttttttti" "tiitiii", a->id, a->actor, a->token_hash, a->tool, a->host, a->login,
+	r = st_query(st, "add approval", &s, "INSERT INTO approvals(id, call_id, actor, "
+	    "token_hash, tool, host, login, command, args, request_sha256, generation, rule, "
+	    "need_mfa, need_approval, approvers, grant_max, created_at, expires_at, state) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+	    "tttttttttti" "tiitiii", a->id, a->call_id, a->actor, a->token_hash, a->tool, a->host, a->login,
 	    a->command, a->args, a->request_sha256, a->generation, a->rule,
 	    (int64_t)a->need_mfa, (int64_t)a->need_approval, a->approvers, a->grant_max,
 	    a->created_at, a->expires_at);

@@ -160,8 +160,8 @@ test('a bot call waits for an oncall approver: approve runs it, deny fails it', 
   assert.deepEqual([allowed.outcome, allowed.details.released_by, allowed.details.approval_id],
     ['allowed', 'user:carol', id]);
   const ap = auditEvents(broker, 'approval.approved').at(-1);
-  assert.deepEqual([ap.actor, ap.details.approval_id, ap.details.request_sha256],
-    ['user:carol', id, allowed.details.request_sha256]);
+  assert.deepEqual([ap.actor, ap.details.approval_id, ap.details.request_sha256, ap.details.call_id],
+    ['user:carol', id, allowed.details.request_sha256, allowed.details.call_id]);
 
   // An approval is used once: the same command asks again; deny fails it.
   const again = exec(bot, 'echo approved-output');

@@ -1254,6 +1254,7 @@ static void approval(struct store_approval *a, char c, const char *hash, int mfa
 {
 	memset(a, 0, sizeof(*a));
 	memset(a->id, c, STORE_APPROVAL_ID_LEN);
+	snprintf(a->call_id, sizeof(a->call_id), "0123456789abcdef");
 	snprintf(a->actor, sizeof(a->actor), "user:alice");
 	snprintf(a->token_hash, sizeof(a->token_hash), "%s", th('9'));
 	snprintf(a->tool, sizeof(a->tool), "ssh_exec");
@@ -1293,6 +1294,7 @@ static void test_approvals(void **state)
 	assert_int_equal(store_approval_get(f->st, a.id, &got), 0);
 	assert_string_equal(got.state, "pending");
 	assert_string_equal(got.command, "uptime");
+	assert_string_equal(got.call_id, "0123456789abcdef");
 	assert_int_equal(got.generation, 3);
 	store_approval_clear(&got);
 	assert_int_equal(store_approval_approve(f->st, a.id, "user:bob", 1100, 1700), 0);
