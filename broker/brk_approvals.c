@@ -226,6 +226,12 @@ static int wait_answer(struct brk_call *c, struct store_approval *a, cJSON **res
 			return ZT_ERR_DENIED;
 		}
 		store_approval_clear(&now);
+		if (brk_policy_generation(c->b->roles) != a->generation) {
+			end(c, a, "withdrawn", "the roles changed while the call waited");
+			*result = mcp_result_error("the roles changed while the call waited; the "
+			    "request no longer holds and nothing ran: call again");
+			return ZT_ERR_DENIED;
+		}
 		if (t >= a->expires_at) {
 			char ttl[16] = "?";
 
@@ -391,9 +397,11 @@ static int load(struct brk *b, const cJSON *body, const char *const *keys,
 		}
 		return r;
 	}
-	if (strcmp(a->state, "pending") != 0 || a->expires_at <= b->now()) {
+	if (strcmp(a->state, "pending") != 0 || a->expires_at <= b->now() ||
+	    brk_policy_generation(b->roles) != a->generation) {
 		brk_resp_error(resp, 409, "not_pending", "approval request %s is %s", a->id,
-		    strcmp(a->state, "pending") == 0 ? "expired" : a->state);
+		    strcmp(a->state, "pending") != 0 ? a->state : a->expires_at <= b->now() ?
+		    "expired" : "void: the roles changed since the call was held");
 		store_approval_clear(a);
 		return ZT_ERR_INVALID;
 	}
@@ -455,7 +463,8 @@ int brk_approvals_view(struct brk *b, const struct brk_identity *who, const char
 	if ((r = store_approval_get(b->store, id, &a)) != 0) {
 		return r;
 	}
-	pending = strcmp(a.state, "pending") == 0 && a.expires_at > b->now();
+	pending = strcmp(a.state, "pending") == 0 && a.expires_at > b->now() &&
+	    a.generation == brk_policy_generation(b->roles);
 	/* Who may see it: the caller, and the holders of an approver role. */
 	if (strcmp(who->actor, a.actor) != 0 && (who->kind != STORE_USER || !a.need_approval ||
 	    !lists_meet(who->roles, a.approvers))) {
@@ -467,7 +476,8 @@ int brk_approvals_view(struct brk *b, const struct brk_identity *who, const char
 		r = ZT_ERR_NOMEM;
 	} else {
 		cJSON_AddStringToObject(*out, "state", pending ? "pending" :
-		    strcmp(a.state, "pending") == 0 ? "expired" : a.state);
+		    strcmp(a.state, "pending") != 0 ? a.state : a.expires_at <= b->now() ?
+		    "expired" : "void (the roles changed)");
 		cJSON_AddStringToObject(*out, "answered_by", a.answered_by[0] != '\0' ?
 		    a.answered_by : a.approved_by);
 		cJSON_AddStringToObject(*out, "reason", a.reason);
@@ -480,13 +490,14 @@ int brk_approvals_view(struct brk *b, const struct brk_identity *who, const char
 struct ls_arg {
 	struct brk *b;
 	const struct brk_identity *who;
+	int64_t generation;      /* requests of another are void */
 	cJSON *list;
 };
 
 static int ls_one(const struct store_approval *a, void *arg)
 {
 	struct ls_arg *la = arg;
-	int answer = may(la->who, a);
+	int answer = a->generation == la->generation ? may(la->who, a) : 0;
 
 	if (answer != 0 && !cJSON_AddItemToArray(la->list, request_json(la->b, a, answer))) {
 		return ZT_ERR_NOMEM;
@@ -497,7 +508,7 @@ static int ls_one(const struct store_approval *a, void *arg)
 void brk_approvals_ls(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, struct brk_resp *resp)
 {
-	struct ls_arg la = { b, who, cJSON_CreateArray() };
+	struct ls_arg la = { b, who, brk_policy_generation(b->roles), cJSON_CreateArray() };
 
 	(void)req;
 	if (la.list == NULL || store_approval_each_pending(b->store, b->now(), ls_one, &la) != 0) {

@@ -310,3 +310,22 @@ test('the unanswered call failed closed after its ttl, and the chain verifies', 
   const v = admin(broker, 'audit', 'verify');
   assert.equal(v.code, 0, v.stderr);
 });
+
+// Last: a role change voids every request that waits, the unanswered
+// one's too.
+test('a role change voids the requests that wait', async () => {
+  const bot = await connect(botToken(broker, 'void-bot', { roles: 'guarded' }));
+  const kim = await approver('kim');
+  const call = exec(bot, 'echo void');
+  const id = await heldId(kim.home, 'echo void');
+  // Any change of any role: the request was decided on the roles before it.
+  applyRole(broker, 'kind: role\nname: oncall\nallow:\n  tools: [list_hosts]\n');
+  const r = await call;
+  assert.equal(r.isError, true);
+  assert.match(text(r), /^the roles changed while the call waited; the request no longer holds/);
+  const ev = auditEvents(broker, 'approval.withdrawn').at(-1);
+  assert.deepEqual([ev.details.approval_id, ev.details.reason],
+    [id, 'the roles changed while the call waited']);
+  const late = await ztctl(['approve', id, '--otp', kim.code()], { home: kim.home });
+  assert.equal(late.code, 1);
+});
