@@ -112,8 +112,23 @@ static void free_text(void *p)
 	crypto_free_str(p);
 }
 
+/* The headers of every answer: never cached, never sniffed, HTTPS only,
+ * and when to come back. */
+static void common_headers(struct MHD_Response *r, const struct brk_resp *resp)
+{
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
+	if (resp->retry_after > 0) {
+		char ra[24];
+
+		snprintf(ra, sizeof(ra), "%lld", (long long)resp->retry_after);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+}
+
 /* A page for a browser: HTML (or a redirect) with the headers that keep
- * it from being framed, cached, scripted or leaking its URL. */
+ * it from being framed, scripted or leaking its URL. */
 static struct MHD_Response *page_response(const struct brk_resp *resp)
 {
 	const char *html = resp->html != NULL ? resp->html : "";
@@ -127,9 +142,7 @@ static struct MHD_Response *page_response(const struct brk_resp *resp)
 	MHD_add_response_header(r, "Content-Security-Policy", BRK_WEB_CSP);
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
+	common_headers(r, resp);
 	for (size_t i = 0; i < sizeof(resp->set_cookie) / sizeof(resp->set_cookie[0]); i++) {
 		if (resp->set_cookie[i][0] != '\0') {
 			MHD_add_response_header(r, "Set-Cookie", resp->set_cookie[i]);
@@ -137,12 +150,6 @@ static struct MHD_Response *page_response(const struct brk_resp *resp)
 	}
 	if (resp->location[0] != '\0') {
 		MHD_add_response_header(r, "Location", resp->location);
-	}
-	if (resp->retry_after > 0) {
-		char ra[24];
-
-		snprintf(ra, sizeof(ra), "%lld", (long long)resp->retry_after);
-		MHD_add_response_header(r, "Retry-After", ra);
 	}
 	return r;
 }
@@ -172,15 +179,7 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
-	if (resp->retry_after > 0) {
-		char ra[24];
-
-		snprintf(ra, sizeof(ra), "%lld", (long long)resp->retry_after);
-		MHD_add_response_header(r, "Retry-After", ra);
-	}
+	common_headers(r, resp);
 	if (resp->www_authenticate) {
 		MHD_add_response_header(r, "WWW-Authenticate",
 		    challenge != NULL ? challenge : "Bearer realm=\"zt\"");
