@@ -181,7 +181,7 @@ void brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
 		    details);
 	} else {
 		r = aud_append_reason(b->store, brk_now_ms(), event, who->actor, req->source,
-		    resp->status == 403 ? "denied" : "failure", msg);
+		    resp->status == 403 ? "denied" : "failure", msg, NULL);
 	}
 	if (r != 0) {
 		log_error("cannot write audit event %s: %s", event, zt_strerror(r));

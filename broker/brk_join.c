@@ -206,7 +206,8 @@ int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const ch
 	}
 	if (code != NULL) {
 		free(cert);
-		aud_append_reason(b->store, brk_now_ms(), "agent.renew", actor, source, "failure", code);
+		aud_append_reason(b->store, brk_now_ms(), "agent.renew", actor, source, "failure", code,
+		    NULL);
 		return refuse(reply, r, code, strcmp(code, "key_changed") == 0 ?
 		    "a renewal keeps the key: join again with a token to use a new key" :
 		    "the certificate request was refused");
@@ -218,7 +219,7 @@ int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const ch
 		return refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
 	}
 	if (aud_append_reason(b->store, brk_now_ms(), "agent.renew", actor, source, "success",
-	    NULL) != 0) {
+	    NULL, NULL) != 0) {
 		log_error("cannot write audit event agent.renew");
 	}
 	log_info("agent %s renewed its certificate from %s", name, source);

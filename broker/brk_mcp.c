@@ -400,7 +400,7 @@ static void audit(void *arg, const char *type, const struct mcp_identity *who,
 	    aud_agg_append_by_actor(m->b->agg, m->b->store, brk_now_ms(), type, actor, source,
 	    outcome, reason != NULL ? reason : "refused", NULL) :
 	    aud_append_reason(m->b->store, brk_now_ms(), type, actor, source, outcome,
-	    reason)) != 0) {
+	    reason, NULL)) != 0) {
 		log_error("cannot write audit event %s", type);
 	}
 }

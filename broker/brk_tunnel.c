@@ -171,7 +171,8 @@ static void audit(struct brk *b, const char *type, const char *name, const char 
 	char actor[96];
 
 	snprintf(actor, sizeof(actor), "agent:%s", name);
-	if (aud_append_reason(b->store, brk_now_ms(), type, actor, source, outcome, reason) != 0) {
+	if (aud_append_reason(b->store, brk_now_ms(), type, actor, source, outcome, reason,
+	    NULL) != 0) {
 		log_error("cannot write audit event %s", type);
 	}
 }
