@@ -154,8 +154,7 @@ static int agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const
 	char rs[AUD_AGG_FIELD_MAX + 1], a[AUD_AGG_FIELD_MAX + 1];
 	const char *ka = NULL;
 	struct kind *k;
-	cJSON *d = NULL;
-	int overflow = 0, r;
+	int overflow = 0;
 
 	copy(t, type);
 	/* Kinds count an IPv6 client by its /64, as every per-address limit
@@ -189,15 +188,7 @@ static int agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const
 	if (k == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	d = details != NULL ? cJSON_Duplicate(details, 1) : cJSON_CreateObject();
-	if (d == NULL || (cJSON_GetObjectItemCaseSensitive(d, "reason") == NULL &&
-	    cJSON_AddStringToObject(d, "reason", reason) == NULL)) {
-		r = ZT_ERR_NOMEM;
-	} else {
-		r = aud_append(st, now_ms, type, actor, source, outcome, d);
-	}
-	cJSON_Delete(d);
-	return r;
+	return aud_append_reason(st, now_ms, type, actor, source, outcome, reason, details);
 }
 
 int aud_agg_append(struct aud_agg *g, struct store *st, int64_t now_ms, const char *type,

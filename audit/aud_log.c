@@ -20,7 +20,6 @@
 #include "common/dur.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/log.h"
 #include "store/store.h"
 
 #define AUD_MAGIC "zt-audit-v1"
@@ -40,7 +39,6 @@ int aud_append(struct store *st, int64_t now_ms, const char *type, const char *a
 	memset(&row, 0, sizeof(row));
 	if (st == NULL || !field_ok(type) || !field_ok(actor) || !field_ok(source) ||
 	    !field_ok(outcome) || (details != NULL && !cJSON_IsObject(details))) {
-		log_error("audit: refusing a malformed event");
 		r = ZT_ERR_INVALID;
 		goto out;
 	}
@@ -49,7 +47,6 @@ int aud_append(struct store *st, int64_t now_ms, const char *type, const char *a
 		goto out;
 	}
 	if (text != NULL && strlen(text) > AUD_DETAILS_MAX) {
-		log_error("audit: details of a %s event exceed %d bytes", type, AUD_DETAILS_MAX);
 		r = ZT_ERR_TOO_LARGE;
 		goto out;
 	}
@@ -320,16 +317,23 @@ int aud_print(struct store *st, int64_t since_ms, int json, FILE *fp)
 }
 
 int aud_append_reason(struct store *st, int64_t now_ms, const char *type, const char *actor,
-    const char *source, const char *outcome, const char *reason)
+    const char *source, const char *outcome, const char *reason, const cJSON *details)
 {
-	cJSON *d = cJSON_CreateObject();
+	cJSON *d = NULL;
 	int r;
 
-	if (d == NULL || (reason != NULL && cJSON_AddStringToObject(d, "reason", reason) == NULL)) {
-		cJSON_Delete(d);
-		return ZT_ERR_NOMEM;
+	if (reason == NULL || cJSON_GetObjectItemCaseSensitive(details, "reason") != NULL) {
+		return aud_append(st, now_ms, type, actor, source, outcome, details);
 	}
-	r = aud_append(st, now_ms, type, actor, source, outcome, d);
+	if (details != NULL && !cJSON_IsObject(details)) {
+		return ZT_ERR_INVALID;
+	}
+	d = details != NULL ? cJSON_Duplicate(details, 1) : cJSON_CreateObject();
+	if (d == NULL || cJSON_AddStringToObject(d, "reason", reason) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else {
+		r = aud_append(st, now_ms, type, actor, source, outcome, d);
+	}
 	cJSON_Delete(d);
 	return r;
 }

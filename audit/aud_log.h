@@ -32,14 +32,19 @@ struct store_audit_row;
 #define AUD_DETAILS_MAX (128 * 1024)
 
 /* Appends one event. details may be NULL (stored as "{}"); it is borrowed.
- * now_ms is the event time. 0 or a negative ZT_ERR_* (ZT_ERR_TOO_LARGE:
- * details over AUD_DETAILS_MAX). */
+ * now_ms is the event time. 0 or a negative ZT_ERR_* (ZT_ERR_INVALID: a
+ * field missing or over AUD_FIELD_MAX; ZT_ERR_TOO_LARGE: details over
+ * AUD_DETAILS_MAX). Logs nothing: the caller says what failed. The broker
+ * records its events through aud_record() (aud_event.h), which decides
+ * what a failure means; this is the layer below it. */
 int aud_append(struct store *st, int64_t now_ms, const char *type, const char *actor,
     const char *source, const char *outcome, const cJSON *details);
 
-/* aud_append() with details {"reason": reason} ({} when reason is NULL). */
+/* aud_append() with "reason": reason added to (a copy of) details, unless
+ * reason is NULL or details has a "reason" of its own. details may be NULL
+ * ({"reason": reason}); it is borrowed. */
 int aud_append_reason(struct store *st, int64_t now_ms, const char *type, const char *actor,
-    const char *source, const char *outcome, const char *reason);
+    const char *source, const char *outcome, const char *reason, const cJSON *details);
 
 /* Computes row->hash from the row's fields and row->prev_hash. */
 int aud_hash_row(struct store_audit_row *row, void *unused);

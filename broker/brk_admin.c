@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/aud_event.h"
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
@@ -150,13 +151,17 @@ static void admin_actor(char *out, size_t outsz)
 	snprintf(out, outsz, "admin:%s", pw != NULL ? pw->pw_name : "unknown");
 }
 
+/* Records what an admin verb did (details taken; may be NULL), by the
+ * Unix user who ran it: 0, or 1 (the exit code) when it is not on record,
+ * and then the verb reports nothing done. */
 static int audit_admin(struct brk_datadir *dd, const char *type, cJSON *details)
 {
 	char actor[96];
 	int r;
 
 	admin_actor(actor, sizeof(actor));
-	r = aud_append(dd->store, brk_now_ms(), type, actor, "local", "success", details);
+	r = aud_record(dd->store, NULL, brk_now_ms(), &(struct aud_event){ .type = type,
+	    .actor = actor, .source = "local", .outcome = "success", .details = details });
 	cJSON_Delete(details);
 	if (r != 0) {
 		fprintf(stderr, "ztbroker admin: cannot write the audit log: %s\n", zt_strerror(r));

@@ -14,8 +14,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "audit/aud_agg.h"
-#include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_apiadmin.h"
 #include "broker/brk_approvals.h"
@@ -139,6 +137,13 @@ void brk_resp_error(struct brk_resp *resp, int status, const char *code, const c
 	resp->json = root;
 }
 
+void brk_resp_unrecorded(struct brk_resp *resp)
+{
+	resp->retry_after = 0;
+	resp->www_authenticate = 0;
+	brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
+}
+
 cJSON *brk_roles_json(const char *roles)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -202,7 +207,9 @@ static void admin_route(struct brk *b, const struct brk_apiadmin_op *op,
 	    (strcmp(req->method, "GET") == 0 || parse_body(req, resp, &body) == 0)) {
 		op->run(b, req, who, body, resp, &details);
 	}
-	brk_apiadmin_audit(b, req, who, op->event, details, resp);
+	if (brk_apiadmin_audit(b, req, who, op->event, details, resp) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 	cJSON_Delete(details);
 	json_delete_wiped(body);
 }

@@ -80,6 +80,12 @@ void brk_resp_clear(struct brk_resp *resp);
 void brk_resp_error(struct brk_resp *resp, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* The answer of a request whose event must be on record and could not be
+ * written (aud_record failed, audit/aud_event.h): 500 "internal error:
+ * audit log unavailable" in place of whatever resp held, so that nothing
+ * is reported done without its record. */
+void brk_resp_unrecorded(struct brk_resp *resp);
+
 /* Handlers in brk_auth.c. body is the parsed JSON object (NULL for GET);
  * who is the authenticated caller (NULL on unauthenticated routes). */
 void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body,

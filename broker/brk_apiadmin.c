@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_admin.h"
 #include "broker/brk_policy.h"
@@ -168,25 +168,22 @@ int brk_apiadmin_authorize(struct brk *b, const struct brk_identity *who,
 	return 0;
 }
 
-void brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
+int brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, const char *event, const cJSON *details,
-    struct brk_resp *resp)
+    const struct brk_resp *resp)
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(resp->json, "error");
-	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
-	int r;
+	const int ok = resp->status >= 200 && resp->status < 300;
+	struct aud_event ev = {
+		.type = event, .actor = who->actor, .source = req->source,
+		.outcome = ok ? "success" : resp->status == 403 ? "denied" : "failure",
+		/* A failure names its error's message, and nothing else. */
+		.reason = ok ? NULL :
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message")),
+		.details = ok ? details : NULL,
+	};
 
-	if (resp->status >= 200 && resp->status < 300) {
-		r = aud_append(b->store, brk_now_ms(), event, who->actor, req->source, "success",
-		    details);
-	} else {
-		r = aud_append_reason(b->store, brk_now_ms(), event, who->actor, req->source,
-		    resp->status == 403 ? "denied" : "failure", msg);
-	}
-	if (r != 0) {
-		log_error("cannot write audit event %s: %s", event, zt_strerror(r));
-		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
-	}
+	return aud_record(b->store, b->agg, brk_now_ms(), &ev);
 }
 
 /* POST /v1/tokens {"ttl": "30m", "uses": 1, "name": "web1",

@@ -10,7 +10,8 @@
  * else gets 403 "forbidden". brk_api.c routes each admin endpoint through
  * brk_apiadmin_authorize (before the body is parsed), the operation's
  * handler, then brk_apiadmin_audit, so every call is audited whatever its
- * outcome: success, denied (403) or failure (with the error message).
+ * outcome: success, denied (403) or failure (with the error message), and
+ * answered 500 when its event cannot be written.
  */
 #ifndef ZT_BRK_APIADMIN_H
 #define ZT_BRK_APIADMIN_H
@@ -49,12 +50,13 @@ extern const struct brk_apiadmin_op brk_apiadmin_agent_unlock; /* POST /v1/agent
 int brk_apiadmin_authorize(struct brk *b, const struct brk_identity *who,
     struct brk_resp *resp);
 
-/* Writes the audit event of an admin call as resp ended it: "success" with
- * details (may be NULL), "denied" for 403, else "failure" with the error's
- * message as the reason. If the event cannot be written, resp becomes a
- * 500: nothing is reported done without its record. */
-void brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
+/* Records the audit event of an admin call as resp ended it (aud_record):
+ * "success" with details (may be NULL), "denied" for 403, else "failure"
+ * with the error's message as the reason. 0, or aud_record's error: the
+ * caller then answers brk_resp_unrecorded(), since nothing is reported
+ * done without its record. */
+int brk_apiadmin_audit(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, const char *event, const cJSON *details,
-    struct brk_resp *resp);
+    const struct brk_resp *resp);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_gate.h"
@@ -18,7 +18,6 @@
 #include "common/dur.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/log.h"
 #include "mcp/mcp.h"
 #include "store/store.h"
 
@@ -50,16 +49,16 @@ static cJSON *details(const struct store_approval *a)
 	return d;
 }
 
-/* Appends an event (d is taken): 0 or the error, logged. Every event of
- * this module must be on record before its answer is given. */
-static int audit(struct brk *b, const char *type, const char *actor, const char *source,
-    const char *outcome, cJSON *d)
+/* Records ev with details d (taken; NULL when they could not be made): 0
+ * or aud_record's error, ZT_ERR_NOMEM without details. Every event of this
+ * module must be on record before its answer is given. */
+static int record(struct brk *b, struct aud_event *ev, cJSON *d)
 {
-	int r = d != NULL ? aud_append(b->store, brk_now_ms(), type, actor, source, outcome, d) :
-	    ZT_ERR_NOMEM;
+	int r = ZT_ERR_NOMEM;
 
-	if (r != 0) {
-		log_error("cannot write audit event %s of %s: %s", type, actor, zt_strerror(r));
+	if (d != NULL) {
+		ev->details = d;
+		r = aud_record(b->store, b->agg, brk_now_ms(), ev);
 	}
 	cJSON_Delete(d);
 	return r;
@@ -177,20 +176,19 @@ static int tell(struct brk_call *c, const struct store_approval *a, const char *
 	return r;
 }
 
-/* Ends a pending request that will not run and audits it. */
-static void end(struct brk_call *c, struct store_approval *a, const char *state,
+/* Ends a pending request that will not run and audits it: 0, or
+ * aud_record's error (the call then says so: nothing ran either way). */
+static int end(struct brk_call *c, struct store_approval *a, const char *state,
     const char *why)
 {
-	if (store_approval_end(c->b->store, a->id, state, "", why, c->b->now()) == 0) {
-		char type[32];
-		cJSON *d = details(a);
+	char type[32];
 
-		snprintf(type, sizeof(type), "approval.%s", state);
-		if (d != NULL) {
-			cJSON_AddStringToObject(d, "reason", why);
-		}
-		audit(c->b, type, c->who.actor, c->who.source, "success", d);
+	if (store_approval_end(c->b->store, a->id, state, "", why, c->b->now()) != 0) {
+		return 0; /* answered meanwhile: its answer is on record */
 	}
+	snprintf(type, sizeof(type), "approval.%s", state);
+	return record(c->b, &(struct aud_event){ .type = type, .actor = c->who.actor,
+	    .source = c->who.source, .outcome = "success", .reason = why }, details(a));
 }
 
 /* Waits for request a to be answered: 0 approved, ZT_ERR_DENIED with the
@@ -227,19 +225,23 @@ static int wait_answer(struct brk_call *c, struct store_approval *a, cJSON **res
 		}
 		store_approval_clear(&now);
 		if (brk_policy_generation(c->b->roles) != a->generation) {
-			end(c, a, "withdrawn", "the roles changed while the call waited");
-			*result = mcp_result_error("the roles changed while the call waited; the "
-			    "request no longer holds and nothing ran: call again");
+			*result = end(c, a, "withdrawn", "the roles changed while the call waited") != 0 ?
+			    mcp_result_error(BRK_GATE_UNRECORDED) : mcp_result_error("the roles changed "
+			    "while the call waited; the request no longer holds and nothing ran: call "
+			    "again");
 			return ZT_ERR_DENIED;
 		}
 		if (t >= a->expires_at) {
 			char ttl[16] = "?";
 
 			dur_format(a->expires_at - a->created_at, ttl, sizeof(ttl));
-			end(c, a, "expired", "no answer in time");
-			*result = mcp_result_error("the call waited %s for %s and got no answer; it "
-			    "fails closed: nothing ran", ttl, a->need_approval ? "an approval" :
-			    "an MFA step-up");
+			if (end(c, a, "expired", "no answer in time") != 0) {
+				*result = mcp_result_error(BRK_GATE_UNRECORDED);
+			} else {
+				*result = mcp_result_error("the call waited %s for %s and got no "
+				    "answer; it fails closed: nothing ran", ttl, a->need_approval ?
+				    "an approval" : "an MFA step-up");
+			}
 			return ZT_ERR_DENIED;
 		}
 		if (t * 1000 >= next_progress) {
@@ -251,7 +253,8 @@ static int wait_answer(struct brk_call *c, struct store_approval *a, cJSON **res
 			next_progress = t * 1000 + BRK_APPROVAL_PROGRESS_MS;
 		}
 		if (mcp_call_sleep(c->mcp, BRK_APPROVAL_POLL_MS) != 0) {
-			end(c, a, "withdrawn", "the client cancelled the call");
+			/* Cancelled: the client waits for no answer. */
+			(void)end(c, a, "withdrawn", "the client cancelled the call");
 			return ZT_ERR_CANCELLED;
 		}
 	}
@@ -291,16 +294,17 @@ static int request(struct brk_call *c, int need_mfa, int need_approval,
 	a->created_at = c->b->now();
 	a->expires_at = a->created_at + (need_approval ? req->approval_ttl : BRK_STEPUP_TTL_S);
 	snprintf(a->state, sizeof(a->state), "pending");
-	if ((r = store_approval_add(c->b->store, a)) == 0 && (d = details(a)) != NULL) {
+	if ((r = store_approval_add(c->b->store, a)) == 0) {
 		char need[STORE_APPROVERS_MAX + 64];
 
 		missing_text(a, need, sizeof(need));
-		cJSON_AddStringToObject(d, "rule", a->rule);
-		cJSON_AddStringToObject(d, "needs", need);
-		cJSON_AddNumberToObject(d, "expires_at", (double)a->expires_at);
-		r = audit(c->b, "approval.requested", c->who.actor, c->who.source, "success", d);
-	} else if (r == 0) {
-		r = ZT_ERR_NOMEM;
+		if ((d = details(a)) != NULL) {
+			cJSON_AddStringToObject(d, "rule", a->rule);
+			cJSON_AddStringToObject(d, "needs", need);
+			cJSON_AddNumberToObject(d, "expires_at", (double)a->expires_at);
+		}
+		r = record(c->b, &(struct aud_event){ .type = "approval.requested",
+		    .actor = c->who.actor, .source = c->who.source, .outcome = "success" }, d);
 	}
 	return r;
 }
@@ -339,9 +343,10 @@ int brk_approvals_gate(struct brk_call *c, cJSON **result)
 	page_url(c->b, a.id, url, sizeof(url));
 	if ((r = tell(c, &a, url)) == ZT_ERR_CANCELLED) {
 		if (mcp_call_cancelled(c->mcp)) {
-			end(c, &a, "withdrawn", "the client cancelled the call");
+			(void)end(c, &a, "withdrawn", "the client cancelled the call");
+		} else if (end(c, &a, "withdrawn", "the client declined the approval page") != 0) {
+			*result = mcp_result_error(BRK_GATE_UNRECORDED);
 		} else {
-			end(c, &a, "withdrawn", "the client declined the approval page");
 			*result = mcp_result_error("the approval was declined; nothing ran");
 		}
 	} else if (r == 0) {
@@ -577,9 +582,10 @@ void brk_approvals_approve(struct brk *b, const struct brk_req *req,
 	if ((d = details(&a)) != NULL && grant > 0) {
 		cJSON_AddNumberToObject(d, "grant_until", (double)(now + grant));
 	}
-	if (audit(b, answer == 'S' ? "mfa.stepup" : "approval.approved", who->actor,
-	    req->source, "success", d) != 0) {
-		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
+	if (record(b, &(struct aud_event){ .type = answer == 'S' ? "mfa.stepup" :
+	    "approval.approved", .actor = who->actor, .source = req->source,
+	    .outcome = "success" }, d) != 0) {
+		brk_resp_unrecorded(resp);
 		goto out;
 	}
 	resp->status = 200;
@@ -599,6 +605,7 @@ void brk_approvals_deny(struct brk *b, const struct brk_req *req,
 	static const char *const keys[] = { "id", "reason", NULL };
 	const char *reason = "";
 	struct store_approval a;
+	cJSON *d;
 	int own, r;
 
 	if (load(b, body, keys, &a, resp) != 0) {
@@ -623,17 +630,14 @@ void brk_approvals_deny(struct brk *b, const struct brk_req *req,
 		    "meanwhile", a.id);
 		goto out;
 	}
-	{
-		cJSON *d = details(&a);
-
-		if (d != NULL) {
-			cJSON_AddStringToObject(d, "reason", reason);
-			cJSON_AddBoolToObject(d, "by_caller", own);
-		}
-		if (audit(b, "approval.denied", who->actor, req->source, "success", d) != 0) {
-			brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
-			goto out;
-		}
+	if ((d = details(&a)) != NULL) {
+		cJSON_AddStringToObject(d, "reason", reason);
+		cJSON_AddBoolToObject(d, "by_caller", own);
+	}
+	if (record(b, &(struct aud_event){ .type = "approval.denied", .actor = who->actor,
+	    .source = req->source, .outcome = "success" }, d) != 0) {
+		brk_resp_unrecorded(resp);
+		goto out;
 	}
 	resp->status = 200;
 	resp->json = cJSON_CreateObject();

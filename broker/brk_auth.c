@@ -4,17 +4,18 @@
  * Enrolment turns a one-time invite into a password and a confirmed TOTP
  * authenticator; login needs both and mints an opaque session token that is
  * stored only as its hash. Every outcome, success or failure, is written to
- * the audit log before the response leaves; what unauthenticated clients can
- * repeat without limit (refusals during a lockout, unknown invites, busy
- * answers) is aggregated (audit/aud_agg.h). A login is counted against its
- * user and its source address before the password is checked (brk_limit.h),
- * and only BRK_PW_CHECKS_MAX password checks run at once.
+ * the audit log before the response leaves (aud_record; a request whose
+ * event cannot be written is answered 500); what unauthenticated clients
+ * can repeat without limit (refusals during a lockout, unknown invites,
+ * busy answers) is aggregated (audit/aud_agg.h), and best effort. A login
+ * is counted against its user and its source address before the password
+ * is checked (brk_limit.h), and only BRK_PW_CHECKS_MAX password checks run
+ * at once.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "audit/aud_agg.h"
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_policy.h"
@@ -27,45 +28,6 @@
 #include "common/totp.h"
 
 #define PASSWORD_MIN 12
-
-/* Appends an audit event; on failure turns the response into a 500 so no
- * action is reported done without its record. */
-static void audit(struct brk *b, struct brk_resp *resp, const char *type, const char *actor,
-    const char *source, const char *outcome, cJSON *details)
-{
-	if (aud_append(b->store, brk_now_ms(), type, actor, source, outcome, details) != 0) {
-		log_error("cannot write audit event %s", type);
-		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
-	}
-	cJSON_Delete(details);
-}
-
-/* Appends an event that unauthenticated clients can repeat without limit
- * through the aggregator (audit/aud_agg.h): the first of its kind (type,
- * source, reason) in a period is written, the repeats are summarised when
- * the period ends. details (may be NULL) is borrowed. On failure the
- * response becomes a 500, as with audit(). */
-static void audit_agg(struct brk *b, struct brk_resp *resp, const char *type,
-    const char *source, const char *reason, const cJSON *details)
-{
-	if (aud_agg_append(b->agg, b->store, brk_now_ms(), type, "anonymous", source, "failure",
-	    reason, details) != 0) {
-		log_error("cannot write audit event %s", type);
-		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
-	}
-}
-
-/* {"reason": reason} plus an optional "user". */
-static cJSON *reason_json(const char *reason, const char *user)
-{
-	cJSON *d = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(d, "reason", reason);
-	if (user != NULL) {
-		cJSON_AddStringToObject(d, "user", user);
-	}
-	return d;
-}
 
 /* Fills resp with a 400 naming the field, for a getter's error r. */
 static void field_error(struct brk_resp *resp, const char *field, int r)
@@ -93,7 +55,11 @@ static int pw_check_begin(struct brk *b, const struct brk_req *req, const char *
 	brk_resp_error(resp, 503, "busy", "%s refused: too many password checks at once; try "
 	    "again in %d s", what, BRK_PW_BUSY_RETRY_S);
 	resp->retry_after = BRK_PW_BUSY_RETRY_S;
-	audit_agg(b, resp, event, req->source, "busy", NULL);
+	if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){ .type = event,
+	    .actor = "anonymous", .source = req->source, .outcome = "failure", .reason = "busy",
+	    .aggregate = AUD_AGGREGATE }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 	return ZT_ERR_RATE_LIMITED;
 }
 
@@ -110,8 +76,11 @@ static void already_enrolled(struct brk *b, const struct brk_req *req, const cha
 {
 	brk_resp_error(resp, 409, "already_enrolled", "enrolment refused: the account is "
 	    "already enrolled; an administrator can reset it (ztbroker admin users reset)");
-	audit(b, resp, "user.enroll", actor, req->source, "failure",
-	    reason_json("already enrolled", NULL));
+	if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "user.enroll", .actor = actor, .source = req->source, .outcome = "failure",
+	    .reason = "already enrolled" }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 }
 
 static void enroll_password(struct brk *b, const struct brk_req *req,
@@ -155,7 +124,11 @@ static void enroll_password(struct brk *b, const struct brk_req *req,
 	cJSON_AddStringToObject(resp->json, "user", u->name);
 	cJSON_AddStringToObject(resp->json, "totp_secret", b32);
 	cJSON_AddStringToObject(resp->json, "otpauth_uri", uri);
-	audit(b, resp, "user.enroll.password", actor, req->source, "success", NULL);
+	if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "user.enroll.password", .actor = actor, .source = req->source,
+	    .outcome = "success" }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 out:
 	crypto_wipe(secret, sizeof(secret));
 	crypto_wipe(b32, sizeof(b32));
@@ -189,8 +162,12 @@ static void enroll_confirm(struct brk *b, const struct brk_req *req, struct stor
 		brk_resp_error(resp, 401, r == ZT_ERR_REPLAY ? "otp_replayed" : "invalid_otp",
 		    r == ZT_ERR_REPLAY ? "enrolment failed: this code was already used" :
 		    "enrolment failed: wrong one-time code (check the authenticator's clock)");
-		audit(b, resp, "user.enroll", actor, req->source, "failure",
-		    reason_json(r == ZT_ERR_REPLAY ? "otp replayed" : "wrong otp", NULL));
+		if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = "user.enroll", .actor = actor, .source = req->source,
+		    .outcome = "failure", .reason = r == ZT_ERR_REPLAY ? "otp replayed" :
+		    "wrong otp" }) != 0) {
+			brk_resp_unrecorded(resp);
+		}
 		return;
 	}
 	/* One transaction uses the invite up and activates the very secret
@@ -220,7 +197,11 @@ static void enroll_confirm(struct brk *b, const struct brk_req *req, struct stor
 	resp->json = cJSON_CreateObject();
 	cJSON_AddStringToObject(resp->json, "user", u->name);
 	cJSON_AddBoolToObject(resp->json, "enrolled", 1);
-	audit(b, resp, "user.enroll", actor, req->source, "success", NULL);
+	if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "user.enroll", .actor = actor, .source = req->source,
+	    .outcome = "success" }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 }
 
 void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body,
@@ -265,8 +246,12 @@ void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body
 		    "enrolment failed: the invite expired; ask an administrator for a new one" :
 		    "enrolment failed: unknown or already used invite");
 		/* Anyone can send these, as fast as they like. */
-		audit_agg(b, resp, "user.enroll", req->source,
-		    r == ZT_ERR_EXPIRED ? "invite expired" : "invalid invite", NULL);
+		if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = "user.enroll", .actor = "anonymous", .source = req->source,
+		    .outcome = "failure", .reason = r == ZT_ERR_EXPIRED ? "invite expired" :
+		    "invalid invite", .aggregate = AUD_AGGREGATE }) != 0) {
+			brk_resp_unrecorded(resp);
+		}
 		goto out;
 	}
 	if (r != 0) {
@@ -339,14 +324,20 @@ static int attempt_take(const struct attempt *a, struct brk_resp *resp)
 		brk_limit_apply(a->b->limits.login_addr, a->addr, BRK_LIMIT_GIVE, a->now, NULL);
 	}
 	if (r == ZT_ERR_RATE_LIMITED) {
-		cJSON *d = reason_json("rate limited", a->user);
+		cJSON *d = cJSON_CreateObject();
 
 		brk_resp_error(resp, 429, "rate_limited",
 		    "login refused: too many failed attempts; try again in %lld s", (long long)retry);
 		resp->retry_after = retry;
 		/* Refusals during a block cost the client nothing and go on for
 		 * as long as it likes: one event per address and period. */
-		audit_agg(a->b, resp, a->event, a->req->source, "rate limited", d);
+		cJSON_AddStringToObject(d, "user", a->user);
+		if (aud_record(a->b->store, a->b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = a->event, .actor = "anonymous", .source = a->req->source,
+		    .outcome = "failure", .reason = "rate limited", .details = d,
+		    .aggregate = AUD_AGGREGATE }) != 0) {
+			brk_resp_unrecorded(resp);
+		}
 		cJSON_Delete(d);
 	} else if (r != 0) {
 		log_error("cannot count a login of %s: %s", a->user, zt_strerror(r));
@@ -369,8 +360,12 @@ static void audit_lockout(const struct attempt *a, const char *scope, int failur
 	}
 	cJSON_AddNumberToObject(d, "blocked_s", BRK_LOGIN_BLOCK_S);
 	cJSON_AddNumberToObject(d, "failures", failures);
-	audit(a->b, resp, "user.lockout", a->u != NULL && strcmp(scope, "user") == 0 ? actor :
-	    "anonymous", a->req->source, "blocked", d);
+	if (aud_record(a->b->store, a->b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "user.lockout", .actor = a->u != NULL && strcmp(scope, "user") == 0 ? actor :
+	    "anonymous", .source = a->req->source, .outcome = "blocked", .details = d }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
+	cJSON_Delete(d);
 }
 
 enum outcome { ATTEMPT_FAILED, ATTEMPT_NOT_MADE, ATTEMPT_SUCCEEDED };
@@ -405,14 +400,22 @@ static void attempt_settle(const struct attempt *a, enum outcome how, struct brk
 	}
 }
 
-/* Audits a failed login and settles its counts. */
+/* Audits a failed login and settles its counts. An unknown user's name is
+ * only a claim: it goes into the details, not the actor. */
 static void login_failed(const struct attempt *a, const char *reason, struct brk_resp *resp)
 {
 	char actor[BRK_IDENTITY_KEY_MAX];
+	cJSON *d = a->u != NULL ? NULL : cJSON_CreateObject();
 
 	brk_identity_key("user", a->user, actor, sizeof(actor));
-	audit(a->b, resp, a->event, a->u != NULL ? actor : "anonymous", a->req->source,
-	    "failure", reason_json(reason, a->u != NULL ? NULL : a->user));
+	cJSON_AddStringToObject(d, "user", a->user);
+	if (aud_record(a->b->store, a->b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = a->event, .actor = a->u != NULL ? actor : "anonymous",
+	    .source = a->req->source, .outcome = "failure", .reason = reason,
+	    .details = d }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
+	cJSON_Delete(d);
 	attempt_settle(a, ATTEMPT_FAILED, resp);
 }
 
@@ -538,7 +541,12 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 	if (by[0] != '\0') {
 		cJSON_AddStringToObject(d, "ttl_capped_by", by);
 	}
-	audit(b, resp, "user.login", actor, req->source, "success", d);
+	if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "user.login", .actor = actor, .source = req->source, .outcome = "success",
+	    .details = d }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
+	cJSON_Delete(d);
 out:
 	crypto_wipe(token, sizeof(token));
 }
@@ -650,5 +658,9 @@ void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct brk_
 	resp->status = 200;
 	resp->json = cJSON_CreateObject();
 	cJSON_AddBoolToObject(resp->json, "revoked", 1);
-	audit(b, resp, "session.logout", who->actor, req->source, "success", NULL);
+	if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "session.logout", .actor = who->actor, .source = req->source,
+	    .outcome = "success" }) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_approvals.h"
 #include "broker/brk_hosts.h"
@@ -16,7 +16,6 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/log.h"
 #include "mcp/mcp.h"
 
 /* ---- the canonical request ---- */
@@ -159,20 +158,21 @@ static cJSON *details(const struct brk_call *c)
 	return d;
 }
 
-/* Appends an event of the call (d is taken). 0 or a ZT_ERR_*: a call is
- * never on record only in part, so the caller stops on an error. */
-static int audit(const struct brk_call *c, const char *suffix, const char *outcome, cJSON *d)
+/* Records an event of the call, tool.NAME or tool.NAME.result (suffix),
+ * by its caller (d is taken; NULL when the details could not be made). 0
+ * or a ZT_ERR_*: a call is never on record only in part, so the caller
+ * stops on an error. */
+static int record_call(const struct brk_call *c, const char *suffix, const char *outcome,
+    cJSON *d)
 {
 	char type[96];
-	int r;
+	int r = ZT_ERR_NOMEM;
 
 	snprintf(type, sizeof(type), "tool.%s%s", c->tool->name, suffix);
-	if (d == NULL) {
-		r = ZT_ERR_NOMEM;
-	} else if ((r = aud_append(c->b->store, brk_now_ms(), type, c->who.actor,
-	    c->who.source, outcome, d)) != 0) {
-		log_error("cannot write audit event %s of %s: %s", type, c->who.actor,
-		    zt_strerror(r));
+	if (d != NULL) {
+		r = aud_record(c->b->store, c->b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = type, .actor = c->who.actor, .source = c->who.source,
+		    .outcome = outcome, .details = d });
 	}
 	cJSON_Delete(d);
 	return r;
@@ -192,8 +192,8 @@ static int refuse(struct brk_call *c, const char *outcome, const char *reason, i
 			cJSON_AddBoolToObject(d, "host_hidden", c->dec.host_hidden);
 		}
 	}
-	if (audit(c, "", outcome, d) != 0) {
-		*result = mcp_result_error("the audit log cannot be written; nothing was run");
+	if (record_call(c, "", outcome, d) != 0) {
+		*result = mcp_result_error(BRK_GATE_UNRECORDED);
 	} else {
 		*result = mcp_result_error("%s", message);
 	}
@@ -259,7 +259,7 @@ static int run(struct brk_call *c, cJSON **result)
 			cJSON_AddItemToObject(d, k->string, cJSON_Duplicate(k, 1));
 		}
 	}
-	if (audit(c, ".result", outcome, d) != 0) {
+	if (record_call(c, ".result", outcome, d) != 0) {
 		cJSON_Delete(*result);
 		*result = mcp_result_error("the call ran but its outcome could not be audited; "
 		    "its result is withheld");
@@ -328,8 +328,8 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 			cJSON_AddNumberToObject(d, "timeout_s", (double)c.timeout_s);
 		}
 	}
-	if (audit(&c, "", "allowed", d) != 0) {
-		*result = mcp_result_error("the audit log cannot be written; nothing was run");
+	if (record_call(&c, "", "allowed", d) != 0) {
+		*result = mcp_result_error(BRK_GATE_UNRECORDED);
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
 	r = run(&c, result);

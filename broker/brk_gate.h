@@ -46,6 +46,9 @@ struct mcp_server;
 
 #define BRK_GATE_CALL_ID_LEN 16   /* hex digits of a call id (64 random bits) */
 #define BRK_GATE_ERR_MAX 512      /* bytes of a parse error */
+/* The tool error of a call that did not run because one of its events,
+ * which must be on record first (audit/aud_event.h), could not be written. */
+#define BRK_GATE_UNRECORDED "the audit log cannot be written; nothing was run"
 
 /* The tool acts on one host: parse sets host, and the gate decides on the
  * host's labels and hands run the host's agent. */

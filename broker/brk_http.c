@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/aud_agg.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_body.h"
@@ -358,15 +358,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 /* Where brk_conn reports refused and timed-out connections: audited once
- * per kind, address and period (clients cause these without limit). */
+ * per kind, address and period (clients cause these without limit). The
+ * connection is refused or closed whatever the record says. */
 static void conn_event(void *arg, const char *source, const char *outcome, const char *reason)
 {
 	struct brk_http *h = arg;
 
-	if (h->b->agg != NULL && aud_agg_append(h->b->agg, h->b->store, brk_now_ms(),
-	    "http.connection", "anonymous", source, outcome, reason, NULL) != 0) {
-		log_error("cannot write audit event http.connection");
-	}
+	(void)aud_record(h->b->store, h->b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "http.connection", .actor = "anonymous", .source = source,
+	    .outcome = outcome, .reason = reason, .aggregate = AUD_AGGREGATE });
 }
 
 /* The housekeeping chore: connections past their request deadlines. */

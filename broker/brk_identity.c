@@ -7,13 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "audit/aud_agg.h"
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "common/crypto.h"
 #include "common/err.h"
-#include "common/log.h"
 #include "common/net.h"
 
 void brk_identity_key(const char *kind, const char *name, char *out, size_t outsz)
@@ -155,9 +153,11 @@ static int from_token(struct brk *b, const struct brk_req *req, const char *toke
 		brk_resp_error(resp, 429, "rate_limited", "too many bad tokens from this address; "
 		    "try again in %lld s", (long long)retry);
 		resp->retry_after = retry;
-		if (aud_agg_append(b->agg, b->store, brk_now_ms(), "auth.token", "anonymous",
-		    req->source, "failure", "rate_limited", NULL) != 0) {
-			log_error("cannot write audit event auth.token");
+		if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = "auth.token", .actor = "anonymous", .source = req->source,
+		    .outcome = "failure", .reason = "rate_limited",
+		    .aggregate = AUD_AGGREGATE }) != 0) {
+			brk_resp_unrecorded(resp);
 		}
 		return ZT_ERR_RATE_LIMITED;
 	}
@@ -171,9 +171,11 @@ static int from_token(struct brk *b, const struct brk_req *req, const char *toke
 	if (hash[0] != '\0') {
 		cJSON_AddStringToObject(details, "token_sha256_prefix", tok);
 	}
-	if (aud_agg_append(b->agg, b->store, brk_now_ms(), "auth.token", "anonymous",
-	    req->source, "failure", code, details) != 0) {
-		brk_resp_error(resp, 500, "internal", "internal error: audit log unavailable");
+	if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+	    .type = "auth.token", .actor = "anonymous", .source = req->source,
+	    .outcome = "failure", .reason = code, .details = details,
+	    .aggregate = AUD_AGGREGATE }) != 0) {
+		brk_resp_unrecorded(resp);
 	}
 	cJSON_Delete(details);
 	if (brk_limit_apply(b->limits.token_addr, addr, BRK_LIMIT_FAIL, now, NULL) == 1 &&
@@ -182,9 +184,10 @@ static int from_token(struct brk *b, const struct brk_req *req, const char *toke
 		cJSON_AddNumberToObject(details, "failures", BRK_TOKEN_FAIL_MAX_ADDR);
 		cJSON_AddNumberToObject(details, "window_s", BRK_TOKEN_FAIL_WINDOW_S);
 		cJSON_AddNumberToObject(details, "quiet_s", BRK_TOKEN_FAIL_QUIET_S);
-		if (aud_append(b->store, brk_now_ms(), "auth.token", "anonymous", req->source,
-		    "blocked", details) != 0) {
-			log_error("cannot write audit event auth.token");
+		if (aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = "auth.token", .actor = "anonymous", .source = req->source,
+		    .outcome = "blocked", .details = details }) != 0) {
+			brk_resp_unrecorded(resp);
 		}
 		cJSON_Delete(details);
 	}

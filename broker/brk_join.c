@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/aud_agg.h"
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
+#include "broker/brk_identity.h"
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -26,37 +26,32 @@ static int refuse(struct tun_msg *reply, int r, const char *code, const char *me
 	return r;
 }
 
-/* Audits a join. Refusals before a token is accepted (unknown, expired,
- * used up) cost the client nothing and can come without end: they go
- * through b->agg, once per kind and period. The rest (a certificate
+/* Records a join (aud_record): the token by its hash's prefix, and the SSH
+ * target the agent gave. Refusals before a token is accepted (unknown,
+ * expired, used up) cost the client nothing and can come without end:
+ * they are aggregated, once per kind and period. The rest (a certificate
  * issued, a token spent on a bad CSR) are bounded by the tokens an
- * administrator minted and are each written durably. */
-static void audit(struct brk *b, const struct tun_msg *m, const char *source,
-    const char *outcome, const char *reason, const char *token_hash, int aggregate)
+ * administrator minted and are each written durably. 0 or aud_record's
+ * error. */
+static int record_join(struct brk *b, const struct tun_msg *m, const char *source,
+    const char *outcome, const char *reason, const char *token_hash,
+    enum aud_aggregate aggregate)
 {
-	char actor[96], pfx[13];
+	char actor[BRK_IDENTITY_KEY_MAX], pfx[13];
 	cJSON *d = cJSON_CreateObject();
 	int r;
 
-	snprintf(actor, sizeof(actor), "agent:%s", m->name != NULL ? m->name : "?");
+	brk_identity_key("agent", m->name != NULL ? m->name : "?", actor, sizeof(actor));
 	snprintf(pfx, sizeof(pfx), "%.12s", token_hash);
 	cJSON_AddStringToObject(d, "token", pfx);
 	if (m->ssh_target != NULL) {
 		cJSON_AddStringToObject(d, "ssh_target", m->ssh_target);
 	}
-	if (aggregate) {
-		r = aud_agg_append(b->agg, b->store, brk_now_ms(), "agent.join", actor, source,
-		    outcome, reason, d);
-	} else {
-		if (reason != NULL) {
-			cJSON_AddStringToObject(d, "reason", reason);
-		}
-		r = aud_append(b->store, brk_now_ms(), "agent.join", actor, source, outcome, d);
-	}
-	if (r != 0) {
-		log_error("cannot write audit event agent.join");
-	}
+	r = aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){ .type = "agent.join",
+	    .actor = actor, .source = source, .outcome = outcome, .reason = reason, .details = d,
+	    .aggregate = aggregate });
 	cJSON_Delete(d);
+	return r;
 }
 
 static int64_t cert_ttl(const struct brk *b)
@@ -116,9 +111,10 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 	crypto_token_hash(m->token, hash);
 	r = store_join_token_use(b->store, hash, b->now(), m->name, claims);
 	if (r != 0) {
-		/* The broker's own trouble is rare and worth each record. */
-		audit(b, m, source, "failure", refusal_code(r), hash,
-		    strcmp(refusal_code(r), "internal") != 0);
+		/* The broker's own trouble is rare and worth each record. The
+		 * join is refused whatever the record says. */
+		(void)record_join(b, m, source, "failure", refusal_code(r), hash,
+		    strcmp(refusal_code(r), "internal") != 0 ? AUD_AGGREGATE : AUD_EACH);
 		refuse(reply, r, refusal_code(r), refusal_message(r));
 		goto out;
 	}
@@ -126,7 +122,7 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 	if (r != 0) {
 		/* The token is spent: a bad CSR must not let one token be tried
 		 * again and again. */
-		audit(b, m, source, "failure", "bad_csr", hash, 0);
+		(void)record_join(b, m, source, "failure", "bad_csr", hash, AUD_EACH);
 		refuse(reply, r, "bad_csr", "the certificate request was refused");
 		goto out;
 	}
@@ -134,7 +130,7 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 	 * hello would otherwise have its own approved. */
 	if ((r = keep_labels(b, m->name, cert, claims)) != 0) {
 		log_error("cannot keep the labels of the join of %s: %s", m->name, zt_strerror(r));
-		audit(b, m, source, "failure", "internal", hash, 0);
+		(void)record_join(b, m, source, "failure", "internal", hash, AUD_EACH);
 		free(cert);
 		refuse(reply, r, "internal", "internal error");
 		goto out;
@@ -147,7 +143,12 @@ int brk_join(struct brk *b, const struct tun_msg *m, const char *source, struct 
 		r = refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
 		goto out;
 	}
-	audit(b, m, source, "success", NULL, hash, 0);
+	/* No certificate leaves without its record. */
+	if ((r = record_join(b, m, source, "success", NULL, hash, AUD_EACH)) != 0) {
+		tun_msg_clear(reply);
+		refuse(reply, r, "internal", "internal error");
+		goto out;
+	}
 	log_info("agent %s joined from %s%s", m->name, source,
 	    claims->labels[0] != '\0' ? " with the labels of its token" : "");
 out:
@@ -176,20 +177,25 @@ static int locked(struct brk *b, const char *name)
 int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const char *key_pin,
     const char *source, struct tun_msg *reply)
 {
-	char actor[96], pin[CA_PIN_LEN + 1];
+	char actor[BRK_IDENTITY_KEY_MAX], pin[CA_PIN_LEN + 1];
+	struct aud_event ev = { .type = "agent.renew", .source = source, .outcome = "failure" };
 	const char *code = NULL;
 	char *cert = NULL;
 	int r;
 
 	memset(reply, 0, sizeof(*reply));
-	snprintf(actor, sizeof(actor), "agent:%s", name);
+	brk_identity_key("agent", name, actor, sizeof(actor));
+	ev.actor = actor;
 	if (m->type != TUN_RENEW || m->csr == NULL) {
 		return refuse(reply, ZT_ERR_PROTOCOL, "bad_request", "expected a renew message");
 	}
 	if ((r = locked(b, name)) != 0) {
-		if (r == ZT_ERR_LOCKED && aud_agg_append(b->agg, b->store, brk_now_ms(),
-		    "agent.renew", actor, source, "failure", "locked", NULL) != 0) {
-			log_error("cannot write audit event agent.renew");
+		/* A locked agent may ask again and again. Refused whatever the
+		 * record says, as are the failures below. */
+		if (r == ZT_ERR_LOCKED) {
+			ev.reason = "locked";
+			ev.aggregate = AUD_AGGREGATE;
+			(void)aud_record(b->store, b->agg, brk_now_ms(), &ev);
 		}
 		return r == ZT_ERR_LOCKED ? refuse(reply, r, "locked",
 		    "agent locked by an administrator") : refuse(reply, r, "internal",
@@ -206,7 +212,8 @@ int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const ch
 	}
 	if (code != NULL) {
 		free(cert);
-		aud_append_reason(b->store, brk_now_ms(), "agent.renew", actor, source, "failure", code);
+		ev.reason = code;
+		(void)aud_record(b->store, b->agg, brk_now_ms(), &ev);
 		return refuse(reply, r, code, strcmp(code, "key_changed") == 0 ?
 		    "a renewal keeps the key: join again with a token to use a new key" :
 		    "the certificate request was refused");
@@ -217,9 +224,11 @@ int brk_renew(struct brk *b, const struct tun_msg *m, const char *name, const ch
 		tun_msg_clear(reply);
 		return refuse(reply, ZT_ERR_NOMEM, "internal", "internal error");
 	}
-	if (aud_append_reason(b->store, brk_now_ms(), "agent.renew", actor, source, "success",
-	    NULL) != 0) {
-		log_error("cannot write audit event agent.renew");
+	/* No certificate leaves without its record. */
+	ev.outcome = "success";
+	if ((r = aud_record(b->store, b->agg, brk_now_ms(), &ev)) != 0) {
+		tun_msg_clear(reply);
+		return refuse(reply, r, "internal", "internal error");
 	}
 	log_info("agent %s renewed its certificate from %s", name, source);
 	return 0;

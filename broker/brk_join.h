@@ -9,7 +9,9 @@
  * signature must verify,
  * and the certificate is issued by the broker's TLS CA for the agent's
  * name (CN) with clientAuth only, valid b->agent_cert_ttl (default
- * BRK_AGENT_CERT_TTL). Pure request handling: no sockets, so it is
+ * BRK_AGENT_CERT_TTL). No certificate, issued or renewed, leaves without
+ * its audit event: one that cannot be written (aud_record) turns the reply
+ * into the refusal "internal". Pure request handling: no sockets, so it is
  * unit-tested on a real store and CA.
  */
 #ifndef ZT_BRK_JOIN_H

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/aud_agg.h"
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_gate.h"
@@ -44,21 +43,6 @@ struct brk_mcp {
 	const char *hosts[MAX_HOSTS + 4];
 	char metadata_url[512];
 };
-
-int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
-    const char *outcome, const cJSON *details)
-{
-	const struct mcp_identity *who = mcp_call_identity(call);
-	char actor[BRK_IDENTITY_KEY_MAX];
-	int r;
-
-	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
-	if ((r = aud_append(b->store, brk_now_ms(), type, actor, who->source, outcome,
-	    details)) != 0) {
-		log_error("cannot write audit event %s of %s: %s", type, actor, zt_strerror(r));
-	}
-	return r;
-}
 
 /* ---- tools ---- */
 
@@ -382,30 +366,12 @@ static int token_valid(void *arg, const struct mcp_identity *who, const char *bi
 	return r;
 }
 
-static void audit(void *arg, const char *type, const struct mcp_identity *who,
-    const char *source, const char *outcome, const char *reason)
-{
-	struct brk_mcp *m = arg;
-	char actor[BRK_IDENTITY_KEY_MAX];
-
-	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
-	/* A refusal (no usable role, no session left in its share, another
-	 * identity's session id) can be asked for again and again: once per
-	 * identity, kind and period, then a summary. */
-	if ((strcmp(outcome, "failure") == 0 ?
-	    aud_agg_append_by_actor(m->b->agg, m->b->store, brk_now_ms(), type, actor, source,
-	    outcome, reason != NULL ? reason : "refused", NULL) :
-	    aud_append_reason(m->b->store, brk_now_ms(), type, actor, source, outcome,
-	    reason)) != 0) {
-		log_error("cannot write audit event %s", type);
-	}
-}
-
 /*
  * tools/call of a tool the caller's roles never allow, or of none. A tool
  * that exists is refused like any denied call: audited as tool.NAME, denied,
- * with the rule, and answered with an error result naming it. A name that
- * is no tool is audited as tool.unknown and answered "Unknown tool".
+ * with the rule, and answered with an error result naming it (or, when the
+ * event cannot be written, saying so). A name that is no tool is audited
+ * as tool.unknown and answered "Unknown tool".
  */
 static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, void *arg)
 {
@@ -413,8 +379,9 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	struct brk_mcp *m = arg;
 	struct pol_request req;
 	struct pol_decision d;
-	char type[64];
-	cJSON *det = cJSON_CreateObject(), *res = NULL;
+	char type[64], actor[BRK_IDENTITY_KEY_MAX];
+	cJSON *det = cJSON_CreateObject();
+	int r = ZT_ERR_NOMEM;
 
 	memset(&req, 0, sizeof(req));
 	req.tool = name;
@@ -424,16 +391,20 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 		(void)brk_policy_decide(m->b->roles, who->roles, &req, &d, NULL);
 	}
 	snprintf(type, sizeof(type), "tool.%s", exists ? name : "unknown");
-	if (det == NULL || cJSON_AddStringToObject(det, "tool", name) == NULL ||
-	    cJSON_AddStringToObject(det, "request_id", mcp_call_id(call)) == NULL ||
-	    (exists && cJSON_AddStringToObject(det, "rule", d.rule) == NULL) ||
-	    cJSON_AddStringToObject(det, "reason", exists ? d.rule : "no such tool") == NULL) {
-		log_error("cannot write audit event %s: out of memory", type);
-	} else if (brk_mcp_audit(m->b, call, type, "denied", det) == 0 && exists) {
-		res = mcp_result_error("%s", d.rule);
+	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
+	/* A call is never on record only in part. */
+	if (det != NULL && cJSON_AddStringToObject(det, "tool", name) != NULL &&
+	    cJSON_AddStringToObject(det, "request_id", mcp_call_id(call)) != NULL &&
+	    (!exists || cJSON_AddStringToObject(det, "rule", d.rule) != NULL)) {
+		r = aud_record(m->b->store, m->b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = type, .actor = actor, .source = who->source, .outcome = "denied",
+		    .reason = exists ? d.rule : "no such tool", .details = det });
 	}
 	cJSON_Delete(det);
-	return res;
+	if (!exists) {
+		return NULL;
+	}
+	return r != 0 ? mcp_result_error(BRK_GATE_UNRECORDED) : mcp_result_error("%s", d.rule);
 }
 
 /* Housekeeping, once a second: keepalives of SSE streams, idle sessions;
@@ -551,8 +522,8 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	cfg.admit = admit;
 	cfg.admit_arg = m;
 	cfg.resource_metadata_url = m->metadata_url;
-	cfg.audit = audit;
-	cfg.audit_arg = m;
+	cfg.audit_store = b->store;
+	cfg.audit_agg = b->agg;
 	m->http = brk_mcphttp_new(&cfg);
 	if (m->http == NULL || (b->watch != NULL && brk_watch_add(b->watch, chore, m) != 0)) {
 		r = ZT_ERR_NOMEM;

@@ -63,11 +63,4 @@ void brk_mcp_free(struct brk_mcp *m);
 struct brk_identity;
 int brk_mcp_identity(struct brk *b, const struct mcp_call *call, struct brk_identity *who);
 
-/* Appends an audit event about a tool call: the actor ("bot:ci") and the
- * source (the client's address) are the call's identity's; details are
- * borrowed (may be NULL). 0 or a negative ZT_ERR_* (also logged). Every
- * tool's events go through here. */
-int brk_mcp_audit(struct brk *b, const struct mcp_call *call, const char *type,
-    const char *outcome, const cJSON *details);
-
 #endif

@@ -24,6 +24,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "audit/aud_event.h"
+#include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_body.h"
 #include "broker/brk_conn.h"
@@ -389,12 +391,24 @@ static int origin_ok(const struct brk_mcphttp *h, struct MHD_Connection *c)
 	    host_allowed(h, o.host) && o.port == bound_port(c);
 }
 
-static void audit(struct brk_mcphttp *h, const char *type, const struct mcp_identity *who,
-    const char *source, const char *outcome, const char *reason)
+/* Records an event of who's (aud_record): a refusal ("failure") once per
+ * identity, kind and period, then a summary. These events are best effort
+ * (aud_event.c): nothing here waits for them. */
+static void record_event(struct brk_mcphttp *h, const char *type,
+    const struct mcp_identity *who, const char *source, const char *outcome,
+    const char *reason)
 {
-	if (h->cfg.audit != NULL) {
-		h->cfg.audit(h->cfg.audit_arg, type, who, source, outcome, reason);
+	const int refused = strcmp(outcome, "failure") == 0;
+	char actor[BRK_IDENTITY_KEY_MAX];
+
+	if (h->cfg.audit_store == NULL) {
+		return;
 	}
+	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
+	(void)aud_record(h->cfg.audit_store, h->cfg.audit_agg, brk_now_ms(), &(struct aud_event){
+	    .type = type, .actor = actor, .source = source, .outcome = outcome,
+	    .reason = refused && reason == NULL ? "refused" : reason,
+	    .aggregate = refused ? AUD_AGGREGATE_BY_ACTOR : AUD_EACH });
 }
 
 /* ---- POSTed requests ---- */
@@ -447,7 +461,7 @@ static int call_admit(struct brk_mcphttp *h, struct req *rq, struct hsession *hs
 		    "too many requests running on this server; try again in a moment");
 		return ZT_ERR_BUSY;
 	}
-	audit(h, "mcp.call", &rq->who, rq->source, "failure", "too many calls");
+	record_event(h, "mcp.call", &rq->who, rq->source, "failure", "too many calls");
 	snprintf(msg, sizeof(msg), "Too many requests running: %s already runs %zu, the most "
 	    "one identity may run at once (other identities are not held back); send this one "
 	    "again once one of them ended, or cancel one (notifications/cancelled)",
@@ -560,7 +574,7 @@ static int lookup(struct brk_mcphttp *h, struct req *rq, struct hsession **out)
 		/* Someone else's session id, or one shown with another token of
 		 * the same identity: as unknown as a random one. A session lives
 		 * no longer than the token that opened it. */
-		audit(h, "mcp.session", &rq->who, rq->source, "failure", other ?
+		record_event(h, "mcp.session", &rq->who, rq->source, "failure", other ?
 		    "session id of another identity" : "session id with another token");
 		answer_rpc_error(rq, 404, SESSION_GONE, "Session not found");
 		return ZT_ERR_NOT_FOUND;
@@ -593,7 +607,7 @@ static int session_admit(struct brk_mcphttp *h, struct req *rq, const char *key)
 	int r = 0, stopping;
 
 	if (h->cfg.admit != NULL && h->cfg.admit(h->cfg.admit_arg, &rq->who, why, sizeof(why)) != 0) {
-		audit(h, "mcp.session", &rq->who, rq->source, "failure", why);
+		record_event(h, "mcp.session", &rq->who, rq->source, "failure", why);
 		snprintf(msg, sizeof(msg), "Forbidden: %s", why);
 		answer_rpc_error(rq, 403, MCP_ERR_INVALID_REQUEST, msg);
 		return ZT_ERR_DENIED;
@@ -610,7 +624,7 @@ static int session_admit(struct brk_mcphttp *h, struct req *rq, const char *key)
 		return ZT_ERR_BUSY;
 	}
 	if (r != 0) {
-		audit(h, "mcp.session", &rq->who, rq->source, "failure", "too many sessions");
+		record_event(h, "mcp.session", &rq->who, rq->source, "failure", "too many sessions");
 		snprintf(msg, sizeof(msg), "Too many MCP sessions: %s already holds %zu, the most one "
 		    "identity may hold at once; end sessions it no longer uses (HTTP DELETE with "
 		    "their Mcp-Session-Id) or let them expire after %d s idle", key,
@@ -678,7 +692,7 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 		}
 		return;
 	}
-	audit(h, "mcp.session", &rq->who, rq->source, "success", "created");
+	record_event(h, "mcp.session", &rq->who, rq->source, "success", "created");
 	answer(rq, 200, "application/json", last, sid);
 }
 
@@ -797,7 +811,7 @@ static void do_delete(struct brk_mcphttp *h, struct req *rq)
 	pthread_mutex_unlock(&h->mu);
 	close_sessions(h, closing);
 	session_put(h, hs);
-	audit(h, "mcp.session", &rq->who, rq->source, "success", "ended by client");
+	record_event(h, "mcp.session", &rq->who, rq->source, "success", "ended by client");
 	answer(rq, 200, NULL, NULL, NULL);
 }
 
@@ -1088,7 +1102,7 @@ int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void 
 	for (size_t i = 0; i < n; i++) {
 		if (why[i] != NULL) {
 			log_info("mcp: ended a session of %s: %s", all[i]->owner_key, why[i]);
-			audit(h, "mcp.session", &all[i]->owner, all[i]->source, "revoked", why[i]);
+			record_event(h, "mcp.session", &all[i]->owner, all[i]->source, "revoked", why[i]);
 			nended++;
 		}
 		session_put(h, all[i]);

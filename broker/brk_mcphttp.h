@@ -81,6 +81,8 @@ struct brk_mcphttp;
 #define BRK_MCP_CALLS_PER_IDENTITY 32
 
 struct brk_work;
+struct store;
+struct aud_agg;
 
 struct brk_mcphttp_config {
 	struct mcp_server *srv;
@@ -130,12 +132,14 @@ struct brk_mcphttp_config {
 	 * JSON-RPC error carrying why). NULL admits everyone. */
 	int (*admit)(void *arg, const struct mcp_identity *who, char *why, size_t whysz);
 	void *admit_arg;
-	/* Records identity-related events (session created/ended, a session id
-	 * presented by someone else); NULL for none. type e.g. "mcp.session",
-	 * outcome "success"/"failure", reason static text or NULL. */
-	void (*audit)(void *arg, const char *type, const struct mcp_identity *who,
-	    const char *source, const char *outcome, const char *reason);
-	void *audit_arg;
+	/* Where the transport records its events (aud_record, audit/
+	 * aud_event.h), both borrowed; a NULL store records none. They are
+	 * mcp.session (created, ended by client, revoked, or refused: no usable
+	 * role, no session left in the share, a session id presented by
+	 * someone else) and mcp.call (refused: too many calls). Refusals can
+	 * be asked for again and again: they are aggregated per identity. */
+	struct store *audit_store;
+	struct aud_agg *audit_agg;
 };
 
 /* cfg is copied (its strings and arrays must outlive the transport). NULL

@@ -13,7 +13,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "audit/aud_recover.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -103,8 +103,9 @@ static int withdraw_pending(struct store *st, int64_t now_ms)
 		return ZT_ERR_NOMEM;
 	}
 	cJSON_AddNumberToObject(d, "requests", (double)n);
-	cJSON_AddStringToObject(d, "reason", why);
-	r = aud_append(st, now_ms, "approval.withdrawn", "broker", "local", "success", d);
+	r = aud_record(st, NULL, now_ms, &(struct aud_event){ .type = "approval.withdrawn",
+	    .actor = "broker", .source = "local", .outcome = "success", .reason = why,
+	    .details = d });
 	cJSON_Delete(d);
 	log_warn("%lld held calls of the previous run withdrawn", (long long)n);
 	return r;

@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "broker/brk.h"
-#include "audit/aud_agg.h"
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_dial.h"
+#include "broker/brk_identity.h"
 #include "broker/brk_join.h"
 #include "broker/brk_quota.h"
 #include "common/ca.h"
@@ -165,32 +165,7 @@ static void refuse(SSL *ssl, const char *code, const char *message)
 	write_msg(ssl, &m);
 }
 
-static void audit(struct brk *b, const char *type, const char *name, const char *source,
-    const char *outcome, const char *reason)
-{
-	char actor[96];
-
-	snprintf(actor, sizeof(actor), "agent:%s", name);
-	if (aud_append_reason(b->store, brk_now_ms(), type, actor, source, outcome, reason) != 0) {
-		log_error("cannot write audit event %s", type);
-	}
-}
-
 #define LOCKED_MESSAGE "agent locked by an administrator"
-
-/* A locked agent refused (at hello or stream accept): once per kind,
- * address and period, since it may try again and again. */
-static void locked_refusal(struct brk *b, const char *type, const char *name,
-    const char *source)
-{
-	char actor[96];
-
-	snprintf(actor, sizeof(actor), "agent:%s", name);
-	if (aud_agg_append(b->agg, b->store, brk_now_ms(), type, actor, source, "failure",
-	    "locked", NULL) != 0) {
-		log_error("cannot write audit event %s", type);
-	}
-}
 
 /* The agent a mutual-TLS peer is: its verified certificate's CN into name
  * and its key's pin into pin; *ends (if not NULL) is when the certificate
@@ -296,9 +271,9 @@ static int control_wait(struct conn *c, SSL *ssl, struct tun_stream *in, int wak
 }
 
 /* agent.connect's details: what the hello advertised (host key as its
- * fingerprint), how it compared with the approved claims, and why it was
- * refused. NULL on ENOMEM. */
-static cJSON *connect_details(const struct brk_hello *h, int r, const char *reason)
+ * fingerprint) and how it compared with the approved claims. NULL on
+ * ENOMEM. */
+static cJSON *connect_details(const struct brk_hello *h, int r)
 {
 	static const char *const compared[] = {
 		[BRK_CLAIMS_APPROVED] = "approved", [BRK_CLAIMS_FIRST] = "first",
@@ -313,45 +288,45 @@ static cJSON *connect_details(const struct brk_hello *h, int r, const char *reas
 	}
 	if (((r == 0 || h->host_key_changed) &&
 	    cJSON_AddStringToObject(d, "claims", compared[h->claims]) == NULL) ||
-	    (h->token_labels && cJSON_AddBoolToObject(d, "token_labels", 1) == NULL) ||
-	    (reason != NULL && cJSON_AddStringToObject(d, "reason", reason) == NULL)) {
+	    (h->token_labels && cJSON_AddBoolToObject(d, "token_labels", 1) == NULL)) {
 		cJSON_Delete(d);
 		return NULL;
 	}
 	return d;
 }
 
-/* agent.claims: a change of claims refused (recorded as pending, or a
- * host key that is another agent's), with the old and new values. */
-static void audit_claims(struct brk *b, const char *name, const char *source,
-    const struct brk_hello *h)
+/* agent.claims's details: a change of claims refused (recorded as
+ * pending, or a host key that is another agent's), with the old and new
+ * values. NULL on ENOMEM. */
+static cJSON *claims_details(const struct brk_hello *h)
 {
 	const int taken = h->key_owner[0] != '\0';
 	cJSON *d = cJSON_CreateObject(), *v;
-	char actor[96];
 
-	snprintf(actor, sizeof(actor), "agent:%s", name);
 	if (d == NULL || (v = brk_agent_claims_json(&h->before.claims)) == NULL ||
 	    !cJSON_AddItemToObject(d, "old", v) ||
 	    (v = brk_agent_claims_json(taken ? &h->advertised : &h->pending)) == NULL ||
 	    !cJSON_AddItemToObject(d, "new", v) ||
 	    (taken && cJSON_AddStringToObject(d, "host_key_of", h->key_owner) == NULL)) {
-		log_error("cannot write audit event agent.claims: out of memory");
-	} else if (aud_append(b->store, brk_now_ms(), "agent.claims", actor, source,
-	    taken ? "denied" : "pending", d) != 0) {
-		log_error("cannot write audit event agent.claims");
+		cJSON_Delete(d);
+		return NULL;
 	}
-	cJSON_Delete(d);
+	return d;
 }
 
 /* Audits a hello as brk_agents_online() answered it (r, h), and says no
- * to a refused agent. Returns r. */
+ * to a refused agent. Returns r; or, for an agent let in whose events
+ * must be on record and are not, aud_record's error (it is then refused,
+ * and the caller takes it offline again). */
 static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
     const struct brk_hello *h)
 {
 	const char *reason = NULL, *code = NULL, *msg = NULL;
-	char actor[96], why[TUN_MESSAGE_MAX];
+	char actor[BRK_IDENTITY_KEY_MAX], why[TUN_MESSAGE_MAX];
+	struct aud_event ev = { .type = "agent.connect", .actor = actor, .source = c->source,
+	    .outcome = r == 0 ? "success" : "failure" };
 	cJSON *d = NULL;
+	int unrecorded = 0;
 
 	switch (r) {
 	case 0:
@@ -391,19 +366,35 @@ static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
 		msg = "the broker cannot check this agent now; retry later";
 		break;
 	}
+	brk_identity_key("agent", name, actor, sizeof(actor));
+	/* Details that cannot be made (ENOMEM) leave an event that says less. */
 	if (h->claims == BRK_CLAIMS_PENDING || h->key_owner[0] != '\0') {
-		audit_claims(c->t->b, name, c->source, h);
+		cJSON *cd = claims_details(h);
+
+		unrecorded = aud_record(c->t->b->store, c->t->b->agg, brk_now_ms(),
+		    &(struct aud_event){ .type = "agent.claims", .actor = actor,
+		    .source = c->source, .outcome = h->key_owner[0] != '\0' ? "denied" : "pending",
+		    .details = cd }) != 0;
+		cJSON_Delete(cd);
 	}
-	snprintf(actor, sizeof(actor), "agent:%s", name);
 	if (r == ZT_ERR_LOCKED) {
 		/* A locked agent may knock without end. */
-		locked_refusal(c->t->b, "agent.connect", name, c->source);
-	} else if ((d = connect_details(h, r, reason)) == NULL ||
-	    aud_append(c->t->b->store, brk_now_ms(), "agent.connect", actor, c->source,
-	    r == 0 ? "success" : "failure", d) != 0) {
-		log_error("cannot write audit event agent.connect");
+		ev.reason = "locked";
+		ev.aggregate = AUD_AGGREGATE;
+	} else {
+		ev.reason = reason;
+		ev.details = d = connect_details(h, r);
 	}
+	unrecorded |= aud_record(c->t->b->store, c->t->b->agg, brk_now_ms(), &ev) != 0;
 	cJSON_Delete(d);
+	/* A refusal goes out whatever the record says; an agent is let in
+	 * only when what must be on record is. */
+	if (r == 0 && unrecorded) {
+		r = ZT_ERR_IO;
+		reason = "its connection cannot be recorded";
+		code = "internal";
+		msg = "the broker cannot take this connection now; retry later";
+	}
 	if (r != 0) {
 		log_warn("tunnel: agent %s from %s refused: %s", name, c->source, reason);
 		refuse(ssl, code, msg);
@@ -426,17 +417,23 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	struct tun_msg m;
 	int64_t deadline, cert_ends = 0;
 	uint64_t gen = 0;
+	char actor[BRK_IDENTITY_KEY_MAX];
+	struct aud_event ev = { .type = "agent.connect", .actor = actor, .source = c->source,
+	    .outcome = "failure" };
 	int r;
 
 	memset(&m, 0, sizeof(m));
+	brk_identity_key("agent", hello->name, actor, sizeof(actor));
+	/* Refusals, and the end: nothing waits for these events. */
 	if (peer_agent(ssl, cn, pin, &cert_ends) != 0) {
-		audit(t->b, "agent.connect", hello->name, c->source, "failure", "no agent certificate");
+		ev.reason = "no agent certificate";
+		(void)aud_record(t->b->store, t->b->agg, brk_now_ms(), &ev);
 		refuse(ssl, "certificate_required", "join first: hello needs the agent certificate");
 		return;
 	}
 	if (strcmp(cn, hello->name) != 0) {
-		audit(t->b, "agent.connect", hello->name, c->source, "failure",
-		    "certificate issued for another name");
+		ev.reason = "certificate issued for another name";
+		(void)aud_record(t->b->store, t->b->agg, brk_now_ms(), &ev);
 		refuse(ssl, "name_mismatch", "the certificate was issued for another name");
 		return;
 	}
@@ -446,6 +443,11 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	}
 	r = brk_agents_online(t->b->agents, hello, pin, brk_now(), wake[1], &gen, h);
 	if (answer_hello(c, ssl, hello->name, r, h) != 0) {
+		if (r == 0) {
+			/* Let in, but not on record: out again, as at the end. */
+			brk_agents_offline(t->b->agents, hello->name, gen);
+			brk_dials_fail_agent(t->b->dials, hello->name);
+		}
 		goto out;
 	}
 	log_info("agent %s online from %s (ssh %s%s)", hello->name, c->source, hello->ssh_target,
@@ -493,8 +495,10 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 	/* Offline first, so that no new dial queues; then fail the waiting. */
 	brk_agents_offline(t->b->agents, hello->name, gen);
 	brk_dials_fail_agent(t->b->dials, hello->name);
-	audit(t->b, "agent.disconnect", hello->name, c->source, "success",
-	    r == ZT_ERR_LOCKED ? "locked by an administrator" : zt_strerror(r));
+	ev.type = "agent.disconnect";
+	ev.outcome = "success";
+	ev.reason = r == ZT_ERR_LOCKED ? "locked by an administrator" : zt_strerror(r);
+	(void)aud_record(t->b->store, t->b->agg, brk_now_ms(), &ev);
 	log_info("agent %s offline (%s)", hello->name,
 	    r == ZT_ERR_LOCKED ? "locked by an administrator" : zt_strerror(r));
 out:
@@ -524,7 +528,14 @@ static void serve_stream(struct conn *c, SSL *ssl, struct tun_stream *in,
 	}
 	if ((r = brk_agents_stream_add(t->b->agents, name, c->fd, &reg)) != 0) {
 		if (r == ZT_ERR_LOCKED) {
-			locked_refusal(t->b, "agent.stream", name, c->source);
+			char actor[BRK_IDENTITY_KEY_MAX];
+
+			/* Once per kind, address and period: it may try without end,
+			 * and is refused whatever the record says. */
+			brk_identity_key("agent", name, actor, sizeof(actor));
+			(void)aud_record(t->b->store, t->b->agg, brk_now_ms(), &(struct aud_event){
+			    .type = "agent.stream", .actor = actor, .source = c->source,
+			    .outcome = "failure", .reason = "locked", .aggregate = AUD_AGGREGATE });
 			brk_dials_fail(t->b->dials, accept->id, name, "locked", LOCKED_MESSAGE);
 			refuse(ssl, "locked", LOCKED_MESSAGE);
 		} else {

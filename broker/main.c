@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "audit/aud_agg.h"
-#include "audit/aud_log.h"
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
 #include "broker/brk_dial.h"
@@ -286,7 +286,7 @@ static int serve(int argc, char **argv)
 	unsigned bound = 0;
 	sigset_t sigs;
 	cJSON *d;
-	int c, sig = 0, rc = 1;
+	int c, r, sig = 0, rc = 1;
 	size_t nsans = 0;
 
 	memset(&dd, 0, sizeof(dd));
@@ -444,8 +444,13 @@ static int serve(int argc, char **argv)
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "listen", listen);
 	cJSON_AddNumberToObject(d, "port", bound);
-	aud_append(dd.store, brk_now_ms(), "broker.start", "system", "local", "success", d);
+	r = aud_record(dd.store, b.agg, brk_now_ms(), &(struct aud_event){ .type = "broker.start",
+	    .actor = "system", .source = "local", .outcome = "success", .details = d });
 	cJSON_Delete(d);
+	if (r != 0) {
+		log_error("the audit log cannot be written: not serving without it");
+		goto out;
+	}
 	printf("zt broker listening on https://%s%s%s:%u\n", strchr(host, ':') ? "[" : "", host,
 	    strchr(host, ':') ? "]" : "", bound);
 	if (tunnel != NULL) {
@@ -473,8 +478,10 @@ out:
 	if (b.agg != NULL && aud_agg_flush(b.agg, dd.store, brk_now_ms(), 1) != 0) {
 		log_error("cannot write aggregated audit summaries");
 	}
-	if (rc == 0) {
-		aud_append(dd.store, brk_now_ms(), "broker.stop", "system", "local", "success", NULL);
+	if (rc == 0 && aud_record(dd.store, b.agg, brk_now_ms(), &(struct aud_event){
+	    .type = "broker.stop", .actor = "system", .source = "local",
+	    .outcome = "success" }) != 0) {
+		rc = 1; /* stopped, but not on record: say so */
 	}
 	brk_watch_free(b.watch);
 	brk_mcp_free(mcp);

@@ -6,7 +6,10 @@
  * audit/aud_recover.c: which calls count as open (decided, no outcome),
  * that only events after the given seq are read, what the broker.recover
  * and "interrupted" events hold, and that a second run closes nothing
- * twice.
+ * twice; and audit/aud_event.c: aud_record writing events (the reason
+ * merged, aggregated ones once), what a failed write returns for a
+ * must-record and a best-effort event, and that the table of needs lists
+ * every event type the broker writes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,8 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "audit/aud_agg.h"
+#include "audit/aud_event.h"
 #include "audit/aud_log.h"
 #include "audit/aud_recover.h"
 #include "common/err.h"
@@ -101,6 +107,18 @@ static void tamper(struct fixture *f, const char *sql, const char *text, const c
 	assert_int_equal(sqlite3_changes(db), 1);
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+}
+
+/* Runs sql (a schema change) on the file with zt's store closed, and
+ * reopens it. */
+static void tamper_schema(struct fixture *f, const char *sql)
+{
+	char err[256] = "";
+
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(tu_sql(f->path, sql, err, sizeof(err)), SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->st), 0);
 }
 
@@ -581,6 +599,299 @@ static void test_recover_too_many_open(void **state)
 	assert_int_equal(res.unchecked, 3);
 }
 
+/* ---- aud_record and the table of needs ---- */
+
+/* A must-record event is written, with its reason merged into its
+ * details; a reason of the details' own is kept. */
+static void test_record_writes(void **state)
+{
+	struct fixture *f = *state;
+	cJSON *d = cJSON_CreateObject(), *ev, *e;
+
+	assert_non_null(d);
+	cJSON_AddStringToObject(d, "session", "abc");
+	assert_int_equal(aud_event_need("user.login"), AUD_MUST);
+	assert_int_equal(aud_record(f->st, NULL, T0, &(struct aud_event){ .type = "user.login",
+	    .actor = "user:alice", .source = "192.0.2.1", .outcome = "failure",
+	    .reason = "wrong otp", .details = d }), 0);
+	/* details are borrowed: the caller's object is as it was. */
+	assert_null(cJSON_GetObjectItemCaseSensitive(d, "reason"));
+	cJSON_AddStringToObject(d, "reason", "its own");
+	assert_int_equal(aud_record(f->st, NULL, T0 + 1, &(struct aud_event){
+	    .type = "session.logout", .actor = "user:alice", .source = "192.0.2.1",
+	    .outcome = "success", .reason = "ignored", .details = d }), 0);
+	assert_int_equal(aud_record(f->st, NULL, T0 + 2, &(struct aud_event){
+	    .type = "broker.stop", .actor = "system", .source = "local", .outcome = "success" }), 0);
+	cJSON_Delete(d);
+
+	ev = events_after(f->st, 5);
+	assert_int_equal(cJSON_GetArraySize(ev), 3);
+	e = cJSON_GetArrayItem(ev, 0);
+	assert_string_equal(str(e, "type"), "user.login");
+	assert_string_equal(str(e, "actor"), "user:alice");
+	assert_string_equal(str(e, "source"), "192.0.2.1");
+	assert_string_equal(str(e, "outcome"), "failure");
+	d = cJSON_GetObjectItemCaseSensitive(e, "details");
+	assert_string_equal(str(d, "session"), "abc");
+	assert_string_equal(str(d, "reason"), "wrong otp");
+	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ev, 1),
+	    "details"), "reason"), "its own");
+	d = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ev, 2), "details");
+	assert_true(cJSON_IsObject(d));
+	assert_null(d->child);
+	cJSON_Delete(ev);
+}
+
+/* A write that fails: the error for a must-record event (and for a type
+ * nobody decided), 0 for a best-effort or aggregated one. */
+static void test_record_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_agg *agg = aud_agg_new(60000);
+	char *big = malloc(AUD_DETAILS_MAX + 2);
+	cJSON *d = cJSON_CreateObject();
+	struct aud_event ev = { .actor = "bot:ci", .source = "192.0.2.7", .outcome = "denied" };
+	int64_t head = 0;
+
+	assert_non_null(agg);
+	assert_non_null(big);
+	assert_non_null(d);
+	memset(big, 'x', AUD_DETAILS_MAX + 1);
+	big[AUD_DETAILS_MAX + 1] = '\0';
+	cJSON_AddStringToObject(d, "command", big);
+	ev.details = d;
+	ev.type = "tool.ssh_exec";
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), ZT_ERR_TOO_LARGE);
+	ev.type = "no.such.type";
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), ZT_ERR_TOO_LARGE);
+	ev.type = "mcp.session";
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), 0);
+	ev.type = "user.login";
+	ev.reason = "rate limited";
+	ev.aggregate = AUD_AGGREGATE;
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), 0);
+	/* A malformed event: must-record, so refused loudly. */
+	ev.details = NULL;
+	ev.aggregate = AUD_EACH;
+	ev.actor = NULL;
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), ZT_ERR_INVALID);
+	assert_int_equal(aud_record(f->st, agg, T0, NULL), ZT_ERR_INVALID);
+	assert_int_equal(store_audit_head(f->st, &head), 0);
+	assert_int_equal(head, 5);
+	cJSON_Delete(d);
+	free(big);
+
+	/* The store itself refusing every write. */
+	tamper_schema(f, "CREATE TRIGGER audit_no_insert BEFORE INSERT ON audit "
+	    "BEGIN SELECT RAISE(ABORT, 'the disk says no'); END;");
+	ev = (struct aud_event){ .type = "approval.approved", .actor = "user:bob",
+	    .source = "192.0.2.9", .outcome = "success" };
+	assert_int_not_equal(aud_record(f->st, agg, T0, &ev), 0);
+	ev.type = "agent.connect";
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), 0);
+	assert_int_equal(store_audit_head(f->st, &head), 0);
+	assert_int_equal(head, 5);
+	aud_agg_free(agg);
+}
+
+/* Aggregated events go through aud_agg: the first of a kind is written,
+ * an identical second is only counted; without an aggregator each is
+ * written. */
+static void test_record_aggregated(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_agg *agg = aud_agg_new(60000);
+	struct aud_event ev = { .type = "auth.token", .actor = "anonymous",
+	    .source = "192.0.2.7", .outcome = "failure", .reason = "invalid_token",
+	    .aggregate = AUD_AGGREGATE };
+	cJSON *e;
+
+	assert_non_null(agg);
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), 0);
+	assert_int_equal(aud_record(f->st, agg, T0 + 1, &ev), 0);
+	e = events_after(f->st, 5);
+	assert_int_equal(cJSON_GetArraySize(e), 1);
+	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(e, 0),
+	    "details"), "reason"), "invalid_token");
+	cJSON_Delete(e);
+	assert_int_equal(aud_agg_flush(agg, f->st, T0 + 2, 1), 0);
+	e = events_after(f->st, 6);
+	assert_int_equal(cJSON_GetArraySize(e), 1);
+	assert_int_equal(num(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(e, 0),
+	    "details"), "repeats"), 1);
+	cJSON_Delete(e);
+	/* By actor: each identity's refusals are a kind of their own. */
+	ev = (struct aud_event){ .type = "mcp.session", .actor = "bot:a", .source = "192.0.2.7",
+	    .outcome = "failure", .reason = "no usable role",
+	    .aggregate = AUD_AGGREGATE_BY_ACTOR };
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), 0);
+	ev.actor = "bot:b";
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), 0);
+	assert_int_equal(aud_record(f->st, agg, T0, &ev), 0);
+	/* No aggregator: written each time. */
+	assert_int_equal(aud_record(f->st, NULL, T0, &ev), 0);
+	e = events_after(f->st, 7);
+	assert_int_equal(cJSON_GetArraySize(e), 3);
+	cJSON_Delete(e);
+	aud_agg_free(agg);
+}
+
+/* The needs decided, the prefix rule, and the fail-safe default. */
+static void test_event_needs(void **state)
+{
+	static const char *const must[] = {
+		"tool.ssh_exec", "tool.ssh_exec.result", "tool.list_hosts", "tool.unknown",
+		"approval.requested", "approval.approved", "approval.denied", "approval.expired",
+		"approval.withdrawn", "mfa.stepup", "user.login", "user.enroll",
+		"user.enroll.password", "user.lockout", "session.logout", "user.add", "bot.token",
+		"token.add", "token.ls", "role.apply", "policy.test", "agent.lock", "agent.unbind",
+		"agent.join", "agent.renew", "broker.start", "broker.stop", "broker.recover",
+	};
+	static const char *const best_effort[] = {
+		"mcp.session", "mcp.call", "agent.connect", "agent.disconnect", "agent.claims",
+		"agent.stream", "auth.token", "http.connection",
+	};
+	static const char *const unlisted[] = { "made.up", "", "tool.", "tool", "toolbox.x",
+		"user.login.extra", "user" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
+		assert_true(aud_event_listed(must[i]));
+		assert_int_equal(aud_event_need(must[i]), AUD_MUST);
+	}
+	for (size_t i = 0; i < sizeof(best_effort) / sizeof(best_effort[0]); i++) {
+		assert_true(aud_event_listed(best_effort[i]));
+		assert_int_equal(aud_event_need(best_effort[i]), AUD_BEST_EFFORT);
+	}
+	for (size_t i = 0; i < sizeof(unlisted) / sizeof(unlisted[0]); i++) {
+		assert_false(aud_event_listed(unlisted[i]));
+		assert_int_equal(aud_event_need(unlisted[i]), AUD_MUST);
+	}
+	assert_false(aud_event_listed(NULL));
+	assert_int_equal(aud_event_need(NULL), AUD_MUST);
+}
+
+/* Families of event types: a string literal "family.word..." in the
+ * broker's or the audit module's C files is taken for an event type. A
+ * new family must be added here, as its types to the table. */
+static const char *const families[] = { "agent", "approval", "auth", "bot", "broker",
+	"http", "mcp", "mfa", "policy", "role", "session", "token", "tool", "user" };
+/* Literals of those families that are not event types. */
+static const char *const not_types[] = { "role.yaml" };
+
+/* 1 if lit looks like an event type of one of the families. */
+static int event_type_like(const char *lit)
+{
+	size_t n = strspn(lit, "abcdefghijklmnopqrstuvwxyz_.");
+
+	if (lit[n] != '\0' || strchr(lit, '.') == NULL || lit[n - 1] == '.') {
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(not_types) / sizeof(not_types[0]); i++) {
+		if (strcmp(lit, not_types[i]) == 0) {
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		size_t k = strlen(families[i]);
+
+		if (strncmp(lit, families[i], k) == 0 && lit[k] == '.') {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Checks the string literals of one C file (comments and character
+ * literals skipped): every event type found is listed. The count found. */
+static int check_literals(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *text = NULL, lit[128];
+	size_t n = 0, cap = 0, got, i, k;
+	int found = 0;
+
+	assert_non_null(fp);
+	do {
+		if (n + 4096 > cap) {
+			cap = cap * 2 + 8192;
+			assert_non_null(text = realloc(text, cap + 1));
+		}
+		n += got = fread(text + n, 1, cap - n, fp);
+	} while (got > 0);
+	fclose(fp);
+	text[n] = '\0';
+	for (i = 0; i < n; i++) {
+		if (text[i] == '/' && text[i + 1] == '*') {
+			char *end = strstr(text + i + 2, "*/");
+
+			i = end != NULL ? (size_t)(end - text) + 1 : n;
+		} else if (text[i] == '/' && text[i + 1] == '/') {
+			i += strcspn(text + i, "\n");
+		} else if (text[i] == '\'' || text[i] == '"') {
+			char q = text[i];
+
+			for (i++, k = 0; i < n && text[i] != q; i++) {
+				if (text[i] == '\\') {
+					i++;
+					lit[k < sizeof(lit) - 1 ? k++ : k] = '\\';
+				} else {
+					lit[k < sizeof(lit) - 1 ? k++ : k] = text[i];
+				}
+			}
+			lit[k] = '\0';
+			if (q == '"' && event_type_like(lit)) {
+				if (!aud_event_listed(lit)) {
+					print_error("%s: event type \"%s\" is not in the table of "
+					    "audit/aud_event.c\n", path, lit);
+				}
+				assert_true(aud_event_listed(lit));
+				found++;
+			}
+		}
+	}
+	free(text);
+	return found;
+}
+
+/* Every event type the code writes was decided: the literals in the
+ * sources (read from the top of the tree, where `make unit` runs the
+ * tests), and the types made at run time (tool.NAME, approval.STATE). */
+static void test_table_covers_the_code(void **state)
+{
+	static const char *const dirs[] = { "broker", "audit" };
+	static const char *const built[] = { "tool.ssh_exec", "tool.ssh_exec.result",
+		"tool.list_hosts", "tool.list_hosts.result", "tool.unknown",
+		"approval.expired", "approval.withdrawn" };
+	char path[TU_PATH_MAX];
+	int found = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct dirent *de;
+		DIR *dp;
+
+		if ((dp = opendir(dirs[i])) == NULL) {
+			print_error("cannot open %s/: run from the top of the tree\n", dirs[i]);
+		}
+		assert_non_null(dp);
+		while ((de = readdir(dp)) != NULL) {
+			size_t len = strlen(de->d_name);
+
+			if (len > 2 && strcmp(de->d_name + len - 2, ".c") == 0) {
+				snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
+				found += check_literals(path);
+			}
+		}
+		closedir(dp);
+	}
+	/* The scan works: the broker writes dozens of types by name. */
+	assert_true(found >= 40);
+	for (size_t i = 0; i < sizeof(built) / sizeof(built[0]); i++) {
+		assert_true(aud_event_listed(built[i]));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +911,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_recover_nothing_and_bad_arguments, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_too_many_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_aggregated, setup, teardown),
+		cmocka_unit_test(test_event_needs),
+		cmocka_unit_test(test_table_covers_the_code),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
