@@ -7,7 +7,6 @@
 
 #include <pwd.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "broker/brk_agents.h"
 #include "broker/brk_bots.h"
 #include "broker/brk_datadir.h"
+#include "broker/brk_identity.h"
 #include "broker/brk_policy.h"
 #include "common/buf.h"
 #include "common/ca.h"
@@ -148,7 +148,7 @@ static void admin_actor(char *out, size_t outsz)
 {
 	struct passwd *pw = getpwuid(geteuid());
 
-	snprintf(out, outsz, "admin:%s", pw != NULL ? pw->pw_name : "unknown");
+	brk_identity_key("admin", pw != NULL ? pw->pw_name : "unknown", out, outsz);
 }
 
 /* Records what an admin verb did (details taken; may be NULL), by the
