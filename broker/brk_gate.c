@@ -315,6 +315,11 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 		}
 		return r;
 	}
+	/* A call that waited is decided again on the host as it is now (its
+	 * labels or agent may have changed meanwhile; the roles could not). */
+	if (c.approval_id[0] != '\0' && decide(&c, unknown, sizeof(unknown), result) != 0) {
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
 	/* The decision is on record before anything runs. */
 	if ((d = details(&c)) != NULL) {
 		cJSON_AddStringToObject(d, "rule", c.dec.rule);

@@ -18,6 +18,8 @@
  *      the rule;
  *   5. what the decision requires of a person (an MFA step-up, another's
  *      approval; brk_approvals.h) is met, or the call waits for it, or ends;
+ *      a call that waited is decided again (3 and 4) on the host as it is
+ *      then;
  *   6. the decision is audited, durably, before anything runs: "tool.NAME"
  *      allowed, with the rule and what released it;
  *   7. run;

@@ -325,6 +325,48 @@ static void test_gate_held_call_withdrawn(void **state)
 	assert_string_equal(ev.text, "approval.requested success; approval.withdrawn success");
 }
 
+/* A call that waited is decided again on the host as it is when it is
+ * released: a host moved out of the caller's reach meanwhile is refused,
+ * whatever the approval said. */
+static void test_gate_released_call_decided_again(void **state)
+{
+	struct fx *f = *state;
+	struct events ev;
+	pthread_t t;
+	int64_t head = 0;
+	cJSON *d;
+	const char *id;
+
+	apply(f, "kind: role\nname: ops\nallow:\n  hosts: {env: staging}\n  logins: [ubuntu]\n"
+	    "  tools: [ssh_exec]\noptions:\n  approval: {by: [oncall], ttl: 1m}\n");
+	assert_int_equal(store_audit_head(f->b.store, &head), 0);
+	assert_int_equal(pthread_create(&t, NULL, held_call, f), 0);
+	for (int i = 0; i < 200; i++) {
+		memset(&ev, 0, sizeof(ev));
+		assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, &ev), 0);
+		if (strcmp(ev.text, "approval.requested success") == 0) {
+			break;
+		}
+		usleep(25000);
+	}
+	assert_string_equal(ev.text, "approval.requested success");
+	assert_non_null(d = cJSON_Parse(ev.last_details));
+	assert_non_null(id = cJSON_GetStringValue(cJSON_GetObjectItem(d, "approval_id")));
+	/* web1 is moved to prod by an operator, then the call is approved. */
+	assert_int_equal(store_agent_set_labels(f->b.store, "web1", "sha256:"
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "{\"env\":\"prod\"}", NULL), 0);
+	assert_int_equal(brk_agents_sync(f->b.agents, "web1"), 0);
+	assert_int_equal(store_approval_approve(f->b.store, id, "user:bob", NOW, 0), 0);
+	cJSON_Delete(d);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, &ev), 0);
+	assert_string_equal(ev.text, "approval.requested success; tool.ssh_exec denied");
+	assert_non_null(strstr(ev.last_details, "\"host_hidden\":true"));
+	assert_non_null(strstr(f->last, "no host named web1"));
+}
+
 static void hash(const char *actor, const char *tool, const char *args, char *out)
 {
 	cJSON *j = cJSON_Parse(args);
@@ -423,6 +465,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gate_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_revoked_credential, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_held_call_withdrawn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_released_call_decided_again, setup,
+		    teardown),
 		cmocka_unit_test(test_same_call_same_hash),
 		cmocka_unit_test(test_any_change_changes_hash),
 		cmocka_unit_test(test_depth_is_bounded),
