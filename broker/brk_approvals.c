@@ -312,7 +312,6 @@ static int request(struct brk_call *c, int need_mfa, int need_approval,
 int brk_approvals_gate(struct brk_call *c, cJSON **result)
 {
 	const struct pol_requirements *req = &c->dec.req;
-	struct brk_identity now;
 	struct store_approval a;
 	char url[sizeof(c->b->base_url) + 64], grant[STORE_APPROVAL_ID_LEN + 1];
 	int64_t t = c->b->now();
@@ -351,6 +350,8 @@ int brk_approvals_gate(struct brk_call *c, cJSON **result)
 		}
 	} else if (r == 0) {
 		r = wait_answer(c, &a, result);
+	} else {
+		(void)end(c, &a, "withdrawn", "the broker could not tell the client");
 	}
 	if (mcp_call_client_supports(c->mcp, "elicitation.url")) {
 		cJSON *p = cJSON_CreateObject();
@@ -363,18 +364,7 @@ int brk_approvals_gate(struct brk_call *c, cJSON **result)
 	if (r == ZT_ERR_CANCELLED && *result != NULL) {
 		return ZT_ERR_DENIED;
 	}
-	if (r != 0) {
-		return r;
-	}
-	/* Released: on the roles the request was decided on, by the identity
-	 * that asked, or not at all. */
-	if (brk_mcp_identity(c->b, c->mcp, &now) != 0 || strcmp(now.roles, c->who.roles) != 0 ||
-	    brk_policy_generation(c->b->roles) != c->generation) {
-		*result = mcp_result_error("the roles changed while the call waited; its approval "
-		    "no longer holds and nothing ran: call again");
-		return ZT_ERR_DENIED;
-	}
-	return 0;
+	return r;
 }
 
 /* ---- answering ---- */

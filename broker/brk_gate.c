@@ -315,10 +315,24 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 		}
 		return r;
 	}
-	/* A call that waited is decided again on the host as it is now (its
-	 * labels or agent may have changed meanwhile; the roles could not). */
-	if (c.approval_id[0] != '\0' && decide(&c, unknown, sizeof(unknown), result) != 0) {
-		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	/* A call that waited runs on the roles it was decided on, by the
+	 * credential that asked, or not at all; and is decided again on the
+	 * host as it is now (its labels or agent may have changed). */
+	if (c.approval_id[0] != '\0') {
+		char roles[sizeof(c.who.roles)];
+		int64_t gen = c.generation;
+
+		memcpy(roles, c.who.roles, sizeof(roles));
+		if (brk_mcp_identity(b, mcp, &c.who) != 0 || strcmp(c.who.roles, roles) != 0 ||
+		    brk_policy_generation(b->roles) != gen) {
+			refuse(&c, "denied", "the roles or the credential changed while the call "
+			    "waited", 0, "the roles changed while the call waited; its approval no "
+			    "longer holds and nothing ran: call again", result);
+			return *result != NULL ? 0 : ZT_ERR_NOMEM;
+		}
+		if (decide(&c, unknown, sizeof(unknown), result) != 0) {
+			return *result != NULL ? 0 : ZT_ERR_NOMEM;
+		}
 	}
 	/* The decision is on record before anything runs. */
 	if ((d = details(&c)) != NULL) {

@@ -325,13 +325,10 @@ static void test_gate_held_call_withdrawn(void **state)
 	assert_string_equal(ev.text, "approval.requested success; approval.withdrawn success");
 }
 
-/* A call that waited is decided again on the host as it is when it is
- * released: a host moved out of the caller's reach meanwhile is refused,
- * whatever the approval said. */
-static void test_gate_released_call_decided_again(void **state)
+/* Holds a call (a role that wants an approval), makes change() while it
+ * waits, approves it, and leaves in *ev the events the call left. */
+static void held_then_approved(struct fx *f, void (*change)(struct fx *f), struct events *ev)
 {
-	struct fx *f = *state;
-	struct events ev;
 	pthread_t t;
 	int64_t head = 0;
 	cJSON *d;
@@ -342,29 +339,60 @@ static void test_gate_released_call_decided_again(void **state)
 	assert_int_equal(store_audit_head(f->b.store, &head), 0);
 	assert_int_equal(pthread_create(&t, NULL, held_call, f), 0);
 	for (int i = 0; i < 200; i++) {
-		memset(&ev, 0, sizeof(ev));
-		assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, &ev), 0);
-		if (strcmp(ev.text, "approval.requested success") == 0) {
+		memset(ev, 0, sizeof(*ev));
+		assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, ev), 0);
+		if (strcmp(ev->text, "approval.requested success") == 0) {
 			break;
 		}
 		usleep(25000);
 	}
-	assert_string_equal(ev.text, "approval.requested success");
-	assert_non_null(d = cJSON_Parse(ev.last_details));
+	assert_string_equal(ev->text, "approval.requested success");
+	assert_non_null(d = cJSON_Parse(ev->last_details));
 	assert_non_null(id = cJSON_GetStringValue(cJSON_GetObjectItem(d, "approval_id")));
-	/* web1 is moved to prod by an operator, then the call is approved. */
+	change(f);
+	assert_int_equal(store_approval_approve(f->b.store, id, "user:bob", NOW, 0), 0);
+	cJSON_Delete(d);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	memset(ev, 0, sizeof(*ev));
+	assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, ev), 0);
+}
+
+static void move_to_prod(struct fx *f)
+{
 	assert_int_equal(store_agent_set_labels(f->b.store, "web1", "sha256:"
 	    "0000000000000000000000000000000000000000000000000000000000000000",
 	    "{\"env\":\"prod\"}", NULL), 0);
 	assert_int_equal(brk_agents_sync(f->b.agents, "web1"), 0);
-	assert_int_equal(store_approval_approve(f->b.store, id, "user:bob", NOW, 0), 0);
-	cJSON_Delete(d);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	memset(&ev, 0, sizeof(ev));
-	assert_int_equal(store_audit_each(f->b.store, head, 0, add_event, &ev), 0);
+}
+
+static void revoke_token(struct fx *f)
+{
+	assert_int_equal(store_session_revoke(f->b.store, f->token_hash, NOW), 0);
+}
+
+/* A call that waited is decided again when it is released: on the host
+ * as it is then (one moved out of the caller's reach is refused, whatever
+ * the approval said), and for a credential that still holds. */
+static void test_gate_released_call_decided_again(void **state)
+{
+	struct fx *f = *state;
+	struct events ev;
+
+	held_then_approved(f, move_to_prod, &ev);
 	assert_string_equal(ev.text, "approval.requested success; tool.ssh_exec denied");
 	assert_non_null(strstr(ev.last_details, "\"host_hidden\":true"));
 	assert_non_null(strstr(f->last, "no host named web1"));
+}
+
+static void test_gate_released_call_credential_revoked(void **state)
+{
+	struct fx *f = *state;
+	struct events ev;
+
+	held_then_approved(f, revoke_token, &ev);
+	assert_string_equal(ev.text, "approval.requested success; tool.ssh_exec denied");
+	assert_non_null(strstr(ev.last_details, "the roles or the credential changed"));
+	assert_non_null(strstr(f->last, "its approval no longer holds and nothing ran"));
 }
 
 static void hash(const char *actor, const char *tool, const char *args, char *out)
@@ -466,6 +494,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gate_revoked_credential, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_held_call_withdrawn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_released_call_decided_again, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gate_released_call_credential_revoked, setup,
 		    teardown),
 		cmocka_unit_test(test_same_call_same_hash),
 		cmocka_unit_test(test_any_change_changes_hash),
