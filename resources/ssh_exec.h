@@ -1,13 +1,10 @@
 /*
- * ssh_exec.h - runs one command on a host over SSH with a fresh, short-lived
- * OpenSSH user certificate (zt issue 4, ssh_exec). Independent of MCP and of
- * tunnels: the caller hands in an already connected stream socket to the
- * target's sshd and the host key it must present (no trust on first use).
- *
- * Per call a fresh Ed25519 key is generated in memory and certified by the
- * broker's SSH user CA (principal = login, valid now-30 .. now+120, key id
- * "zt:<identity>:<call id>", extension permit-pty only); the key is wiped and
- * freed before ssh_exec_run() returns.
+ * ssh_exec.h - runs one command on a host over SSH. Independent of MCP and
+ * of tunnels: ssh_exec_on() runs it on a connection resources/ssh_conn.h
+ * opened (warm connections reuse one for many commands); ssh_exec_run()
+ * opens one for the command alone over an already connected stream socket
+ * to the target's sshd (the certificate's key id is then
+ * "zt:<identity>:<call id>") and closes it after.
  */
 #ifndef ZT_SSH_EXEC_H
 #define ZT_SSH_EXEC_H
@@ -16,20 +13,11 @@
 #include <stdint.h>
 
 #include "common/sshca.h"
+#include "resources/ssh_conn.h"
 
 #define SSH_EXEC_MAX_OUTPUT_DEFAULT (1024 * 1024) /* bytes per stream */
-#define SSH_EXEC_KEY_ID_MAX 256
-#define SSH_EXEC_ERROR_MAX 256
-
-enum ssh_exec_status {
-	SSH_EXEC_OK = 0,            /* the command ran; any exit code */
-	SSH_EXEC_TIMEOUT,           /* deadline passed; command killed, channel closed */
-	SSH_EXEC_CANCELLED,         /* cancelled() returned 1; likewise */
-	SSH_EXEC_HOSTKEY_MISMATCH,  /* server's host key is not req->host_key */
-	SSH_EXEC_AUTH_FAILED,       /* sshd refused the certificate */
-	SSH_EXEC_CONNECT_FAILED,    /* SSH handshake, channel or I/O failure */
-	SSH_EXEC_ERROR,             /* bad request or local failure (key, cert) */
-};
+#define SSH_EXEC_KEY_ID_MAX SSH_CONN_KEY_ID_MAX
+#define SSH_EXEC_ERROR_MAX SSH_CONN_ERROR_MAX
 
 struct ssh_exec_req {
 	int fd;                     /* connected stream socket; the caller owns it */
@@ -76,11 +64,15 @@ struct ssh_exec_result {
  */
 int ssh_exec_run(const struct ssh_exec_req *req, struct ssh_exec_result *out);
 
+/* Runs req->command on the open connection c, in a channel of its own:
+ * only command, timeout_ms (this command's), max_output, cancelled,
+ * progress and arg of req are read. *out as ssh_exec_run's (serial and
+ * key_id are the connection's). A connection that failed under it is
+ * marked so (ssh_conn_alive() then says 0). */
+int ssh_exec_on(struct ssh_conn *c, const struct ssh_exec_req *req, struct ssh_exec_result *out);
+
 /* Frees the buffers of *r (not r itself); NULL is a no-op. */
 void ssh_exec_result_free(struct ssh_exec_result *r);
 
-/* "ok", "timeout", "cancelled", "hostkey_mismatch", "auth_failed",
- * "connect_failed", "error". Never NULL. */
-const char *ssh_exec_status_name(enum ssh_exec_status s);
 
 #endif
