@@ -20,6 +20,7 @@ struct brk_work;
 struct brk_agents;
 struct brk_roles;
 struct brk_dials;
+struct brk_sshpool;
 struct brk_mcphttp;
 struct ca;
 struct sshca;
@@ -59,6 +60,11 @@ struct brk {
 	char dummy_hash[CRYPTO_PWHASH_MAX];
 	/* The agents known to this broker (brk_agents.h). */
 	struct brk_agents *agents;
+	/* Warm SSH connections (brk_sshpool.h); NULL: none are kept. */
+	struct brk_sshpool *sshpool;
+	/* How long one serves (seconds; 0: BRK_SSH_CONN_TTL_MAX_S, its
+	 * certificate's life less a margin). */
+	int64_t ssh_conn_ttl;
 	/* Streams waiting for an agent's accept (brk_dial.h). */
 	struct brk_dials *dials;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */

@@ -30,6 +30,16 @@ struct brk_call;
 #define BRK_EXEC_COMMAND_MAX 16384    /* bytes of a command line */
 #define BRK_EXEC_LOGIN_MAX 32
 
+/* Housekeeping of the warm connections (brk_sshpool.h), once a second
+ * (brk_watch.h): expired ones close; when the store changed (a lock, a
+ * removal, a logout, a role change), and every BRK_SSHEXEC_CHECK_S anyway,
+ * so do those whose credential no longer holds, whose host is offline, or
+ * that were opened under other roles. */
+#define BRK_SSHEXEC_CHECK_S 5
+struct brk;
+struct brk_watch_round;
+void brk_sshexec_chore(struct brk *b, const struct brk_watch_round *rd, void *arg);
+
 /* The tool table's parse and run (brk_gate.h). */
 int brk_sshexec_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
 int brk_sshexec_run(struct brk_call *c, cJSON **result);

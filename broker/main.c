@@ -25,6 +25,8 @@
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_run.h"
 #include "broker/brk_sshexec.h"
+#include "broker/brk_sshpool.h"
+#include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
 #include "broker/brk_work.h"
@@ -51,7 +53,7 @@ static const char usage[] =
 	"                      [--mcp-retained-bytes-per-session 32M]\n"
 	"                      [--mcp-retained-bytes-per-identity 64M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
-	"                      [--tunnel-handshake-timeout 10s]\n"
+	"                      [--tunnel-handshake-timeout 10s] [--ssh-conn-ttl 105s]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -257,11 +259,12 @@ static int serve(int argc, char **argv)
 		{ "http-head-timeout", required_argument, NULL, 'H' },
 		{ "http-body-timeout", required_argument, NULL, 'B' },
 		{ "tunnel-handshake-timeout", required_argument, NULL, 'K' },
+		{ "ssh-conn-ttl", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
-	const char *handshake = NULL, *sessions_pi = NULL, *calls_pi = NULL;
+	const char *handshake = NULL, *sessions_pi = NULL, *calls_pi = NULL, *conn_ttl = NULL;
 	const char *kept_session = NULL, *kept_identity = NULL, *kept_all = NULL;
 	struct brk_mcp_config mc;
 	struct brk_http_config hc;
@@ -305,6 +308,7 @@ static int serve(int argc, char **argv)
 		case 'D': diag = 1; break;
 		case 'T': tunnel_listen = optarg; break;
 		case 'X': exec_max = optarg; break;
+		case 'W': conn_ttl = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
 		case 'R': kept_session = optarg; break;
@@ -343,6 +347,8 @@ static int serve(int argc, char **argv)
 	    duration_flag("exec-timeout-max", exec_max, 1, 24 * 3600,
 	    &b.exec_timeout_max_s) != 0 ||
 	    duration_flag("agent-cert-ttl", agent_ttl, 15, 7 * 86400, &b.agent_cert_ttl) != 0 ||
+	    duration_flag("ssh-conn-ttl", conn_ttl, 1, BRK_SSH_CONN_TTL_MAX_S,
+	    &b.ssh_conn_ttl) != 0 ||
 	    duration_flag("audit-aggregate", agg_period, 1, 3600, &agg_s) != 0 ||
 	    duration_flag("http-head-timeout", head_to, 1, 3600, &head_s) != 0 ||
 	    duration_flag("http-body-timeout", body_to, 1, 3600, &body_s) != 0 ||
@@ -389,13 +395,15 @@ static int serve(int argc, char **argv)
 	b.now = brk_now;
 	b.agents = brk_agents_new(dd.store);
 	b.dials = brk_dials_new();
+	b.sshpool = brk_sshpool_new();
 	b.agg = aud_agg_new(agg_s * 1000);
 	b.watch = brk_watch_new(&b);
 	b.work = brk_work_new(BRK_HTTP_WORKERS, BRK_HTTP_QUEUE);
 	if (brk_limits_init(&b.limits) != 0 || b.agents == NULL || b.dials == NULL ||
 	    b.agg == NULL || b.watch == NULL || b.work == NULL ||
 	    brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
-	    brk_watch_add(b.watch, sync_agents, NULL) != 0 ||
+	    brk_watch_add(b.watch, sync_agents, NULL) != 0 || b.sshpool == NULL ||
+	    brk_watch_add(b.watch, brk_sshexec_chore, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0 ||
 	    crypto_random(b.web_key, sizeof(b.web_key)) != 0) {
 		log_error("out of memory");
@@ -488,6 +496,8 @@ out:
 	brk_work_free(b.work);
 	brk_limits_fini(&b.limits);
 	aud_agg_free(b.agg);
+	/* The workers are done: no connection is in use. */
+	brk_sshpool_free(b.sshpool);
 	brk_agents_free(b.agents);
 	brk_dials_free(b.dials);
 	free(chain);

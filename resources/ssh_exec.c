@@ -214,6 +214,7 @@ static int exec_on(struct ssh_conn *c, const struct ssh_exec_req *req, int64_t s
 		    ssh_get_error(s));
 		goto out;
 	}
+	out->started = 1;
 	if ((r = read_output(c, ch, req, start, deadline, &so, &se, out)) == 0) {
 		/* The exit status comes with or right after EOF; bounded by the deadline. */
 		ssh_set_deadline(s, deadline);

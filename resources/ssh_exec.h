@@ -49,6 +49,7 @@ struct ssh_exec_result {
 	size_t stdout_total;        /* bytes received, including dropped ones */
 	size_t stderr_total;
 	int64_t duration_ms;
+	int started;                /* the command was started (its exec request accepted) */
 	uint64_t serial;            /* certificate used (for audit); 0 before signing */
 	char key_id[SSH_EXEC_KEY_ID_MAX];
 	char error[SSH_EXEC_ERROR_MAX];  /* "" on SSH_EXEC_OK */

@@ -98,7 +98,7 @@ after(async () => {
   sshd?.stop();
 });
 
-test('id -un returns the login; sshd logs the per-call key id and serial; both audited', async () => {
+test('id -un returns the login; sshd logs the connection\'s key id and serial; both audited', async () => {
   const r = await exec(bot, { host: 'web1', login: USER, command: 'id -un' });
   assert.equal(r.isError, false, text(r));
   assert.equal(r.structuredContent.exit_code, 0);
@@ -115,8 +115,11 @@ test('id -un returns the login; sshd logs the per-call key id and serial; both a
   assert.equal(done.details.stdout_bytes, USER.length + 1);
   const callId = done.details.call_id;
   assert.match(callId, /^[0-9a-f]{16}$/);
-  assert.equal(done.details.key_id, `zt:bot:exec-bot:${callId}`);
-  sshd.assertLogged(`Accepted certificate ID "zt:bot:exec-bot:${callId}" (serial ${done.details.cert_serial})`);
+  // The certificate is the connection's: key id names it, the outcome too.
+  const connId = done.details.conn_id;
+  assert.match(connId, /^[0-9a-f]{16}$/);
+  assert.equal(done.details.key_id, `zt:bot:exec-bot:${connId}`);
+  sshd.assertLogged(`Accepted certificate ID "zt:bot:exec-bot:${connId}" (serial ${done.details.cert_serial})`);
   const decided = auditEvents(broker, 'tool.ssh_exec').find((e) => e.details.call_id === callId);
   assert.equal(decided.outcome, 'allowed');
   assert.equal(decided.details.command, 'id -un');
@@ -380,7 +383,7 @@ test('over stdio: a user runs ssh_exec through ztctl mcp', async () => {
   assert.equal(done.actor, 'user:exec-alice');
   // ztctl mcp relays over HTTPS: the broker sees where ztctl runs.
   assert.equal(done.source, '127.0.0.1');
-  sshd.assertLogged(`Accepted certificate ID "zt:user:exec-alice:${done.details.call_id}"`);
+  sshd.assertLogged(`Accepted certificate ID "zt:user:exec-alice:${done.details.conn_id}"`);
   // The audit chain still verifies after all of the above.
   assert.match(execFileSync(path.join(path.dirname(ZTCTL), 'ztbroker'),
     ['admin', '--data-dir', broker.dataDir, 'audit', 'verify'], { encoding: 'utf8' }), /ok|verified/i);

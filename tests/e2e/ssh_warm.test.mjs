@@ -1,0 +1,105 @@
+// Warm SSH connections, end to end: the official MCP SDK client -> a real
+// broker -> a real agent's tunnel -> a real OpenSSH sshd. Ten calls in a
+// row ride one SSH connection (sshd logs one accepted certificate, the
+// connection's), each still decided and audited on its own; locking the
+// user closes it at once; past its life (--ssh-conn-ttl) the next call
+// gets a new connection with a new certificate.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  admin, applyRole, auditEvents, mcpConnect, startAgent, startBroker, stopChecked, tmpdir, until,
+  userToken,
+} from './lib/zt.mjs';
+import { startSshd } from './lib/sshd.mjs';
+
+const TTL_S = 6;
+let broker;
+let sshd;
+const agents = [];
+
+const exec = (client, command) => client.callTool({ name: 'ssh_exec',
+  arguments: { host: 'web1', login: sshd.user, command } });
+
+// Whether sshd saw the connection from port close.
+const closedLog = (port) => new RegExp(`(Closing connection to|Connection closed by) 127\\.0\\.0\\.1 port ${port}\\b`)
+  .test(sshd.log());
+
+// The client port of the SSH connection whose certificate has key id.
+function portOf(keyId) {
+  const lines = sshd.log().split('\n');
+  const i = lines.findIndex((l) => l.includes(`Accepted certificate ID "${keyId}"`));
+  assert.ok(i >= 0, `sshd accepted ${keyId}`);
+  const m = lines.slice(i).join('\n').match(/Accepted publickey for \S+ from 127\.0\.0\.1 port (\d+)/);
+  return m[1];
+}
+
+before(async () => {
+  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--ssh-conn-ttl', `${TTL_S}s`] });
+  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  applyRole(broker, `kind: role\nname: warm\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
+    + '  tools: [ssh_exec, list_hosts]\n');
+  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
+  const a = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
+    token, hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
+  assert.ok(a.joined, a.out?.stderr);
+  agents.push(a);
+});
+
+after(async () => {
+  for (const a of agents) await a.stop();
+  await stopChecked(broker);
+  sshd?.stop();
+});
+
+test('ten calls in a row ride one connection; past its life a new one is minted', async () => {
+  const client = await mcpConnect(broker, await userToken(broker, 'wanda', 'warm'));
+  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
+    .structuredContent.hosts[0]?.online, 'web1 online');
+  const before = auditEvents(broker, 'tool.ssh_exec.result').length;
+  for (let i = 0; i < 10; i++) {
+    const r = await exec(client, `echo ${i}`);
+    assert.equal(r.structuredContent.stdout, `${i}\n`);
+  }
+  const done = auditEvents(broker, 'tool.ssh_exec.result').slice(before);
+  assert.equal(done.length, 10);
+  const conn = done[0].details.conn_id;
+  assert.deepEqual(done.map((e) => e.details.conn_id), Array(10).fill(conn));
+  assert.deepEqual(done.map((e) => e.details.conn_reused), [false, ...Array(9).fill(true)]);
+  // Each call decided and audited on its own, all on one certificate.
+  assert.equal(new Set(done.map((e) => e.details.call_id)).size, 10);
+  assert.equal(new Set(done.map((e) => e.details.cert_serial)).size, 1);
+  const keyId = `zt:user:wanda:${conn}`;
+  assert.equal(sshd.log().split(`Accepted certificate ID "${keyId}"`).length - 1, 1);
+
+  // Past its life the connection is retired (closed by the housekeeping),
+  // and the next call mints a new certificate on a new one.
+  const port = portOf(keyId);
+  assert.ok(!closedLog(port), 'kept open between the calls');
+  await until(() => closedLog(port), 'the expired connection is closed', (TTL_S + 5) * 1000);
+  const r = await exec(client, 'echo again');
+  assert.equal(r.structuredContent.stdout, 'again\n');
+  const next = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+  assert.notEqual(next.details.conn_id, conn);
+  assert.equal(next.details.conn_reused, false);
+  assert.notEqual(next.details.cert_serial, done[0].details.cert_serial);
+  sshd.assertLogged(`Accepted certificate ID "zt:user:wanda:${next.details.conn_id}"`);
+  await client.close();
+});
+
+test('locking the user closes its warm connection at once', async () => {
+  const client = await mcpConnect(broker, await userToken(broker, 'walt', 'warm'));
+  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
+    .structuredContent.hosts[0]?.online, 'web1 online');
+  assert.equal((await exec(client, 'true')).isError, false);
+  const conn = auditEvents(broker, 'tool.ssh_exec.result').at(-1).details.conn_id;
+  const port = portOf(`zt:user:walt:${conn}`);
+  const t0 = Date.now();
+  assert.equal(admin(broker, 'users', 'lock', 'walt').code, 0);
+  assert.ok(!closedLog(port), 'kept open after the call');
+  await until(() => closedLog(port), 'the locked user\'s connection is closed', 4000);
+  assert.ok(Date.now() - t0 < 4000);
+  // The next call is refused: the session went with the token.
+  await assert.rejects(exec(client, 'true'));
+  await client.close().catch(() => {});
+});
