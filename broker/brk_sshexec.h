@@ -3,13 +3,16 @@
  * The gate (brk_gate.h) does the rest: identity, policy, audit.
  *
  * Arguments {host, login, command, timeout_s}: clear errors for bad input.
- * The work: a stream through the host's agent (brk_dial.h; an offline host
- * fails at once with "host offline"), then resources/ssh_exec.h over it: a
- * fresh key and a two-minute certificate (principal = login, key id
- * "zt:<kind>:<name>:<call id>"), the host key pinned to the one the agent
- * advertised, bounded output, progress, cancellation and timeout (the
- * command is killed). The outcome event gets the certificate's serial and
- * key id, the status, exit code, bytes and duration.
+ * The work: a warm connection of the caller's credential to the host as
+ * the login (brk_sshpool.h), or a new one: a stream through the host's
+ * agent (brk_dial.h; an offline host fails at once with "host offline"),
+ * then resources/ssh_conn.h over it: a fresh key and a two-minute
+ * certificate (principal = login, key id "zt:<kind>:<name>:<conn id>"),
+ * the host key pinned to the one the agent advertised. Then
+ * resources/ssh_exec.h: a channel, bounded output, progress, cancellation
+ * and timeout (the command is killed). The outcome event gets the
+ * connection's id, whether it was reused, the certificate's serial and key
+ * id, the status, exit code, bytes and duration.
  * Output: structuredContent {exit_code, stdout, stderr, truncated,
  * duration_ms} and the same JSON as text. isError when the command could
  * not run (offline host, authentication, timeout), not for a non-zero exit
