@@ -20,6 +20,7 @@
 #include "common/net.h"
 #include "common/err.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "mcp/mcp.h"
 #include "resources/ssh_exec.h"
 #include "store/store.h"
@@ -240,6 +241,8 @@ again:
 	if (r != 0 && reused && !res.started && tries++ == 0 && !mcp_call_cancelled(c->mcp)) {
 		/* A warm connection that died meanwhile (sshd restarted, the
 		 * tunnel dropped): nothing ran; once more on a new one. */
+		log_info("ssh_exec: warm connection %s to %s died (%s); replacing it", pc->id,
+		    c->host, res.error);
 		brk_sshpool_give(c->b->sshpool, pc, 1, brk_now());
 		ssh_exec_result_free(&res);
 		memset(&res, 0, sizeof(res));

@@ -3,9 +3,12 @@
 // row ride one SSH connection (sshd logs one accepted certificate, the
 // connection's), each still decided and audited on its own; locking the
 // user closes it at once; past its life (--ssh-conn-ttl) the next call
-// gets a new connection with a new certificate.
+// gets a new connection with a new certificate; one that died is replaced
+// for the next call without an error.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, applyRole, auditEvents, mcpConnect, startAgent, startBroker, stopChecked, tmpdir, until,
@@ -87,6 +90,28 @@ test('ten calls in a row ride one connection; past its life a new one is minted'
   assert.equal(next.details.conn_reused, false);
   assert.notEqual(next.details.cert_serial, done[0].details.cert_serial);
   sshd.assertLogged(`Accepted certificate ID "zt:user:wanda:${next.details.conn_id}"`);
+  await client.close();
+});
+
+test('a warm connection that died is replaced for the next call, transparently', async () => {
+  const client = await mcpConnect(broker, await userToken(broker, 'wendy', 'warm'));
+  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
+    .structuredContent.hosts[0]?.online, 'web1 online');
+  assert.equal((await exec(client, 'true')).isError, false);
+  const first = auditEvents(broker, 'tool.ssh_exec.result').at(-1).details.conn_id;
+  // sshd's process for that connection dies (as in an sshd restart).
+  const port = portOf(`zt:user:wendy:${first}`);
+  const pids = execFileSync('pgrep', ['-P', String(sshd.pid)], { encoding: 'utf8' }).trim().split('\n');
+  for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+  await until(() => closedLog(port) || pids.every((p) => !fs.existsSync(`/proc/${p}`)), 'the connection is gone');
+  const r = await exec(client, 'echo replaced');
+  assert.equal(r.isError, false, JSON.stringify(r));
+  assert.equal(r.structuredContent.stdout, 'replaced\n');
+  const next = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+  assert.notEqual(next.details.conn_id, first);
+  assert.equal(next.details.conn_reused, false);
+  // It was the call that found the dead connection, not a sweep.
+  assert.match(broker.log.join(''), new RegExp(`warm connection ${first} to web1 died .*; replacing it`));
   await client.close();
 });
 
