@@ -41,7 +41,12 @@ function count(name, dflt) {
 const WARMUP = count('BENCH_WARMUP', 10);
 const SEQ_CALLS = count('BENCH_SEQ_CALLS', 100);
 const CALLS = count('BENCH_CALLS', 200);
-const LEVELS = [1, 8, 32];
+// BENCH_LEVELS=1,8 runs only those concurrency levels (1 is always run).
+const LEVELS = [...new Set([1, ...(process.env.BENCH_LEVELS || '8,32').split(',').filter(Boolean)
+  .map((v) => {
+    if (!/^[1-9][0-9]{0,3}$/.test(v)) throw new Error(`BENCH_LEVELS: bad level ${v}`);
+    return Number(v);
+  })])];
 
 const say = (s) => process.stderr.write(`bench: ${s}\n`);
 
@@ -279,12 +284,13 @@ function table(report) {
     `zt ssh_exec benchmark: \`${COMMAND}\` on one sshd at 127.0.0.1, ${report.date}`,
     `${report.machine.nproc} cores, Linux ${report.machine.kernel}, load ${report.machine.loadavg.join(' ')}; `
       + `${report.versions.openssh}; node ${report.versions.node}; libssh ${report.versions.libssh}`,
-    `sequential: ${calls.sequential} calls after ${calls.warmup} warm-up; c=8 and c=32: ${calls.concurrent} calls `
+    `sequential: ${calls.sequential} calls after ${calls.warmup} warm-up; `
+      + `${LEVELS.slice(1).map((c) => `c=${c}`).join(' and ') || 'no concurrency'}: ${calls.concurrent} calls `
       + 'each; MCP: one client session, parallel tools/call',
     `OpenSSH key exchange: ${report.openssh_kex}; libssh: curve25519-sha256`,
     '',
-    row(['', 'median', 'p90', 'median', 'p90', 'calls/s', '', '']),
-    row(['path', 'ms', 'ms', '/OpenSSH', '/OpenSSH', 'c=1', 'c=8', 'c=32']),
+    row(['', 'median', 'p90', 'median', 'p90', 'calls/s', ...LEVELS.slice(1).map(() => '')]),
+    row(['path', 'ms', 'ms', '/OpenSSH', '/OpenSSH', ...LEVELS.map((c) => `c=${c}`)]),
   ];
   for (const m of Object.values(res)) {
     const s = m.sequential;
