@@ -71,20 +71,20 @@ static void close_dup(int lib_fd, int caller_fd)
 	}
 }
 
-static int conn_fail(struct ssh_conn_info *info, enum ssh_exec_status st, int err,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int conn_fail(struct ssh_conn_info *info, enum ssh_exec_status st, int err,
-    const char *fmt, ...)
+int ssh_fail_into(enum ssh_exec_status *status, char *error, size_t errorsz,
+    enum ssh_exec_status st, int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	info->status = st;
+	*status = st;
 	va_start(ap, fmt);
-	vsnprintf(info->error, sizeof(info->error), fmt, ap);
+	vsnprintf(error, errorsz, fmt, ap);
 	va_end(ap);
 	return err;
 }
+
+#define conn_fail(info, st, err, ...) \
+	ssh_fail_into(&(info)->status, (info)->error, sizeof((info)->error), st, err, __VA_ARGS__)
 
 /* Copies the second space-separated word of line into dst. */
 static int ssh_second_word(const char *line, char *dst, size_t dstlen, char *first, size_t firstlen)

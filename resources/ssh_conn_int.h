@@ -6,6 +6,7 @@
 #ifndef ZT_SSH_CONN_INT_H
 #define ZT_SSH_CONN_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <libssh/libssh.h>
 
@@ -17,6 +18,12 @@ ssh_session ssh_conn_session(struct ssh_conn *c);
 void ssh_conn_broken(struct ssh_conn *c);
 
 #define SSH_CONN_POLL_MS 100
+
+/* Records a failure (st, and the message in error[errorsz]) and returns
+ * err: how every operation here says what went wrong. */
+int ssh_fail_into(enum ssh_exec_status *status, char *error, size_t errorsz,
+    enum ssh_exec_status st, int err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Milliseconds left before deadline (net_mono_ms() time), 0 when past. */
 int64_t ssh_remaining_ms(int64_t deadline);

@@ -4,7 +4,6 @@
  * cancellation (see ssh_exec.h).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +26,8 @@ struct ssh_stream {
 	int truncated;
 };
 
-static int ssh_fail(struct ssh_exec_result *out, enum ssh_exec_status st, int err,
-    const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int ssh_fail(struct ssh_exec_result *out, enum ssh_exec_status st, int err,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	out->status = st;
-	va_start(ap, fmt);
-	vsnprintf(out->error, sizeof(out->error), fmt, ap);
-	va_end(ap);
-	return err;
-}
+#define ssh_fail(out, st, err, ...) \
+	ssh_fail_into(&(out)->status, (out)->error, sizeof((out)->error), st, err, __VA_ARGS__)
 
 void ssh_exec_result_free(struct ssh_exec_result *r)
 {
