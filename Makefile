@@ -42,10 +42,13 @@ ZT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
              $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS_ZT := $(PKG_LIBS) -lpthread
 
-# Modules of the shared library, in dependency order (programs -> mcp,
-# resources, policy, audit, store -> common).
+# Modules of the shared libraries, in dependency order (programs -> mcp,
+# resources, policy, audit, store -> tunnel, common). libztbase holds what
+# every binary needs (common, tunnel); libzt the rest. ztagent links only
+# libztbase: no storage, policy or MCP code.
+BASE_SRC   := $(wildcard tunnel/*.c) $(wildcard common/*.c)
 LIB_SRC    := $(wildcard resources/*.c) $(wildcard mcp/*.c) $(wildcard policy/*.c) \
-              $(wildcard audit/*.c) $(wildcard store/*.c) $(wildcard common/*.c)
+              $(wildcard audit/*.c) $(wildcard store/*.c)
 BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
 CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
@@ -56,7 +59,8 @@ FUZZ_SRC   := $(wildcard fuzz/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
-LIBZT   := $(BUILD)/libzt.a
+LIBBASE := $(BUILD)/libztbase.a
+LIBZT   := $(BUILD)/libzt.a $(LIBBASE)
 LIBBRK  := $(BUILD)/libbrk.a
 LIBCLI  := $(BUILD)/libcli.a
 LIBAGT  := $(BUILD)/libagt.a
@@ -76,7 +80,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ZT_CFLAGS) -c -o $@ $<
 
-$(LIBZT): $(call obj,$(LIB_SRC))
+$(BUILD)/libzt.a: $(call obj,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBBASE): $(call obj,$(BASE_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -98,7 +106,7 @@ $(LIBAGT): $(call obj,$(AGENT_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ztagent: $(call obj,agent/main.c) $(LIBAGT) $(LIBZT)
+$(BUILD)/ztagent: $(call obj,agent/main.c) $(LIBAGT) $(LIBBASE)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 # Unit tests link only what they test: brk_*_test the broker's modules,
@@ -189,7 +197,8 @@ asan: deps
 FUZZ_BUILD  := build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -MMD -MP $(PKG_CFLAGS) \
                -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) $(BROKER_SRC) $(CLI_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) $(BASE_SRC) $(BROKER_SRC) \
+                $(CLI_SRC))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_SRC))
 
 $(FUZZ_BUILD)/%.o: %.c

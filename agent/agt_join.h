@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 struct agt_config {
 	const char *broker_host;

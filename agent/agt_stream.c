@@ -14,7 +14,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
-#include "common/pump.h"
+#include "tunnel/pump.h"
 #include "common/tls.h"
 
 struct stream {

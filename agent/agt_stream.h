@@ -4,7 +4,7 @@
  * For dial{id, target} the agent connects to the target it advertised (the
  * only target is "ssh", the --ssh address; nothing the broker names is ever
  * dialled), then opens a new mutual-TLS connection to the broker and sends
- * accept{id} followed by the stream's bytes (common/pump.h), or error{id,
+ * accept{id} followed by the stream's bytes (tunnel/pump.h), or error{id,
  * code, message} when the target cannot be reached. Each stream runs in its
  * own detached thread, at most cfg->max_streams (--max-streams) at once; a
  * dial past that is refused at once on the control connection with

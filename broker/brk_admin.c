@@ -28,7 +28,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/sshca.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 #include "policy/pol_eval.h"
 #include "policy/pol_role.h"
 #include "store/store.h"

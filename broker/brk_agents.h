@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #include "common/tls.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 #define BRK_AGENTS_MAX 4096
 #define BRK_AGENTS_DIALS 16 /* dials queued for one control connection */

@@ -18,7 +18,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 enum state { WAITING, CONNECTED, FAILED };
 

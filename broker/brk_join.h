@@ -17,7 +17,7 @@
 #ifndef ZT_BRK_JOIN_H
 #define ZT_BRK_JOIN_H
 
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 struct brk;
 

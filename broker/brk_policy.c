@@ -9,7 +9,7 @@
 
 #include "broker/brk_roles.h"
 #include "common/err.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 #include "policy/pol_eval.h"
 #include "policy/pol_role.h"
 #include "store/store.h"

@@ -31,9 +31,9 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
-#include "common/pump.h"
+#include "tunnel/pump.h"
 #include "common/tls.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 /* After running out of descriptors, accepting pauses for this long,
  * doubling up to the most while it goes on. */

@@ -17,7 +17,7 @@
  *          brk_dial() asks for a stream (brk_dial.h).
  *   accept (mutual TLS, the certificate of the agent the dial went to):
  *          the rest of the connection is the stream's bytes, pumped into
- *          the dialler's socket (common/pump.h).
+ *          the dialler's socket (tunnel/pump.h).
  *   error with an id (mutual TLS, likewise): the agent could not open the
  *          stream; the dialler is told why.
  *   renew  (mutual TLS, a known agent's valid certificate): a new

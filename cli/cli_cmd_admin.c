@@ -24,7 +24,7 @@
 #include "common/dur.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 #include "policy/pol_role.h"
 
 #define MSG_MAX 512

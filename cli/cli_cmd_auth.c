@@ -26,7 +26,7 @@
 #include "common/json.h"
 #include "common/tls.h"
 #include "common/totp.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 #define MSG_MAX 512
 #define NAME_MAX_LEN 256

@@ -8,7 +8,7 @@
 
 #include "common/err.h"
 #include "common/json.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 void cli_fail(const char *fmt, ...)
 {

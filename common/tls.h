@@ -48,7 +48,7 @@ ssize_t tls_read(struct tls_conn *c, void *p, size_t n);
  * count): 1 ready (or the connection failed: the next read says so), 0
  * nothing yet, or a negative ZT_ERR_*. */
 int tls_wait_readable(struct tls_conn *c, int timeout_ms);
-/* The connection's OpenSSL handle, for pump_run() (common/pump.h); it
+/* The connection's OpenSSL handle, for pump_run() (tunnel/pump.h); it
  * stays owned by c. */
 struct ssl_st *tls_ssl(struct tls_conn *c);
 void tls_close(struct tls_conn *c);

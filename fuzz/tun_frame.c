@@ -1,5 +1,5 @@
 /*
- * fuzz/tun_frame.c - libFuzzer harness for common/tun's frame reader and
+ * fuzz/tun_frame.c - libFuzzer harness for tunnel/tun's frame reader and
  * message decoder.
  *
  * Input: the first byte seeds the chunking, the rest is a byte stream. The
@@ -18,7 +18,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -34,6 +34,7 @@
 #include <sqlite3.h>
 
 #include "common/err.h"
+#include "common/name.h"
 #include "common/log.h"
 #include "store/store_int.h"
 
@@ -398,24 +399,5 @@ int store_schema_version(struct store *st)
 
 int store_name_valid(const char *s)
 {
-	size_t i;
-
-	if (s == NULL) {
-		return 0;
-	}
-	for (i = 0; s[i] != '\0'; i++) {
-		int c = (unsigned char)s[i];
-
-		if (i >= STORE_NAME_MAX) {
-			return 0;
-		}
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			continue;
-		}
-		if (i > 0 && (c == '.' || c == '_' || c == '-')) {
-			continue;
-		}
-		return 0;
-	}
-	return i > 0;
+	return name_valid(s, STORE_NAME_MAX);
 }

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "cli/cli_out.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 static void test_clean(void **state)
 {

@@ -28,7 +28,7 @@
 #include "common/ca.h"
 #include "common/crypto.h"
 #include "common/err.h"
-#include "common/pump.h"
+#include "tunnel/pump.h"
 #include "tests/unit/testutil.h"
 
 #define BIG (3 * 1024 * 1024 + 17)

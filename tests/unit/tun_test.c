@@ -1,5 +1,5 @@
 /*
- * tun_test.c - unit tests for common/tun: the frame reader fed every
+ * tun_test.c - unit tests for tunnel/tun: the frame reader fed every
  * split, poisoning lengths, and every control message's round trip and
  * refusals.
  */
@@ -15,7 +15,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 #define HOSTKEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
 #define RSAKEY "ssh-ed25519 AAAAB3NzaC1yc2EAAAAgAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="

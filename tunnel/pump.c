@@ -6,7 +6,7 @@
  * writable) when a step cannot proceed. Only a turn in which nothing moved
  * sleeps in poll(), on exactly those needs.
  */
-#include "common/pump.h"
+#include "tunnel/pump.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
  * syntax check. The decoder and the encoder walk the same table, so a
  * message one side can send is one the other side accepts.
  */
-#include "common/tun.h"
+#include "tunnel/tun.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
-#include "store/store.h"
+#include "common/name.h"
 
 /* ---- frames ---- */
 
@@ -230,7 +230,7 @@ static int cert_ok(const char *s)
 
 static int name_ok(const char *s)
 {
-	return store_name_valid(s);
+	return name_valid(s, TUN_NAME_MAX);
 }
 
 /* "host:port": a DNS name or IPv4 address, or "[IPv6]"; port 1..65535
