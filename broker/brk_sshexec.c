@@ -136,10 +136,11 @@ fail:
 	return NULL;
 }
 
-/* A warm connection for the call (c->conn_*), or a new one: a stream
- * through the host's agent, then the SSH handshake with a certificate
- * minted for the connection (key id "zt:<identity>:<conn id>"). 0, or the
- * failure in c->outcome and *result. */
+/* A warm connection of the caller's credential to the host as the login,
+ * or a new one: a stream through the host's agent, then the SSH handshake
+ * with a certificate minted for the connection (key id
+ * "zt:<identity>:<conn id>"). 0 with *pc busy for this call; or the
+ * failure, in c->outcome and (unless cancelled) *result. */
 static int conn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled **pc,
     cJSON **result)
 {
