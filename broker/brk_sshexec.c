@@ -286,9 +286,13 @@ again:
 struct sweep_arg {
 	struct brk *b;
 	int64_t generation;
+	int full;                 /* also ask the store whether the token holds */
 };
 
-/* Whether an idle connection may serve its identity's next call. */
+/* Whether an idle connection may serve its identity's next call: its host
+ * online and not locked, the roles as they were (every round, from
+ * memory and one row); its credential still valid (a store lookup: when
+ * the store changed, and every BRK_SSHEXEC_CHECK_S). */
 static int still_good(const struct brk_pooled *pc, void *arg)
 {
 	struct sweep_arg *sa = arg;
@@ -296,16 +300,16 @@ static int still_good(const struct brk_pooled *pc, void *arg)
 	struct brk_agent_info ag;
 
 	return pc->generation == sa->generation &&
-	    store_session_get(sa->b->store, pc->token_hash, sa->b->now(), &s) == 0 &&
-	    brk_agents_get(sa->b->agents, pc->host, &ag) == 0 && ag.online && !ag.locked;
+	    brk_agents_get(sa->b->agents, pc->host, &ag) == 0 && ag.online && !ag.locked &&
+	    (!sa->full || store_session_get(sa->b->store, pc->token_hash, sa->b->now(), &s) == 0);
 }
 
 void brk_sshexec_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
-	struct sweep_arg sa = { b, brk_policy_generation(b->roles) };
 	int64_t now = b->now();
-	int full = brk_sshpool_due(b->sshpool, now, BRK_SSHEXEC_CHECK_S, rd->store_changed);
+	struct sweep_arg sa = { b, brk_policy_generation(b->roles),
+	    brk_sshpool_due(b->sshpool, now, BRK_SSHEXEC_CHECK_S, rd->store_changed) };
 
 	(void)arg;
-	brk_sshpool_sweep(b->sshpool, now, full ? still_good : NULL, &sa);
+	brk_sshpool_sweep(b->sshpool, now, still_good, &sa);
 }

@@ -34,10 +34,10 @@ struct brk_call;
 #define BRK_EXEC_LOGIN_MAX 32
 
 /* Housekeeping of the warm connections (brk_sshpool.h), once a second
- * (brk_watch.h): expired ones close; when the store changed (a lock, a
- * removal, a logout, a role change), and every BRK_SSHEXEC_CHECK_S anyway,
- * so do those whose credential no longer holds, whose host is offline, or
- * that were opened under other roles. */
+ * (brk_watch.h): idle ones close when they expired, their host went
+ * offline or was locked, or the roles changed; and, when the store changed
+ * (a lock, a removal, a logout), and every BRK_SSHEXEC_CHECK_S anyway,
+ * when their credential no longer holds. */
 #define BRK_SSHEXEC_CHECK_S 5
 struct brk;
 struct brk_watch_round;
