@@ -294,7 +294,7 @@ static const struct mcp_tool diag_tools[] = {
 /* ---- glue ---- */
 
 static int authenticate(void *arg, const char *authorization, const char *source,
-    struct mcp_identity *who, char *binding, size_t bindingsz, struct brk_resp *resp)
+    struct mcp_identity *who, struct brk_resp *resp)
 {
 	struct brk_mcp *m = arg;
 	struct brk_identity id;
@@ -313,10 +313,9 @@ static int authenticate(void *arg, const char *authorization, const char *source
 	snprintf(who->kind, sizeof(who->kind), "%s", brk_identity_kind(&id));
 	snprintf(who->name, sizeof(who->name), "%s", id.name);
 	snprintf(who->roles, sizeof(who->roles), "%s", id.roles);
-	snprintf(who->credential, sizeof(who->credential), "%s", id.token_hash);
 	/* Sessions are bound to the token's hash: it names the token without
 	 * being one. */
-	snprintf(binding, bindingsz, "%s", id.token_hash);
+	snprintf(who->credential, sizeof(who->credential), "%s", id.token_hash);
 	return 0;
 }
 
@@ -330,8 +329,7 @@ int brk_mcp_identity(struct brk *b, const struct mcp_call *call, struct brk_iden
 /* Whether the token a session is bound to still authenticates its owner:
  * the same check as every request's (store_session_get), for the sessions
  * the store changed under. */
-static int token_valid(void *arg, const struct mcp_identity *who, const char *binding,
-    const char **why)
+static int token_valid(void *arg, const struct mcp_identity *who, const char **why)
 {
 	struct brk_mcp *m = arg;
 	struct store_session s;
@@ -339,7 +337,7 @@ static int token_valid(void *arg, const struct mcp_identity *who, const char *bi
 	int r;
 
 	memset(&s, 0, sizeof(s));
-	r = store_session_get(m->b->store, binding, m->b->now(), &s);
+	r = store_session_get(m->b->store, who->credential, m->b->now(), &s);
 	switch (r) {
 	case 0:
 		return 0;

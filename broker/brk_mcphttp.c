@@ -62,8 +62,7 @@ struct req {
 	struct brk_body body;
 	int answered;              /* answered before the body (brk_body.h) */
 	int authenticated;         /* who is set: only then may the request go on */
-	struct mcp_identity who;
-	char binding[72];          /* the credential that authenticated it */
+	struct mcp_identity who;   /* who.credential: what authenticated it */
 	char source[64];
 	/* The answer a job prepared, queued by the access handler. */
 	struct MHD_Response *resp;
@@ -567,7 +566,7 @@ static int lookup(struct brk_mcphttp *h, struct req *rq, struct hsession **out)
 	pthread_mutex_lock(&h->mu);
 	hs = session_find(h, sid);
 	if (hs != NULL && (!same_identity(&hs->owner, &rq->who) ||
-	    !same_binding(hs->binding, rq->binding))) {
+	    !same_binding(hs->owner.credential, rq->who.credential))) {
 		int other = !same_identity(&hs->owner, &rq->who);
 
 		pthread_mutex_unlock(&h->mu);
@@ -662,7 +661,6 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	hs->h = h;
 	hs->owner = rq->who;
 	memcpy(hs->owner_key, key, sizeof(key));
-	memcpy(hs->binding, rq->binding, sizeof(hs->binding));
 	memcpy(hs->source, rq->source, sizeof(hs->source));
 	hs->refs = 1;
 	hs->last_used = now_s();
@@ -843,7 +841,7 @@ static void auth_job(void *arg)
 
 	memset(&resp, 0, sizeof(resp));
 	if (h->cfg.authenticate(h->cfg.auth_arg, header(rq->c, "Authorization"), rq->source,
-	    &rq->who, rq->binding, sizeof(rq->binding), &resp) == 0) {
+	    &rq->who, &resp) == 0) {
 		/* Tool events name the client's address (the identity's source). */
 		snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
 		brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
@@ -1041,7 +1039,7 @@ static int by_binding(const void *a, const void *b)
 {
 	const struct hsession *x = *(struct hsession *const *)a;
 	const struct hsession *y = *(struct hsession *const *)b;
-	int c = strcmp(x->binding, y->binding);
+	int c = strcmp(x->owner.credential, y->owner.credential);
 
 	return c != 0 ? c : strcmp(x->owner_key, y->owner_key);
 }
@@ -1082,7 +1080,7 @@ int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void 
 			continue;
 		}
 		checked++;
-		if (check(arg, &all[i]->owner, all[i]->binding, &why[i]) == 0) {
+		if (check(arg, &all[i]->owner, &why[i]) == 0) {
 			why[i] = NULL;
 		} else if (why[i] == NULL) {
 			why[i] = "credential no longer valid";

@@ -90,13 +90,13 @@ struct brk_mcphttp_config {
 	 * required, borrowed. */
 	struct brk_work *work;
 	/* Authenticates one request from its Authorization header: 0 with *who
-	 * filled and binding set to a text naming the credential (the token's
+	 * filled, its credential naming what authenticated it (the token's
 	 * hash: a session is bound to the credential that created it), or a
 	 * negative ZT_ERR_* with resp set to the refusal (status, JSON error).
 	 * NULL lets everyone in as "anonymous" (the conformance test server
 	 * only). */
 	int (*authenticate)(void *arg, const char *authorization, const char *source,
-	    struct mcp_identity *who, char *binding, size_t bindingsz, struct brk_resp *resp);
+	    struct mcp_identity *who, struct brk_resp *resp);
 	void *auth_arg;
 	/* The scheme clients reach us by: "https" (NULL) or "http". An Origin
 	 * is ours when it has this scheme, an allowed host (below) and the port
@@ -164,10 +164,10 @@ void brk_mcphttp_completed(struct brk_mcphttp *h, void **con_cls);
  * net_mono_ms()), sessions idle past their time. */
 void brk_mcphttp_tick(struct brk_mcphttp *h, int64_t now_ms);
 
-/* Whether the credential a session is bound to is still good: 0, or a
- * negative ZT_ERR_* with why set (static text: "token revoked"...). */
-typedef int brk_mcphttp_check_fn(void *arg, const struct mcp_identity *who,
-    const char *binding, const char **why);
+/* Whether the credential a session is bound to (who->credential) is still
+ * good: 0, or a negative ZT_ERR_* with why set (static text: "token
+ * revoked"...). */
+typedef int brk_mcphttp_check_fn(void *arg, const struct mcp_identity *who, const char **why);
 /* Ends every session whose credential check fails: its calls are
  * cancelled (a tool's work stops; no result is delivered), each request
  * still open gets a JSON-RPC error saying the session ended and why, its

@@ -131,7 +131,6 @@ struct hsession {
 	struct mcp_identity owner;
 	char owner_key[BRK_IDENTITY_KEY_MAX]; /* brk_identity_key(): its unit of h->quota */
 	struct hident *ident;      /* its owner's; set while in the table, and after */
-	char binding[72];          /* the credential it is bound to */
 	char source[64];           /* the address that created it */
 	struct stream *streams;
 	uint64_t stream_no;
