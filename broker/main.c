@@ -24,9 +24,9 @@
 #include "broker/brk_mcp.h"
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_run.h"
+#include "broker/brk_sshconn.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_sshpool.h"
-#include "broker/brk_sshexec.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
 #include "broker/brk_work.h"
@@ -403,7 +403,7 @@ static int serve(int argc, char **argv)
 	    b.agg == NULL || b.watch == NULL || b.work == NULL ||
 	    brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    brk_watch_add(b.watch, sync_agents, NULL) != 0 || b.sshpool == NULL ||
-	    brk_watch_add(b.watch, brk_sshexec_chore, NULL) != 0 ||
+	    brk_watch_add(b.watch, brk_sshconn_chore, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0 ||
 	    crypto_random(b.web_key, sizeof(b.web_key)) != 0) {
 		log_error("out of memory");
