@@ -82,6 +82,10 @@ static const struct need needs[] = {
 	{ "agent.disconnect", AUD_BEST_EFFORT },
 	{ "agent.claims", AUD_BEST_EFFORT },
 	{ "agent.stream", AUD_BEST_EFFORT },
+	/* A warm SSH connection closed by the housekeeping (expired, host
+	 * gone, credential revoked): it closes whatever the record says, and
+	 * every call on it was recorded on its own. */
+	{ "ssh.conn.closed", AUD_BEST_EFFORT },
 	/* MCP transport bookkeeping: a session or a call refused, created or
 	 * ended. What runs in a session is a tool call, recorded above. */
 	{ "mcp.session", AUD_BEST_EFFORT },

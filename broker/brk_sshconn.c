@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_dial.h"
 #include "broker/brk_gate.h"
@@ -125,8 +126,8 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 		}
 		return r;
 	}
-	if ((*pc = brk_sshpool_add(c->b->sshpool, c->who.token_hash, c->host, c->login, id,
-	    conn, fd, now + (c->b->ssh_conn_ttl > 0 ? c->b->ssh_conn_ttl :
+	if ((*pc = brk_sshpool_add(c->b->sshpool, c->who.token_hash, c->who.actor, c->host,
+	    c->login, id, conn, fd, now + (c->b->ssh_conn_ttl > 0 ? c->b->ssh_conn_ttl :
 	    BRK_SSH_CONN_TTL_MAX_S), c->generation)) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
@@ -165,19 +166,52 @@ struct sweep_arg {
 	int full;                 /* also ask the store whether the token holds */
 };
 
-/* Whether an idle connection may serve its identity's next call: its host
- * online and not locked, the roles as they were (every round, from
- * memory and one row); its credential still valid (a store lookup: when
- * the store changed, and every BRK_SSHCONN_CHECK_S). */
-static int still_good(const struct brk_pooled *pc, void *arg)
+/* Why an idle connection may no longer serve its identity's next call,
+ * or NULL: its host gone, offline or locked, or the roles changed (every
+ * round, from memory); its credential no longer valid (a store lookup:
+ * when the store changed, and every BRK_SSHCONN_CHECK_S). */
+static const char *why_close(const struct brk_pooled *pc, void *arg)
 {
 	struct sweep_arg *sa = arg;
 	struct store_session s;
 	struct brk_agent_info ag;
 
-	return pc->generation == sa->generation &&
-	    brk_agents_get(sa->b->agents, pc->host, &ag) == 0 && ag.online && !ag.locked &&
-	    (!sa->full || store_session_get(sa->b->store, pc->token_hash, sa->b->now(), &s) == 0);
+	if (pc->generation != sa->generation) {
+		return "roles changed";
+	}
+	if (brk_agents_get(sa->b->agents, pc->host, &ag) != 0) {
+		return "host removed";
+	}
+	if (ag.locked) {
+		return "host locked";
+	}
+	if (!ag.online) {
+		return "host offline";
+	}
+	if (sa->full && store_session_get(sa->b->store, pc->token_hash, sa->b->now(), &s) != 0) {
+		return "credential no longer valid";
+	}
+	return NULL;
+}
+
+/* Puts a connection the housekeeping closes on record, and why. */
+static void on_closed(const struct brk_pooled *pc, const char *why, void *arg)
+{
+	struct sweep_arg *sa = arg;
+	cJSON *d = cJSON_CreateObject();
+
+	if (d == NULL) {
+		return;
+	}
+	cJSON_AddStringToObject(d, "conn_id", pc->id);
+	cJSON_AddStringToObject(d, "host", pc->host);
+	cJSON_AddStringToObject(d, "login", pc->login);
+	cJSON_AddStringToObject(d, "key_id", ssh_conn_key_id(pc->conn));
+	cJSON_AddNumberToObject(d, "calls", pc->uses);
+	aud_record(sa->b->store, NULL, brk_now_ms(), &(struct aud_event){ .type = "ssh.conn.closed",
+	    .actor = pc->actor, .source = "local", .outcome = "success", .reason = why,
+	    .details = d });
+	cJSON_Delete(d);
 }
 
 void brk_sshconn_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
@@ -187,5 +221,5 @@ void brk_sshconn_chore(struct brk *b, const struct brk_watch_round *rd, void *ar
 	    brk_sshpool_due(b->sshpool, now, BRK_SSHCONN_CHECK_S, rd->store_changed) };
 
 	(void)arg;
-	brk_sshpool_sweep(b->sshpool, now, still_good, &sa);
+	brk_sshpool_sweep(b->sshpool, now, why_close, on_closed, &sa);
 }

@@ -115,7 +115,7 @@ struct brk_pooled *brk_sshpool_take(struct brk_sshpool *p, const char *token_has
 }
 
 struct brk_pooled *brk_sshpool_add(struct brk_sshpool *p, const char *token_hash,
-    const char *host, const char *login, const char *id, struct ssh_conn *conn, int fd,
+    const char *actor, const char *host, const char *login, const char *id, struct ssh_conn *conn, int fd,
     int64_t retire_at, int64_t generation)
 {
 	struct brk_pooled *c = calloc(1, sizeof(*c));
@@ -126,6 +126,7 @@ struct brk_pooled *brk_sshpool_add(struct brk_sshpool *p, const char *token_hash
 		return NULL;
 	}
 	memcpy(c->token_hash, token_hash, strnlen(token_hash, sizeof(c->token_hash) - 1));
+	memcpy(c->actor, actor, strnlen(actor, sizeof(c->actor) - 1));
 	memcpy(c->host, host, strnlen(host, sizeof(c->host) - 1));
 	memcpy(c->login, login, strnlen(login, sizeof(c->login) - 1));
 	memcpy(c->id, id, strnlen(id, sizeof(c->id) - 1));
@@ -189,7 +190,7 @@ void brk_sshpool_give(struct brk_sshpool *p, struct brk_pooled *c, int discard, 
 }
 
 int brk_sshpool_sweep(struct brk_sshpool *p, int64_t now, brk_sshpool_keep_fn *keep,
-    void *arg)
+    brk_sshpool_closed_fn *closed_fn, void *arg)
 {
 	struct brk_pooled **held = NULL, *c;
 	size_t n = 0, i;
@@ -215,9 +216,20 @@ int brk_sshpool_sweep(struct brk_sshpool *p, int64_t now, brk_sshpool_keep_fn *k
 	}
 	pthread_mutex_unlock(&p->mu);
 	for (i = 0; i < n; i++) {
+		const char *why = NULL;
+
 		c = held[i];
-		if (now >= c->expires || !ssh_conn_alive(c->conn) ||
-		    (keep != NULL && !keep(c, arg))) {
+		if (now >= c->expires) {
+			why = "expired";
+		} else if (!ssh_conn_alive(c->conn)) {
+			why = "connection lost";
+		} else if (keep != NULL) {
+			why = keep(c, arg);
+		}
+		if (why != NULL) {
+			if (closed_fn != NULL) {
+				closed_fn(c, why, arg);
+			}
 			brk_sshpool_give(p, c, 1, now);
 			closed++;
 		} else {

@@ -45,6 +45,7 @@ struct brk_pooled {
 	char host[STORE_NAME_MAX + 1];
 	char login[STORE_NAME_MAX + 1];
 	char id[BRK_SSHPOOL_ID_LEN + 1];
+	char actor[STORE_ACTOR_MAX];     /* whose it is, for the audit */
 	struct ssh_conn *conn;
 	int fd;                    /* the tunnel stream it runs over (owned) */
 	int64_t expires;           /* retire at (unix seconds) */
@@ -62,23 +63,28 @@ void brk_sshpool_free(struct brk_sshpool *p);
 /* An idle, live, young connection for the key, now busy, or NULL. */
 struct brk_pooled *brk_sshpool_take(struct brk_sshpool *p, const char *token_hash,
     const char *host, const char *login, int64_t generation, int64_t now);
-/* A connection just opened (conn over fd, both taken), busy, to be
- * retired at retire_at (unix seconds). NULL on ENOMEM (then conn and fd
- * are closed). */
+/* A connection just opened (conn over fd, both taken) for actor's
+ * credential, busy, to be retired at retire_at (unix seconds). NULL on
+ * ENOMEM (then conn and fd are closed). */
 struct brk_pooled *brk_sshpool_add(struct brk_sshpool *p, const char *token_hash,
-    const char *host, const char *login, const char *id, struct ssh_conn *conn, int fd,
+    const char *actor, const char *host, const char *login, const char *id, struct ssh_conn *conn, int fd,
     int64_t retire_at, int64_t generation);
 /* Gives c back after a call: kept idle if alive, not discarded and younger
  * than its expiry less the margin; else closed. */
 void brk_sshpool_give(struct brk_sshpool *p, struct brk_pooled *c, int discard, int64_t now);
 
-/* What a sweep asks of an idle connection: 1 to keep it. */
-typedef int brk_sshpool_keep_fn(const struct brk_pooled *c, void *arg);
-/* Closes the idle connections that expired, and those keep() refuses
- * (keep may be NULL); returns how many it closed. keep is called without
- * the pool's lock (it may use the store). */
+/* What a sweep asks of an idle connection: NULL to keep it, else why it
+ * must close ("host offline"). */
+typedef const char *brk_sshpool_keep_fn(const struct brk_pooled *c, void *arg);
+/* Told of each connection a sweep closes, and why, before it closes. */
+typedef void brk_sshpool_closed_fn(const struct brk_pooled *c, const char *why, void *arg);
+/* Closes the idle connections that expired ("expired") or died
+ * ("connection lost"), and those keep() refuses (keep may be NULL),
+ * telling closed() (may be NULL) of each; returns how many it closed.
+ * keep and closed are called without the pool's lock (they may use the
+ * store). */
 int brk_sshpool_sweep(struct brk_sshpool *p, int64_t now, brk_sshpool_keep_fn *keep,
-    void *arg);
+    brk_sshpool_closed_fn *closed, void *arg);
 /* 1 (and remembered) when force is set or every seconds passed since the
  * last time it said 1: for sweeps that ask more than expiry. */
 int brk_sshpool_due(struct brk_sshpool *p, int64_t now, int64_t every, int force);

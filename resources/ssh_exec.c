@@ -144,7 +144,8 @@ static int read_output(struct ssh_conn *c, ssh_channel ch, const struct ssh_exec
 			if (n == SSH_ERROR) {
 				ssh_conn_broken(c);
 				return ssh_fail(out, SSH_EXEC_CONNECT_FAILED, ZT_ERR_NET,
-				    "read failed: %s", ssh_get_error(s));
+				    "the connection was lost while the command ran (the host's "
+				    "agent or sshd went away?): %s", ssh_get_error(s));
 			}
 			if (n > 0) {
 				got_any = 1;
@@ -206,6 +207,12 @@ static int exec_on(struct ssh_conn *c, const struct ssh_exec_req *req, int64_t s
 		ssh_set_deadline(s, deadline);
 		out->exit_code = ssh_channel_get_exit_status(ch);
 		out->status = SSH_EXEC_OK;
+		if (out->exit_code == -1 && !ssh_is_connected(s)) {
+			/* The channel closed because the connection did. */
+			ssh_conn_broken(c);
+			r = ssh_fail(out, SSH_EXEC_CONNECT_FAILED, ZT_ERR_NET, "the connection was "
+			    "lost while the command ran (the host's agent or sshd went away?)");
+		}
 	}
 out:
 	if (ch != NULL && (out->status == SSH_EXEC_TIMEOUT || out->status == SSH_EXEC_CANCELLED)) {

@@ -4,7 +4,10 @@
 // connection's), each still decided and audited on its own; locking the
 // user closes it at once; past its life (--ssh-conn-ttl) the next call
 // gets a new connection with a new certificate; one that died is replaced
-// for the next call without an error.
+// for the next call without an error; a dropped tunnel fails the call in
+// flight clearly and the next call, once the agent is back, gets a new
+// connection. The connections the housekeeping closes are on record
+// (ssh.conn.closed), with why.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +22,11 @@ import { startSshd } from './lib/sshd.mjs';
 const TTL_S = 20;
 let broker;
 let sshd;
-const agents = [];
+let agent;
+const agentDir = path.join(tmpdir('zt-agent-'), 'data');
+
+const online = async (client) => until(async () => (await client.callTool({ name: 'list_hosts',
+  arguments: {} })).structuredContent.hosts[0]?.online, 'web1 online');
 
 const exec = (client, command) => client.callTool({ name: 'ssh_exec',
   arguments: { host: 'web1', login: sshd.user, command } });
@@ -43,22 +50,20 @@ before(async () => {
   applyRole(broker, `kind: role\nname: warm\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
     + '  tools: [ssh_exec, list_hosts]\n');
   const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
-  const a = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
+  agent = await startAgent(broker, agentDir, 'web1', {
     token, hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
-  assert.ok(a.joined, a.out?.stderr);
-  agents.push(a);
+  assert.ok(agent.joined, agent.out?.stderr);
 });
 
 after(async () => {
-  for (const a of agents) await a.stop();
+  await agent?.stop?.();
   await stopChecked(broker);
   sshd?.stop();
 });
 
 test('ten calls in a row ride one connection; past its life a new one is minted', async () => {
   const client = await mcpConnect(broker, await userToken(broker, 'wanda', 'warm'));
-  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
-    .structuredContent.hosts[0]?.online, 'web1 online');
+  await online(client);
   const before = auditEvents(broker, 'tool.ssh_exec.result').length;
   const t0 = Date.now();
   for (let i = 0; i < 10; i++) {
@@ -95,8 +100,7 @@ test('ten calls in a row ride one connection; past its life a new one is minted'
 
 test('a warm connection that died is replaced for the next call, transparently', async () => {
   const client = await mcpConnect(broker, await userToken(broker, 'wendy', 'warm'));
-  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
-    .structuredContent.hosts[0]?.online, 'web1 online');
+  await online(client);
   assert.equal((await exec(client, 'true')).isError, false);
   const first = auditEvents(broker, 'tool.ssh_exec.result').at(-1).details.conn_id;
   // sshd's process for that connection dies (as in an sshd restart).
@@ -117,8 +121,7 @@ test('a warm connection that died is replaced for the next call, transparently',
 
 test('locking the user closes its warm connection at once', async () => {
   const client = await mcpConnect(broker, await userToken(broker, 'walt', 'warm'));
-  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
-    .structuredContent.hosts[0]?.online, 'web1 online');
+  await online(client);
   assert.equal((await exec(client, 'true')).isError, false);
   const conn = auditEvents(broker, 'tool.ssh_exec.result').at(-1).details.conn_id;
   const port = portOf(`zt:user:walt:${conn}`);
@@ -127,7 +130,53 @@ test('locking the user closes its warm connection at once', async () => {
   assert.ok(!closedLog(port), 'kept open after the call');
   await until(() => closedLog(port), 'the locked user\'s connection is closed', 4000);
   assert.ok(Date.now() - t0 < 4000);
+  const closed = auditEvents(broker, 'ssh.conn.closed').find((e) => e.details.conn_id === conn);
+  assert.equal(closed.actor, 'user:walt');
+  assert.equal(closed.details.reason, 'credential no longer valid');
+  assert.equal(closed.details.key_id, `zt:user:walt:${conn}`);
   // The next call is refused: the session went with the token.
   await assert.rejects(exec(client, 'true'));
   await client.close().catch(() => {});
+});
+
+test('a dropped tunnel fails the call in flight clearly; the next call gets a new connection', async () => {
+  const tina = await mcpConnect(broker, await userToken(broker, 'tina', 'warm'));
+  const tom = await mcpConnect(broker, await userToken(broker, 'tom', 'warm'));
+  await online(tina);
+  assert.equal((await exec(tina, 'true')).isError, false);
+  const first = auditEvents(broker, 'tool.ssh_exec.result').at(-1).details.conn_id;
+  assert.equal((await exec(tom, 'true')).isError, false);
+  const idle = auditEvents(broker, 'tool.ssh_exec.result').at(-1).details.conn_id;
+  // The agent dies while tina's command runs; tom's connection is idle.
+  const started = path.join(tmpdir('zt-warm-'), 'started');
+  const inflight = exec(tina, `touch ${started}; sleep 5; echo late`);
+  await until(() => fs.existsSync(started), 'the command started');
+  await agent.stop('SIGKILL');
+  const r = await inflight;
+  assert.equal(r.isError, true, JSON.stringify(r));
+  assert.match(r.content[0].text, /^connect_failed on web1 as \S+: the connection was lost while the command ran/);
+  const failed = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+  assert.equal(failed.outcome, 'failure');
+  assert.equal(failed.details.conn_id, first);
+  // The housekeeping closes tom's idle connection: its host is gone.
+  await until(() => auditEvents(broker, 'ssh.conn.closed').some((e) => e.details.conn_id === idle),
+    'the idle connection is closed on record');
+  const closed = auditEvents(broker, 'ssh.conn.closed').find((e) => e.details.conn_id === idle);
+  assert.equal(closed.actor, 'user:tom');
+  assert.match(closed.details.reason, /^(host offline|connection lost)$/);
+  // The agent comes back: the next calls get new connections.
+  agent = await startAgent(broker, agentDir, 'web1', {
+    hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
+  assert.ok(agent.joined, agent.out?.stderr);
+  await online(tina);
+  for (const [client, old] of [[tina, first], [tom, idle]]) {
+    const r2 = await exec(client, 'echo back');
+    assert.equal(r2.isError, false, JSON.stringify(r2));
+    assert.equal(r2.structuredContent.stdout, 'back\n');
+    const next = auditEvents(broker, 'tool.ssh_exec.result').at(-1);
+    assert.notEqual(next.details.conn_id, old);
+    assert.equal(next.details.conn_reused, false);
+  }
+  await tina.close();
+  await tom.close();
 });
