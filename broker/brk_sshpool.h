@@ -72,6 +72,12 @@ struct brk_pooled *brk_sshpool_add(struct brk_sshpool *p, const char *token_hash
  * than its expiry less the margin; else closed. */
 void brk_sshpool_give(struct brk_sshpool *p, struct brk_pooled *c, int discard, int64_t now);
 
+/* Takes c (busy: from take or add) out of the pool for good: its caller
+ * alone holds it from now on, past the pool's expiry and sweeps (a
+ * background job's connection, brk_jobs.h, lives up to the job's limit),
+ * and closes it with brk_sshpool_give(NULL, c, 1, now). */
+void brk_sshpool_detach(struct brk_sshpool *p, struct brk_pooled *c);
+
 /* What a sweep asks of an idle connection: 1 to keep it. */
 typedef int brk_sshpool_keep_fn(const struct brk_pooled *c, void *arg);
 /* Closes the idle connections that expired, and those keep() refuses
