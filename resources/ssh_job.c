@@ -243,10 +243,17 @@ static void *pump(void *arg)
 			ssh_conn_broken(j->conn);
 			break;
 		}
-		/* sshd sends the exit status, then EOF, then closes. */
 		if (ssh_channel_is_closed(j->ch) || (j->exit_seen && ssh_channel_is_eof(j->ch))) {
 			(void)pump_read(j);
 			break;
+		}
+		if (ssh_channel_is_eof(j->ch)) {
+			/* After EOF libssh's reads no longer take packets in, and
+			 * OpenSSH sends the exit status after EOF: wait for it (or the
+			 * close) a moment at a time, still answering requests. */
+			ssh_set_deadline(s, net_mono_ms() + SSH_CONN_POLL_MS * 2);
+			(void)ssh_channel_get_exit_status(j->ch);
+			continue;
 		}
 		if (ssh_poll_step(s, net_mono_ms() + 1000, NULL, NULL,
 		    got ? 0 : SSH_CONN_POLL_MS) != 0) {

@@ -8,12 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, mcpConnect, startAgent, startBroker, stopChecked, tmpdir, until,
-  userToken,
+  admin, auditEvents, mcpConnect, startBroker, stopChecked, until, userToken,
 } from './lib/zt.mjs';
-import { startSshd } from './lib/sshd.mjs';
+import { startSshHost } from './lib/sshd.mjs';
 
 const RING = 256 * 1024;
 let broker;
@@ -50,14 +48,10 @@ const jobEvents = (job) => auditEvents(broker).filter((e) => e.type.startsWith('
 
 before(async () => {
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
-  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
-  applyRole(broker, `kind: role\nname: jobs\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
-    + '  tools: [ssh_exec, job_output, job_signal, job_list, list_hosts]\n');
-  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
-  const a = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
-    token, hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
-  assert.ok(a.joined, a.out?.stderr);
-  agents.push(a);
+  const h = await startSshHost(broker, { role: 'kind: role\nname: jobs\nallow:\n  hosts: {env: test}\n'
+    + '  logins: [LOGIN]\n  tools: [ssh_exec, job_output, job_signal, job_list, list_hosts]\n' });
+  sshd = h.sshd;
+  agents.push(h.agent);
 });
 
 after(async () => {
