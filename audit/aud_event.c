@@ -27,6 +27,12 @@ static const struct need needs[] = {
 	 * anything runs, the outcome (".result") before the result is
 	 * returned: tool.NAME, tool.NAME.result, tool.unknown. */
 	{ "tool.", AUD_MUST },
+	/* Background jobs: the start is on record before the command runs;
+	 * each signal and the end (also one zt caused: a time limit, a
+	 * revocation, a stop) once they happened, outside any call. */
+	{ "job.start", AUD_MUST },
+	{ "job.signal", AUD_MUST },
+	{ "job.end", AUD_MUST },
 	/* A person in the loop: a held call is released only on record. */
 	{ "approval.requested", AUD_MUST },
 	{ "approval.approved", AUD_MUST },

@@ -21,6 +21,7 @@ struct brk_agents;
 struct brk_roles;
 struct brk_dials;
 struct brk_sshpool;
+struct brk_jobs;
 struct brk_mcphttp;
 struct ca;
 struct sshca;
@@ -65,6 +66,8 @@ struct brk {
 	/* How long one serves (seconds; 0: BRK_SSH_CONN_TTL_MAX_S, its
 	 * certificate's life less a margin). */
 	int64_t ssh_conn_ttl;
+	/* Background commands (brk_jobs.h); NULL: none can start. */
+	struct brk_jobs *jobs;
 	/* Streams waiting for an agent's accept (brk_dial.h). */
 	struct brk_dials *dials;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */

@@ -272,44 +272,40 @@ static int run(struct brk_call *c, cJSON **result)
 	return r;
 }
 
-int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
-    const cJSON *args, cJSON **result)
+/* The steps of brk_gate_call on c, set up by it. */
+static int walk(struct brk_call *c, const cJSON *args, cJSON **result)
 {
-	struct brk_call c;
+	struct brk *b = c->b;
+	const struct brk_tool *t = c->tool;
+	struct mcp_call *mcp = c->mcp;
 	char err[BRK_GATE_ERR_MAX], unknown[160];
 	uint8_t rnd[BRK_GATE_CALL_ID_LEN / 2];
 	cJSON *d;
 	int r;
 
-	*result = NULL;
-	memset(&c, 0, sizeof(c));
-	c.b = b;
-	c.mcp = mcp;
-	c.tool = t;
-	c.args = args;
-	if ((r = brk_mcp_identity(b, mcp, &c.who)) != 0) {
+	if ((r = brk_mcp_identity(b, mcp, &c->who)) != 0) {
 		*result = mcp_result_error("your credential no longer holds (%s): log in again",
 		    brk_identity_refusal(r));
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
 	if (crypto_random(rnd, sizeof(rnd)) != 0 ||
-	    crypto_hex(rnd, sizeof(rnd), c.id, sizeof(c.id)) != 0) {
+	    crypto_hex(rnd, sizeof(rnd), c->id, sizeof(c->id)) != 0) {
 		return ZT_ERR_CRYPTO;
 	}
-	if (t->parse != NULL && t->parse(&c, args, err, sizeof(err)) != 0) {
+	if (t->parse != NULL && t->parse(c, args, err, sizeof(err)) != 0) {
 		*result = mcp_result_error("%s", err);
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
 	if (t->flags & BRK_TOOL_OPEN) {
-		return t->run(&c, result);
+		return t->run(c, result);
 	}
-	if ((r = brk_gate_request_hash(c.who.actor, t->name, args, c.request_sha256)) != 0) {
+	if ((r = brk_gate_request_hash(c->who.actor, t->name, args, c->request_sha256)) != 0) {
 		return r;
 	}
-	if (decide(&c, unknown, sizeof(unknown), result) != 0) {
+	if (decide(c, unknown, sizeof(unknown), result) != 0) {
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
-	if ((r = brk_approvals_gate(&c, result)) != 0) {
+	if ((r = brk_approvals_gate(c, result)) != 0) {
 		if (r == ZT_ERR_DENIED) {
 			return *result != NULL ? 0 : ZT_ERR_NOMEM;
 		}
@@ -318,41 +314,60 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 	/* A call that waited runs on the roles it was decided on, by the
 	 * credential that asked, or not at all; and is decided again on the
 	 * host as it is now (its labels or agent may have changed). */
-	if (c.approval_id[0] != '\0') {
-		char roles[sizeof(c.who.roles)];
-		int64_t gen = c.generation;
+	if (c->approval_id[0] != '\0') {
+		char roles[sizeof(c->who.roles)];
+		int64_t gen = c->generation;
 
-		memcpy(roles, c.who.roles, sizeof(roles));
-		if (brk_mcp_identity(b, mcp, &c.who) != 0 || strcmp(c.who.roles, roles) != 0 ||
+		memcpy(roles, c->who.roles, sizeof(roles));
+		if (brk_mcp_identity(b, mcp, &c->who) != 0 || strcmp(c->who.roles, roles) != 0 ||
 		    brk_policy_generation(b->roles) != gen) {
-			refuse(&c, "denied", "the roles or the credential changed while the call "
+			refuse(c, "denied", "the roles or the credential changed while the call "
 			    "waited", 0, "the roles changed while the call waited; its approval no "
 			    "longer holds and nothing ran: call again", result);
 			return *result != NULL ? 0 : ZT_ERR_NOMEM;
 		}
-		if (decide(&c, unknown, sizeof(unknown), result) != 0) {
+		if (decide(c, unknown, sizeof(unknown), result) != 0) {
 			return *result != NULL ? 0 : ZT_ERR_NOMEM;
 		}
 	}
 	/* The decision is on record before anything runs. */
-	if ((d = details(&c)) != NULL) {
-		cJSON_AddStringToObject(d, "rule", c.dec.rule);
-		if (c.released[0] != '\0') {
-			cJSON_AddStringToObject(d, "released_by", c.released);
+	if ((d = details(c)) != NULL) {
+		cJSON_AddStringToObject(d, "rule", c->dec.rule);
+		if (c->released[0] != '\0') {
+			cJSON_AddStringToObject(d, "released_by", c->released);
 		}
-		if (c.approval_id[0] != '\0') {
-			cJSON_AddStringToObject(d, "approval_id", c.approval_id);
+		if (c->approval_id[0] != '\0') {
+			cJSON_AddStringToObject(d, "approval_id", c->approval_id);
 		}
-		if (c.timeout_s > 0) {
-			cJSON_AddNumberToObject(d, "timeout_s", (double)c.timeout_s);
+		if (c->timeout_s > 0) {
+			cJSON_AddNumberToObject(d, "timeout_s", (double)c->timeout_s);
 		}
 	}
-	if (record_call(&c, "", "allowed", d) != 0) {
+	if (record_call(c, "", "allowed", d) != 0) {
 		*result = mcp_result_error(BRK_GATE_UNRECORDED);
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
-	r = run(&c, result);
-	cJSON_Delete(c.outcome);
+	r = run(c, result);
+	cJSON_Delete(c->outcome);
+	return r;
+}
+
+int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
+    const cJSON *args, cJSON **result)
+{
+	struct brk_call c;
+	int r;
+
+	*result = NULL;
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	c.mcp = mcp;
+	c.tool = t;
+	c.args = args;
+	r = walk(&c, args, result);
+	if (c.release != NULL) {
+		c.release(c.held);
+	}
 	return r;
 }
 

@@ -111,6 +111,11 @@ struct brk_call {
 	/* Filled by run for the outcome event. */
 	cJSON *outcome;
 	int failed;
+	/* What parse took hold of for the call (a job, brk_jobs.h: its host,
+	 * login and command are what the call is decided on), released by the
+	 * gate once the call ends, whatever the end; NULL: nothing. */
+	void *held;
+	void (*release)(void *held);
 };
 
 /* Runs one call of t through the steps above; the mcp_tool handler of

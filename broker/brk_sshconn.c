@@ -147,7 +147,8 @@ int brk_sshconn_retry(struct brk_call *c, struct brk_pooled *pc, int started, in
 	return 1;
 }
 
-void brk_sshconn_done(struct brk_call *c, struct brk_pooled *pc, int discard)
+/* What the outcome says of the connection a call used. */
+static void conn_outcome(struct brk_call *c, const struct brk_pooled *pc)
 {
 	char serial_s[24];
 
@@ -157,7 +158,18 @@ void brk_sshconn_done(struct brk_call *c, struct brk_pooled *pc, int discard)
 	cJSON_AddBoolToObject(c->outcome, "conn_reused", pc->uses > 1);
 	cJSON_AddStringToObject(c->outcome, "cert_serial", serial_s);
 	cJSON_AddStringToObject(c->outcome, "key_id", ssh_conn_key_id(pc->conn));
+}
+
+void brk_sshconn_done(struct brk_call *c, struct brk_pooled *pc, int discard)
+{
+	conn_outcome(c, pc);
 	brk_sshpool_give(c->b->sshpool, pc, discard, brk_now());
+}
+
+void brk_sshconn_keep(struct brk_call *c, struct brk_pooled *pc)
+{
+	conn_outcome(c, pc);
+	brk_sshpool_detach(c->b->sshpool, pc);
 }
 
 struct sweep_arg {

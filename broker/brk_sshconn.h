@@ -61,6 +61,11 @@ int brk_sshconn_retry(struct brk_call *c, struct brk_pooled *pc, int started, in
  * discard is set, e.g. for a cancelled call: nothing of it stays warm). */
 void brk_sshconn_done(struct brk_call *c, struct brk_pooled *pc, int discard);
 
+/* As brk_sshconn_done, but pc is the caller's for good (detached from the
+ * pool, brk_sshpool_detach): a background job's connection, which lives
+ * past the pool's rules and is closed by its job. */
+void brk_sshconn_keep(struct brk_call *c, struct brk_pooled *pc);
+
 /* For ssh_conn and ssh_exec requests: 1 if the call was cancelled (arg is
  * the struct brk_call). */
 int brk_sshconn_cancelled(void *arg);

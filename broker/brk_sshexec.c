@@ -11,6 +11,7 @@
 #include "audit/aud_log.h"
 #include "broker/brk.h"
 #include "broker/brk_gate.h"
+#include "broker/brk_jobs.h"
 #include "broker/brk_sshconn.h"
 #include "broker/brk_sshpool.h"
 #include "common/net.h"
@@ -31,14 +32,27 @@ _Static_assert(6 * BRK_EXEC_COMMAND_MAX + AUDIT_REST_MAX <= AUD_DETAILS_MAX,
 
 int brk_sshexec_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
 {
-	static const char *const keys[] = { "host", "login", "command", "timeout_s", NULL };
+	static const char *const keys[] = { "host", "login", "command", "timeout_s",
+	    "background", NULL };
 	const char *bad = NULL;
+	int background = 0;
+	int64_t max_s = c->b->exec_timeout_max_s;
 
 	c->timeout_s = BRK_EXEC_TIMEOUT_DEFAULT_S;
 	if (json_only_keys(args, keys, &bad) != 0) {
 		snprintf(err, errsz, "unknown argument \"%.64s\"; ssh_exec takes host, login, "
-		    "command and timeout_s", bad != NULL ? bad : "?");
+		    "command, timeout_s and background", bad != NULL ? bad : "?");
 		return ZT_ERR_INVALID;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(args, "background") != NULL &&
+	    json_get_bool(args, "background", &background) != 0) {
+		snprintf(err, errsz, "background must be true or false");
+		return ZT_ERR_INVALID;
+	}
+	if (background) {
+		/* A job runs up to its role's limit unless timeout_s is shorter. */
+		c->timeout_s = 0;
+		max_s = POL_JOB_MAX_S;
 	}
 	if (brk_sshconn_parse_target(c, args, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
@@ -49,9 +63,8 @@ int brk_sshexec_parse(struct brk_call *c, const cJSON *args, char *err, size_t e
 		return ZT_ERR_INVALID;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(args, "timeout_s") != NULL &&
-	    json_get_int(args, "timeout_s", 1, c->b->exec_timeout_max_s, &c->timeout_s) != 0) {
-		snprintf(err, errsz, "timeout_s must be an integer from 1 to %lld",
-		    (long long)c->b->exec_timeout_max_s);
+	    json_get_int(args, "timeout_s", 1, max_s, &c->timeout_s) != 0) {
+		snprintf(err, errsz, "timeout_s must be an integer from 1 to %lld", (long long)max_s);
 		return ZT_ERR_INVALID;
 	}
 	return 0;
@@ -110,8 +123,11 @@ int brk_sshexec_run(struct brk_call *c, cJSON **result)
 	struct brk_pooled *pc = NULL;
 	cJSON *o = c->outcome;
 	int64_t deadline = net_mono_ms() + c->timeout_s * 1000;
-	int r, tries = 0;
+	int r, tries = 0, background = 0;
 
+	if (json_get_bool(c->args, "background", &background) == 0 && background) {
+		return brk_jobs_start(c, result);
+	}
 	memset(&res, 0, sizeof(res));
 again:
 	if ((r = brk_sshconn_get(c, deadline, &pc, result)) != 0) {

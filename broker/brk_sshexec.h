@@ -2,7 +2,10 @@
  * brk_sshexec.h - the ssh_exec tool's own part: its arguments and its work.
  * The gate (brk_gate.h) does the rest: identity, policy, audit.
  *
- * Arguments {host, login, command, timeout_s}: clear errors for bad input.
+ * Arguments {host, login, command, timeout_s, background}: clear errors
+ * for bad input. background: true starts a job instead (brk_jobs.h): the
+ * result is its id at once; timeout_s then bounds the job (at most 24h,
+ * and never past the role's options.max_job_duration).
  * The work: the call's SSH connection (brk_sshconn.h: warm, or new with
  * a certificate of its own), then resources/ssh_exec.h: a channel,
  * bounded output, progress, cancellation and timeout (the command is

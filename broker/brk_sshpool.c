@@ -147,6 +147,17 @@ struct brk_pooled *brk_sshpool_add(struct brk_sshpool *p, const char *token_hash
 	return c;
 }
 
+void brk_sshpool_detach(struct brk_sshpool *p, struct brk_pooled *c)
+{
+	if (p == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	unlink_one(p, c);
+	pthread_mutex_unlock(&p->mu);
+	c->next = NULL;
+}
+
 /* The oldest idle connection (to make room); the caller holds the lock. */
 static struct brk_pooled *oldest_idle(struct brk_sshpool *p)
 {

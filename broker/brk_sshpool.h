@@ -67,11 +67,17 @@ struct brk_pooled *brk_sshpool_take(struct brk_sshpool *p, const char *token_has
  * credential, busy, to be retired at retire_at (unix seconds). NULL on
  * ENOMEM (then conn and fd are closed). */
 struct brk_pooled *brk_sshpool_add(struct brk_sshpool *p, const char *token_hash,
-    const char *actor, const char *host, const char *login, const char *id, struct ssh_conn *conn, int fd,
-    int64_t retire_at, int64_t generation);
+    const char *actor, const char *host, const char *login, const char *id,
+    struct ssh_conn *conn, int fd, int64_t retire_at, int64_t generation);
 /* Gives c back after a call: kept idle if alive, not discarded and younger
  * than its expiry less the margin; else closed. */
 void brk_sshpool_give(struct brk_sshpool *p, struct brk_pooled *c, int discard, int64_t now);
+
+/* Takes c (busy: from take or add) out of the pool for good: its caller
+ * alone holds it from now on, past the pool's expiry and sweeps (a
+ * background job's connection, brk_jobs.h, lives up to the job's limit),
+ * and closes it with brk_sshpool_give(NULL, c, 1, now). */
+void brk_sshpool_detach(struct brk_sshpool *p, struct brk_pooled *c);
 
 /* What a sweep asks of an idle connection: NULL to keep it, else why it
  * must close ("host offline"). */

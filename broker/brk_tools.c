@@ -13,6 +13,7 @@
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_hosts.h"
+#include "broker/brk_jobs.h"
 #include "broker/brk_sshexec.h"
 #include "common/err.h"
 #include "mcp/mcp.h"
@@ -105,26 +106,74 @@ static const struct brk_tool table[] = {
 		    "zt agent, with a certificate made for this call alone. Your roles decide which "
 		    "hosts, logins and commands you may use; list_hosts shows the hosts. Returns "
 		    "exit_code, stdout and stderr (each capped at 1 MiB; truncated says if output "
-		    "was cut). A non-zero exit code is a result, not an error.",
+		    "was cut). A non-zero exit code is a result, not an error. With background: "
+		    "true the command runs on as a job and its id returns at once: follow it with "
+		    "job_output, job_signal and job_list.",
 		.input_schema = "{\"type\":\"object\",\"properties\":{"
 		    "\"host\":{\"type\":\"string\",\"description\":\"the host's name\"},"
 		    "\"login\":{\"type\":\"string\",\"description\":\"the account to run as\"},"
 		    "\"command\":{\"type\":\"string\",\"description\":\"the command line, run by "
 		    "the login's shell\"},"
 		    "\"timeout_s\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"seconds "
-		    "before the command is killed (default 60)\"}},"
+		    "before the command is killed (default 60; a job: its role's max_job_duration)\"},"
+		    "\"background\":{\"type\":\"boolean\",\"description\":\"run on as a job "
+		    "and return its id at once\"}},"
 		    "\"required\":[\"host\",\"login\",\"command\"],\"additionalProperties\":false}",
 		.output_schema = "{\"type\":\"object\",\"properties\":{"
 		    "\"exit_code\":{\"type\":\"integer\"},\"stdout\":{\"type\":\"string\"},"
 		    "\"stderr\":{\"type\":\"string\"},\"truncated\":{\"type\":\"boolean\"},"
-		    "\"duration_ms\":{\"type\":\"integer\"}},"
-		    "\"required\":[\"exit_code\",\"stdout\",\"stderr\",\"truncated\","
-		    "\"duration_ms\"]}",
+		    "\"duration_ms\":{\"type\":\"integer\"},\"job\":{\"type\":\"string\"},"
+		    "\"state\":{\"type\":\"string\"}},"
+		    "\"anyOf\":[{\"required\":[\"exit_code\",\"stdout\",\"stderr\","
+		    "\"truncated\",\"duration_ms\"]},{\"required\":[\"job\",\"state\"]}]}",
 		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
 		    "\"idempotentHint\":false,\"openWorldHint\":true}",
 		.flags = BRK_TOOL_HOST,
 		.parse = brk_sshexec_parse,
 		.run = brk_sshexec_run,
+	},
+	{
+		.name = "job_output",
+		.title = "Read a job's output",
+		.description = "Returns a background job's output from byte offset since (default 0) "
+		    "and its state: running, exited (exit_code), killed (signal) or lost. Ask again "
+		    "with since = next to get only what is new. stdout and stderr are merged; the "
+		    "last 256 KiB are kept, and when older bytes are gone the output starts with a "
+		    "\"[zt: N bytes dropped]\" line (dropped says N).",
+		.input_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"job\":{\"type\":\"string\",\"description\":\"the job id\"},"
+		    "\"since\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"byte "
+		    "offset in the job's output: next of the last job_output\"}},"
+		    "\"required\":[\"job\"],\"additionalProperties\":false}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_jobs_output_parse,
+		.run = brk_jobs_output_run,
+	},
+	{
+		.name = "job_signal",
+		.title = "Signal a job",
+		.description = "Sends TERM, INT, KILL or HUP to a background job's command (its "
+		    "process group) and returns its state, waiting up to 2 s for it to end.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"job\":{\"type\":\"string\",\"description\":\"the job id\"},"
+		    "\"signal\":{\"type\":\"string\",\"enum\":[\"TERM\",\"INT\",\"KILL\","
+		    "\"HUP\"]}},\"required\":[\"job\",\"signal\"],\"additionalProperties\":false}",
+		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
+		    "\"idempotentHint\":false,\"openWorldHint\":true}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_jobs_signal_parse,
+		.run = brk_jobs_signal_run,
+	},
+	{
+		.name = "job_list",
+		.title = "List your jobs",
+		.description = "Lists your background jobs, running and recently ended, with their "
+		    "host, login, command and state.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{},"
+		    "\"additionalProperties\":false}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.run = brk_jobs_list_run,
 	},
 };
 

@@ -26,6 +26,7 @@
 #include "broker/brk_run.h"
 #include "broker/brk_sshconn.h"
 #include "broker/brk_sshexec.h"
+#include "broker/brk_jobs.h"
 #include "broker/brk_sshpool.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
@@ -396,6 +397,7 @@ static int serve(int argc, char **argv)
 	b.agents = brk_agents_new(dd.store);
 	b.dials = brk_dials_new();
 	b.sshpool = brk_sshpool_new();
+	b.jobs = brk_jobs_new();
 	b.agg = aud_agg_new(agg_s * 1000);
 	b.watch = brk_watch_new(&b);
 	b.work = brk_work_new(BRK_HTTP_WORKERS, BRK_HTTP_QUEUE);
@@ -403,7 +405,8 @@ static int serve(int argc, char **argv)
 	    b.agg == NULL || b.watch == NULL || b.work == NULL ||
 	    brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    brk_watch_add(b.watch, sync_agents, NULL) != 0 || b.sshpool == NULL ||
-	    brk_watch_add(b.watch, brk_sshconn_chore, NULL) != 0 ||
+	    brk_watch_add(b.watch, brk_sshconn_chore, NULL) != 0 || b.jobs == NULL ||
+	    brk_watch_add(b.watch, brk_jobs_chore, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0 ||
 	    crypto_random(b.web_key, sizeof(b.web_key)) != 0) {
 		log_error("out of memory");
@@ -478,6 +481,9 @@ out:
 	 * when the daemon stops: the MCP streams are woken and the workers
 	 * drained first. */
 	brk_watch_stop(b.watch);
+	/* The jobs are killed while their connections' tunnels still stand,
+	 * their ends on record before the broker's stop. */
+	brk_jobs_shutdown(b.jobs);
 	brk_tunnel_stop(tunnel);
 	brk_mcp_shutdown(mcp);
 	brk_work_close(b.work);
@@ -486,6 +492,9 @@ out:
 	if (b.agg != NULL && aud_agg_flush(b.agg, dd.store, brk_now_ms(), 1) != 0) {
 		log_error("cannot write aggregated audit summaries");
 	}
+	/* No call runs any more. */
+	brk_jobs_free(b.jobs);
+	b.jobs = NULL;
 	if (rc == 0 && aud_record(dd.store, b.agg, brk_now_ms(), &(struct aud_event){
 	    .type = "broker.stop", .actor = "system", .source = "local",
 	    .outcome = "success" }) != 0) {

@@ -105,6 +105,11 @@ struct pol_decision {
 	int host_hidden;
 	/* When allow: what the deciding role requires (all zero when nothing). */
 	struct pol_requirements req;
+	/* When allow: how long a background command of this request may run
+	 * (seconds): the deciding role's options.max_job_duration, i.e. that
+	 * of the least demanding allowing role (below), not the longest of
+	 * all; 0 on a deny. */
+	int64_t max_job_s;
 };
 
 /* Orders two requirement sets from least to most demanding: <0 if a asks

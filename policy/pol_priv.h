@@ -45,6 +45,8 @@ struct pol_role {
 	size_t napprovers;
 	int64_t approval_ttl;             /* seconds; the default when approval */
 	char *approval_ttl_text;          /* as written, NULL = unset */
+	int64_t max_job;                  /* seconds; the default when unset */
+	char *max_job_text;               /* as written, NULL = unset */
 };
 
 /* NULL if p is a valid path pattern (pol_role.h), else why not (a static

@@ -43,9 +43,9 @@ static const char *const top_keys[] = { "kind", "name", "allow", "deny", "option
 enum { SEC_HOSTS, SEC_LOGINS, SEC_TOOLS, SEC_COMMANDS, SEC_PATHS };
 static const char *const sec_keys[] = { "hosts", "logins", "tools", "commands", "paths",
     NULL };
-enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL };
+enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL, OPT_JOB };
 static const char *const opt_keys[] = { "max_session_ttl", "admin", "shell", "mfa",
-    "mfa_window", "approval", NULL };
+    "mfa_window", "approval", "max_job_duration", NULL };
 enum { APPR_BY, APPR_TTL };
 static const char *const appr_keys[] = { "by", "ttl", NULL };
 
@@ -622,6 +622,9 @@ static int opt_value(struct rp *s, int idx, void *arg)
 	case OPT_MFA_WINDOW:
 		return rp_dur(s, "options.mfa_window", POL_WINDOW_MIN_S, POL_WINDOW_MAX_S,
 		    WINDOW_HINT, &role->mfa_window, &role->mfa_window_text);
+	case OPT_JOB:
+		return rp_dur(s, "options.max_job_duration", POL_JOB_MIN_S, POL_JOB_MAX_S,
+		    "e.g. 30m, 1h; between 10s and 24h", &role->max_job, &role->max_job_text);
 	default:
 		return rp_approval(s, role);
 	}
@@ -761,6 +764,7 @@ void pol_role_free(struct pol_role *r)
 	free(r->mfa_window_text);
 	list_free(r->approvers, r->napprovers);
 	free(r->approval_ttl_text);
+	free(r->max_job_text);
 	free(r);
 }
 
@@ -825,6 +829,11 @@ int pol_role_parse(const void *p, size_t n, const char *fname, struct pol_role *
 const char *pol_role_name(const struct pol_role *r)
 {
 	return r != NULL ? r->name : "";
+}
+
+int64_t pol_role_max_job(const struct pol_role *r)
+{
+	return r == NULL ? 0 : r->max_job_text != NULL ? r->max_job : POL_JOB_DEFAULT_S;
 }
 
 int64_t pol_role_max_session_ttl(const struct pol_role *r)
@@ -907,7 +916,7 @@ static int options_json(const struct pol_role *r, cJSON *o)
 	cJSON *opt = NULL, *ap = NULL;
 
 	if (r->ttl_text == NULL && !r->admin_set && !r->shell_set && !r->mfa_set &&
-	    r->mfa_window_text == NULL && !r->approval) {
+	    r->mfa_window_text == NULL && !r->approval && r->max_job_text == NULL) {
 		return 0;
 	}
 	if ((opt = cJSON_AddObjectToObject(o, "options")) == NULL) {
@@ -919,7 +928,9 @@ static int options_json(const struct pol_role *r, cJSON *o)
 	    (r->shell_set && cJSON_AddBoolToObject(opt, "shell", r->shell) == NULL) ||
 	    (r->mfa_set && cJSON_AddStringToObject(opt, "mfa", pol_mfa_name(r->mfa)) == NULL) ||
 	    (r->mfa_window_text != NULL &&
-	    cJSON_AddStringToObject(opt, "mfa_window", r->mfa_window_text) == NULL)) {
+	    cJSON_AddStringToObject(opt, "mfa_window", r->mfa_window_text) == NULL) ||
+	    (r->max_job_text != NULL &&
+	    cJSON_AddStringToObject(opt, "max_job_duration", r->max_job_text) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
 	if (!r->approval) {

@@ -25,6 +25,9 @@
  *       by: [oncall]                # role names whose holders may approve
  *       ttl: 10m                    # how long a request waits, 1m .. 24h
  *                                   # (default 10m)
+ *     max_job_duration: 1h          # how long a background command (ssh_exec
+ *                                   # background: true) may run before zt
+ *                                   # kills it, 10s .. 24h (default 1h)
  *
  * Limits: input at most POL_ROLE_MAX bytes, at most POL_MAX_ITEMS entries in
  * each list or map, strings at most POL_MAX_STR bytes and never empty. The
@@ -69,6 +72,9 @@
 #define POL_WINDOW_MAX_S 86400
 #define POL_MFA_WINDOW_DEFAULT_S 300
 #define POL_APPROVAL_TTL_DEFAULT_S 600
+#define POL_JOB_MIN_S 10               /* options.max_job_duration */
+#define POL_JOB_MAX_S 86400
+#define POL_JOB_DEFAULT_S 3600
 #define POL_ERR_MAX 256           /* enough room for any error message */
 
 struct pol_role;
@@ -92,6 +98,10 @@ const char *pol_role_name(const struct pol_role *r);
 
 /* options.max_session_ttl in seconds, or 0 when the role sets none. */
 int64_t pol_role_max_session_ttl(const struct pol_role *r);
+
+/* options.max_job_duration in seconds; POL_JOB_DEFAULT_S when unset (0
+ * for NULL). */
+int64_t pol_role_max_job(const struct pol_role *r);
 
 /* options.mfa; POL_MFA_NONE when unset (also for NULL). */
 enum pol_mfa { POL_MFA_NONE = 0, POL_MFA_PER_SESSION, POL_MFA_PER_CALL };

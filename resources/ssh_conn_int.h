@@ -35,4 +35,12 @@ void ssh_set_deadline(ssh_session s, int64_t deadline);
 int ssh_poll_step(ssh_session s, int64_t deadline, int (*cancelled)(void *arg), void *arg,
     int64_t max_ms);
 
+/* Signals, from a second session on the connection, the process groups
+ * of its other sessions (ssh_exec.c says how and why). 0 when one was
+ * signalled; SSH_SIBLINGS_SKIPPED when only_uid0 and the login's uid is
+ * not 0; else nothing was. Blocks at most SSH_EXEC_KILL_MS. */
+#define SSH_EXEC_KILL_MS 3000
+#define SSH_SIBLINGS_SKIPPED 3
+int ssh_signal_siblings(ssh_session s, const char *sig, int only_uid0);
+
 #endif

@@ -16,7 +16,6 @@
 #include "resources/ssh_exec.h"
 
 #define SSH_EXEC_PROGRESS_MS 1000
-#define SSH_EXEC_KILL_MS 3000
 
 struct ssh_stream {
 	char *buf;
@@ -77,26 +76,32 @@ static int ssh_stream_add(struct ssh_stream *s, const char *p, size_t n, size_t 
 }
 
 /*
- * Kills what a timed-out or cancelled command left running. sshd honours the
- * KILL signal request only under privilege separation, so not for root
- * logins. A second session on the same connection, as the same login, kills
- * the process group of every other command this connection started: they
- * are children of the same sshd process ($PPID), each a session leader (sshd
- * setsid()s it), so its process group id is its pid. Needs /bin/sh, pgrep
- * and pkill (procps) on the host. 1 when a process group was killed. At most
+ * Signals what other sessions of this connection run. sshd honours the
+ * SSH signal request only under privilege separation, so not for root
+ * logins (resources/ssh_job.h). A second session on the same connection,
+ * as the same login, signals the process group of every other command this
+ * connection started: they are children of the same sshd process ($PPID),
+ * each a session leader (sshd setsid()s it), so its process group id is its
+ * pid. Needs /bin/sh, pgrep and pkill (procps) on the host. sig is a signal
+ * name of our own (never the caller's bytes); only_uid0: do nothing unless
+ * the login's uid is 0. The script's exit status: 0 when a process group
+ * was signalled, SSH_SIBLINGS_SKIPPED when only_uid0 held it back, another
+ * value (or -1: no session) when nothing was signalled. At most
  * SSH_EXEC_KILL_MS.
  */
-static int kill_siblings(ssh_session s)
+int ssh_signal_siblings(ssh_session s, const char *sig, int only_uid0)
 {
-	static const char script[] = "exec /bin/sh -c 'k=1; for p in $(pgrep -P $PPID); do "
-	    "if [ \"$p\" != \"$$\" ] && pkill -KILL -g \"$p\"; then k=0; fi; done; exit $k'";
+	char script[320];
 	ssh_channel k;
 	char drain[256];
 	int rc = -1;
 
+	snprintf(script, sizeof(script), "exec /bin/sh -c '%sk=1; for p in $(pgrep -P $PPID); do "
+	    "if [ \"$p\" != \"$$\" ] && pkill -%s -g \"$p\"; then k=0; fi; done; exit $k'",
+	    only_uid0 ? "[ \"$(id -u)\" = 0 ] || exit 3; " : "", sig);
 	ssh_set_deadline(s, net_mono_ms() + SSH_EXEC_KILL_MS);
 	if ((k = ssh_channel_new(s)) == NULL) {
-		return 0;
+		return -1;
 	}
 	if (ssh_channel_open_session(k) == SSH_OK &&
 	    ssh_channel_request_exec(k, script) == SSH_OK) {
@@ -107,7 +112,7 @@ static int kill_siblings(ssh_session s)
 	}
 	ssh_channel_close(k);
 	ssh_channel_free(k);
-	return rc == 0;
+	return rc;
 }
 
 /* A failed wait step as the command's failure. */
@@ -223,7 +228,7 @@ out:
 
 		ssh_channel_request_send_signal(ch, "KILL");
 		snprintf(out->error + used, sizeof(out->error) - used, "%s",
-		    kill_siblings(s) ? "; the command was killed and the channel closed" :
+		    ssh_signal_siblings(s, "KILL", 0) == 0 ? "; the command was killed and the channel closed" :
 		    "; the channel was closed, but the command could not be killed "
 		    "(no pkill on the host?) and may still run");
 	}

@@ -14,16 +14,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, mcpConnect, startAgent, startBroker, stopChecked, tmpdir, until,
-  userToken,
+  admin, auditEvents, mcpConnect, startAgent, startBroker, stopChecked, tmpdir, until, userToken,
 } from './lib/zt.mjs';
-import { startSshd } from './lib/sshd.mjs';
+import { startSshHost } from './lib/sshd.mjs';
 
 const TTL_S = 20;
 let broker;
 let sshd;
 let agent;
-const agentDir = path.join(tmpdir('zt-agent-'), 'data');
+let agentDir;
 
 const online = async (client) => until(async () => (await client.callTool({ name: 'list_hosts',
   arguments: {} })).structuredContent.hosts[0]?.online, 'web1 online');
@@ -46,13 +45,11 @@ function portOf(keyId) {
 
 before(async () => {
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--ssh-conn-ttl', `${TTL_S}s`] });
-  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
-  applyRole(broker, `kind: role\nname: warm\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
-    + '  tools: [ssh_exec, list_hosts]\n');
-  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
-  agent = await startAgent(broker, agentDir, 'web1', {
-    token, hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
-  assert.ok(agent.joined, agent.out?.stderr);
+  const h = await startSshHost(broker, { role: 'kind: role\nname: warm\nallow:\n  hosts: {env: test}\n'
+    + '  logins: [LOGIN]\n  tools: [ssh_exec, list_hosts]\n' });
+  sshd = h.sshd;
+  agent = h.agent;
+  agentDir = h.dir;
 });
 
 after(async () => {

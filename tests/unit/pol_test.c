@@ -749,7 +749,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3: unknown key \"colour\" in role" },
 	{ "kind: role\nname: x\noptions: {mfa_windw: 5m}\n", ZT_ERR_INVALID,
 	  "t.yaml:3: unknown key \"mfa_windw\" in options (expected max_session_ttl, admin, "
-	  "shell, mfa, mfa_window, approval)" },
+	  "shell, mfa, mfa_window, approval, max_job_duration)" },
 	{ "kind: role\nname: x\noptions:\n  admin: yes\n", ZT_ERR_INVALID,
 	  "t.yaml:4: options.admin must be true or false (unquoted)" },
 	{ "kind: role\nname: x\noptions:\n  admin: \"true\"\n", ZT_ERR_INVALID,
@@ -1194,6 +1194,67 @@ static void test_options(void **state)
 	}
 }
 
+/* options.max_job_duration: parsed within its bounds, 1h when unset, kept
+ * as written in JSON, and carried by an allow: the deciding (least
+ * demanding) role's value, not the longest. */
+static void test_max_job(void **state)
+{
+	static const char LONG[] = "kind: role\nname: long\nallow: {tools: [ssh_exec]}\n"
+	    "options: {max_job_duration: 8h, mfa: per_call}\n";
+	static const char SHORT[] = "kind: role\nname: short\nallow: {tools: [ssh_exec]}\n"
+	    "options:\n  max_job_duration: 90s\n";
+	static const char PLAIN[] = "kind: role\nname: plain\nallow: {tools: [job_list]}\n";
+	struct pol_role *l = NULL, *sh = NULL, *pl = NULL, *back = NULL;
+	const struct pol_role *roles[2];
+	struct pol_request req = { .tool = "ssh_exec" };
+	struct pol_decision d;
+	char err[POL_ERR_MAX];
+	cJSON *j = NULL;
+	(void)state;
+
+	assert_int_equal(pol_role_parse(LONG, strlen(LONG), "t.yaml", &l, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_parse(SHORT, strlen(SHORT), "t.yaml", &sh, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_parse(PLAIN, strlen(PLAIN), "t.yaml", &pl, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_max_job(l), 8 * 3600);
+	assert_int_equal(pol_role_max_job(sh), 90);
+	assert_int_equal(pol_role_max_job(pl), POL_JOB_DEFAULT_S);
+	assert_int_equal(pol_role_max_job(NULL), 0);
+	/* Both allow; the one without MFA decides, and its limit holds. */
+	roles[0] = l;
+	roles[1] = sh;
+	assert_int_equal(pol_decide(roles, 2, &req, &d), 0);
+	assert_int_equal(d.allow, 1);
+	assert_string_equal(d.role, "short");
+	assert_int_equal(d.max_job_s, 90);
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.max_job_s, 8 * 3600);
+	req.tool = "file_write";
+	assert_int_equal(pol_decide(roles, 2, &req, &d), 0);
+	assert_int_equal(d.allow, 0);
+	assert_int_equal(d.max_job_s, 0);
+	/* As written in JSON, and back. */
+	assert_int_equal(pol_role_to_json(sh, &j), 0);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j,
+	    "options"), "max_job_duration")->valuestring, "90s");
+	assert_int_equal(pol_role_from_json(j, &back, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_max_job(back), 90);
+	cJSON_Delete(j);
+	assert_int_equal(pol_role_to_json(pl, &j), 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(j, "options"));
+	cJSON_Delete(j);
+	pol_role_free(back);
+	pol_role_free(pl);
+	pol_role_free(sh);
+	pol_role_free(l);
+	/* Out of bounds. */
+	assert_int_equal(pol_role_parse("kind: role\nname: x\noptions: {max_job_duration: 5s}\n",
+	    51, "t.yaml", &back, err, sizeof(err)), ZT_ERR_INVALID);
+	assert_non_null(strstr(err, "options.max_job_duration: bad duration (e.g. 30m, 1h; "
+	    "between 10s and 24h)"));
+	assert_int_equal(pol_role_parse("kind: role\nname: x\noptions: {max_job_duration: 25h}\n",
+	    52, "t.yaml", &back, err, sizeof(err)), ZT_ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1206,6 +1267,7 @@ int main(void)
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_admin_option),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_max_job),
 		cmocka_unit_test(test_requirements_table),
 		cmocka_unit_test(test_rule_command),
 		cmocka_unit_test(test_shell_syntax),

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { admin, applyRole, startAgent, tmpdir } from './zt.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUILD = process.env.ZT_BUILD ?? path.join(ROOT, 'build');
@@ -65,4 +66,19 @@ export function startSshd({ userCa } = {}) {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// A host behind broker (run with --tunnel-listen): a real sshd trusting
+// the broker's SSH user CA, an agent named name advertising it with
+// labels, and role (YAML, may name LOGIN: sshd's user) applied. Resolves
+// {sshd, agent}; the caller stops both.
+export async function startSshHost(broker, { name = 'web1', labels = 'env=test', role } = {}) {
+  const sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  if (role) applyRole(broker, role.replaceAll('LOGIN', sshd.user));
+  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
+  const dir = path.join(tmpdir('zt-agent-'), 'data');
+  const agent = await startAgent(broker, dir, name, {
+    token, hostKey: sshd.hostKey, labels, ssh: `127.0.0.1:${sshd.port}` });
+  assert.ok(agent.joined, agent.out?.stderr);
+  return { sshd, agent, dir };
 }

@@ -1,0 +1,815 @@
+/*
+ * brk_jobs.c - the broker's background jobs (brk_jobs.h): a list under one
+ * mutex; each job's command and output live in its resources/ssh_job.
+ */
+#include "broker/brk_jobs.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/aud_event.h"
+#include "broker/brk.h"
+#include "broker/brk_gate.h"
+#include "broker/brk_policy.h"
+#include "broker/brk_sshconn.h"
+#include "broker/brk_sshpool.h"
+#include "broker/brk_watch.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "mcp/mcp.h"
+#include "resources/ssh_job.h"
+
+#define REASON_MAX (POL_RULE_MAX + 64)
+
+struct brk_job {
+	struct brk *b;
+	char id[BRK_JOB_ID_LEN + 1];
+	char actor[BRK_IDENTITY_KEY_MAX];
+	char token_hash[STORE_HASH_HEX];
+	char source[BRK_SOURCE_MAX];
+	char call_id[BRK_GATE_CALL_ID_LEN + 1];
+	char host[STORE_NAME_MAX + 1];
+	char login[BRK_SSH_LOGIN_MAX + 1];
+	char command_sha256[CRYPTO_SHA256_HEX_LEN + 1];
+	char *command;
+	int bot;
+	int64_t started_at;         /* unix seconds */
+	int64_t started_ms;         /* net_mono_ms time */
+	int64_t limit_s;
+	/* The chore's alone once started. */
+	int64_t deadline_ms;
+	int64_t generation;
+	struct brk_pooled *pc;      /* the job's connection; closed after the end */
+	struct ssh_job *sj;         /* NULL while the job starts (set under mu) */
+	/* Under the registry's mu. */
+	int refs;
+	char reason[REASON_MAX];    /* why zt ended it; "" when it did not */
+	int ended;
+	int64_t ended_at;
+	int64_t read_at;            /* a job_output returned its end and last byte */
+	struct brk_job *next;
+	struct brk_job *tmp;        /* the chore's and free's own lists */
+};
+
+struct brk_jobs {
+	pthread_mutex_t mu;
+	struct brk_job *head;
+	int closing;                /* brk_jobs_shutdown: no job starts */
+	int64_t checked_at;         /* the chore's last full check */
+	int64_t generation;
+};
+
+struct brk_jobs *brk_jobs_new(void)
+{
+	struct brk_jobs *js = calloc(1, sizeof(*js));
+
+	if (js != NULL) {
+		pthread_mutex_init(&js->mu, NULL);
+		js->generation = -2;
+	}
+	return js;
+}
+
+/* Frees a job that nobody can reach any more: its command ended (or never
+ * started), its connection closes. */
+static void job_free(struct brk_job *j)
+{
+	if (j == NULL) {
+		return;
+	}
+	ssh_job_free(j->sj);
+	if (j->pc != NULL) {
+		brk_sshpool_give(NULL, j->pc, 1, brk_now());
+	}
+	free(j->command);
+	free(j);
+}
+
+static void unlink_job(struct brk_jobs *js, struct brk_job *j)
+{
+	struct brk_job **pp;
+
+	pthread_mutex_lock(&js->mu);
+	for (pp = &js->head; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&js->mu);
+}
+
+/* ---- audit ---- */
+
+/* What every event of a job says. NULL on ENOMEM. */
+static cJSON *job_details(const struct brk_job *j)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	if (d != NULL) {
+		cJSON_AddStringToObject(d, "job_id", j->id);
+		cJSON_AddStringToObject(d, "call_id", j->call_id);
+		cJSON_AddStringToObject(d, "host", j->host);
+		cJSON_AddStringToObject(d, "login", j->login);
+		cJSON_AddStringToObject(d, "command_sha256", j->command_sha256);
+	}
+	return d;
+}
+
+/* Records event type of j (d taken). 0 or aud_record's error. */
+static int job_record(const struct brk_job *j, const char *type, const char *outcome, cJSON *d)
+{
+	int r = ZT_ERR_NOMEM;
+
+	if (d != NULL) {
+		r = aud_record(j->b->store, j->b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = type, .actor = j->actor, .source = j->source, .outcome = outcome,
+		    .details = d });
+	}
+	cJSON_Delete(d);
+	return r;
+}
+
+/* job.end of a job whose command never ran (error says why). */
+static void record_not_started(const struct brk_job *j, const char *error)
+{
+	cJSON *d = job_details(j);
+
+	if (d != NULL) {
+		cJSON_AddStringToObject(d, "state", "not_started");
+		cJSON_AddStringToObject(d, "error", error);
+	}
+	(void)job_record(j, "job.end", "failure", d);
+}
+
+/* The pump's end (resources/ssh_job.h): on record before anyone sees it. */
+static void on_end(struct ssh_job *sj, const struct ssh_job_status *st, void *arg)
+{
+	struct brk_job *j = arg;
+	struct brk_jobs *js = j->b->jobs;
+	char reason[REASON_MAX];
+	cJSON *d = job_details(j);
+
+	(void)sj;
+	pthread_mutex_lock(&js->mu);
+	memcpy(reason, j->reason, sizeof(reason));
+	pthread_mutex_unlock(&js->mu);
+	if (d != NULL) {
+		cJSON_AddStringToObject(d, "state", ssh_job_state_name(st->state));
+		if (st->state == SSH_JOB_EXITED) {
+			cJSON_AddNumberToObject(d, "exit_code", st->exit_code);
+		}
+		if (st->signal[0] != '\0') {
+			cJSON_AddStringToObject(d, "signal", st->signal);
+		}
+		cJSON_AddStringToObject(d, "reason", reason[0] != '\0' ? reason :
+		    st->state == SSH_JOB_LOST ? "the connection was lost" : "the command ended");
+		if (st->error[0] != '\0') {
+			cJSON_AddStringToObject(d, "error", st->error);
+		}
+		cJSON_AddNumberToObject(d, "stdout_bytes", (double)st->stdout_bytes);
+		cJSON_AddNumberToObject(d, "stderr_bytes", (double)st->stderr_bytes);
+		cJSON_AddNumberToObject(d, "duration_ms", (double)(net_mono_ms() - j->started_ms));
+		cJSON_AddStringToObject(d, "conn_id", j->pc != NULL ? j->pc->id : "");
+	}
+	if (job_record(j, "job.end", st->state == SSH_JOB_LOST ? "failure" : "success", d) != 0) {
+		log_error("job %s: its end could not be audited", j->id);
+	}
+	pthread_mutex_lock(&js->mu);
+	j->ended = 1;
+	j->ended_at = brk_now();
+	pthread_mutex_unlock(&js->mu);
+}
+
+/* ---- start ---- */
+
+static struct brk_job *job_new(struct brk_call *c)
+{
+	struct brk_job *j = calloc(1, sizeof(*j));
+	uint8_t rnd[BRK_JOB_ID_LEN / 2], digest[CRYPTO_SHA256_LEN];
+
+	if (j == NULL || (j->command = strdup(c->command)) == NULL ||
+	    crypto_random(rnd, sizeof(rnd)) != 0 ||
+	    crypto_hex(rnd, sizeof(rnd), j->id, sizeof(j->id)) != 0) {
+		if (j != NULL) {
+			free(j->command);
+		}
+		free(j);
+		return NULL;
+	}
+	j->b = c->b;
+	snprintf(j->actor, sizeof(j->actor), "%s", c->who.actor);
+	snprintf(j->token_hash, sizeof(j->token_hash), "%s", c->who.token_hash);
+	snprintf(j->source, sizeof(j->source), "%s", c->who.source);
+	snprintf(j->call_id, sizeof(j->call_id), "%s", c->id);
+	snprintf(j->host, sizeof(j->host), "%s", c->host);
+	snprintf(j->login, sizeof(j->login), "%s", c->login);
+	crypto_sha256(c->command, strlen(c->command), digest);
+	crypto_hex(digest, sizeof(digest), j->command_sha256, sizeof(j->command_sha256));
+	j->bot = c->who.kind == STORE_BOT;
+	j->generation = c->generation;
+	j->started_at = brk_now();
+	j->started_ms = net_mono_ms();
+	j->limit_s = c->dec.max_job_s > 0 ? c->dec.max_job_s : POL_JOB_DEFAULT_S;
+	if (c->timeout_s > 0 && c->timeout_s < j->limit_s) {
+		j->limit_s = c->timeout_s;
+	}
+	j->deadline_ms = j->started_ms + j->limit_s * 1000;
+	return j;
+}
+
+/* Adds j when the limits allow it, making room among the actor's kept
+ * jobs (*evict: a finished one to free, or NULL). 0, or ZT_ERR_BUSY with
+ * why (whysz bytes). */
+static int admit(struct brk_jobs *js, struct brk_job *j, struct brk_job **evict, char *why,
+    size_t whysz)
+{
+	struct brk_job *k, *oldest = NULL, **pp;
+	int mine = 0, kept = 0, all = 0, r = 0;
+
+	*evict = NULL;
+	pthread_mutex_lock(&js->mu);
+	for (k = js->head; k != NULL; k = k->next) {
+		int own = strcmp(k->actor, j->actor) == 0;
+
+		kept += own;
+		if (!k->ended) {
+			all++;
+			mine += own;
+		} else if (own && k->refs == 0 && (oldest == NULL || k->ended_at < oldest->ended_at)) {
+			oldest = k;
+		}
+	}
+	if (js->closing) {
+		snprintf(why, whysz, "the broker is stopping: no job starts");
+		r = ZT_ERR_BUSY;
+	} else if (mine >= BRK_JOBS_PER_IDENTITY) {
+		snprintf(why, whysz, "you have %d jobs running, the most one identity may run at "
+		    "once: wait for one to end or end one (job_list, job_signal)", mine);
+		r = ZT_ERR_BUSY;
+	} else if (all >= BRK_JOBS_MAX) {
+		snprintf(why, whysz, "the broker runs %d jobs, the most it runs at once: try again "
+		    "later", all);
+		r = ZT_ERR_BUSY;
+	} else {
+		if (kept >= BRK_JOBS_KEPT_PER_IDENTITY && oldest != NULL) {
+			for (pp = &js->head; *pp != NULL; pp = &(*pp)->next) {
+				if (*pp == oldest) {
+					*pp = oldest->next;
+					break;
+				}
+			}
+			*evict = oldest;
+		}
+		j->next = js->head;
+		js->head = j;
+	}
+	pthread_mutex_unlock(&js->mu);
+	return r;
+}
+
+/* A start that failed (error for the caller and the outcome): the job
+ * leaves the list; its end is on record when its start was. */
+static int start_failed(struct brk_call *c, struct brk_job *j, int recorded, const char *error,
+    cJSON **result)
+{
+	if (recorded) {
+		record_not_started(j, error);
+	}
+	unlink_job(c->b->jobs, j);
+	job_free(j);
+	if (*result == NULL) {
+		c->failed = 1;
+		cJSON_AddStringToObject(c->outcome, "error", error);
+		*result = mcp_result_error("%s", error);
+	}
+	return *result != NULL ? 0 : ZT_ERR_NOMEM;
+}
+
+/* job.start, on record before the command starts. */
+static int record_start(const struct brk_job *j)
+{
+	cJSON *d = job_details(j);
+
+	if (d != NULL) {
+		cJSON_AddStringToObject(d, "command", j->command);
+		cJSON_AddNumberToObject(d, "command_bytes", (double)strlen(j->command));
+		cJSON_AddNumberToObject(d, "limit_s", (double)j->limit_s);
+	}
+	return job_record(j, "job.start", "success", d);
+}
+
+/* The job's state as a tool shows it (the caller adds the rest). */
+static cJSON *job_json(struct brk_job *j, const struct ssh_job_status *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	char reason[REASON_MAX];
+	int64_t ended_at;
+
+	if (o == NULL) {
+		return NULL;
+	}
+	pthread_mutex_lock(&j->b->jobs->mu);
+	memcpy(reason, j->reason, sizeof(reason));
+	ended_at = j->ended ? j->ended_at : 0;
+	pthread_mutex_unlock(&j->b->jobs->mu);
+	cJSON_AddStringToObject(o, "job", j->id);
+	cJSON_AddStringToObject(o, "host", j->host);
+	cJSON_AddStringToObject(o, "login", j->login);
+	cJSON_AddStringToObject(o, "state", ssh_job_state_name(st->state));
+	if (st->state == SSH_JOB_EXITED) {
+		cJSON_AddNumberToObject(o, "exit_code", st->exit_code);
+	}
+	if (st->signal[0] != '\0') {
+		cJSON_AddStringToObject(o, "signal", st->signal);
+	}
+	if (st->state != SSH_JOB_RUNNING && reason[0] != '\0') {
+		cJSON_AddStringToObject(o, "reason", reason);
+	}
+	if (st->error[0] != '\0') {
+		cJSON_AddStringToObject(o, "error", st->error);
+	}
+	cJSON_AddNumberToObject(o, "started_at", (double)j->started_at);
+	if (ended_at > 0 && st->state != SSH_JOB_RUNNING) {
+		cJSON_AddNumberToObject(o, "ended_at", (double)ended_at);
+	}
+	cJSON_AddNumberToObject(o, "limit_s", (double)j->limit_s);
+	cJSON_AddNumberToObject(o, "stdout_bytes", (double)st->stdout_bytes);
+	cJSON_AddNumberToObject(o, "stderr_bytes", (double)st->stderr_bytes);
+	return o;
+}
+
+/* A result whose text is its structuredContent (sc taken). */
+static int result_of(cJSON *sc, cJSON **result)
+{
+	char *text = sc != NULL ? cJSON_PrintUnformatted(sc) : NULL;
+
+	*result = mcp_result_new(0);
+	if (text == NULL || *result == NULL || mcp_result_add_text(*result, text) != 0) {
+		free(text);
+		cJSON_Delete(sc);
+		cJSON_Delete(*result);
+		*result = NULL;
+		return ZT_ERR_NOMEM;
+	}
+	free(text);
+	cJSON_AddItemToObject(*result, "structuredContent", sc);
+	return 0;
+}
+
+int brk_jobs_start(struct brk_call *c, cJSON **result)
+{
+	struct brk_job *j = job_new(c), *evict = NULL;
+	struct ssh_job_status st;
+	struct ssh_job *sj = NULL;
+	struct brk_pooled *pc = NULL;
+	int64_t deadline = net_mono_ms() + BRK_JOB_START_MS;
+	char why[SSH_CONN_ERROR_MAX + 64];
+	int r, tries = 0;
+
+	*result = NULL;
+	if (j == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if (admit(c->b->jobs, j, &evict, why, sizeof(why)) != 0) {
+		job_free(j);
+		c->failed = 1;
+		cJSON_AddStringToObject(c->outcome, "error", why);
+		*result = mcp_result_error("%s", why);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	job_free(evict);
+	cJSON_AddStringToObject(c->outcome, "job_id", j->id);
+	cJSON_AddNumberToObject(c->outcome, "limit_s", (double)j->limit_s);
+	if (record_start(j) != 0) {
+		return start_failed(c, j, 0, BRK_GATE_UNRECORDED, result);
+	}
+again:
+	if ((r = brk_sshconn_get(c, deadline, &pc, result)) != 0) {
+		const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->outcome,
+		    "error"));
+
+		if (r == ZT_ERR_CANCELLED) {
+			(void)start_failed(c, j, 1, "cancelled", result);
+			return r;
+		}
+		return start_failed(c, j, 1, e != NULL ? e : "no connection", result);
+	}
+	j->pc = pc;
+	r = ssh_job_start(pc->conn, c->command, 0, deadline - net_mono_ms() > 0 ?
+	    deadline - net_mono_ms() : 1, on_end, j, &sj, why, sizeof(why));
+	if (r != 0) {
+		j->pc = NULL;
+		if (brk_sshconn_retry(c, pc, 0, &tries, why)) {
+			goto again;
+		}
+		brk_sshconn_done(c, pc, 1);
+		return start_failed(c, j, 1, why, result);
+	}
+	brk_sshconn_keep(c, pc);
+	pthread_mutex_lock(&c->b->jobs->mu);
+	j->sj = sj;
+	pthread_mutex_unlock(&c->b->jobs->mu);
+	ssh_job_status(sj, &st);
+	return result_of(job_json(j, &st), result);
+}
+
+/* ---- the job tools ---- */
+
+/* The caller's job id, held for the call (the gate releases it), or NULL:
+ * one that does not exist, is another identity's, or still starts. */
+static struct brk_job *hold(struct brk_jobs *js, const char *actor, const char *id)
+{
+	struct brk_job *j;
+
+	pthread_mutex_lock(&js->mu);
+	for (j = js->head; j != NULL; j = j->next) {
+		if (j->sj != NULL && strcmp(j->id, id) == 0 && strcmp(j->actor, actor) == 0) {
+			j->refs++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&js->mu);
+	return j;
+}
+
+static void release(void *arg)
+{
+	struct brk_job *j = arg;
+
+	pthread_mutex_lock(&j->b->jobs->mu);
+	j->refs--;
+	pthread_mutex_unlock(&j->b->jobs->mu);
+}
+
+/* Reads "job" and the tool's other keys (keys; what names them in the
+ * error) and holds the job: its host, login and command are the call's,
+ * so the gate decides on them. */
+static int parse_job(struct brk_call *c, const cJSON *args, const char *const *keys,
+    const char *what, char *err, size_t errsz)
+{
+	const char *bad = NULL, *id = NULL;
+	struct brk_job *j;
+
+	if (json_only_keys(args, keys, &bad) != 0) {
+		snprintf(err, errsz, "unknown argument \"%.64s\"; %s takes %s", bad != NULL ? bad :
+		    "?", c->tool->name, what);
+		return ZT_ERR_INVALID;
+	}
+	if (json_get_str(args, "job", BRK_JOB_ID_LEN, 0, &id) != 0) {
+		snprintf(err, errsz, "job must be a job id as ssh_exec or job_list gave it");
+		return ZT_ERR_INVALID;
+	}
+	/* Another identity's job answers as one that never was. */
+	if ((j = hold(c->b->jobs, c->who.actor, id)) == NULL) {
+		snprintf(err, errsz, "no job %.16s (job_list shows your jobs)", id);
+		return ZT_ERR_INVALID;
+	}
+	c->held = j;
+	c->release = release;
+	c->host = j->host;
+	c->login = j->login;
+	c->command = j->command;
+	return 0;
+}
+
+int brk_jobs_output_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
+{
+	static const char *const keys[] = { "job", "since", NULL };
+	int64_t since;
+
+	if (cJSON_GetObjectItemCaseSensitive(args, "since") != NULL &&
+	    json_get_int(args, "since", 0, INT64_MAX / 2, &since) != 0) {
+		snprintf(err, errsz, "since must be a byte offset (an integer from 0), as \"next\" "
+		    "of the last job_output gave it");
+		return ZT_ERR_INVALID;
+	}
+	return parse_job(c, args, keys, "job and since", err, errsz);
+}
+
+/* The output from a read, with a marker for what was dropped. NULL on
+ * ENOMEM. */
+static char *output_text(const struct ssh_job_chunk *ch)
+{
+	char *text = json_text_from_bytes(ch->data, ch->len), *marked;
+	size_t n;
+
+	if (text == NULL || ch->dropped == 0) {
+		return text;
+	}
+	n = strlen(text) + 64;
+	if ((marked = malloc(n)) != NULL) {
+		snprintf(marked, n, "[zt: %llu bytes dropped]\n%s",
+		    (unsigned long long)ch->dropped, text);
+	}
+	free(text);
+	return marked;
+}
+
+int brk_jobs_output_run(struct brk_call *c, cJSON **result)
+{
+	struct brk_job *j = c->held;
+	struct ssh_job_chunk ch;
+	struct ssh_job_status st;
+	int64_t since = 0;
+	char *text;
+	cJSON *sc;
+
+	(void)json_get_int(c->args, "since", 0, INT64_MAX / 2, &since);
+	if (ssh_job_read(j->sj, (uint64_t)since, 0, &ch, &st) != 0) {
+		return ZT_ERR_NOMEM;
+	}
+	if (st.state != SSH_JOB_RUNNING && !ch.more) {
+		pthread_mutex_lock(&c->b->jobs->mu);
+		j->read_at = brk_now();
+		pthread_mutex_unlock(&c->b->jobs->mu);
+	}
+	text = output_text(&ch);
+	sc = job_json(j, &st);
+	if (text == NULL || sc == NULL) {
+		free(ch.data);
+		free(text);
+		cJSON_Delete(sc);
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(sc, "output", text);
+	cJSON_AddNumberToObject(sc, "since", (double)ch.from);
+	cJSON_AddNumberToObject(sc, "next", (double)ch.next);
+	cJSON_AddNumberToObject(sc, "dropped", (double)ch.dropped);
+	cJSON_AddBoolToObject(sc, "more", ch.more);
+	cJSON_AddStringToObject(c->outcome, "job_id", j->id);
+	cJSON_AddStringToObject(c->outcome, "state", ssh_job_state_name(st.state));
+	cJSON_AddNumberToObject(c->outcome, "bytes", (double)ch.len);
+	free(ch.data);
+	free(text);
+	return result_of(sc, result);
+}
+
+int brk_jobs_signal_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
+{
+	static const char *const keys[] = { "job", "signal", NULL };
+	const char *sig = NULL;
+
+	if (json_get_str(args, "signal", SSH_JOB_SIG_MAX, 0, &sig) != 0 ||
+	    !ssh_job_signal_ok(sig)) {
+		snprintf(err, errsz, "signal must be TERM, INT, KILL or HUP");
+		return ZT_ERR_INVALID;
+	}
+	return parse_job(c, args, keys, "job and signal", err, errsz);
+}
+
+int brk_jobs_signal_run(struct brk_call *c, cJSON **result)
+{
+	struct brk_job *j = c->held;
+	struct ssh_job_status st;
+	const char *sig = NULL;
+	char how[128];
+	cJSON *d, *sc;
+	int r = ZT_ERR_STOPPED;
+
+	(void)json_get_str(c->args, "signal", SSH_JOB_SIG_MAX, 0, &sig);
+	cJSON_AddStringToObject(c->outcome, "job_id", j->id);
+	cJSON_AddStringToObject(c->outcome, "signal", sig);
+	/* On record before it is sent (and so before the end it causes). */
+	ssh_job_status(j->sj, &st);
+	if (st.state == SSH_JOB_RUNNING) {
+		if ((d = job_details(j)) != NULL) {
+			cJSON_AddStringToObject(d, "signal", sig);
+			cJSON_AddStringToObject(d, "signal_call_id", c->id);
+		}
+		if (job_record(j, "job.signal", "success", d) != 0) {
+			*result = mcp_result_error(BRK_GATE_UNRECORDED);
+			return *result != NULL ? 0 : ZT_ERR_NOMEM;
+		}
+		r = ssh_job_signal(j->sj, sig, how, sizeof(how));
+	}
+	if (r != 0) {
+		ssh_job_status(j->sj, &st);
+		c->failed = 1;
+		snprintf(how, sizeof(how), "%s", r == ZT_ERR_STOPPED ? "the job has ended" :
+		    "the job's connection did not answer in time");
+		cJSON_AddStringToObject(c->outcome, "error", how);
+		*result = mcp_result_error("job %s: %s (%s); no signal was sent", j->id, how,
+		    ssh_job_state_name(st.state));
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(c->outcome, "how", how);
+	(void)ssh_job_wait(j->sj, BRK_JOB_SIGNAL_WAIT_MS);
+	ssh_job_status(j->sj, &st);
+	if ((sc = job_json(j, &st)) != NULL) {
+		cJSON_AddStringToObject(sc, "sent", sig);
+		cJSON_AddStringToObject(sc, "how", how);
+	}
+	return result_of(sc, result);
+}
+
+int brk_jobs_list_run(struct brk_call *c, cJSON **result)
+{
+	struct brk_jobs *js = c->b->jobs;
+	struct ssh_job_status st;
+	struct brk_job *j;
+	cJSON *sc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(sc, "jobs"), *o;
+	int n = 0;
+
+	if (arr == NULL) {
+		cJSON_Delete(sc);
+		return ZT_ERR_NOMEM;
+	}
+	pthread_mutex_lock(&js->mu);
+	for (j = js->head; j != NULL; j = j->next) {
+		if (j->sj == NULL || strcmp(j->actor, c->who.actor) != 0) {
+			continue;
+		}
+		ssh_job_status(j->sj, &st);
+		pthread_mutex_unlock(&js->mu);
+		o = job_json(j, &st);
+		pthread_mutex_lock(&js->mu);
+		if (o != NULL) {
+			cJSON_AddStringToObject(o, "command", j->command);
+			cJSON_AddItemToArray(arr, o);
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&js->mu);
+	cJSON_AddNumberToObject(c->outcome, "jobs", n);
+	return result_of(sc, result);
+}
+
+/* ---- ending jobs ---- */
+
+/* Asks j's pump to kill it, for reason (the first reason holds). */
+static void stop_job(struct brk_jobs *js, struct brk_job *j, const char *reason)
+{
+	pthread_mutex_lock(&js->mu);
+	if (!j->ended && j->reason[0] == '\0') {
+		snprintf(j->reason, sizeof(j->reason), "%s", reason);
+	}
+	pthread_mutex_unlock(&js->mu);
+	ssh_job_stop(j->sj);
+}
+
+/* Why zt must end running job j now, into why ("" when it may go on).
+ * full: also the credential and the roles (store lookups). */
+static void check(struct brk *b, struct brk_job *j, int full, int64_t gen, char *why,
+    size_t whysz)
+{
+	struct pol_label labels[TUN_LABELS_MAX];
+	struct pol_request req;
+	struct pol_decision dec;
+	struct brk_agent_info ag;
+	struct store_session s;
+	int r;
+
+	why[0] = '\0';
+	if (net_mono_ms() >= j->deadline_ms) {
+		snprintf(why, whysz, "its time limit (%llds) passed",
+		    (long long)((j->deadline_ms - j->started_ms) / 1000));
+		return;
+	}
+	if (brk_agents_get(b->agents, j->host, &ag) != 0 || !ag.online || ag.locked) {
+		snprintf(why, whysz, "host %s %s", j->host, brk_agents_get(b->agents, j->host,
+		    &ag) != 0 ? "is gone" : ag.locked ? "was locked" : "went offline");
+		return;
+	}
+	if (!full) {
+		return;
+	}
+	if ((r = store_session_get(b->store, j->token_hash, b->now(), &s)) != 0) {
+		snprintf(why, whysz, "the credential that started it no longer holds (%s)",
+		    brk_identity_refusal(r));
+		return;
+	}
+	if (gen == j->generation) {
+		return;
+	}
+	brk_policy_labels(ag.claims.labels, ag.claims.nlabels, labels);
+	memset(&req, 0, sizeof(req));
+	req.tool = "ssh_exec";
+	req.host = j->host;
+	req.labels = labels;
+	req.nlabels = ag.claims.nlabels;
+	req.login = j->login;
+	req.command = j->command;
+	req.bot = j->bot;
+	brk_policy_decide(b->roles, s.roles, &req, &dec, NULL);
+	if (!dec.allow) {
+		snprintf(why, whysz, "the roles no longer allow it (%s)", dec.rule);
+		return;
+	}
+	j->generation = gen;
+	if (j->started_ms + dec.max_job_s * 1000 < j->deadline_ms) {
+		j->deadline_ms = j->started_ms + dec.max_job_s * 1000;
+	}
+}
+
+void brk_jobs_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
+{
+	struct brk_jobs *js = b->jobs;
+	struct brk_job *j, **pp, *run = NULL, *gone = NULL;
+	struct brk_pooled *closing = NULL, *pc;
+	int64_t now = b->now(), gen = brk_policy_generation(b->roles);
+	char why[REASON_MAX];
+	int full;
+
+	(void)arg;
+	if (js == NULL) {
+		return;
+	}
+	if ((full = rd->store_changed || gen != js->generation ||
+	    now - js->checked_at >= BRK_SSHCONN_CHECK_S)) {
+		js->checked_at = now;
+		js->generation = gen;
+	}
+	pthread_mutex_lock(&js->mu);
+	for (pp = &js->head; (j = *pp) != NULL;) {
+		if (j->sj == NULL || (!j->ended && j->reason[0] != '\0')) {
+			pp = &j->next;
+			continue;
+		}
+		if (!j->ended) {
+			j->refs++;
+			j->tmp = run;
+			run = j;
+		} else if (j->pc != NULL) {
+			/* Its pump is done with the connection. */
+			j->pc->next = closing;
+			closing = j->pc;
+			j->pc = NULL;
+		} else if (j->refs == 0 && (now - j->ended_at >= BRK_JOBS_KEEP_S ||
+		    (j->read_at > 0 && now - j->read_at >= BRK_JOBS_READ_KEEP_S))) {
+			*pp = j->next;
+			j->tmp = gone;
+			gone = j;
+			continue;
+		}
+		pp = &j->next;
+	}
+	pthread_mutex_unlock(&js->mu);
+	for (j = run; j != NULL; j = j->tmp) {
+		check(b, j, full, gen, why, sizeof(why));
+		if (why[0] != '\0') {
+			log_info("job %s of %s on %s: ending it: %s", j->id, j->actor, j->host, why);
+			stop_job(js, j, why);
+		}
+		release(j);
+	}
+	while ((pc = closing) != NULL) {
+		closing = pc->next;
+		brk_sshpool_give(NULL, pc, 1, now);
+	}
+	while ((j = gone) != NULL) {
+		gone = j->tmp;
+		job_free(j);
+	}
+}
+
+void brk_jobs_shutdown(struct brk_jobs *js)
+{
+	struct brk_job *j, *run = NULL;
+
+	if (js == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&js->mu);
+	js->closing = 1;
+	for (j = js->head; j != NULL; j = j->next) {
+		if (j->sj != NULL && !j->ended) {
+			j->refs++;
+			j->tmp = run;
+			run = j;
+		}
+	}
+	pthread_mutex_unlock(&js->mu);
+	/* Each pump kills its command in its own thread, all at once. */
+	for (j = run; j != NULL; j = j->tmp) {
+		stop_job(js, j, "the broker is stopping");
+	}
+	for (j = run; j != NULL; j = j->tmp) {
+		if (!ssh_job_wait(j->sj, BRK_JOB_START_MS)) {
+			log_error("job %s: no end after the broker's stop", j->id);
+		}
+		release(j);
+	}
+}
+
+void brk_jobs_free(struct brk_jobs *js)
+{
+	struct brk_job *j, *next;
+
+	if (js == NULL) {
+		return;
+	}
+	brk_jobs_shutdown(js);
+	for (j = js->head; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	pthread_mutex_destroy(&js->mu);
+	free(js);
+}
