@@ -24,16 +24,22 @@
  *   read      open, fstat, read a range, close: at most max bytes;
  *   write     the whole content to a new temporary file ".NAME.zt-XXXXXXXX"
  *             in the same directory (created exclusively, so never through
- *             a link), its mode set, fsync@openssh.com when offered, then
- *             renamed over the target (libssh's sftp_rename sends
- *             posix-rename@openssh.com when the server offers it: atomic,
- *             readers see the old file or the new one, never a part; a
- *             server without it refuses to replace). A failed write removes
- *             its temporary file. With create_only the target itself is
- *             created exclusively (O_EXCL: it fails when the target exists,
- *             also as a link) and written in place: a reader may see it
- *             partly written, and a failed write removes it. append writes
- *             in place at the end (O_APPEND): not atomic either;
+ *             a link), with fsync@openssh.com when offered, then renamed to
+ *             the target. A new target appears whole in one step. An
+ *             existing one cannot be replaced in one step: SFTP's RENAME
+ *             refuses to replace and libssh 0.10.6 offers no client for
+ *             posix-rename@openssh.com, so it is renamed aside
+ *             (".NAME.zt-XXXXXXXX.old"), the new file renamed in, the old
+ *             one removed (or put back if the second rename fails): readers
+ *             may find no file for a moment, never a part of one. A failed
+ *             write removes its temporary file. The mode is given at
+ *             creation (the server's umask applies); it is not changed
+ *             after, since SFTP can only do that by path, which a link put
+ *             there meanwhile would redirect. With create_only the target
+ *             itself is created exclusively (O_EXCL: it fails when the
+ *             target exists, also as a link) and written in place: a reader
+ *             may see it partly written, and a failed write removes it.
+ *             append writes in place at the end (O_APPEND): not atomic;
  *   list      one directory's entries in byte order of their names, from
  *             the first name after a given one, at most a given count,
  *             reading at most SSH_SFTP_LIST_SCAN_MAX entries;
@@ -144,7 +150,7 @@ struct ssh_sftp_put {
 	unsigned flags;                 /* SSH_SFTP_APPEND, SSH_SFTP_CREATE_ONLY */
 };
 /* Writes p (see above). *atomic says whether the target changed in one
- * step (a rename) or in place (append). */
+ * step (a rename to a new name), not aside and back or in place. */
 int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic);
 
 /* The entries of dir whose names sort after after (NULL: from the first),

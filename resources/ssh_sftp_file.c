@@ -188,10 +188,50 @@ static int join(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *ta
 	return 0;
 }
 
-/* Through a temporary file and a rename (ssh_sftp.h). */
-static int write_replace(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *target)
+/* Renames tmp to target. When target exists (SFTP's RENAME refuses to
+ * replace, and libssh 0.10.6 has no posix-rename@openssh.com), target is
+ * first moved aside to old and removed after; put back if the second
+ * rename fails. *atomic: the first way. */
+static int rename_in(struct ssh_sftp *s, const char *tmp, const char *old, const char *target,
+    int *atomic)
 {
-	char tmp[SSH_SFTP_PATH_MAX + 1], tag[TMP_TAG_LEN + 1];
+	struct ssh_sftp_attr a;
+	int r;
+
+	*atomic = 0;
+	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	if (sftp_rename(s->sftp, tmp, target) == 0) {
+		*atomic = 1;
+		return 0;
+	}
+	r = sftp_failed(s, "rename");
+	if (s->dead || ssh_sftp_stat(s, target, 1, &a) != 0) {
+		return r;
+	}
+	if ((r = sftp_step(s)) != 0 || sftp_rename(s->sftp, target, old) != 0) {
+		return r != 0 ? r : sftp_failed(s, "rename aside");
+	}
+	if ((r = sftp_step(s)) != 0 || sftp_rename(s->sftp, tmp, target) != 0) {
+		r = r != 0 ? r : sftp_failed(s, "rename");
+		if (!s->dead) {
+			struct ssh_sftp_err keep = s->err;
+
+			(void)sftp_rename(s->sftp, old, target);
+			s->err = keep;
+		}
+		return r;
+	}
+	undo(s, old);
+	return 0;
+}
+
+/* Through a temporary file and a rename (ssh_sftp.h). */
+static int write_replace(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *target,
+    int *atomic)
+{
+	char tmp[SSH_SFTP_PATH_MAX + 1], old[SSH_SFTP_PATH_MAX + 1], tag[TMP_TAG_LEN + 5];
 	uint8_t rnd[TMP_TAG_LEN / 2];
 	sftp_file f = NULL;
 	int r;
@@ -200,14 +240,18 @@ static int write_replace(struct ssh_sftp *s, const struct ssh_sftp_put *p, const
 	    sizeof(tag)) != 0) {
 		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_CRYPTO, "no random bytes");
 	}
-	if ((r = join(s, p, tag, tmp, sizeof(tmp))) != 0 ||
+	if ((r = join(s, p, tag, tmp, sizeof(tmp))) != 0) {
+		return r;
+	}
+	memcpy(tag + TMP_TAG_LEN, ".old", 5);
+	if ((r = join(s, p, tag, old, sizeof(old))) != 0 ||
 	    (r = create_excl(s, tmp, 0, p->mode, &f)) != 0) {
 		return r;
 	}
 	r = write_all(s, f, p);
 	r = close_file(s, f, r);
-	if (r == 0 && (r = sftp_step(s)) == 0 && sftp_rename(s->sftp, tmp, target) != 0) {
-		r = sftp_failed(s, "rename");
+	if (r == 0) {
+		r = rename_in(s, tmp, old, target, atomic);
 	}
 	if (r != 0) {
 		undo(s, tmp);
@@ -255,9 +299,7 @@ int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic
 		return write_append(s, p, target);
 	}
 	if (!(p->flags & SSH_SFTP_CREATE_ONLY)) {
-		r = write_replace(s, p, target);
-		*atomic = r == 0;
-		return r;
+		return write_replace(s, p, target, atomic);
 	}
 	if ((r = create_excl(s, target, 0, p->mode, &f)) != 0) {
 		return r;
