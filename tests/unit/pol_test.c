@@ -1085,17 +1085,17 @@ static void test_json_round_trip(void **state)
 static void test_examples(void **state)
 {
 	static const char *const files[] = { "examples/roles/ai-ops-readonly.yaml",
-	    "examples/roles/admin.yaml" };
-	static const char *const names[] = { "ai-ops-readonly", "admin" };
-	static const int64_t ttls[] = { 8 * 3600, 12 * 3600 };
-	static const int admins[] = { 0, 1 };
+	    "examples/roles/admin.yaml", "examples/roles/file-ops.yaml" };
+	static const char *const names[] = { "ai-ops-readonly", "admin", "file-ops" };
+	static const int64_t ttls[] = { 8 * 3600, 12 * 3600, 8 * 3600 };
+	static const int admins[] = { 0, 1, 0 };
 	struct pol_role *role = NULL;
 	char err[POL_ERR_MAX], *text = NULL;
 	size_t i, n;
 	FILE *f = NULL;
 	(void)state;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		f = fopen(files[i], "r");
 		if (f == NULL) {
 			fail_msg("cannot open %s (run from the repository root)", files[i]);
