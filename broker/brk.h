@@ -55,6 +55,7 @@ struct brk {
 	struct brk_work *work;
 	int64_t session_ttl;        /* seconds */
 	int64_t exec_timeout_max_s; /* the largest timeout_s of ssh_exec */
+	size_t file_max;            /* bytes a file tool reads or writes; 0: the default */
 	int64_t agent_cert_ttl;     /* seconds; 0 means BRK_AGENT_CERT_TTL */
 	/* A valid password hash of a random password: unknown user names are
 	 * checked against it so they take as long as known ones. */

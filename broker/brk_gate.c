@@ -152,6 +152,9 @@ static cJSON *details(const struct brk_call *c)
 		cJSON_AddNumberToObject(d, "command_bytes", (double)strlen(c->command));
 		cJSON_AddStringToObject(d, "command_sha256", hex);
 	}
+	if (c->path != NULL) {
+		cJSON_AddStringToObject(d, "path", c->path);
+	}
 	if (c->request_sha256[0] != '\0') {
 		cJSON_AddStringToObject(d, "request_sha256", c->request_sha256);
 	}
@@ -202,14 +205,30 @@ static int refuse(struct brk_call *c, const char *outcome, const char *reason, i
 
 /* ---- the steps ---- */
 
+/* The policy's request for c, with path for its path (the host's labels
+ * into labels, which must outlive req). */
+static void request_of(const struct brk_call *c, const char *path, struct pol_label *labels,
+    struct pol_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->tool = c->tool->name;
+	req->login = c->login;
+	req->command = c->command;
+	req->path = path;
+	req->bot = c->who.kind == STORE_BOT;
+	if (c->tool->flags & BRK_TOOL_HOST) {
+		brk_policy_labels(c->agent.claims.labels, c->agent.claims.nlabels, labels);
+		req->host = c->host;
+		req->labels = labels;
+		req->nlabels = c->agent.claims.nlabels;
+	}
+}
+
 static int decide(struct brk_call *c, char *unknown, size_t unknownsz, cJSON **result)
 {
 	struct pol_label labels[TUN_LABELS_MAX];
 	struct pol_request req;
 
-	memset(&req, 0, sizeof(req));
-	req.tool = c->tool->name;
-	req.login = c->login;
 	if (c->tool->flags & BRK_TOOL_HOST) {
 		/* A host the caller may not see gets this answer too, word for
 		 * word: its name, its labels and even its existence stay hidden. */
@@ -219,13 +238,8 @@ static int decide(struct brk_call *c, char *unknown, size_t unknownsz, cJSON **r
 			refuse(c, "denied", "unknown host", 0, unknown, result);
 			return ZT_ERR_DENIED;
 		}
-		brk_policy_labels(c->agent.claims.labels, c->agent.claims.nlabels, labels);
-		req.host = c->host;
-		req.labels = labels;
-		req.nlabels = c->agent.claims.nlabels;
 	}
-	req.command = c->command;
-	req.bot = c->who.kind == STORE_BOT;
+	request_of(c, c->path, labels, &req);
 	brk_policy_decide(c->b->roles, c->who.roles, &req, &c->dec, &c->generation);
 	if (c->dec.host_hidden) {
 		refuse(c, "denied", c->dec.rule, 1, unknown, result);
@@ -250,8 +264,8 @@ static int run(struct brk_call *c, cJSON **result)
 		return ZT_ERR_NOMEM;
 	}
 	r = c->tool->run(c, result);
-	outcome = r == ZT_ERR_CANCELLED ? "cancelled" : (r != 0 || c->failed) ? "failure" :
-	    "success";
+	outcome = r == ZT_ERR_CANCELLED ? "cancelled" : c->denied ? "denied" :
+	    (r != 0 || c->failed) ? "failure" : "success";
 	if ((d = details(c)) != NULL) {
 		const cJSON *k;
 
@@ -369,6 +383,29 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 		c.release(c.held);
 	}
 	return r;
+}
+
+int brk_gate_recheck_path(struct brk_call *c, const char *path, cJSON **result)
+{
+	struct pol_label labels[TUN_LABELS_MAX];
+	struct pol_request req;
+	struct pol_decision d;
+	const char *why = NULL;
+
+	request_of(c, path, labels, &req);
+	brk_policy_decide(c->b->roles, c->who.roles, &req, &d, NULL);
+	if (d.allow && pol_demand_cmp(&d.req, &c->dec.req) <= 0) {
+		return 0;
+	}
+	/* A path that resolves somewhere only a more demanding role allows
+	 * would skip that role's MFA or approval: refused, with the way on. */
+	why = d.allow ? "; that path needs more (MFA or approval) than the path asked for: "
+	    "call again with it" : "";
+	c->denied = 1;
+	cJSON_AddStringToObject(c->outcome, "status", "denied");
+	cJSON_AddStringToObject(c->outcome, "rule", d.rule);
+	*result = mcp_result_error("%s (the host resolved %s to %s)%s", d.rule, c->path, path, why);
+	return *result != NULL ? ZT_ERR_DENIED : ZT_ERR_NOMEM;
 }
 
 int brk_gate_visible(struct brk *b, const struct brk_tool *t, const char *roles)

@@ -14,8 +14,9 @@
  *   3. a tool that acts on a host: the host's agent and labels; an unknown
  *      host is refused like a hidden one, word for word;
  *   4. the policy decision on {identity, tool, host and its labels, login,
- *      command} (policy/pol_eval.h): a deny is audited and the error names
- *      the rule;
+ *      command, path} (policy/pol_eval.h): a deny is audited and the error
+ *      names the rule; a tool whose path the host resolves decides again on
+ *      what it resolved, in run (brk_gate_recheck_path);
  *   5. what the decision requires of a person (an MFA step-up, another's
  *      approval; brk_approvals.h) is met, or the call waits for it, or ends;
  *      a call that waited is decided again (3 and 4) on the host as it is
@@ -28,7 +29,8 @@
  *      could not be recorded is withheld.
  * Every event of a call carries the call id, the MCP request id, the tool,
  * and the request (host, login, the whole command with its length and
- * SHA-256) and the SHA-256 of the canonical request (brk_gate_request_hash).
+ * SHA-256, the path as requested) and the SHA-256 of the canonical request
+ * (brk_gate_request_hash).
  */
 #ifndef ZT_BRK_GATE_H
 #define ZT_BRK_GATE_H
@@ -95,6 +97,7 @@ struct brk_call {
 	const char *host;           /* BRK_TOOL_HOST tools */
 	const char *login;          /* NULL: no login */
 	const char *command;        /* NULL: no command */
+	const char *path;           /* NULL: no path; else absolute and normal */
 	int64_t timeout_s;          /* 0: the tool has no deadline */
 	const cJSON *args;
 	char request_sha256[CRYPTO_SHA256_HEX_LEN + 1];
@@ -116,6 +119,7 @@ struct brk_call {
 	 * gate once the call ends, whatever the end; NULL: nothing. */
 	void *held;
 	void (*release)(void *held);
+	int denied;                 /* refused by brk_gate_recheck_path: "denied" */
 };
 
 /* Runs one call of t through the steps above; the mcp_tool handler of
@@ -124,6 +128,15 @@ struct brk_call {
  * an internal error (-32603). */
 int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
     const cJSON *args, cJSON **result);
+
+/* For a tool that resolved its path on the host (brk_files.h): decides c's
+ * request again with path (the resolved one) for c->path, on the roles as
+ * they are now. 0 when that allows it and asks no more (MFA, approval)
+ * than the decision the call runs on; else ZT_ERR_DENIED (or ZT_ERR_NOMEM)
+ * with c->denied set, c->outcome saying status "denied" and the rule, and
+ * *result a tool error naming the rule: the tool returns 0 then, having
+ * done nothing. */
+int brk_gate_recheck_path(struct brk_call *c, const char *path, cJSON **result);
 
 /* 1 if the holder of roles ("a,b") may see t in tools/list: an open tool,
  * or one its roles could ever allow (pol_tool_possible). */

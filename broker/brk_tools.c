@@ -12,6 +12,7 @@
 
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_files.h"
 #include "broker/brk_hosts.h"
 #include "broker/brk_jobs.h"
 #include "broker/brk_sshexec.h"
@@ -72,6 +73,15 @@ static int list_hosts_run(struct brk_call *c, cJSON **result)
 }
 
 /* ---- the table ---- */
+
+/* The arguments and the result fields every file tool shares. */
+#define FILE_TARGET "\"host\":{\"type\":\"string\",\"description\":\"the host's name\"}," \
+	"\"login\":{\"type\":\"string\",\"description\":\"the account to act as\"}," \
+	"\"path\":{\"type\":\"string\",\"description\":\"an absolute path, without '..' " \
+	"segments\"}"
+#define FILE_OUT "\"path\":{\"type\":\"string\"},\"resolved\":{\"type\":\"string\"}," \
+	"\"kind\":{\"type\":\"string\"},\"size\":{\"type\":\"integer\"}," \
+	"\"mode\":{\"type\":\"string\"},\"mtime\":{\"type\":\"integer\"}"
 
 static const struct brk_tool table[] = {
 	{
@@ -174,6 +184,104 @@ static const struct brk_tool table[] = {
 		    "\"additionalProperties\":false}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
 		.run = brk_jobs_list_run,
+	},
+	{
+		.name = "file_read",
+		.title = "Read a file",
+		.description = "Reads a file on a host as a login, over SFTP through the host's zt "
+		    "agent. Text comes back as text, anything else as base64 (an image as an image). "
+		    "length bytes from offset (default 256 KiB, at most the broker's limit); more says "
+		    "whether bytes remain. Your roles decide the hosts, logins and paths (checked on "
+		    "the path as the host resolves it, links followed).",
+		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET ","
+		    "\"offset\":{\"type\":\"integer\",\"minimum\":0},"
+		    "\"length\":{\"type\":\"integer\",\"minimum\":1}},"
+		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
+		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT ","
+		    "\"offset\":{\"type\":\"integer\"},\"length\":{\"type\":\"integer\"},"
+		    "\"more\":{\"type\":\"boolean\"},\"sha256\":{\"type\":\"string\"},"
+		    "\"encoding\":{\"type\":\"string\"},\"mime_type\":{\"type\":\"string\"}},"
+		    "\"required\":[\"path\",\"resolved\",\"offset\",\"length\",\"more\","
+		    "\"sha256\"]}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_file_read_parse,
+		.run = brk_file_read_run,
+	},
+	{
+		.name = "file_write",
+		.title = "Write a file",
+		.description = "Writes a file on a host as a login, over SFTP: content (text) or "
+		    "content_base64 (bytes), at most the broker's limit. The file is written to a "
+		    "temporary name in the same directory and renamed to the target (an existing "
+		    "target is moved aside first), so readers never see a part of it; atomic says "
+		    "whether it took one step. append adds at the end in place (not atomic); "
+		    "create_only fails if the target exists (and writes in place). mode "
+		    "(\"0644\") applies to a new file; a replaced file keeps its mode unless given. "
+		    "A symbolic link or a directory at the path is refused.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET ","
+		    "\"content\":{\"type\":\"string\"},\"content_base64\":{\"type\":\"string\"},"
+		    "\"mode\":{\"type\":\"string\",\"pattern\":\"^[0-7]{1,4}$\"},"
+		    "\"append\":{\"type\":\"boolean\"},\"create_only\":{\"type\":\"boolean\"}},"
+		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
+		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT ","
+		    "\"bytes\":{\"type\":\"integer\"},\"sha256\":{\"type\":\"string\"},"
+		    "\"atomic\":{\"type\":\"boolean\"}},"
+		    "\"required\":[\"path\",\"resolved\",\"bytes\",\"sha256\",\"atomic\"]}",
+		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
+		    "\"idempotentHint\":false,\"openWorldHint\":true}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_file_write_parse,
+		.run = brk_file_write_run,
+	},
+	{
+		.name = "file_list",
+		.title = "List a directory",
+		.description = "Lists a directory on a host as a login, over SFTP: name, kind, size, "
+		    "mode and mtime of each entry, in name order, at most limit (default 100, at most "
+		    "1000); when more remain, pass the cursor it returns to go on.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET ","
+		    "\"cursor\":{\"type\":\"string\"},"
+		    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000}},"
+		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
+		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT ","
+		    "\"entries\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+		    "\"more\":{\"type\":\"boolean\"},\"cursor\":{\"type\":\"string\"}},"
+		    "\"required\":[\"path\",\"resolved\",\"entries\",\"more\"]}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_file_list_parse,
+		.run = brk_file_list_run,
+	},
+	{
+		.name = "file_stat",
+		.title = "Describe a file",
+		.description = "Kind, size, mode and mtime of a path on a host, as the host resolves "
+		    "it (links followed; resolved names the path it found).",
+		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET "},"
+		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
+		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT "},"
+		    "\"required\":[\"path\",\"resolved\",\"kind\"]}",
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_file_stat_parse,
+		.run = brk_file_stat_run,
+	},
+	{
+		.name = "file_remove",
+		.title = "Remove a file",
+		.description = "Removes one file or symbolic link (the link itself, not what it "
+		    "names) on a host as a login, over SFTP. Directories are refused.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET "},"
+		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
+		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT ","
+		    "\"removed\":{\"type\":\"boolean\"}},"
+		    "\"required\":[\"path\",\"resolved\",\"removed\"]}",
+		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
+		    "\"idempotentHint\":false,\"openWorldHint\":true}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_file_remove_parse,
+		.run = brk_file_remove_run,
 	},
 };
 

@@ -25,6 +25,7 @@
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_run.h"
 #include "broker/brk_sshconn.h"
+#include "broker/brk_files.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_jobs.h"
 #include "broker/brk_sshpool.h"
@@ -55,6 +56,7 @@ static const char usage[] =
 	"                      [--mcp-retained-bytes-per-identity 64M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"                      [--tunnel-handshake-timeout 10s] [--ssh-conn-ttl 105s]\n"
+	"                      [--file-max 4M]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -136,20 +138,21 @@ static int count_flag(const char *name, const char *v, uint64_t min, uint64_t ma
 }
 
 /* The value of the size flag --name, if given, into *out: from 4K (small
- * bounds are for tests of what happens past them) to 1024G. 0, or
+ * bounds are for tests of what happens past them) to max. 0, or
  * ZT_ERR_INVALID after saying so on stderr. */
-static int size_flag(const char *name, const char *v, size_t *out)
+static int size_flag(const char *name, const char *v, uint64_t max, size_t *out)
 {
 	uint64_t n;
 
 	if (v == NULL) {
 		return 0;
 	}
-	if (parse_size(v, 4096, (uint64_t)1 << 40, &n) == 0) {
+	if (parse_size(v, 4096, max, &n) == 0) {
 		*out = (size_t)n;
 		return 0;
 	}
-	fprintf(stderr, "ztbroker: --%s takes a size from 4K to 1024G\n", name);
+	fprintf(stderr, "ztbroker: --%s takes a size from 4K to %llu%s\n", name,
+	    (unsigned long long)(max >> 30 >= 1 ? max >> 30 : max >> 20), max >> 30 >= 1 ? "G" : "M");
 	return ZT_ERR_INVALID;
 }
 
@@ -261,12 +264,14 @@ static int serve(int argc, char **argv)
 		{ "http-body-timeout", required_argument, NULL, 'B' },
 		{ "tunnel-handshake-timeout", required_argument, NULL, 'K' },
 		{ "ssh-conn-ttl", required_argument, NULL, 'W' },
+		{ "file-max", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
 	const char *handshake = NULL, *sessions_pi = NULL, *calls_pi = NULL, *conn_ttl = NULL;
 	const char *kept_session = NULL, *kept_identity = NULL, *kept_all = NULL;
+	const char *file_max = NULL;
 	struct brk_mcp_config mc;
 	struct brk_http_config hc;
 	int64_t head_s = 0, body_s = 0; /* 0: the default */
@@ -299,6 +304,7 @@ static int serve(int argc, char **argv)
 	memset(&hc, 0, sizeof(hc));
 	b.session_ttl = BRK_SESSION_TTL_DEFAULT;
 	b.exec_timeout_max_s = BRK_EXEC_TIMEOUT_MAX_S;
+	b.file_max = BRK_FILE_MAX_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -310,6 +316,7 @@ static int serve(int argc, char **argv)
 		case 'T': tunnel_listen = optarg; break;
 		case 'X': exec_max = optarg; break;
 		case 'W': conn_ttl = optarg; break;
+		case 'F': file_max = optarg; break;
 		case 'A': agent_ttl = optarg; break;
 		case 'G': agg_period = optarg; break;
 		case 'R': kept_session = optarg; break;
@@ -358,11 +365,12 @@ static int serve(int argc, char **argv)
 	    &mc.sessions_per_identity) != 0 ||
 	    count_flag("mcp-calls-per-identity", calls_pi, 1, BRK_MCP_CALLS_MAX,
 	    &mc.calls_per_identity) != 0 ||
-	    size_flag("mcp-retained-bytes-per-session", kept_session,
+	    size_flag("mcp-retained-bytes-per-session", kept_session, (uint64_t)1 << 40,
 	    &mc.retained_session_max) != 0 ||
-	    size_flag("mcp-retained-bytes-per-identity", kept_identity,
+	    size_flag("mcp-retained-bytes-per-identity", kept_identity, (uint64_t)1 << 40,
 	    &mc.retained_identity_max) != 0 ||
-	    size_flag("mcp-retained-bytes", kept_all, &mc.retained_max) != 0) {
+	    size_flag("mcp-retained-bytes", kept_all, (uint64_t)1 << 40, &mc.retained_max) != 0 ||
+	    size_flag("file-max", file_max, BRK_FILE_MAX_LIMIT, &b.file_max) != 0) {
 		return 2;
 	}
 	hc.head_timeout_ms = head_s * 1000;

@@ -259,6 +259,9 @@ cJSON *mcp_result_new(int is_error);
 int mcp_result_add_text(cJSON *result, const char *text);
 /* Appends image or audio content with base64 data. */
 int mcp_result_add_media(cJSON *result, const char *type, const char *base64, const char *mime);
+/* Appends an embedded resource with base64 data:
+ * {"type":"resource","resource":{"uri","mimeType","blob"}}. */
+int mcp_result_add_blob(cJSON *result, const char *uri, const char *base64, const char *mime);
 /* A tool error result with one text block (owned). */
 cJSON *mcp_result_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

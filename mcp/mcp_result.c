@@ -118,6 +118,25 @@ int mcp_result_add_media(cJSON *result, const char *type, const char *base64, co
 	return result_append(result, b);
 }
 
+int mcp_result_add_blob(cJSON *result, const char *uri, const char *base64, const char *mime)
+{
+	cJSON *b = NULL, *res = NULL;
+
+	if (result == NULL || uri == NULL || base64 == NULL || mime == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	if ((b = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(b, "type", "resource") == NULL ||
+	    (res = cJSON_AddObjectToObject(b, "resource")) == NULL ||
+	    cJSON_AddStringToObject(res, "uri", uri) == NULL ||
+	    cJSON_AddStringToObject(res, "mimeType", mime) == NULL ||
+	    cJSON_AddStringToObject(res, "blob", base64) == NULL) {
+		cJSON_Delete(b);
+		return ZT_ERR_NOMEM;
+	}
+	return result_append(result, b);
+}
+
 cJSON *mcp_result_error(const char *fmt, ...)
 {
 	char text[MCP_RESULT_ERROR_MAX];

@@ -2,7 +2,8 @@
  * pol_eval.c - deciding a request against roles, and saying which rule
  * decided it and what the deciding role still requires (MFA, approval).
  * Pure functions over parsed roles (policy/pol_priv.h); also the path
- * matcher that file tools will use, and the texts `policy test` prints.
+ * matcher the file tools' paths go through, and the texts `policy test`
+ * prints.
  */
 #include "policy/pol_eval.h"
 
@@ -14,7 +15,8 @@
 #include "common/err.h"
 #include "policy/pol_priv.h"
 
-/* Bytes of a command as rule texts quote it, escapes and "..." included. */
+/* Bytes of a command or a path as rule texts quote it, escapes and "..."
+ * included. */
 #define RULE_COMMAND_MAX 160
 
 static int glob_match(const char *pattern, const char *s)
@@ -153,6 +155,18 @@ static enum match commands_match(const struct pol_section *sec, const struct eva
 	return any_match(sec->commands, sec->ncommands, cmd, 0) ? MATCH_YES : MATCH_NO;
 }
 
+static int paths_match(const struct pol_section *sec, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sec->npaths; i++) {
+		if (pol_path_match(sec->paths[i], path)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int section_empty(const struct pol_section *sec)
 {
 	return !sec->has_hosts && !sec->has_logins && !sec->has_tools && !sec->has_commands &&
@@ -160,8 +174,7 @@ static int section_empty(const struct pol_section *sec)
 }
 
 /* is_deny: a selector on a field the request lacks never matches a deny and
- * never restricts an allow (see pol_eval.h). Requests carry no path yet, so
- * a paths key is such a selector for every request.
+ * never restricts an allow (see pol_eval.h).
  *
  * Logins in a deny match whatever the case: an account database may not
  * care (AD or LDAP through sssd, Windows OpenSSH), so "ROOT" can be root,
@@ -202,8 +215,14 @@ static enum match section_match(const struct pol_section *sec, const struct eval
 			return MATCH_NO;
 		}
 	}
-	if (sec->has_paths && is_deny) {
-		return MATCH_NO;
+	if (sec->has_paths) {
+		if (req->path == NULL) {
+			if (is_deny) {
+				return MATCH_NO;
+			}
+		} else if (!paths_match(sec, req->path)) {
+			return MATCH_NO;
+		}
 	}
 	return commands_match(sec, er, is_deny, shell_ok);
 }
@@ -238,9 +257,10 @@ static void rule_add(struct pol_decision *d, const char *s)
 	text_add(d->rule, sizeof(d->rule), s);
 }
 
-/* The command in double quotes, '"' and '\' escaped with a backslash,
- * shortened to RULE_COMMAND_MAX bytes between the quotes. */
-static void rule_command(struct pol_decision *d, const char *cmd)
+/* " what \"cmd\"": a command or a path in double quotes, '"' and '\'
+ * escaped with a backslash, shortened to RULE_COMMAND_MAX bytes between the
+ * quotes. */
+static void rule_quoted(struct pol_decision *d, const char *what, const char *cmd)
 {
 	char q[RULE_COMMAND_MAX + 1];
 	size_t i, total = 0, len = 0, need;
@@ -260,7 +280,9 @@ static void rule_command(struct pol_decision *d, const char *cmd)
 		q[len++] = (cmd[i] >= 0x20 && cmd[i] < 0x7f) ? cmd[i] : '?';
 	}
 	q[len] = '\0';
-	rule_add(d, " command \"");
+	rule_add(d, " ");
+	rule_add(d, what);
+	rule_add(d, " \"");
 	rule_add(d, q);
 	if (total > RULE_COMMAND_MAX) {
 		rule_add(d, "...");
@@ -292,7 +314,10 @@ static void rule_request(struct pol_decision *d, const struct pol_request *req)
 		rule_add(d, req->login);
 	}
 	if (req->command != NULL) {
-		rule_command(d, req->command);
+		rule_quoted(d, "command", req->command);
+	}
+	if (req->path != NULL) {
+		rule_quoted(d, "path", req->path);
 	}
 }
 
@@ -524,14 +549,12 @@ static int seg_match(const char *p, size_t plen, const char *s, size_t slen)
 	return pi == plen;
 }
 
-/* Absolute, and no empty, "." or ".." segment (so also no trailing '/'),
- * "/" itself aside. */
-static int path_normal(const char *path)
+int pol_path_normal(const char *path)
 {
 	const char *cur = NULL;
 	size_t n;
 
-	if (path[0] != '/') {
+	if (path == NULL || path[0] != '/') {
 		return 0;
 	}
 	for (cur = seg_first(path); *cur != '\0'; cur = seg_next(cur)) {
@@ -558,7 +581,7 @@ int pol_path_match(const char *pattern, const char *path)
 	size_t pn;
 
 	if (pattern == NULL || path == NULL || pol_path_pattern_error(pattern) != NULL ||
-	    !path_normal(path)) {
+	    !pol_path_normal(path)) {
 		return 0;
 	}
 	pc = seg_first(pattern);

@@ -20,12 +20,15 @@
  *           matches the command as written and with each run of blanks made
  *           one space and the ends trimmed ("rm  -rf /" is denied by
  *           "*rm -rf*");
- *   paths   parsed and validated (pol_role.h), not yet decided: a request
- *           has no path until the file tools exist (pol_path_match is the
- *           matcher they will use), so, as for any field a request lacks
- *           (below), a paths key restricts no allow and matches no deny.
- * Rule texts name the request whole, its command quoted and shortened to
- * 160 bytes ("... as ubuntu command \"uptime; id\""). When no role allows
+ *   paths   the request's path matches one of the globs (pol_path_match:
+ *           the path must be absolute and normal, pol_path_normal; one
+ *           that is not matches nothing, so it is denied by an allow
+ *           with paths and not denied by a deny). Callers decide on the
+ *           path as the host resolves it (symbolic links and all), not on
+ *           the text a client sent: see broker/brk_files.h;
+ * Rule texts name the request whole, its command and its path quoted and
+ * shortened to 160 bytes ("... as ubuntu command \"uptime; id\"", "... as
+ * ubuntu path \"/etc/shadow\""). When no role allows
  * a request, the rule says the most specific reason it can: a role whose
  * allow section matched all but a command holding shell syntax (which a
  * command restriction refuses before its globs) gives "deny: role R allows no
@@ -36,7 +39,8 @@
  * An absent key matches anything; a section with no keys matches nothing.
  * A request may lack a host (host == NULL, e.g. list_hosts) or a login
  * (login == NULL, e.g. list_hosts, or a tool that runs as no account) or a
- * command (command == NULL: a tool that runs none). A
+ * command (command == NULL: a tool that runs none) or a path (path ==
+ * NULL: a tool that touches no file). A
  * selector on a field the request lacks is satisfied in an allow section
  * (there is nothing to restrict) and not matched in a deny section (there is
  * nothing to deny). Callers therefore MUST pass the host and the login for
@@ -78,6 +82,7 @@ struct pol_request {
 	const char *login;              /* NULL: the tool uses no login */
 	const char *command;            /* NULL: the tool runs no command */
 	int bot;                        /* the caller is a bot (cannot do MFA) */
+	const char *path;               /* NULL: the tool touches no file */
 };
 
 /* What an allowed request still needs before it runs. */
@@ -120,6 +125,11 @@ int pol_demand_cmp(const struct pol_requirements *a, const struct pol_requiremen
  * 10m", or "nothing" when r requires nothing: for `policy test` and the
  * approval page. out gets at most outsz bytes (truncated with "..."). */
 void pol_requirements_text(const struct pol_requirements *r, char *out, size_t outsz);
+
+/* 1 if path is absolute and normal: no empty ("//"), "." or ".." segment,
+ * so no trailing '/' either ("/" itself aside). Paths are checked as
+ * written: the caller resolves nothing here. */
+int pol_path_normal(const char *path);
 
 /* 1 if path (absolute, already normalised by the caller) matches pattern
  * as pol_role.h describes path patterns: '*' and '?' within one segment,

@@ -73,103 +73,103 @@ struct decide_case {
 
 static const struct decide_case decide_cases[] = {
 	/* 1 plain allow, the full explanation */
-	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 1,
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 1,
 	  "allow: role ai-ops-readonly allows tool ssh_exec on host web1 "
 	  "(env=staging, team=web) as ubuntu" },
 	/* 2 deny in the same role beats its allow */
-	{ { R_RO }, { "file_write", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 0,
+	{ { R_RO }, { "file_write", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 0,
 	  "deny: role ai-ops-readonly denies tool file_write" },
 	/* 3 wrong login */
-	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "root", NULL, 0 }, 0,
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "root", NULL, 0, NULL }, 0,
 	  "deny: no role allows tool ssh_exec on host web1 (env=staging, team=web) as root" },
 	/* 4 wrong label value */
-	{ { R_RO }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0 }, 0,
+	{ { R_RO }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0, NULL }, 0,
 	  "deny: no role allows tool ssh_exec on host db1 (env=prod) as ubuntu" },
 	/* 5 missing label: team only, env missing */
-	{ { R_RO }, { "ssh_exec", "w2", LBL(L_TEAM), "ubuntu", NULL, 0 }, 0, "no role allows" },
+	{ { R_RO }, { "ssh_exec", "w2", LBL(L_TEAM), "ubuntu", NULL, 0, NULL }, 0, "no role allows" },
 	/* 6 tool not listed */
-	{ { R_RO }, { "rdp_screenshot", "web1", LBL(L_SW), "ubuntu", NULL, 0 },
+	{ { R_RO }, { "rdp_screenshot", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL },
 	  0, "no role allows" },
 	/* 7 deny in another role beats allow */
-	{ { R_ADMIN, R_DENY_PROD }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0 }, 0,
+	{ { R_ADMIN, R_DENY_PROD }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0, NULL }, 0,
 	  "deny: role no-prod denies tool ssh_exec on host db1" },
 	/* 8 deny beats allow regardless of role order */
-	{ { R_DENY_PROD, R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0 }, 0,
+	{ { R_DENY_PROD, R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0, NULL }, 0,
 	  "deny: role no-prod" },
 	/* 9 admin, env glob "*" */
-	{ { R_ADMIN }, { "anything", "db1", LBL(L_PROD), "ubuntu", NULL, 0 },
+	{ { R_ADMIN }, { "anything", "db1", LBL(L_PROD), "ubuntu", NULL, 0, NULL },
 	  1, "allow: role admin" },
 	/* 10 admin's own deny: root on prod */
-	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "root", NULL, 0 }, 0,
+	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "root", NULL, 0, NULL }, 0,
 	  "deny: role admin denies tool ssh_exec on host db1 (env=prod) as root" },
 	/* 11 root on staging is fine for admin */
-	{ { R_ADMIN }, { "ssh_exec", "web1", LBL(L_SW), "root", NULL, 0 }, 1, "allow: role admin" },
+	{ { R_ADMIN }, { "ssh_exec", "web1", LBL(L_SW), "root", NULL, 0, NULL }, 1, "allow: role admin" },
 	/* 12 "*" requires the label to exist */
-	{ { R_STAR }, { "ssh_exec", "w2", LBL(L_TEAM), "ubuntu", NULL, 0 }, 0, "no role allows" },
+	{ { R_STAR }, { "ssh_exec", "w2", LBL(L_TEAM), "ubuntu", NULL, 0, NULL }, 0, "no role allows" },
 	/* 13 "*" with the label present */
-	{ { R_STAR }, { "ssh_exec", "db1", LBL(L_PROD), "x", NULL, 0 }, 1, "allow: role star" },
+	{ { R_STAR }, { "ssh_exec", "db1", LBL(L_PROD), "x", NULL, 0, NULL }, 1, "allow: role star" },
 	/* 14 globs in labels, logins and tools */
-	{ { R_GLOB }, { "file_read", "s2", LBL(L_SWX), "ubuntu2", NULL, 0 },
+	{ { R_GLOB }, { "file_read", "s2", LBL(L_SWX), "ubuntu2", NULL, 0, NULL },
 	  1, "allow: role glob" },
 	/* 15 '?' matches exactly one character */
-	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "ub", NULL, 0 }, 1, "allow: role glob" },
+	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "ub", NULL, 0, NULL }, 1, "allow: role glob" },
 	/* 16 login glob does not match */
-	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "admin", NULL, 0 }, 0, "no role allows" },
+	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "admin", NULL, 0, NULL }, 0, "no role allows" },
 	/* 17 tool glob does not match */
-	{ { R_GLOB }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 0, "no role allows" },
+	{ { R_GLOB }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 0, "no role allows" },
 	/* 18 empty sections match nothing */
-	{ { R_EMPTY }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 0, "no role allows" },
+	{ { R_EMPTY }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 0, "no role allows" },
 	/* 19 an empty deny does not block another role's allow */
-	{ { R_EMPTY, R_RO }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 1,
+	{ { R_EMPTY, R_RO }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 1,
 	  "allow: role ai-ops-readonly" },
 	/* 20 no roles at all */
-	{ { NULL }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0 }, 0,
+	{ { NULL }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0, NULL }, 0,
 	  "deny: no role allows tool list_hosts" },
 	/* 21 no host, no login: selectors on them do not restrict an allow */
-	{ { R_RO }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0 }, 1,
+	{ { R_RO }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0, NULL }, 1,
 	  "allow: role ai-ops-readonly allows tool list_hosts" },
 	/* 22 ... and do not trigger a deny (admin denies root on prod only) */
-	{ { R_ADMIN, R_LIST }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0 }, 1, "allow: role" },
+	{ { R_ADMIN, R_LIST }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0, NULL }, 1, "allow: role" },
 	/* 23 a deny on logins+tools does not hit a login-less request */
-	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", NULL, NULL, 0, NULL, NULL, 0 }, 1,
+	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", NULL, NULL, 0, NULL, NULL, 0, NULL }, 1,
 	  "allow: role anylogin" },
 	/* 24 ... but does hit root */
-	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", "h", LBL(L_SW), "root", NULL, 0 }, 0,
+	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", "h", LBL(L_SW), "root", NULL, 0, NULL }, 0,
 	  "deny: role noroot" },
 	/* 25 multiple roles: the second one allows */
-	{ { R_LIST, R_GLOB }, { "file_read", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 1,
+	{ { R_LIST, R_GLOB }, { "file_read", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 1,
 	  "allow: role glob" },
 	/* 26 multiple roles, none allows */
-	{ { R_LIST, R_GLOB, R_STAR }, { "file_write", "w2", LBL(L_TEAM), "ubuntu", NULL, 0 }, 0,
+	{ { R_LIST, R_GLOB, R_STAR }, { "file_write", "w2", LBL(L_TEAM), "ubuntu", NULL, 0, NULL }, 0,
 	  "deny: no role allows tool file_write on host w2 (team=web) as ubuntu" },
 	/* 27 host with no labels: no parentheses */
-	{ { R_LIST }, { "ssh_exec", "bare", NULL, 0, "u", NULL, 0 }, 0,
+	{ { R_LIST }, { "ssh_exec", "bare", NULL, 0, "u", NULL, 0, NULL }, 0,
 	  "no role allows tool ssh_exec on host bare as u" },
 	/* 28 an allow with only logins matches any tool on any host */
-	{ { R_ANYLOGIN }, { "file_write", "bare", NULL, 0, "u", NULL, 0 },
+	{ { R_ANYLOGIN }, { "file_write", "bare", NULL, 0, "u", NULL, 0, NULL },
 	  1, "allow: role anylogin" },
 	/* 29 the first matching allow names the role */
-	{ { R_ANYLOGIN, R_ADMIN }, { "ssh_exec", "web1", LBL(L_SW), "u", NULL, 0 }, 1,
+	{ { R_ANYLOGIN, R_ADMIN }, { "ssh_exec", "web1", LBL(L_SW), "u", NULL, 0, NULL }, 1,
 	  "allow: role anylogin" },
 	/* 30-35 a deny of a login refuses it in any case (pol_eval.c says why) */
-	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "ROOT", NULL, 0 }, 0,
+	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "ROOT", NULL, 0, NULL }, 0,
 	  "deny: role admin denies tool ssh_exec on host db1 (env=prod) as ROOT" },
-	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "Root", NULL, 0 }, 0,
+	{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "Root", NULL, 0, NULL }, 0,
 	  "deny: role admin denies tool ssh_exec on host db1 (env=prod) as Root" },
-	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", "h", LBL(L_SW), "rOoT", NULL, 0 }, 0,
+	{ { R_NOROOT, R_ANYLOGIN }, { "ssh_exec", "h", LBL(L_SW), "rOoT", NULL, 0, NULL }, 0,
 	  "deny: role noroot denies tool ssh_exec on host h (env=staging, team=web) as rOoT" },
-	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ADMIN", NULL, 0 }, 0,
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ADMIN", NULL, 0, NULL }, 0,
 	  "deny: role no-adm denies tool ssh_exec on host h as ADMIN" },
-	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ops", NULL, 0 }, 0,
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "ops", NULL, 0, NULL }, 0,
 	  "deny: role no-adm denies tool ssh_exec on host h as ops" },
-	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "bdmin", NULL, 0 }, 1,
+	{ { R_NOADM, R_ANYLOGIN }, { "ssh_exec", "h", NULL, 0, "bdmin", NULL, 0, NULL }, 1,
 	  "allow: role anylogin" },
 	/* 36-38 an allow of a login is exact: another case is another account */
-	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "Ubuntu", NULL, 0 }, 0,
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "Ubuntu", NULL, 0, NULL }, 0,
 	  "deny: no role allows tool ssh_exec on host web1 (env=staging, team=web) as Ubuntu" },
-	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "UBUNTU", NULL, 0 },
+	{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "UBUNTU", NULL, 0, NULL },
 	  0, "deny: no role allows" },
-	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "UBUNTU2", NULL, 0 },
+	{ { R_GLOB }, { "file_read", "web1", LBL(L_SW), "UBUNTU2", NULL, 0, NULL },
 	  0, "deny: no role allows" },
 };
 
@@ -255,9 +255,14 @@ static const char R_PATHS[] =
     "kind: role\nname: paths\nallow: {tools: [file_read], paths: [\"/var/log/**\"]}\n"
     "deny: {paths: [\"/etc/**\"]}\n";
 
-/* ssh_exec on web1 as ubuntu: a user's (U) or a bot's (B) command. */
-#define U(cmd) { "ssh_exec", "web1", LBL(L_SW), "ubuntu", (cmd), 0 }
-#define B(cmd) { "ssh_exec", "web1", LBL(L_SW), "ubuntu", (cmd), 1 }
+static const char R_ANYFILE[] =
+    "kind: role\nname: anyfile\nallow: {tools: [\"file_*\"]}\n";
+
+/* ssh_exec on web1 as ubuntu: a user's (U) or a bot's (B) command; a
+ * user's file_read of a path (F). */
+#define U(cmd) { "ssh_exec", "web1", LBL(L_SW), "ubuntu", (cmd), 0, NULL }
+#define B(cmd) { "ssh_exec", "web1", LBL(L_SW), "ubuntu", (cmd), 1, NULL }
+#define F(path) { "file_read", "web1", LBL(L_SW), "ubuntu", NULL, 0, (path) }
 #define ON " on host web1 (env=staging, team=web) as ubuntu command "
 
 struct req_case {
@@ -384,11 +389,25 @@ static const struct req_case req_cases[] = {
 	{ { R_ANYCMD, R_CMD }, U("uptime"), 1, "anycmd", "*allow: role anycmd", NOTHING },
 	/* 48 a bot with a role that asks nothing */
 	{ { R_UPSTAR }, B("uptime"), 1, "upstar", "*allow: role upstar", NOTHING },
-	/* 49-50 paths are not decided yet: no request has one */
-	{ { R_PATHS }, { "file_read", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 1, "paths",
+	/* 49-50 a request without a path: paths restrict no allow, match no deny */
+	{ { R_PATHS }, { "file_read", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 1, "paths",
 	  "allow: role paths allows tool file_read on host web1 (env=staging, team=web) as "
 	  "ubuntu", NOTHING },
 	{ { R_PATHS }, U("uptime"), 0, "", "*deny: no role allows", NOTHING },
+	/* 51-56 a request with a path: allow.paths must match, deny.paths must not */
+	{ { R_PATHS }, F("/var/log/syslog"), 1, "paths", "allow: role paths allows tool "
+	  "file_read on host web1 (env=staging, team=web) as ubuntu path \"/var/log/syslog\"",
+	  NOTHING },
+	{ { R_PATHS }, F("/var/log"), 1, "paths", "*allow: role paths", NOTHING },
+	{ { R_PATHS }, F("/var/lib/x"), 0, "", "deny: no role allows tool file_read on host "
+	  "web1 (env=staging, team=web) as ubuntu path \"/var/lib/x\"", NOTHING },
+	{ { R_PATHS, R_ANYFILE }, F("/etc/shadow"), 0, "paths", "deny: role paths denies tool "
+	  "file_read on host web1 (env=staging, team=web) as ubuntu path \"/etc/shadow\"",
+	  NOTHING },
+	/* a path that is not normal matches no allow and no deny */
+	{ { R_PATHS }, F("/var/log/../../etc/shadow"), 0, "", "*deny: no role allows", NOTHING },
+	{ { R_ANYFILE, R_PATHS }, F("/etc//shadow"), 1, "anyfile", "*allow: role anyfile",
+	  NOTHING },
 };
 
 static void test_requirements_table(void **state)
@@ -575,6 +594,15 @@ static void test_path_match(void **state)
 	}
 	assert_int_equal(pol_path_match(NULL, "/"), 0);
 	assert_int_equal(pol_path_match("/", NULL), 0);
+	/* what callers check before they decide */
+	assert_int_equal(pol_path_normal("/"), 1);
+	assert_int_equal(pol_path_normal("/a/b.c/..d"), 1);
+	assert_int_equal(pol_path_normal("/a/"), 0);
+	assert_int_equal(pol_path_normal("//a"), 0);
+	assert_int_equal(pol_path_normal("/a/./b"), 0);
+	assert_int_equal(pol_path_normal("/a/.."), 0);
+	assert_int_equal(pol_path_normal("a"), 0);
+	assert_int_equal(pol_path_normal(NULL), 0);
 }
 
 /* Patterns made to backtrack, against long paths: the work stays bounded
@@ -701,19 +729,19 @@ static void test_hidden_hosts(void **state)
 		int hidden;
 	} cases[] = {
 		/* outside every allow's hosts selector */
-		{ { R_RO }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0 }, 1 },
-		{ { R_STAR }, { "ssh_exec", "w2", LBL(L_TEAM), "ubuntu", NULL, 0 }, 1 },
-		{ { NULL }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 1 },
+		{ { R_RO }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0, NULL }, 1 },
+		{ { R_STAR }, { "ssh_exec", "w2", LBL(L_TEAM), "ubuntu", NULL, 0, NULL }, 1 },
+		{ { NULL }, { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 1 },
 		/* a deny of nothing but hosts hides them */
-		{ { R_ADMIN, R_DENY_PROD }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0 },
+		{ { R_ADMIN, R_DENY_PROD }, { "ssh_exec", "db1", LBL(L_PROD), "ubuntu", NULL, 0, NULL },
 		  1 },
 		/* seen, but the login or the tool is denied */
-		{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "root", NULL, 0 }, 0 },
-		{ { R_RO }, { "file_write", "web1", LBL(L_SW), "ubuntu", NULL, 0 }, 0 },
+		{ { R_RO }, { "ssh_exec", "web1", LBL(L_SW), "root", NULL, 0, NULL }, 0 },
+		{ { R_RO }, { "file_write", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL }, 0 },
 		/* a deny of hosts with logins hides nothing */
-		{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "root", NULL, 0 }, 0 },
+		{ { R_ADMIN }, { "ssh_exec", "db1", LBL(L_PROD), "root", NULL, 0, NULL }, 0 },
 		/* no host in the request, nothing to hide */
-		{ { NULL }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0 }, 0 },
+		{ { NULL }, { "list_hosts", NULL, NULL, 0, NULL, NULL, 0, NULL }, 0 },
 	};
 	struct pol_role *roles[MAX_ROLES] = { NULL };
 	struct pol_decision d;
@@ -1057,17 +1085,17 @@ static void test_json_round_trip(void **state)
 static void test_examples(void **state)
 {
 	static const char *const files[] = { "examples/roles/ai-ops-readonly.yaml",
-	    "examples/roles/admin.yaml" };
-	static const char *const names[] = { "ai-ops-readonly", "admin" };
-	static const int64_t ttls[] = { 8 * 3600, 12 * 3600 };
-	static const int admins[] = { 0, 1 };
+	    "examples/roles/admin.yaml", "examples/roles/file-ops.yaml" };
+	static const char *const names[] = { "ai-ops-readonly", "admin", "file-ops" };
+	static const int64_t ttls[] = { 8 * 3600, 12 * 3600, 8 * 3600 };
+	static const int admins[] = { 0, 1, 0 };
 	struct pol_role *role = NULL;
 	char err[POL_ERR_MAX], *text = NULL;
 	size_t i, n;
 	FILE *f = NULL;
 	(void)state;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		f = fopen(files[i], "r");
 		if (f == NULL) {
 			fail_msg("cannot open %s (run from the repository root)", files[i]);
@@ -1097,7 +1125,7 @@ static void test_admin_option(void **state)
 	    "kind: role\nname: yes\noptions:\n  admin: true\n",
 	};
 	static const int want[] = { 0, 0, 1 };
-	static const struct pol_request req = { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0 };
+	static const struct pol_request req = { "ssh_exec", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL };
 	const struct pol_role *one[1];
 	struct pol_role *role = NULL, *back = NULL;
 	struct pol_decision d;

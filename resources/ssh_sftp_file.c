@@ -1,0 +1,436 @@
+/*
+ * ssh_sftp_file.c - the SFTP operations of many requests (ssh_sftp.h):
+ * reading a range, writing through a temporary file and a rename (or in
+ * place), and listing a directory a page at a time.
+ */
+#include "resources/ssh_sftp.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/err.h"
+#include "resources/ssh_sftp_int.h"
+
+#define TMP_TAG_LEN 8                   /* hex digits of a temporary name's tag */
+
+static int nomem(struct ssh_sftp *s)
+{
+	return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_NOMEM, "out of memory");
+}
+
+/* sftp_close, which also reports a failed last write on some servers. */
+static int close_file(struct ssh_sftp *s, sftp_file f, int r)
+{
+	if (f == NULL) {
+		return r;
+	}
+	if (s->dead) {
+		/* The socket is gone or unusable: free without asking. */
+		sftp_close(f);
+		return r;
+	}
+	if (sftp_close(f) != 0 && r == 0) {
+		return sftp_failed(s, "close");
+	}
+	return r;
+}
+
+/* ---- reading ---- */
+
+int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t max,
+    struct ssh_sftp_attr *a, uint8_t **data, size_t *n)
+{
+	sftp_file f = NULL;
+	sftp_attributes at = NULL;
+	uint8_t *d = NULL;
+	size_t got = 0;
+	ssize_t k;
+	int r;
+
+	*data = NULL;
+	*n = 0;
+	/* A fifo or a device would block the server's open: only files. */
+	if ((r = ssh_sftp_stat(s, path, 0, a)) != 0) {
+		return r;
+	}
+	if (ssh_sftp_kind_of(a) != SSH_SFTP_FILE) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "not a regular file");
+	}
+	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	if ((f = sftp_open(s->sftp, path, O_RDONLY, 0)) == NULL) {
+		return sftp_failed(s, "open");
+	}
+	if ((r = sftp_step(s)) != 0 || (at = sftp_fstat(f)) == NULL) {
+		r = r != 0 ? r : sftp_failed(s, "fstat");
+		goto out;
+	}
+	sftp_attr_from(at, a);
+	if (ssh_sftp_kind_of(a) != SSH_SFTP_FILE) {
+		r = sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "not a regular file");
+		goto out;
+	}
+	if ((max > 0 && (d = malloc(max)) == NULL) || sftp_seek64(f, offset) != 0) {
+		r = nomem(s);
+		goto out;
+	}
+	while (got < max) {
+		if ((r = sftp_step(s)) != 0) {
+			goto out;
+		}
+		k = sftp_read(f, d + got, max - got < SSH_SFTP_CHUNK ? max - got : SSH_SFTP_CHUNK);
+		if (k < 0) {
+			r = sftp_failed(s, "read");
+			goto out;
+		}
+		if (k == 0) {
+			break;
+		}
+		got += (size_t)k;
+	}
+out:
+	sftp_attributes_free(at);
+	r = close_file(s, f, r);
+	if (r != 0 || got == 0) {
+		free(d);
+		d = NULL;
+		got = 0;
+	}
+	*data = d;
+	*n = got;
+	return r;
+}
+
+/* ---- writing ---- */
+
+/* Writes all of p's data to f (at its offset), then fsync@openssh.com when
+ * the server offers it. */
+static int write_all(struct ssh_sftp *s, sftp_file f, const struct ssh_sftp_put *p)
+{
+	size_t done = 0, k;
+	ssize_t w;
+	int r;
+
+	while (done < p->n) {
+		k = p->n - done < SSH_SFTP_CHUNK ? p->n - done : SSH_SFTP_CHUNK;
+		if ((r = sftp_step(s)) != 0) {
+			return r;
+		}
+		if ((w = sftp_write(f, p->data + done, k)) <= 0) {
+			return sftp_failed(s, "write");
+		}
+		done += (size_t)w;
+	}
+	if (sftp_extension_supported(s->sftp, "fsync@openssh.com", "1") == 1) {
+		if ((r = sftp_step(s)) != 0) {
+			return r;
+		}
+		if (sftp_fsync(f) != 0) {
+			return sftp_failed(s, "fsync");
+		}
+	}
+	return 0;
+}
+
+/* Opens path exclusively (never through a link, never over a file). When
+ * it fails because path exists, ZT_ERR_EXISTS. */
+static int create_excl(struct ssh_sftp *s, const char *path, int flags, uint32_t mode,
+    sftp_file *f)
+{
+	struct ssh_sftp_attr a;
+	struct ssh_sftp_err keep;
+	int r;
+
+	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	if ((*f = sftp_open(s->sftp, path, O_WRONLY | O_CREAT | O_EXCL | flags,
+	    (mode_t)mode)) != NULL) {
+		return 0;
+	}
+	r = sftp_failed(s, "create");
+	keep = s->err;
+	if (!s->dead && ssh_sftp_stat(s, path, 1, &a) == 0) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_EXISTS, "it exists");
+	}
+	s->err = keep;
+	return r;
+}
+
+/* Removes what a failed write created, keeping the failure as it was. */
+static void undo(struct ssh_sftp *s, const char *path)
+{
+	struct ssh_sftp_err keep = s->err;
+	int dead = s->dead;
+
+	if (!dead) {
+		(void)ssh_sftp_remove(s, path);
+	}
+	s->err = keep;
+	s->dead = dead;
+}
+
+/* "dir/name", or with tag ".name.zt-TAG" in dir, into out. */
+static int join(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *tag, char *out,
+    size_t outsz)
+{
+	const char *sep = strcmp(p->dir, "/") == 0 ? "" : "/";
+	int n = tag != NULL ? snprintf(out, outsz, "%s%s.%s.zt-%s", p->dir, sep, p->name, tag) :
+	    snprintf(out, outsz, "%s%s%s", p->dir, sep, p->name);
+
+	if (n < 0 || (size_t)n >= outsz) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_TOO_LARGE, "path too long");
+	}
+	return 0;
+}
+
+/* Renames tmp to target. When target exists (SFTP's RENAME refuses to
+ * replace, and libssh 0.10.6 has no posix-rename@openssh.com), target is
+ * first moved aside to old and removed after; put back if the second
+ * rename fails. *atomic: the first way. */
+static int rename_in(struct ssh_sftp *s, const char *tmp, const char *old, const char *target,
+    int *atomic)
+{
+	struct ssh_sftp_attr a;
+	int r;
+
+	*atomic = 0;
+	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	if (sftp_rename(s->sftp, tmp, target) == 0) {
+		*atomic = 1;
+		return 0;
+	}
+	r = sftp_failed(s, "rename");
+	if (s->dead || ssh_sftp_stat(s, target, 1, &a) != 0) {
+		return r;
+	}
+	if ((r = sftp_step(s)) != 0 || sftp_rename(s->sftp, target, old) != 0) {
+		return r != 0 ? r : sftp_failed(s, "rename aside");
+	}
+	if ((r = sftp_step(s)) != 0 || sftp_rename(s->sftp, tmp, target) != 0) {
+		r = r != 0 ? r : sftp_failed(s, "rename");
+		if (!s->dead) {
+			struct ssh_sftp_err keep = s->err;
+
+			(void)sftp_rename(s->sftp, old, target);
+			s->err = keep;
+		}
+		return r;
+	}
+	undo(s, old);
+	return 0;
+}
+
+/* Through a temporary file and a rename (ssh_sftp.h). */
+static int write_replace(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *target,
+    int *atomic)
+{
+	char tmp[SSH_SFTP_PATH_MAX + 1], old[SSH_SFTP_PATH_MAX + 1], tag[TMP_TAG_LEN + 5];
+	uint8_t rnd[TMP_TAG_LEN / 2];
+	sftp_file f = NULL;
+	int r;
+
+	if (crypto_random(rnd, sizeof(rnd)) != 0 || crypto_hex(rnd, sizeof(rnd), tag,
+	    sizeof(tag)) != 0) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_CRYPTO, "no random bytes");
+	}
+	if ((r = join(s, p, tag, tmp, sizeof(tmp))) != 0) {
+		return r;
+	}
+	memcpy(tag + TMP_TAG_LEN, ".old", 5);
+	if ((r = join(s, p, tag, old, sizeof(old))) != 0 ||
+	    (r = create_excl(s, tmp, 0, p->mode, &f)) != 0) {
+		return r;
+	}
+	r = write_all(s, f, p);
+	r = close_file(s, f, r);
+	if (r == 0) {
+		r = rename_in(s, tmp, old, target, atomic);
+	}
+	if (r != 0) {
+		undo(s, tmp);
+	}
+	return r;
+}
+
+/* At the end of an existing file, or of a new one (ssh_sftp.h). */
+static int write_append(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *target)
+{
+	sftp_file f = NULL;
+	int r;
+
+	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	if ((f = sftp_open(s->sftp, target, O_WRONLY | O_APPEND, 0)) == NULL) {
+		r = sftp_failed(s, "open");
+		if (r != ZT_ERR_NOT_FOUND || (r = create_excl(s, target, O_APPEND, p->mode,
+		    &f)) != 0) {
+			return r;
+		}
+	}
+	r = write_all(s, f, p);
+	return close_file(s, f, r);
+}
+
+int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic)
+{
+	char target[SSH_SFTP_PATH_MAX + 1];
+	sftp_file f = NULL;
+	int r;
+
+	*atomic = 0;
+	if (p == NULL || p->dir == NULL || p->name == NULL || p->name[0] == '\0' ||
+	    strchr(p->name, '/') != NULL || strcmp(p->name, ".") == 0 ||
+	    strcmp(p->name, "..") == 0 || (p->data == NULL && p->n > 0) ||
+	    (p->flags & SSH_SFTP_APPEND && p->flags & SSH_SFTP_CREATE_ONLY)) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad write request");
+	}
+	if ((r = join(s, p, NULL, target, sizeof(target))) != 0) {
+		return r;
+	}
+	if (p->flags & SSH_SFTP_APPEND) {
+		return write_append(s, p, target);
+	}
+	if (!(p->flags & SSH_SFTP_CREATE_ONLY)) {
+		return write_replace(s, p, target, atomic);
+	}
+	if ((r = create_excl(s, target, 0, p->mode, &f)) != 0) {
+		return r;
+	}
+	r = close_file(s, f, write_all(s, f, p));
+	if (r != 0) {
+		undo(s, target);
+	}
+	return r;
+}
+
+/* ---- listing ---- */
+
+/* The smallest names after a cursor, sorted, at most limit of them. */
+struct page {
+	struct ssh_sftp_entry *e;
+	size_t n, limit;
+	int more;
+};
+
+/* Takes a copy of name into the page if it belongs there. */
+static int page_add(struct page *pg, const char *name, const struct ssh_sftp_attr *a)
+{
+	size_t lo = 0, hi = pg->n, mid;
+	char *copy = NULL;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (strcmp(pg->e[mid].name, name) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (pg->n == pg->limit) {
+		pg->more = 1;
+		if (lo == pg->n) {
+			return 0;
+		}
+		free(pg->e[pg->n - 1].name);
+		pg->n--;
+	}
+	if ((copy = strdup(name)) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	memmove(&pg->e[lo + 1], &pg->e[lo], (pg->n - lo) * sizeof(pg->e[0]));
+	pg->e[lo].name = copy;
+	pg->e[lo].attr = *a;
+	pg->n++;
+	return 0;
+}
+
+/* Reads the open directory d to its end into pg. */
+static int read_dir(struct ssh_sftp *s, sftp_dir d, const char *after, struct page *pg)
+{
+	struct ssh_sftp_attr a;
+	sftp_attributes at = NULL;
+	size_t scanned = 0;
+	int r;
+
+	for (;;) {
+		if ((r = sftp_step(s)) != 0) {
+			return r;
+		}
+		if ((at = sftp_readdir(s->sftp, d)) == NULL) {
+			return sftp_dir_eof(d) ? 0 : sftp_failed(s, "readdir");
+		}
+		if (++scanned > SSH_SFTP_LIST_SCAN_MAX) {
+			r = sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_TOO_LARGE, "the directory holds more "
+			    "than %d entries", SSH_SFTP_LIST_SCAN_MAX);
+		} else if (at->name == NULL || at->name[0] == '\0' || strchr(at->name, '/') != NULL ||
+		    strlen(at->name) > SSH_SFTP_NAME_MAX) {
+			r = sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_IO, "readdir: the host sent a bad "
+			    "name");
+		} else if (strcmp(at->name, ".") != 0 && strcmp(at->name, "..") != 0 &&
+		    (after == NULL || strcmp(at->name, after) > 0)) {
+			sftp_attr_from(at, &a);
+			if ((r = page_add(pg, at->name, &a)) != 0) {
+				r = nomem(s);
+			}
+		}
+		sftp_attributes_free(at);
+		if (r != 0) {
+			return r;
+		}
+	}
+}
+
+int ssh_sftp_list(struct ssh_sftp *s, const char *dir, const char *after, size_t limit,
+    struct ssh_sftp_entry **out, size_t *n, int *more)
+{
+	struct page pg = { NULL, 0, limit, 0 };
+	sftp_dir d = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	*more = 0;
+	if (limit == 0 || dir == NULL) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad list request");
+	}
+	if ((pg.e = calloc(limit, sizeof(*pg.e))) == NULL) {
+		return nomem(s);
+	}
+	if ((r = sftp_step(s)) != 0 || (d = sftp_opendir(s->sftp, dir)) == NULL) {
+		r = r != 0 ? r : sftp_failed(s, "opendir");
+		ssh_sftp_entries_free(pg.e, 0);
+		return r;
+	}
+	r = read_dir(s, d, after, &pg);
+	if (s->dead) {
+		sftp_closedir(d);
+	} else if (sftp_closedir(d) != 0 && r == 0) {
+		r = sftp_failed(s, "closedir");
+	}
+	if (r != 0) {
+		ssh_sftp_entries_free(pg.e, pg.n);
+		return r;
+	}
+	*out = pg.e;
+	*n = pg.n;
+	*more = pg.more;
+	return 0;
+}
+
+void ssh_sftp_entries_free(struct ssh_sftp_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; e != NULL && i < n; i++) {
+		free(e[i].name);
+	}
+	free(e);
+}
