@@ -213,9 +213,9 @@ static const struct brk_tool table[] = {
 		.title = "Write a file",
 		.description = "Writes a file on a host as a login, over SFTP: content (text) or "
 		    "content_base64 (bytes), at most the broker's limit. The file is written to a "
-		    "temporary name in the same directory and renamed to the target (an existing "
-		    "target is moved aside first), so readers never see a part of it; atomic says "
-		    "whether it took one step. append adds at the end in place (not atomic); "
+		    "temporary name in the same directory and renamed over the target, so readers "
+		    "see the old file or the new one, never a part; atomic says whether it took one "
+		    "step (a host without posix-rename gets the old file moved aside first). append adds at the end in place (not atomic); "
 		    "create_only fails if the target exists (and writes in place). mode "
 		    "(\"0644\") applies to a new file; a replaced file keeps its mode unless given. "
 		    "A symbolic link or a directory at the path is refused.",

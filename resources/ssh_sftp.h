@@ -25,13 +25,15 @@
  *   write     the whole content to a new temporary file ".NAME.zt-XXXXXXXX"
  *             in the same directory (created exclusively, so never through
  *             a link), with fsync@openssh.com when offered, then renamed to
- *             the target. A new target appears whole in one step. An
- *             existing one cannot be replaced in one step: SFTP's RENAME
- *             refuses to replace and libssh 0.10.6 offers no client for
- *             posix-rename@openssh.com, so it is renamed aside
+ *             the target with posix-rename@openssh.com (rename(2) on the
+ *             host: readers see the old file or the new one, never a part
+ *             and never none), which OpenSSH offers and zt sends itself
+ *             (libssh 0.10.6 has no client for it: ssh_sftp_rename.c). A
+ *             server without it gets SFTP's RENAME, which refuses to
+ *             replace: an existing target is then renamed aside
  *             (".NAME.zt-XXXXXXXX.old"), the new file renamed in, the old
- *             one removed (or put back if the second rename fails): readers
- *             may find no file for a moment, never a part of one. A failed
+ *             one removed (or put back if the second rename fails):
+ *             readers may find no file for a moment, never a part of one. A failed
  *             write removes its temporary file. The mode is given at
  *             creation (the server's umask applies); it is not changed
  *             after, since SFTP can only do that by path, which a link put

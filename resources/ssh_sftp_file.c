@@ -188,10 +188,11 @@ static int join(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *ta
 	return 0;
 }
 
-/* Renames tmp to target. When target exists (SFTP's RENAME refuses to
- * replace, and libssh 0.10.6 has no posix-rename@openssh.com), target is
- * first moved aside to old and removed after; put back if the second
- * rename fails. *atomic: the first way. */
+/* Renames tmp to target, replacing it in one step with posix-rename when
+ * the server offers it (ssh_sftp_rename.c). Otherwise SFTP's RENAME, which
+ * refuses to replace: when target exists it is first moved aside to old
+ * and removed after, put back if the second rename fails. *atomic: the
+ * target changed in one step. */
 static int rename_in(struct ssh_sftp *s, const char *tmp, const char *old, const char *target,
     int *atomic)
 {
@@ -200,6 +201,12 @@ static int rename_in(struct ssh_sftp *s, const char *tmp, const char *old, const
 
 	*atomic = 0;
 	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	if (sftp_extension_supported(s->sftp, "posix-rename@openssh.com", "1")) {
+		if ((r = sftp_posix_rename(s, tmp, target)) == 0) {
+			*atomic = 1;
+		}
 		return r;
 	}
 	if (sftp_rename(s->sftp, tmp, target) == 0) {

@@ -98,11 +98,14 @@ test('text round trip: a new file written in one step, read back as text, SHA-25
   assert.equal(rd.details.sha256, sha256(body));
   assert.equal(rd.details.path_resolved, p);
 
-  // Replacing keeps the mode (the old file is moved aside, then removed:
-  // libssh 0.10 has no posix-rename); append adds in place.
+  // Replacing is one rename(2) on the host (posix-rename@openssh.com): a
+  // new inode takes the name, with the old file's mode; append adds in
+  // place.
+  const ino = fs.statSync(p).ino;
   r = await call('file_write', { path: p, content: 'v2\n' });
   assert.equal(r.isError, false, text(r));
-  assert.equal(r.structuredContent.atomic, false);
+  assert.equal(r.structuredContent.atomic, true);
+  assert.notEqual(fs.statSync(p).ino, ino);
   assert.equal(fs.readFileSync(p, 'utf8'), 'v2\n');
   assert.ok(!names(A).some((n) => n.includes('.zt-')), 'nothing is left aside');
   r = await call('file_write', { path: p, content: 'more\n', append: true });
