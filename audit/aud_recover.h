@@ -1,13 +1,15 @@
 /*
  * aud_recover.h - after an unclean stop (kill -9, a crash, a power cut):
- * saying so in the audit log, and closing the calls that it shows as
- * started but never finished.
+ * saying so in the audit log, and closing the calls and background jobs
+ * that it shows as started but never finished.
  *
  * A call is the run of events that share a details.call_id. It is open when
  * its decision event (outcome "allowed") has no later event of the same
  * call_id: the action may have run, and nobody recorded how it ended. The
  * outcome event of a call whose decision is of type T is of type "T.result"
- * (tool.ssh_exec -> tool.ssh_exec.result).
+ * (tool.ssh_exec -> tool.ssh_exec.result). A background job is the run of
+ * "job.*" events that share a details.job_id: open when its "job.start"
+ * has no later "job.end".
  */
 #ifndef ZT_AUD_RECOVER_H
 #define ZT_AUD_RECOVER_H
@@ -22,6 +24,7 @@ struct store;
 struct aud_recover_result {
 	int64_t scanned;    /* events read */
 	int64_t closed;     /* open calls closed with an "interrupted" outcome */
+	int64_t jobs_closed; /* open jobs closed likewise */
 	int64_t unchecked;  /* decisions not tracked: more than AUD_RECOVER_CALLS_MAX
 	                     * were open at once (some may have ended) */
 };
@@ -31,12 +34,17 @@ struct aud_recover_result {
  * then appends:
  *   - one "broker.recover" event (actor "system", source "local", outcome
  *     "success") with reason (borrowed), after_seq, what was scanned, and
- *     the call_ids it closes;
+ *     the call_ids and job_ids it closes;
  *   - for each open call, in order, "T.result" with outcome "interrupted"
  *     and the decision's actor and source; its details are the decision's
  *     (without the command text, whose command_sha256 and command_bytes
  *     stay), plus status "interrupted", allowed_seq (the decision event,
- *     which holds the whole command) and a reason.
+ *     which holds the whole command) and a reason;
+ *   - for each open job, "job.end" with outcome "interrupted", the
+ *     job.start's actor, source and details, plus status "interrupted",
+ *     start_seq and a reason (the command may still run on the host: the
+ *     broker's end closed its SSH connection, which sshd does not turn
+ *     into a signal for a command without a terminal).
  * Running it twice over the same events closes nothing twice: the first
  * run's outcomes close those calls. res may be NULL. 0 or a negative
  * ZT_ERR_*. */

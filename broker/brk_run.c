@@ -81,8 +81,9 @@ static int recover(struct brk_run *run, struct store *st, int64_t now_ms)
 	    BRK_RUN_FILE " was unreadable, so no call was checked", &res);
 	if (r == 0) {
 		log_warn("the previous run did not stop cleanly: %lld audit events checked; "
-		    "calls without an outcome, now closed as interrupted: %lld",
-		    (long long)res.scanned, (long long)res.closed);
+		    "calls without an outcome, now closed as interrupted: %lld; jobs "
+		    "without an end, likewise: %lld", (long long)res.scanned,
+		    (long long)res.closed, (long long)res.jobs_closed);
 	}
 	return r;
 }

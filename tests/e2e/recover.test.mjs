@@ -4,7 +4,7 @@
 // outcome; the chain still verifies. A clean stop leaves nothing to
 // recover, and a second serve on the same data directory is refused. A
 // call held for approval when the broker dies is withdrawn at the next
-// start.
+// start. A background job running then is ended as interrupted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +22,7 @@ let sshd;
 let agent;
 let S;
 let pid;        // the command's process on the host, killed at the end
+const agentDir = path.join(tmpdir('zt-agent-'), 'data');
 
 before(async () => {
   S = await sdk();
@@ -32,7 +33,7 @@ before(async () => {
     + '  tools: [ssh_exec, list_hosts]\n');
   assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
   const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
-  agent = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'box1',
+  agent = await startAgent(broker, agentDir, 'box1',
     { token, hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
   assert.ok(agent.joined, agent.out?.stderr);
 });
@@ -135,4 +136,46 @@ test('a call held for approval when the broker dies is withdrawn at the next sta
   broker = await startBroker({ dir: broker.dir, args: TUNNEL });
   assert.equal(auditEvents(broker, 'approval.withdrawn').at(-1).seq, withdrawn.seq);
   assert.equal(auditEvents(broker, 'tool.ssh_exec').filter((e) => e.actor === 'bot:held-bot').length, 0);
+});
+
+test('a background job running when the broker dies is ended as interrupted at the next start', async () => {
+  const client = new S.Client({ name: 'zt-e2e-recover', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker),
+    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, 'job-bot', { roles: 'runner' })}` } },
+  }));
+  // The broker's tunnel port changed with each restart: the agent starts
+  // again, joined already, on the current one.
+  await agent.stop();
+  agent = await startAgent(broker, agentDir, 'box1',
+    { hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
+  assert.ok(agent.joined, agent.out?.stderr);
+  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
+    .structuredContent.hosts.some((h) => h.online), 'box1 online');
+  const pidFile = path.join(tmpdir('zt-recover-'), 'pid');
+  fs.chmodSync(path.dirname(pidFile), 0o777);
+  const r = await client.callTool({ name: 'ssh_exec', arguments: { host: 'box1', login: sshd.user,
+    command: `echo $$ > ${pidFile}; exec sleep 30`, background: true } });
+  assert.equal(r.isError, false, JSON.stringify(r));
+  const jobId = r.structuredContent.job;
+  await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '',
+    'the job runs');
+  pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  const start = auditEvents(broker, 'job.start').at(-1);
+  assert.equal(start.details.job_id, jobId);
+
+  broker.proc.kill('SIGKILL');
+  await broker.stop();
+  await client.close().catch(() => {});
+  broker = await startBroker({ dir: broker.dir, args: TUNNEL });
+  const recover = auditEvents(broker, 'broker.recover').at(-1);
+  assert.deepEqual(recover.details.job_ids, [jobId]);
+  assert.equal(recover.details.open_jobs, 1);
+  const end = auditEvents(broker, 'job.end').filter((e) => e.details.job_id === jobId);
+  assert.equal(end.length, 1);
+  assert.equal(end[0].outcome, 'interrupted');
+  assert.equal(end[0].actor, 'bot:job-bot');
+  assert.equal(end[0].details.start_seq, start.seq);
+  assert.match(end[0].details.reason, /may still run on the host/);
+  assert.match(broker.log.join(''), /jobs without an end, likewise: 1/);
 });

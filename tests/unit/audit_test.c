@@ -564,6 +564,75 @@ static void test_recover_closes_open_calls_only(void **state)
 	assert_int_equal(vr.checked, 19);
 }
 
+/* Appends one event of job job_id, started by call call_id. */
+static void job_event(struct store *st, const char *type, const char *job_id,
+    const char *call_id)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	assert_non_null(d);
+	cJSON_AddStringToObject(d, "job_id", job_id);
+	cJSON_AddStringToObject(d, "call_id", call_id);
+	cJSON_AddStringToObject(d, "host", "web1");
+	cJSON_AddStringToObject(d, "command_sha256", "c0ffee");
+	assert_int_equal(aud_append(st, T0, type, "user:ann", "local", "success", d), 0);
+	cJSON_Delete(d);
+}
+
+/* Jobs: open from job.start to job.end, whatever their call did; a job's
+ * events never close or open a call. */
+static void test_recover_closes_open_jobs(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_recover_result res;
+	cJSON *ev, *d;
+
+	event(f->st, "tool.ssh_exec", "allowed", "call1");              /* 6 */
+	job_event(f->st, "job.start", "jobA", "call1");                  /* 7: never ends */
+	event(f->st, "tool.ssh_exec.result", "success", "call1");
+	event(f->st, "tool.ssh_exec", "allowed", "call2");
+	job_event(f->st, "job.start", "jobB", "call2");                  /* 10 */
+	event(f->st, "tool.ssh_exec.result", "success", "call2");
+	job_event(f->st, "job.signal", "jobB", "call2");
+	job_event(f->st, "job.end", "jobB", "call2");                    /* ended */
+	event(f->st, "tool.ssh_exec", "allowed", "call3");               /* 14: never ends */
+	job_event(f->st, "job.start", "jobC", "call3");                  /* 15: never ends */
+
+	assert_int_equal(aud_recover(f->st, T0 + 5, 5, "test stop", &res), 0);
+	assert_int_equal(res.closed, 1);
+	assert_int_equal(res.jobs_closed, 2);
+	ev = events_after(f->st, 15);
+	assert_int_equal(cJSON_GetArraySize(ev), 4);
+	d = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ev, 0), "details");
+	assert_int_equal((int64_t)num(d, "open_calls"), 1);
+	assert_int_equal((int64_t)num(d, "open_jobs"), 2);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(d, "call_ids"), 0)), "call3");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(d, "job_ids"), 0)), "jobA");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(d, "job_ids"), 1)), "jobC");
+	/* In the order they opened: jobA, call3, jobC. */
+	for (int i = 0; i < 3; i++) {
+		const cJSON *out = cJSON_GetArrayItem(ev, 1 + i);
+
+		d = cJSON_GetObjectItemCaseSensitive(out, "details");
+		assert_string_equal(str(out, "type"), i == 1 ? "tool.ssh_exec.result" : "job.end");
+		assert_string_equal(str(out, "outcome"), "interrupted");
+		assert_string_equal(str(d, "status"), "interrupted");
+		if (i != 1) {
+			assert_string_equal(str(out, "actor"), "user:ann");
+			assert_string_equal(str(d, "job_id"), i == 0 ? "jobA" : "jobC");
+			assert_int_equal((int64_t)num(d, "start_seq"), i == 0 ? 7 : 15);
+			assert_non_null(strstr(str(d, "reason"), "may still run"));
+		}
+	}
+	cJSON_Delete(ev);
+	/* Again: nothing is closed twice. */
+	assert_int_equal(aud_recover(f->st, T0 + 6, 5, "again", &res), 0);
+	assert_int_equal(res.closed + res.jobs_closed, 0);
+}
+
 static void test_recover_nothing_and_bad_arguments(void **state)
 {
 	struct fixture *f = *state;
@@ -908,6 +977,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_print_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_closes_open_calls_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_closes_open_jobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_nothing_and_bad_arguments, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_too_many_open, setup, teardown),
