@@ -100,6 +100,9 @@ int main(int argc, char **argv)
 	char host[NET_HOST_MAX], port[8], err[512];
 	const char *broker = NULL, *token = getenv("ZT_JOIN_TOKEN");
 	const char *host_key_file = "/etc/ssh/ssh_host_ed25519_key.pub";
+	const char *ssh = "127.0.0.1:22";
+	struct tun_resource *res = &cfg.resources[0];
+	char why[TUN_WHY_MAX];
 	struct stat st;
 	int c, r;
 
@@ -109,7 +112,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.ssh_target = "127.0.0.1:22";
 	cfg.max_streams = AGT_STREAMS_DEFAULT;
 	log_init("ztagent", ZT_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
@@ -130,7 +132,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 's': cfg.ssh_target = optarg; break;
+		case 's': ssh = optarg; break;
 		case 'k': host_key_file = optarg; break;
 		case 't': token = optarg; break;
 		case 'm':
@@ -165,10 +167,19 @@ int main(int argc, char **argv)
 		    "(chmod 700)\n", cfg.data_dir);
 		return 1;
 	}
-	if ((r = read_host_key(host_key_file, cfg.ssh_host_key, sizeof(cfg.ssh_host_key))) != 0) {
+	/* The short form: one SSH resource named after the agent. */
+	snprintf(res->name, sizeof(res->name), "%s", cfg.name);
+	snprintf(res->kind, sizeof(res->kind), "ssh");
+	snprintf(res->address, sizeof(res->address), "%s", ssh);
+	cfg.nresources = 1;
+	if ((r = read_host_key(host_key_file, res->host_key, sizeof(res->host_key))) != 0) {
 		fprintf(stderr, "ztagent: cannot read the SSH host key %s: %s\n", host_key_file,
 		    zt_strerror(r));
 		return 1;
+	}
+	if (tun_resources_check(cfg.resources, cfg.nresources, why, sizeof(why)) != 0) {
+		fprintf(stderr, "ztagent: %s\n", why);
+		return 2;
 	}
 	if (agt_joined(cfg.data_dir)) {
 		int64_t life, left;

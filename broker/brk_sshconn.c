@@ -75,6 +75,14 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 	    c->generation, now)) != NULL) {
 		return 0;
 	}
+	if (strcmp(c->resource.res.kind, "ssh") != 0) {
+		cJSON_AddStringToObject(c->outcome, "status", "unreachable");
+		cJSON_AddStringToObject(c->outcome, "error", "not an ssh resource");
+		c->failed = 1;
+		*result = mcp_result_error("%s is an %s resource: this tool needs an ssh one",
+		    c->host, c->resource.res.kind);
+		return *result != NULL ? ZT_ERR_INVALID : ZT_ERR_NOMEM;
+	}
 	/* brk_dial refuses a locked or offline host at once, and says so. */
 	r = brk_dial(c->b, c->host, BRK_DIAL_TIMEOUT_MS, brk_sshconn_cancelled, c, &fd, why, sizeof(why));
 	if (r != 0) {
@@ -98,7 +106,7 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 	}
 	memset(&req, 0, sizeof(req));
 	req.fd = fd;
-	req.host_key = c->agent.claims.ssh_host_key;
+	req.host_key = c->resource.res.host_key;
 	req.ca = c->b->sshca;
 	req.login = c->login;
 	req.identity = c->who.actor;
@@ -173,10 +181,10 @@ static int still_good(const struct brk_pooled *pc, void *arg)
 {
 	struct sweep_arg *sa = arg;
 	struct store_session s;
-	struct brk_agent_info ag;
+	struct brk_resource res;
 
 	return pc->generation == sa->generation &&
-	    brk_agents_get(sa->b->agents, pc->host, &ag) == 0 && ag.online && !ag.locked &&
+	    brk_agents_resource(sa->b->agents, pc->host, &res) == 0 && res.online && !res.locked &&
 	    (!sa->full || store_session_get(sa->b->store, pc->token_hash, sa->b->now(), &s) == 0);
 }
 
