@@ -310,6 +310,18 @@ export async function ztctlAccount(broker, name, roles, password = 'a long ztctl
   return { home: h, secret: e.secret, step: at };
 }
 
+// A ztctl home (0700) whose profile holds token (a session or a bot token)
+// of user with roles, as ztctl login would leave it, valid for an hour.
+export function ztctlHome(broker, user, token, roles = []) {
+  const home = tmpdir('zt-home-');
+  fs.chmodSync(home, 0o700);
+  fs.writeFileSync(path.join(home, 'profile.json'), JSON.stringify({
+    broker: broker.url, ca_pin: broker.pin, user, token, roles,
+    expires_at: Math.floor(Date.now() / 1000) + 3600,
+  }), { mode: 0o600 });
+  return home;
+}
+
 // The audit events (admin audit ls --json), optionally only of one type.
 export function auditEvents(broker, type) {
   const r = admin(broker, 'audit', 'ls', '--json');
