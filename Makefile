@@ -110,12 +110,15 @@ $(BUILD)/ztagent: $(call obj,agent/main.c) $(LIBAGT) $(LIBBASE)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 # Unit tests link only what they test: brk_*_test the broker's modules,
-# cli_*_test ztctl's, the others the shared library; all of them the shared
-# test helpers (tests/unit/testutil.c).
+# cli_*_test ztctl's, agt_*_test ztagent's, the others the shared library;
+# all of them the shared test helpers (tests/unit/testutil.c).
 $(BUILD)/tests/unit/brk_%_test: $(BUILD)/tests/unit/brk_%_test.o $(TESTUTIL) $(LIBBRK) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
 
 $(BUILD)/tests/unit/cli_%_test: $(BUILD)/tests/unit/cli_%_test.o $(TESTUTIL) $(LIBCLI) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
+
+$(BUILD)/tests/unit/agt_%_test: $(BUILD)/tests/unit/agt_%_test.o $(TESTUTIL) $(LIBAGT) $(LIBBASE)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT) $(CMOCKA)
 
 $(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(TESTUTIL) $(LIBZT)
@@ -191,14 +194,14 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory SANITIZER=address check-only
 
-# libFuzzer needs clang; each target links the library, broker and ztctl
-# modules (not the mains) built with -fsanitize=fuzzer-no-link so the
+# libFuzzer needs clang; each target links the library, broker, ztctl and
+# ztagent modules (not the mains) built with -fsanitize=fuzzer-no-link so the
 # fuzzer sees their coverage.
 FUZZ_BUILD  := build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -MMD -MP $(PKG_CFLAGS) \
                -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) $(BASE_SRC) $(BROKER_SRC) \
-                $(CLI_SRC))
+                $(CLI_SRC) $(AGENT_SRC))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_SRC))
 
 $(FUZZ_BUILD)/%.o: %.c

@@ -47,23 +47,33 @@ static void renew_if_due(const struct agt_config *cfg)
 	log_info("renewed the agent certificate");
 }
 
-/* Starts the stream a dial asks for; when the agent cannot (too many open,
- * no memory) it says so at once with error{id} on the control connection,
- * so the caller hears "busy" instead of waiting out the broker's dial
- * timeout. 0, or the error of that write. */
+/* Starts the stream a dial asks for; when the agent will not (a resource
+ * it does not advertise: the broker's idea of it is stale, or the broker
+ * is not to be trusted) or cannot (too many open, no memory) it says so at
+ * once with error{id} on the control connection, so the caller hears why
+ * instead of waiting out the broker's dial timeout. 0, or the error of
+ * that write. */
 static int dial(struct tls_conn *c, const struct agt_config *cfg, const struct tun_msg *d)
 {
+	const struct tun_resource *res = tun_resource_find(cfg->resources, cfg->nresources,
+	    d->resource);
 	struct tun_msg m;
-	char why[96];
-	int r;
+	char why[160];
+	int r = 0;
 
-	if ((r = agt_stream_start(cfg, d->id, d->target)) == 0) {
+	if (res != NULL && (r = agt_stream_start(cfg, d->id, res)) == 0) {
 		return 0;
 	}
 	memset(&m, 0, sizeof(m));
 	m.type = TUN_ERROR;
 	m.id = d->id;
-	if (r == ZT_ERR_TOO_LARGE) {
+	if (res == NULL) {
+		/* Never dialled: the agent goes only where it said it would. */
+		log_warn("refused dial %s: this agent advertises no resource %s", d->id,
+		    d->resource);
+		m.code = "unknown_resource";
+		snprintf(why, sizeof(why), "this agent advertises no resource %s", d->resource);
+	} else if (r == ZT_ERR_TOO_LARGE) {
 		m.code = "busy";
 		snprintf(why, sizeof(why), "at its limit of %d open streams", cfg->max_streams);
 	} else {
@@ -98,8 +108,8 @@ static int session(const struct agt_config *cfg, volatile sig_atomic_t *stop)
 	hello.name = (char *)cfg->name;
 	memcpy(hello.labels, cfg->labels, sizeof(hello.labels));
 	hello.nlabels = cfg->nlabels;
-	hello.ssh_target = (char *)cfg->ssh_target;
-	hello.ssh_host_key = (char *)cfg->ssh_host_key;
+	hello.resources = (struct tun_resource *)cfg->resources;
+	hello.nresources = cfg->nresources;
 	hello.version = ZT_VERSION;
 	/* Wait for the broker's answer before anything else: heartbeat 0 or
 	 * an error saying why the agent is refused. */

@@ -163,8 +163,8 @@ static int obtain(const struct agt_config *cfg, const char *token, char *err, si
 		m.name = (char *)cfg->name;
 		memcpy(m.labels, cfg->labels, sizeof(m.labels));
 		m.nlabels = cfg->nlabels;
-		m.ssh_target = (char *)cfg->ssh_target;
-		m.ssh_host_key = (char *)cfg->ssh_host_key;
+		m.resources = (struct tun_resource *)cfg->resources;
+		m.nresources = cfg->nresources;
 	} else {
 		m.type = TUN_RENEW;
 	}

@@ -27,8 +27,9 @@ struct agt_config {
 	const char *name;
 	struct tun_label labels[TUN_LABELS_MAX];
 	size_t nlabels;
-	const char *ssh_target;        /* "127.0.0.1:22" */
-	char ssh_host_key[TUN_HOSTKEY_MAX + 1]; /* "ssh-ed25519 AAAA..." */
+	/* What the agent advertises and the only places it dials. */
+	struct tun_resource resources[TUN_RESOURCES_MAX];
+	size_t nresources;
 	int max_streams;               /* streams open at once, 1..AGT_STREAMS_MAX */
 };
 

@@ -20,28 +20,24 @@
 struct stream {
 	const struct agt_config *cfg;
 	char id[TUN_ID_MAX + 1];
-	char target[16];
+	const struct tun_resource *res;   /* one of cfg->resources */
 };
 
 static atomic_int running;
 
-/* Connects to the target a dial names: only "ssh", the advertised one. */
-static int connect_target(const struct agt_config *cfg, const char *target, int *fd,
-    char *why, size_t whysz)
+/* Connects to the address of an advertised resource. */
+static int connect_target(const struct tun_resource *res, int *fd, char *why, size_t whysz)
 {
 	char host[NET_HOST_MAX], port[8];
 	int r;
 
-	if (strcmp(target, "ssh") != 0) {
-		snprintf(why, whysz, "this agent serves no target \"%s\"", target);
-		return ZT_ERR_NOT_FOUND;
-	}
-	if (net_split_hostport(cfg->ssh_target, host, sizeof(host), port, sizeof(port)) != 0) {
-		snprintf(why, whysz, "bad ssh target %s", cfg->ssh_target);
+	if (net_split_hostport(res->address, host, sizeof(host), port, sizeof(port)) != 0) {
+		snprintf(why, whysz, "bad address %s of %s", res->address, res->name);
 		return ZT_ERR_INVALID;
 	}
 	if ((r = net_connect(host, port, net_mono_ms() + AGT_TARGET_TIMEOUT_MS, fd)) != 0) {
-		snprintf(why, whysz, "cannot connect to %s: %s", cfg->ssh_target, zt_strerror(r));
+		snprintf(why, whysz, "cannot connect to %s (%s): %s", res->address, res->name,
+		    zt_strerror(r));
 	}
 	return r;
 }
@@ -54,7 +50,7 @@ static void run(struct stream *s)
 	struct tun_msg m;
 	int fd = -1, r, rt;
 
-	rt = connect_target(cfg, s->target, &fd, why, sizeof(why));
+	rt = connect_target(s->res, &fd, why, sizeof(why));
 	if ((r = agt_connect(cfg, AGT_IO_TIMEOUT_MS, &c)) != 0) {
 		log_warn("stream %s: cannot reach the broker: %s", s->id, zt_strerror(r));
 		goto out;
@@ -93,7 +89,8 @@ static void *stream_main(void *arg)
 	return NULL;
 }
 
-int agt_stream_start(const struct agt_config *cfg, const char *id, const char *target)
+int agt_stream_start(const struct agt_config *cfg, const char *id,
+    const struct tun_resource *res)
 {
 	struct stream *s = NULL;
 	pthread_attr_t attr;
@@ -111,7 +108,7 @@ int agt_stream_start(const struct agt_config *cfg, const char *id, const char *t
 	}
 	s->cfg = cfg;
 	snprintf(s->id, sizeof(s->id), "%s", id);
-	snprintf(s->target, sizeof(s->target), "%s", target);
+	s->res = res;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &attr, stream_main, s) != 0) {

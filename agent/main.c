@@ -1,7 +1,8 @@
 /*
- * main.c - ztagent: joins a zt broker with a one-time token on first
- * start, then keeps its outbound control connection up until SIGTERM or
- * SIGINT (agt_control.c). Streams to the SSH target come next.
+ * main.c - ztagent: reads its settings (the command line over an optional
+ * --config file, agt_config.c), joins a zt broker with a one-time token on
+ * first start, then keeps its outbound control connection up until SIGTERM
+ * or SIGINT (agt_control.c), dialling the resources it advertises.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agt_config.h"
 #include "agent/agt_control.h"
 #include "agent/agt_join.h"
 #include "agent/agt_stream.h"
@@ -31,59 +33,85 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-	"usage: ztagent --broker HOST:PORT --ca-pin sha256:... --data-dir D --name NAME\n"
+	"usage: ztagent [--config /etc/zt/agent.yaml]\n"
+	"               --broker HOST:PORT --ca-pin sha256:... --data-dir D --name NAME\n"
 	"               [--labels k=v,k2=v2] [--ssh 127.0.0.1:22]\n"
 	"               [--ssh-host-key /etc/ssh/ssh_host_ed25519_key.pub]\n"
 	"               [--max-streams 256]\n"
-	"               [--token ztj_...]   (or the environment variable ZT_JOIN_TOKEN)\n";
+	"               [--token ztj_...]   (or the environment variable ZT_JOIN_TOKEN)\n"
+	"The file may set what the flags do (the flags win) and list resources\n"
+	"instead of --ssh/--ssh-host-key; broker, ca-pin, data-dir and name are\n"
+	"needed from one or the other (docs/agents.md).\n";
 
-/* The "type base64" part of an OpenSSH public key file. */
-static int read_host_key(const char *path, char *out, size_t outsz)
+/* What the command line says; NULL / 0 for what it does not. */
+struct flags {
+	const char *config, *broker, *ca_pin, *data_dir, *name, *ssh, *host_key_file, *token;
+	int has_labels, has_streams;
+};
+
+/* Settings the command line does not give come from the file: its scalars,
+ * its labels, and its resources, which replace the --ssh short form (so
+ * the two together are refused). 0, or the exit code. */
+static int apply_file(const struct flags *fl, const struct agt_config_file *file,
+    struct agt_config *cfg, const char **broker)
 {
-	FILE *fp = fopen(path, "r");
-	char line[1024], *sp;
-
-	if (fp == NULL) {
-		return ZT_ERR_IO;
+	if (*broker == NULL && file->broker[0] != '\0') {
+		*broker = file->broker;
 	}
-	if (fgets(line, sizeof(line), fp) == NULL) {
-		fclose(fp);
-		return ZT_ERR_INVALID;
+	if (cfg->ca_pin == NULL && file->ca_pin[0] != '\0') {
+		cfg->ca_pin = file->ca_pin;
 	}
-	fclose(fp);
-	line[strcspn(line, "\r\n")] = '\0';
-	sp = strchr(line, ' ');
-	if (sp != NULL && (sp = strchr(sp + 1, ' ')) != NULL) {
-		*sp = '\0'; /* drop the comment */
+	if (cfg->data_dir == NULL && file->data_dir[0] != '\0') {
+		cfg->data_dir = file->data_dir;
 	}
-	if (strlen(line) >= outsz) {
-		return ZT_ERR_TOO_LARGE;
+	if (cfg->name == NULL && file->name[0] != '\0') {
+		cfg->name = file->name;
 	}
-	snprintf(out, outsz, "%s", line);
+	if (!fl->has_labels && file->has_labels) {
+		memcpy(cfg->labels, file->labels, sizeof(file->labels));
+		cfg->nlabels = file->nlabels;
+	}
+	if (!fl->has_streams && file->max_streams > 0) {
+		cfg->max_streams = file->max_streams;
+	}
+	if (file->nresources > 0) {
+		if (fl->ssh != NULL || fl->host_key_file != NULL) {
+			fprintf(stderr, "ztagent: --ssh and --ssh-host-key are the short form of one "
+			    "resource, and %s lists resources: add it there\n", fl->config);
+			return 2;
+		}
+		memcpy(cfg->resources, file->resources, sizeof(file->resources));
+		cfg->nresources = file->nresources;
+	}
 	return 0;
 }
 
-/* --max-streams: 1..AGT_STREAMS_MAX, digits only. */
-static int parse_streams(const char *s, int *out)
+/* The short form: one SSH resource named after the agent. 0, or the exit
+ * code. */
+static int short_form(const struct flags *fl, struct agt_config *cfg)
 {
-	char *end = NULL;
-	long v;
+	const char *key_file = fl->host_key_file != NULL ? fl->host_key_file :
+	    "/etc/ssh/ssh_host_ed25519_key.pub";
+	struct tun_resource *res = &cfg->resources[0];
+	int r;
 
-	if (s[0] < '0' || s[0] > '9') {
-		return ZT_ERR_INVALID;
+	snprintf(res->name, sizeof(res->name), "%s", cfg->name);
+	snprintf(res->kind, sizeof(res->kind), "ssh");
+	snprintf(res->address, sizeof(res->address), "%s",
+	    fl->ssh != NULL ? fl->ssh : "127.0.0.1:22");
+	cfg->nresources = 1;
+	if ((r = agt_host_key_read(key_file, res->host_key, sizeof(res->host_key))) != 0) {
+		fprintf(stderr, "ztagent: cannot read the SSH host key %s: %s\n", key_file,
+		    zt_strerror(r));
+		return 1;
 	}
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > AGT_STREAMS_MAX) {
-		return ZT_ERR_INVALID;
-	}
-	*out = (int)v;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "broker", required_argument, NULL, 'b' },
 		{ "ca-pin", required_argument, NULL, 'p' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -96,10 +124,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* Static: some 40 KiB, and main's settings live as long as the agent. */
+	static struct agt_config_file file;
 	struct agt_config cfg;
-	char host[NET_HOST_MAX], port[8], err[512];
-	const char *broker = NULL, *token = getenv("ZT_JOIN_TOKEN");
-	const char *host_key_file = "/etc/ssh/ssh_host_ed25519_key.pub";
+	struct flags fl = { .token = getenv("ZT_JOIN_TOKEN") };
+	char host[NET_HOST_MAX], port[8], err[AGT_CONFIG_ERR_MAX];
+	const char *broker = NULL, *token = NULL;
+	char why[TUN_WHY_MAX];
 	struct stat st;
 	int c, r;
 
@@ -109,7 +140,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.ssh_target = "127.0.0.1:22";
 	cfg.max_streams = AGT_STREAMS_DEFAULT;
 	log_init("ztagent", ZT_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
@@ -119,22 +149,25 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': broker = optarg; break;
-		case 'p': cfg.ca_pin = optarg; break;
-		case 'd': cfg.data_dir = optarg; break;
-		case 'n': cfg.name = optarg; break;
+		case 'c': fl.config = optarg; break;
+		case 'b': fl.broker = optarg; break;
+		case 'p': fl.ca_pin = optarg; break;
+		case 'd': fl.data_dir = optarg; break;
+		case 'n': fl.name = optarg; break;
 		case 'l':
+			fl.has_labels = 1;
 			if (tun_labels_parse(optarg, cfg.labels, TUN_LABELS_MAX, &cfg.nlabels) != 0) {
 				fprintf(stderr, "ztagent: --labels takes k=v,k2=v2 (at most %d, each "
 				    "at most %d bytes)\n", TUN_LABELS_MAX, TUN_LABEL_MAX);
 				return 2;
 			}
 			break;
-		case 's': cfg.ssh_target = optarg; break;
-		case 'k': host_key_file = optarg; break;
-		case 't': token = optarg; break;
+		case 's': fl.ssh = optarg; break;
+		case 'k': fl.host_key_file = optarg; break;
+		case 't': fl.token = optarg; break;
 		case 'm':
-			if (parse_streams(optarg, &cfg.max_streams) != 0) {
+			fl.has_streams = 1;
+			if (agt_streams_parse(optarg, &cfg.max_streams) != 0) {
 				fprintf(stderr, "ztagent: --max-streams takes a number from 1 to %d\n",
 				    AGT_STREAMS_MAX);
 				return 2;
@@ -144,8 +177,25 @@ int main(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (broker == NULL || cfg.ca_pin == NULL || cfg.data_dir == NULL || cfg.name == NULL ||
-	    optind != argc) {
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	broker = fl.broker;
+	token = fl.token;
+	cfg.ca_pin = fl.ca_pin;
+	cfg.data_dir = fl.data_dir;
+	cfg.name = fl.name;
+	if (fl.config != NULL) {
+		if (agt_config_load(fl.config, &file, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ztagent: %s\n", err);
+			return 2;
+		}
+		if ((r = apply_file(&fl, &file, &cfg, &broker)) != 0) {
+			return r;
+		}
+	}
+	if (broker == NULL || cfg.ca_pin == NULL || cfg.data_dir == NULL || cfg.name == NULL) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -165,10 +215,12 @@ int main(int argc, char **argv)
 		    "(chmod 700)\n", cfg.data_dir);
 		return 1;
 	}
-	if ((r = read_host_key(host_key_file, cfg.ssh_host_key, sizeof(cfg.ssh_host_key))) != 0) {
-		fprintf(stderr, "ztagent: cannot read the SSH host key %s: %s\n", host_key_file,
-		    zt_strerror(r));
-		return 1;
+	if (cfg.nresources == 0 && (r = short_form(&fl, &cfg)) != 0) {
+		return r;
+	}
+	if (tun_resources_check(cfg.resources, cfg.nresources, why, sizeof(why)) != 0) {
+		fprintf(stderr, "ztagent: %s\n", why);
+		return 2;
 	}
 	if (agt_joined(cfg.data_dir)) {
 		int64_t life, left;

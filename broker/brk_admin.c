@@ -56,8 +56,8 @@ const char brk_admin_usage[] =
 	"  tokens ls | tokens rm PREFIX     list join tokens (hash prefixes) or remove one\n"
 	"  agents ls                        known agents: name, bound key, last seen, state,\n"
 	"                                   labels, and claims waiting for approval\n"
-	"  agents approve NAME              apply the claims (labels, SSH target, host key)\n"
-	"                                   an agent advertised since its join\n"
+	"  agents approve NAME              apply the claims (labels, resources) an agent\n"
+	"                                   advertised since its join\n"
 	"  agents lock NAME | unlock NAME   cut an agent off (a running broker ends its\n"
 	"                                   connections within a second) or let it back\n"
 	"  agents rm NAME                   free a name bound to an agent's key (a host\n"
@@ -894,34 +894,65 @@ static int64_t pending_of(struct agents_ls *l, const struct brk_agent_info *ag)
 	return l->row.pending_at;
 }
 
-/* The line under an agent whose pending claims wait: each claim that
- * differs, with the approved value. */
+/* One resource as `agents ls` shows it: kind, name, address, the host
+ * key's fingerprint or the certificate pin, its own labels. */
+static int resource_text(const struct tun_resource *x, const char *prefix, struct buf *b)
+{
+	char fp[TUN_HOSTKEY_FP_MAX], labels[TUN_LABELS_TEXT_MAX];
+
+	if (x->host_key[0] == '\0' || tun_hostkey_fingerprint(x->host_key, fp, sizeof(fp)) != 0) {
+		snprintf(fp, sizeof(fp), "%s", x->host_key[0] != '\0' ? "?" : "");
+	}
+	tun_labels_format(x->labels, x->nlabels, labels, sizeof(labels));
+	return buf_putf(b, "%s%-3s %-24s %-21s %s%s%s\n", prefix, x->kind, x->name, x->address,
+	    fp[0] != '\0' ? fp : x->cert_pin, labels[0] != '\0' ? " " : "", labels);
+}
+
+/* Whether two resources of the same name differ (the stored lists are
+ * canonical: field by field). */
+static int resource_differs(const struct tun_resource *x, const struct tun_resource *y)
+{
+	char lx[TUN_LABELS_TEXT_MAX], ly[TUN_LABELS_TEXT_MAX];
+
+	tun_labels_format(x->labels, x->nlabels, lx, sizeof(lx));
+	tun_labels_format(y->labels, y->nlabels, ly, sizeof(ly));
+	return strcmp(x->kind, y->kind) != 0 || strcmp(x->address, y->address) != 0 ||
+	    strcmp(x->host_key, y->host_key) != 0 || strcmp(x->cert_pin, y->cert_pin) != 0 ||
+	    strcmp(lx, ly) != 0;
+}
+
+/* The lines under an agent whose pending claims wait: the labels if they
+ * differ, with the approved ones; then each resource added (+), changed
+ * (~, as it would be) or removed (-). */
 static int pending_text(const struct brk_agent_info *ag, const struct brk_agent_claims *p,
     int64_t since, struct buf *b)
 {
-	const char *now_k = p->ssh_host_key_fp, *was_k = ag->claims.ssh_host_key_fp;
 	char when[32], now_l[TUN_LABELS_TEXT_MAX], was_l[TUN_LABELS_TEXT_MAX];
-	const char *sep = "";
+	const struct brk_agent_claims *ok = &ag->claims;
+	const struct tun_resource *x;
 	int r;
 
 	dur_format_time(since, when, sizeof(when));
 	tun_labels_format(p->labels, p->nlabels, now_l, sizeof(now_l));
-	tun_labels_format(ag->claims.labels, ag->claims.nlabels, was_l, sizeof(was_l));
+	tun_labels_format(ok->labels, ok->nlabels, was_l, sizeof(was_l));
 	r = buf_putf(b, "  pending since %s:", when);
 	if (r == 0 && strcmp(now_l, was_l) != 0) {
 		r = buf_putf(b, " labels %s (approved: %s)", now_l[0] != '\0' ? now_l : "none",
 		    was_l[0] != '\0' ? was_l : "none");
-		sep = ";";
 	}
-	if (r == 0 && strcmp(p->ssh_target, ag->claims.ssh_target) != 0) {
-		r = buf_putf(b, "%s ssh_target %s (approved: %s)", sep, p->ssh_target,
-		    ag->claims.ssh_target);
-		sep = ";";
+	r = r == 0 ? buf_putf(b, "\n") : r;
+	for (size_t i = 0; r == 0 && i < p->nresources; i++) {
+		x = tun_resource_find(ok->resources, ok->nresources, p->resources[i].name);
+		if (x == NULL || resource_differs(x, &p->resources[i])) {
+			r = resource_text(&p->resources[i], x == NULL ? "  + " : "  ~ ", b);
+		}
 	}
-	if (r == 0 && strcmp(now_k, was_k) != 0) {
-		r = buf_putf(b, "%s host key %s (approved: %s)", sep, now_k, was_k);
+	for (size_t i = 0; r == 0 && i < ok->nresources; i++) {
+		if (tun_resource_find(p->resources, p->nresources, ok->resources[i].name) == NULL) {
+			r = resource_text(&ok->resources[i], "  - ", b);
+		}
 	}
-	return r == 0 ? buf_putf(b, "\n") : r;
+	return r;
 }
 
 /* One agent as an object of the API's array. */
@@ -964,6 +995,9 @@ static int agent_text(const struct brk_agent_info *ag, const struct brk_agent_cl
 	/* The pin's first 12 hex digits name the key well enough for people. */
 	r = buf_putf(b, "%-24s %-20.19s %-22s %-9s %s\n", ag->name, ag->key_pin, when,
 	    ag->locked ? "locked" : since > 0 ? "pending" : "approved", labels);
+	for (size_t i = 0; r == 0 && i < ag->claims.nresources; i++) {
+		r = resource_text(&ag->claims.resources[i], "    ", b);
+	}
 	return r == 0 && since > 0 ? pending_text(ag, pending, since, b) : r;
 }
 
@@ -1026,9 +1060,9 @@ static int agent_approve(struct store *st, struct brk_agents *agents, const char
 {
 	struct store_agent *row = NULL;
 	struct brk_agent_claims *was = NULL;   /* [0] approved, [1] pending */
-	char owner[STORE_NAME_MAX + 1];
+	char owner[STORE_NAME_MAX + 1], res[STORE_NAME_MAX + 1];
 	cJSON *d = NULL, *c;
-	int r;
+	int r, by_name = 0;
 
 	*details = NULL;
 	if (!store_name_valid(name)) {
@@ -1051,11 +1085,15 @@ static int agent_approve(struct store *st, struct brk_agents *agents, const char
 		snprintf(err, errsz, "agent %s has no claims waiting for approval", name);
 		goto out;
 	case ZT_ERR_EXISTS:
-		if (store_agent_key_owner(st, row->pending.ssh_host_key, name, owner) != 0) {
+		if (store_agent_resource_owner(st, row->pending.resources, name, owner, res,
+		    &by_name) != 0) {
 			snprintf(owner, sizeof(owner), "another agent");
+			snprintf(res, sizeof(res), "a resource");
 		}
-		snprintf(err, errsz, "the host key agent %s advertises is approved for %s: a host "
-		    "key belongs to one name", name, owner);
+		snprintf(err, errsz, by_name ? "the resource name %s that agent %s advertises is "
+		    "taken by agent %s: a name belongs to one resource or agent" : "the host key "
+		    "of %s that agent %s advertises is approved for agent %s: a host key belongs "
+		    "to one resource", res, name, owner);
 		goto out;
 	default:
 		snprintf(err, errsz, "cannot approve the claims of %s: %s", name, zt_strerror(r));
@@ -1387,24 +1425,24 @@ static int cmd_roles(struct brk_datadir *dd, const struct args *a)
 }
 
 /* The labels a policy test runs with: q->labels parsed, or without them the
- * labels the agent named q->host last advertised (from agents, or with
- * agents NULL from the store), if it is known. */
+ * effective labels of the resource q->host (from agents, or with agents
+ * NULL from the store), if it is known. */
 static int query_labels(struct store *st, struct brk_agents *agents,
     const struct brk_admin_query *q, struct tun_label *parsed, size_t *n, char *err,
     size_t errsz)
 {
-	struct brk_agent_info info;
+	struct brk_resource res;
 	char copy[1024];
 
 	*n = 0;
 	if (q->labels == NULL) {
-		if (q->host == NULL || (agents != NULL ? brk_agents_get(agents, q->host, &info) :
-		    brk_agents_stored(st, q->host, &info)) != 0) {
+		if (q->host == NULL || (agents != NULL ? brk_agents_resource(agents, q->host, &res) :
+		    brk_agents_stored_resource(st, q->host, &res)) != 0) {
 			return 0;
 		}
 		/* The approved labels: what the agent advertises decides nothing. */
-		memcpy(parsed, info.claims.labels, info.claims.nlabels * sizeof(parsed[0]));
-		*n = info.claims.nlabels;
+		memcpy(parsed, res.labels, res.nlabels * sizeof(parsed[0]));
+		*n = res.nlabels;
 		return 0;
 	}
 	if (strlen(q->labels) >= sizeof(copy)) {
@@ -1423,8 +1461,8 @@ int brk_admin_policy_test(struct store *st, struct brk_roles *rc,
     struct brk_agents *agents, const struct brk_admin_query *q, struct pol_decision *d,
     char *missing, size_t missingsz, char *err, size_t errsz)
 {
-	struct tun_label parsed[TUN_LABELS_MAX];
-	struct pol_label labels[TUN_LABELS_MAX];
+	struct tun_label parsed[BRK_LABELS_MAX];
+	struct pol_label labels[BRK_LABELS_MAX];
 	char roles[STORE_ROLES_MAX + 1];
 	struct brk_policy_set set;
 	struct pol_request req;

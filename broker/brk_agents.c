@@ -29,9 +29,7 @@
 /* The store's columns hold what a hello carries. */
 _Static_assert(STORE_AGENT_PIN_LEN == TLS_PIN_LEN, "pin sizes differ");
 _Static_assert(STORE_NAME_MAX == TUN_NAME_MAX, "name sizes differ");
-_Static_assert(STORE_AGENT_TARGET_MAX == TUN_TARGET_MAX, "target sizes differ");
-_Static_assert(STORE_AGENT_HOSTKEY_MAX == TUN_HOSTKEY_MAX, "host key sizes differ");
-_Static_assert(TUN_HOSTKEY_FP_MAX <= TUN_HOSTKEY_MAX, "fingerprints fit a key's room");
+_Static_assert(TUN_RESOURCES_JSON_MAX <= STORE_AGENT_RESOURCES_MAX, "resources may not fit");
 _Static_assert(TUN_LABELS_JSON_MAX <= STORE_AGENT_LABELS_MAX, "labels JSON may not fit");
 
 struct entry {
@@ -39,7 +37,7 @@ struct entry {
 	char key_pin[TLS_PIN_LEN + 1];
 	uint64_t gen;
 	int wake_fd;                       /* -1 when offline */
-	char dials[BRK_AGENTS_DIALS][TUN_ID_MAX + 1];
+	struct brk_agent_dial dials[BRK_AGENTS_DIALS];
 	size_t ndials;
 	int synced;                        /* seen in the store by the current sync */
 };
@@ -125,22 +123,19 @@ static void stored_labels(const char *name, const char *text, struct tun_label *
 	}
 }
 
-/* c's host key fingerprint, from its host key. */
-static void claims_fingerprint(struct brk_agent_claims *c)
-{
-	if (tun_hostkey_fingerprint(c->ssh_host_key, c->ssh_host_key_fp,
-	    sizeof(c->ssh_host_key_fp)) != 0) {
-		snprintf(c->ssh_host_key_fp, sizeof(c->ssh_host_key_fp), "?");
-	}
-}
-
 void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
     struct brk_agent_claims *out)
 {
+	char why[TUN_WHY_MAX];
+
 	stored_labels(name, in->labels, out->labels, &out->nlabels);
-	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", in->ssh_target);
-	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", in->ssh_host_key);
-	claims_fingerprint(out);
+	out->nresources = 0;
+	/* Likewise for resources: a list that breaks the rules gives none. */
+	if (in->resources[0] != '\0' && strcmp(in->resources, "[]") != 0 &&
+	    tun_resources_from_json_text(in->resources, out->resources, &out->nresources, why,
+	    sizeof(why)) != 0) {
+		log_warn("agents: the stored resources of %s are refused (%s); ignored", name, why);
+	}
 }
 
 void brk_agents_from_row(const struct store_agent *ag, struct brk_agent_info *info)
@@ -275,29 +270,88 @@ static int labels_equal(const struct tun_label *x, size_t nx, const struct tun_l
 	return 1;
 }
 
-/* Claims as the store keeps them; labels in their one spelling
- * (tun_labels_json_text), so that the same set is always the same text. */
+/* Claims as the store keeps them; labels and resources in their one
+ * spelling (tun_labels_json_text, tun_resources_json_text), so that the
+ * same set is always the same text. */
 static int claims_to_row(const struct brk_agent_claims *c, struct store_agent_claims *out)
-{
-	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", c->ssh_target);
-	snprintf(out->ssh_host_key, sizeof(out->ssh_host_key), "%s", c->ssh_host_key);
-	return tun_labels_json_text(c->labels, c->nlabels, out->labels, sizeof(out->labels));
-}
-
-/* The claims of a hello, its host key in the one spelling that compares. */
-static int claims_of_hello(const struct tun_msg *hello, struct brk_agent_claims *out)
 {
 	int r;
 
+	if ((r = tun_resources_json_text(c->resources, c->nresources, out->resources,
+	    sizeof(out->resources))) != 0) {
+		return r;
+	}
+	return tun_labels_json_text(c->labels, c->nlabels, out->labels, sizeof(out->labels));
+}
+
+/* The claims of a hello, its resources in the one spelling that compares
+ * (sorted, host keys canonical): through their stored text and back. */
+static int claims_of_hello(const struct tun_msg *hello, struct brk_agent_claims *out)
+{
+	char *text = malloc(TUN_RESOURCES_JSON_MAX + 1), why[TUN_WHY_MAX];
+	int r;
+
 	memset(out, 0, sizeof(*out));
+	if (text == NULL) {
+		return ZT_ERR_NOMEM;
+	}
 	memcpy(out->labels, hello->labels, sizeof(out->labels));
 	out->nlabels = hello->nlabels;
-	snprintf(out->ssh_target, sizeof(out->ssh_target), "%s", hello->ssh_target);
-	if ((r = tun_hostkey_canonical(hello->ssh_host_key, out->ssh_host_key,
-	    sizeof(out->ssh_host_key))) == 0) {
-		claims_fingerprint(out);
+	if ((r = tun_resources_json_text(hello->resources, hello->nresources, text,
+	    TUN_RESOURCES_JSON_MAX + 1)) == 0) {
+		r = tun_resources_from_json_text(text, out->resources, &out->nresources, why,
+		    sizeof(why));
 	}
+	free(text);
 	return r;
+}
+
+/* Whether two resources are the same in every field (both canonical). */
+static int resource_equal(const struct tun_resource *x, const struct tun_resource *y)
+{
+	return strcmp(x->name, y->name) == 0 && strcmp(x->kind, y->kind) == 0 &&
+	    strcmp(x->address, y->address) == 0 && strcmp(x->host_key, y->host_key) == 0 &&
+	    strcmp(x->cert_pin, y->cert_pin) == 0 &&
+	    labels_equal(x->labels, x->nlabels, y->labels, y->nlabels);
+}
+
+/* Whether two lists (each sorted by name) hold the same resources. */
+static int resources_equal(const struct brk_agent_claims *x, const struct brk_agent_claims *y)
+{
+	if (x->nresources != y->nresources) {
+		return 0;
+	}
+	for (size_t i = 0; i < x->nresources; i++) {
+		if (!resource_equal(&x->resources[i], &y->resources[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Whether a resource kept under its name got a new host key or
+ * certificate pin: a new machine behind an approved name. */
+static int key_changed(const struct brk_agent_claims *adv, const struct brk_agent_claims *ok)
+{
+	for (size_t i = 0; i < adv->nresources; i++) {
+		const struct tun_resource *x = &adv->resources[i], *was = tun_resource_find(
+		    ok->resources, ok->nresources, x->name);
+
+		if (was != NULL && (strcmp(x->host_key, was->host_key) != 0 ||
+		    strcmp(x->cert_pin, was->cert_pin) != 0)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Whether resources (stored text) clash with another agent's, as the
+ * store says; res names which. 1 if so. */
+static int clashes(struct brk_agents *a, const char *resources, const char *name,
+    struct brk_hello *res)
+{
+	return store_agent_resource_owner(a->st, resources, name, res->key_owner, res->clash,
+	    &res->clash_by_name) == 0;
 }
 
 /* A new name's first hello: binds it with the advertised claims approved,
@@ -321,7 +375,7 @@ static int bind_first(struct brk_agents *a, const char *name, const char *key_pi
 		res->token_labels = 1;
 	}
 	if ((r = store_agent_bind(a->st, name, key_pin, c, now, row)) == ZT_ERR_EXISTS &&
-	    store_agent_key_owner(a->st, c->ssh_host_key, name, res->key_owner) == 0) {
+	    clashes(a, c->resources, name, res)) {
 		r = ZT_ERR_DENIED;
 	}
 out:
@@ -332,27 +386,23 @@ out:
 /* A known name's hello: what it claims (adv: its advertisement, or that
  * with the labels of a join token that did not name it) against its
  * approved claims, those of row (res->before). Differences are recorded
- * as pending (a host key approved for another name is refused instead); a
- * new host key is refused until approved. row follows what the store
- * wrote. */
+ * as pending (a resource that clashes with another agent's is refused
+ * instead); a new host key is refused until approved. row follows what
+ * the store wrote. */
 static int check_claims(struct brk_agents *a, const char *name, const char *key_pin,
     struct store_agent *row, const struct brk_agent_claims *adv, int64_t now,
     struct brk_hello *res)
 {
 	const struct brk_agent_claims *ok = &res->before.claims;
 	struct store_agent_claims *pend = NULL;
-	int key_changed = strcmp(adv->ssh_host_key, ok->ssh_host_key) != 0, r;
+	int same_res = resources_equal(adv, ok), changed = key_changed(adv, ok), r;
 
 	if ((adv->nlabels == 0 || labels_equal(adv->labels, adv->nlabels, ok->labels,
-	    ok->nlabels)) && strcmp(adv->ssh_target, ok->ssh_target) == 0 && !key_changed) {
+	    ok->nlabels)) && same_res) {
 		res->claims = BRK_CLAIMS_APPROVED;
 		/* Back to what was approved: nothing waits any more. */
 		return row->pending_at > 0 ? store_agent_pend(a->st, name, key_pin, NULL, now, row) :
 		    store_agent_seen(a->st, name, key_pin, now, row);
-	}
-	if (key_changed && store_agent_key_owner(a->st, adv->ssh_host_key, name,
-	    res->key_owner) == 0) {
-		return ZT_ERR_DENIED;
 	}
 	if ((pend = calloc(1, sizeof(*pend))) == NULL) {
 		return ZT_ERR_NOMEM;
@@ -360,15 +410,18 @@ static int check_claims(struct brk_agents *a, const char *name, const char *key_
 	if ((r = claims_to_row(adv, pend)) != 0) {
 		goto out;
 	}
+	if (!same_res && clashes(a, pend->resources, name, res)) {
+		r = ZT_ERR_DENIED;
+		goto out;
+	}
 	if (adv->nlabels == 0) {
 		/* Silent about labels: the approved ones stand. */
 		memcpy(pend->labels, row->claims.labels, sizeof(pend->labels));
 	}
 	res->claims = row->pending_at > 0 && strcmp(pend->labels, row->pending.labels) == 0 &&
-	    strcmp(pend->ssh_target, row->pending.ssh_target) == 0 &&
-	    strcmp(pend->ssh_host_key, row->pending.ssh_host_key) == 0 ?
+	    strcmp(pend->resources, row->pending.resources) == 0 ?
 	    BRK_CLAIMS_STILL_PENDING : BRK_CLAIMS_PENDING;
-	if ((r = store_agent_pend(a->st, name, key_pin, pend, now, row)) == 0 && key_changed) {
+	if ((r = store_agent_pend(a->st, name, key_pin, pend, now, row)) == 0 && changed) {
 		res->host_key_changed = 1;
 		r = ZT_ERR_DENIED;
 	}
@@ -463,8 +516,9 @@ int brk_agents_online(struct brk_agents *a, const struct tun_msg *hello, const c
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (claims_of_hello(hello, &res->advertised) != 0) {
-		return ZT_ERR_INVALID; /* the decoder checked the key: not reached */
+	if ((r = claims_of_hello(hello, &res->advertised)) != 0) {
+		/* The decoder checked them: only memory is short. */
+		return r == ZT_ERR_NOMEM ? r : ZT_ERR_INVALID;
 	}
 	if ((row = calloc(1, sizeof(*row))) == NULL) {
 		return ZT_ERR_NOMEM;
@@ -710,19 +764,26 @@ static int find_usable(struct brk_agents *a, const char *name, struct entry **e)
 	return (*e)->info.locked ? ZT_ERR_LOCKED : 0;
 }
 
-int brk_agents_dial(struct brk_agents *a, const char *name, const char *id)
+int brk_agents_dial(struct brk_agents *a, const char *name, const char *resource,
+    const char *id)
 {
 	struct entry *e;
 	int r;
 
 	pthread_mutex_lock(&a->mu);
 	if ((r = find_usable(a, name, &e)) == 0) {
-		if (!e->info.online || e->wake_fd < 0) {
+		if (tun_resource_find(e->info.claims.resources, e->info.claims.nresources,
+		    resource) == NULL) {
+			r = ZT_ERR_NOT_FOUND; /* its approved claims changed meanwhile */
+		} else if (!e->info.online || e->wake_fd < 0) {
 			r = ZT_ERR_OFFLINE;
 		} else if (e->ndials == BRK_AGENTS_DIALS || strlen(id) > TUN_ID_MAX) {
 			r = ZT_ERR_TOO_LARGE;
 		} else {
-			snprintf(e->dials[e->ndials++], sizeof(e->dials[0]), "%s", id);
+			struct brk_agent_dial *d = &e->dials[e->ndials++];
+
+			snprintf(d->id, sizeof(d->id), "%s", id);
+			snprintf(d->resource, sizeof(d->resource), "%s", resource);
 			ring(e);
 		}
 	}
@@ -731,7 +792,7 @@ int brk_agents_dial(struct brk_agents *a, const char *name, const char *id)
 }
 
 size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t gen,
-    char ids[][TUN_ID_MAX + 1], size_t max)
+    struct brk_agent_dial *out, size_t max)
 {
 	struct entry *e;
 	size_t n = 0;
@@ -739,7 +800,7 @@ size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t ge
 	pthread_mutex_lock(&a->mu);
 	if ((e = find(a, name)) != NULL && e->gen == gen) {
 		n = e->ndials < max ? e->ndials : max;
-		memcpy(ids, e->dials, n * sizeof(e->dials[0]));
+		memcpy(out, e->dials, n * sizeof(e->dials[0]));
 		memmove(e->dials, e->dials + n, (e->ndials - n) * sizeof(e->dials[0]));
 		e->ndials -= n;
 	}
@@ -856,16 +917,128 @@ int brk_agents_each(struct brk_agents *a, int (*fn)(const struct brk_agent_info 
 	return r;
 }
 
-cJSON *brk_agent_claims_json(const struct brk_agent_claims *c)
+cJSON *brk_resource_json(const struct tun_resource *r)
 {
+	char fp[TUN_HOSTKEY_FP_MAX];
 	cJSON *o = cJSON_CreateObject(), *l;
 
-	if (o == NULL || (l = cJSON_AddObjectToObject(o, "labels")) == NULL ||
-	    tun_labels_to_json(c->labels, c->nlabels, l) != 0 ||
-	    cJSON_AddStringToObject(o, "ssh_target", c->ssh_target) == NULL ||
-	    cJSON_AddStringToObject(o, "ssh_host_key", c->ssh_host_key_fp) == NULL) {
+	if (r->host_key[0] != '\0' && tun_hostkey_fingerprint(r->host_key, fp, sizeof(fp)) != 0) {
+		snprintf(fp, sizeof(fp), "?");
+	}
+	if (o == NULL || cJSON_AddStringToObject(o, "name", r->name) == NULL ||
+	    cJSON_AddStringToObject(o, "kind", r->kind) == NULL ||
+	    cJSON_AddStringToObject(o, "address", r->address) == NULL ||
+	    (r->host_key[0] != '\0' && cJSON_AddStringToObject(o, "host_key", fp) == NULL) ||
+	    (r->cert_pin[0] != '\0' &&
+	    cJSON_AddStringToObject(o, "cert_pin", r->cert_pin) == NULL) ||
+	    (l = cJSON_AddObjectToObject(o, "labels")) == NULL ||
+	    tun_labels_to_json(r->labels, r->nlabels, l) != 0) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
+}
+
+cJSON *brk_agent_claims_json(const struct brk_agent_claims *c)
+{
+	cJSON *o = cJSON_CreateObject(), *l, *arr, *x;
+
+	if (o == NULL || (l = cJSON_AddObjectToObject(o, "labels")) == NULL ||
+	    tun_labels_to_json(c->labels, c->nlabels, l) != 0 ||
+	    (arr = cJSON_AddArrayToObject(o, "resources")) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nresources; i++) {
+		if ((x = brk_resource_json(&c->resources[i])) == NULL ||
+		    !cJSON_AddItemToArray(arr, x)) {
+			cJSON_Delete(x);
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+void brk_resource_of(const struct brk_agent_info *ag, size_t i, struct brk_resource *out)
+{
+	const struct tun_resource *r = &ag->claims.resources[i];
+
+	memset(out, 0, sizeof(*out));
+	out->res = *r;
+	snprintf(out->agent, sizeof(out->agent), "%s", ag->name);
+	out->online = ag->online;
+	out->locked = ag->locked;
+	out->last_seen = ag->last_seen;
+	/* The agent's labels, each overridden by the resource's own of the
+	 * same key; then the resource's other labels. */
+	for (size_t k = 0; k < ag->claims.nlabels; k++) {
+		const struct tun_label *l = &ag->claims.labels[k];
+		size_t j = 0;
+
+		while (j < r->nlabels && strcmp(r->labels[j].key, l->key) != 0) {
+			j++;
+		}
+		out->labels[out->nlabels++] = j < r->nlabels ? r->labels[j] : *l;
+	}
+	for (size_t j = 0; j < r->nlabels; j++) {
+		size_t k = 0;
+
+		while (k < ag->claims.nlabels && strcmp(ag->claims.labels[k].key,
+		    r->labels[j].key) != 0) {
+			k++;
+		}
+		if (k == ag->claims.nlabels) {
+			out->labels[out->nlabels++] = r->labels[j];
+		}
+	}
+}
+
+/* The index of resource name in ag's approved claims, or -1. */
+static int resource_index(const struct brk_agent_info *ag, const char *name)
+{
+	const struct tun_resource *r = tun_resource_find(ag->claims.resources,
+	    ag->claims.nresources, name);
+
+	return r != NULL ? (int)(r - ag->claims.resources) : -1;
+}
+
+int brk_agents_resource(struct brk_agents *a, const char *name, struct brk_resource *out)
+{
+	int r = ZT_ERR_NOT_FOUND, i;
+
+	pthread_mutex_lock(&a->mu);
+	for (size_t k = 0; k < a->n && r != 0; k++) {
+		if ((i = resource_index(&a->v[k].info, name)) >= 0) {
+			brk_resource_of(&a->v[k].info, (size_t)i, out);
+			r = 0;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+struct stored_find {
+	const char *name;
+	struct brk_resource *out;
+};
+
+static int find_stored(const struct brk_agent_info *ag, void *arg)
+{
+	struct stored_find *f = arg;
+	int i = resource_index(ag, f->name);
+
+	if (i < 0) {
+		return 0;
+	}
+	brk_resource_of(ag, (size_t)i, f->out);
+	return 1;
+}
+
+int brk_agents_stored_resource(struct store *st, const char *name, struct brk_resource *out)
+{
+	struct stored_find f = { name, out };
+	int r = brk_agents_stored_each(st, find_stored, &f);
+
+	return r == 1 ? 0 : r == 0 ? ZT_ERR_NOT_FOUND : r;
 }

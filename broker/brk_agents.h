@@ -1,7 +1,9 @@
 /*
  * brk_agents.h - the agents the broker knows: the claims each may make
- * (labels, SSH target and host key), whether its control connection is
- * up, and the key its name is bound to.
+ * (labels, and the resources it advertises: each a name, a kind, an
+ * address, a host key or certificate pin, labels), whether its control
+ * connection is up, and the key its name is bound to; and the resources,
+ * which tool calls name (`host`).
  *
  * A name is bound to the public key of the first agent certificate that
  * connected with it; another key presenting the same name is refused
@@ -17,12 +19,23 @@
  * approved claims: an advertisement that differs is recorded as pending
  * (store_agent_pend) for an operator to approve (store_agent_approve,
  * then brk_agents_sync), and the agent goes on with its approved claims,
- * unless its host key changed: then it is refused until the change is
- * approved, since a new host key means a new sshd behind the name
- * (rebuilt, or not the host it was). An advertisement without labels
- * says nothing about labels. A host key is approved for one name at most:
- * another name advertising it is refused. Policy and the host-key pin use
- * approved claims only.
+ * unless the host key (or certificate pin) of a resource it keeps changed:
+ * then it is refused until the change is approved, since a new host key
+ * means a new sshd behind the name (rebuilt, or not the host it was). An
+ * advertisement without labels says nothing about labels; the resources
+ * are compared as a whole list (one added, removed or changed makes the
+ * list pending). A host key belongs to one resource of one agent, and
+ * resource names and agent names share one namespace: an agent advertising
+ * a resource whose name or host key another agent's approved claims hold,
+ * or a resource called like another agent, or joining under the name of
+ * another agent's resource, is refused (the store decides it in the
+ * statements that bind and approve). Policy, dials and the host-key pin
+ * use approved claims only.
+ *
+ * Resources. A tool call's `host` names a resource; brk_agents_resource()
+ * finds it among the approved claims. Its effective labels, the ones
+ * policy decides on, are its agent's labels overlaid by its own (a key
+ * both have takes the resource's value).
  *
  * The store (store_agent_*) holds bindings and claims: a restarted broker
  * lists every known host, offline until its agent connects again, with
@@ -47,17 +60,16 @@
 
 #define BRK_AGENTS_MAX 4096
 #define BRK_AGENTS_DIALS 16 /* dials queued for one control connection */
+/* A resource's effective labels: its agent's and its own. */
+#define BRK_LABELS_MAX (TUN_LABELS_MAX + TUN_RESOURCE_LABELS_MAX)
 
-/* What an agent claims to be: its labels, where it dials for "ssh" and
- * the host key of the sshd there (canonical, tun_hostkey_canonical), with
- * the key's fingerprint that people are shown, worked out once when the
- * claims are read ("?" if there is no valid key). */
+/* What an agent claims to be: its labels and its resources, sorted by
+ * name, host keys canonical (tun_resources_json_text's form). */
 struct brk_agent_claims {
 	struct tun_label labels[TUN_LABELS_MAX];
 	size_t nlabels;
-	char ssh_target[TUN_TARGET_MAX + 1];
-	char ssh_host_key[TUN_HOSTKEY_MAX + 1];
-	char ssh_host_key_fp[TUN_HOSTKEY_FP_MAX];
+	struct tun_resource resources[TUN_RESOURCES_MAX];
+	size_t nresources;
 };
 
 struct brk_agent_info {
@@ -95,9 +107,26 @@ struct brk_hello {
 	int token_labels;                 /* its join token's labels were used
 	                                   * (approved, or claimed in its stead) */
 	/* ZT_ERR_DENIED says why: */
-	char key_owner[TUN_NAME_MAX + 1]; /* the name the host key is approved for */
+	char key_owner[TUN_NAME_MAX + 1]; /* the agent a resource clashes with */
+	char clash[TUN_NAME_MAX + 1];     /* that resource */
+	int clash_by_name;                /* its name clashes (else its host key) */
 	int host_key_changed;             /* or: a new host key, now pending */
 };
+
+/* One resource as a call sees it: approved, with its agent's state. */
+struct brk_resource {
+	struct tun_resource res;                  /* its own labels */
+	char agent[TUN_NAME_MAX + 1];
+	struct tun_label labels[BRK_LABELS_MAX];  /* effective */
+	size_t nlabels;
+	int online;                               /* its agent's */
+	int locked;
+	int64_t last_seen;
+};
+
+/* Resource i of ag's approved claims into out, effective labels worked
+ * out. */
+void brk_resource_of(const struct brk_agent_info *ag, size_t i, struct brk_resource *out);
 
 struct brk_agents;
 
@@ -143,11 +172,18 @@ int brk_agents_remove(struct brk_agents *a, const char *name);
 int brk_agents_sync(struct brk_agents *a, const char *name);
 /* 1 if agent name is locked (as of the last sync or hello), else 0. */
 int brk_agents_locked(struct brk_agents *a, const char *name);
-/* Queues dial id for the control connection of agent name and rings its
- * doorbell: 0, ZT_ERR_NOT_FOUND (no such agent), ZT_ERR_LOCKED (locked),
+/* Queues dial id of resource for the control connection of agent name
+ * and rings its doorbell: 0, ZT_ERR_NOT_FOUND (no such agent, or the
+ * resource is not among its approved claims), ZT_ERR_LOCKED (locked),
  * ZT_ERR_OFFLINE (not connected), ZT_ERR_TOO_LARGE (BRK_AGENTS_DIALS
  * already queued). */
-int brk_agents_dial(struct brk_agents *a, const char *name, const char *id);
+int brk_agents_dial(struct brk_agents *a, const char *name, const char *resource,
+    const char *id);
+/* A dial waiting to be sent. */
+struct brk_agent_dial {
+	char id[TUN_ID_MAX + 1];
+	char resource[TUN_NAME_MAX + 1];
+};
 /* A stream connection (socket fd, owned by the caller) of agent name
  * starts: registered, so that locking the agent shuts it down. 0 with *out
  * (hand it to brk_agents_stream_end() before closing fd), ZT_ERR_LOCKED,
@@ -157,15 +193,20 @@ int brk_agents_stream_add(struct brk_agents *a, const char *name, int fd,
     struct brk_agent_stream **out);
 /* The stream ended; NULL is a no-op. */
 void brk_agents_stream_end(struct brk_agents *a, struct brk_agent_stream *st);
-/* Moves up to max dial ids queued for connection gen of agent name into
- * ids; returns how many (0 when the connection was superseded). */
+/* Moves up to max dials queued for connection gen of agent name into
+ * out; returns how many (0 when the connection was superseded). */
 size_t brk_agents_take_dials(struct brk_agents *a, const char *name, uint64_t gen,
-    char ids[][TUN_ID_MAX + 1], size_t max);
+    struct brk_agent_dial *out, size_t max);
 /* 1 if name is bound to key_pin (a stream connection's certificate must
  * carry the key of the agent it claims to be), else 0. */
 int brk_agents_bound_to(struct brk_agents *a, const char *name, const char *key_pin);
 /* A copy of one agent's entry: 0 or ZT_ERR_NOT_FOUND. */
 int brk_agents_get(struct brk_agents *a, const char *name, struct brk_agent_info *out);
+/* The approved resource called name, of whichever agent: 0 or
+ * ZT_ERR_NOT_FOUND. brk_agents_stored_resource() asks the store instead
+ * (offline admin verbs), as brk_agents_stored(). */
+int brk_agents_resource(struct brk_agents *a, const char *name, struct brk_resource *out);
+int brk_agents_stored_resource(struct store *st, const char *name, struct brk_resource *out);
 /* What the store keeps of one agent, without a registry (offline admin
  * verbs): as brk_agents_get() gives it after a restart, offline. 0,
  * ZT_ERR_NOT_FOUND or the store's error. */
@@ -185,8 +226,11 @@ struct store_agent_claims;
 void brk_agent_claims_from_row(const char *name, const struct store_agent_claims *in,
     struct brk_agent_claims *out);
 
-/* The claims as an audit or API object: {"labels": {...}, "ssh_target",
- * "ssh_host_key": its SHA256 fingerprint}. NULL on ENOMEM. */
+/* The claims as an audit or API object: {"labels": {...}, "resources":
+ * [{name, kind, address, host_key: its SHA256 fingerprint, or cert_pin,
+ * labels}]}. NULL on ENOMEM. */
 cJSON *brk_agent_claims_json(const struct brk_agent_claims *c);
+/* One resource as such an object (host key as its fingerprint). */
+cJSON *brk_resource_json(const struct tun_resource *r);
 
 #endif

@@ -25,6 +25,7 @@ enum state { WAITING, CONNECTED, FAILED };
 struct pending {
 	char id[TUN_ID_MAX + 1];
 	char agent[TUN_NAME_MAX + 1];
+	char resource[TUN_NAME_MAX + 1];
 	enum state state;
 	int result;                 /* when FAILED */
 	int fds[2];                 /* [0] the dialler's end, [1] the pump's */
@@ -120,23 +121,36 @@ int brk_dial(struct brk *b, const char *host, int timeout_ms, int (*cancelled)(v
     void *arg, int *fd, char *why, size_t whysz)
 {
 	struct brk_dials *d = b->dials;
+	struct brk_resource *res = NULL;
 	struct pending *p = NULL;
 	uint8_t rnd[16];
 	int r;
 
 	*fd = -1;
 	snprintf(why, whysz, "%s", "");
+	if ((res = calloc(1, sizeof(*res))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if (brk_agents_resource(b->agents, host, res) != 0) {
+		snprintf(why, whysz, "no host named %s", host);
+		free(res);
+		return ZT_ERR_NOT_FOUND;
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		free(res);
 		return ZT_ERR_NOMEM;
 	}
 	p->fds[0] = p->fds[1] = -1;
 	if (strlen(host) > TUN_NAME_MAX || crypto_random(rnd, sizeof(rnd)) != 0 ||
 	    crypto_hex(rnd, sizeof(rnd), p->id, sizeof(p->id)) != 0) {
 		free(p);
+		free(res);
 		snprintf(why, whysz, "cannot name a stream to %s", host);
 		return ZT_ERR_INVALID;
 	}
-	snprintf(p->agent, sizeof(p->agent), "%s", host);
+	snprintf(p->agent, sizeof(p->agent), "%s", res->agent);
+	snprintf(p->resource, sizeof(p->resource), "%s", host);
+	free(res);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p->fds) != 0) {
 		snprintf(why, whysz, "cannot make a stream: %s", strerror(errno));
 		free(p);
@@ -147,7 +161,7 @@ int brk_dial(struct brk *b, const char *host, int timeout_ms, int (*cancelled)(v
 	d->head = p;
 	pthread_mutex_unlock(&d->mu);
 
-	r = brk_agents_dial(b->agents, host, p->id);
+	r = brk_agents_dial(b->agents, p->agent, host, p->id);
 	pthread_mutex_lock(&d->mu);
 	if (r == 0) {
 		r = wait_answer(d, p, timeout_ms, cancelled, arg);
@@ -220,8 +234,9 @@ void brk_dials_fail(struct brk_dials *d, const char *id, const char *agent, cons
 	if ((p = find_waiting(d, id, agent)) != NULL) {
 		p->state = FAILED;
 		p->result = ZT_ERR_NET;
-		snprintf(p->why, sizeof(p->why), "the agent of %s could not open the stream: %s (%s)",
-		    agent, message, code);
+		snprintf(p->why, sizeof(p->why), "the agent of %s %s: %s (%s)", p->resource,
+		    strcmp(code, "unknown_resource") == 0 ? "refused" :
+		    "could not open the stream", message, code);
 		pthread_cond_broadcast(&d->cv);
 	}
 	pthread_mutex_unlock(&d->mu);

@@ -1,11 +1,12 @@
 /*
  * brk_dial.h - streams through agents: the broker side of dial/accept.
  *
- * brk_dial() asks the agent of a host for a stream to the SSH target it
- * advertised: it queues dial{id, "ssh"} for the agent's control connection
- * (brk_agents_dial) and waits. The agent opens a new mutual-TLS connection
- * to the tunnel listener and sends accept{id} (or error{id} when its target
- * refused; or, when it is busy, error{id} on the control connection); the
+ * brk_dial() asks the agent of a resource for a stream to it: it queues
+ * dial{id, resource} for the agent's control connection (brk_agents_dial)
+ * and waits. The agent opens a new mutual-TLS connection to the tunnel
+ * listener and sends accept{id} (or error{id} when the resource's address
+ * refused; or, when it is busy or advertises no such resource any more,
+ * error{id} on the control connection); the
  * tunnel's connection thread claims the waiting dial (brk_dials_claim) and
  * pumps that connection into one end of a socketpair,
  * whose other end brk_dial() returns: a plain file descriptor that libssh
@@ -30,14 +31,14 @@ struct brk_dials *brk_dials_new(void);
 void brk_dials_free(struct brk_dials *d);
 
 /*
- * Opens a stream to the SSH target of agent host, waiting at most
- * timeout_ms for the agent. cancelled (may be NULL) is polled every 100 ms.
- * On 0, *fd is a connected stream socket (the caller closes it). Errors,
- * with a sentence for people in why: ZT_ERR_NOT_FOUND (no agent of that
- * name), ZT_ERR_LOCKED (an operator locked the agent), ZT_ERR_OFFLINE (its
+ * Opens a stream to resource host (an approved resource of some agent),
+ * waiting at most timeout_ms for its agent. cancelled (may be NULL) is
+ * polled every 100 ms. On 0, *fd is a connected stream socket (the caller
+ * closes it). Errors, with a sentence for people in why: ZT_ERR_NOT_FOUND
+ * (no resource of that name), ZT_ERR_LOCKED (an operator locked the agent), ZT_ERR_OFFLINE (its
  * control connection is down, or went down
  * while waiting), ZT_ERR_TIMEOUT (no answer in time), ZT_ERR_NET (the agent
- * could not reach its target), ZT_ERR_TOO_LARGE (too many dials waiting for
+ * could not reach the address, or refused the dial), ZT_ERR_TOO_LARGE (too many dials waiting for
  * that agent), ZT_ERR_CANCELLED, ZT_ERR_IO/ZT_ERR_NOMEM.
  */
 int brk_dial(struct brk *b, const char *host, int timeout_ms, int (*cancelled)(void *arg),

@@ -217,16 +217,16 @@ static void request_of(const struct brk_call *c, const char *path, struct pol_la
 	req->path = path;
 	req->bot = c->who.kind == STORE_BOT;
 	if (c->tool->flags & BRK_TOOL_HOST) {
-		brk_policy_labels(c->agent.claims.labels, c->agent.claims.nlabels, labels);
+		brk_policy_labels(c->resource.labels, c->resource.nlabels, labels);
 		req->host = c->host;
 		req->labels = labels;
-		req->nlabels = c->agent.claims.nlabels;
+		req->nlabels = c->resource.nlabels;
 	}
 }
 
 static int decide(struct brk_call *c, char *unknown, size_t unknownsz, cJSON **result)
 {
-	struct pol_label labels[TUN_LABELS_MAX];
+	struct pol_label labels[BRK_LABELS_MAX];
 	struct pol_request req;
 
 	if (c->tool->flags & BRK_TOOL_HOST) {
@@ -234,7 +234,7 @@ static int decide(struct brk_call *c, char *unknown, size_t unknownsz, cJSON **r
 		 * word: its name, its labels and even its existence stay hidden. */
 		snprintf(unknown, unknownsz, "no host named %s (list_hosts shows the hosts you "
 		    "may use)", c->host);
-		if (brk_agents_get(c->b->agents, c->host, &c->agent) != 0) {
+		if (brk_agents_resource(c->b->agents, c->host, &c->resource) != 0) {
 			refuse(c, "denied", "unknown host", 0, unknown, result);
 			return ZT_ERR_DENIED;
 		}

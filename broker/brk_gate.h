@@ -101,9 +101,10 @@ struct brk_call {
 	int64_t timeout_s;          /* 0: the tool has no deadline */
 	const cJSON *args;
 	char request_sha256[CRYPTO_SHA256_HEX_LEN + 1];
-	/* The host's agent (BRK_TOOL_HOST), the decision and the role
-	 * generation it was made on. */
-	struct brk_agent_info agent;
+	/* The resource host names (BRK_TOOL_HOST) with its agent's state and
+	 * its effective labels, the decision and the role generation it was
+	 * made on. */
+	struct brk_resource resource;
 	struct pol_decision dec;
 	int64_t generation;
 	/* When the policy required a person (brk_approvals.h): the request

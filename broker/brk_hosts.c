@@ -1,8 +1,10 @@
 /*
- * brk_hosts.c - visible hosts as JSON, from the agent registry and policy.
+ * brk_hosts.c - visible hosts as JSON, from the agent registry and policy:
+ * one host per resource an agent has approved claims for.
  */
 #include "broker/brk_hosts.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/brk.h"
@@ -21,30 +23,73 @@ struct collect {
 	cJSON *arr;
 };
 
-static int add_host(const struct brk_agent_info *ag, void *arg)
+/* One resource, if the roles may see it (by its effective labels). */
+static int add_resource(struct collect *c, const struct brk_resource *res)
 {
-	struct collect *c = arg;
-	struct pol_label labels[TUN_LABELS_MAX];
+	struct pol_label labels[BRK_LABELS_MAX];
 	cJSON *h, *l;
 
-	if (c->only != NULL && strcmp(c->only, ag->name) != 0) {
+	if (c->only != NULL && strcmp(c->only, res->res.name) != 0) {
 		return 0;
 	}
-	brk_policy_labels(ag->claims.labels, ag->claims.nlabels, labels);
-	if (!pol_host_visible(c->roles, c->nroles, labels, ag->claims.nlabels)) {
+	brk_policy_labels(res->labels, res->nlabels, labels);
+	if (!pol_host_visible(c->roles, c->nroles, labels, res->nlabels)) {
 		return 0;
 	}
 	if ((h = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(c->arr, h)) {
 		cJSON_Delete(h);
 		return ZT_ERR_NOMEM;
 	}
-	cJSON_AddStringToObject(h, "name", ag->name);
-	if ((l = cJSON_AddObjectToObject(h, "labels")) == NULL ||
-	    tun_labels_to_json(ag->claims.labels, ag->claims.nlabels, l) != 0) {
+	if (cJSON_AddStringToObject(h, "name", res->res.name) == NULL ||
+	    cJSON_AddStringToObject(h, "kind", res->res.kind) == NULL ||
+	    cJSON_AddStringToObject(h, "agent", res->agent) == NULL ||
+	    (l = cJSON_AddObjectToObject(h, "labels")) == NULL ||
+	    tun_labels_to_json(res->labels, res->nlabels, l) != 0 ||
+	    cJSON_AddBoolToObject(h, "online", res->online) == NULL ||
+	    cJSON_AddNumberToObject(h, "last_seen", (double)res->last_seen) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	cJSON_AddBoolToObject(h, "online", ag->online);
-	cJSON_AddNumberToObject(h, "last_seen", (double)ag->last_seen);
+	return 0;
+}
+
+static int add_host(const struct brk_agent_info *ag, void *arg)
+{
+	struct brk_resource res;
+	int r = 0;
+
+	for (size_t i = 0; i < ag->claims.nresources && r == 0; i++) {
+		brk_resource_of(ag, i, &res);
+		r = add_resource(arg, &res);
+	}
+	return r;
+}
+
+static int by_host_name(const void *x, const void *y)
+{
+	return strcmp(cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)x, "name")->valuestring,
+	    cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)y, "name")->valuestring);
+}
+
+/* The agents come in name order, their resources do not: sorts arr. */
+static int sort_hosts(cJSON *arr)
+{
+	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+	cJSON **v, *h;
+
+	if (n < 2) {
+		return 0;
+	}
+	if ((v = calloc(n, sizeof(*v))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	while ((h = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+		v[i++] = h;
+	}
+	qsort(v, n, sizeof(*v), by_host_name);
+	for (i = 0; i < n; i++) {
+		cJSON_AddItemToArray(arr, v[i]);
+	}
+	free(v);
 	return 0;
 }
 
@@ -81,7 +126,9 @@ int brk_hosts_visible(struct brk *b, const char *roles, const char *only, cJSON 
 	if ((c.arr = cJSON_CreateArray()) == NULL) {
 		r = ZT_ERR_NOMEM;
 	} else if (b->agents != NULL) {
-		r = brk_agents_each(b->agents, add_host, &c);
+		if ((r = brk_agents_each(b->agents, add_host, &c)) == 0) {
+			r = sort_hosts(c.arr);
+		}
 	}
 	brk_policy_release(&set);
 	if (r != 0) {

@@ -659,10 +659,10 @@ static void stop_job(struct brk_jobs *js, struct brk_job *j, const char *reason)
 static void check(struct brk *b, struct brk_job *j, int full, int64_t gen, char *why,
     size_t whysz)
 {
-	struct pol_label labels[TUN_LABELS_MAX];
+	struct pol_label labels[BRK_LABELS_MAX];
 	struct pol_request req;
 	struct pol_decision dec;
-	struct brk_agent_info ag;
+	struct brk_resource res;
 	struct store_session s;
 	int r;
 
@@ -672,9 +672,10 @@ static void check(struct brk *b, struct brk_job *j, int full, int64_t gen, char 
 		    (long long)((j->deadline_ms - j->started_ms) / 1000));
 		return;
 	}
-	if (brk_agents_get(b->agents, j->host, &ag) != 0 || !ag.online || ag.locked) {
-		snprintf(why, whysz, "host %s %s", j->host, brk_agents_get(b->agents, j->host,
-		    &ag) != 0 ? "is gone" : ag.locked ? "was locked" : "went offline");
+	if ((r = brk_agents_resource(b->agents, j->host, &res)) != 0 || !res.online ||
+	    res.locked) {
+		snprintf(why, whysz, "host %s %s", j->host, r != 0 ? "is gone" : res.locked ?
+		    "was locked" : "went offline");
 		return;
 	}
 	if (!full) {
@@ -688,12 +689,12 @@ static void check(struct brk *b, struct brk_job *j, int full, int64_t gen, char 
 	if (gen == j->generation) {
 		return;
 	}
-	brk_policy_labels(ag.claims.labels, ag.claims.nlabels, labels);
+	brk_policy_labels(res.labels, res.nlabels, labels);
 	memset(&req, 0, sizeof(req));
 	req.tool = "ssh_exec";
 	req.host = j->host;
 	req.labels = labels;
-	req.nlabels = ag.claims.nlabels;
+	req.nlabels = res.nlabels;
 	req.login = j->login;
 	req.command = j->command;
 	req.bot = j->bot;

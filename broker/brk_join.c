@@ -44,8 +44,12 @@ static int record_join(struct brk *b, const struct tun_msg *m, const char *sourc
 	brk_identity_key("agent", m->name != NULL ? m->name : "?", actor, sizeof(actor));
 	snprintf(pfx, sizeof(pfx), "%.12s", token_hash);
 	cJSON_AddStringToObject(d, "token", pfx);
-	if (m->ssh_target != NULL) {
-		cJSON_AddStringToObject(d, "ssh_target", m->ssh_target);
+	if (m->nresources > 0) {
+		cJSON *arr = cJSON_AddArrayToObject(d, "resources");
+
+		for (size_t i = 0; arr != NULL && i < m->nresources; i++) {
+			cJSON_AddItemToArray(arr, cJSON_CreateString(m->resources[i].name));
+		}
 	}
 	r = aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){ .type = "agent.join",
 	    .actor = actor, .source = source, .outcome = outcome, .reason = reason, .details = d,

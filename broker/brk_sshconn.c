@@ -76,6 +76,14 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 	    c->generation, now)) != NULL) {
 		return 0;
 	}
+	if (strcmp(c->resource.res.kind, "ssh") != 0) {
+		cJSON_AddStringToObject(c->outcome, "status", "unreachable");
+		cJSON_AddStringToObject(c->outcome, "error", "not an ssh resource");
+		c->failed = 1;
+		*result = mcp_result_error("%s is an %s resource: this tool needs an ssh one",
+		    c->host, c->resource.res.kind);
+		return *result != NULL ? ZT_ERR_INVALID : ZT_ERR_NOMEM;
+	}
 	/* brk_dial refuses a locked or offline host at once, and says so. */
 	r = brk_dial(c->b, c->host, BRK_DIAL_TIMEOUT_MS, brk_sshconn_cancelled, c, &fd, why, sizeof(why));
 	if (r != 0) {
@@ -99,7 +107,7 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 	}
 	memset(&req, 0, sizeof(req));
 	req.fd = fd;
-	req.host_key = c->agent.claims.ssh_host_key;
+	req.host_key = c->resource.res.host_key;
 	req.ca = c->b->sshca;
 	req.login = c->login;
 	req.identity = c->who.actor;
@@ -186,18 +194,18 @@ static const char *why_close(const struct brk_pooled *pc, void *arg)
 {
 	struct sweep_arg *sa = arg;
 	struct store_session s;
-	struct brk_agent_info ag;
+	struct brk_resource res;
 
 	if (pc->generation != sa->generation) {
 		return "roles changed";
 	}
-	if (brk_agents_get(sa->b->agents, pc->host, &ag) != 0) {
+	if (brk_agents_resource(sa->b->agents, pc->host, &res) != 0) {
 		return "host removed";
 	}
-	if (ag.locked) {
+	if (res.locked) {
 		return "host locked";
 	}
-	if (!ag.online) {
+	if (!res.online) {
 		return "host offline";
 	}
 	if (sa->full && store_session_get(sa->b->store, pc->token_hash, sa->b->now(), &s) != 0) {

@@ -205,7 +205,8 @@ static int known_agent(struct conn *c, SSL *ssl, const char *what, char name[TUN
 }
 
 /* The agent name could not open the stream of dial e->id (its target
- * refused, or it is busy): the dialler hears why at once. */
+ * refused, it is busy, or it advertises no such resource): the dialler
+ * hears why at once. */
 static void dial_failed(struct brk_tunnel *t, const char *name, const struct tun_msg *e)
 {
 	log_info("agent %s could not open stream %s: %s (%s)", name, e->id, e->message, e->code);
@@ -215,16 +216,16 @@ static void dial_failed(struct brk_tunnel *t, const char *name, const struct tun
 /* Sends the dials queued for this control connection. */
 static int send_dials(struct brk_tunnel *t, SSL *ssl, const char *name, uint64_t gen)
 {
-	char ids[BRK_AGENTS_DIALS][TUN_ID_MAX + 1];
-	size_t n = brk_agents_take_dials(t->b->agents, name, gen, ids, BRK_AGENTS_DIALS);
+	struct brk_agent_dial d[BRK_AGENTS_DIALS];
+	size_t n = brk_agents_take_dials(t->b->agents, name, gen, d, BRK_AGENTS_DIALS);
 	struct tun_msg m;
 	int r = 0;
 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		memset(&m, 0, sizeof(m));
 		m.type = TUN_DIAL;
-		m.id = ids[i];
-		m.target = "ssh";
+		m.id = d[i].id;
+		m.resource = d[i].resource;
 		r = write_msg(ssl, &m);
 	}
 	return r;
@@ -296,8 +297,9 @@ static cJSON *connect_details(const struct brk_hello *h, int r)
 }
 
 /* agent.claims's details: a change of claims refused (recorded as
- * pending, or a host key that is another agent's), with the old and new
- * values. NULL on ENOMEM. */
+ * pending, or a resource that clashes with another agent's: host_key_of
+ * or resource_of names that agent), with the old and new values. NULL on
+ * ENOMEM. */
 static cJSON *claims_details(const struct brk_hello *h)
 {
 	const int taken = h->key_owner[0] != '\0';
@@ -307,7 +309,9 @@ static cJSON *claims_details(const struct brk_hello *h)
 	    !cJSON_AddItemToObject(d, "old", v) ||
 	    (v = brk_agent_claims_json(taken ? &h->advertised : &h->pending)) == NULL ||
 	    !cJSON_AddItemToObject(d, "new", v) ||
-	    (taken && cJSON_AddStringToObject(d, "host_key_of", h->key_owner) == NULL)) {
+	    (taken && (cJSON_AddStringToObject(d, h->clash_by_name ? "resource_of" :
+	    "host_key_of", h->key_owner) == NULL ||
+	    cJSON_AddStringToObject(d, "resource", h->clash) == NULL))) {
 		cJSON_Delete(d);
 		return NULL;
 	}
@@ -337,9 +341,16 @@ static int answer_hello(struct conn *c, SSL *ssl, const char *name, int r,
 		msg = "another agent holds this name";
 		break;
 	case ZT_ERR_DENIED:
-		if (h->key_owner[0] != '\0') {
-			snprintf(why, sizeof(why), "its SSH host key is approved for agent %s",
+		if (h->key_owner[0] != '\0' && h->clash_by_name) {
+			snprintf(why, sizeof(why), "resource name %s is taken by agent %s", h->clash,
 			    h->key_owner);
+			reason = why;
+			code = "resource_taken";
+			msg = "a resource name is another agent's, or another agent's resource has "
+			    "this agent's name";
+		} else if (h->key_owner[0] != '\0') {
+			snprintf(why, sizeof(why), "the SSH host key of %s is approved for agent %s",
+			    h->clash, h->key_owner);
 			reason = why;
 			code = "host_key_taken";
 			msg = "this SSH host key belongs to another agent";
@@ -450,7 +461,8 @@ static void serve_control(struct conn *c, SSL *ssl, struct tun_stream *in,
 		}
 		goto out;
 	}
-	log_info("agent %s online from %s (ssh %s%s)", hello->name, c->source, hello->ssh_target,
+	log_info("agent %s online from %s (%zu resource%s%s)", hello->name, c->source,
+	    hello->nresources, hello->nresources == 1 ? "" : "s",
 	    h->claims == BRK_CLAIMS_PENDING || h->claims == BRK_CLAIMS_STILL_PENDING ?
 	    "; its new claims wait for approval" : "");
 	net_keepalive(c->fd);

@@ -731,19 +731,27 @@ out:
 	return ret;
 }
 
-/* One host of GET /v1/hosts as a table row. */
+/* One resource of GET /v1/hosts as a table row: name, kind, its agent,
+ * its agent's state, its effective labels. */
 static void print_host(const cJSON *h)
 {
-	const char *name = NULL;
-	char c[NAME_MAX_LEN + 1], lb[TUN_LABELS_TEXT_MAX];
+	const char *name = NULL, *kind = NULL, *agent = NULL;
+	char c[NAME_MAX_LEN + 1], k[8], a[NAME_MAX_LEN + 1], lb[TUN_LABELS_TEXT_MAX];
 	int online = 0;
 
 	if (json_get_str(h, "name", NAME_MAX_LEN, 0, &name) != 0) {
 		return;
 	}
+	if (json_get_str(h, "kind", sizeof(k) - 1, 0, &kind) != 0) {
+		kind = "?";
+	}
+	if (json_get_str(h, "agent", NAME_MAX_LEN, 0, &agent) != 0) {
+		agent = "?";
+	}
 	json_get_bool(h, "online", &online);
-	printf("%-24s %-8s %s\n", cli_clean(name, 0, c, sizeof(c)), online ? "online" : "offline",
-	    cli_labels(h, lb, sizeof(lb)));
+	printf("%-24s %-5s %-24s %-8s %s\n", cli_clean(name, 0, c, sizeof(c)),
+	    cli_clean(kind, 0, k, sizeof(k)), cli_clean(agent, 0, a, sizeof(a)),
+	    online ? "online" : "offline", cli_labels(h, lb, sizeof(lb)));
 }
 
 int cli_cmd_ls(int argc, char **argv)
@@ -764,7 +772,7 @@ int cli_cmd_ls(int argc, char **argv)
 		cli_fail("ls: the broker's answer is malformed");
 		goto out;
 	}
-	printf("%-24s %-8s %s\n", "NAME", "STATE", "LABELS");
+	printf("%-24s %-5s %-24s %-8s %s\n", "NAME", "KIND", "AGENT", "STATE", "LABELS");
 	cJSON_ArrayForEach(h, hosts) {
 		print_host(h);
 	}

@@ -49,15 +49,31 @@ static void decode_frame(const uint8_t *p, size_t n)
 	check(buf_len(b) > TUN_HDR_LEN);
 	check(tun_msg_decode(buf_ptr(b) + TUN_HDR_LEN, buf_len(b) - TUN_HDR_LEN, &back) == 0);
 	check(back.type == m.type && back.nlabels == m.nlabels && back.seq == m.seq);
-	if (m.ssh_host_key != NULL) {
+	check(back.nresources == m.nresources);
+	for (size_t i = 0; i < m.nresources; i++) {
 		/* A host key the decoder took has one canonical spelling, which
 		 * is a host key too, and a fingerprint. */
 		char canon[TUN_HOSTKEY_MAX + 1], again[TUN_HOSTKEY_MAX + 1], fp[TUN_HOSTKEY_FP_MAX];
 
-		check(tun_hostkey_canonical(m.ssh_host_key, canon, sizeof(canon)) == 0);
+		if (m.resources[i].host_key[0] == '\0') {
+			continue;
+		}
+		check(tun_hostkey_canonical(m.resources[i].host_key, canon, sizeof(canon)) == 0);
 		check(tun_hostkey_canonical(canon, again, sizeof(again)) == 0);
 		check(strcmp(canon, again) == 0);
-		check(tun_hostkey_fingerprint(m.ssh_host_key, fp, sizeof(fp)) == 0);
+		check(tun_hostkey_fingerprint(m.resources[i].host_key, fp, sizeof(fp)) == 0);
+	}
+	if (m.nresources > 0) {
+		/* Resources the decoder took have a stored form that reads back
+		 * as a list as long. */
+		static char json[TUN_RESOURCES_JSON_MAX + 1];
+		static struct tun_resource rs[TUN_RESOURCES_MAX];
+		char why[TUN_WHY_MAX];
+		size_t n = 0;
+
+		check(tun_resources_json_text(m.resources, m.nresources, json, sizeof(json)) == 0);
+		check(tun_resources_from_json_text(json, rs, &n, why, sizeof(why)) == 0);
+		check(n == m.nresources);
 	}
 	if (m.nlabels > 0) {
 		/* Labels the decoder took have a stored form that reads back

@@ -188,6 +188,21 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX approvals_state ON approvals(state, expires_at);"
 	"CREATE INDEX approvals_grant ON approvals(request_sha256, grant_until);",
+	/* v9: an agent advertises resources, not one SSH target: the approved
+	 * and pending target and host key become a one-element list named
+	 * after the agent (as the short form --ssh still gives), and go */
+	"ALTER TABLE agents ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE agents ADD COLUMN pending_resources TEXT NOT NULL DEFAULT '';"
+	"UPDATE agents SET resources = json_array(json_object('name', name, 'kind', 'ssh',"
+	"  'address', ssh_target, 'host_key', ssh_host_key)) WHERE ssh_target != '';"
+	"UPDATE agents SET pending_resources = json_array(json_object('name', name,"
+	"  'kind', 'ssh', 'address', pending_target, 'host_key', pending_host_key))"
+	"  WHERE pending_target != '';"
+	"DROP INDEX agents_host_key;"
+	"ALTER TABLE agents DROP COLUMN ssh_target;"
+	"ALTER TABLE agents DROP COLUMN ssh_host_key;"
+	"ALTER TABLE agents DROP COLUMN pending_target;"
+	"ALTER TABLE agents DROP COLUMN pending_host_key;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

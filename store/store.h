@@ -377,20 +377,26 @@ int store_approval_each_pending(struct store *st, int64_t now,
 /* ---- agents (the broker's registry of hosts, kept across restarts) ----
  * A host's name is bound to the key pin of the first agent certificate
  * that connected with it. The row keeps the agent's approved claims (its
- * labels, SSH target and host key, which policy and the host-key pin use),
+ * labels and its resources, each with a name, kind, address, host key or
+ * certificate pin and labels: what policy, dials and the host-key pin use),
  * what it advertised since that differs from them (pending, until an
  * operator approves it), and when it was last seen, so that a restarted
  * broker lists the host (offline) and still refuses another key under the
  * same name. Only an operator's store_agent_rm frees a name. A host key is
- * approved for at most one name. */
+ * approved for at most one agent, and a resource name for at most one
+ * agent, never another agent's name: the statements that bind and approve
+ * check it themselves (SQLite's JSON functions over the resources column),
+ * so two racing writers cannot both win. */
 #define STORE_AGENT_PIN_LEN 71          /* "sha256:" + 64 lower-case hex digits */
-#define STORE_AGENT_TARGET_MAX 261      /* bytes of ssh_target (as TUN_TARGET_MAX) */
-#define STORE_AGENT_HOSTKEY_MAX 128     /* bytes of ssh_host_key (as TUN_HOSTKEY_MAX) */
+#define STORE_AGENT_RESOURCES_MAX 32768 /* bytes of resources' JSON text */
 #define STORE_AGENT_JOIN_KEEP_S (7 * 86400) /* a join's claims wait this long for a hello */
 struct store_agent_claims {
 	char labels[STORE_AGENT_LABELS_MAX + 1];  /* a JSON object's text, e.g. "{}" */
-	char ssh_target[STORE_AGENT_TARGET_MAX + 1];
-	char ssh_host_key[STORE_AGENT_HOSTKEY_MAX + 1];
+	/* A JSON array's text, each member {name, kind, address, host_key or
+	 * cert_pin, labels?}, in one spelling (tun_resources_json_text) so
+	 * that the same list is the same text. The store reads only name and
+	 * host_key from it. */
+	char resources[STORE_AGENT_RESOURCES_MAX + 1];
 };
 struct store_agent {
 	char name[STORE_NAME_MAX + 1];
@@ -405,17 +411,21 @@ struct store_agent {
 /* Binds a new name to key_pin with claims approved and last_seen = now,
  * as one statement, so that of two connections racing for a new name
  * (from two processes too) exactly one key wins. 0, ZT_ERR_EXISTS (the
- * name is bound already, or claims->ssh_host_key is approved for another
- * name: nothing changed), ZT_ERR_INVALID (bad name or pin, a field not
- * NUL-terminated in its array, empty labels), ZT_ERR_DB. The store does
- * not parse labels. Here and below, out (may be NULL) receives the row
+ * name is bound already, or a resource clashes with another agent's, see
+ * store_agent_resource_owner: nothing changed), ZT_ERR_INVALID (bad name or
+ * pin, a field not NUL-terminated in its array, empty labels or
+ * resources), ZT_ERR_DB. The store does not parse labels. Here and below, out (may be NULL) receives the row
  * as the change left it, from the same statement. */
 int store_agent_bind(struct store *st, const char *name, const char *key_pin,
     const struct store_agent_claims *claims, int64_t now, struct store_agent *out);
-/* The name other than except whose approved host key is host_key into
- * owner: 0 or ZT_ERR_NOT_FOUND. */
-int store_agent_key_owner(struct store *st, const char *host_key, const char *except,
-    char owner[STORE_NAME_MAX + 1]);
+/* An agent other than except whose approved claims clash with resources
+ * (a JSON array as in store_agent_claims) held by except: one of its
+ * resources has the name or host key of one of them, or it is called
+ * like one of them, or one of its resources is called except. 0 with its
+ * name in owner, the clashing resource's name in res, and *by_name (1:
+ * a name clashes, 0: a host key), or ZT_ERR_NOT_FOUND. */
+int store_agent_resource_owner(struct store *st, const char *resources, const char *except,
+    char owner[STORE_NAME_MAX + 1], char res[STORE_NAME_MAX + 1], int *by_name);
 /* Records claims (NULL: clears them) as agent name's pending claims if it
  * is still bound to key_pin, and last_seen = now. pending_at becomes now
  * when the pending claims change, and is kept when they stay the same. 0,
@@ -429,8 +439,9 @@ int store_agent_set_labels(struct store *st, const char *name, const char *key_p
     const char *labels, struct store_agent *out);
 /* Approves agent name's pending claims, as one transaction; *before (may
  * be NULL) receives the row as it was. 0, ZT_ERR_NOT_FOUND (no such
- * agent), ZT_ERR_INVALID (nothing pending), ZT_ERR_EXISTS (the pending
- * host key is approved for another name: nothing changed). */
+ * agent), ZT_ERR_INVALID (nothing pending), ZT_ERR_EXISTS (a pending
+ * resource clashes with another agent's, as store_agent_resource_owner
+ * says: nothing changed). */
 int store_agent_approve(struct store *st, const char *name, struct store_agent *before);
 /* Locks (locked != 0) or unlocks agent name: a locked agent's connections
  * are refused and ended by the broker. 0 or ZT_ERR_NOT_FOUND. */

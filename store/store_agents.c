@@ -171,19 +171,34 @@ static int pin_valid(const char *p)
 	return p != NULL && strncmp(p, "sha256:", 7) == 0 && st_hash_valid(p + 7);
 }
 
-#define AGENT_COLS "name, key_pin, labels, ssh_target, ssh_host_key, bound_at, last_seen, " \
-	"pending_labels, pending_target, pending_host_key, pending_at, locked"
+#define AGENT_COLS "name, key_pin, labels, resources, bound_at, last_seen, " \
+	"pending_labels, pending_resources, pending_at, locked"
+
+/*
+ * The agents o other than AGENT whose approved claims clash with the
+ * resources RES (a JSON array) of AGENT, as store_agent_resource_owner
+ * says; columns o.name, the clashing resource name, 1 if by name. Both are
+ * SQL expressions. A LEFT JOIN keeps agents without resources, whose name
+ * alone may clash.
+ */
+#define RES_CLASH(RES, AGENT) "SELECT o.name, coalesce(json_extract(n.value, '$.name'), " \
+	AGENT "), (o.name = json_extract(n.value, '$.name') OR " \
+	"json_extract(r.value, '$.name') = json_extract(n.value, '$.name') OR " \
+	"json_extract(r.value, '$.name') = " AGENT ") " \
+	"FROM agents o LEFT JOIN json_each(o.resources) r, json_each(" RES ") n " \
+	"WHERE o.name != " AGENT " AND (o.name = json_extract(n.value, '$.name') OR " \
+	"json_extract(r.value, '$.name') = json_extract(n.value, '$.name') OR " \
+	"json_extract(r.value, '$.name') = " AGENT " OR " \
+	"json_extract(r.value, '$.host_key') = json_extract(n.value, '$.host_key'))"
 
 static int read_claims(sqlite3_stmt *s, int col, struct store_agent_claims *c)
 {
 	int r;
 
-	if ((r = st_col_text(s, col, c->labels, sizeof(c->labels), "read agent")) != 0 ||
-	    (r = st_col_text(s, col + 1, c->ssh_target, sizeof(c->ssh_target),
-	    "read agent")) != 0) {
+	if ((r = st_col_text(s, col, c->labels, sizeof(c->labels), "read agent")) != 0) {
 		return r;
 	}
-	return st_col_text(s, col + 2, c->ssh_host_key, sizeof(c->ssh_host_key), "read agent");
+	return st_col_text(s, col + 1, c->resources, sizeof(c->resources), "read agent");
 }
 
 static int read_agent(sqlite3_stmt *s, void *elem)
@@ -195,21 +210,21 @@ static int read_agent(sqlite3_stmt *s, void *elem)
 	if ((r = st_col_text(s, 0, ag->name, sizeof(ag->name), "read agent")) != 0 ||
 	    (r = st_col_text(s, 1, ag->key_pin, sizeof(ag->key_pin), "read agent")) != 0 ||
 	    (r = read_claims(s, 2, &ag->claims)) != 0 ||
-	    (r = read_claims(s, 7, &ag->pending)) != 0) {
+	    (r = read_claims(s, 6, &ag->pending)) != 0) {
 		return r;
 	}
-	ag->bound_at = sqlite3_column_int64(s, 5);
-	ag->last_seen = sqlite3_column_int64(s, 6);
-	ag->pending_at = sqlite3_column_int64(s, 10);
-	ag->locked = sqlite3_column_int(s, 11) != 0;
+	ag->bound_at = sqlite3_column_int64(s, 4);
+	ag->last_seen = sqlite3_column_int64(s, 5);
+	ag->pending_at = sqlite3_column_int64(s, 8);
+	ag->locked = sqlite3_column_int(s, 9) != 0;
 	return 0;
 }
 
-/* True if c holds three strings, labels not empty. */
+/* True if c holds two strings, neither empty. */
 static int claims_valid(const struct store_agent_claims *c)
 {
-	return c != NULL && FITS(c->labels) && c->labels[0] != '\0' && FITS(c->ssh_target) &&
-	    FITS(c->ssh_host_key);
+	return c != NULL && FITS(c->labels) && c->labels[0] != '\0' && FITS(c->resources) &&
+	    c->resources[0] != '\0';
 }
 
 int store_agent_bind(struct store *st, const char *name, const char *key_pin,
@@ -220,33 +235,35 @@ int store_agent_bind(struct store *st, const char *name, const char *key_pin,
 	if (!store_name_valid(name) || !pin_valid(key_pin) || !claims_valid(c)) {
 		return ZT_ERR_INVALID;
 	}
-	/* One statement decides: a name bound already, or a host key approved
-	 * for another name, inserts nothing, so of two connections racing for
-	 * a new name, even from two processes, exactly one key wins. */
+	/* One statement decides: a name bound already, or a resource that
+	 * clashes with another agent's, inserts nothing, so of two connections
+	 * racing for a new name or resource, even from two processes, exactly
+	 * one key wins. */
 	r = st_change_row(st, "bind agent", read_agent, out, "INSERT INTO agents(name, key_pin, "
-	    "labels, ssh_target, ssh_host_key, bound_at, last_seen) "
-	    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 "
-	    "WHERE NOT EXISTS (SELECT 1 FROM agents WHERE ssh_host_key = ?5) "
-	    "ON CONFLICT(name) DO NOTHING RETURNING " AGENT_COLS, "ttttti", name, key_pin,
-	    c->labels, c->ssh_target, c->ssh_host_key, now);
+	    "labels, resources, bound_at, last_seen) SELECT ?1, ?2, ?3, ?4, ?5, ?5 "
+	    "WHERE json_valid(?4) AND NOT EXISTS (" RES_CLASH("?4", "?1") ") "
+	    "ON CONFLICT(name) DO NOTHING RETURNING " AGENT_COLS, "tttti", name, key_pin,
+	    c->labels, c->resources, now);
 	return r == ZT_ERR_NOT_FOUND ? ZT_ERR_EXISTS : r;
 }
 
-int store_agent_key_owner(struct store *st, const char *host_key, const char *except,
-    char owner[STORE_NAME_MAX + 1])
+int store_agent_resource_owner(struct store *st, const char *resources, const char *except,
+    char owner[STORE_NAME_MAX + 1], char res[STORE_NAME_MAX + 1], int *by_name)
 {
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	owner[0] = '\0';
-	if (host_key == NULL || except == NULL) {
+	owner[0] = res[0] = '\0';
+	*by_name = 0;
+	if (resources == NULL || except == NULL) {
 		return ZT_ERR_NOT_FOUND;
 	}
 	st_lock(st);
-	if ((r = st_query_row(st, "find host key", &s, "SELECT name FROM agents "
-	    "WHERE ssh_host_key = ? AND name != ? ORDER BY name LIMIT 1", "tt", host_key,
-	    except)) == 0) {
-		r = st_col_text(s, 0, owner, STORE_NAME_MAX + 1, "find host key");
+	if ((r = st_query_row(st, "find resource owner", &s, RES_CLASH("?1", "?2")
+	    " AND json_valid(?1) ORDER BY 1, 2 LIMIT 1", "tt", resources, except)) == 0 &&
+	    (r = st_col_text(s, 0, owner, STORE_NAME_MAX + 1, "find resource owner")) == 0 &&
+	    (r = st_col_text(s, 1, res, STORE_NAME_MAX + 1, "find resource owner")) == 0) {
+		*by_name = sqlite3_column_int(s, 2) != 0;
 	}
 	sqlite3_finalize(s);
 	st_unlock(st);
@@ -268,10 +285,10 @@ int store_agent_pend(struct store *st, const char *name, const char *key_pin,
 	/* pending_at marks a change: the same claims again keep their time. */
 	return st_change_row(st, "record pending claims", read_agent, out, "UPDATE agents SET "
 	    "pending_at = CASE WHEN ?1 = '' THEN 0 WHEN pending_labels = ?1 AND "
-	    "pending_target = ?2 AND pending_host_key = ?3 AND pending_at > 0 THEN pending_at "
-	    "ELSE ?4 END, pending_labels = ?1, pending_target = ?2, pending_host_key = ?3, "
-	    "last_seen = ?4 WHERE name = ?5 AND key_pin = ?6 RETURNING " AGENT_COLS, "tttitt",
-	    c->labels, c->ssh_target, c->ssh_host_key, now, name, key_pin);
+	    "pending_resources = ?2 AND pending_at > 0 THEN pending_at "
+	    "ELSE ?3 END, pending_labels = ?1, pending_resources = ?2, "
+	    "last_seen = ?3 WHERE name = ?4 AND key_pin = ?5 RETURNING " AGENT_COLS, "ttitt",
+	    c->labels, c->resources, now, name, key_pin);
 }
 
 int store_agent_set_labels(struct store *st, const char *name, const char *key_pin,
@@ -360,11 +377,11 @@ int store_agent_approve(struct store *st, const char *name, struct store_agent *
 		goto out;
 	}
 	if ((r = st_write1(st, "approve agent", &changes, "UPDATE agents SET "
-	    "labels = pending_labels, ssh_target = pending_target, "
-	    "ssh_host_key = pending_host_key, pending_labels = '', pending_target = '', "
-	    "pending_host_key = '', pending_at = 0 WHERE name = ?1 AND NOT EXISTS "
-	    "(SELECT 1 FROM agents o WHERE o.name != ?1 AND "
-	    "o.ssh_host_key = agents.pending_host_key)", "t", name)) == 0 && changes == 0) {
+	    "labels = pending_labels, resources = pending_resources, pending_labels = '', "
+	    "pending_resources = '', pending_at = 0 WHERE name = ?1 AND "
+	    "json_valid(pending_resources) AND NOT EXISTS "
+	    "(" RES_CLASH("agents.pending_resources", "?1") ")", "t", name)) == 0 &&
+	    changes == 0) {
 		r = ZT_ERR_EXISTS;
 	}
 out:

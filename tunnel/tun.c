@@ -328,9 +328,16 @@ static int id_ok(const char *s)
 	return all_of(s, "_-", 1);
 }
 
-static int dial_target_ok(const char *s)
+static int kind_ok(const char *s)
 {
-	return strcmp(s, "ssh") == 0;
+	return strcmp(s, "ssh") == 0 || strcmp(s, "rdp") == 0;
+}
+
+/* "sha256:" and 64 lower-case hex digits. */
+static int cert_pin_ok(const char *s)
+{
+	return strncmp(s, "sha256:", 7) == 0 && strlen(s + 7) == 64 &&
+	    strspn(s + 7, "0123456789abcdef") == 64;
 }
 
 static int code_ok(const char *s)
@@ -355,7 +362,7 @@ static int label_ok(const char *s)
 
 /* ---- the field table ---- */
 
-enum fkind { FK_STR, FK_INT, FK_LABELS };
+enum fkind { FK_STR, FK_INT, FK_LABELS, FK_RESOURCES };
 
 struct tun_field {
 	const char *key;
@@ -369,8 +376,8 @@ struct tun_field {
 #define STR(k, m, f) { #k, FK_STR, offsetof(struct tun_msg, k), m, f, 0 }
 
 enum {
-	F_TOKEN, F_CSR, F_NAME, F_LABELS, F_SSH_TARGET, F_SSH_HOST_KEY, F_CERT, F_CA,
-	F_VERSION, F_SEQ, F_ID, F_TARGET, F_CODE, F_MESSAGE, F_ERR_ID, F_END = -1
+	F_TOKEN, F_CSR, F_NAME, F_LABELS, F_RESOURCES, F_CERT, F_CA,
+	F_VERSION, F_SEQ, F_ID, F_RESOURCE, F_CODE, F_MESSAGE, F_ERR_ID, F_END = -1
 };
 
 static const struct tun_field fields[] = {
@@ -378,14 +385,13 @@ static const struct tun_field fields[] = {
 	[F_CSR] = STR(csr, TUN_CSR_MAX, csr_ok),
 	[F_NAME] = STR(name, TUN_NAME_MAX, name_ok),
 	[F_LABELS] = { "labels", FK_LABELS, 0, 0, NULL, 1 },
-	[F_SSH_TARGET] = STR(ssh_target, TUN_TARGET_MAX, target_ok),
-	[F_SSH_HOST_KEY] = STR(ssh_host_key, TUN_HOSTKEY_MAX, hostkey_ok),
+	[F_RESOURCES] = { "resources", FK_RESOURCES, 0, 0, NULL, 0 },
 	[F_CERT] = STR(cert, TUN_PEM_MAX, cert_ok),
 	[F_CA] = STR(ca, TUN_PEM_MAX, cert_ok),
 	[F_VERSION] = STR(version, TUN_VERSION_MAX, version_ok),
 	[F_SEQ] = { "seq", FK_INT, offsetof(struct tun_msg, seq), 0, NULL, 0 },
 	[F_ID] = STR(id, TUN_ID_MAX, id_ok),
-	[F_TARGET] = STR(target, 8, dial_target_ok),
+	[F_RESOURCE] = STR(resource, TUN_NAME_MAX, name_ok),
 	[F_CODE] = STR(code, TUN_CODE_MAX, code_ok),
 	[F_MESSAGE] = STR(message, TUN_MESSAGE_MAX, message_ok),
 	[F_ERR_ID] = { "id", FK_STR, offsetof(struct tun_msg, id), TUN_ID_MAX, id_ok, 1 },
@@ -398,13 +404,11 @@ static const struct tun_type_def {
 	const char *name;
 	int f[TUN_FIELDS_MAX];      /* indices into fields[], F_END-terminated */
 } types[] = {
-	{ TUN_JOIN, "join", { F_TOKEN, F_CSR, F_NAME, F_LABELS, F_SSH_TARGET, F_SSH_HOST_KEY,
-	    F_END } },
+	{ TUN_JOIN, "join", { F_TOKEN, F_CSR, F_NAME, F_LABELS, F_RESOURCES, F_END } },
 	{ TUN_JOIN_OK, "join_ok", { F_CERT, F_CA, F_END } },
-	{ TUN_HELLO, "hello", { F_NAME, F_LABELS, F_SSH_TARGET, F_SSH_HOST_KEY, F_VERSION,
-	    F_END } },
+	{ TUN_HELLO, "hello", { F_NAME, F_LABELS, F_RESOURCES, F_VERSION, F_END } },
 	{ TUN_HEARTBEAT, "heartbeat", { F_SEQ, F_END } },
-	{ TUN_DIAL, "dial", { F_ID, F_TARGET, F_END } },
+	{ TUN_DIAL, "dial", { F_ID, F_RESOURCE, F_END } },
 	{ TUN_ACCEPT, "accept", { F_ID, F_END } },
 	{ TUN_ERROR, "error", { F_CODE, F_MESSAGE, F_ERR_ID, F_END } },
 	{ TUN_RENEW, "renew", { F_CSR, F_END } },
@@ -613,6 +617,298 @@ static int no_duplicate_keys(const cJSON *obj, size_t nallowed)
 	return 0;
 }
 
+/* ---- resources ---- */
+
+static const char *const resource_keys[] = { "name", "kind", "address", "host_key",
+    "cert_pin", "labels", NULL };
+
+/* One resource's fields: 0, ZT_ERR_INVALID or ZT_ERR_TOO_LARGE, why
+ * naming the field of resource i. */
+static int resource_check(const struct tun_resource *x, size_t i, char *why, size_t whysz)
+{
+	const int ssh = strcmp(x->kind, "ssh") == 0;
+	const char *bad = NULL;
+	char lwhy[TUN_WHY_MAX];
+	int r = ZT_ERR_INVALID;
+
+	if (!name_ok(x->name)) {
+		bad = "name: 1..64 of [a-z0-9._-], starting with a letter or digit";
+	} else if (!kind_ok(x->kind)) {
+		bad = "kind: \"ssh\" or \"rdp\"";
+	} else if (!target_ok(x->address)) {
+		bad = "address: host:port";
+	} else if (ssh && (x->host_key[0] == '\0' || !hostkey_ok(x->host_key))) {
+		bad = "host_key: an ssh resource needs \"ssh-ed25519 <base64>\"";
+	} else if (ssh && x->cert_pin[0] != '\0') {
+		bad = "cert_pin: only for rdp";
+	} else if (!ssh && !cert_pin_ok(x->cert_pin)) {
+		bad = "cert_pin: an rdp resource needs \"sha256:<64 hex>\"";
+	} else if (!ssh && x->host_key[0] != '\0') {
+		bad = "host_key: only for ssh";
+	} else if (x->nlabels > TUN_RESOURCE_LABELS_MAX) {
+		bad = "labels: too many pairs";
+		r = ZT_ERR_TOO_LARGE;
+	} else if ((r = tun_labels_check(x->labels, x->nlabels, lwhy, sizeof(lwhy))) != 0) {
+		bad = lwhy;
+	} else {
+		return 0;
+	}
+	snprintf(why, whysz, "resources[%zu].%s", i, bad);
+	return r;
+}
+
+int tun_resources_check(const struct tun_resource *r, size_t n, char *why, size_t whysz)
+{
+	int e;
+
+	if (n == 0 || r == NULL) {
+		snprintf(why, whysz, "resources: at least one");
+		return ZT_ERR_INVALID;
+	}
+	if (n > TUN_RESOURCES_MAX) {
+		snprintf(why, whysz, "resources: more than %d", TUN_RESOURCES_MAX);
+		return ZT_ERR_TOO_LARGE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((e = resource_check(&r[i], i, why, whysz)) != 0) {
+			return e;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(r[i].name, r[j].name) == 0) {
+				snprintf(why, whysz, "resources[%zu].name: appears twice", i);
+				return ZT_ERR_INVALID;
+			}
+		}
+	}
+	return 0;
+}
+
+/* An optional string member into dst[dstsz]: 0 (absent: ""), ZT_ERR_TYPE,
+ * ZT_ERR_TOO_LARGE. */
+static int resource_str(const cJSON *o, const char *key, char *dst, size_t dstsz)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	dst[0] = '\0';
+	if (v == NULL) {
+		return 0;
+	}
+	if (!cJSON_IsString(v) || v->valuestring == NULL) {
+		return ZT_ERR_TYPE;
+	}
+	if (strlen(v->valuestring) >= dstsz) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+/* One member of the array into x: only known keys, each once. */
+static int resource_from_json(const cJSON *o, size_t i, struct tun_resource *x, char *why,
+    size_t whysz)
+{
+	struct tun_label l[TUN_LABELS_MAX];
+	char lwhy[TUN_WHY_MAX];
+	const cJSON *lab;
+	const char *bad = NULL;
+	size_t k;
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	if (!cJSON_IsObject(o)) {
+		snprintf(why, whysz, "resources[%zu]: not an object", i);
+		return ZT_ERR_TYPE;
+	}
+	if ((r = json_only_keys(o, resource_keys, &bad)) != 0) {
+		why_key(lwhy, sizeof(lwhy), bad);
+		snprintf(why, whysz, "resources[%zu]: %s", i, lwhy);
+		return r;
+	}
+	if (no_duplicate_keys(o, 6) != 0) {
+		snprintf(why, whysz, "resources[%zu]: a key appears twice", i);
+		return ZT_ERR_INVALID;
+	}
+	for (k = 0; k < 5; k++) {
+		static const size_t off[] = { offsetof(struct tun_resource, name),
+		    offsetof(struct tun_resource, kind), offsetof(struct tun_resource, address),
+		    offsetof(struct tun_resource, host_key),
+		    offsetof(struct tun_resource, cert_pin) };
+		static const size_t sz[] = { TUN_NAME_MAX + 1, TUN_KIND_MAX + 1, TUN_TARGET_MAX + 1,
+		    TUN_HOSTKEY_MAX + 1, TUN_CERT_PIN_MAX + 1 };
+
+		if ((r = resource_str(o, resource_keys[k], (char *)x + off[k], sz[k])) != 0) {
+			snprintf(why, whysz, "resources[%zu].%s: %s", i, resource_keys[k],
+			    err_word(r));
+			return r;
+		}
+	}
+	if ((lab = cJSON_GetObjectItemCaseSensitive(o, "labels")) != NULL) {
+		if ((r = tun_labels_from_json(lab, l, &k, lwhy, sizeof(lwhy))) != 0) {
+			snprintf(why, whysz, "resources[%zu].%s", i, lwhy);
+			return r;
+		}
+		if (k > TUN_RESOURCE_LABELS_MAX) {
+			snprintf(why, whysz, "resources[%zu].labels: more than %d pairs", i,
+			    TUN_RESOURCE_LABELS_MAX);
+			return ZT_ERR_TOO_LARGE;
+		}
+		memcpy(x->labels, l, k * sizeof(l[0]));
+		x->nlabels = k;
+	}
+	return 0;
+}
+
+int tun_resources_from_json(const cJSON *arr, struct tun_resource *r, size_t *n, char *why,
+    size_t whysz)
+{
+	const cJSON *o;
+	size_t k = 0;
+	int e;
+
+	*n = 0;
+	if (!cJSON_IsArray(arr)) {
+		snprintf(why, whysz, "resources: not an array");
+		return ZT_ERR_TYPE;
+	}
+	for (o = arr->child; o != NULL; o = o->next) {
+		if (k >= TUN_RESOURCES_MAX) {
+			snprintf(why, whysz, "resources: more than %d", TUN_RESOURCES_MAX);
+			return ZT_ERR_TOO_LARGE;
+		}
+		if ((e = resource_from_json(o, k, &r[k], why, whysz)) != 0) {
+			return e;
+		}
+		k++;
+	}
+	if ((e = tun_resources_check(r, k, why, whysz)) != 0) {
+		return e;
+	}
+	*n = k;
+	return 0;
+}
+
+int tun_resources_from_json_text(const char *text, struct tun_resource *r, size_t *n,
+    char *why, size_t whysz)
+{
+	cJSON *o = NULL;
+	int e;
+
+	*n = 0;
+	if ((e = json_parse(text, strlen(text), TUN_RESOURCES_JSON_MAX, 3, &o)) != 0) {
+		snprintf(why, whysz, "resources: not a JSON array of at most %d bytes",
+		    TUN_RESOURCES_JSON_MAX);
+		return e;
+	}
+	e = tun_resources_from_json(o, r, n, why, whysz);
+	cJSON_Delete(o);
+	return e;
+}
+
+int tun_resources_to_json(const struct tun_resource *r, size_t n, cJSON *arr)
+{
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject(), *l = NULL;
+
+		if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+		    cJSON_AddStringToObject(o, "name", r[i].name) == NULL ||
+		    cJSON_AddStringToObject(o, "kind", r[i].kind) == NULL ||
+		    cJSON_AddStringToObject(o, "address", r[i].address) == NULL ||
+		    (r[i].host_key[0] != '\0' &&
+		    cJSON_AddStringToObject(o, "host_key", r[i].host_key) == NULL) ||
+		    (r[i].cert_pin[0] != '\0' &&
+		    cJSON_AddStringToObject(o, "cert_pin", r[i].cert_pin) == NULL) ||
+		    (r[i].nlabels > 0 && ((l = cJSON_AddObjectToObject(o, "labels")) == NULL ||
+		    tun_labels_to_json(r[i].labels, r[i].nlabels, l) != 0))) {
+			return ZT_ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+static int by_resource_name(const void *x, const void *y)
+{
+	return strcmp(((const struct tun_resource *)x)->name,
+	    ((const struct tun_resource *)y)->name);
+}
+
+static int by_label_key(const void *x, const void *y)
+{
+	return strcmp(((const struct tun_label *)x)->key, ((const struct tun_label *)y)->key);
+}
+
+int tun_resources_json_text(const struct tun_resource *r, size_t n, char *out, size_t outsz)
+{
+	struct tun_resource *sorted = NULL;
+	cJSON *arr = NULL;
+	char *text = NULL;
+	int e = 0;
+
+	if (n > TUN_RESOURCES_MAX) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	if ((sorted = calloc(n > 0 ? n : 1, sizeof(*sorted))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if (n > 0) {
+		memcpy(sorted, r, n * sizeof(*sorted));
+	}
+	if (n > 1) {
+		qsort(sorted, n, sizeof(*sorted), by_resource_name);
+	}
+	for (size_t i = 0; i < n && e == 0; i++) {
+		char key[TUN_HOSTKEY_MAX + 1];
+
+		if (sorted[i].host_key[0] != '\0' && (e = tun_hostkey_canonical(sorted[i].host_key,
+		    key, sizeof(key))) == 0) {
+			memcpy(sorted[i].host_key, key, sizeof(key));
+		}
+		if (sorted[i].nlabels > 1) {
+			qsort(sorted[i].labels, sorted[i].nlabels, sizeof(sorted[i].labels[0]),
+			    by_label_key);
+		}
+	}
+	if (e != 0) {
+		goto out;
+	}
+	if ((arr = cJSON_CreateArray()) == NULL || tun_resources_to_json(sorted, n, arr) != 0 ||
+	    (text = json_print(arr)) == NULL) {
+		e = ZT_ERR_NOMEM;
+	} else if (snprintf(out, outsz, "%s", text) >= (int)outsz) {
+		e = ZT_ERR_TOO_LARGE;
+	}
+out:
+	free(text);
+	cJSON_Delete(arr);
+	free(sorted);
+	return e;
+}
+
+const struct tun_resource *tun_resource_find(const struct tun_resource *r, size_t n,
+    const char *name)
+{
+	for (size_t i = 0; r != NULL && name != NULL && i < n; i++) {
+		if (strcmp(r[i].name, name) == 0) {
+			return &r[i];
+		}
+	}
+	return NULL;
+}
+
+static int resources_decode(const cJSON *obj, struct tun_msg *m)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "resources");
+
+	if (arr == NULL) {
+		snprintf(m->why, sizeof(m->why), "resources: missing");
+		return ZT_ERR_NOT_FOUND;
+	}
+	if ((m->resources = calloc(TUN_RESOURCES_MAX, sizeof(*m->resources))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	return tun_resources_from_json(arr, m->resources, &m->nresources, m->why,
+	    sizeof(m->why));
+}
+
 int tun_msg_from_json(const cJSON *obj, struct tun_msg *m)
 {
 	const char *allowed[TUN_FIELDS_MAX + 2], *tname = NULL, *s = NULL, *bad = NULL;
@@ -662,6 +958,12 @@ int tun_msg_from_json(const cJSON *obj, struct tun_msg *m)
 		f = &fields[d->f[i]];
 		if (f->kind == FK_LABELS) {
 			if ((r = labels_decode(obj, m)) != 0) {
+				goto out;
+			}
+			continue;
+		}
+		if (f->kind == FK_RESOURCES) {
+			if ((r = resources_decode(obj, m)) != 0) {
 				goto out;
 			}
 			continue;
@@ -736,13 +1038,12 @@ void tun_msg_clear(struct tun_msg *m)
 	crypto_free_str(m->token);
 	free(m->csr);
 	free(m->name);
-	free(m->ssh_target);
-	free(m->ssh_host_key);
+	free(m->resources);
 	free(m->cert);
 	free(m->ca);
 	free(m->version);
 	free(m->id);
-	free(m->target);
+	free(m->resource);
 	free(m->code);
 	free(m->message);
 	memset(m, 0, sizeof(*m));
@@ -752,7 +1053,7 @@ int tun_msg_to_json(const struct tun_msg *m, cJSON **out)
 {
 	const struct tun_type_def *d = NULL;
 	const struct tun_field *f;
-	cJSON *o = NULL, *lab = NULL;
+	cJSON *o = NULL, *lab = NULL, *arr = NULL;
 	char why[TUN_WHY_MAX];
 	const char *s;
 	int r = 0;
@@ -783,6 +1084,18 @@ int tun_msg_to_json(const struct tun_msg *m, cJSON **out)
 			}
 			if ((lab = cJSON_AddObjectToObject(o, "labels")) == NULL ||
 			    tun_labels_to_json(m->labels, m->nlabels, lab) != 0) {
+				r = ZT_ERR_NOMEM;
+				goto out;
+			}
+			continue;
+		}
+		if (f->kind == FK_RESOURCES) {
+			if ((r = tun_resources_check(m->resources, m->nresources, why,
+			    sizeof(why))) != 0) {
+				goto out;
+			}
+			if ((arr = cJSON_AddArrayToObject(o, "resources")) == NULL ||
+			    tun_resources_to_json(m->resources, m->nresources, arr) != 0) {
 				r = ZT_ERR_NOMEM;
 				goto out;
 			}

@@ -23,16 +23,24 @@
  *     labels        optional object of at most TUN_LABELS_MAX string pairs;
  *                   keys and values 1..TUN_LABEL_MAX of [A-Za-z0-9._-],
  *                   keys unique
- *     ssh_target    "host:port" the agent dials for "ssh": host a DNS name
- *                   or IPv4 ([A-Za-z0-9.-]) or "[IPv6]", port 1..65535
- *     ssh_host_key  "ssh-ed25519 <base64>" whose blob is a well-formed
- *                   Ed25519 public key (no comment)
+ *     resources     an array of 1..TUN_RESOURCES_MAX objects, the only
+ *                   places the agent dials, names unique in the list:
+ *       name          as the agent's name
+ *       kind          "ssh" or "rdp"
+ *       address       "host:port" the agent dials for it: host a DNS name
+ *                     or IPv4 ([A-Za-z0-9.-]) or "[IPv6]", port 1..65535
+ *       host_key      ssh only (required): "ssh-ed25519 <base64>" whose
+ *                     blob is a well-formed Ed25519 public key (no comment)
+ *       cert_pin      rdp only (required): "sha256:" and 64 lower-case hex
+ *                     digits, the SHA-256 of the server's certificate
+ *       labels        optional, as the agent's labels but at most
+ *                     TUN_RESOURCE_LABELS_MAX pairs
  *   join_ok   broker -> agent: the agent's certificate and the CA
  *     cert          PEM "CERTIFICATE", at most TUN_PEM_MAX bytes
  *     ca            PEM "CERTIFICATE", at most TUN_PEM_MAX bytes
  *   hello     agent -> broker, first frame of each control connection
  *             (mTLS with the agent certificate)
- *     name, labels (optional), ssh_target, ssh_host_key  as in join
+ *     name, labels (optional), resources  as in join
  *     version       the agent's version, 1..TUN_VERSION_MAX of
  *                   [A-Za-z0-9._+-]
  *   renew     agent -> broker, first frame of a connection with mutual TLS
@@ -44,7 +52,7 @@
  *                   integers exactly up to there)
  *   dial      broker -> agent on the control connection: open a stream
  *     id            1..TUN_ID_MAX of [A-Za-z0-9_-]
- *     target        "ssh" (the only target so far)
+ *     resource      the name of one of the resources the agent advertised
  *   accept    agent -> broker, first frame of a new stream connection
  *     id            as in dial
  *   error     either way, before closing
@@ -53,7 +61,9 @@
  *     id            optional, as in dial: the first frame of a stream
  *                   connection that answers dial id with a failure
  *                   (e.g. "dial_failed": the target refused) instead
- *                   of accept
+ *                   of accept; on the control connection, the answer to
+ *                   a dial the agent will not start ("busy", or
+ *                   "unknown_resource": it advertises no such resource)
  *
  * Decoding errors: ZT_ERR_INVALID / ZT_ERR_TOO_LARGE / ZT_ERR_TRAILING from
  * json_parse (not JSON, too deep, ...); ZT_ERR_TYPE (not an object, or a
@@ -78,7 +88,7 @@ struct buf;
 
 #define TUN_FRAME_MAX 65536      /* bytes of one frame's JSON */
 #define TUN_HDR_LEN 4            /* the big-endian length before it */
-#define TUN_JSON_DEPTH 4         /* nesting of a message (labels: 2) */
+#define TUN_JSON_DEPTH 4         /* nesting of a message (a resource's labels: 4) */
 #define TUN_TOKEN_MAX 79         /* a join token, "ztj_..." */
 #define TUN_CSR_MAX CA_CSR_MAX
 #define TUN_PEM_MAX 16384        /* cert and ca in join_ok */
@@ -87,6 +97,12 @@ struct buf;
 #define TUN_LABEL_MAX 63         /* bytes of a label key or value */
 #define TUN_TARGET_MAX 261       /* "[" 253 "]:" 65535 */
 #define TUN_HOSTKEY_MAX 128      /* "ssh-ed25519 " + 68 base64 chars */
+#define TUN_RESOURCES_MAX 16     /* resources of one agent */
+/* A resource's own labels. Fewer than an agent's: a hello with 16 resources
+ * full of labels must stay well inside TUN_FRAME_MAX. */
+#define TUN_RESOURCE_LABELS_MAX 8
+#define TUN_KIND_MAX 3           /* "ssh", "rdp" */
+#define TUN_CERT_PIN_MAX 71      /* "sha256:" + 64 hex digits */
 #define TUN_VERSION_MAX 32
 #define TUN_ID_MAX 64
 #define TUN_CODE_MAX 32
@@ -219,6 +235,45 @@ struct tun_label {
 	char value[TUN_LABEL_MAX + 1];
 };
 
+/* One resource an agent advertises (see join above): fixed-size strings,
+ * "" for a field its kind does not have. */
+struct tun_resource {
+	char name[TUN_NAME_MAX + 1];
+	char kind[TUN_KIND_MAX + 1];
+	char address[TUN_TARGET_MAX + 1];
+	char host_key[TUN_HOSTKEY_MAX + 1];
+	char cert_pin[TUN_CERT_PIN_MAX + 1];
+	struct tun_label labels[TUN_RESOURCE_LABELS_MAX];
+	size_t nlabels;
+};
+/* Bytes of the JSON text of a full list (an upper bound). */
+#define TUN_RESOURCES_JSON_MAX (TUN_RESOURCES_MAX * (TUN_NAME_MAX + TUN_TARGET_MAX + \
+	TUN_HOSTKEY_MAX + TUN_CERT_PIN_MAX + 96 + TUN_RESOURCE_LABELS_MAX * \
+	(2 * TUN_LABEL_MAX + 6)) + 2)
+/* Checks a list as the wire format does: 1..TUN_RESOURCES_MAX, each field
+ * as described at the top, names unique. 0, ZT_ERR_TOO_LARGE or
+ * ZT_ERR_INVALID with why naming the resource and field (for people). */
+int tun_resources_check(const struct tun_resource *r, size_t n, char *why, size_t whysz);
+/* The resources of a JSON array into r (room for TUN_RESOURCES_MAX) and
+ * *n, checked as above; unknown keys, wrong types and repeated keys are
+ * refused. From a parsed array, or from its text (at most
+ * TUN_RESOURCES_JSON_MAX bytes). 0 or an error as tun_labels_from_json's,
+ * *n 0 then. */
+int tun_resources_from_json(const cJSON *arr, struct tun_resource *r, size_t *n, char *why,
+    size_t whysz);
+int tun_resources_from_json_text(const char *text, struct tun_resource *r, size_t *n,
+    char *why, size_t whysz);
+/* Appends r[0..n) to the JSON array arr, in their order. 0 or ZT_ERR_NOMEM. */
+int tun_resources_to_json(const struct tun_resource *r, size_t n, cJSON *arr);
+/* r[0..n) in their one spelling: sorted by name, host keys canonical,
+ * labels sorted; the text two equal lists share (the store keeps them so).
+ * 0, ZT_ERR_INVALID (a host key that is no key), ZT_ERR_TOO_LARGE,
+ * ZT_ERR_NOMEM. */
+int tun_resources_json_text(const struct tun_resource *r, size_t n, char *out, size_t outsz);
+/* The resource called name in r[0..n), or NULL. */
+const struct tun_resource *tun_resource_find(const struct tun_resource *r, size_t n,
+    const char *name);
+
 /*
  * One message, tagged by type; only the fields of that type (see the top
  * of this file) are set, the others are NULL / 0. Strings are owned,
@@ -232,14 +287,16 @@ struct tun_msg {
 	char *name;                                /* join, hello */
 	struct tun_label labels[TUN_LABELS_MAX];   /* join, hello */
 	size_t nlabels;
-	char *ssh_target;                          /* join, hello */
-	char *ssh_host_key;                        /* join, hello */
+	/* join, hello: an array of nresources (owned by a decoded message;
+	 * a message built to be sent may borrow it) */
+	struct tun_resource *resources;
+	size_t nresources;
 	char *cert;                                /* join_ok */
 	char *ca;                                  /* join_ok */
 	char *version;                             /* hello */
 	int64_t seq;                               /* heartbeat */
 	char *id;                                  /* dial, accept, error */
-	char *target;                              /* dial */
+	char *resource;                            /* dial */
 	char *code;                                /* error */
 	char *message;                             /* error */
 	/* After a failed decode or encode: the field and the reason, e.g.
@@ -247,7 +304,8 @@ struct tun_msg {
 	char why[TUN_WHY_MAX];
 };
 
-/* Frees the strings (wiping the token) and zeroes m; NULL is a no-op. */
+/* Frees the strings (wiping the token) and the resources and zeroes m;
+ * NULL is a no-op. */
 void tun_msg_clear(struct tun_msg *m);
 /* "join", "join_ok", ...; "?" for anything else. */
 const char *tun_type_name(enum tun_type t);

@@ -77,8 +77,11 @@ test('relabelled, an agent keeps its approved labels until an administrator appr
   assert.equal(c0.outcome, 'success');
   assert.equal(c0.details.claims, 'first');
   assert.deepEqual(c0.details.advertised.labels, { env: 'dev' });
-  assert.equal(c0.details.advertised.ssh_target, '127.0.0.1:22');
-  assert.match(c0.details.advertised.ssh_host_key, /^SHA256:[A-Za-z0-9+/]{43}$/);
+  assert.equal(c0.details.advertised.resources.length, 1);
+  assert.equal(c0.details.advertised.resources[0].name, 'web1');
+  assert.equal(c0.details.advertised.resources[0].kind, 'ssh');
+  assert.equal(c0.details.advertised.resources[0].address, '127.0.0.1:22');
+  assert.match(c0.details.advertised.resources[0].host_key, /^SHA256:[A-Za-z0-9+/]{43}$/);
   assert.match(await decision('web1'), /^ALLOW\n.*\(env=dev\)/);
   assert.equal(await first.stop(), 0);
 
@@ -95,7 +98,7 @@ test('relabelled, an agent keeps its approved labels until an administrator appr
   assert.equal(claim.outcome, 'pending');
   assert.deepEqual(claim.details.old.labels, { env: 'dev' });
   assert.deepEqual(claim.details.new.labels, { env: 'prod' });
-  assert.equal(claim.details.new.ssh_host_key, claim.details.old.ssh_host_key);
+  assert.deepEqual(claim.details.new.resources, claim.details.old.resources);
 
   // Pending, as ztctl and the offline verb both show it.
   const ls = await zt('agents', 'ls');
@@ -130,11 +133,12 @@ test('an agent advertising another agent\'s host key is refused', async () => {
   assert.match(db1.out.stderr, /this SSH host key belongs to another agent \(host_key_taken\)/);
   const refused = connects('db1').at(-1);
   assert.equal(refused.outcome, 'failure');
-  assert.equal(refused.details.reason, 'its SSH host key is approved for agent web1');
+  assert.equal(refused.details.reason, 'the SSH host key of db1 is approved for agent web1');
   const claim = auditEvents(broker, 'agent.claims').at(-1);
   assert.equal(claim.actor, 'agent:db1');
   assert.equal(claim.outcome, 'denied');
   assert.equal(claim.details.host_key_of, 'web1');
+  assert.equal(claim.details.resource, 'db1');
   assert.doesNotMatch(admin(broker, 'agents', 'ls').stdout, /^db1 /m);
   assert.equal(await hostLabels('db1'), undefined);
 });
@@ -148,7 +152,7 @@ test('a new host key keeps the agent out until approved (offline here)', async (
   assert.ok(out.joined, out.out?.stderr);
   assert.equal(await out.exited, 1);
   assert.match(out.out.stderr, /the SSH host key differs from the approved one.*\(host_key_changed\)/);
-  assert.match(admin(broker, 'agents', 'ls').stdout, /^ {2}pending since \S+: host key SHA256:\S+ \(approved: SHA256:\S+\)$/m);
+  assert.match(admin(broker, 'agents', 'ls').stdout, /^ {2}pending since \S+:\n {2}~ ssh web1 +127\.0\.0\.1:22 +SHA256:\S+$/m);
   assert.equal(auditEvents(broker, 'agent.claims').at(-1).outcome, 'pending');
 
   const ok = admin(broker, 'agents', 'approve', 'web1');
@@ -196,7 +200,7 @@ test('a token bound to a name refuses another name; the labels it carries win', 
   assert.deepEqual(c.details.advertised.labels, { env: 'dev' });
   // What it advertised differs: on record, waiting, not applied.
   assert.match(admin(broker, 'agents', 'ls').stdout,
-    /^web5\s+\S+\s+\S+\s+pending\s+env=prod,team=web\n {2}pending since \S+: labels env=dev \(approved: env=prod,team=web\)$/m);
+    /^web5\s+\S+\s+\S+\s+pending\s+env=prod,team=web\n {4}ssh web5 .*\n {2}pending since \S+: labels env=dev \(approved: env=prod,team=web\)$/m);
   // The offline verb and the API bind tokens alike.
   const off = admin(broker, 'tokens', 'add', '--name', 'web7', '--labels', 'env=qa');
   assert.equal(off.code, 0, off.stderr);
@@ -235,7 +239,7 @@ test('a known agent joining again: a token that names it relabels it, one that d
   assert.deepEqual([claim.details.old.labels, claim.details.new.labels],
     [{ env: 'dev' }, { env: 'prod' }]);
   assert.match(admin(broker, 'agents', 'ls').stdout,
-    /^web8\s+\S+\s+\S+\s+pending\s+env=dev\n {2}pending since \S+: labels env=prod \(approved: env=dev\)$/m);
+    /^web8\s+\S+\s+\S+\s+pending\s+env=dev\n {4}ssh web8 .*\n {2}pending since \S+: labels env=prod \(approved: env=dev\)$/m);
   assert.equal(await a.stop(), 0);
 
   // A token bound to web8 is an administrator's word for it: its labels apply.

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, auditEvents, botToken, brokerFetch, request, sdk, sshHostKey, startAgent, startBroker,
-  stopChecked, tmpdir, until, ztctl,
+  stopChecked, tmpdir, until, ztctl, ztctlHome,
 } from './lib/zt.mjs';
 
 let broker;
@@ -80,15 +80,11 @@ test('list_hosts, resources and /v1/hosts show the allowed hosts with their stat
   await assert.rejects(client.readResource({ uri: 'zt://hosts/db1' }), /-32002|not found/i);
   await client.close();
   // ztctl ls shows the same, from a profile holding this identity's token.
-  const home = tmpdir('zt-home-');
-  fs.chmodSync(home, 0o700);
-  fs.writeFileSync(path.join(home, 'profile.json'), JSON.stringify({
-    broker: broker.url, ca_pin: broker.pin, user: 'viewer', token, roles: ['staging-viewer'],
-    expires_at: Math.floor(Date.now() / 1000) + 3600,
-  }), { mode: 0o600 });
+  const home = ztctlHome(broker, 'viewer', token, ['staging-viewer']);
   const ls = await ztctl(['ls'], { home });
   assert.equal(ls.code, 0, ls.stderr);
-  assert.match(ls.stdout, /^web1\s+online\s+env=staging,team=web$/m);
+  assert.match(ls.stdout, /^NAME\s+KIND\s+AGENT\s+STATE\s+LABELS$/m);
+  assert.match(ls.stdout, /^web1\s+ssh\s+web1\s+online\s+env=staging,team=web$/m);
   assert.doesNotMatch(ls.stdout, /db1/);
 });
 
@@ -134,12 +130,7 @@ for (const [name, roles, rule] of [
     } else {
       await refusedOverMcp(token, roles, rule);
     }
-    const home = tmpdir('zt-home-');
-    fs.chmodSync(home, 0o700);
-    fs.writeFileSync(path.join(home, 'profile.json'), JSON.stringify({
-      broker: broker.url, ca_pin: broker.pin, user: `bot-${roles}`, token, roles: [roles],
-      expires_at: Math.floor(Date.now() / 1000) + 3600,
-    }), { mode: 0o600 });
+    const home = ztctlHome(broker, `bot-${roles}`, token, [roles]);
     const ls = await ztctl(['ls'], { home });
     assert.equal(ls.code, 1, ls.stdout);
     assert.match(ls.stderr, new RegExp(rule));

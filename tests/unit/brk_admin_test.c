@@ -318,13 +318,19 @@ static void test_policy(void **state)
 static int hello_web1(struct brk_agents *a, const char *value, uint64_t *gen,
     struct brk_hello *h)
 {
+	static struct tun_resource res;
 	struct tun_msg m;
 
 	memset(&m, 0, sizeof(m));
+	memset(&res, 0, sizeof(res));
+	snprintf(res.name, sizeof(res.name), "web1");
+	snprintf(res.kind, sizeof(res.kind), "ssh");
+	snprintf(res.address, sizeof(res.address), "127.0.0.1:22");
+	snprintf(res.host_key, sizeof(res.host_key), "%s", HOSTKEY);
 	m.type = TUN_HELLO;
 	m.name = "web1";
-	m.ssh_target = "127.0.0.1:22";
-	m.ssh_host_key = HOSTKEY;
+	m.resources = &res;
+	m.nresources = 1;
 	m.nlabels = 1;
 	snprintf(m.labels[0].key, sizeof(m.labels[0].key), "env");
 	snprintf(m.labels[0].value, sizeof(m.labels[0].value), "%s", value);
@@ -353,7 +359,8 @@ static void test_agents_ls(void **state)
 
 	assert_int_equal(brk_admin_agents_ls(f->st, a, &list, &text), 0);
 	assert_non_null(strstr(text, "\nweb1 "));
-	assert_non_null(strstr(text, " pending   env=dev\n  pending since "));
+	assert_non_null(strstr(text, " pending   env=dev\n    ssh web1 "));
+	assert_non_null(strstr(text, "\n  pending since "));
 	assert_non_null(strstr(text, ": labels env=prod (approved: env=dev)\n"));
 	ag = cJSON_GetArrayItem(list, 0);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(ag, "online")));
@@ -364,9 +371,12 @@ static void test_agents_ls(void **state)
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
 	    cJSON_GetObjectItem(ag, "claims"), "labels")->child), "dev");
 	assert_int_equal(tun_hostkey_fingerprint(HOSTKEY, fp, sizeof(fp)), 0);
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(p, "ssh_host_key")), fp);
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
-	    cJSON_GetObjectItem(ag, "claims"), "ssh_host_key")), fp);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(p, "resources"), 0), "host_key")), fp);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(ag, "claims"), "resources"), 0), "host_key")),
+	    fp);
+	assert_non_null(strstr(text, "\n    ssh web1 "));
 	cJSON_Delete(list);
 
 	/* Each form alone is the same as with the other. */

@@ -27,6 +27,7 @@
 #define PIN_B "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define HOSTKEY_1 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 #define HOSTKEY_2 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICv041V/x64EisqHM97CfZnJmmrTuhi0oz0vN2lOwGGU"
+#define HOSTKEY_3 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKD"
 
 struct fx {
 	char dir[TU_DIR_MAX];
@@ -66,15 +67,31 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* One ssh resource r named after agent name. */
+static void set_resource(struct tun_resource *r, const char *name, const char *address,
+    const char *key)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->kind, sizeof(r->kind), "ssh");
+	snprintf(r->address, sizeof(r->address), "%s", address);
+	snprintf(r->host_key, sizeof(r->host_key), "%s", key);
+}
+
+/* A hello of name with one resource of its name; each hello has its own
+ * (a few may be alive at once). */
 static struct tun_msg hello(const char *name)
 {
+	static struct tun_resource pool[8][2];
+	static size_t next;
 	struct tun_msg m;
 
 	memset(&m, 0, sizeof(m));
 	m.type = TUN_HELLO;
 	m.name = (char *)name;
-	m.ssh_target = "127.0.0.1:22";
-	m.ssh_host_key = HOSTKEY_1;
+	m.resources = pool[next++ % 8];
+	m.nresources = 1;
+	set_resource(&m.resources[0], name, "127.0.0.1:22", HOSTKEY_1);
 	m.nlabels = 1;
 	snprintf(m.labels[0].key, sizeof(m.labels[0].key), "env");
 	snprintf(m.labels[0].value, sizeof(m.labels[0].value), "staging");
@@ -116,27 +133,28 @@ static void test_dials(void **state)
 {
 	struct fx *f = *state;
 	struct tun_msg h = hello("web1");
-	char ids[BRK_AGENTS_DIALS][TUN_ID_MAX + 1], id[16], bell[64];
+	struct brk_agent_dial ids[BRK_AGENTS_DIALS];
+	char id[16], bell[64];
 	uint64_t old = 0, gen = 0;
 
-	assert_int_equal(brk_agents_dial(f->a, "nosuch", "d1"), ZT_ERR_NOT_FOUND);
+	assert_int_equal(brk_agents_dial(f->a, "nosuch", "nosuch", "d1"), ZT_ERR_NOT_FOUND);
 	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &old, f->h), 0);
 	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 101, f->wake[1], &gen, f->h), 0);
-	assert_int_equal(brk_agents_dial(f->a, "web1", "d1"), 0);
-	assert_int_equal(brk_agents_dial(f->a, "web1", "d2"), 0);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "web1", "d1"), 0);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "web1", "d2"), 0);
 	assert_true(read(f->wake[0], bell, sizeof(bell)) >= 1);
 	assert_int_equal(brk_agents_take_dials(f->a, "web1", old, ids, BRK_AGENTS_DIALS), 0);
 	assert_int_equal(brk_agents_take_dials(f->a, "web1", gen, ids, 1), 1);
-	assert_string_equal(ids[0], "d1");
+	assert_string_equal(ids[0].id, "d1");
 	assert_int_equal(brk_agents_take_dials(f->a, "web1", gen, ids, BRK_AGENTS_DIALS), 1);
-	assert_string_equal(ids[0], "d2");
+	assert_string_equal(ids[0].id, "d2");
 	for (int i = 0; i < BRK_AGENTS_DIALS; i++) {
 		snprintf(id, sizeof(id), "q%d", i);
-		assert_int_equal(brk_agents_dial(f->a, "web1", id), 0);
+		assert_int_equal(brk_agents_dial(f->a, "web1", "web1", id), 0);
 	}
-	assert_int_equal(brk_agents_dial(f->a, "web1", "over"), ZT_ERR_TOO_LARGE);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "web1", "over"), ZT_ERR_TOO_LARGE);
 	brk_agents_offline(f->a, "web1", gen);
-	assert_int_equal(brk_agents_dial(f->a, "web1", "late"), ZT_ERR_OFFLINE);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "web1", "late"), ZT_ERR_OFFLINE);
 	assert_int_equal(brk_agents_take_dials(f->a, "web1", gen, ids, BRK_AGENTS_DIALS), 0);
 }
 
@@ -178,8 +196,7 @@ static int hello_as(struct fx *f, const char *pin, const char *value, const char
 	if (value != NULL) {
 		snprintf(h.labels[0].value, sizeof(h.labels[0].value), "%s", value);
 	}
-	h.ssh_target = (char *)target;
-	h.ssh_host_key = (char *)key;
+	set_resource(&h.resources[0], "web1", target, key);
 	return brk_agents_online(f->a, &h, pin, 100, f->wake[1], gen, f->h);
 }
 
@@ -224,7 +241,7 @@ static void test_claims(void **state)
 	assert_int_equal(hello_as(f, PIN_A, NULL, "10.0.0.9:22", HOSTKEY_1, &gen), 0);
 	assert_int_equal(f->h->claims, BRK_CLAIMS_PENDING);
 	assert_string_equal(f->h->pending.labels[0].value, "dev");
-	assert_string_equal(f->h->pending.ssh_target, "10.0.0.9:22");
+	assert_string_equal(f->h->pending.resources[0].address, "10.0.0.9:22");
 	brk_agents_offline(f->a, "web1", gen);
 
 	/* Another host key: refused until approved. */
@@ -233,16 +250,16 @@ static void test_claims(void **state)
 	assert_int_equal(f->h->host_key_changed, 1);
 	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
 	assert_int_equal(info.online, 0);
-	assert_string_equal(stored_pending(f, "web1")->ssh_host_key, HOSTKEY_2);
-	assert_string_equal(info.claims.ssh_host_key, HOSTKEY_1);
+	assert_non_null(strstr(stored_pending(f, "web1")->resources, HOSTKEY_2));
+	assert_string_equal(info.claims.resources[0].host_key, HOSTKEY_1);
 
 	/* Approved: applied at once to the registry. */
 	assert_int_equal(store_agent_approve(f->st, "web1", NULL), 0);
 	assert_int_equal(brk_agents_sync(f->a, "web1"), 0);
 	assert_int_equal(brk_agents_get(f->a, "web1", &info), 0);
 	assert_string_equal(info.claims.labels[0].value, "prod");
-	assert_string_equal(info.claims.ssh_target, "10.0.0.9:22");
-	assert_string_equal(info.claims.ssh_host_key, HOSTKEY_2);
+	assert_string_equal(info.claims.resources[0].address, "10.0.0.9:22");
+	assert_string_equal(info.claims.resources[0].host_key, HOSTKEY_2);
 	assert_int_equal(info.pending_at, 0);
 	assert_int_equal(hello_as(f, PIN_A, "prod", "10.0.0.9:22", HOSTKEY_2, &gen), 0);
 	assert_int_equal(f->h->claims, BRK_CLAIMS_APPROVED);
@@ -265,14 +282,14 @@ static void test_host_key_bound(void **state)
 	assert_int_equal(store_agent_get(f->st, "db1", &(struct store_agent){ 0 }),
 	    ZT_ERR_NOT_FOUND);
 
-	h.ssh_host_key = HOSTKEY_2;
+	set_resource(&h.resources[0], "db1", "127.0.0.1:22", HOSTKEY_2);
 	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 100, f->wake[1], &gen, f->h), 0);
-	h.ssh_host_key = HOSTKEY_1;
+	set_resource(&h.resources[0], "db1", "127.0.0.1:22", HOSTKEY_1);
 	assert_int_equal(brk_agents_online(f->a, &h, PIN_B, 100, f->wake[1], &gen, f->h),
 	    ZT_ERR_DENIED);
 	assert_string_equal(f->h->key_owner, "web1");
 	assert_int_equal(brk_agents_get(f->a, "db1", &info), 0);
-	assert_string_equal(info.claims.ssh_host_key, HOSTKEY_2);
+	assert_string_equal(info.claims.resources[0].host_key, HOSTKEY_2);
 	assert_int_equal(info.pending_at, 0);
 }
 
@@ -282,7 +299,7 @@ static int hello_db1(struct fx *f, const char *pin, uint64_t *gen)
 	struct tun_msg h = hello("db1");
 
 	h.nlabels = 0;
-	h.ssh_host_key = HOSTKEY_2;
+	set_resource(&h.resources[0], "db1", "127.0.0.1:22", HOSTKEY_2);
 	return brk_agents_online(f->a, &h, pin, 100, f->wake[1], gen, f->h);
 }
 
@@ -391,7 +408,7 @@ static void test_lock(void **state)
 	assert_int_equal(brk_agents_locked(f->a, "web1"), 1);
 	assert_true(read(f->wake[0], bell, sizeof(bell)) >= 1);
 	assert_int_equal(read(sp[1], bell, sizeof(bell)), 0); /* shut down */
-	assert_int_equal(brk_agents_dial(f->a, "web1", "d1"), ZT_ERR_LOCKED);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "web1", "d1"), ZT_ERR_LOCKED);
 	brk_agents_stream_end(f->a, st);
 	assert_int_equal(brk_agents_stream_add(f->a, "web1", sp[0], &st), ZT_ERR_LOCKED);
 	assert_null(st);
@@ -402,15 +419,74 @@ static void test_lock(void **state)
 	assert_int_equal(store_agent_set_locked(f->st, "web1", 0), 0);
 	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
 	assert_int_equal(brk_agents_locked(f->a, "web1"), 0);
-	assert_int_equal(brk_agents_dial(f->a, "web1", "d2"), 0);
+	assert_int_equal(brk_agents_dial(f->a, "web1", "web1", "d2"), 0);
 	close(sp[0]);
 	close(sp[1]);
+}
+
+/* Resources: each found by name with its agent's labels overlaid by its
+ * own; a resource name another agent holds, or another agent's name, is
+ * refused; a dial names an approved resource of that agent only. */
+static void test_resources(void **state)
+{
+	struct fx *f = *state;
+	struct tun_msg h = hello("box"), d = hello("other");
+	struct brk_resource res;
+	uint64_t gen = 0;
+
+	h.nresources = 2;
+	set_resource(&h.resources[0], "db-1", "127.0.0.1:2201", HOSTKEY_1);
+	set_resource(&h.resources[1], "db-2", "127.0.0.1:2202", HOSTKEY_2);
+	snprintf(h.resources[1].labels[0].key, sizeof(h.resources[1].labels[0].key), "env");
+	snprintf(h.resources[1].labels[0].value, sizeof(h.resources[1].labels[0].value), "prod");
+	snprintf(h.resources[1].labels[1].key, sizeof(h.resources[1].labels[1].key), "tier");
+	snprintf(h.resources[1].labels[1].value, sizeof(h.resources[1].labels[1].value), "db");
+	h.resources[1].nlabels = 2;
+	assert_int_equal(brk_agents_online(f->a, &h, PIN_A, 100, f->wake[1], &gen, f->h), 0);
+	assert_int_equal(brk_agents_resource(f->a, "db-1", &res), 0);
+	assert_string_equal(res.agent, "box");
+	assert_int_equal(res.online, 1);
+	assert_int_equal(res.nlabels, 1);
+	assert_string_equal(res.labels[0].value, "staging");
+	assert_int_equal(brk_agents_resource(f->a, "db-2", &res), 0);
+	assert_string_equal(res.res.address, "127.0.0.1:2202");
+	assert_int_equal(res.nlabels, 2);
+	assert_string_equal(res.labels[0].key, "env");
+	assert_string_equal(res.labels[0].value, "prod");
+	assert_string_equal(res.labels[1].key, "tier");
+	assert_int_equal(brk_agents_resource(f->a, "box", &res), ZT_ERR_NOT_FOUND);
+	assert_int_equal(brk_agents_stored_resource(f->st, "db-2", &res), 0);
+	assert_string_equal(res.agent, "box");
+	assert_int_equal(brk_agents_dial(f->a, "box", "db-1", "d1"), 0);
+	assert_int_equal(brk_agents_dial(f->a, "box", "nope", "d2"), ZT_ERR_NOT_FOUND);
+
+	/* Another agent may not take a resource name, nor be called like one. */
+	set_resource(&d.resources[0], "db-2", "127.0.0.1:22", HOSTKEY_3);
+	assert_int_equal(brk_agents_online(f->a, &d, PIN_B, 100, f->wake[1], &gen, f->h),
+	    ZT_ERR_DENIED);
+	assert_string_equal(f->h->key_owner, "box");
+	assert_string_equal(f->h->clash, "db-2");
+	assert_int_equal(f->h->clash_by_name, 1);
+	d.name = "db-1";
+	set_resource(&d.resources[0], "x1", "127.0.0.1:22", HOSTKEY_3);
+	assert_int_equal(brk_agents_online(f->a, &d, PIN_B, 100, f->wake[1], &gen, f->h),
+	    ZT_ERR_DENIED);
+	assert_string_equal(f->h->key_owner, "box");
+	/* A known agent that adds a taken resource name is refused too. */
+	d.name = "other";
+	assert_int_equal(brk_agents_online(f->a, &d, PIN_B, 100, f->wake[1], &gen, f->h), 0);
+	d.nresources = 2;
+	set_resource(&d.resources[1], "db-1", "127.0.0.1:22", HOSTKEY_2);
+	assert_int_equal(brk_agents_online(f->a, &d, PIN_B, 100, f->wake[1], &gen, f->h),
+	    ZT_ERR_DENIED);
+	assert_string_equal(f->h->clash, "db-1");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),

@@ -101,7 +101,9 @@ static int setup(void **state)
 	/* web1 is known (offline): its agent joined once. */
 	memset(&claims, 0, sizeof(claims));
 	snprintf(claims.labels, sizeof(claims.labels), "{\"env\":\"staging\"}");
-	snprintf(claims.ssh_target, sizeof(claims.ssh_target), "127.0.0.1:22");
+	snprintf(claims.resources, sizeof(claims.resources), "[{\"name\":\"web1\","
+	    "\"kind\":\"ssh\",\"address\":\"127.0.0.1:22\",\"host_key\":\"%s\"}]",
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl");
 	assert_int_equal(store_agent_bind(f->b.store, "web1", "sha256:"
 	    "0000000000000000000000000000000000000000000000000000000000000000", &claims, NOW, NULL),
 	    0);

@@ -112,7 +112,6 @@ static int join_as(struct fx *f, const char *name, const char *token, char *csr,
 	m.token = (char *)token;
 	m.csr = csr;
 	m.name = (char *)name;
-	m.ssh_target = "127.0.0.1:22";
 	return brk_join(&f->b, &m, "192.0.2.9", reply);
 }
 
@@ -344,6 +343,7 @@ static void test_renew_keeps_the_key(void **state)
 	/* A locked agent gets no certificate (audited through b->agg). */
 	memset(&claims, 0, sizeof(claims));
 	snprintf(claims.labels, sizeof(claims.labels), "{}");
+	snprintf(claims.resources, sizeof(claims.resources), "[]");
 	assert_int_equal(store_agent_bind(f->b.store, "web1", pin, &claims, fake_now, NULL),
 	    0);
 	assert_int_equal(store_agent_set_locked(f->b.store, "web1", 1), 0);

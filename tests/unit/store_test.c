@@ -31,12 +31,21 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 8
+#define STORE_TEST_VERSION 9
 
 /* SQL that takes a file of version 5 back to version 4's tables, for the
  * tests that migrate an older file (v5 only added columns to users); v6's
- * is UNDO_V6 below, v7's UNDO_V7, v8's UNDO_V8. */
-#define UNDO_V8 "DROP TABLE approvals; "
+ * is UNDO_V6 below, v7's UNDO_V7, v8's UNDO_V8, v9's UNDO_V9. */
+#define UNDO_V9 "ALTER TABLE agents ADD COLUMN ssh_target TEXT NOT NULL DEFAULT ''; " \
+	"ALTER TABLE agents ADD COLUMN ssh_host_key TEXT NOT NULL DEFAULT ''; " \
+	"ALTER TABLE agents ADD COLUMN pending_target TEXT NOT NULL DEFAULT ''; " \
+	"ALTER TABLE agents ADD COLUMN pending_host_key TEXT NOT NULL DEFAULT ''; " \
+	"UPDATE agents SET ssh_target = json_extract(resources, '$[0].address'), " \
+	"ssh_host_key = json_extract(resources, '$[0].host_key') WHERE resources != '[]'; " \
+	"CREATE INDEX agents_host_key ON agents(ssh_host_key); " \
+	"ALTER TABLE agents DROP COLUMN resources; " \
+	"ALTER TABLE agents DROP COLUMN pending_resources; "
+#define UNDO_V8 UNDO_V9 "DROP TABLE approvals; "
 #define UNDO_V7 UNDO_V8 "DROP TRIGGER roles_gen_insert; DROP TRIGGER roles_gen_update; " \
 	"DROP TRIGGER roles_gen_delete; DROP TABLE role_generation; "
 #define UNDO_V5 "ALTER TABLE users DROP COLUMN login_failures; " \
@@ -1399,9 +1408,34 @@ static void agent_row(struct store_agent *ag, const char *name, char c, const ch
 	memcpy(ag->key_pin, "sha256:", 7);
 	memset(ag->key_pin + 7, c, 64);
 	snprintf(ag->claims.labels, sizeof(ag->claims.labels), "%s", labels);
-	snprintf(ag->claims.ssh_target, sizeof(ag->claims.ssh_target), "127.0.0.1:22");
-	snprintf(ag->claims.ssh_host_key, sizeof(ag->claims.ssh_host_key), "ssh-ed25519 %s-%c",
-	    name, c);
+	snprintf(ag->claims.resources, sizeof(ag->claims.resources), "[{\"name\":\"%s\","
+	    "\"kind\":\"ssh\",\"address\":\"127.0.0.1:22\",\"host_key\":\"ssh-ed25519 %s-%c\"}]",
+	    name, name, c);
+}
+
+/* One ssh resource as the claims' list (the store reads name and host_key
+ * only). */
+static void one_resource(struct store_agent_claims *c, const char *name, const char *address,
+    const char *key)
+{
+	snprintf(c->resources, sizeof(c->resources), "[{\"name\":\"%s\",\"kind\":\"ssh\","
+	    "\"address\":\"%s\",\"host_key\":\"%s\"}]", name, address, key);
+}
+
+/* The agent of another than except whose claims clash with resources, or
+ * "" (store_agent_resource_owner). */
+static const char *owner_of(struct store *st, const char *resources, const char *except,
+    int *by_name)
+{
+	static char owner[STORE_NAME_MAX + 1];
+	char res[STORE_NAME_MAX + 1];
+	int dummy;
+
+	if (store_agent_resource_owner(st, resources, except, owner, res,
+	    by_name != NULL ? by_name : &dummy) != 0) {
+		owner[0] = '\0';
+	}
+	return owner;
 }
 
 static int bind(struct store *st, const struct store_agent *ag, int64_t now)
@@ -1413,7 +1447,8 @@ static void test_agents_bind(void **state)
 {
 	struct fixture *f = *state;
 	struct store_agent ag, got, ret;
-	char pin_a[STORE_AGENT_PIN_LEN + 1], owner[STORE_NAME_MAX + 1];
+	char pin_a[STORE_AGENT_PIN_LEN + 1];
+	int by_name = -1;
 
 	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
 	snprintf(pin_a, sizeof(pin_a), "%s", ag.key_pin);
@@ -1425,8 +1460,8 @@ static void test_agents_bind(void **state)
 	assert_string_equal(got.name, "web1");
 	assert_string_equal(got.key_pin, pin_a);
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
-	assert_string_equal(got.claims.ssh_target, "127.0.0.1:22");
-	assert_string_equal(got.claims.ssh_host_key, "ssh-ed25519 web1-a");
+	assert_string_equal(got.claims.resources, "[{\"name\":\"web1\",\"kind\":\"ssh\","
+	    "\"address\":\"127.0.0.1:22\",\"host_key\":\"ssh-ed25519 web1-a\"}]");
 	assert_int_equal(got.pending_at, 0);
 	assert_string_equal(got.pending.labels, "");
 	assert_int_equal(got.bound_at, 100);
@@ -1445,15 +1480,31 @@ static void test_agents_bind(void **state)
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
 	assert_int_equal(got.last_seen, 100);
 
-	/* A host key is approved for one name: another name is refused. */
+	/* A host key is approved for one agent: another is refused. */
 	agent_row(&ag, "web2", 'b', "{}");
-	snprintf(ag.claims.ssh_host_key, sizeof(ag.claims.ssh_host_key), "ssh-ed25519 web1-a");
+	one_resource(&ag.claims, "web2", "127.0.0.1:22", "ssh-ed25519 web1-a");
 	assert_int_equal(bind(f->st, &ag, 300), ZT_ERR_EXISTS);
 	assert_int_equal(store_agent_get(f->st, "web2", &got), ZT_ERR_NOT_FOUND);
-	assert_int_equal(store_agent_key_owner(f->st, "ssh-ed25519 web1-a", "web2", owner), 0);
-	assert_string_equal(owner, "web1");
-	assert_int_equal(store_agent_key_owner(f->st, "ssh-ed25519 web1-a", "web1", owner),
-	    ZT_ERR_NOT_FOUND);
+	assert_string_equal(owner_of(f->st, ag.claims.resources, "web2", &by_name), "web1");
+	assert_int_equal(by_name, 0);
+	assert_string_equal(owner_of(f->st, ag.claims.resources, "web1", NULL), "");
+	/* So is a resource name: another agent's resource, or another agent. */
+	one_resource(&ag.claims, "web1", "127.0.0.1:22", "ssh-ed25519 web2-b");
+	assert_int_equal(bind(f->st, &ag, 300), ZT_ERR_EXISTS);
+	assert_string_equal(owner_of(f->st, ag.claims.resources, "web2", &by_name), "web1");
+	assert_int_equal(by_name, 1);
+	/* And an agent named like another agent's resource. */
+	agent_row(&ag, "db", 'c', "{}");
+	snprintf(ag.claims.resources, sizeof(ag.claims.resources), "[{\"name\":\"db-1\","
+	    "\"kind\":\"ssh\",\"address\":\"h:22\",\"host_key\":\"ssh-ed25519 db-1\"},"
+	    "{\"name\":\"db-2\",\"kind\":\"ssh\",\"address\":\"h:23\","
+	    "\"host_key\":\"ssh-ed25519 db-2\"}]");
+	assert_int_equal(bind(f->st, &ag, 300), 0);
+	agent_row(&ag, "db-2", 'd', "{}");
+	assert_int_equal(bind(f->st, &ag, 300), ZT_ERR_EXISTS);
+	assert_string_equal(owner_of(f->st, ag.claims.resources, "db-2", &by_name), "db");
+	assert_int_equal(by_name, 1);
+	assert_int_equal(store_agent_rm(f->st, "db"), 0);
 
 	/* last_seen at disconnection, only for the bound key. */
 	assert_int_equal(store_agent_seen(f->st, "web1", pin_a, 400, &ret), 0);
@@ -1477,8 +1528,10 @@ static void test_agents_bind(void **state)
 	agent_row(&ag, "web2", 'a', "");
 	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
 	agent_row(&ag, "web2", 'a', "{}");
-	memset(ag.claims.ssh_target, 'x', sizeof(ag.claims.ssh_target));
+	memset(ag.claims.resources, 'x', sizeof(ag.claims.resources));
 	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_INVALID);
+	snprintf(ag.claims.resources, sizeof(ag.claims.resources), "[");
+	assert_int_equal(bind(f->st, &ag, 1), ZT_ERR_EXISTS); /* not JSON: nothing bound */
 	assert_int_equal(store_agent_bind(f->st, "web2", pin_a, NULL, 1, NULL), ZT_ERR_INVALID);
 	assert_int_equal(store_agent_get(f->st, "web2", &got), ZT_ERR_NOT_FOUND);
 	assert_int_equal(store_agent_get(f->st, "Not Valid", &got), ZT_ERR_NOT_FOUND);
@@ -1515,43 +1568,41 @@ static void test_agents_pending_and_approve(void **state)
 	assert_string_equal(got.claims.labels, "{\"env\":\"dev\"}");
 
 	/* Another change restarts the clock; the same claims again keep it. */
-	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "%s", db1.claims.ssh_host_key);
+	one_resource(&c, "web1", "127.0.0.1:22", "ssh-ed25519 db1-b");
 	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 400, NULL), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.pending_at, 400);
 	/* db1's host key: not approvable for web1, and nothing changes. */
 	assert_int_equal(store_agent_approve(f->st, "web1", &before), ZT_ERR_EXISTS);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
-	assert_string_equal(got.claims.ssh_host_key, web1.claims.ssh_host_key);
+	assert_string_equal(got.claims.resources, web1.claims.resources);
 	assert_int_equal(got.pending_at, 400);
 
 	/* Cleared when the agent is back to its approved claims. */
 	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, NULL, 500, NULL), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.pending_at, 0);
-	assert_string_equal(got.pending.ssh_host_key, "");
+	assert_string_equal(got.pending.resources, "");
 	assert_int_equal(store_agent_approve(f->st, "web1", NULL), ZT_ERR_INVALID);
 
-	snprintf(c.ssh_host_key, sizeof(c.ssh_host_key), "ssh-ed25519 web1-new");
-	snprintf(c.ssh_target, sizeof(c.ssh_target), "10.0.0.1:22");
+	one_resource(&c, "web1", "10.0.0.1:22", "ssh-ed25519 web1-new");
 	assert_int_equal(store_agent_pend(f->st, "web1", web1.key_pin, &c, 600, NULL), 0);
 	assert_int_equal(store_agent_approve(f->st, "web1", &before), 0);
 	assert_string_equal(before.claims.labels, "{\"env\":\"dev\"}");
-	assert_string_equal(before.pending.ssh_target, "10.0.0.1:22");
+	assert_string_equal(before.pending.resources, c.resources);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
-	assert_string_equal(got.claims.ssh_target, "10.0.0.1:22");
-	assert_string_equal(got.claims.ssh_host_key, "ssh-ed25519 web1-new");
+	assert_string_equal(got.claims.resources, c.resources);
 	assert_int_equal(got.pending_at, 0);
-	/* Its old key is free for another name now. */
-	assert_int_equal(store_agent_key_owner(f->st, web1.claims.ssh_host_key, "x", got.name),
-	    ZT_ERR_NOT_FOUND);
+	/* Its old key is free for another agent now. */
+	one_resource(&c, "probe", "h:22", "ssh-ed25519 web1-a");
+	assert_string_equal(owner_of(f->st, c.resources, "x", NULL), "");
 
 	/* Locked and unlocked by name; the claims stay as they are. */
 	assert_int_equal(store_agent_set_locked(f->st, "web1", 1), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.locked, 1);
-	assert_string_equal(got.claims.ssh_target, "10.0.0.1:22");
+	assert_non_null(strstr(got.claims.resources, "10.0.0.1:22"));
 	assert_int_equal(store_agent_set_locked(f->st, "web1", 0), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_int_equal(got.locked, 0);
@@ -1775,8 +1826,8 @@ static void test_migrate_v3_to_v4(void **state)
 	agent_row(&ag, "web1", 'a', "{}");
 	assert_int_equal(bind(f->st, &ag, 100), 0);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
-	assert_int_equal(tu_sql(f->path, "SELECT name, key_pin, labels, ssh_target, "
-	    "ssh_host_key, bound_at, last_seen FROM agents", err, sizeof(err)), SQLITE_OK);
+	assert_int_equal(tu_sql(f->path, "SELECT name, key_pin, labels, resources, "
+	    "bound_at, last_seen FROM agents", err, sizeof(err)), SQLITE_OK);
 }
 
 /* Version 5 retires the invites that older versions left usable: every
@@ -1829,12 +1880,44 @@ static void test_migrate_v5_to_v6(void **state)
 	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
 	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
 	assert_string_equal(got.claims.labels, "{\"env\":\"prod\"}");
-	assert_string_equal(got.claims.ssh_host_key, ag.claims.ssh_host_key);
+	assert_string_equal(got.claims.resources, ag.claims.resources);
 	assert_int_equal(got.pending_at, 0);
 	assert_int_equal(got.locked, 0);
 	assert_int_equal(store_join_token_use(f->st, th('e'), 20, "web2", &c), 0);
 	assert_string_equal(c.labels, "");
 	assert_int_equal(store_agent_join_put(f->st, "web1", ag.key_pin, "{}", 1, 100), 0);
+}
+
+/* A version 8 file: an agent's SSH target and host key, approved and
+ * pending, become a list of one resource named after it. */
+static void test_migrate_v8_to_v9(void **state)
+{
+	struct fixture *f = *state;
+	struct store_agent ag, got;
+	char err[256];
+
+	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
+	assert_int_equal(bind(f->st, &ag, 100), 0);
+	agent_row(&ag, "db1", 'b', "{}");
+	assert_int_equal(bind(f->st, &ag, 100), 0);
+	store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(tu_sql(f->path, UNDO_V9 "UPDATE agents SET pending_target = '10.0.0.9:22', "
+	    "pending_host_key = 'ssh-ed25519 new', pending_labels = '{}', pending_at = 5 "
+	    "WHERE name = 'db1'; PRAGMA user_version = 8", err, sizeof(err)), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_int_equal(store_schema_version(f->st), STORE_TEST_VERSION);
+	assert_int_equal(store_agent_get(f->st, "web1", &got), 0);
+	agent_row(&ag, "web1", 'a', "{\"env\":\"prod\"}");
+	assert_string_equal(got.claims.resources, ag.claims.resources);
+	assert_string_equal(got.pending.resources, "");
+	assert_int_equal(store_agent_get(f->st, "db1", &got), 0);
+	assert_string_equal(got.pending.resources, "[{\"name\":\"db1\",\"kind\":\"ssh\","
+	    "\"address\":\"10.0.0.9:22\",\"host_key\":\"ssh-ed25519 new\"}]");
+	assert_int_equal(got.pending_at, 5);
+	/* The old columns are gone. */
+	assert_int_equal(tu_sql(f->path, "SELECT ssh_target FROM agents", err, sizeof(err)),
+	    SQLITE_ERROR);
 }
 
 int main(void)
@@ -1879,6 +1962,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v4_to_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v5_to_v6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v8_to_v9, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,11 +239,30 @@ static void set_labels(struct tun_msg *m)
 	m->nlabels = 2;
 }
 
+/* An ssh resource called web1 and an rdp one called desk1. */
+static void set_resources(struct tun_resource *res)
+{
+	memset(res, 0, 2 * sizeof(*res));
+	snprintf(res[0].name, sizeof(res[0].name), "web1");
+	snprintf(res[0].kind, sizeof(res[0].kind), "ssh");
+	snprintf(res[0].address, sizeof(res[0].address), "127.0.0.1:22");
+	snprintf(res[0].host_key, sizeof(res[0].host_key), "%s", HOSTKEY);
+	snprintf(res[1].name, sizeof(res[1].name), "desk1");
+	snprintf(res[1].kind, sizeof(res[1].kind), "rdp");
+	snprintf(res[1].address, sizeof(res[1].address), "10.0.0.5:3389");
+	snprintf(res[1].cert_pin, sizeof(res[1].cert_pin), "sha256:%064d", 0);
+	snprintf(res[1].labels[0].key, sizeof(res[1].labels[0].key), "os");
+	snprintf(res[1].labels[0].value, sizeof(res[1].labels[0].value), "windows");
+	res[1].nlabels = 1;
+}
+
 static void test_round_trips(void **state)
 {
+	struct tun_resource res[2];
 	struct tun_msg m, back;
 
 	(void)state;
+	set_resources(res);
 	memset(&m, 0, sizeof(m));
 	memset(&back, 0, sizeof(back));
 
@@ -251,31 +270,39 @@ static void test_round_trips(void **state)
 	m.token = TOKEN;
 	m.csr = CSR;
 	m.name = "web1";
-	m.ssh_target = "127.0.0.1:22";
-	m.ssh_host_key = HOSTKEY;
+	m.resources = res;
+	m.nresources = 1;
 	set_labels(&m);
 	round_trip(&m, &back);
 	assert_string_equal(back.token, TOKEN);
 	assert_string_equal(back.csr, CSR);
 	assert_string_equal(back.name, "web1");
-	assert_string_equal(back.ssh_target, "127.0.0.1:22");
-	assert_string_equal(back.ssh_host_key, HOSTKEY);
+	assert_int_equal(back.nresources, 1);
+	assert_string_equal(back.resources[0].address, "127.0.0.1:22");
+	assert_string_equal(back.resources[0].host_key, HOSTKEY);
 	assert_int_equal(back.nlabels, 2);
 	assert_string_equal(back.labels[1].key, "team.Name_x-1");
 	assert_string_equal(back.labels[1].value, "web");
 	assert_null(back.version);
 	tun_msg_clear(&back);
 
-	/* hello, without labels and with an IPv6 target. */
+	/* hello, without labels, with an IPv6 address and an rdp resource
+	 * with labels of its own. */
 	memset(&m, 0, sizeof(m));
 	m.type = TUN_HELLO;
 	m.name = "db-2.prod";
-	m.ssh_target = "[::1]:2222";
-	m.ssh_host_key = HOSTKEY;
+	snprintf(res[0].address, sizeof(res[0].address), "[::1]:2222");
+	m.resources = res;
+	m.nresources = 2;
 	m.version = "0.4.0+dev";
 	round_trip(&m, &back);
 	assert_string_equal(back.name, "db-2.prod");
-	assert_string_equal(back.ssh_target, "[::1]:2222");
+	assert_string_equal(back.resources[0].address, "[::1]:2222");
+	assert_string_equal(back.resources[1].kind, "rdp");
+	assert_string_equal(back.resources[1].cert_pin, res[1].cert_pin);
+	assert_string_equal(back.resources[1].host_key, "");
+	assert_int_equal(back.resources[1].nlabels, 1);
+	assert_string_equal(back.resources[1].labels[0].value, "windows");
 	assert_string_equal(back.version, "0.4.0+dev");
 	assert_int_equal(back.nlabels, 0);
 	tun_msg_clear(&back);
@@ -299,10 +326,10 @@ static void test_round_trips(void **state)
 	memset(&m, 0, sizeof(m));
 	m.type = TUN_DIAL;
 	m.id = "s_0123-abcXYZ";
-	m.target = "ssh";
+	m.resource = "web1";
 	round_trip(&m, &back);
 	assert_string_equal(back.id, "s_0123-abcXYZ");
-	assert_string_equal(back.target, "ssh");
+	assert_string_equal(back.resource, "web1");
 	tun_msg_clear(&back);
 
 	memset(&m, 0, sizeof(m));
@@ -383,7 +410,7 @@ static void test_refusals(void **state)
 	}
 	assert_string_equal(m.why, "unknown key \"xq\"");
 	tun_msg_clear(&m);
-	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\",\"target\":\"ssh\"}", &m),
+	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\",\"resource\":\"w\"}", &m),
 	    ZT_ERR_INVALID);
 	/* A repeated key, which another parser might read differently. */
 	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"a\",\"id\":\"b\"}", &m),
@@ -403,9 +430,12 @@ static void test_refusals(void **state)
 	    "012345678901234567890123\"}", &m), 0);
 	assert_int_equal(dec("{\"type\":\"accept\",\"id\":\"0123456789012345678901234567890123456789"
 	    "0123456789012345678901234\"}", &m), ZT_ERR_TOO_LARGE);
-	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"target\":\"rdp\"}", &m),
+	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"target\":\"ssh\"}", &m),
 	    ZT_ERR_INVALID);
-	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"target\":\"ssh\"}", &m), 0);
+	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"resource\":\"Web\"}", &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec("{\"type\":\"dial\",\"id\":\"a\",\"resource\":\"web1\"}", &m),
+	    0);
 	/* heartbeat seq: wrong type, negative, fraction, too big. */
 	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":\"1\"}", &m), ZT_ERR_TYPE);
 	assert_int_equal(dec("{\"type\":\"heartbeat\",\"seq\":-1}", &m), ZT_ERR_INVALID);
@@ -436,8 +466,10 @@ static void test_refusals(void **state)
 	assert_int_equal(dec("{\"type\":\"accept\",\"id\":[[[[[1]]]]]}", &m), ZT_ERR_TOO_LARGE);
 
 	/* hello fields. */
+#define RES1(target, key) "\"resources\":[{\"name\":\"web1\",\"kind\":\"ssh\"," \
+	"\"address\":\"" target "\",\"host_key\":\"" key "\"}]"
 #define HELLO(name, labels, target, key) "{\"type\":\"hello\",\"name\":\"" name "\"," labels \
-	"\"ssh_target\":\"" target "\",\"ssh_host_key\":\"" key "\",\"version\":\"1\"}"
+	RES1(target, key) ",\"version\":\"1\"}"
 	assert_int_equal(dec(HELLO("web1", "", "h.example:22", HOSTKEY), &m), 0);
 	assert_int_equal(dec(HELLO("Web1", "", "h:22", HOSTKEY), &m), ZT_ERR_INVALID);
 	assert_int_equal(dec(HELLO("-web", "", "h:22", HOSTKEY), &m), ZT_ERR_INVALID);
@@ -479,13 +511,13 @@ static void test_refusals(void **state)
 			    i ? "," : "", i);
 		}
 		snprintf(labels + off, sizeof(labels) - off, "},");
-		snprintf(doc, sizeof(doc), "{\"type\":\"hello\",\"name\":\"w\",%s\"ssh_target\":"
-		    "\"h:22\",\"ssh_host_key\":\"%s\",\"version\":\"1\"}", labels, HOSTKEY);
+		snprintf(doc, sizeof(doc), "{\"type\":\"hello\",\"name\":\"w\",%s"
+		    RES1("h:22", "%s") ",\"version\":\"1\"}", labels, HOSTKEY);
 		assert_int_equal(dec(doc, &m), n == 32 ? 0 : ZT_ERR_TOO_LARGE);
 	}
 	/* join: token, csr. */
 #define JOIN(tok, csr) "{\"type\":\"join\",\"token\":\"" tok "\",\"csr\":\"" csr "\"," \
-	"\"name\":\"w\",\"ssh_target\":\"h:22\",\"ssh_host_key\":\"" HOSTKEY "\"}"
+	"\"name\":\"w\"," RES1("h:22", HOSTKEY) "}"
 #define JCSR "-----BEGIN CERTIFICATE REQUEST-----\\nMIIB\\n-----END CERTIFICATE REQUEST-----\\n"
 	assert_int_equal(dec(JOIN(TOKEN, JCSR), &m), 0);
 	assert_int_equal(dec(JOIN("zts_abc", JCSR), &m), ZT_ERR_INVALID);
@@ -505,14 +537,132 @@ static void test_refusals(void **state)
 	tun_msg_clear(&m);
 }
 
+/* A resource list's rules, on the wire and in its stored form. */
+static void test_resources(void **state)
+{
+	static struct tun_resource res[TUN_RESOURCES_MAX + 1], back[TUN_RESOURCES_MAX];
+	static char text[TUN_RESOURCES_JSON_MAX + 1];
+	char why[TUN_WHY_MAX], doc[4096];
+	struct tun_msg m;
+	size_t n = 0;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+#define HELLO_RES(list) "{\"type\":\"hello\",\"name\":\"w\",\"resources\":" list \
+	",\"version\":\"1\"}"
+#define SSH_RES(name) "{\"name\":\"" name "\",\"kind\":\"ssh\",\"address\":\"h:22\"," \
+	"\"host_key\":\"" HOSTKEY "\"}"
+#define PIN "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	snprintf(doc, sizeof(doc), "%s", HELLO_RES("[" SSH_RES("a") "," SSH_RES("b") "]"));
+	assert_int_equal(tun_msg_decode(doc, strlen(doc), &m), 0);
+	assert_int_equal(m.nresources, 2);
+	assert_string_equal(m.resources[1].name, "b");
+	tun_msg_clear(&m);
+	/* Missing, empty, not an array, a name twice, an unknown key. */
+	assert_int_equal(dec("{\"type\":\"hello\",\"name\":\"w\",\"version\":\"1\"}", &m),
+	    ZT_ERR_NOT_FOUND);
+	assert_int_equal(dec(HELLO_RES("[]"), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO_RES("{}"), &m), ZT_ERR_TYPE);
+	snprintf(doc, sizeof(doc), "%s", HELLO_RES("[" SSH_RES("a") "," SSH_RES("a") "]"));
+	assert_int_equal(tun_msg_decode(doc, strlen(doc), &m), ZT_ERR_INVALID);
+	assert_string_equal(m.why, "resources[1].name: appears twice");
+	snprintf(doc, sizeof(doc), "%s", HELLO_RES("[{\"name\":\"a\",\"kind\":\"ssh\","
+	    "\"address\":\"h:22\",\"host_key\":\"" HOSTKEY "\",\"port\":\"1\"}]"));
+	assert_int_equal(tun_msg_decode(doc, strlen(doc), &m), ZT_ERR_INVALID);
+	assert_string_equal(m.why, "resources[0]: unknown key \"port\"");
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"name\":\"b\",\"kind\":\"ssh\","
+	    "\"address\":\"h:22\",\"host_key\":\"" HOSTKEY "\"}]"), &m), ZT_ERR_INVALID);
+	/* Kinds: ssh needs a host key and no pin, rdp a pin and no key. */
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"kind\":\"vnc\",\"address\":"
+	    "\"h:22\"}]"), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"kind\":\"ssh\",\"address\":"
+	    "\"h:22\"}]"), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"kind\":\"rdp\",\"address\":"
+	    "\"h:3389\",\"cert_pin\":\"" PIN "\"}]"), &m), 0);
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"kind\":\"rdp\",\"address\":"
+	    "\"h:3389\",\"cert_pin\":\"sha256:ABC\"}]"), &m), ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"kind\":\"rdp\",\"address\":"
+	    "\"h:3389\",\"cert_pin\":\"" PIN "\",\"host_key\":\"" HOSTKEY "\"}]"), &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"kind\":\"ssh\",\"address\":"
+	    "\"h:22\",\"host_key\":\"" HOSTKEY "\",\"cert_pin\":\"" PIN "\"}]"), &m),
+	    ZT_ERR_INVALID);
+	assert_int_equal(dec(HELLO_RES("[{\"name\":\"a\",\"kind\":\"ssh\",\"address\":"
+	    "\"h:22\",\"host_key\":5}]"), &m), ZT_ERR_TYPE);
+	/* A resource's own labels: at most TUN_RESOURCE_LABELS_MAX. */
+	for (int k = TUN_RESOURCE_LABELS_MAX; k <= TUN_RESOURCE_LABELS_MAX + 1; k++) {
+		size_t off = (size_t)snprintf(doc, sizeof(doc), "{\"type\":\"hello\",\"name\":"
+		    "\"w\",\"resources\":[{\"name\":\"a\",\"kind\":\"ssh\",\"address\":"
+		    "\"h:22\",\"host_key\":\"%s\",\"labels\":{", HOSTKEY);
+
+		for (int i = 0; i < k; i++) {
+			off += (size_t)snprintf(doc + off, sizeof(doc) - off, "%s\"k%d\":\"v\"",
+			    i ? "," : "", i);
+		}
+		snprintf(doc + off, sizeof(doc) - off, "}}],\"version\":\"1\"}");
+		assert_int_equal(dec(doc, &m), k == TUN_RESOURCE_LABELS_MAX ? 0 : ZT_ERR_TOO_LARGE);
+	}
+	tun_msg_clear(&m);
+
+	/* A full list, full of labels, is one frame; one more is refused. */
+	for (int i = 0; i <= TUN_RESOURCES_MAX; i++) {
+		struct tun_resource *x = &res[i];
+
+		snprintf(x->name, sizeof(x->name), "resource-%02d-%051d", TUN_RESOURCES_MAX - i, 0);
+		snprintf(x->kind, sizeof(x->kind), "ssh");
+		snprintf(x->address, sizeof(x->address), "%0240d.example:65535", i);
+		snprintf(x->host_key, sizeof(x->host_key), "%s", HOSTKEY);
+		for (size_t k = 0; k < TUN_RESOURCE_LABELS_MAX; k++) {
+			snprintf(x->labels[k].key, sizeof(x->labels[k].key), "k%zu%061d", k, 0);
+			snprintf(x->labels[k].value, sizeof(x->labels[k].value), "%063d", 0);
+		}
+		x->nlabels = TUN_RESOURCE_LABELS_MAX;
+	}
+	assert_int_equal(tun_resources_check(res, TUN_RESOURCES_MAX + 1, why, sizeof(why)),
+	    ZT_ERR_TOO_LARGE);
+	memset(&m, 0, sizeof(m));
+	m.type = TUN_HELLO;
+	m.name = "w";
+	m.version = "1";
+	m.resources = res;
+	m.nresources = TUN_RESOURCES_MAX;
+	{
+		struct buf *b = buf_new(TUN_HDR_LEN + TUN_FRAME_MAX);
+		struct tun_msg d;
+
+		assert_non_null(b);
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(tun_msg_encode(&m, b), 0);
+		assert_true(buf_len(b) < TUN_FRAME_MAX / 2);
+		assert_int_equal(tun_msg_decode(buf_ptr(b) + TUN_HDR_LEN, buf_len(b) - TUN_HDR_LEN,
+		    &d), 0);
+		assert_int_equal(d.nresources, TUN_RESOURCES_MAX);
+		tun_msg_clear(&d);
+		buf_free(b);
+	}
+	/* The stored form: sorted by name, and it reads back. */
+	assert_int_equal(tun_resources_json_text(res, TUN_RESOURCES_MAX, text, sizeof(text)), 0);
+	assert_true(strlen(text) <= TUN_RESOURCES_JSON_MAX);
+	assert_int_equal(tun_resources_from_json_text(text, back, &n, why, sizeof(why)), 0);
+	assert_int_equal(n, TUN_RESOURCES_MAX);
+	assert_string_equal(back[0].name, res[TUN_RESOURCES_MAX - 1].name);
+	assert_ptr_equal(tun_resource_find(back, n, res[3].name), &back[TUN_RESOURCES_MAX - 4]);
+	assert_null(tun_resource_find(back, n, "nope"));
+	assert_int_equal(tun_resources_from_json_text("[{\"name\":1}]", back, &n, why,
+	    sizeof(why)), ZT_ERR_TYPE);
+	assert_int_equal(n, 0);
+}
+
 /* The encoder refuses what the decoder would. */
 static void test_encode_refusals(void **state)
 {
 	struct buf *b = buf_new(TUN_FRAME_MAX);
+	struct tun_resource res[2];
 	struct tun_msg m;
 	cJSON *o = (cJSON *)&o;
 
 	(void)state;
+	set_resources(res);
 	assert_non_null(b);
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_PROTOCOL);
@@ -527,8 +677,8 @@ static void test_encode_refusals(void **state)
 	assert_int_equal(tun_msg_encode(&m, b), ZT_ERR_INVALID);
 	m.type = TUN_HELLO;
 	m.name = "w";
-	m.ssh_target = "h:22";
-	m.ssh_host_key = HOSTKEY;
+	m.resources = res;
+	m.nresources = 1;
 	m.version = "1";
 	set_labels(&m);
 	snprintf(m.labels[1].key, sizeof(m.labels[1].key), "env");
@@ -647,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_encode_refusals),
+		cmocka_unit_test(test_resources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,8 +86,8 @@ export function agentMaterial(name, dir = tmpdir('zt-raw-')) {
 export async function rawJoin(broker, token, name, material, localAddress) {
   const s = await tunnelConnect(broker, { localAddress });
   sendFrame(s, {
-    type: 'join', token, csr: material.csr, name, ssh_target: '127.0.0.1:22',
-    ssh_host_key: material.hostKey,
+    type: 'join', token, csr: material.csr, name,
+    resources: [{ name, kind: 'ssh', address: '127.0.0.1:22', host_key: material.hostKey }],
   });
   const reply = await readFrame(s);
   s.destroy();

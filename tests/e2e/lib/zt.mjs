@@ -310,6 +310,18 @@ export async function ztctlAccount(broker, name, roles, password = 'a long ztctl
   return { home: h, secret: e.secret, step: at };
 }
 
+// A ztctl home (0700) whose profile holds token (a session or a bot token)
+// of user with roles, as ztctl login would leave it, valid for an hour.
+export function ztctlHome(broker, user, token, roles = []) {
+  const home = tmpdir('zt-home-');
+  fs.chmodSync(home, 0o700);
+  fs.writeFileSync(path.join(home, 'profile.json'), JSON.stringify({
+    broker: broker.url, ca_pin: broker.pin, user, token, roles,
+    expires_at: Math.floor(Date.now() / 1000) + 3600,
+  }), { mode: 0o600 });
+  return home;
+}
+
 // The audit events (admin audit ls --json), optionally only of one type.
 export function auditEvents(broker, type) {
   const r = admin(broker, 'audit', 'ls', '--json');
@@ -321,13 +333,16 @@ export function auditEvents(broker, type) {
 // Starts ztagent against broker (run with --tunnel-listen); resolves when
 // it says it joined (then it keeps running: {joined: true, proc, out,
 // exited, stop}) or when it exits ({code, out}). token goes in
-// ZT_JOIN_TOKEN (null: none); ssh is the target it advertises.
+// ZT_JOIN_TOKEN (null: none); ssh is the target it advertises with
+// hostKey, unless config names a configuration file (ztagent --config),
+// whose resources it advertises instead.
 export function startAgent(broker, dir, name,
-  { token = null, pin = broker.pin, hostKey, labels, ssh = '127.0.0.1:22', extra = [] } = {}) {
+  { token = null, pin = broker.pin, hostKey, labels, ssh = '127.0.0.1:22', config, extra = [] } = {}) {
   const env = { ...process.env };
   if (token) env.ZT_JOIN_TOKEN = token; else delete env.ZT_JOIN_TOKEN;
   const args = ['--broker', `127.0.0.1:${broker.tunnelPort}`, '--ca-pin', pin, '--data-dir', dir,
-    '--name', name, '--ssh', ssh, '--ssh-host-key', hostKey];
+    '--name', name];
+  if (config) args.push('--config', config); else args.push('--ssh', ssh, '--ssh-host-key', hostKey);
   if (labels) args.push('--labels', labels);
   args.push(...extra);
   return new Promise((resolve) => {
