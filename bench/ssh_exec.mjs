@@ -31,8 +31,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { admin, auditEvents, BUILD, botToken, brokerFetch, sdk, startAgent, startBroker, tmpdir,
-  until } from '../tests/e2e/lib/zt.mjs';
+import { admin, BUILD, botToken, brokerFetch, sdk, startAgent, startBroker, tmpdir, until, ZTBROKER }
+  from '../tests/e2e/lib/zt.mjs';
 import { MINT, startSshd } from '../tests/e2e/lib/sshd.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -560,6 +560,22 @@ function fsyncMedianMs() {
   return r2(pct(lat.sort((a, b) => a - b), 0.5));
 }
 
+// The broker's audit log after the run: its ssh_exec events against the calls it answered,
+// and whether its hash chain verifies. (Thousands of events: more than spawnSync's default
+// 1 MiB of output.)
+function auditCheck(answered) {
+  const adm = (...args) => {
+    const r = spawnSync(ZTBROKER, ['admin', '--data-dir', broker.dataDir, 'audit', ...args],
+      { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`ztbroker admin audit ${args[0]}: ${r.error?.message ?? r.stderr}`);
+    return r.stdout;
+  };
+  const types = adm('ls', '--json').split('\n').filter(Boolean).map((l) => JSON.parse(l).type);
+  return { calls: answered, decided: types.filter((t) => t === 'tool.ssh_exec').length,
+    results: types.filter((t) => t === 'tool.ssh_exec.result').length,
+    verify: adm('verify').split('\n')[0] };
+}
+
 // ---- sections: each runs on the shared setup, returns its part of the report, and prints
 // its part of the table. A new section (say, file transfer) is one more entry in SECTIONS. ----
 
@@ -725,7 +741,8 @@ function targets(report) {
     const a = report.audit;
     out.push([`every MCP call answered was decided and audited: ${a.calls} answers, ${a.decided} `
       + 'tool.ssh_exec and '
-      + `${a.results} tool.ssh_exec.result events`, a.decided === a.results && a.decided >= a.calls]);
+      + `${a.results} tool.ssh_exec.result events; ${a.verify}`,
+    a.decided === a.results && a.decided >= a.calls]);
   }
   return out;
 }
@@ -786,11 +803,7 @@ async function main() {
   };
   for (const s of SECTIONS.filter((x) => wanted.includes(x.name))) report[s.name] = await s.run(ctx);
   if (report.warm) report.warm.fsync_median_ms = fsyncMedianMs();
-  if (ctx.mcpAnswered > 0) {
-    const ev = auditEvents(broker);
-    report.audit = { calls: ctx.mcpAnswered, decided: ev.filter((e) => e.type === 'tool.ssh_exec').length,
-      results: ev.filter((e) => e.type === 'tool.ssh_exec.result').length };
-  }
+  if (ctx.mcpAnswered > 0) report.audit = auditCheck(ctx.mcpAnswered);
   report.machine.loadavg_end = os.loadavg().map(r1);
   report.duration_s = Math.round((Date.now() - started) / 1000);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
@@ -803,7 +816,7 @@ try {
   await main();
 } catch (e) {
   if (interrupted) await new Promise(() => {}); // the signal handler exits
-  process.stderr.write(`bench: FAILED: ${e.message}\n`);
+  process.stderr.write(`bench: FAILED: ${e.message || e.stack || e}\n`);
   const tail = (t) => t.split('\n').slice(-15).join('\n');
   if (broker) process.stderr.write(`--- ztbroker log, last lines:\n${tail(broker.log.join(''))}\n`);
   if (agent) process.stderr.write(`--- ztagent log, last lines:\n${tail(agent.out.stderr)}\n`);
