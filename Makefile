@@ -6,7 +6,7 @@
 #   make check   unit tests (cmocka) and end-to-end tests (node:test)
 #   make asan    the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz    a short run of every libFuzzer target (build-fuzz/)
-#   make bench   ssh_exec through zt vs direct OpenSSH and libssh (ratios)
+#   make bench   ssh_exec through zt vs OpenSSH, libssh and ssh-mcp (ratios)
 #   make demo    sshd, broker, agent, an admin and a bot; one MCP call (demo-run/)
 #
 # SANITIZER=address selects the sanitizer build; FUZZ_SECONDS sets the

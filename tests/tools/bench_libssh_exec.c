@@ -10,10 +10,13 @@
  *       --calls N [--concurrency C] [--warmup W] [--timeout-ms T] -- COMMAND
  *
  * W sequential calls first (not measured), then N calls spread over C
- * threads. Prints one JSON line {calls, concurrency, wall_ms, latencies_ms}
- * (latencies in call order, milliseconds) and exits 0. A call that does not
- * end with status "ok" and exit code 0 stops the run: the reason goes to
- * stderr and the exit code is 1. Usage errors exit 2.
+ * threads. Prints one JSON line {calls, concurrency, wall_ms, latencies_ms,
+ * failed, timed_out, first_error} (latencies in call order, milliseconds,
+ * null for a call that failed) and exits 0. A call fails when it does not
+ * end with status "ok" and exit code 0; one that ran out of T is counted as
+ * timed out instead. The run goes on, so that a peer's failures under load
+ * are counted rather than hidden. A failed warm-up call exits 1 (the setup
+ * is wrong); usage errors exit 2.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,7 +38,7 @@
 #define BENCH_THREADS_MAX 256
 #define BENCH_ERROR_MAX 512
 
-/* Shared by the worker threads; mu guards next, failed and error. */
+/* Shared by the worker threads; mu guards next, the counts and error. */
 struct bench {
 	const struct sshca *ca;
 	const char *port, *host_key, *login, *command;
@@ -44,8 +47,9 @@ struct bench {
 	double *lat_ms;            /* calls entries, one per call index */
 	pthread_mutex_t mu;
 	unsigned long next;        /* next call index to run */
-	int failed;
-	char error[BENCH_ERROR_MAX];
+	unsigned long failed;      /* calls that failed, timed out ones excluded */
+	unsigned long timed_out;
+	char error[BENCH_ERROR_MAX];  /* the first failure's reason, "" if none */
 };
 
 static void usage(void)
@@ -97,18 +101,23 @@ static char *read_line(const char *path)
 	return line;
 }
 
-/* Records the first failure; later ones are dropped (the run is over). */
-static void bench_fail(struct bench *b, unsigned long i, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Counts a failure (a time-out if r is ZT_ERR_TIMEOUT); keeps the first
+ * one's reason. */
+static void bench_fail(struct bench *b, unsigned long i, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void bench_fail(struct bench *b, unsigned long i, const char *fmt, ...)
+static void bench_fail(struct bench *b, unsigned long i, int r, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
 	pthread_mutex_lock(&b->mu);
-	if (!b->failed) {
-		b->failed = 1;
+	if (r == ZT_ERR_TIMEOUT) {
+		b->timed_out++;
+	} else {
+		b->failed++;
+	}
+	if (b->error[0] == '\0') {
 		n = snprintf(b->error, sizeof(b->error), "call %lu: ", i);
 		va_start(ap, fmt);
 		vsnprintf(b->error + n, sizeof(b->error) - (size_t)n, fmt, ap);
@@ -128,7 +137,7 @@ static int one_call(struct bench *b, unsigned long i, double *ms)
 
 	memset(&res, 0, sizeof(res));
 	if ((r = net_connect("127.0.0.1", b->port, net_mono_ms() + b->timeout_ms, &fd)) != 0) {
-		bench_fail(b, i, "connect to 127.0.0.1:%s: %s", b->port, zt_strerror(r));
+		bench_fail(b, i, r, "connect to 127.0.0.1:%s: %s", b->port, zt_strerror(r));
 		return r;
 	}
 	snprintf(call_id, sizeof(call_id), "bench-%ld-%lu", (long)getpid(), i);
@@ -148,10 +157,10 @@ static int one_call(struct bench *b, unsigned long i, double *ms)
 	close(fd);
 	*ms = now_ms() - t0;
 	if (r != 0 || res.status != SSH_EXEC_OK || res.exit_code != 0) {
-		bench_fail(b, i, "status %s, exit code %d: %.300s", ssh_exec_status_name(res.status),
+		r = r != 0 ? r : ZT_ERR_INVALID;
+		bench_fail(b, i, r, "status %s, exit code %d: %.300s", ssh_exec_status_name(res.status),
 		    res.exit_code, res.error[0] != '\0' ? res.error :
 		    res.stderr_buf != NULL ? res.stderr_buf : "");
-		r = r != 0 ? r : ZT_ERR_INVALID;
 	}
 	ssh_exec_result_free(&res);
 	return r;
@@ -165,16 +174,13 @@ static void *worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&b->mu);
-		if (b->failed || b->next >= b->calls) {
+		if (b->next >= b->calls) {
 			pthread_mutex_unlock(&b->mu);
 			break;
 		}
 		i = b->next++;
 		pthread_mutex_unlock(&b->mu);
-		if (one_call(b, i, &ms) != 0) {
-			break;
-		}
-		b->lat_ms[i] = ms;
+		b->lat_ms[i] = one_call(b, i, &ms) == 0 ? ms : -1.0;
 	}
 	return NULL;
 }
@@ -190,12 +196,17 @@ static char *result_json(const struct bench *b, unsigned long conc, double wall_
 	    cJSON_AddNumberToObject(o, "calls", (double)b->calls) == NULL ||
 	    cJSON_AddNumberToObject(o, "concurrency", (double)conc) == NULL ||
 	    cJSON_AddNumberToObject(o, "wall_ms", wall_ms) == NULL ||
+	    cJSON_AddNumberToObject(o, "failed", (double)b->failed) == NULL ||
+	    cJSON_AddNumberToObject(o, "timed_out", (double)b->timed_out) == NULL ||
+	    (b->error[0] != '\0' ? cJSON_AddStringToObject(o, "first_error", b->error) :
+	    cJSON_AddNullToObject(o, "first_error")) == NULL ||
 	    (a = cJSON_AddArrayToObject(o, "latencies_ms")) == NULL) {
 		goto out;
 	}
 	for (i = 0; i < b->calls; i++) {
 		/* Microsecond resolution is plenty and keeps the line short. */
-		cJSON *n = cJSON_CreateNumber((double)(long long)(b->lat_ms[i] * 1000.0) / 1000.0);
+		cJSON *n = b->lat_ms[i] < 0 ? cJSON_CreateNull() :
+		    cJSON_CreateNumber((double)(long long)(b->lat_ms[i] * 1000.0) / 1000.0);
 
 		if (n == NULL || !cJSON_AddItemToArray(a, n)) {
 			cJSON_Delete(n);
@@ -275,13 +286,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_libssh_exec: out of memory\n");
 		goto out;
 	}
-	for (i = 0; i < warmup && !b.failed; i++) {
-		(void)one_call(&b, b.calls + i, &ms);
+	for (i = 0; i < warmup; i++) {
+		if (one_call(&b, b.calls + i, &ms) != 0) {
+			fprintf(stderr, "bench_libssh_exec: warm-up %s\n", b.error);
+			goto out;
+		}
 	}
 	t0 = now_ms();
-	for (started = 0; started < conc && !b.failed; started++) {
+	for (started = 0; started < conc; started++) {
 		if (pthread_create(&th[started], NULL, worker, &b) != 0) {
-			bench_fail(&b, b.next, "cannot start a thread");
 			break;
 		}
 	}
@@ -289,8 +302,9 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	}
 	wall = now_ms() - t0;
-	if (b.failed) {
-		fprintf(stderr, "bench_libssh_exec: %s\n", b.error);
+	if (started < conc) {
+		/* The calls ran, but not at the concurrency asked for. */
+		fprintf(stderr, "bench_libssh_exec: started %lu of %lu threads\n", started, conc);
 		goto out;
 	}
 	if ((js = result_json(&b, conc, wall)) == NULL) {

@@ -27,18 +27,22 @@ function alive(p) {
 }
 
 // Starts sshd trusting userCa (the line of a CA public key; default: a
-// fresh sshcert_mint CA in caDir); returns {dir, caDir, sshdDir, port,
-// pid, hostKey, user, log(), assertLogged(text), stop()}.
-export function startSshd({ userCa } = {}) {
+// fresh sshcert_mint CA in caDir), with extraConfig (sshd_config lines
+// that win over the fixture's; make bench's) if given; returns {dir, caDir,
+// sshdDir, port, pid, hostKey, user, log(), assertLogged(text), stop()}.
+export function startSshd({ userCa, extraConfig } = {}) {
   const dir = fs.mkdtempSync(`${os.tmpdir()}/zt-`);
   const caDir = path.join(dir, 'ca');
   const sshdDir = path.join(dir, 'sshd');
   const caLine = path.join(dir, 'user_ca.pub');
   fs.writeFileSync(caLine, userCa ?? execFileSync(MINT, ['--ca-dir', caDir, '--pub']));
-  const port = Number(execFileSync(FIXTURE, ['start'], {
-    encoding: 'utf8',
-    env: { ...process.env, SSHD_DIR: sshdDir, SSHD_PORT: '0', SSHD_USER_CA: caLine },
-  }).trim());
+  const env = { ...process.env, SSHD_DIR: sshdDir, SSHD_PORT: '0', SSHD_USER_CA: caLine };
+  delete env.SSHD_EXTRA_CONFIG;
+  if (extraConfig !== undefined) {
+    env.SSHD_EXTRA_CONFIG = path.join(dir, 'extra_config');
+    fs.writeFileSync(env.SSHD_EXTRA_CONFIG, extraConfig);
+  }
+  const port = Number(execFileSync(FIXTURE, ['start'], { encoding: 'utf8', env }).trim());
   assert.ok(port > 0 && port < 65536, `fixture printed a port: ${port}`);
   const pid = Number(fs.readFileSync(path.join(sshdDir, 'sshd.pid'), 'utf8'));
   const log = () => fs.readFileSync(path.join(sshdDir, 'sshd.log'), 'utf8');
