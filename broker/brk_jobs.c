@@ -3,6 +3,7 @@
  * mutex; each job's command and output live in its resources/ssh_job.
  */
 #include "broker/brk_jobs.h"
+#include "broker/brk_jobs_int.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -24,46 +25,6 @@
 #include "common/net.h"
 #include "mcp/mcp.h"
 #include "resources/ssh_job.h"
-
-#define REASON_MAX (POL_RULE_MAX + 64)
-
-struct brk_job {
-	struct brk *b;
-	char id[BRK_JOB_ID_LEN + 1];
-	char actor[BRK_IDENTITY_KEY_MAX];
-	char token_hash[STORE_HASH_HEX];
-	char source[BRK_SOURCE_MAX];
-	char call_id[BRK_GATE_CALL_ID_LEN + 1];
-	char host[STORE_NAME_MAX + 1];
-	char login[BRK_SSH_LOGIN_MAX + 1];
-	char command_sha256[CRYPTO_SHA256_HEX_LEN + 1];
-	char *command;
-	int bot;
-	int64_t started_at;         /* unix seconds */
-	int64_t started_ms;         /* net_mono_ms time */
-	int64_t limit_s;
-	/* The chore's alone once started. */
-	int64_t deadline_ms;
-	int64_t generation;
-	struct brk_pooled *pc;      /* the job's connection; closed after the end */
-	struct ssh_job *sj;         /* NULL while the job starts (set under mu) */
-	/* Under the registry's mu. */
-	int refs;
-	char reason[REASON_MAX];    /* why zt ended it; "" when it did not */
-	int ended;
-	int64_t ended_at;
-	int64_t read_at;            /* a job_output returned its end and last byte */
-	struct brk_job *next;
-	struct brk_job *tmp;        /* the chore's and free's own lists */
-};
-
-struct brk_jobs {
-	pthread_mutex_t mu;
-	struct brk_job *head;
-	int closing;                /* brk_jobs_shutdown: no job starts */
-	int64_t checked_at;         /* the chore's last full check */
-	int64_t generation;
-};
 
 struct brk_jobs *brk_jobs_new(void)
 {
@@ -105,10 +66,36 @@ static void unlink_job(struct brk_jobs *js, struct brk_job *j)
 	pthread_mutex_unlock(&js->mu);
 }
 
+/* The caller's job id, held for the call (the gate releases it), or NULL:
+ * one that does not exist, is another identity's, or still starts. */
+struct brk_job *brk_job_hold(struct brk_jobs *js, const char *actor, const char *id)
+{
+	struct brk_job *j;
+
+	pthread_mutex_lock(&js->mu);
+	for (j = js->head; j != NULL; j = j->next) {
+		if (j->sj != NULL && strcmp(j->id, id) == 0 && strcmp(j->actor, actor) == 0) {
+			j->refs++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&js->mu);
+	return j;
+}
+
+void brk_job_release(void *arg)
+{
+	struct brk_job *j = arg;
+
+	pthread_mutex_lock(&j->b->jobs->mu);
+	j->refs--;
+	pthread_mutex_unlock(&j->b->jobs->mu);
+}
+
 /* ---- audit ---- */
 
 /* What every event of a job says. NULL on ENOMEM. */
-static cJSON *job_details(const struct brk_job *j)
+cJSON *brk_job_details(const struct brk_job *j)
 {
 	cJSON *d = cJSON_CreateObject();
 
@@ -123,7 +110,7 @@ static cJSON *job_details(const struct brk_job *j)
 }
 
 /* Records event type of j (d taken). 0 or aud_record's error. */
-static int job_record(const struct brk_job *j, const char *type, const char *outcome, cJSON *d)
+int brk_job_record(const struct brk_job *j, const char *type, const char *outcome, cJSON *d)
 {
 	int r = ZT_ERR_NOMEM;
 
@@ -139,13 +126,13 @@ static int job_record(const struct brk_job *j, const char *type, const char *out
 /* job.end of a job whose command never ran (error says why). */
 static void record_not_started(const struct brk_job *j, const char *error)
 {
-	cJSON *d = job_details(j);
+	cJSON *d = brk_job_details(j);
 
 	if (d != NULL) {
 		cJSON_AddStringToObject(d, "state", "not_started");
 		cJSON_AddStringToObject(d, "error", error);
 	}
-	(void)job_record(j, "job.end", "failure", d);
+	(void)brk_job_record(j, "job.end", "failure", d);
 }
 
 /* The pump's end (resources/ssh_job.h): on record before anyone sees it. */
@@ -153,8 +140,8 @@ static void on_end(struct ssh_job *sj, const struct ssh_job_status *st, void *ar
 {
 	struct brk_job *j = arg;
 	struct brk_jobs *js = j->b->jobs;
-	char reason[REASON_MAX];
-	cJSON *d = job_details(j);
+	char reason[BRK_JOB_REASON_MAX];
+	cJSON *d = brk_job_details(j);
 
 	(void)sj;
 	pthread_mutex_lock(&js->mu);
@@ -178,7 +165,7 @@ static void on_end(struct ssh_job *sj, const struct ssh_job_status *st, void *ar
 		cJSON_AddNumberToObject(d, "duration_ms", (double)(net_mono_ms() - j->started_ms));
 		cJSON_AddStringToObject(d, "conn_id", j->pc != NULL ? j->pc->id : "");
 	}
-	if (job_record(j, "job.end", st->state == SSH_JOB_LOST ? "failure" : "success", d) != 0) {
+	if (brk_job_record(j, "job.end", st->state == SSH_JOB_LOST ? "failure" : "success", d) != 0) {
 		log_error("job %s: its end could not be audited", j->id);
 	}
 	pthread_mutex_lock(&js->mu);
@@ -295,21 +282,21 @@ static int start_failed(struct brk_call *c, struct brk_job *j, int recorded, con
 /* job.start, on record before the command starts. */
 static int record_start(const struct brk_job *j)
 {
-	cJSON *d = job_details(j);
+	cJSON *d = brk_job_details(j);
 
 	if (d != NULL) {
 		cJSON_AddStringToObject(d, "command", j->command);
 		cJSON_AddNumberToObject(d, "command_bytes", (double)strlen(j->command));
 		cJSON_AddNumberToObject(d, "limit_s", (double)j->limit_s);
 	}
-	return job_record(j, "job.start", "success", d);
+	return brk_job_record(j, "job.start", "success", d);
 }
 
 /* The job's state as a tool shows it (the caller adds the rest). */
-static cJSON *job_json(struct brk_job *j, const struct ssh_job_status *st)
+cJSON *brk_job_json(struct brk_job *j, const struct ssh_job_status *st)
 {
 	cJSON *o = cJSON_CreateObject();
-	char reason[REASON_MAX];
+	char reason[BRK_JOB_REASON_MAX];
 	int64_t ended_at;
 
 	if (o == NULL) {
@@ -346,7 +333,7 @@ static cJSON *job_json(struct brk_job *j, const struct ssh_job_status *st)
 }
 
 /* A result whose text is its structuredContent (sc taken). */
-static int result_of(cJSON *sc, cJSON **result)
+int brk_job_result(cJSON *sc, cJSON **result)
 {
 	char *text = sc != NULL ? cJSON_PrintUnformatted(sc) : NULL;
 
@@ -417,228 +404,7 @@ again:
 	j->sj = sj;
 	pthread_mutex_unlock(&c->b->jobs->mu);
 	ssh_job_status(sj, &st);
-	return result_of(job_json(j, &st), result);
-}
-
-/* ---- the job tools ---- */
-
-/* The caller's job id, held for the call (the gate releases it), or NULL:
- * one that does not exist, is another identity's, or still starts. */
-static struct brk_job *hold(struct brk_jobs *js, const char *actor, const char *id)
-{
-	struct brk_job *j;
-
-	pthread_mutex_lock(&js->mu);
-	for (j = js->head; j != NULL; j = j->next) {
-		if (j->sj != NULL && strcmp(j->id, id) == 0 && strcmp(j->actor, actor) == 0) {
-			j->refs++;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&js->mu);
-	return j;
-}
-
-static void release(void *arg)
-{
-	struct brk_job *j = arg;
-
-	pthread_mutex_lock(&j->b->jobs->mu);
-	j->refs--;
-	pthread_mutex_unlock(&j->b->jobs->mu);
-}
-
-/* Reads "job" and the tool's other keys (keys; what names them in the
- * error) and holds the job: its host, login and command are the call's,
- * so the gate decides on them. */
-static int parse_job(struct brk_call *c, const cJSON *args, const char *const *keys,
-    const char *what, char *err, size_t errsz)
-{
-	const char *bad = NULL, *id = NULL;
-	struct brk_job *j;
-
-	if (json_only_keys(args, keys, &bad) != 0) {
-		snprintf(err, errsz, "unknown argument \"%.64s\"; %s takes %s", bad != NULL ? bad :
-		    "?", c->tool->name, what);
-		return ZT_ERR_INVALID;
-	}
-	if (json_get_str(args, "job", BRK_JOB_ID_LEN, 0, &id) != 0) {
-		snprintf(err, errsz, "job must be a job id as ssh_exec or job_list gave it");
-		return ZT_ERR_INVALID;
-	}
-	/* Another identity's job answers as one that never was. */
-	if ((j = hold(c->b->jobs, c->who.actor, id)) == NULL) {
-		snprintf(err, errsz, "no job %.16s (job_list shows your jobs)", id);
-		return ZT_ERR_INVALID;
-	}
-	c->held = j;
-	c->release = release;
-	c->host = j->host;
-	c->login = j->login;
-	c->command = j->command;
-	return 0;
-}
-
-int brk_jobs_output_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
-{
-	static const char *const keys[] = { "job", "since", NULL };
-	int64_t since;
-
-	if (cJSON_GetObjectItemCaseSensitive(args, "since") != NULL &&
-	    json_get_int(args, "since", 0, INT64_MAX / 2, &since) != 0) {
-		snprintf(err, errsz, "since must be a byte offset (an integer from 0), as \"next\" "
-		    "of the last job_output gave it");
-		return ZT_ERR_INVALID;
-	}
-	return parse_job(c, args, keys, "job and since", err, errsz);
-}
-
-/* The output from a read, with a marker for what was dropped. NULL on
- * ENOMEM. */
-static char *output_text(const struct ssh_job_chunk *ch)
-{
-	char *text = json_text_from_bytes(ch->data, ch->len), *marked;
-	size_t n;
-
-	if (text == NULL || ch->dropped == 0) {
-		return text;
-	}
-	n = strlen(text) + 64;
-	if ((marked = malloc(n)) != NULL) {
-		snprintf(marked, n, "[zt: %llu bytes dropped]\n%s",
-		    (unsigned long long)ch->dropped, text);
-	}
-	free(text);
-	return marked;
-}
-
-int brk_jobs_output_run(struct brk_call *c, cJSON **result)
-{
-	struct brk_job *j = c->held;
-	struct ssh_job_chunk ch;
-	struct ssh_job_status st;
-	int64_t since = 0;
-	char *text;
-	cJSON *sc;
-
-	(void)json_get_int(c->args, "since", 0, INT64_MAX / 2, &since);
-	if (ssh_job_read(j->sj, (uint64_t)since, 0, &ch, &st) != 0) {
-		return ZT_ERR_NOMEM;
-	}
-	if (st.state != SSH_JOB_RUNNING && !ch.more) {
-		pthread_mutex_lock(&c->b->jobs->mu);
-		j->read_at = brk_now();
-		pthread_mutex_unlock(&c->b->jobs->mu);
-	}
-	text = output_text(&ch);
-	sc = job_json(j, &st);
-	if (text == NULL || sc == NULL) {
-		free(ch.data);
-		free(text);
-		cJSON_Delete(sc);
-		return ZT_ERR_NOMEM;
-	}
-	cJSON_AddStringToObject(sc, "output", text);
-	cJSON_AddNumberToObject(sc, "since", (double)ch.from);
-	cJSON_AddNumberToObject(sc, "next", (double)ch.next);
-	cJSON_AddNumberToObject(sc, "dropped", (double)ch.dropped);
-	cJSON_AddBoolToObject(sc, "more", ch.more);
-	cJSON_AddStringToObject(c->outcome, "job_id", j->id);
-	cJSON_AddStringToObject(c->outcome, "state", ssh_job_state_name(st.state));
-	cJSON_AddNumberToObject(c->outcome, "bytes", (double)ch.len);
-	free(ch.data);
-	free(text);
-	return result_of(sc, result);
-}
-
-int brk_jobs_signal_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
-{
-	static const char *const keys[] = { "job", "signal", NULL };
-	const char *sig = NULL;
-
-	if (json_get_str(args, "signal", SSH_JOB_SIG_MAX, 0, &sig) != 0 ||
-	    !ssh_job_signal_ok(sig)) {
-		snprintf(err, errsz, "signal must be TERM, INT, KILL or HUP");
-		return ZT_ERR_INVALID;
-	}
-	return parse_job(c, args, keys, "job and signal", err, errsz);
-}
-
-int brk_jobs_signal_run(struct brk_call *c, cJSON **result)
-{
-	struct brk_job *j = c->held;
-	struct ssh_job_status st;
-	const char *sig = NULL;
-	char how[128];
-	cJSON *d, *sc;
-	int r = ZT_ERR_STOPPED;
-
-	(void)json_get_str(c->args, "signal", SSH_JOB_SIG_MAX, 0, &sig);
-	cJSON_AddStringToObject(c->outcome, "job_id", j->id);
-	cJSON_AddStringToObject(c->outcome, "signal", sig);
-	/* On record before it is sent (and so before the end it causes). */
-	ssh_job_status(j->sj, &st);
-	if (st.state == SSH_JOB_RUNNING) {
-		if ((d = job_details(j)) != NULL) {
-			cJSON_AddStringToObject(d, "signal", sig);
-			cJSON_AddStringToObject(d, "signal_call_id", c->id);
-		}
-		if (job_record(j, "job.signal", "success", d) != 0) {
-			*result = mcp_result_error(BRK_GATE_UNRECORDED);
-			return *result != NULL ? 0 : ZT_ERR_NOMEM;
-		}
-		r = ssh_job_signal(j->sj, sig, how, sizeof(how));
-	}
-	if (r != 0) {
-		ssh_job_status(j->sj, &st);
-		c->failed = 1;
-		snprintf(how, sizeof(how), "%s", r == ZT_ERR_STOPPED ? "the job has ended" :
-		    "the job's connection did not answer in time");
-		cJSON_AddStringToObject(c->outcome, "error", how);
-		*result = mcp_result_error("job %s: %s (%s); no signal was sent", j->id, how,
-		    ssh_job_state_name(st.state));
-		return *result != NULL ? 0 : ZT_ERR_NOMEM;
-	}
-	cJSON_AddStringToObject(c->outcome, "how", how);
-	(void)ssh_job_wait(j->sj, BRK_JOB_SIGNAL_WAIT_MS);
-	ssh_job_status(j->sj, &st);
-	if ((sc = job_json(j, &st)) != NULL) {
-		cJSON_AddStringToObject(sc, "sent", sig);
-		cJSON_AddStringToObject(sc, "how", how);
-	}
-	return result_of(sc, result);
-}
-
-int brk_jobs_list_run(struct brk_call *c, cJSON **result)
-{
-	struct brk_jobs *js = c->b->jobs;
-	struct ssh_job_status st;
-	struct brk_job *j;
-	cJSON *sc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(sc, "jobs"), *o;
-	int n = 0;
-
-	if (arr == NULL) {
-		cJSON_Delete(sc);
-		return ZT_ERR_NOMEM;
-	}
-	pthread_mutex_lock(&js->mu);
-	for (j = js->head; j != NULL; j = j->next) {
-		if (j->sj == NULL || strcmp(j->actor, c->who.actor) != 0) {
-			continue;
-		}
-		ssh_job_status(j->sj, &st);
-		pthread_mutex_unlock(&js->mu);
-		o = job_json(j, &st);
-		pthread_mutex_lock(&js->mu);
-		if (o != NULL) {
-			cJSON_AddStringToObject(o, "command", j->command);
-			cJSON_AddItemToArray(arr, o);
-			n++;
-		}
-	}
-	pthread_mutex_unlock(&js->mu);
-	cJSON_AddNumberToObject(c->outcome, "jobs", n);
-	return result_of(sc, result);
+	return brk_job_result(brk_job_json(j, &st), result);
 }
 
 /* ---- ending jobs ---- */
@@ -715,7 +481,7 @@ void brk_jobs_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 	struct brk_job *j, **pp, *run = NULL, *gone = NULL;
 	struct brk_pooled *closing = NULL, *pc;
 	int64_t now = b->now(), gen = brk_policy_generation(b->roles);
-	char why[REASON_MAX];
+	char why[BRK_JOB_REASON_MAX];
 	int full;
 
 	(void)arg;
@@ -758,7 +524,7 @@ void brk_jobs_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 			log_info("job %s of %s on %s: ending it: %s", j->id, j->actor, j->host, why);
 			stop_job(js, j, why);
 		}
-		release(j);
+		brk_job_release(j);
 	}
 	while ((pc = closing) != NULL) {
 		closing = pc->next;
@@ -795,7 +561,7 @@ void brk_jobs_shutdown(struct brk_jobs *js)
 		if (!ssh_job_wait(j->sj, BRK_JOB_START_MS)) {
 			log_error("job %s: no end after the broker's stop", j->id);
 		}
-		release(j);
+		brk_job_release(j);
 	}
 }
 
