@@ -65,7 +65,7 @@ const char brk_admin_usage[] =
 	"  roles apply -f ROLE.yaml         create or replace a role (see examples/roles/)\n"
 	"  roles ls | roles rm NAME         list or delete roles\n"
 	"  policy test --user U|--bot B --tool T [--host H --labels k=v,..] [--login L]\n"
-	"              [--command 'CMD']\n"
+	"              [--command 'CMD'] [--path /P]\n"
 	"                                   the decision and the rule that made it\n"
 	"                                   (exit 0 allow, 1 deny)\n"
 	"  ca pin                           the CA pin clients need (sha256:...)\n"
@@ -78,7 +78,7 @@ struct args {
 	const char *pos[4];
 	int npos;
 	const char *roles, *ttl, *since, *uses, *file, *user, *bot, *tool, *host, *labels, *login,
-	    *command;
+	    *command, *path;
 	const char *name;
 	int json, rotate;
 };
@@ -100,6 +100,7 @@ static const struct {
 	{ "--labels", offsetof(struct args, labels) },
 	{ "--login", offsetof(struct args, login) },
 	{ "--command", offsetof(struct args, command) },
+	{ "--path", offsetof(struct args, path) },
 	{ "--name", offsetof(struct args, name) },
 };
 
@@ -1476,6 +1477,12 @@ int brk_admin_policy_test(struct store *st, struct brk_roles *rc,
 		snprintf(err, errsz, "a policy test needs a tool and either a user or a bot");
 		return ZT_ERR_INVALID;
 	}
+	if (q->path != NULL && !pol_path_normal(q->path)) {
+		/* The file tools refuse such a path before any decision. */
+		snprintf(err, errsz, "path must be absolute and normal (no \"..\", \".\", \"//\" "
+		    "or trailing '/'), as the file tools take it");
+		return ZT_ERR_INVALID;
+	}
 	if ((r = query_labels(st, agents, q, parsed, &nlabels, err, errsz)) != 0) {
 		return r;
 	}
@@ -1506,6 +1513,7 @@ int brk_admin_policy_test(struct store *st, struct brk_roles *rc,
 	req.nlabels = nlabels;
 	req.login = q->login;
 	req.command = q->command;
+	req.path = q->path;
 	req.bot = q->bot != NULL;
 	r = pol_decide(set.roles, set.n, &req, d);
 	brk_policy_release(&set);
@@ -1525,7 +1533,7 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	if (a->npos < 2 || strcmp(a->pos[1], "test") != 0 || a->tool == NULL ||
 	    (a->user == NULL) == (a->bot == NULL)) {
 		fprintf(stderr, "ztbroker admin: policy test --user U|--bot B --tool T "
-		    "[--host H --labels k=v,..] [--login L] [--command 'CMD']\n");
+		    "[--host H --labels k=v,..] [--login L] [--command 'CMD'] [--path /P]\n");
 		return 2;
 	}
 	memset(&q, 0, sizeof(q));
@@ -1536,6 +1544,7 @@ static int cmd_policy(struct brk_datadir *dd, const struct args *a)
 	q.labels = a->labels;
 	q.login = a->login;
 	q.command = a->command;
+	q.path = a->path;
 	/* No registry here: a known host's labels come from the store. */
 	r = brk_admin_policy_test(dd->store, dd->roles, NULL, &q, &d, missing, sizeof(missing),
 	    err, sizeof(err));

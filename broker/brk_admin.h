@@ -158,6 +158,7 @@ struct brk_admin_query {
 	const char *labels;  /* optional "k=v,k2=v2" (at most TUN_LABELS_MAX) */
 	const char *login;   /* optional */
 	const char *command; /* optional: the command line of ssh_exec */
+	const char *path;    /* optional: a file tool's path, absolute and normal */
 };
 
 /* Decides q against the roles (rc, over st) of q's user or bot into *d,

@@ -19,6 +19,7 @@
 #include "broker/brk.h"
 #include "broker/brk_admin.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_files.h"
 #include "broker/brk_sshexec.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -419,7 +420,8 @@ static void role_rm(struct brk *b, const struct brk_req *req,
 	remove_named(b, body, resp, details, "name", STORE_NAME_MAX, brk_admin_role_rm);
 }
 
-/* POST /v1/policy/test {"user"|"bot", "tool", "host", "labels", "login"} */
+/* POST /v1/policy/test {"user"|"bot", "tool", "host", "labels", "login",
+ * "command", "path"} */
 static void policy_test(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
@@ -433,6 +435,7 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 		{ "labels", 0, LABELS_TEXT_MAX, &q.labels, 0, 0, 0, NULL },
 		{ "login", 0, LOGIN_MAX, &q.login, 0, 0, 0, NULL },
 		{ "command", 0, BRK_EXEC_COMMAND_MAX, &q.command, 0, 0, 0, NULL },
+		{ "path", 0, BRK_FILE_PATH_MAX, &q.path, 0, 0, 0, NULL },
 	};
 	char missing[STORE_ROLES_MAX + 1], err[POL_ERR_MAX], need[POL_APPROVERS_MAX + 128];
 	struct pol_decision d;
@@ -485,6 +488,9 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 		}
 		if (q.command != NULL) {
 			cJSON_AddStringToObject(dt, "command", q.command);
+		}
+		if (q.path != NULL) {
+			cJSON_AddStringToObject(dt, "path", q.path);
 		}
 		cJSON_AddBoolToObject(dt, "allow", d.allow);
 	}

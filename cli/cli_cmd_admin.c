@@ -51,7 +51,7 @@ static const char usage_roles[] =
     "       ztctl roles ls | roles rm NAME   list or delete roles\n";
 static const char usage_policy[] =
     "usage: ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]\n"
-    "                         [--login L] [--command 'CMD']\n"
+    "                         [--login L] [--command 'CMD'] [--path /P]\n"
     "       the decision, the rule that made it and what it requires (MFA,\n"
     "       approval; exit 0 allow, 1 deny); without --labels, a host the broker\n"
     "       knows is tested with its own labels\n";
@@ -99,7 +99,7 @@ out:
 /* The options of the admin commands; each command allows some of them. */
 enum {
 	O_TTL = 1, O_USES, O_FILE, O_USER, O_BOT, O_TOOL, O_HOST, O_LABELS, O_LOGIN, O_COMMAND,
-	O_NAME, O_HELP
+	O_PATH, O_NAME, O_HELP
 };
 #define BIT(o) (1u << (o))
 
@@ -125,6 +125,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 		{"labels", required_argument, NULL, O_LABELS},
 		{"login", required_argument, NULL, O_LOGIN},
 		{"command", required_argument, NULL, O_COMMAND},
+		{"path", required_argument, NULL, O_PATH},
 		{"name", required_argument, NULL, O_NAME},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
@@ -537,13 +538,13 @@ int cli_cmd_roles(int argc, char **argv)
 
 /* The query's fields, in the order of the O_* ids from O_USER. */
 static const char *const query_keys[] = { "user", "bot", "tool", "host", "labels", "login",
-	"command" };
+	"command", "path" };
 
 int cli_cmd_policy(int argc, char **argv)
 {
 	char rule[FIELD_MAX + 1], missing[FIELD_MAX + 1] = "";
 	const unsigned allowed = BIT(O_USER) | BIT(O_BOT) | BIT(O_TOOL) | BIT(O_HOST) |
-	    BIT(O_LABELS) | BIT(O_LOGIN) | BIT(O_COMMAND);
+	    BIT(O_LABELS) | BIT(O_LOGIN) | BIT(O_COMMAND) | BIT(O_PATH);
 	const cJSON *arr = NULL, *m;
 	cJSON *body = NULL, *resp = NULL;
 	struct aopts o;
@@ -560,7 +561,7 @@ int cli_cmd_policy(int argc, char **argv)
 		cli_fail("out of memory");
 		goto out;
 	}
-	for (int id = O_USER; id <= O_COMMAND; id++) {
+	for (int id = O_USER; id <= O_PATH; id++) {
 		if (OPT(&o, id) != NULL &&
 		    cJSON_AddStringToObject(body, query_keys[id - O_USER], OPT(&o, id)) == NULL) {
 			cli_fail("out of memory");

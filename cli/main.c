@@ -60,7 +60,7 @@ static void usage(FILE *f)
 	    "  ztctl agents ls | agents approve NAME | agents lock NAME | agents unlock NAME\n"
 	    "  ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME\n"
 	    "  ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]\n"
-	    "                    [--login L] [--command 'CMD']\n\n"
+	    "                    [--login L] [--command 'CMD'] [--path /P]\n\n"
 	    "The session is kept in $ZT_HOME/profile.json (default ~/.zt). URL is\n"
 	    "https://HOST[:PORT] (port 8443 by default); PIN is the broker CA's pin,\n"
 	    "sha256:<64 hex digits>, as printed by ztbroker. With --password-stdin, or\n"

@@ -245,6 +245,34 @@ describe('policy test', () => {
     assert.ok(ev.some((e) => e.details.tool === 'file_write' && e.details.allow === false));
   });
 
+  test('--path decides a file tool on a path; a path that is not normal is refused', async () => {
+    assert.equal(admin(broker, 'roles', 'apply', '-f', 'examples/roles/file-ops.yaml').code, 0);
+    assert.equal(admin(broker, 'bots', 'add', 'files-ai', '--roles', 'file-ops').code, 0);
+    const on = (tool) => ['--bot', 'files-ai', '--tool', tool, '--host', 'web1', '--labels',
+      'env=staging,team=web', '--login', 'ubuntu'];
+    const ok = await zt(['policy', 'test', ...on('file_read'), '--path', '/var/log/syslog']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /^ALLOW\nallow: role file-ops allows tool file_read/);
+    assert.equal(ok.stdout, admin(broker, 'policy', 'test', ...on('file_read'), '--path',
+      '/var/log/syslog').stdout);
+    const outside = await zt(['policy', 'test', ...on('file_read'), '--path', '/etc/shadow']);
+    assert.equal(outside.code, 1, outside.stdout);
+    assert.match(outside.stdout, /^DENY\n/);
+    const key = await zt(['policy', 'test', ...on('file_write'), '--path',
+      '/srv/app/config/tls/site.key']);
+    assert.equal(key.code, 1, key.stdout);
+    assert.match(key.stdout, /^DENY\ndeny: role file-ops denies tool file_write/);
+    for (const bad of ['/var/log/../../etc/shadow', 'var/log/x', '/var//log/x']) {
+      const r = await zt(['policy', 'test', ...on('file_read'), '--path', bad]);
+      assert.notEqual(r.code, 0, bad);
+      assert.match(r.stderr, /path must be absolute and normal/, bad);
+      assert.match(admin(broker, 'policy', 'test', ...on('file_read'), '--path', bad).stderr,
+        /path must be absolute and normal/);
+    }
+    const ev = events('policy.test').filter((e) => e.details.bot === 'files-ai');
+    assert.ok(ev.some((e) => e.details.path === '/etc/shadow' && e.details.allow === false));
+  });
+
   test('without --labels, a known host is tested with the labels its agent advertised', async () => {
     const args = ['--bot', 'ops-ai', '--tool', 'ssh_exec', '--host', 'web1', '--login', 'ubuntu'];
     const r = await zt(['policy', 'test', ...args]);
