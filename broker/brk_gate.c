@@ -207,8 +207,8 @@ static int refuse(struct brk_call *c, const char *outcome, const char *reason, i
 
 /* The policy's request for c, with path for its path (the host's labels
  * into labels, which must outlive req). */
-static void request_of(const struct brk_call *c, const char *path, struct pol_label *labels,
-    struct pol_request *req)
+static void request_of(const struct brk_call *c, const char *path,
+    struct pol_label labels[BRK_LABELS_MAX], struct pol_request *req)
 {
 	memset(req, 0, sizeof(*req));
 	req->tool = c->tool->name;
@@ -387,20 +387,33 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 
 int brk_gate_recheck_path(struct brk_call *c, const char *path, cJSON **result)
 {
-	struct pol_label labels[TUN_LABELS_MAX];
+	struct pol_label labels[BRK_LABELS_MAX];
 	struct pol_request req;
 	struct pol_decision d;
 	const char *why = NULL;
+	/* A person approved, or stepped up for, this very call: its path. */
+	int bound = c->dec.req.approval || c->dec.req.mfa == POL_MFA_PER_CALL;
 
 	request_of(c, path, labels, &req);
 	brk_policy_decide(c->b->roles, c->who.roles, &req, &d, NULL);
-	if (d.allow && pol_demand_cmp(&d.req, &c->dec.req) <= 0) {
+	if (d.allow && pol_demand_cmp(&d.req, &c->dec.req) <= 0 &&
+	    (!bound || strcmp(path, c->path) == 0)) {
 		return 0;
 	}
 	/* A path that resolves somewhere only a more demanding role allows
-	 * would skip that role's MFA or approval: refused, with the way on. */
-	why = d.allow ? "; that path needs more (MFA or approval) than the path asked for: "
-	    "call again with it" : "";
+	 * would skip that role's MFA or approval; one that resolves elsewhere
+	 * than the path a person approved would run what they did not see:
+	 * refused, with the way on. */
+	if (d.allow && pol_demand_cmp(&d.req, &c->dec.req) <= 0) {
+		d.allow = 0;
+		snprintf(d.rule, sizeof(d.rule), "refused: the call was approved (or stepped up "
+		    "for) on its path as written");
+		why = "; an approved call runs only on the path a person saw: call again with the "
+		    "resolved path";
+	} else {
+		why = d.allow ? "; that path needs more (MFA or approval) than the path asked "
+		    "for: call again with it" : "";
+	}
 	c->denied = 1;
 	cJSON_AddStringToObject(c->outcome, "status", "denied");
 	cJSON_AddStringToObject(c->outcome, "rule", d.rule);

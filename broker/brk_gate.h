@@ -133,7 +133,10 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 /* For a tool that resolved its path on the host (brk_files.h): decides c's
  * request again with path (the resolved one) for c->path, on the roles as
  * they are now. 0 when that allows it and asks no more (MFA, approval)
- * than the decision the call runs on; else ZT_ERR_DENIED (or ZT_ERR_NOMEM)
+ * than the decision the call runs on, and, when that decision required a
+ * person for this call (approval, MFA per call), path is the very path
+ * they saw (c->path; a link must not redirect an approved call); else
+ * ZT_ERR_DENIED (or ZT_ERR_NOMEM)
  * with c->denied set, c->outcome saying status "denied" and the rule, and
  * *result a tool error naming the rule: the tool returns 0 then, having
  * done nothing. */

@@ -407,6 +407,103 @@ static void hash(const char *actor, const char *tool, const char *args, char *ou
 	cJSON_Delete(j);
 }
 
+/* A file tool's path as its host resolved it: decided again; one a link
+ * redirected elsewhere than the path a person approved is refused even
+ * where the roles would allow it; so is one the roles deny. */
+static void test_recheck_path(void **state)
+{
+	struct fx *f = *state;
+	static const struct brk_tool file_read = { .name = "file_read", .flags = BRK_TOOL_HOST };
+	struct brk_call c;
+	cJSON *result = NULL;
+
+	apply(f, "kind: role\nname: files\nallow:\n  hosts: {env: staging}\n"
+	    "  logins: [ubuntu]\n  tools: [file_read]\n  paths: [\"/srv/**\"]\n");
+	memset(&c, 0, sizeof(c));
+	c.b = &f->b;
+	c.tool = &file_read;
+	c.host = "web1";
+	c.login = "ubuntu";
+	c.path = "/srv/app/current/x";
+	snprintf(c.who.roles, sizeof(c.who.roles), "files");
+	c.who.kind = STORE_BOT;
+	assert_int_equal(brk_agents_resource(f->b.agents, "web1", &c.resource), 0);
+	c.dec.allow = 1;
+	for (int approved = 0; approved <= 1; approved++) {
+		c.dec.req.approval = approved;
+		assert_non_null(c.outcome = cJSON_CreateObject());
+		assert_int_equal(brk_gate_recheck_path(&c, "/srv/app/current/x", &result), 0);
+		/* Elsewhere in the allowed tree: fine unless a person approved. */
+		assert_int_equal(brk_gate_recheck_path(&c, "/srv/app/v2/x", &result),
+		    approved ? ZT_ERR_DENIED : 0);
+		if (approved) {
+			char *text = cJSON_PrintUnformatted(result);
+
+			assert_non_null(strstr(text, "call again with the resolved path"));
+			free(text);
+			cJSON_Delete(result);
+			result = NULL;
+		}
+		assert_int_equal(brk_gate_recheck_path(&c, "/etc/shadow", &result), ZT_ERR_DENIED);
+		assert_int_equal(c.denied, 1);
+		cJSON_Delete(result);
+		result = NULL;
+		cJSON_Delete(c.outcome);
+		c.denied = 0;
+	}
+}
+
+/* The most labels a resource can have (its agent's 32 and 8 of its own)
+ * all reach the decision, on every path that decides (under ASan, an
+ * array too small for them is an error). */
+static void test_recheck_path_most_labels(void **state)
+{
+	struct fx *f = *state;
+	static const struct brk_tool file_read = { .name = "file_read", .flags = BRK_TOOL_HOST };
+	struct store_agent_claims claims;
+	struct brk_agents *agents;
+	struct brk_call c;
+	cJSON *result = NULL;
+	size_t n;
+
+	memset(&claims, 0, sizeof(claims));
+	n = (size_t)snprintf(claims.labels, sizeof(claims.labels), "{");
+	for (int i = 0; i < TUN_LABELS_MAX; i++) {
+		n += (size_t)snprintf(claims.labels + n, sizeof(claims.labels) - n,
+		    "%s\"a%02d\":\"v\"", i > 0 ? "," : "", i);
+	}
+	snprintf(claims.labels + n, sizeof(claims.labels) - n, "}");
+	n = (size_t)snprintf(claims.resources, sizeof(claims.resources), "[{\"name\":\"big1\","
+	    "\"kind\":\"ssh\",\"address\":\"127.0.0.1:22\",\"host_key\":\"%s\",\"labels\":{",
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHfz7YpGhMmh8Y9WcGJmqu0Ayj2MKHEDnjNnO3FqTuHt");
+	for (int i = 0; i < TUN_RESOURCE_LABELS_MAX; i++) {
+		n += (size_t)snprintf(claims.resources + n, sizeof(claims.resources) - n,
+		    "%s\"r%02d\":\"v\"", i > 0 ? "," : "", i);
+	}
+	snprintf(claims.resources + n, sizeof(claims.resources) - n, "}}]");
+	assert_int_equal(store_agent_bind(f->b.store, "big1", "sha256:"
+	    "1111111111111111111111111111111111111111111111111111111111111111", &claims, NOW, NULL),
+	    0);
+	assert_non_null(agents = brk_agents_new(f->b.store));
+	apply(f, "kind: role\nname: files\nallow:\n  hosts: {a31: v, r07: v}\n"
+	    "  logins: [ubuntu]\n  tools: [file_read]\n  paths: [\"/srv/**\"]\n");
+	memset(&c, 0, sizeof(c));
+	c.b = &f->b;
+	c.tool = &file_read;
+	c.host = "big1";
+	c.login = "ubuntu";
+	c.path = "/srv/x";
+	snprintf(c.who.roles, sizeof(c.who.roles), "files");
+	assert_int_equal(brk_agents_resource(agents, "big1", &c.resource), 0);
+	assert_int_equal(c.resource.nlabels, TUN_LABELS_MAX + TUN_RESOURCE_LABELS_MAX);
+	c.dec.allow = 1;
+	assert_non_null(c.outcome = cJSON_CreateObject());
+	/* Allowed only if the last label of each kind reached the decision. */
+	assert_int_equal(brk_gate_recheck_path(&c, "/srv/x", &result), 0);
+	cJSON_Delete(c.outcome);
+	brk_agents_free(agents);
+}
+
 static void test_same_call_same_hash(void **state)
 {
 	char a[CRYPTO_SHA256_HEX_LEN + 1], b[CRYPTO_SHA256_HEX_LEN + 1];
@@ -493,6 +590,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gate_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recheck_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recheck_path_most_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_revoked_credential, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_held_call_withdrawn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_released_call_decided_again, setup,
