@@ -12,9 +12,11 @@
 //             (parallel requests on one session per 64 of them) -> ztbroker (policy, two durable
 //             audit events, a pooled SSH connection of the caller) -> ztagent's tunnel -> sshd.
 // Sections, each a function of the shared setup: `warm` (median, p90, p99 and calls/s at each
-// concurrency level, failures and time-outs counted, not fatal) and `cold` (the first call to
-// the host: a fresh `ssh`, a new ssh-mcp process, a new zt credential). A plain-text table goes
-// to stdout, the numbers as JSON to $ZT_BUILD/bench/ssh_exec.json, progress to stderr.
+// concurrency level, failures and time-outs counted, not fatal), `cold` (the first call to
+// the host: a fresh `ssh`, a new ssh-mcp process, a new zt credential) and `files` (a file of
+// random bytes down and up: scp, sftp -b, zt's file_read and file_write; MB/s, SHA-256
+// checked). A plain-text table goes to stdout, the numbers as JSON to
+// $ZT_BUILD/bench/ssh_exec.json, progress to stderr.
 //
 //   ZT_BUILD=$PWD/build node_modules/.bin/node bench/ssh_exec.mjs
 //
@@ -22,10 +24,12 @@
 // concurrency 1 run), BENCH_CALLS (200: each run at a higher level), BENCH_LEVELS (8,32,128;
 // 1 is always run), BENCH_COLD_CALLS (20), BENCH_TIMEOUT_S (60: a call slower than this counts
 // as timed out), BENCH_ONLY=mcp,cm (a subset; ratios need their reference), BENCH_SECTIONS
-// (warm,cold), BENCH_LOGIN (default: as root the system user zt-bench, created on first use
+// (warm,cold,files), BENCH_FILE_MIB (64: the file's size), BENCH_FILE_RUNS (3: rounds of the
+// file paths), BENCH_LOGIN (default: as root the system user zt-bench, created on first use
 // with /bin/sh as its shell; else the current user), BENCH_OPENSSH_KEX=curve25519-sha256
 // (the ssh client's key exchange, default OpenSSH 9's sntrup761x25519-sha512).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -229,7 +233,8 @@ function benchLogin() {
 // cold measure also has cold() -> ms of one first call to the host (what it prepares, such as
 // a process or an MCP session, is not timed).
 
-function sshArgs({ key, port, knownHosts }) {
+// ssh's options for the direct paths; portFlag is -p for ssh, -P for scp and sftp.
+function sshArgs({ key, port, knownHosts }, portFlag = '-p') {
   const kex = process.env.BENCH_OPENSSH_KEX || undefined;
   if (kex !== undefined && !/^[a-z0-9@.,-]+$/.test(kex)) {
     throw new Error(`BENCH_OPENSSH_KEX: bad value ${kex}`);
@@ -238,7 +243,7 @@ function sshArgs({ key, port, knownHosts }) {
     ...(kex ? ['-o', `KexAlgorithms=${kex}`] : []),
     '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none',
     '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=30', '-p', String(port)];
+    '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=30', portFlag, String(port)];
 }
 
 async function sshCall(args) {
@@ -488,7 +493,7 @@ async function setup() {
   const callsPerIdentity = Math.min(256, Math.max(32, Math.max(...LEVELS, 10)));
   broker = await startBroker({ dir: tmpdir('zt-bench-broker-'),
     args: ['--tunnel-listen', '127.0.0.1:0', '--exec-timeout-max', '1h',
-      '--mcp-calls-per-identity', String(callsPerIdentity)] });
+      '--mcp-calls-per-identity', String(callsPerIdentity), '--file-max', FILE_MAX_ARG] });
   dirs.push(broker.dir);
   const brokerCa = admin(broker, 'ca', 'ssh-user-pub');
   if (brokerCa.code !== 0) throw new Error(`ztbroker admin ca ssh-user-pub: ${brokerCa.stderr}`);
@@ -498,9 +503,14 @@ async function setup() {
   sshd = startSshd({ userCa: `${brokerCa.stdout.trim()}\n${mintLine}\n`,
     extraConfig: `MaxStartups 1024\nMaxSessions 1024\nAuthorizedKeysFile ${authorizedKeys}\n` });
 
+  // The files section's directory on the "host", the login's own (it writes there over SFTP).
+  const filesDir = fs.realpathSync(tmpdir('zt-bench-files-'));
+  dirs.push(filesDir);
+  if (process.getuid() === 0) execFileSync('chown', [`${user}:`, filesDir]);
   const role = path.join(work, 'role.yaml');
   fs.writeFileSync(role, `kind: role\nname: bench\nallow:\n  hosts: {env: bench}\n`
-    + `  logins: [${user}]\n  tools: [ssh_exec, list_hosts]\n`);
+    + `  logins: [${user}]\n  tools: [ssh_exec, list_hosts, file_read, file_write]\n`
+    + `  paths: ["${filesDir}/**"]\n`);
   const ra = admin(broker, 'roles', 'apply', '-f', role);
   if (ra.code !== 0) throw new Error(`roles apply: ${ra.stderr}`);
   const tok = admin(broker, 'tokens', 'add');
@@ -527,7 +537,7 @@ async function setup() {
   clients.delete(probe);
   await probe.close();
 
-  const ctx = { S, user, login, work, caDir, key, sshmcpKey, token, port: sshd.port,
+  const ctx = { S, user, login, work, filesDir, caDir, key, sshmcpKey, token, port: sshd.port,
     hostKey: sshd.hostKey, knownHosts: path.join(sshd.sshdDir, 'known_hosts'),
     callsPerIdentity, mcpAnswered: 0 };
   const all = [opensshMethod(ctx), controlMasterMethod(ctx), libsshMethod(ctx), sshmcpMethod(ctx),
@@ -577,7 +587,7 @@ function auditCheck(answered) {
 }
 
 // ---- sections: each runs on the shared setup, returns its part of the report, and prints
-// its part of the table. A new section (say, file transfer) is one more entry in SECTIONS. ----
+// its part of the table. A new section is one more entry in SECTIONS. ----
 
 // Level by level, the paths in turn, so that drift in the machine's load hits all alike.
 // Warm-up before each level: BENCH_WARMUP calls, at the level's concurrency; for zt, whose
@@ -642,9 +652,148 @@ async function coldSection(ctx) {
   return out;
 }
 
+// ---- file transfer: one file of FILE_MIB random bytes, down and up, three ways each ----
+// scp and sftp -b are fresh OpenSSH processes straight to the sshd (OpenSSH 9's scp speaks
+// SFTP); zt is file_read / file_write over MCP through the broker and the agent's tunnel, in
+// calls of at most FILE_MAX bytes read (the broker runs with --file-max FILE_MAX_ARG) or
+// WRITE_CHUNK bytes written (a write's base64 must fit one JSON-RPC message, MCP_MSG_MAX
+// in mcp/mcp.h): the first call replaces the file, the rest append. Every path's result is
+// checked by its SHA-256.
+const FILE_MIB = count('BENCH_FILE_MIB', 64, 4096);
+const FILE_RUNS = count('BENCH_FILE_RUNS', 3, 100);
+const FILE_MAX_ARG = '16M';
+const FILE_MAX = 16 * 1024 * 1024;
+const MCP_MSG_MAX = 4 * 1024 * 1024;
+const WRITE_CHUNK = 3 * Math.floor((MCP_MSG_MAX - 4096) / 4);
+
+const sha256File = (f) => {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(f, 'r');
+  const b = Buffer.alloc(1 << 20);
+  try {
+    for (let k; (k = fs.readSync(fd, b)) > 0;) h.update(b.subarray(0, k));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+};
+
+function filePaths(ctx, client, src, size) {
+  const scpArgs = ['-q', ...sshArgs(ctx, '-P')];
+  const remote = (f) => `${ctx.user}@127.0.0.1:${f}`;
+  const up = (n) => path.join(ctx.filesDir, `up-${n}.bin`);
+  const down = (n) => path.join(ctx.work, `down-${n}.bin`);
+  const ok = async (r, what) => {
+    if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.trim().slice(0, 500)}`);
+  };
+  const sftp = async (line) => {
+    const batch = path.join(ctx.work, 'sftp.batch');
+    fs.writeFileSync(batch, `${line}\n`);
+    await ok(await run('sftp', ['-b', batch, ...sshArgs(ctx, '-P'), `${ctx.user}@127.0.0.1`]), 'sftp');
+  };
+  const zt = async (name, args) => {
+    const r = await callTool(client, name, { host: HOST, login: ctx.user, ...args });
+    if (r.isError) throw new Error(`${name}: ${r.content?.map((c) => c.text).join(' ').slice(0, 500)}`);
+    return r;
+  };
+  // Each: what it moves (read: down, write: up), and go() -> the file that arrived.
+  return [
+    { name: 'scp_get', dir: 'read', label: 'scp host:file local', async go() {
+      await ok(await run('scp', [...scpArgs, remote(src), down('scp')]), 'scp');
+      return down('scp');
+    } },
+    { name: 'sftp_get', dir: 'read', label: 'sftp -b (get)', async go() {
+      await sftp(`get ${src} ${down('sftp')}`);
+      return down('sftp');
+    } },
+    { name: 'zt_read', dir: 'read', label: `zt file_read, ${FILE_MAX >> 20} MiB per call`, async go() {
+      const parts = [];
+      for (let off = 0; off < size;) {
+        const r = await zt('file_read', { path: src, offset: off, length: Math.min(FILE_MAX, size - off) });
+        const sc = r.structuredContent;
+        const c = r.content[0];
+        const b = sc.encoding === 'text' ? Buffer.from(c.text, 'utf8') : Buffer.from(c.resource.blob, 'base64');
+        if (b.length !== sc.length || b.length === 0) throw new Error(`file_read at ${off}: ${b.length} bytes`);
+        parts.push(b);
+        off += b.length;
+      }
+      fs.writeFileSync(down('zt'), Buffer.concat(parts));
+      return down('zt');
+    } },
+    { name: 'scp_put', dir: 'write', label: 'scp local host:file', async go() {
+      await ok(await run('scp', [...scpArgs, src, remote(up('scp'))]), 'scp');
+      return up('scp');
+    } },
+    { name: 'sftp_put', dir: 'write', label: 'sftp -b (put)', async go() {
+      await sftp(`put ${src} ${up('sftp')}`);
+      return up('sftp');
+    } },
+    { name: 'zt_write', dir: 'write', label: `zt file_write, ${r2(WRITE_CHUNK / 1048576)} MiB per call`,
+      async go() {
+        const data = fs.readFileSync(src);
+        for (let off = 0; off < size; off += WRITE_CHUNK) {
+          await zt('file_write', { path: up('zt'), append: off > 0,
+            content_base64: data.subarray(off, off + WRITE_CHUNK).toString('base64') });
+        }
+        return up('zt');
+      } },
+  ];
+}
+
+// FILE_RUNS rounds of every path in turn; the median time of each, as MB/s (10^6 bytes).
+async function filesSection(ctx) {
+  const size = FILE_MIB * 1048576;
+  const src = path.join(ctx.filesDir, 'src.bin');
+  fs.writeFileSync(src, crypto.randomBytes(size), { mode: 0o644 });
+  const want = sha256File(src);
+  const client = new ctx.S.Client({ name: 'zt-bench', version: '1.0.0' }, { capabilities: {} });
+  clients.add(client);
+  await client.connect(new ctx.S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${ctx.token}` } },
+  }));
+  // One small read first, so that zt's connection is warm, as in the warm section.
+  await callTool(client, 'file_read', { host: HOST, login: ctx.user, path: src, length: 1 });
+  const paths = filePaths(ctx, client, src, size);
+  const runs = Object.fromEntries(paths.map((p) => [p.name, { ms: [], bad: 0, errors: [] }]));
+  for (let i = 0; i < FILE_RUNS; i++) {
+    for (const p of paths) {
+      say(`files ${p.name}: ${FILE_MIB} MiB, round ${i + 1} of ${FILE_RUNS}`);
+      const t0 = performance.now();
+      try {
+        const got = await p.go();
+        const ms = performance.now() - t0;
+        const sha = sha256File(got);
+        fs.rmSync(got, { force: true });
+        if (sha !== want) throw new Error(`SHA-256 ${sha}, not ${want}`);
+        runs[p.name].ms.push(ms);
+      } catch (e) {
+        runs[p.name].bad++;
+        runs[p.name].errors.push(e.message.slice(0, 300));
+      }
+    }
+  }
+  clients.delete(client);
+  await client.close();
+  fs.rmSync(src, { force: true });
+  const out = { mib: FILE_MIB, runs: FILE_RUNS, read_chunk: FILE_MAX, write_chunk: WRITE_CHUNK,
+    sha256: want, results: {} };
+  for (const p of paths) {
+    const ms = runs[p.name].ms.sort((a, b) => a - b);
+    const med = ms.length ? pct(ms, 0.5) : null;
+    out.results[p.name] = { label: p.label, dir: p.dir, ok: ms.length, failed: runs[p.name].bad,
+      first_error: runs[p.name].errors[0] ?? null, median_ms: med === null ? null : r1(med),
+      mb_s: med === null ? null : r1(size / 1e6 / (med / 1000)), ms: ms.map(r1) };
+  }
+  const mbs = (n) => out.results[n].mb_s;
+  out.ratios = { read_vs_scp: mbs('zt_read') && mbs('scp_get') ? r2(mbs('zt_read') / mbs('scp_get')) : null,
+    write_vs_scp: mbs('zt_write') && mbs('scp_put') ? r2(mbs('zt_write') / mbs('scp_put')) : null };
+  return out;
+}
+
 const SECTIONS = [
   { name: 'warm', run: warmSection, table: warmTable },
   { name: 'cold', run: coldSection, table: coldTable },
+  { name: 'files', run: filesSection, table: filesTable },
 ];
 
 // ---- the table ----
@@ -715,6 +864,22 @@ function coldTable(c) {
   return lines;
 }
 
+function filesTable(f) {
+  const W = [40, 10, 9, 9, 8];
+  const lines = [`File transfer: ${f.mib} MiB of random bytes, ${f.runs} rounds, the paths in turn, `
+    + 'each checked by SHA-256 (scp and sftp: a new process and connection per transfer, '
+    + 'straight to the sshd; zt: one warm MCP session, through the broker and the tunnel):', '',
+  row(['path', 'median', 'MB/s', '/scp', 'failed'], W), row(['', 'ms', '', '', ''], W)];
+  for (const dir of ['read', 'write']) {
+    const scp = f.results[dir === 'read' ? 'scp_get' : 'scp_put'].mb_s;
+    for (const m of Object.values(f.results).filter((x) => x.dir === dir)) {
+      lines.push(row([m.label, fmt(m.median_ms), fmt(m.mb_s), ratioCell(m.mb_s, scp), m.failed], W));
+      if (m.first_error) lines.push(`  first error: ${m.first_error}`);
+    }
+  }
+  return lines;
+}
+
 // The issue's targets, from whatever sections ran: [text, met (true/false/null: not measured)].
 function targets(report) {
   const w = report.warm, c = report.cold, out = [];
@@ -736,6 +901,13 @@ function targets(report) {
   if (c) {
     out.push([`cold MCP median / fresh ssh median = ${c.ratios.mcp_vs_openssh ?? '-'} (at most 0.8)`,
       le(c.ratios.mcp_vs_openssh, 0.8)]);
+  }
+  const f = report.files;
+  if (f) {
+    out.push([`file_read MB/s / scp's = ${f.ratios.read_vs_scp ?? '-'} (at least 0.9)`,
+      f.ratios.read_vs_scp === null ? null : f.ratios.read_vs_scp >= 0.9]);
+    out.push([`file_write MB/s / scp's = ${f.ratios.write_vs_scp ?? '-'} (at least 0.9)`,
+      f.ratios.write_vs_scp === null ? null : f.ratios.write_vs_scp >= 0.9]);
   }
   if (report.audit) {
     const a = report.audit;

@@ -21,7 +21,10 @@
  *             follows every symbolic link, and allows a last component
  *             that does not exist);
  *   stat      stat or lstat of one path;
- *   read      open, fstat, read a range, close: at most max bytes;
+ *   read      open, fstat, read a range, close: at most max bytes, in
+ *             requests of SSH_SFTP_CHUNK with up to SSH_SFTP_READ_AHEAD of
+ *             them in flight (one at a time, each chunk paid a round trip
+ *             through the agent's tunnel: a third of the speed);
  *   write     the whole content to a new temporary file ".NAME.zt-XXXXXXXX"
  *             in the same directory (created exclusively, so never through
  *             a link), with fsync@openssh.com when offered, then renamed to
@@ -60,6 +63,7 @@
 #define SSH_SFTP_PATH_MAX 4096          /* bytes of a path sent or received */
 #define SSH_SFTP_NAME_MAX 1024          /* bytes of one directory entry's name */
 #define SSH_SFTP_CHUNK (32 * 1024)      /* bytes per read or write request */
+#define SSH_SFTP_READ_AHEAD 16          /* read requests in flight at once */
 #define SSH_SFTP_LIST_SCAN_MAX 100000   /* entries one list reads at most */
 
 

@@ -6,6 +6,7 @@
 #include "resources/ssh_sftp.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,125 @@ static int close_file(struct ssh_sftp *s, sftp_file f, int r)
 
 /* ---- reading ---- */
 
+/* One read request in flight: the range it asked for and libssh's id. */
+struct rd_req {
+	uint64_t off;
+	uint32_t len;
+	uint32_t id;
+};
+
+/* The read requests of one range, SSH_SFTP_READ_AHEAD at most in flight, in
+ * the order sent (a ring). */
+struct rd {
+	struct rd_req q[SSH_SFTP_READ_AHEAD];
+	size_t head, n;
+};
+
+/* Sends a read of len bytes at off and queues it. */
+static int rd_send(struct ssh_sftp *s, sftp_file f, struct rd *rd, uint64_t off, uint32_t len)
+{
+	struct rd_req *q = &rd->q[(rd->head + rd->n) % SSH_SFTP_READ_AHEAD];
+	int r, id;
+
+	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	/* libssh reads at the handle's offset and moves it by len. */
+	if (sftp_seek64(f, off) != 0 || (id = sftp_async_read_begin(f, len)) < 0) {
+		return sftp_failed(s, "read");
+	}
+	q->off = off;
+	q->len = len;
+	q->id = (uint32_t)id;
+	rd->n++;
+	return 0;
+}
+
+/* Waits for the oldest request's reply, its bytes into buf at their
+ * place (buf holds the range from base); *k is how many (0 at the end of
+ * the file). libssh refuses a reply longer than asked. */
+static int rd_take(struct ssh_sftp *s, sftp_file f, struct rd *rd, uint8_t *buf,
+    uint64_t base, struct rd_req *done, int *k)
+{
+	int r;
+
+	*done = rd->q[rd->head];
+	rd->head = (rd->head + 1) % SSH_SFTP_READ_AHEAD;
+	rd->n--;
+	if ((r = sftp_step(s)) != 0) {
+		return r;
+	}
+	/* Once a reply said end of file, libssh answers 0 to every later
+	 * sftp_async_read without taking its reply; a seek clears that. */
+	if (sftp_seek64(f, done->off) != 0 ||
+	    (*k = sftp_async_read(f, buf + (done->off - base), done->len, done->id)) < 0) {
+		return sftp_failed(s, "read");
+	}
+	return 0;
+}
+
+/* After a failure the server refused, the replies still owed, so that
+ * libssh does not keep them (a dead session frees them with itself). */
+static void rd_drain(struct ssh_sftp *s, sftp_file f, struct rd *rd, uint8_t *buf,
+    uint64_t base)
+{
+	struct ssh_sftp_err keep = s->err;
+	struct rd_req done;
+	int k;
+
+	while (rd->n > 0 && !s->dead) {
+		(void)rd_take(s, f, rd, buf, base, &done, &k);
+	}
+	s->err = keep;
+}
+
+/*
+ * Reads [offset, offset + max) of f into d with up to SSH_SFTP_READ_AHEAD
+ * requests of SSH_SFTP_CHUNK in flight (one at a time costs a round trip
+ * through the tunnel per chunk). Replies come in any order of size: a
+ * short one has the rest of its range asked again; an empty one marks the
+ * end of the file, and the bytes are those below the lowest end seen.
+ * *got: how many.
+ */
+static int read_range(struct ssh_sftp *s, sftp_file f, uint64_t offset, size_t max,
+    uint8_t *d, size_t *got)
+{
+	struct rd rd = { .head = 0, .n = 0 };
+	struct rd_req done;
+	uint64_t next = offset, end = offset + max, eof = UINT64_MAX;
+	int k, r = 0;
+
+	*got = 0;
+	while (rd.n > 0 || next < end) {
+		while (rd.n < SSH_SFTP_READ_AHEAD && next < end) {
+			uint32_t len = end - next < SSH_SFTP_CHUNK ? (uint32_t)(end - next) :
+			    SSH_SFTP_CHUNK;
+
+			if ((r = rd_send(s, f, &rd, next, len)) != 0) {
+				goto out;
+			}
+			next += len;
+		}
+		if ((r = rd_take(s, f, &rd, d, offset, &done, &k)) != 0) {
+			goto out;
+		}
+		if (k == 0) {
+			eof = done.off < eof ? done.off : eof;
+			end = eof < end ? eof : end;
+			next = next < end ? next : end;
+		} else if ((uint32_t)k < done.len && done.off + (uint32_t)k < end &&
+		    (r = rd_send(s, f, &rd, done.off + (uint32_t)k, done.len - (uint32_t)k)) != 0) {
+			goto out;
+		}
+	}
+	*got = (size_t)(end - offset);
+out:
+	if (r != 0) {
+		rd_drain(s, f, &rd, d, offset);
+	}
+	return r;
+}
+
 int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t max,
     struct ssh_sftp_attr *a, uint8_t **data, size_t *n)
 {
@@ -47,11 +167,13 @@ int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t 
 	sftp_attributes at = NULL;
 	uint8_t *d = NULL;
 	size_t got = 0;
-	ssize_t k;
 	int r;
 
 	*data = NULL;
 	*n = 0;
+	if (offset > UINT64_MAX - max) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad range");
+	}
 	/* A fifo or a device would block the server's open: only files. */
 	if ((r = ssh_sftp_stat(s, path, 0, a)) != 0) {
 		return r;
@@ -74,24 +196,11 @@ int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t 
 		r = sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "not a regular file");
 		goto out;
 	}
-	if ((max > 0 && (d = malloc(max)) == NULL) || sftp_seek64(f, offset) != 0) {
+	if (max > 0 && (d = malloc(max)) == NULL) {
 		r = nomem(s);
 		goto out;
 	}
-	while (got < max) {
-		if ((r = sftp_step(s)) != 0) {
-			goto out;
-		}
-		k = sftp_read(f, d + got, max - got < SSH_SFTP_CHUNK ? max - got : SSH_SFTP_CHUNK);
-		if (k < 0) {
-			r = sftp_failed(s, "read");
-			goto out;
-		}
-		if (k == 0) {
-			break;
-		}
-		got += (size_t)k;
-	}
+	r = read_range(s, f, offset, max, d, &got);
 out:
 	sftp_attributes_free(at);
 	r = close_file(s, f, r);

@@ -32,7 +32,10 @@ const call = (name, args) => bot.callTool({ name, arguments: { host: 'web1', log
 
 before(async () => {
   S = await sdk();
-  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--file-max', '64K'] });
+  // 1 MiB a call: 32 SFTP reads of 32 KiB, so that a read keeps SSH_SFTP_READ_AHEAD (16) in
+  // flight and refills them; still small enough that an oversize write fits one JSON-RPC
+  // message and meets this limit, not the message's.
+  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--file-max', '1M'] });
   sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
   USER = sshd.user;
   ROOT = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-files-')));
@@ -143,6 +146,51 @@ test('binary round trip past one chunk: base64 in, a blob out, same SHA-256; ran
   assert.equal(r.structuredContent.sha256, sha256(part));
 });
 
+test('reads of many SFTP requests in flight: whole in calls of --file-max, odd ranges, the end', async () => {
+  const MiB = 1024 * 1024;
+  const bytes = crypto.randomBytes(3 * MiB + 12345);
+  bytes[0] = 0;
+  const p = path.join(A, 'large.bin');
+  fs.writeFileSync(p, bytes);
+  const blob = (r) => (r.structuredContent.encoding === 'text' ? Buffer.from(r.content[0].text)
+    : Buffer.from(r.content[0].resource.blob, 'base64'));
+
+  // In calls of 1 MiB (each 32 requests, 16 in flight); the last asks past the end of the file.
+  const parts = [];
+  for (let off = 0, more = true; more;) {
+    const r = await call('file_read', { path: p, offset: off, length: MiB });
+    assert.equal(r.isError, false, text(r));
+    const b = blob(r);
+    assert.equal(r.structuredContent.length, b.length);
+    assert.equal(r.structuredContent.sha256, sha256(b));
+    assert.equal(b.length, Math.min(MiB, bytes.length - off));
+    parts.push(b);
+    off += b.length;
+    more = r.structuredContent.more;
+  }
+  assert.equal(parts.length, 4);
+  assert.equal(sha256(Buffer.concat(parts)), sha256(bytes));
+
+  // Odd offsets and lengths, across the 32 KiB request boundaries.
+  for (const [offset, length] of [[32767, MiB - 3], [1, 65537], [3 * MiB + 1, MiB]]) {
+    const r = await call('file_read', { path: p, offset, length });
+    assert.equal(r.isError, false, text(r));
+    const want = bytes.subarray(offset, offset + length);
+    const b = blob(r);
+    assert.equal(b.length, want.length, `offset ${offset}`);
+    assert.ok(b.equals(want), `offset ${offset}`);
+    assert.equal(r.structuredContent.sha256, sha256(want));
+    assert.equal(r.structuredContent.more, offset + length < bytes.length);
+  }
+
+  // At or past the end: nothing, and no more.
+  const r = await call('file_read', { path: p, offset: bytes.length + 10, length: 100 });
+  assert.equal(r.isError, false, text(r));
+  assert.equal(r.structuredContent.length, 0);
+  assert.equal(r.structuredContent.more, false);
+  fs.rmSync(p);
+});
+
 test('".." is refused before anything is opened; nothing is written', async () => {
   const p = `${A}/../outside/dotdot`;
   const r = await call('file_write', { path: p, content: 'x' });
@@ -197,11 +245,11 @@ test('a path with a NUL is refused as a whole; nothing is written', async () => 
 
 test('an oversize write is refused with the limit named; nothing is written', async () => {
   const p = path.join(A, 'big.bin');
-  for (const args of [{ content: 'a'.repeat(65 * 1024) },
-    { content_base64: crypto.randomBytes(65 * 1024).toString('base64') }]) {
+  for (const args of [{ content: 'a'.repeat(1025 * 1024) },
+    { content_base64: crypto.randomBytes(1025 * 1024).toString('base64') }]) {
     const r = await call('file_write', { path: p, ...args });
     assert.equal(r.isError, true);
-    assert.match(text(r), /at most 65536 bytes \(the broker's --file-max\); nothing was written/);
+    assert.match(text(r), /at most 1048576 bytes \(the broker's --file-max\); nothing was written/);
   }
   assert.ok(!fs.existsSync(p));
   assert.ok(!names(A).some((n) => n.includes('big')));
