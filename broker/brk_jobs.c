@@ -452,9 +452,8 @@ static void check(struct brk *b, struct brk_job *j, int full, int64_t gen, char 
 		    brk_identity_refusal(r));
 		return;
 	}
-	if (gen == j->generation) {
-		return;
-	}
+	/* Decided again at each full check, not only when the roles changed:
+	 * the host's labels may have changed too (claims approved). */
 	brk_policy_labels(res.labels, res.nlabels, labels);
 	memset(&req, 0, sizeof(req));
 	req.tool = "ssh_exec";

@@ -38,8 +38,9 @@
  * or was locked; and, when the store changed and every
  * BRK_SSHCONN_CHECK_S anyway, when the credential that started it no
  * longer holds (the identity locked or removed, the token revoked or
- * expired) or its roles, decided again as at the start, no longer allow
- * it (a role change may also shorten its limit). Stopping the broker kills
+ * expired) or its roles, decided again as at the start on its host's
+ * labels as they are then (an operator may have approved new ones), no
+ * longer allow it (a role change may also shorten its limit). Stopping the broker kills
  * every job (brk_jobs_shutdown). A kill is KILL to the process group
  * (resources/ssh_job.h), then the channel and the connection close.
  *

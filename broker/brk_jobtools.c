@@ -197,9 +197,12 @@ int brk_jobs_list_run(struct brk_call *c, cJSON **result)
 			continue;
 		}
 		ssh_job_status(j->sj, &st);
+		/* Held while unlocked: neither the chore nor a start forgets it. */
+		j->refs++;
 		pthread_mutex_unlock(&js->mu);
 		o = brk_job_json(j, &st);
 		pthread_mutex_lock(&js->mu);
+		j->refs--;
 		if (o != NULL) {
 			cJSON_AddStringToObject(o, "command", j->command);
 			cJSON_AddItemToArray(arr, o);

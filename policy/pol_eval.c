@@ -155,12 +155,17 @@ static enum match commands_match(const struct pol_section *sec, const struct eva
 	return any_match(sec->commands, sec->ncommands, cmd, 0) ? MATCH_YES : MATCH_NO;
 }
 
-static int paths_match(const struct pol_section *sec, const char *path)
+static int path_match(const char *pattern, const char *path, int fold);
+
+/* A deny's path globs ignore ASCII case, as its logins do: on a host whose
+ * file system does not tell case (macOS, Windows), a deny of a ".ssh"
+ * directory must also refuse ".SSH". */
+static int paths_match(const struct pol_section *sec, const char *path, int is_deny)
 {
 	size_t i;
 
 	for (i = 0; i < sec->npaths; i++) {
-		if (pol_path_match(sec->paths[i], path)) {
+		if (path_match(sec->paths[i], path, is_deny)) {
 			return 1;
 		}
 	}
@@ -220,7 +225,7 @@ static enum match section_match(const struct pol_section *sec, const struct eval
 			if (is_deny) {
 				return MATCH_NO;
 			}
-		} else if (!paths_match(sec, req->path)) {
+		} else if (!paths_match(sec, req->path, is_deny)) {
 			return MATCH_NO;
 		}
 	}
@@ -521,11 +526,17 @@ static const char *seg_next(const char *cur)
 	return cur + 1 + seg_len(cur);
 }
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* One segment against a pattern segment: '*' any run, '?' any one byte,
- * anything else itself (path patterns hold no '[' or '\'), as fnmatch(3)
- * with FNM_PATHNAME does within a segment. Keeping only the last '*' to
+ * anything else itself (ignoring ASCII case when fold is set; path
+ * patterns hold no '[' or '\'), as fnmatch(3) with FNM_PATHNAME does
+ * within a segment. Keeping only the last '*' to
  * retry from bounds the work to about plen * slen steps. */
-static int seg_match(const char *p, size_t plen, const char *s, size_t slen)
+static int seg_match(const char *p, size_t plen, const char *s, size_t slen, int fold)
 {
 	size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
 
@@ -533,7 +544,8 @@ static int seg_match(const char *p, size_t plen, const char *s, size_t slen)
 		if (pi < plen && p[pi] == '*') {
 			star = pi++;
 			mark = si;
-		} else if (pi < plen && (p[pi] == '?' || p[pi] == s[si])) {
+		} else if (pi < plen && (p[pi] == '?' || p[pi] == s[si] ||
+		    (fold && ascii_lower(p[pi]) == ascii_lower(s[si])))) {
 			pi++;
 			si++;
 		} else if (star != (size_t)-1) {
@@ -575,7 +587,7 @@ int pol_path_normal(const char *path)
  * it keeps runs of "**" segments and long paths to at most (pattern
  * segments x path segments) segment comparisons, without recursion.
  */
-int pol_path_match(const char *pattern, const char *path)
+static int path_match(const char *pattern, const char *path, int fold)
 {
 	const char *pc = NULL, *sc = NULL, *star = NULL, *mark = NULL;
 	size_t pn;
@@ -592,7 +604,7 @@ int pol_path_match(const char *pattern, const char *path)
 			star = pc;
 			mark = sc;
 			pc = seg_next(pc);
-		} else if (*pc != '\0' && seg_match(pc + 1, pn, sc + 1, seg_len(sc))) {
+		} else if (*pc != '\0' && seg_match(pc + 1, pn, sc + 1, seg_len(sc), fold)) {
 			pc = seg_next(pc);
 			sc = seg_next(sc);
 		} else if (star != NULL) {
@@ -607,6 +619,11 @@ int pol_path_match(const char *pattern, const char *path)
 		pc = seg_next(pc);
 	}
 	return *pc == '\0';
+}
+
+int pol_path_match(const char *pattern, const char *path)
+{
+	return path_match(pattern, path, 0);
 }
 
 static int request_ok(const struct pol_role *const *roles, size_t nroles,

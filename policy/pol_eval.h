@@ -20,7 +20,9 @@
  *           matches the command as written and with each run of blanks made
  *           one space and the ends trimmed ("rm  -rf /" is denied by
  *           "*rm -rf*");
- *   paths   the request's path matches one of the globs (pol_path_match:
+ *   paths   the request's path matches one of the globs (pol_path_match;
+ *           in a deny section ignoring ASCII case, as logins, so a host
+ *           whose file system ignores case cannot be read around a deny:
  *           the path must be absolute and normal, pol_path_normal; one
  *           that is not matches nothing, so it is denied by an allow
  *           with paths and not denied by a deny). Callers decide on the

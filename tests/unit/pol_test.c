@@ -404,6 +404,11 @@ static const struct req_case req_cases[] = {
 	{ { R_PATHS, R_ANYFILE }, F("/etc/shadow"), 0, "paths", "deny: role paths denies tool "
 	  "file_read on host web1 (env=staging, team=web) as ubuntu path \"/etc/shadow\"",
 	  NOTHING },
+	/* a deny's paths ignore ASCII case (a host may not tell case); an
+	 * allow's do not */
+	{ { R_PATHS, R_ANYFILE }, F("/ETC/Shadow"), 0, "paths", "*deny: role paths denies tool",
+	  NOTHING },
+	{ { R_PATHS }, F("/VAR/log/syslog"), 0, "", "*deny: no role allows", NOTHING },
 	/* a path that is not normal matches no allow and no deny */
 	{ { R_PATHS }, F("/var/log/../../etc/shadow"), 0, "", "*deny: no role allows", NOTHING },
 	{ { R_ANYFILE, R_PATHS }, F("/etc//shadow"), 1, "anyfile", "*allow: role anyfile",
