@@ -970,16 +970,21 @@ void brk_resource_of(const struct brk_agent_info *ag, size_t i, struct brk_resou
 	out->online = ag->online;
 	out->locked = ag->locked;
 	out->last_seen = ag->last_seen;
-	/* The agent's labels, each overridden by the resource's own of the
-	 * same key; then the resource's other labels. */
+	/* The agent's labels (its join token's, an administrator's word, when
+	 * it had some); then the resource's own of other keys. A resource
+	 * label that gives one of the agent's keys another value is a
+	 * conflict no one resolved: label_clash names it, and the gate
+	 * refuses calls on the resource until an operator does. */
 	for (size_t k = 0; k < ag->claims.nlabels; k++) {
 		const struct tun_label *l = &ag->claims.labels[k];
-		size_t j = 0;
 
-		while (j < r->nlabels && strcmp(r->labels[j].key, l->key) != 0) {
-			j++;
+		for (size_t j = 0; j < r->nlabels; j++) {
+			if (strcmp(r->labels[j].key, l->key) == 0 &&
+			    strcmp(r->labels[j].value, l->value) != 0 && out->label_clash[0] == '\0') {
+				snprintf(out->label_clash, sizeof(out->label_clash), "%s", l->key);
+			}
 		}
-		out->labels[out->nlabels++] = j < r->nlabels ? r->labels[j] : *l;
+		out->labels[out->nlabels++] = *l;
 	}
 	for (size_t j = 0; j < r->nlabels; j++) {
 		size_t k = 0;

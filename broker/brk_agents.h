@@ -34,8 +34,12 @@
  *
  * Resources. A tool call's `host` names a resource; brk_agents_resource()
  * finds it among the approved claims. Its effective labels, the ones
- * policy decides on, are its agent's labels overlaid by its own (a key
- * both have takes the resource's value).
+ * policy decides on, are its agent's labels and its own of other keys.
+ * Its own may not give one of the agent's keys another value: the
+ * agent's labels may be its join token's, an administrator's word, which
+ * no claim of the agent overrides, nor may the agent's own word silently
+ * lose. Such a resource is listed, but calls on it are refused, naming
+ * the conflict, until an operator resolves it.
  *
  * The store (store_agent_*) holds bindings and claims: a restarted broker
  * lists every known host, offline until its agent connects again, with
@@ -119,6 +123,9 @@ struct brk_resource {
 	char agent[TUN_NAME_MAX + 1];
 	struct tun_label labels[BRK_LABELS_MAX];  /* effective */
 	size_t nlabels;
+	/* A key of its own labels its agent's labels give another value
+	 * ("" when none): calls on it are refused (brk_gate.c). */
+	char label_clash[TUN_LABEL_MAX + 1];
 	int online;                               /* its agent's */
 	int locked;
 	int64_t last_seen;

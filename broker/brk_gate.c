@@ -249,6 +249,15 @@ static int decide(struct brk_call *c, char *unknown, size_t unknownsz, cJSON **r
 		refuse(c, "denied", c->dec.rule, 1, c->dec.rule, result);
 		return ZT_ERR_DENIED;
 	}
+	if ((c->tool->flags & BRK_TOOL_HOST) && c->resource.label_clash[0] != '\0') {
+		char why[POL_RULE_MAX];
+
+		snprintf(why, sizeof(why), "deny: resource %s gives label %s another value than "
+		    "its agent %s does (its join token's, or its own): an operator must resolve "
+		    "that before it is used", c->host, c->resource.label_clash, c->resource.agent);
+		refuse(c, "denied", why, 1, why, result);
+		return ZT_ERR_DENIED;
+	}
 	return 0;
 }
 

@@ -21,8 +21,8 @@ struct pol_decision;
 /* The tool whose decision opens the inventory. */
 #define BRK_HOSTS_TOOL "list_hosts"
 
-/* An array of {name, kind, agent, labels {k: v} (effective: the agent's
- * overlaid by the resource's own), online (its agent's), last_seen} for
+/* An array of {name, kind, agent, labels {k: v} (effective: the agent's,
+ * and the resource's own of other keys), online (its agent's), last_seen} for
  * the hosts (resources) the holder of roles ("a,b") may see, in name
  * order; only (may be NULL)
  * restricts it to one host. dec (may be NULL) receives the decision on the

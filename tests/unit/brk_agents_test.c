@@ -424,8 +424,8 @@ static void test_lock(void **state)
 	close(sp[1]);
 }
 
-/* Resources: each found by name with its agent's labels overlaid by its
- * own; a resource name another agent holds, or another agent's name, is
+/* Resources: each found by name with its agent's labels and its own of
+ * other keys (one that gives an agent's key another value is named); a resource name another agent holds, or another agent's name, is
  * refused; a dial names an approved resource of that agent only. */
 static void test_resources(void **state)
 {
@@ -448,12 +448,16 @@ static void test_resources(void **state)
 	assert_int_equal(res.online, 1);
 	assert_int_equal(res.nlabels, 1);
 	assert_string_equal(res.labels[0].value, "staging");
+	assert_string_equal(res.label_clash, "");
 	assert_int_equal(brk_agents_resource(f->a, "db-2", &res), 0);
 	assert_string_equal(res.res.address, "127.0.0.1:2202");
+	/* Its env=prod is not its agent's env=staging: the agent's stands,
+	 * and the conflict is named (calls on it are refused). */
 	assert_int_equal(res.nlabels, 2);
 	assert_string_equal(res.labels[0].key, "env");
-	assert_string_equal(res.labels[0].value, "prod");
+	assert_string_equal(res.labels[0].value, "staging");
 	assert_string_equal(res.labels[1].key, "tier");
+	assert_string_equal(res.label_clash, "env");
 	assert_int_equal(brk_agents_resource(f->a, "box", &res), ZT_ERR_NOT_FOUND);
 	assert_int_equal(brk_agents_stored_resource(f->st, "db-2", &res), 0);
 	assert_string_equal(res.agent, "box");

@@ -107,6 +107,14 @@ static int setup(void **state)
 	assert_int_equal(store_agent_bind(f->b.store, "web1", "sha256:"
 	    "0000000000000000000000000000000000000000000000000000000000000000", &claims, NOW, NULL),
 	    0);
+	/* zz9's resource zz-db says env=prod where its agent says staging. */
+	snprintf(claims.resources, sizeof(claims.resources), "[{\"name\":\"zz-db\","
+	    "\"kind\":\"ssh\",\"address\":\"127.0.0.1:22\",\"host_key\":\"%s\","
+	    "\"labels\":{\"env\":\"prod\"}}]",
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHfz7YpGhMmh8Y9WcGJmqu0Ayj2MKHEDnjNnO3FqTuHt");
+	assert_int_equal(store_agent_bind(f->b.store, "zz9", "sha256:"
+	    "2222222222222222222222222222222222222222222222222222222222222222", &claims, NOW, NULL),
+	    0);
 	assert_non_null(f->b.agents = brk_agents_new(f->b.store));
 	/* The caller: bot ci, role ops, with a live token. */
 	assert_int_equal(store_bot_add(f->b.store, "ci", "ops", NOW, &id), 0);
@@ -234,6 +242,10 @@ static const struct gate_case {
 	  "\"uptime\"", "tool.ssh_exec denied" },
 	{ "ssh_exec", "{\"host\":\"web1\",\"login\":\"ubuntu\",\"command\":\"uptime; id\"}",
 	  1, "deny: role ops allows no shell syntax (';')", "tool.ssh_exec denied" },
+	/* a resource whose own label contradicts its agent's: refused, named */
+	{ "ssh_exec", "{\"host\":\"zz-db\",\"login\":\"ubuntu\",\"command\":\"uptime\"}",
+	  1, "deny: resource zz-db gives label env another value than its agent zz9 does",
+	  "tool.ssh_exec denied" },
 	/* allowed, then the work fails (the agent is offline): both recorded */
 	{ "ssh_exec", "{\"host\":\"web1\",\"login\":\"ubuntu\",\"command\":\"uptime\"}", 1,
 	  "host offline: the agent of web1 is not connected",
@@ -475,7 +487,7 @@ static void test_recheck_path_most_labels(void **state)
 	snprintf(claims.labels + n, sizeof(claims.labels) - n, "}");
 	n = (size_t)snprintf(claims.resources, sizeof(claims.resources), "[{\"name\":\"big1\","
 	    "\"kind\":\"ssh\",\"address\":\"127.0.0.1:22\",\"host_key\":\"%s\",\"labels\":{",
-	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHfz7YpGhMmh8Y9WcGJmqu0Ayj2MKHEDnjNnO3FqTuHt");
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBzGgMFVRnkVMpj1KIIlfZt7/0hnSNOPK7ru9/LZJ4W1");
 	for (int i = 0; i < TUN_RESOURCE_LABELS_MAX; i++) {
 		n += (size_t)snprintf(claims.resources + n, sizeof(claims.resources) - n,
 		    "%s\"r%02d\":\"v\"", i > 0 ? "," : "", i);
