@@ -419,7 +419,7 @@ static int unknown_key(struct cp *c, const yaml_node_t *k, const char *where,
 		    "token is a secret, pass it in ZT_JOIN_TOKEN (or --token)", name);
 	}
 	expected[0] = '\0';
-	for (i = 0; i < nkeys; i++) {
+	for (i = 0; i < nkeys && len < sizeof(expected); i++) {
 		len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
 		    i > 0 ? ", " : "", keys[i].name);
 	}

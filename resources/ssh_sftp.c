@@ -231,6 +231,11 @@ void ssh_sftp_close(struct ssh_sftp *s)
 		pthread_cond_signal(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->dog, NULL);
+		/* It may have fired after the last operation: the socket is shut
+		 * down, and the connection must not serve again. */
+		if (s->fired != SSH_EXEC_OK) {
+			ssh_conn_broken(s->conn);
+		}
 	}
 	if (s->sftp != NULL) {
 		/* An EOF and a channel close: a short bound of their own. */

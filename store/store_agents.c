@@ -189,7 +189,8 @@ static int pin_valid(const char *p)
 	"WHERE o.name != " AGENT " AND (o.name = json_extract(n.value, '$.name') OR " \
 	"json_extract(r.value, '$.name') = json_extract(n.value, '$.name') OR " \
 	"json_extract(r.value, '$.name') = " AGENT " OR " \
-	"json_extract(r.value, '$.host_key') = json_extract(n.value, '$.host_key'))"
+	"json_extract(r.value, '$.host_key') = json_extract(n.value, '$.host_key') OR " \
+	"json_extract(r.value, '$.cert_pin') = json_extract(n.value, '$.cert_pin'))"
 
 static int read_claims(sqlite3_stmt *s, int col, struct store_agent_claims *c)
 {
