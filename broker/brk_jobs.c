@@ -157,6 +157,12 @@ static void on_end(struct ssh_job *sj, const struct ssh_job_status *st, void *ar
 		}
 		cJSON_AddStringToObject(d, "reason", reason[0] != '\0' ? reason :
 		    st->state == SSH_JOB_LOST ? "the connection was lost" : "the command ended");
+		if (st->state == SSH_JOB_LOST) {
+			/* No kill reached sshd, which does not signal a command
+			 * without a terminal when its connection drops. */
+			cJSON_AddStringToObject(d, "warning", "the command may still run on the "
+			    "host: its connection was lost before a kill could reach it");
+		}
 		if (st->error[0] != '\0') {
 			cJSON_AddStringToObject(d, "error", st->error);
 		}
