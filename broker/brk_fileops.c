@@ -434,59 +434,102 @@ int brk_file_list_parse(struct brk_call *c, const cJSON *args, char *err, size_t
 	return 0;
 }
 
-/* The entries as JSON (names that are not UTF-8 with U+FFFD). */
-static cJSON *entries_json(const struct ssh_sftp_entry *e, size_t n)
+/* One entry as JSON (a name that is not UTF-8 with U+FFFD); NULL on
+ * ENOMEM. */
+static cJSON *entry_json(const struct ssh_sftp_entry *e)
 {
-	cJSON *arr = cJSON_CreateArray(), *o = NULL;
-	char *name = NULL;
+	cJSON *o = cJSON_CreateObject();
+	char *name = json_text_from_bytes(e->name, strlen(e->name));
 
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		if ((o = cJSON_CreateObject()) == NULL ||
-		    (name = json_text_from_bytes(e[i].name, strlen(e[i].name))) == NULL) {
-			cJSON_Delete(o);
-			cJSON_Delete(arr);
-			return NULL;
-		}
-		cJSON_AddStringToObject(o, "name", name);
+	if (o == NULL || name == NULL) {
+		cJSON_Delete(o);
 		free(name);
-		put_attr(o, &e[i].attr);
-		cJSON_AddItemToArray(arr, o);
+		return NULL;
 	}
-	return arr;
+	cJSON_AddStringToObject(o, "name", name);
+	free(name);
+	put_attr(o, &e->attr);
+	return o;
 }
 
+/* Rounds of BRK_FILE_LIST_MAX entries a page reads at most while the
+ * entries it finds are all hidden. */
+#define LIST_ROUNDS_MAX 16
+
+/* A page of a directory: the entries after the cursor's name that the
+ * caller's roles let it at (a deny of their paths hides them, name and
+ * all), at most limit. The cursor names the last entry shown, never a
+ * hidden one; hidden ones are counted. */
 static int list_work(struct brk_call *c, struct ssh_sftp *s, const char *resolved,
     cJSON **result)
 {
 	struct ssh_sftp_entry *e = NULL;
-	char after[SSH_SFTP_NAME_MAX + 1], cursor[BRK_FILE_CURSOR_MAX + 1];
-	const char *cur = NULL;
-	int64_t limit = BRK_FILE_LIST_DEFAULT;
-	size_t n = 0;
-	int more = 0;
-	cJSON *sc = NULL;
+	char after[SSH_SFTP_NAME_MAX + 1], shown_last[SSH_SFTP_NAME_MAX + 1] = "";
+	char cursor[BRK_FILE_CURSOR_MAX + 1], full[BRK_FILE_PATH_MAX + SSH_SFTP_NAME_MAX + 2];
+	const char *cur = NULL, *from = NULL;
+	int64_t limit = BRK_FILE_LIST_DEFAULT, shown = 0, hidden = 0;
+	size_t n = 0, i;
+	int more = 0, rounds = 0;
+	cJSON *sc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(sc, "entries"), *o;
 
+	if (arr == NULL) {
+		cJSON_Delete(sc);
+		return ZT_ERR_NOMEM;
+	}
 	(void)json_get_int(c->args, "limit", 1, BRK_FILE_LIST_MAX, &limit);
-	if (json_get_str(c->args, "cursor", BRK_FILE_CURSOR_MAX, 0, &cur) == 0 &&
-	    brk_file_cursor_decode(cur, resolved, after, sizeof(after)) != 0) {
-		return brk_files_refuse(c, resolved, "the cursor is not one a file_list of this "
-		    "directory gave", result);
+	if (json_get_str(c->args, "cursor", BRK_FILE_CURSOR_MAX, 0, &cur) == 0) {
+		if (brk_file_cursor_decode(cur, resolved, after, sizeof(after)) != 0) {
+			cJSON_Delete(sc);
+			return brk_files_refuse(c, resolved, "the cursor is not one a file_list of "
+			    "this directory gave", result);
+		}
+		from = after;
 	}
-	if (ssh_sftp_list(s, resolved, cur != NULL ? after : NULL, (size_t)limit, &e, &n,
-	    &more) != 0) {
-		return brk_files_fail(c, ssh_sftp_error(s), result);
-	}
-	cJSON_AddNumberToObject(c->outcome, "entries", (double)n);
-	cJSON_AddBoolToObject(c->outcome, "more", more);
-	if ((sc = cJSON_CreateObject()) != NULL) {
-		cJSON_AddItemToObject(sc, "entries", entries_json(e, n));
-		cJSON_AddBoolToObject(sc, "more", more);
-		if (more && n > 0 && brk_file_cursor_encode(resolved, e[n - 1].name, cursor,
-		    sizeof(cursor)) == 0) {
-			cJSON_AddStringToObject(sc, "cursor", cursor);
+	for (;;) {
+		if (ssh_sftp_list(s, resolved, from, BRK_FILE_LIST_MAX, &e, &n, &more) != 0) {
+			cJSON_Delete(sc);
+			return brk_files_fail(c, ssh_sftp_error(s), result);
+		}
+		for (i = 0; i < n && shown < limit; i++) {
+			snprintf(full, sizeof(full), "%s/%s", strcmp(resolved, "/") == 0 ? "" :
+			    resolved, e[i].name);
+			if (!brk_gate_path_allowed(c, full)) {
+				hidden++;
+				continue;
+			}
+			if ((o = entry_json(&e[i])) == NULL) {
+				ssh_sftp_entries_free(e, n);
+				cJSON_Delete(sc);
+				return ZT_ERR_NOMEM;
+			}
+			cJSON_AddItemToArray(arr, o);
+			snprintf(shown_last, sizeof(shown_last), "%s", e[i].name);
+			shown++;
+		}
+		more = more || i < n;
+		if (n > 0) {
+			snprintf(after, sizeof(after), "%s", e[n - 1].name);
+			from = after;
+		}
+		ssh_sftp_entries_free(e, n);
+		e = NULL;
+		if (shown == limit || !more || ++rounds == LIST_ROUNDS_MAX) {
+			break;
 		}
 	}
-	ssh_sftp_entries_free(e, n);
+	if (more && shown == 0) {
+		cJSON_Delete(sc);
+		return brk_files_refuse(c, resolved, "more entries than a page reads in a row are "
+		    "ones your roles hide", result);
+	}
+	cJSON_AddNumberToObject(c->outcome, "entries", (double)shown);
+	cJSON_AddNumberToObject(c->outcome, "hidden", (double)hidden);
+	cJSON_AddBoolToObject(c->outcome, "more", more);
+	cJSON_AddBoolToObject(sc, "more", more);
+	cJSON_AddNumberToObject(sc, "hidden", (double)hidden);
+	if (more && brk_file_cursor_encode(resolved, shown_last, cursor, sizeof(cursor)) == 0) {
+		cJSON_AddStringToObject(sc, "cursor", cursor);
+	}
 	return result_sc(c, resolved, sc, result);
 }
 

@@ -394,6 +394,17 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 	return r;
 }
 
+int brk_gate_path_allowed(struct brk_call *c, const char *path)
+{
+	struct pol_label labels[BRK_LABELS_MAX];
+	struct pol_request req;
+	struct pol_decision d;
+
+	request_of(c, path, labels, &req);
+	brk_policy_decide(c->b->roles, c->who.roles, &req, &d, NULL);
+	return d.allow && pol_demand_cmp(&d.req, &c->dec.req) <= 0;
+}
+
 int brk_gate_recheck_path(struct brk_call *c, const char *path, cJSON **result)
 {
 	struct pol_label labels[BRK_LABELS_MAX];

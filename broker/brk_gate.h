@@ -141,6 +141,11 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
  * *result a tool error naming the rule: the tool returns 0 then, having
  * done nothing. */
 int brk_gate_recheck_path(struct brk_call *c, const char *path, cJSON **result);
+/* 1 if c's tool, as c's caller, would be allowed path (resolved already)
+ * asking no more than the decision the call runs on; 0 otherwise. Nothing
+ * is recorded: for what a call shows of other paths (file_list's
+ * entries). */
+int brk_gate_path_allowed(struct brk_call *c, const char *path);
 
 /* 1 if the holder of roles ("a,b") may see t in tools/list: an open tool,
  * or one its roles could ever allow (pol_tool_possible). */

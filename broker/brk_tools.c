@@ -239,15 +239,17 @@ static const struct brk_tool table[] = {
 		.title = "List a directory",
 		.description = "Lists a directory on a host as a login, over SFTP: name, kind, size, "
 		    "mode and mtime of each entry, in name order, at most limit (default 100, at most "
-		    "1000); when more remain, pass the cursor it returns to go on.",
+		    "1000); when more remain, pass the cursor it returns to go on. Entries your roles "
+		    "deny are left out (hidden counts them).",
 		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET ","
 		    "\"cursor\":{\"type\":\"string\"},"
 		    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000}},"
 		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
 		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT ","
 		    "\"entries\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
-		    "\"more\":{\"type\":\"boolean\"},\"cursor\":{\"type\":\"string\"}},"
-		    "\"required\":[\"path\",\"resolved\",\"entries\",\"more\"]}",
+		    "\"more\":{\"type\":\"boolean\"},\"cursor\":{\"type\":\"string\"},"
+		    "\"hidden\":{\"type\":\"integer\"}},"
+		    "\"required\":[\"path\",\"resolved\",\"entries\",\"more\",\"hidden\"]}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
 		.flags = BRK_TOOL_HOST,
 		.parse = brk_file_list_parse,

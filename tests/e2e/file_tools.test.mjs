@@ -282,6 +282,25 @@ test('file_list pages with a cursor; file_stat and file_remove', async () => {
   assert.deepEqual(seen, ['a', 'b', 'c', 'd', 'e']);
   const bad = await call('file_list', { path: A, cursor: 'c1' + '0'.repeat(18) });
   assert.equal(bad.isError, true);
+  // An entry a deny names is left out, name and all, and counted; the
+  // cursor never names it.
+  fs.mkdirSync(path.join(A, 'private'), { recursive: true });
+  fs.writeFileSync(path.join(A, 'private', 'key'), 'k');
+  const top = [];
+  let hidden = 0;
+  cursor = undefined;
+  do {
+    const r = await call('file_list', { path: A, limit: 1, ...(cursor ? { cursor } : {}) });
+    assert.equal(r.isError, false, text(r));
+    top.push(...r.structuredContent.entries.map((e) => e.name));
+    hidden += r.structuredContent.hidden;
+    cursor = r.structuredContent.more ? r.structuredContent.cursor : undefined;
+    if (cursor) assert.ok(!Buffer.from(cursor.slice(18), 'hex').toString().includes('private'));
+  } while (cursor);
+  assert.ok(top.includes('many'));
+  assert.ok(!top.includes('private'), top.join(','));
+  assert.ok(hidden >= 1);
+  assert.ok(auditEvents(broker, 'tool.file_list.result').at(-1).details.hidden >= 0);
 
   let r = await call('file_stat', { path: path.join(dir, 'a') });
   assert.equal(r.isError, false, text(r));
