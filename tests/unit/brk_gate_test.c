@@ -419,28 +419,37 @@ static void hash(const char *actor, const char *tool, const char *args, char *ou
 	cJSON_Delete(j);
 }
 
+/* A file_read call of role files' holder on host (found in agents) for
+ * path, allowed with no requirement, as run sees it. */
+static void file_call(struct fx *f, struct brk_agents *agents, const char *host,
+    const char *path, struct brk_call *c)
+{
+	static const struct brk_tool file_read = { .name = "file_read", .flags = BRK_TOOL_HOST };
+
+	memset(c, 0, sizeof(*c));
+	c->b = &f->b;
+	c->tool = &file_read;
+	c->host = host;
+	c->login = "ubuntu";
+	c->path = path;
+	snprintf(c->who.roles, sizeof(c->who.roles), "files");
+	c->who.kind = STORE_BOT;
+	assert_int_equal(brk_agents_resource(agents, host, &c->resource), 0);
+	c->dec.allow = 1;
+}
+
 /* A file tool's path as its host resolved it: decided again; one a link
  * redirected elsewhere than the path a person approved is refused even
  * where the roles would allow it; so is one the roles deny. */
 static void test_recheck_path(void **state)
 {
 	struct fx *f = *state;
-	static const struct brk_tool file_read = { .name = "file_read", .flags = BRK_TOOL_HOST };
 	struct brk_call c;
 	cJSON *result = NULL;
 
 	apply(f, "kind: role\nname: files\nallow:\n  hosts: {env: staging}\n"
 	    "  logins: [ubuntu]\n  tools: [file_read]\n  paths: [\"/srv/**\"]\n");
-	memset(&c, 0, sizeof(c));
-	c.b = &f->b;
-	c.tool = &file_read;
-	c.host = "web1";
-	c.login = "ubuntu";
-	c.path = "/srv/app/current/x";
-	snprintf(c.who.roles, sizeof(c.who.roles), "files");
-	c.who.kind = STORE_BOT;
-	assert_int_equal(brk_agents_resource(f->b.agents, "web1", &c.resource), 0);
-	c.dec.allow = 1;
+	file_call(f, f->b.agents, "web1", "/srv/app/current/x", &c);
 	for (int approved = 0; approved <= 1; approved++) {
 		c.dec.req.approval = approved;
 		assert_non_null(c.outcome = cJSON_CreateObject());
@@ -471,7 +480,6 @@ static void test_recheck_path(void **state)
 static void test_recheck_path_most_labels(void **state)
 {
 	struct fx *f = *state;
-	static const struct brk_tool file_read = { .name = "file_read", .flags = BRK_TOOL_HOST };
 	struct store_agent_claims claims;
 	struct brk_agents *agents;
 	struct brk_call c;
@@ -499,16 +507,8 @@ static void test_recheck_path_most_labels(void **state)
 	assert_non_null(agents = brk_agents_new(f->b.store));
 	apply(f, "kind: role\nname: files\nallow:\n  hosts: {a31: v, r07: v}\n"
 	    "  logins: [ubuntu]\n  tools: [file_read]\n  paths: [\"/srv/**\"]\n");
-	memset(&c, 0, sizeof(c));
-	c.b = &f->b;
-	c.tool = &file_read;
-	c.host = "big1";
-	c.login = "ubuntu";
-	c.path = "/srv/x";
-	snprintf(c.who.roles, sizeof(c.who.roles), "files");
-	assert_int_equal(brk_agents_resource(agents, "big1", &c.resource), 0);
+	file_call(f, agents, "big1", "/srv/x", &c);
 	assert_int_equal(c.resource.nlabels, TUN_LABELS_MAX + TUN_RESOURCE_LABELS_MAX);
-	c.dec.allow = 1;
 	assert_non_null(c.outcome = cJSON_CreateObject());
 	/* Allowed only if the last label of each kind reached the decision. */
 	assert_int_equal(brk_gate_recheck_path(&c, "/srv/x", &result), 0);
