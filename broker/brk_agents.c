@@ -40,6 +40,7 @@ struct entry {
 	struct brk_agent_dial dials[BRK_AGENTS_DIALS];
 	size_t ndials;
 	int synced;                        /* seen in the store by the current sync */
+	int cut;                           /* locked: to be cut off after the sync */
 };
 
 /* A stream connection of an agent, so that locking it ends the stream. */
@@ -57,6 +58,8 @@ struct brk_agents {
 	size_t n, cap;
 	uint64_t next_gen;
 	struct brk_agent_stream *streams;
+	brk_agents_cut_fn *on_cut;        /* set before the registry is shared */
+	void *on_cut_arg;
 };
 
 /* The entry for name, or NULL. Caller holds the mutex. */
@@ -669,6 +672,65 @@ static void cut_off(struct brk_agents *a, struct entry *e)
 	}
 }
 
+void brk_agents_on_cut(struct brk_agents *a, brk_agents_cut_fn *fn, void *arg)
+{
+	a->on_cut = fn;
+	a->on_cut_arg = arg;
+}
+
+/* Cuts off the agents sync marked (locked): on_cut first, while their
+ * streams still carry what it needs (a job's kill travels over its
+ * connection), then their connections. Neither mutex is held across
+ * on_cut, which may wait: dials, hellos and listings go on meanwhile, and
+ * a locked agent can neither open a stream nor come online again. An
+ * entry unlocked meanwhile is not cut; another sync's marks are its own. */
+static void cut_marked(struct brk_agents *a)
+{
+	char (*names)[TUN_NAME_MAX + 1] = NULL;
+	const char **list = NULL;
+	size_t n = 0, k = 0;
+	struct entry *e;
+
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < a->n; i++) {
+		n += a->v[i].cut;
+	}
+	if (n > 0 && ((names = calloc(n, sizeof(*names))) == NULL ||
+	    (list = calloc(n, sizeof(*list))) == NULL)) {
+		log_warn("agents: out of memory: %zu locked agents are cut off before their "
+		    "jobs end", n);
+		for (size_t i = 0; i < a->n; i++) {
+			if (a->v[i].cut) {
+				cut_off(a, &a->v[i]);
+				a->v[i].cut = 0;
+			}
+		}
+	}
+	for (size_t i = 0; i < a->n && list != NULL; i++) {
+		if (a->v[i].cut) {
+			memcpy(names[k], a->v[i].info.name, sizeof(names[k]));
+			list[k] = names[k];
+			k++;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (k > 0 && a->on_cut != NULL) {
+		a->on_cut(list, k, "was locked", a->on_cut_arg);
+	}
+	pthread_mutex_lock(&a->mu);
+	for (size_t j = 0; j < k; j++) {
+		if ((e = find(a, names[j])) != NULL && e->cut) {
+			if (e->info.locked) {
+				cut_off(a, e);
+			}
+			e->cut = 0;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	free(list);
+	free(names);
+}
+
 /* One stored row into the registry (sync): the entry's claims follow it;
  * a row it lacks is added, offline. Caller holds bind_mu, so no entry is
  * added or removed meanwhile; mu is taken for the memory work only. */
@@ -697,9 +759,7 @@ static int sync_one(const struct store_agent *ag, void *arg)
 	e->info.online = online;
 	e->info.last_seen = seen > ag->last_seen ? seen : ag->last_seen;
 	e->synced = 1;
-	if (e->info.locked) {
-		cut_off(a, e);
-	}
+	e->cut = e->info.locked;
 out:
 	pthread_mutex_unlock(&a->mu);
 	return 0;
@@ -747,6 +807,7 @@ int brk_agents_sync(struct brk_agents *a, const char *name)
 		sync_drop(a, name);
 	}
 	pthread_mutex_unlock(&a->bind_mu);
+	cut_marked(a);
 	free(row);
 	if (r != 0) {
 		log_warn("agents: cannot read the store's agents: %s", zt_strerror(r));

@@ -173,10 +173,25 @@ int brk_agents_remove(struct brk_agents *a, const char *name);
  * approved claims, whether others wait, and the lock; an offline entry
  * whose row is gone is forgotten, a row the registry lacks is added
  * offline. For changes made elsewhere (an approval, a lock, or another
- * process). A locked agent is cut off at once: its control connection's
- * doorbell rings (its thread finds brk_agents_locked() and ends it) and
- * its streams are shut down. 0 or the store's error. */
+ * process). A locked agent is cut off at once: the cut-off callback runs
+ * (brk_agents_on_cut), then its control connection's doorbell rings (its
+ * thread finds brk_agents_locked() and ends it) and its streams are shut
+ * down. 0 or the store's error. */
 int brk_agents_sync(struct brk_agents *a, const char *name);
+/* What must happen before agents are cut off, while their streams still
+ * carry their connections: the broker's jobs are killed over them
+ * (brk_jobs_cut), since sshd does not signal a command without a terminal
+ * when its connection drops. agents are the n agents' names (borrowed for
+ * the call), why completes "host web1 ..." ("was locked"). It runs in the
+ * thread that syncs, with no lock of the registry held, and may wait
+ * (boundedly): the agents are already locked, so none opens a stream
+ * meanwhile. A callback, not a call, because the jobs use this registry
+ * and not the other way round. */
+typedef void brk_agents_cut_fn(const char *const *agents, size_t n, const char *why,
+    void *arg);
+/* Sets the cut-off callback (NULL: none). Call it before the registry is
+ * shared between threads. */
+void brk_agents_on_cut(struct brk_agents *a, brk_agents_cut_fn *fn, void *arg);
 /* 1 if agent name is locked (as of the last sync or hello), else 0. */
 int brk_agents_locked(struct brk_agents *a, const char *name);
 /* Queues dial id of resource for the control connection of agent name

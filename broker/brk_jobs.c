@@ -202,6 +202,7 @@ static struct brk_job *job_new(struct brk_call *c)
 	snprintf(j->source, sizeof(j->source), "%s", c->who.source);
 	snprintf(j->call_id, sizeof(j->call_id), "%s", c->id);
 	snprintf(j->host, sizeof(j->host), "%s", c->host);
+	snprintf(j->agent, sizeof(j->agent), "%s", c->resource.agent);
 	snprintf(j->login, sizeof(j->login), "%s", c->login);
 	crypto_sha256(c->command, strlen(c->command), digest);
 	crypto_hex(digest, sizeof(digest), j->command_sha256, sizeof(j->command_sha256));
@@ -541,32 +542,69 @@ void brk_jobs_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 	}
 }
 
-void brk_jobs_shutdown(struct brk_jobs *js)
+/* 1 if j runs through one of the n agents (agents NULL: any). */
+static int of_agents(const struct brk_job *j, const char *const *agents, size_t n)
+{
+	for (size_t i = 0; agents != NULL && i < n; i++) {
+		if (strcmp(j->agent, agents[i]) == 0) {
+			return 1;
+		}
+	}
+	return agents == NULL;
+}
+
+/* Kills the running jobs of the n agents (agents NULL: every job, and
+ * none starts after), and waits for their ends, wait_ms in all. The
+ * reason is why as is for every job, or "host <its host> <why>" for the
+ * jobs of agents. Each pump kills its command in its own thread, all at
+ * once, over its connection. */
+static void end_jobs(struct brk_jobs *js, const char *const *agents, size_t n, const char *why,
+    int64_t wait_ms)
 {
 	struct brk_job *j, *run = NULL;
+	char reason[BRK_JOB_REASON_MAX];
+	int64_t deadline = net_mono_ms() + wait_ms, left;
 
-	if (js == NULL) {
-		return;
-	}
 	pthread_mutex_lock(&js->mu);
-	js->closing = 1;
+	js->closing |= agents == NULL;
 	for (j = js->head; j != NULL; j = j->next) {
-		if (j->sj != NULL && !j->ended) {
+		if (j->sj != NULL && !j->ended && of_agents(j, agents, n)) {
 			j->refs++;
 			j->tmp = run;
 			run = j;
 		}
 	}
 	pthread_mutex_unlock(&js->mu);
-	/* Each pump kills its command in its own thread, all at once. */
 	for (j = run; j != NULL; j = j->tmp) {
-		stop_job(js, j, "the broker is stopping");
+		if (agents == NULL) {
+			snprintf(reason, sizeof(reason), "%s", why);
+		} else {
+			snprintf(reason, sizeof(reason), "host %s %s", j->host, why);
+		}
+		log_info("job %s of %s on %s: ending it: %s", j->id, j->actor, j->host, reason);
+		stop_job(js, j, reason);
 	}
 	for (j = run; j != NULL; j = j->tmp) {
-		if (!ssh_job_wait(j->sj, BRK_JOB_START_MS)) {
-			log_error("job %s: no end after the broker's stop", j->id);
+		left = deadline - net_mono_ms();
+		if (!ssh_job_wait(j->sj, left > 0 ? left : 0)) {
+			log_error("job %s: no end %lld ms after its kill (%s)", j->id,
+			    (long long)wait_ms, why);
 		}
 		brk_job_release(j);
+	}
+}
+
+void brk_jobs_cut(const char *const *agents, size_t n, const char *why, void *arg)
+{
+	if (arg != NULL && agents != NULL) {
+		end_jobs(arg, agents, n, why, BRK_JOBS_CUT_MS);
+	}
+}
+
+void brk_jobs_shutdown(struct brk_jobs *js)
+{
+	if (js != NULL) {
+		end_jobs(js, NULL, 0, "the broker is stopping", BRK_JOB_START_MS);
 	}
 }
 

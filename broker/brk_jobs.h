@@ -44,6 +44,20 @@
  * every job (brk_jobs_shutdown). A kill is KILL to the process group
  * (resources/ssh_job.h), then the channel and the connection close.
  *
+ * A kill needs the job's connection: sshd does not signal a command
+ * without a terminal when its connection drops, so a job whose connection
+ * is lost first (job.end state "lost") may go on running on the host.
+ * Hence the order when an operator locks an agent: the registry's sync
+ * (brk_agents.h) marks it locked, so nothing new starts through it, then
+ * calls brk_jobs_cut (registered in main.c with brk_agents_on_cut: the
+ * jobs use the registry, so the registry calls back rather than call
+ * this module), which kills the jobs of that agent's resources over their
+ * live connections and waits for their ends, BRK_JOBS_CUT_MS in all;
+ * only then does the registry shut the agent's streams down. Their
+ * job.end says "host web1 was locked", state killed, signal KILL. The
+ * chore's own "was locked" check is the fallback for a lock it sees first.
+ * A host that went offline has no connection left to kill over.
+ *
  * Audit, durable (AUD_MUST), each with the job id, the call id that
  * started it, host, login and the actor:
  *   job.start   before the command starts (with the command, its SHA-256
@@ -82,12 +96,22 @@ struct brk_watch_round;
 #define BRK_JOB_ID_LEN 16          /* hex digits of a job id (64 random bits) */
 #define BRK_JOB_START_MS 30000     /* connection and exec of a start, at most */
 #define BRK_JOB_SIGNAL_WAIT_MS 2000 /* job_signal waits this long for the end */
+/* How long an agent's cut-off waits for its jobs' kills, in all: a KILL
+ * sent both ways (for a root login, pkill from a second session) ends a
+ * command within about a second; a dead host must not hold the lock up. */
+#define BRK_JOBS_CUT_MS 3000
 
 struct brk_jobs *brk_jobs_new(void);
 /* Kills every running job (job.end, reason "the broker is stopping") and
  * waits for their ends; no job starts after. Call it while the tunnels
  * still carry the jobs' connections (a kill needs them). NULL: no-op. */
 void brk_jobs_shutdown(struct brk_jobs *js);
+/* The registry's cut-off callback (brk_agents_cut_fn, arg: the struct
+ * brk_jobs): kills the running jobs whose connections run through one of
+ * the n agents, reason "host <host> <why>", and waits for their ends,
+ * BRK_JOBS_CUT_MS in all (a job not ended by then is lost at the cut,
+ * its reason kept). Jobs start on as before: the agents are locked. */
+void brk_jobs_cut(const char *const *agents, size_t n, const char *why, void *arg);
 /* brk_jobs_shutdown if not done, then frees. Call it when no tool call
  * runs any more and before the store closes. NULL is a no-op. */
 void brk_jobs_free(struct brk_jobs *js);

@@ -32,6 +32,7 @@ struct brk_job {
 	char source[BRK_SOURCE_MAX];
 	char call_id[BRK_GATE_CALL_ID_LEN + 1];
 	char host[STORE_NAME_MAX + 1];
+	char agent[STORE_NAME_MAX + 1];  /* host's, whose tunnel carries pc */
 	char login[BRK_SSH_LOGIN_MAX + 1];
 	char command_sha256[CRYPTO_SHA256_HEX_LEN + 1];
 	char *command;

@@ -420,6 +420,9 @@ static int serve(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	/* A locked agent's jobs are killed over their connections before the
+	 * registry cuts those off (brk_jobs.h), whichever thread syncs. */
+	brk_agents_on_cut(b.agents, brk_jobs_cut, b.jobs);
 	public_addr = public_addr != NULL ? strdup(public_addr) : NULL;
 	nsans = collect_sans(public_addr, sans);
 	if (ca_issue_server(dd.ca, sans, nsans, brk_now(), SERVER_CERT_TTL, &chain, &key) != 0) {
@@ -500,7 +503,10 @@ out:
 	if (b.agg != NULL && aud_agg_flush(b.agg, dd.store, brk_now_ms(), 1) != 0) {
 		log_error("cannot write aggregated audit summaries");
 	}
-	/* No call runs any more. */
+	/* No call runs any more, and no sync. */
+	if (b.agents != NULL) {
+		brk_agents_on_cut(b.agents, NULL, NULL);
+	}
 	brk_jobs_free(b.jobs);
 	b.jobs = NULL;
 	if (rc == 0 && aud_record(dd.store, b.agg, brk_now_ms(), &(struct aud_event){

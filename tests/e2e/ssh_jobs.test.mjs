@@ -4,12 +4,15 @@
 // while it runs; job_signal TERM ends it and the exit state is reported;
 // start, signal and end are audited. A job is its identity's alone; a
 // short job reports its exit code; the output ring drops the oldest bytes
-// and says so; locking the user and stopping the broker kill its jobs.
+// and says so; locking the user, locking the agent (before its connections
+// are cut) and stopping the broker kill its jobs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
-  admin, auditEvents, mcpConnect, startBroker, stopChecked, until, userToken,
+  admin, auditEvents, mcpConnect, startBroker, stopChecked, tmpdir, until, userToken,
 } from './lib/zt.mjs';
 import { startSshHost } from './lib/sshd.mjs';
 
@@ -217,6 +220,43 @@ test('locking the user kills its job at once, and the end says why', async () =>
   // A lock revokes the user's tokens: the one that started the job is the first to go.
   assert.match(end.details.reason, /^the credential that started it no longer holds \((token revoked|identity locked)\)$/);
   await client.close().catch(() => {});
+});
+
+// The lock cuts the agent's streams off, and sshd does not signal a
+// command without a terminal when its connection drops: the broker kills
+// the job over its live connection first, then cuts.
+test('locking the agent kills its job before the cut, on the host too, and the end says why', async () => {
+  const client = await connect('lars');
+  const pidfile = path.join(tmpdir('zt-job-'), 'pid');
+  const job = await start(client, `echo $$ > ${pidfile}; exec sleep 300`);
+  const readPid = () => { try { return Number(fs.readFileSync(pidfile, 'utf8').trim()); } catch { return 0; } };
+  let pid = 0;
+  await until(() => (pid = readPid()) > 0, 'the command wrote its pid');
+  assert.ok(fs.existsSync(`/proc/${pid}`), 'the command runs');
+
+  const r = admin(broker, 'agents', 'lock', 'web1');
+  assert.equal(r.code, 0, r.stderr);
+  let end;
+  await until(() => (end = jobEvents(job).find((e) => e.type === 'job.end')), 'the job ends', 20000);
+  assert.equal(end.outcome, 'success');
+  assert.equal(end.details.state, 'killed');
+  assert.equal(end.details.signal, 'KILL');
+  assert.equal(end.details.reason, 'host web1 was locked');
+  assert.equal(end.details.warning, undefined, 'not lost: the kill reached sshd');
+  await until(() => !fs.existsSync(`/proc/${pid}`), 'the command is gone from the host', 10000);
+  // And the agent is cut off.
+  await until(async () => !(await call(client, 'list_hosts', {})).structuredContent.hosts[0]?.online,
+    'web1 offline', 10000);
+  const refused = await call(client, 'ssh_exec', { host: 'web1', login: sshd.user, command: 'true',
+    background: true });
+  assert.equal(refused.isError, true);
+  assert.match(text(refused), /locked/);
+
+  // Let it back for the tests after (its agent retries with a backoff).
+  assert.equal(admin(broker, 'agents', 'unlock', 'web1').code, 0);
+  await until(async () => (await call(client, 'list_hosts', {})).structuredContent.hosts[0]?.online,
+    'web1 online again', 60000);
+  await client.close();
 });
 
 test('a job\'s timeout_s ends it, and stopping the broker kills the jobs left', async () => {

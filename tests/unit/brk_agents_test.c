@@ -2,7 +2,7 @@
  * brk_agents_test.c - the agent registry on a real SQLite file: names bound
  * to keys (also across a reopen), claims fixed at the first hello and
  * later changes held for approval, host keys bound to one name, locks
- * that cut an agent off, dials
+ * that cut an agent off (after the cut-off callback), dials
  * queued for the current control connection only and its doorbell rung,
  * removal of an offline agent.
  */
@@ -387,27 +387,65 @@ static void test_sync(void **state)
 	store_free(other);
 }
 
-/* A lock seen at a sync cuts the agent off: its doorbell rings, dials and
- * new streams are refused, its streams are shut down, its hellos refused;
- * unlocked, it is let back. */
+/* What the cut-off callback saw. */
+struct cut_seen {
+	struct brk_agents *a;
+	int fd;                 /* a stream of the agent */
+	int calls;
+	char names[64];
+	char why[32];
+	int locked, sent;       /* then: the agent locked, its stream still up */
+};
+
+static void on_cut(const char *const *agents, size_t n, const char *why, void *arg)
+{
+	struct cut_seen *c = arg;
+
+	c->calls++;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(c->names + strlen(c->names), sizeof(c->names) - strlen(c->names), "%s%s",
+		    i > 0 ? "," : "", agents[i]);
+	}
+	snprintf(c->why, sizeof(c->why), "%s", why);
+	c->locked = brk_agents_locked(c->a, "web1");
+	c->sent = send(c->fd, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+}
+
+/* A lock seen at a sync cuts the agent off: the cut-off callback runs
+ * first, the agent already locked and its streams still up (a job's kill
+ * travels over them); then its doorbell rings, dials and new streams are
+ * refused, its streams are shut down, its hellos refused; unlocked, it is
+ * let back. */
 static void test_lock(void **state)
 {
 	struct fx *f = *state;
 	struct brk_agent_stream *st = NULL;
+	struct cut_seen seen = { 0 };
 	int sp[2];
 	uint64_t gen = 0;
 	char bell[8];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	seen.a = f->a;
+	seen.fd = sp[0];
+	brk_agents_on_cut(f->a, on_cut, &seen);
 	assert_int_equal(hello_as(f, PIN_A, "dev", "127.0.0.1:22", HOSTKEY_1, &gen), 0);
 	assert_int_equal(brk_agents_stream_add(f->a, "web1", sp[0], &st), 0);
 	assert_int_equal(brk_agents_locked(f->a, "web1"), 0);
+	assert_int_equal(brk_agents_sync(f->a, NULL), 0);
+	assert_int_equal(seen.calls, 0); /* nothing locked, nothing cut */
 
 	assert_int_equal(store_agent_set_locked(f->st, "web1", 1), 0);
 	assert_int_equal(brk_agents_sync(f->a, "web1"), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.names, "web1");
+	assert_string_equal(seen.why, "was locked");
+	assert_int_equal(seen.locked, 1);
+	assert_int_equal(seen.sent, 1);
 	assert_int_equal(brk_agents_locked(f->a, "web1"), 1);
 	assert_true(read(f->wake[0], bell, sizeof(bell)) >= 1);
-	assert_int_equal(read(sp[1], bell, sizeof(bell)), 0); /* shut down */
+	assert_int_equal(read(sp[1], bell, sizeof(bell)), 1); /* the callback's byte */
+	assert_int_equal(read(sp[1], bell, sizeof(bell)), 0); /* then shut down */
 	assert_int_equal(brk_agents_dial(f->a, "web1", "web1", "d1"), ZT_ERR_LOCKED);
 	brk_agents_stream_end(f->a, st);
 	assert_int_equal(brk_agents_stream_add(f->a, "web1", sp[0], &st), ZT_ERR_LOCKED);
