@@ -160,13 +160,17 @@ int brk_jobs_signal_run(struct brk_call *c, cJSON **result)
 		r = ssh_job_signal(j->sj, sig, how, sizeof(how));
 	}
 	if (r != 0) {
+		int queued = r == ZT_ERR_TIMEOUT && strcmp(how, "queued") == 0;
+
 		ssh_job_status(j->sj, &st);
 		c->failed = 1;
 		snprintf(how, sizeof(how), "%s", r == ZT_ERR_STOPPED ? "the job has ended" :
 		    "the job's connection did not answer in time");
 		cJSON_AddStringToObject(c->outcome, "error", how);
-		*result = mcp_result_error("job %s: %s (%s); no signal was sent", j->id, how,
-		    ssh_job_state_name(st.state));
+		cJSON_AddBoolToObject(c->outcome, "queued", queued);
+		*result = mcp_result_error("job %s: %s (%s); %s", j->id, how,
+		    ssh_job_state_name(st.state), queued ? "the signal is queued and may still be "
+		    "sent: job_output shows the state" : "no signal was sent");
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
 	cJSON_AddStringToObject(c->outcome, "how", how);

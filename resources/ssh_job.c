@@ -442,6 +442,8 @@ int ssh_job_signal(struct ssh_job *j, const char *name, char *how, size_t howsz)
 	mine = ++j->sig_asked;
 	while (j->sig_done < mine && !j->ended) {
 		if (wait_until(j, deadline) != 0) {
+			/* Handed to the pump, which may still send it. */
+			snprintf(how, howsz, "queued");
 			r = ZT_ERR_TIMEOUT;
 			goto out;
 		}

@@ -120,7 +120,9 @@ int ssh_job_signal_ok(const char *name);
  * a signal a job takes), ZT_ERR_STOPPED (the job has ended or is being stopped),
  * ZT_ERR_TIMEOUT.
  * how (howsz bytes) says what was done: "ssh signal request",
- * "ssh signal request; pkill as uid 0". */
+ * "ssh signal request; pkill as uid 0"; on ZT_ERR_TIMEOUT "queued" when
+ * the signal was handed to the pump, which may still send it, "" when it
+ * was not. */
 int ssh_job_signal(struct ssh_job *j, const char *name, char *how, size_t howsz);
 /* Asks the pump to kill the command and close the channel; returns at
  * once (the end comes through on_end). A no-op once ended. */
