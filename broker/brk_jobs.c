@@ -357,6 +357,17 @@ int brk_job_result(cJSON *sc, cJSON **result)
 	return 0;
 }
 
+/* Asks j's pump to kill it, for reason (the first reason holds). */
+static void stop_job(struct brk_jobs *js, struct brk_job *j, const char *reason)
+{
+	pthread_mutex_lock(&js->mu);
+	if (!j->ended && j->reason[0] == '\0') {
+		snprintf(j->reason, sizeof(j->reason), "%s", reason);
+	}
+	pthread_mutex_unlock(&js->mu);
+	ssh_job_stop(j->sj);
+}
+
 int brk_jobs_start(struct brk_call *c, cJSON **result)
 {
 	struct brk_job *j = job_new(c), *evict = NULL;
@@ -365,7 +376,7 @@ int brk_jobs_start(struct brk_call *c, cJSON **result)
 	struct brk_pooled *pc = NULL;
 	int64_t deadline = net_mono_ms() + BRK_JOB_START_MS;
 	char why[SSH_CONN_ERROR_MAX + 64];
-	int r, tries = 0;
+	int r, tries = 0, closing;
 
 	*result = NULL;
 	if (j == NULL) {
@@ -409,23 +420,18 @@ again:
 	brk_sshconn_keep(c, pc);
 	pthread_mutex_lock(&c->b->jobs->mu);
 	j->sj = sj;
+	closing = c->b->jobs->closing;
 	pthread_mutex_unlock(&c->b->jobs->mu);
+	if (closing) {
+		/* brk_jobs_shutdown ran while it started, and did not see it. */
+		stop_job(c->b->jobs, j, "the broker is stopping");
+		(void)ssh_job_wait(sj, BRK_JOBS_CUT_MS);
+	}
 	ssh_job_status(sj, &st);
 	return brk_job_result(brk_job_json(j, &st), result);
 }
 
 /* ---- ending jobs ---- */
-
-/* Asks j's pump to kill it, for reason (the first reason holds). */
-static void stop_job(struct brk_jobs *js, struct brk_job *j, const char *reason)
-{
-	pthread_mutex_lock(&js->mu);
-	if (!j->ended && j->reason[0] == '\0') {
-		snprintf(j->reason, sizeof(j->reason), "%s", reason);
-	}
-	pthread_mutex_unlock(&js->mu);
-	ssh_job_stop(j->sj);
-}
 
 /* Why zt must end running job j now, into why ("" when it may go on).
  * full: also the credential and the roles (store lookups). */
