@@ -1343,14 +1343,16 @@ static int read_file(const char *path, size_t max, char **out, size_t *len)
 int brk_admin_role_apply(struct store *st, const void *p, size_t n, const char *fname,
     int64_t now, char *name, size_t namesz, cJSON **details, char *err, size_t errsz)
 {
+	char warn[512];
 	int r;
 
 	*details = NULL;
-	if ((r = brk_policy_apply(st, p, n, fname, name, namesz, err, errsz,
+	if ((r = brk_policy_apply(st, p, n, fname, name, namesz, err, errsz, warn, sizeof(warn),
 	    (long long)now)) != 0) {
 		return r;
 	}
-	if ((*details = name_json("role", name)) == NULL) {
+	if ((*details = name_json("role", name)) == NULL ||
+	    (warn[0] != '\0' && cJSON_AddStringToObject(*details, "warning", warn) == NULL)) {
 		snprintf(err, errsz, "out of memory");
 		return ZT_ERR_NOMEM;
 	}
@@ -1403,6 +1405,11 @@ static int cmd_roles(struct brk_datadir *dd, const struct args *a)
 		if (r != 0) {
 			fprintf(stderr, "ztbroker admin: %s\n", err);
 			return 1;
+		}
+		if (cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "warning")) !=
+		    NULL) {
+			fprintf(stderr, "ztbroker admin: warning: %s\n", cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(details, "warning")));
 		}
 		if (audit_admin(dd, "role.apply", details) != 0) {
 			return 1;

@@ -140,7 +140,8 @@ const struct brk_admin_agent_verb *brk_admin_agent_verb(const char *verb);
 /* Parses the role document p[0..n) (errors name fname and the line) and
  * creates or replaces the role; nothing is stored unless it is valid. On 0,
  * name holds the role's name and *details the owned audit details of
- * "role.apply". ZT_ERR_INVALID / ZT_ERR_TYPE / ZT_ERR_TOO_LARGE for a bad
+ * "role.apply" ({"role", and "warning" when brk_policy_apply gave one:
+ * callers show it). ZT_ERR_INVALID / ZT_ERR_TYPE / ZT_ERR_TOO_LARGE for a bad
  * document (pol_role_parse), or another ZT_ERR_*. */
 int brk_admin_role_apply(struct store *st, const void *p, size_t n, const char *fname,
     int64_t now, char *name, size_t namesz, cJSON **details, char *err, size_t errsz);

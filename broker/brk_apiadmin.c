@@ -370,7 +370,13 @@ static void role_apply(struct brk *b, const struct brk_req *req,
 		return;
 	}
 	if ((o = ok_object(resp)) != NULL) {
+		const char *warn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*details,
+		    "warning"));
+
 		cJSON_AddStringToObject(o, "role", name);
+		if (warn != NULL) {
+			cJSON_AddStringToObject(o, "warning", warn);
+		}
 	}
 }
 

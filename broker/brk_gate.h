@@ -60,6 +60,8 @@ struct mcp_server;
 /* Every identity may call it and it touches nothing but the caller's own
  * view (whoami): no policy decision, no audit. */
 #define BRK_TOOL_OPEN 0x2u
+/* Its calls carry a path (the file tools): a role's paths bound it. */
+#define BRK_TOOL_PATH 0x4u
 
 struct brk_call;
 
@@ -164,6 +166,9 @@ int brk_gate_request_hash(const char *actor, const char *tool, const cJSON *args
 struct brk_tools;
 struct brk_tools *brk_tools_new(struct brk *b);
 void brk_tools_free(struct brk_tools *t);
+/* The names of the tools of the table that act on a host and take no path
+ * (ssh_exec, the job tools), into names (at most max); returns how many. */
+size_t brk_tools_pathless(const char **names, size_t max);
 /* Adds every tool of the table to srv, each run through the gate. 0 or a
  * ZT_ERR_*. */
 int brk_tools_register(struct brk_tools *t, struct mcp_server *srv);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/brk_gate.h"
 #include "broker/brk_roles.h"
 #include "common/err.h"
 #include "tunnel/tun.h"
@@ -14,17 +15,47 @@
 #include "policy/pol_role.h"
 #include "store/store.h"
 
+/* The warning brk_policy_apply gives for role, into warn ("" if none). */
+static void paths_warning(const struct pol_role *role, char *warn, size_t warnsz)
+{
+	const char *tools[16];
+	size_t n = brk_tools_pathless(tools, sizeof(tools) / sizeof(tools[0])), len = 0;
+
+	warn[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (pol_paths_unbound(role, tools[i])) {
+			len += (size_t)snprintf(warn + len, warnsz - len, "%s%s", len > 0 ? ", " : "",
+			    tools[i]);
+			if (len >= warnsz) {
+				break;
+			}
+		}
+	}
+	if (warn[0] != '\0' && len < warnsz) {
+		char list[256];
+
+		snprintf(list, sizeof(list), "%s", warn);
+		snprintf(warn, warnsz, "role %s: its allow.paths bound the file tools only; it "
+		    "also allows %s, which take no path (a command reads any file its login "
+		    "can): give those a role of their own if paths should bound them",
+		    pol_role_name(role), list);
+	}
+}
+
 int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fname,
-    char *name, size_t namesz, char *err, size_t errsz, long long now)
+    char *name, size_t namesz, char *err, size_t errsz, char *warn, size_t warnsz,
+    long long now)
 {
 	struct pol_role *role = NULL;
 	cJSON *json = NULL;
 	char *text = NULL;
 	int r;
 
+	warn[0] = '\0';
 	if ((r = pol_role_parse(p, n, fname, &role, err, errsz)) != 0) {
 		goto out;
 	}
+	paths_warning(role, warn, warnsz);
 	if ((r = pol_role_to_json(role, &json)) != 0 ||
 	    (text = cJSON_PrintUnformatted(json)) == NULL) {
 		snprintf(err, errsz, "%s: cannot encode the role", fname);

@@ -21,9 +21,13 @@ struct pol_role;
 
 /* Parses one role document (YAML) from p[0..n) and stores it, replacing a
  * role of the same name. name receives the role's name; err a message
- * naming fname and the line on failure. 0 or a negative ZT_ERR_*. */
+ * naming fname and the line on failure; warn (warnsz bytes, "" when none)
+ * what the role allows that its author may not expect: paths that bound
+ * the file tools only, in a section that also allows ssh_exec. 0 or a
+ * negative ZT_ERR_*. */
 int brk_policy_apply(struct store *st, const void *p, size_t n, const char *fname,
-    char *name, size_t namesz, char *err, size_t errsz, long long now);
+    char *name, size_t namesz, char *err, size_t errsz, char *warn, size_t warnsz,
+    long long now);
 /* The roles an identity holds, as one generation of rc parsed them. */
 struct brk_policy_set {
 	struct brk_roleset *gen;   /* holds roles[] */

@@ -204,7 +204,7 @@ static const struct brk_tool table[] = {
 		    "\"required\":[\"path\",\"resolved\",\"offset\",\"length\",\"more\","
 		    "\"sha256\"]}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
 		.parse = brk_file_read_parse,
 		.run = brk_file_read_run,
 	},
@@ -230,7 +230,7 @@ static const struct brk_tool table[] = {
 		    "\"required\":[\"path\",\"resolved\",\"bytes\",\"sha256\",\"atomic\"]}",
 		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
 		    "\"idempotentHint\":false,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
 		.parse = brk_file_write_parse,
 		.run = brk_file_write_run,
 	},
@@ -251,7 +251,7 @@ static const struct brk_tool table[] = {
 		    "\"hidden\":{\"type\":\"integer\"}},"
 		    "\"required\":[\"path\",\"resolved\",\"entries\",\"more\",\"hidden\"]}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
 		.parse = brk_file_list_parse,
 		.run = brk_file_list_run,
 	},
@@ -265,7 +265,7 @@ static const struct brk_tool table[] = {
 		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT "},"
 		    "\"required\":[\"path\",\"resolved\",\"kind\"]}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
 		.parse = brk_file_stat_parse,
 		.run = brk_file_stat_run,
 	},
@@ -281,7 +281,7 @@ static const struct brk_tool table[] = {
 		    "\"required\":[\"path\",\"resolved\",\"removed\"]}",
 		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
 		    "\"idempotentHint\":false,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
 		.parse = brk_file_remove_parse,
 		.run = brk_file_remove_run,
 	},
@@ -327,6 +327,18 @@ struct brk_tools *brk_tools_new(struct brk *b)
 void brk_tools_free(struct brk_tools *t)
 {
 	free(t);
+}
+
+size_t brk_tools_pathless(const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NTOOLS && n < max; i++) {
+		if ((table[i].flags & BRK_TOOL_HOST) && !(table[i].flags & BRK_TOOL_PATH)) {
+			names[n++] = table[i].name;
+		}
+	}
+	return n;
 }
 
 int brk_tools_register(struct brk_tools *t, struct mcp_server *srv)

@@ -478,6 +478,11 @@ static int roles_apply(const char *path)
 		goto out;
 	}
 	printf("role %s applied\n", str_of(resp, "role", shown, sizeof(shown)));
+	if (cJSON_GetObjectItemCaseSensitive(resp, "warning") != NULL) {
+		char warn[FIELD_MAX + 1];
+
+		fprintf(stderr, "ztctl: warning: %s\n", str_of(resp, "warning", warn, sizeof(warn)));
+	}
 	fflush(stdout);
 	ret = CLI_EXIT_OK;
 out:

@@ -778,6 +778,17 @@ int pol_tool_possible(const struct pol_role *const *roles, size_t nroles, const 
 	return could_allow(roles, nroles, &sel);
 }
 
+int pol_paths_unbound(const struct pol_role *role, const char *tool)
+{
+	const struct pol_section *a;
+
+	if (role == NULL || tool == NULL) {
+		return 0;
+	}
+	a = &role->allow;
+	return a->has_paths && (!a->has_tools || any_match(a->tools, a->ntools, tool, 0));
+}
+
 int pol_host_visible(const struct pol_role *const *roles, size_t nroles,
     const struct pol_label *labels, size_t nlabels)
 {

@@ -163,6 +163,11 @@ int pol_decide(const struct pol_role *const *roles, size_t nroles,
  * For filtering tools/list; pol_decide still decides each call. */
 int pol_tool_possible(const struct pol_role *const *roles, size_t nroles, const char *tool);
 
+/* 1 if role's allow section names paths and allows tool (no tools key, or
+ * one of its globs matches): for a tool that takes no path (ssh_exec), a
+ * request has none, so those paths do not bound it (see "paths" above).
+ * For warning whoever writes such a role. */
+int pol_paths_unbound(const struct pol_role *role, const char *tool);
 /* 1 if a host with these labels is visible: some non-empty allow section's
  * hosts selector matches them (no hosts key matches every host), and no deny
  * section that has only a hosts key matches them. 0 otherwise. */

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { admin, startBroker, stopChecked, tmpdir } from './lib/zt.mjs';
+import { admin, auditEvents, startBroker, stopChecked, tmpdir } from './lib/zt.mjs';
 
 let broker;
 before(async () => { broker = await startBroker(); });
@@ -66,6 +66,21 @@ test('policy test names what a call requires, and judges the command line', () =
   r = test(['--user', 'dora'], 'df -h /');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^DENY\ndeny: no role allows tool ssh_exec .* command "df -h \/"$/m);
+});
+
+test('paths that bound only the file tools, beside tools that take none, are warned about', () => {
+  let r = admin(broker, 'roles', 'apply', '-f', writeRole(
+    'kind: role\nname: mixed\nallow:\n  tools: [ssh_exec, "file_*"]\n  paths: ["/srv/**"]\n'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: role mixed: its allow\.paths bound the file tools only; it also allows ssh_exec, which take no path/);
+  r = admin(broker, 'roles', 'apply', '-f', writeRole(
+    'kind: role\nname: anytool\nallow:\n  paths: ["/srv/**"]\n'));
+  assert.match(r.stderr, /also allows ssh_exec, job_output, job_signal/);
+  r = admin(broker, 'roles', 'apply', '-f', 'examples/roles/file-ops.yaml');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const ev = auditEvents(broker, 'role.apply').filter((e) => e.details.role === 'mixed');
+  assert.match(ev.at(-1).details.warning, /also allows ssh_exec/);
 });
 
 test('a bad document names the file and line and changes nothing', () => {

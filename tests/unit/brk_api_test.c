@@ -552,14 +552,14 @@ static void test_session_ttl_from_roles(void **state)
 	static const char ops[] = "kind: role\nname: ops\noptions: {max_session_ttl: 10m}\n";
 	static const char dev[] = "kind: role\nname: dev\noptions: {max_session_ttl: 30m}\n";
 	struct fx *f = *state;
-	char err[256], name[STORE_NAME_MAX + 1], auth[128];
+	char err[256], warn[512], name[STORE_NAME_MAX + 1], auth[128];
 	uint8_t secret[TOTP_SECRET_LEN];
 	struct brk_resp resp;
 
 	assert_int_equal(brk_policy_apply(f->b.store, ops, strlen(ops), "ops.yaml", name,
-	    sizeof(name), err, sizeof(err), fake_now), 0);
+	    sizeof(name), err, sizeof(err), warn, sizeof(warn), fake_now), 0);
 	assert_int_equal(brk_policy_apply(f->b.store, dev, strlen(dev), "dev.yaml", name,
-	    sizeof(name), err, sizeof(err), fake_now), 0);
+	    sizeof(name), err, sizeof(err), warn, sizeof(warn), fake_now), 0);
 	enrol(f, secret);
 	login_next_step(f, secret, &resp);
 	assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(resp.json,
@@ -621,7 +621,7 @@ static void test_only_revocations_kick(void **state)
 {
 	static const char ops[] = "kind: role\nname: ops\noptions: {admin: true}\n";
 	struct fx *f = *state;
-	char err[256], name[STORE_NAME_MAX + 1], body[512], auth[128];
+	char err[256], warn[512], name[STORE_NAME_MAX + 1], body[512], auth[128];
 	uint8_t secret[TOTP_SECRET_LEN];
 	struct rounds r;
 	struct brk_resp resp;
@@ -629,7 +629,7 @@ static void test_only_revocations_kick(void **state)
 	memset(&r, 0, sizeof(r));
 	pthread_mutex_init(&r.mu, NULL);
 	assert_int_equal(brk_policy_apply(f->b.store, ops, strlen(ops), "ops.yaml", name,
-	    sizeof(name), err, sizeof(err), fake_now), 0);
+	    sizeof(name), err, sizeof(err), warn, sizeof(warn), fake_now), 0);
 	enrol(f, secret);
 	login_next_step(f, secret, &resp);
 	snprintf(auth, sizeof(auth), "Bearer %s",

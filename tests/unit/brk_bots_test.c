@@ -33,7 +33,7 @@ static int setup(void **state)
 {
 	static const char ops[] = "kind: role\nname: ops\noptions: {max_session_ttl: 1h}\n";
 	struct fx *f = calloc(1, sizeof(*f));
-	char db[TU_PATH_MAX], err[256], name[STORE_NAME_MAX + 1];
+	char db[TU_PATH_MAX], err[256], warn[512], name[STORE_NAME_MAX + 1];
 
 	assert_non_null(f);
 	assert_int_equal(tu_mkdtemp(f->dir, sizeof(f->dir), "brk-bots"), 0);
@@ -41,7 +41,7 @@ static int setup(void **state)
 	assert_int_equal(store_open(db, &f->st), 0);
 	assert_int_equal(brk_roles_new(f->st, &f->rc), 0);
 	assert_int_equal(brk_policy_apply(f->st, ops, strlen(ops), "ops.yaml", name,
-	    sizeof(name), err, sizeof(err), NOW), 0);
+	    sizeof(name), err, sizeof(err), warn, sizeof(warn), NOW), 0);
 	assert_int_equal(store_bot_add(f->st, "ci", "ops,ghost", NOW, NULL), 0);
 	*state = f;
 	return 0;

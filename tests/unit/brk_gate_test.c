@@ -62,10 +62,10 @@ static int sink_send(void *arg, const char *json)
 
 static void apply(struct fx *f, const char *doc)
 {
-	char err[256], name[STORE_NAME_MAX + 1];
+	char err[256], warn[512], name[STORE_NAME_MAX + 1];
 
 	assert_int_equal(brk_policy_apply(f->b.store, doc, strlen(doc), "role.yaml", name,
-	    sizeof(name), err, sizeof(err), NOW), 0);
+	    sizeof(name), err, sizeof(err), warn, sizeof(warn), NOW), 0);
 }
 
 static void dispatch(struct fx *f, const char *json)

@@ -32,10 +32,10 @@ struct fx {
 
 static void apply(struct store *st, const char *doc)
 {
-	char err[256], name[STORE_NAME_MAX + 1];
+	char err[256], warn[512], name[STORE_NAME_MAX + 1];
 
 	assert_int_equal(brk_policy_apply(st, doc, strlen(doc), "role.yaml", name, sizeof(name),
-	    err, sizeof(err), NOW), 0);
+	    err, sizeof(err), warn, sizeof(warn), NOW), 0);
 }
 
 static int setup(void **state)

@@ -612,6 +612,36 @@ static void test_path_match(void **state)
 
 /* Patterns made to backtrack, against long paths: the work stays bounded
  * (pattern segments x path segments), so this takes milliseconds. */
+/* paths bound only the tools whose requests carry a path: a role whose
+ * allow section has paths and allows a tool that takes none is told. */
+static void test_paths_unbound(void **state)
+{
+	static const char mixed[] = "kind: role\nname: m\nallow:\n  tools: [ssh_exec, \"file_*\"]\n"
+	    "  paths: [\"/srv/**\"]\n";
+	static const char files[] = "kind: role\nname: f\nallow:\n  tools: [\"file_*\"]\n"
+	    "  paths: [\"/srv/**\"]\n";
+	static const char any[] = "kind: role\nname: a\nallow:\n  paths: [\"/srv/**\"]\n";
+	static const char none[] = "kind: role\nname: n\nallow:\n  tools: [ssh_exec]\n";
+	struct pol_role *r = NULL;
+	char err[POL_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(pol_role_parse(mixed, strlen(mixed), "m.yaml", &r, err, sizeof(err)), 0);
+	assert_int_equal(pol_paths_unbound(r, "ssh_exec"), 1);
+	assert_int_equal(pol_paths_unbound(r, "job_signal"), 0);
+	pol_role_free(r);
+	assert_int_equal(pol_role_parse(files, strlen(files), "f.yaml", &r, err, sizeof(err)), 0);
+	assert_int_equal(pol_paths_unbound(r, "ssh_exec"), 0);
+	pol_role_free(r);
+	assert_int_equal(pol_role_parse(any, strlen(any), "a.yaml", &r, err, sizeof(err)), 0);
+	assert_int_equal(pol_paths_unbound(r, "job_output"), 1);
+	pol_role_free(r);
+	assert_int_equal(pol_role_parse(none, strlen(none), "n.yaml", &r, err, sizeof(err)), 0);
+	assert_int_equal(pol_paths_unbound(r, "ssh_exec"), 0);
+	pol_role_free(r);
+	assert_int_equal(pol_paths_unbound(NULL, "ssh_exec"), 0);
+}
+
 static void test_path_match_bounded(void **state)
 {
 	enum { PATH_LEN = 64 * 1024 };
@@ -1307,6 +1337,7 @@ int main(void)
 		cmocka_unit_test(test_possible_commands),
 		cmocka_unit_test(test_path_match),
 		cmocka_unit_test(test_path_match_bounded),
+		cmocka_unit_test(test_paths_unbound),
 		cmocka_unit_test(test_requirements_text),
 		cmocka_unit_test(test_demand_cmp),
 	};
