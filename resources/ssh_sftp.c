@@ -87,7 +87,7 @@ static void *watchdog(void *arg)
 {
 	struct ssh_sftp *s = arg;
 	struct timespec ts;
-	int64_t left;
+	int64_t left = SSH_CONN_POLL_MS;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
