@@ -7,6 +7,8 @@
 #   ztagent for host "demo-host", dialling out to the broker,
 #   a bot "ai-assistant" with a read-only role (list_hosts only),
 #   one MCP call, ssh_exec through `ztctl mcp`, as an AI client makes it,
+#     then in the same session file_write and file_read over SFTP and a
+#     background job read with job_output,
 #   one call held for approval: the bot ai-ops runs uptime, the admin
 #     approves it with `ztctl approve`,
 # then prints what to paste into an MCP client. Ctrl-C stops everything;
@@ -44,6 +46,16 @@ wait_for() {
 	done
 	echo "demo: timed out waiting for '$2' in $1" >&2
 	exit 1
+}
+
+# Prints what the structuredContent s of answer ID in FILE says, by the
+# JavaScript expression EXPR (an error's text if the call failed).
+show_sc() {
+	grep "\"id\":$1," "$2" | "$NODE" -e '
+		const r = JSON.parse(require("fs").readFileSync(0, "utf8")).result;
+		if (r.isError) { console.log("   error:", r.content[0].text); process.exit(1); }
+		const s = r.structuredContent;
+		console.log("   " + ('"$3"'));'
 }
 
 # Prints the answer to the call with id 2 in MCP output file $1.
@@ -130,11 +142,29 @@ wait_for "$DIR/mcp.out" '"id":1' "$MCP"
 echo '{"jsonrpc":"2.0","method":"notifications/initialized"}' >&4
 printf '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ssh_exec","arguments":{"host":"demo-host","login":"%s","command":"id -un; uname -sr"}}}\n' "$LOGIN" >&4
 wait_for "$DIR/mcp.out" '"id":2' "$MCP"
-exec 4>&-
-wait "$MCP" || true
 show_result "$DIR/mcp.out"
 grep -o 'Accepted certificate ID "[^"]*" (serial [0-9]*)' "$DIR/sshd/sshd.log" | tail -1 |
 	sed 's/^/   sshd: /'
+
+echo "== in the same session: file tools over SFTP, and a background job"
+NOTE=$DIR/notes.txt
+printf '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"file_write","arguments":{"host":"demo-host","login":"%s","path":"%s","content":"written by an AI, through zt\\n"}}}\n' "$LOGIN" "$NOTE" >&4
+wait_for "$DIR/mcp.out" '"id":3' "$MCP"
+show_sc 3 "$DIR/mcp.out" '`file_write ${s.resolved}: ${s.bytes} bytes, sha256 ${s.sha256.slice(0, 16)}..., atomic ${s.atomic}`'
+printf '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"file_read","arguments":{"host":"demo-host","login":"%s","path":"%s"}}}\n' "$LOGIN" "$NOTE" >&4
+wait_for "$DIR/mcp.out" '"id":4' "$MCP"
+show_sc 4 "$DIR/mcp.out" '`file_read: ${JSON.stringify(r.content[0].text)} (${s.length} bytes, mode ${s.mode})`'
+printf '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"ssh_exec","arguments":{"host":"demo-host","login":"%s","command":"for i in 1 2 3; do echo tick $i; sleep 1; done","background":true}}}\n' "$LOGIN" >&4
+wait_for "$DIR/mcp.out" '"id":5' "$MCP"
+show_sc 5 "$DIR/mcp.out" '`ssh_exec background: job ${s.job} ${s.state}, limit ${s.limit_s} s`'
+JOB=$(grep '"id":5,' "$DIR/mcp.out" | "$NODE" -e '
+	process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).result.structuredContent.job)')
+sleep 5
+printf '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"job_output","arguments":{"job":"%s"}}}\n' "$JOB" >&4
+wait_for "$DIR/mcp.out" '"id":6' "$MCP"
+show_sc 6 "$DIR/mcp.out" '`job_output: ${s.state}, exit code ${s.exit_code}; output ${JSON.stringify(s.output)}`'
+exec 4>&-
+wait "$MCP" || true
 
 echo "== a held call: the bot ai-ops runs uptime; its role wants an admin's approval"
 cat >"$DIR/ai-ops.yaml" <<EOT
