@@ -50,22 +50,12 @@ static void put_attr(cJSON *o, const struct ssh_sftp_attr *a)
  * JSON as the text (sc is taken). */
 static int result_sc(struct brk_call *c, const char *resolved, cJSON *sc, cJSON **result)
 {
-	char *text = NULL;
-
 	if (sc == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	cJSON_AddStringToObject(sc, "path", c->path);
 	cJSON_AddStringToObject(sc, "resolved", resolved);
-	if ((*result = mcp_result_new(0)) == NULL || (text = cJSON_PrintUnformatted(sc)) == NULL ||
-	    mcp_result_add_text(*result, text) != 0) {
-		free(text);
-		cJSON_Delete(sc);
-		return ZT_ERR_NOMEM;
-	}
-	free(text);
-	cJSON_AddItemToObject(*result, "structuredContent", sc);
-	return 0;
+	return mcp_result_structured(sc, result);
 }
 
 /* ---- file_read ---- */
@@ -110,19 +100,6 @@ static const char *image_type(const uint8_t *d, size_t n)
 	return NULL;
 }
 
-/* 1 if d[0..n) is text: well-formed UTF-8 without NUL. */
-static int is_text(const uint8_t *d, size_t n)
-{
-	size_t i, k;
-
-	for (i = 0; i < n; i += k) {
-		if (d[i] == 0 || (k = json_utf8_seq(d + i, n - i)) == 0) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* "file://HOST/path", the path percent-encoded but for its '/'. */
 static char *file_uri(const char *host, const char *path)
 {
@@ -156,7 +133,7 @@ static int read_content(struct brk_call *c, const char *resolved, const uint8_t 
 	char *text = NULL, *b64 = NULL, *uri = NULL;
 	int r = ZT_ERR_NOMEM;
 
-	if (is_text(d, n)) {
+	if (json_utf8_text(d, n)) {
 		cJSON_AddStringToObject(sc, "encoding", "text");
 		if ((text = malloc(n + 1)) != NULL) {
 			memcpy(text, d, n);

@@ -104,19 +104,6 @@ int brk_files_refuse(struct brk_call *c, const char *resolved, const char *why, 
 
 /* ---- resolving ---- */
 
-/* 1 if s is well-formed UTF-8 (results and the audit are JSON text). */
-static int utf8_ok(const char *s)
-{
-	size_t n = strlen(s), k;
-
-	for (size_t i = 0; i < n; i += k) {
-		if ((k = json_utf8_seq(s + i, n - i)) == 0) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* The path as the host resolves it, into *out (owned): the whole of it,
  * or (parent) its directory and its last name as written. */
 static int resolve(struct brk_call *c, struct ssh_sftp *s, int parent, char **out,
@@ -125,7 +112,7 @@ static int resolve(struct brk_call *c, struct ssh_sftp *s, int parent, char **ou
 	const char *slash = strrchr(c->path, '/');
 	char dir[BRK_FILE_PATH_MAX + 1], *rdir = NULL;
 	size_t dlen = slash != NULL ? (size_t)(slash - c->path) : 0;
-	int r, n;
+	int r, n, text;
 
 	*out = NULL;
 	if (!parent) {
@@ -152,8 +139,9 @@ static int resolve(struct brk_call *c, struct ssh_sftp *s, int parent, char **ou
 	if (r != 0) {
 		return brk_files_fail(c, ssh_sftp_error(s), result);
 	}
-	cJSON_AddStringToObject(c->outcome, "path_resolved", utf8_ok(*out) ? *out : "");
-	if (!utf8_ok(*out) || strlen(*out) > BRK_FILE_PATH_MAX) {
+	text = json_utf8_text(*out, strlen(*out));
+	cJSON_AddStringToObject(c->outcome, "path_resolved", text ? *out : "");
+	if (!text || strlen(*out) > BRK_FILE_PATH_MAX) {
 		r = brk_files_refuse(c, "?", "the host's path is not UTF-8 or too long", result);
 		free(*out);
 		*out = NULL;

@@ -339,24 +339,6 @@ cJSON *brk_job_json(struct brk_job *j, const struct ssh_job_status *st)
 	return o;
 }
 
-/* A result whose text is its structuredContent (sc taken). */
-int brk_job_result(cJSON *sc, cJSON **result)
-{
-	char *text = sc != NULL ? cJSON_PrintUnformatted(sc) : NULL;
-
-	*result = mcp_result_new(0);
-	if (text == NULL || *result == NULL || mcp_result_add_text(*result, text) != 0) {
-		free(text);
-		cJSON_Delete(sc);
-		cJSON_Delete(*result);
-		*result = NULL;
-		return ZT_ERR_NOMEM;
-	}
-	free(text);
-	cJSON_AddItemToObject(*result, "structuredContent", sc);
-	return 0;
-}
-
 /* Asks j's pump to kill it, for reason (the first reason holds). */
 static void stop_job(struct brk_jobs *js, struct brk_job *j, const char *reason)
 {
@@ -428,7 +410,7 @@ again:
 		(void)ssh_job_wait(sj, BRK_JOBS_CUT_MS);
 	}
 	ssh_job_status(sj, &st);
-	return brk_job_result(brk_job_json(j, &st), result);
+	return mcp_result_structured(brk_job_json(j, &st), result);
 }
 
 /* ---- ending jobs ---- */

@@ -76,8 +76,5 @@ cJSON *brk_job_details(const struct brk_job *j);
 int brk_job_record(const struct brk_job *j, const char *type, const char *outcome, cJSON *d);
 /* The job's state as a tool shows it (the caller adds the rest). */
 cJSON *brk_job_json(struct brk_job *j, const struct ssh_job_status *st);
-/* A result whose text is its structuredContent (sc taken): 0 or
- * ZT_ERR_NOMEM. */
-int brk_job_result(cJSON *sc, cJSON **result);
 
 #endif

@@ -118,7 +118,7 @@ int brk_jobs_output_run(struct brk_call *c, cJSON **result)
 	cJSON_AddNumberToObject(c->outcome, "bytes", (double)ch.len);
 	free(ch.data);
 	free(text);
-	return brk_job_result(sc, result);
+	return mcp_result_structured(sc, result);
 }
 
 int brk_jobs_signal_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
@@ -180,7 +180,7 @@ int brk_jobs_signal_run(struct brk_call *c, cJSON **result)
 		cJSON_AddStringToObject(sc, "sent", sig);
 		cJSON_AddStringToObject(sc, "how", how);
 	}
-	return brk_job_result(sc, result);
+	return mcp_result_structured(sc, result);
 }
 
 int brk_jobs_list_run(struct brk_call *c, cJSON **result)
@@ -215,5 +215,5 @@ int brk_jobs_list_run(struct brk_call *c, cJSON **result)
 	}
 	pthread_mutex_unlock(&js->mu);
 	cJSON_AddNumberToObject(c->outcome, "jobs", n);
-	return brk_job_result(sc, result);
+	return mcp_result_structured(sc, result);
 }

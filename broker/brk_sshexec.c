@@ -81,39 +81,29 @@ static void on_progress(void *arg, size_t out_bytes, size_t err_bytes, int64_t e
 	    (double)x->timeout_s, msg);
 }
 
-/* structuredContent and its text for a command that ran. */
+/* structuredContent and its text for a command that ran; NULL on ENOMEM. */
 static cJSON *result_ok(const struct ssh_exec_result *res)
 {
-	cJSON *result = mcp_result_new(0), *sc = cJSON_CreateObject();
+	cJSON *result = NULL, *sc = cJSON_CreateObject();
 	char *out = json_text_from_bytes(res->stdout_buf != NULL ? res->stdout_buf : "",
 	    res->stdout_len);
 	char *err = json_text_from_bytes(res->stderr_buf != NULL ? res->stderr_buf : "",
 	    res->stderr_len);
-	char *text = NULL;
 
-	if (result == NULL || sc == NULL || out == NULL || err == NULL) {
-		goto fail;
+	if (sc != NULL && out != NULL && err != NULL) {
+		cJSON_AddNumberToObject(sc, "exit_code", res->exit_code);
+		cJSON_AddStringToObject(sc, "stdout", out);
+		cJSON_AddStringToObject(sc, "stderr", err);
+		cJSON_AddBoolToObject(sc, "truncated", res->truncated_stdout ||
+		    res->truncated_stderr);
+		cJSON_AddNumberToObject(sc, "duration_ms", (double)res->duration_ms);
+		(void)mcp_result_structured(sc, &result);
+	} else {
+		cJSON_Delete(sc);
 	}
-	cJSON_AddNumberToObject(sc, "exit_code", res->exit_code);
-	cJSON_AddStringToObject(sc, "stdout", out);
-	cJSON_AddStringToObject(sc, "stderr", err);
-	cJSON_AddBoolToObject(sc, "truncated", res->truncated_stdout || res->truncated_stderr);
-	cJSON_AddNumberToObject(sc, "duration_ms", (double)res->duration_ms);
-	if ((text = cJSON_PrintUnformatted(sc)) == NULL || mcp_result_add_text(result, text) != 0) {
-		goto fail;
-	}
-	cJSON_AddItemToObject(result, "structuredContent", sc);
-	free(text);
 	free(out);
 	free(err);
 	return result;
-fail:
-	free(text);
-	free(out);
-	free(err);
-	cJSON_Delete(sc);
-	cJSON_Delete(result);
-	return NULL;
 }
 
 int brk_sshexec_run(struct brk_call *c, cJSON **result)

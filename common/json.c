@@ -71,6 +71,19 @@ size_t json_utf8_seq(const void *bytes, size_t n)
 	return need + 1;
 }
 
+int json_utf8_text(const void *bytes, size_t n)
+{
+	const uint8_t *p = bytes;
+	size_t k;
+
+	for (size_t i = 0; i < n; i += k) {
+		if (p[i] == 0 || (k = json_utf8_seq(p + i, n - i)) == 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* 1 if p[0..n) is well-formed UTF-8, else 0. */
 static int json_utf8_valid(const uint8_t *p, size_t n)
 {

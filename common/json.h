@@ -52,5 +52,8 @@ char *json_text_from_bytes(const void *p, size_t n);
  * overlong forms, surrogates or code points past U+10FFFF) that starts
  * p[0..n), n > 0; 0 if none does. */
 size_t json_utf8_seq(const void *p, size_t n);
+/* 1 if p[0..n) is well-formed UTF-8 (as json_utf8_seq) without a NUL: text
+ * a JSON string carries as it is. */
+int json_utf8_text(const void *p, size_t n);
 
 #endif

@@ -137,6 +137,23 @@ int mcp_result_add_blob(cJSON *result, const char *uri, const char *base64, cons
 	return result_append(result, b);
 }
 
+int mcp_result_structured(cJSON *sc, cJSON **result)
+{
+	char *text = sc != NULL ? cJSON_PrintUnformatted(sc) : NULL;
+
+	*result = mcp_result_new(0);
+	if (text == NULL || *result == NULL || mcp_result_add_text(*result, text) != 0) {
+		free(text);
+		cJSON_Delete(sc);
+		cJSON_Delete(*result);
+		*result = NULL;
+		return ZT_ERR_NOMEM;
+	}
+	free(text);
+	cJSON_AddItemToObject(*result, "structuredContent", sc);
+	return 0;
+}
+
 cJSON *mcp_result_error(const char *fmt, ...)
 {
 	char text[MCP_RESULT_ERROR_MAX];

@@ -382,6 +382,20 @@ static void test_wipe(void **state)
 	json_delete_wiped(NULL);
 }
 
+/* json_utf8_text: well-formed UTF-8 without a NUL, or not. */
+static void test_utf8_text(void **state)
+{
+	(void)state;
+	assert_int_equal(json_utf8_text("", 0), 1);
+	assert_int_equal(json_utf8_text("plain /srv/x", 12), 1);
+	assert_int_equal(json_utf8_text("caf\xc3\xa9 \xf0\x9f\x94\x91", 10), 1);
+	assert_int_equal(json_utf8_text("a\0b", 3), 0);              /* a NUL */
+	assert_int_equal(json_utf8_text("\xc3", 1), 0);              /* cut short */
+	assert_int_equal(json_utf8_text("\xc0\xaf", 2), 0);          /* overlong '/' */
+	assert_int_equal(json_utf8_text("\xed\xa0\x80", 3), 0);      /* a surrogate */
+	assert_int_equal(json_utf8_text("\xff", 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_only_keys),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_text_from_bytes),
+		cmocka_unit_test(test_utf8_text),
 		cmocka_unit_test(test_wipe),
 	};
 
