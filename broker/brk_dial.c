@@ -42,16 +42,12 @@ struct brk_dials {
 struct brk_dials *brk_dials_new(void)
 {
 	struct brk_dials *d = calloc(1, sizeof(*d));
-	pthread_condattr_t ca;
 
 	if (d == NULL) {
 		return NULL;
 	}
 	pthread_mutex_init(&d->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	net_cond_init(&d->cv);
 	return d;
 }
 

@@ -11,6 +11,7 @@
 #include "broker/brk.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "store/store.h"
 
 struct chore {
@@ -33,17 +34,13 @@ struct brk_watch {
 struct brk_watch *brk_watch_new(struct brk *b)
 {
 	struct brk_watch *w = calloc(1, sizeof(*w));
-	pthread_condattr_t ca;
 
 	if (w == NULL) {
 		return NULL;
 	}
 	w->b = b;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	net_cond_init(&w->cv);
 	return w;
 }
 
@@ -116,13 +113,7 @@ static void *watch_thread(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += BRK_WATCH_PERIOD_MS / 1000;
-		until.tv_nsec += (long)(BRK_WATCH_PERIOD_MS % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		net_mono_deadline(BRK_WATCH_PERIOD_MS, &until);
 		while (!w->stopping && !w->kicked &&
 		    pthread_cond_timedwait(&w->cv, &w->mu, &until) != ETIMEDOUT) {
 			/* woken early for nothing: wait on */

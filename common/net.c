@@ -143,6 +143,16 @@ void net_mono_deadline(int64_t ms, struct timespec *ts)
 	}
 }
 
+void net_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 int net_wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd;

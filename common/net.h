@@ -9,6 +9,7 @@
 #ifndef ZT_NET_H
 #define ZT_NET_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -43,6 +44,8 @@ int64_t net_mono_ms(void);
  * for pthread_cond_timedwait() on a condition variable set to that clock. */
 struct timespec;
 void net_mono_deadline(int64_t ms, struct timespec *ts);
+/* Initialises *cv on CLOCK_MONOTONIC, for waits with net_mono_deadline(). */
+void net_cond_init(pthread_cond_t *cv);
 /* Waits until fd is ready for events (poll flags) or the deadline
  * (net_mono_ms() time) passes: 0 (ready, or an error condition that the
  * next I/O call reports), ZT_ERR_TIMEOUT or ZT_ERR_NET. */

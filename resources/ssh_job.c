@@ -315,7 +315,7 @@ int ssh_job_start(struct ssh_conn *c, const char *command, size_t ring_size,
 		goto fail;
 	}
 	pthread_mutex_init(&j->mu, NULL);
-	pthread_cond_init(&j->cv, NULL);
+	net_cond_init(&j->cv);
 	if (pthread_create(&j->th, NULL, pump, j) != 0) {
 		snprintf(error, errorsz, "no thread for the job");
 		pthread_mutex_destroy(&j->mu);
@@ -405,13 +405,7 @@ static int wait_until(struct ssh_job *j, int64_t deadline)
 	if (left <= 0) {
 		return ETIMEDOUT;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += left / 1000;
-	ts.tv_nsec += (left % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	net_mono_deadline(left, &ts);
 	return pthread_cond_timedwait(&j->cv, &j->mu, &ts) == ETIMEDOUT &&
 	    net_mono_ms() >= deadline ? ETIMEDOUT : 0;
 }

@@ -66,21 +66,6 @@ const struct ssh_sftp_err *ssh_sftp_error(const struct ssh_sftp *s)
 
 /* ---- the watchdog ---- */
 
-/* The timespec of now + ms on CLOCK_REALTIME (pthread_cond_timedwait's). */
-static struct timespec after_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* Waits until stopped, the deadline or a cancellation; on the last two,
  * shuts the socket down so that the blocked libssh call returns. */
 static void *watchdog(void *arg)
@@ -100,7 +85,7 @@ static void *watchdog(void *arg)
 			shutdown(ssh_get_fd(s->s), SHUT_RDWR);
 			break;
 		}
-		ts = after_ms(left < SSH_CONN_POLL_MS ? left : SSH_CONN_POLL_MS);
+		net_mono_deadline(left < SSH_CONN_POLL_MS ? left : SSH_CONN_POLL_MS, &ts);
 		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -189,7 +174,7 @@ int ssh_sftp_open(struct ssh_conn *c, const struct ssh_sftp_req *req, struct ssh
 	s->s = ssh_conn_session(c);
 	s->req = *req;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	net_cond_init(&s->cv);
 	if (pthread_create(&s->dog, NULL, watchdog, s) != 0) {
 		r = sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_NOMEM, "no thread for the SFTP watchdog");
 		goto out;
