@@ -136,7 +136,9 @@ static int read_content(struct brk_call *c, const char *resolved, const uint8_t 
 	if (json_utf8_text(d, n)) {
 		cJSON_AddStringToObject(sc, "encoding", "text");
 		if ((text = malloc(n + 1)) != NULL) {
-			memcpy(text, d, n);
+			if (n > 0) {
+				memcpy(text, d, n);   /* d is NULL when nothing was read */
+			}
 			text[n] = '\0';
 			r = mcp_result_add_text(result, text);
 		}
