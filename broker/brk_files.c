@@ -51,19 +51,7 @@ static int parse_path(struct brk_call *c, const cJSON *args, char *err, size_t e
 int brk_files_parse(struct brk_call *c, const cJSON *args, const char *const *keys, char *err,
     size_t errsz)
 {
-	const char *bad = NULL;
-	size_t used = 0;
-	int n;
-
-	if (json_only_keys(args, keys, &bad) != 0) {
-		n = snprintf(err, errsz, "unknown argument \"%.64s\"; %s takes", bad != NULL ? bad :
-		    "?", c->tool->name);
-		used = n > 0 && (size_t)n < errsz ? (size_t)n : errsz;
-		for (size_t i = 0; keys[i] != NULL && used < errsz; i++) {
-			n = snprintf(err + used, errsz - used, "%s%s", i == 0 ? " " :
-			    keys[i + 1] == NULL ? " and " : ", ", keys[i]);
-			used += n > 0 ? (size_t)n : 0;
-		}
+	if (brk_gate_only_keys(c, args, keys, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
 	if (brk_sshconn_parse_target(c, args, err, errsz) != 0) {

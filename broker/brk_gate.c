@@ -441,6 +441,27 @@ int brk_gate_recheck_path(struct brk_call *c, const char *path, cJSON **result)
 	return *result != NULL ? ZT_ERR_DENIED : ZT_ERR_NOMEM;
 }
 
+int brk_gate_only_keys(const struct brk_call *c, const cJSON *args, const char *const *keys,
+    char *err, size_t errsz)
+{
+	const char *bad = NULL;
+	size_t used;
+	int n;
+
+	if (json_only_keys(args, keys, &bad) == 0) {
+		return 0;
+	}
+	n = snprintf(err, errsz, "unknown argument \"%.64s\"; %s takes", bad != NULL ? bad : "?",
+	    c->tool->name);
+	used = n > 0 && (size_t)n < errsz ? (size_t)n : errsz;
+	for (size_t i = 0; keys[i] != NULL && used < errsz; i++) {
+		n = snprintf(err + used, errsz - used, "%s%s", i == 0 ? " " :
+		    keys[i + 1] == NULL ? " and " : ", ", keys[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return ZT_ERR_INVALID;
+}
+
 int brk_gate_visible(struct brk *b, const struct brk_tool *t, const char *roles)
 {
 	return (t->flags & BRK_TOOL_OPEN) || brk_tool_possible(b, roles, t->name);

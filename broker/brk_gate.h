@@ -149,6 +149,12 @@ int brk_gate_recheck_path(struct brk_call *c, const char *path, cJSON **result);
  * entries). */
 int brk_gate_path_allowed(struct brk_call *c, const char *path);
 
+/* For a tool's parse: 0 if args has no key but keys (NULL-terminated);
+ * else ZT_ERR_INVALID with err "unknown argument \"x\"; TOOL takes a, b
+ * and c". */
+int brk_gate_only_keys(const struct brk_call *c, const cJSON *args, const char *const *keys,
+    char *err, size_t errsz);
+
 /* 1 if the holder of roles ("a,b") may see t in tools/list: an open tool,
  * or one its roles could ever allow (pol_tool_possible). */
 int brk_gate_visible(struct brk *b, const struct brk_tool *t, const char *roles);

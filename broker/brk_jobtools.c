@@ -18,18 +18,15 @@
 
 /* ---- the job tools ---- */
 
-/* Reads "job" and the tool's other keys (keys; what names them in the
- * error) and holds the job: its host, login and command are the call's,
+/* Reads "job" (args may hold only keys) and holds the job: its host, login and command are the call's,
  * so the gate decides on them. */
 static int parse_job(struct brk_call *c, const cJSON *args, const char *const *keys,
-    const char *what, char *err, size_t errsz)
+    char *err, size_t errsz)
 {
-	const char *bad = NULL, *id = NULL;
+	const char *id = NULL;
 	struct brk_job *j;
 
-	if (json_only_keys(args, keys, &bad) != 0) {
-		snprintf(err, errsz, "unknown argument \"%.64s\"; %s takes %s", bad != NULL ? bad :
-		    "?", c->tool->name, what);
+	if (brk_gate_only_keys(c, args, keys, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
 	if (json_get_str(args, "job", BRK_JOB_ID_LEN, 0, &id) != 0) {
@@ -60,7 +57,7 @@ int brk_jobs_output_parse(struct brk_call *c, const cJSON *args, char *err, size
 		    "of the last job_output gave it");
 		return ZT_ERR_INVALID;
 	}
-	return parse_job(c, args, keys, "job and since", err, errsz);
+	return parse_job(c, args, keys, err, errsz);
 }
 
 /* The output from a read, with a marker for what was dropped. NULL on
@@ -131,7 +128,7 @@ int brk_jobs_signal_parse(struct brk_call *c, const cJSON *args, char *err, size
 		snprintf(err, errsz, "signal must be TERM, INT, KILL or HUP");
 		return ZT_ERR_INVALID;
 	}
-	return parse_job(c, args, keys, "job and signal", err, errsz);
+	return parse_job(c, args, keys, err, errsz);
 }
 
 int brk_jobs_signal_run(struct brk_call *c, cJSON **result)

@@ -34,14 +34,11 @@ int brk_sshexec_parse(struct brk_call *c, const cJSON *args, char *err, size_t e
 {
 	static const char *const keys[] = { "host", "login", "command", "timeout_s",
 	    "background", NULL };
-	const char *bad = NULL;
 	int background = 0;
 	int64_t max_s = c->b->exec_timeout_max_s;
 
 	c->timeout_s = BRK_EXEC_TIMEOUT_DEFAULT_S;
-	if (json_only_keys(args, keys, &bad) != 0) {
-		snprintf(err, errsz, "unknown argument \"%.64s\"; ssh_exec takes host, login, "
-		    "command, timeout_s and background", bad != NULL ? bad : "?");
+	if (brk_gate_only_keys(c, args, keys, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(args, "background") != NULL &&
