@@ -191,7 +191,9 @@ e2e: $(BINS) $(TOOLS) $(CONF_SERVER)
 	ZT_BUILD=$(abspath $(BUILD)) $(NODE22) --test --test-concurrency=2 $(E2E)
 
 asan: deps
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	  $(MAKE) --no-print-directory SANITIZER=address check-only
 
 # libFuzzer needs clang; each target links the library, broker, ztctl and
