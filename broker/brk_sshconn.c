@@ -74,7 +74,12 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 
 	if ((*pc = brk_sshpool_take(c->b->sshpool, c->who.token_hash, c->host, c->login,
 	    c->generation, now)) != NULL) {
-		return 0;
+		if (strcmp((*pc)->host_key, c->resource.res.host_key) == 0) {
+			return 0;
+		}
+		/* Opened to the sshd the name had before: closed, not reused. */
+		brk_sshpool_give(c->b->sshpool, *pc, 1, now);
+		*pc = NULL;
 	}
 	if (strcmp(c->resource.res.kind, "ssh") != 0) {
 		cJSON_AddStringToObject(c->outcome, "status", "unreachable");
@@ -139,6 +144,7 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 	    BRK_SSH_CONN_TTL_MAX_S), c->generation)) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
+	snprintf((*pc)->host_key, sizeof((*pc)->host_key), "%s", c->resource.res.host_key);
 	return 0;
 }
 
@@ -204,6 +210,9 @@ static const char *why_close(const struct brk_pooled *pc, void *arg)
 	}
 	if (res.locked) {
 		return "host locked";
+	}
+	if (strcmp(res.res.host_key, pc->host_key) != 0) {
+		return "host key changed";
 	}
 	if (!res.online) {
 		return "host offline";

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "tunnel/tun.h"
 
 struct ssh_conn;
 struct brk_sshpool;
@@ -46,6 +47,9 @@ struct brk_pooled {
 	char login[STORE_NAME_MAX + 1];
 	char id[BRK_SSHPOOL_ID_LEN + 1];
 	char actor[STORE_ACTOR_MAX];     /* whose it is, for the audit */
+	/* The host key pinned when it opened: a resource whose approved key
+	 * changed since (another sshd behind the name) gets none of it. */
+	char host_key[TUN_HOSTKEY_MAX + 1];
 	struct ssh_conn *conn;
 	int fd;                    /* the tunnel stream it runs over (owned) */
 	int64_t expires;           /* retire at (unix seconds) */
