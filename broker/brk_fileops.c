@@ -523,7 +523,7 @@ int brk_file_list_run(struct brk_call *c, cJSON **result)
 
 static const char *const target_keys[] = { "host", "login", "path", NULL };
 
-int brk_file_stat_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
+int brk_file_target_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
 {
 	return brk_files_parse(c, args, target_keys, err, errsz);
 }
@@ -548,11 +548,6 @@ int brk_file_stat_run(struct brk_call *c, cJSON **result)
 	static const struct brk_file_op op = { 0, stat_work };
 
 	return brk_files_run(c, &op, result);
-}
-
-int brk_file_remove_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
-{
-	return brk_files_parse(c, args, target_keys, err, errsz);
 }
 
 static int remove_work(struct brk_call *c, struct ssh_sftp *s, const char *resolved,

@@ -75,9 +75,9 @@ int brk_file_write_parse(struct brk_call *c, const cJSON *args, char *err, size_
 int brk_file_write_run(struct brk_call *c, cJSON **result);
 int brk_file_list_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
 int brk_file_list_run(struct brk_call *c, cJSON **result);
-int brk_file_stat_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
+/* file_stat's and file_remove's: {host, login, path} alone. */
+int brk_file_target_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
 int brk_file_stat_run(struct brk_call *c, cJSON **result);
-int brk_file_remove_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
 int brk_file_remove_run(struct brk_call *c, cJSON **result);
 
 /* The cursor after name in directory dir (out: BRK_FILE_CURSOR_MAX + 1

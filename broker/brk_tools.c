@@ -266,7 +266,7 @@ static const struct brk_tool table[] = {
 		    "\"required\":[\"path\",\"resolved\",\"kind\"]}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
 		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
-		.parse = brk_file_stat_parse,
+		.parse = brk_file_target_parse,
 		.run = brk_file_stat_run,
 	},
 	{
@@ -282,7 +282,7 @@ static const struct brk_tool table[] = {
 		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
 		    "\"idempotentHint\":false,\"openWorldHint\":true}",
 		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
-		.parse = brk_file_remove_parse,
+		.parse = brk_file_target_parse,
 		.run = brk_file_remove_run,
 	},
 };
