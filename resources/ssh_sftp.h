@@ -22,9 +22,11 @@
  *             that does not exist);
  *   stat      stat or lstat of one path;
  *   read      open, fstat, read a range, close: at most max bytes, in
- *             requests of SSH_SFTP_CHUNK with up to SSH_SFTP_READ_AHEAD of
- *             them in flight (one at a time, each chunk paid a round trip
- *             through the agent's tunnel: a third of the speed);
+ *             requests of SSH_SFTP_CHUNK (or SSH_SFTP_READ_CHUNK_OPENSSH)
+ *             with up to SSH_SFTP_READ_AHEAD of them in flight (one at a
+ *             time, each chunk paid a round trip through the agent's
+ *             tunnel: a third of the speed); a streamed read hands its
+ *             bytes on as they come, so its range has no bound;
  *   write     the whole content to a new temporary file ".NAME.zt-XXXXXXXX"
  *             in the same directory (created exclusively, so never through
  *             a link), with fsync@openssh.com when offered, then renamed to
@@ -65,6 +67,15 @@
 #define SSH_SFTP_PATH_MAX 4096          /* bytes of a path sent or received */
 #define SSH_SFTP_NAME_MAX 1024          /* bytes of one directory entry's name */
 #define SSH_SFTP_CHUNK (32 * 1024)      /* bytes per read or write request */
+/* Bytes per request to a server that offers fsync@openssh.com, as every
+ * OpenSSH since 6.5 does: its sftp-server takes messages of 256 KiB and
+ * says so in limits@openssh.com (which libssh 0.10 cannot ask). Writes go
+ * one at a time (libssh 0.10 waits for each status), so eight times fewer
+ * round trips; reads keep SSH_SFTP_READ_AHEAD of them in flight, 2 MiB. */
+#define SSH_SFTP_WRITE_CHUNK_OPENSSH (255 * 1024)
+#define SSH_SFTP_READ_CHUNK_OPENSSH (128 * 1024)
+/* Bytes a streamed read hands its sink at most at once. */
+#define SSH_SFTP_STREAM_WINDOW (4 * 1024 * 1024)
 #define SSH_SFTP_READ_AHEAD 16          /* read requests in flight at once */
 #define SSH_SFTP_LIST_SCAN_MAX 100000   /* entries one list reads at most */
 
@@ -146,6 +157,21 @@ int ssh_sftp_stat(struct ssh_sftp *s, const char *path, int nofollow, struct ssh
 int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t max,
     struct ssh_sftp_attr *a, uint8_t **data, size_t *n);
 
+/* Takes the next bytes of a streamed read: 0 to go on, or a negative
+ * ZT_ERR_* to stop it (the read fails with that error, words "the
+ * transfer's other end stopped"). It may block; the session's deadline
+ * keeps running meanwhile. */
+typedef int ssh_sftp_sink_fn(void *arg, const uint8_t *d, size_t n);
+/* As ssh_sftp_read, for ranges of any size: the bytes go to sink in order,
+ * SSH_SFTP_STREAM_WINDOW at most at a time, and *n counts them. */
+int ssh_sftp_read_stream(struct ssh_sftp *s, const char *path, uint64_t offset, uint64_t max,
+    struct ssh_sftp_attr *a, ssh_sftp_sink_fn *sink, void *arg, uint64_t *n);
+
+/* Gives the next bytes of a streamed write into buf (at most max): 0 with
+ * *got (0: the content ended), or a negative ZT_ERR_* to stop the write
+ * (it fails with that error, as a sink's). It may block. */
+typedef int ssh_sftp_source_fn(void *arg, uint8_t *buf, size_t max, size_t *got);
+
 #define SSH_SFTP_APPEND 0x1
 #define SSH_SFTP_CREATE_ONLY 0x2
 
@@ -154,12 +180,17 @@ struct ssh_sftp_put {
 	const char *name;               /* the entry in it: no '/', not "." or ".." */
 	const uint8_t *data;
 	size_t n;
+	/* Or, data NULL and n 0: the content as source gives it (what is
+	 * written is counted in written either way). */
+	ssh_sftp_source_fn *source;
+	void *source_arg;
+	uint64_t written;
 	uint32_t mode;                  /* permission bits of a new file (07777) */
 	unsigned flags;                 /* SSH_SFTP_APPEND, SSH_SFTP_CREATE_ONLY */
 };
 /* Writes p (see above). *atomic says whether the target changed in one
  * step (a rename to a new name), not aside and back or in place. */
-int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic);
+int ssh_sftp_write(struct ssh_sftp *s, struct ssh_sftp_put *p, int *atomic);
 
 /* The entries of dir whose names sort after after (NULL: from the first),
  * at most limit (> 0) of them, into *out (owned: free with

@@ -39,6 +39,13 @@ static int close_file(struct ssh_sftp *s, sftp_file f, int r)
 	return r;
 }
 
+/* 1 if the server is an OpenSSH sftp-server (it offers fsync@openssh.com,
+ * as every one since 6.5 does): it takes larger requests (ssh_sftp.h). */
+static int openssh(struct ssh_sftp *s)
+{
+	return sftp_extension_supported(s->sftp, "fsync@openssh.com", "1") == 1;
+}
+
 /* ---- reading ---- */
 
 /* One read request in flight: the range it asked for and libssh's id. */
@@ -115,7 +122,7 @@ static void rd_drain(struct ssh_sftp *s, sftp_file f, struct rd *rd, uint8_t *bu
 
 /*
  * Reads [offset, offset + max) of f into d with up to SSH_SFTP_READ_AHEAD
- * requests of SSH_SFTP_CHUNK in flight (one at a time costs a round trip
+ * requests of SSH_SFTP_CHUNK (SSH_SFTP_READ_CHUNK_OPENSSH) in flight (one at a time costs a round trip
  * through the tunnel per chunk). Replies come in any order of size: a
  * short one has the rest of its range asked again; an empty one marks the
  * end of the file, and the bytes are those below the lowest end seen.
@@ -127,13 +134,13 @@ static int read_range(struct ssh_sftp *s, sftp_file f, uint64_t offset, size_t m
 	struct rd rd = { .head = 0, .n = 0 };
 	struct rd_req done;
 	uint64_t next = offset, end = offset + max, eof = UINT64_MAX;
+	uint32_t chunk = openssh(s) ? SSH_SFTP_READ_CHUNK_OPENSSH : SSH_SFTP_CHUNK;
 	int k, r = 0;
 
 	*got = 0;
 	while (rd.n > 0 || next < end) {
 		while (rd.n < SSH_SFTP_READ_AHEAD && next < end) {
-			uint32_t len = end - next < SSH_SFTP_CHUNK ? (uint32_t)(end - next) :
-			    SSH_SFTP_CHUNK;
+			uint32_t len = end - next < chunk ? (uint32_t)(end - next) : chunk;
 
 			if ((r = rd_send(s, f, &rd, next, len)) != 0) {
 				goto out;
@@ -160,21 +167,15 @@ out:
 	return r;
 }
 
-int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t max,
-    struct ssh_sftp_attr *a, uint8_t **data, size_t *n)
+/* Opens path for reading when it is a regular file (a fifo or a device
+ * would block the server's open), its attributes (fstat's) into a. */
+static int open_regular(struct ssh_sftp *s, const char *path, struct ssh_sftp_attr *a,
+    sftp_file *f)
 {
-	sftp_file f = NULL;
 	sftp_attributes at = NULL;
-	uint8_t *d = NULL;
-	size_t got = 0;
 	int r;
 
-	*data = NULL;
-	*n = 0;
-	if (offset > UINT64_MAX - max) {
-		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad range");
-	}
-	/* A fifo or a device would block the server's open: only files. */
+	*f = NULL;
 	if ((r = ssh_sftp_stat(s, path, 0, a)) != 0) {
 		return r;
 	}
@@ -184,25 +185,46 @@ int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t 
 	if ((r = sftp_step(s)) != 0) {
 		return r;
 	}
-	if ((f = sftp_open(s->sftp, path, O_RDONLY, 0)) == NULL) {
+	if ((*f = sftp_open(s->sftp, path, O_RDONLY, 0)) == NULL) {
 		return sftp_failed(s, "open");
 	}
-	if ((r = sftp_step(s)) != 0 || (at = sftp_fstat(f)) == NULL) {
+	if ((r = sftp_step(s)) != 0 || (at = sftp_fstat(*f)) == NULL) {
 		r = r != 0 ? r : sftp_failed(s, "fstat");
-		goto out;
+	} else {
+		sftp_attr_from(at, a);
+		sftp_attributes_free(at);
+		if (ssh_sftp_kind_of(a) != SSH_SFTP_FILE) {
+			r = sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "not a regular file");
+		}
 	}
-	sftp_attr_from(at, a);
-	if (ssh_sftp_kind_of(a) != SSH_SFTP_FILE) {
-		r = sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "not a regular file");
-		goto out;
+	if (r != 0) {
+		(void)close_file(s, *f, r);
+		*f = NULL;
+	}
+	return r;
+}
+
+int ssh_sftp_read(struct ssh_sftp *s, const char *path, uint64_t offset, size_t max,
+    struct ssh_sftp_attr *a, uint8_t **data, size_t *n)
+{
+	sftp_file f = NULL;
+	uint8_t *d = NULL;
+	size_t got = 0;
+	int r;
+
+	*data = NULL;
+	*n = 0;
+	if (offset > UINT64_MAX - max) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad range");
+	}
+	if ((r = open_regular(s, path, a, &f)) != 0) {
+		return r;
 	}
 	if (max > 0 && (d = malloc(max)) == NULL) {
 		r = nomem(s);
-		goto out;
+	} else {
+		r = read_range(s, f, offset, max, d, &got);
 	}
-	r = read_range(s, f, offset, max, d, &got);
-out:
-	sftp_attributes_free(at);
 	r = close_file(s, f, r);
 	if (r != 0 || got == 0) {
 		free(d);
@@ -214,35 +236,110 @@ out:
 	return r;
 }
 
-/* ---- writing ---- */
-
-/* Writes all of p's data to f (at its offset), then fsync@openssh.com when
- * the server offers it. */
-static int write_all(struct ssh_sftp *s, sftp_file f, const struct ssh_sftp_put *p)
+int ssh_sftp_read_stream(struct ssh_sftp *s, const char *path, uint64_t offset, uint64_t max,
+    struct ssh_sftp_attr *a, ssh_sftp_sink_fn *sink, void *arg, uint64_t *n)
 {
-	size_t done = 0, k;
-	ssize_t w;
+	sftp_file f = NULL;
+	uint8_t *w = NULL;
+	size_t got = 0, want;
 	int r;
 
-	while (done < p->n) {
-		k = p->n - done < SSH_SFTP_CHUNK ? p->n - done : SSH_SFTP_CHUNK;
-		if ((r = sftp_step(s)) != 0) {
-			return r;
-		}
-		if ((w = sftp_write(f, p->data + done, k)) <= 0) {
-			return sftp_failed(s, "write");
-		}
-		done += (size_t)w;
+	*n = 0;
+	if (offset > UINT64_MAX - max) {
+		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad range");
 	}
-	if (sftp_extension_supported(s->sftp, "fsync@openssh.com", "1") == 1) {
-		if ((r = sftp_step(s)) != 0) {
-			return r;
+	if ((r = open_regular(s, path, a, &f)) != 0) {
+		return r;
+	}
+	if ((w = malloc(SSH_SFTP_STREAM_WINDOW)) == NULL) {
+		r = nomem(s);
+	}
+	/* A window at a time: its requests drain at each end, one round trip
+	 * per SSH_SFTP_STREAM_WINDOW. */
+	while (r == 0 && *n < max) {
+		want = max - *n < SSH_SFTP_STREAM_WINDOW ? (size_t)(max - *n) : SSH_SFTP_STREAM_WINDOW;
+		if ((r = read_range(s, f, offset + *n, want, w, &got)) != 0 || got == 0) {
+			break;
 		}
-		if (sftp_fsync(f) != 0) {
-			return sftp_failed(s, "fsync");
+		if ((r = sink(arg, w, got)) != 0) {
+			r = sftp_fail(s, SSH_EXEC_ERROR, r, "the transfer's other end stopped");
+			break;
 		}
+		*n += got;
+		if (got < want) {
+			break;                  /* the end of the file */
+		}
+	}
+	free(w);
+	return close_file(s, f, r);
+}
+
+/* ---- writing ---- */
+
+/* The next chunk of p's content into buf (at most max bytes; from the
+ * source, filled as far as it gives): *k bytes, 0 at the end. */
+static int next_chunk(struct ssh_sftp *s, struct ssh_sftp_put *p, uint8_t *buf, size_t max,
+    size_t *k)
+{
+	size_t got;
+	int r;
+
+	*k = 0;
+	if (p->source == NULL) {
+		*k = p->n - p->written < max ? p->n - p->written : max;
+		if (*k > 0) {
+			memcpy(buf, p->data + p->written, *k);
+		}
+		return 0;
+	}
+	while (*k < max) {
+		if ((r = p->source(p->source_arg, buf + *k, max - *k, &got)) != 0) {
+			return sftp_fail(s, SSH_EXEC_ERROR, r, "the transfer's other end stopped");
+		}
+		if (got == 0) {
+			break;
+		}
+		*k += got;
 	}
 	return 0;
+}
+
+/* Writes all of p's content to f (at its offset), counted in p->written,
+ * then fsync@openssh.com when the server offers it (and then takes
+ * requests of SSH_SFTP_WRITE_CHUNK_OPENSSH). */
+static int write_all(struct ssh_sftp *s, sftp_file f, struct ssh_sftp_put *p)
+{
+	int fsync = openssh(s);
+	size_t chunk = fsync ? SSH_SFTP_WRITE_CHUNK_OPENSSH : SSH_SFTP_CHUNK, k;
+	uint8_t *buf = malloc(chunk);
+	ssize_t w;
+	int r = 0;
+
+	p->written = 0;
+	if (buf == NULL) {
+		return nomem(s);
+	}
+	for (;;) {
+		if ((r = next_chunk(s, p, buf, chunk, &k)) != 0 || k == 0) {
+			break;
+		}
+		if ((r = sftp_step(s)) != 0) {
+			break;
+		}
+		/* libssh 0.10 sends the whole of k in one request. */
+		if ((w = sftp_write(f, buf, k)) < 0 || (size_t)w != k) {
+			r = sftp_failed(s, "write");
+			break;
+		}
+		p->written += k;
+	}
+	free(buf);
+	if (r == 0 && fsync) {
+		if ((r = sftp_step(s)) == 0 && sftp_fsync(f) != 0) {
+			r = sftp_failed(s, "fsync");
+		}
+	}
+	return r;
 }
 
 /* Opens path exclusively (never through a link, never over a file). When
@@ -344,7 +441,7 @@ static int rename_in(struct ssh_sftp *s, const char *tmp, const char *old, const
 }
 
 /* Through a temporary file and a rename (ssh_sftp.h). */
-static int write_replace(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *target,
+static int write_replace(struct ssh_sftp *s, struct ssh_sftp_put *p, const char *target,
     int *atomic)
 {
 	char tmp[SSH_SFTP_PATH_MAX + 1], old[SSH_SFTP_PATH_MAX + 1], tag[TMP_TAG_LEN + 5];
@@ -376,7 +473,7 @@ static int write_replace(struct ssh_sftp *s, const struct ssh_sftp_put *p, const
 }
 
 /* At the end of an existing file, or of a new one (ssh_sftp.h). */
-static int write_append(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *target)
+static int write_append(struct ssh_sftp *s, struct ssh_sftp_put *p, const char *target)
 {
 	sftp_file f = NULL;
 	int r;
@@ -395,7 +492,7 @@ static int write_append(struct ssh_sftp *s, const struct ssh_sftp_put *p, const 
 	return close_file(s, f, r);
 }
 
-int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic)
+int ssh_sftp_write(struct ssh_sftp *s, struct ssh_sftp_put *p, int *atomic)
 {
 	char target[SSH_SFTP_PATH_MAX + 1];
 	sftp_file f = NULL;
@@ -405,6 +502,7 @@ int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic
 	if (p == NULL || p->dir == NULL || p->name == NULL || p->name[0] == '\0' ||
 	    strchr(p->name, '/') != NULL || strcmp(p->name, ".") == 0 ||
 	    strcmp(p->name, "..") == 0 || (p->data == NULL && p->n > 0) ||
+	    (p->source != NULL && p->n > 0) ||
 	    (p->flags & SSH_SFTP_APPEND && p->flags & SSH_SFTP_CREATE_ONLY)) {
 		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad write request");
 	}
