@@ -99,6 +99,44 @@ static const EVP_MD *crypto_md_by_name(const char *md)
 	return NULL;
 }
 
+int crypto_sha256_begin(struct crypto_sha256_ctx *c)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+
+	c->md = m;
+	if (m == NULL || EVP_DigestInit_ex(m, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(m);
+		c->md = NULL;
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *p, size_t n)
+{
+	if (c->md != NULL && n > 0 && EVP_DigestUpdate(c->md, p, n) != 1) {
+		EVP_MD_CTX_free(c->md);      /* end then says nothing */
+		c->md = NULL;
+	}
+}
+
+void crypto_sha256_end(struct crypto_sha256_ctx *c, char *hex)
+{
+	uint8_t d[CRYPTO_SHA256_LEN];
+	unsigned int len = 0;
+
+	if (hex != NULL) {
+		if (c->md != NULL && EVP_DigestFinal_ex(c->md, d, &len) == 1 &&
+		    len == CRYPTO_SHA256_LEN) {
+			crypto_hex(d, sizeof(d), hex, CRYPTO_SHA256_HEX_LEN + 1);
+		} else {
+			hex[0] = '\0';         /* never a digest of something else */
+		}
+	}
+	EVP_MD_CTX_free(c->md);
+	c->md = NULL;
+}
+
 int crypto_hmac(const char *md, const void *key, size_t keylen, const void *msg, size_t msglen,
     uint8_t out[64], size_t *outlen)
 {

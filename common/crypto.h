@@ -17,6 +17,15 @@
 /* Fills out with n bytes from OpenSSL's CSPRNG; 0 or ZT_ERR_CRYPTO. */
 int crypto_random(void *out, size_t n);
 void crypto_sha256(const void *p, size_t n, uint8_t out[CRYPTO_SHA256_LEN]);
+/* SHA-256 of bytes that come in pieces: begin (0 or ZT_ERR_NOMEM), update
+ * with each piece, then end, which writes the digest in hex and frees (end
+ * without a hex, NULL, only frees). */
+struct crypto_sha256_ctx {
+	void *md;
+};
+int crypto_sha256_begin(struct crypto_sha256_ctx *c);
+void crypto_sha256_update(struct crypto_sha256_ctx *c, const void *p, size_t n);
+void crypto_sha256_end(struct crypto_sha256_ctx *c, char *hex);
 /* HMAC with md "SHA1", "SHA256" or "SHA512"; out must hold 64 bytes.
  * 0, ZT_ERR_INVALID (unknown md) or ZT_ERR_CRYPTO. */
 int crypto_hmac(const char *md, const void *key, size_t keylen, const void *msg, size_t msglen,

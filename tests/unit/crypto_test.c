@@ -29,6 +29,32 @@ static void test_sha256_abc(void **state)
 	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* In pieces, the same digest; an empty input is SHA-256 of nothing; end
+ * without a hex only frees. */
+static void test_sha256_pieces(void **state)
+{
+	struct crypto_sha256_ctx c;
+	char hex[CRYPTO_SHA256_HEX_LEN + 1];
+	(void)state;
+
+	assert_int_equal(crypto_sha256_begin(&c), 0);
+	crypto_sha256_update(&c, "a", 1);
+	crypto_sha256_update(&c, "", 0);
+	crypto_sha256_update(&c, "bc", 2);
+	crypto_sha256_end(&c, hex);
+	assert_string_equal(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_null(c.md);
+	assert_int_equal(crypto_sha256_begin(&c), 0);
+	crypto_sha256_end(&c, hex);
+	assert_string_equal(hex,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_int_equal(crypto_sha256_begin(&c), 0);
+	crypto_sha256_update(&c, "x", 1);
+	crypto_sha256_end(&c, NULL);
+	assert_null(c.md);
+}
+
 static void test_hmac_rfc4231_case2(void **state)
 {
 	static const char key[] = "Jefe", msg[] = "what do ya want for nothing?";
@@ -285,6 +311,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256_abc),
+		cmocka_unit_test(test_sha256_pieces),
 		cmocka_unit_test(test_hmac_rfc4231_case2),
 		cmocka_unit_test(test_ct_equal_and_random),
 		cmocka_unit_test(test_hex),
