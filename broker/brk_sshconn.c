@@ -180,6 +180,11 @@ void brk_sshconn_done(struct brk_call *c, struct brk_pooled *pc, int discard)
 	brk_sshpool_give(c->b->sshpool, pc, discard, brk_now());
 }
 
+void brk_sshconn_lend(struct brk_call *c, struct brk_pooled *pc)
+{
+	conn_outcome(c, pc);
+}
+
 void brk_sshconn_keep(struct brk_call *c, struct brk_pooled *pc)
 {
 	conn_outcome(c, pc);
@@ -192,20 +197,16 @@ struct sweep_arg {
 	int full;                 /* also ask the store whether the token holds */
 };
 
-/* Why an idle connection may no longer serve its identity's next call,
- * or NULL: its host gone, offline or locked, or the roles changed (every
- * round, from memory); its credential no longer valid (a store lookup:
- * when the store changed, and every BRK_SSHCONN_CHECK_S). */
-static const char *why_close(const struct brk_pooled *pc, void *arg)
+const char *brk_sshconn_why(struct brk *b, const struct brk_pooled *pc, int64_t generation,
+    int full)
 {
-	struct sweep_arg *sa = arg;
 	struct store_session s;
 	struct brk_resource res;
 
-	if (pc->generation != sa->generation) {
+	if (pc->generation != generation) {
 		return "roles changed";
 	}
-	if (brk_agents_resource(sa->b->agents, pc->host, &res) != 0) {
+	if (brk_agents_resource(b->agents, pc->host, &res) != 0) {
 		return "host removed";
 	}
 	if (res.locked) {
@@ -217,10 +218,17 @@ static const char *why_close(const struct brk_pooled *pc, void *arg)
 	if (!res.online) {
 		return "host offline";
 	}
-	if (sa->full && store_session_get(sa->b->store, pc->token_hash, sa->b->now(), &s) != 0) {
+	if (full && store_session_get(b->store, pc->token_hash, b->now(), &s) != 0) {
 		return "credential no longer valid";
 	}
 	return NULL;
+}
+
+static const char *why_close(const struct brk_pooled *pc, void *arg)
+{
+	struct sweep_arg *sa = arg;
+
+	return brk_sshconn_why(sa->b, pc, sa->generation, sa->full);
 }
 
 /* Puts a connection the housekeeping closes on record, and why. */

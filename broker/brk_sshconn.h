@@ -66,6 +66,19 @@ void brk_sshconn_done(struct brk_call *c, struct brk_pooled *pc, int discard);
  * past the pool's rules and is closed by its job. */
 void brk_sshconn_keep(struct brk_call *c, struct brk_pooled *pc);
 
+/* As brk_sshconn_done, but pc stays busy, lent to what outlives the
+ * call (a transfer link, brk_xfer.h), which gives it back to the pool. */
+void brk_sshconn_lend(struct brk_call *c, struct brk_pooled *pc);
+
+/* Why pc may no longer serve its identity, or NULL: its host gone,
+ * offline or locked, its host key changed, or the roles changed since
+ * (generation: brk_policy_generation now), all from memory; and with full,
+ * its credential no longer valid (a store lookup). The housekeeping's
+ * reasons for closing idle connections, and for ending what holds one
+ * (transfers). */
+const char *brk_sshconn_why(struct brk *b, const struct brk_pooled *pc, int64_t generation,
+    int full);
+
 /* For ssh_conn and ssh_exec requests: 1 if the call was cancelled (arg is
  * the struct brk_call). */
 int brk_sshconn_cancelled(void *arg);
