@@ -33,6 +33,9 @@ static const struct need needs[] = {
 	{ "job.start", AUD_MUST },
 	{ "job.signal", AUD_MUST },
 	{ "job.end", AUD_MUST },
+	/* A transfer link's end (broker/brk_xfer.h): a PUT is answered, and a
+	 * GET's last chunk sent, only once it is on record. */
+	{ "file.transfer", AUD_MUST },
 	/* A person in the loop: a held call is released only on record. */
 	{ "approval.requested", AUD_MUST },
 	{ "approval.approved", AUD_MUST },

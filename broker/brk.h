@@ -22,6 +22,7 @@ struct brk_roles;
 struct brk_dials;
 struct brk_sshpool;
 struct brk_jobs;
+struct brk_xfers;
 struct brk_mcphttp;
 struct ca;
 struct sshca;
@@ -69,6 +70,8 @@ struct brk {
 	int64_t ssh_conn_ttl;
 	/* Background commands (brk_jobs.h); NULL: none can start. */
 	struct brk_jobs *jobs;
+	/* Transfer links of the file tools (brk_xfer.h); NULL: none offered. */
+	struct brk_xfers *xfers;
 	/* Streams waiting for an agent's accept (brk_dial.h). */
 	struct brk_dials *dials;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */

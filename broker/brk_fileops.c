@@ -11,12 +11,14 @@
 #include "broker/brk.h"
 #include "broker/brk_fileops.h"
 #include "broker/brk_gate.h"
+#include "broker/brk_xfer.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "mcp/mcp.h"
 
 #define MODE_DEFAULT 0644u
+#define LINK_LENGTH_MAX ((int64_t)1 << 53)   /* what JSON numbers hold exactly */
 
 /* ---- results ---- */
 
@@ -62,12 +64,16 @@ static int result_sc(struct brk_call *c, const char *resolved, cJSON *sc, cJSON 
 
 int brk_file_read_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
 {
-	static const char *const keys[] = { "host", "login", "path", "offset", "length", NULL };
+	static const char *const keys[] = { "host", "login", "path", "offset", "length",
+	    "transfer", NULL };
 	int64_t max = (int64_t)brk_files_max(c), v;
+	int link;
 
-	if (brk_files_parse(c, args, keys, err, errsz) != 0) {
+	if (brk_files_parse(c, args, keys, err, errsz) != 0 ||
+	    brk_files_transfer(args, &link, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
+	max = link ? LINK_LENGTH_MAX : max;
 	if (cJSON_GetObjectItemCaseSensitive(args, "offset") != NULL &&
 	    json_get_int(args, "offset", 0, (int64_t)1 << 53, &v) != 0) {
 		snprintf(err, errsz, "offset must be an integer from 0");
@@ -75,8 +81,9 @@ int brk_file_read_parse(struct brk_call *c, const cJSON *args, char *err, size_t
 	}
 	if (cJSON_GetObjectItemCaseSensitive(args, "length") != NULL &&
 	    json_get_int(args, "length", 1, max, &v) != 0) {
-		snprintf(err, errsz, "length must be an integer from 1 to %lld (the broker's "
-		    "--file-max)", (long long)max);
+		snprintf(err, errsz, "length must be an integer from 1 to %lld (%s)",
+		    (long long)max, link ? "a link's limit" : "the broker's --file-max; transfer "
+		    "\"link\" takes any length");
 		return ZT_ERR_INVALID;
 	}
 	return 0;
@@ -159,6 +166,41 @@ static int read_content(struct brk_call *c, const char *resolved, const uint8_t 
 	return r;
 }
 
+/* file_read with transfer "link": the file must be a regular one now;
+ * the link reads length bytes from offset (all that follows, when the
+ * call gave no length). */
+static int read_link(struct brk_call *c, struct ssh_sftp *s, const char *resolved,
+    cJSON **result)
+{
+	struct brk_xfer_what w = { .dir = BRK_XFER_READ, .resolved = resolved };
+	struct ssh_sftp_attr a;
+	int64_t offset = 0, length = 0;
+	cJSON *sc;
+
+	if (ssh_sftp_stat(s, resolved, 0, &a) != 0) {
+		return brk_files_fail(c, ssh_sftp_error(s), result);
+	}
+	if (ssh_sftp_kind_of(&a) != SSH_SFTP_FILE) {
+		return brk_files_refuse(c, resolved, "it is not a regular file", result);
+	}
+	(void)json_get_int(c->args, "offset", 0, LINK_LENGTH_MAX, &offset);
+	if (json_get_int(c->args, "length", 1, LINK_LENGTH_MAX, &length) != 0) {
+		length = !a.has_size ? LINK_LENGTH_MAX : a.size > (uint64_t)offset ?
+		    (int64_t)(a.size - (uint64_t)offset) : 0;
+	}
+	w.offset = (uint64_t)offset;
+	w.length = (uint64_t)length;
+	cJSON_AddNumberToObject(c->outcome, "offset", (double)offset);
+	cJSON_AddNumberToObject(c->outcome, "length", (double)length);
+	if ((sc = cJSON_CreateObject()) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddNumberToObject(sc, "offset", (double)offset);
+	cJSON_AddNumberToObject(sc, "length", (double)length);
+	put_attr(sc, &a);
+	return brk_files_link(c, &w, sc, result);
+}
+
 static int read_work(struct brk_call *c, struct ssh_sftp *s, const char *resolved,
     cJSON **result)
 {
@@ -168,8 +210,11 @@ static int read_work(struct brk_call *c, struct ssh_sftp *s, const char *resolve
 	uint8_t *d = NULL;
 	size_t n = 0;
 	cJSON *sc = NULL;
-	int more, r;
+	int more, link, r;
 
+	if (brk_files_transfer(c->args, &link, sha, sizeof(sha)) == 0 && link) {
+		return read_link(c, s, resolved, result);
+	}
 	(void)json_get_int(c->args, "offset", 0, (int64_t)1 << 53, &offset);
 	if (json_get_int(c->args, "length", 1, (int64_t)brk_files_max(c), &length) != 0) {
 		length = BRK_FILE_READ_DEFAULT < brk_files_max(c) ? BRK_FILE_READ_DEFAULT :
@@ -269,13 +314,14 @@ static int parse_mode(const cJSON *args, uint32_t *mode, int *given)
 int brk_file_write_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
 {
 	static const char *const keys[] = { "host", "login", "path", "content", "content_base64",
-	    "mode", "append", "create_only", NULL };
+	    "mode", "append", "create_only", "transfer", NULL };
 	uint32_t mode = 0;
 	uint8_t *d = NULL;
 	size_t n = 0;
-	int given, append = 0, create_only = 0;
+	int given, append = 0, create_only = 0, link;
 
-	if (brk_files_parse(c, args, keys, err, errsz) != 0) {
+	if (brk_files_parse(c, args, keys, err, errsz) != 0 ||
+	    brk_files_transfer(args, &link, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
 	if (parse_mode(args, &mode, &given) != 0) {
@@ -288,6 +334,15 @@ int brk_file_write_parse(struct brk_call *c, const cJSON *args, char *err, size_
 	    json_get_bool(args, "create_only", &create_only) != 0) || (append && create_only)) {
 		snprintf(err, errsz, "append and create_only are booleans, at most one of them true");
 		return ZT_ERR_INVALID;
+	}
+	if (link) {
+		if (cJSON_GetObjectItemCaseSensitive(args, "content") != NULL ||
+		    cJSON_GetObjectItemCaseSensitive(args, "content_base64") != NULL) {
+			snprintf(err, errsz, "with transfer \"link\" the bytes come with the PUT to "
+			    "the link: give no content");
+			return ZT_ERR_INVALID;
+		}
+		return 0;
 	}
 	/* Checked here so that an oversize write is refused before the
 	 * decision; decoded again in run. */
@@ -336,7 +391,7 @@ static int write_work(struct brk_call *c, struct ssh_sftp *s, const char *resolv
 	char dir[BRK_FILE_PATH_MAX + 1];
 	uint8_t *d = NULL;
 	size_t n = 0;
-	int given, exists, atomic = 0, append = 0, create_only = 0, r;
+	int given, exists, atomic = 0, append = 0, create_only = 0, link, r;
 	cJSON *sc = NULL;
 
 	memset(&p, 0, sizeof(p));
@@ -349,25 +404,34 @@ static int write_work(struct brk_call *c, struct ssh_sftp *s, const char *resolv
 	if (exists && create_only) {
 		return brk_files_refuse(c, resolved, "it exists (create_only)", result);
 	}
+	/* A replaced file keeps its mode unless the call names one. */
+	p.mode = given ? p.mode : exists && a.has_mode ? a.mode & 07777 : MODE_DEFAULT;
+	p.flags = (append ? SSH_SFTP_APPEND : 0) | (create_only ? SSH_SFTP_CREATE_ONLY : 0);
+	snprintf(mode_s, sizeof(mode_s), "%04o", (unsigned)p.mode);
+	cJSON_AddStringToObject(c->outcome, "mode", mode_s);
+	cJSON_AddStringToObject(c->outcome, "how", append ? "append" : create_only ?
+	    "create_only" : "replace");
+	if (brk_files_transfer(c->args, &link, err, sizeof(err)) == 0 && link) {
+		struct brk_xfer_what w = { .dir = BRK_XFER_WRITE, .resolved = resolved,
+		    .mode = p.mode, .flags = p.flags };
+
+		if ((sc = cJSON_CreateObject()) != NULL) {
+			cJSON_AddStringToObject(sc, "mode", mode_s);
+		}
+		return brk_files_link(c, &w, sc, result);
+	}
 	if (write_data(c, &d, &n, err, sizeof(err)) != 0) {
 		return ZT_ERR_INTERNAL;     /* parse checked it */
 	}
-	/* A replaced file keeps its mode unless the call names one. */
-	p.mode = given ? p.mode : exists && a.has_mode ? a.mode & 07777 : MODE_DEFAULT;
 	snprintf(dir, sizeof(dir), "%.*s", slash == resolved ? 1 : (int)(slash - resolved),
 	    resolved);
 	p.dir = dir;
 	p.name = slash + 1;
 	p.data = d;
 	p.n = n;
-	p.flags = (append ? SSH_SFTP_APPEND : 0) | (create_only ? SSH_SFTP_CREATE_ONLY : 0);
 	sha256_hex(d, n, sha);
-	snprintf(mode_s, sizeof(mode_s), "%04o", (unsigned)p.mode);
 	cJSON_AddNumberToObject(c->outcome, "bytes", (double)n);
 	cJSON_AddStringToObject(c->outcome, "sha256", sha);
-	cJSON_AddStringToObject(c->outcome, "mode", mode_s);
-	cJSON_AddStringToObject(c->outcome, "how", append ? "append" : create_only ?
-	    "create_only" : "replace");
 	r = ssh_sftp_write(s, &p, &atomic);
 	free(d);
 	cJSON_AddBoolToObject(c->outcome, "atomic", atomic);

@@ -13,6 +13,7 @@
 #include "resources/ssh_sftp.h"
 
 struct brk_call;
+struct brk_xfer_what;
 
 /* One tool's work, on a session, on the path its host resolved and the
  * policy allowed: 0 with *result, or an error, or ZT_ERR_CANCELLED. */
@@ -36,5 +37,15 @@ int brk_files_fail(struct brk_call *c, const struct ssh_sftp_err *e, cJSON **res
 /* A call refused on what the host showed (a link where a file is
  * written, a directory where a file is removed): 0 with the tool error. */
 int brk_files_refuse(struct brk_call *c, const char *resolved, const char *why, cJSON **result);
+
+/* "transfer" of args: 0 with *link (0: inline, 1: a link), or
+ * ZT_ERR_INVALID with err. */
+int brk_files_transfer(const cJSON *args, int *link, char *err, size_t errsz);
+/* The call's result as a transfer link for w (brk_xfer.h): sc (taken)
+ * with path, resolved and link {url, method, expires_in_s}, and the link
+ * as a resource_link. 0 (a refusal, too many links, is a tool error), or
+ * an error. */
+int brk_files_link(struct brk_call *c, const struct brk_xfer_what *w, cJSON *sc,
+    cJSON **result);
 
 #endif

@@ -15,6 +15,7 @@
 #include "broker/brk_gate.h"
 #include "broker/brk_sshconn.h"
 #include "broker/brk_sshpool.h"
+#include "broker/brk_xfer.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/net.h"
@@ -184,12 +185,75 @@ again:
 		}
 		r = brk_files_fail(c, &e, result);
 	} else {
+		c->pc = pc;
 		r = on_session(c, s, op, result);
 		ssh_sftp_close(s);
 	}
+	if (c->pc == NULL && r == 0) {
+		brk_sshconn_lend(c, pc);        /* a transfer link has it now */
+		return 0;
+	}
+	c->pc = NULL;
 	/* A cancelled call leaves nothing warm behind it. */
 	brk_sshconn_done(c, pc, r == ZT_ERR_CANCELLED);
 	return r;
+}
+
+/* ---- transfer links ---- */
+
+int brk_files_transfer(const cJSON *args, int *link, char *err, size_t errsz)
+{
+	const char *t = NULL;
+
+	*link = 0;
+	if (cJSON_GetObjectItemCaseSensitive(args, "transfer") == NULL) {
+		return 0;
+	}
+	if (json_get_str(args, "transfer", 8, 0, &t) != 0 ||
+	    (strcmp(t, "inline") != 0 && strcmp(t, "link") != 0)) {
+		snprintf(err, errsz, "transfer must be \"inline\" or \"link\"");
+		return ZT_ERR_INVALID;
+	}
+	*link = strcmp(t, "link") == 0;
+	return 0;
+}
+
+int brk_files_link(struct brk_call *c, const struct brk_xfer_what *w, cJSON *sc,
+    cJSON **result)
+{
+	char url[sizeof(c->b->base_url) + 64], err[160];
+	const char *name = strrchr(w->resolved, '/');
+	cJSON *link;
+	int r;
+
+	if (sc == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if ((r = brk_xfer_offer(c, w, url, sizeof(url), err, sizeof(err))) != 0) {
+		cJSON_Delete(sc);
+		if (r != ZT_ERR_RATE_LIMITED && r != ZT_ERR_CANCELLED) {
+			return r;
+		}
+		c->failed = 1;
+		cJSON_AddStringToObject(c->outcome, "status", "refused");
+		cJSON_AddStringToObject(c->outcome, "error", err);
+		*result = mcp_result_error("%s %s on %s: %s; nothing was done", c->tool->name,
+		    c->path, c->host, err);
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(c->outcome, "transfer", "link");
+	cJSON_AddStringToObject(sc, "path", c->path);
+	cJSON_AddStringToObject(sc, "resolved", w->resolved);
+	if ((link = cJSON_AddObjectToObject(sc, "link")) != NULL) {
+		cJSON_AddStringToObject(link, "url", url);
+		cJSON_AddStringToObject(link, "method", w->dir == BRK_XFER_READ ? "GET" : "PUT");
+		cJSON_AddNumberToObject(link, "expires_in_s", BRK_XFER_LINK_TTL_S);
+	}
+	if ((r = mcp_result_structured(sc, result)) != 0) {
+		return r;
+	}
+	return mcp_result_add_link(*result, url, name != NULL && name[1] != '\0' ? name + 1 :
+	    w->resolved, "application/octet-stream");
 }
 
 /* ---- the list cursor ---- */

@@ -123,6 +123,9 @@ struct brk_call {
 	void *held;
 	void (*release)(void *held);
 	int denied;                 /* refused by brk_gate_recheck_path: "denied" */
+	/* The call's SSH connection while a file tool's run holds it
+	 * (brk_files.c); brk_xfer_offer takes it for its link (NULL then). */
+	struct brk_pooled *pc;
 };
 
 /* Runs one call of t through the steps above; the mcp_tool handler of

@@ -28,6 +28,8 @@
 #include "broker/brk_watch.h"
 #include "broker/brk_web.h"
 #include "broker/brk_work.h"
+#include "broker/brk_xfer.h"
+#include "broker/brk_xferhttp.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -57,6 +59,9 @@ struct req_state {
 	struct brk_body body;
 	int mcp;
 	void *mcp_cls;
+	/* A transfer link's request (brk_xferhttp.h): its own state. */
+	int xfer;
+	void *xfer_cls;
 	/* A browser page (brk_web.h): its form, read by libmicrohttpd's post
 	 * processor. */
 	int web;
@@ -95,6 +100,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (rs != NULL && rs->mcp) {
 		brk_mcphttp_completed(h->b->mcp_http, &rs->mcp_cls);
 	}
+	if (rs != NULL && rs->xfer) {
+		brk_xferhttp_completed(&rs->xfer_cls);
+	}
 	if (rs != NULL) {
 		if (rs->pp != NULL) {
 			MHD_destroy_post_processor(rs->pp);
@@ -112,9 +120,7 @@ static void free_text(void *p)
 	crypto_free_str(p);
 }
 
-/* The headers of every answer: never cached, never sniffed, HTTPS only,
- * and when to come back. */
-static void common_headers(struct MHD_Response *r, const struct brk_resp *resp)
+void brk_http_common_headers(struct MHD_Response *r, const struct brk_resp *resp)
 {
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -142,7 +148,7 @@ static struct MHD_Response *page_response(const struct brk_resp *resp)
 	MHD_add_response_header(r, "Content-Security-Policy", BRK_WEB_CSP);
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	common_headers(r, resp);
+	brk_http_common_headers(r, resp);
 	for (size_t i = 0; i < sizeof(resp->set_cookie) / sizeof(resp->set_cookie[0]); i++) {
 		if (resp->set_cookie[i][0] != '\0') {
 			MHD_add_response_header(r, "Set-Cookie", resp->set_cookie[i]);
@@ -179,7 +185,7 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
-	common_headers(r, resp);
+	brk_http_common_headers(r, resp);
 	if (resp->www_authenticate) {
 		MHD_add_response_header(r, "WWW-Authenticate",
 		    challenge != NULL ? challenge : "Bearer realm=\"zt\"");
@@ -224,8 +230,7 @@ static enum MHD_Result send_too_large(struct MHD_Connection *c)
 	return send_error(c, 413, "body_too_large", 0, msg);
 }
 
-/* The client's address as text. */
-static void client_addr(struct MHD_Connection *c, char *out, size_t outsz)
+void brk_http_client_addr(struct MHD_Connection *c, char *out, size_t outsz)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -288,7 +293,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		brk_conn_phase(c, BRK_CONN_BODY);
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
 		rs->web = brk_web_path(url);
-		if (!rs->mcp && brk_body_declared_over(c, BRK_BODY_MAX) &&
+		rs->xfer = strncmp(url, BRK_XFER_PATH, strlen(BRK_XFER_PATH)) == 0;
+		if (!rs->mcp && !rs->xfer && brk_body_declared_over(c, BRK_BODY_MAX) &&
 		    brk_body_refuse(c, &rs->body)) {
 			return send_too_large(c);
 		}
@@ -297,9 +303,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			rs->pp = MHD_create_post_processor(c, 4096, form_field, &rs->form);
 			rs->form.bad = rs->pp == NULL;
 		}
-		if (!rs->mcp) {
+		if (!rs->mcp && !rs->xfer) {
 			return MHD_YES;
 		}
+	}
+	if (rs->xfer) {
+		return brk_xferhttp_request(h->b, c, url, method, upload_data, upload_size,
+		    &rs->xfer_cls);
 	}
 	if (rs->mcp) {
 		return brk_mcphttp_request(h->b->mcp_http, c, method, upload_data, upload_size,
@@ -332,7 +342,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_too_large(c);
 	}
 	brk_conn_phase(c, BRK_CONN_BUSY);
-	client_addr(c, rs->source, sizeof(rs->source));
+	brk_http_client_addr(c, rs->source, sizeof(rs->source));
 	rs->req.method = method;
 	rs->req.path = url;
 	rs->req.source = rs->source;

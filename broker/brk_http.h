@@ -25,6 +25,7 @@
 struct brk;
 struct brk_http;
 struct brk_resp;
+struct MHD_Connection;
 struct MHD_Response;
 
 /* Event-loop threads. TLS handshakes run on them, so a few; everything
@@ -66,6 +67,12 @@ int brk_http_start(struct brk *b, const struct brk_http_config *cfg, struct brk_
  * (NULL: Bearer realm="zt"). The caller queues it with resp->status and
  * destroys it. NULL on ENOMEM. */
 struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge);
+
+/* The headers of every answer: never cached, never sniffed, HTTPS only,
+ * and when to come back (resp->retry_after). */
+void brk_http_common_headers(struct MHD_Response *r, const struct brk_resp *resp);
+/* The client's address of c as text. */
+void brk_http_client_addr(struct MHD_Connection *c, char *out, size_t outsz);
 
 /* Stops the daemon and frees. Before: brk_mcp_shutdown() and
  * brk_work_close(b->work), so that no connection is left suspended, and

@@ -82,6 +82,14 @@ static int list_hosts_run(struct brk_call *c, cJSON **result)
 #define FILE_OUT "\"path\":{\"type\":\"string\"},\"resolved\":{\"type\":\"string\"}," \
 	"\"kind\":{\"type\":\"string\"},\"size\":{\"type\":\"integer\"}," \
 	"\"mode\":{\"type\":\"string\"},\"mtime\":{\"type\":\"integer\"}"
+/* How the bytes travel (brk_xfer.h), and the link when not inline. */
+#define FILE_TRANSFER "\"transfer\":{\"type\":\"string\",\"enum\":[\"inline\",\"link\"]," \
+	"\"description\":\"inline (default): the bytes in the call; link: a one-time HTTPS " \
+	"link for them\"}"
+#define FILE_LINK "\"link\":{\"type\":\"object\",\"properties\":{" \
+	"\"url\":{\"type\":\"string\"},\"method\":{\"type\":\"string\"}," \
+	"\"expires_in_s\":{\"type\":\"integer\"}},\"required\":[\"url\",\"method\"," \
+	"\"expires_in_s\"]}"
 
 static const struct brk_tool table[] = {
 	{
@@ -192,17 +200,18 @@ static const struct brk_tool table[] = {
 		    "agent. Text comes back as text, anything else as base64 (an image as an image). "
 		    "length bytes from offset (default 256 KiB, at most the broker's limit); more says "
 		    "whether bytes remain. Your roles decide the hosts, logins and paths (checked on "
-		    "the path as the host resolves it, links followed).",
+		    "the path as the host resolves it, links followed). transfer \"link\" returns "
+		    "no bytes but a one-time HTTPS link (resource_link) to GET them with the same "
+		    "bearer token within 60 s: any length, at the speed of scp.",
 		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET ","
 		    "\"offset\":{\"type\":\"integer\",\"minimum\":0},"
-		    "\"length\":{\"type\":\"integer\",\"minimum\":1}},"
+		    "\"length\":{\"type\":\"integer\",\"minimum\":1}," FILE_TRANSFER "},"
 		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
 		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT ","
 		    "\"offset\":{\"type\":\"integer\"},\"length\":{\"type\":\"integer\"},"
 		    "\"more\":{\"type\":\"boolean\"},\"sha256\":{\"type\":\"string\"},"
-		    "\"encoding\":{\"type\":\"string\"},\"mime_type\":{\"type\":\"string\"}},"
-		    "\"required\":[\"path\",\"resolved\",\"offset\",\"length\",\"more\","
-		    "\"sha256\"]}",
+		    "\"encoding\":{\"type\":\"string\"},\"mime_type\":{\"type\":\"string\"},"
+		    FILE_LINK "},\"required\":[\"path\",\"resolved\",\"offset\",\"length\"]}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
 		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
 		.parse = brk_file_read_parse,
@@ -218,16 +227,20 @@ static const struct brk_tool table[] = {
 		    "step (a host without posix-rename gets the old file moved aside first). append adds at the end in place (not atomic); "
 		    "create_only fails if the target exists (and writes in place). mode "
 		    "(\"0644\") applies to a new file; a replaced file keeps its mode unless given. "
-		    "A symbolic link or a directory at the path is refused.",
+		    "A symbolic link or a directory at the path is refused. transfer \"link\" "
+		    "takes no content but returns a one-time HTTPS link (resource_link) to PUT the "
+		    "bytes to with the same bearer token within 60 s: any size, written the same "
+		    "way, answered with bytes and sha256.",
 		.input_schema = "{\"type\":\"object\",\"properties\":{" FILE_TARGET ","
 		    "\"content\":{\"type\":\"string\"},\"content_base64\":{\"type\":\"string\"},"
 		    "\"mode\":{\"type\":\"string\",\"pattern\":\"^[0-7]{1,4}$\"},"
-		    "\"append\":{\"type\":\"boolean\"},\"create_only\":{\"type\":\"boolean\"}},"
+		    "\"append\":{\"type\":\"boolean\"},\"create_only\":{\"type\":\"boolean\"},"
+		    FILE_TRANSFER "},"
 		    "\"required\":[\"host\",\"login\",\"path\"],\"additionalProperties\":false}",
 		.output_schema = "{\"type\":\"object\",\"properties\":{" FILE_OUT ","
 		    "\"bytes\":{\"type\":\"integer\"},\"sha256\":{\"type\":\"string\"},"
-		    "\"atomic\":{\"type\":\"boolean\"}},"
-		    "\"required\":[\"path\",\"resolved\",\"bytes\",\"sha256\",\"atomic\"]}",
+		    "\"atomic\":{\"type\":\"boolean\"}," FILE_LINK "},"
+		    "\"required\":[\"path\",\"resolved\"]}",
 		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
 		    "\"idempotentHint\":false,\"openWorldHint\":true}",
 		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,

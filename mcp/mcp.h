@@ -262,6 +262,9 @@ int mcp_result_add_media(cJSON *result, const char *type, const char *base64, co
 /* Appends an embedded resource with base64 data:
  * {"type":"resource","resource":{"uri","mimeType","blob"}}. */
 int mcp_result_add_blob(cJSON *result, const char *uri, const char *base64, const char *mime);
+/* Appends a link to a resource the result does not carry:
+ * {"type":"resource_link","uri","name","mimeType"}. */
+int mcp_result_add_link(cJSON *result, const char *uri, const char *name, const char *mime);
 /* A result whose structuredContent is sc (taken, also on failure) and
  * whose one text block is sc's compact JSON, as the spec asks of tools
  * with an output schema: 0 with *result (owned), or ZT_ERR_NOMEM (sc NULL

@@ -137,6 +137,24 @@ int mcp_result_add_blob(cJSON *result, const char *uri, const char *base64, cons
 	return result_append(result, b);
 }
 
+int mcp_result_add_link(cJSON *result, const char *uri, const char *name, const char *mime)
+{
+	cJSON *b = NULL;
+
+	if (result == NULL || uri == NULL || name == NULL || mime == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	if ((b = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(b, "type", "resource_link") == NULL ||
+	    cJSON_AddStringToObject(b, "uri", uri) == NULL ||
+	    cJSON_AddStringToObject(b, "name", name) == NULL ||
+	    cJSON_AddStringToObject(b, "mimeType", mime) == NULL) {
+		cJSON_Delete(b);
+		return ZT_ERR_NOMEM;
+	}
+	return result_append(result, b);
+}
+
 int mcp_result_structured(cJSON *sc, cJSON **result)
 {
 	char *text = sc != NULL ? cJSON_PrintUnformatted(sc) : NULL;

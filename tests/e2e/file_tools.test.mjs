@@ -32,9 +32,10 @@ const call = (name, args) => bot.callTool({ name, arguments: { host: 'web1', log
 
 before(async () => {
   S = await sdk();
-  // 1 MiB a call: 32 SFTP reads of 32 KiB, so that a read keeps SSH_SFTP_READ_AHEAD (16) in
-  // flight and refills them; still small enough that an oversize write fits one JSON-RPC
-  // message and meets this limit, not the message's.
+  // 1 MiB a call: 8 SFTP reads of 128 KiB from OpenSSH (SSH_SFTP_READ_CHUNK_OPENSSH; the
+  // refill of SSH_SFTP_READ_AHEAD in flight is file_links.test.mjs's 5 MiB read); small
+  // enough that an oversize write fits one JSON-RPC message and meets this limit, not the
+  // message's.
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--file-max', '1M'] });
   sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
   USER = sshd.user;
