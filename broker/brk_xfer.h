@@ -49,7 +49,9 @@
  *
  * Bounds: BRK_XFER_PER_IDENTITY links open (offered or running) per
  * identity, BRK_XFER_MAX in the broker; a transfer ends within
- * BRK_XFER_MAX_S. Thread-safe.
+ * BRK_XFER_MAX_S; a running transfer holds a 4 MiB ring and, reading, a
+ * 4 MiB window (SSH_SFTP_STREAM_WINDOW): 512 MiB at most in all.
+ * Thread-safe.
  */
 #ifndef ZT_BRK_XFER_H
 #define ZT_BRK_XFER_H

@@ -134,7 +134,7 @@ static ssize_t get_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	pthread_mutex_lock(&x->mu);
-	if (x->stop) {
+	if (x->stop && !x->ok) {
 		/* Ended by zt or cut short: what is left in the ring is not sent. */
 		n = MHD_CONTENT_READER_END_WITH_ERROR;
 	} else if (x->len > 0) {
