@@ -31,6 +31,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -720,6 +721,11 @@ function filePaths(ctx, client, src, size) {
       fs.writeFileSync(down('zt'), Buffer.concat(parts));
       return down('zt');
     } },
+    { name: 'zt_read_link', dir: 'read', label: 'zt file_read, transfer link (GET)', async go() {
+      const r = await zt('file_read', { path: src, transfer: 'link' });
+      await linkRequest(ctx, 'GET', r.structuredContent.link.url, { to: down('zt-link') });
+      return down('zt-link');
+    } },
     { name: 'scp_put', dir: 'write', label: 'scp local host:file', async go() {
       await ok(await run('scp', [...scpArgs, src, remote(up('scp'))]), 'scp');
       return up('scp');
@@ -737,7 +743,42 @@ function filePaths(ctx, client, src, size) {
         }
         return up('zt');
       } },
+    { name: 'zt_write_link', dir: 'write', label: 'zt file_write, transfer link (PUT)', async go() {
+      const r = await zt('file_write', { path: up('zt-link'), transfer: 'link' });
+      const ans = JSON.parse(await linkRequest(ctx, 'PUT', r.structuredContent.link.url, { from: src, size }));
+      if (ans.bytes !== size) throw new Error(`PUT answered ${JSON.stringify(ans).slice(0, 300)}`);
+      return up('zt-link');
+    } },
   ];
+}
+
+// A transfer link's request (broker/brk_xfer.h) with the bench bot's token: GET streamed into
+// the file to, or PUT streamed from the file from (size bytes). Resolves with the answer's
+// text (PUT) once it ended complete; rejects on any other status or a cut-short answer.
+function linkRequest(ctx, method, url, { to, from, size }) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const headers = { Authorization: `Bearer ${ctx.token}` };
+    if (from) headers['Content-Length'] = String(size);
+    const req = https.request({ host: u.hostname, port: u.port, path: u.pathname, method, headers,
+      ca: broker.caPem }, (res) => {
+      if (res.statusCode !== 200 || !to) {
+        const parts = [];
+        res.on('data', (d) => parts.push(d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts).toString())
+          : reject(new Error(`${method} ${res.statusCode}: ${Buffer.concat(parts).toString().slice(0, 300)}`))));
+        return;
+      }
+      const out = fs.createWriteStream(to);
+      res.pipe(out);
+      res.on('aborted', () => reject(new Error(`${method}: cut short`)));
+      out.on('finish', () => (res.complete ? resolve('') : reject(new Error(`${method}: cut short`))));
+      out.on('error', reject);
+    });
+    req.on('error', reject);
+    if (from) fs.createReadStream(from).pipe(req);
+    else req.end();
+  });
 }
 
 // FILE_RUNS rounds of every path in turn; the median time of each, as MB/s (10^6 bytes).
@@ -785,8 +826,9 @@ async function filesSection(ctx) {
       mb_s: med === null ? null : r1(size / 1e6 / (med / 1000)), ms: ms.map(r1) };
   }
   const mbs = (n) => out.results[n].mb_s;
-  out.ratios = { read_vs_scp: mbs('zt_read') && mbs('scp_get') ? r2(mbs('zt_read') / mbs('scp_get')) : null,
-    write_vs_scp: mbs('zt_write') && mbs('scp_put') ? r2(mbs('zt_write') / mbs('scp_put')) : null };
+  const ratio = (a, b) => (mbs(a) && mbs(b) ? r2(mbs(a) / mbs(b)) : null);
+  out.ratios = { read_vs_scp: ratio('zt_read', 'scp_get'), write_vs_scp: ratio('zt_write', 'scp_put'),
+    read_link_vs_scp: ratio('zt_read_link', 'scp_get'), write_link_vs_scp: ratio('zt_write_link', 'scp_put') };
   return out;
 }
 
@@ -904,10 +946,13 @@ function targets(report) {
   }
   const f = report.files;
   if (f) {
-    out.push([`file_read MB/s / scp's = ${f.ratios.read_vs_scp ?? '-'} (at least 0.9)`,
-      f.ratios.read_vs_scp === null ? null : f.ratios.read_vs_scp >= 0.9]);
-    out.push([`file_write MB/s / scp's = ${f.ratios.write_vs_scp ?? '-'} (at least 0.9)`,
-      f.ratios.write_vs_scp === null ? null : f.ratios.write_vs_scp >= 0.9]);
+    // The target is on the links; the inline calls (base64 in JSON, at most --file-max a
+    // call) are reported beside them.
+    const ge = (x) => (x === null || x === undefined ? null : x >= 0.9);
+    out.push([`file_read (link) MB/s / scp's = ${f.ratios.read_link_vs_scp ?? '-'} (at least 0.9; `
+      + `inline calls: ${f.ratios.read_vs_scp ?? '-'})`, ge(f.ratios.read_link_vs_scp)]);
+    out.push([`file_write (link) MB/s / scp's = ${f.ratios.write_link_vs_scp ?? '-'} (at least 0.9; `
+      + `inline calls: ${f.ratios.write_vs_scp ?? '-'})`, ge(f.ratios.write_link_vs_scp)]);
   }
   if (report.audit) {
     const a = report.audit;
