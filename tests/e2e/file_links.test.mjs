@@ -9,27 +9,20 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker,
-  stopChecked, tmpdir, until,
-} from './lib/zt.mjs';
-import { startSshd } from './lib/sshd.mjs';
+import { admin, auditEvents, botToken, brokerFetch, until } from './lib/zt.mjs';
+import { startFiles } from './lib/files.mjs';
 
+let F;
 let broker;
-let sshd;
 let S;
-let bot;
 let token;
-let agent;
 let USER;
-let ROOT;
 let A;
 
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const text = (r) => r.content.map((c) => c.text ?? '').join('\n');
-const call = (name, args) => bot.callTool({ name, arguments: { host: 'web1', login: USER, ...args } });
+const call = (name, args) => F.call(name, args);
 
 // One HTTPS request to the broker: { status, body (Buffer) }. body may be a
 // Buffer, or a function given the request to write it itself.
@@ -53,37 +46,12 @@ function xfer(method, url, { bearer = token, body } = {}) {
 const transfers = () => auditEvents(broker, 'file.transfer');
 
 before(async () => {
-  S = await sdk();
-  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--file-max', '1M'] });
-  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
-  USER = sshd.user;
-  ROOT = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-links-')));
-  A = path.join(ROOT, 'allowed');
-  fs.mkdirSync(path.join(A, 'private'), { recursive: true });
-  applyRole(broker, `kind: role\nname: files\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
-    + `  tools: ["file_*", list_hosts]\n  paths: ["${A}/**"]\n`
-    + `deny:\n  paths: ["${A}/private/**"]\n`);
-  const join = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
-  agent = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
-    token: join, hostKey: sshd.hostKey, labels: 'env=staging', ssh: `127.0.0.1:${sshd.port}`, extra: [] });
-  assert.ok(agent.joined, agent.out?.stderr);
-  token = botToken(broker, 'link-bot', { roles: 'files' });
-  bot = new S.Client({ name: 'zt-e2e-links', version: '1.0.0' }, { capabilities: {} });
-  await bot.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
-    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  }));
-  await until(async () => {
-    const r = await bot.callTool({ name: 'list_hosts', arguments: {} });
-    return r.structuredContent.hosts.some((h) => h.online);
-  }, 'web1 online');
+  F = await startFiles({ fileMax: '1M', botName: 'link-bot' });
+  ({ broker, S, token, user: USER, allowed: A } = F);
 });
 
 after(async () => {
-  await bot?.close();
-  await agent?.stop();
-  await stopChecked(broker);
-  sshd?.stop();
-  if (ROOT) fs.rmSync(ROOT, { recursive: true, force: true });
+  await F?.stop();
 });
 
 test('read link: past --file-max, the bytes by GET with the same token, once; SHA-256 checked and audited', async () => {

@@ -8,19 +8,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, sdk, startAgent, startBroker,
-  stopChecked, tmpdir, until,
-} from './lib/zt.mjs';
-import { startSshd } from './lib/sshd.mjs';
+import { auditEvents } from './lib/zt.mjs';
+import { startFiles } from './lib/files.mjs';
 
+let F;
 let broker;
-let sshd;
-let S;
 let bot;
-let agent;
 let USER;
 let ROOT;       // the test's tree on the "host": allowed/, allowed/private/, outside/
 let A;          // ROOT/allowed
@@ -28,49 +22,22 @@ let OUT;        // ROOT/outside
 
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const text = (r) => r.content.map((c) => c.text ?? '').join('\n');
-const call = (name, args) => bot.callTool({ name, arguments: { host: 'web1', login: USER, ...args } });
+const call = (name, args) => F.call(name, args);
 
 before(async () => {
-  S = await sdk();
   // 1 MiB a call: 8 SFTP reads of 128 KiB from OpenSSH (SSH_SFTP_READ_CHUNK_OPENSSH; the
   // refill of SSH_SFTP_READ_AHEAD in flight is file_links.test.mjs's 5 MiB read); small
   // enough that an oversize write fits one JSON-RPC message and meets this limit, not the
   // message's.
-  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0', '--file-max', '1M'] });
-  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
-  USER = sshd.user;
-  ROOT = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-files-')));
-  A = path.join(ROOT, 'allowed');
-  OUT = path.join(ROOT, 'outside');
-  fs.mkdirSync(path.join(A, 'private'), { recursive: true });
-  fs.mkdirSync(OUT);
+  F = await startFiles({ fileMax: '1M' });
+  ({ broker, bot, user: USER, root: ROOT, allowed: A, outside: OUT } = F);
   fs.writeFileSync(path.join(OUT, 'secret'), 'outside secret\n');
   fs.symlinkSync(OUT, path.join(A, 'link'));                        // a directory link out
   fs.symlinkSync(path.join(OUT, 'secret'), path.join(A, 'slink'));  // a file link out
-  applyRole(broker, `kind: role\nname: files\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
-    + `  tools: ["file_*", list_hosts]\n  paths: ["${A}/**"]\n`
-    + `deny:\n  paths: ["${A}/private/**"]\n`);
-  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
-  agent = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
-    token, hostKey: sshd.hostKey, labels: 'env=staging', ssh: `127.0.0.1:${sshd.port}`, extra: [] });
-  assert.ok(agent.joined, agent.out?.stderr);
-  bot = new S.Client({ name: 'zt-e2e-files', version: '1.0.0' }, { capabilities: {} });
-  await bot.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
-    fetch: brokerFetch(broker),
-    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, 'file-bot', { roles: 'files' })}` } },
-  }));
-  await until(async () => {
-    const r = await bot.callTool({ name: 'list_hosts', arguments: {} });
-    return r.structuredContent.hosts.some((h) => h.online);
-  }, 'web1 online');
 });
 
 after(async () => {
-  await bot?.close();
-  await agent?.stop();
-  await stopChecked(broker);
-  sshd?.stop();
-  if (ROOT) fs.rmSync(ROOT, { recursive: true, force: true });
+  await F?.stop();
 });
 
 // Names in a directory, zt's temporary files included.
