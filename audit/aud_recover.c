@@ -1,9 +1,9 @@
 /*
- * aud_recover.c - closing the calls and jobs an unclean stop left open
- * (aud_recover.h): one pass over the events of the run that stopped,
- * keeping the calls decided but not finished and the jobs started but not
- * ended, then one event saying what was found and one closing event for
- * each.
+ * aud_recover.c - closing the calls, jobs and transfer links an unclean
+ * stop left open (aud_recover.h): one pass over the events of the run that
+ * stopped, keeping the calls decided but not finished, the jobs started
+ * but not ended and the links offered but not ended, then one event saying
+ * what was found and one closing event for each.
  */
 #include "audit/aud_recover.h"
 
@@ -20,11 +20,17 @@
 #define INTERRUPTED_REASON "the broker stopped before the call's outcome was recorded"
 #define JOB_INTERRUPTED_REASON "the broker stopped before the job's end was recorded; its " \
 	"SSH connection ended with the broker, but the command may still run on the host"
+#define LINK_INTERRUPTED_REASON "the broker stopped before the transfer's end was recorded; " \
+	"how much of it moved is not known (a write's temporary file may be left on the host)"
 
-/* A decision without an outcome so far, or a job started and not ended. */
+/* What is open: a call (key: call_id), a job (job_id), a link (link_id). */
+enum open_kind { OPEN_CALL, OPEN_JOB, OPEN_LINK };
+
+/* A decision without an outcome so far, a job started and not ended, or
+ * a transfer link offered and not ended. */
 struct open_call {
 	int64_t seq;
-	int job;                  /* a job (key: job_id), else a call (key: call_id) */
+	enum open_kind kind;
 	char call_id[AUD_CALL_ID_MAX + 1];
 	char *type, *actor, *source;
 	cJSON *details;           /* the opening event's, without "command" */
@@ -45,8 +51,8 @@ static void open_call_clear(struct open_call *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int track(struct scan *sc, const struct store_audit_row *row, const char *id, int job,
-    cJSON *d)
+static int track(struct scan *sc, const struct store_audit_row *row, const char *id,
+    enum open_kind kind, cJSON *d)
 {
 	struct open_call *c;
 
@@ -59,7 +65,7 @@ static int track(struct scan *sc, const struct store_audit_row *row, const char 
 	}
 	c = &sc->calls[sc->n];
 	c->seq = row->seq;
-	c->job = job;
+	c->kind = kind;
 	snprintf(c->call_id, sizeof(c->call_id), "%s", id);
 	c->type = strdup(row->type);
 	c->actor = strdup(row->actor);
@@ -75,10 +81,10 @@ static int track(struct scan *sc, const struct store_audit_row *row, const char 
 	return 0;
 }
 
-static void untrack(struct scan *sc, const char *id, int job)
+static void untrack(struct scan *sc, const char *id, enum open_kind kind)
 {
 	for (size_t i = 0; i < sc->n; i++) {
-		if (sc->calls[i].job == job && strcmp(sc->calls[i].call_id, id) == 0) {
+		if (sc->calls[i].kind == kind && strcmp(sc->calls[i].call_id, id) == 0) {
 			open_call_clear(&sc->calls[i]);
 			memmove(&sc->calls[i], &sc->calls[i + 1],
 			    (sc->n - i - 1) * sizeof(sc->calls[0]));
@@ -102,27 +108,41 @@ static int scan_row(const struct store_audit_row *row, void *arg)
 {
 	struct scan *sc = arg;
 	int job = strncmp(row->type, "job.", 4) == 0;
+	int link_end = strcmp(row->type, "file.transfer") == 0;
+	const char *key = job ? "job_id" : link_end ? "link_id" : "call_id", *id, *link;
+	char quoted[16];
 	cJSON *d = NULL;
-	const char *id;
 
 	sc->res.scanned++;
-	/* Most events belong to no call or job: skip them before parsing. */
-	if (strstr(row->details, job ? "\"job_id\"" : "\"call_id\"") == NULL ||
+	/* Most events belong to no call, job or link: skip them before
+	 * parsing. */
+	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+	if (strstr(row->details, quoted) == NULL ||
 	    json_parse(row->details, strlen(row->details), AUD_DETAILS_MAX, JSON_DEFAULT_DEPTH,
 	    &d) != 0) {
 		return 0;
 	}
-	if ((id = key_of(d, job ? "job_id" : "call_id")) == NULL) {
+	if ((id = key_of(d, key)) == NULL) {
 		cJSON_Delete(d);
 		return 0;
 	}
-	/* A job is open from its start to its end; a call from its decision
-	 * to any later event of it. */
-	if (job ? strcmp(row->type, "job.start") == 0 : strcmp(row->outcome, "allowed") == 0) {
-		return track(sc, row, id, job, d);
+	/* A job is open from its start to its end; a link from the outcome
+	 * of the call that offered it to its end; a call from its decision to
+	 * any later event of it. */
+	if (job && strcmp(row->type, "job.start") == 0) {
+		return track(sc, row, id, OPEN_JOB, d);
+	}
+	if (!job && !link_end && strcmp(row->outcome, "allowed") == 0) {
+		return track(sc, row, id, OPEN_CALL, d);
 	}
 	if (!job || strcmp(row->type, "job.end") == 0) {
-		untrack(sc, id, job);
+		untrack(sc, id, job ? OPEN_JOB : link_end ? OPEN_LINK : OPEN_CALL);
+	}
+	if (!job && !link_end && (link = key_of(d, "link_id")) != NULL) {
+		char lid[AUD_CALL_ID_MAX + 1];
+
+		snprintf(lid, sizeof(lid), "%s", link);
+		return track(sc, row, lid, OPEN_LINK, d);
 	}
 	cJSON_Delete(d);
 	return 0;
@@ -132,25 +152,30 @@ static int scan_row(const struct store_audit_row *row, void *arg)
 static int append_recover(struct store *st, int64_t now_ms, int64_t after_seq,
     const char *reason, const struct scan *sc)
 {
-	cJSON *d = cJSON_CreateObject(), *calls, *jobs;
-	size_t njobs = 0;
+	static const char *const ids[] = { "call_ids", "job_ids", "link_ids" };
+	cJSON *d = cJSON_CreateObject(), *arr[3];
+	size_t count[3] = { 0, 0, 0 };
 	int r = ZT_ERR_NOMEM;
 
 	for (size_t i = 0; i < sc->n; i++) {
-		njobs += sc->calls[i].job != 0;
+		count[sc->calls[i].kind]++;
 	}
 	if (d == NULL || cJSON_AddStringToObject(d, "reason", reason) == NULL ||
 	    cJSON_AddNumberToObject(d, "after_seq", (double)after_seq) == NULL ||
 	    cJSON_AddNumberToObject(d, "events_scanned", (double)sc->res.scanned) == NULL ||
-	    cJSON_AddNumberToObject(d, "open_calls", (double)(sc->n - njobs)) == NULL ||
-	    cJSON_AddNumberToObject(d, "open_jobs", (double)njobs) == NULL ||
-	    cJSON_AddNumberToObject(d, "unchecked_calls", (double)sc->res.unchecked) == NULL ||
-	    (calls = cJSON_AddArrayToObject(d, "call_ids")) == NULL ||
-	    (jobs = cJSON_AddArrayToObject(d, "job_ids")) == NULL) {
+	    cJSON_AddNumberToObject(d, "open_calls", (double)count[OPEN_CALL]) == NULL ||
+	    cJSON_AddNumberToObject(d, "open_jobs", (double)count[OPEN_JOB]) == NULL ||
+	    cJSON_AddNumberToObject(d, "open_links", (double)count[OPEN_LINK]) == NULL ||
+	    cJSON_AddNumberToObject(d, "unchecked_calls", (double)sc->res.unchecked) == NULL) {
 		goto out;
 	}
+	for (size_t k = 0; k < 3; k++) {
+		if ((arr[k] = cJSON_AddArrayToObject(d, ids[k])) == NULL) {
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < sc->n; i++) {
-		if (!cJSON_AddItemToArray(sc->calls[i].job ? jobs : calls,
+		if (!cJSON_AddItemToArray(arr[sc->calls[i].kind],
 		    cJSON_CreateString(sc->calls[i].call_id))) {
 			goto out;
 		}
@@ -161,23 +186,27 @@ out:
 	return r;
 }
 
-/* The closing event of one open call ("T.result") or job ("job.end"). */
+/* The closing event of one open call ("T.result"), job ("job.end") or
+ * link ("file.transfer"). */
 static int append_interrupted(struct store *st, int64_t now_ms, struct open_call *c)
 {
+	static const char *const seq_key[] = { "allowed_seq", "start_seq", "result_seq" };
+	static const char *const why[] = { INTERRUPTED_REASON, JOB_INTERRUPTED_REASON,
+	    LINK_INTERRUPTED_REASON };
 	char type[AUD_FIELD_MAX + sizeof(".result")];
 
-	if (c->job) {
+	if (c->kind == OPEN_JOB) {
 		snprintf(type, sizeof(type), "job.end");
+	} else if (c->kind == OPEN_LINK) {
+		snprintf(type, sizeof(type), "file.transfer");
 	} else {
 		snprintf(type, sizeof(type), "%s.result", c->type);
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(c->details, "status");
 	cJSON_DeleteItemFromObjectCaseSensitive(c->details, "reason");
 	if (cJSON_AddStringToObject(c->details, "status", "interrupted") == NULL ||
-	    cJSON_AddNumberToObject(c->details, c->job ? "start_seq" : "allowed_seq",
-	    (double)c->seq) == NULL ||
-	    cJSON_AddStringToObject(c->details, "reason", c->job ? JOB_INTERRUPTED_REASON :
-	    INTERRUPTED_REASON) == NULL) {
+	    cJSON_AddNumberToObject(c->details, seq_key[c->kind], (double)c->seq) == NULL ||
+	    cJSON_AddStringToObject(c->details, "reason", why[c->kind]) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	return aud_append(st, now_ms, type, c->actor, c->source, "interrupted", c->details);
@@ -204,8 +233,10 @@ int aud_recover(struct store *st, int64_t now_ms, int64_t after_seq, const char 
 		if ((r = append_interrupted(st, now_ms, &sc.calls[i])) != 0) {
 			goto out;
 		}
-		if (sc.calls[i].job) {
+		if (sc.calls[i].kind == OPEN_JOB) {
 			sc.res.jobs_closed++;
+		} else if (sc.calls[i].kind == OPEN_LINK) {
+			sc.res.links_closed++;
 		} else {
 			sc.res.closed++;
 		}

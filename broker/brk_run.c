@@ -82,8 +82,9 @@ static int recover(struct brk_run *run, struct store *st, int64_t now_ms)
 	if (r == 0) {
 		log_warn("the previous run did not stop cleanly: %lld audit events checked; "
 		    "calls without an outcome, now closed as interrupted: %lld; jobs "
-		    "without an end, likewise: %lld", (long long)res.scanned,
-		    (long long)res.closed, (long long)res.jobs_closed);
+		    "without an end, likewise: %lld; transfer links, likewise: %lld",
+		    (long long)res.scanned, (long long)res.closed, (long long)res.jobs_closed,
+		    (long long)res.links_closed);
 	}
 	return r;
 }

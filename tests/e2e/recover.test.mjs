@@ -179,3 +179,47 @@ test('a background job running when the broker dies is ended as interrupted at t
   assert.match(end[0].details.reason, /may still run on the host/);
   assert.match(broker.log.join(''), /jobs without an end, likewise: 1/);
 });
+
+test('a transfer link open when the broker dies is ended as interrupted at the next start', async () => {
+  const dir = fs.realpathSync(tmpdir('zt-recover-link-'));
+  fs.chmodSync(dir, 0o755);
+  const file = path.join(dir, 'data.bin');
+  fs.writeFileSync(file, 'some bytes\n', { mode: 0o644 });
+  const role = path.join(tmpdir('zt-role-'), 'r.yaml');
+  fs.writeFileSync(role, `kind: role\nname: reader\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
+    + `  tools: [file_read, list_hosts]\n  paths: ["${dir}/**"]\n`);
+  assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
+  const client = new S.Client({ name: 'zt-e2e-recover', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
+    fetch: brokerFetch(broker),
+    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, 'link-bot', { roles: 'reader' })}` } },
+  }));
+  await agent.stop();
+  agent = await startAgent(broker, agentDir, 'box1',
+    { hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
+  assert.ok(agent.joined, agent.out?.stderr);
+  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
+    .structuredContent.hosts.some((h) => h.online), 'box1 online');
+  const r = await client.callTool({ name: 'file_read', arguments: { host: 'box1', login: sshd.user,
+    path: file, transfer: 'link' } });
+  assert.equal(r.isError, false, JSON.stringify(r));
+  const linkId = r.structuredContent.link.url.split('/').at(-1);
+  const offered = auditEvents(broker, 'tool.file_read.result').at(-1);
+  assert.equal(offered.details.link_id, linkId);
+
+  broker.proc.kill('SIGKILL');
+  await broker.stop();
+  await client.close().catch(() => {});
+  broker = await startBroker({ dir: broker.dir, args: TUNNEL });
+  const recover = auditEvents(broker, 'broker.recover').at(-1);
+  assert.deepEqual(recover.details.link_ids, [linkId]);
+  assert.equal(recover.details.open_links, 1);
+  const end = auditEvents(broker, 'file.transfer').filter((e) => e.details.link_id === linkId);
+  assert.equal(end.length, 1);
+  assert.equal(end[0].outcome, 'interrupted');
+  assert.equal(end[0].actor, 'bot:link-bot');
+  assert.equal(end[0].details.result_seq, offered.seq);
+  assert.equal(end[0].details.path_resolved, file);
+  assert.match(broker.log.join(''), /transfer links, likewise: 1/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -633,6 +633,61 @@ static void test_recover_closes_open_jobs(void **state)
 	assert_int_equal(res.closed + res.jobs_closed, 0);
 }
 
+/* A file tool's link event: its call's outcome naming link_id, or the
+ * link's end. */
+static void link_event(struct store *st, const char *type, const char *outcome,
+    const char *call_id, const char *link_id)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	assert_non_null(d);
+	cJSON_AddStringToObject(d, "tool", "file_read");
+	cJSON_AddStringToObject(d, "call_id", call_id);
+	cJSON_AddStringToObject(d, "link_id", link_id);
+	cJSON_AddStringToObject(d, "path_resolved", "/srv/f");
+	cJSON_AddStringToObject(d, "status", "ok");
+	assert_int_equal(aud_append(st, T0, type, "bot:ci", "192.0.2.7", outcome, d), 0);
+	cJSON_Delete(d);
+}
+
+/* Links: open from the outcome of the call that offered them to their
+ * file.transfer; the call itself is closed by that outcome. */
+static void test_recover_closes_open_links(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_recover_result res;
+	cJSON *ev, *d, *out;
+
+	event(f->st, "tool.file_read", "allowed", "call1");              /* 6 */
+	link_event(f->st, "tool.file_read.result", "success", "call1", "linkA");   /* 7 */
+	event(f->st, "tool.file_read", "allowed", "call2");
+	link_event(f->st, "tool.file_read.result", "success", "call2", "linkB");
+	link_event(f->st, "file.transfer", "success", "call2", "linkB");            /* ended */
+
+	assert_int_equal(aud_recover(f->st, T0 + 5, 5, "test stop", &res), 0);
+	assert_int_equal(res.closed, 0);
+	assert_int_equal(res.links_closed, 1);
+	ev = events_after(f->st, 10);
+	assert_int_equal(cJSON_GetArraySize(ev), 2);
+	d = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ev, 0), "details");
+	assert_int_equal((int64_t)num(d, "open_links"), 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(d, "link_ids"), 0)), "linkA");
+	out = cJSON_GetArrayItem(ev, 1);
+	d = cJSON_GetObjectItemCaseSensitive(out, "details");
+	assert_string_equal(str(out, "type"), "file.transfer");
+	assert_string_equal(str(out, "outcome"), "interrupted");
+	assert_string_equal(str(out, "actor"), "bot:ci");
+	assert_string_equal(str(d, "status"), "interrupted");
+	assert_string_equal(str(d, "link_id"), "linkA");
+	assert_string_equal(str(d, "path_resolved"), "/srv/f");
+	assert_int_equal((int64_t)num(d, "result_seq"), 7);
+	assert_non_null(strstr(str(d, "reason"), "transfer's end"));
+	cJSON_Delete(ev);
+	assert_int_equal(aud_recover(f->st, T0 + 6, 5, "again", &res), 0);
+	assert_int_equal(res.closed + res.jobs_closed + res.links_closed, 0);
+}
+
 static void test_recover_nothing_and_bad_arguments(void **state)
 {
 	struct fixture *f = *state;
@@ -978,6 +1033,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_print_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_closes_open_calls_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_closes_open_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover_closes_open_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_nothing_and_bad_arguments, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_recover_too_many_open, setup, teardown),
