@@ -12,7 +12,7 @@
 # SANITIZER=address selects the sanitizer build; FUZZ_SECONDS sets the
 # length of each fuzz run.
 
-PKGS      := libmicrohttpd libcjson openssl sqlite3 libqrencode libssh yaml-0.1
+PKGS      := libmicrohttpd libcjson openssl sqlite3 libqrencode libssh yaml-0.1 libcurl
 SANITIZER ?=
 FUZZ_SECONDS ?= 15
 
@@ -128,12 +128,12 @@ $(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(TESTUTIL) $(LIBZT)
 # start (sshd, Node for the end-to-end tests, clang's libFuzzer).
 DEB_PKGS := gcc make pkg-config clang libclang-rt-14-dev libmicrohttpd-dev libcjson-dev \
             libssl-dev libsqlite3-dev libqrencode-dev libcmocka-dev libyaml-dev libssh-dev \
-            openssh-server openssh-client nodejs sqlite3 oathtool chromium
+            libcurl4-openssl-dev openssh-server openssh-client nodejs sqlite3 oathtool chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # pkg-config module -> the Debian package that provides it, for errors.
 PKG_DEB  := libmicrohttpd=libmicrohttpd-dev libcjson=libcjson-dev openssl=libssl-dev \
             sqlite3=libsqlite3-dev libqrencode=libqrencode-dev libssh=libssh-dev \
-            yaml-0.1=libyaml-dev cmocka=libcmocka-dev
+            yaml-0.1=libyaml-dev libcurl=libcurl4-openssl-dev cmocka=libcmocka-dev
 
 $(CONFIG): Makefile | deps
 	@mkdir -p $(dir $@)

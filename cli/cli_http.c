@@ -1,12 +1,10 @@
 /*
  * cli_http.c - ztctl's HTTPS requests to the broker's JSON API.
  *
- * Each call is one exchange on a pinned TLS connection (cli_stream.c: one
- * HTTP/1.1 request with "Connection: close", the response head parsed by
- * the strict parser of cli_httpparse.c) whose body is read into a bounded
- * buffer and parsed with the bounded JSON parser. Error messages name the
- * broker and what went wrong, never the bearer token; the request text,
- * which holds the token and maybe a password, is wiped after use.
+ * Each call is one exchange of cli_stream.c (libcurl over TLS pinned to the
+ * broker's CA, on a kept-alive connection) whose body is read into a
+ * bounded buffer and parsed with the bounded JSON parser. Error messages
+ * name the broker and what went wrong, never the bearer token.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,13 +1,13 @@
 /*
- * cli_sse.h - incremental, bounded decoders for a response read off a
- * stream: HTTP/1.1 chunked transfer coding, and Server-Sent Events.
+ * cli_sse.h - an incremental, bounded Server-Sent Events parser for a
+ * response body read off a stream (cli_stream.h, which has de-chunked it).
  *
- * Both are fed bytes as they arrive, split anywhere, and keep only what a
+ * It is fed bytes as they arrive, split anywhere, and keeps only what a
  * pending line or event needs, so `ztctl mcp` can relay an MCP Streamable
- * HTTP response event by event while it is still open. Both refuse input
- * past a named limit (ZT_ERR_TOO_LARGE) instead of truncating it, and both
- * must be freed after returning an error: their state is then undefined.
- * Neither is thread-safe: one decoder belongs to one thread at a time.
+ * HTTP response event by event while it is still open. It refuses input
+ * past a named limit (ZT_ERR_TOO_LARGE) instead of truncating it, and must
+ * be freed after returning an error: its state is then undefined. It is not
+ * thread-safe: one parser belongs to one thread at a time.
  */
 #ifndef ZT_CLI_SSE_H
 #define ZT_CLI_SSE_H
@@ -18,37 +18,6 @@
 #define CLI_SSE_EVENT_MAX (4 * 1024 * 1024) /* bytes of one event's data */
 #define CLI_SSE_FIELD_MAX 1024   /* bytes of an id or event field's value */
 #define CLI_SSE_LINE_OVERHEAD 64 /* a line may be this much longer than an event */
-#define CLI_CHUNK_LINE_MAX 1024  /* bytes of a chunk-size line with extensions */
-#define CLI_CHUNK_HEX_MAX 8      /* hex digits of a chunk size */
-#define CLI_CHUNK_TRAILER_MAX 16384 /* bytes of all trailer fields */
-
-/* ---- chunked transfer coding (RFC 9112 section 7.1) ---- */
-
-struct cli_chunked;
-
-/* A decoder at the start of a chunked body whose chunks may each hold at
- * most chunk_max bytes and whose trailer section at most trailer_lines
- * fields; NULL on ENOMEM. */
-struct cli_chunked *cli_chunked_new(uint64_t chunk_max, size_t trailer_lines);
-void cli_chunked_free(struct cli_chunked *d);
-
-/*
- * Decodes from in[0..inlen) into out[0..outsz): *used is set to the input
- * bytes consumed and *outlen to the body bytes written. Stops when the input
- * is used up, out is full, or the body ended (the last chunk and the trailer
- * section were read: cli_chunked_done() then says 1 and nothing more is
- * consumed, so *used < inlen means bytes follow the body).
- *
- * Strict, like the response parser in cli_http.h (which decodes its chunked
- * bodies with it): CRLF line endings only, a size of 1..CLI_CHUNK_HEX_MAX hex
- * digits, extensions of visible bytes, trailer fields checked like headers
- * and bounded in number and size. 0, ZT_ERR_PROTOCOL (malformed) or
- * ZT_ERR_TOO_LARGE (a limit).
- */
-int cli_chunked_decode(struct cli_chunked *d, const uint8_t *in, size_t inlen, size_t *used,
-    uint8_t *out, size_t outsz, size_t *outlen);
-/* 1 once the last chunk and its trailer section were decoded. */
-int cli_chunked_done(const struct cli_chunked *d);
 
 /* ---- Server-Sent Events (the WHATWG HTML "event stream" format) ---- */
 

@@ -1,41 +1,89 @@
 /*
- * cli_stream.c - an HTTP/1.1 exchange with the broker over a pinned TLS
- * connection, its response body read piece by piece as it arrives.
+ * cli_stream.c - an HTTP/1.1 exchange with the broker through libcurl, its
+ * response body read piece by piece as it arrives.
  *
- * The request goes out in one write from a bounded buffer that is wiped
- * afterwards (it holds the bearer token). The response head is read into a
- * fixed window until cli_http_parse_head() accepts it, then kept for header
- * look-ups; whatever followed it in the window is the start of the body.
- * The body is taken through its framing: a byte count, the chunked decoder
- * of cli_sse.c, or the end of the connection.
+ * Each exchange drives one libcurl easy handle in a multi handle of its own
+ * (curl_multi_perform and curl_multi_poll), so that a read can wait with a
+ * timeout and leave the transfer as it is when nothing came: that is the
+ * pull API cli_mcp.c relays SSE streams with. The write callback keeps
+ * received body bytes in a bounded window and pauses the transfer when the
+ * window is full; the header callback bounds the head.
+ *
+ * Keep-alive: a pair (multi, easy) whose exchange ended cleanly goes back
+ * to a small process-wide pool, keyed by broker URL and CA pin, and the
+ * next exchange with the same broker and pin takes it, reusing the
+ * connection the pair's multi handle keeps open. A pair is used by one
+ * thread at a time, so libcurl's handles are never shared between threads;
+ * this is chosen over a CURLSH sharing the connection cache, which libcurl
+ * documents as not safe across concurrent threads. The key matters for the
+ * pin: a connection verified against one pin is never reused for another.
+ *
+ * TLS: libcurl's OpenSSL context gets the pinned chain check of common/tls.c
+ * (CURLOPT_SSL_CTX_FUNCTION, tls_ctx_pin()), which replaces OpenSSL's chain
+ * verification and checks the host name or address; CURLOPT_SSL_VERIFYPEER
+ * stays on so that a refused chain aborts the handshake, no CA file or
+ * directory is loaded, and libcurl checks the host name once more.
+ * HTTPS_PROXY and NO_PROXY work as libcurl reads them.
+ *
+ * The bearer token is only in the request header list, which is wiped when
+ * the exchange is closed; received bytes are wiped too.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 #include "cli/cli_http.h"
-#include "cli/cli_sse.h"
 #include "cli/cli_stream.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/log.h"
+#include "common/net.h"
 #include "common/tls.h"
 
-#define WINDOW (CLI_HTTP_HEADERS_MAX + 16384) /* the head, and then body reads */
-#define LENGTH_MAX ((size_t)1 << 30)          /* a Content-Length we would read at all */
-#define CHUNK_MAX ((uint64_t)1 << 30)         /* and a chunk's size */
+#define WINDOW (256 * 1024)   /* received body bytes not yet read */
+#define POOL_MAX 8            /* idle pairs kept for reuse */
+#define POLL_MAX_MS 1000      /* one curl_multi_poll wait, at most */
+#define KEY_MAX (CLI_HTTP_HOST_MAX + 64 + TLS_PIN_LEN)
+#define URL_MAX (CLI_HTTP_HOST_MAX + 16 + CLI_STREAM_HEAD_MAX)
+
+/* A libcurl transfer handle in its own multi handle, whose connection cache
+ * keeps the connection to the broker between exchanges. */
+struct pair {
+	struct pair *next;
+	CURLM *multi;
+	CURL *easy;
+	struct tls_pin *pc; /* borrowed by the connections' SSL_CTX */
+	char key[KEY_MAX];  /* URL "\n" pin */
+};
 
 struct cli_stream {
-	struct tls_conn *c;
-	struct cli_http_head head;
-	uint8_t *head_bytes;       /* head.head_len bytes */
-	struct cli_chunked *dec;   /* CLI_HTTP_BODY_CHUNKED */
-	size_t left;               /* CLI_HTTP_BODY_LENGTH: bytes still to come */
-	int ended;                 /* the body was read to its end */
-	size_t off, len;           /* unread received bytes: window[off..len) */
+	struct pair *p;
+	struct curl_slist *hdrs; /* holds the bearer token: wiped on close */
+	const char *url;         /* the caller's, for error sentences until open returns */
+	int timeout_ms;
+	int added;               /* easy is in multi */
+	int status;
+	int head_done;           /* the final response's head arrived */
+	size_t head_bytes, head_lines;
+	int err;                 /* a limit a callback hit: ZT_ERR_TOO_LARGE */
+	int done;                /* the transfer ended: result says how */
+	CURLcode result;
+	int paused;
+	size_t off, len;         /* unread body bytes: window[off..len) */
+	char errtext[CURL_ERROR_SIZE];
 	uint8_t window[WINDOW];
 };
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct pair *pool;
+static size_t pool_len;
+
+/* ---- requests ---- */
 
 static int is_token_char(char c)
 {
@@ -67,9 +115,13 @@ static int is_visible(const char *s)
 	return 1;
 }
 
-/* A header value: visible bytes, spaces and tabs; never CR or LF. */
+/* A header value: visible bytes, spaces and tabs; never CR or LF; not empty
+ * (libcurl would read "Name:" as "remove the header"). */
 static int is_field_value(const char *s)
 {
+	if (*s == '\0') {
+		return 0;
+	}
 	for (; *s != '\0'; s++) {
 		if (((unsigned char)*s < 0x20 && *s != '\t') || (unsigned char)*s == 0x7f) {
 			return 0;
@@ -78,14 +130,15 @@ static int is_field_value(const char *s)
 	return 1;
 }
 
+/* Checks a request before anything is sent: 1 when it is well formed. */
 static int req_valid(const struct cli_stream_req *req)
 {
 	size_t i;
 
 	if (req == NULL || !is_token(req->method) || req->path == NULL || req->path[0] != '/' ||
-	    !is_visible(req->path) || (req->bearer != NULL && (req->bearer[0] == '\0' ||
-	    !is_visible(req->bearer))) || req->nheaders > CLI_STREAM_HEADERS_MAX ||
-	    (req->nheaders > 0 && req->headers == NULL) ||
+	    !is_visible(req->path) || strlen(req->path) > CLI_STREAM_HEAD_MAX ||
+	    (req->bearer != NULL && (req->bearer[0] == '\0' || !is_visible(req->bearer))) ||
+	    req->nheaders > CLI_STREAM_HEADERS_MAX || (req->nheaders > 0 && req->headers == NULL) ||
 	    (req->body == NULL && req->body_len > 0) || req->body_len > CLI_STREAM_BODY_MAX) {
 		return 0;
 	}
@@ -98,113 +151,426 @@ static int req_valid(const struct cli_stream_req *req)
 	return 1;
 }
 
-static int build_request(struct buf *b, const char *host, const char *port,
-    const struct cli_stream_req *req)
+/* Appends one "Name: prefix value" line to *l; the text is wiped after
+ * libcurl copied it (it may be the token). 0 or ZT_ERR_NOMEM /
+ * ZT_ERR_TOO_LARGE. */
+static int add_header(struct curl_slist **l, const char *name, const char *prefix,
+    const char *value)
 {
-	int v6 = strchr(host, ':') != NULL, r;
-	size_t i;
+	char line[CLI_STREAM_HEAD_MAX];
+	struct curl_slist *n;
+	int len = snprintf(line, sizeof(line), "%s: %s%s", name, prefix, value);
 
-	if ((r = buf_putf(b, "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: ztctl\r\n",
-	    req->method, req->path, v6 ? "[" : "", host, v6 ? "]" : "", port)) != 0) {
-		return r;
+	if (len < 0 || (size_t)len >= sizeof(line)) {
+		crypto_wipe(line, sizeof(line));
+		return ZT_ERR_TOO_LARGE;
 	}
-	for (i = 0; i < req->nheaders; i++) {
-		if ((r = buf_putf(b, "%s: %s\r\n", req->headers[i].name,
-		    req->headers[i].value)) != 0) {
-			return r;
-		}
-	}
-	if (req->bearer != NULL &&
-	    (r = buf_putf(b, "Authorization: Bearer %s\r\n", req->bearer)) != 0) {
-		return r;
-	}
-	if (req->body != NULL &&
-	    (r = buf_putf(b, "Content-Length: %zu\r\n", req->body_len)) != 0) {
-		return r;
-	}
-	if ((r = buf_putf(b, "Connection: close\r\n\r\n")) != 0) {
-		return r;
-	}
-	return req->body_len > 0 ? buf_put(b, req->body, req->body_len) : 0;
-}
-
-static void connect_error(int r, const char *url, const char *host, const char *pin,
-    char *errbuf, size_t errsz)
-{
-	switch (r) {
-	case ZT_ERR_PIN:
-		snprintf(errbuf, errsz, "the broker at %s presented a certificate that does not "
-		    "chain to the pinned CA %s (wrong --ca-pin, or not the real broker)", url, pin);
-		break;
-	case ZT_ERR_TLS:
-		snprintf(errbuf, errsz, "TLS handshake with %s failed (is it a zt broker, and does "
-		    "its certificate name %s? ZT_LOG_LEVEL=debug says more)", url, host);
-		break;
-	case ZT_ERR_TIMEOUT:
-		snprintf(errbuf, errsz, "cannot reach the broker at %s: timed out", url);
-		break;
-	default:
-		snprintf(errbuf, errsz, "cannot reach the broker at %s: %s", url, zt_strerror(r));
-		break;
-	}
-}
-
-/* Reads into the window until the head is complete. */
-static int read_head(struct cli_stream *s, char *errbuf, size_t errsz)
-{
-	ssize_t got;
-	int r;
-
-	for (;;) {
-		r = cli_http_parse_head(s->window, s->len, LENGTH_MAX, &s->head);
-		if (r == 0) {
-			break;
-		}
-		if (r != ZT_ERR_TRUNCATED || s->len == sizeof(s->window)) {
-			snprintf(errbuf, errsz, "malformed HTTP response from the broker: %s",
-			    zt_strerror(r));
-			return r == ZT_ERR_TOO_LARGE ? r : ZT_ERR_PROTOCOL;
-		}
-		got = tls_read(s->c, s->window + s->len, sizeof(s->window) - s->len);
-		if (got == 0 || got == ZT_ERR_TRUNCATED) {
-			snprintf(errbuf, errsz, "the broker closed the connection %s",
-			    s->len == 0 ? "without answering" : "mid-response");
-			return ZT_ERR_PROTOCOL;
-		}
-		if (got < 0) {
-			snprintf(errbuf, errsz, "reading the broker's response failed: %s",
-			    zt_strerror((int)got));
-			return (int)got;
-		}
-		s->len += (size_t)got;
-	}
-	if ((s->head_bytes = malloc(s->head.head_len)) == NULL) {
-		snprintf(errbuf, errsz, "out of memory");
+	n = curl_slist_append(*l, line);
+	crypto_wipe(line, (size_t)len);
+	if (n == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	memcpy(s->head_bytes, s->window, s->head.head_len);
-	s->off = s->head.head_len;
-	switch (s->head.framing) {
-	case CLI_HTTP_BODY_NONE:
-		s->ended = 1;
-		break;
-	case CLI_HTTP_BODY_LENGTH:
-		s->left = s->head.length;
-		s->ended = s->left == 0;
-		break;
-	case CLI_HTTP_BODY_CHUNKED:
-		if ((s->dec = cli_chunked_new(CHUNK_MAX, CLI_HTTP_HEADER_COUNT_MAX)) == NULL) {
-			snprintf(errbuf, errsz, "out of memory");
-			return ZT_ERR_NOMEM;
-		}
-		break;
-	case CLI_HTTP_BODY_EOF:
-		break;
+	*l = n;
+	return 0;
+}
+
+/* The request's header list: the caller's headers, the token, and what
+ * libcurl must not add on its own (Expect: 100-continue, a form
+ * Content-Type). 0 or a negative ZT_ERR_*. */
+static int build_headers(const struct cli_stream_req *req, struct curl_slist **out)
+{
+	int has_type = 0, r = 0;
+	size_t i;
+
+	for (i = 0; i < req->nheaders && r == 0; i++) {
+		has_type |= strcasecmp(req->headers[i].name, "Content-Type") == 0;
+		r = add_header(out, req->headers[i].name, "", req->headers[i].value);
 	}
-	if (s->ended && s->off < s->len) {
+	if (r == 0 && req->bearer != NULL) {
+		r = add_header(out, "Authorization", "Bearer ", req->bearer);
+	}
+	if (r == 0) {
+		r = add_header(out, "User-Agent", "", "ztctl");
+	}
+	if (r == 0 && (*out = curl_slist_append(*out, "Expect:")) == NULL) {
+		r = ZT_ERR_NOMEM;
+	}
+	if (r == 0 && req->body != NULL && !has_type &&
+	    (*out = curl_slist_append(*out, "Content-Type:")) == NULL) {
+		r = ZT_ERR_NOMEM;
+	}
+	return r;
+}
+
+/* Frees a header list after wiping its text (it holds the token). */
+static void free_headers(struct curl_slist *l)
+{
+	struct curl_slist *n;
+
+	for (n = l; n != NULL; n = n->next) {
+		crypto_wipe(n->data, strlen(n->data));
+	}
+	curl_slist_free_all(l);
+}
+
+/* ---- the pool of (multi, easy) pairs ---- */
+
+static void pair_free(struct pair *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	curl_easy_cleanup(p->easy);
+	curl_multi_cleanup(p->multi); /* closes the pair's connections */
+	tls_pin_free(p->pc);
+	free(p);
+}
+
+/* An idle pair for key, or a new one for host and pin; NULL on ENOMEM. */
+static struct pair *pair_take(const char *key, const char *host, const char *pin)
+{
+	struct pair **pp, *p;
+
+	pthread_mutex_lock(&pool_mu);
+	for (pp = &pool; (p = *pp) != NULL; pp = &p->next) {
+		if (strcmp(p->key, key) == 0) {
+			*pp = p->next;
+			pool_len--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pool_mu);
+	if (p != NULL) {
+		p->next = NULL;
+		return p;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		return NULL;
+	}
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	if ((p->multi = curl_multi_init()) == NULL || (p->easy = curl_easy_init()) == NULL ||
+	    tls_pin_new(host, pin, &p->pc) != 0 ||
+	    curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK) {
+		pair_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Keeps a pair whose exchange ended cleanly, with its connection, for the
+ * next exchange with the same broker (or frees it when the pool is full). */
+static void pair_give(struct pair *p)
+{
+	curl_easy_reset(p->easy); /* forgets the callbacks' pointers; keeps connections */
+	pthread_mutex_lock(&pool_mu);
+	if (pool_len < POOL_MAX) {
+		p->next = pool;
+		pool = p;
+		pool_len++;
+		p = NULL;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	pair_free(p);
+}
+
+void cli_stream_cleanup(void)
+{
+	struct pair *p;
+
+	pthread_mutex_lock(&pool_mu);
+	p = pool;
+	pool = NULL;
+	pool_len = 0;
+	pthread_mutex_unlock(&pool_mu);
+	while (p != NULL) {
+		struct pair *next = p->next;
+
+		pair_free(p);
+		p = next;
+	}
+}
+
+/* ---- libcurl callbacks ---- */
+
+/* CURLOPT_SSL_CTX_FUNCTION: the pinned chain check on libcurl's context. */
+static CURLcode on_ssl_ctx(CURL *easy, void *ctx, void *arg)
+{
+	(void)easy;
+	return tls_ctx_pin(ctx, arg) == 0 ? CURLE_OK : CURLE_SSL_CONNECT_ERROR;
+}
+
+/* CURLOPT_HEADERFUNCTION: bounds the head (and trailers) and notes when the
+ * final response's head is complete. */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct cli_stream *s = arg;
+	size_t len = size * n;
+	long code = 0;
+
+	s->head_bytes += len;
+	s->head_lines++;
+	if (s->head_bytes > CLI_HTTP_HEADERS_MAX ||
+	    s->head_lines > CLI_HTTP_HEADER_COUNT_MAX + 2) {
+		s->err = ZT_ERR_TOO_LARGE;
+		return 0;
+	}
+	if (!s->head_done && ((len == 2 && p[0] == '\r' && p[1] == '\n') ||
+	    (len == 1 && p[0] == '\n')) &&
+	    curl_easy_getinfo(s->p->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+	    code >= 200) {
+		/* The blank line after a final (not 1xx) status. */
+		s->head_done = 1;
+		s->status = (int)code;
+	}
+	return len;
+}
+
+/* CURLOPT_WRITEFUNCTION: keeps body bytes in the window, pausing the
+ * transfer while it has no room for them. */
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct cli_stream *s = arg;
+	size_t len = size * n;
+
+	if (s->off == s->len) {
+		s->off = s->len = 0;
+	}
+	if (len > sizeof(s->window) - s->len && s->off > 0) {
+		memmove(s->window, s->window + s->off, s->len - s->off);
+		s->len -= s->off;
+		s->off = 0;
+	}
+	if (len > sizeof(s->window) - s->len) {
+		if (s->len > 0) {
+			s->paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		s->err = ZT_ERR_TOO_LARGE;
+		return 0;
+	}
+	memcpy(s->window + s->len, p, len);
+	s->len += len;
+	return len;
+}
+
+/* ---- driving a transfer ---- */
+
+static int head_arrived(const struct cli_stream *s)
+{
+	return s->head_done;
+}
+
+static int body_arrived(const struct cli_stream *s)
+{
+	return s->len > s->off;
+}
+
+/* Runs the transfer until ready(s), its end or deadline (monotonic ms):
+ * 0, ZT_ERR_TIMEOUT or ZT_ERR_IO (libcurl's multi interface failed). */
+static int drive(struct cli_stream *s, int (*ready)(const struct cli_stream *), int64_t deadline)
+{
+	CURLMsg *m;
+	int running, left;
+	int64_t wait;
+
+	for (;;) {
+		if (curl_multi_perform(s->p->multi, &running) != CURLM_OK) {
+			return ZT_ERR_IO;
+		}
+		while ((m = curl_multi_info_read(s->p->multi, &left)) != NULL) {
+			if (m->msg == CURLMSG_DONE && m->easy_handle == s->p->easy) {
+				s->done = 1;
+				s->result = m->data.result;
+			}
+		}
+		if (ready(s) || s->done) {
+			return 0;
+		}
+		wait = deadline - net_mono_ms();
+		if (wait <= 0) {
+			return ZT_ERR_TIMEOUT;
+		}
+		if (curl_multi_poll(s->p->multi, NULL, 0, wait < POLL_MAX_MS ? (int)wait : POLL_MAX_MS,
+		    NULL) != CURLM_OK) {
+			return ZT_ERR_IO;
+		}
+	}
+}
+
+/* ---- errors ---- */
+
+static int is_tls_error(CURLcode c)
+{
+	return c == CURLE_SSL_CONNECT_ERROR || c == CURLE_PEER_FAILED_VERIFICATION ||
+	    c == CURLE_SSL_CERTPROBLEM || c == CURLE_SSL_CIPHER || c == CURLE_SSL_CACERT_BADFILE ||
+	    c == CURLE_SSL_ISSUER_ERROR || c == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+	    c == CURLE_SSL_ENGINE_INITFAILED || c == CURLE_SSL_CRL_BADFILE;
+}
+
+/* A transfer that failed before its head arrived: one sentence for people
+ * in errbuf, and the error to return. */
+static int open_error(struct cli_stream *s, const char *host, const char *pin, char *errbuf,
+    size_t errsz)
+{
+	const char *url = s->url;
+	CURLcode c = s->result;
+	long proxy = 0;
+
+	if (s->err != 0) {
 		snprintf(errbuf, errsz, "malformed HTTP response from the broker: %s",
-		    zt_strerror(ZT_ERR_TRAILING));
+		    zt_strerror(s->err));
+		return s->err;
+	}
+	if (is_tls_error(c) && tls_pin_result(s->p->pc) == ZT_ERR_PIN) {
+		snprintf(errbuf, errsz, "the broker at %s presented a certificate that does not "
+		    "chain to the pinned CA %s (wrong --ca-pin, or not the real broker)", url, pin);
+		return ZT_ERR_PIN;
+	}
+	if (is_tls_error(c)) {
+		snprintf(errbuf, errsz, "TLS handshake with %s failed (is it a zt broker, and does "
+		    "its certificate name %s? ZT_LOG_LEVEL=debug says more)", url, host);
+		return ZT_ERR_TLS;
+	}
+	if (curl_easy_getinfo(s->p->easy, CURLINFO_HTTP_CONNECTCODE, &proxy) == CURLE_OK &&
+	    proxy != 0 && proxy != 200) {
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: the HTTPS proxy refused "
+		    "the connection (HTTP %ld)", url, proxy);
+		return ZT_ERR_NET;
+	}
+	switch (c) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: no address for %s", url, host);
+		return ZT_ERR_NET;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: no address for the proxy "
+		    "(HTTPS_PROXY)", url);
+		return ZT_ERR_NET;
+	case CURLE_COULDNT_CONNECT:
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: connection refused or "
+		    "no route", url);
+		return ZT_ERR_NET;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: timed out", url);
+		return ZT_ERR_TIMEOUT;
+	case CURLE_GOT_NOTHING:
+		snprintf(errbuf, errsz, "the broker closed the connection without answering");
 		return ZT_ERR_PROTOCOL;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		snprintf(errbuf, errsz, "malformed HTTP response from the broker");
+		return ZT_ERR_PROTOCOL;
+	case CURLE_SEND_ERROR:
+		snprintf(errbuf, errsz, "sending the request to %s failed", url);
+		return ZT_ERR_IO;
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+		snprintf(errbuf, errsz, "the broker closed the connection mid-response");
+		return ZT_ERR_PROTOCOL;
+	case CURLE_OUT_OF_MEMORY:
+		snprintf(errbuf, errsz, "out of memory");
+		return ZT_ERR_NOMEM;
+	default:
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: %s", url,
+		    curl_easy_strerror(c));
+		return ZT_ERR_NET;
+	}
+}
+
+/* How a transfer that ended after its head ended, for cli_stream_read(). */
+static int body_result(const struct cli_stream *s)
+{
+	if (s->err != 0) {
+		return s->err;
+	}
+	switch (s->result) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+		return ZT_ERR_TRUNCATED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return ZT_ERR_TIMEOUT;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return ZT_ERR_PROTOCOL;
+	case CURLE_OUT_OF_MEMORY:
+		return ZT_ERR_NOMEM;
+	default:
+		return ZT_ERR_IO;
+	}
+}
+
+/* ---- opening ---- */
+
+/* Sets the easy handle up for req to url+path. 0 or a negative ZT_ERR_*. */
+static int setup(struct cli_stream *s, const char *host, const char *port,
+    const struct cli_stream_req *req)
+{
+	char url[URL_MAX];
+	CURL *e = s->p->easy;
+	int v6 = strchr(host, ':') != NULL, r, len;
+	CURLcode c = CURLE_OK;
+
+	len = snprintf(url, sizeof(url), "https://%s%s%s:%s%s", v6 ? "[" : "", host,
+	    v6 ? "]" : "", port, req->path);
+	if (len < 0 || (size_t)len >= sizeof(url)) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	if ((r = build_headers(req, &s->hdrs)) != 0) {
+		return r;
+	}
+	if (req->body != NULL) {
+		c |= curl_easy_setopt(e, CURLOPT_POST, 1L);
+		c |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		c |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+		if (strcmp(req->method, "POST") != 0) {
+			c |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		}
+	} else if (strcmp(req->method, "GET") != 0) {
+		c |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	c |= curl_easy_setopt(e, CURLOPT_URL, url);
+	c |= curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	c |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	c |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs);
+	c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->timeout_ms);
+	c |= curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+	c |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errtext);
+	c |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	c |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	c |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	c |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	/* Trust: only what the pinned check accepts; no CA file or directory. */
+	c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	c |= curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+	c |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	c |= curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	c |= curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, s->p->pc);
+	/* Last: without it (a libcurl not built on OpenSSL) nothing is sent. */
+	c |= curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+	return c == CURLE_OK ? 0 : ZT_ERR_INTERNAL;
+}
+
+/* Checks the URL, pin and request: 0, or ZT_ERR_INVALID with a sentence. */
+static int check_args(const char *url, const char *pin, const struct cli_stream_req *req,
+    int timeout_ms, char *host, char *port, char *errbuf, size_t errsz)
+{
+	if (cli_http_parse_url(url, host, CLI_HTTP_HOST_MAX + 1, port, CLI_HTTP_PORT_MAX) != 0) {
+		snprintf(errbuf, errsz, "invalid broker URL (want https://HOST[:PORT])");
+		return ZT_ERR_INVALID;
+	}
+	if (pin == NULL || tls_pin_valid(pin) != 0) {
+		snprintf(errbuf, errsz,
+		    "invalid CA pin (want sha256: and 64 lower-case hex digits)");
+		return ZT_ERR_INVALID;
+	}
+	if (!req_valid(req) || timeout_ms <= 0) {
+		snprintf(errbuf, errsz,
+		    "invalid request (bad method, path, token, header or body)");
+		return ZT_ERR_INVALID;
 	}
 	return 0;
 }
@@ -212,9 +578,8 @@ static int read_head(struct cli_stream *s, char *errbuf, size_t errsz)
 int cli_stream_open(const char *url, const char *pin, const struct cli_stream_req *req,
     int timeout_ms, struct cli_stream **out, char *errbuf, size_t errsz)
 {
-	char host[CLI_HTTP_HOST_MAX + 1], port[CLI_HTTP_PORT_MAX];
+	char host[CLI_HTTP_HOST_MAX + 1], port[CLI_HTTP_PORT_MAX], key[KEY_MAX];
 	struct cli_stream *s = NULL;
-	struct buf *b = NULL;
 	int r;
 
 	if (errsz > 0) {
@@ -224,75 +589,74 @@ int cli_stream_open(const char *url, const char *pin, const struct cli_stream_re
 		return ZT_ERR_INVALID;
 	}
 	*out = NULL;
-	if ((r = cli_http_parse_url(url, host, sizeof(host), port, sizeof(port))) != 0) {
-		snprintf(errbuf, errsz, "invalid broker URL (want https://HOST[:PORT])");
+	if ((r = check_args(url, pin, req, timeout_ms, host, port, errbuf, errsz)) != 0) {
 		goto out;
 	}
-	if (pin == NULL || tls_pin_valid(pin) != 0) {
-		r = ZT_ERR_INVALID;
-		snprintf(errbuf, errsz,
-		    "invalid CA pin (want sha256: and 64 lower-case hex digits)");
-		goto out;
-	}
-	if (!req_valid(req) || timeout_ms <= 0) {
-		r = ZT_ERR_INVALID;
-		snprintf(errbuf, errsz,
-		    "invalid request (bad method, path, token, header or body)");
-		goto out;
-	}
-	if ((b = buf_new(CLI_STREAM_HEAD_MAX + req->body_len)) == NULL ||
-	    (s = calloc(1, sizeof(*s))) == NULL) {
+	snprintf(key, sizeof(key), "%s:%s\n%s", host, port, pin);
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->p = pair_take(key, host, pin)) == NULL) {
 		r = ZT_ERR_NOMEM;
 		snprintf(errbuf, errsz, "out of memory");
 		goto out;
 	}
-	if ((r = build_request(b, host, port, req)) != 0) {
+	s->url = url;
+	s->timeout_ms = timeout_ms;
+	if ((r = setup(s, host, port, req)) != 0) {
 		snprintf(errbuf, errsz, "cannot build the request: %s", zt_strerror(r));
 		goto out;
 	}
-	if ((r = tls_connect_pinned(host, port, pin, timeout_ms, &s->c)) != 0) {
-		connect_error(r, url, host, pin, errbuf, errsz);
+	if (curl_multi_add_handle(s->p->multi, s->p->easy) != CURLM_OK) {
+		r = ZT_ERR_INTERNAL;
+		snprintf(errbuf, errsz, "cannot start the request");
 		goto out;
 	}
-	if ((r = tls_write_all(s->c, buf_ptr(b), buf_len(b))) != 0) {
-		snprintf(errbuf, errsz, "sending the request to %s failed", url);
+	s->added = 1;
+	r = drive(s, head_arrived, net_mono_ms() + timeout_ms);
+	if (r == 0 && !s->head_done) {
+		r = open_error(s, host, pin, errbuf, errsz);
+		log_debug("request to %s failed: %s", url, s->errtext);
+	} else if (r == ZT_ERR_TIMEOUT) {
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: timed out", url);
+	} else if (r != 0) {
+		snprintf(errbuf, errsz, "cannot reach the broker at %s: %s", url, zt_strerror(r));
+	} else if (s->status < 200 || s->status > 599) {
+		r = ZT_ERR_PROTOCOL;
+		snprintf(errbuf, errsz, "malformed HTTP response from the broker: status %d",
+		    s->status);
+	}
+	if (r != 0) {
 		goto out;
 	}
-	if ((r = read_head(s, errbuf, errsz)) != 0) {
-		goto out;
-	}
+	s->url = NULL;
 	*out = s;
 	s = NULL;
-	r = 0;
 out:
-	buf_free(b); /* wipes the token and the body */
 	cli_stream_close(s);
 	return r;
 }
 
 int cli_stream_status(const struct cli_stream *s)
 {
-	return s->head.status;
+	return s->status;
 }
 
 int cli_stream_header(const struct cli_stream *s, const char *name, char *out, size_t outsz)
 {
-	const uint8_t *v;
+	struct curl_header *h = NULL;
 	size_t vlen;
-	int r;
 
 	if (outsz == 0) {
 		return ZT_ERR_TOO_LARGE;
 	}
 	out[0] = '\0';
-	if ((r = cli_http_head_value(s->head_bytes, s->head.head_len, name, &v, &vlen)) != 0) {
-		return r;
+	if (curl_easy_header(s->p->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+	    h == NULL || h->value == NULL) {
+		return ZT_ERR_NOT_FOUND;
 	}
-	if (vlen >= outsz) {
+	if ((vlen = strlen(h->value)) >= outsz) {
 		return ZT_ERR_TOO_LARGE;
 	}
-	memcpy(out, v, vlen);
-	out[vlen] = '\0';
+	memcpy(out, h->value, vlen + 1);
 	return 0;
 }
 
@@ -308,85 +672,37 @@ int cli_stream_is_type(const struct cli_stream *s, const char *mt)
 	return v[n] == '\0' || v[n] == ';' || v[n] == ' ' || v[n] == '\t';
 }
 
-/* Refills the empty window from the connection: 0, or 0 with *eof set when
- * the peer closed cleanly, or a negative ZT_ERR_* from tls_read(). */
-static int refill(struct cli_stream *s, int *eof)
-{
-	ssize_t got = tls_read(s->c, s->window, sizeof(s->window));
-
-	*eof = 0;
-	s->off = 0;
-	s->len = 0;
-	if (got == 0) {
-		*eof = 1;
-		return 0;
-	}
-	if (got < 0) {
-		return (int)got;
-	}
-	s->len = (size_t)got;
-	return 0;
-}
-
 ssize_t cli_stream_read(struct cli_stream *s, void *p, size_t n)
 {
-	size_t used, got;
-	int r, eof;
+	size_t got;
+	int r;
 
 	if (s == NULL || (p == NULL && n > 0)) {
 		return ZT_ERR_INVALID;
 	}
-	while (!s->ended && n > 0) {
-		if (s->off == s->len) {
-			r = refill(s, &eof);
-			if (r == ZT_ERR_TRUNCATED || (r == 0 && eof)) {
-				/* Only a body read to the end of the connection may end
-				 * here, and only with a clean close. */
-				if (s->head.framing == CLI_HTTP_BODY_EOF && r == 0) {
-					s->ended = 1;
-					return 0;
-				}
-				return ZT_ERR_TRUNCATED;
+	if (n == 0) {
+		return 0;
+	}
+	if (s->off == s->len && !s->done) {
+		if (s->paused) {
+			/* libcurl hands over what it held back, into the empty window. */
+			s->paused = 0;
+			if (curl_easy_pause(s->p->easy, CURLPAUSE_CONT) != CURLE_OK) {
+				return ZT_ERR_IO;
 			}
-			if (r != 0) {
-				return r;
-			}
-			continue;
 		}
-		switch (s->head.framing) {
-		case CLI_HTTP_BODY_LENGTH:
-			got = s->len - s->off;
-			got = got < n ? got : n;
-			got = got < s->left ? got : s->left;
-			memcpy(p, s->window + s->off, got);
-			s->off += got;
-			s->left -= got;
-			s->ended = s->left == 0;
-			break;
-		case CLI_HTTP_BODY_CHUNKED:
-			r = cli_chunked_decode(s->dec, s->window + s->off, s->len - s->off, &used,
-			    p, n, &got);
-			s->off += used;
-			if (r != 0) {
-				return r;
-			}
-			s->ended = cli_chunked_done(s->dec);
-			break;
-		default: /* CLI_HTTP_BODY_EOF */
-			got = s->len - s->off;
-			got = got < n ? got : n;
-			memcpy(p, s->window + s->off, got);
-			s->off += got;
-			break;
-		}
-		if (s->ended && s->off < s->len) {
-			return ZT_ERR_TRAILING;
-		}
-		if (got > 0) {
-			return (ssize_t)got;
+		if ((r = drive(s, body_arrived, net_mono_ms() + s->timeout_ms)) != 0) {
+			return r;
 		}
 	}
-	return 0;
+	if (s->len > s->off) {
+		got = s->len - s->off;
+		got = got < n ? got : n;
+		memcpy(p, s->window + s->off, got);
+		s->off += got;
+		return (ssize_t)got;
+	}
+	return body_result(s);
 }
 
 /* A sentence for a failed body read, and the error to return for it. */
@@ -397,11 +713,10 @@ static int read_error(int r, char *errbuf, size_t errsz)
 		snprintf(errbuf, errsz, "the broker closed the connection mid-response");
 		return ZT_ERR_PROTOCOL;
 	case ZT_ERR_PROTOCOL:
-	case ZT_ERR_TRAILING:
 	case ZT_ERR_TOO_LARGE:
 		snprintf(errbuf, errsz, "malformed HTTP response from the broker: %s",
 		    zt_strerror(r));
-		return r == ZT_ERR_TOO_LARGE ? r : ZT_ERR_PROTOCOL;
+		return r;
 	default:
 		snprintf(errbuf, errsz, "reading the broker's response failed: %s",
 		    zt_strerror(r));
@@ -440,12 +755,16 @@ void cli_stream_close(struct cli_stream *s)
 	if (s == NULL) {
 		return;
 	}
-	tls_close(s->c);
-	cli_chunked_free(s->dec);
-	if (s->head_bytes != NULL) {
-		crypto_wipe(s->head_bytes, s->head.head_len);
-		free(s->head_bytes);
+	if (s->added) {
+		/* A transfer removed before its end closes its connection. */
+		curl_multi_remove_handle(s->p->multi, s->p->easy);
 	}
+	if (s->p != NULL && s->done && s->result == CURLE_OK && s->err == 0) {
+		pair_give(s->p);
+	} else {
+		pair_free(s->p);
+	}
+	free_headers(s->hdrs);
 	crypto_wipe(s->window, sizeof(s->window));
 	free(s);
 }

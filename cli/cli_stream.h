@@ -3,14 +3,17 @@
  * is read as it arrives, for responses that stay open (MCP's SSE streams)
  * as much as for plain JSON ones (cli_http_request() is built on it).
  *
- * A stream is a pinned TLS connection (common/tls.h) carrying one request
- * with "Connection: close"; opening it sends the request and waits for the
- * response's status line and headers, parsed strictly by
- * cli_http_parse_head(). The body is then read through its framing
- * (Content-Length, chunked, or the end of the connection), decoded, in
- * pieces. The bearer token and the request text are wiped after sending and
- * never appear in an error message; received bytes are wiped on close.
- * A stream belongs to one thread at a time.
+ * libcurl carries the exchange (cli_stream.c) over TLS that trusts only
+ * the pinned broker CA (common/tls.h): opening a stream sends the request
+ * and waits for the response's status line and headers; the body is then
+ * read, already de-chunked, in pieces, each read waiting at most the
+ * stream's timeout. Connections are kept alive: an exchange that ended
+ * cleanly leaves its connection for the next one with the same broker and
+ * pin, from any thread. HTTPS_PROXY and NO_PROXY are honoured as libcurl
+ * does. The bearer token is wiped after use and never appears in an error
+ * message; received bytes are wiped on close. curl_global_init() must have
+ * run before the first stream is opened (ztctl's main does it). A stream
+ * belongs to one thread at a time.
  */
 #ifndef ZT_CLI_STREAM_H
 #define ZT_CLI_STREAM_H
@@ -49,9 +52,11 @@ struct cli_stream_req {
  * 0 with *out set (caller closes), whatever the status; otherwise a negative
  * ZT_ERR_* with one sentence for people in errbuf: ZT_ERR_INVALID (a bad
  * URL, pin, method, path, token or header; checked before connecting),
- * ZT_ERR_TOO_LARGE, ZT_ERR_PIN (the broker's CA does not match the pin),
- * ZT_ERR_TLS, ZT_ERR_NET or ZT_ERR_TIMEOUT (cannot reach the broker),
- * ZT_ERR_PROTOCOL (a malformed response head) or ZT_ERR_IO.
+ * ZT_ERR_TOO_LARGE (a head past CLI_HTTP_HEADERS_MAX bytes or
+ * CLI_HTTP_HEADER_COUNT_MAX lines), ZT_ERR_PIN (the broker's CA does not
+ * match the pin), ZT_ERR_TLS, ZT_ERR_NET or ZT_ERR_TIMEOUT (cannot reach
+ * the broker, directly or through the proxy), ZT_ERR_PROTOCOL (no or a
+ * malformed response), ZT_ERR_NOMEM or ZT_ERR_IO.
  */
 int cli_stream_open(const char *url, const char *pin, const struct cli_stream_req *req,
     int timeout_ms, struct cli_stream **out, char *errbuf, size_t errsz);
@@ -71,8 +76,8 @@ int cli_stream_is_type(const struct cli_stream *s, const char *mt);
  * within the timeout (nothing is lost: the call may be repeated, which is
  * how a reader of a long-lived stream waits), ZT_ERR_TRUNCATED when the
  * connection ended before the body did, ZT_ERR_PROTOCOL for a malformed
- * chunked body, ZT_ERR_TRAILING for bytes after it, ZT_ERR_TOO_LARGE, or
- * ZT_ERR_IO.
+ * body, ZT_ERR_TOO_LARGE (trailers past the head's bounds), ZT_ERR_NOMEM
+ * or ZT_ERR_IO.
  */
 ssize_t cli_stream_read(struct cli_stream *s, void *p, size_t n);
 
@@ -81,7 +86,13 @@ ssize_t cli_stream_read(struct cli_stream *s, void *p, size_t n);
  * ZT_ERR_* with one sentence for people in errbuf. */
 int cli_stream_read_all(struct cli_stream *s, struct buf *body, char *errbuf, size_t errsz);
 
-/* Closes the connection and wipes what was received; NULL is a no-op. */
+/* Ends the exchange and wipes what was received; NULL is a no-op. A
+ * connection whose exchange did not end cleanly is closed; otherwise it is
+ * kept for the next exchange. */
 void cli_stream_close(struct cli_stream *s);
+
+/* Closes the connections kept for reuse; for the end of the process, once
+ * no stream is open (ztctl's main calls it before curl_global_cleanup). */
+void cli_stream_cleanup(void);
 
 #endif

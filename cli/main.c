@@ -6,16 +6,21 @@
  * stderr says why), 2 usage error. SIGPIPE is ignored for the whole process
  * because OpenSSL cannot pass MSG_NOSIGNAL on its writes: a broker that
  * closes the connection mid-request must be an error, not a silent death.
+ * libcurl is initialised here, once, before any command starts a thread,
+ * and the connections kept alive are closed when the command returns.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli/cli_cmd_admin.h"
 #include "cli/cli_cmd_approve.h"
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_mcp.h"
+#include "cli/cli_stream.h"
 #include "common/log.h"
 
 struct command {
@@ -76,6 +81,7 @@ int main(int argc, char **argv)
 	enum zt_log_level lvl = ZT_LOG_WARN;
 	const char *env = getenv("ZT_LOG_LEVEL");
 	size_t i;
+	int r;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (env != NULL && log_level_parse(env, &lvl) != 0) {
@@ -93,7 +99,14 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
-			return commands[i].run(argc - 1, argv + 1);
+			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+				fprintf(stderr, "ztctl: cannot initialise libcurl\n");
+				return CLI_EXIT_FAIL;
+			}
+			r = commands[i].run(argc - 1, argv + 1);
+			cli_stream_cleanup();
+			curl_global_cleanup();
+			return r;
 		}
 	}
 	fprintf(stderr, "ztctl: unknown command \"%s\" (see ztctl help)\n", argv[1]);

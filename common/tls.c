@@ -45,15 +45,20 @@
 #define TLS_HOST_MAX 255
 #define TLS_CHAIN_DEPTH 4 /* leaf, at most two intermediates, anchor */
 
+/* What the verify callback checks a chain against, and what it found. */
+struct tls_pin {
+	int is_ip;
+	int verify_err; /* set by the verify callback: 0, ZT_ERR_PIN or ZT_ERR_TLS */
+	char host[TLS_HOST_MAX + 1];
+	char pin[TLS_PIN_LEN + 1];
+};
+
 struct tls_conn {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
 	int timeout_ms;
-	int is_ip;
-	int verify_err; /* set by the verify callback: ZT_ERR_PIN or ZT_ERR_TLS */
-	char host[TLS_HOST_MAX + 1];
-	char pin[TLS_PIN_LEN + 1];
+	struct tls_pin pc;
 };
 
 int tls_pin_valid(const char *pin)
@@ -107,11 +112,11 @@ static int pin_matches(X509 *x, const char *pin)
 /*
  * Replaces OpenSSL's chain verification (SSL_CTX_set_cert_verify_callback).
  * Returns 1 to accept the server's chain, 0 to abort the handshake; the
- * reason is left in the connection for tls_connect_pinned().
+ * reason is left in the pin check (struct tls_pin) for the caller.
  */
 static int verify_pinned(X509_STORE_CTX *sctx, void *arg)
 {
-	struct tls_conn *c = arg;
+	struct tls_pin *c = arg;
 	X509 *leaf = X509_STORE_CTX_get0_cert(sctx);
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(sctx);
 	X509 *anchor = NULL;
@@ -192,6 +197,51 @@ static int host_is_ip(const char *host)
 	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
 }
 
+/* Fills pc for host and pin, both already checked. */
+static void pin_init(struct tls_pin *pc, const char *host, const char *pin)
+{
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->host, sizeof(pc->host), "%s", host);
+	snprintf(pc->pin, sizeof(pc->pin), "%s", pin);
+	pc->is_ip = host_is_ip(host);
+}
+
+int tls_pin_new(const char *host, const char *pin, struct tls_pin **out)
+{
+	*out = NULL;
+	if (host == NULL || strlen(host) == 0 || strlen(host) > TLS_HOST_MAX ||
+	    tls_pin_valid(pin) != 0) {
+		return ZT_ERR_INVALID;
+	}
+	if ((*out = malloc(sizeof(**out))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	pin_init(*out, host, pin);
+	return 0;
+}
+
+void tls_pin_free(struct tls_pin *pc)
+{
+	free(pc);
+}
+
+int tls_pin_result(const struct tls_pin *pc)
+{
+	return pc != NULL ? pc->verify_err : 0;
+}
+
+int tls_ctx_pin(struct ssl_ctx_st *ctx, struct tls_pin *pc)
+{
+	if (ctx == NULL || pc == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		return ZT_ERR_TLS;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	/* VERIFY_PEER makes a failed callback abort the handshake. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, verify_pinned, pc);
+	return 0;
+}
+
 int tls_connect_pinned(const char *host, const char *port, const char *pin, int timeout_ms,
     struct tls_conn **out)
 {
@@ -218,19 +268,13 @@ int tls_connect_pinned_cert(const char *host, const char *port, const char *pin,
 	}
 	c->fd = -1;
 	c->timeout_ms = timeout_ms;
-	snprintf(c->host, sizeof(c->host), "%s", host);
-	snprintf(c->pin, sizeof(c->pin), "%s", pin);
-	c->is_ip = host_is_ip(host);
+	pin_init(&c->pc, host, pin);
 
 	r = ZT_ERR_TLS;
 	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
-	    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) {
+	    tls_ctx_pin(c->ctx, &c->pc) != 0) {
 		goto out;
 	}
-	SSL_CTX_set_options(c->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-	/* VERIFY_PEER makes a failed callback abort the handshake. */
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_cert_verify_callback(c->ctx, verify_pinned, c);
 	if (cert_file != NULL && (SSL_CTX_use_certificate_file(c->ctx, cert_file,
 	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_use_PrivateKey_file(c->ctx, key_file,
 	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(c->ctx) != 1)) {
@@ -246,7 +290,7 @@ int tls_connect_pinned_cert(const char *host, const char *port, const char *pin,
 		goto out;
 	}
 	/* SNI carries names only (RFC 6066 forbids literal addresses). */
-	if (!c->is_ip && SSL_set_tlsext_host_name(c->ssl, host) != 1) {
+	if (!c->pc.is_ip && SSL_set_tlsext_host_name(c->ssl, host) != 1) {
 		goto out;
 	}
 	for (;;) {
@@ -255,17 +299,17 @@ int tls_connect_pinned_cert(const char *host, const char *port, const char *pin,
 			break;
 		}
 		if ((r = ssl_wait(c, ret, deadline)) != 0) {
-			if (r == ZT_ERR_TLS && c->verify_err != 0) {
-				r = c->verify_err;
+			if (r == ZT_ERR_TLS && c->pc.verify_err != 0) {
+				r = c->pc.verify_err;
 			}
 			log_debug("TLS handshake with %s failed: %s", host, zt_strerror(r));
 			goto out;
 		}
 	}
 	/* Belt and braces: the callback ran and accepted a certificate. */
-	if (c->verify_err != 0 || SSL_get0_peer_certificate(c->ssl) == NULL ||
+	if (c->pc.verify_err != 0 || SSL_get0_peer_certificate(c->ssl) == NULL ||
 	    SSL_get_verify_result(c->ssl) != X509_V_OK) {
-		r = c->verify_err != 0 ? c->verify_err : ZT_ERR_TLS;
+		r = c->pc.verify_err != 0 ? c->pc.verify_err : ZT_ERR_TLS;
 		goto out;
 	}
 	*out = c;

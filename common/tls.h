@@ -23,6 +23,8 @@
 struct tls_conn;
 struct x509_st; /* OpenSSL's X509 */
 struct ssl_st;  /* OpenSSL's SSL */
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
+struct tls_pin;
 
 #define TLS_PIN_LEN 71 /* "sha256:" + 64 lower-case hex digits */
 
@@ -52,6 +54,26 @@ int tls_wait_readable(struct tls_conn *c, int timeout_ms);
  * stays owned by c. */
 struct ssl_st *tls_ssl(struct tls_conn *c);
 void tls_close(struct tls_conn *c);
+
+/*
+ * The pin check on its own, for a TLS stack that makes its own SSL_CTX
+ * (libcurl's, cli/cli_stream.c). tls_pin_new() holds what a chain is
+ * checked against: host (name or literal address) and pin. 0,
+ * ZT_ERR_INVALID or ZT_ERR_NOMEM; free with tls_pin_free (NULL is a no-op).
+ *
+ * tls_ctx_pin() makes ctx refuse TLS below 1.2, compression and
+ * renegotiation, and replaces its chain verification with the pinned one
+ * that tls_connect_pinned() uses: the system trust store is never
+ * consulted. pc is borrowed by ctx: it must outlive every handshake made
+ * with ctx, and a handshake using it belongs to one thread at a time.
+ * tls_pin_result() then says what the last handshake's check found: 0
+ * (accepted, or none ran), ZT_ERR_PIN (no certificate of the chain has the
+ * pinned key) or ZT_ERR_TLS (the chain or the host name did not verify).
+ */
+int tls_pin_new(const char *host, const char *pin, struct tls_pin **out);
+void tls_pin_free(struct tls_pin *pc);
+int tls_ctx_pin(struct ssl_ctx_st *ctx, struct tls_pin *pc);
+int tls_pin_result(const struct tls_pin *pc);
 
 /* Checks that pin has the form "sha256:" + 64 lower-case hex digits. */
 int tls_pin_valid(const char *pin);

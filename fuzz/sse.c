@@ -1,14 +1,11 @@
 /*
- * sse.c - libFuzzer target for the chunked transfer decoder and the
- * Server-Sent Events parser behind `ztctl mcp` (cli/cli_sse.h).
+ * sse.c - libFuzzer target for the Server-Sent Events parser behind
+ * `ztctl mcp` (cli/cli_sse.h).
  *
- * The first byte picks how the rest is cut into pieces and how small the
- * decoder's output buffer is, so splits at odd places (inside a CRLF, a
- * chunk size, a field name, a byte order mark) are exercised. The input is
- * decoded as a chunked body and the result parsed as an event stream; the
- * raw input is also parsed as an event stream directly. Every event handed
- * over must respect the limit, and the same bytes fed in one piece must
- * give the same events.
+ * The first byte picks how the rest is cut into pieces, so splits at odd
+ * places (inside a CRLF, a field name, a byte order mark) are exercised.
+ * Every event handed over must respect the limit, and the same bytes fed in
+ * one piece must give the same events.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -67,50 +64,18 @@ static int parse(const uint8_t *p, size_t n, size_t step, struct tally *t)
 	return r;
 }
 
-static void dechunk_and_parse(const uint8_t *p, size_t n, size_t step, size_t outsz)
-{
-	struct cli_chunked *d = cli_chunked_new(1 << 20, 8);
-	struct cli_sse *s = cli_sse_new(MAX_EVENT);
-	uint8_t out[64];
-	size_t off = 0, k, used, got;
-	struct tally t;
-
-	memset(&t, 0, sizeof(t));
-	if (d == NULL || s == NULL) {
-		goto out;
-	}
-	while (off < n && !cli_chunked_done(d)) {
-		k = step > n - off ? n - off : step;
-		if (cli_chunked_decode(d, p + off, k, &used, out, outsz, &got) != 0) {
-			break;
-		}
-		if (used > k || got > outsz || (used == 0 && got == 0)) {
-			abort();
-		}
-		off += used;
-		if (cli_sse_feed(s, out, got, count, &t) != 0) {
-			break;
-		}
-	}
-out:
-	cli_sse_free(s);
-	cli_chunked_free(d);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tally whole, pieces;
-	size_t step, outsz;
+	size_t step;
 	int r1, r2;
 
 	if (size == 0) {
 		return 0;
 	}
 	step = (size_t)(data[0] & 0x0f) + 1;
-	outsz = (size_t)(data[0] >> 4) + 1;
 	data++;
 	size--;
-	dechunk_and_parse(data, size, step, outsz);
 	r1 = parse(data, size, 0, &whole);
 	r2 = parse(data, size, step, &pieces);
 	/* Where the bytes are cut must not change what is parsed. */
