@@ -148,7 +148,7 @@ $(CONFIG): Makefile | deps
 	  echo "CMOCKA := $$(pkg-config --libs cmocka)"; } >$@.tmp && mv $@.tmp $@
 
 # Test-only programs (never installed) that the end-to-end tests drive.
-$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBZT)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(TESTUTIL) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 # The MCP conformance server: the engine and the Streamable HTTP transport

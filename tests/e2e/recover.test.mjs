@@ -138,20 +138,26 @@ test('a call held for approval when the broker dies is withdrawn at the next sta
   assert.equal(auditEvents(broker, 'tool.ssh_exec').filter((e) => e.actor === 'bot:held-bot').length, 0);
 });
 
-test('a background job running when the broker dies is ended as interrupted at the next start', async () => {
+// After a restart of the broker: a client as bot (a new one, with roles),
+// and the agent started again, joined already: the broker's tunnel port
+// changed with the restart. Resolves once box1 is online.
+async function afterRestart(bot, roles) {
   const client = new S.Client({ name: 'zt-e2e-recover', version: '1.0.0' }, { capabilities: {} });
   await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
     fetch: brokerFetch(broker),
-    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, 'job-bot', { roles: 'runner' })}` } },
+    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, bot, { roles })}` } },
   }));
-  // The broker's tunnel port changed with each restart: the agent starts
-  // again, joined already, on the current one.
   await agent.stop();
   agent = await startAgent(broker, agentDir, 'box1',
     { hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
   assert.ok(agent.joined, agent.out?.stderr);
   await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
     .structuredContent.hosts.some((h) => h.online), 'box1 online');
+  return client;
+}
+
+test('a background job running when the broker dies is ended as interrupted at the next start', async () => {
+  const client = await afterRestart('job-bot', 'runner');
   const pidFile = path.join(tmpdir('zt-recover-'), 'pid');
   fs.chmodSync(path.dirname(pidFile), 0o777);
   const r = await client.callTool({ name: 'ssh_exec', arguments: { host: 'box1', login: sshd.user,
@@ -189,17 +195,7 @@ test('a transfer link open when the broker dies is ended as interrupted at the n
   fs.writeFileSync(role, `kind: role\nname: reader\nallow:\n  hosts: {env: test}\n  logins: [${sshd.user}]\n`
     + `  tools: [file_read, list_hosts]\n  paths: ["${dir}/**"]\n`);
   assert.equal(admin(broker, 'roles', 'apply', '-f', role).code, 0);
-  const client = new S.Client({ name: 'zt-e2e-recover', version: '1.0.0' }, { capabilities: {} });
-  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
-    fetch: brokerFetch(broker),
-    requestInit: { headers: { Authorization: `Bearer ${botToken(broker, 'link-bot', { roles: 'reader' })}` } },
-  }));
-  await agent.stop();
-  agent = await startAgent(broker, agentDir, 'box1',
-    { hostKey: sshd.hostKey, labels: 'env=test', ssh: `127.0.0.1:${sshd.port}` });
-  assert.ok(agent.joined, agent.out?.stderr);
-  await until(async () => (await client.callTool({ name: 'list_hosts', arguments: {} }))
-    .structuredContent.hosts.some((h) => h.online), 'box1 online');
+  const client = await afterRestart('link-bot', 'reader');
   const r = await client.callTool({ name: 'file_read', arguments: { host: 'box1', login: sshd.user,
     path: file, transfer: 'link' } });
   assert.equal(r.isError, false, JSON.stringify(r));

@@ -33,6 +33,7 @@
 #include "common/net.h"
 #include "common/sshca.h"
 #include "resources/ssh_exec.h"
+#include "tests/unit/testutil.h"
 
 #define BENCH_CALLS_MAX 100000
 #define BENCH_THREADS_MAX 256
@@ -78,27 +79,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* The first line of path without its newline (owned), or NULL. */
-static char *read_line(const char *path)
-{
-	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		return NULL;
-	}
-	if ((n = getline(&line, &cap, f)) < 0) {
-		free(line);
-		line = NULL;
-	} else if (n > 0 && line[n - 1] == '\n') {
-		line[n - 1] = '\0';
-	}
-	fclose(f);
-	return line;
 }
 
 /* Counts a failure (a time-out if r is ZT_ERR_TIMEOUT); keeps the first
@@ -277,7 +257,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	b.ca = ca;
-	if ((hk = read_line(hk_file)) == NULL) {
+	if ((hk = tu_first_line(hk_file)) == NULL) {
 		fprintf(stderr, "bench_libssh_exec: cannot read %s\n", hk_file);
 		goto out;
 	}

@@ -24,8 +24,10 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
+#include "common/net.h"
 #include "common/sshca.h"
 #include "resources/ssh_exec.h"
+#include "tests/unit/testutil.h"
 
 struct cancel_state {
 	struct timespec start;
@@ -79,42 +81,6 @@ static void progress_cb(void *arg, size_t out_bytes, size_t err_bytes, int64_t e
 	c->last_out = out_bytes;
 }
 
-static char *read_line(const char *path)
-{
-	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		return NULL;
-	}
-	if (getline(&line, &cap, f) < 0) {
-		free(line);
-		line = NULL;
-	}
-	fclose(f);
-	return line;
-}
-
-static int tcp_connect(unsigned port)
-{
-	struct sockaddr_in sa;
-	int fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	const char *ca_dir = NULL, *hk_file = NULL, *login = NULL, *command = NULL;
@@ -125,9 +91,9 @@ int main(int argc, char **argv)
 	struct ssh_exec_req req;
 	struct ssh_exec_result res;
 	struct cancel_state cs;
-	char *hk = NULL, *js = NULL, cid[64];
+	char *hk = NULL, *js = NULL, cid[64], portstr[8];
 	cJSON *o = NULL;
-	int i, fd = -1, rc = 1;
+	int i, r, fd = -1, rc = 1;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -179,12 +145,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ssh_exec_once: cannot load CA from %s\n", ca_dir);
 		goto out;
 	}
-	if ((hk = read_line(hk_file)) == NULL) {
+	if ((hk = tu_first_line(hk_file)) == NULL) {
 		fprintf(stderr, "ssh_exec_once: cannot read %s\n", hk_file);
 		goto out;
 	}
-	if ((fd = tcp_connect((unsigned)port)) < 0) {
-		fprintf(stderr, "ssh_exec_once: connect to port %llu: %s\n", port, strerror(errno));
+	snprintf(portstr, sizeof(portstr), "%llu", port);
+	if ((r = net_connect("127.0.0.1", portstr, net_mono_ms() + (int64_t)timeout_ms, &fd)) != 0) {
+		fprintf(stderr, "ssh_exec_once: connect to port %llu: %s\n", port, zt_strerror(r));
+		fd = -1;
 		goto out;
 	}
 	memset(&req, 0, sizeof(req));

@@ -32,6 +32,7 @@
 #include "common/net.h"
 #include "common/sshca.h"
 #include "resources/ssh_shell.h"
+#include "tests/unit/testutil.h"
 
 #define STEP_MS 10000
 
@@ -46,42 +47,6 @@ static void usage(void)
 static int dims(const char *s, int *c, int *r)
 {
 	return sscanf(s, "%dx%d", c, r) == 2 ? 0 : -1;
-}
-
-static char *read_line(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-
-	if (f == NULL) {
-		return NULL;
-	}
-	if (getline(&line, &cap, f) < 0) {
-		free(line);
-		line = NULL;
-	}
-	fclose(f);
-	return line;
-}
-
-static int tcp_connect(unsigned port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0) {
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* Reads what comes for up to ms into out / err; stops early when mark
@@ -127,7 +92,7 @@ int main(int argc, char **argv)
 	struct ssh_shell *sh = NULL;
 	struct sshca *ca = NULL;
 	struct buf *out = buf_new(1 << 20), *err = buf_new(1 << 20);
-	char error[256] = "", sig[SSH_SHELL_SIG_MAX] = "", *hk = NULL, *js;
+	char error[256] = "", sig[SSH_SHELL_SIG_MAX] = "", *hk = NULL, *js, portstr[8];
 	unsigned long port = 0;
 	int i, first_step = argc, ended = 0, code = -1, rc = 1;
 	size_t from = 0;
@@ -170,13 +135,16 @@ int main(int argc, char **argv)
 	    out == NULL || err == NULL) {
 		usage();
 	}
-	if (sshca_load_or_create(ca_dir, &ca) != 0 || (hk = read_line(hk_file)) == NULL) {
+	if (sshca_load_or_create(ca_dir, &ca) != 0 || (hk = tu_first_line(hk_file)) == NULL) {
 		fprintf(stderr, "ssh_shell_once: cannot load the CA or the host key\n");
 		goto out;
 	}
 	memset(&cr, 0, sizeof(cr));
-	if ((cr.fd = tcp_connect((unsigned)port)) < 0) {
-		fprintf(stderr, "ssh_shell_once: connect: %s\n", strerror(errno));
+	cr.fd = -1;
+	snprintf(portstr, sizeof(portstr), "%lu", port);
+	if (net_connect("127.0.0.1", portstr, net_mono_ms() + STEP_MS, &cr.fd) != 0) {
+		fprintf(stderr, "ssh_shell_once: cannot connect to port %lu\n", port);
+		cr.fd = -1;
 		goto out;
 	}
 	cr.host_key = hk;
@@ -242,7 +210,7 @@ int main(int argc, char **argv)
 out:
 	ssh_shell_close(sh);
 	ssh_conn_close(conn);
-	if (cr.fd > 0) {
+	if (cr.fd >= 0) {
 		close(cr.fd);
 	}
 	free(hk);

@@ -114,3 +114,23 @@ int tu_sql(const char *path, const char *sql, char *err, size_t errsz)
 	sqlite3_close(db);
 	return rc;
 }
+
+char *tu_first_line(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL) {
+		return NULL;
+	}
+	if ((n = getline(&line, &cap, f)) < 0) {
+		free(line);
+		line = NULL;
+	} else if (n > 0 && line[n - 1] == '\n') {
+		line[n - 1] = '\0';
+	}
+	fclose(f);
+	return line;
+}

@@ -1,7 +1,8 @@
 /*
- * testutil.h - helpers shared by the unit tests: a private temporary
- * directory per test and its removal afterwards, and SQL run on a store's
- * file behind its back.
+ * testutil.h - helpers shared by the unit tests and the test-only
+ * programs (tests/tools): a private temporary directory per test and its
+ * removal afterwards, SQL run on a store's file behind its back, and a
+ * file's first line.
  *
  * Test code only; never linked into ztbroker or ztctl.
  */
@@ -30,5 +31,9 @@ void tu_rmtree(const char *path);
  * (not the store's): the SQLite result code; err (may be NULL) gets
  * SQLite's message. */
 int tu_sql(const char *path, const char *sql, char *err, size_t errsz);
+
+/* The first line of path without its newline (owned), or NULL when it
+ * cannot be read. */
+char *tu_first_line(const char *path);
 
 #endif
