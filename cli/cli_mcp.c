@@ -63,6 +63,7 @@
 #define RETRY_MAX_MS 30000
 #define BACKOFF_MAX_MS 60000
 #define IDLE_MAX_MS 120000    /* silence on a stream (the broker pings every 15 s) */
+#define DRAIN_MS 2000         /* after the response, the rest of its stream at most */
 #define RESUME_TRIES 5        /* failed attempts in a row to resume a stream */
 #define POST_DRAIN_MS 1000    /* of CLI_MCP_DRAIN_MS, waiting for relays before DELETE */
 #define DELETE_TIMEOUT_MS 400
@@ -126,8 +127,13 @@ struct relay_ctx {
 	const struct job *j;  /* NULL on the standalone stream */
 	const char *sid;      /* the Mcp-Session-Id the response carried */
 	uint64_t gen;         /* the session the standalone stream belongs to */
-	int done;             /* the response to j's request went out */
+	int done;             /* the response to j's request arrived */
 	size_t events;        /* messages relayed from this connection */
+	/* The response itself, held back until its stream is closed: the
+	 * client sends its next request as soon as it sees it, and that one
+	 * should find this connection back in the pool (cli_stream.h). */
+	uint8_t *held;
+	size_t held_len;
 };
 
 /* snprintf for sentences to people, where a sentence cut short at outsz
@@ -557,11 +563,32 @@ static void on_message(struct relay_ctx *c, const uint8_t *data, size_t len)
 			record_session(c->sh, c->sid, msg);
 		}
 	}
-	if (j == NULL || !j->quiet) {
+	if (c->done && c->held == NULL && j != NULL && !j->quiet &&
+	    (c->held = malloc(len)) != NULL) {
+		memcpy(c->held, data, len);
+		c->held_len = len;
+	} else if (j == NULL || !j->quiet) {
 		out_message(c->sh, data, len, msg);
 	}
 out:
 	cJSON_Delete(msg);
+}
+
+/* Passes on the response held back (relay_ctx), once its stream is
+ * closed. */
+static void release_held(struct relay_ctx *c)
+{
+	cJSON *msg = NULL;
+
+	if (c->held == NULL) {
+		return;
+	}
+	if (json_parse(c->held, c->held_len, CLI_MCP_LINE_MAX, JSON_DEPTH, &msg) == 0) {
+		out_message(c->sh, c->held, c->held_len, msg);
+	}
+	cJSON_Delete(msg);
+	free(c->held);
+	c->held = NULL;
 }
 
 static int on_event(void *arg, const struct cli_sse_event *ev)
@@ -606,9 +633,20 @@ static int pump(struct relay_ctx *c, struct cli_stream *s, struct cli_sse *p)
 			return r;
 		}
 		if (c->done) {
-			return 0;
+			break;
 		}
 	}
+	/* The broker ends a request's stream right after its response: read
+	 * that end, so that the connection goes back to the pool. */
+	for (int64_t until = net_mono_ms() + DRAIN_MS; net_mono_ms() < until;) {
+		got = cli_stream_read(s, chunk, sizeof(chunk));
+		if (got > 0) {
+			(void)cli_sse_feed(p, chunk, (size_t)got, on_event, c);
+		} else if (got != ZT_ERR_TIMEOUT) {
+			break;
+		}
+	}
+	return 0;
 }
 
 /* The delay before resuming a stream: what the broker asked for, bounded. */
@@ -627,7 +665,7 @@ static long retry_delay(const struct cli_sse *p)
 static void relay_sse(struct shim *sh, const struct job *j, const struct target *t,
     const char *sid, struct cli_stream **sp)
 {
-	struct relay_ctx c = { sh, j, sid, t->gen, 0, 0 };
+	struct relay_ctx c = { sh, j, sid, t->gen, 0, 0, NULL, 0 };
 	struct cli_sse *p = cli_sse_new(CLI_MCP_LINE_MAX);
 	struct target t2;
 	char err[ERR_MAX], why[ERR_MAX * 2];
@@ -642,6 +680,7 @@ static void relay_sse(struct shim *sh, const struct job *j, const struct target 
 		r = pump(&c, *sp, p);
 		cli_stream_close(*sp);
 		*sp = NULL;
+		release_held(&c);
 		if (c.done || j->id == NULL) {
 			break;
 		}
@@ -766,6 +805,9 @@ static void relay(struct job *j)
 		job_error(j, CLI_MCP_ERR_BROKER, err);
 		goto out;
 	}
+	/* Back to the pool before the client sees the answer (relay_ctx). */
+	cli_stream_close(s);
+	s = NULL;
 	if (buf_len(b) == 0) {
 		/* 202 for a notification or a response; nothing to pass on. */
 		if (j->id != NULL) {
@@ -779,6 +821,7 @@ static void relay(struct job *j)
 	c.j = j;
 	c.sid = sid;
 	on_message(&c, buf_ptr(b), buf_len(b));
+	release_held(&c);
 	if (j->id != NULL && !c.done) {
 		job_error(j, CLI_MCP_ERR_BROKER, "The zt broker's answer is not the response to "
 		    "this request");

@@ -103,7 +103,11 @@ describe('ztctl over libcurl', () => {
       const end = await s.end();
       assert.equal(end.code, 0, end.stderr);
       // One connection for the POSTs (and the DELETE at the end), one for
-      // the standalone GET stream; one per request would be 11 or more.
+      // the standalone GET stream, and one more when the notification, sent
+      // without waiting, overlaps the next request; one per request would be
+      // 11 or more. ztctl gives a connection back before it passes the answer
+      // on, so the next request always finds it (a run under ASan once saw 4
+      // before that).
       t.diagnostic(`${r.accepted} connection(s) for 11 requests`);
       assert.ok(r.accepted >= 1 && r.accepted <= 3, `${r.accepted} connections for 11 requests`);
     } finally {
