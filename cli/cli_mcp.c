@@ -637,7 +637,9 @@ static int pump(struct relay_ctx *c, struct cli_stream *s, struct cli_sse *p)
 		}
 	}
 	/* The broker ends a request's stream right after its response: read
-	 * that end, so that the connection goes back to the pool. */
+	 * that end, so that the connection goes back to the pool; DRAIN_MS at
+	 * most, else it is closed with the stream. */
+	cli_stream_set_timeout(s, DRAIN_MS);
 	for (int64_t until = net_mono_ms() + DRAIN_MS; net_mono_ms() < until;) {
 		got = cli_stream_read(s, chunk, sizeof(chunk));
 		if (got > 0) {

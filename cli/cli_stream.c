@@ -640,6 +640,13 @@ int cli_stream_status(const struct cli_stream *s)
 	return s->status;
 }
 
+void cli_stream_set_timeout(struct cli_stream *s, int timeout_ms)
+{
+	if (timeout_ms > 0) {
+		s->timeout_ms = timeout_ms;
+	}
+}
+
 int cli_stream_header(const struct cli_stream *s, const char *name, char *out, size_t outsz)
 {
 	struct curl_header *h = NULL;

@@ -62,6 +62,8 @@ int cli_stream_open(const char *url, const char *pin, const struct cli_stream_re
     int timeout_ms, struct cli_stream **out, char *errbuf, size_t errsz);
 
 int cli_stream_status(const struct cli_stream *s);
+/* From now on each read waits at most timeout_ms (> 0) for bytes. */
+void cli_stream_set_timeout(struct cli_stream *s, int timeout_ms);
 /* A copy of the first response header called name (case-insensitive),
  * trimmed and NUL-terminated, into out. 0, ZT_ERR_NOT_FOUND or
  * ZT_ERR_TOO_LARGE (out is then an empty string). */
