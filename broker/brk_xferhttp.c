@@ -31,7 +31,7 @@
 
 #define BLOCK (256 * 1024)              /* bytes of a GET's chunk at most */
 
-enum stage { XR_NEW, XR_AUTH, XR_GO, XR_SENT };
+enum stage { XR_NEW, XR_AUTH, XR_GO, XR_DRAIN, XR_SENT };
 
 struct xreq {
 	struct brk *b;
@@ -273,6 +273,19 @@ static int parse_id(const char *url, char *id)
 	return p[i] == '\0' ? 0 : ZT_ERR_INVALID;
 }
 
+/* The refusal in xr->resp: at once for a GET; for a PUT once its body
+ * was read and dropped (a client still sending when the connection closes
+ * would often lose the answer to the reset), within the connection's body
+ * deadline (brk_conn.h). */
+static enum MHD_Result refuse(struct xreq *xr)
+{
+	if (xr->dir == BRK_XFER_WRITE) {
+		xr->stage = XR_DRAIN;
+		return MHD_YES;
+	}
+	return send_json(xr, &xr->resp);
+}
+
 /* The first call: what is asked, then the worker. */
 static enum MHD_Result on_new(struct xreq *xr, const char *url, const char *method)
 {
@@ -286,7 +299,8 @@ static enum MHD_Result on_new(struct xreq *xr, const char *url, const char *meth
 		    "(file_read) or PUT (file_write)");
 	}
 	if (parse_id(url, xr->id) != 0) {
-		return send_error(xr, 404, "not_found", "no such transfer link");
+		brk_resp_error(&xr->resp, 404, "not_found", "no such transfer link");
+		return refuse(xr);
 	}
 	xr->req.method = method;
 	xr->req.path = url;
@@ -295,7 +309,9 @@ static enum MHD_Result on_new(struct xreq *xr, const char *url, const char *meth
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	xr->stage = XR_AUTH;
 	if (brk_work_suspend(xr->b->work, xr->c, auth_job, xr) != 0) {
-		return send_error(xr, 503, "busy", "the server is busy: try again in a moment");
+		brk_resp_error(&xr->resp, 503, "busy", "the server is busy: try again in a moment");
+		xr->resp.retry_after = 1;
+		return refuse(xr);
 	}
 	return MHD_YES;
 }
@@ -318,8 +334,7 @@ enum MHD_Result brk_xferhttp_request(struct brk *b, struct MHD_Connection *c, co
 	case XR_AUTH:
 		/* The head again, after the worker resumed the connection. */
 		if (xr->x == NULL) {
-			*upload_size = 0;
-			return xr->resp.status != 0 ? send_json(xr, &xr->resp) : MHD_NO;
+			return xr->resp.status != 0 ? refuse(xr) : MHD_NO;
 		}
 		brk_conn_phase(c, BRK_CONN_BUSY);   /* the transfer bounds itself */
 		xr->stage = XR_GO;
@@ -327,6 +342,12 @@ enum MHD_Result brk_xferhttp_request(struct brk *b, struct MHD_Connection *c, co
 	case XR_GO:
 		return xr->dir == BRK_XFER_READ ? get_head(xr) : put_body(xr, upload_data,
 		    upload_size);
+	case XR_DRAIN:
+		if (*upload_size > 0) {
+			*upload_size = 0;       /* read and dropped */
+			return MHD_YES;
+		}
+		return send_json(xr, &xr->resp);
 	case XR_NEW:
 	case XR_SENT:
 	default:
