@@ -387,8 +387,6 @@ static int write_work(struct brk_call *c, struct ssh_sftp *s, const char *resolv
 	struct ssh_sftp_put p;
 	struct ssh_sftp_attr a;
 	char sha[CRYPTO_SHA256_HEX_LEN + 1], err[BRK_GATE_ERR_MAX], mode_s[8];
-	const char *slash = strrchr(resolved, '/');
-	char dir[BRK_FILE_PATH_MAX + 1];
 	uint8_t *d = NULL;
 	size_t n = 0;
 	int given, exists, atomic = 0, append = 0, create_only = 0, link, r;
@@ -423,10 +421,7 @@ static int write_work(struct brk_call *c, struct ssh_sftp *s, const char *resolv
 	if (write_data(c, &d, &n, err, sizeof(err)) != 0) {
 		return ZT_ERR_INTERNAL;     /* parse checked it */
 	}
-	snprintf(dir, sizeof(dir), "%.*s", slash == resolved ? 1 : (int)(slash - resolved),
-	    resolved);
-	p.dir = dir;
-	p.name = slash + 1;
+	p.path = resolved;
 	p.data = d;
 	p.n = n;
 	sha256_hex(d, n, sha);

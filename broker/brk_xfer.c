@@ -386,8 +386,6 @@ static int run_sftp(struct brk_xfer *x, struct run *rn)
 	struct ssh_sftp *s = NULL;
 	struct ssh_sftp_attr a;
 	struct ssh_sftp_put p;
-	const char *slash = strrchr(x->resolved, '/');
-	char dir[SSH_SFTP_PATH_MAX + 1];
 	uint64_t n = 0;
 	int r;
 
@@ -399,10 +397,7 @@ static int run_sftp(struct brk_xfer *x, struct run *rn)
 		r = ssh_sftp_read_stream(s, x->resolved, x->w.offset, x->w.length, &a, sink, rn, &n);
 	} else {
 		memset(&p, 0, sizeof(p));
-		snprintf(dir, sizeof(dir), "%.*s", slash == x->resolved ? 1 :
-		    (int)(slash - x->resolved), x->resolved);
-		p.dir = dir;
-		p.name = slash + 1;
+		p.path = x->resolved;
 		p.mode = x->w.mode;
 		p.flags = x->w.flags;
 		p.source = source;

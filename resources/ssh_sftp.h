@@ -176,21 +176,20 @@ typedef int ssh_sftp_source_fn(void *arg, uint8_t *buf, size_t max, size_t *got)
 #define SSH_SFTP_CREATE_ONLY 0x2
 
 struct ssh_sftp_put {
-	const char *dir;                /* the directory, as realpath gave it */
-	const char *name;               /* the entry in it: no '/', not "." or ".." */
+	/* The target: its directory as realpath gave it, then one name (no
+	 * '/', not "." or ".."). */
+	const char *path;
 	const uint8_t *data;
 	size_t n;
-	/* Or, data NULL and n 0: the content as source gives it (what is
-	 * written is counted in written either way). */
+	/* Or, data NULL and n 0: the content as source gives it. */
 	ssh_sftp_source_fn *source;
 	void *source_arg;
-	uint64_t written;
 	uint32_t mode;                  /* permission bits of a new file (07777) */
 	unsigned flags;                 /* SSH_SFTP_APPEND, SSH_SFTP_CREATE_ONLY */
 };
 /* Writes p (see above). *atomic says whether the target changed in one
  * step (a rename to a new name), not aside and back or in place. */
-int ssh_sftp_write(struct ssh_sftp *s, struct ssh_sftp_put *p, int *atomic);
+int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic);
 
 /* The entries of dir whose names sort after after (NULL: from the first),
  * at most limit (> 0) of them, into *out (owned: free with

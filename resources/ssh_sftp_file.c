@@ -276,22 +276,22 @@ int ssh_sftp_read_stream(struct ssh_sftp *s, const char *path, uint64_t offset, 
 
 /* ---- writing ---- */
 
-/* The next chunk of p's content into buf (at most max bytes; from the
- * source, filled as far as it gives): *k bytes, 0 at the end. */
-static int next_chunk(struct ssh_sftp *s, struct ssh_sftp_put *p, uint8_t *buf, size_t max,
-    size_t *k)
+/* The next chunk of p's content, at most max bytes, after done bytes:
+ * inline data where it is, or what the source gives, filled into buf as
+ * far as it gives. *chunk and *k (0 at the end). */
+static int next_chunk(struct ssh_sftp *s, const struct ssh_sftp_put *p, uint64_t done,
+    uint8_t *buf, size_t max, const uint8_t **chunk, size_t *k)
 {
 	size_t got;
 	int r;
 
 	*k = 0;
 	if (p->source == NULL) {
-		*k = p->n - p->written < max ? p->n - p->written : max;
-		if (*k > 0) {
-			memcpy(buf, p->data + p->written, *k);
-		}
+		*chunk = p->data + done;
+		*k = p->n - done < max ? p->n - done : max;
 		return 0;
 	}
+	*chunk = buf;
 	while (*k < max) {
 		if ((r = p->source(p->source_arg, buf + *k, max - *k, &got)) != 0) {
 			return sftp_fail(s, SSH_EXEC_ERROR, r, "the transfer's other end stopped");
@@ -304,34 +304,35 @@ static int next_chunk(struct ssh_sftp *s, struct ssh_sftp_put *p, uint8_t *buf, 
 	return 0;
 }
 
-/* Writes all of p's content to f (at its offset), counted in p->written,
- * then fsync@openssh.com when the server offers it (and then takes
- * requests of SSH_SFTP_WRITE_CHUNK_OPENSSH). */
-static int write_all(struct ssh_sftp *s, sftp_file f, struct ssh_sftp_put *p)
+/* Writes all of p's content to f (at its offset), then fsync@openssh.com
+ * when the server offers it (and then takes requests of
+ * SSH_SFTP_WRITE_CHUNK_OPENSSH). */
+static int write_all(struct ssh_sftp *s, sftp_file f, const struct ssh_sftp_put *p)
 {
 	int fsync = openssh(s);
-	size_t chunk = fsync ? SSH_SFTP_WRITE_CHUNK_OPENSSH : SSH_SFTP_CHUNK, k;
-	uint8_t *buf = malloc(chunk);
+	size_t max = fsync ? SSH_SFTP_WRITE_CHUNK_OPENSSH : SSH_SFTP_CHUNK, k;
+	uint8_t *buf = p->source != NULL ? malloc(max) : NULL;
+	const uint8_t *chunk;
+	uint64_t done = 0;
 	ssize_t w;
 	int r = 0;
 
-	p->written = 0;
-	if (buf == NULL) {
+	if (p->source != NULL && buf == NULL) {
 		return nomem(s);
 	}
 	for (;;) {
-		if ((r = next_chunk(s, p, buf, chunk, &k)) != 0 || k == 0) {
+		if ((r = next_chunk(s, p, done, buf, max, &chunk, &k)) != 0 || k == 0) {
 			break;
 		}
 		if ((r = sftp_step(s)) != 0) {
 			break;
 		}
 		/* libssh 0.10 sends the whole of k in one request. */
-		if ((w = sftp_write(f, buf, k)) < 0 || (size_t)w != k) {
+		if ((w = sftp_write(f, chunk, k)) < 0 || (size_t)w != k) {
 			r = sftp_failed(s, "write");
 			break;
 		}
-		p->written += k;
+		done += k;
 	}
 	free(buf);
 	if (r == 0 && fsync) {
@@ -381,12 +382,12 @@ static void undo(struct ssh_sftp *s, const char *path)
 }
 
 /* "dir/name", or with tag ".name.zt-TAG" in dir, into out. */
-static int join(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *tag, char *out,
-    size_t outsz)
+static int join(struct ssh_sftp *s, const char *dir, const char *name, const char *tag,
+    char *out, size_t outsz)
 {
-	const char *sep = strcmp(p->dir, "/") == 0 ? "" : "/";
-	int n = tag != NULL ? snprintf(out, outsz, "%s%s.%s.zt-%s", p->dir, sep, p->name, tag) :
-	    snprintf(out, outsz, "%s%s%s", p->dir, sep, p->name);
+	const char *sep = strcmp(dir, "/") == 0 ? "" : "/";
+	int n = tag != NULL ? snprintf(out, outsz, "%s%s.%s.zt-%s", dir, sep, name, tag) :
+	    snprintf(out, outsz, "%s%s%s", dir, sep, name);
 
 	if (n < 0 || (size_t)n >= outsz) {
 		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_TOO_LARGE, "path too long");
@@ -441,8 +442,8 @@ static int rename_in(struct ssh_sftp *s, const char *tmp, const char *old, const
 }
 
 /* Through a temporary file and a rename (ssh_sftp.h). */
-static int write_replace(struct ssh_sftp *s, struct ssh_sftp_put *p, const char *target,
-    int *atomic)
+static int write_replace(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *dir,
+    const char *name, int *atomic)
 {
 	char tmp[SSH_SFTP_PATH_MAX + 1], old[SSH_SFTP_PATH_MAX + 1], tag[TMP_TAG_LEN + 5];
 	uint8_t rnd[TMP_TAG_LEN / 2];
@@ -453,18 +454,18 @@ static int write_replace(struct ssh_sftp *s, struct ssh_sftp_put *p, const char 
 	    sizeof(tag)) != 0) {
 		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_CRYPTO, "no random bytes");
 	}
-	if ((r = join(s, p, tag, tmp, sizeof(tmp))) != 0) {
+	if ((r = join(s, dir, name, tag, tmp, sizeof(tmp))) != 0) {
 		return r;
 	}
 	memcpy(tag + TMP_TAG_LEN, ".old", 5);
-	if ((r = join(s, p, tag, old, sizeof(old))) != 0 ||
+	if ((r = join(s, dir, name, tag, old, sizeof(old))) != 0 ||
 	    (r = create_excl(s, tmp, 0, p->mode, &f)) != 0) {
 		return r;
 	}
 	r = write_all(s, f, p);
 	r = close_file(s, f, r);
 	if (r == 0) {
-		r = rename_in(s, tmp, old, target, atomic);
+		r = rename_in(s, tmp, old, p->path, atomic);
 	}
 	if (r != 0) {
 		undo(s, tmp);
@@ -473,7 +474,7 @@ static int write_replace(struct ssh_sftp *s, struct ssh_sftp_put *p, const char 
 }
 
 /* At the end of an existing file, or of a new one (ssh_sftp.h). */
-static int write_append(struct ssh_sftp *s, struct ssh_sftp_put *p, const char *target)
+static int write_append(struct ssh_sftp *s, const struct ssh_sftp_put *p, const char *target)
 {
 	sftp_file f = NULL;
 	int r;
@@ -492,35 +493,34 @@ static int write_append(struct ssh_sftp *s, struct ssh_sftp_put *p, const char *
 	return close_file(s, f, r);
 }
 
-int ssh_sftp_write(struct ssh_sftp *s, struct ssh_sftp_put *p, int *atomic)
+int ssh_sftp_write(struct ssh_sftp *s, const struct ssh_sftp_put *p, int *atomic)
 {
-	char target[SSH_SFTP_PATH_MAX + 1];
+	char dir[SSH_SFTP_PATH_MAX + 1];
+	const char *slash = p != NULL && p->path != NULL ? strrchr(p->path, '/') : NULL;
+	const char *name = slash != NULL ? slash + 1 : NULL;
 	sftp_file f = NULL;
 	int r;
 
 	*atomic = 0;
-	if (p == NULL || p->dir == NULL || p->name == NULL || p->name[0] == '\0' ||
-	    strchr(p->name, '/') != NULL || strcmp(p->name, ".") == 0 ||
-	    strcmp(p->name, "..") == 0 || (p->data == NULL && p->n > 0) ||
-	    (p->source != NULL && p->n > 0) ||
+	if (name == NULL || p->path[0] != '/' || strlen(p->path) > SSH_SFTP_PATH_MAX ||
+	    name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    (p->data == NULL && p->n > 0) || (p->source != NULL && p->n > 0) ||
 	    (p->flags & SSH_SFTP_APPEND && p->flags & SSH_SFTP_CREATE_ONLY)) {
 		return sftp_fail(s, SSH_EXEC_ERROR, ZT_ERR_INVALID, "bad write request");
 	}
-	if ((r = join(s, p, NULL, target, sizeof(target))) != 0) {
-		return r;
-	}
+	snprintf(dir, sizeof(dir), "%.*s", slash == p->path ? 1 : (int)(slash - p->path), p->path);
 	if (p->flags & SSH_SFTP_APPEND) {
-		return write_append(s, p, target);
+		return write_append(s, p, p->path);
 	}
 	if (!(p->flags & SSH_SFTP_CREATE_ONLY)) {
-		return write_replace(s, p, target, atomic);
+		return write_replace(s, p, dir, name, atomic);
 	}
-	if ((r = create_excl(s, target, 0, p->mode, &f)) != 0) {
+	if ((r = create_excl(s, p->path, 0, p->mode, &f)) != 0) {
 		return r;
 	}
 	r = close_file(s, f, write_all(s, f, p));
 	if (r != 0) {
-		undo(s, target);
+		undo(s, p->path);
 	}
 	return r;
 }
