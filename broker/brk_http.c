@@ -193,8 +193,7 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 	return r;
 }
 
-/* Sends resp as JSON with the broker's standard headers. */
-static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp *resp)
+enum MHD_Result brk_http_send(struct MHD_Connection *c, const struct brk_resp *resp)
 {
 	struct MHD_Response *r = brk_http_response(resp, NULL);
 	enum MHD_Result ret;
@@ -207,7 +206,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, const struct brk_resp
 	return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *code,
+enum MHD_Result brk_http_send_error(struct MHD_Connection *c, int status, const char *code,
     int64_t retry_after, const char *msg)
 {
 	struct brk_resp resp;
@@ -216,7 +215,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, int status, const ch
 	memset(&resp, 0, sizeof(resp));
 	brk_resp_error(&resp, status, code, "%s", msg);
 	resp.retry_after = retry_after;
-	ret = send_resp(c, &resp);
+	ret = brk_http_send(c, &resp);
 	brk_resp_clear(&resp);
 	return ret;
 }
@@ -227,7 +226,7 @@ static enum MHD_Result send_too_large(struct MHD_Connection *c)
 	char msg[64];
 
 	snprintf(msg, sizeof(msg), "request body over %d bytes", BRK_BODY_MAX);
-	return send_error(c, 413, "body_too_large", 0, msg);
+	return brk_http_send_error(c, 413, "body_too_large", 0, msg);
 }
 
 void brk_http_client_addr(struct MHD_Connection *c, char *out, size_t outsz)
@@ -334,7 +333,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	/* The connection stays suspended while api_job runs: libmicrohttpd
 	 * calls again only once the job is done. */
 	if (rs->done) {
-		ret = send_resp(c, &rs->resp);
+		ret = brk_http_send(c, &rs->resp);
 		brk_resp_clear(&rs->resp);
 		return ret;
 	}
@@ -361,7 +360,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
 		log_warn("%s %s from %s: 503, every worker busy", method, url, rs->source);
-		return send_error(c, 503, "busy", BUSY_RETRY_S,
+		return brk_http_send_error(c, 503, "busy", BUSY_RETRY_S,
 		    "the server is busy: try again in a moment");
 	}
 	return MHD_YES;

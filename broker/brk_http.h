@@ -21,12 +21,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <microhttpd.h>
 
 struct brk;
 struct brk_http;
 struct brk_resp;
-struct MHD_Connection;
-struct MHD_Response;
 
 /* Event-loop threads. TLS handshakes run on them, so a few; everything
  * that blocks runs elsewhere. */
@@ -68,6 +67,12 @@ int brk_http_start(struct brk *b, const struct brk_http_config *cfg, struct brk_
  * destroys it. NULL on ENOMEM. */
 struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge);
 
+/* Queues resp (brk_api.h) on c as brk_http_response() makes it. */
+enum MHD_Result brk_http_send(struct MHD_Connection *c, const struct brk_resp *resp);
+/* Queues the error {"error": {code, message}} with status (and
+ * Retry-After when retry_after > 0). */
+enum MHD_Result brk_http_send_error(struct MHD_Connection *c, int status, const char *code,
+    int64_t retry_after, const char *msg);
 /* The headers of every answer: never cached, never sniffed, HTTPS only,
  * and when to come back (resp->retry_after). */
 void brk_http_common_headers(struct MHD_Response *r, const struct brk_resp *resp);

@@ -97,31 +97,17 @@ static void auth_job(void *arg)
 }
 
 /* Sends resp (JSON) and is done. */
-static enum MHD_Result send_json(struct xreq *xr, struct brk_resp *resp)
+static enum MHD_Result send_json(struct xreq *xr, const struct brk_resp *resp)
 {
-	struct MHD_Response *r = brk_http_response(resp, NULL);
-	enum MHD_Result ret;
-
 	xr->stage = XR_SENT;
-	if (r == NULL) {
-		return MHD_NO;
-	}
-	ret = MHD_queue_response(xr->c, (unsigned)resp->status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return brk_http_send(xr->c, resp);
 }
 
 static enum MHD_Result send_error(struct xreq *xr, int status, const char *code,
     const char *msg)
 {
-	struct brk_resp resp;
-	enum MHD_Result ret;
-
-	memset(&resp, 0, sizeof(resp));
-	brk_resp_error(&resp, status, code, "%s", msg);
-	ret = send_json(xr, &resp);
-	brk_resp_clear(&resp);
-	return ret;
+	xr->stage = XR_SENT;
+	return brk_http_send_error(xr->c, status, code, 0, msg);
 }
 
 /* ---- GET ---- */
