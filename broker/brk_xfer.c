@@ -281,7 +281,8 @@ int brk_xfer_take(struct brk_xfers *reg, const char *id, enum brk_xfer_dir dir,
 	} else if (x != NULL && x->state == XFER_OFFERED && x->w.dir == dir &&
 	    crypto_ct_equal(x->token_hash, who->token_hash, sizeof(x->token_hash)) &&
 	    net_mono_ms() < x->expires_ms) {
-		if ((x->ring = malloc(XFER_RING)) == NULL) {
+		/* A take whose thread could not start leaves the ring for the next. */
+		if (x->ring == NULL && (x->ring = malloc(XFER_RING)) == NULL) {
 			r = ZT_ERR_NOMEM;
 		} else {
 			snprintf(x->source, sizeof(x->source), "%s", who->source);
@@ -526,12 +527,14 @@ void brk_xfer_chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 			continue;
 		}
 		why = brk_sshconn_why(b, x->pc, gen, full);
+		pthread_mutex_lock(&x->mu);
 		if (why == NULL && now - x->progress_ms > BRK_XFER_STALL_S * 1000) {
 			why = "no byte moved for a minute";
 		}
 		if (why != NULL) {
-			xfer_stop(x, why);
+			brk_xfer_stop_locked(x, why);
 		}
+		pthread_mutex_unlock(&x->mu);
 	}
 	pthread_mutex_unlock(&reg->mu);
 	expire(list, "the link was not used in time");
