@@ -11,8 +11,8 @@
 #include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_front.h"
 #include "broker/brk_gate.h"
-#include "broker/brk_mcp.h"
 #include "broker/brk_policy.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -129,51 +129,22 @@ static int settled(void *arg)
 	return done;
 }
 
-/* Tells the caller where to answer: URL-mode elicitation when the client
- * takes it, and always a log message. The elicitation is answered by the
- * client (whether the person agreed to open the page) or made moot by an
- * answer given elsewhere (ztctl, the page opened from the log message),
- * then its request is withdrawn. 0, or ZT_ERR_CANCELLED when the client
- * declined or cancelled the elicitation. */
+/* Tells the caller where to answer, through the call's front door
+ * (brk_front.h): 0, or ZT_ERR_CANCELLED when the person declined. */
 static int tell(struct brk_call *c, const struct store_approval *a, const char *url)
 {
 	struct settled_arg sa = { c->b, a->id };
 	char msg[STORE_APPROVERS_MAX + 1024], need[STORE_APPROVERS_MAX + 64];
-	cJSON *p, *answer = NULL, *log;
-	const char *action;
-	int r;
+	struct brk_held h;
 
 	missing_text(a, need, sizeof(need));
 	snprintf(msg, sizeof(msg), "zt holds this call (%s on %s) until it gets %s: open %s or "
 	    "run `ztctl approve %s`", c->tool->name, c->host != NULL ? c->host : "the broker",
 	    need, url, a->id);
-	if ((log = cJSON_CreateObject()) != NULL) {
-		cJSON_AddStringToObject(log, "message", msg);
-		cJSON_AddStringToObject(log, "url", url);
-		cJSON_AddStringToObject(log, "approval_id", a->id);
-		cJSON_AddStringToObject(log, "needs", need);
-		mcp_call_log(c->mcp, "warning", "zt", log);
-	}
-	if (!mcp_call_client_supports(c->mcp, "elicitation.url")) {
-		return 0;
-	}
-	if ((p = cJSON_CreateObject()) == NULL) {
-		return ZT_ERR_NOMEM;
-	}
-	cJSON_AddStringToObject(p, "mode", "url");
-	cJSON_AddStringToObject(p, "url", url);
-	cJSON_AddStringToObject(p, "elicitationId", a->id);
-	cJSON_AddStringToObject(p, "message", msg);
-	r = mcp_call_request_until(c->mcp, "elicitation/create", p,
-	    (int)((a->expires_at - c->b->now()) * 1000), settled, &sa, &answer);
-	action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "action"));
-	if (r == 0 && action != NULL && strcmp(action, "accept") != 0) {
-		r = ZT_ERR_CANCELLED; /* the person said no to the page: withdrawn */
-	} else if (r == ZT_ERR_PROTOCOL || r == ZT_ERR_TIMEOUT || r == ZT_ERR_STOPPED) {
-		r = 0; /* the page and ztctl still answer, or one did */
-	}
-	cJSON_Delete(answer);
-	return r;
+	h = (struct brk_held){ .id = a->id, .url = url, .needs = need, .message = msg,
+	    .self_stepup = a->need_mfa && !a->need_approval,
+	    .wait_ms = (int)((a->expires_at - c->b->now()) * 1000) };
+	return brk_front_held(c->front, &h, settled, &sa);
 }
 
 /* Ends a pending request that will not run and audits it: 0, or
@@ -248,11 +219,11 @@ static int wait_answer(struct brk_call *c, struct store_approval *a, cJSON **res
 			snprintf(text, sizeof(text), "waiting for %s (approval %s): %llds left",
 			    a->need_approval ? "approval" : "an MFA step-up", a->id,
 			    (long long)(a->expires_at - t));
-			mcp_call_progress(c->mcp, (double)(t - start), (double)(a->expires_at - start),
-			    text);
+			brk_front_progress(c->front, (double)(t - start),
+			    (double)(a->expires_at - start), text);
 			next_progress = t * 1000 + BRK_APPROVAL_PROGRESS_MS;
 		}
-		if (mcp_call_sleep(c->mcp, BRK_APPROVAL_POLL_MS) != 0) {
+		if (brk_front_sleep(c->front, BRK_APPROVAL_POLL_MS) != 0) {
 			/* Cancelled: the client waits for no answer. */
 			(void)end(c, a, "withdrawn", "the client cancelled the call");
 			return ZT_ERR_CANCELLED;
@@ -341,7 +312,7 @@ int brk_approvals_gate(struct brk_call *c, cJSON **result)
 	snprintf(c->approval_id, sizeof(c->approval_id), "%s", a.id);
 	page_url(c->b, a.id, url, sizeof(url));
 	if ((r = tell(c, &a, url)) == ZT_ERR_CANCELLED) {
-		if (mcp_call_cancelled(c->mcp)) {
+		if (brk_front_cancelled(c->front)) {
 			(void)end(c, &a, "withdrawn", "the client cancelled the call");
 		} else if (end(c, &a, "withdrawn", "the client declined the approval page") != 0) {
 			*result = mcp_result_error(BRK_GATE_UNRECORDED);
@@ -353,12 +324,7 @@ int brk_approvals_gate(struct brk_call *c, cJSON **result)
 	} else {
 		(void)end(c, &a, "withdrawn", "the broker could not tell the client");
 	}
-	if (mcp_call_client_supports(c->mcp, "elicitation.url")) {
-		cJSON *p = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(p, "elicitationId", a.id);
-		mcp_call_notify(c->mcp, "notifications/elicitation/complete", p);
-	}
+	brk_front_held_done(c->front, a.id);
 	a.command = NULL;
 	store_approval_clear(&a);
 	if (r == ZT_ERR_CANCELLED && *result != NULL) {

@@ -10,8 +10,8 @@
 #include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_approvals.h"
+#include "broker/brk_front.h"
 #include "broker/brk_hosts.h"
-#include "broker/brk_mcp.h"
 #include "broker/brk_policy.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -138,7 +138,7 @@ static cJSON *details(const struct brk_call *c)
 	}
 	cJSON_AddStringToObject(d, "tool", c->tool->name);
 	cJSON_AddStringToObject(d, "call_id", c->id);
-	cJSON_AddStringToObject(d, "request_id", mcp_call_id(c->mcp));
+	cJSON_AddStringToObject(d, "request_id", c->front->request_id);
 	if (c->host != NULL) {
 		cJSON_AddStringToObject(d, "host", c->host);
 	}
@@ -300,13 +300,12 @@ static int walk(struct brk_call *c, const cJSON *args, cJSON **result)
 {
 	struct brk *b = c->b;
 	const struct brk_tool *t = c->tool;
-	struct mcp_call *mcp = c->mcp;
 	char err[BRK_GATE_ERR_MAX], unknown[160];
 	uint8_t rnd[BRK_GATE_CALL_ID_LEN / 2];
 	cJSON *d;
 	int r;
 
-	if ((r = brk_mcp_identity(b, mcp, &c->who)) != 0) {
+	if ((r = brk_identity_load(b, c->front->credential, c->front->source, &c->who)) != 0) {
 		*result = mcp_result_error("your credential no longer holds (%s): log in again",
 		    brk_identity_refusal(r));
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
@@ -342,7 +341,8 @@ static int walk(struct brk_call *c, const cJSON *args, cJSON **result)
 		int64_t gen = c->generation;
 
 		memcpy(roles, c->who.roles, sizeof(roles));
-		if (brk_mcp_identity(b, mcp, &c->who) != 0 || strcmp(c->who.roles, roles) != 0 ||
+		if (brk_identity_load(b, c->front->credential, c->front->source, &c->who) != 0 ||
+		    strcmp(c->who.roles, roles) != 0 ||
 		    brk_policy_generation(b->roles) != gen) {
 			refuse(c, "denied", "the roles or the credential changed while the call "
 			    "waited", 0, "the roles changed while the call waited; its approval no "
@@ -375,7 +375,7 @@ static int walk(struct brk_call *c, const cJSON *args, cJSON **result)
 	return r;
 }
 
-int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
+int brk_gate_call(struct brk *b, const struct brk_tool *t, const struct brk_front *front,
     const cJSON *args, cJSON **result)
 {
 	struct brk_call c;
@@ -384,7 +384,7 @@ int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
 	*result = NULL;
 	memset(&c, 0, sizeof(c));
 	c.b = b;
-	c.mcp = mcp;
+	c.front = front;
 	c.tool = t;
 	c.args = args;
 	r = walk(&c, args, result);

@@ -45,7 +45,7 @@
 #include "policy/pol_eval.h"
 
 struct brk;
-struct mcp_call;
+struct brk_front;
 struct mcp_server;
 
 #define BRK_GATE_CALL_ID_LEN 16   /* hex digits of a call id (64 random bits) */
@@ -91,7 +91,8 @@ struct brk_tool {
  * it; nothing outlives the call. */
 struct brk_call {
 	struct brk *b;
-	struct mcp_call *mcp;       /* progress, cancellation, the request id */
+	const struct brk_front *front; /* the door it came through: who, the request
+	                            * id, cancellation, progress (brk_front.h) */
 	const struct brk_tool *tool;
 	struct brk_identity who;
 	char id[BRK_GATE_CALL_ID_LEN + 1];
@@ -128,11 +129,12 @@ struct brk_call {
 	struct brk_pooled *pc;
 };
 
-/* Runs one call of t through the steps above; the mcp_tool handler of
- * every gated tool. On 0, *result is the CallToolResult (owned by the
- * caller); ZT_ERR_CANCELLED: no response is due; another negative value:
- * an internal error (-32603). */
-int brk_gate_call(struct brk *b, const struct brk_tool *t, struct mcp_call *mcp,
+/* Runs one call of t, come through front, through the steps above; the
+ * mcp_tool handler of every gated tool, and a terminal's session
+ * (brk_term.h). On 0, *result is the CallToolResult (owned by the caller);
+ * ZT_ERR_CANCELLED: no response is due; another negative value: an
+ * internal error (-32603). */
+int brk_gate_call(struct brk *b, const struct brk_tool *t, const struct brk_front *front,
     const cJSON *args, cJSON **result);
 
 /* For a tool that resolved its path on the host (brk_files.h): decides c's

@@ -10,6 +10,7 @@
 #include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_dial.h"
+#include "broker/brk_front.h"
 #include "broker/brk_gate.h"
 #include "broker/brk_policy.h"
 #include "broker/brk_sshpool.h"
@@ -57,7 +58,7 @@ int brk_sshconn_parse_target(struct brk_call *c, const cJSON *args, char *err, s
 
 int brk_sshconn_cancelled(void *arg)
 {
-	return mcp_call_cancelled(((struct brk_call *)arg)->mcp);
+	return brk_front_cancelled(((struct brk_call *)arg)->front);
 }
 
 int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled **pc,
@@ -151,7 +152,7 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 int brk_sshconn_retry(struct brk_call *c, struct brk_pooled *pc, int started, int *tries,
     const char *error)
 {
-	if (pc->uses <= 1 || started || *tries > 0 || mcp_call_cancelled(c->mcp)) {
+	if (pc->uses <= 1 || started || *tries > 0 || brk_front_cancelled(c->front)) {
 		return 0;
 	}
 	(*tries)++;

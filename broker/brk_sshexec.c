@@ -10,6 +10,7 @@
 
 #include "audit/aud_log.h"
 #include "broker/brk.h"
+#include "broker/brk_front.h"
 #include "broker/brk_gate.h"
 #include "broker/brk_jobs.h"
 #include "broker/brk_sshconn.h"
@@ -74,8 +75,7 @@ static void on_progress(void *arg, size_t out_bytes, size_t err_bytes, int64_t e
 
 	snprintf(msg, sizeof(msg), "running for %llds; %zu bytes of output so far",
 	    (long long)(elapsed_ms / 1000), out_bytes + err_bytes);
-	mcp_call_progress(x->mcp, (double)elapsed_ms / 1000.0,
-	    (double)x->timeout_s, msg);
+	brk_front_progress(x->front, (double)elapsed_ms / 1000.0, (double)x->timeout_s, msg);
 }
 
 /* structuredContent and its text for a command that ran; NULL on ENOMEM. */

@@ -13,6 +13,7 @@
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_files.h"
+#include "broker/brk_front.h"
 #include "broker/brk_hosts.h"
 #include "broker/brk_jobs.h"
 #include "broker/brk_sshexec.h"
@@ -315,8 +316,10 @@ struct brk_tools {
 static int handler(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
 {
 	const struct slot *s = arg;
+	struct brk_front f;
 
-	return brk_gate_call(s->b, s->t, call, args, result);
+	brk_front_mcp(call, &f);
+	return brk_gate_call(s->b, s->t, &f, args, result);
 }
 
 static int visible(const struct mcp_identity *who, void *arg)
