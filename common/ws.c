@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -94,6 +97,42 @@ static int utf8(const uint8_t *p, size_t n)
 		}
 	}
 	return 1;
+}
+
+/* ---- the handshake ---- */
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+int ws_client_key(char key[WS_KEY_LEN + 1])
+{
+	uint8_t raw[16];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		return ZT_ERR_CRYPTO;
+	}
+	EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw));
+	return 0;
+}
+
+int ws_accept_for(const char *key, char accept[WS_ACCEPT_LEN + 1])
+{
+	uint8_t raw[18], digest[20];
+	char text[WS_KEY_LEN + sizeof(WS_GUID)];
+	unsigned int dlen = 0;
+
+	/* 24 characters ending in "==" decode to exactly 16 bytes (18 with
+	 * the padding's two zeros). */
+	if (key == NULL || strlen(key) != WS_KEY_LEN || strcmp(key + 22, "==") != 0 ||
+	    EVP_DecodeBlock(raw, (const unsigned char *)key, WS_KEY_LEN) != 18) {
+		return ZT_ERR_INVALID;
+	}
+	memcpy(text, key, WS_KEY_LEN);
+	memcpy(text + WS_KEY_LEN, WS_GUID, sizeof(WS_GUID));
+	if (EVP_Digest(text, strlen(text), digest, &dlen, EVP_sha1(), NULL) != 1 || dlen != 20) {
+		return ZT_ERR_CRYPTO;
+	}
+	EVP_EncodeBlock((unsigned char *)accept, digest, sizeof(digest));
+	return 0;
 }
 
 size_t ws_close_payload(uint8_t out[WS_CONTROL_MAX], uint16_t code, const char *reason)

@@ -75,6 +75,17 @@ int ws_frame_put(struct buf *out, int fin, enum ws_opcode op, const void *p, siz
  * returns its length. */
 size_t ws_close_payload(uint8_t out[WS_CONTROL_MAX], uint16_t code, const char *reason);
 
+/* The opening handshake (RFC 6455 4). WS_KEY_LEN: a Sec-WebSocket-Key,
+ * base64 of 16 bytes; WS_ACCEPT_LEN: its Sec-WebSocket-Accept. */
+#define WS_KEY_LEN 24
+#define WS_ACCEPT_LEN 28
+/* A new random key for a client's request into key. 0 or ZT_ERR_CRYPTO. */
+int ws_client_key(char key[WS_KEY_LEN + 1]);
+/* The Sec-WebSocket-Accept for key: base64 of the SHA-1 of the key and
+ * the protocol's GUID. 0, or ZT_ERR_INVALID when key is not base64 of 16
+ * bytes. */
+int ws_accept_for(const char *key, char accept[WS_ACCEPT_LEN + 1]);
+
 /* What ws_read() found. */
 enum ws_kind {
 	WS_NONE,                     /* a fragment, or not a whole frame yet */

@@ -244,6 +244,24 @@ static void test_refusals(void **state)
 }
 
 /* Masking in pieces from an offset is masking at once. */
+/* RFC 6455 1.3's example handshake; keys that are not 16 bytes. */
+static void test_handshake(void **state)
+{
+	char accept[WS_ACCEPT_LEN + 1], key[WS_KEY_LEN + 1], again[WS_ACCEPT_LEN + 1];
+
+	(void)state;
+	assert_int_equal(ws_accept_for("dGhlIHNhbXBsZSBub25jZQ==", accept), 0);
+	assert_string_equal(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	assert_int_equal(ws_accept_for("dGhlIHNhbXBsZSBub25jZQ=", accept), ZT_ERR_INVALID);
+	assert_int_equal(ws_accept_for("dGhlIHNhbXBsZSBub25jZQ==x", accept), ZT_ERR_INVALID);
+	assert_int_equal(ws_accept_for("dGhlIHNhbXBsZSBub25jZQo=", accept), ZT_ERR_INVALID);
+	assert_int_equal(ws_accept_for("dGhlIHNhbXBsZSBub25j!!==", accept), ZT_ERR_INVALID);
+	assert_int_equal(ws_accept_for(NULL, accept), ZT_ERR_INVALID);
+	assert_int_equal(ws_client_key(key), 0);
+	assert_int_equal(strlen(key), WS_KEY_LEN);
+	assert_int_equal(ws_accept_for(key, again), 0);
+}
+
 static void test_mask_offset(void **state)
 {
 	uint8_t a[13], b[13];
@@ -271,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_mask_offset),
+		cmocka_unit_test(test_handshake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
