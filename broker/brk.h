@@ -23,6 +23,7 @@ struct brk_dials;
 struct brk_sshpool;
 struct brk_jobs;
 struct brk_xfers;
+struct brk_wss;
 struct brk_mcphttp;
 struct ca;
 struct sshca;
@@ -72,6 +73,8 @@ struct brk {
 	struct brk_jobs *jobs;
 	/* Transfer links of the file tools (brk_xfer.h); NULL: none offered. */
 	struct brk_xfers *xfers;
+	/* The WebSocket connections of /ws/ (brk_ws.h): terminals. */
+	struct brk_wss *wss;
 	/* Streams waiting for an agent's accept (brk_dial.h). */
 	struct brk_dials *dials;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */

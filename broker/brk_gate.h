@@ -62,6 +62,9 @@ struct mcp_server;
 #define BRK_TOOL_OPEN 0x2u
 /* Its calls carry a path (the file tools): a role's paths bound it. */
 #define BRK_TOOL_PATH 0x4u
+/* Only a person's terminal runs it (brk_term.h): not offered over MCP; its
+ * run reads the terminal from the front (c->front->arg). */
+#define BRK_TOOL_TERM 0x8u
 
 struct brk_call;
 
@@ -178,10 +181,13 @@ struct brk_tools;
 struct brk_tools *brk_tools_new(struct brk *b);
 void brk_tools_free(struct brk_tools *t);
 /* The names of the tools of the table that act on a host and take no path
- * (ssh_exec, the job tools), into names (at most max); returns how many. */
+ * (ssh_exec, the job tools, ssh_shell), each once, into names (at most
+ * max); returns how many. */
 size_t brk_tools_pathless(const char **names, size_t max);
-/* Adds every tool of the table to srv, each run through the gate. 0 or a
- * ZT_ERR_*. */
+/* The terminal entry (BRK_TOOL_TERM) of the table named name, or NULL. */
+const struct brk_tool *brk_tools_term(const char *name);
+/* Adds every tool of the table but the terminal ones to srv, each run
+ * through the gate. 0 or a ZT_ERR_*. */
 int brk_tools_register(struct brk_tools *t, struct mcp_server *srv);
 
 #endif

@@ -29,6 +29,7 @@
 #include "broker/brk_web.h"
 #include "broker/brk_work.h"
 #include "broker/brk_xfer.h"
+#include "broker/brk_ws.h"
 #include "broker/brk_xferhttp.h"
 #include "common/buf.h"
 #include "common/crypto.h"
@@ -62,6 +63,9 @@ struct req_state {
 	/* A transfer link's request (brk_xferhttp.h): its own state. */
 	int xfer;
 	void *xfer_cls;
+	/* A WebSocket handshake (brk_ws.h): its own state. */
+	int ws;
+	void *ws_cls;
 	/* A browser page (brk_web.h): its form, read by libmicrohttpd's post
 	 * processor. */
 	int web;
@@ -102,6 +106,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	if (rs != NULL && rs->xfer) {
 		brk_xferhttp_completed(&rs->xfer_cls);
+	}
+	if (rs != NULL && rs->ws) {
+		brk_ws_completed(&rs->ws_cls);
 	}
 	if (rs != NULL) {
 		if (rs->pp != NULL) {
@@ -293,6 +300,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
 		rs->web = brk_web_path(url);
 		rs->xfer = strncmp(url, BRK_XFER_PATH, strlen(BRK_XFER_PATH)) == 0;
+		rs->ws = h->b->wss != NULL && strncmp(url, BRK_WS_PATH, strlen(BRK_WS_PATH)) == 0;
 		if (!rs->mcp && !rs->xfer && brk_body_declared_over(c, BRK_BODY_MAX) &&
 		    brk_body_refuse(c, &rs->body)) {
 			return send_too_large(c);
@@ -302,9 +310,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			rs->pp = MHD_create_post_processor(c, 4096, form_field, &rs->form);
 			rs->form.bad = rs->pp == NULL;
 		}
-		if (!rs->mcp && !rs->xfer) {
+		if (!rs->mcp && !rs->xfer && !rs->ws) {
 			return MHD_YES;
 		}
+	}
+	if (rs->ws) {
+		*upload_size = 0;           /* a handshake has no body: dropped */
+		return brk_ws_request(h->b, c, url, method, &rs->ws_cls);
 	}
 	if (rs->xfer) {
 		return brk_xferhttp_request(h->b, c, url, method, upload_data, upload_size,
@@ -420,7 +432,7 @@ int brk_http_start(struct brk *b, const struct brk_http_config *cfg, struct brk_
 		goto out;
 	}
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TLS |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	if (sa.ss_family == AF_INET6) {
 		flags |= MHD_USE_IPv6;
 	}

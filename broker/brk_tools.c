@@ -17,6 +17,7 @@
 #include "broker/brk_hosts.h"
 #include "broker/brk_jobs.h"
 #include "broker/brk_sshexec.h"
+#include "broker/brk_term.h"
 #include "common/err.h"
 #include "mcp/mcp.h"
 
@@ -91,6 +92,11 @@ static int list_hosts_run(struct brk_call *c, cJSON **result)
 	"\"url\":{\"type\":\"string\"},\"method\":{\"type\":\"string\"}," \
 	"\"expires_in_s\":{\"type\":\"integer\"}},\"required\":[\"url\",\"method\"," \
 	"\"expires_in_s\"]}"
+
+/* The arguments of a terminal's call (brk_term.h). */
+#define TERM_SCHEMA "{\"type\":\"object\",\"properties\":{" \
+	"\"host\":{\"type\":\"string\"},\"login\":{\"type\":\"string\"}," \
+	"\"command\":{\"type\":\"string\"}},\"required\":[\"host\",\"login\"]}"
 
 static const struct brk_tool table[] = {
 	{
@@ -299,6 +305,26 @@ static const struct brk_tool table[] = {
 		.parse = brk_file_target_parse,
 		.run = brk_file_remove_run,
 	},
+	/* A person's terminal (ztctl ssh, brk_term.h): the shell, and a
+	 * command streamed, decided as ssh_exec is. Never offered over MCP. */
+	{
+		.name = BRK_TERM_SHELL_TOOL,
+		.title = "Interactive shell over SSH",
+		.description = "A person's terminal on a host (ztctl ssh), recorded.",
+		.input_schema = TERM_SCHEMA,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_TERM,
+		.parse = brk_term_parse,
+		.run = brk_term_run,
+	},
+	{
+		.name = BRK_SSHEXEC_TOOL,
+		.title = "A command over SSH, streamed to a person's terminal",
+		.description = "ztctl ssh HOST COMMAND: the command's output streamed as it comes.",
+		.input_schema = TERM_SCHEMA,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_TERM,
+		.parse = brk_term_parse,
+		.run = brk_term_run,
+	},
 };
 
 #define NTOOLS (sizeof(table) / sizeof(table[0]))
@@ -345,16 +371,38 @@ void brk_tools_free(struct brk_tools *t)
 	free(t);
 }
 
+/* 1 if the table has an entry named as its i-th before it. */
+static int named_before(size_t i)
+{
+	for (size_t k = 0; k < i; k++) {
+		if (strcmp(table[k].name, table[i].name) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 size_t brk_tools_pathless(const char **names, size_t max)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < NTOOLS && n < max; i++) {
-		if ((table[i].flags & BRK_TOOL_HOST) && !(table[i].flags & BRK_TOOL_PATH)) {
+		if ((table[i].flags & BRK_TOOL_HOST) && !(table[i].flags & BRK_TOOL_PATH) &&
+		    !named_before(i)) {
 			names[n++] = table[i].name;
 		}
 	}
 	return n;
+}
+
+const struct brk_tool *brk_tools_term(const char *name)
+{
+	for (size_t i = 0; i < NTOOLS; i++) {
+		if ((table[i].flags & BRK_TOOL_TERM) && strcmp(table[i].name, name) == 0) {
+			return &table[i];
+		}
+	}
+	return NULL;
 }
 
 int brk_tools_register(struct brk_tools *t, struct mcp_server *srv)
@@ -375,6 +423,9 @@ int brk_tools_register(struct brk_tools *t, struct mcp_server *srv)
 			.arg = &t->slots[i],
 		};
 
+		if (e->flags & BRK_TOOL_TERM) {
+			continue;
+		}
 		if ((r = mcp_server_add_tool(srv, &m)) != 0) {
 			return r;
 		}

@@ -29,6 +29,7 @@
 #include "broker/brk_sshexec.h"
 #include "broker/brk_jobs.h"
 #include "broker/brk_sshpool.h"
+#include "broker/brk_ws.h"
 #include "broker/brk_xfer.h"
 #include "broker/brk_tunnel.h"
 #include "broker/brk_watch.h"
@@ -408,6 +409,7 @@ static int serve(int argc, char **argv)
 	b.sshpool = brk_sshpool_new();
 	b.jobs = brk_jobs_new();
 	b.xfers = brk_xfers_new();
+	b.wss = brk_wss_new();
 	b.agg = aud_agg_new(agg_s * 1000);
 	b.watch = brk_watch_new(&b);
 	b.work = brk_work_new(BRK_HTTP_WORKERS, BRK_HTTP_QUEUE);
@@ -417,7 +419,7 @@ static int serve(int argc, char **argv)
 	    brk_watch_add(b.watch, sync_agents, NULL) != 0 || b.sshpool == NULL ||
 	    brk_watch_add(b.watch, brk_sshconn_chore, NULL) != 0 || b.jobs == NULL ||
 	    brk_watch_add(b.watch, brk_jobs_chore, NULL) != 0 || b.xfers == NULL ||
-	    brk_watch_add(b.watch, brk_xfer_chore, NULL) != 0 ||
+	    b.wss == NULL || brk_watch_add(b.watch, brk_xfer_chore, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0 ||
 	    crypto_random(b.web_key, sizeof(b.web_key)) != 0) {
 		log_error("out of memory");
@@ -501,6 +503,8 @@ out:
 	/* So are the transfers; their requests are resumed before the daemon
 	 * stops. */
 	brk_xfers_shutdown(b.xfers);
+	/* Terminals end their sessions, each on record. */
+	brk_wss_shutdown(b.wss);
 	brk_tunnel_stop(tunnel);
 	brk_mcp_shutdown(mcp);
 	brk_work_close(b.work);
@@ -527,6 +531,8 @@ out:
 	aud_agg_free(b.agg);
 	brk_xfers_free(b.xfers);
 	b.xfers = NULL;
+	brk_wss_free(b.wss);
+	b.wss = NULL;
 	/* The workers are done: no connection is in use. */
 	brk_sshpool_free(b.sshpool);
 	brk_agents_free(b.agents);

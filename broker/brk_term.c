@@ -1,0 +1,512 @@
+/*
+ * brk_term.c - a person's terminal on a host over /ws/ssh (brk_term.h):
+ * the terminal front door of the gate, and the session it runs.
+ */
+#include "broker/brk_term.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/brk.h"
+#include "broker/brk_front.h"
+#include "broker/brk_gate.h"
+#include "broker/brk_policy.h"
+#include "broker/brk_sshconn.h"
+#include "broker/brk_sshexec.h"
+#include "broker/brk_sshpool.h"
+#include "broker/brk_ws.h"
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "mcp/mcp.h"
+#include "resources/ssh_shell.h"
+
+#define OPEN_TIMEOUT_MS 30000           /* the channel, the pty, the shell */
+#define INPUT_TIMEOUT_MS 30000          /* a host that takes no input */
+#define STREAM_STDOUT 1
+#define STREAM_STDERR 2
+
+/* One terminal: the front door's state, the arguments of its call. */
+struct term {
+	struct brk *b;
+	struct brk_ws *ws;
+	char request_id[24];            /* "term-" and 64 random bits */
+	int pty;
+	char term[SSH_SHELL_TERM_MAX + 1];
+	int cols, rows;
+};
+
+/* ---- the front door ---- */
+
+static int term_cancelled(void *arg)
+{
+	return brk_ws_ended(((struct term *)arg)->ws);
+}
+
+/* Waits ms, taking what the client says meanwhile: a resize before the
+ * session runs sets its first size; nothing else is taken yet. */
+static int term_sleep(void *arg, int ms)
+{
+	struct term *t = arg;
+	int64_t end = net_mono_ms() + ms;
+	struct ws_event ev;
+	int64_t left;
+
+	while ((left = end - net_mono_ms()) > 0) {
+		int r = brk_ws_recv(t->ws, (int)left, &ev);
+		int64_t v;
+
+		if (r < 0) {
+			return ZT_ERR_CANCELLED;
+		}
+		if (r == 1 && ev.kind == WS_TEXT) {
+			cJSON *j = NULL;
+
+			if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, 4, &j) == 0 &&
+			    json_get_int(j, "cols", 1, SSH_SHELL_DIM_MAX, &v) == 0) {
+				t->cols = (int)v;
+				if (json_get_int(j, "rows", 1, SSH_SHELL_DIM_MAX, &v) == 0) {
+					t->rows = (int)v;
+				}
+			}
+			cJSON_Delete(j);
+		}
+	}
+	return 0;
+}
+
+static int term_held(void *arg, const struct brk_held *h, int (*settled)(void *),
+    void *settled_arg)
+{
+	struct term *t = arg;
+	cJSON *j = cJSON_CreateObject();
+	int r;
+
+	(void)settled;
+	(void)settled_arg;
+	if (j == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(j, "type", "held");
+	cJSON_AddStringToObject(j, "id", h->id);
+	cJSON_AddStringToObject(j, "url", h->url);
+	cJSON_AddStringToObject(j, "needs", h->needs);
+	cJSON_AddStringToObject(j, "message", h->message);
+	cJSON_AddBoolToObject(j, "self_stepup", h->self_stepup);
+	cJSON_AddNumberToObject(j, "expires_in_s", h->wait_ms / 1000);
+	r = brk_ws_send_json(t->ws, j);
+	cJSON_Delete(j);
+	return r == 0 ? 0 : ZT_ERR_CANCELLED;
+}
+
+static const struct brk_front_ops term_ops = {
+	.cancelled = term_cancelled,
+	.sleep = term_sleep,
+	.held = term_held,
+};
+
+/* ---- the tool table's entries ---- */
+
+int brk_term_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz)
+{
+	static const char *const keys[] = { "host", "login", "command", NULL };
+
+	if (brk_gate_only_keys(c, args, keys, err, errsz) != 0 ||
+	    brk_sshconn_parse_target(c, args, err, errsz) != 0) {
+		return ZT_ERR_INVALID;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(args, "command") != NULL &&
+	    json_get_str(args, "command", BRK_EXEC_COMMAND_MAX, 0, &c->command) != 0) {
+		snprintf(err, errsz, "command must be a non-empty string of at most %d bytes",
+		    BRK_EXEC_COMMAND_MAX);
+		return ZT_ERR_INVALID;
+	}
+	return 0;
+}
+
+/* The session as it runs. */
+struct session {
+	struct term *t;
+	struct brk_call *c;
+	struct brk_pooled *pc;
+	struct ssh_shell *sh;
+	int64_t generation;             /* the roles it was last decided on */
+	int64_t next_check, next_full;
+	uint64_t bytes_out, bytes_in;
+	const char *status;             /* "exited", "ended", "disconnected", "failed" */
+	char reason[256];
+};
+
+/* Why the session may not go on, or NULL: its credential, its host, and
+ * the roles as they are now (decided again when they changed). */
+static const char *why_end(struct session *s, int full)
+{
+	struct brk_call *c = s->c;
+	struct brk *b = c->b;
+	int64_t gen = brk_policy_generation(b->roles);
+	const char *why;
+
+	if (brk_ws_stopping(s->t->ws)) {
+		return "the broker is stopping";
+	}
+	if ((why = brk_sshconn_why(b, s->pc, s->pc->generation, full)) != NULL) {
+		return why;
+	}
+	if (gen != s->generation) {
+		if (brk_identity_load(b, c->front->credential, c->front->source, &c->who) != 0) {
+			return "credential no longer valid";
+		}
+		if (!brk_gate_path_allowed(c, c->path)) {
+			return "the roles no longer allow this session";
+		}
+		s->generation = gen;
+	}
+	return NULL;
+}
+
+/* Relays what the host sent to the client. 0, or 1 when the host is done
+ * (the command ended), or ZT_ERR_NET (the host or the client is gone:
+ * s->status says which). */
+static int host_to_client(struct session *s)
+{
+	uint8_t buf[1 + 32 * 1024];
+	int is_err = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = ssh_shell_read(s->sh, buf + 1, sizeof(buf) - 1, &is_err);
+		if (n == 0) {
+			return 0;
+		}
+		if (n == SSH_SHELL_EOF) {
+			return 1;
+		}
+		if (n < 0) {
+			s->status = "failed";
+			snprintf(s->reason, sizeof(s->reason), "the connection to %s was lost",
+			    s->c->host);
+			return ZT_ERR_NET;
+		}
+		buf[0] = is_err ? STREAM_STDERR : STREAM_STDOUT;
+		s->bytes_out += (uint64_t)n;
+		if (brk_ws_send(s->t->ws, WS_OP_BINARY, buf, (size_t)n + 1) != 0) {
+			s->status = "disconnected";
+			return ZT_ERR_NET;
+		}
+	}
+}
+
+/* A control message of the client: a resize, the end of input. Anything
+ * else is ignored (a newer client's). */
+static int control(struct session *s, const struct ws_event *ev)
+{
+	cJSON *j = NULL;
+	const char *type = NULL;
+	int64_t cols, rows;
+	int r = 0;
+
+	if (json_parse(ev->data, ev->len, BRK_WS_MSG_MAX, 4, &j) != 0 ||
+	    json_get_str(j, "type", 16, 0, &type) != 0) {
+		cJSON_Delete(j);
+		return 0;
+	}
+	if (strcmp(type, "resize") == 0 && s->t->pty &&
+	    json_get_int(j, "cols", 1, SSH_SHELL_DIM_MAX, &cols) == 0 &&
+	    json_get_int(j, "rows", 1, SSH_SHELL_DIM_MAX, &rows) == 0) {
+		r = ssh_shell_resize(s->sh, (int)cols, (int)rows);
+	} else if (strcmp(type, "eof") == 0) {
+		r = ssh_shell_send_eof(s->sh);
+	}
+	cJSON_Delete(j);
+	return r == ZT_ERR_INVALID ? 0 : r;
+}
+
+/* Relays what the client sent to the host. 0, or ZT_ERR_NET (s->status
+ * says which side is gone). */
+static int client_to_host(struct session *s)
+{
+	struct ws_event ev;
+	int r;
+
+	while ((r = brk_ws_recv(s->t->ws, 0, &ev)) == 1) {
+		if (ev.kind == WS_BINARY) {
+			r = ssh_shell_write(s->sh, ev.data, ev.len, INPUT_TIMEOUT_MS);
+			s->bytes_in += ev.len;
+		} else {
+			r = control(s, &ev);
+		}
+		if (r != 0) {
+			s->status = "failed";
+			snprintf(s->reason, sizeof(s->reason), "%s on %s: %s", r == ZT_ERR_TIMEOUT ?
+			    "the host took no input for 30 s" : "the connection was lost", s->c->host,
+			    zt_strerror(r));
+			return ZT_ERR_NET;
+		}
+	}
+	if (r < 0) {
+		s->status = brk_ws_stopping(s->t->ws) ? "ended" : "disconnected";
+		if (brk_ws_stopping(s->t->ws)) {
+			snprintf(s->reason, sizeof(s->reason), "the broker is stopping");
+		}
+		return ZT_ERR_NET;
+	}
+	return 0;
+}
+
+/* Relays both ways until the command ends or the session must. */
+static void relay(struct session *s)
+{
+	const char *why;
+
+	for (;;) {
+		int64_t now = net_mono_ms();
+		int r;
+
+		if (now >= s->next_check) {
+			int full = now >= s->next_full;
+
+			if (full) {
+				s->next_full = now + BRK_SSHCONN_CHECK_S * 1000;
+			}
+			s->next_check = now + BRK_TERM_CHECK_MS;
+			if ((why = why_end(s, full)) != NULL) {
+				s->status = "ended";
+				snprintf(s->reason, sizeof(s->reason), "%s", why);
+				return;
+			}
+		}
+		if ((r = host_to_client(s)) != 0) {
+			if (r == 1) {
+				s->status = "exited";
+			}
+			return;
+		}
+		if (client_to_host(s) != 0) {
+			return;
+		}
+		(void)ssh_shell_wait(s->sh, brk_ws_fd(s->t->ws), BRK_TERM_CHECK_MS);
+	}
+}
+
+/* The outcome event's fields and the result of a session that ran. */
+static int finish(struct session *s, int64_t started, cJSON **result)
+{
+	cJSON *o = s->c->outcome, *sc = cJSON_CreateObject();
+	char sig[SSH_SHELL_SIG_MAX + 1] = "";
+	int status = strcmp(s->status, "exited") == 0 ? ssh_shell_exit(s->sh, sig, sizeof(sig)) :
+	    -1;
+
+	cJSON_AddStringToObject(o, "status", s->status);
+	if (status >= 0) {
+		cJSON_AddNumberToObject(o, "exit_status", status);
+	}
+	if (sig[0] != '\0') {
+		cJSON_AddStringToObject(o, "signal", sig);
+	}
+	if (s->reason[0] != '\0') {
+		cJSON_AddStringToObject(o, "reason", s->reason);
+	}
+	cJSON_AddNumberToObject(o, "bytes_out", (double)s->bytes_out);
+	cJSON_AddNumberToObject(o, "bytes_in", (double)s->bytes_in);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)(net_mono_ms() - started));
+	s->c->failed = strcmp(s->status, "failed") == 0;
+	if (sc == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	if (status >= 0) {
+		cJSON_AddNumberToObject(sc, "status", status);
+	} else {
+		cJSON_AddNullToObject(sc, "status");
+	}
+	if (sig[0] != '\0') {
+		cJSON_AddStringToObject(sc, "signal", sig);
+	}
+	if (s->reason[0] != '\0') {
+		cJSON_AddStringToObject(sc, "reason", s->reason);
+	}
+	return mcp_result_structured(sc, result);
+}
+
+/* Opens the shell or the command on the call's connection and says so
+ * to the client. 0, or a tool error in *result (c->failed). */
+static int open_shell(struct session *s, cJSON **result)
+{
+	struct term *t = s->t;
+	struct brk_call *c = s->c;
+	struct ssh_shell_req req = {
+		.pty = t->pty, .term = t->term, .cols = t->cols, .rows = t->rows,
+		.command = c->command, .timeout_ms = OPEN_TIMEOUT_MS,
+	};
+	char err[256] = "";
+	cJSON *j;
+	int r;
+
+	if ((r = ssh_shell_open(s->pc->conn, &req, &s->sh, err, sizeof(err))) != 0) {
+		c->failed = 1;
+		cJSON_AddStringToObject(c->outcome, "status", "failed");
+		cJSON_AddStringToObject(c->outcome, "error", err);
+		*result = mcp_result_error("%s on %s as %s failed: %s", c->command != NULL ?
+		    "the command" : "the shell", c->host, c->login, err);
+		return *result != NULL ? ZT_ERR_NET : ZT_ERR_NOMEM;
+	}
+	if ((j = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(j, "type", "started");
+		cJSON_AddStringToObject(j, "call_id", c->id);
+		cJSON_AddNullToObject(j, "recording");
+		(void)brk_ws_send_json(t->ws, j);
+		cJSON_Delete(j);
+	}
+	return 0;
+}
+
+int brk_term_run(struct brk_call *c, cJSON **result)
+{
+	struct session s = { .t = c->front->arg, .c = c };
+	int64_t started = net_mono_ms();
+	int r;
+
+	s.generation = c->generation;
+	if ((r = brk_sshconn_get(c, started + OPEN_TIMEOUT_MS, &s.pc, result)) != 0) {
+		return *result != NULL ? 0 : r;
+	}
+	if ((r = open_shell(&s, result)) != 0) {
+		brk_sshconn_done(c, s.pc, 1);
+		return r == ZT_ERR_NOMEM ? r : 0;
+	}
+	relay(&s);
+	r = finish(&s, started, result);
+	ssh_shell_close(s.sh);
+	/* A session's connection stays with nobody. */
+	brk_sshconn_done(c, s.pc, 1);
+	return r;
+}
+
+/* ---- the route ---- */
+
+/* Reads the client's opening message into *args ({host, login,
+ * command?}) and t's terminal. 0, or ZT_ERR_INVALID with err. */
+static int read_open(struct term *t, cJSON **args, char *err, size_t errsz)
+{
+	static const char *const keys[] = { "host", "login", "command", "pty", "term", "cols",
+	    "rows", NULL };
+	struct ws_event ev;
+	const cJSON *k;
+	const char *bad = NULL, *term = "xterm-256color";
+	cJSON *j = NULL;
+	int64_t v;
+	int r = brk_ws_recv(t->ws, BRK_TERM_OPEN_TIMEOUT_MS, &ev);
+
+	*args = NULL;
+	if (r != 1 || ev.kind != WS_TEXT) {
+		snprintf(err, errsz, "%s", r == 0 ? "no session request in 30 s" :
+		    "the first message must be the session request (JSON text)");
+		return ZT_ERR_INVALID;
+	}
+	if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, 4, &j) != 0 || !cJSON_IsObject(j) ||
+	    json_only_keys(j, keys, &bad) != 0) {
+		snprintf(err, errsz, bad != NULL ? "unknown field \"%.64s\" in the session request" :
+		    "the session request is not a JSON object%.0s", bad != NULL ? bad : "");
+		cJSON_Delete(j);
+		return ZT_ERR_INVALID;
+	}
+	t->pty = cJSON_GetObjectItemCaseSensitive(j, "command") == NULL;
+	if ((cJSON_GetObjectItemCaseSensitive(j, "pty") != NULL &&
+	    json_get_bool(j, "pty", &t->pty) != 0) ||
+	    (cJSON_GetObjectItemCaseSensitive(j, "term") != NULL &&
+	    json_get_str(j, "term", SSH_SHELL_TERM_MAX, 0, &term) != 0)) {
+		snprintf(err, errsz, "pty must be true or false, term a terminal type");
+		cJSON_Delete(j);
+		return ZT_ERR_INVALID;
+	}
+	snprintf(t->term, sizeof(t->term), "%s", term);
+	t->cols = json_get_int(j, "cols", 1, SSH_SHELL_DIM_MAX, &v) == 0 ? (int)v : 80;
+	t->rows = json_get_int(j, "rows", 1, SSH_SHELL_DIM_MAX, &v) == 0 ? (int)v : 24;
+	/* The call's arguments: what it does, not how it is shown. */
+	if ((*args = cJSON_CreateObject()) == NULL) {
+		cJSON_Delete(j);
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_ArrayForEach(k, j) {
+		if (strcmp(k->string, "host") == 0 || strcmp(k->string, "login") == 0 ||
+		    strcmp(k->string, "command") == 0) {
+			cJSON_AddItemToObject(*args, k->string, cJSON_Duplicate(k, 1));
+		}
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* The text of a tool error result. */
+static const char *result_text(const cJSON *result)
+{
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(result, "content");
+	const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetArrayItem(content, 0), "text"));
+
+	return text != NULL ? text : "the call failed";
+}
+
+/* Tells the client how the call ended: "exit", or "error". */
+static void tell_end(struct brk_ws *ws, int r, const cJSON *result)
+{
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(result, "structuredContent");
+	cJSON *j = cJSON_CreateObject();
+	const cJSON *k;
+
+	if (j == NULL) {
+		return;
+	}
+	if (r == 0 && result != NULL && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result,
+	    "isError")) && sc != NULL) {
+		cJSON_AddStringToObject(j, "type", "exit");
+		cJSON_ArrayForEach(k, sc) {
+			cJSON_AddItemToObject(j, k->string, cJSON_Duplicate(k, 1));
+		}
+		(void)brk_ws_send_json(ws, j);
+		brk_ws_close(ws, WS_CLOSE_NORMAL, "");
+	} else {
+		cJSON_AddStringToObject(j, "type", "error");
+		cJSON_AddStringToObject(j, "message", r == 0 && result != NULL ?
+		    result_text(result) : "internal error");
+		(void)brk_ws_send_json(ws, j);
+		brk_ws_close(ws, r == 0 ? WS_CLOSE_POLICY : WS_CLOSE_INTERNAL, "");
+	}
+	cJSON_Delete(j);
+}
+
+void brk_term_serve(struct brk *b, struct brk_ws *ws)
+{
+	const struct brk_identity *who = brk_ws_who(ws);
+	struct term t = { .b = b, .ws = ws };
+	struct brk_front f = { .ops = &term_ops, .arg = &t, .credential = who->token_hash,
+	    .source = who->source, .request_id = t.request_id };
+	const struct brk_tool *tool;
+	uint8_t rnd[8];
+	char err[256];
+	cJSON *args = NULL, *result = NULL;
+	int r;
+
+	memcpy(t.request_id, "term-", 5);
+	if (crypto_random(rnd, sizeof(rnd)) != 0 ||
+	    crypto_hex(rnd, sizeof(rnd), t.request_id + 5, sizeof(t.request_id) - 5) != 0) {
+		return;
+	}
+	if ((r = read_open(&t, &args, err, sizeof(err))) != 0) {
+		result = r == ZT_ERR_INVALID ? mcp_result_error("%s", err) : NULL;
+		tell_end(ws, result != NULL ? 0 : r, result);
+		cJSON_Delete(result);
+		return;
+	}
+	tool = brk_tools_term(cJSON_GetObjectItemCaseSensitive(args, "command") != NULL ?
+	    BRK_SSHEXEC_TOOL : BRK_TERM_SHELL_TOOL);
+	r = tool != NULL ? brk_gate_call(b, tool, &f, args, &result) : ZT_ERR_INTERNAL;
+	if (r != ZT_ERR_CANCELLED) {
+		tell_end(ws, r, result);
+	}
+	log_info("%s: terminal %s ended", who->actor, t.request_id);
+	cJSON_Delete(result);
+	cJSON_Delete(args);
+}

@@ -1,0 +1,60 @@
+/*
+ * brk_term.h - a person's terminal on a host: `ztctl ssh` over /ws/ssh
+ * (brk_ws.h). The broker terminates SSH, so that it decides, records and
+ * can end what runs; the terminal's bytes travel over the WebSocket.
+ *
+ * The conversation, after the upgrade (docs/api.md "Terminals"):
+ *   client: a text message opening the session:
+ *             {"host", "login", "command"?, "pty"?, "term"?, "cols"?, "rows"?}
+ *           without a command, a shell in a pseudo-terminal; with one, the
+ *           command, in a pseudo-terminal only with "pty": true;
+ *   broker: while the call is held for a person (brk_approvals.h):
+ *             {"type":"held", "id", "url", "needs", "message", "self_stepup",
+ *              "expires_in_s"}
+ *           the client answers out of band (POST /v1/approvals/approve with
+ *           a fresh code, for its own step-up) or waits;
+ *   broker: {"type":"started", "call_id", "recording"} once it runs;
+ *   both:   binary messages: the broker's start with a byte naming the
+ *           stream (1 stdout, 2 stderr), then its bytes; the client's are
+ *           input, as typed;
+ *   client: {"type":"resize", "cols", "rows"}, {"type":"eof"};
+ *   broker: at the end, {"type":"exit", "status", "signal", "reason"} (the
+ *           remote exit status or null; "reason" when zt ended it: a lock,
+ *           a revocation, the roles, the host going away), or
+ *           {"type":"error", "message"} for a call that did not run (denied,
+ *           bad request) or failed; then it closes.
+ *
+ * The call goes through the gate (brk_gate.h) like an MCP client's: tool
+ * ssh_shell without a command, ssh_exec with one, decided on the host's
+ * labels, the login and the command; MFA and approvals as the roles say;
+ * tool.NAME and tool.NAME.result on record. The session's connection is
+ * its own (a new one, never a warm MCP one) and it ends when the
+ * credential no longer holds (logout, lock, expiry), the host goes away
+ * or is locked, or the roles, decided again when they change, no longer
+ * allow it.
+ */
+#ifndef ZT_BRK_TERM_H
+#define ZT_BRK_TERM_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+struct brk;
+struct brk_call;
+struct brk_ws;
+
+#define BRK_TERM_SHELL_TOOL "ssh_shell"
+/* How long a client has to open its session after the upgrade. */
+#define BRK_TERM_OPEN_TIMEOUT_MS 30000
+/* How often a running session checks it may go on. */
+#define BRK_TERM_CHECK_MS 1000
+
+/* The /ws/ssh route (brk_ws_handler). */
+void brk_term_serve(struct brk *b, struct brk_ws *ws);
+
+/* The tool table's entries for terminals (BRK_TOOL_TERM): parse reads
+ * host, login and command; run runs the session on the front's terminal. */
+int brk_term_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
+int brk_term_run(struct brk_call *c, cJSON **result);
+
+#endif
