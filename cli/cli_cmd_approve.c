@@ -204,11 +204,46 @@ static int show(const char *what, const char *id)
 	return found;
 }
 
+/* POSTs {id, otp, for?} to /v1/approvals/approve: CLI_EXIT_OK with *resp,
+ * or CLI_EXIT_FAIL (printed). */
+static int answer(const char *what, const char *id, const char *otp, const char *grant,
+    cJSON **resp)
+{
+	cJSON *body = cJSON_CreateObject();
+	int r = CLI_EXIT_FAIL;
+
+	if (body == NULL || cJSON_AddStringToObject(body, "id", id) == NULL ||
+	    cJSON_AddStringToObject(body, "otp", otp) == NULL ||
+	    (grant != NULL && cJSON_AddStringToObject(body, "for", grant) == NULL)) {
+		cli_fail("%s: out of memory", what);
+	} else {
+		r = cli_session_call(what, "POST", "/v1/approvals/approve", body, resp);
+	}
+	json_delete_wiped(body);
+	return r;
+}
+
+int cli_approve_stepup(const char *what, const char *id)
+{
+	char otp[OTP_MAX + 2];
+	cJSON *resp = NULL;
+	int r;
+
+	if (cli_prompt_tty("one-time code: ", 1, otp, sizeof(otp)) != 0) {
+		cli_fail("%s: no one-time code given; the call stays held", what);
+		return CLI_EXIT_FAIL;
+	}
+	r = answer(what, id, otp, NULL, &resp);
+	crypto_wipe(otp, sizeof(otp));
+	cJSON_Delete(resp);
+	return r;
+}
+
 int cli_cmd_approve(int argc, char **argv)
 {
 	char otp[OTP_MAX + 2];
 	const char *answered;
-	cJSON *body = NULL, *resp = NULL;
+	cJSON *resp = NULL;
 	struct args a;
 	int r, ret = CLI_EXIT_FAIL;
 
@@ -233,16 +268,7 @@ int cli_cmd_approve(int argc, char **argv)
 		cli_fail("approve: no one-time code given; nothing was approved");
 		return CLI_EXIT_FAIL;
 	}
-	if ((body = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(body, "id", a.id) == NULL ||
-	    cJSON_AddStringToObject(body, "otp", otp) == NULL ||
-	    (ARG(&a, A_FOR) != NULL && cJSON_AddStringToObject(body, "for", ARG(&a, A_FOR)) ==
-	    NULL)) {
-		cli_fail("approve: out of memory");
-		goto out;
-	}
-	if (cli_session_call("approve", "POST", "/v1/approvals/approve", body, &resp) !=
-	    CLI_EXIT_OK) {
+	if (answer("approve", a.id, otp, ARG(&a, A_FOR), &resp) != CLI_EXIT_OK) {
 		goto out;
 	}
 	answered = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "answered"));
@@ -252,7 +278,6 @@ int cli_cmd_approve(int argc, char **argv)
 	ret = CLI_EXIT_OK;
 out:
 	crypto_wipe(otp, sizeof(otp));
-	json_delete_wiped(body);
 	cJSON_Delete(resp);
 	return ret;
 }

@@ -19,4 +19,10 @@ int cli_cmd_approvals(int argc, char **argv);
 int cli_cmd_approve(int argc, char **argv);
 int cli_cmd_deny(int argc, char **argv);
 
+/* For a command whose own call is held for an MFA step-up (ztctl ssh,
+ * cp): asks a fresh one-time code on the terminal and answers request id
+ * with it. what names the command in errors. CLI_EXIT_OK or CLI_EXIT_FAIL
+ * (printed why: no terminal, no code, the code refused). */
+int cli_approve_stepup(const char *what, const char *id);
+
 #endif

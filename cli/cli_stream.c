@@ -38,6 +38,7 @@
 
 #include "cli/cli_http.h"
 #include "cli/cli_stream.h"
+#include "cli/cli_stream_int.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -407,21 +408,12 @@ static int is_tls_error(CURLcode c)
 	    c == CURLE_SSL_ENGINE_INITFAILED || c == CURLE_SSL_CRL_BADFILE;
 }
 
-/* A transfer that failed before its head arrived: one sentence for people
- * in errbuf, and the error to return. */
-static int open_error(struct cli_stream *s, const char *host, const char *pin, char *errbuf,
-    size_t errsz)
+int cli_stream_connect_error(CURL *easy, CURLcode c, struct tls_pin *pc, const char *url,
+    const char *host, const char *pin, char *errbuf, size_t errsz)
 {
-	const char *url = s->url;
-	CURLcode c = s->result;
 	long proxy = 0;
 
-	if (s->err != 0) {
-		snprintf(errbuf, errsz, "malformed HTTP response from the broker: %s",
-		    zt_strerror(s->err));
-		return s->err;
-	}
-	if (is_tls_error(c) && tls_pin_result(s->p->pc) == ZT_ERR_PIN) {
+	if (is_tls_error(c) && tls_pin_result(pc) == ZT_ERR_PIN) {
 		snprintf(errbuf, errsz, "the broker at %s presented a certificate that does not "
 		    "chain to the pinned CA %s (wrong --ca-pin, or not the real broker)", url, pin);
 		return ZT_ERR_PIN;
@@ -431,7 +423,7 @@ static int open_error(struct cli_stream *s, const char *host, const char *pin, c
 		    "its certificate name %s? ZT_LOG_LEVEL=debug says more)", url, host);
 		return ZT_ERR_TLS;
 	}
-	if (curl_easy_getinfo(s->p->easy, CURLINFO_HTTP_CONNECTCODE, &proxy) == CURLE_OK &&
+	if (curl_easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &proxy) == CURLE_OK &&
 	    proxy != 0 && proxy != 200) {
 		snprintf(errbuf, errsz, "cannot reach the broker at %s: the HTTPS proxy refused "
 		    "the connection (HTTP %ld)", url, proxy);
@@ -474,6 +466,20 @@ static int open_error(struct cli_stream *s, const char *host, const char *pin, c
 		    curl_easy_strerror(c));
 		return ZT_ERR_NET;
 	}
+}
+
+/* A transfer that failed before its head arrived: one sentence for people
+ * in errbuf, and the error to return. */
+static int open_error(struct cli_stream *s, const char *host, const char *pin, char *errbuf,
+    size_t errsz)
+{
+	if (s->err != 0) {
+		snprintf(errbuf, errsz, "malformed HTTP response from the broker: %s",
+		    zt_strerror(s->err));
+		return s->err;
+	}
+	return cli_stream_connect_error(s->p->easy, s->result, s->p->pc, s->url, host, pin,
+	    errbuf, errsz);
 }
 
 /* How a transfer that ended after its head ended, for cli_stream_read(). */
@@ -529,26 +535,37 @@ static int setup(struct cli_stream *s, const char *host, const char *port,
 	} else if (strcmp(req->method, "GET") != 0) {
 		c |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
-	c |= curl_easy_setopt(e, CURLOPT_URL, url);
-	c |= curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
-	c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	c |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	c |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs);
-	c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->timeout_ms);
 	c |= curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-	c |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errtext);
 	c |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	c |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
 	c |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	c |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	if (c != CURLE_OK) {
+		return ZT_ERR_INTERNAL;
+	}
+	return cli_stream_trust(e, url, s->p->pc, s->timeout_ms, s->errtext);
+}
+
+int cli_stream_trust(CURL *e, const char *url, struct tls_pin *pc, int timeout_ms,
+    char *errtext)
+{
+	CURLcode c = CURLE_OK;
+
+	c |= curl_easy_setopt(e, CURLOPT_URL, url);
+	c |= curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	c |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	c |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errtext);
 	/* Trust: only what the pinned check accepts; no CA file or directory. */
 	c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	c |= curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
 	c |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	c |= curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	c |= curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, s->p->pc);
+	c |= curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, pc);
 	/* Last: without it (a libcurl not built on OpenSSL) nothing is sent. */
 	c |= curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 	return c == CURLE_OK ? 0 : ZT_ERR_INTERNAL;

@@ -19,6 +19,7 @@
 #include "cli/cli_cmd_admin.h"
 #include "cli/cli_cmd_approve.h"
 #include "cli/cli_cmd_auth.h"
+#include "cli/cli_cmd_ssh.h"
 #include "cli/cli_mcp.h"
 #include "cli/cli_stream.h"
 #include "common/log.h"
@@ -34,6 +35,7 @@ static const struct command commands[] = {
 	{"login", cli_cmd_login, "log in with password and one-time code; saves the session"},
 	{"status", cli_cmd_status, "show who the saved session is and when it expires"},
 	{"ls", cli_cmd_ls, "list the hosts you may see, with labels and online state"},
+	{"ssh", cli_cmd_ssh, "a shell or a command on a host, decided and recorded by the broker"},
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
 	{"approvals", cli_cmd_approvals, "list the held calls you may answer (approvals ls)"},
 	{"approve", cli_cmd_approve, "approve a held call, or step up for your own, with a fresh code"},
@@ -59,6 +61,7 @@ static void usage(FILE *f)
 	    "  ztctl login --broker URL --ca-pin PIN --user NAME [--password-stdin] [--otp CODE]\n"
 	    "  ztctl status\n"
 	    "  ztctl logout\n"
+	    "  ztctl ssh [-t] [LOGIN@]HOST [COMMAND...]\n"
 	    "  ztctl mcp [config]\n"
 	    "  ztctl tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..]\n"
 	    "  ztctl tokens ls | tokens rm ID\n"
@@ -73,7 +76,8 @@ static void usage(FILE *f)
 	    "a one-time code, when one is asked for, the next line. tokens, agents, roles\n"
 	    "and policy need an administrator's session (a role with options:\n"
 	    "{admin: true}).\n"
-	    "Exit status: 0 success, 1 refused or failed, 2 usage error.\n", f);
+	    "Exit status: 0 success, 1 refused or failed, 2 usage error (ssh: the\n"
+	    "remote status, or 255 when zt refused or failed).\n", f);
 }
 
 int main(int argc, char **argv)
