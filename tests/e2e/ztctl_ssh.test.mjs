@@ -1,0 +1,169 @@
+// `ztctl ssh` end to end, driven through a real pseudo-terminal
+// (tests/tools/pty_run): ztctl -> a real broker's /ws/ssh (WebSocket over
+// TLS) -> a real ztagent's reverse tunnel -> a real OpenSSH sshd trusting
+// only the broker's SSH user CA. The shell's output, exit status and window
+// size arrive; the terminal comes back cooked on every way out (the shell
+// exiting, ~., the broker killed with SIGKILL); a command keeps stdout and
+// stderr apart; policy, per-session MFA and the audit decide as for MCP.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import {
+  admin, applyRole, auditEvents, BUILD, startAgent, startBroker, stopChecked, tmpdir, totp,
+  step, until, ZTCTL, ztctl, ztctlAccount,
+} from './lib/zt.mjs';
+import { startSshd } from './lib/sshd.mjs';
+
+const PTY_RUN = path.join(BUILD, 'tests/tools/pty_run');
+
+let broker;
+let sshd;
+let agent;
+let USER;
+let dev;        // {home, secret, step}: a user with role "term"
+let ops;        // a user with role "term-mfa" (per_session, 1m), logged in at the start
+let opsAt;      // when ops logged in (ms)
+
+// ztctl ssh ARGS in a 80x24 terminal (100x30 after resize()): type(text),
+// waitFor(re) on what the terminal shows, resize(), done (resolves {code,
+// out, err}).
+function terminal(home, args) {
+  const p = spawn(PTY_RUN, ['80', '24', '100', '30', '--', ZTCTL, 'ssh', ...args], {
+    env: { ...process.env, ZT_HOME: home, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const t = { out: '', err: '', p };
+  p.stdout.on('data', (d) => { t.out += d; });
+  p.stderr.on('data', (d) => { t.err += d; });
+  t.done = new Promise((resolve) => p.on('close', (code) => resolve({ code, out: t.out, err: t.err })));
+  t.type = (s) => p.stdin.write(s);
+  t.resize = () => p.kill('SIGUSR1');
+  t.waitFor = (re, what) => until(() => re.test(t.out), `${what}: ${JSON.stringify(t.out.slice(-300))}`, 15000);
+  return t;
+}
+
+before(async () => {
+  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
+  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  USER = sshd.user;
+  applyRole(broker, `kind: role\nname: term\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+    + '  tools: [ssh_shell, ssh_exec, list_hosts]\n');
+  applyRole(broker, `kind: role\nname: term-mfa\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+    + '  tools: [ssh_shell]\noptions:\n  mfa: per_session\n  mfa_window: 1m\n');
+  applyRole(broker, 'kind: role\nname: lister\nallow:\n  tools: [list_hosts]\n');
+  const join = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
+  agent = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
+    token: join, hostKey: sshd.hostKey, labels: 'env=staging', ssh: `127.0.0.1:${sshd.port}`, extra: [] });
+  assert.ok(agent.joined, agent.out?.stderr);
+  dev = await ztctlAccount(broker, 'dev', 'term');
+  ops = await ztctlAccount(broker, 'ops1', 'term-mfa');
+  opsAt = Date.now();
+});
+
+after(async () => {
+  await agent?.stop();
+  await stopChecked(broker);
+  sshd?.stop();
+});
+
+test('a shell: what is typed runs, the size and its changes arrive, the exit status is ztctl\'s', async () => {
+  const t = terminal(dev.home, [`${USER}@web1`]);
+  t.type('stty size\r');
+  await t.waitFor(/24 80/, 'the first size');
+  t.resize();
+  await until(() => { t.type('stty size\r'); return /30 100/.test(t.out); }, 'the new size', 10000);
+  t.type('echo h""i; exit 3\r');
+  const r = await t.done;
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.out, /\bhi\b/);
+  assert.match(r.err, /terminal cooked/);
+  const ends = auditEvents(broker, 'tool.ssh_shell.result');
+  assert.equal(ends.at(-1).outcome, 'success');
+  assert.equal(ends.at(-1).details.exit_status, 3);
+  assert.equal(ends.at(-1).details.status, 'exited');
+});
+
+test('~. ends a session whatever runs, and the terminal is restored', async () => {
+  const t = terminal(dev.home, [`${USER}@web1`]);
+  t.type('stty size\r');
+  await t.waitFor(/24 80/, 'the shell');
+  t.type('sleep 100\r');
+  t.type('\r~.');
+  const r = await t.done;
+  assert.equal(r.code, 255);
+  assert.match(r.out + r.err, /closed \(~\.\)/);
+  assert.match(r.err, /terminal cooked/);
+});
+
+test('a command: stdout and stderr apart, its status, no terminal unless -t', async () => {
+  const r = await ztctl(['ssh', `${USER}@web1`, 'echo out; echo err >&2; test -t 0; exit 7'],
+    { home: dev.home });
+  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.stdout, 'out\n');
+  assert.match(r.stderr, /^err$/m);
+  const input = await ztctl(['ssh', `${USER}@web1`, 'wc -c'], { home: dev.home, input: 'twelve bytes' });
+  assert.equal(input.stdout.trim(), '12');
+  const ev = auditEvents(broker, 'tool.ssh_exec').at(-1);
+  assert.equal(ev.outcome, 'allowed');
+  assert.equal(ev.details.command, 'wc -c');
+});
+
+test('refusals: a role without the tool, an unknown host, a bad token; each says why', async () => {
+  const lister = await ztctlAccount(broker, 'lister1', 'lister');
+  const denied = await ztctl(['ssh', `${USER}@web1`], { home: lister.home });
+  assert.equal(denied.code, 255);
+  assert.match(denied.stderr, /deny/);
+  const unknown = await ztctl(['ssh', `${USER}@nope`, 'true'], { home: dev.home });
+  assert.equal(unknown.code, 255);
+  assert.match(unknown.stderr, /no host named nope/);
+  const none = tmpdir('zt-home-');
+  const nolog = await ztctl(['ssh', 'web1'], { home: none });
+  assert.equal(nolog.code, 255);
+  const usage = await ztctl(['ssh'], { home: dev.home });
+  assert.equal(usage.code, 2);
+});
+
+// The login proved a second factor; once mfa_window (1m) has passed since,
+// a session needs a step-up: asked for in the terminal, then good for the
+// window.
+test('per_session MFA: the first session asks for a code in the terminal, the next one does not', async () => {
+  await until(() => Date.now() - opsAt > 62000, 'the login older than mfa_window', 70000);
+  const t = terminal(ops.home, [`${USER}@web1`]);
+  await t.waitFor(/one-time code: /, 'the code prompt');
+  assert.match(t.out, /until it gets an MFA step-up by the caller/);
+  t.type(`${totp(ops.secret, step())}\r`);
+  t.type('echo stepped; exit 0\r');
+  const r = await t.done;
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /stepped/);
+  assert.equal(auditEvents(broker, 'mfa.stepup').at(-1)?.actor, 'user:ops1');
+  const second = terminal(ops.home, [`${USER}@web1`]);
+  second.type('exit 5\r');
+  const r2 = await second.done;
+  assert.equal(r2.code, 5, r2.out + r2.err);
+  assert.doesNotMatch(r2.out, /one-time code/);
+  assert.equal(auditEvents(broker, 'tool.ssh_shell').at(-1).details.released_by, 'session step-up');
+});
+
+test('the broker killed mid-session: ztctl says so, exits 255, the terminal is cooked again', async () => {
+  const b2 = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
+  const s2 = startSshd({ userCa: admin(b2, 'ca', 'ssh-user-pub').stdout });
+  applyRole(b2, `kind: role\nname: term\nallow:\n  hosts: {env: staging}\n  logins: [${s2.user}]\n`
+    + '  tools: [ssh_shell]\n');
+  const join = admin(b2, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
+  const a2 = await startAgent(b2, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
+    token: join, hostKey: s2.hostKey, labels: 'env=staging', ssh: `127.0.0.1:${s2.port}`, extra: [] });
+  try {
+    const u = await ztctlAccount(b2, 'dev2', 'term');
+    const t = terminal(u.home, [`${s2.user}@web1`]);
+    t.type('stty size\r');
+    await t.waitFor(/24 80/, 'the shell');
+    b2.proc.kill('SIGKILL');
+    const r = await t.done;
+    assert.equal(r.code, 255);
+    assert.match(r.out, /the connection to the broker was lost/);
+    assert.match(r.err, /terminal cooked/);
+  } finally {
+    await a2.stop();
+    s2.stop();
+  }
+});
