@@ -284,14 +284,16 @@ struct print_state {
 	int json;
 };
 
-static int print_json(const struct store_audit_row *row, const char *when, FILE *fp)
+cJSON *aud_row_json(const struct store_audit_row *row)
 {
 	cJSON *o = NULL, *details = NULL;
-	char *line = NULL;
-	int r = ZT_ERR_NOMEM;
+	char when[40];
 
+	if (iso_time_ms(row->time_ms, when, sizeof(when)) != 0) {
+		snprintf(when, sizeof(when), "(invalid time)");
+	}
 	if ((o = cJSON_CreateObject()) == NULL) {
-		goto out;
+		return NULL;
 	}
 	/* A row whose details are not a JSON object (only possible if the file
 	 * was edited) is still exported, as a string, rather than dropped. */
@@ -309,18 +311,30 @@ static int print_json(const struct store_audit_row *row, const char *when, FILE 
 	    cJSON_AddStringToObject(o, "source", row->source) == NULL ||
 	    cJSON_AddStringToObject(o, "outcome", row->outcome) == NULL) {
 		cJSON_Delete(details);
-		goto out;
+		goto fail;
 	}
 	if (!cJSON_AddItemToObject(o, "details", details)) {
 		cJSON_Delete(details);
-		goto out;
+		goto fail;
 	}
-	if (cJSON_AddStringToObject(o, "hash", row->hash) == NULL ||
-	    (line = json_print(o)) == NULL) {
-		goto out;
+	if (cJSON_AddStringToObject(o, "hash", row->hash) == NULL) {
+		goto fail;
 	}
-	r = fprintf(fp, "%s\n", line) < 0 ? ZT_ERR_IO : 0;
-out:
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static int print_json(const struct store_audit_row *row, FILE *fp)
+{
+	cJSON *o = aud_row_json(row);
+	char *line = NULL;
+	int r = ZT_ERR_NOMEM;
+
+	if (o != NULL && (line = json_print(o)) != NULL) {
+		r = fprintf(fp, "%s\n", line) < 0 ? ZT_ERR_IO : 0;
+	}
 	free(line);
 	cJSON_Delete(o);
 	return r;
@@ -331,11 +345,11 @@ static int print_row(const struct store_audit_row *row, void *arg)
 	struct print_state *ps = arg;
 	char when[40];
 
+	if (ps->json) {
+		return print_json(row, ps->fp);
+	}
 	if (iso_time_ms(row->time_ms, when, sizeof(when)) != 0) {
 		snprintf(when, sizeof(when), "(invalid time)");
-	}
-	if (ps->json) {
-		return print_json(row, when, ps->fp);
 	}
 	fprintf(ps->fp, "%s %6lld ", when, (long long)row->seq);
 	put_clean(ps->fp, row->type, 20);

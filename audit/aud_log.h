@@ -75,6 +75,12 @@ struct aud_verify_result {
  * checked. */
 int aud_verify(struct store *st, const char *rec_dir, struct aud_verify_result *res);
 
+/* One row as the JSON object a SIEM reads (owned; NULL on ENOMEM): seq,
+ * time (ISO 8601 UTC), time_ms, type, actor, source, outcome, details (the
+ * object; its text as a string if it is not one) and hash. aud_print's
+ * JSON lines and GET /v1/audit both give rows in this form. */
+cJSON *aud_row_json(const struct store_audit_row *row);
+
 /* Prints rows with time_ms >= since_ms to fp: one JSON object per line
  * (JSON lines, for a SIEM) when json, else aligned text. */
 #include <stdio.h>
