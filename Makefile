@@ -147,8 +147,13 @@ $(CONFIG): Makefile | deps
 	  echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
 	  echo "CMOCKA := $$(pkg-config --libs cmocka)"; } >$@.tmp && mv $@.tmp $@
 
-# Test-only programs (never installed) that the end-to-end tests drive.
+# Test-only programs (never installed) that the end-to-end tests drive;
+# rec_seed records a session as the broker does, so it links the broker's
+# modules too.
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(TESTUTIL) $(LIBZT)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
+
+$(BUILD)/tests/tools/rec_seed: $(BUILD)/tests/tools/rec_seed.o $(TESTUTIL) $(LIBBRK) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 # The MCP conformance server: the engine and the Streamable HTTP transport

@@ -76,6 +76,11 @@ static const struct need needs[] = {
 	{ "agent.unlock", AUD_MUST },
 	{ "agent.unbind", AUD_MUST },
 	{ "agent.ls", AUD_MUST },
+	/* Reading the record itself (GET /v1/audit) and a session's recording
+	 * (GET /v1/recordings/ID): like an administrator's reads, handed out
+	 * only on record, since who read what is asked after a leak. */
+	{ "audit.read", AUD_MUST },
+	{ "recording.read", AUD_MUST },
 	/* Certificates: none is issued or renewed off the record. */
 	{ "agent.join", AUD_MUST },
 	{ "agent.renew", AUD_MUST },

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/aud_rec.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -142,9 +143,52 @@ out:
 
 struct verify_state {
 	struct aud_verify_result *res;
+	const char *rec_dir;        /* NULL: recordings not checked */
 	int64_t prev_seq;
 	char prev_hash[STORE_HASH_HEX];
 };
+
+/* Whether the recording a row's details bind (if any) is as they say:
+ * 0 (it is, or they bind none), ZT_ERR_TAMPERED with res->reason set, or
+ * another error (verification cannot go on). */
+static int check_recording(const char *rec_dir, const char *details,
+    struct aud_verify_result *res)
+{
+	char path[4096];
+	const cJSON *rec = NULL;
+	const char *id = NULL, *sha = NULL;
+	cJSON *d = NULL;
+	int64_t bytes = -1;
+	int r = 0;
+
+	/* Most events bind nothing: no parse for them. */
+	if (strstr(details, "\"recording\"") == NULL) {
+		return 0;
+	}
+	if ((r = json_parse(details, strlen(details), AUD_DETAILS_MAX, JSON_DEFAULT_DEPTH,
+	    &d)) != 0 || json_get_obj(d, "recording", &rec) != 0 ||
+	    cJSON_GetObjectItemCaseSensitive(rec, "sha256") == NULL) {
+		cJSON_Delete(d);
+		return r == ZT_ERR_NOMEM ? r : 0;
+	}
+	if (json_get_str(rec, "id", AUD_REC_ID_LEN, 0, &id) != 0 ||
+	    json_get_int(rec, "bytes", 0, INT64_MAX, &bytes) != 0 ||
+	    json_get_str(rec, "sha256", CRYPTO_SHA256_HEX_LEN, 0, &sha) != 0 ||
+	    aud_rec_path(rec_dir, id, path, sizeof(path)) != 0) {
+		snprintf(res->detail, sizeof(res->detail), "its recording binding is malformed");
+		r = ZT_ERR_TAMPERED;
+	} else if ((r = aud_rec_check(path, (uint64_t)bytes, sha)) == ZT_ERR_TAMPERED ||
+	    r == ZT_ERR_NOT_FOUND) {
+		snprintf(res->detail, sizeof(res->detail), "recording %s does not match its "
+		    "event (edited, truncated or missing)", id);
+		r = ZT_ERR_TAMPERED;
+	}
+	if (r == ZT_ERR_TAMPERED) {
+		res->reason = res->detail;
+	}
+	cJSON_Delete(d);
+	return r;
+}
 
 static int verify_row(const struct store_audit_row *row, void *arg)
 {
@@ -164,6 +208,10 @@ static int verify_row(const struct store_audit_row *row, void *arg)
 		}
 		if (strcmp(copy.hash, row->hash) != 0) {
 			vs->res->reason = "hash mismatch";
+		} else if (vs->rec_dir != NULL &&
+		    (r = check_recording(vs->rec_dir, row->details, vs->res)) != 0 &&
+		    r != ZT_ERR_TAMPERED) {
+			return r;
 		}
 	}
 	if (vs->res->reason != NULL) {
@@ -178,7 +226,7 @@ static int verify_row(const struct store_audit_row *row, void *arg)
 	return 0;
 }
 
-int aud_verify(struct store *st, struct aud_verify_result *res)
+int aud_verify(struct store *st, const char *rec_dir, struct aud_verify_result *res)
 {
 	struct verify_state vs;
 
@@ -188,6 +236,7 @@ int aud_verify(struct store *st, struct aud_verify_result *res)
 	memset(res, 0, sizeof(*res));
 	memset(&vs, 0, sizeof(vs));
 	vs.res = res;
+	vs.rec_dir = rec_dir;
 	memset(vs.prev_hash, '0', CRYPTO_SHA256_HEX_LEN);
 	return store_audit_each(st, 0, INT64_MIN, verify_row, &vs);
 }
@@ -235,14 +284,16 @@ struct print_state {
 	int json;
 };
 
-static int print_json(const struct store_audit_row *row, const char *when, FILE *fp)
+cJSON *aud_row_json(const struct store_audit_row *row)
 {
 	cJSON *o = NULL, *details = NULL;
-	char *line = NULL;
-	int r = ZT_ERR_NOMEM;
+	char when[40];
 
+	if (iso_time_ms(row->time_ms, when, sizeof(when)) != 0) {
+		snprintf(when, sizeof(when), "(invalid time)");
+	}
 	if ((o = cJSON_CreateObject()) == NULL) {
-		goto out;
+		return NULL;
 	}
 	/* A row whose details are not a JSON object (only possible if the file
 	 * was edited) is still exported, as a string, rather than dropped. */
@@ -260,18 +311,30 @@ static int print_json(const struct store_audit_row *row, const char *when, FILE 
 	    cJSON_AddStringToObject(o, "source", row->source) == NULL ||
 	    cJSON_AddStringToObject(o, "outcome", row->outcome) == NULL) {
 		cJSON_Delete(details);
-		goto out;
+		goto fail;
 	}
 	if (!cJSON_AddItemToObject(o, "details", details)) {
 		cJSON_Delete(details);
-		goto out;
+		goto fail;
 	}
-	if (cJSON_AddStringToObject(o, "hash", row->hash) == NULL ||
-	    (line = json_print(o)) == NULL) {
-		goto out;
+	if (cJSON_AddStringToObject(o, "hash", row->hash) == NULL) {
+		goto fail;
 	}
-	r = fprintf(fp, "%s\n", line) < 0 ? ZT_ERR_IO : 0;
-out:
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static int print_json(const struct store_audit_row *row, FILE *fp)
+{
+	cJSON *o = aud_row_json(row);
+	char *line = NULL;
+	int r = ZT_ERR_NOMEM;
+
+	if (o != NULL && (line = json_print(o)) != NULL) {
+		r = fprintf(fp, "%s\n", line) < 0 ? ZT_ERR_IO : 0;
+	}
 	free(line);
 	cJSON_Delete(o);
 	return r;
@@ -282,11 +345,11 @@ static int print_row(const struct store_audit_row *row, void *arg)
 	struct print_state *ps = arg;
 	char when[40];
 
+	if (ps->json) {
+		return print_json(row, ps->fp);
+	}
 	if (iso_time_ms(row->time_ms, when, sizeof(when)) != 0) {
 		snprintf(when, sizeof(when), "(invalid time)");
-	}
-	if (ps->json) {
-		return print_json(row, when, ps->fp);
 	}
 	fprintf(ps->fp, "%s %6lld ", when, (long long)row->seq);
 	put_clean(ps->fp, row->type, 20);

@@ -12,7 +12,8 @@
  *
  * (u64 big-endian; string = u32 length + bytes). The first row's prev_hash
  * is 32 zero bytes. aud_verify() re-walks the chain and names the first row
- * whose stored hash or link does not match. Details are a JSON object that
+ * whose stored hash or link does not match, or that binds a recording file
+ * which no longer matches it. Details are a JSON object that
  * must never contain a secret. Appends are durable before they return.
  * Thread-safe (serialized by the store).
  */
@@ -52,15 +53,33 @@ int aud_hash_row(struct store_audit_row *row, void *unused);
 struct aud_verify_result {
 	int64_t checked;    /* rows that verified */
 	int64_t first_bad;  /* seq of the first broken row, 0 if none */
-	const char *reason; /* static text: "hash mismatch", "broken link", "gap in sequence" */
+	/* "hash mismatch", "broken link", "gap in sequence" (static text), or
+	 * detail's "recording ID does not match its event (...)" */
+	const char *reason;
+	char detail[128];
 	/* The last verified event: a chain check cannot see events cut off the
 	 * end, so operators record the head elsewhere and compare. */
 	int64_t head_seq;
 	char head_hash[65];
 };
 /* 0 if the whole chain verifies, ZT_ERR_TAMPERED (result says where),
- * or another error. */
-int aud_verify(struct store *st, struct aud_verify_result *res);
+ * or another error.
+ *
+ * An event whose details hold "recording": {"id", "bytes", "sha256"} (the
+ * end of a recorded session, broker/brk_recordings.h) binds the file
+ * rec_dir/ID.cast (audit/aud_rec.h): with rec_dir given, that file must
+ * exist with that size and SHA-256, else the event is the first broken
+ * one. A binding that is not one (a bad id, a negative size, a hash that
+ * is not 64 hex digits) breaks it too. rec_dir NULL: files are not
+ * checked. A session still running has no end event, so its file is not
+ * checked. */
+int aud_verify(struct store *st, const char *rec_dir, struct aud_verify_result *res);
+
+/* One row as the JSON object a SIEM reads (owned; NULL on ENOMEM): seq,
+ * time (ISO 8601 UTC), time_ms, type, actor, source, outcome, details (the
+ * object; its text as a string if it is not one) and hash. aud_print's
+ * JSON lines and GET /v1/audit both give rows in this form. */
+cJSON *aud_row_json(const struct store_audit_row *row);
 
 /* Prints rows with time_ms >= since_ms to fp: one JSON object per line
  * (JSON lines, for a SIEM) when json, else aligned text. */

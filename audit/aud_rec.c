@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -332,4 +333,72 @@ int aud_rec_parse_event(const char *p, size_t n, cJSON **hold, struct aud_rec_ev
 	ev->len = strlen(data->valuestring);
 	*hold = v;
 	return 0;
+}
+
+/* ---- where recordings live ---- */
+
+int aud_rec_id_valid(const char *id)
+{
+	return id != NULL && strlen(id) == AUD_REC_ID_LEN &&
+	    strspn(id, "0123456789abcdef") == AUD_REC_ID_LEN;
+}
+
+int aud_rec_path(const char *dir, const char *id, char *out, size_t outsz)
+{
+	int n;
+
+	if (dir == NULL || !aud_rec_id_valid(id)) {
+		return ZT_ERR_INVALID;
+	}
+	n = snprintf(out, outsz, "%s/%s.cast", dir, id);
+	return n < 0 || (size_t)n >= outsz ? ZT_ERR_TOO_LARGE : 0;
+}
+
+/* The SHA-256 (hex) of what is left to read on fd, and its byte count. */
+static int hash_fd(int fd, char hex[CRYPTO_SHA256_HEX_LEN + 1], uint64_t *n)
+{
+	struct crypto_sha256_ctx c;
+	char chunk[65536];
+	ssize_t got;
+
+	*n = 0;
+	if (crypto_sha256_begin(&c) != 0) {
+		return ZT_ERR_NOMEM;
+	}
+	while ((got = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (got < 0 && errno == EINTR) {
+			continue;
+		}
+		if (got < 0) {
+			crypto_sha256_end(&c, NULL);
+			return ZT_ERR_IO;
+		}
+		crypto_sha256_update(&c, chunk, (size_t)got);
+		*n += (uint64_t)got;
+	}
+	crypto_sha256_end(&c, hex);
+	return 0;
+}
+
+int aud_rec_check(const char *path, uint64_t bytes, const char *sha256)
+{
+	char hex[CRYPTO_SHA256_HEX_LEN + 1];
+	struct stat sb;
+	uint64_t n = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		return errno == ENOENT ? ZT_ERR_NOT_FOUND : errno == ELOOP ? ZT_ERR_TAMPERED :
+		    ZT_ERR_IO;
+	}
+	if (fstat(fd, &sb) != 0) {
+		r = ZT_ERR_IO;
+	} else if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != bytes) {
+		r = ZT_ERR_TAMPERED;
+	} else if ((r = hash_fd(fd, hex, &n)) == 0) {
+		r = n == bytes && sha256 != NULL && strcmp(hex, sha256) == 0 ? 0 : ZT_ERR_TAMPERED;
+	}
+	close(fd);
+	return r;
 }

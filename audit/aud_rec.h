@@ -79,4 +79,18 @@ int aud_rec_parse_header(const char *p, size_t n, struct aud_rec_head *h);
  * cJSON_Delete), or ZT_ERR_INVALID (*hold NULL). */
 int aud_rec_parse_event(const char *p, size_t n, cJSON **hold, struct aud_rec_event *ev);
 
+/* Where recordings live. A recording is named by a random id of
+ * AUD_REC_ID_LEN lower-case hex digits and kept as DIR/ID.cast in its
+ * directory: the one form of its path, so that no id names another file. */
+#define AUD_REC_ID_LEN 32
+/* 1 if id is AUD_REC_ID_LEN lower-case hex digits, else 0 (NULL too). */
+int aud_rec_id_valid(const char *id);
+/* "DIR/ID.cast" into out: 0, ZT_ERR_INVALID (not an id), ZT_ERR_TOO_LARGE. */
+int aud_rec_path(const char *dir, const char *id, char *out, size_t outsz);
+/* Whether the file at path (not followed if a symbolic link) is a regular
+ * file of exactly bytes bytes whose SHA-256 is sha256 (hex): 0,
+ * ZT_ERR_NOT_FOUND (missing), ZT_ERR_TAMPERED (another size or hash, or
+ * not a regular file), ZT_ERR_IO, ZT_ERR_NOMEM. Reads it in pieces. */
+int aud_rec_check(const char *path, uint64_t bytes, const char *sha256);
+
 #endif

@@ -82,6 +82,9 @@ struct brk {
 	/* Signs the CSRF tokens of the browser pages (brk_web.h); random at
 	 * start, so a restart voids the forms open in browsers. */
 	uint8_t web_key[32];
+	/* The data directory's recordings/ (brk_datadir.h), where sessions
+	 * are recorded (brk_recordings.h); NULL: no session can be recorded. */
+	const char *recordings_dir;
 	/* "https://host:port" as clients reach the broker. */
 	char base_url[300];
 	/* The clock; tests may replace it. Returns unix seconds. */

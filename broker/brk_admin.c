@@ -1276,7 +1276,7 @@ static int cmd_audit(struct brk_datadir *dd, const struct args *a)
 	}
 	if (strcmp(verb, "verify") == 0) {
 		memset(&res, 0, sizeof(res));
-		r = aud_verify(dd->store, &res);
+		r = aud_verify(dd->store, dd->recordings, &res);
 		if (r == 0) {
 			printf("audit log verified: %lld events, hash chain intact\n",
 			    (long long)res.checked);

@@ -13,10 +13,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "broker/brk.h"
 #include "broker/brk_apiadmin.h"
 #include "broker/brk_approvals.h"
+#include "broker/brk_auditapi.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_watch.h"
 #include "common/crypto.h"
@@ -32,7 +34,7 @@ enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH, ROUTE_AUTH_BODY, ROUTE_INFO, ROUTE_A
 
 struct route {
 	const char *method;
-	const char *path;
+	const char *path;          /* the path, or with `under` what it starts with */
 	enum route_kind kind;
 	void (*pub)(struct brk *, const struct brk_req *, const cJSON *, struct brk_resp *);
 	void (*auth)(struct brk *, const struct brk_req *, const struct brk_identity *,
@@ -46,9 +48,13 @@ struct route {
 	int kicks;
 	void (*auth_body)(struct brk *, const struct brk_req *, const struct brk_identity *,
 	    const cJSON *, struct brk_resp *);
+	/* The route serves every path below path (which ends in '/'): the
+	 * handler reads the rest (an id) itself. */
+	int under;
 };
 
 enum { NO_KICK, KICK };
+enum { EXACT, UNDER };
 
 /* RFC 9728 protected resource metadata for the MCP endpoint: where a
  * client learns that /mcp takes bearer tokens in the header. */
@@ -73,6 +79,10 @@ static const struct route routes[] = {
 	{ "POST", "/v1/logout", ROUTE_AUTH, .auth = brk_auth_logout, .kicks = KICK },
 	{ "GET", "/v1/hosts", ROUTE_AUTH, .auth = brk_hosts_api },
 	{ "GET", "/v1/approvals", ROUTE_AUTH, .auth = brk_approvals_ls },
+	{ "GET", "/v1/recordings", ROUTE_AUTH, .auth = brk_auditapi_recordings_ls },
+	{ "GET", "/v1/recordings/", ROUTE_AUTH, .auth = brk_auditapi_recording_get,
+	    .under = UNDER },
+	{ "GET", "/v1/audit", ROUTE_AUTH, .auth = brk_auditapi_audit },
 	{ "POST", "/v1/approvals/approve", ROUTE_AUTH_BODY, .auth_body = brk_approvals_approve },
 	{ "POST", "/v1/approvals/deny", ROUTE_AUTH_BODY, .auth_body = brk_approvals_deny },
 	{ "POST", "/v1/tokens", ROUTE_ADMIN, .admin = &brk_apiadmin_token_add },
@@ -112,6 +122,9 @@ void brk_resp_clear(struct brk_resp *resp)
 	/* Responses carry session and join tokens. */
 	json_delete_wiped(resp->json);
 	free(resp->html);
+	if (resp->file_type != NULL) {
+		close(resp->file_fd);
+	}
 	crypto_wipe(resp->set_cookie, sizeof(resp->set_cookie));
 	memset(resp, 0, sizeof(*resp));
 }
@@ -214,6 +227,15 @@ static void admin_route(struct brk *b, const struct brk_apiadmin_op *op,
 	json_delete_wiped(body);
 }
 
+/* path is rt's, or (an `under` route) below it: at least one byte more. */
+static int path_matches(const struct route *rt, const char *path)
+{
+	size_t n = strlen(rt->path);
+
+	return rt->under ? strncmp(rt->path, path, n) == 0 && path[n] != '\0' :
+	    strcmp(rt->path, path) == 0;
+}
+
 void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *resp)
 {
 	const struct route *rt = NULL;
@@ -224,7 +246,7 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	memset(resp, 0, sizeof(*resp));
 	memset(&who, 0, sizeof(who));
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, req->path) != 0) {
+		if (!path_matches(&routes[i], req->path)) {
 			continue;
 		}
 		path_known = 1;

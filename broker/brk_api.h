@@ -53,6 +53,10 @@ struct brk_req {
 	const char *cookie_session;
 	const char *cookie_csrf;
 	const struct brk_form *form;
+	/* The URL's query arguments (?host=web1&limit=10), decoded, in the
+	 * same bounded form; NULL when there are none to read. A bad one (a
+	 * key repeated, too many, too long) marks it bad. */
+	const struct brk_form *query;
 };
 
 #define BRK_COOKIE_MAX 256
@@ -70,6 +74,13 @@ struct brk_resp {
 	char *html;
 	char set_cookie[2][BRK_COOKIE_MAX];
 	char location[256];
+	/* A file to send as the body instead of JSON (a recording): when
+	 * file_type (static text, the Content-Type) is set, file_fd is an
+	 * open descriptor (owned: brk_resp_clear closes it) of file_size
+	 * bytes, sent from its start. */
+	const char *file_type;
+	int file_fd;
+	uint64_t file_size;
 };
 
 /* Handles one request; always fills resp (status and JSON body). */

@@ -144,23 +144,18 @@ static cJSON *ok_object(struct brk_resp *resp)
 int brk_apiadmin_authorize(struct brk *b, const struct brk_identity *who,
     struct brk_resp *resp)
 {
-	struct brk_policy_set set;
-	int r, admin = 0;
+	int r, admin = 0, auditor = 0;
 
 	if (who->kind == STORE_BOT) {
 		brk_resp_error(resp, 403, "forbidden", "bot %s may not administer the broker: bots "
 		    "never mint join tokens or change policy, whatever their roles say", who->name);
 		return ZT_ERR_DENIED;
 	}
-	if ((r = brk_policy_load(b->roles, who->roles, &set)) != 0) {
+	if ((r = brk_policy_rights(b->roles, who->roles, &admin, &auditor)) != 0) {
 		log_error("cannot load the roles of %s: %s", who->name, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return r;
 	}
-	for (size_t i = 0; i < set.n; i++) {
-		admin |= pol_role_admin(set.roles[i]);
-	}
-	brk_policy_release(&set);
 	if (!admin) {
 		brk_resp_error(resp, 403, "forbidden", "user %s is not an administrator: that "
 		    "takes a role with options: {admin: true}", who->name);

@@ -52,10 +52,12 @@ int brk_datadir_open(const char *path, struct brk_datadir *dd)
 	if ((r = check_dir(path)) != 0) {
 		return r;
 	}
-	if ((size_t)snprintf(db, sizeof(db), "%s/zt.db", path) >= sizeof(db)) {
+	if (strlen(path) > BRK_DATADIR_PATH_MAX ||
+	    (size_t)snprintf(db, sizeof(db), "%s/zt.db", path) >= sizeof(db)) {
 		log_error("data directory path too long");
 		return ZT_ERR_INVALID;
 	}
+	snprintf(dd->recordings, sizeof(dd->recordings), "%s/recordings", path);
 	if ((r = store_open(db, &dd->store)) != 0) {
 		log_error("cannot open database %s: %s", db, zt_strerror(r));
 		goto fail;

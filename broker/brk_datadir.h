@@ -8,6 +8,8 @@
  *   D/ssh-user-ca.key  SSH user CA key (0600)
  *   D/serve.lock  held by the running serve; says whether the last run
  *                 stopped cleanly (brk_run.h)
+ *   D/recordings/ 0700, made at the first recorded session: ID.cast
+ *                 (0600) per session (brk_recordings.h)
  *
  * Both `ztbroker serve` and the offline `ztbroker admin` open it the same
  * way; the first open creates everything.
@@ -20,7 +22,11 @@ struct brk_roles;
 struct ca;
 struct sshca;
 
+#define BRK_DATADIR_PATH_MAX 4000   /* bytes of D's path */
+
 struct brk_datadir {
+	/* D/recordings, where session recordings live (may not exist yet) */
+	char recordings[BRK_DATADIR_PATH_MAX + 16];
 	struct store *store;
 	struct brk_roles *roles;   /* the store's roles, parsed (brk_roles.h) */
 	struct ca *ca;

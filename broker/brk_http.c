@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/aud_event.h"
 #include "broker/brk.h"
@@ -71,6 +72,7 @@ struct req_state {
 	int web;
 	struct MHD_PostProcessor *pp;
 	struct brk_form form;
+	struct brk_form query;
 	char source[64];
 	struct brk_req req;
 	struct brk_resp resp;
@@ -167,6 +169,25 @@ static struct MHD_Response *page_response(const struct brk_resp *resp)
 	return r;
 }
 
+/* A file as the body (a recording), streamed from its descriptor: the
+ * response gets a descriptor of its own, which libmicrohttpd closes. */
+static struct MHD_Response *file_response(const struct brk_resp *resp)
+{
+	struct MHD_Response *r;
+	int fd = dup(resp->file_fd);
+
+	if (fd < 0) {
+		return NULL;
+	}
+	if ((r = MHD_create_response_from_fd64(resp->file_size, fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	MHD_add_response_header(r, "Content-Type", resp->file_type);
+	brk_http_common_headers(r, resp);
+	return r;
+}
+
 struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge)
 {
 	struct MHD_Response *r;
@@ -175,6 +196,9 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 
 	if (resp->html != NULL || resp->location[0] != '\0') {
 		return page_response(resp);
+	}
+	if (resp->file_type != NULL) {
+		return file_response(resp);
 	}
 	text = resp->json != NULL ? cJSON_PrintUnformatted(resp->json) : NULL;
 
@@ -260,6 +284,16 @@ static void api_job(void *arg)
 	}
 	log_info("%s %s %d from %s", rs->req.method, rs->req.path, rs->resp.status, rs->source);
 	rs->done = 1;
+}
+
+/* Each decoded query argument of the URL (a key alone has a NULL value). */
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	(void)brk_form_add(cls, key, 0, value != NULL ? value : "",
+	    value != NULL ? strlen(value) : 0);
+	return MHD_YES;
 }
 
 /* libmicrohttpd's post processor hands each decoded form field here. */
@@ -363,6 +397,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	rs->req.body = buf_len(rs->body.kept) > 0 ? buf_ptr(rs->body.kept) : NULL;
 	rs->req.body_len = buf_len(rs->body.kept);
+	(void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &rs->query);
+	rs->req.query = &rs->query;
 	if (rs->web) {
 		rs->req.cookie_session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
 		    BRK_WEB_SESSION_COOKIE);

@@ -141,6 +141,34 @@ int brk_policy_session_ttl(struct brk_roles *rc, const char *roles, int64_t cap,
 	return 0;
 }
 
+int brk_policy_rights(struct brk_roles *rc, const char *roles, int *admin, int *auditor)
+{
+	struct brk_policy_set set;
+	int r;
+
+	*admin = 0;
+	*auditor = 0;
+	if ((r = brk_policy_load(rc, roles, &set)) != 0) {
+		return r;
+	}
+	for (size_t i = 0; i < set.n; i++) {
+		*admin |= pol_role_admin(set.roles[i]);
+		*auditor |= pol_role_auditor(set.roles[i]);
+	}
+	brk_policy_release(&set);
+	return 0;
+}
+
+int brk_policy_auditor(struct brk_roles *rc, enum store_principal kind, const char *roles,
+    int *yes)
+{
+	int admin = 0, auditor = 0, r;
+
+	r = brk_policy_rights(rc, roles, &admin, &auditor);
+	*yes = r == 0 && (auditor || (admin && kind == STORE_USER));
+	return r;
+}
+
 int brk_policy_decide(struct brk_roles *rc, const char *roles, const struct pol_request *req,
     struct pol_decision *d, int64_t *gen)
 {

@@ -50,6 +50,19 @@ void brk_policy_release(struct brk_policy_set *set);
  * mints nothing: a policy that cannot be read grants no session). */
 int brk_policy_session_ttl(struct brk_roles *rc, const char *roles, int64_t cap, int64_t *ttl,
     char *by, size_t bysz);
+/* The standing rights the stored roles named in roles ("a,b") grant: *admin
+ * is 1 if one says options.admin: true, *auditor if one says
+ * options.auditor: true (pol_role.h). Who may use them is the caller's
+ * rule (brk_policy_auditor; bots never administer). 0, or brk_policy_load's
+ * error (both 0). */
+int brk_policy_rights(struct brk_roles *rc, const char *roles, int *admin, int *auditor);
+/* Whether an identity of kind holding roles reads the audit log and every
+ * recording of a session: *yes is 1 for a holder of an auditor role (a
+ * user, or a bot exporting the audit log), and for a user who administers
+ * (an administrator sees everything an auditor sees). 0 or
+ * brk_policy_load's error (then *yes is 0). */
+int brk_policy_auditor(struct brk_roles *rc, enum store_principal kind, const char *roles,
+    int *yes);
 /* Loads the roles named in roles and decides req (policy/pol_eval.h) into
  * *d; gen (may be NULL) gets the role generation it decided on. On any
  * error *d is a deny whose rule says the policy could not be read. 0 or a

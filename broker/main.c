@@ -403,6 +403,7 @@ static int serve(int argc, char **argv)
 	b.roles = dd.roles;
 	b.ca = dd.ca;
 	b.sshca = dd.sshca;
+	b.recordings_dir = dd.recordings;
 	b.now = brk_now;
 	b.agents = brk_agents_new(dd.store);
 	b.dials = brk_dials_new();

@@ -20,6 +20,7 @@
 #include "cli/cli_cmd_approve.h"
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_cmd_ssh.h"
+#include "cli/cli_cmd_rec.h"
 #include "cli/cli_mcp.h"
 #include "cli/cli_stream.h"
 #include "common/log.h"
@@ -40,6 +41,8 @@ static const struct command commands[] = {
 	{"approvals", cli_cmd_approvals, "list the held calls you may answer (approvals ls)"},
 	{"approve", cli_cmd_approve, "approve a held call, or step up for your own, with a fresh code"},
 	{"deny", cli_cmd_deny, "deny a held call (or withdraw your own)"},
+	{"recordings", cli_cmd_recordings, "list recorded sessions (yours; all for auditors)"},
+	{"play", cli_cmd_play, "replay a recorded session on this terminal"},
 	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
 	{"tokens", cli_cmd_tokens, "admin: agent join tokens (add, ls, rm)"},
 	{"agents", cli_cmd_agents, "admin: agents: their claims, approvals, locks"},
@@ -54,14 +57,16 @@ static void usage(FILE *f)
 	fputs("usage: ztctl COMMAND [OPTIONS]   (ztctl COMMAND --help for its options)\n\n"
 	    "commands:\n", f);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	}
-	fputs("  help     show this text\n\n"
+	fputs("  help       show this text\n\n"
 	    "  ztctl enroll --broker URL --ca-pin PIN --invite CODE [--password-stdin]\n"
 	    "  ztctl login --broker URL --ca-pin PIN --user NAME [--password-stdin] [--otp CODE]\n"
 	    "  ztctl status\n"
 	    "  ztctl logout\n"
 	    "  ztctl ssh [-t] [LOGIN@]HOST [COMMAND...]\n"
+	    "  ztctl recordings ls [--host H] [--user U] [--json]\n"
+	    "  ztctl play ID [--speed N]   (pauses are cut to 2 s)\n"
 	    "  ztctl mcp [config]\n"
 	    "  ztctl tokens add [--ttl 30m] [--uses 1] [--name NAME] [--labels k=v,..]\n"
 	    "  ztctl tokens ls | tokens rm ID\n"

@@ -34,6 +34,8 @@ struct pol_role {
 	char *ttl_text;                   /* as written, NULL = unset */
 	int admin_set;                    /* options.admin appeared */
 	int admin;                        /* its value */
+	int auditor_set;                  /* options.auditor appeared */
+	int auditor;                      /* its value */
 	int shell_set;                    /* options.shell appeared */
 	int shell;                        /* its value */
 	int mfa_set;                      /* options.mfa appeared */

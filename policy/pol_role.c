@@ -43,9 +43,10 @@ static const char *const top_keys[] = { "kind", "name", "allow", "deny", "option
 enum { SEC_HOSTS, SEC_LOGINS, SEC_TOOLS, SEC_COMMANDS, SEC_PATHS };
 static const char *const sec_keys[] = { "hosts", "logins", "tools", "commands", "paths",
     NULL };
-enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL, OPT_JOB };
+enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL, OPT_JOB,
+    OPT_AUDITOR };
 static const char *const opt_keys[] = { "max_session_ttl", "admin", "shell", "mfa",
-    "mfa_window", "approval", "max_job_duration", NULL };
+    "mfa_window", "approval", "max_job_duration", "auditor", NULL };
 enum { APPR_BY, APPR_TTL };
 static const char *const appr_keys[] = { "by", "ttl", NULL };
 
@@ -531,7 +532,7 @@ static int rp_word(struct rp *s, const char *what, const char *const *words,
 	return 0;
 }
 
-/* options.admin and options.shell: true or false. */
+/* options.admin, options.auditor and options.shell: true or false. */
 static int rp_bool(struct rp *s, const char *what, int *set, int *val)
 {
 	int r;
@@ -609,6 +610,8 @@ static int opt_value(struct rp *s, int idx, void *arg)
 		    &role->ttl_text);
 	case OPT_ADMIN:
 		return rp_bool(s, "options.admin", &role->admin_set, &role->admin);
+	case OPT_AUDITOR:
+		return rp_bool(s, "options.auditor", &role->auditor_set, &role->auditor);
 	case OPT_SHELL:
 		return rp_bool(s, "options.shell", &role->shell_set, &role->shell);
 	case OPT_MFA:
@@ -846,6 +849,11 @@ int pol_role_admin(const struct pol_role *r)
 	return r != NULL && r->admin;
 }
 
+int pol_role_auditor(const struct pol_role *r)
+{
+	return r != NULL && r->auditor;
+}
+
 enum pol_mfa pol_role_mfa(const struct pol_role *r)
 {
 	return r != NULL ? r->mfa : POL_MFA_NONE;
@@ -915,7 +923,8 @@ static int options_json(const struct pol_role *r, cJSON *o)
 {
 	cJSON *opt = NULL, *ap = NULL;
 
-	if (r->ttl_text == NULL && !r->admin_set && !r->shell_set && !r->mfa_set &&
+	if (r->ttl_text == NULL && !r->admin_set && !r->auditor_set && !r->shell_set &&
+	    !r->mfa_set &&
 	    r->mfa_window_text == NULL && !r->approval && r->max_job_text == NULL) {
 		return 0;
 	}
@@ -925,6 +934,7 @@ static int options_json(const struct pol_role *r, cJSON *o)
 	if ((r->ttl_text != NULL &&
 	    cJSON_AddStringToObject(opt, "max_session_ttl", r->ttl_text) == NULL) ||
 	    (r->admin_set && cJSON_AddBoolToObject(opt, "admin", r->admin) == NULL) ||
+	    (r->auditor_set && cJSON_AddBoolToObject(opt, "auditor", r->auditor) == NULL) ||
 	    (r->shell_set && cJSON_AddBoolToObject(opt, "shell", r->shell) == NULL) ||
 	    (r->mfa_set && cJSON_AddStringToObject(opt, "mfa", pol_mfa_name(r->mfa)) == NULL) ||
 	    (r->mfa_window_text != NULL &&

@@ -16,6 +16,9 @@
  *   options:
  *     max_session_ttl: 8h           # common/dur.h syntax, 1 minute .. 30 days
  *     admin: true                   # true or false, unquoted (default false)
+ *     auditor: true                 # reads the audit log and every session
+ *                                   # recording; allows no tool by itself
+ *                                   # (true or false, default false)
  *     shell: true                   # allow.commands may use shell syntax
  *                                   # (default false; pol_eval.h)
  *     mfa: per_call                 # none (default) | per_session | per_call
@@ -115,8 +118,15 @@ const char *pol_mfa_name(enum pol_mfa m);
  * roles say. */
 int pol_role_admin(const struct pol_role *r);
 
+/* 1 if the role says options.auditor: true, else 0 (also for NULL).
+ * Holders of such a role read the audit log and every recording of a
+ * session (GET /v1/audit, /v1/recordings), and nothing else: it allows no
+ * tool and administers nothing. The broker treats administrators as
+ * auditors too (brk_policy_auditor). */
+int pol_role_auditor(const struct pol_role *r);
+
 /* The role as a JSON object with the same keys as the YAML (for storage and
- * listing; durations stay the text the author wrote, admin and shell JSON
+ * listing; durations stay the text the author wrote, admin, auditor and shell JSON
  * booleans, mfa its word as a JSON string). *out is owned by
  * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
 int pol_role_to_json(const struct pol_role *r, cJSON **out);

@@ -203,6 +203,24 @@ static const char *const migrations[] = {
 	"ALTER TABLE agents DROP COLUMN ssh_host_key;"
 	"ALTER TABLE agents DROP COLUMN pending_target;"
 	"ALTER TABLE agents DROP COLUMN pending_host_key;",
+	/* v10: recordings of interactive sessions (the files live in the data
+	 * directory's recordings/; a row says whose, where and, once ended,
+	 * their size and SHA-256) */
+	"CREATE TABLE recordings ("
+	"  id TEXT PRIMARY KEY,"
+	"  actor TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  login TEXT NOT NULL,"
+	"  tool TEXT NOT NULL,"
+	"  call_id TEXT NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  ended_at INTEGER NOT NULL DEFAULT 0,"
+	"  bytes INTEGER NOT NULL DEFAULT 0,"
+	"  sha256 TEXT NOT NULL DEFAULT '',"
+	"  exit_status INTEGER NOT NULL DEFAULT -1,"
+	"  cols INTEGER NOT NULL,"
+	"  rows INTEGER NOT NULL);"
+	"CREATE INDEX recordings_started ON recordings(started_at);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -374,6 +374,50 @@ int store_approval_grant(struct store *st, const char *request_sha256, int64_t g
 int store_approval_each_pending(struct store *st, int64_t now,
     int (*fn)(const struct store_approval *a, void *arg), void *arg);
 
+/* ---- recordings of interactive sessions ----
+ * A row per recorded session (the asciicast file itself lives in the data
+ * directory, broker/brk_recordings.h): added when the session starts
+ * (ended_at 0, sha256 ""), ended once with the file's size and SHA-256. */
+#define STORE_REC_ID_LEN 32        /* lower-case hex digits */
+#define STORE_REC_LIST_MAX 1000    /* rows one list returns at most */
+struct store_recording {
+	char id[STORE_REC_ID_LEN + 1];
+	char actor[STORE_ACTOR_MAX];          /* "user:alice" */
+	char host[STORE_NAME_MAX + 1];
+	char login[STORE_NAME_MAX + 1];
+	char tool[STORE_NAME_MAX + 1];        /* "ssh_shell" */
+	char call_id[STORE_CALL_ID_MAX + 1];  /* "" when none */
+	int64_t started_at;
+	int64_t ended_at;                     /* 0 while running */
+	int64_t bytes;                        /* the file's, once ended */
+	char sha256[STORE_HASH_HEX];          /* "" while running */
+	int exit_status;                      /* -1: unknown (or a signal) */
+	int cols, rows;
+};
+/* Adds a running recording (ended_at, bytes, sha256 and exit_status of r
+ * are ignored). 0, ZT_ERR_INVALID (bad id, a field too long), ZT_ERR_EXISTS. */
+int store_recording_add(struct store *st, const struct store_recording *r);
+/* Ends running recording id: ended_at, bytes, sha256 (64 hex digits, or ""
+ * when the file's hash is not known) and exit_status. 0, ZT_ERR_NOT_FOUND
+ * (unknown, or ended already), ZT_ERR_INVALID. */
+int store_recording_end(struct store *st, const char *id, int64_t ended_at, int64_t bytes,
+    const char *sha256, int exit_status);
+/* 0 with *out, or ZT_ERR_NOT_FOUND (also for an id that is not one). */
+int store_recording_get(struct store *st, const char *id, struct store_recording *out);
+/* Which recordings store_recording_list returns: NULL or "" fields match
+ * any; limit 1..STORE_REC_LIST_MAX (0: STORE_REC_LIST_MAX). */
+struct store_recording_filter {
+	const char *host;
+	const char *actor;
+	int limit;
+};
+/* Calls fn for the recordings f selects (NULL: all), newest first (by
+ * started_at, then id); stops and returns fn's value if non-zero. The rows
+ * are read before the first call, so fn may use the store. 0,
+ * ZT_ERR_INVALID (a limit out of bounds), ZT_ERR_NOMEM, a store error. */
+int store_recording_list(struct store *st, const struct store_recording_filter *f,
+    int (*fn)(const struct store_recording *r, void *arg), void *arg);
+
 /* ---- agents (the broker's registry of hosts, kept across restarts) ----
  * A host's name is bound to the key pin of the first agent certificate
  * that connected with it. The row keeps the agent's approved claims (its

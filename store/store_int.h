@@ -6,7 +6,8 @@
  * The files: store.c opens, configures and migrates the database;
  * store_sql.c holds the helpers below; one file per table family holds
  * that family's statements (store_users.c, store_sessions.c,
- * store_audit.c, store_roles.c, store_agents.c).
+ * store_audit.c, store_roles.c, store_agents.c, store_approvals.c,
+ * store_recordings.c).
  *
  * Locking: st->mu is held around every use of the connection. Unless a
  * helper says it takes the lock itself, it is called with st->mu held.

@@ -93,7 +93,7 @@ static int64_t events(struct fixture *f)
 	struct aud_verify_result res;
 
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(aud_verify(f->st, &res), 0);
+	assert_int_equal(aud_verify(f->st, NULL, &res), 0);
 	return res.checked;
 }
 
@@ -166,7 +166,7 @@ static void test_first_then_summary(void **state)
 	load(f, &rs);
 	assert_int_equal(rs.n, 3);
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(aud_verify(f->st, &res), 0);
+	assert_int_equal(aud_verify(f->st, NULL, &res), 0);
 	clear(&rs);
 }
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -30,6 +31,7 @@
 #include "audit/aud_agg.h"
 #include "audit/aud_event.h"
 #include "audit/aud_log.h"
+#include "audit/aud_rec.h"
 #include "audit/aud_recover.h"
 #include "common/err.h"
 #include "store/store.h"
@@ -127,14 +129,14 @@ static void test_verify_clean(void **state)
 	struct fixture *f = *state;
 	struct aud_verify_result res;
 
-	assert_int_equal(aud_verify(f->st, &res), 0);
+	assert_int_equal(aud_verify(f->st, NULL, &res), 0);
 	assert_int_equal(res.checked, 5);
 	assert_int_equal(res.first_bad, 0);
 	assert_null(res.reason);
 	/* And it keeps verifying as the log grows. */
 	assert_int_equal(aud_append(f->st, T0 + 9000, "user.logout", "user:alice", "local",
 	    "success", NULL), 0);
-	assert_int_equal(aud_verify(f->st, &res), 0);
+	assert_int_equal(aud_verify(f->st, NULL, &res), 0);
 	assert_int_equal(res.checked, 6);
 }
 
@@ -149,11 +151,109 @@ static void test_verify_empty(void **state)
 
 	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
 	assert_int_equal(store_open(path, &st), 0);
-	assert_int_equal(aud_verify(st, &res), 0);
+	assert_int_equal(aud_verify(st, NULL, &res), 0);
 	assert_int_equal(res.checked, 0);
 	assert_int_equal(store_audit_head(st, &head), 0);
 	assert_int_equal(head, 0);
 	store_free(st);
+}
+
+/* Writes a recording under f->dir/rec named id (one output event) and
+ * appends the session's end event binding it, as the broker does; the
+ * event's seq (6, after the five) is its place. */
+static void bind_recording(struct fixture *f, const char *id, char *path, size_t pathsz)
+{
+	struct aud_rec_head h = { .width = 80, .height = 24, .timestamp = 1764900000 };
+	char dir[TU_PATH_MAX], sha[CRYPTO_SHA256_HEX_LEN + 1];
+	struct aud_rec *r = NULL;
+	uint64_t bytes = 0;
+	cJSON *d, *rec;
+
+	snprintf(dir, sizeof(dir), "%s/rec", f->dir);
+	assert_int_equal(mkdir(dir, 0700) == 0 || access(dir, F_OK) == 0, 1);
+	assert_int_equal(aud_rec_path(dir, id, path, pathsz), 0);
+	assert_int_equal(aud_rec_open(path, &h, &r), 0);
+	assert_int_equal(aud_rec_output(r, 5, "hello\r\n", 7), 0);
+	assert_int_equal(aud_rec_close(r, &bytes, sha), 0);
+	assert_non_null(d = cJSON_CreateObject());
+	assert_non_null(rec = cJSON_AddObjectToObject(d, "recording"));
+	assert_non_null(cJSON_AddStringToObject(rec, "id", id));
+	assert_non_null(cJSON_AddNumberToObject(rec, "bytes", (double)bytes));
+	assert_non_null(cJSON_AddStringToObject(rec, "sha256", sha));
+	assert_int_equal(aud_append(f->st, T0 + 9000, "tool.ssh_shell.result", "user:alice",
+	    "192.0.2.1", "success", d), 0);
+	cJSON_Delete(d);
+}
+
+/* A chain binding a recording verifies while the file is as recorded;
+ * one byte changed, a byte cut off, or the file gone, and verify names
+ * the event that bound it. Without a directory, files are not checked. */
+static void test_verify_recording(void **state)
+{
+	struct fixture *f = *state;
+	const char *id = "0123456789abcdef0123456789abcdef";
+	struct aud_verify_result res;
+	char dir[TU_PATH_MAX], path[TU_PATH_MAX + 64], want[160];
+	FILE *fp;
+	long size;
+
+	bind_recording(f, id, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s/rec", f->dir);
+	assert_int_equal(aud_append(f->st, T0 + 9500, "user.logout", "user:alice", "local",
+	    "success", NULL), 0);
+	assert_int_equal(aud_verify(f->st, dir, &res), 0);
+	assert_int_equal(res.checked, 7);
+
+	/* One byte flipped in place: same size, another hash. */
+	assert_non_null(fp = fopen(path, "r+b"));
+	assert_int_equal(fseek(fp, -3, SEEK_END), 0);
+	assert_int_equal(fputc('X', fp), 'X');
+	assert_int_equal(fclose(fp), 0);
+	snprintf(want, sizeof(want), "recording %s does not match its event (edited, truncated "
+	    "or missing)", id);
+	assert_int_equal(aud_verify(f->st, dir, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 6);
+	assert_int_equal(res.checked, 5);
+	assert_string_equal(res.reason, want);
+	assert_int_equal(aud_verify(f->st, NULL, &res), 0);
+
+	/* Truncated, then missing. */
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	size = ftell(fp);
+	fclose(fp);
+	assert_int_equal(truncate(path, size - 1), 0);
+	assert_int_equal(aud_verify(f->st, dir, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 6);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(aud_verify(f->st, dir, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 6);
+	assert_string_equal(res.reason, want);
+}
+
+/* A binding that is not one (an id that names another file) breaks the
+ * event; a "recording" without a hash (a recording that failed) binds
+ * nothing. */
+static void test_verify_recording_malformed(void **state)
+{
+	struct fixture *f = *state;
+	struct aud_verify_result res;
+	cJSON *d;
+
+	assert_non_null(d = cJSON_Parse("{\"recording\":{\"id\":\"abc\",\"error\":\"disk "
+	    "full\"}}"));
+	assert_int_equal(aud_append(f->st, T0 + 9000, "tool.ssh_shell.result", "user:alice",
+	    "local", "failure", d), 0);
+	cJSON_Delete(d);
+	assert_int_equal(aud_verify(f->st, f->dir, &res), 0);
+	assert_non_null(d = cJSON_Parse("{\"recording\":{\"id\":\"../zt.db\",\"bytes\":1,"
+	    "\"sha256\":\"00\"}}"));
+	assert_int_equal(aud_append(f->st, T0 + 9100, "tool.ssh_shell.result", "user:alice",
+	    "local", "success", d), 0);
+	cJSON_Delete(d);
+	assert_int_equal(aud_verify(f->st, f->dir, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(res.first_bad, 7);
+	assert_string_equal(res.reason, "its recording binding is malformed");
 }
 
 static void test_changed_row(void **state)
@@ -163,7 +263,7 @@ static void test_changed_row(void **state)
 
 	tamper(f, "UPDATE audit SET details = ? WHERE seq = 3", "{\"n\":2,\"note\":\"benign\"}",
 	    NULL);
-	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(aud_verify(f->st, NULL, &res), ZT_ERR_TAMPERED);
 	assert_int_equal(res.first_bad, 3);
 	assert_string_equal(res.reason, "hash mismatch");
 	assert_int_equal(res.checked, 2);
@@ -175,7 +275,7 @@ static void test_changed_outcome(void **state)
 	struct aud_verify_result res;
 
 	tamper(f, "UPDATE audit SET outcome = ? WHERE seq = 3", "success", NULL);
-	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(aud_verify(f->st, NULL, &res), ZT_ERR_TAMPERED);
 	assert_int_equal(res.first_bad, 3);
 	assert_string_equal(res.reason, "hash mismatch");
 }
@@ -186,7 +286,7 @@ static void test_deleted_row(void **state)
 	struct aud_verify_result res;
 
 	tamper(f, "DELETE FROM audit WHERE seq = 3", NULL, NULL);
-	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(aud_verify(f->st, NULL, &res), ZT_ERR_TAMPERED);
 	assert_int_equal(res.first_bad, 4);
 	assert_string_equal(res.reason, "gap in sequence");
 	assert_int_equal(res.checked, 2);
@@ -198,7 +298,7 @@ static void test_deleted_first_row(void **state)
 	struct aud_verify_result res;
 
 	tamper(f, "DELETE FROM audit WHERE seq = 1", NULL, NULL);
-	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(aud_verify(f->st, NULL, &res), ZT_ERR_TAMPERED);
 	assert_int_equal(res.first_bad, 2);
 	assert_string_equal(res.reason, "gap in sequence");
 	assert_int_equal(res.checked, 0);
@@ -248,7 +348,7 @@ static void test_relinked_row(void **state)
 	assert_string_not_equal(g.row.hash, old);
 	tamper(f, "UPDATE audit SET details = ?, hash = ? WHERE seq = 3", g.row.details,
 	    g.row.hash);
-	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(aud_verify(f->st, NULL, &res), ZT_ERR_TAMPERED);
 	assert_int_equal(res.first_bad, 4);
 	assert_string_equal(res.reason, "broken link");
 	assert_int_equal(res.checked, 3);
@@ -262,7 +362,7 @@ static void test_bad_hash_text(void **state)
 	/* A hash of the wrong length is reported, not a database error. */
 	tamper(f, "UPDATE audit SET hash = ? WHERE seq = 5",
 	    "0123456789012345678901234567890123456789012345678901234567890123456789", NULL);
-	assert_int_equal(aud_verify(f->st, &res), ZT_ERR_TAMPERED);
+	assert_int_equal(aud_verify(f->st, NULL, &res), ZT_ERR_TAMPERED);
 	assert_int_equal(res.first_bad, 5);
 	assert_string_equal(res.reason, "hash mismatch");
 }
@@ -560,7 +660,7 @@ static void test_recover_closes_open_calls_only(void **state)
 	assert_string_equal(str(cJSON_GetArrayItem(ev, 0), "type"), "broker.recover");
 	cJSON_Delete(ev);
 
-	assert_int_equal(aud_verify(f->st, &vr), 0);
+	assert_int_equal(aud_verify(f->st, NULL, &vr), 0);
 	assert_int_equal(vr.checked, 19);
 }
 
@@ -898,8 +998,9 @@ static void test_event_needs(void **state)
 /* Families of event types: a string literal "family.word..." in the
  * broker's or the audit module's C files is taken for an event type. A
  * new family must be added here, as its types to the table. */
-static const char *const families[] = { "agent", "approval", "auth", "bot", "broker",
-	"http", "mcp", "mfa", "policy", "role", "session", "token", "tool", "user" };
+static const char *const families[] = { "agent", "approval", "audit", "auth", "bot",
+	"broker", "http", "mcp", "mfa", "policy", "recording", "role", "session", "token", "tool",
+	"user" };
 /* Literals of those families that are not event types. */
 static const char *const not_types[] = { "role.yaml" };
 
@@ -1021,6 +1122,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_verify_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_recording, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_recording_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_outcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_row, setup, teardown),

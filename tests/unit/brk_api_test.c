@@ -375,7 +375,7 @@ static void test_lockout(void **state)
 	assert_true(resp.retry_after > 0);
 	brk_resp_clear(&resp);
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	assert_int_equal(aud_verify(f->b.store, NULL, &res), 0);
 	/* 5 failures, 1 lockout, 1 refusal while blocked. */
 	assert_int_equal(res.checked, 7);
 }
@@ -704,11 +704,11 @@ static void test_bad_token_quiet(void **state)
 		brk_resp_clear(&resp);
 	}
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	assert_int_equal(aud_verify(f->b.store, NULL, &res), 0);
 	assert_int_equal(res.checked, 3);
 	assert_int_equal(aud_agg_flush(f->b.agg, f->b.store, brk_now_ms(), 1), 0);
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	assert_int_equal(aud_verify(f->b.store, NULL, &res), 0);
 	assert_int_equal(res.checked, 5);
 
 	memset(&s, 0, sizeof(s));

@@ -196,7 +196,7 @@ static void test_join_refusals_are_audited(void **state)
 	free(bad);
 
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	assert_int_equal(aud_verify(f->b.store, NULL, &res), 0);
 	assert_int_equal(res.checked, 5);
 }
 
@@ -355,7 +355,7 @@ static void test_renew_keeps_the_key(void **state)
 	tun_msg_clear(&reply);
 
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(aud_verify(f->b.store, &res), 0);
+	assert_int_equal(aud_verify(f->b.store, NULL, &res), 0);
 	assert_int_equal(res.checked, 5); /* the join, one renewal, three refusals */
 }
 

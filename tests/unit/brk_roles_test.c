@@ -147,12 +147,42 @@ static void test_unreadable_role_denies(void **state)
 	assert_true(allows(f, "dev", "whoami"));
 }
 
+/* Who reads the audit log and recordings: an auditor role's holder (a bot
+ * too), an administrator (a user only), nobody else; it follows changes. */
+static void test_auditor_rights(void **state)
+{
+	struct fx *f = *state;
+	int admin = 0, auditor = 0, yes = 1;
+
+	apply(f->st, "kind: role\nname: aud\noptions: {auditor: true}\n");
+	apply(f->st, "kind: role\nname: boss\noptions: {admin: true}\n");
+	assert_int_equal(brk_policy_rights(f->rc, "ops,aud", &admin, &auditor), 0);
+	assert_int_equal(admin, 0);
+	assert_int_equal(auditor, 1);
+	assert_int_equal(brk_policy_auditor(f->rc, STORE_USER, "ops", &yes), 0);
+	assert_int_equal(yes, 0);
+	assert_int_equal(brk_policy_auditor(f->rc, STORE_USER, "dev,aud", &yes), 0);
+	assert_int_equal(yes, 1);
+	assert_int_equal(brk_policy_auditor(f->rc, STORE_BOT, "aud", &yes), 0);
+	assert_int_equal(yes, 1);
+	assert_int_equal(brk_policy_auditor(f->rc, STORE_USER, "boss", &yes), 0);
+	assert_int_equal(yes, 1);
+	assert_int_equal(brk_policy_auditor(f->rc, STORE_BOT, "boss", &yes), 0);
+	assert_int_equal(yes, 0);
+	assert_int_equal(brk_policy_auditor(f->rc, STORE_USER, "nosuchrole", &yes), 0);
+	assert_int_equal(yes, 0);
+	apply(f->st, "kind: role\nname: aud\noptions: {auditor: false}\n");
+	assert_int_equal(brk_policy_auditor(f->rc, STORE_USER, "aud", &yes), 0);
+	assert_int_equal(yes, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_parsed_once_until_a_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_follow_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_role_denies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auditor_rights, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

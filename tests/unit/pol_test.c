@@ -812,7 +812,13 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3: unknown key \"colour\" in role" },
 	{ "kind: role\nname: x\noptions: {mfa_windw: 5m}\n", ZT_ERR_INVALID,
 	  "t.yaml:3: unknown key \"mfa_windw\" in options (expected max_session_ttl, admin, "
-	  "shell, mfa, mfa_window, approval, max_job_duration)" },
+	  "shell, mfa, mfa_window, approval, max_job_duration, auditor)" },
+	{ "kind: role\nname: x\noptions:\n  auditor: yes\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.auditor must be true or false (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  auditor: \"true\"\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.auditor must be true or false (unquoted)" },
+	{ "kind: role\nname: x\noptions:\n  auditor: [true]\n", ZT_ERR_TYPE,
+	  "t.yaml:4: options.auditor must be true or false, not a list" },
 	{ "kind: role\nname: x\noptions:\n  admin: yes\n", ZT_ERR_INVALID,
 	  "t.yaml:4: options.admin must be true or false (unquoted)" },
 	{ "kind: role\nname: x\noptions:\n  admin: \"true\"\n", ZT_ERR_INVALID,
@@ -1190,6 +1196,51 @@ static void test_admin_option(void **state)
 	}
 }
 
+/* options.auditor: absent and false say no, true says yes; it survives
+ * storage, is not admin, and allows no tool by itself. */
+static void test_auditor_option(void **state)
+{
+	static const char *const docs[] = {
+	    "kind: role\nname: plain\n",
+	    "kind: role\nname: no\noptions: {auditor: false}\n",
+	    "kind: role\nname: yes\noptions:\n  auditor: true\n",
+	    "kind: role\nname: both\noptions: {auditor: true, admin: true}\n",
+	};
+	static const int want[] = { 0, 0, 1, 1 };
+	static const int admin[] = { 0, 0, 0, 1 };
+	static const struct pol_request req = { "ssh_shell", "web1", LBL(L_SW), "ubuntu", NULL, 0, NULL };
+	const struct pol_role *one[1];
+	struct pol_role *role = NULL, *back = NULL;
+	struct pol_decision d;
+	cJSON *j = NULL;
+	char err[POL_ERR_MAX];
+	size_t i;
+	(void)state;
+
+	assert_int_equal(pol_role_auditor(NULL), 0);
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		if (pol_role_parse(docs[i], strlen(docs[i]), "t.yaml", &role, err,
+		    sizeof(err)) != 0) {
+			fail_msg("doc %zu: %s", i, err);
+		}
+		assert_int_equal(pol_role_auditor(role), want[i]);
+		assert_int_equal(pol_role_admin(role), admin[i]);
+		assert_int_equal(pol_role_to_json(role, &j), 0);
+		assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(j, "options"), "auditor")), want[i]);
+		assert_int_equal(i == 1, cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(j, "options"), "auditor")));
+		assert_int_equal(pol_role_from_json(j, &back, err, sizeof(err)), 0);
+		assert_int_equal(pol_role_auditor(back), want[i]);
+		one[0] = back;
+		assert_int_equal(pol_decide(one, 1, &req, &d), 0);
+		assert_int_equal(d.allow, 0);
+		cJSON_Delete(j);
+		pol_role_free(back);
+		pol_role_free(role);
+	}
+}
+
 /* The new options as accessors and as stored JSON: durations as written,
  * booleans as JSON booleans, mfa as its word; defaults stay implicit. */
 static void test_options(void **state)
@@ -1329,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_admin_option),
+		cmocka_unit_test(test_auditor_option),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_max_job),
 		cmocka_unit_test(test_requirements_table),

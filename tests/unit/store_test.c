@@ -31,12 +31,13 @@ struct fixture {
 };
 
 /* The schema version the current code migrates to. */
-#define STORE_TEST_VERSION 9
+#define STORE_TEST_VERSION 10
 
 /* SQL that takes a file of version 5 back to version 4's tables, for the
  * tests that migrate an older file (v5 only added columns to users); v6's
- * is UNDO_V6 below, v7's UNDO_V7, v8's UNDO_V8, v9's UNDO_V9. */
-#define UNDO_V9 "ALTER TABLE agents ADD COLUMN ssh_target TEXT NOT NULL DEFAULT ''; " \
+ * is UNDO_V6 below, v7's UNDO_V7, v8's UNDO_V8, v9's UNDO_V9, v10's UNDO_V10. */
+#define UNDO_V10 "DROP TABLE recordings; "
+#define UNDO_V9 UNDO_V10 "ALTER TABLE agents ADD COLUMN ssh_target TEXT NOT NULL DEFAULT ''; " \
 	"ALTER TABLE agents ADD COLUMN ssh_host_key TEXT NOT NULL DEFAULT ''; " \
 	"ALTER TABLE agents ADD COLUMN pending_target TEXT NOT NULL DEFAULT ''; " \
 	"ALTER TABLE agents ADD COLUMN pending_host_key TEXT NOT NULL DEFAULT ''; " \
