@@ -4,7 +4,8 @@
 // loopback and back, unchanged, with the counters; a forward to a port
 // where nothing listens, to an sshd configured without forwarding, and
 // with a certificate that does not permit it, each refused with the
-// reason; a bad request refused before anything is sent.
+// reason (and the connection still forwarding after a refusal); a bad
+// request refused before anything is sent.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -81,6 +82,14 @@ test('a forward to a port where nothing listens is refused: connect failed', asy
   assert.equal(r.status, 3, r.stderr);
   assert.match(r.stderr, new RegExp(`ssh_forward_once: .*: the host refused the forward to ` +
     `127\\.0\\.0\\.1:${port}: connect failed`));
+});
+
+test('after a refusal the same connection forwards', async () => {
+  const data = crypto.randomBytes(4096);
+  const r = await forward(sshd, ['--refused-first', String(await closedPort()),
+    '--to-port', String(echoPort)], data);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.equals(data), 'the bytes that came back differ');
 });
 
 test('an sshd with AllowTcpForwarding no refuses: administratively prohibited', async () => {

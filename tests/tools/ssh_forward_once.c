@@ -8,9 +8,12 @@
  * closes.
  *
  *   ssh_forward_once --ca-dir D --port P --host-key-file F --login L
- *       --to-port N [--to-host H] [--no-permit]
+ *       --to-port N [--to-host H] [--no-permit] [--refused-first M]
  *
  * --no-permit leaves permit-port-forwarding out of the certificate.
+ * --refused-first M first opens a forward to 127.0.0.1:M on the same
+ * connection, which the host must refuse, to show the connection is still
+ * usable after a refusal.
  * Exits 0 when the far end closed after the bytes came back (stderr then
  * says "sent N received M"); otherwise stderr says "ssh_forward_once:
  * <what>: <message>" and it exits 3 when the host refused the
@@ -35,7 +38,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: ssh_forward_once --ca-dir D --port P --host-key-file F --login L\n"
-	    "    --to-port N [--to-host H] [--no-permit]\n");
+	    "    --to-port N [--to-host H] [--no-permit] [--refused-first M]\n");
 	exit(2);
 }
 
@@ -114,6 +117,25 @@ static int relay(struct ssh_forward *f, const struct buf *in, struct buf *out, c
 	}
 }
 
+/* Opens a forward to 127.0.0.1:port that the host must refuse. 0 when it
+ * did, else ZT_ERR_INTERNAL (or what failed) with error. */
+static int refused_first(struct ssh_conn *c, int port, char *error, size_t errorsz)
+{
+	struct ssh_forward *f = NULL;
+	int r = ssh_forward_open(c, "127.0.0.1", port, NULL, 0, STEP_MS, &f, error, errorsz);
+
+	ssh_forward_close(f);
+	if (r == ZT_ERR_DENIED) {
+		error[0] = '\0';
+		return 0;
+	}
+	if (r == 0) {
+		snprintf(error, errorsz, "the forward to port %d was not refused", port);
+		return ZT_ERR_INTERNAL;
+	}
+	return r;
+}
+
 static int exit_code(int r)
 {
 	return r == 0 ? 0 : r == ZT_ERR_DENIED ? 3 : r == ZT_ERR_INVALID ? 4 : 1;
@@ -127,7 +149,7 @@ int main(int argc, char **argv)
 	struct buf *in = buf_new(INPUT_MAX), *out = buf_new(INPUT_MAX);
 	const char *to_host = "127.0.0.1";
 	char error[512] = "";
-	long to_port = 0;
+	long to_port = 0, refused_port = 0;
 	int i, k, permit = 1, r = ZT_ERR_INTERNAL;
 
 	for (i = 1; i < argc; i++) {
@@ -143,6 +165,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--to-port") == 0) {
 			to_port = strtol(argv[++i], NULL, 10);
 			to_port = to_port < -1 || to_port > 65536 ? -1 : to_port;
+		} else if (strcmp(argv[i], "--refused-first") == 0) {
+			refused_port = strtol(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--to-host") == 0) {
 			to_host = argv[++i];
 		} else {
@@ -157,6 +181,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = tool_ssh_open(&ta, "forward", permit, STEP_MS, &t, error, sizeof(error))) != 0 ||
+	    (refused_port > 0 && (r = refused_first(t.conn, (int)refused_port, error,
+	    sizeof(error))) != 0) ||
 	    (r = ssh_forward_open(t.conn, to_host, (int)to_port, NULL, 0, STEP_MS, &f, error,
 	    sizeof(error))) != 0 ||
 	    (r = relay(f, in, out, error, sizeof(error))) != 0) {
