@@ -54,6 +54,7 @@ CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_LIB_SRC := $(wildcard tests/tools/lib/*.c)
 CONF_SRC   := $(wildcard tests/conformance/*.c)
 FUZZ_SRC   := $(wildcard fuzz/*.c)
 
@@ -68,6 +69,7 @@ BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl $(BUILD)/ztagent
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 TESTUTIL := $(BUILD)/tests/unit/testutil.o
+TOOLUTIL := $(call obj,$(TOOL_LIB_SRC))
 CONF_SERVER := $(BUILD)/tests/conformance/mcp-conformance-server
 
 .SECONDARY:
@@ -147,10 +149,11 @@ $(CONFIG): Makefile | deps
 	  echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
 	  echo "CMOCKA := $$(pkg-config --libs cmocka)"; } >$@.tmp && mv $@.tmp $@
 
-# Test-only programs (never installed) that the end-to-end tests drive;
-# rec_seed records a session as the broker does, so it links the broker's
-# modules too.
-$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(TESTUTIL) $(LIBZT)
+# Test-only programs (never installed) that the end-to-end tests drive,
+# with what they share (tests/tools/lib/: options, the test sshd's
+# connection); rec_seed records a session as the broker does, so it links
+# the broker's modules too.
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(TOOLUTIL) $(TESTUTIL) $(LIBZT)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
 $(BUILD)/tests/tools/rec_seed: $(BUILD)/tests/tools/rec_seed.o $(TESTUTIL) $(LIBBRK) $(LIBZT)

@@ -338,10 +338,19 @@ static void decide_by(struct pol_decision *out, const struct pol_role *role, int
 	rule_request(out, req);
 }
 
+/* 0 when role r allows tool through no allow section: port_forward needs
+ * options.port_forwarding: true besides a matching section (pol_eval.h). */
+static int role_may_allow(const struct pol_role *r, const char *tool)
+{
+	return r->port_forwarding || strcmp(tool, POL_TOOL_PORT_FORWARD) != 0;
+}
+
 /* Why no role allowed, when one came close: the first such role. */
 struct near_miss {
 	const struct pol_role *role;    /* NULL: none came close */
-	const char *shell_at;           /* the shell syntax; NULL: MFA for a bot */
+	const char *shell_at;           /* the shell syntax; NULL: see below */
+	int port_forwarding;            /* 1: the role lacks options.port_forwarding;
+					 * 0 (and no shell_at): MFA for a bot */
 };
 
 static void decide_near_miss(struct pol_decision *out, const struct near_miss *nm,
@@ -351,6 +360,14 @@ static void decide_near_miss(struct pol_decision *out, const struct near_miss *n
 
 	/* out->role stays "": the role named did not decide, it only came
 	 * closest to allowing. */
+	if (nm->port_forwarding) {
+		rule_add(out, "deny: no role of yours allows port forwarding "
+		    "(options.port_forwarding: true; role ");
+		rule_add(out, nm->role->name);
+		rule_add(out, " would, with it) for");
+		rule_request(out, req);
+		return;
+	}
 	rule_add(out, "deny: role ");
 	rule_add(out, nm->role->name);
 	if (nm->shell_at != NULL) {
@@ -652,7 +669,7 @@ int pol_decide(const struct pol_role *const *roles, size_t nroles,
     const struct pol_request *req, struct pol_decision *out)
 {
 	struct pol_requirements rq;
-	struct near_miss nm = { NULL, NULL };
+	struct near_miss nm = { NULL, NULL, 0 };
 	struct eval_req er = { req, NULL };
 	char *squeezed = NULL;
 	const char *shell_at = NULL;
@@ -694,6 +711,13 @@ int pol_decide(const struct pol_role *const *roles, size_t nroles,
 			continue;
 		case MATCH_YES:
 			break;
+		}
+		if (!role_may_allow(roles[i], req->tool)) {
+			if (nm.role == NULL) {
+				nm.role = roles[i];
+				nm.port_forwarding = 1;
+			}
+			continue;
 		}
 		if (role_requirements(roles[i], req->bot, &rq) != 0) {
 			if (nm.role == NULL) {
@@ -761,7 +785,8 @@ static int could_allow(const struct pol_role *const *roles, size_t nroles,
 			return 0;
 		}
 		sec = &roles[i]->allow;
-		if (!section_empty(sec) && selector_match(sec, sel) != 0) {
+		if (!section_empty(sec) && selector_match(sec, sel) != 0 &&
+		    (sel->tool == NULL || role_may_allow(roles[i], sel->tool))) {
 			possible = 1;
 		}
 	}

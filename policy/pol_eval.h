@@ -37,7 +37,18 @@
  * shell syntax (';') in tool ssh_exec on ... command \"uptime; id\"", a
  * role that would allow a bot but for MFA gives "deny: role R requires MFA
  * (per_call), which a bot cannot give, and names no approver, for tool
- * ...", otherwise "deny: no role allows tool ...".
+ * ...", a request of the tool port_forward that a role would allow but
+ * for its options gives "deny: no role of yours allows port forwarding
+ * (options.port_forwarding: true) for tool port_forward on ...",
+ * otherwise "deny: no role allows tool ...".
+ *
+ * Port forwarding: the tool named POL_TOOL_PORT_FORWARD ("port_forward",
+ * `ztctl ssh -L`) is allowed only by the allow section of a role that says
+ * options.port_forwarding: true. The option grants nothing by itself: that
+ * section must still match the request as for any tool (hosts, logins,
+ * and tools, so "tools: [port_forward]" or a glob matching it), and a role
+ * without the option allows no port forwarding whatever its tools say
+ * ("tools: ['*']" included). Deny sections apply as usual.
  * An absent key matches anything; a section with no keys matches nothing.
  * A request may lack a host (host == NULL, e.g. list_hosts) or a login
  * (login == NULL, e.g. list_hosts, or a tool that runs as no account) or a
@@ -68,6 +79,8 @@
 #include "policy/pol_role.h"
 
 #define POL_RULE_MAX 512
+/* The tool that only roles with options.port_forwarding: true allow. */
+#define POL_TOOL_PORT_FORWARD "port_forward"
 /* Bytes of a comma-separated list of approver roles, with its NUL. */
 #define POL_APPROVERS_MAX (POL_MAX_ITEMS * (POL_NAME_MAX + 1))
 
@@ -158,7 +171,8 @@ int pol_decide(const struct pol_role *const *roles, size_t nroles,
     const struct pol_request *req, struct pol_decision *out);
 
 /* 1 if the roles could ever allow tool: some non-empty allow section either
- * has no tools key or lists a glob matching tool, and no deny section that
+ * has no tools key or lists a glob matching tool (for port_forward, only
+ * in a role with options.port_forwarding: true), and no deny section that
  * has only a tools key matches tool. 0 otherwise (also on NULL arguments).
  * For filtering tools/list; pol_decide still decides each call. */
 int pol_tool_possible(const struct pol_role *const *roles, size_t nroles, const char *tool);

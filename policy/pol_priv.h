@@ -49,6 +49,8 @@ struct pol_role {
 	char *approval_ttl_text;          /* as written, NULL = unset */
 	int64_t max_job;                  /* seconds; the default when unset */
 	char *max_job_text;               /* as written, NULL = unset */
+	int port_forwarding_set;          /* options.port_forwarding appeared */
+	int port_forwarding;              /* its value */
 };
 
 /* NULL if p is a valid path pattern (pol_role.h), else why not (a static

@@ -44,9 +44,9 @@ enum { SEC_HOSTS, SEC_LOGINS, SEC_TOOLS, SEC_COMMANDS, SEC_PATHS };
 static const char *const sec_keys[] = { "hosts", "logins", "tools", "commands", "paths",
     NULL };
 enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL, OPT_JOB,
-    OPT_AUDITOR };
+    OPT_AUDITOR, OPT_PORT_FWD };
 static const char *const opt_keys[] = { "max_session_ttl", "admin", "shell", "mfa",
-    "mfa_window", "approval", "max_job_duration", "auditor", NULL };
+    "mfa_window", "approval", "max_job_duration", "auditor", "port_forwarding", NULL };
 enum { APPR_BY, APPR_TTL };
 static const char *const appr_keys[] = { "by", "ttl", NULL };
 
@@ -532,7 +532,7 @@ static int rp_word(struct rp *s, const char *what, const char *const *words,
 	return 0;
 }
 
-/* options.admin, options.auditor and options.shell: true or false. */
+/* options.admin, auditor, shell and port_forwarding: true or false. */
 static int rp_bool(struct rp *s, const char *what, int *set, int *val)
 {
 	int r;
@@ -628,6 +628,9 @@ static int opt_value(struct rp *s, int idx, void *arg)
 	case OPT_JOB:
 		return rp_dur(s, "options.max_job_duration", POL_JOB_MIN_S, POL_JOB_MAX_S,
 		    "e.g. 30m, 1h; between 10s and 24h", &role->max_job, &role->max_job_text);
+	case OPT_PORT_FWD:
+		return rp_bool(s, "options.port_forwarding", &role->port_forwarding_set,
+		    &role->port_forwarding);
 	default:
 		return rp_approval(s, role);
 	}
@@ -854,6 +857,11 @@ int pol_role_auditor(const struct pol_role *r)
 	return r != NULL && r->auditor;
 }
 
+int pol_role_port_forwarding(const struct pol_role *r)
+{
+	return r != NULL && r->port_forwarding;
+}
+
 enum pol_mfa pol_role_mfa(const struct pol_role *r)
 {
 	return r != NULL ? r->mfa : POL_MFA_NONE;
@@ -924,8 +932,8 @@ static int options_json(const struct pol_role *r, cJSON *o)
 	cJSON *opt = NULL, *ap = NULL;
 
 	if (r->ttl_text == NULL && !r->admin_set && !r->auditor_set && !r->shell_set &&
-	    !r->mfa_set &&
-	    r->mfa_window_text == NULL && !r->approval && r->max_job_text == NULL) {
+	    !r->mfa_set && r->mfa_window_text == NULL && !r->approval &&
+	    r->max_job_text == NULL && !r->port_forwarding_set) {
 		return 0;
 	}
 	if ((opt = cJSON_AddObjectToObject(o, "options")) == NULL) {
@@ -940,7 +948,9 @@ static int options_json(const struct pol_role *r, cJSON *o)
 	    (r->mfa_window_text != NULL &&
 	    cJSON_AddStringToObject(opt, "mfa_window", r->mfa_window_text) == NULL) ||
 	    (r->max_job_text != NULL &&
-	    cJSON_AddStringToObject(opt, "max_job_duration", r->max_job_text) == NULL)) {
+	    cJSON_AddStringToObject(opt, "max_job_duration", r->max_job_text) == NULL) ||
+	    (r->port_forwarding_set &&
+	    cJSON_AddBoolToObject(opt, "port_forwarding", r->port_forwarding) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
 	if (!r->approval) {

@@ -31,6 +31,11 @@
  *     max_job_duration: 1h          # how long a background command (ssh_exec
  *                                   # background: true) may run before zt
  *                                   # kills it, 10s .. 24h (default 1h)
+ *     port_forwarding: true         # the role's allow may allow the tool
+ *                                   # port_forward (`ztctl ssh -L`): true or
+ *                                   # false, unquoted (default false; its
+ *                                   # allow.tools must still match it,
+ *                                   # pol_eval.h)
  *
  * Limits: input at most POL_ROLE_MAX bytes, at most POL_MAX_ITEMS entries in
  * each list or map, strings at most POL_MAX_STR bytes and never empty. The
@@ -125,9 +130,14 @@ int pol_role_admin(const struct pol_role *r);
  * auditors too (brk_policy_auditor). */
 int pol_role_auditor(const struct pol_role *r);
 
+/* 1 if the role says options.port_forwarding: true, else 0 (also for
+ * NULL): only then may its allow section allow the tool port_forward
+ * (POL_TOOL_PORT_FORWARD, pol_eval.h). */
+int pol_role_port_forwarding(const struct pol_role *r);
+
 /* The role as a JSON object with the same keys as the YAML (for storage and
- * listing; durations stay the text the author wrote, admin, auditor and shell JSON
- * booleans, mfa its word as a JSON string). *out is owned by
+ * listing; durations stay the text the author wrote, admin, auditor, shell
+ * and port_forwarding JSON booleans, mfa its word as a JSON string). *out is owned by
  * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
 int pol_role_to_json(const struct pol_role *r, cJSON **out);
 

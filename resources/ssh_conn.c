@@ -154,7 +154,10 @@ static int ssh_make_identity(const struct ssh_conn_req *req, struct ssh_conn_inf
 	c.nprincipals = 1;
 	c.valid_after = req->now > SSH_CONN_CERT_BEFORE ? req->now - SSH_CONN_CERT_BEFORE : 0;
 	c.valid_before = req->now + SSH_CONN_CERT_AFTER;
-	c.extensions = SSHCERT_EXT_PERMIT_PTY;
+	/* sshd refuses every forward without the extension, so only a
+	 * connection made for forwards carries it. */
+	c.extensions = SSHCERT_EXT_PERMIT_PTY |
+	    (req->port_forwarding ? SSHCERT_EXT_PERMIT_PORT : 0);
 	if ((r = sshca_sign(req->ca, &c, "zt", &blob, &bloblen, &line)) != 0 || line == NULL) {
 		r = r ? r : ZT_ERR_INTERNAL;
 		conn_fail(out, SSH_EXEC_ERROR, r, "certificate signing failed");

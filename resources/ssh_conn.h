@@ -4,11 +4,13 @@
  * the host key pinned to the one expected (no trust on first use), and
  * authentication with a fresh Ed25519 key and an OpenSSH user certificate
  * from the broker's SSH user CA (principal = login, valid now-30 ..
- * now+120, key id "zt:<identity>:<id>", extension permit-pty only). The
- * key lives only inside libssh's session and is freed with it.
+ * now+120, key id "zt:<identity>:<id>", extension permit-pty, and
+ * permit-port-forwarding only when asked for: a connection that carries
+ * forwards, resources/ssh_forward.h). The key lives only inside libssh's
+ * session and is freed with it.
  *
  * What runs on a connection opens its own channel: ssh_exec (resources/
- * ssh_exec.h) today; SFTP and shells later. A connection is used by one
+ * ssh_exec.h), SFTP, shells and forwards. A connection is used by one
  * thread at a time (libssh sessions are not thread-safe).
  */
 #ifndef ZT_SSH_CONN_H
@@ -50,6 +52,7 @@ struct ssh_conn_req {
 	uint64_t serial;            /* certificate serial */
 	uint64_t now;               /* unix seconds; cert valid now-30 .. now+120 */
 	int64_t timeout_ms;         /* handshake and authentication; must be > 0 */
+	int port_forwarding;        /* 1: the certificate also says permit-port-forwarding */
 	int (*cancelled)(void *arg);        /* optional; polled every <= 100 ms */
 	void *arg;
 };

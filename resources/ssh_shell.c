@@ -4,8 +4,6 @@
  */
 #include "resources/ssh_shell.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +12,13 @@
 
 #include "common/err.h"
 #include "common/net.h"
+#include "resources/ssh_chan.h"
 #include "resources/ssh_conn_int.h"
 
+_Static_assert(SSH_SHELL_EOF == SSH_CHAN_EOF, "ssh_shell_read returns ssh_chan_read's EOF");
+
 struct ssh_shell {
-	struct ssh_conn *conn;
-	ssh_session s;
-	ssh_channel ch;
+	struct ssh_chan c;              /* the channel's I/O (ssh_chan.h) */
 	struct ssh_channel_callbacks_struct cb;
 	int exit_seen;
 	int exit_code;
@@ -83,27 +82,30 @@ int ssh_shell_open(struct ssh_conn *c, const struct ssh_shell_req *req, struct s
 		snprintf(error, errorsz, "out of memory");
 		return ZT_ERR_NOMEM;
 	}
-	sh->conn = c;
-	sh->s = ssh_conn_session(c);
 	sh->exit_code = -1;
-	ssh_set_deadline(sh->s, net_mono_ms() + req->timeout_ms);
-	if ((sh->ch = ssh_channel_new(sh->s)) == NULL ||
-	    ssh_channel_open_session(sh->ch) != SSH_OK) {
+	if (ssh_chan_init(&sh->c, c) != 0) {
+		snprintf(error, errorsz, "out of memory");
+		ssh_shell_close(sh);
+		return ZT_ERR_NOMEM;
+	}
+	ssh_set_deadline(sh->c.s, net_mono_ms() + req->timeout_ms);
+	if (ssh_channel_open_session(sh->c.ch) != SSH_OK) {
 		goto broken;
 	}
+	sh->c.open = 1;
 	ssh_callbacks_init(&sh->cb);
 	sh->cb.userdata = sh;
 	sh->cb.channel_exit_status_function = on_exit_status;
 	sh->cb.channel_exit_signal_function = on_exit_signal;
-	ssh_add_channel_callbacks(sh->ch, &sh->cb);
+	ssh_add_channel_callbacks(sh->c.ch, &sh->cb);
 	what = "terminal";
-	if (req->pty && (rc = ssh_channel_request_pty_size(sh->ch, req->term, req->cols,
+	if (req->pty && (rc = ssh_channel_request_pty_size(sh->c.ch, req->term, req->cols,
 	    req->rows)) != SSH_OK) {
 		goto refused;
 	}
 	what = req->command != NULL ? "command" : "shell";
-	rc = req->command != NULL ? ssh_channel_request_exec(sh->ch, req->command) :
-	    ssh_channel_request_shell(sh->ch);
+	rc = req->command != NULL ? ssh_channel_request_exec(sh->c.ch, req->command) :
+	    ssh_channel_request_shell(sh->c.ch);
 	if (rc != SSH_OK) {
 		goto refused;
 	}
@@ -112,14 +114,14 @@ int ssh_shell_open(struct ssh_conn *c, const struct ssh_shell_req *req, struct s
 refused:
 	/* SSH_ERROR is the connection's failure; SSH_AGAIN cannot be (blocking);
 	 * a refusal by sshd (a channel failure message) leaves it usable. */
-	if (rc == SSH_ERROR && ssh_get_error_code(sh->s) != SSH_REQUEST_DENIED) {
+	if (rc == SSH_ERROR && ssh_get_error_code(sh->c.s) != SSH_REQUEST_DENIED) {
 		goto broken;
 	}
 	snprintf(error, errorsz, "the host refused the %s request", what);
 	ssh_shell_close(sh);
 	return ZT_ERR_NET;
 broken:
-	snprintf(error, errorsz, "opening the %s failed: %s", what, ssh_get_error(sh->s));
+	snprintf(error, errorsz, "opening the %s failed: %s", what, ssh_get_error(sh->c.s));
 	ssh_conn_broken(c);
 	ssh_shell_close(sh);
 	return ZT_ERR_NET;
@@ -127,52 +129,17 @@ broken:
 
 ssize_t ssh_shell_read(struct ssh_shell *sh, void *p, size_t n, int *is_stderr)
 {
-	int k;
-
-	for (int e = 0; e <= 1; e++) {
-		k = ssh_channel_read_nonblocking(sh->ch, p, (uint32_t)(n > 65536 ? 65536 : n), e);
-		if (k > 0) {
-			*is_stderr = e;
-			return k;
-		}
-		if (k == SSH_ERROR) {
-			ssh_conn_broken(sh->conn);
-			return ZT_ERR_NET;
-		}
-	}
-	if (ssh_channel_is_closed(sh->ch) || ssh_channel_is_eof(sh->ch)) {
-		return SSH_SHELL_EOF;
-	}
-	return 0;
+	return ssh_chan_read(&sh->c, p, n, 2, is_stderr);
 }
 
 int ssh_shell_write(struct ssh_shell *sh, const void *p, size_t n, int64_t timeout_ms)
 {
-	size_t done = 0;
-	int k;
-
-	ssh_set_deadline(sh->s, net_mono_ms() + timeout_ms);
-	while (done < n) {
-		k = ssh_channel_write(sh->ch, (const char *)p + done, (uint32_t)(n - done));
-		if (k == SSH_ERROR) {
-			ssh_conn_broken(sh->conn);
-			return ZT_ERR_NET;
-		}
-		if (k == 0) {
-			return ZT_ERR_TIMEOUT;
-		}
-		done += (size_t)k;
-	}
-	return 0;
+	return ssh_chan_write(&sh->c, p, n, timeout_ms);
 }
 
 int ssh_shell_send_eof(struct ssh_shell *sh)
 {
-	if (ssh_channel_send_eof(sh->ch) != SSH_OK) {
-		ssh_conn_broken(sh->conn);
-		return ZT_ERR_NET;
-	}
-	return 0;
+	return ssh_chan_send_eof(&sh->c);
 }
 
 int ssh_shell_resize(struct ssh_shell *sh, int cols, int rows)
@@ -180,8 +147,8 @@ int ssh_shell_resize(struct ssh_shell *sh, int cols, int rows)
 	if (!dims_ok(cols, rows)) {
 		return ZT_ERR_INVALID;
 	}
-	if (ssh_channel_change_pty_size(sh->ch, cols, rows) != SSH_OK) {
-		ssh_conn_broken(sh->conn);
+	if (ssh_channel_change_pty_size(sh->c.ch, cols, rows) != SSH_OK) {
+		ssh_conn_broken(sh->c.conn);
 		return ZT_ERR_NET;
 	}
 	return 0;
@@ -189,41 +156,15 @@ int ssh_shell_resize(struct ssh_shell *sh, int cols, int rows)
 
 int ssh_shell_wait(struct ssh_shell *sh, int fd, int ms)
 {
-	struct pollfd pfd[2];
-	nfds_t nfds = 1;
-
-	/* Bytes libssh already took in are not on the socket any more. */
-	if (ssh_channel_poll(sh->ch, 0) != 0 || ssh_channel_poll(sh->ch, 1) != 0 ||
-	    ssh_channel_is_eof(sh->ch) || ssh_channel_is_closed(sh->ch)) {
-		return 1;
-	}
-	pfd[0].fd = ssh_get_fd(sh->s);
-	pfd[0].events = POLLIN;
-	if (ssh_get_poll_flags(sh->s) & SSH_WRITE_PENDING) {
-		pfd[0].events |= POLLOUT;
-	}
-	pfd[0].revents = 0;
-	if (fd >= 0) {
-		pfd[1].fd = fd;
-		pfd[1].events = POLLIN;
-		pfd[1].revents = 0;
-		nfds = 2;
-	}
-	if (poll(pfd, nfds, ms) <= 0) {
-		return 0;
-	}
-	if (pfd[0].revents != 0) {
-		return 1;
-	}
-	return nfds == 2 && pfd[1].revents != 0 ? 2 : 0;
+	return ssh_chan_wait(&sh->c, fd, ms);
 }
 
 int ssh_shell_exit(struct ssh_shell *sh, char *signal, size_t signalsz)
 {
 	/* OpenSSH sends the exit status after EOF: take it in, briefly. */
-	if (!sh->exit_seen && !ssh_channel_is_closed(sh->ch)) {
-		ssh_set_deadline(sh->s, net_mono_ms() + 2000);
-		(void)ssh_channel_get_exit_status(sh->ch);
+	if (!sh->exit_seen && !ssh_channel_is_closed(sh->c.ch)) {
+		ssh_set_deadline(sh->c.s, net_mono_ms() + 2000);
+		(void)ssh_channel_get_exit_status(sh->c.ch);
 	}
 	snprintf(signal, signalsz, "%s", sh->exit_signal);
 	return sh->exit_signal[0] != '\0' ? -1 : sh->exit_seen ? sh->exit_code : -1;
@@ -234,11 +175,9 @@ void ssh_shell_close(struct ssh_shell *sh)
 	if (sh == NULL) {
 		return;
 	}
-	if (sh->ch != NULL) {
-		ssh_remove_channel_callbacks(sh->ch, &sh->cb);
-		ssh_set_deadline(sh->s, net_mono_ms() + SSH_CONN_POLL_MS * 10);
-		ssh_channel_close(sh->ch);
-		ssh_channel_free(sh->ch);
+	if (sh->c.open) {
+		ssh_remove_channel_callbacks(sh->c.ch, &sh->cb);
 	}
+	ssh_chan_close(&sh->c);
 	free(sh);
 }

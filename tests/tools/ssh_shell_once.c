@@ -15,24 +15,17 @@
  * (10 s at most) and prints {output, stderr, exit_code, signal, error};
  * exits 0 when it printed that, 1 otherwise, 2 on usage errors.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/net.h"
-#include "common/sshca.h"
 #include "resources/ssh_shell.h"
-#include "tests/unit/testutil.h"
+#include "tests/tools/lib/tool_ssh.h"
 
 #define STEP_MS 10000
 
@@ -83,18 +76,14 @@ static int pump(struct ssh_shell *sh, struct buf *out, struct buf *err, const ch
 
 int main(int argc, char **argv)
 {
-	const char *ca_dir = NULL, *hk_file = NULL, *login = NULL;
+	struct tool_ssh_args ta = { NULL, NULL, NULL, 0 };
+	struct tool_ssh t = { .fd = -1 };
 	struct ssh_shell_req sr = { .pty = 1, .term = "xterm-256color", .cols = 80, .rows = 24,
 	    .timeout_ms = STEP_MS };
-	struct ssh_conn_req cr;
-	struct ssh_conn_info info;
-	struct ssh_conn *conn = NULL;
 	struct ssh_shell *sh = NULL;
-	struct sshca *ca = NULL;
 	struct buf *out = buf_new(1 << 20), *err = buf_new(1 << 20);
-	char error[256] = "", sig[SSH_SHELL_SIG_MAX] = "", *hk = NULL, *js, portstr[8];
-	unsigned long port = 0;
-	int i, first_step = argc, ended = 0, code = -1, rc = 1;
+	char error[256] = "", sig[SSH_SHELL_SIG_MAX] = "", *js;
+	int i, k, first_step = argc, ended = 0, code = -1, rc = 1;
 	size_t from = 0;
 	cJSON *o;
 
@@ -108,18 +97,12 @@ int main(int argc, char **argv)
 			first_step = i;
 			break;
 		}
-		if (i + 1 >= argc) {
+		if ((k = tool_ssh_arg(&ta, argc, argv, &i)) < 0) {
 			usage();
+		} else if (k == 1) {
+			continue;
 		}
-		if (strcmp(argv[i], "--ca-dir") == 0) {
-			ca_dir = argv[++i];
-		} else if (strcmp(argv[i], "--port") == 0) {
-			port = strtoul(argv[++i], NULL, 10);
-		} else if (strcmp(argv[i], "--host-key-file") == 0) {
-			hk_file = argv[++i];
-		} else if (strcmp(argv[i], "--login") == 0) {
-			login = argv[++i];
-		} else if (strcmp(argv[i], "--term") == 0) {
+		if (strcmp(argv[i], "--term") == 0) {
 			sr.term = argv[++i];
 		} else if (strcmp(argv[i], "--size") == 0) {
 			if (dims(argv[++i], &sr.cols, &sr.rows) != 0) {
@@ -131,33 +114,12 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (ca_dir == NULL || hk_file == NULL || login == NULL || port == 0 || port > 65535 ||
-	    out == NULL || err == NULL) {
+	if (!tool_ssh_args_ok(&ta) || out == NULL || err == NULL) {
 		usage();
 	}
-	if (sshca_load_or_create(ca_dir, &ca) != 0 || (hk = tu_first_line(hk_file)) == NULL) {
-		fprintf(stderr, "ssh_shell_once: cannot load the CA or the host key\n");
-		goto out;
-	}
-	memset(&cr, 0, sizeof(cr));
-	cr.fd = -1;
-	snprintf(portstr, sizeof(portstr), "%lu", port);
-	if (net_connect("127.0.0.1", portstr, net_mono_ms() + STEP_MS, &cr.fd) != 0) {
-		fprintf(stderr, "ssh_shell_once: cannot connect to port %lu\n", port);
-		cr.fd = -1;
-		goto out;
-	}
-	cr.host_key = hk;
-	cr.ca = ca;
-	cr.login = login;
-	cr.identity = "user:e2e";
-	cr.id = "shell";
-	cr.serial = (uint64_t)time(NULL) * 1000 + (uint64_t)getpid() % 1000;
-	cr.now = (uint64_t)time(NULL);
-	cr.timeout_ms = STEP_MS;
-	if (ssh_conn_open(&cr, &conn, &info) != 0) {
-		snprintf(error, sizeof(error), "%s", info.error);
-	} else if (ssh_shell_open(conn, &sr, &sh, error, sizeof(error)) == 0) {
+	if (tool_ssh_open(&ta, "shell", 0, STEP_MS, &t, error, sizeof(error)) != 0) {
+		/* error says why, in the JSON below */
+	} else if (ssh_shell_open(t.conn, &sr, &sh, error, sizeof(error)) == 0) {
 		for (i = first_step; i < argc && error[0] == '\0'; i++) {
 			int c, r;
 
@@ -209,12 +171,7 @@ int main(int argc, char **argv)
 	cJSON_Delete(o);
 out:
 	ssh_shell_close(sh);
-	ssh_conn_close(conn);
-	if (cr.fd >= 0) {
-		close(cr.fd);
-	}
-	free(hk);
-	sshca_free(ca);
+	tool_ssh_close(&t);
 	buf_free(out);
 	buf_free(err);
 	return rc;

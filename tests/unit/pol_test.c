@@ -2,8 +2,8 @@
  * pol_test.c - unit tests for policy/: role parsing (good and bad documents,
  * with the line each error names), decisions with the rule that made them
  * and what they require (commands, shell syntax, MFA, approval, bots),
- * tools/list and host filtering, the JSON round trip, path matching and the
- * requirement texts. Table-driven.
+ * tools/list and host filtering, the JSON round trip, path matching, the
+ * requirement texts and the port_forwarding option. Table-driven.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -812,7 +812,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3: unknown key \"colour\" in role" },
 	{ "kind: role\nname: x\noptions: {mfa_windw: 5m}\n", ZT_ERR_INVALID,
 	  "t.yaml:3: unknown key \"mfa_windw\" in options (expected max_session_ttl, admin, "
-	  "shell, mfa, mfa_window, approval, max_job_duration, auditor)" },
+	  "shell, mfa, mfa_window, approval, max_job_duration, auditor, port_forwarding)" },
 	{ "kind: role\nname: x\noptions:\n  auditor: yes\n", ZT_ERR_INVALID,
 	  "t.yaml:4: options.auditor must be true or false (unquoted)" },
 	{ "kind: role\nname: x\noptions:\n  auditor: \"true\"\n", ZT_ERR_INVALID,
@@ -1369,6 +1369,152 @@ static void test_max_job(void **state)
 	    52, "t.yaml", &back, err, sizeof(err)), ZT_ERR_INVALID);
 }
 
+/* options.port_forwarding: parsed as true or false only (unquoted), kept
+ * in JSON, and required (besides a matching allow, tools included) for the
+ * tool port_forward, in decisions and in tools/list. */
+static void test_port_forwarding(void **state)
+{
+	static const char FWD[] = "kind: role\nname: fwd\n"
+	    "allow: {hosts: {env: staging}, logins: [ubuntu], tools: [port_forward, ssh_exec]}\n"
+	    "options: {port_forwarding: true}\n";
+	static const char NOFWD[] = "kind: role\nname: nofwd\n"
+	    "allow: {hosts: {env: staging}, logins: [ubuntu], tools: [port_forward]}\n";
+	static const char OFF[] = "kind: role\nname: off\nallow: {tools: [\"*\"]}\n"
+	    "options:\n  port_forwarding: false\n";
+	static const char NOTOOL[] = "kind: role\nname: notool\nallow: {tools: [ssh_exec]}\n"
+	    "options: {port_forwarding: true}\n";
+	static const char DENYFWD[] = "kind: role\nname: denyfwd\n"
+	    "allow: {tools: [\"*\"]}\ndeny: {tools: [port_forward]}\n"
+	    "options: {port_forwarding: true}\n";
+	static const char *const bad[] = {
+	    "kind: role\nname: x\noptions: {port_forwarding: yes}\n",
+	    "kind: role\nname: x\noptions: {port_forwarding: \"true\"}\n",
+	    "kind: role\nname: x\noptions: {port_forwarding: [true]}\n",
+	};
+	struct pol_request req = { POL_TOOL_PORT_FORWARD, "web1", LBL(L_SW), "ubuntu", NULL, 0,
+	    NULL };
+	struct pol_role *fwd = NULL, *nofwd = NULL, *off = NULL, *notool = NULL, *denyfwd = NULL;
+	struct pol_role *back = NULL;
+	const struct pol_role *roles[2];
+	struct pol_decision d;
+	char err[POL_ERR_MAX];
+	cJSON *j = NULL;
+	size_t i;
+	(void)state;
+
+	assert_int_equal(pol_role_parse(FWD, strlen(FWD), "t.yaml", &fwd, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_parse(NOFWD, strlen(NOFWD), "t.yaml", &nofwd, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pol_role_parse(OFF, strlen(OFF), "t.yaml", &off, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_parse(NOTOOL, strlen(NOTOOL), "t.yaml", &notool, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pol_role_parse(DENYFWD, strlen(DENYFWD), "t.yaml", &denyfwd, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pol_role_port_forwarding(fwd), 1);
+	assert_int_equal(pol_role_port_forwarding(nofwd), 0);
+	assert_int_equal(pol_role_port_forwarding(off), 0);
+	assert_int_equal(pol_role_port_forwarding(NULL), 0);
+
+	/* Bad values name the option and what it takes. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = pol_role_parse(bad[i], strlen(bad[i]), "t.yaml", &back, err, sizeof(err));
+
+		if ((r != ZT_ERR_INVALID && r != ZT_ERR_TYPE) || back != NULL ||
+		    strstr(err, "t.yaml:3: options.port_forwarding must be true or false") == NULL) {
+			fail_msg("bad %zu: r=%d err=%s", i, r, err);
+		}
+	}
+
+	/* JSON: a boolean, both ways; absent stays absent. */
+	assert_int_equal(pol_role_to_json(fwd, &j), 0);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "options"), "port_forwarding")));
+	assert_int_equal(pol_role_from_json(j, &back, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_port_forwarding(back), 1);
+	cJSON_Delete(j);
+	pol_role_free(back);
+	assert_int_equal(pol_role_to_json(off, &j), 0);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "options"), "port_forwarding")));
+	cJSON_Delete(j);
+	assert_int_equal(pol_role_to_json(nofwd, &j), 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(j, "options"));
+	cJSON_Delete(j);
+
+	/* Allowed with the option; the option changes nothing for other tools. */
+	roles[0] = fwd;
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 1);
+	assert_string_equal(d.role, "fwd");
+	assert_string_equal(d.rule, "allow: role fwd allows tool port_forward on host web1 "
+	    "(env=staging, team=web) as ubuntu");
+	/* Not for another login or host: the section still decides. */
+	req.login = "root";
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 0);
+	assert_non_null(strstr(d.rule, "deny: no role allows tool port_forward"));
+	req.login = "ubuntu";
+
+	/* Denied without it, and the rule says why. */
+	roles[0] = nofwd;
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 0);
+	assert_string_equal(d.role, "");
+	assert_string_equal(d.rule, "deny: no role of yours allows port forwarding "
+	    "(options.port_forwarding: true; role nofwd would, with it) for tool port_forward "
+	    "on host web1 (env=staging, team=web) as ubuntu");
+	/* Also when its tools say "*", or the option says false. */
+	roles[0] = off;
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 0);
+	assert_non_null(strstr(d.rule, "deny: no role of yours allows port forwarding "
+	    "(options.port_forwarding: true; role off would, with it)"));
+	/* ... while other tools stay allowed by it. */
+	req.tool = "ssh_exec";
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 1);
+	req.tool = POL_TOOL_PORT_FORWARD;
+
+	/* The option without a tools match allows nothing: tools decide. */
+	roles[0] = notool;
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 0);
+	assert_non_null(strstr(d.rule, "deny: no role allows tool port_forward"));
+	/* A deny still wins. */
+	roles[0] = denyfwd;
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 0);
+	assert_non_null(strstr(d.rule, "deny: role denyfwd denies tool port_forward"));
+	/* One role with it among others without is enough. */
+	roles[0] = nofwd;
+	roles[1] = fwd;
+	assert_int_equal(pol_decide(roles, 2, &req, &d), 0);
+	assert_int_equal(d.allow, 1);
+	assert_string_equal(d.role, "fwd");
+
+	/* tools/list agrees. */
+	roles[0] = fwd;
+	assert_int_equal(pol_tool_possible(roles, 1, POL_TOOL_PORT_FORWARD), 1);
+	roles[0] = nofwd;
+	assert_int_equal(pol_tool_possible(roles, 1, POL_TOOL_PORT_FORWARD), 0);
+	roles[0] = off;
+	assert_int_equal(pol_tool_possible(roles, 1, POL_TOOL_PORT_FORWARD), 0);
+	assert_int_equal(pol_tool_possible(roles, 1, "ssh_exec"), 1);
+	roles[0] = notool;
+	assert_int_equal(pol_tool_possible(roles, 1, POL_TOOL_PORT_FORWARD), 0);
+	roles[0] = denyfwd;
+	assert_int_equal(pol_tool_possible(roles, 1, POL_TOOL_PORT_FORWARD), 0);
+	roles[0] = nofwd;
+	roles[1] = fwd;
+	assert_int_equal(pol_tool_possible(roles, 2, POL_TOOL_PORT_FORWARD), 1);
+
+	pol_role_free(denyfwd);
+	pol_role_free(notool);
+	pol_role_free(off);
+	pol_role_free(nofwd);
+	pol_role_free(fwd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1383,6 +1529,7 @@ int main(void)
 		cmocka_unit_test(test_auditor_option),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_max_job),
+		cmocka_unit_test(test_port_forwarding),
 		cmocka_unit_test(test_requirements_table),
 		cmocka_unit_test(test_rule_command),
 		cmocka_unit_test(test_shell_syntax),
