@@ -44,6 +44,7 @@
 #include "cli/cli_profile.h"
 #include "cli/cli_sse.h"
 #include "cli/cli_stream.h"
+#include "cli/cli_tool.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -431,36 +432,9 @@ static void record_session(struct shim *sh, const char *sid, const cJSON *msg)
 static int open_mcp(const struct target *t, const char *method, const char *body, size_t len,
     const char *last_id, struct cli_stream **s, char *err, size_t errsz)
 {
-	struct cli_stream_header h[5];
-	struct cli_stream_req req;
-	size_t n = 0;
-
-	memset(&req, 0, sizeof(req));
-	if (strcmp(method, "POST") == 0) {
-		h[n++] = (struct cli_stream_header){ "Content-Type", "application/json" };
-		h[n++] = (struct cli_stream_header){ "Accept",
-		    "application/json, text/event-stream" };
-		req.body = body;
-		req.body_len = len;
-	} else if (strcmp(method, "GET") == 0) {
-		h[n++] = (struct cli_stream_header){ "Accept", "text/event-stream" };
-	}
-	if (t->sid[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "Mcp-Session-Id", t->sid };
-	}
-	if (t->version[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "MCP-Protocol-Version", t->version };
-	}
-	if (last_id != NULL && last_id[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "Last-Event-ID", last_id };
-	}
-	req.method = method;
-	req.path = MCP_PATH;
-	req.bearer = t->token;
-	req.headers = h;
-	req.nheaders = n;
-	return cli_stream_open(t->broker, t->pin, &req,
-	    strcmp(method, "DELETE") == 0 ? DELETE_TIMEOUT_MS : CLI_HTTP_TIMEOUT_MS, s, err, errsz);
+	return cli_tool_http(t->broker, t->pin, t->token, t->sid, t->version, method, body, len,
+	    last_id, strcmp(method, "DELETE") == 0 ? DELETE_TIMEOUT_MS : CLI_HTTP_TIMEOUT_MS, s, err,
+	    errsz);
 }
 
 /* Reads a (small) body and parses it as JSON: *out NULL when empty or not
