@@ -165,6 +165,29 @@ static void put_names(FILE *f, const struct cli_command *cmds, size_t n, enum cl
 	}
 }
 
+/* The lists of commands by the kind of their arguments, as shell variables:
+ * NAME=<open>cp ...<close>, one a line. */
+static void put_lists(FILE *f, const struct cli_command *cmds, size_t n, const char *open,
+    const char *close)
+{
+	static const struct {
+		const char *var;
+		enum cli_cpl kind;
+	} lists[] = {
+		{"_ztctl_host_commands", CLI_CPL_HOST},
+		{"_ztctl_hostpath_commands", CLI_CPL_HOSTPATH},
+		{"_ztctl_shell_commands", CLI_CPL_SHELL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		fprintf(f, "%s=%s", lists[i].var, open);
+		put_names(f, cmds, n, lists[i].kind);
+		fprintf(f, "%s\n", close);
+	}
+	fputc('\n', f);
+}
+
 static void print_bash(FILE *f, const struct cli_command *cmds, size_t n)
 {
 	size_t i;
@@ -174,13 +197,8 @@ static void print_bash(FILE *f, const struct cli_command *cmds, size_t n)
 	for (i = 0; i < n; i++) {
 		fprintf(f, "%s ", cmds[i].name);
 	}
-	fputs("help'\n_ztctl_host_commands='", f);
-	put_names(f, cmds, n, CLI_CPL_HOST);
-	fputs("'\n_ztctl_hostpath_commands='", f);
-	put_names(f, cmds, n, CLI_CPL_HOSTPATH);
-	fputs("'\n_ztctl_shell_commands='", f);
-	put_names(f, cmds, n, CLI_CPL_SHELL);
-	fputs("'\n\n", f);
+	fputs("help'\n", f);
+	put_lists(f, cmds, n, "'", "'");
 	fputs(bash_body, f);
 }
 
@@ -198,13 +216,7 @@ static void print_zsh(FILE *f, const struct cli_command *cmds, size_t n)
 		fputc('\n', f);
 	}
 	fputs("\t'help:show the commands and their options'\n)\n", f);
-	fputs("_ztctl_host_commands=(", f);
-	put_names(f, cmds, n, CLI_CPL_HOST);
-	fputs(")\n_ztctl_hostpath_commands=(", f);
-	put_names(f, cmds, n, CLI_CPL_HOSTPATH);
-	fputs(")\n_ztctl_shell_commands=(", f);
-	put_names(f, cmds, n, CLI_CPL_SHELL);
-	fputs(")\n\n", f);
+	put_lists(f, cmds, n, "(", ")");
 	fputs(zsh_body, f);
 }
 

@@ -437,26 +437,6 @@ static int open_mcp(const struct target *t, const char *method, const char *body
 	    errsz);
 }
 
-/* Reads a (small) body and parses it as JSON: *out NULL when empty or not
- * JSON. */
-static void read_json(struct cli_stream *s, size_t max, cJSON **out)
-{
-	char err[ERR_MAX];
-	struct buf *b = buf_new(max);
-
-	*out = NULL;
-	if (b == NULL) {
-		return;
-	}
-	if (cli_stream_read_all(s, b, err, sizeof(err)) != 0) {
-		log_debug("mcp: %s", err);
-	} else if (buf_len(b) > 0 &&
-	    json_parse(buf_ptr(b), buf_len(b), max, JSON_DEPTH, out) != 0) {
-		*out = NULL;
-	}
-	buf_free(b);
-}
-
 /* 401: the token was refused. Says why and how to log in again, and makes
  * the next message read the profile again. */
 static void auth_refused(struct shim *sh, const struct job *j, struct cli_stream *s)
@@ -465,7 +445,7 @@ static void auth_refused(struct shim *sh, const struct job *j, struct cli_stream
 	const char *code = NULL, *message = NULL;
 	cJSON *resp = NULL;
 
-	read_json(s, ERR_BODY_MAX, &resp);
+	cli_tool_read_json(s, ERR_BODY_MAX, &resp);
 	cli_http_error(resp, &code, &message);
 	pthread_mutex_lock(&sh->mu);
 	sh->reload = 1;
@@ -492,7 +472,7 @@ static void http_refused(const struct job *j, struct cli_stream *s, int status)
 	cJSON *resp = NULL;
 	int64_t c = 0;
 
-	read_json(s, ERR_BODY_MAX, &resp);
+	cli_tool_read_json(s, ERR_BODY_MAX, &resp);
 	if (json_get_obj(resp, "error", &e) == 0 &&
 	    json_get_int(e, "code", INT32_MIN, INT32_MAX, &c) == 0 &&
 	    json_get_str(e, "message", ERR_MAX, 1, &message) == 0) {

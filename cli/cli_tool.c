@@ -97,9 +97,7 @@ static int open_mcp(const struct cli_tool *t, const char *method, const char *bo
 
 /* ---- reading answers ---- */
 
-/* Reads the rest of a body of at most max bytes and parses it: *out NULL
- * when it is empty, not JSON, or could not be read. */
-static void read_json(struct cli_stream *s, size_t max, cJSON **out)
+void cli_tool_read_json(struct cli_stream *s, size_t max, cJSON **out)
 {
 	char err[MSG_MAX];
 	struct buf *b = buf_new(max);
@@ -128,7 +126,7 @@ static int refused(const struct cli_tool *t, struct cli_stream *s, int status, c
 	cJSON *resp = NULL;
 	int r = ZT_ERR_PROTOCOL;
 
-	read_json(s, ERR_BODY_MAX, &resp);
+	cli_tool_read_json(s, ERR_BODY_MAX, &resp);
 	cli_http_error(resp, &code, &msg);
 	if (msg == NULL && json_get_obj(resp, "error", &e) == 0 &&
 	    json_get_str(e, "message", MSG_MAX, 1, &msg) != 0) {
@@ -323,7 +321,7 @@ static int json_answer(struct cli_stream *s, struct wait *w, char *err, size_t e
 	char *text = NULL;
 	cJSON *msg = NULL;
 
-	read_json(s, CLI_TOOL_MSG_MAX, &msg);
+	cli_tool_read_json(s, CLI_TOOL_MSG_MAX, &msg);
 	if (msg != NULL && (text = cJSON_PrintUnformatted(msg)) != NULL) {
 		(void)on_message(w, (const uint8_t *)text, strlen(text));
 	}
@@ -352,7 +350,7 @@ static int post(struct cli_tool *t, const char *body, struct wait *w, char *err,
 	if (status < 200 || status > 299) {
 		r = refused(t, s, status, err, errsz);
 	} else if (w == NULL) {
-		read_json(s, ERR_BODY_MAX, &junk);  /* 202 has none: the connection is kept */
+		cli_tool_read_json(s, ERR_BODY_MAX, &junk);  /* 202 has none: the connection is kept */
 		cJSON_Delete(junk);
 		r = 0;
 	} else {
@@ -486,7 +484,7 @@ void cli_tool_close(struct cli_tool *t)
 	}
 	if (t->sid[0] != '\0' &&
 	    open_mcp(t, "DELETE", NULL, NULL, DELETE_TIMEOUT_MS, &s, err, sizeof(err)) == 0) {
-		read_json(s, ERR_BODY_MAX, &resp);
+		cli_tool_read_json(s, ERR_BODY_MAX, &resp);
 		cJSON_Delete(resp);
 	}
 	cli_stream_close(s);

@@ -51,6 +51,10 @@ int cli_tool_http(const char *broker, const char *pin, const char *token, const 
     const char *version, const char *method, const char *body, size_t len, const char *last_id,
     int timeout_ms, struct cli_stream **s, char *err, size_t errsz);
 
+/* Reads the rest of a (small) body of at most max bytes and parses it:
+ * *out (owned) NULL when it is empty, not JSON, or could not be read. */
+void cli_tool_read_json(struct cli_stream *s, size_t max, cJSON **out);
+
 /* Starts a session as p's session token (p is borrowed and must outlive
  * the session). 0 with *out set, or a negative ZT_ERR_* with one sentence
  * for people in err: ZT_ERR_AUTH when the broker refused the token (the
