@@ -14,7 +14,7 @@
 // Sections, each a function of the shared setup: `warm` (median, p90, p99 and calls/s at each
 // concurrency level, failures and time-outs counted, not fatal), `cold` (the first call to
 // the host: a fresh `ssh`, a new ssh-mcp process, a new zt credential) and `files` (a file of
-// random bytes down and up: scp, sftp -b, zt's file_read and file_write; MB/s, SHA-256
+// random bytes down and up: scp, sftp -b, zt's file_read and file_write, `ztctl cp`; MB/s, SHA-256
 // checked). A plain-text table goes to stdout, the numbers as JSON to
 // $ZT_BUILD/bench/ssh_exec.json, progress to stderr.
 //
@@ -36,8 +36,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { admin, BUILD, botToken, brokerFetch, sdk, startAgent, startBroker, tmpdir, until, ZTBROKER }
-  from '../tests/e2e/lib/zt.mjs';
+import {
+  admin, BUILD, botToken, brokerFetch, sdk, startAgent, startBroker, tmpdir, until, ZTBROKER, ZTCTL,
+  ztctlHome,
+} from '../tests/e2e/lib/zt.mjs';
 import { MINT, startSshd } from '../tests/e2e/lib/sshd.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -117,8 +119,13 @@ class TimedOut extends Error {}
 
 // Runs a child to completion, killed after timeoutMs; resolves {code, stdout, stderr}.
 function run(cmd, args, timeoutMs = TIMEOUT_MS) {
+  return runEnv(cmd, args, {}, timeoutMs);
+}
+
+// As run(), with env added to the bench's environment.
+function runEnv(cmd, args, env, timeoutMs = TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     children.add(p);
     let stdout = '', stderr = '', late = false;
     const t = setTimeout(() => { late = true; p.kill('SIGKILL'); }, timeoutMs);
@@ -461,7 +468,7 @@ function mcpMethod(ctx) {
 // ---- setup shared by the sections ----
 
 async function setup() {
-  for (const f of [path.join(BUILD, 'ztbroker'), path.join(BUILD, 'ztagent'), MINT, LIBSSH_BENCH]) {
+  for (const f of [path.join(BUILD, 'ztbroker'), path.join(BUILD, 'ztagent'), ZTCTL, MINT, LIBSSH_BENCH]) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing: build it first (make bench does)`);
   }
   if (!fs.existsSync(path.join(SSHMCP_DIR, 'package.json'))) {
@@ -538,7 +545,10 @@ async function setup() {
   clients.delete(probe);
   await probe.close();
 
-  const ctx = { S, user, login, work, filesDir, caDir, key, sshmcpKey, token, port: sshd.port,
+  // ztctl's profile (a ZT_HOME) holding the bot's token, for `ztctl cp`.
+  const ztHome = ztctlHome(broker, 'bench-bot', token, ['bench']);
+  dirs.push(ztHome);
+  const ctx = { S, user, login, work, filesDir, caDir, key, sshmcpKey, token, ztHome, port: sshd.port,
     hostKey: sshd.hostKey, knownHosts: path.join(sshd.sshdDir, 'known_hosts'),
     callsPerIdentity, mcpAnswered: 0 };
   const all = [opensshMethod(ctx), controlMasterMethod(ctx), libsshMethod(ctx), sshmcpMethod(ctx),
@@ -659,7 +669,9 @@ async function coldSection(ctx) {
 // calls of at most FILE_MAX bytes read (the broker runs with --file-max FILE_MAX_ARG) or
 // WRITE_CHUNK bytes written (a write's base64 must fit one JSON-RPC message, MCP_MSG_MAX
 // in mcp/mcp.h): the first call replaces the file, the rest append. Every path's result is
-// checked by its SHA-256.
+// checked by its SHA-256. `ztctl cp` is the same link as a person runs it: a new ztctl
+// process per transfer (its MCP session, the call, the link, the session's end), its
+// profile holding the bench bot's token.
 const FILE_MIB = count('BENCH_FILE_MIB', 64, 4096);
 const FILE_RUNS = count('BENCH_FILE_RUNS', 3, 100);
 const FILE_MAX_ARG = '16M';
@@ -691,6 +703,10 @@ function filePaths(ctx, client, src, size) {
     const batch = path.join(ctx.work, 'sftp.batch');
     fs.writeFileSync(batch, `${line}\n`);
     await ok(await run('sftp', ['-b', batch, ...sshArgs(ctx, '-P'), `${ctx.user}@127.0.0.1`]), 'sftp');
+  };
+  const ztcp = async (from, to) => {
+    const r = await runEnv(ZTCTL, ['cp', from, to], { ZT_HOME: ctx.ztHome });
+    await ok(r, 'ztctl cp');
   };
   const zt = async (name, args) => {
     const r = await callTool(client, name, { host: HOST, login: ctx.user, ...args });
@@ -726,6 +742,10 @@ function filePaths(ctx, client, src, size) {
       await linkRequest(ctx, 'GET', r.structuredContent.link.url, { to: down('zt-link') });
       return down('zt-link');
     } },
+    { name: 'ztctl_get', dir: 'read', label: 'ztctl cp host:file local', async go() {
+      await ztcp(`${ctx.user}@${HOST}:${src}`, down('ztctl'));
+      return down('ztctl');
+    } },
     { name: 'scp_put', dir: 'write', label: 'scp local host:file', async go() {
       await ok(await run('scp', [...scpArgs, src, remote(up('scp'))]), 'scp');
       return up('scp');
@@ -748,6 +768,10 @@ function filePaths(ctx, client, src, size) {
       const ans = JSON.parse(await linkRequest(ctx, 'PUT', r.structuredContent.link.url, { from: src, size }));
       if (ans.bytes !== size) throw new Error(`PUT answered ${JSON.stringify(ans).slice(0, 300)}`);
       return up('zt-link');
+    } },
+    { name: 'ztctl_put', dir: 'write', label: 'ztctl cp local host:file', async go() {
+      await ztcp(src, `${ctx.user}@${HOST}:${up('ztctl')}`);
+      return up('ztctl');
     } },
   ];
 }
@@ -828,7 +852,8 @@ async function filesSection(ctx) {
   const mbs = (n) => out.results[n].mb_s;
   const ratio = (a, b) => (mbs(a) && mbs(b) ? r2(mbs(a) / mbs(b)) : null);
   out.ratios = { read_vs_scp: ratio('zt_read', 'scp_get'), write_vs_scp: ratio('zt_write', 'scp_put'),
-    read_link_vs_scp: ratio('zt_read_link', 'scp_get'), write_link_vs_scp: ratio('zt_write_link', 'scp_put') };
+    read_link_vs_scp: ratio('zt_read_link', 'scp_get'), write_link_vs_scp: ratio('zt_write_link', 'scp_put'),
+    ztctl_get_vs_scp: ratio('ztctl_get', 'scp_get'), ztctl_put_vs_scp: ratio('ztctl_put', 'scp_put') };
   return out;
 }
 
@@ -953,6 +978,8 @@ function targets(report) {
       + `inline calls: ${f.ratios.read_vs_scp ?? '-'})`, ge(f.ratios.read_link_vs_scp)]);
     out.push([`file_write (link) MB/s / scp's = ${f.ratios.write_link_vs_scp ?? '-'} (at least 0.9; `
       + `inline calls: ${f.ratios.write_vs_scp ?? '-'})`, ge(f.ratios.write_link_vs_scp)]);
+    out.push([`ztctl cp host:file local MB/s / scp's = ${f.ratios.ztctl_get_vs_scp ?? '-'}; `
+      + `local host:file: ${f.ratios.ztctl_put_vs_scp ?? '-'} (reported, no target)`, null]);
   }
   if (report.audit) {
     const a = report.audit;

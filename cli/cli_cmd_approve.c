@@ -204,50 +204,48 @@ static int show(const char *what, const char *id)
 	return found;
 }
 
-/* POSTs {id, otp, for?} to /v1/approvals/approve: CLI_EXIT_OK with *resp,
- * or CLI_EXIT_FAIL (printed). */
-static int answer(const char *what, const char *id, const char *otp, const char *grant,
-    cJSON **resp)
-{
-	cJSON *body = cJSON_CreateObject();
-	int r = CLI_EXIT_FAIL;
-
-	if (body == NULL || cJSON_AddStringToObject(body, "id", id) == NULL ||
-	    cJSON_AddStringToObject(body, "otp", otp) == NULL ||
-	    (grant != NULL && cJSON_AddStringToObject(body, "for", grant) == NULL)) {
-		cli_fail("%s: out of memory", what);
-	} else {
-		r = cli_session_call(what, "POST", "/v1/approvals/approve", body, resp);
-	}
-	json_delete_wiped(body);
-	return r;
-}
-
-int cli_approve_stepup(const char *what, const char *id)
+int cli_approve_send(const char *what, const char *id, const char *otp_given, int otp_stdin,
+    const char *window, int *stepped_up)
 {
 	char otp[OTP_MAX + 2];
-	cJSON *resp = NULL;
-	int r;
+	const char *answered;
+	cJSON *body = NULL, *resp = NULL;
+	int ret = CLI_EXIT_FAIL;
 
-	if (cli_prompt_tty("one-time code: ", 1, otp, sizeof(otp)) != 0) {
-		cli_fail("%s: no one-time code given; the call stays held", what);
-		return CLI_EXIT_FAIL;
+	*stepped_up = 0;
+	otp[0] = '\0';
+	if (otp_given != NULL) {
+		snprintf(otp, sizeof(otp), "%s", otp_given);
+	} else if (cli_ask("one-time code: ", 1, otp_stdin, otp, sizeof(otp)) != 0) {
+		cli_fail("%s: no one-time code given; nothing was approved", what);
+		goto out;
 	}
-	r = answer(what, id, otp, NULL, &resp);
+	if ((body = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(body, "id", id) == NULL ||
+	    cJSON_AddStringToObject(body, "otp", otp) == NULL ||
+	    (window != NULL && cJSON_AddStringToObject(body, "for", window) == NULL)) {
+		cli_fail("%s: out of memory", what);
+		goto out;
+	}
+	if (cli_session_call(what, "POST", "/v1/approvals/approve", body, &resp) != CLI_EXIT_OK) {
+		goto out;
+	}
+	answered = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "answered"));
+	*stepped_up = answered != NULL && strcmp(answered, "step-up") == 0;
+	ret = CLI_EXIT_OK;
+out:
 	crypto_wipe(otp, sizeof(otp));
+	json_delete_wiped(body);
 	cJSON_Delete(resp);
-	return r;
+	return ret;
 }
 
 int cli_cmd_approve(int argc, char **argv)
 {
-	char otp[OTP_MAX + 2];
-	const char *answered;
-	cJSON *resp = NULL;
+	char c[OTP_MAX + 2];
 	struct args a;
-	int r, ret = CLI_EXIT_FAIL;
+	int r, stepped_up = 0;
 
-	otp[0] = '\0';
 	if ((r = parse(argc, argv, (1u << A_FOR) | (1u << A_OTP) | (1u << A_OTP_STDIN), 1,
 	    usage_approve, &a)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
@@ -258,28 +256,16 @@ int cli_cmd_approve(int argc, char **argv)
 	}
 	if (show("approve", a.id) != 0) {
 		cli_fail("approve: no held call %s that you may answer (ztctl approvals ls)",
-		    cli_clean(a.id, 0, otp, sizeof(otp)));
+		    cli_clean(a.id, 0, c, sizeof(c)));
 		return CLI_EXIT_FAIL;
 	}
-	if (ARG(&a, A_OTP) != NULL) {
-		snprintf(otp, sizeof(otp), "%s", ARG(&a, A_OTP));
-	} else if ((r = cli_ask("one-time code: ", 1, ARG(&a, A_OTP_STDIN) != NULL, otp,
-	    sizeof(otp))) != 0) {
-		cli_fail("approve: no one-time code given; nothing was approved");
+	if (cli_approve_send("approve", a.id, ARG(&a, A_OTP), ARG(&a, A_OTP_STDIN) != NULL,
+	    ARG(&a, A_FOR), &stepped_up) != CLI_EXIT_OK) {
 		return CLI_EXIT_FAIL;
 	}
-	if (answer("approve", a.id, otp, ARG(&a, A_FOR), &resp) != CLI_EXIT_OK) {
-		goto out;
-	}
-	answered = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "answered"));
-	printf("%s: %s; the call goes on%s\n", a.id, answered != NULL &&
-	    strcmp(answered, "step-up") == 0 ? "stepped up" : "approved", ARG(&a, A_FOR) != NULL ?
-	    " (the same request is granted for the window)" : "");
-	ret = CLI_EXIT_OK;
-out:
-	crypto_wipe(otp, sizeof(otp));
-	cJSON_Delete(resp);
-	return ret;
+	printf("%s: %s; the call goes on%s\n", a.id, stepped_up ? "stepped up" : "approved",
+	    ARG(&a, A_FOR) != NULL ? " (the same request is granted for the window)" : "");
+	return CLI_EXIT_OK;
 }
 
 int cli_cmd_deny(int argc, char **argv)

@@ -19,10 +19,15 @@ int cli_cmd_approvals(int argc, char **argv);
 int cli_cmd_approve(int argc, char **argv);
 int cli_cmd_deny(int argc, char **argv);
 
-/* For a command whose own call is held for an MFA step-up (ztctl ssh,
- * cp): asks a fresh one-time code on the terminal and answers request id
- * with it. what names the command in errors. CLI_EXIT_OK or CLI_EXIT_FAIL
- * (printed why: no terminal, no code, the code refused). */
-int cli_approve_stepup(const char *what, const char *id);
+/*
+ * Answers the held call id with a fresh one-time code, for the command
+ * named what (its failures say so): otp if not NULL, else asked for (the
+ * next line of standard input when otp_stdin, else on the terminal);
+ * window (may be NULL) is --for's duration. CLI_EXIT_OK with *stepped_up
+ * set when it was the caller's own step-up (not an approval of another's),
+ * or CLI_EXIT_FAIL after one "ztctl: ..." line. The code is wiped.
+ */
+int cli_approve_send(const char *what, const char *id, const char *otp, int otp_stdin,
+    const char *window, int *stepped_up);
 
 #endif

@@ -43,6 +43,7 @@ enum opt_id {
 	OPT_OTP = 1 << 4,
 	OPT_PWSTDIN = 1 << 5,
 	OPT_HELP = 1 << 6,
+	OPT_NAMES = 1 << 7,
 };
 
 struct opts {
@@ -52,6 +53,7 @@ struct opts {
 	const char *user;
 	const char *otp;
 	int password_stdin;
+	int names;
 };
 
 static const char *const usage_enroll =
@@ -62,7 +64,9 @@ static const char *const usage_login =
     "       (--broker, --ca-pin and --user default to the saved profile's)\n";
 static const char *const usage_status = "usage: ztctl status\n";
 static const char *const usage_logout = "usage: ztctl logout\n";
-static const char *const usage_ls = "usage: ztctl ls\n";
+static const char *const usage_ls =
+    "usage: ztctl ls [-q | --names]\n"
+    "       (-q: only the host names, one a line, for scripts and shell completion)\n";
 
 /* Parses argv for the options in allowed (OPT_* bits). CLI_EXIT_OK to go on,
  * -1 after --help was printed, or CLI_EXIT_USAGE. */
@@ -76,6 +80,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 		{"otp", required_argument, NULL, OPT_OTP},
 		{"password-stdin", no_argument, NULL, OPT_PWSTDIN},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"names", no_argument, NULL, OPT_NAMES},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -83,9 +88,11 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 	memset(o, 0, sizeof(*o));
 	optind = 0; /* glibc: start over for this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			c = OPT_HELP;
+		} else if (c == 'q') {
+			c = OPT_NAMES;
 		}
 		if (c == ':') {
 			cli_fail("%s: option %s needs a value", argv[0], argv[optind - 1]);
@@ -102,6 +109,7 @@ static int parse_opts(int argc, char **argv, unsigned allowed, const char *usage
 		case OPT_USER: o->user = optarg; break;
 		case OPT_OTP: o->otp = optarg; break;
 		case OPT_PWSTDIN: o->password_stdin = 1; break;
+		case OPT_NAMES: o->names = 1; break;
 		case OPT_HELP: fputs(usage, stdout); return -1;
 		default: goto usage;
 		}
@@ -732,14 +740,18 @@ out:
 }
 
 /* One resource of GET /v1/hosts as a table row: name, kind, its agent,
- * its agent's state, its effective labels. */
-static void print_host(const cJSON *h)
+ * its agent's state, its effective labels; or only its name. */
+static void print_host(const cJSON *h, int name_only)
 {
 	const char *name = NULL, *kind = NULL, *agent = NULL;
 	char c[NAME_MAX_LEN + 1], k[8], a[NAME_MAX_LEN + 1], lb[TUN_LABELS_TEXT_MAX];
 	int online = 0;
 
 	if (json_get_str(h, "name", NAME_MAX_LEN, 0, &name) != 0) {
+		return;
+	}
+	if (name_only) {
+		printf("%s\n", cli_clean(name, 0, c, sizeof(c)));
 		return;
 	}
 	if (json_get_str(h, "kind", sizeof(k) - 1, 0, &kind) != 0) {
@@ -762,7 +774,7 @@ int cli_cmd_ls(int argc, char **argv)
 	struct opts o;
 	int r, ret = CLI_EXIT_FAIL;
 
-	if ((r = parse_opts(argc, argv, 0, usage_ls, &o)) != CLI_EXIT_OK) {
+	if ((r = parse_opts(argc, argv, OPT_NAMES, usage_ls, &o)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
 	if (session_get("ls", "/v1/hosts", &p, &resp) != CLI_EXIT_OK) {
@@ -772,9 +784,11 @@ int cli_cmd_ls(int argc, char **argv)
 		cli_fail("ls: the broker's answer is malformed");
 		goto out;
 	}
-	printf("%-24s %-5s %-24s %-8s %s\n", "NAME", "KIND", "AGENT", "STATE", "LABELS");
+	if (!o.names) {
+		printf("%-24s %-5s %-24s %-8s %s\n", "NAME", "KIND", "AGENT", "STATE", "LABELS");
+	}
 	cJSON_ArrayForEach(h, hosts) {
-		print_host(h);
+		print_host(h, o.names);
 	}
 	fflush(stdout);
 	ret = CLI_EXIT_OK;

@@ -207,7 +207,9 @@ static void on_text(struct ssh_run *s, const struct ws_event *ev, int *started)
 		    clean, sizeof(clean)));
 		if (id != NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "self_stepup")) &&
 		    isatty(STDIN_FILENO)) {
-			(void)cli_approve_stepup("ssh", id);
+			int stepped_up;
+
+			(void)cli_approve_send("ssh", id, NULL, 0, NULL, &stepped_up);
 		}
 	} else if (strcmp(type, "error") == 0) {
 		cli_tty_restore();

@@ -161,8 +161,10 @@ int cli_http_request(const char *url, const char *pin, const char *method, const
 		{"Content-Type", "application/json"},
 	};
 	struct cli_stream_req req = {
-		method, path, bearer, headers, sizeof(headers) / sizeof(headers[0]),
-		json_body != NULL ? json_body : "", json_body != NULL ? strlen(json_body) : 0,
+		.method = method, .path = path, .bearer = bearer, .headers = headers,
+		.nheaders = sizeof(headers) / sizeof(headers[0]),
+		.body = json_body != NULL ? json_body : "",
+		.body_len = json_body != NULL ? strlen(json_body) : 0,
 	};
 	struct cli_stream *s = NULL;
 	struct buf *body = NULL;

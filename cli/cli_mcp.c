@@ -44,6 +44,7 @@
 #include "cli/cli_profile.h"
 #include "cli/cli_sse.h"
 #include "cli/cli_stream.h"
+#include "cli/cli_tool.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -431,56 +432,9 @@ static void record_session(struct shim *sh, const char *sid, const cJSON *msg)
 static int open_mcp(const struct target *t, const char *method, const char *body, size_t len,
     const char *last_id, struct cli_stream **s, char *err, size_t errsz)
 {
-	struct cli_stream_header h[5];
-	struct cli_stream_req req;
-	size_t n = 0;
-
-	memset(&req, 0, sizeof(req));
-	if (strcmp(method, "POST") == 0) {
-		h[n++] = (struct cli_stream_header){ "Content-Type", "application/json" };
-		h[n++] = (struct cli_stream_header){ "Accept",
-		    "application/json, text/event-stream" };
-		req.body = body;
-		req.body_len = len;
-	} else if (strcmp(method, "GET") == 0) {
-		h[n++] = (struct cli_stream_header){ "Accept", "text/event-stream" };
-	}
-	if (t->sid[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "Mcp-Session-Id", t->sid };
-	}
-	if (t->version[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "MCP-Protocol-Version", t->version };
-	}
-	if (last_id != NULL && last_id[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "Last-Event-ID", last_id };
-	}
-	req.method = method;
-	req.path = MCP_PATH;
-	req.bearer = t->token;
-	req.headers = h;
-	req.nheaders = n;
-	return cli_stream_open(t->broker, t->pin, &req,
-	    strcmp(method, "DELETE") == 0 ? DELETE_TIMEOUT_MS : CLI_HTTP_TIMEOUT_MS, s, err, errsz);
-}
-
-/* Reads a (small) body and parses it as JSON: *out NULL when empty or not
- * JSON. */
-static void read_json(struct cli_stream *s, size_t max, cJSON **out)
-{
-	char err[ERR_MAX];
-	struct buf *b = buf_new(max);
-
-	*out = NULL;
-	if (b == NULL) {
-		return;
-	}
-	if (cli_stream_read_all(s, b, err, sizeof(err)) != 0) {
-		log_debug("mcp: %s", err);
-	} else if (buf_len(b) > 0 &&
-	    json_parse(buf_ptr(b), buf_len(b), max, JSON_DEPTH, out) != 0) {
-		*out = NULL;
-	}
-	buf_free(b);
+	return cli_tool_http(t->broker, t->pin, t->token, t->sid, t->version, method, body, len,
+	    last_id, strcmp(method, "DELETE") == 0 ? DELETE_TIMEOUT_MS : CLI_HTTP_TIMEOUT_MS, s, err,
+	    errsz);
 }
 
 /* 401: the token was refused. Says why and how to log in again, and makes
@@ -491,7 +445,7 @@ static void auth_refused(struct shim *sh, const struct job *j, struct cli_stream
 	const char *code = NULL, *message = NULL;
 	cJSON *resp = NULL;
 
-	read_json(s, ERR_BODY_MAX, &resp);
+	cli_tool_read_json(s, ERR_BODY_MAX, &resp);
 	cli_http_error(resp, &code, &message);
 	pthread_mutex_lock(&sh->mu);
 	sh->reload = 1;
@@ -518,7 +472,7 @@ static void http_refused(const struct job *j, struct cli_stream *s, int status)
 	cJSON *resp = NULL;
 	int64_t c = 0;
 
-	read_json(s, ERR_BODY_MAX, &resp);
+	cli_tool_read_json(s, ERR_BODY_MAX, &resp);
 	if (json_get_obj(resp, "error", &e) == 0 &&
 	    json_get_int(e, "code", INT32_MIN, INT32_MAX, &c) == 0 &&
 	    json_get_str(e, "message", ERR_MAX, 1, &message) == 0) {

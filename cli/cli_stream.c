@@ -48,6 +48,7 @@
 
 #define WINDOW (256 * 1024)   /* received body bytes not yet read */
 #define POOL_MAX 8            /* idle pairs kept for reuse */
+#define UPLOAD_PIECE (512 * 1024) /* bytes of a streamed body asked for at once */
 #define POLL_MAX_MS 1000      /* one curl_multi_poll wait, at most */
 #define KEY_MAX (CLI_HTTP_HOST_MAX + 64 + TLS_PIN_LEN)
 #define URL_MAX (CLI_HTTP_HOST_MAX + 16 + CLI_STREAM_HEAD_MAX)
@@ -75,6 +76,10 @@ struct cli_stream {
 	int done;                /* the transfer ended: result says how */
 	CURLcode result;
 	int paused;
+	ssize_t (*upload)(void *, void *, size_t); /* the request's streamed body */
+	void *upload_arg;
+	int upload_err;          /* what upload() failed with */
+	int64_t sent_at;         /* when the last piece of it was handed over */
 	size_t off, len;         /* unread body bytes: window[off..len) */
 	char errtext[CURL_ERROR_SIZE];
 	uint8_t window[WINDOW];
@@ -140,7 +145,8 @@ static int req_valid(const struct cli_stream_req *req)
 	    !is_visible(req->path) || strlen(req->path) > CLI_STREAM_HEAD_MAX ||
 	    (req->bearer != NULL && (req->bearer[0] == '\0' || !is_visible(req->bearer))) ||
 	    req->nheaders > CLI_STREAM_HEADERS_MAX || (req->nheaders > 0 && req->headers == NULL) ||
-	    (req->body == NULL && req->body_len > 0) || req->body_len > CLI_STREAM_BODY_MAX) {
+	    (req->body == NULL && req->body_len > 0) || req->body_len > CLI_STREAM_BODY_MAX ||
+	    (req->upload != NULL && (req->body != NULL || req->upload_len < 0))) {
 		return 0;
 	}
 	for (i = 0; i < req->nheaders; i++) {
@@ -196,7 +202,7 @@ static int build_headers(const struct cli_stream_req *req, struct curl_slist **o
 	if (r == 0 && (*out = curl_slist_append(*out, "Expect:")) == NULL) {
 		r = ZT_ERR_NOMEM;
 	}
-	if (r == 0 && req->body != NULL && !has_type &&
+	if (r == 0 && (req->body != NULL || req->upload != NULL) && !has_type &&
 	    (*out = curl_slist_append(*out, "Content-Type:")) == NULL) {
 		r = ZT_ERR_NOMEM;
 	}
@@ -354,6 +360,20 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* CURLOPT_READFUNCTION: the next piece of a streamed request body. */
+static size_t on_upload(char *p, size_t size, size_t n, void *arg)
+{
+	struct cli_stream *s = arg;
+	ssize_t got = s->upload(s->upload_arg, p, size * n);
+
+	if (got < 0) {
+		s->upload_err = (int)got;
+		return CURL_READFUNC_ABORT;
+	}
+	s->sent_at = net_mono_ms();
+	return (size_t)got;
+}
+
 /* ---- driving a transfer ---- */
 
 static int head_arrived(const struct cli_stream *s)
@@ -478,6 +498,11 @@ static int open_error(struct cli_stream *s, const char *host, const char *pin, c
 		    zt_strerror(s->err));
 		return s->err;
 	}
+	if (s->upload_err != 0) {
+		snprintf(errbuf, errsz, "reading the body to send failed: %s",
+		    zt_strerror(s->upload_err));
+		return s->upload_err;
+	}
 	return cli_stream_connect_error(s->p->easy, s->result, s->p->pc, s->url, host, pin,
 	    errbuf, errsz);
 }
@@ -532,6 +557,18 @@ static int setup(struct cli_stream *s, const char *host, const char *port,
 		if (strcmp(req->method, "POST") != 0) {
 			c |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 		}
+	} else if (req->upload != NULL) {
+		s->upload = req->upload;
+		s->upload_arg = req->upload_arg;
+		c |= curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		c |= curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
+		c |= curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
+		c |= curl_easy_setopt(e, CURLOPT_READDATA, s);
+		/* Larger pieces than the 64 KiB default: fewer TLS records, calls. */
+		c |= curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, (long)UPLOAD_PIECE);
+		if (strcmp(req->method, "PUT") != 0) {
+			c |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		}
 	} else if (strcmp(req->method, "GET") != 0) {
 		c |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
@@ -569,6 +606,22 @@ int cli_stream_trust(CURL *e, const char *url, struct tls_pin *pc, int timeout_m
 	/* Last: without it (a libcurl not built on OpenSSL) nothing is sent. */
 	c |= curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 	return c == CURLE_OK ? 0 : ZT_ERR_INTERNAL;
+}
+
+/* Runs the transfer until the response's head arrived: drive()'s result.
+ * While a streamed body is being sent the timeout counts from its last
+ * piece, so a large upload is bounded by its pace, not its length. */
+static int wait_head(struct cli_stream *s)
+{
+	int64_t since;
+	int r;
+
+	s->sent_at = net_mono_ms();
+	do {
+		since = s->sent_at;
+		r = drive(s, head_arrived, since + s->timeout_ms);
+	} while (r == ZT_ERR_TIMEOUT && s->sent_at != since);
+	return r;
 }
 
 /* Checks the URL, pin and request: 0, or ZT_ERR_INVALID with a sentence. */
@@ -628,7 +681,7 @@ int cli_stream_open(const char *url, const char *pin, const struct cli_stream_re
 		goto out;
 	}
 	s->added = 1;
-	r = drive(s, head_arrived, net_mono_ms() + timeout_ms);
+	r = wait_head(s);
 	if (r == 0 && !s->head_done) {
 		r = open_error(s, host, pin, errbuf, errsz);
 		log_debug("request to %s failed: %s", url, s->errtext);

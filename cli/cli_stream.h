@@ -19,6 +19,7 @@
 #define ZT_CLI_STREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct buf;
@@ -41,13 +42,21 @@ struct cli_stream_req {
 	size_t nheaders;
 	const void *body;                        /* NULL: no body, no Content-Length */
 	size_t body_len;
+	/* Instead of body, a body of upload_len bytes pulled from upload() as
+	 * libcurl sends it, for bodies too large to hold in memory (a PUT of a
+	 * file): it fills p with up to n bytes and returns their count, 0 at
+	 * the end, or a negative ZT_ERR_* to abort the exchange. NULL: none. */
+	ssize_t (*upload)(void *arg, void *p, size_t n);
+	void *upload_arg;
+	int64_t upload_len;
 };
 
 /*
  * Connects to the broker at url ("https://HOST[:PORT]", cli_http_parse_url)
  * trusting only the CA with the given pin, sends req, and reads the
  * response's head. timeout_ms bounds the connection and handshake, each
- * write and each read (the head's included).
+ * write and each read (the head's included); while an upload body is
+ * being sent, the wait for the head starts again after each piece of it.
  *
  * 0 with *out set (caller closes), whatever the status; otherwise a negative
  * ZT_ERR_* with one sentence for people in errbuf: ZT_ERR_INVALID (a bad
@@ -56,7 +65,7 @@ struct cli_stream_req {
  * CLI_HTTP_HEADER_COUNT_MAX lines), ZT_ERR_PIN (the broker's CA does not
  * match the pin), ZT_ERR_TLS, ZT_ERR_NET or ZT_ERR_TIMEOUT (cannot reach
  * the broker, directly or through the proxy), ZT_ERR_PROTOCOL (no or a
- * malformed response), ZT_ERR_NOMEM or ZT_ERR_IO.
+ * malformed response), ZT_ERR_NOMEM, ZT_ERR_IO, or upload()'s error.
  */
 int cli_stream_open(const char *url, const char *pin, const struct cli_stream_req *req,
     int timeout_ms, struct cli_stream **out, char *errbuf, size_t errsz);

@@ -19,36 +19,56 @@
 #include "cli/cli_cmd_admin.h"
 #include "cli/cli_cmd_approve.h"
 #include "cli/cli_cmd_auth.h"
-#include "cli/cli_cmd_ssh.h"
+#include "cli/cli_cmd_cp.h"
 #include "cli/cli_cmd_rec.h"
+#include "cli/cli_cmd_ssh.h"
+#include "cli/cli_completion.h"
 #include "cli/cli_mcp.h"
 #include "cli/cli_stream.h"
 #include "common/log.h"
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
+static int cmd_completion(int argc, char **argv);
+
+/* The commands; `ztctl help` and the completion scripts are made from it.
+ * The last field says what a command's arguments complete to. */
+static const struct cli_command commands[] = {
+	{"enroll", cli_cmd_enroll, "finish an invitation: set a password and the authenticator",
+	    CLI_CPL_NONE},
+	{"login", cli_cmd_login, "log in with password and one-time code; saves the session",
+	    CLI_CPL_NONE},
+	{"status", cli_cmd_status, "show who the saved session is and when it expires",
+	    CLI_CPL_NONE},
+	{"ls", cli_cmd_ls, "list the hosts you may see, with labels and online state",
+	    CLI_CPL_NONE},
+	{"ssh", cli_cmd_ssh, "a shell or a command on a host, decided and recorded by the broker",
+	    CLI_CPL_HOST},
+	{"cp", cli_cmd_cp, "copy a file to or from a host, through the broker", CLI_CPL_HOSTPATH},
+	{"logout", cli_cmd_logout, "revoke the saved session and forget it", CLI_CPL_NONE},
+	{"approvals", cli_cmd_approvals, "list the held calls you may answer (approvals ls)",
+	    CLI_CPL_NONE},
+	{"approve", cli_cmd_approve, "approve a held call, or step up for your own, with a fresh code",
+	    CLI_CPL_NONE},
+	{"deny", cli_cmd_deny, "deny a held call (or withdraw your own)", CLI_CPL_NONE},
+	{"recordings", cli_cmd_recordings, "list recorded sessions (yours; all for auditors)",
+	    CLI_CPL_NONE},
+	{"play", cli_cmd_play, "replay a recorded session on this terminal", CLI_CPL_NONE},
+	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker",
+	    CLI_CPL_NONE},
+	{"tokens", cli_cmd_tokens, "admin: agent join tokens (add, ls, rm)", CLI_CPL_NONE},
+	{"agents", cli_cmd_agents, "admin: agents: their claims, approvals, locks", CLI_CPL_NONE},
+	{"roles", cli_cmd_roles, "admin: role documents (apply, ls, rm)", CLI_CPL_NONE},
+	{"policy", cli_cmd_policy, "admin: test a decision and see the rule that made it",
+	    CLI_CPL_NONE},
+	{"completion", cmd_completion, "print a bash or zsh completion script", CLI_CPL_SHELL},
 };
 
-static const struct command commands[] = {
-	{"enroll", cli_cmd_enroll, "finish an invitation: set a password and the authenticator"},
-	{"login", cli_cmd_login, "log in with password and one-time code; saves the session"},
-	{"status", cli_cmd_status, "show who the saved session is and when it expires"},
-	{"ls", cli_cmd_ls, "list the hosts you may see, with labels and online state"},
-	{"ssh", cli_cmd_ssh, "a shell or a command on a host, decided and recorded by the broker"},
-	{"logout", cli_cmd_logout, "revoke the saved session and forget it"},
-	{"approvals", cli_cmd_approvals, "list the held calls you may answer (approvals ls)"},
-	{"approve", cli_cmd_approve, "approve a held call, or step up for your own, with a fresh code"},
-	{"deny", cli_cmd_deny, "deny a held call (or withdraw your own)"},
-	{"recordings", cli_cmd_recordings, "list recorded sessions (yours; all for auditors)"},
-	{"play", cli_cmd_play, "replay a recorded session on this terminal"},
-	{"mcp", cli_cmd_mcp, "MCP server on stdin/stdout for AI clients, relayed to the broker"},
-	{"tokens", cli_cmd_tokens, "admin: agent join tokens (add, ls, rm)"},
-	{"agents", cli_cmd_agents, "admin: agents: their claims, approvals, locks"},
-	{"roles", cli_cmd_roles, "admin: role documents (apply, ls, rm)"},
-	{"policy", cli_cmd_policy, "admin: test a decision and see the rule that made it"},
-};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* `ztctl completion SHELL`, which needs the table. */
+static int cmd_completion(int argc, char **argv)
+{
+	return cli_cmd_completion(argc, argv, commands, NCOMMANDS);
+}
 
 static void usage(FILE *f)
 {
@@ -56,15 +76,17 @@ static void usage(FILE *f)
 
 	fputs("usage: ztctl COMMAND [OPTIONS]   (ztctl COMMAND --help for its options)\n\n"
 	    "commands:\n", f);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (i = 0; i < NCOMMANDS; i++) {
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	}
 	fputs("  help       show this text\n\n"
 	    "  ztctl enroll --broker URL --ca-pin PIN --invite CODE [--password-stdin]\n"
 	    "  ztctl login --broker URL --ca-pin PIN --user NAME [--password-stdin] [--otp CODE]\n"
 	    "  ztctl status\n"
-	    "  ztctl logout\n"
+	    "  ztctl ls [-q | --names]\n"
 	    "  ztctl ssh [-t] [LOGIN@]HOST [COMMAND...]\n"
+	    "  ztctl cp [LOGIN@]HOST:PATH LOCAL | ztctl cp LOCAL [LOGIN@]HOST:PATH\n"
+	    "  ztctl logout\n"
 	    "  ztctl recordings ls [--host H] [--user U] [--json]\n"
 	    "  ztctl play ID [--speed N]   (pauses are cut to 2 s)\n"
 	    "  ztctl mcp [config]\n"
@@ -73,14 +95,17 @@ static void usage(FILE *f)
 	    "  ztctl agents ls | agents approve NAME | agents lock NAME | agents unlock NAME\n"
 	    "  ztctl roles apply -f ROLE.yaml | roles ls | roles rm NAME\n"
 	    "  ztctl policy test --user U|--bot B --tool T [--host H] [--labels k=v,..]\n"
-	    "                    [--login L] [--command 'CMD'] [--path /P]\n\n"
+	    "                    [--login L] [--command 'CMD'] [--path /P]\n"
+	    "  ztctl completion bash|zsh   (source <(ztctl completion bash) in ~/.bashrc)\n\n"
 	    "The session is kept in $ZT_HOME/profile.json (default ~/.zt). URL is\n"
 	    "https://HOST[:PORT] (port 8443 by default); PIN is the broker CA's pin,\n"
 	    "sha256:<64 hex digits>, as printed by ztbroker. With --password-stdin, or\n"
 	    "when standard input is not a terminal, the password is its first line and\n"
 	    "a one-time code, when one is asked for, the next line. tokens, agents, roles\n"
 	    "and policy need an administrator's session (a role with options:\n"
-	    "{admin: true}).\n"
+	    "{admin: true}). cp copies one file through the broker, as file_read or\n"
+	    "file_write with a transfer link: PATH is absolute, LOGIN defaults to your\n"
+	    "local user name, LOCAL may be a directory.\n"
 	    "Exit status: 0 success, 1 refused or failed, 2 usage error (ssh: the\n"
 	    "remote status, or 255 when zt refused or failed).\n", f);
 }
@@ -106,7 +131,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return CLI_EXIT_OK;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 				fprintf(stderr, "ztctl: cannot initialise libcurl\n");
