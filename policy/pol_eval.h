@@ -130,6 +130,9 @@ struct pol_decision {
 	 * of the least demanding allowing role (below), not the longest of
 	 * all; 0 on a deny. */
 	int64_t max_job_s;
+	/* When allow: 1 if the deciding role says options.record_input (a
+	 * terminal session records what is typed too). */
+	int record_input;
 };
 
 /* Orders two requirement sets from least to most demanding: <0 if a asks

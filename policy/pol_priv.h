@@ -51,6 +51,8 @@ struct pol_role {
 	char *max_job_text;               /* as written, NULL = unset */
 	int port_forwarding_set;          /* options.port_forwarding appeared */
 	int port_forwarding;              /* its value */
+	int record_input_set;             /* options.record_input appeared */
+	int record_input;                 /* its value */
 };
 
 /* NULL if p is a valid path pattern (pol_role.h), else why not (a static

@@ -44,9 +44,10 @@ enum { SEC_HOSTS, SEC_LOGINS, SEC_TOOLS, SEC_COMMANDS, SEC_PATHS };
 static const char *const sec_keys[] = { "hosts", "logins", "tools", "commands", "paths",
     NULL };
 enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL, OPT_JOB,
-    OPT_AUDITOR, OPT_PORT_FWD };
+    OPT_AUDITOR, OPT_PORT_FWD, OPT_RECORD_INPUT };
 static const char *const opt_keys[] = { "max_session_ttl", "admin", "shell", "mfa",
-    "mfa_window", "approval", "max_job_duration", "auditor", "port_forwarding", NULL };
+    "mfa_window", "approval", "max_job_duration", "auditor", "port_forwarding",
+    "record_input", NULL };
 enum { APPR_BY, APPR_TTL };
 static const char *const appr_keys[] = { "by", "ttl", NULL };
 
@@ -532,7 +533,8 @@ static int rp_word(struct rp *s, const char *what, const char *const *words,
 	return 0;
 }
 
-/* options.admin, auditor, shell and port_forwarding: true or false. */
+/* options.admin, auditor, shell, port_forwarding and record_input: true
+ * or false. */
 static int rp_bool(struct rp *s, const char *what, int *set, int *val)
 {
 	int r;
@@ -631,6 +633,9 @@ static int opt_value(struct rp *s, int idx, void *arg)
 	case OPT_PORT_FWD:
 		return rp_bool(s, "options.port_forwarding", &role->port_forwarding_set,
 		    &role->port_forwarding);
+	case OPT_RECORD_INPUT:
+		return rp_bool(s, "options.record_input", &role->record_input_set,
+		    &role->record_input);
 	default:
 		return rp_approval(s, role);
 	}
@@ -862,6 +867,11 @@ int pol_role_port_forwarding(const struct pol_role *r)
 	return r != NULL && r->port_forwarding;
 }
 
+int pol_role_record_input(const struct pol_role *r)
+{
+	return r != NULL && r->record_input;
+}
+
 enum pol_mfa pol_role_mfa(const struct pol_role *r)
 {
 	return r != NULL ? r->mfa : POL_MFA_NONE;
@@ -933,7 +943,7 @@ static int options_json(const struct pol_role *r, cJSON *o)
 
 	if (r->ttl_text == NULL && !r->admin_set && !r->auditor_set && !r->shell_set &&
 	    !r->mfa_set && r->mfa_window_text == NULL && !r->approval &&
-	    r->max_job_text == NULL && !r->port_forwarding_set) {
+	    r->max_job_text == NULL && !r->port_forwarding_set && !r->record_input_set) {
 		return 0;
 	}
 	if ((opt = cJSON_AddObjectToObject(o, "options")) == NULL) {
@@ -950,7 +960,9 @@ static int options_json(const struct pol_role *r, cJSON *o)
 	    (r->max_job_text != NULL &&
 	    cJSON_AddStringToObject(opt, "max_job_duration", r->max_job_text) == NULL) ||
 	    (r->port_forwarding_set &&
-	    cJSON_AddBoolToObject(opt, "port_forwarding", r->port_forwarding) == NULL)) {
+	    cJSON_AddBoolToObject(opt, "port_forwarding", r->port_forwarding) == NULL) ||
+	    (r->record_input_set &&
+	    cJSON_AddBoolToObject(opt, "record_input", r->record_input) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
 	if (!r->approval) {

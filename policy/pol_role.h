@@ -36,6 +36,9 @@
  *                                   # false, unquoted (default false; its
  *                                   # allow.tools must still match it,
  *                                   # pol_eval.h)
+ *     record_input: true            # a terminal session this role allows
+ *                                   # records what is typed too, not only
+ *                                   # what is shown (default false)
  *
  * Limits: input at most POL_ROLE_MAX bytes, at most POL_MAX_ITEMS entries in
  * each list or map, strings at most POL_MAX_STR bytes and never empty. The
@@ -134,10 +137,12 @@ int pol_role_auditor(const struct pol_role *r);
  * NULL): only then may its allow section allow the tool port_forward
  * (POL_TOOL_PORT_FORWARD, pol_eval.h). */
 int pol_role_port_forwarding(const struct pol_role *r);
+/* 1 if the role says options.record_input: true, else 0 (also for NULL). */
+int pol_role_record_input(const struct pol_role *r);
 
 /* The role as a JSON object with the same keys as the YAML (for storage and
- * listing; durations stay the text the author wrote, admin, auditor, shell
- * and port_forwarding JSON booleans, mfa its word as a JSON string). *out is owned by
+ * listing; durations stay the text the author wrote, admin, auditor, shell,
+ * port_forwarding and record_input JSON booleans, mfa its word as a JSON string). *out is owned by
  * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
 int pol_role_to_json(const struct pol_role *r, cJSON **out);
 

@@ -812,7 +812,10 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:3: unknown key \"colour\" in role" },
 	{ "kind: role\nname: x\noptions: {mfa_windw: 5m}\n", ZT_ERR_INVALID,
 	  "t.yaml:3: unknown key \"mfa_windw\" in options (expected max_session_ttl, admin, "
-	  "shell, mfa, mfa_window, approval, max_job_duration, auditor, port_forwarding)" },
+	  "shell, mfa, mfa_window, approval, max_job_duration, auditor, port_forwarding, "
+	  "record_input)" },
+	{ "kind: role\nname: x\noptions:\n  record_input: on\n", ZT_ERR_INVALID,
+	  "t.yaml:4: options.record_input must be true or false (unquoted)" },
 	{ "kind: role\nname: x\noptions:\n  auditor: yes\n", ZT_ERR_INVALID,
 	  "t.yaml:4: options.auditor must be true or false (unquoted)" },
 	{ "kind: role\nname: x\noptions:\n  auditor: \"true\"\n", ZT_ERR_INVALID,
@@ -1372,6 +1375,50 @@ static void test_max_job(void **state)
 /* options.port_forwarding: parsed as true or false only (unquoted), kept
  * in JSON, and required (besides a matching allow, tools included) for the
  * tool port_forward, in decisions and in tools/list. */
+/* options.record_input: the deciding role's, in the decision. */
+static void test_record_input(void **state)
+{
+	static const char REC[] = "kind: role\nname: rec\nallow: {tools: [ssh_shell]}\n"
+	    "options: {record_input: true}\n";
+	static const char PLAIN[] = "kind: role\nname: plain\nallow: {tools: [ssh_shell]}\n";
+	struct pol_request req = { .tool = "ssh_shell", .login = "ubuntu" };
+	struct pol_role *rec = NULL, *plain = NULL, *back = NULL;
+	const struct pol_role *roles[1];
+	struct pol_decision d;
+	char err[POL_ERR_MAX];
+	cJSON *j = NULL;
+	(void)state;
+
+	assert_int_equal(pol_role_parse(REC, strlen(REC), "t.yaml", &rec, err, sizeof(err)), 0);
+	assert_int_equal(pol_role_parse(PLAIN, strlen(PLAIN), "t.yaml", &plain, err,
+	    sizeof(err)), 0);
+	assert_int_equal(pol_role_record_input(rec), 1);
+	assert_int_equal(pol_role_record_input(plain), 0);
+	roles[0] = rec;
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 1);
+	assert_int_equal(d.record_input, 1);
+	roles[0] = plain;
+	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
+	assert_int_equal(d.allow, 1);
+	assert_int_equal(d.record_input, 0);
+	/* Stored and read back as JSON, it stays. */
+	assert_int_equal(pol_role_to_json(rec, &j), 0);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "options"),
+	    "record_input")));
+	{
+		char *text = cJSON_PrintUnformatted(j);
+
+		assert_int_equal(pol_role_parse(text, strlen(text), "db", &back, err, sizeof(err)), 0);
+		assert_int_equal(pol_role_record_input(back), 1);
+		free(text);
+	}
+	cJSON_Delete(j);
+	pol_role_free(back);
+	pol_role_free(rec);
+	pol_role_free(plain);
+}
+
 static void test_port_forwarding(void **state)
 {
 	static const char FWD[] = "kind: role\nname: fwd\n"
@@ -1530,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_max_job),
 		cmocka_unit_test(test_port_forwarding),
+		cmocka_unit_test(test_record_input),
 		cmocka_unit_test(test_requirements_table),
 		cmocka_unit_test(test_rule_command),
 		cmocka_unit_test(test_shell_syntax),
