@@ -12,6 +12,7 @@
 #include "broker/brk_front.h"
 #include "broker/brk_gate.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_recordings.h"
 #include "broker/brk_sshconn.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_sshpool.h"
@@ -136,6 +137,12 @@ struct session {
 	int64_t generation;             /* the roles it was last decided on */
 	int64_t next_check, next_full;
 	uint64_t bytes_out, bytes_in;
+	/* The recording of a session with a terminal (brk_recordings.h), its
+	 * clock's start; NULL: not recorded (a command without one). */
+	struct aud_rec *rec;
+	char rec_id[BRK_REC_ID_LEN + 1];
+	int64_t t0;
+	int record_input;
 	const char *status;             /* "exited", "ended", "disconnected", "failed" */
 	char reason[256];
 };
@@ -167,6 +174,14 @@ static const char *why_end(struct session *s, int full)
 	return NULL;
 }
 
+/* A session whose recording failed does not go on. */
+static int unrecorded(struct session *s)
+{
+	s->status = "failed";
+	snprintf(s->reason, sizeof(s->reason), "the session can no longer be recorded");
+	return ZT_ERR_IO;
+}
+
 /* Relays what the host sent to the client. 0, or 1 when the host is done
  * (the command ended), or ZT_ERR_NET (the host or the client is gone:
  * s->status says which). */
@@ -192,6 +207,10 @@ static int host_to_client(struct session *s)
 		}
 		buf[0] = is_err ? STREAM_STDERR : STREAM_STDOUT;
 		s->bytes_out += (uint64_t)n;
+		if (s->rec != NULL && aud_rec_output(s->rec, net_mono_ms() - s->t0, buf + 1,
+		    (size_t)n) != 0) {
+			return unrecorded(s);
+		}
 		if (brk_ws_send(s->t->ws, WS_OP_BINARY, buf, (size_t)n + 1) != 0) {
 			s->status = "disconnected";
 			return ZT_ERR_NET;
@@ -217,6 +236,10 @@ static int control(struct session *s, const struct ws_event *ev)
 	    json_get_int(j, "cols", 1, SSH_SHELL_DIM_MAX, &cols) == 0 &&
 	    json_get_int(j, "rows", 1, SSH_SHELL_DIM_MAX, &rows) == 0) {
 		r = ssh_shell_resize(s->sh, (int)cols, (int)rows);
+		if (r == 0 && s->rec != NULL && aud_rec_resize(s->rec, net_mono_ms() - s->t0,
+		    (int)cols, (int)rows) != 0) {
+			r = ZT_ERR_IO;
+		}
 	} else if (strcmp(type, "eof") == 0) {
 		r = ssh_shell_send_eof(s->sh);
 	}
@@ -235,8 +258,15 @@ static int client_to_host(struct session *s)
 		if (ev.kind == WS_BINARY) {
 			r = ssh_shell_write(s->sh, ev.data, ev.len, INPUT_TIMEOUT_MS);
 			s->bytes_in += ev.len;
+			if (r == 0 && s->rec != NULL && s->record_input &&
+			    aud_rec_input(s->rec, net_mono_ms() - s->t0, ev.data, ev.len) != 0) {
+				r = ZT_ERR_IO;
+			}
 		} else {
 			r = control(s, &ev);
+		}
+		if (r == ZT_ERR_IO) {
+			return unrecorded(s);
 		}
 		if (r != 0) {
 			s->status = "failed";
@@ -330,6 +360,20 @@ static int finish(struct session *s, int64_t started, cJSON **result)
 	return mcp_result_structured(sc, result);
 }
 
+/* Starts the session's recording. 0 or brk_recordings_start's error. */
+static int record(struct session *s)
+{
+	const struct brk_call *c = s->c;
+	const struct brk_rec_meta m = {
+		.actor = c->who.actor, .host = c->host, .login = c->login,
+		.tool = c->tool->name, .call_id = c->id, .cols = s->t->cols, .rows = s->t->rows,
+		.term = s->t->term, .record_input = s->record_input,
+	};
+
+	s->t0 = net_mono_ms();
+	return brk_recordings_start(c->b, &m, &s->rec, s->rec_id);
+}
+
 /* Opens the shell or the command on the call's connection and says so
  * to the client. 0, or a tool error in *result (c->failed). */
 static int open_shell(struct session *s, cJSON **result)
@@ -352,10 +396,24 @@ static int open_shell(struct session *s, cJSON **result)
 		    "the command" : "the shell", c->host, c->login, err);
 		return *result != NULL ? ZT_ERR_NET : ZT_ERR_NOMEM;
 	}
+	if (t->pty && (r = record(s)) != 0) {
+		ssh_shell_close(s->sh);
+		s->sh = NULL;
+		c->failed = 1;
+		cJSON_AddStringToObject(c->outcome, "status", "failed");
+		cJSON_AddStringToObject(c->outcome, "error", "the session cannot be recorded");
+		*result = mcp_result_error("the session cannot be recorded (%s); nothing ran",
+		    zt_strerror(r));
+		return *result != NULL ? ZT_ERR_IO : ZT_ERR_NOMEM;
+	}
 	if ((j = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(j, "type", "started");
 		cJSON_AddStringToObject(j, "call_id", c->id);
-		cJSON_AddNullToObject(j, "recording");
+		if (s->rec != NULL) {
+			cJSON_AddStringToObject(j, "recording", s->rec_id);
+		} else {
+			cJSON_AddNullToObject(j, "recording");
+		}
 		(void)brk_ws_send_json(t->ws, j);
 		cJSON_Delete(j);
 	}
@@ -369,6 +427,7 @@ int brk_term_run(struct brk_call *c, cJSON **result)
 	int r;
 
 	s.generation = c->generation;
+	s.record_input = c->dec.record_input;
 	if ((r = brk_sshconn_get(c, started + OPEN_TIMEOUT_MS, &s.pc, result)) != 0) {
 		return *result != NULL ? 0 : r;
 	}
@@ -378,6 +437,17 @@ int brk_term_run(struct brk_call *c, cJSON **result)
 	}
 	relay(&s);
 	r = finish(&s, started, result);
+	if (s.rec != NULL) {
+		cJSON *sc = cJSON_GetObjectItemCaseSensitive(*result, "structuredContent");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(c->outcome, "exit_status");
+
+		/* The end event binds the file: its size and SHA-256. */
+		(void)brk_recordings_finish(c->b, s.rec_id, s.rec, cJSON_IsNumber(st) ?
+		    (int)st->valuedouble : -1, c->outcome);
+		if (sc != NULL) {
+			cJSON_AddStringToObject(sc, "recording", s.rec_id);
+		}
+	}
 	ssh_shell_close(s.sh);
 	/* A session's connection stays with nobody. */
 	brk_sshconn_done(c, s.pc, 1);

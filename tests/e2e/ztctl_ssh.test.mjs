@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, applyRole, auditEvents, BUILD, startAgent, startBroker, stopChecked, tmpdir, totp,
@@ -24,6 +25,7 @@ let USER;
 let dev;        // {home, secret, step}: a user with role "term"
 let ops;        // a user with role "term-mfa" (per_session, 1m), logged in at the start
 let opsAt;      // when ops logged in (ms)
+let shellEnd;   // the end event of the first shell session
 
 // ztctl ssh ARGS in a 80x24 terminal (100x30 after resize()): type(text),
 // waitFor(re) on what the terminal shows, resize(), done (resolves {code,
@@ -50,6 +52,8 @@ before(async () => {
   applyRole(broker, `kind: role\nname: term-mfa\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
     + '  tools: [ssh_shell]\noptions:\n  mfa: per_session\n  mfa_window: 1m\n');
   applyRole(broker, 'kind: role\nname: lister\nallow:\n  tools: [list_hosts]\n');
+  applyRole(broker, `kind: role\nname: term-typed\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+    + '  tools: [ssh_shell]\noptions:\n  record_input: true\n');
   const join = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
   agent = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
     token: join, hostKey: sshd.hostKey, labels: 'env=staging', ssh: `127.0.0.1:${sshd.port}`, extra: [] });
@@ -80,6 +84,52 @@ test('a shell: what is typed runs, the size and its changes arrive, the exit sta
   assert.equal(ends.at(-1).outcome, 'success');
   assert.equal(ends.at(-1).details.exit_status, 3);
   assert.equal(ends.at(-1).details.status, 'exited');
+  shellEnd = ends.at(-1);
+});
+
+// The session above was recorded: it plays back with what it showed, not
+// what was typed (the role records no input); its end event binds the
+// file, so one byte changed is named by audit verify.
+test('the session plays back, and an edited recording is named by audit verify', async () => {
+  const rec = shellEnd.details.recording;
+  assert.match(rec.id, /^[0-9a-f]{32}$/);
+  const file = path.join(broker.dataDir, 'recordings', `${rec.id}.cast`);
+  assert.equal(fs.statSync(file).size, rec.bytes);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  const ls = await ztctl(['recordings', 'ls'], { home: dev.home });
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, new RegExp(rec.id));
+  const play = await ztctl(['play', rec.id, '--speed', '100'], { home: dev.home });
+  assert.equal(play.code, 0, play.stderr);
+  assert.match(play.stdout, /\bhi\b/);
+  assert.match(play.stdout, /24 80/);
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+  assert.ok(lines.some((e) => e[1] === 'r' && e[2] === '100x30'), 'the resize is recorded');
+  assert.ok(!lines.some((e) => e[1] === 'i'), 'no input without record_input');
+  assert.equal(admin(broker, 'audit', 'verify').code, 0);
+  const bytes = fs.readFileSync(file);
+  const at = bytes.indexOf('hi');
+  bytes[at] = 'X'.charCodeAt(0);
+  fs.writeFileSync(file, bytes);
+  const v = admin(broker, 'audit', 'verify');
+  assert.equal(v.code, 1);
+  assert.match(v.stdout, new RegExp(`#${shellEnd.seq}\\b`));
+  assert.match(v.stdout + v.stderr, new RegExp(rec.id));
+  bytes[at] = 'h'.charCodeAt(0);
+  fs.writeFileSync(file, bytes);
+  assert.equal(admin(broker, 'audit', 'verify').code, 0);
+});
+
+test('a role with record_input: true records what is typed too', async () => {
+  const typist = await ztctlAccount(broker, 'typist', 'term-typed');
+  const t = terminal(typist.home, [`${USER}@web1`]);
+  t.type('echo typed-secret-ish; exit 0\r');
+  const r = await t.done;
+  assert.equal(r.code, 0, r.out + r.err);
+  const rec = auditEvents(broker, 'tool.ssh_shell.result').at(-1).details.recording;
+  const lines = fs.readFileSync(path.join(broker.dataDir, 'recordings', `${rec.id}.cast`), 'utf8')
+    .trim().split('\n').slice(1).map((l) => JSON.parse(l));
+  assert.match(lines.filter((e) => e[1] === 'i').map((e) => e[2]).join(''), /echo typed-secret-ish/);
 });
 
 test('~. ends a session whatever runs, and the terminal is restored', async () => {
