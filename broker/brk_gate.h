@@ -130,6 +130,10 @@ struct brk_call {
 	/* The call's SSH connection while a file tool's run holds it
 	 * (brk_files.c); brk_xfer_offer takes it for its link (NULL then). */
 	struct brk_pooled *pc;
+	/* The call forwards a port (brk_fwd.h): its connection's certificate
+	 * permits port forwarding, so it is a new one, never a warm one, and
+	 * never kept warm for another call (brk_sshconn_get). */
+	int port_forwarding;
 };
 
 /* Runs one call of t, come through front, through the steps above; the

@@ -73,8 +73,8 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 	int64_t now = brk_now();
 	int fd = -1, r;
 
-	if ((*pc = brk_sshpool_take(c->b->sshpool, c->who.token_hash, c->host, c->login,
-	    c->generation, now)) != NULL) {
+	if (!c->port_forwarding && (*pc = brk_sshpool_take(c->b->sshpool, c->who.token_hash,
+	    c->host, c->login, c->generation, now)) != NULL) {
 		if (strcmp((*pc)->host_key, c->resource.res.host_key) == 0) {
 			return 0;
 		}
@@ -123,6 +123,7 @@ int brk_sshconn_get(struct brk_call *c, int64_t deadline_ms, struct brk_pooled *
 	req.timeout_ms = deadline_ms - net_mono_ms() > 0 ? deadline_ms - net_mono_ms() : 1;
 	req.cancelled = brk_sshconn_cancelled;
 	req.arg = c;
+	req.port_forwarding = c->port_forwarding;
 	if ((r = ssh_conn_open(&req, &conn, &info)) != 0) {
 		close(fd);
 		snprintf(serial_s, sizeof(serial_s), "%llu", (unsigned long long)info.serial);

@@ -30,28 +30,18 @@
 #define STREAM_STDOUT 1
 #define STREAM_STDERR 2
 
-/* One terminal: the front door's state, the arguments of its call. */
-struct term {
-	struct brk *b;
-	struct brk_ws *ws;
-	char request_id[24];            /* "term-" and 64 random bits */
-	int pty;
-	char term[SSH_SHELL_TERM_MAX + 1];
-	int cols, rows;
-};
-
 /* ---- the front door ---- */
 
 static int term_cancelled(void *arg)
 {
-	return brk_ws_ended(((struct term *)arg)->ws);
+	return brk_ws_ended(((struct brk_term *)arg)->ws);
 }
 
 /* Waits ms, taking what the client says meanwhile: a resize before the
  * session runs sets its first size; nothing else is taken yet. */
 static int term_sleep(void *arg, int ms)
 {
-	struct term *t = arg;
+	struct brk_term *t = arg;
 	int64_t end = net_mono_ms() + ms;
 	struct ws_event ev;
 	int64_t left;
@@ -82,7 +72,7 @@ static int term_sleep(void *arg, int ms)
 static int term_held(void *arg, const struct brk_held *h, int (*settled)(void *),
     void *settled_arg)
 {
-	struct term *t = arg;
+	struct brk_term *t = arg;
 	cJSON *j = cJSON_CreateObject();
 	int r;
 
@@ -130,7 +120,7 @@ int brk_term_parse(struct brk_call *c, const cJSON *args, char *err, size_t errs
 
 /* The session as it runs. */
 struct session {
-	struct term *t;
+	struct brk_term *t;
 	struct brk_call *c;
 	struct brk_pooled *pc;
 	struct ssh_shell *sh;
@@ -147,29 +137,27 @@ struct session {
 	char reason[256];
 };
 
-/* Why the session may not go on, or NULL: its credential, its host, and
- * the roles as they are now (decided again when they changed). */
-static const char *why_end(struct session *s, int full)
+const char *brk_term_why_end(struct brk_call *c, const struct brk_term *t,
+    const struct brk_pooled *pc, int64_t *generation, int full)
 {
-	struct brk_call *c = s->c;
 	struct brk *b = c->b;
 	int64_t gen = brk_policy_generation(b->roles);
 	const char *why;
 
-	if (brk_ws_stopping(s->t->ws)) {
+	if (brk_ws_stopping(t->ws)) {
 		return "the broker is stopping";
 	}
-	if ((why = brk_sshconn_why(b, s->pc, s->pc->generation, full)) != NULL) {
+	if ((why = brk_sshconn_why(b, pc, pc->generation, full)) != NULL) {
 		return why;
 	}
-	if (gen != s->generation) {
+	if (gen != *generation) {
 		if (brk_identity_load(b, c->front->credential, c->front->source, &c->who) != 0) {
 			return "credential no longer valid";
 		}
 		if (!brk_gate_path_allowed(c, c->path)) {
 			return "the roles no longer allow this session";
 		}
-		s->generation = gen;
+		*generation = gen;
 	}
 	return NULL;
 }
@@ -302,7 +290,7 @@ static void relay(struct session *s)
 				s->next_full = now + BRK_SSHCONN_CHECK_S * 1000;
 			}
 			s->next_check = now + BRK_TERM_CHECK_MS;
-			if ((why = why_end(s, full)) != NULL) {
+			if ((why = brk_term_why_end(s->c, s->t, s->pc, &s->generation, full)) != NULL) {
 				s->status = "ended";
 				snprintf(s->reason, sizeof(s->reason), "%s", why);
 				return;
@@ -378,7 +366,7 @@ static int record(struct session *s)
  * to the client. 0, or a tool error in *result (c->failed). */
 static int open_shell(struct session *s, cJSON **result)
 {
-	struct term *t = s->t;
+	struct brk_term *t = s->t;
 	struct brk_call *c = s->c;
 	struct ssh_shell_req req = {
 		.pty = t->pty, .term = t->term, .cols = t->cols, .rows = t->rows,
@@ -456,15 +444,22 @@ int brk_term_run(struct brk_call *c, cJSON **result)
 
 /* ---- the route ---- */
 
-/* Reads the client's opening message into *args ({host, login,
- * command?}) and t's terminal. 0, or ZT_ERR_INVALID with err. */
-static int read_open(struct term *t, cJSON **args, char *err, size_t errsz)
+/* 1 if key of the opening message says how to show the session, not what
+ * it does. */
+static int display_key(const char *key)
 {
-	static const char *const keys[] = { "host", "login", "command", "pty", "term", "cols",
-	    "rows", NULL };
+	return strcmp(key, "pty") == 0 || strcmp(key, "term") == 0 || strcmp(key, "cols") == 0 ||
+	    strcmp(key, "rows") == 0;
+}
+
+/* Reads the client's opening message: the call's arguments into *args
+ * (its tool's parse checks them) and the rest into t's terminal. 0, or
+ * ZT_ERR_INVALID with err. */
+static int read_open(struct brk_term *t, cJSON **args, char *err, size_t errsz)
+{
 	struct ws_event ev;
 	const cJSON *k;
-	const char *bad = NULL, *term = "xterm-256color";
+	const char *term = "xterm-256color";
 	cJSON *j = NULL;
 	int64_t v;
 	int r = brk_ws_recv(t->ws, BRK_TERM_OPEN_TIMEOUT_MS, &ev);
@@ -475,10 +470,8 @@ static int read_open(struct term *t, cJSON **args, char *err, size_t errsz)
 		    "the first message must be the session request (JSON text)");
 		return ZT_ERR_INVALID;
 	}
-	if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, 4, &j) != 0 || !cJSON_IsObject(j) ||
-	    json_only_keys(j, keys, &bad) != 0) {
-		snprintf(err, errsz, bad != NULL ? "unknown field \"%.64s\" in the session request" :
-		    "the session request is not a JSON object%.0s", bad != NULL ? bad : "");
+	if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, 4, &j) != 0 || !cJSON_IsObject(j)) {
+		snprintf(err, errsz, "the session request is not a JSON object");
 		cJSON_Delete(j);
 		return ZT_ERR_INVALID;
 	}
@@ -500,8 +493,7 @@ static int read_open(struct term *t, cJSON **args, char *err, size_t errsz)
 		return ZT_ERR_NOMEM;
 	}
 	cJSON_ArrayForEach(k, j) {
-		if (strcmp(k->string, "host") == 0 || strcmp(k->string, "login") == 0 ||
-		    strcmp(k->string, "command") == 0) {
+		if (!display_key(k->string)) {
 			cJSON_AddItemToObject(*args, k->string, cJSON_Duplicate(k, 1));
 		}
 	}
@@ -547,10 +539,10 @@ static void tell_end(struct brk_ws *ws, int r, const cJSON *result)
 	cJSON_Delete(j);
 }
 
-void brk_term_serve(struct brk *b, struct brk_ws *ws)
+void brk_term_door(struct brk *b, struct brk_ws *ws, const char *(*pick)(const cJSON *args))
 {
 	const struct brk_identity *who = brk_ws_who(ws);
-	struct term t = { .b = b, .ws = ws };
+	struct brk_term t = { .b = b, .ws = ws };
 	struct brk_front f = { .ops = &term_ops, .arg = &t, .credential = who->token_hash,
 	    .source = who->source, .request_id = t.request_id };
 	const struct brk_tool *tool;
@@ -570,8 +562,7 @@ void brk_term_serve(struct brk *b, struct brk_ws *ws)
 		cJSON_Delete(result);
 		return;
 	}
-	tool = brk_tools_term(cJSON_GetObjectItemCaseSensitive(args, "command") != NULL ?
-	    BRK_SSHEXEC_TOOL : BRK_TERM_SHELL_TOOL);
+	tool = brk_tools_term(pick(args));
 	r = tool != NULL ? brk_gate_call(b, tool, &f, args, &result) : ZT_ERR_INTERNAL;
 	if (r != ZT_ERR_CANCELLED) {
 		tell_end(ws, r, result);
@@ -579,4 +570,16 @@ void brk_term_serve(struct brk *b, struct brk_ws *ws)
 	log_info("%s: terminal %s ended", who->actor, t.request_id);
 	cJSON_Delete(result);
 	cJSON_Delete(args);
+}
+
+/* The tool of an ssh session: a shell, or a command. */
+static const char *pick_ssh(const cJSON *args)
+{
+	return cJSON_GetObjectItemCaseSensitive(args, "command") != NULL ? BRK_SSHEXEC_TOOL :
+	    BRK_TERM_SHELL_TOOL;
+}
+
+void brk_term_serve(struct brk *b, struct brk_ws *ws)
+{
+	brk_term_door(b, ws, pick_ssh);
 }

@@ -39,8 +39,11 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+#include "resources/ssh_shell.h"
+
 struct brk;
 struct brk_call;
+struct brk_pooled;
 struct brk_ws;
 
 #define BRK_TERM_SHELL_TOOL "ssh_shell"
@@ -49,8 +52,35 @@ struct brk_ws;
 /* How often a running session checks it may go on. */
 #define BRK_TERM_CHECK_MS 1000
 
+/* A terminal's front door (brk_front.h) over one WebSocket: the
+ * connection, and how the client shows the session (ssh). It is the
+ * front's arg: the run of a BRK_TOOL_TERM tool reads it there. */
+struct brk_term {
+	struct brk *b;
+	struct brk_ws *ws;
+	char request_id[24];            /* "term-" and 64 random bits, for the audit */
+	int pty;
+	char term[SSH_SHELL_TERM_MAX + 1];
+	int cols, rows;
+};
+
 /* The /ws/ssh route (brk_ws_handler). */
 void brk_term_serve(struct brk *b, struct brk_ws *ws);
+
+/* What every terminal route does: reads the client's opening message (its
+ * display keys pty, term, cols and rows for the terminal; the rest the
+ * call's arguments), runs the call of tool pick(arguments) (a terminal
+ * entry of the tool table) through the gate with the terminal front, and
+ * tells the client how it ended ("exit" with the result's
+ * structuredContent, or "error"). */
+void brk_term_door(struct brk *b, struct brk_ws *ws, const char *(*pick)(const cJSON *args));
+
+/* Why the session of call c over t, on connection pc, may not go on, or
+ * NULL: the broker stopping, its credential (checked in the store when
+ * full), its host, or the roles, decided again when their generation is
+ * no longer *generation (which then moves on). */
+const char *brk_term_why_end(struct brk_call *c, const struct brk_term *t,
+    const struct brk_pooled *pc, int64_t *generation, int full);
 
 /* The tool table's entries for terminals (BRK_TOOL_TERM): parse reads
  * host, login and command; run runs the session on the front's terminal. */

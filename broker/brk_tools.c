@@ -14,6 +14,7 @@
 #include "broker/brk_api.h"
 #include "broker/brk_files.h"
 #include "broker/brk_front.h"
+#include "broker/brk_fwd.h"
 #include "broker/brk_hosts.h"
 #include "broker/brk_jobs.h"
 #include "broker/brk_sshexec.h"
@@ -324,6 +325,19 @@ static const struct brk_tool table[] = {
 		.flags = BRK_TOOL_HOST | BRK_TOOL_TERM,
 		.parse = brk_term_parse,
 		.run = brk_term_run,
+	},
+	{
+		.name = POL_TOOL_PORT_FORWARD,
+		.title = "A TCP connection forwarded through a host",
+		.description = "ztctl ssh -L: one local connection relayed to an address as the "
+		    "host sees it. Only a role with options.port_forwarding: true allows it.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"host\":{\"type\":\"string\"},\"login\":{\"type\":\"string\"},"
+		    "\"to_host\":{\"type\":\"string\"},\"to_port\":{\"type\":\"integer\"}},"
+		    "\"required\":[\"host\",\"login\",\"to_host\",\"to_port\"]}",
+		.flags = BRK_TOOL_HOST | BRK_TOOL_TERM,
+		.parse = brk_fwd_parse,
+		.run = brk_fwd_run,
 	},
 };
 

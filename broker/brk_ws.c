@@ -20,6 +20,7 @@
 #include "broker/brk_api.h"
 #include "broker/brk_conn.h"
 #include "broker/brk_http.h"
+#include "broker/brk_fwd.h"
 #include "broker/brk_term.h"
 #include "broker/brk_work.h"
 #include "common/err.h"
@@ -37,6 +38,7 @@ static const struct route {
 	brk_ws_handler *handler;
 } routes[] = {
 	{ "ssh", brk_term_serve },
+	{ "tcp", brk_fwd_serve },
 };
 
 struct brk_wss {

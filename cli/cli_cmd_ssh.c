@@ -15,6 +15,7 @@
 
 #include "cli/cli_cmd_approve.h"
 #include "cli/cli_cmd_auth.h"
+#include "cli/cli_fwd.h"
 #include "cli/cli_out.h"
 #include "cli/cli_profile.h"
 #include "cli/cli_tty.h"
@@ -30,10 +31,13 @@
 #define CHUNK (16 * 1024)
 
 static const char usage_ssh[] =
-    "usage: ztctl ssh [-t] [LOGIN@]HOST [COMMAND...]\n"
+    "usage: ztctl ssh [-t] [-N] [-L [BIND:]PORT:HOST:PORT]... [LOGIN@]HOST [COMMAND...]\n"
     "  without COMMAND: a shell in a terminal, recorded by the broker;\n"
     "  with COMMAND: runs it, its stdout and stderr apart, and exits with its status.\n"
     "  -t   a terminal for COMMAND too\n"
+    "  -L   forward connections to BIND:PORT (BIND 127.0.0.1 by default) to HOST:PORT\n"
+    "       as the remote host sees it (a role with options.port_forwarding: true)\n"
+    "  -N   no shell or command: only forward, until interrupted\n"
     "  In a terminal, ~. at the start of a line ends the session (~~ sends ~).\n"
     "  LOGIN defaults to your local user name. Exit status: the remote one, or 255\n"
     "  when zt refused, failed or ended the session.\n";
@@ -54,12 +58,15 @@ struct ssh_run {
 	int line_start, tilde;          /* the escape's state (~. after a newline) */
 	int exit_status;                /* -1 until the broker says */
 	int done;
+	struct cli_fwds *fwds;          /* -L listeners; NULL: none */
 };
 
 /* ---- arguments ---- */
 
 struct ssh_args {
-	int force_pty;
+	int force_pty, no_command;
+	struct cli_fwd_spec fwd[CLI_FWD_MAX];
+	size_t nfwd;
 	char login[64];
 	const char *host;
 	char command[COMMAND_MAX + 1];
@@ -77,6 +84,15 @@ static int parse_args(int argc, char **argv, struct ssh_args *a)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-t") == 0) {
 			a->force_pty = 1;
+		} else if (strcmp(argv[i], "-N") == 0) {
+			a->no_command = 1;
+		} else if (strcmp(argv[i], "-L") == 0) {
+			if (i + 1 >= argc || a->nfwd == CLI_FWD_MAX ||
+			    cli_fwd_parse(argv[++i], &a->fwd[a->nfwd++]) != 0) {
+				fprintf(stderr, "ztctl ssh: -L takes [BIND:]PORT:HOST:PORT (at most %d)\n",
+				    CLI_FWD_MAX);
+				return CLI_EXIT_USAGE;
+			}
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(usage_ssh, stdout);
 			return -1;
@@ -104,6 +120,10 @@ static int parse_args(int argc, char **argv, struct ssh_args *a)
 	}
 	if (a->login[0] == '\0' || a->host[0] == '\0') {
 		fprintf(stderr, "ztctl ssh: need a login and a host ([LOGIN@]HOST)\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->no_command && (a->nfwd == 0 || i < argc)) {
+		fprintf(stderr, "ztctl ssh: -N needs -L and no command\n");
 		return CLI_EXIT_USAGE;
 	}
 	/* The command as ssh joins it: its words with spaces. */
@@ -298,10 +318,11 @@ static void relay(struct ssh_run *s, const sigset_t *unblocked)
 	int started = 1, cols, rows;
 
 	while (!s->done) {
-		struct pollfd p[2] = {
+		struct pollfd p[2 + CLI_FWD_MAX] = {
 			{ .fd = cli_ws_fd(s->ws), .events = POLLIN },
 			{ .fd = s->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
 		};
+		size_t nl = cli_fwds_pollfds(s->fwds, p + 2, CLI_FWD_MAX);
 		int r;
 
 		if (from_broker(s, &started) != 0) {
@@ -310,7 +331,12 @@ static void relay(struct ssh_run *s, const sigset_t *unblocked)
 		if (s->done) {
 			break;
 		}
-		r = ppoll(p, 2, &tick, unblocked);
+		r = ppoll(p, 2 + nl, &tick, unblocked);
+		for (size_t i = 0; r > 0 && i < nl; i++) {
+			if (p[2 + i].revents & POLLIN) {
+				cli_fwds_accept(s->fwds, p[2 + i].fd);
+			}
+		}
 		if (winched) {
 			winched = 0;
 			if (s->pty && cli_tty_size(STDIN_FILENO, &cols, &rows) == 0) {
@@ -357,6 +383,40 @@ static int wait_start(struct ssh_run *s)
 	return started;
 }
 
+/* -N: only the forwards, until a signal ends ztctl. */
+static int forward_only(struct cli_fwds *fwds)
+{
+	for (;;) {
+		struct pollfd p[CLI_FWD_MAX];
+		size_t n = cli_fwds_pollfds(fwds, p, CLI_FWD_MAX);
+
+		if (poll(p, n, -1) < 0 && errno != EINTR) {
+			return EXIT_SSH;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (p[i].revents & POLLIN) {
+				cli_fwds_accept(fwds, p[i].fd);
+			}
+		}
+	}
+}
+
+/* Listens for the -L forwards of a, to the session's host. 0, or
+ * EXIT_SSH (printed). */
+static int start_forwards(const struct ssh_args *a, const struct cli_profile *p,
+    struct cli_fwds **out)
+{
+	const struct cli_fwd_target to = { p->broker, p->ca_pin, p->token, a->host, a->login };
+	char err[512];
+
+	*out = NULL;
+	if (a->nfwd > 0 && cli_fwds_listen(a->fwd, a->nfwd, &to, out, err, sizeof(err)) != 0) {
+		cli_fail("ssh: %s", err);
+		return EXIT_SSH;
+	}
+	return 0;
+}
+
 int cli_cmd_ssh(int argc, char **argv)
 {
 	char dir[CLI_PROFILE_PATH_MAX], err[512];
@@ -374,6 +434,14 @@ int cli_cmd_ssh(int argc, char **argv)
 		return EXIT_SSH;
 	}
 	memset(&s, 0, sizeof(s));
+	if (start_forwards(&a, p, &s.fwds) != 0) {
+		cli_profile_free(p);
+		return EXIT_SSH;
+	}
+	if (a.no_command) {
+		cli_profile_free(p);
+		return forward_only(s.fwds);
+	}
 	s.exit_status = -1;
 	s.pty = !a.has_command || a.force_pty;
 	s.tty = isatty(STDIN_FILENO);
@@ -384,6 +452,7 @@ int cli_cmd_ssh(int argc, char **argv)
 	cli_profile_free(p);
 	if (r != 0) {
 		cli_fail("ssh: %s%s", err, r == ZT_ERR_AUTH ? " (run ztctl login)" : "");
+		cli_fwds_close(s.fwds);
 		return EXIT_SSH;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -402,5 +471,6 @@ int cli_cmd_ssh(int argc, char **argv)
 	cli_tty_restore();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	cli_ws_close(s.ws);
+	cli_fwds_close(s.fwds);
 	return s.exit_status >= 0 ? s.exit_status : EXIT_SSH;
 }

@@ -84,7 +84,7 @@ static void usage(FILE *f)
 	    "  ztctl login --broker URL --ca-pin PIN --user NAME [--password-stdin] [--otp CODE]\n"
 	    "  ztctl status\n"
 	    "  ztctl ls [-q | --names]\n"
-	    "  ztctl ssh [-t] [LOGIN@]HOST [COMMAND...]\n"
+	    "  ztctl ssh [-t] [-N] [-L [BIND:]PORT:HOST:PORT]... [LOGIN@]HOST [COMMAND...]\n"
 	    "  ztctl cp [LOGIN@]HOST:PATH LOCAL | ztctl cp LOCAL [LOGIN@]HOST:PATH\n"
 	    "  ztctl logout\n"
 	    "  ztctl recordings ls [--host H] [--user U] [--json]\n"

@@ -8,6 +8,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -52,6 +54,10 @@ before(async () => {
   applyRole(broker, `kind: role\nname: term-mfa\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
     + '  tools: [ssh_shell]\noptions:\n  mfa: per_session\n  mfa_window: 1m\n');
   applyRole(broker, 'kind: role\nname: lister\nallow:\n  tools: [list_hosts]\n');
+  applyRole(broker, `kind: role\nname: fwd\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+    + '  tools: [port_forward]\noptions:\n  port_forwarding: true\n');
+  applyRole(broker, `kind: role\nname: nofwd\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+    + '  tools: [port_forward]\n');
   applyRole(broker, `kind: role\nname: term-typed\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
     + '  tools: [ssh_shell]\noptions:\n  record_input: true\n');
   const join = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
@@ -192,6 +198,78 @@ test('per_session MFA: the first session asks for a code in the terminal, the ne
   assert.equal(r2.code, 5, r2.out + r2.err);
   assert.doesNotMatch(r2.out, /one-time code/);
   assert.equal(auditEvents(broker, 'tool.ssh_shell').at(-1).details.released_by, 'session step-up');
+});
+
+// A TCP echo server on loopback (the sshd's host): resolves {port, close}.
+function echoServer() {
+  return new Promise((resolve) => {
+    const srv = net.createServer((c) => c.pipe(c));
+    srv.listen(0, '127.0.0.1', () => resolve({ port: srv.address().port, close: () => srv.close() }));
+  });
+}
+
+// A free local port (listened on, then closed).
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+// Sends data through localhost:port and resolves what came back once the
+// other side closed (or '' when the connection was refused or cut).
+function throughPort(port, data) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    const c = net.connect(port, '127.0.0.1', () => c.end(data));
+    c.on('data', (d) => chunks.push(d));
+    c.on('error', () => resolve(Buffer.alloc(0)));
+    c.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+test('ztctl ssh -L forwards to a TCP server behind the agent only for a role with port_forwarding', async () => {
+  const echo = await echoServer();
+  const yes = await ztctlAccount(broker, 'fwder', 'fwd');
+  const no = await ztctlAccount(broker, 'nofwder', 'nofwd');
+  const run = async (who) => {
+    const port = await freePort();
+    const p = spawn(ZTCTL, ['ssh', '-N', '-L', `${port}:127.0.0.1:${echo.port}`, `${USER}@web1`],
+      { env: { ...process.env, ZT_HOME: who.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    await until(() => new Promise((ok) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); ok(true); });
+      c.on('error', () => ok(false));
+    }), 'the -L port listening');
+    return { port, p, err: () => err };
+  };
+  try {
+    const a = await run(yes);
+    const data = crypto.randomBytes(256 * 1024);
+    const back = await throughPort(a.port, data);
+    assert.ok(back.equals(data), `echoed ${back.length} of ${data.length} bytes: ${a.err()}`);
+    // Two at once, each its own call.
+    const [b1, b2] = await Promise.all([throughPort(a.port, 'one'), throughPort(a.port, 'two')]);
+    assert.equal(`${b1}|${b2}`, 'one|two');
+    a.p.kill('SIGTERM');
+    // Each connection is a call of its own (the probe that saw the port listen too).
+    const ends = auditEvents(broker, 'tool.port_forward.result').filter((e) => e.actor === 'user:fwder');
+    assert.equal(ends.length, 4);
+    assert.ok(ends.every((e) => e.details.to === `127.0.0.1:${echo.port}` && e.outcome === 'success'));
+    const big = ends.find((e) => e.details.bytes_in === data.length);
+    assert.equal(big?.details.bytes_out, data.length);
+
+    const n = await run(no);
+    const refused = await throughPort(n.port, 'nothing');
+    assert.equal(refused.length, 0);
+    await until(() => /port forwarding/.test(n.err()), `the refusal said: ${n.err()}`);
+    n.p.kill('SIGTERM');
+    const denied = auditEvents(broker, 'tool.port_forward').filter((e) => e.actor === 'user:nofwder');
+    assert.equal(denied.at(-1).outcome, 'denied');
+  } finally {
+    echo.close();
+  }
 });
 
 test('the broker killed mid-session: ztctl says so, exits 255, the terminal is cooked again', async () => {
