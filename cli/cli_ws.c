@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -23,7 +22,6 @@
 #include "common/tls.h"
 
 #define IN_MAX (CLI_WS_MSG_MAX + WS_HEAD_MAX)
-#define HEAD_MAX 16384                  /* bytes of the handshake's answer head */
 #define BODY_MAX 65536                  /* bytes of a refusal's body read */
 #define SEND_TIMEOUT_MS 30000
 
@@ -214,47 +212,16 @@ void cli_ws_close(struct cli_ws *w)
 
 /* ---- the handshake ---- */
 
-/* The value of header name in head (a NUL-terminated head), trimmed, into
- * out; "" when absent. */
-static void header_value(const char *head, const char *name, char *out, size_t outsz)
-{
-	size_t nl = strlen(name);
-	const char *line = strstr(head, "\r\n");
-
-	out[0] = '\0';
-	while (line != NULL && line[2] != '\0' && line[2] != '\r') {
-		line += 2;
-		if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-			const char *v = line + nl + 1, *end = strstr(v, "\r\n");
-			size_t n;
-
-			while (*v == ' ' || *v == '\t') {
-				v++;
-			}
-			n = end != NULL ? (size_t)(end - v) : strlen(v);
-			while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) {
-				n--;
-			}
-			snprintf(out, outsz, "%.*s", (int)n, v);
-			return;
-		}
-		line = strstr(line, "\r\n");
-	}
-}
-
 /* The broker's refusal: its JSON error's message after the head (what is
  * in w->in past head_len, and the rest of the body as announced). */
-static int refusal(struct cli_ws *w, const char *head, size_t head_len, int status,
+static int refusal(struct cli_ws *w, const struct ws_answer *a, size_t head_len,
     char *errbuf, size_t errsz)
 {
-	char len_text[24];
 	const char *code = NULL, *msg = NULL;
-	size_t want;
+	size_t want = a->content_length > BODY_MAX ? BODY_MAX : (size_t)a->content_length;
+	int status = a->status;
 	cJSON *j = NULL;
 
-	header_value(head, "Content-Length", len_text, sizeof(len_text));
-	want = (size_t)strtoul(len_text, NULL, 10);
-	want = want > BODY_MAX ? BODY_MAX : want;
 	while (w->in_len - head_len < want && fill(w, 2000) > 0) {
 	}
 	if (w->in_len - head_len >= want && want > 0) {
@@ -271,9 +238,10 @@ static int refusal(struct cli_ws *w, const char *head, size_t head_len, int stat
 static int handshake(struct cli_ws *w, const char *host, const char *port, const char *path,
     const char *bearer, int timeout_ms, int *status, char *errbuf, size_t errsz)
 {
-	char key[WS_KEY_LEN + 1], want[WS_ACCEPT_LEN + 1], got[64], head[HEAD_MAX + 1];
+	char key[WS_KEY_LEN + 1], want[WS_ACCEPT_LEN + 1];
+	struct ws_answer a;
 	int64_t deadline = net_mono_ms() + timeout_ms;
-	struct buf *req = buf_new(HEAD_MAX);
+	struct buf *req = buf_new(WS_ANSWER_MAX);
 	int v6 = strchr(host, ':') != NULL, r;
 	char *end = NULL;
 	size_t head_len;
@@ -298,23 +266,21 @@ static int handshake(struct cli_ws *w, const char *host, const char *port, const
 	while ((end = memmem(w->in, w->in_len, "\r\n\r\n", 4)) == NULL) {
 		int64_t left = deadline - net_mono_ms();
 
-		if (w->in_len >= HEAD_MAX || left <= 0 || fill(w, (int)left) < 0) {
+		if (w->in_len >= WS_ANSWER_MAX || left <= 0 || fill(w, (int)left) < 0) {
 			snprintf(errbuf, errsz, "the broker did not answer the WebSocket handshake");
 			return ZT_ERR_PROTOCOL;
 		}
 	}
 	head_len = (size_t)(end - (char *)w->in) + 4;
-	memcpy(head, w->in, head_len);
-	head[head_len] = '\0';
-	if (sscanf(head, "HTTP/1.1 %3d ", status) != 1) {
+	if (ws_parse_answer((const char *)w->in, head_len, &a) != 0) {
 		snprintf(errbuf, errsz, "malformed HTTP response from the broker");
 		return ZT_ERR_PROTOCOL;
 	}
-	if (*status != 101) {
-		return refusal(w, head, head_len, *status, errbuf, errsz);
+	*status = a.status;
+	if (a.status != 101) {
+		return refusal(w, &a, head_len, errbuf, errsz);
 	}
-	header_value(head, "Sec-WebSocket-Accept", got, sizeof(got));
-	if (strcmp(got, want) != 0) {
+	if (strcmp(a.accept, want) != 0) {
 		snprintf(errbuf, errsz, "the broker's WebSocket handshake is wrong");
 		return ZT_ERR_PROTOCOL;
 	}

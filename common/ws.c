@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -133,6 +134,86 @@ int ws_accept_for(const char *key, char accept[WS_ACCEPT_LEN + 1])
 	}
 	EVP_EncodeBlock((unsigned char *)accept, digest, sizeof(digest));
 	return 0;
+}
+
+/* The value of a header line's field (after "Name:"), trimmed: *v and *vn. */
+static void trim_value(const char *s, size_t n, const char **v, size_t *vn)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+		n--;
+	}
+	*v = s;
+	*vn = n;
+}
+
+/* One header line of an answer into out: 0 or ZT_ERR_INVALID. */
+static int answer_header(const char *line, size_t n, struct ws_answer *out)
+{
+	const char *colon = memchr(line, ':', n), *v;
+	size_t name_len, vn;
+
+	if (colon == NULL || colon == line) {
+		return ZT_ERR_INVALID;
+	}
+	name_len = (size_t)(colon - line);
+	trim_value(colon + 1, n - name_len - 1, &v, &vn);
+	if (name_len == 20 && strncasecmp(line, "Sec-WebSocket-Accept", 20) == 0) {
+		if (vn != WS_ACCEPT_LEN) {
+			return ZT_ERR_INVALID;
+		}
+		memcpy(out->accept, v, vn);
+		out->accept[vn] = '\0';
+	} else if (name_len == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
+		if (vn == 0 || vn > 18) {
+			return ZT_ERR_INVALID;
+		}
+		out->content_length = 0;
+		for (size_t i = 0; i < vn; i++) {
+			if (v[i] < '0' || v[i] > '9') {
+				return ZT_ERR_INVALID;
+			}
+			out->content_length = out->content_length * 10 + (uint64_t)(v[i] - '0');
+		}
+	}
+	return 0;
+}
+
+int ws_parse_answer(const char *p, size_t n, struct ws_answer *out)
+{
+	const char *end = p + n, *line = p, *eol;
+	int first = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (n > WS_ANSWER_MAX || memchr(p, '\0', n) != NULL) {
+		return ZT_ERR_INVALID;
+	}
+	for (; line < end; line = eol + 2) {
+		size_t len;
+
+		if ((eol = memmem(line, (size_t)(end - line), "\r\n", 2)) == NULL) {
+			return ZT_ERR_INVALID;
+		}
+		len = (size_t)(eol - line);
+		if (len == 0) {
+			return first ? ZT_ERR_INVALID : 0;     /* the blank line: the end */
+		}
+		if (first) {
+			if (len < 12 || memcmp(line, "HTTP/1.1 ", 9) != 0 || line[9] < '1' ||
+			    line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' ||
+			    line[11] > '9' || (len > 12 && line[12] != ' ')) {
+				return ZT_ERR_INVALID;
+			}
+			out->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+			first = 0;
+		} else if (answer_header(line, len, out) != 0) {
+			return ZT_ERR_INVALID;
+		}
+	}
+	return ZT_ERR_INVALID;                          /* no blank line */
 }
 
 size_t ws_close_payload(uint8_t out[WS_CONTROL_MAX], uint16_t code, const char *reason)

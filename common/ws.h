@@ -86,6 +86,22 @@ int ws_client_key(char key[WS_KEY_LEN + 1]);
  * bytes. */
 int ws_accept_for(const char *key, char accept[WS_ACCEPT_LEN + 1]);
 
+/* What a server answered to the handshake: its status (101 to switch), its
+ * Sec-WebSocket-Accept ("" when absent) and Content-Length (0 when
+ * absent). */
+struct ws_answer {
+	int status;
+	char accept[WS_ACCEPT_LEN + 1];
+	uint64_t content_length;
+};
+#define WS_ANSWER_MAX 16384           /* bytes of an answer's head */
+/* Parses the head of the answer, p[0..n) (untrusted, up to and with its
+ * blank line; at most WS_ANSWER_MAX bytes): "HTTP/1.1 NNN ...", then
+ * header lines. 0, or ZT_ERR_INVALID (no status line, a line without a
+ * colon, a Content-Length that is not digits, an accept value of another
+ * length, a NUL). */
+int ws_parse_answer(const char *p, size_t n, struct ws_answer *out);
+
 /* What ws_read() found. */
 enum ws_kind {
 	WS_NONE,                     /* a fragment, or not a whole frame yet */

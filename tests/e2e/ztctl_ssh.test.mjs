@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   admin, applyRole, auditEvents, BUILD, startAgent, startBroker, stopChecked, tmpdir, totp,
-  step, until, ZTCTL, ztctl, ztctlAccount,
+  step, until, ZTCTL, ztctl, ztctlAccount, ztctlHome,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -174,6 +174,10 @@ test('refusals: a role without the tool, an unknown host, a bad token; each says
   const none = tmpdir('zt-home-');
   const nolog = await ztctl(['ssh', 'web1'], { home: none });
   assert.equal(nolog.code, 255);
+  const forged = ztctlHome(broker, 'dev', `zts_${'A'.repeat(43)}`);
+  const bad = await ztctl(['ssh', `${USER}@web1`, 'true'], { home: forged });
+  assert.equal(bad.code, 255);
+  assert.match(bad.stderr, /refused the session \(HTTP 401\).*\(run ztctl login\)/);
   const usage = await ztctl(['ssh'], { home: dev.home });
   assert.equal(usage.code, 2);
 });

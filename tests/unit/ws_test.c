@@ -262,6 +262,34 @@ static void test_handshake(void **state)
 	assert_int_equal(ws_accept_for(key, again), 0);
 }
 
+/* The answer to a handshake, as ztctl reads it. */
+static void test_answer(void **state)
+{
+	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	    "sec-websocket-accept:  s3pPLMBiTxaQ9kYGzzhZRbK+xOo= \r\n\r\n";
+	static const char refused[] = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 57\r\n\r\n";
+	static const char *const bad[] = {
+		"HTTP/1.0 101 x\r\n\r\n", "HTTP/1.1 99 x\r\n\r\n", "HTTP/1.1 1011\r\n\r\n",
+		"HTTP/1.1 101 x\r\nno colon\r\n\r\n", "HTTP/1.1 101 x\r\n",
+		"HTTP/1.1 200 x\r\nContent-Length: 1a\r\n\r\n",
+		"HTTP/1.1 101 x\r\nSec-WebSocket-Accept: short\r\n\r\n", "\r\n",
+	};
+	struct ws_answer a;
+
+	(void)state;
+	assert_int_equal(ws_parse_answer(ok, strlen(ok), &a), 0);
+	assert_int_equal(a.status, 101);
+	assert_string_equal(a.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	assert_int_equal(ws_parse_answer(refused, strlen(refused), &a), 0);
+	assert_int_equal(a.status, 401);
+	assert_int_equal(a.content_length, 57);
+	assert_string_equal(a.accept, "");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ws_parse_answer(bad[i], strlen(bad[i]), &a), ZT_ERR_INVALID);
+	}
+	assert_int_equal(ws_parse_answer("HTTP/1.1 101 x\r\n\0\r\n\r\n", 21, &a), ZT_ERR_INVALID);
+}
+
 static void test_mask_offset(void **state)
 {
 	uint8_t a[13], b[13];
@@ -290,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_mask_offset),
 		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
