@@ -166,6 +166,21 @@ show_sc 6 "$DIR/mcp.out" '`job_output: ${s.state}, exit code ${s.exit_code}; out
 exec 4>&-
 wait "$MCP" || true
 
+echo "== a person: ztctl ssh and ztctl cp, through the same gate and audit"
+set +e
+"$B/ztctl" ssh "$LOGIN@demo-host" 'echo "stdout of $(id -un)"; echo "stderr" >&2; exit 3' \
+	2>&1 | sed 's/^/   /'
+echo "   exit status ${PIPESTATUS[0]} (the remote one)"
+set -e
+"$B/ztctl" cp "$LOGIN@demo-host:$NOTE" "$DIR/notes.copy"
+echo "   ztctl cp demo-host:$NOTE: $(cat "$DIR/notes.copy")"
+echo "   a session with a terminal is recorded (ztctl ssh -t, as a shell is):"
+"$B/ztctl" ssh -t "$LOGIN@demo-host" 'echo "recorded on $(tty)"' | sed 's/^/   /'
+REC=$("$B/ztctl" recordings ls --json | "$NODE" -e '
+	process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).recordings[0].id)')
+echo "   ztctl play $REC:"
+"$B/ztctl" play "$REC" --speed 10 | sed 's/^/   /'
+
 echo "== a held call: the bot ai-ops runs uptime; its role wants an admin's approval"
 cat >"$DIR/ai-ops.yaml" <<EOT
 # ai-ops: a few read-only commands on the demo hosts, each approved by an
@@ -235,6 +250,8 @@ NODE_EXTRA_CA_CERTS for Node-based clients):
 Running: broker $URL (log $DIR/broker.log), agent demo-host (log
 $DIR/agent.log), sshd 127.0.0.1:$SSHD_PORT. Try:
   ZT_HOME=$ZT_HOME $B/ztctl ls
+  ZT_HOME=$ZT_HOME $B/ztctl ssh $LOGIN@demo-host      (a recorded shell; ~. ends it)
+  ZT_HOME=$ZT_HOME $B/ztctl recordings ls
   $B/ztbroker admin --data-dir $DIR/data audit ls
 Ctrl-C stops everything.
 EOT
