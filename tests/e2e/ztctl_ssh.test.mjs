@@ -75,6 +75,18 @@ after(async () => {
   sshd?.stop();
 });
 
+// A session left idle: checked after the MFA test's wait, past the HTTPS
+// port's idle timeout (60 s), which an upgraded connection must not have.
+let idle;
+let idleAt;
+
+test('an idle session starts (checked later)', async () => {
+  idle = terminal(dev.home, [`${USER}@web1`]);
+  idle.type('stty size\r');
+  await idle.waitFor(/24 80/, 'the idle shell');
+  idleAt = Date.now();
+});
+
 test('a shell: what is typed runs, the size and its changes arrive, the exit status is ztctl\'s', async () => {
   const t = terminal(dev.home, [`${USER}@web1`]);
   t.type('stty size\r');
@@ -187,6 +199,11 @@ test('refusals: a role without the tool, an unknown host, a bad token; each says
 // window.
 test('per_session MFA: the first session asks for a code in the terminal, the next one does not', async () => {
   await until(() => Date.now() - opsAt > 62000, 'the login older than mfa_window', 70000);
+  await until(() => Date.now() - idleAt > 65000, 'the idle session past 60 s', 70000);
+  idle.type('echo still-here; exit 4\r');
+  const idled = await idle.done;
+  assert.equal(idled.code, 4, idled.out + idled.err);
+  assert.match(idled.out, /still-here/);
   const t = terminal(ops.home, [`${USER}@web1`]);
   await t.waitFor(/one-time code: /, 'the code prompt');
   assert.match(t.out, /until it gets an MFA step-up by the caller/);
