@@ -15,7 +15,8 @@
 // concurrency level, failures and time-outs counted, not fatal), `cold` (the first call to
 // the host: a fresh `ssh`, a new ssh-mcp process, a new zt credential) and `files` (a file of
 // random bytes down and up: scp, sftp -b, zt's file_read and file_write, `ztctl cp`; MB/s, SHA-256
-// checked). A plain-text table goes to stdout, the numbers as JSON to
+// checked) and `keys` (a keystroke's round trip through `ztctl ssh` and through `ssh` on a
+// ControlMaster). A plain-text table goes to stdout, the numbers as JSON to
 // $ZT_BUILD/bench/ssh_exec.json, progress to stderr.
 //
 //   ZT_BUILD=$PWD/build node_modules/.bin/node bench/ssh_exec.mjs
@@ -24,7 +25,7 @@
 // concurrency 1 run), BENCH_CALLS (200: each run at a higher level), BENCH_LEVELS (8,32,128;
 // 1 is always run), BENCH_COLD_CALLS (20), BENCH_TIMEOUT_S (60: a call slower than this counts
 // as timed out), BENCH_ONLY=mcp,cm (a subset; ratios need their reference), BENCH_SECTIONS
-// (warm,cold,files), BENCH_FILE_MIB (64: the file's size), BENCH_FILE_RUNS (3: rounds of the
+// (warm,cold,files,keys), BENCH_KEYS (200), BENCH_FILE_MIB (64: the file's size), BENCH_FILE_RUNS (3: rounds of the
 // file paths), BENCH_LOGIN (default: as root the system user zt-bench, created on first use
 // with /bin/sh as its shell; else the current user), BENCH_OPENSSH_KEX=curve25519-sha256
 // (the ssh client's key exchange, default OpenSSH 9's sntrup761x25519-sha512).
@@ -517,7 +518,7 @@ async function setup() {
   if (process.getuid() === 0) execFileSync('chown', [`${user}:`, filesDir]);
   const role = path.join(work, 'role.yaml');
   fs.writeFileSync(role, `kind: role\nname: bench\nallow:\n  hosts: {env: bench}\n`
-    + `  logins: [${user}]\n  tools: [ssh_exec, list_hosts, file_read, file_write]\n`
+    + `  logins: [${user}]\n  tools: [ssh_exec, ssh_shell, list_hosts, file_read, file_write]\n`
     + `  paths: ["${filesDir}/**"]\n`);
   const ra = admin(broker, 'roles', 'apply', '-f', role);
   if (ra.code !== 0) throw new Error(`roles apply: ${ra.stderr}`);
@@ -857,10 +858,102 @@ async function filesSection(ctx) {
   return out;
 }
 
+// ---- keys: a keystroke's round trip in a terminal ----
+//
+// Each path runs `stty raw -echo; cat` on the host in a pseudo-terminal, itself inside a local
+// pseudo-terminal (tests/tools/pty_run, as a person's terminal): a byte typed comes back
+// through cat. zt: `ztctl ssh -t` (ztctl in raw mode -> WebSocket -> broker, which records the
+// session -> tunnel -> sshd); OpenSSH: `ssh -tt` on the ControlMaster's connection to the same
+// sshd. BENCH_KEYS keystrokes one after another (default 200), the paths in turn.
+const KEYS = count('BENCH_KEYS', 200);
+const PTY_RUN = path.join(BUILD, 'tests/tools/pty_run');
+const REMOTE_CAT = 'stty raw -echo; echo zt-cat-ready; cat';
+
+// Starts cmd args in a local pty and waits until the remote cat runs (nothing is typed before:
+// the local pty echoes until the client puts it in raw mode). Resolves
+// {type(ch) -> Promise (resolved when ch came back), stop()}.
+async function terminalOf(cmd, args, env) {
+  const p = spawn(PTY_RUN, ['80', '24', '80', '24', '--', cmd, ...args],
+    { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(p);
+  p.on('close', () => children.delete(p));
+  let seen = '', waiter = null;
+  p.stdout.on('data', (d) => {
+    seen += d;
+    if (waiter && seen.includes(waiter.ch)) { const w = waiter; waiter = null; w.resolve(); }
+  });
+  const type = (ch) => new Promise((resolve, reject) => {
+    seen = '';
+    waiter = { ch, resolve };
+    const t = setTimeout(() => reject(new TimedOut(`no echo of ${ch}`)), TIMEOUT_MS);
+    p.stdin.write(ch);
+    waiter.resolve = () => { clearTimeout(t); resolve(); };
+  });
+  await until(() => seen.includes('zt-cat-ready'), `${path.basename(cmd)}'s remote cat`, 30000);
+  await new Promise((r) => setTimeout(r, 200));
+  return { type, stop: () => { p.kill('SIGKILL'); } };
+}
+
+async function keysSection(ctx) {
+  const sock = path.join(ctx.work, 'keys-cm.sock');
+  const target = `${ctx.user}@127.0.0.1`;
+  const base = sshArgs(ctx);
+  const master = spawn('ssh', [...base, '-M', '-S', sock, '-o', 'ControlPersist=no', '-N', target],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(master);
+  master.on('close', () => children.delete(master));
+  await until(() => spawnSync('ssh', [...base, '-S', sock, '-O', 'check', target]).status === 0,
+    'the ControlMaster', 20000);
+  const paths = [
+    { name: 'ztctl', label: 'ztctl ssh -t (recorded)', cmd: ZTCTL,
+      args: ['ssh', '-t', `${ctx.user}@${HOST}`, REMOTE_CAT], env: { ZT_HOME: ctx.ztHome } },
+    { name: 'cm', label: 'ssh -tt, ControlMaster', cmd: 'ssh',
+      args: [...base, '-tt', '-S', sock, '-o', 'ControlMaster=no', target, REMOTE_CAT], env: {} },
+  ];
+  const lat = Object.fromEntries(paths.map((x) => [x.name, []]));
+  const terms = {};
+  try {
+    for (const x of paths) terms[x.name] = await terminalOf(x.cmd, x.args, x.env);
+    say(`keys: ${KEYS} keystrokes each through ${paths.map((x) => x.name).join(', ')}`);
+    for (let i = 0; i < KEYS; i++) {
+      const ch = String.fromCharCode(97 + (i % 26));
+      for (const x of paths) {
+        const t0 = performance.now();
+        await terms[x.name].type(ch);
+        lat[x.name].push(performance.now() - t0);
+      }
+    }
+  } finally {
+    for (const t of Object.values(terms)) t.stop();
+    master.kill();
+  }
+  const out = { keys: KEYS, results: {} };
+  for (const x of paths) {
+    const s = [...lat[x.name]].sort((a, b) => a - b);
+    out.results[x.name] = { label: x.label, median_ms: r2(pct(s, 0.5)), p90_ms: r2(pct(s, 0.9)),
+      p99_ms: r2(pct(s, 0.99)) };
+  }
+  out.ratio_ztctl_vs_cm = r2(out.results.ztctl.median_ms / out.results.cm.median_ms);
+  return out;
+}
+
+function keysTable(k) {
+  const W = [34, 10, 9, 9, 8];
+  const lines = [`Keystroke round trip: ${k.keys} keys one after another, each typed into a local `
+    + 'pty and echoed by `cat` in a remote pty (raw mode):', '',
+  row(['path', 'median', 'p90', 'p99', '/ssh'], W), row(['', 'ms', 'ms', 'ms', ''], W)];
+  for (const [n, m] of Object.entries(k.results)) {
+    lines.push(row([m.label, fmt(m.median_ms, 2), fmt(m.p90_ms, 2), fmt(m.p99_ms, 2),
+      n === 'cm' ? '1.00x' : `${k.ratio_ztctl_vs_cm.toFixed(2)}x`], W));
+  }
+  return lines;
+}
+
 const SECTIONS = [
   { name: 'warm', run: warmSection, table: warmTable },
   { name: 'cold', run: coldSection, table: coldTable },
   { name: 'files', run: filesSection, table: filesTable },
+  { name: 'keys', run: keysSection, table: keysTable },
 ];
 
 // ---- the table ----
