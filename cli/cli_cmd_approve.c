@@ -6,12 +6,12 @@
  */
 #include "cli/cli_cmd_approve.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_args.h"
 #include "cli/cli_cmd_admin.h"
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_out.h"
@@ -39,15 +39,11 @@ static const char usage_deny[] =
 
 enum { A_FOR = 1, A_OTP, A_OTP_STDIN, A_REASON, A_HELP };
 
-struct args {
-	const char *val[A_HELP];
-	const char *id;
-};
 
-/* Parses argv for the options in allowed (bits of 1 << A_*) and one ID
- * (unless want_id is 0). CLI_EXIT_OK, -1 after --help, or CLI_EXIT_USAGE. */
-static int parse(int argc, char **argv, unsigned allowed, int want_id, const char *usage,
-    struct args *a)
+/* Parses argv for the options in allowed (bits of 1 << A_*) and one ID:
+ * cli_args_parse. */
+static int parse(int argc, char **argv, unsigned allowed, const char *usage,
+    struct cli_args *a)
 {
 	static const struct option longopts[] = {
 		{"for", required_argument, NULL, A_FOR},
@@ -57,46 +53,12 @@ static int parse(int argc, char **argv, unsigned allowed, int want_id, const cha
 		{"help", no_argument, NULL, A_HELP},
 		{NULL, 0, NULL, 0},
 	};
-	int c, n = 0;
 
-	memset(a, 0, sizeof(*a));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		c = c == 'h' ? A_HELP : c;
-		if (c == ':') {
-			cli_fail("%s: option %s needs a value", argv[0], argv[optind - 1]);
-			goto usage;
-		}
-		if (c == '?' || c < A_FOR || c > A_HELP ||
-		    ((1u << c) & (allowed | (1u << A_HELP))) == 0) {
-			cli_fail("%s: unknown option %s", argv[0], argv[optind - 1]);
-			goto usage;
-		}
-		if (c == A_HELP) {
-			fputs(usage, stdout);
-			return -1;
-		}
-		a->val[c - 1] = optarg != NULL ? optarg : "";
-	}
-	for (; optind < argc; optind++, n++) {
-		if (n == want_id) {
-			cli_fail("%s: unexpected argument \"%s\"", argv[0], argv[optind]);
-			goto usage;
-		}
-		a->id = argv[optind];
-	}
-	if (n < want_id) {
-		cli_fail("%s: which request? (ztctl approvals ls shows them)", argv[0]);
-		goto usage;
-	}
-	return CLI_EXIT_OK;
-usage:
-	fputs(usage, stderr);
-	return CLI_EXIT_USAGE;
+	return cli_args_parse(argc, argv, longopts, A_HELP, allowed,
+	    "which request? (ztctl approvals ls shows them)", usage, a);
 }
 
-#define ARG(a, id) ((a)->val[(id) - 1])
+#define ARG(a, id) CLI_ARG(a, id)
 
 static const char *str_of(const cJSON *e, const char *key, char *out, size_t outsz)
 {
@@ -137,14 +99,14 @@ int cli_cmd_approvals(int argc, char **argv)
 	    answer[16];
 	const cJSON *list, *e;
 	cJSON *resp = NULL;
-	struct args a;
+	struct cli_args a;
 	int r;
 
-	if ((r = parse(argc, argv, 0, 1, usage_approvals, &a)) != CLI_EXIT_OK) {
+	if ((r = parse(argc, argv, 0, usage_approvals, &a)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
-	if (strcmp(a.id, "ls") != 0) {
-		cli_fail("approvals: unknown verb \"%s\"", cli_clean(a.id, 0, id, sizeof(id)));
+	if (strcmp(a.word, "ls") != 0) {
+		cli_fail("approvals: unknown verb \"%s\"", cli_clean(a.word, 0, id, sizeof(id)));
 		fputs(usage_approvals, stderr);
 		return CLI_EXIT_USAGE;
 	}
@@ -243,10 +205,10 @@ out:
 int cli_cmd_approve(int argc, char **argv)
 {
 	char c[OTP_MAX + 2];
-	struct args a;
+	struct cli_args a;
 	int r, stepped_up = 0;
 
-	if ((r = parse(argc, argv, (1u << A_FOR) | (1u << A_OTP) | (1u << A_OTP_STDIN), 1,
+	if ((r = parse(argc, argv, (1u << A_FOR) | (1u << A_OTP) | (1u << A_OTP_STDIN),
 	    usage_approve, &a)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
@@ -254,16 +216,16 @@ int cli_cmd_approve(int argc, char **argv)
 		cli_fail("approve: --otp and --otp-stdin exclude each other");
 		return CLI_EXIT_USAGE;
 	}
-	if (show("approve", a.id) != 0) {
+	if (show("approve", a.word) != 0) {
 		cli_fail("approve: no held call %s that you may answer (ztctl approvals ls)",
-		    cli_clean(a.id, 0, c, sizeof(c)));
+		    cli_clean(a.word, 0, c, sizeof(c)));
 		return CLI_EXIT_FAIL;
 	}
-	if (cli_approve_send("approve", a.id, ARG(&a, A_OTP), ARG(&a, A_OTP_STDIN) != NULL,
+	if (cli_approve_send("approve", a.word, ARG(&a, A_OTP), ARG(&a, A_OTP_STDIN) != NULL,
 	    ARG(&a, A_FOR), &stepped_up) != CLI_EXIT_OK) {
 		return CLI_EXIT_FAIL;
 	}
-	printf("%s: %s; the call goes on%s\n", a.id, stepped_up ? "stepped up" : "approved",
+	printf("%s: %s; the call goes on%s\n", a.word, stepped_up ? "stepped up" : "approved",
 	    ARG(&a, A_FOR) != NULL ? " (the same request is granted for the window)" : "");
 	return CLI_EXIT_OK;
 }
@@ -271,21 +233,21 @@ int cli_cmd_approve(int argc, char **argv)
 int cli_cmd_deny(int argc, char **argv)
 {
 	cJSON *body = NULL, *resp = NULL;
-	struct args a;
+	struct cli_args a;
 	int r, ret = CLI_EXIT_FAIL;
 
-	if ((r = parse(argc, argv, 1u << A_REASON, 1, usage_deny, &a)) != CLI_EXIT_OK) {
+	if ((r = parse(argc, argv, 1u << A_REASON, usage_deny, &a)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
 	if ((body = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(body, "id", a.id) == NULL ||
+	    cJSON_AddStringToObject(body, "id", a.word) == NULL ||
 	    (ARG(&a, A_REASON) != NULL &&
 	    cJSON_AddStringToObject(body, "reason", ARG(&a, A_REASON)) == NULL)) {
 		cli_fail("deny: out of memory");
 		goto out;
 	}
 	if (cli_session_call("deny", "POST", "/v1/approvals/deny", body, &resp) == CLI_EXIT_OK) {
-		printf("%s: denied; the call fails and nothing runs\n", a.id);
+		printf("%s: denied; the call fails and nothing runs\n", a.word);
 		ret = CLI_EXIT_OK;
 	}
 out:

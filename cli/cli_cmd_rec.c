@@ -12,7 +12,6 @@
 #include "cli/cli_cmd_rec.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 
 #include "audit/aud_rec.h"
+#include "cli/cli_args.h"
 #include "cli/cli_cmd_admin.h"
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_http.h"
@@ -48,16 +48,12 @@ static const char usage_play[] =
 
 enum { O_HOST = 1, O_USER, O_JSON, O_SPEED, O_HELP };
 
-struct args {
-	const char *val[O_HELP];
-	const char *pos;
-};
 
-#define ARG(a, o) ((a)->val[(o) - 1])
+#define ARG(a, o) CLI_ARG(a, o)
 
-/* Options (bits of 1 << O_*) and one positional argument. CLI_EXIT_OK, -1
- * after --help, or CLI_EXIT_USAGE. */
-static int parse(int argc, char **argv, unsigned allowed, const char *usage, struct args *a)
+/* Options (bits of 1 << O_*) and one word: cli_args_parse. */
+static int parse(int argc, char **argv, unsigned allowed, const char *usage,
+    struct cli_args *a)
 {
 	static const struct option longopts[] = {
 		{"host", required_argument, NULL, O_HOST},
@@ -67,43 +63,8 @@ static int parse(int argc, char **argv, unsigned allowed, const char *usage, str
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
-	int c, n = 0;
 
-	memset(a, 0, sizeof(*a));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		c = c == 'h' ? O_HELP : c;
-		if (c == ':') {
-			cli_fail("%s: option %s needs a value", argv[0], argv[optind - 1]);
-			goto usage;
-		}
-		if (c == '?' || c < O_HOST || c > O_HELP ||
-		    ((1u << c) & (allowed | (1u << O_HELP))) == 0) {
-			cli_fail("%s: unknown option %s", argv[0], argv[optind - 1]);
-			goto usage;
-		}
-		if (c == O_HELP) {
-			fputs(usage, stdout);
-			return -1;
-		}
-		a->val[c - 1] = optarg != NULL ? optarg : "";
-	}
-	for (; optind < argc; optind++, n++) {
-		if (n == 1) {
-			cli_fail("%s: unexpected argument \"%s\"", argv[0], argv[optind]);
-			goto usage;
-		}
-		a->pos = argv[optind];
-	}
-	if (n == 0) {
-		cli_fail("%s: missing argument", argv[0]);
-		goto usage;
-	}
-	return CLI_EXIT_OK;
-usage:
-	fputs(usage, stderr);
-	return CLI_EXIT_USAGE;
+	return cli_args_parse(argc, argv, longopts, O_HELP, allowed, "missing argument", usage, a);
 }
 
 /* ---- recordings ls ---- */
@@ -152,7 +113,7 @@ static void print_recording(const cJSON *e)
 }
 
 /* "/v1/recordings?host=H&user=U": names need no escaping (checked). */
-static int list_path(const struct args *a, char *path, size_t pathsz)
+static int list_path(const struct cli_args *a, char *path, size_t pathsz)
 {
 	const char *host = ARG(a, O_HOST), *user = ARG(a, O_USER);
 	size_t n;
@@ -176,14 +137,14 @@ int cli_cmd_recordings(int argc, char **argv)
 	const cJSON *list = NULL, *e;
 	cJSON *resp = NULL;
 	char path[256], *text = NULL;
-	struct args a;
+	struct cli_args a;
 	int r;
 
 	if ((r = parse(argc, argv, 1u << O_HOST | 1u << O_USER | 1u << O_JSON, usage_recordings,
 	    &a)) != CLI_EXIT_OK) {
 		return r < 0 ? CLI_EXIT_OK : r;
 	}
-	if (strcmp(a.pos, "ls") != 0) {
+	if (strcmp(a.word, "ls") != 0) {
 		cli_fail("recordings: unknown verb (ls)");
 		fputs(usage_recordings, stderr);
 		return CLI_EXIT_USAGE;
@@ -377,7 +338,7 @@ int cli_cmd_play(int argc, char **argv)
 	struct cli_profile *p = NULL;
 	struct cli_stream *s = NULL;
 	struct cli_stream_req req;
-	struct args a;
+	struct cli_args a;
 	int r;
 
 	if ((r = parse(argc, argv, 1u << O_SPEED, usage_play, &a)) != CLI_EXIT_OK) {
@@ -386,15 +347,15 @@ int cli_cmd_play(int argc, char **argv)
 	if ((r = parse_speed(ARG(&a, O_SPEED), &pl.speed)) != CLI_EXIT_OK) {
 		return r;
 	}
-	if (!aud_rec_id_valid(a.pos)) {
+	if (!aud_rec_id_valid(a.word)) {
 		cli_fail("play: %s is not a recording id (32 lower-case hex digits; ztctl "
-		    "recordings ls shows them)", cli_clean(a.pos, 0, idc, sizeof(idc)));
+		    "recordings ls shows them)", cli_clean(a.word, 0, idc, sizeof(idc)));
 		return CLI_EXIT_USAGE;
 	}
 	if ((r = cli_session_load(dir, sizeof(dir), &p)) != CLI_EXIT_OK) {
 		goto out;
 	}
-	snprintf(path, sizeof(path), "/v1/recordings/%s", a.pos);
+	snprintf(path, sizeof(path), "/v1/recordings/%s", a.word);
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";
 	req.path = path;
@@ -405,7 +366,7 @@ int cli_cmd_play(int argc, char **argv)
 		r = CLI_EXIT_FAIL;
 		goto out;
 	}
-	r = cli_stream_status(s) == 200 ? play_stream(s, &pl) : refused(s, a.pos);
+	r = cli_stream_status(s) == 200 ? play_stream(s, &pl) : refused(s, a.word);
 out:
 	cli_stream_close(s);
 	cli_profile_free(p);
