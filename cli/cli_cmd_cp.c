@@ -33,6 +33,7 @@
 #include "cli/cli_tool.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/net.h"
 #include "common/json.h"
 
 #define ERR_MAX 2048
@@ -314,23 +315,6 @@ static int temp_beside(const char *dst, char *tmp, size_t tmpsz)
 }
 
 /* Writes all of p[0..n) to fd: 0 or -1 (errno set). */
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Streams the GET's body into fd: CLI_EXIT_OK once it ended complete
  * (want bytes, when known: >= 0), else CLI_EXIT_FAIL after saying why. */
 static int receive(struct cli_stream *s, int fd, int64_t want)
@@ -346,7 +330,7 @@ static int receive(struct cli_stream *s, int fd, int64_t want)
 	}
 	cli_progress_start(&pr, want);
 	while ((got = cli_stream_read(s, chunk, CHUNK)) > 0) {
-		if (write_all(fd, chunk, (size_t)got) != 0) {
+		if (net_write_all(fd, chunk, (size_t)got) != 0) {
 			cli_progress_end(&pr);
 			fail("cannot write the local file: %s", strerror(errno));
 			goto out;

@@ -23,6 +23,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/json.h"
+#include "common/net.h"
 
 #define EXIT_SSH 255                    /* ztctl's own failure, as ssh's */
 #define OPEN_TIMEOUT_MS 15000
@@ -187,23 +188,6 @@ static int send_open(struct cli_ws *ws, const struct ssh_args *a, int pty)
 	return r;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return ZT_ERR_IO;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A control message of the broker: 0 to go on, 1 when it said how the
  * session ended (s->done), or CLI_EXIT_* through *ret for a refusal. */
 static void on_text(struct ssh_run *s, const struct ws_event *ev, int *started)
@@ -265,7 +249,7 @@ static int from_broker(struct ssh_run *s, int *started)
 	while (!s->done && (r = cli_ws_recv(s->ws, 0, &ev)) == 1) {
 		if (ev.kind == WS_TEXT) {
 			on_text(s, &ev, started);
-		} else if (ev.len > 1 && write_all(ev.data[0] == 2 ? STDERR_FILENO : STDOUT_FILENO,
+		} else if (ev.len > 1 && net_write_all(ev.data[0] == 2 ? STDERR_FILENO : STDOUT_FILENO,
 		    ev.data + 1, ev.len - 1) != 0) {
 			return ZT_ERR_NET;
 		}

@@ -18,6 +18,7 @@
 #include "cli/cli_profile.h"
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/net.h"
 #include "common/json.h"
 #include "common/tls.h"
 
@@ -355,24 +356,6 @@ fail:
 	return NULL;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return ZT_ERR_IO;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int cli_profile_save(const char *dir, const struct cli_profile *p, char *errbuf, size_t errsz)
 {
 	char path[CLI_PROFILE_PATH_MAX], tmp[CLI_PROFILE_PATH_MAX];
@@ -411,8 +394,8 @@ int cli_profile_save(const char *dir, const struct cli_profile *p, char *errbuf,
 		goto out;
 	}
 	tmp_made = 1;
-	if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
-	    write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, 0600) != 0 || net_write_all(fd, text, strlen(text)) != 0 ||
+	    net_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
 		r = ZT_ERR_IO;
 		snprintf(errbuf, errsz, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;

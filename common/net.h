@@ -40,6 +40,9 @@ void net_addr_key(const char *addr, char *out, size_t outsz);
 
 /* Monotonic clock in milliseconds, for deadlines. */
 int64_t net_mono_ms(void);
+/* Writes all of p[0..n) to a blocking fd, again after EINTR. 0 or
+ * ZT_ERR_IO (errno says why). */
+int net_write_all(int fd, const void *p, size_t n);
 /* *ts = the CLOCK_MONOTONIC time ms from now (a negative ms counts as 0),
  * for pthread_cond_timedwait() on a condition variable set to that clock. */
 struct timespec;
