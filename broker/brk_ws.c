@@ -123,6 +123,17 @@ static int enlist(struct brk_wss *w, struct brk_ws *ws)
 	return r;
 }
 
+/* 1 when no connection can be added now (full, or stopping). */
+static int full(struct brk_wss *w)
+{
+	int f;
+
+	pthread_mutex_lock(&w->mu);
+	f = w->stopping || w->n >= BRK_WS_MAX;
+	pthread_mutex_unlock(&w->mu);
+	return f;
+}
+
 /* Unlists ws and has libmicrohttpd close its socket. */
 static void delist(struct brk_ws *ws)
 {
@@ -491,6 +502,11 @@ static enum MHD_Result on_authenticated(struct wreq *wr)
 	wr->stage = WR_SENT;
 	if (!wr->authenticated) {
 		return wr->resp.status != 0 ? brk_http_send(wr->c, &wr->resp) : MHD_NO;
+	}
+	/* Said before the upgrade while it can be (enlist checks again). */
+	if (full(wr->b->wss)) {
+		return brk_http_send_error(wr->c, 503, "busy", 1, "the broker holds as many "
+		    "terminals as it may, or is stopping: try again in a moment");
 	}
 	if ((r = MHD_create_response_for_upgrade(on_upgrade, wr)) == NULL) {
 		return MHD_NO;
