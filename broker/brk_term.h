@@ -27,11 +27,14 @@
  * The call goes through the gate (brk_gate.h) like an MCP client's: tool
  * ssh_shell without a command, ssh_exec with one, decided on the host's
  * labels, the login and the command; MFA and approvals as the roles say;
- * tool.NAME and tool.NAME.result on record. The session's connection is
- * its own (a new one, never a warm MCP one) and it ends when the
- * credential no longer holds (logout, lock, expiry), the host goes away
- * or is locked, or the roles, decided again when they change, no longer
- * allow it.
+ * tool.NAME and tool.NAME.result on record. The session takes a warm
+ * connection of its credential to the host as the login, or a new one,
+ * and keeps it to itself: it is closed at the end, never kept warm. A
+ * session with a terminal is recorded (brk_recordings.h; input too when
+ * the deciding role says record_input), and its end event binds the file.
+ * It ends when the credential no longer holds (logout, lock, expiry), the
+ * host goes away or is locked, or the roles, decided again when they
+ * change, no longer allow it.
  */
 #ifndef ZT_BRK_TERM_H
 #define ZT_BRK_TERM_H
