@@ -81,6 +81,8 @@ static const struct need needs[] = {
 	 * only on record, since who read what is asked after a leak. */
 	{ "audit.read", AUD_MUST },
 	{ "recording.read", AUD_MUST },
+	/* A recording a stopped broker left running, bound at the next start. */
+	{ "recording.recovered", AUD_MUST },
 	/* Certificates: none is issued or renewed off the record. */
 	{ "agent.join", AUD_MUST },
 	{ "agent.renew", AUD_MUST },

@@ -380,6 +380,24 @@ static int hash_fd(int fd, char hex[CRYPTO_SHA256_HEX_LEN + 1], uint64_t *n)
 	return 0;
 }
 
+int aud_rec_hash(const char *path, uint64_t *bytes, char sha256[CRYPTO_SHA256_HEX_LEN + 1])
+{
+	struct stat sb;
+	int fd, r;
+
+	*bytes = 0;
+	sha256[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		return errno == ENOENT ? ZT_ERR_NOT_FOUND : errno == ELOOP ? ZT_ERR_TAMPERED :
+		    ZT_ERR_IO;
+	}
+	r = fstat(fd, &sb) != 0 ? ZT_ERR_IO : !S_ISREG(sb.st_mode) ? ZT_ERR_TAMPERED :
+	    hash_fd(fd, sha256, bytes);
+	close(fd);
+	return r;
+}
+
 int aud_rec_check(const char *path, uint64_t bytes, const char *sha256)
 {
 	char hex[CRYPTO_SHA256_HEX_LEN + 1];

@@ -92,5 +92,10 @@ int aud_rec_path(const char *dir, const char *id, char *out, size_t outsz);
  * ZT_ERR_NOT_FOUND (missing), ZT_ERR_TAMPERED (another size or hash, or
  * not a regular file), ZT_ERR_IO, ZT_ERR_NOMEM. Reads it in pieces. */
 int aud_rec_check(const char *path, uint64_t bytes, const char *sha256);
+/* The size and SHA-256 (hex) of the file at path as it is (not followed if
+ * a symbolic link): for a recording a stopped broker left unbound. 0,
+ * ZT_ERR_NOT_FOUND, ZT_ERR_TAMPERED (not a regular file), ZT_ERR_IO,
+ * ZT_ERR_NOMEM. */
+int aud_rec_hash(const char *path, uint64_t *bytes, char sha256[CRYPTO_SHA256_HEX_LEN + 1]);
 
 #endif

@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_identity.h"
 #include "broker/brk_policy.h"
@@ -215,4 +217,76 @@ int brk_recordings_open(struct brk *b, const char *id, int *fd, uint64_t *size)
 	}
 	*size = (uint64_t)sb.st_size;
 	return 0;
+}
+
+/* ---- recovery ---- */
+
+struct running {
+	struct store_recording *v;
+	size_t n;
+};
+
+static int take_running(const struct store_recording *r, void *arg)
+{
+	struct running *run = arg;
+
+	if (r->ended_at == 0) {
+		run->v[run->n++] = *r;
+	}
+	return 0;
+}
+
+/* Ends one running recording as its file is and puts it on record. */
+static int recover_one(struct store *st, const char *dir, const struct store_recording *rec,
+    int64_t now)
+{
+	char path[REC_PATH_MAX], sha[CRYPTO_SHA256_HEX_LEN + 1] = "";
+	uint64_t bytes = 0;
+	cJSON *d = cJSON_CreateObject();
+	int h, r;
+
+	h = aud_rec_path(dir, rec->id, path, sizeof(path));
+	if (h == 0) {
+		h = aud_rec_hash(path, &bytes, sha);
+	}
+	if ((r = store_recording_end(st, rec->id, now, (int64_t)bytes, h == 0 ? sha : "", -1)) != 0) {
+		cJSON_Delete(d);
+		return r;
+	}
+	if (d == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	add_outcome(d, rec->id, h, bytes, sha);
+	cJSON_AddStringToObject(d, "call_id", rec->call_id);
+	cJSON_AddStringToObject(d, "host", rec->host);
+	cJSON_AddStringToObject(d, "login", rec->login);
+	cJSON_AddStringToObject(d, "tool", rec->tool);
+	r = aud_record(st, NULL, now * 1000, &(struct aud_event){ .type = "recording.recovered",
+	    .actor = rec->actor, .source = "local", .outcome = "success",
+	    .reason = "the broker stopped before the session ended", .details = d });
+	cJSON_Delete(d);
+	log_warn("recordings: %s was left running by a broker that stopped; bound as it is "
+	    "(%s)", rec->id, h == 0 ? "recording.recovered" : zt_strerror(h));
+	return r;
+}
+
+int brk_recordings_recover(struct store *st, const char *dir, int64_t now)
+{
+	const struct store_recording_filter f = { .limit = STORE_REC_LIST_MAX };
+	struct running run = { calloc(STORE_REC_LIST_MAX, sizeof(*run.v)), 0 };
+	int r, first = 0;
+
+	if (run.v == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	/* Newest first: the sessions of the run that stopped are the last
+	 * ones started. */
+	r = store_recording_list(st, &f, take_running, &run);
+	for (size_t i = 0; r == 0 && i < run.n; i++) {
+		int e = recover_one(st, dir, &run.v[i], now);
+
+		first = first != 0 ? first : e;
+	}
+	free(run.v);
+	return r != 0 ? r : first;
 }

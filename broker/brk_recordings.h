@@ -61,6 +61,16 @@ int brk_recordings_start(struct brk *b, const struct brk_rec_meta *m, struct aud
 int brk_recordings_finish(struct brk *b, const char *id, struct aud_rec *rec, int exit_status,
     cJSON *outcome);
 
+/* At start, before anything is served: binds each recording a previous
+ * run left running (it stopped without ending its sessions: kill -9, a
+ * crash) as the file is now. Its row ends (exit_status -1) and an event
+ * "recording.recovered" (actor the session's, source "local") carries
+ * "recording": {id, bytes, sha256} and the call_id, so audit verify holds
+ * the file to what it was when the broker came back; a file that is gone
+ * is said so ("recording": {id, error}). 0 or the first error (the others
+ * are still tried). */
+int brk_recordings_recover(struct store *st, const char *dir, int64_t now);
+
 /* 1 if who may read recording r: its own actor, or an auditor or
  * administrator (brk_policy_auditor); else 0. *err (may be NULL) gets a
  * roles error, and the answer is then 0. */

@@ -23,6 +23,7 @@
 #include "broker/brk_httphdr.h"
 #include "broker/brk_mcp.h"
 #include "broker/brk_mcphttp.h"
+#include "broker/brk_recordings.h"
 #include "broker/brk_run.h"
 #include "broker/brk_sshconn.h"
 #include "broker/brk_files.h"
@@ -397,6 +398,10 @@ static int serve(int argc, char **argv)
 	/* Before anything can take a request: one serve per data directory,
 	 * and the calls a killed run left open are closed in the audit. */
 	if (brk_run_begin(dir, dd.store, brk_now_ms(), &run) != 0) {
+		goto out;
+	}
+	if (brk_recordings_recover(dd.store, dd.recordings, brk_now()) != 0) {
+		log_error("cannot bind the recordings a stopped run left open");
 		goto out;
 	}
 	b.store = dd.store;

@@ -322,8 +322,10 @@ test('ztctl ssh -L forwards to a TCP server behind the agent only for a role wit
   }
 });
 
-test('the broker killed mid-session: ztctl says so, exits 255, the terminal is cooked again', async () => {
-  const b2 = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
+// And at the next start the recording the killed run left is bound as it
+// is then (recording.recovered), so audit verify holds it to that.
+test('the broker killed mid-session: ztctl says so, exits 255, the terminal is cooked again; the next start binds the recording', async () => {
+  let b2 = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
   const s2 = startSshd({ userCa: admin(b2, 'ca', 'ssh-user-pub').stdout });
   applyRole(b2, `kind: role\nname: term\nallow:\n  hosts: {env: staging}\n  logins: [${s2.user}]\n`
     + '  tools: [ssh_shell]\n');
@@ -340,8 +342,21 @@ test('the broker killed mid-session: ztctl says so, exits 255, the terminal is c
     assert.equal(r.code, 255);
     assert.match(r.out, /the connection to the broker was lost/);
     assert.match(r.err, /terminal cooked/);
+    await b2.stop();
+    b2 = await startBroker({ dir: b2.dir, args: ['--tunnel-listen', '127.0.0.1:0'] });
+    const rec = auditEvents(b2, 'recording.recovered').at(-1);
+    assert.equal(rec?.actor, 'user:dev2');
+    const file = path.join(b2.dataDir, 'recordings', `${rec.details.recording.id}.cast`);
+    assert.equal(fs.statSync(file).size, rec.details.recording.bytes);
+    assert.match(fs.readFileSync(file, 'utf8'), /24 80/);
+    assert.equal(admin(b2, 'audit', 'verify').code, 0);
+    fs.appendFileSync(file, '[9.9, "o", "added later"]\n');
+    const v = admin(b2, 'audit', 'verify');
+    assert.equal(v.code, 1);
+    assert.match(v.stdout, new RegExp(`#${rec.seq}\\b`));
   } finally {
     await a2.stop();
+    await stopChecked(b2);
     s2.stop();
   }
 });

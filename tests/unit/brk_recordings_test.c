@@ -127,6 +127,53 @@ static void test_start_finish(void **state)
 	cJSON_Delete(outcome);
 }
 
+/* A recording left running (a broker killed mid-session) is bound as it
+ * is at the next start; one ended already is left alone; a missing file is
+ * said so and binds nothing. */
+static void test_recover(void **state)
+{
+	struct fx *f = *state;
+	char left[BRK_REC_ID_LEN + 1], gone[BRK_REC_ID_LEN + 1], done[BRK_REC_ID_LEN + 1];
+	char path[TU_PATH_MAX + 64];
+	struct store_recording row;
+	struct aud_verify_result res;
+	struct aud_rec *a = NULL, *b = NULL, *c = NULL;
+	struct stat sb;
+
+	assert_int_equal(brk_recordings_start(&f->b, &META, &a, left), 0);
+	assert_int_equal(aud_rec_output(a, 5, "partial", 7), 0);
+	aud_rec_close(a, NULL, NULL);           /* as far as a killed run wrote it */
+	assert_int_equal(brk_recordings_start(&f->b, &META, &b, gone), 0);
+	aud_rec_close(b, NULL, NULL);
+	snprintf(path, sizeof(path), "%s/%s.cast", f->rec_dir, gone);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(brk_recordings_start(&f->b, &META, &c, done), 0);
+	assert_int_equal(brk_recordings_finish(&f->b, done, c, 0, NULL), 0);
+
+	assert_int_equal(brk_recordings_recover(f->b.store, f->rec_dir, fixed_now() + 5), 0);
+	snprintf(path, sizeof(path), "%s/%s.cast", f->rec_dir, left);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(store_recording_get(f->b.store, left, &row), 0);
+	assert_int_equal(row.ended_at, fixed_now() + 5);
+	assert_int_equal(row.bytes, sb.st_size);
+	assert_int_equal(row.exit_status, -1);
+	assert_int_equal(strlen(row.sha256), 64);
+	assert_int_equal(store_recording_get(f->b.store, gone, &row), 0);
+	assert_int_equal(row.ended_at, fixed_now() + 5);
+	assert_string_equal(row.sha256, "");
+	assert_int_equal(store_recording_get(f->b.store, done, &row), 0);
+	assert_int_equal(row.ended_at, fixed_now());
+	/* Bound: verify holds the file to what it was. */
+	assert_int_equal(aud_verify(f->b.store, f->rec_dir, &res), 0);
+	assert_int_equal(res.checked, 2);
+	assert_int_equal(truncate(path, sb.st_size - 1), 0);
+	assert_int_equal(aud_verify(f->b.store, f->rec_dir, &res), ZT_ERR_TAMPERED);
+	/* Nothing is left to recover. */
+	assert_int_equal(brk_recordings_recover(f->b.store, f->rec_dir, fixed_now() + 9), 0);
+	assert_int_equal(store_recording_get(f->b.store, left, &row), 0);
+	assert_int_equal(row.ended_at, fixed_now() + 5);
+}
+
 static void test_bad_meta_leaves_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -178,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_meta_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_may_read, setup, teardown),
 	};
 
