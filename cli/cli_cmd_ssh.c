@@ -390,7 +390,9 @@ static int forward_only(struct cli_fwds *fwds)
 static int start_forwards(const struct ssh_args *a, const struct cli_profile *p,
     struct cli_fwds **out)
 {
-	const struct cli_fwd_target to = { p->broker, p->ca_pin, p->token, a->host, a->login };
+	/* -N leaves the terminal cooked: a held forward may ask for a code. */
+	const struct cli_fwd_target to = { p->broker, p->ca_pin, p->token, a->host, a->login,
+	    a->no_command && isatty(STDIN_FILENO) };
 	char err[512];
 
 	*out = NULL;

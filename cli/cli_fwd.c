@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cli/cli_cmd_approve.h"
 #include "cli/cli_out.h"
 #include "cli/cli_ws.h"
 #include "common/crypto.h"
@@ -28,6 +29,7 @@ struct cli_fwds {
 	int fds[CLI_FWD_MAX];
 	size_t n;
 	char *broker, *pin, *token, *host, *login;
+	int may_ask;
 	/* The forwards running, and whether they should end. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -121,6 +123,19 @@ static int stopping(const struct cli_fwds *f)
 	return s;
 }
 
+/* The caller's code for held request id, one prompt at a time. */
+static void ask_code(const char *id)
+{
+	static pthread_mutex_t prompt = PTHREAD_MUTEX_INITIALIZER;
+	int stepped_up;
+
+	if (id != NULL) {
+		pthread_mutex_lock(&prompt);
+		(void)cli_approve_send("ssh", id, NULL, 0, NULL, &stepped_up);
+		pthread_mutex_unlock(&prompt);
+	}
+}
+
 /* The request, then the broker's answer until it runs. 0, or an error
  * printed. */
 static int start(struct conn *c, struct cli_ws *ws)
@@ -162,6 +177,10 @@ static int start(struct conn *c, struct cli_ws *ws)
 			    c->spec->to_port, cli_clean(msg, 0, clean, sizeof(clean)));
 		}
 		r = strcmp(type, "held") == 0 ? 0 : ZT_ERR_DENIED;
+		if (r == 0 && c->f->may_ask &&
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "self_stepup"))) {
+			ask_code(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "id")));
+		}
 		cJSON_Delete(j);
 	}
 	return r != 0 ? r : ZT_ERR_TIMEOUT;
@@ -275,6 +294,7 @@ int cli_fwds_listen(const struct cli_fwd_spec *specs, size_t n,
 	if (f != NULL) {
 		pthread_mutex_init(&f->mu, NULL);
 		pthread_cond_init(&f->cv, NULL);
+		f->may_ask = to->may_ask;
 	}
 	if (f == NULL || n > CLI_FWD_MAX || (f->broker = strdup(to->broker)) == NULL ||
 	    (f->pin = strdup(to->pin)) == NULL || (f->token = strdup(to->token)) == NULL ||

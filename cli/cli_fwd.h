@@ -7,7 +7,9 @@
  * WebSocket to /ws/tcp, which the broker decides as one call of the tool
  * port_forward (a role needs options.port_forwarding: true) and relays to
  * HOST:PORT as the remote host sees it. A refused forward closes its local
- * connection and says why on standard error; the others go on.
+ * connection and says why on standard error; the others go on. A forward
+ * held for the caller's step-up asks for the code (one prompt at a time)
+ * when it may.
  */
 #ifndef ZT_CLI_FWD_H
 #define ZT_CLI_FWD_H
@@ -31,9 +33,13 @@ int cli_fwd_parse(const char *text, struct cli_fwd_spec *out);
 struct cli_fwds;
 
 /* Where the forwards go: the broker, its pin, the session token (copied,
- * wiped at close), the host and login of the session. */
+ * wiped at close), the host and login of the session; and whether a
+ * forward held for the caller's own MFA step-up may ask for the code on
+ * the terminal (not while a shell has it in raw mode: then the message
+ * says where to answer). */
 struct cli_fwd_target {
 	const char *broker, *pin, *token, *host, *login;
+	int may_ask;
 };
 
 /* Listens on every spec. 0 with *out, or ZT_ERR_NET with err naming the

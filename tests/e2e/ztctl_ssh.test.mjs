@@ -29,6 +29,7 @@ let dev;        // {home, secret, step}: a user with role "term"
 let ops;        // a user with role "term-mfa" (per_session, 1m), logged in at the start
 let opsAt;      // when ops logged in (ms)
 let shellEnd;   // the end event of the first shell session
+let fwdMfa;     // a user whose forwards need a step-up each (per_call), logged in at the start
 
 // ztctl ssh ARGS in a 80x24 terminal (100x30 after resize()): type(text),
 // waitFor(re) on what the terminal shows, resize(), done (resolves {code,
@@ -68,6 +69,9 @@ before(async () => {
   dev = await ztctlAccount(broker, 'dev', 'term');
   ops = await ztctlAccount(broker, 'ops1', 'term-mfa');
   opsAt = Date.now();
+  applyRole(broker, `kind: role\nname: fwd-mfa\nallow:\n  hosts: {env: staging}\n  logins: [${USER}]\n`
+    + '  tools: [port_forward]\noptions:\n  port_forwarding: true\n  mfa: per_call\n');
+  fwdMfa = await ztctlAccount(broker, 'fwdmfa', 'fwd-mfa');
 });
 
 after(async () => {
@@ -324,6 +328,36 @@ test('ztctl ssh -L forwards to a TCP server behind the agent only for a role wit
 
 // And at the next start the recording the killed run left is bound as it
 // is then (recording.recovered), so audit verify holds it to that.
+// ztctl ssh -N leaves its terminal cooked: a forward held for the caller's
+// own step-up asks for the code there (after the MFA test's wait, the
+// login's code is long used).
+test('ztctl ssh -N -L: a forward held for a step-up asks for the code in the terminal', async () => {
+  const echo = await echoServer();
+  const port = await freePort();
+  const t = terminal(fwdMfa.home, ['-N', '-L', `${port}:127.0.0.1:${echo.port}`, `${USER}@web1`]);
+  try {
+    await until(() => new Promise((ok) => {
+      const c = net.connect(port, '127.0.0.1', () => ok(c));
+      c.on('error', () => ok(false));
+    }).then((c) => { if (c) { t.probe = c; return true; } return false; }), 'the -L port listening');
+    await t.waitFor(/one-time code: /, 'the code prompt');
+    await until(() => step() > fwdMfa.step, 'a code the login did not use', 40000);
+    t.type(`${totp(fwdMfa.secret, step())}\r`);
+    const back = await new Promise((resolve) => {
+      t.probe.on('data', (d) => resolve(String(d)));
+      t.probe.write('after-step-up');
+    });
+    assert.equal(back, 'after-step-up');
+    t.probe.destroy();
+    const allowed = auditEvents(broker, 'tool.port_forward').filter((e) => e.actor === 'user:fwdmfa');
+    assert.equal(allowed.at(-1).outcome, 'allowed');
+    assert.equal(allowed.at(-1).details.released_by, 'step-up');
+  } finally {
+    t.p.kill('SIGTERM');
+    echo.close();
+  }
+});
+
 test('the broker killed mid-session: ztctl says so, exits 255, the terminal is cooked again; the next start binds the recording', async () => {
   let b2 = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
   const s2 = startSshd({ userCa: admin(b2, 'ca', 'ssh-user-pub').stdout });
