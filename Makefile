@@ -90,7 +90,19 @@ $(LIBBASE): $(call obj,$(BASE_SRC))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIBBRK): $(call obj,$(BROKER_SRC))
+# The web console's files (web/README.md), compiled into the broker as a
+# generated C table (web/embed.sh): nothing is read from web/ at run time.
+WEB_FILES   := web/index.html web/console.css $(sort $(wildcard web/js/*.js))
+CONSOLE_GEN := gen/brk_console_assets
+
+$(BUILD)/$(CONSOLE_GEN).c: web/embed.sh $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	sh web/embed.sh $@ $(WEB_FILES)
+
+$(BUILD)/$(CONSOLE_GEN).o: $(BUILD)/$(CONSOLE_GEN).c
+	$(CC) $(CFLAGS) $(ZT_CFLAGS) -c -o $@ $<
+
+$(LIBBRK): $(call obj,$(BROKER_SRC)) $(BUILD)/$(CONSOLE_GEN).o
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -211,11 +223,18 @@ FUZZ_BUILD  := build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -MMD -MP $(PKG_CFLAGS) \
                -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) $(BASE_SRC) $(BROKER_SRC) \
-                $(CLI_SRC) $(AGENT_SRC))
+                $(CLI_SRC) $(AGENT_SRC)) $(FUZZ_BUILD)/$(CONSOLE_GEN).o
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_SRC))
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/$(CONSOLE_GEN).c: web/embed.sh $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	sh web/embed.sh $@ $(WEB_FILES)
+
+$(FUZZ_BUILD)/$(CONSOLE_GEN).o: $(FUZZ_BUILD)/$(CONSOLE_GEN).c
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/%.o $(FUZZ_LIB_OBJ)

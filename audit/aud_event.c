@@ -110,6 +110,9 @@ static const struct need needs[] = {
 	 * connections refused or timed out. Nothing happens on their
 	 * strength. */
 	{ "auth.token", AUD_BEST_EFFORT },
+	/* A web session cookie sent without its CSRF token or from another
+	 * origin (broker/brk_websession.h): refused, nothing done. */
+	{ "auth.web", AUD_BEST_EFFORT },
 	{ "http.connection", AUD_BEST_EFFORT },
 };
 

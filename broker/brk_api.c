@@ -21,6 +21,7 @@
 #include "broker/brk_auditapi.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_watch.h"
+#include "broker/brk_websession.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -29,7 +30,8 @@
 
 /* PUBLIC: a JSON body, no token; AUTH: a bearer token; AUTH_BODY: a bearer
  * token and a JSON body; INFO: neither; ADMIN: an administrator's bearer
- * token and, for POST, a JSON body. */
+ * token and, for POST, a JSON body. Where a bearer token is asked for, a
+ * web session cookie with its CSRF header does too (brk_websession.h). */
 enum route_kind { ROUTE_PUBLIC, ROUTE_AUTH, ROUTE_AUTH_BODY, ROUTE_INFO, ROUTE_ADMIN };
 
 struct route {
@@ -51,6 +53,9 @@ struct route {
 	/* The route serves every path below path (which ends in '/'): the
 	 * handler reads the rest (an id) itself. */
 	int under;
+	/* A web session cookie is taken here without its CSRF header (the
+	 * route tells the page its token; brk_websession.h). */
+	int csrf_exempt;
 };
 
 enum { NO_KICK, KICK };
@@ -75,6 +80,9 @@ static void resource_metadata(struct brk *b, struct brk_resp *resp)
 static const struct route routes[] = {
 	{ "POST", "/v1/enroll", ROUTE_PUBLIC, .pub = brk_auth_enroll },
 	{ "POST", "/v1/login", ROUTE_PUBLIC, .pub = brk_auth_login },
+	{ "POST", "/v1/web/login", ROUTE_PUBLIC, .pub = brk_websession_login },
+	{ "GET", "/v1/web/session", ROUTE_AUTH, .auth = brk_websession_get, .csrf_exempt = 1 },
+	{ "POST", "/v1/web/logout", ROUTE_AUTH, .auth = brk_websession_logout, .kicks = KICK },
 	{ "GET", "/v1/whoami", ROUTE_AUTH, .auth = brk_auth_whoami },
 	{ "POST", "/v1/logout", ROUTE_AUTH, .auth = brk_auth_logout, .kicks = KICK },
 	{ "GET", "/v1/hosts", ROUTE_AUTH, .auth = brk_hosts_api },
@@ -280,7 +288,11 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 		    BRK_BODY_MAX);
 		return;
 	}
-	if (brk_identity_authenticate(b, req, &who, resp) != 0) {
+	/* The cookie only when no Authorization header is sent, and then
+	 * under its CSRF and Origin rule. */
+	if (req->authorization == NULL && req->cookie_web != NULL ?
+	    brk_websession_authenticate(b, req, !rt->csrf_exempt, &who, resp) != 0 :
+	    brk_identity_authenticate(b, req, &who, resp) != 0) {
 		return;
 	}
 	snprintf(resp->actor, sizeof(resp->actor), "%s", who.actor);

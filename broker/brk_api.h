@@ -53,6 +53,11 @@ struct brk_req {
 	const char *cookie_session;
 	const char *cookie_csrf;
 	const struct brk_form *form;
+	/* /v1 only: the console's web session cookie, its CSRF header and the
+	 * Origin header (brk_websession.h); NULL when absent. */
+	const char *cookie_web;
+	const char *csrf;
+	const char *origin;
 	/* The URL's query arguments (?host=web1&limit=10), decoded, in the
 	 * same bounded form; NULL when there are none to read. A bad one (a
 	 * key repeated, too many, too long) marks it bad. */

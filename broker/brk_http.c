@@ -25,9 +25,11 @@
 #include "broker/brk_api.h"
 #include "broker/brk_body.h"
 #include "broker/brk_conn.h"
+#include "broker/brk_console.h"
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_watch.h"
 #include "broker/brk_web.h"
+#include "broker/brk_websession.h"
 #include "broker/brk_work.h"
 #include "broker/brk_xfer.h"
 #include "broker/brk_ws.h"
@@ -70,6 +72,8 @@ struct req_state {
 	/* A browser page (brk_web.h): its form, read by libmicrohttpd's post
 	 * processor. */
 	int web;
+	/* A file of the web console (brk_console.h), answered at once. */
+	int console;
 	struct MHD_PostProcessor *pp;
 	struct brk_form form;
 	struct brk_form query;
@@ -142,6 +146,15 @@ void brk_http_common_headers(struct MHD_Response *r, const struct brk_resp *resp
 	}
 }
 
+static void add_cookies(struct MHD_Response *r, const struct brk_resp *resp)
+{
+	for (size_t i = 0; i < sizeof(resp->set_cookie) / sizeof(resp->set_cookie[0]); i++) {
+		if (resp->set_cookie[i][0] != '\0') {
+			MHD_add_response_header(r, "Set-Cookie", resp->set_cookie[i]);
+		}
+	}
+}
+
 /* A page for a browser: HTML (or a redirect) with the headers that keep
  * it from being framed, scripted or leaking its URL. */
 static struct MHD_Response *page_response(const struct brk_resp *resp)
@@ -158,11 +171,7 @@ static struct MHD_Response *page_response(const struct brk_resp *resp)
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	brk_http_common_headers(r, resp);
-	for (size_t i = 0; i < sizeof(resp->set_cookie) / sizeof(resp->set_cookie[0]); i++) {
-		if (resp->set_cookie[i][0] != '\0') {
-			MHD_add_response_header(r, "Set-Cookie", resp->set_cookie[i]);
-		}
-	}
+	add_cookies(r, resp);
 	if (resp->location[0] != '\0') {
 		MHD_add_response_header(r, "Location", resp->location);
 	}
@@ -217,6 +226,7 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	brk_http_common_headers(r, resp);
+	add_cookies(r, resp);
 	if (resp->www_authenticate) {
 		MHD_add_response_header(r, "WWW-Authenticate",
 		    challenge != NULL ? challenge : "Bearer realm=\"zt\"");
@@ -333,6 +343,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		brk_conn_phase(c, BRK_CONN_BODY);
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
 		rs->web = brk_web_path(url);
+		rs->console = brk_console_path(url);
 		rs->xfer = strncmp(url, BRK_XFER_PATH, strlen(BRK_XFER_PATH)) == 0;
 		rs->ws = h->b->wss != NULL && strncmp(url, BRK_WS_PATH, strlen(BRK_WS_PATH)) == 0;
 		if (!rs->mcp && !rs->xfer && brk_body_declared_over(c, BRK_BODY_MAX) &&
@@ -376,6 +387,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return ret;
 	}
+	if (rs->console) {
+		return brk_console_serve(c, method, url);
+	}
 	/* The connection stays suspended while api_job runs: libmicrohttpd
 	 * calls again only once the job is done. */
 	if (rs->done) {
@@ -405,6 +419,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rs->req.cookie_csrf = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
 		    BRK_WEB_CSRF_COOKIE);
 		rs->req.form = &rs->form;
+	} else {
+		rs->req.cookie_web = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+		    BRK_WEBSESSION_COOKIE);
+		rs->req.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    BRK_WEBSESSION_CSRF_HEADER);
+		rs->req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	}
 	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
 		log_warn("%s %s from %s: 503, every worker busy", method, url, rs->source);

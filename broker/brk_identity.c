@@ -208,11 +208,11 @@ int brk_identity_authenticate(struct brk *b, const struct brk_req *req,
 	return from_token(b, req, bearer_token(req->authorization), who, resp);
 }
 
-int brk_identity_from_cookie(struct brk *b, const struct brk_req *req,
+int brk_identity_from_cookie(struct brk *b, const struct brk_req *req, const char *cookie,
     struct brk_identity *who, struct brk_resp *resp)
 {
-	if (req->cookie_session == NULL) {
+	if (cookie == NULL) {
 		return ZT_ERR_AUTH;
 	}
-	return from_token(b, req, bearer_token_text(req->cookie_session), who, resp);
+	return from_token(b, req, bearer_token_text(cookie), who, resp);
 }

@@ -4,8 +4,9 @@
  * Every front door (the /v1 API, /mcp, later the web console and the
  * terminals) turns its credential into a struct brk_identity here, and
  * everything after (the gate, the handlers, audit) takes it by pointer.
- * A bearer token is the credential today; a web session cookie will be
- * another way in to the same struct.
+ * A bearer token is the credential of ztctl and MCP clients; a web
+ * session cookie (brk_websession.h) is the browser's way in to the same
+ * struct.
  */
 #ifndef ZT_BRK_IDENTITY_H
 #define ZT_BRK_IDENTITY_H
@@ -49,11 +50,12 @@ struct brk_identity {
 int brk_identity_authenticate(struct brk *b, const struct brk_req *req,
     struct brk_identity *who, struct brk_resp *resp);
 
-/* The same for a browser: the web session cookie (req->cookie_session)
+/* The same for a browser: a web session cookie's value (NULL: none)
  * instead of the header. ZT_ERR_AUTH when there is no cookie (resp
- * untouched); else as brk_identity_authenticate. Only pages with CSRF
- * tokens call it: /v1 never takes a cookie. */
-int brk_identity_from_cookie(struct brk *b, const struct brk_req *req,
+ * untouched); else as brk_identity_authenticate. Only callers that check
+ * a CSRF token call it: the approval page (brk_web.h) and the console's
+ * rule for /v1 (brk_websession.h). */
+int brk_identity_from_cookie(struct brk *b, const struct brk_req *req, const char *cookie,
     struct brk_identity *who, struct brk_resp *resp);
 
 /* Reads the identity behind a token hash again, as it is now (roles,

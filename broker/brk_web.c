@@ -14,6 +14,7 @@
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_approvals.h"
+#include "broker/brk_websession.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -21,7 +22,7 @@
 #include "common/json.h"
 #include "store/store.h"
 
-#define CSRF_HEX (2 * CRYPTO_SHA256_LEN)
+#define CSRF_HEX BRK_CSRF_HEX
 #define LOGIN_SUFFIX "/login"
 
 /* ---- forms ---- */
@@ -177,34 +178,12 @@ static const char *error_of(const struct brk_resp *r)
 	return m != NULL ? m : "the request failed";
 }
 
-/* ---- CSRF ---- */
-
-/* The token of a form: HMAC(web_key, what || value), hex. */
-static void csrf_token(const struct brk *b, const char *what, const char *value,
-    char out[CSRF_HEX + 1])
-{
-	uint8_t mac[64];
-	char msg[STORE_HASH_HEX + 32];
-	size_t n = 0;
-
-	snprintf(msg, sizeof(msg), "%s:%s", what, value);
-	if (crypto_hmac("SHA256", b->web_key, sizeof(b->web_key), msg, strlen(msg), mac,
-	    &n) != 0 || crypto_hex(mac, CRYPTO_SHA256_LEN, out, CSRF_HEX + 1) != 0) {
-		out[0] = '\0';
-	}
-}
+/* ---- CSRF (brk_websession.h's tokens, read from the form) ---- */
 
 static int csrf_ok(const struct brk *b, const struct brk_req *req, const char *what,
     const char *value)
 {
-	const char *got = brk_form_get(req->form, "csrf");
-	char want[CSRF_HEX + 1];
-
-	if (value == NULL || got == NULL || strlen(got) != CSRF_HEX) {
-		return 0;
-	}
-	csrf_token(b, what, value, want);
-	return want[0] != '\0' && crypto_ct_equal(got, want, CSRF_HEX);
+	return brk_websession_csrf_ok(b, what, value, brk_form_get(req->form, "csrf"));
 }
 
 static void set_cookie(struct brk_resp *resp, int slot, const char *name, const char *value,
@@ -235,7 +214,7 @@ static void login_page(struct brk *b, const struct brk_req *req, const char *id,
 		set_cookie(resp, 1, BRK_WEB_CSRF_COOKIE, nonce, BRK_WEB_SESSION_TTL);
 		seed = nonce;
 	}
-	csrf_token(b, "login", seed, csrf);
+	brk_websession_csrf(b, "login", seed, csrf);
 	out = page_start("sign in to answer a held call");
 	if (out != NULL) {
 		if (error != NULL) {
@@ -357,7 +336,7 @@ static void call_page(struct brk *b, const struct brk_identity *who, const char 
 	}
 	buf_putf(out, "</table>\n");
 	if (r == 0 && answer != NULL && strcmp(answer, "none") != 0) {
-		csrf_token(b, "session", who->token_hash, csrf);
+		brk_websession_csrf(b, "session", who->token_hash, csrf);
 		buf_putf(out, "<form method=\"post\" action=\"%s%s\">\n"
 		    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
 		    "<p><label>Your one-time code <input name=\"otp\" inputmode=\"numeric\" "
@@ -457,7 +436,7 @@ void brk_web_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 		return;
 	}
 	memset(&ir, 0, sizeof(ir));
-	authed = brk_identity_from_cookie(b, req, &who, &ir) == 0;
+	authed = brk_identity_from_cookie(b, req, req->cookie_session, &who, &ir) == 0;
 	if (authed && who.kind != STORE_USER) {
 		authed = 0;
 	}

@@ -182,6 +182,11 @@ int store_session_revoke(struct store *st, const char *token_hash, int64_t now);
 /* Records a second-factor proof (a step-up) on a live token at `at`:
  * 0 or ZT_ERR_NOT_FOUND (unknown, revoked or expired). */
 int store_session_set_mfa(struct store *st, const char *token_hash, int64_t at);
+/* Moves a live token's expiry to `until` (a web session's idle timeout,
+ * slid by use; the caller keeps it under the absolute limit): 0 or
+ * ZT_ERR_NOT_FOUND (unknown, revoked or expired at now). */
+int store_session_set_expiry(struct store *st, const char *token_hash, int64_t now,
+    int64_t until);
 /* Revokes every live token of a user or bot; returns how many or an error. */
 int store_session_revoke_all(struct store *st, enum store_principal kind, int64_t principal_id,
     int64_t now);

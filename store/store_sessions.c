@@ -238,6 +238,17 @@ int store_session_prune(struct store *st, int64_t now, int64_t grace_s)
 	return r != 0 ? r : changes;
 }
 
+int store_session_set_expiry(struct store *st, const char *token_hash, int64_t now,
+    int64_t until)
+{
+	if (!st_hash_valid(token_hash)) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	return st_change1(st, "slide a session's expiry", "UPDATE sessions SET expires_at = ?1 "
+	    "WHERE token_hash = ?2 AND revoked_at = 0 AND expires_at > ?3", "iti", until,
+	    token_hash, now);
+}
+
 int store_session_set_mfa(struct store *st, const char *token_hash, int64_t at)
 {
 	if (!st_hash_valid(token_hash)) {

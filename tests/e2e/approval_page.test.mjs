@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  admin, applyRole, auditEvents, awayFromStepEdge, brokerFetch, request, sdk, startAgent,
+  admin, applyRole, auditEvents, brokerFetch, enrolUser, request, sdk, startAgent,
   startBroker, step, stopChecked, tmpdir, totp, until,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
@@ -26,13 +26,7 @@ const PASSWORD = 'a long browser test password';
 // A user through the API; resolves {token, secret, step: the step of the
 // last code it used}.
 async function account(name, roles) {
-  const a = admin(broker, 'users', 'add', name, '--roles', roles);
-  assert.equal(a.code, 0, a.stderr);
-  const invite = a.stdout.match(/^invite: (\S+)$/m)[1];
-  await awayFromStepEdge(12);
-  const e1 = await request(broker, 'POST', '/v1/enroll', { body: { invite, password: PASSWORD } });
-  const secret = e1.body.totp_secret;
-  await request(broker, 'POST', '/v1/enroll', { body: { invite, otp: totp(secret, step() - 1) } });
+  const secret = await enrolUser(broker, name, roles, PASSWORD);
   const at = step();
   const l = await request(broker, 'POST', '/v1/login',
     { body: { user: name, password: PASSWORD, otp: totp(secret, at) } });

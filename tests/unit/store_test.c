@@ -748,6 +748,15 @@ static void test_sessions(void **state)
 	assert_int_equal(store_user_set_locked(f->st, "alice", 0, 800), 0);
 	assert_int_equal(store_session_get(f->st, th('4'), 500, &s), 0);
 	assert_int_equal(store_user_set_locked(f->st, "nobody", 1, 800), ZT_ERR_NOT_FOUND);
+
+	/* A web session's expiry slides while it lives, never once it ended. */
+	add_session(f->st, th('5'), STORE_USER, uid, 1000, 0);
+	assert_int_equal(store_session_set_expiry(f->st, th('5'), 900, 1500), 0);
+	assert_int_equal(store_session_get(f->st, th('5'), 1200, &s), 0);
+	assert_int_equal(s.expires_at, 1500);
+	assert_int_equal(store_session_set_expiry(f->st, th('5'), 1500, 2000), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_set_expiry(f->st, th('1'), 500, 2000), ZT_ERR_NOT_FOUND);
+	assert_int_equal(store_session_set_expiry(f->st, "short", 500, 2000), ZT_ERR_NOT_FOUND);
 }
 
 static void test_revoke_all_and_lock(void **state)

@@ -97,6 +97,23 @@ export async function startBroker({ dir = tmpdir(), args = [], fdLimit } = {}) {
   return { ...d, dir, dataDir, caPem: fs.readFileSync(path.join(dataDir, 'tls-ca.crt')) };
 }
 
+// A user the administrator adds (with roles) and who enrols through the
+// API, confirming the authenticator with the code of the previous step so
+// that the current one is free for a login. Resolves the TOTP secret.
+export async function enrolUser(broker, name, roles, password) {
+  const a = admin(broker, 'users', 'add', name, '--roles', roles);
+  assert.equal(a.code, 0, a.stderr);
+  const invite = a.stdout.match(/^invite: (\S+)$/m)[1];
+  await awayFromStepEdge(12);
+  const e1 = await request(broker, 'POST', '/v1/enroll', { body: { invite, password } });
+  assert.equal(e1.status, 200, JSON.stringify(e1.body));
+  const secret = e1.body.totp_secret;
+  const e2 = await request(broker, 'POST', '/v1/enroll',
+    { body: { invite, otp: totp(secret, step() - 1) } });
+  assert.equal(e2.status, 200, JSON.stringify(e2.body));
+  return secret;
+}
+
 export function admin(broker, ...args) {
   const r = spawnSync(ZTBROKER, ['admin', '--data-dir', broker.dataDir, ...args], { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -1,0 +1,86 @@
+/*
+ * brk_console.c - serves the web console's embedded files (brk_console.h).
+ * The files are static bytes in the binary, so they are answered on the
+ * event-loop thread without a worker.
+ */
+#include "broker/brk_console.h"
+
+#include <string.h>
+
+#include "broker/brk_api.h"
+#include "broker/brk_http.h"
+
+#define INDEX "index.html"
+
+int brk_console_path(const char *path)
+{
+	return strcmp(path, "/") == 0 ||
+	    strncmp(path, BRK_CONSOLE_ASSETS, strlen(BRK_CONSOLE_ASSETS)) == 0;
+}
+
+const struct brk_console_asset *brk_console_find(const char *path)
+{
+	const char *name;
+
+	if (strcmp(path, "/") == 0) {
+		name = INDEX;
+	} else if (strncmp(path, BRK_CONSOLE_ASSETS, strlen(BRK_CONSOLE_ASSETS)) == 0 &&
+	    strcmp(path + strlen(BRK_CONSOLE_ASSETS), INDEX) != 0) {
+		name = path + strlen(BRK_CONSOLE_ASSETS);
+	} else {
+		return NULL;
+	}
+	/* An exact name from the table: no path is ever built from the URL. */
+	for (const struct brk_console_asset *a = brk_console_assets; a->name != NULL; a++) {
+		if (strcmp(a->name, name) == 0) {
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static void console_headers(struct MHD_Response *r)
+{
+	struct brk_resp none;
+
+	memset(&none, 0, sizeof(none));
+	MHD_add_response_header(r, "Content-Security-Policy", BRK_CONSOLE_CSP);
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+	brk_http_common_headers(r, &none);
+}
+
+enum MHD_Result brk_console_serve(struct MHD_Connection *c, const char *method,
+    const char *path)
+{
+	static const char not_found[] = "not found\n", not_allowed[] = "method not allowed\n";
+	const struct brk_console_asset *a = brk_console_find(path);
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	unsigned status;
+
+	if (get && a != NULL) {
+		r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_OK;
+	} else {
+		const char *text = get ? not_found : not_allowed;
+
+		r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+		    MHD_RESPMEM_PERSISTENT);
+		status = get ? MHD_HTTP_NOT_FOUND : MHD_HTTP_METHOD_NOT_ALLOWED;
+	}
+	if (r == NULL) {
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", status == MHD_HTTP_OK ? a->type :
+	    "text/plain; charset=utf-8");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+		MHD_add_response_header(r, "Allow", "GET, HEAD");
+	}
+	console_headers(r);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}

@@ -1,0 +1,69 @@
+/*
+ * brk_websession.h - the web console's session: a login that puts the
+ * session token in a cookie script cannot read, and the rule under which
+ * the /v1 API takes that cookie instead of a bearer token.
+ *
+ *   POST /v1/web/login    {user, password, otp}: the checks, limits,
+ *                         replay protection and audit of /v1/login (the
+ *                         same code); sets the cookie; {user, roles, csrf,
+ *                         expires_at} (the token is never in the body)
+ *   GET  /v1/web/session  {user, roles, csrf, expires_at} for a live cookie
+ *   POST /v1/web/logout   revokes the session and clears the cookie
+ *
+ * The cookie: BRK_WEBSESSION_COOKIE=<token>; Path=/; HttpOnly; Secure;
+ * SameSite=Strict (a session cookie; the __Host- prefix forbids a Domain).
+ * The session ends BRK_WEBSESSION_IDLE seconds after its last use, and at
+ * the latest when a /v1/login token of the same user would (the roles'
+ * max_session_ttl): its stored expiry slides with use under that limit.
+ *
+ * A /v1 request with no Authorization header may authenticate with the
+ * cookie, and then only if (1) an Origin header, when present, is the
+ * broker's own origin (b->base_url), and (2) it carries the session's
+ * CSRF token in BRK_WEBSESSION_CSRF_HEADER (GET /v1/web/session alone is
+ * exempt: it is how the page learns the token). Else 403. With an
+ * Authorization header the cookie is never read.
+ */
+#ifndef ZT_BRK_WEBSESSION_H
+#define ZT_BRK_WEBSESSION_H
+
+#include <cjson/cJSON.h>
+
+#include "common/crypto.h"
+
+struct brk;
+struct brk_req;
+struct brk_resp;
+struct brk_identity;
+
+#define BRK_WEBSESSION_COOKIE "__Host-zt_web"
+#define BRK_WEBSESSION_CSRF_HEADER "X-ZT-CSRF"
+#define BRK_WEBSESSION_IDLE (30 * 60)
+/* The stored expiry is moved at most this often (a write per request
+ * would be a write per click). */
+#define BRK_WEBSESSION_SLIDE 60
+#define BRK_CSRF_HEX (2 * CRYPTO_SHA256_LEN)
+
+/* A CSRF token: HMAC-SHA256 under b->web_key of "what:value", hex, into
+ * out (BRK_CSRF_HEX + 1 bytes; "" on failure). The console uses what
+ * "console" and the session's token hash; the approval page its own. */
+void brk_websession_csrf(const struct brk *b, const char *what, const char *value, char *out);
+/* 1 if got is the token csrf(what, value) in constant time. */
+int brk_websession_csrf_ok(const struct brk *b, const char *what, const char *value,
+    const char *got);
+
+/* Authenticates req by its web session cookie (req->cookie_web) under the
+ * rule above (need_csrf: the header is required) into *who, sliding the
+ * session's expiry; else a 401/403/423/429 error in resp (refusals are
+ * audited, aggregated). 0 or the reason. */
+int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int need_csrf,
+    struct brk_identity *who, struct brk_resp *resp);
+
+/* The handlers of the three routes (brk_api.c's table). */
+void brk_websession_login(struct brk *b, const struct brk_req *req, const cJSON *body,
+    struct brk_resp *resp);
+void brk_websession_get(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, struct brk_resp *resp);
+void brk_websession_logout(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, struct brk_resp *resp);
+
+#endif

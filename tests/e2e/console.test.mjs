@@ -1,0 +1,249 @@
+// The web console's foundation in a real browser (playwright-core driving
+// Debian's chromium) against a real broker: the page at / and its files
+// carry the console's security headers and no inline script or style, load
+// with no CSP violation, sign in with user, password and a computed TOTP
+// code (and show the API's message for a wrong code, a replayed code and a
+// locked account), list the hosts through the cookie + CSRF path, and log
+// out so that the old cookie is refused. Node's https (trusting only the
+// broker's CA) checks the cookie's rule: no CSRF header or a foreign Origin
+// is 403; a bearer header is read instead of the cookie whenever it is sent.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import {
+  admin, applyRole, auditEvents, enrolUser, joinToken, request, sshHostKey,
+  startAgent, startBroker, step, stopChecked, tmpdir, totp,
+} from './lib/zt.mjs';
+
+const PASSWORD = 'a long console test password';
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  + "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+  + "base-uri 'none'";
+const COOKIE = '__Host-zt_web';
+let broker;
+let browser;
+let agent;
+
+// A user enrolled through the API, the current step free: {name, secret}.
+async function account(name, roles = 'viewer') {
+  return { name, secret: await enrolUser(broker, name, roles, PASSWORD) };
+}
+
+// A page that records every CSP violation it sees.
+async function openConsole() {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  const violations = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation',
+      (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const resp = await page.goto(`${broker.url}/`);
+  return { ctx, page, resp, violations };
+}
+
+async function signIn(page, name, code) {
+  await page.getByLabel('User').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('One-time code').fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+// The web session cookie as a Cookie header value.
+function cookieOf(res) {
+  const sc = [].concat(res.headers['set-cookie'] || []).find((c) => c.startsWith(`${COOKIE}=`));
+  assert.ok(sc, `no ${COOKIE} in ${JSON.stringify(res.headers['set-cookie'])}`);
+  return { header: sc.split(';')[0], set: sc };
+}
+
+before(async () => {
+  broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
+  applyRole(broker, 'kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
+  agent = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
+    token: joinToken(broker), hostKey: sshHostKey(), labels: 'env=staging', ssh: '127.0.0.1:1' });
+  assert.ok(agent.joined, agent.out?.stderr);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await agent?.stop?.();
+  await stopChecked(broker);
+});
+
+test('/ and its files: the console headers, no inline script or style', async () => {
+  const index = await request(broker, 'GET', '/');
+  assert.equal(index.status, 200);
+  assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
+  const html = index.body;
+  const scripts = [...html.matchAll(/<script\b[^>]*>/gi)];
+  assert.ok(scripts.length > 0);
+  for (const [tag] of scripts) assert.match(tag, /\ssrc="\/assets\//, `inline script: ${tag}`);
+  assert.doesNotMatch(html, /<script\b[^>]*>[^<]+<\/script>/i);
+  assert.doesNotMatch(html, /<style\b/i);
+  assert.doesNotMatch(html, /\sstyle\s*=/i);
+  assert.doesNotMatch(html, /\son[a-z]+\s*=/i);
+  assert.doesNotMatch(html, /javascript:/i);
+  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(assets.sort(), ['/assets/console.css', '/assets/js/app.js']);
+  const types = { '/': 'text/html; charset=utf-8', '/assets/console.css': 'text/css; charset=utf-8',
+    '/assets/js/app.js': 'text/javascript; charset=utf-8',
+    '/assets/js/api.js': 'text/javascript; charset=utf-8' };
+  for (const [p, type] of Object.entries(types)) {
+    const r = await request(broker, 'GET', p);
+    assert.equal(r.status, 200, p);
+    assert.equal(r.headers['content-type'], type, p);
+    assert.equal(r.headers['content-security-policy'], CSP, p);
+    assert.equal(r.headers['x-frame-options'], 'DENY', p);
+    assert.equal(r.headers['referrer-policy'], 'no-referrer', p);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff', p);
+    assert.equal(r.headers['cache-control'], 'no-store', p);
+  }
+  // Only the embedded files: no path is built from the URL.
+  for (const p of ['/assets/nope.js', '/assets/../Makefile', '/assets/index.html', '/assets/']) {
+    const r = await request(broker, 'GET', p);
+    assert.equal(r.status, 404, p);
+    assert.equal(r.headers['content-security-policy'], CSP, p);
+  }
+  assert.equal((await request(broker, 'POST', '/', { body: {} })).status, 405);
+});
+
+test('the page signs in with a fresh code, lists the hosts, logs out; the old cookie is refused', async () => {
+  const u = await account('carol');
+  const { ctx, page, resp, violations } = await openConsole();
+  try {
+    assert.equal(resp.headers()['content-security-policy'], CSP);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // The first field has the focus, and the fields follow in order.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'login-user');
+    await signIn(page, u.name, totp(u.secret, step()));
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    const row = page.locator('#hosts tbody tr', { hasText: 'web1' });
+    await row.waitFor();
+    assert.match(await row.textContent(), /env=staging/);
+    assert.match(await row.textContent(), /online/);
+    assert.match(await page.locator('#who').textContent(), /carol.*viewer/s);
+
+    const session = (await ctx.cookies()).find((c) => c.name === COOKIE);
+    assert.deepEqual([session.httpOnly, session.secure, session.sameSite, session.path],
+      [true, true, 'Strict', '/']);
+    assert.equal(await page.evaluate(() => document.cookie), '', 'the cookie is not readable by script');
+    // A reload keeps the session.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    const cookie = `${COOKIE}=${session.value}`;
+    assert.equal((await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } })).status, 200);
+
+    // At 1280x800 and at a narrow width the shell stays within the viewport.
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 800 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px at ${width}`);
+    }
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const after = await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } });
+    assert.equal(after.status, 401);
+    assert.equal(after.body.error.code, 'token_revoked');
+    assert.equal(auditEvents(broker, 'session.logout').at(-1).actor, 'user:carol');
+    assert.equal(auditEvents(broker, 'user.login').at(-1).actor, 'user:carol');
+
+    assert.deepEqual(violations, []);
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('the form shows the API\'s message for a wrong code, a replayed code, a locked account', async () => {
+  const dan = await account('dan');
+  const eve = await account('eve');
+  const fay = await account('fay');
+  const { ctx, page } = await openConsole();
+  const alert = page.locator('#login-error');
+  try {
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signIn(page, dan.name, totp(dan.secret, step() + 20));
+    await alert.waitFor();
+    assert.equal(await alert.getAttribute('data-code'), 'invalid_otp');
+    assert.match(await alert.textContent(), /Wrong one-time code.*wrong one-time code/s);
+    // The failed code field is emptied and focused for the next try.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'login-otp');
+
+    const code = totp(eve.secret, step());
+    const l = await request(broker, 'POST', '/v1/login',
+      { body: { user: eve.name, password: PASSWORD, otp: code } });
+    assert.equal(l.status, 200, JSON.stringify(l.body));
+    await signIn(page, eve.name, code);
+    await page.waitForFunction(() => document.getElementById('login-error').dataset.code === 'otp_replayed');
+    assert.match(await alert.textContent(), /already used/);
+
+    assert.equal(admin(broker, 'users', 'lock', fay.name).code, 0);
+    await signIn(page, fay.name, totp(fay.secret, step()));
+    await page.waitForFunction(() => document.getElementById('login-error').dataset.code === 'account_locked');
+    assert.match(await alert.textContent(), /locked by an administrator/);
+    assert.equal(await page.locator('#hosts').count(), 0);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('the API takes the cookie only with its CSRF header and from the broker\'s origin', async () => {
+  const u = await account('gus');
+  const login = await request(broker, 'POST', '/v1/web/login',
+    { body: { user: u.name, password: PASSWORD, otp: totp(u.secret, step()) } });
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  const { header: cookie, set } = cookieOf(login);
+  assert.match(set, /; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+  assert.equal(login.body.user, 'gus');
+  assert.deepEqual(login.body.roles, ['viewer']);
+  assert.match(login.body.csrf, /^[0-9a-f]{64}$/);
+  assert.equal(login.body.token, undefined, 'the token is only in the cookie');
+  assert.ok(!JSON.stringify(login.body).includes(cookie.split('=')[1]));
+  // Idle for 30 minutes at most.
+  assert.equal(login.body.idle_timeout_s, 1800);
+  assert.ok(login.body.expires_at <= Date.now() / 1000 + 1800 + 2);
+  const csrf = login.body.csrf;
+
+  const s = await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } });
+  assert.equal(s.status, 200);
+  assert.equal(s.body.csrf, csrf);
+
+  const hosts = await request(broker, 'GET', '/v1/hosts', { headers: { Cookie: cookie, 'X-ZT-CSRF': csrf } });
+  assert.equal(hosts.status, 200);
+  assert.equal(hosts.body.hosts[0].name, 'web1');
+  // The broker's own origin is fine.
+  assert.equal((await request(broker, 'GET', '/v1/hosts',
+    { headers: { Cookie: cookie, 'X-ZT-CSRF': csrf, Origin: broker.url } })).status, 200);
+
+  const refused = [
+    [{}, 'csrf_required'],
+    [{ 'X-ZT-CSRF': '0'.repeat(64) }, 'csrf_mismatch'],
+    [{ 'X-ZT-CSRF': csrf, Origin: 'https://evil.example' }, 'forbidden_origin'],
+    [{ 'X-ZT-CSRF': csrf, Origin: `${broker.url.replace('https:', 'http:')}` }, 'forbidden_origin'],
+  ];
+  for (const [h, code] of refused) {
+    const r = await request(broker, 'POST', '/v1/web/logout', { headers: { Cookie: cookie, ...h } });
+    assert.equal(r.status, 403, JSON.stringify(h));
+    assert.equal(r.body.error.code, code);
+  }
+  assert.equal((await request(broker, 'GET', '/v1/hosts', { headers: { Cookie: cookie } })).status, 403);
+  // With Authorization the cookie is never read.
+  const bearer = await request(broker, 'GET', '/v1/hosts',
+    { headers: { Cookie: cookie, 'X-ZT-CSRF': csrf, Authorization: 'Bearer zts_nope' } });
+  assert.equal(bearer.status, 401);
+  // Still alive after all the refusals; the right header, no Origin: done.
+  const out = await request(broker, 'POST', '/v1/web/logout', { headers: { Cookie: cookie, 'X-ZT-CSRF': csrf } });
+  assert.equal(out.status, 200, JSON.stringify(out.body));
+  assert.match(cookieOf(out).set, /^__Host-zt_web=; Max-Age=0;/);
+  const gone = await request(broker, 'GET', '/v1/hosts', { headers: { Cookie: cookie, 'X-ZT-CSRF': csrf } });
+  assert.equal(gone.status, 401);
+  assert.ok(auditEvents(broker, 'auth.web').some((e) => e.actor === 'user:gus'
+    && e.details.reason === 'csrf_required'));
+});
