@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { connectProxy } from './lib/proxy.mjs';
 import {
   applyRole, startBroker, stopChecked, tmpdir, ZTCTL, ztctl, ztctlLogin,
 } from './lib/zt.mjs';
@@ -116,29 +117,14 @@ describe('ztctl over libcurl', () => {
   });
 
   test('HTTPS_PROXY is used: the proxy sees a CONNECT to the broker', async () => {
-    const seen = [];
-    const proxy = http.createServer((_, res) => { res.writeHead(405); res.end(); });
-    proxy.on('connect', (req, sock, head) => {
-      seen.push(req.url);
-      sock.on('error', () => {});
-      const [host, port] = req.url.split(':');
-      const up = net.connect(Number(port), host, () => {
-        sock.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        up.write(head);
-        up.pipe(sock);
-        sock.pipe(up);
-      });
-      up.on('error', () => sock.destroy());
-    });
-    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await connectProxy();
     try {
-      const env = cleanEnv({ HTTPS_PROXY: `http://127.0.0.1:${proxy.address().port}` });
+      const env = cleanEnv({ HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` });
       const r = await ztctl(['status'], { home, env });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /http-alice/);
-      assert.ok(seen.includes(`127.0.0.1:${broker.port}`), `CONNECTs seen: ${seen.join(', ')}`);
+      assert.ok(proxy.seen.includes(`127.0.0.1:${broker.port}`), `CONNECTs seen: ${proxy.seen.join(', ')}`);
     } finally {
-      proxy.closeAllConnections?.();
       proxy.close();
     }
   });

@@ -11,12 +11,12 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import {
   admin, applyRole, auditEvents, BUILD, startAgent, startBroker, stopChecked, tmpdir, totp,
   step, until, ZTCTL, ztctl, ztctlAccount, ztctlHome,
 } from './lib/zt.mjs';
+import { connectProxy } from './lib/proxy.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
 const PTY_RUN = path.join(BUILD, 'tests/tools/pty_run');
@@ -181,29 +181,14 @@ test('a command: stdout and stderr apart, its status, no terminal unless -t', as
 });
 
 test('through an HTTPS proxy (HTTPS_PROXY): the WebSocket rides its CONNECT', async () => {
-  const seen = [];
-  const proxy = http.createServer((_, res) => { res.writeHead(405); res.end(); });
-  proxy.on('connect', (req, sock, head) => {
-    seen.push(req.url);
-    sock.on('error', () => {});
-    const [host, port] = req.url.split(':');
-    const up = net.connect(Number(port), host, () => {
-      sock.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      up.write(head);
-      up.pipe(sock);
-      sock.pipe(up);
-    });
-    up.on('error', () => sock.destroy());
-  });
-  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const proxy = await connectProxy();
   try {
     const r = await ztctl(['ssh', `${USER}@web1`, 'echo via-proxy'], { home: dev.home,
-      env: { HTTPS_PROXY: `http://127.0.0.1:${proxy.address().port}`, NO_PROXY: '', no_proxy: '' } });
+      env: { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: '', no_proxy: '' } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'via-proxy\n');
-    assert.ok(seen.includes(`127.0.0.1:${broker.port}`), JSON.stringify(seen));
+    assert.ok(proxy.seen.includes(`127.0.0.1:${broker.port}`), JSON.stringify(proxy.seen));
   } finally {
-    proxy.closeAllConnections?.();
     proxy.close();
   }
 });
