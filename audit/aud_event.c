@@ -80,6 +80,7 @@ static const struct need needs[] = {
 	 * (GET /v1/recordings/ID): like an administrator's reads, handed out
 	 * only on record, since who read what is asked after a leak. */
 	{ "audit.read", AUD_MUST },
+	{ "audit.verify", AUD_MUST },
 	{ "recording.read", AUD_MUST },
 	/* A recording a stopped broker left running, bound at the next start. */
 	{ "recording.recovered", AUD_MUST },

@@ -19,6 +19,7 @@
 #include "broker/brk_apiadmin.h"
 #include "broker/brk_approvals.h"
 #include "broker/brk_auditapi.h"
+#include "broker/brk_auditlog.h"
 #include "broker/brk_httphdr.h"
 #include "broker/brk_watch.h"
 #include "broker/brk_websession.h"
@@ -90,7 +91,9 @@ static const struct route routes[] = {
 	{ "GET", "/v1/recordings", ROUTE_AUTH, .auth = brk_auditapi_recordings_ls },
 	{ "GET", "/v1/recordings/", ROUTE_AUTH, .auth = brk_auditapi_recording_get,
 	    .under = UNDER },
-	{ "GET", "/v1/audit", ROUTE_AUTH, .auth = brk_auditapi_audit },
+	{ "GET", "/v1/audit", ROUTE_AUTH, .auth = brk_auditlog_ls },
+	{ "GET", "/v1/audit/verify", ROUTE_AUTH, .auth = brk_auditlog_verify },
+	{ "GET", "/v1/audit/export", ROUTE_AUTH, .auth = brk_auditlog_export },
 	{ "POST", "/v1/approvals/approve", ROUTE_AUTH_BODY, .auth_body = brk_approvals_approve },
 	{ "POST", "/v1/approvals/deny", ROUTE_AUTH_BODY, .auth_body = brk_approvals_deny },
 	{ "POST", "/v1/tokens", ROUTE_ADMIN, .admin = &brk_apiadmin_token_add },
@@ -130,6 +133,7 @@ void brk_resp_clear(struct brk_resp *resp)
 	/* Responses carry session and join tokens. */
 	json_delete_wiped(resp->json);
 	free(resp->html);
+	free(resp->body);
 	if (resp->file_type != NULL) {
 		close(resp->file_fd);
 	}
@@ -148,6 +152,11 @@ void brk_resp_error(struct brk_resp *resp, int status, const char *code, const c
 	va_end(ap);
 	cJSON_Delete(resp->json);
 	resp->json = NULL;
+	/* An error replaces a body made in memory (an export) too. */
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_type = NULL;
+	resp->body_len = 0;
 	resp->status = status;
 	root = cJSON_CreateObject();
 	err = cJSON_AddObjectToObject(root, "error");

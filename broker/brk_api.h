@@ -86,6 +86,12 @@ struct brk_resp {
 	const char *file_type;
 	int file_fd;
 	uint64_t file_size;
+	/* Text made in memory as the body instead of JSON (an export): when
+	 * body_type (static text, the Content-Type) is set, body (owned:
+	 * brk_resp_clear frees it) holds body_len bytes. */
+	const char *body_type;
+	char *body;
+	size_t body_len;
 };
 
 /* Handles one request; always fills resp (status and JSON body). */

@@ -1,5 +1,5 @@
 /*
- * brk_auditapi.c - GET /v1/recordings, /v1/recordings/ID and /v1/audit
+ * brk_auditapi.c - GET /v1/recordings and /v1/recordings/ID
  * (brk_auditapi.h): the query read through its bounds, who may see what
  * decided by brk_recordings and brk_policy, the reads put on record.
  */
@@ -16,59 +16,16 @@
 #include "broker/brk.h"
 #include "broker/brk_identity.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_query.h"
 #include "broker/brk_recordings.h"
 #include "common/err.h"
 #include "common/log.h"
 
 #define REC_PREFIX "/v1/recordings/"
 
-/* ---- the query ---- */
+/* ---- shared with brk_auditlog.c ---- */
 
-/* The query's value of key (NULL when absent), or an error response for a
- * query that is not one or a value over max bytes. */
-static int query_str(const struct brk_req *req, const char *key, size_t max, const char **out,
-    struct brk_resp *resp)
-{
-	*out = NULL;
-	if (req->query != NULL && req->query->bad) {
-		brk_resp_error(resp, 400, "invalid_request", "malformed query string (a key "
-		    "repeated, too many or too long)");
-		return ZT_ERR_INVALID;
-	}
-	*out = brk_form_get(req->query, key);
-	if (*out != NULL && (**out == '\0' || strlen(*out) > max)) {
-		brk_resp_error(resp, 400, "invalid_request", "query argument %s must be 1 to %zu "
-		    "bytes", key, max);
-		return ZT_ERR_INVALID;
-	}
-	return 0;
-}
-
-/* An integer argument in [min, max], def when absent. */
-static int query_int(const struct brk_req *req, const char *key, int64_t min, int64_t max,
-    int64_t def, int64_t *out, struct brk_resp *resp)
-{
-	const char *v = NULL;
-	char *end = NULL;
-	long long n;
-	int r;
-
-	*out = def;
-	if ((r = query_str(req, key, 20, &v, resp)) != 0 || v == NULL) {
-		return r;
-	}
-	n = strtoll(v, &end, 10);
-	if (v[0] < '0' || v[0] > '9' || *end != '\0' || n < min || n > max) {
-		brk_resp_error(resp, 400, "invalid_request", "query argument %s must be an "
-		    "integer from %lld to %lld", key, (long long)min, (long long)max);
-		return ZT_ERR_INVALID;
-	}
-	*out = n;
-	return 0;
-}
-
-/* Whether who audits; a 500 in resp when the roles cannot be read. */
-static int auditor(struct brk *b, const struct brk_identity *who, int *yes,
+int brk_auditapi_auditor(struct brk *b, const struct brk_identity *who, int *yes,
     struct brk_resp *resp)
 {
 	int r = brk_policy_auditor(b->roles, who->kind, who->roles, yes);
@@ -80,8 +37,7 @@ static int auditor(struct brk *b, const struct brk_identity *who, int *yes,
 	return r;
 }
 
-/* Records a read (audit.read, recording.read) from who. d is taken. */
-static int record(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
+int brk_auditapi_record(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     const char *type, const char *outcome, const char *reason, cJSON *d)
 {
 	int r = aud_record(b->store, b->agg, brk_now_ms(), &(struct aud_event){
@@ -138,10 +94,10 @@ void brk_auditapi_recordings_ls(struct brk *b, const struct brk_req *req,
 	int yes = 0, r;
 	cJSON *arr;
 
-	if (query_str(req, "host", STORE_NAME_MAX, &f.host, resp) != 0 ||
-	    query_str(req, "user", STORE_NAME_MAX, &user, resp) != 0 ||
-	    query_int(req, "limit", 1, STORE_REC_LIST_MAX, STORE_REC_LIST_MAX, &limit,
-	    resp) != 0 || auditor(b, who, &yes, resp) != 0) {
+	if (brk_query_str(req, "host", STORE_NAME_MAX, &f.host, resp) != 0 ||
+	    brk_query_str(req, "user", STORE_NAME_MAX, &user, resp) != 0 ||
+	    brk_query_int(req, "limit", 1, STORE_REC_LIST_MAX, STORE_REC_LIST_MAX, &limit,
+	    resp) != 0 || brk_auditapi_auditor(b, who, &yes, resp) != 0) {
 		return;
 	}
 	if (user != NULL) {
@@ -230,7 +186,7 @@ void brk_auditapi_recording_get(struct brk *b, const struct brk_req *req,
 		cJSON_Delete(d);
 		d = NULL;
 	}
-	if (d == NULL || record(b, req, who, "recording.read", r == 0 ? "success" : "denied",
+	if (d == NULL || brk_auditapi_record(b, req, who, "recording.read", r == 0 ? "success" : "denied",
 	    r == 0 ? NULL : "no such recording, or not the caller's", d) != 0) {
 		brk_resp_clear(resp);
 		brk_resp_unrecorded(resp);
@@ -238,72 +194,5 @@ void brk_auditapi_recording_get(struct brk *b, const struct brk_req *req,
 	}
 	if (r != 0) {
 		brk_resp_error(resp, 404, "not_found", "no such recording");
-	}
-}
-
-/* ---- GET /v1/audit ---- */
-
-struct page {
-	cJSON *events;
-	int64_t limit, n, last_seq;
-	size_t bytes;
-};
-
-static int add_event(const struct store_audit_row *row, void *arg)
-{
-	struct page *p = arg;
-	cJSON *o = aud_row_json(row);
-
-	if (o == NULL || !cJSON_AddItemToArray(p->events, o)) {
-		cJSON_Delete(o);
-		return ZT_ERR_NOMEM;
-	}
-	p->n++;
-	p->last_seq = row->seq;
-	p->bytes += strlen(row->details);
-	/* 1 stops the walk: the page is full. */
-	return p->n >= p->limit || p->bytes >= BRK_AUDIT_PAGE_BYTES ? 1 : 0;
-}
-
-void brk_auditapi_audit(struct brk *b, const struct brk_req *req,
-    const struct brk_identity *who, struct brk_resp *resp)
-{
-	struct page p;
-	int64_t since = 0;
-	int yes = 0, r;
-	cJSON *d;
-
-	memset(&p, 0, sizeof(p));
-	if (query_int(req, "since", 0, INT64_MAX, 0, &since, resp) != 0 ||
-	    query_int(req, "limit", 1, BRK_AUDIT_PAGE_MAX, BRK_AUDIT_PAGE_DEFAULT, &p.limit,
-	    resp) != 0 || auditor(b, who, &yes, resp) != 0) {
-		return;
-	}
-	if (!yes) {
-		brk_resp_error(resp, 403, "forbidden", "%s may not read the audit log: that takes "
-		    "a role with options: {auditor: true}", who->actor);
-	} else {
-		resp->json = cJSON_CreateObject();
-		p.events = cJSON_AddArrayToObject(resp->json, "events");
-		p.last_seq = since;
-		r = p.events == NULL ? ZT_ERR_NOMEM :
-		    store_audit_each(b->store, since, INT64_MIN, add_event, &p);
-		if ((r != 0 && r != 1) ||
-		    cJSON_AddNumberToObject(resp->json, "next", (double)p.last_seq) == NULL) {
-			log_error("cannot read the audit log: %s", zt_strerror(r));
-			brk_resp_error(resp, 500, "internal", "internal error");
-			return;
-		}
-		resp->status = 200;
-	}
-	if ((d = cJSON_CreateObject()) != NULL &&
-	    (cJSON_AddNumberToObject(d, "since", (double)since) == NULL ||
-	    cJSON_AddNumberToObject(d, "events", (double)p.n) == NULL)) {
-		cJSON_Delete(d);
-		d = NULL;
-	}
-	if (d == NULL || record(b, req, who, "audit.read", yes ? "success" : "denied", NULL,
-	    d) != 0) {
-		brk_resp_unrecorded(resp);
 	}
 }

@@ -197,6 +197,20 @@ static struct MHD_Response *file_response(const struct brk_resp *resp)
 	return r;
 }
 
+/* Text made in memory (an export), copied into the response. */
+static struct MHD_Response *body_response(const struct brk_resp *resp)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(resp->body_len,
+	    resp->body != NULL ? resp->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+
+	if (r == NULL) {
+		return NULL;
+	}
+	MHD_add_response_header(r, "Content-Type", resp->body_type);
+	brk_http_common_headers(r, resp);
+	return r;
+}
+
 struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *challenge)
 {
 	struct MHD_Response *r;
@@ -208,6 +222,9 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 	}
 	if (resp->file_type != NULL) {
 		return file_response(resp);
+	}
+	if (resp->body_type != NULL) {
+		return body_response(resp);
 	}
 	text = resp->json != NULL ? cJSON_PrintUnformatted(resp->json) : NULL;
 

@@ -277,6 +277,27 @@ int store_audit_append(struct store *st, struct store_audit_row *row,
  * non-zero. */
 int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
     int (*fn)(const struct store_audit_row *row, void *arg), void *arg);
+/* What store_audit_query selects: every condition set must hold. A type
+ * prefix is at most STORE_AUDIT_TEXT_MAX bytes (else ZT_ERR_INVALID). */
+#define STORE_AUDIT_TEXT_MAX 256
+struct store_audit_filter {
+	int64_t after_seq;    /* seq > after_seq (0: from the first) */
+	int64_t before_seq;   /* seq < before_seq (0: no bound) */
+	int64_t from_ms;      /* time_ms >= from_ms (INT64_MIN: no bound) */
+	int64_t to_ms;        /* time_ms < to_ms (INT64_MAX: no bound) */
+	const char *actor;    /* the actor exactly; NULL: any */
+	const char *type;     /* the type exactly, or "prefix*"; NULL: any */
+	const char *outcome;  /* the outcome exactly; NULL: any */
+	const char *text;     /* bytes contained in the details' JSON text (case
+	                       * sensitive); NULL: any */
+	int desc;             /* newest (highest seq) first */
+};
+/* Calls fn for each row f selects, in seq order (descending with f->desc),
+ * strings borrowed for the call; stops and returns fn's value if non-zero.
+ * Rows are read STORE_PAGE at a time under the lock, so fn may call into
+ * the store. */
+int store_audit_query(struct store *st, const struct store_audit_filter *f,
+    int (*fn)(const struct store_audit_row *row, void *arg), void *arg);
 /* The seq of the last row, 0 when there is none (a lookup by primary key,
  * not a scan). 0 or ZT_ERR_DB. */
 int store_audit_head(struct store *st, int64_t *seq);

@@ -6,6 +6,7 @@
  */
 #include "store/store.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,16 +123,57 @@ int store_audit_head(struct store *st, int64_t *seq)
 	return r == ZT_ERR_NOT_FOUND ? 0 : r;
 }
 
-int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
+/* One statement per order; a NULL argument leaves its condition out
+ * (fixed SQL: no text is ever spliced in). A type "prefix*" compares the
+ * prefix with substr, not LIKE, so that '%' and '_' mean themselves. */
+#define AUDIT_SELECT "SELECT seq, time_ms, type, actor, source, outcome, details, " \
+	"prev_hash, hash FROM audit WHERE seq > ?1 AND seq < ?2 AND time_ms >= ?3 AND " \
+	"time_ms < ?4 AND (?5 IS NULL OR actor = ?5) AND (?6 IS NULL OR type = ?6) AND " \
+	"(?7 IS NULL OR substr(type, 1, length(?7)) = ?7) AND " \
+	"(?8 IS NULL OR outcome = ?8) AND (?9 IS NULL OR instr(details, ?9) > 0) "
+
+/* Splits f->type into an exact type or a prefix (the trailing '*' cut,
+ * into pre). */
+static int type_cond(const char *type, const char **exact, const char **prefix,
+    char *pre, size_t presz)
+{
+	size_t n;
+
+	*exact = NULL;
+	*prefix = NULL;
+	if (type == NULL) {
+		return 0;
+	}
+	n = strlen(type);
+	if (n == 0 || type[n - 1] != '*') {
+		*exact = type;
+		return 0;
+	}
+	if (n > presz) {
+		return ZT_ERR_INVALID;
+	}
+	memcpy(pre, type, n - 1);
+	pre[n - 1] = '\0';
+	*prefix = pre;
+	return 0;
+}
+
+int store_audit_query(struct store *st, const struct store_audit_filter *f,
     int (*fn)(const struct store_audit_row *row, void *arg), void *arg)
 {
 	struct audit_copy *page = NULL;
 	sqlite3_stmt *s = NULL;
+	const char *exact = NULL, *prefix = NULL;
+	char pre[STORE_AUDIT_TEXT_MAX + 1];
+	int64_t after, before;
 	int r = 0, n = 0, i;
 
-	if (fn == NULL) {
+	if (f == NULL || fn == NULL ||
+	    type_cond(f->type, &exact, &prefix, pre, sizeof(pre)) != 0) {
 		return ZT_ERR_INVALID;
 	}
+	after = f->after_seq;
+	before = f->before_seq > 0 ? f->before_seq : INT64_MAX;
 	if ((page = calloc(STORE_PAGE, sizeof(*page))) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
@@ -141,9 +183,10 @@ int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
 		}
 		n = 0;
 		st_lock(st);
-		if ((r = st_query(st, "read audit", &s, "SELECT seq, time_ms, type, actor, source, "
-		    "outcome, details, prev_hash, hash FROM audit WHERE seq > ? AND time_ms >= ? "
-		    "ORDER BY seq LIMIT ?", "iii", after_seq, since_ms,
+		if ((r = st_query(st, "read audit", &s, f->desc ?
+		    AUDIT_SELECT "ORDER BY seq DESC LIMIT ?10" :
+		    AUDIT_SELECT "ORDER BY seq LIMIT ?10", "iiiittttti", after, before, f->from_ms,
+		    f->to_ms, f->actor, exact, prefix, f->outcome, f->text,
 		    (int64_t)STORE_PAGE)) == 0) {
 			while (n < STORE_PAGE && (r = st_step(st, s, "read audit")) == 1) {
 				/* Counted before reading so a partial copy is freed. */
@@ -164,8 +207,10 @@ int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
 				goto out;
 			}
 		}
-		if (n > 0) {
-			after_seq = page[n - 1].row.seq;
+		if (n > 0 && f->desc) {
+			before = page[n - 1].row.seq;
+		} else if (n > 0) {
+			after = page[n - 1].row.seq;
 		}
 	} while (n == STORE_PAGE);
 	r = 0;
@@ -175,4 +220,13 @@ out:
 	}
 	free(page);
 	return r;
+}
+
+int store_audit_each(struct store *st, int64_t after_seq, int64_t since_ms,
+    int (*fn)(const struct store_audit_row *row, void *arg), void *arg)
+{
+	struct store_audit_filter f = { .after_seq = after_seq, .from_ms = since_ms,
+	    .to_ms = INT64_MAX };
+
+	return store_audit_query(st, &f, fn, arg);
 }

@@ -457,6 +457,92 @@ static char *print_all(struct store *st, int64_t since_ms, int json)
 	return out;
 }
 
+/* The seqs store_audit_query gives for f, as "1,2,3" (at most 16). */
+struct seqs {
+	int64_t v[16];
+	int n;
+};
+
+static int add_seq(const struct store_audit_row *row, void *arg)
+{
+	struct seqs *s = arg;
+
+	assert_true(s->n < 16);
+	s->v[s->n++] = row->seq;
+	return 0;
+}
+
+static const char *query_seqs(struct store *st, const struct store_audit_filter *f)
+{
+	static char out[128];
+	struct seqs s = { { 0 }, 0 };
+	size_t len = 0;
+
+	assert_int_equal(store_audit_query(st, f, add_seq, &s), 0);
+	out[0] = '\0';
+	for (int i = 0; i < s.n; i++) {
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%lld", i ? "," : "",
+		    (long long)s.v[i]);
+	}
+	return out;
+}
+
+/* store_audit_query: each filter alone and together, both orders, the
+ * seq bounds used for paging; a type with '%' is not a LIKE pattern. */
+static void test_query_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct store_audit_filter q;
+	cJSON *d = cJSON_CreateObject();
+
+	assert_non_null(cJSON_AddStringToObject(d, "host", "web1"));
+	assert_int_equal(aud_append(f->st, T0 + 5000, "tool.ssh_exec", "user:bob", "local",
+	    "denied", d), 0);
+	assert_int_equal(aud_append(f->st, T0 + 6000, "tool%", "user:bob", "local",
+	    "success", NULL), 0);
+	cJSON_Delete(d);
+#define RESET() (memset(&q, 0, sizeof(q)), q.from_ms = INT64_MIN, q.to_ms = INT64_MAX)
+	RESET();
+	assert_string_equal(query_seqs(f->st, &q), "1,2,3,4,5,6,7");
+	q.desc = 1;
+	assert_string_equal(query_seqs(f->st, &q), "7,6,5,4,3,2,1");
+	q.before_seq = 4;
+	assert_string_equal(query_seqs(f->st, &q), "3,2,1");
+	RESET();
+	q.after_seq = 5;
+	assert_string_equal(query_seqs(f->st, &q), "6,7");
+	RESET();
+	q.from_ms = T0 + 1000;
+	q.to_ms = T0 + 3000;
+	assert_string_equal(query_seqs(f->st, &q), "2,3");
+	RESET();
+	q.actor = "user:bob";
+	assert_string_equal(query_seqs(f->st, &q), "6,7");
+	q.outcome = "denied";
+	assert_string_equal(query_seqs(f->st, &q), "6");
+	RESET();
+	q.outcome = "failure";
+	assert_string_equal(query_seqs(f->st, &q), "3");
+	RESET();
+	q.type = "tool.*";
+	assert_string_equal(query_seqs(f->st, &q), "6");
+	q.type = "tool*";
+	assert_string_equal(query_seqs(f->st, &q), "6,7");
+	q.type = "tool%";
+	assert_string_equal(query_seqs(f->st, &q), "7");
+	q.type = "to%*";
+	assert_string_equal(query_seqs(f->st, &q), "");
+	q.type = "user.login";
+	assert_string_equal(query_seqs(f->st, &q), "1,2,3,4,5");
+	RESET();
+	q.text = "\"host\":\"web1\"";
+	assert_string_equal(query_seqs(f->st, &q), "6");
+	q.text = "\"n\":3";
+	assert_string_equal(query_seqs(f->st, &q), "4");
+	assert_int_equal(store_audit_query(f->st, NULL, add_seq, NULL), ZT_ERR_INVALID);
+#undef RESET
+}
+
 static void test_print_json(void **state)
 {
 	struct fixture *f = *state;
@@ -1132,6 +1218,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_hash_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_encoding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_closes_open_calls_only, setup, teardown),
