@@ -17,30 +17,46 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
+async function send(method, path, body, accept) {
+  const headers = { Accept: accept };
   if (csrf) headers['X-ZT-CSRF'] = csrf;
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  let r;
   try {
-    r = await fetch(path, init);
+    return await fetch(path, init);
   } catch {
     throw new ApiError(0, 'network', 'the broker cannot be reached');
   }
+}
+
+async function refusal(r) {
   let data = null;
   try {
     data = await r.json();
   } catch {
     data = null;
   }
-  if (!r.ok) {
-    const e = data && data.error ? data.error : {};
-    throw new ApiError(r.status, e.code || 'http_error',
-      e.message || `the request failed (HTTP ${r.status})`);
+  const e = data && data.error ? data.error : {};
+  return new ApiError(r.status, e.code || 'http_error',
+    e.message || `the request failed (HTTP ${r.status})`);
+}
+
+export async function api(method, path, body) {
+  const r = await send(method, path, body, 'application/json');
+  if (!r.ok) throw await refusal(r);
+  try {
+    return await r.json();
+  } catch {
+    return null;
   }
-  return data;
+}
+
+// A GET whose answer is not JSON (an export): the body as a Blob.
+export async function apiBlob(path, accept) {
+  const r = await send('GET', path, undefined, accept);
+  if (!r.ok) throw await refusal(r);
+  return r.blob();
 }

@@ -1,11 +1,12 @@
 // The console's entry point: finds or makes the web session, then routes
-// the hash (#/hosts) to a view. Every view talks to /v1 through api.js.
+// the hash (#/hosts, #/audit) to a view. Every view talks to /v1 through api.js.
 
 import { api, ApiError, setCsrf } from './api.js';
 import { loginView } from './login.js';
 import { hostsView } from './hosts.js';
+import { auditView } from './audit.js';
 
-const views = { '/hosts': hostsView };
+const views = { '/hosts': hostsView, '/audit': auditView };
 const $ = (id) => document.getElementById(id);
 
 function showShell(session) {

@@ -1,0 +1,211 @@
+// The Audit view: the chain's state (GET /v1/audit/verify, for auditors and
+// administrators), the events newest first under filters the broker
+// applies (GET /v1/audit?order=desc&...), paged with `before`, one event's
+// full details, and an export of the current filter (GET
+// /v1/audit/export, fetched with the CSRF header, saved from a Blob).
+// Everything from the log goes into the page through textContent.
+
+import { api, apiBlob, ApiError } from './api.js';
+
+const PAGE = 50;
+// The filter inputs: [query argument, label, input type, placeholder].
+const FIELDS = [
+  ['from', 'From', 'datetime-local', ''],
+  ['to', 'To', 'datetime-local', ''],
+  ['actor', 'Actor', 'text', 'user:alice'],
+  ['type', 'Type', 'text', 'tool.* or user.login'],
+  ['outcome', 'Outcome', 'text', 'success, denied, failure'],
+  ['host', 'Host', 'text', 'web1'],
+  ['q', 'Text in details', 'text', ''],
+];
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  Object.assign(e, props);
+  e.append(...children);
+  return e;
+}
+
+// A short line from an event's details: its scalar fields, up to 100 chars.
+function summary(details) {
+  if (typeof details !== 'object' || details === null) return String(details).slice(0, 100);
+  const parts = [];
+  for (const [k, v] of Object.entries(details)) {
+    if (k === 'host') continue;
+    if (v === null || typeof v === 'object') continue;
+    parts.push(`${k}=${v}`);
+  }
+  const s = parts.join(' ');
+  return s.length > 100 ? `${s.slice(0, 99)}…` : s;
+}
+
+// The filter form's values as query arguments (datetime-local is local
+// time; the API takes unix seconds).
+function filterQuery(form) {
+  const q = new URLSearchParams();
+  for (const [name, , type] of FIELDS) {
+    const v = form.elements[name].value.trim();
+    if (!v) continue;
+    if (type === 'datetime-local') {
+      const t = new Date(v).getTime();
+      if (!Number.isNaN(t)) q.set(name, String(Math.floor(t / 1000)));
+    } else {
+      q.set(name, v);
+    }
+  }
+  return q;
+}
+
+async function showChain(p) {
+  try {
+    const v = await api('GET', '/v1/audit/verify');
+    if (v.ok) {
+      p.className = 'chain chain-ok';
+      p.textContent = `Chain verified up to #${v.head_seq}, head sha256:${v.head_hash}`;
+    } else {
+      p.className = 'chain chain-broken';
+      p.textContent = `Chain broken at #${v.first_bad}: ${v.reason} (${v.checked} events before it verified)`;
+    }
+    p.dataset.firstBad = v.ok ? '' : String(v.first_bad);
+    p.hidden = false;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) {
+      p.hidden = true; // only auditors and administrators verify
+      return;
+    }
+    p.className = 'chain error';
+    p.textContent = `The chain cannot be checked: ${err.message}`;
+    p.hidden = false;
+  }
+}
+
+function showDetail(section, ev) {
+  const h = section.querySelector('h2');
+  h.textContent = `Event #${ev.seq}: ${ev.type}`;
+  section.querySelector('pre').textContent = JSON.stringify(ev, null, 2);
+  section.hidden = false;
+  h.focus();
+}
+
+export async function auditView(root) {
+  const h1 = el('h1', { textContent: 'Audit', tabIndex: -1 });
+  const chain = el('p', { id: 'audit-chain', className: 'chain', hidden: true });
+  chain.setAttribute('role', 'status');
+
+  const form = el('form', { id: 'audit-filter', className: 'filters' });
+  form.setAttribute('aria-label', 'Filter events');
+  for (const [name, label, type, placeholder] of FIELDS) {
+    const id = `audit-${name}`;
+    form.append(el('p', {}, el('label', { htmlFor: id, textContent: label }),
+      el('input', { id, name, type, placeholder, maxLength: name === 'host' ? 64 : 256 })));
+  }
+  const apply = el('button', { type: 'submit', textContent: 'Apply' });
+  const clear = el('button', { type: 'reset', textContent: 'Clear', className: 'secondary' });
+  const exportBtn = el('button', { type: 'button', id: 'audit-export',
+    textContent: 'Export JSON lines', className: 'secondary' });
+  form.append(el('p', { className: 'actions' }, apply, clear, exportBtn));
+
+  const status = el('p', { id: 'audit-status' });
+  status.setAttribute('aria-live', 'polite');
+  const table = el('table', { id: 'audit' });
+  const head = table.createTHead().insertRow();
+  for (const name of ['#', 'Time', 'Type', 'Actor', 'Outcome', 'Host', 'Summary']) {
+    head.append(el('th', { scope: 'col', textContent: name }));
+  }
+  const body = table.createTBody();
+  const prev = el('button', { type: 'button', id: 'audit-prev', textContent: 'Previous', className: 'secondary' });
+  const next = el('button', { type: 'button', id: 'audit-next', textContent: 'Next', className: 'secondary' });
+  const pager = el('p', { className: 'actions' }, prev, next);
+  const detail = el('section', { id: 'audit-detail', hidden: true },
+    el('h2', { tabIndex: -1 }), el('pre', { id: 'audit-json' }));
+  detail.setAttribute('aria-label', 'Event details');
+  root.replaceChildren(h1, chain, form, status, table, pager, detail);
+
+  // Paging newest first: `before` of each page shown, to go back.
+  let query = new URLSearchParams();
+  let stack = [];
+  let before = 0;
+
+  async function load() {
+    const q = new URLSearchParams(query);
+    q.set('order', 'desc');
+    q.set('limit', String(PAGE));
+    if (before) q.set('before', String(before));
+    status.textContent = 'Loading…';
+    let page;
+    try {
+      page = await api('GET', `/v1/audit?${q}`);
+    } catch (err) {
+      status.className = 'error';
+      status.textContent = err.message;
+      return;
+    }
+    status.className = '';
+    body.replaceChildren();
+    for (const ev of page.events) {
+      const tr = body.insertRow();
+      tr.dataset.seq = String(ev.seq);
+      const open = el('button', { type: 'button', className: 'link', textContent: `#${ev.seq}` });
+      open.setAttribute('aria-label', `Details of event ${ev.seq}`);
+      const d = ev.details && typeof ev.details === 'object' ? ev.details : {};
+      const cells = [['#', open], ['Time', ev.time], ['Type', ev.type], ['Actor', ev.actor],
+        ['Outcome', ev.outcome], ['Host', typeof d.host === 'string' ? d.host : ''],
+        ['Summary', summary(ev.details)]];
+      for (const [label, content] of cells) {
+        const td = el('td', {}, content);
+        td.dataset.label = label;
+        tr.append(td);
+      }
+      tr.className = `clickable outcome-${ev.outcome}`;
+      tr.addEventListener('click', () => showDetail(detail, ev));
+    }
+    status.textContent = page.events.length
+      ? `${page.events.length} events${page.more ? ', more on the next page' : ''}`
+      : 'No event matches.';
+    prev.disabled = stack.length === 0;
+    next.disabled = !page.more;
+    next.dataset.before = String(page.next);
+  }
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    query = filterQuery(form);
+    stack = [];
+    before = 0;
+    detail.hidden = true;
+    load();
+  });
+  form.addEventListener('reset', () => {
+    query = new URLSearchParams();
+    stack = [];
+    before = 0;
+    detail.hidden = true;
+    setTimeout(load, 0);
+  });
+  next.addEventListener('click', () => {
+    stack.push(before);
+    before = Number(next.dataset.before);
+    load();
+  });
+  prev.addEventListener('click', () => {
+    before = stack.pop() || 0;
+    load();
+  });
+  exportBtn.addEventListener('click', async () => {
+    const q = new URLSearchParams(query); // the filter applied, as shown
+    try {
+      const blob = await apiBlob(`/v1/audit/export?${q}`, 'application/x-ndjson');
+      const url = URL.createObjectURL(blob);
+      const a = el('a', { href: url, download: 'audit.jsonl' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      status.className = 'error';
+      status.textContent = `Export failed: ${err.message}`;
+    }
+  });
+
+  await Promise.all([showChain(chain), load()]);
+}
