@@ -87,7 +87,7 @@ static int add_recording(const struct store_recording *r, void *arg)
 void brk_auditapi_recordings_ls(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, struct brk_resp *resp)
 {
-	struct store_recording_filter f = { NULL, NULL, 0 };
+	struct store_recording_filter f = { NULL, NULL, 0, 0 };
 	char want[BRK_IDENTITY_KEY_MAX] = "";
 	const char *user = NULL;
 	int64_t limit = 0;

@@ -221,21 +221,6 @@ int brk_recordings_open(struct brk *b, const char *id, int *fd, uint64_t *size)
 
 /* ---- recovery ---- */
 
-struct running {
-	struct store_recording *v;
-	size_t n;
-};
-
-static int take_running(const struct store_recording *r, void *arg)
-{
-	struct running *run = arg;
-
-	if (r->ended_at == 0) {
-		run->v[run->n++] = *r;
-	}
-	return 0;
-}
-
 /* Ends one running recording as its file is and puts it on record. */
 static int recover_one(struct store *st, const char *dir, const struct store_recording *rec,
     int64_t now)
@@ -270,23 +255,28 @@ static int recover_one(struct store *st, const char *dir, const struct store_rec
 	return r;
 }
 
+struct recover_arg {
+	struct store *st;
+	const char *dir;
+	int64_t now;
+	int first;                      /* the first error; the others are still tried */
+};
+
+static int recover_row(const struct store_recording *r, void *arg)
+{
+	struct recover_arg *ra = arg;
+	int e = recover_one(ra->st, ra->dir, r, ra->now);
+
+	ra->first = ra->first != 0 ? ra->first : e;
+	return 0;
+}
+
 int brk_recordings_recover(struct store *st, const char *dir, int64_t now)
 {
-	const struct store_recording_filter f = { .limit = STORE_REC_LIST_MAX };
-	struct running run = { calloc(STORE_REC_LIST_MAX, sizeof(*run.v)), 0 };
-	int r, first = 0;
+	/* The rows are read before the first call: recover_row may write. */
+	const struct store_recording_filter f = { .running = 1, .limit = STORE_REC_LIST_MAX };
+	struct recover_arg ra = { st, dir, now, 0 };
+	int r = store_recording_list(st, &f, recover_row, &ra);
 
-	if (run.v == NULL) {
-		return ZT_ERR_NOMEM;
-	}
-	/* Newest first: the sessions of the run that stopped are the last
-	 * ones started. */
-	r = store_recording_list(st, &f, take_running, &run);
-	for (size_t i = 0; r == 0 && i < run.n; i++) {
-		int e = recover_one(st, dir, &run.v[i], now);
-
-		first = first != 0 ? first : e;
-	}
-	free(run.v);
-	return r != 0 ? r : first;
+	return r != 0 ? r : ra.first;
 }

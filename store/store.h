@@ -435,6 +435,7 @@ int store_recording_get(struct store *st, const char *id, struct store_recording
 struct store_recording_filter {
 	const char *host;
 	const char *actor;
+	int running;            /* 1: only those not ended */
 	int limit;
 };
 /* Calls fn for the recordings f selects (NULL: all), newest first (by

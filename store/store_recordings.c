@@ -108,14 +108,16 @@ static int list_rows(struct store *st, const struct store_recording_filter *f, i
 {
 	const char *host = f != NULL && f->host != NULL ? f->host : "";
 	const char *actor = f != NULL && f->actor != NULL ? f->actor : "";
+	int64_t running = f != NULL && f->running;
 	sqlite3_stmt *s = NULL;
 	int r;
 
 	*n = 0;
 	st_lock(st);
 	r = st_query(st, "list recordings", &s, "SELECT " COLUMNS " FROM recordings WHERE "
-	    "(?1 = '' OR host = ?1) AND (?2 = '' OR actor = ?2) "
-	    "ORDER BY started_at DESC, id DESC LIMIT ?3", "tti", host, actor, (int64_t)limit);
+	    "(?1 = '' OR host = ?1) AND (?2 = '' OR actor = ?2) AND (?4 = 0 OR ended_at = 0) "
+	    "ORDER BY started_at DESC, id DESC LIMIT ?3", "ttii", host, actor, (int64_t)limit,
+	    running);
 	while (r == 0 && *n < (size_t)limit && (r = st_step(st, s, "list recordings")) == 1) {
 		r = read_recording(s, &all[*n]);
 		*n += r == 0;

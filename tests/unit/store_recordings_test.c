@@ -188,6 +188,16 @@ static void test_list(void **state)
 	    .host = "nowhere" }, collect, &s), 0);
 	assert_int_equal(s.n, 0);
 
+	/* Only the running ones: recording 2 ended. */
+	rec(&r, '2', "user:bob", "web1", 300);
+	assert_int_equal(store_recording_end(f->st, r.id, 400, 10, "", 0), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_recording_list(f->st, &(struct store_recording_filter){
+	    .running = 1 }, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.ids[0][0], '3');
+	assert_int_equal(s.ids[1][0], '1');
+
 	assert_int_equal(store_recording_list(f->st, &(struct store_recording_filter){
 	    .limit = STORE_REC_LIST_MAX + 1 }, collect, &s), ZT_ERR_INVALID);
 	assert_int_equal(store_recording_list(f->st, &(struct store_recording_filter){
