@@ -48,7 +48,7 @@ struct fwd {
 	struct brk_term *t;
 	struct brk_pooled *pc;
 	struct ssh_forward *f;
-	int64_t generation;
+	struct brk_term_watch watch;
 	int client_eof;
 	const char *status;             /* "closed", "ended", "disconnected", "failed" */
 	char reason[256];
@@ -107,22 +107,13 @@ static int client_to_far(struct fwd *w)
 
 static void relay(struct fwd *w)
 {
-	int64_t next_check = 0, next_full = 0;
 	const char *why;
 
 	for (;;) {
-		int64_t now = net_mono_ms();
-
-		if (now >= next_check) {
-			int full = now >= next_full;
-
-			next_full = full ? now + BRK_SSHCONN_CHECK_S * 1000 : next_full;
-			next_check = now + BRK_TERM_CHECK_MS;
-			if ((why = brk_term_why_end(w->c, w->t, w->pc, &w->generation, full)) != NULL) {
-				w->status = "ended";
-				snprintf(w->reason, sizeof(w->reason), "%s", why);
-				return;
-			}
+		if ((why = brk_term_watch(&w->watch, w->c, w->t, w->pc)) != NULL) {
+			w->status = "ended";
+			snprintf(w->reason, sizeof(w->reason), "%s", why);
+			return;
 		}
 		if (far_to_client(w) != 0 || client_to_far(w) != 0) {
 			return;
@@ -156,7 +147,7 @@ static int finish(struct fwd *w, int64_t started, cJSON **result)
 
 int brk_fwd_run(struct brk_call *c, cJSON **result)
 {
-	struct fwd w = { .c = c, .t = c->front->arg, .generation = c->generation };
+	struct fwd w = { .c = c, .t = c->front->arg, .watch.generation = c->generation };
 	const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->args, "to_host"));
 	int port = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c->args, "to_port"));
 	int64_t started = net_mono_ms();

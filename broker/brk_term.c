@@ -124,8 +124,7 @@ struct session {
 	struct brk_call *c;
 	struct brk_pooled *pc;
 	struct ssh_shell *sh;
-	int64_t generation;             /* the roles it was last decided on */
-	int64_t next_check, next_full;
+	struct brk_term_watch watch;
 	uint64_t bytes_out, bytes_in;
 	/* The recording of a session with a terminal (brk_recordings.h), its
 	 * clock's start; NULL: not recorded (a command without one). */
@@ -134,30 +133,40 @@ struct session {
 	int64_t t0;
 	int record_input;
 	const char *status;             /* "exited", "ended", "disconnected", "failed" */
+	int exit_status;                /* finish: the remote one, or -1 */
 	char reason[256];
 };
 
-const char *brk_term_why_end(struct brk_call *c, const struct brk_term *t,
-    const struct brk_pooled *pc, int64_t *generation, int full)
+const char *brk_term_watch(struct brk_term_watch *w, struct brk_call *c,
+    const struct brk_term *t, const struct brk_pooled *pc)
 {
 	struct brk *b = c->b;
-	int64_t gen = brk_policy_generation(b->roles);
+	int64_t gen, now = net_mono_ms();
 	const char *why;
+	int full;
 
+	if (now < w->next_check) {
+		return NULL;
+	}
+	if ((full = now >= w->next_full)) {
+		w->next_full = now + BRK_SSHCONN_CHECK_S * 1000;
+	}
+	w->next_check = now + BRK_TERM_CHECK_MS;
+	gen = brk_policy_generation(b->roles);
 	if (brk_ws_stopping(t->ws)) {
 		return "the broker is stopping";
 	}
 	if ((why = brk_sshconn_why(b, pc, pc->generation, full)) != NULL) {
 		return why;
 	}
-	if (gen != *generation) {
+	if (gen != w->generation) {
 		if (brk_identity_load(b, c->front->credential, c->front->source, &c->who) != 0) {
 			return "credential no longer valid";
 		}
 		if (!brk_gate_path_allowed(c, c->path)) {
 			return "the roles no longer allow this session";
 		}
-		*generation = gen;
+		w->generation = gen;
 	}
 	return NULL;
 }
@@ -280,21 +289,12 @@ static void relay(struct session *s)
 	const char *why;
 
 	for (;;) {
-		int64_t now = net_mono_ms();
 		int r;
 
-		if (now >= s->next_check) {
-			int full = now >= s->next_full;
-
-			if (full) {
-				s->next_full = now + BRK_SSHCONN_CHECK_S * 1000;
-			}
-			s->next_check = now + BRK_TERM_CHECK_MS;
-			if ((why = brk_term_why_end(s->c, s->t, s->pc, &s->generation, full)) != NULL) {
-				s->status = "ended";
-				snprintf(s->reason, sizeof(s->reason), "%s", why);
-				return;
-			}
+		if ((why = brk_term_watch(&s->watch, s->c, s->t, s->pc)) != NULL) {
+			s->status = "ended";
+			snprintf(s->reason, sizeof(s->reason), "%s", why);
+			return;
 		}
 		if ((r = host_to_client(s)) != 0) {
 			if (r == 1) {
@@ -317,6 +317,7 @@ static int finish(struct session *s, int64_t started, cJSON **result)
 	int status = strcmp(s->status, "exited") == 0 ? ssh_shell_exit(s->sh, sig, sizeof(sig)) :
 	    -1;
 
+	s->exit_status = status;
 	cJSON_AddStringToObject(o, "status", s->status);
 	if (status >= 0) {
 		cJSON_AddNumberToObject(o, "exit_status", status);
@@ -414,7 +415,7 @@ int brk_term_run(struct brk_call *c, cJSON **result)
 	int64_t started = net_mono_ms();
 	int r;
 
-	s.generation = c->generation;
+	s.watch.generation = c->generation;
 	s.record_input = c->dec.record_input;
 	if ((r = brk_sshconn_get(c, started + OPEN_TIMEOUT_MS, &s.pc, result)) != 0) {
 		return *result != NULL ? 0 : r;
@@ -427,11 +428,9 @@ int brk_term_run(struct brk_call *c, cJSON **result)
 	r = finish(&s, started, result);
 	if (s.rec != NULL) {
 		cJSON *sc = cJSON_GetObjectItemCaseSensitive(*result, "structuredContent");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(c->outcome, "exit_status");
 
 		/* The end event binds the file: its size and SHA-256. */
-		(void)brk_recordings_finish(c->b, s.rec_id, s.rec, cJSON_IsNumber(st) ?
-		    (int)st->valuedouble : -1, c->outcome);
+		(void)brk_recordings_finish(c->b, s.rec_id, s.rec, s.exit_status, c->outcome);
 		if (sc != NULL) {
 			cJSON_AddStringToObject(sc, "recording", s.rec_id);
 		}

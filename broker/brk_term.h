@@ -78,12 +78,20 @@ void brk_term_serve(struct brk *b, struct brk_ws *ws);
  * structuredContent, or "error"). */
 void brk_term_door(struct brk *b, struct brk_ws *ws, const char *(*pick)(const cJSON *args));
 
+/* The checks of a running session (a shell, a forward): when they are
+ * next due, and the role generation it was last decided on (start it at
+ * the call's, c->generation; the times at 0). */
+struct brk_term_watch {
+	int64_t generation;
+	int64_t next_check, next_full;
+};
 /* Why the session of call c over t, on connection pc, may not go on, or
- * NULL: the broker stopping, its credential (checked in the store when
- * full), its host, or the roles, decided again when their generation is
- * no longer *generation (which then moves on). */
-const char *brk_term_why_end(struct brk_call *c, const struct brk_term *t,
-    const struct brk_pooled *pc, int64_t *generation, int full);
+ * NULL; checked every BRK_TERM_CHECK_MS (NULL in between): the broker
+ * stopping, its host, its credential (in the store every
+ * BRK_SSHCONN_CHECK_S), and the roles, decided again when their
+ * generation is no longer w's (which then moves on). */
+const char *brk_term_watch(struct brk_term_watch *w, struct brk_call *c,
+    const struct brk_term *t, const struct brk_pooled *pc);
 
 /* The tool table's entries for terminals (BRK_TOOL_TERM): parse reads
  * host, login and command; run runs the session on the front's terminal. */
