@@ -196,9 +196,7 @@ static void on_text(struct ssh_run *s, const struct ws_event *ev, int *started)
 	const char *type = NULL, *msg, *reason, *sig;
 	cJSON *j = NULL, *st;
 
-	if (json_parse(ev->data, ev->len, CLI_WS_MSG_MAX, 8, &j) != 0 ||
-	    json_get_str(j, "type", 16, 0, &type) != 0) {
-		cJSON_Delete(j);
+	if (cli_ws_control(ev, &j, &type) != 0) {
 		return;
 	}
 	msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "message"));

@@ -17,7 +17,6 @@
 #include "cli/cli_ws.h"
 #include "common/crypto.h"
 #include "common/err.h"
-#include "common/json.h"
 
 #define OPEN_TIMEOUT_MS 15000
 #define CHUNK (32 * 1024)
@@ -160,10 +159,7 @@ static int start(struct conn *c, struct cli_ws *ws)
 		if ((r = cli_ws_recv(ws, 500, &ev)) != 1) {
 			continue;
 		}
-		j = NULL;
-		if (ev.kind != WS_TEXT || json_parse(ev.data, ev.len, CLI_WS_MSG_MAX, 8, &j) != 0 ||
-		    json_get_str(j, "type", 16, 0, &type) != 0) {
-			cJSON_Delete(j);
+		if (cli_ws_control(&ev, &j, &type) != 0) {
 			r = 0;
 			continue;
 		}

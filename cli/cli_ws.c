@@ -180,6 +180,19 @@ int cli_ws_recv(struct cli_ws *w, int ms, struct ws_event *ev)
 	}
 }
 
+int cli_ws_control(const struct ws_event *ev, cJSON **out, const char **type)
+{
+	*out = NULL;
+	*type = NULL;
+	if (ev->kind != WS_TEXT || json_parse(ev->data, ev->len, CLI_WS_MSG_MAX, 8, out) != 0 ||
+	    json_get_str(*out, "type", 16, 0, type) != 0) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return ZT_ERR_INVALID;
+	}
+	return 0;
+}
+
 uint16_t cli_ws_close_code(const struct cli_ws *w)
 {
 	return w->close_code;

@@ -45,6 +45,12 @@ int cli_ws_fd(const struct cli_ws *w);
 int cli_ws_recv(struct cli_ws *w, int ms, struct ws_event *ev);
 uint16_t cli_ws_close_code(const struct cli_ws *w);
 
+/* A control message of the broker (a text message, a JSON object with a
+ * "type", broker/brk_term.h): 0 with *out (owned) and *type (borrowed from
+ * it), or ZT_ERR_INVALID for anything else (ignored by the caller: a newer
+ * broker's). */
+int cli_ws_control(const struct ws_event *ev, cJSON **out, const char **type);
+
 /* Sends one message. 0 or ZT_ERR_NET. */
 int cli_ws_send(struct cli_ws *w, enum ws_opcode op, const void *p, size_t n);
 /* Sends j as a text message. 0, ZT_ERR_NET or ZT_ERR_NOMEM. */
