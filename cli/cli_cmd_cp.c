@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,23 +91,6 @@ static int is_remote(const char *arg)
 	return arg[n] == ':' && n > 0;
 }
 
-/* The local user's name, as ssh takes it: $USER, else the password file's.
- * 0 or ZT_ERR_NOT_FOUND. */
-static int local_user(char *out, size_t outsz)
-{
-	const char *u = getenv("USER");
-	struct passwd *pw;
-
-	if ((u == NULL || u[0] == '\0') && (pw = getpwuid(getuid())) != NULL) {
-		u = pw->pw_name;
-	}
-	if (u == NULL || u[0] == '\0' || strlen(u) >= outsz) {
-		return ZT_ERR_NOT_FOUND;
-	}
-	snprintf(out, outsz, "%s", u);
-	return 0;
-}
-
 /* Splits [LOGIN@]HOST:PATH (is_remote() holds). CLI_EXIT_OK or
  * CLI_EXIT_USAGE after saying why. */
 static int parse_remote(const char *arg, struct remote *r)
@@ -127,7 +109,7 @@ static int parse_remote(const char *arg, struct remote *r)
 	if (at != NULL) {
 		memcpy(r->login, arg, llen);
 		r->login[llen] = '\0';
-	} else if (local_user(r->login, sizeof(r->login)) != 0) {
+	} else if (cli_local_user(r->login, sizeof(r->login)) != 0) {
 		fail("cannot tell your user name (set USER, or give LOGIN@HOST)");
 		return CLI_EXIT_USAGE;
 	}

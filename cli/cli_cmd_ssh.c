@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +76,6 @@ struct ssh_args {
 static int parse_args(int argc, char **argv, struct ssh_args *a)
 {
 	const char *target, *at;
-	struct passwd *pw;
 	size_t used = 0;
 	int i = 1;
 
@@ -111,12 +109,8 @@ static int parse_args(int argc, char **argv, struct ssh_args *a)
 		snprintf(a->login, sizeof(a->login), "%.*s", (int)(at - target), target);
 		a->host = at + 1;
 	} else {
-		const char *user = getenv("USER");
-
-		if ((user == NULL || user[0] == '\0') && (pw = getpwuid(getuid())) != NULL) {
-			user = pw->pw_name;
-		}
-		snprintf(a->login, sizeof(a->login), "%s", user != NULL ? user : "");
+		/* As ssh: the local user's name ("" when none: refused below). */
+		(void)cli_local_user(a->login, sizeof(a->login));
 		a->host = target;
 	}
 	if (a->login[0] == '\0' || a->host[0] == '\0') {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -435,4 +436,19 @@ out:
 		cJSON_Delete(obj);
 	}
 	return r;
+}
+
+int cli_local_user(char *out, size_t outsz)
+{
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if ((u == NULL || u[0] == '\0') && (pw = getpwuid(getuid())) != NULL) {
+		u = pw->pw_name;
+	}
+	if (u == NULL || u[0] == '\0' || strlen(u) >= outsz) {
+		return ZT_ERR_NOT_FOUND;
+	}
+	snprintf(out, outsz, "%s", u);
+	return 0;
 }

@@ -37,6 +37,11 @@ struct cli_profile {
  * (neither variable set) or ZT_ERR_TOO_LARGE. */
 int cli_profile_dir(char *out, size_t outsz);
 
+/* The local user's name, as ssh takes it for a default login: $USER,
+ * else the password file's, into out. 0 or ZT_ERR_NOT_FOUND (none, or
+ * longer than outsz - 1). */
+int cli_local_user(char *out, size_t outsz);
+
 /* A new empty profile (all NULL/0); NULL on ENOMEM. */
 struct cli_profile *cli_profile_new(void);
 /* Wipes the token and frees; NULL is a no-op. */
