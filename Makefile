@@ -92,12 +92,23 @@ $(LIBBASE): $(call obj,$(BASE_SRC))
 
 # The web console's files (web/README.md), compiled into the broker as a
 # generated C table (web/embed.sh): nothing is read from web/ at run time.
+# Third-party scripts come from npm (package.json pins their versions;
+# make deps installs them) and are served under /assets/vendor/.
 WEB_FILES   := web/index.html web/console.css $(sort $(wildcard web/js/*.js))
+XTERM       := node_modules/@xterm
+WEB_VENDOR  := vendor/xterm.mjs=$(XTERM)/xterm/lib/xterm.mjs \
+               vendor/xterm.css=$(XTERM)/xterm/css/xterm.css \
+               vendor/addon-fit.mjs=$(XTERM)/addon-fit/lib/addon-fit.mjs
+WEB_EMBED   := $(WEB_FILES) $(WEB_VENDOR)
+WEB_DEPS    := web/embed.sh $(WEB_FILES) $(foreach v,$(WEB_VENDOR),$(lastword $(subst =, ,$(v))))
 CONSOLE_GEN := gen/brk_console_assets
 
-$(BUILD)/$(CONSOLE_GEN).c: web/embed.sh $(WEB_FILES)
+$(XTERM)/%:
+	@echo "$@ is missing: make deps installs it (npm ci)" >&2; exit 1
+
+$(BUILD)/$(CONSOLE_GEN).c: $(WEB_DEPS)
 	@mkdir -p $(dir $@)
-	sh web/embed.sh $@ $(WEB_FILES)
+	sh web/embed.sh $@ $(WEB_EMBED)
 
 $(BUILD)/$(CONSOLE_GEN).o: $(BUILD)/$(CONSOLE_GEN).c
 	$(CC) $(CFLAGS) $(ZT_CFLAGS) -c -o $@ $<
@@ -230,9 +241,9 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/$(CONSOLE_GEN).c: web/embed.sh $(WEB_FILES)
+$(FUZZ_BUILD)/$(CONSOLE_GEN).c: $(WEB_DEPS)
 	@mkdir -p $(dir $@)
-	sh web/embed.sh $@ $(WEB_FILES)
+	sh web/embed.sh $@ $(WEB_EMBED)
 
 $(FUZZ_BUILD)/$(CONSOLE_GEN).o: $(FUZZ_BUILD)/$(CONSOLE_GEN).c
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<

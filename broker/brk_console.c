@@ -5,12 +5,18 @@
  */
 #include "broker/brk_console.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/brk_api.h"
 #include "broker/brk_http.h"
+#include "common/crypto.h"
 
 #define INDEX "index.html"
+/* 128 random bits, base64url. */
+#define NONCE_BYTES 16
+#define NONCE_LEN 22
 
 int brk_console_path(const char *path)
 {
@@ -39,12 +45,32 @@ const struct brk_console_asset *brk_console_find(const char *path)
 	return NULL;
 }
 
-static void console_headers(struct MHD_Response *r)
+/* The page a with nonce in place of its mark: a response, or NULL (out of
+ * memory, or a page without the mark: a build error the tests catch). */
+static struct MHD_Response *page_with_nonce(const struct brk_console_asset *a,
+    const char *nonce)
+{
+	size_t mark = strlen(BRK_CONSOLE_NONCE_MARK), at;
+	const unsigned char *p = memmem(a->data, a->len, BRK_CONSOLE_NONCE_MARK, mark);
+	char *out;
+
+	if (p == NULL || (out = malloc(a->len - mark + NONCE_LEN)) == NULL) {
+		return NULL;
+	}
+	at = (size_t)(p - a->data);
+	memcpy(out, a->data, at);
+	memcpy(out + at, nonce, NONCE_LEN);
+	memcpy(out + at + NONCE_LEN, p + mark, a->len - at - mark);
+	return MHD_create_response_from_buffer(a->len - mark + NONCE_LEN, out,
+	    MHD_RESPMEM_MUST_FREE);
+}
+
+static void console_headers(struct MHD_Response *r, const char *csp)
 {
 	struct brk_resp none;
 
 	memset(&none, 0, sizeof(none));
-	MHD_add_response_header(r, "Content-Security-Policy", BRK_CONSOLE_CSP);
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
@@ -57,11 +83,23 @@ enum MHD_Result brk_console_serve(struct MHD_Connection *c, const char *method,
 	static const char not_found[] = "not found\n", not_allowed[] = "method not allowed\n";
 	const struct brk_console_asset *a = brk_console_find(path);
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	char csp[sizeof(BRK_CONSOLE_PAGE_CSP) + NONCE_LEN], nonce[NONCE_LEN + 1];
+	uint8_t raw[NONCE_BYTES];
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	unsigned status;
 
-	if (get && a != NULL) {
+	snprintf(csp, sizeof(csp), "%s", BRK_CONSOLE_CSP);
+	if (get && a != NULL && strcmp(a->name, INDEX) == 0) {
+		if (crypto_random(raw, sizeof(raw)) != 0 ||
+		    crypto_b64url(raw, sizeof(raw), nonce, sizeof(nonce)) != 0 ||
+		    strlen(nonce) != NONCE_LEN) {
+			return MHD_NO;
+		}
+		snprintf(csp, sizeof(csp), BRK_CONSOLE_PAGE_CSP, nonce);
+		r = page_with_nonce(a, nonce);
+		status = MHD_HTTP_OK;
+	} else if (get && a != NULL) {
 		r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
 		status = MHD_HTTP_OK;
 	} else {
@@ -79,7 +117,7 @@ enum MHD_Result brk_console_serve(struct MHD_Connection *c, const char *method,
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
 		MHD_add_response_header(r, "Allow", "GET, HEAD");
 	}
-	console_headers(r);
+	console_headers(r, csp);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;

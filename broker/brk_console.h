@@ -12,6 +12,13 @@
  * broker's own files: the files have no inline script or style),
  * X-Frame-Options DENY, Referrer-Policy no-referrer, and the headers of
  * every answer of the port (no-store, nosniff, HSTS).
+ *
+ * The page itself gets the CSP with one more source, a style nonce fresh
+ * for each answer: the terminal (xterm.js) makes <style> elements at run
+ * time, and web/js/csp.js stamps the nonce on those the page's own scripts
+ * create. The nonce is in the page only as the nonce attribute of its
+ * stylesheet link (BRK_CONSOLE_NONCE_MARK is replaced), which browsers
+ * hide from markup and selectors: injected markup cannot learn it.
  */
 #ifndef ZT_BRK_CONSOLE_H
 #define ZT_BRK_CONSOLE_H
@@ -23,6 +30,12 @@
 #define BRK_CONSOLE_CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
 	"img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; " \
 	"frame-ancestors 'none'; base-uri 'none'"
+/* The page's: BRK_CONSOLE_CSP with its nonce (a printf format). */
+#define BRK_CONSOLE_PAGE_CSP "default-src 'none'; script-src 'self'; " \
+	"style-src 'self' 'nonce-%s'; img-src 'self' data:; connect-src 'self'; " \
+	"font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+/* What index.html holds where each answer's nonce goes. */
+#define BRK_CONSOLE_NONCE_MARK "ZT-STYLE-NONCE"
 
 /* One embedded file: its name under web/ ("js/app.js"), Content-Type and
  * bytes. */

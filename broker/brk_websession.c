@@ -126,18 +126,25 @@ int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int ne
 	return 0;
 }
 
-/* {user, roles, csrf, expires_at} of a session. */
-static void session_json(const struct brk *b, const char *user, const char *roles,
+/* {user, roles, admin, auditor, csrf, expires_at, idle_timeout_s} of a
+ * session: the page shows what the rights allow (the API decides). */
+static void session_json(struct brk *b, const char *user, const char *roles,
     const char *token_hash, int64_t expires_at, struct brk_resp *resp)
 {
 	char csrf[BRK_CSRF_HEX + 1];
+	int admin = 0, auditor = 0;
 
 	brk_websession_csrf(b, CSRF_WHAT, token_hash, csrf);
+	if (brk_policy_rights(b->roles, roles, &admin, &auditor) != 0) {
+		csrf[0] = '\0';  /* no page for a session whose rights cannot be read */
+	}
 	json_delete_wiped(resp->json);
 	resp->status = 200;
 	resp->json = cJSON_CreateObject();
 	cJSON_AddStringToObject(resp->json, "user", user);
 	cJSON_AddItemToObject(resp->json, "roles", brk_roles_json(roles));
+	cJSON_AddBoolToObject(resp->json, "admin", admin);
+	cJSON_AddBoolToObject(resp->json, "auditor", auditor);
 	cJSON_AddStringToObject(resp->json, "csrf", csrf);
 	cJSON_AddNumberToObject(resp->json, "expires_at", (double)expires_at);
 	cJSON_AddNumberToObject(resp->json, "idle_timeout_s", BRK_WEBSESSION_IDLE);

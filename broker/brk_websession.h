@@ -5,9 +5,10 @@
  *
  *   POST /v1/web/login    {user, password, otp}: the checks, limits,
  *                         replay protection and audit of /v1/login (the
- *                         same code); sets the cookie; {user, roles, csrf,
- *                         expires_at} (the token is never in the body)
- *   GET  /v1/web/session  {user, roles, csrf, expires_at} for a live cookie
+ *                         same code); sets the cookie; {user, roles, admin,
+ *                         auditor, csrf, expires_at, idle_timeout_s} (the
+ *                         token is never in the body)
+ *   GET  /v1/web/session  the same for a live cookie
  *   POST /v1/web/logout   revokes the session and clears the cookie
  *
  * The cookie: BRK_WEBSESSION_COOKIE=<token>; Path=/; HttpOnly; Secure;

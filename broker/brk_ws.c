@@ -16,12 +16,15 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
 #include "broker/brk_conn.h"
 #include "broker/brk_http.h"
 #include "broker/brk_fwd.h"
+#include "broker/brk_policy.h"
 #include "broker/brk_term.h"
+#include "broker/brk_websession.h"
 #include "broker/brk_work.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -33,6 +36,8 @@
 /* How long a send waits for a client that reads nothing. */
 #define SEND_TIMEOUT_MS 30000
 
+/* Each route reaches a host: an auditor who does not also administer
+ * reviews what others did and uses no host (403). */
 static const struct route {
 	const char *name;
 	brk_ws_handler *handler;
@@ -361,14 +366,53 @@ struct wreq {
 	struct brk_resp resp;           /* the worker's refusal, if any */
 	struct brk_identity who;
 	int authenticated;
+	int zt_protocol;                /* the client offered BRK_WS_PROTOCOL */
+	char csrf[BRK_CSRF_HEX + 1];    /* from its BRK_WS_CSRF_PROTOCOL, or "" */
 };
 
-/* On a worker, with the connection suspended: who asks. */
+/* 0 if who may use a host here; else a 403 in wr->resp for an auditor
+ * who does not administer (or a 500). */
+static int refuse_auditor(struct wreq *wr)
+{
+	int r, admin = 0, auditor = 0;
+
+	if ((r = brk_policy_rights(wr->b->roles, wr->who.roles, &admin, &auditor)) != 0) {
+		brk_resp_error(&wr->resp, 500, "internal", "internal error");
+		return r;
+	}
+	if (auditor && !admin) {
+		brk_resp_error(&wr->resp, 403, "forbidden", "%s holds an auditor role: auditors "
+		    "review sessions and open none", wr->who.actor);
+		if (aud_record(wr->b->store, wr->b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = "terminal.refused", .actor = wr->who.actor, .source = wr->source,
+		    .outcome = "denied", .reason = "auditor" }) != 0) {
+			brk_resp_unrecorded(&wr->resp);
+		}
+		return ZT_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* On a worker, with the connection suspended: who asks, by the bearer
+ * token or else by a web session cookie, which a page of the broker's
+ * own origin alone may use (a browser always sends Origin here). */
 static void auth_job(void *arg)
 {
 	struct wreq *wr = arg;
+	int r;
 
-	if (brk_identity_authenticate(wr->b, &wr->req, &wr->who, &wr->resp) == 0) {
+	if (wr->req.authorization == NULL && wr->req.cookie_web != NULL) {
+		if (wr->req.origin == NULL) {
+			brk_resp_error(&wr->resp, 403, "forbidden_origin", "a WebSocket opened "
+			    "with the web session must come from the broker's own pages (Origin)");
+			r = ZT_ERR_DENIED;
+		} else {
+			r = brk_websession_authenticate(wr->b, &wr->req, 1, &wr->who, &wr->resp);
+		}
+	} else {
+		r = brk_identity_authenticate(wr->b, &wr->req, &wr->who, &wr->resp);
+	}
+	if (r == 0 && (r = refuse_auditor(wr)) == 0) {
 		brk_conn_authenticated(wr->c, wr->who.actor);
 		wr->authenticated = 1;
 	}
@@ -426,8 +470,10 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
 	}
 }
 
-/* 1 if header h of c lists token t (comma-separated, case ignored). */
-static int header_has(struct MHD_Connection *c, const char *h, const char *t)
+/* Where header h of c lists a token starting with t (comma-separated, case
+ * ignored; prefix: t may be followed by more of the token), or NULL. */
+static const char *header_find(struct MHD_Connection *c, const char *h, const char *t,
+    int prefix)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, h);
 	size_t tl = strlen(t);
@@ -436,13 +482,38 @@ static int header_has(struct MHD_Connection *c, const char *h, const char *t)
 		while (*v == ' ' || *v == '\t' || *v == ',') {
 			v++;
 		}
-		if (strncasecmp(v, t, tl) == 0 && (v[tl] == '\0' || v[tl] == ',' || v[tl] == ' ' ||
-		    v[tl] == '\t')) {
-			return 1;
+		if (strncasecmp(v, t, tl) == 0 && (prefix || v[tl] == '\0' || v[tl] == ',' ||
+		    v[tl] == ' ' || v[tl] == '\t')) {
+			return v;
 		}
 		v = strchr(v, ',');
 	}
-	return 0;
+	return NULL;
+}
+
+/* 1 if header h of c lists token t. */
+static int header_has(struct MHD_Connection *c, const char *h, const char *t)
+{
+	return header_find(c, h, t, 0) != NULL;
+}
+
+/* The subprotocols a page offers (brk_ws.h): BRK_WS_PROTOCOL, and the CSRF
+ * token of its web session as BRK_WS_CSRF_PROTOCOL<token>. */
+static void read_protocols(struct wreq *wr)
+{
+	const char *p = header_find(wr->c, "Sec-WebSocket-Protocol", BRK_WS_CSRF_PROTOCOL, 1);
+	size_t n;
+
+	wr->zt_protocol = header_has(wr->c, "Sec-WebSocket-Protocol", BRK_WS_PROTOCOL);
+	if (p != NULL) {
+		p += strlen(BRK_WS_CSRF_PROTOCOL);
+		n = strcspn(p, ", \t");
+		if (n < sizeof(wr->csrf)) {
+			memcpy(wr->csrf, p, n);
+			wr->csrf[n] = '\0';
+			wr->req.csrf = wr->csrf;
+		}
+	}
 }
 
 static enum MHD_Result refuse(struct wreq *wr, int status, const char *code, const char *msg)
@@ -484,6 +555,10 @@ static enum MHD_Result on_new(struct wreq *wr, const char *url, const char *meth
 	wr->req.source = wr->source;
 	wr->req.authorization = MHD_lookup_connection_value(wr->c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
+	wr->req.cookie_web = MHD_lookup_connection_value(wr->c, MHD_COOKIE_KIND,
+	    BRK_WEBSESSION_COOKIE);
+	wr->req.origin = MHD_lookup_connection_value(wr->c, MHD_HEADER_KIND, "Origin");
+	read_protocols(wr);
 	wr->stage = WR_AUTH;
 	if (brk_work_suspend(wr->b->work, wr->c, auth_job, wr) != 0) {
 		wr->stage = WR_SENT;
@@ -514,6 +589,9 @@ static enum MHD_Result on_authenticated(struct wreq *wr)
 	brk_conn_phase(wr->c, BRK_CONN_BUSY);  /* the handler bounds itself */
 	MHD_add_response_header(r, "Upgrade", "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", wr->accept);
+	if (wr->zt_protocol) {
+		MHD_add_response_header(r, "Sec-WebSocket-Protocol", BRK_WS_PROTOCOL);
+	}
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	ret = MHD_queue_response(wr->c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
@@ -544,6 +622,7 @@ void brk_ws_completed(void **cls)
 	if (wr != NULL) {
 		brk_resp_clear(&wr->resp);
 		crypto_wipe(&wr->who, sizeof(wr->who));
+		crypto_wipe(wr->csrf, sizeof(wr->csrf));
 		free(wr);
 		*cls = NULL;
 	}

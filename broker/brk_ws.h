@@ -11,8 +11,15 @@
  * ordinary HTTP answer: 401, 423, 429 as for /v1; 404 for an unknown
  * route; 405 for another method; 400 (426 for another version) for a
  * request that is no WebSocket handshake; 503 past BRK_WS_MAX connections.
- * A browser cannot set the header, so a page of another origin cannot
- * open one of these with a user's cookies: there are none to ride on.
+ *
+ * The console's pages (a browser cannot set the header) authenticate with
+ * the web session cookie under the /v1 rule (brk_websession.h), made
+ * stricter: the Origin header must be there and be the broker's own, and
+ * the session's CSRF token travels as a subprotocol the page offers,
+ * BRK_WS_CSRF_PROTOCOL<token> beside BRK_WS_PROTOCOL (the answer selects
+ * BRK_WS_PROTOCOL). So a page of another origin cannot ride a user's
+ * cookie: its Origin is refused, and it does not know the token. A bearer
+ * header, when sent, is read instead of the cookie.
  *
  * The connection. After "101 Switching Protocols", the connection is its
  * thread's alone: the handler reads messages (brk_ws_recv; pings are
@@ -41,6 +48,8 @@ struct brk_ws;
 struct brk_wss;
 
 #define BRK_WS_PATH "/ws/"
+#define BRK_WS_PROTOCOL "zt"
+#define BRK_WS_CSRF_PROTOCOL "zt-csrf."
 #define BRK_WS_MSG_MAX (256 * 1024)
 #define BRK_WS_MAX 512
 

@@ -1,8 +1,10 @@
 #!/bin/sh
-# embed.sh OUT FILE... - writes OUT, a C file holding each FILE (a path
-# under web/) as bytes in brk_console_assets[] (broker/brk_console.h), so
-# that ztbroker serves the console without reading a file at run time.
-# Only POSIX sh and od; the Content-Type comes from the file's extension.
+# embed.sh OUT FILE... - writes OUT, a C file holding each FILE as bytes in
+# brk_console_assets[] (broker/brk_console.h), so that ztbroker serves the
+# console without reading a file at run time. A FILE is a path under web/
+# (served as that path less web/) or NAME=PATH (a vendored file from
+# node_modules, served as NAME). Only POSIX sh and od; the Content-Type
+# comes from the name's extension.
 set -eu
 out=$1
 shift
@@ -12,8 +14,9 @@ tmp=$out.tmp
 	echo '#include <stddef.h>'
 	echo '#include "broker/brk_console.h"'
 	i=0
-	for f in "$@"; do
-		[ -s "$f" ] || { echo "embed.sh: $f is empty or missing" >&2; exit 1; }
+	for a in "$@"; do
+		f=${a#*=}
+		[ -s "$f" ] || { echo "embed.sh: $f is empty or missing (make deps)" >&2; exit 1; }
 		echo "static const unsigned char f$i[] = {"
 		od -An -v -tx1 "$f" | sed -e 's/[[:space:]]*\([0-9a-f][0-9a-f]\)/0x\1,/g'
 		echo '};'
@@ -21,15 +24,19 @@ tmp=$out.tmp
 	done
 	echo 'const struct brk_console_asset brk_console_assets[] = {'
 	i=0
-	for f in "$@"; do
-		case $f in
+	for a in "$@"; do
+		case $a in
+		*=*) name=${a%%=*} ;;
+		*) name=${a#web/} ;;
+		esac
+		case $name in
 		*.html) t='text/html; charset=utf-8' ;;
 		*.css) t='text/css; charset=utf-8' ;;
-		*.js) t='text/javascript; charset=utf-8' ;;
+		*.js | *.mjs) t='text/javascript; charset=utf-8' ;;
 		*.svg) t='image/svg+xml' ;;
-		*) echo "embed.sh: no Content-Type for $f" >&2; exit 1 ;;
+		*) echo "embed.sh: no Content-Type for $name" >&2; exit 1 ;;
 		esac
-		echo "	{ \"${f#web/}\", \"$t\", f$i, sizeof(f$i) },"
+		echo "	{ \"$name\", \"$t\", f$i, sizeof(f$i) },"
 		i=$((i + 1))
 	done
 	echo '	{ NULL, NULL, NULL, 0 },'

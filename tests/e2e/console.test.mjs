@@ -13,13 +13,26 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
   admin, applyRole, auditEvents, enrolUser, joinToken, request, sshHostKey,
-  startAgent, startBroker, step, stopChecked, tmpdir, totp,
+  startAgent, startBroker, step, stopChecked, tmpdir, totp, wsHandshake,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long console test password';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
   + "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
   + "base-uri 'none'";
+// The page's own: the same with a style nonce fresh for each answer, which
+// the page carries only on its stylesheet link (web/js/csp.js).
+const PAGE_CSP = /^default-src 'none'; script-src 'self'; style-src 'self' 'nonce-([A-Za-z0-9_-]{22})'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/;
+
+// The nonce of a page answer, checked against the CSP and the page.
+function pageNonce(csp, html) {
+  const m = PAGE_CSP.exec(csp);
+  assert.ok(m, csp);
+  if (html !== undefined) {
+    assert.equal([...html.matchAll(/nonce="([^"]*)"/g)].map((x) => x[1]).join(), m[1]);
+  }
+  return m[1];
+}
 const COOKIE = '__Host-zt_web';
 let broker;
 let browser;
@@ -94,11 +107,18 @@ test('/ and its files: the console headers, no inline script or style', async ()
   const types = { '/': 'text/html; charset=utf-8', '/assets/console.css': 'text/css; charset=utf-8',
     '/assets/js/app.js': 'text/javascript; charset=utf-8',
     '/assets/js/api.js': 'text/javascript; charset=utf-8' };
+  const nonces = new Set();
   for (const [p, type] of Object.entries(types)) {
     const r = await request(broker, 'GET', p);
     assert.equal(r.status, 200, p);
     assert.equal(r.headers['content-type'], type, p);
-    assert.equal(r.headers['content-security-policy'], CSP, p);
+    if (p === '/') {
+      nonces.add(pageNonce(r.headers['content-security-policy'], r.body));
+      nonces.add(pageNonce((await request(broker, 'GET', p)).headers['content-security-policy']));
+      assert.equal(nonces.size, 2, 'a fresh nonce per answer');
+    } else {
+      assert.equal(r.headers['content-security-policy'], CSP, p);
+    }
     assert.equal(r.headers['x-frame-options'], 'DENY', p);
     assert.equal(r.headers['referrer-policy'], 'no-referrer', p);
     assert.equal(r.headers['x-content-type-options'], 'nosniff', p);
@@ -117,7 +137,7 @@ test('the page signs in with a fresh code, lists the hosts, logs out; the old co
   const u = await account('carol');
   const { ctx, page, resp, violations } = await openConsole();
   try {
-    assert.equal(resp.headers()['content-security-policy'], CSP);
+    pageNonce(resp.headers()['content-security-policy']);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     // The first field has the focus, and the fields follow in order.
     assert.equal(await page.evaluate(() => document.activeElement.id), 'login-user');
@@ -234,6 +254,24 @@ test('the API takes the cookie only with its CSRF header and from the broker\'s 
     assert.equal(r.body.error.code, code);
   }
   assert.equal((await request(broker, 'GET', '/v1/hosts', { headers: { Cookie: cookie } })).status, 403);
+
+  // The terminal's WebSocket: the cookie with the broker's Origin and the
+  // CSRF token as a subprotocol; the answer selects "zt".
+  const own = { Cookie: cookie, Origin: broker.url };
+  const ws = [
+    [{ ...own, 'Sec-WebSocket-Protocol': `zt, zt-csrf.${csrf}` }, 101],
+    [{ ...own, 'Sec-WebSocket-Protocol': 'zt' }, 403, 'csrf_required'],
+    [{ ...own, 'Sec-WebSocket-Protocol': `zt, zt-csrf.${'0'.repeat(64)}` }, 403, 'csrf_mismatch'],
+    [{ Cookie: cookie, 'Sec-WebSocket-Protocol': `zt, zt-csrf.${csrf}` }, 403, 'forbidden_origin'],
+    [{ ...own, Origin: 'https://evil.example', 'Sec-WebSocket-Protocol': `zt, zt-csrf.${csrf}` },
+      403, 'forbidden_origin'],
+  ];
+  for (const [h, status, code] of ws) {
+    const r = await wsHandshake(broker, '/ws/ssh', h);
+    assert.equal(r.status, status, JSON.stringify(h));
+    if (code) assert.equal(r.body.error.code, code, JSON.stringify(h));
+    else assert.equal(r.protocol, 'zt');
+  }
   // With Authorization the cookie is never read.
   const bearer = await request(broker, 'GET', '/v1/hosts',
     { headers: { Cookie: cookie, 'X-ZT-CSRF': csrf, Authorization: 'Bearer zts_nope' } });

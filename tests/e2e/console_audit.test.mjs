@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import {
   admin, applyRole, auditEvents, enrolUser, request, startBroker, step, stopChecked, totp,
+  wsHandshake,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long console audit test password';
@@ -57,7 +58,8 @@ async function signIn(name) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('One-time code').fill(totp(users[name], step()));
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+  // The first view: Hosts, or Audit for an auditor (who uses no host).
+  await page.locator('#view h1').waitFor();
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByRole('heading', { name: 'Audit' }).waitFor();
   await page.waitForFunction(() => /events|No event/.test(document.getElementById('audit-status').textContent));
@@ -233,6 +235,21 @@ test('a plain user sees only its own events and no chain state; an auditor sees 
   const aud = await signIn('aud');
   try {
     await aud.page.waitForSelector('#audit-chain.chain-ok');
+    // An auditor reviews: no Hosts, Approvals or Admin in the page.
+    for (const name of ['Hosts', 'Approvals', 'Admin']) {
+      assert.equal(await aud.page.getByRole('link', { name }).isVisible(), false, name);
+    }
+    assert.equal(await aud.page.getByRole('link', { name: 'Recordings' }).isVisible(), true);
+    // Nor through the API: no terminal, no administration.
+    const ah = await sessionHeaders(aud.ctx);
+    const term = await wsHandshake(broker, '/ws/ssh', { Cookie: ah.Cookie, Origin: broker.url,
+      'Sec-WebSocket-Protocol': `zt, zt-csrf.${ah['X-ZT-CSRF']}` });
+    assert.equal(term.status, 403);
+    assert.match(term.body.error.message, /auditor/);
+    for (const p of ['/v1/roles', '/v1/tokens', '/v1/agents']) {
+      assert.equal((await request(broker, 'GET', p, { headers: ah })).status, 403, p);
+    }
+    assert.ok(auditEvents(broker, 'terminal.refused').some((e) => e.actor === 'user:aud'));
     const shown = await rows(aud.page);
     assert.ok(new Set(shown.map((r) => r.actor)).size > 2, JSON.stringify(shown));
     const h = await sessionHeaders(aud.ctx);

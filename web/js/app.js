@@ -1,16 +1,43 @@
 // The console's entry point: finds or makes the web session, then routes
-// the hash (#/hosts, #/audit) to a view. Every view talks to /v1 through api.js.
+// the hash (#/hosts, #/audit, ...) to a view. Every view talks to /v1
+// through api.js. The nav shows what the session's rights allow (the API
+// decides either way): an auditor who does not administer reviews audit
+// and recordings only; Admin is for administrators.
 
+import './csp.js';
 import { api, ApiError, setCsrf } from './api.js';
 import { loginView } from './login.js';
 import { hostsView } from './hosts.js';
 import { auditView } from './audit.js';
+import { recordingsView } from './recordings.js';
+import { approvalsView } from './approvals.js';
+import { adminView } from './admin.js';
 
-const views = { '/hosts': hostsView, '/audit': auditView };
+// path: [view, what it needs: '' (anyone), 'hosts' (not an auditor only),
+// 'admin'].
+const views = {
+  '/hosts': [hostsView, 'hosts'],
+  '/audit': [auditView, ''],
+  '/recordings': [recordingsView, ''],
+  '/approvals': [approvalsView, 'hosts'],
+  '/admin': [adminView, 'admin'],
+};
 const $ = (id) => document.getElementById(id);
+let rights = { hosts: false, admin: false };
+// What the shown view gives to be called when another replaces it (a view
+// with a connection or a timer returns it), or null.
+let leave = null;
+
+function allowed(need) {
+  return need === '' || rights[need];
+}
 
 function showShell(session) {
   setCsrf(session.csrf);
+  rights = { admin: !!session.admin, hosts: !!session.admin || !session.auditor };
+  for (const a of $('nav').querySelectorAll('a[data-needs]')) {
+    a.hidden = !allowed(a.dataset.needs);
+  }
   $('who-user').textContent = session.user;
   $('who-roles').textContent = session.roles.length ? `(${session.roles.join(', ')})` : '';
   $('who').hidden = false;
@@ -18,6 +45,8 @@ function showShell(session) {
 }
 
 function hideShell() {
+  if (leave) leave();
+  leave = null;
   setCsrf(null);
   $('who').hidden = true;
   $('nav').hidden = true;
@@ -25,13 +54,31 @@ function hideShell() {
   $('view').replaceChildren();
 }
 
+// The view for the hash: its first path segment (#/hosts/web1 is /hosts
+// with "web1" for the view), or the first one the session may see.
+function viewFor(hash) {
+  const parts = hash.replace(/^#/, '').split('/');
+  const entry = views[`/${parts[1] || ''}`];
+  if (entry && allowed(entry[1])) return [entry[0], parts.slice(2).map(decodeURIComponent)];
+  return [rights.hosts ? hostsView : auditView, []];
+}
+
 async function route() {
-  const path = location.hash.replace(/^#/, '') || '/hosts';
-  const view = views[path] || hostsView;
+  const [view, rest] = viewFor(location.hash);
+  for (const a of $('nav').querySelectorAll('a')) {
+    if (a.getAttribute('href') === `#/${location.hash.split('/')[1] || ''}`) {
+      a.setAttribute('aria-current', 'page');
+    } else {
+      a.removeAttribute('aria-current');
+    }
+  }
   const root = $('view');
   root.hidden = false;
+  if (leave) leave();
+  leave = null;
   try {
-    await view(root);
+    const r = await view(root, rest);
+    if (typeof r === 'function') leave = r;
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       start();

@@ -6,6 +6,7 @@
 // Everything from the log goes into the page through textContent.
 
 import { api, apiBlob, ApiError } from './api.js';
+import { el } from './dom.js';
 
 const PAGE = 50;
 // The filter inputs: [query argument, label, input type, placeholder].
@@ -18,13 +19,6 @@ const FIELDS = [
   ['host', 'Host', 'text', 'web1'],
   ['q', 'Text in details', 'text', ''],
 ];
-
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children);
-  return e;
-}
 
 // A short line from an event's details: its scalar fields, up to 100 chars.
 function summary(details) {

@@ -185,6 +185,30 @@ export async function awayFromStepEdge(margin = 8) {
 // A raw HTTPS request trusting only the broker's CA, from the local
 // address `from` (any of 127/8) if given. Resolves {status, headers, body
 // (parsed JSON or text)}.
+// Opens the WebSocket path p of broker with headers h (the handshake's own
+// are added): {status, protocol} for 101 (closed at once), {status, body}
+// (the JSON refusal) for any other answer.
+export function wsHandshake(broker, p, h) {
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      host: '127.0.0.1', port: broker.port, path: p, ca: broker.caPem,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': crypto.randomBytes(16).toString('base64'), ...h },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode, protocol: res.headers['sec-websocket-protocol'] });
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 export function request(broker, method, p, { body, token, headers = {}, raw, from } = {}) {
   return new Promise((resolve, reject) => {
     const data = raw !== undefined ? raw : body !== undefined ? JSON.stringify(body) : undefined;
