@@ -139,7 +139,7 @@ test('a bot call waits for an oncall approver: approve runs it, deny fails it', 
   // The bot was told where to answer, out of band.
   await until(() => logs.some((l) => l.data?.approval_id === id), 'the bot got the URL');
   const told = logs.find((l) => l.data?.approval_id === id).data;
-  assert.equal(told.url, `${broker.url}/approve/${id}`);
+  assert.equal(told.url, `${broker.url}/#/approvals/${id}`);
   assert.match(told.message, new RegExp(`ztctl approve ${id}`));
   assert.equal(told.needs, 'approval by a holder of oncall');
   // A user without oncall sees nothing and may not answer.
