@@ -425,18 +425,19 @@ static int visible(const struct brk_identity *who, const struct store_approval *
 	    a->need_approval && lists_meet(who->roles, a->approvers));
 }
 
-/* Adds to o how request a (no longer pending) ended: state ("used": it
- * was approved and ran; "approved": approved, not yet run; "denied",
- * "withdrawn", "expired", or "void" when the roles changed while it
- * waited), who answered and when, the reason, a grant's end. */
-static void add_outcome(struct brk *b, const struct store_approval *a, cJSON *o)
+/* Adds to o how request a (no longer pending: answered, or past its
+ * time) ended: state ("used": approved, and the call ran; "approved":
+ * not run yet; "denied", "withdrawn", "expired"), who answered and when,
+ * the reason, a grant's end. */
+static void add_outcome(const struct store_approval *a, cJSON *o)
 {
 	const char *state = a->state, *by = a->answered_by;
 	int64_t at = a->answered_at;
 
 	if (strcmp(state, "pending") == 0) {
-		state = a->expires_at <= b->now() ? "expired" : "void";
-		at = a->expires_at <= b->now() ? a->expires_at : 0;
+		/* Past its time, and its call not yet told (or gone). */
+		state = "expired";
+		at = a->expires_at;
 	} else if (strcmp(state, "approved") == 0 || strcmp(state, "used") == 0) {
 		/* An approval by another, else the caller's own step-up. */
 		by = a->approved_at != 0 ? a->approved_by : a->actor;
@@ -483,7 +484,7 @@ static int history_one(const struct store_approval *a, void *arg)
 		cJSON_Delete(o);
 		return ZT_ERR_NOMEM;
 	}
-	add_outcome(la->b, a, o);
+	add_outcome(a, o);
 	la->n++;
 	return 0;
 }

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, request, sdk, startAgent, startBroker,
-  step, stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
+  admin, applyRole, auditEvents, botToken, brokerFetch, mcpConnect, request, sdk, startAgent,
+  startBroker, step, stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -25,11 +25,7 @@ const clients = [];
 const text = (r) => r.content.map((c) => c.text).join('\n');
 
 async function connect(token, logs = []) {
-  const client = new S.Client({ name: 'zt-e2e-approvals', version: '1.0.0' }, { capabilities: {} });
-  client.setNotificationHandler(S.types.LoggingMessageNotificationSchema, (n) => logs.push(n.params));
-  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
-    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  }));
+  const client = await mcpConnect(broker, token, { logs });
   clients.push(client);
   return client;
 }

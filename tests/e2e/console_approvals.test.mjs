@@ -17,19 +17,16 @@
 // No page logs a Content-Security-Policy violation.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, enrolUser, request, sdk, startAgent,
-  startBroker, step, stopChecked, tmpdir, totp, until,
+  admin, applyRole, auditEvents, botToken, brokerFetch, enrolUser, mcpConnect, request, sdk,
+  startBroker, step, stopChecked, totp, until,
 } from './lib/zt.mjs';
-import { startSshd } from './lib/sshd.mjs';
+import { startSshHost } from './lib/sshd.mjs';
 
-let broker;
-let sshd;
-let S;
-let browser;
-const agents = [];
+// The broker, the host behind it (sshd and agent), the MCP SDK, Chromium;
+// the clients and pages to close at the end.
+let broker, host, sshd, S, browser;
 const clients = [];
 const pages = [];
 const PASSWORD = 'a long console approvals test password';
@@ -53,15 +50,9 @@ async function nextCode(u) {
   return totp(u.secret, u.step);
 }
 
-// An MCP client of the SDK over Streamable HTTP with a bearer token;
-// logs gets its notifications/message.
-async function connect(token, logs = [], capabilities = {}) {
-  const client = new S.Client({ name: 'zt-e2e-console-approvals', version: '1.0.0' },
-    { capabilities });
-  client.setNotificationHandler(S.types.LoggingMessageNotificationSchema, (n) => logs.push(n.params));
-  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
-    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  }), { timeout: 30000 });
+// An MCP client (lib's) that is closed at the end.
+async function connect(token, logs = []) {
+  const client = await mcpConnect(broker, token, { logs });
   clients.push(client);
   return client;
 }
@@ -115,18 +106,16 @@ let unanswered; // a call nobody answers: started first, checked last
 before(async () => {
   S = await sdk();
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });
-  sshd = startSshd({ userCa: admin(broker, 'ca', 'ssh-user-pub').stdout });
+  host = await startSshHost(broker, { labels: 'env=staging' });
+  ({ sshd } = host);
   const base = `allow:\n  hosts: {env: staging}\n  logins: [${sshd.user}]\n  tools: [ssh_exec, list_hosts]\n`;
-  applyRole(broker, `kind: role\nname: stepup\n${base}options:\n  mfa: per_call\n`);
-  applyRole(broker, `kind: role\nname: guarded\n${base}options:\n  approval: {by: [oncall], ttl: 20m}\n`);
-  applyRole(broker, `kind: role\nname: guarded-fast\n${base}options:\n  approval: {by: [oncall], ttl: 1m}\n`);
-  applyRole(broker, 'kind: role\nname: oncall\nallow:\n  tools: [list_hosts]\n');
-  applyRole(broker, 'kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
-  const token = admin(broker, 'tokens', 'add').stdout.match(/^token: (\S+)$/m)[1];
-  const a = await startAgent(broker, path.join(tmpdir('zt-agent-'), 'data'), 'web1', {
-    token, hostKey: sshd.hostKey, labels: 'env=staging', ssh: `127.0.0.1:${sshd.port}` });
-  assert.ok(a.joined, a.out?.stderr);
-  agents.push(a);
+  for (const [name, options] of [['stepup', 'mfa: per_call'],
+    ['guarded', 'approval: {by: [oncall], ttl: 20m}'], ['guarded-fast', 'approval: {by: [oncall], ttl: 1m}']]) {
+    applyRole(broker, `kind: role\nname: ${name}\n${base}options:\n  ${options}\n`);
+  }
+  for (const name of ['oncall', 'viewer']) {
+    applyRole(broker, `kind: role\nname: ${name}\nallow:\n  tools: [list_hosts]\n`);
+  }
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   const probe = await connect(botToken(broker, 'probe-bot', { roles: 'viewer' }));
   await until(async () => (await probe.callTool({ name: 'list_hosts', arguments: {} }))
@@ -135,10 +124,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of pages) await p.ctx.close().catch(() => {});
+  await Promise.all(pages.map((p) => p.ctx.close().catch(() => {})));
   await browser?.close();
-  for (const c of clients) await c.close().catch(() => {});
-  for (const a of agents) await a.stop();
+  await Promise.all(clients.map((c) => c.close().catch(() => {})));
+  await host?.agent.stop();
   await stopChecked(broker);
   sshd?.stop();
 });

@@ -25,7 +25,7 @@ const HISTORY_COLUMNS = [['created', 'Held at'], ['caller', 'Caller'], ['tool', 
   ['at', 'Answered at'], ['reason', 'Reason']];
 const STATES = {
   used: 'approved, ran', approved: 'approved', denied: 'denied', expired: 'expired',
-  withdrawn: 'withdrawn', void: 'void (the roles changed)',
+  withdrawn: 'withdrawn',
 };
 
 // "1h 2m", "4m 05s", "12s" for a number of seconds.
