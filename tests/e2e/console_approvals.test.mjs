@@ -166,7 +166,7 @@ test('a second user approves a bot call in the console; a denial fails the next;
     { host: 'web1', login: sshd.user, command: 'echo approved-in-console' });
   assert.match(await dd('Time left'), /^(19m|20m) \d\ds$/);
   // The grant windows go up to the role's approval.ttl.
-  const grants = await c.getByLabel('Approve').locator('option').allTextContents();
+  const grants = await c.getByLabel('Approve for').locator('option').allTextContents();
   assert.equal(grants[0], 'this call only');
   assert.equal(grants.at(-1), 'this request for 20m');
 
@@ -260,7 +260,7 @@ test('URL elicitation leads to the console: sign in, the call, step up; a code i
   assert.equal(await page.locator('#approvals-notice').isHidden(), true);
   assert.equal(await c.locator('dt:text-is("Command") + dd').textContent(), 'echo via-browser');
   assert.equal(await c.locator('dt:text-is("Caller") + dd').textContent(), 'user:ivy');
-  assert.equal(await c.getByLabel('Approve').count(), 0); // a step-up is no grant
+  assert.equal(await c.getByLabel('Approve for').count(), 0); // a step-up is no grant
   const code = await nextCode(ivy);
   await c.getByLabel('One-time code').fill(code);
   await c.getByRole('button', { name: 'Step up and run' }).click();

@@ -67,7 +67,7 @@ function answerForm(a, onAnswer) {
     for (const s of windows) {
       grant.append(el('option', { value: durText(s), textContent: `this request for ${durText(s)}` }));
     }
-    form.append(el('p', {}, el('label', { htmlFor: grant.id, textContent: 'Approve' }), ' ', grant));
+    form.append(el('p', {}, el('label', { htmlFor: grant.id, textContent: 'Approve for' }), ' ', grant));
   }
   const reason = el('input', { id: `${idp}-reason`, name: 'reason', maxLength: 500 });
   form.append(el('p', {}, el('label', { htmlFor: reason.id, textContent: 'Reason (for a denial)' }),
