@@ -79,8 +79,8 @@ struct brk {
 	struct brk_dials *dials;
 	/* The MCP transport that serves /mcp; NULL when MCP is off. */
 	struct brk_mcphttp *mcp_http;
-	/* Signs the CSRF tokens of the browser pages (brk_web.h); random at
-	 * start, so a restart voids the forms open in browsers. */
+	/* Signs the CSRF tokens of the web sessions (brk_websession.h);
+	 * random at start, so a restart voids the tokens pages hold. */
 	uint8_t web_key[32];
 	/* The data directory's recordings/ (brk_datadir.h), where sessions
 	 * are recorded (brk_recordings.h); NULL: no session can be recorded. */

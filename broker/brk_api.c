@@ -132,7 +132,6 @@ void brk_resp_clear(struct brk_resp *resp)
 {
 	/* Responses carry session and join tokens. */
 	json_delete_wiped(resp->json);
-	free(resp->html);
 	free(resp->body);
 	if (resp->file_type != NULL) {
 		close(resp->file_fd);

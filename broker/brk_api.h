@@ -19,8 +19,8 @@
 
 struct brk;
 
-/* The fields of a form a browser posted (application/x-www-form-urlencoded,
- * decoded by libmicrohttpd's post processor; brk_form_add keeps them). */
+/* The arguments of a URL's query string (decoded by libmicrohttpd;
+ * brk_form_add keeps them, bounded): a small form of key and value. */
 #define BRK_FORM_FIELDS 8
 #define BRK_FORM_KEY_MAX 32
 #define BRK_FORM_VALUE_MAX 1024
@@ -33,8 +33,8 @@ struct brk_form {
 	 * key repeated: the form is refused whole. */
 	int bad;
 };
-/* Appends size bytes at offset off of field key (libmicrohttpd hands a
- * value in pieces); 0, or ZT_ERR_INVALID after marking f bad. */
+/* Appends size bytes at offset off of field key (a value may come in
+ * pieces); 0, or ZT_ERR_INVALID after marking f bad. In brk_query.c. */
 int brk_form_add(struct brk_form *f, const char *key, uint64_t off, const char *data,
     size_t size);
 /* The value of key, or NULL when the form has none (or is bad). */
@@ -48,13 +48,8 @@ struct brk_req {
 	const char *content_type;  /* Content-Type header or NULL */
 	const uint8_t *body;       /* NULL when there is none */
 	size_t body_len;
-	/* Browser pages only (brk_web.h): the cookies they use, and the
-	 * posted form; NULL when absent. /v1 never reads them. */
-	const char *cookie_session;
-	const char *cookie_csrf;
-	const struct brk_form *form;
-	/* /v1 only: the console's web session cookie, its CSRF header and the
-	 * Origin header (brk_websession.h); NULL when absent. */
+	/* The console's web session cookie, its CSRF header and the Origin
+	 * header (brk_websession.h); NULL when absent. */
 	const char *cookie_web;
 	const char *csrf;
 	const char *origin;
@@ -74,11 +69,8 @@ struct brk_resp {
 	/* The caller a bearer token authenticated ("bot:NAME"), "" when none:
 	 * the connection is then counted against that identity (brk_conn.h). */
 	char actor[BRK_IDENTITY_KEY_MAX];
-	/* A page for a browser instead of JSON: the HTML (owned), the
-	 * Set-Cookie values to send, and Location for a redirect. */
-	char *html;
-	char set_cookie[2][BRK_COOKIE_MAX];
-	char location[256];
+	/* The Set-Cookie value to send (the web session's), "" for none. */
+	char set_cookie[BRK_COOKIE_MAX];
 	/* A file to send as the body instead of JSON (a recording): when
 	 * file_type (static text, the Content-Type) is set, file_fd is an
 	 * open descriptor (owned: brk_resp_clear closes it) of file_size
@@ -114,9 +106,6 @@ void brk_auth_enroll(struct brk *b, const struct brk_req *req, const cJSON *body
     struct brk_resp *resp);
 void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
     struct brk_resp *resp);
-/* The same, for a session of at most cap seconds (a web session). */
-void brk_auth_login_for(struct brk *b, const struct brk_req *req, const cJSON *body,
-    int64_t cap, struct brk_resp *resp);
 void brk_auth_whoami(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
     struct brk_resp *resp);
 void brk_auth_logout(struct brk *b, const struct brk_req *req, const struct brk_identity *who,

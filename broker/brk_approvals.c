@@ -11,9 +11,11 @@
 #include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_console.h"
 #include "broker/brk_front.h"
 #include "broker/brk_gate.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_query.h"
 #include "common/crypto.h"
 #include "common/dur.h"
 #include "common/err.h"
@@ -102,9 +104,10 @@ static void missing_text(const struct store_approval *a, char *out, size_t outsz
 	    appr ? a->approvers : "");
 }
 
+/* Where request id is answered: its route in the web console. */
 static void page_url(struct brk *b, const char *id, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%s/approve/%s", b->base_url, id);
+	snprintf(out, outsz, "%s" BRK_CONSOLE_APPROVAL_ROUTE "%s", b->base_url, id);
 }
 
 /* ---- holding a call ---- */
@@ -414,38 +417,39 @@ static cJSON *request_json(struct brk *b, const struct store_approval *a, int an
 	return o;
 }
 
-int brk_approvals_view(struct brk *b, const struct brk_identity *who, const char *id,
-    cJSON **out)
+/* 1 if who may see request a (answered or not): its caller, and the
+ * holders of one of its approver roles. */
+static int visible(const struct brk_identity *who, const struct store_approval *a)
 {
-	struct store_approval a;
-	int answer, r, pending;
+	return strcmp(who->actor, a->actor) == 0 || (who->kind == STORE_USER &&
+	    a->need_approval && lists_meet(who->roles, a->approvers));
+}
 
-	*out = NULL;
-	if ((r = store_approval_get(b->store, id, &a)) != 0) {
-		return r;
+/* Adds to o how request a (no longer pending: answered, or past its
+ * time) ended: state ("used": approved, and the call ran; "approved":
+ * not run yet; "denied", "withdrawn", "expired"), who answered and when,
+ * the reason, a grant's end. */
+static void add_outcome(const struct store_approval *a, cJSON *o)
+{
+	const char *state = a->state, *by = a->answered_by;
+	int64_t at = a->answered_at;
+
+	if (strcmp(state, "pending") == 0) {
+		/* Past its time, and its call not yet told (or gone). */
+		state = "expired";
+		at = a->expires_at;
+	} else if (strcmp(state, "approved") == 0 || strcmp(state, "used") == 0) {
+		/* An approval by another, else the caller's own step-up. */
+		by = a->approved_at != 0 ? a->approved_by : a->actor;
+		at = a->approved_at > a->mfa_at ? a->approved_at : a->mfa_at;
 	}
-	pending = strcmp(a.state, "pending") == 0 && a.expires_at > b->now() &&
-	    a.generation == brk_policy_generation(b->roles);
-	/* Who may see it: the caller, and the holders of an approver role. */
-	if (strcmp(who->actor, a.actor) != 0 && (who->kind != STORE_USER || !a.need_approval ||
-	    !lists_meet(who->roles, a.approvers))) {
-		store_approval_clear(&a);
-		return ZT_ERR_NOT_FOUND;
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddStringToObject(o, "answered_by", by);
+	cJSON_AddNumberToObject(o, "answered_at", (double)at);
+	cJSON_AddStringToObject(o, "reason", a->reason);
+	if (a->grant_until > 0) {
+		cJSON_AddNumberToObject(o, "grant_until", (double)a->grant_until);
 	}
-	answer = pending ? may(who, &a) : 0;
-	if ((*out = request_json(b, &a, answer)) == NULL) {
-		r = ZT_ERR_NOMEM;
-	} else {
-		cJSON_AddStringToObject(*out, "state", pending ? "pending" :
-		    strcmp(a.state, "pending") != 0 ? a.state : a.expires_at <= b->now() ?
-		    "expired" : "void (the roles changed)");
-		cJSON_AddStringToObject(*out, "answered_by", a.answered_by[0] != '\0' ?
-		    a.answered_by : a.approved_by);
-		cJSON_AddStringToObject(*out, "reason", a.reason);
-		r = pending ? 0 : ZT_ERR_INVALID;
-	}
-	store_approval_clear(&a);
-	return r;
 }
 
 struct ls_arg {
@@ -453,6 +457,7 @@ struct ls_arg {
 	const struct brk_identity *who;
 	int64_t generation;      /* requests of another are void */
 	cJSON *list;
+	int n;                   /* history: entries listed so far */
 };
 
 static int ls_one(const struct store_approval *a, void *arg)
@@ -466,13 +471,44 @@ static int ls_one(const struct store_approval *a, void *arg)
 	return 0;
 }
 
+/* A history entry: a request who may see, up to BRK_APPROVAL_HISTORY_MAX. */
+static int history_one(const struct store_approval *a, void *arg)
+{
+	struct ls_arg *la = arg;
+	cJSON *o;
+
+	if (la->n >= BRK_APPROVAL_HISTORY_MAX || !visible(la->who, a)) {
+		return 0;
+	}
+	if ((o = request_json(la->b, a, 0)) == NULL || !cJSON_AddItemToArray(la->list, o)) {
+		cJSON_Delete(o);
+		return ZT_ERR_NOMEM;
+	}
+	add_outcome(a, o);
+	la->n++;
+	return 0;
+}
+
 void brk_approvals_ls(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, struct brk_resp *resp)
 {
-	struct ls_arg la = { b, who, brk_policy_generation(b->roles), cJSON_CreateArray() };
+	static const char *const states[] = { "pending", "history", NULL };
+	struct ls_arg la = { b, who, brk_policy_generation(b->roles), NULL, 0 };
+	int64_t now = b->now();
+	int state = 0, r;
 
-	(void)req;
-	if (la.list == NULL || store_approval_each_pending(b->store, b->now(), ls_one, &la) != 0) {
+	if (brk_query_word(req, "state", states, 0, &state, resp) != 0) {
+		return;
+	}
+	if ((la.list = cJSON_CreateArray()) == NULL) {
+		r = ZT_ERR_NOMEM;
+	} else if (state == 0) {
+		r = store_approval_each_pending(b->store, now, ls_one, &la);
+	} else {
+		r = store_approval_each_ended(b->store, now, now - BRK_APPROVAL_HISTORY_S,
+		    history_one, &la);
+	}
+	if (r != 0) {
 		cJSON_Delete(la.list);
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return;

@@ -11,8 +11,9 @@
  * "approvals") and audited (approval.requested), and the caller is told
  * where to answer:
  *   - a client that declared elicitation.url gets elicitation/create in URL
- *     mode with the page https://BROKER/approve/<id> (never a form asking
- *     for a code: MCP forbids sensitive data there), and
+ *     mode with the call's page in the web console,
+ *     https://BROKER/#/approvals/<id> (never a form asking for a code: MCP
+ *     forbids sensitive data there), and
  *     notifications/elicitation/complete once the request is answered;
  *   - every client gets notifications/message with the page and the
  *     command `ztctl approve <id>`, and progress while it waits (when the
@@ -24,7 +25,7 @@
  * generation, or other roles for the caller) voids it: nothing runs.
  *
  * Answers come through the /v1/approvals API (ztctl approvals, approve,
- * deny) and, later, the approval page: the caller steps up for their own
+ * deny; the web console's Approvals view): the caller steps up for their own
  * call with a fresh one-time code; only a holder of an approval.by role,
  * never the caller, approves (also with a fresh code), optionally as a
  * grant for a window of at most the role's approval.ttl. Each answer is
@@ -56,17 +57,18 @@ struct brk_resp;
  * another error. */
 int brk_approvals_gate(struct brk_call *c, cJSON **result);
 
-/* Request id as who may see it: the entry of GET /v1/approvals plus
- * "state". 0 with *out owned (pending, and who's to answer); ZT_ERR_INVALID
- * with *out owned (who's to answer once, but no longer pending: its state
- * says why); ZT_ERR_NOT_FOUND (no such request, or not who's to see:
- * neither the caller nor an approver, told apart from nothing) or another
- * error. */
-int brk_approvals_view(struct brk *b, const struct brk_identity *who, const char *id,
-    cJSON **out);
+/* The history (GET /v1/approvals?state=history): the requests of the last
+ * BRK_APPROVAL_HISTORY_S that are no longer pending, newest first, at most
+ * BRK_APPROVAL_HISTORY_MAX of those who may see (the caller's own, and
+ * those a role who holds answers), among the newest
+ * STORE_APPROVAL_LIST_MAX of all. */
+#define BRK_APPROVAL_HISTORY_S (24 * 60 * 60)
+#define BRK_APPROVAL_HISTORY_MAX 100
 
 /* The /v1 handlers (ROUTE_AUTH):
- *   GET  /v1/approvals          the pending requests who may answer
+ *   GET  /v1/approvals          the pending requests who may answer;
+ *                               ?state=history: how those who may see
+ *                               ended
  *   POST /v1/approvals/approve  {id, otp, for?}: a step-up for one's own
  *                               call, or an approval of another's
  *   POST /v1/approvals/deny     {id, reason?}: by an approver, or the

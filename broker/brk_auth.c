@@ -494,7 +494,7 @@ out:
 
 /* Mints a session for u and fills the response. */
 static void login_success(struct brk *b, const struct brk_req *req, const struct store_user *u,
-    int64_t cap, struct brk_resp *resp)
+    struct brk_resp *resp)
 {
 	char token[CRYPTO_TOKEN_MAX], actor[BRK_IDENTITY_KEY_MAX], pfx[13], by[STORE_NAME_MAX + 1];
 	struct store_session s;
@@ -504,7 +504,7 @@ static void login_success(struct brk *b, const struct brk_req *req, const struct
 
 	memset(&s, 0, sizeof(s));
 	/* The roles bound the session: the smallest max_session_ttl. */
-	if ((r = brk_policy_session_ttl(b->roles, u->roles, cap, &ttl, by,
+	if ((r = brk_policy_session_ttl(b->roles, u->roles, b->session_ttl, &ttl, by,
 	    sizeof(by))) != 0) {
 		log_error("cannot read the roles of %s: %s", u->name, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");
@@ -553,12 +553,6 @@ out:
 
 void brk_auth_login(struct brk *b, const struct brk_req *req, const cJSON *body,
     struct brk_resp *resp)
-{
-	brk_auth_login_for(b, req, body, b->session_ttl, resp);
-}
-
-void brk_auth_login_for(struct brk *b, const struct brk_req *req, const cJSON *body,
-    int64_t cap, struct brk_resp *resp)
 {
 	static const char *const keys[] = { "user", "password", "otp", NULL };
 	const char *user = NULL, *password = NULL, *otp = NULL, *bad = NULL;
@@ -625,7 +619,7 @@ void brk_auth_login_for(struct brk *b, const struct brk_req *req, const cJSON *b
 		goto out;
 	}
 	attempt_settle(&a, ATTEMPT_SUCCEEDED, resp);
-	login_success(b, req, &u, cap, resp);
+	login_success(b, req, &u, resp);
 out:
 	store_user_wipe(&u);
 }

@@ -12,6 +12,8 @@
 #include "broker/brk_api.h"
 #include "broker/brk_http.h"
 #include "common/crypto.h"
+#include "common/err.h"
+#include "store/store.h"
 
 #define INDEX "index.html"
 /* 128 random bits, base64url. */
@@ -21,7 +23,21 @@
 int brk_console_path(const char *path)
 {
 	return strcmp(path, "/") == 0 ||
-	    strncmp(path, BRK_CONSOLE_ASSETS, strlen(BRK_CONSOLE_ASSETS)) == 0;
+	    strncmp(path, BRK_CONSOLE_ASSETS, strlen(BRK_CONSOLE_ASSETS)) == 0 ||
+	    strncmp(path, BRK_CONSOLE_APPROVE, strlen(BRK_CONSOLE_APPROVE)) == 0;
+}
+
+int brk_console_approval(const char *path, char *id)
+{
+	const char *p = path + strlen(BRK_CONSOLE_APPROVE);
+
+	if (strncmp(path, BRK_CONSOLE_APPROVE, strlen(BRK_CONSOLE_APPROVE)) != 0 ||
+	    strspn(p, "0123456789abcdef") != STORE_APPROVAL_ID_LEN ||
+	    p[STORE_APPROVAL_ID_LEN] != '\0') {
+		return ZT_ERR_NOT_FOUND;
+	}
+	memcpy(id, p, STORE_APPROVAL_ID_LEN + 1);
+	return 0;
 }
 
 const struct brk_console_asset *brk_console_find(const char *path)
@@ -77,6 +93,22 @@ static void console_headers(struct MHD_Response *r, const char *csp)
 	brk_http_common_headers(r, &none);
 }
 
+/* The redirect of a held call's old page to its console route: a short
+ * text body, Location relative to the broker's own origin. */
+static struct MHD_Response *approval_redirect(const char *id)
+{
+	static const char text[] = "this held call is answered in the console\n";
+	char where[sizeof(BRK_CONSOLE_APPROVAL_ROUTE) + STORE_APPROVAL_ID_LEN];
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+
+	if (r != NULL) {
+		snprintf(where, sizeof(where), "%s%s", BRK_CONSOLE_APPROVAL_ROUTE, id);
+		MHD_add_response_header(r, "Location", where);
+	}
+	return r;
+}
+
 enum MHD_Result brk_console_serve(struct MHD_Connection *c, const char *method,
     const char *path)
 {
@@ -84,13 +116,17 @@ enum MHD_Result brk_console_serve(struct MHD_Connection *c, const char *method,
 	const struct brk_console_asset *a = brk_console_find(path);
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	char csp[sizeof(BRK_CONSOLE_PAGE_CSP) + NONCE_LEN], nonce[NONCE_LEN + 1];
+	char id[STORE_APPROVAL_ID_LEN + 1];
 	uint8_t raw[NONCE_BYTES];
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	unsigned status;
 
 	snprintf(csp, sizeof(csp), "%s", BRK_CONSOLE_CSP);
-	if (get && a != NULL && strcmp(a->name, INDEX) == 0) {
+	if (get && brk_console_approval(path, id) == 0) {
+		r = approval_redirect(id);
+		status = MHD_HTTP_SEE_OTHER;
+	} else if (get && a != NULL && strcmp(a->name, INDEX) == 0) {
 		if (crypto_random(raw, sizeof(raw)) != 0 ||
 		    crypto_b64url(raw, sizeof(raw), nonce, sizeof(nonce)) != 0 ||
 		    strlen(nonce) != NONCE_LEN) {
@@ -112,8 +148,8 @@ enum MHD_Result brk_console_serve(struct MHD_Connection *c, const char *method,
 	if (r == NULL) {
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", status == MHD_HTTP_OK ? a->type :
-	    "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "Content-Type", a != NULL && status == MHD_HTTP_OK ?
+	    a->type : "text/plain; charset=utf-8");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
 		MHD_add_response_header(r, "Allow", "GET, HEAD");
 	}

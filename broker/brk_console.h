@@ -7,6 +7,9 @@
  *
  *   GET /                 web/index.html
  *   GET /assets/NAME      web/NAME (console.css, js/app.js, ...)
+ *   GET /approve/ID       303 to /#/approvals/ID: the held call ID in the
+ *                         console (links of older messages; the console
+ *                         signs the person in first when needed)
  *
  * Every answer carries BRK_CONSOLE_CSP (script and style only from the
  * broker's own files: the files have no inline script or style),
@@ -27,6 +30,10 @@
 #include <microhttpd.h>
 
 #define BRK_CONSOLE_ASSETS "/assets/"
+#define BRK_CONSOLE_APPROVE "/approve/"
+/* Where a held call is answered: the console's route, after the base URL
+ * (brk_approvals.h builds the URL it sends from it). */
+#define BRK_CONSOLE_APPROVAL_ROUTE "/#/approvals/"
 #define BRK_CONSOLE_CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
 	"img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; " \
 	"frame-ancestors 'none'; base-uri 'none'"
@@ -48,13 +55,18 @@ struct brk_console_asset {
 /* The table web/embed.sh generates, ended by a NULL name. */
 extern const struct brk_console_asset brk_console_assets[];
 
-/* 1 if path is the console's: "/" or under BRK_CONSOLE_ASSETS. */
+/* 1 if path is the console's: "/", or under BRK_CONSOLE_ASSETS or
+ * BRK_CONSOLE_APPROVE. */
 int brk_console_path(const char *path);
+/* The request id of "/approve/ID" (ID: STORE_APPROVAL_ID_LEN lower-case
+ * hex digits, nothing after) into id (STORE_APPROVAL_ID_LEN + 1 bytes): 0,
+ * or ZT_ERR_NOT_FOUND for any other path. */
+int brk_console_approval(const char *path, char *id);
 /* The file path names (borrowed, static), or NULL: "/" is index.html,
  * "/assets/NAME" the file NAME except index.html. */
 const struct brk_console_asset *brk_console_find(const char *path);
-/* Answers a request for a console path on c: the file (GET, HEAD), 404 or
- * 405, with the console's headers. */
+/* Answers a request for a console path on c: the file or the redirect
+ * (GET, HEAD), 404 or 405, with the console's headers. */
 enum MHD_Result brk_console_serve(struct MHD_Connection *c, const char *method,
     const char *path);
 

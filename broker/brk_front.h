@@ -28,7 +28,7 @@ struct mcp_call;
 /* A held call, as the front tells the person (brk_approvals.c). */
 struct brk_held {
 	const char *id;         /* the approval request's id */
-	const char *url;        /* its page, https://BROKER/approve/<id> */
+	const char *url;        /* its page, https://BROKER/#/approvals/<id> */
 	const char *needs;      /* "an MFA step-up by the caller; approval by ..." */
 	const char *message;    /* one sentence saying all of that and what to run */
 	int self_stepup;        /* 1: the caller's own code alone releases it */

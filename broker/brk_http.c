@@ -28,7 +28,6 @@
 #include "broker/brk_console.h"
 #include "broker/brk_mcphttp.h"
 #include "broker/brk_watch.h"
-#include "broker/brk_web.h"
 #include "broker/brk_websession.h"
 #include "broker/brk_work.h"
 #include "broker/brk_xfer.h"
@@ -69,13 +68,8 @@ struct req_state {
 	/* A WebSocket handshake (brk_ws.h): its own state. */
 	int ws;
 	void *ws_cls;
-	/* A browser page (brk_web.h): its form, read by libmicrohttpd's post
-	 * processor. */
-	int web;
 	/* A file of the web console (brk_console.h), answered at once. */
 	int console;
-	struct MHD_PostProcessor *pp;
-	struct brk_form form;
 	struct brk_form query;
 	char source[64];
 	struct brk_req req;
@@ -117,10 +111,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		brk_ws_completed(&rs->ws_cls);
 	}
 	if (rs != NULL) {
-		if (rs->pp != NULL) {
-			MHD_destroy_post_processor(rs->pp);
-		}
-		crypto_wipe(&rs->form, sizeof(rs->form)); /* forms carry passwords */
 		buf_free(rs->body.kept); /* wipes: bodies carry passwords */
 		brk_resp_clear(&rs->resp);
 		free(rs);
@@ -146,37 +136,6 @@ void brk_http_common_headers(struct MHD_Response *r, const struct brk_resp *resp
 	}
 }
 
-static void add_cookies(struct MHD_Response *r, const struct brk_resp *resp)
-{
-	for (size_t i = 0; i < sizeof(resp->set_cookie) / sizeof(resp->set_cookie[0]); i++) {
-		if (resp->set_cookie[i][0] != '\0') {
-			MHD_add_response_header(r, "Set-Cookie", resp->set_cookie[i]);
-		}
-	}
-}
-
-/* A page for a browser: HTML (or a redirect) with the headers that keep
- * it from being framed, scripted or leaking its URL. */
-static struct MHD_Response *page_response(const struct brk_resp *resp)
-{
-	const char *html = resp->html != NULL ? resp->html : "";
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(html), (void *)html,
-	    MHD_RESPMEM_MUST_COPY);
-
-	if (r == NULL) {
-		return NULL;
-	}
-	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
-	MHD_add_response_header(r, "Content-Security-Policy", BRK_WEB_CSP);
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	brk_http_common_headers(r, resp);
-	add_cookies(r, resp);
-	if (resp->location[0] != '\0') {
-		MHD_add_response_header(r, "Location", resp->location);
-	}
-	return r;
-}
 
 /* A file as the body (a recording), streamed from its descriptor: the
  * response gets a descriptor of its own, which libmicrohttpd closes. */
@@ -217,9 +176,6 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 	char *text;
 	size_t len;
 
-	if (resp->html != NULL || resp->location[0] != '\0') {
-		return page_response(resp);
-	}
 	if (resp->file_type != NULL) {
 		return file_response(resp);
 	}
@@ -243,7 +199,9 @@ struct MHD_Response *brk_http_response(const struct brk_resp *resp, const char *
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	brk_http_common_headers(r, resp);
-	add_cookies(r, resp);
+	if (resp->set_cookie[0] != '\0') {
+		MHD_add_response_header(r, "Set-Cookie", resp->set_cookie);
+	}
 	if (resp->www_authenticate) {
 		MHD_add_response_header(r, "WWW-Authenticate",
 		    challenge != NULL ? challenge : "Bearer realm=\"zt\"");
@@ -301,11 +259,7 @@ static void api_job(void *arg)
 {
 	struct req_state *rs = arg;
 
-	if (rs->web) {
-		brk_web_handle(rs->b, &rs->req, &rs->resp);
-	} else {
-		brk_api_handle(rs->b, &rs->req, &rs->resp);
-	}
+	brk_api_handle(rs->b, &rs->req, &rs->resp);
 	if (rs->resp.actor[0] != '\0') {
 		brk_conn_authenticated(rs->c, rs->resp.actor);
 	}
@@ -321,21 +275,6 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 	(void)brk_form_add(cls, key, 0, value != NULL ? value : "",
 	    value != NULL ? strlen(value) : 0);
 	return MHD_YES;
-}
-
-/* libmicrohttpd's post processor hands each decoded form field here. */
-static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *filename, const char *content_type, const char *transfer_encoding,
-    const char *data, uint64_t off, size_t size)
-{
-	(void)kind;
-	(void)content_type;
-	(void)transfer_encoding;
-	if (filename != NULL) {
-		((struct brk_form *)cls)->bad = 1; /* no uploads on these pages */
-		return MHD_NO;
-	}
-	return brk_form_add(cls, key, off, data, size) == 0 ? MHD_YES : MHD_NO;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -359,18 +298,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* The head is in: from now on the body deadline runs. */
 		brk_conn_phase(c, BRK_CONN_BODY);
 		rs->mcp = h->b->mcp_http != NULL && strcmp(url, MCP_PATH) == 0;
-		rs->web = brk_web_path(url);
 		rs->console = brk_console_path(url);
 		rs->xfer = strncmp(url, BRK_XFER_PATH, strlen(BRK_XFER_PATH)) == 0;
 		rs->ws = h->b->wss != NULL && strncmp(url, BRK_WS_PATH, strlen(BRK_WS_PATH)) == 0;
 		if (!rs->mcp && !rs->xfer && brk_body_declared_over(c, BRK_BODY_MAX) &&
 		    brk_body_refuse(c, &rs->body)) {
 			return send_too_large(c);
-		}
-		if (rs->web && strcmp(method, "POST") == 0) {
-			/* NULL for a body that is no form: the page says so. */
-			rs->pp = MHD_create_post_processor(c, 4096, form_field, &rs->form);
-			rs->form.bad = rs->pp == NULL;
 		}
 		if (!rs->mcp && !rs->xfer && !rs->ws) {
 			return MHD_YES;
@@ -389,17 +322,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		    &rs->mcp_cls);
 	}
 	if (*upload_size > 0) {
-		if (rs->web) {
-			/* Past the form's bounds the rest is read and dropped. */
-			if (rs->pp != NULL && !rs->form.bad && (rs->body.received += *upload_size) <=
-			    BRK_BODY_MAX && MHD_post_process(rs->pp, upload_data, *upload_size) !=
-			    MHD_YES) {
-				rs->form.bad = 1;
-			}
-			rs->form.bad |= rs->body.received > BRK_BODY_MAX;
-			*upload_size = 0;
-			return MHD_YES;
-		}
 		ret = brk_body_put(&rs->body, upload_data, *upload_size) == 0 ? MHD_YES : MHD_NO;
 		*upload_size = 0;
 		return ret;
@@ -430,19 +352,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	rs->req.body_len = buf_len(rs->body.kept);
 	(void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &rs->query);
 	rs->req.query = &rs->query;
-	if (rs->web) {
-		rs->req.cookie_session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-		    BRK_WEB_SESSION_COOKIE);
-		rs->req.cookie_csrf = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-		    BRK_WEB_CSRF_COOKIE);
-		rs->req.form = &rs->form;
-	} else {
-		rs->req.cookie_web = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
-		    BRK_WEBSESSION_COOKIE);
-		rs->req.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    BRK_WEBSESSION_CSRF_HEADER);
-		rs->req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-	}
+	rs->req.cookie_web = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+	    BRK_WEBSESSION_COOKIE);
+	rs->req.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    BRK_WEBSESSION_CSRF_HEADER);
+	rs->req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	if (brk_work_suspend(h->b->work, c, api_job, rs) != 0) {
 		log_warn("%s %s from %s: 503, every worker busy", method, url, rs->source);
 		return brk_http_send_error(c, 503, "busy", BUSY_RETRY_S,

@@ -52,9 +52,9 @@ int brk_identity_authenticate(struct brk *b, const struct brk_req *req,
 
 /* The same for a browser: a web session cookie's value (NULL: none)
  * instead of the header. ZT_ERR_AUTH when there is no cookie (resp
- * untouched); else as brk_identity_authenticate. Only callers that check
- * a CSRF token call it: the approval page (brk_web.h) and the console's
- * rule for /v1 (brk_websession.h). */
+ * untouched); else as brk_identity_authenticate. Only a caller that
+ * checks a CSRF token calls it: the console's rule for /v1
+ * (brk_websession.h). */
 int brk_identity_from_cookie(struct brk *b, const struct brk_req *req, const char *cookie,
     struct brk_identity *who, struct brk_resp *resp);
 

@@ -1,6 +1,7 @@
 /*
  * brk_query.c - the query string's typed getters (brk_query.h): one place
- * where a /v1 argument's bounds are checked and the refusal names it.
+ * where a /v1 argument's bounds are checked and the refusal names it; and
+ * the bounded form the arguments are kept in (brk_api.h's brk_form).
  */
 #include "broker/brk_query.h"
 
@@ -9,6 +10,64 @@
 
 #include "broker/brk_api.h"
 #include "common/err.h"
+
+/* ---- the bounded form the arguments are kept in ---- */
+
+int brk_form_add(struct brk_form *f, const char *key, uint64_t off, const char *data,
+    size_t size)
+{
+	size_t i;
+
+	if (f->bad) {
+		return ZT_ERR_INVALID;
+	}
+	if (key == NULL || strlen(key) >= BRK_FORM_KEY_MAX || (size > 0 && data == NULL) ||
+	    memchr(data != NULL ? data : "", '\0', size) != NULL) {
+		goto bad;
+	}
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->key[i], key) == 0) {
+			break;
+		}
+	}
+	if (i == f->n) {
+		/* A new field starts at offset 0; a repeated key starts over. */
+		if (off != 0 || f->n == BRK_FORM_FIELDS) {
+			goto bad;
+		}
+		memcpy(f->key[i], key, strlen(key) + 1);
+		f->len[i] = 0;
+		f->value[i][0] = '\0';
+		f->n++;
+	} else if (off == 0 || off != f->len[i]) {
+		goto bad; /* a key given twice, or a piece out of order */
+	}
+	if (size > BRK_FORM_VALUE_MAX - f->len[i]) {
+		goto bad;
+	}
+	memcpy(f->value[i] + f->len[i], data != NULL ? data : "", size);
+	f->len[i] += size;
+	f->value[i][f->len[i]] = '\0';
+	return 0;
+bad:
+	f->bad = 1;
+	return ZT_ERR_INVALID;
+}
+
+const char *brk_form_get(const struct brk_form *f, const char *key)
+{
+	if (f == NULL || f->bad) {
+		return NULL;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		if (strcmp(f->key[i], key) == 0) {
+			return f->value[i];
+		}
+	}
+	return NULL;
+}
+
+/* ---- typed getters ---- */
 
 int brk_query_str(const struct brk_req *req, const char *key, size_t max, const char **out,
     struct brk_resp *resp)

@@ -1,6 +1,6 @@
 /*
  * brk_websession.c - the console's cookie session (brk_websession.h). The
- * login is /v1/login's own code (brk_auth_login_for); what is added here
+ * login is /v1/login's own code (brk_auth_login); what is added here
  * is only how its token travels (a cookie, never the body), how long it
  * idles, and the CSRF and Origin checks that make a cookie safe to take
  * as an API credential.
@@ -22,13 +22,16 @@
 #define CSRF_WHAT "console"
 #define COOKIE_ATTRS "Path=/; HttpOnly; Secure; SameSite=Strict"
 
-void brk_websession_csrf(const struct brk *b, const char *what, const char *value, char *out)
+/* The session's CSRF token: HMAC-SHA256 under b->web_key of
+ * "console:TOKEN_HASH", hex, into out (BRK_CSRF_HEX + 1 bytes; "" on
+ * failure). */
+static void csrf_of(const struct brk *b, const char *token_hash, char *out)
 {
 	uint8_t mac[64];
 	char msg[STORE_HASH_HEX + 32];
 	size_t n = 0;
 
-	snprintf(msg, sizeof(msg), "%s:%s", what, value);
+	snprintf(msg, sizeof(msg), "%s:%s", CSRF_WHAT, token_hash);
 	if (crypto_hmac("SHA256", b->web_key, sizeof(b->web_key), msg, strlen(msg), mac,
 	    &n) != 0 || crypto_hex(mac, CRYPTO_SHA256_LEN, out, BRK_CSRF_HEX + 1) != 0) {
 		out[0] = '\0';
@@ -36,15 +39,15 @@ void brk_websession_csrf(const struct brk *b, const char *what, const char *valu
 	crypto_wipe(mac, sizeof(mac));
 }
 
-int brk_websession_csrf_ok(const struct brk *b, const char *what, const char *value,
-    const char *got)
+/* 1 if got is the CSRF token of token_hash, compared in constant time. */
+static int csrf_ok(const struct brk *b, const char *token_hash, const char *got)
 {
 	char want[BRK_CSRF_HEX + 1];
 
-	if (value == NULL || got == NULL || strlen(got) != BRK_CSRF_HEX) {
+	if (got == NULL || strlen(got) != BRK_CSRF_HEX) {
 		return 0;
 	}
-	brk_websession_csrf(b, what, value, want);
+	csrf_of(b, token_hash, want);
 	return want[0] != '\0' && crypto_ct_equal(got, want, BRK_CSRF_HEX);
 }
 
@@ -116,7 +119,7 @@ int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int ne
 		brk_resp_error(resp, 401, "invalid_token", "invalid token");
 		return ZT_ERR_AUTH;
 	}
-	if (need_csrf && !brk_websession_csrf_ok(b, CSRF_WHAT, who->token_hash, req->csrf)) {
+	if (need_csrf && !csrf_ok(b, who->token_hash, req->csrf)) {
 		return refuse(b, req, who->actor, req->csrf == NULL ? "csrf_required" :
 		    "csrf_mismatch", req->csrf == NULL ? "the web session needs its CSRF token "
 		    "in the " BRK_WEBSESSION_CSRF_HEADER " header" : "wrong CSRF token: reload "
@@ -134,7 +137,7 @@ static void session_json(struct brk *b, const char *user, const char *roles,
 	char csrf[BRK_CSRF_HEX + 1];
 	int admin = 0, auditor = 0;
 
-	brk_websession_csrf(b, CSRF_WHAT, token_hash, csrf);
+	csrf_of(b, token_hash, csrf);
 	if (brk_policy_rights(b->roles, roles, &admin, &auditor) != 0) {
 		csrf[0] = '\0';  /* no page for a session whose rights cannot be read */
 	}
@@ -161,7 +164,7 @@ void brk_websession_login(struct brk *b, const struct brk_req *req, const cJSON 
 	struct brk_identity who;
 	int64_t until = 0;
 
-	brk_auth_login_for(b, req, body, b->session_ttl, resp);
+	brk_auth_login(b, req, body, resp);
 	t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp->json, "token"));
 	if (resp->status != 200 || t == NULL) {
 		return;
@@ -179,7 +182,7 @@ void brk_websession_login(struct brk *b, const struct brk_req *req, const cJSON 
 		brk_resp_error(resp, 500, "internal", "internal error");
 		goto out;
 	}
-	snprintf(resp->set_cookie[0], sizeof(resp->set_cookie[0]), "%s=%s; " COOKIE_ATTRS,
+	snprintf(resp->set_cookie, sizeof(resp->set_cookie), "%s=%s; " COOKIE_ATTRS,
 	    BRK_WEBSESSION_COOKIE, token);
 	session_json(b, who.name, who.roles, hash, until < who.expires_at ? until :
 	    who.expires_at, resp);
@@ -198,6 +201,6 @@ void brk_websession_logout(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, struct brk_resp *resp)
 {
 	brk_auth_logout(b, req, who, resp);
-	snprintf(resp->set_cookie[0], sizeof(resp->set_cookie[0]), "%s=; Max-Age=0; "
+	snprintf(resp->set_cookie, sizeof(resp->set_cookie), "%s=; Max-Age=0; "
 	    COOKIE_ATTRS, BRK_WEBSESSION_COOKIE);
 }

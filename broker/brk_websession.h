@@ -42,15 +42,9 @@ struct brk_identity;
 /* The stored expiry is moved at most this often (a write per request
  * would be a write per click). */
 #define BRK_WEBSESSION_SLIDE 60
+/* The session's CSRF token: HMAC-SHA256 under b->web_key of the session's
+ * token hash, in hex. */
 #define BRK_CSRF_HEX (2 * CRYPTO_SHA256_LEN)
-
-/* A CSRF token: HMAC-SHA256 under b->web_key of "what:value", hex, into
- * out (BRK_CSRF_HEX + 1 bytes; "" on failure). The console uses what
- * "console" and the session's token hash; the approval page its own. */
-void brk_websession_csrf(const struct brk *b, const char *what, const char *value, char *out);
-/* 1 if got is the token csrf(what, value) in constant time. */
-int brk_websession_csrf_ok(const struct brk *b, const char *what, const char *value,
-    const char *got);
 
 /* Authenticates req by its web session cookie (req->cookie_web) under the
  * rule above (need_csrf: the header is required) into *who, sliding the

@@ -1,8 +1,8 @@
 /*
- * fuzz/web_form.c - libFuzzer harness for what the approval page takes
- * from a browser (broker/brk_web.h): the path's request id, and the form
- * fields libmicrohttpd's post processor hands over in pieces
- * (brk_form_add), fed here in any order, size and offset.
+ * fuzz/web_form.c - libFuzzer harness for what the broker takes from a
+ * browser's URL: the held call's id in /approve/ID (brk_console.h), and
+ * the bounded form the query arguments are kept in (brk_form_add), fed
+ * here in any order, size and offset.
  *
  * Input: a path line, then records [key length][key][offset: 2 bytes]
  * [size: 2 bytes][data]. Whatever comes, a form stays within its bounds,
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "broker/brk_api.h"
-#include "broker/brk_web.h"
+#include "broker/brk_console.h"
 #include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,12 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct brk_form f;
 	const uint8_t *nl = memchr(data, '\n', size < sizeof(path) ? size : sizeof(path) - 1);
 	size_t n = nl != NULL ? (size_t)(nl - data) : 0, i = nl != NULL ? n + 1 : 0;
-	int login = -1;
 
 	memcpy(path, data, n);
 	path[n] = '\0';
-	if (brk_web_route(path, id, &login) == 0) {
-		check(strlen(id) == STORE_APPROVAL_ID_LEN && (login == 0 || login == 1));
+	if (brk_console_approval(path, id) == 0) {
+		check(strlen(id) == STORE_APPROVAL_ID_LEN && brk_console_path(path));
 		check(strspn(id, "0123456789abcdef") == STORE_APPROVAL_ID_LEN);
 	}
 	memset(&f, 0, sizeof(f));

@@ -399,6 +399,13 @@ int store_approval_grant(struct store *st, const char *request_sha256, int64_t g
  * the store). Returns 0, fn's non-zero value, or an error. */
 int store_approval_each_pending(struct store *st, int64_t now,
     int (*fn)(const struct store_approval *a, void *arg), void *arg);
+/* The same for each request made since `since` that is no longer pending
+ * at now (answered, used, ended, or past its time), newest first, at most
+ * STORE_APPROVAL_LIST_MAX of them. */
+int store_approval_each_ended(struct store *st, int64_t now, int64_t since,
+    int (*fn)(const struct store_approval *a, void *arg), void *arg);
+/* At most this many requests are listed at once. */
+#define STORE_APPROVAL_LIST_MAX 256
 
 /* ---- recordings of interactive sessions ----
  * A row per recorded session (the asciicast file itself lives in the data

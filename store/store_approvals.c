@@ -5,6 +5,7 @@
  */
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,6 @@
 #include "common/err.h"
 #include "store/store_int.h"
 
-/* At most this many pending requests are listed at once. */
-#define PENDING_MAX 256
 
 #define COLUMNS "id, call_id, actor, token_hash, tool, host, login, command, args, request_sha256, " \
 	"generation, rule, need_mfa, need_approval, approvers, grant_max, created_at, " \
@@ -206,22 +205,27 @@ int store_approval_grant(struct store *st, const char *request_sha256, int64_t g
 	return r;
 }
 
-int store_approval_each_pending(struct store *st, int64_t now,
+/* Calls fn for each request the WHERE ... ORDER BY text where selects, its
+ * ?1 now, ?2 the limit, ?3 since; read all first, so that fn may use the
+ * store. 0, fn's non-zero value, or an error. */
+static int each(struct store *st, const char *where, int64_t now, int64_t since,
     int (*fn)(const struct store_approval *a, void *arg), void *arg)
 {
 	struct store_approval *all = NULL;
 	sqlite3_stmt *s = NULL;
+	char sql[sizeof(COLUMNS) + 256];
 	size_t n = 0;
 	int r;
 
-	if ((all = calloc(PENDING_MAX, sizeof(*all))) == NULL) {
+	if ((all = calloc(STORE_APPROVAL_LIST_MAX, sizeof(*all))) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
+	snprintf(sql, sizeof(sql), "SELECT " COLUMNS " FROM approvals WHERE %s LIMIT ?2", where);
 	st_lock(st);
-	r = st_query(st, "list approvals", &s, "SELECT " COLUMNS " FROM approvals WHERE "
-	    "state = 'pending' AND expires_at > ? ORDER BY created_at, id LIMIT ?", "ii", now,
-	    (int64_t)PENDING_MAX);
-	while (r == 0 && n < PENDING_MAX && (r = st_step(st, s, "list approvals")) == 1) {
+	r = st_query(st, "list approvals", &s, sql, "iii", now,
+	    (int64_t)STORE_APPROVAL_LIST_MAX, since);
+	while (r == 0 && n < STORE_APPROVAL_LIST_MAX &&
+	    (r = st_step(st, s, "list approvals")) == 1) {
 		r = read_approval(s, &all[n]);
 		n += r == 0;
 	}
@@ -235,4 +239,18 @@ int store_approval_each_pending(struct store *st, int64_t now,
 	}
 	free(all);
 	return r;
+}
+
+int store_approval_each_pending(struct store *st, int64_t now,
+    int (*fn)(const struct store_approval *a, void *arg), void *arg)
+{
+	return each(st, "state = 'pending' AND expires_at > ?1 AND created_at >= ?3 "
+	    "ORDER BY created_at, id", now, 0, fn, arg);
+}
+
+int store_approval_each_ended(struct store *st, int64_t now, int64_t since,
+    int (*fn)(const struct store_approval *a, void *arg), void *arg)
+{
+	return each(st, "(state <> 'pending' OR expires_at <= ?1) AND created_at >= ?3 "
+	    "ORDER BY created_at DESC, id", now, since, fn, arg);
 }

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, request, sdk, startAgent, startBroker,
-  step, stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
+  admin, applyRole, auditEvents, botToken, brokerFetch, mcpConnect, request, sdk, startAgent,
+  startBroker, step, stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -25,11 +25,7 @@ const clients = [];
 const text = (r) => r.content.map((c) => c.text).join('\n');
 
 async function connect(token, logs = []) {
-  const client = new S.Client({ name: 'zt-e2e-approvals', version: '1.0.0' }, { capabilities: {} });
-  client.setNotificationHandler(S.types.LoggingMessageNotificationSchema, (n) => logs.push(n.params));
-  await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
-    fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  }));
+  const client = await mcpConnect(broker, token, { logs });
   clients.push(client);
   return client;
 }
@@ -139,7 +135,7 @@ test('a bot call waits for an oncall approver: approve runs it, deny fails it', 
   // The bot was told where to answer, out of band.
   await until(() => logs.some((l) => l.data?.approval_id === id), 'the bot got the URL');
   const told = logs.find((l) => l.data?.approval_id === id).data;
-  assert.equal(told.url, `${broker.url}/approve/${id}`);
+  assert.equal(told.url, `${broker.url}/#/approvals/${id}`);
   assert.match(told.message, new RegExp(`ztctl approve ${id}`));
   assert.equal(told.needs, 'approval by a holder of oncall');
   // A user without oncall sees nothing and may not answer.

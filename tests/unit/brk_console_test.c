@@ -35,7 +35,27 @@ static void test_find(void **state)
 	assert_true(brk_console_path("/"));
 	assert_true(brk_console_path("/assets/x"));
 	assert_false(brk_console_path("/v1/hosts"));
-	assert_false(brk_console_path("/approve/x"));
+	assert_false(brk_console_path("/approvex"));
+}
+
+/* /approve/ID: exactly 32 lower-case hex digits, nothing after. */
+static void test_approval(void **state)
+{
+	static const char *const none[] = {
+		"/approve/", "/approve/xyz", "/approve/0123456789abcdef0123456789abcde",
+		"/approve/0123456789abcdef0123456789abcdef/login",
+		"/approve/0123456789abcdef0123456789abcdef0", "/approve/0123456789ABCDEF0123456789abcdef",
+		"/approve0123456789abcdef0123456789abcdef", "/v1/approve/0123456789abcdef0123456789abcdef",
+	};
+	char id[33];
+
+	(void)state;
+	assert_int_equal(brk_console_approval("/approve/0123456789abcdef0123456789abcdef", id), 0);
+	assert_string_equal(id, "0123456789abcdef0123456789abcdef");
+	assert_true(brk_console_path("/approve/x"));
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		assert_int_not_equal(brk_console_approval(none[i], id), 0);
+	}
 }
 
 static void test_table(void **state)
@@ -59,6 +79,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_table),
 	};
 

@@ -1360,6 +1360,15 @@ static void test_approvals(void **state)
 	n = 0;
 	assert_int_equal(store_approval_each_pending(f->st, 1600, count_pending, &n), 0);
 	assert_int_equal(n, 0);
+	/* Ended: answered or used at 1100 (a, b); past their time too at 1600. */
+	assert_int_equal(store_approval_each_ended(f->st, 1100, 0, count_pending, &n), 0);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(store_approval_each_ended(f->st, 1600, 0, count_pending, &n), 0);
+	assert_int_equal(n, 4);
+	n = 0;
+	assert_int_equal(store_approval_each_ended(f->st, 1600, 1001, count_pending, &n), 0);
+	assert_int_equal(n, 0);
 	memset(id, 'c', STORE_APPROVAL_ID_LEN);
 	id[STORE_APPROVAL_ID_LEN] = '\0';
 	assert_int_equal(store_approval_end(f->st, id, "denied", "user:bob", "no", 1100), 0);

@@ -276,10 +276,14 @@ export async function sdk() {
 }
 
 // An MCP client of the official SDK over Streamable HTTP with a bearer
-// token; close() it when done.
-export async function mcpConnect(broker, token) {
+// token, declaring capabilities; logs gets its notifications/message.
+// close() it when done.
+export async function mcpConnect(broker, token, { logs, capabilities = {} } = {}) {
   const S = await sdk();
-  const client = new S.Client({ name: 'zt-e2e', version: '1.0.0' }, { capabilities: {} });
+  const client = new S.Client({ name: 'zt-e2e', version: '1.0.0' }, { capabilities });
+  if (logs) {
+    client.setNotificationHandler(S.types.LoggingMessageNotificationSchema, (n) => logs.push(n.params));
+  }
   await client.connect(new S.StreamableHTTPClientTransport(new URL(`${broker.url}/mcp`), {
     fetch: brokerFetch(broker), requestInit: { headers: { Authorization: `Bearer ${token}` } },
   }));
