@@ -6,7 +6,7 @@
 // added on the page works with the token shown once, and is refused once
 // removed; a join token is added and removed; a role is applied from the
 // textarea, and a role with an error on line 3 shows "line 3" and marks
-// that line. An auditor and a plain user get 403 on the admin listings
+// that line; every tab fits a narrow window. An auditor and a plain user get 403 on the admin listings
 // and see no Admin link. No page violates the CSP.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,13 +51,13 @@ async function signIn(name) {
   return s;
 }
 
-// Opens an Admin sub-view through the page's links and waits for its table.
+// Opens an Admin sub-view through the page's links and waits for its
+// table's first listing.
 async function openTab(page, tab, table) {
   await page.click('#nav-admin');
   await page.getByRole('heading', { name: 'Admin' }).waitFor();
   await page.click(`#admin-tab-${tab}`);
-  await page.waitForSelector(`#${table}`);
-  await page.waitForFunction(() => location.hash.startsWith('#/admin/'));
+  await page.waitForSelector(`#admin-body[data-loaded="${tab}"] #${table}`, { state: 'attached' });
 }
 
 // Clicks the button label in the row of table whose data-key is value,
@@ -253,6 +253,20 @@ test('a role is applied from the textarea; an error on line 3 says "line 3" and 
   await page.press('#role-yaml', 'End');
   await page.type('#role-yaml', ' ');
   assert.equal(await page.locator('#role-gutter span.bad').count(), 0);
+
+  // The agents tab lists none here (no agent joined), without an error.
+  await openTab(page, 'agents', 'admin-agents');
+  assert.equal(await page.locator('#admin-agents tbody tr').count(), 0);
+  assert.equal(await page.locator('#view .error').count(), 0);
+  // Each tab fits a narrow window.
+  await page.setViewportSize({ width: 360, height: 800 });
+  for (const [tab, table] of [['users', 'admin-users'], ['bots', 'admin-bots'],
+    ['tokens', 'admin-tokens'], ['roles', 'admin-roles']]) {
+    await openTab(page, tab, table);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px on ${tab}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   assert.deepEqual(violations, []);
   assert.deepEqual(await page.evaluate(() => window.cspViolations), []);

@@ -418,4 +418,6 @@ export async function adminView(root, args = []) {
   const body = el('div', { id: 'admin-body' });
   root.replaceChildren(heading('Admin'), tabs, status, body);
   await VIEWS[sub](body, status);
+  // The first listing is in (tests and scripts wait for it).
+  body.dataset.loaded = sub;
 }
