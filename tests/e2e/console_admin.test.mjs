@@ -12,41 +12,25 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import {
-  admin, applyRole, auditEvents, awayFromStepEdge, enrolUser, request, startBroker, step,
-  stopChecked, totp,
+  openConsole as openConsoleOn, signIn as signInAs, startRightsBroker,
+} from './lib/console.mjs';
+import {
+  admin, auditEvents, awayFromStepEdge, request, step, stopChecked, totp,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long console admin test password';
 let broker;
 let browser;
-const users = {};
+let users;
 let adminPage; // ada's page, kept across the tests
 const newbie = {}; // the user ada adds: {invite, secret, token}
 
-async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation',
-      (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  await page.goto(`${broker.url}/`);
-  return { ctx, page, violations };
-}
+const openConsole = () => openConsoleOn(browser, broker, { viewport: { width: 1280, height: 900 } });
 
 async function signIn(name) {
   const s = await openConsole();
   const { page } = s;
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('User').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('One-time code').fill(totp(users[name], step()));
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAs(page, name, PASSWORD, totp(users[name], step()));
   await page.locator('#view h1').waitFor();
   return s;
 }
@@ -78,13 +62,7 @@ const userState = (page, name) => page.textContent(`#admin-users tr[data-name="$
 const whoami = (token) => request(broker, 'GET', '/v1/whoami', { token });
 
 before(async () => {
-  broker = await startBroker();
-  applyRole(broker, 'kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
-  applyRole(broker, 'kind: role\nname: admins\nallow:\n  tools: [list_hosts]\noptions:\n  admin: true\n');
-  applyRole(broker, 'kind: role\nname: auditor\noptions:\n  auditor: true\n');
-  users.ada = await enrolUser(broker, 'ada', 'admins', PASSWORD);
-  users.aud = await enrolUser(broker, 'aud', 'auditor', PASSWORD);
-  users.pat = await enrolUser(broker, 'pat', 'viewer', PASSWORD);
+  ({ broker, users } = await startRightsBroker(PASSWORD));
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   adminPage = await signIn('ada');
 });
@@ -294,11 +272,7 @@ test('an auditor and a plain user get 403 on every admin listing and see no Admi
   const s = await openConsole();
   try {
     const { page } = s;
-    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.getByLabel('User').fill('pat');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByLabel('One-time code').fill(totp(users.pat, step() + 1));
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInAs(page, 'pat', PASSWORD, totp(users.pat, step() + 1));
     await page.locator('#view h1').waitFor();
     assert.equal(await page.isHidden('#nav-admin'), true);
     await page.goto(`${broker.url}/#/admin/users`);
