@@ -80,6 +80,12 @@ function secretPanel(title, ...parts) {
   return panel;
 }
 
+// Shows panel above table, in place of any secret shown before.
+function showSecret(table, panel) {
+  document.getElementById('admin-secret')?.remove();
+  table.before(panel);
+}
+
 // Runs an API call for a form or button: its refusal in the status line.
 async function attempt(status, fn) {
   status.replaceChildren();
@@ -97,13 +103,25 @@ function say(status, text) {
   status.textContent = text;
 }
 
-// A form with inputs and a submit button; onSubmit gets its values.
-function form(id, inputs, submit, onSubmit) {
+// A form that adds something: its non-empty values (numbers from number
+// inputs) are POSTed to path; then the answer is shown (show), the table
+// listed again (load) and done(answer) said.
+function addForm(id, inputs, submit, { status, path, show, load, done }) {
   const f = el('form', { id, className: 'admin-form' }, ...inputs,
     el('p', { className: 'actions' }, el('button', { type: 'submit', textContent: submit })));
   f.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    onSubmit(Object.fromEntries(new FormData(f)), f);
+    const req = {};
+    for (const [k, v] of new FormData(f)) {
+      if (v !== '') req[k] = f.elements[k].type === 'number' ? Number(v) : v;
+    }
+    attempt(status, async () => {
+      const answer = await api('POST', path, req);
+      f.reset();
+      show(answer);
+      await load();
+      say(status, done(answer));
+    });
   });
   return f;
 }
@@ -128,10 +146,7 @@ function invitePanel(inv) {
 
 async function usersView(body, status) {
   const table = dataTable('admin-users', USER_COLUMNS);
-  const showInvite = (inv) => {
-    body.querySelector('#admin-secret')?.remove();
-    table.before(invitePanel(inv));
-  };
+  const showInvite = (inv) => showSecret(table, invitePanel(inv));
   const verb = (path, name, done) => attempt(status, async () => {
     const r = await api('POST', path, { name });
     if (r.invite) showInvite(r);
@@ -157,16 +172,11 @@ async function usersView(body, status) {
         created: when(u.created_at), actions: actions(list) }).dataset.name = u.name;
     }
   }
-  body.append(form('admin-user-add', [
+  body.append(addForm('admin-user-add', [
     field('user-name', 'Name', { required: true, name: 'name' }),
     field('user-roles', 'Roles (comma-separated)', { required: true, name: 'roles' }),
-  ], 'Add user', (v, f) => attempt(status, async () => {
-    const inv = await api('POST', '/v1/users', { name: v.name, roles: v.roles });
-    f.reset();
-    showInvite(inv);
-    await load();
-    say(status, `${inv.user} added`);
-  })), table);
+  ], 'Add user', { status, path: '/v1/users', show: showInvite, load,
+    done: (inv) => `${inv.user} added` }), table);
   await load();
 }
 
@@ -185,10 +195,7 @@ function tokenPanel(t) {
 
 async function botsView(body, status) {
   const table = dataTable('admin-bots', BOT_COLUMNS);
-  const show = (t) => {
-    body.querySelector('#admin-secret')?.remove();
-    table.before(tokenPanel(t));
-  };
+  const show = (t) => showSecret(table, tokenPanel(t));
   const token = (name, rotate) => attempt(status, async () => {
     const t = await api('POST', '/v1/bots/token', { name, rotate });
     show(t);
@@ -211,19 +218,11 @@ async function botsView(body, status) {
         ]) }).dataset.name = b.name;
     }
   }
-  body.append(form('admin-bot-add', [
+  body.append(addForm('admin-bot-add', [
     field('bot-name', 'Name', { required: true, name: 'name' }),
     field('bot-roles', 'Roles (comma-separated)', { required: true, name: 'roles' }),
     field('bot-ttl', 'Token lifetime (e.g. 1h, at most 7d)', { name: 'ttl', placeholder: '1h' }),
-  ], 'Add bot', (v, f) => attempt(status, async () => {
-    const req = { name: v.name, roles: v.roles };
-    if (v.ttl) req.ttl = v.ttl;
-    const t = await api('POST', '/v1/bots', req);
-    f.reset();
-    show(t);
-    await load();
-    say(status, `${t.bot} added`);
-  })), table);
+  ], 'Add bot', { status, path: '/v1/bots', show, load, done: (t) => `${t.bot} added` }), table);
   await load();
 }
 
@@ -247,28 +246,18 @@ async function tokensView(body, status) {
         }), `Remove token ${t.id}?`]]) }).dataset.id = t.id;
     }
   }
-  body.append(form('admin-token-add', [
+  const show = (t) => showSecret(table, secretPanel(`Join token ${t.id}`,
+    el('p', { textContent: `On the host, replace HOST with the broker's address and run this `
+      + `before ${when(t.expires_at)} (${t.uses} use${t.uses === 1 ? '' : 's'}):` }),
+    copyable('admin-join-command', t.command, 'the agent command')));
+  body.append(addForm('admin-token-add', [
     field('token-ttl', 'Lifetime (1m to 24h)', { name: 'ttl', placeholder: '30m' }),
     field('token-uses', 'Uses (1 to 100)', { name: 'uses', type: 'number', min: 1, max: 100,
       placeholder: '1' }),
     field('token-name', 'Agent name (only this name may join)', { name: 'name' }),
     field('token-labels', 'Labels (k=v,k2=v2)', { name: 'labels' }),
-  ], 'Add join token', (v, f) => attempt(status, async () => {
-    const req = {};
-    if (v.ttl) req.ttl = v.ttl;
-    if (v.uses) req.uses = Number(v.uses);
-    if (v.name) req.name = v.name;
-    if (v.labels) req.labels = v.labels;
-    const t = await api('POST', '/v1/tokens', req);
-    f.reset();
-    body.querySelector('#admin-secret')?.remove();
-    table.before(secretPanel(`Join token ${t.id}`,
-      el('p', { textContent: `On the host, replace HOST with the broker's address and run this `
-        + `before ${when(t.expires_at)} (${t.uses} use${t.uses === 1 ? '' : 's'}):` }),
-      copyable('admin-join-command', t.command, 'the agent command')));
-    await load();
-    say(status, `join token ${t.id} added`);
-  })), table);
+  ], 'Add join token', { status, path: '/v1/tokens', show, load,
+    done: (t) => `join token ${t.id} added` }), table);
   await load();
 }
 
