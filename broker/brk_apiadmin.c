@@ -248,6 +248,18 @@ struct list {
 	int64_t now;
 };
 
+/* A new object at the end of l's array; NULL on ENOMEM. */
+static cJSON *list_item(struct list *l)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* 200 with {key: [...]}, the array filled by each (a store_*_each over
  * the list); a 500 when that fails. */
 static void answer_list(struct brk *b, struct brk_resp *resp, const char *key,
@@ -275,11 +287,10 @@ static void list_ls(struct brk *b, const struct brk_req *req,
 static int add_token(const struct store_join_token *t, void *arg)
 {
 	struct list *l = arg;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = list_item(l);
 	char id[BRK_JOIN_ID_LEN + 1];
 
-	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
-		cJSON_Delete(o);
+	if (o == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	snprintf(id, sizeof(id), "%.*s", BRK_JOIN_ID_LEN, t->token_hash);
@@ -298,6 +309,7 @@ static int add_token(const struct store_join_token *t, void *arg)
 	return 0;
 }
 
+/* Lists every join token into l (answer_list). 0 or a ZT_ERR_*. */
 static int each_token(struct store *st, struct list *l)
 {
 	return store_join_token_each(st, add_token, l);
@@ -400,19 +412,16 @@ static void role_apply(struct brk *b, const struct brk_req *req,
 static int add_role(const struct store_role_ref *ref, void *arg)
 {
 	struct list *l = arg;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = list_item(l);
 
-	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
-		cJSON_Delete(o);
-		return ZT_ERR_NOMEM;
-	}
-	if (cJSON_AddStringToObject(o, "name", ref->name) == NULL ||
+	if (o == NULL || cJSON_AddStringToObject(o, "name", ref->name) == NULL ||
 	    cJSON_AddNumberToObject(o, "updated_at", (double)ref->updated_at) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	return 0;
 }
 
+/* Lists every role into l (answer_list). 0 or a ZT_ERR_*. */
 static int each_role(struct store *st, struct list *l)
 {
 	return store_role_each(st, add_role, l);
@@ -578,16 +587,13 @@ static void named_verb(struct brk *b, const struct brk_req *req,
 	}
 }
 
+/* One user of a listing (arg: struct list): 0 or ZT_ERR_NOMEM. */
 static int add_user(const struct store_user *u, void *arg)
 {
 	struct list *l = arg;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = list_item(l);
 
-	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
-		cJSON_Delete(o);
-		return ZT_ERR_NOMEM;
-	}
-	if (cJSON_AddStringToObject(o, "name", u->name) == NULL ||
+	if (o == NULL || cJSON_AddStringToObject(o, "name", u->name) == NULL ||
 	    !cJSON_AddItemToObject(o, "roles", brk_roles_json(u->roles)) ||
 	    cJSON_AddStringToObject(o, "state", brk_users_state(u, l->now)) == NULL ||
 	    cJSON_AddNumberToObject(o, "created_at", (double)u->created_at) == NULL) {
@@ -596,6 +602,7 @@ static int add_user(const struct store_user *u, void *arg)
 	return 0;
 }
 
+/* Lists every user into l (answer_list). 0 or a ZT_ERR_*. */
 static int each_user(struct store *st, struct list *l)
 {
 	return store_user_each(st, add_user, l);
@@ -704,16 +711,13 @@ static void user_invite(struct brk *b, const struct brk_req *req,
 	answer_invite(b, name, strcmp(strrchr(req->path, '/'), "/reset") == 0, resp, details);
 }
 
+/* One bot of a listing (arg: struct list): 0 or ZT_ERR_NOMEM. */
 static int add_bot(const struct store_bot *bot, void *arg)
 {
 	struct list *l = arg;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = list_item(l);
 
-	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
-		cJSON_Delete(o);
-		return ZT_ERR_NOMEM;
-	}
-	if (cJSON_AddStringToObject(o, "name", bot->name) == NULL ||
+	if (o == NULL || cJSON_AddStringToObject(o, "name", bot->name) == NULL ||
 	    !cJSON_AddItemToObject(o, "roles", brk_roles_json(bot->roles)) ||
 	    cJSON_AddNumberToObject(o, "created_at", (double)bot->created_at) == NULL) {
 		return ZT_ERR_NOMEM;
@@ -721,6 +725,7 @@ static int add_bot(const struct store_bot *bot, void *arg)
 	return 0;
 }
 
+/* Lists every bot into l (answer_list). 0 or a ZT_ERR_*. */
 static int each_bot(struct store *st, struct list *l)
 {
 	return store_bot_each(st, add_bot, l);
