@@ -639,7 +639,9 @@ static void answer_invite(struct brk *b, const char *name, int reset, struct brk
 	    cJSON_AddStringToObject(o, "command", cmd) == NULL ||
 	    cJSON_AddStringToObject(o, "qr_svg", svg) == NULL ||
 	    (reset && cJSON_AddNumberToObject(o, "sessions_revoked", inv.revoked) == NULL)) {
-		/* The invite is stored: a new one retires it. */
+		/* The invite is stored: a new one retires it. The answer made
+		 * so far may hold it. */
+		json_wipe(resp->json);
 		brk_resp_error(resp, 500, "internal", "internal error: cannot show the invite");
 		goto out;
 	}
@@ -792,6 +794,7 @@ static void answer_bot_token(struct brk *b, const char *name, const char *ttl_te
 	    (m.capped_by[0] != '\0' &&
 	    cJSON_AddStringToObject(o, "ttl_capped_by", m.capped_by) == NULL) ||
 	    (rotate && cJSON_AddNumberToObject(o, "revoked", m.revoked) == NULL)) {
+		json_wipe(resp->json);
 		brk_resp_error(resp, 500, "internal", "internal error: cannot show the token");
 		goto out;
 	}
@@ -799,6 +802,7 @@ static void answer_bot_token(struct brk *b, const char *name, const char *ttl_te
 		*details = d;
 		d = NULL;
 	} else if (cJSON_AddStringToObject(*details, "session", m.id) == NULL) {
+		json_wipe(resp->json);
 		brk_resp_error(resp, 500, "internal", "internal error: out of memory");
 	}
 out:
