@@ -87,6 +87,12 @@ test('an administrator adds a user: the invite and its QR code are shown once, a
     `ztctl enroll --broker ${broker.url} --ca-pin ${broker.pin} --invite ${newbie.invite}`);
   await page.waitForSelector('#admin-users tr[data-name="newbie"]');
   assert.equal(await userState(page, 'newbie'), 'invited');
+  // The copy button puts the command on the clipboard.
+  await adminPage.ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: broker.url });
+  await page.getByRole('button', { name: 'Copy the enrolment command' }).click();
+  await page.waitForFunction(() => document.querySelector('#admin-secret .copyable button').textContent === 'Copied');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()),
+    await page.textContent('#admin-invite-command'));
 
   // The QR code: an <img> with an SVG data URL, drawn (the CSP allows data: images).
   const src = await page.getAttribute('#admin-qr', 'src');
