@@ -1,5 +1,5 @@
 /*
- * brk_users.c - users as administrators manage them (brk_users.h).
+ * brk_users.c - users (and bots) as administrators manage them (brk_users.h).
  */
 #include "broker/brk_users.h"
 
