@@ -21,6 +21,7 @@
 #include "broker/brk_datadir.h"
 #include "broker/brk_identity.h"
 #include "broker/brk_policy.h"
+#include "broker/brk_users.h"
 #include "common/buf.h"
 #include "common/ca.h"
 #include "common/crypto.h"
@@ -178,86 +179,87 @@ static int fail_exit(int r, const char *err)
 	return r == ZT_ERR_INVALID ? 2 : 1;
 }
 
-/* Roles are comma-separated names with the same rules as user names. */
-static int roles_valid(const char *roles)
+/* Runs verb v of noun on name offline (no registry: a running broker
+ * syncs within a second), audits it and prints "<what> NAME<message>".
+ * The exit code. */
+static int run_verb(struct brk_datadir *dd, const struct brk_admin_verb *v, const char *what,
+    const char *name)
 {
-	char copy[STORE_ROLES_MAX + 1], *save = NULL;
+	char err[POL_ERR_MAX];
+	cJSON *details = NULL;
+	int r;
 
-	if (roles == NULL || strlen(roles) > STORE_ROLES_MAX) {
-		return 0;
+	if ((r = v->run(dd->store, NULL, name, brk_now(), &details, err, sizeof(err))) != 0) {
+		return fail_exit(r, err);
 	}
-	snprintf(copy, sizeof(copy), "%s", roles);
-	if (copy[0] == '\0' || copy[strlen(copy) - 1] == ',' || strstr(copy, ",,") != NULL) {
-		return 0;
+	if (audit_admin(dd, v->event, details) != 0) {
+		return 1;
 	}
-	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-		if (!store_name_valid(t)) {
-			return 0;
-		}
-	}
-	return 1;
+	printf("%s %s%s\n", what, name, v->message);
+	return 0;
 }
 
-static cJSON *name_json(const char *key, const char *name)
+/* users add / bots add: adds the user or bot (kind) name with roles,
+ * audits and says so. 0, or the exit code. */
+static int add_identity(struct brk_datadir *dd, enum store_principal kind, const char *name,
+    const char *roles)
 {
-	cJSON *d = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(d, key, name);
-	return d;
-}
-
-/* Mints an invite for user name (id) and prints it. With reset, the
- * account is reset in the same transaction that stores the invite
- * (store_user_reset: credentials cleared, sessions revoked); without, an
- * enrolled user is refused (store_invite_add). Either way the user's
- * earlier invites stop working. */
-static int issue_invite(struct brk_datadir *dd, const char *name, int64_t id, int reset)
-{
-	char invite[CRYPTO_TOKEN_MAX], hash[CRYPTO_SHA256_HEX_LEN + 1], pin[CA_PIN_LEN + 1];
-	int64_t now = brk_now();
-	int r, revoked = 0;
+	const char *what = kind == STORE_BOT ? "bot" : "user";
+	char err[POL_ERR_MAX], event[16];
 	cJSON *d = NULL;
+	int r;
 
-	if ((r = crypto_token_new("zti_", invite, sizeof(invite))) != 0 ||
-	    (r = ca_pin(dd->ca, pin, sizeof(pin))) != 0) {
-		goto out;
+	if ((r = brk_users_add(dd->store, kind, name, roles != NULL ? roles : "", brk_now(), &d,
+	    err, sizeof(err))) != 0) {
+		if (r == ZT_ERR_INVALID) {
+			fprintf(stderr, "ztbroker admin: %ss add needs a valid NAME and --roles R1,R2: "
+			    "%s\n", what, err);
+			return 2;
+		}
+		return fail_exit(r, err);
 	}
-	crypto_token_hash(invite, hash);
-	r = reset ? store_user_reset(dd->store, name, now, hash, now + BRK_INVITE_TTL, &revoked) :
-	    store_invite_add(dd->store, hash, id, now + BRK_INVITE_TTL);
-	if (r == ZT_ERR_EXISTS && !reset) {
-		fprintf(stderr, "ztbroker admin: %s is enrolled: an invite would let its holder "
-		    "replace the password and TOTP.\nTo enrol %s again, run: users reset %s "
-		    "(clears both and revokes their sessions)\n", name, name, name);
-		r = 1;
-		goto out;
+	snprintf(event, sizeof(event), "%s.add", what);
+	if (audit_admin(dd, event, d) != 0) {
+		return 1;
 	}
-	if (r != 0) {
-		goto out;
-	}
-	d = name_json("user", name);
-	if (reset) {
-		cJSON_AddNumberToObject(d, "sessions_revoked", revoked);
+	printf("%s %s added (roles: %s)\n", what, name, roles);
+	return 0;
+}
+
+/* Mints an invite for user name (brk_users_invite: with reset the account
+ * is reset too), audits and prints it. The exit code. */
+static int issue_invite(struct brk_datadir *dd, const char *name, int reset)
+{
+	char err[POL_ERR_MAX], cmd[BRK_ENROL_COMMAND_MAX];
+	struct brk_invite inv;
+	cJSON *d = NULL;
+	int r;
+
+	if ((r = brk_users_invite(dd->store, dd->ca, name, reset, brk_now(), &inv, &d, err,
+	    sizeof(err))) != 0) {
+		return fail_exit(r, err);
 	}
 	if (audit_admin(dd, reset ? "user.reset" : "user.invite", d) != 0) {
 		r = 1;
 		goto out;
 	}
+	if ((r = brk_users_enrol_command(&inv, "https://BROKER:8443", cmd, sizeof(cmd))) != 0) {
+		fprintf(stderr, "ztbroker admin: cannot show the invite\n");
+		r = 1;
+		goto out;
+	}
 	if (reset) {
 		printf("user %s reset: password and TOTP cleared, %d session%s revoked\n", name,
-		    revoked, revoked == 1 ? "" : "s");
+		    inv.revoked, inv.revoked == 1 ? "" : "s");
 	}
-	printf("invite: %s\n", invite);
+	printf("invite: %s\n", inv.token);
 	printf("The invite is valid for 1 h and works once; earlier invites of %s no longer "
 	    "work. %s enrols with:\n", name, name);
-	printf("  ztctl enroll --broker https://BROKER:8443 --ca-pin %s --invite %s\n", pin,
-	    invite);
+	printf("  %s\n", cmd);
 out:
-	crypto_wipe(invite, sizeof(invite));
-	if (r < 0) {
-		fprintf(stderr, "ztbroker admin: cannot create an invite: %s\n", zt_strerror(r));
-	}
-	return r != 0 ? 1 : 0;
+	crypto_wipe(&inv, sizeof(inv));
+	crypto_wipe(cmd, sizeof(cmd));
+	return r;
 }
 
 static int list_user(const struct store_user *u, void *arg)
@@ -266,17 +268,14 @@ static int list_user(const struct store_user *u, void *arg)
 
 	(void)arg;
 	dur_format_time(u->created_at, when, sizeof(when));
-	printf("%-24s %-10s %-32s %s\n", u->name, u->locked ? "locked" :
-	    u->login.blocked_until > brk_now() ? "blocked" : u->totp_active ? "active" : "invited",
-	    u->roles, when);
+	printf("%-24s %-10s %-32s %s\n", u->name, brk_users_state(u, brk_now()), u->roles, when);
 	return 0;
 }
 
 static int cmd_users(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
-	struct store_user u;
-	int64_t id = 0;
+	const struct brk_admin_verb *v = brk_admin_verb("users", verb);
 	int r;
 
 	if (strcmp(verb, "ls") == 0) {
@@ -288,73 +287,16 @@ static int cmd_users(struct brk_datadir *dd, const struct args *a)
 		return 2;
 	}
 	if (strcmp(verb, "add") == 0) {
-		cJSON *d;
-
-		if (!store_name_valid(name)) {
-			fprintf(stderr, "ztbroker admin: invalid name \"%s\" (use a-z, 0-9, . _ -; "
-			    "at most 64)\n", name);
-			return 2;
+		if ((r = add_identity(dd, STORE_USER, name, a->roles)) != 0) {
+			return r;
 		}
-		if (!roles_valid(a->roles)) {
-			fprintf(stderr, "ztbroker admin: users add needs --roles R1,R2 "
-			    "(names of a-z, 0-9, . _ -)\n");
-			return 2;
-		}
-		r = store_user_add(dd->store, name, a->roles, brk_now(), &id);
-		if (r == ZT_ERR_EXISTS) {
-			fprintf(stderr, "ztbroker admin: a user or bot named %s already exists\n", name);
-			return 1;
-		}
-		if (r != 0) {
-			fprintf(stderr, "ztbroker admin: cannot add user: %s\n", zt_strerror(r));
-			return 1;
-		}
-		d = name_json("user", name);
-		cJSON_AddStringToObject(d, "roles", a->roles);
-		if (audit_admin(dd, "user.add", d) != 0) {
-			return 1;
-		}
-		printf("user %s added (roles: %s)\n", name, a->roles);
-		return issue_invite(dd, name, id, 0);
+		return issue_invite(dd, name, 0);
 	}
 	if (strcmp(verb, "invite") == 0 || strcmp(verb, "reset") == 0) {
-		memset(&u, 0, sizeof(u));
-		r = store_user_get(dd->store, name, &u);
-		id = u.id;
-		store_user_wipe(&u);
-		if (r != 0) {
-			fprintf(stderr, "ztbroker admin: no user %s\n", name);
-			return 1;
-		}
-		return issue_invite(dd, name, id, strcmp(verb, "reset") == 0);
+		return issue_invite(dd, name, strcmp(verb, "reset") == 0);
 	}
-	if (strcmp(verb, "lock") == 0 || strcmp(verb, "unlock") == 0) {
-		int lock = strcmp(verb, "lock") == 0;
-
-		r = store_user_set_locked(dd->store, name, lock, brk_now());
-		if (r != 0) {
-			fprintf(stderr, "ztbroker admin: cannot %s %s: %s\n", verb, name,
-			    zt_strerror(r));
-			return 1;
-		}
-		if (audit_admin(dd, lock ? "user.lock" : "user.unlock", name_json("user", name))) {
-			return 1;
-		}
-		printf("user %s %s%s\n", name, lock ? "locked" : "unlocked",
-		    lock ? "; their sessions are revoked" : "");
-		return 0;
-	}
-	if (strcmp(verb, "rm") == 0) {
-		r = store_user_rm(dd->store, name);
-		if (r != 0) {
-			fprintf(stderr, "ztbroker admin: cannot remove %s: %s\n", name, zt_strerror(r));
-			return 1;
-		}
-		if (audit_admin(dd, "user.rm", name_json("user", name)) != 0) {
-			return 1;
-		}
-		printf("user %s removed\n", name);
-		return 0;
+	if (v != NULL) {
+		return run_verb(dd, v, "user", name);
 	}
 	fprintf(stderr, "ztbroker admin: unknown users command \"%s\"\n", verb);
 	return 2;
@@ -423,7 +365,7 @@ static int list_bot_token(const struct store_session *s, void *arg)
 static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
-	int64_t ttl = BRK_BOT_TTL_DEFAULT, id = 0;
+	int64_t ttl = BRK_BOT_TTL_DEFAULT;
 	char err[POL_ERR_MAX];
 	cJSON *d = NULL;
 	int r;
@@ -446,26 +388,9 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 		return 2;
 	}
 	if (strcmp(verb, "add") == 0) {
-		if (!store_name_valid(name) || !roles_valid(a->roles)) {
-			fprintf(stderr, "ztbroker admin: bots add needs a valid NAME and "
-			    "--roles R1,R2\n");
-			return 2;
+		if ((r = add_identity(dd, STORE_BOT, name, a->roles)) != 0) {
+			return r;
 		}
-		r = store_bot_add(dd->store, name, a->roles, brk_now(), &id);
-		if (r == ZT_ERR_EXISTS) {
-			fprintf(stderr, "ztbroker admin: a user or bot named %s already exists\n", name);
-			return 1;
-		}
-		if (r != 0) {
-			fprintf(stderr, "ztbroker admin: cannot add bot: %s\n", zt_strerror(r));
-			return 1;
-		}
-		d = name_json("bot", name);
-		cJSON_AddStringToObject(d, "roles", a->roles);
-		if (audit_admin(dd, "bot.add", d) != 0) {
-			return 1;
-		}
-		printf("bot %s added (roles: %s)\n", name, a->roles);
 		return print_bot_token(dd, name, ttl, 0);
 	}
 	if (strcmp(verb, "token") == 0) {
@@ -496,16 +421,7 @@ static int cmd_bots(struct brk_datadir *dd, const struct args *a)
 		return 0;
 	}
 	if (strcmp(verb, "rm") == 0) {
-		if ((r = store_bot_rm(dd->store, name)) != 0) {
-			fprintf(stderr, "ztbroker admin: cannot remove bot %s: %s\n", name,
-			    zt_strerror(r));
-			return 1;
-		}
-		if (audit_admin(dd, "bot.rm", name_json("bot", name)) != 0) {
-			return 1;
-		}
-		printf("bot %s removed; its tokens no longer work\n", name);
-		return 0;
+		return run_verb(dd, brk_admin_verb("bots", "rm"), "bot", name);
 	}
 	fprintf(stderr, "ztbroker admin: unknown bots command \"%s\"\n", verb);
 	return 2;
@@ -697,7 +613,7 @@ int brk_admin_token_rm(struct store *st, const char *id, cJSON **details, char *
 	switch (r) {
 	case 0:
 		snprintf(pfx, sizeof(pfx), "%.*s", BRK_JOIN_ID_LEN, id);
-		if ((*details = name_json("token", pfx)) == NULL) {
+		if ((*details = json_object_str("token", pfx)) == NULL) {
 			snprintf(err, errsz, "out of memory");
 			return ZT_ERR_NOMEM;
 		}
@@ -825,11 +741,12 @@ static int cmd_tokens(struct brk_datadir *dd, const struct args *a)
 }
 
 static int agent_rm(struct store *st, struct brk_agents *agents, const char *name,
-    cJSON **details, char *err, size_t errsz)
+    int64_t now, cJSON **details, char *err, size_t errsz)
 {
 	struct store_agent *row = NULL;
 	int r;
 
+	(void)now;
 	*details = NULL;
 	if (!store_name_valid(name)) {
 		snprintf(err, errsz, "an agent's name is 1 to 64 of [a-z0-9._-], starting with "
@@ -849,7 +766,7 @@ static int agent_rm(struct store *st, struct brk_agents *agents, const char *nam
 	r = agents != NULL ? brk_agents_remove(agents, name) : store_agent_rm(st, name);
 	switch (r) {
 	case 0:
-		if ((*details = name_json("agent", name)) == NULL ||
+		if ((*details = json_object_str("agent", name)) == NULL ||
 		    (row->key_pin[0] != '\0' &&
 		    cJSON_AddStringToObject(*details, "key_pin", row->key_pin) == NULL)) {
 			cJSON_Delete(*details);
@@ -1057,7 +974,7 @@ out:
 }
 
 static int agent_approve(struct store *st, struct brk_agents *agents, const char *name,
-    cJSON **details, char *err, size_t errsz)
+    int64_t now, cJSON **details, char *err, size_t errsz)
 {
 	struct store_agent *row = NULL;
 	struct brk_agent_claims *was = NULL;   /* [0] approved, [1] pending */
@@ -1065,6 +982,7 @@ static int agent_approve(struct store *st, struct brk_agents *agents, const char
 	cJSON *d = NULL, *c;
 	int r, by_name = 0;
 
+	(void)now;
 	*details = NULL;
 	if (!store_name_valid(name)) {
 		snprintf(err, errsz, "an agent's name is 1 to 64 of [a-z0-9._-], starting with "
@@ -1104,7 +1022,7 @@ static int agent_approve(struct store *st, struct brk_agents *agents, const char
 	brk_agent_claims_from_row(name, &row->claims, &was[0]);
 	brk_agent_claims_from_row(name, &row->pending, &was[1]);
 	r = ZT_ERR_NOMEM;
-	if ((d = name_json("agent", name)) == NULL ||
+	if ((d = json_object_str("agent", name)) == NULL ||
 	    (c = brk_agent_claims_json(&was[0])) == NULL ||
 	    !cJSON_AddItemToObject(d, "old", c) ||
 	    (c = brk_agent_claims_json(&was[1])) == NULL ||
@@ -1151,7 +1069,7 @@ static int agent_set_lock(struct store *st, struct brk_agents *agents, const cha
 	if (agents != NULL) {
 		brk_agents_sync(agents, name);
 	}
-	if ((*details = name_json("agent", name)) == NULL) {
+	if ((*details = json_object_str("agent", name)) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return ZT_ERR_NOMEM;
 	}
@@ -1159,30 +1077,78 @@ static int agent_set_lock(struct store *st, struct brk_agents *agents, const cha
 }
 
 static int agent_lock(struct store *st, struct brk_agents *agents, const char *name,
-    cJSON **details, char *err, size_t errsz)
+    int64_t now, cJSON **details, char *err, size_t errsz)
 {
+	(void)now;
 	return agent_set_lock(st, agents, name, 1, details, err, errsz);
 }
 
 static int agent_unlock(struct store *st, struct brk_agents *agents, const char *name,
-    cJSON **details, char *err, size_t errsz)
+    int64_t now, cJSON **details, char *err, size_t errsz)
 {
+	(void)now;
 	return agent_set_lock(st, agents, name, 0, details, err, errsz);
 }
 
-static const struct brk_admin_agent_verb agent_verbs[] = {
+static int user_lock(struct store *st, struct brk_agents *agents, const char *name,
+    int64_t now, cJSON **details, char *err, size_t errsz)
+{
+	(void)agents;
+	return brk_users_set_locked(st, name, 1, now, details, err, errsz);
+}
+
+static int user_unlock(struct store *st, struct brk_agents *agents, const char *name,
+    int64_t now, cJSON **details, char *err, size_t errsz)
+{
+	(void)agents;
+	return brk_users_set_locked(st, name, 0, now, details, err, errsz);
+}
+
+static int user_rm(struct store *st, struct brk_agents *agents, const char *name,
+    int64_t now, cJSON **details, char *err, size_t errsz)
+{
+	(void)agents;
+	(void)now;
+	return brk_users_rm(st, STORE_USER, name, details, err, errsz);
+}
+
+static int bot_rm(struct store *st, struct brk_agents *agents, const char *name,
+    int64_t now, cJSON **details, char *err, size_t errsz)
+{
+	(void)agents;
+	(void)now;
+	return brk_users_rm(st, STORE_BOT, name, details, err, errsz);
+}
+
+static const struct brk_admin_verb agent_verbs[] = {
 	{ "rm", "agent.unbind", "removed", " removed: its name is free for a new key", agent_rm },
 	{ "approve", "agent.approve", "approved", ": its claims are approved", agent_approve },
 	{ "lock", "agent.lock", "locked", " locked: a running broker cuts it off within a second",
 	    agent_lock },
 	{ "unlock", "agent.unlock", "unlocked", " unlocked", agent_unlock },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-const struct brk_admin_agent_verb *brk_admin_agent_verb(const char *verb)
+static const struct brk_admin_verb user_verbs[] = {
+	{ "lock", "user.lock", "locked", " locked; their sessions are revoked", user_lock },
+	{ "unlock", "user.unlock", "unlocked", " unlocked", user_unlock },
+	{ "rm", "user.rm", "removed", " removed", user_rm },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct brk_admin_verb bot_verbs[] = {
+	{ "rm", "bot.rm", "removed", " removed; its tokens no longer work", bot_rm },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct brk_admin_verb *brk_admin_verb(const char *noun, const char *verb)
 {
-	for (size_t k = 0; k < sizeof(agent_verbs) / sizeof(agent_verbs[0]); k++) {
-		if (strcmp(verb, agent_verbs[k].verb) == 0) {
-			return &agent_verbs[k];
+	const struct brk_admin_verb *t = strcmp(noun, "agents") == 0 ? agent_verbs :
+	    strcmp(noun, "users") == 0 ? user_verbs : strcmp(noun, "bots") == 0 ? bot_verbs : NULL;
+
+	for (; t != NULL && t->verb != NULL; t++) {
+		if (strcmp(verb, t->verb) == 0) {
+			return t;
 		}
 	}
 	return NULL;
@@ -1191,9 +1157,8 @@ const struct brk_admin_agent_verb *brk_admin_agent_verb(const char *verb)
 static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 {
 	const char *verb = a->npos > 1 ? a->pos[1] : "", *name = a->npos > 2 ? a->pos[2] : NULL;
-	const struct brk_admin_agent_verb *v = brk_admin_agent_verb(verb);
-	char err[POL_ERR_MAX], *text = NULL;
-	cJSON *details = NULL;
+	const struct brk_admin_verb *v = brk_admin_verb("agents", verb);
+	char *text = NULL;
 	int r;
 
 	if (strcmp(verb, "ls") == 0 && name == NULL) {
@@ -1210,15 +1175,7 @@ static int cmd_agents(struct brk_datadir *dd, const struct args *a)
 		    "NAME | agents unlock NAME | agents rm NAME (stop the agent first)\n");
 		return 2;
 	}
-	/* No registry here: a running broker syncs within a second. */
-	if ((r = v->run(dd->store, NULL, name, &details, err, sizeof(err))) != 0) {
-		return fail_exit(r, err);
-	}
-	if (audit_admin(dd, v->event, details) != 0) {
-		return 1;
-	}
-	printf("agent %s%s\n", name, v->message);
-	return 0;
+	return run_verb(dd, v, "agent", name);
 }
 
 static int cmd_ca(struct brk_datadir *dd, const struct args *a)
@@ -1351,7 +1308,7 @@ int brk_admin_role_apply(struct store *st, const void *p, size_t n, const char *
 	    (long long)now)) != 0) {
 		return r;
 	}
-	if ((*details = name_json("role", name)) == NULL ||
+	if ((*details = json_object_str("role", name)) == NULL ||
 	    (warn[0] != '\0' && cJSON_AddStringToObject(*details, "warning", warn) == NULL)) {
 		snprintf(err, errsz, "out of memory");
 		return ZT_ERR_NOMEM;
@@ -1369,7 +1326,7 @@ int brk_admin_role_rm(struct store *st, const char *name, cJSON **details, char 
 		snprintf(err, errsz, "cannot remove role %.64s: %s", name, zt_strerror(r));
 		return r;
 	}
-	if ((*details = name_json("role", name)) == NULL) {
+	if ((*details = json_object_str("role", name)) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return ZT_ERR_NOMEM;
 	}

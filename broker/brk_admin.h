@@ -1,7 +1,8 @@
 /*
- * brk_admin.h - administration: join tokens, agents, roles and policy tests, shared
- * by the offline `ztbroker admin` verbs and the admin endpoints of the API
- * (brk_apiadmin.c), so both do exactly the same thing.
+ * brk_admin.h - administration: join tokens, agents, roles, policy tests and
+ * the verbs on users and bots (their logic is in brk_users.h and
+ * brk_bots.h), shared by the offline `ztbroker admin` verbs and the admin
+ * endpoints of the API (brk_apiadmin.c), so both do exactly the same thing.
  *
  * `ztbroker admin` works on the data directory, for bootstrap and recovery,
  * whether or not a broker is serving the same directory (SQLite WAL); its
@@ -101,40 +102,47 @@ int brk_admin_agents_ls(struct store *st, struct brk_agents *agents, cJSON **lis
     char **text);
 
 /*
- * The verbs that act on one agent by name, one table for `ztbroker admin
- * agents VERB NAME` and POST /v1/agents/VERB {"name"} alike. run does the
- * work: with agents (a running broker's registry) it takes effect at once;
- * with agents NULL (the offline verb) only the store changes, and a broker
- * serving the same data directory catches up within a second (its
- * housekeeping syncs the registry). On 0, *details are the owned audit
- * details of event; otherwise err says why: ZT_ERR_INVALID (not a valid
- * name, or as below), ZT_ERR_NOT_FOUND (no such agent), or another
- * ZT_ERR_*.
- *   rm       frees a name bound to an agent's key for another key (a host
- *            rebuilt with a new key). With agents an online agent is
- *            refused and its entry goes too; offline, a broker honours the
- *            removal at the next connection under the name. Details: agent,
- *            key_pin. ZT_ERR_EXISTS: the agent is online. Offline only.
- *   approve  applies the claims the agent advertised since its join
- *            (labels, SSH target, host key), so that policy and the
- *            host-key pin use them. Details: agent, old and new claims.
- *            ZT_ERR_INVALID also when nothing waits; ZT_ERR_EXISTS: its new
- *            host key is approved for another name.
- *   lock     cuts the agent off: it is refused at hello, renewal and stream
- *            accept, and with agents its control connection and streams end
- *            at once. Details: agent.
- *   unlock   lets it back. Details: agent.
+ * The verbs that act on one agent, user or bot by name, one table per noun
+ * for `ztbroker admin NOUN VERB NAME` and POST /v1/NOUN/VERB {"name"}
+ * alike. run does the work at time now: for agents, with agents (a running
+ * broker's registry) it takes effect at once; with agents NULL (the offline
+ * verb) only the store changes, and a broker serving the same data
+ * directory catches up within a second (its housekeeping syncs the
+ * registry). On 0, *details are the owned audit details of event;
+ * otherwise err says why: ZT_ERR_INVALID (not a valid name, or as below),
+ * ZT_ERR_NOT_FOUND (no such agent, user or bot), or another ZT_ERR_*.
+ *   agents rm       frees a name bound to an agent's key for another key (a
+ *                   host rebuilt with a new key). With agents an online agent
+ *                   is refused and its entry goes too; offline, a broker
+ *                   honours the removal at the next connection under the
+ *                   name. Details: agent, key_pin. ZT_ERR_EXISTS: the agent
+ *                   is online. Offline only.
+ *   agents approve  applies the claims the agent advertised since its join
+ *                   (labels, SSH target, host key), so that policy and the
+ *                   host-key pin use them. Details: agent, old and new
+ *                   claims. ZT_ERR_INVALID also when nothing waits;
+ *                   ZT_ERR_EXISTS: its new host key is approved for another
+ *                   name.
+ *   agents lock     cuts the agent off: it is refused at hello, renewal and
+ *                   stream accept, and with agents its control connection
+ *                   and streams end at once. Details: agent.
+ *   agents unlock   lets it back. Details: agent.
+ *   users lock      locks the user and revokes its sessions (brk_users.h).
+ *   users unlock    unlocks it and lifts a block after failed logins.
+ *   users rm        deletes the user, its invites and sessions.
+ *   bots rm         deletes the bot and its tokens.
+ * Details of the user and bot verbs: user or bot.
  */
-struct brk_admin_agent_verb {
+struct brk_admin_verb {
 	const char *verb;     /* "approve" */
 	const char *event;    /* its audit event, "agent.approve" */
 	const char *done;     /* the API's answer, {"approved": NAME} */
 	const char *message;  /* what the offline verb prints after "agent NAME" */
-	int (*run)(struct store *st, struct brk_agents *agents, const char *name,
+	int (*run)(struct store *st, struct brk_agents *agents, const char *name, int64_t now,
 	    cJSON **details, char *err, size_t errsz);
 };
-/* The agent verb named verb, or NULL. */
-const struct brk_admin_agent_verb *brk_admin_agent_verb(const char *verb);
+/* The verb named verb of noun ("agents", "users", "bots"), or NULL. */
+const struct brk_admin_verb *brk_admin_verb(const char *noun, const char *verb);
 
 /* ---- roles ---- */
 /* Parses the role document p[0..n) (errors name fname and the line) and

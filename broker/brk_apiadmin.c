@@ -18,13 +18,17 @@
 #include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_admin.h"
+#include "broker/brk_bots.h"
 #include "broker/brk_policy.h"
 #include "broker/brk_files.h"
 #include "broker/brk_sshexec.h"
+#include "broker/brk_users.h"
 #include "common/crypto.h"
+#include "common/dur.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/qr.h"
 #include "policy/pol_eval.h"
 #include "policy/pol_role.h"
 #include "store/store.h"
@@ -45,6 +49,7 @@ struct field {
 	int is_int;
 	int64_t min, imax;
 	int64_t *i;
+	int *b;               /* set: a boolean, not a string */
 };
 
 #define FIELDS_MAX 8
@@ -74,9 +79,10 @@ static int read_fields(const cJSON *body, const struct field *f, size_t n,
 	for (size_t k = 0; k < n; k++) {
 		const char *s = NULL;
 
-		r = f[k].is_int ? json_get_int(body, f[k].key, f[k].min, f[k].imax, f[k].i) :
+		r = f[k].b != NULL ? json_get_bool(body, f[k].key, f[k].b) :
+		    f[k].is_int ? json_get_int(body, f[k].key, f[k].min, f[k].imax, f[k].i) :
 		    json_get_str(body, f[k].key, f[k].max, 0, &s);
-		if (r == 0 && !f[k].is_int) {
+		if (r == 0 && !f[k].is_int && f[k].b == NULL) {
 			*f[k].s = s;
 		}
 		if (r == 0 || (r == ZT_ERR_NOT_FOUND && !f[k].required)) {
@@ -85,6 +91,9 @@ static int read_fields(const cJSON *body, const struct field *f, size_t n,
 		if (r == ZT_ERR_NOT_FOUND) {
 			brk_resp_error(resp, 400, "invalid_request", "field \"%s\" is required",
 			    f[k].key);
+		} else if (f[k].b != NULL) {
+			brk_resp_error(resp, 400, "invalid_request", "field \"%s\" must be true or "
+			    "false", f[k].key);
 		} else if (f[k].is_int) {
 			brk_resp_error(resp, 400, "invalid_request", "field \"%s\" must be an "
 			    "integer from %lld to %lld", f[k].key, (long long)f[k].min,
@@ -191,10 +200,10 @@ static void token_add(struct brk *b, const struct brk_req *req,
 	const char *ttl_text = NULL, *name = NULL, *labels = NULL;
 	int64_t ttl = BRK_JOIN_TTL_DEFAULT, uses = 1;
 	const struct field f[] = {
-		{ "ttl", 0, TTL_TEXT_MAX, &ttl_text, 0, 0, 0, NULL },
-		{ "uses", 0, 0, NULL, 1, 1, BRK_JOIN_USES_MAX, &uses },
-		{ "name", 0, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
-		{ "labels", 0, BRK_JOIN_LABELS_TEXT_MAX, &labels, 0, 0, 0, NULL },
+		{ "ttl", 0, TTL_TEXT_MAX, &ttl_text, 0, 0, 0, NULL, NULL },
+		{ "uses", 0, 0, NULL, 1, 1, BRK_JOIN_USES_MAX, &uses, NULL },
+		{ "name", 0, STORE_NAME_MAX, &name, 0, 0, 0, NULL, NULL },
+		{ "labels", 0, BRK_JOIN_LABELS_TEXT_MAX, &labels, 0, 0, 0, NULL, NULL },
 	};
 	char err[POL_ERR_MAX], cmd[BRK_JOIN_TEXT_MAX], text[BRK_JOIN_TEXT_MAX];
 	struct brk_join_minted m;
@@ -233,19 +242,55 @@ static void token_add(struct brk *b, const struct brk_req *req,
 	crypto_wipe(text, sizeof(text));
 }
 
-struct token_list {
+/* A listing being made: the array, and the time states are judged at. */
+struct list {
 	cJSON *arr;
 	int64_t now;
 };
 
-static int add_token(const struct store_join_token *t, void *arg)
+/* A new object at the end of l's array; NULL on ENOMEM. */
+static cJSON *list_item(struct list *l)
 {
-	struct token_list *l = arg;
 	cJSON *o = cJSON_CreateObject();
-	char id[BRK_JOIN_ID_LEN + 1];
 
 	if (o == NULL || !cJSON_AddItemToArray(l->arr, o)) {
 		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* 200 with {key: [...]}, the array filled by each (a store_*_each over
+ * the list); a 500 when that fails. */
+static void answer_list(struct brk *b, struct brk_resp *resp, const char *key,
+    int (*each)(struct store *st, struct list *l))
+{
+	struct list l;
+	cJSON *o;
+
+	if ((o = ok_object(resp)) == NULL) {
+		return;
+	}
+	l.now = b->now();
+	if ((l.arr = cJSON_AddArrayToObject(o, key)) == NULL || each(b->store, &l) != 0) {
+		log_error("admin API: cannot list %s", key);
+		brk_resp_error(resp, 500, "internal", "internal error");
+	}
+}
+
+/* GET /v1/tokens, /v1/roles, /v1/users and /v1/bots, which read nothing
+ * of the request: the listing of what the path ends with. */
+static void list_ls(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details);
+
+static int add_token(const struct store_join_token *t, void *arg)
+{
+	struct list *l = arg;
+	cJSON *o = list_item(l);
+	char id[BRK_JOIN_ID_LEN + 1];
+
+	if (o == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	snprintf(id, sizeof(id), "%.*s", BRK_JOIN_ID_LEN, t->token_hash);
@@ -264,27 +309,10 @@ static int add_token(const struct store_join_token *t, void *arg)
 	return 0;
 }
 
-/* GET /v1/tokens */
-static void token_ls(struct brk *b, const struct brk_req *req,
-    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
-    cJSON **details)
+/* Lists every join token into l (answer_list). 0 or a ZT_ERR_*. */
+static int each_token(struct store *st, struct list *l)
 {
-	struct token_list l;
-	cJSON *o;
-
-	(void)req;
-	(void)who;
-	(void)body;
-	(void)details;
-	if ((o = ok_object(resp)) == NULL) {
-		return;
-	}
-	l.now = b->now();
-	if ((l.arr = cJSON_AddArrayToObject(o, "tokens")) == NULL ||
-	    store_join_token_each(b->store, add_token, &l) != 0) {
-		log_error("admin API: cannot list join tokens");
-		brk_resp_error(resp, 500, "internal", "internal error");
-	}
+	return store_join_token_each(st, add_token, l);
 }
 
 /* A removal: the body {key: "..."} names what rm removes; the answer is
@@ -295,7 +323,7 @@ static void remove_named(struct brk *b, const cJSON *body, struct brk_resp *resp
 {
 	const char *name = NULL;
 	const struct field f[] = {
-		{ key, 1, max, &name, 0, 0, 0, NULL },
+		{ key, 1, max, &name, 0, 0, 0, NULL, NULL },
 	};
 	char err[POL_ERR_MAX];
 	cJSON *o;
@@ -341,10 +369,11 @@ static void role_apply(struct brk *b, const struct brk_req *req,
 {
 	const char *yaml = NULL, *file = "role.yaml";
 	const struct field f[] = {
-		{ "yaml", 1, POL_ROLE_MAX, &yaml, 0, 0, 0, NULL },
-		{ "file", 0, FILE_NAME_MAX, &file, 0, 0, 0, NULL },
+		{ "yaml", 1, POL_ROLE_MAX, &yaml, 0, 0, 0, NULL, NULL },
+		{ "file", 0, FILE_NAME_MAX, &file, 0, 0, 0, NULL, NULL },
 	};
 	char name[STORE_NAME_MAX + 1], err[POL_ERR_MAX];
+	size_t line;
 	cJSON *o;
 	int r;
 
@@ -362,6 +391,11 @@ static void role_apply(struct brk *b, const struct brk_req *req,
 	    sizeof(name), details, err, sizeof(err));
 	if (r != 0) {
 		admin_error(resp, r, "invalid_role", err);
+		/* The line, for pages that point at it. */
+		if (resp->status == 400 && (line = pol_role_err_line(err, file)) > 0) {
+			cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(resp->json, "error"),
+			    "line", (double)line);
+		}
 		return;
 	}
 	if ((o = ok_object(resp)) != NULL) {
@@ -377,38 +411,20 @@ static void role_apply(struct brk *b, const struct brk_req *req,
 
 static int add_role(const struct store_role_ref *ref, void *arg)
 {
-	cJSON *o = cJSON_CreateObject();
+	struct list *l = arg;
+	cJSON *o = list_item(l);
 
-	if (o == NULL || !cJSON_AddItemToArray(arg, o)) {
-		cJSON_Delete(o);
-		return ZT_ERR_NOMEM;
-	}
-	if (cJSON_AddStringToObject(o, "name", ref->name) == NULL ||
+	if (o == NULL || cJSON_AddStringToObject(o, "name", ref->name) == NULL ||
 	    cJSON_AddNumberToObject(o, "updated_at", (double)ref->updated_at) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
 	return 0;
 }
 
-/* GET /v1/roles */
-static void role_ls(struct brk *b, const struct brk_req *req,
-    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
-    cJSON **details)
+/* Lists every role into l (answer_list). 0 or a ZT_ERR_*. */
+static int each_role(struct store *st, struct list *l)
 {
-	cJSON *o, *arr;
-
-	(void)req;
-	(void)who;
-	(void)body;
-	(void)details;
-	if ((o = ok_object(resp)) == NULL) {
-		return;
-	}
-	if ((arr = cJSON_AddArrayToObject(o, "roles")) == NULL ||
-	    store_role_each(b->store, add_role, arr) != 0) {
-		log_error("admin API: cannot list roles");
-		brk_resp_error(resp, 500, "internal", "internal error");
-	}
+	return store_role_each(st, add_role, l);
 }
 
 /* POST /v1/roles/rm {"name": "ops"} */
@@ -429,14 +445,14 @@ static void policy_test(struct brk *b, const struct brk_req *req,
 {
 	struct brk_admin_query q;
 	const struct field f[] = {
-		{ "user", 0, STORE_NAME_MAX, &q.user, 0, 0, 0, NULL },
-		{ "bot", 0, STORE_NAME_MAX, &q.bot, 0, 0, 0, NULL },
-		{ "tool", 1, POL_MAX_STR, &q.tool, 0, 0, 0, NULL },
-		{ "host", 0, HOST_MAX, &q.host, 0, 0, 0, NULL },
-		{ "labels", 0, LABELS_TEXT_MAX, &q.labels, 0, 0, 0, NULL },
-		{ "login", 0, LOGIN_MAX, &q.login, 0, 0, 0, NULL },
-		{ "command", 0, BRK_EXEC_COMMAND_MAX, &q.command, 0, 0, 0, NULL },
-		{ "path", 0, BRK_FILE_PATH_MAX, &q.path, 0, 0, 0, NULL },
+		{ "user", 0, STORE_NAME_MAX, &q.user, 0, 0, 0, NULL, NULL },
+		{ "bot", 0, STORE_NAME_MAX, &q.bot, 0, 0, 0, NULL, NULL },
+		{ "tool", 1, POL_MAX_STR, &q.tool, 0, 0, 0, NULL, NULL },
+		{ "host", 0, HOST_MAX, &q.host, 0, 0, 0, NULL, NULL },
+		{ "labels", 0, LABELS_TEXT_MAX, &q.labels, 0, 0, 0, NULL, NULL },
+		{ "login", 0, LOGIN_MAX, &q.login, 0, 0, 0, NULL, NULL },
+		{ "command", 0, BRK_EXEC_COMMAND_MAX, &q.command, 0, 0, 0, NULL, NULL },
+		{ "path", 0, BRK_FILE_PATH_MAX, &q.path, 0, 0, 0, NULL, NULL },
 	};
 	char missing[STORE_ROLES_MAX + 1], err[POL_ERR_MAX], need[POL_APPROVERS_MAX + 128];
 	struct pol_decision d;
@@ -529,32 +545,39 @@ static void agent_ls(struct brk *b, const struct brk_req *req,
 	free(text);
 }
 
-/* POST /v1/agents/approve, /lock and /unlock {"name": "web1"}: the agent
- * verb (brk_admin.h) that the path ends with; {"approved" (or "locked",
- * "unlocked"): "web1"}. */
-static void agent_verb(struct brk *b, const struct brk_req *req,
+/* POST /v1/NOUN/VERB {"name": "web1"}: the verb of brk_admin.h that the
+ * path names (agents approve, lock, unlock; users lock, unlock, rm; bots
+ * rm); the answer names what was done, {"approved" (or "locked", ...):
+ * "web1"}. */
+static void named_verb(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
     cJSON **details)
 {
-	const struct brk_admin_agent_verb *v = brk_admin_agent_verb(strrchr(req->path, '/') + 1);
-	const char *name = NULL;
+	const char *verb = strrchr(req->path, '/') + 1, *name = NULL;
 	const struct field f[] = {
-		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL },
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL, NULL },
 	};
-	char err[POL_ERR_MAX];
+	const struct brk_admin_verb *v = NULL;
+	char noun[16], err[POL_ERR_MAX];
 	cJSON *o;
-	int r;
+	int r, n;
 
 	(void)who;
+	/* "/v1/" NOUN "/" VERB, as brk_api.c routes it. */
+	n = (int)(verb - 1 - (req->path + 4));
+	if (n > 0 && (size_t)n < sizeof(noun)) {
+		snprintf(noun, sizeof(noun), "%.*s", n, req->path + 4);
+		v = brk_admin_verb(noun, verb);
+	}
 	if (v == NULL) {
-		log_error("admin API: %s names no agent verb", req->path);
+		log_error("admin API: %s names no admin verb", req->path);
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return;
 	}
 	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
 		return;
 	}
-	r = v->run(b->store, b->agents, name, details, err, sizeof(err));
+	r = v->run(b->store, b->agents, name, b->now(), details, err, sizeof(err));
 	if (r == ZT_ERR_EXISTS) {
 		brk_resp_error(resp, 409, "conflict", "%s", err);
 	} else if (r != 0) {
@@ -564,15 +587,334 @@ static void agent_verb(struct brk *b, const struct brk_req *req,
 	}
 }
 
+/* One user of a listing (arg: struct list): 0 or ZT_ERR_NOMEM. */
+static int add_user(const struct store_user *u, void *arg)
+{
+	struct list *l = arg;
+	cJSON *o = list_item(l);
+
+	if (o == NULL || cJSON_AddStringToObject(o, "name", u->name) == NULL ||
+	    !cJSON_AddItemToObject(o, "roles", brk_roles_json(u->roles)) ||
+	    cJSON_AddStringToObject(o, "state", brk_users_state(u, l->now)) == NULL ||
+	    cJSON_AddNumberToObject(o, "created_at", (double)u->created_at) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Lists every user into l (answer_list). 0 or a ZT_ERR_*. */
+static int each_user(struct store *st, struct list *l)
+{
+	return store_user_each(st, add_user, l);
+}
+
+/* Mints an invite for user name (a reset with reset) and answers it:
+ * {"user", "invite", "expires_at", "ca_pin", "command", "qr_svg"}, the
+ * QR code holding the command. On success *details are the invite's audit
+ * details, unless *details holds some already (user.add's): they stay. */
+static void answer_invite(struct brk *b, const char *name, int reset, struct brk_resp *resp,
+    cJSON **details)
+{
+	char err[POL_ERR_MAX], cmd[BRK_ENROL_COMMAND_MAX];
+	struct brk_invite inv;
+	char *svg = NULL;
+	cJSON *o, *d = NULL;
+	int r;
+
+	r = brk_users_invite(b->store, b->ca, name, reset, b->now(), &inv, &d, err, sizeof(err));
+	if (r == ZT_ERR_EXISTS) {
+		brk_resp_error(resp, 409, "already_enrolled", "%s", err);
+		goto out;
+	}
+	if (r != 0) {
+		admin_error(resp, r, "invalid_request", err);
+		goto out;
+	}
+	if (brk_users_enrol_command(&inv, b->base_url, cmd, sizeof(cmd)) != 0 ||
+	    qr_svg(cmd, &svg) != 0 || (o = ok_object(resp)) == NULL ||
+	    cJSON_AddStringToObject(o, "user", name) == NULL ||
+	    cJSON_AddStringToObject(o, "invite", inv.token) == NULL ||
+	    cJSON_AddNumberToObject(o, "expires_at", (double)inv.expires_at) == NULL ||
+	    cJSON_AddStringToObject(o, "ca_pin", inv.pin) == NULL ||
+	    cJSON_AddStringToObject(o, "command", cmd) == NULL ||
+	    cJSON_AddStringToObject(o, "qr_svg", svg) == NULL ||
+	    (reset && cJSON_AddNumberToObject(o, "sessions_revoked", inv.revoked) == NULL)) {
+		/* The invite is stored: a new one retires it. The answer made
+		 * so far may hold it. */
+		json_wipe(resp->json);
+		brk_resp_error(resp, 500, "internal", "internal error: cannot show the invite");
+		goto out;
+	}
+	if (*details == NULL) {
+		*details = d;
+		d = NULL;
+	}
+out:
+	cJSON_Delete(d);
+	if (svg != NULL) {
+		crypto_wipe(svg, strlen(svg));
+	}
+	free(svg);
+	crypto_wipe(&inv, sizeof(inv));
+	crypto_wipe(cmd, sizeof(cmd));
+}
+
+/* Adds the user or bot (kind) name with roles: 0 with *details set, or
+ * the error answered in resp. */
+static int add_identity(struct brk *b, enum store_principal kind, const char *name,
+    const char *roles, struct brk_resp *resp, cJSON **details)
+{
+	char err[POL_ERR_MAX];
+	int r;
+
+	r = brk_users_add(b->store, kind, name, roles, b->now(), details, err, sizeof(err));
+	if (r == ZT_ERR_EXISTS) {
+		brk_resp_error(resp, 409, "exists", "%s", err);
+	} else if (r != 0) {
+		admin_error(resp, r, "invalid_request", err);
+	}
+	return r;
+}
+
+/* POST /v1/users {"name": "alice", "roles": "ops,oncall"}: the user and
+ * its first invite. */
+static void user_add(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	const char *name = NULL, *roles = NULL;
+	const struct field f[] = {
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL, NULL },
+		{ "roles", 1, STORE_ROLES_MAX, &roles, 0, 0, 0, NULL, NULL },
+	};
+
+	(void)req;
+	(void)who;
+	if (read_fields(body, f, NFIELDS(f), resp) == 0 &&
+	    add_identity(b, STORE_USER, name, roles, resp, details) == 0) {
+		answer_invite(b, name, 0, resp, details);
+	}
+}
+
+/* POST /v1/users/invite and /v1/users/reset {"name": "alice"} */
+static void user_invite(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	const char *name = NULL;
+	const struct field f[] = {
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL, NULL },
+	};
+
+	(void)who;
+	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
+		return;
+	}
+	answer_invite(b, name, strcmp(strrchr(req->path, '/'), "/reset") == 0, resp, details);
+}
+
+/* One bot of a listing (arg: struct list): 0 or ZT_ERR_NOMEM. */
+static int add_bot(const struct store_bot *bot, void *arg)
+{
+	struct list *l = arg;
+	cJSON *o = list_item(l);
+
+	if (o == NULL || cJSON_AddStringToObject(o, "name", bot->name) == NULL ||
+	    !cJSON_AddItemToObject(o, "roles", brk_roles_json(bot->roles)) ||
+	    cJSON_AddNumberToObject(o, "created_at", (double)bot->created_at) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Lists every bot into l (answer_list). 0 or a ZT_ERR_*. */
+static int each_bot(struct store *st, struct list *l)
+{
+	return store_bot_each(st, add_bot, l);
+}
+
+static void list_ls(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	static const struct {
+		const char *path;
+		const char *key;
+		int (*each)(struct store *, struct list *);
+	} lists[] = {
+		{ "/v1/tokens", "tokens", each_token },
+		{ "/v1/roles", "roles", each_role },
+		{ "/v1/users", "users", each_user },
+		{ "/v1/bots", "bots", each_bot },
+	};
+
+	(void)who;
+	(void)body;
+	(void)details;
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		if (strcmp(req->path, lists[k].path) == 0) {
+			answer_list(b, resp, lists[k].key, lists[k].each);
+			return;
+		}
+	}
+	log_error("admin API: %s names no listing", req->path);
+	brk_resp_error(resp, 500, "internal", "internal error");
+}
+
+/* Mints a token of bot name (brk_bots_token) valid ttl_text ("1h"; NULL:
+ * the default) and answers it: {"bot", "token", "id", "expires_at", and
+ * "ttl_capped_by", "revoked" when they apply}. On success *details are the
+ * token's audit details, unless *details holds some already (bot.add's):
+ * they stay, and name the token too. */
+static void answer_bot_token(struct brk *b, const char *name, const char *ttl_text, int rotate,
+    struct brk_resp *resp, cJSON **details)
+{
+	int64_t ttl = BRK_BOT_TTL_DEFAULT;
+	struct brk_bot_minted m;
+	char err[POL_ERR_MAX];
+	cJSON *o, *d = NULL;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	if (ttl_text != NULL && dur_parse(ttl_text, 1, BRK_BOT_TTL_MAX, &ttl) != 0) {
+		brk_resp_error(resp, 400, "invalid_request", "field \"ttl\" must be a duration "
+		    "from 1s to 7d (e.g. 30m, 1h)");
+		goto out;
+	}
+	if ((r = brk_bots_token(b->store, b->roles, name, b->now(), ttl, rotate, &m, &d, err,
+	    sizeof(err))) != 0) {
+		admin_error(resp, r, "invalid_request", err);
+		goto out;
+	}
+	if ((o = ok_object(resp)) == NULL ||
+	    cJSON_AddStringToObject(o, "bot", name) == NULL ||
+	    cJSON_AddStringToObject(o, "token", m.token) == NULL ||
+	    cJSON_AddStringToObject(o, "id", m.id) == NULL ||
+	    cJSON_AddNumberToObject(o, "expires_at", (double)m.expires_at) == NULL ||
+	    (m.capped_by[0] != '\0' &&
+	    cJSON_AddStringToObject(o, "ttl_capped_by", m.capped_by) == NULL) ||
+	    (rotate && cJSON_AddNumberToObject(o, "revoked", m.revoked) == NULL)) {
+		json_wipe(resp->json);
+		brk_resp_error(resp, 500, "internal", "internal error: cannot show the token");
+		goto out;
+	}
+	if (*details == NULL) {
+		*details = d;
+		d = NULL;
+	} else if (cJSON_AddStringToObject(*details, "session", m.id) == NULL) {
+		json_wipe(resp->json);
+		brk_resp_error(resp, 500, "internal", "internal error: out of memory");
+	}
+out:
+	cJSON_Delete(d);
+	crypto_wipe(&m, sizeof(m));
+}
+
+/* POST /v1/bots {"name": "ops-ai", "roles": "ai-ops", "ttl": "1h"}: the
+ * bot and its first token. */
+static void bot_add(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	const char *name = NULL, *roles = NULL, *ttl = NULL;
+	const struct field f[] = {
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL, NULL },
+		{ "roles", 1, STORE_ROLES_MAX, &roles, 0, 0, 0, NULL, NULL },
+		{ "ttl", 0, TTL_TEXT_MAX, &ttl, 0, 0, 0, NULL, NULL },
+	};
+	int64_t secs;
+
+	(void)req;
+	(void)who;
+	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
+		return;
+	}
+	/* A bad ttl adds no bot. */
+	if (ttl != NULL && dur_parse(ttl, 1, BRK_BOT_TTL_MAX, &secs) != 0) {
+		brk_resp_error(resp, 400, "invalid_request", "field \"ttl\" must be a duration "
+		    "from 1s to 7d (e.g. 30m, 1h)");
+		return;
+	}
+	if (add_identity(b, STORE_BOT, name, roles, resp, details) == 0) {
+		answer_bot_token(b, name, ttl, 0, resp, details);
+	}
+}
+
+/* POST /v1/bots/token {"name": "ops-ai", "ttl": "1h", "rotate": true} */
+static void bot_token(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	const char *name = NULL, *ttl = NULL;
+	int rotate = 0;
+	const struct field f[] = {
+		{ "name", 1, STORE_NAME_MAX, &name, 0, 0, 0, NULL, NULL },
+		{ "ttl", 0, TTL_TEXT_MAX, &ttl, 0, 0, 0, NULL, NULL },
+		{ "rotate", 0, 0, NULL, 0, 0, 0, NULL, &rotate },
+	};
+
+	(void)req;
+	(void)who;
+	if (read_fields(body, f, NFIELDS(f), resp) != 0) {
+		return;
+	}
+	answer_bot_token(b, name, ttl, rotate, resp, details);
+}
+
+/* GET /v1/roles/NAME: {"name", "updated_at"?, "yaml"} */
+static void role_get(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const cJSON *body, struct brk_resp *resp,
+    cJSON **details)
+{
+	const char *name = req->path + strlen("/v1/roles/");
+	char *doc = NULL, *yaml = NULL;
+	cJSON *j = NULL, *o;
+	int r;
+
+	(void)who;
+	(void)body;
+	if (!store_name_valid(name) || (r = store_role_get(b->store, name, &doc)) ==
+	    ZT_ERR_NOT_FOUND) {
+		brk_resp_error(resp, 404, "not_found", "no such role");
+		return;
+	}
+	if (r != 0 || json_parse(doc, strlen(doc), 4 * POL_ROLE_MAX, JSON_DEFAULT_DEPTH, &j) != 0 ||
+	    pol_role_json_yaml(j, &yaml) != 0) {
+		log_error("admin API: cannot show role %s", name);
+		brk_resp_error(resp, 500, "internal", "internal error");
+	} else if ((o = ok_object(resp)) != NULL &&
+	    (cJSON_AddStringToObject(o, "name", name) == NULL ||
+	    cJSON_AddStringToObject(o, "yaml", yaml) == NULL)) {
+		brk_resp_error(resp, 500, "internal", "internal error: out of memory");
+	} else {
+		*details = json_object_str("role", name);
+	}
+	free(doc);
+	free(yaml);
+	cJSON_Delete(j);
+}
+
 const struct brk_apiadmin_op brk_apiadmin_token_add = { "token.add", token_add };
-const struct brk_apiadmin_op brk_apiadmin_token_ls = { "token.ls", token_ls };
+const struct brk_apiadmin_op brk_apiadmin_token_ls = { "token.ls", list_ls };
 const struct brk_apiadmin_op brk_apiadmin_token_rm = { "token.rm", token_rm };
 const struct brk_apiadmin_op brk_apiadmin_role_apply = { "role.apply", role_apply };
-const struct brk_apiadmin_op brk_apiadmin_role_ls = { "role.ls", role_ls };
+const struct brk_apiadmin_op brk_apiadmin_role_ls = { "role.ls", list_ls };
 const struct brk_apiadmin_op brk_apiadmin_role_rm = { "role.rm", role_rm };
 const struct brk_apiadmin_op brk_apiadmin_policy_test = { "policy.test", policy_test };
 const struct brk_apiadmin_op brk_apiadmin_agent_ls = { "agent.ls", agent_ls };
+const struct brk_apiadmin_op brk_apiadmin_role_get = { "role.get", role_get };
+const struct brk_apiadmin_op brk_apiadmin_user_ls = { "user.ls", list_ls };
+const struct brk_apiadmin_op brk_apiadmin_user_add = { "user.add", user_add };
+const struct brk_apiadmin_op brk_apiadmin_user_invite = { "user.invite", user_invite };
+const struct brk_apiadmin_op brk_apiadmin_user_reset = { "user.reset", user_invite };
+const struct brk_apiadmin_op brk_apiadmin_bot_ls = { "bot.ls", list_ls };
+const struct brk_apiadmin_op brk_apiadmin_bot_add = { "bot.add", bot_add };
+const struct brk_apiadmin_op brk_apiadmin_bot_token = { "bot.token", bot_token };
 /* Their events are the verbs' (brk_admin_test checks they agree). */
-const struct brk_apiadmin_op brk_apiadmin_agent_approve = { "agent.approve", agent_verb };
-const struct brk_apiadmin_op brk_apiadmin_agent_lock = { "agent.lock", agent_verb };
-const struct brk_apiadmin_op brk_apiadmin_agent_unlock = { "agent.unlock", agent_verb };
+const struct brk_apiadmin_op brk_apiadmin_agent_approve = { "agent.approve", named_verb };
+const struct brk_apiadmin_op brk_apiadmin_agent_lock = { "agent.lock", named_verb };
+const struct brk_apiadmin_op brk_apiadmin_agent_unlock = { "agent.unlock", named_verb };
+const struct brk_apiadmin_op brk_apiadmin_user_lock = { "user.lock", named_verb };
+const struct brk_apiadmin_op brk_apiadmin_user_unlock = { "user.unlock", named_verb };
+const struct brk_apiadmin_op brk_apiadmin_user_rm = { "user.rm", named_verb };
+const struct brk_apiadmin_op brk_apiadmin_bot_rm = { "bot.rm", named_verb };

@@ -1,8 +1,8 @@
 /*
- * brk_apiadmin.h - the API's admin endpoints: agent join tokens, agents,
- * roles and policy tests over HTTP (docs/api.md), the remote twins of
- * `ztbroker admin tokens|agents|roles|policy`, doing the same work through
- * brk_admin.h.
+ * brk_apiadmin.h - the API's admin endpoints: users, bots, agent join
+ * tokens, agents, roles and policy tests over HTTP (docs/api.md), the
+ * remote twins of `ztbroker admin users|bots|tokens|agents|roles|policy`,
+ * doing the same work through brk_admin.h, brk_users.h and brk_bots.h.
  *
  * Only users administer: a user is an administrator when one of its stored
  * roles says options: {admin: true}. Bots never are, whatever their roles
@@ -44,6 +44,18 @@ extern const struct brk_apiadmin_op brk_apiadmin_agent_ls;    /* GET /v1/agents 
 extern const struct brk_apiadmin_op brk_apiadmin_agent_approve; /* POST /v1/agents/approve */
 extern const struct brk_apiadmin_op brk_apiadmin_agent_lock;  /* POST /v1/agents/lock */
 extern const struct brk_apiadmin_op brk_apiadmin_agent_unlock; /* POST /v1/agents/unlock */
+extern const struct brk_apiadmin_op brk_apiadmin_role_get;    /* GET /v1/roles/NAME */
+extern const struct brk_apiadmin_op brk_apiadmin_user_ls;     /* GET /v1/users */
+extern const struct brk_apiadmin_op brk_apiadmin_user_add;    /* POST /v1/users */
+extern const struct brk_apiadmin_op brk_apiadmin_user_invite; /* POST /v1/users/invite */
+extern const struct brk_apiadmin_op brk_apiadmin_user_reset;  /* POST /v1/users/reset */
+extern const struct brk_apiadmin_op brk_apiadmin_user_lock;   /* POST /v1/users/lock */
+extern const struct brk_apiadmin_op brk_apiadmin_user_unlock; /* POST /v1/users/unlock */
+extern const struct brk_apiadmin_op brk_apiadmin_user_rm;     /* POST /v1/users/rm */
+extern const struct brk_apiadmin_op brk_apiadmin_bot_ls;      /* GET /v1/bots */
+extern const struct brk_apiadmin_op brk_apiadmin_bot_add;     /* POST /v1/bots */
+extern const struct brk_apiadmin_op brk_apiadmin_bot_token;   /* POST /v1/bots/token */
+extern const struct brk_apiadmin_op brk_apiadmin_bot_rm;      /* POST /v1/bots/rm */
 
 /* 0 if who may administer; otherwise resp is a 403 "forbidden" saying why
  * (or a 500) and the return is ZT_ERR_DENIED (or another ZT_ERR_*). */

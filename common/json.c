@@ -519,6 +519,17 @@ int json_only_keys(const cJSON *obj, const char *const *allowed, const char **ba
 	return 0;
 }
 
+cJSON *json_object_str(const char *key, const char *value)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o != NULL && cJSON_AddStringToObject(o, key, value) == NULL) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
 char *json_print(const cJSON *v)
 {
 	if (v == NULL) {

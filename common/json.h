@@ -36,6 +36,9 @@ int json_get_arr(const cJSON *obj, const char *key, size_t max_items, const cJSO
  * unknown key (borrowed). 0 or ZT_ERR_INVALID. */
 int json_only_keys(const cJSON *obj, const char *const *allowed, const char **bad);
 
+/* A new object {key: value} (owned); NULL on ENOMEM. The audit details of
+ * most admin verbs ({"user": "alice"}). */
+cJSON *json_object_str(const char *key, const char *value);
 /* Compact serialization, caller frees; NULL on ENOMEM. */
 char *json_print(const cJSON *v);
 /* Overwrites every string in the tree, values and keys, with zero bytes (the

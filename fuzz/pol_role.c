@@ -3,7 +3,10 @@
  *
  * Parses the input as a role. A refused input must leave no role and an
  * error message naming the input; an accepted role must survive the JSON
- * round trip unchanged and decide a few fixed requests without crashing.
+ * round trip unchanged, and the YAML written back for people (the admin
+ * API's GET /v1/roles/NAME) must parse as the same role; and it decides a
+ * few fixed requests without crashing. A refused input's line, as the API
+ * gives it, is within the input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,9 +58,9 @@ static void decide_some(const struct pol_role *role)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pol_role *a = NULL, *b = NULL;
-	cJSON *ja = NULL, *jb = NULL;
-	char err[POL_ERR_MAX], *sa = NULL, *sb = NULL;
+	struct pol_role *a = NULL, *b = NULL, *c = NULL;
+	cJSON *ja = NULL, *jb = NULL, *jc = NULL;
+	char err[POL_ERR_MAX], *sa = NULL, *sb = NULL, *sc = NULL, *yaml = NULL;
 	int r;
 
 	r = pol_role_parse(data, size, "f.yaml", &a, err, sizeof(err));
@@ -66,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(r == ZT_ERR_INVALID || r == ZT_ERR_TYPE || r == ZT_ERR_TOO_LARGE ||
 		    r == ZT_ERR_NOMEM);
 		check(strncmp(err, "f.yaml", 6) == 0);
+		check(pol_role_err_line(err, "f.yaml") <= size + 1);
 		return 0;
 	}
 	check(a != NULL && pol_role_name(a)[0] != '\0');
@@ -78,6 +82,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sb = cJSON_PrintUnformatted(jb);
 	check(sa != NULL && sb != NULL && strcmp(sa, sb) == 0);
 	check(pol_role_max_session_ttl(a) == pol_role_max_session_ttl(b));
+	check(pol_role_json_yaml(ja, &yaml) == 0);
+	r = pol_role_parse(yaml, strlen(yaml), "y.yaml", &c, err, sizeof(err));
+	check(r == 0);
+	check(pol_role_to_json(c, &jc) == 0);
+	sc = cJSON_PrintUnformatted(jc);
+	check(sc != NULL && strcmp(sa, sc) == 0);
+	free(sc);
+	free(yaml);
+	cJSON_Delete(jc);
+	pol_role_free(c);
 	free(sa);
 	free(sb);
 	cJSON_Delete(ja);

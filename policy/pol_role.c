@@ -1010,6 +1010,21 @@ out:
 	return ret;
 }
 
+size_t pol_role_err_line(const char *err, const char *fname)
+{
+	const char *f = fname != NULL ? fname : "role", *p;
+	size_t n = strlen(f), line = 0;
+
+	if (err == NULL || strncmp(err, f, n) != 0 || err[n] != ':') {
+		return 0;
+	}
+	/* rp_vfail's "%zu": digits, then ':'; an absurd count is none. */
+	for (p = err + n + 1; *p >= '0' && *p <= '9' && line < POL_ROLE_MAX; p++) {
+		line = line * 10 + (size_t)(*p - '0');
+	}
+	return p > err + n + 1 && *p == ':' && line <= POL_ROLE_MAX ? line : 0;
+}
+
 int pol_role_from_json(const cJSON *j, struct pol_role **out, char *err, size_t errsz)
 {
 	char *text = NULL;

@@ -146,6 +146,21 @@ int pol_role_record_input(const struct pol_role *r);
  * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
 int pol_role_to_json(const struct pol_role *r, cJSON **out);
 
+/* The line an error of pol_role_parse names ("FILE:LINE: message" with
+ * FILE fname, or "role" for NULL), or 0 when err names none (the
+ * document's size, out of memory). For callers that point at the line
+ * (the web console marks it). */
+size_t pol_role_err_line(const char *err, const char *fname);
+
+/* The stored JSON form of a role (pol_role_to_json's, as the store keeps
+ * it) as a YAML document in block style that pol_role_parse reads back as
+ * the same role: strings plain where YAML allows and quoted otherwise,
+ * option words (true, mfa's per_call, ...) plain. For people to read and
+ * edit. *out is owned (free it). 0, ZT_ERR_INVALID (j is not such an
+ * object), ZT_ERR_TOO_LARGE (over 4 * POL_ROLE_MAX bytes) or
+ * ZT_ERR_NOMEM. In policy/pol_role_yaml.c. */
+int pol_role_json_yaml(const cJSON *j, char **out);
+
 /* Loads a role from the JSON pol_role_to_json made, with every check of
  * pol_role_parse (JSON is read as YAML flow style, where options.mfa may be
  * a string; errors name "role.json").

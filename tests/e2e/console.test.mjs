@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { openConsole as openConsoleOn, signIn as signInAs } from './lib/console.mjs';
 import {
   admin, applyRole, auditEvents, enrolUser, joinToken, request, sshHostKey,
   startAgent, startBroker, step, stopChecked, tmpdir, totp, wsHandshake,
@@ -43,29 +44,9 @@ async function account(name, roles = 'viewer') {
   return { name, secret: await enrolUser(broker, name, roles, PASSWORD) };
 }
 
-// A page that records every CSP violation it sees.
-async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation',
-      (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  const resp = await page.goto(`${broker.url}/`);
-  return { ctx, page, resp, violations };
-}
+const openConsole = () => openConsoleOn(browser, broker);
 
-async function signIn(page, name, code) {
-  await page.getByLabel('User').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('One-time code').fill(code);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const signIn = (page, name, code) => signInAs(page, name, PASSWORD, code);
 
 // The web session cookie as a Cookie header value.
 function cookieOf(res) {

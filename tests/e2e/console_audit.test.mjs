@@ -15,15 +15,17 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import {
-  admin, applyRole, auditEvents, enrolUser, request, startBroker, step, stopChecked, totp,
-  wsHandshake,
+  openConsole as openConsoleOn, signIn as signInAs, startRightsBroker,
+} from './lib/console.mjs';
+import {
+  admin, applyRole, auditEvents, request, step, stopChecked, totp, wsHandshake,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long console audit test password';
 const COOKIE = '__Host-zt_web';
 let broker;
 let browser;
-const users = {};
+let users;
 let adminPage; // the administrator's page, kept for the later tests
 
 // The raw lines of `ztbroker admin audit ls --json`.
@@ -38,26 +40,13 @@ function ndjson(body) {
   return (typeof body === 'string' ? body : `${JSON.stringify(body)}\n`).split('\n').filter(Boolean);
 }
 
-async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true,
-    viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.goto(`${broker.url}/`);
-  return { ctx, page, violations };
-}
+const openConsole = () => openConsoleOn(browser, broker,
+  { acceptDownloads: true, viewport: { width: 1280, height: 900 } });
 
 async function signIn(name) {
   const s = await openConsole();
   const { page } = s;
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('User').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('One-time code').fill(totp(users[name], step()));
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAs(page, name, PASSWORD, totp(users[name], step()));
   // The first view: Hosts, or Audit for an auditor (who uses no host).
   await page.locator('#view h1').waitFor();
   await page.getByRole('link', { name: 'Audit' }).click();
@@ -95,13 +84,7 @@ async function filter(page, values) {
 }
 
 before(async () => {
-  broker = await startBroker();
-  applyRole(broker, 'kind: role\nname: viewer\nallow:\n  tools: [list_hosts]\n');
-  applyRole(broker, 'kind: role\nname: admins\nallow:\n  tools: [list_hosts]\noptions:\n  admin: true\n');
-  applyRole(broker, 'kind: role\nname: auditor\noptions:\n  auditor: true\n');
-  users.ada = await enrolUser(broker, 'ada', 'admins', PASSWORD);
-  users.aud = await enrolUser(broker, 'aud', 'auditor', PASSWORD);
-  users.pat = await enrolUser(broker, 'pat', 'viewer', PASSWORD);
+  ({ broker, users } = await startRightsBroker(PASSWORD));
   // A failed login of pat's: a "failure" outcome to filter on.
   const bad = await request(broker, 'POST', '/v1/login',
     { body: { user: 'pat', password: 'not the password', otp: '000000' } });

@@ -421,7 +421,7 @@ static void test_agent_verbs(void **state)
 		{ &brk_apiadmin_agent_unlock, "unlock" },
 	};
 	struct fx *f = *state;
-	const struct brk_admin_agent_verb *v;
+	const struct brk_admin_verb *v;
 	struct store_agent row;
 	char err[POL_ERR_MAX];
 	cJSON *d = NULL;
@@ -432,33 +432,41 @@ static void test_agent_verbs(void **state)
 	assert_non_null(h);
 	assert_non_null(a);
 	for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
-		assert_non_null(v = brk_admin_agent_verb(api[i].verb));
+		assert_non_null(v = brk_admin_verb("agents", api[i].verb));
 		assert_string_equal(api[i].op->event, v->event);
 	}
-	assert_null(brk_admin_agent_verb("ls"));
-	assert_null(brk_admin_agent_verb("Lock"));
+	assert_null(brk_admin_verb("agents", "ls"));
+	assert_null(brk_admin_verb("agents", "Lock"));
+	assert_null(brk_admin_verb("bots", "lock"));
+	assert_null(brk_admin_verb("nouns", "lock"));
+	assert_non_null(v = brk_admin_verb("users", "lock"));
+	assert_string_equal(v->event, brk_apiadmin_user_lock.event);
+	assert_non_null(v = brk_admin_verb("users", "rm"));
+	assert_string_equal(v->event, brk_apiadmin_user_rm.event);
+	assert_non_null(v = brk_admin_verb("bots", "rm"));
+	assert_string_equal(v->event, brk_apiadmin_bot_rm.event);
 
 	assert_int_equal(hello_web1(a, "dev", &gen, h), 0);
-	v = brk_admin_agent_verb("lock");
-	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), 0);
+	v = brk_admin_verb("agents", "lock");
+	assert_int_equal(v->run(f->st, a, "web1", 0, &d, err, sizeof(err)), 0);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "agent")), "web1");
 	cJSON_Delete(d);
 	assert_int_equal(brk_agents_locked(a, "web1"), 1);
-	assert_int_equal(v->run(f->st, a, "nobody", &d, err, sizeof(err)), ZT_ERR_NOT_FOUND);
+	assert_int_equal(v->run(f->st, a, "nobody", 0, &d, err, sizeof(err)), ZT_ERR_NOT_FOUND);
 	assert_string_equal(err, "no agent nobody");
-	assert_int_equal(v->run(f->st, NULL, "Not A Name", &d, err, sizeof(err)), ZT_ERR_INVALID);
-	v = brk_admin_agent_verb("unlock");
-	assert_int_equal(v->run(f->st, NULL, "web1", &d, err, sizeof(err)), 0);
+	assert_int_equal(v->run(f->st, NULL, "Not A Name", 0, &d, err, sizeof(err)), ZT_ERR_INVALID);
+	v = brk_admin_verb("agents", "unlock");
+	assert_int_equal(v->run(f->st, NULL, "web1", 0, &d, err, sizeof(err)), 0);
 	cJSON_Delete(d);
 	assert_int_equal(store_agent_get(f->st, "web1", &row), 0);
 	assert_int_equal(row.locked, 0);
-	v = brk_admin_agent_verb("approve");
-	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), ZT_ERR_INVALID);
+	v = brk_admin_verb("agents", "approve");
+	assert_int_equal(v->run(f->st, a, "web1", 0, &d, err, sizeof(err)), ZT_ERR_INVALID);
 	assert_string_equal(err, "agent web1 has no claims waiting for approval");
-	v = brk_admin_agent_verb("rm");
-	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), ZT_ERR_EXISTS);
+	v = brk_admin_verb("agents", "rm");
+	assert_int_equal(v->run(f->st, a, "web1", 0, &d, err, sizeof(err)), ZT_ERR_EXISTS);
 	brk_agents_offline(a, "web1", gen);
-	assert_int_equal(v->run(f->st, a, "web1", &d, err, sizeof(err)), 0);
+	assert_int_equal(v->run(f->st, a, "web1", 0, &d, err, sizeof(err)), 0);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "key_pin")), PIN_A);
 	cJSON_Delete(d);
 	assert_int_equal(store_agent_get(f->st, "web1", &row), ZT_ERR_NOT_FOUND);

@@ -1090,9 +1090,9 @@ static void test_json_round_trip(void **state)
 	    "kind: role\nname: c\noptions: {mfa: none, shell: false}\n"
 	    "deny: {commands: [\"*rm -rf*\"], paths: [/]}\n",
 	    "kind: role\nname: d\noptions: {mfa: per_session, approval: {by: [a, b, c]}}\n" };
-	struct pol_role *a = NULL, *b = NULL;
-	cJSON *ja = NULL, *jb = NULL, *bad = NULL;
-	char err[POL_ERR_MAX], *sa = NULL, *sb = NULL;
+	struct pol_role *a = NULL, *b = NULL, *c = NULL;
+	cJSON *ja = NULL, *jb = NULL, *jc = NULL, *bad = NULL;
+	char err[POL_ERR_MAX], *sa = NULL, *sb = NULL, *sc = NULL, *yaml = NULL;
 	size_t i;
 	(void)state;
 
@@ -1105,6 +1105,17 @@ static void test_json_round_trip(void **state)
 		sa = cJSON_PrintUnformatted(ja);
 		sb = cJSON_PrintUnformatted(jb);
 		assert_string_equal(sa, sb);
+		/* The stored form as YAML for people parses as the same role. */
+		assert_int_equal(pol_role_json_yaml(ja, &yaml), 0);
+		assert_int_equal(pol_role_parse(yaml, strlen(yaml), "shown.yaml", &c, err,
+		    sizeof(err)), 0);
+		assert_int_equal(pol_role_to_json(c, &jc), 0);
+		sc = cJSON_PrintUnformatted(jc);
+		assert_string_equal(sa, sc);
+		free(sc);
+		free(yaml);
+		cJSON_Delete(jc);
+		pol_role_free(c);
 		assert_string_equal(pol_role_name(a), pol_role_name(b));
 		assert_int_equal(pol_role_max_session_ttl(a), pol_role_max_session_ttl(b));
 		assert_int_equal(pol_role_admin(a), pol_role_admin(b));
@@ -1122,8 +1133,33 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(pol_role_from_json(bad, &b, err, sizeof(err)), ZT_ERR_INVALID);
 	assert_null(b);
 	assert_non_null(strstr(err, "role.json:1: unknown key \"tool\" in allow"));
+	assert_int_equal(pol_role_json_yaml(cJSON_GetObjectItem(bad, "name"), &yaml),
+	    ZT_ERR_INVALID);
+	assert_null(yaml);
 	cJSON_Delete(bad);
 	pol_role_free(NULL);
+}
+
+/* The line of an error, as the API gives it to the console. */
+static void test_err_line(void **state)
+{
+	static const char doc[] = "kind: role\nname: x\nallo:\n  tools: [a]\n";
+	struct pol_role *r = NULL;
+	char err[POL_ERR_MAX];
+	(void)state;
+
+	assert_int_equal(pol_role_parse(doc, strlen(doc), "ops.yaml", &r, err, sizeof(err)),
+	    ZT_ERR_INVALID);
+	assert_int_equal(pol_role_err_line(err, "ops.yaml"), 3);
+	assert_int_equal(pol_role_err_line(err, "other.yaml"), 0);
+	assert_int_equal(pol_role_parse(doc, strlen(doc), NULL, &r, err, sizeof(err)),
+	    ZT_ERR_INVALID);
+	assert_int_equal(pol_role_err_line(err, NULL), 3);
+	assert_int_equal(pol_role_err_line("ops.yaml: cannot store the role", "ops.yaml"), 0);
+	assert_int_equal(pol_role_err_line("ops.yaml:: x", "ops.yaml"), 0);
+	assert_int_equal(pol_role_err_line("ops.yaml:12", "ops.yaml"), 0);
+	assert_int_equal(pol_role_err_line("ops.yaml:99999999999999999999: x", "ops.yaml"), 0);
+	assert_int_equal(pol_role_err_line(NULL, "ops.yaml"), 0);
 }
 
 static void test_examples(void **state)
@@ -1571,6 +1607,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_possible_visible),
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_err_line),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_admin_option),
 		cmocka_unit_test(test_auditor_option),

@@ -8,12 +8,14 @@ export function setCsrf(token) {
   csrf = token;
 }
 
-// An API refusal: HTTP status, the API's error code and its message.
+// An API refusal: HTTP status, the API's error code and its message; error
+// is the API's error object as sent (some carry more, e.g. a role's line).
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, error = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.error = error;
   }
 }
 
@@ -41,7 +43,7 @@ async function refusal(r) {
   }
   const e = data && data.error ? data.error : {};
   return new ApiError(r.status, e.code || 'http_error',
-    e.message || `the request failed (HTTP ${r.status})`);
+    e.message || `the request failed (HTTP ${r.status})`, e);
 }
 
 export async function api(method, path, body) {
