@@ -1,7 +1,8 @@
 /*
  * brk_ws.h - the WebSocket front door: GET /ws/<route>, upgraded by
  * libmicrohttpd once the bearer token authenticated, then one thread per
- * connection running its route's handler (brk_term.h: /ws/ssh).
+ * connection running its route's handler (brk_term.h: /ws/ssh;
+ * brk_fwd.h: /ws/tcp; brk_audittail.h: /ws/audit).
  *
  * The request. A GET with "Authorization: Bearer", "Upgrade: websocket",
  * "Connection: Upgrade", "Sec-WebSocket-Version: 13" and a
