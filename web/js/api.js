@@ -8,6 +8,8 @@ export function setCsrf(token) {
   csrf = token;
 }
 
+export function csrfToken() { return csrf; }
+
 // An API refusal: HTTP status, the API's error code and its message.
 export class ApiError extends Error {
   constructor(status, code, message) {
