@@ -56,21 +56,13 @@ static const char *resp_message(const struct brk_resp *resp)
  * arguments would be). 0, or ZT_ERR_INVALID with err. */
 static int read_open(struct brk_ws *ws, struct brk_form *form, char *err, size_t errsz)
 {
-	struct ws_event ev;
 	const char *bad = NULL, *v;
 	const cJSON *k;
 	cJSON *j = NULL;
 	char num[24];
-	int r = brk_ws_recv(ws, BRK_AUDITTAIL_OPEN_TIMEOUT_MS, &ev);
 
-	if (r != 1 || ev.kind != WS_TEXT) {
-		snprintf(err, errsz, "%s", r == 0 ? "no filter in 30 s" :
-		    "the first message must be the filter (JSON text)");
-		return ZT_ERR_INVALID;
-	}
-	if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, 2, &j) != 0 || !cJSON_IsObject(j)) {
-		snprintf(err, errsz, "the filter is not a JSON object");
-		cJSON_Delete(j);
+	if (brk_ws_recv_object(ws, BRK_AUDITTAIL_OPEN_TIMEOUT_MS, "filter", 2, &j, err,
+	    errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
 	if (json_only_keys(j, keys, &bad) != 0) {

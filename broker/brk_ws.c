@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -338,6 +339,30 @@ int brk_ws_recv(struct brk_ws *ws, int ms, struct ws_event *ev)
 		}
 		ws->in_len += n > 0 ? (size_t)n : 0;
 	}
+}
+
+int brk_ws_recv_object(struct brk_ws *ws, int ms, const char *what, int depth, cJSON **out,
+    char *err, size_t errsz)
+{
+	struct ws_event ev;
+	int r = brk_ws_recv(ws, ms, &ev);
+
+	*out = NULL;
+	if (r != 1 || ev.kind != WS_TEXT) {
+		if (r == 0) {
+			snprintf(err, errsz, "no %s in %d s", what, ms / 1000);
+		} else {
+			snprintf(err, errsz, "the first message must be the %s (JSON text)", what);
+		}
+		return ZT_ERR_INVALID;
+	}
+	if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, depth, out) != 0 || !cJSON_IsObject(*out)) {
+		snprintf(err, errsz, "the %s is not a JSON object", what);
+		cJSON_Delete(*out);
+		*out = NULL;
+		return ZT_ERR_INVALID;
+	}
+	return 0;
 }
 
 /* ---- the connection's thread ---- */
