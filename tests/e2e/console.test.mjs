@@ -15,6 +15,7 @@ import {
   admin, applyRole, auditEvents, enrolUser, joinToken, request, sshHostKey,
   startAgent, startBroker, step, stopChecked, tmpdir, totp, wsHandshake,
 } from './lib/zt.mjs';
+import { COOKIE, consolePage } from './lib/console.mjs';
 
 const PASSWORD = 'a long console test password';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -33,7 +34,6 @@ function pageNonce(csp, html) {
   }
   return m[1];
 }
-const COOKIE = '__Host-zt_web';
 let broker;
 let browser;
 let agent;
@@ -43,22 +43,8 @@ async function account(name, roles = 'viewer') {
   return { name, secret: await enrolUser(broker, name, roles, PASSWORD) };
 }
 
-// A page that records every CSP violation it sees.
-async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation',
-      (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  const resp = await page.goto(`${broker.url}/`);
-  return { ctx, page, resp, violations };
-}
+// A page that records every CSP violation it sees (lib/console.mjs).
+const openConsole = () => consolePage(browser, broker);
 
 async function signIn(page, name, code) {
   await page.getByLabel('User').fill(name);

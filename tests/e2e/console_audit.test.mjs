@@ -18,9 +18,9 @@ import {
   admin, applyRole, auditEvents, enrolUser, request, startBroker, step, stopChecked, totp,
   wsHandshake,
 } from './lib/zt.mjs';
+import { auditRows as rows, consolePage, sessionHeaders as webHeaders } from './lib/console.mjs';
 
 const PASSWORD = 'a long console audit test password';
-const COOKIE = '__Host-zt_web';
 let broker;
 let browser;
 const users = {};
@@ -38,17 +38,7 @@ function ndjson(body) {
   return (typeof body === 'string' ? body : `${JSON.stringify(body)}\n`).split('\n').filter(Boolean);
 }
 
-async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true,
-    viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.goto(`${broker.url}/`);
-  return { ctx, page, violations };
-}
+const openConsole = () => consolePage(browser, broker, { height: 900, acceptDownloads: true });
 
 async function signIn(name) {
   const s = await openConsole();
@@ -67,22 +57,7 @@ async function signIn(name) {
 }
 
 // The cookie and CSRF header of a signed-in page, for Node's requests.
-async function sessionHeaders(ctx) {
-  const c = (await ctx.cookies()).find((k) => k.name === COOKIE);
-  const cookie = `${COOKIE}=${c.value}`;
-  const s = await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } });
-  assert.equal(s.status, 200);
-  return { Cookie: cookie, 'X-ZT-CSRF': s.body.csrf };
-}
-
-// The rows shown: [{seq, actor, outcome, type}].
-async function rows(page) {
-  return page.$$eval('#audit tbody tr', (trs) => trs.map((tr) => {
-    const cell = (l) => tr.querySelector(`td[data-label="${l}"]`).textContent;
-    return { seq: Number(tr.dataset.seq), actor: cell('Actor'), outcome: cell('Outcome'),
-      type: cell('Type') };
-  }));
-}
+const sessionHeaders = (ctx) => webHeaders(broker, ctx);
 
 // Fills the filter form (every field named, the others emptied) and applies it.
 async function filter(page, values) {

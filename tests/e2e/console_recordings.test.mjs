@@ -14,18 +14,15 @@
 // is said. No CSP violation anywhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  BUILD, ZTCTL, applyRole, auditEvents, enrolUser, request, startBroker, step, stopChecked,
-  totp, until, wsHandshake, ztctlAccount,
+  applyRole, auditEvents, enrolUser, request, startBroker, step, stopChecked, totp, until,
+  wsHandshake, ztctlAccount,
 } from './lib/zt.mjs';
-import { startSshHost } from './lib/sshd.mjs';
+import { startSshHost, ztctlTerminal as terminal } from './lib/sshd.mjs';
+import { auditRows, consolePage, sessionHeaders } from './lib/console.mjs';
 
-const PTY_RUN = path.join(BUILD, 'tests/tools/pty_run');
 const PASSWORD = 'a long console recordings test password';
-const COOKIE = '__Host-zt_web';
 const ROLE = 'kind: role\nname: term\nallow:\n  hosts: {env: staging}\n  logins: [LOGIN]\n'
   + '  tools: [ssh_shell, list_hosts]\n';
 
@@ -36,40 +33,24 @@ const users = {}; // name -> {secret, step (the last step its codes were used fo
 const recs = {};  // name -> the recording's end event details.recording
 const pages = []; // every page opened, for their CSP violations
 
-// `ztctl ssh` of home in a 80x24 terminal (100x30 after resize()), as
-// tests/e2e/ztctl_ssh.test.mjs drives it.
-function terminal(home, args) {
-  const p = spawn(PTY_RUN, ['80', '24', '100', '30', '--', ZTCTL, 'ssh', ...args], {
-    env: { ...process.env, ZT_HOME: home, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const t = { out: '', err: '' };
-  p.stdout.on('data', (d) => { t.out += d; });
-  p.stderr.on('data', (d) => { t.err += d; });
-  t.done = new Promise((resolve) => p.on('close', (code) => resolve({ code, out: t.out, err: t.err })));
-  t.type = (s) => p.stdin.write(s);
-  t.resize = () => p.kill('SIGUSR1');
-  t.waitFor = (re, what) => until(() => re.test(t.out), `${what}: ${JSON.stringify(t.out.slice(-300))}`, 15000);
-  return t;
-}
-
 // The recording of a session that ran; the last shell end event's.
 function lastRecording() {
   return auditEvents(broker, 'tool.ssh_shell.result').at(-1).details.recording;
 }
 
+// A console page (lib/console.mjs) that also keeps every WebSocket it
+// opens in window.sockets, to see which are still open.
 async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation',
-      (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  await page.goto(`${broker.url}/`);
-  const s = { ctx, page, violations };
+  const s = await consolePage(browser, broker, { height: 900, init: () => {
+    const Native = window.WebSocket;
+    window.sockets = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.sockets.push(this);
+      }
+    };
+  } });
   pages.push(s);
   return s;
 }
@@ -90,14 +71,6 @@ async function signIn(name) {
   return s;
 }
 
-async function sessionHeaders(ctx) {
-  const c = (await ctx.cookies()).find((k) => k.name === COOKIE);
-  const cookie = `${COOKIE}=${c.value}`;
-  const s = await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } });
-  assert.equal(s.status, 200);
-  return { Cookie: cookie, 'X-ZT-CSRF': s.body.csrf };
-}
-
 // The Recordings list as shown: [{id, host, login, who}].
 async function listed(page) {
   await page.getByRole('link', { name: 'Recordings' }).click();
@@ -113,21 +86,15 @@ async function listed(page) {
 const screenText = (page) => page.$eval('#player-term .xterm-rows', (e) => e.textContent.replace(/\u00a0/g, ' '));
 const rowsAre = (page, n) => page.waitForFunction((k) => document.querySelector('#player-term .xterm-rows').children.length === k, n);
 
-// The Audit view's rows: [{seq, actor, outcome, type}].
-async function auditRows(page) {
-  return page.$$eval('#audit tbody tr', (trs) => trs.map((tr) => {
-    const cell = (l) => tr.querySelector(`td[data-label="${l}"]`).textContent;
-    return { seq: Number(tr.dataset.seq), actor: cell('Actor'), outcome: cell('Outcome'),
-      type: cell('Type') };
-  }));
-}
-
 // Opens the Audit view and waits until its tail is live.
 async function auditLive(page) {
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByRole('heading', { name: 'Audit' }).waitFor();
   await page.waitForSelector('#audit-live-status[data-state="live"]');
 }
+
+// How many of the page's WebSockets are open or opening.
+const socketsOpen = (page) => page.evaluate(() => window.sockets.filter((w) => w.readyState < 2).length);
 
 // A failed API login of name: a user.login event with outcome failure.
 async function failLogin(name) {
@@ -294,7 +261,7 @@ test('live: a new event appears at the top without a reload', async () => {
   assert.ok(auditEvents(broker, 'audit.read').some((e) => e.actor === 'user:aud' && e.details.read === 'tail'));
 });
 
-test('live: the filter applied is respected', async () => {
+test('live: the filter applied is respected; the tail closes with a new filter and when the view is left', async () => {
   const { page } = pages.at(-1);
   await page.fill('#audit-outcome', 'failure');
   await page.click('#audit-filter button[type=submit]');
@@ -306,6 +273,13 @@ test('live: the filter applied is respected', async () => {
   const rows = await auditRows(page);
   assert.ok(rows.every((r) => r.outcome === 'failure'), JSON.stringify(rows));
   assert.equal(rows[0].seq, ev.seq);
+  // The tail of the old filter was closed for the new one's.
+  assert.equal(await socketsOpen(page), 1);
+  assert.ok(await page.evaluate(() => window.sockets.length) >= 2);
+  // Leaving the view closes it.
+  await page.getByRole('link', { name: 'Recordings' }).click();
+  await page.getByRole('heading', { name: 'Recordings' }).waitFor();
+  await page.waitForFunction(() => window.sockets.every((w) => w.readyState >= 2));
 });
 
 test("live: a plain user's tail never shows another's event", async () => {
@@ -324,7 +298,7 @@ test("live: a plain user's tail never shows another's event", async () => {
 
 test('live: logging the session out ends the tail; the handshake needs the CSRF subprotocol and the own Origin; a bad filter is said', async () => {
   const { page, ctx } = pages[1];
-  const h = await sessionHeaders(ctx);
+  const h = await sessionHeaders(broker, ctx);
   // The raw handshake: 101 with both, 403 without the token or from elsewhere.
   const ok = await wsHandshake(broker, '/ws/audit', { Cookie: h.Cookie, Origin: broker.url,
     'Sec-WebSocket-Protocol': `zt, zt-csrf.${h['X-ZT-CSRF']}` });
@@ -337,7 +311,7 @@ test('live: logging the session out ends the tail; the handshake needs the CSRF 
     Origin: 'https://evil.example', 'Sec-WebSocket-Protocol': `zt, zt-csrf.${h['X-ZT-CSRF']}` });
   assert.equal(foreign.status, 403);
   // An auditor's tail opens (the auditor rule is for the routes to hosts).
-  const ah = await sessionHeaders(pages.at(-1).ctx);
+  const ah = await sessionHeaders(broker, pages.at(-1).ctx);
   const proto = { Cookie: ah.Cookie, Origin: broker.url, 'Sec-WebSocket-Protocol': `zt, zt-csrf.${ah['X-ZT-CSRF']}` };
   assert.equal((await wsHandshake(broker, '/ws/audit', proto)).status, 101);
   assert.equal((await wsHandshake(broker, '/ws/ssh', proto)).status, 403);
