@@ -160,6 +160,7 @@ export async function auditView(root) {
   let before = 0;
   let newest = 0;       // the newest seq shown
   let socket = null;    // the live tail, when open
+  let left = false;     // the view was left: nothing opens any more
 
   function liveSays(state, text) {
     liveStatus.dataset.state = state;
@@ -178,6 +179,7 @@ export async function auditView(root) {
   // when live is wanted and the page is the newest.
   function startLive() {
     stopLive();
+    if (left) return;
     if (!live.checked) {
       liveSays('off', '');
       return;
@@ -295,5 +297,8 @@ export async function auditView(root) {
   live.addEventListener('change', startLive);
 
   await Promise.all([showChain(chain), load()]);
-  return stopLive;
+  return () => {
+    left = true;
+    stopLive();
+  };
 }

@@ -111,11 +111,12 @@ export function castPlayer(parent, text, { running = false } = {}) {
   let timer = null;
   let lastTick = 0;
 
-  // Writes events [next, upto) in order (a resize after the output before
-  // it: xterm.js writes asynchronously, resizes at once).
-  function writeUpTo(upto) {
+  // Writes the events not written yet up to played time t, in order (a
+  // resize after the output before it: xterm.js writes asynchronously,
+  // resizes at once).
+  function writeUntil(t) {
     let out = '';
-    for (; next < upto; next++) {
+    for (; next < cast.events.length && cast.events[next][0] <= t; next++) {
       const [, code, data] = cast.events[next];
       if (code === 'o') {
         out += data;
@@ -128,13 +129,6 @@ export function castPlayer(parent, text, { running = false } = {}) {
       }
     }
     if (out) term.write(out);
-  }
-
-  // The index of the first event after played time t.
-  function indexAt(t) {
-    let i = 0;
-    while (i < cast.events.length && cast.events[i][0] <= t) i++;
-    return i;
   }
 
   function show() {
@@ -154,7 +148,7 @@ export function castPlayer(parent, text, { running = false } = {}) {
     const now = performance.now();
     pos = Math.min(total, pos + ((now - lastTick) / 1000) * Number(speed.value));
     lastTick = now;
-    writeUpTo(indexAt(pos));
+    writeUntil(pos);
     show();
     if (pos >= total) pause('ended');
   }
@@ -163,13 +157,13 @@ export function castPlayer(parent, text, { running = false } = {}) {
   // when it is back, else on from where it is; all of it written at once.
   function seekTo(t) {
     const to = Math.max(0, Math.min(total, t));
-    if (to < pos || next > indexAt(to)) {
+    if (next > 0 && cast.events[next - 1][0] > to) {
       term.write('\x1bc', () => term.resize(cast.width, cast.height));
       next = 0;
     }
     pos = to;
     lastTick = performance.now();
-    writeUpTo(indexAt(pos));
+    writeUntil(pos);
     show();
     if (timer === null) node.dataset.state = pos >= total ? 'ended' : 'paused';
   }
