@@ -9,9 +9,9 @@
 // by keyboard; a plain user sees only their own recording, an auditor
 // every one. The live tail (/ws/audit): an event appears at the top
 // without a reload, under the filter applied, never another's to a plain
-// user; the tail ends when the session is logged out; its handshake needs
-// the CSRF subprotocol and the broker's own Origin; a filter it refuses
-// is said. No CSP violation anywhere.
+// user; the tail ends when the session is logged out or the broker
+// stops; its handshake needs the CSRF subprotocol and the broker's own
+// Origin; a filter it refuses is said. No CSP violation anywhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -138,7 +138,7 @@ after(async () => {
   await browser?.close();
   await host?.agent.stop();
   host?.sshd.stop();
-  await stopChecked(broker);
+  await stopChecked(broker); // (null when a test stopped it)
 });
 
 test('the list shows the recording; it plays in the page at 8x, pauses, seeks by keyboard', async () => {
@@ -340,6 +340,15 @@ test('live: logging the session out ends the tail; the handshake needs the CSRF 
   assert.equal((await request(broker, 'POST', '/v1/web/logout', { headers: { ...h, Origin: broker.url } })).status, 200);
   await page.waitForSelector('#audit-live-status[data-state="ended"]');
   assert.match(await page.textContent('#audit-live-status'), /^Live ended: .+\.$/);
+  assert.equal(await page.isChecked('#audit-live'), false);
+});
+
+test('the broker stopping ends an open tail (and waits for it)', async () => {
+  const { page } = pages.at(-1);
+  await auditLive(page);
+  await stopChecked(broker);
+  broker = null;
+  await page.waitForSelector('#audit-live-status[data-state="ended"]');
   assert.equal(await page.isChecked('#audit-live'), false);
 });
 

@@ -89,7 +89,10 @@ async function playView(root, id) {
   }
   const status = el('p', { id: 'player-status', textContent: 'Loading…' });
   status.setAttribute('aria-live', 'polite');
-  root.append(status);
+  // The player's place, in the view from the start: if another view
+  // replaces this one before the recording arrives, it goes nowhere.
+  const place = el('div');
+  root.append(status, place);
   let text;
   try {
     text = await (await apiBlob(`/v1/recordings/${id}`, 'application/x-asciicast')).text();
@@ -105,7 +108,7 @@ async function playView(root, id) {
   } else {
     status.textContent = '';
   }
-  const player = castPlayer(root, text, { running: !!r && !r.ended_at });
+  const player = castPlayer(place, text, { running: !!r && !r.ended_at });
   if (!r && player.title) h1.textContent = `Recording: ${player.title}`;
   return () => player.dispose();
 }
