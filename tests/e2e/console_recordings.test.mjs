@@ -6,8 +6,8 @@
 // shows the recording with host, login and who; it plays in the page at 8x
 // to the end (the text and the new size there), pause stops the clock,
 // seeking to the end shows everything at once and to the start clears it,
-// by keyboard; a plain user sees only their own recording, an auditor
-// every one. The live tail (/ws/audit): an event appears at the top
+// by keyboard; a session still running plays as far as it is recorded;
+// a plain user sees only their own recording, an auditor every one. The live tail (/ws/audit): an event appears at the top
 // without a reload, under the filter applied, never another's to a plain
 // user; the tail ends when the session is logged out or the broker
 // stops; its handshake needs the CSRF subprotocol and the broker's own
@@ -73,7 +73,7 @@ async function signIn(name) {
 
 // The Recordings list as shown: [{id, host, login, who}].
 async function listed(page) {
-  await page.getByRole('link', { name: 'Recordings' }).click();
+  await page.getByRole('link', { name: 'Recordings', exact: true }).click();
   await page.getByRole('heading', { name: 'Recordings' }).waitFor();
   await page.waitForFunction(() => /recordings|No recording/.test(document.getElementById('recordings-status').textContent));
   return page.$$eval('#recordings tbody tr', (trs) => trs.map((tr) => {
@@ -241,6 +241,29 @@ test('a plain user lists only their own recording; an auditor every one', async 
   assert.ok(!/PAT2/.test(await screenText(aud.page)));
 });
 
+test('a session still running is listed as running and plays what was recorded so far', async () => {
+  const t = terminal(users.dev.home, [`${host.sshd.user}@web1`]);
+  t.type('echo RUN$((5+5))\r');
+  await t.waitFor(/RUN10/, 'the running session');
+  try {
+    const { page } = pages[0];
+    const running = (await listed(page)).find((r) => r.id !== recs.dev.id);
+    assert.ok(running, 'the running session is listed');
+    const row = `#recordings tr[data-id="${running.id}"]`;
+    assert.equal(await page.textContent(`${row} td[data-label="Length"]`), 'running');
+    await page.click(`${row} a`);
+    await page.waitForSelector('#player');
+    assert.match(await page.textContent('#player-note'), /still runs/);
+    assert.match(await page.textContent('#player-status'), /still running/);
+    await page.focus('#player-seek');
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => /RUN10/.test(document.querySelector('#player-term .xterm-rows').textContent));
+  } finally {
+    t.type('exit 0\r');
+    assert.equal((await t.done).code, 0);
+  }
+});
+
 test('live: a new event appears at the top without a reload', async () => {
   const aud = pages.at(-1);
   const { page } = aud;
@@ -277,7 +300,7 @@ test('live: the filter applied is respected; the tail closes with a new filter a
   assert.equal(await socketsOpen(page), 1);
   assert.ok(await page.evaluate(() => window.sockets.length) >= 2);
   // Leaving the view closes it.
-  await page.getByRole('link', { name: 'Recordings' }).click();
+  await page.getByRole('link', { name: 'Recordings', exact: true }).click();
   await page.getByRole('heading', { name: 'Recordings' }).waitFor();
   await page.waitForFunction(() => window.sockets.every((w) => w.readyState >= 2));
 });
