@@ -23,17 +23,8 @@
 /* The largest `from`/`to`: seconds whose milliseconds fit an int64. */
 #define SECONDS_MAX (INT64_MAX / 1000 - 1)
 
-/* A request's filter, read and bounded. */
-struct query {
-	struct store_audit_filter f;
-	const char *host;
-	int64_t since, before, limit;
-	int none;  /* another's events asked by a non-auditor: none to give */
-	int yes;   /* the caller audits */
-};
-
-static int read_query(struct brk *b, const struct brk_req *req, const struct brk_identity *who,
-    struct query *q, struct brk_resp *resp)
+int brk_auditlog_filter(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, struct brk_audit_query *q, struct brk_resp *resp)
 {
 	static const char *const orders[] = { "asc", "desc", NULL };
 	int64_t from = 0, to = 0;
@@ -76,7 +67,7 @@ static int read_query(struct brk *b, const struct brk_req *req, const struct brk
 
 /* The event of row as JSON (owned) into *o if it passes the filters
  * applied here, else *o NULL: 0 or ZT_ERR_NOMEM. */
-static int event_of(const struct query *q, const struct store_audit_row *row, cJSON **o)
+static int event_of(const struct brk_audit_query *q, const struct store_audit_row *row, cJSON **o)
 {
 	const cJSON *d, *h;
 
@@ -95,8 +86,8 @@ static int event_of(const struct query *q, const struct store_audit_row *row, cJ
 }
 
 /* The details of a read's audit event: what was asked and how much
- * was given. */
-static cJSON *read_details(const struct query *q, const char *what, int64_t events)
+ * was given (events < 0: not said). */
+static cJSON *read_details(const struct brk_audit_query *q, const char *what, int64_t events)
 {
 	const char *keys[] = { "actor", "type", "outcome", "host", "q" };
 	const char *vals[] = { q->f.actor, q->f.type, q->f.outcome, q->host, q->f.text };
@@ -104,8 +95,10 @@ static cJSON *read_details(const struct query *q, const char *what, int64_t even
 	int ok = d != NULL;
 
 	ok = ok && cJSON_AddStringToObject(d, "read", what) != NULL &&
-	    cJSON_AddNumberToObject(d, "since", (double)q->since) != NULL &&
-	    cJSON_AddNumberToObject(d, "events", (double)events) != NULL;
+	    cJSON_AddNumberToObject(d, "since", (double)q->since) != NULL;
+	if (ok && events >= 0) {
+		ok = cJSON_AddNumberToObject(d, "events", (double)events) != NULL;
+	}
 	if (ok && q->before > 0) {
 		ok = cJSON_AddNumberToObject(d, "before", (double)q->before) != NULL;
 	}
@@ -121,23 +114,22 @@ static cJSON *read_details(const struct query *q, const char *what, int64_t even
 	return d;
 }
 
-/* Puts the read on record; on failure the answer becomes the 500 of an
- * unrecorded event. */
-static void record_read(struct brk *b, const struct brk_req *req,
-    const struct brk_identity *who, const struct query *q, const char *what, int64_t events,
-    struct brk_resp *resp)
+int brk_auditlog_record(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, const struct brk_audit_query *q, const char *what,
+    int64_t events)
 {
 	cJSON *d = read_details(q, what, events);
 
-	if (d == NULL || brk_auditapi_record(b, req, who, "audit.read", "success", NULL, d) != 0) {
-		brk_resp_unrecorded(resp);
+	if (d == NULL) {
+		return ZT_ERR_NOMEM;
 	}
+	return brk_auditapi_record(b, req, who, "audit.read", "success", NULL, d);
 }
 
 /* ---- GET /v1/audit ---- */
 
 struct page {
-	const struct query *q;
+	const struct brk_audit_query *q;
 	cJSON *events;
 	int64_t n, next, scanned;
 	size_t bytes;
@@ -176,41 +168,56 @@ static int add_event(const struct store_audit_row *row, void *arg)
 	return 0;
 }
 
-void brk_auditlog_ls(struct brk *b, const struct brk_req *req,
-    const struct brk_identity *who, struct brk_resp *resp)
+int brk_auditlog_page(struct brk *b, const struct brk_audit_query *q, cJSON *events,
+    int64_t *next, int *more)
 {
-	struct query q;
 	struct page p;
 	int r = 0;
 
-	if (read_query(b, req, who, &q, resp) != 0) {
+	memset(&p, 0, sizeof(p));
+	p.q = q;
+	p.events = events;
+	p.next = q->f.desc ? q->before : q->since;
+	if (!q->none) {
+		r = store_audit_query(b->store, &q->f, add_event, &p);
+	}
+	*next = p.next;
+	*more = p.more;
+	return r == 1 ? 0 : r;
+}
+
+void brk_auditlog_ls(struct brk *b, const struct brk_req *req,
+    const struct brk_identity *who, struct brk_resp *resp)
+{
+	struct brk_audit_query q;
+	cJSON *events;
+	int64_t next = 0;
+	int more = 0, r = ZT_ERR_NOMEM;
+
+	if (brk_auditlog_filter(b, req, who, &q, resp) != 0) {
 		return;
 	}
-	memset(&p, 0, sizeof(p));
-	p.q = &q;
-	p.next = q.f.desc ? q.before : q.since;
 	resp->json = cJSON_CreateObject();
-	if ((p.events = cJSON_AddArrayToObject(resp->json, "events")) == NULL) {
-		r = ZT_ERR_NOMEM;
-	} else if (!q.none) {
-		r = store_audit_query(b->store, &q.f, add_event, &p);
+	if ((events = cJSON_AddArrayToObject(resp->json, "events")) != NULL) {
+		r = brk_auditlog_page(b, &q, events, &next, &more);
 	}
-	if ((r != 0 && r != 1) ||
-	    cJSON_AddNumberToObject(resp->json, "next", (double)p.next) == NULL ||
-	    cJSON_AddBoolToObject(resp->json, "more", p.more) == NULL ||
+	if (r != 0 || cJSON_AddNumberToObject(resp->json, "next", (double)next) == NULL ||
+	    cJSON_AddBoolToObject(resp->json, "more", more) == NULL ||
 	    cJSON_AddStringToObject(resp->json, "order", q.f.desc ? "desc" : "asc") == NULL) {
 		log_error("cannot read the audit log: %s", zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return;
 	}
 	resp->status = 200;
-	record_read(b, req, who, &q, "page", p.n, resp);
+	if (brk_auditlog_record(b, req, who, &q, "page", cJSON_GetArraySize(events)) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 }
 
 /* ---- GET /v1/audit/export ---- */
 
 struct lines {
-	const struct query *q;
+	const struct brk_audit_query *q;
 	struct buf *out;
 	int64_t n;
 };
@@ -241,10 +248,10 @@ void brk_auditlog_export(struct brk *b, const struct brk_req *req,
     const struct brk_identity *who, struct brk_resp *resp)
 {
 	struct lines l = { NULL, NULL, 0 };
-	struct query q;
+	struct brk_audit_query q;
 	int r = 0;
 
-	if (read_query(b, req, who, &q, resp) != 0) {
+	if (brk_auditlog_filter(b, req, who, &q, resp) != 0) {
 		return;
 	}
 	l.q = &q;
@@ -266,7 +273,9 @@ void brk_auditlog_export(struct brk *b, const struct brk_req *req,
 	resp->status = 200;
 	resp->body_type = BRK_AUDIT_EXPORT_TYPE;
 	resp->body_len = buf_len(l.out);
-	record_read(b, req, who, &q, "export", l.n, resp);
+	if (brk_auditlog_record(b, req, who, &q, "export", l.n) != 0) {
+		brk_resp_unrecorded(resp);
+	}
 out:
 	buf_free(l.out);
 }

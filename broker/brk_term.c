@@ -456,22 +456,14 @@ static int display_key(const char *key)
  * ZT_ERR_INVALID with err. */
 static int read_open(struct brk_term *t, cJSON **args, char *err, size_t errsz)
 {
-	struct ws_event ev;
 	const cJSON *k;
 	const char *term = "xterm-256color";
 	cJSON *j = NULL;
 	int64_t v;
-	int r = brk_ws_recv(t->ws, BRK_TERM_OPEN_TIMEOUT_MS, &ev);
 
 	*args = NULL;
-	if (r != 1 || ev.kind != WS_TEXT) {
-		snprintf(err, errsz, "%s", r == 0 ? "no session request in 30 s" :
-		    "the first message must be the session request (JSON text)");
-		return ZT_ERR_INVALID;
-	}
-	if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, 4, &j) != 0 || !cJSON_IsObject(j)) {
-		snprintf(err, errsz, "the session request is not a JSON object");
-		cJSON_Delete(j);
+	if (brk_ws_recv_object(t->ws, BRK_TERM_OPEN_TIMEOUT_MS, "session request", 4, &j, err,
+	    errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
 	t->pty = cJSON_GetObjectItemCaseSensitive(j, "command") == NULL;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,7 @@
 #include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_api.h"
+#include "broker/brk_audittail.h"
 #include "broker/brk_conn.h"
 #include "broker/brk_http.h"
 #include "broker/brk_fwd.h"
@@ -36,14 +38,17 @@
 /* How long a send waits for a client that reads nothing. */
 #define SEND_TIMEOUT_MS 30000
 
-/* Each route reaches a host: an auditor who does not also administer
- * reviews what others did and uses no host (403). */
+/* The routes. One that reaches a host is refused (403) to an auditor who
+ * does not also administer: an auditor reviews what others did and uses
+ * no host. The audit tail is an auditor's to use. */
 static const struct route {
 	const char *name;
 	brk_ws_handler *handler;
+	int host;                       /* reaches a host */
 } routes[] = {
-	{ "ssh", brk_term_serve },
-	{ "tcp", brk_fwd_serve },
+	{ "ssh", brk_term_serve, 1 },
+	{ "tcp", brk_fwd_serve, 1 },
+	{ "audit", brk_audittail_serve, 0 },
 };
 
 struct brk_wss {
@@ -336,6 +341,30 @@ int brk_ws_recv(struct brk_ws *ws, int ms, struct ws_event *ev)
 	}
 }
 
+int brk_ws_recv_object(struct brk_ws *ws, int ms, const char *what, int depth, cJSON **out,
+    char *err, size_t errsz)
+{
+	struct ws_event ev;
+	int r = brk_ws_recv(ws, ms, &ev);
+
+	*out = NULL;
+	if (r != 1 || ev.kind != WS_TEXT) {
+		if (r == 0) {
+			snprintf(err, errsz, "no %s in %d s", what, ms / 1000);
+		} else {
+			snprintf(err, errsz, "the first message must be the %s (JSON text)", what);
+		}
+		return ZT_ERR_INVALID;
+	}
+	if (json_parse(ev.data, ev.len, BRK_WS_MSG_MAX, depth, out) != 0 || !cJSON_IsObject(*out)) {
+		snprintf(err, errsz, "the %s is not a JSON object", what);
+		cJSON_Delete(*out);
+		*out = NULL;
+		return ZT_ERR_INVALID;
+	}
+	return 0;
+}
+
 /* ---- the connection's thread ---- */
 
 static void *run(void *arg)
@@ -359,7 +388,7 @@ struct wreq {
 	struct brk *b;
 	struct MHD_Connection *c;
 	enum stage stage;
-	brk_ws_handler *handler;
+	const struct route *route;
 	char source[BRK_SOURCE_MAX];
 	char accept[WS_ACCEPT_LEN + 1];
 	struct brk_req req;
@@ -370,12 +399,15 @@ struct wreq {
 	char csrf[BRK_CSRF_HEX + 1];    /* from its BRK_WS_CSRF_PROTOCOL, or "" */
 };
 
-/* 0 if who may use a host here; else a 403 in wr->resp for an auditor
- * who does not administer (or a 500). */
+/* 0 if who may use the route (one reaching a host: who is no auditor, or
+ * also administers); else a 403 in wr->resp (or a 500). */
 static int refuse_auditor(struct wreq *wr)
 {
 	int r, admin = 0, auditor = 0;
 
+	if (!wr->route->host) {
+		return 0;
+	}
 	if ((r = brk_policy_rights(wr->b->roles, wr->who.roles, &admin, &auditor)) != 0) {
 		brk_resp_error(&wr->resp, 500, "internal", "internal error");
 		return r;
@@ -437,7 +469,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
 	    (ws->rd = ws_reader_new(1, BRK_WS_MSG_MAX)) != NULL) {
 		ws->b = wr->b;
 		ws->reg = wr->b->wss;
-		ws->handler = wr->handler;
+		ws->handler = wr->route->handler;
 		ws->who = wr->who;
 		ws->fd = sock;
 		ws->urh = urh;
@@ -529,10 +561,10 @@ static enum MHD_Result on_new(struct wreq *wr, const char *url, const char *meth
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (strcmp(name, routes[i].name) == 0) {
-			wr->handler = routes[i].handler;
+			wr->route = &routes[i];
 		}
 	}
-	if (wr->handler == NULL) {
+	if (wr->route == NULL) {
 		return refuse(wr, 404, "not_found", "no such WebSocket endpoint");
 	}
 	if (strcmp(method, "GET") != 0) {

@@ -1,7 +1,8 @@
 /*
  * brk_ws.h - the WebSocket front door: GET /ws/<route>, upgraded by
  * libmicrohttpd once the bearer token authenticated, then one thread per
- * connection running its route's handler (brk_term.h: /ws/ssh).
+ * connection running its route's handler (brk_term.h: /ws/ssh;
+ * brk_fwd.h: /ws/tcp; brk_audittail.h: /ws/audit).
  *
  * The request. A GET with "Authorization: Bearer", "Upgrade: websocket",
  * "Connection: Upgrade", "Sec-WebSocket-Version: 13" and a
@@ -19,7 +20,9 @@
  * BRK_WS_CSRF_PROTOCOL<token> beside BRK_WS_PROTOCOL (the answer selects
  * BRK_WS_PROTOCOL). So a page of another origin cannot ride a user's
  * cookie: its Origin is refused, and it does not know the token. A bearer
- * header, when sent, is read instead of the cookie.
+ * header, when sent, is read instead of the cookie. The routes that reach
+ * a host (ssh, tcp) are refused (403) to an auditor who does not
+ * administer; /ws/audit is for auditors too.
  *
  * The connection. After "101 Switching Protocols", the connection is its
  * thread's alone: the handler reads messages (brk_ws_recv; pings are
@@ -88,6 +91,12 @@ int brk_ws_stopping(const struct brk_ws *ws);
  * the client, a protocol error (closed with its code), the socket gone,
  * the broker stopping). */
 int brk_ws_recv(struct brk_ws *ws, int ms, struct ws_event *ev);
+/* The client's opening message: waits up to ms for a text message that is
+ * a JSON object (at most depth deep) into *out (owned). 0, or
+ * ZT_ERR_INVALID with why in err, which names the message by what ("the
+ * session request"): none in time, not text, not a JSON object. */
+int brk_ws_recv_object(struct brk_ws *ws, int ms, const char *what, int depth, cJSON **out,
+    char *err, size_t errsz);
 /* Sends one whole message (WS_OP_TEXT, WS_OP_BINARY). 0 or ZT_ERR_NET. */
 int brk_ws_send(struct brk_ws *ws, enum ws_opcode op, const void *p, size_t n);
 /* Sends j as one text message. 0, ZT_ERR_NET or ZT_ERR_NOMEM. */

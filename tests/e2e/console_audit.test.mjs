@@ -15,14 +15,14 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import {
-  openConsole as openConsoleOn, signIn as signInAs, startRightsBroker,
+  auditRows as rows, openConsole as openConsoleOn, sessionHeaders as webHeaders,
+  signIn as signInAs, startRightsBroker,
 } from './lib/console.mjs';
 import {
   admin, applyRole, auditEvents, request, step, stopChecked, totp, wsHandshake,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long console audit test password';
-const COOKIE = '__Host-zt_web';
 let broker;
 let browser;
 let users;
@@ -40,8 +40,7 @@ function ndjson(body) {
   return (typeof body === 'string' ? body : `${JSON.stringify(body)}\n`).split('\n').filter(Boolean);
 }
 
-const openConsole = () => openConsoleOn(browser, broker,
-  { acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+const openConsole = () => openConsoleOn(browser, broker, { height: 900 });
 
 async function signIn(name) {
   const s = await openConsole();
@@ -56,22 +55,7 @@ async function signIn(name) {
 }
 
 // The cookie and CSRF header of a signed-in page, for Node's requests.
-async function sessionHeaders(ctx) {
-  const c = (await ctx.cookies()).find((k) => k.name === COOKIE);
-  const cookie = `${COOKIE}=${c.value}`;
-  const s = await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } });
-  assert.equal(s.status, 200);
-  return { Cookie: cookie, 'X-ZT-CSRF': s.body.csrf };
-}
-
-// The rows shown: [{seq, actor, outcome, type}].
-async function rows(page) {
-  return page.$$eval('#audit tbody tr', (trs) => trs.map((tr) => {
-    const cell = (l) => tr.querySelector(`td[data-label="${l}"]`).textContent;
-    return { seq: Number(tr.dataset.seq), actor: cell('Actor'), outcome: cell('Outcome'),
-      type: cell('Type') };
-  }));
-}
+const sessionHeaders = (ctx) => webHeaders(broker, ctx);
 
 // Fills the filter form (every field named, the others emptied) and applies it.
 async function filter(page, values) {

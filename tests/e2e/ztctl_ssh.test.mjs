@@ -13,13 +13,11 @@ import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, BUILD, startAgent, startBroker, stopChecked, tmpdir, totp,
+  admin, applyRole, auditEvents, startAgent, startBroker, stopChecked, tmpdir, totp,
   step, until, ZTCTL, ztctl, ztctlAccount, ztctlHome,
 } from './lib/zt.mjs';
 import { connectProxy } from './lib/proxy.mjs';
-import { startSshd } from './lib/sshd.mjs';
-
-const PTY_RUN = path.join(BUILD, 'tests/tools/pty_run');
+import { startSshd, ztctlTerminal } from './lib/sshd.mjs';
 
 let broker;
 let sshd;
@@ -31,21 +29,8 @@ let opsAt;      // when ops logged in (ms)
 let shellEnd;   // the end event of the first shell session
 let fwdMfa;     // a user whose forwards need a step-up each (per_call), logged in at the start
 
-// ztctl ssh ARGS in a 80x24 terminal (100x30 after resize()): type(text),
-// waitFor(re) on what the terminal shows, resize(), done (resolves {code,
-// out, err}).
-function terminal(home, args) {
-  const p = spawn(PTY_RUN, ['80', '24', '100', '30', '--', ZTCTL, 'ssh', ...args], {
-    env: { ...process.env, ZT_HOME: home, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const t = { out: '', err: '', p };
-  p.stdout.on('data', (d) => { t.out += d; });
-  p.stderr.on('data', (d) => { t.err += d; });
-  t.done = new Promise((resolve) => p.on('close', (code) => resolve({ code, out: t.out, err: t.err })));
-  t.type = (s) => p.stdin.write(s);
-  t.resize = () => p.kill('SIGUSR1');
-  t.waitFor = (re, what) => until(() => re.test(t.out), `${what}: ${JSON.stringify(t.out.slice(-300))}`, 15000);
-  return t;
-}
+// ztctl ssh ARGS in a 80x24 terminal (lib/sshd.mjs).
+const terminal = ztctlTerminal;
 
 before(async () => {
   broker = await startBroker({ args: ['--tunnel-listen', '127.0.0.1:0'] });

@@ -8,6 +8,8 @@ export function setCsrf(token) {
   csrf = token;
 }
 
+export function csrfToken() { return csrf; }
+
 // An API refusal: HTTP status, the API's error code and its message; error
 // is the API's error object as sent (some carry more, e.g. a role's line).
 export class ApiError extends Error {

@@ -27,6 +27,9 @@ let rights = { hosts: false, admin: false };
 // What the shown view gives to be called when another replaces it (a view
 // with a connection or a timer returns it), or null.
 let leave = null;
+// Counts the views shown: a view that resolves after another replaced it
+// (its answer came late) is left at once, and says nothing.
+let shown = 0;
 
 function allowed(need) {
   return need === '' || rights[need];
@@ -47,6 +50,7 @@ function showShell(session) {
 function hideShell() {
   if (leave) leave();
   leave = null;
+  shown++;
   setCsrf(null);
   $('who').hidden = true;
   $('nav').hidden = true;
@@ -76,10 +80,13 @@ async function route() {
   root.hidden = false;
   if (leave) leave();
   leave = null;
+  const mine = ++shown;
   try {
     const r = await view(root, rest);
-    if (typeof r === 'function') leave = r;
+    if (typeof r === 'function' && mine === shown) leave = r;
+    else if (typeof r === 'function') r();
   } catch (err) {
+    if (mine !== shown) return;
     if (err instanceof ApiError && err.status === 401) {
       start();
       return;

@@ -3,12 +3,19 @@
 // applies (GET /v1/audit?order=desc&...), paged with `before`, one event's
 // full details, and an export of the current filter (GET
 // /v1/audit/export, fetched with the CSRF header, saved from a Blob).
+// Live: on the newest page, new events that pass the filter are added at
+// the top as they happen (the /ws/audit tail, opened with the filter and
+// the newest seq shown; closed when the view is left, the page is an older
+// one or the filter changes, then opened again with the new filter).
 // Everything from the log goes into the page through textContent.
 
-import { api, apiBlob, ApiError } from './api.js';
+import { api, apiBlob, ApiError, csrfToken } from './api.js';
 import { el } from './dom.js';
 
 const PAGE = 50;
+// Rows the table keeps while live adds to it (the oldest go; Next goes on
+// from the oldest kept).
+const LIVE_ROWS_MAX = 500;
 // The filter inputs: [query argument, label, input type, placeholder].
 const FIELDS = [
   ['from', 'From', 'datetime-local', ''],
@@ -73,6 +80,33 @@ async function showChain(p) {
   }
 }
 
+// One event's row, at the end of body or (first) at its top.
+function addEvent(body, detail, ev, first = false) {
+  const tr = body.insertRow(first ? 0 : -1);
+  tr.dataset.seq = String(ev.seq);
+  const open = el('button', { type: 'button', className: 'link', textContent: `#${ev.seq}` });
+  open.setAttribute('aria-label', `Details of event ${ev.seq}`);
+  const d = ev.details && typeof ev.details === 'object' ? ev.details : {};
+  const cells = [['#', open], ['Time', ev.time], ['Type', ev.type], ['Actor', ev.actor],
+    ['Outcome', ev.outcome], ['Host', typeof d.host === 'string' ? d.host : ''],
+    ['Summary', summary(ev.details)]];
+  for (const [label, content] of cells) {
+    const td = el('td', {}, content);
+    td.dataset.label = label;
+    tr.append(td);
+  }
+  tr.className = `clickable outcome-${ev.outcome}`;
+  tr.addEventListener('click', () => showDetail(detail, ev));
+}
+
+// The /ws/audit tail on the web session: the cookie, this page's Origin
+// and the CSRF token as a subprotocol.
+function tailSocket() {
+  const url = new URL('/ws/audit', location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return new WebSocket(url, ['zt', `zt-csrf.${csrfToken()}`]);
+}
+
 function showDetail(section, ev) {
   const h = section.querySelector('h2');
   h.textContent = `Event #${ev.seq}: ${ev.type}`;
@@ -101,6 +135,11 @@ export async function auditView(root) {
 
   const status = el('p', { id: 'audit-status' });
   status.setAttribute('aria-live', 'polite');
+  const live = el('input', { type: 'checkbox', id: 'audit-live', checked: true });
+  const liveStatus = el('span', { id: 'audit-live-status' });
+  liveStatus.setAttribute('aria-live', 'polite');
+  const liveLine = el('p', { className: 'live' }, live,
+    el('label', { htmlFor: 'audit-live', textContent: 'Live: new events at the top' }), liveStatus);
   const table = el('table', { id: 'audit' });
   const head = table.createTHead().insertRow();
   for (const name of ['#', 'Time', 'Type', 'Actor', 'Outcome', 'Host', 'Summary']) {
@@ -113,14 +152,82 @@ export async function auditView(root) {
   const detail = el('section', { id: 'audit-detail', hidden: true },
     el('h2', { tabIndex: -1 }), el('pre', { id: 'audit-json' }));
   detail.setAttribute('aria-label', 'Event details');
-  root.replaceChildren(h1, chain, form, status, table, pager, detail);
+  root.replaceChildren(h1, chain, form, liveLine, status, table, pager, detail);
 
   // Paging newest first: `before` of each page shown, to go back.
   let query = new URLSearchParams();
   let stack = [];
   let before = 0;
+  let newest = 0;       // the newest seq shown
+  let socket = null;    // the live tail, when open
+  let left = false;     // the view was left: nothing opens any more
+
+  function liveSays(state, text) {
+    liveStatus.dataset.state = state;
+    liveStatus.textContent = text;
+  }
+
+  function stopLive() {
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+    }
+    socket = null;
+  }
+
+  // Opens the tail for the filter shown, after the newest event shown,
+  // when live is wanted and the page is the newest.
+  function startLive() {
+    stopLive();
+    if (left) return;
+    if (!live.checked) {
+      liveSays('off', '');
+      return;
+    }
+    if (before) {
+      liveSays('off', 'New events show on the newest page only.');
+      return;
+    }
+    const filter = Object.fromEntries(query);
+    if (newest) filter.since = newest;
+    const ws = tailSocket();
+    let count = 0;
+    let why = '';
+    socket = ws;
+    liveSays('connecting', 'Connecting…');
+    ws.addEventListener('open', () => ws.send(JSON.stringify(filter)));
+    ws.addEventListener('message', (m) => {
+      let msg;
+      try {
+        msg = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      if (msg.type === 'live') {
+        liveSays('live', 'Watching for new events.');
+      } else if (msg.type === 'event' && msg.event && msg.event.seq > newest) {
+        newest = msg.event.seq;
+        addEvent(body, detail, msg.event, true);
+        while (body.rows.length > LIVE_ROWS_MAX) body.deleteRow(-1);
+        if (body.rows.length === LIVE_ROWS_MAX) {
+          next.dataset.before = body.rows[LIVE_ROWS_MAX - 1].dataset.seq;
+          next.disabled = false;
+        }
+        count++;
+        liveSays('live', `${count} new ${count === 1 ? 'event' : 'events'}.`);
+      } else if (msg.type === 'end' || msg.type === 'error') {
+        why = msg.reason || msg.message || '';
+      }
+    });
+    ws.onclose = () => {
+      socket = null;
+      live.checked = false;
+      liveSays('ended', `Live ended${why ? `: ${why}` : ''}.`);
+    };
+  }
 
   async function load() {
+    stopLive();
     const q = new URLSearchParams(query);
     q.set('order', 'desc');
     q.set('limit', String(PAGE));
@@ -136,29 +243,15 @@ export async function auditView(root) {
     }
     status.className = '';
     body.replaceChildren();
-    for (const ev of page.events) {
-      const tr = body.insertRow();
-      tr.dataset.seq = String(ev.seq);
-      const open = el('button', { type: 'button', className: 'link', textContent: `#${ev.seq}` });
-      open.setAttribute('aria-label', `Details of event ${ev.seq}`);
-      const d = ev.details && typeof ev.details === 'object' ? ev.details : {};
-      const cells = [['#', open], ['Time', ev.time], ['Type', ev.type], ['Actor', ev.actor],
-        ['Outcome', ev.outcome], ['Host', typeof d.host === 'string' ? d.host : ''],
-        ['Summary', summary(ev.details)]];
-      for (const [label, content] of cells) {
-        const td = el('td', {}, content);
-        td.dataset.label = label;
-        tr.append(td);
-      }
-      tr.className = `clickable outcome-${ev.outcome}`;
-      tr.addEventListener('click', () => showDetail(detail, ev));
-    }
+    for (const ev of page.events) addEvent(body, detail, ev);
+    newest = page.events.length ? page.events[0].seq : 0;
     status.textContent = page.events.length
       ? `${page.events.length} events${page.more ? ', more on the next page' : ''}`
       : 'No event matches.';
     prev.disabled = stack.length === 0;
     next.disabled = !page.more;
     next.dataset.before = String(page.next);
+    startLive();
   }
 
   form.addEventListener('submit', (ev) => {
@@ -201,5 +294,11 @@ export async function auditView(root) {
     }
   });
 
+  live.addEventListener('change', startLive);
+
   await Promise.all([showChain(chain), load()]);
+  return () => {
+    left = true;
+    stopLive();
+  };
 }

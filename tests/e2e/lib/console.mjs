@@ -1,10 +1,14 @@
-// The web console in a browser for the tests: a page of the broker's
-// console that records every CSP violation it sees, both as console
-// messages ("Refused to ...") and as securitypolicyviolation events
-// (window.cspViolations), so that a test can assert there were none; and a
-// broker with a user for each of the console's rights.
+// What the web console's browser tests share: a broker with a user for each
+// of the console's rights, a page of the console that records every CSP
+// violation it sees (console messages "Refused to ..." and the page's
+// securitypolicyviolation events in window.cspViolations) so that a test
+// can assert there were none, the sign-in form filled in, a signed-in
+// context's cookie and CSRF header for Node's own requests, and the rows
+// the Audit view shows.
+import assert from 'node:assert/strict';
+import { applyRole, enrolUser, request, startBroker } from './zt.mjs';
 
-import { applyRole, enrolUser, startBroker } from './zt.mjs';
+export const COOKIE = '__Host-zt_web';
 
 // A broker with the roles viewer (lists hosts), admins (options.admin) and
 // auditor (options.auditor) and one user of each, enrolled with password:
@@ -22,12 +26,12 @@ export async function startRightsBroker(password) {
   return { broker, users };
 }
 
-// A new context and page on broker's console: {ctx, page, resp,
-// violations}. options go to browser.newContext (viewport 1280x800 unless
-// given).
-export async function openConsole(browser, broker, options = {}) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 800 }, ...options });
+// A new context (downloads accepted, 1280 x height) and page at broker's
+// console. init, if given, runs in the page before its scripts; the other
+// options go to browser.newContext. Resolves {ctx, page, resp, violations}.
+export async function openConsole(browser, broker, { height = 800, init, ...options } = {}) {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true,
+    viewport: { width: 1280, height }, ...options });
   const page = await ctx.newPage();
   const violations = [];
   page.on('console', (m) => {
@@ -38,8 +42,15 @@ export async function openConsole(browser, broker, options = {}) {
     document.addEventListener('securitypolicyviolation',
       (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
+  if (init) await page.addInitScript(init);
   const resp = await page.goto(`${broker.url}/`);
   return { ctx, page, resp, violations };
+}
+
+// Asserts that the page of openConsole saw no CSP violation.
+export async function assertNoViolations({ page, violations }) {
+  assert.deepEqual(violations, []);
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
 }
 
 // Fills the sign-in form of page (user, password, one-time code) once it
@@ -50,4 +61,22 @@ export async function signIn(page, name, password, code) {
   await page.getByLabel('Password').fill(password);
   await page.getByLabel('One-time code').fill(code);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+// The cookie and CSRF header of ctx's web session, for Node's requests.
+export async function sessionHeaders(broker, ctx) {
+  const c = (await ctx.cookies()).find((k) => k.name === COOKIE);
+  const cookie = `${COOKIE}=${c.value}`;
+  const s = await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } });
+  assert.equal(s.status, 200);
+  return { Cookie: cookie, 'X-ZT-CSRF': s.body.csrf };
+}
+
+// The Audit view's rows as shown: [{seq, actor, outcome, type}].
+export async function auditRows(page) {
+  return page.$$eval('#audit tbody tr', (trs) => trs.map((tr) => {
+    const cell = (l) => tr.querySelector(`td[data-label="${l}"]`).textContent;
+    return { seq: Number(tr.dataset.seq), actor: cell('Actor'), outcome: cell('Outcome'),
+      type: cell('Type') };
+  }));
 }

@@ -2,16 +2,17 @@
 // trusts a zt SSH user CA made by tests/tools/sshcert_mint, in a temp dir,
 // on an ephemeral port, stopped by PID.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { admin, applyRole, startAgent, tmpdir } from './zt.mjs';
+import { ZTCTL, admin, applyRole, startAgent, tmpdir, until } from './zt.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUILD = process.env.ZT_BUILD ?? path.join(ROOT, 'build');
 export const MINT = path.join(BUILD, 'tests/tools/sshcert_mint');
+const PTY_RUN = path.join(BUILD, 'tests/tools/pty_run');
 const FIXTURE = path.join(ROOT, 'tests/fixtures/sshd.sh');
 
 export const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -85,4 +86,21 @@ export async function startSshHost(broker, { name = 'web1', labels = 'env=test',
     token, hostKey: sshd.hostKey, labels, ssh: `127.0.0.1:${sshd.port}` });
   assert.ok(agent.joined, agent.out?.stderr);
   return { sshd, agent, dir };
+}
+
+// `ztctl ssh ARGS` of the ztctl home in a real 80x24 pseudo-terminal
+// (tests/tools/pty_run; 100x30 after resize()): {p, out, err, type(text),
+// waitFor(re, what) on what the terminal shows, resize(), done (resolves
+// {code, out, err})}.
+export function ztctlTerminal(home, args) {
+  const p = spawn(PTY_RUN, ['80', '24', '100', '30', '--', ZTCTL, 'ssh', ...args], {
+    env: { ...process.env, ZT_HOME: home, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const t = { out: '', err: '', p };
+  p.stdout.on('data', (d) => { t.out += d; });
+  p.stderr.on('data', (d) => { t.err += d; });
+  t.done = new Promise((resolve) => p.on('close', (code) => resolve({ code, out: t.out, err: t.err })));
+  t.type = (s) => p.stdin.write(s);
+  t.resize = () => p.kill('SIGUSR1');
+  t.waitFor = (re, what) => until(() => re.test(t.out), `${what}: ${JSON.stringify(t.out.slice(-300))}`, 15000);
+  return t;
 }
