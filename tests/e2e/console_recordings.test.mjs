@@ -20,7 +20,7 @@ import {
   wsHandshake, ztctlAccount,
 } from './lib/zt.mjs';
 import { startSshHost, ztctlTerminal as terminal } from './lib/sshd.mjs';
-import { auditRows, openConsole, sessionHeaders } from './lib/console.mjs';
+import { auditRows, openConsole as openConsoleOn, sessionHeaders } from './lib/console.mjs';
 
 const PASSWORD = 'a long console recordings test password';
 const ROLE = 'kind: role\nname: term\nallow:\n  hosts: {env: staging}\n  logins: [LOGIN]\n'
@@ -41,7 +41,7 @@ function lastRecording() {
 // A console page (lib/console.mjs) that also keeps every WebSocket it
 // opens in window.sockets, to see which are still open.
 async function openConsole() {
-  const s = await openConsole(browser, broker, { height: 900, init: () => {
+  const s = await openConsoleOn(browser, broker, { height: 900, init: () => {
     const Native = window.WebSocket;
     window.sockets = [];
     window.WebSocket = class extends Native {
