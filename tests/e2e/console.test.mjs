@@ -15,6 +15,7 @@ import {
   admin, applyRole, auditEvents, enrolUser, joinToken, request, sshHostKey,
   startAgent, startBroker, step, stopChecked, tmpdir, totp, wsHandshake,
 } from './lib/zt.mjs';
+import { COOKIE, fillSignIn, openConsole } from './lib/console.mjs';
 
 const PASSWORD = 'a long console test password';
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -33,7 +34,6 @@ function pageNonce(csp, html) {
   }
   return m[1];
 }
-const COOKIE = '__Host-zt_web';
 let broker;
 let browser;
 let agent;
@@ -41,30 +41,6 @@ let agent;
 // A user enrolled through the API, the current step free: {name, secret}.
 async function account(name, roles = 'viewer') {
   return { name, secret: await enrolUser(broker, name, roles, PASSWORD) };
-}
-
-// A page that records every CSP violation it sees.
-async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation',
-      (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  const resp = await page.goto(`${broker.url}/`);
-  return { ctx, page, resp, violations };
-}
-
-async function signIn(page, name, code) {
-  await page.getByLabel('User').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('One-time code').fill(code);
-  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 // The web session cookie as a Cookie header value.
@@ -103,7 +79,8 @@ test('/ and its files: the console headers, no inline script or style', async ()
   assert.doesNotMatch(html, /\son[a-z]+\s*=/i);
   assert.doesNotMatch(html, /javascript:/i);
   const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(assets.sort(), ['/assets/console.css', '/assets/js/app.js']);
+  assert.deepEqual(assets.sort(), ['/assets/console.css', '/assets/js/app.js',
+    '/assets/vendor/xterm.css']);
   const types = { '/': 'text/html; charset=utf-8', '/assets/console.css': 'text/css; charset=utf-8',
     '/assets/js/app.js': 'text/javascript; charset=utf-8',
     '/assets/js/api.js': 'text/javascript; charset=utf-8' };
@@ -135,13 +112,13 @@ test('/ and its files: the console headers, no inline script or style', async ()
 
 test('the page signs in with a fresh code, lists the hosts, logs out; the old cookie is refused', async () => {
   const u = await account('carol');
-  const { ctx, page, resp, violations } = await openConsole();
+  const { ctx, page, resp, violations } = await openConsole(browser, broker);
   try {
     pageNonce(resp.headers()['content-security-policy']);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     // The first field has the focus, and the fields follow in order.
     assert.equal(await page.evaluate(() => document.activeElement.id), 'login-user');
-    await signIn(page, u.name, totp(u.secret, step()));
+    await fillSignIn(page, u.name, PASSWORD, totp(u.secret, step()));
     await page.getByRole('heading', { name: 'Hosts' }).waitFor();
     const row = page.locator('#hosts tbody tr', { hasText: 'web1' });
     await row.waitFor();
@@ -185,11 +162,11 @@ test('the form shows the API\'s message for a wrong code, a replayed code, a loc
   const dan = await account('dan');
   const eve = await account('eve');
   const fay = await account('fay');
-  const { ctx, page } = await openConsole();
+  const { ctx, page } = await openConsole(browser, broker);
   const alert = page.locator('#login-error');
   try {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await signIn(page, dan.name, totp(dan.secret, step() + 20));
+    await fillSignIn(page, dan.name, PASSWORD, totp(dan.secret, step() + 20));
     await alert.waitFor();
     assert.equal(await alert.getAttribute('data-code'), 'invalid_otp');
     assert.match(await alert.textContent(), /Wrong one-time code.*wrong one-time code/s);
@@ -200,12 +177,12 @@ test('the form shows the API\'s message for a wrong code, a replayed code, a loc
     const l = await request(broker, 'POST', '/v1/login',
       { body: { user: eve.name, password: PASSWORD, otp: code } });
     assert.equal(l.status, 200, JSON.stringify(l.body));
-    await signIn(page, eve.name, code);
+    await fillSignIn(page, eve.name, PASSWORD, code);
     await page.waitForFunction(() => document.getElementById('login-error').dataset.code === 'otp_replayed');
     assert.match(await alert.textContent(), /already used/);
 
     assert.equal(admin(broker, 'users', 'lock', fay.name).code, 0);
-    await signIn(page, fay.name, totp(fay.secret, step()));
+    await fillSignIn(page, fay.name, PASSWORD, totp(fay.secret, step()));
     await page.waitForFunction(() => document.getElementById('login-error').dataset.code === 'account_locked');
     assert.match(await alert.textContent(), /locked by an administrator/);
     assert.equal(await page.locator('#hosts').count(), 0);

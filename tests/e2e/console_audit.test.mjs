@@ -18,9 +18,9 @@ import {
   admin, applyRole, auditEvents, enrolUser, request, startBroker, step, stopChecked, totp,
   wsHandshake,
 } from './lib/zt.mjs';
+import { fillSignIn, openConsole, sessionHeaders } from './lib/console.mjs';
 
 const PASSWORD = 'a long console audit test password';
-const COOKIE = '__Host-zt_web';
 let broker;
 let browser;
 const users = {};
@@ -38,41 +38,17 @@ function ndjson(body) {
   return (typeof body === 'string' ? body : `${JSON.stringify(body)}\n`).split('\n').filter(Boolean);
 }
 
-async function openConsole() {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true,
-    viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  await page.goto(`${broker.url}/`);
-  return { ctx, page, violations };
-}
-
 async function signIn(name) {
-  const s = await openConsole();
+  const s = await openConsole(browser, broker, { viewport: { width: 1280, height: 900 } });
   const { page } = s;
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('User').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('One-time code').fill(totp(users[name], step()));
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await fillSignIn(page, name, PASSWORD, totp(users[name], step()));
   // The first view: Hosts, or Audit for an auditor (who uses no host).
   await page.locator('#view h1').waitFor();
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByRole('heading', { name: 'Audit' }).waitFor();
   await page.waitForFunction(() => /events|No event/.test(document.getElementById('audit-status').textContent));
   return s;
-}
-
-// The cookie and CSRF header of a signed-in page, for Node's requests.
-async function sessionHeaders(ctx) {
-  const c = (await ctx.cookies()).find((k) => k.name === COOKIE);
-  const cookie = `${COOKIE}=${c.value}`;
-  const s = await request(broker, 'GET', '/v1/web/session', { headers: { Cookie: cookie } });
-  assert.equal(s.status, 200);
-  return { Cookie: cookie, 'X-ZT-CSRF': s.body.csrf };
 }
 
 // The rows shown: [{seq, actor, outcome, type}].
@@ -190,7 +166,7 @@ test('Next and Previous page through the filter; the export is `audit ls --json`
   assert.deepEqual(exported.sort(), want.sort());
 
   // The API alike: a type prefix and an outcome, through the cookie.
-  const h = await sessionHeaders(adminPage.ctx);
+  const h = await sessionHeaders(broker, adminPage.ctx);
   const r = await request(broker, 'GET', '/v1/audit/export?type=user.*&outcome=success', { headers: h });
   assert.equal(r.status, 200);
   assert.equal(r.headers['content-type'], 'application/x-ndjson');
@@ -217,7 +193,7 @@ test('a plain user sees only its own events and no chain state; an auditor sees 
     assert.ok(shown.length >= 2);
     assert.ok(shown.every((r) => r.actor === 'user:pat'), JSON.stringify(shown));
     assert.equal(await pat.page.isHidden('#audit-chain'), true);
-    const h = await sessionHeaders(pat.ctx);
+    const h = await sessionHeaders(broker, pat.ctx);
     const mine = await request(broker, 'GET', '/v1/audit?limit=1000', { headers: h });
     assert.equal(mine.status, 200);
     assert.ok(mine.body.events.every((e) => e.actor === 'user:pat'));
@@ -241,7 +217,7 @@ test('a plain user sees only its own events and no chain state; an auditor sees 
     }
     assert.equal(await aud.page.getByRole('link', { name: 'Recordings' }).isVisible(), true);
     // Nor through the API: no terminal, no administration.
-    const ah = await sessionHeaders(aud.ctx);
+    const ah = await sessionHeaders(broker, aud.ctx);
     const term = await wsHandshake(broker, '/ws/ssh', { Cookie: ah.Cookie, Origin: broker.url,
       'Sec-WebSocket-Protocol': `zt, zt-csrf.${ah['X-ZT-CSRF']}` });
     assert.equal(term.status, 403);
@@ -252,7 +228,7 @@ test('a plain user sees only its own events and no chain state; an auditor sees 
     assert.ok(auditEvents(broker, 'terminal.refused').some((e) => e.actor === 'user:aud'));
     const shown = await rows(aud.page);
     assert.ok(new Set(shown.map((r) => r.actor)).size > 2, JSON.stringify(shown));
-    const h = await sessionHeaders(aud.ctx);
+    const h = await sessionHeaders(broker, aud.ctx);
     const v = await request(broker, 'GET', '/v1/audit/verify', { headers: h });
     assert.equal(v.status, 200);
     assert.equal(v.body.ok, true);
