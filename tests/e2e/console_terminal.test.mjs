@@ -259,6 +259,39 @@ test('a file goes up and another comes down, byte for byte, audited as transfers
   await assertNoViolations(main);
 });
 
+// What the page's own code could do on /ws/file, tried from the page:
+// another tool is refused; a link is not taken without the CSRF header
+// (the cookie alone, as a page of another origin could send it), then is
+// with it.
+test('/ws/file runs only file_read and file_write; its link needs the CSRF header', async () => {
+  const { page } = main;
+  fs.writeFileSync(path.join(root, 'csrf.txt'), 'link bytes\n');
+  const r = await page.evaluate(async (file) => {
+    const { csrfToken } = await import('/assets/js/api.js');
+    const call = (msg) => new Promise((resolve) => {
+      const ws = new WebSocket(`wss://${location.host}/ws/file`, ['zt', `zt-csrf.${csrfToken()}`]);
+      ws.onopen = () => ws.send(JSON.stringify(msg));
+      ws.onmessage = (e) => resolve(JSON.parse(e.data));
+      ws.onclose = (e) => resolve({ closed: e.code });
+    });
+    const other = await call({ tool: 'file_remove', host: 'web1', login: file.login, path: file.path });
+    const read = await call({ tool: 'file_read', host: 'web1', login: file.login, path: file.path });
+    const link = new URL(read.link.url).pathname;
+    const bare = await fetch(link);
+    const withToken = await fetch(link, { headers: { 'X-ZT-CSRF': csrfToken() } });
+    return { other, read, bare: [bare.status, (await bare.json()).error.code],
+      ok: [withToken.status, await withToken.text()] };
+  }, { login: host.sshd.user, path: path.join(root, 'csrf.txt') });
+  assert.equal(r.other.type, 'error');
+  assert.match(r.other.message, /no such call/);
+  assert.equal(r.read.type, 'result');
+  assert.equal(r.read.link.method, 'GET');
+  assert.deepEqual(r.bare, [403, 'csrf_required']);
+  assert.deepEqual(r.ok, [200, 'link bytes\n']);
+  assert.ok(fs.existsSync(path.join(root, 'csrf.txt')), 'file_remove did not run');
+  await assertNoViolations(main);
+});
+
 test('logout closes every terminal', async () => {
   const { page, ctx } = main;
   const ends = auditEvents(broker, 'tool.ssh_shell.result').length;
