@@ -14,7 +14,7 @@ import { api, apiBlob, apiPut, csrfToken } from './api.js';
 import { el, errorLine, saveBlob } from './dom.js';
 
 // What the page moves through a Blob in memory; ztctl cp for larger.
-export const FILE_MAX = 64 * 1024 * 1024;
+const FILE_MAX = 64 * 1024 * 1024;
 
 const tabs = [];
 let serial = 0;
