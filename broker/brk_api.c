@@ -313,9 +313,7 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	}
 	/* The cookie only when no Authorization header is sent, and then
 	 * under its CSRF and Origin rule. */
-	if (req->authorization == NULL && req->cookie_web != NULL ?
-	    brk_websession_authenticate(b, req, !rt->csrf_exempt, &who, resp) != 0 :
-	    brk_identity_authenticate(b, req, &who, resp) != 0) {
+	if (brk_websession_request(b, req, !rt->csrf_exempt, &who, resp) != 0) {
 		return;
 	}
 	snprintf(resp->actor, sizeof(resp->actor), "%s", who.actor);

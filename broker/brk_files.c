@@ -15,6 +15,7 @@
 #include "broker/brk_gate.h"
 #include "broker/brk_sshconn.h"
 #include "broker/brk_sshpool.h"
+#include "broker/brk_term.h"
 #include "broker/brk_xfer.h"
 #include "common/err.h"
 #include "common/json.h"
@@ -254,6 +255,32 @@ int brk_files_link(struct brk_call *c, const struct brk_xfer_what *w, cJSON *sc,
 	}
 	return mcp_result_add_link(*result, url, name != NULL && name[1] != '\0' ? name + 1 :
 	    w->resolved, "application/octet-stream");
+}
+
+/* ---- the console's transfers: /ws/file ---- */
+
+/* The tool a console's transfer names ("tool": "file_read" or
+ * "file_write"), taken out of its arguments, which get transfer "link":
+ * the page moves the bytes over the link with its web session. NULL for
+ * any other name. */
+static const struct brk_tool *pick_file(cJSON *args)
+{
+	cJSON *t = cJSON_DetachItemFromObjectCaseSensitive(args, "tool");
+	const char *name = cJSON_GetStringValue(t);
+	const struct brk_tool *tool = NULL;
+
+	if (name != NULL && (strcmp(name, "file_read") == 0 || strcmp(name, "file_write") == 0)) {
+		tool = brk_tools_named(name);
+	}
+	cJSON_Delete(t);
+	cJSON_DeleteItemFromObjectCaseSensitive(args, "transfer");
+	return tool != NULL && cJSON_AddStringToObject(args, "transfer", "link") != NULL ? tool :
+	    NULL;
+}
+
+void brk_files_serve(struct brk *b, struct brk_ws *ws)
+{
+	brk_term_door(b, ws, pick_file);
 }
 
 /* ---- the list cursor ---- */

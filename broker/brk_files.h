@@ -55,7 +55,9 @@
 #include "common/crypto.h"
 #include "resources/ssh_sftp.h"
 
+struct brk;
 struct brk_call;
+struct brk_ws;
 
 #define BRK_FILE_PATH_MAX 4096
 #define BRK_FILE_READ_DEFAULT (256 * 1024)
@@ -79,6 +81,14 @@ int brk_file_list_run(struct brk_call *c, cJSON **result);
 int brk_file_target_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
 int brk_file_stat_run(struct brk_call *c, cJSON **result);
 int brk_file_remove_run(struct brk_call *c, cJSON **result);
+
+/* The /ws/file route (brk_ws.h), the console's way to the two tools with
+ * transfer "link" (docs/api.md "Terminals"): its opening message is the
+ * call's arguments with "tool": "file_read" or "file_write"; the call is
+ * decided, held and audited as any (brk_term_door), and its "result"
+ * message carries the link, which the page then takes with its web
+ * session (brk_xferhttp.h). */
+void brk_files_serve(struct brk *b, struct brk_ws *ws);
 
 /* The cursor after name in directory dir (out: BRK_FILE_CURSOR_MAX + 1
  * bytes). 0 or ZT_ERR_TOO_LARGE. */

@@ -183,10 +183,10 @@ int brk_fwd_run(struct brk_call *c, cJSON **result)
 }
 
 /* Every forward is the one tool. */
-static const char *pick_fwd(const cJSON *args)
+static const struct brk_tool *pick_fwd(cJSON *args)
 {
 	(void)args;
-	return POL_TOOL_PORT_FORWARD;
+	return brk_tools_term(POL_TOOL_PORT_FORWARD);
 }
 
 void brk_fwd_serve(struct brk *b, struct brk_ws *ws)

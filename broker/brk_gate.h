@@ -190,6 +190,9 @@ void brk_tools_free(struct brk_tools *t);
 size_t brk_tools_pathless(const char **names, size_t max);
 /* The terminal entry (BRK_TOOL_TERM) of the table named name, or NULL. */
 const struct brk_tool *brk_tools_term(const char *name);
+/* The entry of the table named name that MCP offers (no terminal one), or
+ * NULL. */
+const struct brk_tool *brk_tools_named(const char *name);
 /* Adds every tool of the table but the terminal ones to srv, each run
  * through the gate. 0 or a ZT_ERR_*. */
 int brk_tools_register(struct brk_tools *t, struct mcp_server *srv);

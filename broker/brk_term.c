@@ -16,6 +16,7 @@
 #include "broker/brk_sshconn.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_sshpool.h"
+#include "broker/brk_websession.h"
 #include "broker/brk_ws.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -132,6 +133,7 @@ struct session {
 	char rec_id[BRK_REC_ID_LEN + 1];
 	int64_t t0;
 	int record_input;
+	int64_t next_slide;             /* when typing next slides a web session */
 	const char *status;             /* "exited", "ended", "disconnected", "failed" */
 	int exit_status;                /* finish: the remote one, or -1 */
 	char reason[256];
@@ -244,6 +246,23 @@ static int control(struct session *s, const struct ws_event *ev)
 	return r == ZT_ERR_INVALID ? 0 : r;
 }
 
+/* Typing in a console's terminal is use of its web session, which would
+ * otherwise idle out: its expiry slides as for a /v1 request once it is
+ * due to move on (by what the call last read of it), trying at most once
+ * every BRK_WEBSESSION_SLIDE seconds. A bearer token does not slide. */
+static void typed(struct session *s)
+{
+	struct brk *b = s->c->b;
+	int64_t now = net_mono_ms();
+
+	if (!brk_ws_web_session(s->t->ws) || now < s->next_slide ||
+	    b->now() + BRK_WEBSESSION_IDLE < s->c->who.expires_at + BRK_WEBSESSION_SLIDE) {
+		return;
+	}
+	s->next_slide = now + BRK_WEBSESSION_SLIDE * 1000;
+	brk_websession_slide(b, &s->c->who);
+}
+
 /* Relays what the client sent to the host. 0, or ZT_ERR_NET (s->status
  * says which side is gone). */
 static int client_to_host(struct session *s)
@@ -253,6 +272,7 @@ static int client_to_host(struct session *s)
 
 	while ((r = brk_ws_recv(s->t->ws, 0, &ev)) == 1) {
 		if (ev.kind == WS_BINARY) {
+			typed(s);
 			r = ssh_shell_write(s->sh, ev.data, ev.len, INPUT_TIMEOUT_MS);
 			s->bytes_in += ev.len;
 			if (r == 0 && s->rec != NULL && s->record_input &&
@@ -502,8 +522,11 @@ static const char *result_text(const cJSON *result)
 	return text != NULL ? text : "the call failed";
 }
 
-/* Tells the client how the call ended: "exit", or "error". */
-static void tell_end(struct brk_ws *ws, int r, const cJSON *result)
+/* Tells the client how the call of tool (NULL: none ran) ended: "exit"
+ * for a terminal's session, "result" for another tool's call, each with
+ * the result's structuredContent, or "error". */
+static void tell_end(struct brk_ws *ws, const struct brk_tool *tool, int r,
+    const cJSON *result)
 {
 	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(result, "structuredContent");
 	cJSON *j = cJSON_CreateObject();
@@ -514,7 +537,8 @@ static void tell_end(struct brk_ws *ws, int r, const cJSON *result)
 	}
 	if (r == 0 && result != NULL && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result,
 	    "isError")) && sc != NULL) {
-		cJSON_AddStringToObject(j, "type", "exit");
+		cJSON_AddStringToObject(j, "type", tool != NULL && !(tool->flags & BRK_TOOL_TERM) ?
+		    "result" : "exit");
 		cJSON_ArrayForEach(k, sc) {
 			cJSON_AddItemToObject(j, k->string, cJSON_Duplicate(k, 1));
 		}
@@ -530,7 +554,7 @@ static void tell_end(struct brk_ws *ws, int r, const cJSON *result)
 	cJSON_Delete(j);
 }
 
-void brk_term_door(struct brk *b, struct brk_ws *ws, const char *(*pick)(const cJSON *args))
+void brk_term_door(struct brk *b, struct brk_ws *ws, const struct brk_tool *(*pick)(cJSON *args))
 {
 	const struct brk_identity *who = brk_ws_who(ws);
 	struct brk_term t = { .b = b, .ws = ws };
@@ -549,14 +573,18 @@ void brk_term_door(struct brk *b, struct brk_ws *ws, const char *(*pick)(const c
 	}
 	if ((r = read_open(&t, &args, err, sizeof(err))) != 0) {
 		result = r == ZT_ERR_INVALID ? mcp_result_error("%s", err) : NULL;
-		tell_end(ws, result != NULL ? 0 : r, result);
+		tell_end(ws, NULL, result != NULL ? 0 : r, result);
 		cJSON_Delete(result);
 		return;
 	}
-	tool = brk_tools_term(pick(args));
-	r = tool != NULL ? brk_gate_call(b, tool, &f, args, &result) : ZT_ERR_INTERNAL;
+	if ((tool = pick(args)) == NULL) {
+		result = mcp_result_error("this endpoint runs no such call");
+		r = result != NULL ? 0 : ZT_ERR_NOMEM;
+	} else {
+		r = brk_gate_call(b, tool, &f, args, &result);
+	}
 	if (r != ZT_ERR_CANCELLED) {
-		tell_end(ws, r, result);
+		tell_end(ws, tool, r, result);
 	}
 	log_info("%s: terminal %s ended", who->actor, t.request_id);
 	cJSON_Delete(result);
@@ -564,10 +592,10 @@ void brk_term_door(struct brk *b, struct brk_ws *ws, const char *(*pick)(const c
 }
 
 /* The tool of an ssh session: a shell, or a command. */
-static const char *pick_ssh(const cJSON *args)
+static const struct brk_tool *pick_ssh(cJSON *args)
 {
-	return cJSON_GetObjectItemCaseSensitive(args, "command") != NULL ? BRK_SSHEXEC_TOOL :
-	    BRK_TERM_SHELL_TOOL;
+	return brk_tools_term(cJSON_GetObjectItemCaseSensitive(args, "command") != NULL ?
+	    BRK_SSHEXEC_TOOL : BRK_TERM_SHELL_TOOL);
 }
 
 void brk_term_serve(struct brk *b, struct brk_ws *ws)

@@ -46,6 +46,7 @@
 
 struct brk;
 struct brk_call;
+struct brk_tool;
 struct brk_pooled;
 struct brk_ws;
 
@@ -70,13 +71,15 @@ struct brk_term {
 /* The /ws/ssh route (brk_ws_handler). */
 void brk_term_serve(struct brk *b, struct brk_ws *ws);
 
-/* What every terminal route does: reads the client's opening message (its
- * display keys pty, term, cols and rows for the terminal; the rest the
- * call's arguments), runs the call of tool pick(arguments) (a terminal
- * entry of the tool table) through the gate with the terminal front, and
- * tells the client how it ended ("exit" with the result's
- * structuredContent, or "error"). */
-void brk_term_door(struct brk *b, struct brk_ws *ws, const char *(*pick)(const cJSON *args));
+/* What every route of brk_ws.h does: reads the client's opening message
+ * (its display keys pty, term, cols and rows for the terminal; the rest
+ * the call's arguments), runs the call of the tool pick(arguments) names
+ * (an entry of the tool table; pick may take out of the arguments what
+ * only chose it; NULL: "error", none runs) through the gate with the
+ * terminal front, and tells the client how it ended ("exit" for a
+ * terminal entry, BRK_TOOL_TERM, "result" for another, with the result's
+ * structuredContent; or "error"). */
+void brk_term_door(struct brk *b, struct brk_ws *ws, const struct brk_tool *(*pick)(cJSON *args));
 
 /* The checks of a running session (a shell, a forward): when they are
  * next due, and the role generation it was last decided on (start it at

@@ -409,14 +409,25 @@ size_t brk_tools_pathless(const char **names, size_t max)
 	return n;
 }
 
-const struct brk_tool *brk_tools_term(const char *name)
+/* The entry named name that is a terminal one (term 1) or not (0). */
+static const struct brk_tool *find(const char *name, int term)
 {
 	for (size_t i = 0; i < NTOOLS; i++) {
-		if ((table[i].flags & BRK_TOOL_TERM) && strcmp(table[i].name, name) == 0) {
+		if (!!(table[i].flags & BRK_TOOL_TERM) == term && strcmp(table[i].name, name) == 0) {
 			return &table[i];
 		}
 	}
 	return NULL;
+}
+
+const struct brk_tool *brk_tools_term(const char *name)
+{
+	return find(name, 1);
+}
+
+const struct brk_tool *brk_tools_named(const char *name)
+{
+	return find(name, 0);
 }
 
 int brk_tools_register(struct brk_tools *t, struct mcp_server *srv)

@@ -85,9 +85,7 @@ static int expiry_at(struct brk *b, const char *roles, int64_t created_at, int64
 	return 0;
 }
 
-/* Slides who's expiry for a use now (best effort: the request is already
- * authenticated; a session that just ended simply ends). */
-static void slide(struct brk *b, struct brk_identity *who)
+void brk_websession_slide(struct brk *b, struct brk_identity *who)
 {
 	int64_t now = b->now(), until = 0;
 	int r;
@@ -125,8 +123,17 @@ int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int ne
 		    "in the " BRK_WEBSESSION_CSRF_HEADER " header" : "wrong CSRF token: reload "
 		    "the page", resp);
 	}
-	slide(b, who);
+	brk_websession_slide(b, who);
 	return 0;
+}
+
+int brk_websession_request(struct brk *b, const struct brk_req *req, int need_csrf,
+    struct brk_identity *who, struct brk_resp *resp)
+{
+	if (req->authorization == NULL && req->cookie_web != NULL) {
+		return brk_websession_authenticate(b, req, need_csrf, who, resp);
+	}
+	return brk_identity_authenticate(b, req, who, resp);
 }
 
 /* {user, roles, admin, auditor, csrf, expires_at, idle_timeout_s} of a

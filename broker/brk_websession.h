@@ -53,6 +53,20 @@ struct brk_identity;
 int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int need_csrf,
     struct brk_identity *who, struct brk_resp *resp);
 
+/* A request to a route that takes a bearer token (/v1, the transfer
+ * links): authenticated by its Authorization header when it sends one,
+ * else by the cookie under the rule above (brk_websession_authenticate),
+ * else as brk_identity_authenticate answers a request without either. 0
+ * or the reason, with the error in resp. */
+int brk_websession_request(struct brk *b, const struct brk_req *req, int need_csrf,
+    struct brk_identity *who, struct brk_resp *resp);
+
+/* Slides the stored expiry of who's web session for a use now, under the
+ * session's limit; a no-op unless it moves by BRK_WEBSESSION_SLIDE or
+ * more (best effort: a session that just ended simply ends). For use that
+ * is no /v1 request: what is typed in a console terminal. */
+void brk_websession_slide(struct brk *b, struct brk_identity *who);
+
 /* The handlers of the three routes (brk_api.c's table). */
 void brk_websession_login(struct brk *b, const struct brk_req *req, const cJSON *body,
     struct brk_resp *resp);

@@ -22,6 +22,7 @@
 #include "broker/brk_api.h"
 #include "broker/brk_audittail.h"
 #include "broker/brk_conn.h"
+#include "broker/brk_files.h"
 #include "broker/brk_http.h"
 #include "broker/brk_fwd.h"
 #include "broker/brk_policy.h"
@@ -48,6 +49,7 @@ static const struct route {
 } routes[] = {
 	{ "ssh", brk_term_serve, 1 },
 	{ "tcp", brk_fwd_serve, 1 },
+	{ "file", brk_files_serve, 1 },
 	{ "audit", brk_audittail_serve, 0 },
 };
 
@@ -65,6 +67,7 @@ struct brk_ws {
 	struct brk_ws *next, *prev;    /* in reg, under reg->mu */
 	brk_ws_handler *handler;
 	struct brk_identity who;
+	int web;                       /* who came by the web session cookie */
 	int fd;                        /* shut down only under reg->mu while listed */
 	struct MHD_UpgradeResponseHandle *urh;
 	struct ws_reader *rd;
@@ -170,6 +173,11 @@ static void delist(struct brk_ws *ws)
 const struct brk_identity *brk_ws_who(const struct brk_ws *ws)
 {
 	return &ws->who;
+}
+
+int brk_ws_web_session(const struct brk_ws *ws)
+{
+	return ws->web;
 }
 
 int brk_ws_fd(const struct brk_ws *ws)
@@ -397,6 +405,7 @@ struct wreq {
 	int authenticated;
 	int zt_protocol;                /* the client offered BRK_WS_PROTOCOL */
 	char csrf[BRK_CSRF_HEX + 1];    /* from its BRK_WS_CSRF_PROTOCOL, or "" */
+	int web;                        /* authenticated by the web session cookie */
 };
 
 /* 0 if who may use the route (one reaching a host: who is no auditor, or
@@ -440,6 +449,7 @@ static void auth_job(void *arg)
 			r = ZT_ERR_DENIED;
 		} else {
 			r = brk_websession_authenticate(wr->b, &wr->req, 1, &wr->who, &wr->resp);
+			wr->web = r == 0;
 		}
 	} else {
 		r = brk_identity_authenticate(wr->b, &wr->req, &wr->who, &wr->resp);
@@ -471,6 +481,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
 		ws->reg = wr->b->wss;
 		ws->handler = wr->route->handler;
 		ws->who = wr->who;
+		ws->web = wr->web;
 		ws->fd = sock;
 		ws->urh = urh;
 		memcpy(ws->in, extra, extra_len);

@@ -1,8 +1,9 @@
 /*
  * brk_ws.h - the WebSocket front door: GET /ws/<route>, upgraded by
  * libmicrohttpd once the bearer token authenticated, then one thread per
- * connection running its route's handler (brk_term.h: /ws/ssh;
- * brk_fwd.h: /ws/tcp; brk_audittail.h: /ws/audit).
+ * connection running its route's handler (brk_term.h: /ws/ssh; brk_fwd.h:
+ * /ws/tcp; brk_files.h: /ws/file, the console's file transfers;
+ * brk_audittail.h: /ws/audit).
  *
  * The request. A GET with "Authorization: Bearer", "Upgrade: websocket",
  * "Connection: Upgrade", "Sec-WebSocket-Version: 13" and a
@@ -77,6 +78,9 @@ typedef void brk_ws_handler(struct brk *b, struct brk_ws *ws);
 /* Who opened it (authenticated by its token; the identity as it was
  * then: brk_identity_load for now). */
 const struct brk_identity *brk_ws_who(const struct brk_ws *ws);
+/* 1 if it was opened with the web session cookie (a console page), 0 for
+ * a bearer token. */
+int brk_ws_web_session(const struct brk_ws *ws);
 /* The connection's socket, to wait on together with something else
  * (readable: brk_ws_recv has something). */
 int brk_ws_fd(const struct brk_ws *ws);

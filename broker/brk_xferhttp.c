@@ -3,16 +3,18 @@
  * GET or PUT BRK_XFER_PATH<id>, on libmicrohttpd's event loop.
  *
  * A request goes through stages: its head is in (new), so the connection
- * is suspended while a worker authenticates the bearer token and takes
- * the link (auth); libmicrohttpd then calls again with the head, and the
- * transfer's thread is running (go). A GET answers at once with a chunked
- * body whose content reader drains the ring; a PUT takes its body into
- * the ring and, once the body ended, waits for the thread to finish and
- * answers what was written. Whichever side would wait (a GET with an
- * empty ring, a PUT body with a full one, a PUT whose write is not done)
- * suspends the connection under the transfer's lock, and the thread
- * resumes it (wake) when that changed. A request that went away stops
- * its transfer.
+ * is suspended while a worker authenticates it and takes the link (auth);
+ * libmicrohttpd then calls again with the head, and the transfer's thread
+ * is running (go). The credential is the bearer token or, for the
+ * console, its web session cookie with the CSRF header
+ * (brk_websession.h): the link is bound to whichever made the call. A GET
+ * answers at once with a chunked body whose content reader drains the
+ * ring; a PUT takes its body into the ring and, once the body ended, waits
+ * for the thread to finish and answers what was written. Whichever side
+ * would wait (a GET with an empty ring, a PUT body with a full one, a PUT
+ * whose write is not done) suspends the connection under the transfer's
+ * lock, and the thread resumes it (wake) when that changed. A request
+ * that went away stops its transfer.
  */
 #include "broker/brk_xferhttp.h"
 
@@ -24,6 +26,7 @@
 #include "broker/brk_api.h"
 #include "broker/brk_conn.h"
 #include "broker/brk_http.h"
+#include "broker/brk_websession.h"
 #include "broker/brk_work.h"
 #include "broker/brk_xfer_int.h"
 #include "common/err.h"
@@ -73,7 +76,7 @@ static void auth_job(void *arg)
 	struct brk_xfer *x = NULL;
 	int r;
 
-	if (brk_identity_authenticate(xr->b, &xr->req, &who, &xr->resp) != 0) {
+	if (brk_websession_request(xr->b, &xr->req, 1, &who, &xr->resp) != 0) {
 		return;
 	}
 	brk_conn_authenticated(xr->c, who.actor);
@@ -293,6 +296,12 @@ static enum MHD_Result on_new(struct xreq *xr, const char *url, const char *meth
 	xr->req.source = xr->source;
 	xr->req.authorization = MHD_lookup_connection_value(xr->c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
+	/* The console's way (brk_websession.h): the cookie, its CSRF header. */
+	xr->req.cookie_web = MHD_lookup_connection_value(xr->c, MHD_COOKIE_KIND,
+	    BRK_WEBSESSION_COOKIE);
+	xr->req.csrf = MHD_lookup_connection_value(xr->c, MHD_HEADER_KIND,
+	    BRK_WEBSESSION_CSRF_HEADER);
+	xr->req.origin = MHD_lookup_connection_value(xr->c, MHD_HEADER_KIND, "Origin");
 	xr->stage = XR_AUTH;
 	if (brk_work_suspend(xr->b->work, xr->c, auth_job, xr) != 0) {
 		brk_resp_error(&xr->resp, 503, "busy", "the server is busy: try again in a moment");

@@ -84,7 +84,8 @@ test('/ and its files: the console headers, no inline script or style', async ()
   assert.doesNotMatch(html, /\son[a-z]+\s*=/i);
   assert.doesNotMatch(html, /javascript:/i);
   const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(assets.sort(), ['/assets/console.css', '/assets/js/app.js']);
+  assert.deepEqual(assets.sort(), ['/assets/console.css', '/assets/js/app.js',
+    '/assets/vendor/xterm.css']);
   const types = { '/': 'text/html; charset=utf-8', '/assets/console.css': 'text/css; charset=utf-8',
     '/assets/js/app.js': 'text/javascript; charset=utf-8',
     '/assets/js/api.js': 'text/javascript; charset=utf-8' };

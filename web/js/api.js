@@ -8,7 +8,11 @@ export function setCsrf(token) {
   csrf = token;
 }
 
-export function csrfToken() { return csrf; }
+// The session's CSRF token (or null): a WebSocket carries it as a
+// subprotocol, zt-csrf.<token>, since a page cannot set its headers.
+export function csrfToken() {
+  return csrf;
+}
 
 // An API refusal: HTTP status, the API's error code and its message; error
 // is the API's error object as sent (some carry more, e.g. a role's line).
@@ -21,13 +25,14 @@ export class ApiError extends Error {
   }
 }
 
-async function send(method, path, body, accept) {
+// body: JSON to send, or with a type, the bytes (a Blob) of that type.
+async function send(method, path, body, accept, type) {
   const headers = { Accept: accept };
   if (csrf) headers['X-ZT-CSRF'] = csrf;
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    headers['Content-Type'] = type || 'application/json';
+    init.body = type ? body : JSON.stringify(body);
   }
   try {
     return await fetch(path, init);
@@ -56,6 +61,13 @@ export async function api(method, path, body) {
   } catch {
     return null;
   }
+}
+
+// A PUT of bytes (a file to a transfer link): the answer's JSON.
+export async function apiPut(path, blob) {
+  const r = await send('PUT', path, blob, 'application/json', 'application/octet-stream');
+  if (!r.ok) throw await refusal(r);
+  return r.json();
 }
 
 // A GET whose answer is not JSON (an export): the body as a Blob.

@@ -8,6 +8,7 @@ import './csp.js';
 import { api, ApiError, setCsrf } from './api.js';
 import { loginView } from './login.js';
 import { hostsView } from './hosts.js';
+import { endTerminals } from './terminals.js';
 import { auditView } from './audit.js';
 import { recordingsView } from './recordings.js';
 import { approvalsView } from './approvals.js';
@@ -47,10 +48,13 @@ function showShell(session) {
   $('nav').hidden = false;
 }
 
+// The session ends (logout, or none found): the view is left and every
+// terminal closes, whichever view is shown.
 function hideShell() {
   if (leave) leave();
   leave = null;
   shown++;
+  endTerminals();
   setCsrf(null);
   $('who').hidden = true;
   $('nav').hidden = true;

@@ -10,7 +10,7 @@
 // Everything from the log goes into the page through textContent.
 
 import { api, apiBlob, ApiError, csrfToken } from './api.js';
-import { el } from './dom.js';
+import { el, saveBlob } from './dom.js';
 
 const PAGE = 50;
 // Rows the table keeps while live adds to it (the oldest go; Next goes on
@@ -281,13 +281,7 @@ export async function auditView(root) {
   exportBtn.addEventListener('click', async () => {
     const q = new URLSearchParams(query); // the filter applied, as shown
     try {
-      const blob = await apiBlob(`/v1/audit/export?${q}`, 'application/x-ndjson');
-      const url = URL.createObjectURL(blob);
-      const a = el('a', { href: url, download: 'audit.jsonl' });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      saveBlob(await apiBlob(`/v1/audit/export?${q}`, 'application/x-ndjson'), 'audit.jsonl');
     } catch (err) {
       status.className = 'error';
       status.textContent = `Export failed: ${err.message}`;

@@ -48,6 +48,16 @@ export function when(seconds) {
   return seconds ? new Date(seconds * 1000).toLocaleString() : '';
 }
 
+// Saves blob as a download named name (through a short-lived object URL).
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 // A paragraph saying something went wrong, announced to screen readers.
 export function errorLine(message) {
   const p = el('p', { className: 'error', textContent: message });

@@ -1,9 +1,16 @@
-// The Hosts view: GET /v1/hosts (the hosts the user may see) as a table.
+// The Hosts view: GET /v1/hosts (the hosts the user may see) as a table,
+// with a Connect action on each online SSH host for a terminal in a tab
+// (terminals.js). The terminals outlive the view: it shows them again.
+// An auditor who does not administer opens no session (the broker refuses
+// /ws/ssh to them), so gets no Connect.
 
 import { api } from './api.js';
-import { dataTable, el, heading } from './dom.js';
+import { dataTable, el, heading, when } from './dom.js';
+import { attachTerminals, detachTerminals, openTerminal } from './terminals.js';
 
-const COLUMNS = [['name', 'Name'], ['kind', 'Kind'], ['labels', 'Labels'], ['online', 'Online']];
+const COLUMNS = [['name', 'Name'], ['kind', 'Kind'], ['labels', 'Labels'], ['online', 'Online'],
+  ['seen', 'Last seen'], ['connect', 'Terminal']];
+let lastLogin = '';
 
 function labels(h) {
   const span = el('span');
@@ -13,18 +20,42 @@ function labels(h) {
   return span;
 }
 
+// The Connect form of host h: a labelled login field and the button.
+function connectForm(root, h) {
+  const id = `connect-login-${h.name}`;
+  const login = el('input', { id, name: 'login', required: true, autocomplete: 'off',
+    value: lastLogin, spellcheck: false, className: 'login-field' });
+  const form = el('form', { className: 'connect' },
+    el('label', { htmlFor: id, className: 'visually-hidden', textContent: `Login on ${h.name}` }),
+    login, el('button', { type: 'submit', textContent: 'Connect' }));
+  login.placeholder = 'login';
+  form.querySelector('button').setAttribute('aria-label', `Connect to ${h.name}`);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    lastLogin = login.value.trim();
+    if (lastLogin) openTerminal(root, h.name, lastLogin);
+  });
+  return form;
+}
+
 export async function hostsView(root) {
   root.replaceChildren(heading('Hosts'));
-  const { hosts } = await api('GET', '/v1/hosts');
+  const [{ hosts }, me] = await Promise.all([api('GET', '/v1/hosts'),
+    api('GET', '/v1/web/session')]);
+  const mayConnect = me.admin || !me.auditor;
   if (!hosts.length) {
     root.append(el('p', { textContent: 'No host you may use is known yet.' }));
-    return;
+  } else {
+    root.append(dataTable('hosts', COLUMNS, hosts.map((h) => ({
+      name: h.name,
+      kind: h.kind || '',
+      labels: labels(h),
+      online: el('span', { className: h.online ? 'online' : 'offline',
+        textContent: h.online ? 'online' : 'offline' }),
+      seen: when(h.last_seen),
+      connect: mayConnect && h.online && h.kind === 'ssh' ? connectForm(root, h) : '',
+    }))));
   }
-  root.append(dataTable('hosts', COLUMNS, hosts.map((h) => ({
-    name: h.name,
-    kind: h.kind || '',
-    labels: labels(h),
-    online: el('span', { className: h.online ? 'online' : 'offline',
-      textContent: h.online ? 'online' : 'offline' }),
-  }))));
+  attachTerminals(root);
+  return detachTerminals;
 }
