@@ -323,7 +323,7 @@ test('the unanswered call leaves the queue when its time is up; the history says
   const r = await unanswered.call;
   assert.equal(r.isError, true);
   assert.match(text(r), /^the call waited 1m for an approval and got no answer/);
-  await card(page, id).waitFor({ state: 'detached', timeout: 10000 });
+  await card(page, id).waitFor({ state: 'detached', timeout: 30000 });
   assert.deepEqual(await historyRow(page, id), ['expired', '', 'no answer in time']);
   // Answering now is too late.
   const late = await page.evaluate(async (heldId) => {

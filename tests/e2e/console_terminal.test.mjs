@@ -320,7 +320,7 @@ test('a session held for an MFA step-up shows the broker\'s message and page; th
     const held = panel.locator('.term-held');
     assert.match(await held.textContent(), /step-up/i);
     const href = await held.getByRole('link', { name: 'Open the approval page' }).getAttribute('href');
-    assert.match(href, new RegExp(`^${broker.url}/approve/[0-9a-f]+$`));
+    assert.match(href, new RegExp(`^${broker.url}/#/approvals/[0-9a-f]+$`));
     // The login used this step's code: the next one steps up.
     await held.getByLabel('One-time code').fill(totp(users.hank, step() + 1));
     await held.getByRole('button', { name: 'Step up' }).click();
