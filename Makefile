@@ -8,6 +8,8 @@
 #   make fuzz    a short run of every libFuzzer target (build-fuzz/)
 #   make bench   ssh_exec through zt vs OpenSSH, libssh and ssh-mcp (ratios)
 #   make demo    sshd, broker, agent, an admin and a bot; one MCP call (demo-run/)
+#   make screenshots  the web console's pages, photographed by its tour test,
+#                into docs/screenshots/ (the README shows them)
 #
 # SANITIZER=address selects the sanitizer build; FUZZ_SECONDS sets the
 # length of each fuzz run.
@@ -73,7 +75,7 @@ TOOLUTIL := $(call obj,$(TOOL_LIB_SRC))
 CONF_SERVER := $(BUILD)/tests/conformance/mcp-conformance-server
 
 .SECONDARY:
-.PHONY: all deps check check-only unit e2e asan fuzz bench demo clean help
+.PHONY: all deps check check-only unit e2e asan fuzz bench demo screenshots clean help
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNITS) $(TOOLS) $(CONF_SERVER)
@@ -269,6 +271,10 @@ bench: deps all
 
 demo: deps all
 	@./examples/demo.sh
+
+screenshots: deps $(BINS) $(TOOLS)
+	ZT_BUILD=$(abspath $(BUILD)) ZT_SCREENSHOTS=$(CURDIR)/docs/screenshots \
+	  $(NODE22) --test tests/e2e/console_tour.test.mjs
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -58,17 +58,20 @@ static const struct need needs[] = {
 	{ "user.invite", AUD_MUST },
 	{ "user.reset", AUD_MUST },
 	{ "user.lock", AUD_MUST },
+	{ "user.ls", AUD_MUST },
 	{ "user.unlock", AUD_MUST },
 	{ "user.rm", AUD_MUST },
 	{ "bot.add", AUD_MUST },
 	{ "bot.token", AUD_MUST },
 	{ "bot.revoke", AUD_MUST },
 	{ "bot.rm", AUD_MUST },
+	{ "bot.ls", AUD_MUST },
 	{ "token.add", AUD_MUST },
 	{ "token.ls", AUD_MUST },
 	{ "token.rm", AUD_MUST },
 	{ "role.apply", AUD_MUST },
 	{ "role.ls", AUD_MUST },
+	{ "role.get", AUD_MUST },
 	{ "role.rm", AUD_MUST },
 	{ "policy.test", AUD_MUST },
 	{ "agent.approve", AUD_MUST },
@@ -114,6 +117,9 @@ static const struct need needs[] = {
 	/* A web session cookie sent without its CSRF token or from another
 	 * origin (broker/brk_websession.h): refused, nothing done. */
 	{ "auth.web", AUD_BEST_EFFORT },
+	/* An auditor who does not administer asked for a terminal, a forward
+	 * or a file transfer (broker/brk_ws.c): refused, nothing done. */
+	{ "terminal.refused", AUD_BEST_EFFORT },
 	{ "http.connection", AUD_BEST_EFFORT },
 };
 

@@ -1085,8 +1085,8 @@ static void test_event_needs(void **state)
  * broker's or the audit module's C files is taken for an event type. A
  * new family must be added here, as its types to the table. */
 static const char *const families[] = { "agent", "approval", "audit", "auth", "bot",
-	"broker", "http", "mcp", "mfa", "policy", "recording", "role", "session", "token", "tool",
-	"user" };
+	"broker", "http", "mcp", "mfa", "policy", "recording", "role", "session", "terminal", "token",
+	"tool", "user" };
 /* Literals of those families that are not event types. */
 static const char *const not_types[] = { "role.yaml" };
 
