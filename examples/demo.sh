@@ -11,6 +11,7 @@
 #     background job read with job_output,
 #   one call held for approval: the bot ai-ops runs uptime, the admin
 #     approves it with `ztctl approve`,
+#   the web console served at the broker's URL,
 # then prints what to paste into an MCP client. Ctrl-C stops everything;
 # DEMO_NO_WAIT=1 stops at once after the call.
 set -euo pipefail
@@ -233,6 +234,15 @@ echo "== the audit log"
 admin audit ls | tail -12
 admin audit verify
 
+echo "== the web console at $URL/"
+"$NODE" -e '
+	const [url, ca] = process.argv.slice(1);
+	require("https").get(url, { ca: require("fs").readFileSync(ca) }, (r) => {
+		const csp = r.headers["content-security-policy"] || "";
+		console.log(`   HTTP ${r.statusCode}; Content-Security-Policy: ${csp.slice(0, 56)}...`);
+		r.resume();
+	}).on("error", (e) => { console.error(e.message); process.exit(1); });' "$URL/" "$DIR/broker-ca.crt"
+
 cat <<EOT
 
 == paste into an MCP client
@@ -246,6 +256,10 @@ commands; trust the broker's CA $DIR/broker-ca.crt, e.g.
 NODE_EXTRA_CA_CERTS for Node-based clients):
   {"mcpServers": {"zt-bot": {"type": "http", "url": "$URL/mcp",
                              "headers": {"Authorization": "Bearer $BOT_TOKEN"}}}}
+
+The web console: open $URL/ in a browser that trusts $DIR/broker-ca.crt
+(or accept its warning); sign in as admin, password "$PASSWORD", one-time
+code from: oathtool --totp -b $SECRET
 
 Running: broker $URL (log $DIR/broker.log), agent demo-host (log
 $DIR/agent.log), sshd 127.0.0.1:$SSHD_PORT. Try:
