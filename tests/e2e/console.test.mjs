@@ -11,7 +11,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { openConsole as openConsoleOn, signIn as signInAs } from './lib/console.mjs';
+import {
+  openConsole as openConsoleOn, sessionHeaders, signIn as signInAs,
+} from './lib/console.mjs';
 import {
   admin, applyRole, auditEvents, enrolUser, joinToken, request, sshHostKey,
   startAgent, startBroker, step, stopChecked, tmpdir, totp, wsHandshake,
@@ -266,4 +268,24 @@ test('the API takes the cookie only with its CSRF header and from the broker\'s 
   assert.equal(gone.status, 401);
   assert.ok(auditEvents(broker, 'auth.web').some((e) => e.actor === 'user:gus'
     && e.details.reason === 'csrf_required'));
+});
+
+test('a session that ends elsewhere takes the page back to the sign-in form', async () => {
+  const u = await account('hal');
+  const { ctx, page, violations } = await openConsole();
+  try {
+    await signIn(page, u.name, totp(u.secret, step()));
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+    // Logged out from another tab (the same cookie, its own request): the
+    // view's own polling hears it, with no click.
+    const h = await sessionHeaders(broker, ctx);
+    assert.equal((await request(broker, 'POST', '/v1/web/logout', { headers: h })).status, 200);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15000 });
+    assert.equal(await page.locator('#nav').isHidden(), true);
+    assert.equal(await page.locator('#view').isHidden(), true);
+    assert.deepEqual(violations, []);
+  } finally {
+    await ctx.close();
+  }
 });

@@ -3,9 +3,17 @@
 // CSRF token in X-ZT-CSRF, which the API needs with the cookie.
 
 let csrf = null;
+let sessionEnded = null;
 
 export function setCsrf(token) {
   csrf = token;
+}
+
+// fn is called once when a request of a live session is answered 401 (the
+// session ended: idle, logged out elsewhere, locked), so that the page
+// goes back to the sign-in form from whatever view or timer asked.
+export function onSessionEnded(fn) {
+  sessionEnded = fn;
 }
 
 // The session's CSRF token (or null): a WebSocket carries it as a
@@ -42,6 +50,10 @@ async function send(method, path, body, accept, type) {
 }
 
 async function refusal(r) {
+  if (r.status === 401 && csrf && sessionEnded) {
+    csrf = null;
+    setTimeout(sessionEnded, 0);
+  }
   let data = null;
   try {
     data = await r.json();

@@ -5,7 +5,7 @@
 // and recordings only; Admin is for administrators.
 
 import './csp.js';
-import { api, ApiError, setCsrf } from './api.js';
+import { api, ApiError, onSessionEnded, setCsrf } from './api.js';
 import { loginView } from './login.js';
 import { hostsView } from './hosts.js';
 import { endTerminals } from './terminals.js';
@@ -91,10 +91,8 @@ async function route() {
     else if (typeof r === 'function') r();
   } catch (err) {
     if (mine !== shown) return;
-    if (err instanceof ApiError && err.status === 401) {
-      start();
-      return;
-    }
+    // A 401 is the session's end: api.js hands it to start (onSessionEnded).
+    if (err instanceof ApiError && err.status === 401) return;
     const p = document.createElement('p');
     p.className = 'error';
     p.setAttribute('role', 'alert');
@@ -128,4 +126,5 @@ async function logout() {
 
 $('logout').addEventListener('click', logout);
 window.addEventListener('hashchange', route);
+onSessionEnded(start);
 start();
