@@ -22,6 +22,7 @@ import {
   admin, applyRole, auditEvents, botToken, brokerFetch, enrolUser, mcpConnect, request, sdk,
   startBroker, step, stopChecked, totp, until,
 } from './lib/zt.mjs';
+import { openConsole, signIn as fillSignIn } from './lib/console.mjs';
 import { startSshHost } from './lib/sshd.mjs';
 
 // The broker, the host behind it (sshd and agent), the MCP SDK, Chromium;
@@ -60,28 +61,18 @@ async function connect(token, logs = []) {
 const exec = (client, command) => client.callTool({ name: 'ssh_exec',
   arguments: { host: 'web1', login: sshd.user, command } }, undefined, { timeout: 150000 });
 
-// A browser page at url with a CSP violation recorder.
+// A browser page at url with a CSP violation recorder (lib/console.mjs);
+// first is the answer to url.
 async function open(url) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  const violations = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
-  });
-  const first = await page.goto(url);
-  const s = { ctx, page, violations, first };
+  const o = await openConsole(browser, broker, { height: 900, url });
+  const s = { ...o, first: o.resp };
   pages.push(s);
   return s;
 }
 
 // Signs u in on the console's form the page shows.
 async function signIn(page, u) {
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('User').fill(u.name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('One-time code').fill(await nextCode(u));
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await fillSignIn(page, u.name, PASSWORD, await nextCode(u));
   await page.getByRole('heading', { name: 'Approvals' }).waitFor();
 }
 

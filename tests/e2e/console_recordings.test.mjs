@@ -20,7 +20,9 @@ import {
   wsHandshake, ztctlAccount,
 } from './lib/zt.mjs';
 import { startSshHost, ztctlTerminal as terminal } from './lib/sshd.mjs';
-import { auditRows, openConsole as openConsoleOn, sessionHeaders } from './lib/console.mjs';
+import {
+  auditRows, openConsole as openConsoleOn, sessionHeaders, signIn as fillSignIn,
+} from './lib/console.mjs';
 
 const PASSWORD = 'a long console recordings test password';
 const ROLE = 'kind: role\nname: term\nallow:\n  hosts: {env: staging}\n  logins: [LOGIN]\n'
@@ -61,13 +63,8 @@ async function signIn(name) {
   await until(() => step() > u.step, `a fresh TOTP step for ${name}`, 31000);
   u.step = step();
   const s = await openConsole();
-  const { page } = s;
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('User').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('One-time code').fill(totp(u.secret, u.step));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#view h1').waitFor();
+  await fillSignIn(s.page, name, PASSWORD, totp(u.secret, u.step));
+  await s.page.locator('#view h1').waitFor();
   return s;
 }
 

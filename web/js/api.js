@@ -49,11 +49,11 @@ async function send(method, path, body, accept, type) {
   }
 }
 
+// The 401 codes that say the session itself is gone (a wrong or used
+// one-time code is a 401 too, and the session lives on).
+const ENDED = new Set(['invalid_token', 'missing_token', 'token_expired', 'token_revoked']);
+
 async function refusal(r) {
-  if (r.status === 401 && csrf && sessionEnded) {
-    csrf = null;
-    setTimeout(sessionEnded, 0);
-  }
   let data = null;
   try {
     data = await r.json();
@@ -61,6 +61,10 @@ async function refusal(r) {
     data = null;
   }
   const e = data && data.error ? data.error : {};
+  if (r.status === 401 && ENDED.has(e.code) && csrf && sessionEnded) {
+    csrf = null;
+    setTimeout(sessionEnded, 0);
+  }
   return new ApiError(r.status, e.code || 'http_error',
     e.message || `the request failed (HTTP ${r.status})`, e);
 }

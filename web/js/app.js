@@ -5,7 +5,9 @@
 // and recordings only; Admin is for administrators.
 
 import './csp.js';
-import { api, ApiError, onSessionEnded, setCsrf } from './api.js';
+import {
+  api, ApiError, csrfToken, onSessionEnded, setCsrf,
+} from './api.js';
 import { loginView } from './login.js';
 import { hostsView } from './hosts.js';
 import { endTerminals } from './terminals.js';
@@ -91,8 +93,9 @@ async function route() {
     else if (typeof r === 'function') r();
   } catch (err) {
     if (mine !== shown) return;
-    // A 401 is the session's end: api.js hands it to start (onSessionEnded).
-    if (err instanceof ApiError && err.status === 401) return;
+    // The session's end: api.js forgot the token and hands it to start
+    // (onSessionEnded).
+    if (err instanceof ApiError && err.status === 401 && csrfToken() === null) return;
     const p = document.createElement('p');
     p.className = 'error';
     p.setAttribute('role', 'alert');

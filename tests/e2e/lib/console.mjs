@@ -27,9 +27,10 @@ export async function startRightsBroker(password) {
 }
 
 // A new context (downloads accepted, 1280 x height) and page at broker's
-// console. init, if given, runs in the page before its scripts; the other
-// options go to browser.newContext. Resolves {ctx, page, resp, violations}.
-export async function openConsole(browser, broker, { height = 800, init, ...options } = {}) {
+// console (at url: the console's / unless given). init, if given, runs in
+// the page before its scripts; the other options go to browser.newContext.
+// Resolves {ctx, page, resp, violations}.
+export async function openConsole(browser, broker, { height = 800, init, url, ...options } = {}) {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true,
     viewport: { width: 1280, height }, ...options });
   const page = await ctx.newPage();
@@ -43,7 +44,7 @@ export async function openConsole(browser, broker, { height = 800, init, ...opti
       (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
   if (init) await page.addInitScript(init);
-  const resp = await page.goto(`${broker.url}/`);
+  const resp = await page.goto(url || `${broker.url}/`);
   return { ctx, page, resp, violations };
 }
 
