@@ -164,7 +164,8 @@ void brk_resp_error(struct brk_resp *resp, int status, const char *code, const c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cJSON_Delete(resp->json);
+	/* What it replaces may hold a token or an invite. */
+	json_delete_wiped(resp->json);
 	resp->json = NULL;
 	/* An error replaces a body made in memory (an export) too. */
 	free(resp->body);
@@ -313,7 +314,8 @@ void brk_api_handle(struct brk *b, const struct brk_req *req, struct brk_resp *r
 	}
 	/* The cookie only when no Authorization header is sent, and then
 	 * under its CSRF and Origin rule. */
-	if (brk_websession_request(b, req, !rt->csrf_exempt, &who, resp) != 0) {
+	if (brk_websession_request(b, req, rt->csrf_exempt ? 0 : BRK_WEBSESSION_CSRF, &who,
+	    resp) != 0) {
 		return;
 	}
 	snprintf(resp->actor, sizeof(resp->actor), "%s", who.actor);

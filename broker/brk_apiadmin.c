@@ -676,6 +676,26 @@ static int add_identity(struct brk *b, enum store_principal kind, const char *na
 	return r;
 }
 
+/* Takes back the identity add_identity added when what was to come with it
+ * (its invite or token) could not be answered, so that the failure the
+ * audit records is the whole truth: nothing was added. */
+static void undo_add(struct brk *b, enum store_principal kind, const char *name,
+    const struct brk_resp *resp)
+{
+	char err[POL_ERR_MAX];
+	cJSON *d = NULL;
+	int r;
+
+	if (resp->status >= 200 && resp->status < 300) {
+		return;
+	}
+	if ((r = brk_users_rm(b->store, kind, name, &d, err, sizeof(err))) != 0) {
+		log_error("cannot take back %s %s after a failed add: %s", kind == STORE_BOT ?
+		    "bot" : "user", name, zt_strerror(r));
+	}
+	cJSON_Delete(d);
+}
+
 /* POST /v1/users {"name": "alice", "roles": "ops,oncall"}: the user and
  * its first invite. */
 static void user_add(struct brk *b, const struct brk_req *req,
@@ -693,6 +713,7 @@ static void user_add(struct brk *b, const struct brk_req *req,
 	if (read_fields(body, f, NFIELDS(f), resp) == 0 &&
 	    add_identity(b, STORE_USER, name, roles, resp, details) == 0) {
 		answer_invite(b, name, 0, resp, details);
+		undo_add(b, STORE_USER, name, resp);
 	}
 }
 
@@ -837,6 +858,7 @@ static void bot_add(struct brk *b, const struct brk_req *req,
 	}
 	if (add_identity(b, STORE_BOT, name, roles, resp, details) == 0) {
 		answer_bot_token(b, name, ttl, 0, resp, details);
+		undo_add(b, STORE_BOT, name, resp);
 	}
 }
 

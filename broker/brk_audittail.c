@@ -164,6 +164,12 @@ static int round_once(struct brk *b, struct brk_ws *ws, struct brk_audit_query *
 		}
 	}
 	cJSON_Delete(events);
+	/* A last page looked at every row up to head (all committed when head
+	 * was read), matching or not: the next round starts past them, so a
+	 * filter that matches nothing new scans nothing again. */
+	if (r == 0 && !*more && next < head) {
+		next = head;
+	}
 	q->since = q->f.after_seq = next;
 	return r;
 }

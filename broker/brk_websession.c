@@ -101,11 +101,15 @@ void brk_websession_slide(struct brk *b, struct brk_identity *who)
 	}
 }
 
-int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int need_csrf,
+int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int flags,
     struct brk_identity *who, struct brk_resp *resp)
 {
 	int r;
 
+	if (req->origin == NULL && (flags & BRK_WEBSESSION_ORIGIN)) {
+		return refuse(b, req, "anonymous", "forbidden_origin", "a WebSocket opened with "
+		    "the web session must come from the broker's own pages (Origin)", resp);
+	}
 	if (req->origin != NULL && !brk_hdr_same_origin(req->origin, b->base_url)) {
 		return refuse(b, req, "anonymous", "forbidden_origin", "cross-origin request "
 		    "refused: the web session is only taken from the broker's own pages", resp);
@@ -117,7 +121,7 @@ int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int ne
 		brk_resp_error(resp, 401, "invalid_token", "invalid token");
 		return ZT_ERR_AUTH;
 	}
-	if (need_csrf && !csrf_ok(b, who->token_hash, req->csrf)) {
+	if ((flags & BRK_WEBSESSION_CSRF) && !csrf_ok(b, who->token_hash, req->csrf)) {
 		return refuse(b, req, who->actor, req->csrf == NULL ? "csrf_required" :
 		    "csrf_mismatch", req->csrf == NULL ? "the web session needs its CSRF token "
 		    "in the " BRK_WEBSESSION_CSRF_HEADER " header" : "wrong CSRF token: reload "
@@ -127,11 +131,11 @@ int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int ne
 	return 0;
 }
 
-int brk_websession_request(struct brk *b, const struct brk_req *req, int need_csrf,
+int brk_websession_request(struct brk *b, const struct brk_req *req, int flags,
     struct brk_identity *who, struct brk_resp *resp)
 {
 	if (req->authorization == NULL && req->cookie_web != NULL) {
-		return brk_websession_authenticate(b, req, need_csrf, who, resp);
+		return brk_websession_authenticate(b, req, flags, who, resp);
 	}
 	return brk_identity_authenticate(b, req, who, resp);
 }
@@ -189,10 +193,15 @@ void brk_websession_login(struct brk *b, const struct brk_req *req, const cJSON 
 		brk_resp_error(resp, 500, "internal", "internal error");
 		goto out;
 	}
-	snprintf(resp->set_cookie, sizeof(resp->set_cookie), "%s=%s; " COOKIE_ATTRS,
-	    BRK_WEBSESSION_COOKIE, token);
 	session_json(b, who.name, who.roles, hash, until < who.expires_at ? until :
 	    who.expires_at, resp);
+	if (resp->status != 200) {
+		/* No answer, no session: the cookie goes only with a page. */
+		(void)store_session_revoke(b->store, hash, b->now());
+		goto out;
+	}
+	snprintf(resp->set_cookie, sizeof(resp->set_cookie), "%s=%s; " COOKIE_ATTRS,
+	    BRK_WEBSESSION_COOKIE, token);
 out:
 	crypto_wipe(token, sizeof(token));
 }

@@ -46,11 +46,17 @@ struct brk_identity;
  * token hash, in hex. */
 #define BRK_CSRF_HEX (2 * CRYPTO_SHA256_LEN)
 
+/* What brk_websession_authenticate requires beyond the cookie: the CSRF
+ * token (req->csrf), and an Origin header (req->origin) at all (a browser
+ * always sends one on a WebSocket handshake). */
+#define BRK_WEBSESSION_CSRF 1
+#define BRK_WEBSESSION_ORIGIN 2
+
 /* Authenticates req by its web session cookie (req->cookie_web) under the
- * rule above (need_csrf: the header is required) into *who, sliding the
+ * rule above and the flags (BRK_WEBSESSION_*) into *who, sliding the
  * session's expiry; else a 401/403/423/429 error in resp (refusals are
  * audited, aggregated). 0 or the reason. */
-int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int need_csrf,
+int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int flags,
     struct brk_identity *who, struct brk_resp *resp);
 
 /* A request to a route that takes a bearer token (/v1, the transfer
@@ -58,7 +64,7 @@ int brk_websession_authenticate(struct brk *b, const struct brk_req *req, int ne
  * else by the cookie under the rule above (brk_websession_authenticate),
  * else as brk_identity_authenticate answers a request without either. 0
  * or the reason, with the error in resp. */
-int brk_websession_request(struct brk *b, const struct brk_req *req, int need_csrf,
+int brk_websession_request(struct brk *b, const struct brk_req *req, int flags,
     struct brk_identity *who, struct brk_resp *resp);
 
 /* Slides the stored expiry of who's web session for a use now, under the

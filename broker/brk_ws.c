@@ -117,14 +117,28 @@ void brk_wss_free(struct brk_wss *w)
 }
 
 /* Lists ws: 0, or ZT_ERR_BUSY (full, or stopping). */
+/* Under w->mu: 0 if a connection of actor fits now; ZT_ERR_BUSY when the
+ * broker is full or stopping, ZT_ERR_RATE_LIMITED when actor holds its
+ * share. */
+static int room_locked(const struct brk_wss *w, const char *actor)
+{
+	size_t mine = 0;
+
+	if (w->stopping || w->n >= BRK_WS_MAX) {
+		return ZT_ERR_BUSY;
+	}
+	for (const struct brk_ws *o = w->head; o != NULL; o = o->next) {
+		mine += strcmp(o->who.actor, actor) == 0;
+	}
+	return mine >= BRK_WS_PER_ACTOR ? ZT_ERR_RATE_LIMITED : 0;
+}
+
 static int enlist(struct brk_wss *w, struct brk_ws *ws)
 {
-	int r = 0;
+	int r;
 
 	pthread_mutex_lock(&w->mu);
-	if (w->stopping || w->n >= BRK_WS_MAX) {
-		r = ZT_ERR_BUSY;
-	} else {
+	if ((r = room_locked(w, ws->who.actor)) == 0) {
 		ws->next = w->head;
 		if (w->head != NULL) {
 			w->head->prev = ws;
@@ -136,15 +150,15 @@ static int enlist(struct brk_wss *w, struct brk_ws *ws)
 	return r;
 }
 
-/* 1 when no connection can be added now (full, or stopping). */
-static int full(struct brk_wss *w)
+/* room_locked for a connection of actor, now. */
+static int room(struct brk_wss *w, const char *actor)
 {
-	int f;
+	int r;
 
 	pthread_mutex_lock(&w->mu);
-	f = w->stopping || w->n >= BRK_WS_MAX;
+	r = room_locked(w, actor);
 	pthread_mutex_unlock(&w->mu);
-	return f;
+	return r;
 }
 
 /* Unlists ws and has libmicrohttpd close its socket. */
@@ -421,14 +435,13 @@ static int refuse_auditor(struct wreq *wr)
 		brk_resp_error(&wr->resp, 500, "internal", "internal error");
 		return r;
 	}
-	if (auditor && !admin) {
+	if (auditor && !(admin && wr->who.kind == STORE_USER)) {  /* bots never administer */
 		brk_resp_error(&wr->resp, 403, "forbidden", "%s holds an auditor role: auditors "
 		    "review sessions and open none", wr->who.actor);
-		if (aud_record(wr->b->store, wr->b->agg, brk_now_ms(), &(struct aud_event){
+		/* Best effort (aud_event.c): the refusal goes out either way. */
+		(void)aud_record(wr->b->store, wr->b->agg, brk_now_ms(), &(struct aud_event){
 		    .type = "terminal.refused", .actor = wr->who.actor, .source = wr->source,
-		    .outcome = "denied", .reason = "auditor" }) != 0) {
-			brk_resp_unrecorded(&wr->resp);
-		}
+		    .outcome = "denied", .reason = "auditor" });
 		return ZT_ERR_DENIED;
 	}
 	return 0;
@@ -443,14 +456,9 @@ static void auth_job(void *arg)
 	int r;
 
 	if (wr->req.authorization == NULL && wr->req.cookie_web != NULL) {
-		if (wr->req.origin == NULL) {
-			brk_resp_error(&wr->resp, 403, "forbidden_origin", "a WebSocket opened "
-			    "with the web session must come from the broker's own pages (Origin)");
-			r = ZT_ERR_DENIED;
-		} else {
-			r = brk_websession_authenticate(wr->b, &wr->req, 1, &wr->who, &wr->resp);
-			wr->web = r == 0;
-		}
+		r = brk_websession_authenticate(wr->b, &wr->req, BRK_WEBSESSION_CSRF |
+		    BRK_WEBSESSION_ORIGIN, &wr->who, &wr->resp);
+		wr->web = r == 0;
 	} else {
 		r = brk_identity_authenticate(wr->b, &wr->req, &wr->who, &wr->resp);
 	}
@@ -616,13 +624,19 @@ static enum MHD_Result on_authenticated(struct wreq *wr)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	int rr;
 
 	wr->stage = WR_SENT;
 	if (!wr->authenticated) {
 		return wr->resp.status != 0 ? brk_http_send(wr->c, &wr->resp) : MHD_NO;
 	}
 	/* Said before the upgrade while it can be (enlist checks again). */
-	if (full(wr->b->wss)) {
+	if ((rr = room(wr->b->wss, wr->who.actor)) == ZT_ERR_RATE_LIMITED) {
+		return brk_http_send_error(wr->c, 429, "rate_limited", 5, "you hold as many "
+		    "terminals, forwards and audit tails at once as one identity may: close "
+		    "one first");
+	}
+	if (rr != 0) {
 		return brk_http_send_error(wr->c, 503, "busy", 1, "the broker holds as many "
 		    "terminals as it may, or is stopping: try again in a moment");
 	}

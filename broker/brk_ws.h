@@ -12,7 +12,8 @@
  * a worker (brk_work.h) before anything is upgraded, so a refusal is an
  * ordinary HTTP answer: 401, 423, 429 as for /v1; 404 for an unknown
  * route; 405 for another method; 400 (426 for another version) for a
- * request that is no WebSocket handshake; 503 past BRK_WS_MAX connections.
+ * request that is no WebSocket handshake; 503 past BRK_WS_MAX connections,
+ * 429 past BRK_WS_PER_ACTOR of one identity.
  *
  * The console's pages (a browser cannot set the header) authenticate with
  * the web session cookie under the /v1 rule (brk_websession.h), made
@@ -56,6 +57,9 @@ struct brk_wss;
 #define BRK_WS_CSRF_PROTOCOL "zt-csrf."
 #define BRK_WS_MSG_MAX (256 * 1024)
 #define BRK_WS_MAX 512
+/* At most this many of them are one identity's (429 past it): a person's
+ * tabs and forwarded connections, an agent's tails, never all of them. */
+#define BRK_WS_PER_ACTOR 64
 
 /* ---- the registry and the HTTP side (brk_http.c) ---- */
 

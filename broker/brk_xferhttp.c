@@ -76,7 +76,7 @@ static void auth_job(void *arg)
 	struct brk_xfer *x = NULL;
 	int r;
 
-	if (brk_websession_request(xr->b, &xr->req, 1, &who, &xr->resp) != 0) {
+	if (brk_websession_request(xr->b, &xr->req, BRK_WEBSESSION_CSRF, &who, &xr->resp) != 0) {
 		return;
 	}
 	brk_conn_authenticated(xr->c, who.actor);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/crypto.h"
 #include "common/err.h"
 
 /* Bytes of an SVG: a version 40 code (177 modules a side) with every
@@ -50,6 +51,8 @@ void qr_free(struct qr *q)
 	if (q == NULL) {
 		return;
 	}
+	/* The modules encode what was given: an invite, for one. */
+	crypto_wipe(q->code->data, (size_t)q->code->width * (size_t)q->code->width);
 	QRcode_free(q->code);
 	free(q);
 }

@@ -15,7 +15,7 @@ import {
   openConsole as openConsoleOn, sessionHeaders, signIn as signInAs,
 } from './lib/console.mjs';
 import {
-  admin, applyRole, auditEvents, enrolUser, joinToken, request, sshHostKey,
+  admin, applyRole, auditEvents, botToken, enrolUser, joinToken, request, sshHostKey,
   startAgent, startBroker, step, stopChecked, tmpdir, totp, wsHandshake,
 } from './lib/zt.mjs';
 
@@ -256,6 +256,9 @@ test('the API takes the cookie only with its CSRF header and from the broker\'s 
     if (code) assert.equal(r.body.error.code, code, JSON.stringify(h));
     else assert.equal(r.protocol, 'zt');
   }
+  // The missing Origin is a refusal of the cookie's rule, on record as such.
+  assert.ok(auditEvents(broker, 'auth.web').some((e) => e.details.reason === 'forbidden_origin'
+    && e.outcome === 'failure'));
   // With Authorization the cookie is never read.
   const bearer = await request(broker, 'GET', '/v1/hosts',
     { headers: { Cookie: cookie, 'X-ZT-CSRF': csrf, Authorization: 'Bearer zts_nope' } });
@@ -288,4 +291,33 @@ test('a session that ends elsewhere takes the page back to the sign-in form', as
   } finally {
     await ctx.close();
   }
+});
+
+test('one identity holds at most 64 WebSockets; a bot holding an auditor role opens no terminal', async () => {
+  applyRole(broker, 'kind: role\nname: auditor\noptions:\n  auditor: true\n');
+  applyRole(broker, 'kind: role\nname: admins\noptions:\n  admin: true\n');
+  const bearer = (t) => ({ Authorization: `Bearer ${t}` });
+  const tailer = botToken(broker, 'tailer', { roles: 'viewer' });
+  const held = [];
+  try {
+    for (let i = 0; i < 64; i++) {
+      const r = await wsHandshake(broker, '/ws/audit', bearer(tailer), { keep: true });
+      assert.equal(r.status, 101, `tail ${i}`);
+      held.push(r.socket);
+    }
+    const over = await wsHandshake(broker, '/ws/audit', bearer(tailer));
+    assert.equal(over.status, 429);
+    assert.equal(over.body.error.code, 'rate_limited');
+    // Another identity is not held back by it.
+    const other = await wsHandshake(broker, '/ws/audit', bearer(botToken(broker, 'other', { roles: 'viewer' })));
+    assert.equal(other.status, 101);
+  } finally {
+    for (const sock of held) sock.destroy();
+  }
+  // Bots never administer: auditor with admin is still an auditor for a bot.
+  const bot = botToken(broker, 'aud-bot', { roles: 'auditor,admins' });
+  const term = await wsHandshake(broker, '/ws/ssh', bearer(bot));
+  assert.equal(term.status, 403);
+  assert.match(term.body.error.message, /auditor/);
+  assert.equal((await wsHandshake(broker, '/ws/audit', bearer(bot))).status, 101);
 });

@@ -186,9 +186,10 @@ export async function awayFromStepEdge(margin = 8) {
 // address `from` (any of 127/8) if given. Resolves {status, headers, body
 // (parsed JSON or text)}.
 // Opens the WebSocket path p of broker with headers h (the handshake's own
-// are added): {status, protocol} for 101 (closed at once), {status, body}
-// (the JSON refusal) for any other answer.
-export function wsHandshake(broker, p, h) {
+// are added): {status, protocol} for 101 (closed at once, or with keep
+// kept open as socket, for the caller to destroy), {status, body} (the
+// JSON refusal) for any other answer.
+export function wsHandshake(broker, p, h, { keep = false } = {}) {
   return new Promise((resolve, reject) => {
     const req = https.request({
       host: '127.0.0.1', port: broker.port, path: p, ca: broker.caPem,
@@ -196,8 +197,9 @@ export function wsHandshake(broker, p, h) {
         'Sec-WebSocket-Key': crypto.randomBytes(16).toString('base64'), ...h },
     });
     req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode, protocol: res.headers['sec-websocket-protocol'] });
+      if (!keep) socket.destroy();
+      resolve({ status: res.statusCode, protocol: res.headers['sec-websocket-protocol'],
+        socket: keep ? socket : undefined });
     });
     req.on('response', (res) => {
       let text = '';
