@@ -289,3 +289,61 @@ test('a session that ends elsewhere takes the page back to the sign-in form', as
     await ctx.close();
   }
 });
+
+test('a double logout leaves one sign-in form: one login per submit, no view by hash, nothing of the last user', async () => {
+  const ivy = await account('ivy');
+  const jon = await account('jon');
+  const { ctx, page, violations } = await openConsole();
+  const posts = [];
+  const asked = [];
+  page.on('request', (r) => {
+    const p = new URL(r.url()).pathname;
+    asked.push(p);
+    if (r.method() === 'POST') posts.push(p);
+  });
+  try {
+    await signIn(page, ivy.name, totp(ivy.secret, step()));
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    // The login typed for a terminal is ivy's, not offered to the next user.
+    await page.getByLabel('Login on web1').fill('deploy');
+    await page.getByRole('button', { name: 'Connect to web1' }).click();
+    await page.getByRole('tab').waitFor();
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+    // Two clicks on Log out: one logout; the second neither posts nor
+    // starts a second sign-in (which would stack a second submit).
+    await page.getByRole('button', { name: 'Log out' }).dblclick();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(posts.filter((p) => p === '/v1/web/logout').length, 1);
+
+    // A hash change on the sign-in form shows no view and asks nothing.
+    const before = asked.length;
+    await page.evaluate(() => new Promise((resolve) => {
+      window.addEventListener('hashchange', () => setTimeout(resolve, 0), { once: true });
+      window.location.hash = '#/audit';
+    }));
+    assert.equal(await page.locator('#view').isHidden(), true);
+    assert.equal(await page.locator('#view').innerHTML(), '');
+    assert.deepEqual(asked.slice(before), []);
+
+    await signIn(page, jon.name, totp(jon.secret, step()));
+    await page.getByRole('heading', { name: 'Audit' }).waitFor();
+    assert.equal(posts.filter((p) => p === '/v1/web/login').length, 2, posts.join());
+    assert.match(await page.locator('#who').textContent(), /jon/);
+    // Not the view's heading on the first view after sign-in; on a
+    // navigation, the new view's heading has the focus.
+    await page.getByRole('link', { name: 'Hosts' }).click();
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Hosts');
+    await page.getByLabel('Login on web1').waitFor();
+    assert.equal(await page.getByLabel('Login on web1').inputValue(), '');
+    assert.equal(await page.locator('#terminals').count(), 0);
+    // A malformed escape in the hash opens the view with no argument.
+    await page.evaluate(() => { window.location.hash = '#/recordings/%E0%A4%A'; });
+    await page.getByRole('heading', { name: 'Recordings' }).waitFor();
+    await page.locator('#recordings-filter').waitFor();
+    assert.deepEqual(violations, []);
+  } finally {
+    await ctx.close();
+  }
+});
