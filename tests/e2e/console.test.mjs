@@ -347,3 +347,37 @@ test('a double logout leaves one sign-in form: one login per submit, no view by 
     await ctx.close();
   }
 });
+
+test('an idle Approvals view stops polling (the session is not kept alive) until asked', async () => {
+  const u = await account('kim');
+  const { ctx, page, violations } = await openConsole();
+  try {
+    // The page's clock is the test's from here (it runs, and can jump).
+    await page.clock.install();
+    await page.reload();
+    await signIn(page, u.name, totp(u.secret, step()));
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+    await page.locator('#approvals-status', { hasText: 'Nothing waits' }).waitFor();
+    const polls = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/v1/approvals') polls.push(r.url());
+    });
+    // Eleven minutes without a key or a click: the next poll pauses instead.
+    await page.clock.fastForward('11:00');
+    const paused = page.locator('#approvals-paused');
+    await paused.waitFor();
+    const n = polls.length;
+    await page.clock.runFor(30000);
+    assert.equal(polls.length, n, 'no poll while paused');
+    assert.equal(await paused.isVisible(), true);
+    const again = page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/approvals');
+    await page.getByRole('button', { name: /Polling paused/ }).click();
+    await again;
+    assert.equal(await paused.isHidden(), true);
+    assert.deepEqual(violations, []);
+  } finally {
+    await ctx.close();
+  }
+});
