@@ -337,7 +337,7 @@ test('a double logout leaves one sign-in form: one login per submit, no view by 
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Hosts');
     await page.getByLabel('Login on web1').waitFor();
     assert.equal(await page.getByLabel('Login on web1').inputValue(), '');
-    assert.equal(await page.locator('#terminals').count(), 0);
+    assert.equal(await page.locator('.term-tab').count(), 0);
     // A malformed escape in the hash opens the view with no argument.
     await page.evaluate(() => { window.location.hash = '#/recordings/%E0%A4%A'; });
     await page.getByRole('heading', { name: 'Recordings' }).waitFor();
