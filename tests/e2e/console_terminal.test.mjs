@@ -8,7 +8,8 @@
 // what the session showed); typing alone keeps the web session from
 // idling out; a file goes up and another comes down through
 // /ws/file and the one-time link, byte for byte; logout closes every tab;
-// an auditor gets no Connect; no CSP violation anywhere.
+// closing a tab closes its held file call; an auditor gets no Connect; no
+// CSP violation anywhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -100,7 +101,8 @@ before(async () => {
     + '  tools: [ssh_shell]\noptions:\n  mfa: per_call\n');
   users.tess = await enrolUser(broker, 'tess', 'term,files', PASSWORD);
   users.audra = await enrolUser(broker, 'audra', 'auditor', PASSWORD);
-  users.hank = await enrolUser(broker, 'hank', 'lister,term-stepup,files-stepup', PASSWORD);
+  users.hank = await enrolUser(broker, 'hank', 'lister,term-stepup', PASSWORD);
+  users.fred = await enrolUser(broker, 'fred', 'lister,term-stepup,files-stepup', PASSWORD);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 });
 
@@ -339,7 +341,7 @@ test('a session held for an MFA step-up shows the broker\'s message and page; th
 });
 
 test('closing a tab closes its held file call\'s socket', async () => {
-  const s = await signIn('hank');
+  const s = await signIn('fred');
   const files = [];
   s.page.on('websocket', (ws) => {
     if (new URL(ws.url()).pathname === '/ws/file') files.push(ws);
