@@ -310,16 +310,23 @@ test('logout closes every terminal', async () => {
   await ctx.close();
 });
 
+// Connects on the Hosts view of page as the sshd's user, for a user whose
+// session is held for a step-up; resolves the tab's panel once it says so.
+async function heldTab(page) {
+  await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+  await page.getByLabel('Login on web1').fill(host.sshd.user);
+  await page.getByRole('button', { name: 'Connect to web1' }).click();
+  const panel = page.locator('.term-panel:not([hidden])');
+  await panel.locator('.term-state', { hasText: 'Waiting for approval or an MFA step-up' }).waitFor();
+  return panel;
+}
+
 test('a session held for an MFA step-up shows the broker\'s message and page; the code releases it', async () => {
   await awayFromStepEdge();
   const s = await signIn('hank');
   try {
     const { page } = s;
-    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
-    await page.getByLabel('Login on web1').fill(host.sshd.user);
-    await page.getByRole('button', { name: 'Connect to web1' }).click();
-    const panel = page.locator('.term-panel:not([hidden])');
-    await panel.locator('.term-state', { hasText: 'Waiting for approval or an MFA step-up' }).waitFor();
+    const panel = await heldTab(page);
     assert.equal(await page.getByRole('tab').getAttribute('data-state'), 'held');
     const held = panel.locator('.term-held');
     assert.match(await held.textContent(), /step-up/i);
@@ -348,11 +355,7 @@ test('closing a tab closes its held file call\'s socket', async () => {
   });
   try {
     const { page } = s;
-    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
-    await page.getByLabel('Login on web1').fill(host.sshd.user);
-    await page.getByRole('button', { name: 'Connect to web1' }).click();
-    const panel = page.locator('.term-panel:not([hidden])');
-    await panel.locator('.term-state', { hasText: 'Waiting for approval' }).waitFor();
+    const panel = await heldTab(page);
     await panel.locator('summary').click();
     await panel.getByLabel('Remote file to download').fill(`${root}/held.txt`);
     await panel.getByRole('button', { name: 'Download', exact: true }).click();
