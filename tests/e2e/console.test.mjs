@@ -321,3 +321,95 @@ test('one identity holds at most 64 WebSockets; a bot holding an auditor role op
   assert.match(term.body.error.message, /auditor/);
   assert.equal((await wsHandshake(broker, '/ws/audit', bearer(bot))).status, 101);
 });
+
+test('a double logout leaves one sign-in form: one login per submit, no view by hash, nothing of the last user', async () => {
+  const ivy = await account('ivy');
+  const jon = await account('jon');
+  const { ctx, page, violations } = await openConsole();
+  const posts = [];
+  const asked = [];
+  page.on('request', (r) => {
+    const p = new URL(r.url()).pathname;
+    asked.push(p);
+    if (r.method() === 'POST') posts.push(p);
+  });
+  try {
+    await signIn(page, ivy.name, totp(ivy.secret, step()));
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    // The login typed for a terminal is ivy's, not offered to the next user.
+    await page.getByLabel('Login on web1').fill('deploy');
+    await page.getByRole('button', { name: 'Connect to web1' }).click();
+    await page.getByRole('tab').waitFor();
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+    // Two clicks on Log out: one logout; the second neither posts nor
+    // starts a second sign-in (which would stack a second submit).
+    await page.getByRole('button', { name: 'Log out' }).dblclick();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(posts.filter((p) => p === '/v1/web/logout').length, 1);
+
+    // A hash change on the sign-in form shows no view and asks nothing.
+    const before = asked.length;
+    await page.evaluate(() => new Promise((resolve) => {
+      window.addEventListener('hashchange', () => setTimeout(resolve, 0), { once: true });
+      window.location.hash = '#/audit';
+    }));
+    assert.equal(await page.locator('#view').isHidden(), true);
+    assert.equal(await page.locator('#view').innerHTML(), '');
+    assert.deepEqual(asked.slice(before), []);
+
+    await signIn(page, jon.name, totp(jon.secret, step()));
+    await page.getByRole('heading', { name: 'Audit' }).waitFor();
+    assert.equal(posts.filter((p) => p === '/v1/web/login').length, 2, posts.join());
+    assert.match(await page.locator('#who').textContent(), /jon/);
+    // Not the view's heading on the first view after sign-in; on a
+    // navigation, the new view's heading has the focus.
+    await page.getByRole('link', { name: 'Hosts' }).click();
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Hosts');
+    await page.getByLabel('Login on web1').waitFor();
+    assert.equal(await page.getByLabel('Login on web1').inputValue(), '');
+    assert.equal(await page.locator('.term-tab').count(), 0);
+    // A malformed escape in the hash opens the view with no argument.
+    await page.evaluate(() => { window.location.hash = '#/recordings/%E0%A4%A'; });
+    await page.getByRole('heading', { name: 'Recordings' }).waitFor();
+    await page.locator('#recordings-filter').waitFor();
+    assert.deepEqual(violations, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('an idle Approvals view stops polling (the session is not kept alive) until asked', async () => {
+  const u = await account('kim');
+  const { ctx, page, violations } = await openConsole();
+  try {
+    // The page's clock is the test's from here (it runs, and can jump).
+    await page.clock.install();
+    await page.reload();
+    await signIn(page, u.name, totp(u.secret, step()));
+    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+    await page.locator('#approvals-status', { hasText: 'Nothing waits' }).waitFor();
+    const polls = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/v1/approvals') polls.push(r.url());
+    });
+    // Eleven minutes without a key or a click: the next poll pauses instead.
+    await page.clock.fastForward('11:00');
+    const paused = page.locator('#approvals-paused');
+    await paused.waitFor();
+    const n = polls.length;
+    await page.clock.runFor(30000);
+    assert.equal(polls.length, n, 'no poll while paused');
+    assert.equal(await paused.isVisible(), true);
+    const again = page.waitForRequest((r) => new URL(r.url()).pathname === '/v1/approvals');
+    await page.getByRole('button', { name: /Polling paused/ }).click();
+    await again;
+    assert.equal(await paused.isHidden(), true);
+    assert.deepEqual(violations, []);
+  } finally {
+    await ctx.close();
+  }
+});

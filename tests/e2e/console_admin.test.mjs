@@ -161,6 +161,26 @@ test('lock refuses the user\'s session at once; unlock lets the user log in agai
     [['user:ada', 'newbie', 'success']]);
 });
 
+test('a user blocked by failed logins is offered Unlock, which lifts the block', async () => {
+  const { page } = adminPage;
+  for (let i = 0; i < 6; i++) {
+    const r = await request(broker, 'POST', '/v1/login',
+      { body: { user: 'newbie', password: 'not the password', otp: '000000' } });
+    assert.ok(r.status === 401 || r.status === 429, JSON.stringify(r.body));
+  }
+  await openTab(page, 'users', 'admin-users');
+  assert.equal(await userState(page, 'newbie'), 'blocked');
+  const row = page.locator('#admin-users tbody tr[data-name="newbie"]');
+  assert.equal(await row.getByRole('button', { name: 'Lock', exact: true }).count(), 0);
+  await rowAction(page, 'admin-users', 'name', 'newbie', 'Unlock', 'newbie unlocked');
+  assert.equal(await userState(page, 'newbie'), 'active');
+  // The password is looked at again (a wrong code is the next refusal).
+  const l = await request(broker, 'POST', '/v1/login',
+    { body: { user: 'newbie', password: PASSWORD, otp: 'x' } });
+  assert.equal(l.status, 401, JSON.stringify(l.body));
+  assert.equal(l.body.error.code, 'invalid_otp');
+});
+
 test('a bot added on the page works with the token shown once; removed, its token is refused', async () => {
   const { page } = adminPage;
   await openTab(page, 'bots', 'admin-bots');

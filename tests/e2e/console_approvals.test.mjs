@@ -175,6 +175,13 @@ test('a second user approves a bot call in the console; a denial fails the next;
   const again = exec(bot, 'echo denied-in-console');
   const id2 = await cardFor(page, 'echo denied-in-console');
   const c2 = card(page, id2);
+  // The API takes 511 bytes of reason: 300 two-byte letters are refused
+  // on the page, and nothing is sent.
+  const denials = auditEvents(broker, 'approval.denied').length;
+  await c2.getByLabel('Reason (for a denial)').fill('é'.repeat(300));
+  await c2.getByRole('button', { name: 'Deny' }).click();
+  await c2.getByText(/The reason is too long: at most 511 bytes/).waitFor();
+  assert.equal(auditEvents(broker, 'approval.denied').length, denials);
   await c2.getByLabel('Reason (for a denial)').fill('not during the freeze');
   await c2.getByRole('button', { name: 'Deny' }).click();
   await c2.getByText('Denied: the call fails and nothing runs.').waitFor();

@@ -184,6 +184,16 @@ test('the list shows the recording; it plays in the page at 8x, pauses, seeks by
   assert.match(await page.textContent('#player-time'), /^0:00 \//);
   // The slider says its time in words to assistive technology.
   assert.match(await page.getAttribute('#player-seek', 'aria-valuetext'), /^0:00 of 0:0\d$/);
+  // An arrow moves 5 s (or to the end, if nearer), not a hundredth.
+  await page.keyboard.press('ArrowRight');
+  assert.equal(Number(await page.$eval('#player-seek', (e) => e.value)), Math.min(5, Number(total)));
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(Number(await page.$eval('#player-seek', (e) => e.value)), 0);
+  // The recorded terminal is no keyboard trap: Tab leaves it.
+  await page.focus('#player-term .xterm-helper-textarea');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.classList.contains('xterm-helper-textarea')),
+    false);
 
   // The reads are on record as the API's.
   assert.ok(auditEvents(broker, 'recording.read').some((e) => e.actor === 'user:dev'
@@ -206,6 +216,13 @@ test('the player drops typed input and shortens long pauses', async () => {
   }, cast);
   assert.deepEqual(parsed, { width: 40, height: 10, title: '', capped: 1,
     events: [[0.5, 'o', 'a'], [2.5, 'o', 'b'], [3, 'r', '50x12']] });
+  // A header asking for a huge terminal gets at most 1000 x 500.
+  const huge = await page.evaluate(async (text) => {
+    const m = await import('/assets/js/player.js');
+    const c = m.parseCast(text);
+    return [c.width, c.height];
+  }, JSON.stringify({ version: 2, width: 5000, height: 3000 }));
+  assert.deepEqual(huge, [1000, 500]);
 });
 
 test('a plain user lists only their own recording; an auditor every one', async () => {

@@ -8,7 +8,8 @@
 // what the session showed); typing alone keeps the web session from
 // idling out; a file goes up and another comes down through
 // /ws/file and the one-time link, byte for byte; logout closes every tab;
-// an auditor gets no Connect; no CSP violation anywhere.
+// closing a tab closes its held file call; an auditor gets no Connect; no
+// CSP violation anywhere.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -94,11 +95,14 @@ before(async () => {
     + `  tools: [file_read, file_write]\n  paths: ["${root}/**"]\n`);
   applyRole(broker, 'kind: role\nname: auditor\noptions:\n  auditor: true\n');
   applyRole(broker, 'kind: role\nname: lister\nallow:\n  tools: [list_hosts]\n');
+  applyRole(broker, `kind: role\nname: files-stepup\nallow:\n  hosts: {env: staging}\n  logins: [${host.sshd.user}]\n`
+    + `  tools: [file_read]\n  paths: ["${root}/**"]\noptions:\n  mfa: per_call\n`);
   applyRole(broker, `kind: role\nname: term-stepup\nallow:\n  hosts: {env: staging}\n  logins: [${host.sshd.user}]\n`
     + '  tools: [ssh_shell]\noptions:\n  mfa: per_call\n');
   users.tess = await enrolUser(broker, 'tess', 'term,files', PASSWORD);
   users.audra = await enrolUser(broker, 'audra', 'auditor', PASSWORD);
   users.hank = await enrolUser(broker, 'hank', 'lister,term-stepup', PASSWORD);
+  users.fred = await enrolUser(broker, 'fred', 'lister,term-stepup,files-stepup', PASSWORD);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 });
 
@@ -306,21 +310,29 @@ test('logout closes every terminal', async () => {
   await ctx.close();
 });
 
+// Connects on the Hosts view of page as the sshd's user, for a user whose
+// session is held for a step-up; resolves the tab's panel once it says so.
+async function heldTab(page) {
+  await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+  await page.getByLabel('Login on web1').fill(host.sshd.user);
+  await page.getByRole('button', { name: 'Connect to web1' }).click();
+  const panel = page.locator('.term-panel:not([hidden])');
+  await panel.locator('.term-state', { hasText: 'Waiting for approval or an MFA step-up' }).waitFor();
+  return panel;
+}
+
 test('a session held for an MFA step-up shows the broker\'s message and page; the code releases it', async () => {
   await awayFromStepEdge();
   const s = await signIn('hank');
   try {
     const { page } = s;
-    await page.getByRole('heading', { name: 'Hosts' }).waitFor();
-    await page.getByLabel('Login on web1').fill(host.sshd.user);
-    await page.getByRole('button', { name: 'Connect to web1' }).click();
-    const panel = page.locator('.term-panel:not([hidden])');
-    await panel.locator('.term-state', { hasText: 'Waiting for approval or an MFA step-up' }).waitFor();
+    const panel = await heldTab(page);
     assert.equal(await page.getByRole('tab').getAttribute('data-state'), 'held');
     const held = panel.locator('.term-held');
     assert.match(await held.textContent(), /step-up/i);
     const href = await held.getByRole('link', { name: 'Open the approval page' }).getAttribute('href');
-    assert.match(href, new RegExp(`^${broker.url}/#/approvals/[0-9a-f]+$`));
+    // A link in this page (the tabs outlive the navigation), made by the page.
+    assert.match(href, /^#\/approvals\/[0-9a-f]+$/);
     // The login used this step's code: the next one steps up.
     await held.getByLabel('One-time code').fill(totp(users.hank, step() + 1));
     await held.getByRole('button', { name: 'Step up' }).click();
@@ -329,6 +341,33 @@ test('a session held for an MFA step-up shows the broker\'s message and page; th
     assert.deepEqual(await run(page, panel, 'echo u""p'), ['up']);
     const allowed = auditEvents(broker, 'tool.ssh_shell').filter((e) => e.actor === 'user:hank');
     assert.equal(allowed.at(-1).outcome, 'allowed');
+    await assertNoViolations(s);
+  } finally {
+    await s.ctx.close();
+  }
+});
+
+test('closing a tab closes its held file call\'s socket', async () => {
+  const s = await signIn('fred');
+  const files = [];
+  s.page.on('websocket', (ws) => {
+    if (new URL(ws.url()).pathname === '/ws/file') files.push(ws);
+  });
+  try {
+    const { page } = s;
+    const panel = await heldTab(page);
+    await panel.locator('summary').click();
+    await panel.getByLabel('Remote file to download').fill(`${root}/held.txt`);
+    await panel.getByRole('button', { name: 'Download', exact: true }).click();
+    const status = panel.locator('.term-file-status');
+    const link = status.getByRole('link', { name: 'Open the approval page' });
+    await link.waitFor();
+    assert.match(await link.getAttribute('href'), /^#\/approvals\/[0-9a-f]+$/);
+    assert.equal(files.length, 1);
+    assert.equal(files[0].isClosed(), false);
+    await page.getByRole('button', { name: /^Close the terminal/ }).click();
+    assert.equal(await page.getByRole('tab').count(), 0);
+    await until(() => files[0].isClosed(), 'the file call\'s socket closed with its tab');
     await assertNoViolations(s);
   } finally {
     await s.ctx.close();

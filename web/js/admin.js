@@ -157,7 +157,8 @@ async function usersView(body, status) {
     const { users } = await api('GET', '/v1/users');
     table.tBodies[0].replaceChildren();
     for (const u of users) {
-      const list = [u.state === 'locked'
+      // Unlock lifts a lock and a block (too many failed sign-ins) alike.
+      const list = [u.state === 'locked' || u.state === 'blocked'
         ? ['Unlock', () => verb('/v1/users/unlock', u.name, `${u.name} unlocked`)]
         : ['Lock', () => verb('/v1/users/lock', u.name,
           `${u.name} locked; their sessions are revoked`), `Lock ${u.name}?`]];

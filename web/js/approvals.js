@@ -16,6 +16,11 @@ import { api } from './api.js';
 import { addRow, dataTable, el, errorLine, heading, when } from './dom.js';
 
 const POLL_MS = 3000;
+// Polls stop after this long without a key or pointer press on the page
+// (each poll keeps the web session alive; an idle page should not).
+const IDLE_MS = 10 * 60 * 1000;
+// The API's limit on a denial's reason, in UTF-8 bytes.
+const REASON_BYTES = 511;
 // How long a card tells the answer given in it before it goes.
 const DONE_MS = 10000;
 // The grant windows offered, in seconds, up to the call's grant_max_s.
@@ -69,7 +74,7 @@ function answerForm(a, onAnswer) {
     }
     form.append(el('p', {}, el('label', { htmlFor: grant.id, textContent: 'Approve for' }), ' ', grant));
   }
-  const reason = el('input', { id: `${idp}-reason`, name: 'reason', maxLength: 500 });
+  const reason = el('input', { id: `${idp}-reason`, name: 'reason', maxLength: REASON_BYTES });
   form.append(el('p', {}, el('label', { htmlFor: reason.id, textContent: 'Reason (for a denial)' }),
     ' ', reason));
   const approve = el('button', { type: 'submit',
@@ -110,7 +115,13 @@ function answerForm(a, onAnswer) {
   deny.addEventListener('click', () => {
     clearErrors();
     const body = { id: a.id };
-    if (reason.value.trim()) body.reason = reason.value.trim();
+    const why = reason.value.trim();
+    if (new TextEncoder().encode(why).length > REASON_BYTES) {
+      form.append(errorLine(`The reason is too long: at most ${REASON_BYTES} bytes `
+        + '(fewer characters outside ASCII).'));
+      return;
+    }
+    if (why) body.reason = why;
     send('/v1/approvals/deny', body, 'Denied: the call fails and nothing runs.');
   });
   return form;
@@ -246,12 +257,41 @@ export async function approvalsView(root, args = []) {
     }
   };
 
+  // Polls while the page is seen and used: none while the tab is hidden,
+  // and after IDLE_MS without a key or pointer press, none until asked.
+  let lastInput = Date.now();
+  let paused = false;
+  const resume = el('button', { type: 'button', id: 'approvals-resume',
+    textContent: 'Polling paused while you were away: refresh' });
+  const pausedLine = el('p', { id: 'approvals-paused', className: 'notice', hidden: true }, resume);
+  status.after(pausedLine);
+  const onInput = () => { lastInput = Date.now(); };
+  resume.addEventListener('click', () => {
+    paused = false;
+    lastInput = Date.now();
+    pausedLine.hidden = true;
+    refresh();
+  });
+  const poll = () => {
+    if (paused || document.hidden) return;
+    if (Date.now() - lastInput > IDLE_MS) {
+      paused = true;
+      pausedLine.hidden = false;
+      return;
+    }
+    refresh();
+  };
+
   await refresh();
-  const poll = setInterval(refresh, POLL_MS);
+  document.addEventListener('keydown', onInput, true);
+  document.addEventListener('pointerdown', onInput, true);
+  const timer = setInterval(poll, POLL_MS);
   const clock = setInterval(tick, 1000);
   return () => {
     gone = true;
-    clearInterval(poll);
+    clearInterval(timer);
     clearInterval(clock);
+    document.removeEventListener('keydown', onInput, true);
+    document.removeEventListener('pointerdown', onInput, true);
   };
 }

@@ -57,9 +57,12 @@ function filterQuery(form) {
   return q;
 }
 
+// Shows the chain's state in p; nothing once p is off the page (the view
+// was left while the verify ran).
 async function showChain(p) {
   try {
     const v = await api('GET', '/v1/audit/verify');
+    if (!p.isConnected) return;
     if (v.ok) {
       p.className = 'chain chain-ok';
       p.textContent = `Chain verified up to #${v.head_seq}, head sha256:${v.head_hash}`;
@@ -70,6 +73,7 @@ async function showChain(p) {
     p.dataset.firstBad = v.ok ? '' : String(v.first_bad);
     p.hidden = false;
   } catch (err) {
+    if (!p.isConnected) return;
     if (err instanceof ApiError && err.status === 403) {
       p.hidden = true; // only auditors and administrators verify
       return;
@@ -161,6 +165,8 @@ export async function auditView(root) {
   let newest = 0;       // the newest seq shown
   let socket = null;    // the live tail, when open
   let left = false;     // the view was left: nothing opens any more
+  let loads = 0;        // the loads asked for: only the last one's answer shows
+  let tailFrom = null;  // since for the tail when no event is shown, or null
 
   function liveSays(state, text) {
     liveStatus.dataset.state = state;
@@ -190,6 +196,7 @@ export async function auditView(root) {
     }
     const filter = Object.fromEntries(query);
     if (newest) filter.since = newest;
+    else if (tailFrom !== null) filter.since = tailFrom;
     const ws = tailSocket();
     let count = 0;
     let why = '';
@@ -226,21 +233,34 @@ export async function auditView(root) {
     };
   }
 
+  // The buttons that ask for a page, off while one loads.
+  function busy(on) {
+    for (const b of [apply, prev, next]) b.disabled = on;
+  }
+
   async function load() {
     stopLive();
+    const mine = ++loads;
     const q = new URLSearchParams(query);
     q.set('order', 'desc');
     q.set('limit', String(PAGE));
     if (before) q.set('before', String(before));
     status.textContent = 'Loading…';
+    busy(true);
     let page;
     try {
       page = await api('GET', `/v1/audit?${q}`);
     } catch (err) {
+      if (mine !== loads || left) return;
+      busy(false);
+      prev.disabled = stack.length === 0;
+      next.disabled = true;
       status.className = 'error';
       status.textContent = err.message;
       return;
     }
+    if (mine !== loads || left) return;
+    busy(false);
     status.className = '';
     body.replaceChildren();
     for (const ev of page.events) addEvent(body, detail, ev);
@@ -251,6 +271,9 @@ export async function auditView(root) {
     prev.disabled = stack.length === 0;
     next.disabled = !page.more;
     next.dataset.before = String(page.next);
+    // The newest page with no event: the tail starts from the beginning,
+    // so that an event logged between the GET and the socket still shows.
+    tailFrom = !before && !page.events.length && !page.more ? 0 : null;
     startLive();
   }
 
@@ -290,7 +313,9 @@ export async function auditView(root) {
 
   live.addEventListener('change', startLive);
 
-  await Promise.all([showChain(chain), load()]);
+  // The full verify may take long: the view does not wait for it.
+  showChain(chain);
+  await load();
   return () => {
     left = true;
     stopLive();

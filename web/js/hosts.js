@@ -10,7 +10,13 @@ import { attachTerminals, detachTerminals, openTerminal } from './terminals.js';
 
 const COLUMNS = [['name', 'Name'], ['kind', 'Kind'], ['labels', 'Labels'], ['online', 'Online'],
   ['seen', 'Last seen'], ['connect', 'Terminal']];
+// The login last typed in a Connect form (the next form offers it).
 let lastLogin = '';
+
+// Forgets what the user typed (logout).
+export function resetHosts() {
+  lastLogin = '';
+}
 
 function labels(h) {
   const span = el('span');
@@ -39,14 +45,18 @@ function connectForm(root, h) {
 }
 
 export async function hostsView(root) {
-  root.replaceChildren(heading('Hosts'));
+  // The list's place, in the view from the start: an answer that comes
+  // after another view replaced this one fills a box on no page.
+  const box = el('div');
+  root.replaceChildren(heading('Hosts'), box);
   const [{ hosts }, me] = await Promise.all([api('GET', '/v1/hosts'),
     api('GET', '/v1/web/session')]);
+  if (!box.isConnected) return null;
   const mayConnect = me.admin || !me.auditor;
   if (!hosts.length) {
-    root.append(el('p', { textContent: 'No host you may use is known yet.' }));
+    box.append(el('p', { textContent: 'No host you may use is known yet.' }));
   } else {
-    root.append(dataTable('hosts', COLUMNS, hosts.map((h) => ({
+    box.append(dataTable('hosts', COLUMNS, hosts.map((h) => ({
       name: h.name,
       kind: h.kind || '',
       labels: labels(h),

@@ -19,8 +19,14 @@ function showError(el, err) {
   el.hidden = false;
 }
 
-// Shows the form; resolves with the session once a login succeeds.
+// The form's promise while it waits for a login, or null.
+let waiting = null;
+
+// Shows the form; resolves with the session once a login succeeds. A call
+// while the form waits gets the same promise (one submit listener, one
+// POST per submit).
 export function loginView() {
+  if (waiting) return waiting;
   const section = document.getElementById('login');
   const form = document.getElementById('login-form');
   const error = document.getElementById('login-error');
@@ -29,7 +35,7 @@ export function loginView() {
   error.hidden = true;
   form.reset();
   document.getElementById('login-user').focus();
-  return new Promise((resolve) => {
+  waiting = new Promise((resolve) => {
     const onSubmit = async (ev) => {
       ev.preventDefault();
       const f = new FormData(form);
@@ -42,6 +48,7 @@ export function loginView() {
         form.removeEventListener('submit', onSubmit);
         form.reset();
         section.hidden = true;
+        waiting = null;
         resolve(session);
       } catch (err) {
         showError(error, err);
@@ -54,4 +61,5 @@ export function loginView() {
     };
     form.addEventListener('submit', onSubmit);
   });
+  return waiting;
 }

@@ -14,6 +14,11 @@ import { el } from './dom.js';
 const IDLE_CAP = 2;                 // seconds
 const SPEEDS = [0.5, 1, 2, 4, 8];
 const TICK_MS = 50;
+// The largest terminal a recording may ask for (its header or a resize).
+const MAX_COLS = 1000;
+const MAX_ROWS = 500;
+// What an arrow key on the position slider moves, in seconds.
+const SEEK_STEP = 5;
 
 // xterm.css once per page (index.html may already link it).
 function ensureStyle() {
@@ -53,8 +58,8 @@ export function parseCast(text) {
     events.push([clock, e[1], e[2]]);
   }
   return {
-    width: Number(head.width) > 0 ? Number(head.width) : 80,
-    height: Number(head.height) > 0 ? Number(head.height) : 24,
+    width: Number(head.width) >= 1 ? Math.min(MAX_COLS, Math.floor(Number(head.width))) : 80,
+    height: Number(head.height) >= 1 ? Math.min(MAX_ROWS, Math.floor(Number(head.height))) : 24,
     title: typeof head.title === 'string' ? head.title : '',
     events,
     capped,
@@ -67,10 +72,11 @@ export function clock(s) {
   return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;
 }
 
-// "120x40" as [120, 40], or null.
+// "120x40" as [120, 40] (at most MAX_COLS x MAX_ROWS), or null.
 function size(data) {
   const m = /^(\d{1,4})x(\d{1,4})$/.exec(data);
-  return m && Number(m[1]) > 0 && Number(m[2]) > 0 ? [Number(m[1]), Number(m[2])] : null;
+  return m && Number(m[1]) > 0 && Number(m[2]) > 0
+    ? [Math.min(MAX_COLS, Number(m[1])), Math.min(MAX_ROWS, Number(m[2]))] : null;
 }
 
 // A player of the recording text (asciicast v2), appended to parent (in
@@ -180,9 +186,20 @@ export function castPlayer(parent, text, { running = false } = {}) {
     timer = setInterval(tick, TICK_MS);
   });
   seek.addEventListener('input', () => seekTo(Number(seek.value)));
+  // The slider's steps are hundredths: arrows move SEEK_STEP seconds,
+  // Home and End go to the ends.
+  seek.addEventListener('keydown', (e) => {
+    const to = { ArrowLeft: pos - SEEK_STEP, ArrowDown: pos - SEEK_STEP,
+      ArrowRight: pos + SEEK_STEP, ArrowUp: pos + SEEK_STEP, Home: 0, End: total }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    seekTo(to);
+  });
 
   parent.append(node);
   term.open(screen);
+  // The terminal takes no input: Tab leaves it (no keyboard trap).
+  term.attachCustomKeyEventHandler((e) => e.key !== 'Tab');
   show();
   return {
     title: cast.title,

@@ -17,6 +17,11 @@ const ID = /^[0-9a-f]{32}$/;
 // opened from there (its host, login, who, whether it still runs).
 const seen = new Map();
 
+// Forgets the list shown (logout).
+export function resetRecordings() {
+  seen.clear();
+}
+
 function length(r) {
   if (!r.ended_at) return 'running';
   return clock(Math.max(0, r.ended_at - r.started_at));

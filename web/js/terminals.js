@@ -121,12 +121,17 @@ function exitText(m) {
   return `exit status ${m.status}`;
 }
 
+// The link to the Approvals view of held call m, in this page (the tabs
+// outlive the navigation); built here, not taken from the message.
+function approvalLink(m) {
+  return el('a', { href: `#/approvals/${encodeURIComponent(m.id)}`,
+    textContent: 'Open the approval page' });
+}
+
 // The call waits for a person: the broker's message, the page to answer
 // it, and for a step-up of one's own a field for the code.
 function showHeld(t, m) {
-  const link = el('a', { href: m.url, target: '_blank', rel: 'noopener',
-    textContent: 'Open the approval page' });
-  t.held.replaceChildren(el('span', { textContent: `${m.message} ` }), link);
+  t.held.replaceChildren(el('span', { textContent: `${m.message} ` }), approvalLink(m));
   if (m.self_stepup) t.held.append(stepUpForm(m.id));
   t.held.hidden = false;
 }
@@ -204,7 +209,8 @@ function connect(t) {
 export function openTerminal(root, host, login) {
   attachTerminals(root);
   const n = ++serial;
-  const t = { host, login, state: '' };
+  // files: the tab's /ws/file sockets, closed with it; gone: closed.
+  const t = { host, login, state: '', files: new Set(), gone: false };
   // A second tab on the same host and login is told apart by its number.
   const same = tabs.filter((o) => o.host === host && o.login === login).length;
   t.button = el('button', { type: 'button', id: `term-tab-${n}`, className: 'term-tab',
@@ -245,7 +251,10 @@ function closeTab(t) {
   if (i < 0) return;
   const wasShown = shown() === t;
   t.state = 'closed';
+  t.gone = true;
   if (t.ws && t.ws.readyState <= WebSocket.OPEN) t.ws.close(1000);
+  for (const ws of t.files) ws.close(1000);
+  t.files.clear();
   t.term.dispose();
   t.button.remove();
   t.panel.remove();
@@ -259,11 +268,19 @@ function closeTab(t) {
 
 // ---- files: file_read and file_write with transfer "link" ----
 
-// One call of tool over /ws/file: resolves with the broker's "result"
-// (its link), rejects with its "error"; a held call shows in status.
-function fileCall(tool, args, status) {
+// One call of tool over /ws/file for tab t: resolves with the broker's
+// "result" (its link), rejects with its "error" or when the tab closes
+// (the socket is the tab's, closed with it); a held call shows in the
+// tab's file status.
+function fileCall(t, tool, args) {
   return new Promise((resolve, reject) => {
+    if (t.gone) {
+      reject(new Error('the terminal was closed'));
+      return;
+    }
     const ws = socket('file');
+    const status = t.fileStatus;
+    t.files.add(ws);
     let done = false;
     ws.addEventListener('open', () => ws.send(JSON.stringify({ tool, ...args })));
     ws.addEventListener('message', (e) => {
@@ -274,8 +291,7 @@ function fileCall(tool, args, status) {
         return;
       }
       if (m.type === 'held') {
-        status.replaceChildren(`${m.message} `, el('a', { href: m.url, target: '_blank',
-          rel: 'noopener', textContent: 'Open the approval page' }));
+        status.replaceChildren(`${m.message} `, approvalLink(m));
       } else if (m.type === 'result' || m.type === 'error') {
         done = true;
         ws.close(1000);
@@ -284,6 +300,7 @@ function fileCall(tool, args, status) {
       }
     });
     ws.addEventListener('close', (e) => {
+      t.files.delete(ws);
       if (!done) reject(new Error(`the connection closed (${e.code})`));
     });
   });
@@ -305,14 +322,15 @@ async function upload(t, file, remote) {
       + `${mib(FILE_MAX)} (ztctl cp has no such limit)`);
   }
   const path = remote.endsWith('/') ? remote + file.name : remote;
-  const m = await fileCall('file_write', { host: t.host, login: t.login, path }, t.fileStatus);
+  const m = await fileCall(t, 'file_write', { host: t.host, login: t.login, path });
+  if (t.gone) throw new Error('the terminal was closed');
   const r = await apiPut(linkPath(m), file);
   return `Uploaded ${r.bytes} bytes to ${r.resolved} (SHA-256 ${r.sha256}).`;
 }
 
 async function download(t, remote) {
-  const m = await fileCall('file_read', { host: t.host, login: t.login, path: remote },
-    t.fileStatus);
+  const m = await fileCall(t, 'file_read', { host: t.host, login: t.login, path: remote });
+  if (t.gone) throw new Error('the terminal was closed');
   const path = linkPath(m); // taken or not, the link expires by itself
   if (m.size > FILE_MAX) {
     throw new Error(`${remote} is ${mib(m.size)}; the console downloads at most `
@@ -325,6 +343,7 @@ async function download(t, remote) {
     if (err instanceof TypeError) throw new Error('the download was cut short');
     throw err;
   }
+  if (t.gone) throw new Error('the terminal was closed');
   saveBlob(blob, remote.slice(remote.lastIndexOf('/') + 1) || 'download');
   return `Downloaded ${blob.size} bytes of ${m.resolved}.`;
 }
