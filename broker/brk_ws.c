@@ -74,6 +74,8 @@ struct brk_ws {
 	uint8_t in[IN_MAX];            /* received, not yet read */
 	size_t in_len;
 	int ended, close_sent;
+	int64_t heard_ms;              /* when the client last sent anything */
+	int64_t ping_ms;               /* when the ping in flight went, or 0 */
 };
 
 /* ---- the registry ---- */
@@ -328,6 +330,24 @@ static int take_frame(struct brk_ws *ws, struct ws_event *ev, size_t *used)
 	}
 }
 
+/* Keeps a quiet connection honest: after BRK_WS_IDLE_MS without a byte
+ * from the client, a ping; no byte BRK_WS_PONG_MS after it, and the client
+ * is taken for gone (a vanished peer is otherwise noticed only when
+ * something is sent to it). 0, or ZT_ERR_NET once it ended. */
+static int keepalive(struct brk_ws *ws, int64_t now)
+{
+	if (ws->ping_ms == 0 && now - ws->heard_ms >= BRK_WS_IDLE_MS) {
+		ws->ping_ms = now;
+		(void)send_frame(ws, WS_OP_PING, "zt", 2);
+	} else if (ws->ping_ms != 0 && now - ws->ping_ms >= BRK_WS_PONG_MS) {
+		log_info("%s: a WebSocket client answered no ping in %d s: closed",
+		    ws->who.actor, BRK_WS_PONG_MS / 1000);
+		brk_ws_close(ws, WS_CLOSE_GOING_AWAY, "no answer to ping");
+		ws->ended = 1;
+	}
+	return brk_ws_ended(ws) ? ZT_ERR_NET : 0;
+}
+
 int brk_ws_recv(struct brk_ws *ws, int ms, struct ws_event *ev)
 {
 	int64_t deadline = net_mono_ms() + (ms > 0 ? ms : 0);
@@ -335,11 +355,11 @@ int brk_ws_recv(struct brk_ws *ws, int ms, struct ws_event *ev)
 	for (;;) {
 		struct pollfd p = { .fd = ws->fd, .events = POLLIN };
 		size_t used;
-		int64_t left;
+		int64_t left, now = net_mono_ms();
 		ssize_t n;
 		int r;
 
-		if (brk_ws_ended(ws)) {
+		if (brk_ws_ended(ws) || keepalive(ws, now) != 0) {
 			return ZT_ERR_NET;
 		}
 		if (ws->in_len > 0) {
@@ -350,16 +370,24 @@ int brk_ws_recv(struct brk_ws *ws, int ms, struct ws_event *ev)
 				continue;
 			}
 		}
-		left = deadline - net_mono_ms();
-		if (poll(&p, 1, left > 0 ? (int)left : 0) == 0) {
-			return 0;
+		/* A long wait wakes each second for the keepalive. */
+		left = deadline - now;
+		if (poll(&p, 1, left > 1000 ? 1000 : left > 0 ? (int)left : 0) == 0) {
+			if (net_mono_ms() >= deadline) {
+				return 0;
+			}
+			continue;
 		}
 		n = read(ws->fd, ws->in + ws->in_len, sizeof(ws->in) - ws->in_len);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 			ws->ended = 1;          /* the client is gone */
 			return ZT_ERR_NET;
 		}
-		ws->in_len += n > 0 ? (size_t)n : 0;
+		if (n > 0) {
+			ws->in_len += (size_t)n;
+			ws->heard_ms = net_mono_ms();
+			ws->ping_ms = 0;
+		}
 	}
 }
 
@@ -494,6 +522,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
 		ws->urh = urh;
 		memcpy(ws->in, extra, extra_len);
 		ws->in_len = extra_len;
+		ws->heard_ms = net_mono_ms();
 		(void)fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
 		ok = enlist(ws->reg, ws) == 0;
 	}

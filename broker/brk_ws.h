@@ -60,6 +60,11 @@ struct brk_wss;
 /* At most this many of them are one identity's (429 past it): a person's
  * tabs and forwarded connections, an agent's tails, never all of them. */
 #define BRK_WS_PER_ACTOR 64
+/* A connection quiet this long is pinged; one that then stays silent this
+ * long after the ping is closed (1001): a client that vanished without a
+ * close (a crash, a dropped network) gives its slot back. */
+#define BRK_WS_IDLE_MS 20000
+#define BRK_WS_PONG_MS 20000
 
 /* ---- the registry and the HTTP side (brk_http.c) ---- */
 

@@ -16,7 +16,7 @@ import {
 } from './lib/console.mjs';
 import {
   admin, applyRole, auditEvents, botToken, enrolUser, joinToken, request, sshHostKey,
-  startAgent, startBroker, step, stopChecked, tmpdir, totp, wsHandshake,
+  startAgent, startBroker, step, stopChecked, tmpdir, totp, until, wsHandshake,
 } from './lib/zt.mjs';
 
 const PASSWORD = 'a long console test password';
@@ -311,6 +311,18 @@ test('one identity holds at most 64 WebSockets; a bot holding an auditor role op
     // Another identity is not held back by it.
     const other = await wsHandshake(broker, '/ws/audit', bearer(botToken(broker, 'other', { roles: 'viewer' })));
     assert.equal(other.status, 101);
+    // A client that vanished gives its slot back: this tail has its filter
+    // (a masked text frame), which nothing matches, so nothing is sent to
+    // it; the broker pings it after 20 quiet seconds, finds the peer gone
+    // and ends it (without the ping, only libmicrohttpd's own 30 s
+    // timeout would, and a peer that sent no FIN would stay).
+    const gone = held.pop();
+    const filter = Buffer.from(JSON.stringify({ type: 'no.such.type' }));
+    gone.write(Buffer.concat([Buffer.from([0x81, 0x80 | filter.length, 0, 0, 0, 0]), filter]));
+    await new Promise((r) => setTimeout(r, 500));
+    gone.destroy();
+    await until(async () => (await wsHandshake(broker, '/ws/audit', bearer(tailer))).status === 101,
+      'a slot freed by a vanished client', 27000);
   } finally {
     for (const sock of held) sock.destroy();
   }
