@@ -20,12 +20,6 @@ const MAX_ROWS = 500;
 // What an arrow key on the position slider moves, in seconds.
 const SEEK_STEP = 5;
 
-// xterm.css once per page (index.html may already link it).
-function ensureStyle() {
-  if (document.querySelector('link[rel="stylesheet"][href$="vendor/xterm.css"]')) return;
-  document.head.append(el('link', { rel: 'stylesheet', href: '/assets/vendor/xterm.css' }));
-}
-
 // The recording's text as {width, height, title, events: [[t, code, data]],
 // capped} with t on the played clock (long pauses shortened). A line that
 // does not parse (the end of a running recording) is skipped.
@@ -83,7 +77,6 @@ function size(data) {
 // the document: the terminal measures itself); running: the session still
 // runs (the player has what existed when it was fetched).
 export function castPlayer(parent, text, { running = false } = {}) {
-  ensureStyle();
   const cast = parseCast(text);
   // The slider's steps are hundredths: the total is the last event's time
   // rounded up to one, so that its end is at or after that event.
