@@ -153,14 +153,14 @@ static cJSON *ok_object(struct brk_resp *resp)
 int brk_apiadmin_authorize(struct brk *b, const struct brk_identity *who,
     struct brk_resp *resp)
 {
-	int r, admin = 0, auditor = 0;
+	int r, admin = 0;
 
 	if (who->kind == STORE_BOT) {
 		brk_resp_error(resp, 403, "forbidden", "bot %s may not administer the broker: bots "
 		    "never mint join tokens or change policy, whatever their roles say", who->name);
 		return ZT_ERR_DENIED;
 	}
-	if ((r = brk_policy_rights(b->roles, who->roles, &admin, &auditor)) != 0) {
+	if ((r = brk_policy_administers(b->roles, who->kind, who->roles, &admin, NULL)) != 0) {
 		log_error("cannot load the roles of %s: %s", who->name, zt_strerror(r));
 		brk_resp_error(resp, 500, "internal", "internal error");
 		return r;

@@ -159,13 +159,26 @@ int brk_policy_rights(struct brk_roles *rc, const char *roles, int *admin, int *
 	return 0;
 }
 
+int brk_policy_administers(struct brk_roles *rc, enum store_principal kind, const char *roles,
+    int *yes, int *auditor)
+{
+	int admin = 0, aud = 0, r;
+
+	r = brk_policy_rights(rc, roles, &admin, &aud);
+	*yes = admin && kind == STORE_USER;
+	if (auditor != NULL) {
+		*auditor = aud;
+	}
+	return r;
+}
+
 int brk_policy_auditor(struct brk_roles *rc, enum store_principal kind, const char *roles,
     int *yes)
 {
 	int admin = 0, auditor = 0, r;
 
-	r = brk_policy_rights(rc, roles, &admin, &auditor);
-	*yes = r == 0 && (auditor || (admin && kind == STORE_USER));
+	r = brk_policy_administers(rc, kind, roles, &admin, &auditor);
+	*yes = auditor || admin;
 	return r;
 }
 

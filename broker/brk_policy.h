@@ -56,6 +56,12 @@ int brk_policy_session_ttl(struct brk_roles *rc, const char *roles, int64_t cap,
  * rule (brk_policy_auditor; bots never administer). 0, or brk_policy_load's
  * error (both 0). */
 int brk_policy_rights(struct brk_roles *rc, const char *roles, int *admin, int *auditor);
+/* Whether an identity of kind holding roles administers the broker: *yes
+ * is 1 for a user holding a role that says options.admin: true, never for
+ * a bot, whatever its roles say. auditor (may be NULL) gets whether one of
+ * the roles is an auditor role. 0 or brk_policy_load's error (both 0). */
+int brk_policy_administers(struct brk_roles *rc, enum store_principal kind, const char *roles,
+    int *yes, int *auditor);
 /* Whether an identity of kind holding roles reads the audit log and every
  * recording of a session: *yes is 1 for a holder of an auditor role (a
  * user, or a bot exporting the audit log), and for a user who administers

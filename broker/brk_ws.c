@@ -459,11 +459,12 @@ static int refuse_auditor(struct wreq *wr)
 	if (!wr->route->host) {
 		return 0;
 	}
-	if ((r = brk_policy_rights(wr->b->roles, wr->who.roles, &admin, &auditor)) != 0) {
+	if ((r = brk_policy_administers(wr->b->roles, wr->who.kind, wr->who.roles, &admin,
+	    &auditor)) != 0) {
 		brk_resp_error(&wr->resp, 500, "internal", "internal error");
 		return r;
 	}
-	if (auditor && !(admin && wr->who.kind == STORE_USER)) {  /* bots never administer */
+	if (auditor && !admin) {
 		brk_resp_error(&wr->resp, 403, "forbidden", "%s holds an auditor role: auditors "
 		    "review sessions and open none", wr->who.actor);
 		/* Best effort (aud_event.c): the refusal goes out either way. */
