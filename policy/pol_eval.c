@@ -332,6 +332,7 @@ static void decide_by(struct pol_decision *out, const struct pol_role *role, int
 	out->allow = allow;
 	out->max_job_s = allow ? pol_role_max_job(role) : 0;
 	out->record_input = allow && pol_role_record_input(role);
+	out->redact_input = allow && pol_role_redact_input(role);
 	snprintf(out->role, sizeof(out->role), "%s", role->name);
 	rule_add(out, allow ? "allow: role " : "deny: role ");
 	rule_add(out, role->name);

@@ -133,6 +133,9 @@ struct pol_decision {
 	/* When allow: 1 if the deciding role says options.record_input (a
 	 * terminal session records what is typed too). */
 	int record_input;
+	/* When allow: 1 if the deciding role says options.redact_input (the
+	 * audit of a desktop input call keeps the input's length only). */
+	int redact_input;
 };
 
 /* Orders two requirement sets from least to most demanding: <0 if a asks

@@ -53,6 +53,8 @@ struct pol_role {
 	int port_forwarding;              /* its value */
 	int record_input_set;             /* options.record_input appeared */
 	int record_input;                 /* its value */
+	int redact_input_set;             /* options.redact_input appeared */
+	int redact_input;                 /* its value */
 };
 
 /* NULL if p is a valid path pattern (pol_role.h), else why not (a static

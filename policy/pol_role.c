@@ -44,10 +44,10 @@ enum { SEC_HOSTS, SEC_LOGINS, SEC_TOOLS, SEC_COMMANDS, SEC_PATHS };
 static const char *const sec_keys[] = { "hosts", "logins", "tools", "commands", "paths",
     NULL };
 enum { OPT_TTL, OPT_ADMIN, OPT_SHELL, OPT_MFA, OPT_MFA_WINDOW, OPT_APPROVAL, OPT_JOB,
-    OPT_AUDITOR, OPT_PORT_FWD, OPT_RECORD_INPUT };
+    OPT_AUDITOR, OPT_PORT_FWD, OPT_RECORD_INPUT, OPT_REDACT_INPUT };
 static const char *const opt_keys[] = { "max_session_ttl", "admin", "shell", "mfa",
     "mfa_window", "approval", "max_job_duration", "auditor", "port_forwarding",
-    "record_input", NULL };
+    "record_input", "redact_input", NULL };
 enum { APPR_BY, APPR_TTL };
 static const char *const appr_keys[] = { "by", "ttl", NULL };
 
@@ -222,13 +222,16 @@ static int key_index(const char *key, const char *const *keys)
 static int unknown_key(struct rp *s, const char *key, const char *where,
     const char *const *keys)
 {
-	char shown[POL_NAME_MAX + 1], expected[128];
+	char shown[POL_NAME_MAX + 1], expected[192];
 	size_t i, len = 0;
 
 	expected[0] = '\0';
-	for (i = 0; keys[i] != NULL; i++) {
-		len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
+	/* Stops at the first key that would not fit (len never passes the end). */
+	for (i = 0; keys[i] != NULL && len < sizeof(expected); i++) {
+		int n = snprintf(expected + len, sizeof(expected) - len, "%s%s",
 		    i > 0 ? ", " : "", keys[i]);
+
+		len = n < 0 ? sizeof(expected) : len + (size_t)n;
 	}
 	safe_copy(shown, sizeof(shown), key);
 	return rp_fail(s, ZT_ERR_INVALID, "unknown key \"%s\" in %s (expected %s)", shown,
@@ -533,7 +536,7 @@ static int rp_word(struct rp *s, const char *what, const char *const *words,
 	return 0;
 }
 
-/* options.admin, auditor, shell, port_forwarding and record_input: true
+/* options.admin, auditor, shell, port_forwarding, record_input and redact_input: true
  * or false. */
 static int rp_bool(struct rp *s, const char *what, int *set, int *val)
 {
@@ -636,6 +639,9 @@ static int opt_value(struct rp *s, int idx, void *arg)
 	case OPT_RECORD_INPUT:
 		return rp_bool(s, "options.record_input", &role->record_input_set,
 		    &role->record_input);
+	case OPT_REDACT_INPUT:
+		return rp_bool(s, "options.redact_input", &role->redact_input_set,
+		    &role->redact_input);
 	default:
 		return rp_approval(s, role);
 	}
@@ -872,6 +878,11 @@ int pol_role_record_input(const struct pol_role *r)
 	return r != NULL && r->record_input;
 }
 
+int pol_role_redact_input(const struct pol_role *r)
+{
+	return r != NULL && r->redact_input;
+}
+
 enum pol_mfa pol_role_mfa(const struct pol_role *r)
 {
 	return r != NULL ? r->mfa : POL_MFA_NONE;
@@ -943,7 +954,8 @@ static int options_json(const struct pol_role *r, cJSON *o)
 
 	if (r->ttl_text == NULL && !r->admin_set && !r->auditor_set && !r->shell_set &&
 	    !r->mfa_set && r->mfa_window_text == NULL && !r->approval &&
-	    r->max_job_text == NULL && !r->port_forwarding_set && !r->record_input_set) {
+	    r->max_job_text == NULL && !r->port_forwarding_set && !r->record_input_set &&
+	    !r->redact_input_set) {
 		return 0;
 	}
 	if ((opt = cJSON_AddObjectToObject(o, "options")) == NULL) {
@@ -962,7 +974,9 @@ static int options_json(const struct pol_role *r, cJSON *o)
 	    (r->port_forwarding_set &&
 	    cJSON_AddBoolToObject(opt, "port_forwarding", r->port_forwarding) == NULL) ||
 	    (r->record_input_set &&
-	    cJSON_AddBoolToObject(opt, "record_input", r->record_input) == NULL)) {
+	    cJSON_AddBoolToObject(opt, "record_input", r->record_input) == NULL) ||
+	    (r->redact_input_set &&
+	    cJSON_AddBoolToObject(opt, "redact_input", r->redact_input) == NULL)) {
 		return ZT_ERR_NOMEM;
 	}
 	if (!r->approval) {

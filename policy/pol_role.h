@@ -39,6 +39,10 @@
  *     record_input: true            # a terminal session this role allows
  *                                   # records what is typed too, not only
  *                                   # what is shown (default false)
+ *     redact_input: true            # the audit of a desktop input call
+ *                                   # (rdp_type, rdp_key) this role allows
+ *                                   # keeps the input's length, not the
+ *                                   # input (default false)
  *
  * Limits: input at most POL_ROLE_MAX bytes, at most POL_MAX_ITEMS entries in
  * each list or map, strings at most POL_MAX_STR bytes and never empty. The
@@ -139,10 +143,12 @@ int pol_role_auditor(const struct pol_role *r);
 int pol_role_port_forwarding(const struct pol_role *r);
 /* 1 if the role says options.record_input: true, else 0 (also for NULL). */
 int pol_role_record_input(const struct pol_role *r);
+/* 1 if the role says options.redact_input: true, else 0 (also for NULL). */
+int pol_role_redact_input(const struct pol_role *r);
 
 /* The role as a JSON object with the same keys as the YAML (for storage and
  * listing; durations stay the text the author wrote, admin, auditor, shell,
- * port_forwarding and record_input JSON booleans, mfa its word as a JSON string). *out is owned by
+ * port_forwarding, record_input and redact_input JSON booleans, mfa its word as a JSON string). *out is owned by
  * the caller (cJSON_Delete). 0, ZT_ERR_INVALID (NULL argument), ZT_ERR_NOMEM. */
 int pol_role_to_json(const struct pol_role *r, cJSON **out);
 

@@ -813,7 +813,7 @@ static const struct bad_case bad_cases[] = {
 	{ "kind: role\nname: x\noptions: {mfa_windw: 5m}\n", ZT_ERR_INVALID,
 	  "t.yaml:3: unknown key \"mfa_windw\" in options (expected max_session_ttl, admin, "
 	  "shell, mfa, mfa_window, approval, max_job_duration, auditor, port_forwarding, "
-	  "record_input)" },
+	  "record_input, redact_input)" },
 	{ "kind: role\nname: x\noptions:\n  record_input: on\n", ZT_ERR_INVALID,
 	  "t.yaml:4: options.record_input must be true or false (unquoted)" },
 	{ "kind: role\nname: x\noptions:\n  auditor: yes\n", ZT_ERR_INVALID,
@@ -1411,11 +1411,12 @@ static void test_max_job(void **state)
 /* options.port_forwarding: parsed as true or false only (unquoted), kept
  * in JSON, and required (besides a matching allow, tools included) for the
  * tool port_forward, in decisions and in tools/list. */
-/* options.record_input: the deciding role's, in the decision. */
+/* options.record_input and redact_input: the deciding role's, in the
+ * decision. */
 static void test_record_input(void **state)
 {
 	static const char REC[] = "kind: role\nname: rec\nallow: {tools: [ssh_shell]}\n"
-	    "options: {record_input: true}\n";
+	    "options: {record_input: true, redact_input: true}\n";
 	static const char PLAIN[] = "kind: role\nname: plain\nallow: {tools: [ssh_shell]}\n";
 	struct pol_request req = { .tool = "ssh_shell", .login = "ubuntu" };
 	struct pol_role *rec = NULL, *plain = NULL, *back = NULL;
@@ -1434,10 +1435,12 @@ static void test_record_input(void **state)
 	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
 	assert_int_equal(d.allow, 1);
 	assert_int_equal(d.record_input, 1);
+	assert_int_equal(d.redact_input, 1);
 	roles[0] = plain;
 	assert_int_equal(pol_decide(roles, 1, &req, &d), 0);
 	assert_int_equal(d.allow, 1);
 	assert_int_equal(d.record_input, 0);
+	assert_int_equal(d.redact_input, 0);
 	/* Stored and read back as JSON, it stays. */
 	assert_int_equal(pol_role_to_json(rec, &j), 0);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "options"),
@@ -1447,6 +1450,7 @@ static void test_record_input(void **state)
 
 		assert_int_equal(pol_role_parse(text, strlen(text), "db", &back, err, sizeof(err)), 0);
 		assert_int_equal(pol_role_record_input(back), 1);
+		assert_int_equal(pol_role_redact_input(back), 1);
 		free(text);
 	}
 	cJSON_Delete(j);
