@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #include "agent/agt_stream.h"
+#include "common/dur.h"
 #include "common/err.h"
 #include "common/name.h"
 #include "common/net.h"
@@ -35,7 +36,8 @@ struct cp {
 	size_t errsz;
 	unsigned char *seen;
 	size_t nnodes;
-	struct agt_config_file *f;
+	struct agt_config_file *f;     /* the configuration file's settings, or */
+	struct agt_rdp_creds *creds;   /* a credentials file's account */
 	size_t res;                    /* the resource being read */
 };
 
@@ -222,6 +224,38 @@ static int set_max_streams(struct cp *c, const yaml_node_t *v, const char *key)
 	return 0;
 }
 
+static int set_rdp_idle(struct cp *c, const yaml_node_t *v, const char *key)
+{
+	char s[32];
+	int64_t sec = 0;
+
+	if (str(c, v, key, s, sizeof(s)) != 0 || dur_parse(s, 10, 86400, &sec) != 0) {
+		return fail(c, v, ZT_ERR_INVALID, "rdp_idle_timeout must be a duration from 10s "
+		    "to 24h, e.g. 5m");
+	}
+	c->f->rdp_idle_ms = sec * 1000;
+	return 0;
+}
+
+/* An absolute path into dst (AGT_CONFIG_PATH_MAX bytes). */
+static int abs_path(struct cp *c, const yaml_node_t *v, const char *key, char *dst)
+{
+	int r;
+
+	if ((r = str(c, v, key, dst, AGT_CONFIG_PATH_MAX)) != 0) {
+		return r;
+	}
+	if (dst[0] != '/') {
+		return fail(c, v, ZT_ERR_INVALID, "%s must be an absolute path", key);
+	}
+	return 0;
+}
+
+static int set_rdp_helper(struct cp *c, const yaml_node_t *v, const char *key)
+{
+	return abs_path(c, v, key, c->f->rdp_helper);
+}
+
 /* A map of labels into l[0..max), each pair checked with the ones before
  * it by the wire's rule, at its own line. */
 static int labels(struct cp *c, const yaml_node_t *map, const char *what,
@@ -287,17 +321,18 @@ static int set_res_host_key(struct cp *c, const yaml_node_t *v, const char *key)
 
 static int set_res_key_file(struct cp *c, const yaml_node_t *v, const char *key)
 {
-	char *dst = c->f->key_file[c->res];
 	int r;
 
-	if ((r = str(c, v, key, dst, sizeof(c->f->key_file[0]))) != 0) {
+	if ((r = abs_path(c, v, key, c->f->key_file[c->res])) != 0) {
 		return r;
-	}
-	if (dst[0] != '/') {
-		return fail(c, v, ZT_ERR_INVALID, "host_key_file must be an absolute path");
 	}
 	c->f->key_line[c->res] = line_of(v);
 	return 0;
+}
+
+static int set_res_cred_file(struct cp *c, const yaml_node_t *v, const char *key)
+{
+	return abs_path(c, v, key, c->f->cred_file[c->res]);
 }
 
 static int set_res_cert_pin(struct cp *c, const yaml_node_t *v, const char *key)
@@ -317,6 +352,7 @@ static const struct key res_keys[] = {
 	{ "host_key_file", YAML_SCALAR_NODE, set_res_key_file },
 	{ "host_key", YAML_SCALAR_NODE, set_res_host_key },
 	{ "cert_pin", YAML_SCALAR_NODE, set_res_cert_pin },
+	{ "credentials_file", YAML_SCALAR_NODE, set_res_cred_file },
 	{ "labels", YAML_MAPPING_NODE, set_res_labels },
 };
 
@@ -343,6 +379,14 @@ static int resource_complete(struct cp *c, const yaml_node_t *item)
 	if (has_file && strcmp(x->kind, "ssh") != 0) {
 		return fail(c, item, ZT_ERR_INVALID, "resource %s: host_key_file is only for "
 		    "ssh", x->name);
+	}
+	if (strcmp(x->kind, "rdp") == 0 && c->f->cred_file[c->res][0] == '\0') {
+		return fail(c, item, ZT_ERR_INVALID, "resource %s (rdp) needs credentials_file: "
+		    "the desktop's account, which only this agent reads", x->name);
+	}
+	if (strcmp(x->kind, "rdp") != 0 && c->f->cred_file[c->res][0] != '\0') {
+		return fail(c, item, ZT_ERR_INVALID, "resource %s: credentials_file is only for "
+		    "rdp", x->name);
 	}
 	return 0;
 }
@@ -391,6 +435,48 @@ static const struct key top_keys[] = {
 	{ "labels", YAML_MAPPING_NODE, set_labels },
 	{ "max_streams", YAML_SCALAR_NODE, set_max_streams },
 	{ "resources", YAML_SEQUENCE_NODE, set_resources },
+	{ "rdp_idle_timeout", YAML_SCALAR_NODE, set_rdp_idle },
+	{ "rdp_helper", YAML_SCALAR_NODE, set_rdp_helper },
+};
+
+/* ---- a credentials file ---- */
+
+static int set_cred_username(struct cp *c, const yaml_node_t *v, const char *key)
+{
+	return str(c, v, key, c->creds->username, sizeof(c->creds->username));
+}
+
+static int set_cred_password(struct cp *c, const yaml_node_t *v, const char *key)
+{
+	return str(c, v, key, c->creds->password, sizeof(c->creds->password));
+}
+
+static int set_cred_domain(struct cp *c, const yaml_node_t *v, const char *key)
+{
+	return str(c, v, key, c->creds->domain, sizeof(c->creds->domain));
+}
+
+static int set_cred_nla_hash(struct cp *c, const yaml_node_t *v, const char *key)
+{
+	char *h = c->creds->nla_hash;
+	int r;
+
+	if ((r = str(c, v, key, h, sizeof(c->creds->nla_hash))) != 0) {
+		return r;
+	}
+	if (strlen(h) != AGT_NLA_HASH_LEN || strspn(h, "0123456789abcdefABCDEF") !=
+	    AGT_NLA_HASH_LEN) {
+		return fail(c, v, ZT_ERR_INVALID, "nla_hash must be %d hex digits (the NT hash)",
+		    AGT_NLA_HASH_LEN);
+	}
+	return 0;
+}
+
+static const struct key cred_keys[] = {
+	{ "username", YAML_SCALAR_NODE, set_cred_username },
+	{ "password", YAML_SCALAR_NODE, set_cred_password },
+	{ "nla_hash", YAML_SCALAR_NODE, set_cred_nla_hash },
+	{ "domain", YAML_SCALAR_NODE, set_cred_domain },
 };
 
 /* Copies s for a message: bounded, non-printable bytes as '?'. */
@@ -490,68 +576,81 @@ static int load(yaml_parser_t *parser, yaml_document_t *doc, const char *fname, 
 	    "YAML syntax error: %s", parser->problem != NULL ? parser->problem : "unknown");
 }
 
-int agt_config_parse(const void *p, size_t n, const char *fname,
-    struct agt_config_file *f, char *err, size_t errsz)
+/* Loads p[0..n) as one YAML document whose root is a map of keys, and
+ * walks it into what c points to (c->fname, err set by the caller); what
+ * says what the map holds, for "empty: expected a map of ...". */
+static int parse_doc(struct cp *c, const void *p, size_t n, const struct key *keys,
+    size_t nkeys, const char *what)
 {
-	struct cp c = { .fname = fname, .err = err, .errsz = errsz, .f = f };
 	yaml_parser_t parser;
 	yaml_document_t extra;
 	yaml_node_t *root;
 	int r, have_doc = 0;
 
-	memset(f, 0, sizeof(*f));
-	if (err != NULL && errsz > 0) {
-		err[0] = '\0';
-	}
 	if (n > AGT_CONFIG_MAX) {
-		return fail_line(fname, 0, err, errsz, ZT_ERR_TOO_LARGE, "larger than %d bytes",
-		    AGT_CONFIG_MAX);
+		return fail_line(c->fname, 0, c->err, c->errsz, ZT_ERR_TOO_LARGE, "larger than "
+		    "%d bytes", AGT_CONFIG_MAX);
 	}
 	if (!yaml_parser_initialize(&parser)) {
-		return fail_line(fname, 0, err, errsz, ZT_ERR_NOMEM, "out of memory");
+		return fail_line(c->fname, 0, c->err, c->errsz, ZT_ERR_NOMEM, "out of memory");
 	}
 	yaml_parser_set_input_string(&parser, n > 0 ? p : (const void *)"", n);
-	if ((r = load(&parser, &c.doc, fname, err, errsz)) != 0) {
+	if ((r = load(&parser, &c->doc, c->fname, c->err, c->errsz)) != 0) {
 		goto out;
 	}
 	have_doc = 1;
-	if ((root = yaml_document_get_root_node(&c.doc)) == NULL) {
-		r = fail_line(fname, 1, err, errsz, ZT_ERR_INVALID, "empty: expected a map of "
-		    "settings (examples/agent.yaml)");
+	if ((root = yaml_document_get_root_node(&c->doc)) == NULL) {
+		r = fail_line(c->fname, 1, c->err, c->errsz, ZT_ERR_INVALID, "empty: expected a "
+		    "map of %s (examples/)", what);
 		goto out;
 	}
 	/* A second document would be ignored; say so instead. */
-	if ((r = load(&parser, &extra, fname, err, errsz)) != 0) {
+	if ((r = load(&parser, &extra, c->fname, c->err, c->errsz)) != 0) {
 		goto out;
 	}
 	if (yaml_document_get_root_node(&extra) != NULL) {
-		r = fail(&c, yaml_document_get_root_node(&extra), ZT_ERR_INVALID,
+		r = fail(c, yaml_document_get_root_node(&extra), ZT_ERR_INVALID,
 		    "a second document; the file holds one");
 		yaml_document_delete(&extra);
 		goto out;
 	}
 	yaml_document_delete(&extra);
-	c.nnodes = (size_t)(c.doc.nodes.top - c.doc.nodes.start);
-	if ((c.seen = calloc(c.nnodes, 1)) == NULL) {
-		r = fail_line(fname, 0, err, errsz, ZT_ERR_NOMEM, "out of memory");
+	c->nnodes = (size_t)(c->doc.nodes.top - c->doc.nodes.start);
+	if ((c->seen = calloc(c->nnodes, 1)) == NULL) {
+		r = fail_line(c->fname, 0, c->err, c->errsz, ZT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((root = visit(&c, 1, root)) == NULL) {
+	if ((root = visit(c, 1, root)) == NULL) {
 		r = ZT_ERR_INVALID;
 		goto out;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
-		r = fail(&c, root, ZT_ERR_TYPE, "the file must be a map of settings, not %s",
+		r = fail(c, root, ZT_ERR_TYPE, "the file must be a map of %s, not %s", what,
 		    node_kind(root));
 		goto out;
 	}
-	r = walk_map(&c, root, "the file", top_keys, sizeof(top_keys) / sizeof(top_keys[0]));
+	r = walk_map(c, root, "the file", keys, nkeys);
 out:
-	free(c.seen);
+	free(c->seen);
+	c->seen = NULL;
 	if (have_doc) {
-		yaml_document_delete(&c.doc);
+		yaml_document_delete(&c->doc);
 	}
 	yaml_parser_delete(&parser);
+	return r;
+}
+
+int agt_config_parse(const void *p, size_t n, const char *fname,
+    struct agt_config_file *f, char *err, size_t errsz)
+{
+	struct cp c = { .fname = fname, .err = err, .errsz = errsz, .f = f };
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	if (err != NULL && errsz > 0) {
+		err[0] = '\0';
+	}
+	r = parse_doc(&c, p, n, top_keys, sizeof(top_keys) / sizeof(top_keys[0]), "settings");
 	if (r != 0) {
 		memset(f, 0, sizeof(*f));
 	}
@@ -584,15 +683,19 @@ int agt_config_resolve(struct agt_config_file *f, const char *fname, char *err,
 	return 0;
 }
 
-int agt_config_load(const char *path, struct agt_config_file *f, char *err, size_t errsz)
+/* Reads path, a regular file of at most AGT_CONFIG_MAX bytes whose mode
+ * has none of the bits of forbidden (refused with ZT_ERR_DENIED and why),
+ * into *text (malloc'd, the caller frees) and *len. 0 or an error with err
+ * "FILE: why". */
+static int read_file(const char *path, mode_t forbidden, const char *why, char **text,
+    size_t *len, char *err, size_t errsz)
 {
-	char *text = NULL;
 	struct stat st;
 	ssize_t got;
-	size_t len = 0;
-	int fd = -1, r;
+	int fd = -1, r = 0;
 
-	memset(f, 0, sizeof(*f));
+	*text = NULL;
+	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 || fstat(fd, &st) != 0) {
 		r = fail_line(path, 0, err, errsz, ZT_ERR_IO, "cannot read: %s", strerror(errno));
 		goto out;
@@ -601,10 +704,8 @@ int agt_config_load(const char *path, struct agt_config_file *f, char *err, size
 		r = fail_line(path, 0, err, errsz, ZT_ERR_IO, "not a regular file");
 		goto out;
 	}
-	/* It says where the agent dials: nobody but its owner may change it. */
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		r = fail_line(path, 0, err, errsz, ZT_ERR_DENIED, "writable by group or others "
-		    "(chmod go-w): whoever may write it chooses where this agent dials");
+	if ((st.st_mode & forbidden) != 0) {
+		r = fail_line(path, 0, err, errsz, ZT_ERR_DENIED, "%s", why);
 		goto out;
 	}
 	if (st.st_size > AGT_CONFIG_MAX) {
@@ -612,13 +713,13 @@ int agt_config_load(const char *path, struct agt_config_file *f, char *err, size
 		    AGT_CONFIG_MAX);
 		goto out;
 	}
-	if ((text = malloc(AGT_CONFIG_MAX + 1)) == NULL) {
+	if ((*text = malloc(AGT_CONFIG_MAX + 1)) == NULL) {
 		r = fail_line(path, 0, err, errsz, ZT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	/* One byte past the limit: a file that grew since fstat is caught. */
-	while (len <= AGT_CONFIG_MAX &&
-	    (got = read(fd, text + len, AGT_CONFIG_MAX + 1 - len)) != 0) {
+	while (*len <= AGT_CONFIG_MAX &&
+	    (got = read(fd, *text + *len, AGT_CONFIG_MAX + 1 - *len)) != 0) {
 		if (got < 0 && errno == EINTR) {
 			continue;
 		}
@@ -627,16 +728,71 @@ int agt_config_load(const char *path, struct agt_config_file *f, char *err, size
 			    strerror(errno));
 			goto out;
 		}
-		len += (size_t)got;
-	}
-	if ((r = agt_config_parse(text, len, path, f, err, errsz)) != 0 ||
-	    (r = agt_config_resolve(f, path, err, errsz)) != 0) {
-		memset(f, 0, sizeof(*f));
+		*len += (size_t)got;
 	}
 out:
-	free(text);
+	if (r != 0) {
+		free(*text);
+		*text = NULL;
+	}
 	if (fd >= 0) {
 		close(fd);
+	}
+	return r;
+}
+
+int agt_config_load(const char *path, struct agt_config_file *f, char *err, size_t errsz)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	/* It says where the agent dials: nobody but its owner may change it. */
+	r = read_file(path, S_IWGRP | S_IWOTH, "writable by group or others (chmod go-w): "
+	    "whoever may write it chooses where this agent dials", &text, &len, err, errsz);
+	if (r == 0 && ((r = agt_config_parse(text, len, path, f, err, errsz)) != 0 ||
+	    (r = agt_config_resolve(f, path, err, errsz)) != 0)) {
+		memset(f, 0, sizeof(*f));
+	}
+	free(text);
+	return r;
+}
+
+void agt_rdp_creds_wipe(struct agt_rdp_creds *c)
+{
+	if (c != NULL) {
+		explicit_bzero(c, sizeof(*c));
+	}
+}
+
+int agt_rdp_creds_load(const char *path, struct agt_rdp_creds *out, char *err, size_t errsz)
+{
+	struct cp c = { .fname = path, .err = err, .errsz = errsz, .creds = out };
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = read_file(path, S_IRWXG | S_IRWXO, "readable by group or others (chmod 600): "
+	    "it holds a desktop's password", &text, &len, err, errsz);
+	if (r == 0) {
+		r = parse_doc(&c, text, len, cred_keys, sizeof(cred_keys) / sizeof(cred_keys[0]),
+		    "username, password or nla_hash, domain");
+	}
+	if (r == 0 && out->username[0] == '\0') {
+		r = fail_line(path, 0, err, errsz, ZT_ERR_INVALID, "needs username");
+	}
+	if (r == 0 && (out->password[0] == '\0') == (out->nla_hash[0] == '\0')) {
+		r = fail_line(path, 0, err, errsz, ZT_ERR_INVALID, "needs one of password or "
+		    "nla_hash");
+	}
+	if (text != NULL) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	if (r != 0) {
+		agt_rdp_creds_wipe(out);
 	}
 	return r;
 }

@@ -15,10 +15,18 @@
  *     host_key_file (an absolute path to an OpenSSH public key file) or
  *     host_key ("ssh-ed25519 <base64>"), ssh only;
  *     cert_pin ("sha256:<64 hex>"), rdp only;
+ *     credentials_file (an absolute path), rdp only: the desktop's
+ *       account, read by the agent at each connect (agt_rdp_creds_load),
+ *       never sent anywhere but to the desktop;
  *     labels (a map, at most TUN_RESOURCE_LABELS_MAX pairs)
+ *   rdp_idle_timeout  how long a desktop session with nothing to do stays
+ *                 connected (a duration, 10s..24h; default 5m; agt_desk.h)
+ *   rdp_helper    the FreeRDP helper program (an absolute path; default
+ *                 ztrdp beside the ztagent binary)
  *
  * Every key is optional in the file (the command line may give it); a
- * resource needs name, kind, address and its kind's key. Unknown keys,
+ * resource needs name, kind, address and its kind's key (an rdp one its
+ * credentials_file too). Unknown keys,
  * repeated keys, values of the wrong type or syntax, anchors, aliases,
  * tags and a second document are refused with "FILE:LINE: what is wrong".
  * Resources are checked by tun_resources_check(), the wire's own rule, so a
@@ -33,12 +41,15 @@
 #define ZT_AGT_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/tls.h"
 #include "tunnel/tun.h"
 
 #define AGT_CONFIG_MAX 65536       /* bytes of a configuration file */
-#define AGT_CONFIG_PATH_MAX 1024   /* data_dir, host_key_file */
+#define AGT_CONFIG_PATH_MAX 1024   /* data_dir, host_key_file, credentials_file */
+#define AGT_CRED_MAX 256           /* bytes of a desktop account's username, password, domain */
+#define AGT_NLA_HASH_LEN 32        /* hex digits of an NT hash */
 #define AGT_CONFIG_ERR_MAX 512     /* room for an error message */
 
 /* What a file sets; "" / 0 for what it does not. A plain value (no heap):
@@ -52,11 +63,15 @@ struct agt_config_file {
 	size_t nlabels;
 	int has_labels;                /* labels: given (maybe empty) */
 	int max_streams;
+	int64_t rdp_idle_ms;           /* 0: unset */
+	char rdp_helper[AGT_CONFIG_PATH_MAX];
 	struct tun_resource resources[TUN_RESOURCES_MAX];
 	size_t nresources;
 	/* Per resource: the host_key_file still to read ("" for none), the
 	 * line of that key, and the line of the resource, for errors. */
 	char key_file[TUN_RESOURCES_MAX][AGT_CONFIG_PATH_MAX];
+	/* Per resource: an rdp resource's credentials_file ("" for others). */
+	char cred_file[TUN_RESOURCES_MAX][AGT_CONFIG_PATH_MAX];
 	size_t key_line[TUN_RESOURCES_MAX];
 	size_t line[TUN_RESOURCES_MAX];
 };
@@ -86,6 +101,26 @@ int agt_config_resolve(struct agt_config_file *f, const char *fname, char *err,
  * a file that cannot be read or is writable by others.
  */
 int agt_config_load(const char *path, struct agt_config_file *f, char *err, size_t errsz);
+
+/* A desktop's account, from an rdp resource's credentials file: a YAML map
+ * of username, password or nla_hash (the NT hash, 32 hex digits; NLA only),
+ * and optionally domain. Secret: agt_rdp_creds_wipe() after use. */
+struct agt_rdp_creds {
+	char username[AGT_CRED_MAX];
+	char password[AGT_CRED_MAX];
+	char nla_hash[AGT_NLA_HASH_LEN + 1];
+	char domain[AGT_CRED_MAX];
+};
+/*
+ * Reads path: a regular file of at most AGT_CONFIG_MAX bytes that neither
+ * group nor others may read or write (it holds a password). username and
+ * one of password or nla_hash are required; unknown keys are refused as in
+ * the configuration file. 0, or ZT_ERR_IO / ZT_ERR_DENIED / ZT_ERR_INVALID /
+ * ZT_ERR_TYPE / ZT_ERR_TOO_LARGE / ZT_ERR_NOMEM with err "FILE:LINE: what is
+ * wrong" (never a value). *out is wiped on error.
+ */
+int agt_rdp_creds_load(const char *path, struct agt_rdp_creds *out, char *err, size_t errsz);
+void agt_rdp_creds_wipe(struct agt_rdp_creds *c);
 
 /* The "type base64" part of the first line of an OpenSSH public key file
  * (the comment dropped), into out. 0, ZT_ERR_IO (cannot open),

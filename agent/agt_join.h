@@ -31,6 +31,11 @@ struct agt_config {
 	struct tun_resource resources[TUN_RESOURCES_MAX];
 	size_t nresources;
 	int max_streams;               /* streams open at once, 1..AGT_STREAMS_MAX */
+	/* The desktop service (agt_desk.h): per resource, an rdp resource's
+	 * credentials file (NULL for others); the idle timeout; the helper. */
+	const char *credentials[TUN_RESOURCES_MAX];
+	int64_t rdp_idle_ms;
+	const char *rdp_helper;
 };
 
 /* A TLS connection to the broker pinned to its CA, presenting the agent

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent/agt_control.h"
+#include "agent/agt_desk.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -22,6 +24,53 @@ struct stream {
 	char id[TUN_ID_MAX + 1];
 	const struct tun_resource *res;   /* one of cfg->resources */
 };
+
+/* A desktop stream's service end (agt_desk.h), on its own thread. */
+struct desk_end {
+	const struct agt_config *cfg;
+	size_t ires;
+	int fd;
+};
+
+static void *desk_main(void *arg)
+{
+	struct desk_end *d = arg;
+
+	agt_desk_serve(d->cfg, d->ires, d->fd);
+	close(d->fd);
+	free(d);
+	return NULL;
+}
+
+/* The target of an rdp resource is the desktop service, not its address:
+ * *fd is one end of a socket pair whose other end a new thread serves. */
+static int connect_desk(const struct agt_config *cfg, const struct tun_resource *res, int *fd,
+    char *why, size_t whysz)
+{
+	struct desk_end *d = NULL;
+	pthread_t th;
+	int sv[2];
+
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		free(d);
+		snprintf(why, whysz, "the desktop service of %s cannot start", res->name);
+		return ZT_ERR_IO;
+	}
+	d->cfg = cfg;
+	d->ires = (size_t)(res - cfg->resources);
+	d->fd = sv[1];
+	if (pthread_create(&th, NULL, desk_main, d) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(d);
+		snprintf(why, whysz, "the desktop service of %s cannot start", res->name);
+		return ZT_ERR_NOMEM;
+	}
+	pthread_detach(th);
+	*fd = sv[0];
+	return 0;
+}
 
 static atomic_int running;
 
@@ -50,7 +99,11 @@ static void run(struct stream *s)
 	struct tun_msg m;
 	int fd = -1, r, rt;
 
-	rt = connect_target(s->res, &fd, why, sizeof(why));
+	if (strcmp(s->res->kind, "rdp") == 0) {
+		rt = connect_desk(cfg, s->res, &fd, why, sizeof(why));
+	} else {
+		rt = connect_target(s->res, &fd, why, sizeof(why));
+	}
 	if ((r = agt_connect(cfg, AGT_IO_TIMEOUT_MS, &c)) != 0) {
 		log_warn("stream %s: cannot reach the broker: %s", s->id, zt_strerror(r));
 		goto out;
@@ -69,7 +122,9 @@ static void run(struct stream *s)
 	if ((r = agt_send(c, &m)) != 0) {
 		goto out;
 	}
-	net_keepalive(fd);
+	if (strcmp(s->res->kind, "rdp") != 0) {
+		net_keepalive(fd);
+	}
 	r = pump_run(tls_ssl(c), fd, -1, NULL, 0);
 	log_debug("stream %s ended: %s", s->id, zt_strerror(r));
 out:

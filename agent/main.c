@@ -82,6 +82,15 @@ static int apply_file(const struct flags *fl, const struct agt_config_file *file
 		}
 		memcpy(cfg->resources, file->resources, sizeof(file->resources));
 		cfg->nresources = file->nresources;
+		for (size_t i = 0; i < file->nresources; i++) {
+			cfg->credentials[i] = file->cred_file[i][0] != '\0' ? file->cred_file[i] : NULL;
+		}
+	}
+	if (file->rdp_idle_ms > 0) {
+		cfg->rdp_idle_ms = file->rdp_idle_ms;
+	}
+	if (file->rdp_helper[0] != '\0') {
+		cfg->rdp_helper = file->rdp_helper;
 	}
 	return 0;
 }

@@ -106,7 +106,8 @@ static void test_good_file(void **state)
 	    "  - name: win1\n"
 	    "    kind: rdp\n"
 	    "    address: 10.0.0.5:3389\n"
-	    "    cert_pin: " PIN0 "\n", fx->key);
+	    "    cert_pin: " PIN0 "\n"
+	    "    credentials_file: /etc/zt/win1.yaml\n", fx->key);
 	assert_int_equal(load(fx, text), 0);
 	assert_string_equal(fx->f.broker, "zt.example.com:3025");
 	assert_string_equal(fx->f.ca_pin, PIN0);
@@ -291,6 +292,57 @@ static void test_streams_parse(void **state)
 	}
 }
 
+/* Writes text with mode as a credentials file and loads it. */
+static int creds(struct fx *fx, const char *text, mode_t mode, struct agt_rdp_creds *c)
+{
+	FILE *fp = fopen(fx->path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	assert_int_equal(chmod(fx->path, mode), 0);
+	return agt_rdp_creds_load(fx->path, c, fx->err, sizeof(fx->err));
+}
+
+/* A desktop's credentials file: read whole when private, refused when
+ * group or others may read it, and no error repeats a value. */
+static void test_rdp_creds(void **state)
+{
+	struct fx *fx = *state;
+	struct agt_rdp_creds c;
+
+	assert_int_equal(creds(fx, "username: alice\npassword: s3cret-pw\ndomain: CORP\n", 0600,
+	    &c), 0);
+	assert_string_equal(c.username, "alice");
+	assert_string_equal(c.password, "s3cret-pw");
+	assert_string_equal(c.domain, "CORP");
+	assert_string_equal(c.nla_hash, "");
+	agt_rdp_creds_wipe(&c);
+	assert_string_equal(c.password, "");
+	assert_int_equal(creds(fx, "username: a\nnla_hash: 0123456789abcdef0123456789ABCDEF\n",
+	    0400, &c), 0);
+	assert_int_equal(strlen(c.nla_hash), 32);
+	assert_int_equal(creds(fx, "username: a\npassword: s3cret-pw\n", 0640, &c),
+	    ZT_ERR_DENIED);
+	assert_non_null(strstr(fx->err, "chmod 600"));
+	assert_string_equal(c.password, "");
+	assert_int_equal(creds(fx, "username: a\npassword: s3cret-pw\nnla_hash: "
+	    "0123456789abcdef0123456789abcdef\n", 0600, &c), ZT_ERR_INVALID);
+	assert_int_equal(creds(fx, "username: a\n", 0600, &c), ZT_ERR_INVALID);
+	assert_int_equal(creds(fx, "password: s3cret-pw\n", 0600, &c), ZT_ERR_INVALID);
+	assert_int_equal(creds(fx, "username: a\nnla_hash: s3cret-pw\n", 0600, &c),
+	    ZT_ERR_INVALID);
+	assert_null(strstr(fx->err, "s3cret"));
+	assert_int_equal(creds(fx, "username: a\npasword: s3cret-pw\n", 0600, &c),
+	    ZT_ERR_INVALID);
+	assert_err(fx, 2, "unknown key \"pasword\"");
+	assert_null(strstr(fx->err, "s3cret"));
+	/* An rdp resource without one is refused. */
+	assert_int_equal(load(fx, "resources:\n  - name: win1\n    kind: rdp\n"
+	    "    address: 10.0.0.5:3389\n    cert_pin: " PIN0 "\n"), ZT_ERR_INVALID);
+	assert_err(fx, 2, "needs credentials_file");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_example, setup, teardown),
 		cmocka_unit_test(test_streams_parse),
+		cmocka_unit_test_setup_teardown(test_rdp_creds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
