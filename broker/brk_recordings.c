@@ -42,6 +42,50 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
+int brk_recordings_save(struct brk *b, const char *name, const char *ext, const void *p,
+    size_t n)
+{
+	char path[REC_PATH_MAX];
+	const unsigned char *at = p;
+	int fd = -1, r;
+
+	if (b->recordings_dir == NULL || name[0] == '\0' ||
+	    strspn(name, "0123456789abcdefghijklmnopqrstuvwxyz") != strlen(name) ||
+	    strspn(ext, ".0123456789abcdefghijklmnopqrstuvwxyz") != strlen(ext) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s%s", b->recordings_dir, name, ext) >=
+	    sizeof(path)) {
+		return ZT_ERR_INVALID;
+	}
+	if ((r = make_dir(b->recordings_dir)) != 0) {
+		return r;
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		log_error("recordings: cannot create %s: %s", path, strerror(errno));
+		return errno == EEXIST ? ZT_ERR_EXISTS : ZT_ERR_IO;
+	}
+	while (n > 0) {
+		ssize_t w = write(fd, at, n);
+
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			break;
+		}
+		at += w;
+		n -= (size_t)w;
+	}
+	r = n == 0 && fsync(fd) == 0 ? 0 : ZT_ERR_IO;
+	if (close(fd) != 0) {
+		r = ZT_ERR_IO;
+	}
+	if (r != 0) {
+		log_error("recordings: cannot write %s: %s", path, strerror(errno));
+		unlink(path);
+	}
+	return r;
+}
+
 static int meta_valid(const struct brk_rec_meta *m)
 {
 	return m != NULL && m->actor != NULL && m->host != NULL && m->login != NULL &&

@@ -42,6 +42,15 @@ struct brk_rec_meta {
 	int record_input;     /* the caller records input too (aud_rec_input) */
 };
 
+/* Keeps p[0..n) as <recordings dir>/<name><ext> (a call's screenshot:
+ * name is the call id, ext ".png"): the directory made (0700) if needed,
+ * the file new (never over another), 0600, written and synced. name and
+ * ext are [0-9a-z.] only. 0, or ZT_ERR_INVALID (a bad name, or no
+ * recordings directory), ZT_ERR_EXISTS, ZT_ERR_IO; nothing is left behind
+ * on error. */
+int brk_recordings_save(struct brk *b, const char *name, const char *ext, const void *p,
+    size_t n);
+
 /* Starts a recording of the session m: a random id into id, the directory
  * b->recordings_dir made (0700) if needed, the file opened with its header
  * (title "alice@web1 as ubuntu", timestamp now) into *rec, and a running

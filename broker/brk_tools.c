@@ -17,6 +17,7 @@
 #include "broker/brk_fwd.h"
 #include "broker/brk_hosts.h"
 #include "broker/brk_jobs.h"
+#include "broker/brk_rdp.h"
 #include "broker/brk_sshexec.h"
 #include "broker/brk_term.h"
 #include "common/err.h"
@@ -93,6 +94,31 @@ static int list_hosts_run(struct brk_call *c, cJSON **result)
 	"\"url\":{\"type\":\"string\"},\"method\":{\"type\":\"string\"}," \
 	"\"expires_in_s\":{\"type\":\"integer\"}},\"required\":[\"url\",\"method\"," \
 	"\"expires_in_s\"]}"
+
+/* The arguments and results every desktop tool shares (brk_rdp.h). */
+#define RDP_HOST "\"host\":{\"type\":\"string\",\"description\":\"the desktop's name " \
+	"(list_hosts: kind rdp)\"}"
+#define RDP_XY "\"x\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"in the " \
+	"pixels of the last screenshot\"},\"y\":{\"type\":\"integer\",\"minimum\":0}"
+#define RDP_AFTER "\"screenshot\":{\"type\":\"boolean\",\"description\":\"return a " \
+	"screenshot taken after the input (saves a call)\"},\"max_width\":{\"type\":" \
+	"\"integer\",\"minimum\":64,\"description\":\"scale the screenshot down to at most " \
+	"this width\"}"
+#define RDP_BUTTON "\"button\":{\"type\":\"string\",\"enum\":[\"left\",\"right\"," \
+	"\"middle\"]}"
+#define RDP_OUT "{\"type\":\"object\",\"properties\":{\"width\":{\"type\":\"integer\"}," \
+	"\"height\":{\"type\":\"integer\"},\"scale\":{\"type\":\"number\"}," \
+	"\"sha256\":{\"type\":\"string\"}}}"
+#define RDP_INPUT_ANN "{\"readOnlyHint\":false,\"destructiveHint\":true," \
+	"\"openWorldHint\":false}"
+/* One desktop input tool's entry. */
+#define RDP_TOOL(nm, ttl, desc, props, req) { \
+		.name = nm, .title = ttl, .description = desc, \
+		.input_schema = "{\"type\":\"object\",\"properties\":{" RDP_HOST "," props "," \
+		    RDP_AFTER "},\"required\":[\"host\"" req "],\"additionalProperties\":false}", \
+		.output_schema = RDP_OUT, .annotations = RDP_INPUT_ANN, .flags = BRK_TOOL_HOST, \
+		.parse = brk_rdp_parse, .run = brk_rdp_run, \
+	}
 
 /* The arguments of a terminal's call (brk_term.h). */
 #define TERM_SCHEMA "{\"type\":\"object\",\"properties\":{" \
@@ -339,6 +365,39 @@ static const struct brk_tool table[] = {
 		.parse = brk_fwd_parse,
 		.run = brk_fwd_run,
 	},
+	{
+		.name = "rdp_screenshot",
+		.title = "Screenshot of a desktop",
+		.description = "A PNG of a remote desktop (RDP) as it is now, through the desktop's "
+		    "agent, which holds its credentials. Later rdp_* calls take coordinates in this "
+		    "screenshot's pixels.",
+		.input_schema = "{\"type\":\"object\",\"properties\":{" RDP_HOST ","
+		    "\"max_width\":{\"type\":\"integer\",\"minimum\":64,\"description\":"
+		    "\"scale down to at most this width\"}},\"required\":[\"host\"],"
+		    "\"additionalProperties\":false}",
+		.output_schema = RDP_OUT,
+		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+		.flags = BRK_TOOL_HOST,
+		.parse = brk_rdp_parse,
+		.run = brk_rdp_run,
+	},
+	RDP_TOOL("rdp_click", "Click on a desktop", "Moves the pointer to x, y and clicks "
+	    "(button left by default; double: true for a double click).",
+	    RDP_XY "," RDP_BUTTON ",\"double\":{\"type\":\"boolean\"}", ",\"x\",\"y\""),
+	RDP_TOOL("rdp_move", "Move the pointer on a desktop", "Moves the pointer to x, y.",
+	    RDP_XY, ",\"x\",\"y\""),
+	RDP_TOOL("rdp_drag", "Drag on a desktop", "Presses a button at x, y, moves to to_x, "
+	    "to_y and releases it there.", RDP_XY ",\"to_x\":{\"type\":\"integer\","
+	    "\"minimum\":0},\"to_y\":{\"type\":\"integer\",\"minimum\":0}," RDP_BUTTON,
+	    ",\"x\",\"y\",\"to_x\",\"to_y\""),
+	RDP_TOOL("rdp_scroll", "Scroll on a desktop", "Moves the pointer to x, y and turns the "
+	    "wheel dy notches down (negative: up) and dx right.", RDP_XY ",\"dx\":{\"type\":"
+	    "\"integer\"},\"dy\":{\"type\":\"integer\"}", ",\"x\",\"y\""),
+	RDP_TOOL("rdp_type", "Type on a desktop", "Types text (Unicode; \\n is Return, \\t "
+	    "Tab) into the focused window.", "\"text\":{\"type\":\"string\"}", ",\"text\""),
+	RDP_TOOL("rdp_key", "Press keys on a desktop", "Presses a key combination, e.g. "
+	    "ctrl+alt+del, Return, alt+F4, ctrl+c, super+l.",
+	    "\"keys\":{\"type\":\"string\"}", ",\"keys\""),
 };
 
 #define NTOOLS (sizeof(table) / sizeof(table[0]))
