@@ -106,6 +106,9 @@ static const struct need needs[] = {
 	 * gone, credential revoked): it closes whatever the record says, and
 	 * every call on it was recorded on its own. */
 	{ "ssh.conn.closed", AUD_BEST_EFFORT },
+	/* A warm desktop session ended because its credential no longer holds
+	 * (brk_desks.h): the calls on it were each recorded already. */
+	{ "desktop.closed", AUD_BEST_EFFORT },
 	/* MCP transport bookkeeping: a session or a call refused, created or
 	 * ended. What runs in a session is a tool call, recorded above. */
 	{ "mcp.session", AUD_BEST_EFFORT },

@@ -66,6 +66,9 @@ struct brk {
 	struct brk_agents *agents;
 	/* Warm SSH connections (brk_sshpool.h); NULL: none are kept. */
 	struct brk_sshpool *sshpool;
+	/* The desktop sessions agents keep warm, by credential (brk_desks.h);
+	 * NULL: none are tracked. */
+	struct brk_desks *desks;
 	/* How long one serves (seconds; 0: BRK_SSH_CONN_TTL_MAX_S, its
 	 * certificate's life less a margin). */
 	int64_t ssh_conn_ttl;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "broker/brk.h"
+#include "broker/brk_desks.h"
 #include "broker/brk_dial.h"
 #include "broker/brk_gate.h"
 #include "broker/brk_recordings.h"
@@ -17,6 +18,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/net.h"
 #include "mcp/mcp.h"
 #include "resources/rdp_input.h"
 #include "tunnel/desk.h"
@@ -329,6 +331,7 @@ int brk_rdp_run(struct brk_call *c, cJSON **result)
 	if (r != 0) {
 		return failed(c, "unreachable", why, result);
 	}
+	brk_desks_touch(c->b->desks, &c->who, c->host, net_mono_ms());
 	if (q->events != NULL) {
 		if ((head = request(c, "input")) == NULL) {
 			r = ZT_ERR_NOMEM;

@@ -16,6 +16,7 @@
 #include "audit/aud_event.h"
 #include "broker/brk.h"
 #include "broker/brk_agents.h"
+#include "broker/brk_desks.h"
 #include "broker/brk_dial.h"
 #include "broker/brk_admin.h"
 #include "broker/brk_datadir.h"
@@ -413,6 +414,7 @@ static int serve(int argc, char **argv)
 	b.agents = brk_agents_new(dd.store);
 	b.dials = brk_dials_new();
 	b.sshpool = brk_sshpool_new();
+	b.desks = brk_desks_new();
 	b.jobs = brk_jobs_new();
 	b.xfers = brk_xfers_new();
 	b.wss = brk_wss_new();
@@ -424,6 +426,7 @@ static int serve(int argc, char **argv)
 	    brk_watch_add(b.watch, flush_audit, NULL) != 0 ||
 	    brk_watch_add(b.watch, sync_agents, NULL) != 0 || b.sshpool == NULL ||
 	    brk_watch_add(b.watch, brk_sshconn_chore, NULL) != 0 || b.jobs == NULL ||
+	    b.desks == NULL || brk_watch_add(b.watch, brk_desks_chore, NULL) != 0 ||
 	    brk_watch_add(b.watch, brk_jobs_chore, NULL) != 0 || b.xfers == NULL ||
 	    b.wss == NULL || brk_watch_add(b.watch, brk_xfer_chore, NULL) != 0 ||
 	    crypto_password_hash("zt-unknown-user", b.dummy_hash, sizeof(b.dummy_hash)) != 0 ||
@@ -541,6 +544,7 @@ out:
 	b.wss = NULL;
 	/* The workers are done: no connection is in use. */
 	brk_sshpool_free(b.sshpool);
+	brk_desks_free(b.desks);
 	brk_agents_free(b.agents);
 	brk_dials_free(b.dials);
 	free(chain);

@@ -1084,7 +1084,7 @@ static void test_event_needs(void **state)
 /* Families of event types: a string literal "family.word..." in the
  * broker's or the audit module's C files is taken for an event type. A
  * new family must be added here, as its types to the table. */
-static const char *const families[] = { "agent", "approval", "audit", "auth", "bot",
+static const char *const families[] = { "agent", "approval", "audit", "auth", "bot", "desktop",
 	"broker", "http", "mcp", "mfa", "policy", "recording", "role", "session", "terminal", "token",
 	"tool", "user" };
 /* Literals of those families that are not event types. */
