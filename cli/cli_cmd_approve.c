@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli_args.h"
 #include "cli/cli_cmd_admin.h"
@@ -23,6 +24,9 @@
 #define FIELD_MAX 16384   /* bytes of a string in an answer (a command) */
 #define LIST_MAX 100000
 #define OTP_MAX 16
+#define LOG_MAX 2048      /* bytes of a log message as printed */
+#define STEP_UP_TRIES 3
+#define STEP_UP_NEED "MFA step-up by the caller"
 
 static const char usage_approvals[] =
     "usage: ztctl approvals ls\n"
@@ -200,6 +204,38 @@ out:
 	json_delete_wiped(body);
 	cJSON_Delete(resp);
 	return ret;
+}
+
+void cli_approve_on_log(void *arg, const cJSON *params)
+{
+	const char *what = arg;
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(params, "data");
+	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "message"));
+	const char *needs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "needs"));
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data,
+	    "approval_id"));
+	char c[LOG_MAX];
+	int i, stepped_up = 0;
+
+	if (msg == NULL) {
+		msg = cJSON_GetStringValue(data);
+	}
+	fflush(stdout);
+	if (msg != NULL) {
+		fprintf(stderr, "ztctl %s: %s\n", what, cli_clean(msg, 0, c, sizeof(c)));
+	}
+	if (id == NULL || needs == NULL || strstr(needs, STEP_UP_NEED) == NULL ||
+	    !isatty(STDIN_FILENO)) {
+		return;
+	}
+	for (i = 0; i < STEP_UP_TRIES; i++) {
+		if (cli_approve_send(what, id, NULL, 0, NULL, &stepped_up) == CLI_EXIT_OK) {
+			fprintf(stderr, "ztctl %s: stepped up; the call goes on\n", what);
+			return;
+		}
+	}
+	fprintf(stderr, "ztctl %s: the call still waits: answer it with ztctl approve %s\n", what,
+	    cli_clean(id, 0, c, sizeof(c)));
 }
 
 int cli_cmd_approve(int argc, char **argv)

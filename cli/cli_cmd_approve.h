@@ -15,6 +15,8 @@
 #ifndef ZT_CLI_CMD_APPROVE_H
 #define ZT_CLI_CMD_APPROVE_H
 
+#include <cjson/cJSON.h>
+
 int cli_cmd_approvals(int argc, char **argv);
 int cli_cmd_approve(int argc, char **argv);
 int cli_cmd_deny(int argc, char **argv);
@@ -29,5 +31,14 @@ int cli_cmd_deny(int argc, char **argv);
  */
 int cli_approve_send(const char *what, const char *id, const char *otp, int otp_stdin,
     const char *window, int *stepped_up);
+
+/*
+ * A cli_tool_log_fn for commands that call tools (`ztctl cp`, `ztctl rdp`):
+ * arg is the command's name (a const char *). Each log message while a call
+ * is held is printed as "ztctl NAME: <message>" (it says where the call may
+ * be answered); when the call waits for this user's own MFA step-up and
+ * standard input is a terminal, the code is asked for here.
+ */
+void cli_approve_on_log(void *arg, const cJSON *params);
 
 #endif

@@ -39,8 +39,6 @@
 #define LOGIN_MAX 256
 #define CHUNK (256 * 1024)
 #define ANSWER_MAX 65536     /* bytes of a PUT's answer */
-#define STEP_UP_TRIES 3
-#define STEP_UP_NEED "MFA step-up by the caller"
 
 static const char usage[] =
     "usage: ztctl cp [LOGIN@]HOST:PATH LOCAL    (download; LOCAL may be a directory)\n"
@@ -127,40 +125,6 @@ static const char *base_of(const char *path)
 
 /* ---- the tool call ---- */
 
-/* A log message while the call waits: a held call says where it may be
- * answered; when it waits for this user's own step-up and there is a
- * terminal, the code is asked for here. */
-static void on_log(void *arg, const cJSON *params)
-{
-	const cJSON *data = cJSON_GetObjectItemCaseSensitive(params, "data");
-	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "message"));
-	const char *needs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "needs"));
-	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data,
-	    "approval_id"));
-	char c[ERR_MAX];
-	int i, stepped_up = 0;
-
-	(void)arg;
-	if (msg == NULL) {
-		msg = cJSON_GetStringValue(data);
-	}
-	if (msg != NULL) {
-		fail("%s", cli_clean(msg, 0, c, sizeof(c)));
-	}
-	if (id == NULL || needs == NULL || strstr(needs, STEP_UP_NEED) == NULL ||
-	    !isatty(STDIN_FILENO)) {
-		return;
-	}
-	for (i = 0; i < STEP_UP_TRIES; i++) {
-		if (cli_approve_send("cp", id, NULL, 0, NULL, &stepped_up) == CLI_EXIT_OK) {
-			fprintf(stderr, "ztctl cp: stepped up; the call goes on\n");
-			return;
-		}
-	}
-	fail("the call still waits: answer it with ztctl approve %s", cli_clean(id, 0, c,
-	    sizeof(c)));
-}
-
 /* Calls tool (file_read or file_write) with transfer "link" on the remote
  * path: CLI_EXIT_OK with *sc its structuredContent (owned) and *lpath
  * (a pointer into it) the link's path on the broker, or CLI_EXIT_FAIL
@@ -181,7 +145,7 @@ static int call_link(struct cp *c, const char *tool, cJSON **sc, const char **lp
 		fail("out of memory");
 		goto out;
 	}
-	if (cli_tool_call(c->t, tool, args, on_log, c, &res, err, sizeof(err)) != 0) {
+	if (cli_tool_call(c->t, tool, args, cli_approve_on_log, (void *)"cp", &res, err, sizeof(err)) != 0) {
 		fail("%s", err);
 		goto out;
 	}

@@ -20,6 +20,7 @@
 #include "cli/cli_cmd_approve.h"
 #include "cli/cli_cmd_auth.h"
 #include "cli/cli_cmd_cp.h"
+#include "cli/cli_cmd_rdp.h"
 #include "cli/cli_cmd_rec.h"
 #include "cli/cli_cmd_ssh.h"
 #include "cli/cli_completion.h"
@@ -43,6 +44,8 @@ static const struct cli_command commands[] = {
 	{"ssh", cli_cmd_ssh, "a shell or a command on a host, decided and recorded by the broker",
 	    CLI_CPL_HOST},
 	{"cp", cli_cmd_cp, "copy a file to or from a host, through the broker", CLI_CPL_HOSTPATH},
+	{"rdp", cli_cmd_rdp, "a remote desktop: screenshot, click, type or keys, through the broker",
+	    CLI_CPL_HOST},
 	{"logout", cli_cmd_logout, "revoke the saved session and forget it", CLI_CPL_NONE},
 	{"approvals", cli_cmd_approvals, "list the held calls you may answer (approvals ls)",
 	    CLI_CPL_NONE},
@@ -86,6 +89,9 @@ static void usage(FILE *f)
 	    "  ztctl ls [-q | --names]\n"
 	    "  ztctl ssh [-t] [-N] [-L [BIND:]PORT:HOST:PORT]... [LOGIN@]HOST [COMMAND...]\n"
 	    "  ztctl cp [LOGIN@]HOST:PATH LOCAL | ztctl cp LOCAL [LOGIN@]HOST:PATH\n"
+	    "  ztctl rdp HOST --screenshot FILE [--max-width N]\n"
+	    "  ztctl rdp HOST --click X,Y [--button B] [--double] [--screenshot FILE]\n"
+	    "  ztctl rdp HOST --type TEXT | --key COMBO [--screenshot FILE]\n"
 	    "  ztctl logout\n"
 	    "  ztctl recordings ls [--host H] [--user U] [--json]\n"
 	    "  ztctl play ID [--speed N]   (pauses are cut to 2 s)\n"
@@ -105,7 +111,9 @@ static void usage(FILE *f)
 	    "and policy need an administrator's session (a role with options:\n"
 	    "{admin: true}). cp copies one file through the broker, as file_read or\n"
 	    "file_write with a transfer link: PATH is absolute, LOGIN defaults to your\n"
-	    "local user name, LOCAL may be a directory.\n"
+	    "local user name, LOCAL may be a directory. rdp makes one call on a remote\n"
+	    "desktop (rdp_screenshot, rdp_click, rdp_type, rdp_key); --screenshot writes\n"
+	    "the screen after it as a PNG, mode 0600.\n"
 	    "Exit status: 0 success, 1 refused or failed, 2 usage error (ssh: the\n"
 	    "remote status, or 255 when zt refused or failed).\n", f);
 }
