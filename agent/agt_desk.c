@@ -286,29 +286,23 @@ static struct session *find(const char *who, size_t ires)
 	return NULL;
 }
 
-/* Every second: ends sessions idle too long, and those whose helper died
- * between requests (its exit is reaped here, so no zombie waits for the
- * next request). */
+/* Every second: ends sessions idle too long. A helper that died between
+ * requests is found by the next request, which says so to its caller (the
+ * desktop may have changed meanwhile) and leaves the one after to connect
+ * again. */
 static void *reaper_main(void *arg)
 {
 	(void)arg;
 	for (;;) {
 		struct session *gone = NULL, *s, *next;
 		int64_t now;
-		int st;
 
 		sleep(1);
 		now = net_mono_ms();
 		pthread_mutex_lock(&desk.mu);
 		for (s = desk.head; s != NULL; s = next) {
 			next = s->next;
-			if (s->busy) {
-				continue;
-			}
-			if (s->pid > 0 && waitpid(s->pid, &st, WNOHANG) == s->pid) {
-				log_info("desktop session of %s: its RDP helper exited", s->who);
-				s->pid = -1;
-			} else if (now - s->last_used < desk.idle_ms) {
+			if (s->busy || now - s->last_used < desk.idle_ms) {
 				continue;
 			}
 			unlink_session(s);
