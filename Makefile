@@ -15,6 +15,9 @@
 # length of each fuzz run.
 
 PKGS      := libmicrohttpd libcjson openssl sqlite3 libqrencode libssh yaml-0.1 libcurl
+# Only the RDP helper (ztrdp) links FreeRDP and libpng: a crash or a log
+# line of theirs stays in its own process, never in ztagent.
+RDP_PKGS  := freerdp2 freerdp-client2 winpr2 libpng
 SANITIZER ?=
 FUZZ_SECONDS ?= 15
 
@@ -54,6 +57,7 @@ LIB_SRC    := $(wildcard resources/*.c) $(wildcard mcp/*.c) $(wildcard policy/*.
 BROKER_SRC := $(filter-out broker/main.c,$(wildcard broker/*.c))
 CLI_SRC    := $(filter-out cli/main.c,$(wildcard cli/*.c))
 AGENT_SRC  := $(filter-out agent/main.c,$(wildcard agent/*.c))
+RDP_SRC    := $(wildcard agent/rdp/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_LIB_SRC := $(wildcard tests/tools/lib/*.c)
@@ -67,7 +71,7 @@ LIBZT   := $(BUILD)/libzt.a $(LIBBASE)
 LIBBRK  := $(BUILD)/libbrk.a
 LIBCLI  := $(BUILD)/libcli.a
 LIBAGT  := $(BUILD)/libagt.a
-BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl $(BUILD)/ztagent
+BINS    := $(BUILD)/ztbroker $(BUILD)/ztctl $(BUILD)/ztagent $(BUILD)/ztrdp
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 TESTUTIL := $(BUILD)/tests/unit/testutil.o
@@ -136,6 +140,13 @@ $(LIBAGT): $(call obj,$(AGENT_SRC))
 $(BUILD)/ztagent: $(call obj,agent/main.c) $(LIBAGT) $(LIBBASE)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS_ZT)
 
+# The RDP helper the agent runs per desktop session (agent/rdp/README.md).
+# FreeRDP's headers come in as system headers: their warnings are not ours.
+$(call obj,$(RDP_SRC)): ZT_CFLAGS += $(RDP_CFLAGS)
+
+$(BUILD)/ztrdp: $(call obj,$(RDP_SRC)) $(LIBBASE)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(RDP_LIBS) $(LDLIBS_ZT)
+
 # Unit tests link only what they test: brk_*_test the broker's modules,
 # cli_*_test ztctl's, agt_*_test ztagent's, the others the shared library;
 # all of them the shared test helpers (tests/unit/testutil.c).
@@ -155,16 +166,20 @@ $(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(TESTUTIL) $(LIBZT)
 # start (sshd, Node for the end-to-end tests, clang's libFuzzer).
 DEB_PKGS := gcc make pkg-config clang libclang-rt-14-dev libmicrohttpd-dev libcjson-dev \
             libssl-dev libsqlite3-dev libqrencode-dev libcmocka-dev libyaml-dev libssh-dev \
-            libcurl4-openssl-dev openssh-server openssh-client nodejs sqlite3 oathtool chromium
+            libcurl4-openssl-dev openssh-server openssh-client nodejs sqlite3 oathtool chromium \
+            freerdp2-dev libpng-dev freerdp2-shadow-x11 winpr-utils xvfb xterm x11-apps xdotool \
+            openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # pkg-config module -> the Debian package that provides it, for errors.
 PKG_DEB  := libmicrohttpd=libmicrohttpd-dev libcjson=libcjson-dev openssl=libssl-dev \
             sqlite3=libsqlite3-dev libqrencode=libqrencode-dev libssh=libssh-dev \
-            yaml-0.1=libyaml-dev libcurl=libcurl4-openssl-dev cmocka=libcmocka-dev
+            yaml-0.1=libyaml-dev libcurl=libcurl4-openssl-dev cmocka=libcmocka-dev \
+            freerdp2=freerdp2-dev freerdp-client2=freerdp2-dev winpr2=freerdp2-dev \
+            libpng=libpng-dev
 
 $(CONFIG): Makefile | deps
 	@mkdir -p $(dir $@)
-	@missing=; for p in $(PKGS) cmocka; do pkg-config --exists $$p || \
+	@missing=; for p in $(PKGS) $(RDP_PKGS) cmocka; do pkg-config --exists $$p || \
 	  missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  for p in $$missing; do for m in $(PKG_DEB); do [ "$${m%%=*}" = $$p ] && \
@@ -172,7 +187,9 @@ $(CONFIG): Makefile | deps
 	  done; done; exit 1; fi
 	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
 	  echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
-	  echo "CMOCKA := $$(pkg-config --libs cmocka)"; } >$@.tmp && mv $@.tmp $@
+	  echo "CMOCKA := $$(pkg-config --libs cmocka)"; \
+	  echo "RDP_CFLAGS := $$(pkg-config --cflags $(RDP_PKGS) | sed 's/-I/-isystem /g')"; \
+	  echo "RDP_LIBS := $$(pkg-config --libs $(RDP_PKGS))"; } >$@.tmp && mv $@.tmp $@
 
 # Test-only programs (never installed) that the end-to-end tests drive,
 # with what they share (tests/tools/lib/: options, the test sshd's
