@@ -67,6 +67,10 @@ int rdp_client_connected(const struct rdp_client *c);
  * readable: 1 (fd readable), 0 (time passed), ZT_ERR_OFFLINE (the server
  * dropped the session). */
 int rdp_client_wait(struct rdp_client *c, int fd, int wait_ms);
+/* 1 if the server takes Unicode key events (its input capabilities say
+ * so; FreeRDP's shadow server does not, and drops a session that sends
+ * one), else 0. */
+int rdp_client_unicode_ok(const struct rdp_client *c);
 /* Desktop size. */
 void rdp_client_size(const struct rdp_client *c, uint32_t *w, uint32_t *h);
 /* Processes what is pending, waits until no paint has come for
