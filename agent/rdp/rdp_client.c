@@ -43,6 +43,7 @@ struct rdp_client {
 	unsigned long paints;
 	int connected, dead;
 	int pin_failed;
+	int cert_ok; /* the pinned certificate was seen: TCP and TLS worked */
 	char pin[RDP_PIN_HEX + 1];
 	char got_fp[RDP_PIN_HEX + 1];
 	char cfgdir[64];
@@ -190,6 +191,7 @@ static DWORD cb_verify_cert(freerdp *instance, const char *host, UINT16 port, co
 		c->pin_failed = 1;
 		return 0;
 	}
+	c->cert_ok = 1;
 	return 2; /* accept for this session only: never stored */
 }
 
@@ -270,6 +272,12 @@ void rdp_client_free(struct rdp_client *c)
 	freerdp_free(inst);
 }
 
+int rdp_client_unicode_ok(const struct rdp_client *c)
+{
+	/* The server's input capability set (INPUT_FLAG_UNICODE). */
+	return freerdp_settings_get_bool(c->inst->settings, FreeRDP_UnicodeInput) ? 1 : 0;
+}
+
 int rdp_client_connected(const struct rdp_client *c)
 {
 	return c->connected && !c->dead;
@@ -301,6 +309,13 @@ static int classify(struct rdp_client *c, const struct rdp_connect_opts *o, char
 		    "the server's certificate (sha256:%s) is not the pinned one (sha256:%s)",
 		    c->got_fp[0] ? c->got_fp : "unknown", o->pin);
 		return ZT_ERR_PIN;
+	}
+	/* The shadow server (and others) just close the connection when NLA
+	 * fails: FreeRDP then reports a transport failure. After the pinned
+	 * certificate was accepted, with NLA allowed, that is the logon. */
+	if (c->cert_ok && o->security != RDP_SEC_TLS &&
+	    (e == FREERDP_ERROR_CONNECT_TRANSPORT_FAILED || e == FREERDP_ERROR_CONNECT_FAILED)) {
+		e = FREERDP_ERROR_AUTHENTICATION_FAILED;
 	}
 	switch (e) {
 	case FREERDP_ERROR_AUTHENTICATION_FAILED:

@@ -7,8 +7,11 @@
  * Errors are 0 or negative ZT_ERR_* with a sentence for people in why:
  * ZT_ERR_PIN (the certificate is not the pinned one), ZT_ERR_AUTH (logon
  * refused), ZT_ERR_NET (unreachable), ZT_ERR_TIMEOUT (no full first frame
- * in time), ZT_ERR_OFFLINE (the server dropped the session), ZT_ERR_PROTOCOL
- * (anything else). Not thread-safe: one thread drives one client.
+ * in time), ZT_ERR_OFFLINE (the server dropped the session), ZT_ERR_IO (no
+ * private directory for FreeRDP's certificate store), ZT_ERR_PROTOCOL
+ * (anything else). A refused NLA logon is told from an unreachable server
+ * by whether the pinned certificate was seen: servers that just close the
+ * connection on a bad password leave FreeRDP with a transport error. Not thread-safe: one thread drives one client.
  */
 #ifndef ZT_RDP_CLIENT_H
 #define ZT_RDP_CLIENT_H
@@ -67,6 +70,10 @@ int rdp_client_connected(const struct rdp_client *c);
  * readable: 1 (fd readable), 0 (time passed), ZT_ERR_OFFLINE (the server
  * dropped the session). */
 int rdp_client_wait(struct rdp_client *c, int fd, int wait_ms);
+/* 1 if the server takes Unicode key events (its input capabilities say
+ * so; FreeRDP's shadow server does not, and drops a session that sends
+ * one), else 0. */
+int rdp_client_unicode_ok(const struct rdp_client *c);
 /* Desktop size. */
 void rdp_client_size(const struct rdp_client *c, uint32_t *w, uint32_t *h);
 /* Processes what is pending, waits until no paint has come for

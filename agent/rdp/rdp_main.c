@@ -399,6 +399,11 @@ static int op_input(struct helper *h, const cJSON *req)
 			rc = answer_err(h, "protocol", "event %zu is not a valid input event", i);
 			goto out;
 		}
+		if (evs[i].t == RDP_EV_UNICODE && !rdp_client_unicode_ok(h->c)) {
+			rc = answer_err(h, "protocol",
+			    "event %zu: this RDP server does not take unicode key events", i);
+			goto out;
+		}
 		i++;
 	}
 	rc = rdp_client_input(h->c, evs, n, why, sizeof(why));
