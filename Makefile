@@ -6,7 +6,8 @@
 #   make check   unit tests (cmocka) and end-to-end tests (node:test)
 #   make asan    the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz    a short run of every libFuzzer target (build-fuzz/)
-#   make bench   ssh_exec through zt vs OpenSSH, libssh and ssh-mcp (ratios)
+#   make bench   ssh_exec through zt vs OpenSSH, libssh and ssh-mcp; rdp_screenshot
+#                warm vs cold vs FreeRDP alone (ratios)
 #   make demo    sshd, broker, agent, an admin and a bot; one MCP call (demo-run/)
 #   make screenshots  the web console's pages, photographed by its tour test,
 #                into docs/screenshots/ (the README shows them)
@@ -285,6 +286,7 @@ fuzz: deps $(FUZZ_BINS)
 # ratios, never pass/fail.
 bench: deps all
 	ZT_BUILD=$(abspath $(BUILD)) $(NODE22) bench/ssh_exec.mjs
+	ZT_BUILD=$(abspath $(BUILD)) $(NODE22) bench/rdp_screenshot.mjs
 
 demo: deps all
 	@./examples/demo.sh
