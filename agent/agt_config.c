@@ -766,9 +766,30 @@ void agt_rdp_creds_wipe(struct agt_rdp_creds *c)
 	}
 }
 
+int agt_rdp_creds_parse(const void *p, size_t n, const char *fname, struct agt_rdp_creds *out,
+    char *err, size_t errsz)
+{
+	struct cp c = { .fname = fname, .err = err, .errsz = errsz, .creds = out };
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = parse_doc(&c, p, n, cred_keys, sizeof(cred_keys) / sizeof(cred_keys[0]),
+	    "username, password or nla_hash, domain");
+	if (r == 0 && out->username[0] == '\0') {
+		r = fail_line(fname, 0, err, errsz, ZT_ERR_INVALID, "needs username");
+	}
+	if (r == 0 && (out->password[0] == '\0') == (out->nla_hash[0] == '\0')) {
+		r = fail_line(fname, 0, err, errsz, ZT_ERR_INVALID, "needs one of password or "
+		    "nla_hash");
+	}
+	if (r != 0) {
+		agt_rdp_creds_wipe(out);
+	}
+	return r;
+}
+
 int agt_rdp_creds_load(const char *path, struct agt_rdp_creds *out, char *err, size_t errsz)
 {
-	struct cp c = { .fname = path, .err = err, .errsz = errsz, .creds = out };
 	char *text = NULL;
 	size_t len = 0;
 	int r;
@@ -777,15 +798,7 @@ int agt_rdp_creds_load(const char *path, struct agt_rdp_creds *out, char *err, s
 	r = read_file(path, S_IRWXG | S_IRWXO, "readable by group or others (chmod 600): "
 	    "it holds a desktop's password", &text, &len, err, errsz);
 	if (r == 0) {
-		r = parse_doc(&c, text, len, cred_keys, sizeof(cred_keys) / sizeof(cred_keys[0]),
-		    "username, password or nla_hash, domain");
-	}
-	if (r == 0 && out->username[0] == '\0') {
-		r = fail_line(path, 0, err, errsz, ZT_ERR_INVALID, "needs username");
-	}
-	if (r == 0 && (out->password[0] == '\0') == (out->nla_hash[0] == '\0')) {
-		r = fail_line(path, 0, err, errsz, ZT_ERR_INVALID, "needs one of password or "
-		    "nla_hash");
+		r = agt_rdp_creds_parse(text, len, path, out, err, errsz);
 	}
 	if (text != NULL) {
 		explicit_bzero(text, len);

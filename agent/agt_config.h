@@ -120,6 +120,10 @@ struct agt_rdp_creds {
  * wrong" (never a value). *out is wiped on error.
  */
 int agt_rdp_creds_load(const char *path, struct agt_rdp_creds *out, char *err, size_t errsz);
+/* The parse of agt_rdp_creds_load, on the YAML text p[0..n) named fname:
+ * no I/O. Its errors, but the file's own. */
+int agt_rdp_creds_parse(const void *p, size_t n, const char *fname, struct agt_rdp_creds *out,
+    char *err, size_t errsz);
 void agt_rdp_creds_wipe(struct agt_rdp_creds *c);
 
 /* The "type base64" part of the first line of an OpenSSH public key file

@@ -35,7 +35,7 @@ extern char **environ;
 struct session {
 	char who[AGT_DESK_WHO_MAX + 1];
 	size_t ires;                 /* its resource in cfg->resources */
-	pid_t pid;                   /* the helper; 0 before it runs, -1 once reaped */
+	pid_t pid;                   /* the helper; 0 before it runs */
 	int to, from;                /* its stdin (written here), its stdout */
 	int64_t last_used;           /* net_mono_ms() */
 	int busy;                    /* a request holds it */

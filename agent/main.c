@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/agt_config.h"
+#include "agent/agt_desk.h"
 #include "agent/agt_control.h"
 #include "agent/agt_join.h"
 #include "agent/agt_stream.h"
@@ -264,7 +265,10 @@ int main(int argc, char **argv)
 	printf("ztagent: joined as %s; certificate in %s/agent.crt\n", cfg.name, cfg.data_dir);
 run:
 	fflush(stdout);
-	if ((r = agt_control_run(&cfg, &stop_flag)) == ZT_ERR_EXPIRED) {
+	r = agt_control_run(&cfg, &stop_flag);
+	/* The desktops' helpers end with their sessions, not at their leisure. */
+	agt_desk_shutdown();
+	if (r == ZT_ERR_EXPIRED) {
 		fprintf(stderr, "ztagent: the agent certificate expired; join again with a new "
 		    "token (ztctl tokens add)\n");
 		return 1;

@@ -6,7 +6,9 @@
  * nothing behind and an error naming the input; an accepted one must hold
  * values within their bounds, and its resources, with a fixed host key in
  * place of each host_key_file (no file is read), must either pass the wire's
- * checker or be refused naming the input.
+ * checker or be refused naming the input. The same bytes are then parsed
+ * as a desktop's credentials file (agt_rdp_creds_parse): accepted, it holds
+ * a username and exactly one of password or nla_hash; refused, nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +29,24 @@ static void check(int cond)
 	}
 }
 
+/* The bytes as a credentials file. */
+static void creds(const uint8_t *data, size_t size)
+{
+	struct agt_rdp_creds c;
+	char err[AGT_CONFIG_ERR_MAX];
+	int r = agt_rdp_creds_parse(data, size, "c.yaml", &c, err, sizeof(err));
+
+	if (r != 0) {
+		check(strncmp(err, "c.yaml", 6) == 0);
+		check(c.username[0] == '\0' && c.password[0] == '\0' && c.nla_hash[0] == '\0');
+		return;
+	}
+	check(c.username[0] != '\0');
+	check((c.password[0] != '\0') != (c.nla_hash[0] != '\0'));
+	check(c.nla_hash[0] == '\0' || strlen(c.nla_hash) == AGT_NLA_HASH_LEN);
+	agt_rdp_creds_wipe(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct agt_config_file f;
@@ -34,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 	int r;
 
+	creds(data, size);
 	r = agt_config_parse(data, size, "f.yaml", &f, err, sizeof(err));
 	if (r != 0) {
 		check(r == ZT_ERR_INVALID || r == ZT_ERR_TYPE || r == ZT_ERR_TOO_LARGE ||
