@@ -371,14 +371,21 @@ static void release(struct session *s, int keep)
 
 void agt_desk_shutdown(void)
 {
-	struct session *s, *next;
+	struct session *gone = NULL, *s, *next;
 
+	/* A session a request holds is that request's: its helper sees its
+	 * pipes close when this process ends. */
 	pthread_mutex_lock(&desk.mu);
-	s = desk.head;
-	desk.head = NULL;
-	desk.n = 0;
+	for (s = desk.head; s != NULL; s = next) {
+		next = s->next;
+		if (!s->busy) {
+			unlink_session(s);
+			s->next = gone;
+			gone = s;
+		}
+	}
 	pthread_mutex_unlock(&desk.mu);
-	for (; s != NULL; s = next) {
+	for (s = gone; s != NULL; s = next) {
 		next = s->next;
 		session_end(s);
 	}

@@ -45,7 +45,7 @@
  * the framing. Does not close fd. Returns when the stream ends. */
 void agt_desk_serve(const struct agt_config *cfg, size_t ires, int fd);
 
-/* Ends every session (at the agent's exit). */
+/* Ends every session no request holds (at the agent's exit). */
 void agt_desk_shutdown(void);
 
 #endif
