@@ -347,7 +347,11 @@ int brk_rdp_run(struct brk_call *c, cJSON **result)
 		cJSON_Delete(head);
 		head = NULL;
 		if (!q->screenshot && (*result = mcp_result_new(0)) != NULL) {
-			mcp_result_add_text(*result, "done");
+			char done[128];
+
+			snprintf(done, sizeof(done), "%s on %s: done (%d input events taken by the "
+			    "desktop)", c->tool->name, c->host, cJSON_GetArraySize(q->events));
+			mcp_result_add_text(*result, done);
 		}
 	}
 	if (q->screenshot) {
