@@ -25,7 +25,7 @@ struct brk_watch_round;
 
 #define BRK_DESKS_MAX 1024                    /* (credential, desktop) pairs kept */
 #define BRK_DESKS_CHECK_MS 10000              /* the store is asked at least this often */
-#define BRK_DESKS_FORGET_MS (60 * 60 * 1000)  /* beyond any agent's idle timeout */
+#define BRK_DESKS_FORGET_MS (25LL * 60 * 60 * 1000) /* beyond any agent's idle timeout (24h) */
 
 struct brk_desks *brk_desks_new(void);
 /* NULL is a no-op. */

@@ -168,7 +168,7 @@ int brk_rdp_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz
 	}
 	c->held = q;
 	c->release = req_free;
-	if ((r = opt_int(args, "max_width", BRK_RDP_WIDTH_MIN, RDP_INPUT_COORD_MAX, 0,
+	if ((r = opt_int(args, "max_width", RDP_SHOT_WIDTH_MIN, RDP_INPUT_COORD_MAX, 0,
 	    &q->max_width, err, errsz)) != 0) {
 		return r;
 	}
@@ -352,6 +352,8 @@ int brk_rdp_run(struct brk_call *c, cJSON **result)
 			snprintf(done, sizeof(done), "%s on %s: done (%d input events taken by the "
 			    "desktop)", c->tool->name, c->host, cJSON_GetArraySize(q->events));
 			mcp_result_add_text(*result, done);
+			cJSON_AddNumberToObject(cJSON_AddObjectToObject(*result, "structuredContent"),
+			    "events", cJSON_GetArraySize(q->events));
 		}
 	}
 	if (q->screenshot) {
@@ -370,6 +372,10 @@ int brk_rdp_run(struct brk_call *c, cJSON **result)
 			r = failed(c, "screenshot", r == ZT_ERR_PROTOCOL ? "the desktop's agent sent "
 			    "no usable PNG" : "the screenshot could not be kept", result);
 			goto out;
+		}
+		if (q->events != NULL) {
+			cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(*result,
+			    "structuredContent"), "events", cJSON_GetArraySize(q->events));
 		}
 	}
 	r = *result != NULL ? 0 : ZT_ERR_NOMEM;

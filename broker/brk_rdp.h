@@ -28,7 +28,6 @@ struct brk_call;
 
 #define BRK_RDP_PNG_MAX (16u * 1024 * 1024) /* bytes of a screenshot the broker takes */
 #define BRK_RDP_CALL_MS 60000              /* the agent's answer (a first connect included) */
-#define BRK_RDP_WIDTH_MIN 64               /* smallest max_width */
 
 int brk_rdp_parse(struct brk_call *c, const cJSON *args, char *err, size_t errsz);
 int brk_rdp_run(struct brk_call *c, cJSON **result);

@@ -108,7 +108,8 @@ static int list_hosts_run(struct brk_call *c, cJSON **result)
 	"\"middle\"]}"
 #define RDP_OUT "{\"type\":\"object\",\"properties\":{\"width\":{\"type\":\"integer\"}," \
 	"\"height\":{\"type\":\"integer\"},\"scale\":{\"type\":\"number\"}," \
-	"\"sha256\":{\"type\":\"string\"}}}"
+	"\"sha256\":{\"type\":\"string\"},\"events\":{\"type\":\"integer\"," \
+	"\"description\":\"input events the desktop took\"}}}"
 #define RDP_INPUT_ANN "{\"readOnlyHint\":false,\"destructiveHint\":true," \
 	"\"openWorldHint\":false}"
 /* One desktop input tool's entry. */

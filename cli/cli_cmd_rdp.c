@@ -174,8 +174,9 @@ int cli_rdp_parse(int argc, char **argv, struct cli_rdp_args *a)
 			goto usage;
 		}
 		if (digits(CLI_ARG(&args, A_MAXW), strlen(CLI_ARG(&args, A_MAXW)),
-		    RDP_INPUT_COORD_MAX, &a->max_width) != 0 || a->max_width == 0) {
-			cli_fail("rdp: --max-width wants pixels, 1..%d", RDP_INPUT_COORD_MAX);
+		    RDP_INPUT_COORD_MAX, &a->max_width) != 0 || a->max_width < RDP_SHOT_WIDTH_MIN) {
+			cli_fail("rdp: --max-width wants pixels, %d..%d", RDP_SHOT_WIDTH_MIN,
+			    RDP_INPUT_COORD_MAX);
 			goto usage;
 		}
 	}

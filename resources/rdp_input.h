@@ -38,6 +38,7 @@
 #define RDP_INPUT_KEYS_MAX 8         /* key names in one combination */
 #define RDP_INPUT_KEY_NAME_MAX 32    /* bytes of one key name */
 #define RDP_INPUT_COORD_MAX 32767    /* largest x or y */
+#define RDP_SHOT_WIDTH_MIN 64        /* smallest max_width of a screenshot */
 #define RDP_INPUT_CLICKS_MAX 3       /* a triple click */
 #define RDP_INPUT_NOTCHES_MAX 20     /* wheel notches either way per call */
 #define RDP_INPUT_WAIT_MAX_MS 1000   /* longest wait event */

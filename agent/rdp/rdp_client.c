@@ -334,6 +334,11 @@ static int classify(struct rdp_client *c, const struct rdp_connect_opts *o, char
 		snprintf(why, whysz, "the RDP server at %s:%u refused the logon of %s (%s)", o->host,
 		    o->port, o->username, freerdp_get_last_error_string(e));
 		return ZT_ERR_AUTH;
+	case FREERDP_ERROR_SECURITY_NEGO_CONNECT_FAILED:
+		snprintf(why, whysz, "the RDP server at %s:%u offers no security the helper takes: "
+		    "TLS or NLA, with a certificate to check against the pin (standard RDP security "
+		    "has none)", o->host, o->port);
+		return ZT_ERR_PROTOCOL;
 	case FREERDP_ERROR_DNS_ERROR:
 	case FREERDP_ERROR_DNS_NAME_NOT_FOUND:
 	case FREERDP_ERROR_CONNECT_FAILED:
@@ -374,8 +379,12 @@ static int apply_settings(struct rdp_client *c, const struct rdp_connect_opts *o
 	ok &= freerdp_settings_set_bool(s, FreeRDP_SoftwareGdi, TRUE);
 	ok &= freerdp_settings_set_bool(s, FreeRDP_AutoReconnectionEnabled, FALSE);
 	ok &= freerdp_settings_set_uint32(s, FreeRDP_TcpConnectTimeout, (UINT32)o->timeout_ms);
+	/* Standard RDP security has no certificate, so no pin: never offered,
+	 * whatever security asks for (the password would go to whoever
+	 * answers). */
+	ok &= freerdp_settings_set_bool(s, FreeRDP_RdpSecurity, FALSE);
+	ok &= freerdp_settings_set_bool(s, FreeRDP_UseRdpSecurityLayer, FALSE);
 	if (o->security != RDP_SEC_ANY) {
-		ok &= freerdp_settings_set_bool(s, FreeRDP_RdpSecurity, FALSE);
 		ok &= freerdp_settings_set_bool(s, FreeRDP_TlsSecurity, o->security == RDP_SEC_TLS);
 		ok &= freerdp_settings_set_bool(s, FreeRDP_NlaSecurity, o->security == RDP_SEC_NLA);
 		ok &= freerdp_settings_set_bool(s, FreeRDP_ExtSecurity, FALSE);
@@ -488,6 +497,15 @@ int rdp_client_connect(struct rdp_client *c, const struct rdp_connect_opts *o, u
 		goto out;
 	}
 	c->connected = 1;
+	/* Only a certificate that matched the pin says who the server is:
+	 * standard RDP security shows none (it is off, below; this holds
+	 * whatever FreeRDP negotiated). */
+	if (!c->cert_ok) {
+		snprintf(why, whysz, "the RDP server at %s:%u showed no certificate to check "
+		    "against the pin; refused", o->host, o->port);
+		rc = ZT_ERR_PIN;
+		goto out;
+	}
 	/* The first frame: every tile painted, then quiet. */
 	while (c->tiles_left != 0 || net_mono_ms() - c->last_paint < RDP_SHOT_QUIET_MS) {
 		int64_t left = deadline - net_mono_ms();

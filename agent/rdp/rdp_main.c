@@ -20,6 +20,7 @@
 
 #include "agent/rdp/rdp_client.h"
 #include "common/err.h"
+#include "common/proc.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/net.h"
@@ -475,6 +476,13 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("ztrdp %s\n", ZT_VERSION);
 		return 0;
+	}
+	/* It holds a desktop's password while it connects, and the session
+	 * after: no core file, no ptrace by the agent's user (execve cleared
+	 * the agent's own flag). */
+	if (proc_harden() != 0) {
+		fprintf(stderr, "ztrdp: cannot make this process non-dumpable\n");
+		return 2;
 	}
 	if (argc != 1) {
 		fprintf(stderr, "usage: ztrdp [--version] (requests come on stdin)\n");

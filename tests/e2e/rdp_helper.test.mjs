@@ -168,6 +168,21 @@ test('wrong password, wrong pin, nobody listening: clear codes, no password in t
   }
 });
 
+test('a server with standard RDP security only (no certificate) is refused: nothing to pin', async () => {
+  const plain = await startRdpd({ auth: 'none', sec: 'rdp' });
+  try {
+    const h = spawnZtrdp();
+    const a = await h.connect(plain, { security: 'any', cert_pin: `sha256:${'0'.repeat(64)}` });
+    assert.equal(a.head.ok, false, 'connected without a certificate to pin');
+    assert.equal(a.head.code, 'protocol', a.head.message);
+    assert.match(a.head.message, /no security the helper takes.*certificate/);
+    assert.ok(!JSON.stringify(a.head).includes(plain.password));
+    await h.close();
+  } finally {
+    await plain.stop();
+  }
+});
+
 test('malformed frames on stdin: an answer or a non-zero exit, no crash', async () => {
   const bad = [
     Buffer.from([0xff, 0xff, 0xff, 0xff]),

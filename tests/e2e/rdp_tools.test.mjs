@@ -86,6 +86,9 @@ before(async () => {
     quiet: botToken(broker, 'quiet-bot', { roles: 'desk-redact' }),
   };
   desk = await mcpConnect(broker, tokens.desk);
+  // The SDK checks results against the tools' output schemas once it has
+  // listed them.
+  assert.ok((await desk.listTools()).tools.some((t) => t.name === 'rdp_move'));
   shots = await mcpConnect(broker, tokens.shots);
   quiet = await mcpConnect(broker, tokens.quiet);
   await until(async () => {
@@ -140,6 +143,15 @@ test('rdp_click on the xterm and rdp_type make a file on the desktop host', asyn
   // The xterm is at +250+20 on the desktop: 200,60 in this half-size shot.
   const click = await call(desk, 'rdp_click', { host: 'desk1', x: 200, y: 60 });
   assert.ok(!click.isError, text(click));
+  assert.equal(click.structuredContent.events, 3, 'move, down, up');
+  for (const [name, args] of [['rdp_move', { x: 10, y: 10 }],
+    ['rdp_drag', { x: 10, y: 10, to_x: 20, to_y: 20 }], ['rdp_scroll', { x: 10, y: 10, dy: 1 }]]) {
+    const r = await call(desk, name, { host: 'desk1', ...args });
+    assert.ok(!r.isError, `${name}: ${text(r)}`);
+    assert.ok(r.structuredContent.events >= 1);
+  }
+  // Back on the xterm: the pointer gives it the keyboard.
+  assert.ok(!(await call(desk, 'rdp_click', { host: 'desk1', x: 200, y: 60 })).isError);
   const typed = await call(desk, 'rdp_type', { host: 'desk1', text: `echo hi > ${file}\n`,
     screenshot: true });
   assert.ok(!typed.isError, text(typed));

@@ -45,14 +45,14 @@ function alive(p) {
 // 'nla+pam'; geometry like '1024x768'. stop() waits for every process of it
 // to be gone and removes dir.
 export async function startRdpd({ auth = 'nla', user = 'rdpuser', password = 'rdp-test-pw',
-  geometry = '1024x768' } = {}) {
+  geometry = '1024x768', sec = '' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zt-rdpd-'));
   let port;
   let out;
   for (let tries = 0; ; tries++) {
     port = await freePort();
     const env = { ...process.env, RDPD_DIR: dir, RDPD_PORT: String(port), RDPD_AUTH: auth,
-      RDPD_USER: user, RDPD_PASSWORD: password, RDPD_GEOMETRY: geometry };
+      RDPD_USER: user, RDPD_PASSWORD: password, RDPD_GEOMETRY: geometry, RDPD_SEC: sec };
     try {
       await run(FIXTURE, ['start'], { env });
       out = (await run(FIXTURE, ['env'], { env })).stdout;
