@@ -10,6 +10,7 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -286,6 +287,28 @@ static struct session *find(const char *who, size_t ires)
 	return NULL;
 }
 
+/* Ends the sessions no request holds that were idle since before
+ * idle_before (net_mono_ms() time; INT64_MAX: all of them). */
+static void sweep(int64_t idle_before)
+{
+	struct session *gone = NULL, *s, *next;
+
+	pthread_mutex_lock(&desk.mu);
+	for (s = desk.head; s != NULL; s = next) {
+		next = s->next;
+		if (!s->busy && s->last_used < idle_before) {
+			unlink_session(s);
+			s->next = gone;
+			gone = s;
+		}
+	}
+	pthread_mutex_unlock(&desk.mu);
+	for (s = gone; s != NULL; s = next) {
+		next = s->next;
+		session_end(s);
+	}
+}
+
 /* Every second: ends sessions idle too long. A helper that died between
  * requests is found by the next request, which says so to its caller (the
  * desktop may have changed meanwhile) and leaves the one after to connect
@@ -294,26 +317,8 @@ static void *reaper_main(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		struct session *gone = NULL, *s, *next;
-		int64_t now;
-
 		sleep(1);
-		now = net_mono_ms();
-		pthread_mutex_lock(&desk.mu);
-		for (s = desk.head; s != NULL; s = next) {
-			next = s->next;
-			if (s->busy || now - s->last_used < desk.idle_ms) {
-				continue;
-			}
-			unlink_session(s);
-			s->next = gone;
-			gone = s;
-		}
-		pthread_mutex_unlock(&desk.mu);
-		for (s = gone; s != NULL; s = next) {
-			next = s->next;
-			session_end(s);
-		}
+		sweep(net_mono_ms() - desk.idle_ms);
 	}
 	return NULL;
 }
@@ -371,24 +376,9 @@ static void release(struct session *s, int keep)
 
 void agt_desk_shutdown(void)
 {
-	struct session *gone = NULL, *s, *next;
-
 	/* A session a request holds is that request's: its helper sees its
 	 * pipes close when this process ends. */
-	pthread_mutex_lock(&desk.mu);
-	for (s = desk.head; s != NULL; s = next) {
-		next = s->next;
-		if (!s->busy) {
-			unlink_session(s);
-			s->next = gone;
-			gone = s;
-		}
-	}
-	pthread_mutex_unlock(&desk.mu);
-	for (s = gone; s != NULL; s = next) {
-		next = s->next;
-		session_end(s);
-	}
+	sweep(INT64_MAX);
 }
 
 /* ---- a stream's requests ---- */

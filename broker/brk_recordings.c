@@ -19,6 +19,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/net.h"
 
 _Static_assert(BRK_REC_ID_LEN == STORE_REC_ID_LEN, "one id length for files and rows");
 
@@ -46,7 +47,6 @@ int brk_recordings_save(struct brk *b, const char *name, const char *ext, const 
     size_t n)
 {
 	char path[REC_PATH_MAX];
-	const unsigned char *at = p;
 	int fd = -1, r;
 
 	if (b->recordings_dir == NULL || name[0] == '\0' ||
@@ -63,19 +63,7 @@ int brk_recordings_save(struct brk *b, const char *name, const char *ext, const 
 		log_error("recordings: cannot create %s: %s", path, strerror(errno));
 		return errno == EEXIST ? ZT_ERR_EXISTS : ZT_ERR_IO;
 	}
-	while (n > 0) {
-		ssize_t w = write(fd, at, n);
-
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			break;
-		}
-		at += w;
-		n -= (size_t)w;
-	}
-	r = n == 0 && fsync(fd) == 0 ? 0 : ZT_ERR_IO;
+	r = net_write_all(fd, p, n) == 0 && fsync(fd) == 0 ? 0 : ZT_ERR_IO;
 	if (close(fd) != 0) {
 		r = ZT_ERR_IO;
 	}

@@ -19,6 +19,7 @@
 #include "cli/cli_profile.h"
 #include "common/crypto.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/net.h"
 #include "common/json.h"
 #include "common/tls.h"
@@ -359,10 +360,10 @@ fail:
 
 int cli_profile_save(const char *dir, const struct cli_profile *p, char *errbuf, size_t errsz)
 {
-	char path[CLI_PROFILE_PATH_MAX], tmp[CLI_PROFILE_PATH_MAX];
+	char path[CLI_PROFILE_PATH_MAX];
 	cJSON *obj = NULL, *t;
 	char *text = NULL;
-	int fd = -1, dfd = -1, r, n, tmp_made = 0;
+	int r, n;
 
 	if (errsz > 0) {
 		errbuf[0] = '\0';
@@ -373,9 +374,7 @@ int cli_profile_save(const char *dir, const struct cli_profile *p, char *errbuf,
 		goto out;
 	}
 	n = snprintf(path, sizeof(path), "%s/%s", dir, CLI_PROFILE_FILE);
-	if (n < 0 || (size_t)n >= sizeof(path) ||
-	    (n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, CLI_PROFILE_FILE)) < 0 ||
-	    (size_t)n >= sizeof(tmp)) {
+	if (n < 0 || (size_t)n >= sizeof(path)) {
 		r = ZT_ERR_TOO_LARGE;
 		snprintf(errbuf, errsz, "profile path too long");
 		goto out;
@@ -388,45 +387,12 @@ int cli_profile_save(const char *dir, const struct cli_profile *p, char *errbuf,
 		snprintf(errbuf, errsz, "out of memory");
 		goto out;
 	}
-	/* mkstemp creates the file 0600 whatever the umask. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		r = ZT_ERR_IO;
-		snprintf(errbuf, errsz, "cannot create a file in %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	tmp_made = 1;
-	if (fchmod(fd, 0600) != 0 || net_write_all(fd, text, strlen(text)) != 0 ||
-	    net_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
-		r = ZT_ERR_IO;
-		snprintf(errbuf, errsz, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		r = ZT_ERR_IO;
-		snprintf(errbuf, errsz, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		r = ZT_ERR_IO;
-		snprintf(errbuf, errsz, "cannot replace %s: %s", path, strerror(errno));
-		goto out;
-	}
-	tmp_made = 0;
-	/* Make the rename itself durable. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	r = 0;
+	/* The text's NUL becomes the file's last newline. */
+	n = (int)strlen(text);
+	text[n] = '\n';
+	r = file_write_atomic(path, text, (size_t)n + 1, 0600, errbuf, errsz);
+	text[n] = '\0';
 out:
-	if (fd >= 0) {
-		close(fd);
-	}
-	if (tmp_made) {
-		(void)unlink(tmp);
-	}
 	crypto_free_str(text);
 	if (obj != NULL) {
 		t = cJSON_GetObjectItemCaseSensitive(obj, "token");

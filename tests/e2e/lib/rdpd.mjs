@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { alive } from './zt.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUILD = process.env.ZT_BUILD ?? path.join(ROOT, 'build');
@@ -31,14 +32,6 @@ export function freePort() {
   });
 }
 
-function alive(p) {
-  try {
-    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 // Starts the server; resolves {port, host, user, password, pin, display,
 // dir, env, pids(), stop()}. auth: 'nla' (default) | 'none' | 'pam' |

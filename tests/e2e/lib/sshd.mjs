@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ZTCTL, admin, applyRole, startAgent, tmpdir, until } from './zt.mjs';
+import { ZTCTL, admin, alive, applyRole, startAgent, tmpdir, until } from './zt.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BUILD = process.env.ZT_BUILD ?? path.join(ROOT, 'build');
@@ -17,15 +17,6 @@ const FIXTURE = path.join(ROOT, 'tests/fixtures/sshd.sh');
 
 export const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-// Exists and is not a zombie.
-function alive(p) {
-  try {
-    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 // Starts sshd trusting userCa (the line of a CA public key; default: a
 // fresh sshcert_mint CA in caDir), with extraConfig (sshd_config lines

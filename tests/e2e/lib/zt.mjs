@@ -16,6 +16,16 @@ export const ZTBROKER = path.join(BUILD, 'ztbroker');
 export const ZTCTL = path.join(BUILD, 'ztctl');
 export const ZTAGENT = path.join(BUILD, 'ztagent');
 
+// 1 if process p exists and is not a zombie.
+export function alive(p) {
+  try {
+    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export function tmpdir(prefix = 'zt-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
