@@ -104,12 +104,16 @@ static int helper_path(const struct agt_config *cfg, char *out, size_t outsz)
 
 /* Starts s's helper with a small environment of its own (the agent's may
  * hold a join token) and a private HOME under the data directory, where
- * FreeRDP may keep its settings. 0 or ZT_ERR_IO (why logged). */
+ * FreeRDP may keep its settings, and of the agent's only ZT_RDP_DEBUG and
+ * the sanitizers' settings. 0 or ZT_ERR_IO (why logged). */
 static int helper_start(const struct agt_config *cfg, struct session *s)
 {
+	static const char *const passed[] = { "ZT_RDP_DEBUG", "ASAN_OPTIONS", "LSAN_OPTIONS",
+	    "UBSAN_OPTIONS", NULL };
 	char path[1024], home[1024], henv[1100];
 	char *argv[] = { HELPER_NAME, NULL };
-	char *envp[4] = { "PATH=/usr/bin:/bin", henv, NULL, NULL };
+	char *envp[8] = { "PATH=/usr/bin:/bin", henv, NULL };
+	size_t ne = 2;
 	posix_spawn_file_actions_t fa;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, r;
 
@@ -123,8 +127,15 @@ static int helper_start(const struct agt_config *cfg, struct session *s)
 		return ZT_ERR_IO;
 	}
 	snprintf(henv, sizeof(henv), "HOME=%s", home);
-	if (getenv("ZT_RDP_DEBUG") != NULL) {
-		envp[2] = "ZT_RDP_DEBUG=1";
+	/* Only these of the agent's: its debug switch and the sanitizers'
+	 * settings (make asan). */
+	for (const char *const *k = passed; *k != NULL; k++) {
+		for (char **e = environ; *e != NULL; e++) {
+			if (strncmp(*e, *k, strlen(*k)) == 0 && (*e)[strlen(*k)] == '=') {
+				envp[ne++] = *e;
+				break;
+			}
+		}
 	}
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
 		log_error("cannot make pipes for %s: %s", path, strerror(errno));
