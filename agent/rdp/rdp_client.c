@@ -4,9 +4,9 @@
  * Software GDI paints into a BGRX32 framebuffer; BeginPaint/EndPaint tell
  * when and where the server painted. The first frame is complete once every
  * 16x16 tile has been painted at least once; later, "quiet" means no paint
- * for a few tens of milliseconds. The server's certificate is accepted for
- * this session only when its SHA-256 is the pin, and FreeRDP's certificate
- * store lives in a private temporary directory removed at the end, so no
+ * for a few tens of milliseconds. Every server certificate, whether the
+ * system's CAs vouch for it or not, is accepted for this session only when
+ * its SHA-256 is the pin, and FreeRDP's certificate store lives in a private temporary directory removed at the end, so no
  * entry from elsewhere can stand in for the pin and none is kept.
  */
 #include <freerdp/freerdp.h>
@@ -19,7 +19,12 @@
 #include <winpr/handle.h>
 #include <winpr/wlog.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,48 +166,40 @@ static BOOL cb_authenticate(freerdp *instance, char **u, char **p, char **d)
 	return FALSE; /* never prompt */
 }
 
-/* fp as FreeRDP gives it ("ab:cd:..."), as bare lowercase hex in out. */
-static void fp_normalise(const char *fp, char *out, size_t outsz)
-{
-	size_t n = 0;
-
-	for (; fp != NULL && *fp != '\0' && n + 1 < outsz; fp++) {
-		if (*fp == ':') {
-			continue;
-		}
-		out[n++] = (char)(*fp >= 'A' && *fp <= 'F' ? *fp - 'A' + 'a' : *fp);
-	}
-	out[n] = '\0';
-}
-
-static DWORD cb_verify_cert(freerdp *instance, const char *host, UINT16 port, const char *cn,
-    const char *subject, const char *issuer, const char *fp, DWORD flags)
+/* The server's certificate: FreeRDP hands over the PEM of its chain, leaf
+ * first; accepted for this session only when the leaf's SHA-256 (of its
+ * DER) is the pin. FreeRDP asks here for every certificate, trusted by the
+ * system or not (ExternalCertificateManagement): else one that verifies
+ * against the system's CAs for the host name is accepted without a word,
+ * and the logon happens before the pin could be checked. */
+static int cb_verify_x509(freerdp *instance, const BYTE *data, size_t length, const char *host,
+    UINT16 port, DWORD flags)
 {
 	struct rdp_client *c = (struct rdp_client *)instance->context;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	X509 *x = NULL;
+	BIO *bio;
 
 	(void)host;
 	(void)port;
-	(void)cn;
-	(void)subject;
-	(void)issuer;
 	(void)flags;
-	fp_normalise(fp, c->got_fp, sizeof(c->got_fp));
+	c->got_fp[0] = '\0';
+	if (data != NULL && length > 0 && length <= INT_MAX &&
+	    (bio = BIO_new_mem_buf(data, (int)length)) != NULL) {
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (x != NULL && X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32) {
+		(void)crypto_hex(md, mdlen, c->got_fp, sizeof(c->got_fp));
+	}
+	X509_free(x);
 	if (strlen(c->got_fp) != RDP_PIN_HEX || strcmp(c->got_fp, c->pin) != 0) {
 		c->pin_failed = 1;
 		return 0;
 	}
 	c->cert_ok = 1;
-	return 2; /* accept for this session only: never stored */
-}
-
-static DWORD cb_verify_changed(freerdp *instance, const char *host, UINT16 port, const char *cn,
-    const char *subject, const char *issuer, const char *fp, const char *old_subject,
-    const char *old_issuer, const char *old_fp, DWORD flags)
-{
-	(void)old_subject;
-	(void)old_issuer;
-	(void)old_fp;
-	return cb_verify_cert(instance, host, port, cn, subject, issuer, fp, flags);
+	return 1;
 }
 
 void rdp_client_global_init(int debug)
@@ -228,8 +225,7 @@ int rdp_client_new(struct rdp_client **out)
 	inst->PostConnect = cb_post_connect;
 	inst->PostDisconnect = cb_post_disconnect;
 	inst->Authenticate = cb_authenticate;
-	inst->VerifyCertificateEx = cb_verify_cert;
-	inst->VerifyChangedCertificateEx = cb_verify_changed;
+	inst->VerifyX509Certificate = cb_verify_x509;
 	if (!freerdp_context_new(inst)) {
 		freerdp_free(inst);
 		return ZT_ERR_NOMEM;
@@ -373,6 +369,7 @@ static int apply_settings(struct rdp_client *c, const struct rdp_connect_opts *o
 	}
 	ok &= freerdp_settings_set_bool(s, FreeRDP_AutoLogonEnabled, TRUE);
 	ok &= freerdp_settings_set_string(s, FreeRDP_ConfigPath, c->cfgdir);
+	ok &= freerdp_settings_set_bool(s, FreeRDP_ExternalCertificateManagement, TRUE);
 	ok &= freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, o->width);
 	ok &= freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, o->height);
 	ok &= freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 32);

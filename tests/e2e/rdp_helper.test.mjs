@@ -7,7 +7,9 @@
 // mid-session, and malformed frames on stdin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort, pixel, pngSize, spawnZtrdp, startRdpd } from './lib/rdpd.mjs';
 
@@ -180,6 +182,38 @@ test('a server with standard RDP security only (no certificate) is refused: noth
     await h.close();
   } finally {
     await plain.stop();
+  }
+});
+
+test('a certificate the system trusts for the name still has to be the pinned one, before any logon', async () => {
+  // A server whose certificate verifies against the trust store (here
+  // SSL_CERT_FILE) for the name connected to: FreeRDP would accept it
+  // without asking, and the logon would happen before the pin is checked.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zt-rdpca-'));
+  const crt = path.join(tmp, 'srv.crt');
+  const key = path.join(tmp, 'srv.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', crt], { stdio: 'ignore' });
+  const trusted = await startRdpd({ cert: { crt, key } });
+  try {
+    const env = { SSL_CERT_FILE: crt, SSL_CERT_DIR: tmp };
+    const otherPin = `sha256:${'cd'.repeat(32)}`;
+    // Wrong pin with a wrong password: refused for the certificate, so the
+    // password never reached the server (else: auth).
+    let h = spawnZtrdp(env);
+    let a = await h.connect(trusted, { password: 'Not-The-Pw-1', cert_pin: otherPin });
+    assert.deepEqual([a.head.ok, a.head.code], [false, 'certificate'], JSON.stringify(a.head));
+    assert.ok(a.head.message.includes(trusted.pin.slice(7)), a.head.message);
+    await assertCleanExit(h, 0);
+    // The right pin connects.
+    h = spawnZtrdp(env);
+    a = await h.connect(trusted);
+    assert.equal(a.head.ok, true, JSON.stringify(a.head));
+    assert.equal((await h.req({ op: 'close' })).head.ok, true);
+    await assertCleanExit(h, 0);
+  } finally {
+    await trusted.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
 

@@ -35,11 +35,19 @@ export function freePort() {
 
 // Starts the server; resolves {port, host, user, password, pin, display,
 // dir, env, pids(), stop()}. auth: 'nla' (default) | 'none' | 'pam' |
-// 'nla+pam'; geometry like '1024x768'. stop() waits for every process of it
-// to be gone and removes dir.
+// 'nla+pam'; geometry like '1024x768'; cert: {crt, key} (PEM file paths)
+// for the server to present instead of the self-signed one it makes.
+// stop() waits for every process of it to be gone and removes dir.
 export async function startRdpd({ auth = 'nla', user = 'rdpuser', password = 'rdp-test-pw',
-  geometry = '1024x768', sec = '' } = {}) {
+  geometry = '1024x768', sec = '', cert = null } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zt-rdpd-'));
+  if (cert) {
+    // The shadow server keeps a certificate it finds there.
+    const sdir = path.join(dir, 'home/.config/freerdp/shadow');
+    fs.mkdirSync(sdir, { recursive: true });
+    fs.copyFileSync(cert.crt, path.join(sdir, 'shadow.crt'));
+    fs.copyFileSync(cert.key, path.join(sdir, 'shadow.key'));
+  }
   let port;
   let out;
   for (let tries = 0; ; tries++) {
