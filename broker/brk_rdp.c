@@ -333,19 +333,33 @@ int brk_rdp_run(struct brk_call *c, cJSON **result)
 	}
 	brk_desks_touch(c->b->desks, &c->who, c->host, net_mono_ms());
 	if (q->events != NULL) {
-		if ((head = request(c, "input")) == NULL) {
-			r = ZT_ERR_NOMEM;
-			goto out;
-		}
-		cJSON_AddItemReferenceToObject(head, "events", q->events);
+		cJSON *e = q->events->child;
+
 		audit_input(c, q);
-		if (desk_call(fd, head, &ans, &code, &msg) != 0) {
-			r = failed(c, code, msg, result);
-			goto out;
-		}
-		desk_frame_clear(&ans);
-		cJSON_Delete(head);
-		head = NULL;
+		/* In requests of at most BRK_RDP_EVENTS_PER_REQUEST events, in
+		 * order: rdp_type's thousands would not fit one frame's head. */
+		do {
+			cJSON *batch;
+
+			if ((head = request(c, "input")) == NULL ||
+			    (batch = cJSON_AddArrayToObject(head, "events")) == NULL) {
+				r = ZT_ERR_NOMEM;
+				goto out;
+			}
+			for (int i = 0; e != NULL && i < BRK_RDP_EVENTS_PER_REQUEST; i++, e = e->next) {
+				if (!cJSON_AddItemReferenceToArray(batch, e)) {
+					r = ZT_ERR_NOMEM;
+					goto out;
+				}
+			}
+			if (desk_call(fd, head, &ans, &code, &msg) != 0) {
+				r = failed(c, code, msg, result);
+				goto out;
+			}
+			desk_frame_clear(&ans);
+			cJSON_Delete(head);
+			head = NULL;
+		} while (e != NULL);
 		if (!q->screenshot && (*result = mcp_result_new(0)) != NULL) {
 			char done[128];
 

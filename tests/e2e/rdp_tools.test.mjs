@@ -165,6 +165,21 @@ test('rdp_click on the xterm and rdp_type make a file on the desktop host', asyn
   assert.equal(events('tool.rdp_key.result').at(-1).details.keys, 'ctrl+l');
 });
 
+test('rdp_type with long text: all of it reaches the desktop', async () => {
+  // Thousands of key events do not fit one desktop frame's head: the broker
+  // sends them in several input requests, in order.
+  const file = path.join(rdpd.dir, 'long.txt');
+  const word = 'x'.repeat(1500);
+  assert.ok(!(await call(desk, 'rdp_click', { host: 'desk1', x: 500, y: 100 })).isError);
+  // An empty line first (an earlier test's ctrl+l may be in it).
+  assert.ok(!(await call(desk, 'rdp_key', { host: 'desk1', keys: 'ctrl+u' })).isError);
+  const typed = await call(desk, 'rdp_type', { host: 'desk1', text: `echo ${word} > ${file}\n` });
+  assert.ok(!typed.isError, text(typed));
+  assert.ok(typed.structuredContent.events > 3000, JSON.stringify(typed.structuredContent));
+  await until(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8') === `${word}\n`,
+    'the long command ran', 15000);
+});
+
 test('redact_input: the audit keeps the length of what was typed, not the text', async () => {
   const r = await call(quiet, 'rdp_type', { host: 'desk1', text: 'secret-ish words' });
   assert.ok(!r.isError, text(r));
