@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/net.h"
 #include "common/version.h"
+#include "resources/rdp_input.h"
 #include "tunnel/desk.h"
 
 #define REQ_WAIT_MS 10000     /* for the rest of a request once its first byte came */
@@ -257,8 +258,10 @@ static int op_screenshot(struct helper *h, const cJSON *req)
 	cJSON *a;
 	int rc;
 
-	if (opt_int(req, "max_width", 0, DESK_DIM_MAX, 0, &mw) != 0) {
-		return answer_err(h, "protocol", "max_width must be an integer in 0..%d", DESK_DIM_MAX);
+	/* What the broker takes (a bound: past the desktop's width is full size). */
+	if (opt_int(req, "max_width", 0, RDP_INPUT_COORD_MAX, 0, &mw) != 0) {
+		return answer_err(h, "protocol", "max_width must be an integer in 0..%d",
+		    RDP_INPUT_COORD_MAX);
 	}
 	rc = rdp_client_screenshot(h->c, (uint32_t)mw, &png, why, sizeof(why));
 	if (rc != 0) {
@@ -280,15 +283,16 @@ static int op_screenshot(struct helper *h, const cJSON *req)
 	return rc;
 }
 
-/* x, y of e (screenshot pixels) in desktop pixels, clamped. */
+/* x, y of e (screenshot pixels, as far as the broker takes them) in desktop
+ * pixels, clamped. */
 static int event_xy(const struct helper *h, const cJSON *e, struct rdp_event *ev)
 {
 	uint32_t w, hgt;
 	int64_t x, y;
 	double dx, dy;
 
-	if (json_get_int(e, "x", 0, DESK_DIM_MAX, &x) != 0 ||
-	    json_get_int(e, "y", 0, DESK_DIM_MAX, &y) != 0) {
+	if (json_get_int(e, "x", 0, RDP_INPUT_COORD_MAX, &x) != 0 ||
+	    json_get_int(e, "y", 0, RDP_INPUT_COORD_MAX, &y) != 0) {
 		return ZT_ERR_PROTOCOL;
 	}
 	rdp_client_size(h->c, &w, &hgt);

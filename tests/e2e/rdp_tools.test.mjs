@@ -180,6 +180,17 @@ test('rdp_type with long text: all of it reaches the desktop', async () => {
     'the long command ran', 15000);
 });
 
+test('max_width and coordinates past the desktop, as the schema allows them', async () => {
+  // max_width is a bound: one past the desktop's width is full size.
+  const wide = await call(desk, 'rdp_screenshot', { host: 'desk1', max_width: 10000 });
+  assert.ok(!wide.isError, text(wide));
+  assert.equal(wide.structuredContent.width, 1024);
+  // A coordinate past the desktop is clamped to its edge, not refused.
+  const far = await call(desk, 'rdp_move', { host: 'desk1', x: 20000, y: 20000 });
+  assert.ok(!far.isError, text(far));
+});
+
+
 test('redact_input: the audit keeps the length of what was typed, not the text', async () => {
   const r = await call(quiet, 'rdp_type', { host: 'desk1', text: 'secret-ish words' });
   assert.ok(!r.isError, text(r));
