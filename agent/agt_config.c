@@ -576,6 +576,27 @@ static int load(yaml_parser_t *parser, yaml_document_t *doc, const char *fname, 
 	    "YAML syntax error: %s", parser->problem != NULL ? parser->problem : "unknown");
 }
 
+/* Wipes the copies libyaml made of a secret file's text: the document's
+ * scalars and the parser's buffers (yaml.h makes both public). */
+static void wipe_yaml(yaml_document_t *doc, yaml_parser_t *parser)
+{
+	if (doc != NULL) {
+		for (yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
+			if (n->type == YAML_SCALAR_NODE && n->data.scalar.value != NULL) {
+				explicit_bzero(n->data.scalar.value, n->data.scalar.length);
+			}
+		}
+	}
+	if (parser->buffer.start != NULL) {
+		explicit_bzero(parser->buffer.start,
+		    (size_t)(parser->buffer.end - parser->buffer.start));
+	}
+	if (parser->raw_buffer.start != NULL) {
+		explicit_bzero(parser->raw_buffer.start,
+		    (size_t)(parser->raw_buffer.end - parser->raw_buffer.start));
+	}
+}
+
 /* Loads p[0..n) as one YAML document whose root is a map of keys, and
  * walks it into what c points to (c->fname, err set by the caller); what
  * says what the map holds, for "empty: expected a map of ...". */
@@ -611,6 +632,9 @@ static int parse_doc(struct cp *c, const void *p, size_t n, const struct key *ke
 	if (yaml_document_get_root_node(&extra) != NULL) {
 		r = fail(c, yaml_document_get_root_node(&extra), ZT_ERR_INVALID,
 		    "a second document; the file holds one");
+		if (c->creds != NULL) {
+			wipe_yaml(&extra, &parser);
+		}
 		yaml_document_delete(&extra);
 		goto out;
 	}
@@ -633,6 +657,9 @@ static int parse_doc(struct cp *c, const void *p, size_t n, const struct key *ke
 out:
 	free(c->seen);
 	c->seen = NULL;
+	if (c->creds != NULL) {
+		wipe_yaml(have_doc ? &c->doc : NULL, &parser);
+	}
 	if (have_doc) {
 		yaml_document_delete(&c->doc);
 	}
@@ -731,7 +758,8 @@ static int read_file(const char *path, mode_t forbidden, const char *why, char *
 		*len += (size_t)got;
 	}
 out:
-	if (r != 0) {
+	if (r != 0 && *text != NULL) {
+		explicit_bzero(*text, *len);   /* it may be a credentials file */
 		free(*text);
 		*text = NULL;
 	}
