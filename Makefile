@@ -2,6 +2,8 @@
 #
 #   make deps    install the Debian packages and npm modules the build and
 #                tests need (idempotent; quiet when everything is there)
+#   make deps-xrdp  also xrdp + xorgxrdp, a second RDP server for the tests
+#                (root only), with the system's xrdp service disabled
 #   make all     build ztbroker, ztctl, ztagent and the test programs into build/
 #   make check   unit tests (cmocka) and end-to-end tests (node:test)
 #   make asan    the same tests under AddressSanitizer + UBSan (build-asan/)
@@ -80,7 +82,7 @@ TOOLUTIL := $(call obj,$(TOOL_LIB_SRC))
 CONF_SERVER := $(BUILD)/tests/conformance/mcp-conformance-server
 
 .SECONDARY:
-.PHONY: all deps check check-only unit e2e asan fuzz bench demo screenshots clean help
+.PHONY: all deps deps-xrdp check check-only unit e2e asan fuzz bench demo screenshots clean help
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNITS) $(TOOLS) $(CONF_SERVER)
@@ -170,6 +172,11 @@ DEB_PKGS := gcc make pkg-config clang libclang-rt-14-dev libmicrohttpd-dev libcj
             libcurl4-openssl-dev openssh-server openssh-client nodejs sqlite3 oathtool chromium \
             freerdp2-dev libpng-dev freerdp2-shadow-x11 winpr-utils xvfb xterm x11-apps xdotool \
             openssl
+# Opt-in (make deps-xrdp), not in DEB_PKGS: the package's postinst enables
+# and starts xrdp.service (every interface, port 3389) and xrdp-sesman where
+# systemd runs. The tests run their own xrdp on loopback
+# (tests/fixtures/xrdpd.sh) and skip it when these are missing or not root.
+XRDP_PKGS := xrdp xorgxrdp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # pkg-config module -> the Debian package that provides it, for errors.
 PKG_DEB  := libmicrohttpd=libmicrohttpd-dev libcjson=libcjson-dev openssl=libssl-dev \
@@ -222,6 +229,20 @@ deps:
 	@if [ -f package-lock.json ] && ! cmp -s package-lock.json node_modules/.zt-lock; then \
 	  echo "deps: npm ci"; npm ci --no-audit --no-fund --loglevel=error && \
 	  cp package-lock.json node_modules/.zt-lock; fi
+
+# Installs XRDP_PKGS, then stops and disables the system's xrdp services
+# (deb-systemd-invoke starts a disabled unit on no later upgrade either);
+# where no systemd runs (containers: policy-rc.d) nothing was started.
+deps-xrdp: deps
+	@missing=; for p in $(XRDP_PKGS); do dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | \
+	  grep -qx installed || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps-xrdp: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@if [ -d /run/systemd/system ]; then \
+	  $(SUDO) systemctl disable --now -q xrdp.service xrdp-sesman.service; fi
 
 check: deps
 	@$(MAKE) --no-print-directory check-only
