@@ -16,7 +16,7 @@
  *     host_key ("ssh-ed25519 <base64>"), ssh only;
  *     cert_pin ("sha256:<64 hex>"), rdp only;
  *     credentials_file (an absolute path), rdp only: the desktop's
- *       account, read by the agent at each connect (agt_rdp_creds_load),
+ *       account, read by the agent at each connect (agt_creds.h),
  *       never sent anywhere but to the desktop;
  *     labels (a map, at most TUN_RESOURCE_LABELS_MAX pairs)
  *   rdp_idle_timeout  how long a desktop session with nothing to do stays
@@ -48,8 +48,6 @@
 
 #define AGT_CONFIG_MAX 65536       /* bytes of a configuration file */
 #define AGT_CONFIG_PATH_MAX 1024   /* data_dir, host_key_file, credentials_file */
-#define AGT_CRED_MAX 256           /* bytes of a desktop account's username, password, domain */
-#define AGT_NLA_HASH_LEN 32        /* hex digits of an NT hash */
 #define AGT_CONFIG_ERR_MAX 512     /* room for an error message */
 
 /* What a file sets; "" / 0 for what it does not. A plain value (no heap):
@@ -101,30 +99,6 @@ int agt_config_resolve(struct agt_config_file *f, const char *fname, char *err,
  * a file that cannot be read or is writable by others.
  */
 int agt_config_load(const char *path, struct agt_config_file *f, char *err, size_t errsz);
-
-/* A desktop's account, from an rdp resource's credentials file: a YAML map
- * of username, password or nla_hash (the NT hash, 32 hex digits; NLA only),
- * and optionally domain. Secret: agt_rdp_creds_wipe() after use. */
-struct agt_rdp_creds {
-	char username[AGT_CRED_MAX];
-	char password[AGT_CRED_MAX];
-	char nla_hash[AGT_NLA_HASH_LEN + 1];
-	char domain[AGT_CRED_MAX];
-};
-/*
- * Reads path: a regular file of at most AGT_CONFIG_MAX bytes that neither
- * group nor others may read or write (it holds a password). username and
- * one of password or nla_hash are required; unknown keys are refused as in
- * the configuration file. 0, or ZT_ERR_IO / ZT_ERR_DENIED / ZT_ERR_INVALID /
- * ZT_ERR_TYPE / ZT_ERR_TOO_LARGE / ZT_ERR_NOMEM with err "FILE:LINE: what is
- * wrong" (never a value). *out is wiped on error.
- */
-int agt_rdp_creds_load(const char *path, struct agt_rdp_creds *out, char *err, size_t errsz);
-/* The parse of agt_rdp_creds_load, on the YAML text p[0..n) named fname:
- * no I/O. Its errors, but the file's own. */
-int agt_rdp_creds_parse(const void *p, size_t n, const char *fname, struct agt_rdp_creds *out,
-    char *err, size_t errsz);
-void agt_rdp_creds_wipe(struct agt_rdp_creds *c);
 
 /* The "type base64" part of the first line of an OpenSSH public key file
  * (the comment dropped), into out. 0, ZT_ERR_IO (cannot open),

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent/agt_config.h"
+#include "agent/agt_creds.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/agt_config.h"
+#include "agent/agt_creds.h"
 #include "agent/agt_stream.h"
 #include "common/err.h"
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "agent/agt_config.h"
+#include "agent/agt_creds.h"
 #include "common/err.h"
 #include "tests/unit/testutil.h"
 
