@@ -12,7 +12,7 @@
  *
  * WHO is the broker's identity of the caller ("user:alice"). There is one
  * session per (WHO, resource): the first request starts ztrdp, reads the
- * resource's credentials file (agt_config.h) and connects; later ones go
+ * resource's credentials file (agt_creds.h) and connects; later ones go
  * to the same helper, so a screenshot costs a frame, not a connection. A
  * session ends when it has been idle for cfg->rdp_idle_ms, on "close" (the
  * broker sends it when the identity is locked or removed), or when its
