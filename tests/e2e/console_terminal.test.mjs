@@ -169,6 +169,9 @@ test('two tabs at once, each its own session, both surviving another view', asyn
   assert.equal(await page.locator('#terminals').count(), 0);
   await page.getByRole('link', { name: 'Hosts' }).click();
   await page.getByRole('heading', { name: 'Hosts' }).waitFor();
+  // The view puts its terminals back once its host list has come (after
+  // the heading): wait for them rather than count at once.
+  await page.getByRole('tab').nth(1).waitFor();
   assert.equal(await page.getByRole('tab').count(), 2);
   const shown = page.locator('.term-panel:not([hidden])');
   assert.equal(await shown.locator('.term-state').textContent(), 'Connected (recorded)');
