@@ -33,6 +33,33 @@ export function freePort() {
 }
 
 
+// Runs `fixture start` with the variables envFor() resolves (on new ports
+// each try: a port taken meanwhile is tried again, twice), then `fixture
+// env`; resolves what env printed as an object, its pin checked. On failure
+// the fixture is stopped and dir removed.
+export async function startFixture(fixture, dir, envFor) {
+  let out;
+  for (let tries = 0; ; tries++) {
+    const env = { ...process.env, ...(await envFor()) };
+    try {
+      await run(fixture, ['start'], { env });
+      out = (await run(fixture, ['env'], { env })).stdout;
+      break;
+    } catch (e) {
+      await run(fixture, ['stop'], { env }).catch(() => {});
+      if (tries >= 2 || !/already in use/.test(String(e.stderr))) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+    }
+  }
+  const env = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')),
+    l.slice(l.indexOf('=') + 1)]));
+  assert.match(env.RDP_CERT_SHA256, /^sha256:[0-9a-f]{64}$/,
+    `${path.basename(fixture)} env prints the pin`);
+  return env;
+}
+
 // Starts the server; resolves {port, host, user, password, pin, display,
 // dir, env, pids(), stop()}. auth: 'nla' (default) | 'none' | 'pam' |
 // 'nla+pam'; geometry like '1024x768'; cert: {crt, key} (PEM file paths)
@@ -49,26 +76,11 @@ export async function startRdpd({ auth = 'nla', user = 'rdpuser', password = 'rd
     fs.copyFileSync(cert.key, path.join(sdir, 'shadow.key'));
   }
   let port;
-  let out;
-  for (let tries = 0; ; tries++) {
+  const env = await startFixture(FIXTURE, dir, async () => {
     port = await freePort();
-    const env = { ...process.env, RDPD_DIR: dir, RDPD_PORT: String(port), RDPD_AUTH: auth,
-      RDPD_USER: user, RDPD_PASSWORD: password, RDPD_GEOMETRY: geometry, RDPD_SEC: sec };
-    try {
-      await run(FIXTURE, ['start'], { env });
-      out = (await run(FIXTURE, ['env'], { env })).stdout;
-      break;
-    } catch (e) {
-      await run(FIXTURE, ['stop'], { env }).catch(() => {});
-      if (tries >= 2 || !/already in use/.test(String(e.stderr))) {
-        fs.rmSync(dir, { recursive: true, force: true });
-        throw e;
-      }
-    }
-  }
-  const env = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')),
-    l.slice(l.indexOf('=') + 1)]));
-  assert.match(env.RDP_CERT_SHA256, /^sha256:[0-9a-f]{64}$/, 'rdpd.sh env prints the pin');
+    return { RDPD_DIR: dir, RDPD_PORT: String(port), RDPD_AUTH: auth, RDPD_USER: user,
+      RDPD_PASSWORD: password, RDPD_GEOMETRY: geometry, RDPD_SEC: sec };
+  });
   const pids = () => ['shadow', 'xterm', 'redbox', 'xclock', 'xvfb']
     .map((n) => { try { return Number(fs.readFileSync(path.join(dir, `${n}.pid`), 'utf8')); } catch { return 0; } })
     .filter((p) => p > 0);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from './rdpd.mjs';
+import { freePort, startFixture } from './rdpd.mjs';
 import { alive } from './zt.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -73,25 +73,8 @@ export async function startXrdpd({ password = 'xrdp-test-pw' } = {}) {
   const user = `ztx${crypto.randomBytes(3).toString('hex')}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zt-xrdpd-'));
   const base = { ...process.env, XRDPD_DIR: dir, XRDPD_USER: user, XRDPD_PASSWORD: password };
-  let out;
-  for (let tries = 0; ; tries++) {
-    const env = { ...base, XRDPD_PORT: String(await freePort()),
-      XRDPD_SESMAN_PORT: String(await freePort()) };
-    try {
-      await run(FIXTURE, ['start'], { env });
-      out = (await run(FIXTURE, ['env'], { env })).stdout;
-      break;
-    } catch (e) {
-      await run(FIXTURE, ['stop'], { env }).catch(() => {});
-      if (tries >= 2 || !/already in use/.test(String(e.stderr))) {
-        fs.rmSync(dir, { recursive: true, force: true });
-        throw e;
-      }
-    }
-  }
-  const env = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')),
-    l.slice(l.indexOf('=') + 1)]));
-  assert.match(env.RDP_CERT_SHA256, /^sha256:[0-9a-f]{64}$/, 'xrdpd.sh env prints the pin');
+  const env = await startFixture(FIXTURE, dir, async () => ({ ...base,
+    XRDPD_PORT: String(await freePort()), XRDPD_SESMAN_PORT: String(await freePort()) }));
   assert.ok(hasUser(user), 'the test user exists');
   return {
     port: Number(env.RDP_PORT), host: '127.0.0.1', user, password, pin: env.RDP_CERT_SHA256,
