@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/name.h"
+#include "common/tls.h"
 
 /* ---- frames ---- */
 
@@ -333,13 +334,6 @@ static int kind_ok(const char *s)
 	return strcmp(s, "ssh") == 0 || strcmp(s, "rdp") == 0;
 }
 
-/* "sha256:" and 64 lower-case hex digits. */
-static int cert_pin_ok(const char *s)
-{
-	return strncmp(s, "sha256:", 7) == 0 && strlen(s + 7) == 64 &&
-	    strspn(s + 7, "0123456789abcdef") == 64;
-}
-
 static int code_ok(const char *s)
 {
 	return all_of(s, "_.", 0);
@@ -641,7 +635,7 @@ static int resource_check(const struct tun_resource *x, size_t i, char *why, siz
 		bad = "host_key: an ssh resource needs \"ssh-ed25519 <base64>\"";
 	} else if (ssh && x->cert_pin[0] != '\0') {
 		bad = "cert_pin: only for rdp";
-	} else if (!ssh && !cert_pin_ok(x->cert_pin)) {
+	} else if (!ssh && tls_pin_valid(x->cert_pin) != 0) {
 		bad = "cert_pin: an rdp resource needs \"sha256:<64 hex>\"";
 	} else if (!ssh && x->host_key[0] != '\0') {
 		bad = "host_key: only for ssh";

@@ -24,6 +24,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/net.h"
+#include "common/tls.h"
 #include "common/version.h"
 #include "resources/rdp_input.h"
 #include "tunnel/desk.h"
@@ -168,16 +169,13 @@ static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why
 		snprintf(why, whysz, "domain must be a string");
 		return ZT_ERR_PROTOCOL;
 	}
-	if (json_get_str(req, "cert_pin", 7 + RDP_PIN_HEX, 0, &pin) != 0 ||
-	    strncmp(pin, "sha256:", 7) != 0 || !is_hex(pin + 7, RDP_PIN_HEX)) {
-		snprintf(why, whysz, "connect needs cert_pin as sha256:<64 hex digits>");
+	/* The agent sends the pin its resource list holds, which the tunnel
+	 * already checked the same way (lower-case hex). */
+	if (json_get_str(req, "cert_pin", TLS_PIN_LEN, 0, &pin) != 0 || tls_pin_valid(pin) != 0) {
+		snprintf(why, whysz, "connect needs cert_pin as sha256:<64 lower-case hex digits>");
 		return ZT_ERR_PROTOCOL;
 	}
-	for (size_t i = 0; i < RDP_PIN_HEX; i++) {
-		char ch = pin[7 + i];
-
-		o->pin[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
-	}
+	memcpy(o->pin, pin + TLS_PIN_LEN - RDP_PIN_HEX, RDP_PIN_HEX);
 	if (opt_str(req, "security", 8, 0, "any", &sec) != 0) {
 		snprintf(why, whysz, "security must be nla, tls or any");
 		return ZT_ERR_PROTOCOL;
