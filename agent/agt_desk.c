@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,26 +170,6 @@ out:
 	return r;
 }
 
-/* An answer of the service's own: {"ok":false,"code":code,"message":...}. */
-static cJSON *failure(const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static cJSON *failure(const char *code, const char *fmt, ...)
-{
-	cJSON *a = cJSON_CreateObject();
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (a != NULL) {
-		cJSON_AddBoolToObject(a, "ok", 0);
-		cJSON_AddStringToObject(a, "code", code);
-		cJSON_AddStringToObject(a, "message", msg);
-	}
-	return a;
-}
-
 /* One request to s's helper: head (and body) out, its answer into *ans.
  * 0, or desk_write/desk_read's error (the helper is gone or stuck). */
 static int helper_call(struct session *s, const cJSON *head, const void *body, size_t len,
@@ -221,18 +200,18 @@ static int session_connect(const struct agt_config *cfg, struct session *s,
 	    (r = agt_rdp_creds_load(cfg->credentials[s->ires], &cr, err, sizeof(err))) != 0) {
 		log_error("desktop %s: %s", res->name, cfg->credentials[s->ires] != NULL ? err :
 		    "no credentials_file");
-		ans->head = failure("credentials", "the agent cannot read the account of desktop %s "
+		ans->head = desk_failure("credentials", "the agent cannot read the account of desktop %s "
 		    "(its log says why)", res->name);
 		return ZT_ERR_IO;
 	}
 	if (net_split_hostport(res->address, host, sizeof(host), port, sizeof(port)) != 0) {
 		agt_rdp_creds_wipe(&cr);
-		ans->head = failure("protocol", "bad address %s of %s", res->address, res->name);
+		ans->head = desk_failure("protocol", "bad address %s of %s", res->address, res->name);
 		return ZT_ERR_INVALID;
 	}
 	if ((r = helper_start(cfg, s)) != 0) {
 		agt_rdp_creds_wipe(&cr);
-		ans->head = failure("helper", "the agent cannot start its RDP helper (its log says "
+		ans->head = desk_failure("helper", "the agent cannot start its RDP helper (its log says "
 		    "why)");
 		return r;
 	}
@@ -255,7 +234,7 @@ static int session_connect(const struct agt_config *cfg, struct session *s,
 	}
 	agt_rdp_creds_wipe(&cr);
 	if (head == NULL) {
-		ans->head = failure("helper", "out of memory");
+		ans->head = desk_failure("helper", "out of memory");
 		return ZT_ERR_NOMEM;
 	}
 	r = helper_call(s, head, NULL, 0, AGT_DESK_CONNECT_MS + 5000, ans);
@@ -263,7 +242,7 @@ static int session_connect(const struct agt_config *cfg, struct session *s,
 	if (r != 0) {
 		log_warn("desktop %s: the RDP helper did not answer its connect: %s", res->name,
 		    zt_strerror(r));
-		ans->head = failure("helper", "the RDP helper stopped while connecting to %s",
+		ans->head = desk_failure("helper", "the RDP helper stopped while connecting to %s",
 		    res->name);
 		return r;
 	}
@@ -406,7 +385,7 @@ static void run_request(const struct agt_config *cfg, size_t ires, const char *w
 
 	memset(ans, 0, sizeof(*ans));
 	if ((s = acquire(cfg, who, ires)) == NULL) {
-		ans->head = failure("busy", "agent at its limit of %d desktop sessions",
+		ans->head = desk_failure("busy", "agent at its limit of %d desktop sessions",
 		    AGT_DESK_SESSIONS_MAX);
 		return;
 	}
@@ -418,7 +397,7 @@ static void run_request(const struct agt_config *cfg, size_t ires, const char *w
 	r = helper_call(s, req->head, req->body, req->body_len, AGT_DESK_CALL_MS, ans);
 	if (r != 0) {
 		log_warn("desktop %s: the RDP helper of %s stopped: %s", name, who, zt_strerror(r));
-		ans->head = failure("disconnected", "the desktop session on %s ended (its RDP "
+		ans->head = desk_failure("disconnected", "the desktop session on %s ended (its RDP "
 		    "helper stopped); the next call connects again", name);
 		release(s, 0);
 		return;
@@ -477,9 +456,9 @@ void agt_desk_serve(const struct agt_config *cfg, size_t ires, int fd)
 		if (json_get_str(req.head, "op", 32, 0, &op) != 0 ||
 		    json_get_str(req.head, "session", AGT_DESK_WHO_MAX, 0, &who) != 0 ||
 		    !who_valid(who)) {
-			ans.head = failure("protocol", "a request needs op and session");
+			ans.head = desk_failure("protocol", "a request needs op and session");
 		} else if (snprintf(whobuf, sizeof(whobuf), "%s", who) < 0) {
-			ans.head = failure("protocol", "bad session");
+			ans.head = desk_failure("protocol", "bad session");
 		} else if (strcmp(op, "close") == 0) {
 			close_session(ires, whobuf);
 			if ((ans.head = cJSON_CreateObject()) != NULL) {
@@ -488,7 +467,7 @@ void agt_desk_serve(const struct agt_config *cfg, size_t ires, int fd)
 		} else if (strcmp(op, "screenshot") == 0 || strcmp(op, "input") == 0) {
 			run_request(cfg, ires, whobuf, &req, &ans);
 		} else {
-			ans.head = failure("protocol", "unknown op");
+			ans.head = desk_failure("protocol", "unknown op");
 		}
 		desk_frame_clear(&req);
 		r = ans.head != NULL ? desk_write(fd, ans.head, ans.body, ans.body_len) :

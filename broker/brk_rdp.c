@@ -207,7 +207,7 @@ static int desk_call(int fd, cJSON *head, struct desk_frame *ans, const char **c
 		return 0;
 	}
 	(void)json_get_str(ans->head, "code", 32, 0, code);
-	(void)json_get_str(ans->head, "message", 1024, 0, msg);
+	(void)json_get_str(ans->head, "message", DESK_MESSAGE_MAX, 0, msg);
 	return ZT_ERR_NET;
 }
 

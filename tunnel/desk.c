@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -264,6 +266,24 @@ out:
 		desk_frame_clear(f);
 	}
 	return rc;
+}
+
+cJSON *desk_failure(const char *code, const char *fmt, ...)
+{
+	cJSON *a = cJSON_CreateObject();
+	char msg[DESK_MESSAGE_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (a == NULL || !cJSON_AddFalseToObject(a, "ok") ||
+	    !cJSON_AddStringToObject(a, "code", code) ||
+	    !cJSON_AddStringToObject(a, "message", msg)) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return a;
 }
 
 void desk_frame_clear(struct desk_frame *f)

@@ -20,6 +20,7 @@
 
 #define DESK_HEAD_MAX 65536
 #define DESK_BODY_MAX (32u * 1024 * 1024)
+#define DESK_MESSAGE_MAX 1024 /* bytes of a failure's message: cut there, read no further */
 
 struct desk_frame {
 	cJSON *head;          /* owned: a JSON object */
@@ -42,6 +43,11 @@ int desk_read(int fd, int timeout_ms, struct desk_frame *f);
  * tests): 0 with *f filled and *used bytes taken, ZT_ERR_TRUNCATED when
  * more bytes are needed, ZT_ERR_PROTOCOL, ZT_ERR_NOMEM. */
 int desk_parse(const void *buf, size_t len, struct desk_frame *f, size_t *used);
+/* A failure's head, {"ok":false,"code":code,"message":...}, the message
+ * formatted from fmt and cut to DESK_MESSAGE_MAX bytes. Owned by the
+ * caller; NULL on ENOMEM. */
+cJSON *desk_failure(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Frees head and body (body wiped first: it may carry a password), zeroes
  * f. NULL-safe. The head is freed as it is: a caller that put a secret in
  * it wipes it first (json_wipe). */

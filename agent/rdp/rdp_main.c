@@ -12,7 +12,6 @@
  * after a malformed frame (the stream cannot be trusted to be in step).
  */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,23 +59,10 @@ static int answer(struct helper *h, cJSON *head, const void *body, size_t len)
 	return rc;
 }
 
-static int answer_err(struct helper *h, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int answer_err(struct helper *h, const char *code, const char *fmt, ...)
+/* An answer of a head alone: a failure (desk_failure; NULL is ZT_ERR_NOMEM). */
+static int reply(struct helper *h, cJSON *head)
 {
-	cJSON *a = cJSON_CreateObject();
-	char msg[RDP_WHY_MAX + 128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (a == NULL || !cJSON_AddFalseToObject(a, "ok") || !cJSON_AddStringToObject(a, "code", code) ||
-	    !cJSON_AddStringToObject(a, "message", msg)) {
-		cJSON_Delete(a);
-		return ZT_ERR_NOMEM;
-	}
-	return answer(h, a, NULL, 0);
+	return answer(h, head, NULL, 0);
 }
 
 static const char *code_of(int rc)
@@ -217,10 +203,10 @@ static int op_connect(struct helper *h, const cJSON *req)
 	int rc;
 
 	if (h->connected) {
-		return answer_err(h, "protocol", "this session is already connected");
+		return reply(h, desk_failure("protocol", "this session is already connected"));
 	}
 	if (parse_connect(req, &o, why, sizeof(why)) != 0) {
-		return answer_err(h, "protocol", "%s", why);
+		return reply(h, desk_failure("protocol", "%s", why));
 	}
 	rc = rdp_client_connect(h->c, &o, &w, &hgt, why, sizeof(why));
 	if (rc != 0) {
@@ -229,10 +215,10 @@ static int op_connect(struct helper *h, const cJSON *req)
 		rdp_client_free(h->c);
 		h->c = NULL;
 		if (rdp_client_new(&h->c) != 0) {
-			(void)answer_err(h, code_of(rc), "%s", why);
+			(void)reply(h, desk_failure(code_of(rc), "%s", why));
 			return ZT_ERR_NOMEM;
 		}
-		return answer_err(h, code_of(rc), "%s", why);
+		return reply(h, desk_failure(code_of(rc), "%s", why));
 	}
 	h->connected = 1;
 	h->scale = 1.0;
@@ -258,12 +244,12 @@ static int op_screenshot(struct helper *h, const cJSON *req)
 
 	/* What the broker takes (a bound: past the desktop's width is full size). */
 	if (opt_int(req, "max_width", 0, RDP_INPUT_COORD_MAX, 0, &mw) != 0) {
-		return answer_err(h, "protocol", "max_width must be an integer in 0..%d",
-		    RDP_INPUT_COORD_MAX);
+		return reply(h, desk_failure("protocol", "max_width must be an integer in 0..%d",
+		    RDP_INPUT_COORD_MAX));
 	}
 	rc = rdp_client_screenshot(h->c, (uint32_t)mw, &png, why, sizeof(why));
 	if (rc != 0) {
-		return rc == ZT_ERR_OFFLINE ? rc : answer_err(h, "protocol", "%s", why);
+		return rc == ZT_ERR_OFFLINE ? rc : reply(h, desk_failure("protocol", "%s", why));
 	}
 	h->scale = png.scale;
 	a = cJSON_CreateObject();
@@ -389,8 +375,8 @@ static int op_input(struct helper *h, const cJSON *req)
 	int rc;
 
 	if (json_get_arr(req, "events", EVENTS_MAX, &arr) != 0) {
-		return answer_err(h, "protocol", "input needs events (an array of at most %d)",
-		    EVENTS_MAX);
+		return reply(h, desk_failure("protocol", "input needs events (an array of at most %d)",
+		    EVENTS_MAX));
 	}
 	n = (size_t)cJSON_GetArraySize(arr);
 	evs = calloc(n ? n : 1, sizeof(*evs));
@@ -399,12 +385,12 @@ static int op_input(struct helper *h, const cJSON *req)
 	}
 	cJSON_ArrayForEach(e, arr) {
 		if (parse_event(h, e, &evs[i]) != 0) {
-			rc = answer_err(h, "protocol", "event %zu is not a valid input event", i);
+			rc = reply(h, desk_failure("protocol", "event %zu is not a valid input event", i));
 			goto out;
 		}
 		if (evs[i].t == RDP_EV_UNICODE && !rdp_client_unicode_ok(h->c)) {
-			rc = answer_err(h, "protocol",
-			    "event %zu: this RDP server does not take unicode key events", i);
+			rc = reply(h, desk_failure("protocol",
+			    "event %zu: this RDP server does not take unicode key events", i));
 			goto out;
 		}
 		i++;
@@ -434,7 +420,7 @@ static int handle(struct helper *h, const cJSON *req)
 	int rc;
 
 	if (json_get_str(req, "op", 32, 0, &op) != 0) {
-		return answer_err(h, "protocol", "a request needs op (a string)");
+		return reply(h, desk_failure("protocol", "a request needs op (a string)"));
 	}
 	if (strcmp(op, "close") == 0) {
 		cJSON *a = cJSON_CreateObject();
@@ -450,10 +436,10 @@ static int handle(struct helper *h, const cJSON *req)
 		return op_connect(h, req);
 	}
 	if (strcmp(op, "screenshot") != 0 && strcmp(op, "input") != 0) {
-		return answer_err(h, "protocol", "unknown op");
+		return reply(h, desk_failure("protocol", "unknown op"));
 	}
 	if (!h->connected) {
-		return answer_err(h, "protocol", "not connected");
+		return reply(h, desk_failure("protocol", "not connected"));
 	}
 	if (!rdp_client_connected(h->c)) {
 		rc = ZT_ERR_OFFLINE;
@@ -463,7 +449,7 @@ static int handle(struct helper *h, const cJSON *req)
 		rc = op_input(h, req);
 	}
 	if (rc == ZT_ERR_OFFLINE) {
-		(void)answer_err(h, "disconnected", "the RDP server closed the session");
+		(void)reply(h, desk_failure("disconnected", "the RDP server closed the session"));
 	}
 	return rc;
 }
@@ -525,7 +511,8 @@ int main(int argc, char **argv)
 		}
 		if (rc != 0) {
 			log_warn("bad request frame: %s", zt_strerror(rc));
-			(void)answer_err(&h, "protocol", "malformed request frame (%s)", zt_strerror(rc));
+			(void)reply(&h, desk_failure("protocol", "malformed request frame (%s)",
+			    zt_strerror(rc)));
 			status = 2;
 			break;
 		}

@@ -1,7 +1,8 @@
 /*
  * desk_test.c - unit tests for tunnel/desk: frames round trip over a
  * socketpair and a pipe, the head and body limits on both sides, truncation
- * at every byte, a head that is not a JSON object, and the read deadline.
+ * at every byte, a head that is not a JSON object, the read deadline, and
+ * the failure head both desktop peers answer with.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,6 +206,31 @@ static void test_timeout(void **state)
 	close(sv[1]);
 }
 
+static void test_failure(void **state)
+{
+	char *long_msg = malloc(DESK_MESSAGE_MAX + 11);
+	cJSON *a = desk_failure("busy", "agent at its limit of %d desktop sessions", 16);
+	char *text;
+
+	(void)state;
+	assert_non_null(a);
+	text = cJSON_PrintUnformatted(a);
+	assert_non_null(text);
+	assert_string_equal(text, "{\"ok\":false,\"code\":\"busy\",\"message\":"
+	    "\"agent at its limit of 16 desktop sessions\"}");
+	free(text);
+	cJSON_Delete(a);
+	/* A message past the limit is cut to it. */
+	assert_non_null(long_msg);
+	memset(long_msg, 'm', DESK_MESSAGE_MAX + 10);
+	long_msg[DESK_MESSAGE_MAX + 10] = '\0';
+	a = desk_failure("protocol", "%s", long_msg);
+	assert_non_null(a);
+	assert_int_equal(strlen(cJSON_GetObjectItem(a, "message")->valuestring), DESK_MESSAGE_MAX);
+	cJSON_Delete(a);
+	free(long_msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_not_object),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
