@@ -288,17 +288,14 @@ int aud_rec_parse_header(const char *p, size_t n, struct aud_rec_head *h)
 	    json_get_int(v, "height", 1, AUD_REC_DIM_MAX, &hh) != 0) {
 		goto out;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(v, "timestamp") != NULL &&
-	    json_get_int(v, "timestamp", 0, INT64_C(1) << 40, &ts) != 0) {
+	if (json_get_int_opt(v, "timestamp", 0, INT64_C(1) << 40, 0, &ts) != 0) {
 		goto out;
 	}
 	if ((env = cJSON_GetObjectItemCaseSensitive(v, "env")) != NULL && cJSON_IsObject(env) &&
-	    cJSON_GetObjectItemCaseSensitive(env, "TERM") != NULL &&
-	    json_get_str(env, "TERM", AUD_REC_TERM_MAX, 1, &term) != 0) {
+	    json_get_str_opt(env, "TERM", AUD_REC_TERM_MAX, 1, NULL, &term) != 0) {
 		goto out;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(v, "title") != NULL &&
-	    json_get_str(v, "title", AUD_REC_TITLE_MAX, 1, &title) != 0) {
+	if (json_get_str_opt(v, "title", AUD_REC_TITLE_MAX, 1, NULL, &title) != 0) {
 		goto out;
 	}
 	h->width = (int)w;

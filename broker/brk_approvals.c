@@ -609,8 +609,7 @@ void brk_approvals_deny(struct brk *b, const struct brk_req *req,
 		    a.approvers);
 		goto out;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(body, "reason") != NULL &&
-	    json_get_str(body, "reason", STORE_REASON_MAX - 1, 1, &reason) != 0) {
+	if (json_get_str_opt(body, "reason", STORE_REASON_MAX - 1, 1, "", &reason) != 0) {
 		brk_resp_error(resp, 400, "invalid_request", "field \"reason\" must be a text of at "
 		    "most %d bytes", STORE_REASON_MAX - 1);
 		goto out;

@@ -74,13 +74,11 @@ int brk_file_read_parse(struct brk_call *c, const cJSON *args, char *err, size_t
 		return ZT_ERR_INVALID;
 	}
 	max = link ? LINK_LENGTH_MAX : max;
-	if (cJSON_GetObjectItemCaseSensitive(args, "offset") != NULL &&
-	    json_get_int(args, "offset", 0, (int64_t)1 << 53, &v) != 0) {
+	if (json_get_int_opt(args, "offset", 0, (int64_t)1 << 53, 0, &v) != 0) {
 		snprintf(err, errsz, "offset must be an integer from 0");
 		return ZT_ERR_INVALID;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(args, "length") != NULL &&
-	    json_get_int(args, "length", 1, max, &v) != 0) {
+	if (json_get_int_opt(args, "length", 1, max, 0, &v) != 0) {
 		snprintf(err, errsz, "length must be an integer from 1 to %lld (%s)",
 		    (long long)max, link ? "a link's limit" : "the broker's --file-max; transfer "
 		    "\"link\" takes any length");
@@ -328,10 +326,8 @@ int brk_file_write_parse(struct brk_call *c, const cJSON *args, char *err, size_
 		snprintf(err, errsz, "mode must be a string of octal digits such as \"0644\"");
 		return ZT_ERR_INVALID;
 	}
-	if ((cJSON_GetObjectItemCaseSensitive(args, "append") != NULL &&
-	    json_get_bool(args, "append", &append) != 0) ||
-	    (cJSON_GetObjectItemCaseSensitive(args, "create_only") != NULL &&
-	    json_get_bool(args, "create_only", &create_only) != 0) || (append && create_only)) {
+	if (json_get_bool_opt(args, "append", 0, &append) != 0 ||
+	    json_get_bool_opt(args, "create_only", 0, &create_only) != 0 || (append && create_only)) {
 		snprintf(err, errsz, "append and create_only are booleans, at most one of them true");
 		return ZT_ERR_INVALID;
 	}
@@ -459,13 +455,11 @@ int brk_file_list_parse(struct brk_call *c, const cJSON *args, char *err, size_t
 	if (brk_files_parse(c, args, keys, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(args, "limit") != NULL &&
-	    json_get_int(args, "limit", 1, BRK_FILE_LIST_MAX, &v) != 0) {
+	if (json_get_int_opt(args, "limit", 1, BRK_FILE_LIST_MAX, BRK_FILE_LIST_DEFAULT, &v) != 0) {
 		snprintf(err, errsz, "limit must be an integer from 1 to %d", BRK_FILE_LIST_MAX);
 		return ZT_ERR_INVALID;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(args, "cursor") != NULL &&
-	    json_get_str(args, "cursor", BRK_FILE_CURSOR_MAX, 0, &cur) != 0) {
+	if (json_get_str_opt(args, "cursor", BRK_FILE_CURSOR_MAX, 0, NULL, &cur) != 0) {
 		snprintf(err, errsz, "cursor must be the cursor a file_list result gave");
 		return ZT_ERR_INVALID;
 	}

@@ -51,8 +51,7 @@ int brk_jobs_output_parse(struct brk_call *c, const cJSON *args, char *err, size
 	static const char *const keys[] = { "job", "since", NULL };
 	int64_t since;
 
-	if (cJSON_GetObjectItemCaseSensitive(args, "since") != NULL &&
-	    json_get_int(args, "since", 0, INT64_MAX / 2, &since) != 0) {
+	if (json_get_int_opt(args, "since", 0, INT64_MAX / 2, 0, &since) != 0) {
 		snprintf(err, errsz, "since must be a byte offset (an integer from 0), as \"next\" "
 		    "of the last job_output gave it");
 		return ZT_ERR_INVALID;

@@ -49,15 +49,13 @@ struct brk_mcp {
 static int tool_diag_progress(struct mcp_call *call, const cJSON *args, cJSON **result,
     void *arg)
 {
-	int64_t steps = 5, interval = 100;
+	int64_t steps, interval;
 	char text[64];
 	int r;
 
 	(void)arg;
-	if ((json_get_int(args, "steps", 1, DIAG_MAX_STEPS, &steps) != 0 &&
-	    cJSON_GetObjectItemCaseSensitive(args, "steps") != NULL) ||
-	    (json_get_int(args, "interval_ms", 0, DIAG_MAX_INTERVAL_MS, &interval) != 0 &&
-	    cJSON_GetObjectItemCaseSensitive(args, "interval_ms") != NULL)) {
+	if (json_get_int_opt(args, "steps", 1, DIAG_MAX_STEPS, 5, &steps) != 0 ||
+	    json_get_int_opt(args, "interval_ms", 0, DIAG_MAX_INTERVAL_MS, 100, &interval) != 0) {
 		*result = mcp_result_error("steps must be 1..%d and interval_ms 0..%d",
 		    DIAG_MAX_STEPS, DIAG_MAX_INTERVAL_MS);
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;

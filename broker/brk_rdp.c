@@ -43,13 +43,12 @@ static void req_free(void *p)
 	}
 }
 
-/* An optional integer argument in [min, max], or def. */
+/* An optional integer argument in [min, max], or def; err says what a bad
+ * one should be. */
 static int opt_int(const cJSON *args, const char *key, int64_t min, int64_t max, int64_t def,
     int64_t *out, char *err, size_t errsz)
 {
-	*out = def;
-	if (cJSON_GetObjectItemCaseSensitive(args, key) != NULL &&
-	    json_get_int(args, key, min, max, out) != 0) {
+	if (json_get_int_opt(args, key, min, max, def, out) != 0) {
 		snprintf(err, errsz, "%s must be an integer from %lld to %lld", key, (long long)min,
 		    (long long)max);
 		return ZT_ERR_INVALID;
@@ -57,11 +56,10 @@ static int opt_int(const cJSON *args, const char *key, int64_t min, int64_t max,
 	return 0;
 }
 
+/* An optional boolean argument, false when not given. */
 static int opt_bool(const cJSON *args, const char *key, int *out, char *err, size_t errsz)
 {
-	*out = 0;
-	if (cJSON_GetObjectItemCaseSensitive(args, key) != NULL &&
-	    json_get_bool(args, key, out) != 0) {
+	if (json_get_bool_opt(args, key, 0, out) != 0) {
 		snprintf(err, errsz, "%s must be true or false", key);
 		return ZT_ERR_INVALID;
 	}
@@ -90,8 +88,7 @@ static int events_of(const char *tool, const cJSON *args, struct rdp_req *q, cha
 	int x = 0, y = 0, x2 = 0, y2 = 0, dbl = 0;
 	int64_t dx, dy;
 
-	if (cJSON_GetObjectItemCaseSensitive(args, "button") != NULL &&
-	    json_get_str(args, "button", 8, 0, &button) != 0) {
+	if (json_get_str_opt(args, "button", 8, 0, NULL, &button) != 0) {
 		snprintf(err, errsz, "button must be left, right or middle");
 		return ZT_ERR_INVALID;
 	}

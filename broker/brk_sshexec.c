@@ -42,8 +42,7 @@ int brk_sshexec_parse(struct brk_call *c, const cJSON *args, char *err, size_t e
 	if (brk_gate_only_keys(c, args, keys, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(args, "background") != NULL &&
-	    json_get_bool(args, "background", &background) != 0) {
+	if (json_get_bool_opt(args, "background", 0, &background) != 0) {
 		snprintf(err, errsz, "background must be true or false");
 		return ZT_ERR_INVALID;
 	}
@@ -60,8 +59,7 @@ int brk_sshexec_parse(struct brk_call *c, const cJSON *args, char *err, size_t e
 		    BRK_EXEC_COMMAND_MAX);
 		return ZT_ERR_INVALID;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(args, "timeout_s") != NULL &&
-	    json_get_int(args, "timeout_s", 1, max_s, &c->timeout_s) != 0) {
+	if (json_get_int_opt(args, "timeout_s", 1, max_s, c->timeout_s, &c->timeout_s) != 0) {
 		snprintf(err, errsz, "timeout_s must be an integer from 1 to %lld", (long long)max_s);
 		return ZT_ERR_INVALID;
 	}

@@ -110,8 +110,8 @@ int brk_term_parse(struct brk_call *c, const cJSON *args, char *err, size_t errs
 	    brk_sshconn_parse_target(c, args, err, errsz) != 0) {
 		return ZT_ERR_INVALID;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(args, "command") != NULL &&
-	    json_get_str(args, "command", BRK_EXEC_COMMAND_MAX, 0, &c->command) != 0) {
+	if (json_get_str_opt(args, "command", BRK_EXEC_COMMAND_MAX, 0, c->command,
+	    &c->command) != 0) {
 		snprintf(err, errsz, "command must be a non-empty string of at most %d bytes",
 		    BRK_EXEC_COMMAND_MAX);
 		return ZT_ERR_INVALID;
@@ -487,10 +487,8 @@ static int read_open(struct brk_term *t, cJSON **args, char *err, size_t errsz)
 		return ZT_ERR_INVALID;
 	}
 	t->pty = cJSON_GetObjectItemCaseSensitive(j, "command") == NULL;
-	if ((cJSON_GetObjectItemCaseSensitive(j, "pty") != NULL &&
-	    json_get_bool(j, "pty", &t->pty) != 0) ||
-	    (cJSON_GetObjectItemCaseSensitive(j, "term") != NULL &&
-	    json_get_str(j, "term", SSH_SHELL_TERM_MAX, 0, &term) != 0)) {
+	if (json_get_bool_opt(j, "pty", t->pty, &t->pty) != 0 ||
+	    json_get_str_opt(j, "term", SSH_SHELL_TERM_MAX, 0, term, &term) != 0) {
 		snprintf(err, errsz, "pty must be true or false, term a terminal type");
 		cJSON_Delete(j);
 		return ZT_ERR_INVALID;

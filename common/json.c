@@ -459,6 +459,55 @@ int json_get_bool(const cJSON *obj, const char *key, int *out)
 	return 0;
 }
 
+/* What an optional getter answers after its plain getter said r: 0 with
+ * *absent set when the key is not there at all, else r (a JSON null, which
+ * the plain getters call absent, becomes ZT_ERR_TYPE). */
+static int json_opt(int r, const cJSON *obj, const char *key, int *absent)
+{
+	*absent = 0;
+	if (r != ZT_ERR_NOT_FOUND) {
+		return r;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL) {
+		return ZT_ERR_TYPE;
+	}
+	*absent = 1;
+	return 0;
+}
+
+int json_get_str_opt(const cJSON *obj, const char *key, size_t maxlen, int allow_empty,
+    const char *dflt, const char **out)
+{
+	int absent, r = json_opt(json_get_str(obj, key, maxlen, allow_empty, out), obj, key,
+	    &absent);
+
+	if (r == 0 && absent) {
+		*out = dflt;
+	}
+	return r;
+}
+
+int json_get_int_opt(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t dflt,
+    int64_t *out)
+{
+	int absent, r = json_opt(json_get_int(obj, key, min, max, out), obj, key, &absent);
+
+	if (r == 0 && absent) {
+		*out = dflt;
+	}
+	return r;
+}
+
+int json_get_bool_opt(const cJSON *obj, const char *key, int dflt, int *out)
+{
+	int absent, r = json_opt(json_get_bool(obj, key, out), obj, key, &absent);
+
+	if (r == 0 && absent) {
+		*out = dflt;
+	}
+	return r;
+}
+
 int json_get_obj(const cJSON *obj, const char *key, const cJSON **out)
 {
 	if (out == NULL) {

@@ -29,6 +29,17 @@ int json_get_str(const cJSON *obj, const char *key, size_t maxlen, int allow_emp
 /* Integer field: a JSON number with no fraction in [min, max]. */
 int json_get_int(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out);
 int json_get_bool(const cJSON *obj, const char *key, int *out);
+/*
+ * Optional fields: a key that is not there gives *out = dflt and 0; one
+ * that is there must be valid, as for the getters above. JSON null is not
+ * absent here but ZT_ERR_TYPE, so a null given for an optional field is
+ * refused as any other wrong value is, never taken for the default.
+ */
+int json_get_str_opt(const cJSON *obj, const char *key, size_t maxlen, int allow_empty,
+    const char *dflt, const char **out);
+int json_get_int_opt(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t dflt,
+    int64_t *out);
+int json_get_bool_opt(const cJSON *obj, const char *key, int dflt, int *out);
 /* Object or array fields (borrowed). */
 int json_get_obj(const cJSON *obj, const char *key, const cJSON **out);
 int json_get_arr(const cJSON *obj, const char *key, size_t max_items, const cJSON **out);

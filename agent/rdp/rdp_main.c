@@ -83,31 +83,6 @@ static const char *code_of(int rc)
 	}
 }
 
-/* An optional string field: absent -> *out = dflt. */
-static int opt_str(const cJSON *o, const char *key, size_t max, int allow_empty, const char *dflt,
-    const char **out)
-{
-	int rc = json_get_str(o, key, max, allow_empty, out);
-
-	if (rc == ZT_ERR_NOT_FOUND) {
-		*out = dflt;
-		return 0;
-	}
-	return rc;
-}
-
-static int opt_int(const cJSON *o, const char *key, int64_t min, int64_t max, int64_t dflt,
-    int64_t *out)
-{
-	int rc = json_get_int(o, key, min, max, out);
-
-	if (rc == ZT_ERR_NOT_FOUND) {
-		*out = dflt;
-		return 0;
-	}
-	return rc;
-}
-
 static int is_hex(const char *s, size_t n)
 {
 	if (strlen(s) != n) {
@@ -133,7 +108,7 @@ static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why
 		snprintf(why, whysz, "connect needs host (a string)");
 		return ZT_ERR_PROTOCOL;
 	}
-	if (opt_int(req, "port", 1, 65535, 3389, &port) != 0) {
+	if (json_get_int_opt(req, "port", 1, 65535, 3389, &port) != 0) {
 		snprintf(why, whysz, "port must be an integer in 1..65535");
 		return ZT_ERR_PROTOCOL;
 	}
@@ -141,8 +116,8 @@ static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why
 		snprintf(why, whysz, "connect needs username (a string)");
 		return ZT_ERR_PROTOCOL;
 	}
-	if (opt_str(req, "password", PASSWORD_MAX, 1, NULL, &o->password) != 0 ||
-	    opt_str(req, "nla_hash", 32, 0, NULL, &o->nla_hash) != 0 ||
+	if (json_get_str_opt(req, "password", PASSWORD_MAX, 1, NULL, &o->password) != 0 ||
+	    json_get_str_opt(req, "nla_hash", 32, 0, NULL, &o->nla_hash) != 0 ||
 	    (o->password == NULL) == (o->nla_hash == NULL)) {
 		snprintf(why, whysz, "connect needs password or nla_hash (strings), not both");
 		return ZT_ERR_PROTOCOL;
@@ -151,7 +126,7 @@ static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why
 		snprintf(why, whysz, "nla_hash must be 32 hex digits");
 		return ZT_ERR_PROTOCOL;
 	}
-	if (opt_str(req, "domain", USER_MAX, 1, "", &o->domain) != 0) {
+	if (json_get_str_opt(req, "domain", USER_MAX, 1, "", &o->domain) != 0) {
 		snprintf(why, whysz, "domain must be a string");
 		return ZT_ERR_PROTOCOL;
 	}
@@ -162,7 +137,7 @@ static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why
 		return ZT_ERR_PROTOCOL;
 	}
 	memcpy(o->pin, pin + TLS_PIN_LEN - RDP_PIN_HEX, RDP_PIN_HEX);
-	if (opt_str(req, "security", 8, 0, "any", &sec) != 0) {
+	if (json_get_str_opt(req, "security", 8, 0, "any", &sec) != 0) {
 		snprintf(why, whysz, "security must be nla, tls or any");
 		return ZT_ERR_PROTOCOL;
 	}
@@ -176,13 +151,13 @@ static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why
 		snprintf(why, whysz, "security must be nla, tls or any");
 		return ZT_ERR_PROTOCOL;
 	}
-	if (opt_int(req, "width", DESK_DIM_MIN, DESK_DIM_MAX, 1024, &w) != 0 ||
-	    opt_int(req, "height", DESK_DIM_MIN, DESK_DIM_MAX, 768, &hgt) != 0) {
+	if (json_get_int_opt(req, "width", DESK_DIM_MIN, DESK_DIM_MAX, 1024, &w) != 0 ||
+	    json_get_int_opt(req, "height", DESK_DIM_MIN, DESK_DIM_MAX, 768, &hgt) != 0) {
 		snprintf(why, whysz, "width and height must be integers in %d..%d", DESK_DIM_MIN,
 		    DESK_DIM_MAX);
 		return ZT_ERR_PROTOCOL;
 	}
-	if (opt_int(req, "timeout_ms", 100, CONNECT_TIMEOUT_MAX, 10000, &t) != 0) {
+	if (json_get_int_opt(req, "timeout_ms", 100, CONNECT_TIMEOUT_MAX, 10000, &t) != 0) {
 		snprintf(why, whysz, "timeout_ms must be an integer in 100..%d", CONNECT_TIMEOUT_MAX);
 		return ZT_ERR_PROTOCOL;
 	}
@@ -243,7 +218,7 @@ static int op_screenshot(struct helper *h, const cJSON *req)
 	int rc;
 
 	/* What the broker takes (a bound: past the desktop's width is full size). */
-	if (opt_int(req, "max_width", 0, RDP_INPUT_COORD_MAX, 0, &mw) != 0) {
+	if (json_get_int_opt(req, "max_width", 0, RDP_INPUT_COORD_MAX, 0, &mw) != 0) {
 		return reply(h, desk_failure("protocol", "max_width must be an integer in 0..%d",
 		    RDP_INPUT_COORD_MAX));
 	}
@@ -323,8 +298,8 @@ static int parse_event(const struct helper *h, const cJSON *e, struct rdp_event 
 		int64_t wx, wy;
 
 		ev->t = RDP_EV_WHEEL;
-		if (opt_int(e, "dy", -WHEEL_NOTCHES_MAX, WHEEL_NOTCHES_MAX, 0, &wy) != 0 ||
-		    opt_int(e, "dx", -WHEEL_NOTCHES_MAX, WHEEL_NOTCHES_MAX, 0, &wx) != 0) {
+		if (json_get_int_opt(e, "dy", -WHEEL_NOTCHES_MAX, WHEEL_NOTCHES_MAX, 0, &wy) != 0 ||
+		    json_get_int_opt(e, "dx", -WHEEL_NOTCHES_MAX, WHEEL_NOTCHES_MAX, 0, &wx) != 0) {
 			return ZT_ERR_PROTOCOL;
 		}
 		ev->dx = (int)wx;
@@ -338,8 +313,7 @@ static int parse_event(const struct helper *h, const cJSON *e, struct rdp_event 
 		}
 		ev->code = (uint16_t)v;
 		ev->down = down;
-		if (cJSON_GetObjectItemCaseSensitive(e, "ext") != NULL &&
-		    json_get_bool(e, "ext", &ev->ext) != 0) {
+		if (json_get_bool_opt(e, "ext", 0, &ev->ext) != 0) {
 			return ZT_ERR_PROTOCOL;
 		}
 		return 0;

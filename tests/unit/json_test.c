@@ -1,7 +1,7 @@
 /*
  * json_test.c - unit tests for common/json: every refusal of json_parse
  * (size, depth, trailing bytes, NUL, bad UTF-8, \u0000, repeated keys) and
- * the typed getters' return codes.
+ * the typed getters' return codes, and the optional getters' defaults.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,6 +276,61 @@ static void test_get_bool_obj_arr(void **state)
 	cJSON_Delete(v);
 }
 
+/* Optional fields: absent takes the default; present, null included, must
+ * be valid, and a refused one leaves no default behind. */
+static void test_get_opt(void **state)
+{
+	cJSON *v = NULL;
+	const char *s = "unset";
+	int64_t i = -1;
+	int b = -1;
+	(void)state;
+
+	assert_int_equal(parse("{\"s\":\"hi\",\"e\":\"\",\"i\":7,\"b\":false,\"n\":null}",
+	    &v), 0);
+	assert_int_equal(json_get_str_opt(v, "s", 8, 0, "dflt", &s), 0);
+	assert_string_equal(s, "hi");
+	assert_int_equal(json_get_str_opt(v, "missing", 8, 0, "dflt", &s), 0);
+	assert_string_equal(s, "dflt");
+	assert_int_equal(json_get_str_opt(v, "missing", 8, 0, NULL, &s), 0);
+	assert_null(s);
+	assert_int_equal(json_get_str_opt(v, "e", 8, 0, "dflt", &s), ZT_ERR_INVALID);
+	assert_int_equal(json_get_str_opt(v, "e", 8, 1, "dflt", &s), 0);
+	assert_string_equal(s, "");
+	assert_int_equal(json_get_str_opt(v, "s", 1, 0, "dflt", &s), ZT_ERR_TOO_LARGE);
+	assert_int_equal(json_get_str_opt(v, "i", 8, 0, "dflt", &s), ZT_ERR_TYPE);
+	assert_int_equal(json_get_str_opt(v, "n", 8, 0, "dflt", &s), ZT_ERR_TYPE);
+	assert_null(s);
+
+	assert_int_equal(json_get_int_opt(v, "i", 0, 10, 3, &i), 0);
+	assert_int_equal(i, 7);
+	assert_int_equal(json_get_int_opt(v, "missing", 0, 10, 3, &i), 0);
+	assert_int_equal(i, 3);
+	/* The default need not be in range: "not given" can mean its own thing. */
+	assert_int_equal(json_get_int_opt(v, "missing", 1, 10, 0, &i), 0);
+	assert_int_equal(i, 0);
+	i = -1;
+	assert_int_equal(json_get_int_opt(v, "i", 8, 10, 9, &i), ZT_ERR_INVALID);
+	assert_int_equal(json_get_int_opt(v, "s", 0, 10, 9, &i), ZT_ERR_TYPE);
+	assert_int_equal(json_get_int_opt(v, "n", 0, 10, 9, &i), ZT_ERR_TYPE);
+	assert_int_equal(i, -1);
+
+	assert_int_equal(json_get_bool_opt(v, "b", 1, &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(json_get_bool_opt(v, "missing", 1, &b), 0);
+	assert_int_equal(b, 1);
+	b = -1;
+	assert_int_equal(json_get_bool_opt(v, "i", 1, &b), ZT_ERR_TYPE);
+	assert_int_equal(json_get_bool_opt(v, "n", 1, &b), ZT_ERR_TYPE);
+	assert_int_equal(b, -1);
+
+	/* Not an object, or no out: refused as by the plain getters. */
+	assert_int_equal(json_get_int_opt(v->child, "i", 0, 10, 3, &i), ZT_ERR_TYPE);
+	assert_int_equal(json_get_bool_opt(v, "b", 1, NULL), ZT_ERR_INVALID);
+	assert_int_equal(json_get_str_opt(NULL, "s", 8, 0, "dflt", &s), ZT_ERR_INVALID);
+	cJSON_Delete(v);
+}
+
 static void test_only_keys(void **state)
 {
 	static const char *const allowed[] = { "name", "port", NULL };
@@ -410,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_get_str),
 		cmocka_unit_test(test_get_int),
 		cmocka_unit_test(test_get_bool_obj_arr),
+		cmocka_unit_test(test_get_opt),
 		cmocka_unit_test(test_only_keys),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_text_from_bytes),
