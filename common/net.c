@@ -263,14 +263,31 @@ void net_keepalive(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
-int net_write_all(int fd, const void *p, size_t n)
+/* Writes all of p[0..n): send(MSG_NOSIGNAL) while *sock, else write();
+ * with wait, EAGAIN is waited out instead of failing. */
+static int write_loop(int fd, const void *p, size_t n, int *sock, int wait)
 {
 	const uint8_t *b = p;
 
 	while (n > 0) {
-		ssize_t w = write(fd, b, n);
+		ssize_t w;
 
+		if (*sock) {
+			w = send(fd, b, n, MSG_NOSIGNAL);
+			if (w < 0 && errno == ENOTSOCK) {
+				*sock = 0;
+				continue;
+			}
+		} else {
+			w = write(fd, b, n);
+		}
 		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (wait && w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			(void)poll(&pfd, 1, -1);
 			continue;
 		}
 		if (w <= 0) {
@@ -280,4 +297,16 @@ int net_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int net_write_all(int fd, const void *p, size_t n)
+{
+	int sock = 0;
+
+	return write_loop(fd, p, n, &sock, 0);
+}
+
+int net_send_all(int fd, const void *p, size_t n, int *sock)
+{
+	return write_loop(fd, p, n, sock, 1);
 }

@@ -43,6 +43,14 @@ int64_t net_mono_ms(void);
 /* Writes all of p[0..n) to a blocking fd, again after EINTR. 0 or
  * ZT_ERR_IO (errno says why). */
 int net_write_all(int fd, const void *p, size_t n);
+/* The same for an fd that may be a socket or a pipe, blocking or not: a
+ * socket is written with send(MSG_NOSIGNAL), so a peer that closed is
+ * ZT_ERR_IO and never SIGPIPE; anything else with write() (for a pipe the
+ * caller ignores SIGPIPE). EAGAIN is waited out with poll(). *sock is the
+ * caller's note of which it is: start it at 1; the first write that finds
+ * fd is not a socket sets it to 0, so a message written in pieces asks
+ * once. */
+int net_send_all(int fd, const void *p, size_t n, int *sock);
 /* *ts = the CLOCK_MONOTONIC time ms from now (a negative ms counts as 0),
  * for pthread_cond_timedwait() on a condition variable set to that clock. */
 struct timespec;

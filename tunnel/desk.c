@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/crypto.h"
@@ -30,42 +29,6 @@ static void put_u32(unsigned char *p, uint32_t v)
 static uint32_t get_u32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Writes all of p[0..n): send(MSG_NOSIGNAL) on a socket, write() on
- * anything else (a pipe: the caller ignores SIGPIPE). */
-static int write_all(int fd, const void *p, size_t n, int *is_sock)
-{
-	const unsigned char *b = p;
-
-	while (n > 0) {
-		ssize_t w;
-
-		if (*is_sock) {
-			w = send(fd, b, n, MSG_NOSIGNAL);
-			if (w < 0 && errno == ENOTSOCK) {
-				*is_sock = 0;
-				continue;
-			}
-		} else {
-			w = write(fd, b, n);
-		}
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-			(void)poll(&pfd, 1, -1);
-			continue;
-		}
-		if (w <= 0) {
-			return ZT_ERR_IO;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int desk_write(int fd, const cJSON *head, const void *body, size_t len)
@@ -89,18 +52,18 @@ int desk_write(int fd, const cJSON *head, const void *body, size_t len)
 		goto out;
 	}
 	put_u32(hdr, (uint32_t)hl);
-	if ((rc = write_all(fd, hdr, 4, &is_sock)) != 0) {
+	if ((rc = net_send_all(fd, hdr, 4, &is_sock)) != 0) {
 		goto out;
 	}
-	if ((rc = write_all(fd, text, hl, &is_sock)) != 0) {
+	if ((rc = net_send_all(fd, text, hl, &is_sock)) != 0) {
 		goto out;
 	}
 	put_u32(hdr, (uint32_t)len);
-	if ((rc = write_all(fd, hdr, 4, &is_sock)) != 0) {
+	if ((rc = net_send_all(fd, hdr, 4, &is_sock)) != 0) {
 		goto out;
 	}
 	if (len > 0) {
-		rc = write_all(fd, body, len, &is_sock);
+		rc = net_send_all(fd, body, len, &is_sock);
 	}
 out:
 	/* The head may have carried a password (a connect request). */
