@@ -35,8 +35,7 @@ static int set_cred_nla_hash(struct agt_yaml *c, const yaml_node_t *v, const cha
 	if ((r = agt_yaml_str(c, v, key, h, sizeof(c->creds->nla_hash))) != 0) {
 		return r;
 	}
-	if (strlen(h) != AGT_NLA_HASH_LEN || strspn(h, "0123456789abcdefABCDEF") !=
-	    AGT_NLA_HASH_LEN) {
+	if (desk_nla_hash_valid(h) != 0) {
 		return agt_yaml_fail(c, v, ZT_ERR_INVALID,
 		    "nla_hash must be %d hex digits (the NT hash)", AGT_NLA_HASH_LEN);
 	}

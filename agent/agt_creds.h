@@ -11,8 +11,10 @@
 
 #include <stddef.h>
 
+#include "tunnel/desk.h"
+
 #define AGT_CRED_MAX 256           /* bytes of a username, password, domain */
-#define AGT_NLA_HASH_LEN 32        /* hex digits of an NT hash */
+#define AGT_NLA_HASH_LEN DESK_NLA_HASH_LEN /* hex digits of an NT hash */
 
 /* Secret: agt_rdp_creds_wipe() after use. */
 struct agt_rdp_creds {

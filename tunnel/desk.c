@@ -231,6 +231,15 @@ out:
 	return rc;
 }
 
+int desk_nla_hash_valid(const char *s)
+{
+	if (s == NULL || strlen(s) != DESK_NLA_HASH_LEN ||
+	    strspn(s, "0123456789abcdefABCDEF") != DESK_NLA_HASH_LEN) {
+		return ZT_ERR_INVALID;
+	}
+	return 0;
+}
+
 cJSON *desk_failure(const char *code, const char *fmt, ...)
 {
 	cJSON *a = cJSON_CreateObject();

@@ -20,6 +20,7 @@
 
 #define DESK_HEAD_MAX 65536
 #define DESK_BODY_MAX (32u * 1024 * 1024)
+#define DESK_NLA_HASH_LEN 32  /* hex digits of an NT hash (a connect's nla_hash) */
 #define DESK_MESSAGE_MAX 1024 /* bytes of a failure's message: cut there, read no further */
 
 struct desk_frame {
@@ -43,6 +44,10 @@ int desk_read(int fd, int timeout_ms, struct desk_frame *f);
  * tests): 0 with *f filled and *used bytes taken, ZT_ERR_TRUNCATED when
  * more bytes are needed, ZT_ERR_PROTOCOL, ZT_ERR_NOMEM. */
 int desk_parse(const void *buf, size_t len, struct desk_frame *f, size_t *used);
+/* Checks that s is an NT hash as a connect's nla_hash carries it (for
+ * pass-the-hash NLA): DESK_NLA_HASH_LEN hex digits, either case. 0 or
+ * ZT_ERR_INVALID. */
+int desk_nla_hash_valid(const char *s);
 /* A failure's head, {"ok":false,"code":code,"message":...}, the message
  * formatted from fmt and cut to DESK_MESSAGE_MAX bytes. Owned by the
  * caller; NULL on ENOMEM. */

@@ -83,20 +83,6 @@ static const char *code_of(int rc)
 	}
 }
 
-static int is_hex(const char *s, size_t n)
-{
-	if (strlen(s) != n) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-		        (s[i] >= 'A' && s[i] <= 'F'))) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* The connect request as options; a sentence naming the bad field in why. */
 static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why, size_t whysz)
 {
@@ -117,13 +103,13 @@ static int parse_connect(const cJSON *req, struct rdp_connect_opts *o, char *why
 		return ZT_ERR_PROTOCOL;
 	}
 	if (json_get_str_opt(req, "password", PASSWORD_MAX, 1, NULL, &o->password) != 0 ||
-	    json_get_str_opt(req, "nla_hash", 32, 0, NULL, &o->nla_hash) != 0 ||
+	    json_get_str_opt(req, "nla_hash", DESK_NLA_HASH_LEN, 0, NULL, &o->nla_hash) != 0 ||
 	    (o->password == NULL) == (o->nla_hash == NULL)) {
 		snprintf(why, whysz, "connect needs password or nla_hash (strings), not both");
 		return ZT_ERR_PROTOCOL;
 	}
-	if (o->nla_hash != NULL && !is_hex(o->nla_hash, 32)) {
-		snprintf(why, whysz, "nla_hash must be 32 hex digits");
+	if (o->nla_hash != NULL && desk_nla_hash_valid(o->nla_hash) != 0) {
+		snprintf(why, whysz, "nla_hash must be %d hex digits", DESK_NLA_HASH_LEN);
 		return ZT_ERR_PROTOCOL;
 	}
 	if (json_get_str_opt(req, "domain", USER_MAX, 1, "", &o->domain) != 0) {

@@ -1,8 +1,8 @@
 /*
  * desk_test.c - unit tests for tunnel/desk: frames round trip over a
  * socketpair and a pipe, the head and body limits on both sides, truncation
- * at every byte, a head that is not a JSON object, the read deadline, and
- * the failure head both desktop peers answer with.
+ * at every byte, a head that is not a JSON object, the read deadline, the
+ * failure head both desktop peers answer with, and the NT hash rule.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +231,19 @@ static void test_failure(void **state)
 	free(long_msg);
 }
 
+static void test_nla_hash(void **state)
+{
+	(void)state;
+	assert_int_equal(desk_nla_hash_valid("0123456789abcdef0123456789ABCDEF"), 0);
+	assert_int_equal(desk_nla_hash_valid("0123456789abcdef0123456789abcde"), ZT_ERR_INVALID);
+	assert_int_equal(desk_nla_hash_valid("0123456789abcdef0123456789abcdef0"),
+	    ZT_ERR_INVALID);
+	assert_int_equal(desk_nla_hash_valid("0123456789abcdef0123456789abcdeg"), ZT_ERR_INVALID);
+	assert_int_equal(desk_nla_hash_valid(" 123456789abcdef0123456789abcdef"), ZT_ERR_INVALID);
+	assert_int_equal(desk_nla_hash_valid(""), ZT_ERR_INVALID);
+	assert_int_equal(desk_nla_hash_valid(NULL), ZT_ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_not_object),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_failure),
+		cmocka_unit_test(test_nla_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
