@@ -82,15 +82,15 @@ static int tool_diag_progress(struct mcp_call *call, const cJSON *args, cJSON **
 static int tool_diag_elicit(struct mcp_call *call, const cJSON *args, cJSON **result,
     void *arg)
 {
-	const char *question = "Type anything to confirm the round trip";
+	const char *question = NULL;
 	cJSON *params, *schema, *props, *answer = NULL;
 	const cJSON *content, *action;
 	char *text;
 	int r;
 
 	(void)arg;
-	if (json_get_str(args, "question", 512, 0, &question) != 0 &&
-	    cJSON_GetObjectItemCaseSensitive(args, "question") != NULL) {
+	if (json_get_str_opt(args, "question", 512, 0, "Type anything to confirm the round trip",
+	    &question) != 0) {
 		*result = mcp_result_error("question must be a string of at most 512 bytes");
 		return *result != NULL ? 0 : ZT_ERR_NOMEM;
 	}
