@@ -20,92 +20,6 @@
 
 /* ---- the canonical request ---- */
 
-static int canon_value(struct buf *out, const cJSON *v, int depth);
-
-struct member {
-	const cJSON *v;
-	size_t pos;        /* its place in the object as written */
-};
-
-static int by_key(const void *a, const void *b)
-{
-	const struct member *x = a, *y = b;
-	int c = strcmp(x->v->string, y->v->string);
-
-	/* Duplicate keys keep their order: both are hashed, so neither hides. */
-	return c != 0 ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
-}
-
-static int canon_object(struct buf *out, const cJSON *o, int depth)
-{
-	struct member *kids = NULL;
-	const cJSON *k;
-	size_t n = 0, i = 0;
-	int r;
-
-	cJSON_ArrayForEach(k, o) {
-		n++;
-	}
-	if (n > 0 && (kids = calloc(n, sizeof(*kids))) == NULL) {
-		return ZT_ERR_NOMEM;
-	}
-	cJSON_ArrayForEach(k, o) {
-		kids[i].v = k;
-		kids[i].pos = i;
-		i++;
-	}
-	if (n > 1) {
-		qsort(kids, n, sizeof(*kids), by_key);
-	}
-	r = buf_put_u8(out, 'o');
-	if (r == 0) {
-		r = buf_put_u32(out, (uint32_t)n);
-	}
-	for (i = 0; r == 0 && i < n; i++) {
-		if ((r = buf_put_cstring(out, kids[i].v->string)) == 0) {
-			r = canon_value(out, kids[i].v, depth + 1);
-		}
-	}
-	free(kids);
-	return r;
-}
-
-/* One JSON value, typed and length-prefixed, objects with sorted keys. */
-static int canon_value(struct buf *out, const cJSON *v, int depth)
-{
-	const cJSON *k;
-	uint32_t n = 0;
-	int r;
-
-	if (depth > MCP_JSON_DEPTH) {
-		return ZT_ERR_TOO_LARGE;
-	}
-	if (cJSON_IsObject(v)) {
-		return canon_object(out, v, depth);
-	}
-	if (cJSON_IsArray(v)) {
-		cJSON_ArrayForEach(k, v) {
-			n++;
-		}
-		if ((r = buf_put_u8(out, 'a')) != 0 || (r = buf_put_u32(out, n)) != 0) {
-			return r;
-		}
-		cJSON_ArrayForEach(k, v) {
-			if ((r = canon_value(out, k, depth + 1)) != 0) {
-				return r;
-			}
-		}
-		return 0;
-	}
-	if (cJSON_IsString(v)) {
-		return (r = buf_put_u8(out, 's')) != 0 ? r : buf_put_cstring(out, v->valuestring);
-	}
-	if (cJSON_IsNumber(v)) {
-		return (r = buf_put_u8(out, 'n')) != 0 ? r : buf_putf(out, "%.17g;", v->valuedouble);
-	}
-	return buf_put_u8(out, cJSON_IsTrue(v) ? 't' : cJSON_IsFalse(v) ? 'f' : 'z');
-}
-
 int brk_gate_request_hash(const char *actor, const char *tool, const cJSON *args,
     char out[CRYPTO_SHA256_HEX_LEN + 1])
 {
@@ -116,7 +30,7 @@ int brk_gate_request_hash(const char *actor, const char *tool, const cJSON *args
 	out[0] = '\0';
 	if (b != NULL && (r = buf_put_cstring(b, "zt-request-v1")) == 0 &&
 	    (r = buf_put_cstring(b, actor)) == 0 && (r = buf_put_cstring(b, tool)) == 0 &&
-	    (r = canon_value(b, args, 0)) == 0) {
+	    (r = json_canonical(b, args, MCP_JSON_DEPTH)) == 0) {
 		crypto_sha256(buf_ptr(b), buf_len(b), digest);
 		r = crypto_hex(digest, sizeof(digest), out, CRYPTO_SHA256_HEX_LEN + 1);
 	}

@@ -173,9 +173,10 @@ int brk_gate_visible(struct brk *b, const struct brk_tool *t, const char *roles)
 
 /* The SHA-256 (hex) of a call's canonical request: the caller's identity
  * key, the tool, and the arguments with every object's keys sorted, in a
- * length-prefixed encoding; what an approval is bound to. Two calls hash
- * alike exactly when they would do the same thing as the same identity.
- * 0 or ZT_ERR_NOMEM. */
+ * length-prefixed encoding (json_canonical); what an approval is bound to.
+ * Two calls hash alike exactly when they would do the same thing as the same
+ * identity. 0, ZT_ERR_NOMEM or ZT_ERR_TOO_LARGE (arguments nested deeper
+ * than MCP_JSON_DEPTH). */
 int brk_gate_request_hash(const char *actor, const char *tool, const cJSON *args,
     char out[CRYPTO_SHA256_HEX_LEN + 1]);
 

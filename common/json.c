@@ -14,6 +14,9 @@
  *
  * The getters turn "what is this field" into one return code that callers
  * can map to an error naming the field. Keys are matched case-sensitively.
+ *
+ * json_canonical() gives a tree one byte spelling to hash (what an approval
+ * or an MCP request state is bound to): typed, length-prefixed, keys sorted.
  */
 #include "common/json.h"
 
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
 
@@ -586,6 +590,102 @@ char *json_print(const cJSON *v)
 	}
 	/* cJSON's API is not const-correct; printing does not modify v. */
 	return cJSON_PrintUnformatted((cJSON *)(uintptr_t)v);
+}
+
+/* ---- canonical encoding ---- */
+
+static int canon_value(struct buf *out, const cJSON *v, int depth, int max_depth);
+
+struct canon_member {
+	const cJSON *v;
+	size_t pos;        /* its place in the object as written */
+};
+
+static int canon_by_key(const void *a, const void *b)
+{
+	const struct canon_member *x = a, *y = b;
+	int c = strcmp(x->v->string, y->v->string);
+
+	/* Duplicate keys keep their order: both are encoded, so neither hides. */
+	return c != 0 ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
+}
+
+static int canon_object(struct buf *out, const cJSON *o, int depth, int max_depth)
+{
+	struct canon_member *kids = NULL;
+	const cJSON *k;
+	size_t n = 0, i = 0;
+	int r;
+
+	cJSON_ArrayForEach(k, o) {
+		n++;
+	}
+	if (n > 0 && (kids = calloc(n, sizeof(*kids))) == NULL) {
+		return ZT_ERR_NOMEM;
+	}
+	cJSON_ArrayForEach(k, o) {
+		kids[i].v = k;
+		kids[i].pos = i;
+		i++;
+	}
+	if (n > 1) {
+		qsort(kids, n, sizeof(*kids), canon_by_key);
+	}
+	r = buf_put_u8(out, 'o');
+	if (r == 0) {
+		r = buf_put_u32(out, (uint32_t)n);
+	}
+	for (i = 0; r == 0 && i < n; i++) {
+		if ((r = buf_put_cstring(out, kids[i].v->string)) == 0) {
+			r = canon_value(out, kids[i].v, depth + 1, max_depth);
+		}
+	}
+	free(kids);
+	return r;
+}
+
+/* One value at level depth, typed and length-prefixed (json.h). */
+static int canon_value(struct buf *out, const cJSON *v, int depth, int max_depth)
+{
+	const cJSON *k;
+	uint32_t n = 0;
+	int r;
+
+	if (depth > max_depth) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	if (cJSON_IsObject(v)) {
+		return canon_object(out, v, depth, max_depth);
+	}
+	if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(k, v) {
+			n++;
+		}
+		if ((r = buf_put_u8(out, 'a')) != 0 || (r = buf_put_u32(out, n)) != 0) {
+			return r;
+		}
+		cJSON_ArrayForEach(k, v) {
+			if ((r = canon_value(out, k, depth + 1, max_depth)) != 0) {
+				return r;
+			}
+		}
+		return 0;
+	}
+	if (cJSON_IsString(v)) {
+		return (r = buf_put_u8(out, 's')) != 0 ? r : buf_put_cstring(out, v->valuestring);
+	}
+	if (cJSON_IsNumber(v)) {
+		return (r = buf_put_u8(out, 'n')) != 0 ? r : buf_putf(out, "%.17g;", v->valuedouble);
+	}
+	return buf_put_u8(out, cJSON_IsTrue(v) ? 't' : cJSON_IsFalse(v) ? 'f' : 'z');
+}
+
+int json_canonical(struct buf *out, const cJSON *v, int max_depth)
+{
+	if (out == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	return canon_value(out, v, 0, max_depth);
 }
 
 /* Wipes v's own strings and its children's; not v's siblings. */

@@ -52,6 +52,29 @@ int json_only_keys(const cJSON *obj, const char *const *allowed, const char **ba
 cJSON *json_object_str(const char *key, const char *value);
 /* Compact serialization, caller frees; NULL on ENOMEM. */
 char *json_print(const cJSON *v);
+
+/* ---- canonical encoding ---- */
+
+/*
+ * Appends to out the canonical encoding of v: one spelling per value, so
+ * that a hash of it names what a tree says, not how it was written. Every
+ * value is typed and length-prefixed: 'o' u32 count, then per member its
+ * key (u32 length + bytes) and value, members sorted by key (bytewise);
+ * 'a' u32 count, then the items; 's' u32 length + bytes; 'n' the number
+ * printed "%.17g;"; 't', 'f'; 'z' for null (and for NULL or a raw item).
+ * Integers are big-endian (buf_put_u32). Duplicate keys are all kept, in the
+ * order written, so that neither copy can hide behind the other. The
+ * encoding is stored (approvals are bound to its hash): it must never
+ * change.
+ *
+ * max_depth bounds the recursion: v is at level 0, its members and items at
+ * level 1, and so on; a value deeper than level max_depth is refused.
+ * 0, ZT_ERR_TOO_LARGE (nested too deep, or out full), ZT_ERR_NOMEM or
+ * ZT_ERR_INVALID (out NULL); on error out holds a partial encoding, for the
+ * caller to discard.
+ */
+struct buf;
+int json_canonical(struct buf *out, const cJSON *v, int max_depth);
 /* Overwrites every string in the tree, values and keys, with zero bytes (the
  * tree stays valid: its strings become empty). For trees that held secrets:
  * passwords in request bodies, tokens in responses. */

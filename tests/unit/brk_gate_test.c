@@ -532,6 +532,21 @@ static void test_same_call_same_hash(void **state)
 	assert_string_equal(a, b);
 }
 
+/* Approvals in the store refer to these hashes: they are fixed forever
+ * (computed once by the encoder as it was in brk_gate.c). */
+static void test_hash_is_stable(void **state)
+{
+	char a[CRYPTO_SHA256_HEX_LEN + 1];
+
+	(void)state;
+	hash("user:alice", "ssh_exec",
+	    "{\"host\":\"web1\",\"login\":\"ubuntu\",\"command\":\"uptime\"}", a);
+	assert_string_equal(a, "42c23fcee4587cadd288f39f384a6fc6dc47cdfdffeffed456fbd07e952b4e8d");
+	hash("user:alice", "ssh_exec", "{\"b\":[1,2.5,\"x\",true,false,null,{}],"
+	    "\"a\":{\"z\":\"\xc3\xa9\",\"y\":-0.1},\"a\":\"dup\"}", a);
+	assert_string_equal(a, "1ddfa1736155b3b2e8c423121306a1d9d0f6a6d26fd8e0fabcb4e352bbb79581");
+}
+
 static void test_any_change_changes_hash(void **state)
 {
 	static const char *const base =
@@ -612,6 +627,7 @@ int main(void)
 		    teardown),
 		cmocka_unit_test(test_same_call_same_hash),
 		cmocka_unit_test(test_any_change_changes_hash),
+		cmocka_unit_test(test_hash_is_stable),
 		cmocka_unit_test(test_depth_is_bounded),
 	};
 

@@ -1,7 +1,9 @@
 /*
  * json_test.c - unit tests for common/json: every refusal of json_parse
  * (size, depth, trailing bytes, NUL, bad UTF-8, \u0000, repeated keys) and
- * the typed getters' return codes, and the optional getters' defaults.
+ * the typed getters' return codes, the optional getters' defaults;
+ * json_canonical's encoding (one spelling per value, fixed forever) and
+ * its depth bound.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/buf.h"
+#include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
 
@@ -369,6 +373,134 @@ static void test_print(void **state)
 	assert_null(json_print(NULL));
 }
 
+/* The canonical encoding of text (parsed by cJSON, which keeps repeated
+ * keys) as lower-case hex into out (owned). */
+static int canonical_hex(const char *text, int max_depth, char **out)
+{
+	struct buf *b = buf_new(1 << 16);
+	cJSON *v = cJSON_Parse(text);
+	int r;
+
+	assert_non_null(b);
+	assert_non_null(v);
+	*out = NULL;
+	if ((r = json_canonical(b, v, max_depth)) == 0) {
+		assert_non_null(*out = malloc(2 * buf_len(b) + 1));
+		assert_int_equal(crypto_hex(buf_ptr(b), buf_len(b), *out, 2 * buf_len(b) + 1), 0);
+	}
+	cJSON_Delete(v);
+	buf_free(b);
+	return r;
+}
+
+/* Key order and spacing do not change the encoding, at any depth. */
+static void test_canonical_key_order(void **state)
+{
+	static const char *const same[][2] = {
+		{ "{\"a\":1,\"b\":{\"c\":[1,2],\"d\":\"x\"}}",
+		  "{ \"b\" : { \"d\" : \"x\", \"c\" : [1, 2] }, \"a\" : 1 }" },
+		{ "[{\"y\":null,\"x\":true}]", "[{\"x\":true,\"y\":null}]" },
+		{ "{\"n\":10}", "{\"n\":1e1}" },   /* numbers as values, not as text */
+		{ "{\"n\":1}", "{\"n\":1.0}" },
+	};
+	char *a = NULL, *b = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		assert_int_equal(canonical_hex(same[i][0], JSON_DEFAULT_DEPTH, &a), 0);
+		assert_int_equal(canonical_hex(same[i][1], JSON_DEFAULT_DEPTH, &b), 0);
+		if (strcmp(a, b) != 0) {
+			fail_msg("%s and %s encode differently", same[i][0], same[i][1]);
+		}
+		free(a);
+		free(b);
+	}
+}
+
+/* Values that differ in value, type, order of items or field boundaries
+ * never share an encoding. */
+static void test_canonical_differs(void **state)
+{
+	static const char *const texts[] = {
+		"1", "\"1\"", "1.5", "-1", "true", "false", "null", "\"\"", "\"true\"", "[]", "{}",
+		"[1,2]", "[2,1]", "[[1],2]", "[1,[2]]", "[null]", "[{}]", "{\"a\":1}", "{\"a\":2}",
+		"{\"b\":1}", "{\"a\":\"1\"}", "{\"a\":[1]}", "{\"a\":1,\"b\":2}",
+		"[\"ab\",\"c\"]", "[\"a\",\"bc\"]", "{\"ab\":\"c\"}", "{\"a\":\"bc\"}",
+		"{\"a\":1,\"a\":2}", "{\"a\":2,\"a\":1}",
+	};
+	enum { N = sizeof(texts) / sizeof(texts[0]) };
+	char *hex[N];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(canonical_hex(texts[i], JSON_DEFAULT_DEPTH, &hex[i]), 0);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(hex[i], hex[j]) == 0) {
+				fail_msg("%s and %s encode alike", texts[i], texts[j]);
+			}
+		}
+	}
+	for (size_t i = 0; i < N; i++) {
+		free(hex[i]);
+	}
+}
+
+/* The encoding is stored (approvals are bound to its hash): this vector was
+ * computed once by the encoder as it was in broker/brk_gate.c, and must
+ * never change. Repeated keys are both kept, in the order written. */
+static void test_canonical_vector(void **state)
+{
+	char *hex = NULL;
+
+	(void)state;
+	assert_int_equal(canonical_hex("{\"b\":[1,2.5,\"x\",true,false,null,{}],"
+	    "\"a\":{\"z\":\"\xc3\xa9\",\"y\":-0.1},\"a\":\"dup\"}", JSON_DEFAULT_DEPTH, &hex), 0);
+	assert_string_equal(hex,
+	    "6f00000003" "0000000161" "6f00000002"
+	    "0000000179" "6e2d302e31303030303030303030303030303030313b"
+	    "000000017a" "7300000002c3a9"
+	    "0000000161" "7300000003647570"
+	    "0000000162" "6100000007" "6e313b" "6e322e353b" "730000000178" "74" "66" "7a"
+	    "6f00000000");
+	free(hex);
+}
+
+/* Nesting deeper than max_depth (the root at level 0) is refused; so is an
+ * encoding that does not fit the buffer, or no buffer. */
+static void test_canonical_bounds(void **state)
+{
+	struct buf *small = buf_new(8);
+	char *hex = NULL, *deep = malloc(201);
+	cJSON *v = cJSON_Parse("[1,2,3]");
+
+	(void)state;
+	assert_int_equal(canonical_hex("[[[]]]", 2, &hex), 0);
+	free(hex);
+	assert_int_equal(canonical_hex("[[[]]]", 1, &hex), ZT_ERR_TOO_LARGE);
+	assert_null(hex);
+	assert_int_equal(canonical_hex("{\"a\":{\"b\":1}}", 2, &hex), 0);
+	free(hex);
+	assert_int_equal(canonical_hex("{\"a\":{\"b\":1}}", 1, &hex), ZT_ERR_TOO_LARGE);
+	assert_int_equal(canonical_hex("7", 0, &hex), 0);
+	free(hex);
+	assert_non_null(deep);
+	for (int i = 0; i < 100; i++) {
+		deep[i] = '[';
+		deep[100 + i] = ']';
+	}
+	deep[200] = '\0';
+	assert_int_equal(canonical_hex(deep, 64, &hex), ZT_ERR_TOO_LARGE);
+	assert_int_equal(canonical_hex(deep, 99, &hex), 0);
+	free(hex);
+	assert_non_null(small);
+	assert_non_null(v);
+	assert_int_equal(json_canonical(small, v, JSON_DEFAULT_DEPTH), ZT_ERR_TOO_LARGE);
+	assert_int_equal(json_canonical(NULL, v, JSON_DEFAULT_DEPTH), ZT_ERR_INVALID);
+	cJSON_Delete(v);
+	buf_free(small);
+	free(deep);
+}
+
 /* Output bytes become JSON-safe text: valid UTF-8 kept, the rest and NULs
  * replaced by U+FFFD, one per bad byte; the result always parses back. */
 static void test_text_from_bytes(void **state)
@@ -468,6 +600,10 @@ int main(void)
 		cmocka_unit_test(test_get_opt),
 		cmocka_unit_test(test_only_keys),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_canonical_key_order),
+		cmocka_unit_test(test_canonical_differs),
+		cmocka_unit_test(test_canonical_vector),
+		cmocka_unit_test(test_canonical_bounds),
 		cmocka_unit_test(test_text_from_bytes),
 		cmocka_unit_test(test_utf8_text),
 		cmocka_unit_test(test_wipe),
