@@ -291,8 +291,8 @@ char *crypto_b64_dup(const void *p, size_t n)
 	return s;
 }
 
-/* Value of a standard base64 character, or -1. */
-static int b64_val(unsigned char c)
+/* Value of character c in alpha (b64_std or b64_url), or -1. */
+static int b64_val(unsigned char c, const char *alpha)
 {
 	if (c >= 'A' && c <= 'Z') {
 		return c - 'A';
@@ -303,68 +303,64 @@ static int b64_val(unsigned char c)
 	if (c >= '0' && c <= '9') {
 		return c - '0' + 52;
 	}
-	if (c == '+') {
+	if (c == (unsigned char)alpha[62]) {
 		return 62;
 	}
-	if (c == '/') {
+	if (c == (unsigned char)alpha[63]) {
 		return 63;
 	}
 	return -1;
 }
 
 /*
- * Strict decoding: length a multiple of 4, '=' only as the last one or two
- * characters, no whitespace, and the unused low bits of the last symbol zero
- * (so each byte string has exactly one accepted encoding).
+ * The one strict decoder: no whitespace; with pad, the length a multiple of
+ * 4 and '=' only as the last one or two characters; without, no '=' at all
+ * and never a lone last character; and the unused low bits of the last
+ * symbol zero, so that each byte string has exactly one accepted encoding.
  */
-int crypto_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen)
+static int b64_decode(const char *s, size_t slen, const char *alpha, int pad, uint8_t **out,
+    size_t *outlen)
 {
 	uint8_t *d = NULL;
-	size_t i, o = 0, npad = 0, dlen;
-	uint32_t v;
-	int k, c, r = ZT_ERR_INVALID;
+	size_t i, o = 0, n = slen, dlen = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	int c, r = ZT_ERR_INVALID;
 
 	if (out == NULL || outlen == NULL) {
 		return ZT_ERR_INVALID;
 	}
 	*out = NULL;
 	*outlen = 0;
-	if ((s == NULL && slen != 0) || slen % 4 != 0) {
+	if ((s == NULL && slen != 0) || (pad && slen % 4 != 0)) {
 		return ZT_ERR_INVALID;
 	}
-	if (slen >= 1 && s[slen - 1] == '=') {
-		npad++;
-		if (slen >= 2 && s[slen - 2] == '=') {
-			npad++;
+	if (pad && n >= 1 && s[n - 1] == '=') {
+		n--;
+		if (n >= 1 && s[n - 1] == '=') {
+			n--;
 		}
 	}
-	dlen = slen / 4 * 3 - npad;
+	if (n % 4 == 1) {
+		return ZT_ERR_INVALID;
+	}
+	dlen = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
 	if ((d = malloc(dlen + 1)) == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	for (i = 0; i < slen; i += 4) {
-		v = 0;
-		for (k = 0; k < 4; k++) {
-			if (i + 4 == slen && k >= 4 - (int)npad) {
-				c = 0;
-			} else if ((c = b64_val((unsigned char)s[i + k])) < 0) {
-				goto out;
-			}
-			v = (v << 6) | (uint32_t)c;
-		}
-		d[o++] = (uint8_t)(v >> 16);
-		if (i + 4 < slen || npad < 2) {
-			d[o++] = (uint8_t)(v >> 8);
-		} else if ((v & 0xffff) != 0) {
+	for (i = 0; i < n; i++) {
+		if ((c = b64_val((unsigned char)s[i], alpha)) < 0) {
 			goto out;
 		}
-		if (i + 4 < slen || npad < 1) {
-			d[o++] = (uint8_t)v;
-		} else if ((v & 0xff) != 0) {
-			goto out;
+		acc = (acc << 6) | (uint32_t)c;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			d[o++] = (uint8_t)(acc >> bits);
 		}
+		acc &= (1u << bits) - 1;  /* the bits not yet in a byte */
 	}
-	if (o != dlen) {
+	if (acc != 0 || o != dlen) {
 		goto out;
 	}
 	*out = d;
@@ -374,6 +370,16 @@ int crypto_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen)
 out:
 	crypto_free_secret(d, dlen + 1);
 	return r;
+}
+
+int crypto_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen)
+{
+	return b64_decode(s, slen, b64_std, 1, out, outlen);
+}
+
+int crypto_b64url_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen)
+{
+	return b64_decode(s, slen, b64_url, 0, out, outlen);
 }
 
 /* Runs scrypt with n = 2^ln after checking its memory need against the cap. */

@@ -48,6 +48,11 @@ char *crypto_b64_dup(const void *p, size_t n);
 /* Decodes standard padded base64; *out is owned by the caller.
  * 0, ZT_ERR_INVALID or ZT_ERR_NOMEM. */
 int crypto_b64_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen);
+/* Decodes unpadded base64url (crypto_b64url's form: no '=', no lone last
+ * character); *out is owned by the caller. Both decoders are strict: each
+ * byte string has exactly one encoding they accept (the unused bits of the
+ * last character must be zero). 0, ZT_ERR_INVALID or ZT_ERR_NOMEM. */
+int crypto_b64url_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen);
 
 /* scrypt password hashing (N=2^15, r=8, p=1, 16-byte salt, 32-byte key),
  * encoded as "$scrypt$ln=15,r=8,p=1$<b64 salt>$<b64 key>" into out

@@ -165,6 +165,47 @@ static void test_b64_decode_strict(void **state)
 	free(d);
 }
 
+/* base64url decodes what crypto_b64url wrote, and nothing else: no
+ * padding, no standard alphabet, no lone last character, no set unused
+ * bits (each byte string has one encoding). */
+static void test_b64url_decode(void **state)
+{
+	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar",
+		"\xfb\xff\xbf", "\x00\xff" };
+	static const char *const bad[] = { "Zg=", "Zg==", "Z", "Zm9vY", "Zh", "Zm9", "Zm9v+/",
+		"+/+/", "Zm 9", "Zm9v\n", "=Zm9", "Zm=v", "Zm9v." };
+	char enc[32];
+	uint8_t *d = NULL;
+	size_t i, n = 0;
+	(void)state;
+
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		size_t len = i == sizeof(plain) / sizeof(plain[0]) - 1 ? 2 : strlen(plain[i]);
+
+		assert_int_equal(crypto_b64url(plain[i], len, enc, sizeof(enc)), 0);
+		assert_int_equal(crypto_b64url_decode(enc, strlen(enc), &d, &n), 0);
+		assert_int_equal(n, len);
+		assert_memory_equal(d, plain[i], n);
+		free(d);
+	}
+	assert_int_equal(crypto_b64url_decode("-_-_", 4, &d, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(d, "\xfb\xff\xbf", 3);
+	free(d);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (crypto_b64url_decode(bad[i], strlen(bad[i]), &d, &n) != ZT_ERR_INVALID) {
+			fail_msg("%s decoded", bad[i]);
+		}
+		assert_null(d);
+	}
+	/* Only slen bytes are read. */
+	assert_int_equal(crypto_b64url_decode("Zm9v!!", 4, &d, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(d, "foo", 3);
+	free(d);
+	assert_int_equal(crypto_b64url_decode("Zm9v", 4, NULL, &n), ZT_ERR_INVALID);
+}
+
 static void test_password_round_trip(void **state)
 {
 	char h1[CRYPTO_PWHASH_MAX], h2[CRYPTO_PWHASH_MAX];
@@ -317,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_b64_rfc4648),
 		cmocka_unit_test(test_b64_decode_strict),
+		cmocka_unit_test(test_b64url_decode),
 		cmocka_unit_test(test_password_round_trip),
 		cmocka_unit_test(test_password_too_long),
 		cmocka_unit_test(test_password_other_params),
