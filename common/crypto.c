@@ -211,6 +211,21 @@ int crypto_hex(const void *p, size_t n, char *out, size_t outsz)
 	return 0;
 }
 
+int crypto_sha256_hex_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL) {
+		return 0;
+	}
+	for (i = 0; i < CRYPTO_SHA256_HEX_LEN; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+			return 0;
+		}
+	}
+	return s[i] == '\0';
+}
+
 /* Characters needed for base64 of n bytes (without the NUL), or SIZE_MAX
  * when that would overflow. */
 static size_t b64_enc_len(size_t n, int pad)

@@ -373,17 +373,7 @@ out:
 
 int st_hash_valid(const char *h)
 {
-	size_t i;
-
-	if (h == NULL) {
-		return 0;
-	}
-	for (i = 0; i < CRYPTO_SHA256_HEX_LEN; i++) {
-		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f'))) {
-			return 0;
-		}
-	}
-	return h[i] == '\0';
+	return crypto_sha256_hex_valid(h);
 }
 
 int st_hash_prefix_valid(const char *p)

@@ -110,6 +110,29 @@ static void test_hex(void **state)
 	assert_string_equal(out, "");
 }
 
+static void test_sha256_hex_valid(void **state)
+{
+	char hex[CRYPTO_SHA256_HEX_LEN + 2];
+	uint8_t d[CRYPTO_SHA256_LEN];
+	(void)state;
+
+	crypto_sha256("x", 1, d);
+	assert_int_equal(crypto_hex(d, sizeof(d), hex, sizeof(hex)), 0);
+	assert_true(crypto_sha256_hex_valid(hex));
+	hex[10] = 'A';
+	assert_false(crypto_sha256_hex_valid(hex));
+	hex[10] = 'g';
+	assert_false(crypto_sha256_hex_valid(hex));
+	hex[10] = '0';
+	hex[64] = '0';
+	hex[65] = '\0';
+	assert_false(crypto_sha256_hex_valid(hex));          /* 65 digits */
+	hex[63] = '\0';
+	assert_false(crypto_sha256_hex_valid(hex));          /* 63 digits */
+	assert_false(crypto_sha256_hex_valid(""));
+	assert_false(crypto_sha256_hex_valid(NULL));
+}
+
 static void test_b64_rfc4648(void **state)
 {
 	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
@@ -356,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_hmac_rfc4231_case2),
 		cmocka_unit_test(test_ct_equal_and_random),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_sha256_hex_valid),
 		cmocka_unit_test(test_b64_rfc4648),
 		cmocka_unit_test(test_b64_decode_strict),
 		cmocka_unit_test(test_b64url_decode),
