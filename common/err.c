@@ -37,6 +37,7 @@ const char *zt_strerror(int err)
 	case ZT_ERR_OFFLINE: return "offline";
 	case ZT_ERR_BUSY: return "busy, try again later";
 	case ZT_ERR_STOPPED: return "no longer needed";
+	case ZT_ERR_MISMATCH: return "bound to another request";
 	}
 	return "unknown error";
 }

@@ -40,6 +40,7 @@ enum zt_err {
 	ZT_ERR_OFFLINE = -28,      /* the peer (an agent) is not connected */
 	ZT_ERR_BUSY = -29,         /* a bound of all together reached; retry later */
 	ZT_ERR_STOPPED = -30,      /* no longer needed: settled another way */
+	ZT_ERR_MISMATCH = -31,     /* authentic, but bound to another request */
 };
 
 /* A static, human-readable name for an error code; never NULL. */
