@@ -1,6 +1,9 @@
 /*
  * mcp.h - the MCP protocol engine: JSON-RPC 2.0 and the Model Context
- * Protocol (2025-11-25, 2025-06-18, 2025-03-26), independent of transport.
+ * Protocol, independent of transport, in both of its eras: the session era
+ * (2025-11-25, 2025-06-18, 2025-03-26: initialize, then a session) and the
+ * stateless era (2026-07-28: every request carries its version and the
+ * client's capabilities in params._meta; see "the stateless era" below).
  *
  * A struct mcp_server holds what the server offers: tools, resource
  * providers, prompts, completion; it is filled at start-up and read-only
@@ -37,14 +40,23 @@
 
 #define MCP_MSG_MAX (4 * 1024 * 1024) /* bytes of one JSON-RPC message */
 #define MCP_JSON_DEPTH 64
-#define MCP_PROTOCOL_LATEST "2025-11-25"
+#define MCP_PROTOCOL_LATEST "2025-11-25"     /* the newest of the session era */
+#define MCP_PROTOCOL_STATELESS "2026-07-28"  /* the stateless era */
 
 #define MCP_ERR_PARSE (-32700)
 #define MCP_ERR_INVALID_REQUEST (-32600)
 #define MCP_ERR_METHOD_NOT_FOUND (-32601)
 #define MCP_ERR_INVALID_PARAMS (-32602)
 #define MCP_ERR_INTERNAL (-32603)
-#define MCP_ERR_RESOURCE_NOT_FOUND (-32002)
+#define MCP_ERR_RESOURCE_NOT_FOUND (-32002) /* session era; 2026-07-28 uses -32602 */
+/* 2026-07-28: a header that disagrees with the body (or is missing). */
+#define MCP_ERR_HEADER_MISMATCH (-32020)
+/* 2026-07-28: the request needs a client capability its _meta lacks;
+ * data.requiredCapabilities names it ({"sampling": {}}). */
+#define MCP_ERR_MISSING_CAPABILITY (-32021)
+/* 2026-07-28: a protocol version this engine does not speak; data has
+ * {supported: [...], requested}. */
+#define MCP_ERR_UNSUPPORTED_VERSION (-32022)
 
 /* Who is calling: set by the transport from its authentication. */
 struct mcp_identity {
@@ -99,6 +111,11 @@ struct mcp_tool {
 	const char *input_schema;   /* JSON object text */
 	const char *output_schema;  /* JSON object text or NULL */
 	const char *annotations;    /* JSON object text or NULL */
+	/* The client capabilities a call needs, as a ClientCapabilities JSON
+	 * object text ({"sampling": {}}), or NULL. A stateless-era call from
+	 * a client whose _meta does not declare them is refused with -32021
+	 * before the handler runs. */
+	const char *requires;
 	/* Whether who may see the tool in tools/list (and call it); NULL means
 	 * everyone. The policy hook. */
 	int (*visible)(const struct mcp_identity *who, void *arg);
@@ -208,10 +225,73 @@ int mcp_protocol_supported(const char *version);
 int mcp_session_dispatch(struct mcp_session *s, const struct mcp_identity *who,
     const struct mcp_msg *m, const struct mcp_sink *sink);
 
+/* ---- the stateless era (2026-07-28) ---- */
+
+/* The request headers of the stateless era, as the transport read them
+ * (NULL when absent): MCP-Protocol-Version, Mcp-Method and Mcp-Name; and
+ * param(), which looks up any other header by name (case-insensitive):
+ * the Mcp-Param-<Name> headers that carry the arguments a tool's input
+ * schema marks with "x-mcp-header" (SEP-2243). */
+struct mcp_headers {
+	const char *version;
+	const char *method;
+	const char *name;
+	const char *(*param)(void *arg, const char *header);
+	void *param_arg;
+};
+
+/* 1 if request m belongs to the stateless era: its params._meta names a
+ * protocol version, or the header says 2026-07-28. (A session-era client
+ * sends initialize without either, and a session id afterwards.) */
+int mcp_msg_stateless(const struct mcp_msg *m, const char *header_version);
+
+/* Checks stateless request m from who before it runs, in the order the
+ * revision asks: params._meta with protocolVersion and clientCapabilities
+ * (-32602), the version header equal to it (-32020), a version spoken
+ * here (-32022), a method this era has (-32601), Mcp-Method equal
+ * to the method, Mcp-Name to the tool or prompt name or resource uri, and
+ * each Mcp-Param-<Name> to its argument, literal or as "=?base64?...?="
+ * (-32020), the client capabilities a tool requires (-32021). 0 when m
+ * may run; else *error_json (owned) is the response, carrying m's id, and
+ * *http_status the HTTP status it goes with (400, or 404 for -32601). */
+int mcp_stateless_check(struct mcp_server *srv, const struct mcp_identity *who,
+    const struct mcp_msg *m, const struct mcp_headers *h, char **error_json, int *http_status);
+
+/* 1 if the server has no tool named name that who may call: what a
+ * transport may refuse from the Mcp-Name header alone, before the body. */
+int mcp_server_tool_refused(struct mcp_server *srv, const struct mcp_identity *who,
+    const char *name);
+
+/* A session for the one stateless request m (checked): its version,
+ * client capabilities and log level come from m's _meta. Dispatch m on
+ * it, then unref it; closing it cancels the request (the client went
+ * away). NULL on ENOMEM. */
+struct mcp_session *mcp_session_stateless(struct mcp_server *srv,
+    const struct mcp_identity *who, const struct mcp_msg *m);
+
+/* The key that seals requestState (mcp_state.h); a random one is made
+ * with the server. A key kept across restarts lets a client continue
+ * after one. */
+void mcp_server_set_state_key(struct mcp_server *srv, const uint8_t key[32]);
+/* How long a sealed requestState holds (default 3600 s). */
+void mcp_server_set_state_ttl(struct mcp_server *srv, int ttl_s);
+/* Called when a request carries a requestState that does not hold
+ * (forged, expired, another identity's or another request's): where the
+ * embedding application records the attempt. why is fixed text. The
+ * client gets -32602. */
+typedef void (*mcp_refused_state_fn)(struct mcp_call *call, const char *why, void *arg);
+void mcp_server_set_refused_state(struct mcp_server *srv, mcp_refused_state_fn fn, void *arg);
+/* The caching hints of list and read results (ttlMs, cacheScope): how
+ * long a client may reuse them, and whether for itself only ("private",
+ * the default, with 0 ms) or for anyone ("public"). */
+void mcp_server_set_cache(struct mcp_server *srv, int64_t ttl_ms, int public_scope);
+
 /* ---- inside a handler ---- */
 
 const struct mcp_identity *mcp_call_identity(const struct mcp_call *call);
 struct mcp_session *mcp_call_session(struct mcp_call *call);
+/* The request's method (tools/call, prompts/get, ...). */
+const char *mcp_call_method(const struct mcp_call *call);
 /* The request id as text (for audit), e.g. "7" or "\"abc\"". */
 const char *mcp_call_id(const struct mcp_call *call);
 /* 1 once notifications/cancelled named this request, or the session closed. */
@@ -227,8 +307,9 @@ int mcp_call_log(struct mcp_call *call, const char *level, const char *logger, c
 /* Sends a notification that belongs to this request on its sink (e.g.
  * notifications/elicitation/complete); params is taken (may be NULL). */
 int mcp_call_notify(struct mcp_call *call, const char *method, cJSON *params);
-/* 1 if the client declared the capability at initialize: "elicitation",
- * "elicitation.form", "elicitation.url", "sampling", "roots". */
+/* 1 if the client declared the capability (at initialize, or in this
+ * request's _meta): "elicitation", "elicitation.form", "elicitation.url",
+ * "sampling", "roots", or "extensions/<name>". */
 int mcp_call_client_supports(const struct mcp_call *call, const char *capability);
 /* Sends a request to the client on the call's sink and waits for the
  * answer (timeout_ms <= 0: no deadline; the wait still ends on
@@ -250,6 +331,31 @@ int mcp_call_request_until(struct mcp_call *call, const char *method, cJSON *par
 /* Asks the transport to close the call's stream connection now (see
  * struct mcp_sink); later messages are replayed when the client resumes. */
 void mcp_call_close_stream(struct mcp_call *call, int retry_ms);
+
+/* Multi round-trip requests (2026-07-28). Instead of asking the client
+ * with mcp_call_request() (which a stateless call cannot: it returns
+ * ZT_ERR_INVALID at once), a handler of tools/call or prompts/get answers
+ * mcp_result_input_required(); the client asks its user or model and
+ * sends the same request again with the answers and the sealed state. */
+/* 1 if the call is of the stateless era (it may answer input_required). */
+int mcp_call_stateless(const struct mcp_call *call);
+/* The client's answer to the input request named key in this request's
+ * inputResponses (an object: the engine refused anything else), or NULL. */
+const cJSON *mcp_call_input(const struct mcp_call *call, const char *key);
+/* The data the previous round sealed into requestState, verified (bound to
+ * this identity and this request, not expired), or NULL when the request
+ * carried none. A state that does not verify never reaches a handler. */
+const cJSON *mcp_call_state(const struct mcp_call *call);
+/* The result that asks for input: {"resultType": "input_required",
+ * "inputRequests": requests, "requestState": <state sealed>}. requests
+ * (an object of InputRequest, may be NULL) and state (any JSON, may be
+ * NULL: no requestState; it must hold no secret, the client can read it)
+ * are taken. 0 with *result (owned), or ZT_ERR_NOMEM. */
+int mcp_result_input_required(struct mcp_call *call, cJSON *requests, cJSON *state,
+    cJSON **result);
+/* The action of an ElicitResult answer ("accept", "decline", "cancel"),
+ * with *content its content object (or NULL); NULL when resp is not one. */
+const char *mcp_input_elicit(const cJSON *resp, const cJSON **content);
 
 /* ---- building results ---- */
 

@@ -72,6 +72,11 @@ struct mcp_session *mcp_call_session(struct mcp_call *call)
 	return call != NULL ? call->s : NULL;
 }
 
+const char *mcp_call_method(const struct mcp_call *call)
+{
+	return call != NULL ? call->method : NULL;
+}
+
 const char *mcp_call_id(const struct mcp_call *call)
 {
 	return call != NULL ? call->id_text : NULL;
@@ -220,6 +225,9 @@ int mcp_call_client_supports(const struct mcp_call *call, const char *capability
 	if (strcmp(capability, "elicitation") == 0 || strcmp(capability, "sampling") == 0 ||
 	    strcmp(capability, "roots") == 0) {
 		v = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(caps, capability));
+	} else if (strncmp(capability, "extensions/", 11) == 0) {
+		el = cJSON_GetObjectItemCaseSensitive(caps, "extensions");
+		v = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(el, capability + 11));
 	}
 out:
 	pthread_mutex_unlock(&call->s->lock);
@@ -282,6 +290,11 @@ int mcp_call_request_until(struct mcp_call *call, const char *method, cJSON *par
 		return ZT_ERR_INVALID;
 	}
 	s = call->s;
+	if (s->stateless) {
+		/* 2026-07-28 has no server-to-client requests: input_required. */
+		cJSON_Delete(params);
+		return ZT_ERR_INVALID;
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		cJSON_Delete(params);
 		return ZT_ERR_NOMEM;

@@ -29,6 +29,7 @@
 #define MCP_PAGE_DEFAULT 100
 #define MCP_CURSOR_MAX 64       /* bytes of a pagination cursor */
 #define MCP_COMPLETION_MAX 100  /* values in one completion (spec) */
+#define MCP_STATE_TTL_DEFAULT 3600 /* seconds a sealed requestState holds */
 /* Integer ids and tokens must be exact in a double: |v| <= 2^53 - 1. */
 #define MCP_INT_EXACT_MAX 9007199254740991LL
 
@@ -39,6 +40,7 @@ struct mcp_srv_tool {
 	cJSON *input_schema;
 	cJSON *output_schema;
 	cJSON *annotations;
+	cJSON *requires;                /* ClientCapabilities object, or NULL */
 	int (*visible)(const struct mcp_identity *who, void *arg);
 	int (*handler)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
 	void *arg;
@@ -68,6 +70,14 @@ struct mcp_server {
 	mcp_refused_tool_fn refused_tool;
 	void *refused_tool_arg;
 	size_t page_size;
+	/* The stateless era: the requestState key and lifetime, the refusal
+	 * hook, the caching hints. Set at start-up. */
+	uint8_t state_key[32];
+	int state_ttl;
+	mcp_refused_state_fn refused_state;
+	void *refused_state_arg;
+	int64_t cache_ttl_ms;
+	int cache_public;
 	pthread_mutex_t lock;           /* guards sessions */
 	struct mcp_session *sessions;
 };
@@ -84,7 +94,8 @@ struct mcp_pending {
 
 enum mcp_log_level {
 	MCP_LOG_DEBUG = 0, MCP_LOG_INFO, MCP_LOG_NOTICE, MCP_LOG_WARNING, MCP_LOG_ERROR,
-	MCP_LOG_CRITICAL, MCP_LOG_ALERT, MCP_LOG_EMERGENCY
+	MCP_LOG_CRITICAL, MCP_LOG_ALERT, MCP_LOG_EMERGENCY,
+	MCP_LOG_OFF                     /* a stateless request that named no level */
 };
 
 struct mcp_session {
@@ -95,6 +106,7 @@ struct mcp_session {
 	int closed;
 	char version[MCP_VERSION_MAX + 1]; /* "" before initialize; then fixed */
 	int initialized;
+	int stateless;                  /* one 2026-07-28 request's (fixed) */
 	cJSON *client_caps;
 	int log_level;
 	char **subs;
@@ -117,6 +129,9 @@ struct mcp_call {
 	cJSON *id;                      /* copy of the request id */
 	char *id_text;
 	cJSON *progress_token;          /* copy, or NULL */
+	cJSON *inputs;                  /* stateless: inputResponses (copy) or NULL */
+	cJSON *state;                   /* stateless: requestState's data, verified */
+	char req_hash[65];              /* stateless: what a sealed state binds */
 	pthread_mutex_t send_lock;
 	struct mcp_sink sink;
 	int has_sink;                   /* 0 once the sink failed */
@@ -155,6 +170,8 @@ void mcp_text_cut(char *buf, size_t size, int written);
  * *result, ZT_ERR_CANCELLED, or another negative code with e filled. */
 int mcp_method_run(struct mcp_call *call, const cJSON *params, cJSON **result,
     struct mcp_rpc_error *e);
+/* 1 if the server offers method in the era (stateless or not). */
+int mcp_method_offered(const struct mcp_server *srv, const char *method, int stateless);
 /* Fills e and returns ZT_ERR_INVALID; data is taken. */
 int mcp_fail(struct mcp_rpc_error *e, int code, cJSON *data, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -165,6 +182,26 @@ int mcp_log_level_parse(const char *name);
 /* Sends json on the call's sink (0, or the sink's error; a failed sink
  * is not used again). */
 int mcp_call_send(struct mcp_call *call, const char *json);
+
+/* mcp_server.c */
+/* The versions of the session era, newest first. */
+extern const char *const mcp_session_versions[];
+extern const size_t mcp_session_nversions;
+
+/* mcp_stateless.c */
+/* The stateless era's work on a call before its method runs: reads
+ * inputResponses and opens requestState (params of tools/call, prompts/get,
+ * resources/read). 0, or -32602 in e. */
+int mcp_stateless_prepare(struct mcp_call *call, const cJSON *params, struct mcp_rpc_error *e);
+/* Completes a stateless result of call's method: resultType "complete"
+ * unless set, and the caching hints of list and read results. 0 or
+ * ZT_ERR_NOMEM. */
+int mcp_stateless_finish(const struct mcp_call *call, cJSON *result);
+/* server/discover. */
+int mcp_stateless_discover(struct mcp_call *c, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e);
+/* The capabilities object a server declares (initialize, discover). */
+cJSON *mcp_server_capabilities(const struct mcp_server *srv, int stateless);
 
 /* mcp_session.c */
 /* Sends json on the session's standalone stream, if there is one. */

@@ -220,13 +220,51 @@ out:
 
 /* ---- lifecycle ---- */
 
+cJSON *mcp_server_capabilities(const struct mcp_server *srv, int stateless)
+{
+	cJSON *sc = cJSON_CreateObject(), *o = NULL;
+
+	if (sc == NULL) {
+		return NULL;
+	}
+	/* The stateless era has no subscriptions yet (subscriptions/listen):
+	 * it declares neither subscribe nor listChanged. */
+	if (srv->ntools > 0) {
+		if ((o = cJSON_AddObjectToObject(sc, "tools")) == NULL ||
+		    (!stateless && cJSON_AddBoolToObject(o, "listChanged", 0) == NULL)) {
+			goto nomem;
+		}
+	}
+	if (srv->nproviders > 0) {
+		if ((o = cJSON_AddObjectToObject(sc, "resources")) == NULL ||
+		    (!stateless && (cJSON_AddBoolToObject(o, "subscribe", 1) == NULL ||
+		    cJSON_AddBoolToObject(o, "listChanged", 0) == NULL))) {
+			goto nomem;
+		}
+	}
+	if (srv->nprompts > 0) {
+		if ((o = cJSON_AddObjectToObject(sc, "prompts")) == NULL ||
+		    (!stateless && cJSON_AddBoolToObject(o, "listChanged", 0) == NULL)) {
+			goto nomem;
+		}
+	}
+	if (cJSON_AddObjectToObject(sc, "logging") == NULL ||
+	    cJSON_AddObjectToObject(sc, "completions") == NULL) {
+		goto nomem;
+	}
+	return sc;
+nomem:
+	cJSON_Delete(sc);
+	return NULL;
+}
+
 static int m_initialize(struct mcp_call *c, const cJSON *params, cJSON **result,
     struct mcp_rpc_error *e)
 {
 	struct mcp_server *srv = c->s->srv;
 	const char *want = NULL, *ver = NULL;
 	const cJSON *caps = NULL;
-	cJSON *capc = NULL, *res = NULL, *sc = NULL, *o = NULL, *info = NULL;
+	cJSON *capc = NULL, *res = NULL, *sc = NULL, *info = NULL;
 	int r;
 
 	if ((r = param_str(params, "protocolVersion", MCP_VERSION_MAX, 1, &want, e)) != 0 ||
@@ -252,32 +290,10 @@ static int m_initialize(struct mcp_call *c, const cJSON *params, cJSON **result,
 
 	if ((res = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(res, "protocolVersion", ver) == NULL ||
-	    (sc = cJSON_AddObjectToObject(res, "capabilities")) == NULL) {
+	    (sc = mcp_server_capabilities(srv, 0)) == NULL) {
 		goto nomem;
 	}
-	if (srv->ntools > 0) {
-		if ((o = cJSON_AddObjectToObject(sc, "tools")) == NULL ||
-		    cJSON_AddBoolToObject(o, "listChanged", 0) == NULL) {
-			goto nomem;
-		}
-	}
-	if (srv->nproviders > 0) {
-		if ((o = cJSON_AddObjectToObject(sc, "resources")) == NULL ||
-		    cJSON_AddBoolToObject(o, "subscribe", 1) == NULL ||
-		    cJSON_AddBoolToObject(o, "listChanged", 0) == NULL) {
-			goto nomem;
-		}
-	}
-	if (srv->nprompts > 0) {
-		if ((o = cJSON_AddObjectToObject(sc, "prompts")) == NULL ||
-		    cJSON_AddBoolToObject(o, "listChanged", 0) == NULL) {
-			goto nomem;
-		}
-	}
-	if (cJSON_AddObjectToObject(sc, "logging") == NULL ||
-	    cJSON_AddObjectToObject(sc, "completions") == NULL) {
-		goto nomem;
-	}
+	cJSON_AddItemToObject(res, "capabilities", sc);
 	if ((info = cJSON_AddObjectToObject(res, "serverInfo")) == NULL ||
 	    cJSON_AddStringToObject(info, "name", srv->name) == NULL ||
 	    cJSON_AddStringToObject(info, "version", srv->version) == NULL) {
@@ -306,6 +322,14 @@ static int m_ping(struct mcp_call *c, const cJSON *params, cJSON **result,
 }
 
 /* ---- tools ---- */
+
+/* 1 if a handler's result asks for input (2026-07-28). */
+static int input_required(const cJSON *res)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "resultType");
+
+	return cJSON_IsString(t) && strcmp(t->valuestring, "input_required") == 0;
+}
 
 /* 1 if who may see and call t. A hook's error hides the tool. */
 static int tool_visible(const struct mcp_srv_tool *t, const struct mcp_identity *who)
@@ -433,8 +457,8 @@ static int m_tools_call(struct mcp_call *c, const cJSON *params, cJSON **result,
 		log_error("mcp: tool %s returned no result object", t->name);
 		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "tool %s returned no result", t->name);
 	}
-	/* content is required in CallToolResult. */
-	if (cJSON_GetObjectItemCaseSensitive(res, "content") == NULL &&
+	/* content is required in CallToolResult (not when it asks for input). */
+	if (!input_required(res) && cJSON_GetObjectItemCaseSensitive(res, "content") == NULL &&
 	    cJSON_AddArrayToObject(res, "content") == NULL) {
 		cJSON_Delete(res);
 		return fail_from(e, ZT_ERR_NOMEM, "tools/call");
@@ -520,7 +544,9 @@ static int m_resources_read(struct mcp_call *c, const cJSON *params, cJSON **res
 	if ((data = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(data, "uri", uri);
 	}
-	return mcp_fail(e, MCP_ERR_RESOURCE_NOT_FOUND, data, "Resource not found");
+	/* SEP-2164: the stateless era says -32602, with the uri. */
+	return mcp_fail(e, c->s->stateless ? MCP_ERR_INVALID_PARAMS : MCP_ERR_RESOURCE_NOT_FOUND,
+	    data, "Resource not found");
 }
 
 static int m_resources_subscribe(struct mcp_call *c, const cJSON *params, cJSON **result,
@@ -791,38 +817,45 @@ static int m_completion(struct mcp_call *c, const cJSON *params, cJSON **result,
 /* ---- the table ---- */
 
 enum mcp_feature { MCP_F_NONE, MCP_F_TOOLS, MCP_F_RESOURCES, MCP_F_PROMPTS };
+/* The eras a method belongs to: 2026-07-28 removed the handshake, ping,
+ * logging/setLevel and resources/(un)subscribe, and added server/discover. */
+enum { ERA_SESSION = 1, ERA_STATELESS = 2, ERA_BOTH = 3 };
 
 static const struct {
 	const char *name;
 	enum mcp_feature feature;
+	int eras;
 	int (*fn)(struct mcp_call *, const cJSON *, cJSON **, struct mcp_rpc_error *);
 } mcp_methods[] = {
-	{ "initialize", MCP_F_NONE, m_initialize },
-	{ "ping", MCP_F_NONE, m_ping },
-	{ "tools/list", MCP_F_TOOLS, m_tools_list },
-	{ "tools/call", MCP_F_TOOLS, m_tools_call },
-	{ "resources/list", MCP_F_RESOURCES, m_resources_list },
-	{ "resources/templates/list", MCP_F_RESOURCES, m_resources_templates },
-	{ "resources/read", MCP_F_RESOURCES, m_resources_read },
-	{ "resources/subscribe", MCP_F_RESOURCES, m_resources_subscribe },
-	{ "resources/unsubscribe", MCP_F_RESOURCES, m_resources_subscribe },
-	{ "prompts/list", MCP_F_PROMPTS, m_prompts_list },
-	{ "prompts/get", MCP_F_PROMPTS, m_prompts_get },
-	{ "logging/setLevel", MCP_F_NONE, m_logging_set_level },
-	{ "completion/complete", MCP_F_NONE, m_completion },
+	{ "initialize", MCP_F_NONE, ERA_SESSION, m_initialize },
+	{ "ping", MCP_F_NONE, ERA_SESSION, m_ping },
+	{ "server/discover", MCP_F_NONE, ERA_STATELESS, mcp_stateless_discover },
+	{ "tools/list", MCP_F_TOOLS, ERA_BOTH, m_tools_list },
+	{ "tools/call", MCP_F_TOOLS, ERA_BOTH, m_tools_call },
+	{ "resources/list", MCP_F_RESOURCES, ERA_BOTH, m_resources_list },
+	{ "resources/templates/list", MCP_F_RESOURCES, ERA_BOTH, m_resources_templates },
+	{ "resources/read", MCP_F_RESOURCES, ERA_BOTH, m_resources_read },
+	{ "resources/subscribe", MCP_F_RESOURCES, ERA_SESSION, m_resources_subscribe },
+	{ "resources/unsubscribe", MCP_F_RESOURCES, ERA_SESSION, m_resources_subscribe },
+	{ "prompts/list", MCP_F_PROMPTS, ERA_BOTH, m_prompts_list },
+	{ "prompts/get", MCP_F_PROMPTS, ERA_BOTH, m_prompts_get },
+	{ "logging/setLevel", MCP_F_NONE, ERA_SESSION, m_logging_set_level },
+	{ "completion/complete", MCP_F_NONE, ERA_BOTH, m_completion },
 };
 
-int mcp_method_run(struct mcp_call *call, const cJSON *params, cJSON **result,
-    struct mcp_rpc_error *e)
+/* The table's index of method in the era, if the server offers its
+ * feature; -1 if none. */
+static int method_find(const struct mcp_server *srv, const char *method, int stateless)
 {
-	const struct mcp_server *srv = call->s->srv;
 	size_t i;
 	int offered;
 
-	*result = NULL;
 	for (i = 0; i < sizeof(mcp_methods) / sizeof(mcp_methods[0]); i++) {
-		if (strcmp(call->method, mcp_methods[i].name) != 0) {
+		if (strcmp(method, mcp_methods[i].name) != 0) {
 			continue;
+		}
+		if (!(mcp_methods[i].eras & (stateless ? ERA_STATELESS : ERA_SESSION))) {
+			return -1;
 		}
 		switch (mcp_methods[i].feature) {
 		case MCP_F_TOOLS:
@@ -838,10 +871,25 @@ int mcp_method_run(struct mcp_call *call, const cJSON *params, cJSON **result,
 			offered = 1;
 			break;
 		}
-		if (!offered) {
-			break;
-		}
-		return mcp_methods[i].fn(call, params, result, e);
+		return offered ? (int)i : -1;
 	}
-	return mcp_fail(e, MCP_ERR_METHOD_NOT_FOUND, NULL, "Method not found: %s", call->method);
+	return -1;
+}
+
+int mcp_method_offered(const struct mcp_server *srv, const char *method, int stateless)
+{
+	return method_find(srv, method, stateless) >= 0;
+}
+
+int mcp_method_run(struct mcp_call *call, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e)
+{
+	int i = method_find(call->s->srv, call->method, call->s->stateless);
+
+	*result = NULL;
+	if (i < 0) {
+		return mcp_fail(e, MCP_ERR_METHOD_NOT_FOUND, NULL, "Method not found: %s",
+		    call->method);
+	}
+	return mcp_methods[i].fn(call, params, result, e);
 }

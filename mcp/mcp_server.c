@@ -17,12 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "mcp/mcp_int.h"
 
-static const char *const mcp_versions[] = { MCP_PROTOCOL_LATEST, "2025-06-18", "2025-03-26" };
+const char *const mcp_session_versions[] = { MCP_PROTOCOL_LATEST, "2025-06-18", "2025-03-26" };
+const size_t mcp_session_nversions = sizeof(mcp_session_versions) /
+    sizeof(mcp_session_versions[0]);
 
 int mcp_protocol_supported(const char *version)
 {
@@ -31,8 +34,8 @@ int mcp_protocol_supported(const char *version)
 	if (version == NULL) {
 		return 0;
 	}
-	for (i = 0; i < sizeof(mcp_versions) / sizeof(mcp_versions[0]); i++) {
-		if (strcmp(version, mcp_versions[i]) == 0) {
+	for (i = 0; i < mcp_session_nversions; i++) {
+		if (strcmp(version, mcp_session_versions[i]) == 0) {
 			return 1;
 		}
 	}
@@ -93,6 +96,10 @@ struct mcp_server *mcp_server_new(const char *name, const char *version,
 		return NULL;
 	}
 	srv->page_size = MCP_PAGE_DEFAULT;
+	srv->state_ttl = MCP_STATE_TTL_DEFAULT;
+	if (crypto_random(srv->state_key, sizeof(srv->state_key)) != 0) {
+		ok = 0;
+	}
 	srv->name = dup_opt(name, &ok);
 	srv->version = dup_opt(version, &ok);
 	srv->instructions = dup_opt(instructions, &ok);
@@ -111,6 +118,7 @@ static void tool_clear(struct mcp_srv_tool *t)
 	cJSON_Delete(t->input_schema);
 	cJSON_Delete(t->output_schema);
 	cJSON_Delete(t->annotations);
+	cJSON_Delete(t->requires);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -145,6 +153,7 @@ void mcp_server_free(struct mcp_server *srv)
 	free(srv->name);
 	free(srv->version);
 	free(srv->instructions);
+	crypto_wipe(srv->state_key, sizeof(srv->state_key));
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
@@ -179,7 +188,8 @@ int mcp_server_add_tool(struct mcp_server *srv, const struct mcp_tool *t)
 	}
 	if ((r = parse_opt(t->input_schema, 0, &nt.input_schema)) != 0 ||
 	    (r = parse_opt(t->output_schema, 0, &nt.output_schema)) != 0 ||
-	    (r = parse_opt(t->annotations, 0, &nt.annotations)) != 0) {
+	    (r = parse_opt(t->annotations, 0, &nt.annotations)) != 0 ||
+	    (r = parse_opt(t->requires, 0, &nt.requires)) != 0) {
 		goto out;
 	}
 	nt.name = dup_opt(t->name, &ok);
@@ -203,6 +213,53 @@ int mcp_server_add_tool(struct mcp_server *srv, const struct mcp_tool *t)
 out:
 	tool_clear(&nt);
 	return r;
+}
+
+int mcp_server_tool_refused(struct mcp_server *srv, const struct mcp_identity *who,
+    const char *name)
+{
+	size_t i;
+
+	if (srv == NULL || who == NULL || name == NULL) {
+		return 1;
+	}
+	for (i = 0; i < srv->ntools; i++) {
+		if (strcmp(srv->tools[i].name, name) == 0) {
+			return srv->tools[i].visible != NULL &&
+			    srv->tools[i].visible(who, srv->tools[i].arg) <= 0;
+		}
+	}
+	return 1;
+}
+
+void mcp_server_set_state_key(struct mcp_server *srv, const uint8_t key[32])
+{
+	if (srv != NULL && key != NULL) {
+		memcpy(srv->state_key, key, sizeof(srv->state_key));
+	}
+}
+
+void mcp_server_set_state_ttl(struct mcp_server *srv, int ttl_s)
+{
+	if (srv != NULL && ttl_s > 0) {
+		srv->state_ttl = ttl_s;
+	}
+}
+
+void mcp_server_set_refused_state(struct mcp_server *srv, mcp_refused_state_fn fn, void *arg)
+{
+	if (srv != NULL) {
+		srv->refused_state = fn;
+		srv->refused_state_arg = arg;
+	}
+}
+
+void mcp_server_set_cache(struct mcp_server *srv, int64_t ttl_ms, int public_scope)
+{
+	if (srv != NULL && ttl_ms >= 0) {
+		srv->cache_ttl_ms = ttl_ms;
+		srv->cache_public = public_scope != 0;
+	}
 }
 
 int mcp_server_add_resources(struct mcp_server *srv, const struct mcp_resource_provider *p)

@@ -206,6 +206,8 @@ static void call_free(struct mcp_call *c)
 	}
 	cJSON_Delete(c->id);
 	cJSON_Delete(c->progress_token);
+	cJSON_Delete(c->inputs);
+	cJSON_Delete(c->state);
 	free(c->id_text);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->send_lock);
@@ -332,7 +334,16 @@ static int dispatch_request(struct mcp_session *s, const struct mcp_identity *wh
 	pthread_mutex_unlock(&s->lock);
 
 	if (listed) {
-		r = mcp_method_run(c, m->params, &result, &e);
+		r = s->stateless ? mcp_stateless_prepare(c, m->params, &e) : 0;
+		if (r == 0) {
+			r = mcp_method_run(c, m->params, &result, &e);
+		}
+		if (r == 0 && result != NULL && s->stateless &&
+		    mcp_stateless_finish(c, result) != 0) {
+			cJSON_Delete(result);
+			result = NULL;
+			r = mcp_fail(&e, MCP_ERR_INTERNAL, NULL, "out of memory");
+		}
 		pthread_mutex_lock(&s->lock);
 		for (pp = &s->calls; *pp != NULL; pp = &(*pp)->next) {
 			if (*pp == c) {
