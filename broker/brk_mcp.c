@@ -403,6 +403,30 @@ static cJSON *refused_tool(struct mcp_call *call, const char *name, int exists, 
 	return r != 0 ? mcp_result_error(BRK_GATE_UNRECORDED) : mcp_result_error("%s", d.rule);
 }
 
+/*
+ * A multi round-trip request (2026-07-28) whose requestState does not
+ * hold: forged or changed, expired, sealed for another identity or for
+ * another request. Nothing ran; the attempt is recorded as a refused
+ * mcp.call with the reason, and the client gets -32602.
+ */
+static void refused_state(struct mcp_call *call, const char *why, void *arg)
+{
+	const struct mcp_identity *who = mcp_call_identity(call);
+	struct brk_mcp *m = arg;
+	char actor[BRK_IDENTITY_KEY_MAX], reason[128];
+	cJSON *det = cJSON_CreateObject();
+
+	brk_identity_key(who->kind, who->name, actor, sizeof(actor));
+	snprintf(reason, sizeof(reason), "requestState refused: %s", why);
+	if (det != NULL && cJSON_AddStringToObject(det, "method", mcp_call_method(call)) != NULL &&
+	    cJSON_AddStringToObject(det, "request_id", mcp_call_id(call)) != NULL) {
+		(void)aud_record(m->b->store, m->b->agg, brk_now_ms(), &(struct aud_event){
+		    .type = "mcp.call", .actor = actor, .source = who->source,
+		    .outcome = "failure", .reason = reason, .details = det });
+	}
+	cJSON_Delete(det);
+}
+
 /* Housekeeping, once a second: keepalives of SSE streams, idle sessions;
  * and the sessions whose token no longer authenticates are ended, at once
  * when the store changed (a lock, a removal, a logout: revocation takes
@@ -490,6 +514,7 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 		goto fail;
 	}
 	mcp_server_set_refused_tool(m->srv, refused_tool, m);
+	mcp_server_set_refused_state(m->srv, refused_state, m);
 	{
 		struct mcp_resource_provider hp = { hosts_list, NULL, hosts_read, m };
 

@@ -47,6 +47,9 @@
 /* JSON-RPC code for a request refused because its identity runs its share
  * of calls: implementation-defined server error, 29 as in HTTP 429. */
 #define TOO_MANY_CALLS (-32029)
+/* Bytes of a tool name taken from an Mcp-Name header (a name is at most
+ * 256: mcp_int.h's MCP_NAME_MAX). */
+#define MCP_TOOL_NAME_HEADER_MAX 256
 /* Retry-After of a 503 when every worker is busy. */
 #define BUSY_RETRY_S 1
 
@@ -434,6 +437,10 @@ static void call_job(void *arg)
 	log_debug("mcp: stream %llu of a session of %s:%s finished, %zu bytes kept",
 	    (unsigned long long)w->s->no, w->who.kind, w->who.name, w->s->bytes);
 	sse_stream_finish(w->s);
+	if (w->hs->stateless) {
+		/* Never resumed: it lives on only in its reader. */
+		sse_stream_detach(w->s);
+	}
 	w->hs->busy--;
 	sse_stream_unref(w->s);
 	mcphttp_session_unref(w->hs);
@@ -694,6 +701,94 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 	answer(rq, 200, "application/json", last, sid);
 }
 
+/* 1 for the stateless methods answered with a stream: those that run a
+ * tool, a prompt or a read, which may take long and send progress. The
+ * others are answered at once, with plain JSON. */
+static int streamed(const char *method)
+{
+	return strcmp(method, "tools/call") == 0 || strcmp(method, "prompts/get") == 0 ||
+	    strcmp(method, "resources/read") == 0;
+}
+
+/* A one-request session for stateless request msg of rq->who (no id, in
+ * no table); NULL on ENOMEM. */
+static struct hsession *stateless_new(struct brk_mcphttp *h, struct req *rq,
+    const struct mcp_msg *msg)
+{
+	struct hsession *hs = calloc(1, sizeof(*hs));
+
+	if (hs == NULL || (hs->ms = mcp_session_stateless(h->cfg.srv, &rq->who, msg)) == NULL) {
+		free(hs);
+		return NULL;
+	}
+	retain_scope_init(&hs->kept, SCOPE_SESSION, h->cfg.retained_session_max);
+	hs->h = h;
+	hs->stateless = 1;
+	hs->owner = rq->who;
+	brk_identity_key(rq->who.kind, rq->who.name, hs->owner_key, sizeof(hs->owner_key));
+	memcpy(hs->source, rq->source, sizeof(hs->source));
+	hs->refs = 1;
+	hs->last_used = now_s();
+	pthread_mutex_lock(&h->mu);
+	hs->ident = ident_hold(h, hs->owner_key);
+	pthread_mutex_unlock(&h->mu);
+	if (hs->ident == NULL) {
+		mcphttp_session_unref(hs);
+		return NULL;
+	}
+	return hs;
+}
+
+/* struct mcp_headers' lookup of any header of the request (arg: rq). */
+static const char *param_header(void *arg, const char *name)
+{
+	struct req *rq = arg;
+
+	return header(rq->c, name);
+}
+
+/* A request of the stateless era: checked against its headers, then run
+ * on a session of its own, answered with JSON or a stream. */
+static void post_stateless(struct brk_mcphttp *h, struct req *rq, struct mcp_msg *msg)
+{
+	struct mcp_headers hd = { header(rq->c, "MCP-Protocol-Version"),
+	    header(rq->c, "Mcp-Method"), header(rq->c, "Mcp-Name"), param_header, rq };
+	char *last = NULL, why[300], text[512];
+	struct mcp_sink sink = { capture_send, NULL, &last };
+	struct hsession *hs = NULL;
+	int status = 200;
+
+	if (mcp_stateless_check(h->cfg.srv, &rq->who, msg, &hd, &last, &status) != 0) {
+		if (last == NULL) {
+			answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "out of memory");
+		} else {
+			answer(rq, status, "application/json", last, NULL);
+		}
+		return;
+	}
+	if (h->cfg.admit != NULL && h->cfg.admit(h->cfg.admit_arg, &rq->who, why, sizeof(why)) != 0) {
+		record_event(h, "mcp.call", &rq->who, rq->source, "failure", why);
+		snprintf(text, sizeof(text), "Forbidden: %s", why);
+		answer_rpc_error(rq, 403, MCP_ERR_INVALID_REQUEST, text);
+		return;
+	}
+	if ((hs = stateless_new(h, rq, msg)) == NULL) {
+		answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if (streamed(msg->method)) {
+		post_streaming(h, rq, hs, msg);
+	} else {
+		mcp_session_dispatch(hs->ms, &rq->who, msg, &sink);
+		if (last == NULL) {
+			answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "no response");
+		} else {
+			answer(rq, 200, "application/json", last, NULL);
+		}
+	}
+	session_put(h, hs);
+}
+
 static void do_post(struct brk_mcphttp *h, struct req *rq)
 {
 	const char *pv = header(rq->c, "MCP-Protocol-Version");
@@ -710,9 +805,24 @@ static void do_post(struct brk_mcphttp *h, struct req *rq)
 		answer(rq, 400, "application/json", err, NULL);
 		return;
 	}
-	if (msg.kind == MCP_REQUEST && strcmp(msg.method, "initialize") == 0) {
-		post_initialize(h, rq, &msg);
+	if (header(rq->c, "Mcp-Session-Id") == NULL && msg.kind == MCP_REQUEST) {
+		/* No session: initialize opens one (2025-11-25 and before);
+		 * anything else is a stateless request (2026-07-28), initialize
+		 * included when it says so. */
+		if (strcmp(msg.method, "initialize") == 0 && !mcp_msg_stateless(&msg, pv)) {
+			post_initialize(h, rq, &msg);
+		} else {
+			post_stateless(h, rq, &msg);
+		}
 		mcp_msg_clear(&msg);
+		return;
+	}
+	if (header(rq->c, "Mcp-Session-Id") == NULL && pv != NULL &&
+	    strcmp(pv, MCP_PROTOCOL_STATELESS) == 0) {
+		/* A notification or response without a session has nothing
+		 * to act on in the stateless era. */
+		mcp_msg_clear(&msg);
+		answer(rq, 202, NULL, NULL, NULL);
 		return;
 	}
 	if (pv != NULL && !mcp_protocol_supported(pv)) {
@@ -829,6 +939,41 @@ static void run_job(void *arg)
 
 /* ---- the stages before the method ---- */
 
+/* The Mcp-Name header of a tools/call (2026-07-28) names the tool before
+ * the body: a tool the caller may never call is refused here, before the
+ * body is read or parsed, and recorded. 1 when refused (the answer set). */
+static int refused_by_name(struct brk_mcphttp *h, struct req *rq)
+{
+	const char *m = header(rq->c, "Mcp-Method"), *n = header(rq->c, "Mcp-Name");
+	char name[MCP_TOOL_NAME_HEADER_MAX + 1], why[MCP_TOOL_NAME_HEADER_MAX + 128], msg[512];
+	size_t len;
+
+	if (strcmp(rq->method, "POST") != 0 || m == NULL || n == NULL ||
+	    strcmp(m, "tools/call") != 0) {
+		return 0;
+	}
+	while (*n == ' ' || *n == '\t') {
+		n++;
+	}
+	for (len = strlen(n); len > 0 && (n[len - 1] == ' ' || n[len - 1] == '\t'); len--) {
+		/* trailing whitespace is not part of the name */
+	}
+	if (len > MCP_TOOL_NAME_HEADER_MAX) {
+		len = MCP_TOOL_NAME_HEADER_MAX;
+	}
+	memcpy(name, n, len);
+	name[len] = '\0';
+	if (!mcp_server_tool_refused(h->cfg.srv, &rq->who, name)) {
+		return 0;
+	}
+	snprintf(why, sizeof(why), "tool %s refused from its Mcp-Name header: not one this "
+	    "identity's roles allow", name);
+	record_event(h, "mcp.call", &rq->who, rq->source, "failure", why);
+	snprintf(msg, sizeof(msg), "Unknown tool: %s", name);
+	answer_rpc_error(rq, 400, MCP_ERR_INVALID_PARAMS, msg);
+	return 1;
+}
+
 /* Authentication, on a worker with the connection suspended: it reads the
  * store and may write the audit. On success rq->authenticated is set; on a
  * refusal the answer is, unless there was no memory to build it. */
@@ -846,7 +991,7 @@ static void auth_job(void *arg)
 		snprintf(rq->who.source, sizeof(rq->who.source), "%s", rq->source);
 		brk_identity_key(rq->who.kind, rq->who.name, key, sizeof(key));
 		brk_conn_authenticated(rq->c, key);
-		rq->authenticated = 1;
+		rq->authenticated = !refused_by_name(h, rq);
 		return;
 	}
 	/* The API's refusal with the port's standard headers; a client that

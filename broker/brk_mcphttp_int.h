@@ -137,6 +137,7 @@ struct hsession {
 	struct retain_scope kept;  /* its streams' retained events */
 	int64_t last_used;
 	int busy;                  /* requests running and connected readers */
+	int stateless;             /* one 2026-07-28 request's: in no table, no id */
 	int ended;
 	int refs;
 };

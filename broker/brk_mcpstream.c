@@ -435,6 +435,11 @@ static void sse_free(void *cls)
 		retain_update(s);
 	}
 	s->hs->busy--;
+	if (s->hs->stateless && !s->finished && s->reader == NULL) {
+		/* A stateless request's client went away before its answer: no
+		 * one can resume the stream, so the request is cancelled. */
+		mcp_session_close(s->hs->ms);
+	}
 	/* A finished stream whose last event (or the word of its gap) went
 	 * out is done with. Only when no reader took it over: sent_seq and
 	 * off are then this reader's, not a successor's still reading. */
