@@ -481,10 +481,18 @@ static const struct mcp_tool tools[] = {
 	{ .name = "json_schema_2020_12_tool",
 	  .description = "Tool with JSON Schema 2020-12 features",
 	  .input_schema = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
-	  "\"type\":\"object\",\"$defs\":{\"address\":{\"type\":\"object\",\"properties\":{"
+	  "\"type\":\"object\",\"$defs\":{\"address\":{\"$anchor\":\"addressDef\","
+	  "\"type\":\"object\",\"properties\":{"
 	  "\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"}}}},"
 	  "\"properties\":{\"name\":{\"type\":\"string\"},"
-	  "\"address\":{\"$ref\":\"#/$defs/address\"}},\"additionalProperties\":false}",
+	  "\"address\":{\"$ref\":\"#/$defs/address\"},"
+	  "\"contactMethod\":{\"type\":\"string\",\"enum\":[\"phone\",\"email\"]},"
+	  "\"phone\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}},"
+	  "\"allOf\":[{\"anyOf\":[{\"required\":[\"phone\"]},{\"required\":[\"email\"]}]}],"
+	  "\"if\":{\"properties\":{\"contactMethod\":{\"const\":\"phone\"}},"
+	  "\"required\":[\"contactMethod\"]},"
+	  "\"then\":{\"required\":[\"phone\"]},\"else\":{\"required\":[\"email\"]},"
+	  "\"additionalProperties\":false}",
 	  .handler = tool_schema_2020_12 },
 };
 
@@ -874,5 +882,5 @@ int fixtures_register(struct mcp_server *srv)
 		}
 	}
 	mcp_server_set_completion(srv, complete, NULL);
-	return 0;
+	return fixtures26_register(srv);
 }

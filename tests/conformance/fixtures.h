@@ -11,5 +11,8 @@
 /* Registers every fixture on srv (before any session exists): 0 or a
  * negative ZT_ERR_* from the registration that failed. */
 int fixtures_register(struct mcp_server *srv);
+/* The fixtures of protocol revision 2026-07-28 (fixtures26.c); called by
+ * fixtures_register(). */
+int fixtures26_register(struct mcp_server *srv);
 
 #endif
