@@ -203,8 +203,12 @@ describe('refusals', () => {
     assert.equal(p.status, 404);
     p = await mcp(token, ping, { 'Mcp-Session-Id': 'no-such-session' });
     assert.equal(p.status, 404);
+    // Without a session id it is a stateless (2026-07-28) request, and
+    // without its _meta a bad one: the answer names both ways.
     p = await mcp(token, ping);
     assert.equal(p.status, 400);
+    assert.equal(p.body.error.code, -32602);
+    assert.match(p.body.error.message, /Mcp-Session-Id/);
     const d = await request(broker, 'DELETE', '/mcp', { token, headers: { 'Mcp-Session-Id': sid } });
     assert.equal(d.status, 200);
     p = await mcp(token, ping, { 'Mcp-Session-Id': sid });
