@@ -38,6 +38,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/hash.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/net.h"
 
@@ -124,11 +125,30 @@ static void ident_drop(struct brk_mcphttp *h, struct hident *id)
 	free(id);
 }
 
+/* Takes stateless hs off h->lone, if on it. */
+static void lone_remove(struct brk_mcphttp *h, struct hsession *hs)
+{
+	if (!hs->listed) {
+		return;
+	}
+	if (hs->prev != NULL) {
+		hs->prev->next = hs->next;
+	} else {
+		h->lone = hs->next;
+	}
+	if (hs->next != NULL) {
+		hs->next->prev = hs->prev;
+	}
+	hs->listed = 0;
+	h->nlone--;
+}
+
 void mcphttp_session_unref(struct hsession *hs)
 {
 	if (hs == NULL || --hs->refs > 0) {
 		return;
 	}
+	lone_remove(hs->h, hs);
 	if (hs->ident != NULL) {
 		ident_drop(hs->h, hs->ident);
 	}
@@ -219,9 +239,13 @@ static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char 
 		sse_stream_finish(hs->streams);
 		sse_stream_detach(hs->streams);
 	}
-	/* Not ended, so in the table (it leaves it only here). */
-	session_remove(h, hs);
-	brk_quota_give(h->quota, hs->owner_key);
+	if (hs->stateless) {
+		lone_remove(h, hs);
+	} else {
+		/* Not ended, so in the table (it leaves it only here). */
+		session_remove(h, hs);
+		brk_quota_give(h->quota, hs->owner_key);
+	}
 	hs->next_closed = *closing;
 	*closing = hs;
 }
@@ -428,7 +452,8 @@ static void call_job(void *arg)
 {
 	struct work *w = arg;
 	struct brk_mcphttp *h = w->h;
-	struct mcp_sink sink = { sse_sink_send, sse_sink_close, w->s };
+	/* A stateless stream cannot be resumed: it is never closed early. */
+	struct mcp_sink sink = { sse_sink_send, w->hs->stateless ? NULL : sse_sink_close, w->s };
 
 	mcp_session_dispatch(w->hs->ms, &w->who, &w->msg, &sink);
 	mcp_msg_clear(&w->msg);
@@ -710,8 +735,9 @@ static int streamed(const char *method)
 	    strcmp(method, "resources/read") == 0;
 }
 
-/* A one-request session for stateless request msg of rq->who (no id, in
- * no table); NULL on ENOMEM. */
+/* A one-request session for stateless request msg of rq->who (no id, on
+ * h->lone, where revocation and shutdown find it); NULL on ENOMEM or while
+ * stopping. */
 static struct hsession *stateless_new(struct brk_mcphttp *h, struct req *rq,
     const struct mcp_msg *msg)
 {
@@ -730,7 +756,16 @@ static struct hsession *stateless_new(struct brk_mcphttp *h, struct req *rq,
 	hs->refs = 1;
 	hs->last_used = now_s();
 	pthread_mutex_lock(&h->mu);
-	hs->ident = ident_hold(h, hs->owner_key);
+	if (!h->stopping && (hs->ident = ident_hold(h, hs->owner_key)) != NULL) {
+		hs->prev = NULL;
+		hs->next = h->lone;
+		if (h->lone != NULL) {
+			h->lone->prev = hs;
+		}
+		h->lone = hs;
+		h->nlone++;
+		hs->listed = 1;
+	}
 	pthread_mutex_unlock(&h->mu);
 	if (hs->ident == NULL) {
 		mcphttp_session_unref(hs);
@@ -773,13 +808,14 @@ static void post_stateless(struct brk_mcphttp *h, struct req *rq, struct mcp_msg
 		return;
 	}
 	if ((hs = stateless_new(h, rq, msg)) == NULL) {
-		answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "out of memory");
+		answer_rpc_error(rq, 503, MCP_ERR_INTERNAL, "the server is stopping or out of memory");
 		return;
 	}
 	if (streamed(msg->method)) {
 		post_streaming(h, rq, hs, msg);
-	} else {
+	} else if (call_admit(h, rq, hs, msg->id) == 0) {
 		mcp_session_dispatch(hs->ms, &rq->who, msg, &sink);
+		brk_quota_give(h->call_quota, hs->owner_key);
 		if (last == NULL) {
 			answer_rpc_error(rq, 500, MCP_ERR_INTERNAL, "no response");
 		} else {
@@ -805,15 +841,18 @@ static void do_post(struct brk_mcphttp *h, struct req *rq)
 		answer(rq, 400, "application/json", err, NULL);
 		return;
 	}
+	if (msg.kind == MCP_REQUEST && strcmp(msg.method, "initialize") == 0 &&
+	    !mcp_msg_stateless(&msg, pv)) {
+		/* A new session (2025-11-25 and before), whatever session id
+		 * came with it. */
+		post_initialize(h, rq, &msg);
+		mcp_msg_clear(&msg);
+		return;
+	}
 	if (header(rq->c, "Mcp-Session-Id") == NULL && msg.kind == MCP_REQUEST) {
-		/* No session: initialize opens one (2025-11-25 and before);
-		 * anything else is a stateless request (2026-07-28), initialize
-		 * included when it says so. */
-		if (strcmp(msg.method, "initialize") == 0 && !mcp_msg_stateless(&msg, pv)) {
-			post_initialize(h, rq, &msg);
-		} else {
-			post_stateless(h, rq, &msg);
-		}
+		/* No session: a stateless request (2026-07-28), initialize
+		 * included when it says so (a method that era does not have). */
+		post_stateless(h, rq, &msg);
 		mcp_msg_clear(&msg);
 		return;
 	}
@@ -939,6 +978,17 @@ static void run_job(void *arg)
 
 /* ---- the stages before the method ---- */
 
+/* 1 if p[0..n) holds a control character. */
+static int name_has_control(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The Mcp-Name header of a tools/call (2026-07-28) names the tool before
  * the body: a tool the caller may never call is refused here, before the
  * body is read or parsed, and recorded. 1 when refused (the answer set). */
@@ -948,8 +998,10 @@ static int refused_by_name(struct brk_mcphttp *h, struct req *rq)
 	char name[MCP_TOOL_NAME_HEADER_MAX + 1], why[MCP_TOOL_NAME_HEADER_MAX + 128], msg[512];
 	size_t len;
 
+	/* Stateless requests only: a session's client sends no Mcp-Name, and
+	 * its refusals come from the engine, with the rule. */
 	if (strcmp(rq->method, "POST") != 0 || m == NULL || n == NULL ||
-	    strcmp(m, "tools/call") != 0) {
+	    strcmp(m, "tools/call") != 0 || header(rq->c, "Mcp-Session-Id") != NULL) {
 		return 0;
 	}
 	while (*n == ' ' || *n == '\t') {
@@ -958,8 +1010,10 @@ static int refused_by_name(struct brk_mcphttp *h, struct req *rq)
 	for (len = strlen(n); len > 0 && (n[len - 1] == ' ' || n[len - 1] == '\t'); len--) {
 		/* trailing whitespace is not part of the name */
 	}
-	if (len > MCP_TOOL_NAME_HEADER_MAX) {
-		len = MCP_TOOL_NAME_HEADER_MAX;
+	if (len > MCP_TOOL_NAME_HEADER_MAX || !json_utf8_text(n, len) || name_has_control(n, len)) {
+		/* No tool is named so: refused, without echoing or recording it. */
+		answer_rpc_error(rq, 400, MCP_ERR_INVALID_PARAMS, "Unknown tool");
+		return 1;
 	}
 	memcpy(name, n, len);
 	name[len] = '\0';
@@ -1202,7 +1256,7 @@ int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void 
 	/* A snapshot with a reference each: check() reads the store, which
 	 * may wait, and runs without h->mu. */
 	pthread_mutex_lock(&h->mu);
-	want = h->nsessions;
+	want = h->nsessions + h->nlone;
 	if (want > 0 && ((all = calloc(want, sizeof(*all))) == NULL ||
 	    (why = calloc(want, sizeof(*why))) == NULL)) {
 		pthread_mutex_unlock(&h->mu);
@@ -1212,6 +1266,10 @@ int brk_mcphttp_revoke(struct brk_mcphttp *h, brk_mcphttp_check_fn *check, void 
 		return ZT_ERR_NOMEM;
 	}
 	for (struct hsession *hs = h->sessions; hs != NULL; hs = hs->next) {
+		hs->refs++;
+		all[n++] = hs;
+	}
+	for (struct hsession *hs = h->lone; hs != NULL; hs = hs->next) {
 		hs->refs++;
 		all[n++] = hs;
 	}
@@ -1329,6 +1387,9 @@ void brk_mcphttp_shutdown(struct brk_mcphttp *h)
 	h->stopping = 1;
 	while (h->sessions != NULL) {
 		hsession_end(h, h->sessions, NULL, &closing);
+	}
+	while (h->lone != NULL) {
+		hsession_end(h, h->lone, NULL, &closing);
 	}
 	/* Readers never suspend again once stopping is set. */
 	sse_readers_wake(h, -1);

@@ -7,8 +7,11 @@
  *
  * Locking: h->mu guards every session, stream, event and reader of one
  * transport. Nothing done under it blocks or calls into the engine (the
- * engine calls our sinks, which take h->mu). Functions below that touch
- * this state expect h->mu held unless they say otherwise.
+ * engine calls our sinks, which take h->mu), but for dropping an engine
+ * session's reference and closing a stateless one (both take only the
+ * engine session's lock, which is never held while taking h->mu).
+ * Functions below that touch this state expect h->mu held unless they say
+ * otherwise.
  */
 #ifndef ZT_BRK_MCPHTTP_INT_H
 #define ZT_BRK_MCPHTTP_INT_H
@@ -137,7 +140,8 @@ struct hsession {
 	struct retain_scope kept;  /* its streams' retained events */
 	int64_t last_used;
 	int busy;                  /* requests running and connected readers */
-	int stateless;             /* one 2026-07-28 request's: in no table, no id */
+	int stateless;             /* one 2026-07-28 request's: no id, on h->lone */
+	int listed;                /* on h->lone (stateless) */
 	int ended;
 	int refs;
 };
@@ -148,6 +152,10 @@ struct brk_mcphttp {
 	int stopping;
 	struct hsession *sessions;
 	size_t nsessions;
+	/* The one-request sessions of stateless requests running (prev/next
+	 * link them): not looked up by id, but revoked and shut down. */
+	struct hsession *lone;
+	size_t nlone;
 	/* Sessions by id (hash_str of the id): the lookup of every request
 	 * walks one short chain, not the table. */
 	struct hsession **by_id;
