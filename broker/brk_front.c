@@ -85,7 +85,9 @@ static int mcp_held(void *arg, const struct brk_held *h, int (*settled)(void *),
 		cJSON_AddStringToObject(log, "needs", h->needs);
 		mcp_call_log(call, "warning", "zt", log);
 	}
-	if (!mcp_call_client_supports(call, "elicitation.url")) {
+	/* A stateless call (2026-07-28) cannot elicit: it waits, and the
+	 * person answers on the page or with ztctl. */
+	if (mcp_call_stateless(call) || !mcp_call_client_supports(call, "elicitation.url")) {
 		return 0;
 	}
 	if ((p = cJSON_CreateObject()) == NULL) {

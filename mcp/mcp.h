@@ -350,7 +350,8 @@ const cJSON *mcp_call_state(const struct mcp_call *call);
  * "inputRequests": requests, "requestState": <state sealed>}. requests
  * (an object of InputRequest, may be NULL) and state (any JSON, may be
  * NULL: no requestState; it must hold no secret, the client can read it)
- * are taken. 0 with *result (owned), or ZT_ERR_NOMEM. */
+ * are taken. 0 with *result (owned), ZT_ERR_NOMEM, or ZT_ERR_INVALID in
+ * a session-era call or a method that cannot take rounds. */
 int mcp_result_input_required(struct mcp_call *call, cJSON *requests, cJSON *state,
     cJSON **result);
 /* The action of an ElicitResult answer ("accept", "decline", "cancel"),

@@ -188,7 +188,12 @@ static int check_params(const struct mcp_srv_tool *t, const struct mcp_msg *m,
 		} else if (cJSON_IsBool(a)) {
 			want = cJSON_IsTrue(a) ? "true" : "false";
 		} else if (cJSON_IsNumber(a)) {
-			snprintf(num, sizeof(num), "%.17g", a->valuedouble);
+			/* The shortest spelling that reads back as the same
+			 * number: 0.1, not 0.10000000000000001. */
+			snprintf(num, sizeof(num), "%.15g", a->valuedouble);
+			if (strtod(num, NULL) != a->valuedouble) {
+				snprintf(num, sizeof(num), "%.17g", a->valuedouble);
+			}
 			want = num;
 		} else {
 			continue;
@@ -499,7 +504,8 @@ int mcp_result_input_required(struct mcp_call *call, cJSON *requests, cJSON *sta
 	int r = ZT_ERR_NOMEM;
 
 	*result = NULL;
-	if (call == NULL || (requests == NULL && state == NULL)) {
+	if (call == NULL || !call->s->stateless || !multi_round(call->method) ||
+	    (requests == NULL && state == NULL)) {
 		r = ZT_ERR_INVALID;
 		goto out;
 	}
