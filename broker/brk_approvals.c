@@ -133,12 +133,17 @@ static int settled(void *arg)
 }
 
 /* Tells the caller where to answer, through the call's front door
- * (brk_front.h): 0, or ZT_ERR_CANCELLED when the person declined. */
-static int tell(struct brk_call *c, const struct store_approval *a, const char *url)
+ * (brk_front.h): 0, or ZT_ERR_CANCELLED when the person declined, or
+ * ASKED with *question the answer to send now (a front that asks in
+ * rounds: the call comes back with the answer). */
+#define ASKED 1
+static int tell(struct brk_call *c, const struct store_approval *a, const char *url,
+    cJSON **question)
 {
 	struct settled_arg sa = { c->b, a->id };
 	char msg[STORE_APPROVERS_MAX + 1024], need[STORE_APPROVERS_MAX + 64];
 	struct brk_held h;
+	int r;
 
 	missing_text(a, need, sizeof(need));
 	snprintf(msg, sizeof(msg), "zt holds this call (%s on %s) until it gets %s: open %s or "
@@ -147,6 +152,9 @@ static int tell(struct brk_call *c, const struct store_approval *a, const char *
 	h = (struct brk_held){ .id = a->id, .url = url, .needs = need, .message = msg,
 	    .self_stepup = a->need_mfa && !a->need_approval,
 	    .wait_ms = (int)((a->expires_at - c->b->now()) * 1000) };
+	if ((r = brk_front_ask(c->front, &h, question)) != 0) {
+		return r > 0 ? ASKED : r;
+	}
 	return brk_front_held(c->front, &h, settled, &sa);
 }
 
@@ -283,17 +291,61 @@ static int request(struct brk_call *c, int need_mfa, int need_approval,
 	return r;
 }
 
+/* A call that comes back, in rounds, for the request (id) it was held
+ * on: the request must be this call's (the caller and the canonical
+ * request) and still open; then as after an accepted page, it waits for
+ * the answer. Returns as brk_approvals_gate(). */
+static int resume(struct brk_call *c, const char *id, int declined, cJSON **result)
+{
+	struct store_approval a;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if (store_approval_get(c->b->store, id, &a) != 0 || strcmp(a.actor, c->who.actor) != 0 ||
+	    strcmp(a.request_sha256, c->request_sha256) != 0) {
+		store_approval_clear(&a);
+		*result = mcp_result_error("approval request %s is not this call's; nothing ran: "
+		    "call again without its requestState", id);
+		return *result != NULL ? ZT_ERR_DENIED : ZT_ERR_NOMEM;
+	}
+	snprintf(c->approval_id, sizeof(c->approval_id), "%s", a.id);
+	if (strcmp(a.state, "pending") != 0 && strcmp(a.state, "approved") != 0) {
+		*result = mcp_result_error("approval request %s is %s; nothing ran%s", a.id, a.state,
+		    strcmp(a.state, "used") == 0 ? ": its call ran already" : "");
+		store_approval_clear(&a);
+		return *result != NULL ? ZT_ERR_DENIED : ZT_ERR_NOMEM;
+	}
+	if (declined) {
+		r = end(c, &a, "withdrawn", "the client declined the approval page");
+		*result = r != 0 ? mcp_result_error(BRK_GATE_UNRECORDED) :
+		    mcp_result_error("the approval was declined; nothing ran");
+		r = ZT_ERR_DENIED;
+	} else {
+		r = wait_answer(c, &a, result);
+	}
+	brk_front_held_done(c->front, a.id);
+	store_approval_clear(&a);
+	if (r == ZT_ERR_CANCELLED && *result != NULL) {
+		return ZT_ERR_DENIED;
+	}
+	return r;
+}
+
 int brk_approvals_gate(struct brk_call *c, cJSON **result)
 {
 	const struct pol_requirements *req = &c->dec.req;
 	struct store_approval a;
 	char url[sizeof(c->b->base_url) + 64], grant[STORE_APPROVAL_ID_LEN + 1];
 	int64_t t = c->b->now();
-	int need_mfa, need_approval, r;
+	const char *back = NULL;
+	int need_mfa, need_approval, declined = 0, r;
 
 	need_mfa = req->mfa == POL_MFA_PER_CALL || (req->mfa == POL_MFA_PER_SESSION &&
 	    (c->who.mfa_verified_at == 0 || t - c->who.mfa_verified_at >= req->mfa_window));
 	need_approval = req->approval;
+	if ((back = brk_front_resumed(c->front, &declined)) != NULL && (need_mfa || need_approval)) {
+		return resume(c, back, declined, result);
+	}
 	if (need_approval && store_approval_grant(c->b->store, c->request_sha256, c->generation,
 	    t, grant) == 0) {
 		need_approval = 0;
@@ -314,7 +366,13 @@ int brk_approvals_gate(struct brk_call *c, cJSON **result)
 	}
 	snprintf(c->approval_id, sizeof(c->approval_id), "%s", a.id);
 	page_url(c->b, a.id, url, sizeof(url));
-	if ((r = tell(c, &a, url)) == ZT_ERR_CANCELLED) {
+	if ((r = tell(c, &a, url, result)) == ASKED) {
+		/* Pending, with no one waiting until the client comes back. */
+		a.command = NULL;
+		store_approval_clear(&a);
+		return ZT_ERR_DENIED;
+	}
+	if (r == ZT_ERR_CANCELLED) {
 		if (brk_front_cancelled(c->front)) {
 			(void)end(c, &a, "withdrawn", "the client cancelled the call");
 		} else if (end(c, &a, "withdrawn", "the client declined the approval page") != 0) {

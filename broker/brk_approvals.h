@@ -17,7 +17,13 @@
  *     notifications/elicitation/complete once the request is answered;
  *   - every client gets notifications/message with the page and the
  *     command `ztctl approve <id>`, and progress while it waits (when the
- *     request carried a progressToken).
+ *     request carried a progressToken);
+ *   - a stateless client (MCP 2026-07-28) that takes URL elicitation is
+ *     answered at once with input_required: the page, and the request's id
+ *     in the sealed requestState. Its retry comes back for that request
+ *     (the same caller and canonical request, still open) and waits for
+ *     the answer as a 2025 call does after its page; a declined page
+ *     withdraws the request.
  * The call then waits until the request is approved (it runs, and the
  * approval is used up), denied (a tool error naming who and why), expired
  * (fails closed: a tool error that says so) or cancelled by the client
@@ -52,9 +58,11 @@ struct brk_resp;
 
 /* Whether c (allowed by c->dec, decided at c->generation) may run now:
  * 0 (every requirement met; c->released says how, for the audit), or
- * ZT_ERR_DENIED with *result the tool error (denied, expired, voided; each
- * audited), ZT_ERR_CANCELLED (withdrawn by the client; no result), or
- * another error. */
+ * ZT_ERR_DENIED with *result the answer instead of running: a tool error
+ * (denied, expired, voided; each audited) or the question of a front that
+ * asks in rounds (input_required; the request stays pending),
+ * ZT_ERR_CANCELLED (withdrawn by the client; no result), or another
+ * error. */
 int brk_approvals_gate(struct brk_call *c, cJSON **result);
 
 /* The history (GET /v1/approvals?state=history): the requests of the last

@@ -49,6 +49,17 @@ void brk_front_held_done(const struct brk_front *f, const char *id)
 	}
 }
 
+int brk_front_ask(const struct brk_front *f, const struct brk_held *h, cJSON **result)
+{
+	return f->ops->ask != NULL ? f->ops->ask(f->arg, h, result) : 0;
+}
+
+const char *brk_front_resumed(const struct brk_front *f, int *declined)
+{
+	*declined = 0;
+	return f->ops->resumed != NULL ? f->ops->resumed(f->arg, declined) : NULL;
+}
+
 /* ---- MCP: a tools/call ---- */
 
 static int mcp_cancelled(void *arg)
@@ -114,11 +125,61 @@ static void mcp_held_done(void *arg, const char *id)
 	struct mcp_call *call = arg;
 	cJSON *p;
 
-	if (mcp_call_client_supports(call, "elicitation.url") &&
+	if (!mcp_call_stateless(call) && mcp_call_client_supports(call, "elicitation.url") &&
 	    (p = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(p, "elicitationId", id);
 		mcp_call_notify(call, "notifications/elicitation/complete", p);
 	}
+}
+
+/* The key of the approval page among a held call's input requests, and of
+ * the approval's id in its state. */
+#define APPROVAL_KEY "approval"
+
+/* A stateless call whose client takes URL elicitation is answered now
+ * with input_required: the page to open, and the request's id sealed in
+ * the state the client sends back with its answer. */
+static int mcp_ask(void *arg, const struct brk_held *h, cJSON **result)
+{
+	struct mcp_call *call = arg;
+	cJSON *reqs = NULL, *one = NULL, *p = NULL, *state = NULL;
+
+	if (!mcp_call_stateless(call) || !mcp_call_client_supports(call, "elicitation.url")) {
+		return 0;
+	}
+	if ((reqs = cJSON_CreateObject()) == NULL ||
+	    (one = cJSON_AddObjectToObject(reqs, APPROVAL_KEY)) == NULL ||
+	    cJSON_AddStringToObject(one, "method", "elicitation/create") == NULL ||
+	    (p = cJSON_AddObjectToObject(one, "params")) == NULL ||
+	    cJSON_AddStringToObject(p, "mode", "url") == NULL ||
+	    cJSON_AddStringToObject(p, "url", h->url) == NULL ||
+	    cJSON_AddStringToObject(p, "elicitationId", h->id) == NULL ||
+	    cJSON_AddStringToObject(p, "message", h->message) == NULL ||
+	    (state = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(state, APPROVAL_KEY, h->id) == NULL) {
+		cJSON_Delete(reqs);
+		cJSON_Delete(state);
+		return ZT_ERR_NOMEM;
+	}
+	if (mcp_result_input_required(call, reqs, state, result) != 0) {
+		return ZT_ERR_NOMEM;
+	}
+	return 1;
+}
+
+static const char *mcp_resumed(void *arg, int *declined)
+{
+	struct mcp_call *call = arg;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(mcp_call_state(call), APPROVAL_KEY);
+	const char *action = mcp_input_elicit(mcp_call_input(call, APPROVAL_KEY), NULL);
+
+	if (!cJSON_IsString(id)) {
+		return NULL;
+	}
+	/* No answer, or one that is no ElicitResult, is no refusal: the call
+	 * waits as after an accepted page. */
+	*declined = action != NULL && strcmp(action, "accept") != 0;
+	return id->valuestring;
 }
 
 static const struct brk_front_ops mcp_ops = {
@@ -127,6 +188,8 @@ static const struct brk_front_ops mcp_ops = {
 	.progress = mcp_progress,
 	.held = mcp_held,
 	.held_done = mcp_held_done,
+	.ask = mcp_ask,
+	.resumed = mcp_resumed,
 };
 
 void brk_front_mcp(struct mcp_call *call, struct brk_front *f)

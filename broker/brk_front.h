@@ -14,7 +14,9 @@
  *     and a sleep that ends early when it does;
  *   - progress while the work runs, for a front that shows it;
  *   - for a held call (brk_approvals.h): telling the person where to
- *     answer, and that the question is settled.
+ *     answer, and that the question is settled; or, for a front that asks
+ *     in rounds (an MCP 2026-07-28 call: input_required), asking now and
+ *     saying, when the call comes back, which request it comes back for.
  * Each front fills the ops table; a NULL op does nothing (progress,
  * held_done) or means "never" (cancelled).
  */
@@ -23,6 +25,7 @@
 
 #include <stdint.h>
 
+struct cJSON;
 struct mcp_call;
 
 /* A held call, as the front tells the person (brk_approvals.c). */
@@ -50,6 +53,14 @@ struct brk_front_ops {
 	int (*held)(void *arg, const struct brk_held *h, int (*settled)(void *), void *settled_arg);
 	/* The question about request id is settled, whatever the answer. */
 	void (*held_done)(void *arg, const char *id);
+	/* For a front that asks in rounds: 1 with *result the question (the
+	 * call ends now, nothing ran; the client comes back with the answer
+	 * and what resumed() reads), or 0 when it does not ask so (then
+	 * held() and the wait). */
+	int (*ask)(void *arg, const struct brk_held *h, struct cJSON **result);
+	/* The id of the request the call comes back for (from its verified
+	 * state), or NULL; *declined is 1 when the person declined the page. */
+	const char *(*resumed)(void *arg, int *declined);
 };
 
 struct brk_front {
@@ -73,5 +84,7 @@ void brk_front_progress(const struct brk_front *f, double done, double total,
 int brk_front_held(const struct brk_front *f, const struct brk_held *h,
     int (*settled)(void *), void *settled_arg);
 void brk_front_held_done(const struct brk_front *f, const char *id);
+int brk_front_ask(const struct brk_front *f, const struct brk_held *h, struct cJSON **result);
+const char *brk_front_resumed(const struct brk_front *f, int *declined);
 
 #endif
