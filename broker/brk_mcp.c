@@ -515,6 +515,11 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 	}
 	mcp_server_set_refused_tool(m->srv, refused_tool, m);
 	mcp_server_set_refused_state(m->srv, refused_state, m);
+	mcp_server_set_state_ttl(m->srv, (int)(mc->state_ttl_s > 0 ? mc->state_ttl_s :
+	    BRK_MCP_STATE_TTL_S));
+	/* Tool lists are the caller's own; a client may keep one a minute
+	 * (the gate decides every call anyway). */
+	mcp_server_set_cache(m->srv, 60000, 0);
 	{
 		struct mcp_resource_provider hp = { hosts_list, NULL, hosts_read, m };
 

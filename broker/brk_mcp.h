@@ -21,6 +21,7 @@
 #define ZT_BRK_MCP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 struct brk;
@@ -45,7 +46,14 @@ struct brk_mcp_config {
 	size_t retained_session_max;
 	size_t retained_identity_max;
 	size_t retained_max;
+	/* How long the requestState of a 2026-07-28 round trip holds (0: the
+	 * default, BRK_MCP_STATE_TTL_S). A held call's round trip lasts as long
+	 * as its approval may wait, so the default is the longest. */
+	int64_t state_ttl_s;
 };
+
+#define BRK_MCP_STATE_TTL_S (24 * 3600)
+#define BRK_MCP_STATE_TTL_MAX (24 * 3600)
 
 /* 0 or a negative ZT_ERR_*. cfg is read during the call only (the arrays
  * it points to must outlive the endpoint). */

@@ -60,7 +60,7 @@ static const char usage[] =
 	"                      [--mcp-retained-bytes-per-identity 64M] [--mcp-retained-bytes 256M]\n"
 	"                      [--http-head-timeout 20s] [--http-body-timeout 60s]\n"
 	"                      [--tunnel-handshake-timeout 10s] [--ssh-conn-ttl 105s]\n"
-	"                      [--file-max 4M]\n"
+	"                      [--file-max 4M] [--mcp-state-ttl 24h]\n"
 	"       ztbroker admin --data-dir D COMMAND\n"
 	"admin commands:\n";
 
@@ -269,13 +269,14 @@ static int serve(int argc, char **argv)
 		{ "tunnel-handshake-timeout", required_argument, NULL, 'K' },
 		{ "ssh-conn-ttl", required_argument, NULL, 'W' },
 		{ "file-max", required_argument, NULL, 'F' },
+		{ "mcp-state-ttl", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *ttl = NULL, *exec_max = NULL;
 	const char *agent_ttl = NULL, *agg_period = NULL, *head_to = NULL, *body_to = NULL;
 	const char *handshake = NULL, *sessions_pi = NULL, *calls_pi = NULL, *conn_ttl = NULL;
 	const char *kept_session = NULL, *kept_identity = NULL, *kept_all = NULL;
-	const char *file_max = NULL;
+	const char *file_max = NULL, *state_ttl = NULL;
 	struct brk_mcp_config mc;
 	struct brk_http_config hc;
 	int64_t head_s = 0, body_s = 0; /* 0: the default */
@@ -329,6 +330,7 @@ static int serve(int argc, char **argv)
 		case 'H': head_to = optarg; break;
 		case 'B': body_to = optarg; break;
 		case 'S': sessions_pi = optarg; break;
+		case 'M': state_ttl = optarg; break;
 		case 'C': calls_pi = optarg; break;
 		case 'K': handshake = optarg; break;
 		case 'o':
@@ -365,6 +367,8 @@ static int serve(int argc, char **argv)
 	    duration_flag("http-head-timeout", head_to, 1, 3600, &head_s) != 0 ||
 	    duration_flag("http-body-timeout", body_to, 1, 3600, &body_s) != 0 ||
 	    duration_flag("tunnel-handshake-timeout", handshake, 1, 300, &handshake_s) != 0 ||
+	    duration_flag("mcp-state-ttl", state_ttl, 1, BRK_MCP_STATE_TTL_MAX,
+	    &mc.state_ttl_s) != 0 ||
 	    count_flag("mcp-sessions-per-identity", sessions_pi, 1, BRK_MCP_SESSIONS_MAX,
 	    &mc.sessions_per_identity) != 0 ||
 	    count_flag("mcp-calls-per-identity", calls_pi, 1, BRK_MCP_CALLS_MAX,
