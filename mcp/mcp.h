@@ -75,6 +75,9 @@ struct mcp_server;
 struct mcp_session;
 struct mcp_call;
 
+enum mcp_task_support { MCP_TASK_NONE = 0, MCP_TASK_OPTIONAL, MCP_TASK_REQUIRED };
+#define MCP_TASKS_EXTENSION "io.modelcontextprotocol/tasks"
+
 /* ---- decoding ---- */
 
 enum mcp_msg_kind { MCP_REQUEST = 1, MCP_NOTIFICATION, MCP_RESPONSE };
@@ -116,6 +119,18 @@ struct mcp_tool {
 	 * a client whose _meta does not declare them is refused with -32021
 	 * before the handler runs. */
 	const char *requires;
+	/* Whether a call may run as a task of the tasks extension
+	 * (io.modelcontextprotocol/tasks, 2026-07-28): MCP_TASK_NONE (never),
+	 * MCP_TASK_OPTIONAL (when the request declares the extension), or
+	 * MCP_TASK_REQUIRED (only so: a request without it gets -32021). A
+	 * task's handler runs later, on a thread of its own, in rounds: an
+	 * input_required answer makes the task wait for tasks/update. */
+	int task_support;
+	/* For a call that becomes a task: runs first, in the request. A result
+	 * (input_required) answers the request instead of a task; 0 with
+	 * *result NULL goes on to the task, whose rounds see the answers this
+	 * request carried. NULL: none. */
+	int (*before_task)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
 	/* Whether who may see the tool in tools/list (and call it); NULL means
 	 * everyone. The policy hook. */
 	int (*visible)(const struct mcp_identity *who, void *arg);
@@ -273,6 +288,10 @@ struct mcp_session *mcp_session_stateless(struct mcp_server *srv,
  * with the server. A key kept across restarts lets a client continue
  * after one. */
 void mcp_server_set_state_key(struct mcp_server *srv, const uint8_t key[32]);
+/* Cancels every running task round and waits for them to end; then
+ * forgets every task. Before freeing what the tools use (mcp_server_free
+ * calls it too). */
+void mcp_server_tasks_stop(struct mcp_server *srv);
 /* How long a sealed requestState holds (default 3600 s). */
 void mcp_server_set_state_ttl(struct mcp_server *srv, int ttl_s);
 /* Called when a request carries a requestState that does not hold
@@ -339,6 +358,9 @@ void mcp_call_close_stream(struct mcp_call *call, int retry_ms);
  * sends the same request again with the answers and the sealed state. */
 /* 1 if the call is of the stateless era (it may answer input_required). */
 int mcp_call_stateless(const struct mcp_call *call);
+/* 1 if the call is a round of a task (input_required makes the task wait
+ * for tasks/update; the state stays with the server). */
+int mcp_call_task(const struct mcp_call *call);
 /* The client's answer to the input request named key in this request's
  * inputResponses (an object: the engine refused anything else), or NULL. */
 const cJSON *mcp_call_input(const struct mcp_call *call, const char *key);

@@ -30,6 +30,8 @@
 #define MCP_CURSOR_MAX 64       /* bytes of a pagination cursor */
 #define MCP_COMPLETION_MAX 100  /* values in one completion (spec) */
 #define MCP_STATE_TTL_DEFAULT 3600 /* seconds a sealed requestState holds */
+#define MCP_TASK_TTL_MS 3600000   /* a task is kept this long after its creation */
+#define MCP_TASKS_MAX 1024        /* tasks kept at once, running or not */
 /* Integer ids and tokens must be exact in a double: |v| <= 2^53 - 1. */
 #define MCP_INT_EXACT_MAX 9007199254740991LL
 
@@ -41,6 +43,8 @@ struct mcp_srv_tool {
 	cJSON *output_schema;
 	cJSON *annotations;
 	cJSON *requires;                /* ClientCapabilities object, or NULL */
+	int task_support;               /* enum mcp_task_support */
+	int (*before_task)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
 	int (*visible)(const struct mcp_identity *who, void *arg);
 	int (*handler)(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg);
 	void *arg;
@@ -78,6 +82,14 @@ struct mcp_server {
 	void *refused_state_arg;
 	int64_t cache_ttl_ms;
 	int cache_public;
+	/* The tasks extension (mcp_tasks.c): task_lock guards the tasks, their
+	 * fields, and the counts; task_cond wakes mcp_server_tasks_stop(). */
+	pthread_mutex_t task_lock;
+	pthread_cond_t task_cond;
+	struct mcp_task *tasks;
+	size_t ntasks;
+	int running;                    /* rounds running */
+	int tasks_stopping;
 	pthread_mutex_t lock;           /* guards sessions */
 	struct mcp_session *sessions;
 };
@@ -132,6 +144,8 @@ struct mcp_call {
 	cJSON *inputs;                  /* stateless: inputResponses (copy) or NULL */
 	cJSON *state;                   /* stateless: requestState's data, verified */
 	char req_hash[65];              /* stateless: what a sealed state binds */
+	int task;                       /* a task's round (mcp_tasks.c) */
+	cJSON *next_state;              /* a task round's state for the next round */
 	pthread_mutex_t send_lock;
 	struct mcp_sink sink;
 	int has_sink;                   /* 0 once the sink failed */
@@ -203,7 +217,29 @@ int mcp_stateless_discover(struct mcp_call *c, const cJSON *params, cJSON **resu
 /* The capabilities object a server declares (initialize, discover). */
 cJSON *mcp_server_capabilities(const struct mcp_server *srv, int stateless);
 
+/* mcp_tasks.c */
+struct mcp_task;
+/* 1 if a tools/call of t by call runs as a task: stateless, the tool
+ * supports tasks, the request declares the extension. */
+int mcp_tasks_wanted(const struct mcp_call *call, const struct mcp_srv_tool *t);
+/* Creates a task running t with args for call's identity: its
+ * CreateTaskResult in *result, or an error in e. */
+int mcp_tasks_create(struct mcp_call *call, const struct mcp_srv_tool *t, const cJSON *args,
+    cJSON **result, struct mcp_rpc_error *e);
+/* tasks/get, tasks/update, tasks/cancel. */
+int mcp_tasks_get(struct mcp_call *c, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e);
+int mcp_tasks_update(struct mcp_call *c, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e);
+int mcp_tasks_cancel(struct mcp_call *c, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e);
+
 /* mcp_session.c */
+/* Runs fn as a call of s that came with no request and has no sink (a
+ * task's round): method and id_text name it; listed in s, so closing s
+ * cancels it. 0, ZT_ERR_INVALID (s closed) or ZT_ERR_NOMEM. */
+int mcp_session_run(struct mcp_session *s, const struct mcp_identity *who, const char *method,
+    const char *id_text, int (*fn)(struct mcp_call *call, void *arg), void *arg);
 /* Sends json on the session's standalone stream, if there is one. */
 int mcp_session_stream_send(struct mcp_session *s, const char *json);
 

@@ -252,6 +252,15 @@ cJSON *mcp_server_capabilities(const struct mcp_server *srv, int stateless)
 	    cJSON_AddObjectToObject(sc, "completions") == NULL) {
 		goto nomem;
 	}
+	for (size_t i = 0; stateless && i < srv->ntools; i++) {
+		if (srv->tools[i].task_support != MCP_TASK_NONE) {
+			if ((o = cJSON_AddObjectToObject(sc, "extensions")) == NULL ||
+			    cJSON_AddObjectToObject(o, MCP_TASKS_EXTENSION) == NULL) {
+				goto nomem;
+			}
+			break;
+		}
+	}
 	return sc;
 nomem:
 	cJSON_Delete(sc);
@@ -366,7 +375,7 @@ static int m_tools_list(struct mcp_call *c, const cJSON *params, cJSON **result,
 {
 	const struct mcp_server *srv = c->s->srv;
 	const struct mcp_srv_tool *t = NULL;
-	cJSON *all = NULL, *o = NULL;
+	cJSON *all = NULL, *o = NULL, *x = NULL;
 	int old = is_2025_03(c);
 	size_t i;
 
@@ -388,6 +397,12 @@ static int m_tools_list(struct mcp_call *c, const cJSON *params, cJSON **result,
 		    add_copy(o, "inputSchema", t->input_schema) != 0 ||
 		    (!old && add_copy(o, "outputSchema", t->output_schema) != 0) ||
 		    add_copy(o, "annotations", t->annotations) != 0) {
+			goto nomem;
+		}
+		if (c->s->stateless && t->task_support != MCP_TASK_NONE &&
+		    ((x = cJSON_AddObjectToObject(o, "execution")) == NULL ||
+		    cJSON_AddStringToObject(x, "taskSupport",
+		    t->task_support == MCP_TASK_REQUIRED ? "required" : "optional") == NULL)) {
 			goto nomem;
 		}
 	}
@@ -445,7 +460,16 @@ static int m_tools_call(struct mcp_call *c, const cJSON *params, cJSON **result,
 		}
 		args = empty;
 	}
-	r = t->handler(c, args, &res, t->arg);
+	if (mcp_tasks_wanted(c, t)) {
+		r = t->before_task != NULL ? t->before_task(c, args, &res, t->arg) : 0;
+		if (r == 0 && res == NULL) {
+			r = mcp_tasks_create(c, t, args, result, e);
+			cJSON_Delete(empty);
+			return r;
+		}
+	} else {
+		r = t->handler(c, args, &res, t->arg);
+	}
 	cJSON_Delete(empty);
 	if (r != 0) {
 		cJSON_Delete(res);
@@ -818,7 +842,8 @@ static int m_completion(struct mcp_call *c, const cJSON *params, cJSON **result,
 
 enum mcp_feature { MCP_F_NONE, MCP_F_TOOLS, MCP_F_RESOURCES, MCP_F_PROMPTS };
 /* The eras a method belongs to: 2026-07-28 removed the handshake, ping,
- * logging/setLevel and resources/(un)subscribe, and added server/discover. */
+ * logging/setLevel and resources/(un)subscribe, and added server/discover;
+ * the tasks extension's methods are of the stateless era. */
 enum { ERA_SESSION = 1, ERA_STATELESS = 2, ERA_BOTH = 3 };
 
 static const struct {
@@ -841,6 +866,9 @@ static const struct {
 	{ "prompts/get", MCP_F_PROMPTS, ERA_BOTH, m_prompts_get },
 	{ "logging/setLevel", MCP_F_NONE, ERA_SESSION, m_logging_set_level },
 	{ "completion/complete", MCP_F_NONE, ERA_BOTH, m_completion },
+	{ "tasks/get", MCP_F_TOOLS, ERA_STATELESS, mcp_tasks_get },
+	{ "tasks/update", MCP_F_TOOLS, ERA_STATELESS, mcp_tasks_update },
+	{ "tasks/cancel", MCP_F_TOOLS, ERA_STATELESS, mcp_tasks_cancel },
 };
 
 /* The table's index of method in the era, if the server offers its

@@ -95,6 +95,17 @@ struct mcp_server *mcp_server_new(const char *name, const char *version,
 		free(srv);
 		return NULL;
 	}
+	if (pthread_mutex_init(&srv->task_lock, NULL) != 0) {
+		pthread_mutex_destroy(&srv->lock);
+		free(srv);
+		return NULL;
+	}
+	if (pthread_cond_init(&srv->task_cond, NULL) != 0) {
+		pthread_mutex_destroy(&srv->task_lock);
+		pthread_mutex_destroy(&srv->lock);
+		free(srv);
+		return NULL;
+	}
 	srv->page_size = MCP_PAGE_DEFAULT;
 	srv->state_ttl = MCP_STATE_TTL_DEFAULT;
 	if (crypto_random(srv->state_key, sizeof(srv->state_key)) != 0) {
@@ -138,6 +149,7 @@ void mcp_server_free(struct mcp_server *srv)
 	if (srv == NULL) {
 		return;
 	}
+	mcp_server_tasks_stop(srv);
 	if (srv->sessions != NULL) {
 		log_error("mcp: server freed while sessions still exist");
 	}
@@ -154,6 +166,8 @@ void mcp_server_free(struct mcp_server *srv)
 	free(srv->version);
 	free(srv->instructions);
 	crypto_wipe(srv->state_key, sizeof(srv->state_key));
+	pthread_cond_destroy(&srv->task_cond);
+	pthread_mutex_destroy(&srv->task_lock);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
@@ -200,6 +214,8 @@ int mcp_server_add_tool(struct mcp_server *srv, const struct mcp_tool *t)
 		goto out;
 	}
 	nt.visible = t->visible;
+	nt.task_support = t->task_support;
+	nt.before_task = t->before_task;
 	nt.handler = t->handler;
 	nt.arg = t->arg;
 	if ((grown = realloc(srv->tools, (srv->ntools + 1) * sizeof(*grown))) == NULL) {

@@ -208,6 +208,7 @@ static void call_free(struct mcp_call *c)
 	cJSON_Delete(c->progress_token);
 	cJSON_Delete(c->inputs);
 	cJSON_Delete(c->state);
+	cJSON_Delete(c->next_state);
 	free(c->id_text);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->send_lock);
@@ -384,6 +385,48 @@ out:
 	free(json);
 	call_free(c);
 	return 0;
+}
+
+int mcp_session_run(struct mcp_session *s, const struct mcp_identity *who, const char *method,
+    const char *id_text, int (*fn)(struct mcp_call *call, void *arg), void *arg)
+{
+	struct mcp_msg m;
+	struct mcp_call *c = NULL, **pp = NULL;
+	cJSON *id = cJSON_CreateString(id_text);
+	int r = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = MCP_REQUEST;
+	m.id = id;
+	m.method = method;
+	if (id == NULL || (c = call_new(s, who, &m, NULL)) == NULL) {
+		cJSON_Delete(id);
+		return ZT_ERR_NOMEM;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->closed) {
+		r = ZT_ERR_INVALID;
+	} else {
+		c->next = s->calls;
+		s->calls = c;
+		s->ncalls++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (r == 0) {
+		fn(c, arg);
+		pthread_mutex_lock(&s->lock);
+		for (pp = &s->calls; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == c) {
+				*pp = c->next;
+				s->ncalls--;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	call_free(c);
+	cJSON_Delete(id);
+	return r;
 }
 
 static void dispatch_notification(struct mcp_session *s, const struct mcp_msg *m)

@@ -48,6 +48,16 @@ int mcp_msg_stateless(const struct mcp_msg *m, const char *header_version)
 	return cJSON_GetObjectItemCaseSensitive(meta, META_VERSION) != NULL;
 }
 
+static int refuse(const struct mcp_msg *m, int code, int status, cJSON *data, char **error_json,
+    int *http_status, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* 1 for the tasks extension's methods. */
+static int task_method(const char *method)
+{
+	return strcmp(method, "tasks/get") == 0 || strcmp(method, "tasks/update") == 0 ||
+	    strcmp(method, "tasks/cancel") == 0;
+}
+
 /* The methods whose Mcp-Name header names something, and the param it
  * must equal; NULL for the others. */
 static const char *name_param(const char *method)
@@ -58,7 +68,33 @@ static const char *name_param(const char *method)
 	if (strcmp(method, "resources/read") == 0) {
 		return "uri";
 	}
-	return NULL;
+	return task_method(method) ? "taskId" : NULL;
+}
+
+/* 1 if client capabilities caps declare the tasks extension. */
+static int declares_tasks(const cJSON *caps)
+{
+	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(caps, "extensions");
+
+	return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ext, MCP_TASKS_EXTENSION));
+}
+
+/* -32021 naming the tasks extension: for a tasks method, or a tool that
+ * runs only as a task, from a request that does not declare it. */
+static int refuse_no_tasks(const struct mcp_msg *m, const char *what, char **error_json,
+    int *http_status)
+{
+	cJSON *data = cJSON_CreateObject(), *rc = NULL, *ext = NULL;
+
+	if (data == NULL || (rc = cJSON_AddObjectToObject(data, "requiredCapabilities")) == NULL ||
+	    (ext = cJSON_AddObjectToObject(rc, "extensions")) == NULL ||
+	    cJSON_AddObjectToObject(ext, MCP_TASKS_EXTENSION) == NULL) {
+		cJSON_Delete(data);
+		return ZT_ERR_NOMEM;
+	}
+	return refuse(m, MCP_ERR_MISSING_CAPABILITY, 400, data, error_json, http_status,
+	    "%s needs the client capability extensions[\"" MCP_TASKS_EXTENSION "\"] in this "
+	    "request's _meta", what);
 }
 
 /* 1 if header value h, without the spaces and tabs around it (HTTP's
@@ -119,9 +155,6 @@ nomem:
 }
 
 /* Sets the check's refusal: code, its HTTP status, message; data taken. */
-static int refuse(const struct mcp_msg *m, int code, int status, cJSON *data, char **error_json,
-    int *http_status, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
 static int refuse(const struct mcp_msg *m, int code, int status, cJSON *data, char **error_json,
     int *http_status, const char *fmt, ...)
 {
@@ -237,6 +270,9 @@ static int check_tool(struct mcp_server *srv, const struct mcp_identity *who,
 	if ((r = check_params(t, m, h, error_json, http_status)) != 0) {
 		return r;
 	}
+	if (t->task_support == MCP_TASK_REQUIRED && !declares_tasks(caps)) {
+		return refuse_no_tasks(m, t->name, error_json, http_status);
+	}
 	if (t->requires == NULL || caps_cover(caps, t->requires, 0)) {
 		return 0;
 	}
@@ -312,6 +348,9 @@ int mcp_stateless_check(struct mcp_server *srv, const struct mcp_identity *who,
 		return refuse(m, MCP_ERR_HEADER_MISMATCH, 400, NULL, error_json, http_status,
 		    "the Mcp-Name header must equal params.%s", param);
 	}
+	if (task_method(m->method) && !declares_tasks(caps)) {
+		return refuse_no_tasks(m, m->method, error_json, http_status);
+	}
 	return check_tool(srv, who, m, h, caps, error_json, http_status);
 }
 
@@ -349,7 +388,8 @@ struct mcp_session *mcp_session_stateless(struct mcp_server *srv,
 /* 1 for the methods that may answer input_required. */
 static int multi_round(const char *method)
 {
-	return name_param(method) != NULL;
+	return strcmp(method, "tools/call") == 0 || strcmp(method, "prompts/get") == 0 ||
+	    strcmp(method, "resources/read") == 0;
 }
 
 int mcp_stateless_prepare(struct mcp_call *call, const cJSON *params, struct mcp_rpc_error *e)
@@ -482,6 +522,11 @@ int mcp_call_stateless(const struct mcp_call *call)
 	return call != NULL && call->s->stateless;
 }
 
+int mcp_call_task(const struct mcp_call *call)
+{
+	return call != NULL && call->task;
+}
+
 const cJSON *mcp_call_input(const struct mcp_call *call, const char *key)
 {
 	if (call == NULL || key == NULL || call->inputs == NULL) {
@@ -518,7 +563,12 @@ int mcp_result_input_required(struct mcp_call *call, cJSON *requests, cJSON *sta
 		cJSON_AddItemToObject(res, "inputRequests", requests);
 		requests = NULL;
 	}
-	if (state != NULL) {
+	if (state != NULL && call->task) {
+		/* A task keeps its state: no requestState goes to the client. */
+		cJSON_Delete(call->next_state);
+		call->next_state = state;
+		state = NULL;
+	} else if (state != NULL) {
 		if ((r = mcp_state_seal(srv->state_key, &call->who, call->req_hash,
 		    (int64_t)time(NULL), srv->state_ttl, state, &sealed)) != 0) {
 			goto out;
