@@ -14,5 +14,8 @@ int fixtures_register(struct mcp_server *srv);
 /* The fixtures of protocol revision 2026-07-28 (fixtures26.c); called by
  * fixtures_register(). */
 int fixtures26_register(struct mcp_server *srv);
+/* The tools of the tasks extension's scenarios (fixtures_tasks.c); called
+ * by fixtures26_register(). */
+int fixtures_tasks_register(struct mcp_server *srv);
 
 #endif

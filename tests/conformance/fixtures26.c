@@ -442,5 +442,8 @@ int fixtures26_register(struct mcp_server *srv)
 			return r;
 		}
 	}
-	return mcp_server_add_prompt(srv, &prompt26);
+	if ((r = mcp_server_add_prompt(srv, &prompt26)) != 0) {
+		return r;
+	}
+	return fixtures_tasks_register(srv);
 }

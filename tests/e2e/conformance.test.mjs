@@ -66,7 +66,7 @@ function describeCheck(scenario, c) {
 }
 
 // The scenarios of the tasks extension (io.modelcontextprotocol/tasks),
-// which 2026-07-28 runs without scoring; zt does not implement it yet.
+// which 2026-07-28 runs without scoring; they must pass all the same.
 const TASKS = /^tasks-/;
 
 // Runs what revision rev requires into its own results dir; returns
@@ -93,12 +93,12 @@ async function runRequirements(rev) {
 }
 
 // Asserts that every scenario ran and wrote its results, and that none
-// but those `skip` matches failed or warned.
-function assertClean(t, run, skip = /^$/) {
+// failed or warned.
+function assertClean(t, run) {
   const { results, failed, warned, summary, total, r } = run;
   for (const w of warned) t.diagnostic(`warning: ${w}`);
   t.diagnostic(summary);
-  const bad = [...failed.filter((f) => !skip.test(f.scenario)).map((f) => f.text),
+  const bad = [...failed.map((f) => f.text),
     ...(r.stderr.match(/^Failed to run scenario .*$/gm) || [])];
   assert.ok(bad.length === 0, `${summary}\nfailed checks:\n${bad.join('\n')}`);
   assert.deepEqual(warned, [], summary);
@@ -107,7 +107,7 @@ function assertClean(t, run, skip = /^$/) {
   assert.equal(results.length, ran.length,
     `${summary}: not every scenario wrote its results\n${r.stdout.slice(-3000)}`);
   assert.ok(total, `no summary line: ${r.stdout.slice(-2000)}`);
-  assert.equal(Number(total[2]), failed.filter((f) => skip.test(f.scenario)).length, summary);
+  assert.equal(Number(total[2]), 0, summary);
   assert.equal(r.code, 0, `${summary}\n${r.stderr.slice(-3000)}`);
 }
 
@@ -152,18 +152,15 @@ test('2025-11-25: every required and unscored scenario passes, with no warning',
 let run2026;
 
 test('2026-07-28 (stateless, on the same URL): every required and unscored scenario passes, ' +
-  'with no warning, the tasks extension aside', { timeout: SUITE_TIMEOUT_MS + 60000 },
+  'the tasks extension included, with no warning', { timeout: SUITE_TIMEOUT_MS + 60000 },
   async (t) => {
     run2026 = await runRequirements('2026-07-28');
-    assertClean(t, run2026, TASKS);
+    assertClean(t, run2026);
     assert.ok(run2026.results.some((x) => x.scenario === 'server-stateless'));
-    assert.ok(run2026.passed >= 100, `expected at least 100 passed, got ${run2026.passed}`);
-  });
-
-test('2026-07-28: the tasks extension scenarios pass',
-  { todo: 'the tasks extension (io.modelcontextprotocol/tasks) is not implemented yet' },
-  () => {
-    assert.ok(run2026, 'the 2026-07-28 run did not happen');
-    const tasks = run2026.failed.filter((f) => TASKS.test(f.scenario));
-    assert.deepEqual(tasks.map((f) => f.text), []);
+    // 0.2.0-alpha.12: 191 checks, 32 of them in the ten tasks scenarios.
+    assert.ok(run2026.passed >= 191, `expected at least 191 passed, got ${run2026.passed}`);
+    const tasks = run2026.results.filter((x) => TASKS.test(x.scenario));
+    assert.equal(tasks.length, 10);
+    const taskChecks = tasks.flatMap((x) => x.checks).filter((c) => c.status === 'SUCCESS');
+    assert.ok(taskChecks.length >= 30, `tasks checks passed: ${taskChecks.length}`);
   });
