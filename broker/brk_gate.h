@@ -65,6 +65,10 @@ struct mcp_server;
 /* Only a person's terminal runs it (brk_term.h): not offered over MCP; its
  * run reads the terminal from the front (c->front->arg). */
 #define BRK_TOOL_TERM 0x8u
+/* A 2026-07-28 client that declares the tasks extension gets its call as
+ * a task it polls (mcp.h: MCP_TASK_OPTIONAL): long work (a command, a file
+ * transfer), or a wait for an approval. */
+#define BRK_TOOL_TASK 0x10u
 
 struct brk_call;
 

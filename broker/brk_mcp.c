@@ -571,6 +571,9 @@ void brk_mcp_shutdown(struct brk_mcp *m)
 {
 	if (m != NULL) {
 		brk_mcphttp_shutdown(m->http);
+		/* Task rounds use the broker (agents, the store): they end
+		 * while it still stands. */
+		mcp_server_tasks_stop(m->srv);
 	}
 }
 

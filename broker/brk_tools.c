@@ -181,7 +181,7 @@ static const struct brk_tool table[] = {
 		    "\"truncated\",\"duration_ms\"]},{\"required\":[\"job\",\"state\"]}]}",
 		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
 		    "\"idempotentHint\":false,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_TASK,
 		.parse = brk_sshexec_parse,
 		.run = brk_sshexec_run,
 	},
@@ -248,7 +248,7 @@ static const struct brk_tool table[] = {
 		    "\"encoding\":{\"type\":\"string\"},\"mime_type\":{\"type\":\"string\"},"
 		    FILE_LINK "},\"required\":[\"path\",\"resolved\",\"offset\",\"length\"]}",
 		.annotations = "{\"readOnlyHint\":true,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH | BRK_TOOL_TASK,
 		.parse = brk_file_read_parse,
 		.run = brk_file_read_run,
 	},
@@ -278,7 +278,7 @@ static const struct brk_tool table[] = {
 		    "\"required\":[\"path\",\"resolved\"]}",
 		.annotations = "{\"readOnlyHint\":false,\"destructiveHint\":true,"
 		    "\"idempotentHint\":false,\"openWorldHint\":true}",
-		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH,
+		.flags = BRK_TOOL_HOST | BRK_TOOL_PATH | BRK_TOOL_TASK,
 		.parse = brk_file_write_parse,
 		.run = brk_file_write_run,
 	},
@@ -504,6 +504,7 @@ int brk_tools_register(struct brk_tools *t, struct mcp_server *srv)
 			.output_schema = e->output_schema,
 			.annotations = e->annotations,
 			.visible = (e->flags & BRK_TOOL_OPEN) ? NULL : visible,
+			.task_support = (e->flags & BRK_TOOL_TASK) ? MCP_TASK_OPTIONAL : MCP_TASK_NONE,
 			.handler = handler,
 			.arg = &t->slots[i],
 		};

@@ -202,3 +202,89 @@ describe('requestState that does not hold', () => {
       e.outcome === 'allowed'), 'nothing ran');
   });
 });
+
+describe('ssh_exec as a task (the tasks extension)', () => {
+  const TASKS = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
+  let next = 100;
+
+  // One stateless request of method with params by token, declaring caps;
+  // resolves to the JSON-RPC response.
+  async function rpc(token, method, params, caps = TASKS) {
+    const id = next++;
+    const name = params.name ?? params.taskId;
+    const r = await request(broker, 'POST', '/mcp', {
+      token,
+      body: { jsonrpc: '2.0', id, method, params: { ...params, _meta: {
+        'io.modelcontextprotocol/protocolVersion': V,
+        'io.modelcontextprotocol/clientCapabilities': caps } } },
+      headers: { Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': V,
+        'Mcp-Method': method, ...(name !== undefined ? { 'Mcp-Name': name } : {}) },
+    });
+    if (typeof r.body === 'object') return r.body;
+    return String(r.body).split('\n').filter((l) => l.startsWith('data: ') && l.length > 6)
+      .map((l) => JSON.parse(l.slice(6))).find((e) => e.id === id);
+  }
+
+  // Polls tasks/get until the task's status is one of want.
+  async function until_status(token, taskId, want, caps = TASKS) {
+    let task;
+    await until(async () => {
+      task = (await rpc(token, 'tasks/get', { taskId }, caps)).result;
+      return want.includes(task?.status);
+    }, `task ${taskId} ${want.join(' or ')}`, 30000);
+    return task;
+  }
+
+  const execParams = (command) => ({ name: 'ssh_exec',
+    arguments: { host: 'web1', login: USER, command } });
+
+  test('runs, is polled to its result, and is another identity\'s to nobody', async () => {
+    const token = botToken(broker, 'task-bot', { roles: 'plain' });
+    const created = await rpc(token, 'tools/call', execParams('echo from-a-task'));
+    assert.equal(created.result?.resultType, 'task', JSON.stringify(created));
+    const { taskId } = created.result;
+    const done = await until_status(token, taskId, ['completed', 'failed', 'cancelled']);
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    assert.equal(done.result.structuredContent.stdout, 'from-a-task\n');
+    // Another identity asking for it learns nothing.
+    const other = await rpc(botToken(broker, 'task-other', { roles: 'plain' }), 'tasks/get', { taskId });
+    assert.equal(other.error?.code, -32602);
+    // Without the extension the same call runs at once.
+    const sync = await rpc(token, 'tools/call', execParams('echo at-once'), {});
+    assert.equal(sync.result?.structuredContent?.stdout, 'at-once\n', JSON.stringify(sync));
+  });
+
+  test('is cancelled', async () => {
+    const token = botToken(broker, 'task-cancel', { roles: 'plain' });
+    const created = await rpc(token, 'tools/call', execParams('sleep 30'));
+    const { taskId } = created.result;
+    await until_status(token, taskId, ['working']);
+    const ack = await rpc(token, 'tasks/cancel', { taskId });
+    assert.deepEqual(ack.result, { resultType: 'complete' });
+    const t = await until_status(token, taskId, ['cancelled', 'completed', 'failed']);
+    assert.equal(t.status, 'cancelled');
+  });
+
+  test('held for an approval: input_required on the task, answered with tasks/update', async () => {
+    const kim = await approver('kim');
+    const token = botToken(broker, 'task-held', { roles: 'guarded' });
+    const caps = { elicitation: { url: {} }, ...TASKS };
+    const created = await rpc(token, 'tools/call', execParams('echo approved-task'), caps);
+    const { taskId } = created.result;
+    const asked = await until_status(token, taskId, ['input_required', 'failed'], caps);
+    assert.equal(asked.status, 'input_required', JSON.stringify(asked));
+    const page = asked.inputRequests.approval.params;
+    assert.equal(page.mode, 'url');
+    const yes = await ztctl(['approve', page.url.split('/').pop(), '--otp', kim.code()],
+      { home: kim.home });
+    assert.equal(yes.code, 0, yes.stderr);
+    const ack = await rpc(token, 'tasks/update',
+      { taskId, inputResponses: { approval: { action: 'accept' } } }, caps);
+    assert.deepEqual(ack.result, { resultType: 'complete' });
+    const done = await until_status(token, taskId, ['completed', 'failed', 'cancelled'], caps);
+    assert.equal(done.result?.structuredContent?.stdout, 'approved-task\n', JSON.stringify(done));
+    const ev = auditEvents(broker, 'tool.ssh_exec').filter((e) => e.actor === 'bot:task-held' &&
+      e.outcome === 'allowed');
+    assert.equal(ev.at(-1).details.released_by, 'user:kim');
+  });
+});
