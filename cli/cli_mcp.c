@@ -25,6 +25,12 @@
  * The profile is read again whenever no usable session is at hand or the
  * broker refused the token, so `ztctl login` in a terminal fixes a running
  * shim without restarting the AI client.
+ *
+ * A client of protocol revision 2026-07-28 has no session: each of its
+ * requests carries its version in params._meta, and is relayed on its own
+ * thread without a session id, with the headers that revision asks for
+ * (MCP-Protocol-Version, Mcp-Method, Mcp-Name). Both eras share the kept-
+ * alive connections to the broker; a stateless stream is never resumed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -109,6 +115,7 @@ struct target {
 	char *broker, *pin, *token;
 	char sid[SID_MAX + 1];
 	char version[VERSION_MAX + 1];
+	const char *mcp_method, *mcp_name;  /* a stateless request's (its job's) */
 	uint64_t gen;
 };
 
@@ -120,6 +127,9 @@ struct job {
 	cJSON *id;      /* a request's id; NULL for notifications and responses */
 	int is_init;    /* an initialize request */
 	int quiet;      /* a renewal's replay: nothing goes to the client */
+	/* A stateless request (2026-07-28): its version, method and name for
+	 * the headers; it goes without a session. NULL otherwise. */
+	char *ver, *method, *name;
 };
 
 /* State of one SSE response being relayed. */
@@ -432,9 +442,10 @@ static void record_session(struct shim *sh, const char *sid, const cJSON *msg)
 static int open_mcp(const struct target *t, const char *method, const char *body, size_t len,
     const char *last_id, struct cli_stream **s, char *err, size_t errsz)
 {
-	return cli_tool_http(t->broker, t->pin, t->token, t->sid, t->version, method, body, len,
-	    last_id, strcmp(method, "DELETE") == 0 ? DELETE_TIMEOUT_MS : CLI_HTTP_TIMEOUT_MS, s, err,
-	    errsz);
+	struct cli_mcp_headers hd = { t->sid, t->version, t->mcp_method, t->mcp_name, last_id };
+
+	return cli_tool_http(t->broker, t->pin, t->token, &hd, method, body, len,
+	    strcmp(method, "DELETE") == 0 ? DELETE_TIMEOUT_MS : CLI_HTTP_TIMEOUT_MS, s, err, errsz);
 }
 
 /* 401: the token was refused. Says why and how to log in again, and makes
@@ -646,8 +657,9 @@ static void relay_sse(struct shim *sh, const struct job *j, const struct target 
 			job_error(j, CLI_MCP_ERR_BROKER, err);
 			break;
 		}
-		/* The stream ended before the response: resume it. */
-		if (cli_sse_last_id(p)[0] == '\0') {
+		/* The stream ended before the response: resume it (a stateless
+		 * request's stream cannot be). */
+		if (cli_sse_last_id(p)[0] == '\0' || j->ver != NULL) {
 			job_error(j, CLI_MCP_ERR_BROKER, "The zt broker's stream ended before the "
 			    "response, without an event id to resume from");
 			break;
@@ -726,6 +738,13 @@ static void relay(struct job *j)
 			/* A new session: no id or version of an old one. */
 			t.sid[0] = '\0';
 			t.version[0] = '\0';
+		}
+		if (j->ver != NULL) {
+			/* Stateless: its own version and names, no session. */
+			t.sid[0] = '\0';
+			snprintf(t.version, sizeof(t.version), "%s", j->ver);
+			t.mcp_method = j->method;
+			t.mcp_name = j->name;
 		}
 		if (open_mcp(&t, "POST", j->text, j->len, NULL, &s, err, sizeof(err)) != 0) {
 			job_error(j, CLI_MCP_ERR_BROKER, err);
@@ -854,6 +873,9 @@ static void job_free(struct job *j)
 		return;
 	}
 	free(j->text);
+	free(j->ver);
+	free(j->method);
+	free(j->name);
 	cJSON_Delete(j->id);
 	free(j);
 }
@@ -1043,6 +1065,32 @@ static void remember(struct shim *sh, char **slot, const char *text)
 	pthread_mutex_unlock(&sh->mu);
 }
 
+/* A message of the stateless era (2026-07-28) carries its version in
+ * params._meta: then j gets it, the method and the name its Mcp-Name
+ * header carries (a tool's or prompt's name, a resource's uri, a task's
+ * id). 0, or ZT_ERR_NOMEM. */
+static int stateless_job(struct job *j, const cJSON *msg, const char *method)
+{
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(meta,
+	    "io.modelcontextprotocol/protocolVersion"), *nm = NULL;
+	static const char *const keys[] = { "name", "uri", "taskId" };
+
+	if (!cJSON_IsString(ver) || !visible(ver->valuestring, VERSION_MAX)) {
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && nm == NULL; i++) {
+		nm = cJSON_GetObjectItemCaseSensitive(params, keys[i]);
+		nm = cJSON_IsString(nm) ? nm : NULL;
+	}
+	if ((j->ver = strdup(ver->valuestring)) == NULL || (j->method = strdup(method)) == NULL ||
+	    (nm != NULL && (j->name = strdup(nm->valuestring)) == NULL)) {
+		return ZT_ERR_NOMEM;
+	}
+	return 0;
+}
+
 static void handle_line(struct shim *sh, char *line, size_t n)
 {
 	struct job *j = NULL;
@@ -1093,7 +1141,16 @@ static void handle_line(struct shim *sh, char *line, size_t n)
 	}
 	j->sh = sh;
 	j->len = n;
-	if (method != NULL && strcmp(method->valuestring, "initialize") == 0 && id != NULL) {
+	if (method != NULL && stateless_job(j, msg, method->valuestring) != 0) {
+		if (id != NULL) {
+			out_error(sh, id, CLI_MCP_ERR_BROKER, "ztctl is out of memory", NULL);
+		}
+		goto out;
+	}
+	if (j->ver != NULL) {
+		/* Stateless: no session to wait for, nothing in order. */
+	} else if (method != NULL && strcmp(method->valuestring, "initialize") == 0 &&
+	    id != NULL) {
 		j->is_init = 1;
 		run_here = 1;
 		remember(sh, &sh->init_msg, j->text);

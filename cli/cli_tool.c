@@ -52,11 +52,25 @@ struct wait {
 	cJSON *answer;  /* the response message once it came; owned */
 };
 
-int cli_tool_http(const char *broker, const char *pin, const char *token, const char *sid,
-    const char *version, const char *method, const char *body, size_t len, const char *last_id,
+/* 1 if v may go in a header value: set, not empty, no control bytes. */
+static int header_safe(const char *v)
+{
+	if (v == NULL || v[0] == '\0') {
+		return 0;
+	}
+	for (; *v != '\0'; v++) {
+		if ((unsigned char)*v < 0x20 || *v == 0x7f) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int cli_tool_http(const char *broker, const char *pin, const char *token,
+    const struct cli_mcp_headers *hd, const char *method, const char *body, size_t len,
     int timeout_ms, struct cli_stream **s, char *err, size_t errsz)
 {
-	struct cli_stream_header h[5];
+	struct cli_stream_header h[7];
 	struct cli_stream_req req;
 	size_t n = 0;
 
@@ -70,14 +84,20 @@ int cli_tool_http(const char *broker, const char *pin, const char *token, const 
 	} else if (strcmp(method, "GET") == 0) {
 		h[n++] = (struct cli_stream_header){ "Accept", "text/event-stream" };
 	}
-	if (sid != NULL && sid[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "Mcp-Session-Id", sid };
+	if (header_safe(hd->sid)) {
+		h[n++] = (struct cli_stream_header){ "Mcp-Session-Id", hd->sid };
 	}
-	if (version != NULL && version[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "MCP-Protocol-Version", version };
+	if (header_safe(hd->version)) {
+		h[n++] = (struct cli_stream_header){ "MCP-Protocol-Version", hd->version };
 	}
-	if (last_id != NULL && last_id[0] != '\0') {
-		h[n++] = (struct cli_stream_header){ "Last-Event-ID", last_id };
+	if (header_safe(hd->mcp_method)) {
+		h[n++] = (struct cli_stream_header){ "Mcp-Method", hd->mcp_method };
+	}
+	if (header_safe(hd->mcp_name)) {
+		h[n++] = (struct cli_stream_header){ "Mcp-Name", hd->mcp_name };
+	}
+	if (header_safe(hd->last_id)) {
+		h[n++] = (struct cli_stream_header){ "Last-Event-ID", hd->last_id };
 	}
 	req.method = method;
 	req.path = MCP_PATH;
@@ -91,8 +111,10 @@ int cli_tool_http(const char *broker, const char *pin, const char *token, const 
 static int open_mcp(const struct cli_tool *t, const char *method, const char *body,
     const char *last_id, int timeout_ms, struct cli_stream **s, char *err, size_t errsz)
 {
-	return cli_tool_http(t->p->broker, t->p->ca_pin, t->p->token, t->sid, t->version, method,
-	    body, body != NULL ? strlen(body) : 0, last_id, timeout_ms, s, err, errsz);
+	struct cli_mcp_headers hd = { t->sid, t->version, NULL, NULL, last_id };
+
+	return cli_tool_http(t->p->broker, t->p->ca_pin, t->p->token, &hd, method, body,
+	    body != NULL ? strlen(body) : 0, timeout_ms, s, err, errsz);
 }
 
 /* ---- reading answers ---- */

@@ -39,16 +39,26 @@ struct cli_tool;
  * arrives while a call waits for its answer. */
 typedef void (*cli_tool_log_fn)(void *arg, const cJSON *params);
 
+/* The headers of one message to /mcp: the session's (sid, version; "" or
+ * NULL when none), a stateless request's (Mcp-Method, Mcp-Name; NULL when
+ * none), and Last-Event-ID (a GET resuming a stream). */
+struct cli_mcp_headers {
+	const char *sid;
+	const char *version;
+	const char *mcp_method;
+	const char *mcp_name;
+	const char *last_id;
+};
+
 /*
  * Opens method ("POST", "GET" or "DELETE") on /mcp of broker, pinned to
- * pin, with token as the bearer and the headers MCP asks for: sid and
- * version when not empty, Last-Event-ID when last_id is not empty (GET),
- * body[0..len) as a POST's message. As cli_stream_open(): 0 with *s set
- * (caller closes), or a negative ZT_ERR_* with a sentence in err. Shared
- * with `ztctl mcp` (cli_mcp.c).
+ * pin, with token as the bearer and the headers MCP asks for (those of hd
+ * that are set), body[0..len) as a POST's message. As cli_stream_open():
+ * 0 with *s set (caller closes), or a negative ZT_ERR_* with a sentence
+ * in err. Shared with `ztctl mcp` (cli_mcp.c).
  */
-int cli_tool_http(const char *broker, const char *pin, const char *token, const char *sid,
-    const char *version, const char *method, const char *body, size_t len, const char *last_id,
+int cli_tool_http(const char *broker, const char *pin, const char *token,
+    const struct cli_mcp_headers *hd, const char *method, const char *body, size_t len,
     int timeout_ms, struct cli_stream **s, char *err, size_t errsz);
 
 /* Reads the rest of a (small) body of at most max bytes and parses it:

@@ -136,6 +136,7 @@ describe('the v2 and the v1 SDK clients side by side', () => {
   });
 
   test('each calls whoami and list_hosts at the same time', async () => {
+    assert.equal(v2.getNegotiatedProtocolVersion(), '2026-07-28');
     const [w2, h2, w1, h1] = await Promise.all([
       v2.callTool({ name: 'whoami', arguments: {} }),
       v2.callTool({ name: 'list_hosts', arguments: {} }),

@@ -86,6 +86,53 @@ before(async () => {
 });
 after(() => stopChecked(broker));
 
+describe('the v2 SDK client of 2026-07-28 over ztctl mcp, beside a 2025 one', () => {
+  let v2;
+  let v1;
+  let log;
+  before(async () => {
+    const { Client } = await import('@modelcontextprotocol/client');
+    const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
+    v2 = new Client({ name: 'zt-e2e-stdio-v2', version: '1.0.0' },
+      { capabilities: {}, versionNegotiation: { mode: 'auto' } });
+    const transport = new StdioClientTransport({ command: ZTCTL, args: ['mcp'],
+      env: { ZT_HOME: home, ZT_LOG_LEVEL: 'debug' }, stderr: 'pipe' });
+    log = [];
+    transport.stderr.on('data', (d) => log.push(d.toString()));
+    await v2.connect(transport);
+    v1 = await connect(home);
+  });
+  after(async () => {
+    await v2?.close();
+    await v1?.client.close();
+    assert.doesNotMatch(log.join(''), /AddressSanitizer|LeakSanitizer|runtime error/);
+  });
+
+  test('both call whoami and list_hosts at the same time, each in its era', async () => {
+    const rs = await Promise.all([v2, v1.client].flatMap((c) => [
+      c.callTool({ name: 'whoami', arguments: {} }),
+      c.callTool({ name: 'list_hosts', arguments: {} }),
+    ]));
+    for (const r of rs) assert.notEqual(r.isError, true, JSON.stringify(r));
+    assert.deepEqual(rs[0].structuredContent, { kind: 'user', name: USER, roles: ['ops'] });
+    assert.deepEqual(rs[2].structuredContent, rs[0].structuredContent);
+    // The v2 client's requests went without a session: the shim relayed
+    // no initialize for it (its log names none).
+    assert.equal(v2.getNegotiatedProtocolVersion(), '2026-07-28');
+    assert.equal(v2.getDiscoverResult()?._meta?.['io.modelcontextprotocol/serverInfo']?.name, 'zt');
+    assert.doesNotMatch(log.join(''), /session assigned/);
+  });
+
+  test('a stateless request with a header-breaking name is refused, not smuggled', async () => {
+    const r = await raw(home, [{ jsonrpc: '2.0', id: 7, method: 'tools/call', params: {
+      name: 'whoami\r\nX-Evil: 1', arguments: {},
+      _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientCapabilities': {} } } }], { want: 1 });
+    assert.equal(r.msgs[0].id, 7);
+    assert.equal(r.msgs[0].error?.code, -32020, JSON.stringify(r.msgs[0]));
+  });
+});
+
 describe('the SDK client over ztctl mcp', () => {
   let c;
   before(async () => { c = await connect(home, { elicitation: {} }); });
