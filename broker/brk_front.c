@@ -201,4 +201,6 @@ void brk_front_mcp(struct mcp_call *call, struct brk_front *f)
 	f->credential = mi->credential;
 	f->source = mi->source;
 	f->request_id = mcp_call_id(call);
+	f->traceparent = mcp_call_traceparent(call);
+	f->tracestate = mcp_call_tracestate(call);
 }

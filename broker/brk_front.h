@@ -69,6 +69,10 @@ struct brk_front {
 	const char *credential;  /* what names the credential: its hash */
 	const char *source;      /* the client's address, "" when none */
 	const char *request_id;  /* for the audit */
+	/* The W3C trace context the request carried (MCP _meta), for the
+	 * audit; NULL when none. */
+	const char *traceparent;
+	const char *tracestate;
 };
 
 /* The front of an MCP tools/call: everything through the call's session

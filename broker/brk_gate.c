@@ -53,6 +53,12 @@ static cJSON *details(const struct brk_call *c)
 	cJSON_AddStringToObject(d, "tool", c->tool->name);
 	cJSON_AddStringToObject(d, "call_id", c->id);
 	cJSON_AddStringToObject(d, "request_id", c->front->request_id);
+	if (c->front->traceparent != NULL) {
+		cJSON_AddStringToObject(d, "traceparent", c->front->traceparent);
+	}
+	if (c->front->tracestate != NULL) {
+		cJSON_AddStringToObject(d, "tracestate", c->front->tracestate);
+	}
 	if (c->host != NULL) {
 		cJSON_AddStringToObject(d, "host", c->host);
 	}

@@ -309,6 +309,13 @@ void mcp_server_set_cache(struct mcp_server *srv, int64_t ttl_ms, int public_sco
 
 const struct mcp_identity *mcp_call_identity(const struct mcp_call *call);
 struct mcp_session *mcp_call_session(struct mcp_call *call);
+/* The W3C trace context the request carried in params._meta
+ * ("traceparent", "tracestate"), for audit: NULL when it carried none, or
+ * one that is not well formed (a traceparent of version 00: 55 bytes of
+ * lower-case hex and dashes, ids not all zero; a tracestate of at most
+ * 512 printable bytes). */
+const char *mcp_call_traceparent(const struct mcp_call *call);
+const char *mcp_call_tracestate(const struct mcp_call *call);
 /* The request's method (tools/call, prompts/get, ...). */
 const char *mcp_call_method(const struct mcp_call *call);
 /* The request id as text (for audit), e.g. "7" or "\"abc\"". */

@@ -72,6 +72,16 @@ struct mcp_session *mcp_call_session(struct mcp_call *call)
 	return call != NULL ? call->s : NULL;
 }
 
+const char *mcp_call_traceparent(const struct mcp_call *call)
+{
+	return call != NULL && call->traceparent[0] != '\0' ? call->traceparent : NULL;
+}
+
+const char *mcp_call_tracestate(const struct mcp_call *call)
+{
+	return call != NULL && call->tracestate[0] != '\0' ? call->tracestate : NULL;
+}
+
 const char *mcp_call_method(const struct mcp_call *call)
 {
 	return call != NULL ? call->method : NULL;

@@ -30,6 +30,8 @@
 #define MCP_CURSOR_MAX 64       /* bytes of a pagination cursor */
 #define MCP_COMPLETION_MAX 100  /* values in one completion (spec) */
 #define MCP_STATE_TTL_DEFAULT 3600 /* seconds a sealed requestState holds */
+#define MCP_TRACEPARENT_LEN 55  /* "00-<32 hex>-<16 hex>-<2 hex>" */
+#define MCP_TRACESTATE_MAX 512  /* W3C: at most 32 members; we cap the bytes */
 #define MCP_TASK_TTL_MS 3600000   /* a task is kept this long after its creation */
 #define MCP_TASKS_MAX 1024        /* tasks kept at once, running or not */
 /* Integer ids and tokens must be exact in a double: |v| <= 2^53 - 1. */
@@ -141,6 +143,9 @@ struct mcp_call {
 	cJSON *id;                      /* copy of the request id */
 	char *id_text;
 	cJSON *progress_token;          /* copy, or NULL */
+	/* W3C trace context from params._meta, validated; "" when none. */
+	char traceparent[MCP_TRACEPARENT_LEN + 1];
+	char tracestate[MCP_TRACESTATE_MAX + 1];
 	cJSON *inputs;                  /* stateless: inputResponses (copy) or NULL */
 	cJSON *state;                   /* stateless: requestState's data, verified */
 	char req_hash[65];              /* stateless: what a sealed state binds */

@@ -215,6 +215,51 @@ static void call_free(struct mcp_call *c)
 	free(c);
 }
 
+/* 1 if p[0..n) are lower-case hex digits, not all zero. */
+static int hex_id(const char *p, size_t n)
+{
+	int nonzero = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+			return 0;
+		}
+		nonzero |= p[i] != '0';
+	}
+	return nonzero;
+}
+
+/* Copies the W3C trace context of meta into c, when well formed. */
+static void trace_context(struct mcp_call *c, const cJSON *meta)
+{
+	const cJSON *tp = cJSON_GetObjectItemCaseSensitive(meta, "traceparent");
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(meta, "tracestate");
+	const char *v;
+	size_t n;
+
+	if (!cJSON_IsString(tp)) {
+		return;
+	}
+	v = tp->valuestring;
+	/* version 00: vv-<trace-id 32>-<parent-id 16>-<flags 2>. */
+	if (strlen(v) != MCP_TRACEPARENT_LEN || strncmp(v, "00-", 3) != 0 || v[35] != '-' ||
+	    v[52] != '-' || !hex_id(v + 3, 32) || !hex_id(v + 36, 16) ||
+	    !((v[53] >= '0' && v[53] <= '9') || (v[53] >= 'a' && v[53] <= 'f')) ||
+	    !((v[54] >= '0' && v[54] <= '9') || (v[54] >= 'a' && v[54] <= 'f'))) {
+		return;
+	}
+	memcpy(c->traceparent, v, MCP_TRACEPARENT_LEN + 1);
+	if (!cJSON_IsString(ts) || (n = strlen(ts->valuestring)) == 0 || n > MCP_TRACESTATE_MAX) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ts->valuestring[i] < 0x20 || ts->valuestring[i] > 0x7e) {
+			return;
+		}
+	}
+	memcpy(c->tracestate, ts->valuestring, n + 1);
+}
+
 /* A call for request m, or NULL on ENOMEM. */
 static struct mcp_call *call_new(struct mcp_session *s, const struct mcp_identity *who,
     const struct mcp_msg *m, const struct mcp_sink *sink)
@@ -262,6 +307,7 @@ static struct mcp_call *call_new(struct mcp_session *s, const struct mcp_identit
 	idp = NULL;
 	/* progressToken: a string or a number, echoed as given. */
 	if (json_get_obj(m->params, "_meta", &meta) == 0) {
+		trace_context(c, meta);
 		tok = cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
 		if (tok != NULL && (cJSON_IsString(tok) || cJSON_IsNumber(tok))) {
 			if ((c->progress_token = mcp_id_dup(tok)) == NULL) {

@@ -102,6 +102,24 @@ describe('the stateless era on the broker', () => {
         JSON.stringify(ev));
     });
 
+  test('the W3C trace context of a call is in its audit events', async () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const call = (id, traceparent) => post({ jsonrpc: '2.0', id, method: 'tools/call', params: {
+      name: 'list_hosts', arguments: {},
+      _meta: { ...META, traceparent, tracestate: 'zt=e2e,vendor=x' } } });
+    assert.ok(!answer(await call(20, tp)).error);
+    assert.ok(!answer(await call(21, '00-00000000000000000000000000000000-00f067aa0ba902b7-01')).error);
+    const ev = auditEvents(broker, 'tool.list_hosts').filter((e) => e.actor === 'bot:era-bot');
+    const byId = (id) => ev.filter((e) => e.details.request_id === id);
+    assert.ok(byId('20').length >= 1);
+    for (const e of byId('20')) {
+      assert.equal(e.details.traceparent, tp);
+      assert.equal(e.details.tracestate, 'zt=e2e,vendor=x');
+    }
+    // A trace id of zeros is not one: nothing is recorded of it.
+    for (const e of byId('21')) assert.equal(e.details.traceparent, undefined);
+  });
+
   test('a forged requestState is refused and recorded', async () => {
     const r = await post({
       jsonrpc: '2.0', id: 6, method: 'tools/call',
