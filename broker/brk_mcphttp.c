@@ -215,7 +215,8 @@ static struct hsession *session_find(struct brk_mcphttp *h, const char *sid)
 }
 
 /* Ends a session: finishes its streams, takes it out of the table and
- * puts it on *closing, keeping the table's reference; the caller passes
+ * puts it on *closing, keeping the table's reference (a stateless one, on
+ * h->lone, gets a new one); the caller passes
  * that list to close_sessions() after dropping h->mu, because the engine
  * may call back into our sinks, which take h->mu. When the server ends it
  * (why: static text), each request still open is answered with an error
@@ -240,7 +241,10 @@ static void hsession_end(struct brk_mcphttp *h, struct hsession *hs, const char 
 		sse_stream_detach(hs->streams);
 	}
 	if (hs->stateless) {
+		/* h->lone holds no reference: the closing list takes one of its
+		 * own (close_sessions() drops it). */
 		lone_remove(h, hs);
+		hs->refs++;
 	} else {
 		/* Not ended, so in the table (it leaves it only here). */
 		session_remove(h, hs);
@@ -727,12 +731,12 @@ static void post_initialize(struct brk_mcphttp *h, struct req *rq, struct mcp_ms
 }
 
 /* 1 for the stateless methods answered with a stream: those that run a
- * tool, a prompt or a read, which may take long and send progress. The
- * others are answered at once, with plain JSON. */
+ * tool, a prompt or a read, which may take long and send progress, and a
+ * subscriptions/listen's. The others are answered at once, with JSON. */
 static int streamed(const char *method)
 {
 	return strcmp(method, "tools/call") == 0 || strcmp(method, "prompts/get") == 0 ||
-	    strcmp(method, "resources/read") == 0;
+	    strcmp(method, "resources/read") == 0 || strcmp(method, "subscriptions/listen") == 0;
 }
 
 /* A one-request session for stateless request msg of rq->who (no id, on
