@@ -309,6 +309,17 @@ static int resume(struct brk_call *c, const char *id, int declined, cJSON **resu
 		return *result != NULL ? ZT_ERR_DENIED : ZT_ERR_NOMEM;
 	}
 	snprintf(c->approval_id, sizeof(c->approval_id), "%s", a.id);
+	if (a.generation != c->generation &&
+	    (strcmp(a.state, "pending") == 0 || strcmp(a.state, "approved") == 0)) {
+		/* Asked and answered under other roles: what they required
+		 * may not be what these require. */
+		r = end(c, &a, "withdrawn", "the roles changed while the call waited");
+		*result = r != 0 ? mcp_result_error(BRK_GATE_UNRECORDED) : mcp_result_error(
+		    "the roles changed while the call waited; the request no longer holds and "
+		    "nothing ran: call again");
+		store_approval_clear(&a);
+		return *result != NULL ? ZT_ERR_DENIED : ZT_ERR_NOMEM;
+	}
 	if (strcmp(a.state, "pending") != 0 && strcmp(a.state, "approved") != 0) {
 		*result = mcp_result_error("approval request %s is %s; nothing ran%s", a.id, a.state,
 		    strcmp(a.state, "used") == 0 ? ": its call ran already" : "");
