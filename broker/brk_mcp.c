@@ -40,6 +40,7 @@ struct brk_mcp {
 	struct brk_mcphttp *http;
 	int64_t checked_ms;        /* the last check of the sessions' tokens */
 	int recheck;               /* the last check was not complete: again */
+	int64_t roles_gen;         /* the role generation listeners last heard of */
 	const char *hosts[MAX_HOSTS + 4];
 	char metadata_url[512];
 };
@@ -428,22 +429,31 @@ static void refused_state(struct mcp_call *call, const char *why, void *arg)
 }
 
 /* Housekeeping, once a second: keepalives of SSE streams, idle sessions;
- * and the sessions whose token no longer authenticates are ended, at once
- * when the store changed (a lock, a removal, a logout: revocation takes
- * effect on what already runs), and every BRK_MCP_REVOKE_CHECK_MS anyway
- * (expiry needs no write). A check that could not be made in full (no
- * memory, the store could not answer) is made again at the next round. */
+ * listeners told when the roles changed (the tools they may see); and the
+ * sessions and tasks whose token no longer authenticates are ended, at
+ * once when the store changed (a lock, a removal, a logout: revocation
+ * takes effect on what already runs), and every BRK_MCP_REVOKE_CHECK_MS
+ * anyway (expiry needs no write). A check that could not be made in full
+ * (no memory, the store could not answer) is made again at the next
+ * round. */
 static void chore(struct brk *b, const struct brk_watch_round *rd, void *arg)
 {
 	struct brk_mcp *m = arg;
 
-	(void)b;
+	int64_t gen = brk_policy_generation(b->roles);
+
 	brk_mcphttp_tick(m->http, net_mono_ms());
+	if (gen != m->roles_gen) {
+		/* Roles changed: the tools some callers may see did too. */
+		m->roles_gen = gen;
+		mcp_server_tools_changed(m->srv);
+	}
 	if (rd->store_changed || m->recheck ||
 	    rd->now_ms - m->checked_ms >= BRK_MCP_REVOKE_CHECK_MS) {
 		m->checked_ms = rd->now_ms;
 		m->recheck = 0;
-		if (brk_mcphttp_revoke(m->http, token_valid, m, NULL) != 0) {
+		if (brk_mcphttp_revoke(m->http, token_valid, m, NULL) != 0 ||
+		    mcp_server_tasks_revoke(m->srv, token_valid, m, NULL) != 0) {
 			m->recheck = 1;
 		}
 	}
@@ -492,6 +502,7 @@ int brk_mcp_new(struct brk *b, const struct brk_mcp_config *mc, struct brk_mcp *
 		return ZT_ERR_NOMEM;
 	}
 	m->b = b;
+	m->roles_gen = brk_policy_generation(b->roles);
 	m->hosts[n++] = "localhost";
 	m->hosts[n++] = "127.0.0.1";
 	m->hosts[n++] = "[::1]";

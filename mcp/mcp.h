@@ -194,8 +194,13 @@ void mcp_server_set_refused_tool(struct mcp_server *srv, mcp_refused_tool_fn fn,
 /* Items per page of tools/list, resources/list, prompts/list (default 100). */
 void mcp_server_set_page_size(struct mcp_server *srv, size_t n);
 /* Sends notifications/resources/updated to every session subscribed to uri
- * (through each session's stream). */
+ * (resources/subscribe, or a subscriptions/listen stream's
+ * resourceSubscriptions), through each session's stream. */
 void mcp_server_resource_updated(struct mcp_server *srv, const char *uri);
+/* The tools some callers may see changed (a role changed): sends
+ * notifications/tools/list_changed to every session of the old era and
+ * every subscriptions/listen stream that asked for it. */
+void mcp_server_tools_changed(struct mcp_server *srv);
 
 /* ---- sessions ---- */
 
@@ -288,6 +293,14 @@ struct mcp_session *mcp_session_stateless(struct mcp_server *srv,
  * with the server. A key kept across restarts lets a client continue
  * after one. */
 void mcp_server_set_state_key(struct mcp_server *srv, const uint8_t key[32]);
+/* Says whether the credential of owner (struct mcp_identity.credential)
+ * still holds: 0, or non-zero with *why (static text) when it does not. */
+typedef int mcp_owner_check_fn(void *arg, const struct mcp_identity *owner, const char **why);
+/* Cancels the unfinished tasks whose owner check() refuses (their rounds'
+ * waits end at once); *ended (may be NULL) gets how many. 0 or
+ * ZT_ERR_NOMEM (nothing checked). */
+int mcp_server_tasks_revoke(struct mcp_server *srv, mcp_owner_check_fn *check, void *arg,
+    size_t *ended);
 /* Cancels every running task round and waits for them to end; then
  * forgets every task. Before freeing what the tools use (mcp_server_free
  * calls it too). */

@@ -6,8 +6,9 @@
  * Locking: srv->lock guards the server's list of sessions; s->lock guards
  * everything mutable in a session and the cancelled flags and pending
  * answers of its calls; s->stream_lock serialises sends on the standalone
- * stream; call->send_lock serialises sends on a call's sink. Order:
- * srv->lock before s->lock; no send happens under s->lock.
+ * stream; call->send_lock serialises sends on a call's sink;
+ * srv->task_lock guards the tasks (mcp_tasks.c). Order: srv->task_lock
+ * before srv->lock before s->lock; no send happens under s->lock.
  */
 #ifndef ZT_MCP_INT_H
 #define ZT_MCP_INT_H
@@ -34,6 +35,7 @@
 #define MCP_TRACESTATE_MAX 512  /* W3C: at most 32 members; we cap the bytes */
 #define MCP_TASK_TTL_MS 3600000   /* a task is kept this long after its creation */
 #define MCP_TASKS_MAX 1024        /* tasks kept at once, running or not */
+#define MCP_TASKS_PER_IDENTITY 64 /* of them, one identity's */
 /* Integer ids and tokens must be exact in a double: |v| <= 2^53 - 1. */
 #define MCP_INT_EXACT_MAX 9007199254740991LL
 
@@ -121,6 +123,10 @@ struct mcp_session {
 	char version[MCP_VERSION_MAX + 1]; /* "" before initialize; then fixed */
 	int initialized;
 	int stateless;                  /* one 2026-07-28 request's (fixed) */
+	/* A subscriptions/listen stream's: its request id (set once, before
+	 * the stream) and what it asked for (subs: resourceSubscriptions). */
+	cJSON *listen_id;
+	int listen_tools;
 	cJSON *client_caps;
 	int log_level;
 	char **subs;
@@ -216,6 +222,9 @@ int mcp_stateless_prepare(struct mcp_call *call, const cJSON *params, struct mcp
  * unless set, and the caching hints of list and read results. 0 or
  * ZT_ERR_NOMEM. */
 int mcp_stateless_finish(const struct mcp_call *call, cJSON *result);
+/* subscriptions/listen. */
+int mcp_stateless_listen(struct mcp_call *c, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e);
 /* server/discover. */
 int mcp_stateless_discover(struct mcp_call *c, const cJSON *params, cJSON **result,
     struct mcp_rpc_error *e);

@@ -227,18 +227,19 @@ cJSON *mcp_server_capabilities(const struct mcp_server *srv, int stateless)
 	if (sc == NULL) {
 		return NULL;
 	}
-	/* The stateless era has no subscriptions yet (subscriptions/listen):
-	 * it declares neither subscribe nor listChanged. */
+	/* The tool list changes when roles do (mcp_server_tools_changed);
+	 * resources are subscribed to (2026-07-28: on subscriptions/listen),
+	 * their list and the prompts never change. */
 	if (srv->ntools > 0) {
 		if ((o = cJSON_AddObjectToObject(sc, "tools")) == NULL ||
-		    (!stateless && cJSON_AddBoolToObject(o, "listChanged", 0) == NULL)) {
+		    cJSON_AddBoolToObject(o, "listChanged", 1) == NULL) {
 			goto nomem;
 		}
 	}
 	if (srv->nproviders > 0) {
 		if ((o = cJSON_AddObjectToObject(sc, "resources")) == NULL ||
-		    (!stateless && (cJSON_AddBoolToObject(o, "subscribe", 1) == NULL ||
-		    cJSON_AddBoolToObject(o, "listChanged", 0) == NULL))) {
+		    cJSON_AddBoolToObject(o, "subscribe", 1) == NULL ||
+		    (!stateless && cJSON_AddBoolToObject(o, "listChanged", 0) == NULL)) {
 			goto nomem;
 		}
 	}
@@ -855,6 +856,7 @@ static const struct {
 	{ "initialize", MCP_F_NONE, ERA_SESSION, m_initialize },
 	{ "ping", MCP_F_NONE, ERA_SESSION, m_ping },
 	{ "server/discover", MCP_F_NONE, ERA_STATELESS, mcp_stateless_discover },
+	{ "subscriptions/listen", MCP_F_NONE, ERA_STATELESS, mcp_stateless_listen },
 	{ "tools/list", MCP_F_TOOLS, ERA_BOTH, m_tools_list },
 	{ "tools/call", MCP_F_TOOLS, ERA_BOTH, m_tools_call },
 	{ "resources/list", MCP_F_RESOURCES, ERA_BOTH, m_resources_list },

@@ -372,23 +372,40 @@ static int session_subscribed(const struct mcp_session *s, const char *uri)
 	return 0;
 }
 
-void mcp_server_resource_updated(struct mcp_server *srv, const char *uri)
+/* Which sessions a notification goes to; under s->lock. */
+struct notice {
+	const char *uri;       /* resources/updated: subscribed to it */
+	int tools;             /* tools/list_changed */
+};
+
+static int notice_for(const struct mcp_session *s, const struct notice *nt)
+{
+	if (nt->uri != NULL) {
+		return session_subscribed(s, nt->uri);
+	}
+	/* A session of the old era once initialized; a stateless one only on
+	 * a subscriptions/listen stream that asked for it. */
+	return s->listen_id != NULL ? s->listen_tools : !s->stateless && s->initialized;
+}
+
+/* Sends method with params (taken) to the standalone stream of every
+ * session nt picks; a subscriptions/listen stream's copy carries its
+ * subscription id in params._meta. */
+static void notify_sessions(struct mcp_server *srv, const struct notice *nt, const char *method,
+    cJSON *params)
 {
 	struct mcp_session *s = NULL, **hit = NULL, **grown = NULL;
-	cJSON *params = NULL;
-	char *json = NULL;
+	cJSON *tagged = NULL, *meta = NULL;
+	char *json = NULL, *one = NULL;
 	size_t n = 0, cap = 0, i;
 
-	if (srv == NULL || uri == NULL) {
-		return;
-	}
 	/* Collect references under the lock, send without it: a slow client
 	 * must not hold up the others or the creation of sessions. */
 	pthread_mutex_lock(&srv->lock);
 	for (s = srv->sessions; s != NULL; s = s->next) {
 		pthread_mutex_lock(&s->lock);
 		/* refs == 0: the session is on its way out. */
-		if (s->refs > 0 && !s->closed && session_subscribed(s, uri)) {
+		if (s->refs > 0 && !s->closed && notice_for(s, nt)) {
 			if (n == cap) {
 				cap = cap == 0 ? 8 : cap * 2;
 				if ((grown = realloc(hit, cap * sizeof(*hit))) == NULL) {
@@ -403,17 +420,27 @@ void mcp_server_resource_updated(struct mcp_server *srv, const char *uri)
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_mutex_unlock(&srv->lock);
-	if (n == 0) {
+	if (n == 0 || params == NULL) {
 		goto out;
 	}
-	if ((params = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(params, "uri", uri) == NULL) {
-		cJSON_Delete(params);
-		goto out;
-	}
-	json = mcp_notification_json("notifications/resources/updated", params);
+	json = mcp_notification_json(method, cJSON_Duplicate(params, 1));
 	for (i = 0; json != NULL && i < n; i++) {
-		mcp_session_stream_send(hit[i], json);
+		/* listen_id is set once, before the stream is; it stays. */
+		if (hit[i]->listen_id == NULL) {
+			mcp_session_stream_send(hit[i], json);
+			continue;
+		}
+		if ((tagged = cJSON_Duplicate(params, 1)) == NULL ||
+		    (meta = cJSON_AddObjectToObject(tagged, "_meta")) == NULL) {
+			cJSON_Delete(tagged);
+			continue;
+		}
+		cJSON_AddItemToObject(meta, "io.modelcontextprotocol/subscriptionId",
+		    mcp_id_dup(hit[i]->listen_id));
+		if ((one = mcp_notification_json(method, tagged)) != NULL) {
+			mcp_session_stream_send(hit[i], one);
+			free(one);
+		}
 	}
 out:
 	for (i = 0; i < n; i++) {
@@ -421,4 +448,30 @@ out:
 	}
 	free(hit);
 	free(json);
+	cJSON_Delete(params);
+}
+
+void mcp_server_resource_updated(struct mcp_server *srv, const char *uri)
+{
+	struct notice nt = { uri, 0 };
+	cJSON *params = NULL;
+
+	if (srv == NULL || uri == NULL) {
+		return;
+	}
+	if ((params = cJSON_CreateObject()) != NULL &&
+	    cJSON_AddStringToObject(params, "uri", uri) == NULL) {
+		cJSON_Delete(params);
+		params = NULL;
+	}
+	notify_sessions(srv, &nt, "notifications/resources/updated", params);
+}
+
+void mcp_server_tools_changed(struct mcp_server *srv)
+{
+	struct notice nt = { NULL, 1 };
+
+	if (srv != NULL) {
+		notify_sessions(srv, &nt, "notifications/tools/list_changed", cJSON_CreateObject());
+	}
 }

@@ -108,6 +108,7 @@ void mcp_session_unref(struct mcp_session *s)
 	}
 	free(s->subs);
 	cJSON_Delete(s->client_caps);
+	cJSON_Delete(s->listen_id);
 	pthread_mutex_destroy(&s->stream_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

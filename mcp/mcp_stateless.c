@@ -515,6 +515,105 @@ nomem:
 	return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
 }
 
+/* ---- subscriptions/listen ---- */
+
+/* How long a listen stream's call sleeps between looks at its end. */
+#define LISTEN_NAP_MS 60000
+
+/* Grants what filter asks that this server honours: toolsListChanged,
+ * and resourceSubscriptions (their uris on s). The granted filter, or
+ * NULL on ENOMEM / a -32602 in e. */
+static cJSON *listen_grant(struct mcp_call *c, const cJSON *filter, struct mcp_rpc_error *e)
+{
+	struct mcp_session *s = c->s;
+	const cJSON *uris = cJSON_GetObjectItemCaseSensitive(filter, "resourceSubscriptions"), *u;
+	cJSON *granted = cJSON_CreateObject(), *list = NULL;
+	char *copy = NULL, **grown = NULL;
+
+	if (granted == NULL) {
+		mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
+		return NULL;
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(filter, "toolsListChanged")) &&
+	    s->srv->ntools > 0) {
+		cJSON_AddBoolToObject(granted, "toolsListChanged", 1);
+		s->listen_tools = 1;
+	}
+	if (uris == NULL || s->srv->nproviders == 0) {
+		return granted;
+	}
+	if (!cJSON_IsArray(uris) || (list = cJSON_AddArrayToObject(granted, "resourceSubscriptions"))
+	    == NULL) {
+		cJSON_Delete(granted);
+		mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
+		    "params.notifications.resourceSubscriptions must be an array of uris");
+		return NULL;
+	}
+	cJSON_ArrayForEach(u, uris) {
+		if (!cJSON_IsString(u) || strlen(u->valuestring) > MCP_URI_MAX ||
+		    s->nsubs >= MCP_SUBS_MAX) {
+			continue;
+		}
+		if ((copy = strdup(u->valuestring)) == NULL ||
+		    (grown = realloc(s->subs, (s->nsubs + 1) * sizeof(*grown))) == NULL) {
+			free(copy);
+			break;
+		}
+		s->subs = grown;
+		s->subs[s->nsubs++] = copy;
+		cJSON_AddItemToArray(list, cJSON_CreateString(u->valuestring));
+	}
+	return granted;
+}
+
+int mcp_stateless_listen(struct mcp_call *c, const cJSON *params, cJSON **result,
+    struct mcp_rpc_error *e)
+{
+	struct mcp_session *s = c->s;
+	const cJSON *filter = cJSON_GetObjectItemCaseSensitive(params, "notifications");
+	cJSON *ack = NULL, *granted = NULL, *meta = NULL;
+	int r;
+
+	(void)result;
+	if (!cJSON_IsObject(filter)) {
+		return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
+		    "params.notifications must be an object (the notifications to receive)");
+	}
+	/* The session is this request's alone: set up before it is shared
+	 * (nothing reaches it before listen_id and its stream are set). */
+	pthread_mutex_lock(&s->lock);
+	granted = listen_grant(c, filter, e);
+	if (granted != NULL && (s->listen_id = mcp_id_dup(c->id)) == NULL) {
+		cJSON_Delete(granted);
+		granted = NULL;
+		mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (granted == NULL) {
+		return ZT_ERR_INVALID;
+	}
+	/* The acknowledgement first, then anything else on the stream. */
+	if ((ack = cJSON_CreateObject()) == NULL ||
+	    (meta = cJSON_AddObjectToObject(ack, "_meta")) == NULL) {
+		cJSON_Delete(ack);
+		cJSON_Delete(granted);
+		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
+	}
+	cJSON_AddItemToObject(ack, "notifications", granted);
+	cJSON_AddItemToObject(meta, "io.modelcontextprotocol/subscriptionId", mcp_id_dup(c->id));
+	if ((r = mcp_call_notify(c, "notifications/subscriptions/acknowledged", ack)) != 0) {
+		return ZT_ERR_CANCELLED;
+	}
+	mcp_session_set_stream(s, &c->sink);
+	/* Until the client goes away (the transport closes the session) or
+	 * the server stops: either way no response follows. */
+	while ((r = mcp_call_sleep(c, LISTEN_NAP_MS)) == 0) {
+		/* still listening */
+	}
+	mcp_session_set_stream(s, NULL);
+	return ZT_ERR_CANCELLED;
+}
+
 /* ---- inside a handler ---- */
 
 int mcp_call_stateless(const struct mcp_call *call)

@@ -17,8 +17,10 @@
  *
  * Tasks are the engine's, in memory, bound to the identity (kind and
  * name) that created them: another identity's task id is as unknown as a
- * random one. A task is kept MCP_TASK_TTL_MS after its creation, then
- * forgotten once no round runs. mcp_server_tasks_stop() cancels every
+ * random one; one identity keeps at most MCP_TASKS_PER_IDENTITY. A task
+ * is kept MCP_TASK_TTL_MS after its creation, and while a round runs;
+ * then it is forgotten. mcp_server_tasks_revoke() cancels the tasks of
+ * identities whose credential no longer holds. mcp_server_tasks_stop() cancels every
  * round and waits for them, before the server is freed.
  */
 #include "mcp/mcp.h"
@@ -123,7 +125,7 @@ static struct mcp_task *find(struct mcp_server *srv, const struct mcp_identity *
 	for (struct mcp_task *t = srv->tasks; t != NULL; t = t->next) {
 		if (strcmp(t->id, id) == 0 && strcmp(t->owner.kind, who->kind) == 0 &&
 		    strcmp(t->owner.name, who->name) == 0 &&
-		    wall_ms() - t->created_ms < MCP_TASK_TTL_MS) {
+		    (t->round != NULL || wall_ms() - t->created_ms < MCP_TASK_TTL_MS)) {
 			t->refs++;
 			return t;
 		}
@@ -205,12 +207,16 @@ static void *round_main(void *arg)
 	struct mcp_task *t = rd.t;
 	struct mcp_server *srv = t->srv;
 	struct mcp_session *s = NULL;
+	int r;
 
 	pthread_mutex_lock(&t->srv->task_lock);
 	s = t->round;
 	pthread_mutex_unlock(&t->srv->task_lock);
-	if (mcp_session_run(s, &t->owner, "tools/call", t->id, round_call, &rd) != 0) {
-		rd.r = ZT_ERR_CANCELLED;
+	r = mcp_session_run(s, &t->owner, "tools/call", t->id, round_call, &rd);
+	if (r == ZT_ERR_INVALID) {
+		rd.r = ZT_ERR_CANCELLED; /* closed before it ran */
+	} else if (r != 0) {
+		rd.r = r;                /* could not run: failed */
 	}
 	round_end(t, &rd);
 	cJSON_Delete(rd.result);
@@ -318,7 +324,9 @@ int mcp_tasks_create(struct mcp_call *call, const struct mcp_srv_tool *tool, con
 	struct mcp_server *srv = call->s->srv;
 	uint8_t rnd[TASK_ID_BYTES];
 	struct mcp_task *t = calloc(1, sizeof(*t));
+	char id[TASK_ID_BYTES * 2 + 1];
 	cJSON *res = NULL;
+	size_t mine = 0;
 	int r;
 
 	if (t == NULL) {
@@ -329,7 +337,8 @@ int mcp_tasks_create(struct mcp_call *call, const struct mcp_srv_tool *tool, con
 	    crypto_hex(rnd, sizeof(rnd), t->id, sizeof(t->id)) != 0 ||
 	    (t->args = cJSON_Duplicate(args, 1)) == NULL ||
 	    (t->inputs = call->inputs != NULL ? cJSON_Duplicate(call->inputs, 1) :
-	    cJSON_CreateObject()) == NULL) {
+	    cJSON_CreateObject()) == NULL ||
+	    (call->state != NULL && (t->state = cJSON_Duplicate(call->state, 1)) == NULL)) {
 		task_unref(t);
 		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
 	}
@@ -340,38 +349,41 @@ int mcp_tasks_create(struct mcp_call *call, const struct mcp_srv_tool *tool, con
 	t->caps = cJSON_Duplicate(call->s->client_caps, 1);
 	pthread_mutex_unlock(&call->s->lock);
 	t->created_ms = t->updated_ms = wall_ms();
+	snprintf(id, sizeof(id), "%s", t->id);
 	pthread_mutex_lock(&srv->task_lock);
 	purge(srv, t->created_ms);
-	if (t->caps == NULL) {
+	for (struct mcp_task *o = srv->tasks; o != NULL; o = o->next) {
+		mine += strcmp(o->owner.kind, t->owner.kind) == 0 &&
+		    strcmp(o->owner.name, t->owner.name) == 0;
+	}
+	/* The answer is made before the round starts: a task runs only when
+	 * its client will learn of it. */
+	res = cJSON_CreateObject();
+	if (t->caps == NULL || res == NULL ||
+	    cJSON_AddStringToObject(res, "resultType", "task") == NULL ||
+	    task_fields(t, res, 0) != 0) {
 		r = ZT_ERR_NOMEM;
-	} else if (srv->ntasks >= MCP_TASKS_MAX) {
+	} else if (srv->ntasks >= MCP_TASKS_MAX || mine >= MCP_TASKS_PER_IDENTITY) {
 		r = ZT_ERR_BUSY;
 	} else if ((r = round_start(t)) == 0) {
 		t->next = srv->tasks;
 		srv->tasks = t;
 		srv->ntasks++;
 		t->refs++;
-		res = cJSON_CreateObject();
-		if (res == NULL || cJSON_AddStringToObject(res, "resultType", "task") == NULL ||
-		    task_fields(t, res, 0) != 0) {
-			cJSON_Delete(res);
-			res = NULL;
-		}
 	}
-	pthread_mutex_unlock(&srv->task_lock);
 	task_unref(t); /* ours: the list and the round hold it */
+	pthread_mutex_unlock(&srv->task_lock);
 	if (r != 0) {
+		cJSON_Delete(res);
 		if (r == ZT_ERR_BUSY) {
-			return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "too many tasks on this server "
-			    "(at most %d kept), or it is stopping; try again later", MCP_TASKS_MAX);
+			return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "too many tasks: at most %d per "
+			    "identity and %d on this server are kept (an hour each), or the server is "
+			    "stopping; try again later", MCP_TASKS_PER_IDENTITY, MCP_TASKS_MAX);
 		}
 		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "cannot start a task: %s",
 		    zt_strerror(r));
 	}
-	if (res == NULL) {
-		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
-	}
-	log_info("mcp: %s:%s started task %s (%s)", call->who.kind, call->who.name, t->id,
+	log_info("mcp: %s:%s started task %s (%s)", call->who.kind, call->who.name, id,
 	    tool->name);
 	*result = res;
 	return 0;
@@ -442,6 +454,12 @@ int mcp_tasks_update(struct mcp_call *c, const cJSON *params, cJSON **result,
 		return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
 		    "params.inputResponses must be an object");
 	}
+	cJSON_ArrayForEach(k, in) {
+		if (!cJSON_IsObject(k)) {
+			return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
+			    "params.inputResponses.%.64s must be an object", k->string);
+		}
+	}
 	if ((r = task_param(c, params, &t, e)) != 0) {
 		return r;
 	}
@@ -504,6 +522,67 @@ int mcp_tasks_cancel(struct mcp_call *c, const cJSON *params, cJSON **result,
 		mcp_session_unref(s);
 	}
 	task_put(srv, t);
+	return 0;
+}
+
+int mcp_server_tasks_revoke(struct mcp_server *srv, mcp_owner_check_fn *check, void *arg,
+    size_t *ended)
+{
+	struct mcp_task **all = NULL;
+	const char *why = NULL;
+	size_t n = 0, i, nended = 0;
+	struct mcp_session *s;
+
+	if (ended != NULL) {
+		*ended = 0;
+	}
+	/* A snapshot of the unfinished tasks, each referenced: check() may
+	 * wait (it reads the store), so it runs without the lock. */
+	pthread_mutex_lock(&srv->task_lock);
+	if (srv->ntasks > 0 && (all = calloc(srv->ntasks, sizeof(*all))) == NULL) {
+		pthread_mutex_unlock(&srv->task_lock);
+		return ZT_ERR_NOMEM;
+	}
+	for (struct mcp_task *t = srv->tasks; t != NULL && n < srv->ntasks; t = t->next) {
+		if (!terminal(t->status)) {
+			t->refs++;
+			all[n++] = t;
+		}
+	}
+	pthread_mutex_unlock(&srv->task_lock);
+	for (i = 0; i < n; i++) {
+		why = NULL;
+		if (check(arg, &all[i]->owner, &why) == 0) {
+			continue;
+		}
+		s = NULL;
+		pthread_mutex_lock(&srv->task_lock);
+		if (!terminal(all[i]->status)) {
+			all[i]->status = T_CANCELLED;
+			all[i]->updated_ms = wall_ms();
+			if ((s = all[i]->round) != NULL) {
+				mcp_session_ref(s);
+			}
+			nended++;
+			log_info("mcp: cancelled task %s of %s:%s: %s", all[i]->id,
+			    all[i]->owner.kind, all[i]->owner.name,
+			    why != NULL ? why : "its credential no longer holds");
+		}
+		pthread_mutex_unlock(&srv->task_lock);
+		if (s != NULL) {
+			mcp_session_close(s);
+			mcp_session_unref(s);
+		}
+	}
+	pthread_mutex_lock(&srv->task_lock);
+	for (i = 0; i < n; i++) {
+		task_unref(all[i]);
+	}
+	pthread_mutex_unlock(&srv->task_lock);
+	free(all);
+	if (ended != NULL) {
+		*ended = nended;
+	}
 	return 0;
 }
 

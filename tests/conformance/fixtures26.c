@@ -355,6 +355,17 @@ static int t_custom_header(struct mcp_call *call, const cJSON *args, cJSON **res
 	return done(result, text("Region: %s", cJSON_IsString(region) ? region->valuestring : ""));
 }
 
+/* Says the tool list changed (arg: the server), as a role change does in
+ * zt: subscriptions/listen streams that asked are told. */
+static int t_trigger_tool_change(struct mcp_call *call, const cJSON *args, cJSON **result,
+    void *arg)
+{
+	(void)call;
+	(void)args;
+	mcp_server_tools_changed(arg);
+	return done(result, text("notifications/tools/list_changed sent"));
+}
+
 static const struct mcp_tool tools26[] = {
 	{ .name = "test_input_required_result_elicitation",
 	  .description = "Asks the user's name with an input_required result",
@@ -437,10 +448,17 @@ int fixtures26_register(struct mcp_server *srv)
 	size_t i;
 	int r;
 
+	struct mcp_tool trigger = { .name = "test_trigger_tool_change",
+	    .description = "Tells listeners that the tool list changed",
+	    .input_schema = EMPTY_SCHEMA, .handler = t_trigger_tool_change, .arg = srv };
+
 	for (i = 0; i < sizeof(tools26) / sizeof(tools26[0]); i++) {
 		if ((r = mcp_server_add_tool(srv, &tools26[i])) != 0) {
 			return r;
 		}
+	}
+	if ((r = mcp_server_add_tool(srv, &trigger)) != 0) {
+		return r;
 	}
 	if ((r = mcp_server_add_prompt(srv, &prompt26)) != 0) {
 		return r;

@@ -5,9 +5,11 @@
 // requestState refused and recorded.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
+import tls from 'node:tls';
 import {
-  applyRole, auditEvents, botToken, brokerFetch, mcpConnect, READONLY_ROLE, request, startBroker,
-  stopChecked,
+  admin, applyRole, auditEvents, botToken, brokerFetch, mcpConnect, READONLY_ROLE, request,
+  startBroker, stopChecked, until,
 } from './lib/zt.mjs';
 
 const V = '2026-07-28';
@@ -168,5 +170,72 @@ describe('the v2 and the v1 SDK clients side by side', () => {
     const sessions = auditEvents(broker, 'mcp.session').filter((e) => e.actor === 'bot:era-bot' &&
       e.details?.reason === 'created');
     assert.equal(sessions.length, 1, JSON.stringify(sessions));
+  });
+});
+
+describe('subscriptions/listen and revocation', () => {
+  // Opens a stateless POST and collects the JSON-RPC messages of its SSE
+  // stream as they come; {messages, ended, close()}.
+  function stream(tok, body) {
+    const out = { messages: [], ended: false };
+    const data = JSON.stringify(body);
+    const req = https.request({
+      host: '127.0.0.1', port: broker.port, method: 'POST', path: '/mcp', ca: broker.caPem,
+      checkServerIdentity: (_, cert) => tls.checkServerIdentity('127.0.0.1', cert),
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok}`,
+        Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': V,
+        'Mcp-Method': body.method, ...(body.params.name ? { 'Mcp-Name': body.params.name } : {}) },
+    }, (res) => {
+      let buf = '';
+      res.on('data', (d) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i).trim();
+          buf = buf.slice(i + 1);
+          if (line.startsWith('data:') && line.length > 6) out.messages.push(JSON.parse(line.slice(5)));
+        }
+      });
+      res.on('end', () => { out.ended = true; });
+      res.on('error', () => { out.ended = true; });
+    });
+    req.on('error', () => { out.ended = true; });
+    req.end(data);
+    out.close = () => req.destroy();
+    return out;
+  }
+
+  test('a listener hears that the tools changed when a role does, tagged with its id', async () => {
+    const tok = botToken(broker, 'listen-bot');
+    const s = stream(tok, { jsonrpc: '2.0', id: 'L1', method: 'subscriptions/listen',
+      params: { _meta: META, notifications: { toolsListChanged: true, promptsListChanged: true } } });
+    await until(() => s.messages.length >= 1, 'the acknowledgement');
+    const ack = s.messages[0];
+    assert.equal(ack.method, 'notifications/subscriptions/acknowledged');
+    assert.deepEqual(ack.params.notifications, { toolsListChanged: true });
+    assert.equal(ack.params._meta['io.modelcontextprotocol/subscriptionId'], 'L1');
+    applyRole(broker, 'kind: role\nname: listen-extra\nallow:\n  tools: [list_hosts]\n');
+    await until(() => s.messages.some((m) => m.method === 'notifications/tools/list_changed'),
+      'notifications/tools/list_changed');
+    const n = s.messages.find((m) => m.method === 'notifications/tools/list_changed');
+    assert.equal(n.params._meta['io.modelcontextprotocol/subscriptionId'], 'L1');
+    s.close();
+  });
+
+  test('removing the bot ends its listen stream and its running stateless call', async () => {
+    const tok = botToken(broker, 'gone-bot');
+    const s = stream(tok, { jsonrpc: '2.0', id: 'L2', method: 'subscriptions/listen',
+      params: { _meta: META, notifications: { toolsListChanged: true } } });
+    await until(() => s.messages.length >= 1, 'the acknowledgement');
+    const r = admin(broker, 'bots', 'rm', 'gone-bot');
+    assert.equal(r.code, 0, r.stderr);
+    await until(() => s.ended, 'the stream ends', 15000);
+    // The last word on it names why, with the request's id.
+    const last = s.messages.at(-1);
+    assert.equal(last.id, 'L2');
+    assert.match(last.error?.message ?? '', /ended/);
+    // The broker still serves others.
+    const ok = await post({ jsonrpc: '2.0', id: 30, method: 'tools/list', params: { _meta: META } });
+    assert.equal(ok.status, 200);
   });
 });

@@ -265,6 +265,24 @@ describe('ssh_exec as a task (the tasks extension)', () => {
     assert.equal(t.status, 'cancelled');
   });
 
+  test('stops when its bot is removed', async () => {
+    const token = botToken(broker, 'task-revoked', { roles: 'plain' });
+    const created = await rpc(token, 'tools/call', execParams('sleep 60'));
+    const { taskId } = created.result;
+    await until_status(token, taskId, ['working']);
+    await until(() => auditEvents(broker, 'tool.ssh_exec').some((e) =>
+      e.actor === 'bot:task-revoked' && e.outcome === 'allowed'), 'the command started');
+    const t0 = Date.now();
+    const r = admin(broker, 'bots', 'rm', 'task-revoked');
+    assert.equal(r.code, 0, r.stderr);
+    // The command's end is recorded long before its 60 s.
+    await until(() => auditEvents(broker, 'tool.ssh_exec.result').some((e) =>
+      e.actor === 'bot:task-revoked'), 'the task ended', 20000);
+    assert.ok(Date.now() - t0 < 20000);
+    const end = auditEvents(broker, 'tool.ssh_exec.result').find((e) => e.actor === 'bot:task-revoked');
+    assert.notEqual(end.outcome, 'success', JSON.stringify(end));
+  });
+
   test('held for an approval: input_required on the task, answered with tasks/update', async () => {
     const kim = await approver('kim');
     const token = botToken(broker, 'task-held', { roles: 'guarded' });
