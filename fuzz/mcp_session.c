@@ -8,6 +8,11 @@
  * '\n' into at most 8 messages, each decoded and dispatched through a sink
  * that checks that everything the engine sends is valid JSON and that
  * every request got exactly one response (none when decoding refused it).
+ * Each message is also tried as a request of the stateless era
+ * (2026-07-28, mcp_stateless.c): its headers taken from its own body, the
+ * checks, then a one-request session; a refusal must be JSON with the
+ * request's id. subscriptions/listen is left out (it waits for its client
+ * to go away).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -92,6 +97,19 @@ static int tool_busy(struct mcp_call *call, const cJSON *args, cJSON **result, v
 	mcp_call_close_stream(call, 10);
 	*result = mcp_result_error("call %s done", mcp_call_id(call));
 	return *result != NULL ? 0 : ZT_ERR_NOMEM;
+}
+
+/* Asks for "k" with a sealed state, and answers once "k" came back. */
+static int tool_ask(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
+{
+	(void)args;
+	(void)arg;
+	if (mcp_call_input(call, "k") != NULL && mcp_call_state(call) != NULL) {
+		*result = mcp_result_error("answered");
+		return *result != NULL ? 0 : ZT_ERR_NOMEM;
+	}
+	return mcp_result_input_required(call, cJSON_Parse("{\"k\":{\"method\":\"roots/list\"}}"),
+	    cJSON_Parse("{\"n\":1}"), result);
 }
 
 static int tool_fail(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
@@ -208,7 +226,16 @@ static struct mcp_server *server(void)
 	t.name = "fail";
 	t.handler = tool_fail;
 	check(mcp_server_add_tool(srv, &t) == 0);
+	t.name = "ask";
+	t.handler = tool_ask;
+	t.requires = "{\"roots\":{}}";
+	t.input_schema = "{\"type\":\"object\",\"properties\":{\"r\":{\"type\":\"string\","
+	    "\"x-mcp-header\":\"R\"}}}";
+	check(mcp_server_add_tool(srv, &t) == 0);
+	t.requires = NULL;
+	t.input_schema = "{\"type\":\"object\"}";
 	t.name = "hidden";
+	t.handler = tool_fail;
 	t.visible = hidden;
 	check(mcp_server_add_tool(srv, &t) == 0);
 	memset(&rp, 0, sizeof(rp));
@@ -250,6 +277,64 @@ static void feed(struct mcp_session *s, const struct mcp_identity *who, const ui
 	mcp_msg_clear(&m);
 }
 
+/* The Mcp-Param-R header: the body's arguments.r, so both ways are tried. */
+static const char *param_header(void *arg, const char *name)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(arg, "arguments");
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(a, "r");
+
+	return strcmp(name, "Mcp-Param-R") == 0 && cJSON_IsString(r) ? r->valuestring : NULL;
+}
+
+/* The message p[0..n) as a stateless request: checked, then dispatched on
+ * a session of its own. */
+static void feed_stateless(const struct mcp_identity *who, const uint8_t *p, size_t n)
+{
+	struct counts c = { 0, 0 };
+	struct mcp_sink sink = { sink_send, sink_close, &c };
+	struct mcp_headers h = { NULL, NULL, NULL, param_header, NULL };
+	const cJSON *meta = NULL, *v = NULL, *nm = NULL;
+	struct mcp_session *s = NULL;
+	struct mcp_msg m;
+	char *err = NULL;
+	int status = 0;
+	cJSON *e = NULL;
+
+	if (mcp_decode(p, n, &m, &err) != 0) {
+		free(err);
+		return;
+	}
+	if (m.kind != MCP_REQUEST || strcmp(m.method, "subscriptions/listen") == 0) {
+		goto out;
+	}
+	meta = cJSON_GetObjectItemCaseSensitive(m.params, "_meta");
+	v = cJSON_GetObjectItemCaseSensitive(meta, "io.modelcontextprotocol/protocolVersion");
+	h.version = cJSON_IsString(v) ? v->valuestring : NULL;
+	h.method = m.method;
+	nm = cJSON_GetObjectItemCaseSensitive(m.params, "name");
+	if (!cJSON_IsString(nm)) {
+		nm = cJSON_GetObjectItemCaseSensitive(m.params, "uri");
+	}
+	h.name = cJSON_IsString(nm) ? nm->valuestring : NULL;
+	h.param_arg = (void *)m.params;
+	if (mcp_stateless_check(server(), who, &m, &h, &err, &status) != 0) {
+		check(err != NULL && status >= 400 && status < 500);
+		check(json_parse(err, strlen(err), 2 * MCP_MSG_MAX, MCP_JSON_DEPTH + 8, &e) == 0);
+		check(cJSON_GetObjectItemCaseSensitive(e, "error") != NULL);
+		cJSON_Delete(e);
+		free(err);
+		goto out;
+	}
+	s = mcp_session_stateless(server(), who, &m);
+	check(s != NULL);
+	check(mcp_session_dispatch(s, who, &m, &sink) == 0);
+	check(c.responses == 1);
+	mcp_session_close(s);
+	mcp_session_unref(s);
+out:
+	mcp_msg_clear(&m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct mcp_identity who = { "user", "fuzz", "a,b", "192.0.2.1" };
@@ -266,6 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			nl = end;
 		}
 		feed(s, &who, p, (size_t)(nl - p));
+		feed_stateless(&who, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
 	mcp_server_resource_updated(server(), "fuzz://a");
