@@ -214,6 +214,9 @@ extern const char *const mcp_session_versions[];
 extern const size_t mcp_session_nversions;
 
 /* mcp_stateless.c */
+/* Checks inputResponses (an object of objects: answers to input
+ * requests): 0, or -32602 in e. */
+int mcp_inputs_check(const cJSON *in, struct mcp_rpc_error *e);
 /* The stateless era's work on a call before its method runs: reads
  * inputResponses and opens requestState (params of tools/call, prompts/get,
  * resources/read). 0, or -32602 in e. */

@@ -392,10 +392,27 @@ static int multi_round(const char *method)
 	    strcmp(method, "resources/read") == 0;
 }
 
+int mcp_inputs_check(const cJSON *in, struct mcp_rpc_error *e)
+{
+	const cJSON *k;
+
+	if (!cJSON_IsObject(in)) {
+		return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
+		    "params.inputResponses must be an object");
+	}
+	cJSON_ArrayForEach(k, in) {
+		if (!cJSON_IsObject(k)) {
+			return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
+			    "params.inputResponses.%.64s must be an object", k->string);
+		}
+	}
+	return 0;
+}
+
 int mcp_stateless_prepare(struct mcp_call *call, const cJSON *params, struct mcp_rpc_error *e)
 {
 	struct mcp_server *srv = call->s->srv;
-	const cJSON *in = NULL, *st = NULL, *k = NULL, *nm = NULL, *args = NULL;
+	const cJSON *in = NULL, *st = NULL, *nm = NULL, *args = NULL;
 	int r;
 
 	if (!multi_round(call->method)) {
@@ -403,15 +420,8 @@ int mcp_stateless_prepare(struct mcp_call *call, const cJSON *params, struct mcp
 	}
 	in = params != NULL ? cJSON_GetObjectItemCaseSensitive(params, "inputResponses") : NULL;
 	if (in != NULL) {
-		if (!cJSON_IsObject(in)) {
-			return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
-			    "params.inputResponses must be an object");
-		}
-		cJSON_ArrayForEach(k, in) {
-			if (!cJSON_IsObject(k)) {
-				return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
-				    "params.inputResponses.%.64s must be an object", k->string);
-			}
+		if ((r = mcp_inputs_check(in, e)) != 0) {
+			return r;
 		}
 		if ((call->inputs = cJSON_Duplicate(in, 1)) == NULL) {
 			return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");

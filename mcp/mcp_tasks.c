@@ -416,6 +416,24 @@ static void task_put(struct mcp_server *srv, struct mcp_task *t)
 	pthread_mutex_unlock(&srv->task_lock);
 }
 
+/* For tasks/update and tasks/cancel: the task (referenced) and their
+ * answer, the empty acknowledgement, in *result. 0, or an error in e. */
+static int task_ack(struct mcp_call *c, const cJSON *params, struct mcp_task **t,
+    cJSON **result, struct mcp_rpc_error *e)
+{
+	int r;
+
+	if ((r = task_param(c, params, t, e)) != 0) {
+		return r;
+	}
+	if ((*result = cJSON_CreateObject()) == NULL) {
+		task_put(c->s->srv, *t);
+		*t = NULL;
+		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
+	}
+	return 0;
+}
+
 int mcp_tasks_get(struct mcp_call *c, const cJSON *params, cJSON **result,
     struct mcp_rpc_error *e)
 {
@@ -450,22 +468,8 @@ int mcp_tasks_update(struct mcp_call *c, const cJSON *params, cJSON **result,
 	cJSON *open = NULL;
 	int r;
 
-	if (!cJSON_IsObject(in)) {
-		return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
-		    "params.inputResponses must be an object");
-	}
-	cJSON_ArrayForEach(k, in) {
-		if (!cJSON_IsObject(k)) {
-			return mcp_fail(e, MCP_ERR_INVALID_PARAMS, NULL,
-			    "params.inputResponses.%.64s must be an object", k->string);
-		}
-	}
-	if ((r = task_param(c, params, &t, e)) != 0) {
+	if ((r = mcp_inputs_check(in, e)) != 0 || (r = task_ack(c, params, &t, result, e)) != 0) {
 		return r;
-	}
-	if ((*result = cJSON_CreateObject()) == NULL) {
-		task_put(srv, t);
-		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
 	}
 	pthread_mutex_lock(&srv->task_lock);
 	/* Answers to open requests count; any other key is ignored. The task
@@ -500,12 +504,8 @@ int mcp_tasks_cancel(struct mcp_call *c, const cJSON *params, cJSON **result,
 	struct mcp_task *t = NULL;
 	int r;
 
-	if ((r = task_param(c, params, &t, e)) != 0) {
+	if ((r = task_ack(c, params, &t, result, e)) != 0) {
 		return r;
-	}
-	if ((*result = cJSON_CreateObject()) == NULL) {
-		task_put(srv, t);
-		return mcp_fail(e, MCP_ERR_INTERNAL, NULL, "out of memory");
 	}
 	pthread_mutex_lock(&srv->task_lock);
 	if (!terminal(t->status)) {
