@@ -64,11 +64,7 @@ static cJSON *embedded_text(const char *uri, const char *mime, const char *text)
 	return item;
 }
 
-/* A successful result with one text block made from fmt. */
-static int text_result(cJSON **result, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int text_result(cJSON **result, const char *fmt, ...)
+int fixture_text(cJSON **result, const char *fmt, ...)
 {
 	cJSON *res = NULL;
 	char *text = NULL;
@@ -131,7 +127,7 @@ static int tool_simple_text(struct mcp_call *call, const cJSON *args, cJSON **re
 	(void)call;
 	(void)args;
 	(void)arg;
-	return text_result(result, "This is a simple text response for testing.");
+	return fixture_text(result, "This is a simple text response for testing.");
 }
 
 struct media {
@@ -203,7 +199,7 @@ static int tool_schema_2020_12(struct mcp_call *call, const cJSON *args, cJSON *
 	if (json == NULL) {
 		return ZT_ERR_NOMEM;
 	}
-	r = text_result(result, "JSON Schema 2020-12 tool called with: %s", json);
+	r = fixture_text(result, "JSON Schema 2020-12 tool called with: %s", json);
 	free(json);
 	return r;
 }
@@ -230,7 +226,7 @@ static int tool_logging(struct mcp_call *call, const cJSON *args, cJSON **result
 		}
 		(void)mcp_call_log(call, "info", "conformance-fixtures", data);
 	}
-	return text_result(result, "Tool with logging executed successfully");
+	return fixture_text(result, "Tool with logging executed successfully");
 }
 
 static int tool_progress(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
@@ -245,7 +241,7 @@ static int tool_progress(struct mcp_call *call, const cJSON *args, cJSON **resul
 		}
 		(void)mcp_call_progress(call, step, 100, NULL);
 	}
-	return text_result(result, "Tool with progress executed successfully");
+	return fixture_text(result, "Tool with progress executed successfully");
 }
 
 /* Closes the call's SSE connection before answering, so that the client
@@ -261,7 +257,7 @@ static int tool_reconnection(struct mcp_call *call, const cJSON *args, cJSON **r
 	if ((r = mcp_call_sleep(call, 100)) != 0) {
 		return r;
 	}
-	return text_result(result, "Reconnection test completed successfully. If you received "
+	return fixture_text(result, "Reconnection test completed successfully. If you received "
 	    "this, the client properly reconnected after stream closure.");
 }
 
@@ -320,7 +316,7 @@ static int tool_sampling(struct mcp_call *call, const cJSON *args, cJSON **resul
 		goto out;
 	}
 	text = sampled_text(answer);
-	r = text_result(result, "LLM response: %s", text != NULL ? text : "(no text)");
+	r = fixture_text(result, "LLM response: %s", text != NULL ? text : "(no text)");
 out:
 	cJSON_Delete(params);
 	cJSON_Delete(answer);
@@ -370,7 +366,7 @@ static int elicit(struct mcp_call *call, const char *message, const char *schema
 		r = ZT_ERR_NOMEM;
 		goto out;
 	}
-	r = text_result(result, "%s: action=%s, content=%s", label,
+	r = fixture_text(result, "%s: action=%s, content=%s", label,
 	    action != NULL ? action : "(none)", content_json != NULL ? content_json : "{}");
 out:
 	cJSON_Delete(schema);

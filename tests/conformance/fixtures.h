@@ -17,5 +17,8 @@ int fixtures26_register(struct mcp_server *srv);
 /* The tools of the tasks extension's scenarios (fixtures_tasks.c); called
  * by fixtures26_register(). */
 int fixtures_tasks_register(struct mcp_server *srv);
+/* *result: a successful tool result with one text block made from fmt.
+ * 0, or ZT_ERR_NOMEM. */
+int fixture_text(cJSON **result, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

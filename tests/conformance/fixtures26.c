@@ -49,30 +49,6 @@
 
 /* ---- helpers ---- */
 
-/* A result with one text block made from fmt (owned), or NULL. */
-static cJSON *text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static cJSON *text(const char *fmt, ...)
-{
-	cJSON *res = mcp_result_new(0);
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (res != NULL && mcp_result_add_text(res, buf) != 0) {
-		cJSON_Delete(res);
-		return NULL;
-	}
-	return res;
-}
-
-static int done(cJSON **result, cJSON *res)
-{
-	*result = res;
-	return res != NULL ? 0 : ZT_ERR_NOMEM;
-}
 
 /* Asks: inputRequests from pairs of key and request JSON text (ending with
  * NULL), and state (taken, may be NULL). */
@@ -175,7 +151,7 @@ static int t_elicitation(struct mcp_call *call, const cJSON *args, cJSON **resul
 		return r < 0 ? r : 0;
 	}
 	if (name != NULL) {
-		return done(result, text("Hello, %s!", name));
+		return fixture_text(result, "Hello, %s!", name);
 	}
 	return ask(call, result, NULL, "user_name", ASK_NAME, NULL);
 }
@@ -191,7 +167,7 @@ static int t_sampling(struct mcp_call *call, const cJSON *args, cJSON **result, 
 		return r < 0 ? r : 0;
 	}
 	if (said != NULL) {
-		return done(result, text("The model said: %s", said));
+		return fixture_text(result, "The model said: %s", said);
 	}
 	return ask(call, result, NULL, "capital_question", ASK_CAPITAL, NULL);
 }
@@ -207,7 +183,7 @@ static int t_roots(struct mcp_call *call, const cJSON *args, cJSON **result, voi
 		return r < 0 ? r : 0;
 	}
 	if (root != NULL) {
-		return done(result, text("The client's first root: %s", root));
+		return fixture_text(result, "The client's first root: %s", root);
 	}
 	return ask(call, result, NULL, "client_roots", ASK_ROOTS, NULL);
 }
@@ -225,7 +201,7 @@ static int t_request_state(struct mcp_call *call, const cJSON *args, cJSON **res
 		return r < 0 ? r : 0;
 	}
 	if (action != NULL && at_step(call, "confirm")) {
-		return done(result, text("state-ok: confirmation %s", action));
+		return fixture_text(result, "state-ok: confirmation %s", action);
 	}
 	return ask(call, result, step_state("confirm"), "confirm", ASK_CONFIRM, NULL);
 }
@@ -242,7 +218,7 @@ static int t_multiple(struct mcp_call *call, const cJSON *args, cJSON **result, 
 		return r < 0 ? r : 0;
 	}
 	if (name != NULL && greeting != NULL && root != NULL && at_step(call, "all")) {
-		return done(result, text("%s, %s (root %s)", greeting, name, root));
+		return fixture_text(result, "%s, %s (root %s)", greeting, name, root);
 	}
 	return ask(call, result, step_state("all"), "user_name", ASK_NAME, "greeting",
 	    ASK_GREETING, "client_roots", ASK_ROOTS, NULL);
@@ -263,7 +239,7 @@ static int t_multi_round(struct mcp_call *call, const cJSON *args, cJSON **resul
 		return r < 0 ? r : 0;
 	}
 	if (at_step(call, "2") && cJSON_IsString(nm) && color != NULL) {
-		return done(result, text("%s likes %s", nm->valuestring, color));
+		return fixture_text(result, "%s likes %s", nm->valuestring, color);
 	}
 	if (at_step(call, "1") && name != NULL) {
 		if ((next = step_state("2")) == NULL || cJSON_AddStringToObject(next, "name", name) ==
@@ -288,7 +264,7 @@ static int t_capabilities(struct mcp_call *call, const cJSON *args, cJSON **resu
 	}
 	if (sampled(call, "capital_question") != NULL || elicited(call, "user_name", "name") !=
 	    NULL || first_root(call, "client_roots") != NULL) {
-		return done(result, text("Answered with what the client declared"));
+		return fixture_text(result, "Answered with what the client declared");
 	}
 	if (mcp_call_client_supports(call, "sampling")) {
 		return ask(call, result, NULL, "capital_question", ASK_CAPITAL, NULL);
@@ -299,7 +275,8 @@ static int t_capabilities(struct mcp_call *call, const cJSON *args, cJSON **resu
 	if (mcp_call_client_supports(call, "roots")) {
 		return ask(call, result, NULL, "client_roots", ASK_ROOTS, NULL);
 	}
-	return done(result, mcp_result_error("the client declares no capability to ask with"));
+	*result = mcp_result_error("the client declares no capability to ask with");
+	return *result != NULL ? 0 : ZT_ERR_NOMEM;
 }
 
 /* Needs sampling (declared in .requires: the engine refuses the call with
@@ -312,7 +289,7 @@ static int t_missing_capability(struct mcp_call *call, const cJSON *args, cJSON 
 	if (mcp_call_stateless(call) && sampled(call, "capital_question") == NULL) {
 		return ask(call, result, NULL, "capital_question", ASK_CAPITAL, NULL);
 	}
-	return done(result, text("sampling is declared"));
+	return fixture_text(result, "sampling is declared");
 }
 
 /* Asks by input_required, never by a request on the response stream. */
@@ -324,7 +301,7 @@ static int t_streaming_elicitation(struct mcp_call *call, const cJSON *args, cJS
 	(void)args;
 	(void)arg;
 	if (!mcp_call_stateless(call) || name != NULL) {
-		return done(result, text("Hello, %s!", name != NULL ? name : "stranger"));
+		return fixture_text(result, "Hello, %s!", name != NULL ? name : "stranger");
 	}
 	return ask(call, result, NULL, "user_name", ASK_NAME, NULL);
 }
@@ -341,7 +318,7 @@ static int t_logging(struct mcp_call *call, const cJSON *args, cJSON **result, v
 	    cJSON_CreateString("a log message"))) != 0) {
 		return r;
 	}
-	return done(result, text("Logged one message at level info"));
+	return fixture_text(result, "Logged one message at level info");
 }
 
 /* Takes its region in an Mcp-Param-Region header too (SEP-2243); the
@@ -352,7 +329,7 @@ static int t_custom_header(struct mcp_call *call, const cJSON *args, cJSON **res
 
 	(void)call;
 	(void)arg;
-	return done(result, text("Region: %s", cJSON_IsString(region) ? region->valuestring : ""));
+	return fixture_text(result, "Region: %s", cJSON_IsString(region) ? region->valuestring : "");
 }
 
 /* Says the tool list changed (arg: the server), as a role change does in
@@ -363,7 +340,7 @@ static int t_trigger_tool_change(struct mcp_call *call, const cJSON *args, cJSON
 	(void)call;
 	(void)args;
 	mcp_server_tools_changed(arg);
-	return done(result, text("notifications/tools/list_changed sent"));
+	return fixture_text(result, "notifications/tools/list_changed sent");
 }
 
 static const struct mcp_tool tools26[] = {

@@ -9,7 +9,6 @@
  */
 #include "tests/conformance/fixtures.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,30 +21,6 @@
 #define NAME_SCHEMA "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}," \
 	"\"required\":[\"name\"]}"
 
-/* A result with one text block made from fmt (owned), or NULL. */
-static cJSON *text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static cJSON *text(const char *fmt, ...)
-{
-	cJSON *res = mcp_result_new(0);
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (res != NULL && mcp_result_add_text(res, buf) != 0) {
-		cJSON_Delete(res);
-		return NULL;
-	}
-	return res;
-}
-
-static int done(cJSON **result, cJSON *res)
-{
-	*result = res;
-	return res != NULL ? 0 : ZT_ERR_NOMEM;
-}
 
 /* An elicitation/create input request in form mode (owned), or NULL. */
 static cJSON *form(const char *message, const char *schema)
@@ -82,7 +57,7 @@ static int t_greet(struct mcp_call *call, const cJSON *args, cJSON **result, voi
 {
 	(void)call;
 	(void)arg;
-	return done(result, text("Hello, %s!", str_arg(args, "name", "World")));
+	return fixture_text(result, "Hello, %s!", str_arg(args, "name", "World"));
 }
 
 /* Sleeps `seconds` (a cancellation ends it at once). */
@@ -99,7 +74,7 @@ static int t_slow(struct mcp_call *call, const cJSON *args, cJSON **result, void
 	if (s > 0 && (r = mcp_call_sleep(call, s * 1000)) != 0) {
 		return r;
 	}
-	return done(result, text("%s done after %ds", str_arg(args, "label", "slow_compute"), s));
+	return fixture_text(result, "%s done after %ds", str_arg(args, "label", "slow_compute"), s);
 }
 
 static int t_failing(struct mcp_call *call, const cJSON *args, cJSON **result, void *arg)
@@ -135,7 +110,7 @@ static int t_confirm_delete(struct mcp_call *call, const cJSON *args, cJSON **re
 
 	(void)arg;
 	if (accepted(call, "confirm")) {
-		return done(result, text("Deleted %s", file));
+		return fixture_text(result, "Deleted %s", file);
 	}
 	snprintf(msg, sizeof(msg), "Confirm deletion of %s?", file);
 	if ((reqs = cJSON_CreateObject()) == NULL) {
@@ -153,7 +128,7 @@ static int t_multi_input(struct mcp_call *call, const cJSON *args, cJSON **resul
 	(void)args;
 	(void)arg;
 	if (accepted(call, "first") && accepted(call, "second")) {
-		return done(result, text("Both answers received"));
+		return fixture_text(result, "Both answers received");
 	}
 	if ((reqs = cJSON_CreateObject()) == NULL) {
 		return ZT_ERR_NOMEM;
@@ -204,7 +179,7 @@ static int t_with_task(struct mcp_call *call, const cJSON *args, cJSON **result,
 
 	(void)args;
 	(void)arg;
-	return done(result, text("Hello, %s, from a task!", name != NULL ? name : "stranger"));
+	return fixture_text(result, "Hello, %s, from a task!", name != NULL ? name : "stranger");
 }
 
 #define OBJ "{\"type\":\"object\",\"properties\":{}}"
