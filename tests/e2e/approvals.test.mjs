@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, mcpConnect, request, sdk, startAgent,
-  startBroker, step, stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
+  admin, approver, applyRole, auditEvents, botToken, brokerFetch, mcpConnect, request, sdk,
+  startAgent, startBroker, step, stopChecked, tmpdir, totp, until, ZTCTL, ztctl, ztctlAccount,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -44,14 +44,6 @@ async function heldId(home, command) {
     return id;
   }, `the held call "${command}" is listed`);
   return id;
-}
-
-// A user who may answer (holds oncall), logged in through ztctl; each
-// answer takes the next one-time code.
-async function approver(name) {
-  const a = await ztctlAccount(broker, name, 'oncall');
-  a.code = () => totp(a.secret, ++a.step);
-  return a;
 }
 
 before(async () => {
@@ -129,7 +121,7 @@ test('mfa per_session: a fresh login passes without asking', async () => {
 test('a bot call waits for an oncall approver: approve runs it, deny fails it', async () => {
   const logs = [];
   const bot = await connect(botToken(broker, 'appr-bot', { roles: 'guarded' }), logs);
-  const carol = await approver('carol');
+  const carol = await approver(broker, 'carol');
   const call = exec(bot, 'echo approved-output');
   const id = await heldId(carol.home, 'echo approved-output');
   // The bot was told where to answer, out of band.
@@ -175,7 +167,7 @@ test('a bot call waits for an oncall approver: approve runs it, deny fails it', 
 
 test('a grant for a window releases the same request again, and nothing else', async () => {
   const bot = await connect(botToken(broker, 'grant-bot', { roles: 'guarded' }));
-  const dave = await approver('dave');
+  const dave = await approver(broker, 'dave');
   const first = exec(bot, 'echo granted');
   const id = await heldId(dave.home, 'echo granted');
   const yes = await ztctl(['approve', id, '--for', '15m', '--otp', dave.code()], { home: dave.home });
@@ -220,7 +212,7 @@ test('an approval given elsewhere ends the elicitation the client still shows', 
       Authorization: `Bearer ${botToken(broker, 'elicit-bot', { roles: 'guarded' })}` } },
   }));
   clients.push(client);
-  const ivan = await approver('ivan');
+  const ivan = await approver(broker, 'ivan');
   const call = exec(client, 'echo elsewhere');
   await until(() => shown !== null, 'the client shows the page');
   const yes = await ztctl(['approve', shown.elicitationId, '--otp', ivan.code()], { home: ivan.home });
@@ -238,7 +230,7 @@ test('the caller cannot approve their own call', async () => {
     env: { ...process.env, ZT_HOME: frank.home } }));
   clients.push(client);
   const call = exec(client, 'echo self');
-  const grace = await approver('grace');
+  const grace = await approver(broker, 'grace');
   const id = await heldId(grace.home, 'echo self');
   assert.doesNotMatch((await ztctl(['approvals', 'ls'], { home: frank.home })).stdout, new RegExp(id));
   const self = await ztctl(['approve', id, '--otp', totp(frank.secret, frank.step + 1)], { home: frank.home });
@@ -311,7 +303,7 @@ test('the unanswered call failed closed after its ttl, and the chain verifies', 
 // one's too.
 test('a role change voids the requests that wait', async () => {
   const bot = await connect(botToken(broker, 'void-bot', { roles: 'guarded' }));
-  const kim = await approver('kim');
+  const kim = await approver(broker, 'kim');
   const call = exec(bot, 'echo void');
   const id = await heldId(kim.home, 'echo void');
   // Any change of any role: the request was decided on the roles before it.

@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  admin, applyRole, auditEvents, botToken, brokerFetch, mcpConnect, request, sdk, startAgent,
-  startBroker, stopChecked, tmpdir, totp, until, ztctl, ztctlAccount,
+  admin, approver, applyRole, auditEvents, botToken, brokerFetch, mcpConnect, request, sdk,
+  startAgent, startBroker, stopChecked, tmpdir, until, ztctl,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
 
@@ -65,13 +65,6 @@ async function v2Connect(token, capabilities = {}) {
 const exec = (client, command) => client.callTool({ name: 'ssh_exec',
   arguments: { host: 'web1', login: USER, command } }, undefined, { timeout: 120000 });
 
-// A user who may approve (holds oncall); each answer takes the next code.
-async function approver(name) {
-  const a = await ztctlAccount(broker, name, 'oncall');
-  a.code = () => totp(a.secret, ++a.step);
-  return a;
-}
-
 // A raw stateless tools/call of ssh_exec by token; resolves to the
 // JSON-RPC response (the stream's last event).
 async function rawExec(token, id, command, extra = {}) {
@@ -112,7 +105,7 @@ test('the v2 and v1 SDK clients run whoami, list_hosts and ssh_exec at the same 
 });
 
 test('a held call completes through input_required with the v2 client', async () => {
-  const ivan = await approver('ivan');
+  const ivan = await approver(broker, 'ivan');
   const v2 = await v2Connect(botToken(broker, 'held-v2', { roles: 'guarded' }),
     { elicitation: { url: {} } });
   const asked = [];
@@ -141,7 +134,7 @@ test('a held call completes through input_required with the v2 client', async ()
 });
 
 test('a held call completes through URL elicitation with the v1 client', async () => {
-  const judy = await approver('judy');
+  const judy = await approver(broker, 'judy');
   const v1 = new S.Client({ name: 'zt-e2e-v1', version: '1.0.0' },
     { capabilities: { elicitation: { url: {} } } });
   let shown = null;
@@ -284,7 +277,7 @@ describe('ssh_exec as a task (the tasks extension)', () => {
   });
 
   test('held for an approval: input_required on the task, answered with tasks/update', async () => {
-    const kim = await approver('kim');
+    const kim = await approver(broker, 'kim');
     const token = botToken(broker, 'task-held', { roles: 'guarded' });
     const caps = { elicitation: { url: {} }, ...TASKS };
     const created = await rpc(token, 'tools/call', execParams('echo approved-task'), caps);

@@ -367,6 +367,15 @@ export async function ztctlAccount(broker, name, roles, password = 'a long ztctl
   return { home: h, secret: e.secret, step: at };
 }
 
+// A user who may answer held calls (holds roles, by default oncall),
+// logged in through ztctl; each answer takes the next one-time code:
+// approver.code().
+export async function approver(broker, name, roles = 'oncall') {
+  const a = await ztctlAccount(broker, name, roles);
+  a.code = () => totp(a.secret, ++a.step);
+  return a;
+}
+
 // A ztctl home (0700) whose profile holds token (a session or a bot token)
 // of user with roles, as ztctl login would leave it, valid for an hour.
 export function ztctlHome(broker, user, token, roles = []) {
