@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { auditEvents } from './lib/zt.mjs';
 import { startFiles } from './lib/files.mjs';
+import { rpc, taskUntil, TASKS } from './lib/stateless.mjs';
 
 let F;
 let broker;
@@ -285,4 +286,23 @@ test('file_list pages with a cursor; file_stat and file_remove', async () => {
   r = await call('file_remove', { path: path.join(dir, 'l') });
   assert.equal(r.isError, false, text(r));
   assert.ok(fs.existsSync(path.join(OUT, 'secret')));
+});
+
+// MCP 2026-07-28 with the tasks extension: a transfer as a task the client
+// polls, written then read back.
+test('file_write and file_read run as tasks for a client that declares the extension', async () => {
+  const p = path.join(A, 'task.txt');
+  const body = 'written by a task\n';
+  const args = (more) => ({ host: 'web1', login: USER, path: p, ...more });
+  let t = await rpc(broker, F.token, 'tools/call', { name: 'file_write', arguments: args({ content: body }) }, TASKS);
+  assert.equal(t.result?.resultType, 'task', JSON.stringify(t));
+  let done = await taskUntil(broker, F.token, t.result.taskId, ['completed', 'failed', 'cancelled']);
+  assert.equal(done.status, 'completed', JSON.stringify(done));
+  assert.equal(done.result.structuredContent.sha256, sha256(body));
+  assert.equal(fs.readFileSync(p, 'utf8'), body);
+  t = await rpc(broker, F.token, 'tools/call', { name: 'file_read', arguments: args({}) }, TASKS);
+  done = await taskUntil(broker, F.token, t.result.taskId, ['completed', 'failed', 'cancelled']);
+  assert.equal(done.status, 'completed', JSON.stringify(done));
+  assert.equal(done.result.content[0].text, body);
+  assert.equal(done.result.structuredContent.sha256, sha256(body));
 });

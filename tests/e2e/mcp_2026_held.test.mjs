@@ -13,8 +13,8 @@ import {
   startAgent, startBroker, stopChecked, tmpdir, until, ztctl,
 } from './lib/zt.mjs';
 import { startSshd } from './lib/sshd.mjs';
+import { rpc as statelessRpc, taskUntil, TASKS } from './lib/stateless.mjs';
 
-const V = '2026-07-28';
 // Long enough for a round trip under the sanitizers, short enough to
 // outwait in a test.
 const STATE_TTL_S = 8;
@@ -65,23 +65,11 @@ async function v2Connect(token, capabilities = {}) {
 const exec = (client, command) => client.callTool({ name: 'ssh_exec',
   arguments: { host: 'web1', login: USER, command } }, undefined, { timeout: 120000 });
 
-// A raw stateless tools/call of ssh_exec by token; resolves to the
-// JSON-RPC response (the stream's last event).
-async function rawExec(token, id, command, extra = {}) {
-  const params = {
-    name: 'ssh_exec', arguments: { host: 'web1', login: USER, command }, ...extra,
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': V,
-      'io.modelcontextprotocol/clientCapabilities': { elicitation: { url: {} } },
-    },
-  };
-  const r = await request(broker, 'POST', '/mcp', { token, body: { jsonrpc: '2.0', id, method: 'tools/call', params },
-    headers: { Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': V,
-      'Mcp-Method': 'tools/call', 'Mcp-Name': 'ssh_exec' } });
-  if (typeof r.body === 'object') return r.body;
-  return String(r.body).split('\n').filter((l) => l.startsWith('data: ') && l.length > 6)
-    .map((l) => JSON.parse(l.slice(6))).find((e) => e.id === id);
-}
+// A raw stateless tools/call of ssh_exec by token, from a client that
+// takes URL elicitation; resolves to the JSON-RPC response.
+const rawExec = (token, command, extra = {}) => statelessRpc(broker, token, 'tools/call',
+  { name: 'ssh_exec', arguments: { host: 'web1', login: USER, command }, ...extra },
+  { elicitation: { url: {} } });
 
 test('the v2 and v1 SDK clients run whoami, list_hosts and ssh_exec at the same time', async () => {
   const token = botToken(broker, 'both-bot', { roles: 'plain' });
@@ -160,14 +148,14 @@ describe('requestState that does not hold', () => {
   let aToken;
   before(async () => {
     aToken = botToken(broker, 'state-a', { roles: 'guarded' });
-    first = await rawExec(aToken, 1, 'echo replayed');
+    first = await rawExec(aToken, 'echo replayed');
     assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
     assert.equal(first.result.inputRequests.approval.params.mode, 'url');
   });
 
   test('another identity\'s is refused and recorded', async () => {
     const other = botToken(broker, 'state-b', { roles: 'guarded' });
-    const r = await rawExec(other, 2, 'echo replayed', {
+    const r = await rawExec(other, 'echo replayed', {
       requestState: first.result.requestState,
       inputResponses: { approval: { action: 'accept' } },
     });
@@ -182,7 +170,7 @@ describe('requestState that does not hold', () => {
 
   test('one replayed after it expired is refused and recorded', async () => {
     await new Promise((r) => setTimeout(r, (STATE_TTL_S + 1) * 1000));
-    const r = await rawExec(aToken, 3, 'echo replayed', {
+    const r = await rawExec(aToken, 'echo replayed', {
       requestState: first.result.requestState,
       inputResponses: { approval: { action: 'accept' } },
     });
@@ -197,36 +185,10 @@ describe('requestState that does not hold', () => {
 });
 
 describe('ssh_exec as a task (the tasks extension)', () => {
-  const TASKS = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
-  let next = 100;
-
-  // One stateless request of method with params by token, declaring caps;
-  // resolves to the JSON-RPC response.
-  async function rpc(token, method, params, caps = TASKS) {
-    const id = next++;
-    const name = params.name ?? params.taskId;
-    const r = await request(broker, 'POST', '/mcp', {
-      token,
-      body: { jsonrpc: '2.0', id, method, params: { ...params, _meta: {
-        'io.modelcontextprotocol/protocolVersion': V,
-        'io.modelcontextprotocol/clientCapabilities': caps } } },
-      headers: { Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': V,
-        'Mcp-Method': method, ...(name !== undefined ? { 'Mcp-Name': name } : {}) },
-    });
-    if (typeof r.body === 'object') return r.body;
-    return String(r.body).split('\n').filter((l) => l.startsWith('data: ') && l.length > 6)
-      .map((l) => JSON.parse(l.slice(6))).find((e) => e.id === id);
-  }
-
-  // Polls tasks/get until the task's status is one of want.
-  async function until_status(token, taskId, want, caps = TASKS) {
-    let task;
-    await until(async () => {
-      task = (await rpc(token, 'tasks/get', { taskId }, caps)).result;
-      return want.includes(task?.status);
-    }, `task ${taskId} ${want.join(' or ')}`, 30000);
-    return task;
-  }
+  const rpc = (token, method, params, caps = TASKS) => statelessRpc(broker, token, method, params,
+    caps);
+  const until_status = (token, taskId, want, caps = TASKS) => taskUntil(broker, token, taskId,
+    want, caps);
 
   const execParams = (command) => ({ name: 'ssh_exec',
     arguments: { host: 'web1', login: USER, command } });
