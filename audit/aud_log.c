@@ -241,28 +241,6 @@ int aud_verify(struct store *st, const char *rec_dir, struct aud_verify_result *
 	return store_audit_each(st, 0, INT64_MIN, verify_row, &vs);
 }
 
-/* "2026-11-24T15:04:05.123Z" for a time in milliseconds. */
-static int iso_time_ms(int64_t ms, char *out, size_t outsz)
-{
-	int64_t secs = ms / 1000, frac = ms % 1000;
-	size_t n;
-	int r;
-
-	if (frac < 0) {
-		frac += 1000;
-		secs--;
-	}
-	if ((r = dur_format_time(secs, out, outsz)) != 0) {
-		return r;
-	}
-	n = strlen(out);
-	if (n == 0 || n + 4 >= outsz) {
-		return ZT_ERR_TOO_LARGE;
-	}
-	snprintf(out + n - 1, outsz - (n - 1), ".%03dZ", (int)frac);
-	return 0;
-}
-
 /* Writes s with control bytes shown as '?', so that a row edited to hold
  * terminal escapes cannot drive the reader's terminal; pads to width. */
 static void put_clean(FILE *fp, const char *s, int width)
@@ -289,7 +267,7 @@ cJSON *aud_row_json(const struct store_audit_row *row)
 	cJSON *o = NULL, *details = NULL;
 	char when[40];
 
-	if (iso_time_ms(row->time_ms, when, sizeof(when)) != 0) {
+	if (dur_format_time_ms(row->time_ms, when, sizeof(when)) != 0) {
 		snprintf(when, sizeof(when), "(invalid time)");
 	}
 	if ((o = cJSON_CreateObject()) == NULL) {
@@ -348,7 +326,7 @@ static int print_row(const struct store_audit_row *row, void *arg)
 	if (ps->json) {
 		return print_json(row, ps->fp);
 	}
-	if (iso_time_ms(row->time_ms, when, sizeof(when)) != 0) {
+	if (dur_format_time_ms(row->time_ms, when, sizeof(when)) != 0) {
 		snprintf(when, sizeof(when), "(invalid time)");
 	}
 	fprintf(ps->fp, "%s %6lld ", when, (long long)row->seq);

@@ -4,6 +4,7 @@
 #include "common/dur.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -73,5 +74,26 @@ int dur_format_time(int64_t t, char *out, size_t outsz)
 	if (gmtime_r(&tt, &tm) == NULL || strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
 		return ZT_ERR_INVALID;
 	}
+	return 0;
+}
+
+int dur_format_time_ms(int64_t ms, char *out, size_t outsz)
+{
+	int64_t secs = ms / 1000, frac = ms % 1000;
+	size_t n;
+	int r;
+
+	if (frac < 0) {
+		frac += 1000;
+		secs--;
+	}
+	if ((r = dur_format_time(secs, out, outsz)) != 0) {
+		return r;
+	}
+	n = strlen(out);
+	if (n == 0 || n + 4 >= outsz) {
+		return ZT_ERR_TOO_LARGE;
+	}
+	snprintf(out + n - 1, outsz - (n - 1), ".%03dZ", (int)frac);
 	return 0;
 }

@@ -17,5 +17,8 @@ int dur_parse(const char *s, int64_t min_s, int64_t max_s, int64_t *out);
 int dur_format(int64_t s, char *out, size_t outsz);
 /* Formats unix time t as "2026-11-24T15:04:05Z" into out (21 bytes). */
 int dur_format_time(int64_t t, char *out, size_t outsz);
+/* Formats ms, unix time in milliseconds, as "2026-11-24T15:04:05.123Z"
+ * into out (25 bytes). 0, ZT_ERR_INVALID or ZT_ERR_TOO_LARGE. */
+int dur_format_time_ms(int64_t ms, char *out, size_t outsz);
 
 #endif

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "common/crypto.h"
+#include "common/dur.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -69,18 +70,6 @@ static int64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* "2026-07-28T12:00:00.000Z" */
-static void iso_time(int64_t ms, char out[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	char day[24];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%.19s.%03dZ", day, (int)(ms % 1000));
 }
 
 static void task_unref(struct mcp_task *t)
@@ -283,8 +272,10 @@ static int task_fields(const struct mcp_task *t, cJSON *o, int detailed)
 	char created[32], updated[32];
 	cJSON *e = NULL;
 
-	iso_time(t->created_ms, created);
-	iso_time(t->updated_ms, updated);
+	if (dur_format_time_ms(t->created_ms, created, sizeof(created)) != 0 ||
+	    dur_format_time_ms(t->updated_ms, updated, sizeof(updated)) != 0) {
+		return ZT_ERR_INVALID;
+	}
 	if (cJSON_AddStringToObject(o, "taskId", t->id) == NULL ||
 	    cJSON_AddStringToObject(o, "status", status_names[t->status]) == NULL ||
 	    cJSON_AddStringToObject(o, "createdAt", created) == NULL ||

@@ -1,5 +1,6 @@
 /*
- * dur_test.c - durations as people type them, and back.
+ * dur_test.c - durations as people type them, and back; times in
+ * milliseconds as the audit and the tasks of MCP write them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,10 +34,26 @@ static void test_format_reads_back(void **state)
 	assert_int_equal(dur_format(28800, out, 2), ZT_ERR_INVALID);
 }
 
+static void test_time_ms(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_int_equal(dur_format_time_ms(1795532645123, out, sizeof(out)), 0);
+	assert_string_equal(out, "2026-11-24T15:04:05.123Z");
+	assert_int_equal(dur_format_time_ms(1795532645007, out, sizeof(out)), 0);
+	assert_string_equal(out, "2026-11-24T15:04:05.007Z");
+	/* Before 1970 the fraction still counts up from the second before. */
+	assert_int_equal(dur_format_time_ms(-1, out, sizeof(out)), 0);
+	assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+	assert_int_equal(dur_format_time_ms(0, out, 24), ZT_ERR_TOO_LARGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_reads_back),
+		cmocka_unit_test(test_time_ms),
 	};
 
 	return cmocka_run_group_tests_name("dur", tests, NULL, NULL);
