@@ -211,19 +211,21 @@ int crypto_hex(const void *p, size_t n, char *out, size_t outsz)
 	return 0;
 }
 
-int crypto_sha256_hex_valid(const char *s)
+int crypto_hex_lower(const char *s, size_t n)
 {
-	size_t i;
-
-	if (s == NULL) {
-		return 0;
-	}
-	for (i = 0; i < CRYPTO_SHA256_HEX_LEN; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
 			return 0;
 		}
 	}
-	return s[i] == '\0';
+	return 1;
+}
+
+int crypto_sha256_hex_valid(const char *s)
+{
+	/* Stops at a NUL before the end: it is no hex digit. */
+	return s != NULL && crypto_hex_lower(s, CRYPTO_SHA256_HEX_LEN) &&
+	    s[CRYPTO_SHA256_HEX_LEN] == '\0';
 }
 
 /* Characters needed for base64 of n bytes (without the NUL), or SIZE_MAX

@@ -41,6 +41,8 @@ void crypto_free_str(char *s);
 
 /* Lower-case hex of p[0..n) into out (needs 2n+1); 0 or ZT_ERR_TOO_LARGE. */
 int crypto_hex(const void *p, size_t n, char *out, size_t outsz);
+/* 1 if s[0..n) are lower-case hex digits (as crypto_hex writes them). */
+int crypto_hex_lower(const char *s, size_t n);
 /* 1 if s is a SHA-256 as crypto_hex writes it (64 lower-case hex digits,
  * then the NUL), else 0; NULL is not. */
 int crypto_sha256_hex_valid(const char *s);

@@ -63,15 +63,11 @@ struct tls_conn {
 
 int tls_pin_valid(const char *pin)
 {
-	size_t i, plen = sizeof(TLS_PIN_PREFIX) - 1;
+	size_t plen = sizeof(TLS_PIN_PREFIX) - 1;
 
-	if (pin == NULL || strlen(pin) != TLS_PIN_LEN || strncmp(pin, TLS_PIN_PREFIX, plen) != 0) {
+	if (pin == NULL || strlen(pin) != TLS_PIN_LEN || strncmp(pin, TLS_PIN_PREFIX, plen) != 0 ||
+	    !crypto_hex_lower(pin + plen, TLS_PIN_LEN - plen)) {
 		return ZT_ERR_INVALID;
-	}
-	for (i = plen; i < TLS_PIN_LEN; i++) {
-		if (!((pin[i] >= '0' && pin[i] <= '9') || (pin[i] >= 'a' && pin[i] <= 'f'))) {
-			return ZT_ERR_INVALID;
-		}
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -219,15 +220,12 @@ static void call_free(struct mcp_call *c)
 /* 1 if p[0..n) are lower-case hex digits, not all zero. */
 static int hex_id(const char *p, size_t n)
 {
-	int nonzero = 0;
+	size_t zeros = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
-			return 0;
-		}
-		nonzero |= p[i] != '0';
+	while (zeros < n && p[zeros] == '0') {
+		zeros++;
 	}
-	return nonzero;
+	return crypto_hex_lower(p, n) && zeros < n;
 }
 
 /* Copies the W3C trace context of meta into c, when well formed. */
@@ -245,8 +243,7 @@ static void trace_context(struct mcp_call *c, const cJSON *meta)
 	/* version 00: vv-<trace-id 32>-<parent-id 16>-<flags 2>. */
 	if (strlen(v) != MCP_TRACEPARENT_LEN || strncmp(v, "00-", 3) != 0 || v[35] != '-' ||
 	    v[52] != '-' || !hex_id(v + 3, 32) || !hex_id(v + 36, 16) ||
-	    !((v[53] >= '0' && v[53] <= '9') || (v[53] >= 'a' && v[53] <= 'f')) ||
-	    !((v[54] >= '0' && v[54] <= '9') || (v[54] >= 'a' && v[54] <= 'f'))) {
+	    !crypto_hex_lower(v + 53, 2)) {
 		return;
 	}
 	memcpy(c->traceparent, v, MCP_TRACEPARENT_LEN + 1);
