@@ -209,6 +209,10 @@ int mcp_log_level_parse(const char *name);
 int mcp_call_send(struct mcp_call *call, const char *json);
 
 /* mcp_server.c */
+/* The registered tool named name, or NULL. */
+const struct mcp_srv_tool *mcp_server_tool(const struct mcp_server *srv, const char *name);
+/* 1 if who may see and call t. A hook's error hides the tool. */
+int mcp_tool_visible(const struct mcp_srv_tool *t, const struct mcp_identity *who);
 /* The versions of the session era, newest first. */
 extern const char *const mcp_session_versions[];
 extern const size_t mcp_session_nversions;

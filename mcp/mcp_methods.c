@@ -341,12 +341,6 @@ static int input_required(const cJSON *res)
 	return cJSON_IsString(t) && strcmp(t->valuestring, "input_required") == 0;
 }
 
-/* 1 if who may see and call t. A hook's error hides the tool. */
-static int tool_visible(const struct mcp_srv_tool *t, const struct mcp_identity *who)
-{
-	return t->visible == NULL || t->visible(who, t->arg) > 0;
-}
-
 /* Adds a copy of v (may be NULL: nothing) under key; 0 or ZT_ERR_NOMEM. */
 static int add_copy(cJSON *o, const char *key, const cJSON *v)
 {
@@ -385,7 +379,7 @@ static int m_tools_list(struct mcp_call *c, const cJSON *params, cJSON **result,
 	}
 	for (i = 0; i < srv->ntools; i++) {
 		t = &srv->tools[i];
-		if (!tool_visible(t, &c->who)) {
+		if (!mcp_tool_visible(t, &c->who)) {
 			continue;
 		}
 		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(all, o)) {
@@ -422,7 +416,6 @@ static int m_tools_call(struct mcp_call *c, const cJSON *params, cJSON **result,
 	cJSON *empty = NULL, *res = NULL;
 	const char *name = NULL;
 	char what[MCP_NAME_MAX + 8];
-	size_t i;
 	int r;
 
 	r = params != NULL ? json_get_str(params, "name", MCP_NAME_MAX, 1, &name) :
@@ -434,15 +427,10 @@ static int m_tools_call(struct mcp_call *c, const cJSON *params, cJSON **result,
 	if ((r = param_str(params, "name", MCP_NAME_MAX, 1, &name, e)) != 0) {
 		return r;
 	}
-	for (i = 0; i < srv->ntools; i++) {
-		if (strcmp(srv->tools[i].name, name) == 0) {
-			t = &srv->tools[i];
-			break;
-		}
-	}
+	t = mcp_server_tool(srv, name);
 	/* A tool the caller may not see is refused: with the policy's answer
 	 * when the hook gives one, else as if it did not exist. */
-	if (t == NULL || !tool_visible(t, &c->who)) {
+	if (t == NULL || !mcp_tool_visible(t, &c->who)) {
 		res = srv->refused_tool != NULL ?
 		    srv->refused_tool(c, name, t != NULL, srv->refused_tool_arg) : NULL;
 		if (t != NULL && cJSON_IsObject(res)) {

@@ -187,7 +187,6 @@ static int name_ok(const char *name)
 int mcp_server_add_tool(struct mcp_server *srv, const struct mcp_tool *t)
 {
 	struct mcp_srv_tool nt, *grown = NULL;
-	size_t i;
 	int r, ok = 1;
 
 	memset(&nt, 0, sizeof(nt));
@@ -195,10 +194,8 @@ int mcp_server_add_tool(struct mcp_server *srv, const struct mcp_tool *t)
 	    t->input_schema == NULL) {
 		return ZT_ERR_INVALID;
 	}
-	for (i = 0; i < srv->ntools; i++) {
-		if (strcmp(srv->tools[i].name, t->name) == 0) {
-			return ZT_ERR_EXISTS;
-		}
+	if (mcp_server_tool(srv, t->name) != NULL) {
+		return ZT_ERR_EXISTS;
 	}
 	if ((r = parse_opt(t->input_schema, 0, &nt.input_schema)) != 0 ||
 	    (r = parse_opt(t->output_schema, 0, &nt.output_schema)) != 0 ||
@@ -231,21 +228,31 @@ out:
 	return r;
 }
 
+const struct mcp_srv_tool *mcp_server_tool(const struct mcp_server *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->ntools; i++) {
+		if (strcmp(srv->tools[i].name, name) == 0) {
+			return &srv->tools[i];
+		}
+	}
+	return NULL;
+}
+
+int mcp_tool_visible(const struct mcp_srv_tool *t, const struct mcp_identity *who)
+{
+	return t->visible == NULL || t->visible(who, t->arg) > 0;
+}
+
 int mcp_server_tool_refused(struct mcp_server *srv, const struct mcp_identity *who,
     const char *name)
 {
-	size_t i;
+	const struct mcp_srv_tool *t = NULL;
 
 	if (srv == NULL || who == NULL || name == NULL) {
 		return 1;
 	}
-	for (i = 0; i < srv->ntools; i++) {
-		if (strcmp(srv->tools[i].name, name) == 0) {
-			return srv->tools[i].visible != NULL &&
-			    srv->tools[i].visible(who, srv->tools[i].arg) <= 0;
-		}
-	}
-	return 1;
+	t = mcp_server_tool(srv, name);
+	return t == NULL || !mcp_tool_visible(t, who);
 }
 
 void mcp_server_set_state_key(struct mcp_server *srv, const uint8_t key[32])

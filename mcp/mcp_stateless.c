@@ -250,21 +250,15 @@ static int check_tool(struct mcp_server *srv, const struct mcp_identity *who,
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(m->params, "name");
 	const struct mcp_srv_tool *t = NULL;
 	cJSON *data = NULL;
-	size_t i;
 	int r;
 
 	if (strcmp(m->method, "tools/call") != 0 || !cJSON_IsString(name)) {
 		return 0;
 	}
-	for (i = 0; i < srv->ntools; i++) {
-		if (strcmp(srv->tools[i].name, name->valuestring) == 0) {
-			t = &srv->tools[i];
-			break;
-		}
-	}
+	t = mcp_server_tool(srv, name->valuestring);
 	/* A tool the caller may not see is the method's to refuse, as if it
 	 * did not exist: its schema and requirements are not told. */
-	if (t == NULL || (t->visible != NULL && t->visible(who, t->arg) <= 0)) {
+	if (t == NULL || !mcp_tool_visible(t, who)) {
 		return 0;
 	}
 	if ((r = check_params(t, m, h, error_json, http_status)) != 0) {
