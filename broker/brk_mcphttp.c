@@ -1008,12 +1008,7 @@ static int refused_by_name(struct brk_mcphttp *h, struct req *rq)
 	    strcmp(m, "tools/call") != 0 || header(rq->c, "Mcp-Session-Id") != NULL) {
 		return 0;
 	}
-	while (*n == ' ' || *n == '\t') {
-		n++;
-	}
-	for (len = strlen(n); len > 0 && (n[len - 1] == ' ' || n[len - 1] == '\t'); len--) {
-		/* trailing whitespace is not part of the name */
-	}
+	n = mcp_header_value(n, &len);
 	if (len > MCP_TOOL_NAME_HEADER_MAX || !json_utf8_text(n, len) || name_has_control(n, len)) {
 		/* No tool is named so: refused, without echoing or recording it. */
 		answer_rpc_error(rq, 400, MCP_ERR_INVALID_PARAMS, "Unknown tool");

@@ -260,6 +260,11 @@ struct mcp_headers {
 	void *param_arg;
 };
 
+/* The value of header h without HTTP's optional whitespace (spaces and
+ * tabs) around it: its start within h, and its length in *len. How every
+ * header the stateless era reads is compared. */
+const char *mcp_header_value(const char *h, size_t *len);
+
 /* 1 if request m belongs to the stateless era: its params._meta names a
  * protocol version, or the header says 2026-07-28. (A session-era client
  * sends initialize without either, and a session id afterwards.) */

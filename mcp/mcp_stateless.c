@@ -97,9 +97,7 @@ static int refuse_no_tasks(const struct mcp_msg *m, const char *what, char **err
 	    "request's _meta", what);
 }
 
-/* 1 if header value h, without the spaces and tabs around it (HTTP's
- * optional whitespace), is exactly v. */
-static int header_is(const char *h, const char *v)
+const char *mcp_header_value(const char *h, size_t *len)
 {
 	size_t n;
 
@@ -110,6 +108,16 @@ static int header_is(const char *h, const char *v)
 	while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t')) {
 		n--;
 	}
+	*len = n;
+	return h;
+}
+
+/* 1 if header value h (mcp_header_value()) is exactly v. */
+static int header_is(const char *h, const char *v)
+{
+	size_t n;
+
+	h = mcp_header_value(h, &n);
 	return strlen(v) == n && memcmp(h, v, n) == 0;
 }
 
@@ -177,17 +185,11 @@ static int refuse(const struct mcp_msg *m, int code, int status, cJSON *data, ch
 static int param_carries(const char *h, const char *v)
 {
 	static const char pre[] = "=?base64?", post[] = "?=";
-	size_t n = strlen(h), np = sizeof(pre) - 1, nq = sizeof(post) - 1, dlen = 0;
+	size_t n = 0, np = sizeof(pre) - 1, nq = sizeof(post) - 1, dlen = 0;
 	uint8_t *dec = NULL;
 	int ok;
 
-	while (*h == ' ' || *h == '\t') {
-		h++;
-		n--;
-	}
-	while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t')) {
-		n--;
-	}
+	h = mcp_header_value(h, &n);
 	if (n >= np + nq && memcmp(h, pre, np) == 0 && memcmp(h + n - nq, post, nq) == 0) {
 		if (crypto_b64_decode(h + np, n - np - nq, &dec, &dlen) != 0) {
 			return 0;
