@@ -853,19 +853,18 @@ static void do_post(struct brk_mcphttp *h, struct req *rq)
 		mcp_msg_clear(&msg);
 		return;
 	}
-	if (header(rq->c, "Mcp-Session-Id") == NULL && msg.kind == MCP_REQUEST) {
-		/* No session: a stateless request (2026-07-28), initialize
-		 * included when it says so (a method that era does not have). */
-		post_stateless(h, rq, &msg);
+	if (header(rq->c, "Mcp-Session-Id") == NULL && (msg.kind == MCP_REQUEST ||
+	    (pv != NULL && strcmp(pv, MCP_PROTOCOL_STATELESS) == 0))) {
+		if (msg.kind == MCP_REQUEST) {
+			/* No session: a stateless request (2026-07-28), initialize
+			 * included when it says so (a method that era lacks). */
+			post_stateless(h, rq, &msg);
+		} else {
+			/* A notification or response without a session has
+			 * nothing to act on in the stateless era. */
+			answer(rq, 202, NULL, NULL, NULL);
+		}
 		mcp_msg_clear(&msg);
-		return;
-	}
-	if (header(rq->c, "Mcp-Session-Id") == NULL && pv != NULL &&
-	    strcmp(pv, MCP_PROTOCOL_STATELESS) == 0) {
-		/* A notification or response without a session has nothing
-		 * to act on in the stateless era. */
-		mcp_msg_clear(&msg);
-		answer(rq, 202, NULL, NULL, NULL);
 		return;
 	}
 	if (pv != NULL && !mcp_protocol_supported(pv)) {
