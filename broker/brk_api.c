@@ -24,6 +24,7 @@
 #include "broker/brk_watch.h"
 #include "broker/brk_websession.h"
 #include "common/crypto.h"
+#include "common/dur.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -137,10 +138,7 @@ int64_t brk_now(void)
 
 int64_t brk_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return dur_now_ms();
 }
 
 void brk_resp_clear(struct brk_resp *resp)

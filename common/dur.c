@@ -97,3 +97,11 @@ int dur_format_time_ms(int64_t ms, char *out, size_t outsz)
 	snprintf(out + n - 1, outsz - (n - 1), ".%03dZ", (int)frac);
 	return 0;
 }
+
+int64_t dur_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -20,5 +20,7 @@ int dur_format_time(int64_t t, char *out, size_t outsz);
 /* Formats ms, unix time in milliseconds, as "2026-11-24T15:04:05.123Z"
  * into out (25 bytes). 0, ZT_ERR_INVALID or ZT_ERR_TOO_LARGE. */
 int dur_format_time_ms(int64_t ms, char *out, size_t outsz);
+/* The wall clock as unix time in milliseconds. */
+int64_t dur_now_ms(void);
 
 #endif

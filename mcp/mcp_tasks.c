@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/crypto.h"
 #include "common/dur.h"
@@ -63,14 +62,6 @@ struct mcp_task {
 	struct mcp_session *round;      /* the session of the round running, or NULL */
 	int refs;                       /* the list, a round */
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void task_unref(struct mcp_task *t)
 {
@@ -114,7 +105,7 @@ static struct mcp_task *find(struct mcp_server *srv, const struct mcp_identity *
 	for (struct mcp_task *t = srv->tasks; t != NULL; t = t->next) {
 		if (strcmp(t->id, id) == 0 && strcmp(t->owner.kind, who->kind) == 0 &&
 		    strcmp(t->owner.name, who->name) == 0 &&
-		    (t->round != NULL || wall_ms() - t->created_ms < MCP_TASK_TTL_MS)) {
+		    (t->round != NULL || dur_now_ms() - t->created_ms < MCP_TASK_TTL_MS)) {
 			t->refs++;
 			return t;
 		}
@@ -162,7 +153,7 @@ static void round_end(struct mcp_task *t, struct round *rd)
 
 	pthread_mutex_lock(&srv->task_lock);
 	t->round = NULL;
-	t->updated_ms = wall_ms();
+	t->updated_ms = dur_now_ms();
 	if (t->status == T_CANCELLED) {
 		/* Cancelled while it ran: its answer is dropped. */
 	} else if (rd->r == ZT_ERR_CANCELLED) {
@@ -260,7 +251,7 @@ static int round_start(struct mcp_task *t)
 		return ZT_ERR_BUSY;
 	}
 	t->status = T_WORKING;
-	t->updated_ms = wall_ms();
+	t->updated_ms = dur_now_ms();
 	return 0;
 }
 
@@ -339,7 +330,7 @@ int mcp_tasks_create(struct mcp_call *call, const struct mcp_srv_tool *tool, con
 	pthread_mutex_lock(&call->s->lock);
 	t->caps = cJSON_Duplicate(call->s->client_caps, 1);
 	pthread_mutex_unlock(&call->s->lock);
-	t->created_ms = t->updated_ms = wall_ms();
+	t->created_ms = t->updated_ms = dur_now_ms();
 	snprintf(id, sizeof(id), "%s", t->id);
 	pthread_mutex_lock(&srv->task_lock);
 	purge(srv, t->created_ms);
@@ -474,7 +465,7 @@ int mcp_tasks_update(struct mcp_call *c, const cJSON *params, cJSON **result,
 			cJSON_AddItemToObject(t->inputs, k->string, cJSON_Duplicate(k, 1));
 			cJSON_DeleteItemFromObjectCaseSensitive(t->requests, k->string);
 		}
-		t->updated_ms = wall_ms();
+		t->updated_ms = dur_now_ms();
 		if (t->requests->child == NULL && (r = round_start(t)) != 0) {
 			t->status = T_FAILED;
 			t->err_code = MCP_ERR_INTERNAL;
@@ -501,7 +492,7 @@ int mcp_tasks_cancel(struct mcp_call *c, const cJSON *params, cJSON **result,
 	pthread_mutex_lock(&srv->task_lock);
 	if (!terminal(t->status)) {
 		t->status = T_CANCELLED;
-		t->updated_ms = wall_ms();
+		t->updated_ms = dur_now_ms();
 		if ((s = t->round) != NULL) {
 			mcp_session_ref(s);
 		}
@@ -550,7 +541,7 @@ int mcp_server_tasks_revoke(struct mcp_server *srv, mcp_owner_check_fn *check, v
 		pthread_mutex_lock(&srv->task_lock);
 		if (!terminal(all[i]->status)) {
 			all[i]->status = T_CANCELLED;
-			all[i]->updated_ms = wall_ms();
+			all[i]->updated_ms = dur_now_ms();
 			if ((s = all[i]->round) != NULL) {
 				mcp_session_ref(s);
 			}
